@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/**
+ * @title IJobManager
+ * @notice The escrow of inference jobs: request, claim, submit, challenge window, finalize.
+ * @dev A job's fee has three parts: the model's price (to its developer and data contributors),
+ * the protocol fee (to the treasury), and the rest, which pays the worker. All payouts are
+ * credited to pull-payment balances and leave through {withdraw}.
+ */
+interface IJobManager {
+    /// @notice Where a job is in its life.
+    /// @dev Submitted jobs with open disputes are frozen: they finalize only once every dispute is
+    /// settled in the worker's favour.
+    enum JobStatus {
+        None,
+        Open,
+        Claimed,
+        Submitted,
+        Finalized,
+        Refunded,
+        Rejected
+    }
+
+    /// @notice A job as stored (seven slots).
+    /// @param timer While Claimed: when the result is due. While Submitted: when the challenge window ends.
+    /// @param openDisputes Disputes opened on the result and not yet settled.
+    /// @param modelFee The model's price when the job was requested.
+    /// @param protocolFee The protocol fee when the job was requested.
+    struct Job {
+        address requester;
+        uint40 deadline;
+        uint40 timer;
+        JobStatus status;
+        uint8 openDisputes;
+        uint96 fee;
+        uint96 modelFee;
+        uint24 callbackGasLimit;
+        uint40 modelId;
+        uint96 protocolFee;
+        address consumer;
+        bytes32 inputCommitment;
+        address worker;
+        uint96 lockedStake;
+        bytes32 outputCommitment;
+        bytes32 traceRoot;
+    }
+
+    /// @notice What a requester supplies.
+    /// @param input Canonical bytes of the input tensor, or empty when `inputURI` is used.
+    /// @param inputURI Where a large input can be fetched, when `input` is empty.
+    /// @param inputCommitment Tensor commitment of the input. Required with `inputURI`; with inline
+    /// `input` it is computed on-chain, and a non-zero value here must match it.
+    /// @param fee Tokens escrowed (approved beforehand): at least the model price plus the protocol fee.
+    /// @param deadline Time by which the result must be submitted.
+    /// @param consumer Contract to call back with the final output, or zero for none.
+    /// @param callbackGasLimit Gas the callback gets (at most the governed maximum).
+    struct RequestParams {
+        uint256 modelId;
+        bytes input;
+        string inputURI;
+        bytes32 inputCommitment;
+        uint256 fee;
+        uint256 deadline;
+        address consumer;
+        uint32 callbackGasLimit;
+    }
+
+    /// @notice The governed parameters of the escrow.
+    /// @param protocolFee Tokens per job to the treasury.
+    /// @param minJobLock Least stake a claim locks.
+    /// @param stakeRatioBps Stake locked per unit of fee, in basis points (20000 locks twice the fee).
+    /// @param timeoutSlashBps Share of the lock slashed when a claimed job's result is late.
+    /// @param paused When true, no new jobs are accepted; everything else works.
+    /// @param treasury Receives protocol fees.
+    /// @param challengeWindow Seconds a submitted result can be disputed.
+    /// @param resultTimeout Seconds a worker has, after claiming, to submit.
+    /// @param maxCallbackGasLimit Highest callback gas limit a request may ask for.
+    /// @param maxJobDuration Latest deadline a request may set, in seconds from now.
+    struct Params {
+        uint96 protocolFee;
+        uint96 minJobLock;
+        uint32 stakeRatioBps;
+        uint16 timeoutSlashBps;
+        bool paused;
+        address treasury;
+        uint32 challengeWindow;
+        uint32 resultTimeout;
+        uint24 maxCallbackGasLimit;
+        uint32 maxJobDuration;
+    }
+
+    event JobRequested(
+        uint256 indexed jobId,
+        uint256 indexed modelId,
+        address indexed requester,
+        uint256 fee,
+        uint256 deadline,
+        bytes32 inputCommitment,
+        bytes input,
+        string inputURI,
+        address consumer,
+        uint32 callbackGasLimit
+    );
+    event JobClaimed(uint256 indexed jobId, address indexed worker, uint256 lockedStake, uint256 resultDue);
+    event ResultSubmitted(
+        uint256 indexed jobId,
+        address indexed worker,
+        bytes32 outputCommitment,
+        bytes32 traceRoot,
+        bytes output,
+        uint256 challengeEnd
+    );
+    event JobFinalized(
+        uint256 indexed jobId,
+        address indexed worker,
+        uint256 workerFee,
+        uint256 modelFee,
+        uint256 protocolFee
+    );
+    event JobRefunded(uint256 indexed jobId, address indexed requester, uint256 amount);
+    event JobReopened(uint256 indexed jobId);
+    event WorkerTimedOut(uint256 indexed jobId, address indexed worker, uint256 slashed);
+    event JobFrozen(uint256 indexed jobId, uint256 openDisputes);
+    event DisputeSettled(uint256 indexed jobId, bool resultValid, uint256 openDisputes);
+    event JobRejected(uint256 indexed jobId, address indexed worker, uint256 slashed, uint256 refunded);
+    event CallbackDelivered(uint256 indexed jobId, address indexed consumer);
+    event CallbackFailed(uint256 indexed jobId, address indexed consumer, bytes reason);
+    event BalanceCredited(address indexed account, uint256 indexed jobId, uint256 amount);
+    event BalanceWithdrawn(address indexed account, uint256 amount);
+    event ParamsSet(Params params);
+    event DisputeManagerSet(address disputeManager);
+
+    /// @dev No job has id `jobId`.
+    error JobsUnknownJob(uint256 jobId);
+    /// @dev Job `jobId` is `status`, and the action needs another status.
+    error JobsWrongStatus(uint256 jobId, JobStatus status);
+    /// @dev New jobs are paused by governance.
+    error JobsPaused();
+    /// @dev Model `modelId` is deprecated.
+    error JobsModelDeprecated(uint256 modelId);
+    /// @dev The fee `fee` is below `minimum` (the model price plus the protocol fee).
+    error JobsInsufficientFee(uint256 fee, uint256 minimum);
+    /// @dev The deadline is in the past, or later than `latest`.
+    error JobsInvalidDeadline(uint256 deadline, uint256 latest);
+    /// @dev Neither or both of inline input and input URI were given, or the URI came without commitment.
+    error JobsInvalidInput();
+    /// @dev The inline input has `got` bytes; the model's input needs `expected` (4 per element).
+    error JobsInputSizeMismatch(uint256 expected, uint256 got);
+    /// @dev The given input commitment differs from the commitment of the inline input.
+    error JobsInputCommitmentMismatch(bytes32 given, bytes32 computed);
+    /// @dev The callback gas limit `limit` exceeds the maximum `max`, or a limit came without a consumer.
+    error JobsInvalidCallback(uint256 limit, uint256 max);
+    /// @dev Job `jobId`'s deadline `deadline` has passed.
+    error JobsDeadlinePassed(uint256 jobId, uint256 deadline);
+    /// @dev `caller` is not the worker of job `jobId`.
+    error JobsNotWorker(uint256 jobId, address caller);
+    /// @dev The result of job `jobId` was due at `due`.
+    error JobsResultOverdue(uint256 jobId, uint256 due);
+    /// @dev The output commitment does not match the output bytes.
+    error JobsOutputCommitmentMismatch(bytes32 given, bytes32 computed);
+    /// @dev The trace commitment is zero.
+    error JobsInvalidTrace();
+    /// @dev Job `jobId` cannot be finalized before `challengeEnd`.
+    error JobsChallengeWindowOpen(uint256 jobId, uint256 challengeEnd);
+    /// @dev Job `jobId`'s challenge window ended at `challengeEnd`.
+    error JobsChallengeWindowClosed(uint256 jobId, uint256 challengeEnd);
+    /// @dev Job `jobId` has `openDisputes` unsettled disputes.
+    error JobsUnderDispute(uint256 jobId, uint256 openDisputes);
+    /// @dev Job `jobId` has no open dispute to settle, or has too many to open another.
+    error JobsDisputeCount(uint256 jobId, uint256 openDisputes);
+    /// @dev Job `jobId` has not expired yet: nothing to enforce before `time`.
+    error JobsNotExpired(uint256 jobId, uint256 time);
+    /// @dev `caller` is not the dispute manager.
+    error JobsNotDisputeManager(address caller);
+    /// @dev Finalizing needs at least `needed` gas left for the consumer's callback.
+    error JobsInsufficientGasForCallback(uint256 needed, uint256 available);
+    /// @dev `account` has no balance to withdraw.
+    error JobsNothingToWithdraw(address account);
+    /// @dev A governed parameter is out of its allowed range.
+    error JobsInvalidParameter(string name);
+
+    /// @notice Requests an inference, escrowing `p.fee` from the caller. Returns the new job id.
+    function requestInference(RequestParams calldata p) external returns (uint256 jobId);
+
+    /// @notice Claims open job `jobId` for the caller, locking stake in proportion to the fee.
+    function claim(uint256 jobId) external;
+
+    /// @notice The claiming worker posts the output and trace; the challenge window opens.
+    /// @param output Canonical bytes of the output tensor.
+    /// @param outputCommitment Tensor commitment of `output` (checked on-chain).
+    /// @param traceRoot Trace commitment: every layer's output, bound up front for disputes.
+    function submitResult(uint256 jobId, bytes calldata output, bytes32 outputCommitment, bytes32 traceRoot) external;
+
+    /// @notice Anyone, after the challenge window with no open dispute: pays out, unlocks the
+    /// worker's stake and calls the consumer back.
+    function finalize(uint256 jobId) external;
+
+    /// @notice Anyone: enforces a missed deadline. An open job past its deadline is refunded; a
+    /// claimed job past its result time slashes the worker, then reopens (if the deadline allows)
+    /// or refunds.
+    function expire(uint256 jobId) external;
+
+    /// @notice Sends the caller's whole balance to it.
+    function withdraw() external;
+
+    /// @notice Dispute manager only: freezes `jobId` while a dispute on its result is open.
+    function freezeForDispute(uint256 jobId) external;
+
+    /// @notice Dispute manager only: settles one dispute on `jobId`. An invalid result is rejected:
+    /// up to `slashAmount` of the worker's lock is slashed to the dispute manager, the rest
+    /// unlocked, and the requester refunded. Returns the amount slashed.
+    function settleDispute(uint256 jobId, bool resultValid, uint256 slashAmount) external returns (uint256 slashed);
+
+    /// @notice Job `jobId` as stored.
+    function getJob(uint256 jobId) external view returns (Job memory);
+
+    /// @notice Output bytes of a finalized-or-pending callback job (empty for jobs without consumer).
+    function callbackOutput(uint256 jobId) external view returns (bytes memory);
+
+    /// @notice Withdrawable balance of `account`.
+    function balanceOf(address account) external view returns (uint256);
+
+    /// @notice Number of jobs requested so far (the highest id).
+    function jobCount() external view returns (uint256);
+
+    /// @notice The governed parameters.
+    function params() external view returns (Params memory);
+}

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/**
+ * @title IModelRegistry
+ * @notice Published ONNX models: what a worker must run, what it costs, and who earns from it.
+ * @dev Model ids start at 1. A model's commitments, shapes and revenue split never change; a
+ * change to any of them is a new version, linked to the one before it.
+ */
+interface IModelRegistry {
+    /// @notice One payee of a model's revenue.
+    struct Contributor {
+        address account;
+        uint16 bps;
+    }
+
+    /// @notice Everything registered about one model version.
+    /// @param owner The model developer: may update price and URI, deprecate, publish versions.
+    /// @param price Tokens (wei) the model earns per inference, split by `developerBps` and `contributors`.
+    /// @param family Id of the first version; all versions of a model share it.
+    /// @param previousVersion Id of the version this one replaces (0 for the first).
+    /// @param deprecated No new jobs may use it; jobs in flight still settle.
+    /// @param developerBps The owner's share of `price`, in basis points.
+    /// @param inputElements Number of elements of the input tensor (product of `inputShape`).
+    /// @param outputElements Number of elements of the output tensor (product of `outputShape`).
+    /// @param contentHash sha256 of the ONNX file's bytes.
+    /// @param graphCommitment Merkle root over the canonical graph (docs/SEMANTICS.md).
+    /// @param inputShape Shape of the single input tensor.
+    /// @param outputShape Shape of the single output tensor.
+    /// @param uri Where to fetch the file (file://, http(s)://, ipfs://).
+    struct Model {
+        address owner;
+        uint96 price;
+        uint64 family;
+        uint64 previousVersion;
+        bool deprecated;
+        uint16 developerBps;
+        uint64 inputElements;
+        uint64 outputElements;
+        bytes32 contentHash;
+        bytes32 graphCommitment;
+        uint32[] inputShape;
+        uint32[] outputShape;
+        string uri;
+        Contributor[] contributors;
+    }
+
+    /// @notice What a model developer supplies to register a model or publish a version.
+    struct ModelSpec {
+        bytes32 contentHash;
+        bytes32 graphCommitment;
+        string uri;
+        uint32[] inputShape;
+        uint32[] outputShape;
+        uint96 price;
+        uint16 developerBps;
+        Contributor[] contributors;
+    }
+
+    /// @notice Emitted when a model (or a new version of one) is registered.
+    event ModelRegistered(
+        uint256 indexed modelId,
+        address indexed owner,
+        uint256 indexed family,
+        uint256 previousVersion,
+        bytes32 contentHash,
+        bytes32 graphCommitment,
+        string uri,
+        uint256 price
+    );
+    /// @notice Emitted when a model's revenue split is set (once, at registration).
+    event ModelSplitSet(uint256 indexed modelId, uint16 developerBps, Contributor[] contributors);
+    /// @notice Emitted when a model's price changes.
+    event ModelPriceUpdated(uint256 indexed modelId, uint256 oldPrice, uint256 newPrice);
+    /// @notice Emitted when a model's storage URI changes.
+    event ModelURIUpdated(uint256 indexed modelId, string uri);
+    /// @notice Emitted when a model stops accepting new jobs.
+    event ModelDeprecated(uint256 indexed modelId);
+    /// @notice Emitted when a model changes owner.
+    event ModelOwnershipTransferred(uint256 indexed modelId, address indexed previousOwner, address indexed newOwner);
+
+    /// @dev No model has id `modelId`.
+    error RegistryUnknownModel(uint256 modelId);
+    /// @dev `caller` is not the owner of `modelId`.
+    error RegistryNotModelOwner(uint256 modelId, address caller);
+    /// @dev The developer's and contributors' shares add up to `total` basis points instead of 10000.
+    error RegistryInvalidSplit(uint256 total);
+    /// @dev More than `max` contributors; the fee split loops over them, so their number is capped.
+    error RegistryTooManyContributors(uint256 count, uint256 max);
+    /// @dev A contributor with the zero address or a zero share.
+    error RegistryInvalidContributor(uint256 index);
+    /// @dev The content hash or graph commitment is zero, or the URI is empty.
+    error RegistryInvalidCommitment();
+    /// @dev An input or output shape is empty, has a zero dimension, or has more than 2^32 elements.
+    error RegistryInvalidShape();
+    /// @dev The model is deprecated: it takes no new jobs, and cannot be deprecated twice.
+    error RegistryModelDeprecated(uint256 modelId);
+    /// @dev A new version can only follow the latest version of its family.
+    error RegistryNotLatestVersion(uint256 modelId, uint256 latest);
+    /// @dev The new owner is the zero address.
+    error RegistryInvalidOwner();
+
+    /// @notice Registers a new model; the caller becomes its owner. Returns its id.
+    function registerModel(ModelSpec calldata spec) external returns (uint256 modelId);
+
+    /// @notice Publishes a new version of `previousId` (which must be the latest of its family).
+    function publishVersion(uint256 previousId, ModelSpec calldata spec) external returns (uint256 modelId);
+
+    /// @notice Sets the price per inference of `modelId`. Jobs already requested keep their price.
+    function setPrice(uint256 modelId, uint96 price) external;
+
+    /// @notice Sets where the file of `modelId` can be fetched. Its content hash does not change.
+    function setURI(uint256 modelId, string calldata uri) external;
+
+    /// @notice Stops new jobs on `modelId`; jobs in flight still settle. Irreversible.
+    function deprecate(uint256 modelId) external;
+
+    /// @notice Hands `modelId` (its revenue and its controls) to `newOwner`.
+    function transferModelOwnership(uint256 modelId, address newOwner) external;
+
+    /// @notice The whole record of `modelId`. Reverts for an unknown id.
+    function getModel(uint256 modelId) external view returns (Model memory);
+
+    /// @notice The newest version in the family of `modelId`.
+    function latestVersion(uint256 modelId) external view returns (uint256);
+
+    /// @notice What the job escrow needs at request time, in one call (two storage reads).
+    function pricing(uint256 modelId) external view returns (uint96 price, bool deprecated, uint64 inputElements);
+
+    /// @notice The payees of `modelId`: the owner first (with `developerBps`), then the contributors.
+    function payees(uint256 modelId) external view returns (address owner, uint16 developerBps, Contributor[] memory);
+
+    /// @notice Number of models registered so far (the highest id).
+    function modelCount() external view returns (uint256);
+}

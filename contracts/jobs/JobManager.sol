@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
+import {IJobManager} from "../interfaces/IJobManager.sol";
+import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {IStaking} from "../interfaces/IStaking.sol";
+import {IInferenceConsumer} from "../interfaces/IInferenceConsumer.sol";
+import {TensorCommitment} from "../libraries/TensorCommitment.sol";
+import {FeeSplit} from "../libraries/FeeSplit.sol";
+
+/**
+ * @title JobManager
+ * @notice Escrow and life cycle of inference jobs.
+ * @dev Funds held here are exactly the fees of jobs not yet settled plus the pull-payment
+ * balances. Every state change happens before any external call (checks-effects-interactions);
+ * the consumer callback runs last, with a bounded gas limit and bounded return data.
+ * The owner is the governance timelock: it sets parameters and the dispute manager, and has no
+ * function that moves escrowed fees or balances.
+ */
+contract JobManager is IJobManager, Ownable, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+
+    uint256 private constant BPS = 10_000;
+    /// @dev Gas kept back for the work after the callback returns (events, bookkeeping).
+    uint256 private constant CALLBACK_RESERVE = 30_000;
+    /// @dev Bytes of a failing callback's revert data that are kept in {CallbackFailed}.
+    uint256 private constant MAX_REASON_BYTES = 256;
+    /// @dev Most disputes that can be open on one result at once (the counter is a uint8).
+    uint256 private constant MAX_OPEN_DISPUTES = type(uint8).max;
+
+    /// @notice The protocol token.
+    IERC20 public immutable token;
+    /// @notice The model registry.
+    IModelRegistry public immutable registry;
+    /// @notice Where workers' stakes are locked.
+    IStaking public immutable staking;
+    /// @notice The only contract that may freeze and settle jobs under dispute.
+    address public disputeManager;
+
+    Params private _params;
+    uint256 private _jobCount;
+    mapping(uint256 jobId => Job) private _jobs;
+    mapping(uint256 jobId => bytes output) private _callbackOutputs;
+    mapping(address account => uint256 amount) private _balances;
+
+    modifier onlyDisputeManager() {
+        if (msg.sender != disputeManager) revert JobsNotDisputeManager(msg.sender);
+        _;
+    }
+
+    constructor(
+        IERC20 token_,
+        IModelRegistry registry_,
+        IStaking staking_,
+        address owner_,
+        Params memory params_
+    ) Ownable(owner_) {
+        token = token_;
+        registry = registry_;
+        staking = staking_;
+        _setParams(params_);
+    }
+
+    // ---------------------------------------------------------------- requester
+
+    /// @inheritdoc IJobManager
+    function requestInference(RequestParams calldata p) external nonReentrant returns (uint256 jobId) {
+        Params memory params_ = _params;
+        if (params_.paused) revert JobsPaused();
+        (uint96 price, bool deprecated, uint64 inputElements) = registry.pricing(p.modelId);
+        if (deprecated) revert JobsModelDeprecated(p.modelId);
+        uint256 minimum = uint256(price) + params_.protocolFee;
+        if (p.fee < minimum) revert JobsInsufficientFee(p.fee, minimum);
+        uint256 latest = block.timestamp + params_.maxJobDuration;
+        if (p.deadline <= block.timestamp || p.deadline > latest) revert JobsInvalidDeadline(p.deadline, latest);
+        if (p.consumer == address(0) ? p.callbackGasLimit != 0 : p.callbackGasLimit > params_.maxCallbackGasLimit) {
+            revert JobsInvalidCallback(p.callbackGasLimit, params_.maxCallbackGasLimit);
+        }
+        bytes32 inputCommitment = _inputCommitment(p, inputElements);
+
+        jobId = ++_jobCount;
+        Job storage job = _jobs[jobId];
+        job.requester = msg.sender;
+        job.deadline = uint40(p.deadline);
+        job.status = JobStatus.Open;
+        job.fee = p.fee.toUint96();
+        job.modelFee = price;
+        job.callbackGasLimit = uint24(p.callbackGasLimit);
+        job.modelId = p.modelId.toUint40();
+        if (params_.protocolFee != 0) job.protocolFee = params_.protocolFee;
+        if (p.consumer != address(0)) job.consumer = p.consumer;
+        job.inputCommitment = inputCommitment;
+
+        _emitRequested(jobId, p, inputCommitment);
+        token.safeTransferFrom(msg.sender, address(this), p.fee);
+    }
+
+    // ---------------------------------------------------------------- worker
+
+    /// @inheritdoc IJobManager
+    function claim(uint256 jobId) external nonReentrant {
+        Job storage job = _existing(jobId);
+        _requireStatus(job, jobId, JobStatus.Open);
+        uint256 deadline = job.deadline;
+        if (block.timestamp > deadline) revert JobsDeadlinePassed(jobId, deadline);
+
+        Params storage params_ = _params;
+        uint256 lockAmount = (uint256(job.fee) * params_.stakeRatioBps) / BPS;
+        if (lockAmount < params_.minJobLock) lockAmount = params_.minJobLock;
+        uint256 due = block.timestamp + params_.resultTimeout;
+        if (due > deadline) due = deadline;
+
+        job.worker = msg.sender;
+        job.lockedStake = uint96(lockAmount);
+        job.status = JobStatus.Claimed;
+        job.timer = uint40(due);
+        emit JobClaimed(jobId, msg.sender, lockAmount, due);
+
+        staking.lock(msg.sender, lockAmount);
+    }
+
+    /// @inheritdoc IJobManager
+    function submitResult(
+        uint256 jobId,
+        bytes calldata output,
+        bytes32 outputCommitment,
+        bytes32 traceRoot
+    ) external {
+        Job storage job = _existing(jobId);
+        _requireStatus(job, jobId, JobStatus.Claimed);
+        if (msg.sender != job.worker) revert JobsNotWorker(jobId, msg.sender);
+        uint256 due = job.timer;
+        if (block.timestamp > due) revert JobsResultOverdue(jobId, due);
+        bytes32 computed = TensorCommitment.root(output);
+        if (computed != outputCommitment) revert JobsOutputCommitmentMismatch(outputCommitment, computed);
+        if (traceRoot == bytes32(0)) revert JobsInvalidTrace();
+
+        uint256 challengeEnd = block.timestamp + _params.challengeWindow;
+        job.status = JobStatus.Submitted;
+        job.timer = uint40(challengeEnd);
+        job.outputCommitment = outputCommitment;
+        job.traceRoot = traceRoot;
+        if (job.consumer != address(0)) _callbackOutputs[jobId] = output;
+        emit ResultSubmitted(jobId, msg.sender, outputCommitment, traceRoot, output, challengeEnd);
+    }
+
+    // ---------------------------------------------------------------- settlement
+
+    /// @inheritdoc IJobManager
+    function finalize(uint256 jobId) external nonReentrant {
+        Job storage job = _existing(jobId);
+        _requireStatus(job, jobId, JobStatus.Submitted);
+        uint256 challengeEnd = job.timer;
+        if (block.timestamp < challengeEnd) revert JobsChallengeWindowOpen(jobId, challengeEnd);
+        if (job.openDisputes != 0) revert JobsUnderDispute(jobId, job.openDisputes);
+
+        job.status = JobStatus.Finalized;
+        address worker = job.worker;
+        uint256 modelFee = job.modelFee;
+        uint256 protocolFee = job.protocolFee;
+        uint256 workerFee = uint256(job.fee) - modelFee - protocolFee;
+
+        _credit(worker, jobId, workerFee);
+        _credit(_params.treasury, jobId, protocolFee);
+        _payModel(job.modelId, jobId, modelFee);
+        emit JobFinalized(jobId, worker, workerFee, modelFee, protocolFee);
+
+        staking.unlock(worker, job.lockedStake);
+        address consumer = job.consumer;
+        if (consumer != address(0)) _callBack(jobId, consumer, job.callbackGasLimit);
+    }
+
+    /// @inheritdoc IJobManager
+    function expire(uint256 jobId) external nonReentrant {
+        Job storage job = _existing(jobId);
+        JobStatus status = job.status;
+        if (status == JobStatus.Open) {
+            if (block.timestamp <= job.deadline) revert JobsNotExpired(jobId, job.deadline);
+            _refund(job, jobId);
+        } else if (status == JobStatus.Claimed) {
+            if (block.timestamp <= job.timer) revert JobsNotExpired(jobId, job.timer);
+            _timeOutWorker(job, jobId);
+        } else {
+            revert JobsWrongStatus(jobId, status);
+        }
+    }
+
+    /// @inheritdoc IJobManager
+    function withdraw() external nonReentrant {
+        uint256 amount = _balances[msg.sender];
+        if (amount == 0) revert JobsNothingToWithdraw(msg.sender);
+        _balances[msg.sender] = 0;
+        emit BalanceWithdrawn(msg.sender, amount);
+        token.safeTransfer(msg.sender, amount);
+    }
+
+    // ---------------------------------------------------------------- disputes
+
+    /// @inheritdoc IJobManager
+    function freezeForDispute(uint256 jobId) external onlyDisputeManager {
+        Job storage job = _existing(jobId);
+        _requireStatus(job, jobId, JobStatus.Submitted);
+        uint256 challengeEnd = job.timer;
+        if (block.timestamp >= challengeEnd) revert JobsChallengeWindowClosed(jobId, challengeEnd);
+        uint256 open = job.openDisputes;
+        if (open == MAX_OPEN_DISPUTES) revert JobsDisputeCount(jobId, open);
+        job.openDisputes = uint8(open + 1);
+        emit JobFrozen(jobId, open + 1);
+    }
+
+    /// @inheritdoc IJobManager
+    function settleDispute(
+        uint256 jobId,
+        bool resultValid,
+        uint256 slashAmount
+    ) external onlyDisputeManager nonReentrant returns (uint256 slashed) {
+        Job storage job = _existing(jobId);
+        uint256 open = job.openDisputes;
+        if (open == 0) revert JobsDisputeCount(jobId, 0);
+        job.openDisputes = uint8(open - 1);
+        emit DisputeSettled(jobId, resultValid, open - 1);
+
+        // A result already rejected by a parallel dispute stays rejected; nothing more to move.
+        if (resultValid || job.status != JobStatus.Submitted) return 0;
+
+        job.status = JobStatus.Rejected;
+        address worker = job.worker;
+        uint256 locked = job.lockedStake;
+        slashed = slashAmount < locked ? slashAmount : locked;
+        uint256 refund = job.fee;
+        _credit(job.requester, jobId, refund);
+        emit JobRejected(jobId, worker, slashed, refund);
+
+        if (slashed != 0) staking.slash(worker, slashed, msg.sender);
+        if (locked > slashed) staking.unlock(worker, locked - slashed);
+    }
+
+    // ---------------------------------------------------------------- governance
+
+    /// @notice Sets the governed parameters, all at once (see {Params} for their meaning and bounds).
+    function setParams(Params calldata params_) external onlyOwner {
+        _setParams(params_);
+    }
+
+    /// @notice Sets the dispute manager: the one contract that freezes and settles jobs.
+    function setDisputeManager(address disputeManager_) external onlyOwner {
+        disputeManager = disputeManager_;
+        emit DisputeManagerSet(disputeManager_);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IJobManager
+    function getJob(uint256 jobId) external view returns (Job memory) {
+        return _existing(jobId);
+    }
+
+    /// @inheritdoc IJobManager
+    function callbackOutput(uint256 jobId) external view returns (bytes memory) {
+        return _callbackOutputs[jobId];
+    }
+
+    /// @inheritdoc IJobManager
+    function balanceOf(address account) external view returns (uint256) {
+        return _balances[account];
+    }
+
+    /// @inheritdoc IJobManager
+    function jobCount() external view returns (uint256) {
+        return _jobCount;
+    }
+
+    /// @inheritdoc IJobManager
+    function params() external view returns (Params memory) {
+        return _params;
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    /// @dev Validates the input form and returns its commitment (computed on-chain when inline).
+    function _inputCommitment(RequestParams calldata p, uint64 inputElements) private pure returns (bytes32) {
+        bool inlined = p.input.length != 0;
+        bool remote = bytes(p.inputURI).length != 0;
+        if (inlined == remote) revert JobsInvalidInput();
+        if (remote) {
+            if (p.inputCommitment == bytes32(0)) revert JobsInvalidInput();
+            return p.inputCommitment;
+        }
+        uint256 expected = uint256(inputElements) * 4;
+        if (p.input.length != expected) revert JobsInputSizeMismatch(expected, p.input.length);
+        bytes32 computed = TensorCommitment.root(p.input);
+        if (p.inputCommitment != bytes32(0) && p.inputCommitment != computed) {
+            revert JobsInputCommitmentMismatch(p.inputCommitment, computed);
+        }
+        return computed;
+    }
+
+    /// @dev Its own function so that the request's many fields fit on the stack.
+    function _emitRequested(uint256 jobId, RequestParams calldata p, bytes32 inputCommitment) private {
+        emit JobRequested(
+            jobId,
+            p.modelId,
+            msg.sender,
+            p.fee,
+            p.deadline,
+            inputCommitment,
+            p.input,
+            p.inputURI,
+            p.consumer,
+            p.callbackGasLimit
+        );
+    }
+
+    /// @dev Splits `amount` between the model's owner and contributors; the owner takes the rounding dust.
+    function _payModel(uint256 modelId, uint256 jobId, uint256 amount) private {
+        if (amount == 0) return;
+        (address owner_, , IModelRegistry.Contributor[] memory contributors) = registry.payees(modelId);
+        uint256 rest = amount;
+        for (uint256 i = 0; i < contributors.length; ++i) {
+            uint256 share = FeeSplit.share(amount, contributors[i].bps);
+            rest -= share;
+            _credit(contributors[i].account, jobId, share);
+        }
+        _credit(owner_, jobId, rest);
+    }
+
+    /// @dev The one place balances grow. Emits {BalanceCredited}.
+    function _credit(address account, uint256 jobId, uint256 amount) private {
+        if (amount == 0) return;
+        _balances[account] += amount;
+        emit BalanceCredited(account, jobId, amount);
+    }
+
+    function _refund(Job storage job, uint256 jobId) private {
+        job.status = JobStatus.Refunded;
+        uint256 amount = job.fee;
+        _credit(job.requester, jobId, amount);
+        emit JobRefunded(jobId, job.requester, amount);
+    }
+
+    /// @dev Slashes a worker whose result is late (to the requester), then reopens or refunds the job.
+    function _timeOutWorker(Job storage job, uint256 jobId) private {
+        address worker = job.worker;
+        uint256 locked = job.lockedStake;
+        uint256 slashed = FeeSplit.share(locked, _params.timeoutSlashBps);
+        bool reopen = block.timestamp <= job.deadline;
+
+        job.worker = address(0);
+        job.lockedStake = 0;
+        job.timer = 0;
+        _credit(job.requester, jobId, slashed);
+        emit WorkerTimedOut(jobId, worker, slashed);
+        if (reopen) {
+            job.status = JobStatus.Open;
+            emit JobReopened(jobId);
+        } else {
+            _refund(job, jobId);
+        }
+
+        if (slashed != 0) staking.slash(worker, slashed, address(this));
+        if (locked > slashed) staking.unlock(worker, locked - slashed);
+    }
+
+    /// @dev Calls the consumer with a fixed gas limit; a revert is recorded, never propagated.
+    /// The return data is not copied beyond `MAX_REASON_BYTES`, so a consumer cannot make the
+    /// caller run out of gas by returning a huge blob.
+    function _callBack(uint256 jobId, address consumer, uint256 gasLimit) private {
+        // EIP-150 forwards at most 63/64 of what is left: make sure the consumer gets all of `gasLimit`.
+        uint256 needed = gasLimit + gasLimit / 63 + CALLBACK_RESERVE;
+        if (gasleft() < needed) revert JobsInsufficientGasForCallback(needed, gasleft());
+        bytes memory data = abi.encodeCall(IInferenceConsumer.onInferenceResult, (jobId, _callbackOutputs[jobId]));
+        bool success;
+        bytes memory reason = new bytes(MAX_REASON_BYTES);
+        assembly ("memory-safe") {
+            success := call(gasLimit, consumer, 0, add(data, 32), mload(data), 0, 0)
+            let size := returndatasize()
+            if gt(size, MAX_REASON_BYTES) { size := MAX_REASON_BYTES }
+            returndatacopy(add(reason, 32), 0, size)
+            mstore(reason, size)
+        }
+        if (success) emit CallbackDelivered(jobId, consumer);
+        else emit CallbackFailed(jobId, consumer, reason);
+    }
+
+    function _setParams(Params memory p) private {
+        if (p.treasury == address(0)) revert JobsInvalidParameter("treasury");
+        if (p.timeoutSlashBps > BPS) revert JobsInvalidParameter("timeoutSlashBps");
+        if (p.challengeWindow == 0 || p.challengeWindow > 30 days) revert JobsInvalidParameter("challengeWindow");
+        if (p.resultTimeout == 0) revert JobsInvalidParameter("resultTimeout");
+        if (p.maxJobDuration < p.resultTimeout) revert JobsInvalidParameter("maxJobDuration");
+        _params = p;
+        emit ParamsSet(p);
+    }
+
+    function _requireStatus(Job storage job, uint256 jobId, JobStatus expected) private view {
+        JobStatus status = job.status;
+        if (status != expected) revert JobsWrongStatus(jobId, status);
+    }
+
+    function _existing(uint256 jobId) private view returns (Job storage job) {
+        job = _jobs[jobId];
+        if (job.status == JobStatus.None) revert JobsUnknownJob(jobId);
+    }
+}

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+
+/**
+ * @title ModelRegistry
+ * @notice Registry of ONNX models: content hash, graph commitment, shapes, price and revenue split.
+ * @dev The registry checks only what it can check on-chain (non-zero commitments, shapes, a split
+ * that sums to 10000). Workers and verifiers refuse a file whose hash or graph commitment does not
+ * match. There is no registry admin: each model is controlled by its own owner.
+ */
+contract ModelRegistry is IModelRegistry {
+    /// @notice Basis points in a whole.
+    uint16 public constant BPS = 10_000;
+    /// @notice Upper bound on contributors per model, so that a fee split is a bounded loop.
+    uint256 public constant MAX_CONTRIBUTORS = 8;
+
+    uint256 private _count;
+    mapping(uint256 modelId => Model) private _models;
+    /// @dev Latest version of each family, keyed by the family's first id.
+    mapping(uint256 family => uint256 modelId) private _latest;
+
+    modifier onlyModelOwner(uint256 modelId) {
+        address owner = _existing(modelId).owner;
+        if (msg.sender != owner) revert RegistryNotModelOwner(modelId, msg.sender);
+        _;
+    }
+
+    /// @inheritdoc IModelRegistry
+    function registerModel(ModelSpec calldata spec) external returns (uint256 modelId) {
+        modelId = _register(spec, 0, 0);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function publishVersion(
+        uint256 previousId,
+        ModelSpec calldata spec
+    ) external onlyModelOwner(previousId) returns (uint256 modelId) {
+        Model storage previous = _models[previousId];
+        uint256 family = previous.family;
+        uint256 latest = _latest[family];
+        if (latest != previousId) revert RegistryNotLatestVersion(previousId, latest);
+        modelId = _register(spec, family, previousId);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function setPrice(uint256 modelId, uint96 price) external onlyModelOwner(modelId) {
+        Model storage model = _models[modelId];
+        uint256 old = model.price;
+        model.price = price;
+        emit ModelPriceUpdated(modelId, old, price);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function setURI(uint256 modelId, string calldata uri) external onlyModelOwner(modelId) {
+        if (bytes(uri).length == 0) revert RegistryInvalidCommitment();
+        _models[modelId].uri = uri;
+        emit ModelURIUpdated(modelId, uri);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function deprecate(uint256 modelId) external onlyModelOwner(modelId) {
+        Model storage model = _models[modelId];
+        if (model.deprecated) revert RegistryModelDeprecated(modelId);
+        model.deprecated = true;
+        emit ModelDeprecated(modelId);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function transferModelOwnership(uint256 modelId, address newOwner) external onlyModelOwner(modelId) {
+        if (newOwner == address(0)) revert RegistryInvalidOwner();
+        _models[modelId].owner = newOwner;
+        emit ModelOwnershipTransferred(modelId, msg.sender, newOwner);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function getModel(uint256 modelId) external view returns (Model memory) {
+        return _existing(modelId);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function latestVersion(uint256 modelId) external view returns (uint256) {
+        return _latest[_existing(modelId).family];
+    }
+
+    /// @inheritdoc IModelRegistry
+    function pricing(uint256 modelId) external view returns (uint96 price, bool deprecated, uint64 inputElements) {
+        Model storage model = _existing(modelId);
+        return (model.price, model.deprecated, model.inputElements);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function payees(uint256 modelId) external view returns (address, uint16, Contributor[] memory) {
+        Model storage model = _existing(modelId);
+        return (model.owner, model.developerBps, model.contributors);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function modelCount() external view returns (uint256) {
+        return _count;
+    }
+
+    /// @dev Validates `spec` and stores it as a new model id. `family` 0 starts a new family.
+    function _register(ModelSpec calldata spec, uint256 family, uint256 previousId) private returns (uint256 modelId) {
+        _validate(spec);
+        modelId = ++_count;
+        if (family == 0) family = modelId;
+
+        Model storage model = _models[modelId];
+        model.owner = msg.sender;
+        model.price = spec.price;
+        model.family = uint64(family);
+        model.previousVersion = uint64(previousId);
+        model.developerBps = spec.developerBps;
+        model.contentHash = spec.contentHash;
+        model.graphCommitment = spec.graphCommitment;
+        model.inputElements = _elements(spec.inputShape);
+        model.outputElements = _elements(spec.outputShape);
+        model.inputShape = spec.inputShape;
+        model.outputShape = spec.outputShape;
+        model.uri = spec.uri;
+        for (uint256 i = 0; i < spec.contributors.length; ++i) {
+            model.contributors.push(spec.contributors[i]);
+        }
+        _latest[family] = modelId;
+
+        emit ModelRegistered(
+            modelId,
+            msg.sender,
+            family,
+            previousId,
+            spec.contentHash,
+            spec.graphCommitment,
+            spec.uri,
+            spec.price
+        );
+        emit ModelSplitSet(modelId, spec.developerBps, spec.contributors);
+    }
+
+    function _validate(ModelSpec calldata spec) private pure {
+        if (spec.contentHash == bytes32(0) || spec.graphCommitment == bytes32(0) || bytes(spec.uri).length == 0) {
+            revert RegistryInvalidCommitment();
+        }
+        _validateShape(spec.inputShape);
+        _validateShape(spec.outputShape);
+
+        uint256 count = spec.contributors.length;
+        if (count > MAX_CONTRIBUTORS) revert RegistryTooManyContributors(count, MAX_CONTRIBUTORS);
+        uint256 total = spec.developerBps;
+        for (uint256 i = 0; i < count; ++i) {
+            Contributor calldata c = spec.contributors[i];
+            if (c.account == address(0) || c.bps == 0) revert RegistryInvalidContributor(i);
+            total += c.bps;
+        }
+        if (total != BPS) revert RegistryInvalidSplit(total);
+    }
+
+    function _validateShape(uint32[] calldata shape) private pure {
+        if (shape.length == 0) revert RegistryInvalidShape();
+        _elements(shape);
+    }
+
+    /// @dev Product of the dimensions; a zero dimension or more than 2^32 elements is invalid.
+    function _elements(uint32[] calldata shape) private pure returns (uint64 n) {
+        uint256 product = 1;
+        for (uint256 i = 0; i < shape.length; ++i) {
+            if (shape[i] == 0) revert RegistryInvalidShape();
+            product *= shape[i];
+            if (product > type(uint32).max) revert RegistryInvalidShape();
+        }
+        n = uint64(product);
+    }
+
+    function _existing(uint256 modelId) private view returns (Model storage model) {
+        model = _models[modelId];
+        if (model.owner == address(0)) revert RegistryUnknownModel(modelId);
+    }
+}

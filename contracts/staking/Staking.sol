@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
+import {IStaking} from "../interfaces/IStaking.sol";
+
+/**
+ * @title Staking
+ * @notice Holds stakes; operators (job escrow, disputes) lock, unlock and slash them.
+ * @dev The owner is the governance timelock. It sets the minimum stake, the unbonding delay and
+ * the operators; it has no function that moves a staker's tokens. Invariant, for every staker:
+ * `locked <= staked`, and this contract's token balance equals the sum of `staked + unbonding`.
+ */
+contract Staking is IStaking, Ownable {
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+
+    /// @notice Longest unbonding delay governance may set.
+    uint256 public constant MAX_UNBONDING_DELAY = 90 days;
+
+    /// @notice The protocol token.
+    IERC20 public immutable token;
+    /// @notice Total stake a staker must have to lock any (to claim a job or open a dispute).
+    uint256 public minStake;
+    /// @notice Seconds between an unstake request and the withdrawal.
+    uint256 public unbondingDelay;
+
+    mapping(address staker => StakeInfo) private _stakes;
+    mapping(address operator => bool) public isOperator;
+    mapping(address staker => mapping(uint256 modelId => bool)) private _serves;
+
+    modifier onlyOperator() {
+        if (!isOperator[msg.sender]) revert StakingNotOperator(msg.sender);
+        _;
+    }
+
+    constructor(IERC20 token_, address owner_, uint256 minStake_, uint256 unbondingDelay_) Ownable(owner_) {
+        token = token_;
+        _setMinStake(minStake_);
+        _setUnbondingDelay(unbondingDelay_);
+    }
+
+    // ---------------------------------------------------------------- stakers
+
+    /// @inheritdoc IStaking
+    function stake(uint256 amount) external {
+        if (amount == 0) revert StakingZeroAmount();
+        StakeInfo storage info = _stakes[msg.sender];
+        uint96 total = info.staked + amount.toUint96();
+        info.staked = total;
+        emit Staked(msg.sender, amount, total);
+        token.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @inheritdoc IStaking
+    function requestUnstake(uint256 amount) external {
+        if (amount == 0) revert StakingZeroAmount();
+        StakeInfo storage info = _stakes[msg.sender];
+        uint256 free = info.staked - info.locked;
+        if (amount > free) revert StakingInsufficientFreeStake(msg.sender, free, amount);
+        uint96 amount96 = uint96(amount);
+        info.staked -= amount96;
+        info.unbonding += amount96;
+        uint40 end = (block.timestamp + unbondingDelay).toUint40();
+        info.unbondingEnd = end;
+        emit UnstakeRequested(msg.sender, amount, info.unbonding, end);
+    }
+
+    /// @inheritdoc IStaking
+    function withdraw() external {
+        StakeInfo storage info = _stakes[msg.sender];
+        uint256 amount = info.unbonding;
+        if (amount == 0) revert StakingNothingToWithdraw(msg.sender);
+        if (block.timestamp < info.unbondingEnd) revert StakingStillUnbonding(msg.sender, info.unbondingEnd);
+        info.unbonding = 0;
+        info.unbondingEnd = 0;
+        emit Withdrawn(msg.sender, amount);
+        token.safeTransfer(msg.sender, amount);
+    }
+
+    /// @inheritdoc IStaking
+    function setModelServed(uint256 modelId, bool served) external {
+        _serves[msg.sender][modelId] = served;
+        emit ModelServed(msg.sender, modelId, served);
+    }
+
+    // ---------------------------------------------------------------- operators
+
+    /// @inheritdoc IStaking
+    function lock(address staker, uint256 amount) external onlyOperator {
+        StakeInfo storage info = _stakes[staker];
+        uint256 staked = info.staked;
+        if (staked < minStake) revert StakingBelowMinimum(staker, staked, minStake);
+        uint256 free = staked - info.locked;
+        if (amount > free) revert StakingInsufficientFreeStake(staker, free, amount);
+        uint96 locked = info.locked + uint96(amount);
+        info.locked = locked;
+        emit StakeLocked(staker, msg.sender, amount, locked);
+    }
+
+    /// @inheritdoc IStaking
+    function unlock(address staker, uint256 amount) external onlyOperator {
+        StakeInfo storage info = _stakes[staker];
+        uint96 locked = info.locked;
+        if (amount > locked) revert StakingInsufficientLocked(staker, locked, amount);
+        locked -= uint96(amount);
+        info.locked = locked;
+        emit StakeUnlocked(staker, msg.sender, amount, locked);
+    }
+
+    /// @inheritdoc IStaking
+    function slash(address staker, uint256 amount, address to) external onlyOperator {
+        StakeInfo storage info = _stakes[staker];
+        uint96 locked = info.locked;
+        if (amount > locked) revert StakingInsufficientLocked(staker, locked, amount);
+        uint96 amount96 = uint96(amount);
+        info.locked = locked - amount96;
+        info.staked -= amount96;
+        emit StakeSlashed(staker, msg.sender, amount, to);
+        token.safeTransfer(to, amount);
+    }
+
+    // ---------------------------------------------------------------- governance
+
+    /// @notice Allows or revokes an operator (the job escrow, the dispute contracts).
+    function setOperator(address operator, bool allowed) external onlyOwner {
+        isOperator[operator] = allowed;
+        emit OperatorSet(operator, allowed);
+    }
+
+    /// @notice Sets the minimum total stake needed to lock any.
+    function setMinStake(uint256 minStake_) external onlyOwner {
+        _setMinStake(minStake_);
+    }
+
+    /// @notice Sets the unbonding delay (at most `MAX_UNBONDING_DELAY`). Requests already made keep
+    /// their end time.
+    function setUnbondingDelay(uint256 delay) external onlyOwner {
+        _setUnbondingDelay(delay);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IStaking
+    function stakeOf(address staker) external view returns (StakeInfo memory) {
+        return _stakes[staker];
+    }
+
+    /// @inheritdoc IStaking
+    function freeStake(address staker) external view returns (uint256) {
+        StakeInfo storage info = _stakes[staker];
+        return info.staked - info.locked;
+    }
+
+    /// @inheritdoc IStaking
+    function servesModel(address staker, uint256 modelId) external view returns (bool) {
+        return _serves[staker][modelId];
+    }
+
+    function _setMinStake(uint256 minStake_) private {
+        if (minStake_ > type(uint96).max) revert StakingInvalidParameter();
+        minStake = minStake_;
+        emit MinStakeSet(minStake_);
+    }
+
+    function _setUnbondingDelay(uint256 delay) private {
+        if (delay > MAX_UNBONDING_DELAY) revert StakingInvalidParameter();
+        unbondingDelay = delay;
+        emit UnbondingDelaySet(delay);
+    }
+}
