@@ -1,0 +1,41 @@
+/** Output shapes of the canonical layers, shared by the parser, the builder and the reference. */
+
+/** Spatial output size of a conv/pool window (ceil_mode = 0, dilation 1). */
+export function windowOut(size: number, kernel: number, stride: number, padBegin: number, padEnd: number): number {
+  return Math.floor((size + padBegin + padEnd - kernel) / stride) + 1;
+}
+
+/** ONNX Flatten(axis): [prod(shape[:axis]), prod(shape[axis:])]. */
+export function flattenShape(shape: readonly number[], axis: number): number[] {
+  const a = axis < 0 ? axis + shape.length : axis;
+  const head = shape.slice(0, a).reduce((x, y) => x * y, 1);
+  const tail = shape.slice(a).reduce((x, y) => x * y, 1);
+  return [head, tail];
+}
+
+/**
+ * ONNX Reshape(shape) with allowzero = 0: 0 copies the input dim, one -1 is inferred.
+ * Returns undefined when the target cannot be resolved to the same element count.
+ */
+export function reshapeShape(shape: readonly number[], target: readonly number[]): number[] | undefined {
+  const size = shape.reduce((x, y) => x * y, 1);
+  const out = target.map((d, i) => (d === 0 ? shape[i] : d));
+  if (out.some((d) => d === undefined || d < -1)) return undefined;
+  const dims = out as number[];
+  const neg = dims.filter((d) => d === -1).length;
+  if (neg > 1) return undefined;
+  const known = dims.filter((d) => d !== -1).reduce((x, y) => x * y, 1);
+  if (neg === 1) {
+    if (known === 0 || size % known !== 0) return undefined;
+    return dims.map((d) => (d === -1 ? size / known : d));
+  }
+  return known === size ? dims : undefined;
+}
+
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+export function shapeStr(s: readonly (number | undefined)[]): string {
+  return `[${s.map((d) => (d === undefined ? "?" : String(d))).join(",")}]`;
+}

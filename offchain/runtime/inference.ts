@@ -1,0 +1,51 @@
+/**
+ * Facade for workers, verifiers and scripts: load a model once, run it with a trace, get
+ * the hashes the protocol needs.
+ */
+import type { CanonicalModel } from "../model/canonical.js";
+import { parseCanonicalModel, sha256Hex } from "../model/canonical.js";
+import type { GraphCommitment } from "../commitments/graph.js";
+import { commitGraph } from "../commitments/graph.js";
+import type { Hex } from "../commitments/merkle.js";
+import { canonicalBytes, tensorRoot } from "../commitments/tensor.js";
+import type { InputLike } from "./input.js";
+import type { RunnerOptions, TraceResult } from "./runner.js";
+import { CanonicalRunner } from "./runner.js";
+
+export type { CanonicalModel } from "../model/canonical.js";
+export type { RunnerOptions, TraceResult } from "./runner.js";
+
+/** sha256 of the ONNX file, 0x-hex (the model content hash). */
+export function contentHash(bytes: Uint8Array): Hex {
+  return sha256Hex(bytes) as Hex;
+}
+
+/** Parse and validate (throws ModelError naming what is wrong). */
+export function loadCanonicalModel(bytes: Uint8Array): CanonicalModel {
+  return parseCanonicalModel(bytes);
+}
+
+const runners = new WeakMap<CanonicalModel, Map<string, Promise<CanonicalRunner>>>();
+
+/** A cached runner per (model, options); create it once, reuse it for every job. */
+export function runnerFor(model: CanonicalModel, options: RunnerOptions = {}): Promise<CanonicalRunner> {
+  const key = JSON.stringify(options);
+  let m = runners.get(model);
+  if (!m) runners.set(model, (m = new Map()));
+  let r = m.get(key);
+  if (!r) m.set(key, (r = CanonicalRunner.create(model, options)));
+  return r;
+}
+
+export async function runWithTrace(model: CanonicalModel, input: InputLike, options: RunnerOptions = {}): Promise<TraceResult> {
+  return (await runnerFor(model, options)).runWithTrace(input);
+}
+
+export function graphCommitment(model: CanonicalModel): GraphCommitment {
+  return commitGraph(model);
+}
+
+/** Job input/output bytes and their commitment. */
+export function jobTensor(t: InputLike): { bytes: Buffer; commitment: Hex } {
+  return { bytes: canonicalBytes(t), commitment: tensorRoot(t) };
+}
