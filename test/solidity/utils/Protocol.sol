@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {VeritensorToken} from "../../../contracts/token/VeritensorToken.sol";
+import {ModelRegistry} from "../../../contracts/registry/ModelRegistry.sol";
+import {Staking} from "../../../contracts/staking/Staking.sol";
+import {JobManager} from "../../../contracts/jobs/JobManager.sol";
+import {IJobManager} from "../../../contracts/interfaces/IJobManager.sol";
+import {IModelRegistry} from "../../../contracts/interfaces/IModelRegistry.sol";
+
+/**
+ * @title TestData
+ * @notice Builders shared by the fuzz tests and the invariant handler: a 4-byte-in, 4-byte-out
+ * model, random revenue splits, and the output commitment of a 4-byte output.
+ */
+library TestData {
+    uint16 internal constant BPS = 10_000;
+
+    /// @notice Spec of a model with one int32 input and one int32 output.
+    function tinyModel(
+        uint96 price,
+        uint16 developerBps,
+        IModelRegistry.Contributor[] memory contributors,
+        uint256 salt
+    ) internal pure returns (IModelRegistry.ModelSpec memory spec) {
+        uint32[] memory shape = new uint32[](1);
+        shape[0] = 1;
+        spec.contentHash = keccak256(abi.encode("content", salt));
+        spec.graphCommitment = keccak256(abi.encode("graph", salt));
+        spec.uri = "file://tiny.onnx";
+        spec.inputShape = shape;
+        spec.outputShape = shape;
+        spec.price = price;
+        spec.developerBps = developerBps;
+        spec.contributors = contributors;
+    }
+
+    /// @notice A random split into `n` contributors (each at least 1 bp) drawn from `pool`
+    /// (repeats allowed), the rest (possibly 0) to the developer. Always sums to 10000.
+    function randomSplit(
+        uint256 seed,
+        uint256 n,
+        address[] memory pool
+    ) internal pure returns (uint16 developerBps, IModelRegistry.Contributor[] memory contributors) {
+        contributors = new IModelRegistry.Contributor[](n);
+        uint256 remaining = BPS;
+        for (uint256 i = 0; i < n; ++i) {
+            seed = uint256(keccak256(abi.encode(seed, i)));
+            // Leave at least 1 bp for each contributor still to come.
+            uint256 maxBps = remaining - (n - 1 - i);
+            uint256 bps;
+            // Mix shapes: sometimes a tiny share, sometimes everything left, otherwise uniform.
+            uint256 mode = seed % 8;
+            if (mode == 0) bps = 1;
+            else if (mode == 1) bps = maxBps;
+            else bps = 1 + ((seed >> 8) % maxBps);
+            remaining -= bps;
+            contributors[i] = IModelRegistry.Contributor({account: pool[(seed >> 128) % pool.length], bps: uint16(bps)});
+        }
+        developerBps = uint16(remaining);
+    }
+
+    /// @notice Canonical bytes of a single int32 element.
+    function tensor4(uint32 value) internal pure returns (bytes memory) {
+        return abi.encodePacked(bytes4(value));
+    }
+
+    /// @notice Tensor commitment of at most one chunk: sha256 of the bytes zero-padded to 1024.
+    function commitOneChunk(bytes memory data) internal pure returns (bytes32) {
+        require(data.length <= 1024, "one chunk only");
+        return sha256(abi.encodePacked(data, new bytes(1024 - data.length)));
+    }
+
+    function request(
+        uint256 modelId,
+        bytes memory input,
+        uint256 fee,
+        uint256 deadline
+    ) internal pure returns (IJobManager.RequestParams memory p) {
+        p.modelId = modelId;
+        p.input = input;
+        p.fee = fee;
+        p.deadline = deadline;
+    }
+}
+
+/// @notice The four protocol contracts, wired the way production wires them.
+struct Deployment {
+    VeritensorToken token;
+    ModelRegistry registry;
+    Staking staking;
+    JobManager jobs;
+}
+
+library Deployer {
+    uint256 internal constant SUPPLY = 1_000_000_000 ether;
+
+    function defaultParams(address treasury) internal pure returns (IJobManager.Params memory p) {
+        p.protocolFee = 1 ether;
+        p.minJobLock = 10 ether;
+        p.stakeRatioBps = 15_000;
+        p.timeoutSlashBps = 5_000;
+        p.paused = false;
+        p.treasury = treasury;
+        p.challengeWindow = 1 hours;
+        p.resultTimeout = 30 minutes;
+        p.maxCallbackGasLimit = 500_000;
+        p.maxJobDuration = 2 hours;
+    }
+
+    /// @notice Deploys with the caller as owner of staking and the job escrow and holder of the
+    /// whole supply; the caller is also the dispute manager until it says otherwise.
+    function deploy(address treasury, uint256 minStake, uint256 unbondingDelay) internal returns (Deployment memory d) {
+        d.token = new VeritensorToken(address(this), SUPPLY);
+        d.registry = new ModelRegistry();
+        d.staking = new Staking(d.token, address(this), minStake, unbondingDelay);
+        d.jobs = new JobManager(d.token, d.registry, d.staking, address(this), defaultParams(treasury));
+        d.staking.setOperator(address(d.jobs), true);
+        d.jobs.setDisputeManager(address(this));
+    }
+}
