@@ -1,0 +1,404 @@
+/**
+ * Shared fixtures and helpers of the protocol tests (test/protocol/*.ts).
+ *
+ * Every test file opens its own connection (`network.create()`) and builds its fixtures with
+ * {@link protocolFixtures}, so that `loadFixture` snapshots are per connection. Contracts are
+ * deployed directly with ethers (no Ignition).
+ */
+import { expect } from "chai";
+import type { BytesLike, AddressLike } from "ethers";
+import { ZeroAddress, getBytes, hexlify, id, resolveAddress } from "ethers";
+import type { network } from "hardhat";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+
+import { canonicalBytes, commitBytes } from "../../offchain/commitments/tensor.js";
+import type {
+  JobManager,
+  ModelRegistry,
+  ProtocolTimelock,
+  Staking,
+  VeritensorGovernor,
+  VeritensorToken,
+} from "../../types/ethers-contracts/index.js";
+import type { IJobManager } from "../../types/ethers-contracts/jobs/JobManager.js";
+import type { IModelRegistry } from "../../types/ethers-contracts/registry/ModelRegistry.js";
+
+export type Connection = Awaited<ReturnType<typeof network.create>>;
+export type Signer = HardhatEthersSigner;
+
+// ------------------------------------------------------------------ constants
+
+export const WAD = 10n ** 18n;
+export const SUPPLY = 1_000_000_000n * WAD;
+export const MIN_STAKE = 1_000n * WAD;
+export const UNBONDING_DELAY = 7n * 24n * 3600n;
+export const WORKER_STAKE = 10_000n * WAD;
+
+/** The model price: not a multiple of 10000, so the contributors' shares leave rounding dust. */
+export const PRICE = 10n * WAD + 7n;
+export const DEV_BPS = 3334;
+export const C1_BPS = 3333;
+export const C2_BPS = 3333;
+/** 600 int32 elements = 2400 bytes: three 1024-byte chunks, the last one padded, four leaves. */
+export const INPUT_SHAPE = [1, 600];
+export const INPUT_ELEMENTS = 600;
+export const OUTPUT_SHAPE = [1, 10];
+export const OUTPUT_ELEMENTS = 10;
+export const CONTENT_HASH = id("model.onnx bytes");
+export const GRAPH_COMMITMENT = id("canonical graph");
+export const MODEL_URI = "ipfs://bafy-model-v1";
+
+export const PROTOCOL_FEE = 2n * WAD;
+export const MIN_FEE = PRICE + PROTOCOL_FEE;
+/** A fee with a worker part. */
+export const FEE = 25n * WAD;
+export const TRACE_ROOT = id("trace root");
+
+export const CHALLENGE_WINDOW = 3600n;
+export const RESULT_TIMEOUT = 600n;
+export const MAX_JOB_DURATION = 2n * 24n * 3600n;
+export const MAX_CALLBACK_GAS = 1_000_000n;
+
+/** JobStatus enum of IJobManager. */
+export const Status = {
+  None: 0n,
+  Open: 1n,
+  Claimed: 2n,
+  Submitted: 3n,
+  Finalized: 4n,
+  Refunded: 5n,
+  Rejected: 6n,
+} as const;
+
+export type Params = {
+  protocolFee: bigint;
+  minJobLock: bigint;
+  stakeRatioBps: bigint;
+  timeoutSlashBps: bigint;
+  paused: boolean;
+  treasury: string;
+  challengeWindow: bigint;
+  resultTimeout: bigint;
+  maxCallbackGasLimit: bigint;
+  maxJobDuration: bigint;
+};
+
+export function defaultParams(treasury: string): Params {
+  return {
+    protocolFee: PROTOCOL_FEE,
+    minJobLock: 20n * WAD,
+    stakeRatioBps: 20_000n,
+    timeoutSlashBps: 5_000n,
+    paused: false,
+    treasury,
+    challengeWindow: CHALLENGE_WINDOW,
+    resultTimeout: RESULT_TIMEOUT,
+    maxCallbackGasLimit: MAX_CALLBACK_GAS,
+    maxJobDuration: MAX_JOB_DURATION,
+  };
+}
+
+/** The params as the positional tuple an event carries (for `.withArgs`). */
+export function paramsTuple(p: Params): unknown[] {
+  return [
+    p.protocolFee,
+    p.minJobLock,
+    p.stakeRatioBps,
+    p.timeoutSlashBps,
+    p.paused,
+    p.treasury,
+    p.challengeWindow,
+    p.resultTimeout,
+    p.maxCallbackGasLimit,
+    p.maxJobDuration,
+  ];
+}
+
+// ------------------------------------------------------------------ tensors
+
+/** Canonical bytes (int32 little-endian) of `values`, as 0x-hex. */
+export function int32Bytes(values: readonly number[]): string {
+  return hexlify(canonicalBytes(values));
+}
+
+/** Tensor commitment (docs/SEMANTICS.md "Commitments") of canonical bytes, via offchain/commitments. */
+export function tensorCommitment(bytes: BytesLike): string {
+  return commitBytes(getBytes(bytes)).root;
+}
+
+/** A deterministic input of `n` elements with negative, zero and positive values. */
+export function sampleInput(n = INPUT_ELEMENTS, seed = 1): number[] {
+  return Array.from({ length: n }, (_, i) => (((i + 1) * 7919 * seed) % 511) - 255);
+}
+
+/** Ten digit scores whose largest is at `best`. */
+export function digitScores(best: number): number[] {
+  return Array.from({ length: 10 }, (_, i) => (i === best ? 1000 : -100 + i));
+}
+
+export const SAMPLE_INPUT = int32Bytes(sampleInput());
+export const SAMPLE_OUTPUT = int32Bytes(digitScores(7));
+
+// ------------------------------------------------------------------ model specs
+
+export function modelSpec(
+  overrides: Partial<IModelRegistry.ModelSpecStruct> = {},
+  contributors: IModelRegistry.ContributorStruct[] = [],
+): IModelRegistry.ModelSpecStruct {
+  return {
+    contentHash: CONTENT_HASH,
+    graphCommitment: GRAPH_COMMITMENT,
+    uri: MODEL_URI,
+    inputShape: INPUT_SHAPE,
+    outputShape: OUTPUT_SHAPE,
+    price: PRICE,
+    developerBps: 10_000,
+    contributors,
+    ...overrides,
+  };
+}
+
+// ------------------------------------------------------------------ fixtures
+
+export interface Actors {
+  deployer: Signer;
+  treasury: Signer;
+  developer: Signer;
+  contributor1: Signer;
+  contributor2: Signer;
+  worker: Signer;
+  worker2: Signer;
+  requester: Signer;
+  disputeManager: Signer;
+  operator: Signer;
+  other: Signer;
+}
+
+export interface Protocol extends Actors {
+  conn: Connection;
+  token: VeritensorToken;
+  registry: ModelRegistry;
+  staking: Staking;
+  jm: JobManager;
+  params: Params;
+  /** Model 1: PRICE, developer 3334 bps, two contributors with 3333 bps each. */
+  modelId: bigint;
+}
+
+export interface Governance extends Protocol {
+  timelock: ProtocolTimelock;
+  governor: VeritensorGovernor;
+}
+
+export const TIMELOCK_DELAY = 3600n;
+export const VOTING_DELAY = 1n;
+export const VOTING_PERIOD = 20n;
+export const QUORUM_PERCENT = 4n;
+
+async function actors(conn: Connection): Promise<Actors> {
+  const [
+    deployer,
+    treasury,
+    developer,
+    contributor1,
+    contributor2,
+    worker,
+    worker2,
+    requester,
+    disputeManager,
+    operator,
+    other,
+  ] = await conn.ethers.getSigners();
+  return {
+    deployer,
+    treasury,
+    developer,
+    contributor1,
+    contributor2,
+    worker,
+    worker2,
+    requester,
+    disputeManager,
+    operator,
+    other,
+  };
+}
+
+/**
+ * Named fixture functions bound to one connection (loadFixture caches by function identity).
+ */
+export function protocolFixtures(conn: Connection) {
+  const { ethers } = conn;
+
+  async function deployToken() {
+    const a = await actors(conn);
+    const token = await ethers.deployContract("VeritensorToken", [a.deployer.address, SUPPLY]);
+    return { ...a, token };
+  }
+
+  async function deployProtocol(): Promise<Protocol> {
+    const a = await actors(conn);
+    const token = await ethers.deployContract("VeritensorToken", [a.deployer.address, SUPPLY]);
+    const registry = await ethers.deployContract("ModelRegistry");
+    const staking = await ethers.deployContract("Staking", [
+      await token.getAddress(),
+      a.deployer.address,
+      MIN_STAKE,
+      UNBONDING_DELAY,
+    ]);
+    const params = defaultParams(a.treasury.address);
+    const jm = await ethers.deployContract("JobManager", [
+      await token.getAddress(),
+      await registry.getAddress(),
+      await staking.getAddress(),
+      a.deployer.address,
+      params,
+    ]);
+    await staking.setOperator(await jm.getAddress(), true);
+    await jm.setDisputeManager(a.disputeManager.address);
+
+    for (const s of [a.requester, a.worker, a.worker2, a.other, a.operator]) {
+      await token.transfer(s.address, 100_000n * WAD);
+    }
+    await token.connect(a.requester).approve(await jm.getAddress(), ethers.MaxUint256);
+    for (const w of [a.worker, a.worker2]) {
+      await token.connect(w).approve(await staking.getAddress(), ethers.MaxUint256);
+      await staking.connect(w).stake(WORKER_STAKE);
+    }
+
+    await registry.connect(a.developer).registerModel(
+      modelSpec({ developerBps: DEV_BPS }, [
+        { account: a.contributor1.address, bps: C1_BPS },
+        { account: a.contributor2.address, bps: C2_BPS },
+      ]),
+    );
+    return { ...a, conn, token, registry, staking, jm, params, modelId: 1n };
+  }
+
+  /** The protocol owned by a timelock that a VTN-voting governor controls. */
+  async function deployGovernance(): Promise<Governance> {
+    const p = await deployProtocol();
+    const timelock = await ethers.deployContract("ProtocolTimelock", [
+      TIMELOCK_DELAY,
+      [],
+      [ZeroAddress],
+      p.deployer.address,
+    ]);
+    const governor = await ethers.deployContract("VeritensorGovernor", [
+      await p.token.getAddress(),
+      await timelock.getAddress(),
+      VOTING_DELAY,
+      VOTING_PERIOD,
+      0n,
+      QUORUM_PERCENT,
+    ]);
+    const governorAddress = await governor.getAddress();
+    await timelock.grantRole(await timelock.PROPOSER_ROLE(), governorAddress);
+    await timelock.grantRole(await timelock.CANCELLER_ROLE(), governorAddress);
+    await timelock.renounceRole(await timelock.DEFAULT_ADMIN_ROLE(), p.deployer.address);
+
+    const timelockAddress = await timelock.getAddress();
+    await p.jm.transferOwnership(timelockAddress);
+    await p.staking.transferOwnership(timelockAddress);
+    // The deployer keeps most of the supply and votes with it.
+    await p.token.delegate(p.deployer.address);
+    return { ...p, timelock, governor };
+  }
+
+  return { deployToken, deployProtocol, deployGovernance };
+}
+
+// ------------------------------------------------------------------ job helpers
+
+export type RequestOverrides = Partial<IJobManager.RequestParamsStruct>;
+
+export async function requestParams(p: Protocol, overrides: RequestOverrides = {}) {
+  const now = BigInt(await p.conn.networkHelpers.time.latest());
+  return {
+    modelId: p.modelId,
+    input: SAMPLE_INPUT,
+    inputURI: "",
+    inputCommitment: "0x" + "00".repeat(32),
+    fee: FEE,
+    deadline: now + 24n * 3600n,
+    consumer: ZeroAddress,
+    callbackGasLimit: 0n,
+    ...overrides,
+  } satisfies IJobManager.RequestParamsStruct;
+}
+
+/** Requests a job (by `from`, the requester by default) and returns its id. */
+export async function requestJob(p: Protocol, overrides: RequestOverrides = {}, from: Signer = p.requester) {
+  const rp = await requestParams(p, overrides);
+  await p.jm.connect(from).requestInference(rp);
+  return p.jm.jobCount();
+}
+
+export async function claimJob(p: Protocol, jobId: bigint, worker: Signer = p.worker) {
+  await p.jm.connect(worker).claim(jobId);
+}
+
+export async function submitJob(
+  p: Protocol,
+  jobId: bigint,
+  output: string = SAMPLE_OUTPUT,
+  worker: Signer = p.worker,
+) {
+  await p.jm.connect(worker).submitResult(jobId, output, tensorCommitment(output), TRACE_ROOT);
+}
+
+/** Requests, claims and submits a job; returns its id. */
+export async function submittedJob(p: Protocol, overrides: RequestOverrides = {}, output: string = SAMPLE_OUTPUT) {
+  const jobId = await requestJob(p, overrides);
+  await claimJob(p, jobId);
+  await submitJob(p, jobId, output);
+  return jobId;
+}
+
+/** Moves time to the end of `jobId`'s challenge window (finalize is allowed from then on). */
+export async function endChallengeWindow(p: Protocol, jobId: bigint) {
+  const job = await p.jm.getJob(jobId);
+  await p.conn.networkHelpers.time.setNextBlockTimestamp(job.timer);
+}
+
+/** The expected model-fee split: contributors round down, the developer takes the rest. */
+export function modelSplit(modelFee: bigint) {
+  const c1 = (modelFee * BigInt(C1_BPS)) / 10_000n;
+  const c2 = (modelFee * BigInt(C2_BPS)) / 10_000n;
+  return { c1, c2, developer: modelFee - c1 - c2 };
+}
+
+/**
+ * Escrow conservation: the JobManager's token balance equals the fees of unsettled jobs
+ * (Open, Claimed, Submitted) plus every pull-payment balance. `accounts` must name every
+ * account that may hold a balance (all signers by default, plus any contract).
+ */
+export async function expectEscrowConserved(p: Protocol, extra: AddressLike[] = []) {
+  const count = await p.jm.jobCount();
+  let unsettled = 0n;
+  for (let i = 1n; i <= count; i++) {
+    const job = await p.jm.getJob(i);
+    if (job.status === Status.Open || job.status === Status.Claimed || job.status === Status.Submitted) {
+      unsettled += job.fee;
+    }
+  }
+  const signers = await p.conn.ethers.getSigners();
+  const accounts = new Set<string>(signers.map((s) => s.address));
+  for (const a of extra) accounts.add(await resolveAddress(a));
+  let balances = 0n;
+  for (const a of accounts) balances += await p.jm.balanceOf(a);
+  expect(await p.token.balanceOf(await p.jm.getAddress())).to.equal(unsettled + balances);
+  return { unsettled, balances };
+}
+
+/** Staking conservation: its token balance equals the sum of staked + unbonding. */
+export async function expectStakingConserved(p: Pick<Protocol, "conn" | "token" | "staking">) {
+  const signers = await p.conn.ethers.getSigners();
+  let total = 0n;
+  for (const s of signers) {
+    const info = await p.staking.stakeOf(s.address);
+    expect(info.locked).to.be.lte(info.staked);
+    total += info.staked + info.unbonding;
+  }
+  expect(await p.token.balanceOf(await p.staking.getAddress())).to.equal(total);
+}
