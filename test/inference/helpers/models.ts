@@ -1,0 +1,264 @@
+/**
+ * Random small canonical models, one generator per layer kind, covering the parameter
+ * space (strides, pads, groups incl. depthwise, per-channel shifts, transB, constants) and
+ * ranges right up to the 2^24 exactness edge. Every model they return passes validation.
+ */
+import { CanonicalModelBuilder } from "../../../offchain/model/build.js";
+import type { Pair, Quad } from "../../../offchain/model/build.js";
+import { LayerKind } from "../../../offchain/model/layers.js";
+import { LIMIT, Rng } from "./random.js";
+
+export interface RandomModel {
+  bytes: Uint8Array;
+  /** Human-readable description for failure messages. */
+  desc: string;
+}
+
+const log2ceil = (v: number): number => Math.ceil(Math.log2(Math.max(1, v)));
+
+function inputRange(r: Rng, maxAbs = LIMIT - 1): Pair {
+  const choice = r.int(0, 6);
+  let lo: number;
+  let hi: number;
+  if (choice === 0) [lo, hi] = [-128, 127];
+  else if (choice === 1) [lo, hi] = [0, 255];
+  else if (choice === 2) [lo, hi] = [-1, 1];
+  else if (choice === 3) {
+    const k = r.int(1, 23);
+    [lo, hi] = [-(2 ** k), 2 ** k - 1];
+  } else if (choice === 4) [lo, hi] = [-(LIMIT - 1), LIMIT - 1];
+  else {
+    lo = r.int(-1000, 1000);
+    hi = lo + r.int(0, 2000);
+  }
+  return [Math.max(lo, -maxAbs), Math.min(hi, maxAbs)] as Pair;
+}
+
+/** Clip bounds: common int8/uint8 ones, no-op ones, random ones, or ones that fit `natural`. */
+function clipRange(r: Rng, natural?: number): Pair {
+  if (natural !== undefined && r.bool(0.4)) {
+    const n = Math.min(LIMIT - 1, Math.max(1, Math.round(natural * (0.3 + r.next()))));
+    return [-n, n];
+  }
+  const c = r.int(0, 4);
+  if (c === 0) return [-128, 127];
+  if (c === 1) return [0, 255];
+  if (c === 2) return [-(LIMIT - 1), LIMIT - 1];
+  const lo = r.int(-3000, 3000);
+  return [lo, lo + r.int(0, 3000)];
+}
+
+/**
+ * A shift that brings accumulators of typical magnitude `typical` to about 2^(6..9), so most
+ * outputs land inside int8/int16-like clip ranges; sometimes an extreme (0 or 24).
+ */
+function shiftFor(r: Rng, typical: number): number {
+  if (r.bool(0.08)) return r.pick([0, 24]);
+  return Math.min(24, Math.max(0, log2ceil(typical) - r.int(5, 9)));
+}
+
+function shifts(r: Rng, n: number, typical: number): number | number[] {
+  return r.bool(0.5) ? shiftFor(r, typical) : Array.from({ length: n }, () => shiftFor(r, typical));
+}
+
+/** Weights for rows of `rowLen` reading |x| <= xm, with |B| + Σ|w|·xm < 2^24. */
+function weightsAndBias(r: Rng, rows: number, rowLen: number, xm: number) {
+  const bmax = Math.min(r.pick([0, 10, 1000, 100000]), Math.floor((LIMIT - 1) / 4));
+  const wEdge = Math.floor((LIMIT - 1 - bmax) / Math.max(1, rowLen * Math.max(1, xm)));
+  const wmax = Math.max(0, Math.min(r.pick([1, 3, 8, 31, 127, 100000]), wEdge));
+  // Near the edge, make weights large on purpose so partial sums approach 2^24.
+  const nearEdge = wmax === wEdge && r.bool(0.5);
+  const w = Array.from({ length: rows * rowLen }, () =>
+    nearEdge ? (r.bool() ? 1 : -1) * r.int(Math.floor(wmax * 0.8), wmax) : r.int(-wmax, wmax),
+  );
+  const bias = r.bool(0.8) ? r.ints(rows, -bmax, bmax) : undefined;
+  // Random-sign sums grow like sqrt(rowLen); this is the scale outputs actually reach.
+  const typical = Math.sqrt(rowLen) * (nearEdge ? wmax : wmax / 2) * (xm / 2) + (bias ? bmax / 2 : 0);
+  return { w, bias, typical };
+}
+
+function randomShape(r: Rng): number[] {
+  const rank = r.int(2, 4);
+  if (rank === 2) return [1, r.int(1, 64)];
+  if (rank === 3) return [1, r.int(1, 6), r.int(1, 12)];
+  return [1, r.int(1, 5), r.int(1, 7), r.int(1, 7)];
+}
+
+const xmOf = (p: Pair): number => Math.max(Math.abs(p[0]), Math.abs(p[1]));
+
+export function randomDense(r: Rng, large = false): RandomModel {
+  const K = large ? r.int(1024, 4096) : r.pick([r.int(1, 16), r.int(1, 300)]);
+  const M = large ? r.int(64, 256) : r.int(1, 40);
+  const range = inputRange(r, large ? 4095 : LIMIT - 1);
+  const { w, bias, typical } = weightsAndBias(r, M, K, xmOf(range));
+  const transB = r.bool();
+  // `w` is row m = output m ([M, K]); lay it out as ONNX wants.
+  const weight = transB ? w : Array.from({ length: K * M }, (_, i) => w[(i % M) * K + Math.floor(i / M)]!);
+  const clip = clipRange(r, 200);
+  const sh = shifts(r, M, typical);
+  const bytes = new CanonicalModelBuilder([1, K], range)
+    .dense({ weight, units: M, transB, bias, shift: sh, clip, name: "fc" })
+    .build();
+  return { bytes, desc: `DENSE K=${K} M=${M} transB=${transB} range=${range} shift=${sh} clip=${clip}` };
+}
+
+export function randomConv(r: Rng, large = false): RandomModel {
+  const C = large ? 16 : r.int(1, 6);
+  const mode = r.pick(["one", "depthwise", "grouped"] as const);
+  let g = 1;
+  if (mode === "depthwise") g = C;
+  else if (mode === "grouped") g = r.pick(Array.from({ length: C }, (_, i) => i + 1).filter((d) => C % d === 0));
+  const M = large ? 32 : g * r.int(1, mode === "one" ? 6 : 2);
+  const H = large ? 32 : r.int(1, 10);
+  const W = large ? 32 : r.int(1, 10);
+  const pads: Quad = large ? [1, 1, 1, 1] : [r.int(0, 2), r.int(0, 2), r.int(0, 2), r.int(0, 2)];
+  const KH = large ? 3 : r.int(1, Math.min(5, H + pads[0] + pads[2]));
+  const KW = large ? 3 : r.int(1, Math.min(5, W + pads[1] + pads[3]));
+  const strides: Pair = large ? [1, 1] : [r.int(1, 3), r.int(1, 3)];
+  const range = inputRange(r);
+  const rowLen = (C / g) * KH * KW;
+  const { w, bias, typical } = weightsAndBias(r, M, rowLen, xmOf(range));
+  const clip = clipRange(r, 200);
+  const sh = shifts(r, M, typical);
+  const bytes = new CanonicalModelBuilder([1, C, H, W], range)
+    .conv({ weight: w, outChannels: M, kernel: [KH, KW], bias, strides, pads, group: g, shift: sh, clip, name: "conv" })
+    .build();
+  return {
+    bytes,
+    desc: `CONV C=${C} HxW=${H}x${W} M=${M} k=${KH}x${KW} s=${strides} p=${pads} g=${g} range=${range} shift=${sh}`,
+  };
+}
+
+export function randomAdd(r: Rng): RandomModel {
+  const shape = randomShape(r);
+  const range = inputRange(r, 2 ** 22);
+  const mode = r.int(0, 3);
+  const b = new CanonicalModelBuilder(shape, range);
+  const shift = r.int(0, 3);
+  const clip = clipRange(r, (2 * xmOf(range)) / 2 ** shift);
+  if (mode === 0) b.relu().add({ other: 0, shift, clip, name: "add" });
+  else if (mode === 1) b.add({ input: 0, other: 0, shift, clip, name: "add" });
+  else if (mode === 2) b.add({ constant: r.int(-(2 ** 22), 2 ** 22), shift, clip, name: "add" });
+  else b.add({ constant: r.ints(shape[1]!, -1000, 1000), shift, clip, name: "add" });
+  return { bytes: b.build(), desc: `ADD shape=${shape} mode=${mode} range=${range} shift=${shift} clip=${clip}` };
+}
+
+export function randomMul(r: Rng): RandomModel {
+  const shape = randomShape(r);
+  const range = inputRange(r);
+  const xm = Math.max(1, xmOf(range));
+  const fmax = Math.max(1, Math.min(r.pick([1, 5, 127, 5000]), Math.floor((LIMIT - 1) / xm)));
+  const C = shape[1]!;
+  const factor = r.bool() ? r.int(-fmax, fmax) : r.ints(C, -fmax, fmax);
+  const sh = shifts(r, C, (fmax * xm) / 2);
+  const clip = clipRange(r, 200);
+  const bytes = new CanonicalModelBuilder(shape, range).mul({ factor, shift: sh, clip, name: "mul" }).build();
+  return { bytes, desc: `MUL shape=${shape} range=${range} factor=${factor} shift=${sh} clip=${clip}` };
+}
+
+export function randomRelu(r: Rng): RandomModel {
+  const shape = randomShape(r);
+  const range = inputRange(r);
+  return { bytes: new CanonicalModelBuilder(shape, range).relu({ name: "relu" }).build(), desc: `RELU shape=${shape} range=${range}` };
+}
+
+export function randomClip(r: Rng): RandomModel {
+  const shape = randomShape(r);
+  const range = inputRange(r);
+  const lo = r.int(range[0] - 10, range[1] + 10);
+  const hi = r.int(lo, range[1] + 20);
+  const bytes = new CanonicalModelBuilder(shape, range).clip({ lo, hi, name: "clip" }).build();
+  return { bytes, desc: `CLIP shape=${shape} range=${range} lo=${lo} hi=${hi}` };
+}
+
+export function randomMaxPool(r: Rng): RandomModel {
+  const [C, H, W] = [r.int(1, 5), r.int(1, 10), r.int(1, 10)];
+  const KH = r.int(1, Math.min(4, H));
+  const KW = r.int(1, Math.min(4, W));
+  const pads: Quad = [r.int(0, KH - 1), r.int(0, KW - 1), r.int(0, KH - 1), r.int(0, KW - 1)];
+  const strides: Pair = [r.int(1, 3), r.int(1, 3)];
+  const range = inputRange(r);
+  const bytes = new CanonicalModelBuilder([1, C, H, W], range)
+    .maxpool({ kernel: [KH, KW], strides, pads, name: "pool" })
+    .build();
+  return { bytes, desc: `MAXPOOL C=${C} HxW=${H}x${W} k=${KH}x${KW} s=${strides} p=${pads} range=${range}` };
+}
+
+function factorizations(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i + 1).filter((d) => n % d === 0);
+}
+
+export function randomReshape(r: Rng): RandomModel {
+  const shape = randomShape(r);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const range = inputRange(r);
+  const b = new CanonicalModelBuilder(shape, range);
+  const mode = r.int(0, 3);
+  let desc: string;
+  if (mode === 0) {
+    const axis = r.int(0, 1);
+    b.flatten({ axis, name: "flat" });
+    desc = `flatten axis=${axis}`;
+  } else if (mode === 1) {
+    b.reshape({ shape: [1, -1], name: "reshape" });
+    desc = "reshape [1,-1]";
+  } else {
+    const f = r.pick(factorizations(n));
+    const target = mode === 2 ? [0, f, -1] : [1, n / f, f, 1];
+    b.reshape({ shape: target, name: "reshape" });
+    desc = `reshape ${target}`;
+  }
+  return { bytes: b.build(), desc: `RESHAPE shape=${shape} ${desc}` };
+}
+
+export function randomLut(r: Rng): RandomModel {
+  const shape = randomShape(r);
+  const lo = r.int(-600, 300);
+  const hi = lo + r.int(0, 600);
+  const tlo = lo - r.int(0, 5);
+  const tlen = hi - tlo + 1 + r.int(0, 5);
+  const tmax = r.pick([1, 127, LIMIT - 1]);
+  const table = r.ints(tlen, -tmax, tmax);
+  const bytes = new CanonicalModelBuilder(shape, [lo, hi]).lut({ lo: tlo, table, name: "lut" }).build();
+  return { bytes, desc: `LUT shape=${shape} range=${lo},${hi} table=[${tlo}..${tlo + tlen - 1}]` };
+}
+
+export const GENERATORS: Record<LayerKind, (r: Rng) => RandomModel> = {
+  [LayerKind.DENSE]: randomDense,
+  [LayerKind.CONV]: randomConv,
+  [LayerKind.ADD]: randomAdd,
+  [LayerKind.MUL]: randomMul,
+  [LayerKind.RELU]: randomRelu,
+  [LayerKind.CLIP]: randomClip,
+  [LayerKind.MAXPOOL]: randomMaxPool,
+  [LayerKind.RESHAPE]: randomReshape,
+  [LayerKind.LUT]: randomLut,
+};
+
+/** A random small CNN/MLP chaining several kinds (conv → relu → pool → flatten → dense → lut …). */
+export function randomPipeline(r: Rng): RandomModel {
+  const C = r.int(1, 3);
+  const H = r.int(4, 10);
+  const W = r.int(4, 10);
+  const b = new CanonicalModelBuilder([1, C, H, W], [-128, 127]);
+  const M = r.int(1, 4);
+  const g = r.bool() ? 1 : C;
+  const M2 = g === 1 ? M : C;
+  b.conv({
+    weight: r.ints(M2 * (C / g) * 9, -20, 20), outChannels: M2, kernel: [3, 3], pads: [1, 1, 1, 1],
+    group: g, bias: r.ints(M2, -500, 500), shift: r.ints(M2, 3, 7), clip: [-128, 127],
+  });
+  const skip = b.last;
+  b.relu();
+  if (r.bool()) b.add({ other: skip, shift: 1, clip: [-128, 127] });
+  b.mul({ factor: r.ints(M2, -3, 3), shift: 1, clip: [-128, 127] });
+  b.maxpool({ kernel: [2, 2], strides: [2, 2] });
+  b.flatten();
+  const K = b.shapeOf(b.last)[1]!;
+  const U = r.int(2, 12);
+  b.dense({ weight: r.ints(K * U, -30, 30), units: U, bias: r.ints(U, -100, 100), shift: 6, clip: [-100, 100] });
+  b.lut({ lo: -100, table: Array.from({ length: 201 }, (_, i) => Math.round(127 * Math.tanh((i - 100) / 30))) });
+  b.clip({ lo: -120, hi: 120 });
+  b.reshape({ shape: [1, U, 1] });
+  return { bytes: b.build(), desc: `PIPELINE C=${C} ${H}x${W} M=${M2} g=${g} U=${U}` };
+}
