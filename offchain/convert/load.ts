@@ -1,0 +1,402 @@
+/**
+ * Reads an ordinary float32 ONNX model into the converter's IR. Shapes are inferred here
+ * from the (static, batch-1) graph input, constants are read as float64, and every op
+ * outside the supported set is refused by name.
+ */
+import { ConvertError } from "./errors.js";
+import type { Act, IrGraph, IrNode, Window } from "./ir.js";
+import { NO_ACT, numel } from "./ir.js";
+import type { INodeProto, ITensorProto } from "../model/onnx.js";
+import {
+  attrFloat, attrInt, attrInts, attrString, decodeModel, nodeLabel, tensorDims, tensorValues, toNumber,
+  valueInfoShape,
+} from "../model/onnx.js";
+import { flattenShape, reshapeShape, shapeStr, windowOut } from "../model/shapes.js";
+
+interface Const {
+  values: Float64Array;
+  dims: number[];
+}
+
+/** Ops the converter lowers (documented in docs/CONVERTER.md). */
+export const SUPPORTED_OPS: readonly string[] = [
+  "Gemm", "MatMul", "Conv", "Add", "Sub", "Mul", "Div", "Relu", "Clip", "MaxPool", "GlobalMaxPool",
+  "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Sigmoid", "Tanh", "BatchNormalization",
+  "Identity", "Dropout", "Constant",
+];
+
+type Ctx = {
+  consts: Map<string, Const>;
+  shapes: Map<string, number[]>;
+  alias: Map<string, string>;
+  nodes: IrNode[];
+  opset: number;
+};
+
+/** Per-node view with helpers that name the node in every error. */
+class NodeView {
+  constructor(
+    readonly ctx: Ctx,
+    readonly n: INodeProto,
+    readonly label: string,
+  ) {}
+
+  get op(): string {
+    return this.n.opType ?? "?";
+  }
+
+  fail(code: ConstructorParameters<typeof ConvertError>[0], msg: string): never {
+    throw new ConvertError(code, this.label, this.op, msg);
+  }
+
+  inputs(): string[] {
+    const ins = (this.n.input ?? []).slice();
+    while (ins.length > 0 && ins[ins.length - 1] === "") ins.pop();
+    return ins.map((s) => (s === "" ? s : (this.ctx.alias.get(s) ?? s)));
+  }
+
+  output(): string {
+    const outs = (this.n.output ?? []).filter((o) => o !== "");
+    if (outs.length !== 1) this.fail("UNSUPPORTED_ATTR", `expected one output, got ${outs.length}`);
+    return outs[0]!;
+  }
+
+  isConst(name: string): boolean {
+    return this.ctx.consts.has(name);
+  }
+
+  constOf(name: string, role: string): Const {
+    const c = this.ctx.consts.get(name);
+    if (!c) this.fail("NOT_CONSTANT", `${role} "${name}" must be a constant (initializer), not a computed tensor`);
+    return c;
+  }
+
+  tensor(name: string): number[] {
+    const s = this.ctx.shapes.get(name);
+    if (!s) {
+      if (this.ctx.consts.has(name)) this.fail("NOT_CONSTANT", `"${name}" is a constant where a computed tensor is expected`);
+      this.fail("SHAPE", `input "${name}" has no known static shape`);
+    }
+    return s;
+  }
+
+  attrs(allowed: readonly string[]): void {
+    for (const a of this.n.attribute ?? []) {
+      if (!allowed.includes(a.name ?? "")) this.fail("UNSUPPORTED_ATTR", `attribute "${a.name}" is not supported`);
+    }
+  }
+
+  emit(node: IrNode): void {
+    if (node.outShape.length < 2 || node.outShape[0] !== 1) {
+      this.fail("SHAPE", `output shape ${shapeStr(node.outShape)}; canonical tensors are [1, ...] of rank >= 2 (batch 1)`);
+    }
+    this.ctx.shapes.set(node.out, [...node.outShape]);
+    this.ctx.nodes.push(node);
+  }
+}
+
+/** Scalar or per-channel (axis 1) constant of a tensor with shape `shape`, expanded to C values. */
+function perChannel(c: Const, shape: readonly number[]): Float64Array | undefined {
+  const C = shape[1]!;
+  if (c.values.length === 1 && c.dims.length <= shape.length) return new Float64Array(C).fill(c.values[0]!);
+  if (c.dims.length > shape.length) return undefined;
+  const off = shape.length - c.dims.length;
+  const ok = c.dims.every((d, k) => (k + off === 1 ? d === C : d === 1));
+  if (!ok) return undefined;
+  return Float64Array.from(c.values);
+}
+
+function resolvePads(v: NodeView, H: number, W: number, kh: number, kw: number, sy: number, sx: number): [number, number, number, number] {
+  const auto = attrString(v.n, "auto_pad") ?? "NOTSET";
+  if (auto === "NOTSET") {
+    const pads = attrInts(v.n, "pads") ?? [0, 0, 0, 0];
+    if (pads.length !== 4) v.fail("UNSUPPORTED_ATTR", `pads ${shapeStr(pads)} must have 4 entries (2-D only)`);
+    return pads as [number, number, number, number];
+  }
+  if (auto === "VALID") return [0, 0, 0, 0];
+  if (auto !== "SAME_UPPER" && auto !== "SAME_LOWER") v.fail("UNSUPPORTED_ATTR", `auto_pad ${auto}`);
+  // ONNX: output = ceil(in / stride); the odd padding goes to the end (UPPER) or start (LOWER).
+  const total = (n: number, k: number, s: number) => Math.max((Math.ceil(n / s) - 1) * s + k - n, 0);
+  const th = total(H, kh, sy);
+  const tw = total(W, kw, sx);
+  const lowerH = auto === "SAME_UPPER" ? Math.floor(th / 2) : Math.ceil(th / 2);
+  const lowerW = auto === "SAME_UPPER" ? Math.floor(tw / 2) : Math.ceil(tw / 2);
+  return [lowerH, lowerW, th - lowerH, tw - lowerW];
+}
+
+function windowOf(v: NodeView, x: readonly number[], kh: number, kw: number): Window {
+  const dil = attrInts(v.n, "dilations");
+  if (dil && dil.some((d) => d !== 1)) v.fail("UNSUPPORTED_ATTR", `dilations ${shapeStr(dil)} (only 1 is supported)`);
+  const strides = attrInts(v.n, "strides") ?? [1, 1];
+  if (strides.length !== 2) v.fail("UNSUPPORTED_ATTR", `strides ${shapeStr(strides)} (2-D only)`);
+  const [sy, sx] = strides as [number, number];
+  const [pt, pl, pb, pr] = resolvePads(v, x[2]!, x[3]!, kh, kw, sy, sx);
+  return { kh, kw, sy, sx, pt, pl, pb, pr };
+}
+
+function spatial(v: NodeView, name: string): number[] {
+  const s = v.tensor(name);
+  if (s.length !== 4) v.fail("UNSUPPORTED_ATTR", `input shape ${shapeStr(s)}: only 2-D [1, C, H, W] is supported (no 1-D/3-D)`);
+  return s;
+}
+
+function loadGemm(v: NodeView): void {
+  v.attrs(["alpha", "beta", "transA", "transB"]);
+  if (attrInt(v.n, "transA", 0) !== 0) v.fail("UNSUPPORTED_ATTR", "transA=1 (the activation must be [1, K])");
+  const ins = v.inputs();
+  const x = v.tensor(ins[0]!);
+  if (x.length !== 2) v.fail("SHAPE", `input shape ${shapeStr(x)}; Gemm needs [1, K]`);
+  const K = x[1]!;
+  const alpha = attrFloat(v.n, "alpha", 1);
+  const beta = attrFloat(v.n, "beta", 1);
+  const transB = attrInt(v.n, "transB", 0) === 1;
+  const Bc = v.constOf(ins[1]!, "B (weights)");
+  if (Bc.dims.length !== 2 || Bc.dims[transB ? 1 : 0] !== K) v.fail("SHAPE", `weights ${shapeStr(Bc.dims)} do not fit input ${shapeStr(x)}`);
+  const M = Bc.dims[transB ? 0 : 1]!;
+  const W = new Float64Array(M * K);
+  for (let m = 0; m < M; m++) {
+    for (let k = 0; k < K; k++) W[m * K + k] = alpha * Bc.values[transB ? m * K + k : k * M + m]!;
+  }
+  const B = new Float64Array(M);
+  if (ins[2]) {
+    const C = v.constOf(ins[2], "C (bias)");
+    const ok = C.values.length === 1 || (C.values.length === M && C.dims[C.dims.length - 1] === M && numel(C.dims) === M);
+    if (!ok) v.fail("SHAPE", `bias shape ${shapeStr(C.dims)} is neither a scalar nor [${M}] / [1, ${M}]`);
+    for (let m = 0; m < M; m++) B[m] = beta * C.values[C.values.length === 1 ? 0 : m]!;
+  }
+  v.emit({ kind: "dense", name: v.label, op: v.op, out: v.output(), outShape: [1, M], x: ins[0]!, K, M, W, B, act: NO_ACT });
+}
+
+function loadMatMul(v: NodeView): void {
+  v.attrs([]);
+  const ins = v.inputs();
+  if (v.isConst(ins[0]!)) v.fail("NOT_CONSTANT", "the left operand is a constant; only activation × constant weights is supported");
+  const x = v.tensor(ins[0]!);
+  if (x.length !== 2) v.fail("SHAPE", `input shape ${shapeStr(x)}; MatMul is supported for [1, K] × [K, M]`);
+  const K = x[1]!;
+  const Wc = v.constOf(ins[1]!, "right operand (weights)");
+  if (Wc.dims.length !== 2 || Wc.dims[0] !== K) v.fail("SHAPE", `weights ${shapeStr(Wc.dims)} do not fit input ${shapeStr(x)}`);
+  const M = Wc.dims[1]!;
+  const W = new Float64Array(M * K);
+  for (let m = 0; m < M; m++) for (let k = 0; k < K; k++) W[m * K + k] = Wc.values[k * M + m]!;
+  v.emit({ kind: "dense", name: v.label, op: v.op, out: v.output(), outShape: [1, M], x: ins[0]!, K, M, W, B: new Float64Array(M), act: NO_ACT });
+}
+
+function loadConv(v: NodeView): void {
+  v.attrs(["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"]);
+  const ins = v.inputs();
+  const x = spatial(v, ins[0]!);
+  const Wc = v.constOf(ins[1]!, "W (weights)");
+  if (Wc.dims.length !== 4) v.fail("UNSUPPORTED_ATTR", `weights ${shapeStr(Wc.dims)}: only 2-D convolution is supported`);
+  const [M, CG, KH, KW] = Wc.dims as [number, number, number, number];
+  const group = attrInt(v.n, "group", 1);
+  const C = x[1]!;
+  if (C % group !== 0 || M % group !== 0 || CG !== C / group) v.fail("SHAPE", `weights ${shapeStr(Wc.dims)} and group ${group} do not fit ${C} input channels`);
+  const win = windowOf(v, x, KH, KW);
+  const OH = windowOut(x[2]!, KH, win.sy, win.pt, win.pb);
+  const OW = windowOut(x[3]!, KW, win.sx, win.pl, win.pr);
+  const B = ins[2] ? Float64Array.from(v.constOf(ins[2], "B (bias)").values) : new Float64Array(M);
+  if (B.length !== M) v.fail("SHAPE", `bias has ${B.length} values, expected ${M}`);
+  v.emit({
+    kind: "conv", name: v.label, op: v.op, out: v.output(), outShape: [1, M, OH, OW], x: ins[0]!,
+    C, H: x[2]!, Wd: x[3]!, M, group, win, W: Float64Array.from(Wc.values), B, act: NO_ACT,
+  });
+}
+
+/** Add/Sub/Mul/Div: tensor ∘ tensor (Add only) or tensor ∘ per-channel constant. */
+function loadBinary(v: NodeView): void {
+  v.attrs([]);
+  const ins = v.inputs();
+  if (ins.length !== 2) v.fail("SHAPE", `expected 2 inputs, got ${ins.length}`);
+  const [a, b] = ins as [string, string];
+  const out = v.output();
+  const aConst = v.isConst(a);
+  const bConst = v.isConst(b);
+  if (aConst && bConst) v.fail("NOT_CONSTANT", "both operands are constants (fold them before converting)");
+  if (!aConst && !bConst) {
+    if (v.op !== "Add") v.fail("NOT_CONSTANT", `${v.op} of two computed tensors is not supported (only Add is)`);
+    const sa = v.tensor(a);
+    const sb = v.tensor(b);
+    if (shapeStr(sa) !== shapeStr(sb)) v.fail("SHAPE", `operand shapes ${shapeStr(sa)} and ${shapeStr(sb)} differ (no broadcasting between tensors)`);
+    v.emit({ kind: "add", name: v.label, op: v.op, out, outShape: sa, a, b, act: NO_ACT });
+    return;
+  }
+  if (aConst && (v.op === "Sub" || v.op === "Div")) v.fail("UNSUPPORTED_ATTR", `constant ${v.op === "Sub" ? "minus" : "divided by"} tensor is not supported`);
+  const xName = aConst ? b : a;
+  const cName = aConst ? a : b;
+  const shape = v.tensor(xName);
+  const cc = v.constOf(cName, "constant operand");
+  const c = perChannel(cc, shape);
+  if (!c) v.fail("SHAPE", `constant "${cName}" of shape ${shapeStr(cc.dims)} is neither a scalar nor per-channel (axis 1) for ${shapeStr(shape)}`);
+  if (v.op === "Sub") c.forEach((x, i) => (c[i] = -x));
+  if (v.op === "Div") c.forEach((x, i) => (c[i] = 1 / x));
+  const kind = v.op === "Add" || v.op === "Sub" ? "addc" : "mulc";
+  v.emit({ kind, name: v.label, op: v.op, out, outShape: shape, x: xName, c, act: NO_ACT });
+}
+
+function clampOf(v: NodeView): Act {
+  const ins = v.inputs();
+  if (v.ctx.opset < 11) {
+    v.attrs(["min", "max"]);
+    return { lo: attrFloat(v.n, "min", -Infinity), hi: attrFloat(v.n, "max", Infinity) };
+  }
+  v.attrs([]);
+  const bound = (name: string | undefined, dflt: number, role: string): number => {
+    if (!name) return dflt;
+    const c = v.constOf(name, role);
+    if (c.values.length !== 1) v.fail("SHAPE", `${role} must be a scalar`);
+    return c.values[0]!;
+  };
+  return { lo: bound(ins[1], -Infinity, "min"), hi: bound(ins[2], Infinity, "max") };
+}
+
+function loadPool(v: NodeView): void {
+  const global = v.op.startsWith("Global");
+  const avg = v.op.endsWith("AveragePool");
+  v.attrs(global ? [] : ["auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides", "count_include_pad"]);
+  if ((v.n.output ?? []).filter((o) => o).length > 1) v.fail("UNSUPPORTED_ATTR", "the Indices output is not supported");
+  const x = spatial(v, v.inputs()[0]!);
+  const [, C, H, Wd] = x as [number, number, number, number];
+  let win: Window;
+  if (global) win = { kh: H, kw: Wd, sy: 1, sx: 1, pt: 0, pl: 0, pb: 0, pr: 0 };
+  else {
+    const ks = attrInts(v.n, "kernel_shape") ?? [];
+    if (ks.length !== 2) v.fail("UNSUPPORTED_ATTR", `kernel_shape ${shapeStr(ks)}: only 2-D pooling is supported`);
+    win = windowOf(v, x, ks[0]!, ks[1]!);
+  }
+  let OH = windowOut(H, win.kh, win.sy, win.pt, win.pb);
+  let OW = windowOut(Wd, win.kw, win.sx, win.pl, win.pr);
+  if (!global && attrInt(v.n, "ceil_mode", 0) === 1) {
+    const ceilOut = (n: number, k: number, s: number, p: number) => Math.ceil((n + p - k) / s) + 1;
+    if (ceilOut(H, win.kh, win.sy, win.pt + win.pb) !== OH || ceilOut(Wd, win.kw, win.sx, win.pl + win.pr) !== OW) {
+      v.fail("UNSUPPORTED_ATTR", "ceil_mode=1 adds partial windows (canonical MaxPool floors)");
+    }
+  }
+  OH = Math.max(OH, 0);
+  OW = Math.max(OW, 0);
+  const out = v.output();
+  if (!avg) {
+    if (win.pt >= win.kh || win.pb >= win.kh || win.pl >= win.kw || win.pr >= win.kw) v.fail("UNSUPPORTED_ATTR", "pads as large as the kernel (a window of padding only)");
+    v.emit({ kind: "maxpool", name: v.label, op: v.op, out, outShape: [1, C, OH, OW], x: v.inputs()[0]!, win });
+    return;
+  }
+  // Average pooling is a depthwise convolution with weights 1/(kh·kw): exact in canonical
+  // form when padded elements count (or there is no padding).
+  const padded = win.pt + win.pl + win.pb + win.pr > 0;
+  if (padded && attrInt(v.n, "count_include_pad", 0) === 0) v.fail("UNSUPPORTED_ATTR", "count_include_pad=0 with padding (the divisor varies per window)");
+  const W = new Float64Array(C * win.kh * win.kw).fill(1 / (win.kh * win.kw));
+  v.emit({
+    kind: "conv", name: v.label, op: v.op, out, outShape: [1, C, OH, OW], x: v.inputs()[0]!,
+    C, H, Wd, M: C, group: C, win, W, B: new Float64Array(C), act: NO_ACT,
+  });
+}
+
+function loadReshape(v: NodeView): void {
+  const ins = v.inputs();
+  const x = v.tensor(ins[0]!);
+  let shape: number[] | undefined;
+  if (v.op === "Flatten") {
+    v.attrs(["axis"]);
+    shape = flattenShape(x, attrInt(v.n, "axis", 1));
+  } else {
+    v.attrs(["allowzero"]);
+    const t = Array.from(v.constOf(ins[1]!, "shape").values);
+    if (attrInt(v.n, "allowzero", 0) === 1 && t.includes(0)) v.fail("UNSUPPORTED_ATTR", "allowzero=1 with a 0 in the shape");
+    shape = reshapeShape(x, t);
+    if (!shape) v.fail("SHAPE", `cannot reshape ${shapeStr(x)} to ${shapeStr(t)}`);
+  }
+  v.emit({ kind: "reshape", name: v.label, op: v.op, out: v.output(), outShape: shape, x: ins[0]! });
+}
+
+function loadBatchNorm(v: NodeView): void {
+  v.attrs(["epsilon", "momentum", "training_mode", "spatial"]);
+  if (attrInt(v.n, "training_mode", 0) !== 0) v.fail("UNSUPPORTED_ATTR", "training_mode=1");
+  if ((v.n.output ?? []).filter((o) => o).length > 1) v.fail("UNSUPPORTED_ATTR", "running statistics outputs");
+  const ins = v.inputs();
+  const x = v.tensor(ins[0]!);
+  const C = x[1]!;
+  const [g, b, mean, varc] = [1, 2, 3, 4].map((k) => v.constOf(ins[k]!, ["", "scale", "B", "mean", "var"][k]!).values);
+  if ([g, b, mean, varc].some((a) => a!.length !== C)) v.fail("SHAPE", `statistics must have ${C} values`);
+  const eps = attrFloat(v.n, "epsilon", 1e-5);
+  // y = g·(x − mean)/sqrt(var + eps) + b = x·f + (b − mean·f): a per-channel Mul then Add.
+  const f = new Float64Array(C).map((_, c) => g![c]! / Math.sqrt(varc![c]! + eps));
+  const h = new Float64Array(C).map((_, c) => b![c]! - mean![c]! * f[c]!);
+  const mid = `${v.output()}/bn_scaled`;
+  v.emit({ kind: "mulc", name: v.label, op: v.op, out: mid, outShape: x, x: ins[0]!, c: f, act: NO_ACT });
+  v.emit({ kind: "addc", name: v.label, op: v.op, out: v.output(), outShape: x, x: mid, c: h, act: NO_ACT });
+}
+
+function loadNode(v: NodeView): void {
+  const op = v.op;
+  if (v.n.domain && v.n.domain !== "ai.onnx") v.fail("UNSUPPORTED_OP", `op domain "${v.n.domain}" is not supported`);
+  switch (op) {
+    case "Gemm": return loadGemm(v);
+    case "MatMul": return loadMatMul(v);
+    case "Conv": return loadConv(v);
+    case "Add": case "Sub": case "Mul": case "Div": return loadBinary(v);
+    case "Relu":
+      v.attrs([]);
+      return v.emit({ kind: "clamp", name: v.label, op, out: v.output(), outShape: v.tensor(v.inputs()[0]!), x: v.inputs()[0]!, act: { lo: 0, hi: Infinity } });
+    case "Clip":
+      return v.emit({ kind: "clamp", name: v.label, op, out: v.output(), outShape: v.tensor(v.inputs()[0]!), x: v.inputs()[0]!, act: clampOf(v) });
+    case "Sigmoid": case "Tanh":
+      v.attrs([]);
+      return v.emit({ kind: "lut", name: v.label, op, out: v.output(), outShape: v.tensor(v.inputs()[0]!), x: v.inputs()[0]!, fn: op === "Sigmoid" ? "sigmoid" : "tanh", act: NO_ACT });
+    case "MaxPool": case "GlobalMaxPool": case "AveragePool": case "GlobalAveragePool": return loadPool(v);
+    case "Flatten": case "Reshape": return loadReshape(v);
+    case "BatchNormalization": return loadBatchNorm(v);
+    case "Identity": case "Dropout": {
+      const outs = (v.n.output ?? []).filter((o) => o);
+      if (outs.length !== 1) v.fail("UNSUPPORTED_ATTR", "Dropout mask output");
+      v.ctx.alias.set(outs[0]!, v.inputs()[0]!);
+      return;
+    }
+    default:
+      v.fail("UNSUPPORTED_OP", `op "${op}" has no canonical lowering (supported: ${SUPPORTED_OPS.join(", ")})`);
+  }
+}
+
+function readConst(t: ITensorProto, where: string, name: string): Const {
+  try {
+    return { values: tensorValues(t, where), dims: tensorDims(t) };
+  } catch (e) {
+    throw new ConvertError("NOT_CONSTANT", name, "initializer", e instanceof Error ? e.message : String(e));
+  }
+}
+
+/** Parse float ONNX bytes into the IR. Throws ConvertError naming the node and op. */
+export function loadFloatModel(bytes: Uint8Array): IrGraph {
+  const proto = decodeModel(bytes);
+  const graph = proto.graph!;
+  const imp = (proto.opsetImport ?? []).find((o) => !o.domain || o.domain === "ai.onnx");
+  const ctx: Ctx = { consts: new Map(), shapes: new Map(), alias: new Map(), nodes: [], opset: imp ? toNumber(imp.version) : 13 };
+  for (const t of graph.initializer ?? []) ctx.consts.set(t.name ?? "", readConst(t, "initializer", t.name ?? ""));
+  const inputs = (graph.input ?? []).filter((i) => !ctx.consts.has(i.name ?? ""));
+  if (inputs.length !== 1) {
+    throw new ConvertError("SHAPE", inputs.map((i) => i.name).join(", ") || "(none)", "graph input", `a convertible model has exactly one non-constant graph input; this one has ${inputs.length}`);
+  }
+  const input = inputs[0]!;
+  const inName = input.name ?? "";
+  const inShape = valueInfoShape(input);
+  if (!inShape || inShape.some((d) => d === undefined) || inShape.length < 2 || inShape[0] !== 1) {
+    throw new ConvertError("SHAPE", inName, "graph input", `shape ${inShape ? shapeStr(inShape) : "(none)"}; a static [1, ...] shape of rank >= 2 is required (batch 1)`);
+  }
+  ctx.shapes.set(inName, inShape as number[]);
+  (graph.node ?? []).forEach((n, i) => {
+    const v: NodeView = new NodeView(ctx, n, nodeLabel(n, i));
+    if (n.opType === "Constant") {
+      const t = (n.attribute ?? []).find((a) => a.name === "value")?.t;
+      if (!t) v.fail("UNSUPPORTED_ATTR", "only Constant with a tensor 'value' is supported");
+      ctx.consts.set(v.output(), readConst(t, "Constant", v.label));
+      return;
+    }
+    loadNode(v);
+  });
+  const outs = graph.output ?? [];
+  if (outs.length !== 1) throw new ConvertError("SHAPE", outs.map((o) => o.name).join(", "), "graph output", `exactly one graph output is supported; got ${outs.length}`);
+  const outName = outs[0]!.name ?? "";
+  const output = ctx.alias.get(outName) ?? outName;
+  if (!ctx.nodes.some((n) => n.out === output)) throw new ConvertError("SHAPE", outName, "graph output", "the graph output is not computed by any supported node");
+  return { input: inName, inputShape: inShape as number[], output, nodes: ctx.nodes };
+}
+

@@ -1,0 +1,399 @@
+/**
+ * Chooses every scale, shift, integer weight and clip bound of the canonical model, and
+ * propagates a worst-case error bound (docs/CONVERTER.md) alongside.
+ *
+ * Each IR node becomes exactly one canonical layer. Tensors that must share a scale form a
+ * group: pass-through layers (RELU, CLIP, MAXPOOL, RESHAPE) keep their input's scale and
+ * both operands of an ADD need the same one. A group's scale is fixed by its first
+ * producer: DENSE/CONV/MUL/LUT can hit any scale (per-channel shifts absorb it), ADD
+ * layers and the graph input cannot.
+ */
+import { ConvertError } from "./errors.js";
+import type { Act, IrGraph, IrNode } from "./ir.js";
+import { lutFunction, lutLipschitz, nodeInputs } from "./ir.js";
+import type { TensorRange } from "./calibrate.js";
+import type { RowQuant } from "./quant.js";
+import { bitsFor, minOutputScale, quantizeRow, rowError } from "./quant.js";
+import { EXACT_LIMIT, MAX_SHIFT } from "../model/layers.js";
+
+export interface PlanOptions {
+  /** Bits of hidden activations: [-(2^(b-1)-1), 2^(b-1)-1], or [0, 2^b-1] when non-negative. Default 8. */
+  activationBits: number;
+  /** Bits of the graph output (it feeds nothing, so it can be finer). Default 16. */
+  outputBits: number;
+  /** Cap on |integer weight|: 2^(b-1)-1. The exactness rule usually binds first. Default 16. */
+  maxWeightBits: number;
+  /** Longest LUT table (entries). Default 65536. */
+  maxLutSize: number;
+  /** Graph input quantization; default: calibrated range over activationBits. */
+  input?: { scale: number; lo: number; hi: number };
+}
+
+type Clip = readonly [number, number];
+
+export type LayerPlan =
+  | { kind: "dense"; input: number; units: number; weight: Int32Array; bias: Int32Array; shift: Int32Array; clip: Clip }
+  | {
+      kind: "conv"; input: number; outChannels: number; kernel: readonly [number, number]; strides: readonly [number, number];
+      pads: readonly [number, number, number, number]; group: number; weight: Int32Array; bias: Int32Array; shift: Int32Array; clip: Clip;
+    }
+  | { kind: "add"; input: number; other?: number; constant?: Int32Array; shift: number; clip: Clip }
+  | { kind: "mul"; input: number; factor: Int32Array; shift: Int32Array; clip: Clip }
+  | { kind: "relu"; input: number }
+  | { kind: "clip"; input: number; lo: number; hi: number }
+  | { kind: "maxpool"; input: number; kernel: readonly [number, number]; strides: readonly [number, number]; pads: readonly [number, number, number, number] }
+  | { kind: "reshape"; input: number; shape: readonly number[] }
+  | { kind: "lut"; input: number; lo: number; table: Int32Array };
+
+/** What the converter reports per layer. */
+export interface LayerInfo {
+  /** Trace index (1-based). */
+  index: number;
+  /** ONNX node that produced it, and the ONNX ops folded into it. */
+  node: string;
+  ops: string;
+  kind: string;
+  /** Real value of one output unit. */
+  scale: number;
+  /** Integer clip range of the output. */
+  range: [number, number];
+  /** Worst-case absolute error of the output (real units) while nothing saturates. */
+  errorBound: number;
+  /** Signed bit-width of the largest integer weight/factor (DENSE/CONV/MUL). */
+  weightBits?: number;
+  /** Per-channel shifts used (min..max). */
+  shifts?: [number, number];
+}
+
+export interface Plan {
+  inputShape: readonly number[];
+  inputRange: [number, number];
+  inputScale: number;
+  outputScale: number;
+  /** Stated error bound of every output element, real units. */
+  errorBound: number;
+  layers: { plan: LayerPlan; name: string; info: LayerInfo }[];
+}
+
+/** Quantized tensor: scale, proven integer range, error bound, trace index. */
+interface QTensor {
+  scale: number;
+  lo: number;
+  hi: number;
+  err: number;
+  index: number;
+  group: Group;
+}
+
+interface Group {
+  min: number;
+  max: number;
+  bits: number;
+  scale?: number;
+}
+
+const magnitude = (t: { lo: number; hi: number }): number => Math.max(Math.abs(t.lo), Math.abs(t.hi));
+
+function groupBounds(g: Group): [number, number] {
+  return g.min >= 0 ? [0, 2 ** g.bits - 1] : [-(2 ** (g.bits - 1) - 1), 2 ** (g.bits - 1) - 1];
+}
+
+function desiredScale(g: Group): number {
+  const m = Math.max(Math.abs(g.min), Math.abs(g.max));
+  // A hair of headroom: float32 inference may exceed the float64 calibration range by an ulp.
+  return m > 0 ? (m * (1 + 1e-6)) / groupBounds(g)[1] : 1;
+}
+
+/** Union-find over tensor names for the shared-scale groups. */
+function buildGroups(g: IrGraph, ranges: ReadonlyMap<string, TensorRange>, o: PlanOptions): Map<string, Group> {
+  const parent = new Map<string, string>();
+  const find = (t: string): string => {
+    let r = t;
+    while (parent.has(r) && parent.get(r) !== r) r = parent.get(r)!;
+    parent.set(t, r);
+    return r;
+  };
+  const union = (a: string, b: string): void => {
+    const ra = find(a);
+    const rb = find(b);
+    if (ra !== rb) parent.set(rb, ra);
+  };
+  find(g.input);
+  for (const n of g.nodes) {
+    find(n.out);
+    if (n.kind === "clamp" || n.kind === "maxpool" || n.kind === "reshape") union(n.x, n.out);
+    if (n.kind === "add") union(n.a, n.b);
+  }
+  // Tensors read by weighted sums, MULs or LUTs must stay narrow (exactness budget, table size).
+  const narrow = new Set<string>();
+  for (const n of g.nodes) {
+    if (n.kind === "dense" || n.kind === "conv" || n.kind === "mulc" || n.kind === "lut") narrow.add(find(n.x));
+  }
+  const groups = new Map<string, Group>();
+  for (const t of parent.keys()) {
+    const root = find(t);
+    const r = ranges.get(t) ?? { min: 0, max: 0 };
+    let grp = groups.get(root);
+    if (!grp) {
+      const wide = find(g.output) === root && !narrow.has(root);
+      grp = { min: Infinity, max: -Infinity, bits: wide ? o.outputBits : o.activationBits };
+      groups.set(root, grp);
+    }
+    grp.min = Math.min(grp.min, r.min);
+    grp.max = Math.max(grp.max, r.max);
+  }
+  const byTensor = new Map<string, Group>();
+  for (const t of parent.keys()) byTensor.set(t, groups.get(find(t))!);
+  return byTensor;
+}
+
+/** Integer clip bounds of a layer: its group's range narrowed by a fused activation. */
+function clipFor(grp: Group, scale: number, act: Act): { clip: [number, number]; err: number } {
+  let [lo, hi] = groupBounds(grp);
+  let err = 0;
+  const bound = (v: number): number => {
+    const q = Math.round(v / scale);
+    if (q * scale !== v) err = scale / 2;
+    return q;
+  };
+  if (act.lo !== -Infinity) lo = Math.max(lo, bound(act.lo));
+  if (act.hi !== Infinity) hi = Math.min(hi, bound(act.hi));
+  if (lo > hi) hi = lo;
+  return { clip: [lo, hi], err };
+}
+
+class Planner {
+  readonly tensors = new Map<string, QTensor>();
+  readonly layers: Plan["layers"] = [];
+  private readonly names = new Set<string>();
+
+  constructor(
+    readonly g: IrGraph,
+    readonly groups: Map<string, Group>,
+    readonly o: PlanOptions,
+  ) {}
+
+  fail(n: IrNode, code: "SCALE" | "UNSUPPORTED_ATTR", msg: string): never {
+    throw new ConvertError(code, n.name, n.op, msg);
+  }
+
+  q(t: string): QTensor {
+    return this.tensors.get(t)!;
+  }
+
+  /** Fix the output group's scale for a producer that can hit any scale >= minScale. */
+  flexibleScale(n: IrNode, minScale: number): number {
+    const grp = this.groups.get(n.out)!;
+    if (grp.scale === undefined) grp.scale = Math.max(desiredScale(grp), minScale);
+    else if (grp.scale < minScale) {
+      this.fail(n, "SCALE", `its output must share scale ${grp.scale} with another tensor, but the exactness bound needs >= ${minScale}`);
+    }
+    return grp.scale;
+  }
+
+  /** Output scale sIn·2^s for ADD layers (which cannot rescale by anything else). */
+  shiftScale(n: IrNode, sIn: number): { scale: number; shift: number } {
+    const grp = this.groups.get(n.out)!;
+    if (grp.scale !== undefined) {
+      const s = Math.round(Math.log2(grp.scale / sIn));
+      if (s < 0 || s > MAX_SHIFT || Math.abs(sIn * 2 ** s - grp.scale) > 1e-12 * grp.scale) {
+        this.fail(n, "SCALE", `its output must share scale ${grp.scale} with another tensor, which is not its input scale ${sIn} times a power of two`);
+      }
+      return { scale: grp.scale, shift: s };
+    }
+    const want = desiredScale(grp);
+    let s = 0;
+    while (s < MAX_SHIFT && sIn * 2 ** s < want * (1 - 1e-9)) s++;
+    grp.scale = sIn * 2 ** s;
+    return { scale: grp.scale, shift: s };
+  }
+
+  push(n: IrNode, plan: LayerPlan, t: Omit<QTensor, "index" | "group">, extra: Partial<LayerInfo> = {}): void {
+    const index = this.layers.length + 1;
+    let name = n.name.replace(/[^A-Za-z0-9_.:/-]/g, "_") || `node${index}`;
+    if (this.names.has(name)) name = `${name}_${index}`;
+    this.names.add(name);
+    this.tensors.set(n.out, { ...t, index, group: this.groups.get(n.out)! });
+    const info: LayerInfo = { index, node: n.name, ops: n.op, kind: plan.kind.toUpperCase(), scale: t.scale, range: [t.lo, t.hi], errorBound: t.err, ...extra };
+    this.layers.push({ plan, name, info });
+  }
+
+  /** DENSE, CONV and MUL: per-channel rows quantized against one output scale. */
+  weighted(n: IrNode, rows: Float64Array[], biases: Float64Array, act: Act, roundBias: boolean) {
+    const x = this.q(n.kind === "add" ? n.a : n.x);
+    const xm = magnitude(x);
+    const wqmax = 2 ** (this.o.maxWeightBits - 1) - 1;
+    let minScale = 0;
+    rows.forEach((r, m) => (minScale = Math.max(minScale, minOutputScale(r, biases[m]!, x.scale, xm, wqmax))));
+    if (!Number.isFinite(minScale)) this.fail(n, "SCALE", `its input range ±${xm} times ${rows[0]!.length} terms cannot stay below 2^24`);
+    const grp = this.groups.get(n.out)!;
+    const fixed = grp.scale !== undefined;
+    let sy = this.flexibleScale(n, minScale);
+    for (let attempt = 0; ; attempt++) {
+      const qs = rows.map((r, m) => quantizeRow(r, biases[m]!, x.scale, sy, xm, wqmax, roundBias));
+      if (qs.every((v) => v !== undefined)) {
+        const quants = qs as RowQuant[];
+        const { clip, err: clipErr } = clipFor(grp, sy, act);
+        let err = 0;
+        quants.forEach((qr, m) => {
+          // floor without a rounding term (MUL) errs by up to one unit, with it by half.
+          const requant = qr.shift === 0 ? 0 : roundBias ? sy / 2 : sy;
+          err = Math.max(err, rowError(rows[m]!, biases[m]!, qr, sy, x.err, xm * x.scale) + requant);
+        });
+        return { sy, quants, clip, err: err + clipErr, xm };
+      }
+      if (fixed || attempt > 200) this.fail(n, "SCALE", `no shift in 0..${MAX_SHIFT} meets the exactness bound at output scale ${sy}`);
+      sy *= 1.01;
+      grp.scale = sy;
+    }
+  }
+
+  dense(n: Extract<IrNode, { kind: "dense" | "conv" }>): void {
+    const per = n.W.length / n.M;
+    const rows = Array.from({ length: n.M }, (_, m) => n.W.subarray(m * per, (m + 1) * per));
+    const r = this.weighted(n, rows, n.B, n.act, true);
+    const weight = new Int32Array(n.W.length);
+    r.quants.forEach((qr, m) => weight.set(qr.w, m * per));
+    const bias = Int32Array.from(r.quants, (qr) => qr.b);
+    const shift = Int32Array.from(r.quants, (qr) => qr.shift);
+    const input = this.q(n.x).index;
+    const plan: LayerPlan =
+      n.kind === "dense"
+        ? { kind: "dense", input, units: n.M, weight, bias, shift, clip: r.clip }
+        : {
+            kind: "conv", input, outChannels: n.M, kernel: [n.win.kh, n.win.kw], strides: [n.win.sy, n.win.sx],
+            pads: [n.win.pt, n.win.pl, n.win.pb, n.win.pr], group: n.group, weight, bias, shift, clip: r.clip,
+          };
+    let wmax = 0;
+    for (const v of weight) wmax = Math.max(wmax, Math.abs(v));
+    this.push(n, plan, { scale: r.sy, lo: r.clip[0], hi: r.clip[1], err: r.err }, {
+      weightBits: bitsFor(wmax), shifts: [Math.min(...shift), Math.max(...shift)],
+    });
+  }
+
+  mulc(n: Extract<IrNode, { kind: "mulc" }>): void {
+    const rows = Array.from(n.c, (c) => Float64Array.of(c));
+    const r = this.weighted(n, rows, new Float64Array(rows.length), n.act, false);
+    const factor = Int32Array.from(r.quants, (qr) => qr.w[0]!);
+    const shift = Int32Array.from(r.quants, (qr) => qr.shift);
+    let fmax = 0;
+    for (const v of factor) fmax = Math.max(fmax, Math.abs(v));
+    this.push(n, { kind: "mul", input: this.q(n.x).index, factor, shift, clip: r.clip }, { scale: r.sy, lo: r.clip[0], hi: r.clip[1], err: r.err }, {
+      weightBits: bitsFor(fmax), shifts: [Math.min(...shift), Math.max(...shift)],
+    });
+  }
+
+  add(n: Extract<IrNode, { kind: "add" | "addc" }>): void {
+    const a = this.q(n.kind === "add" ? n.a : n.x);
+    let other: QTensor | undefined;
+    if (n.kind === "add") {
+      other = this.q(n.b);
+      if (Math.abs(other.scale - a.scale) > 1e-12 * a.scale) {
+        this.fail(n, "SCALE", `operands have scales ${a.scale} and ${other.scale}; they could not be given the same scale`);
+      }
+    }
+    const { scale, shift } = this.shiftScale(n, a.scale);
+    const grp = this.groups.get(n.out)!;
+    const { clip, err: clipErr } = clipFor(grp, scale, n.act);
+    const half = shift > 0 ? 2 ** (shift - 1) : 0;
+    let constant: Int32Array | undefined;
+    let err: number;
+    let bm: number;
+    if (n.kind === "addc") {
+      constant = Int32Array.from(n.c, (c) => Math.round(c / a.scale) + half);
+      let cErr = 0;
+      n.c.forEach((c, i) => (cErr = Math.max(cErr, Math.abs((constant![i]! - half) * a.scale - c))));
+      err = a.err + cErr + (shift > 0 ? scale / 2 : 0);
+      bm = Math.max(...Array.from(constant, Math.abs));
+    } else {
+      // Two layer outputs: no constant to fold the rounding into, so floor errs by one unit.
+      err = a.err + other!.err + (shift > 0 ? scale : 0);
+      bm = magnitude(other!);
+    }
+    if (magnitude(a) + bm >= EXACT_LIMIT) this.fail(n, "SCALE", `the sum may reach ${magnitude(a) + bm}, not below 2^24`);
+    const plan: LayerPlan = { kind: "add", input: a.index, ...(other ? { other: other.index } : { constant: constant! }), shift, clip };
+    this.push(n, plan, { scale, lo: clip[0], hi: clip[1], err: err + clipErr }, { shifts: [shift, shift] });
+  }
+
+  lut(n: Extract<IrNode, { kind: "lut" }>): void {
+    const x = this.q(n.x);
+    const size = x.hi - x.lo + 1;
+    if (size > this.o.maxLutSize) {
+      this.fail(n, "UNSUPPORTED_ATTR", `its input range [${x.lo}, ${x.hi}] needs a ${size}-entry table (limit ${this.o.maxLutSize})`);
+    }
+    const sy = this.flexibleScale(n, 0);
+    const grp = this.groups.get(n.out)!;
+    const [glo, ghi] = groupBounds(grp);
+    const f = lutFunction(n.fn);
+    const table = new Int32Array(size);
+    for (let i = 0; i < size; i++) {
+      const v = Math.min(Math.max(f((x.lo + i) * x.scale), n.act.lo), n.act.hi);
+      table[i] = Math.min(Math.max(Math.round(v / sy), glo), ghi);
+    }
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const v of table) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+    this.push(n, { kind: "lut", input: x.index, lo: x.lo, table }, { scale: sy, lo, hi, err: lutLipschitz(n.fn) * x.err + sy / 2 });
+  }
+
+  passThrough(n: Extract<IrNode, { kind: "clamp" | "maxpool" | "reshape" }>): void {
+    const x = this.q(n.x);
+    const base = { scale: x.scale, lo: x.lo, hi: x.hi, err: x.err };
+    if (n.kind === "maxpool") {
+      const w = n.win;
+      this.push(n, { kind: "maxpool", input: x.index, kernel: [w.kh, w.kw], strides: [w.sy, w.sx], pads: [w.pt, w.pl, w.pb, w.pr] }, base);
+    } else if (n.kind === "reshape") {
+      this.push(n, { kind: "reshape", input: x.index, shape: n.outShape }, base);
+    } else if (n.act.lo === 0 && n.act.hi === Infinity) {
+      this.push(n, { kind: "relu", input: x.index }, { ...base, lo: Math.max(x.lo, 0), hi: Math.max(x.hi, 0) });
+    } else {
+      const { clip, err } = clipFor({ min: -1, max: 1, bits: 31 }, x.scale, n.act);
+      const lo = Math.min(Math.max(clip[0], x.lo), x.hi);
+      const hi = Math.max(Math.min(clip[1], x.hi), lo);
+      this.push(n, { kind: "clip", input: x.index, lo, hi }, { ...base, lo, hi, err: x.err + err });
+    }
+  }
+
+  node(n: IrNode): void {
+    switch (n.kind) {
+      case "dense": case "conv": return this.dense(n);
+      case "mulc": return this.mulc(n);
+      case "add": case "addc": return this.add(n);
+      case "lut": return this.lut(n);
+      case "clamp": case "maxpool": case "reshape": return this.passThrough(n);
+    }
+  }
+}
+
+export function planModel(g: IrGraph, ranges: ReadonlyMap<string, TensorRange>, o: PlanOptions): Plan {
+  const groups = buildGroups(g, ranges, o);
+  const p = new Planner(g, groups, o);
+  const inGroup = groups.get(g.input)!;
+  let inScale: number;
+  let inRange: [number, number];
+  if (o.input) {
+    inScale = o.input.scale;
+    inRange = [o.input.lo, o.input.hi];
+  } else {
+    inScale = desiredScale(inGroup);
+    inRange = groupBounds(inGroup);
+  }
+  inGroup.scale = inScale;
+  // Rounding a real input to the nearest unit errs by half a unit.
+  p.tensors.set(g.input, { scale: inScale, lo: inRange[0], hi: inRange[1], err: inScale / 2, index: 0, group: inGroup });
+  for (const n of g.nodes) {
+    for (const t of nodeInputs(n)) {
+      if (!p.tensors.has(t)) throw new ConvertError("SHAPE", n.name, n.op, `reads "${t}", which no earlier node computes`);
+    }
+    p.node(n);
+  }
+  const out = p.tensors.get(g.output);
+  if (!out || out.index === 0) throw new ConvertError("SHAPE", g.output, "graph output", "the output must be computed by at least one layer");
+  if (out.index !== p.layers.length) {
+    throw new ConvertError("SHAPE", g.output, "graph output", "nodes after the graph output's producer are not supported (dead code)");
+  }
+  return { inputShape: g.inputShape, inputRange: inRange, inputScale: inScale, outputScale: out.scale, errorBound: out.err, layers: p.layers };
+}
