@@ -4,6 +4,11 @@
  */
 import { expect } from "chai";
 
+import * as ort from "onnxruntime-node";
+
+import { CanonicalModelBuilder } from "../../offchain/model/build.js";
+import { parseCanonicalModel } from "../../offchain/model/canonical.js";
+import { ModelError } from "../../offchain/model/errors.js";
 import { LAYER_KIND_NAMES, LayerKind } from "../../offchain/model/layers.js";
 import { compareModel, emptyStats } from "./helpers/compare.js";
 import type { CompareStats } from "./helpers/compare.js";
@@ -62,5 +67,18 @@ describe("inference: onnxruntime == reference interpreter", function () {
     }
     report("pipelines", stats);
     expect(stats.firstFailure, stats.firstFailure).to.equal(undefined);
+  });
+
+  it("negative control: past 2^24 float32 is not exact, and the validator refuses the model", async () => {
+    // 16777215 + 4 = 16777219 exactly, but float32 rounds it to 16777220: >> 1 gives 8388610, not 8388609.
+    const bytes = new CanonicalModelBuilder([1, 2], [0, 2 ** 24 - 1])
+      .dense({ weight: [1, 1], units: 1, shift: 1, clip: [-(2 ** 24 - 1), 2 ** 24 - 1], name: "over" })
+      .build();
+    expect(() => parseCanonicalModel(bytes)).to.throw(ModelError, /exactness bound violated in layer 1 \(DENSE "over"\)/);
+    const session = await ort.InferenceSession.create(bytes);
+    const out = await session.run({ input: new ort.Tensor("float32", Float32Array.from([2 ** 24 - 1, 4]), [1, 2]) });
+    await session.release();
+    expect((out["over/out"]!.data as Float32Array)[0]).to.equal(8388610);
+    expect(Math.floor((2 ** 24 - 1 + 4) / 2)).to.equal(8388609);
   });
 });
