@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {FeeSplit} from "../../contracts/libraries/FeeSplit.sol";
+import {IJobManager} from "../../contracts/interfaces/IJobManager.sol";
+import {IModelRegistry} from "../../contracts/interfaces/IModelRegistry.sol";
+import {IStaking} from "../../contracts/interfaces/IStaking.sol";
+
+import {Test} from "./utils/Test.sol";
+import {TestData, Deployment, Deployer} from "./utils/Protocol.sol";
+
+/**
+ * @notice Focused fuzz tests of the job escrow's accounting: the fee split of finalize, timeout
+ * slashes, dispute slashes, and that a job pays out at most once. This contract owns the escrow
+ * and staking and acts as the dispute manager.
+ */
+contract JobManagerFuzzTest is Test {
+    uint256 private constant MIN_STAKE = 100 ether;
+
+    address private constant TREASURY = address(0x7EA5);
+    address private constant DEV = address(0xDE5);
+    address private constant REQUESTER = address(0x4E0);
+    address private constant WORKER = address(0x3012);
+
+    Deployment private d;
+    address[] private payeePool;
+    /// @dev Every account that can hold a pull balance in these tests.
+    address[] private accounts;
+
+    function setUp() public {
+        d = Deployer.deploy(TREASURY, MIN_STAKE, 1 days);
+        payeePool.push(DEV);
+        payeePool.push(WORKER);
+        payeePool.push(TREASURY);
+        payeePool.push(REQUESTER);
+        payeePool.push(address(0xC1));
+        payeePool.push(address(0xC2));
+        payeePool.push(address(0xC3));
+        accounts = payeePool;
+        accounts.push(address(this));
+
+        d.token.transfer(REQUESTER, Deployer.SUPPLY / 4);
+        d.token.transfer(WORKER, Deployer.SUPPLY / 4);
+        vm.prank(REQUESTER);
+        d.token.approve(address(d.jobs), type(uint256).max);
+        vm.prank(WORKER);
+        d.token.approve(address(d.staking), type(uint256).max);
+    }
+
+    // ------------------------------------------------------------ helpers
+
+    struct Snap {
+        uint256 staked;
+        uint256 locked;
+        uint256 requesterPull;
+        uint256 escrow;
+        uint256 stakingBalance;
+    }
+
+    function _snap() private view returns (Snap memory s) {
+        IStaking.StakeInfo memory info = d.staking.stakeOf(WORKER);
+        s.staked = info.staked;
+        s.locked = info.locked;
+        s.requesterPull = d.jobs.balanceOf(REQUESTER);
+        s.escrow = d.token.balanceOf(address(d.jobs));
+        s.stakingBalance = d.token.balanceOf(address(d.staking));
+    }
+
+    function _setParams(uint96 protocolFee, uint32 stakeRatioBps, uint16 timeoutSlashBps) private {
+        IJobManager.Params memory p = Deployer.defaultParams(TREASURY);
+        p.protocolFee = protocolFee;
+        p.stakeRatioBps = stakeRatioBps;
+        p.timeoutSlashBps = timeoutSlashBps;
+        d.jobs.setParams(p);
+    }
+
+    function _registerModel(uint96 price, uint256 n, uint256 seed) private returns (uint256 modelId) {
+        (uint16 developerBps, IModelRegistry.Contributor[] memory contributors) = TestData.randomSplit(
+            seed,
+            n,
+            payeePool
+        );
+        IModelRegistry.ModelSpec memory spec = TestData.tinyModel(price, developerBps, contributors, seed);
+        vm.prank(DEV);
+        modelId = d.registry.registerModel(spec);
+    }
+
+    function _request(uint256 modelId, uint256 fee, uint256 duration) private returns (uint256 jobId) {
+        IJobManager.RequestParams memory p = TestData.request(
+            modelId,
+            TestData.tensor4(7),
+            fee,
+            block.timestamp + duration
+        );
+        vm.prank(REQUESTER);
+        jobId = d.jobs.requestInference(p);
+    }
+
+    /// @dev Stakes what the worker needs for `jobId` and claims it.
+    function _claim(uint256 jobId) private returns (uint256 lockAmount) {
+        IJobManager.Params memory p = d.jobs.params();
+        lockAmount = (uint256(d.jobs.getJob(jobId).fee) * p.stakeRatioBps) / 10_000;
+        if (lockAmount < p.minJobLock) lockAmount = p.minJobLock;
+        uint256 free = d.staking.freeStake(WORKER);
+        uint256 staked = d.staking.stakeOf(WORKER).staked;
+        uint256 need = lockAmount > free ? lockAmount - free : 0;
+        if (staked + need < MIN_STAKE) need = MIN_STAKE - staked;
+        if (need != 0) {
+            vm.prank(WORKER);
+            d.staking.stake(need);
+        }
+        vm.prank(WORKER);
+        d.jobs.claim(jobId);
+    }
+
+    function _submit(uint256 jobId, uint32 value) private {
+        bytes memory output = TestData.tensor4(value);
+        bytes32 commitment = TestData.commitOneChunk(output);
+        vm.prank(WORKER);
+        d.jobs.submitResult(jobId, output, commitment, keccak256("trace"));
+    }
+
+    function _pullBalances() private view returns (uint256[] memory balances, uint256 total) {
+        balances = new uint256[](accounts.length);
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            balances[i] = d.jobs.balanceOf(accounts[i]);
+            total += balances[i];
+        }
+    }
+
+    function _indexOf(address account) private view returns (uint256) {
+        for (uint256 i = 0; i < accounts.length; ++i) if (accounts[i] == account) return i;
+        revert("unknown account");
+    }
+
+    /// @dev Escrow solvency for the jobs of these tests: balance == unsettled fees + pull balances.
+    function _checkEscrow() private view {
+        uint256 escrowed;
+        uint256 count = d.jobs.jobCount();
+        for (uint256 id = 1; id <= count; ++id) {
+            IJobManager.Job memory job = d.jobs.getJob(id);
+            if (
+                job.status == IJobManager.JobStatus.Open ||
+                job.status == IJobManager.JobStatus.Claimed ||
+                job.status == IJobManager.JobStatus.Submitted
+            ) escrowed += job.fee;
+        }
+        (, uint256 pulls) = _pullBalances();
+        assertEq(d.token.balanceOf(address(d.jobs)), escrowed + pulls, "escrow != unsettled fees + pull balances");
+        IStaking.StakeInfo memory s = d.staking.stakeOf(WORKER);
+        assertLe(s.locked, s.staked, "locked > staked");
+        assertEq(d.token.balanceOf(address(d.staking)), uint256(s.staked) + s.unbonding, "staking backing");
+    }
+
+    // ------------------------------------------------------------ fee split of finalize
+
+    /// @notice Finalize credits worker + model payees + treasury exactly the fee, each exactly its
+    /// share (contributors rounded down, developer takes the dust), for random prices, protocol
+    /// fees, fees and splits of up to 8 contributors (payees may coincide with worker/treasury).
+    function testFuzz_finalizeSplitsFeeExactly(
+        uint96 price,
+        uint96 protocolFee,
+        uint96 extra,
+        uint256 n,
+        uint256 seed
+    ) public {
+        price = uint96(bound(price, 0, 1_000_000 ether));
+        protocolFee = uint96(bound(protocolFee, 0, 10_000 ether));
+        extra = uint96(bound(extra, 0, 1_000_000 ether));
+        n = bound(n, 0, 8);
+        _setParams(protocolFee, 15_000, 5_000);
+        uint256 modelId = _registerModel(price, n, seed);
+        uint256 fee = uint256(price) + protocolFee + extra;
+
+        uint256 jobId = _request(modelId, fee, 2 hours);
+        // The price and protocol fee change after the request: the job keeps its own.
+        vm.prank(DEV);
+        d.registry.setPrice(modelId, uint96(seed >> 160) % 1000 ether);
+        _setParams(uint96(seed >> 100) % 1000 ether, 15_000, 5_000);
+
+        _claim(jobId);
+        _submit(jobId, 42);
+        vm.warp(block.timestamp + 1 hours);
+
+        (uint256[] memory before, uint256 totalBefore) = _pullBalances();
+        uint256 escrowBefore = d.token.balanceOf(address(d.jobs));
+        d.jobs.finalize(jobId);
+        (uint256[] memory afterwards, uint256 totalAfter) = _pullBalances();
+
+        uint256[] memory expected = _expectedFinalizeCredits(modelId, price, protocolFee, extra);
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            assertEq(afterwards[i] - before[i], expected[i], "payee credited a wrong amount");
+        }
+        assertEq(totalAfter - totalBefore, fee, "credits do not sum to the fee");
+        assertEq(d.token.balanceOf(address(d.jobs)), escrowBefore, "finalize moved tokens out of the escrow");
+        assertEq(d.staking.stakeOf(WORKER).locked, 0, "worker still locked after finalize");
+        assertTrue(d.jobs.getJob(jobId).status == IJobManager.JobStatus.Finalized, "not finalized");
+        _checkEscrow();
+    }
+
+    /// @dev Expected credits of a finalize, recomputed independently of JobManager.
+    function _expectedFinalizeCredits(
+        uint256 modelId,
+        uint256 price,
+        uint256 protocolFee,
+        uint256 workerFee
+    ) private view returns (uint256[] memory expected) {
+        expected = new uint256[](accounts.length);
+        expected[_indexOf(WORKER)] += workerFee;
+        expected[_indexOf(TREASURY)] += protocolFee;
+        (address owner_, , IModelRegistry.Contributor[] memory contributors) = d.registry.payees(modelId);
+        uint256 rest = price;
+        for (uint256 i = 0; i < contributors.length; ++i) {
+            uint256 s = (price * contributors[i].bps) / 10_000;
+            expected[_indexOf(contributors[i].account)] += s;
+            rest -= s;
+        }
+        expected[_indexOf(owner_)] += rest;
+    }
+
+    /// @notice Every payee can withdraw exactly its credit; the escrow ends empty.
+    function testFuzz_withdrawalsDrainExactlyTheCredits(uint96 price, uint256 n, uint256 seed) public {
+        price = uint96(bound(price, 0, 1_000_000 ether));
+        n = bound(n, 0, 8);
+        uint256 modelId = _registerModel(price, n, seed);
+        uint256 fee = uint256(price) + 1 ether + (seed % 1000 ether);
+        uint256 jobId = _request(modelId, fee, 2 hours);
+        _claim(jobId);
+        _submit(jobId, 1);
+        vm.warp(block.timestamp + 1 hours);
+        d.jobs.finalize(jobId);
+
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            address a = accounts[i];
+            uint256 credit = d.jobs.balanceOf(a);
+            uint256 tokensBefore = d.token.balanceOf(a);
+            vm.prank(a);
+            if (credit == 0) {
+                vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsNothingToWithdraw.selector, a));
+                d.jobs.withdraw();
+                continue;
+            }
+            d.jobs.withdraw();
+            assertEq(d.token.balanceOf(a) - tokensBefore, credit, "withdrawal != credit");
+            assertEq(d.jobs.balanceOf(a), 0, "balance left after withdrawal");
+            vm.prank(a);
+            vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsNothingToWithdraw.selector, a));
+            d.jobs.withdraw();
+        }
+        assertEq(d.token.balanceOf(address(d.jobs)), 0, "escrow not empty after all withdrawals");
+    }
+
+    // ------------------------------------------------------------ timeouts
+
+    /// @notice A late worker loses exactly share(lock, timeoutSlashBps), all of it credited to
+    /// the requester; the rest of the lock is released; the job reopens or is refunded.
+    function testFuzz_timeoutCreditsExactlyTheSlash(
+        uint96 fee,
+        uint32 stakeRatioBps,
+        uint16 timeoutSlashBps,
+        uint256 claimDelay,
+        uint256 lateBy
+    ) public {
+        stakeRatioBps = uint32(bound(stakeRatioBps, 0, 50_000));
+        timeoutSlashBps = uint16(bound(timeoutSlashBps, 0, 10_000));
+        _setParams(1 ether, stakeRatioBps, timeoutSlashBps);
+        uint256 modelId = _registerModel(10 ether, 2, uint256(fee));
+        fee = uint96(bound(fee, 11 ether, 10_000_000 ether));
+        uint256 deadline = block.timestamp + 2 hours;
+        uint256 jobId = _request(modelId, fee, 2 hours);
+
+        claimDelay = bound(claimDelay, 0, 2 hours);
+        vm.warp(block.timestamp + claimDelay);
+        uint256 lockAmount = _claim(jobId);
+        uint256 due = d.jobs.getJob(jobId).timer;
+        lateBy = bound(lateBy, 1, 3 hours);
+        vm.warp(due + lateBy);
+
+        Snap memory before = _snap();
+        d.jobs.expire(jobId);
+        Snap memory afterwards = _snap();
+
+        uint256 slash = FeeSplit.share(lockAmount, timeoutSlashBps);
+        bool refunded = block.timestamp > deadline;
+        assertEq(afterwards.requesterPull - before.requesterPull, slash + (refunded ? fee : 0), "requester credit");
+        assertEq(before.staked - afterwards.staked, slash, "worker lost != slash");
+        assertEq(before.locked - afterwards.locked, lockAmount, "lock not fully released");
+        assertEq(afterwards.escrow - before.escrow, slash, "escrow received != slash");
+        assertEq(before.stakingBalance - afterwards.stakingBalance, slash, "staking sent != slash");
+        IJobManager.Job memory job = d.jobs.getJob(jobId);
+        assertTrue(
+            job.status == (refunded ? IJobManager.JobStatus.Refunded : IJobManager.JobStatus.Open),
+            "wrong status after timeout"
+        );
+        assertEq(job.worker, address(0), "worker not cleared");
+        assertEq(job.lockedStake, 0, "lock not cleared");
+        _checkEscrow();
+    }
+
+    // ------------------------------------------------------------ disputes
+
+    /// @notice Rejecting a result slashes exactly min(slashAmount, lock) to the dispute manager,
+    /// releases the rest and refunds the fee; a valid verdict moves nothing.
+    function testFuzz_disputeSlashMovesExactAmount(
+        uint96 fee,
+        uint256 slashAmount,
+        bool valid,
+        uint256 disputes
+    ) public {
+        uint256 modelId = _registerModel(5 ether, 3, uint256(fee));
+        fee = uint96(bound(fee, 6 ether, 10_000_000 ether));
+        uint256 jobId = _request(modelId, fee, 2 hours);
+        uint256 lockAmount = _claim(jobId);
+        _submit(jobId, 9);
+        disputes = bound(disputes, 1, 4);
+        for (uint256 i = 0; i < disputes; ++i) d.jobs.freezeForDispute(jobId);
+        slashAmount = bound(slashAmount, 0, type(uint96).max);
+
+        Snap memory before = _snap();
+        uint256 mine = d.token.balanceOf(address(this));
+        (, uint256 pullsBefore) = _pullBalances();
+        uint256 slashed = d.jobs.settleDispute(jobId, valid, slashAmount);
+        Snap memory afterwards = _snap();
+        (, uint256 pullsAfter) = _pullBalances();
+
+        if (valid) {
+            assertEq(slashed, 0, "valid verdict slashed");
+            assertEq(pullsAfter, pullsBefore, "valid verdict credited");
+            assertEq(afterwards.locked, before.locked, "valid verdict unlocked");
+        } else {
+            uint256 expectedSlash = slashAmount < lockAmount ? slashAmount : lockAmount;
+            assertEq(slashed, expectedSlash, "returned slash");
+            assertEq(d.token.balanceOf(address(this)) - mine, expectedSlash, "dispute manager got != slash");
+            assertEq(before.staked - afterwards.staked, expectedSlash, "worker lost != slash");
+            assertEq(before.stakingBalance - afterwards.stakingBalance, expectedSlash, "staking sent != slash");
+            assertEq(before.locked - afterwards.locked, lockAmount, "lock not fully released");
+            assertEq(afterwards.requesterPull - before.requesterPull, fee, "refund != fee");
+            assertEq(pullsAfter - pullsBefore, fee, "credits != fee");
+        }
+        // The remaining disputes settle without moving anything more, whatever their verdicts.
+        _settleRemaining(jobId, disputes - 1, slashAmount);
+        _checkEscrow();
+    }
+
+    /// @dev Settles the other open disputes: while the job is still Submitted an invalid verdict
+    /// rejects it (once, moving exactly the fee and the slash); after a rejection nothing moves.
+    function _settleRemaining(uint256 jobId, uint256 remaining, uint256 slashAmount) private {
+        for (uint256 i = 0; i < remaining; ++i) {
+            bool valid = i % 2 == 1;
+            IJobManager.Job memory job = d.jobs.getJob(jobId);
+            bool rejects = !valid && job.status == IJobManager.JobStatus.Submitted;
+            (, uint256 p0) = _pullBalances();
+            uint256 st = d.token.balanceOf(address(d.staking));
+            uint256 slashed = d.jobs.settleDispute(jobId, valid, slashAmount);
+            (, uint256 p1) = _pullBalances();
+            uint256 expectedSlash = rejects ? (slashAmount < job.lockedStake ? slashAmount : job.lockedStake) : 0;
+            assertEq(slashed, expectedSlash, "later settlement slash");
+            assertEq(p1 - p0, rejects ? job.fee : 0, "later settlement credit");
+            assertEq(st - d.token.balanceOf(address(d.staking)), expectedSlash, "later settlement staking outflow");
+        }
+        assertEq(d.jobs.getJob(jobId).openDisputes, 0, "disputes left open");
+    }
+
+    // ------------------------------------------------------------ pays at most once
+
+    /// @notice Drive a job to Finalized, Refunded (open or timed out) or Rejected; afterwards no
+    /// call of finalize / expire / freeze / settle, at any later time, credits anything or slashes.
+    function testFuzz_jobPaysOutAtMostOnce(uint8 path, uint96 fee, uint256 ops, uint256 warpSeed) public {
+        uint256 modelId = _registerModel(3 ether, 2, uint256(fee));
+        fee = uint96(bound(fee, 4 ether, 1_000_000 ether));
+        uint256 jobId = _request(modelId, fee, 2 hours);
+        path = uint8(bound(path, 0, 3));
+        bool disputed;
+        if (path == 0) {
+            _claim(jobId);
+            _submit(jobId, 3);
+            if (ops % 2 == 0) {
+                d.jobs.freezeForDispute(jobId);
+                d.jobs.settleDispute(jobId, true, type(uint256).max);
+            }
+            vm.warp(block.timestamp + 1 hours);
+            d.jobs.finalize(jobId);
+        } else if (path == 1) {
+            vm.warp(block.timestamp + 2 hours + 1);
+            d.jobs.expire(jobId);
+        } else if (path == 2) {
+            _claim(jobId);
+            vm.warp(block.timestamp + 2 hours + 1);
+            d.jobs.expire(jobId);
+        } else {
+            _claim(jobId);
+            _submit(jobId, 3);
+            d.jobs.freezeForDispute(jobId);
+            d.jobs.freezeForDispute(jobId);
+            d.jobs.settleDispute(jobId, false, ops);
+            disputed = true;
+        }
+        IJobManager.JobStatus terminal = d.jobs.getJob(jobId).status;
+        assertTrue(uint8(terminal) >= uint8(IJobManager.JobStatus.Finalized), "not terminal");
+        (, uint256 pulls) = _pullBalances();
+        uint256 stakingBalance = d.token.balanceOf(address(d.staking));
+        IStaking.StakeInfo memory s = d.staking.stakeOf(WORKER);
+
+        for (uint256 i = 0; i < 8; ++i) {
+            uint256 r = uint256(keccak256(abi.encode(ops, i)));
+            vm.warp(block.timestamp + bound(warpSeed >> (i * 16), 0, 3 hours));
+            uint256 op = r % 5;
+            bool ok;
+            if (op == 0) (ok, ) = address(d.jobs).call(abi.encodeCall(IJobManager.finalize, (jobId)));
+            else if (op == 1) (ok, ) = address(d.jobs).call(abi.encodeCall(IJobManager.expire, (jobId)));
+            else if (op == 2) (ok, ) = address(d.jobs).call(abi.encodeCall(IJobManager.freezeForDispute, (jobId)));
+            else if (op == 3) {
+                (ok, ) = address(d.jobs).call(
+                    abi.encodeCall(IJobManager.settleDispute, (jobId, r % 7 == 0, r >> 128))
+                );
+                // Only the second dispute of the rejected job may still be settled, moving nothing.
+                if (ok) assertTrue(disputed, "settled a dispute that was never opened");
+                if (ok) disputed = false;
+            } else {
+                vm.prank(WORKER);
+                (ok, ) = address(d.jobs).call(
+                    abi.encodeCall(IJobManager.submitResult, (jobId, TestData.tensor4(3), bytes32(0), bytes32(0)))
+                );
+            }
+            if (op != 3) assertFalse(ok, "an action succeeded on a settled job");
+            (, uint256 p) = _pullBalances();
+            assertEq(p, pulls, "a settled job credited again");
+            assertEq(d.token.balanceOf(address(d.staking)), stakingBalance, "a settled job slashed again");
+            IStaking.StakeInfo memory s2 = d.staking.stakeOf(WORKER);
+            assertEq(s2.locked, s.locked, "a settled job changed the lock");
+            assertTrue(d.jobs.getJob(jobId).status == terminal, "terminal status changed");
+        }
+        _checkEscrow();
+    }
+}
