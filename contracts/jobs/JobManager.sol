@@ -372,12 +372,14 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuard {
     /// The return data is not copied beyond `MAX_REASON_BYTES`, so a consumer cannot make the
     /// caller run out of gas by returning a huge blob.
     function _callBack(uint256 jobId, address consumer, uint256 gasLimit) private {
-        // EIP-150 forwards at most 63/64 of what is left: make sure the consumer gets all of `gasLimit`.
-        uint256 needed = gasLimit + gasLimit / 63 + CALLBACK_RESERVE;
-        if (gasleft() < needed) revert JobsInsufficientGasForCallback(needed, gasleft());
         bytes memory data = abi.encodeCall(IInferenceConsumer.onInferenceResult, (jobId, _callbackOutputs[jobId]));
         bool success;
         bytes memory reason = new bytes(MAX_REASON_BYTES);
+        // EIP-150 forwards at most 63/64 of what is left: make sure the consumer gets all of `gasLimit`.
+        // Checked after the output is loaded from storage (its cost grows with its size), just
+        // before the call, so that a finalizer cannot starve the callback by sending less gas.
+        uint256 needed = gasLimit + gasLimit / 63 + CALLBACK_RESERVE;
+        if (gasleft() < needed) revert JobsInsufficientGasForCallback(needed, gasleft());
         assembly ("memory-safe") {
             success := call(gasLimit, consumer, 0, add(data, 32), mload(data), 0, 0)
             let size := returndatasize()

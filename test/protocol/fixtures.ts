@@ -355,10 +355,10 @@ export async function submittedJob(p: Protocol, overrides: RequestOverrides = {}
   return jobId;
 }
 
-/** Moves time to the end of `jobId`'s challenge window (finalize is allowed from then on). */
+/** Mines a block at the end of `jobId`'s challenge window (finalize is allowed from then on). */
 export async function endChallengeWindow(p: Protocol, jobId: bigint) {
   const job = await p.jm.getJob(jobId);
-  await p.conn.networkHelpers.time.setNextBlockTimestamp(job.timer);
+  await p.conn.networkHelpers.time.increaseTo(job.timer);
 }
 
 /** The expected model-fee split: contributors round down, the developer takes the rest. */
@@ -401,4 +401,17 @@ export async function expectStakingConserved(p: Pick<Protocol, "conn" | "token" 
     total += info.staked + info.unbonding;
   }
   expect(await p.token.balanceOf(await p.staking.getAddress())).to.equal(total);
+}
+
+/** The BalanceCredited events of a transaction, in order, as [account, jobId, amount]. */
+export async function creditsOf(p: Protocol, tx: Promise<{ wait(): Promise<unknown> }>) {
+  const receipt = (await (await tx).wait()) as { logs: readonly { address: string; topics: readonly string[]; data: string }[] };
+  const jmAddress = await p.jm.getAddress();
+  const out: [string, bigint, bigint][] = [];
+  for (const log of receipt.logs) {
+    if (log.address !== jmAddress) continue;
+    const parsed = p.jm.interface.parseLog(log);
+    if (parsed?.name === "BalanceCredited") out.push([parsed.args[0], parsed.args[1], parsed.args[2]]);
+  }
+  return out;
 }

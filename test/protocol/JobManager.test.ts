@@ -1,0 +1,1095 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+import { AbiCoder, ZeroAddress, ZeroHash, concat, dataSlice, getBytes, keccak256, sha256, toBeHex, zeroPadBytes } from "ethers";
+
+import {
+  C1_BPS,
+  CHALLENGE_WINDOW,
+  DEV_BPS,
+  FEE,
+  INPUT_ELEMENTS,
+  MAX_CALLBACK_GAS,
+  MAX_JOB_DURATION,
+  MIN_FEE,
+  MIN_STAKE,
+  PRICE,
+  PROTOCOL_FEE,
+  RESULT_TIMEOUT,
+  SAMPLE_INPUT,
+  SAMPLE_OUTPUT,
+  Status,
+  TRACE_ROOT,
+  WAD,
+  WORKER_STAKE,
+  claimJob,
+  creditsOf,
+  endChallengeWindow,
+  expectEscrowConserved,
+  expectStakingConserved,
+  int32Bytes,
+  modelSpec,
+  modelSplit,
+  paramsTuple,
+  protocolFixtures,
+  requestJob,
+  requestParams,
+  sampleInput,
+  submitJob,
+  submittedJob,
+  tensorCommitment,
+} from "./fixtures.js";
+import type { Params, Protocol } from "./fixtures.js";
+
+const conn = await network.create();
+const { ethers, networkHelpers } = conn;
+const { deployProtocol } = protocolFixtures(conn);
+const { time } = networkHelpers;
+
+async function protocol(): Promise<Protocol> {
+  return networkHelpers.loadFixture(deployProtocol);
+}
+
+async function setParams(p: Protocol, changes: Partial<Params>) {
+  const next = { ...p.params, ...changes };
+  await p.jm.connect(p.deployer).setParams(next);
+  return next;
+}
+
+/** Lock a claim takes with the default params (twice the fee, at least minJobLock). */
+function lockFor(p: Protocol, fee: bigint) {
+  const l = (fee * p.params.stakeRatioBps) / 10_000n;
+  return l < p.params.minJobLock ? p.params.minJobLock : l;
+}
+
+/** Smallest gas limit with which `call(gas)` does not revert (binary search over eth_call). */
+async function minimalGas(call: (gas: bigint) => Promise<unknown>, lo: bigint, hi: bigint) {
+  await call(hi); // must pass
+  while (hi - lo > 1n) {
+    const mid = (lo + hi) / 2n;
+    try {
+      await call(mid);
+      hi = mid;
+    } catch {
+      lo = mid;
+    }
+  }
+  return hi;
+}
+
+describe("JobManager", function () {
+  describe("deployment and governance", function () {
+    it("wires the token, registry, staking, owner and params", async function () {
+      const p = await protocol();
+      expect(await p.jm.token()).to.equal(await p.token.getAddress());
+      expect(await p.jm.registry()).to.equal(await p.registry.getAddress());
+      expect(await p.jm.staking()).to.equal(await p.staking.getAddress());
+      expect(await p.jm.owner()).to.equal(p.deployer.address);
+      expect(await p.jm.disputeManager()).to.equal(p.disputeManager.address);
+      expect(await p.jm.params()).to.deep.equal(paramsTuple(p.params));
+      expect(await p.jm.jobCount()).to.equal(0n);
+    });
+
+    it("lets only the owner set params, and emits ParamsSet", async function () {
+      const p = await protocol();
+      const next = { ...p.params, challengeWindow: 7200n, protocolFee: 3n * WAD };
+      await expect(p.jm.connect(p.other).setParams(next))
+        .to.be.revertedWithCustomError(p.jm, "OwnableUnauthorizedAccount")
+        .withArgs(p.other.address);
+      await expect(p.jm.setParams(next)).to.emit(p.jm, "ParamsSet").withArgs(paramsTuple(next));
+      expect(await p.jm.params()).to.deep.equal(paramsTuple(next));
+    });
+
+    const invalid: [string, (p: Params) => Partial<Params>][] = [
+      ["treasury", () => ({ treasury: ZeroAddress })],
+      ["timeoutSlashBps", () => ({ timeoutSlashBps: 10_001n })],
+      ["challengeWindow", () => ({ challengeWindow: 0n })],
+      ["challengeWindow", () => ({ challengeWindow: 30n * 86400n + 1n })],
+      ["resultTimeout", () => ({ resultTimeout: 0n })],
+      ["maxJobDuration", (p) => ({ maxJobDuration: p.resultTimeout - 1n })],
+    ];
+    for (const [name, change] of invalid) {
+      it(`refuses an invalid ${name}: ${JSON.stringify(change({ resultTimeout: RESULT_TIMEOUT } as Params), (_, v) => (typeof v === "bigint" ? v.toString() : v))}`, async function () {
+        const p = await protocol();
+        await expect(p.jm.setParams({ ...p.params, ...change(p.params) }))
+          .to.be.revertedWithCustomError(p.jm, "JobsInvalidParameter")
+          .withArgs(name);
+      });
+    }
+
+    it("accepts the bounds themselves", async function () {
+      const p = await protocol();
+      const next = {
+        ...p.params,
+        timeoutSlashBps: 10_000n,
+        challengeWindow: 30n * 86400n,
+        maxJobDuration: p.params.resultTimeout,
+      };
+      await p.jm.setParams(next);
+      expect(await p.jm.params()).to.deep.equal(paramsTuple(next));
+    });
+
+    it("validates params in the constructor too", async function () {
+      const p = await protocol();
+      const factory = await ethers.getContractFactory("JobManager");
+      await expect(
+        factory.deploy(p.token, p.registry, p.staking, p.deployer.address, { ...p.params, treasury: ZeroAddress }),
+      )
+        .to.be.revertedWithCustomError(factory, "JobsInvalidParameter")
+        .withArgs("treasury");
+    });
+
+    it("lets only the owner set the dispute manager", async function () {
+      const p = await protocol();
+      await expect(p.jm.connect(p.other).setDisputeManager(p.other.address))
+        .to.be.revertedWithCustomError(p.jm, "OwnableUnauthorizedAccount")
+        .withArgs(p.other.address);
+      await expect(p.jm.setDisputeManager(p.other.address))
+        .to.emit(p.jm, "DisputeManagerSet")
+        .withArgs(p.other.address);
+      expect(await p.jm.disputeManager()).to.equal(p.other.address);
+    });
+
+    it("answers JobsUnknownJob for ids that were never requested", async function () {
+      const p = await protocol();
+      await expect(p.jm.getJob(0n)).to.be.revertedWithCustomError(p.jm, "JobsUnknownJob").withArgs(0n);
+      await requestJob(p);
+      await expect(p.jm.getJob(2n)).to.be.revertedWithCustomError(p.jm, "JobsUnknownJob").withArgs(2n);
+    });
+  });
+
+  describe("tensor commitment helper", function () {
+    it("follows the rule of docs/SEMANTICS.md, checked independently", async function () {
+      // One chunk: the root is sha256 of the zero-padded chunk.
+      const small = int32Bytes([1, -1, 2]);
+      expect(tensorCommitment(small)).to.equal(sha256(zeroPadBytes(small, 1024)));
+      // Three chunks: leaves padded with a zero leaf to four.
+      const bytes = getBytes(SAMPLE_INPUT);
+      expect(bytes.length).to.equal(2400);
+      const l0 = sha256(bytes.slice(0, 1024));
+      const l1 = sha256(bytes.slice(1024, 2048));
+      const l2 = sha256(zeroPadBytes(bytes.slice(2048), 1024));
+      const root = sha256(concat([sha256(concat([l0, l1])), sha256(concat([l2, ZeroHash]))]));
+      expect(tensorCommitment(SAMPLE_INPUT)).to.equal(root);
+      // int32 little-endian, two's complement.
+      expect(int32Bytes([1, -2])).to.equal("0x01000000feffffff");
+    });
+  });
+
+  describe("requestInference", function () {
+    it("escrows the fee and computes the commitment of an inline input on-chain", async function () {
+      const p = await protocol();
+      const rp = await requestParams(p);
+      const commitment = tensorCommitment(SAMPLE_INPUT);
+      const tx = p.jm.connect(p.requester).requestInference(rp);
+      await expect(tx)
+        .to.emit(p.jm, "JobRequested")
+        .withArgs(1n, p.modelId, p.requester.address, FEE, rp.deadline, commitment, SAMPLE_INPUT, "", ZeroAddress, 0n);
+      await expect(tx).to.changeTokenBalances(ethers, p.token, [p.requester, p.jm], [-FEE, FEE]);
+      expect(await p.jm.jobCount()).to.equal(1n);
+      const job = await p.jm.getJob(1n);
+      expect(job.requester).to.equal(p.requester.address);
+      expect(job.deadline).to.equal(rp.deadline);
+      expect(job.timer).to.equal(0n);
+      expect(job.status).to.equal(Status.Open);
+      expect(job.openDisputes).to.equal(0n);
+      expect(job.fee).to.equal(FEE);
+      expect(job.modelFee).to.equal(PRICE);
+      expect(job.protocolFee).to.equal(PROTOCOL_FEE);
+      expect(job.modelId).to.equal(p.modelId);
+      expect(job.consumer).to.equal(ZeroAddress);
+      expect(job.callbackGasLimit).to.equal(0n);
+      expect(job.inputCommitment).to.equal(commitment);
+      expect(job.worker).to.equal(ZeroAddress);
+      expect(job.lockedStake).to.equal(0n);
+      await expectEscrowConserved(p);
+    });
+
+    it("accepts an inline input with its correct commitment and refuses a wrong one", async function () {
+      const p = await protocol();
+      const computed = tensorCommitment(SAMPLE_INPUT);
+      await p.jm.connect(p.requester).requestInference(await requestParams(p, { inputCommitment: computed }));
+      expect((await p.jm.getJob(1n)).inputCommitment).to.equal(computed);
+      const wrong = tensorCommitment(int32Bytes(sampleInput(INPUT_ELEMENTS, 2)));
+      await expect(p.jm.connect(p.requester).requestInference(await requestParams(p, { inputCommitment: wrong })))
+        .to.be.revertedWithCustomError(p.jm, "JobsInputCommitmentMismatch")
+        .withArgs(wrong, computed);
+    });
+
+    it("accepts an input by URI with its commitment", async function () {
+      const p = await protocol();
+      const commitment = tensorCommitment(SAMPLE_INPUT);
+      const rp = await requestParams(p, { input: "0x", inputURI: "ipfs://bafy-input", inputCommitment: commitment });
+      await expect(p.jm.connect(p.requester).requestInference(rp))
+        .to.emit(p.jm, "JobRequested")
+        .withArgs(1n, p.modelId, p.requester.address, FEE, rp.deadline, commitment, "0x", "ipfs://bafy-input", ZeroAddress, 0n);
+      expect((await p.jm.getJob(1n)).inputCommitment).to.equal(commitment);
+    });
+
+    it("refuses a URI without commitment, both input forms, or neither", async function () {
+      const p = await protocol();
+      const c = tensorCommitment(SAMPLE_INPUT);
+      for (const o of [
+        { input: "0x", inputURI: "ipfs://x", inputCommitment: ZeroHash },
+        { input: SAMPLE_INPUT, inputURI: "ipfs://x", inputCommitment: c },
+        { input: "0x", inputURI: "", inputCommitment: c },
+      ]) {
+        await expect(
+          p.jm.connect(p.requester).requestInference(await requestParams(p, o)),
+        ).to.be.revertedWithCustomError(p.jm, "JobsInvalidInput");
+      }
+    });
+
+    it("refuses an inline input of the wrong size", async function () {
+      const p = await protocol();
+      for (const n of [INPUT_ELEMENTS - 1, INPUT_ELEMENTS + 1]) {
+        await expect(
+          p.jm.connect(p.requester).requestInference(await requestParams(p, { input: int32Bytes(sampleInput(n)) })),
+        )
+          .to.be.revertedWithCustomError(p.jm, "JobsInputSizeMismatch")
+          .withArgs(INPUT_ELEMENTS * 4, n * 4);
+      }
+      // Not a whole number of elements either.
+      await expect(p.jm.connect(p.requester).requestInference(await requestParams(p, { input: SAMPLE_INPUT + "00" })))
+        .to.be.revertedWithCustomError(p.jm, "JobsInputSizeMismatch")
+        .withArgs(INPUT_ELEMENTS * 4, INPUT_ELEMENTS * 4 + 1);
+    });
+
+    it("refuses requests while paused", async function () {
+      const p = await protocol();
+      await setParams(p, { paused: true });
+      await expect(
+        p.jm.connect(p.requester).requestInference(await requestParams(p)),
+      ).to.be.revertedWithCustomError(p.jm, "JobsPaused");
+    });
+
+    it("refuses an unknown model", async function () {
+      const p = await protocol();
+      await expect(p.jm.connect(p.requester).requestInference(await requestParams(p, { modelId: 99n })))
+        .to.be.revertedWithCustomError(p.registry, "RegistryUnknownModel")
+        .withArgs(99n);
+    });
+
+    it("refuses a deprecated model", async function () {
+      const p = await protocol();
+      await p.registry.connect(p.developer).deprecate(p.modelId);
+      await expect(p.jm.connect(p.requester).requestInference(await requestParams(p)))
+        .to.be.revertedWithCustomError(p.jm, "JobsModelDeprecated")
+        .withArgs(p.modelId);
+    });
+
+    it("needs at least the model price plus the protocol fee", async function () {
+      const p = await protocol();
+      await expect(p.jm.connect(p.requester).requestInference(await requestParams(p, { fee: MIN_FEE - 1n })))
+        .to.be.revertedWithCustomError(p.jm, "JobsInsufficientFee")
+        .withArgs(MIN_FEE - 1n, MIN_FEE);
+      await p.jm.connect(p.requester).requestInference(await requestParams(p, { fee: MIN_FEE }));
+      expect((await p.jm.getJob(1n)).fee).to.equal(MIN_FEE);
+    });
+
+    it("refuses a fee that does not fit 96 bits", async function () {
+      const p = await protocol();
+      const fee = 2n ** 96n;
+      await expect(p.jm.connect(p.requester).requestInference(await requestParams(p, { fee })))
+        .to.be.revertedWithCustomError(p.jm, "SafeCastOverflowedUintDowncast")
+        .withArgs(96n, fee);
+    });
+
+    it("needs a deadline in the future and at most maxJobDuration away", async function () {
+      const p = await protocol();
+      const t = BigInt(await time.latest()) + 100n;
+      const latest = t + MAX_JOB_DURATION;
+      for (const deadline of [t, t - 1n, latest + 1n]) {
+        await time.setNextBlockTimestamp(t);
+        await expect(p.jm.connect(p.requester).requestInference(await requestParams(p, { deadline })))
+          .to.be.revertedWithCustomError(p.jm, "JobsInvalidDeadline")
+          .withArgs(deadline, latest);
+      }
+      await time.setNextBlockTimestamp(t);
+      await p.jm.connect(p.requester).requestInference(await requestParams(p, { deadline: latest }));
+      expect((await p.jm.getJob(1n)).deadline).to.equal(latest);
+    });
+
+    it("refuses a callback gas limit without consumer, or above the maximum", async function () {
+      const p = await protocol();
+      await expect(p.jm.connect(p.requester).requestInference(await requestParams(p, { callbackGasLimit: 1n })))
+        .to.be.revertedWithCustomError(p.jm, "JobsInvalidCallback")
+        .withArgs(1n, MAX_CALLBACK_GAS);
+      const consumer = p.other.address;
+      await expect(
+        p.jm
+          .connect(p.requester)
+          .requestInference(await requestParams(p, { consumer, callbackGasLimit: MAX_CALLBACK_GAS + 1n })),
+      )
+        .to.be.revertedWithCustomError(p.jm, "JobsInvalidCallback")
+        .withArgs(MAX_CALLBACK_GAS + 1n, MAX_CALLBACK_GAS);
+      await p.jm
+        .connect(p.requester)
+        .requestInference(await requestParams(p, { consumer, callbackGasLimit: MAX_CALLBACK_GAS }));
+      const job = await p.jm.getJob(1n);
+      expect(job.consumer).to.equal(consumer);
+      expect(job.callbackGasLimit).to.equal(MAX_CALLBACK_GAS);
+    });
+
+    it("needs the fee approved", async function () {
+      const p = await protocol();
+      await expect(p.jm.connect(p.other).requestInference(await requestParams(p)))
+        .to.be.revertedWithCustomError(p.token, "ERC20InsufficientAllowance")
+        .withArgs(await p.jm.getAddress(), 0n, FEE);
+    });
+
+    it("keeps the price and protocol fee of the request time", async function () {
+      const p = await protocol();
+      const jobId = await requestJob(p);
+      await p.registry.connect(p.developer).setPrice(p.modelId, 1n * WAD);
+      await setParams(p, { protocolFee: 5n * WAD });
+      const job = await p.jm.getJob(jobId);
+      expect(job.modelFee).to.equal(PRICE);
+      expect(job.protocolFee).to.equal(PROTOCOL_FEE);
+      await claimJob(p, jobId);
+      await submitJob(p, jobId);
+      await endChallengeWindow(p, jobId);
+      await expect(p.jm.finalize(jobId))
+        .to.emit(p.jm, "JobFinalized")
+        .withArgs(jobId, p.worker.address, FEE - PRICE - PROTOCOL_FEE, PRICE, PROTOCOL_FEE);
+    });
+  });
+
+  describe("claim", function () {
+    it("locks stake in proportion to the fee and sets the result due time", async function () {
+      const p = await protocol();
+      const jobId = await requestJob(p);
+      const lock = lockFor(p, FEE);
+      expect(lock).to.equal(2n * FEE);
+      const t = BigInt(await time.latest()) + 10n;
+      await time.setNextBlockTimestamp(t);
+      await expect(p.jm.connect(p.worker).claim(jobId))
+        .to.emit(p.jm, "JobClaimed")
+        .withArgs(jobId, p.worker.address, lock, t + RESULT_TIMEOUT)
+        .and.to.emit(p.staking, "StakeLocked")
+        .withArgs(p.worker.address, await p.jm.getAddress(), lock, lock);
+      const job = await p.jm.getJob(jobId);
+      expect(job.status).to.equal(Status.Claimed);
+      expect(job.worker).to.equal(p.worker.address);
+      expect(job.lockedStake).to.equal(lock);
+      expect(job.timer).to.equal(t + RESULT_TIMEOUT);
+      expect(await p.staking.freeStake(p.worker.address)).to.equal(WORKER_STAKE - lock);
+    });
+
+    it("locks at least minJobLock", async function () {
+      const p = await protocol();
+      await setParams(p, { stakeRatioBps: 1_000n });
+      const jobId = await requestJob(p);
+      await expect(p.jm.connect(p.worker).claim(jobId))
+        .to.emit(p.jm, "JobClaimed")
+        .withArgs(jobId, p.worker.address, p.params.minJobLock, (v: bigint) => v > 0n);
+      expect((await p.jm.getJob(jobId)).lockedStake).to.equal(p.params.minJobLock);
+    });
+
+    it("caps the result due time at the job's deadline, and allows a claim at the deadline", async function () {
+      const p = await protocol();
+      const deadline = BigInt(await time.latest()) + 100n;
+      const jobId = await requestJob(p, { deadline });
+      await time.setNextBlockTimestamp(deadline);
+      await expect(p.jm.connect(p.worker).claim(jobId))
+        .to.emit(p.jm, "JobClaimed")
+        .withArgs(jobId, p.worker.address, lockFor(p, FEE), deadline);
+    });
+
+    it("refuses unknown jobs, jobs not open, and jobs past their deadline", async function () {
+      const p = await protocol();
+      await expect(p.jm.connect(p.worker).claim(1n)).to.be.revertedWithCustomError(p.jm, "JobsUnknownJob").withArgs(1n);
+      const jobId = await requestJob(p);
+      await claimJob(p, jobId);
+      await expect(p.jm.connect(p.worker2).claim(jobId))
+        .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+        .withArgs(jobId, Status.Claimed);
+
+      const deadline = BigInt(await time.latest()) + 100n;
+      const late = await requestJob(p, { deadline });
+      await time.setNextBlockTimestamp(deadline + 1n);
+      await expect(p.jm.connect(p.worker).claim(late))
+        .to.be.revertedWithCustomError(p.jm, "JobsDeadlinePassed")
+        .withArgs(late, deadline);
+    });
+
+    it("needs the minimum stake and enough free stake", async function () {
+      const p = await protocol();
+      const jobId = await requestJob(p);
+      await expect(p.jm.connect(p.other).claim(jobId))
+        .to.be.revertedWithCustomError(p.staking, "StakingBelowMinimum")
+        .withArgs(p.other.address, 0n, MIN_STAKE);
+      const bigFee = 6_000n * WAD;
+      const big = await requestJob(p, { fee: bigFee });
+      await expect(p.jm.connect(p.worker).claim(big))
+        .to.be.revertedWithCustomError(p.staking, "StakingInsufficientFreeStake")
+        .withArgs(p.worker.address, WORKER_STAKE, 2n * bigFee);
+    });
+  });
+
+  describe("submitResult", function () {
+    it("records the result and opens the challenge window", async function () {
+      const p = await protocol();
+      const jobId = await requestJob(p);
+      await claimJob(p, jobId);
+      const out = tensorCommitment(SAMPLE_OUTPUT);
+      const t = BigInt(await time.latest()) + 5n;
+      await time.setNextBlockTimestamp(t);
+      await expect(p.jm.connect(p.worker).submitResult(jobId, SAMPLE_OUTPUT, out, TRACE_ROOT))
+        .to.emit(p.jm, "ResultSubmitted")
+        .withArgs(jobId, p.worker.address, out, TRACE_ROOT, SAMPLE_OUTPUT, t + CHALLENGE_WINDOW);
+      const job = await p.jm.getJob(jobId);
+      expect(job.status).to.equal(Status.Submitted);
+      expect(job.timer).to.equal(t + CHALLENGE_WINDOW);
+      expect(job.outputCommitment).to.equal(out);
+      expect(job.traceRoot).to.equal(TRACE_ROOT);
+      // Outputs are kept only for jobs with a consumer to call back.
+      expect(await p.jm.callbackOutput(jobId)).to.equal("0x");
+    });
+
+    it("refuses unknown jobs, jobs not claimed, and other workers", async function () {
+      const p = await protocol();
+      const out = tensorCommitment(SAMPLE_OUTPUT);
+      await expect(p.jm.connect(p.worker).submitResult(5n, SAMPLE_OUTPUT, out, TRACE_ROOT))
+        .to.be.revertedWithCustomError(p.jm, "JobsUnknownJob")
+        .withArgs(5n);
+      const jobId = await requestJob(p);
+      await expect(p.jm.connect(p.worker).submitResult(jobId, SAMPLE_OUTPUT, out, TRACE_ROOT))
+        .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+        .withArgs(jobId, Status.Open);
+      await claimJob(p, jobId);
+      await expect(p.jm.connect(p.worker2).submitResult(jobId, SAMPLE_OUTPUT, out, TRACE_ROOT))
+        .to.be.revertedWithCustomError(p.jm, "JobsNotWorker")
+        .withArgs(jobId, p.worker2.address);
+      await submitJob(p, jobId);
+      await expect(p.jm.connect(p.worker).submitResult(jobId, SAMPLE_OUTPUT, out, TRACE_ROOT))
+        .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+        .withArgs(jobId, Status.Submitted);
+    });
+
+    it("accepts a result at the due time and refuses it after", async function () {
+      const p = await protocol();
+      const a = await requestJob(p);
+      const b = await requestJob(p);
+      await claimJob(p, a);
+      await claimJob(p, b, p.worker2);
+      const dueA = (await p.jm.getJob(a)).timer;
+      await time.setNextBlockTimestamp(dueA);
+      await submitJob(p, a);
+      const dueB = (await p.jm.getJob(b)).timer;
+      await time.setNextBlockTimestamp(dueB + 1n);
+      await expect(
+        p.jm.connect(p.worker2).submitResult(b, SAMPLE_OUTPUT, tensorCommitment(SAMPLE_OUTPUT), TRACE_ROOT),
+      )
+        .to.be.revertedWithCustomError(p.jm, "JobsResultOverdue")
+        .withArgs(b, dueB);
+    });
+
+    it("checks the output commitment on-chain and needs a trace commitment", async function () {
+      const p = await protocol();
+      const jobId = await requestJob(p);
+      await claimJob(p, jobId);
+      const computed = tensorCommitment(SAMPLE_OUTPUT);
+      const wrong = tensorCommitment(int32Bytes([1]));
+      await expect(p.jm.connect(p.worker).submitResult(jobId, SAMPLE_OUTPUT, wrong, TRACE_ROOT))
+        .to.be.revertedWithCustomError(p.jm, "JobsOutputCommitmentMismatch")
+        .withArgs(wrong, computed);
+      await expect(
+        p.jm.connect(p.worker).submitResult(jobId, SAMPLE_OUTPUT, computed, ZeroHash),
+      ).to.be.revertedWithCustomError(p.jm, "JobsInvalidTrace");
+    });
+
+    it("refuses outputs that are not whole int32 tensors", async function () {
+      const p = await protocol();
+      const jobId = await requestJob(p);
+      await claimJob(p, jobId);
+      for (const output of ["0x", "0x010203040506"]) {
+        await expect(p.jm.connect(p.worker).submitResult(jobId, output, ZeroHash, TRACE_ROOT))
+          .to.be.revertedWithCustomError(p.jm, "TensorCommitmentInvalidLength")
+          .withArgs(getBytes(output).length);
+      }
+    });
+  });
+
+  describe("finalize", function () {
+    it("pays worker, treasury, developer and contributors exactly, and unlocks the stake", async function () {
+      const p = await protocol();
+      const jobId = await submittedJob(p);
+      const lock = lockFor(p, FEE);
+      await endChallengeWindow(p, jobId);
+      const workerFee = FEE - PRICE - PROTOCOL_FEE;
+      const split = modelSplit(PRICE);
+      // The contributors' shares round down; the developer takes the dust.
+      expect(split.developer).to.be.greaterThan((PRICE * BigInt(DEV_BPS)) / 10_000n);
+      expect(split.c1).to.equal((PRICE * BigInt(C1_BPS)) / 10_000n);
+
+      const tx = p.jm.finalize(jobId);
+      await expect(tx)
+        .to.emit(p.jm, "JobFinalized")
+        .withArgs(jobId, p.worker.address, workerFee, PRICE, PROTOCOL_FEE)
+        .and.to.emit(p.staking, "StakeUnlocked")
+        .withArgs(p.worker.address, await p.jm.getAddress(), lock, 0n);
+      expect(await creditsOf(p, tx)).to.deep.equal([
+        [p.worker.address, jobId, workerFee],
+        [p.treasury.address, jobId, PROTOCOL_FEE],
+        [p.contributor1.address, jobId, split.c1],
+        [p.contributor2.address, jobId, split.c2],
+        [p.developer.address, jobId, split.developer],
+      ]);
+      expect(workerFee + PROTOCOL_FEE + split.c1 + split.c2 + split.developer).to.equal(FEE);
+      expect(await p.jm.balanceOf(p.worker.address)).to.equal(workerFee);
+      expect(await p.jm.balanceOf(p.treasury.address)).to.equal(PROTOCOL_FEE);
+      expect(await p.jm.balanceOf(p.developer.address)).to.equal(split.developer);
+      expect((await p.jm.getJob(jobId)).status).to.equal(Status.Finalized);
+      expect((await p.staking.stakeOf(p.worker.address)).locked).to.equal(0n);
+      await expectEscrowConserved(p);
+      await expectStakingConserved(p);
+    });
+
+    it("credits nothing for zero parts (fee at the minimum, free model, no protocol fee)", async function () {
+      const p = await protocol();
+      await p.registry.connect(p.developer).setPrice(p.modelId, 0n);
+      await setParams(p, { protocolFee: 0n });
+      const a = await submittedJob(p, { fee: 0n });
+      await endChallengeWindow(p, a);
+      expect(await creditsOf(p, p.jm.finalize(a))).to.deep.equal([]);
+
+      await p.registry.connect(p.developer).setPrice(p.modelId, PRICE);
+      await setParams(p, { protocolFee: PROTOCOL_FEE });
+      const b = await submittedJob(p, { fee: MIN_FEE });
+      await endChallengeWindow(p, b);
+      const credits = await creditsOf(p, p.jm.finalize(b));
+      expect(credits.map((c) => c[0])).to.not.include(p.worker.address);
+      expect(credits.reduce((s, c) => s + c[2], 0n)).to.equal(MIN_FEE);
+      await expectEscrowConserved(p);
+    });
+
+    it("waits for the end of the challenge window", async function () {
+      const p = await protocol();
+      const jobId = await submittedJob(p);
+      const end = (await p.jm.getJob(jobId)).timer;
+      await time.setNextBlockTimestamp(end - 1n);
+      await expect(p.jm.finalize(jobId))
+        .to.be.revertedWithCustomError(p.jm, "JobsChallengeWindowOpen")
+        .withArgs(jobId, end);
+      await time.setNextBlockTimestamp(end);
+      await expect(p.jm.connect(p.other).finalize(jobId)).to.emit(p.jm, "JobFinalized");
+    });
+
+    it("refuses unknown jobs and jobs not submitted, and finalizes once", async function () {
+      const p = await protocol();
+      await expect(p.jm.finalize(1n)).to.be.revertedWithCustomError(p.jm, "JobsUnknownJob").withArgs(1n);
+      const jobId = await requestJob(p);
+      await expect(p.jm.finalize(jobId))
+        .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+        .withArgs(jobId, Status.Open);
+      await claimJob(p, jobId);
+      await expect(p.jm.finalize(jobId))
+        .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+        .withArgs(jobId, Status.Claimed);
+      await submitJob(p, jobId);
+      await endChallengeWindow(p, jobId);
+      await p.jm.finalize(jobId);
+      await expect(p.jm.finalize(jobId))
+        .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+        .withArgs(jobId, Status.Finalized);
+    });
+  });
+
+  describe("expire", function () {
+    it("refunds an open job after its deadline, not at it", async function () {
+      const p = await protocol();
+      const deadline = BigInt(await time.latest()) + 1000n;
+      const jobId = await requestJob(p, { deadline });
+      await time.setNextBlockTimestamp(deadline);
+      await expect(p.jm.expire(jobId))
+        .to.be.revertedWithCustomError(p.jm, "JobsNotExpired")
+        .withArgs(jobId, deadline);
+      // A call that reverts in gas estimation mines no block: set the next timestamp again.
+      await time.setNextBlockTimestamp(deadline + 1n);
+      const tx = p.jm.connect(p.other).expire(jobId);
+      await expect(tx)
+        .to.emit(p.jm, "JobRefunded")
+        .withArgs(jobId, p.requester.address, FEE)
+        .and.to.emit(p.jm, "BalanceCredited")
+        .withArgs(p.requester.address, jobId, FEE);
+      expect((await p.jm.getJob(jobId)).status).to.equal(Status.Refunded);
+      expect(await p.jm.balanceOf(p.requester.address)).to.equal(FEE);
+      await expect(p.jm.expire(jobId))
+        .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+        .withArgs(jobId, Status.Refunded);
+      await expectEscrowConserved(p);
+    });
+
+    it("slashes a late worker to the requester and reopens the job before its deadline", async function () {
+      const p = await protocol();
+      const jobId = await requestJob(p);
+      await claimJob(p, jobId);
+      const lock = lockFor(p, FEE);
+      const slashed = (lock * p.params.timeoutSlashBps) / 10_000n;
+      const due = (await p.jm.getJob(jobId)).timer;
+      await time.setNextBlockTimestamp(due);
+      await expect(p.jm.expire(jobId)).to.be.revertedWithCustomError(p.jm, "JobsNotExpired").withArgs(jobId, due);
+      await time.setNextBlockTimestamp(due + 1n);
+
+      const jmAddress = await p.jm.getAddress();
+      const tx = p.jm.connect(p.other).expire(jobId);
+      await expect(tx)
+        .to.emit(p.jm, "WorkerTimedOut")
+        .withArgs(jobId, p.worker.address, slashed)
+        .and.to.emit(p.jm, "JobReopened")
+        .withArgs(jobId)
+        .and.to.emit(p.staking, "StakeSlashed")
+        .withArgs(p.worker.address, jmAddress, slashed, jmAddress)
+        .and.to.emit(p.staking, "StakeUnlocked")
+        .withArgs(p.worker.address, jmAddress, lock - slashed, 0n)
+        .and.not.to.emit(p.jm, "JobRefunded");
+      await expect(tx).to.changeTokenBalances(ethers, p.token, [p.staking, p.jm], [-slashed, slashed]);
+
+      const job = await p.jm.getJob(jobId);
+      expect(job.status).to.equal(Status.Open);
+      expect(job.worker).to.equal(ZeroAddress);
+      expect(job.lockedStake).to.equal(0n);
+      expect(job.timer).to.equal(0n);
+      expect(await p.jm.balanceOf(p.requester.address)).to.equal(slashed);
+      const info = await p.staking.stakeOf(p.worker.address);
+      expect(info.staked).to.equal(WORKER_STAKE - slashed);
+      expect(info.locked).to.equal(0n);
+      await expectEscrowConserved(p);
+      await expectStakingConserved(p);
+
+      // Another worker takes the reopened job through to payment.
+      await claimJob(p, jobId, p.worker2);
+      await submitJob(p, jobId, SAMPLE_OUTPUT, p.worker2);
+      await endChallengeWindow(p, jobId);
+      await expect(p.jm.finalize(jobId))
+        .to.emit(p.jm, "JobFinalized")
+        .withArgs(jobId, p.worker2.address, FEE - PRICE - PROTOCOL_FEE, PRICE, PROTOCOL_FEE);
+      await expectEscrowConserved(p);
+    });
+
+    it("slashes and refunds a claimed job whose deadline has passed", async function () {
+      const p = await protocol();
+      const deadline = BigInt(await time.latest()) + 300n; // sooner than the result timeout
+      const jobId = await requestJob(p, { deadline });
+      await claimJob(p, jobId);
+      expect((await p.jm.getJob(jobId)).timer).to.equal(deadline);
+      const lock = lockFor(p, FEE);
+      const slashed = (lock * p.params.timeoutSlashBps) / 10_000n;
+      await time.setNextBlockTimestamp(deadline + 1n);
+      const tx = p.jm.expire(jobId);
+      await expect(tx)
+        .to.emit(p.jm, "WorkerTimedOut")
+        .withArgs(jobId, p.worker.address, slashed)
+        .and.to.emit(p.jm, "JobRefunded")
+        .withArgs(jobId, p.requester.address, FEE)
+        .and.not.to.emit(p.jm, "JobReopened");
+      expect((await p.jm.getJob(jobId)).status).to.equal(Status.Refunded);
+      expect(await p.jm.balanceOf(p.requester.address)).to.equal(slashed + FEE);
+      await expectEscrowConserved(p);
+      await expectStakingConserved(p);
+    });
+
+    it("rounds the timeout slash down (the worker keeps the dust) and slashes nothing at 0 bps", async function () {
+      const p = await protocol();
+      await setParams(p, { stakeRatioBps: 15_000n, timeoutSlashBps: 3_333n });
+      const fee = FEE + 1n;
+      const a = await requestJob(p, { fee });
+      await claimJob(p, a);
+      const lock = (fee * 15_000n) / 10_000n;
+      const slashed = (lock * 3_333n) / 10_000n;
+      await time.increaseTo((await p.jm.getJob(a)).timer + 1n);
+      await expect(p.jm.expire(a))
+        .to.emit(p.staking, "StakeUnlocked")
+        .withArgs(p.worker.address, await p.jm.getAddress(), lock - slashed, 0n);
+      expect((await p.staking.stakeOf(p.worker.address)).staked).to.equal(WORKER_STAKE - slashed);
+
+      await setParams(p, { timeoutSlashBps: 0n });
+      const b = await requestJob(p);
+      await claimJob(p, b, p.worker2);
+      await time.increaseTo((await p.jm.getJob(b)).timer + 1n);
+      const tx = p.jm.expire(b);
+      await expect(tx)
+        .to.emit(p.jm, "WorkerTimedOut")
+        .withArgs(b, p.worker2.address, 0n)
+        .and.not.to.emit(p.staking, "StakeSlashed");
+      expect(await creditsOf(p, tx)).to.deep.equal([]);
+      expect((await p.staking.stakeOf(p.worker2.address)).staked).to.equal(WORKER_STAKE);
+      await expectEscrowConserved(p);
+    });
+
+    it("refuses unknown and submitted jobs", async function () {
+      const p = await protocol();
+      await expect(p.jm.expire(3n)).to.be.revertedWithCustomError(p.jm, "JobsUnknownJob").withArgs(3n);
+      const jobId = await submittedJob(p);
+      await time.increase(MAX_JOB_DURATION);
+      await expect(p.jm.expire(jobId))
+        .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+        .withArgs(jobId, Status.Submitted);
+    });
+  });
+
+  describe("disputes", function () {
+    it("lets only the dispute manager freeze and settle", async function () {
+      const p = await protocol();
+      const jobId = await submittedJob(p);
+      await expect(p.jm.connect(p.other).freezeForDispute(jobId))
+        .to.be.revertedWithCustomError(p.jm, "JobsNotDisputeManager")
+        .withArgs(p.other.address);
+      await expect(p.jm.connect(p.deployer).settleDispute(jobId, false, 1n))
+        .to.be.revertedWithCustomError(p.jm, "JobsNotDisputeManager")
+        .withArgs(p.deployer.address);
+    });
+
+    it("freezes a submitted job inside its challenge window only", async function () {
+      const p = await protocol();
+      const dm = p.jm.connect(p.disputeManager);
+      await expect(dm.freezeForDispute(1n)).to.be.revertedWithCustomError(p.jm, "JobsUnknownJob").withArgs(1n);
+      const open = await requestJob(p);
+      await expect(dm.freezeForDispute(open))
+        .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+        .withArgs(open, Status.Open);
+
+      const jobId = await submittedJob(p);
+      await expect(dm.freezeForDispute(jobId)).to.emit(p.jm, "JobFrozen").withArgs(jobId, 1n);
+      await expect(dm.freezeForDispute(jobId)).to.emit(p.jm, "JobFrozen").withArgs(jobId, 2n);
+      expect((await p.jm.getJob(jobId)).openDisputes).to.equal(2n);
+      const end = (await p.jm.getJob(jobId)).timer;
+      await time.setNextBlockTimestamp(end);
+      await expect(dm.freezeForDispute(jobId))
+        .to.be.revertedWithCustomError(p.jm, "JobsChallengeWindowClosed")
+        .withArgs(jobId, end);
+      await expect(p.jm.finalize(jobId))
+        .to.be.revertedWithCustomError(p.jm, "JobsUnderDispute")
+        .withArgs(jobId, 2n);
+    });
+
+    it("finalizes once every dispute is settled valid, even after the window", async function () {
+      const p = await protocol();
+      const dm = p.jm.connect(p.disputeManager);
+      const jobId = await submittedJob(p);
+      await dm.freezeForDispute(jobId);
+      await dm.freezeForDispute(jobId);
+      await time.increase(CHALLENGE_WINDOW * 2n);
+      expect(await dm.settleDispute.staticCall(jobId, true, 10n * WAD)).to.equal(0n);
+      await expect(dm.settleDispute(jobId, true, 10n * WAD))
+        .to.emit(p.jm, "DisputeSettled")
+        .withArgs(jobId, true, 1n)
+        .and.not.to.emit(p.staking, "StakeSlashed");
+      await expect(p.jm.finalize(jobId))
+        .to.be.revertedWithCustomError(p.jm, "JobsUnderDispute")
+        .withArgs(jobId, 1n);
+      await expect(dm.settleDispute(jobId, true, 0n)).to.emit(p.jm, "DisputeSettled").withArgs(jobId, true, 0n);
+      await expect(dm.settleDispute(jobId, true, 0n))
+        .to.be.revertedWithCustomError(p.jm, "JobsDisputeCount")
+        .withArgs(jobId, 0n);
+      await expect(p.jm.finalize(jobId)).to.emit(p.jm, "JobFinalized");
+    });
+
+    it("rejects an invalid result: refunds the requester and slashes to the dispute manager", async function () {
+      const p = await protocol();
+      const dm = p.jm.connect(p.disputeManager);
+      const jobId = await submittedJob(p);
+      const lock = lockFor(p, FEE);
+      const slash = 10n * WAD;
+      await dm.freezeForDispute(jobId);
+      expect(await dm.settleDispute.staticCall(jobId, false, slash)).to.equal(slash);
+      const jmAddress = await p.jm.getAddress();
+      const tx = dm.settleDispute(jobId, false, slash);
+      await expect(tx)
+        .to.emit(p.jm, "DisputeSettled")
+        .withArgs(jobId, false, 0n)
+        .and.to.emit(p.jm, "JobRejected")
+        .withArgs(jobId, p.worker.address, slash, FEE)
+        .and.to.emit(p.jm, "BalanceCredited")
+        .withArgs(p.requester.address, jobId, FEE)
+        .and.to.emit(p.staking, "StakeSlashed")
+        .withArgs(p.worker.address, jmAddress, slash, p.disputeManager.address)
+        .and.to.emit(p.staking, "StakeUnlocked")
+        .withArgs(p.worker.address, jmAddress, lock - slash, 0n);
+      await expect(tx).to.changeTokenBalances(ethers, p.token, [p.disputeManager, p.staking], [slash, -slash]);
+      expect((await p.jm.getJob(jobId)).status).to.equal(Status.Rejected);
+      expect(await p.jm.balanceOf(p.requester.address)).to.equal(FEE);
+      expect(await p.jm.balanceOf(p.worker.address)).to.equal(0n);
+      expect(await p.staking.stakeOf(p.worker.address)).to.deep.equal([WORKER_STAKE - slash, 0n, 0n, 0n]);
+      await expect(p.jm.finalize(jobId))
+        .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+        .withArgs(jobId, Status.Rejected);
+      await expect(dm.freezeForDispute(jobId))
+        .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+        .withArgs(jobId, Status.Rejected);
+      await expectEscrowConserved(p);
+      await expectStakingConserved(p);
+    });
+
+    it("caps the slash at the locked stake, and slashes nothing when asked for zero", async function () {
+      const p = await protocol();
+      const dm = p.jm.connect(p.disputeManager);
+      const lock = lockFor(p, FEE);
+      const a = await submittedJob(p);
+      await dm.freezeForDispute(a);
+      await expect(dm.settleDispute(a, false, lock * 10n))
+        .to.emit(p.jm, "JobRejected")
+        .withArgs(a, p.worker.address, lock, FEE)
+        .and.not.to.emit(p.staking, "StakeUnlocked");
+      expect((await p.staking.stakeOf(p.worker.address)).staked).to.equal(WORKER_STAKE - lock);
+
+      const b = await submittedJob(p);
+      await dm.freezeForDispute(b);
+      await expect(dm.settleDispute(b, false, 0n))
+        .to.emit(p.jm, "JobRejected")
+        .withArgs(b, p.worker.address, 0n, FEE)
+        .and.to.emit(p.staking, "StakeUnlocked")
+        .withArgs(p.worker.address, await p.jm.getAddress(), lock, 0n)
+        .and.not.to.emit(p.staking, "StakeSlashed");
+      await expectEscrowConserved(p);
+      await expectStakingConserved(p);
+    });
+
+    it("keeps a result rejected by a parallel dispute rejected, moving nothing more", async function () {
+      const p = await protocol();
+      const dm = p.jm.connect(p.disputeManager);
+      const jobId = await submittedJob(p);
+      for (let i = 0; i < 3; i++) await dm.freezeForDispute(jobId);
+      await dm.settleDispute(jobId, false, 5n * WAD);
+      const stake = await p.staking.stakeOf(p.worker.address);
+      const requesterBalance = await p.jm.balanceOf(p.requester.address);
+
+      expect(await dm.settleDispute.staticCall(jobId, true, 0n)).to.equal(0n);
+      await expect(dm.settleDispute(jobId, true, 0n))
+        .to.emit(p.jm, "DisputeSettled")
+        .withArgs(jobId, true, 1n)
+        .and.not.to.emit(p.jm, "JobRejected");
+      expect(await dm.settleDispute.staticCall(jobId, false, 5n * WAD)).to.equal(0n);
+      const tx = dm.settleDispute(jobId, false, 5n * WAD);
+      await expect(tx)
+        .to.emit(p.jm, "DisputeSettled")
+        .withArgs(jobId, false, 0n)
+        .and.not.to.emit(p.jm, "JobRejected")
+        .and.not.to.emit(p.staking, "StakeSlashed");
+      expect(await creditsOf(p, tx)).to.deep.equal([]);
+      const job = await p.jm.getJob(jobId);
+      expect(job.status).to.equal(Status.Rejected);
+      expect(job.openDisputes).to.equal(0n);
+      expect(await p.staking.stakeOf(p.worker.address)).to.deep.equal(stake);
+      expect(await p.jm.balanceOf(p.requester.address)).to.equal(requesterBalance);
+      await expectEscrowConserved(p);
+    });
+
+    it("refuses to settle a job without open dispute, or an unknown job", async function () {
+      const p = await protocol();
+      const dm = p.jm.connect(p.disputeManager);
+      await expect(dm.settleDispute(9n, true, 0n)).to.be.revertedWithCustomError(p.jm, "JobsUnknownJob").withArgs(9n);
+      const jobId = await submittedJob(p);
+      await expect(dm.settleDispute(jobId, false, 1n))
+        .to.be.revertedWithCustomError(p.jm, "JobsDisputeCount")
+        .withArgs(jobId, 0n);
+    });
+
+    it("caps the open disputes of one result at 255", async function () {
+      const p = await protocol();
+      const dm = p.jm.connect(p.disputeManager);
+      const jobId = await submittedJob(p);
+      // Jump to 254 open disputes by writing the job's first slot (its top byte is openDisputes).
+      const jmAddress = await p.jm.getAddress();
+      let slot = "";
+      for (let base = 0n; base < 16n && !slot; base++) {
+        const candidate = keccak256(AbiCoder.defaultAbiCoder().encode(["uint256", "uint256"], [jobId, base]));
+        const word = await ethers.provider.getStorage(jmAddress, candidate);
+        if (dataSlice(word, 12).toLowerCase() === p.requester.address.toLowerCase()) slot = candidate;
+      }
+      expect(slot).to.not.equal("");
+      const word = await ethers.provider.getStorage(jmAddress, slot);
+      await networkHelpers.setStorageAt(jmAddress, slot, concat(["0xfe", dataSlice(word, 1)]));
+      expect((await p.jm.getJob(jobId)).openDisputes).to.equal(254n);
+      await expect(dm.freezeForDispute(jobId)).to.emit(p.jm, "JobFrozen").withArgs(jobId, 255n);
+      expect((await p.jm.getJob(jobId)).openDisputes).to.equal(255n);
+      await expect(dm.freezeForDispute(jobId))
+        .to.be.revertedWithCustomError(p.jm, "JobsDisputeCount")
+        .withArgs(jobId, 255n);
+    });
+  });
+
+  describe("withdraw", function () {
+    it("sends the whole balance once", async function () {
+      const p = await protocol();
+      await expect(p.jm.connect(p.worker).withdraw())
+        .to.be.revertedWithCustomError(p.jm, "JobsNothingToWithdraw")
+        .withArgs(p.worker.address);
+      const jobId = await submittedJob(p);
+      await endChallengeWindow(p, jobId);
+      await p.jm.finalize(jobId);
+      const amount = FEE - PRICE - PROTOCOL_FEE;
+      const tx = p.jm.connect(p.worker).withdraw();
+      await expect(tx).to.emit(p.jm, "BalanceWithdrawn").withArgs(p.worker.address, amount);
+      await expect(tx).to.changeTokenBalances(ethers, p.token, [p.worker, p.jm], [amount, -amount]);
+      expect(await p.jm.balanceOf(p.worker.address)).to.equal(0n);
+      await expect(p.jm.connect(p.worker).withdraw())
+        .to.be.revertedWithCustomError(p.jm, "JobsNothingToWithdraw")
+        .withArgs(p.worker.address);
+      await expectEscrowConserved(p);
+    });
+  });
+
+  describe("pause", function () {
+    it("blocks only new requests: jobs in flight still claim, submit, finalize, expire and pay out", async function () {
+      const p = await protocol();
+      const a = await requestJob(p);
+      const deadline = BigInt(await time.latest()) + 100n;
+      const b = await requestJob(p, { deadline });
+      const c = await submittedJob(p);
+      await setParams(p, { paused: true });
+      await expect(
+        p.jm.connect(p.requester).requestInference(await requestParams(p)),
+      ).to.be.revertedWithCustomError(p.jm, "JobsPaused");
+
+      await claimJob(p, a);
+      await submitJob(p, a);
+      await p.jm.connect(p.disputeManager).freezeForDispute(c);
+      await p.jm.connect(p.disputeManager).settleDispute(c, true, 0n);
+      await time.increase(CHALLENGE_WINDOW);
+      await p.jm.finalize(a);
+      await p.jm.finalize(c);
+      await p.jm.expire(b);
+      await p.jm.connect(p.worker).withdraw();
+      await p.jm.connect(p.requester).withdraw();
+      await expectEscrowConserved(p);
+
+      await setParams(p, { paused: false });
+      await p.jm.connect(p.requester).requestInference(await requestParams(p));
+      expect(await p.jm.jobCount()).to.equal(4n);
+    });
+  });
+
+  describe("callbacks", function () {
+    const GAS = 200_000n;
+
+    async function jobFor(p: Protocol, consumer: string, gas = GAS, output = SAMPLE_OUTPUT) {
+      const jobId = await submittedJob(p, { consumer, callbackGasLimit: gas }, output);
+      await endChallengeWindow(p, jobId);
+      return jobId;
+    }
+
+    it("keeps the output for the callback and delivers it within the gas limit", async function () {
+      const p = await protocol();
+      const consumer = await ethers.deployContract("GasRecordingConsumer");
+      const jobId = await jobFor(p, await consumer.getAddress());
+      expect(await p.jm.callbackOutput(jobId)).to.equal(SAMPLE_OUTPUT);
+      await expect(p.jm.finalize(jobId))
+        .to.emit(p.jm, "CallbackDelivered")
+        .withArgs(jobId, await consumer.getAddress())
+        .and.to.emit(p.jm, "JobFinalized");
+      expect(await consumer.lastJobId()).to.equal(jobId);
+      expect(await consumer.outputHash()).to.equal(keccak256(SAMPLE_OUTPUT));
+      const got = await consumer.gasAtEntry();
+      expect(got).to.be.lessThanOrEqual(GAS);
+      expect(got).to.be.greaterThan(GAS - 2_000n);
+    });
+
+    it("records a reverting callback and still pays", async function () {
+      const p = await protocol();
+      const consumer = await ethers.deployContract("RevertingConsumer", [false]);
+      const address = await consumer.getAddress();
+      const jobId = await jobFor(p, address);
+      const reason = consumer.interface.encodeErrorResult("ConsumerRejected", [jobId, 40n]);
+      const tx = p.jm.finalize(jobId);
+      await expect(tx)
+        .to.emit(p.jm, "CallbackFailed")
+        .withArgs(jobId, address, reason)
+        .and.to.emit(p.jm, "JobFinalized")
+        .and.not.to.emit(p.jm, "CallbackDelivered");
+      expect((await creditsOf(p, tx)).reduce((s, c) => s + c[2], 0n)).to.equal(FEE);
+      expect((await p.jm.getJob(jobId)).status).to.equal(Status.Finalized);
+      expect((await p.staking.stakeOf(p.worker.address)).locked).to.equal(0n);
+      await expectEscrowConserved(p);
+    });
+
+    it("keeps only the first 256 bytes of a long revert reason", async function () {
+      const p = await protocol();
+      const consumer = await ethers.deployContract("RevertingConsumer", [true]);
+      const address = await consumer.getAddress();
+      const jobId = await jobFor(p, address);
+      const full = concat(["0x08c379a0", AbiCoder.defaultAbiCoder().encode(["string"], ["\0".repeat(400)])]);
+      expect(getBytes(full).length).to.be.greaterThan(256);
+      await expect(p.jm.finalize(jobId))
+        .to.emit(p.jm, "CallbackFailed")
+        .withArgs(jobId, address, dataSlice(full, 0, 256));
+    });
+
+    it("survives a consumer that burns all its gas", async function () {
+      const p = await protocol();
+      const consumer = await ethers.deployContract("GasBurningConsumer");
+      const address = await consumer.getAddress();
+      const jobId = await jobFor(p, address, MAX_CALLBACK_GAS);
+      const tx = await p.jm.finalize(jobId);
+      await expect(tx).to.emit(p.jm, "CallbackFailed").withArgs(jobId, address, "0x");
+      const receipt = await tx.wait();
+      // The consumer cannot take more than its limit.
+      expect(receipt!.gasUsed).to.be.lessThan(MAX_CALLBACK_GAS + 250_000n);
+      expect(await p.jm.balanceOf(p.worker.address)).to.equal(FEE - PRICE - PROTOCOL_FEE);
+    });
+
+    it("survives return bombs: copies at most 256 bytes of return data", async function () {
+      const p = await protocol();
+      const size = 400_000n; // ~400 KB of return data: costly to copy, cheap for the consumer
+      const bomb = await ethers.deployContract("ReturnBombConsumer", [size, false]);
+      const jobId = await jobFor(p, await bomb.getAddress(), MAX_CALLBACK_GAS);
+      await expect(p.jm.finalize(jobId, { gasLimit: 1_400_000n }))
+        .to.emit(p.jm, "CallbackFailed")
+        // The bomb's data is its memory from 0: scratch space, then the free memory pointer (0x80).
+        .withArgs(jobId, await bomb.getAddress(), concat([new Uint8Array(64), toBeHex(0x80, 32), new Uint8Array(160)]));
+
+      const okBomb = await ethers.deployContract("ReturnBombConsumer", [size, true]);
+      const okJob = await jobFor(p, await okBomb.getAddress(), MAX_CALLBACK_GAS);
+      await expect(p.jm.finalize(okJob, { gasLimit: 1_400_000n }))
+        .to.emit(p.jm, "CallbackDelivered")
+        .withArgs(okJob, await okBomb.getAddress());
+      await expectEscrowConserved(p);
+    });
+
+    it("does not let the consumer re-enter the escrow", async function () {
+      const p = await protocol();
+      const consumer = await ethers.deployContract("ReentrantConsumer");
+      const address = await consumer.getAddress();
+      const jobId = await jobFor(p, address);
+      await expect(p.jm.finalize(jobId))
+        .to.emit(p.jm, "CallbackFailed")
+        .withArgs(jobId, address, p.jm.interface.encodeErrorResult("ReentrancyGuardReentrantCall", []));
+    });
+
+    it("reverts a finalize sent with too little gas for the callback", async function () {
+      const p = await protocol();
+      const consumer = await ethers.deployContract("GasRecordingConsumer");
+      const jobId = await jobFor(p, await consumer.getAddress(), MAX_CALLBACK_GAS);
+      const needed = MAX_CALLBACK_GAS + MAX_CALLBACK_GAS / 63n + 30_000n;
+      const min = await minimalGas((gas) => p.jm.finalize.staticCall(jobId, { gasLimit: gas }), 100_000n, 3_000_000n);
+      await expect(p.jm.finalize(jobId, { gasLimit: min - 1n }))
+        .to.be.revertedWithCustomError(p.jm, "JobsInsufficientGasForCallback")
+        .withArgs(needed, (available: bigint) => available < needed);
+      await expect(p.jm.finalize(jobId, { gasLimit: MAX_CALLBACK_GAS / 2n }))
+        .to.be.revertedWithCustomError(p.jm, "JobsInsufficientGasForCallback")
+        .withArgs(needed, (available: bigint) => available < needed);
+      // With the least gas that passes, the consumer still gets its whole limit.
+      await p.jm.finalize(jobId, { gasLimit: min });
+      expect(await consumer.gasAtEntry()).to.be.greaterThan(MAX_CALLBACK_GAS - 2_000n);
+    });
+
+    it("gives the consumer its whole gas limit even when the output is large", async function () {
+      const p = await protocol();
+      // A 1000-class model: its 4000-byte output costs far more to load than the reserve.
+      await p.registry.connect(p.developer).registerModel(modelSpec({ outputShape: [1, 1000] }));
+      const consumer = await ethers.deployContract("GasRecordingConsumer");
+      const output = int32Bytes(sampleInput(1000, 3));
+      const gas = 300_000n;
+      const jobId = await submittedJob(
+        p,
+        { modelId: 2n, consumer: await consumer.getAddress(), callbackGasLimit: gas },
+        output,
+      );
+      await endChallengeWindow(p, jobId);
+      const min = await minimalGas((g) => p.jm.finalize.staticCall(jobId, { gasLimit: g }), 100_000n, 5_000_000n);
+      await expect(p.jm.finalize(jobId, { gasLimit: min })).to.emit(p.jm, "CallbackDelivered");
+      expect(await consumer.outputHash()).to.equal(keccak256(output));
+      expect(await consumer.gasAtEntry()).to.be.greaterThan(gas - 2_000n);
+    });
+  });
+});
