@@ -381,6 +381,8 @@ export function loadFloatModel(bytes: Uint8Array): IrGraph {
   if (!inShape || inShape.some((d) => d === undefined) || inShape.length < 2 || inShape[0] !== 1) {
     throw new ConvertError("SHAPE", inName, "graph input", `shape ${inShape ? shapeStr(inShape) : "(none)"}; a static [1, ...] shape of rank >= 2 is required (batch 1)`);
   }
+  const elem = input.type?.tensorType?.elemType ?? 0;
+  if (elem !== 1) throw new ConvertError("SHAPE", inName, "graph input", `element type ${elem}; the converter takes float32 models (type 1)`);
   ctx.shapes.set(inName, inShape as number[]);
   (graph.node ?? []).forEach((n, i) => {
     const v: NodeView = new NodeView(ctx, n, nodeLabel(n, i));

@@ -1,0 +1,61 @@
+/**
+ * Which ONNX node tests are in scope, and why some of them are skipped. A skipped case must
+ * really be refused by the converter (so this list cannot silently hide a regression), and
+ * every case not listed must pass.
+ */
+
+/** Node tests of the ops the converter supports (and their integer variants). */
+export const CASE_PATTERN =
+  /^test_(basic_conv_with|conv_with|gemm_|matmul_|add|sub|mul|div|relu$|clip|maxpool_|globalmaxpool|averagepool_|globalaveragepool|flatten_|reshape_|sigmoid|tanh|batchnorm_)/;
+
+export const SKIPS: Readonly<Record<string, string>> = {
+  test_add: "second operand is a full tensor: a canonical model has one input, and constants are per channel",
+  test_sub: "second operand is a full tensor, not a per-channel constant",
+  test_mul: "second operand is a full tensor, not a per-channel constant",
+  test_div: "second operand is a full tensor, not a per-channel constant",
+  test_add_bcast: "constant broadcast along the last axis, not per channel",
+  test_sub_bcast: "constant broadcast along the last axis, not per channel",
+  test_mul_bcast: "constant broadcast along the last axis, not per channel",
+  test_div_bcast: "constant broadcast along the last axis, not per channel",
+  test_sub_uint8: "integer Sub of two tensors is not a canonical op",
+  test_mul_uint8: "integer Mul of two tensors is not a canonical op (MUL takes a constant)",
+  test_div_uint8: "integer Div is not a canonical op",
+  test_gemm_all_attributes: "transA=1: the activation would be a column, canonical DENSE reads [1, K]",
+  test_gemm_transposeA: "transA=1: the activation would be a column, canonical DENSE reads [1, K]",
+  test_matmul_3d: "batched MatMul (rank 3)",
+  test_matmul_4d: "batched MatMul (rank 4)",
+  test_maxpool_1d_default: "1-D pooling",
+  test_maxpool_3d_default: "3-D pooling",
+  test_maxpool_2d_ceil: "ceil_mode=1 adds partial windows",
+  test_maxpool_2d_dilations: "dilations unsupported",
+  test_maxpool_with_argmax_2d_precomputed_pads: "Indices output",
+  test_maxpool_with_argmax_2d_precomputed_strides: "Indices output",
+  test_averagepool_1d_default: "1-D pooling",
+  test_averagepool_3d_default: "3-D pooling",
+  test_averagepool_2d_ceil: "ceil_mode=1 adds partial windows",
+  test_averagepool_2d_pads: "count_include_pad=0 with padding: the divisor varies per window",
+  test_averagepool_2d_precomputed_pads: "count_include_pad=0 with padding: the divisor varies per window",
+  test_averagepool_2d_precomputed_same_upper: "count_include_pad=0 with (auto) padding",
+  test_averagepool_2d_same_lower: "count_include_pad=0 with (auto) padding",
+  test_averagepool_2d_same_upper: "count_include_pad=0 with (auto) padding",
+  test_batchnorm_epsilon_training_mode: "training_mode=1",
+  test_batchnorm_example_training_mode: "training_mode=1",
+  test_flatten_axis2: "output [6, 20]: its first dimension is not a batch of 1",
+  test_flatten_axis3: "output [24, 5]: its first dimension is not a batch of 1",
+  test_flatten_negative_axis1: "output [24, 5]: its first dimension is not a batch of 1",
+  test_flatten_negative_axis2: "output [6, 20]: its first dimension is not a batch of 1",
+  test_reshape_allowzero_reordered: "empty tensor (a 0 dimension)",
+};
+
+/**
+ * Integer-typed tests that the canonical semantics covers exactly; they run through the
+ * reference kernels (and onnxruntime when the layer has one input) and must match bit for
+ * bit. The rest of the integer tests are in SKIPS.
+ */
+export const INTEGER_CASES: ReadonlySet<string> = new Set([
+  "test_add_uint8",
+  "test_clip_default_int8_inbounds",
+  "test_clip_default_int8_max",
+  "test_clip_default_int8_min",
+  "test_maxpool_2d_uint8",
+]);

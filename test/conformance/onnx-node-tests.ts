@@ -1,0 +1,81 @@
+/**
+ * ONNX's own backend node tests (Debian package libonnx-testdata) for every op of the
+ * converter's supported set. Integer tests must match the canonical kernels exactly; float
+ * tests go through the converter and must stay within its stated error bound
+ * (docs/CONVERTER.md). Cases listed in expectations.ts must be refused by the converter;
+ * every other case must pass.
+ *
+ *   npx hardhat test mocha test/conformance/onnx-node-tests.ts
+ */
+import { expect } from "chai";
+import { existsSync } from "node:fs";
+
+import { ConvertError } from "../../offchain/convert/index.js";
+import { CASE_PATTERN, INTEGER_CASES, SKIPS } from "./expectations.js";
+import { convertCase, runFloatCase } from "./float-cases.js";
+import { runIntegerCase } from "./integer-cases.js";
+import { listCases, loadCase, MISSING_MESSAGE, NODE_TESTS_DIR } from "./testdata.js";
+
+type Row = { name: string; status: "passed" | "skipped" | "failed"; detail: string };
+
+describe("ONNX backend node tests (libonnx-testdata)", function () {
+  this.timeout(60_000);
+  const rows: Row[] = [];
+
+  it("finds the test data", function () {
+    expect(existsSync(NODE_TESTS_DIR), MISSING_MESSAGE).to.equal(true);
+  });
+
+  const cases = existsSync(NODE_TESTS_DIR) ? listCases(CASE_PATTERN) : [];
+
+  it("covers every op of the supported set", function () {
+    if (!existsSync(NODE_TESTS_DIR)) this.skip();
+    for (const op of ["conv", "gemm", "matmul", "add", "mul", "relu", "clip", "maxpool", "flatten", "reshape", "sigmoid", "tanh"]) {
+      expect(cases.some((c) => c.startsWith(`test_${op}`)), `no node test for ${op}`).to.equal(true);
+    }
+  });
+
+  for (const name of cases) {
+    it(name, async function () {
+      const c = loadCase(name);
+      try {
+        const skip = SKIPS[name];
+        if (skip !== undefined) {
+          // A listed skip must really be refused, naming the node and op.
+          let refusal: unknown;
+          try {
+            convertCase(c);
+          } catch (e) {
+            refusal = e;
+          }
+          if (!INTEGER_CASES.has(name) && !(refusal instanceof ConvertError)) {
+            throw new Error(`listed as skipped (${skip}) but the converter ${refusal ? `failed with ${String(refusal)}` : "accepted it"}`);
+          }
+          rows.push({ name, status: "skipped", detail: skip });
+          this.skip();
+        }
+        if (INTEGER_CASES.has(name)) {
+          rows.push({ name, status: "passed", detail: await runIntegerCase(c) });
+          return;
+        }
+        const r = await runFloatCase(c);
+        rows.push({ name, status: "passed", detail: `${r.runs} run(s), max error ${r.maxError.toPrecision(3)} <= bound ${r.bound.toPrecision(3)}` });
+      } catch (e) {
+        // mocha's skip is an exception too; only real failures are recorded as such.
+        if (e instanceof Error && e.constructor.name === "Pending") throw e;
+        if (!rows.some((r) => r.name === name)) rows.push({ name, status: "failed", detail: e instanceof Error ? e.message : String(e) });
+        throw e;
+      }
+    });
+  }
+
+  after(function () {
+    const count = (s: Row["status"]) => rows.filter((r) => r.status === s).length;
+    const lines = [
+      "",
+      `ONNX node tests: ${count("passed")} passed, ${count("skipped")} skipped, ${count("failed")} failed (of ${cases.length})`,
+      ...rows.map((r) => `  ${r.status.padEnd(7)} ${r.name}: ${r.detail}`),
+    ];
+    console.log(lines.join("\n"));
+  });
+});
