@@ -2,7 +2,7 @@
  * Converts the float MNIST models (models/mnist-*.float.onnx, from scripts/train-mnist.py)
  * to canonical/1 and measures both on the held-out digits.
  *
- *   npx tsx scripts/convert-mnist.ts
+ *   npx hardhat run scripts/convert-mnist.ts
  *
  * writes models/mnist-{mlp,cnn}.canonical.onnx and models/mnist-accuracy.json.
  */

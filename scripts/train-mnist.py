@@ -10,7 +10,7 @@ summation order, and hence the trained weights, do not depend on the machine's c
 
 writes models/mnist-mlp.float.onnx, models/mnist-cnn.float.onnx and
 models/mnist-float.json (held-out float accuracy). The canonical models are produced
-from these by `npx tsx`-free TypeScript: `npm exec -- hardhat run scripts/convert-mnist.ts`
+from these by `npx hardhat run scripts/convert-mnist.ts`
 (see docs/CONVERTER.md).
 
 Held-out split (must match offchain/convert/mnist.ts): inside each digit's file, sample
