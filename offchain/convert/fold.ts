@@ -44,7 +44,8 @@ function foldOnce(g: IrGraph): boolean {
         } else p.B[m] = p.B[m]! + n.c[m]!;
       }
     }
-    p.op = `${p.op}+${n.op}`;
+    // BatchNormalization arrives as a Mul and an Add from the same ONNX node: name it once.
+    if (!(n.op === "BatchNormalization" && p.op.endsWith("+BatchNormalization"))) p.op = `${p.op}+${n.op}`;
     p.out = n.out;
     g.nodes.splice(i, 1);
     return true;
