@@ -1,3 +1,20 @@
 import type { TaskDefinition } from "hardhat/types/tasks";
 
-export const veritensorTasks: TaskDefinition[] = [];
+import { balanceTasks } from "./balance.js";
+import { benchTasks } from "./bench.js";
+import { jobTasks } from "./job.js";
+import { modelTasks } from "./model.js";
+import { protocolTasks } from "./protocol.js";
+import { stakeTasks } from "./stake.js";
+import { tokenTasks } from "./token.js";
+
+/** Every Veritensor task, grouped by concern (`npx hardhat <concern> --help` lists a group). */
+export const veritensorTasks: TaskDefinition[] = [
+  ...protocolTasks,
+  ...tokenTasks,
+  ...modelTasks,
+  ...stakeTasks,
+  ...jobTasks,
+  ...balanceTasks,
+  ...benchTasks,
+];

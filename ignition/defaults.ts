@@ -1,0 +1,87 @@
+/**
+ * Default values of the protocol's deployment parameters: one set for public networks, one for
+ * local development (short windows so that a whole job fits in a minute or two).
+ * Every value can still be overridden per deployment with Ignition module parameters
+ * (`--parameters file.json`, keyed by module id: Token, Staking, Jobs, Governance, LocalProtocol).
+ */
+const VTN = 10n ** 18n;
+
+export interface TokenDefaults {
+  /** Total supply, in wei; all of it goes to the deployer (account 0), who distributes it. */
+  readonly supply: bigint;
+}
+
+export interface StakingDefaults {
+  readonly minStake: bigint;
+  /** Seconds. */
+  readonly unbondingDelay: number;
+}
+
+export interface JobsDefaults {
+  readonly protocolFee: bigint;
+  readonly minJobLock: bigint;
+  readonly stakeRatioBps: number;
+  readonly timeoutSlashBps: number;
+  /** Seconds. */
+  readonly challengeWindow: number;
+  /** Seconds. */
+  readonly resultTimeout: number;
+  readonly maxCallbackGasLimit: number;
+  /** Seconds. */
+  readonly maxJobDuration: number;
+}
+
+export interface GovernanceDefaults {
+  /** Seconds between a queued proposal and its execution. */
+  readonly timelockDelay: number;
+  /** Blocks. */
+  readonly votingDelay: number;
+  /** Blocks. */
+  readonly votingPeriod: number;
+  readonly proposalThreshold: bigint;
+  readonly quorumPercent: number;
+}
+
+export interface ProtocolDefaults {
+  readonly token: TokenDefaults;
+  readonly staking: StakingDefaults;
+  readonly jobs: JobsDefaults;
+  readonly governance: GovernanceDefaults;
+}
+
+export interface LocalDefaults {
+  /** Accounts 1..fundedAccounts receive test tokens from the deployer. */
+  readonly fundedAccounts: number;
+  readonly fundAmount: bigint;
+}
+
+export const PRODUCTION: ProtocolDefaults = {
+  token: { supply: 1_000_000_000n * VTN },
+  staking: { minStake: 1_000n * VTN, unbondingDelay: 7 * 24 * 3600 },
+  jobs: {
+    protocolFee: VTN / 10n,
+    minJobLock: 10n * VTN,
+    stakeRatioBps: 20_000,
+    timeoutSlashBps: 5_000,
+    challengeWindow: 3600,
+    resultTimeout: 15 * 60,
+    maxCallbackGasLimit: 500_000,
+    maxJobDuration: 24 * 3600,
+  },
+  governance: {
+    timelockDelay: 2 * 24 * 3600,
+    votingDelay: 7200,
+    votingPeriod: 50_400,
+    proposalThreshold: 100_000n * VTN,
+    quorumPercent: 4,
+  },
+};
+
+export const LOCAL: ProtocolDefaults = {
+  token: PRODUCTION.token,
+  staking: { minStake: 100n * VTN, unbondingDelay: 120 },
+  jobs: { ...PRODUCTION.jobs, minJobLock: VTN, challengeWindow: 60, resultTimeout: 300 },
+  governance: { ...PRODUCTION.governance, timelockDelay: 60, votingDelay: 1, votingPeriod: 20 },
+};
+
+export const LOCAL_FUNDING: LocalDefaults = { fundedAccounts: 5, fundAmount: 100_000n * VTN };

@@ -1,0 +1,44 @@
+import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import { ZeroAddress, id } from "ethers";
+
+import type { GovernanceDefaults } from "../defaults.js";
+import { PRODUCTION } from "../defaults.js";
+import type { TokenModule } from "./Token.js";
+import Token from "./Token.js";
+
+export const PROPOSER_ROLE = id("PROPOSER_ROLE");
+export const CANCELLER_ROLE = id("CANCELLER_ROLE");
+export const DEFAULT_ADMIN_ROLE = `0x${"00".repeat(32)}`;
+
+/**
+ * The timelock (future owner of the protocol) and the VTN governor. The governor is the only
+ * proposer and canceller; anyone may execute a proposal once its delay is over. The deployer is
+ * still the timelock's admin here: Protocol renounces that role once everything is wired.
+ */
+export function buildGovernanceModule(d: GovernanceDefaults, tokenModule: TokenModule) {
+  return buildModule("Governance", (m) => {
+    const { token } = m.useModule(tokenModule);
+    const deployer = m.getAccount(0);
+    const timelock = m.contract("ProtocolTimelock", [
+      m.getParameter("timelockDelay", d.timelockDelay),
+      [],
+      [ZeroAddress],
+      deployer,
+    ]);
+    const governor = m.contract("VeritensorGovernor", [
+      token,
+      timelock,
+      m.getParameter("votingDelay", d.votingDelay),
+      m.getParameter("votingPeriod", d.votingPeriod),
+      m.getParameter("proposalThreshold", d.proposalThreshold),
+      m.getParameter("quorumPercent", d.quorumPercent),
+    ]);
+    m.call(timelock, "grantRole", [PROPOSER_ROLE, governor], { id: "GrantProposer" });
+    m.call(timelock, "grantRole", [CANCELLER_ROLE, governor], { id: "GrantCanceller" });
+    return { timelock, governor };
+  });
+}
+
+export type GovernanceModule = ReturnType<typeof buildGovernanceModule>;
+
+export default buildGovernanceModule(PRODUCTION.governance, Token);

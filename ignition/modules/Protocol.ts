@@ -1,0 +1,47 @@
+import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+
+import type { ProtocolDefaults } from "../defaults.js";
+import { PRODUCTION } from "../defaults.js";
+import { DEFAULT_ADMIN_ROLE, buildGovernanceModule } from "./Governance.js";
+import { buildJobsModule } from "./Jobs.js";
+import Registry from "./Registry.js";
+import { buildStakingModule } from "./Staking.js";
+import { buildTokenModule } from "./Token.js";
+
+/**
+ * The whole protocol, wired: the job escrow may lock and unlock stakes, protocol fees go to the
+ * timelock, the timelock owns Staking and JobManager, and the deployer gives up its admin role
+ * on the timelock. After this module no single key controls anything: changes go through a
+ * VTN vote and the timelock delay.
+ */
+export function buildProtocolModule(d: ProtocolDefaults) {
+  const token = buildTokenModule(d.token);
+  const staking = buildStakingModule(d.staking, token);
+  const governance = buildGovernanceModule(d.governance, token);
+  const jobs = buildJobsModule(d.jobs, { token, registry: Registry, staking, governance });
+
+  return buildModule("Protocol", (m) => {
+    const t = m.useModule(token);
+    const r = m.useModule(Registry);
+    const s = m.useModule(staking);
+    const g = m.useModule(governance);
+    const j = m.useModule(jobs);
+
+    const operator = m.call(s.staking, "setOperator", [j.jobManager, true], { id: "JobManagerIsOperator" });
+    const stakingOwner = m.call(s.staking, "transferOwnership", [g.timelock], {
+      id: "StakingOwnedByTimelock",
+      after: [operator],
+    });
+    const jobsOwner = m.call(j.jobManager, "transferOwnership", [g.timelock], { id: "JobManagerOwnedByTimelock" });
+    m.call(g.timelock, "renounceRole", [DEFAULT_ADMIN_ROLE, m.getAccount(0)], {
+      id: "DeployerRenouncesTimelockAdmin",
+      after: [stakingOwner, jobsOwner, governance],
+    });
+
+    return { ...t, ...r, ...s, ...g, ...j };
+  });
+}
+
+export type ProtocolModule = ReturnType<typeof buildProtocolModule>;
+
+export default buildProtocolModule(PRODUCTION);

@@ -1,0 +1,61 @@
+/**
+ * Where the protocol lives on a network. Ignition writes the addresses of a deployment to
+ * `ignition/deployments/chain-<id>/deployed_addresses.json`; the in-process network leaves no
+ * folder, so its deployments are remembered in memory, per connection, for the life of the process.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+
+import { VeritensorError } from "./errors.js";
+
+/** The protocol's contracts, by role. */
+export interface ProtocolAddresses {
+  readonly token: string;
+  readonly registry: string;
+  readonly staking: string;
+  readonly jobManager: string;
+  readonly timelock: string;
+  readonly governor: string;
+}
+
+/** Ignition future id of each contract (module id # contract name), as in ignition/modules/. */
+export const FUTURE_IDS: Readonly<Record<keyof ProtocolAddresses, string>> = {
+  token: "Token#VeritensorToken",
+  registry: "Registry#ModelRegistry",
+  staking: "Staking#Staking",
+  jobManager: "Jobs#JobManager",
+  timelock: "Governance#ProtocolTimelock",
+  governor: "Governance#VeritensorGovernor",
+};
+
+export const LOCAL_CHAIN_ID = 31337n;
+
+export function deploymentDir(ignitionDir: string, chainId: bigint): string {
+  return path.join(ignitionDir, "deployments", `chain-${chainId}`);
+}
+
+const inMemory = new WeakMap<object, ProtocolAddresses>();
+
+/** Remembers a deployment on an in-process network (keyed by its connection object). */
+export function rememberDeployment(connection: object, addresses: ProtocolAddresses): void {
+  inMemory.set(connection, addresses);
+}
+
+export function rememberedDeployment(connection: object): ProtocolAddresses | undefined {
+  return inMemory.get(connection);
+}
+
+/** The addresses Ignition recorded for `chainId`, or undefined when there is no complete deployment. */
+export async function readDeployment(ignitionDir: string, chainId: bigint): Promise<ProtocolAddresses | undefined> {
+  const file = path.join(deploymentDir(ignitionDir, chainId), "deployed_addresses.json");
+  let recorded: Record<string, string>;
+  try {
+    recorded = JSON.parse(await readFile(file, "utf8")) as Record<string, string>;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new VeritensorError(`cannot read ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  const entries = Object.entries(FUTURE_IDS).map(([role, id]) => [role, recorded[id]] as const);
+  if (entries.some(([, address]) => address === undefined)) return undefined;
+  return Object.fromEntries(entries) as unknown as ProtocolAddresses;
+}

@@ -1,0 +1,334 @@
+/**
+ * Inference jobs, one function per step of docs' flow: request (escrow the fee), claim (lock
+ * stake), submit (output + trace root), finalize (after the challenge window), plus expire and
+ * a full read-back. Each checks what it can before sending, so that the usual mistakes get a
+ * precise message; anything else is decoded from the revert.
+ */
+import type { ContractTransactionReceipt, LogDescription, Signer } from "ethers";
+import { ZeroAddress, ZeroHash, getBytes, isAddress } from "ethers";
+
+import type { IJobManager } from "../../types/ethers-contracts/jobs/JobManager.js";
+import { ensureFunds } from "./allowance.js";
+import { VeritensorError } from "./errors.js";
+import { formatDuration, formatShape, formatTime, formatVtn } from "./format.js";
+import { requireBytes32 } from "./models.js";
+import type { Protocol } from "./protocol.js";
+import { chainTime, read, send } from "./protocol.js";
+import { jobStatusName } from "./revert.js";
+import { tensorCommitment } from "./tensors.js";
+
+export const JobStatus = { None: 0n, Open: 1n, Claimed: 2n, Submitted: 3n, Finalized: 4n, Refunded: 5n, Rejected: 6n } as const;
+
+export type JobRecord = IJobManager.JobStructOutput;
+
+/** The later of chain time and wall-clock time: what the next block's timestamp will at least be. */
+export async function effectiveNow(p: Protocol): Promise<bigint> {
+  const chain = await chainTime(p);
+  const wall = BigInt(Math.floor(Date.now() / 1000));
+  return chain > wall ? chain : wall;
+}
+
+function jobEvents(p: Protocol, receipt: ContractTransactionReceipt, name: string): LogDescription[] {
+  const escrow = p.addresses.jobManager.toLowerCase();
+  return receipt.logs
+    .filter((log) => log.address.toLowerCase() === escrow)
+    .map((log) => p.jobManager.interface.parseLog(log))
+    .filter((e): e is LogDescription => e !== null && e.name === name);
+}
+
+export async function getJob(p: Protocol, jobId: bigint): Promise<JobRecord> {
+  return read(p, `reading job ${jobId}`, () => p.jobManager.getJob(jobId));
+}
+
+export interface FeeQuote {
+  readonly price: bigint;
+  readonly protocolFee: bigint;
+  readonly minimum: bigint;
+  readonly deprecated: boolean;
+  readonly inputElements: bigint;
+}
+
+/** The smallest fee model `modelId` accepts now: its price plus the protocol fee. */
+export async function quoteFee(p: Protocol, modelId: bigint): Promise<FeeQuote> {
+  const [[price, deprecated, inputElements], params] = await Promise.all([
+    read(p, `looking up model ${modelId}`, () => p.registry.pricing(modelId)),
+    p.jobManager.params(),
+  ]);
+  return { price, protocolFee: params.protocolFee, minimum: price + params.protocolFee, deprecated, inputElements };
+}
+
+export interface RequestInput {
+  readonly modelId: bigint;
+  /** Canonical input bytes (inline), or… */
+  readonly input?: Uint8Array;
+  /** …a URI with the input's tensor commitment. */
+  readonly inputUri?: string;
+  readonly inputCommitment?: string;
+  /** Defaults to the minimum (model price + protocol fee). */
+  readonly fee?: bigint;
+  /** Seconds from now. */
+  readonly deadlineIn: number;
+  readonly consumer?: string;
+  readonly callbackGasLimit?: number;
+  /** Approve the fee when the allowance is short (default true). */
+  readonly approve?: boolean;
+}
+
+export interface RequestResult {
+  readonly jobId: bigint;
+  readonly fee: bigint;
+  readonly quote: FeeQuote;
+  readonly deadline: bigint;
+  readonly inputCommitment: string;
+  readonly receipt: ContractTransactionReceipt;
+  readonly approval?: ContractTransactionReceipt;
+}
+
+export async function requestInference(p: Protocol, requester: Signer, r: RequestInput): Promise<RequestResult> {
+  const quote = await quoteFee(p, r.modelId);
+  if (quote.deprecated) throw new VeritensorError(`model ${r.modelId} is deprecated and takes no new jobs`);
+  const fee = r.fee ?? quote.minimum;
+  if (fee < quote.minimum) {
+    throw new VeritensorError(
+      `fee ${formatVtn(fee)} is below the minimum ${formatVtn(quote.minimum)} ` +
+        `(model price ${formatVtn(quote.price)} + protocol fee ${formatVtn(quote.protocolFee)})`,
+    );
+  }
+
+  const inline = r.input !== undefined && r.input.length > 0;
+  if (inline === (r.inputUri !== undefined && r.inputUri !== "")) {
+    throw new VeritensorError("give the input either inline (--input FILE) or by URI (--input-uri with --input-commitment)");
+  }
+  if (inline && r.input!.length !== Number(quote.inputElements) * 4) {
+    const model = await p.registry.getModel(r.modelId);
+    throw new VeritensorError(
+      `the input has ${r.input!.length / 4} elements; model ${r.modelId} takes ${quote.inputElements} ` +
+        `(shape ${formatShape(model.inputShape)})`,
+    );
+  }
+  if (!inline && (r.inputCommitment === undefined || r.inputCommitment === "")) {
+    throw new VeritensorError("an input given by URI needs its tensor commitment (--input-commitment)");
+  }
+  const inputCommitment = inline ? tensorCommitment(r.input!) : requireBytes32(r.inputCommitment!, "input commitment");
+
+  const params = await p.jobManager.params();
+  if (!Number.isInteger(r.deadlineIn) || r.deadlineIn <= 0) {
+    throw new VeritensorError(`deadline ${r.deadlineIn} s from now is in the past: give a number of seconds greater than 0`);
+  }
+  if (r.deadlineIn > Number(params.maxJobDuration)) {
+    throw new VeritensorError(
+      `deadline ${formatDuration(r.deadlineIn)} from now is too far: at most ${formatDuration(params.maxJobDuration)}`,
+    );
+  }
+  const deadline = (await effectiveNow(p)) + BigInt(r.deadlineIn);
+
+  const consumer = r.consumer ?? ZeroAddress;
+  if (!isAddress(consumer)) throw new VeritensorError(`consumer "${consumer}" is not an address`);
+  const callbackGasLimit = r.callbackGasLimit ?? (consumer === ZeroAddress ? 0 : 100_000);
+
+  const { approval } = await ensureFunds(p, requester, p.addresses.jobManager, fee, {
+    approve: r.approve ?? true,
+    purpose: `the fee of ${formatVtn(fee)}`,
+  });
+  const request: IJobManager.RequestParamsStruct = {
+    modelId: r.modelId,
+    input: inline ? r.input! : "0x",
+    inputURI: inline ? "" : r.inputUri!,
+    inputCommitment: inline ? ZeroHash : inputCommitment,
+    fee,
+    deadline,
+    consumer,
+    callbackGasLimit,
+  };
+  const receipt = await send(p, `requesting an inference of model ${r.modelId}`, () =>
+    p.jobManager.connect(requester).requestInference(request),
+  );
+  const [event] = jobEvents(p, receipt, "JobRequested");
+  if (!event) throw new VeritensorError("the request emitted no JobRequested event");
+  return { jobId: event.args.jobId as bigint, fee, quote, deadline, inputCommitment: event.args.inputCommitment as string, receipt, approval };
+}
+
+export interface ClaimResult {
+  readonly lockedStake: bigint;
+  readonly resultDue: bigint;
+  readonly receipt: ContractTransactionReceipt;
+}
+
+/** The stake that claiming `job` locks: the fee times the stake ratio, at least the minimum lock. */
+export async function lockFor(p: Protocol, job: JobRecord): Promise<bigint> {
+  const params = await p.jobManager.params();
+  const byFee = (job.fee * params.stakeRatioBps) / 10_000n;
+  return byFee > params.minJobLock ? byFee : params.minJobLock;
+}
+
+export async function claimJob(p: Protocol, worker: Signer, jobId: bigint): Promise<ClaimResult> {
+  const job = await getJob(p, jobId);
+  if (job.status !== JobStatus.Open) {
+    throw new VeritensorError(`job ${jobId} is ${jobStatusName(job.status)}; only an Open job can be claimed`);
+  }
+  const now = await chainTime(p);
+  if (now > job.deadline) {
+    throw new VeritensorError(`the deadline of job ${jobId} passed at ${formatTime(job.deadline, now)}; it can only be expired`);
+  }
+  const address = await worker.getAddress();
+  const [info, minStake, lock] = await Promise.all([p.staking.stakeOf(address), p.staking.minStake(), lockFor(p, job)]);
+  if (info.staked < minStake) {
+    throw new VeritensorError(
+      `${address} has ${formatVtn(info.staked)} staked, below the minimum stake of ${formatVtn(minStake)}: ` +
+        `\`npx hardhat stake add --amount … --network ${p.networkName}\` first`,
+    );
+  }
+  if (info.staked - info.locked < lock) {
+    throw new VeritensorError(
+      `claiming job ${jobId} locks ${formatVtn(lock)} of stake; ${address} has only ${formatVtn(info.staked - info.locked)} free`,
+    );
+  }
+  const receipt = await send(p, `claiming job ${jobId}`, () => p.jobManager.connect(worker).claim(jobId));
+  const [event] = jobEvents(p, receipt, "JobClaimed");
+  return { lockedStake: event!.args.lockedStake as bigint, resultDue: event!.args.resultDue as bigint, receipt };
+}
+
+export interface SubmitResult {
+  readonly outputCommitment: string;
+  readonly challengeEnd: bigint;
+  readonly receipt: ContractTransactionReceipt;
+}
+
+export async function submitResult(
+  p: Protocol,
+  worker: Signer,
+  jobId: bigint,
+  output: Uint8Array,
+  traceRoot: string,
+): Promise<SubmitResult> {
+  requireBytes32(traceRoot, "trace root");
+  if (BigInt(traceRoot) === 0n) throw new VeritensorError("the trace root must not be zero");
+  const job = await getJob(p, jobId);
+  if (job.status !== JobStatus.Claimed) {
+    throw new VeritensorError(`job ${jobId} is ${jobStatusName(job.status)}; a result can only be submitted for a Claimed job`);
+  }
+  const address = await worker.getAddress();
+  if (job.worker.toLowerCase() !== address.toLowerCase()) {
+    throw new VeritensorError(`job ${jobId} was claimed by ${job.worker}, not by ${address}`);
+  }
+  const model = await p.registry.getModel(job.modelId);
+  if (output.length !== Number(model.outputElements) * 4) {
+    throw new VeritensorError(
+      `the output has ${output.length / 4} elements; model ${job.modelId} produces ${model.outputElements} ` +
+        `(shape ${formatShape(model.outputShape)})`,
+    );
+  }
+  const outputCommitment = tensorCommitment(output);
+  const receipt = await send(p, `submitting the result of job ${jobId}`, () =>
+    p.jobManager.connect(worker).submitResult(jobId, output, outputCommitment, traceRoot),
+  );
+  const [event] = jobEvents(p, receipt, "ResultSubmitted");
+  return { outputCommitment, challengeEnd: event!.args.challengeEnd as bigint, receipt };
+}
+
+export interface FinalizeResult {
+  readonly worker: string;
+  readonly workerFee: bigint;
+  readonly modelFee: bigint;
+  readonly protocolFee: bigint;
+  /** "delivered", "failed" (with the reason bytes) or undefined when there is no consumer. */
+  readonly callback?: { readonly status: "delivered" | "failed"; readonly consumer: string; readonly reason?: string };
+  readonly receipt: ContractTransactionReceipt;
+}
+
+export interface FinalizeOptions {
+  /** Wait for the end of the challenge window instead of failing. */
+  readonly wait?: boolean;
+  /** Called once before waiting, with the seconds left. */
+  readonly onWait?: (secondsLeft: bigint, end: bigint) => void;
+  /** Poll interval while waiting, in ms. */
+  readonly pollMs?: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export async function finalizeJob(p: Protocol, caller: Signer, jobId: bigint, o: FinalizeOptions = {}): Promise<FinalizeResult> {
+  const job = await getJob(p, jobId);
+  if (job.status !== JobStatus.Submitted) {
+    throw new VeritensorError(`job ${jobId} is ${jobStatusName(job.status)}; only a Submitted job can be finalized`);
+  }
+  if (job.openDisputes > 0n) throw new VeritensorError(`job ${jobId} has ${job.openDisputes} open dispute(s); it finalizes once they are settled`);
+  let now = await effectiveNow(p);
+  if (now < job.timer) {
+    if (!o.wait) {
+      throw new VeritensorError(
+        `the challenge window of job ${jobId} is still open: it ends at ${formatTime(job.timer, now)}; ` +
+          `finalize after that (or pass --wait)`,
+      );
+    }
+    o.onWait?.(job.timer - now, job.timer);
+    while (now < job.timer) {
+      await sleep(Math.min(o.pollMs ?? 1000, Number(job.timer - now) * 1000));
+      now = await effectiveNow(p);
+    }
+  }
+  const receipt = await send(p, `finalizing job ${jobId}`, () => p.jobManager.connect(caller).finalize(jobId));
+  const [event] = jobEvents(p, receipt, "JobFinalized");
+  const delivered = jobEvents(p, receipt, "CallbackDelivered")[0];
+  const failed = jobEvents(p, receipt, "CallbackFailed")[0];
+  const callback = delivered
+    ? { status: "delivered" as const, consumer: delivered.args.consumer as string }
+    : failed
+      ? { status: "failed" as const, consumer: failed.args.consumer as string, reason: failed.args.reason as string }
+      : undefined;
+  return {
+    worker: event!.args.worker as string,
+    workerFee: event!.args.workerFee as bigint,
+    modelFee: event!.args.modelFee as bigint,
+    protocolFee: event!.args.protocolFee as bigint,
+    callback,
+    receipt,
+  };
+}
+
+export interface ExpireResult {
+  readonly outcome: "refunded" | "reopened";
+  readonly slashed: bigint;
+  readonly receipt: ContractTransactionReceipt;
+}
+
+/** Enforces a missed deadline: refunds an open job, or slashes a late worker and reopens/refunds. */
+export async function expireJob(p: Protocol, caller: Signer, jobId: bigint): Promise<ExpireResult> {
+  const receipt = await send(p, `expiring job ${jobId}`, () => p.jobManager.connect(caller).expire(jobId));
+  const timedOut = jobEvents(p, receipt, "WorkerTimedOut")[0];
+  const reopened = jobEvents(p, receipt, "JobReopened").length > 0;
+  return { outcome: reopened ? "reopened" : "refunded", slashed: (timedOut?.args.slashed as bigint | undefined) ?? 0n, receipt };
+}
+
+export interface JobDetails {
+  readonly job: JobRecord;
+  readonly now: bigint;
+  /** Inline input bytes (from JobRequested), or the input URI. */
+  readonly input?: Uint8Array;
+  readonly inputUri?: string;
+  /** Output bytes (from ResultSubmitted), once submitted. */
+  readonly output?: Uint8Array;
+  readonly payout?: { workerFee: bigint; modelFee: bigint; protocolFee: bigint };
+}
+
+/** The job as stored, plus its input and output from the escrow's events. */
+export async function jobDetails(p: Protocol, jobId: bigint): Promise<JobDetails> {
+  const job = await getJob(p, jobId);
+  const [requested, submitted, finalized, now] = await Promise.all([
+    p.jobManager.queryFilter(p.jobManager.filters.JobRequested(jobId), 0),
+    p.jobManager.queryFilter(p.jobManager.filters.ResultSubmitted(jobId), 0),
+    p.jobManager.queryFilter(p.jobManager.filters.JobFinalized(jobId), 0),
+    chainTime(p),
+  ]);
+  const req = requested[0]?.args;
+  const sub = submitted[submitted.length - 1]?.args;
+  const fin = finalized[0]?.args;
+  return {
+    job,
+    now,
+    input: req && req.input !== "0x" ? getBytes(req.input) : undefined,
+    inputUri: req && req.inputURI !== "" ? req.inputURI : undefined,
+    output: sub ? getBytes(sub.output) : undefined,
+    payout: fin ? { workerFee: fin.workerFee, modelFee: fin.modelFee, protocolFee: fin.protocolFee } : undefined,
+  };
+}

@@ -1,0 +1,200 @@
+/**
+ * Turns a failed call into a sentence. Custom errors are decoded against every protocol ABI
+ * (a revert bubbles up from the token, the registry or the staking contract through the job
+ * escrow), then phrased with their numbers: amounts in VTN, times in UTC, contracts by name.
+ */
+import type { ErrorDescription } from "ethers";
+import { Interface } from "ethers";
+
+import {
+  DigitOracle__factory,
+  JobManager__factory,
+  ModelRegistry__factory,
+  ProtocolTimelock__factory,
+  Staking__factory,
+  VeritensorGovernor__factory,
+  VeritensorToken__factory,
+} from "../../types/ethers-contracts/index.js";
+import { VeritensorError } from "./errors.js";
+import { formatTime, formatVtn } from "./format.js";
+
+type Fragment = { type: string; name?: string; inputs?: readonly { type: string }[] };
+
+/** One interface holding every error the protocol's contracts can revert with. */
+export const PROTOCOL_ERRORS: Interface = (() => {
+  const seen = new Set<string>();
+  const errors: Fragment[] = [];
+  const abis = [
+    JobManager__factory.abi,
+    ModelRegistry__factory.abi,
+    Staking__factory.abi,
+    VeritensorToken__factory.abi,
+    ProtocolTimelock__factory.abi,
+    VeritensorGovernor__factory.abi,
+    DigitOracle__factory.abi,
+  ] as readonly (readonly Fragment[])[];
+  for (const abi of abis) {
+    for (const f of abi) {
+      if (f.type !== "error") continue;
+      const key = `${f.name}(${(f.inputs ?? []).map((i) => i.type).join(",")})`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        errors.push(f);
+      }
+    }
+  }
+  return new Interface(errors as never);
+})();
+
+/** What the messages need to know about the surroundings. */
+export interface RevertContext {
+  /** Known addresses (lower case) -> a name, e.g. the job escrow's address -> "the job escrow". */
+  readonly names?: ReadonlyMap<string, string>;
+  /** Chain time, for relative times. */
+  readonly now?: bigint;
+}
+
+const JOB_STATUS = ["None", "Open", "Claimed", "Submitted", "Finalized", "Refunded", "Rejected"];
+
+export function jobStatusName(status: bigint | number): string {
+  return JOB_STATUS[Number(status)] ?? `status ${status}`;
+}
+
+type Phrase = (a: readonly unknown[], c: Required<RevertContext>) => string;
+
+const vtn = (v: unknown): string => formatVtn(BigInt(v as bigint));
+const when = (v: unknown, c: Required<RevertContext>): string => formatTime(BigInt(v as bigint), c.now === 0n ? undefined : c.now);
+const who = (v: unknown, c: Required<RevertContext>): string => {
+  const a = String(v);
+  const name = c.names.get(a.toLowerCase());
+  return name ? `${name} (${a})` : a;
+};
+
+const PHRASES: Record<string, Phrase> = {
+  // registry
+  RegistryUnknownModel: ([id]) => `unknown model ${id}: no model is registered with that id`,
+  RegistryNotModelOwner: ([id, caller], c) => `${who(caller, c)} is not the owner of model ${id}`,
+  RegistryInvalidSplit: ([total]) =>
+    `the revenue split adds up to ${total} basis points; the developer's share and the contributors' must add up to 10000`,
+  RegistryTooManyContributors: ([count, max]) => `${count} contributors given; a model may have at most ${max}`,
+  RegistryInvalidContributor: ([i]) => `contributor #${Number(i) + 1} has the zero address or a zero share`,
+  RegistryInvalidCommitment: () => "the content hash, the graph commitment and the URI must all be non-empty",
+  RegistryInvalidShape: () => "a shape is empty, has a zero dimension, or has more than 2^32 elements",
+  RegistryModelDeprecated: ([id]) => `model ${id} is deprecated`,
+  RegistryNotLatestVersion: ([id, latest]) => `model ${id} is not the latest version of its family (${latest} is)`,
+  RegistryInvalidOwner: () => "the new owner is the zero address",
+  // staking
+  StakingZeroAmount: () => "the amount must be greater than zero",
+  StakingInsufficientFreeStake: ([staker, available, needed], c) =>
+    `${who(staker, c)} has ${vtn(available)} of free stake, ${vtn(needed)} is needed (stake more with \`stake add\`)`,
+  StakingBelowMinimum: ([staker, staked, min], c) =>
+    `${who(staker, c)} has ${vtn(staked)} staked, below the minimum stake of ${vtn(min)} (stake more with \`stake add\`)`,
+  StakingNothingToWithdraw: ([staker], c) => `${who(staker, c)} has nothing unbonding (request it with \`stake unstake\` first)`,
+  StakingStillUnbonding: ([staker, end], c) => `the stake of ${who(staker, c)} is unbonding until ${when(end, c)}`,
+  StakingNotOperator: ([caller], c) => `${who(caller, c)} is not a staking operator`,
+  StakingInsufficientLocked: ([staker, locked, amount], c) =>
+    `${who(staker, c)} has only ${vtn(locked)} locked, below ${vtn(amount)}`,
+  StakingInvalidParameter: () => "a staking parameter is out of its allowed range",
+  // jobs
+  JobsUnknownJob: ([id]) => `unknown job ${id}: no job has that id`,
+  JobsWrongStatus: ([id, status]) => `job ${id} is ${jobStatusName(status as bigint)}, which does not allow this`,
+  JobsPaused: () => "new jobs are paused by governance",
+  JobsModelDeprecated: ([id]) => `model ${id} is deprecated and takes no new jobs`,
+  JobsInsufficientFee: ([fee, min]) => `fee ${vtn(fee)} is below the minimum ${vtn(min)} (model price + protocol fee)`,
+  JobsInvalidDeadline: ([deadline, latest], c) =>
+    `deadline ${when(deadline, c)} is in the past or later than the latest allowed, ${when(latest, c)}`,
+  JobsInvalidInput: () => "give either an inline input or an input URI with its commitment, not both and not neither",
+  JobsInputSizeMismatch: ([expected, got]) =>
+    `the input has ${Number(got) / 4} elements (${got} bytes); the model takes ${Number(expected) / 4}`,
+  JobsInputCommitmentMismatch: ([given, computed]) => `input commitment ${given} does not match the input (${computed})`,
+  JobsInvalidCallback: ([limit, max]) =>
+    `callback gas limit ${limit} is invalid: at most ${max}, and only with a consumer contract`,
+  JobsDeadlinePassed: ([id, deadline], c) => `the deadline of job ${id} passed at ${when(deadline, c)}`,
+  JobsNotWorker: ([id, caller], c) => `${who(caller, c)} is not the worker that claimed job ${id}`,
+  JobsResultOverdue: ([id, due], c) => `the result of job ${id} was due at ${when(due, c)}`,
+  JobsOutputCommitmentMismatch: ([given, computed]) => `output commitment ${given} does not match the output (${computed})`,
+  JobsInvalidTrace: () => "the trace root must not be zero",
+  JobsChallengeWindowOpen: ([id, end], c) =>
+    `the challenge window of job ${id} is still open: it ends at ${when(end, c)}; finalize after that`,
+  JobsChallengeWindowClosed: ([id, end], c) => `the challenge window of job ${id} closed at ${when(end, c)}`,
+  JobsUnderDispute: ([id, n]) => `job ${id} has ${n} open dispute(s); it finalizes once they are settled`,
+  JobsDisputeCount: ([id, n]) => `job ${id} has ${n} open disputes`,
+  JobsNotExpired: ([id, t], c) => `job ${id} has not expired: nothing to enforce before ${when(t, c)}`,
+  JobsNotDisputeManager: ([caller], c) => `${who(caller, c)} is not the dispute manager`,
+  JobsInsufficientGasForCallback: ([needed, available]) =>
+    `finalizing needs at least ${needed} gas for the consumer's callback, ${available} was left: raise the gas limit`,
+  JobsNothingToWithdraw: ([account], c) => `${who(account, c)} has no balance to withdraw`,
+  JobsInvalidParameter: ([name]) => `job parameter ${name} is out of its allowed range`,
+  // token (OpenZeppelin ERC-6093)
+  ERC20InsufficientBalance: ([sender, balance, needed], c) =>
+    `token balance too low: ${who(sender, c)} has ${vtn(balance)}, ${vtn(needed)} is needed`,
+  ERC20InsufficientAllowance: ([spender, allowance, needed], c) =>
+    `allowance too low: ${who(spender, c)} may spend ${vtn(allowance)} of your VTN, ${vtn(needed)} is needed (approve it first)`,
+  ERC20InvalidReceiver: ([r], c) => `invalid token receiver ${who(r, c)}`,
+  ERC20InvalidSender: ([s], c) => `invalid token sender ${who(s, c)}`,
+  ERC20InvalidSpender: ([s], c) => `invalid spender ${who(s, c)}`,
+  ERC20InvalidApprover: ([s], c) => `invalid approver ${who(s, c)}`,
+  SafeERC20FailedOperation: ([token], c) => `a transfer of ${who(token, c)} failed`,
+  // misc
+  OwnableUnauthorizedAccount: ([account], c) => `${who(account, c)} is not the owner (the governance timelock is)`,
+  SafeCastOverflowedUintDowncast: ([bits, value]) => `${value} does not fit in ${bits} bits`,
+  TensorCommitmentInvalidLength: ([len]) => `a tensor of ${len} bytes is not a whole number of int32 elements`,
+  InferenceConsumerOnlyJobManager: ([caller], c) => `${who(caller, c)} is not the job escrow`,
+  DigitOracleBadOutput: ([len]) => `the output has ${len} bytes; the digit oracle expects 10 int32 scores (40 bytes)`,
+};
+
+/** Phrases a decoded custom error; unknown ones print as `Name(arg, ...)`. */
+export function describeError(e: ErrorDescription, context: RevertContext = {}): string {
+  const c: Required<RevertContext> = { names: context.names ?? new Map(), now: context.now ?? 0n };
+  const phrase = PHRASES[e.name];
+  if (phrase) return phrase(e.args.toArray(), c);
+  if (e.name === "Error") return String(e.args[0]);
+  if (e.name === "Panic") return `the contract panicked (code ${e.args[0]})`;
+  return `${e.name}(${e.args.toArray().map(String).join(", ")})`;
+}
+
+/** Finds revert data in the error shapes of ethers, hardhat-ethers and JSON-RPC providers. */
+export function revertData(error: unknown): string | undefined {
+  const stack: unknown[] = [error];
+  const seen = new Set<unknown>();
+  while (stack.length > 0) {
+    const e = stack.pop();
+    if (e === null || typeof e !== "object" || seen.has(e)) continue;
+    seen.add(e);
+    const data = (e as { data?: unknown }).data;
+    if (typeof data === "string" && /^0x[0-9a-fA-F]{8}/.test(data)) return data;
+    if (typeof data === "object") stack.push(data);
+    for (const key of ["error", "info", "cause", "revert", "parent"]) stack.push((e as Record<string, unknown>)[key]);
+  }
+  return undefined;
+}
+
+/** The readable reason of a failed call, or undefined when the error is not a revert we know. */
+export function decodeRevert(error: unknown, context: RevertContext = {}): string | undefined {
+  const data = revertData(error);
+  if (data === undefined) return undefined;
+  let parsed: ErrorDescription | null = null;
+  try {
+    parsed = PROTOCOL_ERRORS.parseError(data);
+  } catch {
+    parsed = null;
+  }
+  if (parsed) return describeError(parsed, context);
+  return `the transaction reverted with unknown error data ${data.slice(0, 74)}${data.length > 74 ? "…" : ""}`;
+}
+
+/** Rethrows a revert as a VeritensorError that says what went wrong, prefixed with `action`. */
+export function explainFailure(error: unknown, action: string, context: RevertContext = {}): never {
+  if (VeritensorError.is(error)) throw error;
+  const reason = decodeRevert(error, context);
+  if (reason !== undefined) throw new VeritensorError(`${action} failed: ${reason}`, { cause: error });
+  const message = error instanceof Error ? error.message : String(error);
+  if (/ECONNREFUSED|fetch failed|connect/i.test(message)) {
+    throw new VeritensorError(
+      `${action} failed: cannot reach the network's JSON-RPC endpoint (is \`npx hardhat node\` running?)`,
+      { cause: error },
+    );
+  }
+  throw new VeritensorError(`${action} failed: ${message.split("\n")[0]}`, { cause: error });
+}
+

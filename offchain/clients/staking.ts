@@ -1,0 +1,98 @@
+/** Stakes: add, request an unstake, withdraw after the unbonding delay. */
+import type { ContractTransactionReceipt, Signer } from "ethers";
+
+import { ensureFunds } from "./allowance.js";
+import { VeritensorError } from "./errors.js";
+import { formatTime, formatVtn } from "./format.js";
+import type { Protocol } from "./protocol.js";
+import { chainTime, send } from "./protocol.js";
+
+export interface StakePosition {
+  readonly staked: bigint;
+  readonly locked: bigint;
+  readonly free: bigint;
+  readonly unbonding: bigint;
+  readonly unbondingEnd: bigint;
+  readonly minStake: bigint;
+}
+
+export async function stakePosition(p: Protocol, staker: string): Promise<StakePosition> {
+  const [info, minStake] = await Promise.all([p.staking.stakeOf(staker), p.staking.minStake()]);
+  return {
+    staked: info.staked,
+    locked: info.locked,
+    free: info.staked - info.locked,
+    unbonding: info.unbonding,
+    unbondingEnd: info.unbondingEnd,
+    minStake,
+  };
+}
+
+export interface StakeResult {
+  readonly receipt: ContractTransactionReceipt;
+  readonly approval?: ContractTransactionReceipt;
+  readonly position: StakePosition;
+}
+
+/** Adds `amount` to the signer's stake (approving it first unless `approve` is false). */
+export async function addStake(
+  p: Protocol,
+  staker: Signer,
+  amount: bigint,
+  options: { approve?: boolean; serveModels?: readonly bigint[] } = {},
+): Promise<StakeResult> {
+  if (amount <= 0n) throw new VeritensorError("the stake amount must be greater than zero");
+  const { approval } = await ensureFunds(p, staker, p.addresses.staking, amount, {
+    approve: options.approve ?? true,
+    purpose: `staking ${formatVtn(amount)}`,
+  });
+  const receipt = await send(p, `staking ${formatVtn(amount)}`, () => p.staking.connect(staker).stake(amount));
+  for (const modelId of options.serveModels ?? []) {
+    await send(p, `declaring that you serve model ${modelId}`, () => p.staking.connect(staker).setModelServed(modelId, true));
+  }
+  return { receipt, approval, position: await stakePosition(p, await staker.getAddress()) };
+}
+
+export interface UnstakeResult {
+  readonly receipt: ContractTransactionReceipt;
+  readonly position: StakePosition;
+}
+
+/** Moves `amount` of free stake into unbonding. */
+export async function requestUnstake(p: Protocol, staker: Signer, amount: bigint): Promise<UnstakeResult> {
+  if (amount <= 0n) throw new VeritensorError("the amount to unstake must be greater than zero");
+  const address = await staker.getAddress();
+  const before = await stakePosition(p, address);
+  if (amount > before.free) {
+    throw new VeritensorError(
+      `only ${formatVtn(before.free)} of ${address}'s stake is free (${formatVtn(before.locked)} is locked by claimed jobs); ` +
+        `cannot unstake ${formatVtn(amount)}`,
+    );
+  }
+  const receipt = await send(p, `unstaking ${formatVtn(amount)}`, () => p.staking.connect(staker).requestUnstake(amount));
+  return { receipt, position: await stakePosition(p, address) };
+}
+
+export interface WithdrawStakeResult {
+  readonly amount: bigint;
+  readonly receipt: ContractTransactionReceipt;
+}
+
+/** Withdraws what finished unbonding. */
+export async function withdrawStake(p: Protocol, staker: Signer): Promise<WithdrawStakeResult> {
+  const address = await staker.getAddress();
+  const position = await stakePosition(p, address);
+  if (position.unbonding === 0n) {
+    throw new VeritensorError(`${address} has nothing unbonding: request it with \`stake unstake --amount …\` first`);
+  }
+  const now = await chainTime(p);
+  const wallClock = BigInt(Math.floor(Date.now() / 1000));
+  const effectiveNow = now > wallClock ? now : wallClock;
+  if (effectiveNow < position.unbondingEnd) {
+    throw new VeritensorError(
+      `${formatVtn(position.unbonding)} is unbonding until ${formatTime(position.unbondingEnd, effectiveNow)}; withdraw after that`,
+    );
+  }
+  const receipt = await send(p, "withdrawing unbonded stake", () => p.staking.connect(staker).withdraw());
+  return { amount: position.unbonding, receipt };
+}

@@ -1,0 +1,18 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { action, formatVtn, openProtocol, report, resolveSigner, withdrawBalance } from "../../offchain/clients/index.js";
+
+interface Args {
+  from: string;
+}
+
+export default action(async ({ from }: Args, hre: HardhatRuntimeEnvironment) => {
+  const p = await openProtocol(hre);
+  const account = await resolveSigner(p.connection, from);
+  const result = await withdrawBalance(p, account);
+  report(`Withdrew ${formatVtn(result.amount)} to ${await account.getAddress()}`, [
+    ["token balance", formatVtn(result.tokenBalance)],
+    ["tx", result.receipt.hash],
+  ]);
+  return result;
+});

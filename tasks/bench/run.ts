@@ -1,0 +1,15 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { runBenchmarks } from "../../offchain/bench/index.js";
+import { action } from "../../offchain/clients/index.js";
+
+interface Args {
+  only: string | undefined;
+  out: string;
+}
+
+export default action(async ({ only, out }: Args, hre: HardhatRuntimeEnvironment) => {
+  await hre.tasks.getTask("build").run({ quiet: true, noTests: true });
+  await runBenchmarks({ network: hre.network, log: (line) => console.log(line) }, { only, out });
+  console.log(`Wrote ${out}`);
+});

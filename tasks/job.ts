@@ -1,0 +1,57 @@
+import { emptyTask, task } from "hardhat/config";
+import { ArgumentType } from "hardhat/types/arguments";
+
+import { fromOption, noApproveFlag } from "./options.js";
+
+const text = <N extends string>(name: N, description: string) =>
+  ({ name, type: ArgumentType.STRING_WITHOUT_DEFAULT, description, defaultValue: undefined }) as const;
+const jobOption = text("job", "Job id (required)");
+
+export const jobTasks = [
+  emptyTask("job", "Request, serve and settle inference jobs").build(),
+  task(["job", "request"], "Request an inference: escrows the fee until the job settles")
+    .addOption(text("model", "Model id (required)"))
+    .addOption({
+      name: "input",
+      type: ArgumentType.FILE_WITHOUT_DEFAULT,
+      description: "Input tensor: a JSON array of integers, or a .bin file of int32 little-endian bytes",
+      defaultValue: undefined,
+    })
+    .addOption(text("inputUri", "Where a large input can be fetched (instead of --input)"))
+    .addOption(text("inputCommitment", "Tensor commitment of the input at --input-uri (0x…)"))
+    .addOption(text("fee", "Fee in VTN (default: the minimum, model price + protocol fee)"))
+    .addOption({ name: "deadline", type: ArgumentType.INT, description: "Seconds from now by which the result must be submitted", defaultValue: 3600 })
+    .addOption(text("consumer", "Contract to call back with the final output (optional)"))
+    .addOption({ name: "callbackGasLimit", type: ArgumentType.INT, description: "Gas for the consumer's callback (default 100000 with --consumer)", defaultValue: 0 })
+    .addFlag(noApproveFlag)
+    .addOption(fromOption)
+    .setAction(() => import("./job/request.js"))
+    .build(),
+  task(["job", "claim"], "Claim an open job as a worker (locks part of your stake)")
+    .addOption(jobOption)
+    .addOption(fromOption)
+    .setAction(() => import("./job/claim.js"))
+    .build(),
+  task(["job", "submit"], "Submit the output and trace root of a job you claimed; opens the challenge window")
+    .addOption(jobOption)
+    .addOption({
+      name: "output",
+      type: ArgumentType.FILE_WITHOUT_DEFAULT,
+      description: "Output tensor: a JSON array of integers, or a .bin file of int32 little-endian bytes (required)",
+      defaultValue: undefined,
+    })
+    .addOption(text("traceRoot", "Trace commitment of the run (0x…, required)"))
+    .addOption(fromOption)
+    .setAction(() => import("./job/submit.js"))
+    .build(),
+  task(["job", "show"], "Show a job: status, times, amounts, commitments, input and output")
+    .addOption(jobOption)
+    .setAction(() => import("./job/show.js"))
+    .build(),
+  task(["job", "finalize"], "Settle a job after its challenge window: pays everyone, unlocks the stake, calls back")
+    .addOption(jobOption)
+    .addFlag({ name: "wait", description: "Wait for the challenge window to end instead of failing" })
+    .addOption(fromOption)
+    .setAction(() => import("./job/finalize.js"))
+    .build(),
+];

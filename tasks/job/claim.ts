@@ -1,0 +1,23 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { action, chainTime, claimJob, formatTime, formatVtn, openProtocol, parseId, report, resolveSigner } from "../../offchain/clients/index.js";
+
+interface Args {
+  job: string | undefined;
+  from: string;
+}
+
+export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
+  const p = await openProtocol(hre);
+  const worker = await resolveSigner(p.connection, a.from);
+  const jobId = parseId(a.job, "--job");
+  const result = await claimJob(p, worker, jobId);
+  report(`Claimed job ${jobId}`, [
+    ["worker", await worker.getAddress()],
+    ["stake locked", formatVtn(result.lockedStake)],
+    ["result due", formatTime(result.resultDue, await chainTime(p))],
+    ["tx", result.receipt.hash],
+    ["gas used", result.receipt.gasUsed],
+  ]);
+  return result;
+});

@@ -1,0 +1,55 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import {
+  action,
+  chainTime,
+  formatTime,
+  formatVtn,
+  openProtocol,
+  parseId,
+  parseVtn,
+  readTensorFile,
+  report,
+  requestInference,
+  resolveSigner,
+} from "../../offchain/clients/index.js";
+
+interface Args {
+  model: string | undefined;
+  input: string | undefined;
+  inputUri: string | undefined;
+  inputCommitment: string | undefined;
+  fee: string | undefined;
+  deadline: number;
+  consumer: string | undefined;
+  callbackGasLimit: number;
+  noApprove: boolean;
+  from: string;
+}
+
+export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
+  const p = await openProtocol(hre);
+  const requester = await resolveSigner(p.connection, a.from);
+  const result = await requestInference(p, requester, {
+    modelId: parseId(a.model, "--model"),
+    input: a.input !== undefined ? await readTensorFile(a.input, "--input") : undefined,
+    inputUri: a.inputUri,
+    inputCommitment: a.inputCommitment,
+    fee: a.fee !== undefined ? parseVtn(a.fee, "--fee") : undefined,
+    deadlineIn: a.deadline,
+    consumer: a.consumer,
+    callbackGasLimit: a.callbackGasLimit === 0 ? undefined : a.callbackGasLimit,
+    approve: !a.noApprove,
+  });
+  report(`Requested job ${result.jobId}`, [
+    ["model", a.model],
+    ["requester", await requester.getAddress()],
+    ["fee escrowed", `${formatVtn(result.fee)} (model ${formatVtn(result.quote.price)}, protocol ${formatVtn(result.quote.protocolFee)}, worker ${formatVtn(result.fee - result.quote.minimum)})`],
+    ["deadline", formatTime(result.deadline, await chainTime(p))],
+    ["input commitment", result.inputCommitment],
+    ["approval tx", result.approval?.hash],
+    ["tx", result.receipt.hash],
+    ["gas used", result.receipt.gasUsed],
+  ]);
+  return result;
+});

@@ -1,0 +1,37 @@
+import { emptyTask, task } from "hardhat/config";
+import { ArgumentType } from "hardhat/types/arguments";
+
+import { fromOption } from "./options.js";
+
+const text = <N extends string>(name: N, description: string) =>
+  ({ name, type: ArgumentType.STRING_WITHOUT_DEFAULT, description, defaultValue: undefined }) as const;
+
+export const modelTasks = [
+  emptyTask("model", "Register and inspect models").build(),
+  task(["model", "register"], "Register an ONNX model: commitments, shapes, price per inference and revenue split")
+    .addOption({
+      name: "file",
+      type: ArgumentType.FILE_WITHOUT_DEFAULT,
+      description: "Canonical ONNX file: computes the content hash, graph commitment and shapes from it",
+      defaultValue: undefined,
+    })
+    .addOption(text("uri", "Where workers fetch the file (file://, https://, ipfs://); defaults to the file's file:// URI with --file"))
+    .addOption(text("contentHash", "sha256 of the ONNX file (0x…); computed with --file"))
+    .addOption(text("graphCommitment", "Graph commitment (0x…, docs/SEMANTICS.md); computed with --file"))
+    .addOption(text("inputShape", "Input shape, e.g. 1,784; read from the file with --file"))
+    .addOption(text("outputShape", "Output shape, e.g. 1,10; read from the file with --file"))
+    .addOption({ name: "price", type: ArgumentType.STRING, description: "Price per inference in VTN, paid to the developer and contributors", defaultValue: "1" })
+    .addOption({
+      name: "contributors",
+      type: ArgumentType.STRING,
+      description: "Data contributors' shares of the price: address:basis-points,… (the developer gets the rest of 10000)",
+      defaultValue: "",
+    })
+    .addOption(fromOption)
+    .setAction(() => import("./model/register.js"))
+    .build(),
+  task(["model", "show"], "Show a registered model")
+    .addOption(text("model", "Model id (required)"))
+    .setAction(() => import("./model/show.js"))
+    .build(),
+];

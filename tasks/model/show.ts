@@ -1,0 +1,28 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { action, formatShape, formatVtn, getModel, openProtocol, parseId, quoteFee, report } from "../../offchain/clients/index.js";
+
+interface Args {
+  model: string | undefined;
+}
+
+export default action(async ({ model }: Args, hre: HardhatRuntimeEnvironment) => {
+  const p = await openProtocol(hre);
+  const modelId = parseId(model, "--model");
+  const m = await getModel(p, modelId);
+  const quote = await quoteFee(p, modelId);
+  report(`Model ${modelId}${m.deprecated ? " (deprecated)" : ""}`, [
+    ["owner", m.owner],
+    ["uri", m.uri],
+    ["content hash", m.contentHash],
+    ["graph commitment", m.graphCommitment],
+    ["input shape", `${formatShape(m.inputShape)} (${m.inputElements} elements)`],
+    ["output shape", `${formatShape(m.outputShape)} (${m.outputElements} elements)`],
+    ["price", formatVtn(m.price)],
+    ["minimum fee", `${formatVtn(quote.minimum)} (price + protocol fee ${formatVtn(quote.protocolFee)})`],
+    ["developer share", `${Number(m.developerBps) / 100}%`],
+    ...m.contributors.map((c, i) => [`contributor #${i + 1}`, `${c.account} ${Number(c.bps) / 100}%`] as const),
+    ["version", m.previousVersion === 0n ? `first of family ${m.family}` : `follows model ${m.previousVersion} (family ${m.family})`],
+  ]);
+  return m;
+});

@@ -1,0 +1,16 @@
+import { emptyTask, task } from "hardhat/config";
+import { ArgumentType } from "hardhat/types/arguments";
+
+export const protocolTasks = [
+  emptyTask("protocol", "Deploy and inspect the Veritensor protocol").build(),
+  task(["protocol", "deploy"], "Deploy the protocol with Ignition (LocalProtocol on chain 31337, Protocol elsewhere)")
+    .addFlag({ name: "reset", description: "Forget the previous deployment on this chain and deploy anew" })
+    .addOption({
+      name: "parameters",
+      type: ArgumentType.FILE_WITHOUT_DEFAULT,
+      description: "JSON file of Ignition module parameters, e.g. {\"Jobs\": {\"challengeWindow\": 600}}",
+      defaultValue: undefined,
+    })
+    .setAction(() => import("./protocol/deploy.js"))
+    .build(),
+];

@@ -1,0 +1,59 @@
+import { readFile } from "node:fs/promises";
+
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { action, deployProtocol, formatDuration, formatVtn, report, VeritensorError } from "../../offchain/clients/index.js";
+
+interface Args {
+  reset: boolean;
+  parameters: string | undefined;
+}
+
+async function readParameters(file: string | undefined): Promise<Record<string, Record<string, unknown>> | undefined> {
+  if (file === undefined) return undefined;
+  try {
+    return JSON.parse(await readFile(file, "utf8")) as Record<string, Record<string, unknown>>;
+  } catch (e) {
+    throw new VeritensorError(`cannot read the parameters file ${file}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+export default action(async ({ reset, parameters }: Args, hre: HardhatRuntimeEnvironment) => {
+  await hre.tasks.getTask("build").run({ quiet: true, noTests: true, defaultBuildProfile: "production" });
+  const connection = await hre.network.getOrCreate();
+  console.log(`Deploying the protocol on network ${connection.networkName}…`);
+  const result = await deployProtocol(connection, hre.config.paths.ignition, {
+    reset,
+    parameters: await readParameters(parameters),
+  });
+  for (const note of result.notes) console.log(`note: ${note}`);
+  const { protocol: p } = result;
+  const [params, minStake, unbonding, supply] = await Promise.all([
+    p.jobManager.params(),
+    p.staking.minStake(),
+    p.staking.unbondingDelay(),
+    p.token.totalSupply(),
+  ]);
+  report(`Deployed ${result.module} on ${p.networkName} (chain ${p.chainId})`, [
+    ["VeritensorToken", p.addresses.token],
+    ["ModelRegistry", p.addresses.registry],
+    ["Staking", p.addresses.staking],
+    ["JobManager", p.addresses.jobManager],
+    ["ProtocolTimelock", p.addresses.timelock],
+    ["VeritensorGovernor", p.addresses.governor],
+    ["owner of Staking, JobManager", "the timelock (governed by VTN votes)"],
+    ["total supply", formatVtn(supply)],
+    ["protocol fee", formatVtn(params.protocolFee)],
+    ["minimum stake", formatVtn(minStake)],
+    ["challenge window", formatDuration(params.challengeWindow)],
+    ["result timeout", formatDuration(params.resultTimeout)],
+    ["unbonding delay", formatDuration(unbonding)],
+    ["addresses saved in", result.deploymentDir],
+  ]);
+  if (result.module === "LocalProtocol") {
+    const signers = await connection.ethers.getSigners();
+    const funded = await Promise.all(signers.slice(1, 6).map(async (s) => [s.address, await p.token.balanceOf(s.address)] as const));
+    report("Test tokens", funded.map(([a, b], i) => [`account #${i + 1} ${a}`, formatVtn(b)]));
+  }
+  return result;
+});

@@ -1,0 +1,32 @@
+import { emptyTask, task } from "hardhat/config";
+import { ArgumentType } from "hardhat/types/arguments";
+
+import { fromOption, noApproveFlag } from "./options.js";
+
+const amount = (description: string) =>
+  ({ name: "amount", type: ArgumentType.STRING_WITHOUT_DEFAULT, description, defaultValue: undefined }) as const;
+
+export const stakeTasks = [
+  emptyTask("stake", "Stake VTN to serve inference (workers) or dispute results (verifiers)").build(),
+  task(["stake", "add"], "Add VTN to your stake (approves it first)")
+    .addOption(amount("Amount in VTN (required)"))
+    .addOption({
+      name: "serves",
+      type: ArgumentType.STRING,
+      description: "Model ids you serve, e.g. 1,2 (a hint for requesters)",
+      defaultValue: "",
+    })
+    .addFlag(noApproveFlag)
+    .addOption(fromOption)
+    .setAction(() => import("./stake/add.js"))
+    .build(),
+  task(["stake", "unstake"], "Start unbonding part of your free stake")
+    .addOption(amount("Amount in VTN (required)"))
+    .addOption(fromOption)
+    .setAction(() => import("./stake/unstake.js"))
+    .build(),
+  task(["stake", "withdraw"], "Withdraw your stake once its unbonding delay is over")
+    .addOption(fromOption)
+    .setAction(() => import("./stake/withdraw.js"))
+    .build(),
+];

@@ -1,0 +1,19 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { action, formatVtn, openProtocol, report, resolveSigner, withdrawStake } from "../../offchain/clients/index.js";
+
+interface Args {
+  from: string;
+}
+
+export default action(async ({ from }: Args, hre: HardhatRuntimeEnvironment) => {
+  const p = await openProtocol(hre);
+  const staker = await resolveSigner(p.connection, from);
+  const result = await withdrawStake(p, staker);
+  const address = await staker.getAddress();
+  report(`Withdrew ${formatVtn(result.amount)} of unbonded stake to ${address}`, [
+    ["token balance", formatVtn(await p.token.balanceOf(address))],
+    ["tx", result.receipt.hash],
+  ]);
+  return result;
+});

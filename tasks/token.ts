@@ -1,0 +1,16 @@
+import { emptyTask, task } from "hardhat/config";
+import { ArgumentType } from "hardhat/types/arguments";
+
+export const tokenTasks = [
+  emptyTask("token", "The VTN token").build(),
+  task(["token", "faucet"], "Send test VTN from the deployer to an account (local networks only)")
+    .addOption({
+      name: "to",
+      type: ArgumentType.STRING_WITHOUT_DEFAULT,
+      description: "Receiver: an address or an account index (required)",
+      defaultValue: undefined,
+    })
+    .addOption({ name: "amount", type: ArgumentType.STRING, description: "Amount in VTN", defaultValue: "10000" })
+    .setAction(() => import("./token/faucet.js"))
+    .build(),
+];
