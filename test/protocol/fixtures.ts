@@ -236,7 +236,8 @@ export function protocolFixtures(conn: Connection) {
     return { ...a, token };
   }
 
-  async function deployProtocol(): Promise<Protocol> {
+  /** Token, registry, staking and escrow wired together, tokens handed out; no model, no stake. */
+  async function deployBareProtocol(): Promise<Omit<Protocol, "modelId">> {
     const a = await actors(conn);
     const token = await ethers.deployContract("VeritensorToken", [a.deployer.address, SUPPLY]);
     const registry = await ethers.deployContract("ModelRegistry");
@@ -256,23 +257,27 @@ export function protocolFixtures(conn: Connection) {
     ]);
     await staking.setOperator(await jm.getAddress(), true);
     await jm.setDisputeManager(a.disputeManager.address);
-
     for (const s of [a.requester, a.worker, a.worker2, a.other, a.operator]) {
       await token.transfer(s.address, 100_000n * WAD);
     }
-    await token.connect(a.requester).approve(await jm.getAddress(), ethers.MaxUint256);
-    for (const w of [a.worker, a.worker2]) {
-      await token.connect(w).approve(await staking.getAddress(), ethers.MaxUint256);
-      await staking.connect(w).stake(WORKER_STAKE);
-    }
+    return { ...a, conn, token, registry, staking, jm, params };
+  }
 
-    await registry.connect(a.developer).registerModel(
+  /** The bare protocol plus model 1 (with two contributors), two staked workers, an approving requester. */
+  async function deployProtocol(): Promise<Protocol> {
+    const p = await deployBareProtocol();
+    await p.token.connect(p.requester).approve(await p.jm.getAddress(), ethers.MaxUint256);
+    for (const w of [p.worker, p.worker2]) {
+      await p.token.connect(w).approve(await p.staking.getAddress(), ethers.MaxUint256);
+      await p.staking.connect(w).stake(WORKER_STAKE);
+    }
+    await p.registry.connect(p.developer).registerModel(
       modelSpec({ developerBps: DEV_BPS }, [
-        { account: a.contributor1.address, bps: C1_BPS },
-        { account: a.contributor2.address, bps: C2_BPS },
+        { account: p.contributor1.address, bps: C1_BPS },
+        { account: p.contributor2.address, bps: C2_BPS },
       ]),
     );
-    return { ...a, conn, token, registry, staking, jm, params, modelId: 1n };
+    return { ...p, modelId: 1n };
   }
 
   /** The protocol owned by a timelock that a VTN-voting governor controls. */
@@ -305,7 +310,7 @@ export function protocolFixtures(conn: Connection) {
     return { ...p, timelock, governor };
   }
 
-  return { deployToken, deployProtocol, deployGovernance };
+  return { deployToken, deployBareProtocol, deployProtocol, deployGovernance };
 }
 
 // ------------------------------------------------------------------ job helpers
@@ -373,7 +378,7 @@ export function modelSplit(modelFee: bigint) {
  * (Open, Claimed, Submitted) plus every pull-payment balance. `accounts` must name every
  * account that may hold a balance (all signers by default, plus any contract).
  */
-export async function expectEscrowConserved(p: Protocol, extra: AddressLike[] = []) {
+export async function expectEscrowConserved(p: Pick<Protocol, "conn" | "jm" | "token">, extra: AddressLike[] = []) {
   const count = await p.jm.jobCount();
   let unsettled = 0n;
   for (let i = 1n; i <= count; i++) {
@@ -404,7 +409,7 @@ export async function expectStakingConserved(p: Pick<Protocol, "conn" | "token" 
 }
 
 /** The BalanceCredited events of a transaction, in order, as [account, jobId, amount]. */
-export async function creditsOf(p: Protocol, tx: Promise<{ wait(): Promise<unknown> }>) {
+export async function creditsOf(p: Pick<Protocol, "jm">, tx: Promise<{ wait(): Promise<unknown> }>) {
   const receipt = (await (await tx).wait()) as { logs: readonly { address: string; topics: readonly string[]; data: string }[] };
   const jmAddress = await p.jm.getAddress();
   const out: [string, bigint, bigint][] = [];
