@@ -240,7 +240,7 @@ describe("ModelRegistry", function () {
       );
     });
 
-    it("refuses price and URI changes by others or on unknown models", async function () {
+    it("refuses owner actions by others or on unknown models", async function () {
       const p = await protocol();
       await expect(p.registry.connect(p.other).setPrice(p.modelId, 1n))
         .to.be.revertedWithCustomError(p.registry, "RegistryNotModelOwner")
@@ -252,6 +252,12 @@ describe("ModelRegistry", function () {
         .to.be.revertedWithCustomError(p.registry, "RegistryUnknownModel")
         .withArgs(7n);
       await expect(p.registry.connect(p.developer).setURI(7n, "x"))
+        .to.be.revertedWithCustomError(p.registry, "RegistryUnknownModel")
+        .withArgs(7n);
+      await expect(p.registry.connect(p.developer).deprecate(7n))
+        .to.be.revertedWithCustomError(p.registry, "RegistryUnknownModel")
+        .withArgs(7n);
+      await expect(p.registry.connect(p.developer).transferModelOwnership(7n, p.other.address))
         .to.be.revertedWithCustomError(p.registry, "RegistryUnknownModel")
         .withArgs(7n);
     });

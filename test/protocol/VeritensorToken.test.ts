@@ -42,6 +42,19 @@ async function permitSignature(
   return { sig, domain, types, message };
 }
 
+async function delegationSignature(token: VeritensorToken, signer: Signer, delegatee: string, nonce: bigint, expiry: bigint) {
+  const { chainId } = await ethers.provider.getNetwork();
+  const domain = { name: "Veritensor", version: "1", chainId, verifyingContract: await token.getAddress() };
+  const types = {
+    Delegation: [
+      { name: "delegatee", type: "address" },
+      { name: "nonce", type: "uint256" },
+      { name: "expiry", type: "uint256" },
+    ],
+  };
+  return Signature.from(await signer.signTypedData(domain, types, { delegatee, nonce, expiry }));
+}
+
 describe("VeritensorToken", function () {
   describe("supply", function () {
     it("mints the whole fixed supply once, to the initial holder", async function () {
@@ -215,17 +228,8 @@ describe("VeritensorToken", function () {
 
     it("delegates by signature, once", async function () {
       const { token, deployer, other } = await networkHelpers.loadFixture(deployToken);
-      const { chainId } = await ethers.provider.getNetwork();
-      const domain = { name: "Veritensor", version: "1", chainId, verifyingContract: await token.getAddress() };
-      const types = {
-        Delegation: [
-          { name: "delegatee", type: "address" },
-          { name: "nonce", type: "uint256" },
-          { name: "expiry", type: "uint256" },
-        ],
-      };
       const expiry = BigInt(await networkHelpers.time.latest()) + 3600n;
-      const sig = Signature.from(await deployer.signTypedData(domain, types, { delegatee: other.address, nonce: 0n, expiry }));
+      const sig = await delegationSignature(token, deployer, other.address, 0n, expiry);
       await expect(token.connect(other).delegateBySig(other.address, 0n, expiry, sig.v, sig.r, sig.s))
         .to.emit(token, "DelegateChanged")
         .withArgs(deployer.address, ZeroAddress, other.address);
@@ -237,17 +241,8 @@ describe("VeritensorToken", function () {
 
     it("refuses an expired delegation signature", async function () {
       const { token, deployer, other } = await networkHelpers.loadFixture(deployToken);
-      const { chainId } = await ethers.provider.getNetwork();
-      const domain = { name: "Veritensor", version: "1", chainId, verifyingContract: await token.getAddress() };
-      const types = {
-        Delegation: [
-          { name: "delegatee", type: "address" },
-          { name: "nonce", type: "uint256" },
-          { name: "expiry", type: "uint256" },
-        ],
-      };
       const expiry = BigInt(await networkHelpers.time.latest()) - 1n;
-      const sig = Signature.from(await deployer.signTypedData(domain, types, { delegatee: other.address, nonce: 0n, expiry }));
+      const sig = await delegationSignature(token, deployer, other.address, 0n, expiry);
       await expect(token.delegateBySig(other.address, 0n, expiry, sig.v, sig.r, sig.s))
         .to.be.revertedWithCustomError(token, "VotesExpiredSignature")
         .withArgs(expiry);
