@@ -2,6 +2,7 @@ import type { TaskDefinition } from "hardhat/types/tasks";
 
 import { balanceTasks } from "./balance.js";
 import { benchTasks } from "./bench.js";
+import { demoTasks } from "./demo.js";
 import { jobTasks } from "./job.js";
 import { modelTasks } from "./model.js";
 import { protocolTasks } from "./protocol.js";
@@ -17,4 +18,5 @@ export const veritensorTasks: TaskDefinition[] = [
   ...jobTasks,
   ...balanceTasks,
   ...benchTasks,
+  ...demoTasks,
 ];

@@ -1,0 +1,17 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { action, VeritensorError } from "../../offchain/clients/index.js";
+import { runDemo } from "../../offchain/demo/run.js";
+
+interface Args {
+  jobs: number;
+}
+
+export default action(async ({ jobs }: Args, hre: HardhatRuntimeEnvironment) => {
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 100) throw new VeritensorError(`--jobs ${jobs}: give 1 to 100`);
+  const connection = await hre.network.getOrCreate();
+  if (connection.networkConfig.type !== "edr-simulated") {
+    throw new VeritensorError("the demo runs on the in-process network only (drop --network)");
+  }
+  return runDemo(connection, { jobs, root: hre.config.paths.root, ignitionDir: hre.config.paths.ignition });
+});
