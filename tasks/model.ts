@@ -34,4 +34,31 @@ export const modelTasks = [
     .addOption(text("model", "Model id (required)"))
     .setAction(() => import("./model/show.js"))
     .build(),
+  task(["model", "inspect"], "Show a canonical model's layers, shapes, parameter count and commitments")
+    .addOption({ name: "file", type: ArgumentType.FILE_WITHOUT_DEFAULT, description: "Canonical ONNX file (required)", defaultValue: undefined })
+    .setAction(() => import("./model/inspect.js"))
+    .build(),
+  task(["model", "run"], "Run a canonical model on one input: output, trace root and commitments")
+    .addOption({ name: "model", type: ArgumentType.FILE_WITHOUT_DEFAULT, description: "Canonical ONNX file (required)", defaultValue: undefined })
+    .addOption({
+      name: "input",
+      type: ArgumentType.FILE_WITHOUT_DEFAULT,
+      description: "JSON array with the input's integers (canonical units, row-major; nesting allowed) (required)",
+      defaultValue: undefined,
+    })
+    .addFlag({ name: "real", description: "The input holds real values: quantize them with the model's input scale first" })
+    .addOption({ name: "threads", type: ArgumentType.INT, description: "onnxruntime intra-op threads (results are identical for any value)", defaultValue: 1 })
+    .setAction(() => import("./model/run.js"))
+    .build(),
+  task(["model", "convert"], "Convert a float ONNX model to the canonical integer-exact form, reporting the accuracy lost")
+    .addOption({ name: "in", type: ArgumentType.FILE_WITHOUT_DEFAULT, description: "Float32 ONNX file (required)", defaultValue: undefined })
+    .addOption({ name: "out", type: ArgumentType.STRING_WITHOUT_DEFAULT, description: "Where to write the canonical ONNX file (required)", defaultValue: undefined })
+    .addOption({
+      name: "calibration",
+      type: ArgumentType.FILE_WITHOUT_DEFAULT,
+      description: "JSON array of real-valued sample inputs that fix the activation ranges (default: 64 seeded uniform [0, 1) inputs)",
+      defaultValue: undefined,
+    })
+    .setAction(() => import("./model/convert.js"))
+    .build(),
 ];

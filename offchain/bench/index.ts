@@ -6,12 +6,13 @@ import { readFile, writeFile } from "node:fs/promises";
 
 import { VeritensorError } from "../clients/errors.js";
 import { gasSection } from "./gas.js";
+import { inferenceSection } from "./inference.js";
 import { block, merge } from "./report.js";
 import type { BenchContext, BenchSection } from "./section.js";
 
 export type { BenchContext, BenchSection } from "./section.js";
 
-export const SECTIONS: readonly BenchSection[] = [gasSection];
+export const SECTIONS: readonly BenchSection[] = [gasSection, inferenceSection];
 
 export interface BenchOptions {
   /** Run only this section (the others keep their previous text in the file). */

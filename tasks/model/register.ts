@@ -3,6 +3,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { ModelFileFacts } from "../../offchain/clients/index.js";
 import {
   action,
+  formatGas,
   formatShape,
   formatVtn,
   modelFileFacts,
@@ -69,7 +70,7 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
     ["developer share", `${result.developerBps / 100}%`],
     ...spec.contributors.map((c, i) => [`contributor #${i + 1}`, `${c.account} ${c.bps / 100}%`] as const),
     ["tx", result.receipt.hash],
-    ["gas used", result.receipt.gasUsed],
+    ["gas used", formatGas(result.receipt.gasUsed)],
   ]);
   return result;
 });

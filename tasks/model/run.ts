@@ -1,0 +1,35 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { action, formatInts, report, required, VeritensorError } from "../../offchain/clients/index.js";
+import { argmax, quantizeInput } from "../../offchain/convert/evaluate.js";
+import { asUserError } from "../../offchain/toolkit/errors.js";
+import { readBytes, readTensorJson } from "../../offchain/toolkit/files.js";
+import { loadCanonicalModel, runWithTrace } from "../../offchain/runtime/inference.js";
+
+interface Args {
+  model?: string;
+  input?: string;
+  real: boolean;
+  threads: number;
+}
+
+export default action(async ({ model, input, real, threads }: Args, _hre: HardhatRuntimeEnvironment) => {
+  const modelPath = required(model, "--model");
+  const inputPath = required(input, "--input");
+  if (!Number.isInteger(threads) || threads < 1) throw new VeritensorError(`--threads ${threads}: give a positive integer`);
+  const bytes = await readBytes(modelPath, "model file");
+  const values = await readTensorJson(inputPath, "input file");
+  const m = await asUserError(modelPath, () => loadCanonicalModel(bytes));
+  const x = real ? quantizeInput(m, values) : values;
+  const r = await asUserError(inputPath, () => runWithTrace(m, x, { intraOpNumThreads: threads }));
+  report(`Ran ${modelPath} on ${inputPath}`, [
+    ["output", `${formatInts(r.output)} (${r.output.length} integers)`],
+    ["output (real)", formatInts(Array.from(r.output, (v) => Number((v * m.outputScale).toPrecision(4))))],
+    ["arg max", argmax(r.output)],
+    ["input commitment", r.inputCommitment],
+    ["output commitment", r.outputCommitment],
+    ["trace root", r.traceRoot],
+    ["layers traced", r.layerOutputs.length],
+    ["time", `${r.timings.inferenceMs.toFixed(1)} ms inference + ${r.timings.commitMs.toFixed(1)} ms commitments`],
+  ]);
+});
