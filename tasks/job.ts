@@ -20,7 +20,12 @@ export const jobTasks = [
     .addOption(text("inputUri", "Where a large input can be fetched (instead of --input)"))
     .addOption(text("inputCommitment", "Tensor commitment of the input at --input-uri (0x…)"))
     .addOption(text("fee", "Fee in VTN (default: the minimum, model price + protocol fee)"))
-    .addOption({ name: "deadline", type: ArgumentType.INT, description: "Seconds from now by which the result must be submitted", defaultValue: 3600 })
+    .addOption({
+      name: "deadline",
+      type: ArgumentType.STRING,
+      description: "Time from now by which the result must be submitted: seconds, or 90s, 10m, 2h, 1d",
+      defaultValue: "1h",
+    })
     .addOption(text("consumer", "Contract to call back with the final output (optional)"))
     .addOption({ name: "callbackGasLimit", type: ArgumentType.INT, description: "Gas for the consumer's callback (default 100000 with --consumer)", defaultValue: 0 })
     .addFlag(noApproveFlag)
@@ -37,10 +42,16 @@ export const jobTasks = [
     .addOption({
       name: "output",
       type: ArgumentType.FILE_WITHOUT_DEFAULT,
-      description: "Output tensor: a JSON array of integers, or a .bin file of int32 little-endian bytes (required)",
+      description: "Output tensor: a JSON array of integers, or a .bin file of int32 little-endian bytes",
       defaultValue: undefined,
     })
-    .addOption(text("traceRoot", "Trace commitment of the run (0x…, required)"))
+    .addOption(text("traceRoot", "Trace commitment of the run (0x…); required with --output"))
+    .addOption({
+      name: "run",
+      type: ArgumentType.FILE_WITHOUT_DEFAULT,
+      description: "Instead of --output/--trace-root: run this canonical ONNX file (the registered model) on the job's input",
+      defaultValue: undefined,
+    })
     .addOption(fromOption)
     .setAction(() => import("./job/submit.js"))
     .build(),

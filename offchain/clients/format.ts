@@ -29,6 +29,15 @@ export function parseVtn(text: string, what = "amount"): bigint {
   }
 }
 
+/** `"600"`, `"90s"`, `"10m"`, `"2h"`, `"1d"` (may be negative) -> seconds. */
+export function parseDuration(text: string, what = "duration"): number {
+  const m = /^\s*(-?\d+)\s*(s|sec|m|min|h|d)?\s*$/i.exec(text);
+  if (!m) throw new VeritensorError(`${what} "${text}" is not a duration (examples: 600, 90s, 10m, 2h, 1d)`);
+  const unit = (m[2] ?? "s").toLowerCase();
+  const size = unit.startsWith("d") ? 86_400 : unit.startsWith("h") ? 3600 : unit.startsWith("m") ? 60 : 1;
+  return Number(m[1]) * size;
+}
+
 /** `3725` -> `"1 h 2 min 5 s"`. */
 export function formatDuration(seconds: number | bigint): string {
   let s = Math.max(0, Math.round(Number(seconds)));
@@ -67,6 +76,11 @@ export function formatInts(values: ArrayLike<number>, max = 16): string {
   const head = Array.from({ length: Math.min(n, max) }, (_, i) => String(values[i]));
   const more = n > max ? ", …" : "";
   return `[${head.join(", ")}${more}]${n > max ? ` (${n} elements)` : ""}`;
+}
+
+/** Gas as `165,181`. */
+export function formatGas(gas: bigint): string {
+  return gas.toLocaleString("en-US");
 }
 
 /** A shape as `[1, 1, 28, 28]`. */

@@ -113,7 +113,7 @@ export async function requestInference(p: Protocol, requester: Signer, r: Reques
 
   const params = await p.jobManager.params();
   if (!Number.isInteger(r.deadlineIn) || r.deadlineIn <= 0) {
-    throw new VeritensorError(`deadline ${r.deadlineIn} s from now is in the past: give a number of seconds greater than 0`);
+    throw new VeritensorError(`deadline ${r.deadlineIn} s from now is not in the future: give a time from now greater than 0 (e.g. 600, 10m, 1h)`);
   }
   if (r.deadlineIn > Number(params.maxJobDuration)) {
     throw new VeritensorError(

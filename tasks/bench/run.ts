@@ -9,7 +9,6 @@ interface Args {
 }
 
 export default action(async ({ only, out }: Args, hre: HardhatRuntimeEnvironment) => {
-  await hre.tasks.getTask("build").run({ quiet: true, noTests: true });
   await runBenchmarks({ network: hre.network, log: (line) => console.log(line) }, { only, out });
   console.log(`Wrote ${out}`);
 });

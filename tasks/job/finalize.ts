@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, finalizeJob, formatDuration, formatVtn, openProtocol, parseId, report, resolveSigner } from "../../offchain/clients/index.js";
+import { action, formatGas, finalizeJob, formatDuration, formatVtn, openProtocol, parseId, report, resolveSigner } from "../../offchain/clients/index.js";
 
 interface Args {
   job: string | undefined;
@@ -23,7 +23,7 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
     ["callback", result.callback ? `${result.callback.status} to ${result.callback.consumer}` : undefined],
     ["stake unlocked", "yes"],
     ["tx", result.receipt.hash],
-    ["gas used", result.receipt.gasUsed],
+    ["gas used", formatGas(result.receipt.gasUsed)],
   ]);
   console.log("Earnings are credited in the job escrow: `npx hardhat balance withdraw --from <account>` pays them out.");
   return result;

@@ -2,10 +2,12 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import {
   action,
-  chainTime,
+  formatGas,
+  effectiveNow,
   formatTime,
   formatVtn,
   openProtocol,
+  parseDuration,
   parseId,
   parseVtn,
   readTensorFile,
@@ -20,7 +22,7 @@ interface Args {
   inputUri: string | undefined;
   inputCommitment: string | undefined;
   fee: string | undefined;
-  deadline: number;
+  deadline: string;
   consumer: string | undefined;
   callbackGasLimit: number;
   noApprove: boolean;
@@ -36,7 +38,7 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
     inputUri: a.inputUri,
     inputCommitment: a.inputCommitment,
     fee: a.fee !== undefined ? parseVtn(a.fee, "--fee") : undefined,
-    deadlineIn: a.deadline,
+    deadlineIn: parseDuration(a.deadline, "--deadline"),
     consumer: a.consumer,
     callbackGasLimit: a.callbackGasLimit === 0 ? undefined : a.callbackGasLimit,
     approve: !a.noApprove,
@@ -45,11 +47,11 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
     ["model", a.model],
     ["requester", await requester.getAddress()],
     ["fee escrowed", `${formatVtn(result.fee)} (model ${formatVtn(result.quote.price)}, protocol ${formatVtn(result.quote.protocolFee)}, worker ${formatVtn(result.fee - result.quote.minimum)})`],
-    ["deadline", formatTime(result.deadline, await chainTime(p))],
+    ["deadline", formatTime(result.deadline, await effectiveNow(p))],
     ["input commitment", result.inputCommitment],
     ["approval tx", result.approval?.hash],
     ["tx", result.receipt.hash],
-    ["gas used", result.receipt.gasUsed],
+    ["gas used", formatGas(result.receipt.gasUsed)],
   ]);
   return result;
 });

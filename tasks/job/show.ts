@@ -19,6 +19,8 @@ interface Args {
   job: string | undefined;
 }
 
+const argmax = (v: readonly number[]): number => v.reduce((best, x, i) => (x > v[best]! ? i : best), 0);
+
 export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
   const p = await openProtocol(hre);
   const jobId = parseId(a.job, "--job");
@@ -39,6 +41,7 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
     ["output commitment", j.outputCommitment === ZeroHash ? undefined : j.outputCommitment],
     ["trace root", j.traceRoot === ZeroHash ? undefined : j.traceRoot],
     ["output", d.output ? formatInts(bytesToInts(d.output)) : undefined],
+    ["largest output", d.output ? `element ${argmax(bytesToInts(d.output))} (the class, for a classifier)` : undefined],
     ["paid", d.payout ? `worker ${formatVtn(d.payout.workerFee)}, model ${formatVtn(d.payout.modelFee)}, treasury ${formatVtn(d.payout.protocolFee)}` : undefined],
   ]);
   return d;

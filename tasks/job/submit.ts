@@ -2,8 +2,10 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import {
   action,
+  formatGas,
   bytesToInts,
-  chainTime,
+  effectiveNow,
+  computeJobResult,
   formatInts,
   formatTime,
   openProtocol,
@@ -13,12 +15,14 @@ import {
   required,
   resolveSigner,
   submitResult,
+  VeritensorError,
 } from "../../offchain/clients/index.js";
 
 interface Args {
   job: string | undefined;
   output: string | undefined;
   traceRoot: string | undefined;
+  run: string | undefined;
   from: string;
 }
 
@@ -26,15 +30,21 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
   const p = await openProtocol(hre);
   const worker = await resolveSigner(p.connection, a.from);
   const jobId = parseId(a.job, "--job");
-  const output = await readTensorFile(required(a.output, "--output"), "--output");
-  const result = await submitResult(p, worker, jobId, output, required(a.traceRoot, "--trace-root"));
+  if ((a.run === undefined) === (a.output === undefined)) {
+    throw new VeritensorError("give either --output with --trace-root, or --run with the model file");
+  }
+  const computed = a.run !== undefined ? await computeJobResult(p, jobId, a.run) : undefined;
+  const output = computed?.output ?? (await readTensorFile(a.output!, "--output"));
+  const traceRoot = computed?.traceRoot ?? required(a.traceRoot, "--trace-root");
+  const result = await submitResult(p, worker, jobId, output, traceRoot);
   report(`Submitted the result of job ${jobId}`, [
+    ["ran", computed ? `${a.run} (${computed.inferenceMs.toFixed(1)} ms)` : undefined],
     ["output", formatInts(bytesToInts(output))],
     ["output commitment", result.outputCommitment],
-    ["trace root", a.traceRoot],
-    ["challenge window ends", formatTime(result.challengeEnd, await chainTime(p))],
+    ["trace root", traceRoot],
+    ["challenge window ends", formatTime(result.challengeEnd, await effectiveNow(p))],
     ["tx", result.receipt.hash],
-    ["gas used", result.receipt.gasUsed],
+    ["gas used", formatGas(result.receipt.gasUsed)],
   ]);
   return result;
 });

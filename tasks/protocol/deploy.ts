@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import path from "node:path";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
@@ -19,7 +20,6 @@ async function readParameters(file: string | undefined): Promise<Record<string, 
 }
 
 export default action(async ({ reset, parameters }: Args, hre: HardhatRuntimeEnvironment) => {
-  await hre.tasks.getTask("build").run({ quiet: true, noTests: true, defaultBuildProfile: "production" });
   const connection = await hre.network.getOrCreate();
   console.log(`Deploying the protocol on network ${connection.networkName}…`);
   const result = await deployProtocol(connection, hre.config.paths.ignition, {
@@ -48,7 +48,7 @@ export default action(async ({ reset, parameters }: Args, hre: HardhatRuntimeEnv
     ["challenge window", formatDuration(params.challengeWindow)],
     ["result timeout", formatDuration(params.resultTimeout)],
     ["unbonding delay", formatDuration(unbonding)],
-    ["addresses saved in", result.deploymentDir],
+    ["addresses saved in", result.deploymentDir && path.relative(process.cwd(), result.deploymentDir)],
   ]);
   if (result.module === "LocalProtocol") {
     const signers = await connection.ethers.getSigners();

@@ -1,0 +1,100 @@
+/**
+ * The command line of the protocol, run as a user would (hre.tasks…run) on the in-process
+ * network: deploy, register, stake, request, claim, submit, finalize, withdraw.
+ */
+import { expect } from "chai";
+import hre from "hardhat";
+
+import type { DeployResult, FinalizeResult, JobDetails, RegisterResult, RequestResult } from "../../offchain/clients/index.js";
+import { bytesToInts } from "../../offchain/clients/index.js";
+import { rejection, writeJson, writeTinyModel } from "./helpers.js";
+
+const run = (name: string | string[], args: Record<string, unknown> = {}) => hre.tasks.getTask(name).run(args);
+const quiet = async <T>(fn: () => Promise<T>): Promise<T> => {
+  const log = console.log;
+  console.log = () => {};
+  try {
+    return await fn();
+  } finally {
+    console.log = log;
+  }
+};
+
+const connection = await hre.network.getOrCreate();
+const { ethers, networkHelpers } = connection;
+const [, , , requester] = await ethers.getSigners();
+const model = writeTinyModel();
+const input = writeJson("input.json", [[1, 2, 3, 4]]);
+
+describe("tasks: one job from deploy to withdraw", function () {
+  it("refuses every task before the protocol is deployed, naming the command to run", async function () {
+    const message = await rejection(() => quiet(() => run(["model", "show"], { model: "1" })));
+    expect(message).to.include("npx hardhat protocol deploy --network");
+  });
+
+  it("deploys LocalProtocol and funds the test accounts", async function () {
+    const result = (await quiet(() => run(["protocol", "deploy"], { reset: false, parameters: undefined }))) as DeployResult;
+    expect(result.module).to.equal("LocalProtocol");
+    const p = result.protocol;
+    expect(await p.staking.owner()).to.equal(p.addresses.timelock);
+    expect(await p.jobManager.owner()).to.equal(p.addresses.timelock);
+    expect(await p.staking.isOperator(p.addresses.jobManager)).to.equal(true);
+    expect(await p.timelock.hasRole(await p.timelock.DEFAULT_ADMIN_ROLE(), (await ethers.getSigners())[0]!.address)).to.equal(false);
+    expect(await p.timelock.hasRole(await p.timelock.PROPOSER_ROLE(), p.addresses.governor)).to.equal(true);
+    expect((await p.jobManager.params()).treasury).to.equal(p.addresses.timelock);
+    expect(await p.token.balanceOf(requester!.address)).to.equal(100_000n * 10n ** 18n);
+  });
+
+  let modelId: bigint;
+  it("registers a model from its file (hash, graph commitment and shapes computed)", async function () {
+    const r = (await quiet(() =>
+      run(["model", "register"], { file: model, price: "1", contributors: `${requester!.address}:1000`, from: "1" }),
+    )) as RegisterResult;
+    modelId = r.modelId;
+    expect(modelId).to.equal(1n);
+    expect(r.developerBps).to.equal(9000);
+  });
+
+  it("stakes, requests, claims, submits (running the model) and shows the job", async function () {
+    await quiet(() => run(["stake", "add"], { amount: "200", serves: "1", noApprove: false, from: "2" }));
+    const req = (await quiet(() =>
+      run(["job", "request"], { model: "1", input, fee: "2", deadline: "10m", callbackGasLimit: 0, noApprove: false, from: "3" }),
+    )) as RequestResult;
+    expect(req.jobId).to.equal(1n);
+    await quiet(() => run(["job", "claim"], { job: "1", from: "2" }));
+    await quiet(() => run(["job", "submit"], { job: "1", run: model, from: "2" }));
+    const d = (await quiet(() => run(["job", "show"], { job: "1" }))) as JobDetails;
+    expect(d.job.status).to.equal(3n);
+    // x = [1, 2, 3, 4], W = [[1, -1], [2, 0], [0, 1], [-1, 3]] -> [1, 14]
+    expect(bytesToInts(d.output!)).to.deep.equal([1, 14]);
+  });
+
+  it("explains that finalizing has to wait for the challenge window", async function () {
+    const message = await rejection(() => quiet(() => run(["job", "finalize"], { job: "1", wait: false, from: "0" })));
+    expect(message).to.match(/challenge window of job 1 is still open: it ends at .* UTC \(in \d+/);
+  });
+
+  it("finalizes after the window and pays everyone, who withdraw", async function () {
+    await networkHelpers.time.increase(61);
+    const f = (await quiet(() => run(["job", "finalize"], { job: "1", wait: false, from: "0" }))) as FinalizeResult;
+    expect(f.workerFee).to.equal(9n * 10n ** 17n);
+    const shown = (await quiet(() => run(["job", "show"], { job: "1" }))) as JobDetails;
+    expect(shown.job.status).to.equal(4n);
+    for (const from of ["2", "1", "3"]) await quiet(() => run(["balance", "withdraw"], { from }));
+    const message = await rejection(() => quiet(() => run(["balance", "withdraw"], { from: "2" })));
+    expect(message).to.include("has no balance to withdraw");
+  });
+
+  it("unstakes and refuses to withdraw before the unbonding delay", async function () {
+    await quiet(() => run(["stake", "unstake"], { amount: "200", from: "2" }));
+    const message = await rejection(() => quiet(() => run(["stake", "withdraw"], { from: "2" })));
+    expect(message).to.match(/200\.0 VTN is unbonding until/);
+    await networkHelpers.time.increase(121);
+    await quiet(() => run(["stake", "withdraw"], { from: "2" }));
+  });
+
+  it("gives test tokens on the local network", async function () {
+    const result = (await quiet(() => run(["token", "faucet"], { to: "9", amount: "5" }))) as { balance: bigint };
+    expect(result.balance).to.equal(5n * 10n ** 18n);
+  });
+});
