@@ -1,0 +1,571 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {FeeSplit} from "../../../contracts/libraries/FeeSplit.sol";
+import {IJobManager} from "../../../contracts/interfaces/IJobManager.sol";
+import {IModelRegistry} from "../../../contracts/interfaces/IModelRegistry.sol";
+import {IStaking} from "../../../contracts/interfaces/IStaking.sol";
+
+import {Vm, VM_ADDRESS} from "../utils/Vm.sol";
+import {TestData, Deployment} from "../utils/Protocol.sol";
+
+/**
+ * @title ProtocolHandler
+ * @notice Drives the protocol with bounded random actions for the invariant tests: register models,
+ * stake, unstake, withdraw stake, request, claim, submit (valid and invalid outputs), finalize,
+ * expire, withdraw balances, freeze and settle disputes (this handler is the dispute manager and
+ * the owner of the escrow and staking), change parameters, and let time pass.
+ *
+ * Every action first predicts whether the protocol must accept it and what it must move, then
+ * compares: a wrong prediction, a credit to a settled job, a split that does not sum, a slash that
+ * moves a different amount, is counted in `violations` (handler reverts would be swallowed by the
+ * invariant runner, so the checks here never revert) and surfaces in `invariant_handlerChecks`.
+ * Ghost variables keep what the invariants compare against the contracts.
+ */
+contract ProtocolHandler {
+    Vm private constant vm = Vm(VM_ADDRESS);
+
+    uint256 private constant MAX_MODELS = 6;
+    uint256 private constant BPS = 10_000;
+
+    Deployment private d;
+    address[] private _actors;
+    address[] private _pullAccounts;
+    address[] private _holders;
+    uint256[] private _models;
+
+    // ------------------------------------------------------------ ghosts
+
+    /// @notice Fees escrowed and not yet settled (Open/Claimed/Submitted jobs).
+    uint256 public ghostEscrowedFees;
+    /// @notice Per job: pull-balance credits made while acting on it.
+    mapping(uint256 jobId => uint256) public ghostJobCredited;
+    /// @notice Per job: slashes credited to the requester by timeouts.
+    mapping(uint256 jobId => uint256) public ghostJobTimeoutSlashes;
+    /// @notice Per job: how many times it was settled (finalized, refunded or rejected).
+    mapping(uint256 jobId => uint256) public ghostJobSettlements;
+    /// @notice Per account: total credited to / withdrawn from its pull balance.
+    mapping(address account => uint256) public ghostCredited;
+    mapping(address account => uint256) public ghostWithdrawn;
+    /// @notice Per staker: total requested for unbonding / withdrawn from staking.
+    mapping(address staker => uint256) public ghostUnbondRequested;
+    mapping(address staker => uint256) public ghostStakeWithdrawn;
+    /// @notice Slashes sent to the dispute manager (this handler), per settleDispute's return.
+    uint256 public ghostDisputeSlashes;
+
+    uint256 public violations;
+    string public firstViolation;
+
+    /// @notice Successful calls per action, to check the campaign actually exercises the protocol.
+    mapping(bytes32 action => uint256) public calls;
+
+    constructor(Deployment memory deployment, address[] memory actors_, address[] memory pullAccounts_) {
+        d = deployment;
+        _actors = actors_;
+        _pullAccounts = pullAccounts_;
+        _holders = pullAccounts_;
+        _holders.push(address(this));
+        _holders.push(address(d.jobs));
+        _holders.push(address(d.staking));
+    }
+
+    // ------------------------------------------------------------ views for the invariants
+
+    function actors() external view returns (address[] memory) {
+        return _actors;
+    }
+
+    function pullAccounts() external view returns (address[] memory) {
+        return _pullAccounts;
+    }
+
+    /// @notice Every address that can hold tokens (besides the deployer, which the test adds).
+    function holders() external view returns (address[] memory) {
+        return _holders;
+    }
+
+    // ------------------------------------------------------------ actions: models and stake
+
+    function registerModel(uint256 ownerSeed, uint96 price, uint256 nSeed, uint256 splitSeed) external {
+        if (_models.length >= MAX_MODELS) return;
+        address owner_ = _actor(ownerSeed);
+        price = uint96(_bound(price, 0, 500 ether));
+        (uint16 developerBps, IModelRegistry.Contributor[] memory contributors) = TestData.randomSplit(
+            splitSeed,
+            _bound(nSeed, 0, 8),
+            _pullAccounts
+        );
+        IModelRegistry.ModelSpec memory spec = TestData.tinyModel(price, developerBps, contributors, splitSeed);
+        vm.prank(owner_);
+        try d.registry.registerModel(spec) returns (uint256 modelId) {
+            _models.push(modelId);
+            calls["registerModel"]++;
+        } catch {
+            _violation("registerModel reverted on a valid spec");
+        }
+    }
+
+    function setPrice(uint256 modelSeed, uint96 price) external {
+        if (_models.length == 0) return;
+        uint256 modelId = _models[modelSeed % _models.length];
+        (address owner_, , ) = d.registry.payees(modelId);
+        price = uint96(_bound(price, 0, 500 ether));
+        vm.prank(owner_);
+        d.registry.setPrice(modelId, price);
+        calls["setPrice"]++;
+    }
+
+    function stake(uint256 actorSeed, uint256 amount) external {
+        address a = _actor(actorSeed);
+        uint256 balance = d.token.balanceOf(a);
+        if (balance == 0) return;
+        amount = _bound(amount, 1, balance < 5_000 ether ? balance : 5_000 ether);
+        _stakeAs(a, amount);
+        calls["stake"]++;
+    }
+
+    function requestUnstake(uint256 actorSeed, uint256 amount) external {
+        address a = _actor(actorSeed);
+        uint256 free = d.staking.freeStake(a);
+        if (free == 0) return;
+        amount = _bound(amount, 1, free);
+        IStaking.StakeInfo memory before = d.staking.stakeOf(a);
+        vm.prank(a);
+        try d.staking.requestUnstake(amount) {
+            IStaking.StakeInfo memory info = d.staking.stakeOf(a);
+            if (info.staked != before.staked - amount || info.unbonding != before.unbonding + amount) {
+                _violation("requestUnstake moved a wrong amount");
+            }
+            if (info.locked != before.locked) _violation("requestUnstake changed the lock");
+            ghostUnbondRequested[a] += amount;
+            calls["requestUnstake"]++;
+        } catch {
+            _violation("requestUnstake of free stake reverted");
+        }
+    }
+
+    function withdrawStake(uint256 actorSeed) external {
+        address a = _actor(actorSeed);
+        IStaking.StakeInfo memory info = d.staking.stakeOf(a);
+        bool mustWork = info.unbonding != 0 && block.timestamp >= info.unbondingEnd;
+        uint256 before = d.token.balanceOf(a);
+        vm.prank(a);
+        (bool ok, ) = address(d.staking).call(abi.encodeCall(IStaking.withdraw, ()));
+        if (ok != mustWork) {
+            _violation(ok ? "staking withdraw succeeded early or empty" : "staking withdraw reverted");
+            return;
+        }
+        if (!ok) return;
+        uint256 received = d.token.balanceOf(a) - before;
+        if (received != info.unbonding) _violation("staking withdraw paid != unbonding");
+        ghostStakeWithdrawn[a] += received;
+        calls["withdrawStake"]++;
+    }
+
+    // ------------------------------------------------------------ actions: jobs
+
+    function requestJob(uint256 actorSeed, uint256 modelSeed, uint256 extra, uint256 duration) external {
+        if (_models.length == 0) return;
+        address requester = _actor(actorSeed);
+        uint256 modelId = _models[modelSeed % _models.length];
+        (uint96 price, , ) = d.registry.pricing(modelId);
+        IJobManager.Params memory p = d.jobs.params();
+        uint256 fee = uint256(price) + p.protocolFee + _bound(extra, 0, 200 ether);
+        if (d.token.balanceOf(requester) < fee) return;
+        duration = _bound(duration, 1, p.maxJobDuration);
+        IJobManager.RequestParams memory rp = TestData.request(
+            modelId,
+            TestData.tensor4(uint32(extra)),
+            fee,
+            block.timestamp + duration
+        );
+        uint256 escrowBefore = d.token.balanceOf(address(d.jobs));
+        vm.startPrank(requester);
+        d.token.approve(address(d.jobs), fee);
+        try d.jobs.requestInference(rp) {
+            vm.stopPrank();
+            if (d.token.balanceOf(address(d.jobs)) - escrowBefore != fee) _violation("request escrowed != fee");
+            ghostEscrowedFees += fee;
+            calls["requestJob"]++;
+        } catch {
+            vm.stopPrank();
+            _violation("valid request reverted");
+        }
+    }
+
+    function claim(uint256 actorSeed, uint256 jobSeed) external {
+        (uint256 jobId, IJobManager.Job memory job) = _findJob(jobSeed, IJobManager.JobStatus.Open);
+        if (jobId == 0 || block.timestamp > job.deadline) return;
+        address worker = _actor(actorSeed);
+        IJobManager.Params memory p = d.jobs.params();
+        uint256 lockAmount = (uint256(job.fee) * p.stakeRatioBps) / BPS;
+        if (lockAmount < p.minJobLock) lockAmount = p.minJobLock;
+
+        // Top the worker's stake up to what the claim needs, if its wallet allows.
+        IStaking.StakeInfo memory info = d.staking.stakeOf(worker);
+        uint256 free = info.staked - info.locked;
+        uint256 need = lockAmount > free ? lockAmount - free : 0;
+        uint256 minStake = d.staking.minStake();
+        if (info.staked + need < minStake) need = minStake - info.staked;
+        if (need != 0) {
+            if (d.token.balanceOf(worker) < need) return;
+            _stakeAs(worker, need);
+        }
+
+        uint256 lockedBefore = d.staking.stakeOf(worker).locked;
+        vm.prank(worker);
+        try d.jobs.claim(jobId) {
+            if (d.staking.stakeOf(worker).locked != lockedBefore + lockAmount) _violation("claim locked a wrong amount");
+            calls["claim"]++;
+        } catch {
+            _violation("valid claim reverted");
+        }
+    }
+
+    function submit(uint256 jobSeed, uint32 value, uint256 lieSeed) external {
+        (uint256 jobId, IJobManager.Job memory job) = _findJob(jobSeed, IJobManager.JobStatus.Claimed);
+        if (jobId == 0) return;
+        bytes memory output = TestData.tensor4(value);
+        bytes32 commitment = TestData.commitOneChunk(output);
+        bytes32 trace = keccak256(abi.encode("trace", jobId, value));
+        uint256 lie = lieSeed % 8;
+        bool valid = block.timestamp <= job.timer;
+        if (lie == 1) {
+            commitment = keccak256(abi.encode(commitment)); // wrong commitment
+            valid = false;
+        } else if (lie == 2) {
+            trace = bytes32(0);
+            valid = false;
+        }
+        address caller = lie == 3 ? _actor(lieSeed >> 8) : job.worker;
+        if (caller != job.worker) valid = false;
+        vm.prank(caller);
+        (bool ok, ) = address(d.jobs).call(
+            abi.encodeCall(IJobManager.submitResult, (jobId, output, commitment, trace))
+        );
+        if (ok != valid) _violation(ok ? "invalid submission accepted" : "valid submission rejected");
+        if (ok) calls["submit"]++;
+    }
+
+    /// @param anyJob Also try jobs in any status (must then revert and move nothing).
+    function finalize(uint256 jobSeed, bool anyJob) external {
+        uint256 jobId = anyJob ? _anyJob(jobSeed) : _findFinalizable(jobSeed);
+        if (jobId == 0) return;
+        IJobManager.Job memory job = d.jobs.getJob(jobId);
+        bool mustWork = job.status == IJobManager.JobStatus.Submitted &&
+            block.timestamp >= job.timer &&
+            job.openDisputes == 0;
+
+        uint256[] memory expected = new uint256[](_pullAccounts.length);
+        if (mustWork) _expectFinalizeCredits(job, expected);
+        IStaking.StakeInfo memory workerBefore = d.staking.stakeOf(job.worker);
+        uint256 escrowBefore = d.token.balanceOf(address(d.jobs));
+
+        uint256[] memory before = _pulls();
+        (bool ok, ) = address(d.jobs).call(abi.encodeCall(IJobManager.finalize, (jobId)));
+        uint256 credited = _recordCredits(jobId, job.status, before, expected);
+        if (ok != mustWork) {
+            _violation(ok ? "finalize succeeded when it must not" : "finalize reverted when it must work");
+            return;
+        }
+        if (!ok) return;
+        if (credited != job.fee) _violation("finalize credits != fee");
+        if (d.token.balanceOf(address(d.jobs)) != escrowBefore) _violation("finalize moved escrowed tokens");
+        IStaking.StakeInfo memory workerAfter = d.staking.stakeOf(job.worker);
+        if (workerBefore.locked - workerAfter.locked != job.lockedStake) _violation("finalize unlocked != lock");
+        if (workerAfter.staked != workerBefore.staked) _violation("finalize changed the worker's stake");
+        ghostEscrowedFees -= job.fee;
+        ghostJobSettlements[jobId]++;
+        calls["finalize"]++;
+    }
+
+    function expire(uint256 jobSeed, bool anyJob) external {
+        uint256 jobId = anyJob ? _anyJob(jobSeed) : _findJobIn(jobSeed, (1 << 1) | (1 << 2));
+        if (jobId == 0) return;
+        IJobManager.Job memory job = d.jobs.getJob(jobId);
+        bool openExpired = job.status == IJobManager.JobStatus.Open && block.timestamp > job.deadline;
+        bool timedOut = job.status == IJobManager.JobStatus.Claimed && block.timestamp > job.timer;
+        bool refund = openExpired || (timedOut && block.timestamp > job.deadline);
+
+        uint256 slash = timedOut ? FeeSplit.share(job.lockedStake, d.jobs.params().timeoutSlashBps) : 0;
+        uint256[] memory expected = new uint256[](_pullAccounts.length);
+        expected[_index(job.requester)] = slash + (refund ? job.fee : 0);
+        IStaking.StakeInfo memory workerBefore = d.staking.stakeOf(job.worker);
+        uint256 escrowBefore = d.token.balanceOf(address(d.jobs));
+
+        uint256[] memory before = _pulls();
+        (bool ok, ) = address(d.jobs).call(abi.encodeCall(IJobManager.expire, (jobId)));
+        _recordCredits(jobId, job.status, before, expected);
+        if (ok != (openExpired || timedOut)) {
+            _violation(ok ? "expire succeeded when it must not" : "expire reverted when it must work");
+            return;
+        }
+        if (!ok) return;
+        if (timedOut) {
+            IStaking.StakeInfo memory workerAfter = d.staking.stakeOf(job.worker);
+            if (workerBefore.staked - workerAfter.staked != slash) _violation("timeout slashed != share of lock");
+            if (workerBefore.locked - workerAfter.locked != job.lockedStake) _violation("timeout released != lock");
+            if (d.token.balanceOf(address(d.jobs)) - escrowBefore != slash) _violation("escrow got != timeout slash");
+            ghostJobTimeoutSlashes[jobId] += slash;
+            calls["timeout"]++;
+        }
+        if (refund) {
+            ghostEscrowedFees -= job.fee;
+            ghostJobSettlements[jobId]++;
+            calls["refund"]++;
+        }
+    }
+
+    function withdrawBalance(uint256 accountSeed) external {
+        address a = _pullAccounts[accountSeed % _pullAccounts.length];
+        uint256 balance = d.jobs.balanceOf(a);
+        uint256 before = d.token.balanceOf(a);
+        vm.prank(a);
+        (bool ok, ) = address(d.jobs).call(abi.encodeCall(IJobManager.withdraw, ()));
+        if (ok != (balance != 0)) {
+            _violation(ok ? "withdraw of a zero balance succeeded" : "withdraw of a balance reverted");
+            return;
+        }
+        if (!ok) return;
+        uint256 received = d.token.balanceOf(a) - before;
+        if (received != balance) _violation("withdraw paid != balance");
+        if (d.jobs.balanceOf(a) != 0) _violation("balance left after withdraw");
+        ghostWithdrawn[a] += received;
+        calls["withdrawBalance"]++;
+    }
+
+    // ------------------------------------------------------------ actions: disputes (as dispute manager)
+
+    function freeze(uint256 jobSeed, bool anyJob) external {
+        uint256 jobId = anyJob ? _anyJob(jobSeed) : _findJobIn(jobSeed, 1 << 3);
+        if (jobId == 0) return;
+        IJobManager.Job memory job = d.jobs.getJob(jobId);
+        bool mustWork = job.status == IJobManager.JobStatus.Submitted &&
+            block.timestamp < job.timer &&
+            job.openDisputes < type(uint8).max;
+        uint256[] memory before = _pulls();
+        (bool ok, ) = address(d.jobs).call(abi.encodeCall(IJobManager.freezeForDispute, (jobId)));
+        _recordCredits(jobId, job.status, before, new uint256[](_pullAccounts.length));
+        if (ok != mustWork) {
+            _violation(ok ? "freeze succeeded when it must not" : "freeze reverted when it must work");
+            return;
+        }
+        if (ok) {
+            if (d.jobs.getJob(jobId).openDisputes != job.openDisputes + 1) _violation("freeze did not count");
+            calls["freeze"]++;
+        }
+    }
+
+    function settle(uint256 jobSeed, bool valid, uint256 slashAmount, uint8 mode) external {
+        uint256 jobId = mode % 4 == 0 ? _anyJob(jobSeed) : _findDisputed(jobSeed);
+        if (jobId == 0) return;
+        IJobManager.Job memory job = d.jobs.getJob(jobId);
+        slashAmount = _bound(slashAmount, 0, uint256(job.lockedStake) * 2 + 1);
+        bool rejects = !valid && job.status == IJobManager.JobStatus.Submitted && job.openDisputes != 0;
+        uint256 slash = rejects ? (slashAmount < job.lockedStake ? slashAmount : job.lockedStake) : 0;
+
+        uint256[] memory expected = new uint256[](_pullAccounts.length);
+        if (rejects) expected[_index(job.requester)] = job.fee;
+        IStaking.StakeInfo memory workerBefore = d.staking.stakeOf(job.worker);
+        uint256 mine = d.token.balanceOf(address(this));
+
+        uint256[] memory before = _pulls();
+        (bool ok, bytes memory ret) = address(d.jobs).call(
+            abi.encodeCall(IJobManager.settleDispute, (jobId, valid, slashAmount))
+        );
+        _recordCredits(jobId, job.status, before, expected);
+        if (ok != (job.openDisputes != 0)) {
+            _violation(ok ? "settle without open dispute succeeded" : "settle of open dispute reverted");
+            return;
+        }
+        if (!ok) return;
+        uint256 slashed = abi.decode(ret, (uint256));
+        IStaking.StakeInfo memory workerAfter = d.staking.stakeOf(job.worker);
+        if (slashed != slash) _violation("settle returned a wrong slash");
+        if (d.token.balanceOf(address(this)) - mine != slash) _violation("dispute manager got != slash");
+        if (workerBefore.staked - workerAfter.staked != slash) _violation("worker lost != dispute slash");
+        if (workerBefore.locked - workerAfter.locked != (rejects ? job.lockedStake : 0)) {
+            _violation("settle released a wrong lock");
+        }
+        ghostDisputeSlashes += slashed;
+        if (rejects) {
+            ghostEscrowedFees -= job.fee;
+            ghostJobSettlements[jobId]++;
+            calls["reject"]++;
+        }
+        calls["settle"]++;
+    }
+
+    // ------------------------------------------------------------ action: advance one job
+
+    /// @notice Moves a live job one natural step along its life (claim, submit, let the result
+    /// time or the challenge window pass, finalize, freeze, settle, expire), or requests a new
+    /// job when none is live. Keeps random sequences reaching settlement, instead of hoping the
+    /// fuzzer strings the right calls together. Every step goes through the checked actions.
+    function advance(uint256 jobSeed, uint256 actorSeed, uint256 choice) external {
+        uint256 jobId = _findJobIn(jobSeed, (1 << 1) | (1 << 2) | (1 << 3));
+        IJobManager.Job memory job;
+        if (jobId != 0) job = d.jobs.getJob(jobId);
+        if (jobId == 0 || uint8(job.status) >= uint8(IJobManager.JobStatus.Finalized)) {
+            this.requestJob(actorSeed, choice, choice >> 64, choice >> 128);
+            return;
+        }
+        uint256 seed = jobId - 1; // makes the actions below start their search at `jobId`
+        if (job.status == IJobManager.JobStatus.Open) {
+            if (block.timestamp > job.deadline) this.expire(seed, true);
+            else this.claim(actorSeed, seed);
+        } else if (job.status == IJobManager.JobStatus.Claimed) {
+            if (block.timestamp > job.timer) this.expire(seed, true);
+            else if (choice % 5 == 0) vm.warp(uint256(job.timer) + 1); // the worker misses its time
+            else this.submit(seed, uint32(choice), 0);
+        } else if (job.openDisputes != 0) {
+            this.settle(seed, choice % 2 == 0, choice >> 8, 1);
+        } else if (block.timestamp < job.timer && choice % 3 == 0) {
+            this.freeze(seed, true);
+        } else {
+            if (block.timestamp < job.timer) vm.warp(job.timer);
+            this.finalize(seed, true);
+        }
+        calls["advance"]++;
+    }
+
+    // ------------------------------------------------------------ actions: governance and time
+
+    function setParams(uint96 protocolFee, uint32 stakeRatioBps, uint16 timeoutSlashBps, uint96 minJobLock) external {
+        IJobManager.Params memory p = d.jobs.params();
+        p.protocolFee = uint96(_bound(protocolFee, 0, 10 ether));
+        p.stakeRatioBps = uint32(_bound(stakeRatioBps, 0, 30_000));
+        p.timeoutSlashBps = uint16(_bound(timeoutSlashBps, 0, BPS));
+        p.minJobLock = uint96(_bound(minJobLock, 0, 50 ether));
+        d.jobs.setParams(p);
+        calls["setParams"]++;
+    }
+
+    function warp(uint256 seconds_) external {
+        // Mostly within a job's life (minutes to hours), sometimes past the unbonding delay.
+        uint256 step = seconds_ % 10 == 0 ? _bound(seconds_, 1 days, 2 days) : _bound(seconds_, 1, 90 minutes);
+        vm.warp(block.timestamp + step);
+        calls["warp"]++;
+    }
+
+    // ------------------------------------------------------------ internals
+
+    function _stakeAs(address a, uint256 amount) private {
+        uint256 before = d.staking.stakeOf(a).staked;
+        vm.startPrank(a);
+        d.token.approve(address(d.staking), amount);
+        d.staking.stake(amount);
+        vm.stopPrank();
+        if (d.staking.stakeOf(a).staked != before + amount) _violation("stake added a wrong amount");
+    }
+
+    /// @dev Expected credits of finalizing `job`, recomputed from the registry's split.
+    function _expectFinalizeCredits(IJobManager.Job memory job, uint256[] memory expected) private view {
+        expected[_index(job.worker)] += uint256(job.fee) - job.modelFee - job.protocolFee;
+        expected[_index(d.jobs.params().treasury)] += job.protocolFee;
+        (address owner_, , IModelRegistry.Contributor[] memory contributors) = d.registry.payees(job.modelId);
+        uint256 rest = job.modelFee;
+        for (uint256 i = 0; i < contributors.length; ++i) {
+            uint256 s = (uint256(job.modelFee) * contributors[i].bps) / BPS;
+            expected[_index(contributors[i].account)] += s;
+            rest -= s;
+        }
+        expected[_index(owner_)] += rest;
+    }
+
+    function _pulls() private view returns (uint256[] memory balances) {
+        balances = new uint256[](_pullAccounts.length);
+        for (uint256 i = 0; i < balances.length; ++i) balances[i] = d.jobs.balanceOf(_pullAccounts[i]);
+    }
+
+    /// @dev Compares each account's credit with `expected`, books it on the job and the account,
+    /// and returns the total. A job that was already settled must receive nothing.
+    function _recordCredits(
+        uint256 jobId,
+        IJobManager.JobStatus statusBefore,
+        uint256[] memory before,
+        uint256[] memory expected
+    ) private returns (uint256 total) {
+        for (uint256 i = 0; i < before.length; ++i) {
+            address a = _pullAccounts[i];
+            uint256 balance = d.jobs.balanceOf(a);
+            if (balance < before[i]) {
+                _violation("a pull balance decreased outside withdraw");
+                continue;
+            }
+            uint256 delta = balance - before[i];
+            if (delta != expected[i]) _violation("an account was credited a wrong amount");
+            ghostCredited[a] += delta;
+            total += delta;
+        }
+        ghostJobCredited[jobId] += total;
+        if (total != 0 && uint8(statusBefore) >= uint8(IJobManager.JobStatus.Finalized)) {
+            _violation("a settled job credited again");
+        }
+    }
+
+    function _actor(uint256 seed) private view returns (address) {
+        return _actors[seed % _actors.length];
+    }
+
+    function _index(address account) private view returns (uint256) {
+        for (uint256 i = 0; i < _pullAccounts.length; ++i) if (_pullAccounts[i] == account) return i;
+        revert("untracked account");
+    }
+
+    function _anyJob(uint256 seed) private view returns (uint256) {
+        uint256 count = d.jobs.jobCount();
+        return count == 0 ? 0 : 1 + (seed % count);
+    }
+
+    /// @dev The first job with `status` at or after a random start, wrapping around.
+    function _findJob(uint256 seed, IJobManager.JobStatus status) private view returns (uint256, IJobManager.Job memory job) {
+        uint256 count = d.jobs.jobCount();
+        for (uint256 k = 0; k < count; ++k) {
+            uint256 id = 1 + ((seed + k) % count);
+            job = d.jobs.getJob(id);
+            if (job.status == status) return (id, job);
+        }
+        return (0, job);
+    }
+
+    /// @dev The first job whose status is in `mask` (bit i = JobStatus i), or any job if none.
+    function _findJobIn(uint256 seed, uint256 mask) private view returns (uint256) {
+        uint256 count = d.jobs.jobCount();
+        for (uint256 k = 0; k < count; ++k) {
+            uint256 id = 1 + ((seed + k) % count);
+            if (mask & (1 << uint8(d.jobs.getJob(id).status)) != 0) return id;
+        }
+        return _anyJob(seed);
+    }
+
+    /// @dev A submitted job past its challenge window, else any submitted job, else any job.
+    function _findFinalizable(uint256 seed) private view returns (uint256) {
+        uint256 count = d.jobs.jobCount();
+        for (uint256 k = 0; k < count; ++k) {
+            uint256 id = 1 + ((seed + k) % count);
+            IJobManager.Job memory job = d.jobs.getJob(id);
+            if (job.status == IJobManager.JobStatus.Submitted && block.timestamp >= job.timer) return id;
+        }
+        return _findJobIn(seed, 1 << 3);
+    }
+
+    function _findDisputed(uint256 seed) private view returns (uint256) {
+        uint256 count = d.jobs.jobCount();
+        for (uint256 k = 0; k < count; ++k) {
+            uint256 id = 1 + ((seed + k) % count);
+            if (d.jobs.getJob(id).openDisputes != 0) return id;
+        }
+        return 0;
+    }
+
+    function _violation(string memory what) private {
+        if (violations == 0) firstViolation = what;
+        violations++;
+    }
+
+    function _bound(uint256 x, uint256 min, uint256 max) private pure returns (uint256) {
+        if (x >= min && x <= max) return x;
+        return min + (x % (max - min + 1));
+    }
+}
