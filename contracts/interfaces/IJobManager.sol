@@ -157,6 +157,8 @@ interface IJobManager {
     error JobsNotWorker(uint256 jobId, address caller);
     /// @dev The result of job `jobId` was due at `due`.
     error JobsResultOverdue(uint256 jobId, uint256 due);
+    /// @dev The output has `got` bytes; the model's output shape needs `expected`.
+    error JobsOutputSizeMismatch(uint256 expected, uint256 got);
     /// @dev The output commitment does not match the output bytes.
     error JobsOutputCommitmentMismatch(bytes32 given, bytes32 computed);
     /// @dev The trace commitment is zero.

@@ -139,6 +139,9 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuard {
         uint256 due = job.timer;
         if (block.timestamp > due) revert JobsResultOverdue(jobId, due);
         bytes32 computed = TensorCommitment.root(output);
+        // The commitment zero-pads the last chunk, so it does not bind the length: check it here.
+        uint256 expectedLength = uint256(registry.getModel(job.modelId).outputElements) * 4;
+        if (output.length != expectedLength) revert JobsOutputSizeMismatch(expectedLength, output.length);
         if (computed != outputCommitment) revert JobsOutputCommitmentMismatch(outputCommitment, computed);
         if (traceRoot == bytes32(0)) revert JobsInvalidTrace();
 

@@ -250,6 +250,36 @@ contract JobManagerFuzzTest is Test {
         assertEq(d.token.balanceOf(address(d.jobs)), 0, "escrow not empty after all withdrawals");
     }
 
+    // ------------------------------------------------------------ output length
+
+    /// @notice An output whose length is not the model's output size is rejected, even when its
+    /// commitment equals the right output's (trailing zero elements inside the last chunk).
+    function testFuzz_submitRejectsWrongOutputLength(uint256 elements, uint32 value, bool samePadding) public {
+        uint256 modelId = _registerModel(1 ether, 1, value);
+        uint256 jobId = _request(modelId, 10 ether, 2 hours);
+        _claim(jobId);
+        elements = bound(elements, 2, 300); // 0 elements fail the commitment's own length check
+        // Either the right value followed by zero elements (same commitment as the right output
+        // when it stays in one chunk), or random words.
+        bytes memory output = samePadding
+            ? bytes.concat(TestData.tensor4(value), new bytes((elements - 1) * 4))
+            : _words(value, elements);
+        bytes32 commitment = output.length <= 1024
+            ? TestData.commitOneChunk(output)
+            : keccak256(output);
+        vm.prank(WORKER);
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsOutputSizeMismatch.selector, 4, output.length));
+        d.jobs.submitResult(jobId, output, commitment, keccak256("trace"));
+
+        // The right length still goes through.
+        _submit(jobId, value);
+        assertTrue(d.jobs.getJob(jobId).status == IJobManager.JobStatus.Submitted, "valid output rejected");
+    }
+
+    function _words(uint32 seed, uint256 n) private pure returns (bytes memory out) {
+        for (uint256 i = 0; i < n; ++i) out = bytes.concat(out, bytes4(keccak256(abi.encode(seed, i))));
+    }
+
     // ------------------------------------------------------------ timeouts
 
     /// @notice A late worker loses exactly share(lock, timeoutSlashBps), all of it credited to

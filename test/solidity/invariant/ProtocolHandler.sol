@@ -235,6 +235,9 @@ contract ProtocolHandler {
             valid = false;
         } else if (lie == 2) {
             trace = bytes32(0);
+            valid = false;        } else if (lie == 4) {
+            // A trailing zero element: same commitment, wrong length for the model's output.
+            output = bytes.concat(output, new bytes(4));
             valid = false;
         }
         address caller = lie == 3 ? _actor(lieSeed >> 8) : job.worker;
