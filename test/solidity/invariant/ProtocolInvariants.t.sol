@@ -16,7 +16,7 @@ import {ProtocolHandler} from "./ProtocolHandler.sol";
  * handler's actions. Run and depth are set inline below so that the suite stays quick.
  */
 /// forge-config: default.invariant.runs = 64
-/// forge-config: default.invariant.depth = 64
+/// forge-config: default.invariant.depth = 128
 contract ProtocolInvariants is Test {
     uint256 private constant ACTORS = 5;
     uint256 private constant MIN_STAKE = 50 ether;
