@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {Level, Side} from "./Types.sol";
+
+// The custom errors of the game and its factory, at file level, one banner per contract
+// (Optimism's `src/dispute/lib/Errors.sol` layout). The proofs' own errors are in `Errors.sol`.
+
+////////////////////////////////////////////////////////////////
+//                        DisputeGame                         //
+////////////////////////////////////////////////////////////////
+
+/// @dev Only the factory that created the game may initialize it, once.
+/// @param caller The account that called.
+error GameNotFactory(address caller);
+
+/// @dev The game was already initialized.
+error GameAlreadyInitialized();
+
+/// @dev The game is over; nothing can be played any more.
+error GameAlreadyResolved();
+
+/// @dev The move belongs to another level of the game.
+/// @param expected The level the move plays.
+/// @param actual The level the game is at.
+error GameWrongLevel(Level expected, Level actual);
+
+/// @dev It is the other side's turn, or the caller plays no side.
+/// @param caller The account that called.
+/// @param turn The side to move.
+error GameNotYourTurn(address caller, Side turn);
+
+/// @dev The side to move missed its deadline; only {timeout} is left.
+/// @param deadline The last moment the move was allowed.
+error GameClockExpired(uint256 deadline);
+
+/// @dev The side to move still has time.
+/// @param deadline The last moment the side to move may move.
+error GameClockNotExpired(uint256 deadline);
+
+/// @dev The two children do not hash to the side's node at the cursor.
+/// @param node The node they must open.
+/// @param computed sha256(left ‖ right).
+error GameChildrenMismatch(bytes32 node, bytes32 computed);
+
+/// @dev A move that lands on a layer must open its descriptor; one that lands elsewhere must not.
+/// @param traceIndex The trace leaf the descent lands on.
+/// @param given The descriptor length given.
+error GameLayerDescriptor(uint256 traceIndex, uint256 given);
+
+/// @dev The layer descriptor does not open the graph commitment at its index.
+/// @param graphRoot The model's graph commitment.
+/// @param index The graph leaf index.
+/// @param computed The root the opening leads to.
+error GameGraphLeafMismatch(bytes32 graphRoot, uint256 index, bytes32 computed);
+
+/// @dev A chunk is not 1024 bytes.
+/// @param length The length given.
+error GameChunkLength(uint256 length);
+
+/// @dev A chunk does not hash to its side's chunk leaf.
+/// @param leaf The side's chunk leaf.
+/// @param computed sha256(chunk).
+error GameChunkMismatch(bytes32 leaf, bytes32 computed);
+
+/// @dev The defender's chunk and the challenger's are identical though their leaves differ.
+error GameChunksEqual();
+
+/// @dev The output-mismatch claim is false: leaf L of the defender's trace is its output commitment,
+/// or the opening is wrong.
+/// @param leaf The leaf claimed.
+/// @param outputCommitment The job's output commitment.
+error GameNoOutputMismatch(bytes32 leaf, bytes32 outputCommitment);
+
+////////////////////////////////////////////////////////////////
+//                     DisputeGameFactory                     //
+////////////////////////////////////////////////////////////////
+
+/// @dev The challenger's stake is below the minimum.
+/// @param challenger The account opening the dispute.
+/// @param staked Its stake.
+/// @param minStake The minimum stake (Staking's).
+error FactoryInsufficientStake(address challenger, uint256 staked, uint256 minStake);
+
+/// @dev The graph header does not open the model's graph commitment at leaf 0, or has another depth.
+/// @param graphRoot The model's graph commitment.
+/// @param computed The root the opening leads to.
+error FactoryHeaderMismatch(bytes32 graphRoot, bytes32 computed);
+
+/// @dev The caller is not a game this factory created, or the game was already settled.
+/// @param caller The account that called.
+error FactoryUnknownGame(address caller);
+
+/// @dev The account has no balance to withdraw.
+/// @param account The account.
+error FactoryNothingToWithdraw(address account);
+
+/// @dev A governed parameter is out of its range.
+/// @param name The parameter.
+error FactoryInvalidParameter(string name);

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {GameConfig, GameStatus, Level, Reason, Side} from "../disputes/lib/Types.sol";
+import {Position} from "../disputes/lib/Position.sol";
+
+/**
+ * @title IDisputeGame
+ * @notice One dispute on one job result, played by its defender (the worker) and one challenger
+ * down three bisections (trace, tensor, reduction) to one step the chain recomputes
+ * (docs/DISPUTES.md). Every move is due `moveTimeout` after the previous one.
+ */
+interface IDisputeGame {
+    /// @notice A side opened its two children of the node at `position` (trace or tensor level).
+    event ChildrenRevealed(Level indexed level, Side indexed side, Position position, bytes32 left, bytes32 right);
+    /// @notice The trace descent landed on layer `layer` of kind `kind`: its output has `numel`
+    /// elements and each is a reduction of `length` terms (0: computed directly).
+    event LayerDisputed(uint256 layer, uint8 kind, uint256 length, uint256 numel);
+    /// @notice A side revealed chunk `chunkIndex` of its output of the disputed layer.
+    event ChunkRevealed(Side indexed side, uint256 chunkIndex, bytes chunk);
+    /// @notice The sides' outputs first differ at `element`.
+    event ElementDisputed(uint256 element, int256 defenderValue, int256 challengerValue);
+    /// @notice A side posted its partial sum s_index (index = length: the accumulator).
+    event SumPosted(Side indexed side, uint256 index, int256 value);
+    /// @notice The one-step verifier computed `truth` for the claims it was given.
+    event Stepped(address indexed caller, int256 truth);
+    /// @notice The game ended.
+    event GameResolved(GameStatus status, Reason reason);
+
+    /// @notice Factory only, once: starts the game. When the two roots are equal the challenger
+    /// claims the defender's trace ends in another tensor than its output, and `outputLeaf` with
+    /// `outputProof` prove trace leaf L of the defender's root; the game is then decided at once.
+    function initialize(GameConfig calldata config, bytes32 outputLeaf, bytes32[] calldata outputProof) external;
+
+    /// @notice Trace level: the side to move opens its two children of the cursor. The
+    /// challenger's move that lands on a layer (leaf 1..L) must carry that layer's graph leaf
+    /// (`descriptor`, `graphProof`); any other move passes them empty.
+    function traceMove(bytes32 left, bytes32 right, bytes calldata descriptor, bytes32[] calldata graphProof) external;
+
+    /// @notice Tensor level: the side to move opens its two children of the cursor in its chunk tree.
+    function tensorMove(bytes32 left, bytes32 right) external;
+
+    /// @notice Chunk level, defender: reveals its 1024-byte chunk at the cursor.
+    function defendChunk(bytes calldata chunk) external;
+
+    /// @notice Chunk level, challenger: reveals its chunk beside the defender's (read from
+    /// {ChunkRevealed}); the first differing element is fixed.
+    function challengeChunk(bytes calldata defenderChunk, bytes calldata chunk) external;
+
+    /// @notice Accumulator and partial-sum levels: the side to move posts its s_index
+    /// (see {sumIndex}).
+    function postSum(int64 value) external;
+
+    /// @notice Step level, anyone: runs the one-step verifier on the narrowed claim and resolves.
+    /// @param against The side whose trace root the input openings are proven against (both agree on
+    /// every leaf a step reads; each side can only build proofs in its own tree).
+    /// @param proofs `abi.encode(StepProofs)` for the step; when the disputed term is the first
+    /// (s_1 from s_0), `abi.encode(bytes initialProofs, bytes reduceProofs)`.
+    function step(Side against, bytes calldata proofs) external;
+
+    /// @notice Anyone, once the side to move missed its deadline: that side loses.
+    function timeout() external;
+
+    /// @notice The side that must move next.
+    function turn() external view returns (Side);
+
+    /// @notice The last moment the side to move may move.
+    function deadline() external view returns (uint256);
+
+    /// @notice The partial-sum index the next {postSum} is for.
+    function sumIndex() external view returns (uint256);
+}

@@ -1,0 +1,215 @@
+/**
+ * Typed client of a DisputeGame clone and its factory (contracts/disputes/): one read of the whole
+ * game state, one function per move, and the opening of a dispute. Shared by the player, the tests,
+ * the bench and (later) the worker and verifier daemons.
+ */
+import type { ContractTransactionReceipt, Signer } from "ethers";
+
+import type { DisputeGame, DisputeGameFactory } from "../../types/ethers-contracts/index.js";
+import { DisputeGame__factory } from "../../types/ethers-contracts/index.js";
+import type { Hex } from "../commitments/merkle.js";
+
+/** GameStatus of contracts/disputes/lib/Types.sol. */
+export const GameStatus = { InProgress: 0, ChallengerWins: 1, DefenderWins: 2 } as const;
+export type GameStatus = (typeof GameStatus)[keyof typeof GameStatus];
+
+/** Side of contracts/disputes/lib/Types.sol. */
+export const Side = { Defender: 0, Challenger: 1 } as const;
+export type Side = (typeof Side)[keyof typeof Side];
+
+/** Level of contracts/disputes/lib/Types.sol. */
+export const Level = { Trace: 0, Tensor: 1, Chunk: 2, Accumulator: 3, PartialSum: 4, Step: 5, Resolved: 6 } as const;
+export type Level = (typeof Level)[keyof typeof Level];
+
+/** Reason of contracts/disputes/lib/Types.sol. */
+export const Reason = { Timeout: 0, InputLeaf: 1, PaddingLeaf: 2, PaddingElement: 3, OneStep: 4, OutputMismatch: 5 } as const;
+
+export const LEVEL_NAMES: Readonly<Record<Level, string>> = {
+  0: "trace",
+  1: "tensor",
+  2: "chunk",
+  3: "accumulator",
+  4: "partial-sum",
+  5: "step",
+  6: "resolved",
+};
+
+/** A node of a descent, decoded from the contract's generalized index (root = 1). */
+export interface TreePosition {
+  readonly depth: number;
+  readonly index: number;
+}
+
+export function decodePosition(g: bigint): TreePosition {
+  const depth = g.toString(2).length - 1;
+  return { depth, index: Number(g - (1n << BigInt(depth))) };
+}
+
+/** Everything a player needs to choose its move, read in one round of calls. */
+export interface GameState {
+  readonly address: string;
+  readonly status: GameStatus;
+  readonly level: Level;
+  readonly turn: Side;
+  readonly deadline: bigint;
+  readonly position: TreePosition;
+  readonly traceDepth: number;
+  readonly tensorDepth: number;
+  readonly defenderNode: Hex;
+  readonly challengerNode: Hex;
+  readonly defenderLeft: Hex;
+  readonly defenderRight: Hex;
+  readonly layer: number;
+  readonly kind: number;
+  readonly numel: number;
+  readonly reductionLength: number;
+  readonly element: number;
+  readonly defenderValue: number;
+  readonly challengerValue: number;
+  readonly lo: number;
+  readonly hi: number;
+  readonly sumIndex: number;
+  readonly defender: string;
+  readonly challenger: string;
+  readonly numLayers: number;
+}
+
+export function attachGame(address: string, runner: Signer): DisputeGame {
+  return DisputeGame__factory.connect(address, runner);
+}
+
+export async function readGame(game: DisputeGame): Promise<GameState> {
+  const [status, level, turn, deadline, position, traceDepth, tensorDepth, dn, cn, dl, dr, d, dv, cv, r, sumIndex, cfg] =
+    await Promise.all([
+      game.status(),
+      game.level(),
+      game.turn(),
+      game.deadline(),
+      game.position(),
+      game.traceDepth(),
+      game.tensorDepth(),
+      game.defenderNode(),
+      game.challengerNode(),
+      game.defenderLeft(),
+      game.defenderRight(),
+      game.disputed(),
+      game.defenderValue(),
+      game.challengerValue(),
+      game.reduction(),
+      game.sumIndex(),
+      game.config(),
+    ]);
+  return {
+    address: await game.getAddress(),
+    status: Number(status) as GameStatus,
+    level: Number(level) as Level,
+    turn: Number(turn) as Side,
+    deadline,
+    position: decodePosition(position),
+    traceDepth: Number(traceDepth),
+    tensorDepth: Number(tensorDepth),
+    defenderNode: dn as Hex,
+    challengerNode: cn as Hex,
+    defenderLeft: dl as Hex,
+    defenderRight: dr as Hex,
+    layer: Number(d.index),
+    kind: Number(d.kind),
+    numel: Number(d.numel),
+    reductionLength: Number(d.reduction),
+    element: Number(d.element),
+    defenderValue: Number(dv),
+    challengerValue: Number(cv),
+    lo: Number(r.lo),
+    hi: Number(r.hi),
+    sumIndex: Number(sumIndex),
+    defender: cfg.defender,
+    challenger: cfg.challenger,
+    numLayers: Number(cfg.numLayers),
+  };
+}
+
+/** The defender's chunk as revealed in its {ChunkRevealed} event (the challenger needs it). */
+export async function revealedDefenderChunk(game: DisputeGame): Promise<Hex> {
+  const logs = await game.queryFilter(game.filters.ChunkRevealed(Side.Defender));
+  const last = logs[logs.length - 1];
+  if (!last) throw new Error("the defender has not revealed its chunk yet");
+  return last.args.chunk as Hex;
+}
+
+/** One move, as a player computes it. */
+export type Move =
+  | { readonly kind: "trace"; readonly left: Hex; readonly right: Hex; readonly descriptor: Hex; readonly graphProof: readonly Hex[] }
+  | { readonly kind: "tensor"; readonly left: Hex; readonly right: Hex }
+  | { readonly kind: "defendChunk"; readonly chunk: Hex }
+  | { readonly kind: "challengeChunk"; readonly defenderChunk: Hex; readonly chunk: Hex }
+  | { readonly kind: "sum"; readonly value: number }
+  | { readonly kind: "step"; readonly against: Side; readonly proofs: Hex }
+  | { readonly kind: "timeout" };
+
+export type MoveKind = Move["kind"];
+
+/** Sends `move` from `signer`; returns the mined receipt. */
+export async function sendMove(game: DisputeGame, signer: Signer, move: Move): Promise<ContractTransactionReceipt> {
+  const g = game.connect(signer);
+  let tx;
+  switch (move.kind) {
+    case "trace":
+      tx = await g.traceMove(move.left, move.right, move.descriptor, [...move.graphProof]);
+      break;
+    case "tensor":
+      tx = await g.tensorMove(move.left, move.right);
+      break;
+    case "defendChunk":
+      tx = await g.defendChunk(move.chunk);
+      break;
+    case "challengeChunk":
+      tx = await g.challengeChunk(move.defenderChunk, move.chunk);
+      break;
+    case "sum":
+      tx = await g.postSum(move.value);
+      break;
+    case "step":
+      tx = await g.step(move.against, move.proofs);
+      break;
+    case "timeout":
+      tx = await g.timeout();
+      break;
+  }
+  const receipt = await tx.wait();
+  if (!receipt) throw new Error(`move ${move.kind} was not mined`);
+  return receipt;
+}
+
+/** What opening a dispute needs besides the job id (the challenger computes it, see player.ts). */
+export interface OpenArgs {
+  readonly challengerRoot: Hex;
+  readonly header: Hex;
+  readonly headerProof: readonly Hex[];
+  readonly outputLeaf: Hex;
+  readonly outputProof: readonly Hex[];
+}
+
+/** Opens a dispute on `jobId` from `signer` (stake and bond allowance in place); returns the game. */
+export async function openDispute(
+  factory: DisputeGameFactory,
+  signer: Signer,
+  jobId: bigint,
+  a: OpenArgs,
+): Promise<{ game: DisputeGame; receipt: ContractTransactionReceipt }> {
+  const tx = await factory
+    .connect(signer)
+    .openDispute(jobId, a.challengerRoot, a.header, [...a.headerProof], a.outputLeaf, [...a.outputProof]);
+  const receipt = await tx.wait();
+  if (!receipt) throw new Error("openDispute was not mined");
+  const opened = receipt.logs
+    .map((l) => {
+      try {
+        return factory.interface.parseLog(l);
+      } catch {
+        return null;
+      }
+    })
+    .find((e) => e?.name === "DisputeOpened");
+  if (!opened) throw new Error("no DisputeOpened event");
+  return { game: attachGame(opened.args.game as string, signer), receipt };
+}

@@ -1,0 +1,264 @@
+/**
+ * A dispute player: plays EITHER side of a DisputeGame (docs/DISPUTES.md) from a model, the job
+ * input and that side's own trace, honest or not. Each call to {DisputePlayer.move} computes the
+ * side's move for the current game state: its children at the cursor (trace, then tensor level),
+ * its chunk, its accumulator and partial sums, and the final-step proofs (through the one-step
+ * prover in proofs.ts). {playToEnd} runs both sides in one process (tests, bench); the worker and
+ * verifier daemons call {DisputePlayer.move} for their own side only.
+ *
+ * A side whose trace holds a wrong value plays consistently with its lie: its partial sums are
+ * the honest ones except the last, which it sets so that its claimed value follows from it.
+ */
+import type { ContractTransactionReceipt, Signer } from "ethers";
+import { AbiCoder, ZeroHash } from "ethers";
+
+import type { DisputeGame } from "../../types/ethers-contracts/index.js";
+import { encodeHeader, graphLeafProof } from "../commitments/graph.js";
+import type { Hex } from "../commitments/merkle.js";
+import { toHex } from "../commitments/merkle.js";
+import { canonicalBytes, chunkOf } from "../commitments/tensor.js";
+import { traceLeafProof } from "../commitments/trace.js";
+import type { CanonicalModel } from "../model/canonical.js";
+import { ConvConst, DenseConst, LayerKind } from "../model/layers.js";
+import type { GameState, Move, MoveKind, OpenArgs } from "./game.js";
+import { GameStatus, Level, Side, readGame, revealedDefenderChunk, sendMove } from "./game.js";
+import { StepPhase, StepProver } from "./proofs.js";
+
+const abi = AbiCoder.defaultAbiCoder();
+
+/** How a side plays. */
+export interface Strategy {
+  /** Stop moving at this level (the side then loses by timeout). */
+  readonly stallAt?: Level;
+}
+
+export class DisputePlayer {
+  readonly side: Side;
+  readonly signer: Signer;
+  readonly prover: StepProver;
+  readonly strategy: Strategy;
+  private readonly sums = new Map<string, number[]>();
+
+  /**
+   * @param trace The side's own trace [input, out_1, …, out_L] (honest or not).
+   */
+  constructor(side: Side, signer: Signer, model: CanonicalModel, trace: readonly Int32Array[], strategy: Strategy = {}) {
+    this.side = side;
+    this.signer = signer;
+    this.prover = new StepProver(model, trace);
+    this.strategy = strategy;
+  }
+
+  get model(): CanonicalModel {
+    return this.prover.model;
+  }
+
+  /** The side's trace root. */
+  get root(): Hex {
+    return this.prover.traceCommitment.root;
+  }
+
+  /** The side's output commitment (trace leaf L). */
+  get outputCommitment(): Hex {
+    const t = this.prover.traceCommitment.tensors;
+    return t[t.length - 1]!.root;
+  }
+
+  /**
+   * Whether a challenger holding this trace has a case against a result: another trace root, or
+   * the same root with a trace that does not end in the posted output.
+   */
+  disputes(job: { traceRoot: string; outputCommitment: string }): boolean {
+    if (job.traceRoot.toLowerCase() !== this.root.toLowerCase()) return true;
+    return job.outputCommitment.toLowerCase() !== this.outputCommitment.toLowerCase();
+  }
+
+  /** The challenger's arguments to `openDispute` against a result with trace root `defenderRoot`. */
+  openArgs(defenderRoot: string): OpenArgs {
+    const g = this.prover.graph;
+    const L = this.model.layers.length;
+    const same = defenderRoot.toLowerCase() === this.root.toLowerCase();
+    return {
+      challengerRoot: this.root,
+      header: encodeHeader(this.model),
+      headerProof: graphLeafProof(g, 0),
+      outputLeaf: same ? this.outputCommitment : ZeroHash as Hex,
+      outputProof: same ? traceLeafProof(this.prover.traceCommitment, L) : [],
+    };
+  }
+
+  /** Whether this side must act in `state` (the step is the challenger's to have run). */
+  mustMove(state: GameState): boolean {
+    if (state.status !== GameStatus.InProgress) return false;
+    return state.turn === this.side;
+  }
+
+  /** Whether the strategy makes the side stop at `state`. */
+  stalls(state: GameState): boolean {
+    return this.strategy.stallAt === state.level;
+  }
+
+  /** The side's move in `state` (it must be its turn). */
+  async move(state: GameState, game: DisputeGame): Promise<Move> {
+    switch (state.level) {
+      case Level.Trace:
+        return this.traceMove(state);
+      case Level.Tensor: {
+        const { left, right } = this.children(this.tensorTree(state.layer), state.tensorDepth, state);
+        return { kind: "tensor", left, right };
+      }
+      case Level.Chunk: {
+        const chunk = this.chunk(state);
+        if (this.side === Side.Defender) return { kind: "defendChunk", chunk };
+        return { kind: "challengeChunk", defenderChunk: await revealedDefenderChunk(game), chunk };
+      }
+      case Level.Accumulator:
+      case Level.PartialSum:
+        return { kind: "sum", value: this.sumsOf(state.layer, state.element)[state.sumIndex]! };
+      case Level.Step:
+        return { kind: "step", against: this.side, proofs: this.stepProofs(state) };
+      default:
+        throw new Error(`no move at level ${state.level}`);
+    }
+  }
+
+  private traceMove(state: GameState): Move {
+    const tree = this.prover.traceCommitment.tree;
+    const { left, right } = this.children(tree, state.traceDepth, state);
+    const none = { descriptor: "0x" as Hex, graphProof: [] as Hex[] };
+    if (this.side === Side.Defender || state.position.depth + 1 < state.traceDepth) return { kind: "trace", left, right, ...none };
+    // The challenger's landing move opens the layer it lands on, if it is one.
+    const k = 2 * state.position.index + (state.defenderLeft.toLowerCase() === left.toLowerCase() ? 1 : 0);
+    if (k < 1 || k > state.numLayers) return { kind: "trace", left, right, ...none };
+    return { kind: "trace", left, right, ...this.prover.descriptor(k) };
+  }
+
+  private children(tree: { levels: readonly Buffer[]; depth: number }, depth: number, state: GameState): { left: Hex; right: Hex } {
+    if (tree.depth !== depth) throw new Error(`tree of depth ${tree.depth}, the game says ${depth}`);
+    const level = tree.levels[depth - state.position.depth - 1]!;
+    const i = 2 * state.position.index;
+    return { left: toHex(level.subarray(i * 32, i * 32 + 32)), right: toHex(level.subarray(i * 32 + 32, i * 32 + 64)) };
+  }
+
+  private tensorTree(k: number) {
+    return this.prover.traceCommitment.tensors[k]!.tree;
+  }
+
+  private chunk(state: GameState): Hex {
+    return toHex(chunkOf(canonicalBytes(this.prover.trace[state.layer]!), state.position.index));
+  }
+
+  /** s_0..s_L as this side claims them: honest, except s_L when its value of the element is a lie. */
+  sumsOf(k: number, e: number): number[] {
+    const key = `${k}:${e}`;
+    const hit = this.sums.get(key);
+    if (hit) return hit;
+    const s = this.prover.partialSums(k, e);
+    const layer = this.prover.layer(k);
+    const claimed = this.prover.trace[k]![e]!;
+    if (layer.kind !== LayerKind.DENSE && layer.kind !== LayerKind.CONV) return s;
+    const truth = requantize(layer, e, s[s.length - 1]!);
+    if (claimed !== truth) s[s.length - 1] = claimed * 2 ** shiftOf(layer, e);
+    this.sums.set(key, s);
+    return s;
+  }
+
+  private stepProofs(state: GameState): Hex {
+    const p = this.prover;
+    const k = state.layer;
+    const e = state.element;
+    if (state.reductionLength === 0) return p.proofs(k, e, StepPhase.Direct);
+    if (state.lo === state.hi) return p.proofs(k, e, StepPhase.Final);
+    const term = p.proofs(k, e, StepPhase.Reduce, state.lo);
+    if (state.lo !== 0) return term;
+    return abi.encode(["bytes", "bytes"], [p.proofs(k, e, StepPhase.Initial), term]) as Hex;
+  }
+}
+
+function shiftOf(layer: { kind: number; outShape: readonly number[]; constants: readonly { values: Int32Array }[] }, e: number): number {
+  if (layer.kind === LayerKind.DENSE) return layer.constants[DenseConst.S]!.values[e]!;
+  const m = Math.floor(e / (layer.outShape[2]! * layer.outShape[3]!));
+  return layer.constants[ConvConst.S]!.values[m]!;
+}
+
+/** y = clip(s_K >> s[m], lo, hi) of a DENSE or CONV element. */
+function requantize(layer: { kind: number; params: readonly number[]; outShape: readonly number[]; constants: readonly { values: Int32Array }[] }, e: number, acc: number): number {
+  const [lo, hi] = layer.kind === LayerKind.DENSE ? [layer.params[2]!, layer.params[3]!] : [layer.params[13]!, layer.params[14]!];
+  const v = Math.floor(acc / 2 ** shiftOf(layer, e));
+  return Math.min(Math.max(v, lo), hi);
+}
+
+// ------------------------------------------------------------------ both sides in one process
+
+/** One sent transaction of a game. */
+export interface MoveRecord {
+  readonly side: Side;
+  readonly kind: MoveKind;
+  readonly level: Level;
+  readonly gasUsed: bigint;
+}
+
+export interface PlayResult {
+  readonly status: GameStatus;
+  readonly moves: readonly MoveRecord[];
+  /** Transactions sent by each side (a timeout call counts for the side that sends it). */
+  readonly txs: Readonly<Record<"defender" | "challenger", number>>;
+  readonly totalGas: bigint;
+  readonly maxGas: bigint;
+}
+
+export interface PlayOptions {
+  /** Moves time past `deadline` (tests: networkHelpers.time.increaseTo). */
+  readonly advanceTo: (timestamp: bigint) => Promise<void>;
+  /** Safety bound on the number of moves. */
+  readonly maxMoves?: number;
+}
+
+/**
+ * Plays `game` to its end with both sides: each moves in turn; a side that stalls is timed out by
+ * the other once its deadline has passed.
+ */
+export async function playToEnd(
+  game: DisputeGame,
+  players: { defender: DisputePlayer; challenger: DisputePlayer },
+  opts: PlayOptions,
+): Promise<PlayResult> {
+  const moves: MoveRecord[] = [];
+  const record = (side: Side, kind: MoveKind, level: Level, r: ContractTransactionReceipt) =>
+    moves.push({ side, kind, level, gasUsed: r.gasUsed });
+  const limit = opts.maxMoves ?? 400;
+  for (let i = 0; i < limit; i++) {
+    const state = await readGame(game);
+    if (state.status !== GameStatus.InProgress) return summarize(state.status, moves);
+    const mover = state.turn === Side.Defender ? players.defender : players.challenger;
+    const other = mover === players.defender ? players.challenger : players.defender;
+    if (mover.stalls(state)) {
+      await opts.advanceTo(state.deadline + 1n);
+      const r = await sendMove(game, other.signer, { kind: "timeout" });
+      record(other.side, "timeout", state.level, r);
+      continue;
+    }
+    const move = await mover.move(state, game);
+    record(mover.side, move.kind, state.level, await sendMove(game, mover.signer, move));
+  }
+  throw new Error(`the game did not end within ${limit} moves`);
+}
+
+function summarize(status: GameStatus, moves: readonly MoveRecord[]): PlayResult {
+  let totalGas = 0n;
+  let maxGas = 0n;
+  for (const m of moves) {
+    totalGas += m.gasUsed;
+    if (m.gasUsed > maxGas) maxGas = m.gasUsed;
+  }
+  return {
+    status,
+    moves,
+    txs: {
+      defender: moves.filter((m) => m.side === Side.Defender).length,
+      challenger: moves.filter((m) => m.side === Side.Challenger).length,
+    },
+    totalGas,
+    maxGas,
+  };
+}

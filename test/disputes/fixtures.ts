@@ -1,0 +1,136 @@
+/**
+ * Fixtures of the dispute tests: the protocol (test/protocol/fixtures.ts) plus the one-step
+ * verifier, the game implementation and the factory as the escrow's dispute manager; and a job
+ * of a real canonical model submitted with the worker's (honest or cheating) trace.
+ */
+import { hexlify } from "ethers";
+
+import { commitTensor } from "../../offchain/commitments/tensor.js";
+import { commitGraph } from "../../offchain/commitments/graph.js";
+import { commitTrace } from "../../offchain/commitments/trace.js";
+import { canonicalBytes } from "../../offchain/commitments/tensor.js";
+import type { DisputeGame, DisputeGameFactory, OneStepVerifier } from "../../types/ethers-contracts/index.js";
+import type { CanonicalModel } from "../../offchain/model/canonical.js";
+import { openDispute } from "../../offchain/disputes/game.js";
+import type { PlayResult } from "../../offchain/disputes/player.js";
+import type { DisputePlayer } from "../../offchain/disputes/player.js";
+import { playToEnd } from "../../offchain/disputes/player.js";
+import type { Connection, Protocol, Signer } from "../protocol/fixtures.js";
+import { MIN_STAKE, WAD, WORKER_STAKE, protocolFixtures } from "../protocol/fixtures.js";
+
+export const MOVE_TIMEOUT = 3600n;
+export const CHALLENGE_BOND = 100n * WAD;
+export const CHALLENGER_REWARD_BPS = 5_000n;
+export const DEFENDER_REWARD_BPS = 5_000n;
+export const JOB_FEE = 25n * WAD;
+
+export interface DisputeProtocol extends Omit<Protocol, "modelId"> {
+  verifier: OneStepVerifier;
+  implementation: DisputeGame;
+  factory: DisputeGameFactory;
+  challenger: Signer;
+  challenger2: Signer;
+}
+
+export function disputeFixtures(conn: Connection) {
+  const { ethers } = conn;
+  const { deployBareProtocol } = protocolFixtures(conn);
+
+  async function deployDisputes(): Promise<DisputeProtocol> {
+    const p = await deployBareProtocol();
+    const verifier = (await ethers.deployContract("OneStepVerifier")) as unknown as OneStepVerifier;
+    const implementation = (await ethers.deployContract("DisputeGame", [await verifier.getAddress()])) as unknown as DisputeGame;
+    const factory = (await ethers.deployContract("DisputeGameFactory", [
+      await p.token.getAddress(),
+      await p.jm.getAddress(),
+      await p.registry.getAddress(),
+      await p.staking.getAddress(),
+      await implementation.getAddress(),
+      p.deployer.address,
+      {
+        moveTimeout: MOVE_TIMEOUT,
+        challengeBond: CHALLENGE_BOND,
+        challengerRewardBps: CHALLENGER_REWARD_BPS,
+        defenderRewardBps: DEFENDER_REWARD_BPS,
+      },
+    ])) as unknown as DisputeGameFactory;
+    await p.jm.setDisputeManager(await factory.getAddress());
+    const challenger = p.other;
+    const challenger2 = p.operator;
+    await p.token.connect(p.requester).approve(await p.jm.getAddress(), ethers.MaxUint256);
+    for (const s of [p.worker, challenger, challenger2]) {
+      await p.token.connect(s).approve(await p.staking.getAddress(), ethers.MaxUint256);
+      await p.token.connect(s).approve(await factory.getAddress(), ethers.MaxUint256);
+    }
+    await p.staking.connect(p.worker).stake(WORKER_STAKE);
+    await p.staking.connect(challenger).stake(MIN_STAKE);
+    await p.staking.connect(challenger2).stake(MIN_STAKE);
+    return { ...p, verifier, implementation, factory, challenger, challenger2 };
+  }
+
+  return { deployDisputes };
+}
+
+/** Registers `model` (price 1 VTN) and returns its id. */
+export async function registerModel(p: DisputeProtocol, model: CanonicalModel): Promise<bigint> {
+  const last = model.layers[model.layers.length - 1]!;
+  await p.registry.connect(p.developer).registerModel({
+    contentHash: model.contentHash,
+    graphCommitment: commitGraph(model).root,
+    uri: "ipfs://model",
+    inputShape: [...model.inputShape],
+    outputShape: [...last.outShape],
+    price: WAD,
+    developerBps: 10_000,
+    contributors: [],
+  });
+  return p.registry.modelCount();
+}
+
+/** Requests a job on `modelId` with `input`, has the worker claim it and submit `trace`'s result. */
+export async function submitTrace(
+  p: DisputeProtocol,
+  modelId: bigint,
+  trace: readonly Int32Array[],
+  opts: { outputOverride?: Int32Array } = {},
+): Promise<bigint> {
+  const now = BigInt(await p.conn.networkHelpers.time.latest());
+  await p.jm.connect(p.requester).requestInference({
+    modelId,
+    input: hexlify(canonicalBytes(trace[0]!)),
+    inputURI: "",
+    inputCommitment: "0x" + "00".repeat(32),
+    fee: JOB_FEE,
+    deadline: now + 24n * 3600n,
+    consumer: "0x" + "00".repeat(20),
+    callbackGasLimit: 0n,
+  });
+  const jobId = await p.jm.jobCount();
+  await p.jm.connect(p.worker).claim(jobId);
+  const output = opts.outputOverride ?? trace[trace.length - 1]!;
+  const traceRoot = commitTrace(trace).root;
+  await p.jm.connect(p.worker).submitResult(jobId, hexlify(canonicalBytes(output)), commitTensor(output).root, traceRoot);
+  return jobId;
+}
+
+/** A copy of `trace` whose layer `k` has element `e` off by `delta`. */
+export function cheat(trace: readonly Int32Array[], k: number, e: number, delta: number): Int32Array[] {
+  const out = trace.map((t) => t.slice());
+  out[k]![e] = out[k]![e]! + delta;
+  return out;
+}
+
+/** Opens a dispute as `challenger` and plays it to the end with both players. */
+export async function playDispute(
+  p: DisputeProtocol,
+  jobId: bigint,
+  defender: DisputePlayer,
+  challenger: DisputePlayer,
+): Promise<PlayResult & { game: DisputeGame; openGas: bigint }> {
+  const job = await p.jm.getJob(jobId);
+  const { game, receipt } = await openDispute(p.factory, challenger.signer, jobId, challenger.openArgs(job.traceRoot));
+  const result = await playToEnd(game, { defender, challenger }, {
+    advanceTo: (t) => p.conn.networkHelpers.time.increaseTo(t),
+  });
+  return { ...result, game, openGas: receipt.gasUsed };
+}
