@@ -7,6 +7,11 @@
  */
 import * as crypto from "node:crypto";
 
+import type { TreeData } from "./hash-kernel.js";
+import { leafTree, levelViews, nextPow2 } from "./hash-kernel.js";
+
+export { nextPow2 };
+
 export type Hex = `0x${string}`;
 
 export const ZERO32: Buffer = Buffer.alloc(32);
@@ -28,12 +33,6 @@ export function fromHex(h: string): Buffer {
   return Buffer.from(s, "hex");
 }
 
-export function nextPow2(n: number): number {
-  let p = 1;
-  while (p < n) p *= 2;
-  return p;
-}
-
 /** A Merkle tree kept level by level (level 0 = padded leaves) so proofs are cheap. */
 export class MerkleTree {
   /** levels[k] holds the 2^(depth-k) nodes of level k, concatenated (32 bytes each). */
@@ -50,19 +49,13 @@ export class MerkleTree {
   static from(leaves: readonly Uint8Array[] | Uint8Array): MerkleTree {
     const concat = leaves instanceof Uint8Array ? leaves : Buffer.concat(leaves.map((l) => checked32(l)));
     if (concat.length % 32 !== 0) throw new Error(`leaf buffer of ${concat.length} bytes is not a multiple of 32`);
-    const n = concat.length / 32;
-    if (n === 0) throw new Error("a Merkle tree needs at least one leaf");
-    const width = nextPow2(n);
-    let level = Buffer.alloc(width * 32); // zero padding for free
-    level.set(concat, 0);
-    const levels = [level];
-    while (level.length > 32) {
-      const next = Buffer.allocUnsafe(level.length / 2);
-      for (let o = 0, w = 0; o < level.length; o += 64, w += 32) next.set(sha256(level.subarray(o, o + 64)), w);
-      levels.push(next);
-      level = next;
-    }
-    return new MerkleTree(levels, n);
+    if (concat.length === 0) throw new Error("a Merkle tree needs at least one leaf");
+    return MerkleTree.fromTree(leafTree(concat));
+  }
+
+  /** From all levels already built by the hash kernel (chunkTree / leafTree / a hashing worker). */
+  static fromTree(t: TreeData): MerkleTree {
+    return new MerkleTree(levelViews(t.all, t.width), t.n);
   }
 
   get depth(): number {

@@ -6,10 +6,11 @@
  */
 import { endianness } from "node:os";
 
+import { CHUNK_BYTES, chunkTree, hashChunks } from "./hash-kernel.js";
 import type { Hex } from "./merkle.js";
 import { MerkleTree, fromHex, sha256, toHex, verifyMerkleProof } from "./merkle.js";
 
-export const CHUNK_BYTES = 1024;
+export { CHUNK_BYTES };
 export const CHUNK_ELEMS = CHUNK_BYTES / 4;
 const LITTLE_ENDIAN_HOST = endianness() === "LE";
 const LIMIT = 2 ** 24;
@@ -50,9 +51,8 @@ export function chunkOf(bytes: Uint8Array, i: number): Buffer {
 /** All chunk leaves, concatenated (n·32 bytes). */
 export function chunkLeaves(bytes: Uint8Array): Buffer {
   if (bytes.length === 0) throw new Error("cannot commit to an empty tensor");
-  const n = Math.ceil(bytes.length / CHUNK_BYTES);
-  const out = Buffer.allocUnsafe(n * 32);
-  for (let i = 0; i < n; i++) out.set(sha256(chunkOf(bytes, i)), i * 32);
+  const out = Buffer.allocUnsafe(Math.ceil(bytes.length / CHUNK_BYTES) * 32);
+  hashChunks(bytes, out, 0);
   return out;
 }
 
@@ -64,8 +64,13 @@ export interface TensorCommitment {
 }
 
 export function commitBytes(bytes: Uint8Array): TensorCommitment {
-  const tree = MerkleTree.from(chunkLeaves(bytes));
-  return { root: tree.rootHex, numElements: bytes.length / 4, numChunks: tree.size, tree };
+  if (bytes.length === 0) throw new Error("cannot commit to an empty tensor");
+  return tensorCommitmentOf(MerkleTree.fromTree(chunkTree(bytes)), bytes.length / 4);
+}
+
+/** The commitment record of a tensor of `numElements` whose chunk tree is already built. */
+export function tensorCommitmentOf(tree: MerkleTree, numElements: number): TensorCommitment {
+  return { root: tree.rootHex, numElements, numChunks: tree.size, tree };
 }
 
 export function commitTensor(t: TensorLike): TensorCommitment {

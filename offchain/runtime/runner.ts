@@ -9,8 +9,8 @@ import type { CanonicalModel } from "../model/canonical.js";
 import { parseCanonicalModel } from "../model/canonical.js";
 import { decodeModel, encodeModel, floatValueInfo } from "../model/onnx.js";
 import type { Hex } from "../commitments/merkle.js";
-import type { TensorCommitment } from "../commitments/tensor.js";
-import { commitTensor } from "../commitments/tensor.js";
+import { floatToInt32InPlace } from "../commitments/hash-kernel.js";
+import { CommitPool, NonIntegerError, defaultHashWorkers, ownBuffers } from "../commitments/pool.js";
 import type { TraceCommitment } from "../commitments/trace.js";
 import { commitTraceFrom } from "../commitments/trace.js";
 import type { InputLike } from "./input.js";
@@ -21,6 +21,12 @@ export interface RunnerOptions {
   intraOpNumThreads?: number;
   /** onnxruntime graph optimisation level. Default "all". */
   graphOptimizationLevel?: "disabled" | "basic" | "extended" | "all";
+  /**
+   * Hashing worker threads for runWithTrace, besides the calling thread (commitments are
+   * identical for any value). Default: one per further core, at most 3; 0 hashes on the
+   * calling thread only. Started on the first runWithTrace, terminated by release().
+   */
+  hashWorkers?: number;
 }
 
 export interface TraceResult {
@@ -34,7 +40,10 @@ export interface TraceResult {
   readonly traceRoot: Hex;
   readonly inputCommitment: Hex;
   readonly outputCommitment: Hex;
-  /** Milliseconds in session.run and in hashing. */
+  /**
+   * Milliseconds in session.run (all layer outputs fetched) and after it: float -> int32
+   * conversion with the integrality check, hashing, Merkle trees, trace root.
+   */
   readonly timings: { readonly inferenceMs: number; readonly commitMs: number };
 }
 
@@ -51,17 +60,21 @@ export function tracingModelBytes(model: CanonicalModel): Uint8Array {
   return encodeModel(proto);
 }
 
-function toInt32(data: unknown, name: string): Int32Array {
+function floatData(data: unknown, name: string): Float32Array {
   if (!(data instanceof Float32Array)) throw new Error(`onnxruntime returned non-float32 data for "${name}"`);
-  const out = new Int32Array(data.length);
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    const iv = v | 0;
-    // Guard against any kernel leaving the integer grid (would mean a validator bug).
-    if (iv !== v) throw new Error(`onnxruntime produced non-integer ${v} at element ${i} of "${name}"`);
-    out[i] = iv;
-  }
-  return out;
+  return data;
+}
+
+function nonInteger(value: number, element: number, name: string): Error {
+  // Guard against any kernel leaving the integer grid (would mean a validator bug).
+  return new Error(`onnxruntime produced non-integer ${value} at element ${element} of "${name}"`);
+}
+
+/** Converts onnxruntime's float32 output to int32 in place (it is ours alone), checked. */
+function toInt32(data: Float32Array, name: string): Int32Array {
+  const bad = floatToInt32InPlace(data);
+  if (bad >= 0) throw nonInteger(data[bad]!, bad, name);
+  return new Int32Array(data.buffer, data.byteOffset, data.length);
 }
 
 function sessionOptions(o: RunnerOptions): ort.InferenceSession.SessionOptions {
@@ -78,6 +91,7 @@ export class CanonicalRunner {
   private readonly options: RunnerOptions;
   private readonly traced: ort.InferenceSession;
   private plain: ort.InferenceSession | undefined;
+  private pool: Promise<CommitPool> | undefined;
 
   private constructor(model: CanonicalModel, options: RunnerOptions, traced: ort.InferenceSession) {
     this.model = model;
@@ -102,21 +116,41 @@ export class CanonicalRunner {
     return this.runValidated(x);
   }
 
-  private async runValidated(x: Int32Array): Promise<Int32Array[]> {
-    const names = this.model.layers.map((l) => l.outputName);
+  private get layerNames(): string[] {
+    return this.model.layers.map((l) => l.outputName);
+  }
+
+  /** session.run with every layer output; the float32 arrays are ours to convert in place. */
+  private async fetchLayers(x: Int32Array): Promise<Float32Array[]> {
+    const names = this.layerNames;
     const res = await this.traced.run(this.feeds(x), names);
-    return names.map((n) => toInt32(res[n]!.data, n));
+    return ownBuffers(names.map((n) => floatData(res[n]!.data, n))) as Float32Array[];
+  }
+
+  private async runValidated(x: Int32Array): Promise<Int32Array[]> {
+    const names = this.layerNames;
+    return (await this.fetchLayers(x)).map((f, i) => toInt32(f, names[i]!));
   }
 
   /** Run, then commit every tensor of the trace [input, out_1, …, out_n]. */
   async runWithTrace(input: InputLike, shape?: readonly number[]): Promise<TraceResult> {
     const x = validateInput(this.model, input, shape);
+    this.pool ??= CommitPool.create(this.options.hashWorkers ?? defaultHashWorkers());
+    const pool = await this.pool;
     const t0 = performance.now();
-    const layerOutputs = await this.runValidated(x);
+    const floats = await this.fetchLayers(x);
     const t1 = performance.now();
-    const tensors: TensorCommitment[] = [commitTensor(x), ...layerOutputs.map((o) => commitTensor(o))];
+    let committed;
+    try {
+      committed = await pool.commit([x, ...floats]);
+    } catch (e) {
+      if (e instanceof NonIntegerError && e.tensor > 0) throw nonInteger(e.value, e.element, this.layerNames[e.tensor - 1]!);
+      throw e;
+    }
+    const { ints, commitments: tensors } = committed;
     const trace = commitTraceFrom(tensors);
     const t2 = performance.now();
+    const layerOutputs = ints.slice(1);
     return {
       output: layerOutputs[layerOutputs.length - 1]!,
       layerOutputs,
@@ -137,7 +171,8 @@ export class CanonicalRunner {
     const x = validateInput(this.model, input, shape);
     this.plain ??= await ort.InferenceSession.create(this.model.bytes, sessionOptions(this.options));
     const res = await this.plain.run(this.feeds(x));
-    return toInt32(res[this.model.outputName]!.data, this.model.outputName);
+    const name = this.model.outputName;
+    return toInt32(floatData(res[name]!.data, name), name);
   }
 
   /** Plain run on an already prepared float32 input tensor (measures session.run alone). */
@@ -147,7 +182,11 @@ export class CanonicalRunner {
     return res[this.model.outputName]!.data as Float32Array;
   }
 
+  /** Releases both sessions and terminates the hashing workers. */
   async release(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    if (pool) await (await pool).close();
     await this.traced.release();
     if (this.plain) await this.plain.release();
     this.plain = undefined;
