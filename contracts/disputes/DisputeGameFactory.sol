@@ -31,7 +31,8 @@ import {
  * (docs/DISPUTES.md "Bonds, slashes and payouts"):
  *  - challenger wins: the worker's lock is slashed to this contract; the challenger is credited its
  *    bond plus `challengerRewardBps` of the slash; the rest of the slash is burned;
- *  - defender wins: the worker is credited `defenderRewardBps` of the bond; the rest is burned.
+ *  - defender wins: the worker is credited `defenderRewardBps` of the bond (nothing if a parallel game
+ *    already rejected the job); the rest is burned.
  * Payouts are pull balances ({withdraw}). Invariant: this contract's token balance is the bonds of
  * unsettled games plus all balances.
  * @dev Owned by the timelock: it sets the governed {Params}. Parameters are fixed per game when it opens.
@@ -219,8 +220,11 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
             burned = slashed - reward;
         } else {
             jobManager.settleDispute(jobId, true, 0);
-            uint256 reward = (bond * rec.defenderRewardBps) / BPS;
-            _credit(jobManager.getJob(jobId).worker, game, reward);
+            IJobManager.Job memory job = jobManager.getJob(jobId);
+            // A worker whose result another game has already proven wrong earns nothing from a
+            // challenger that lost (or colluded): the whole bond is burned.
+            uint256 reward = job.status == IJobManager.JobStatus.Rejected ? 0 : (bond * rec.defenderRewardBps) / BPS;
+            _credit(job.worker, game, reward);
             burned = bond - reward;
         }
         emit DisputeSettled(jobId, game, status, slashed, burned);

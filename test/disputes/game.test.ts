@@ -1,38 +1,319 @@
+/**
+ * Dispute games end to end: the factory opens them on real jobs, the library plays both sides
+ * (offchain/disputes/player.ts), and the tests check who wins, every token moved (to the wei), the
+ * clocks, parallel games, the output-mismatch path and the number of transactions per side.
+ */
 import { expect } from "chai";
 import { network } from "hardhat";
 
-import { DisputePlayer } from "../../offchain/disputes/player.js";
-import { GameStatus, Side } from "../../offchain/disputes/game.js";
+import { GameStatus, Level, LEVEL_NAMES, Side, openDispute, readGame, sendMove } from "../../offchain/disputes/game.js";
+import type { PlayResult } from "../../offchain/disputes/player.js";
+import { DisputePlayer, playToEnd } from "../../offchain/disputes/player.js";
+import type { CanonicalModel } from "../../offchain/model/canonical.js";
+import { layerKindName } from "../../offchain/model/layers.js";
 import { referenceTrace } from "../../offchain/runtime/reference.js";
-import { cheat, disputeFixtures, playDispute, registerModel, submitTrace } from "./fixtures.js";
-import { allKindsModel, randomInput } from "./models.js";
+import { Rng } from "../inference/helpers/random.js";
+import { SUPPLY, Status } from "../protocol/fixtures.js";
+import type { DisputeProtocol } from "./fixtures.js";
+import {
+  CHALLENGE_BOND,
+  CHALLENGER_REWARD_BPS,
+  DEFENDER_REWARD_BPS,
+  JOB_FEE,
+  MOVE_TIMEOUT,
+  cheat,
+  disputeFixtures,
+  playDispute,
+  registerModel,
+  submitTrace,
+} from "./fixtures.js";
+import { allKindsModel, mnistCnn, mnistInput, randomInput } from "./models.js";
 
 const conn = await network.create();
 const { deployDisputes } = disputeFixtures(conn);
+const { loadFixture, time } = conn.networkHelpers;
 
-describe("DisputeGame: mechanics on a small all-kinds model", function () {
+const ceilLog2 = (n: number) => (n <= 1 ? 0 : Math.ceil(Math.log2(n)));
+
+/** Every token of the supply is in a wallet, a contract, or was burned by the factory. */
+async function expectConserved(p: DisputeProtocol) {
+  const holders = new Set<string>((await conn.ethers.getSigners()).map((s) => s.address));
+  for (const c of [p.jm, p.staking, p.factory]) holders.add(await c.getAddress());
+  let sum = 0n;
+  for (const h of holders) sum += await p.token.balanceOf(h);
+  const burned = (await p.factory.queryFilter(p.factory.filters.DisputeSettled())).reduce((a, e) => a + e.args.burned, 0n);
+  expect(sum + burned).to.equal(SUPPLY);
+  expect(await p.token.totalSupply()).to.equal(SUPPLY - burned);
+  // The factory holds exactly the bonds of unsettled games plus its balances.
+  let owed = 0n;
+  for (const h of holders) owed += await p.factory.balanceOf(h);
+  for (const e of await p.factory.queryFilter(p.factory.filters.DisputeOpened())) {
+    if (!(await p.factory.gameRecord(e.args.game)).settled) owed += e.args.bond;
+  }
+  expect(await p.token.balanceOf(await p.factory.getAddress())).to.equal(owed);
+}
+
+/** The bound of docs/DISPUTES.md on each side's transactions. */
+function txBound(model: CanonicalModel, layer: number, numel: number): number {
+  const l = model.layers[layer - 1]!;
+  const K = l.kind === 1 ? l.params[0]! : l.kind === 2 ? (l.params[0]! / l.params[12]!) * l.params[4]! * l.params[5]! : 1;
+  return ceilLog2(model.layers.length + 1) + ceilLog2(numel) + ceilLog2(K) + 4;
+}
+
+async function setup(model: CanonicalModel, workerTrace: readonly Int32Array[]) {
+  const p = await loadFixture(deployDisputes);
+  const modelId = await registerModel(p, model);
+  const jobId = await submitTrace(p, modelId, workerTrace);
+  return { p, modelId, jobId };
+}
+
+describe("DisputeGame", function () {
   const model = allKindsModel();
   const honest = referenceTrace(model, randomInput(model, 1));
 
-  it("honest result, cheating challenger: the challenger loses", async function () {
-    const p = await conn.networkHelpers.loadFixture(deployDisputes);
-    const modelId = await registerModel(p, model);
-    const jobId = await submitTrace(p, modelId, honest);
-    const liar = cheat(honest, 3, 5, 1);
-    const r = await playDispute(p, jobId, new DisputePlayer(Side.Defender, p.worker, model, honest), new DisputePlayer(Side.Challenger, p.challenger, model, liar));
-    console.log(r.txs, r.moves.map((m) => `${m.kind}:${m.gasUsed}`).join(" "));
-    expect(r.status).to.equal(GameStatus.DefenderWins);
+  describe("payouts, to the wei", function () {
+    it("honest result challenged: the challenger loses its bond, half to the worker, half burned", async function () {
+      const { p, jobId } = await setup(model, honest);
+      const before = await p.token.balanceOf(p.challenger.address);
+      const r = await playDispute(p, jobId, new DisputePlayer(Side.Defender, p.worker, model, honest), new DisputePlayer(Side.Challenger, p.challenger, model, cheat(honest, 3, 5, 1)));
+      expect(r.status).to.equal(GameStatus.DefenderWins);
+      const reward = (CHALLENGE_BOND * DEFENDER_REWARD_BPS) / 10_000n;
+      expect(await p.token.balanceOf(p.challenger.address)).to.equal(before - CHALLENGE_BOND);
+      expect(await p.factory.balanceOf(p.challenger.address)).to.equal(0n);
+      expect(await p.factory.balanceOf(p.worker.address)).to.equal(reward);
+      expect(await p.token.totalSupply()).to.equal(SUPPLY - (CHALLENGE_BOND - reward));
+      const job = await p.jm.getJob(jobId);
+      expect(job.status).to.equal(Status.Submitted);
+      expect(job.openDisputes).to.equal(0n);
+      // The job finalizes normally once its window is over; the worker withdraws its reward.
+      await time.increaseTo(job.timer);
+      await p.jm.finalize(jobId);
+      const w = await p.token.balanceOf(p.worker.address);
+      await p.factory.connect(p.worker).withdraw();
+      expect(await p.token.balanceOf(p.worker.address)).to.equal(w + reward);
+      await expectConserved(p);
+    });
+
+    it("wrong result challenged: worker slashed, requester refunded, challenger rewarded, rest burned", async function () {
+      const liar = cheat(honest, 1, 17, 1);
+      const { p, jobId } = await setup(model, liar);
+      const job = await p.jm.getJob(jobId);
+      const locked = job.lockedStake;
+      const workerStake = (await p.staking.stakeOf(p.worker.address)).staked;
+      const r = await playDispute(p, jobId, new DisputePlayer(Side.Defender, p.worker, model, liar), new DisputePlayer(Side.Challenger, p.challenger, model, honest));
+      expect(r.status).to.equal(GameStatus.ChallengerWins);
+      const reward = (locked * CHALLENGER_REWARD_BPS) / 10_000n;
+      expect((await p.jm.getJob(jobId)).status).to.equal(Status.Rejected);
+      expect(await p.jm.balanceOf(p.requester.address)).to.equal(JOB_FEE);
+      expect((await p.staking.stakeOf(p.worker.address)).staked).to.equal(workerStake - locked);
+      expect((await p.staking.stakeOf(p.worker.address)).locked).to.equal(0n);
+      expect(await p.factory.balanceOf(p.challenger.address)).to.equal(CHALLENGE_BOND + reward);
+      expect(await p.token.totalSupply()).to.equal(SUPPLY - (locked - reward));
+      const before = await p.token.balanceOf(p.challenger.address);
+      await p.factory.connect(p.challenger).withdraw();
+      expect(await p.token.balanceOf(p.challenger.address)).to.equal(before + CHALLENGE_BOND + reward);
+      await expect(p.factory.connect(p.challenger).withdraw()).to.be.revertedWithCustomError(p.factory, "FactoryNothingToWithdraw");
+      await expectConserved(p);
+    });
   });
 
-  for (let k = 1; k <= 10; k++) {
-    it(`cheat at layer ${k}: the worker loses`, async function () {
-      const p = await conn.networkHelpers.loadFixture(deployDisputes);
-      const modelId = await registerModel(p, model);
-      const liar = cheat(honest, k, 3, 1);
-      const jobId = await submitTrace(p, modelId, liar);
-      const r = await playDispute(p, jobId, new DisputePlayer(Side.Defender, p.worker, model, liar), new DisputePlayer(Side.Challenger, p.challenger, model, honest));
-      console.log(k, r.txs, r.moves.map((m) => `${m.kind}:${m.gasUsed}`).join(" "));
-      expect(r.status).to.equal(GameStatus.ChallengerWins);
+  describe("a cheat at each layer of a model with every kind", function () {
+    for (let k = 1; k <= model.layers.length; k++) {
+      const l = model.layers[k - 1]!;
+      it(`layer ${k} (${layerKindName(l.kind)}): the worker loses within the transaction bound`, async function () {
+        const e = (k * 37) % honest[k]!.length;
+        const liar = cheat(honest, k, e, k % 2 === 0 ? -1 : 1);
+        const { p, jobId } = await setup(model, liar);
+        const r = await playDispute(p, jobId, new DisputePlayer(Side.Defender, p.worker, model, liar), new DisputePlayer(Side.Challenger, p.challenger, model, honest));
+        expect(r.status).to.equal(GameStatus.ChallengerWins);
+        const bound = txBound(model, k, honest[k]!.length);
+        expect(r.txs.defender).to.be.at.most(bound);
+        expect(r.txs.challenger + 1).to.be.at.most(bound); // + openDispute
+        await expectConserved(p);
+      });
+    }
+  });
+
+  describe("random cheats", function () {
+    it("60 random cheats (layer, element, error size) are each caught", async function () {
+      this.timeout(120_000);
+      const rng = new Rng(2024);
+      for (let i = 0; i < 60; i++) {
+        const input = randomInput(model, 100 + i);
+        const truth = referenceTrace(model, input);
+        const k = rng.int(1, model.layers.length);
+        const e = rng.int(0, truth[k]!.length - 1);
+        const size = rng.pick([1, -1, 1, -1, 2, -3, 17, -250, 4096, -100_000]);
+        const liar = cheat(truth, k, e, size);
+        const { p, jobId } = await setup(model, liar);
+        const r = await playDispute(p, jobId, new DisputePlayer(Side.Defender, p.worker, model, liar), new DisputePlayer(Side.Challenger, p.challenger, model, truth));
+        expect(r.status, `cheat ${i}: layer ${k} element ${e} by ${size}`).to.equal(GameStatus.ChallengerWins);
+      }
     });
-  }
+  });
+
+  describe("clocks", function () {
+    // A CONV cheat: the game goes through every level (trace, tensor, chunk, accumulator, partial sums, step).
+    const liar = cheat(honest, 1, 17, 1);
+    const levels = [Level.Trace, Level.Tensor, Level.Chunk, Level.Accumulator, Level.PartialSum, Level.Step];
+
+    for (const level of levels) {
+      for (const side of [Side.Defender, Side.Challenger]) {
+        if (level === Level.Step && side === Side.Defender) continue; // the step is the challenger's
+        const who = side === Side.Defender ? "defender" : "challenger";
+        it(`the ${who} stalls at the ${LEVEL_NAMES[level]} level and loses by timeout`, async function () {
+          // The stalling side is the one that would otherwise win: the timeout decides alone.
+          const workerTrace = side === Side.Defender ? honest : liar;
+          const { p, jobId } = await setup(model, workerTrace);
+          const defender = new DisputePlayer(Side.Defender, p.worker, model, workerTrace, side === Side.Defender ? { stallAt: level } : {});
+          const challengerTrace = side === Side.Defender ? liar : honest;
+          const challenger = new DisputePlayer(Side.Challenger, p.challenger, model, challengerTrace, side === Side.Challenger ? { stallAt: level } : {});
+          const r = await playDispute(p, jobId, defender, challenger);
+          expect(r.status).to.equal(side === Side.Defender ? GameStatus.ChallengerWins : GameStatus.DefenderWins);
+          expect(r.moves[r.moves.length - 1]!.kind).to.equal("timeout");
+          expect(r.moves[r.moves.length - 1]!.level).to.equal(level);
+          await expectConserved(p);
+        });
+      }
+    }
+
+    it("a move after the deadline reverts, a timeout before it reverts", async function () {
+      const { p, jobId } = await setup(model, liar);
+      const challenger = new DisputePlayer(Side.Challenger, p.challenger, model, honest);
+      const defender = new DisputePlayer(Side.Defender, p.worker, model, liar);
+      const { game } = await openDispute(p.factory, p.challenger, jobId, challenger.openArgs((await p.jm.getJob(jobId)).traceRoot));
+      let s = await readGame(game);
+      await expect(game.connect(p.other).timeout()).to.be.revertedWithCustomError(game, "GameClockNotExpired").withArgs(s.deadline);
+      const move = await defender.move(s, game);
+      await expect(sendMove(game, p.challenger, move)).to.be.revertedWithCustomError(game, "GameNotYourTurn");
+      await time.increaseTo(s.deadline + 1n);
+      await expect(sendMove(game, p.worker, move)).to.be.revertedWithCustomError(game, "GameClockExpired").withArgs(s.deadline);
+      await game.connect(p.requester).timeout();
+      s = await readGame(game);
+      expect(s.status).to.equal(GameStatus.ChallengerWins);
+      expect(s.deadline - (await time.latest().then(BigInt))).to.be.lessThan(0n);
+      void MOVE_TIMEOUT;
+    });
+  });
+
+  describe("parallel disputes", function () {
+    it("a colluding challenger that loses on purpose changes nothing for an honest one", async function () {
+      const liar = cheat(honest, 10, 4, 1);
+      const { p, jobId } = await setup(model, liar);
+      const locked = (await p.jm.getJob(jobId)).lockedStake;
+      const job = await p.jm.getJob(jobId);
+      // The colluder disputes with a lie of its own at an earlier layer, so the game lands there and
+      // the step proves the worker right: it loses on purpose, in the open.
+      const colluder = new DisputePlayer(Side.Challenger, p.challenger2, model, cheat(honest, 2, 0, 5));
+      const honestChallenger = new DisputePlayer(Side.Challenger, p.challenger, model, honest);
+      const defender = new DisputePlayer(Side.Defender, p.worker, model, liar);
+      const a = await openDispute(p.factory, p.challenger2, jobId, colluder.openArgs(job.traceRoot));
+      const b = await openDispute(p.factory, p.challenger, jobId, honestChallenger.openArgs(job.traceRoot));
+      expect((await p.jm.getJob(jobId)).openDisputes).to.equal(2n);
+      expect(await p.factory.gamesOf(jobId)).to.deep.equal([await a.game.getAddress(), await b.game.getAddress()]);
+      // The colluder's game ends first: the job stays frozen under the other game.
+      const advanceTo = (t: bigint) => time.increaseTo(t);
+      const ra = await playToEnd(a.game, { defender, challenger: colluder }, { advanceTo });
+      expect(ra.status).to.equal(GameStatus.DefenderWins);
+      expect((await p.jm.getJob(jobId)).openDisputes).to.equal(1n);
+      await time.increaseTo(job.timer);
+      await expect(p.jm.finalize(jobId)).to.be.revertedWithCustomError(p.jm, "JobsUnderDispute");
+      // The honest challenger still wins (its clock restarted with each move).
+      const rb: PlayResult = await playToEnd(b.game, { defender, challenger: honestChallenger }, { advanceTo });
+      expect(rb.status).to.equal(GameStatus.ChallengerWins);
+      expect((await p.jm.getJob(jobId)).status).to.equal(Status.Rejected);
+      const reward = (locked * CHALLENGER_REWARD_BPS) / 10_000n;
+      expect(await p.factory.balanceOf(p.challenger.address)).to.equal(CHALLENGE_BOND + reward);
+      expect(await p.factory.balanceOf(p.challenger2.address)).to.equal(0n);
+      expect(await p.factory.balanceOf(p.worker.address)).to.equal((CHALLENGE_BOND * DEFENDER_REWARD_BPS) / 10_000n);
+      await expectConserved(p);
+    });
+
+    it("a colluder settling after the job was rejected earns the cheating worker nothing", async function () {
+      const liar = cheat(honest, 10, 4, 1);
+      const { p, jobId } = await setup(model, liar);
+      const job = await p.jm.getJob(jobId);
+      const colluder = new DisputePlayer(Side.Challenger, p.challenger2, model, cheat(honest, 2, 0, 5), { stallAt: Level.Tensor });
+      const honestChallenger = new DisputePlayer(Side.Challenger, p.challenger, model, honest);
+      const defender = new DisputePlayer(Side.Defender, p.worker, model, liar);
+      const a = await openDispute(p.factory, p.challenger2, jobId, colluder.openArgs(job.traceRoot));
+      const b = await openDispute(p.factory, p.challenger, jobId, honestChallenger.openArgs(job.traceRoot));
+      const advanceTo = (t: bigint) => time.increaseTo(t);
+      expect((await playToEnd(b.game, { defender, challenger: honestChallenger }, { advanceTo })).status).to.equal(GameStatus.ChallengerWins);
+      expect((await playToEnd(a.game, { defender, challenger: colluder }, { advanceTo })).status).to.equal(GameStatus.DefenderWins);
+      expect(await p.factory.balanceOf(p.worker.address)).to.equal(0n);
+      expect((await p.jm.getJob(jobId)).openDisputes).to.equal(0n);
+      await expectConserved(p);
+    });
+  });
+
+  describe("opening", function () {
+    it("output mismatch: an honest trace with another output is decided at once", async function () {
+      const p = await loadFixture(deployDisputes);
+      const modelId = await registerModel(p, model);
+      const wrongOutput = honest[honest.length - 1]!.slice();
+      wrongOutput[0] = wrongOutput[0]! + 1;
+      const jobId = await submitTrace(p, modelId, honest, { outputOverride: wrongOutput });
+      const challenger = new DisputePlayer(Side.Challenger, p.challenger, model, honest);
+      const job = await p.jm.getJob(jobId);
+      expect(challenger.disputes(job)).to.equal(true);
+      const { game, receipt } = await openDispute(p.factory, p.challenger, jobId, challenger.openArgs(job.traceRoot));
+      expect((await readGame(game)).status).to.equal(GameStatus.ChallengerWins);
+      expect((await p.jm.getJob(jobId)).status).to.equal(Status.Rejected);
+      expect(await p.factory.balanceOf(p.challenger.address)).to.equal(CHALLENGE_BOND + (job.lockedStake * CHALLENGER_REWARD_BPS) / 10_000n);
+      console.log(`      output-mismatch open: ${receipt.gasUsed} gas`);
+      await expectConserved(p);
+    });
+
+    it("a false output-mismatch claim, a small stake, a closed window or a wrong header revert", async function () {
+      const { p, jobId } = await setup(model, honest);
+      const challenger = new DisputePlayer(Side.Challenger, p.challenger, model, honest);
+      const job = await p.jm.getJob(jobId);
+      expect(challenger.disputes(job)).to.equal(false);
+      const args = challenger.openArgs(job.traceRoot);
+      const open = (from = p.challenger, a = args) =>
+        p.factory.connect(from).openDispute(jobId, a.challengerRoot, a.header, [...a.headerProof], a.outputLeaf, [...a.outputProof]);
+      await expect(open()).to.be.revertedWithCustomError(p.implementation, "GameNoOutputMismatch");
+      const liarArgs = new DisputePlayer(Side.Challenger, p.challenger, model, cheat(honest, 2, 0, 1)).openArgs(job.traceRoot);
+      await expect(open(p.requester, liarArgs)).to.be.revertedWithCustomError(p.factory, "FactoryInsufficientStake");
+      await expect(open(p.challenger, { ...liarArgs, headerProof: liarArgs.headerProof.slice(1) })).to.be.revert(conn.ethers);
+      await time.increaseTo(job.timer);
+      await expect(open(p.challenger, liarArgs)).to.be.revertedWithCustomError(p.jm, "JobsChallengeWindowClosed");
+    });
+  });
+
+  describe("the MNIST CNN (models/mnist-cnn.canonical.onnx) on held-out digits", function () {
+    const cnn = mnistCnn();
+    const truth = referenceTrace(cnn, mnistInput(cnn, 3));
+
+    for (let k = 1; k <= cnn.layers.length; k++) {
+      const l = cnn.layers[k - 1]!;
+      it(`cheat at layer ${k} (${layerKindName(l.kind)}): worker slashed, requester refunded, challenger rewarded`, async function () {
+        const e = Math.floor(truth[k]!.length / 2) + k;
+        const liar = cheat(truth, k, e % truth[k]!.length, 1);
+        const { p, jobId } = await setup(cnn, liar);
+        const locked = (await p.jm.getJob(jobId)).lockedStake;
+        const t0 = Date.now();
+        const r = await playDispute(p, jobId, new DisputePlayer(Side.Defender, p.worker, cnn, liar), new DisputePlayer(Side.Challenger, p.challenger, cnn, truth));
+        const ms = Date.now() - t0;
+        expect(r.status).to.equal(GameStatus.ChallengerWins);
+        expect(ms).to.be.lessThan(10_000);
+        expect(await p.jm.balanceOf(p.requester.address)).to.equal(JOB_FEE);
+        expect(await p.factory.balanceOf(p.challenger.address)).to.equal(CHALLENGE_BOND + (locked * CHALLENGER_REWARD_BPS) / 10_000n);
+        const bound = txBound(cnn, k, truth[k]!.length);
+        expect(r.txs.defender).to.be.at.most(bound);
+        expect(r.txs.challenger + 1).to.be.at.most(bound);
+        expect(r.maxGas).to.be.lessThan(3_000_000n);
+        console.log(`      layer ${k}: ${r.txs.defender}+${r.txs.challenger + 1} tx (bound ${bound}), ${r.totalGas + r.openGas} gas, max ${r.maxGas}, ${ms} ms`);
+        await expectConserved(p);
+      });
+    }
+
+    it("an honest MNIST result survives a challenge with a lie", async function () {
+      const { p, jobId } = await setup(cnn, truth);
+      const r = await playDispute(p, jobId, new DisputePlayer(Side.Defender, p.worker, cnn, truth), new DisputePlayer(Side.Challenger, p.challenger, cnn, cheat(truth, 1, 100, -1)));
+      expect(r.status).to.equal(GameStatus.DefenderWins);
+      await expectConserved(p);
+    });
+  });
 });

@@ -2,6 +2,10 @@
  * Small canonical models for the dispute tests, one per layer kind, built with
  * CanonicalModelBuilder and parsed (so validated) like any shipped model.
  */
+import { readFileSync } from "node:fs";
+
+import { quantizeInput } from "../../offchain/convert/evaluate.js";
+import { loadDigits, toFloat } from "../../offchain/convert/mnist.js";
 import { CanonicalModelBuilder } from "../../offchain/model/build.js";
 import type { CanonicalModel } from "../../offchain/model/canonical.js";
 import { parseCanonicalModel } from "../../offchain/model/canonical.js";
@@ -35,4 +39,14 @@ export function allKindsModel(seed = 7): CanonicalModel {
 export function randomInput(model: CanonicalModel, seed: number): Int32Array {
   const n = model.inputShape.reduce((a, d) => a * d, 1);
   return new Rng(seed).input(n, model.inputRange[0], model.inputRange[1]);
+}
+
+/** The shipped MNIST CNN (canonical). */
+export function mnistCnn(): CanonicalModel {
+  return parseCanonicalModel(readFileSync(new URL("../../models/mnist-cnn.canonical.onnx", import.meta.url)));
+}
+
+/** Held-out digit `i`, quantized as a client would. */
+export function mnistInput(model: CanonicalModel, i: number): Int32Array {
+  return quantizeInput(model, toFloat(loadDigits("heldout").pixels[i]!));
 }
