@@ -5,6 +5,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 
 import { VeritensorError } from "../clients/errors.js";
+import { disputesSection } from "./disputes.js";
 import { gasSection } from "./gas.js";
 import { inferenceSection } from "./inference.js";
 import { block, merge } from "./report.js";
@@ -12,7 +13,7 @@ import type { BenchContext, BenchSection } from "./section.js";
 
 export type { BenchContext, BenchSection } from "./section.js";
 
-export const SECTIONS: readonly BenchSection[] = [gasSection, inferenceSection];
+export const SECTIONS: readonly BenchSection[] = [gasSection, inferenceSection, disputesSection];
 
 export interface BenchOptions {
   /** Run only this section (the others keep their previous text in the file). */

@@ -1,0 +1,81 @@
+import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+
+import type { GovernanceModule } from "./Governance.js";
+import Governance from "./Governance.js";
+import type { JobsModule } from "./Jobs.js";
+import Jobs from "./Jobs.js";
+import type { RegistryModule } from "./Registry.js";
+import Registry from "./Registry.js";
+import type { StakingModule } from "./Staking.js";
+import Staking from "./Staking.js";
+import type { TokenModule } from "./Token.js";
+import Token from "./Token.js";
+
+const VTN = 10n ** 18n;
+
+/** Governed parameters of the dispute game factory (contracts/interfaces/IDisputeGameFactory.sol). */
+export interface DisputesDefaults {
+  /** Seconds each side has for each move. */
+  readonly moveTimeout: number;
+  /** Tokens a challenger posts per game. */
+  readonly challengeBond: bigint;
+  /** Share of the slashed lock a winning challenger gets beside its bond. */
+  readonly challengerRewardBps: number;
+  /** Share of a losing challenger's bond the worker gets. */
+  readonly defenderRewardBps: number;
+}
+
+export const DISPUTES_PRODUCTION: DisputesDefaults = {
+  moveTimeout: 3600,
+  challengeBond: 100n * VTN,
+  challengerRewardBps: 5_000,
+  defenderRewardBps: 5_000,
+};
+
+export const DISPUTES_LOCAL: DisputesDefaults = { ...DISPUTES_PRODUCTION, moveTimeout: 120, challengeBond: 10n * VTN };
+
+export interface DisputesDependencies {
+  readonly token: TokenModule;
+  readonly registry: RegistryModule;
+  readonly staking: StakingModule;
+  readonly jobs: JobsModule;
+  readonly governance: GovernanceModule;
+}
+
+/**
+ * The dispute layer: the one-step verifier, the game implementation (cloned per dispute) and the
+ * factory, owned by the timelock from the start and made the job escrow's dispute manager. The
+ * escrow must still be owned by the deployer here: Protocol hands it to the timelock afterwards.
+ * The factory needs no staking operator role (the escrow slashes; the factory only reads stakes).
+ */
+export function buildDisputesModule(d: DisputesDefaults, deps: DisputesDependencies) {
+  return buildModule("Disputes", (m) => {
+    const { token } = m.useModule(deps.token);
+    const { registry } = m.useModule(deps.registry);
+    const { staking } = m.useModule(deps.staking);
+    const { jobManager } = m.useModule(deps.jobs);
+    const { timelock } = m.useModule(deps.governance);
+    const oneStepVerifier = m.contract("OneStepVerifier");
+    const disputeGame = m.contract("DisputeGame", [oneStepVerifier]);
+    const disputeGameFactory = m.contract("DisputeGameFactory", [
+      token,
+      jobManager,
+      registry,
+      staking,
+      disputeGame,
+      timelock,
+      {
+        moveTimeout: m.getParameter("moveTimeout", d.moveTimeout),
+        challengeBond: m.getParameter("challengeBond", d.challengeBond),
+        challengerRewardBps: m.getParameter("challengerRewardBps", d.challengerRewardBps),
+        defenderRewardBps: m.getParameter("defenderRewardBps", d.defenderRewardBps),
+      },
+    ]);
+    m.call(jobManager, "setDisputeManager", [disputeGameFactory], { id: "FactoryIsDisputeManager" });
+    return { oneStepVerifier, disputeGame, disputeGameFactory };
+  });
+}
+
+export type DisputesModule = ReturnType<typeof buildDisputesModule>;
+
+export default buildDisputesModule(DISPUTES_PRODUCTION, { token: Token, registry: Registry, staking: Staking, jobs: Jobs, governance: Governance });

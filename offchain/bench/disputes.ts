@@ -1,0 +1,248 @@
+/**
+ * Gas of dispute games (contracts/disputes/), played by the library (offchain/disputes/player.ts)
+ * on the in-process network: every kind of move, and whole disputes on the MNIST CNN and on the
+ * MobileNet-shaped benchmark model (a cheat at a deep layer, so each dispute walks every level).
+ * Contracts are deployed directly with ethers: token, registry, staking, escrow, verifier, game
+ * implementation, factory as the escrow's dispute manager.
+ */
+import { readFile } from "node:fs/promises";
+
+import type { Signer } from "ethers";
+import { hexlify } from "ethers";
+
+import type { DisputeGameFactory, JobManager, ModelRegistry, Staking, VeritensorToken } from "../../types/ethers-contracts/index.js";
+import { commitGraph } from "../commitments/graph.js";
+import { canonicalBytes, commitTensor } from "../commitments/tensor.js";
+import { quantizeInput } from "../convert/evaluate.js";
+import { loadDigits, toFloat } from "../convert/mnist.js";
+import { mobileNetShaped } from "../convert/mobilenet.js";
+import { GameStatus, LEVEL_NAMES, Side, openDispute } from "../disputes/game.js";
+import type { MoveRecord } from "../disputes/player.js";
+import { DisputePlayer, playToEnd } from "../disputes/player.js";
+import type { CanonicalModel } from "../model/canonical.js";
+import { parseCanonicalModel } from "../model/canonical.js";
+import { layerKindName } from "../model/layers.js";
+import { referenceTrace } from "../runtime/reference.js";
+import { CanonicalRunner } from "../runtime/runner.js";
+import type { BenchContext, BenchSection } from "./section.js";
+
+/** Target: no single dispute transaction above this. */
+export const MAX_TX_TARGET = 3_000_000n;
+const VTN = 10n ** 18n;
+const fmt = (n: bigint | number): string => n.toLocaleString("en-US");
+
+interface Stack {
+  readonly ethers: BenchConnection["ethers"];
+  readonly time: BenchConnection["networkHelpers"]["time"];
+  readonly token: VeritensorToken;
+  readonly registry: ModelRegistry;
+  readonly staking: Staking;
+  readonly jm: JobManager;
+  readonly factory: DisputeGameFactory;
+  readonly worker: Signer;
+  readonly requester: Signer;
+  readonly challenger: Signer;
+  readonly developer: Signer;
+}
+
+type BenchConnection = Awaited<ReturnType<BenchContext["network"]["create"]>>;
+
+async function deploy(ctx: BenchContext): Promise<Stack> {
+  const conn = await ctx.network.create({ network: "hardhat" });
+  const { ethers } = conn;
+  const [deployer, developer, worker, requester, challenger] = await ethers.getSigners();
+  const d = deployer!.address;
+  const token = (await ethers.deployContract("VeritensorToken", [d, 1_000_000_000n * VTN])) as unknown as VeritensorToken;
+  const registry = (await ethers.deployContract("ModelRegistry")) as unknown as ModelRegistry;
+  const staking = (await ethers.deployContract("Staking", [await token.getAddress(), d, 1_000n * VTN, 7 * 24 * 3600])) as unknown as Staking;
+  const jm = (await ethers.deployContract("JobManager", [
+    await token.getAddress(),
+    await registry.getAddress(),
+    await staking.getAddress(),
+    d,
+    {
+      protocolFee: VTN,
+      minJobLock: 20n * VTN,
+      stakeRatioBps: 20_000,
+      timeoutSlashBps: 5_000,
+      paused: false,
+      treasury: d,
+      challengeWindow: 24 * 3600,
+      resultTimeout: 3600,
+      maxCallbackGasLimit: 1_000_000,
+      maxJobDuration: 7 * 24 * 3600,
+    },
+  ])) as unknown as JobManager;
+  const verifier = await ethers.deployContract("OneStepVerifier");
+  const game = await ethers.deployContract("DisputeGame", [await verifier.getAddress()]);
+  const factory = (await ethers.deployContract("DisputeGameFactory", [
+    await token.getAddress(),
+    await jm.getAddress(),
+    await registry.getAddress(),
+    await staking.getAddress(),
+    await game.getAddress(),
+    d,
+    { moveTimeout: 3600, challengeBond: 100n * VTN, challengerRewardBps: 5_000, defenderRewardBps: 5_000 },
+  ])) as unknown as DisputeGameFactory;
+  await staking.setOperator(await jm.getAddress(), true);
+  await jm.setDisputeManager(await factory.getAddress());
+  for (const s of [worker!, requester!, challenger!]) {
+    await token.transfer(s.address, 100_000n * VTN);
+    await token.connect(s).approve(await staking.getAddress(), ethers.MaxUint256);
+    await token.connect(s).approve(await factory.getAddress(), ethers.MaxUint256);
+    await token.connect(s).approve(await jm.getAddress(), ethers.MaxUint256);
+  }
+  await staking.connect(worker!).stake(10_000n * VTN);
+  await staking.connect(challenger!).stake(1_000n * VTN);
+  return {
+    ethers, time: conn.networkHelpers.time, token, registry, staking, jm, factory,
+    worker: worker!, requester: requester!, challenger: challenger!, developer: developer!,
+  };
+}
+
+interface Dispute {
+  readonly name: string;
+  readonly layer: number;
+  readonly kind: string;
+  readonly moves: readonly MoveRecord[];
+  readonly openGas: bigint;
+  readonly txs: { defender: number; challenger: number };
+  readonly totalGas: bigint;
+  readonly maxGas: bigint;
+  readonly seconds: number;
+}
+
+/** Registers `model`, submits a job whose trace lies at (`layer`, `element`), and plays the dispute. */
+async function dispute(s: Stack, name: string, model: CanonicalModel, truth: readonly Int32Array[], layer: number, element: number): Promise<Dispute> {
+  const last = model.layers[model.layers.length - 1]!;
+  await s.registry.connect(s.developer).registerModel({
+    contentHash: model.contentHash, graphCommitment: commitGraph(model).root, uri: `ipfs://${name}`,
+    inputShape: [...model.inputShape], outputShape: [...last.outShape], price: VTN, developerBps: 10_000, contributors: [],
+  });
+  const modelId = await s.registry.modelCount();
+  const liar = truth.map((t) => t.slice());
+  liar[layer]![element] = liar[layer]![element]! + 1;
+  const now = BigInt(await s.time.latest());
+  await s.jm.connect(s.requester).requestInference({
+    modelId, input: hexlify(canonicalBytes(truth[0]!)), inputURI: "", inputCommitment: "0x" + "00".repeat(32),
+    fee: 10n * VTN, deadline: now + 24n * 3600n, consumer: "0x" + "00".repeat(20), callbackGasLimit: 0,
+  });
+  const jobId = await s.jm.jobCount();
+  await s.jm.connect(s.worker).claim(jobId);
+  const defender = new DisputePlayer(Side.Defender, s.worker, model, liar);
+  const out = liar[liar.length - 1]!;
+  await s.jm.connect(s.worker).submitResult(jobId, hexlify(canonicalBytes(out)), commitTensor(out).root, defender.root);
+
+  const started = Date.now();
+  const challenger = new DisputePlayer(Side.Challenger, s.challenger, model, truth);
+  const { game, receipt } = await openDispute(s.factory, s.challenger, jobId, challenger.openArgs(defender.root));
+  const r = await playToEnd(game, { defender, challenger }, { advanceTo: (t) => s.time.increaseTo(t) });
+  if (r.status !== GameStatus.ChallengerWins) throw new Error(`${name}: the cheat at layer ${layer} was not caught`);
+  const maxGas = receipt.gasUsed > r.maxGas ? receipt.gasUsed : r.maxGas;
+  return {
+    name, layer, kind: layerKindName(model.layers[layer - 1]!.kind), moves: r.moves, openGas: receipt.gasUsed,
+    txs: { defender: r.txs.defender, challenger: r.txs.challenger + 1 }, totalGas: r.totalGas + receipt.gasUsed, maxGas,
+    seconds: (Date.now() - started) / 1000,
+  };
+}
+
+/** The honest trace [input, out_1, …, out_L]: onnxruntime, or the reference interpreter if it fails. */
+async function traceOf(model: CanonicalModel, input: Int32Array, log: (line: string) => void): Promise<Int32Array[]> {
+  try {
+    const runner = await CanonicalRunner.create(model);
+    try {
+      const r = await runner.runWithTrace(input);
+      return [r.input, ...r.layerOutputs];
+    } finally {
+      await runner.release();
+    }
+  } catch (e) {
+    log(`  onnxruntime failed (${(e as Error).message}); using the reference interpreter`);
+    return referenceTrace(model, input);
+  }
+}
+
+function seededInput(model: CanonicalModel, seed: number): Int32Array {
+  const [lo, hi] = model.inputRange;
+  const n = model.inputShape.reduce((a, b) => a * b, 1);
+  const out = new Int32Array(n);
+  let x = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    out[i] = lo + (x % (hi - lo + 1));
+  }
+  return out;
+}
+
+/** The deepest layer of `kind` (or the deepest reduction), for a dispute that walks every level. */
+function deepest(model: CanonicalModel, kinds: readonly number[]): number {
+  for (let k = model.layers.length; k >= 1; k--) if (kinds.includes(model.layers[k - 1]!.kind)) return k;
+  return model.layers.length;
+}
+
+export async function measureDisputes(ctx: BenchContext): Promise<Dispute[]> {
+  const s = await deploy(ctx);
+  const results: Dispute[] = [];
+
+  const cnn = parseCanonicalModel(await readFile(new URL("../../models/mnist-cnn.canonical.onnx", import.meta.url)));
+  const digit = quantizeInput(cnn, toFloat(loadDigits("heldout").pixels[0]!));
+  const cnnTrace = await traceOf(cnn, digit, ctx.log);
+  for (let k = 1; k <= cnn.layers.length; k++) {
+    const e = Math.floor(cnnTrace[k]!.length * 0.7);
+    ctx.log(`  MNIST CNN, cheat at layer ${k}`);
+    results.push(await dispute(s, "MNIST CNN", cnn, cnnTrace, k, e));
+  }
+
+  const mobile = parseCanonicalModel(mobileNetShaped({ seed: 1, width: 0.75, resolution: 224, classes: 1000 }).bytes);
+  ctx.log(`  MobileNet-shaped: ${mobile.layers.length} layers, running the trace`);
+  const mobileTrace = await traceOf(mobile, seededInput(mobile, 7), ctx.log);
+  // The first CONV (the largest output: deepest chunk tree), the CONV with the most work, the final DENSE.
+  let widest = 1;
+  for (let k = 1; k <= mobile.layers.length; k++) {
+    const l = mobile.layers[k - 1]!;
+    const w = mobile.layers[widest - 1]!;
+    if (l.kind === 2 && mobileTrace[k]!.length * (l.params[0]! / l.params[12]!) >= mobileTrace[widest]!.length * (w.kind === 2 ? w.params[0]! / w.params[12]! : 0)) widest = k;
+  }
+  for (const k of [1, widest, deepest(mobile, [1])]) {
+    ctx.log(`  MobileNet-shaped, cheat at layer ${k}`);
+    results.push(await dispute(s, "MobileNet-shaped", mobile, mobileTrace, k, Math.floor(mobileTrace[k]!.length * 0.7)));
+  }
+  return results;
+}
+
+export const disputesSection: BenchSection = {
+  id: "disputes",
+  title: "Disputes: gas per move and per dispute",
+  async run(ctx) {
+    const results = await measureDisputes(ctx);
+    const perKind = new Map<string, { n: number; sum: bigint; max: bigint }>();
+    const note = (key: string, gas: bigint) => {
+      const e = perKind.get(key) ?? { n: 0, sum: 0n, max: 0n };
+      perKind.set(key, { n: e.n + 1, sum: e.sum + gas, max: gas > e.max ? gas : e.max });
+    };
+    for (const r of results) {
+      note("openDispute", r.openGas);
+      for (const m of r.moves) note(`${m.kind} (${LEVEL_NAMES[m.level]}, ${m.side === Side.Defender ? "defender" : "challenger"})`, m.gasUsed);
+    }
+    const moveRows = [...perKind.entries()].map(([k, v]) => `| ${k} | ${v.n} | ${fmt(v.sum / BigInt(v.n))} | ${fmt(v.max)} |`);
+    const disputeRows = results.map(
+      (r) => `| ${r.name} | ${r.layer} (${r.kind}) | ${r.txs.defender} + ${r.txs.challenger} | ${fmt(r.totalGas)} | ${fmt(r.maxGas)} | ${r.seconds.toFixed(1)} s |`,
+    );
+    const largest = results.reduce((a, r) => (r.maxGas > a ? r.maxGas : a), 0n);
+    return [
+      "Measured on the in-process network; the library plays both sides (a worker lying by +1 at one",
+      "element, an honest challenger). Transactions per side: defender + challenger (the challenger's",
+      "include `openDispute`). The step's gas depends on the kind and on how many chunks it opens.",
+      "",
+      "| move (level, side) | count | mean gas | max gas |",
+      "|---|---:|---:|---:|",
+      ...moveRows,
+      "",
+      "| model | disputed layer | tx (defender + challenger) | total gas | largest tx | wall time |",
+      "|---|---|---:|---:|---:|---:|",
+      ...disputeRows,
+      "",
+      `Largest single transaction: ${fmt(largest)} gas (target: none above ${fmt(MAX_TX_TARGET)}: ${largest <= MAX_TX_TARGET ? "met" : "MISSED"}).`,
+    ].join("\n");
+  },
+};
