@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IOneStepVerifier, StepContext, StepPhase, StepProofs} from "../interfaces/IOneStepVerifier.sol";
+import {GraphLeaf, Layer} from "./lib/GraphLeaf.sol";
+import {
+    OneStepVerifierElementOutOfRange,
+    OneStepVerifierTermOutOfRange,
+    OneStepVerifierUnusedOpenings,
+    OneStepVerifierValueOutOfRange,
+    OneStepVerifierWrongPhase
+} from "./lib/Errors.sol";
+import {AddStep} from "./onestep/AddStep.sol";
+import {ClipStep} from "./onestep/ClipStep.sol";
+import {ConvStep} from "./onestep/ConvStep.sol";
+import {DenseStep} from "./onestep/DenseStep.sol";
+import {LutStep} from "./onestep/LutStep.sol";
+import {MaxPoolStep} from "./onestep/MaxPoolStep.sol";
+import {MulStep} from "./onestep/MulStep.sol";
+import {ReluStep} from "./onestep/ReluStep.sol";
+import {ReshapeStep} from "./onestep/ReshapeStep.sol";
+import {StepReader} from "./onestep/StepReader.sol";
+
+/**
+ * @title OneStepVerifier
+ * @notice Recomputes one step of one output element of one layer from proven inputs, constants and
+ * graph leaf (docs/SEMANTICS.md). Stateless: the dispute game holds it behind {IOneStepVerifier} and
+ * compares what it returns with the disputed claim. The arithmetic and the index mapping of each
+ * layer kind live in one library each (contracts/disputes/onestep/).
+ */
+contract OneStepVerifier is IOneStepVerifier {
+    /// @notice Largest magnitude (exclusive) of any committed value or partial sum.
+    int256 public constant EXACT_LIMIT = 2 ** 24;
+
+    ////////////////////////////////////////////////////////////////
+    //                          Entry points                      //
+    ////////////////////////////////////////////////////////////////
+
+    /// @inheritdoc IOneStepVerifier
+    function step(StepContext calldata ctx, int256 pre, bytes calldata proofs) external view returns (int256 post) {
+        StepProofs memory p = abi.decode(proofs, (StepProofs));
+        Layer memory l = GraphLeaf.layer(ctx.graphRoot, ctx.layer, p.descriptor, p.graphProof);
+        uint256 n = GraphLeaf.numel(l);
+        // INVARIANT: the disputed element is an element of layer k's output.
+        if (ctx.element >= n) revert OneStepVerifierElementOutOfRange(ctx.element, n);
+        StepReader memory r = StepReader({traceRoot: ctx.traceRoot, layer: l, openings: p.openings, used: 0});
+
+        // INVARIANT: DENSE and CONV are checked term by term, MAXPOOL either way, every other kind
+        // in one Direct step.
+        bool direct = ctx.phase == StepPhase.Direct;
+        if (direct ? _isSum(l.kind) : !_isSum(l.kind) && l.kind != GraphLeaf.MAXPOOL) {
+            revert OneStepVerifierWrongPhase(l.kind, uint8(ctx.phase));
+        }
+        if (ctx.phase == StepPhase.Direct) {
+            post = _direct(l, r, ctx.element);
+        } else {
+            post = _reduction(l, r, ctx, pre);
+        }
+        // INVARIANT: one opening per read; nothing unread passes as proof.
+        if (r.used != p.openings.length) revert OneStepVerifierUnusedOpenings(r.used, p.openings.length);
+    }
+
+    /// @inheritdoc IOneStepVerifier
+    function reductionLength(bytes32 graphRoot, uint256 layer, bytes calldata descriptor, bytes32[] calldata graphProof)
+        external
+        view
+        returns (uint8 kind, uint256 length, uint256 numel)
+    {
+        Layer memory l = GraphLeaf.layer(graphRoot, layer, descriptor, graphProof);
+        return (l.kind, _isSum(l.kind) ? _length(l) : 0, GraphLeaf.numel(l));
+    }
+
+    ////////////////////////////////////////////////////////////////
+    //                           Internals                        //
+    ////////////////////////////////////////////////////////////////
+
+    /// @dev DENSE and CONV: long sums that only a term-by-term bisection keeps cheap.
+    function _isSum(uint8 kind) private pure returns (bool) {
+        return kind == GraphLeaf.DENSE || kind == GraphLeaf.CONV;
+    }
+
+    /// @dev Number of Reduce terms of one element (MAXPOOL: its window, used only when stepped).
+    function _length(Layer memory l) private pure returns (uint256) {
+        if (l.kind == GraphLeaf.DENSE) return DenseStep.length(l);
+        if (l.kind == GraphLeaf.CONV) return ConvStep.length(ConvStep.geometry(l));
+        if (l.kind == GraphLeaf.MAXPOOL) return MaxPoolStep.length(MaxPoolStep.geometry(l));
+        return 0;
+    }
+
+    /// @dev Initial, Reduce or Final step of a DENSE, CONV or MAXPOOL element.
+    function _reduction(Layer memory l, StepReader memory r, StepContext calldata ctx, int256 pre)
+        private
+        view
+        returns (int256)
+    {
+        uint256 e = ctx.element;
+        uint8 kind = l.kind;
+        if (ctx.phase == StepPhase.Initial) {
+            if (kind == GraphLeaf.DENSE) return DenseStep.initial(l, r, e);
+            if (kind == GraphLeaf.CONV) return ConvStep.initial(l, r, e);
+            return MaxPoolStep.initial();
+        }
+        // INVARIANT: an agreed partial result is an exact value (|v| < 2^24); MAXPOOL's running
+        // maximum may also still be EMPTY.
+        if (pre >= EXACT_LIMIT || (pre <= -EXACT_LIMIT && !(kind == GraphLeaf.MAXPOOL && pre == MaxPoolStep.EMPTY))) {
+            revert OneStepVerifierValueOutOfRange(pre);
+        }
+        if (ctx.phase == StepPhase.Final) {
+            if (kind == GraphLeaf.DENSE) return DenseStep.finish(l, r, e, pre);
+            if (kind == GraphLeaf.CONV) return ConvStep.finish(l, r, e, pre);
+            return MaxPoolStep.finish(e, pre);
+        }
+        uint256 len = _length(l);
+        // INVARIANT: the bisection ends on a real term j < L.
+        if (ctx.term >= len) revert OneStepVerifierTermOutOfRange(ctx.term, len);
+        if (kind == GraphLeaf.DENSE) return DenseStep.reduce(l, r, e, ctx.term, pre);
+        if (kind == GraphLeaf.CONV) return ConvStep.reduce(l, r, e, ctx.term, pre);
+        return MaxPoolStep.reduce(l, r, e, ctx.term, pre);
+    }
+
+    /// @dev The output element of a MAXPOOL, ADD, MUL, RELU, CLIP, RESHAPE or LUT layer.
+    function _direct(Layer memory l, StepReader memory r, uint256 e) private view returns (int256) {
+        uint8 kind = l.kind;
+        if (kind == GraphLeaf.MAXPOOL) return MaxPoolStep.direct(l, r, e);
+        if (kind == GraphLeaf.ADD) return AddStep.direct(l, r, e);
+        if (kind == GraphLeaf.MUL) return MulStep.direct(l, r, e);
+        if (kind == GraphLeaf.RELU) return ReluStep.direct(l, r, e);
+        if (kind == GraphLeaf.CLIP) return ClipStep.direct(l, r, e);
+        if (kind == GraphLeaf.RESHAPE) return ReshapeStep.direct(l, r, e);
+        return LutStep.direct(l, r, e);
+    }
+}

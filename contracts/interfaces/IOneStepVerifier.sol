@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @notice Which part of one output element's computation a step checks.
+/// @dev DENSE and CONV elements are reductions, the sequence s_0, s_1, …, s_L, y (MAXPOOL may be
+/// stepped the same way over its window, or checked Direct):
+///  - `Initial`: s_0 (DENSE/CONV: the bias B[m]; MAXPOOL: the empty-window value -2^24);
+///  - `Reduce`:  s_{j+1} from the claimed s_j and term j (DENSE/CONV: s_j + x·w; MAXPOOL:
+///    max(s_j, x); a padded CONV/MAXPOOL position leaves s_j unchanged);
+///  - `Final`:   y from the claimed s_L (DENSE/CONV: clip(s_L >> s[m], lo, hi); MAXPOOL: s_L).
+/// MAXPOOL, ADD, MUL, RELU, CLIP, RESHAPE and LUT are `Direct`: y from its inputs (a MAXPOOL
+/// reads every in-range element of its window, at most KH·KW openings).
+enum StepPhase {
+    Initial,
+    Reduce,
+    Final,
+    Direct
+}
+
+/// @notice What the game has narrowed the dispute to.
+/// @param graphRoot The model's graph commitment.
+/// @param traceRoot A trace commitment whose leaves 0..layer-1 both parties agree on.
+/// @param layer The disputed layer k (graph leaf k, trace leaf k), k >= 1.
+/// @param element The disputed element e of layer k's output (row-major).
+/// @param phase Which step (see {StepPhase}).
+/// @param term The reduction index j (Reduce only; ignored otherwise).
+struct StepContext {
+    bytes32 graphRoot;
+    bytes32 traceRoot;
+    uint32 layer;
+    uint64 element;
+    StepPhase phase;
+    uint64 term;
+}
+
+/// @notice One opened tensor element: a 1024-byte chunk proven against a tensor commitment.
+/// @param root The tensor commitment. For a layer input it is trace leaf `inputs[slot]`, proven
+/// by `rootProof` against `traceRoot`; for a constant it is ignored (the graph leaf names it).
+/// @param rootProof Siblings of the trace leaf, leaf level first (empty for a constant).
+/// @param chunk Chunk ⌊index / 256⌋ of the tensor's canonical bytes (1024 bytes).
+/// @param chunkProof Siblings of that chunk's leaf in the tensor tree, leaf level first.
+struct TensorOpening {
+    bytes32 root;
+    bytes32[] rootProof;
+    bytes chunk;
+    bytes32[] chunkProof;
+}
+
+/// @notice Everything a step proves, ABI-encoded as the `proofs` argument of {IOneStepVerifier-step}.
+/// @param descriptor `abi.encode(uint8 kind, uint32[] inputs, uint32[] outShape, int64[] params,
+/// bytes32[] constants)`, the preimage of graph leaf `layer`.
+/// @param graphProof Siblings of graph leaf `layer`, leaf level first.
+/// @param openings One opening per element the step reads, in the order of the kind's library
+/// (contracts/disputes/onestep/*Step.sol); offchain/disputes/proofs.ts builds them.
+struct StepProofs {
+    bytes descriptor;
+    bytes32[] graphProof;
+    TensorOpening[] openings;
+}
+
+/**
+ * @title IOneStepVerifier
+ * @notice The whole contract between the dispute game and the on-chain recomputation of one
+ * element of one layer (docs/SEMANTICS.md). The game narrows a disagreement to one element e of
+ * one layer k (and, for a long reduction, to one term j), then asks the verifier what the honest
+ * value is and compares it with the claim. The verifier never sees bonds, clocks or positions.
+ * @dev All values are exact integers in int256. Inputs are proven against `traceRoot` (only leaves
+ * before k are read), constants against the tensor commitments in graph leaf k, and graph leaf k
+ * against `graphRoot`. Gas is one term's: a few 1024-byte chunks and log-depth proofs, whatever
+ * the model's size.
+ */
+interface IOneStepVerifier {
+    /// @notice The honest value after one step of element `ctx.element` of layer `ctx.layer`.
+    /// @dev Reverts with a named error (contracts/disputes/lib/Errors.sol) when a proof fails,
+    /// the phase does not fit the kind, an index is out of range or `pre` is outside |v| < 2^24.
+    /// @param ctx What the dispute has been narrowed to.
+    /// @param pre The agreed value before the step: s_j for `Reduce`, s_L for `Final`; ignored by
+    /// `Initial` and `Direct`.
+    /// @param proofs `abi.encode(StepProofs)`.
+    /// @return post s_0 (`Initial`), s_{j+1} (`Reduce`) or the output element y (`Final`, `Direct`).
+    function step(StepContext calldata ctx, int256 pre, bytes calldata proofs) external view returns (int256 post);
+
+    /// @notice The shape of the computation of one element of layer `layer`, read from its proven
+    /// graph leaf: the game bisects over s_0..s_L with L = `length`.
+    /// @param graphRoot The model's graph commitment.
+    /// @param layer The layer k (>= 1).
+    /// @param descriptor The preimage of graph leaf k.
+    /// @param graphProof Siblings of graph leaf k, leaf level first.
+    /// @return kind The layer kind (offchain/model/layers.ts).
+    /// @return length L = K, the number of Reduce terms, for DENSE and CONV; 0 for the Direct kinds
+    /// (MAXPOOL included).
+    /// @return numel The number of elements of the layer's output.
+    function reductionLength(bytes32 graphRoot, uint256 layer, bytes calldata descriptor, bytes32[] calldata graphProof)
+        external
+        view
+        returns (uint8 kind, uint256 length, uint256 numel);
+}

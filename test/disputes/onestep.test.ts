@@ -1,0 +1,440 @@
+/**
+ * One-step verifier: differential tests against the TypeScript reference interpreter.
+ *
+ * For every layer kind, random canonical models (built with CanonicalModelBuilder, validated by
+ * parseCanonicalModel) and random inputs; the trace comes from referenceTrace. For each random
+ * (layer, input, element[, term]) case the chain must return:
+ *  - Direct kinds: exactly evalLayer's output element;
+ *  - DENSE/CONV (and MAXPOOL stepped): s_0, then s_{j+1} from s_j at a random term j, and from
+ *    s_L the reference output element (a wrong s_L, i.e. a wrong term order or index mapping,
+ *    would miss the reference); on a subset the whole element is recomputed on-chain.
+ * Cases run in batches through contracts/test/OneStepHarness.sol (one eth_call per batch).
+ */
+import { expect } from "chai";
+import type { Contract } from "ethers";
+import { network } from "hardhat";
+
+import { encodeHeader, encodeLayer, graphLeafProof } from "../../offchain/commitments/graph.js";
+import type { Hex } from "../../offchain/commitments/merkle.js";
+import { toHex } from "../../offchain/commitments/merkle.js";
+import { canonicalBytes, chunkOf, commitTensor } from "../../offchain/commitments/tensor.js";
+import type { StepContext, StepPhase as StepPhaseT } from "../../offchain/disputes/proofs.js";
+import {
+  MAXPOOL_EMPTY, StepPhase, StepProver, encodeStepProofs, encodeStepProofsSlow, isSum, reductionLength,
+} from "../../offchain/disputes/proofs.js";
+import { CanonicalModelBuilder } from "../../offchain/model/build.js";
+import type { CanonicalModel } from "../../offchain/model/canonical.js";
+import { numel, parseCanonicalModel } from "../../offchain/model/canonical.js";
+import { LayerKind, layerKindName } from "../../offchain/model/layers.js";
+import { evalLayer, referenceTrace } from "../../offchain/runtime/reference.js";
+import { Rng } from "../inference/helpers/random.js";
+
+const { ethers } = await network.create();
+
+/** Random (layer, input, element[, term]) cases per kind. */
+const CASES_PER_KIND = 1000;
+const CASES_PER_MODEL = 25;
+/** Whole elements recomputed on-chain (Initial, every term, Final) per reduction kind. */
+const FULL_ELEMENTS = 20;
+/** Calldata per eth_call (a call's gas, calldata floor included, must stay below 2^24). */
+const BATCH_BYTES = 240_000;
+
+interface Built {
+  readonly model: CanonicalModel;
+  readonly input: Int32Array;
+  /** The layer under test. */
+  readonly k: number;
+}
+
+type Gen = (rng: Rng) => Built;
+
+function finish(b: CanonicalModelBuilder, rng: Rng, range: readonly [number, number]): Built {
+  const model = parseCanonicalModel(b.build());
+  const n = numel(model.inputShape);
+  return { model, input: rng.input(n, range[0], range[1]), k: model.layers.length };
+}
+
+const shift = (rng: Rng, n: number, max: number): number | number[] => (rng.bool() ? rng.int(0, max) : rng.ints(n, 0, max));
+function clipPair(rng: Rng): [number, number] {
+  if (rng.bool(0.2)) return [-(2 ** 23), 2 ** 23];
+  const lo = rng.int(-300, 20);
+  return [lo, lo + rng.int(0, 400)];
+}
+/** [1, C, H, W] or [1, N]. */
+function randomShape(rng: Rng, maxElems = 1400): number[] {
+  if (rng.bool(0.4)) return [1, rng.int(1, maxElems)];
+  const C = rng.int(1, 8);
+  const H = rng.int(1, 14);
+  return [1, C, H, rng.int(1, Math.max(1, Math.floor(maxElems / (C * H))))];
+}
+/** Optionally a RELU or CLIP first, so the layer under test reads trace leaf 1 instead of 0. */
+function prefix(b: CanonicalModelBuilder, rng: Rng): void {
+  if (rng.bool(0.3)) b.relu();
+  else if (rng.bool(0.2)) b.clip({ lo: -20, hi: 50 });
+}
+
+const GENERATORS: Record<LayerKind, Gen> = {
+  [LayerKind.DENSE]: (rng) => {
+    const K = rng.bool(0.3) ? rng.int(257, 1500) : rng.int(1, 256);
+    const M = rng.int(1, 9);
+    const range: [number, number] = [-128, 127];
+    const b = new CanonicalModelBuilder([1, K], range);
+    prefix(b, rng);
+    const a = Math.max(1, Math.min(127, Math.floor(1.6e7 / (K * 128))));
+    b.dense({
+      weight: rng.ints(K * M, -a, a), units: M, transB: rng.bool(), bias: rng.bool(0.8) ? rng.ints(M, -5000, 5000) : undefined,
+      shift: shift(rng, M, 14), clip: clipPair(rng),
+    });
+    return finish(b, rng, range);
+  },
+  [LayerKind.CONV]: (rng) => {
+    const depthwise = rng.bool(0.3);
+    const G = depthwise ? rng.int(1, 6) : rng.int(1, 3);
+    const CG = depthwise ? 1 : rng.int(1, 3);
+    const C = G * CG;
+    const M = G * (depthwise ? rng.int(1, 2) : rng.int(1, 3));
+    const H = rng.int(1, 16), W = rng.int(1, 16);
+    const pads: [number, number, number, number] = rng.bool(0.7) ? [rng.int(0, 2), rng.int(0, 2), rng.int(0, 2), rng.int(0, 2)] : [0, 0, 0, 0];
+    const KH = rng.int(1, Math.min(5, H + pads[0] + pads[2]));
+    const KW = rng.int(1, Math.min(5, W + pads[1] + pads[3]));
+    const range: [number, number] = [-64, 63];
+    const b = new CanonicalModelBuilder([1, C, H, W], range);
+    prefix(b, rng);
+    b.conv({
+      weight: rng.ints(M * CG * KH * KW, -127, 127), outChannels: M, kernel: [KH, KW], group: G,
+      strides: [rng.int(1, 3), rng.int(1, 3)], pads, bias: rng.bool(0.8) ? rng.ints(M, -3000, 3000) : undefined,
+      shift: shift(rng, M, 12), clip: clipPair(rng),
+    });
+    return finish(b, rng, range);
+  },
+  [LayerKind.ADD]: (rng) => {
+    const shape = randomShape(rng);
+    const range: [number, number] = [-1000, 1000];
+    const b = new CanonicalModelBuilder(shape, range);
+    const s = rng.int(0, 4);
+    if (rng.bool()) {
+      b.relu();
+      const [x, y] = rng.bool() ? [0, 1] : [1, 0];
+      b.add({ input: x, other: y, shift: s, clip: clipPair(rng) });
+    } else {
+      prefix(b, rng);
+      const constant = rng.bool() ? rng.int(-5000, 5000) : rng.ints(shape[1]!, -5000, 5000);
+      b.add({ constant, shift: s, clip: clipPair(rng) });
+    }
+    return finish(b, rng, range);
+  },
+  [LayerKind.MUL]: (rng) => {
+    const shape = randomShape(rng);
+    const range: [number, number] = [-1000, 1000];
+    const b = new CanonicalModelBuilder(shape, range);
+    prefix(b, rng);
+    const C = shape[1]!;
+    b.mul({ factor: rng.bool() ? rng.int(-300, 300) : rng.ints(C, -300, 300), shift: shift(rng, C, 10), clip: clipPair(rng) });
+    return finish(b, rng, range);
+  },
+  [LayerKind.RELU]: (rng) => {
+    const range: [number, number] = [-(2 ** 23), 2 ** 23];
+    const b = new CanonicalModelBuilder(randomShape(rng), range);
+    if (rng.bool(0.3)) b.clip({ lo: -1000, hi: 1000 });
+    b.relu();
+    return finish(b, rng, range);
+  },
+  [LayerKind.CLIP]: (rng) => {
+    const range: [number, number] = [-5000, 5000];
+    const b = new CanonicalModelBuilder(randomShape(rng), range);
+    if (rng.bool(0.3)) b.relu();
+    const [lo, hi] = clipPair(rng);
+    b.clip({ lo, hi });
+    return finish(b, rng, range);
+  },
+  [LayerKind.MAXPOOL]: (rng) => {
+    const C = rng.int(1, 6), H = rng.int(1, 16), W = rng.int(1, 16);
+    const KH = rng.int(1, Math.min(7, H)), KW = rng.int(1, Math.min(7, W));
+    const pads: [number, number, number, number] = rng.bool(0.6)
+      ? [rng.int(0, KH - 1), rng.int(0, KW - 1), rng.int(0, KH - 1), rng.int(0, KW - 1)]
+      : [0, 0, 0, 0];
+    const range: [number, number] = [-(2 ** 20), 2 ** 20];
+    const b = new CanonicalModelBuilder([1, C, H, W], range);
+    prefix(b, rng);
+    b.maxpool({ kernel: [KH, KW], strides: [rng.int(1, 3), rng.int(1, 3)], pads });
+    return finish(b, rng, range);
+  },
+  [LayerKind.RESHAPE]: (rng) => {
+    const C = rng.int(1, 6), H = rng.int(1, 12), W = rng.int(1, 20);
+    const range: [number, number] = [-(2 ** 23), 2 ** 23];
+    const b = new CanonicalModelBuilder([1, C, H, W], range);
+    prefix(b, rng);
+    if (rng.bool()) b.flatten({ axis: 1 });
+    else b.reshape({ shape: [1, C * H, -1] });
+    return finish(b, rng, range);
+  },
+  [LayerKind.LUT]: (rng) => {
+    const lo = rng.int(-300, 10);
+    const len = rng.int(1, 600);
+    const range: [number, number] = [lo, lo + len - 1];
+    const b = new CanonicalModelBuilder(randomShape(rng), range);
+    b.lut({ lo, table: rng.ints(len, -(2 ** 20), 2 ** 20) });
+    return finish(b, rng, range);
+  },
+};
+
+interface Case {
+  readonly ctx: StepContext;
+  readonly pre: bigint;
+  readonly proofs: Hex;
+  readonly expected: number;
+  readonly label: string;
+  /** Take `pre` from the previous case's on-chain result (whole elements computed on-chain). */
+  readonly chained?: boolean;
+}
+
+/** 32-byte big-endian two's-complement word. */
+function word(v: bigint | number): Buffer {
+  const x = BigInt.asUintN(256, BigInt(v));
+  return Buffer.from(x.toString(16).padStart(64, "0"), "hex");
+}
+
+/** Calldata of OneStepHarness.runPacked, built by hand (ethers' coder is slow on big `bytes`). */
+function packCases(harness: Contract, cases: readonly Case[]): string {
+  const parts: Buffer[] = [word(cases.length)];
+  for (const c of cases) {
+    const proofs = Buffer.from(c.proofs.slice(2), "hex");
+    parts.push(
+      Buffer.from(c.ctx.graphRoot.slice(2), "hex"), Buffer.from(c.ctx.traceRoot.slice(2), "hex"),
+      word(c.ctx.layer), word(c.ctx.element), word(c.ctx.phase), word(c.ctx.term), word(c.pre), word(c.chained ? 1 : 0),
+      word(proofs.length), proofs, Buffer.alloc((32 - (proofs.length % 32)) % 32),
+    );
+  }
+  const packed = Buffer.concat(parts);
+  const selector = harness.interface.getFunction("runPacked")!.selector;
+  return selector + Buffer.concat([word(32), word(packed.length), packed, Buffer.alloc((32 - (packed.length % 32)) % 32)]).toString("hex");
+}
+
+async function runCases(harness: Contract, cases: readonly Case[]): Promise<string[]> {
+  const mismatches: string[] = [];
+  const to = await harness.getAddress();
+  for (let i = 0; i < cases.length; ) {
+    let end = i;
+    // A chained case stays in the batch of the case it continues.
+    for (let bytes = 0; end < cases.length && (end === i || cases[end]!.chained || bytes + cases[end]!.proofs.length / 2 <= BATCH_BYTES); end++) {
+      bytes += cases[end]!.proofs.length / 2;
+    }
+    const batch = cases.slice(i, end);
+    i = end;
+    const ret = (await ethers.provider.send("eth_call", [{ to, data: packCases(harness, batch) }, "latest"])) as string;
+    const [out, ok, errors] = harness.interface.decodeFunctionResult("runPacked", ret) as unknown as [bigint[], boolean[], string[]];
+    batch.forEach((c, j) => {
+      if (!ok[j]) mismatches.push(`${c.label}: reverted ${errors[j]}`);
+      else if (out[j] !== BigInt(c.expected)) mismatches.push(`${c.label}: chain ${out[j]} != reference ${c.expected}`);
+    });
+  }
+  return mismatches;
+}
+
+describe("OneStepVerifier", function () {
+  let verifier: Contract;
+  let harness: Contract;
+
+  before(async function () {
+    verifier = (await ethers.deployContract("OneStepVerifier")) as unknown as Contract;
+    harness = (await ethers.deployContract("OneStepHarness", [await verifier.getAddress()])) as unknown as Contract;
+  });
+
+  describe("differential: chain vs reference interpreter, every kind", function () {
+    const kinds = Object.values(LayerKind) as LayerKind[];
+    for (const kind of kinds) {
+      it(`${layerKindName(kind)}: ${CASES_PER_KIND} random (layer, input, element${isSum(kind) || kind === LayerKind.MAXPOOL ? ", term" : ""}) cases, zero mismatches`, async function () {
+        this.timeout(120_000);
+        const rng = new Rng(0x5eed0000 + kind);
+        const cases: Case[] = [];
+        const full: { prover: StepProver; k: number; e: number; y: number }[] = [];
+        let n = 0;
+        let padded = 0;
+        while (n < CASES_PER_KIND) {
+          const { model, input, k } = GENERATORS[kind](rng);
+          const trace = referenceTrace(model, input);
+          const prover = new StepProver(model, trace);
+          const layer = prover.layer(k);
+          // The reference output, recomputed by evalLayer from the layer's own inputs.
+          const y = evalLayer(layer, prover.inputsOf(k));
+          expect(Array.from(y)).to.deep.equal(Array.from(trace[k]!));
+          // The hand-written encoder agrees with ethers' ABI coder.
+          const sample = prover.proofs(k, 0, prover.directPhase(k));
+          expect(sample).to.equal(encodeStepProofsSlow({ ...prover.descriptor(k), openings: prover.openings(k, 0, prover.directPhase(k)) }));
+          for (let c = 0; c < CASES_PER_MODEL && n < CASES_PER_KIND; c++, n++) {
+            const e = rng.bool(0.1) ? rng.pick([0, y.length - 1]) : rng.int(0, y.length - 1);
+            const label = `${layerKindName(kind)} case ${n} (params ${layer.params.join(",")}, shape ${layer.outShape.join("x")}, e ${e})`;
+            if (kind === LayerKind.MAXPOOL || !isSum(kind)) {
+              cases.push({ ctx: prover.context(k, e, StepPhase.Direct), pre: 0n, proofs: prover.proofs(k, e, StepPhase.Direct), expected: y[e]!, label });
+            }
+            if (isSum(kind) || kind === LayerKind.MAXPOOL) {
+              const s = prover.partialSums(k, e);
+              const L = reductionLength(layer);
+              const j = rng.bool(0.1) ? rng.pick([0, L - 1]) : rng.int(0, L - 1);
+              if (s[j + 1] === s[j]) padded++;
+              const step = (phase: StepPhaseT, pre: number, expected: number, term = 0): Case => ({
+                ctx: prover.context(k, e, phase, term), pre: BigInt(pre), proofs: prover.proofs(k, e, phase, term), expected, label: `${label} phase ${phase} j ${term}`,
+              });
+              cases.push(step(StepPhase.Initial, 0, s[0]!));
+              cases.push(step(StepPhase.Reduce, s[j]!, s[j + 1]!, j));
+              cases.push(step(StepPhase.Final, s[L]!, y[e]!));
+              if (full.length < FULL_ELEMENTS && L <= 64 && c === 0) full.push({ prover, k, e, y: y[e]! });
+            }
+          }
+        }
+        const mismatches = await runCases(harness, cases);
+        expect(mismatches.slice(0, 10)).to.deep.equal([]);
+        expect(cases.length).to.be.at.least(CASES_PER_KIND);
+        if (kind === LayerKind.CONV || kind === LayerKind.MAXPOOL) expect(padded).to.be.greaterThan(0);
+
+        // Whole elements recomputed on-chain: Initial, every term, Final, each step's `pre` the
+        // chain's own previous result, so s_0..s_L never leave the chain.
+        const chains: Case[] = [];
+        for (const f of full) {
+          const L = reductionLength(f.prover.layer(f.k));
+          const s = f.prover.partialSums(f.k, f.e);
+          const at = (phase: StepPhaseT, term: number, expected: number, chained: boolean): Case => ({
+            ctx: f.prover.context(f.k, f.e, phase, term), pre: 0n, proofs: f.prover.proofs(f.k, f.e, phase, term), expected, chained,
+            label: `whole element ${f.e} of layer ${f.k}, phase ${phase} term ${term}`,
+          });
+          chains.push(at(StepPhase.Initial, 0, s[0]!, false));
+          for (let j = 0; j < L; j++) chains.push(at(StepPhase.Reduce, j, s[j + 1]!, true));
+          chains.push(at(StepPhase.Final, 0, f.y, true));
+        }
+        expect(await runCases(harness, chains)).to.deep.equal([]);
+      });
+    }
+  });
+
+  describe("negative: every broken proof reverts with its named error", function () {
+    // input [1,1,6,6] -> CONV (padding 1) -> RELU -> MAXPOOL -> FLATTEN -> DENSE -> LUT
+    const rng = new Rng(42);
+    const b = new CanonicalModelBuilder([1, 1, 6, 6], [-10, 10]);
+    b.conv({ weight: rng.ints(2 * 9, -5, 5), outChannels: 2, kernel: [3, 3], pads: [1, 1, 1, 1], shift: [1, 2], clip: [-100, 100] });
+    b.relu();
+    b.maxpool({ kernel: [2, 2], strides: [2, 2] });
+    b.flatten();
+    b.dense({ weight: rng.ints(18 * 3, -3, 3), units: 3, bias: [1, 2, 3], shift: 1, clip: [-20, 20] });
+    b.lut({ lo: -20, table: Array.from({ length: 41 }, (_, i) => i * i - 7) });
+    const model = parseCanonicalModel(b.build());
+    const trace = referenceTrace(model, rng.input(36, -10, 10));
+    const prover = new StepProver(model, trace);
+    const DENSE = 5, RELU = 2, LUT = 6, CONV = 1;
+
+    const step = (ctx: StepContext, pre: bigint | number, proofs: Hex) => verifier.getFunction("step").staticCall(ctx, pre, proofs);
+    const withOpenings = (k: number, e: number, phase: StepPhaseT, term: number, edit: (o: ReturnType<StepProver["openings"]>) => ReturnType<StepProver["openings"]>): Hex =>
+      encodeStepProofs({ ...prover.descriptor(k), openings: edit(prover.openings(k, e, phase, term)) });
+    const flip = (h: Hex): Hex => (h.slice(0, -1) + (h.endsWith("0") ? "1" : "0")) as Hex;
+
+    it("honest steps pass (baseline for the cases below)", async function () {
+      expect(await step(prover.context(RELU, 3, StepPhase.Direct), 0, prover.proofs(RELU, 3, StepPhase.Direct))).to.equal(BigInt(trace[RELU]![3]!));
+      const s = prover.partialSums(DENSE, 1);
+      expect(await step(prover.context(DENSE, 1, StepPhase.Reduce, 4), s[4]!, prover.proofs(DENSE, 1, StepPhase.Reduce, 4))).to.equal(BigInt(s[5]!));
+      const [kind, length, n] = (await verifier.getFunction("reductionLength").staticCall(prover.graph.root, DENSE, prover.descriptor(DENSE).descriptor, prover.descriptor(DENSE).graphProof)) as [bigint, bigint, bigint];
+      expect([kind, length, n]).to.deep.equal([1n, 18n, 3n]);
+      const pool = (await verifier.getFunction("reductionLength").staticCall(prover.graph.root, 3, prover.descriptor(3).descriptor, prover.descriptor(3).graphProof)) as [bigint, bigint, bigint];
+      expect(pool[1]).to.equal(0n);
+    });
+
+    it("wrong chunk proof -> TensorProofChunkMismatch", async function () {
+      const proofs = withOpenings(DENSE, 1, StepPhase.Reduce, 4, (o) => [o[0]!, { ...o[1]!, chunkProof: o[1]!.chunkProof.length ? [flip(o[1]!.chunkProof[0]!)] : [] , chunk: flip(o[1]!.chunk) }]);
+      await expect(step(prover.context(DENSE, 1, StepPhase.Reduce, 4), 0, proofs)).to.be.revertedWithCustomError(verifier, "TensorProofChunkMismatch");
+    });
+
+    it("wrong trace-leaf proof -> OneStepVerifierTraceLeafMismatch", async function () {
+      const proofs = withOpenings(RELU, 0, StepPhase.Direct, 0, (o) => [{ ...o[0]!, rootProof: [flip(o[0]!.rootProof[0]!), ...o[0]!.rootProof.slice(1)] }]);
+      await expect(step(prover.context(RELU, 0, StepPhase.Direct), 0, proofs)).to.be.revertedWithCustomError(verifier, "OneStepVerifierTraceLeafMismatch");
+    });
+
+    it("an agreed trace root other than the one the inputs belong to -> OneStepVerifierTraceLeafMismatch", async function () {
+      const ctx = { ...prover.context(RELU, 0, StepPhase.Direct), traceRoot: flip(prover.traceCommitment.root) };
+      await expect(step(ctx, 0, prover.proofs(RELU, 0, StepPhase.Direct))).to.be.revertedWithCustomError(verifier, "OneStepVerifierTraceLeafMismatch");
+    });
+
+    it("wrong index: the opening of another element's chunk, an element or term out of range", async function () {
+      // Layer 1 (CONV) output has 72 elements, one chunk; use a 300-element tensor for chunks.
+      const big = Int32Array.from({ length: 600 }, (_, i) => i - 300);
+      const c = commitTensor(big);
+      const bytes = canonicalBytes(big);
+      const chunk1 = toHex(chunkOf(bytes, 1));
+      // Element 10 lives in chunk 0: chunk 1 with its own proof is the wrong opening.
+      await expect(harness.getFunction("readElement").staticCall(c.root, 10, 600, chunk1, c.tree.proofHex(1))).to.be.revertedWithCustomError(harness, "TensorProofChunkMismatch");
+      expect(await harness.getFunction("readElement").staticCall(c.root, 266, 600, chunk1, c.tree.proofHex(1))).to.equal(-34n);
+      await expect(harness.getFunction("readElement").staticCall(c.root, 266, 600, chunk1.slice(0, -2), c.tree.proofHex(1))).to.be.revertedWithCustomError(harness, "TensorProofChunkLength").withArgs(1023);
+      // Index that does not fit the proof's depth.
+      await expect(harness.getFunction("merkleRoot").staticCall(c.tree.leaf(0), 4, c.tree.proofHex(0))).to.be.revertedWithCustomError(harness, "MerkleProofIndexOutOfRange").withArgs(4, 2);
+      await expect(step(prover.context(DENSE, 3, StepPhase.Initial), 0, prover.proofs(DENSE, 2, StepPhase.Initial))).to.be.revertedWithCustomError(verifier, "OneStepVerifierElementOutOfRange").withArgs(3, 3);
+      await expect(step(prover.context(DENSE, 0, StepPhase.Reduce, 18), 0, prover.proofs(DENSE, 0, StepPhase.Reduce, 17))).to.be.revertedWithCustomError(verifier, "OneStepVerifierTermOutOfRange").withArgs(18, 18);
+      // Openings are positions, not claims: element 0's proofs serve element 1 when both lie in the
+      // same chunks, and the verifier still reads element 1's values.
+      const s = prover.partialSums(DENSE, 1);
+      expect(await step(prover.context(DENSE, 1, StepPhase.Reduce, 2), s[2]!, prover.proofs(DENSE, 0, StepPhase.Reduce, 2))).to.equal(BigInt(s[3]!));
+    });
+
+    it("a value that is not in the chunk -> TensorProofValueMismatch / TensorProofElementOutOfRange", async function () {
+      const t = trace[DENSE]!; // 3 elements: chunk 0 holds them and 253 zero-padding elements
+      const c = commitTensor(t);
+      const chunk = toHex(chunkOf(canonicalBytes(t), 0));
+      await harness.getFunction("checkElement").staticCall(c.root, 2, 3, t[2]!, chunk, []);
+      await expect(harness.getFunction("checkElement").staticCall(c.root, 2, 3, t[2]! + 1, chunk, [])).to.be.revertedWithCustomError(harness, "TensorProofValueMismatch").withArgs(2, t[2]! + 1, t[2]!);
+      await expect(harness.getFunction("checkElement").staticCall(c.root, 3, 3, 0, chunk, [])).to.be.revertedWithCustomError(harness, "TensorProofElementOutOfRange").withArgs(3, 3);
+      // An opening of another tensor with the right chunk index.
+      const other = toHex(chunkOf(canonicalBytes(trace[LUT]!), 0));
+      await expect(harness.getFunction("readElement").staticCall(c.root, 0, 3, other, [])).to.be.revertedWithCustomError(harness, "TensorProofChunkMismatch");
+    });
+
+    it("a graph leaf of another layer -> GraphLeafRootMismatch", async function () {
+      const other = prover.descriptor(RELU);
+      const proofs = encodeStepProofs({ descriptor: other.descriptor, graphProof: prover.descriptor(DENSE).graphProof, openings: prover.openings(DENSE, 0, StepPhase.Initial) });
+      await expect(step(prover.context(DENSE, 0, StepPhase.Initial), 0, proofs)).to.be.revertedWithCustomError(verifier, "GraphLeafRootMismatch");
+      // The right descriptor and proof of layer 2 used as layer 5.
+      const proofs2 = encodeStepProofs({ ...other, openings: [] });
+      await expect(step(prover.context(DENSE, 0, StepPhase.Initial), 0, proofs2)).to.be.revertedWithCustomError(verifier, "GraphLeafRootMismatch");
+      await expect(step(prover.context(0, 0, StepPhase.Direct), 0, prover.proofs(RELU, 0, StepPhase.Direct))).to.be.revertedWithCustomError(verifier, "GraphLeafNotALayer").withArgs(0);
+      // The header leaf decodes and checks.
+      const header = (await harness.getFunction("header").staticCall(prover.graph.root, encodeHeader(model), graphLeafProof(prover.graph, 0))) as { numLayers: bigint; inputLo: bigint };
+      expect(header.numLayers).to.equal(6n);
+      expect(header.inputLo).to.equal(-10n);
+      const decoded = (await harness.getFunction("layer").staticCall(prover.graph.root, CONV, encodeLayer(model.layers[0]!), graphLeafProof(prover.graph, CONV))) as { kind: bigint; params: bigint[] };
+      expect(decoded.kind).to.equal(2n);
+      expect(decoded.params.map(Number)).to.deep.equal(model.layers[0]!.params);
+    });
+
+    it("a wrong constant opening -> TensorProofChunkMismatch", async function () {
+      const proofs = withOpenings(DENSE, 1, StepPhase.Final, 0, () => prover.openings(DENSE, 1, StepPhase.Initial));
+      // B's chunk opened where s is read (same shape, other tensor).
+      await expect(step(prover.context(DENSE, 1, StepPhase.Final), 0, proofs)).to.be.revertedWithCustomError(verifier, "TensorProofChunkMismatch");
+    });
+
+    it("wrong phase, out-of-range claims, missing and extra openings, LUT domain", async function () {
+      await expect(step(prover.context(RELU, 0, StepPhase.Reduce), 0, prover.proofs(RELU, 0, StepPhase.Direct))).to.be.revertedWithCustomError(verifier, "OneStepVerifierWrongPhase").withArgs(5, 1);
+      await expect(step(prover.context(DENSE, 0, StepPhase.Direct), 0, prover.proofs(DENSE, 0, StepPhase.Initial))).to.be.revertedWithCustomError(verifier, "OneStepVerifierWrongPhase").withArgs(1, 3);
+      await expect(step(prover.context(DENSE, 0, StepPhase.Reduce, 0), 2n ** 24n, prover.proofs(DENSE, 0, StepPhase.Reduce, 0))).to.be.revertedWithCustomError(verifier, "OneStepVerifierValueOutOfRange").withArgs(2n ** 24n);
+      await expect(step(prover.context(DENSE, 0, StepPhase.Final), -(2n ** 24n), prover.proofs(DENSE, 0, StepPhase.Final))).to.be.revertedWithCustomError(verifier, "OneStepVerifierValueOutOfRange");
+      expect(await step(prover.context(3, 0, StepPhase.Reduce, 0), MAXPOOL_EMPTY, prover.proofs(3, 0, StepPhase.Reduce, 0))).to.equal(BigInt(trace[2]![0]!));
+      await expect(step(prover.context(3, 0, StepPhase.Final), MAXPOOL_EMPTY, prover.proofs(3, 0, StepPhase.Final))).to.be.revertedWithCustomError(verifier, "OneStepVerifierEmptyWindow").withArgs(0);
+      await expect(step(prover.context(DENSE, 0, StepPhase.Reduce, 0), 0, withOpenings(DENSE, 0, StepPhase.Reduce, 0, (o) => o.slice(0, 1)))).to.be.revertedWithCustomError(verifier, "OneStepVerifierMissingOpening").withArgs(2, 1);
+      await expect(step(prover.context(DENSE, 0, StepPhase.Reduce, 0), 0, withOpenings(DENSE, 0, StepPhase.Reduce, 0, (o) => [...o, o[0]!]))).to.be.revertedWithCustomError(verifier, "OneStepVerifierUnusedOpenings").withArgs(2, 3);
+      // A trace whose LUT input leaves the table's domain (the validator refuses such models; the
+      // chain must still refuse to read outside the table).
+      const bad = trace.map((t) => t.slice());
+      bad[5]![0] = 21;
+      const badProver = new StepProver(model, bad);
+      const proofs = encodeStepProofs({ ...badProver.descriptor(LUT), openings: [badProver.openings(RELU, 0, StepPhase.Direct)[0]!].map((o) => ({ ...o, ...openingOf(badProver, 5, 0) })) });
+      await expect(step(badProver.context(LUT, 0, StepPhase.Direct), 0, proofs)).to.be.revertedWithCustomError(verifier, "OneStepVerifierLutDomain").withArgs(21, -20, 20);
+    });
+  });
+});
+
+/** An opening of element `e` of trace tensor `t` (root, trace proof, chunk, chunk proof). */
+function openingOf(p: StepProver, t: number, e: number) {
+  const values = p.trace[t]!;
+  const c = commitTensor(values);
+  const ci = Math.floor(e / 256);
+  return {
+    root: c.root,
+    rootProof: p.traceCommitment.tree.proofHex(t),
+    chunk: toHex(chunkOf(canonicalBytes(values), ci)),
+    chunkProof: c.tree.proofHex(ci),
+  };
+}
