@@ -148,6 +148,7 @@ describe("DisputeGame", function () {
         const { p, jobId } = await setup(model, liar);
         const r = await playDispute(p, jobId, new DisputePlayer(Side.Defender, p.worker, model, liar), new DisputePlayer(Side.Challenger, p.challenger, model, truth));
         expect(r.status, `cheat ${i}: layer ${k} element ${e} by ${size}`).to.equal(GameStatus.ChallengerWins);
+        await expectConserved(p);
       }
     });
   });
@@ -279,6 +280,32 @@ describe("DisputeGame", function () {
       await expect(open(p.challenger, { ...liarArgs, headerProof: liarArgs.headerProof.slice(1) })).to.be.revert(conn.ethers);
       await time.increaseTo(job.timer);
       await expect(open(p.challenger, liarArgs)).to.be.revertedWithCustomError(p.jm, "JobsChallengeWindowClosed");
+    });
+  });
+
+  describe("access and governance", function () {
+    it("a game is initialized once, by its factory; only games settle; the implementation is inert", async function () {
+      const liar = cheat(honest, 2, 0, 1);
+      const { p, jobId } = await setup(model, liar);
+      const challenger = new DisputePlayer(Side.Challenger, p.challenger, model, honest);
+      const { game } = await openDispute(p.factory, p.challenger, jobId, challenger.openArgs((await p.jm.getJob(jobId)).traceRoot));
+      const cfg = await game.config();
+      await expect(game.initialize({ ...cfg.toObject() }, "0x" + "00".repeat(32), [])).to.be.revertedWithCustomError(game, "GameAlreadyInitialized");
+      await expect(p.implementation.initialize({ ...cfg.toObject() }, "0x" + "00".repeat(32), [])).to.be.revertedWithCustomError(game, "GameAlreadyInitialized");
+      await expect(p.factory.connect(p.challenger).settle(GameStatus.ChallengerWins)).to.be.revertedWithCustomError(p.factory, "FactoryUnknownGame");
+      await expect(game.connect(p.worker).step(Side.Defender, "0x")).to.be.revertedWithCustomError(game, "GameWrongLevel");
+      await expect(game.connect(p.worker).postSum(1)).to.be.revertedWithCustomError(game, "GameWrongLevel");
+    });
+
+    it("only the owner sets the parameters, within range; games keep the values they opened with", async function () {
+      const p = await loadFixture(deployDisputes);
+      const params = { moveTimeout: 60n, challengeBond: 1n, challengerRewardBps: 10_000n, defenderRewardBps: 0n };
+      await expect(p.factory.connect(p.challenger).setParams(params)).to.be.revertedWithCustomError(p.factory, "OwnableUnauthorizedAccount");
+      await expect(p.factory.setParams({ ...params, moveTimeout: 0n })).to.be.revertedWithCustomError(p.factory, "FactoryInvalidParameter").withArgs("moveTimeout");
+      await expect(p.factory.setParams({ ...params, challengerRewardBps: 10_001n })).to.be.revertedWithCustomError(p.factory, "FactoryInvalidParameter").withArgs("challengerRewardBps");
+      await expect(p.factory.setParams({ ...params, defenderRewardBps: 10_001n })).to.be.revertedWithCustomError(p.factory, "FactoryInvalidParameter").withArgs("defenderRewardBps");
+      await expect(p.factory.setParams(params)).to.emit(p.factory, "ParamsSet");
+      expect((await p.factory.params()).challengeBond).to.equal(1n);
     });
   });
 
