@@ -198,8 +198,16 @@ contract DisputeGame is IDisputeGame {
             return;
         }
         Position next = _descend(left, right);
+        if (next.depth() < tensorDepth) return;
         // The descent is on a chunk leaf: both sides' chunks before it are equal.
-        if (next.depth() == tensorDepth) level = Level.Chunk;
+        uint256 chunkIndex = next.indexAtDepth();
+        if (chunkIndex * CHUNK_ELEMS >= disputed.numel) {
+            // INVARIANT: a chunk leaf beyond the tensor's chunks is the zero padding of the tree
+            // (it has no preimage, so it can never be revealed: it is decided here).
+            _resolve(defenderNode == bytes32(0) ? GameStatus.DefenderWins : GameStatus.ChallengerWins, Reason.PaddingChunk, true);
+            return;
+        }
+        level = Level.Chunk;
     }
 
     /// @inheritdoc IDisputeGame

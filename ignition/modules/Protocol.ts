@@ -2,6 +2,7 @@ import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
 import type { ProtocolDefaults } from "../defaults.js";
 import { PRODUCTION } from "../defaults.js";
+import { DISPUTES_PRODUCTION, buildDisputesModule } from "./Disputes.js";
 import { DEFAULT_ADMIN_ROLE, buildGovernanceModule } from "./Governance.js";
 import { buildJobsModule } from "./Jobs.js";
 import Registry from "./Registry.js";
@@ -19,6 +20,7 @@ export function buildProtocolModule(d: ProtocolDefaults) {
   const staking = buildStakingModule(d.staking, token);
   const governance = buildGovernanceModule(d.governance, token);
   const jobs = buildJobsModule(d.jobs, { token, registry: Registry, staking, governance });
+  const disputes = buildDisputesModule(DISPUTES_PRODUCTION, { token, registry: Registry, staking, jobs, governance });
 
   return buildModule("Protocol", (m) => {
     const t = m.useModule(token);
@@ -26,19 +28,20 @@ export function buildProtocolModule(d: ProtocolDefaults) {
     const s = m.useModule(staking);
     const g = m.useModule(governance);
     const j = m.useModule(jobs);
+    const x = m.useModule(disputes);
 
     const operator = m.call(s.staking, "setOperator", [j.jobManager, true], { id: "JobManagerIsOperator" });
     const stakingOwner = m.call(s.staking, "transferOwnership", [g.timelock], {
       id: "StakingOwnedByTimelock",
       after: [operator],
     });
-    const jobsOwner = m.call(j.jobManager, "transferOwnership", [g.timelock], { id: "JobManagerOwnedByTimelock" });
+    const jobsOwner = m.call(j.jobManager, "transferOwnership", [g.timelock], { id: "JobManagerOwnedByTimelock", after: [disputes] });
     m.call(g.timelock, "renounceRole", [DEFAULT_ADMIN_ROLE, m.getAccount(0)], {
       id: "DeployerRenouncesTimelockAdmin",
       after: [stakingOwner, jobsOwner, governance],
     });
 
-    return { ...t, ...r, ...s, ...g, ...j };
+    return { ...t, ...r, ...s, ...g, ...j, ...x };
   });
 }
 

@@ -14,7 +14,7 @@ import { AbiCoder, ZeroHash } from "ethers";
 
 import type { DisputeGame } from "../../types/ethers-contracts/index.js";
 import { encodeHeader, graphLeafProof } from "../commitments/graph.js";
-import type { Hex } from "../commitments/merkle.js";
+import type { Hex, MerkleTree } from "../commitments/merkle.js";
 import { toHex } from "../commitments/merkle.js";
 import { canonicalBytes, chunkOf } from "../commitments/tensor.js";
 import { traceLeafProof } from "../commitments/trace.js";
@@ -55,7 +55,17 @@ export class DisputePlayer {
 
   /** The side's trace root. */
   get root(): Hex {
-    return this.prover.traceCommitment.root;
+    return this.traceTree().rootHex;
+  }
+
+  /** The side's trace tree (a test may forge one). */
+  protected traceTree(): MerkleTree {
+    return this.prover.traceCommitment.tree;
+  }
+
+  /** The side's chunk tree of trace tensor `k` (a test may forge one). */
+  protected tensorTree(k: number): MerkleTree {
+    return this.prover.traceCommitment.tensors[k]!.tree;
   }
 
   /** The side's output commitment (trace leaf L). */
@@ -123,8 +133,7 @@ export class DisputePlayer {
   }
 
   private traceMove(state: GameState): Move {
-    const tree = this.prover.traceCommitment.tree;
-    const { left, right } = this.children(tree, state.traceDepth, state);
+    const { left, right } = this.children(this.traceTree(), state.traceDepth, state);
     const none = { descriptor: "0x" as Hex, graphProof: [] as Hex[] };
     if (this.side === Side.Defender || state.position.depth + 1 < state.traceDepth) return { kind: "trace", left, right, ...none };
     // The challenger's landing move opens the layer it lands on, if it is one.
@@ -138,10 +147,6 @@ export class DisputePlayer {
     const level = tree.levels[depth - state.position.depth - 1]!;
     const i = 2 * state.position.index;
     return { left: toHex(level.subarray(i * 32, i * 32 + 32)), right: toHex(level.subarray(i * 32 + 32, i * 32 + 64)) };
-  }
-
-  private tensorTree(k: number) {
-    return this.prover.traceCommitment.tensors[k]!.tree;
   }
 
   private chunk(state: GameState): Hex {

@@ -6,6 +6,8 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 
+import { MerkleTree, fromHex } from "../../offchain/commitments/merkle.js";
+import { canonicalBytes, chunkLeaves } from "../../offchain/commitments/tensor.js";
 import { GameStatus, Level, LEVEL_NAMES, Side, openDispute, readGame, sendMove } from "../../offchain/disputes/game.js";
 import type { PlayResult } from "../../offchain/disputes/player.js";
 import { DisputePlayer, playToEnd } from "../../offchain/disputes/player.js";
@@ -283,15 +285,47 @@ describe("DisputeGame", function () {
     });
   });
 
+  describe("padding", function () {
+    /** A challenger whose chunk tree of layer 1 has a non-zero padding leaf (chunk 3 of 3). */
+    class ForgedPadding extends DisputePlayer {
+      private readonly forged = (() => {
+        const leaves = chunkLeaves(canonicalBytes(this.prover.trace[1]!));
+        const tensor = MerkleTree.from(Buffer.concat([leaves, Buffer.alloc(32, 0x42)]));
+        const traceLeaves = this.prover.traceCommitment.tensors.map((t, i) => fromHex(i === 1 ? tensor.rootHex : t.root));
+        return { tensor, trace: MerkleTree.from(traceLeaves) };
+      })();
+      protected override traceTree(): MerkleTree {
+        return this.forged.trace;
+      }
+      protected override tensorTree(k: number): MerkleTree {
+        return k === 1 ? this.forged.tensor : super.tensorTree(k);
+      }
+    }
+
+    it("a non-zero padding chunk leaf is decided at once against its side", async function () {
+      expect(honest[1]!.length).to.equal(600); // 3 chunks, the tree has 4 leaves
+      const { p, jobId } = await setup(model, honest);
+      const r = await playDispute(p, jobId, new DisputePlayer(Side.Defender, p.worker, model, honest), new ForgedPadding(Side.Challenger, p.challenger, model, honest));
+      expect(r.status).to.equal(GameStatus.DefenderWins);
+      expect(r.moves[r.moves.length - 1]!.kind).to.equal("tensor");
+      await expectConserved(p);
+    });
+  });
+
   describe("access and governance", function () {
     it("a game is initialized once, by its factory; only games settle; the implementation is inert", async function () {
       const liar = cheat(honest, 2, 0, 1);
       const { p, jobId } = await setup(model, liar);
       const challenger = new DisputePlayer(Side.Challenger, p.challenger, model, honest);
       const { game } = await openDispute(p.factory, p.challenger, jobId, challenger.openArgs((await p.jm.getJob(jobId)).traceRoot));
-      const cfg = await game.config();
-      await expect(game.initialize({ ...cfg.toObject() }, "0x" + "00".repeat(32), [])).to.be.revertedWithCustomError(game, "GameAlreadyInitialized");
-      await expect(p.implementation.initialize({ ...cfg.toObject() }, "0x" + "00".repeat(32), [])).to.be.revertedWithCustomError(game, "GameAlreadyInitialized");
+      const c = await game.config();
+      const cfg = {
+        jobId: c.jobId, defender: c.defender, challenger: c.challenger, graphRoot: c.graphRoot,
+        inputCommitment: c.inputCommitment, outputCommitment: c.outputCommitment, defenderRoot: c.defenderRoot,
+        challengerRoot: c.challengerRoot, numLayers: c.numLayers, moveTimeout: c.moveTimeout,
+      };
+      await expect(game.initialize(cfg, "0x" + "00".repeat(32), [])).to.be.revertedWithCustomError(game, "GameAlreadyInitialized");
+      await expect(p.implementation.initialize(cfg, "0x" + "00".repeat(32), [])).to.be.revertedWithCustomError(game, "GameAlreadyInitialized");
       await expect(p.factory.connect(p.challenger).settle(GameStatus.ChallengerWins)).to.be.revertedWithCustomError(p.factory, "FactoryUnknownGame");
       await expect(game.connect(p.worker).step(Side.Defender, "0x")).to.be.revertedWithCustomError(game, "GameWrongLevel");
       await expect(game.connect(p.worker).postSum(1)).to.be.revertedWithCustomError(game, "GameWrongLevel");

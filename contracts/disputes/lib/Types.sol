@@ -51,13 +51,15 @@ enum Level {
 /// @custom:value PaddingElement The first differing element is chunk padding beyond the tensor: it must be zero.
 /// @custom:value OneStep The one-step verifier computed the truth.
 /// @custom:value OutputMismatch The defender's trace ends in another tensor than its posted output.
+/// @custom:value PaddingChunk The first differing chunk leaf is beyond the tensor's chunks: it must be zero.
 enum Reason {
     Timeout,
     InputLeaf,
     PaddingLeaf,
     PaddingElement,
     OneStep,
-    OutputMismatch
+    OutputMismatch,
+    PaddingChunk
 }
 
 /// @notice What a game is created with, fixed for its whole life.
