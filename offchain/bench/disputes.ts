@@ -16,7 +16,7 @@ import { canonicalBytes, commitTensor } from "../commitments/tensor.js";
 import { quantizeInput } from "../convert/evaluate.js";
 import { loadDigits, toFloat } from "../convert/mnist.js";
 import { mobileNetShaped } from "../convert/mobilenet.js";
-import { GameStatus, LEVEL_NAMES, Side, openDispute } from "../disputes/game.js";
+import { GameStatus, LEVEL_NAMES, Level, Side, openDispute } from "../disputes/game.js";
 import type { MoveRecord } from "../disputes/player.js";
 import { DisputePlayer, playToEnd } from "../disputes/player.js";
 import type { CanonicalModel } from "../model/canonical.js";
@@ -102,6 +102,8 @@ async function deploy(ctx: BenchContext): Promise<Stack> {
 
 interface Dispute {
   readonly name: string;
+  readonly openKind: string;
+  readonly outputMismatch: boolean;
   readonly layer: number;
   readonly kind: string;
   readonly moves: readonly MoveRecord[];
@@ -112,8 +114,15 @@ interface Dispute {
   readonly seconds: number;
 }
 
+/** Variants: the defender stalls at a level (the challenger times it out), or the worker's trace
+ * is honest but its posted output is not (an output-mismatch dispute, decided at opening). */
+interface Variant {
+  readonly stallAt?: Level;
+  readonly outputMismatch?: boolean;
+}
+
 /** Registers `model`, submits a job whose trace lies at (`layer`, `element`), and plays the dispute. */
-async function dispute(s: Stack, name: string, model: CanonicalModel, truth: readonly Int32Array[], layer: number, element: number): Promise<Dispute> {
+async function dispute(s: Stack, name: string, model: CanonicalModel, truth: readonly Int32Array[], layer: number, element: number, v: Variant = {}): Promise<Dispute> {
   const last = model.layers[model.layers.length - 1]!;
   await s.registry.connect(s.developer).registerModel({
     contentHash: model.contentHash, graphCommitment: commitGraph(model).root, uri: `ipfs://${name}`,
@@ -121,7 +130,7 @@ async function dispute(s: Stack, name: string, model: CanonicalModel, truth: rea
   });
   const modelId = await s.registry.modelCount();
   const liar = truth.map((t) => t.slice());
-  liar[layer]![element] = liar[layer]![element]! + 1;
+  if (!v.outputMismatch) liar[layer]![element] = liar[layer]![element]! + 1;
   const now = BigInt(await s.time.latest());
   await s.jm.connect(s.requester).requestInference({
     modelId, input: hexlify(canonicalBytes(truth[0]!)), inputURI: "", inputCommitment: "0x" + "00".repeat(32),
@@ -129,8 +138,9 @@ async function dispute(s: Stack, name: string, model: CanonicalModel, truth: rea
   });
   const jobId = await s.jm.jobCount();
   await s.jm.connect(s.worker).claim(jobId);
-  const defender = new DisputePlayer(Side.Defender, s.worker, model, liar);
-  const out = liar[liar.length - 1]!;
+  const defender = new DisputePlayer(Side.Defender, s.worker, model, liar, v.stallAt === undefined ? {} : { stallAt: v.stallAt });
+  const out = liar[liar.length - 1]!.slice();
+  if (v.outputMismatch) out[element] = out[element]! + 1;
   await s.jm.connect(s.worker).submitResult(jobId, hexlify(canonicalBytes(out)), commitTensor(out).root, defender.root);
 
   const started = Date.now();
@@ -140,7 +150,10 @@ async function dispute(s: Stack, name: string, model: CanonicalModel, truth: rea
   if (r.status !== GameStatus.ChallengerWins) throw new Error(`${name}: the cheat at layer ${layer} was not caught`);
   const maxGas = receipt.gasUsed > r.maxGas ? receipt.gasUsed : r.maxGas;
   return {
-    name, layer, kind: layerKindName(model.layers[layer - 1]!.kind), moves: r.moves, openGas: receipt.gasUsed,
+    name: v.stallAt !== undefined ? `${name}, defender stalls at ${LEVEL_NAMES[v.stallAt]}` : v.outputMismatch ? `${name}, output mismatch` : name,
+    layer, kind: layerKindName(model.layers[layer - 1]!.kind), moves: r.moves, openGas: receipt.gasUsed,
+    outputMismatch: v.outputMismatch === true,
+    openKind: v.outputMismatch ? "openDispute (output mismatch, decided at once)" : "openDispute",
     txs: { defender: r.txs.defender, challenger: r.txs.challenger + 1 }, totalGas: r.totalGas + receipt.gasUsed, maxGas,
     seconds: (Date.now() - started) / 1000,
   };
@@ -192,6 +205,9 @@ export async function measureDisputes(ctx: BenchContext): Promise<Dispute[]> {
     ctx.log(`  MNIST CNN, cheat at layer ${k}`);
     results.push(await dispute(s, "MNIST CNN", cnn, cnnTrace, k, e));
   }
+  ctx.log("  MNIST CNN, timeout and output mismatch");
+  results.push(await dispute(s, "MNIST CNN", cnn, cnnTrace, 1, 100, { stallAt: Level.PartialSum }));
+  results.push(await dispute(s, "MNIST CNN", cnn, cnnTrace, cnn.layers.length, 3, { outputMismatch: true }));
 
   const mobile = parseCanonicalModel(mobileNetShaped({ seed: 1, width: 0.75, resolution: 224, classes: 1000 }).bytes);
   ctx.log(`  MobileNet-shaped: ${mobile.layers.length} layers, running the trace`);
@@ -221,18 +237,20 @@ export const disputesSection: BenchSection = {
       perKind.set(key, { n: e.n + 1, sum: e.sum + gas, max: gas > e.max ? gas : e.max });
     };
     for (const r of results) {
-      note("openDispute", r.openGas);
+      note(r.openKind, r.openGas);
       for (const m of r.moves) note(`${m.kind} (${LEVEL_NAMES[m.level]}, ${m.side === Side.Defender ? "defender" : "challenger"})`, m.gasUsed);
     }
     const moveRows = [...perKind.entries()].map(([k, v]) => `| ${k} | ${v.n} | ${fmt(v.sum / BigInt(v.n))} | ${fmt(v.max)} |`);
     const disputeRows = results.map(
-      (r) => `| ${r.name} | ${r.layer} (${r.kind}) | ${r.txs.defender} + ${r.txs.challenger} | ${fmt(r.totalGas)} | ${fmt(r.maxGas)} | ${r.seconds.toFixed(1)} s |`,
+      (r) => `| ${r.name} | ${r.outputMismatch ? "output" : `${r.layer} (${r.kind})`} | ${r.txs.defender} + ${r.txs.challenger} | ${fmt(r.totalGas)} | ${fmt(r.maxGas)} | ${r.seconds.toFixed(1)} s |`,
     );
     const largest = results.reduce((a, r) => (r.maxGas > a ? r.maxGas : a), 0n);
     return [
       "Measured on the in-process network; the library plays both sides (a worker lying by +1 at one",
       "element, an honest challenger). Transactions per side: defender + challenger (the challenger's",
       "include `openDispute`). The step's gas depends on the kind and on how many chunks it opens.",
+      "The deciding transaction (landing move, chunk reveal, step, timeout) also settles the job and",
+      "pays out (escrow `settleDispute`, slash, burn, credits), about 100,000 gas of its total.",
       "",
       "| move (level, side) | count | mean gas | max gas |",
       "|---|---:|---:|---:|",
