@@ -24,7 +24,7 @@ const LITTLE_ENDIAN_HOST = endianness() === "LE";
  * Below this many elements a trace is hashed on the calling thread: a worker round trip costs
  * ~0.1-0.3 ms, about what 256K elements (1 MiB, ~1K chunk hashes) take to hash.
  */
-const MIN_PARALLEL_ELEMENTS = 256 * 1024;
+export const MIN_PARALLEL_ELEMENTS = 256 * 1024;
 
 /** A float32 tensor that held a value which is not an int32 integer. */
 export class NonIntegerError extends Error {

@@ -10,7 +10,7 @@ import { parseCanonicalModel } from "../model/canonical.js";
 import { decodeModel, encodeModel, floatValueInfo } from "../model/onnx.js";
 import type { Hex } from "../commitments/merkle.js";
 import { floatToInt32InPlace } from "../commitments/hash-kernel.js";
-import { CommitPool, NonIntegerError, defaultHashWorkers, ownBuffers } from "../commitments/pool.js";
+import { CommitPool, MIN_PARALLEL_ELEMENTS, NonIntegerError, defaultHashWorkers, ownBuffers } from "../commitments/pool.js";
 import type { TraceCommitment } from "../commitments/trace.js";
 import { commitTraceFrom } from "../commitments/trace.js";
 import type { InputLike } from "./input.js";
@@ -24,7 +24,8 @@ export interface RunnerOptions {
   /**
    * Hashing worker threads for runWithTrace, besides the calling thread (commitments are
    * identical for any value). Default: one per further core, at most 3; 0 hashes on the
-   * calling thread only. Started on the first runWithTrace, terminated by release().
+   * calling thread only. Started on the first runWithTrace (never for traces too small to
+   * pay for a worker round trip), terminated by release().
    */
   hashWorkers?: number;
 }
@@ -116,6 +117,12 @@ export class CanonicalRunner {
     return this.runValidated(x);
   }
 
+  /** Elements of the whole trace [input, out_1, …, out_n]. */
+  private traceElements(): number {
+    const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+    return this.model.layers.reduce((a, l) => a + numel(l.outShape), numel(this.model.inputShape));
+  }
+
   private get layerNames(): string[] {
     return this.model.layers.map((l) => l.outputName);
   }
@@ -135,7 +142,7 @@ export class CanonicalRunner {
   /** Run, then commit every tensor of the trace [input, out_1, …, out_n]. */
   async runWithTrace(input: InputLike, shape?: readonly number[]): Promise<TraceResult> {
     const x = validateInput(this.model, input, shape);
-    this.pool ??= CommitPool.create(this.options.hashWorkers ?? defaultHashWorkers());
+    this.pool ??= CommitPool.create(this.traceElements() < MIN_PARALLEL_ELEMENTS ? 0 : (this.options.hashWorkers ?? defaultHashWorkers()));
     const pool = await this.pool;
     const t0 = performance.now();
     const floats = await this.fetchLayers(x);
