@@ -18,7 +18,8 @@ export interface StakingDefaults {
 }
 
 export interface JobsDefaults {
-  readonly protocolFee: bigint;
+  /** Share of each job's fee that goes to the treasury, in basis points (at most 2000). */
+  readonly protocolFeeBps: number;
   readonly minJobLock: bigint;
   readonly stakeRatioBps: number;
   readonly timeoutSlashBps: number;
@@ -59,7 +60,7 @@ export const PRODUCTION: ProtocolDefaults = {
   token: { supply: 1_000_000_000n * VTN },
   staking: { minStake: 1_000n * VTN, unbondingDelay: 7 * 24 * 3600 },
   jobs: {
-    protocolFee: VTN / 10n,
+    protocolFeeBps: 100,
     minJobLock: 10n * VTN,
     stakeRatioBps: 20_000,
     timeoutSlashBps: 5_000,

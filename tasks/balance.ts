@@ -1,11 +1,21 @@
 import { emptyTask, task } from "hardhat/config";
 
+import { ArgumentType } from "hardhat/types/arguments";
+
 import { fromOption } from "./options.js";
+
+const text = <N extends string>(name: N, description: string) =>
+  ({ name, type: ArgumentType.STRING_WITHOUT_DEFAULT, description, defaultValue: undefined }) as const;
 
 export const balanceTasks = [
   emptyTask("balance", "Earnings held in the job escrow (pull payments)").build(),
   task(["balance", "withdraw"], "Withdraw your earnings (worker fees, model revenue, refunds) from the job escrow")
     .addOption(fromOption)
     .setAction(() => import("./balance/withdraw.js"))
+    .build(),
+  task(["balance", "distribute"], "Split a model's accrued earnings among its developer and contributors (anyone may)")
+    .addOption(text("model", "Model id (required)"))
+    .addOption(fromOption)
+    .setAction(() => import("./balance/distribute.js"))
     .build(),
 ];

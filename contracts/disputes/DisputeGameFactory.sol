@@ -15,12 +15,13 @@ import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
 import {Staking} from "../staking/Staking.sol";
 import {GraphLeaf, Header} from "./lib/GraphLeaf.sol";
-import {GameConfig, GameStatus} from "./lib/Types.sol";
+import {ClaimedResult, GameConfig, GameStatus} from "./lib/Types.sol";
 import {
     FactoryHeaderMismatch,
     FactoryInsufficientStake,
     FactoryInvalidParameter,
     FactoryNothingToWithdraw,
+    FactoryResultMismatch,
     FactoryUnknownGame
 } from "./lib/GameErrors.sol";
 
@@ -85,53 +86,53 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
     // ---------------------------------------------------------------- opening
 
     /// @inheritdoc IDisputeGameFactory
-    function openDispute(
-        uint256 jobId,
-        bytes32 challengerRoot,
-        bytes calldata header,
-        bytes32[] calldata headerProof,
-        bytes32 outputLeaf,
-        bytes32[] calldata outputProof
-    ) external nonReentrant returns (address game) {
+    function openDispute(uint256 jobId, OpenParams calldata o) external nonReentrant returns (address game) {
         // INVARIANT: only a staked party challenges (minimum stake, not locked).
         uint256 staked = staking.stakeOf(msg.sender).staked;
         // Staking's governed minimum is a public variable of `Staking`, not part of {IStaking}.
         uint256 minStake = Staking(address(staking)).minStake();
         if (staked < minStake) revert FactoryInsufficientStake(msg.sender, staked, minStake);
 
+        // INVARIANT: the game is about exactly the result the worker submitted.
+        _requireSubmitted(jobId, o.result);
         IJobManager.Job memory job = jobManager.getJob(jobId);
         // INVARIANT: the escrow accepts the freeze only for a submitted result inside its challenge window.
         jobManager.freezeForDispute(jobId);
-        GameConfig memory config = _configFor(jobId, job, challengerRoot, header, headerProof);
+        GameConfig memory config = _configFor(jobId, job, o);
 
-        game = _create(jobId, challengerRoot);
-        IDisputeGame(game).initialize(config, outputLeaf, outputProof);
+        game = _create(jobId, o.challengerRoot);
+        IDisputeGame(game).initialize(config, o.outputLeaf, o.outputProof);
         // An output-mismatch claim is decided inside initialize: settle it now.
         GameStatus s = _statusOf(game);
         if (s != GameStatus.InProgress) _settle(game, s);
+    }
+
+    /// @dev Reverts unless `result` is the one the worker of `jobId` submitted (the escrow keeps its hash).
+    function _requireSubmitted(uint256 jobId, ClaimedResult calldata result) private view {
+        if (!jobManager.resultMatches(jobId, result.inputCommitment, result.outputCommitment, result.traceRoot)) {
+            revert FactoryResultMismatch(jobId);
+        }
     }
 
     /// @dev The game's fixed data, from the job and the model's proven graph header.
     function _configFor(
         uint256 jobId,
         IJobManager.Job memory job,
-        bytes32 challengerRoot,
-        bytes calldata header,
-        bytes32[] calldata headerProof
+        OpenParams calldata o
     ) private view returns (GameConfig memory config) {
         // INVARIANT: the number of layers comes from the model's own graph header, at the depth it implies.
         bytes32 graphRoot = registry.getModel(job.modelId).graphCommitment;
-        Header memory h = GraphLeaf.header(graphRoot, header, headerProof);
-        if (headerProof.length != _ceilLog2(uint256(h.numLayers) + 1)) revert FactoryHeaderMismatch(graphRoot, bytes32(0));
+        Header memory h = GraphLeaf.header(graphRoot, o.header, o.headerProof);
+        if (o.headerProof.length != _ceilLog2(uint256(h.numLayers) + 1)) revert FactoryHeaderMismatch(graphRoot, bytes32(0));
         config = GameConfig({
             jobId: jobId,
             defender: job.worker,
             challenger: msg.sender,
             graphRoot: graphRoot,
-            inputCommitment: job.inputCommitment,
-            outputCommitment: job.outputCommitment,
-            defenderRoot: job.traceRoot,
-            challengerRoot: challengerRoot,
+            inputCommitment: o.result.inputCommitment,
+            outputCommitment: o.result.outputCommitment,
+            defenderRoot: o.result.traceRoot,
+            challengerRoot: o.challengerRoot,
             numLayers: h.numLayers,
             moveTimeout: _params.moveTimeout
         });

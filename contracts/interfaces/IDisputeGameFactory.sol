@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {GameStatus} from "../disputes/lib/Types.sol";
+import {ClaimedResult, GameStatus} from "../disputes/lib/Types.sol";
 
 /**
  * @title IDisputeGameFactory
@@ -38,6 +38,22 @@ interface IDisputeGameFactory {
         bool settled;
     }
 
+    /// @notice What a challenger supplies to open a dispute.
+    /// @param result The job's result as submitted (checked against the escrow's result hash).
+    /// @param challengerRoot The challenger's own trace root.
+    /// @param header Graph leaf 0 (the header) of the job's model.
+    /// @param headerProof Its Merkle proof against the model's graph commitment.
+    /// @param outputLeaf With `challengerRoot == result.traceRoot` only: trace leaf L of that root.
+    /// @param outputProof Its Merkle proof (output-mismatch claim); empty otherwise.
+    struct OpenParams {
+        ClaimedResult result;
+        bytes32 challengerRoot;
+        bytes header;
+        bytes32[] headerProof;
+        bytes32 outputLeaf;
+        bytes32[] outputProof;
+    }
+
     /// @notice `challenger` opened `game` on job `jobId` with trace root `challengerRoot`.
     event DisputeOpened(uint256 indexed jobId, address indexed game, address indexed challenger, bytes32 challengerRoot, uint256 bond);
     /// @notice `game` on job `jobId` ended: `slashed` came from the worker, `burned` was burned.
@@ -49,19 +65,13 @@ interface IDisputeGameFactory {
     /// @notice The governed parameters changed.
     event ParamsSet(Params params);
 
-    /// @notice Opens a dispute on job `jobId`'s result: the caller (staked at least Staking's
-    /// minimum) posts the bond (approved beforehand) and its trace root. `header` and `headerProof`
+    /// @notice Opens a dispute on job `jobId`'s result, given as submitted (`result` must match the
+    /// escrow's stored result hash): the caller (staked at least Staking's minimum) posts the bond
+    /// (approved beforehand) and its trace root. `header` and `headerProof`
     /// open graph leaf 0 of the job's model (for its number of layers). When `challengerRoot`
     /// equals the job's trace root, `outputLeaf` and `outputProof` must prove that trace leaf L is
     /// not the job's output commitment (output mismatch, decided at once); otherwise pass them empty.
-    function openDispute(
-        uint256 jobId,
-        bytes32 challengerRoot,
-        bytes calldata header,
-        bytes32[] calldata headerProof,
-        bytes32 outputLeaf,
-        bytes32[] calldata outputProof
-    ) external returns (address game);
+    function openDispute(uint256 jobId, OpenParams calldata o) external returns (address game);
 
     /// @notice Game only: the game has ended with `status`; settles the job and pays out.
     function settle(GameStatus status) external;

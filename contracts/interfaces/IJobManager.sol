@@ -5,8 +5,9 @@ pragma solidity ^0.8.28;
  * @title IJobManager
  * @notice The escrow of inference jobs: request, claim, submit, challenge window, finalize.
  * @dev A job's fee has three parts: the model's price (to its developer and data contributors),
- * the protocol fee (to the treasury), and the rest, which pays the worker. All payouts are
- * credited to pull-payment balances and leave through {withdraw}.
+ * the protocol fee (`protocolFeeBps` of the fee, to the treasury), and the rest, which pays the
+ * worker. All payouts are credited to pull-payment balances and leave through {withdraw}; the
+ * model's part first accrues per model and reaches its payees through {distributeModelEarnings}.
  */
 interface IJobManager {
     /// @notice Where a job is in its life.
@@ -22,11 +23,17 @@ interface IJobManager {
         Rejected
     }
 
-    /// @notice A job as stored (seven slots).
+    /// @notice A job as stored (four slots: requester…openDisputes, fee…hasConsumer, commitment,
+    /// worker…lockedStake). A job with a consumer also has a {callbackOf} entry.
     /// @param timer While Claimed: when the result is due. While Submitted: when the challenge window ends.
     /// @param openDisputes Disputes opened on the result and not yet settled.
     /// @param modelFee The model's price when the job was requested.
-    /// @param protocolFee The protocol fee when the job was requested.
+    /// @param protocolFeeBps The protocol fee rate when the job was requested: the treasury gets
+    /// `fee * protocolFeeBps / 10000` (rounded down) at finalization.
+    /// @param hasConsumer Whether the job calls a consumer back ({callbackOf}).
+    /// @param commitment While Open or Claimed: the tensor commitment of the input. From submission on:
+    /// `keccak256(abi.encode(inputCommitment, outputCommitment, traceRoot))` (see {resultMatches};
+    /// the three values themselves are in {JobRequested} and {ResultSubmitted}).
     struct Job {
         address requester;
         uint40 deadline;
@@ -35,15 +42,12 @@ interface IJobManager {
         uint8 openDisputes;
         uint96 fee;
         uint96 modelFee;
-        uint24 callbackGasLimit;
         uint40 modelId;
-        uint96 protocolFee;
-        address consumer;
-        bytes32 inputCommitment;
+        uint16 protocolFeeBps;
+        bool hasConsumer;
+        bytes32 commitment;
         address worker;
         uint96 lockedStake;
-        bytes32 outputCommitment;
-        bytes32 traceRoot;
     }
 
     /// @notice What a requester supplies.
@@ -51,7 +55,8 @@ interface IJobManager {
     /// @param inputURI Where a large input can be fetched, when `input` is empty.
     /// @param inputCommitment Tensor commitment of the input. Required with `inputURI`; with inline
     /// `input` it is computed on-chain, and a non-zero value here must match it.
-    /// @param fee Tokens escrowed (approved beforehand): at least the model price plus the protocol fee.
+    /// @param fee Tokens escrowed (approved beforehand). What it leaves after the protocol fee
+    /// (`fee - fee * protocolFeeBps / 10000`) must cover the model price; see {minimumFee}.
     /// @param deadline Time by which the result must be submitted.
     /// @param consumer Contract to call back with the final output, or zero for none.
     /// @param callbackGasLimit Gas the callback gets (at most the governed maximum).
@@ -67,27 +72,31 @@ interface IJobManager {
     }
 
     /// @notice The governed parameters of the escrow.
-    /// @param protocolFee Tokens per job to the treasury.
+    /// @dev Two storage slots. The first (minJobLock … maxJobDuration) is all that a request without
+    /// consumer, a claim, a submission and an expiry read; the second (treasury,
+    /// maxCallbackGasLimit) is read by finalize and by requests with a consumer.
     /// @param minJobLock Least stake a claim locks.
     /// @param stakeRatioBps Stake locked per unit of fee, in basis points (20000 locks twice the fee).
+    /// @param protocolFeeBps Share of each job's fee that goes to the treasury, in basis points
+    /// (at most `MAX_PROTOCOL_FEE_BPS`).
     /// @param timeoutSlashBps Share of the lock slashed when a claimed job's result is late.
     /// @param paused When true, no new jobs are accepted; everything else works.
-    /// @param treasury Receives protocol fees.
-    /// @param challengeWindow Seconds a submitted result can be disputed.
+    /// @param challengeWindow Seconds a submitted result can be disputed (at most 30 days).
     /// @param resultTimeout Seconds a worker has, after claiming, to submit.
-    /// @param maxCallbackGasLimit Highest callback gas limit a request may ask for.
     /// @param maxJobDuration Latest deadline a request may set, in seconds from now.
+    /// @param treasury Receives protocol fees.
+    /// @param maxCallbackGasLimit Highest callback gas limit a request may ask for.
     struct Params {
-        uint96 protocolFee;
         uint96 minJobLock;
         uint32 stakeRatioBps;
+        uint16 protocolFeeBps;
         uint16 timeoutSlashBps;
         bool paused;
-        address treasury;
-        uint32 challengeWindow;
+        uint24 challengeWindow;
         uint32 resultTimeout;
-        uint24 maxCallbackGasLimit;
         uint32 maxJobDuration;
+        address treasury;
+        uint24 maxCallbackGasLimit;
     }
 
     event JobRequested(
@@ -126,7 +135,12 @@ interface IJobManager {
     event JobRejected(uint256 indexed jobId, address indexed worker, uint256 slashed, uint256 refunded);
     event CallbackDelivered(uint256 indexed jobId, address indexed consumer);
     event CallbackFailed(uint256 indexed jobId, address indexed consumer, bytes reason);
+    /// @notice A pull balance grew. `jobId` is the job that paid it, or 0 for a share of a
+    /// model's earnings paid by {distributeModelEarnings} (see {ModelEarningsDistributed}).
     event BalanceCredited(address indexed account, uint256 indexed jobId, uint256 amount);
+    /// @notice The accrued earnings `amount` of `modelId` were split among its payees (one
+    /// {BalanceCredited} with job id 0 per payee with a non-zero share, in the same transaction).
+    event ModelEarningsDistributed(uint256 indexed modelId, uint256 amount);
     event BalanceWithdrawn(address indexed account, uint256 amount);
     event ParamsSet(Params params);
     event DisputeManagerSet(address disputeManager);
@@ -139,7 +153,7 @@ interface IJobManager {
     error JobsPaused();
     /// @dev Model `modelId` is deprecated.
     error JobsModelDeprecated(uint256 modelId);
-    /// @dev The fee `fee` is below `minimum` (the model price plus the protocol fee).
+    /// @dev The fee `fee` is below `minimum`: after the protocol fee it would not cover the model price.
     error JobsInsufficientFee(uint256 fee, uint256 minimum);
     /// @dev The deadline is in the past, or later than `latest`.
     error JobsInvalidDeadline(uint256 deadline, uint256 latest);
@@ -179,6 +193,8 @@ interface IJobManager {
     error JobsInsufficientGasForCallback(uint256 needed, uint256 available);
     /// @dev `account` has no balance to withdraw.
     error JobsNothingToWithdraw(address account);
+    /// @dev Model `modelId` has no accrued earnings to distribute.
+    error JobsNothingToDistribute(uint256 modelId);
     /// @dev A governed parameter is out of its allowed range.
     error JobsInvalidParameter(string name);
 
@@ -206,6 +222,12 @@ interface IJobManager {
     /// @notice Sends the caller's whole balance to it.
     function withdraw() external;
 
+    /// @notice Anyone: splits the earnings accrued by `modelId` (its price from every finalized
+    /// job since the last distribution) among the model's current payees ({IModelRegistry.payees}):
+    /// each contributor gets `floor(amount * bps / 10000)`, the owner the rest (so the parts sum
+    /// exactly to `amount`), credited to their pull balances. Returns the amount distributed.
+    function distributeModelEarnings(uint256 modelId) external returns (uint256 amount);
+
     /// @notice Dispute manager only: freezes `jobId` while a dispute on its result is open.
     function freezeForDispute(uint256 jobId) external;
 
@@ -216,6 +238,26 @@ interface IJobManager {
 
     /// @notice Job `jobId` as stored.
     function getJob(uint256 jobId) external view returns (Job memory);
+
+    /// @notice The consumer of job `jobId` and the callback's gas limit (zero for a job without).
+    function callbackOf(uint256 jobId) external view returns (address consumer, uint256 callbackGasLimit);
+
+    /// @notice Whether job `jobId` has a submitted result (Submitted, Finalized or Rejected) whose
+    /// input commitment, output commitment and trace root are exactly these. For dispute contracts:
+    /// the job stores only the hash of the three.
+    function resultMatches(
+        uint256 jobId,
+        bytes32 inputCommitment,
+        bytes32 outputCommitment,
+        bytes32 traceRoot
+    ) external view returns (bool);
+
+    /// @notice Earnings accrued by `modelId` and not yet distributed.
+    function modelEarnings(uint256 modelId) external view returns (uint256);
+
+    /// @notice The smallest fee a job on a model priced `price` may offer under the current
+    /// protocol fee rate: the least `fee` with `fee - fee * protocolFeeBps / 10000 >= price`.
+    function minimumFee(uint256 price) external view returns (uint256);
 
     /// @notice Output bytes of a finalized-or-pending callback job (empty for jobs without consumer).
     function callbackOutput(uint256 jobId) external view returns (bytes memory);

@@ -15,28 +15,30 @@ interface IModelRegistry {
     }
 
     /// @notice Everything registered about one model version.
-    /// @param owner The model developer: may update price and URI, deprecate, publish versions.
+    /// @dev The first five fields share one storage slot: what the job escrow reads per job
+    /// ({pricing}, {elements}) costs one storage read.
     /// @param price Tokens (wei) the model earns per inference, split by `developerBps` and `contributors`.
-    /// @param family Id of the first version; all versions of a model share it.
-    /// @param previousVersion Id of the version this one replaces (0 for the first).
     /// @param deprecated No new jobs may use it; jobs in flight still settle.
     /// @param developerBps The owner's share of `price`, in basis points.
-    /// @param inputElements Number of elements of the input tensor (product of `inputShape`).
-    /// @param outputElements Number of elements of the output tensor (product of `outputShape`).
+    /// @param inputElements Number of elements of the input tensor (product of `inputShape`, at least 1).
+    /// @param outputElements Number of elements of the output tensor (product of `outputShape`, at least 1).
+    /// @param owner The model developer: may update price and URI, deprecate, publish versions.
+    /// @param family Id of the first version; all versions of a model share it.
+    /// @param previousVersion Id of the version this one replaces (0 for the first).
     /// @param contentHash sha256 of the ONNX file's bytes.
     /// @param graphCommitment Merkle root over the canonical graph (docs/SEMANTICS.md).
     /// @param inputShape Shape of the single input tensor.
     /// @param outputShape Shape of the single output tensor.
     /// @param uri Where to fetch the file (file://, http(s)://, ipfs://).
     struct Model {
-        address owner;
         uint96 price;
-        uint64 family;
-        uint64 previousVersion;
         bool deprecated;
         uint16 developerBps;
         uint64 inputElements;
         uint64 outputElements;
+        address owner;
+        uint64 family;
+        uint64 previousVersion;
         bytes32 contentHash;
         bytes32 graphCommitment;
         uint32[] inputShape;
@@ -124,8 +126,15 @@ interface IModelRegistry {
     /// @notice The newest version in the family of `modelId`.
     function latestVersion(uint256 modelId) external view returns (uint256);
 
-    /// @notice What the job escrow needs at request time, in one call (two storage reads).
-    function pricing(uint256 modelId) external view returns (uint96 price, bool deprecated, uint64 inputElements);
+    /// @notice What the job escrow needs at request time, in one call (one storage read).
+    /// Reverts for an unknown id.
+    function pricing(
+        uint256 modelId
+    ) external view returns (uint96 price, bool deprecated, uint64 inputElements, uint64 outputElements);
+
+    /// @notice Element counts of the input and output tensors of `modelId` (one storage read).
+    /// Reverts for an unknown id.
+    function elements(uint256 modelId) external view returns (uint64 inputElements, uint64 outputElements);
 
     /// @notice The payees of `modelId`: the owner first (with `developerBps`), then the contributors.
     function payees(uint256 modelId) external view returns (address owner, uint16 developerBps, Contributor[] memory);

@@ -4,7 +4,7 @@ pragma solidity ^0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IJobManager} from "../interfaces/IJobManager.sol";
@@ -17,13 +17,13 @@ import {FeeSplit} from "../libraries/FeeSplit.sol";
 /**
  * @title JobManager
  * @notice Escrow and life cycle of inference jobs.
- * @dev Funds held here are exactly the fees of jobs not yet settled plus the pull-payment
- * balances. Every state change happens before any external call (checks-effects-interactions);
+ * @dev Funds held here are exactly the fees of jobs not yet settled, plus the pull-payment
+ * balances, plus the model earnings not yet distributed. Every state change happens before any external call (checks-effects-interactions);
  * the consumer callback runs last, with a bounded gas limit and bounded return data.
  * The owner is the governance timelock: it sets parameters and the dispute manager, and has no
  * function that moves escrowed fees or balances.
  */
-contract JobManager is IJobManager, Ownable, ReentrancyGuard {
+contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
@@ -34,6 +34,16 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuard {
     uint256 private constant MAX_REASON_BYTES = 256;
     /// @dev Most disputes that can be open on one result at once (the counter is a uint8).
     uint256 private constant MAX_OPEN_DISPUTES = type(uint8).max;
+    /// @notice Highest protocol fee rate governance may set: 20% of a job's fee.
+    uint16 public constant MAX_PROTOCOL_FEE_BPS = 2_000;
+    /// @notice Longest challenge window governance may set.
+    uint256 public constant MAX_CHALLENGE_WINDOW = 30 days;
+
+    /// @dev Consumer of a job and the gas its callback gets; only jobs with a consumer have one.
+    struct Callback {
+        address consumer;
+        uint24 gasLimit;
+    }
 
     /// @notice The protocol token.
     IERC20 public immutable token;
@@ -47,8 +57,10 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuard {
     Params private _params;
     uint256 private _jobCount;
     mapping(uint256 jobId => Job) private _jobs;
+    mapping(uint256 jobId => Callback) private _callbacks;
     mapping(uint256 jobId => bytes output) private _callbackOutputs;
     mapping(address account => uint256 amount) private _balances;
+    mapping(uint256 modelId => uint256 amount) private _modelEarnings;
 
     modifier onlyDisputeManager() {
         if (msg.sender != disputeManager) revert JobsNotDisputeManager(msg.sender);
@@ -72,15 +84,19 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuard {
 
     /// @inheritdoc IJobManager
     function requestInference(RequestParams calldata p) external nonReentrant returns (uint256 jobId) {
-        Params memory params_ = _params;
+        // One storage read for every parameter a request without consumer needs.
+        Params storage params_ = _params;
         if (params_.paused) revert JobsPaused();
-        (uint96 price, bool deprecated, uint64 inputElements) = registry.pricing(p.modelId);
-        if (deprecated) revert JobsModelDeprecated(p.modelId);
-        uint256 minimum = uint256(price) + params_.protocolFee;
-        if (p.fee < minimum) revert JobsInsufficientFee(p.fee, minimum);
+        uint256 feeBps = params_.protocolFeeBps;
         uint256 latest = block.timestamp + params_.maxJobDuration;
+        (uint96 price, bool deprecated, uint64 inputElements, ) = registry.pricing(p.modelId);
+        if (deprecated) revert JobsModelDeprecated(p.modelId);
+        uint96 fee = p.fee.toUint96();
+        // The worker's part, fee - modelFee - protocolFee, is never negative (finalize relies on it).
+        if (fee - FeeSplit.share(fee, feeBps) < price) revert JobsInsufficientFee(fee, _minimumFee(price, feeBps));
         if (p.deadline <= block.timestamp || p.deadline > latest) revert JobsInvalidDeadline(p.deadline, latest);
-        if (p.consumer == address(0) ? p.callbackGasLimit != 0 : p.callbackGasLimit > params_.maxCallbackGasLimit) {
+        bool hasConsumer = p.consumer != address(0);
+        if (hasConsumer ? p.callbackGasLimit > params_.maxCallbackGasLimit : p.callbackGasLimit != 0) {
             revert JobsInvalidCallback(p.callbackGasLimit, params_.maxCallbackGasLimit);
         }
         bytes32 inputCommitment = _inputCommitment(p, inputElements);
@@ -90,16 +106,16 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuard {
         job.requester = msg.sender;
         job.deadline = uint40(p.deadline);
         job.status = JobStatus.Open;
-        job.fee = p.fee.toUint96();
+        job.fee = fee;
         job.modelFee = price;
-        job.callbackGasLimit = uint24(p.callbackGasLimit);
         job.modelId = p.modelId.toUint40();
-        if (params_.protocolFee != 0) job.protocolFee = params_.protocolFee;
-        if (p.consumer != address(0)) job.consumer = p.consumer;
-        job.inputCommitment = inputCommitment;
+        job.protocolFeeBps = uint16(feeBps);
+        job.hasConsumer = hasConsumer;
+        job.commitment = inputCommitment;
+        if (hasConsumer) _callbacks[jobId] = Callback(p.consumer, uint24(p.callbackGasLimit));
 
         _emitRequested(jobId, p, inputCommitment);
-        token.safeTransferFrom(msg.sender, address(this), p.fee);
+        token.safeTransferFrom(msg.sender, address(this), fee);
     }
 
     // ---------------------------------------------------------------- worker
@@ -112,8 +128,9 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuard {
         if (block.timestamp > deadline) revert JobsDeadlinePassed(jobId, deadline);
 
         Params storage params_ = _params;
-        uint256 lockAmount = (uint256(job.fee) * params_.stakeRatioBps) / BPS;
-        if (lockAmount < params_.minJobLock) lockAmount = params_.minJobLock;
+        uint256 lockAmount = FeeSplit.share(job.fee, params_.stakeRatioBps);
+        uint256 minLock = params_.minJobLock;
+        if (lockAmount < minLock) lockAmount = minLock;
         uint256 due = block.timestamp + params_.resultTimeout;
         if (due > deadline) due = deadline;
 
@@ -140,7 +157,8 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuard {
         if (block.timestamp > due) revert JobsResultOverdue(jobId, due);
         bytes32 computed = TensorCommitment.root(output);
         // The commitment zero-pads the last chunk, so it does not bind the length: check it here.
-        uint256 expectedLength = uint256(registry.getModel(job.modelId).outputElements) * 4;
+        (, uint64 outputElements) = registry.elements(job.modelId);
+        uint256 expectedLength = uint256(outputElements) * 4;
         if (output.length != expectedLength) revert JobsOutputSizeMismatch(expectedLength, output.length);
         if (computed != outputCommitment) revert JobsOutputCommitmentMismatch(outputCommitment, computed);
         if (traceRoot == bytes32(0)) revert JobsInvalidTrace();
@@ -148,9 +166,9 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuard {
         uint256 challengeEnd = block.timestamp + _params.challengeWindow;
         job.status = JobStatus.Submitted;
         job.timer = uint40(challengeEnd);
-        job.outputCommitment = outputCommitment;
-        job.traceRoot = traceRoot;
-        if (job.consumer != address(0)) _callbackOutputs[jobId] = output;
+        // The input commitment is replaced by the hash binding input, output and trace.
+        job.commitment = _resultCommitment(job.commitment, outputCommitment, traceRoot);
+        if (job.hasConsumer) _callbackOutputs[jobId] = output;
         emit ResultSubmitted(jobId, msg.sender, outputCommitment, traceRoot, output, challengeEnd);
     }
 
@@ -166,18 +184,26 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuard {
 
         job.status = JobStatus.Finalized;
         address worker = job.worker;
+        uint256 fee = job.fee;
         uint256 modelFee = job.modelFee;
-        uint256 protocolFee = job.protocolFee;
-        uint256 workerFee = uint256(job.fee) - modelFee - protocolFee;
+        uint256 protocolFee = FeeSplit.share(fee, job.protocolFeeBps);
+        uint256 workerFee;
+        // requestInference checked fee - protocolFee >= modelFee, with the same fee, rate and price.
+        unchecked {
+            workerFee = fee - protocolFee - modelFee;
+        }
 
         _credit(worker, jobId, workerFee);
         _credit(_params.treasury, jobId, protocolFee);
-        _payModel(job.modelId, jobId, modelFee);
+        // The model's part accrues per model (one write); distributeModelEarnings splits it.
+        if (modelFee != 0) _modelEarnings[job.modelId] += modelFee;
         emit JobFinalized(jobId, worker, workerFee, modelFee, protocolFee);
 
         staking.unlock(worker, job.lockedStake);
-        address consumer = job.consumer;
-        if (consumer != address(0)) _callBack(jobId, consumer, job.callbackGasLimit);
+        if (job.hasConsumer) {
+            Callback memory cb = _callbacks[jobId];
+            _callBack(jobId, cb.consumer, cb.gasLimit);
+        }
     }
 
     /// @inheritdoc IJobManager
@@ -202,6 +228,23 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuard {
         _balances[msg.sender] = 0;
         emit BalanceWithdrawn(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
+    }
+
+    /// @inheritdoc IJobManager
+    function distributeModelEarnings(uint256 modelId) external nonReentrant returns (uint256 amount) {
+        amount = _modelEarnings[modelId];
+        if (amount == 0) revert JobsNothingToDistribute(modelId);
+        _modelEarnings[modelId] = 0;
+        emit ModelEarningsDistributed(modelId, amount);
+        (address owner_, , IModelRegistry.Contributor[] memory contributors) = registry.payees(modelId);
+        uint256 rest = amount;
+        for (uint256 i = 0; i < contributors.length; ++i) {
+            uint256 share = FeeSplit.share(amount, contributors[i].bps);
+            // The registry's split sums to 10000 bps, so the shares never exceed `amount`.
+            rest -= share;
+            _credit(contributors[i].account, 0, share);
+        }
+        _credit(owner_, 0, rest);
     }
 
     // ---------------------------------------------------------------- disputes
@@ -266,6 +309,37 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuard {
     }
 
     /// @inheritdoc IJobManager
+    function callbackOf(uint256 jobId) external view returns (address consumer, uint256 callbackGasLimit) {
+        Callback storage cb = _callbacks[jobId];
+        return (cb.consumer, cb.gasLimit);
+    }
+
+    /// @inheritdoc IJobManager
+    function resultMatches(
+        uint256 jobId,
+        bytes32 inputCommitment,
+        bytes32 outputCommitment,
+        bytes32 traceRoot
+    ) external view returns (bool) {
+        Job storage job = _jobs[jobId];
+        JobStatus status = job.status;
+        bool submitted = status == JobStatus.Submitted ||
+            status == JobStatus.Finalized ||
+            status == JobStatus.Rejected;
+        return submitted && job.commitment == _resultCommitment(inputCommitment, outputCommitment, traceRoot);
+    }
+
+    /// @inheritdoc IJobManager
+    function modelEarnings(uint256 modelId) external view returns (uint256) {
+        return _modelEarnings[modelId];
+    }
+
+    /// @inheritdoc IJobManager
+    function minimumFee(uint256 price) external view returns (uint256) {
+        return _minimumFee(price, _params.protocolFeeBps);
+    }
+
+    /// @inheritdoc IJobManager
     function callbackOutput(uint256 jobId) external view returns (bytes memory) {
         return _callbackOutputs[jobId];
     }
@@ -321,17 +395,21 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuard {
         );
     }
 
-    /// @dev Splits `amount` between the model's owner and contributors; the owner takes the rounding dust.
-    function _payModel(uint256 modelId, uint256 jobId, uint256 amount) private {
-        if (amount == 0) return;
-        (address owner_, , IModelRegistry.Contributor[] memory contributors) = registry.payees(modelId);
-        uint256 rest = amount;
-        for (uint256 i = 0; i < contributors.length; ++i) {
-            uint256 share = FeeSplit.share(amount, contributors[i].bps);
-            rest -= share;
-            _credit(contributors[i].account, jobId, share);
-        }
-        _credit(owner_, jobId, rest);
+    /// @dev The hash a submitted job stores in place of its input commitment.
+    function _resultCommitment(
+        bytes32 inputCommitment,
+        bytes32 outputCommitment,
+        bytes32 traceRoot
+    ) private pure returns (bytes32) {
+        return keccak256(abi.encode(inputCommitment, outputCommitment, traceRoot));
+    }
+
+    /// @dev The least fee f with f - floor(f * bps / 10000) >= price. That difference,
+    /// ceil(f * (10000 - bps) / 10000), grows by 0 or 1 per unit of f, so the least f is
+    /// floor((price - 1) * 10000 / (10000 - bps)) + 1 (and 0 for a free model). bps < 10000.
+    function _minimumFee(uint256 price, uint256 bps) private pure returns (uint256) {
+        if (price == 0) return 0;
+        return ((price - 1) * BPS) / (BPS - bps) + 1;
     }
 
     /// @dev The one place balances grow. Emits {BalanceCredited}.
@@ -396,8 +474,11 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuard {
 
     function _setParams(Params memory p) private {
         if (p.treasury == address(0)) revert JobsInvalidParameter("treasury");
+        if (p.protocolFeeBps > MAX_PROTOCOL_FEE_BPS) revert JobsInvalidParameter("protocolFeeBps");
         if (p.timeoutSlashBps > BPS) revert JobsInvalidParameter("timeoutSlashBps");
-        if (p.challengeWindow == 0 || p.challengeWindow > 30 days) revert JobsInvalidParameter("challengeWindow");
+        if (p.challengeWindow == 0 || p.challengeWindow > MAX_CHALLENGE_WINDOW) {
+            revert JobsInvalidParameter("challengeWindow");
+        }
         if (p.resultTimeout == 0) revert JobsInvalidParameter("resultTimeout");
         if (p.maxJobDuration < p.resultTimeout) revert JobsInvalidParameter("maxJobDuration");
         _params = p;

@@ -85,9 +85,25 @@ contract ModelRegistry is IModelRegistry {
     }
 
     /// @inheritdoc IModelRegistry
-    function pricing(uint256 modelId) external view returns (uint96 price, bool deprecated, uint64 inputElements) {
-        Model storage model = _existing(modelId);
-        return (model.price, model.deprecated, model.inputElements);
+    function pricing(
+        uint256 modelId
+    ) external view returns (uint96 price, bool deprecated, uint64 inputElements, uint64 outputElements) {
+        Model storage model = _models[modelId];
+        // All four share the model's first slot; a registered model has at least one input element.
+        (price, deprecated, inputElements, outputElements) = (
+            model.price,
+            model.deprecated,
+            model.inputElements,
+            model.outputElements
+        );
+        if (inputElements == 0) revert RegistryUnknownModel(modelId);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function elements(uint256 modelId) external view returns (uint64 inputElements, uint64 outputElements) {
+        Model storage model = _models[modelId];
+        (inputElements, outputElements) = (model.inputElements, model.outputElements);
+        if (inputElements == 0) revert RegistryUnknownModel(modelId);
     }
 
     /// @inheritdoc IModelRegistry

@@ -31,7 +31,7 @@ export function buildJobsModule(d: JobsDefaults, deps: JobsDependencies) {
       staking,
       m.getAccount(0),
       {
-        protocolFee: m.getParameter("protocolFee", d.protocolFee),
+        protocolFeeBps: m.getParameter("protocolFeeBps", d.protocolFeeBps),
         minJobLock: m.getParameter("minJobLock", d.minJobLock),
         stakeRatioBps: m.getParameter("stakeRatioBps", d.stakeRatioBps),
         timeoutSlashBps: m.getParameter("timeoutSlashBps", d.timeoutSlashBps),

@@ -16,7 +16,7 @@ import { canonicalBytes, commitTensor } from "../commitments/tensor.js";
 import { quantizeInput } from "../convert/evaluate.js";
 import { loadDigits, toFloat } from "../convert/mnist.js";
 import { mobileNetShaped } from "../convert/mobilenet.js";
-import { GameStatus, LEVEL_NAMES, Level, Side, openDispute } from "../disputes/game.js";
+import { GameStatus, LEVEL_NAMES, Level, Side, openDispute, submittedResult } from "../disputes/game.js";
 import type { MoveRecord } from "../disputes/player.js";
 import { DisputePlayer, playToEnd } from "../disputes/player.js";
 import type { CanonicalModel } from "../model/canonical.js";
@@ -61,8 +61,8 @@ async function deploy(ctx: BenchContext): Promise<Stack> {
     await staking.getAddress(),
     d,
     {
-      protocolFee: VTN,
       minJobLock: 20n * VTN,
+      protocolFeeBps: 100,
       stakeRatioBps: 20_000,
       timeoutSlashBps: 5_000,
       paused: false,
@@ -145,7 +145,7 @@ async function dispute(s: Stack, name: string, model: CanonicalModel, truth: rea
 
   const started = Date.now();
   const challenger = new DisputePlayer(Side.Challenger, s.challenger, model, truth);
-  const { game, receipt } = await openDispute(s.factory, s.challenger, jobId, challenger.openArgs(defender.root));
+  const { game, receipt } = await openDispute(s.factory, s.challenger, jobId, challenger.openArgs(await submittedResult(s.jm, jobId)));
   const r = await playToEnd(game, { defender, challenger }, { advanceTo: (t) => s.time.increaseTo(t) });
   if (r.status !== GameStatus.ChallengerWins) throw new Error(`${name}: the cheat at layer ${layer} was not caught`);
   const maxGas = receipt.gasUsed > r.maxGas ? receipt.gasUsed : r.maxGas;

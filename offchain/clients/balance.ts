@@ -1,4 +1,7 @@
-/** Pull-payment balances in the job escrow: fees earned by workers, developers, contributors. */
+/**
+ * Pull-payment balances in the job escrow: fees earned by workers, developers, contributors, and
+ * the per-model earnings that reach developers and contributors once distributed.
+ */
 import type { ContractTransactionReceipt, Signer } from "ethers";
 
 import { VeritensorError } from "./errors.js";
@@ -15,8 +18,41 @@ export async function withdrawBalance(p: Protocol, account: Signer): Promise<Wit
   const address = await account.getAddress();
   const amount = await p.jobManager.balanceOf(address);
   if (amount === 0n) {
-    throw new VeritensorError(`${address} has no balance to withdraw in the job escrow (earnings arrive when jobs are finalized)`);
+    throw new VeritensorError(`${address} has no balance to withdraw in the job escrow (earnings arrive when jobs are finalized; a model's revenue once its earnings are distributed)`);
   }
   const receipt = await send(p, "withdrawing the balance", () => p.jobManager.connect(account).withdraw());
   return { amount, tokenBalance: await p.token.balanceOf(address), receipt };
+}
+
+export interface DistributeResult {
+  readonly modelId: bigint;
+  /** Everything the model had accrued. */
+  readonly amount: bigint;
+  /** What each payee was credited, in the order of the escrow's events (contributors, then the owner). */
+  readonly credits: readonly { readonly account: string; readonly amount: bigint }[];
+  readonly receipt: ContractTransactionReceipt;
+}
+
+/**
+ * Splits the earnings model `modelId` accrued (its price from every finalized job) among its
+ * payees' pull balances. Anyone may call it; the payees then withdraw as usual.
+ */
+export async function distributeModelEarnings(p: Protocol, caller: Signer, modelId: bigint): Promise<DistributeResult> {
+  const accrued = await p.jobManager.modelEarnings(modelId);
+  if (accrued === 0n) {
+    throw new VeritensorError(`model ${modelId} has no accrued earnings to distribute (they accrue when its jobs are finalized)`);
+  }
+  const receipt = await send(p, `distributing the earnings of model ${modelId}`, () =>
+    p.jobManager.connect(caller).distributeModelEarnings(modelId),
+  );
+  const escrow = p.addresses.jobManager.toLowerCase();
+  let amount = 0n;
+  const credits: { account: string; amount: bigint }[] = [];
+  for (const log of receipt.logs) {
+    if (log.address.toLowerCase() !== escrow) continue;
+    const e = p.jobManager.interface.parseLog(log);
+    if (e?.name === "ModelEarningsDistributed") amount = e.args.amount as bigint;
+    if (e?.name === "BalanceCredited") credits.push({ account: e.args.account as string, amount: e.args.amount as bigint });
+  }
+  return { modelId, amount, credits, receipt };
 }

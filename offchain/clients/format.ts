@@ -87,3 +87,9 @@ export function formatGas(gas: bigint): string {
 export function formatShape(shape: readonly (number | bigint)[]): string {
   return `[${shape.map(String).join(", ")}]`;
 }
+
+/** Basis points as a percentage: `250n` -> `"2.5% (250 bps)"`. */
+export function formatBps(bps: number | bigint): string {
+  const n = Number(bps);
+  return `${Number((n / 100).toFixed(2))}% (${n} bps)`;
+}

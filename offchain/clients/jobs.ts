@@ -5,12 +5,12 @@
  * precise message; anything else is decoded from the revert.
  */
 import type { ContractTransactionReceipt, LogDescription, Signer } from "ethers";
-import { ZeroAddress, ZeroHash, getBytes, isAddress } from "ethers";
+import { AbiCoder, ZeroAddress, ZeroHash, getBytes, isAddress, keccak256 } from "ethers";
 
 import type { IJobManager } from "../../types/ethers-contracts/jobs/JobManager.js";
 import { ensureFunds } from "./allowance.js";
 import { VeritensorError } from "./errors.js";
-import { formatDuration, formatShape, formatTime, formatVtn } from "./format.js";
+import { formatBps, formatDuration, formatShape, formatTime, formatVtn } from "./format.js";
 import { requireBytes32 } from "./models.js";
 import type { Protocol } from "./protocol.js";
 import { chainTime, read, send } from "./protocol.js";
@@ -42,19 +42,51 @@ export async function getJob(p: Protocol, jobId: bigint): Promise<JobRecord> {
 
 export interface FeeQuote {
   readonly price: bigint;
-  readonly protocolFee: bigint;
+  /** The protocol fee rate now, in basis points of the fee. */
+  readonly protocolFeeBps: bigint;
+  /** The smallest fee accepted now (see {@link minimumFee}). */
   readonly minimum: bigint;
+  /** The protocol fee of a job paying exactly `minimum`. */
+  readonly protocolFee: bigint;
   readonly deprecated: boolean;
   readonly inputElements: bigint;
+  readonly outputElements: bigint;
 }
 
-/** The smallest fee model `modelId` accepts now: its price plus the protocol fee. */
+/** The treasury's part of `fee` at `bps` basis points, rounded down (as the escrow computes it). */
+export function protocolFeeOf(fee: bigint, bps: bigint): bigint {
+  return (fee * bps) / 10_000n;
+}
+
+/**
+ * The smallest fee a job on a model priced `price` may offer at a protocol fee rate of `bps`:
+ * the least `fee` with `fee - floor(fee * bps / 10000) >= price` (the escrow's rule, and its
+ * `minimumFee` view). That difference grows by 0 or 1 per wei of fee, so the least fee is
+ * `floor((price - 1) * 10000 / (10000 - bps)) + 1`, and 0 for a free model.
+ */
+export function minimumFee(price: bigint, bps: bigint): bigint {
+  if (bps < 0n || bps >= 10_000n) throw new RangeError(`protocol fee rate ${bps} bps is out of range`);
+  if (price <= 0n) return 0n;
+  return ((price - 1n) * 10_000n) / (10_000n - bps) + 1n;
+}
+
+/** The smallest fee model `modelId` accepts now: its price plus the protocol fee on the fee itself. */
 export async function quoteFee(p: Protocol, modelId: bigint): Promise<FeeQuote> {
-  const [[price, deprecated, inputElements], params] = await Promise.all([
+  const [[price, deprecated, inputElements, outputElements], params] = await Promise.all([
     read(p, `looking up model ${modelId}`, () => p.registry.pricing(modelId)),
     p.jobManager.params(),
   ]);
-  return { price, protocolFee: params.protocolFee, minimum: price + params.protocolFee, deprecated, inputElements };
+  const protocolFeeBps = params.protocolFeeBps;
+  const minimum = minimumFee(price, protocolFeeBps);
+  return {
+    price,
+    protocolFeeBps,
+    minimum,
+    protocolFee: protocolFeeOf(minimum, protocolFeeBps),
+    deprecated,
+    inputElements,
+    outputElements,
+  };
 }
 
 export interface RequestInput {
@@ -64,7 +96,7 @@ export interface RequestInput {
   /** …a URI with the input's tensor commitment. */
   readonly inputUri?: string;
   readonly inputCommitment?: string;
-  /** Defaults to the minimum (model price + protocol fee). */
+  /** Defaults to the minimum ({@link minimumFee}: the model price after the protocol fee). */
   readonly fee?: bigint;
   /** Seconds from now. */
   readonly deadlineIn: number;
@@ -77,6 +109,8 @@ export interface RequestInput {
 export interface RequestResult {
   readonly jobId: bigint;
   readonly fee: bigint;
+  /** The treasury's part of `fee` (paid at finalization). */
+  readonly protocolFee: bigint;
   readonly quote: FeeQuote;
   readonly deadline: bigint;
   readonly inputCommitment: string;
@@ -91,7 +125,7 @@ export async function requestInference(p: Protocol, requester: Signer, r: Reques
   if (fee < quote.minimum) {
     throw new VeritensorError(
       `fee ${formatVtn(fee)} is below the minimum ${formatVtn(quote.minimum)} ` +
-        `(model price ${formatVtn(quote.price)} + protocol fee ${formatVtn(quote.protocolFee)})`,
+        `(model price ${formatVtn(quote.price)} after a protocol fee of ${formatBps(quote.protocolFeeBps)} of the fee)`,
     );
   }
 
@@ -145,7 +179,7 @@ export async function requestInference(p: Protocol, requester: Signer, r: Reques
   );
   const [event] = jobEvents(p, receipt, "JobRequested");
   if (!event) throw new VeritensorError("the request emitted no JobRequested event");
-  return { jobId: event.args.jobId as bigint, fee, quote, deadline, inputCommitment: event.args.inputCommitment as string, receipt, approval };
+  return { jobId: event.args.jobId as bigint, fee, protocolFee: protocolFeeOf(fee, quote.protocolFeeBps), quote, deadline, inputCommitment: event.args.inputCommitment as string, receipt, approval };
 }
 
 export interface ClaimResult {
@@ -211,10 +245,11 @@ export async function submitResult(
   if (job.worker.toLowerCase() !== address.toLowerCase()) {
     throw new VeritensorError(`job ${jobId} was claimed by ${job.worker}, not by ${address}`);
   }
-  const model = await p.registry.getModel(job.modelId);
-  if (output.length !== Number(model.outputElements) * 4) {
+  const [, outputElements] = await p.registry.elements(job.modelId);
+  if (output.length !== Number(outputElements) * 4) {
+    const model = await p.registry.getModel(job.modelId);
     throw new VeritensorError(
-      `the output has ${output.length / 4} elements; model ${job.modelId} produces ${model.outputElements} ` +
+      `the output has ${output.length / 4} elements; model ${job.modelId} produces ${outputElements} ` +
         `(shape ${formatShape(model.outputShape)})`,
     );
   }
@@ -224,6 +259,11 @@ export async function submitResult(
   );
   const [event] = jobEvents(p, receipt, "ResultSubmitted");
   return { outputCommitment, challengeEnd: event!.args.challengeEnd as bigint, receipt };
+}
+
+/** The escrow's hash of a submitted result (what a job's `commitment` holds from submission on). */
+export function resultCommitment(inputCommitment: string, outputCommitment: string, traceRoot: string): string {
+  return keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32", "bytes32"], [inputCommitment, outputCommitment, traceRoot]));
 }
 
 export interface FinalizeResult {
@@ -303,21 +343,30 @@ export async function expireJob(p: Protocol, caller: Signer, jobId: bigint): Pro
 export interface JobDetails {
   readonly job: JobRecord;
   readonly now: bigint;
+  /** The consumer called back at finalization, and its gas limit (absent for a job without). */
+  readonly callback?: { readonly consumer: string; readonly gasLimit: bigint };
+  /** The protocol fee: of the fee as paid (finalized), or as it would be. */
+  readonly protocolFee: bigint;
+  /** The input's tensor commitment (from JobRequested). */
+  readonly inputCommitment?: string;
   /** Inline input bytes (from JobRequested), or the input URI. */
   readonly input?: Uint8Array;
   readonly inputUri?: string;
-  /** Output bytes (from ResultSubmitted), once submitted. */
+  /** Output bytes, output commitment and trace root (from ResultSubmitted), once submitted. */
   readonly output?: Uint8Array;
+  readonly outputCommitment?: string;
+  readonly traceRoot?: string;
   readonly payout?: { workerFee: bigint; modelFee: bigint; protocolFee: bigint };
 }
 
-/** The job as stored, plus its input and output from the escrow's events. */
+/** The job as stored, plus its input, output and commitments from the escrow's events. */
 export async function jobDetails(p: Protocol, jobId: bigint): Promise<JobDetails> {
   const job = await getJob(p, jobId);
-  const [requested, submitted, finalized, now] = await Promise.all([
+  const [requested, submitted, finalized, callback, now] = await Promise.all([
     p.jobManager.queryFilter(p.jobManager.filters.JobRequested(jobId), 0),
     p.jobManager.queryFilter(p.jobManager.filters.ResultSubmitted(jobId), 0),
     p.jobManager.queryFilter(p.jobManager.filters.JobFinalized(jobId), 0),
+    job.hasConsumer ? p.jobManager.callbackOf(jobId) : undefined,
     chainTime(p),
   ]);
   const req = requested[0]?.args;
@@ -326,9 +375,14 @@ export async function jobDetails(p: Protocol, jobId: bigint): Promise<JobDetails
   return {
     job,
     now,
+    callback: callback ? { consumer: callback[0], gasLimit: callback[1] } : undefined,
+    protocolFee: protocolFeeOf(job.fee, job.protocolFeeBps),
+    inputCommitment: req?.inputCommitment,
     input: req && req.input !== "0x" ? getBytes(req.input) : undefined,
     inputUri: req && req.inputURI !== "" ? req.inputURI : undefined,
     output: sub ? getBytes(sub.output) : undefined,
+    outputCommitment: sub?.outputCommitment,
+    traceRoot: sub?.traceRoot,
     payout: fin ? { workerFee: fin.workerFee, modelFee: fin.modelFee, protocolFee: fin.protocolFee } : undefined,
   };
 }

@@ -100,7 +100,8 @@ const PHRASES: Record<string, Phrase> = {
   JobsWrongStatus: ([id, status]) => `job ${id} is ${jobStatusName(status as bigint)}, which does not allow this`,
   JobsPaused: () => "new jobs are paused by governance",
   JobsModelDeprecated: ([id]) => `model ${id} is deprecated and takes no new jobs`,
-  JobsInsufficientFee: ([fee, min]) => `fee ${vtn(fee)} is below the minimum ${vtn(min)} (model price + protocol fee)`,
+  JobsInsufficientFee: ([fee, min]) =>
+    `fee ${vtn(fee)} is below the minimum ${vtn(min)} (what is left after the protocol fee must cover the model price)`,
   JobsInvalidDeadline: ([deadline, latest], c) =>
     `deadline ${when(deadline, c)} is in the past or later than the latest allowed, ${when(latest, c)}`,
   JobsInvalidInput: () => "give either an inline input or an input URI with its commitment, not both and not neither",
@@ -124,6 +125,7 @@ const PHRASES: Record<string, Phrase> = {
   JobsInsufficientGasForCallback: ([needed, available]) =>
     `finalizing needs at least ${needed} gas for the consumer's callback, ${available} was left: raise the gas limit`,
   JobsNothingToWithdraw: ([account], c) => `${who(account, c)} has no balance to withdraw`,
+  JobsNothingToDistribute: ([id]) => `model ${id} has no accrued earnings to distribute`,
   JobsInvalidParameter: ([name]) => `job parameter ${name} is out of its allowed range`,
   // token (OpenZeppelin ERC-6093)
   ERC20InsufficientBalance: ([sender, balance, needed], c) =>

@@ -18,10 +18,13 @@ import {
   bytesToInts,
   claimJob,
   deployProtocol,
+  distributeModelEarnings,
   faucet,
   finalizeJob,
+  formatBps,
   formatVtn,
   jobDetails,
+  minimumFee,
   modelFileFacts,
   registerModel,
   requestInference,
@@ -72,7 +75,7 @@ export async function runDemo(connection: NetworkConnection, o: DemoOptions): Pr
   }
   const params = await p.jobManager.params();
   log(`      token ${p.addresses.token}, escrow ${p.addresses.jobManager}`);
-  log(`      challenge window ${params.challengeWindow} s, protocol fee ${formatVtn(params.protocolFee)} per job`);
+  log(`      challenge window ${params.challengeWindow} s, protocol fee ${formatBps(params.protocolFeeBps)} of each job's fee`);
 
   step(2, `Registering the MNIST CNN (${MODEL_FILE}) with a 90/10 developer/contributor split`);
   const facts = await modelFileFacts(join(o.root, MODEL_FILE));
@@ -95,8 +98,9 @@ export async function runDemo(connection: NetworkConnection, o: DemoOptions): Pr
   const digits = loadDigits("heldout");
   const picks = Array.from({ length: o.jobs }, (_, i) => Math.floor((i * digits.labels.length) / o.jobs) + 7);
 
-  step(4, `The requester asks for ${o.jobs} held-out digits (fee = price + protocol fee + worker pay)`);
-  const fee = PRICE + params.protocolFee + WORKER_PAY;
+  step(4, `The requester asks for ${o.jobs} held-out digits (fee = minimum for the price + worker pay)`);
+  // The minimum fee leaves exactly the model price after the protocol fee; the rest pays the worker.
+  const fee = minimumFee(PRICE, params.protocolFeeBps) + WORKER_PAY;
   await ensureTokens(p, names.get("requester")!, fee * BigInt(o.jobs));
   const jobs: { id: bigint; label: number }[] = [];
   for (const i of picks) {
@@ -133,9 +137,12 @@ export async function runDemo(connection: NetworkConnection, o: DemoOptions): Pr
     const f = await finalizeJob(p, requester!, job.id);
     tally("finalize", f.receipt);
   }
-  log(`      ${jobs.length} jobs finalized: fees credited to worker, developer, contributor and treasury`);
+  log(`      ${jobs.length} jobs finalized: fees credited to worker and treasury, model revenue accrued to model ${modelId}`);
 
-  step(7, "Everyone withdraws their earnings");
+  step(7, "The model's earnings are split among developer and contributor; everyone withdraws");
+  const distributed = await distributeModelEarnings(p, requester!, modelId);
+  tally("distribute model earnings", distributed.receipt);
+  log(`      ${formatVtn(distributed.amount)} of model revenue credited to ${distributed.credits.length} payees`);
   const earnings = new Map<string, bigint>();
   for (const name of ["worker", "developer", "data contributor"]) {
     const signer = { worker, developer, "data contributor": contributor }[name]!;

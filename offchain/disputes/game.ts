@@ -5,7 +5,7 @@
  */
 import type { ContractTransactionReceipt, Signer } from "ethers";
 
-import type { DisputeGame, DisputeGameFactory } from "../../types/ethers-contracts/index.js";
+import type { DisputeGame, DisputeGameFactory, JobManager } from "../../types/ethers-contracts/index.js";
 import { DisputeGame__factory } from "../../types/ethers-contracts/index.js";
 import type { Hex } from "../commitments/merkle.js";
 
@@ -180,13 +180,49 @@ export async function sendMove(game: DisputeGame, signer: Signer, move: Move): P
   return receipt;
 }
 
+/**
+ * A job's result as its worker submitted it. The escrow stores only the hash of the three
+ * values; they come from the job's JobRequested and ResultSubmitted events.
+ */
+export interface SubmittedResult {
+  readonly inputCommitment: Hex;
+  readonly outputCommitment: Hex;
+  readonly traceRoot: Hex;
+}
+
+/** Reads job `jobId`'s submitted result from the escrow's events. */
+export async function submittedResult(jobManager: JobManager, jobId: bigint): Promise<SubmittedResult> {
+  const [requested] = await jobManager.queryFilter(jobManager.filters.JobRequested(jobId));
+  const submitted = await jobManager.queryFilter(jobManager.filters.ResultSubmitted(jobId));
+  const last = submitted[submitted.length - 1];
+  if (!requested || !last) throw new Error(`job ${jobId} has no submitted result`);
+  return {
+    inputCommitment: requested.args.inputCommitment as Hex,
+    outputCommitment: last.args.outputCommitment as Hex,
+    traceRoot: last.args.traceRoot as Hex,
+  };
+}
+
 /** What opening a dispute needs besides the job id (the challenger computes it, see player.ts). */
 export interface OpenArgs {
+  readonly result: SubmittedResult;
   readonly challengerRoot: Hex;
   readonly header: Hex;
   readonly headerProof: readonly Hex[];
   readonly outputLeaf: Hex;
   readonly outputProof: readonly Hex[];
+}
+
+/** The factory's `OpenParams` tuple for `a`. */
+export function openParams(a: OpenArgs) {
+  return {
+    result: a.result,
+    challengerRoot: a.challengerRoot,
+    header: a.header,
+    headerProof: [...a.headerProof],
+    outputLeaf: a.outputLeaf,
+    outputProof: [...a.outputProof],
+  };
 }
 
 /** Opens a dispute on `jobId` from `signer` (stake and bond allowance in place); returns the game. */
@@ -198,7 +234,7 @@ export async function openDispute(
 ): Promise<{ game: DisputeGame; receipt: ContractTransactionReceipt }> {
   const tx = await factory
     .connect(signer)
-    .openDispute(jobId, a.challengerRoot, a.header, [...a.headerProof], a.outputLeaf, [...a.outputProof]);
+    .openDispute(jobId, openParams(a));
   const receipt = await tx.wait();
   if (!receipt) throw new Error("openDispute was not mined");
   const opened = receipt.logs

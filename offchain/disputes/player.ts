@@ -20,7 +20,7 @@ import { canonicalBytes, chunkOf } from "../commitments/tensor.js";
 import { traceLeafProof } from "../commitments/trace.js";
 import type { CanonicalModel } from "../model/canonical.js";
 import { ConvConst, DenseConst, LayerKind } from "../model/layers.js";
-import type { GameState, Move, MoveKind, OpenArgs } from "./game.js";
+import type { GameState, Move, MoveKind, OpenArgs, SubmittedResult } from "./game.js";
 import { GameStatus, Level, Side, readGame, revealedDefenderChunk, sendMove } from "./game.js";
 import { StepPhase, StepProver } from "./proofs.js";
 
@@ -78,17 +78,18 @@ export class DisputePlayer {
    * Whether a challenger holding this trace has a case against a result: another trace root, or
    * the same root with a trace that does not end in the posted output.
    */
-  disputes(job: { traceRoot: string; outputCommitment: string }): boolean {
-    if (job.traceRoot.toLowerCase() !== this.root.toLowerCase()) return true;
-    return job.outputCommitment.toLowerCase() !== this.outputCommitment.toLowerCase();
+  disputes(result: SubmittedResult): boolean {
+    if (result.traceRoot.toLowerCase() !== this.root.toLowerCase()) return true;
+    return result.outputCommitment.toLowerCase() !== this.outputCommitment.toLowerCase();
   }
 
-  /** The challenger's arguments to `openDispute` against a result with trace root `defenderRoot`. */
-  openArgs(defenderRoot: string): OpenArgs {
+  /** The challenger's arguments to `openDispute` against the submitted `result`. */
+  openArgs(result: SubmittedResult): OpenArgs {
     const g = this.prover.graph;
     const L = this.model.layers.length;
-    const same = defenderRoot.toLowerCase() === this.root.toLowerCase();
+    const same = result.traceRoot.toLowerCase() === this.root.toLowerCase();
     return {
+      result,
       challengerRoot: this.root,
       header: encodeHeader(this.model),
       headerProof: graphLeafProof(g, 0),

@@ -46,7 +46,7 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
   report(`Requested job ${result.jobId}`, [
     ["model", a.model],
     ["requester", await requester.getAddress()],
-    ["fee escrowed", `${formatVtn(result.fee)} (model ${formatVtn(result.quote.price)}, protocol ${formatVtn(result.quote.protocolFee)}, worker ${formatVtn(result.fee - result.quote.minimum)})`],
+    ["fee escrowed", `${formatVtn(result.fee)} (model ${formatVtn(result.quote.price)}, protocol ${formatVtn(result.protocolFee)}, worker ${formatVtn(result.fee - result.quote.price - result.protocolFee)})`],
     ["deadline", formatTime(result.deadline, await effectiveNow(p))],
     ["input commitment", result.inputCommitment],
     ["approval tx", result.approval?.hash],

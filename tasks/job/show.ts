@@ -1,9 +1,10 @@
-import { ZeroAddress, ZeroHash } from "ethers";
+import { ZeroAddress } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import {
   action,
   bytesToInts,
+  formatBps,
   formatInts,
   formatTime,
   formatVtn,
@@ -30,16 +31,17 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
   report(`Job ${jobId}: ${jobStatusName(j.status)}${j.openDisputes > 0n ? ` (${j.openDisputes} open disputes)` : ""}`, [
     ["model", j.modelId],
     ["requester", j.requester],
-    ["consumer", j.consumer === ZeroAddress ? undefined : `${j.consumer} (callback gas ${j.callbackGasLimit})`],
+    ["consumer", d.callback ? `${d.callback.consumer} (callback gas ${d.callback.gasLimit})` : undefined],
     ["worker", j.worker === ZeroAddress ? undefined : j.worker],
-    ["fee", `${formatVtn(j.fee)} (model ${formatVtn(j.modelFee)}, protocol ${formatVtn(j.protocolFee)}, worker ${formatVtn(j.fee - j.modelFee - j.protocolFee)})`],
+    ["fee", `${formatVtn(j.fee)} (model ${formatVtn(j.modelFee)}, protocol ${formatVtn(d.protocolFee)} at ${formatBps(j.protocolFeeBps)}, worker ${formatVtn(j.fee - j.modelFee - d.protocolFee)})`],
     ["stake locked", j.lockedStake === 0n ? undefined : formatVtn(j.lockedStake)],
     ["deadline", formatTime(j.deadline, d.now)],
     [timerLabel ?? "timer", timerLabel ? formatTime(j.timer, d.now) : undefined],
-    ["input commitment", j.inputCommitment],
+    ["input commitment", d.inputCommitment],
     ["input", d.input ? formatInts(bytesToInts(d.input)) : d.inputUri],
-    ["output commitment", j.outputCommitment === ZeroHash ? undefined : j.outputCommitment],
-    ["trace root", j.traceRoot === ZeroHash ? undefined : j.traceRoot],
+    ["output commitment", d.outputCommitment],
+    ["trace root", d.traceRoot],
+    ["result commitment", d.outputCommitment ? j.commitment : undefined],
     ["output", d.output ? formatInts(bytesToInts(d.output)) : undefined],
     ["largest output", d.output ? `element ${argmax(bytesToInts(d.output))} (the class, for a classifier)` : undefined],
     ["paid", d.payout ? `worker ${formatVtn(d.payout.workerFee)}, model ${formatVtn(d.payout.modelFee)}, treasury ${formatVtn(d.payout.protocolFee)}` : undefined],

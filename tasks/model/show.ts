@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, formatShape, formatVtn, getModel, openProtocol, parseId, quoteFee, report } from "../../offchain/clients/index.js";
+import { action, formatBps, formatShape, formatVtn, getModel, openProtocol, parseId, quoteFee, report } from "../../offchain/clients/index.js";
 
 interface Args {
   model: string | undefined;
@@ -19,7 +19,8 @@ export default action(async ({ model }: Args, hre: HardhatRuntimeEnvironment) =>
     ["input shape", `${formatShape(m.inputShape)} (${m.inputElements} elements)`],
     ["output shape", `${formatShape(m.outputShape)} (${m.outputElements} elements)`],
     ["price", formatVtn(m.price)],
-    ["minimum fee", `${formatVtn(quote.minimum)} (price + protocol fee ${formatVtn(quote.protocolFee)})`],
+    ["minimum fee", `${formatVtn(quote.minimum)} (price + protocol fee of ${formatBps(quote.protocolFeeBps)}: ${formatVtn(quote.protocolFee)})`],
+    ["undistributed earnings", formatVtn(await p.jobManager.modelEarnings(modelId))],
     ["developer share", `${Number(m.developerBps) / 100}%`],
     ...m.contributors.map((c, i) => [`contributor #${i + 1}`, `${c.account} ${Number(c.bps) / 100}%`] as const),
     ["version", m.previousVersion === 0n ? `first of family ${m.family}` : `follows model ${m.previousVersion} (family ${m.family})`],

@@ -3,7 +3,7 @@ import path from "node:path";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, deployProtocol, formatDuration, formatVtn, report, VeritensorError } from "../../offchain/clients/index.js";
+import { action, deployProtocol, formatBps, formatDuration, formatVtn, report, VeritensorError } from "../../offchain/clients/index.js";
 
 interface Args {
   reset: boolean;
@@ -43,7 +43,7 @@ export default action(async ({ reset, parameters }: Args, hre: HardhatRuntimeEnv
     ["VeritensorGovernor", p.addresses.governor],
     ["owner of Staking, JobManager", "the timelock (governed by VTN votes)"],
     ["total supply", formatVtn(supply)],
-    ["protocol fee", formatVtn(params.protocolFee)],
+    ["protocol fee", `${formatBps(params.protocolFeeBps)} of each job's fee`],
     ["minimum stake", formatVtn(minStake)],
     ["challenge window", formatDuration(params.challengeWindow)],
     ["result timeout", formatDuration(params.resultTimeout)],

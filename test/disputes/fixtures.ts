@@ -11,7 +11,7 @@ import { commitTrace } from "../../offchain/commitments/trace.js";
 import { canonicalBytes } from "../../offchain/commitments/tensor.js";
 import type { DisputeGame, DisputeGameFactory, OneStepVerifier } from "../../types/ethers-contracts/index.js";
 import type { CanonicalModel } from "../../offchain/model/canonical.js";
-import { openDispute } from "../../offchain/disputes/game.js";
+import { openDispute, submittedResult } from "../../offchain/disputes/game.js";
 import type { PlayResult } from "../../offchain/disputes/player.js";
 import type { DisputePlayer } from "../../offchain/disputes/player.js";
 import { playToEnd } from "../../offchain/disputes/player.js";
@@ -127,8 +127,7 @@ export async function playDispute(
   defender: DisputePlayer,
   challenger: DisputePlayer,
 ): Promise<PlayResult & { game: DisputeGame; openGas: bigint }> {
-  const job = await p.jm.getJob(jobId);
-  const { game, receipt } = await openDispute(p.factory, challenger.signer, jobId, challenger.openArgs(job.traceRoot));
+  const { game, receipt } = await openDispute(p.factory, challenger.signer, jobId, challenger.openArgs(await submittedResult(p.jm, jobId)));
   const result = await playToEnd(game, { defender, challenger }, {
     advanceTo: (t) => p.conn.networkHelpers.time.increaseTo(t),
   });

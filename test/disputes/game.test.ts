@@ -8,7 +8,7 @@ import { network } from "hardhat";
 
 import { MerkleTree, fromHex } from "../../offchain/commitments/merkle.js";
 import { canonicalBytes, chunkLeaves } from "../../offchain/commitments/tensor.js";
-import { GameStatus, Level, LEVEL_NAMES, Side, openDispute, readGame, sendMove } from "../../offchain/disputes/game.js";
+import { GameStatus, Level, LEVEL_NAMES, Side, openDispute, openParams, readGame, sendMove, submittedResult } from "../../offchain/disputes/game.js";
 import type { PlayResult } from "../../offchain/disputes/player.js";
 import { DisputePlayer, playToEnd } from "../../offchain/disputes/player.js";
 import type { CanonicalModel } from "../../offchain/model/canonical.js";
@@ -184,7 +184,7 @@ describe("DisputeGame", function () {
       const { p, jobId } = await setup(model, liar);
       const challenger = new DisputePlayer(Side.Challenger, p.challenger, model, honest);
       const defender = new DisputePlayer(Side.Defender, p.worker, model, liar);
-      const { game } = await openDispute(p.factory, p.challenger, jobId, challenger.openArgs((await p.jm.getJob(jobId)).traceRoot));
+      const { game } = await openDispute(p.factory, p.challenger, jobId, challenger.openArgs(await submittedResult(p.jm, jobId)));
       let s = await readGame(game);
       await expect(game.connect(p.other).timeout()).to.be.revertedWithCustomError(game, "GameClockNotExpired").withArgs(s.deadline);
       const move = await defender.move(s, game);
@@ -210,8 +210,8 @@ describe("DisputeGame", function () {
       const colluder = new DisputePlayer(Side.Challenger, p.challenger2, model, cheat(honest, 2, 0, 5));
       const honestChallenger = new DisputePlayer(Side.Challenger, p.challenger, model, honest);
       const defender = new DisputePlayer(Side.Defender, p.worker, model, liar);
-      const a = await openDispute(p.factory, p.challenger2, jobId, colluder.openArgs(job.traceRoot));
-      const b = await openDispute(p.factory, p.challenger, jobId, honestChallenger.openArgs(job.traceRoot));
+      const a = await openDispute(p.factory, p.challenger2, jobId, colluder.openArgs(await submittedResult(p.jm, jobId)));
+      const b = await openDispute(p.factory, p.challenger, jobId, honestChallenger.openArgs(await submittedResult(p.jm, jobId)));
       expect((await p.jm.getJob(jobId)).openDisputes).to.equal(2n);
       expect(await p.factory.gamesOf(jobId)).to.deep.equal([await a.game.getAddress(), await b.game.getAddress()]);
       // The colluder's game ends first: the job stays frozen under the other game.
@@ -239,8 +239,8 @@ describe("DisputeGame", function () {
       const colluder = new DisputePlayer(Side.Challenger, p.challenger2, model, cheat(honest, 2, 0, 5), { stallAt: Level.Tensor });
       const honestChallenger = new DisputePlayer(Side.Challenger, p.challenger, model, honest);
       const defender = new DisputePlayer(Side.Defender, p.worker, model, liar);
-      const a = await openDispute(p.factory, p.challenger2, jobId, colluder.openArgs(job.traceRoot));
-      const b = await openDispute(p.factory, p.challenger, jobId, honestChallenger.openArgs(job.traceRoot));
+      const a = await openDispute(p.factory, p.challenger2, jobId, colluder.openArgs(await submittedResult(p.jm, jobId)));
+      const b = await openDispute(p.factory, p.challenger, jobId, honestChallenger.openArgs(await submittedResult(p.jm, jobId)));
       const advanceTo = (t: bigint) => time.increaseTo(t);
       expect((await playToEnd(b.game, { defender, challenger: honestChallenger }, { advanceTo })).status).to.equal(GameStatus.ChallengerWins);
       expect((await playToEnd(a.game, { defender, challenger: colluder }, { advanceTo })).status).to.equal(GameStatus.DefenderWins);
@@ -259,8 +259,8 @@ describe("DisputeGame", function () {
       const jobId = await submitTrace(p, modelId, honest, { outputOverride: wrongOutput });
       const challenger = new DisputePlayer(Side.Challenger, p.challenger, model, honest);
       const job = await p.jm.getJob(jobId);
-      expect(challenger.disputes(job)).to.equal(true);
-      const { game, receipt } = await openDispute(p.factory, p.challenger, jobId, challenger.openArgs(job.traceRoot));
+      expect(challenger.disputes(await submittedResult(p.jm, jobId))).to.equal(true);
+      const { game, receipt } = await openDispute(p.factory, p.challenger, jobId, challenger.openArgs(await submittedResult(p.jm, jobId)));
       expect((await readGame(game)).status).to.equal(GameStatus.ChallengerWins);
       expect((await p.jm.getJob(jobId)).status).to.equal(Status.Rejected);
       expect(await p.factory.balanceOf(p.challenger.address)).to.equal(CHALLENGE_BOND + (job.lockedStake * CHALLENGER_REWARD_BPS) / 10_000n);
@@ -272,12 +272,12 @@ describe("DisputeGame", function () {
       const { p, jobId } = await setup(model, honest);
       const challenger = new DisputePlayer(Side.Challenger, p.challenger, model, honest);
       const job = await p.jm.getJob(jobId);
-      expect(challenger.disputes(job)).to.equal(false);
-      const args = challenger.openArgs(job.traceRoot);
+      expect(challenger.disputes(await submittedResult(p.jm, jobId))).to.equal(false);
+      const args = challenger.openArgs(await submittedResult(p.jm, jobId));
       const open = (from = p.challenger, a = args) =>
-        p.factory.connect(from).openDispute(jobId, a.challengerRoot, a.header, [...a.headerProof], a.outputLeaf, [...a.outputProof]);
+        p.factory.connect(from).openDispute(jobId, openParams(a));
       await expect(open()).to.be.revertedWithCustomError(p.implementation, "GameNoOutputMismatch");
-      const liarArgs = new DisputePlayer(Side.Challenger, p.challenger, model, cheat(honest, 2, 0, 1)).openArgs(job.traceRoot);
+      const liarArgs = new DisputePlayer(Side.Challenger, p.challenger, model, cheat(honest, 2, 0, 1)).openArgs(await submittedResult(p.jm, jobId));
       await expect(open(p.requester, liarArgs)).to.be.revertedWithCustomError(p.factory, "FactoryInsufficientStake");
       await expect(open(p.challenger, { ...liarArgs, headerProof: liarArgs.headerProof.slice(1) })).to.be.revert(conn.ethers);
       await time.increaseTo(job.timer);
@@ -317,7 +317,7 @@ describe("DisputeGame", function () {
       const liar = cheat(honest, 2, 0, 1);
       const { p, jobId } = await setup(model, liar);
       const challenger = new DisputePlayer(Side.Challenger, p.challenger, model, honest);
-      const { game } = await openDispute(p.factory, p.challenger, jobId, challenger.openArgs((await p.jm.getJob(jobId)).traceRoot));
+      const { game } = await openDispute(p.factory, p.challenger, jobId, challenger.openArgs(await submittedResult(p.jm, jobId)));
       const c = await game.config();
       const cfg = {
         jobId: c.jobId, defender: c.defender, challenger: c.challenger, graphRoot: c.graphRoot,

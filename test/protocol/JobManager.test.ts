@@ -14,6 +14,7 @@ import {
   MIN_STAKE,
   PRICE,
   PROTOCOL_FEE,
+  PROTOCOL_FEE_BPS,
   RESULT_TIMEOUT,
   SAMPLE_INPUT,
   SAMPLE_OUTPUT,
@@ -28,8 +29,11 @@ import {
   expectStakingConserved,
   int32Bytes,
   modelSpec,
+  minimumFeeFor,
   modelSplit,
   paramsTuple,
+  protocolFeeOf,
+  resultCommitment,
   protocolFixtures,
   requestJob,
   requestParams,
@@ -39,6 +43,7 @@ import {
   tensorCommitment,
 } from "./fixtures.js";
 import type { Params, Protocol } from "./fixtures.js";
+import { minimumFee as clientMinimumFee } from "../../offchain/clients/jobs.js";
 
 const conn = await network.create();
 const { ethers, networkHelpers } = conn;
@@ -91,7 +96,7 @@ describe("JobManager", function () {
 
     it("lets only the owner set params, and emits ParamsSet", async function () {
       const p = await protocol();
-      const next = { ...p.params, challengeWindow: 7200n, protocolFee: 3n * WAD };
+      const next = { ...p.params, challengeWindow: 7200n, protocolFeeBps: 300n };
       await expect(p.jm.connect(p.other).setParams(next))
         .to.be.revertedWithCustomError(p.jm, "OwnableUnauthorizedAccount")
         .withArgs(p.other.address);
@@ -101,6 +106,7 @@ describe("JobManager", function () {
 
     const invalid: [string, (p: Params) => Partial<Params>][] = [
       ["treasury", () => ({ treasury: ZeroAddress })],
+      ["protocolFeeBps", () => ({ protocolFeeBps: 2_001n })],
       ["timeoutSlashBps", () => ({ timeoutSlashBps: 10_001n })],
       ["challengeWindow", () => ({ challengeWindow: 0n })],
       ["challengeWindow", () => ({ challengeWindow: 30n * 86400n + 1n })],
@@ -120,12 +126,46 @@ describe("JobManager", function () {
       const p = await protocol();
       const next = {
         ...p.params,
+        protocolFeeBps: 2_000n,
         timeoutSlashBps: 10_000n,
         challengeWindow: 30n * 86400n,
         maxJobDuration: p.params.resultTimeout,
       };
       await p.jm.setParams(next);
       expect(await p.jm.params()).to.deep.equal(paramsTuple(next));
+      expect(await p.jm.MAX_PROTOCOL_FEE_BPS()).to.equal(2_000n);
+      expect(await p.jm.MAX_CHALLENGE_WINDOW()).to.equal(30n * 86400n);
+    });
+
+    it("packs every parameter at its full width (two slots) and reads it back unchanged", async function () {
+      const p = await protocol();
+      // Each field at the top of its type: a packing mistake would spill into its neighbours.
+      const widest = {
+        minJobLock: 2n ** 96n - 1n,
+        stakeRatioBps: 2n ** 32n - 1n,
+        protocolFeeBps: 2_000n,
+        timeoutSlashBps: 10_000n,
+        paused: true,
+        challengeWindow: 30n * 86400n,
+        resultTimeout: 2n ** 32n - 1n,
+        maxJobDuration: 2n ** 32n - 1n,
+        treasury: "0x" + "ff".repeat(20),
+        maxCallbackGasLimit: 2n ** 24n - 1n,
+      };
+      await p.jm.setParams(widest);
+      expect(await p.jm.params()).to.deep.equal(paramsTuple({ ...widest, treasury: ethers.getAddress(widest.treasury) }));
+      const narrow = { ...widest, minJobLock: 1n, stakeRatioBps: 0n, protocolFeeBps: 0n, timeoutSlashBps: 0n, paused: false, challengeWindow: 1n, resultTimeout: 1n, maxJobDuration: 1n, maxCallbackGasLimit: 0n };
+      await p.jm.setParams(narrow);
+      expect(await p.jm.params()).to.deep.equal(paramsTuple({ ...narrow, treasury: ethers.getAddress(widest.treasury) }));
+      // Field types bound the rest: values past them do not even encode.
+      for (const over of [{ challengeWindow: 2n ** 24n }, { maxCallbackGasLimit: 2n ** 24n }, { protocolFeeBps: 2n ** 16n }]) {
+        const err = await p.jm.setParams({ ...narrow, ...over }).then(
+          () => undefined,
+          (e: Error) => e,
+        );
+        expect(err, JSON.stringify(Object.keys(over))).to.be.instanceOf(Error);
+      }
+      expect(await p.jm.params()).to.deep.equal(paramsTuple({ ...narrow, treasury: ethers.getAddress(widest.treasury) }));
     });
 
     it("validates params in the constructor too", async function () {
@@ -194,11 +234,11 @@ describe("JobManager", function () {
       expect(job.openDisputes).to.equal(0n);
       expect(job.fee).to.equal(FEE);
       expect(job.modelFee).to.equal(PRICE);
-      expect(job.protocolFee).to.equal(PROTOCOL_FEE);
+      expect(job.protocolFeeBps).to.equal(PROTOCOL_FEE_BPS);
       expect(job.modelId).to.equal(p.modelId);
-      expect(job.consumer).to.equal(ZeroAddress);
-      expect(job.callbackGasLimit).to.equal(0n);
-      expect(job.inputCommitment).to.equal(commitment);
+      expect(job.hasConsumer).to.equal(false);
+      expect(await p.jm.callbackOf(1n)).to.deep.equal([ZeroAddress, 0n]);
+      expect(job.commitment).to.equal(commitment);
       expect(job.worker).to.equal(ZeroAddress);
       expect(job.lockedStake).to.equal(0n);
       await expectEscrowConserved(p);
@@ -208,7 +248,7 @@ describe("JobManager", function () {
       const p = await protocol();
       const computed = tensorCommitment(SAMPLE_INPUT);
       await p.jm.connect(p.requester).requestInference(await requestParams(p, { inputCommitment: computed }));
-      expect((await p.jm.getJob(1n)).inputCommitment).to.equal(computed);
+      expect((await p.jm.getJob(1n)).commitment).to.equal(computed);
       const wrong = tensorCommitment(int32Bytes(sampleInput(INPUT_ELEMENTS, 2)));
       await expect(p.jm.connect(p.requester).requestInference(await requestParams(p, { inputCommitment: wrong })))
         .to.be.revertedWithCustomError(p.jm, "JobsInputCommitmentMismatch")
@@ -222,7 +262,7 @@ describe("JobManager", function () {
       await expect(p.jm.connect(p.requester).requestInference(rp))
         .to.emit(p.jm, "JobRequested")
         .withArgs(1n, p.modelId, p.requester.address, FEE, rp.deadline, commitment, "0x", "ipfs://bafy-input", ZeroAddress, 0n);
-      expect((await p.jm.getJob(1n)).inputCommitment).to.equal(commitment);
+      expect((await p.jm.getJob(1n)).commitment).to.equal(commitment);
     });
 
     it("refuses a URI without commitment, both input forms, or neither", async function () {
@@ -277,13 +317,31 @@ describe("JobManager", function () {
         .withArgs(p.modelId);
     });
 
-    it("needs at least the model price plus the protocol fee", async function () {
+    it("needs a fee that still covers the model price after the protocol fee", async function () {
       const p = await protocol();
+      // The rule, checked on the constant: MIN_FEE covers PRICE after 8%, one wei less does not.
+      expect(MIN_FEE - protocolFeeOf(MIN_FEE)).to.be.gte(PRICE);
+      expect(MIN_FEE - 1n - protocolFeeOf(MIN_FEE - 1n)).to.be.lt(PRICE);
+      expect(await p.jm.minimumFee(PRICE)).to.equal(MIN_FEE);
       await expect(p.jm.connect(p.requester).requestInference(await requestParams(p, { fee: MIN_FEE - 1n })))
         .to.be.revertedWithCustomError(p.jm, "JobsInsufficientFee")
         .withArgs(MIN_FEE - 1n, MIN_FEE);
       await p.jm.connect(p.requester).requestInference(await requestParams(p, { fee: MIN_FEE }));
       expect((await p.jm.getJob(1n)).fee).to.equal(MIN_FEE);
+    });
+
+    it("computes the minimum fee for any price and rate (the client's helper agrees)", async function () {
+      const p = await protocol();
+      for (const bps of [0n, 1n, 800n, 1_999n, 2_000n]) {
+        await setParams(p, { protocolFeeBps: bps });
+        for (const price of [0n, 1n, 2n, 7n, 9_999n, 10_000n, PRICE, 2n ** 96n - 1n]) {
+          const min = await p.jm.minimumFee(price);
+          expect(min).to.equal(minimumFeeFor(price, bps), `price ${price} at ${bps} bps`);
+          expect(min).to.equal(clientMinimumFee(price, bps));
+        }
+      }
+      // A free model at any rate: a zero fee is enough.
+      expect(await p.jm.minimumFee(0n)).to.equal(0n);
     });
 
     it("refuses a fee that does not fit 96 bits", async function () {
@@ -325,9 +383,8 @@ describe("JobManager", function () {
       await p.jm
         .connect(p.requester)
         .requestInference(await requestParams(p, { consumer, callbackGasLimit: MAX_CALLBACK_GAS }));
-      const job = await p.jm.getJob(1n);
-      expect(job.consumer).to.equal(consumer);
-      expect(job.callbackGasLimit).to.equal(MAX_CALLBACK_GAS);
+      expect((await p.jm.getJob(1n)).hasConsumer).to.equal(true);
+      expect(await p.jm.callbackOf(1n)).to.deep.equal([consumer, MAX_CALLBACK_GAS]);
     });
 
     it("needs the fee approved", async function () {
@@ -337,14 +394,14 @@ describe("JobManager", function () {
         .withArgs(await p.jm.getAddress(), 0n, FEE);
     });
 
-    it("keeps the price and protocol fee of the request time", async function () {
+    it("keeps the price and protocol fee rate of the request time", async function () {
       const p = await protocol();
       const jobId = await requestJob(p);
       await p.registry.connect(p.developer).setPrice(p.modelId, 1n * WAD);
-      await setParams(p, { protocolFee: 5n * WAD });
+      await setParams(p, { protocolFeeBps: 2_000n });
       const job = await p.jm.getJob(jobId);
       expect(job.modelFee).to.equal(PRICE);
-      expect(job.protocolFee).to.equal(PROTOCOL_FEE);
+      expect(job.protocolFeeBps).to.equal(PROTOCOL_FEE_BPS);
       await claimJob(p, jobId);
       await submitJob(p, jobId);
       await endChallengeWindow(p, jobId);
@@ -440,10 +497,43 @@ describe("JobManager", function () {
       const job = await p.jm.getJob(jobId);
       expect(job.status).to.equal(Status.Submitted);
       expect(job.timer).to.equal(t + CHALLENGE_WINDOW);
-      expect(job.outputCommitment).to.equal(out);
-      expect(job.traceRoot).to.equal(TRACE_ROOT);
+      // The input commitment is replaced by one hash binding input, output and trace.
+      const input = tensorCommitment(SAMPLE_INPUT);
+      expect(job.commitment).to.equal(resultCommitment(input, out, TRACE_ROOT));
+      expect(await p.jm.resultMatches(jobId, input, out, TRACE_ROOT)).to.equal(true);
       // Outputs are kept only for jobs with a consumer to call back.
       expect(await p.jm.callbackOutput(jobId)).to.equal("0x");
+    });
+
+    it("answers resultMatches only for the submitted triple of a job with a result", async function () {
+      const p = await protocol();
+      const input = tensorCommitment(SAMPLE_INPUT);
+      const out = tensorCommitment(SAMPLE_OUTPUT);
+      const jobId = await requestJob(p);
+      // No result yet: false, even for the input commitment the job holds while open.
+      expect((await p.jm.getJob(jobId)).commitment).to.equal(input);
+      expect(await p.jm.resultMatches(jobId, input, out, TRACE_ROOT)).to.equal(false);
+      expect(await p.jm.resultMatches(jobId, input, ZeroHash, ZeroHash)).to.equal(false);
+      await claimJob(p, jobId);
+      expect(await p.jm.resultMatches(jobId, input, out, TRACE_ROOT)).to.equal(false);
+      await submitJob(p, jobId);
+      expect(await p.jm.resultMatches(jobId, input, out, TRACE_ROOT)).to.equal(true);
+      const other = keccak256("0x01");
+      expect(await p.jm.resultMatches(jobId, other, out, TRACE_ROOT)).to.equal(false);
+      expect(await p.jm.resultMatches(jobId, input, other, TRACE_ROOT)).to.equal(false);
+      expect(await p.jm.resultMatches(jobId, input, out, other)).to.equal(false);
+      // The order matters: the three are hashed as a tuple.
+      expect(await p.jm.resultMatches(jobId, out, input, TRACE_ROOT)).to.equal(false);
+      expect(await p.jm.resultMatches(jobId + 1n, input, out, TRACE_ROOT)).to.equal(false);
+      // Still true once finalized, and for a rejected result (disputes look back at it).
+      await endChallengeWindow(p, jobId);
+      await p.jm.finalize(jobId);
+      expect(await p.jm.resultMatches(jobId, input, out, TRACE_ROOT)).to.equal(true);
+      const rejected = await submittedJob(p);
+      await p.jm.connect(p.disputeManager).freezeForDispute(rejected);
+      await p.jm.connect(p.disputeManager).settleDispute(rejected, false, 0n);
+      expect((await p.jm.getJob(rejected)).status).to.equal(Status.Rejected);
+      expect(await p.jm.resultMatches(rejected, input, out, TRACE_ROOT)).to.equal(true);
     });
 
     it("refuses unknown jobs, jobs not claimed, and other workers", async function () {
@@ -511,16 +601,13 @@ describe("JobManager", function () {
   });
 
   describe("finalize", function () {
-    it("pays worker, treasury, developer and contributors exactly, and unlocks the stake", async function () {
+    it("pays worker and treasury exactly, accrues the price to the model, and unlocks the stake", async function () {
       const p = await protocol();
       const jobId = await submittedJob(p);
       const lock = lockFor(p, FEE);
       await endChallengeWindow(p, jobId);
       const workerFee = FEE - PRICE - PROTOCOL_FEE;
-      const split = modelSplit(PRICE);
-      // The contributors' shares round down; the developer takes the dust.
-      expect(split.developer).to.be.greaterThan((PRICE * BigInt(DEV_BPS)) / 10_000n);
-      expect(split.c1).to.equal((PRICE * BigInt(C1_BPS)) / 10_000n);
+      expect(PROTOCOL_FEE).to.equal(2n * WAD); // 8% of 25 VTN
 
       const tx = p.jm.finalize(jobId);
       await expect(tx)
@@ -528,17 +615,16 @@ describe("JobManager", function () {
         .withArgs(jobId, p.worker.address, workerFee, PRICE, PROTOCOL_FEE)
         .and.to.emit(p.staking, "StakeUnlocked")
         .withArgs(p.worker.address, await p.jm.getAddress(), lock, 0n);
+      // The model's part is not credited to anyone yet: it accrues to the model (one write).
       expect(await creditsOf(p, tx)).to.deep.equal([
         [p.worker.address, jobId, workerFee],
         [p.treasury.address, jobId, PROTOCOL_FEE],
-        [p.contributor1.address, jobId, split.c1],
-        [p.contributor2.address, jobId, split.c2],
-        [p.developer.address, jobId, split.developer],
       ]);
-      expect(workerFee + PROTOCOL_FEE + split.c1 + split.c2 + split.developer).to.equal(FEE);
+      expect(await p.jm.modelEarnings(p.modelId)).to.equal(PRICE);
+      expect(workerFee + PROTOCOL_FEE + PRICE).to.equal(FEE);
       expect(await p.jm.balanceOf(p.worker.address)).to.equal(workerFee);
       expect(await p.jm.balanceOf(p.treasury.address)).to.equal(PROTOCOL_FEE);
-      expect(await p.jm.balanceOf(p.developer.address)).to.equal(split.developer);
+      expect(await p.jm.balanceOf(p.developer.address)).to.equal(0n);
       expect((await p.jm.getJob(jobId)).status).to.equal(Status.Finalized);
       expect((await p.staking.stakeOf(p.worker.address)).locked).to.equal(0n);
       await expectEscrowConserved(p);
@@ -548,18 +634,21 @@ describe("JobManager", function () {
     it("credits nothing for zero parts (fee at the minimum, free model, no protocol fee)", async function () {
       const p = await protocol();
       await p.registry.connect(p.developer).setPrice(p.modelId, 0n);
-      await setParams(p, { protocolFee: 0n });
+      await setParams(p, { protocolFeeBps: 0n });
       const a = await submittedJob(p, { fee: 0n });
       await endChallengeWindow(p, a);
       expect(await creditsOf(p, p.jm.finalize(a))).to.deep.equal([]);
+      expect(await p.jm.modelEarnings(p.modelId)).to.equal(0n);
 
       await p.registry.connect(p.developer).setPrice(p.modelId, PRICE);
-      await setParams(p, { protocolFee: PROTOCOL_FEE });
+      await setParams(p, { protocolFeeBps: PROTOCOL_FEE_BPS });
       const b = await submittedJob(p, { fee: MIN_FEE });
       await endChallengeWindow(p, b);
       const credits = await creditsOf(p, p.jm.finalize(b));
-      expect(credits.map((c) => c[0])).to.not.include(p.worker.address);
-      expect(credits.reduce((s, c) => s + c[2], 0n)).to.equal(MIN_FEE);
+      // At the minimum fee the worker's part is exactly zero.
+      expect(credits.map((c) => c[0])).to.deep.equal([p.treasury.address]);
+      expect(credits[0]![2]).to.equal(protocolFeeOf(MIN_FEE));
+      expect(credits[0]![2] + (await p.jm.modelEarnings(p.modelId))).to.equal(MIN_FEE);
       await expectEscrowConserved(p);
     });
 
@@ -909,6 +998,86 @@ describe("JobManager", function () {
     });
   });
 
+  describe("distributeModelEarnings", function () {
+    it("splits the accrued earnings exactly among contributors and developer, emitting each credit", async function () {
+      const p = await protocol();
+      // Two jobs at two prices: the accrued amount is their sum.
+      const first = await submittedJob(p);
+      await p.registry.connect(p.developer).setPrice(p.modelId, PRICE + 3n);
+      const second = await submittedJob(p);
+      await endChallengeWindow(p, second);
+      await p.jm.finalize(first);
+      await p.jm.finalize(second);
+      const accrued = 2n * PRICE + 3n;
+      expect(await p.jm.modelEarnings(p.modelId)).to.equal(accrued);
+      await expectEscrowConserved(p);
+
+      const split = modelSplit(accrued);
+      // The contributors' shares round down; the developer takes the dust.
+      expect(split.c1).to.equal((accrued * BigInt(C1_BPS)) / 10_000n);
+      expect(split.developer).to.be.greaterThan((accrued * BigInt(DEV_BPS)) / 10_000n);
+      expect(split.c1 + split.c2 + split.developer).to.equal(accrued);
+
+      // Anyone may distribute; the tokens stay in the escrow.
+      const tx = p.jm.connect(p.other).distributeModelEarnings(p.modelId);
+      await expect(tx).to.emit(p.jm, "ModelEarningsDistributed").withArgs(p.modelId, accrued);
+      await expect(tx).to.changeTokenBalances(ethers, p.token, [p.jm, p.other], [0n, 0n]);
+      expect(await creditsOf(p, tx)).to.deep.equal([
+        [p.contributor1.address, 0n, split.c1],
+        [p.contributor2.address, 0n, split.c2],
+        [p.developer.address, 0n, split.developer],
+      ]);
+      expect(await p.jm.modelEarnings(p.modelId)).to.equal(0n);
+      expect(await p.jm.balanceOf(p.contributor1.address)).to.equal(split.c1);
+      expect(await p.jm.balanceOf(p.developer.address)).to.equal(split.developer);
+      await expectEscrowConserved(p);
+
+      // Nothing left: a second distribution reverts, and the payees withdraw as usual.
+      await expect(p.jm.distributeModelEarnings(p.modelId))
+        .to.be.revertedWithCustomError(p.jm, "JobsNothingToDistribute")
+        .withArgs(p.modelId);
+      await expect(p.jm.connect(p.developer).withdraw()).to.changeTokenBalances(
+        ethers,
+        p.token,
+        [p.developer, p.jm],
+        [split.developer, -split.developer],
+      );
+      await expectEscrowConserved(p);
+    });
+
+    it("returns the amount, pays the current owner, and keeps models apart", async function () {
+      const p = await protocol();
+      await p.registry.connect(p.developer).registerModel(modelSpec({ price: 1n * WAD, contentHash: keccak256("0x02") }));
+      const jobA = await submittedJob(p);
+      const jobB = await submittedJob(p, { modelId: 2n });
+      await endChallengeWindow(p, jobB);
+      await p.jm.finalize(jobA);
+      await p.jm.finalize(jobB);
+      expect(await p.jm.modelEarnings(2n)).to.equal(1n * WAD);
+      // Accrued earnings follow the model: a new owner receives what is distributed after the transfer.
+      await p.registry.connect(p.developer).transferModelOwnership(2n, p.other.address);
+      expect(await p.jm.distributeModelEarnings.staticCall(2n)).to.equal(1n * WAD);
+      expect(await creditsOf(p, p.jm.distributeModelEarnings(2n))).to.deep.equal([[p.other.address, 0n, 1n * WAD]]);
+      expect(await p.jm.modelEarnings(p.modelId)).to.equal(PRICE);
+      expect(await p.jm.modelEarnings(2n)).to.equal(0n);
+      await expect(p.jm.distributeModelEarnings(99n))
+        .to.be.revertedWithCustomError(p.jm, "JobsNothingToDistribute")
+        .withArgs(99n);
+      await expectEscrowConserved(p);
+    });
+
+    it("credits nothing for a share that rounds to zero", async function () {
+      const p = await protocol();
+      await p.registry.connect(p.developer).setPrice(p.modelId, 2n);
+      const jobId = await submittedJob(p);
+      await endChallengeWindow(p, jobId);
+      await p.jm.finalize(jobId);
+      // 2 wei at 33.33%: both contributors' shares are 0, the developer gets both wei.
+      expect(await creditsOf(p, p.jm.distributeModelEarnings(p.modelId))).to.deep.equal([[p.developer.address, 0n, 2n]]);
+      await expectEscrowConserved(p);
+    });
+  });
+
   describe("withdraw", function () {
     it("sends the whole balance once", async function () {
       const p = await protocol();
@@ -997,7 +1166,9 @@ describe("JobManager", function () {
         .withArgs(jobId, address, reason)
         .and.to.emit(p.jm, "JobFinalized")
         .and.not.to.emit(p.jm, "CallbackDelivered");
-      expect((await creditsOf(p, tx)).reduce((s, c) => s + c[2], 0n)).to.equal(FEE);
+      // Worker and treasury are credited, the price accrues to the model: the whole fee, as without a failure.
+      expect((await creditsOf(p, tx)).reduce((s, c) => s + c[2], 0n)).to.equal(FEE - PRICE);
+      expect(await p.jm.modelEarnings(p.modelId)).to.equal(PRICE);
       expect((await p.jm.getJob(jobId)).status).to.equal(Status.Finalized);
       expect((await p.staking.stakeOf(p.worker.address)).locked).to.equal(0n);
       await expectEscrowConserved(p);

@@ -7,7 +7,7 @@ import {
   C2_BPS,
   CHALLENGE_WINDOW,
   DEV_BPS,
-  PROTOCOL_FEE,
+  protocolFeeOf,
   SAMPLE_INPUT,
   SAMPLE_OUTPUT,
   SUPPLY,
@@ -82,8 +82,8 @@ describe("Protocol lifecycle", function () {
     await jm
       .connect(p.requester)
       .requestInference({ ...base, fee: fees[1], input: "0x", inputURI: "ipfs://bafy-input", inputCommitment });
-    expect((await jm.getJob(1n)).inputCommitment).to.equal(inputCommitment);
-    expect((await jm.getJob(2n)).inputCommitment).to.equal(inputCommitment);
+    expect((await jm.getJob(1n)).commitment).to.equal(inputCommitment);
+    expect((await jm.getJob(2n)).commitment).to.equal(inputCommitment);
     expect((await expectEscrowConserved(p)).unsettled).to.equal(fees[0] + fees[1]);
     await expectConserved();
 
@@ -105,16 +105,24 @@ describe("Protocol lifecycle", function () {
     for (const jobId of [1n, 2n]) expect((await jm.getJob(jobId)).status).to.equal(Status.Finalized);
     expect((await staking.stakeOf(p.worker.address)).locked).to.equal(0n);
     expect((await expectEscrowConserved(p)).unsettled).to.equal(0n);
+    expect(await jm.resultMatches(2n, inputCommitment, outputCommitment, TRACE_ROOT)).to.equal(true);
+    // The model's price from both jobs accrued to it; anyone distributes it to its payees.
+    expect(await jm.modelEarnings(modelId)).to.equal(2n * price);
+    await jm.connect(p.other).distributeModelEarnings(modelId);
+    expect(await jm.modelEarnings(modelId)).to.equal(0n);
     await expectConserved();
 
-    // 6. Expected payouts, exactly.
-    const share = (bps: number) => (price * BigInt(bps)) / 10_000n;
+    // 6. Expected payouts, exactly: 8% of each fee to the treasury (rounded down per job), the
+    // accrued prices split once (contributors round down, the developer takes the dust).
+    const protocolFees = protocolFeeOf(fees[0]) + protocolFeeOf(fees[1]);
+    expect(protocolFees).to.equal((fees[0] * 8n) / 100n + (fees[1] * 8n) / 100n);
+    const share = (bps: number) => (2n * price * BigInt(bps)) / 10_000n;
     const expected = new Map<string, bigint>([
-      [p.worker.address, fees[0] + fees[1] - 2n * price - 2n * PROTOCOL_FEE],
-      [p.treasury.address, 2n * PROTOCOL_FEE],
-      [p.contributor1.address, 2n * share(C1_BPS)],
-      [p.contributor2.address, 2n * share(C2_BPS)],
-      [p.developer.address, 2n * (price - share(C1_BPS) - share(C2_BPS))],
+      [p.worker.address, fees[0] + fees[1] - 2n * price - protocolFees],
+      [p.treasury.address, protocolFees],
+      [p.contributor1.address, share(C1_BPS)],
+      [p.contributor2.address, share(C2_BPS)],
+      [p.developer.address, 2n * price - share(C1_BPS) - share(C2_BPS)],
     ]);
     let total = 0n;
     for (const [account, amount] of expected) {

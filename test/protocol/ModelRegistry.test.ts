@@ -13,6 +13,7 @@ import {
   OUTPUT_ELEMENTS,
   PRICE,
   PROTOCOL_FEE,
+  minimumFeeFor,
   FEE,
   Status,
   endChallengeWindow,
@@ -65,7 +66,8 @@ describe("ModelRegistry", function () {
       expect(m.uri).to.equal("ipfs://second");
       expect(m.contributors).to.deep.equal([[p.contributor1.address, 2_500n]]);
       expect(await p.registry.latestVersion(2n)).to.equal(2n);
-      expect(await p.registry.pricing(2n)).to.deep.equal([5n, false, BigInt(INPUT_ELEMENTS)]);
+      expect(await p.registry.pricing(2n)).to.deep.equal([5n, false, BigInt(INPUT_ELEMENTS), BigInt(OUTPUT_ELEMENTS)]);
+      expect(await p.registry.elements(2n)).to.deep.equal([BigInt(INPUT_ELEMENTS), BigInt(OUTPUT_ELEMENTS)]);
       expect(await p.registry.payees(2n)).to.deep.equal([p.other.address, 7_500n, [[p.contributor1.address, 2_500n]]]);
     });
 
@@ -159,6 +161,7 @@ describe("ModelRegistry", function () {
           p.registry.getModel(idx),
           p.registry.latestVersion(idx),
           p.registry.pricing(idx),
+          p.registry.elements(idx),
           p.registry.payees(idx),
         ]) {
           await expect(call).to.be.revertedWithCustomError(p.registry, "RegistryUnknownModel").withArgs(idx);
@@ -222,7 +225,7 @@ describe("ModelRegistry", function () {
         .withArgs(p.modelId, PRICE, 42n);
       expect((await p.registry.getModel(p.modelId)).price).to.equal(42n);
       expect((await p.jm.getJob(jobId)).modelFee).to.equal(PRICE);
-      await requestJob(p, { fee: 42n + PROTOCOL_FEE });
+      await requestJob(p, { fee: minimumFeeFor(42n) });
       expect((await p.jm.getJob(2n)).modelFee).to.equal(42n);
     });
 
@@ -286,6 +289,8 @@ describe("ModelRegistry", function () {
         .to.emit(p.jm, "JobFinalized")
         .withArgs(jobId, p.worker.address, FEE - PRICE - PROTOCOL_FEE, PRICE, PROTOCOL_FEE);
       expect((await p.jm.getJob(jobId)).status).to.equal(Status.Finalized);
+      expect(await p.jm.modelEarnings(p.modelId)).to.equal(PRICE);
+      await p.jm.distributeModelEarnings(p.modelId);
       expect(await p.jm.balanceOf(p.developer.address)).to.be.greaterThan(0n);
       await expectEscrowConserved(p);
     });
@@ -321,9 +326,10 @@ describe("ModelRegistry", function () {
         .withArgs(p.modelId, p.developer.address);
       await p.registry.connect(p.other).setURI(p.modelId, MODEL_URI + "-moved");
 
-      // The developer's share of a job finalized after the transfer goes to the new owner.
+      // The developer's share of earnings distributed after the transfer goes to the new owner.
       await endChallengeWindow(p, jobId);
       await p.jm.finalize(jobId);
+      await p.jm.distributeModelEarnings(p.modelId);
       expect(await p.jm.balanceOf(p.developer.address)).to.equal(0n);
       expect(await p.jm.balanceOf(p.other.address)).to.equal(modelSplit(PRICE).developer);
       await expectEscrowConserved(p);

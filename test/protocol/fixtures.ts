@@ -7,7 +7,7 @@
  */
 import { expect } from "chai";
 import type { BytesLike, AddressLike } from "ethers";
-import { ZeroAddress, getBytes, hexlify, id, resolveAddress } from "ethers";
+import { AbiCoder, ZeroAddress, getBytes, hexlify, id, keccak256, resolveAddress } from "ethers";
 import type { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
@@ -48,10 +48,33 @@ export const CONTENT_HASH = id("model.onnx bytes");
 export const GRAPH_COMMITMENT = id("canonical graph");
 export const MODEL_URI = "ipfs://bafy-model-v1";
 
-export const PROTOCOL_FEE = 2n * WAD;
-export const MIN_FEE = PRICE + PROTOCOL_FEE;
+/** Protocol fee rate: 8% of each job's fee goes to the treasury. */
+export const PROTOCOL_FEE_BPS = 800n;
+
+/** The treasury's part of `fee` at `bps` (rounded down, as the escrow computes it). */
+export function protocolFeeOf(fee: bigint, bps: bigint = PROTOCOL_FEE_BPS): bigint {
+  return (fee * bps) / 10_000n;
+}
+
+/**
+ * The least fee with fee - protocolFeeOf(fee) >= price, found by stepping up from a lower bound:
+ * independent of the closed form that JobManager.minimumFee and the clients use.
+ */
+export function minimumFeeFor(price: bigint, bps: bigint = PROTOCOL_FEE_BPS): bigint {
+  let fee = (price * 10_000n) / (10_000n - bps) - 2n;
+  if (fee < price) fee = price;
+  while (fee - protocolFeeOf(fee, bps) < price) fee++;
+  return fee;
+}
+
+/** The least fee a job on model 1 may offer (PRICE after the 8% protocol fee). */
+export const MIN_FEE = minimumFeeFor(PRICE);
 /** A fee with a worker part. */
 export const FEE = 25n * WAD;
+/** The protocol fee of a job paying FEE (exactly 2 VTN). */
+export const PROTOCOL_FEE = protocolFeeOf(FEE);
+/** The worker's part of FEE on model 1. */
+export const WORKER_FEE = FEE - PRICE - PROTOCOL_FEE;
 export const TRACE_ROOT = id("trace root");
 
 export const CHALLENGE_WINDOW = 3600n;
@@ -70,47 +93,48 @@ export const Status = {
   Rejected: 6n,
 } as const;
 
+/** IJobManager.Params, in its storage order (two slots: minJobLock…maxJobDuration, treasury…). */
 export type Params = {
-  protocolFee: bigint;
   minJobLock: bigint;
   stakeRatioBps: bigint;
+  protocolFeeBps: bigint;
   timeoutSlashBps: bigint;
   paused: boolean;
-  treasury: string;
   challengeWindow: bigint;
   resultTimeout: bigint;
-  maxCallbackGasLimit: bigint;
   maxJobDuration: bigint;
+  treasury: string;
+  maxCallbackGasLimit: bigint;
 };
 
 export function defaultParams(treasury: string): Params {
   return {
-    protocolFee: PROTOCOL_FEE,
     minJobLock: 20n * WAD,
     stakeRatioBps: 20_000n,
+    protocolFeeBps: PROTOCOL_FEE_BPS,
     timeoutSlashBps: 5_000n,
     paused: false,
-    treasury,
     challengeWindow: CHALLENGE_WINDOW,
     resultTimeout: RESULT_TIMEOUT,
-    maxCallbackGasLimit: MAX_CALLBACK_GAS,
     maxJobDuration: MAX_JOB_DURATION,
+    treasury,
+    maxCallbackGasLimit: MAX_CALLBACK_GAS,
   };
 }
 
 /** The params as the positional tuple an event carries (for `.withArgs`). */
 export function paramsTuple(p: Params): unknown[] {
   return [
-    p.protocolFee,
     p.minJobLock,
     p.stakeRatioBps,
+    p.protocolFeeBps,
     p.timeoutSlashBps,
     p.paused,
-    p.treasury,
     p.challengeWindow,
     p.resultTimeout,
-    p.maxCallbackGasLimit,
     p.maxJobDuration,
+    p.treasury,
+    p.maxCallbackGasLimit,
   ];
 }
 
@@ -366,7 +390,12 @@ export async function endChallengeWindow(p: Protocol, jobId: bigint) {
   await p.conn.networkHelpers.time.increaseTo(job.timer);
 }
 
-/** The expected model-fee split: contributors round down, the developer takes the rest. */
+/** The hash a submitted job stores: keccak256(abi.encode(input, output, trace)). */
+export function resultCommitment(inputCommitment: string, outputCommitment: string, traceRoot: string): string {
+  return keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32", "bytes32"], [inputCommitment, outputCommitment, traceRoot]));
+}
+
+/** The expected split of model earnings: contributors round down, the developer takes the rest. */
 export function modelSplit(modelFee: bigint) {
   const c1 = (modelFee * BigInt(C1_BPS)) / 10_000n;
   const c2 = (modelFee * BigInt(C2_BPS)) / 10_000n;
@@ -375,10 +404,11 @@ export function modelSplit(modelFee: bigint) {
 
 /**
  * Escrow conservation: the JobManager's token balance equals the fees of unsettled jobs
- * (Open, Claimed, Submitted) plus every pull-payment balance. `accounts` must name every
- * account that may hold a balance (all signers by default, plus any contract).
+ * (Open, Claimed, Submitted) plus every pull-payment balance plus the earnings accrued to models
+ * and not yet distributed. `accounts` must name every account that may hold a balance (all
+ * signers by default, plus any contract).
  */
-export async function expectEscrowConserved(p: Pick<Protocol, "conn" | "jm" | "token">, extra: AddressLike[] = []) {
+export async function expectEscrowConserved(p: Pick<Protocol, "conn" | "jm" | "token" | "registry">, extra: AddressLike[] = []) {
   const count = await p.jm.jobCount();
   let unsettled = 0n;
   for (let i = 1n; i <= count; i++) {
@@ -392,8 +422,11 @@ export async function expectEscrowConserved(p: Pick<Protocol, "conn" | "jm" | "t
   for (const a of extra) accounts.add(await resolveAddress(a));
   let balances = 0n;
   for (const a of accounts) balances += await p.jm.balanceOf(a);
-  expect(await p.token.balanceOf(await p.jm.getAddress())).to.equal(unsettled + balances);
-  return { unsettled, balances };
+  let accrued = 0n;
+  const models = await p.registry.modelCount();
+  for (let m = 1n; m <= models; m++) accrued += await p.jm.modelEarnings(m);
+  expect(await p.token.balanceOf(await p.jm.getAddress())).to.equal(unsettled + balances + accrued);
+  return { unsettled, balances, accrued };
 }
 
 /** Staking conservation: its token balance equals the sum of staked + unbonding. */

@@ -62,19 +62,29 @@ contract FeeSplitTest is Test {
         assertLe(rest - developerExact, n, "developer dust exceeds one wei per contributor");
     }
 
-    /// @notice Whole fee: worker + model payees + treasury == fee, for any valid fee, price, protocol fee.
+    /// @notice Whole fee: worker + model payees + treasury == fee, for any fee that satisfies the
+    /// escrow's rule (fee - protocol fee >= price) at any protocol fee rate up to 20%.
     function testFuzz_jobFeeSplitSumsExactly(
         uint96 price,
-        uint96 protocolFee,
+        uint16 protocolFeeBps,
         uint96 extra,
         uint256 n,
         uint256 seed
     ) public pure {
-        uint256 fee = uint256(price) + protocolFee + extra;
+        protocolFeeBps = uint16(bound(protocolFeeBps, 0, 2_000));
+        // The least fee for the price (closed form, as JobManager.minimumFee), plus a surplus.
+        uint256 minimum = price == 0 ? 0 : ((uint256(price) - 1) * 10_000) / (10_000 - protocolFeeBps) + 1;
+        uint256 fee = minimum + extra;
         vm.assume(fee <= type(uint96).max);
         n = bound(n, 0, 8);
         (, IModelRegistry.Contributor[] memory contributors) = TestData.randomSplit(seed, n, _pool());
 
+        uint256 protocolFee = FeeSplit.share(fee, protocolFeeBps);
+        assertGe(fee - protocolFee, price, "the minimum fee does not cover the price");
+        if (minimum != 0) {
+            uint256 less = minimum - 1;
+            assertLt(less - FeeSplit.share(less, protocolFeeBps), price, "a smaller fee also covers the price");
+        }
         uint256 workerFee = fee - price - protocolFee;
         uint256 rest = price;
         uint256 sum = workerFee + protocolFee;
@@ -85,7 +95,6 @@ contract FeeSplitTest is Test {
         }
         sum += rest;
         assertEq(sum, fee, "job fee split does not sum to the fee");
-        assertEq(workerFee, extra, "worker fee is not the surplus over price + protocol fee");
     }
 
     function _pool() private pure returns (address[] memory pool) {

@@ -66,9 +66,9 @@ contract JobManagerFuzzTest is Test {
         s.stakingBalance = d.token.balanceOf(address(d.staking));
     }
 
-    function _setParams(uint96 protocolFee, uint32 stakeRatioBps, uint16 timeoutSlashBps) private {
+    function _setParams(uint16 protocolFeeBps, uint32 stakeRatioBps, uint16 timeoutSlashBps) private {
         IJobManager.Params memory p = Deployer.defaultParams(TREASURY);
-        p.protocolFee = protocolFee;
+        p.protocolFeeBps = protocolFeeBps;
         p.stakeRatioBps = stakeRatioBps;
         p.timeoutSlashBps = timeoutSlashBps;
         d.jobs.setParams(p);
@@ -133,7 +133,13 @@ contract JobManagerFuzzTest is Test {
         revert("unknown account");
     }
 
-    /// @dev Escrow solvency for the jobs of these tests: balance == unsettled fees + pull balances.
+    /// @dev Credits a model's accrued earnings to its payees (anyone may), when there are any.
+    function _distribute(uint256 modelId) private {
+        if (d.jobs.modelEarnings(modelId) != 0) d.jobs.distributeModelEarnings(modelId);
+    }
+
+    /// @dev Escrow solvency for the jobs of these tests: balance == unsettled fees + pull balances
+    /// + undistributed model earnings.
     function _checkEscrow() private view {
         uint256 escrowed;
         uint256 count = d.jobs.jobCount();
@@ -146,7 +152,13 @@ contract JobManagerFuzzTest is Test {
             ) escrowed += job.fee;
         }
         (, uint256 pulls) = _pullBalances();
-        assertEq(d.token.balanceOf(address(d.jobs)), escrowed + pulls, "escrow != unsettled fees + pull balances");
+        uint256 accrued;
+        for (uint256 id = 1; id <= d.registry.modelCount(); ++id) accrued += d.jobs.modelEarnings(id);
+        assertEq(
+            d.token.balanceOf(address(d.jobs)),
+            escrowed + pulls + accrued,
+            "escrow != unsettled fees + pull balances + model earnings"
+        );
         IStaking.StakeInfo memory s = d.staking.stakeOf(WORKER);
         assertLe(s.locked, s.staked, "locked > staked");
         assertEq(d.token.balanceOf(address(d.staking)), uint256(s.staked) + s.unbonding, "staking backing");
@@ -154,68 +166,173 @@ contract JobManagerFuzzTest is Test {
 
     // ------------------------------------------------------------ fee split of finalize
 
-    /// @notice Finalize credits worker + model payees + treasury exactly the fee, each exactly its
-    /// share (contributors rounded down, developer takes the dust), for random prices, protocol
-    /// fees, fees and splits of up to 8 contributors (payees may coincide with worker/treasury).
+    /// @notice Finalize credits the worker and the treasury exactly their parts and accrues exactly
+    /// the job's price to the model; distributing it credits each payee exactly its share
+    /// (contributors rounded down, developer takes the dust), so worker + treasury + payees == fee,
+    /// for random prices, protocol fee rates, fees and splits of up to 8 contributors (payees may
+    /// coincide with worker/treasury). The job keeps the price and rate of its request.
     function testFuzz_finalizeSplitsFeeExactly(
         uint96 price,
-        uint96 protocolFee,
+        uint16 protocolFeeBps,
         uint96 extra,
         uint256 n,
         uint256 seed
     ) public {
         price = uint96(bound(price, 0, 1_000_000 ether));
-        protocolFee = uint96(bound(protocolFee, 0, 10_000 ether));
+        protocolFeeBps = uint16(bound(protocolFeeBps, 0, 2_000));
         extra = uint96(bound(extra, 0, 1_000_000 ether));
         n = bound(n, 0, 8);
-        _setParams(protocolFee, 15_000, 5_000);
+        _setParams(protocolFeeBps, 15_000, 5_000);
         uint256 modelId = _registerModel(price, n, seed);
-        uint256 fee = uint256(price) + protocolFee + extra;
+        uint256 fee = d.jobs.minimumFee(price) + extra;
 
         uint256 jobId = _request(modelId, fee, 2 hours);
-        // The price and protocol fee change after the request: the job keeps its own.
+        // The price and protocol fee rate change after the request: the job keeps its own.
         vm.prank(DEV);
         d.registry.setPrice(modelId, uint96(seed >> 160) % 1000 ether);
-        _setParams(uint96(seed >> 100) % 1000 ether, 15_000, 5_000);
+        _setParams(uint16((seed >> 100) % 2_001), 15_000, 5_000);
 
         _claim(jobId);
         _submit(jobId, 42);
         vm.warp(block.timestamp + 1 hours);
 
+        _finalizeAndDistribute(jobId, modelId, fee, price, FeeSplit.share(fee, protocolFeeBps));
+    }
+
+    /// @dev Finalizes `jobId` and distributes its model's earnings, checking every credit.
+    function _finalizeAndDistribute(uint256 jobId, uint256 modelId, uint256 fee, uint256 price, uint256 protocolFee) private {
         (uint256[] memory before, uint256 totalBefore) = _pullBalances();
         uint256 escrowBefore = d.token.balanceOf(address(d.jobs));
         d.jobs.finalize(jobId);
-        (uint256[] memory afterwards, uint256 totalAfter) = _pullBalances();
+        (uint256[] memory afterFinalize, uint256 totalAfterFinalize) = _pullBalances();
 
-        uint256[] memory expected = _expectedFinalizeCredits(modelId, price, protocolFee, extra);
+        uint256[] memory expected = new uint256[](accounts.length);
+        expected[_indexOf(WORKER)] += fee - protocolFee - price;
+        expected[_indexOf(TREASURY)] += protocolFee;
         for (uint256 i = 0; i < accounts.length; ++i) {
-            assertEq(afterwards[i] - before[i], expected[i], "payee credited a wrong amount");
+            assertEq(afterFinalize[i] - before[i], expected[i], "finalize credited a wrong amount");
         }
-        assertEq(totalAfter - totalBefore, fee, "credits do not sum to the fee");
+        assertEq(d.jobs.modelEarnings(modelId), price, "model accrued != price at request");
+        assertEq(totalAfterFinalize - totalBefore + price, fee, "credits + accrual != fee");
         assertEq(d.token.balanceOf(address(d.jobs)), escrowBefore, "finalize moved tokens out of the escrow");
         assertEq(d.staking.stakeOf(WORKER).locked, 0, "worker still locked after finalize");
         assertTrue(d.jobs.getJob(jobId).status == IJobManager.JobStatus.Finalized, "not finalized");
         _checkEscrow();
+
+        _distribute(modelId);
+        (uint256[] memory afterwards, uint256 totalAfter) = _pullBalances();
+        expected = _expectedModelCredits(modelId, price);
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            assertEq(afterwards[i] - afterFinalize[i], expected[i], "payee credited a wrong amount");
+        }
+        assertEq(totalAfter - totalBefore, fee, "credits do not sum to the fee");
+        assertEq(d.jobs.modelEarnings(modelId), 0, "earnings left after distribution");
+        assertEq(d.token.balanceOf(address(d.jobs)), escrowBefore, "distribution moved tokens out of the escrow");
+        _checkEscrow();
     }
 
-    /// @dev Expected credits of a finalize, recomputed independently of JobManager.
-    function _expectedFinalizeCredits(
-        uint256 modelId,
-        uint256 price,
-        uint256 protocolFee,
-        uint256 workerFee
-    ) private view returns (uint256[] memory expected) {
+    /// @dev Expected credits of distributing `amount` of a model's earnings, recomputed
+    /// independently of JobManager.
+    function _expectedModelCredits(uint256 modelId, uint256 amount) private view returns (uint256[] memory expected) {
         expected = new uint256[](accounts.length);
-        expected[_indexOf(WORKER)] += workerFee;
-        expected[_indexOf(TREASURY)] += protocolFee;
         (address owner_, , IModelRegistry.Contributor[] memory contributors) = d.registry.payees(modelId);
-        uint256 rest = price;
+        uint256 rest = amount;
         for (uint256 i = 0; i < contributors.length; ++i) {
-            uint256 s = (price * contributors[i].bps) / 10_000;
+            uint256 s = (amount * contributors[i].bps) / 10_000;
             expected[_indexOf(contributors[i].account)] += s;
             rest -= s;
         }
         expected[_indexOf(owner_)] += rest;
+    }
+
+    /// @notice Earnings of many jobs (at different prices) accrue into one amount; one distribution
+    /// splits exactly that amount, and a second finds nothing.
+    function testFuzz_distributeSplitsAccruedEarningsExactly(uint96 price, uint256 jobs, uint256 n, uint256 seed) public {
+        price = uint96(bound(price, 1, 1_000_000 ether));
+        jobs = bound(jobs, 1, 4);
+        n = bound(n, 0, 8);
+        uint256 modelId = _registerModel(price, n, seed);
+        uint256 accrued;
+        for (uint256 k = 0; k < jobs; ++k) {
+            uint96 p = uint96(price + k * 7);
+            vm.prank(DEV);
+            d.registry.setPrice(modelId, p);
+            uint256 jobId = _request(modelId, d.jobs.minimumFee(p) + k, 2 hours);
+            _claim(jobId);
+            _submit(jobId, uint32(k));
+            vm.warp(block.timestamp + 1 hours);
+            d.jobs.finalize(jobId);
+            accrued += p;
+        }
+        assertEq(d.jobs.modelEarnings(modelId), accrued, "accrued != sum of prices");
+        _checkEscrow();
+
+        (uint256[] memory before, uint256 totalBefore) = _pullBalances();
+        assertEq(d.jobs.distributeModelEarnings(modelId), accrued, "distributed != accrued");
+        (uint256[] memory afterwards, uint256 totalAfter) = _pullBalances();
+        uint256[] memory shares = _expectedModelCredits(modelId, accrued);
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            assertEq(afterwards[i] - before[i], shares[i], "payee credited a wrong amount");
+        }
+        assertEq(totalAfter - totalBefore, accrued, "shares do not sum to the accrued amount");
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsNothingToDistribute.selector, modelId));
+        d.jobs.distributeModelEarnings(modelId);
+        _checkEscrow();
+    }
+
+    // ------------------------------------------------------------ protocol fee rule
+
+    /// @notice minimumFee(price) is the least fee a request accepts: it leaves at least the price
+    /// after the protocol fee, one wei less does not (checked against a search from below), and
+    /// the escrow accepts the one and rejects the other with that minimum in the error.
+    function testFuzz_minimumFeeIsTheLeastAccepted(uint96 price, uint16 protocolFeeBps) public {
+        protocolFeeBps = uint16(bound(protocolFeeBps, 0, 2_000));
+        price = uint96(bound(price, 0, 1_000_000 ether));
+        _setParams(protocolFeeBps, 15_000, 5_000);
+        uint256 minimum = d.jobs.minimumFee(price);
+        assertGe(minimum - FeeSplit.share(minimum, protocolFeeBps), price, "minimum does not cover the price");
+        if (price < 100_000) assertEq(minimum, TestData.minimumFeeBySearch(price, protocolFeeBps), "not the least");
+        uint256 modelId = _registerModel(price, 1, price);
+        if (minimum != 0) {
+            uint256 less = minimum - 1;
+            assertLt(less - FeeSplit.share(less, protocolFeeBps), price, "one wei less also covers the price");
+            IJobManager.RequestParams memory p = TestData.request(modelId, TestData.tensor4(7), less, block.timestamp + 1 hours);
+            vm.prank(REQUESTER);
+            vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsInsufficientFee.selector, less, minimum));
+            d.jobs.requestInference(p);
+        }
+        uint256 jobId = _request(modelId, minimum, 1 hours);
+        assertEq(d.jobs.getJob(jobId).fee, minimum, "minimum fee not accepted");
+        assertEq(d.jobs.getJob(jobId).protocolFeeBps, protocolFeeBps, "rate not snapshotted");
+    }
+
+    // ------------------------------------------------------------ result commitment
+
+    /// @notice After submission the job stores only keccak256(input, output, trace): resultMatches
+    /// holds for exactly the submitted triple, and for no job that has no result.
+    function testFuzz_resultMatchesOnlyTheSubmittedTriple(uint32 value, bytes32 other, uint8 which) public {
+        uint256 modelId = _registerModel(1 ether, 0, value);
+        uint256 jobId = _request(modelId, 10 ether, 2 hours);
+        bytes32 input = TestData.commitOneChunk(TestData.tensor4(7));
+        bytes memory output = TestData.tensor4(value);
+        bytes32 out = TestData.commitOneChunk(output);
+        bytes32 trace = keccak256(abi.encode("trace", value));
+        assertEq(d.jobs.getJob(jobId).commitment, input, "open job does not hold the input commitment");
+        assertFalse(d.jobs.resultMatches(jobId, input, out, trace), "matched before any result");
+        _claim(jobId);
+        vm.prank(WORKER);
+        d.jobs.submitResult(jobId, output, out, trace);
+        assertTrue(d.jobs.resultMatches(jobId, input, out, trace), "submitted triple does not match");
+        assertEq(d.jobs.getJob(jobId).commitment, keccak256(abi.encode(input, out, trace)), "stored hash");
+        which = uint8(bound(which, 0, 2));
+        bytes32[3] memory t = [input, out, trace];
+        vm.assume(other != t[which]);
+        t[which] = other;
+        assertFalse(d.jobs.resultMatches(jobId, t[0], t[1], t[2]), "a different triple matched");
+        assertFalse(d.jobs.resultMatches(jobId + 1, input, out, trace), "an unknown job matched");
+        vm.warp(block.timestamp + 1 hours);
+        d.jobs.finalize(jobId);
+        assertTrue(d.jobs.resultMatches(jobId, input, out, trace), "finalized result no longer matches");
     }
 
     /// @notice Every payee can withdraw exactly its credit; the escrow ends empty.
@@ -223,12 +340,13 @@ contract JobManagerFuzzTest is Test {
         price = uint96(bound(price, 0, 1_000_000 ether));
         n = bound(n, 0, 8);
         uint256 modelId = _registerModel(price, n, seed);
-        uint256 fee = uint256(price) + 1 ether + (seed % 1000 ether);
+        uint256 fee = d.jobs.minimumFee(price) + 1 ether + (seed % 1000 ether);
         uint256 jobId = _request(modelId, fee, 2 hours);
         _claim(jobId);
         _submit(jobId, 1);
         vm.warp(block.timestamp + 1 hours);
         d.jobs.finalize(jobId);
+        _distribute(modelId);
 
         for (uint256 i = 0; i < accounts.length; ++i) {
             address a = accounts[i];
@@ -293,9 +411,9 @@ contract JobManagerFuzzTest is Test {
     ) public {
         stakeRatioBps = uint32(bound(stakeRatioBps, 0, 50_000));
         timeoutSlashBps = uint16(bound(timeoutSlashBps, 0, 10_000));
-        _setParams(1 ether, stakeRatioBps, timeoutSlashBps);
+        _setParams(500, stakeRatioBps, timeoutSlashBps);
         uint256 modelId = _registerModel(10 ether, 2, uint256(fee));
-        fee = uint96(bound(fee, 11 ether, 10_000_000 ether));
+        fee = uint96(bound(fee, 11 ether, 10_000_000 ether)); // >= minimumFee(10 ether) at 5%
         uint256 deadline = block.timestamp + 2 hours;
         uint256 jobId = _request(modelId, fee, 2 hours);
 

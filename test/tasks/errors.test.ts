@@ -15,6 +15,7 @@ import {
   describeError,
   faucet,
   intsToBytes,
+  minimumFee,
   registerModel,
   requestInference,
   send,
@@ -39,15 +40,19 @@ async function deployWithModel(): Promise<{ p: Protocol; modelId: bigint }> {
   return { p, modelId };
 }
 
+/** The least fee on the test model (price 1.4 VTN) at the local default rate of 1%. */
+const MINIMUM = 1_414_141_414_141_414_141n;
+
 describe("clear errors", function () {
   const input = intsToBytes([1, 2, 3, 4]);
 
   it("decodes custom errors with their numbers", function () {
     const data = PROTOCOL_ERRORS.encodeErrorResult("JobsInsufficientFee", [parseEther("1"), parseEther("1.5")]);
-    expect(describeError(PROTOCOL_ERRORS.parseError(data)!)).to.equal(
-      "fee 1.0 VTN is below the minimum 1.5 VTN (model price + protocol fee)",
-    );
-    expect(decodeRevert({ error: { data } })).to.equal("fee 1.0 VTN is below the minimum 1.5 VTN (model price + protocol fee)");
+    const sentence = "fee 1.0 VTN is below the minimum 1.5 VTN (what is left after the protocol fee must cover the model price)";
+    expect(describeError(PROTOCOL_ERRORS.parseError(data)!)).to.equal(sentence);
+    expect(decodeRevert({ error: { data } })).to.equal(sentence);
+    const none = PROTOCOL_ERRORS.encodeErrorResult("JobsNothingToDistribute", [3n]);
+    expect(decodeRevert({ error: { data: none } })).to.equal("model 3 has no accrued earnings to distribute");
     const unknown = `0xdeadbeef${AbiCoder.defaultAbiCoder().encode(["uint256"], [1]).slice(2)}`;
     expect(decodeRevert({ data: unknown })).to.match(/unknown error data 0xdeadbeef/);
   });
@@ -67,20 +72,25 @@ describe("clear errors", function () {
   it("fee below the minimum", async function () {
     const { p, modelId } = await networkHelpers.loadFixture(deployWithModel);
     const message = await rejection(() => requestInference(p, requester!, { modelId, input, deadlineIn: 600, fee: parseEther("1") }));
-    expect(message).to.equal("fee 1.0 VTN is below the minimum 1.5 VTN (model price 1.4 VTN + protocol fee 0.1 VTN)");
+    // 1.4 VTN after 1% of the fee: the least such fee is 1.4 / 0.99 rounded up to the wei.
+    expect(MINIMUM).to.equal(1_414_141_414_141_414_141n);
+    expect(minimumFee(parseEther("1.4"), 100n)).to.equal(MINIMUM);
+    expect(message).to.equal(
+      "fee 1.0 VTN is below the minimum 1.414141414141414141 VTN (model price 1.4 VTN after a protocol fee of 1% (100 bps) of the fee)",
+    );
   });
 
   it("allowance too low (with --no-approve)", async function () {
     const { p, modelId } = await networkHelpers.loadFixture(deployWithModel);
     const message = await rejection(() => requestInference(p, requester!, { modelId, input, deadlineIn: 600, approve: false }));
-    expect(message).to.match(/^allowance too low for the fee of 1\.5 VTN: the job escrow may spend 0\.0 VTN of 0x[0-9a-fA-F]{40}'s VTN, 1\.5 VTN is needed/);
+    expect(message).to.match(/^allowance too low for the fee of 1\.414141414141414141 VTN: the job escrow may spend 0\.0 VTN of 0x[0-9a-fA-F]{40}'s VTN, 1\.414141414141414141 VTN is needed/);
   });
 
   it("balance too low", async function () {
     const { p, modelId } = await networkHelpers.loadFixture(deployWithModel);
     const [, , , , , , , , , , poor] = await ethers.getSigners();
     const message = await rejection(() => requestInference(p, poor!, { modelId, input, deadlineIn: 600 }));
-    expect(message).to.match(/^token balance too low for the fee of 1\.5 VTN: 0x[0-9a-fA-F]{40} has 0\.0 VTN, 1\.5 VTN is needed \(on a local network: `npx hardhat token faucet/);
+    expect(message).to.match(/^token balance too low for the fee of 1\.414141414141414141 VTN: 0x[0-9a-fA-F]{40} has 0\.0 VTN, 1\.414141414141414141 VTN is needed \(on a local network: `npx hardhat token faucet/);
   });
 
   it("deadline in the past, caught before sending and decoded from the contract", async function () {

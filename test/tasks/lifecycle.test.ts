@@ -5,8 +5,8 @@
 import { expect } from "chai";
 import hre from "hardhat";
 
-import type { DeployResult, FinalizeResult, JobDetails, RegisterResult, RequestResult } from "../../offchain/clients/index.js";
-import { bytesToInts } from "../../offchain/clients/index.js";
+import type { DeployResult, DistributeResult, FinalizeResult, JobDetails, RegisterResult, RequestResult } from "../../offchain/clients/index.js";
+import { bytesToInts, resultCommitment } from "../../offchain/clients/index.js";
 import { rejection, writeJson, writeTinyModel } from "./helpers.js";
 
 const run = (name: string | string[], args: Record<string, unknown> = {}) => hre.tasks.getTask(name).run(args);
@@ -77,9 +77,22 @@ describe("tasks: one job from deploy to withdraw", function () {
   it("finalizes after the window and pays everyone, who withdraw", async function () {
     await networkHelpers.time.increase(61);
     const f = (await quiet(() => run(["job", "finalize"], { job: "1", wait: false, from: "0" }))) as FinalizeResult;
-    expect(f.workerFee).to.equal(9n * 10n ** 17n);
+    // Fee 2 VTN: 1% (0.02 VTN) to the treasury, the price (1 VTN) to the model, 0.98 VTN to the worker.
+    expect(f.protocolFee).to.equal(2n * 10n ** 16n);
+    expect(f.modelFee).to.equal(10n ** 18n);
+    expect(f.workerFee).to.equal(98n * 10n ** 16n);
     const shown = (await quiet(() => run(["job", "show"], { job: "1" }))) as JobDetails;
     expect(shown.job.status).to.equal(4n);
+    expect(shown.protocolFee).to.equal(2n * 10n ** 16n);
+    expect(shown.job.commitment).to.equal(
+      resultCommitment(shown.inputCommitment!, shown.outputCommitment!, shown.traceRoot!),
+    );
+    // The model's revenue reaches developer (90%) and contributor (10%) once distributed (anyone may).
+    const dist = (await quiet(() => run(["balance", "distribute"], { model: "1", from: "4" }))) as DistributeResult;
+    expect(dist.amount).to.equal(10n ** 18n);
+    expect(dist.credits.map((c) => c.amount)).to.deep.equal([10n ** 17n, 9n * 10n ** 17n]);
+    const again = await rejection(() => quiet(() => run(["balance", "distribute"], { model: "1", from: "4" })));
+    expect(again).to.include("model 1 has no accrued earnings to distribute");
     for (const from of ["2", "1", "3"]) await quiet(() => run(["balance", "withdraw"], { from }));
     const message = await rejection(() => quiet(() => run(["balance", "withdraw"], { from: "2" })));
     expect(message).to.include("has no balance to withdraw");

@@ -76,6 +76,10 @@ error GameNoOutputMismatch(bytes32 leaf, bytes32 outputCommitment);
 //                     DisputeGameFactory                     //
 ////////////////////////////////////////////////////////////////
 
+/// @dev The result given to open a dispute is not the one job `jobId`'s worker submitted.
+/// @param jobId The job.
+error FactoryResultMismatch(uint256 jobId);
+
 /// @dev The challenger's stake is below the minimum.
 /// @param challenger The account opening the dispute.
 /// @param staked Its stake.

@@ -86,6 +86,17 @@ struct GameConfig {
     uint64 moveTimeout;
 }
 
+/// @notice A job's result as the worker submitted it; the job escrow stores only its hash
+/// ({IJobManager-resultMatches}), so the challenger passes the three values when it opens.
+/// @param inputCommitment The job's input commitment.
+/// @param outputCommitment The output commitment the worker submitted.
+/// @param traceRoot The trace root the worker submitted.
+struct ClaimedResult {
+    bytes32 inputCommitment;
+    bytes32 outputCommitment;
+    bytes32 traceRoot;
+}
+
 /// @notice The disputed layer, as fixed when the trace descent lands on it.
 /// @param index Trace index k of the layer (1..L).
 /// @param kind Its layer kind (1..9).

@@ -40,6 +40,11 @@ contract ProtocolHandler {
     uint256 public ghostEscrowedFees;
     /// @notice Per job: pull-balance credits made while acting on it.
     mapping(uint256 jobId => uint256) public ghostJobCredited;
+    /// @notice Per job: what its finalization accrued to its model (its price at request).
+    mapping(uint256 jobId => uint256) public ghostJobAccrued;
+    /// @notice Per model: accrued by finalizations / credited to payees by distributions.
+    mapping(uint256 modelId => uint256) public ghostModelAccrued;
+    mapping(uint256 modelId => uint256) public ghostModelDistributed;
     /// @notice Per job: slashes credited to the requester by timeouts.
     mapping(uint256 jobId => uint256) public ghostJobTimeoutSlashes;
     /// @notice Per job: how many times it was settled (finalized, refunded or rejected).
@@ -168,9 +173,16 @@ contract ProtocolHandler {
         if (_models.length == 0) return;
         address requester = _actor(actorSeed);
         uint256 modelId = _models[modelSeed % _models.length];
-        (uint96 price, , ) = d.registry.pricing(modelId);
+        (uint96 price, , , ) = d.registry.pricing(modelId);
         IJobManager.Params memory p = d.jobs.params();
-        uint256 fee = uint256(price) + p.protocolFee + _bound(extra, 0, 200 ether);
+        uint256 minimum = d.jobs.minimumFee(price);
+        // The escrow's rule, checked here independently: the minimum covers the price after the
+        // protocol fee, and one wei less does not.
+        if (minimum - FeeSplit.share(minimum, p.protocolFeeBps) < price) _violation("minimumFee too small");
+        if (minimum != 0 && (minimum - 1) - FeeSplit.share(minimum - 1, p.protocolFeeBps) >= price) {
+            _violation("minimumFee not the least");
+        }
+        uint256 fee = minimum + _bound(extra, 0, 200 ether);
         if (d.token.balanceOf(requester) < fee) return;
         duration = _bound(duration, 1, p.maxJobDuration);
         IJobManager.RequestParams memory rp = TestData.request(
@@ -264,15 +276,20 @@ contract ProtocolHandler {
         IStaking.StakeInfo memory workerBefore = d.staking.stakeOf(job.worker);
         uint256 escrowBefore = d.token.balanceOf(address(d.jobs));
 
+        uint256 accruedBefore = d.jobs.modelEarnings(job.modelId);
         uint256[] memory before = _pulls();
         (bool ok, ) = address(d.jobs).call(abi.encodeCall(IJobManager.finalize, (jobId)));
         uint256 credited = _recordCredits(jobId, job.status, before, expected);
+        uint256 accrued = d.jobs.modelEarnings(job.modelId) - accruedBefore;
         if (ok != mustWork) {
             _violation(ok ? "finalize succeeded when it must not" : "finalize reverted when it must work");
             return;
         }
         if (!ok) return;
-        if (credited != job.fee) _violation("finalize credits != fee");
+        if (accrued != job.modelFee) _violation("finalize accrued != model fee");
+        if (credited + accrued != job.fee) _violation("finalize credits + accrual != fee");
+        ghostJobAccrued[jobId] += accrued;
+        ghostModelAccrued[job.modelId] += accrued;
         if (d.token.balanceOf(address(d.jobs)) != escrowBefore) _violation("finalize moved escrowed tokens");
         IStaking.StakeInfo memory workerAfter = d.staking.stakeOf(job.worker);
         if (workerBefore.locked - workerAfter.locked != job.lockedStake) _violation("finalize unlocked != lock");
@@ -335,6 +352,45 @@ contract ProtocolHandler {
         if (d.jobs.balanceOf(a) != 0) _violation("balance left after withdraw");
         ghostWithdrawn[a] += received;
         calls["withdrawBalance"]++;
+    }
+
+    /// @notice Anyone distributes a model's accrued earnings: each payee gets exactly its share
+    /// (contributors rounded down, the owner the rest); nothing else moves.
+    function distribute(uint256 modelSeed, uint256 callerSeed) external {
+        if (_models.length == 0) return;
+        uint256 modelId = _models[modelSeed % _models.length];
+        uint256 amount = d.jobs.modelEarnings(modelId);
+        uint256[] memory expected = new uint256[](_pullAccounts.length);
+        (address owner_, , IModelRegistry.Contributor[] memory contributors) = d.registry.payees(modelId);
+        uint256 rest = amount;
+        for (uint256 i = 0; i < contributors.length; ++i) {
+            uint256 s = (amount * contributors[i].bps) / BPS;
+            expected[_index(contributors[i].account)] += s;
+            rest -= s;
+        }
+        expected[_index(owner_)] += rest;
+        uint256 escrowBefore = d.token.balanceOf(address(d.jobs));
+        uint256[] memory before = _pulls();
+        vm.prank(_actor(callerSeed));
+        (bool ok, ) = address(d.jobs).call(abi.encodeCall(IJobManager.distributeModelEarnings, (modelId)));
+        uint256 credited;
+        for (uint256 i = 0; i < before.length; ++i) {
+            address a = _pullAccounts[i];
+            uint256 delta = d.jobs.balanceOf(a) - before[i];
+            if (delta != (ok ? expected[i] : 0)) _violation("distribution credited a wrong amount");
+            ghostCredited[a] += delta;
+            credited += delta;
+        }
+        if (ok != (amount != 0)) {
+            _violation(ok ? "distribution of nothing succeeded" : "distribution of earnings reverted");
+            return;
+        }
+        if (!ok) return;
+        if (credited != amount) _violation("distribution credits != accrued");
+        if (d.jobs.modelEarnings(modelId) != 0) _violation("earnings left after distribution");
+        if (d.token.balanceOf(address(d.jobs)) != escrowBefore) _violation("distribution moved tokens");
+        ghostModelDistributed[modelId] += amount;
+        calls["distribute"]++;
     }
 
     // ------------------------------------------------------------ actions: disputes (as dispute manager)
@@ -434,9 +490,9 @@ contract ProtocolHandler {
 
     // ------------------------------------------------------------ actions: governance and time
 
-    function setParams(uint96 protocolFee, uint32 stakeRatioBps, uint16 timeoutSlashBps, uint96 minJobLock) external {
+    function setParams(uint16 protocolFeeBps, uint32 stakeRatioBps, uint16 timeoutSlashBps, uint96 minJobLock) external {
         IJobManager.Params memory p = d.jobs.params();
-        p.protocolFee = uint96(_bound(protocolFee, 0, 10 ether));
+        p.protocolFeeBps = uint16(_bound(protocolFeeBps, 0, 2_000));
         p.stakeRatioBps = uint32(_bound(stakeRatioBps, 0, 30_000));
         p.timeoutSlashBps = uint16(_bound(timeoutSlashBps, 0, BPS));
         p.minJobLock = uint96(_bound(minJobLock, 0, 50 ether));
@@ -462,18 +518,17 @@ contract ProtocolHandler {
         if (d.staking.stakeOf(a).staked != before + amount) _violation("stake added a wrong amount");
     }
 
-    /// @dev Expected credits of finalizing `job`, recomputed from the registry's split.
+    /// @dev Expected credits of finalizing `job`: the worker's and the treasury's parts (the
+    /// model's part accrues to the model, checked separately).
     function _expectFinalizeCredits(IJobManager.Job memory job, uint256[] memory expected) private view {
-        expected[_index(job.worker)] += uint256(job.fee) - job.modelFee - job.protocolFee;
-        expected[_index(d.jobs.params().treasury)] += job.protocolFee;
-        (address owner_, , IModelRegistry.Contributor[] memory contributors) = d.registry.payees(job.modelId);
-        uint256 rest = job.modelFee;
-        for (uint256 i = 0; i < contributors.length; ++i) {
-            uint256 s = (uint256(job.modelFee) * contributors[i].bps) / BPS;
-            expected[_index(contributors[i].account)] += s;
-            rest -= s;
-        }
-        expected[_index(owner_)] += rest;
+        uint256 protocolFee = (uint256(job.fee) * job.protocolFeeBps) / BPS;
+        expected[_index(job.worker)] += uint256(job.fee) - job.modelFee - protocolFee;
+        expected[_index(d.jobs.params().treasury)] += protocolFee;
+    }
+
+    /// @notice Ids of the models registered through the handler.
+    function models() external view returns (uint256[] memory) {
+        return _models;
     }
 
     function _pulls() private view returns (uint256[] memory balances) {

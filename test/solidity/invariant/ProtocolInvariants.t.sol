@@ -58,7 +58,7 @@ contract ProtocolInvariants is Test {
         holders.push(address(this));
 
         targetContract(address(handler));
-        bytes4[] memory selectors = new bytes4[](20);
+        bytes4[] memory selectors = new bytes4[](21);
         selectors[0] = ProtocolHandler.registerModel.selector;
         selectors[1] = ProtocolHandler.setPrice.selector;
         selectors[2] = ProtocolHandler.stake.selector;
@@ -79,6 +79,7 @@ contract ProtocolInvariants is Test {
         selectors[17] = ProtocolHandler.advance.selector;
         selectors[18] = ProtocolHandler.advance.selector;
         selectors[19] = ProtocolHandler.advance.selector;
+        selectors[20] = ProtocolHandler.distribute.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
 
@@ -93,7 +94,8 @@ contract ProtocolInvariants is Test {
         assertEq(sum, d.token.totalSupply(), "sum of holdings != total supply");
     }
 
-    /// @notice The escrow holds exactly the fees of unsettled jobs plus all pull balances.
+    /// @notice The escrow holds exactly the fees of unsettled jobs, plus all pull balances, plus the
+    /// earnings accrued to models and not yet distributed.
     function invariant_escrowEqualsUnsettledFeesPlusBalances() public view {
         uint256 unsettled;
         uint256 count = d.jobs.jobCount();
@@ -107,8 +109,23 @@ contract ProtocolInvariants is Test {
         }
         uint256 pulls;
         for (uint256 i = 0; i < pullAccounts.length; ++i) pulls += d.jobs.balanceOf(pullAccounts[i]);
+        uint256[] memory models = handler.models();
+        uint256 accrued;
+        for (uint256 i = 0; i < models.length; ++i) {
+            uint256 m = d.jobs.modelEarnings(models[i]);
+            assertEq(
+                m,
+                handler.ghostModelAccrued(models[i]) - handler.ghostModelDistributed(models[i]),
+                "model earnings != accrued - distributed"
+            );
+            accrued += m;
+        }
         assertEq(unsettled, handler.ghostEscrowedFees(), "unsettled fees != ghost");
-        assertEq(d.token.balanceOf(address(d.jobs)), unsettled + pulls, "escrow != unsettled fees + pull balances");
+        assertEq(
+            d.token.balanceOf(address(d.jobs)),
+            unsettled + pulls + accrued,
+            "escrow != unsettled fees + pull balances + model earnings"
+        );
     }
 
     /// @notice Staking holds exactly the sum of `staked + unbonding`.
@@ -144,8 +161,8 @@ contract ProtocolInvariants is Test {
 
     // ------------------------------------------------------------ payouts
 
-    /// @notice A job is settled at most once, and what it ever credited is exactly its timeout
-    /// slashes, plus its fee once it is finalized, refunded or rejected.
+    /// @notice A job is settled at most once, and what it ever credited (plus what it accrued to its
+    /// model) is exactly its timeout slashes, plus its fee once it is finalized, refunded or rejected.
     function invariant_jobPaysOutAtMostOnce() public view {
         uint256 count = d.jobs.jobCount();
         for (uint256 id = 1; id <= count; ++id) {
@@ -154,10 +171,11 @@ contract ProtocolInvariants is Test {
             assertLe(handler.ghostJobSettlements(id), 1, "job settled twice");
             assertEq(handler.ghostJobSettlements(id), settled ? 1 : 0, "settlement count != status");
             assertEq(
-                handler.ghostJobCredited(id),
+                handler.ghostJobCredited(id) + handler.ghostJobAccrued(id),
                 handler.ghostJobTimeoutSlashes(id) + (settled ? job.fee : 0),
-                "job credited != timeout slashes + fee once"
+                "job credited + accrued != timeout slashes + fee once"
             );
+            if (job.status != IJobManager.JobStatus.Finalized) assertEq(handler.ghostJobAccrued(id), 0, "accrued unfinalized");
         }
     }
 
@@ -209,9 +227,9 @@ contract ProtocolInvariants is Test {
     function test_longWalkReachesEveryOutcome() public {
         _walk(0xbeef, 600);
         _checkAll();
-        string[15] memory actions = [
+        string[16] memory actions = [
             "registerModel", "setPrice", "stake", "requestUnstake", "withdrawStake", "requestJob", "claim",
-            "submit", "finalize", "timeout", "refund", "withdrawBalance", "freeze", "reject", "settle"
+            "submit", "finalize", "timeout", "refund", "withdrawBalance", "freeze", "reject", "settle", "distribute"
         ];
         for (uint256 i = 0; i < actions.length; ++i) {
             assertGe(handler.calls(bytes32(bytes(actions[i]))), 1, string.concat("never reached: ", actions[i]));
@@ -224,7 +242,7 @@ contract ProtocolInvariants is Test {
             uint256 a = uint256(keccak256(abi.encode(r)));
             uint256 b = uint256(keccak256(abi.encode(a)));
             uint256 c = uint256(keccak256(abi.encode(b)));
-            uint256 k = r % 22;
+            uint256 k = r % 23;
             if (k == 0) handler.registerModel(a, uint96(b), c, r);
             else if (k == 1) handler.setPrice(a, uint96(b));
             else if (k == 2) handler.stake(a, b);
@@ -238,7 +256,8 @@ contract ProtocolInvariants is Test {
             else if (k == 10) handler.withdrawBalance(a);
             else if (k == 11) handler.freeze(a, b % 4 == 0);
             else if (k == 12) handler.settle(a, b % 2 == 0, c, uint8(r >> 8));
-            else if (k == 13) handler.setParams(uint96(a), uint32(b), uint16(c), uint96(r >> 100));
+            else if (k == 13) handler.setParams(uint16(a), uint32(b), uint16(c), uint96(r >> 100));
+            else if (k == 22) handler.distribute(a, b);
             else if (k <= 15) handler.warp(a);
             else handler.advance(a, b, c);
         }

@@ -71,6 +71,13 @@ library TestData {
         return sha256(abi.encodePacked(data, new bytes(1024 - data.length)));
     }
 
+    /// @notice The least fee with fee - floor(fee * bps / 10000) >= price, by search from below
+    /// (independent of the closed form the escrow uses). For small prices only.
+    function minimumFeeBySearch(uint256 price, uint256 bps) internal pure returns (uint256 fee) {
+        fee = price;
+        while (fee - (fee * bps) / BPS < price) ++fee;
+    }
+
     function request(
         uint256 modelId,
         bytes memory input,
@@ -96,9 +103,9 @@ library Deployer {
     uint256 internal constant SUPPLY = 1_000_000_000 ether;
 
     function defaultParams(address treasury) internal pure returns (IJobManager.Params memory p) {
-        p.protocolFee = 1 ether;
         p.minJobLock = 10 ether;
         p.stakeRatioBps = 15_000;
+        p.protocolFeeBps = 500;
         p.timeoutSlashBps = 5_000;
         p.paused = false;
         p.treasury = treasury;
