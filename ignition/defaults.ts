@@ -43,11 +43,24 @@ export interface GovernanceDefaults {
   readonly quorumPercent: number;
 }
 
+/** Governed parameters of the dispute game factory (contracts/interfaces/IDisputeGameFactory.sol). */
+export interface DisputesDefaults {
+  /** Seconds each side has for each move. */
+  readonly moveTimeout: number;
+  /** Tokens a challenger posts per game. */
+  readonly challengeBond: bigint;
+  /** Share of the slashed lock a winning challenger gets beside its bond. */
+  readonly challengerRewardBps: number;
+  /** Share of a losing challenger's bond the worker gets. */
+  readonly defenderRewardBps: number;
+}
+
 export interface ProtocolDefaults {
   readonly token: TokenDefaults;
   readonly staking: StakingDefaults;
   readonly jobs: JobsDefaults;
   readonly governance: GovernanceDefaults;
+  readonly disputes: DisputesDefaults;
 }
 
 export interface LocalDefaults {
@@ -58,7 +71,8 @@ export interface LocalDefaults {
 
 export const PRODUCTION: ProtocolDefaults = {
   token: { supply: 1_000_000_000n * VTN },
-  staking: { minStake: 1_000n * VTN, unbondingDelay: 7 * 24 * 3600 },
+  // Shorter than the timelock delay, so stakers can leave before a governance change takes effect.
+  staking: { minStake: 1_000n * VTN, unbondingDelay: 24 * 3600 },
   jobs: {
     protocolFeeBps: 100,
     minJobLock: 10n * VTN,
@@ -76,13 +90,15 @@ export const PRODUCTION: ProtocolDefaults = {
     proposalThreshold: 100_000n * VTN,
     quorumPercent: 4,
   },
+  disputes: { moveTimeout: 3600, challengeBond: 100n * VTN, challengerRewardBps: 5_000, defenderRewardBps: 5_000 },
 };
 
 export const LOCAL: ProtocolDefaults = {
   token: PRODUCTION.token,
   staking: { minStake: 100n * VTN, unbondingDelay: 120 },
   jobs: { ...PRODUCTION.jobs, minJobLock: VTN, challengeWindow: 60, resultTimeout: 300 },
-  governance: { ...PRODUCTION.governance, timelockDelay: 60, votingDelay: 1, votingPeriod: 20 },
+  governance: { ...PRODUCTION.governance, timelockDelay: 180, votingDelay: 1, votingPeriod: 20 },
+  disputes: { ...PRODUCTION.disputes, moveTimeout: 120, challengeBond: 10n * VTN },
 };
 
 export const LOCAL_FUNDING: LocalDefaults = { fundedAccounts: 5, fundAmount: 100_000n * VTN };

@@ -11,28 +11,8 @@ import Staking from "./Staking.js";
 import type { TokenModule } from "./Token.js";
 import Token from "./Token.js";
 
-const VTN = 10n ** 18n;
-
-/** Governed parameters of the dispute game factory (contracts/interfaces/IDisputeGameFactory.sol). */
-export interface DisputesDefaults {
-  /** Seconds each side has for each move. */
-  readonly moveTimeout: number;
-  /** Tokens a challenger posts per game. */
-  readonly challengeBond: bigint;
-  /** Share of the slashed lock a winning challenger gets beside its bond. */
-  readonly challengerRewardBps: number;
-  /** Share of a losing challenger's bond the worker gets. */
-  readonly defenderRewardBps: number;
-}
-
-export const DISPUTES_PRODUCTION: DisputesDefaults = {
-  moveTimeout: 3600,
-  challengeBond: 100n * VTN,
-  challengerRewardBps: 5_000,
-  defenderRewardBps: 5_000,
-};
-
-export const DISPUTES_LOCAL: DisputesDefaults = { ...DISPUTES_PRODUCTION, moveTimeout: 120, challengeBond: 10n * VTN };
+import type { DisputesDefaults } from "../defaults.js";
+import { PRODUCTION } from "../defaults.js";
 
 export interface DisputesDependencies {
   readonly token: TokenModule;
@@ -78,4 +58,4 @@ export function buildDisputesModule(d: DisputesDefaults, deps: DisputesDependenc
 
 export type DisputesModule = ReturnType<typeof buildDisputesModule>;
 
-export default buildDisputesModule(DISPUTES_PRODUCTION, { token: Token, registry: Registry, staking: Staking, jobs: Jobs, governance: Governance });
+export default buildDisputesModule(PRODUCTION.disputes, { token: Token, registry: Registry, staking: Staking, jobs: Jobs, governance: Governance });

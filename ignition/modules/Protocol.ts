@@ -2,7 +2,7 @@ import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
 import type { ProtocolDefaults } from "../defaults.js";
 import { PRODUCTION } from "../defaults.js";
-import { DISPUTES_PRODUCTION, buildDisputesModule } from "./Disputes.js";
+import { buildDisputesModule } from "./Disputes.js";
 import { DEFAULT_ADMIN_ROLE, buildGovernanceModule } from "./Governance.js";
 import { buildJobsModule } from "./Jobs.js";
 import Registry from "./Registry.js";
@@ -20,7 +20,7 @@ export function buildProtocolModule(d: ProtocolDefaults) {
   const staking = buildStakingModule(d.staking, token);
   const governance = buildGovernanceModule(d.governance, token);
   const jobs = buildJobsModule(d.jobs, { token, registry: Registry, staking, governance });
-  const disputes = buildDisputesModule(DISPUTES_PRODUCTION, { token, registry: Registry, staking, jobs, governance });
+  const disputes = buildDisputesModule(d.disputes, { token, registry: Registry, staking, jobs, governance });
 
   return buildModule("Protocol", (m) => {
     const t = m.useModule(token);

@@ -81,6 +81,7 @@ export async function deployProtocol(
     jobManager: await contracts.jobManager.getAddress(),
     timelock: await contracts.timelock.getAddress(),
     governor: await contracts.governor.getAddress(),
+    disputeFactory: await contracts.disputeGameFactory.getAddress(),
   };
   rememberDeployment(connection, addresses);
   return {

@@ -16,6 +16,7 @@ export interface ProtocolAddresses {
   readonly jobManager: string;
   readonly timelock: string;
   readonly governor: string;
+  readonly disputeFactory: string;
 }
 
 /** Ignition future id of each contract (module id # contract name), as in ignition/modules/. */
@@ -26,6 +27,7 @@ export const FUTURE_IDS: Readonly<Record<keyof ProtocolAddresses, string>> = {
   jobManager: "Jobs#JobManager",
   timelock: "Governance#ProtocolTimelock",
   governor: "Governance#VeritensorGovernor",
+  disputeFactory: "Disputes#DisputeGameFactory",
 };
 
 export const LOCAL_CHAIN_ID = 31337n;

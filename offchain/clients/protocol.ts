@@ -11,6 +11,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { NetworkConnection } from "hardhat/types/network";
 
 import type {
+  DisputeGameFactory,
   JobManager,
   ModelRegistry,
   ProtocolTimelock,
@@ -19,6 +20,7 @@ import type {
   VeritensorToken,
 } from "../../types/ethers-contracts/index.js";
 import {
+  DisputeGameFactory__factory,
   JobManager__factory,
   ModelRegistry__factory,
   ProtocolTimelock__factory,
@@ -43,6 +45,7 @@ export interface Protocol {
   readonly jobManager: JobManager;
   readonly timelock: ProtocolTimelock;
   readonly governor: VeritensorGovernor;
+  readonly disputes: DisputeGameFactory;
 }
 
 /**
@@ -75,6 +78,7 @@ export function attachProtocol(connection: NetworkConnection, chainId: bigint, a
     jobManager: JobManager__factory.connect(addresses.jobManager, runner),
     timelock: ProtocolTimelock__factory.connect(addresses.timelock, runner),
     governor: VeritensorGovernor__factory.connect(addresses.governor, runner),
+    disputes: DisputeGameFactory__factory.connect(addresses.disputeFactory, runner),
   };
 }
 

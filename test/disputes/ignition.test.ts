@@ -7,7 +7,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 
 import LocalProtocol from "../../ignition/modules/LocalProtocol.js";
-import { DISPUTES_PRODUCTION } from "../../ignition/modules/Disputes.js";
+import { LOCAL } from "../../ignition/defaults.js";
 
 const conn = await network.create();
 
@@ -21,7 +21,8 @@ describe("Ignition: Disputes module inside Protocol", function () {
     expect(await factory.gameImplementation()).to.equal(await c.disputeGame.getAddress());
     expect(await c.disputeGame.VERIFIER()).to.equal(await c.oneStepVerifier.getAddress());
     const p = await factory.params();
-    expect(p.moveTimeout).to.equal(BigInt(DISPUTES_PRODUCTION.moveTimeout));
-    expect(p.challengeBond).to.equal(DISPUTES_PRODUCTION.challengeBond);
+    // LocalProtocol takes the local dispute parameters (short moves, small bond).
+    expect(p.moveTimeout).to.equal(BigInt(LOCAL.disputes.moveTimeout));
+    expect(p.challengeBond).to.equal(LOCAL.disputes.challengeBond);
   });
 });
