@@ -3,6 +3,7 @@ import type { TaskDefinition } from "hardhat/types/tasks";
 import { balanceTasks } from "./balance.js";
 import { benchTasks } from "./bench.js";
 import { demoTasks } from "./demo.js";
+import { disputeTasks } from "./dispute.js";
 import { jobTasks } from "./job.js";
 import { modelTasks } from "./model.js";
 import { protocolTasks } from "./protocol.js";
@@ -17,6 +18,7 @@ export const veritensorTasks: TaskDefinition[] = [
   ...stakeTasks,
   ...jobTasks,
   ...balanceTasks,
+  ...disputeTasks,
   ...benchTasks,
   ...demoTasks,
 ];

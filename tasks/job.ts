@@ -52,6 +52,7 @@ export const jobTasks = [
       description: "Instead of --output/--trace-root: run this canonical ONNX file (the registered model) on the job's input",
       defaultValue: undefined,
     })
+    .addOption(text("cheat", "With --run, to try a dispute: submit a wrong result, LAYER[:ELEMENT[:DELTA]] off by DELTA (default +1) with a consistent forged trace"))
     .addOption(fromOption)
     .setAction(() => import("./job/submit.js"))
     .build(),

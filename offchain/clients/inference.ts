@@ -2,25 +2,76 @@
  * Computes a job's result by hand: the manual form of what the worker node automates. Reads
  * the job's inline input from the escrow's events, checks that the ONNX file is the registered
  * model (content hash and graph commitment), runs it with onnxruntime and returns the output
- * bytes and the trace root to submit.
+ * bytes, the whole trace and the trace root to submit.
+ *
+ * A cheat (`--cheat LAYER[:ELEMENT[:DELTA]]`) forges a wrong but self-consistent trace, to try
+ * the dispute game by hand: one element of one layer is off by DELTA, and every later layer is
+ * recomputed from the forged tensor (reference semantics), so the lie sits in exactly one place.
  */
 import { readFile } from "node:fs/promises";
 
 import type { Hex } from "../commitments/merkle.js";
+import type { CanonicalModel } from "../model/canonical.js";
 import { VeritensorError } from "./errors.js";
 import { getJob, jobDetails } from "./jobs.js";
 import { getModel } from "./models.js";
 import type { Protocol } from "./protocol.js";
 import { bytesToInts, intsToBytes } from "./tensors.js";
 
-export interface ComputedResult {
-  readonly output: Buffer;
-  readonly traceRoot: Hex;
-  readonly inferenceMs: number;
+/** One forged element: layer `layer` (1..L), element `element`, off by `delta`. */
+export interface Cheat {
+  readonly layer: number;
+  readonly element: number;
+  readonly delta: number;
 }
 
-export async function computeJobResult(p: Protocol, jobId: bigint, modelFile: string): Promise<ComputedResult> {
+/** `"4"`, `"4:100"` or `"4:100:-3"` -> a cheat (element 0 and delta +1 by default). */
+export function parseCheat(text: string, option = "--cheat"): Cheat {
+  const m = /^\s*(\d+)(?::(\d+))?(?::(-?\d+))?\s*$/.exec(text);
+  if (!m) throw new VeritensorError(`${option} "${text}" is not LAYER[:ELEMENT[:DELTA]] (examples: 6, 4:100, 6:3:-5)`);
+  const cheat = { layer: Number(m[1]), element: Number(m[2] ?? 0), delta: Number(m[3] ?? 1) };
+  if (cheat.layer < 1) throw new VeritensorError(`${option}: layers are numbered from 1 (0 is the input)`);
+  if (cheat.delta === 0) throw new VeritensorError(`${option}: a delta of 0 changes nothing`);
+  return cheat;
+}
+
+export function formatCheat(c: Cheat): string {
+  return `layer ${c.layer}, element ${c.element} off by ${c.delta > 0 ? "+" : ""}${c.delta}`;
+}
+
+/**
+ * A copy of `trace` ([input, out_1, …, out_L]) with `cheat` applied and the layers after it
+ * recomputed from the forged values, so that the output follows from the lie.
+ */
+export async function forgeTrace(model: CanonicalModel, trace: readonly Int32Array[], cheat: Cheat): Promise<Int32Array[]> {
+  const L = model.layers.length;
+  if (cheat.layer > L) throw new VeritensorError(`--cheat: the model has ${L} layers, there is no layer ${cheat.layer}`);
+  const numel = trace[cheat.layer]!.length;
+  if (cheat.element >= numel) {
+    throw new VeritensorError(`--cheat: layer ${cheat.layer} has ${numel} elements, there is no element ${cheat.element}`);
+  }
+  const { evalLayer } = await import("../runtime/reference.js");
+  const forged: Int32Array[] = trace.map((t) => t.slice());
+  forged[cheat.layer]![cheat.element] = forged[cheat.layer]![cheat.element]! + cheat.delta;
+  for (let k = cheat.layer + 1; k <= L; k++) {
+    const layer = model.layers[k - 1]!;
+    forged[k] = evalLayer(layer, layer.inputs.map((i) => forged[i]!));
+  }
+  return forged;
+}
+
+/** A job's model, checked against the registry, and its input. */
+export interface JobModel {
+  readonly jobId: bigint;
+  readonly modelId: bigint;
+  readonly model: CanonicalModel;
+  readonly input: Int32Array;
+}
+
+/** Loads `modelFile` for job `jobId`, refusing it unless it is the job's registered model. */
+export async function loadJobModel(p: Protocol, jobId: bigint, modelFile: string): Promise<JobModel> {
   const job = await getJob(p, jobId);
+  if (job.modelId === 0n) throw new VeritensorError(`unknown job ${jobId}: no job has that id`);
   const [model, details] = await Promise.all([getModel(p, job.modelId), jobDetails(p, jobId)]);
   if (details.input === undefined) {
     throw new VeritensorError(`job ${jobId} has its input at ${details.inputUri}; fetch it and give --output and --trace-root`);
@@ -28,8 +79,7 @@ export async function computeJobResult(p: Protocol, jobId: bigint, modelFile: st
   const bytes = await readFile(modelFile).catch((e: unknown) => {
     throw new VeritensorError(`cannot read model file ${modelFile}: ${(e as Error).message}`, { cause: e });
   });
-  // The runtime (onnxruntime-node) loads only when a model is actually run.
-  const { contentHash, graphCommitment, loadCanonicalModel, runWithTrace } = await import("../runtime/inference.js");
+  const { contentHash, graphCommitment, loadCanonicalModel } = await import("../runtime/inference.js");
   if (contentHash(bytes) !== model.contentHash) {
     throw new VeritensorError(
       `${modelFile} is not model ${job.modelId}: its sha256 is ${contentHash(bytes)}, the registry says ${model.contentHash}`,
@@ -39,10 +89,51 @@ export async function computeJobResult(p: Protocol, jobId: bigint, modelFile: st
   if (graphCommitment(canonical).root !== model.graphCommitment) {
     throw new VeritensorError(`the graph commitment of ${modelFile} does not match model ${job.modelId}'s: refusing to run it`);
   }
-  const result = await runWithTrace(canonical, bytesToInts(details.input));
+  return { jobId, modelId: job.modelId, model: canonical, input: Int32Array.from(bytesToInts(details.input)) };
+}
+
+export interface ComputedResult {
+  readonly output: Buffer;
+  readonly traceRoot: Hex;
+  readonly inferenceMs: number;
+  /** The whole trace [input, out_1, …, out_L] behind `traceRoot` (forged with a cheat). */
+  readonly trace: readonly Int32Array[];
+  readonly model: CanonicalModel;
+  readonly cheat?: Cheat;
+}
+
+/** Runs a checked job model on its input (onnxruntime), forging the trace if asked to. */
+export async function runJobModel(m: JobModel, options: { cheat?: Cheat } = {}): Promise<ComputedResult> {
+  // The runtime (onnxruntime-node) loads only when a model is actually run.
+  const { runWithTrace } = await import("../runtime/inference.js");
+  const result = await runWithTrace(m.model, m.input);
+  const honest = [result.input, ...result.layerOutputs];
+  if (options.cheat === undefined) {
+    return {
+      output: intsToBytes(Array.from(result.output), "output"),
+      traceRoot: result.traceRoot,
+      inferenceMs: result.timings.inferenceMs,
+      trace: honest,
+      model: m.model,
+    };
+  }
+  const trace = await forgeTrace(m.model, honest, options.cheat);
+  const { commitTrace } = await import("../commitments/trace.js");
   return {
-    output: intsToBytes(Array.from(result.output), "output"),
-    traceRoot: result.traceRoot,
+    output: intsToBytes(Array.from(trace[trace.length - 1]!), "output"),
+    traceRoot: commitTrace(trace).root,
     inferenceMs: result.timings.inferenceMs,
+    trace,
+    model: m.model,
+    cheat: options.cheat,
   };
+}
+
+export async function computeJobResult(
+  p: Protocol,
+  jobId: bigint,
+  modelFile: string,
+  options: { cheat?: Cheat } = {},
+): Promise<ComputedResult> {
+  return runJobModel(await loadJobModel(p, jobId, modelFile), options);
 }

@@ -154,6 +154,7 @@ export function addressNames(p: Protocol): Map<string, string> {
     [p.addresses.jobManager.toLowerCase(), "the job escrow"],
     [p.addresses.timelock.toLowerCase(), "the governance timelock"],
     [p.addresses.governor.toLowerCase(), "the governor"],
+    [p.addresses.disputeFactory.toLowerCase(), "the dispute factory"],
   ]);
 }
 

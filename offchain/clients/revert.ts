@@ -8,8 +8,11 @@ import { Interface } from "ethers";
 
 import {
   DigitOracle__factory,
+  DisputeGameFactory__factory,
+  DisputeGame__factory,
   JobManager__factory,
   ModelRegistry__factory,
+  OneStepVerifier__factory,
   ProtocolTimelock__factory,
   Staking__factory,
   VeritensorGovernor__factory,
@@ -32,6 +35,9 @@ export const PROTOCOL_ERRORS: Interface = (() => {
     ProtocolTimelock__factory.abi,
     VeritensorGovernor__factory.abi,
     DigitOracle__factory.abi,
+    DisputeGameFactory__factory.abi,
+    DisputeGame__factory.abi,
+    OneStepVerifier__factory.abi,
   ] as readonly (readonly Fragment[])[];
   for (const abi of abis) {
     for (const f of abi) {
@@ -59,6 +65,13 @@ const JOB_STATUS = ["None", "Open", "Claimed", "Submitted", "Finalized", "Refund
 export function jobStatusName(status: bigint | number): string {
   return JOB_STATUS[Number(status)] ?? `status ${status}`;
 }
+
+/** Side and Level of contracts/disputes/lib/Types.sol, as words. */
+const SIDES = ["the defender (the worker)", "the challenger"];
+const LEVELS = ["trace", "tensor", "chunk", "accumulator", "partial-sum", "step", "resolved"];
+const PHASES = ["Initial", "Reduce", "Final", "Direct"];
+const side = (v: unknown): string => SIDES[Number(v)] ?? `side ${v}`;
+const level = (v: unknown): string => `the ${LEVELS[Number(v)] ?? `#${v}`} level`;
 
 type Phrase = (a: readonly unknown[], c: Required<RevertContext>) => string;
 
@@ -137,6 +150,68 @@ const PHRASES: Record<string, Phrase> = {
   ERC20InvalidSpender: ([s], c) => `invalid spender ${who(s, c)}`,
   ERC20InvalidApprover: ([s], c) => `invalid approver ${who(s, c)}`,
   SafeERC20FailedOperation: ([token], c) => `a transfer of ${who(token, c)} failed`,
+  // dispute game (contracts/disputes/lib/GameErrors.sol)
+  GameNotFactory: ([caller], c) => `${who(caller, c)} is not the factory that created this dispute game`,
+  GameAlreadyInitialized: () => "the dispute game was already initialized",
+  GameAlreadyResolved: () => "the dispute game is over: no move can be played any more (see `dispute show`)",
+  GameWrongLevel: ([expected, actual]) => `the game is at ${level(actual)}, this move belongs to ${level(expected)}`,
+  GameNotYourTurn: ([caller, turn], c) =>
+    `it is not the turn of ${who(caller, c)}: ${side(turn)} moves next (or the account plays no side in this game)`,
+  GameClockExpired: ([deadline], c) =>
+    `the deadline of this move passed at ${when(deadline, c)}: the side to move lost its turn, only \`dispute timeout\` is left`,
+  GameClockNotExpired: ([deadline], c) => `the side to move still has time: its deadline is ${when(deadline, c)}`,
+  GameChildrenMismatch: ([node, computed]) =>
+    `the two children do not hash to the side's node ${node} (they hash to ${computed}): is this the trace the side committed to?`,
+  GameLayerDescriptor: ([k, given]) =>
+    `the move landing on trace leaf ${k} must open that layer's descriptor if and only if it is a layer (${given} bytes given)`,
+  GameGraphLeafMismatch: ([root, index, computed]) =>
+    `the layer descriptor does not open graph commitment ${root} at leaf ${index} (it leads to ${computed})`,
+  GameChunkLength: ([len]) => `a chunk must be 1024 bytes, ${len} given`,
+  GameChunkMismatch: ([leaf, computed]) => `the chunk does not hash to the side's chunk leaf ${leaf} (it hashes to ${computed})`,
+  GameChunksEqual: () => "the defender's chunk and the challenger's are identical though their leaves differ",
+  GameNoOutputMismatch: ([leaf, output]) =>
+    `no output mismatch: trace leaf ${leaf} is not proven in the worker's trace, or it equals the output commitment ${output}`,
+  // dispute factory
+  FactoryResultMismatch: ([id]) => `the result given is not the one the worker of job ${id} submitted`,
+  FactoryInsufficientStake: ([who_, staked, min], c) =>
+    `${who(who_, c)} has ${vtn(staked)} staked; a challenger needs at least the minimum stake of ${vtn(min)} (stake more with \`stake add\`)`,
+  FactoryHeaderMismatch: ([root, computed]) =>
+    `the graph header does not open the model's graph commitment ${root} (it leads to ${computed}, or has the wrong depth)`,
+  FactoryUnknownGame: ([caller], c) => `${who(caller, c)} is not an unsettled game of this factory`,
+  FactoryNothingToWithdraw: ([account], c) => `${who(account, c)} has no dispute balance to withdraw`,
+  FactoryInvalidParameter: ([name]) => `dispute parameter ${name} is out of its allowed range`,
+  FailedDeployment: () => "cloning the dispute game failed",
+  InsufficientBalance: ([balance, needed]) => `the contract holds ${vtn(balance)}, ${vtn(needed)} is needed`,
+  ReentrancyGuardReentrantCall: () => "a reentrant call was refused",
+  // proofs (contracts/disputes/lib/Errors.sol)
+  MerkleProofIndexOutOfRange: ([index, depth]) => `leaf index ${index} does not fit a Merkle proof of ${depth} siblings`,
+  TensorProofChunkLength: ([len]) => `a chunk opening must be 1024 bytes, ${len} given`,
+  TensorProofElementOutOfRange: ([e, n]) => `element ${e} is out of the tensor's ${n} elements`,
+  TensorProofChunkMismatch: ([root, chunk, computed]) =>
+    `chunk ${chunk} and its siblings do not lead to tensor commitment ${root} (they lead to ${computed})`,
+  TensorProofValueMismatch: ([e, claimed, actual]) => `element ${e} holds ${actual}, not the claimed ${claimed}`,
+  GraphLeafRootMismatch: ([root, index, computed]) =>
+    `graph leaf ${index} and its siblings do not lead to graph commitment ${root} (they lead to ${computed})`,
+  GraphLeafNotALayer: ([index]) => `graph leaf ${index} is the header, not a layer`,
+  GraphLeafUnsupportedVersion: ([v]) => `the graph header has version ${v}; only canonical/1 is supported`,
+  GraphLeafUnknownKind: ([index, kind]) => `layer ${index} has unknown kind ${kind}`,
+  GraphLeafBadLayout: ([index, kind, what, count, expected]) =>
+    `layer ${index} (kind ${kind}) has ${count} ${["params", "inputs", "constants", "outShape dimensions"][Number(what)] ?? "entries"}, ${expected} expected`,
+  GraphLeafInputNotEarlier: ([index, input]) => `layer ${index} reads trace tensor ${input}, which is not earlier than itself`,
+  GraphLeafBadParam: ([index, param, value]) => `layer ${index} has an invalid param #${param} (${value})`,
+  // one-step verifier
+  OneStepVerifierWrongPhase: ([kind, phase]) => `step phase ${PHASES[Number(phase)] ?? phase} does not fit layer kind ${kind}`,
+  OneStepVerifierElementOutOfRange: ([e, n]) => `element ${e} is out of the layer output's ${n} elements`,
+  OneStepVerifierTermOutOfRange: ([term, len]) => `reduction term ${term} is out of the reduction's ${len} terms`,
+  OneStepVerifierValueOutOfRange: ([v]) => `claimed partial result ${v} is outside the exact range |v| < 2^24`,
+  OneStepVerifierTraceLeafMismatch: ([root, index, computed]) =>
+    `the opening of trace leaf ${index} does not lead to trace root ${root} (it leads to ${computed})`,
+  OneStepVerifierMissingOpening: ([needed, given]) => `the step needs at least ${needed} tensor openings, ${given} given`,
+  OneStepVerifierUnusedOpenings: ([used, given]) => `the step reads ${used} tensor openings, ${given} given`,
+  OneStepVerifierLutDomain: ([x, lo, hi]) => `LUT input ${x} lies outside the table's domain [${lo}, ${hi}]`,
+  OneStepVerifierBadShift: ([s]) => `a committed shift exponent is ${s}, outside 0..24`,
+  OneStepVerifierEmptyWindow: ([e]) => `the MAXPOOL window of element ${e} has no element in range (invalid pads)`,
+  ConvStepBadGroup: ([cin, m, g]) => `CONV group ${g} does not divide the ${cin} input and ${m} output channels`,
   // misc
   OwnableUnauthorizedAccount: ([account], c) => `${who(account, c)} is not the owner (the governance timelock is)`,
   SafeCastOverflowedUintDowncast: ([bits, value]) => `${value} does not fit in ${bits} bits`,

@@ -6,9 +6,11 @@ import {
   bytesToInts,
   effectiveNow,
   computeJobResult,
+  formatCheat,
   formatInts,
   formatTime,
   openProtocol,
+  parseCheat,
   parseId,
   readTensorFile,
   report,
@@ -23,6 +25,7 @@ interface Args {
   output: string | undefined;
   traceRoot: string | undefined;
   run: string | undefined;
+  cheat: string | undefined;
   from: string;
 }
 
@@ -33,12 +36,15 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
   if ((a.run === undefined) === (a.output === undefined)) {
     throw new VeritensorError("give either --output with --trace-root, or --run with the model file");
   }
-  const computed = a.run !== undefined ? await computeJobResult(p, jobId, a.run) : undefined;
+  if (a.cheat !== undefined && a.run === undefined) throw new VeritensorError("--cheat goes with --run (it forges the trace of a run)");
+  const cheat = a.cheat !== undefined ? parseCheat(a.cheat) : undefined;
+  const computed = a.run !== undefined ? await computeJobResult(p, jobId, a.run, { cheat }) : undefined;
   const output = computed?.output ?? (await readTensorFile(a.output!, "--output"));
   const traceRoot = computed?.traceRoot ?? required(a.traceRoot, "--trace-root");
   const result = await submitResult(p, worker, jobId, output, traceRoot);
   report(`Submitted the result of job ${jobId}`, [
     ["ran", computed ? `${a.run} (${computed.inferenceMs.toFixed(1)} ms)` : undefined],
+    ["cheated", cheat ? `${formatCheat(cheat)}, later layers recomputed from it (a wrong result for a dispute)` : undefined],
     ["output", formatInts(bytesToInts(output))],
     ["output commitment", result.outputCommitment],
     ["trace root", traceRoot],

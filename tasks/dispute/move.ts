@@ -1,0 +1,25 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { action, formatGas, openProtocol, parseCheat, report, required, resolveSigner } from "../../offchain/clients/index.js";
+import { LEVEL_NAMES } from "../../offchain/disputes/game.js";
+import { SIDE_NAMES, gameRows, gameTitle, moveText, playNextMove } from "../../offchain/disputes/manual.js";
+
+interface Args {
+  game: string | undefined;
+  model: string | undefined;
+  cheat: string | undefined;
+  from: string;
+}
+
+export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
+  const p = await openProtocol(hre);
+  const signer = await resolveSigner(p.connection, a.from);
+  const cheat = a.cheat !== undefined ? parseCheat(a.cheat) : undefined;
+  const r = await playNextMove(p, signer, required(a.game, "--game"), required(a.model, "--model"), cheat ? { cheat } : {});
+  report(`Played the ${SIDE_NAMES[r.side]}'s ${LEVEL_NAMES[r.before.state.level]} move: ${moveText(r.move)}`, [
+    ["tx", r.receipt.hash],
+    ["gas used", formatGas(r.receipt.gasUsed)],
+  ]);
+  report(gameTitle(r.after), gameRows(r.after).slice(1));
+  return r;
+});

@@ -1,0 +1,31 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { action, formatGas, formatVtn, openProtocol, parseId, report, required, resolveSigner } from "../../offchain/clients/index.js";
+import { challengeJob, gameRows } from "../../offchain/disputes/manual.js";
+
+interface Args {
+  job: string | undefined;
+  model: string | undefined;
+  noApprove: boolean;
+  from: string;
+}
+
+export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
+  const p = await openProtocol(hre);
+  const challenger = await resolveSigner(p.connection, a.from);
+  const jobId = parseId(a.job, "--job");
+  const r = await challengeJob(p, challenger, jobId, required(a.model, "--model"), { approve: !a.noApprove });
+  const title = r.outputMismatch
+    ? `Disputed job ${jobId} (output mismatch: decided at once)`
+    : `Disputed job ${jobId}: game ${r.game}`;
+  report(title, [
+    ["ran", `${a.model} (${r.run.inferenceMs.toFixed(1)} ms); your trace root ${r.view.challengerRoot}`],
+    ["worker's trace root", r.view.defenderRoot],
+    ["bond", `${formatVtn(r.bond)}${r.approval ? " (approved)" : ""}`],
+    ["game", r.game],
+    ...gameRows(r.view).slice(1),
+    ["tx", r.receipt.hash],
+    ["gas used", formatGas(r.receipt.gasUsed)],
+  ]);
+  return r;
+});

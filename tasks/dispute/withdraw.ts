@@ -1,0 +1,19 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { action, formatVtn, openProtocol, report, resolveSigner } from "../../offchain/clients/index.js";
+import { withdrawDisputeBalance } from "../../offchain/disputes/manual.js";
+
+interface Args {
+  from: string;
+}
+
+export default action(async ({ from }: Args, hre: HardhatRuntimeEnvironment) => {
+  const p = await openProtocol(hre);
+  const account = await resolveSigner(p.connection, from);
+  const result = await withdrawDisputeBalance(p, account);
+  report(`Withdrew ${formatVtn(result.amount)} from the dispute factory to ${await account.getAddress()}`, [
+    ["token balance", formatVtn(result.tokenBalance)],
+    ["tx", result.receipt.hash],
+  ]);
+  return result;
+});

@@ -1,0 +1,167 @@
+/**
+ * Disputes by hand, through the tasks a user runs (hre.tasks…run): on the in-process network with
+ * LocalProtocol, the MNIST CNN registered, a worker submits a wrong result with a consistent forged
+ * trace (`job submit --run … --cheat`), a challenger runs `dispute open`, both sides alternate
+ * `dispute move` to the end; an honest result cannot be disputed; `dispute timeout` waits for the
+ * deadline. A runtime of its own (createHardhatRuntimeEnvironment) keeps this chain apart from the
+ * other task tests, which share the default one.
+ */
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { expect } from "chai";
+import { createHardhatRuntimeEnvironment } from "hardhat/hre";
+
+import config from "../../hardhat.config.js";
+import type { OpenResult, GameView, MoveResult, TimeoutResult } from "../../offchain/disputes/manual.js";
+import { GameStatus, Side } from "../../offchain/disputes/game.js";
+import { deployProtocol } from "../../offchain/clients/index.js";
+import type { DisputeWithdrawResult } from "../../offchain/disputes/manual.js";
+import { dir, rejection } from "../tasks/helpers.js";
+import { mnistCnn, mnistInput } from "./models.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const hre = await createHardhatRuntimeEnvironment(config, {}, root);
+const connection = await hre.network.getOrCreate();
+const { ethers, networkHelpers } = connection;
+const [, , worker, requester, challenger] = await ethers.getSigners();
+
+const MODEL = path.join(root, "models", "mnist-cnn.canonical.onnx");
+const CHEAT = "4:100"; // MAXPOOL output, element 100: the dense layer after it turns the lie into a wrong output
+const VTN = 10n ** 18n;
+
+const run = (name: string[], args: Record<string, unknown> = {}) => hre.tasks.getTask(name).run(args);
+const quiet = async <T>(fn: () => Promise<T>): Promise<T> => {
+  const log = console.log;
+  console.log = () => {};
+  try {
+    return (await fn()) as T;
+  } finally {
+    console.log = log;
+  }
+};
+
+function writeInput(i: number): string {
+  const file = path.join(dir, `mnist-${i}.json`);
+  writeFileSync(file, JSON.stringify(Array.from(mnistInput(mnistCnn(), i))));
+  return file;
+}
+
+/** Requests a job on the MNIST CNN (model 1) and has the worker claim it and submit (forged with `cheat`). */
+async function job(input: string, cheat?: string): Promise<string> {
+  const r = (await quiet(() =>
+    run(["job", "request"], { model: "1", input, fee: "2", deadline: "10m", callbackGasLimit: 0, noApprove: false, from: "3" }),
+  )) as { jobId: bigint };
+  const id = String(r.jobId);
+  await quiet(() => run(["job", "claim"], { job: id, from: "2" }));
+  await quiet(() => run(["job", "submit"], { job: id, run: MODEL, cheat, from: "2" }));
+  return id;
+}
+
+describe("tasks: disputes by hand", function () {
+  this.timeout(120_000);
+  let p: Awaited<ReturnType<typeof deployProtocol>>["protocol"];
+
+  before(async function () {
+    p = (await deployProtocol(connection, hre.config.paths.ignition)).protocol;
+    await quiet(() => run(["model", "register"], { file: MODEL, price: "1", contributors: "", from: "1" }));
+    await quiet(() => run(["stake", "add"], { amount: "200", serves: "1", noApprove: false, from: "2" }));
+    await quiet(() => run(["stake", "add"], { amount: "100", serves: "", noApprove: false, from: "4" }));
+  });
+
+  it("a wrong result: dispute open, alternate dispute move to the end, worker slashed, requester refunded, challenger paid", async function () {
+    const jobId = await job(writeInput(0), CHEAT);
+    const workerStake = (await p.staking.stakeOf(worker!.address)).staked;
+    const lock = (await p.jobManager.getJob(BigInt(jobId))).lockedStake;
+    const tokensBefore = await p.token.balanceOf(challenger!.address);
+
+    const opened = (await quiet(() => run(["dispute", "open"], { job: jobId, model: MODEL, noApprove: false, from: "4" }))) as OpenResult;
+    expect(opened.outputMismatch).to.equal(false);
+    expect(opened.bond).to.equal(10n * VTN);
+    expect(await p.token.balanceOf(challenger!.address)).to.equal(tokensBefore - opened.bond);
+    const game = opened.game;
+
+    // The defender moves first: the challenger is told to wait, and why.
+    const early = await rejection(() => quiet(() => run(["dispute", "move"], { game, model: MODEL, from: "4" })));
+    expect(early).to.match(/it is not your turn in game .*: you are the challenger, the defender \(0x[0-9a-fA-F]{40}\) must reveal its two children/);
+    // A worker that forgets its forged trace is told so before sending anything.
+    const forgot = await rejection(() => quiet(() => run(["dispute", "move"], { game, model: MODEL, from: "2" })));
+    expect(forgot).to.include("give the same --cheat");
+
+    let view: GameView = opened.view;
+    const moves: MoveResult[] = [];
+    while (view.state.status === GameStatus.InProgress) {
+      const defender = view.state.turn === Side.Defender;
+      const r = (await quiet(() =>
+        run(["dispute", "move"], { game, model: MODEL, cheat: defender ? CHEAT : undefined, from: defender ? "2" : "4" }),
+      )) as MoveResult;
+      moves.push(r);
+      view = r.after;
+      expect(moves.length).to.be.below(40);
+    }
+    // MAXPOOL layer 4 of 6 (1568 elements, 7 chunks): 3 trace + 3 tensor + chunk per side, and the step.
+    expect(moves.filter((m) => m.side === Side.Defender)).to.have.length(7);
+    expect(moves.filter((m) => m.side === Side.Challenger)).to.have.length(8);
+    expect(moves[moves.length - 1]!.move.kind).to.equal("step");
+    expect(view.state.status).to.equal(GameStatus.ChallengerWins);
+    expect(view.outcome!.reason).to.include("one-step verifier");
+
+    // Worker slashed (its whole lock), requester refunded (the whole fee), challenger credited bond + half the slash.
+    expect(view.outcome!.slashed).to.equal(lock);
+    expect((await p.staking.stakeOf(worker!.address)).staked).to.equal(workerStake - lock);
+    const j = await p.jobManager.getJob(BigInt(jobId));
+    expect(j.status).to.equal(6n); // Rejected
+    expect(await p.jobManager.balanceOf(requester!.address)).to.equal(2n * VTN);
+    const credit = opened.bond + lock / 2n;
+    expect(await p.disputes.balanceOf(challenger!.address)).to.equal(credit);
+    expect(view.outcome!.burned).to.equal(lock - lock / 2n);
+
+    const shown = (await quiet(() => run(["dispute", "show"], { job: jobId }))) as GameView[];
+    expect(shown.map((v) => v.address)).to.deep.equal([game]);
+    expect(shown[0]!.outcome!.credits).to.deep.equal([{ account: challenger!.address, amount: credit }]);
+
+    const over = await rejection(() => quiet(() => run(["dispute", "move"], { game, model: MODEL, from: "4" })));
+    expect(over).to.include("is over: challenger won");
+    const w = (await quiet(() => run(["dispute", "withdraw"], { from: "4" }))) as DisputeWithdrawResult;
+    expect(w.amount).to.equal(credit);
+    expect(await p.token.balanceOf(challenger!.address)).to.equal(tokensBefore - opened.bond + credit);
+    const again = await rejection(() => quiet(() => run(["dispute", "withdraw"], { from: "4" })));
+    expect(again).to.include("has no balance to withdraw in the dispute factory");
+  });
+
+  it("an honest result: dispute open refuses, nothing is sent", async function () {
+    const jobId = await job(writeInput(1));
+    const message = await rejection(() => quiet(() => run(["dispute", "open"], { job: jobId, model: MODEL, noApprove: false, from: "4" })));
+    expect(message).to.include(`the result of job ${jobId} is correct: nothing to dispute`);
+    expect(await p.disputes.gamesOf(BigInt(jobId))).to.deep.equal([]);
+  });
+
+  it("dispute timeout before the deadline explains when it expires; after it, the side to move loses", async function () {
+    const jobId = await job(writeInput(2), "6:3");
+    const opened = (await quiet(() => run(["dispute", "open"], { job: jobId, model: MODEL, noApprove: false, from: "4" }))) as OpenResult;
+    const early = await rejection(() => quiet(() => run(["dispute", "timeout"], { game: opened.game, from: "4" })));
+    expect(early).to.match(/the defender still has time: its move \(reveal its two children .*\) is due by .* UTC \(in (2 min|1 min( \d+ s)?|\d+ s)\)/);
+    expect(early).to.include("`dispute timeout` works once that deadline has passed");
+
+    await networkHelpers.time.increase(121);
+    const late = await rejection(() => quiet(() => run(["dispute", "move"], { game: opened.game, model: MODEL, cheat: "6:3", from: "2" })));
+    expect(late).to.include("you missed the deadline of your move");
+    const t = (await quiet(() => run(["dispute", "timeout"], { game: opened.game, from: "0" }))) as TimeoutResult;
+    expect(t.loser).to.equal(Side.Defender);
+    expect(t.after.state.status).to.equal(GameStatus.ChallengerWins);
+    expect(t.after.outcome!.reason).to.include("timeout");
+  });
+
+  it("decodes the dispute contracts' errors into sentences", async function () {
+    const { PROTOCOL_ERRORS, decodeRevert } = await import("../../offchain/clients/index.js");
+    const data = PROTOCOL_ERRORS.encodeErrorResult("GameNotYourTurn", [challenger!.address, 0]);
+    expect(decodeRevert({ data })).to.equal(
+      `it is not the turn of ${challenger!.address}: the defender (the worker) moves next (or the account plays no side in this game)`,
+    );
+    const stake = PROTOCOL_ERRORS.encodeErrorResult("FactoryInsufficientStake", [challenger!.address, 5n * VTN, 100n * VTN]);
+    expect(decodeRevert({ data: stake })).to.include("has 5.0 VTN staked; a challenger needs at least the minimum stake of 100.0 VTN");
+    const step = PROTOCOL_ERRORS.encodeErrorResult("OneStepVerifierUnusedOpenings", [2n, 3n]);
+    expect(decodeRevert({ data: step })).to.equal("the step reads 2 tensor openings, 3 given");
+  });
+});
