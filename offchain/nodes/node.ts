@@ -1,0 +1,261 @@
+/**
+ * What the worker and the verifier share: the protocol client, a managed signer, the SQLite store
+ * and its write-ahead journal, the model source, the event cursor, the loop, and the playing of
+ * disputes (either side) move by move from the store. A node is a class with `tick()` (one pass:
+ * settle open intents, read new events, act, play, collect) and `run(signal)` (tick until aborted),
+ * used in-process by the demo and tests and from the `worker`/`verifier` tasks.
+ */
+import path from "node:path";
+
+import type { Signer } from "ethers";
+
+import type { Protocol } from "../clients/index.js";
+import { VeritensorError, effectiveNow, formatVtn } from "../clients/index.js";
+import type { DisputeGame } from "../../types/ethers-contracts/index.js";
+import { GameStatus, LEVEL_NAMES, Side, attachGame, readGame, sendMove } from "../disputes/game.js";
+import { DisputePlayer } from "../disputes/player.js";
+import { ModelSource } from "../models/source.js";
+import type { DisputeRow, StoreIdentity } from "../store/store.js";
+import { NodeStore } from "../store/store.js";
+import type { CheatSpec } from "../worker/cheat.js";
+import { Journal } from "./journal.js";
+import type { LogSink, Logger } from "./log.js";
+import { createLogger, short } from "./log.js";
+import { runLoop } from "./loop.js";
+import type { GasSettings } from "./signer.js";
+import { ManagedSigner } from "./signer.js";
+import { computeTrace, intsOf } from "./trace.js";
+import { isTransient } from "./transient.js";
+
+export interface NodeOptions {
+  readonly protocol: Protocol;
+  readonly signer: Signer;
+  /** SQLite state file (default `.veritensor/<role>-<chain>-<account>.sqlite` under `root`). */
+  readonly db?: string;
+  /** Project root for default paths (default: the working directory). */
+  readonly root?: string;
+  /** Verified model files (default `.veritensor/models` under `root`). */
+  readonly cacheDir?: string;
+  readonly ipfsGateway?: string;
+  readonly gas?: GasSettings;
+  /** Confirmations to wait for each transaction (default 1). */
+  readonly confirmations?: number;
+  /** Pause between ticks in `run` (ms, default 1000). */
+  readonly pollMs?: number;
+  /** First block to read events from on a new store (default 0). */
+  readonly fromBlock?: number;
+  /** Log line sink (default console.log). */
+  readonly log?: LogSink;
+  /** Name in log lines (default the role). */
+  readonly name?: string;
+}
+
+export interface NodeContext {
+  readonly role: "worker" | "verifier";
+  readonly p: Protocol;
+  readonly signer: ManagedSigner;
+  readonly address: string;
+  readonly store: NodeStore;
+  readonly journal: Journal;
+  readonly log: Logger;
+  readonly models: ModelSource;
+}
+
+export function defaultDbPath(root: string, role: string, chainId: bigint, address: string): string {
+  return path.join(root, ".veritensor", `${role}-${chainId}-${address.slice(2, 10).toLowerCase()}.sqlite`);
+}
+
+export async function openNodeContext(role: "worker" | "verifier", o: NodeOptions): Promise<NodeContext> {
+  const p = o.protocol;
+  const root = o.root ?? process.cwd();
+  const signer = new ManagedSigner(o.signer, o.gas);
+  const address = await signer.getAddress();
+  const log = createLogger(o.name ?? role, o.log);
+  const identity: StoreIdentity = { role, chainId: p.chainId, escrow: p.addresses.jobManager, account: address };
+  const db = o.db ?? defaultDbPath(root, role, p.chainId, address);
+  const store = NodeStore.open(db, identity);
+  if (store.meta("cursor") === undefined && o.fromBlock !== undefined) store.setMeta("cursor", String(o.fromBlock - 1));
+  const journal = new Journal(store, signer, log, o.confirmations ?? 1);
+  const models = new ModelSource(p, { cacheDir: o.cacheDir ?? path.join(root, ".veritensor", "models"), ipfsGateway: o.ipfsGateway }, (m, url) =>
+    log.info(`model ${m.modelId}: ${m.model.layers.length} layers, sha256 checked, from ${m.origin} (${url})`),
+  );
+  return { role, p, signer, address, store, journal, log, models };
+}
+
+/** Counters of one node since it started (the store keeps the full history). */
+export interface NodeCounters {
+  ticks: number;
+  txs: number;
+}
+
+export abstract class ProtocolNode {
+  readonly ctx: NodeContext;
+  readonly pollMs: number;
+  readonly counters: NodeCounters = { ticks: 0, txs: 0 };
+  private readonly players = new Map<string, DisputePlayer>();
+  private stopped = false;
+
+  protected constructor(ctx: NodeContext, o: NodeOptions) {
+    this.ctx = ctx;
+    this.pollMs = o.pollMs ?? 1000;
+  }
+
+  get p(): Protocol {
+    return this.ctx.p;
+  }
+  get store(): NodeStore {
+    return this.ctx.store;
+  }
+  get log(): Logger {
+    return this.ctx.log;
+  }
+  get address(): string {
+    return this.ctx.address;
+  }
+
+  /** One pass. Endpoint failures propagate (the loop backs off); a failing item is logged and retried next tick. */
+  async tick(): Promise<void> {
+    this.counters.ticks++;
+    const waiting = await this.ctx.journal.reconcile();
+    if (waiting > 0) {
+      this.log.info(`${waiting} transaction(s) still waiting to be mined; acting once they are`);
+      return;
+    }
+    await this.scanEvents();
+    await this.work();
+    for (const row of this.store.disputesAt("playing")) await this.attempt(`game ${short(row.game)}`, () => this.playDispute(row));
+    await this.attempt("collecting earnings", () => this.collect());
+  }
+
+  /** Ticks every `pollMs` until `signal` aborts, then closes the store. */
+  async run(signal?: AbortSignal): Promise<void> {
+    this.log.info(`${this.ctx.role} ${this.address} on ${this.p.networkName} (chain ${this.p.chainId}), state in ${this.store.file}`);
+    try {
+      await runLoop(() => this.tick(), { pollMs: this.pollMs, signal, log: this.log });
+    } finally {
+      this.close();
+    }
+  }
+
+  close(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.store.close();
+  }
+
+  /** New events since the cursor, in ranges. */
+  private async scanEvents(): Promise<void> {
+    const latest = await this.p.connection.ethers.provider.getBlockNumber();
+    let from = Number(this.store.meta("cursor") ?? "-1") + 1;
+    while (from <= latest) {
+      const to = Math.min(latest, from + 4999);
+      await this.onEvents(from, to);
+      this.store.setMeta("cursor", String(to));
+      from = to + 1;
+    }
+  }
+
+  /** Reads the events of blocks `from..to` into the store. */
+  protected abstract onEvents(from: number, to: number): Promise<void>;
+
+  /** The role's own work (claim, run, submit, finalize / re-run, open). */
+  protected abstract work(): Promise<void>;
+
+  /** Runs `fn`; an error other than an endpoint failure is logged and left for the next tick. */
+  protected async attempt(what: string, fn: () => Promise<void>): Promise<boolean> {
+    try {
+      await fn();
+      return true;
+    } catch (e) {
+      if (isTransient(e)) throw e;
+      this.log.warn(`${what}: ${(e as Error).message?.split("\n")[0] ?? String(e)}`);
+      return false;
+    }
+  }
+
+  /** Sends through the journal and counts it. */
+  protected async perform<T>(key: string, label: string, fn: () => Promise<T>): Promise<T> {
+    const out = await this.ctx.journal.perform(key, label, fn);
+    this.counters.txs++;
+    return out;
+  }
+
+  // ---------------------------------------------------------------- disputes
+
+  /** Records a dispute this node plays, with what it needs to keep playing after a restart. */
+  protected trackDispute(d: { game: string; jobId: bigint; side: Side; modelId: bigint; input: Uint8Array; cheat?: CheatSpec; root: string }): boolean {
+    return this.store.addDispute({ ...d, cheat: d.cheat ? JSON.stringify(d.cheat) : undefined });
+  }
+
+  private async playerFor(row: DisputeRow): Promise<DisputePlayer> {
+    const hit = this.players.get(row.game);
+    if (hit) return hit;
+    const { model } = await this.ctx.models.get(row.modelId);
+    const cheat = row.cheat ? (JSON.parse(row.cheat) as CheatSpec) : undefined;
+    const t = await computeTrace(model, intsOf(row.input), cheat);
+    if (t.root.toLowerCase() !== row.root.toLowerCase()) {
+      throw new VeritensorError(`job ${row.jobId}: the rebuilt trace has root ${t.root}, the dispute was entered with ${row.root}`);
+    }
+    const player = new DisputePlayer(row.side as Side, this.ctx.signer, model, t.trace);
+    this.players.set(row.game, player);
+    return player;
+  }
+
+  /** One step of one dispute: end it, move, or time the other side out. */
+  private async playDispute(row: DisputeRow): Promise<void> {
+    const game: DisputeGame = attachGame(row.game, this.ctx.signer);
+    const state = await readGame(game);
+    const role = row.side === Side.Defender ? "defending" : "challenging";
+    if (state.status !== GameStatus.InProgress) {
+      const won = (state.status === GameStatus.DefenderWins) === (row.side === Side.Defender);
+      const outcome = state.status === GameStatus.DefenderWins ? "defender wins" : "challenger wins";
+      this.store.endDispute(row.game, won ? "won" : "lost", outcome);
+      this.players.delete(row.game);
+      this.log.info(`job ${row.jobId}, game ${short(row.game)}: ${won ? "WON" : "lost"} (${outcome}) after ${row.moves} move(s) of ours, ${row.gas.toLocaleString("en-US")} gas`);
+      await this.onDisputeEnded(row, won);
+      return;
+    }
+    const now = await effectiveNow(this.p);
+    const player = await this.playerFor(row);
+    if (!player.mustMove(state)) {
+      if (now > state.deadline) {
+        const key = `timeout:${row.game}`;
+        if (this.ctx.journal.inFlight(key)) return;
+        await this.perform(key, `timeout game ${short(row.game)}`, () => sendMove(game, this.ctx.signer, { kind: "timeout" }));
+        this.log.info(`job ${row.jobId}, game ${short(row.game)}: the other side missed its ${LEVEL_NAMES[state.level]} move; timed it out`);
+      }
+      return;
+    }
+    if (player.stalls(state)) return;
+    const key = `move:${row.game}:${state.level}:${state.position.depth}.${state.position.index}:${state.sumIndex}:${state.turn}`;
+    const prior = this.store.intent(key);
+    if (prior?.state === "done" || (prior && this.ctx.journal.inFlight(key))) return;
+    const move = await player.move(state, game);
+    const receipt = await this.perform(key, `move ${LEVEL_NAMES[state.level]} ${move.kind} game ${short(row.game)}`, () =>
+      sendMove(game, this.ctx.signer, move),
+    );
+    this.store.countMove(row.game, receipt.gasUsed);
+    const at =
+      state.level <= 1 ? ` ${state.position.depth + 1}/${state.level === 0 ? state.traceDepth : state.tensorDepth}` : "";
+    this.log.info(
+      `job ${row.jobId}, game ${short(row.game)}: ${role}, ${LEVEL_NAMES[state.level]} level${at}: ${move.kind} (${receipt.gasUsed.toLocaleString("en-US")} gas)`,
+    );
+  }
+
+  /** Called once when a dispute of this node has ended. */
+  protected async onDisputeEnded(_row: DisputeRow, _won: boolean): Promise<void> {}
+
+  /** Withdraws what the dispute factory owes this node (bonds back, rewards). */
+  protected async collectFromFactory(): Promise<void> {
+    const owed = await this.p.disputes.balanceOf(this.address);
+    if (owed === 0n) return;
+    const block = await this.p.connection.ethers.provider.getBlockNumber();
+    await this.perform(`withdraw-factory:${block}`, `withdraw ${formatVtn(owed)} from the dispute factory`, async () => {
+      const tx = await this.p.disputes.connect(this.ctx.signer).withdraw();
+      return tx.wait();
+    });
+    this.log.info(`withdrew ${formatVtn(owed)} from the dispute factory (bonds and rewards)`);
+  }
+
+  protected abstract collect(): Promise<void>;
+}

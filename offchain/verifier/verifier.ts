@@ -1,0 +1,149 @@
+/**
+ * The verifier: re-runs every submitted result of the models it watches while the challenge
+ * window is open, opens a dispute on any mismatch (its bond and stake in place), plays it to the
+ * end and withdraws its bond and reward. What it will open with (its trace's inputs and root) is
+ * in its store before the dispute is opened, so a restart keeps playing the same game.
+ * `cheat` makes it challenge every result with a wrong trace (demos and tests: the worker wins).
+ */
+import { MaxUint256, getBytes } from "ethers";
+
+import type { JobRow } from "../store/store.js";
+import { JobStatus, effectiveNow, formatVtn, getJob, jobStatusName } from "../clients/index.js";
+import type { Hex } from "../commitments/merkle.js";
+import { GameStatus, Side, attachGame, openDispute, readGame, submittedResult } from "../disputes/game.js";
+import { DisputePlayer } from "../disputes/player.js";
+import { short } from "../nodes/log.js";
+import type { NodeContext, NodeOptions } from "../nodes/node.js";
+import { ProtocolNode, openNodeContext } from "../nodes/node.js";
+import { computeTrace, intsOf } from "../nodes/trace.js";
+import type { CheatChoice, CheatSpec } from "../worker/cheat.js";
+import { chooseCheat } from "../worker/cheat.js";
+
+export interface VerifierOptions extends NodeOptions {
+  /** Models to watch (default: all). */
+  readonly models?: readonly bigint[];
+  /** Challenge every result with a trace that lies at this node (demos and tests). */
+  readonly cheat?: CheatChoice;
+}
+
+export class Verifier extends ProtocolNode {
+  readonly options: VerifierOptions;
+
+  private constructor(ctx: NodeContext, o: VerifierOptions) {
+    super(ctx, o);
+    this.options = o;
+  }
+
+  static async create(o: VerifierOptions): Promise<Verifier> {
+    return new Verifier(await openNodeContext("verifier", { ...o, name: o.name ?? "verifier" }), o);
+  }
+
+  private watches(modelId: bigint): boolean {
+    return this.options.models === undefined || this.options.models.includes(modelId);
+  }
+
+  protected async onEvents(from: number, to: number): Promise<void> {
+    const jm = this.p.jobManager;
+    for (const e of await jm.queryFilter(jm.filters.JobRequested(), from, to)) {
+      const { jobId, modelId, input } = e.args;
+      if (this.watches(modelId) && this.store.addJob(jobId, modelId, "seen")) this.store.updateJob(jobId, { input: getBytes(input) });
+    }
+    for (const e of await jm.queryFilter(jm.filters.ResultSubmitted(), from, to)) {
+      const job = this.store.job(e.args.jobId);
+      if (!job || job.stage !== "seen") continue;
+      this.store.updateJob(job.jobId, { stage: "pending", challengeEnd: e.args.challengeEnd });
+    }
+  }
+
+  protected async work(): Promise<void> {
+    for (const job of this.store.jobsAt("pending")) await this.attempt(`job ${job.jobId}`, () => this.check(job));
+  }
+
+  /** Our game on `jobId`, if we opened one. */
+  private async ourGame(jobId: bigint): Promise<string | undefined> {
+    for (const g of await this.p.disputes.gamesOf(jobId)) {
+      const s = await readGame(attachGame(g, this.ctx.signer));
+      if (s.challenger.toLowerCase() === this.address.toLowerCase()) return g;
+    }
+    return undefined;
+  }
+
+  private async check(job: JobRow): Promise<void> {
+    const id = job.jobId;
+    if (this.ctx.journal.inFlight(`open:${id}`)) return;
+    const cheat = job.cheat ? (JSON.parse(job.cheat) as CheatSpec) : undefined;
+    // A dispute we opened before a restart: keep playing it.
+    if (job.traceRoot !== undefined) {
+      const game = await this.ourGame(id);
+      if (game) {
+        this.trackDispute({ game, jobId: id, side: Side.Challenger, modelId: job.modelId, input: job.input!, cheat, root: job.traceRoot });
+        this.store.updateJob(id, { stage: "disputed" });
+        this.log.info(`job ${id}: our dispute (game ${short(game)}) is on chain (recovered)`);
+        return;
+      }
+    }
+    const rec = await getJob(this.p, id);
+    if (rec.status !== JobStatus.Submitted) {
+      this.store.updateJob(id, { stage: "skipped", note: jobStatusName(rec.status) });
+      return;
+    }
+    if (rec.worker.toLowerCase() === this.address.toLowerCase()) {
+      this.store.updateJob(id, { stage: "skipped", note: "our own job" });
+      return;
+    }
+    if ((await effectiveNow(this.p)) >= rec.timer) {
+      this.store.updateJob(id, { stage: "missed", note: "challenge window closed before the check" });
+      this.log.warn(`job ${id}: its challenge window closed before we could check it`);
+      return;
+    }
+    if (job.input === undefined || job.input.length === 0) {
+      this.store.updateJob(id, { stage: "skipped", note: "input by URI" });
+      return;
+    }
+    const { model } = await this.ctx.models.get(job.modelId);
+    const result = await submittedResult(this.p.jobManager, id);
+    const lie = cheat ?? (this.options.cheat ? chooseCheat(model, this.options.cheat) : undefined);
+    const t = await computeTrace(model, intsOf(job.input), lie);
+    const player = new DisputePlayer(Side.Challenger, this.ctx.signer, model, t.trace);
+    if (!player.disputes(result)) {
+      this.store.updateJob(id, { stage: "agreed", traceRoot: t.root });
+      this.log.info(`job ${id}: result checks out (trace root ${short(t.root)}, re-run in ${t.ms.toFixed(1)} ms)`);
+      return;
+    }
+    this.log.info(
+      `job ${id}: MISMATCH: worker ${short(rec.worker)} committed ${short(result.traceRoot)}, we computed ${short(t.root)}` +
+        (lie ? ` (we lie on purpose at layer ${lie.layer})` : "") +
+        "; opening a dispute",
+    );
+    // Write-ahead: the trace we will play (its root and how to rebuild it) before opening.
+    this.store.updateJob(id, { traceRoot: t.root, cheat: lie ? JSON.stringify(lie) : undefined });
+    await this.ensureBond();
+    const { game, receipt } = await this.perform(`open:${id}`, `open dispute job ${id}`, () =>
+      openDispute(this.p.disputes, this.ctx.signer, id, player.openArgs(result)),
+    );
+    const address = await game.getAddress();
+    this.trackDispute({ game: address, jobId: id, side: Side.Challenger, modelId: job.modelId, input: job.input, cheat: lie, root: t.root as Hex });
+    this.store.updateJob(id, { stage: "disputed" });
+    const state = await readGame(game);
+    this.log.info(
+      `job ${id}: dispute opened, game ${short(address)} (${receipt.gasUsed.toLocaleString("en-US")} gas)` +
+        (state.status !== GameStatus.InProgress ? ", decided at once (output mismatch)" : ""),
+    );
+  }
+
+  /** The dispute factory may take our bond. */
+  private async ensureBond(): Promise<void> {
+    const params = await this.p.disputes.params();
+    const allowance = await this.p.token.allowance(this.address, this.p.addresses.disputeFactory);
+    if (allowance >= params.challengeBond) return;
+    await this.perform(`approve-factory:${allowance}`, `approve the dispute factory for bonds`, async () => {
+      const tx = await this.p.token.connect(this.ctx.signer).approve(this.p.addresses.disputeFactory, MaxUint256);
+      return tx.wait();
+    });
+    this.log.info(`approved the dispute factory to take bonds (${formatVtn(params.challengeBond)} per dispute)`);
+  }
+
+  protected async collect(): Promise<void> {
+    await this.collectFromFactory();
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * The worker: claims jobs for the models it serves, fetches and checks each model, runs it with
+ * its trace, submits, finalizes after the challenge window, withdraws its earnings, and defends
+ * every dispute on its results to the end. Everything it commits is written to its store before
+ * the transaction is sent, so a restart submits the same result (or notices it was submitted) and
+ * defends with the same trace. `cheat` makes it lie at one node of every trace (demos and tests).
+ */
+import { getBytes } from "ethers";
+
+import type { JobRow } from "../store/store.js";
+import {
+  JobStatus,
+  VeritensorError,
+  claimJob,
+  effectiveNow,
+  finalizeJob,
+  formatVtn,
+  getJob,
+  jobStatusName,
+  lockFor,
+  submitResult,
+  withdrawBalance,
+} from "../clients/index.js";
+import { canonicalBytes } from "../commitments/tensor.js";
+import { Side } from "../disputes/game.js";
+import { short } from "../nodes/log.js";
+import type { NodeOptions } from "../nodes/node.js";
+import { ProtocolNode, openNodeContext } from "../nodes/node.js";
+import type { NodeContext } from "../nodes/node.js";
+import { computeTrace, intsOf } from "../nodes/trace.js";
+import type { CheatChoice, CheatSpec } from "./cheat.js";
+import { chooseCheat } from "./cheat.js";
+
+export interface WorkerOptions extends NodeOptions {
+  /** Models to serve (default: every model this account declared it serves in Staking). */
+  readonly models?: readonly bigint[];
+  /** Lowest fee worth claiming (default 0: any). */
+  readonly minFee?: bigint;
+  /** Claim at most this many jobs in all (default: no limit). */
+  readonly maxJobs?: number;
+  /** Lie in every trace (demos and tests): at this node, or a random one. */
+  readonly cheat?: CheatChoice;
+  /** Withdraw escrow earnings once they reach this (default: any amount). Undefined: never. */
+  readonly withdrawAt?: bigint | null;
+}
+
+export class Worker extends ProtocolNode {
+  readonly options: WorkerOptions;
+
+  private constructor(ctx: NodeContext, o: WorkerOptions) {
+    super(ctx, o);
+    this.options = o;
+  }
+
+  static async create(o: WorkerOptions): Promise<Worker> {
+    return new Worker(await openNodeContext("worker", { ...o, name: o.name ?? (o.cheat ? "cheater" : "worker") }), o);
+  }
+
+  private async serves(modelId: bigint): Promise<boolean> {
+    if (this.options.models && !this.options.models.includes(modelId)) return false;
+    return this.p.staking.servesModel(this.address, modelId);
+  }
+
+  protected async onEvents(from: number, to: number): Promise<void> {
+    const jm = this.p.jobManager;
+    for (const e of await jm.queryFilter(jm.filters.JobRequested(), from, to)) {
+      const { jobId, modelId, fee, input } = e.args;
+      if (!(await this.serves(modelId))) continue;
+      if (this.store.addJob(jobId, modelId, "seen")) {
+        this.store.updateJob(jobId, { input: getBytes(input) });
+        this.log.info(`job ${jobId}: requested on model ${modelId}, fee ${formatVtn(fee)}`);
+      }
+    }
+    for (const e of await jm.queryFilter(jm.filters.JobReopened(), from, to)) {
+      const job = this.store.job(e.args.jobId);
+      if (job && (job.stage === "skipped" || job.stage === "lost")) this.store.updateJob(job.jobId, { stage: "seen" });
+    }
+    const f = this.p.disputes;
+    for (const e of await f.queryFilter(f.filters.DisputeOpened(), from, to)) {
+      const { jobId, game, challenger } = e.args;
+      const job = this.store.job(jobId);
+      if (!job || job.traceRoot === undefined || job.input === undefined) continue;
+      if (!["submitted", "finalized", "rejected"].includes(job.stage)) continue;
+      const cheat = job.cheat ? (JSON.parse(job.cheat) as CheatSpec) : undefined;
+      if (this.trackDispute({ game, jobId, side: Side.Defender, modelId: job.modelId, input: job.input, cheat, root: job.traceRoot })) {
+        this.log.info(`job ${jobId}: DISPUTED by ${short(challenger)} (game ${short(game)}); defending our trace`);
+      }
+    }
+  }
+
+  protected async work(): Promise<void> {
+    for (const job of this.store.jobsAt("seen")) await this.attempt(`job ${job.jobId}`, () => this.claim(job));
+    for (const job of this.store.jobsAt("claimed", "computed")) await this.attempt(`job ${job.jobId}`, () => this.runAndSubmit(job));
+    for (const job of this.store.jobsAt("submitted")) await this.attempt(`job ${job.jobId}`, () => this.settle(job));
+  }
+
+  private claimedCount(): number {
+    return this.store.allJobs().filter((j) => !["seen", "skipped"].includes(j.stage)).length;
+  }
+
+  private async claim(job: JobRow): Promise<void> {
+    const id = job.jobId;
+    if (this.ctx.journal.inFlight(`claim:${id}`)) return;
+    const rec = await getJob(this.p, id);
+    const mine = rec.worker.toLowerCase() === this.address.toLowerCase();
+    if (rec.status === JobStatus.Claimed && mine) {
+      this.store.updateJob(id, { stage: "claimed" });
+      this.log.info(`job ${id}: our claim is on chain (recovered)`);
+      return;
+    }
+    if (rec.status !== JobStatus.Open) {
+      this.store.updateJob(id, { stage: "skipped", note: `${jobStatusName(rec.status)}${mine ? "" : ` by ${rec.worker}`}` });
+      return;
+    }
+    if (this.options.maxJobs !== undefined && this.claimedCount() >= this.options.maxJobs) return;
+    if (this.options.minFee !== undefined && rec.fee < this.options.minFee) {
+      this.store.updateJob(id, { stage: "skipped", note: `fee ${formatVtn(rec.fee)} below --min-fee` });
+      return;
+    }
+    if ((await effectiveNow(this.p)) > rec.deadline) {
+      this.store.updateJob(id, { stage: "skipped", note: "deadline passed" });
+      return;
+    }
+    const lock = await lockFor(this.p, rec);
+    const free = await this.p.staking.freeStake(this.address);
+    if (free < lock) {
+      this.log.warn(`job ${id}: claiming locks ${formatVtn(lock)}, only ${formatVtn(free)} of our stake is free; waiting`);
+      return;
+    }
+    try {
+      const r = await this.perform(`claim:${id}`, `claim job ${id}`, () => claimJob(this.p, this.ctx.signer, id));
+      this.store.updateJob(id, { stage: "claimed" });
+      this.log.info(`job ${id}: claimed, ${formatVtn(r.lockedStake)} of stake locked`);
+    } catch (e) {
+      const now = await getJob(this.p, id);
+      if (now.status !== JobStatus.Open && now.worker.toLowerCase() !== this.address.toLowerCase()) {
+        this.store.updateJob(id, { stage: "skipped", note: `claimed first by ${now.worker}` });
+        this.log.info(`job ${id}: another worker (${short(now.worker)}) claimed it first`);
+        return;
+      }
+      throw e;
+    }
+  }
+
+  private async runAndSubmit(job: JobRow): Promise<void> {
+    const id = job.jobId;
+    if (this.ctx.journal.inFlight(`submit:${id}`)) return;
+    const rec = await getJob(this.p, id);
+    const mine = rec.worker.toLowerCase() === this.address.toLowerCase();
+    if (rec.status === JobStatus.Submitted && mine) {
+      this.store.updateJob(id, { stage: "submitted", challengeEnd: rec.timer });
+      this.log.info(`job ${id}: our result is on chain (recovered), challenge window until ${rec.timer}`);
+      return;
+    }
+    if (rec.status !== JobStatus.Claimed || !mine) {
+      this.store.updateJob(id, { stage: "lost", note: `${jobStatusName(rec.status)} before we submitted` });
+      this.log.warn(`job ${id}: it became ${jobStatusName(rec.status)} before we submitted`);
+      return;
+    }
+    let current = job;
+    if (job.stage === "claimed") {
+      if (job.input === undefined || job.input.length === 0) {
+        throw new VeritensorError(`job ${id}: the input is given by URI; this worker runs inline inputs only`);
+      }
+      const { model } = await this.ctx.models.get(job.modelId);
+      const cheat = this.options.cheat ? chooseCheat(model, this.options.cheat) : undefined;
+      const t = await computeTrace(model, intsOf(job.input), cheat);
+      // Write-ahead: what we are about to commit, before the transaction exists.
+      this.store.updateJob(id, {
+        stage: "computed",
+        output: canonicalBytes(t.output),
+        traceRoot: t.root,
+        cheat: cheat ? JSON.stringify(cheat) : undefined,
+      });
+      this.log.info(
+        `job ${id}: ran model ${job.modelId} in ${t.ms.toFixed(1)} ms, trace root ${short(t.root)}` +
+          (cheat ? ` (CHEATING at layer ${cheat.layer}, element ${cheat.element})` : ""),
+      );
+      current = this.store.job(id)!;
+    }
+    const r = await this.perform(`submit:${id}`, `submit job ${id} root ${current.traceRoot}`, () =>
+      submitResult(this.p, this.ctx.signer, id, current.output!, current.traceRoot!),
+    );
+    this.store.updateJob(id, { stage: "submitted", challengeEnd: r.challengeEnd });
+    this.log.info(`job ${id}: submitted, challenge window until ${r.challengeEnd}`);
+  }
+
+  private async settle(job: JobRow): Promise<void> {
+    const id = job.jobId;
+    if (this.ctx.journal.inFlight(`finalize:${id}`)) return;
+    const rec = await getJob(this.p, id);
+    if (rec.status === JobStatus.Finalized) {
+      this.store.updateJob(id, { stage: "finalized" });
+      return;
+    }
+    if (rec.status === JobStatus.Rejected) {
+      this.store.updateJob(id, { stage: "rejected" });
+      this.log.warn(`job ${id}: REJECTED: our result was proven wrong and our locked stake slashed`);
+      return;
+    }
+    if (rec.status !== JobStatus.Submitted || rec.openDisputes > 0n) return;
+    if ((await effectiveNow(this.p)) < rec.timer) return;
+    const f = await this.perform(`finalize:${id}`, `finalize job ${id}`, () => finalizeJob(this.p, this.ctx.signer, id));
+    this.store.updateJob(id, { stage: "finalized" });
+    this.log.info(`job ${id}: finalized, ${formatVtn(f.workerFee)} earned`);
+  }
+
+  protected async collect(): Promise<void> {
+    const at = this.options.withdrawAt === undefined ? 1n : this.options.withdrawAt;
+    if (at !== null) {
+      const balance = await this.p.jobManager.balanceOf(this.address);
+      if (balance > 0n && balance >= at) {
+        const block = await this.p.connection.ethers.provider.getBlockNumber();
+        const w = await this.perform(`withdraw-escrow:${block}`, `withdraw ${formatVtn(balance)} from the escrow`, () =>
+          withdrawBalance(this.p, this.ctx.signer),
+        );
+        this.log.info(`withdrew ${formatVtn(w.amount)} of earnings from the escrow`);
+      }
+    }
+    await this.collectFromFactory();
+  }
+}
