@@ -370,6 +370,27 @@ describe("DisputeGame", function () {
       });
     }
 
+    it("50 random cheats (digit, layer, element, error size incl. off-by-one) are each caught", async function () {
+      this.timeout(300_000);
+      const rng = new Rng(7);
+      for (let i = 0; i < 50; i++) {
+        const digitTruth = referenceTrace(cnn, mnistInput(cnn, 10 + i));
+        const k = rng.int(1, cnn.layers.length);
+        const e = rng.int(0, digitTruth[k]!.length - 1);
+        const size = rng.pick([1, -1, 1, -1, 2, -3, 17, -250, 4096]);
+        const liar = cheat(digitTruth, k, e, size);
+        const { p, jobId } = await setup(cnn, liar);
+        const r = await playDispute(
+          p,
+          jobId,
+          new DisputePlayer(Side.Defender, p.worker, cnn, liar),
+          new DisputePlayer(Side.Challenger, p.challenger, cnn, digitTruth),
+        );
+        expect(r.status, `cheat ${i}: layer ${k} element ${e} by ${size}`).to.equal(GameStatus.ChallengerWins);
+        expect(r.maxGas).to.be.lessThan(3_000_000n);
+      }
+    });
+
     it("an honest MNIST result survives a challenge with a lie", async function () {
       const { p, jobId } = await setup(cnn, truth);
       const r = await playDispute(p, jobId, new DisputePlayer(Side.Defender, p.worker, cnn, truth), new DisputePlayer(Side.Challenger, p.challenger, cnn, cheat(truth, 1, 100, -1)));

@@ -47,6 +47,9 @@ export function mnistCnn(): CanonicalModel {
 }
 
 /** Held-out digit `i`, quantized as a client would. */
+let heldOut: ReturnType<typeof loadDigits> | undefined;
+
 export function mnistInput(model: CanonicalModel, i: number): Int32Array {
-  return quantizeInput(model, toFloat(loadDigits("heldout").pixels[i]!));
+  heldOut ??= loadDigits("heldout");
+  return quantizeInput(model, toFloat(heldOut.pixels[i]!));
 }
