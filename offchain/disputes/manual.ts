@@ -212,13 +212,13 @@ export function gameRows(v: GameView): [string, string | undefined][] {
       ["turn", `${SIDE_NAMES[s.turn]} (${names[s.turn]}): ${nextMoveText(s)}`],
       [
         "deadline",
-        `${formatTime(s.deadline, v.now)}${v.expired ? ` — missed: anyone may now run \`dispute timeout --game ${v.address}\`` : ""} (${formatDuration(v.moveTimeout)} per move)`,
+        `${formatTime(s.deadline, v.now)}${v.expired ? `, missed: anyone may now run \`dispute timeout --game ${v.address}\`` : ""}; ${formatDuration(v.moveTimeout)} per move`,
       ],
     );
   } else {
     const o = v.outcome;
     rows.push(
-      ["ended at", levelText(s)],
+      ["ended at", s.layer > 0 ? `${levelText(s).replace(/^resolved, /, "")}, element ${s.element}` : "the opening"],
       ["why", o.reason],
       ["slashed", o.slashed > 0n ? `${formatVtn(o.slashed)} of the worker's stake` : undefined],
       ["burned", formatVtn(o.burned)],

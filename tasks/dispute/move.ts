@@ -16,10 +16,12 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
   const signer = await resolveSigner(p.connection, a.from);
   const cheat = a.cheat !== undefined ? parseCheat(a.cheat) : undefined;
   const r = await playNextMove(p, signer, required(a.game, "--game"), required(a.model, "--model"), cheat ? { cheat } : {});
+  // The game's fixed data (sides, bonds, rewards) is in `dispute show`; here what changed.
+  const changed = new Set(["level", "cursor", "turn", "deadline", "ended at", "why", "slashed", "burned", "credited"]);
   report(`Played the ${SIDE_NAMES[r.side]}'s ${LEVEL_NAMES[r.before.state.level]} move: ${moveText(r.move)}`, [
-    ["tx", r.receipt.hash],
     ["gas used", formatGas(r.receipt.gasUsed)],
+    ["game", gameTitle(r.after).replace(/^Dispute game \S+: /, "")],
+    ...gameRows(r.after).filter(([key]) => changed.has(key)),
   ]);
-  report(gameTitle(r.after), gameRows(r.after).slice(1));
   return r;
 });

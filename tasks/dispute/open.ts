@@ -19,11 +19,10 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
     ? `Disputed job ${jobId} (output mismatch: decided at once)`
     : `Disputed job ${jobId}: game ${r.game}`;
   report(title, [
-    ["ran", `${a.model} (${r.run.inferenceMs.toFixed(1)} ms); your trace root ${r.view.challengerRoot}`],
-    ["worker's trace root", r.view.defenderRoot],
-    ["bond", `${formatVtn(r.bond)}${r.approval ? " (approved)" : ""}`],
-    ["game", r.game],
-    ...gameRows(r.view).slice(1),
+    ["ran", `${a.model} (${r.run.inferenceMs.toFixed(1)} ms)`],
+    ["trace roots", `worker ${r.view.defenderRoot}, yours ${r.view.challengerRoot}`],
+    ["bond", `${formatVtn(r.bond)} posted${r.approval ? " (approved first)" : ""}`],
+    ...gameRows(r.view).filter(([key]) => key !== "job" && key !== "trace roots" && key !== "challenger"),
     ["tx", r.receipt.hash],
     ["gas used", formatGas(r.receipt.gasUsed)],
   ]);
