@@ -44,7 +44,8 @@ export default defineConfig({
     localhost: {
       type: "http",
       chainType: "l1",
-      url: "http://127.0.0.1:8545",
+      // VERITENSOR_RPC_URL points `--network localhost` at another local node (the e2e tests' own).
+      url: process.env.VERITENSOR_RPC_URL ?? "http://127.0.0.1:8545",
     },
     sepolia: {
       type: "http",

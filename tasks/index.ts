@@ -9,6 +9,8 @@ import { modelTasks } from "./model.js";
 import { protocolTasks } from "./protocol.js";
 import { stakeTasks } from "./stake.js";
 import { tokenTasks } from "./token.js";
+import { verifierTasks } from "./verifier.js";
+import { workerTasks } from "./worker.js";
 
 /** Every Veritensor task, grouped by concern (`npx hardhat <concern> --help` lists a group). */
 export const veritensorTasks: TaskDefinition[] = [
@@ -21,4 +23,6 @@ export const veritensorTasks: TaskDefinition[] = [
   ...disputeTasks,
   ...benchTasks,
   ...demoTasks,
+  ...workerTasks,
+  ...verifierTasks,
 ];

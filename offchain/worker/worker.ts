@@ -91,7 +91,8 @@ export class Worker extends ProtocolNode {
   protected async work(): Promise<void> {
     for (const job of this.store.jobsAt("seen")) await this.attempt(`job ${job.jobId}`, () => this.claim(job));
     for (const job of this.store.jobsAt("claimed", "computed")) await this.attempt(`job ${job.jobId}`, () => this.runAndSubmit(job));
-    for (const job of this.store.jobsAt("submitted")) await this.attempt(`job ${job.jobId}`, () => this.settle(job));
+    // Finalizations go out together: several transactions in flight, nonces assigned by the signer.
+    await Promise.all(this.store.jobsAt("submitted").map((job) => this.attempt(`job ${job.jobId}`, () => this.settle(job))));
   }
 
   private claimedCount(): number {
