@@ -1,0 +1,78 @@
+/**
+ * The chain side of the end-to-end tests, driven from the test process through the clients:
+ * deploy LocalProtocol on a spawned node (short challenge window), register the shipped MNIST CNN,
+ * stake the roles, request digits, read jobs back.
+ */
+import type { NetworkConnection } from "hardhat/types/network";
+import hre from "hardhat";
+import type { Signer } from "ethers";
+
+import type { Protocol } from "../../offchain/clients/index.js";
+import { addStake, deployProtocol, minimumFee, modelFileFacts, registerModel, requestInference } from "../../offchain/clients/index.js";
+import { canonicalBytes } from "../../offchain/commitments/tensor.js";
+import { quantizeInput } from "../../offchain/convert/evaluate.js";
+import { loadDigits, toFloat } from "../../offchain/convert/mnist.js";
+import type { CanonicalModel } from "../../offchain/model/canonical.js";
+import { mnistCnn } from "../disputes/models.js";
+import { ROOT } from "./harness.js";
+
+/** Accounts of the node (same mnemonic on hardhat node and anvil). */
+export const ACCOUNT = { developer: 1, worker: 2, requester: 3, cheater: 4, verifier: 5 } as const;
+export const CHALLENGE_WINDOW = 12;
+const VTN = 10n ** 18n;
+
+export interface Chain {
+  readonly conn: NetworkConnection;
+  readonly p: Protocol;
+  readonly signers: Signer[];
+  readonly modelId: bigint;
+  readonly model: CanonicalModel;
+  readonly env: Record<string, string>;
+}
+
+export async function setUpChain(url: string): Promise<Chain> {
+  const conn = await hre.network.create({ network: "localhost", override: { url } });
+  const { protocol: p } = await deployProtocol(conn, hre.config.paths.ignition, {
+    reset: true,
+    parameters: { Jobs: { challengeWindow: CHALLENGE_WINDOW } },
+  });
+  const signers = (await conn.ethers.getSigners()) as Signer[];
+  const facts = await modelFileFacts(`${ROOT}/models/mnist-cnn.canonical.onnx`);
+  const { modelId } = await registerModel(p, signers[ACCOUNT.developer]!, { ...facts, price: VTN / 10n, contributors: [] });
+  await addStake(p, signers[ACCOUNT.worker]!, 500n * VTN, { serveModels: [modelId] });
+  await addStake(p, signers[ACCOUNT.cheater]!, 500n * VTN, { serveModels: [modelId] });
+  await addStake(p, signers[ACCOUNT.verifier]!, 200n * VTN);
+  // The developer doubles as a lying verifier (challenges honest results) in the defence scenarios.
+  await addStake(p, signers[ACCOUNT.developer]!, 200n * VTN);
+  return { conn, p, signers, modelId, model: mnistCnn(), env: { VERITENSOR_RPC_URL: url } };
+}
+
+let digit = 0;
+
+/** Requests `n` held-out digits from the requester; returns the job ids. */
+export async function requestDigits(c: Chain, n: number): Promise<bigint[]> {
+  const digits = loadDigits("heldout");
+  const params = await c.p.jobManager.params();
+  const fee = minimumFee(VTN / 10n, params.protocolFeeBps) + VTN / 5n;
+  const ids: bigint[] = [];
+  for (let i = 0; i < n; i++) {
+    const input = canonicalBytes(quantizeInput(c.model, toFloat(digits.pixels[(digit++ * 37) % digits.labels.length]!)));
+    const r = await requestInference(c.p, c.signers[ACCOUNT.requester]!, { modelId: c.modelId, input, fee, deadlineIn: 3600 });
+    ids.push(r.jobId);
+  }
+  return ids;
+}
+
+/** Polls until `pred` holds (or fails after `ms`). */
+export async function until(what: string, pred: () => Promise<boolean>, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** How many ResultSubmitted events job `jobId` has (a double submission would show as 2). */
+export async function submissions(c: Chain, jobId: bigint): Promise<number> {
+  return (await c.p.jobManager.queryFilter(c.p.jobManager.filters.ResultSubmitted(jobId), 0)).length;
+}
