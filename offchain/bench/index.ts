@@ -8,13 +8,14 @@ import { VeritensorError } from "../clients/errors.js";
 import { disputesSection } from "./disputes.js";
 import { gasSection } from "./gas.js";
 import { inferenceSection } from "./inference.js";
+import { nodesSection } from "./nodes.js";
 import { onestepSection } from "./onestep.js";
 import { block, merge } from "./report.js";
 import type { BenchContext, BenchSection } from "./section.js";
 
 export type { BenchContext, BenchSection } from "./section.js";
 
-export const SECTIONS: readonly BenchSection[] = [gasSection, inferenceSection, disputesSection, onestepSection];
+export const SECTIONS: readonly BenchSection[] = [gasSection, inferenceSection, disputesSection, onestepSection, nodesSection];
 
 export interface BenchOptions {
   /** Run only this section (the others keep their previous text in the file). */
