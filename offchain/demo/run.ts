@@ -208,7 +208,9 @@ export async function runDemo(connection: NetworkConnection, o: DemoOptions): Pr
     earnings.set(name, w.amount);
   }
   earnings.set("treasury (held for governance)", await p.jobManager.balanceOf(params.treasury));
-  const balancesAfter = await balances(p, actors);
+  const balancesAfter = new Map(
+    [...(await balances(p, actors))].map(([who, b]) => [who, { before: balancesBefore.get(who)!.before, after: b.after }] as const),
+  );
 
   step(7, "Summary");
   const jobList: DemoJob[] = [];
@@ -254,7 +256,7 @@ export async function runDemo(connection: NetworkConnection, o: DemoOptions): Pr
   }
   log("  balances (wallet + stake), before the jobs -> after");
   for (const [who, b] of balancesAfter) {
-    const before = balancesBefore.get(who)!.before;
+    const before = b.before;
     const diff = b.after - before;
     log(`    ${who.padEnd(18)} ${formatVtn(before).padStart(16)} -> ${formatVtn(b.after).padStart(16)}  (${diff >= 0n ? "+" : "-"}${formatVtn(diff >= 0n ? diff : -diff)})`);
   }

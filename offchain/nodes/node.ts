@@ -10,7 +10,7 @@ import path from "node:path";
 import type { Signer } from "ethers";
 
 import type { Protocol } from "../clients/index.js";
-import { VeritensorError, effectiveNow, formatVtn } from "../clients/index.js";
+import { VeritensorError, chainTime, formatVtn } from "../clients/index.js";
 import type { DisputeGame } from "../../types/ethers-contracts/index.js";
 import { GameStatus, LEVEL_NAMES, Side, attachGame, readGame, sendMove } from "../disputes/game.js";
 import { DisputePlayer } from "../disputes/player.js";
@@ -215,7 +215,8 @@ export abstract class ProtocolNode {
       await this.onDisputeEnded(row, won);
       return;
     }
-    const now = await effectiveNow(this.p);
+    // The contract compares with block time: the chain's clock, whether ahead of or behind the wall clock.
+    const now = await chainTime(this.p);
     const player = await this.playerFor(row);
     if (!player.mustMove(state)) {
       if (now > state.deadline) {

@@ -8,7 +8,7 @@
 import { MaxUint256, getBytes } from "ethers";
 
 import type { JobRow } from "../store/store.js";
-import { JobStatus, effectiveNow, formatVtn, getJob, jobStatusName } from "../clients/index.js";
+import { JobStatus, chainTime, formatVtn, getJob, jobDetails, jobStatusName } from "../clients/index.js";
 import type { Hex } from "../commitments/merkle.js";
 import { GameStatus, Side, attachGame, openDispute, readGame, submittedResult } from "../disputes/game.js";
 import { DisputePlayer } from "../disputes/player.js";
@@ -49,8 +49,16 @@ export class Verifier extends ProtocolNode {
       if (this.watches(modelId) && this.store.addJob(jobId, modelId, "seen")) this.store.updateJob(jobId, { input: getBytes(input) });
     }
     for (const e of await jm.queryFilter(jm.filters.ResultSubmitted(), from, to)) {
-      const job = this.store.job(e.args.jobId);
-      if (!job || job.stage !== "seen") continue;
+      let job = this.store.job(e.args.jobId);
+      if (!job) {
+        // Requested before our first block (--from-block): read the job and its input back.
+        const d = await jobDetails(this.p, e.args.jobId);
+        if (!this.watches(d.job.modelId)) continue;
+        this.store.addJob(e.args.jobId, d.job.modelId, "seen");
+        if (d.input) this.store.updateJob(e.args.jobId, { input: d.input });
+        job = this.store.job(e.args.jobId)!;
+      }
+      if (job.stage !== "seen") continue;
       this.store.updateJob(job.jobId, { stage: "pending", challengeEnd: e.args.challengeEnd });
     }
   }
@@ -91,7 +99,7 @@ export class Verifier extends ProtocolNode {
       this.store.updateJob(id, { stage: "skipped", note: "our own job" });
       return;
     }
-    if ((await effectiveNow(this.p)) >= rec.timer) {
+    if ((await chainTime(this.p)) >= rec.timer) {
       this.store.updateJob(id, { stage: "missed", note: "challenge window closed before the check" });
       this.log.warn(`job ${id}: its challenge window closed before we could check it`);
       return;

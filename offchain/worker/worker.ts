@@ -11,9 +11,11 @@ import type { JobRow } from "../store/store.js";
 import {
   JobStatus,
   VeritensorError,
+  chainTime,
   claimJob,
   effectiveNow,
   finalizeJob,
+  formatTime,
   formatVtn,
   getJob,
   jobStatusName,
@@ -150,7 +152,7 @@ export class Worker extends ProtocolNode {
     const mine = rec.worker.toLowerCase() === this.address.toLowerCase();
     if (rec.status === JobStatus.Submitted && mine) {
       this.store.updateJob(id, { stage: "submitted", challengeEnd: rec.timer });
-      this.log.info(`job ${id}: our result is on chain (recovered), challenge window until ${rec.timer}`);
+      this.log.info(`job ${id}: our result is on chain (recovered), challenge window ends ${formatTime(rec.timer, await effectiveNow(this.p))}`);
       return;
     }
     if (rec.status !== JobStatus.Claimed || !mine) {
@@ -183,7 +185,7 @@ export class Worker extends ProtocolNode {
       submitResult(this.p, this.ctx.signer, id, current.output!, current.traceRoot!),
     );
     this.store.updateJob(id, { stage: "submitted", challengeEnd: r.challengeEnd });
-    this.log.info(`job ${id}: submitted, challenge window until ${r.challengeEnd}`);
+    this.log.info(`job ${id}: submitted, challenge window ends ${formatTime(r.challengeEnd, await effectiveNow(this.p))}`);
   }
 
   private async settle(job: JobRow): Promise<void> {
@@ -200,7 +202,7 @@ export class Worker extends ProtocolNode {
       return;
     }
     if (rec.status !== JobStatus.Submitted || rec.openDisputes > 0n) return;
-    if ((await effectiveNow(this.p)) < rec.timer) return;
+    if ((await chainTime(this.p)) + 1n < rec.timer) return;
     const f = await this.perform(`finalize:${id}`, `finalize job ${id}`, () => finalizeJob(this.p, this.ctx.signer, id));
     this.store.updateJob(id, { stage: "finalized" });
     this.log.info(`job ${id}: finalized, ${formatVtn(f.workerFee)} earned`);
