@@ -4,6 +4,7 @@
  * deployment folder describes contracts that no longer exist; it is set aside first.
  */
 import { rm } from "node:fs/promises";
+import path from "node:path";
 
 import type { NetworkConnection } from "hardhat/types/network";
 
@@ -22,6 +23,11 @@ export interface DeployOptions {
   readonly displayUi?: boolean;
   /** Ignition module parameters (keyed by module id), e.g. `{ Jobs: { challengeWindow: 600 } }`. */
   readonly parameters?: Record<string, Record<string, unknown>>;
+  /**
+   * Ignition deployment id: the deployment is kept in `deployments/<id>` instead of the chain's
+   * folder that the tasks read (benchmarks and tools that must not replace the user's deployment).
+   */
+  readonly deploymentId?: string;
 }
 
 export interface DeployResult {
@@ -41,14 +47,18 @@ export async function deployProtocol(
   const chainId = await chainIdOf(connection);
   const local = isLocalChain(chainId);
   const inProcess = connection.networkConfig.type === "edr-simulated";
-  const dir = inProcess ? undefined : deploymentDir(ignitionDir, chainId);
+  const dir = inProcess
+    ? undefined
+    : options.deploymentId !== undefined
+      ? path.join(ignitionDir, "deployments", options.deploymentId)
+      : deploymentDir(ignitionDir, chainId);
   const notes: string[] = [];
 
   if (dir !== undefined) {
     if (options.reset) {
       await rm(dir, { recursive: true, force: true });
       notes.push(`removed the previous deployment in ${dir} (--reset)`);
-    } else if (local) {
+    } else if (local && options.deploymentId === undefined) {
       const previous = await readDeployment(ignitionDir, chainId);
       const gone = previous !== undefined && (await connection.ethers.provider.getCode(previous.jobManager)) === "0x";
       if (gone) {
@@ -64,6 +74,7 @@ export async function deployProtocol(
     contracts = await connection.ignition.deploy(module, {
       displayUi: options.displayUi ?? false,
       parameters: options.parameters as never,
+      ...(options.deploymentId !== undefined ? { deploymentId: options.deploymentId } : {}),
     });
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);

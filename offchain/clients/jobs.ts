@@ -217,6 +217,16 @@ export async function claimJob(p: Protocol, worker: Signer, jobId: bigint): Prom
       `claiming job ${jobId} locks ${formatVtn(lock)} of stake; ${address} has only ${formatVtn(info.staked - info.locked)} free`,
     );
   }
+  return sendClaim(p, worker, jobId);
+}
+
+/**
+ * The claim transaction alone, without {@link claimJob}'s checks (which exist to turn a revert
+ * into advice): for callers that have just read the job and the stake themselves, like the
+ * worker node, for which every extra call is a round trip per job. A revert still becomes a
+ * VeritensorError.
+ */
+export async function sendClaim(p: Protocol, worker: Signer, jobId: bigint): Promise<ClaimResult> {
   const receipt = await send(p, `claiming job ${jobId}`, () => p.jobManager.connect(worker).claim(jobId));
   const [event] = jobEvents(p, receipt, "JobClaimed");
   return { lockedStake: event!.args.lockedStake as bigint, resultDue: event!.args.resultDue as bigint, receipt };
@@ -253,6 +263,11 @@ export async function submitResult(
         `(shape ${formatShape(model.outputShape)})`,
     );
   }
+  return sendSubmit(p, worker, jobId, output, traceRoot);
+}
+
+/** The submission alone, without {@link submitResult}'s checks (see {@link sendClaim}). */
+export async function sendSubmit(p: Protocol, worker: Signer, jobId: bigint, output: Uint8Array, traceRoot: string): Promise<SubmitResult> {
   const outputCommitment = tensorCommitment(output);
   const receipt = await send(p, `submitting the result of job ${jobId}`, () =>
     p.jobManager.connect(worker).submitResult(jobId, output, outputCommitment, traceRoot),
@@ -307,6 +322,11 @@ export async function finalizeJob(p: Protocol, caller: Signer, jobId: bigint, o:
       now = await effectiveNow(p);
     }
   }
+  return sendFinalize(p, caller, jobId);
+}
+
+/** The finalization alone, without {@link finalizeJob}'s checks and waiting (see {@link sendClaim}). */
+export async function sendFinalize(p: Protocol, caller: Signer, jobId: bigint): Promise<FinalizeResult> {
   const receipt = await send(p, `finalizing job ${jobId}`, () => p.jobManager.connect(caller).finalize(jobId));
   const [event] = jobEvents(p, receipt, "JobFinalized");
   const delivered = jobEvents(p, receipt, "CallbackDelivered")[0];
