@@ -68,6 +68,26 @@ function meterRpc(conn: NetworkConnection): { calls: () => number; cpu: () => nu
   return { calls: () => calls, cpu: () => total };
 }
 
+/**
+ * Diagnostics: with VERITENSOR_BENCH_PROFILE=<file>, a V8 CPU profile of the measured window of the
+ * `hardhat node` run is written there (open it in Chrome's DevTools).
+ */
+async function startProfile(): Promise<(() => Promise<void>) | undefined> {
+  const file = process.env.VERITENSOR_BENCH_PROFILE;
+  if (!file) return undefined;
+  const { Session } = await import("node:inspector/promises");
+  const { writeFile } = await import("node:fs/promises");
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  return async () => {
+    const { profile } = await session.post("Profiler.stop");
+    await writeFile(file, JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
 interface WorkerRun {
   readonly jobsPerSecond: number;
   readonly submitMsPerJob: number;
@@ -132,6 +152,8 @@ async function runWorker(conn: NetworkConnection, root: string, model: Canonical
     for (let i = 0; i < 3; i++) await worker.tick(); // settle the latency jobs first
     const ids: bigint[] = [];
     for (let i = 0; i < BATCH; i++) ids.push(await request(inputs[i]!));
+    rpcMethods.clear();
+    const profile = node ? await startProfile() : undefined;
     const nodeCpu0 = await node?.cpuMs();
     const cpu0 = cpuMs();
     const rpcCpu0 = rpc.cpu();
@@ -156,6 +178,7 @@ async function runWorker(conn: NetworkConnection, root: string, model: Canonical
     const rpcSettle = rpc.cpu() - rpcCpu1;
     const callsSettle = rpc.calls() - calls1;
     const nodeSettle = nodeCpu1 === undefined ? undefined : (await node!.cpuMs())! - nodeCpu1;
+    await profile?.();
 
     // The worker's store is its own account of what happened: check it against the chain.
     for (const id of ids) {
@@ -200,7 +223,10 @@ async function bench(ctx: BenchContext): Promise<string> {
     await node.stop();
     await rm(join(root, "ignition", "deployments", `bench-nodes-${process.pid}`), { recursive: true, force: true });
   }
-  if (process.env.VERITENSOR_BENCH_RPC_LOG) console.log([...rpcMethods].sort((a, b) => b[1] - a[1]));
+  if (process.env.VERITENSOR_BENCH_RPC_LOG) {
+    // Diagnostics: which JSON-RPC methods the worker calls, per job of the batch.
+    ctx.log([...rpcMethods].sort((a, b) => b[1] - a[1]).map(([m, n]) => `    ${m}: ${fmt(n / BATCH)} per job`).join("\n"));
+  }
   ctx.log(`  in-process network: the same`);
   const inProcess = await runWorker(await ctx.network.create({ network: "hardhat" }), root, model, inputs);
 

@@ -4,8 +4,8 @@
  * a full read-back. Each checks what it can before sending, so that the usual mistakes get a
  * precise message; anything else is decoded from the revert.
  */
-import type { ContractTransactionReceipt, LogDescription, Signer } from "ethers";
-import { AbiCoder, ZeroAddress, ZeroHash, getBytes, isAddress, keccak256 } from "ethers";
+import type { ContractTransactionReceipt, EventFragment, Signer } from "ethers";
+import { AbiCoder, LogDescription, ZeroAddress, ZeroHash, getBytes, isAddress, keccak256 } from "ethers";
 
 import type { IJobManager } from "../../types/ethers-contracts/jobs/JobManager.js";
 import { ensureFunds } from "./allowance.js";
@@ -28,12 +28,26 @@ export async function effectiveNow(p: Protocol): Promise<bigint> {
   return chain > wall ? chain : wall;
 }
 
-function jobEvents(p: Protocol, receipt: ContractTransactionReceipt, name: string): LogDescription[] {
+type JobEventName = Parameters<Protocol["jobManager"]["interface"]["getEvent"]>[0];
+
+/** Event fragments of the escrow by name, with their topics (ethers hashes a topic on every lookup). */
+const eventCache = new WeakMap<object, Map<string, { fragment: EventFragment; topic: string }>>();
+
+/** The escrow's `name` events in a receipt, decoded; logs are matched by address and topic first. */
+function jobEvents(p: Protocol, receipt: ContractTransactionReceipt, name: JobEventName): LogDescription[] {
+  const iface = p.jobManager.interface;
+  let byName = eventCache.get(iface);
+  if (!byName) eventCache.set(iface, (byName = new Map()));
+  let ev = byName.get(name);
+  if (!ev) {
+    const fragment = iface.getEvent(name)!;
+    byName.set(name, (ev = { fragment, topic: fragment.topicHash }));
+  }
+  const { fragment, topic } = ev;
   const escrow = p.addresses.jobManager.toLowerCase();
   return receipt.logs
-    .filter((log) => log.address.toLowerCase() === escrow)
-    .map((log) => p.jobManager.interface.parseLog(log))
-    .filter((e): e is LogDescription => e !== null && e.name === name);
+    .filter((log) => log.topics[0] === topic && log.address.toLowerCase() === escrow)
+    .map((log) => new LogDescription(fragment, topic, iface.decodeEventLog(fragment, log.data, log.topics)));
 }
 
 export async function getJob(p: Protocol, jobId: bigint): Promise<JobRecord> {

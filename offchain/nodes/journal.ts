@@ -123,13 +123,25 @@ export class Journal {
     const i = this.store.intent(key);
     let gas: bigint | undefined;
     if (i?.txHash !== undefined) {
+      const own = receiptIn(out);
       const receipt =
         this.confirmations > 1
           ? await this.provider.waitForTransaction(i.txHash, this.confirmations)
-          : await this.provider.getTransactionReceipt(i.txHash);
+          : own?.hash.toLowerCase() === i.txHash.toLowerCase()
+            ? own // the caller already waited for this very transaction
+            : await this.provider.getTransactionReceipt(i.txHash);
       gas = receipt?.gasUsed;
     }
     this.store.finishIntent(key, "done", gas);
     return out;
   }
+}
+
+/** The receipt a client call returned (itself, or as its `receipt`), if it returned one. */
+function receiptIn(out: unknown): { hash: string; gasUsed: bigint } | undefined {
+  const isReceipt = (x: unknown): x is { hash: string; gasUsed: bigint } =>
+    typeof x === "object" && x !== null && typeof (x as { hash?: unknown }).hash === "string" && typeof (x as { gasUsed?: unknown }).gasUsed === "bigint";
+  if (isReceipt(out)) return out;
+  const inner = typeof out === "object" && out !== null ? (out as { receipt?: unknown }).receipt : undefined;
+  return isReceipt(inner) ? inner : undefined;
 }

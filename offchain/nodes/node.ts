@@ -143,9 +143,31 @@ export abstract class ProtocolNode {
     this.store.close();
   }
 
+  /**
+   * The chain's head as read at the start of this pass. Decisions that only need to know whether
+   * a time has come (a deadline passed, a window closed) use its timestamp rather than asking the
+   * endpoint again: a pass is short, and the contract checks the exact time anyway.
+   */
+  protected head: { readonly number: number; readonly timestamp: bigint } | undefined;
+
+  /** The chain's clock at this pass (the head's timestamp; the wall clock before the first read). */
+  protected chainNow(): bigint {
+    return this.head?.timestamp ?? BigInt(Math.floor(Date.now() / 1000));
+  }
+
+  /** Later of the chain's clock and the wall clock: for telling a person when something happens. */
+  protected displayNow(): bigint {
+    const wall = BigInt(Math.floor(Date.now() / 1000));
+    const chain = this.chainNow();
+    return chain > wall ? chain : wall;
+  }
+
   /** New events since the cursor, in ranges. */
   private async scanEvents(): Promise<void> {
-    const latest = await this.p.connection.ethers.provider.getBlockNumber();
+    const block = await this.p.connection.ethers.provider.getBlock("latest");
+    if (!block) throw new VeritensorError("the endpoint returned no latest block");
+    this.head = { number: block.number, timestamp: BigInt(block.timestamp) };
+    const latest = block.number;
     let from = Number(this.store.meta("cursor") ?? "-1") + 1;
     while (from <= latest) {
       const to = Math.min(latest, from + 4999);
@@ -250,7 +272,7 @@ export abstract class ProtocolNode {
   protected async collectFromFactory(): Promise<void> {
     const owed = await this.p.disputes.balanceOf(this.address);
     if (owed === 0n) return;
-    const block = await this.p.connection.ethers.provider.getBlockNumber();
+    const block = this.head?.number ?? (await this.p.connection.ethers.provider.getBlockNumber());
     await this.perform(`withdraw-factory:${block}`, `withdraw ${formatVtn(owed)} from the dispute factory`, async () => {
       const tx = await this.p.disputes.connect(this.ctx.signer).withdraw();
       return tx.wait();

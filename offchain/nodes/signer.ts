@@ -5,7 +5,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 
-import type { Provider, Signer, TransactionRequest, TransactionResponse, TypedDataDomain, TypedDataField } from "ethers";
+import type { FeeData, Provider, Signer, TransactionRequest, TransactionResponse, TypedDataDomain, TypedDataField } from "ethers";
 import { AbstractSigner } from "ethers";
 
 import { isNonceError } from "./transient.js";
@@ -28,6 +28,9 @@ export interface SendHooks {
 /** The intent (write-ahead log key) the current async call chain is carrying out. */
 export const intentContext = new AsyncLocalStorage<string>();
 
+/** How long a fee suggestion is reused (ms). */
+const FEE_DATA_TTL_MS = 2_000;
+
 const gwei = (n: number): bigint => BigInt(Math.round(n * 1e9));
 
 export class ManagedSigner extends AbstractSigner {
@@ -37,6 +40,7 @@ export class ManagedSigner extends AbstractSigner {
   private nextNonce: number | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private address: string | undefined;
+  private feeData: { at: number; data: FeeData } | undefined;
 
   constructor(inner: Signer, gas: GasSettings = {}, hooks?: SendHooks) {
     super(inner.provider);
@@ -69,6 +73,27 @@ export class ManagedSigner extends AbstractSigner {
     return this.inner.signTypedData(domain, types, value);
   }
 
+  /**
+   * Fills in the fees the settings leave open from the endpoint's suggestion, asked at most once
+   * every FEE_DATA_TTL_MS: a node sending a burst of transactions (a batch of jobs) would
+   * otherwise ask for the same suggestion (a block and a fee history) before every one.
+   */
+  private async applyFees(req: TransactionRequest): Promise<void> {
+    const now = Date.now();
+    if (this.feeData === undefined || now - this.feeData.at > FEE_DATA_TTL_MS) {
+      this.feeData = { at: now, data: await this.provider!.getFeeData() };
+    }
+    const f = this.feeData.data;
+    if (f.maxFeePerGas != null && f.maxPriorityFeePerGas != null) {
+      req.maxPriorityFeePerGas ??= f.maxPriorityFeePerGas;
+      // A tip set above the suggested cap needs a cap that covers it.
+      const cap = f.maxFeePerGas > BigInt(req.maxPriorityFeePerGas) ? f.maxFeePerGas : BigInt(req.maxPriorityFeePerGas);
+      req.maxFeePerGas ??= cap;
+    } else if (f.gasPrice != null && req.maxFeePerGas == null && req.maxPriorityFeePerGas == null) {
+      req.gasPrice = f.gasPrice; // a network without EIP-1559
+    }
+  }
+
   /** Forget the local nonce: the next transaction asks the node (after an error or a restart). */
   resyncNonce(): void {
     this.nextNonce = undefined;
@@ -89,6 +114,7 @@ export class ManagedSigner extends AbstractSigner {
     const req: TransactionRequest = { ...tx, from, nonce };
     if (this.gas.maxFeeGwei !== undefined) req.maxFeePerGas = gwei(this.gas.maxFeeGwei);
     if (this.gas.priorityFeeGwei !== undefined) req.maxPriorityFeePerGas = gwei(this.gas.priorityFeeGwei);
+    if (req.gasPrice == null && (req.maxFeePerGas == null || req.maxPriorityFeePerGas == null)) await this.applyFees(req);
     if (this.gas.gasLimitMultiplier !== undefined && this.gas.gasLimitMultiplier !== 1 && req.gasLimit === undefined) {
       const estimate = await this.inner.estimateGas(req);
       req.gasLimit = (estimate * BigInt(Math.round(this.gas.gasLimitMultiplier * 1000))) / 1000n;

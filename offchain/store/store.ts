@@ -181,7 +181,8 @@ export class NodeStore {
   static open(file: string, identity?: StoreIdentity): NodeStore {
     if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     const db = openDatabase(file);
-    db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;");
+    // NORMAL: a commit is written to the WAL without an fsync; the write-ahead points fsync (see durably).
+    db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;");
     db.exec(SCHEMA);
     const store = new NodeStore(db, file);
     if (store.meta("schema") === undefined) store.setMeta("schema", String(SCHEMA_VERSION));
@@ -204,6 +205,36 @@ export class NodeStore {
     if (this.db.isOpen) this.db.close();
   }
 
+  private readonly statements = new Map<string, ReturnType<Database["prepare"]>>();
+
+  /** A prepared statement, compiled once per connection. */
+  private stmt(sql: string): ReturnType<Database["prepare"]> {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
+  /**
+   * Runs `fn` with its commit flushed to disk (fsync) before returning. Most writes record what
+   * already happened on chain: the database commits them to its write-ahead log without an fsync,
+   * so a power cut may lose the last few, which is the same as a crash a moment earlier, and
+   * recovery reads the chain again (the log keeps commits in order: a cut loses a suffix, never a
+   * middle). The writes that must precede an action (a nonce before signing, a result before it
+   * is submitted, a dispute's data before its moves) go through here, and an fsync of the log
+   * also makes every commit before them durable.
+   */
+  private durably<T>(fn: () => T): T {
+    this.db.exec("PRAGMA synchronous=FULL");
+    try {
+      return fn();
+    } finally {
+      this.db.exec("PRAGMA synchronous=NORMAL");
+    }
+  }
+
   /** Runs `fn` in one transaction. */
   transaction<T>(fn: () => T): T {
     this.db.exec("BEGIN IMMEDIATE");
@@ -220,34 +251,33 @@ export class NodeStore {
   // ---------------------------------------------------------------- meta
 
   meta(key: string): string | undefined {
-    const r = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as Row | undefined;
+    const r = this.stmt("SELECT value FROM meta WHERE key = ?").get(key) as Row | undefined;
     return r === undefined ? undefined : (r.value as string);
   }
 
   setMeta(key: string, value: string): void {
-    this.db.prepare("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(key, value);
+    this.stmt("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(key, value);
   }
 
   // ---------------------------------------------------------------- jobs
 
   job(jobId: bigint): JobRow | undefined {
-    const r = this.db.prepare("SELECT * FROM jobs WHERE job_id = ?").get(jobId) as Row | undefined;
+    const r = this.stmt("SELECT * FROM jobs WHERE job_id = ?").get(jobId) as Row | undefined;
     return r && jobRow(r);
   }
 
   jobsAt(...stages: JobStage[]): JobRow[] {
     const q = `SELECT * FROM jobs WHERE stage IN (${stages.map(() => "?").join(",")}) ORDER BY job_id`;
-    return (this.db.prepare(q).all(...stages) as Row[]).map(jobRow);
+    return (this.stmt(q).all(...stages) as Row[]).map(jobRow);
   }
 
   allJobs(): JobRow[] {
-    return (this.db.prepare("SELECT * FROM jobs ORDER BY job_id").all() as Row[]).map(jobRow);
+    return (this.stmt("SELECT * FROM jobs ORDER BY job_id").all() as Row[]).map(jobRow);
   }
 
   /** Inserts the job if it is new; returns whether it was. */
   addJob(jobId: bigint, modelId: bigint, stage: JobStage): boolean {
-    const r = this.db
-      .prepare("INSERT INTO jobs(job_id, model_id, stage, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(job_id) DO NOTHING")
+    const r = this.stmt("INSERT INTO jobs(job_id, model_id, stage, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(job_id) DO NOTHING")
       .run(jobId, modelId, stage, now());
     return Number(r.changes) > 0;
   }
@@ -270,30 +300,33 @@ export class NodeStore {
     set("note", fields.note);
     cols.push("updated_at = ?");
     vals.push(now());
-    this.db.prepare(`UPDATE jobs SET ${cols.join(", ")} WHERE job_id = ?`).run(...vals, jobId);
+    const write = () => this.stmt(`UPDATE jobs SET ${cols.join(", ")} WHERE job_id = ?`).run(...vals, jobId);
+    // Output, trace root and cheat are written ahead of the submission or dispute that uses them.
+    if (fields.output !== undefined || fields.traceRoot !== undefined || fields.cheat !== undefined) this.durably(write);
+    else write();
   }
 
   // ---------------------------------------------------------------- disputes
 
   dispute(game: string): DisputeRow | undefined {
-    const r = this.db.prepare("SELECT * FROM disputes WHERE game = ?").get(game.toLowerCase()) as Row | undefined;
+    const r = this.stmt("SELECT * FROM disputes WHERE game = ?").get(game.toLowerCase()) as Row | undefined;
     return r && disputeRow(r);
   }
 
   disputesAt(status: DisputeStatus): DisputeRow[] {
-    return (this.db.prepare("SELECT * FROM disputes WHERE status = ? ORDER BY job_id").all(status) as Row[]).map(disputeRow);
+    return (this.stmt("SELECT * FROM disputes WHERE status = ? ORDER BY job_id").all(status) as Row[]).map(disputeRow);
   }
 
   allDisputes(): DisputeRow[] {
-    return (this.db.prepare("SELECT * FROM disputes ORDER BY job_id").all() as Row[]).map(disputeRow);
+    return (this.stmt("SELECT * FROM disputes ORDER BY job_id").all() as Row[]).map(disputeRow);
   }
 
   addDispute(d: Omit<DisputeRow, "status" | "moves" | "gas" | "outcome">): boolean {
-    const r = this.db
-      .prepare(
+    const r = this.durably(() =>
+      this.stmt(
         "INSERT INTO disputes(game, job_id, side, model_id, input, cheat, root, status, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'playing', ?) ON CONFLICT(game) DO NOTHING",
-      )
-      .run(d.game.toLowerCase(), d.jobId, d.side, d.modelId, d.input, d.cheat ?? null, d.root, now());
+      ).run(d.game.toLowerCase(), d.jobId, d.side, d.modelId, d.input, d.cheat ?? null, d.root, now()),
+    );
     return Number(r.changes) > 0;
   }
 
@@ -301,31 +334,29 @@ export class NodeStore {
   countMove(game: string, gasUsed: bigint): void {
     const row = this.dispute(game);
     if (!row) return;
-    this.db
-      .prepare("UPDATE disputes SET moves = moves + 1, gas = ?, updated_at = ? WHERE game = ?")
+    this.stmt("UPDATE disputes SET moves = moves + 1, gas = ?, updated_at = ? WHERE game = ?")
       .run((row.gas + gasUsed).toString(), now(), game.toLowerCase());
   }
 
   endDispute(game: string, status: DisputeStatus, outcome: string): void {
-    this.db.prepare("UPDATE disputes SET status = ?, outcome = ?, updated_at = ? WHERE game = ?").run(status, outcome, now(), game.toLowerCase());
+    this.stmt("UPDATE disputes SET status = ?, outcome = ?, updated_at = ? WHERE game = ?").run(status, outcome, now(), game.toLowerCase());
   }
 
   // ---------------------------------------------------------------- intents (write-ahead log)
 
   intent(key: string): IntentRow | undefined {
-    const r = this.db.prepare("SELECT * FROM intents WHERE key = ?").get(key) as Row | undefined;
+    const r = this.stmt("SELECT * FROM intents WHERE key = ?").get(key) as Row | undefined;
     return r && intentRow(r);
   }
 
   /** Intents whose transaction may still be in flight (pending or sent). */
   openIntents(): IntentRow[] {
-    return (this.db.prepare("SELECT * FROM intents WHERE state IN ('pending', 'sent') ORDER BY created_at").all() as Row[]).map(intentRow);
+    return (this.stmt("SELECT * FROM intents WHERE state IN ('pending', 'sent') ORDER BY created_at").all() as Row[]).map(intentRow);
   }
 
   /** Records the intent to send `key` (before anything is signed). */
   beginIntent(key: string, label: string): void {
-    this.db
-      .prepare(
+    this.stmt(
         `INSERT INTO intents(key, label, state, created_at, updated_at) VALUES (?, ?, 'pending', ?, ?)
          ON CONFLICT(key) DO UPDATE SET label = excluded.label, state = 'pending', nonce = NULL, tx_hash = NULL, updated_at = excluded.updated_at`,
       )
@@ -334,24 +365,23 @@ export class NodeStore {
 
   /** The nonce about to be used for `key` (before signing). */
   noteNonce(key: string, nonce: number): void {
-    this.db.prepare("UPDATE intents SET nonce = ?, updated_at = ? WHERE key = ?").run(nonce, now(), key);
+    this.durably(() => this.stmt("UPDATE intents SET nonce = ?, updated_at = ? WHERE key = ?").run(nonce, now(), key));
   }
 
   /** The hash of the transaction sent for `key`. */
   noteSent(key: string, txHash: string): void {
-    this.db.prepare("UPDATE intents SET state = 'sent', tx_hash = ?, updated_at = ? WHERE key = ?").run(txHash, now(), key);
+    this.stmt("UPDATE intents SET state = 'sent', tx_hash = ?, updated_at = ? WHERE key = ?").run(txHash, now(), key);
   }
 
   finishIntent(key: string, state: "done" | "failed" | "dropped", gasUsed?: bigint): void {
-    this.db
-      .prepare("UPDATE intents SET state = ?, gas_used = COALESCE(?, gas_used), updated_at = ? WHERE key = ?")
+    this.stmt("UPDATE intents SET state = ?, gas_used = COALESCE(?, gas_used), updated_at = ? WHERE key = ?")
       .run(state, gasUsed === undefined ? null : gasUsed.toString(), now(), key);
   }
 
   /** Gas of every mined transaction, by label prefix (the word before the first space). */
   gasByAction(): Map<string, { txs: number; gas: bigint }> {
     const out = new Map<string, { txs: number; gas: bigint }>();
-    for (const r of this.db.prepare("SELECT label, gas_used FROM intents WHERE state = 'done' AND gas_used IS NOT NULL").all() as Row[]) {
+    for (const r of this.stmt("SELECT label, gas_used FROM intents WHERE state = 'done' AND gas_used IS NOT NULL").all() as Row[]) {
       const what = String(r.label).split(" ")[0]!;
       const e = out.get(what) ?? { txs: 0, gas: 0n };
       out.set(what, { txs: e.txs + 1, gas: e.gas + BigInt(r.gas_used as string) });

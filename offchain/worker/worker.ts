@@ -7,20 +7,18 @@
  */
 import { getBytes } from "ethers";
 
+import type { Protocol } from "../clients/index.js";
 import type { JobRow } from "../store/store.js";
 import {
   JobStatus,
   VeritensorError,
-  chainTime,
-  claimJob,
-  effectiveNow,
-  finalizeJob,
   formatTime,
   formatVtn,
   getJob,
   jobStatusName,
-  lockFor,
-  submitResult,
+  sendClaim,
+  sendFinalize,
+  sendSubmit,
   withdrawBalance,
 } from "../clients/index.js";
 import { canonicalBytes } from "../commitments/tensor.js";
@@ -58,9 +56,29 @@ export class Worker extends ProtocolNode {
     return new Worker(await openNodeContext("worker", { ...o, name: o.name ?? (o.cheat ? "cheater" : "worker") }), o);
   }
 
-  private async serves(modelId: bigint): Promise<boolean> {
-    if (this.options.models && !this.options.models.includes(modelId)) return false;
-    return this.p.staking.servesModel(this.address, modelId);
+  /** What Staking says this account serves, read once per model per pass. */
+  private servesCache = new Map<bigint, Promise<boolean>>();
+  /** The escrow's parameters, read once per pass (governance changes them rarely, the claim checks). */
+  private paramsCache: ReturnType<Protocol["jobManager"]["params"]> | undefined;
+
+  override async tick(): Promise<void> {
+    this.servesCache.clear();
+    this.paramsCache = undefined;
+    await super.tick();
+  }
+
+  private serves(modelId: bigint): Promise<boolean> {
+    if (this.options.models && !this.options.models.includes(modelId)) return Promise.resolve(false);
+    let hit = this.servesCache.get(modelId);
+    if (!hit) {
+      hit = this.p.staking.servesModel(this.address, modelId);
+      this.servesCache.set(modelId, hit);
+    }
+    return hit;
+  }
+
+  private params(): ReturnType<Protocol["jobManager"]["params"]> {
+    return (this.paramsCache ??= this.p.jobManager.params());
   }
 
   protected async onEvents(from: number, to: number): Promise<void> {
@@ -120,18 +138,20 @@ export class Worker extends ProtocolNode {
       this.store.updateJob(id, { stage: "skipped", note: `fee ${formatVtn(rec.fee)} below --min-fee` });
       return;
     }
-    if ((await effectiveNow(this.p)) > rec.deadline) {
+    if (this.chainNow() > rec.deadline) {
       this.store.updateJob(id, { stage: "skipped", note: "deadline passed" });
       return;
     }
-    const lock = await lockFor(this.p, rec);
+    const params = await this.params();
+    const byFee = (rec.fee * params.stakeRatioBps) / 10_000n;
+    const lock = byFee > params.minJobLock ? byFee : params.minJobLock;
     const free = await this.p.staking.freeStake(this.address);
     if (free < lock) {
       this.log.warn(`job ${id}: claiming locks ${formatVtn(lock)}, only ${formatVtn(free)} of our stake is free; waiting`);
       return;
     }
     try {
-      const r = await this.perform(`claim:${id}`, `claim job ${id}`, () => claimJob(this.p, this.ctx.signer, id));
+      const r = await this.perform(`claim:${id}`, `claim job ${id}`, () => sendClaim(this.p, this.ctx.signer, id));
       this.store.updateJob(id, { stage: "claimed" });
       this.log.info(`job ${id}: claimed, ${formatVtn(r.lockedStake)} of stake locked`);
     } catch (e) {
@@ -152,7 +172,7 @@ export class Worker extends ProtocolNode {
     const mine = rec.worker.toLowerCase() === this.address.toLowerCase();
     if (rec.status === JobStatus.Submitted && mine) {
       this.store.updateJob(id, { stage: "submitted", challengeEnd: rec.timer });
-      this.log.info(`job ${id}: our result is on chain (recovered), challenge window ends ${formatTime(rec.timer, await effectiveNow(this.p))}`);
+      this.log.info(`job ${id}: our result is on chain (recovered), challenge window ends ${formatTime(rec.timer, this.displayNow())}`);
       return;
     }
     if (rec.status !== JobStatus.Claimed || !mine) {
@@ -182,15 +202,17 @@ export class Worker extends ProtocolNode {
       current = this.store.job(id)!;
     }
     const r = await this.perform(`submit:${id}`, `submit job ${id} root ${current.traceRoot}`, () =>
-      submitResult(this.p, this.ctx.signer, id, current.output!, current.traceRoot!),
+      sendSubmit(this.p, this.ctx.signer, id, current.output!, current.traceRoot!),
     );
     this.store.updateJob(id, { stage: "submitted", challengeEnd: r.challengeEnd });
-    this.log.info(`job ${id}: submitted, challenge window ends ${formatTime(r.challengeEnd, await effectiveNow(this.p))}`);
+    this.log.info(`job ${id}: submitted, challenge window ends ${formatTime(r.challengeEnd, this.displayNow())}`);
   }
 
   private async settle(job: JobRow): Promise<void> {
     const id = job.jobId;
     if (this.ctx.journal.inFlight(`finalize:${id}`)) return;
+    // Nothing to ask the chain before the window we recorded has closed (a dispute can only delay it).
+    if (job.challengeEnd !== undefined && this.chainNow() + 1n < job.challengeEnd) return;
     const rec = await getJob(this.p, id);
     if (rec.status === JobStatus.Finalized) {
       this.store.updateJob(id, { stage: "finalized" });
@@ -201,9 +223,20 @@ export class Worker extends ProtocolNode {
       this.log.warn(`job ${id}: REJECTED: our result was proven wrong and our locked stake slashed`);
       return;
     }
+    if (rec.status === JobStatus.Claimed && rec.worker.toLowerCase() === this.address.toLowerCase()) {
+      // Our submission is no longer on chain (a reorganization dropped it): submit again while we can.
+      this.store.updateJob(id, { stage: "computed" });
+      this.log.warn(`job ${id}: our submitted result is gone from the chain (reorganized?); submitting it again`);
+      return;
+    }
+    if (rec.status === JobStatus.Open || (rec.status === JobStatus.Claimed && rec.worker.toLowerCase() !== this.address.toLowerCase())) {
+      this.store.updateJob(id, { stage: "seen" });
+      this.log.warn(`job ${id}: our claim is gone from the chain (reorganized?); deciding again`);
+      return;
+    }
     if (rec.status !== JobStatus.Submitted || rec.openDisputes > 0n) return;
-    if ((await chainTime(this.p)) + 1n < rec.timer) return;
-    const f = await this.perform(`finalize:${id}`, `finalize job ${id}`, () => finalizeJob(this.p, this.ctx.signer, id));
+    if (this.chainNow() + 1n < rec.timer) return;
+    const f = await this.perform(`finalize:${id}`, `finalize job ${id}`, () => sendFinalize(this.p, this.ctx.signer, id));
     this.store.updateJob(id, { stage: "finalized" });
     this.log.info(`job ${id}: finalized, ${formatVtn(f.workerFee)} earned`);
   }
@@ -213,7 +246,7 @@ export class Worker extends ProtocolNode {
     if (at !== null) {
       const balance = await this.p.jobManager.balanceOf(this.address);
       if (balance > 0n && balance >= at) {
-        const block = await this.p.connection.ethers.provider.getBlockNumber();
+        const block = this.head?.number ?? (await this.p.connection.ethers.provider.getBlockNumber());
         const w = await this.perform(`withdraw-escrow:${block}`, `withdraw ${formatVtn(balance)} from the escrow`, () =>
           withdrawBalance(this.p, this.ctx.signer),
         );
