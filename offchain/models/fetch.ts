@@ -31,20 +31,21 @@ export interface FetchedModel {
 const hashOf = (bytes: Uint8Array) => sha256Hex(bytes).toLowerCase();
 
 /** Where `uri` is read from: a local path or an http(s) URL. */
-export function resolveModelUri(uri: string, ipfsGateway?: string): { kind: "file" | "http" | "ipfs"; location: string } {
+export function resolveModelUri(uri: string, ipfsGateway?: string, what = "model"): { kind: "file" | "http" | "ipfs"; location: string } {
   const u = uri.trim();
   if (u.startsWith("file://")) return { kind: "file", location: fileURLToPath(u) };
   if (/^https?:\/\//i.test(u)) return { kind: "http", location: u };
   if (u.startsWith("ipfs://")) {
-    if (!ipfsGateway) throw new VeritensorError(`model URI ${u} is on IPFS: give an HTTP gateway (--ipfs-gateway)`);
+    if (!ipfsGateway) throw new VeritensorError(`${what} URI ${u} is on IPFS: give an HTTP gateway (--ipfs-gateway)`);
     const rest = u.slice("ipfs://".length).replace(/^ipfs\//, "");
     return { kind: "ipfs", location: `${ipfsGateway.replace(/\/+$/, "")}/ipfs/${rest}` };
   }
   if (u.startsWith("/") || u.startsWith("./")) return { kind: "file", location: path.resolve(u) };
-  throw new VeritensorError(`model URI "${u}" has an unsupported scheme (file://, http(s)://, ipfs://)`);
+  throw new VeritensorError(`${what} URI "${u}" has an unsupported scheme (file://, http(s)://, ipfs://)`);
 }
 
-async function download(url: string, timeoutMs: number): Promise<Uint8Array> {
+/** The body at `url` (at most `maxBytes` of it, when given: a longer body is refused, not read). */
+export async function download(url: string, timeoutMs: number, maxBytes?: number): Promise<Uint8Array> {
   let res: Response;
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
@@ -52,6 +53,10 @@ async function download(url: string, timeoutMs: number): Promise<Uint8Array> {
     throw new VeritensorError(`cannot download ${url}: ${(e as Error).message}`, { cause: e });
   }
   if (!res.ok) throw new VeritensorError(`cannot download ${url}: HTTP ${res.status} ${res.statusText}`);
+  if (maxBytes !== undefined && Number(res.headers.get("content-length") ?? 0) > maxBytes) {
+    await res.body?.cancel();
+    throw new VeritensorError(`${url} is ${res.headers.get("content-length")} bytes, more than the ${maxBytes} expected`);
+  }
   return new Uint8Array(await res.arrayBuffer());
 }
 

@@ -15,7 +15,8 @@ import type { DisputeGame } from "../../types/ethers-contracts/index.js";
 import { GameStatus, LEVEL_NAMES, Side, attachGame, readGame, sendMove } from "../disputes/game.js";
 import { DisputePlayer } from "../disputes/player.js";
 import { ModelSource } from "../models/source.js";
-import type { DisputeRow, StoreIdentity } from "../store/store.js";
+import { InputError, fetchInput } from "../models/inputs.js";
+import type { DisputeRow, JobRow, StoreIdentity } from "../store/store.js";
 import { NodeStore } from "../store/store.js";
 import type { CheatSpec } from "../worker/cheat.js";
 import { Journal } from "./journal.js";
@@ -175,6 +176,36 @@ export abstract class ProtocolNode {
       this.store.setMeta("cursor", String(to));
       from = to + 1;
     }
+  }
+
+  /** Where the inputs of URI jobs are, from their JobRequested events (read again after a restart). */
+  private readonly inputUris = new Map<bigint, { uri: string; commitment: string }>();
+
+  /** Notes a job's input URI and commitment as its JobRequested event gives them. */
+  protected noteInputUri(jobId: bigint, uri: string, commitment: string): void {
+    this.inputUris.set(jobId, { uri, commitment });
+  }
+
+  /**
+   * A job's input: inline from the store, or fetched from its URI and checked against its size
+   * and committed tensor commitment (then kept in the store like an inline one). Throws an
+   * InputError saying whether a later try may succeed.
+   */
+  protected async inputOf(job: JobRow): Promise<Uint8Array> {
+    if (job.input !== undefined && job.input.length > 0) return job.input;
+    let at = this.inputUris.get(job.jobId);
+    if (!at) {
+      const jm = this.p.jobManager;
+      const [e] = await jm.queryFilter(jm.filters.JobRequested(job.jobId), 0);
+      if (!e) throw new InputError("unreachable", `job ${job.jobId}: its JobRequested event was not found`);
+      at = { uri: e.args.inputURI, commitment: e.args.inputCommitment };
+      this.inputUris.set(job.jobId, at);
+    }
+    const [inputElements] = await this.p.registry.elements(job.modelId);
+    const bytes = await fetchInput(at.uri, at.commitment, Number(inputElements) * 4, { ipfsGateway: this.ctx.models.options.ipfsGateway });
+    this.store.updateJob(job.jobId, { input: bytes });
+    this.inputUris.delete(job.jobId);
+    return bytes;
   }
 
   /** Reads the events of blocks `from..to` into the store. */

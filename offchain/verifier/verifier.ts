@@ -11,6 +11,7 @@ import type { JobRow } from "../store/store.js";
 import { JobStatus, chainTime, formatVtn, getJob, jobDetails, jobStatusName } from "../clients/index.js";
 import type { Hex } from "../commitments/merkle.js";
 import { GameStatus, Side, attachGame, openDispute, readGame, submittedResult } from "../disputes/game.js";
+import { InputError } from "../models/inputs.js";
 import { DisputePlayer } from "../disputes/player.js";
 import { short } from "../nodes/log.js";
 import type { NodeContext, NodeOptions } from "../nodes/node.js";
@@ -38,6 +39,9 @@ export class Verifier extends ProtocolNode {
     return new Verifier(await openNodeContext("verifier", { ...o, name: o.name ?? "verifier" }), o);
   }
 
+  /** Jobs whose input could not be fetched yet (logged once each). */
+  private readonly inputFailures = new Set<bigint>();
+
   private watches(modelId: bigint): boolean {
     return this.options.models === undefined || this.options.models.includes(modelId);
   }
@@ -45,8 +49,11 @@ export class Verifier extends ProtocolNode {
   protected async onEvents(from: number, to: number): Promise<void> {
     const jm = this.p.jobManager;
     for (const e of await jm.queryFilter(jm.filters.JobRequested(), from, to)) {
-      const { jobId, modelId, input } = e.args;
-      if (this.watches(modelId) && this.store.addJob(jobId, modelId, "seen")) this.store.updateJob(jobId, { input: getBytes(input) });
+      const { jobId, modelId, input, inputURI, inputCommitment } = e.args;
+      if (this.watches(modelId) && this.store.addJob(jobId, modelId, "seen")) {
+        if (inputURI !== "") this.noteInputUri(jobId, inputURI, inputCommitment);
+        else this.store.updateJob(jobId, { input: getBytes(input) });
+      }
     }
     for (const e of await jm.queryFilter(jm.filters.ResultSubmitted(), from, to)) {
       let job = this.store.job(e.args.jobId);
@@ -104,14 +111,25 @@ export class Verifier extends ProtocolNode {
       this.log.warn(`job ${id}: its challenge window closed before we could check it`);
       return;
     }
-    if (job.input === undefined || job.input.length === 0) {
-      this.store.updateJob(id, { stage: "skipped", note: "input by URI" });
+    let input: Uint8Array;
+    try {
+      input = await this.inputOf(job);
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      if (e.kind === "invalid") {
+        // Bytes that do not match the requester's commitment: no result on them can be judged.
+        this.store.updateJob(id, { stage: "skipped", note: e.message });
+        this.log.warn(`job ${id}: not checking it: ${e.message}`);
+      } else if (!this.inputFailures.has(id)) {
+        this.inputFailures.add(id);
+        this.log.warn(`job ${id}: its input is unreachable for now (${e.message}); trying again while the window is open`);
+      }
       return;
     }
     const { model } = await this.ctx.models.get(job.modelId);
     const result = await submittedResult(this.p.jobManager, id);
     const lie = cheat ?? (this.options.cheat ? chooseCheat(model, this.options.cheat) : undefined);
-    const t = await computeTrace(model, intsOf(job.input), lie);
+    const t = await computeTrace(model, intsOf(input), lie);
     const player = new DisputePlayer(Side.Challenger, this.ctx.signer, model, t.trace);
     if (!player.disputes(result)) {
       this.store.updateJob(id, { stage: "agreed", traceRoot: t.root });
@@ -130,7 +148,7 @@ export class Verifier extends ProtocolNode {
       openDispute(this.p.disputes, this.ctx.signer, id, player.openArgs(result)),
     );
     const address = await game.getAddress();
-    this.trackDispute({ game: address, jobId: id, side: Side.Challenger, modelId: job.modelId, input: job.input, cheat: lie, root: t.root as Hex });
+    this.trackDispute({ game: address, jobId: id, side: Side.Challenger, modelId: job.modelId, input, cheat: lie, root: t.root as Hex });
     this.store.updateJob(id, { stage: "disputed" });
     const state = await readGame(game);
     this.log.info(

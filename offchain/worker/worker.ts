@@ -11,7 +11,6 @@ import type { Protocol } from "../clients/index.js";
 import type { JobRow } from "../store/store.js";
 import {
   JobStatus,
-  VeritensorError,
   formatTime,
   formatVtn,
   getJob,
@@ -30,6 +29,7 @@ import type { NodeContext } from "../nodes/node.js";
 import { computeTrace, intsOf } from "../nodes/trace.js";
 import type { CheatChoice, CheatSpec } from "./cheat.js";
 import { chooseCheat } from "./cheat.js";
+import { InputError } from "../models/inputs.js";
 
 export interface WorkerOptions extends NodeOptions {
   /** Models to serve (default: every model this account declared it serves in Staking). */
@@ -57,6 +57,8 @@ export class Worker extends ProtocolNode {
   }
 
   /** What Staking says this account serves, read once per model per pass. */
+  /** Jobs whose input could not be fetched yet (logged once each). */
+  private readonly inputFailures = new Set<bigint>();
   private servesCache = new Map<bigint, Promise<boolean>>();
   /** The escrow's parameters, read once per pass (governance changes them rarely, the claim checks). */
   private paramsCache: ReturnType<Protocol["jobManager"]["params"]> | undefined;
@@ -84,11 +86,12 @@ export class Worker extends ProtocolNode {
   protected async onEvents(from: number, to: number): Promise<void> {
     const jm = this.p.jobManager;
     for (const e of await jm.queryFilter(jm.filters.JobRequested(), from, to)) {
-      const { jobId, modelId, fee, input } = e.args;
+      const { jobId, modelId, fee, input, inputURI, inputCommitment } = e.args;
       if (!(await this.serves(modelId))) continue;
       if (this.store.addJob(jobId, modelId, "seen")) {
-        this.store.updateJob(jobId, { input: getBytes(input) });
-        this.log.info(`job ${jobId}: requested on model ${modelId}, fee ${formatVtn(fee)}`);
+        if (inputURI !== "") this.noteInputUri(jobId, inputURI, inputCommitment);
+        else this.store.updateJob(jobId, { input: getBytes(input) });
+        this.log.info(`job ${jobId}: requested on model ${modelId}, fee ${formatVtn(fee)}${inputURI !== "" ? `, input at ${inputURI}` : ""}`);
       }
     }
     for (const e of await jm.queryFilter(jm.filters.JobReopened(), from, to)) {
@@ -142,6 +145,20 @@ export class Worker extends ProtocolNode {
       this.store.updateJob(id, { stage: "skipped", note: "deadline passed" });
       return;
     }
+    // A worker must be able to serve a job before it locks stake for it: get and check the input first.
+    try {
+      await this.inputOf(job);
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      if (e.kind === "invalid") {
+        this.store.updateJob(id, { stage: "skipped", note: e.message });
+        this.log.warn(`job ${id}: not claiming it: ${e.message}`);
+      } else if (!this.inputFailures.has(id)) {
+        this.inputFailures.add(id);
+        this.log.warn(`job ${id}: its input is unreachable for now (${e.message}); trying again each pass until its deadline`);
+      }
+      return;
+    }
     const params = await this.params();
     const byFee = (rec.fee * params.stakeRatioBps) / 10_000n;
     const lock = byFee > params.minJobLock ? byFee : params.minJobLock;
@@ -182,12 +199,10 @@ export class Worker extends ProtocolNode {
     }
     let current = job;
     if (job.stage === "claimed") {
-      if (job.input === undefined || job.input.length === 0) {
-        throw new VeritensorError(`job ${id}: the input is given by URI; this worker runs inline inputs only`);
-      }
+      const input = await this.inputOf(job);
       const { model } = await this.ctx.models.get(job.modelId);
       const cheat = this.options.cheat ? chooseCheat(model, this.options.cheat) : undefined;
-      const t = await computeTrace(model, intsOf(job.input), cheat);
+      const t = await computeTrace(model, intsOf(input), cheat);
       // Write-ahead: what we are about to commit, before the transaction exists.
       this.store.updateJob(id, {
         stage: "computed",

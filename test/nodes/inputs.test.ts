@@ -1,0 +1,179 @@
+/**
+ * Jobs whose input is given by URI (`--input-uri` with its commitment): the worker fetches and
+ * checks the input before it claims, the verifier before it re-runs, over file:// and http://.
+ * Inputs that do not match the requester's commitment or the model's size are never claimed.
+ */
+import { expect } from "chai";
+import hre from "hardhat";
+import type { Signer } from "ethers";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import type { Server } from "node:http";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+
+import type { Protocol } from "../../offchain/clients/index.js";
+import { JobStatus, addStake, deployProtocol, minimumFee, modelFileFacts, registerModel, requestInference } from "../../offchain/clients/index.js";
+import { canonicalBytes } from "../../offchain/commitments/tensor.js";
+import { tensorCommitment } from "../../offchain/clients/tensors.js";
+import { quantizeInput } from "../../offchain/convert/evaluate.js";
+import { loadDigits, toFloat } from "../../offchain/convert/mnist.js";
+import { computeTrace, intsOf } from "../../offchain/nodes/trace.js";
+import { Verifier } from "../../offchain/verifier/verifier.js";
+import { Worker } from "../../offchain/worker/worker.js";
+import { mnistCnn } from "../disputes/models.js";
+
+const VTN = 10n ** 18n;
+const ROOT = hre.config.paths.root;
+
+describe("nodes: inputs given by URI", function () {
+  this.timeout(120_000);
+
+  let dir: string;
+  let server: Server;
+  let httpBase: string;
+  const served = new Map<string, Uint8Array>();
+  let p: Protocol;
+  let modelId: bigint;
+  let fee: bigint;
+  let requester: Signer;
+  let workerSigner: Signer;
+  let cheaterSigner: Signer;
+  let verifierSigner: Signer;
+  let digit = 0;
+  const model = mnistCnn();
+  const digits = loadDigits("heldout");
+  const nextInput = () => canonicalBytes(quantizeInput(model, toFloat(digits.pixels[(digit++ * 53) % digits.labels.length]!)));
+  const logs: string[] = [];
+  const log = (l: string) => logs.push(l);
+
+  before(async function () {
+    dir = await mkdtemp(join(tmpdir(), "veritensor-inputs-"));
+    server = createServer((req, res) => {
+      const body = served.get(req.url ?? "");
+      if (!body) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) });
+      res.end(Buffer.from(body));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    httpBase = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+
+    const conn = await hre.network.create();
+    p = (await deployProtocol(conn, hre.config.paths.ignition)).protocol;
+    const signers = (await conn.ethers.getSigners()) as Signer[];
+    const developer = signers[1]!;
+    [workerSigner, requester, cheaterSigner, verifierSigner] = [signers[2]!, signers[3]!, signers[4]!, signers[5]!];
+    const facts = await modelFileFacts(join(ROOT, "models/mnist-cnn.canonical.onnx"));
+    modelId = (await registerModel(p, developer, { ...facts, price: VTN / 10n, contributors: [] })).modelId;
+    await addStake(p, workerSigner, 500n * VTN, { serveModels: [modelId] });
+    await addStake(p, cheaterSigner, 500n * VTN, { serveModels: [modelId] });
+    await addStake(p, verifierSigner, 200n * VTN);
+    fee = minimumFee(VTN / 10n, (await p.jobManager.params()).protocolFeeBps) + VTN / 5n;
+  });
+
+  after(async function () {
+    await new Promise<void>((r) => server.close(() => r()));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const node = async <T>(make: (o: { protocol: Protocol; db: string; cacheDir: string; log: (l: string) => void; pollMs: number }) => Promise<T>) =>
+    make({ protocol: p, db: ":memory:", cacheDir: join(dir, "models"), log, pollMs: 0 });
+
+  /** Requests a job whose input is at `uri`, committed to as the tensor commitment of `committed`. */
+  const requestAt = async (uri: string, committed: Uint8Array) =>
+    (await requestInference(p, requester, { modelId, inputUri: uri, inputCommitment: tensorCommitment(committed), fee, deadlineIn: 3600 })).jobId;
+
+  const fileUri = async (name: string, bytes: Uint8Array) => {
+    const file = join(dir, name);
+    await writeFile(file, bytes);
+    return pathToFileURL(file).href;
+  };
+
+  it("serves file:// and http:// inputs: claimed, run, submitted, checked by the verifier, finalized", async function () {
+    const a = nextInput();
+    const b = nextInput();
+    served.set("/b.bin", b);
+    const jobA = await requestAt(await fileUri("a.bin", a), a);
+    const jobB = await requestAt(`${httpBase}/b.bin`, b);
+    const worker = await node((o) => Worker.create({ ...o, signer: workerSigner, maxJobs: 2 }));
+    const verifier = await node((o) => Verifier.create({ ...o, signer: verifierSigner }));
+    for (let i = 0; i < 3; i++) await worker.tick();
+    for (let i = 0; i < 2; i++) await verifier.tick();
+
+    for (const [id, input] of [
+      [jobA, a],
+      [jobB, b],
+    ] as const) {
+      const job = await p.jobManager.getJob(id);
+      expect(job.status, logs.join("\n")).to.equal(JobStatus.Submitted);
+      const [submitted] = await p.jobManager.queryFilter(p.jobManager.filters.ResultSubmitted(id));
+      const want = await computeTrace(model, intsOf(input));
+      expect(submitted!.args.traceRoot).to.equal(want.root);
+      expect(intsOf(Buffer.from(submitted!.args.output.slice(2), "hex"))).to.deep.equal(want.output);
+      expect(verifier.store.job(id)?.stage, logs.join("\n")).to.equal("agreed");
+    }
+
+    await p.connection.networkHelpers.time.increase(Number((await p.jobManager.params()).challengeWindow) + 1);
+    for (let i = 0; i < 2; i++) await worker.tick();
+    expect((await p.jobManager.getJob(jobA)).status).to.equal(JobStatus.Finalized);
+    expect((await p.jobManager.getJob(jobB)).status).to.equal(JobStatus.Finalized);
+    worker.close();
+    verifier.close();
+  });
+
+  it("never claims an input that does not match its commitment or the model's size", async function () {
+    const committed = nextInput();
+    const other = nextInput();
+    const mismatch = await requestAt(await fileUri("other.bin", other), committed);
+    const short = nextInput();
+    const tooShort = await requestAt(await fileUri("short.bin", short.slice(0, 400)), short);
+    const worker = await node((o) => Worker.create({ ...o, signer: workerSigner }));
+    const lockedBefore = (await p.staking.stakeOf(await workerSigner.getAddress())).locked;
+    for (let i = 0; i < 2; i++) await worker.tick();
+
+    expect((await p.jobManager.getJob(mismatch)).status).to.equal(JobStatus.Open);
+    expect((await p.jobManager.getJob(tooShort)).status).to.equal(JobStatus.Open);
+    expect(worker.store.job(mismatch)?.stage).to.equal("skipped");
+    expect(worker.store.job(mismatch)?.note).to.match(/has tensor commitment 0x[0-9a-f]{64}, but the job committed to/);
+    expect(worker.store.job(tooShort)?.note).to.match(/is 400 bytes; the model takes 784 elements \(3136 bytes\)/);
+    expect((await p.staking.stakeOf(await workerSigner.getAddress())).locked).to.equal(lockedBefore);
+    worker.close();
+  });
+
+  it("waits for an unreachable input and claims the job once it can be fetched", async function () {
+    const input = nextInput();
+    const job = await requestAt(`${httpBase}/later.bin`, input);
+    const worker = await node((o) => Worker.create({ ...o, signer: workerSigner }));
+    for (let i = 0; i < 2; i++) await worker.tick();
+    expect((await p.jobManager.getJob(job)).status).to.equal(JobStatus.Open);
+    expect(worker.store.job(job)?.stage).to.equal("seen");
+    expect(logs.filter((l) => l.includes(`job ${job}: its input is unreachable`))).to.have.length(1);
+
+    served.set("/later.bin", input);
+    for (let i = 0; i < 2; i++) await worker.tick();
+    expect((await p.jobManager.getJob(job)).status).to.equal(JobStatus.Submitted);
+    worker.close();
+  });
+
+  it("a cheat on a URI job is caught: the verifier fetches the input, disputes and wins", async function () {
+    const input = nextInput();
+    const job = await requestAt(await fileUri("cheat.bin", input), input);
+    const cheater = await node((o) => Worker.create({ ...o, signer: cheaterSigner, cheat: {}, maxJobs: 1 }));
+    const verifier = await node((o) => Verifier.create({ ...o, signer: verifierSigner }));
+    for (let i = 0; i < 3; i++) await cheater.tick();
+    expect((await p.jobManager.getJob(job)).status, logs.join("\n")).to.equal(JobStatus.Submitted);
+    for (let i = 0; i < 200 && (await p.jobManager.getJob(job)).status === JobStatus.Submitted; i++) {
+      await verifier.tick();
+      await cheater.tick();
+    }
+    expect((await p.jobManager.getJob(job)).status, logs.slice(-30).join("\n")).to.equal(JobStatus.Rejected);
+    await verifier.tick(); // sees its game ended
+    expect(verifier.store.allDisputes().map((d) => d.status)).to.deep.equal(["won"]);
+    cheater.close();
+    verifier.close();
+  });
+});
