@@ -29,6 +29,9 @@ export default defineConfig({
     },
   },
   paths: {
+    // VERITENSOR_IGNITION_DIR keeps deployments elsewhere (the e2e tests' own throw-away folder),
+    // so that tests never replace the deployment a user made on their local node.
+    ignition: process.env.VERITENSOR_IGNITION_DIR ?? "ignition",
     tests: {
       mocha: "test",
       solidity: "test/solidity",

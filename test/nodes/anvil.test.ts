@@ -12,7 +12,7 @@ import { JobStatus } from "../../offchain/clients/index.js";
 import type { RpcNode } from "./harness.js";
 import { BlockTicker, hardhat, killAll, startRpcNode } from "./harness.js";
 import type { Chain } from "./setup.js";
-import { ACCOUNT, requestDigits, setUpChain, submissions, until } from "./setup.js";
+import { ACCOUNT, requestDigits, setUpChain, submissions, tearDownChain, until } from "./setup.js";
 
 describe("nodes end to end on anvil: the honest flow", function () {
   this.timeout(180_000);
@@ -31,6 +31,7 @@ describe("nodes end to end on anvil: the honest flow", function () {
   after(async function () {
     ticker?.stop();
     await killAll();
+    await tearDownChain(c);
   });
 
   it("jobs claimed, run, submitted, checked by the verifier, finalized, earnings withdrawn", async function () {

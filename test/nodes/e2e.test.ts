@@ -6,6 +6,7 @@
  * coming back. Processes are killed in `after` hooks whatever happens.
  */
 import { mkdtempSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -14,9 +15,9 @@ import { expect } from "chai";
 import { JobStatus } from "../../offchain/clients/index.js";
 import { GameStatus, attachGame, readGame } from "../../offchain/disputes/game.js";
 import type { Proc, RpcNode } from "./harness.js";
-import { BlockTicker, FlakyProxy, hardhat, killAll, startRpcNode } from "./harness.js";
+import { BlockTicker, FlakyProxy, ROOT, hardhat, killAll, startRpcNode } from "./harness.js";
 import type { Chain } from "./setup.js";
-import { ACCOUNT, requestDigits, setUpChain, submissions, until } from "./setup.js";
+import { ACCOUNT, requestDigits, setUpChain, submissions, tearDownChain, until } from "./setup.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "veritensor-e2e-"));
 const db = (name: string) => path.join(dir, `${name}.sqlite`);
@@ -44,7 +45,12 @@ describe("nodes end to end: worker and verifier processes on `npx hardhat node`"
   let c: Chain;
   let ticker: BlockTicker;
 
+  // What the user's own local deployment folder looks like before the tests (it must not change).
+  const userDeployment = path.join(ROOT, "ignition", "deployments", "chain-31337", "deployed_addresses.json");
+  let userDeploymentBefore: string | undefined;
+
   before(async function () {
+    userDeploymentBefore = await readFile(userDeployment, "utf8").catch(() => undefined);
     node = await startRpcNode("hardhat");
     c = await setUpChain(node.url);
     ticker = new BlockTicker(node.url);
@@ -54,6 +60,7 @@ describe("nodes end to end: worker and verifier processes on `npx hardhat node`"
   after(async function () {
     ticker?.stop();
     await killAll();
+    await tearDownChain(c);
   });
 
   afterEach(async function () {
@@ -162,5 +169,11 @@ describe("nodes end to end: worker and verifier processes on `npx hardhat node`"
     expect(worker.exit).to.equal(undefined);
     expect(verifier.exit).to.equal(undefined);
     await proxy.down();
+  });
+
+  it("leaves the user's local deployment (ignition/deployments/chain-31337) as it was", async function () {
+    expect(c.ignitionDir.startsWith(path.join(ROOT, "ignition"))).to.equal(false);
+    expect(await readFile(path.join(c.ignitionDir, "deployments", "chain-31337", "deployed_addresses.json"), "utf8")).to.contain(c.p.addresses.jobManager);
+    expect(await readFile(userDeployment, "utf8").catch(() => undefined)).to.equal(userDeploymentBefore);
   });
 });
