@@ -8,14 +8,16 @@
  * chain I/O (CPU spent while a JSON-RPC call is in flight) and the rest, against inference with
  * trace and commitments alone.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 
 import type { Signer } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
 
 import { JobStatus, addStake, deployProtocol, minimumFee, modelFileFacts, registerModel, requestInference } from "../clients/index.js";
+import { tensorCommitment } from "../clients/tensors.js";
 import { canonicalBytes } from "../commitments/tensor.js";
 import { quantizeInput } from "../convert/evaluate.js";
 import { loadDigits, toFloat } from "../convert/mnist.js";
@@ -23,6 +25,7 @@ import type { LocalNode } from "../devnet/local-node.js";
 import { startHardhatNode } from "../devnet/local-node.js";
 import type { CanonicalModel } from "../model/canonical.js";
 import { parseCanonicalModel } from "../model/canonical.js";
+import { mobileNetShaped } from "../convert/mobilenet.js";
 import { computeTrace } from "../nodes/trace.js";
 import { CanonicalRunner } from "../runtime/runner.js";
 import { Worker } from "../worker/worker.js";
@@ -32,6 +35,8 @@ const VTN = 10n ** 18n;
 const MODEL_FILE = "models/mnist-cnn.canonical.onnx";
 const BATCH = 40;
 const LATENCY_RUNS = 10;
+const MOBILE_BATCH = 8;
+const MOBILE_LATENCY_RUNS = 2;
 
 const cpuMs = (): number => {
   const u = process.cpuUsage();
@@ -89,6 +94,7 @@ async function startProfile(): Promise<(() => Promise<void>) | undefined> {
 }
 
 interface WorkerRun {
+  readonly batch: number;
   readonly jobsPerSecond: number;
   readonly submitMsPerJob: number;
   readonly settleMsPerJob: number;
@@ -102,11 +108,21 @@ interface WorkerRun {
   readonly gas: Map<string, { txs: number; gas: bigint }>;
 }
 
-async function runWorker(conn: NetworkConnection, root: string, model: CanonicalModel, inputs: Uint8Array[], node?: LocalNode): Promise<WorkerRun> {
+/** What one run serves: a model file, inputs inline or by file:// URI, how many jobs. */
+interface Workload {
+  readonly modelFile: string;
+  readonly inputs: readonly Uint8Array[];
+  readonly byUri: boolean;
+  readonly batch: number;
+  readonly latencyRuns: number;
+}
+
+async function runWorker(conn: NetworkConnection, root: string, w: Workload, node?: LocalNode): Promise<WorkerRun> {
+  const { batch: BATCH, latencyRuns: LATENCY_RUNS, inputs } = w;
   const { protocol: p } = await deployProtocol(conn, join(root, "ignition"), node ? { deploymentId: `bench-nodes-${process.pid}` } : {});
   const signers = (await conn.ethers.getSigners()) as Signer[];
   const [, developer, workerSigner, requester] = signers;
-  const facts = await modelFileFacts(join(root, MODEL_FILE));
+  const facts = await modelFileFacts(w.modelFile);
   const { modelId } = await registerModel(p, developer!, { ...facts, price: VTN / 10n, contributors: [] });
   await addStake(p, workerSigner!, 5_000n * VTN, { serveModels: [modelId] });
   const params = await p.jobManager.params();
@@ -123,10 +139,16 @@ async function runWorker(conn: NetworkConnection, root: string, model: Canonical
     pollMs: 0,
   });
   try {
-    const request = async (input: Uint8Array) => (await requestInference(p, requester!, { modelId, input, fee, deadlineIn: 3600 })).jobId;
+    let files = 0;
+    const request = async (input: Uint8Array) => {
+      if (!w.byUri) return (await requestInference(p, requester!, { modelId, input, fee, deadlineIn: 3600 })).jobId;
+      const file = join(dir, `input-${files++}.bin`);
+      await writeFile(file, input);
+      const at = { inputUri: pathToFileURL(file).href, inputCommitment: tensorCommitment(input) };
+      return (await requestInference(p, requester!, { modelId, ...at, fee, deadlineIn: 3600 })).jobId;
+    };
     // The worker's own view (its store), so that measuring does not add chain calls of its own.
     const stageOf = (id: bigint) => worker.store.job(id)?.stage;
-    void model;
 
     // Warm up: model fetch, hash check, onnxruntime session, one job through.
     await request(inputs[0]!);
@@ -188,6 +210,7 @@ async function runWorker(conn: NetworkConnection, root: string, model: Canonical
     if ((await p.jobManager.balanceOf(await workerSigner!.getAddress())) !== 0n) throw new Error("bench: the worker's earnings were not withdrawn");
 
     return {
+      batch: BATCH,
       jobsPerSecond: BATCH / ((submitMs + settleMs) / 1000),
       submitMsPerJob: submitMs / BATCH,
       settleMsPerJob: settleMs / BATCH,
@@ -206,79 +229,136 @@ async function runWorker(conn: NetworkConnection, root: string, model: Canonical
   }
 }
 
-async function bench(ctx: BenchContext): Promise<string> {
-  const root = process.cwd();
-  const model = parseCanonicalModel(await readFile(join(root, MODEL_FILE)));
-  const digits = loadDigits("heldout");
-  const inputs = Array.from({ length: BATCH + LATENCY_RUNS }, (_, i) => canonicalBytes(quantizeInput(model, toFloat(digits.pixels[i * 13]!))));
-
-  ctx.log(`  npx hardhat node: latency (${LATENCY_RUNS} jobs one at a time), then a batch of ${BATCH}`);
-  const node = await startHardhatNode(root);
-  let viaNode: WorkerRun;
-  try {
-    const conn = await ctx.network.create({ network: "localhost", override: { url: node.url } });
-    viaNode = await runWorker(conn, root, model, inputs, node);
-    await conn.close();
-  } finally {
-    await node.stop();
-    await rm(join(root, "ignition", "deployments", `bench-nodes-${process.pid}`), { recursive: true, force: true });
-  }
-  if (process.env.VERITENSOR_BENCH_RPC_LOG) {
-    // Diagnostics: which JSON-RPC methods the worker calls, per job of the batch.
-    ctx.log([...rpcMethods].sort((a, b) => b[1] - a[1]).map(([m, n]) => `    ${m}: ${fmt(n / BATCH)} per job`).join("\n"));
-  }
-  ctx.log(`  in-process network: the same`);
-  const inProcess = await runWorker(await ctx.network.create({ network: "hardhat" }), root, model, inputs);
-
-  // Inference alone: the same inputs through onnxruntime, without and with the trace and its commitments.
+/** CPU per job of inference alone on `inputs`: plain `session.run`, and with the trace and its commitments. */
+async function inferenceCpu(model: CanonicalModel, inputs: readonly Uint8Array[]): Promise<{ plain: number; traced: number }> {
   const runner = await CanonicalRunner.create(model);
-  const ints = inputs.slice(0, BATCH).map((b) => new Int32Array(new Uint8Array(b).buffer));
-  for (let i = 0; i < 5; i++) {
+  const ints = inputs.map((b) => new Int32Array(new Uint8Array(b).buffer));
+  for (let i = 0; i < Math.min(3, ints.length); i++) {
     await runner.runPlain(ints[i]!);
     await computeTrace(model, ints[i]!);
   }
   const c0 = cpuMs();
   for (const x of ints) await runner.runPlain(x);
-  const plainCpu = (cpuMs() - c0) / BATCH;
+  const plain = (cpuMs() - c0) / ints.length;
   const c1 = cpuMs();
   for (const x of ints) await computeTrace(model, x);
-  const traceCpu = (cpuMs() - c1) / BATCH;
+  const traced = (cpuMs() - c1) / ints.length;
   await runner.release();
+  return { plain, traced };
+}
 
-  const own = viaNode.cpuPerJob - viaNode.rpcCpuPerJob;
-  const ratio = own / traceCpu;
+/** Seeded inputs in the model's declared input range (canonical bytes). */
+function randomInputs(model: CanonicalModel, count: number, seed: number): Uint8Array[] {
+  const [lo, hi] = model.inputRange;
+  const n = model.inputShape.reduce((a, b) => a * b, 1);
+  let x = seed >>> 0;
+  const next = () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0), x);
+  return Array.from({ length: count }, () => canonicalBytes(Int32Array.from({ length: n }, () => lo + (next() % (hi - lo + 1)))));
+}
+
+/** One run against `npx hardhat node` started for it (and stopped, its deployment folder removed). */
+async function viaHardhatNode(ctx: BenchContext, root: string, w: Workload): Promise<WorkerRun> {
+  const node = await startHardhatNode(root);
+  try {
+    const conn = await ctx.network.create({ network: "localhost", override: { url: node.url } });
+    const run = await runWorker(conn, root, w, node);
+    await conn.close();
+    return run;
+  } finally {
+    await node.stop();
+    await rm(join(root, "ignition", "deployments", `bench-nodes-${process.pid}`), { recursive: true, force: true });
+  }
+}
+
+async function bench(ctx: BenchContext): Promise<string> {
+  const root = process.cwd();
+  const mnistFile = join(root, MODEL_FILE);
+  const mnist = parseCanonicalModel(await readFile(mnistFile));
+  const digits = loadDigits("heldout");
+  const mnistWork: Workload = {
+    modelFile: mnistFile,
+    inputs: Array.from({ length: BATCH + LATENCY_RUNS }, (_, i) => canonicalBytes(quantizeInput(mnist, toFloat(digits.pixels[i * 13]!)))),
+    byUri: false,
+    batch: BATCH,
+    latencyRuns: LATENCY_RUNS,
+  };
+
+  ctx.log(`  MNIST CNN on npx hardhat node: latency (${LATENCY_RUNS} jobs one at a time), then a batch of ${BATCH}`);
+  const viaNode = await viaHardhatNode(ctx, root, mnistWork);
+  if (process.env.VERITENSOR_BENCH_RPC_LOG) {
+    // Diagnostics: which JSON-RPC methods the worker calls, per job of the batch.
+    ctx.log([...rpcMethods].sort((a, b) => b[1] - a[1]).map(([m, n]) => `    ${m}: ${fmt(n / BATCH)} per job`).join("\n"));
+  }
+  ctx.log(`  MNIST CNN on the in-process network: the same`);
+  const inProcess = await runWorker(await ctx.network.create({ network: "hardhat" }), root, mnistWork);
+
+  ctx.log(`  MobileNet-shaped model (seed 1) on npx hardhat node, inputs by file:// URI: ${MOBILE_LATENCY_RUNS} + a batch of ${MOBILE_BATCH}`);
+  const mobile = mobileNetShaped({ seed: 1, width: 0.75, resolution: 224, classes: 1000 });
+  const mobileDir = await mkdtemp(join(tmpdir(), "veritensor-bench-mobilenet-"));
+  const mobileFile = join(mobileDir, "mobilenet-shaped.canonical.onnx");
+  await writeFile(mobileFile, mobile.bytes);
+  const mobileModel = parseCanonicalModel(mobile.bytes);
+  const mobileWork: Workload = {
+    modelFile: mobileFile,
+    inputs: randomInputs(mobileModel, MOBILE_BATCH + MOBILE_LATENCY_RUNS, 7),
+    byUri: true,
+    batch: MOBILE_BATCH,
+    latencyRuns: MOBILE_LATENCY_RUNS,
+  };
+  let viaNodeMobile: WorkerRun;
+  try {
+    viaNodeMobile = await viaHardhatNode(ctx, root, mobileWork);
+  } finally {
+    await rm(mobileDir, { recursive: true, force: true });
+  }
+
+  // Inference alone: the same inputs through onnxruntime, without and with the trace and its commitments.
+  const mnistCpu = await inferenceCpu(mnist, mnistWork.inputs.slice(0, BATCH));
+  const mobileCpu = await inferenceCpu(mobileModel, mobileWork.inputs.slice(0, MOBILE_BATCH));
+
+  const own = (r: WorkerRun) => r.cpuPerJob - r.rpcCpuPerJob;
+  const verdict = (ratio: number) => `${fmt(ratio, 2)}x (target ≤ 2x: ${ratio <= 2 ? "met" : "**not met**"})`;
   const lat = (r: WorkerRun) =>
     `**${fmt(median(r.latencies))} ms** (min ${fmt(Math.min(...r.latencies))}, max ${fmt(Math.max(...r.latencies))}; ${median(r.ticksPer)} pass(es))`;
   const gasRows = [...viaNode.gas].map(([what, g]) => `| ${what} | ${g.txs} | ${Math.round(Number(g.gas) / g.txs).toLocaleString("en-US")} |`);
+  const row = (label: string, f: (r: WorkerRun) => string) => `| ${label} | ${f(viaNode)} | ${f(inProcess)} | ${f(viaNodeMobile)} |`;
   return [
-    `One \`Worker\` (the class behind \`npx hardhat worker\`), LocalProtocol deployed by Ignition, the shipped MNIST CNN`,
-    `fetched by its \`file://\` URI and hash-checked, state in a file-backed SQLite store (WAL, synchronous=FULL), every`,
-    `transaction through the write-ahead journal; it withdraws its earnings whenever it has any. A batch of ${BATCH} jobs is`,
-    `requested up front, then the worker claims, runs and submits all of them, the clock skips the challenge window, and`,
-    `the worker finalizes them and withdraws. CPU is \`process.cpuUsage()\` of the worker's process (which sends nothing`,
-    `else while it is measured); *chain I/O* is the CPU used while a JSON-RPC call is in flight.`,
+    `One \`Worker\` (the class behind \`npx hardhat worker\`), LocalProtocol deployed by Ignition, the model fetched by its`,
+    `\`file://\` URI and hash-checked, state in a file-backed SQLite store (WAL; fsync at the write-ahead points), every`,
+    `transaction through the write-ahead journal; it withdraws its earnings whenever it has any. A batch of jobs is requested`,
+    `up front, then the worker claims, runs and submits all of them, the clock skips the challenge window, and the worker`,
+    `finalizes them and withdraws. CPU is \`process.cpuUsage()\` of the worker's process (which sends nothing else while it`,
+    `is measured); *chain I/O* is the CPU used while a JSON-RPC call is in flight (request, HTTP, response). The`,
+    `MobileNet-shaped model (${(mobile.macs / 1e6).toFixed(0)}M MACs, generated from seed 1) takes 150,528-element inputs (588 KiB), too large`,
+    `for calldata: its jobs give them by \`file://\` URI and commitment, which the worker fetches and checks before claiming.`,
     "",
-    `| measure | \`npx hardhat node\` (HTTP, automine) | in-process network (EDR) |`,
-    "|---|---:|---:|",
-    `| jobs per second, sustained (claim, run, submit, finalize, withdraw) | **${fmt(viaNode.jobsPerSecond)}** (target ≥ 20: ${viaNode.jobsPerSecond >= 20 ? "met" : "**not met**"}) | ${fmt(inProcess.jobsPerSecond)} |`,
-    `| of which claim + run + submit, per job | ${fmt(viaNode.submitMsPerJob)} ms | ${fmt(inProcess.submitMsPerJob)} ms |`,
-    `| of which finalize + withdraw, per job | ${fmt(viaNode.settleMsPerJob)} ms | ${fmt(inProcess.settleMsPerJob)} ms |`,
-    `| request to result ready to finalize, one job at a time (median of ${LATENCY_RUNS}) | ${lat(viaNode)} | ${lat(inProcess)} |`,
-    `| JSON-RPC calls per job | ${fmt(viaNode.rpcCallsPerJob)} | ${fmt(inProcess.rpcCallsPerJob)} |`,
-    `| worker CPU per job, all | ${fmt(viaNode.cpuPerJob, 2)} ms | ${fmt(inProcess.cpuPerJob, 2)} ms (incl. the EVM) |`,
-    `| of which chain I/O | ${fmt(viaNode.rpcCpuPerJob, 2)} ms | ${fmt(inProcess.rpcCpuPerJob, 2)} ms |`,
-    `| worker CPU per job, chain I/O excluded | **${fmt(own, 2)} ms** | ${fmt(inProcess.cpuPerJob - inProcess.rpcCpuPerJob, 2)} ms |`,
-    `| the node's own CPU per job (the chain, another process) | ${viaNode.nodeCpuPerJob === undefined ? "n/a" : `${fmt(viaNode.nodeCpuPerJob, 2)} ms`} | (included above) |`,
+    `| measure | MNIST CNN, \`npx hardhat node\` (HTTP, automine) | MNIST CNN, in-process network (EDR) | MobileNet-shaped, \`npx hardhat node\` |`,
+    "|---|---:|---:|---:|",
+    row("jobs in the batch", (r) => String(r.batch)),
+    `| jobs per second, sustained (claim, run, submit, finalize, withdraw) | **${fmt(viaNode.jobsPerSecond)}** (target ≥ 20: ${viaNode.jobsPerSecond >= 20 ? "met" : "**not met**"}) | ${fmt(inProcess.jobsPerSecond)} | ${fmt(viaNodeMobile.jobsPerSecond)} |`,
+    row("of which claim + run + submit, per job", (r) => `${fmt(r.submitMsPerJob)} ms`),
+    row("of which finalize + withdraw, per job", (r) => `${fmt(r.settleMsPerJob)} ms`),
+    row("request to result ready to finalize, one job at a time (median)", lat),
+    row("JSON-RPC calls per job", (r) => fmt(r.rpcCallsPerJob)),
+    row("worker CPU per job, all", (r) => `${fmt(r.cpuPerJob, 2)} ms`),
+    row("of which chain I/O", (r) => `${fmt(r.rpcCpuPerJob, 2)} ms`),
+    row("worker CPU per job, chain I/O excluded", (r) => `**${fmt(own(r), 2)} ms**`),
+    `| inference alone, plain \`session.run\`, CPU per job | ${fmt(mnistCpu.plain, 2)} ms | (same) | ${fmt(mobileCpu.plain, 2)} ms |`,
+    `| inference with the trace and its commitments, CPU per job | ${fmt(mnistCpu.traced, 2)} ms | (same) | ${fmt(mobileCpu.traced, 2)} ms |`,
+    `| **worker CPU (chain I/O excluded) / inference with commitments** | ${verdict(own(viaNode) / mnistCpu.traced)} | ${fmt(own(inProcess) / mnistCpu.traced, 1)}x (EVM included) | ${verdict(own(viaNodeMobile) / mobileCpu.traced)} |`,
+    `| worker CPU per job, all (chain I/O included) / inference with commitments | ${fmt(viaNode.cpuPerJob / mnistCpu.traced, 1)}x | ${fmt(inProcess.cpuPerJob / mnistCpu.traced, 1)}x (EVM included) | ${fmt(viaNodeMobile.cpuPerJob / mobileCpu.traced, 2)}x |`,
+    `| the node's own CPU per job (the chain, another process) | ${viaNode.nodeCpuPerJob === undefined ? "n/a" : `${fmt(viaNode.nodeCpuPerJob, 2)} ms`} | (included above) | ${viaNodeMobile.nodeCpuPerJob === undefined ? "n/a" : `${fmt(viaNodeMobile.nodeCpuPerJob, 2)} ms`} |`,
     "",
-    `Against inference alone, same inputs, same process: plain onnxruntime \`session.run\` ${fmt(plainCpu, 2)} ms CPU per job;`,
-    `with the full trace and its commitments (what the worker must compute) ${fmt(traceCpu, 2)} ms.`,
-    `The worker's CPU per job with chain I/O excluded is **${fmt(ratio, 1)}x** inference with commitments (target ≤ 2x:`,
-    `${ratio <= 2 ? "met" : "**not met**"}). The MNIST CNN needs well under a millisecond, so a job's fixed costs (ABI encoding of`,
-    `three transactions and decoding of their receipts and events, the store's writes, the checks the worker makes`,
-    `before each transaction) weigh as much as the model; the ratio falls as models grow.`,
+    `What the worker adds per job is nearly fixed, ${fmt(own(viaNode) - mnistCpu.traced, 1)} ms of CPU on the MNIST CNN: ABI encoding of three`,
+    `transactions and decoding of their receipts and events (ethers), the store's writes, the checks before each`,
+    `transaction, the event scan. Against a model that needs ${fmt(mnistCpu.traced, 2)} ms that is many times the inference; against`,
+    `a MobileNet-sized one (${fmt(mobileCpu.traced, 1)} ms, CPU of all threads) it is within the 2x target, even counting all of the`,
+    `worker's chain I/O. (On the MobileNet-shaped model the chain-I/O share is inflated by onnxruntime's threads, which spin`,
+    `for a while after each run while the next call is in flight; the all-inclusive ratio is the safer figure.) On the MNIST CNN`,
+    `the 2x target (${fmt(2 * mnistCpu.traced, 2)} ms per job) is below what encoding and decoding three transactions costs in ethers alone.`,
     `The challenge window (${viaNode.challengeWindow} s in LocalProtocol, 1 h in production) separates a result from its payout.`,
     "",
-    "Gas per transaction the worker sent (`npx hardhat node` run):",
+    "Gas per transaction the worker sent (MNIST CNN, `npx hardhat node` run):",
     "",
     "| transaction | count | gas each (mean) |",
     "|---|---|---|",
