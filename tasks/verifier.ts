@@ -19,6 +19,7 @@ export const verifierTasks = [
     .addOption(text("maxFeeGwei", "Cap on the fee per gas, in gwei (default: the node's suggestion)"))
     .addOption(text("priorityFeeGwei", "Priority fee per gas, in gwei"))
     .addOption(text("gasMultiplier", "Multiply each estimated gas limit by this (e.g. 1.2)"))
+    .addOption({ name: "replaceAfter", type: ArgumentType.INT, description: "Seconds before a transaction not yet mined is sent again with 12.5% higher fees (0: never)", defaultValue: 60 })
     .addOption({ name: "fromBlock", type: ArgumentType.INT, description: "First block to read events from on a new state file", defaultValue: 0 })
     .setAction(() => import("./verifier/run.js"))
     .build(),

@@ -5,6 +5,7 @@ export * from "./deployment.js";
 export * from "./protocol.js";
 export * from "./revert.js";
 export * from "./tensors.js";
+export * from "./wait.js";
 export * from "./deploy.js";
 export * from "./allowance.js";
 export * from "./token.js";

@@ -33,6 +33,7 @@ import { LOCAL_CHAIN_ID, deploymentDir, readDeployment, rememberedDeployment } f
 import { VeritensorError } from "./errors.js";
 import type { RevertContext } from "./revert.js";
 import { explainFailure } from "./revert.js";
+import { waitMined } from "./wait.js";
 
 export interface Protocol {
   readonly connection: NetworkConnection;
@@ -188,7 +189,7 @@ export async function send(
 ): Promise<ContractTransactionReceipt> {
   try {
     const tx = await fn();
-    const receipt = await tx.wait();
+    const receipt = await waitMined(tx);
     if (receipt === null) throw new VeritensorError(`${action}: the transaction was dropped`);
     return receipt;
   } catch (e) {

@@ -7,6 +7,7 @@ import type { ContractTransactionReceipt, Signer } from "ethers";
 
 import type { DisputeGame, DisputeGameFactory, JobManager } from "../../types/ethers-contracts/index.js";
 import { DisputeGame__factory } from "../../types/ethers-contracts/index.js";
+import { waitMined } from "../clients/wait.js";
 import type { Hex } from "../commitments/merkle.js";
 
 /** GameStatus of contracts/disputes/lib/Types.sol. */
@@ -175,7 +176,7 @@ export async function sendMove(game: DisputeGame, signer: Signer, move: Move): P
       tx = await g.timeout();
       break;
   }
-  const receipt = await tx.wait();
+  const receipt = await waitMined(tx);
   if (!receipt) throw new Error(`move ${move.kind} was not mined`);
   return receipt;
 }
@@ -235,7 +236,7 @@ export async function openDispute(
   const tx = await factory
     .connect(signer)
     .openDispute(jobId, openParams(a));
-  const receipt = await tx.wait();
+  const receipt = await waitMined(tx);
   if (!receipt) throw new Error("openDispute was not mined");
   const opened = receipt.logs
     .map((l) => {

@@ -24,6 +24,7 @@ export interface NodeTaskArgs {
   maxFeeGwei: string | undefined;
   priorityFeeGwei: string | undefined;
   gasMultiplier: string | undefined;
+  replaceAfter: number;
   fromBlock: number;
   cheat: string | undefined;
 }
@@ -54,6 +55,7 @@ export interface ParsedNodeArgs {
 export async function nodeOptionsFromArgs(a: NodeTaskArgs, hre: HardhatRuntimeEnvironment): Promise<ParsedNodeArgs> {
   if (!Number.isInteger(a.poll) || a.poll < 0) throw new VeritensorError(`--poll ${a.poll}: give milliseconds (0 or more)`);
   if (!Number.isInteger(a.confirmations) || a.confirmations < 1) throw new VeritensorError(`--confirmations ${a.confirmations}: give 1 or more`);
+  if (!Number.isInteger(a.replaceAfter) || a.replaceAfter < 0) throw new VeritensorError(`--replace-after ${a.replaceAfter}: give seconds (0 or more; 0 never replaces)`);
   const protocol = await openWithRetry(hre);
   const signer = await resolveSigner(protocol.connection, a.from);
   return {
@@ -71,6 +73,7 @@ export async function nodeOptionsFromArgs(a: NodeTaskArgs, hre: HardhatRuntimeEn
         maxFeeGwei: positive(a.maxFeeGwei, "--max-fee-gwei"),
         priorityFeeGwei: positive(a.priorityFeeGwei, "--priority-fee-gwei"),
         gasLimitMultiplier: positive(a.gasMultiplier, "--gas-multiplier"),
+        replaceAfterMs: a.replaceAfter * 1000,
       },
     },
     models: parseModelList(a.models),

@@ -42,12 +42,16 @@ export class Journal {
     this.provider = signer.provider!;
     this.log = log;
     this.confirmations = Math.max(1, confirmations);
+    const what = (key: string | undefined, nonce: number) => `${(key !== undefined ? store.intent(key)?.label : undefined) ?? "transaction"} (nonce ${nonce})`;
     signer.setHooks({
       onNonce: (key, nonce) => store.noteNonce(key, nonce),
       onSent: (key, hash) => {
         store.noteSent(key, hash);
         this.maybeCrash(key);
       },
+      onReplaced: (key, nonce, fee, hash) => log.warn(`replaced ${what(key, nonce)}, not mined in time: fee ${fee.from} -> ${fee.to} gwei, tx ${hash}`),
+      onCapped: (key, nonce, cap) => log.warn(`${what(key, nonce)} is not mined and its fee is at the --max-fee-gwei cap (${cap} gwei): waiting`),
+      onReplaceError: (key, nonce, e) => log.info(`replacing ${what(key, nonce)} failed (${(e as Error).message?.split("\n")[0]}); trying again`),
     });
   }
 
@@ -85,7 +89,11 @@ export class Journal {
         this.store.finishIntent(i.key, receipt.status === 1 ? "done" : "failed", receipt.gasUsed);
         return "done";
       }
-      if (await this.provider.getTransaction(i.txHash)) return "waiting";
+      const pending = await this.provider.getTransaction(i.txHash);
+      if (pending) {
+        this.signer.adopt(i.key, pending); // replaced with higher fees if it stays stuck
+        return "waiting";
+      }
     }
     if (i.nonce !== undefined) {
       const mined = await this.provider.getTransactionCount(from, "latest");

@@ -10,7 +10,7 @@ import path from "node:path";
 import type { Signer } from "ethers";
 
 import type { Protocol } from "../clients/index.js";
-import { VeritensorError, chainTime, formatVtn } from "../clients/index.js";
+import { VeritensorError, chainTime, formatVtn, waitMined } from "../clients/index.js";
 import type { DisputeGame } from "../../types/ethers-contracts/index.js";
 import { GameStatus, LEVEL_NAMES, Side, attachGame, readGame, sendMove } from "../disputes/game.js";
 import { DisputePlayer } from "../disputes/player.js";
@@ -141,6 +141,7 @@ export abstract class ProtocolNode {
   close(): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.ctx.signer.stopReplacing();
     this.store.close();
   }
 
@@ -306,7 +307,7 @@ export abstract class ProtocolNode {
     const block = this.head?.number ?? (await this.p.connection.ethers.provider.getBlockNumber());
     await this.perform(`withdraw-factory:${block}`, `withdraw ${formatVtn(owed)} from the dispute factory`, async () => {
       const tx = await this.p.disputes.connect(this.ctx.signer).withdraw();
-      return tx.wait();
+      return waitMined(tx);
     });
     this.log.info(`withdrew ${formatVtn(owed)} from the dispute factory (bonds and rewards)`);
   }

@@ -17,12 +17,56 @@ export interface GasSettings {
   readonly priorityFeeGwei?: number;
   /** Multiplies the estimated gas limit (default 1: the estimate as is). */
   readonly gasLimitMultiplier?: number;
+  /**
+   * A transaction not mined this long after it was sent (ms) is sent again with the same nonce and
+   * fees raised by 12.5% (and at least the endpoint's current suggestion), up to `maxFeeGwei`.
+   * Default 60 s; 0 never replaces.
+   */
+  readonly replaceAfterMs?: number;
 }
 
 /** What a transaction reports back to the write-ahead log. */
 export interface SendHooks {
   onNonce(key: string, nonce: number): void;
   onSent(key: string, hash: string): void;
+  /** A stuck transaction was sent again with higher fees (`fee` in gwei, before and after). */
+  onReplaced?(key: string | undefined, nonce: number, fee: { from: string; to: string }, hash: string): void;
+  /** A stuck transaction cannot be replaced: its fee is at the --max-fee-gwei cap (once per nonce). */
+  onCapped?(key: string | undefined, nonce: number, capGwei: number): void;
+  /** Replacing failed (it is tried again on the next check). */
+  onReplaceError?(key: string | undefined, nonce: number, error: unknown): void;
+}
+
+/** A transaction sent and not yet known to be mined. */
+interface InFlight {
+  req: TransactionRequest;
+  hash: string;
+  sentAt: number;
+  readonly key: string | undefined;
+  capped: boolean;
+}
+
+const DEFAULT_REPLACE_AFTER_MS = 60_000;
+
+/** x raised by 12.5%, rounded up (nodes require at least +10% to accept a replacement). */
+const bump = (x: bigint): bigint => (x * 9n + 7n) / 8n;
+const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+const asGwei = (x: bigint): string => (Number(x) / 1e9).toFixed(3).replace(/\.?0+$/, "");
+
+/**
+ * The fees of a replacement for `req`: each raised by 12.5% and at least the current suggestion;
+ * undefined when that would exceed `capWei` (a replacement below +10% would be refused anyway).
+ */
+export function replacementFees(req: TransactionRequest, suggested: FeeData, capWei?: bigint): Partial<TransactionRequest> | undefined {
+  if (req.gasPrice != null) {
+    const price = max(bump(BigInt(req.gasPrice)), suggested.gasPrice ?? 0n);
+    if (capWei !== undefined && price > capWei) return undefined;
+    return { gasPrice: price };
+  }
+  const tip = max(bump(BigInt(req.maxPriorityFeePerGas ?? 0n)), suggested.maxPriorityFeePerGas ?? 0n);
+  const cap = max(max(bump(BigInt(req.maxFeePerGas ?? 0n)), suggested.maxFeePerGas ?? 0n), tip);
+  if (capWei !== undefined && cap > capWei) return undefined;
+  return { maxFeePerGas: cap, maxPriorityFeePerGas: tip };
 }
 
 /** The intent (write-ahead log key) the current async call chain is carrying out. */
@@ -41,6 +85,10 @@ export class ManagedSigner extends AbstractSigner {
   private queue: Promise<unknown> = Promise.resolve();
   private address: string | undefined;
   private feeData: { at: number; data: FeeData } | undefined;
+  /** Sent transactions by nonce, until mined (only when replacing is on). */
+  private readonly inFlight = new Map<number, InFlight>();
+  private replaceTimer: NodeJS.Timeout | undefined;
+  private replacing = false;
 
   constructor(inner: Signer, gas: GasSettings = {}, hooks?: SendHooks) {
     super(inner.provider);
@@ -94,6 +142,82 @@ export class ManagedSigner extends AbstractSigner {
     }
   }
 
+  private get replaceAfterMs(): number {
+    return this.gas.replaceAfterMs ?? DEFAULT_REPLACE_AFTER_MS;
+  }
+
+  /** Watches a sent transaction so that it can be replaced if it gets stuck. */
+  private track(nonce: number, req: TransactionRequest, hash: string, key: string | undefined): void {
+    if (this.replaceAfterMs <= 0) return;
+    this.inFlight.set(nonce, { req: { ...req }, hash, sentAt: Date.now(), key, capped: false });
+    this.replaceTimer ??= setInterval(() => void this.replaceStuck(), Math.max(50, Math.floor(this.replaceAfterMs / 4)));
+    this.replaceTimer.unref();
+  }
+
+  /**
+   * Watches a transaction sent before a restart (found in the mempool by the journal) as if this
+   * signer had just sent it, so that it too is replaced if it stays stuck.
+   */
+  adopt(key: string, tx: TransactionResponse): void {
+    if (this.inFlight.has(tx.nonce)) return;
+    const req: TransactionRequest = { from: tx.from, to: tx.to, data: tx.data, value: tx.value, nonce: tx.nonce, gasLimit: tx.gasLimit, chainId: tx.chainId, type: tx.type };
+    if (tx.type === 2) Object.assign(req, { maxFeePerGas: tx.maxFeePerGas, maxPriorityFeePerGas: tx.maxPriorityFeePerGas });
+    else req.gasPrice = tx.gasPrice;
+    this.track(tx.nonce, req, tx.hash, key);
+  }
+
+  /** Stops watching (a node that stops; a restarted one finds its transactions through the journal). */
+  stopReplacing(): void {
+    if (this.replaceTimer) clearInterval(this.replaceTimer);
+    this.replaceTimer = undefined;
+    this.inFlight.clear();
+  }
+
+  /**
+   * Sends again, with the same nonce and higher fees, every watched transaction still unmined
+   * `replaceAfterMs` after it (or its last replacement) was sent. Runs on a timer while any is watched.
+   */
+  async replaceStuck(): Promise<void> {
+    if (this.replacing || this.inFlight.size === 0) return;
+    this.replacing = true;
+    try {
+      const provider = this.provider!;
+      const mined = await provider.getTransactionCount(await this.getAddress(), "latest");
+      for (const [nonce, t] of this.inFlight) {
+        if (nonce < mined) {
+          this.inFlight.delete(nonce);
+          continue;
+        }
+        if (Date.now() - t.sentAt < this.replaceAfterMs) continue;
+        const capWei = this.gas.maxFeeGwei !== undefined ? gwei(this.gas.maxFeeGwei) : undefined;
+        const fees = replacementFees(t.req, await provider.getFeeData(), capWei);
+        if (fees === undefined) {
+          if (!t.capped) this.hooks?.onCapped?.(t.key, nonce, this.gas.maxFeeGwei!);
+          t.capped = true;
+          continue;
+        }
+        const before = BigInt(t.req.maxFeePerGas ?? t.req.gasPrice ?? 0n);
+        const req = { ...t.req, ...fees };
+        try {
+          const sent = await this.inner.sendTransaction(req);
+          const after = BigInt(req.maxFeePerGas ?? req.gasPrice ?? 0n);
+          Object.assign(t, { req, hash: sent.hash, sentAt: Date.now() });
+          if (t.key !== undefined) this.hooks?.onSent(t.key, sent.hash);
+          this.hooks?.onReplaced?.(t.key, nonce, { from: asGwei(before), to: asGwei(after) }, sent.hash);
+        } catch (e) {
+          // Mined in the meantime ("nonce too low"), or refused: the next check sees which.
+          t.sentAt = Date.now();
+          this.hooks?.onReplaceError?.(t.key, nonce, e);
+        }
+      }
+    } catch {
+      // The endpoint is away: the node's loop deals with that; try again on the next check.
+    } finally {
+      if (this.inFlight.size === 0) this.stopReplacing();
+      this.replacing = false;
+    }
+  }
+
   /** Forget the local nonce: the next transaction asks the node (after an error or a restart). */
   resyncNonce(): void {
     this.nextNonce = undefined;
@@ -124,6 +248,7 @@ export class ManagedSigner extends AbstractSigner {
       const sent = await this.inner.sendTransaction(req);
       this.nextNonce = nonce + 1;
       if (key !== undefined) this.hooks?.onSent(key, sent.hash);
+      this.track(nonce, req, sent.hash, key);
       return sent;
     } catch (e) {
       this.nextNonce = undefined;

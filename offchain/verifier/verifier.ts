@@ -8,7 +8,7 @@
 import { MaxUint256, getBytes } from "ethers";
 
 import type { JobRow } from "../store/store.js";
-import { JobStatus, chainTime, formatVtn, getJob, jobDetails, jobStatusName } from "../clients/index.js";
+import { JobStatus, chainTime, formatVtn, getJob, jobDetails, jobStatusName, waitMined } from "../clients/index.js";
 import type { Hex } from "../commitments/merkle.js";
 import { GameStatus, Side, attachGame, openDispute, readGame, submittedResult } from "../disputes/game.js";
 import { InputError } from "../models/inputs.js";
@@ -164,7 +164,7 @@ export class Verifier extends ProtocolNode {
     if (allowance >= params.challengeBond) return;
     await this.perform(`approve-factory:${allowance}`, `approve the dispute factory for bonds`, async () => {
       const tx = await this.p.token.connect(this.ctx.signer).approve(this.p.addresses.disputeFactory, MaxUint256);
-      return tx.wait();
+      return waitMined(tx);
     });
     this.log.info(`approved the dispute factory to take bonds (${formatVtn(params.challengeBond)} per dispute)`);
   }
