@@ -391,15 +391,18 @@ export interface JobDetails {
   readonly outputCommitment?: string;
   readonly traceRoot?: string;
   readonly payout?: { workerFee: bigint; modelFee: bigint; protocolFee: bigint };
+  /** For a rejected job: the worker's stake slashed and the fee refunded (from JobRejected). */
+  readonly rejection?: { slashed: bigint; refund: bigint };
 }
 
 /** The job as stored, plus its input, output and commitments from the escrow's events. */
 export async function jobDetails(p: Protocol, jobId: bigint): Promise<JobDetails> {
   const job = await getJob(p, jobId);
-  const [requested, submitted, finalized, callback, now] = await Promise.all([
+  const [requested, submitted, finalized, rejected, callback, now] = await Promise.all([
     p.jobManager.queryFilter(p.jobManager.filters.JobRequested(jobId), 0),
     p.jobManager.queryFilter(p.jobManager.filters.ResultSubmitted(jobId), 0),
     p.jobManager.queryFilter(p.jobManager.filters.JobFinalized(jobId), 0),
+    job.status === JobStatus.Rejected ? p.jobManager.queryFilter(p.jobManager.filters.JobRejected(jobId), 0) : [],
     job.hasConsumer ? p.jobManager.callbackOf(jobId) : undefined,
     chainTime(p),
   ]);
@@ -418,5 +421,6 @@ export async function jobDetails(p: Protocol, jobId: bigint): Promise<JobDetails
     outputCommitment: sub?.outputCommitment,
     traceRoot: sub?.traceRoot,
     payout: fin ? { workerFee: fin.workerFee, modelFee: fin.modelFee, protocolFee: fin.protocolFee } : undefined,
+    rejection: rejected[0] ? { slashed: rejected[0].args.slashed, refund: rejected[0].args.refunded } : undefined,
   };
 }

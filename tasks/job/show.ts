@@ -20,6 +20,16 @@ interface Args {
   job: string | undefined;
 }
 
+/** The job's lock, and what became of it once the job is settled (the record keeps the amount). */
+function stakeLine(status: bigint, locked: bigint, rejection: { slashed: bigint } | undefined): string | undefined {
+  if (locked === 0n) return undefined;
+  if (status === JobStatus.Finalized) return `${formatVtn(locked)} while the job ran (released at finalization)`;
+  if (status === JobStatus.Rejected && rejection) {
+    return `${formatVtn(locked)} while the job ran: ${formatVtn(rejection.slashed)} slashed (result proven wrong), ${formatVtn(locked - rejection.slashed)} released`;
+  }
+  return formatVtn(locked);
+}
+
 const argmax = (v: readonly number[]): number => v.reduce((best, x, i) => (x > v[best]! ? i : best), 0);
 
 export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
@@ -34,7 +44,7 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
     ["consumer", d.callback ? `${d.callback.consumer} (callback gas ${d.callback.gasLimit})` : undefined],
     ["worker", j.worker === ZeroAddress ? undefined : j.worker],
     ["fee", `${formatVtn(j.fee)} (model ${formatVtn(j.modelFee)}, protocol ${formatVtn(d.protocolFee)} at ${formatBps(j.protocolFeeBps)}, worker ${formatVtn(j.fee - j.modelFee - d.protocolFee)})`],
-    ["stake locked", j.lockedStake === 0n ? undefined : formatVtn(j.lockedStake)],
+    ["stake locked", stakeLine(j.status, j.lockedStake, d.rejection)],
     ["deadline", formatTime(j.deadline, d.now)],
     [timerLabel ?? "timer", timerLabel ? formatTime(j.timer, d.now) : undefined],
     ["input commitment", d.inputCommitment],

@@ -16,6 +16,7 @@ import { createHardhatRuntimeEnvironment } from "hardhat/hre";
 import config from "../../hardhat.config.js";
 import type { OpenResult, GameView, MoveResult, TimeoutResult } from "../../offchain/disputes/manual.js";
 import { GameStatus, Side } from "../../offchain/disputes/game.js";
+import type { JobDetails } from "../../offchain/clients/index.js";
 import { deployProtocol } from "../../offchain/clients/index.js";
 import type { DisputeWithdrawResult } from "../../offchain/disputes/manual.js";
 import { dir, rejection } from "../tasks/helpers.js";
@@ -116,6 +117,19 @@ describe("tasks: disputes by hand", function () {
     const credit = opened.bond + lock / 2n;
     expect(await p.disputes.balanceOf(challenger!.address)).to.equal(credit);
     expect(view.outcome!.burned).to.equal(lock - lock / 2n);
+
+    // job show tells what became of the lock, not just the amount the record keeps.
+    const printed: string[] = [];
+    const log = console.log;
+    console.log = (...a: unknown[]) => printed.push(a.join(" "));
+    let details: JobDetails;
+    try {
+      details = (await run(["job", "show"], { job: jobId })) as JobDetails;
+    } finally {
+      console.log = log;
+    }
+    expect(details.rejection!.slashed).to.equal(lock);
+    expect(printed.join("\n")).to.match(/stake locked.* while the job ran: .* slashed \(result proven wrong\), .* released/);
 
     const shown = (await quiet(() => run(["dispute", "show"], { job: jobId }))) as GameView[];
     expect(shown.map((v) => v.address)).to.deep.equal([game]);
