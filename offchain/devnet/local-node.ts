@@ -25,7 +25,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function answers(url: string): Promise<boolean> {
+/** Whether a JSON-RPC endpoint answers `eth_chainId` within a second. */
+export async function rpcAnswers(url: string): Promise<boolean> {
   try {
     const r = await fetch(url, {
       method: "POST",
@@ -78,7 +79,7 @@ export async function startHardhatNode(root: string, timeoutMs = 60_000): Promis
   };
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
-  while (!(await answers(url))) {
+  while (!(await rpcAnswers(url))) {
     if (gone || Date.now() > deadline) {
       await stop();
       throw new VeritensorError(`npx hardhat node did not answer on ${url}:\n${stderr}`);

@@ -209,6 +209,30 @@ export abstract class ProtocolNode {
     return bytes;
   }
 
+  /** Jobs whose input could not be fetched yet (logged once each). */
+  private readonly inputFailures = new Set<bigint>();
+
+  /**
+   * The job's input, or undefined once the reason is dealt with: an input that can never be used
+   * (wrong size, wrong commitment, bad URI) skips the job with a note; an unreachable one is
+   * logged once and left for a later pass. `doing` and `retrying` word the log lines.
+   */
+  protected async usableInput(job: JobRow, doing: string, retrying: string): Promise<Uint8Array | undefined> {
+    try {
+      return await this.inputOf(job);
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      if (e.kind === "invalid") {
+        this.store.updateJob(job.jobId, { stage: "skipped", note: e.message });
+        this.log.warn(`job ${job.jobId}: not ${doing} it: ${e.message}`);
+      } else if (!this.inputFailures.has(job.jobId)) {
+        this.inputFailures.add(job.jobId);
+        this.log.warn(`job ${job.jobId}: its input is unreachable for now (${e.message}); ${retrying}`);
+      }
+      return undefined;
+    }
+  }
+
   /** Reads the events of blocks `from..to` into the store. */
   protected abstract onEvents(from: number, to: number): Promise<void>;
 

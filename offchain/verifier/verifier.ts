@@ -11,7 +11,6 @@ import type { JobRow } from "../store/store.js";
 import { JobStatus, chainTime, formatVtn, getJob, jobDetails, jobStatusName, waitMined } from "../clients/index.js";
 import type { Hex } from "../commitments/merkle.js";
 import { GameStatus, Side, attachGame, openDispute, readGame, submittedResult } from "../disputes/game.js";
-import { InputError } from "../models/inputs.js";
 import { DisputePlayer } from "../disputes/player.js";
 import { short } from "../nodes/log.js";
 import type { NodeContext, NodeOptions } from "../nodes/node.js";
@@ -38,9 +37,6 @@ export class Verifier extends ProtocolNode {
   static async create(o: VerifierOptions): Promise<Verifier> {
     return new Verifier(await openNodeContext("verifier", { ...o, name: o.name ?? "verifier" }), o);
   }
-
-  /** Jobs whose input could not be fetched yet (logged once each). */
-  private readonly inputFailures = new Set<bigint>();
 
   private watches(modelId: bigint): boolean {
     return this.options.models === undefined || this.options.models.includes(modelId);
@@ -111,21 +107,9 @@ export class Verifier extends ProtocolNode {
       this.log.warn(`job ${id}: its challenge window closed before we could check it`);
       return;
     }
-    let input: Uint8Array;
-    try {
-      input = await this.inputOf(job);
-    } catch (e) {
-      if (!(e instanceof InputError)) throw e;
-      if (e.kind === "invalid") {
-        // Bytes that do not match the requester's commitment: no result on them can be judged.
-        this.store.updateJob(id, { stage: "skipped", note: e.message });
-        this.log.warn(`job ${id}: not checking it: ${e.message}`);
-      } else if (!this.inputFailures.has(id)) {
-        this.inputFailures.add(id);
-        this.log.warn(`job ${id}: its input is unreachable for now (${e.message}); trying again while the window is open`);
-      }
-      return;
-    }
+    // Bytes that do not match the requester's commitment cannot be judged: such a job is skipped.
+    const input = await this.usableInput(job, "checking", "trying again while the window is open");
+    if (input === undefined) return;
     const { model } = await this.ctx.models.get(job.modelId);
     const result = await submittedResult(this.p.jobManager, id);
     const lie = cheat ?? (this.options.cheat ? chooseCheat(model, this.options.cheat) : undefined);

@@ -29,7 +29,6 @@ import type { NodeContext } from "../nodes/node.js";
 import { computeTrace, intsOf } from "../nodes/trace.js";
 import type { CheatChoice, CheatSpec } from "./cheat.js";
 import { chooseCheat } from "./cheat.js";
-import { InputError } from "../models/inputs.js";
 
 export interface WorkerOptions extends NodeOptions {
   /** Models to serve (default: every model this account declared it serves in Staking). */
@@ -57,8 +56,6 @@ export class Worker extends ProtocolNode {
   }
 
   /** What Staking says this account serves, read once per model per pass. */
-  /** Jobs whose input could not be fetched yet (logged once each). */
-  private readonly inputFailures = new Set<bigint>();
   private servesCache = new Map<bigint, Promise<boolean>>();
   /** The escrow's parameters, read once per pass (governance changes them rarely, the claim checks). */
   private paramsCache: ReturnType<Protocol["jobManager"]["params"]> | undefined;
@@ -146,19 +143,7 @@ export class Worker extends ProtocolNode {
       return;
     }
     // A worker must be able to serve a job before it locks stake for it: get and check the input first.
-    try {
-      await this.inputOf(job);
-    } catch (e) {
-      if (!(e instanceof InputError)) throw e;
-      if (e.kind === "invalid") {
-        this.store.updateJob(id, { stage: "skipped", note: e.message });
-        this.log.warn(`job ${id}: not claiming it: ${e.message}`);
-      } else if (!this.inputFailures.has(id)) {
-        this.inputFailures.add(id);
-        this.log.warn(`job ${id}: its input is unreachable for now (${e.message}); trying again each pass until its deadline`);
-      }
-      return;
-    }
+    if ((await this.usableInput(job, "claiming", "trying again each pass until its deadline")) === undefined) return;
     const params = await this.params();
     const byFee = (rec.fee * params.stakeRatioBps) / 10_000n;
     const lock = byFee > params.minJobLock ? byFee : params.minJobLock;

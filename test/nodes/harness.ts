@@ -9,8 +9,9 @@ import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import type { Server } from "node:http";
 import { createServer } from "node:http";
-import { createServer as createNetServer } from "node:net";
 import path from "node:path";
+
+import { freePort, rpcAnswers } from "../../offchain/devnet/local-node.js";
 
 const require = createRequire(import.meta.url);
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
@@ -18,16 +19,7 @@ const HARDHAT_CLI = path.join(path.dirname(require.resolve("hardhat/package.json
 
 const live = new Set<Proc>();
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -134,20 +126,6 @@ export async function runTask(args: string[], env: Record<string, string>, ms = 
   return p.output;
 }
 
-async function rpcUp(url: string): Promise<boolean> {
-  try {
-    const r = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      signal: AbortSignal.timeout(1000),
-    });
-    return r.ok;
-  } catch {
-    return false;
-  }
-}
-
 /** anvil's native binary from its npm platform package (not the Node wrapper in node_modules/.bin). */
 function anvilBinary(): string {
   const arch = process.arch === "x64" ? "amd64" : process.arch;
@@ -172,7 +150,7 @@ export async function startRpcNode(kind: "hardhat" | "anvil" = "hardhat"): Promi
       : new Proc("anvil", anvilBinary(), ["--port", String(port), "--silent", "--gas-limit", "60000000"]);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
-  while (!(await rpcUp(url))) {
+  while (!(await rpcAnswers(url))) {
     if (proc.exit) throw new Error(`${kind} node exited:\n${proc.tail()}`);
     if (Date.now() > deadline) throw new Error(`${kind} node did not answer on ${url}:\n${proc.tail()}`);
     await sleep(200);
