@@ -15,7 +15,7 @@ export const verifierTasks = [
     .addOption(text("cacheDir", "Folder of verified model files (default .veritensor/models)"))
     .addOption(text("ipfsGateway", "HTTP gateway for ipfs:// model URIs (its base URL)"))
     .addOption({ name: "poll", type: ArgumentType.INT, description: "Pause between passes, in milliseconds", defaultValue: 1000 })
-    .addOption({ name: "confirmations", type: ArgumentType.INT, description: "Confirmations to wait for each transaction", defaultValue: 1 })
+    .addOption({ name: "confirmations", type: ArgumentType.INT, description: "Confirmations to wait for each transaction, and that a block needs before its events are acted on", defaultValue: 1 })
     .addOption(text("maxFeeGwei", "Cap on the fee per gas, in gwei (default: the node's suggestion)"))
     .addOption(text("priorityFeeGwei", "Priority fee per gas, in gwei"))
     .addOption(text("gasMultiplier", "Multiply each estimated gas limit by this (e.g. 1.2)"))

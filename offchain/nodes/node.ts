@@ -39,7 +39,7 @@ export interface NodeOptions {
   readonly cacheDir?: string;
   readonly ipfsGateway?: string;
   readonly gas?: GasSettings;
-  /** Confirmations to wait for each transaction (default 1). */
+  /** Confirmations to wait for each transaction, and for a block before its events are read (default 1). */
   readonly confirmations?: number;
   /** Pause between ticks in `run` (ms, default 1000). */
   readonly pollMs?: number;
@@ -169,7 +169,9 @@ export abstract class ProtocolNode {
     const block = await this.p.connection.ethers.provider.getBlock("latest");
     if (!block) throw new VeritensorError("the endpoint returned no latest block");
     this.head = { number: block.number, timestamp: BigInt(block.timestamp) };
-    const latest = block.number;
+    // Events are acted on once their block has the configured confirmations, so that a shallow
+    // reorganization cannot show the node a request or a result that then disappears.
+    const latest = block.number - (this.ctx.journal.confirmations - 1);
     let from = Number(this.store.meta("cursor") ?? "-1") + 1;
     while (from <= latest) {
       const to = Math.min(latest, from + 4999);

@@ -27,7 +27,7 @@ import { mnistCnn } from "../disputes/models.js";
 const VTN = 10n ** 18n;
 const ROOT = hre.config.paths.root;
 
-describe("nodes: inputs given by URI", function () {
+describe("nodes in-process: inputs given by URI; confirmations", function () {
   this.timeout(120_000);
 
   let dir: string;
@@ -175,5 +175,23 @@ describe("nodes: inputs given by URI", function () {
     expect(verifier.store.allDisputes().map((d) => d.status)).to.deep.equal(["won"]);
     cheater.close();
     verifier.close();
+  });
+
+  it("with --confirmations 2 a worker acts on a request only once its block has a block on top", async function () {
+    const input = nextInput();
+    const job = await requestAt(await fileUri("confirm.bin", input), input);
+    const worker = await node((o) => Worker.create({ ...o, signer: workerSigner, confirmations: 2 }));
+    await worker.tick();
+    expect(worker.store.job(job)).to.equal(undefined); // its block is the latest: not seen yet
+    await p.connection.networkHelpers.mine(1);
+    // Its transactions wait for 2 confirmations too: blocks keep coming, as on a live chain.
+    const blocks = setInterval(() => void p.connection.networkHelpers.mine(1), 50);
+    try {
+      for (let i = 0; i < 3; i++) await worker.tick();
+    } finally {
+      clearInterval(blocks);
+    }
+    expect((await p.jobManager.getJob(job)).status, logs.slice(-10).join("\n")).to.equal(JobStatus.Submitted);
+    worker.close();
   });
 });
