@@ -43,6 +43,14 @@ export interface WorkerOptions extends NodeOptions {
   readonly withdrawAt?: bigint | null;
 }
 
+/** What the claims decided in one pass have taken so far. */
+interface ClaimPass {
+  /** Stake still free after the claims decided so far (read once per pass). */
+  free: bigint | undefined;
+  /** Claims decided in this pass (not yet in the store as claimed). */
+  claiming: number;
+}
+
 export class Worker extends ProtocolNode {
   readonly options: WorkerOptions;
 
@@ -109,9 +117,27 @@ export class Worker extends ProtocolNode {
   }
 
   protected async work(): Promise<void> {
-    for (const job of this.store.jobsAt("seen")) await this.attempt(`job ${job.jobId}`, () => this.claim(job));
-    for (const job of this.store.jobsAt("claimed", "computed")) await this.attempt(`job ${job.jobId}`, () => this.runAndSubmit(job));
-    // Finalizations go out together: several transactions in flight, nonces assigned by the signer.
+    // Claims are decided one at a time (each reads its job, and the stake it locks is counted
+    // against what is free), then sent together: several in flight, nonces from the signer. On a
+    // chain with a block time a batch of requests then costs a block or two, not a block per job.
+    const pass: ClaimPass = { free: undefined, claiming: 0 };
+    const claims: Promise<boolean>[] = [];
+    for (const job of this.store.jobsAt("seen")) {
+      const decided: { send?: () => Promise<void> } = {};
+      await this.attempt(`job ${job.jobId}`, async () => void (decided.send = await this.decideClaim(job, pass)));
+      if (decided.send) claims.push(this.attempt(`job ${job.jobId}`, decided.send));
+    }
+    await Promise.all(claims);
+    // Models run one at a time (they use the CPU); each result is sent without waiting for the
+    // previous one to be mined, so the next job runs meanwhile.
+    const submits: Promise<boolean>[] = [];
+    for (const job of this.store.jobsAt("claimed", "computed")) {
+      const ready: { send?: () => Promise<void> } = {};
+      await this.attempt(`job ${job.jobId}`, async () => void (ready.send = await this.prepareSubmit(job)));
+      if (ready.send) submits.push(this.attempt(`job ${job.jobId}`, ready.send));
+    }
+    await Promise.all(submits);
+    // Finalizations go out together too.
     await Promise.all(this.store.jobsAt("submitted").map((job) => this.attempt(`job ${job.jobId}`, () => this.settle(job))));
   }
 
@@ -119,7 +145,8 @@ export class Worker extends ProtocolNode {
     return this.store.allJobs().filter((j) => !["seen", "skipped"].includes(j.stage)).length;
   }
 
-  private async claim(job: JobRow): Promise<void> {
+  /** Decides whether to claim `job` now; returns the claim to send, or undefined (recorded why). */
+  private async decideClaim(job: JobRow, pass: ClaimPass): Promise<(() => Promise<void>) | undefined> {
     const id = job.jobId;
     if (this.ctx.journal.inFlight(`claim:${id}`)) return;
     const rec = await getJob(this.p, id);
@@ -133,7 +160,7 @@ export class Worker extends ProtocolNode {
       this.store.updateJob(id, { stage: "skipped", note: `${jobStatusName(rec.status)}${mine ? "" : ` by ${rec.worker}`}` });
       return;
     }
-    if (this.options.maxJobs !== undefined && this.claimedCount() >= this.options.maxJobs) return;
+    if (this.options.maxJobs !== undefined && this.claimedCount() + pass.claiming >= this.options.maxJobs) return;
     if (this.options.minFee !== undefined && rec.fee < this.options.minFee) {
       this.store.updateJob(id, { stage: "skipped", note: `fee ${formatVtn(rec.fee)} below --min-fee` });
       return;
@@ -147,11 +174,17 @@ export class Worker extends ProtocolNode {
     const params = await this.params();
     const byFee = (rec.fee * params.stakeRatioBps) / 10_000n;
     const lock = byFee > params.minJobLock ? byFee : params.minJobLock;
-    const free = await this.p.staking.freeStake(this.address);
-    if (free < lock) {
-      this.log.warn(`job ${id}: claiming locks ${formatVtn(lock)}, only ${formatVtn(free)} of our stake is free; waiting`);
+    pass.free ??= await this.p.staking.freeStake(this.address);
+    if (pass.free < lock) {
+      this.log.warn(`job ${id}: claiming locks ${formatVtn(lock)}, only ${formatVtn(pass.free)} of our stake is free; waiting`);
       return;
     }
+    pass.free -= lock;
+    pass.claiming++;
+    return () => this.sendClaim(id);
+  }
+
+  private async sendClaim(id: bigint): Promise<void> {
     try {
       const r = await this.perform(`claim:${id}`, `claim job ${id}`, () => sendClaim(this.p, this.ctx.signer, id));
       this.store.updateJob(id, { stage: "claimed" });
@@ -167,7 +200,8 @@ export class Worker extends ProtocolNode {
     }
   }
 
-  private async runAndSubmit(job: JobRow): Promise<void> {
+  /** Runs `job` and records its result (write-ahead); returns the submission to send, or undefined. */
+  private async prepareSubmit(job: JobRow): Promise<(() => Promise<void>) | undefined> {
     const id = job.jobId;
     if (this.ctx.journal.inFlight(`submit:${id}`)) return;
     const rec = await getJob(this.p, id);
@@ -201,11 +235,13 @@ export class Worker extends ProtocolNode {
       );
       current = this.store.job(id)!;
     }
-    const r = await this.perform(`submit:${id}`, `submit job ${id} root ${current.traceRoot}`, () =>
-      sendSubmit(this.p, this.ctx.signer, id, current.output!, current.traceRoot!),
-    );
-    this.store.updateJob(id, { stage: "submitted", challengeEnd: r.challengeEnd });
-    this.log.info(`job ${id}: submitted, challenge window ends ${formatTime(r.challengeEnd, this.displayNow())}`);
+    return async () => {
+      const r = await this.perform(`submit:${id}`, `submit job ${id} root ${current.traceRoot}`, () =>
+        sendSubmit(this.p, this.ctx.signer, id, current.output!, current.traceRoot!),
+      );
+      this.store.updateJob(id, { stage: "submitted", challengeEnd: r.challengeEnd });
+      this.log.info(`job ${id}: submitted, challenge window ends ${formatTime(r.challengeEnd, this.displayNow())}`);
+    };
   }
 
   private async settle(job: JobRow): Promise<void> {

@@ -27,7 +27,7 @@ import { mnistCnn } from "../disputes/models.js";
 const VTN = 10n ** 18n;
 const ROOT = hre.config.paths.root;
 
-describe("nodes in-process: inputs given by URI; confirmations", function () {
+describe("nodes in-process: inputs given by URI, confirmations, transactions sent together", function () {
   this.timeout(120_000);
 
   let dir: string;
@@ -192,6 +192,39 @@ describe("nodes in-process: inputs given by URI; confirmations", function () {
       clearInterval(blocks);
     }
     expect((await p.jobManager.getJob(job)).status, logs.slice(-10).join("\n")).to.equal(JobStatus.Submitted);
+    worker.close();
+  });
+
+  it("sends a batch's claims together, then its results together, without waiting for each to be mined", async function () {
+    const ids: bigint[] = [];
+    for (let i = 0; i < 3; i++) {
+      const x = nextInput();
+      ids.push(await requestAt(await fileUri(`batch-${i}.bin`, x), x));
+    }
+    const worker = await node((o) => Worker.create({ ...o, signer: workerSigner }));
+    const me = (await workerSigner.getAddress()).toLowerCase();
+    const rpc = (method: string, params: unknown[] = []) => p.connection.provider.request({ method, params });
+    /** Waits until `n` of the worker's transactions sit in the mempool together, then mines them in one block. */
+    const mineWhenPending = async (n: number) => {
+      for (let i = 0; i < 200; i++) {
+        const block = (await rpc("eth_getBlockByNumber", ["pending", true])) as { transactions: { from: string }[] };
+        if (block.transactions.filter((t) => t.from.toLowerCase() === me).length >= n) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const pending = (await rpc("eth_getBlockByNumber", ["pending", true])) as { transactions: { from: string }[] };
+      await rpc("evm_mine");
+      return pending.transactions.filter((t) => t.from.toLowerCase() === me).length;
+    };
+    await rpc("evm_setAutomine", [false]);
+    try {
+      const pass = worker.tick();
+      expect(await mineWhenPending(3)).to.equal(3); // three claims in one block
+      expect(await mineWhenPending(3)).to.equal(3); // three results in the next
+      await pass;
+    } finally {
+      await rpc("evm_setAutomine", [true]);
+    }
+    for (const id of ids) expect((await p.jobManager.getJob(id)).status, logs.slice(-10).join("\n")).to.equal(JobStatus.Submitted);
     worker.close();
   });
 });
