@@ -152,15 +152,16 @@ export abstract class ProtocolNode {
    */
   protected head: { readonly number: number; readonly timestamp: bigint } | undefined;
 
-  /** The chain's clock at this pass (the head's timestamp; the wall clock before the first read). */
-  protected chainNow(): bigint {
-    return this.head?.timestamp ?? BigInt(Math.floor(Date.now() / 1000));
-  }
-
-  /** Later of the chain's clock and the wall clock: for telling a person when something happens. */
-  protected displayNow(): bigint {
+  /**
+   * The later of the chain's clock (the head read at this pass) and the wall clock. A chain that
+   * mines on demand (a local node) stamps its next block with the wall clock however long it has
+   * been idle, and a chain can also run ahead of the wall clock (blocks in quick succession): a
+   * deadline or window has passed when this says so. The contract checks the exact time anyway; on
+   * a live chain a transaction sent a block early fails its gas estimate and is tried again.
+   */
+  protected timeNow(): bigint {
     const wall = BigInt(Math.floor(Date.now() / 1000));
-    const chain = this.chainNow();
+    const chain = this.head?.timestamp ?? wall;
     return chain > wall ? chain : wall;
   }
 
@@ -295,8 +296,10 @@ export abstract class ProtocolNode {
       await this.onDisputeEnded(row, won);
       return;
     }
-    // The contract compares with block time: the chain's clock, whether ahead of or behind the wall clock.
-    const now = await chainTime(this.p);
+    // The contract compares with block time: the next block's, which is at least the later clock.
+    const chain = await chainTime(this.p);
+    const wall = BigInt(Math.floor(Date.now() / 1000));
+    const now = chain > wall ? chain : wall;
     const player = await this.playerFor(row);
     if (!player.mustMove(state)) {
       if (now > state.deadline) {
