@@ -1,10 +1,10 @@
 /**
  * Jobs whose input is given by URI (`--input-uri` with its commitment): the worker fetches and
  * checks the input before it claims, the verifier before it re-runs, over file:// and http://.
- * Inputs that do not match the requester's commitment or the model's size are never claimed.
+ * Inputs that do not match the requester's commitment or the model's size are never claimed. Also:
+ * --confirmations, and a batch's transactions sent together.
  */
 import { expect } from "chai";
-import hre from "hardhat";
 import type { Signer } from "ethers";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
 import type { Protocol } from "../../offchain/clients/index.js";
-import { JobStatus, addStake, deployProtocol, minimumFee, modelFileFacts, registerModel, requestInference } from "../../offchain/clients/index.js";
+import { JobStatus, requestInference } from "../../offchain/clients/index.js";
 import { canonicalBytes } from "../../offchain/commitments/tensor.js";
 import { tensorCommitment } from "../../offchain/clients/tensors.js";
 import { quantizeInput } from "../../offchain/convert/evaluate.js";
@@ -23,9 +23,7 @@ import { computeTrace, intsOf } from "../../offchain/nodes/trace.js";
 import { Verifier } from "../../offchain/verifier/verifier.js";
 import { Worker } from "../../offchain/worker/worker.js";
 import { mnistCnn } from "../disputes/models.js";
-
-const VTN = 10n ** 18n;
-const ROOT = hre.config.paths.root;
+import { inProcessChain } from "./inprocess.js";
 
 describe("nodes in-process: inputs given by URI, confirmations, transactions sent together", function () {
   this.timeout(120_000);
@@ -62,17 +60,7 @@ describe("nodes in-process: inputs given by URI, confirmations, transactions sen
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     httpBase = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 
-    const conn = await hre.network.create();
-    p = (await deployProtocol(conn, hre.config.paths.ignition)).protocol;
-    const signers = (await conn.ethers.getSigners()) as Signer[];
-    const developer = signers[1]!;
-    [workerSigner, requester, cheaterSigner, verifierSigner] = [signers[2]!, signers[3]!, signers[4]!, signers[5]!];
-    const facts = await modelFileFacts(join(ROOT, "models/mnist-cnn.canonical.onnx"));
-    modelId = (await registerModel(p, developer, { ...facts, price: VTN / 10n, contributors: [] })).modelId;
-    await addStake(p, workerSigner, 500n * VTN, { serveModels: [modelId] });
-    await addStake(p, cheaterSigner, 500n * VTN, { serveModels: [modelId] });
-    await addStake(p, verifierSigner, 200n * VTN);
-    fee = minimumFee(VTN / 10n, (await p.jobManager.params()).protocolFeeBps) + VTN / 5n;
+    ({ p, modelId, fee, requester, worker: workerSigner, cheater: cheaterSigner, verifier: verifierSigner } = await inProcessChain());
   });
 
   after(async function () {

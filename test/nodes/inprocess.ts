@@ -1,0 +1,42 @@
+/**
+ * A fresh in-process chain for node tests: LocalProtocol deployed by Ignition, the shipped MNIST
+ * CNN registered (price 0.1 VTN), a worker, a second worker and a verifier staked.
+ */
+import hre from "hardhat";
+import type { Signer } from "ethers";
+import { join } from "node:path";
+
+import type { Protocol } from "../../offchain/clients/index.js";
+import { addStake, deployProtocol, minimumFee, modelFileFacts, registerModel } from "../../offchain/clients/index.js";
+
+const VTN = 10n ** 18n;
+
+export interface InProcessChain {
+  readonly p: Protocol;
+  readonly modelId: bigint;
+  /** The minimum fee plus 0.2 VTN for the worker. */
+  readonly fee: bigint;
+  readonly requester: Signer;
+  readonly worker: Signer;
+  /** A second worker (the cheater in tests that need one). */
+  readonly cheater: Signer;
+  readonly verifier: Signer;
+}
+
+export async function inProcessChain(
+  parameters?: Record<string, Record<string, unknown>>,
+  /** Blocks may share a timestamp: the chain's clock then stays with the wall clock through a burst. */
+  sameTimestamps = false,
+): Promise<InProcessChain> {
+  const conn = await hre.network.create(sameTimestamps ? { override: { allowBlocksWithSameTimestamp: true } } : undefined);
+  const p = (await deployProtocol(conn, hre.config.paths.ignition, { parameters })).protocol;
+  const signers = (await conn.ethers.getSigners()) as Signer[];
+  const [developer, worker, requester, cheater, verifier] = [signers[1]!, signers[2]!, signers[3]!, signers[4]!, signers[5]!];
+  const facts = await modelFileFacts(join(hre.config.paths.root, "models/mnist-cnn.canonical.onnx"));
+  const modelId = (await registerModel(p, developer, { ...facts, price: VTN / 10n, contributors: [] })).modelId;
+  await addStake(p, worker, 500n * VTN, { serveModels: [modelId] });
+  await addStake(p, cheater, 500n * VTN, { serveModels: [modelId] });
+  await addStake(p, verifier, 200n * VTN);
+  const fee = minimumFee(VTN / 10n, (await p.jobManager.params()).protocolFeeBps) + VTN / 5n;
+  return { p, modelId, fee, requester, worker, cheater, verifier };
+}
