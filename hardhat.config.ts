@@ -30,7 +30,9 @@ export default defineConfig({
   },
   paths: {
     // VERITENSOR_IGNITION_DIR keeps deployments elsewhere (the e2e tests' own throw-away folder),
-    // so that tests never replace the deployment a user made on their local node.
+    // so that tests never replace the deployment a user made on their local node. `protocol deploy`
+    // and the tasks import the modules by path and work with any folder; plain `npx hardhat ignition
+    // deploy ignition/modules/...` only accepts modules under <that folder>/modules, so run it without.
     ignition: process.env.VERITENSOR_IGNITION_DIR ?? "ignition",
     tests: {
       mocha: "test",

@@ -3,6 +3,7 @@
  * implementation: the same tasks as separate processes, pointed at it through VERITENSOR_RPC_URL.
  */
 import { mkdtempSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -10,7 +11,7 @@ import { expect } from "chai";
 
 import { JobStatus } from "../../offchain/clients/index.js";
 import type { RpcNode } from "./harness.js";
-import { BlockTicker, hardhat, killAll, startRpcNode } from "./harness.js";
+import { BlockTicker, USER_LOCAL_DEPLOYMENT, folderSnapshot, hardhat, killAll, startRpcNode } from "./harness.js";
 import type { Chain } from "./setup.js";
 import { ACCOUNT, requestDigits, setUpChain, submissions, tearDownChain, until } from "./setup.js";
 
@@ -20,8 +21,10 @@ describe("nodes end to end on anvil: the honest flow", function () {
   let node: RpcNode;
   let c: Chain;
   let ticker: BlockTicker;
+  let userDeploymentBefore: string | undefined;
 
   before(async function () {
+    userDeploymentBefore = await folderSnapshot(USER_LOCAL_DEPLOYMENT);
     node = await startRpcNode("anvil");
     c = await setUpChain(node.url);
     ticker = new BlockTicker(node.url);
@@ -32,6 +35,7 @@ describe("nodes end to end on anvil: the honest flow", function () {
     ticker?.stop();
     await killAll();
     await tearDownChain(c);
+    await rm(dir, { recursive: true, force: true });
   });
 
   it("jobs claimed, run, submitted, checked by the verifier, finalized, earnings withdrawn", async function () {
@@ -50,5 +54,9 @@ describe("nodes end to end on anvil: the honest flow", function () {
     await worker.waitFor(/withdrew .* of earnings from the escrow/, 20_000);
     await worker.stop("SIGINT");
     expect(worker.output).to.match(/SIGINT: stopping after the current step/);
+  });
+
+  it("leaves the user's local deployment (ignition/deployments/chain-31337) as it was", async function () {
+    expect(await folderSnapshot(USER_LOCAL_DEPLOYMENT)).to.equal(userDeploymentBefore);
   });
 });

@@ -6,7 +6,7 @@
  * coming back. Processes are killed in `after` hooks whatever happens.
  */
 import { mkdtempSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -15,7 +15,7 @@ import { expect } from "chai";
 import { JobStatus } from "../../offchain/clients/index.js";
 import { GameStatus, attachGame, readGame } from "../../offchain/disputes/game.js";
 import type { Proc, RpcNode } from "./harness.js";
-import { BlockTicker, FlakyProxy, ROOT, hardhat, killAll, startRpcNode } from "./harness.js";
+import { BlockTicker, FlakyProxy, ROOT, USER_LOCAL_DEPLOYMENT, folderSnapshot, hardhat, killAll, startRpcNode } from "./harness.js";
 import type { Chain } from "./setup.js";
 import { ACCOUNT, requestDigits, setUpChain, submissions, tearDownChain, until } from "./setup.js";
 
@@ -45,12 +45,11 @@ describe("nodes end to end: worker and verifier processes on `npx hardhat node`"
   let c: Chain;
   let ticker: BlockTicker;
 
-  // What the user's own local deployment folder looks like before the tests (it must not change).
-  const userDeployment = path.join(ROOT, "ignition", "deployments", "chain-31337", "deployed_addresses.json");
+  // The user's own local deployment (ignition/deployments/chain-31337) before the tests: it must not change.
   let userDeploymentBefore: string | undefined;
 
   before(async function () {
-    userDeploymentBefore = await readFile(userDeployment, "utf8").catch(() => undefined);
+    userDeploymentBefore = await folderSnapshot(USER_LOCAL_DEPLOYMENT);
     node = await startRpcNode("hardhat");
     c = await setUpChain(node.url);
     ticker = new BlockTicker(node.url);
@@ -61,6 +60,7 @@ describe("nodes end to end: worker and verifier processes on `npx hardhat node`"
     ticker?.stop();
     await killAll();
     await tearDownChain(c);
+    await rm(dir, { recursive: true, force: true });
   });
 
   afterEach(async function () {
@@ -171,9 +171,11 @@ describe("nodes end to end: worker and verifier processes on `npx hardhat node`"
     await proxy.down();
   });
 
-  it("leaves the user's local deployment (ignition/deployments/chain-31337) as it was", async function () {
-    expect(c.ignitionDir.startsWith(path.join(ROOT, "ignition"))).to.equal(false);
-    expect(await readFile(path.join(c.ignitionDir, "deployments", "chain-31337", "deployed_addresses.json"), "utf8")).to.contain(c.p.addresses.jobManager);
-    expect(await readFile(userDeployment, "utf8").catch(() => undefined)).to.equal(userDeploymentBefore);
+  it("deploys into its own folder and leaves the user's local deployment (ignition/deployments/chain-31337) as it was", async function () {
+    expect(c.env.VERITENSOR_IGNITION_DIR).to.equal(c.ignitionDir);
+    expect(path.relative(ROOT, c.ignitionDir).startsWith("..")).to.equal(true);
+    const recorded = await readFile(path.join(c.ignitionDir, "deployments", "chain-31337", "deployed_addresses.json"), "utf8");
+    expect(recorded).to.contain(c.p.addresses.jobManager);
+    expect(await folderSnapshot(USER_LOCAL_DEPLOYMENT)).to.equal(userDeploymentBefore);
   });
 });

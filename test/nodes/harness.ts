@@ -9,6 +9,8 @@ import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import type { Server } from "node:http";
 import { createServer } from "node:http";
+import { createHash } from "node:crypto";
+import { readFile, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 
 import { freePort, rpcAnswers } from "../../offchain/devnet/local-node.js";
@@ -124,6 +126,31 @@ export async function runTask(args: string[], env: Record<string, string>, ms = 
   clearTimeout(t);
   if (p.exit?.code !== 0) throw new Error(`npx hardhat ${args.join(" ")} failed (${JSON.stringify(p.exit)}):\n${p.tail()}`);
   return p.output;
+}
+
+/** The user's own deployment on a local node, which the tests must never touch. */
+export const USER_LOCAL_DEPLOYMENT = path.join(ROOT, "ignition", "deployments", "chain-31337");
+
+/**
+ * What a folder holds, file by file (path, size, modification time, sha256 of the contents), or
+ * undefined when it does not exist: two equal snapshots mean nothing in it was written.
+ */
+export async function folderSnapshot(dir: string): Promise<string | undefined> {
+  let names: string[];
+  try {
+    names = (await readdir(dir, { recursive: true })).sort();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw e;
+  }
+  const lines = [`. ${(await stat(dir)).mtimeMs}`];
+  for (const name of names) {
+    const file = path.join(dir, name);
+    const s = await stat(file);
+    const hash = s.isFile() ? createHash("sha256").update(await readFile(file)).digest("hex") : "dir";
+    lines.push(`${name} ${s.size} ${s.mtimeMs} ${hash}`);
+  }
+  return lines.join("\n");
 }
 
 /** anvil's native binary from its npm platform package (not the Node wrapper in node_modules/.bin). */
