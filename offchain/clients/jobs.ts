@@ -13,20 +13,13 @@ import { VeritensorError } from "./errors.js";
 import { formatBps, formatDuration, formatShape, formatTime, formatVtn } from "./format.js";
 import { requireBytes32 } from "./models.js";
 import type { Protocol } from "./protocol.js";
-import { chainTime, read, send } from "./protocol.js";
+import { nextBlockTime, read, send } from "./protocol.js";
 import { jobStatusName } from "./revert.js";
 import { tensorCommitment } from "./tensors.js";
 
 export const JobStatus = { None: 0n, Open: 1n, Claimed: 2n, Submitted: 3n, Finalized: 4n, Refunded: 5n, Rejected: 6n } as const;
 
 export type JobRecord = IJobManager.JobStructOutput;
-
-/** The later of chain time and wall-clock time: what the next block's timestamp will at least be. */
-export async function effectiveNow(p: Protocol): Promise<bigint> {
-  const chain = await chainTime(p);
-  const wall = BigInt(Math.floor(Date.now() / 1000));
-  return chain > wall ? chain : wall;
-}
 
 type JobEventName = Parameters<Protocol["jobManager"]["interface"]["getEvent"]>[0];
 
@@ -168,7 +161,7 @@ export async function requestInference(p: Protocol, requester: Signer, r: Reques
       `deadline ${formatDuration(r.deadlineIn)} from now is too far: at most ${formatDuration(params.maxJobDuration)}`,
     );
   }
-  const deadline = (await effectiveNow(p)) + BigInt(r.deadlineIn);
+  const deadline = (await nextBlockTime(p)) + BigInt(r.deadlineIn);
 
   const consumer = r.consumer ?? ZeroAddress;
   if (!isAddress(consumer)) throw new VeritensorError(`consumer "${consumer}" is not an address`);
@@ -214,7 +207,7 @@ export async function claimJob(p: Protocol, worker: Signer, jobId: bigint): Prom
   if (job.status !== JobStatus.Open) {
     throw new VeritensorError(`job ${jobId} is ${jobStatusName(job.status)}; only an Open job can be claimed`);
   }
-  const now = await chainTime(p);
+  const now = await nextBlockTime(p);
   if (now > job.deadline) {
     throw new VeritensorError(`the deadline of job ${jobId} passed at ${formatTime(job.deadline, now)}; it can only be expired`);
   }
@@ -322,7 +315,7 @@ export async function finalizeJob(p: Protocol, caller: Signer, jobId: bigint, o:
     throw new VeritensorError(`job ${jobId} is ${jobStatusName(job.status)}; only a Submitted job can be finalized`);
   }
   if (job.openDisputes > 0n) throw new VeritensorError(`job ${jobId} has ${job.openDisputes} open dispute(s); it finalizes once they are settled`);
-  let now = await effectiveNow(p);
+  let now = await nextBlockTime(p);
   if (now < job.timer) {
     if (!o.wait) {
       throw new VeritensorError(
@@ -333,7 +326,7 @@ export async function finalizeJob(p: Protocol, caller: Signer, jobId: bigint, o:
     o.onWait?.(job.timer - now, job.timer);
     while (now < job.timer) {
       await sleep(Math.min(o.pollMs ?? 1000, Number(job.timer - now) * 1000));
-      now = await effectiveNow(p);
+      now = await nextBlockTime(p);
     }
   }
   return sendFinalize(p, caller, jobId);
@@ -404,7 +397,7 @@ export async function jobDetails(p: Protocol, jobId: bigint): Promise<JobDetails
     p.jobManager.queryFilter(p.jobManager.filters.JobFinalized(jobId), 0),
     job.status === JobStatus.Rejected ? p.jobManager.queryFilter(p.jobManager.filters.JobRejected(jobId), 0) : [],
     job.hasConsumer ? p.jobManager.callbackOf(jobId) : undefined,
-    chainTime(p),
+    nextBlockTime(p),
   ]);
   const req = requested[0]?.args;
   const sub = submitted[submitted.length - 1]?.args;

@@ -165,8 +165,62 @@ export async function chainTime(p: Protocol): Promise<bigint> {
   return BigInt(block?.timestamp ?? Math.floor(Date.now() / 1000));
 }
 
+/** The chain's clock as read at one moment: its head, and the time its next block will carry. */
+export interface ChainClock {
+  readonly head: { readonly number: number; readonly timestamp: bigint };
+  /** The timestamp the next block will carry, as the endpoint foresees it at `readAt`. */
+  readonly next: bigint;
+  /** Wall-clock time of the read, in milliseconds. */
+  readonly readAt: number;
+}
+
+/**
+ * Reads the head and the pending block together. A chain's clock need not follow the wall clock:
+ * a local node stamps an idle chain's next block with the wall clock plus its own offset, which is
+ * negative on a Hardhat chain created a while after Hardhat started (its genesis date is taken then)
+ * and positive after blocks in quick succession or a time jump. The pending block says which: it is
+ * what the endpoint would mine now. An endpoint without one falls back to the later of the head's
+ * time + 1 and the wall clock.
+ */
+export async function readChainClock(p: Protocol): Promise<ChainClock> {
+  const provider = p.connection.ethers.provider;
+  const readAt = Date.now();
+  const [block, pending] = await Promise.all([
+    provider.getBlock("latest"),
+    provider.send("eth_getBlockByNumber", ["pending", false]).catch(() => null) as Promise<{ parentHash?: string; timestamp?: string } | null>,
+  ]);
+  if (!block) throw new VeritensorError("the endpoint returned no latest block");
+  const head = { number: block.number, timestamp: BigInt(block.timestamp) };
+  const wall = BigInt(Math.floor(readAt / 1000));
+  let next = head.timestamp + 1n > wall ? head.timestamp + 1n : wall;
+  // Only a block on top of this head counts (a pending block has no number): some endpoints answer
+  // "pending" with the head itself, and a block may have been mined between the two reads.
+  if (pending?.timestamp !== undefined && block.hash !== null && pending.parentHash === block.hash) {
+    const foreseen = BigInt(pending.timestamp);
+    next = foreseen > head.timestamp ? foreseen : head.timestamp;
+  }
+  return { head, next, readAt };
+}
+
+/** The timestamp the next block will carry, as far as the endpoint can tell (see {@link readChainClock}). */
+export async function nextBlockTime(p: Protocol): Promise<bigint> {
+  return (await readChainClock(p)).next;
+}
+
+/**
+ * At least the time a block mined at wall-clock time `atMs` will carry, by `clock`. A chain that was
+ * behind the wall clock keeps its lag; one that was ahead may have been ahead only by blocks in
+ * quick succession, so it is assumed to stay where it was until the wall clock catches up.
+ */
+export function nextBlockTimeAt(clock: ChainClock, atMs = Date.now()): bigint {
+  const readAt = BigInt(Math.floor(clock.readAt / 1000));
+  const lag = clock.next < readAt ? clock.next - readAt : 0n;
+  const following = BigInt(Math.floor(atMs / 1000)) + lag;
+  return following > clock.next ? following : clock.next;
+}
+
 async function revertContext(p: Protocol): Promise<RevertContext> {
-  return { names: addressNames(p), now: await chainTime(p).catch(() => 0n) };
+  return { names: addressNames(p), now: await nextBlockTime(p).catch(() => 0n) };
 }
 
 /** Runs a read, turning a revert into a readable VeritensorError about `action`. */

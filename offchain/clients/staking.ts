@@ -5,7 +5,7 @@ import { ensureFunds } from "./allowance.js";
 import { VeritensorError } from "./errors.js";
 import { formatTime, formatVtn } from "./format.js";
 import type { Protocol } from "./protocol.js";
-import { chainTime, send } from "./protocol.js";
+import { nextBlockTime, send } from "./protocol.js";
 
 export interface StakePosition {
   readonly staked: bigint;
@@ -85,12 +85,10 @@ export async function withdrawStake(p: Protocol, staker: Signer): Promise<Withdr
   if (position.unbonding === 0n) {
     throw new VeritensorError(`${address} has nothing unbonding: request it with \`stake unstake --amount …\` first`);
   }
-  const now = await chainTime(p);
-  const wallClock = BigInt(Math.floor(Date.now() / 1000));
-  const effectiveNow = now > wallClock ? now : wallClock;
-  if (effectiveNow < position.unbondingEnd) {
+  const next = await nextBlockTime(p);
+  if (next < position.unbondingEnd) {
     throw new VeritensorError(
-      `${formatVtn(position.unbonding)} is unbonding until ${formatTime(position.unbondingEnd, effectiveNow)}; withdraw after that`,
+      `${formatVtn(position.unbonding)} is unbonding until ${formatTime(position.unbondingEnd, next)}; withdraw after that`,
     );
   }
   const receipt = await send(p, "withdrawing unbonded stake", () => p.staking.connect(staker).withdraw());

@@ -10,7 +10,8 @@ import path from "node:path";
 import type { Signer } from "ethers";
 
 import type { Protocol } from "../clients/index.js";
-import { VeritensorError, chainTime, formatVtn, waitMined } from "../clients/index.js";
+import type { ChainClock } from "../clients/index.js";
+import { VeritensorError, formatVtn, nextBlockTimeAt, readChainClock, waitMined } from "../clients/index.js";
 import type { DisputeGame } from "../../types/ethers-contracts/index.js";
 import { GameStatus, LEVEL_NAMES, Side, attachGame, readGame, sendMove } from "../disputes/game.js";
 import { DisputePlayer } from "../disputes/player.js";
@@ -146,30 +147,32 @@ export abstract class ProtocolNode {
   }
 
   /**
-   * The chain's head as read at the start of this pass. Decisions that only need to know whether
-   * a time has come (a deadline passed, a window closed) use its timestamp rather than asking the
-   * endpoint again: a pass is short, and the contract checks the exact time anyway.
+   * The chain's clock as read at the start of this pass: its head and the time its next block will
+   * carry. Decisions that only need to know whether a time has come (a deadline passed, a window
+   * closed) use it rather than asking the endpoint again: a pass is short, and the contract checks
+   * the exact time anyway (a transaction sent a block early fails its gas estimate, is logged, and
+   * is tried again next pass).
    */
-  protected head: { readonly number: number; readonly timestamp: bigint } | undefined;
+  protected clock: ChainClock | undefined;
+
+  protected get head(): ChainClock["head"] | undefined {
+    return this.clock?.head;
+  }
 
   /**
-   * The later of the chain's clock (the head read at this pass) and the wall clock. A chain that
-   * mines on demand (a local node) stamps its next block with the wall clock however long it has
-   * been idle, and a chain can also run ahead of the wall clock (blocks in quick succession): a
-   * deadline or window has passed when this says so. The contract checks the exact time anyway; on
-   * a live chain a transaction sent a block early fails its gas estimate and is tried again.
+   * At least the timestamp a block mined now will carry (see {@link nextBlockTimeAt}): the chain's
+   * own clock, which may lag or lead the wall clock, moved on by the wall-clock time since the read.
+   * A transaction is due when the contract's check passes at this time.
    */
-  protected timeNow(): bigint {
-    const wall = BigInt(Math.floor(Date.now() / 1000));
-    const chain = this.head?.timestamp ?? wall;
-    return chain > wall ? chain : wall;
+  protected nextBlockTime(): bigint {
+    if (this.clock) return nextBlockTimeAt(this.clock);
+    return BigInt(Math.floor(Date.now() / 1000));
   }
 
   /** New events since the cursor, in ranges. */
   private async scanEvents(): Promise<void> {
-    const block = await this.p.connection.ethers.provider.getBlock("latest");
-    if (!block) throw new VeritensorError("the endpoint returned no latest block");
-    this.head = { number: block.number, timestamp: BigInt(block.timestamp) };
+    this.clock = await readChainClock(this.p);
+    const block = this.clock.head;
     // Events are acted on once their block has the configured confirmations, so that a shallow
     // reorganization cannot show the node a request or a result that then disappears.
     const latest = block.number - (this.ctx.journal.confirmations - 1);
@@ -296,10 +299,8 @@ export abstract class ProtocolNode {
       await this.onDisputeEnded(row, won);
       return;
     }
-    // The contract compares with block time: the next block's, which is at least the later clock.
-    const chain = await chainTime(this.p);
-    const wall = BigInt(Math.floor(Date.now() / 1000));
-    const now = chain > wall ? chain : wall;
+    // The contract compares with the time of the block that will carry our move.
+    const now = this.nextBlockTime();
     const player = await this.playerFor(row);
     if (!player.mustMove(state)) {
       if (now > state.deadline) {

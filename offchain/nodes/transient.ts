@@ -2,11 +2,13 @@
  * Whether an error is the endpoint's fault (unreachable, reset, timed out, overloaded) rather than
  * the node's: those cost a retry with backoff, never a crash.
  */
+import { revertData } from "../clients/revert.js";
+
 const TRANSIENT = [
   /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|ENOTFOUND/i,
   /socket hang up|other side closed|fetch failed|network error|network is down|connection (refused|reset|closed)/i,
   /UND_ERR|timeout|timed out|TIMEOUT/,
-  /(429|502|503|504)\b|too many requests|service unavailable|bad gateway/i,
+  /\b(429|502|503|504)\b|too many requests|service unavailable|bad gateway/i,
   /HHE7\d\d|could not connect|cannot connect|couldn't connect|failed to connect|Hardhat was set to use a network|connect to the JSON-RPC/i,
   /missing response|server error|SERVER_ERROR/i,
 ];
@@ -25,6 +27,8 @@ function messages(e: unknown, depth = 0): string[] {
 }
 
 export function isTransient(e: unknown): boolean {
+  // A revert is the contract's answer, never the endpoint's failure (its data may hold any number).
+  if (revertData(e) !== undefined) return false;
   const text = messages(e).join(" | ");
   return TRANSIENT.some((re) => re.test(text));
 }

@@ -8,7 +8,7 @@
 import { MaxUint256, getBytes } from "ethers";
 
 import type { JobRow } from "../store/store.js";
-import { JobStatus, chainTime, formatVtn, getJob, jobDetails, jobStatusName, waitMined } from "../clients/index.js";
+import { JobStatus, formatVtn, getJob, jobDetails, jobStatusName, waitMined } from "../clients/index.js";
 import type { Hex } from "../commitments/merkle.js";
 import { GameStatus, Side, attachGame, openDispute, readGame, submittedResult } from "../disputes/game.js";
 import { DisputePlayer } from "../disputes/player.js";
@@ -102,7 +102,7 @@ export class Verifier extends ProtocolNode {
       this.store.updateJob(id, { stage: "skipped", note: "our own job" });
       return;
     }
-    if ((await chainTime(this.p)) >= rec.timer) {
+    if (this.nextBlockTime() >= rec.timer) {
       this.store.updateJob(id, { stage: "missed", note: "challenge window closed before the check" });
       this.log.warn(`job ${id}: its challenge window closed before we could check it`);
       return;

@@ -165,7 +165,7 @@ export class Worker extends ProtocolNode {
       this.store.updateJob(id, { stage: "skipped", note: `fee ${formatVtn(rec.fee)} below --min-fee` });
       return;
     }
-    if (this.timeNow() > rec.deadline) {
+    if (this.nextBlockTime() > rec.deadline) {
       this.store.updateJob(id, { stage: "skipped", note: "deadline passed" });
       return;
     }
@@ -208,7 +208,7 @@ export class Worker extends ProtocolNode {
     const mine = rec.worker.toLowerCase() === this.address.toLowerCase();
     if (rec.status === JobStatus.Submitted && mine) {
       this.store.updateJob(id, { stage: "submitted", challengeEnd: rec.timer });
-      this.log.info(`job ${id}: our result is on chain (recovered), challenge window ends ${formatTime(rec.timer, this.timeNow())}`);
+      this.log.info(`job ${id}: our result is on chain (recovered), challenge window ends ${formatTime(rec.timer, this.nextBlockTime())}`);
       return;
     }
     if (rec.status !== JobStatus.Claimed || !mine) {
@@ -240,7 +240,7 @@ export class Worker extends ProtocolNode {
         sendSubmit(this.p, this.ctx.signer, id, current.output!, current.traceRoot!),
       );
       this.store.updateJob(id, { stage: "submitted", challengeEnd: r.challengeEnd });
-      this.log.info(`job ${id}: submitted, challenge window ends ${formatTime(r.challengeEnd, this.timeNow())}`);
+      this.log.info(`job ${id}: submitted, challenge window ends ${formatTime(r.challengeEnd, this.nextBlockTime())}`);
     };
   }
 
@@ -248,7 +248,7 @@ export class Worker extends ProtocolNode {
     const id = job.jobId;
     if (this.ctx.journal.inFlight(`finalize:${id}`)) return;
     // Nothing to ask the chain before the window we recorded has closed (a dispute can only delay it).
-    if (job.challengeEnd !== undefined && this.timeNow() + 1n < job.challengeEnd) return;
+    if (job.challengeEnd !== undefined && this.nextBlockTime() < job.challengeEnd) return;
     const rec = await getJob(this.p, id);
     if (rec.status === JobStatus.Finalized) {
       this.store.updateJob(id, { stage: "finalized" });
@@ -271,7 +271,7 @@ export class Worker extends ProtocolNode {
       return;
     }
     if (rec.status !== JobStatus.Submitted || rec.openDisputes > 0n) return;
-    if (this.timeNow() + 1n < rec.timer) return;
+    if (this.nextBlockTime() < rec.timer) return;
     const f = await this.perform(`finalize:${id}`, `finalize job ${id}`, () => sendFinalize(this.p, this.ctx.signer, id));
     this.store.updateJob(id, { stage: "finalized" });
     this.log.info(`job ${id}: finalized, ${formatVtn(f.workerFee)} earned`);

@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, formatGas, effectiveNow, claimJob, formatTime, formatVtn, openProtocol, parseId, report, resolveSigner } from "../../offchain/clients/index.js";
+import { action, formatGas, nextBlockTime, claimJob, formatTime, formatVtn, openProtocol, parseId, report, resolveSigner } from "../../offchain/clients/index.js";
 
 interface Args {
   job: string | undefined;
@@ -15,7 +15,7 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
   report(`Claimed job ${jobId}`, [
     ["worker", await worker.getAddress()],
     ["stake locked", formatVtn(result.lockedStake)],
-    ["result due", formatTime(result.resultDue, await effectiveNow(p))],
+    ["result due", formatTime(result.resultDue, await nextBlockTime(p))],
     ["tx", result.receipt.hash],
     ["gas used", formatGas(result.receipt.gasUsed)],
   ]);

@@ -3,7 +3,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import {
   action,
   formatGas,
-  effectiveNow,
+  nextBlockTime,
   formatTime,
   formatVtn,
   openProtocol,
@@ -47,7 +47,7 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
     ["model", a.model],
     ["requester", await requester.getAddress()],
     ["fee escrowed", `${formatVtn(result.fee)} (model ${formatVtn(result.quote.price)}, protocol ${formatVtn(result.protocolFee)}, worker ${formatVtn(result.fee - result.quote.price - result.protocolFee)})`],
-    ["deadline", formatTime(result.deadline, await effectiveNow(p))],
+    ["deadline", formatTime(result.deadline, await nextBlockTime(p))],
     ["input commitment", result.inputCommitment],
     ["approval tx", result.approval?.hash],
     ["tx", result.receipt.hash],

@@ -4,7 +4,7 @@ import {
   action,
   formatGas,
   bytesToInts,
-  effectiveNow,
+  nextBlockTime,
   computeJobResult,
   formatCheat,
   formatInts,
@@ -48,7 +48,7 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
     ["output", formatInts(bytesToInts(output))],
     ["output commitment", result.outputCommitment],
     ["trace root", traceRoot],
-    ["challenge window ends", formatTime(result.challengeEnd, await effectiveNow(p))],
+    ["challenge window ends", formatTime(result.challengeEnd, await nextBlockTime(p))],
     ["tx", result.receipt.hash],
     ["gas used", formatGas(result.receipt.gasUsed)],
   ]);

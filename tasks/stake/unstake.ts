@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, effectiveNow, formatTime, formatVtn, openProtocol, parseVtn, report, required, requestUnstake, resolveSigner } from "../../offchain/clients/index.js";
+import { action, nextBlockTime, formatTime, formatVtn, openProtocol, parseVtn, report, required, requestUnstake, resolveSigner } from "../../offchain/clients/index.js";
 
 interface Args {
   amount: string | undefined;
@@ -16,7 +16,7 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
   report(`Unbonding ${formatVtn(amount)} of ${await staker.getAddress()}`, [
     ["still staked", formatVtn(s.staked)],
     ["unbonding", formatVtn(s.unbonding)],
-    ["withdrawable from", formatTime(s.unbondingEnd, await effectiveNow(p))],
+    ["withdrawable from", formatTime(s.unbondingEnd, await nextBlockTime(p))],
     ["tx", result.receipt.hash],
   ]);
   return result;

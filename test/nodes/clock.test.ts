@@ -34,4 +34,24 @@ describe("nodes: deadlines on an idle local chain", function () {
     expect((await c.p.jobManager.getJob(jobId)).status, lines.join("\n")).to.equal(JobStatus.Finalized);
     worker.close();
   });
+
+  it("a chain whose clock lags the wall clock: the worker waits for the chain, never fails a pass, and finalizes once the chain's time has passed", async function () {
+    // Genesis two minutes ago: every block is stamped two minutes behind the wall clock.
+    const c = await inProcessChain({ Jobs: { challengeWindow: 2 } }, true, new Date(Date.now() - 120_000));
+    const input = canonicalBytes(quantizeInput(mnistCnn(), toFloat(loadDigits("heldout").pixels[4]!)));
+    const { jobId } = await requestInference(c.p, c.requester, { modelId: c.modelId, input, fee: c.fee, deadlineIn: 600 });
+    const lines: string[] = [];
+    const worker = await Worker.create({ protocol: c.p, signer: c.worker, db: ":memory:", cacheDir: "/tmp/veritensor-clock-models", log: (l) => lines.push(l), pollMs: 0 });
+    await worker.tick();
+    const { timer } = await c.p.jobManager.getJob(jobId);
+    while (BigInt(Math.floor(Date.now() / 1000)) <= timer + 1n) await new Promise((r) => setTimeout(r, 200));
+    // By the wall clock the window is over; by the chain's (the one the contract reads) it is not.
+    await worker.tick();
+    expect((await c.p.jobManager.getJob(jobId)).status, lines.join("\n")).to.equal(JobStatus.Submitted);
+    expect(lines.filter((l) => l.includes("!")), lines.join("\n")).to.deep.equal([]);
+    await c.p.connection.networkHelpers.time.increase(3);
+    await worker.tick();
+    expect((await c.p.jobManager.getJob(jobId)).status, lines.join("\n")).to.equal(JobStatus.Finalized);
+    worker.close();
+  });
 });

@@ -27,8 +27,10 @@ export async function inProcessChain(
   parameters?: Record<string, Record<string, unknown>>,
   /** Blocks may share a timestamp: the chain's clock then stays with the wall clock through a burst. */
   sameTimestamps = false,
+  /** The chain's genesis time (Hardhat's default is when Hardhat started, so a later chain lags the wall clock). */
+  initialDate = new Date(),
 ): Promise<InProcessChain> {
-  const conn = await hre.network.create(sameTimestamps ? { override: { allowBlocksWithSameTimestamp: true } } : undefined);
+  const conn = await hre.network.create({ override: { initialDate, ...(sameTimestamps ? { allowBlocksWithSameTimestamp: true } : {}) } });
   const p = (await deployProtocol(conn, hre.config.paths.ignition, { parameters })).protocol;
   const signers = (await conn.ethers.getSigners()) as Signer[];
   const [developer, worker, requester, cheater, verifier] = [signers[1]!, signers[2]!, signers[3]!, signers[4]!, signers[5]!];

@@ -93,6 +93,14 @@ describe("nodes: store, journal, signer, model fetching", function () {
     expect(isTransient(new Error("connect ECONNREFUSED 127.0.0.1:8545"))).to.equal(true);
     expect(isTransient(new Error("x", { cause: new Error("socket hang up") }))).to.equal(true);
     expect(isTransient(new Error("execution reverted: JobsWrongStatus"))).to.equal(false);
+    expect(isTransient(new Error("server response 503 Service Unavailable"))).to.equal(true);
+    // A revert is never the endpoint's fault, whatever numbers its arguments hold (a timestamp
+    // ending in 503 once made a "window still open" revert look like an HTTP 503).
+    const revert = Object.assign(new Error("reverted with custom error 'JobsChallengeWindowOpen(2, 1795571503)'"), {
+      data: "0x8a1c3f2e0000000000000000000000000000000000000000000000000000000000000002",
+    });
+    expect(isTransient(new Error("finalizing job 2 failed: the window is open", { cause: revert }))).to.equal(false);
+    expect(isTransient(new Error("job 7 failed at 1795571503 (timestamp)"))).to.equal(false);
   });
 
   it("fetches models by file, http and ipfs URIs, checks the hash and caches by it", async function () {
