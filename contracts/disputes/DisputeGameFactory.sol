@@ -93,12 +93,12 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
         uint256 minStake = Staking(address(staking)).minStake();
         if (staked < minStake) revert FactoryInsufficientStake(msg.sender, staked, minStake);
 
-        // INVARIANT: the game is about exactly the result the worker submitted.
-        _requireSubmitted(jobId, o.result);
-        IJobManager.Job memory job = jobManager.getJob(jobId);
-        // INVARIANT: the escrow accepts the freeze only for a submitted result inside its challenge window.
-        jobManager.freezeForDispute(jobId);
-        GameConfig memory config = _configFor(jobId, job, o);
+        // INVARIANT: the game is about exactly the result the worker submitted: the escrow checks
+        // the terms and result against its hash, and accepts the freeze only for a submitted result
+        // inside its challenge window.
+        if (o.result.inputCommitment != o.terms.inputCommitment) revert FactoryResultMismatch(jobId);
+        address worker = jobManager.freezeForDispute(jobId, o.terms, o.result.outputCommitment, o.result.traceRoot);
+        GameConfig memory config = _configFor(jobId, worker, o);
 
         game = _create(jobId, o.challengerRoot);
         IDisputeGame(game).initialize(config, o.outputLeaf, o.outputProof);
@@ -107,26 +107,19 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
         if (s != GameStatus.InProgress) _settle(game, s);
     }
 
-    /// @dev Reverts unless `result` is the one the worker of `jobId` submitted (the escrow keeps its hash).
-    function _requireSubmitted(uint256 jobId, ClaimedResult calldata result) private view {
-        if (!jobManager.resultMatches(jobId, result.inputCommitment, result.outputCommitment, result.traceRoot)) {
-            revert FactoryResultMismatch(jobId);
-        }
-    }
-
     /// @dev The game's fixed data, from the job and the model's proven graph header.
     function _configFor(
         uint256 jobId,
-        IJobManager.Job memory job,
+        address worker,
         OpenParams calldata o
     ) private view returns (GameConfig memory config) {
         // INVARIANT: the number of layers comes from the model's own graph header, at the depth it implies.
-        bytes32 graphRoot = registry.getModel(job.modelId).graphCommitment;
+        bytes32 graphRoot = registry.getModel(o.terms.modelId).graphCommitment;
         Header memory h = GraphLeaf.header(graphRoot, o.header, o.headerProof);
         if (o.headerProof.length != _ceilLog2(uint256(h.numLayers) + 1)) revert FactoryHeaderMismatch(graphRoot, bytes32(0));
         config = GameConfig({
             jobId: jobId,
-            defender: job.worker,
+            defender: worker,
             challenger: msg.sender,
             graphRoot: graphRoot,
             inputCommitment: o.result.inputCommitment,

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {ClaimedResult, GameStatus} from "../disputes/lib/Types.sol";
+import {IJobManager} from "./IJobManager.sol";
 
 /**
  * @title IDisputeGameFactory
@@ -39,13 +40,16 @@ interface IDisputeGameFactory {
     }
 
     /// @notice What a challenger supplies to open a dispute.
-    /// @param result The job's result as submitted (checked against the escrow's result hash).
+    /// @param terms The job's terms ({IJobManager-JobRequested}), checked by the escrow with the result.
+    /// @param result The job's result as submitted (checked against the escrow's result hash; its
+    /// input commitment must be the terms').
     /// @param challengerRoot The challenger's own trace root.
     /// @param header Graph leaf 0 (the header) of the job's model.
     /// @param headerProof Its Merkle proof against the model's graph commitment.
     /// @param outputLeaf With `challengerRoot == result.traceRoot` only: trace leaf L of that root.
     /// @param outputProof Its Merkle proof (output-mismatch claim); empty otherwise.
     struct OpenParams {
+        IJobManager.JobTerms terms;
         ClaimedResult result;
         bytes32 challengerRoot;
         bytes header;

@@ -23,31 +23,50 @@ interface IJobManager {
         Rejected
     }
 
-    /// @notice A job as stored (four slots: requester…openDisputes, fee…hasConsumer, commitment,
-    /// worker…lockedStake). A job with a consumer also has a {callbackOf} entry.
-    /// @param timer While Claimed: when the result is due. While Submitted: when the challenge window ends.
-    /// @param openDisputes Disputes opened on the result and not yet settled.
+    /// @notice What a job's request fixed, once and for all. The escrow stores only its hash
+    /// ({Job.commitment}); every later call on the job passes the terms back as calldata and is
+    /// checked against that hash. The terms are in {JobRequested}.
+    /// @param requester Who pays, and gets refunds.
+    /// @param modelId The model to run.
+    /// @param fee Tokens escrowed.
     /// @param modelFee The model's price when the job was requested.
-    /// @param protocolFeeBps The protocol fee rate when the job was requested: the treasury gets
+    /// @param lock Stake a claim locks: `fee * stakeRatioBps / 10000`, at least `minJobLock`, by
+    /// the parameters at request time.
+    /// @param protocolFeeBps The protocol fee rate at request time: the treasury gets
     /// `fee * protocolFeeBps / 10000` (rounded down) at finalization.
-    /// @param hasConsumer Whether the job calls a consumer back ({callbackOf}).
-    /// @param commitment While Open or Claimed: the tensor commitment of the input. From submission on:
-    /// `keccak256(abi.encode(inputCommitment, outputCommitment, traceRoot))` (see {resultMatches};
-    /// the three values themselves are in {JobRequested} and {ResultSubmitted}).
-    struct Job {
+    /// @param deadline Time by which the result must be submitted.
+    /// @param outputElements Elements of the model's output tensor (the output has 4 bytes each).
+    /// @param consumer Contract called back at finalization, or zero for none.
+    /// @param callbackGasLimit Gas the callback gets (zero without consumer).
+    /// @param inputCommitment Tensor commitment of the input.
+    struct JobTerms {
         address requester;
-        uint40 deadline;
-        uint40 timer;
-        JobStatus status;
-        uint8 openDisputes;
+        uint40 modelId;
         uint96 fee;
         uint96 modelFee;
-        uint40 modelId;
+        uint96 lock;
         uint16 protocolFeeBps;
-        bool hasConsumer;
-        bytes32 commitment;
+        uint40 deadline;
+        uint64 outputElements;
+        address consumer;
+        uint24 callbackGasLimit;
+        bytes32 inputCommitment;
+    }
+
+    /// @notice A job as stored: two slots, both written at request; a claim, a submission and a
+    /// settlement only rewrite them.
+    /// @param timer While Claimed: when the result is due. While Submitted: when the challenge window ends.
+    /// @param openDisputes Disputes opened on the result and not yet settled.
+    /// @param worker The claiming worker (zero while Open).
+    /// @param commitment Until submission: `keccak256(abi.encode(terms))` (see {termsHash}). From
+    /// submission on: `keccak256(abi.encode(termsHash, outputCommitment, traceRoot))` (see
+    /// {resultHash}; the output commitment and trace root are in {ResultSubmitted}).
+    struct Job {
+        JobStatus status;
+        uint8 openDisputes;
+        uint40 timer;
         address worker;
-        uint96 lockedStake;
+        bytes32 commitment;
     }
 
     /// @notice What a requester supplies.
@@ -99,17 +118,15 @@ interface IJobManager {
         uint24 maxCallbackGasLimit;
     }
 
+    /// @notice A job was requested with `terms` (everything later calls pass back). The input is
+    /// inline (`input`) or at `inputURI`; `terms.inputCommitment` commits to it either way.
     event JobRequested(
         uint256 indexed jobId,
         uint256 indexed modelId,
         address indexed requester,
-        uint256 fee,
-        uint256 deadline,
-        bytes32 inputCommitment,
+        JobTerms terms,
         bytes input,
-        string inputURI,
-        address consumer,
-        uint32 callbackGasLimit
+        string inputURI
     );
     event JobClaimed(uint256 indexed jobId, address indexed worker, uint256 lockedStake, uint256 resultDue);
     event ResultSubmitted(
@@ -147,6 +164,8 @@ interface IJobManager {
 
     /// @dev No job has id `jobId`.
     error JobsUnknownJob(uint256 jobId);
+    /// @dev The terms (and result commitments, after submission) given for job `jobId` are not the ones it stores.
+    error JobsTermsMismatch(uint256 jobId);
     /// @dev Job `jobId` is `status`, and the action needs another status.
     error JobsWrongStatus(uint256 jobId, JobStatus status);
     /// @dev New jobs are paused by governance.
@@ -201,23 +220,30 @@ interface IJobManager {
     /// @notice Requests an inference, escrowing `p.fee` from the caller. Returns the new job id.
     function requestInference(RequestParams calldata p) external returns (uint256 jobId);
 
-    /// @notice Claims open job `jobId` for the caller, locking stake in proportion to the fee.
-    function claim(uint256 jobId) external;
+    /// @notice Claims open job `jobId` for the caller, locking `terms.lock` of its stake.
+    function claim(uint256 jobId, JobTerms calldata terms) external;
 
     /// @notice The claiming worker posts the output and trace; the challenge window opens.
     /// @param output Canonical bytes of the output tensor.
     /// @param outputCommitment Tensor commitment of `output` (checked on-chain).
     /// @param traceRoot Trace commitment: every layer's output, bound up front for disputes.
-    function submitResult(uint256 jobId, bytes calldata output, bytes32 outputCommitment, bytes32 traceRoot) external;
+    function submitResult(
+        uint256 jobId,
+        JobTerms calldata terms,
+        bytes calldata output,
+        bytes32 outputCommitment,
+        bytes32 traceRoot
+    ) external;
 
     /// @notice Anyone, after the challenge window with no open dispute: pays out, unlocks the
-    /// worker's stake and calls the consumer back.
-    function finalize(uint256 jobId) external;
+    /// worker's stake and calls the consumer back. `outputCommitment` and `traceRoot` are the
+    /// submitted result's ({ResultSubmitted}).
+    function finalize(uint256 jobId, JobTerms calldata terms, bytes32 outputCommitment, bytes32 traceRoot) external;
 
     /// @notice Anyone: enforces a missed deadline. An open job past its deadline is refunded; a
     /// claimed job past its result time slashes the worker, then reopens (if the deadline allows)
     /// or refunds.
-    function expire(uint256 jobId) external;
+    function expire(uint256 jobId, JobTerms calldata terms) external;
 
     /// @notice Sends the caller's whole balance to it.
     function withdraw() external;
@@ -228,29 +254,29 @@ interface IJobManager {
     /// exactly to `amount`), credited to their pull balances. Returns the amount distributed.
     function distributeModelEarnings(uint256 modelId) external returns (uint256 amount);
 
-    /// @notice Dispute manager only: freezes `jobId` while a dispute on its result is open.
-    function freezeForDispute(uint256 jobId) external;
+    /// @notice Dispute manager only: freezes `jobId` while a dispute on its result is open. The
+    /// terms and result must be the job's; the escrow keeps what a rejection needs (requester, fee,
+    /// lock). Returns the worker who submitted the result.
+    function freezeForDispute(
+        uint256 jobId,
+        JobTerms calldata terms,
+        bytes32 outputCommitment,
+        bytes32 traceRoot
+    ) external returns (address worker);
 
     /// @notice Dispute manager only: settles one dispute on `jobId`. An invalid result is rejected:
     /// up to `slashAmount` of the worker's lock is slashed to the dispute manager, the rest
     /// unlocked, and the requester refunded. Returns the amount slashed.
     function settleDispute(uint256 jobId, bool resultValid, uint256 slashAmount) external returns (uint256 slashed);
 
-    /// @notice Job `jobId` as stored.
+    /// @notice Job `jobId` as stored (its terms are in {JobRequested}).
     function getJob(uint256 jobId) external view returns (Job memory);
 
-    /// @notice The consumer of job `jobId` and the callback's gas limit (zero for a job without).
-    function callbackOf(uint256 jobId) external view returns (address consumer, uint256 callbackGasLimit);
+    /// @notice The hash a job stores for `terms` until its result is submitted.
+    function termsHash(JobTerms calldata terms) external pure returns (bytes32);
 
-    /// @notice Whether job `jobId` has a submitted result (Submitted, Finalized or Rejected) whose
-    /// input commitment, output commitment and trace root are exactly these. For dispute contracts:
-    /// the job stores only the hash of the three.
-    function resultMatches(
-        uint256 jobId,
-        bytes32 inputCommitment,
-        bytes32 outputCommitment,
-        bytes32 traceRoot
-    ) external view returns (bool);
+    /// @notice The hash a job stores from submission on.
+    function resultHash(JobTerms calldata terms, bytes32 outputCommitment, bytes32 traceRoot) external pure returns (bytes32);
 
     /// @notice Earnings accrued by `modelId` and not yet distributed.
     function modelEarnings(uint256 modelId) external view returns (uint256);

@@ -39,10 +39,12 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
     /// @notice Longest challenge window governance may set.
     uint256 public constant MAX_CHALLENGE_WINDOW = 30 days;
 
-    /// @dev Consumer of a job and the gas its callback gets; only jobs with a consumer have one.
-    struct Callback {
-        address consumer;
-        uint24 gasLimit;
+    /// @dev What settling a dispute against a result needs, kept when the first dispute opens
+    /// (the terms are not stored, and the dispute manager does not have them at settlement).
+    struct DisputedTerms {
+        address requester;
+        uint96 fee;
+        uint96 lock;
     }
 
     /// @notice The protocol token.
@@ -57,7 +59,7 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
     Params private _params;
     uint256 private _jobCount;
     mapping(uint256 jobId => Job) private _jobs;
-    mapping(uint256 jobId => Callback) private _callbacks;
+    mapping(uint256 jobId => DisputedTerms) private _disputed;
     mapping(uint256 jobId => bytes output) private _callbackOutputs;
     mapping(address account => uint256 amount) private _balances;
     mapping(uint256 modelId => uint256 amount) private _modelEarnings;
@@ -84,109 +86,114 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
 
     /// @inheritdoc IJobManager
     function requestInference(RequestParams calldata p) external nonReentrant returns (uint256 jobId) {
+        JobTerms memory terms = _termsOf(p);
+        jobId = ++_jobCount;
+        Job storage job = _jobs[jobId];
+        job.status = JobStatus.Open;
+        job.commitment = keccak256(abi.encode(terms));
+
+        emit JobRequested(jobId, p.modelId, msg.sender, terms, p.input, p.inputURI);
+        token.safeTransferFrom(msg.sender, address(this), terms.fee);
+    }
+
+    /// @dev Checks a request and fixes its terms by the current parameters and model price.
+    function _termsOf(RequestParams calldata p) private view returns (JobTerms memory terms) {
         // One storage read for every parameter a request without consumer needs.
         Params storage params_ = _params;
         if (params_.paused) revert JobsPaused();
         uint256 feeBps = params_.protocolFeeBps;
         uint256 latest = block.timestamp + params_.maxJobDuration;
-        (uint96 price, bool deprecated, uint64 inputElements, ) = registry.pricing(p.modelId);
+        (uint96 price, bool deprecated, uint64 inputElements, uint64 outputElements) = registry.pricing(p.modelId);
         if (deprecated) revert JobsModelDeprecated(p.modelId);
         uint96 fee = p.fee.toUint96();
         // The worker's part, fee - modelFee - protocolFee, is never negative (finalize relies on it).
         if (fee - FeeSplit.share(fee, feeBps) < price) revert JobsInsufficientFee(fee, _minimumFee(price, feeBps));
         if (p.deadline <= block.timestamp || p.deadline > latest) revert JobsInvalidDeadline(p.deadline, latest);
-        bool hasConsumer = p.consumer != address(0);
-        if (hasConsumer ? p.callbackGasLimit > params_.maxCallbackGasLimit : p.callbackGasLimit != 0) {
+        if (p.consumer != address(0) ? p.callbackGasLimit > params_.maxCallbackGasLimit : p.callbackGasLimit != 0) {
             revert JobsInvalidCallback(p.callbackGasLimit, params_.maxCallbackGasLimit);
         }
-        bytes32 inputCommitment = _inputCommitment(p, inputElements);
+        uint256 lock = FeeSplit.share(fee, params_.stakeRatioBps);
+        if (lock < params_.minJobLock) lock = params_.minJobLock;
 
-        jobId = ++_jobCount;
-        Job storage job = _jobs[jobId];
-        job.requester = msg.sender;
-        job.deadline = uint40(p.deadline);
-        job.status = JobStatus.Open;
-        job.fee = fee;
-        job.modelFee = price;
-        job.modelId = p.modelId.toUint40();
-        job.protocolFeeBps = uint16(feeBps);
-        job.hasConsumer = hasConsumer;
-        job.commitment = inputCommitment;
-        if (hasConsumer) _callbacks[jobId] = Callback(p.consumer, uint24(p.callbackGasLimit));
-
-        _emitRequested(jobId, p, inputCommitment);
-        token.safeTransferFrom(msg.sender, address(this), fee);
+        terms.requester = msg.sender;
+        terms.modelId = p.modelId.toUint40();
+        terms.fee = fee;
+        terms.modelFee = price;
+        terms.lock = lock.toUint96();
+        terms.protocolFeeBps = uint16(feeBps);
+        terms.deadline = uint40(p.deadline);
+        terms.outputElements = outputElements;
+        terms.consumer = p.consumer;
+        terms.callbackGasLimit = uint24(p.callbackGasLimit);
+        terms.inputCommitment = _inputCommitment(p, inputElements);
     }
 
     // ---------------------------------------------------------------- worker
 
     /// @inheritdoc IJobManager
-    function claim(uint256 jobId) external nonReentrant {
+    function claim(uint256 jobId, JobTerms calldata t) external nonReentrant {
         Job storage job = _existing(jobId);
         _requireStatus(job, jobId, JobStatus.Open);
-        uint256 deadline = job.deadline;
+        _checkTerms(job, jobId, t);
+        uint256 deadline = t.deadline;
         if (block.timestamp > deadline) revert JobsDeadlinePassed(jobId, deadline);
-
-        Params storage params_ = _params;
-        uint256 lockAmount = FeeSplit.share(job.fee, params_.stakeRatioBps);
-        uint256 minLock = params_.minJobLock;
-        if (lockAmount < minLock) lockAmount = minLock;
-        uint256 due = block.timestamp + params_.resultTimeout;
+        uint256 due = block.timestamp + _params.resultTimeout;
         if (due > deadline) due = deadline;
 
         job.worker = msg.sender;
-        job.lockedStake = uint96(lockAmount);
         job.status = JobStatus.Claimed;
         job.timer = uint40(due);
-        emit JobClaimed(jobId, msg.sender, lockAmount, due);
+        emit JobClaimed(jobId, msg.sender, t.lock, due);
 
-        staking.lock(msg.sender, lockAmount);
+        staking.lock(msg.sender, t.lock);
     }
 
     /// @inheritdoc IJobManager
     function submitResult(
         uint256 jobId,
+        JobTerms calldata t,
         bytes calldata output,
         bytes32 outputCommitment,
         bytes32 traceRoot
     ) external {
         Job storage job = _existing(jobId);
         _requireStatus(job, jobId, JobStatus.Claimed);
+        _checkTerms(job, jobId, t);
         if (msg.sender != job.worker) revert JobsNotWorker(jobId, msg.sender);
         uint256 due = job.timer;
         if (block.timestamp > due) revert JobsResultOverdue(jobId, due);
-        bytes32 computed = TensorCommitment.root(output);
         // The commitment zero-pads the last chunk, so it does not bind the length: check it here.
-        (, uint64 outputElements) = registry.elements(job.modelId);
-        uint256 expectedLength = uint256(outputElements) * 4;
+        uint256 expectedLength = uint256(t.outputElements) * 4;
         if (output.length != expectedLength) revert JobsOutputSizeMismatch(expectedLength, output.length);
+        bytes32 computed = TensorCommitment.root(output);
         if (computed != outputCommitment) revert JobsOutputCommitmentMismatch(outputCommitment, computed);
         if (traceRoot == bytes32(0)) revert JobsInvalidTrace();
 
         uint256 challengeEnd = block.timestamp + _params.challengeWindow;
         job.status = JobStatus.Submitted;
         job.timer = uint40(challengeEnd);
-        // The input commitment is replaced by the hash binding input, output and trace.
-        job.commitment = _resultCommitment(job.commitment, outputCommitment, traceRoot);
-        if (job.hasConsumer) _callbackOutputs[jobId] = output;
+        // The terms hash is replaced by the hash binding terms, output and trace.
+        job.commitment = _resultHash(job.commitment, outputCommitment, traceRoot);
+        if (t.consumer != address(0)) _callbackOutputs[jobId] = output;
         emit ResultSubmitted(jobId, msg.sender, outputCommitment, traceRoot, output, challengeEnd);
     }
 
     // ---------------------------------------------------------------- settlement
 
     /// @inheritdoc IJobManager
-    function finalize(uint256 jobId) external nonReentrant {
+    function finalize(uint256 jobId, JobTerms calldata t, bytes32 outputCommitment, bytes32 traceRoot) external nonReentrant {
         Job storage job = _existing(jobId);
         _requireStatus(job, jobId, JobStatus.Submitted);
+        _checkResult(job, jobId, t, outputCommitment, traceRoot);
         uint256 challengeEnd = job.timer;
         if (block.timestamp < challengeEnd) revert JobsChallengeWindowOpen(jobId, challengeEnd);
         if (job.openDisputes != 0) revert JobsUnderDispute(jobId, job.openDisputes);
 
         job.status = JobStatus.Finalized;
         address worker = job.worker;
-        uint256 fee = job.fee;
-        uint256 modelFee = job.modelFee;
-        uint256 protocolFee = FeeSplit.share(fee, job.protocolFeeBps);
+        uint256 fee = t.fee;
+        uint256 modelFee = t.modelFee;
+        uint256 protocolFee = FeeSplit.share(fee, t.protocolFeeBps);
         uint256 workerFee;
         // requestInference checked fee - protocolFee >= modelFee, with the same fee, rate and price.
         unchecked {
@@ -196,28 +203,25 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
         _credit(worker, jobId, workerFee);
         _credit(_params.treasury, jobId, protocolFee);
         // The model's part accrues per model (one write); distributeModelEarnings splits it.
-        if (modelFee != 0) _modelEarnings[job.modelId] += modelFee;
+        if (modelFee != 0) _modelEarnings[t.modelId] += modelFee;
         emit JobFinalized(jobId, worker, workerFee, modelFee, protocolFee);
 
-        staking.unlock(worker, job.lockedStake);
-        if (job.hasConsumer) {
-            Callback memory cb = _callbacks[jobId];
-            _callBack(jobId, cb.consumer, cb.gasLimit);
-        }
+        staking.unlock(worker, t.lock);
+        if (t.consumer != address(0)) _callBack(jobId, t.consumer, t.callbackGasLimit);
     }
 
     /// @inheritdoc IJobManager
-    function expire(uint256 jobId) external nonReentrant {
+    function expire(uint256 jobId, JobTerms calldata t) external nonReentrant {
         Job storage job = _existing(jobId);
         JobStatus status = job.status;
+        if (status != JobStatus.Open && status != JobStatus.Claimed) revert JobsWrongStatus(jobId, status);
+        _checkTerms(job, jobId, t);
         if (status == JobStatus.Open) {
-            if (block.timestamp <= job.deadline) revert JobsNotExpired(jobId, job.deadline);
-            _refund(job, jobId);
-        } else if (status == JobStatus.Claimed) {
-            if (block.timestamp <= job.timer) revert JobsNotExpired(jobId, job.timer);
-            _timeOutWorker(job, jobId);
+            if (block.timestamp <= t.deadline) revert JobsNotExpired(jobId, t.deadline);
+            _refund(job, jobId, t.requester, t.fee);
         } else {
-            revert JobsWrongStatus(jobId, status);
+            if (block.timestamp <= job.timer) revert JobsNotExpired(jobId, job.timer);
+            _timeOutWorker(job, jobId, t);
         }
     }
 
@@ -250,15 +254,24 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
     // ---------------------------------------------------------------- disputes
 
     /// @inheritdoc IJobManager
-    function freezeForDispute(uint256 jobId) external onlyDisputeManager {
+    function freezeForDispute(
+        uint256 jobId,
+        JobTerms calldata t,
+        bytes32 outputCommitment,
+        bytes32 traceRoot
+    ) external onlyDisputeManager returns (address worker) {
         Job storage job = _existing(jobId);
         _requireStatus(job, jobId, JobStatus.Submitted);
+        _checkResult(job, jobId, t, outputCommitment, traceRoot);
         uint256 challengeEnd = job.timer;
         if (block.timestamp >= challengeEnd) revert JobsChallengeWindowClosed(jobId, challengeEnd);
         uint256 open = job.openDisputes;
         if (open == MAX_OPEN_DISPUTES) revert JobsDisputeCount(jobId, open);
         job.openDisputes = uint8(open + 1);
+        // The first dispute keeps what a rejection needs; later ones find it there.
+        if (_disputed[jobId].requester == address(0)) _disputed[jobId] = DisputedTerms(t.requester, t.fee, t.lock);
         emit JobFrozen(jobId, open + 1);
+        return job.worker;
     }
 
     /// @inheritdoc IJobManager
@@ -278,11 +291,11 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
 
         job.status = JobStatus.Rejected;
         address worker = job.worker;
-        uint256 locked = job.lockedStake;
+        DisputedTerms memory d = _disputed[jobId];
+        uint256 locked = d.lock;
         slashed = slashAmount < locked ? slashAmount : locked;
-        uint256 refund = job.fee;
-        _credit(job.requester, jobId, refund);
-        emit JobRejected(jobId, worker, slashed, refund);
+        _credit(d.requester, jobId, d.fee);
+        emit JobRejected(jobId, worker, slashed, d.fee);
 
         if (slashed != 0) staking.slash(worker, slashed, msg.sender);
         if (locked > slashed) staking.unlock(worker, locked - slashed);
@@ -309,24 +322,13 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IJobManager
-    function callbackOf(uint256 jobId) external view returns (address consumer, uint256 callbackGasLimit) {
-        Callback storage cb = _callbacks[jobId];
-        return (cb.consumer, cb.gasLimit);
+    function termsHash(JobTerms calldata t) external pure returns (bytes32) {
+        return keccak256(abi.encode(t));
     }
 
     /// @inheritdoc IJobManager
-    function resultMatches(
-        uint256 jobId,
-        bytes32 inputCommitment,
-        bytes32 outputCommitment,
-        bytes32 traceRoot
-    ) external view returns (bool) {
-        Job storage job = _jobs[jobId];
-        JobStatus status = job.status;
-        bool submitted = status == JobStatus.Submitted ||
-            status == JobStatus.Finalized ||
-            status == JobStatus.Rejected;
-        return submitted && job.commitment == _resultCommitment(inputCommitment, outputCommitment, traceRoot);
+    function resultHash(JobTerms calldata t, bytes32 outputCommitment, bytes32 traceRoot) external pure returns (bytes32) {
+        return _resultHash(keccak256(abi.encode(t)), outputCommitment, traceRoot);
     }
 
     /// @inheritdoc IJobManager
@@ -379,29 +381,9 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
         return computed;
     }
 
-    /// @dev Its own function so that the request's many fields fit on the stack.
-    function _emitRequested(uint256 jobId, RequestParams calldata p, bytes32 inputCommitment) private {
-        emit JobRequested(
-            jobId,
-            p.modelId,
-            msg.sender,
-            p.fee,
-            p.deadline,
-            inputCommitment,
-            p.input,
-            p.inputURI,
-            p.consumer,
-            p.callbackGasLimit
-        );
-    }
-
-    /// @dev The hash a submitted job stores in place of its input commitment.
-    function _resultCommitment(
-        bytes32 inputCommitment,
-        bytes32 outputCommitment,
-        bytes32 traceRoot
-    ) private pure returns (bytes32) {
-        return keccak256(abi.encode(inputCommitment, outputCommitment, traceRoot));
+    /// @dev The hash a submitted job stores in place of its terms hash.
+    function _resultHash(bytes32 termsHash_, bytes32 outputCommitment, bytes32 traceRoot) private pure returns (bytes32) {
+        return keccak256(abi.encode(termsHash_, outputCommitment, traceRoot));
     }
 
     /// @dev The least fee f with f - floor(f * bps / 10000) >= price. That difference,
@@ -419,30 +401,28 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
         emit BalanceCredited(account, jobId, amount);
     }
 
-    function _refund(Job storage job, uint256 jobId) private {
+    function _refund(Job storage job, uint256 jobId, address requester, uint256 amount) private {
         job.status = JobStatus.Refunded;
-        uint256 amount = job.fee;
-        _credit(job.requester, jobId, amount);
-        emit JobRefunded(jobId, job.requester, amount);
+        _credit(requester, jobId, amount);
+        emit JobRefunded(jobId, requester, amount);
     }
 
     /// @dev Slashes a worker whose result is late (to the requester), then reopens or refunds the job.
-    function _timeOutWorker(Job storage job, uint256 jobId) private {
+    function _timeOutWorker(Job storage job, uint256 jobId, JobTerms calldata t) private {
         address worker = job.worker;
-        uint256 locked = job.lockedStake;
+        uint256 locked = t.lock;
         uint256 slashed = FeeSplit.share(locked, _params.timeoutSlashBps);
-        bool reopen = block.timestamp <= job.deadline;
+        bool reopen = block.timestamp <= t.deadline;
 
         job.worker = address(0);
-        job.lockedStake = 0;
         job.timer = 0;
-        _credit(job.requester, jobId, slashed);
+        _credit(t.requester, jobId, slashed);
         emit WorkerTimedOut(jobId, worker, slashed);
         if (reopen) {
             job.status = JobStatus.Open;
             emit JobReopened(jobId);
         } else {
-            _refund(job, jobId);
+            _refund(job, jobId, t.requester, t.fee);
         }
 
         if (slashed != 0) staking.slash(worker, slashed, address(this));
@@ -493,5 +473,21 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
     function _existing(uint256 jobId) private view returns (Job storage job) {
         job = _jobs[jobId];
         if (job.status == JobStatus.None) revert JobsUnknownJob(jobId);
+    }
+
+    /// @dev Reverts unless `t` are the terms of `job` (before submission).
+    function _checkTerms(Job storage job, uint256 jobId, JobTerms calldata t) private view {
+        if (job.commitment != keccak256(abi.encode(t))) revert JobsTermsMismatch(jobId);
+    }
+
+    /// @dev Reverts unless `t` and the result are those of `job` (after submission).
+    function _checkResult(
+        Job storage job,
+        uint256 jobId,
+        JobTerms calldata t,
+        bytes32 outputCommitment,
+        bytes32 traceRoot
+    ) private view {
+        if (job.commitment != _resultHash(keccak256(abi.encode(t)), outputCommitment, traceRoot)) revert JobsTermsMismatch(jobId);
     }
 }

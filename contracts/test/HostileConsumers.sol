@@ -52,7 +52,7 @@ contract GasRecordingConsumer is IInferenceConsumer {
 
 /// @notice Test-only consumer that tries to re-enter the escrow from its callback.
 contract ReentrantConsumer is IInferenceConsumer {
-    function onInferenceResult(uint256 jobId, bytes calldata) external {
-        IJobManager(msg.sender).finalize(jobId);
+    function onInferenceResult(uint256, bytes calldata) external {
+        IJobManager(msg.sender).withdraw();
     }
 }

@@ -86,8 +86,8 @@ struct GameConfig {
     uint64 moveTimeout;
 }
 
-/// @notice A job's result as the worker submitted it; the job escrow stores only its hash
-/// ({IJobManager-resultMatches}), so the challenger passes the three values when it opens.
+/// @notice A job's result as the worker submitted it; the job escrow stores only a hash of it with
+/// the job's terms ({IJobManager-resultHash}), so the challenger passes the values when it opens.
 /// @param inputCommitment The job's input commitment.
 /// @param outputCommitment The output commitment the worker submitted.
 /// @param traceRoot The trace root the worker submitted.
