@@ -16,6 +16,7 @@ import { canonicalBytes, commitTensor } from "../commitments/tensor.js";
 import { quantizeInput } from "../convert/evaluate.js";
 import { loadDigits, toFloat } from "../convert/mnist.js";
 import { mobileNetShaped } from "../convert/mobilenet.js";
+import { requestedTerms } from "../clients/jobs.js";
 import { GameStatus, LEVEL_NAMES, Level, Side, openDispute, submittedResult } from "../disputes/game.js";
 import type { MoveRecord } from "../disputes/player.js";
 import { DisputePlayer, playToEnd } from "../disputes/player.js";
@@ -137,11 +138,12 @@ async function dispute(s: Stack, name: string, model: CanonicalModel, truth: rea
     fee: 10n * VTN, deadline: now + 24n * 3600n, consumer: "0x" + "00".repeat(20), callbackGasLimit: 0,
   });
   const jobId = await s.jm.jobCount();
-  await s.jm.connect(s.worker).claim(jobId);
+  const terms = await requestedTerms(s.jm, jobId);
+  await s.jm.connect(s.worker).claim(jobId, terms);
   const defender = new DisputePlayer(Side.Defender, s.worker, model, liar, v.stallAt === undefined ? {} : { stallAt: v.stallAt });
   const out = liar[liar.length - 1]!.slice();
   if (v.outputMismatch) out[element] = out[element]! + 1;
-  await s.jm.connect(s.worker).submitResult(jobId, hexlify(canonicalBytes(out)), commitTensor(out).root, defender.root);
+  await s.jm.connect(s.worker).submitResult(jobId, terms, hexlify(canonicalBytes(out)), commitTensor(out).root, defender.root);
 
   const started = Date.now();
   const challenger = new DisputePlayer(Side.Challenger, s.challenger, model, truth);

@@ -7,7 +7,7 @@
 import type { ContractTransactionReceipt, EventFragment, Signer } from "ethers";
 import { AbiCoder, LogDescription, ZeroAddress, ZeroHash, getBytes, isAddress, keccak256 } from "ethers";
 
-import type { IJobManager } from "../../types/ethers-contracts/jobs/JobManager.js";
+import type { IJobManager, JobManager } from "../../types/ethers-contracts/jobs/JobManager.js";
 import { ensureFunds } from "./allowance.js";
 import { VeritensorError } from "./errors.js";
 import { formatBps, formatDuration, formatShape, formatTime, formatVtn } from "./format.js";
@@ -19,7 +19,109 @@ import { tensorCommitment } from "./tensors.js";
 
 export const JobStatus = { None: 0n, Open: 1n, Claimed: 2n, Submitted: 3n, Finalized: 4n, Refunded: 5n, Rejected: 6n } as const;
 
-export type JobRecord = IJobManager.JobStructOutput;
+/** What a job's request fixed (see IJobManager.JobTerms): passed back with every later call. */
+export interface JobTerms {
+  readonly requester: string;
+  readonly modelId: bigint;
+  readonly fee: bigint;
+  readonly modelFee: bigint;
+  readonly lock: bigint;
+  readonly protocolFeeBps: bigint;
+  readonly deadline: bigint;
+  readonly outputElements: bigint;
+  readonly consumer: string;
+  readonly callbackGasLimit: bigint;
+  readonly inputCommitment: string;
+}
+
+/**
+ * A job as the escrow stores it (status, disputes, timer, worker, commitment) together with its
+ * terms from `JobRequested`, so that callers read one record as before the escrow stored only a
+ * hash of the terms.
+ */
+export interface JobRecord extends JobTerms {
+  readonly status: bigint;
+  readonly openDisputes: bigint;
+  readonly timer: bigint;
+  readonly worker: string;
+  /** The hash the escrow stores: of the terms, then (from submission on) of terms and result. */
+  readonly commitment: string;
+  /** The stake locked for the job: its `lock` while claimed, submitted and after, 0 while open or refunded. */
+  readonly lockedStake: bigint;
+  readonly hasConsumer: boolean;
+  readonly terms: JobTerms;
+}
+
+const TERMS_TUPLE =
+  "tuple(address requester,uint40 modelId,uint96 fee,uint96 modelFee,uint96 lock,uint16 protocolFeeBps,uint40 deadline,uint64 outputElements,address consumer,uint24 callbackGasLimit,bytes32 inputCommitment)";
+
+/** The hash a job stores for its terms until its result is submitted (`termsHash` on chain). */
+export function termsHash(t: JobTerms): string {
+  return keccak256(AbiCoder.defaultAbiCoder().encode([TERMS_TUPLE], [t]));
+}
+
+/** The hash a job stores from submission on (`resultHash` on chain). */
+export function resultHash(t: JobTerms, outputCommitment: string, traceRoot: string): string {
+  return keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32", "bytes32"], [termsHash(t), outputCommitment, traceRoot]));
+}
+
+/** Plain terms from a decoded `JobRequested` (an ethers Result). */
+export function termsFromEvent(terms: IJobManager.JobTermsStructOutput): JobTerms {
+  return {
+    requester: terms.requester,
+    modelId: terms.modelId,
+    fee: terms.fee,
+    modelFee: terms.modelFee,
+    lock: terms.lock,
+    protocolFeeBps: terms.protocolFeeBps,
+    deadline: terms.deadline,
+    outputElements: terms.outputElements,
+    consumer: terms.consumer,
+    callbackGasLimit: terms.callbackGasLimit,
+    inputCommitment: terms.inputCommitment,
+  };
+}
+
+/** Terms already seen, per escrow and job (they never change; a request or an event scan adds them). */
+const termsCache = new Map<string, Map<bigint, JobTerms>>();
+
+function termsOfEscrow(p: Protocol): Map<bigint, JobTerms> {
+  const key = `${p.chainId}:${p.addresses.jobManager.toLowerCase()}`;
+  let byId = termsCache.get(key);
+  if (!byId) termsCache.set(key, (byId = new Map()));
+  return byId;
+}
+
+/** Remembers the terms of `jobId` (from a `JobRequested` the caller has already read). */
+export function rememberTerms(p: Protocol, jobId: bigint, terms: JobTerms): void {
+  termsOfEscrow(p).set(jobId, terms);
+}
+
+/** The terms of `jobId` from its `JobRequested` event on `jobManager` (no cache). */
+export async function requestedTerms(jobManager: JobManager, jobId: bigint): Promise<JobTerms> {
+  const [event] = await jobManager.queryFilter(jobManager.filters.JobRequested(jobId), 0);
+  if (!event) throw new VeritensorError(`job ${jobId} does not exist (no JobRequested event for it)`);
+  return termsFromEvent(event.args.terms);
+}
+
+/** The terms of `jobId`, from its `JobRequested` event (read once, then remembered). */
+export async function jobTerms(p: Protocol, jobId: bigint): Promise<JobTerms> {
+  const known = termsOfEscrow(p).get(jobId);
+  if (known) return known;
+  const terms = await read(p, `reading the request of job ${jobId}`, () => requestedTerms(p.jobManager, jobId));
+  rememberTerms(p, jobId, terms);
+  return terms;
+}
+
+/** The output commitment and trace root of the result submitted for `jobId` (its latest `ResultSubmitted`). */
+export async function submittedCommitments(p: Protocol, jobId: bigint): Promise<{ outputCommitment: string; traceRoot: string }> {
+  const events = await read(p, `reading the result of job ${jobId}`, () =>
+    p.jobManager.queryFilter(p.jobManager.filters.ResultSubmitted(jobId), 0),
+  );
+  const last = events[events.length - 1];
+  if (!last) throw new VeritensorError(`job ${jobId} has no submitted result`);
+  return { outputCommitment: last.args.outputCommitment, traceRoot: last.args.traceRoot };
+}
 
 type JobEventName = Parameters<Protocol["jobManager"]["interface"]["getEvent"]>[0];
 
@@ -43,8 +145,23 @@ function jobEvents(p: Protocol, receipt: ContractTransactionReceipt, name: JobEv
     .map((log) => new LogDescription(fragment, topic, iface.decodeEventLog(fragment, log.data, log.topics)));
 }
 
+const LOCK_HELD = new Set<bigint>([JobStatus.Claimed, JobStatus.Submitted, JobStatus.Finalized, JobStatus.Rejected]);
+
+/** Job `jobId`: its stored state and its terms (see {@link JobRecord}). */
 export async function getJob(p: Protocol, jobId: bigint): Promise<JobRecord> {
-  return read(p, `reading job ${jobId}`, () => p.jobManager.getJob(jobId));
+  const stored = await read(p, `reading job ${jobId}`, () => p.jobManager.getJob(jobId));
+  const terms = await jobTerms(p, jobId);
+  return {
+    ...terms,
+    status: stored.status,
+    openDisputes: stored.openDisputes,
+    timer: stored.timer,
+    worker: stored.worker,
+    commitment: stored.commitment,
+    lockedStake: LOCK_HELD.has(stored.status) ? terms.lock : 0n,
+    hasConsumer: terms.consumer !== ZeroAddress,
+    terms,
+  };
 }
 
 export interface FeeQuote {
@@ -121,6 +238,8 @@ export interface RequestResult {
   readonly quote: FeeQuote;
   readonly deadline: bigint;
   readonly inputCommitment: string;
+  /** The job's terms, as every later call passes them back. */
+  readonly terms: JobTerms;
   readonly receipt: ContractTransactionReceipt;
   readonly approval?: ContractTransactionReceipt;
 }
@@ -186,20 +305,16 @@ export async function requestInference(p: Protocol, requester: Signer, r: Reques
   );
   const [event] = jobEvents(p, receipt, "JobRequested");
   if (!event) throw new VeritensorError("the request emitted no JobRequested event");
-  return { jobId: event.args.jobId as bigint, fee, protocolFee: protocolFeeOf(fee, quote.protocolFeeBps), quote, deadline, inputCommitment: event.args.inputCommitment as string, receipt, approval };
+  const jobId = event.args.jobId as bigint;
+  const terms = termsFromEvent(event.args.terms as IJobManager.JobTermsStructOutput);
+  rememberTerms(p, jobId, terms);
+  return { jobId, fee, protocolFee: protocolFeeOf(fee, quote.protocolFeeBps), quote, deadline, inputCommitment: terms.inputCommitment, terms, receipt, approval };
 }
 
 export interface ClaimResult {
   readonly lockedStake: bigint;
   readonly resultDue: bigint;
   readonly receipt: ContractTransactionReceipt;
-}
-
-/** The stake that claiming `job` locks: the fee times the stake ratio, at least the minimum lock. */
-export async function lockFor(p: Protocol, job: JobRecord): Promise<bigint> {
-  const params = await p.jobManager.params();
-  const byFee = (job.fee * params.stakeRatioBps) / 10_000n;
-  return byFee > params.minJobLock ? byFee : params.minJobLock;
 }
 
 export async function claimJob(p: Protocol, worker: Signer, jobId: bigint): Promise<ClaimResult> {
@@ -212,7 +327,8 @@ export async function claimJob(p: Protocol, worker: Signer, jobId: bigint): Prom
     throw new VeritensorError(`the deadline of job ${jobId} passed at ${formatTime(job.deadline, now)}; it can only be expired`);
   }
   const address = await worker.getAddress();
-  const [info, minStake, lock] = await Promise.all([p.staking.stakeOf(address), p.staking.minStake(), lockFor(p, job)]);
+  const [info, minStake] = await Promise.all([p.staking.stakeOf(address), p.staking.minStake()]);
+  const lock = job.lock;
   if (info.staked < minStake) {
     throw new VeritensorError(
       `${address} has ${formatVtn(info.staked)} staked, below the minimum stake of ${formatVtn(minStake)}: ` +
@@ -234,7 +350,8 @@ export async function claimJob(p: Protocol, worker: Signer, jobId: bigint): Prom
  * VeritensorError.
  */
 export async function sendClaim(p: Protocol, worker: Signer, jobId: bigint): Promise<ClaimResult> {
-  const receipt = await send(p, `claiming job ${jobId}`, () => p.jobManager.connect(worker).claim(jobId));
+  const terms = await jobTerms(p, jobId);
+  const receipt = await send(p, `claiming job ${jobId}`, () => p.jobManager.connect(worker).claim(jobId, terms));
   const [event] = jobEvents(p, receipt, "JobClaimed");
   return { lockedStake: event!.args.lockedStake as bigint, resultDue: event!.args.resultDue as bigint, receipt };
 }
@@ -262,7 +379,7 @@ export async function submitResult(
   if (job.worker.toLowerCase() !== address.toLowerCase()) {
     throw new VeritensorError(`job ${jobId} was claimed by ${job.worker}, not by ${address}`);
   }
-  const [, outputElements] = await p.registry.elements(job.modelId);
+  const outputElements = job.outputElements;
   if (output.length !== Number(outputElements) * 4) {
     const model = await p.registry.getModel(job.modelId);
     throw new VeritensorError(
@@ -276,16 +393,12 @@ export async function submitResult(
 /** The submission alone, without {@link submitResult}'s checks (see {@link sendClaim}). */
 export async function sendSubmit(p: Protocol, worker: Signer, jobId: bigint, output: Uint8Array, traceRoot: string): Promise<SubmitResult> {
   const outputCommitment = tensorCommitment(output);
+  const terms = await jobTerms(p, jobId);
   const receipt = await send(p, `submitting the result of job ${jobId}`, () =>
-    p.jobManager.connect(worker).submitResult(jobId, output, outputCommitment, traceRoot),
+    p.jobManager.connect(worker).submitResult(jobId, terms, output, outputCommitment, traceRoot),
   );
   const [event] = jobEvents(p, receipt, "ResultSubmitted");
   return { outputCommitment, challengeEnd: event!.args.challengeEnd as bigint, receipt };
-}
-
-/** The escrow's hash of a submitted result (what a job's `commitment` holds from submission on). */
-export function resultCommitment(inputCommitment: string, outputCommitment: string, traceRoot: string): string {
-  return keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32", "bytes32"], [inputCommitment, outputCommitment, traceRoot]));
 }
 
 export interface FinalizeResult {
@@ -332,9 +445,21 @@ export async function finalizeJob(p: Protocol, caller: Signer, jobId: bigint, o:
   return sendFinalize(p, caller, jobId);
 }
 
-/** The finalization alone, without {@link finalizeJob}'s checks and waiting (see {@link sendClaim}). */
-export async function sendFinalize(p: Protocol, caller: Signer, jobId: bigint): Promise<FinalizeResult> {
-  const receipt = await send(p, `finalizing job ${jobId}`, () => p.jobManager.connect(caller).finalize(jobId));
+/**
+ * The finalization alone, without {@link finalizeJob}'s checks and waiting (see {@link sendClaim}).
+ * `result` is the submitted output commitment and trace root; without it they are read from the
+ * job's `ResultSubmitted` event (a worker passes its own and saves the round trip).
+ */
+export async function sendFinalize(
+  p: Protocol,
+  caller: Signer,
+  jobId: bigint,
+  result?: { outputCommitment: string; traceRoot: string },
+): Promise<FinalizeResult> {
+  const [terms, r] = await Promise.all([jobTerms(p, jobId), result ?? submittedCommitments(p, jobId)]);
+  const receipt = await send(p, `finalizing job ${jobId}`, () =>
+    p.jobManager.connect(caller).finalize(jobId, terms, r.outputCommitment, r.traceRoot),
+  );
   const [event] = jobEvents(p, receipt, "JobFinalized");
   const delivered = jobEvents(p, receipt, "CallbackDelivered")[0];
   const failed = jobEvents(p, receipt, "CallbackFailed")[0];
@@ -361,7 +486,8 @@ export interface ExpireResult {
 
 /** Enforces a missed deadline: refunds an open job, or slashes a late worker and reopens/refunds. */
 export async function expireJob(p: Protocol, caller: Signer, jobId: bigint): Promise<ExpireResult> {
-  const receipt = await send(p, `expiring job ${jobId}`, () => p.jobManager.connect(caller).expire(jobId));
+  const terms = await jobTerms(p, jobId);
+  const receipt = await send(p, `expiring job ${jobId}`, () => p.jobManager.connect(caller).expire(jobId, terms));
   const timedOut = jobEvents(p, receipt, "WorkerTimedOut")[0];
   const reopened = jobEvents(p, receipt, "JobReopened").length > 0;
   return { outcome: reopened ? "reopened" : "refunded", slashed: (timedOut?.args.slashed as bigint | undefined) ?? 0n, receipt };
@@ -391,12 +517,11 @@ export interface JobDetails {
 /** The job as stored, plus its input, output and commitments from the escrow's events. */
 export async function jobDetails(p: Protocol, jobId: bigint): Promise<JobDetails> {
   const job = await getJob(p, jobId);
-  const [requested, submitted, finalized, rejected, callback, now] = await Promise.all([
+  const [requested, submitted, finalized, rejected, now] = await Promise.all([
     p.jobManager.queryFilter(p.jobManager.filters.JobRequested(jobId), 0),
     p.jobManager.queryFilter(p.jobManager.filters.ResultSubmitted(jobId), 0),
     p.jobManager.queryFilter(p.jobManager.filters.JobFinalized(jobId), 0),
     job.status === JobStatus.Rejected ? p.jobManager.queryFilter(p.jobManager.filters.JobRejected(jobId), 0) : [],
-    job.hasConsumer ? p.jobManager.callbackOf(jobId) : undefined,
     nextBlockTime(p),
   ]);
   const req = requested[0]?.args;
@@ -405,9 +530,9 @@ export async function jobDetails(p: Protocol, jobId: bigint): Promise<JobDetails
   return {
     job,
     now,
-    callback: callback ? { consumer: callback[0], gasLimit: callback[1] } : undefined,
+    callback: job.hasConsumer ? { consumer: job.consumer, gasLimit: job.callbackGasLimit } : undefined,
     protocolFee: protocolFeeOf(job.fee, job.protocolFeeBps),
-    inputCommitment: req?.inputCommitment,
+    inputCommitment: job.inputCommitment,
     input: req && req.input !== "0x" ? getBytes(req.input) : undefined,
     inputUri: req && req.inputURI !== "" ? req.inputURI : undefined,
     output: sub ? getBytes(sub.output) : undefined,

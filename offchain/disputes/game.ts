@@ -7,6 +7,8 @@ import type { ContractTransactionReceipt, Signer } from "ethers";
 
 import type { DisputeGame, DisputeGameFactory, JobManager } from "../../types/ethers-contracts/index.js";
 import { DisputeGame__factory } from "../../types/ethers-contracts/index.js";
+import type { JobTerms } from "../clients/jobs.js";
+import { termsFromEvent } from "../clients/jobs.js";
 import { waitMined } from "../clients/wait.js";
 import type { Hex } from "../commitments/merkle.js";
 
@@ -182,25 +184,28 @@ export async function sendMove(game: DisputeGame, signer: Signer, move: Move): P
 }
 
 /**
- * A job's result as its worker submitted it. The escrow stores only the hash of the three
- * values; they come from the job's JobRequested and ResultSubmitted events.
+ * A job's result as its worker submitted it, with the job's terms. The escrow stores only a hash
+ * of terms and result; they come from the job's JobRequested and ResultSubmitted events.
  */
 export interface SubmittedResult {
   readonly inputCommitment: Hex;
   readonly outputCommitment: Hex;
   readonly traceRoot: Hex;
+  readonly terms: JobTerms;
 }
 
-/** Reads job `jobId`'s submitted result from the escrow's events. */
+/** Reads job `jobId`'s submitted result and terms from the escrow's events. */
 export async function submittedResult(jobManager: JobManager, jobId: bigint): Promise<SubmittedResult> {
-  const [requested] = await jobManager.queryFilter(jobManager.filters.JobRequested(jobId));
-  const submitted = await jobManager.queryFilter(jobManager.filters.ResultSubmitted(jobId));
+  const [requested] = await jobManager.queryFilter(jobManager.filters.JobRequested(jobId), 0);
+  const submitted = await jobManager.queryFilter(jobManager.filters.ResultSubmitted(jobId), 0);
   const last = submitted[submitted.length - 1];
   if (!requested || !last) throw new Error(`job ${jobId} has no submitted result`);
+  const terms = termsFromEvent(requested.args.terms);
   return {
-    inputCommitment: requested.args.inputCommitment as Hex,
+    inputCommitment: terms.inputCommitment as Hex,
     outputCommitment: last.args.outputCommitment as Hex,
     traceRoot: last.args.traceRoot as Hex,
+    terms,
   };
 }
 
@@ -216,8 +221,10 @@ export interface OpenArgs {
 
 /** The factory's `OpenParams` tuple for `a`. */
 export function openParams(a: OpenArgs) {
+  const { inputCommitment, outputCommitment, traceRoot, terms } = a.result;
   return {
-    result: a.result,
+    terms,
+    result: { inputCommitment, outputCommitment, traceRoot },
     challengerRoot: a.challengerRoot,
     header: a.header,
     headerProof: [...a.headerProof],

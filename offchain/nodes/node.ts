@@ -205,7 +205,7 @@ export abstract class ProtocolNode {
       const jm = this.p.jobManager;
       const [e] = await jm.queryFilter(jm.filters.JobRequested(job.jobId), 0);
       if (!e) throw new InputError("unreachable", `job ${job.jobId}: its JobRequested event was not found`);
-      at = { uri: e.args.inputURI, commitment: e.args.inputCommitment };
+      at = { uri: e.args.inputURI, commitment: e.args.terms.inputCommitment };
       this.inputUris.set(job.jobId, at);
     }
     const [inputElements] = await this.p.registry.elements(job.modelId);

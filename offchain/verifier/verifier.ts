@@ -8,7 +8,7 @@
 import { MaxUint256, getBytes } from "ethers";
 
 import type { JobRow } from "../store/store.js";
-import { JobStatus, formatVtn, getJob, jobDetails, jobStatusName, waitMined } from "../clients/index.js";
+import { JobStatus, formatVtn, rememberTerms, termsFromEvent, getJob, jobDetails, jobStatusName, waitMined } from "../clients/index.js";
 import type { Hex } from "../commitments/merkle.js";
 import { GameStatus, Side, attachGame, openDispute, readGame, submittedResult } from "../disputes/game.js";
 import { DisputePlayer } from "../disputes/player.js";
@@ -45,9 +45,10 @@ export class Verifier extends ProtocolNode {
   protected async onEvents(from: number, to: number): Promise<void> {
     const jm = this.p.jobManager;
     for (const e of await jm.queryFilter(jm.filters.JobRequested(), from, to)) {
-      const { jobId, modelId, input, inputURI, inputCommitment } = e.args;
+      const { jobId, modelId, input, inputURI, terms } = e.args;
+      rememberTerms(this.p, jobId, termsFromEvent(terms));
       if (this.watches(modelId) && this.store.addJob(jobId, modelId, "seen")) {
-        if (inputURI !== "") this.noteInputUri(jobId, inputURI, inputCommitment);
+        if (inputURI !== "") this.noteInputUri(jobId, inputURI, terms.inputCommitment);
         else this.store.updateJob(jobId, { input: getBytes(input) });
       }
     }

@@ -18,6 +18,9 @@ import {
   sendClaim,
   sendFinalize,
   sendSubmit,
+  rememberTerms,
+  tensorCommitment,
+  termsFromEvent,
   withdrawBalance,
 } from "../clients/index.js";
 import { canonicalBytes } from "../commitments/tensor.js";
@@ -91,12 +94,13 @@ export class Worker extends ProtocolNode {
   protected async onEvents(from: number, to: number): Promise<void> {
     const jm = this.p.jobManager;
     for (const e of await jm.queryFilter(jm.filters.JobRequested(), from, to)) {
-      const { jobId, modelId, fee, input, inputURI, inputCommitment } = e.args;
+      const { jobId, modelId, input, inputURI, terms } = e.args;
       if (!(await this.serves(modelId))) continue;
+      rememberTerms(this.p, jobId, termsFromEvent(terms));
       if (this.store.addJob(jobId, modelId, "seen")) {
-        if (inputURI !== "") this.noteInputUri(jobId, inputURI, inputCommitment);
+        if (inputURI !== "") this.noteInputUri(jobId, inputURI, terms.inputCommitment);
         else this.store.updateJob(jobId, { input: getBytes(input) });
-        this.log.info(`job ${jobId}: requested on model ${modelId}, fee ${formatVtn(fee)}${inputURI !== "" ? `, input at ${inputURI}` : ""}`);
+        this.log.info(`job ${jobId}: requested on model ${modelId}, fee ${formatVtn(terms.fee)}${inputURI !== "" ? `, input at ${inputURI}` : ""}`);
       }
     }
     for (const e of await jm.queryFilter(jm.filters.JobReopened(), from, to)) {
@@ -171,9 +175,7 @@ export class Worker extends ProtocolNode {
     }
     // A worker must be able to serve a job before it locks stake for it: get and check the input first.
     if ((await this.usableInput(job, "claiming", "trying again each pass until its deadline")) === undefined) return;
-    const params = await this.params();
-    const byFee = (rec.fee * params.stakeRatioBps) / 10_000n;
-    const lock = byFee > params.minJobLock ? byFee : params.minJobLock;
+    const lock = rec.lock;
     pass.free ??= await this.p.staking.freeStake(this.address);
     if (pass.free < lock) {
       this.log.warn(`job ${id}: claiming locks ${formatVtn(lock)}, only ${formatVtn(pass.free)} of our stake is free; waiting`);
@@ -272,7 +274,10 @@ export class Worker extends ProtocolNode {
     }
     if (rec.status !== JobStatus.Submitted || rec.openDisputes > 0n) return;
     if (this.nextBlockTime() < rec.timer) return;
-    const f = await this.perform(`finalize:${id}`, `finalize job ${id}`, () => sendFinalize(this.p, this.ctx.signer, id));
+    const f = await this.perform(`finalize:${id}`, `finalize job ${id}`, () =>
+      // Our own result's commitments, when we have them, save reading them back from the events.
+      sendFinalize(this.p, this.ctx.signer, id, job.output && job.traceRoot ? { outputCommitment: tensorCommitment(job.output), traceRoot: job.traceRoot } : undefined),
+    );
     this.store.updateJob(id, { stage: "finalized" });
     this.log.info(`job ${id}: finalized, ${formatVtn(f.workerFee)} earned`);
   }

@@ -11,6 +11,7 @@ import { commitTrace } from "../../offchain/commitments/trace.js";
 import { canonicalBytes } from "../../offchain/commitments/tensor.js";
 import type { DisputeGame, DisputeGameFactory, OneStepVerifier } from "../../types/ethers-contracts/index.js";
 import type { CanonicalModel } from "../../offchain/model/canonical.js";
+import { requestedTerms } from "../../offchain/clients/jobs.js";
 import { openDispute, submittedResult } from "../../offchain/disputes/game.js";
 import type { PlayResult } from "../../offchain/disputes/player.js";
 import type { DisputePlayer } from "../../offchain/disputes/player.js";
@@ -106,10 +107,11 @@ export async function submitTrace(
     callbackGasLimit: 0n,
   });
   const jobId = await p.jm.jobCount();
-  await p.jm.connect(p.worker).claim(jobId);
+  const terms = await requestedTerms(p.jm, jobId);
+  await p.jm.connect(p.worker).claim(jobId, terms);
   const output = opts.outputOverride ?? trace[trace.length - 1]!;
   const traceRoot = commitTrace(trace).root;
-  await p.jm.connect(p.worker).submitResult(jobId, hexlify(canonicalBytes(output)), commitTensor(output).root, traceRoot);
+  await p.jm.connect(p.worker).submitResult(jobId, terms, hexlify(canonicalBytes(output)), commitTensor(output).root, traceRoot);
   return jobId;
 }
 
@@ -132,4 +134,15 @@ export async function playDispute(
     advanceTo: (t) => p.conn.networkHelpers.time.increaseTo(t),
   });
   return { ...result, game, openGas: receipt.gasUsed };
+}
+
+/** The terms and submitted result `finalize` takes after `jobId` (from the escrow's events). */
+export async function finalizeArgs(jm: DisputeProtocol["jm"], jobId: bigint) {
+  const r = await submittedResult(jm, jobId);
+  return [r.terms, r.outputCommitment, r.traceRoot] as const;
+}
+
+/** The stake a claim of `jobId` locks (fixed in its terms). */
+export async function lockOf(jm: DisputeProtocol["jm"], jobId: bigint): Promise<bigint> {
+  return (await requestedTerms(jm, jobId)).lock;
 }

@@ -25,6 +25,8 @@ import {
   MOVE_TIMEOUT,
   cheat,
   disputeFixtures,
+  finalizeArgs,
+  lockOf,
   playDispute,
   registerModel,
   submitTrace,
@@ -89,7 +91,7 @@ describe("DisputeGame", function () {
       expect(job.openDisputes).to.equal(0n);
       // The job finalizes normally once its window is over; the worker withdraws its reward.
       await time.increaseTo(job.timer);
-      await p.jm.finalize(jobId);
+      await p.jm.finalize(jobId, ...(await finalizeArgs(p.jm, jobId)));
       const w = await p.token.balanceOf(p.worker.address);
       await p.factory.connect(p.worker).withdraw();
       expect(await p.token.balanceOf(p.worker.address)).to.equal(w + reward);
@@ -100,7 +102,7 @@ describe("DisputeGame", function () {
       const liar = cheat(honest, 1, 17, 1);
       const { p, jobId } = await setup(model, liar);
       const job = await p.jm.getJob(jobId);
-      const locked = job.lockedStake;
+      const locked = (await lockOf(p.jm, jobId));
       const workerStake = (await p.staking.stakeOf(p.worker.address)).staked;
       const r = await playDispute(p, jobId, new DisputePlayer(Side.Defender, p.worker, model, liar), new DisputePlayer(Side.Challenger, p.challenger, model, honest));
       expect(r.status).to.equal(GameStatus.ChallengerWins);
@@ -203,7 +205,7 @@ describe("DisputeGame", function () {
     it("a colluding challenger that loses on purpose changes nothing for an honest one", async function () {
       const liar = cheat(honest, 10, 4, 1);
       const { p, jobId } = await setup(model, liar);
-      const locked = (await p.jm.getJob(jobId)).lockedStake;
+      const locked = (await lockOf(p.jm, jobId));
       const job = await p.jm.getJob(jobId);
       // The colluder disputes with a lie of its own at an earlier layer, so the game lands there and
       // the step proves the worker right: it loses on purpose, in the open.
@@ -220,7 +222,7 @@ describe("DisputeGame", function () {
       expect(ra.status).to.equal(GameStatus.DefenderWins);
       expect((await p.jm.getJob(jobId)).openDisputes).to.equal(1n);
       await time.increaseTo(job.timer);
-      await expect(p.jm.finalize(jobId)).to.be.revertedWithCustomError(p.jm, "JobsUnderDispute");
+      await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p.jm, jobId)))).to.be.revertedWithCustomError(p.jm, "JobsUnderDispute");
       // The honest challenger still wins (its clock restarted with each move).
       const rb: PlayResult = await playToEnd(b.game, { defender, challenger: honestChallenger }, { advanceTo });
       expect(rb.status).to.equal(GameStatus.ChallengerWins);
@@ -263,7 +265,7 @@ describe("DisputeGame", function () {
       const { game, receipt } = await openDispute(p.factory, p.challenger, jobId, challenger.openArgs(await submittedResult(p.jm, jobId)));
       expect((await readGame(game)).status).to.equal(GameStatus.ChallengerWins);
       expect((await p.jm.getJob(jobId)).status).to.equal(Status.Rejected);
-      expect(await p.factory.balanceOf(p.challenger.address)).to.equal(CHALLENGE_BOND + (job.lockedStake * CHALLENGER_REWARD_BPS) / 10_000n);
+      expect(await p.factory.balanceOf(p.challenger.address)).to.equal(CHALLENGE_BOND + ((await lockOf(p.jm, jobId)) * CHALLENGER_REWARD_BPS) / 10_000n);
       console.log(`      output-mismatch open: ${receipt.gasUsed} gas`);
       await expectConserved(p);
     });
@@ -353,7 +355,7 @@ describe("DisputeGame", function () {
         const e = Math.floor(truth[k]!.length / 2) + k;
         const liar = cheat(truth, k, e % truth[k]!.length, 1);
         const { p, jobId } = await setup(cnn, liar);
-        const locked = (await p.jm.getJob(jobId)).lockedStake;
+        const locked = (await lockOf(p.jm, jobId));
         const t0 = Date.now();
         const r = await playDispute(p, jobId, new DisputePlayer(Side.Defender, p.worker, cnn, liar), new DisputePlayer(Side.Challenger, p.challenger, cnn, truth));
         const ms = Date.now() - t0;

@@ -17,7 +17,7 @@ import config from "../../hardhat.config.js";
 import type { OpenResult, GameView, MoveResult, TimeoutResult } from "../../offchain/disputes/manual.js";
 import { GameStatus, Side } from "../../offchain/disputes/game.js";
 import type { JobDetails } from "../../offchain/clients/index.js";
-import { deployProtocol } from "../../offchain/clients/index.js";
+import { deployProtocol, jobTerms } from "../../offchain/clients/index.js";
 import type { DisputeWithdrawResult } from "../../offchain/disputes/manual.js";
 import { dir, rejection } from "../tasks/helpers.js";
 import { mnistCnn, mnistInput } from "./models.js";
@@ -74,7 +74,7 @@ describe("tasks: disputes by hand", function () {
   it("a wrong result: dispute open, alternate dispute move to the end, worker slashed, requester refunded, challenger paid", async function () {
     const jobId = await job(writeInput(0), CHEAT);
     const workerStake = (await p.staking.stakeOf(worker!.address)).staked;
-    const lock = (await p.jobManager.getJob(BigInt(jobId))).lockedStake;
+    const lock = (await jobTerms(p, BigInt(jobId))).lock;
     const tokensBefore = await p.token.balanceOf(challenger!.address);
 
     const opened = (await quiet(() => run(["dispute", "open"], { job: jobId, model: MODEL, noApprove: false, from: "4" }))) as OpenResult;

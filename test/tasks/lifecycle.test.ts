@@ -6,7 +6,7 @@ import { expect } from "chai";
 import hre from "hardhat";
 
 import type { DeployResult, DistributeResult, FinalizeResult, JobDetails, RegisterResult, RequestResult } from "../../offchain/clients/index.js";
-import { bytesToInts, resultCommitment } from "../../offchain/clients/index.js";
+import { bytesToInts, resultHash } from "../../offchain/clients/index.js";
 import { rejection, writeJson, writeTinyModel } from "./helpers.js";
 
 const run = (name: string | string[], args: Record<string, unknown> = {}) => hre.tasks.getTask(name).run(args);
@@ -85,7 +85,7 @@ describe("tasks: one job from deploy to withdraw", function () {
     expect(shown.job.status).to.equal(4n);
     expect(shown.protocolFee).to.equal(2n * 10n ** 16n);
     expect(shown.job.commitment).to.equal(
-      resultCommitment(shown.inputCommitment!, shown.outputCommitment!, shown.traceRoot!),
+      resultHash(shown.job.terms, shown.outputCommitment!, shown.traceRoot!),
     );
     // The model's revenue reaches developer (90%) and contributor (10%) once distributed (anyone may).
     const dist = (await quiet(() => run(["balance", "distribute"], { model: "1", from: "4" }))) as DistributeResult;
