@@ -7,7 +7,7 @@ import {IModelRegistry} from "../../contracts/interfaces/IModelRegistry.sol";
 import {IStaking} from "../../contracts/interfaces/IStaking.sol";
 
 import {Test} from "./utils/Test.sol";
-import {TestData, Deployment, Deployer} from "./utils/Protocol.sol";
+import {TestData, Terms, Deployment, Deployer} from "./utils/Protocol.sol";
 
 /**
  * @notice Focused fuzz tests of the job escrow's accounting: the fee split of finalize, timeout
@@ -23,6 +23,10 @@ contract JobManagerFuzzTest is Test {
     address private constant WORKER = address(0x3012);
 
     Deployment private d;
+    /// @dev Each job's terms, as the escrow fixed them (checked against its stored hash).
+    mapping(uint256 jobId => IJobManager.JobTerms) private _terms;
+    /// @dev Each submitted job's output commitment and trace root.
+    mapping(uint256 jobId => bytes32[2]) private _results;
     address[] private payeePool;
     /// @dev Every account that can hold a pull balance in these tests.
     address[] private accounts;
@@ -92,15 +96,16 @@ contract JobManagerFuzzTest is Test {
             fee,
             block.timestamp + duration
         );
+        IJobManager.JobTerms memory t = Terms.expected(d.jobs, d.registry, REQUESTER, p);
         vm.prank(REQUESTER);
         jobId = d.jobs.requestInference(p);
+        assertEq(d.jobs.getJob(jobId).commitment, d.jobs.termsHash(t), "the job stores another terms hash");
+        _terms[jobId] = t;
     }
 
     /// @dev Stakes what the worker needs for `jobId` and claims it.
     function _claim(uint256 jobId) private returns (uint256 lockAmount) {
-        IJobManager.Params memory p = d.jobs.params();
-        lockAmount = (uint256(d.jobs.getJob(jobId).fee) * p.stakeRatioBps) / 10_000;
-        if (lockAmount < p.minJobLock) lockAmount = p.minJobLock;
+        lockAmount = _terms[jobId].lock;
         uint256 free = d.staking.freeStake(WORKER);
         uint256 staked = d.staking.stakeOf(WORKER).staked;
         uint256 need = lockAmount > free ? lockAmount - free : 0;
@@ -110,14 +115,30 @@ contract JobManagerFuzzTest is Test {
             d.staking.stake(need);
         }
         vm.prank(WORKER);
-        d.jobs.claim(jobId);
+        d.jobs.claim(jobId, _terms[jobId]);
     }
 
     function _submit(uint256 jobId, uint32 value) private {
-        bytes memory output = TestData.tensor4(value);
+        _submit(jobId, TestData.tensor4(value), keccak256("trace"));
+    }
+
+    function _submit(uint256 jobId, bytes memory output, bytes32 trace) private {
         bytes32 commitment = TestData.commitOneChunk(output);
         vm.prank(WORKER);
-        d.jobs.submitResult(jobId, output, commitment, keccak256("trace"));
+        d.jobs.submitResult(jobId, _terms[jobId], output, commitment, trace);
+        _results[jobId] = [commitment, trace];
+    }
+
+    function _finalize(uint256 jobId) private {
+        d.jobs.finalize(jobId, _terms[jobId], _results[jobId][0], _results[jobId][1]);
+    }
+
+    function _expire(uint256 jobId) private {
+        d.jobs.expire(jobId, _terms[jobId]);
+    }
+
+    function _freeze(uint256 jobId) private {
+        d.jobs.freezeForDispute(jobId, _terms[jobId], _results[jobId][0], _results[jobId][1]);
     }
 
     function _pullBalances() private view returns (uint256[] memory balances, uint256 total) {
@@ -149,7 +170,7 @@ contract JobManagerFuzzTest is Test {
                 job.status == IJobManager.JobStatus.Open ||
                 job.status == IJobManager.JobStatus.Claimed ||
                 job.status == IJobManager.JobStatus.Submitted
-            ) escrowed += job.fee;
+            ) escrowed += _terms[id].fee;
         }
         (, uint256 pulls) = _pullBalances();
         uint256 accrued;
@@ -203,7 +224,7 @@ contract JobManagerFuzzTest is Test {
     function _finalizeAndDistribute(uint256 jobId, uint256 modelId, uint256 fee, uint256 price, uint256 protocolFee) private {
         (uint256[] memory before, uint256 totalBefore) = _pullBalances();
         uint256 escrowBefore = d.token.balanceOf(address(d.jobs));
-        d.jobs.finalize(jobId);
+        _finalize(jobId);
         (uint256[] memory afterFinalize, uint256 totalAfterFinalize) = _pullBalances();
 
         uint256[] memory expected = new uint256[](accounts.length);
@@ -261,7 +282,7 @@ contract JobManagerFuzzTest is Test {
             _claim(jobId);
             _submit(jobId, uint32(k));
             vm.warp(block.timestamp + 1 hours);
-            d.jobs.finalize(jobId);
+            _finalize(jobId);
             accrued += p;
         }
         assertEq(d.jobs.modelEarnings(modelId), accrued, "accrued != sum of prices");
@@ -302,37 +323,92 @@ contract JobManagerFuzzTest is Test {
             d.jobs.requestInference(p);
         }
         uint256 jobId = _request(modelId, minimum, 1 hours);
-        assertEq(d.jobs.getJob(jobId).fee, minimum, "minimum fee not accepted");
-        assertEq(d.jobs.getJob(jobId).protocolFeeBps, protocolFeeBps, "rate not snapshotted");
+        assertEq(_terms[jobId].fee, minimum, "minimum fee not accepted");
+        assertEq(_terms[jobId].protocolFeeBps, protocolFeeBps, "rate not snapshotted");
     }
 
     // ------------------------------------------------------------ result commitment
 
-    /// @notice After submission the job stores only keccak256(input, output, trace): resultMatches
-    /// holds for exactly the submitted triple, and for no job that has no result.
-    function testFuzz_resultMatchesOnlyTheSubmittedTriple(uint32 value, bytes32 other, uint8 which) public {
+    /// @notice A job stores only the hash of its terms, then of terms, output and trace: every call
+    /// after the request must pass back exactly those; terms with one field changed are refused.
+    function testFuzz_onlyTheJobsOwnTermsAndResultAreAccepted(uint32 value, uint256 field, uint256 delta) public {
         uint256 modelId = _registerModel(1 ether, 0, value);
         uint256 jobId = _request(modelId, 10 ether, 2 hours);
-        bytes32 input = TestData.commitOneChunk(TestData.tensor4(7));
+        uint256 other = _request(modelId, 10 ether, 2 hours);
+        IJobManager.JobTerms memory t = _terms[jobId];
+        assertEq(t.inputCommitment, TestData.commitOneChunk(TestData.tensor4(7)), "input commitment of the terms");
+        IJobManager.JobTerms memory wrong = _altered(t, field, delta);
+        IJobManager.JobTerms memory wrongOther = _altered(_terms[other], field, delta);
+        _claim(jobId);
+        vm.prank(WORKER);
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, other));
+        d.jobs.claim(other, wrongOther);
+
         bytes memory output = TestData.tensor4(value);
         bytes32 out = TestData.commitOneChunk(output);
         bytes32 trace = keccak256(abi.encode("trace", value));
-        assertEq(d.jobs.getJob(jobId).commitment, input, "open job does not hold the input commitment");
-        assertFalse(d.jobs.resultMatches(jobId, input, out, trace), "matched before any result");
-        _claim(jobId);
         vm.prank(WORKER);
-        d.jobs.submitResult(jobId, output, out, trace);
-        assertTrue(d.jobs.resultMatches(jobId, input, out, trace), "submitted triple does not match");
-        assertEq(d.jobs.getJob(jobId).commitment, keccak256(abi.encode(input, out, trace)), "stored hash");
-        which = uint8(bound(which, 0, 2));
-        bytes32[3] memory t = [input, out, trace];
-        vm.assume(other != t[which]);
-        t[which] = other;
-        assertFalse(d.jobs.resultMatches(jobId, t[0], t[1], t[2]), "a different triple matched");
-        assertFalse(d.jobs.resultMatches(jobId + 1, input, out, trace), "an unknown job matched");
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, jobId));
+        d.jobs.submitResult(jobId, wrong, output, out, trace);
+        _submit(jobId, output, trace);
+        assertEq(d.jobs.getJob(jobId).commitment, d.jobs.resultHash(t, out, trace), "stored result hash");
+        assertEq(
+            d.jobs.resultHash(t, out, trace),
+            keccak256(abi.encode(keccak256(abi.encode(t)), out, trace)),
+            "result hash formula"
+        );
+
         vm.warp(block.timestamp + 1 hours);
-        d.jobs.finalize(jobId);
-        assertTrue(d.jobs.resultMatches(jobId, input, out, trace), "finalized result no longer matches");
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, jobId));
+        d.jobs.finalize(jobId, wrong, out, trace);
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, jobId));
+        d.jobs.finalize(jobId, t, bytes32(uint256(out) ^ (delta | 1)), trace);
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, jobId));
+        d.jobs.finalize(jobId, t, out, bytes32(uint256(trace) ^ (delta | 1)));
+        _finalize(jobId);
+        assertTrue(d.jobs.getJob(jobId).status == IJobManager.JobStatus.Finalized, "not finalized");
+
+        // An open job past its deadline: expiring it with wrong terms is refused, with its own it refunds.
+        vm.warp(block.timestamp + 2 hours);
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, other));
+        d.jobs.expire(other, wrongOther);
+        _expire(other);
+        assertTrue(d.jobs.getJob(other).status == IJobManager.JobStatus.Refunded, "not refunded");
+        _checkEscrow();
+    }
+
+    /// @dev `t` with field `field % 11` changed by a non-zero amount.
+    function _altered(
+        IJobManager.JobTerms memory t,
+        uint256 field,
+        uint256 delta
+    ) private pure returns (IJobManager.JobTerms memory w) {
+        w = IJobManager.JobTerms(
+            t.requester,
+            t.modelId,
+            t.fee,
+            t.modelFee,
+            t.lock,
+            t.protocolFeeBps,
+            t.deadline,
+            t.outputElements,
+            t.consumer,
+            t.callbackGasLimit,
+            t.inputCommitment
+        );
+        uint256 k = field % 11;
+        uint256 dd = bound(delta, 1, 1000);
+        if (k == 0) w.requester = address(uint160(t.requester) ^ uint160(dd));
+        else if (k == 1) w.modelId = t.modelId + uint40(dd);
+        else if (k == 2) w.fee = t.fee - 1;
+        else if (k == 3) w.modelFee = t.modelFee + uint96(dd);
+        else if (k == 4) w.lock = t.lock - 1;
+        else if (k == 5) w.protocolFeeBps = t.protocolFeeBps + uint16(dd);
+        else if (k == 6) w.deadline = t.deadline + uint40(dd);
+        else if (k == 7) w.outputElements = t.outputElements + uint64(dd);
+        else if (k == 8) w.consumer = address(uint160(dd));
+        else if (k == 9) w.callbackGasLimit = t.callbackGasLimit + uint24(dd);
+        else w.inputCommitment = bytes32(uint256(t.inputCommitment) ^ dd);
     }
 
     /// @notice Every payee can withdraw exactly its credit; the escrow ends empty.
@@ -345,7 +421,7 @@ contract JobManagerFuzzTest is Test {
         _claim(jobId);
         _submit(jobId, 1);
         vm.warp(block.timestamp + 1 hours);
-        d.jobs.finalize(jobId);
+        _finalize(jobId);
         _distribute(modelId);
 
         for (uint256 i = 0; i < accounts.length; ++i) {
@@ -387,7 +463,7 @@ contract JobManagerFuzzTest is Test {
             : keccak256(output);
         vm.prank(WORKER);
         vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsOutputSizeMismatch.selector, 4, output.length));
-        d.jobs.submitResult(jobId, output, commitment, keccak256("trace"));
+        d.jobs.submitResult(jobId, _terms[jobId], output, commitment, keccak256("trace"));
 
         // The right length still goes through.
         _submit(jobId, value);
@@ -425,7 +501,7 @@ contract JobManagerFuzzTest is Test {
         vm.warp(due + lateBy);
 
         Snap memory before = _snap();
-        d.jobs.expire(jobId);
+        _expire(jobId);
         Snap memory afterwards = _snap();
 
         uint256 slash = FeeSplit.share(lockAmount, timeoutSlashBps);
@@ -441,7 +517,6 @@ contract JobManagerFuzzTest is Test {
             "wrong status after timeout"
         );
         assertEq(job.worker, address(0), "worker not cleared");
-        assertEq(job.lockedStake, 0, "lock not cleared");
         _checkEscrow();
     }
 
@@ -461,7 +536,7 @@ contract JobManagerFuzzTest is Test {
         uint256 lockAmount = _claim(jobId);
         _submit(jobId, 9);
         disputes = bound(disputes, 1, 4);
-        for (uint256 i = 0; i < disputes; ++i) d.jobs.freezeForDispute(jobId);
+        for (uint256 i = 0; i < disputes; ++i) _freeze(jobId);
         slashAmount = bound(slashAmount, 0, type(uint96).max);
 
         Snap memory before = _snap();
@@ -495,15 +570,14 @@ contract JobManagerFuzzTest is Test {
     function _settleRemaining(uint256 jobId, uint256 remaining, uint256 slashAmount) private {
         for (uint256 i = 0; i < remaining; ++i) {
             bool valid = i % 2 == 1;
-            IJobManager.Job memory job = d.jobs.getJob(jobId);
-            bool rejects = !valid && job.status == IJobManager.JobStatus.Submitted;
+            bool rejects = !valid && d.jobs.getJob(jobId).status == IJobManager.JobStatus.Submitted;
             (, uint256 p0) = _pullBalances();
             uint256 st = d.token.balanceOf(address(d.staking));
             uint256 slashed = d.jobs.settleDispute(jobId, valid, slashAmount);
             (, uint256 p1) = _pullBalances();
-            uint256 expectedSlash = rejects ? (slashAmount < job.lockedStake ? slashAmount : job.lockedStake) : 0;
+            uint256 expectedSlash = rejects ? (slashAmount < _terms[jobId].lock ? slashAmount : _terms[jobId].lock) : 0;
             assertEq(slashed, expectedSlash, "later settlement slash");
-            assertEq(p1 - p0, rejects ? job.fee : 0, "later settlement credit");
+            assertEq(p1 - p0, rejects ? _terms[jobId].fee : 0, "later settlement credit");
             assertEq(st - d.token.balanceOf(address(d.staking)), expectedSlash, "later settlement staking outflow");
         }
         assertEq(d.jobs.getJob(jobId).openDisputes, 0, "disputes left open");
@@ -523,23 +597,23 @@ contract JobManagerFuzzTest is Test {
             _claim(jobId);
             _submit(jobId, 3);
             if (ops % 2 == 0) {
-                d.jobs.freezeForDispute(jobId);
+                _freeze(jobId);
                 d.jobs.settleDispute(jobId, true, type(uint256).max);
             }
             vm.warp(block.timestamp + 1 hours);
-            d.jobs.finalize(jobId);
+            _finalize(jobId);
         } else if (path == 1) {
             vm.warp(block.timestamp + 2 hours + 1);
-            d.jobs.expire(jobId);
+            _expire(jobId);
         } else if (path == 2) {
             _claim(jobId);
             vm.warp(block.timestamp + 2 hours + 1);
-            d.jobs.expire(jobId);
+            _expire(jobId);
         } else {
             _claim(jobId);
             _submit(jobId, 3);
-            d.jobs.freezeForDispute(jobId);
-            d.jobs.freezeForDispute(jobId);
+            _freeze(jobId);
+            _freeze(jobId);
             d.jobs.settleDispute(jobId, false, ops);
             disputed = true;
         }
@@ -553,22 +627,11 @@ contract JobManagerFuzzTest is Test {
             uint256 r = uint256(keccak256(abi.encode(ops, i)));
             vm.warp(block.timestamp + bound(warpSeed >> (i * 16), 0, 3 hours));
             uint256 op = r % 5;
-            bool ok;
-            if (op == 0) (ok, ) = address(d.jobs).call(abi.encodeCall(IJobManager.finalize, (jobId)));
-            else if (op == 1) (ok, ) = address(d.jobs).call(abi.encodeCall(IJobManager.expire, (jobId)));
-            else if (op == 2) (ok, ) = address(d.jobs).call(abi.encodeCall(IJobManager.freezeForDispute, (jobId)));
-            else if (op == 3) {
-                (ok, ) = address(d.jobs).call(
-                    abi.encodeCall(IJobManager.settleDispute, (jobId, r % 7 == 0, r >> 128))
-                );
+            bool ok = _tryAction(jobId, op, r);
+            if (op == 3) {
                 // Only the second dispute of the rejected job may still be settled, moving nothing.
                 if (ok) assertTrue(disputed, "settled a dispute that was never opened");
                 if (ok) disputed = false;
-            } else {
-                vm.prank(WORKER);
-                (ok, ) = address(d.jobs).call(
-                    abi.encodeCall(IJobManager.submitResult, (jobId, TestData.tensor4(3), bytes32(0), bytes32(0)))
-                );
             }
             if (op != 3) assertFalse(ok, "an action succeeded on a settled job");
             (, uint256 p) = _pullBalances();
@@ -579,5 +642,25 @@ contract JobManagerFuzzTest is Test {
             assertTrue(d.jobs.getJob(jobId).status == terminal, "terminal status changed");
         }
         _checkEscrow();
+    }
+
+    /// @dev One action on `jobId` (finalize, expire, freeze, settle, submit), with the job's own
+    /// terms and result, so that only its status can refuse it. Returns whether it succeeded.
+    function _tryAction(uint256 jobId, uint256 op, uint256 r) private returns (bool ok) {
+        IJobManager.JobTerms memory t = _terms[jobId];
+        bytes32[2] memory res = _results[jobId];
+        if (op == 0) (ok, ) = address(d.jobs).call(abi.encodeCall(IJobManager.finalize, (jobId, t, res[0], res[1])));
+        else if (op == 1) (ok, ) = address(d.jobs).call(abi.encodeCall(IJobManager.expire, (jobId, t)));
+        else if (op == 2)
+            (ok, ) = address(d.jobs).call(abi.encodeCall(IJobManager.freezeForDispute, (jobId, t, res[0], res[1])));
+        else if (op == 3)
+            (ok, ) = address(d.jobs).call(abi.encodeCall(IJobManager.settleDispute, (jobId, r % 7 == 0, r >> 128)));
+        else {
+            bytes memory output = TestData.tensor4(3);
+            vm.prank(WORKER);
+            (ok, ) = address(d.jobs).call(
+                abi.encodeCall(IJobManager.submitResult, (jobId, t, output, TestData.commitOneChunk(output), keccak256("trace")))
+            );
+        }
     }
 }

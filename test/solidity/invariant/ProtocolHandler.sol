@@ -7,7 +7,7 @@ import {IModelRegistry} from "../../../contracts/interfaces/IModelRegistry.sol";
 import {IStaking} from "../../../contracts/interfaces/IStaking.sol";
 
 import {Vm, VM_ADDRESS} from "../utils/Vm.sol";
-import {TestData, Deployment} from "../utils/Protocol.sol";
+import {TestData, Terms, Deployment} from "../utils/Protocol.sol";
 
 /**
  * @title ProtocolHandler
@@ -28,7 +28,27 @@ contract ProtocolHandler {
     uint256 private constant MAX_MODELS = 6;
     uint256 private constant BPS = 10_000;
 
+    /// @dev A job as the handler predicts with: its stored state and the terms it was requested
+    /// with (the escrow stores only their hash). `lockedStake` is the terms' lock.
+    struct JobView {
+        IJobManager.JobStatus status;
+        uint8 openDisputes;
+        uint40 timer;
+        address worker;
+        address requester;
+        uint256 modelId;
+        uint96 fee;
+        uint96 modelFee;
+        uint96 lockedStake;
+        uint16 protocolFeeBps;
+        uint40 deadline;
+    }
+
     Deployment private d;
+    /// @dev Each job's terms, recorded at request and checked against the stored hash.
+    mapping(uint256 jobId => IJobManager.JobTerms) private _terms;
+    /// @dev Each submitted job's output commitment and trace root.
+    mapping(uint256 jobId => bytes32[2]) private _results;
     address[] private _actors;
     address[] private _pullAccounts;
     address[] private _holders;
@@ -191,12 +211,16 @@ contract ProtocolHandler {
             fee,
             block.timestamp + duration
         );
+        IJobManager.JobTerms memory t = Terms.expected(d.jobs, d.registry, requester, rp);
         uint256 escrowBefore = d.token.balanceOf(address(d.jobs));
         vm.startPrank(requester);
         d.token.approve(address(d.jobs), fee);
-        try d.jobs.requestInference(rp) {
+        try d.jobs.requestInference(rp) returns (uint256 jobId) {
             vm.stopPrank();
             if (d.token.balanceOf(address(d.jobs)) - escrowBefore != fee) _violation("request escrowed != fee");
+            // The lock and everything else are fixed now: the job stores exactly these terms' hash.
+            if (d.jobs.getJob(jobId).commitment != keccak256(abi.encode(t))) _violation("request stored other terms");
+            _terms[jobId] = t;
             ghostEscrowedFees += fee;
             calls["requestJob"]++;
         } catch {
@@ -206,12 +230,11 @@ contract ProtocolHandler {
     }
 
     function claim(uint256 actorSeed, uint256 jobSeed) external {
-        (uint256 jobId, IJobManager.Job memory job) = _findJob(jobSeed, IJobManager.JobStatus.Open);
+        (uint256 jobId, JobView memory job) = _findJob(jobSeed, IJobManager.JobStatus.Open);
         if (jobId == 0 || block.timestamp > job.deadline) return;
         address worker = _actor(actorSeed);
-        IJobManager.Params memory p = d.jobs.params();
-        uint256 lockAmount = (uint256(job.fee) * p.stakeRatioBps) / BPS;
-        if (lockAmount < p.minJobLock) lockAmount = p.minJobLock;
+        // The lock is a term of the job, fixed by the parameters at request time.
+        uint256 lockAmount = job.lockedStake;
 
         // Top the worker's stake up to what the claim needs, if its wallet allows.
         IStaking.StakeInfo memory info = d.staking.stakeOf(worker);
@@ -226,7 +249,7 @@ contract ProtocolHandler {
 
         uint256 lockedBefore = d.staking.stakeOf(worker).locked;
         vm.prank(worker);
-        try d.jobs.claim(jobId) {
+        try d.jobs.claim(jobId, _terms[jobId]) {
             if (d.staking.stakeOf(worker).locked != lockedBefore + lockAmount) _violation("claim locked a wrong amount");
             calls["claim"]++;
         } catch {
@@ -235,7 +258,7 @@ contract ProtocolHandler {
     }
 
     function submit(uint256 jobSeed, uint32 value, uint256 lieSeed) external {
-        (uint256 jobId, IJobManager.Job memory job) = _findJob(jobSeed, IJobManager.JobStatus.Claimed);
+        (uint256 jobId, JobView memory job) = _findJob(jobSeed, IJobManager.JobStatus.Claimed);
         if (jobId == 0) return;
         bytes memory output = TestData.tensor4(value);
         bytes32 commitment = TestData.commitOneChunk(output);
@@ -256,17 +279,23 @@ contract ProtocolHandler {
         if (caller != job.worker) valid = false;
         vm.prank(caller);
         (bool ok, ) = address(d.jobs).call(
-            abi.encodeCall(IJobManager.submitResult, (jobId, output, commitment, trace))
+            abi.encodeCall(IJobManager.submitResult, (jobId, _terms[jobId], output, commitment, trace))
         );
         if (ok != valid) _violation(ok ? "invalid submission accepted" : "valid submission rejected");
-        if (ok) calls["submit"]++;
+        if (ok) {
+            _results[jobId] = [commitment, trace];
+            if (d.jobs.getJob(jobId).commitment != d.jobs.resultHash(_terms[jobId], commitment, trace)) {
+                _violation("submission stored another result hash");
+            }
+            calls["submit"]++;
+        }
     }
 
     /// @param anyJob Also try jobs in any status (must then revert and move nothing).
     function finalize(uint256 jobSeed, bool anyJob) external {
         uint256 jobId = anyJob ? _anyJob(jobSeed) : _findFinalizable(jobSeed);
         if (jobId == 0) return;
-        IJobManager.Job memory job = d.jobs.getJob(jobId);
+        JobView memory job = _job(jobId);
         bool mustWork = job.status == IJobManager.JobStatus.Submitted &&
             block.timestamp >= job.timer &&
             job.openDisputes == 0;
@@ -278,7 +307,9 @@ contract ProtocolHandler {
 
         uint256 accruedBefore = d.jobs.modelEarnings(job.modelId);
         uint256[] memory before = _pulls();
-        (bool ok, ) = address(d.jobs).call(abi.encodeCall(IJobManager.finalize, (jobId)));
+        (bool ok, ) = address(d.jobs).call(
+            abi.encodeCall(IJobManager.finalize, (jobId, _terms[jobId], _results[jobId][0], _results[jobId][1]))
+        );
         uint256 credited = _recordCredits(jobId, job.status, before, expected);
         uint256 accrued = d.jobs.modelEarnings(job.modelId) - accruedBefore;
         if (ok != mustWork) {
@@ -302,7 +333,7 @@ contract ProtocolHandler {
     function expire(uint256 jobSeed, bool anyJob) external {
         uint256 jobId = anyJob ? _anyJob(jobSeed) : _findJobIn(jobSeed, (1 << 1) | (1 << 2));
         if (jobId == 0) return;
-        IJobManager.Job memory job = d.jobs.getJob(jobId);
+        JobView memory job = _job(jobId);
         bool openExpired = job.status == IJobManager.JobStatus.Open && block.timestamp > job.deadline;
         bool timedOut = job.status == IJobManager.JobStatus.Claimed && block.timestamp > job.timer;
         bool refund = openExpired || (timedOut && block.timestamp > job.deadline);
@@ -314,7 +345,7 @@ contract ProtocolHandler {
         uint256 escrowBefore = d.token.balanceOf(address(d.jobs));
 
         uint256[] memory before = _pulls();
-        (bool ok, ) = address(d.jobs).call(abi.encodeCall(IJobManager.expire, (jobId)));
+        (bool ok, ) = address(d.jobs).call(abi.encodeCall(IJobManager.expire, (jobId, _terms[jobId])));
         _recordCredits(jobId, job.status, before, expected);
         if (ok != (openExpired || timedOut)) {
             _violation(ok ? "expire succeeded when it must not" : "expire reverted when it must work");
@@ -398,12 +429,14 @@ contract ProtocolHandler {
     function freeze(uint256 jobSeed, bool anyJob) external {
         uint256 jobId = anyJob ? _anyJob(jobSeed) : _findJobIn(jobSeed, 1 << 3);
         if (jobId == 0) return;
-        IJobManager.Job memory job = d.jobs.getJob(jobId);
+        JobView memory job = _job(jobId);
         bool mustWork = job.status == IJobManager.JobStatus.Submitted &&
             block.timestamp < job.timer &&
             job.openDisputes < type(uint8).max;
         uint256[] memory before = _pulls();
-        (bool ok, ) = address(d.jobs).call(abi.encodeCall(IJobManager.freezeForDispute, (jobId)));
+        (bool ok, ) = address(d.jobs).call(
+            abi.encodeCall(IJobManager.freezeForDispute, (jobId, _terms[jobId], _results[jobId][0], _results[jobId][1]))
+        );
         _recordCredits(jobId, job.status, before, new uint256[](_pullAccounts.length));
         if (ok != mustWork) {
             _violation(ok ? "freeze succeeded when it must not" : "freeze reverted when it must work");
@@ -418,7 +451,7 @@ contract ProtocolHandler {
     function settle(uint256 jobSeed, bool valid, uint256 slashAmount, uint8 mode) external {
         uint256 jobId = mode % 4 == 0 ? _anyJob(jobSeed) : _findDisputed(jobSeed);
         if (jobId == 0) return;
-        IJobManager.Job memory job = d.jobs.getJob(jobId);
+        JobView memory job = _job(jobId);
         slashAmount = _bound(slashAmount, 0, uint256(job.lockedStake) * 2 + 1);
         bool rejects = !valid && job.status == IJobManager.JobStatus.Submitted && job.openDisputes != 0;
         uint256 slash = rejects ? (slashAmount < job.lockedStake ? slashAmount : job.lockedStake) : 0;
@@ -463,8 +496,8 @@ contract ProtocolHandler {
     /// fuzzer strings the right calls together. Every step goes through the checked actions.
     function advance(uint256 jobSeed, uint256 actorSeed, uint256 choice) external {
         uint256 jobId = _findJobIn(jobSeed, (1 << 1) | (1 << 2) | (1 << 3));
-        IJobManager.Job memory job;
-        if (jobId != 0) job = d.jobs.getJob(jobId);
+        JobView memory job;
+        if (jobId != 0) job = _job(jobId);
         if (jobId == 0 || uint8(job.status) >= uint8(IJobManager.JobStatus.Finalized)) {
             this.requestJob(actorSeed, choice, choice >> 64, choice >> 128);
             return;
@@ -520,7 +553,7 @@ contract ProtocolHandler {
 
     /// @dev Expected credits of finalizing `job`: the worker's and the treasury's parts (the
     /// model's part accrues to the model, checked separately).
-    function _expectFinalizeCredits(IJobManager.Job memory job, uint256[] memory expected) private view {
+    function _expectFinalizeCredits(JobView memory job, uint256[] memory expected) private view {
         uint256 protocolFee = (uint256(job.fee) * job.protocolFeeBps) / BPS;
         expected[_index(job.worker)] += uint256(job.fee) - job.modelFee - protocolFee;
         expected[_index(d.jobs.params().treasury)] += protocolFee;
@@ -577,11 +610,11 @@ contract ProtocolHandler {
     }
 
     /// @dev The first job with `status` at or after a random start, wrapping around.
-    function _findJob(uint256 seed, IJobManager.JobStatus status) private view returns (uint256, IJobManager.Job memory job) {
+    function _findJob(uint256 seed, IJobManager.JobStatus status) private view returns (uint256, JobView memory job) {
         uint256 count = d.jobs.jobCount();
         for (uint256 k = 0; k < count; ++k) {
             uint256 id = 1 + ((seed + k) % count);
-            job = d.jobs.getJob(id);
+            job = _job(id);
             if (job.status == status) return (id, job);
         }
         return (0, job);
@@ -615,6 +648,28 @@ contract ProtocolHandler {
             if (d.jobs.getJob(id).openDisputes != 0) return id;
         }
         return 0;
+    }
+
+    /// @notice Job `id` as the handler sees it (stored state and recorded terms).
+    function jobOf(uint256 id) external view returns (JobView memory) {
+        return _job(id);
+    }
+
+    /// @dev Job `id`: what the escrow stores, with the terms recorded at its request.
+    function _job(uint256 id) private view returns (JobView memory v) {
+        IJobManager.Job memory job = d.jobs.getJob(id);
+        IJobManager.JobTerms storage t = _terms[id];
+        v.status = job.status;
+        v.openDisputes = job.openDisputes;
+        v.timer = job.timer;
+        v.worker = job.worker;
+        v.requester = t.requester;
+        v.modelId = t.modelId;
+        v.fee = t.fee;
+        v.modelFee = t.modelFee;
+        v.lockedStake = t.lock;
+        v.protocolFeeBps = t.protocolFeeBps;
+        v.deadline = t.deadline;
     }
 
     function _violation(string memory what) private {

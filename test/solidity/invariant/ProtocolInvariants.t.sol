@@ -100,7 +100,7 @@ contract ProtocolInvariants is Test {
         uint256 unsettled;
         uint256 count = d.jobs.jobCount();
         for (uint256 id = 1; id <= count; ++id) {
-            IJobManager.Job memory job = d.jobs.getJob(id);
+            ProtocolHandler.JobView memory job = handler.jobOf(id);
             if (
                 job.status == IJobManager.JobStatus.Open ||
                 job.status == IJobManager.JobStatus.Claimed ||
@@ -149,7 +149,7 @@ contract ProtocolInvariants is Test {
             assertLe(s.locked, s.staked, "locked > staked");
             uint256 jobLocks;
             for (uint256 id = 1; id <= count; ++id) {
-                IJobManager.Job memory job = d.jobs.getJob(id);
+                ProtocolHandler.JobView memory job = handler.jobOf(id);
                 if (
                     job.worker == actors[i] &&
                     (job.status == IJobManager.JobStatus.Claimed || job.status == IJobManager.JobStatus.Submitted)
@@ -166,7 +166,7 @@ contract ProtocolInvariants is Test {
     function invariant_jobPaysOutAtMostOnce() public view {
         uint256 count = d.jobs.jobCount();
         for (uint256 id = 1; id <= count; ++id) {
-            IJobManager.Job memory job = d.jobs.getJob(id);
+            ProtocolHandler.JobView memory job = handler.jobOf(id);
             bool settled = uint8(job.status) >= uint8(IJobManager.JobStatus.Finalized);
             assertLe(handler.ghostJobSettlements(id), 1, "job settled twice");
             assertEq(handler.ghostJobSettlements(id), settled ? 1 : 0, "settlement count != status");

@@ -91,6 +91,39 @@ library TestData {
     }
 }
 
+/**
+ * @title Terms
+ * @notice The terms the escrow fixes for a request, computed independently of it (from the
+ * registry's price and element counts and the escrow's parameters at request time), so that
+ * tests can pass them back to `claim`, `submitResult`, `finalize`, `expire` and `freezeForDispute`.
+ */
+library Terms {
+    /// @notice What `requester` gets as terms for request `p`, if it is sent now. Inline inputs of
+    /// at most one chunk only (what these tests request).
+    function expected(
+        IJobManager jobs,
+        IModelRegistry registry,
+        address requester,
+        IJobManager.RequestParams memory p
+    ) internal view returns (IJobManager.JobTerms memory t) {
+        IJobManager.Params memory params = jobs.params();
+        (uint96 price, , , uint64 outputElements) = registry.pricing(p.modelId);
+        uint256 lock = (p.fee * params.stakeRatioBps) / 10_000;
+        if (lock < params.minJobLock) lock = params.minJobLock;
+        t.requester = requester;
+        t.modelId = uint40(p.modelId);
+        t.fee = uint96(p.fee);
+        t.modelFee = price;
+        t.lock = uint96(lock);
+        t.protocolFeeBps = params.protocolFeeBps;
+        t.deadline = uint40(p.deadline);
+        t.outputElements = outputElements;
+        t.consumer = p.consumer;
+        t.callbackGasLimit = uint24(p.callbackGasLimit);
+        t.inputCommitment = TestData.commitOneChunk(p.input);
+    }
+}
+
 /// @notice The four protocol contracts, wired the way production wires them.
 struct Deployment {
     VeritensorToken token;
