@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
+import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
 
 import {
   FEE,
@@ -9,10 +10,12 @@ import {
   digitScores,
   endChallengeWindow,
   expectEscrowConserved,
+  finalizeArgs,
   int32Bytes,
   protocolFixtures,
   submitJob,
   tensorCommitment,
+  termsOf,
 } from "./fixtures.js";
 import type { Protocol } from "./fixtures.js";
 
@@ -40,8 +43,18 @@ describe("DigitOracle (InferenceConsumer)", function () {
       .to.emit(oracle, "DigitRequested")
       .withArgs(1n, p.other.address)
       .and.to.emit(p.jm, "JobRequested")
-      .withArgs(1n, p.modelId, address, FEE, deadline, tensorCommitment(SAMPLE_INPUT), SAMPLE_INPUT, "", address, 100_000n);
+      .withArgs(1n, p.modelId, address, anyValue, SAMPLE_INPUT, "");
     await expect(tx).to.changeTokenBalances(ethers, p.token, [oracle, p.jm], [-FEE, FEE]);
+    // The oracle is requester and consumer, with its callback gas; the input is committed on-chain.
+    const terms = await termsOf(p, 1n);
+    expect([terms.requester, terms.fee, terms.deadline, terms.inputCommitment, terms.consumer, terms.callbackGasLimit]).to.deep.equal([
+      address,
+      FEE,
+      deadline,
+      tensorCommitment(SAMPLE_INPUT),
+      address,
+      100_000n,
+    ]);
     expect(await p.token.allowance(address, await p.jm.getAddress())).to.equal(0n);
   });
 
@@ -53,7 +66,7 @@ describe("DigitOracle (InferenceConsumer)", function () {
     await submitJob(p, 1n, int32Bytes(digitScores(4)));
     expect(await oracle.answered(1n)).to.equal(false);
     await endChallengeWindow(p, 1n);
-    await expect(p.jm.finalize(1n))
+    await expect(p.jm.finalize(1n, ...(await finalizeArgs(p, 1n))))
       .to.emit(oracle, "DigitAnswered")
       .withArgs(1n, 4n)
       .and.to.emit(p.jm, "CallbackDelivered")
@@ -71,14 +84,14 @@ describe("DigitOracle (InferenceConsumer)", function () {
     // All negative; the largest is -3 at index 9. A first maximum wins ties (index 2 vs 5).
     await submitJob(p, 1n, int32Bytes([-70000, -9, -4, -300, -16777215, -4, -100, -8, -65536, -3]));
     await endChallengeWindow(p, 1n);
-    await p.jm.finalize(1n);
+    await p.jm.finalize(1n, ...(await finalizeArgs(p, 1n)));
     expect(await oracle.digitOf(1n)).to.equal(9n);
 
     await oracle.ask(SAMPLE_INPUT, FEE, deadline + 3600n);
     await claimJob(p, 2n);
     await submitJob(p, 2n, int32Bytes([1, 2, 300, 4, 5, 300, 0, 0, 0, 0]));
     await endChallengeWindow(p, 2n);
-    await p.jm.finalize(2n);
+    await p.jm.finalize(2n, ...(await finalizeArgs(p, 2n)));
     expect(await oracle.digitOf(2n)).to.equal(2n);
   });
 

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
+import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
 import { AbiCoder, ZeroAddress, ZeroHash, concat, dataSlice, getBytes, keccak256, sha256, toBeHex, zeroPadBytes } from "ethers";
 
 import {
@@ -12,6 +13,7 @@ import {
   MAX_JOB_DURATION,
   MIN_FEE,
   MIN_STAKE,
+  OUTPUT_ELEMENTS,
   PRICE,
   PROTOCOL_FEE,
   PROTOCOL_FEE_BPS,
@@ -27,23 +29,27 @@ import {
   endChallengeWindow,
   expectEscrowConserved,
   expectStakingConserved,
+  finalizeArgs,
   int32Bytes,
-  modelSpec,
+  jobOf,
   minimumFeeFor,
+  modelSpec,
   modelSplit,
   paramsTuple,
   protocolFeeOf,
-  resultCommitment,
   protocolFixtures,
   requestJob,
   requestParams,
+  resultCommitment,
   sampleInput,
   submitJob,
   submittedJob,
   tensorCommitment,
+  termsOf,
 } from "./fixtures.js";
 import type { Params, Protocol } from "./fixtures.js";
-import { minimumFee as clientMinimumFee } from "../../offchain/clients/jobs.js";
+import type { JobTerms } from "../../offchain/clients/jobs.js";
+import { minimumFee as clientMinimumFee, resultHash, termsHash } from "../../offchain/clients/jobs.js";
 
 const conn = await network.create();
 const { ethers, networkHelpers } = conn;
@@ -191,9 +197,9 @@ describe("JobManager", function () {
 
     it("answers JobsUnknownJob for ids that were never requested", async function () {
       const p = await protocol();
-      await expect(p.jm.getJob(0n)).to.be.revertedWithCustomError(p.jm, "JobsUnknownJob").withArgs(0n);
+      await expect(jobOf(p, 0n)).to.be.revertedWithCustomError(p.jm, "JobsUnknownJob").withArgs(0n);
       await requestJob(p);
-      await expect(p.jm.getJob(2n)).to.be.revertedWithCustomError(p.jm, "JobsUnknownJob").withArgs(2n);
+      await expect(jobOf(p, 2n)).to.be.revertedWithCustomError(p.jm, "JobsUnknownJob").withArgs(2n);
     });
   });
 
@@ -223,10 +229,28 @@ describe("JobManager", function () {
       const tx = p.jm.connect(p.requester).requestInference(rp);
       await expect(tx)
         .to.emit(p.jm, "JobRequested")
-        .withArgs(1n, p.modelId, p.requester.address, FEE, rp.deadline, commitment, SAMPLE_INPUT, "", ZeroAddress, 0n);
+        .withArgs(1n, p.modelId, p.requester.address, anyValue, SAMPLE_INPUT, "");
       await expect(tx).to.changeTokenBalances(ethers, p.token, [p.requester, p.jm], [-FEE, FEE]);
       expect(await p.jm.jobCount()).to.equal(1n);
-      const job = await p.jm.getJob(1n);
+      // The event carries the terms; the job stores only their hash (and its state).
+      const terms = await termsOf(p, 1n);
+      expect(terms).to.deep.equal({
+        requester: p.requester.address,
+        modelId: p.modelId,
+        fee: FEE,
+        modelFee: PRICE,
+        lock: lockFor(p, FEE),
+        protocolFeeBps: PROTOCOL_FEE_BPS,
+        deadline: rp.deadline,
+        outputElements: BigInt(OUTPUT_ELEMENTS),
+        consumer: ZeroAddress,
+        callbackGasLimit: 0n,
+        inputCommitment: commitment,
+      });
+      const stored = await p.jm.getJob(1n);
+      expect(stored.commitment).to.equal(await p.jm.termsHash(terms));
+      expect(stored.commitment).to.equal(termsHash(terms));
+      const job = await jobOf(p, 1n);
       expect(job.requester).to.equal(p.requester.address);
       expect(job.deadline).to.equal(rp.deadline);
       expect(job.timer).to.equal(0n);
@@ -237,8 +261,7 @@ describe("JobManager", function () {
       expect(job.protocolFeeBps).to.equal(PROTOCOL_FEE_BPS);
       expect(job.modelId).to.equal(p.modelId);
       expect(job.hasConsumer).to.equal(false);
-      expect(await p.jm.callbackOf(1n)).to.deep.equal([ZeroAddress, 0n]);
-      expect(job.commitment).to.equal(commitment);
+      expect(job.inputCommitment).to.equal(commitment);
       expect(job.worker).to.equal(ZeroAddress);
       expect(job.lockedStake).to.equal(0n);
       await expectEscrowConserved(p);
@@ -248,7 +271,7 @@ describe("JobManager", function () {
       const p = await protocol();
       const computed = tensorCommitment(SAMPLE_INPUT);
       await p.jm.connect(p.requester).requestInference(await requestParams(p, { inputCommitment: computed }));
-      expect((await p.jm.getJob(1n)).commitment).to.equal(computed);
+      expect((await jobOf(p, 1n)).inputCommitment).to.equal(computed);
       const wrong = tensorCommitment(int32Bytes(sampleInput(INPUT_ELEMENTS, 2)));
       await expect(p.jm.connect(p.requester).requestInference(await requestParams(p, { inputCommitment: wrong })))
         .to.be.revertedWithCustomError(p.jm, "JobsInputCommitmentMismatch")
@@ -261,8 +284,8 @@ describe("JobManager", function () {
       const rp = await requestParams(p, { input: "0x", inputURI: "ipfs://bafy-input", inputCommitment: commitment });
       await expect(p.jm.connect(p.requester).requestInference(rp))
         .to.emit(p.jm, "JobRequested")
-        .withArgs(1n, p.modelId, p.requester.address, FEE, rp.deadline, commitment, "0x", "ipfs://bafy-input", ZeroAddress, 0n);
-      expect((await p.jm.getJob(1n)).commitment).to.equal(commitment);
+        .withArgs(1n, p.modelId, p.requester.address, anyValue, "0x", "ipfs://bafy-input");
+      expect((await jobOf(p, 1n)).inputCommitment).to.equal(commitment);
     });
 
     it("refuses a URI without commitment, both input forms, or neither", async function () {
@@ -327,7 +350,7 @@ describe("JobManager", function () {
         .to.be.revertedWithCustomError(p.jm, "JobsInsufficientFee")
         .withArgs(MIN_FEE - 1n, MIN_FEE);
       await p.jm.connect(p.requester).requestInference(await requestParams(p, { fee: MIN_FEE }));
-      expect((await p.jm.getJob(1n)).fee).to.equal(MIN_FEE);
+      expect((await jobOf(p, 1n)).fee).to.equal(MIN_FEE);
     });
 
     it("computes the minimum fee for any price and rate (the client's helper agrees)", async function () {
@@ -364,7 +387,7 @@ describe("JobManager", function () {
       }
       await time.setNextBlockTimestamp(t);
       await p.jm.connect(p.requester).requestInference(await requestParams(p, { deadline: latest }));
-      expect((await p.jm.getJob(1n)).deadline).to.equal(latest);
+      expect((await jobOf(p, 1n)).deadline).to.equal(latest);
     });
 
     it("refuses a callback gas limit without consumer, or above the maximum", async function () {
@@ -383,8 +406,9 @@ describe("JobManager", function () {
       await p.jm
         .connect(p.requester)
         .requestInference(await requestParams(p, { consumer, callbackGasLimit: MAX_CALLBACK_GAS }));
-      expect((await p.jm.getJob(1n)).hasConsumer).to.equal(true);
-      expect(await p.jm.callbackOf(1n)).to.deep.equal([consumer, MAX_CALLBACK_GAS]);
+      const job = await jobOf(p, 1n);
+      expect(job.hasConsumer).to.equal(true);
+      expect([job.consumer, job.callbackGasLimit]).to.deep.equal([consumer, MAX_CALLBACK_GAS]);
     });
 
     it("needs the fee approved", async function () {
@@ -399,13 +423,13 @@ describe("JobManager", function () {
       const jobId = await requestJob(p);
       await p.registry.connect(p.developer).setPrice(p.modelId, 1n * WAD);
       await setParams(p, { protocolFeeBps: 2_000n });
-      const job = await p.jm.getJob(jobId);
+      const job = await jobOf(p, jobId);
       expect(job.modelFee).to.equal(PRICE);
       expect(job.protocolFeeBps).to.equal(PROTOCOL_FEE_BPS);
       await claimJob(p, jobId);
       await submitJob(p, jobId);
       await endChallengeWindow(p, jobId);
-      await expect(p.jm.finalize(jobId))
+      await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId))))
         .to.emit(p.jm, "JobFinalized")
         .withArgs(jobId, p.worker.address, FEE - PRICE - PROTOCOL_FEE, PRICE, PROTOCOL_FEE);
     });
@@ -419,12 +443,12 @@ describe("JobManager", function () {
       expect(lock).to.equal(2n * FEE);
       const t = BigInt(await time.latest()) + 10n;
       await time.setNextBlockTimestamp(t);
-      await expect(p.jm.connect(p.worker).claim(jobId))
+      await expect(p.jm.connect(p.worker).claim(jobId, await termsOf(p, jobId)))
         .to.emit(p.jm, "JobClaimed")
         .withArgs(jobId, p.worker.address, lock, t + RESULT_TIMEOUT)
         .and.to.emit(p.staking, "StakeLocked")
         .withArgs(p.worker.address, await p.jm.getAddress(), lock, lock);
-      const job = await p.jm.getJob(jobId);
+      const job = await jobOf(p, jobId);
       expect(job.status).to.equal(Status.Claimed);
       expect(job.worker).to.equal(p.worker.address);
       expect(job.lockedStake).to.equal(lock);
@@ -436,10 +460,10 @@ describe("JobManager", function () {
       const p = await protocol();
       await setParams(p, { stakeRatioBps: 1_000n });
       const jobId = await requestJob(p);
-      await expect(p.jm.connect(p.worker).claim(jobId))
+      await expect(p.jm.connect(p.worker).claim(jobId, await termsOf(p, jobId)))
         .to.emit(p.jm, "JobClaimed")
         .withArgs(jobId, p.worker.address, p.params.minJobLock, (v: bigint) => v > 0n);
-      expect((await p.jm.getJob(jobId)).lockedStake).to.equal(p.params.minJobLock);
+      expect((await jobOf(p, jobId)).lockedStake).to.equal(p.params.minJobLock);
     });
 
     it("caps the result due time at the job's deadline, and allows a claim at the deadline", async function () {
@@ -447,24 +471,24 @@ describe("JobManager", function () {
       const deadline = BigInt(await time.latest()) + 100n;
       const jobId = await requestJob(p, { deadline });
       await time.setNextBlockTimestamp(deadline);
-      await expect(p.jm.connect(p.worker).claim(jobId))
+      await expect(p.jm.connect(p.worker).claim(jobId, await termsOf(p, jobId)))
         .to.emit(p.jm, "JobClaimed")
         .withArgs(jobId, p.worker.address, lockFor(p, FEE), deadline);
     });
 
     it("refuses unknown jobs, jobs not open, and jobs past their deadline", async function () {
       const p = await protocol();
-      await expect(p.jm.connect(p.worker).claim(1n)).to.be.revertedWithCustomError(p.jm, "JobsUnknownJob").withArgs(1n);
+      await expect(p.jm.connect(p.worker).claim(1n, await termsOf(p, 1n))).to.be.revertedWithCustomError(p.jm, "JobsUnknownJob").withArgs(1n);
       const jobId = await requestJob(p);
       await claimJob(p, jobId);
-      await expect(p.jm.connect(p.worker2).claim(jobId))
+      await expect(p.jm.connect(p.worker2).claim(jobId, await termsOf(p, jobId)))
         .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
         .withArgs(jobId, Status.Claimed);
 
       const deadline = BigInt(await time.latest()) + 100n;
       const late = await requestJob(p, { deadline });
       await time.setNextBlockTimestamp(deadline + 1n);
-      await expect(p.jm.connect(p.worker).claim(late))
+      await expect(p.jm.connect(p.worker).claim(late, await termsOf(p, late)))
         .to.be.revertedWithCustomError(p.jm, "JobsDeadlinePassed")
         .withArgs(late, deadline);
     });
@@ -472,12 +496,12 @@ describe("JobManager", function () {
     it("needs the minimum stake and enough free stake", async function () {
       const p = await protocol();
       const jobId = await requestJob(p);
-      await expect(p.jm.connect(p.other).claim(jobId))
+      await expect(p.jm.connect(p.other).claim(jobId, await termsOf(p, jobId)))
         .to.be.revertedWithCustomError(p.staking, "StakingBelowMinimum")
         .withArgs(p.other.address, 0n, MIN_STAKE);
       const bigFee = 6_000n * WAD;
       const big = await requestJob(p, { fee: bigFee });
-      await expect(p.jm.connect(p.worker).claim(big))
+      await expect(p.jm.connect(p.worker).claim(big, await termsOf(p, big)))
         .to.be.revertedWithCustomError(p.staking, "StakingInsufficientFreeStake")
         .withArgs(p.worker.address, WORKER_STAKE, 2n * bigFee);
     });
@@ -491,67 +515,97 @@ describe("JobManager", function () {
       const out = tensorCommitment(SAMPLE_OUTPUT);
       const t = BigInt(await time.latest()) + 5n;
       await time.setNextBlockTimestamp(t);
-      await expect(p.jm.connect(p.worker).submitResult(jobId, SAMPLE_OUTPUT, out, TRACE_ROOT))
+      await expect(p.jm.connect(p.worker).submitResult(jobId, await termsOf(p, jobId), SAMPLE_OUTPUT, out, TRACE_ROOT))
         .to.emit(p.jm, "ResultSubmitted")
         .withArgs(jobId, p.worker.address, out, TRACE_ROOT, SAMPLE_OUTPUT, t + CHALLENGE_WINDOW);
-      const job = await p.jm.getJob(jobId);
+      const job = await jobOf(p, jobId);
       expect(job.status).to.equal(Status.Submitted);
       expect(job.timer).to.equal(t + CHALLENGE_WINDOW);
-      // The input commitment is replaced by one hash binding input, output and trace.
-      const input = tensorCommitment(SAMPLE_INPUT);
-      expect(job.commitment).to.equal(resultCommitment(input, out, TRACE_ROOT));
-      expect(await p.jm.resultMatches(jobId, input, out, TRACE_ROOT)).to.equal(true);
+      // The terms hash is replaced by one hash binding terms (and so the input), output and trace.
+      expect(job.commitment).to.equal(resultCommitment(job.terms, out, TRACE_ROOT));
+      expect(job.commitment).to.equal(await p.jm.resultHash(job.terms, out, TRACE_ROOT));
       // Outputs are kept only for jobs with a consumer to call back.
       expect(await p.jm.callbackOutput(jobId)).to.equal("0x");
     });
 
-    it("answers resultMatches only for the submitted triple of a job with a result", async function () {
+    it("takes only the job's own terms, then its own result, back: any other is refused", async function () {
       const p = await protocol();
-      const input = tensorCommitment(SAMPLE_INPUT);
       const out = tensorCommitment(SAMPLE_OUTPUT);
       const jobId = await requestJob(p);
-      // No result yet: false, even for the input commitment the job holds while open.
-      expect((await p.jm.getJob(jobId)).commitment).to.equal(input);
-      expect(await p.jm.resultMatches(jobId, input, out, TRACE_ROOT)).to.equal(false);
-      expect(await p.jm.resultMatches(jobId, input, ZeroHash, ZeroHash)).to.equal(false);
+      const terms = await termsOf(p, jobId);
+      expect((await p.jm.getJob(jobId)).commitment).to.equal(termsHash(terms));
+      // One field changed at a time, each is a different job as far as the escrow is concerned.
+      const altered: JobTerms[] = [
+        { ...terms, requester: p.other.address },
+        { ...terms, fee: terms.fee - 1n },
+        { ...terms, modelFee: terms.modelFee - 1n },
+        { ...terms, lock: terms.lock - 1n },
+        { ...terms, protocolFeeBps: terms.protocolFeeBps + 1n },
+        { ...terms, deadline: terms.deadline + 1n },
+        { ...terms, outputElements: terms.outputElements + 1n },
+        { ...terms, consumer: p.other.address, callbackGasLimit: 1n },
+        { ...terms, inputCommitment: keccak256("0x01") },
+      ];
+      for (const wrong of altered) {
+        await expect(p.jm.connect(p.worker).claim(jobId, wrong)).to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch").withArgs(jobId);
+      }
       await claimJob(p, jobId);
-      expect(await p.jm.resultMatches(jobId, input, out, TRACE_ROOT)).to.equal(false);
+      await expect(p.jm.connect(p.worker).submitResult(jobId, altered[1]!, SAMPLE_OUTPUT, out, TRACE_ROOT))
+        .to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch")
+        .withArgs(jobId);
       await submitJob(p, jobId);
-      expect(await p.jm.resultMatches(jobId, input, out, TRACE_ROOT)).to.equal(true);
-      const other = keccak256("0x01");
-      expect(await p.jm.resultMatches(jobId, other, out, TRACE_ROOT)).to.equal(false);
-      expect(await p.jm.resultMatches(jobId, input, other, TRACE_ROOT)).to.equal(false);
-      expect(await p.jm.resultMatches(jobId, input, out, other)).to.equal(false);
-      // The order matters: the three are hashed as a tuple.
-      expect(await p.jm.resultMatches(jobId, out, input, TRACE_ROOT)).to.equal(false);
-      expect(await p.jm.resultMatches(jobId + 1n, input, out, TRACE_ROOT)).to.equal(false);
-      // Still true once finalized, and for a rejected result (disputes look back at it).
+      expect((await p.jm.getJob(jobId)).commitment).to.equal(resultHash(terms, out, TRACE_ROOT));
       await endChallengeWindow(p, jobId);
-      await p.jm.finalize(jobId);
-      expect(await p.jm.resultMatches(jobId, input, out, TRACE_ROOT)).to.equal(true);
-      const rejected = await submittedJob(p);
-      await p.jm.connect(p.disputeManager).freezeForDispute(rejected);
-      await p.jm.connect(p.disputeManager).settleDispute(rejected, false, 0n);
-      expect((await p.jm.getJob(rejected)).status).to.equal(Status.Rejected);
-      expect(await p.jm.resultMatches(rejected, input, out, TRACE_ROOT)).to.equal(true);
+      const other = keccak256("0x02");
+      for (const args of [
+        [altered[0]!, out, TRACE_ROOT],
+        [terms, other, TRACE_ROOT],
+        [terms, out, other],
+        [terms, TRACE_ROOT, out],
+      ] as const) {
+        await expect(p.jm.finalize(jobId, ...args)).to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch").withArgs(jobId);
+        await expect(p.jm.connect(p.disputeManager).freezeForDispute(jobId, ...args))
+          .to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch")
+          .withArgs(jobId);
+      }
+      await expect(p.jm.finalize(jobId, terms, out, TRACE_ROOT)).to.emit(p.jm, "JobFinalized");
+      // An open job past its deadline: expire too takes only its own terms.
+      const open = await requestJob(p);
+      const openTerms = await termsOf(p, open);
+      await time.increaseTo(openTerms.deadline + 1n);
+      await expect(p.jm.expire(open, { ...openTerms, fee: openTerms.fee + 1n }))
+        .to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch")
+        .withArgs(open);
+      await expect(p.jm.expire(open, openTerms)).to.emit(p.jm, "JobRefunded").withArgs(open, p.requester.address, openTerms.fee);
+      await expectEscrowConserved(p);
+    });
+
+    it("checks the status before the terms: a wrong-status call says so whatever terms it passes", async function () {
+      const p = await protocol();
+      const jobId = await submittedJob(p);
+      const terms = await termsOf(p, jobId);
+      await expect(p.jm.connect(p.worker).claim(jobId, terms))
+        .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+        .withArgs(jobId, Status.Submitted);
+      await expect(p.jm.expire(jobId, terms)).to.be.revertedWithCustomError(p.jm, "JobsWrongStatus").withArgs(jobId, Status.Submitted);
     });
 
     it("refuses unknown jobs, jobs not claimed, and other workers", async function () {
       const p = await protocol();
       const out = tensorCommitment(SAMPLE_OUTPUT);
-      await expect(p.jm.connect(p.worker).submitResult(5n, SAMPLE_OUTPUT, out, TRACE_ROOT))
+      await expect(p.jm.connect(p.worker).submitResult(5n, await termsOf(p, 5n), SAMPLE_OUTPUT, out, TRACE_ROOT))
         .to.be.revertedWithCustomError(p.jm, "JobsUnknownJob")
         .withArgs(5n);
       const jobId = await requestJob(p);
-      await expect(p.jm.connect(p.worker).submitResult(jobId, SAMPLE_OUTPUT, out, TRACE_ROOT))
+      await expect(p.jm.connect(p.worker).submitResult(jobId, await termsOf(p, jobId), SAMPLE_OUTPUT, out, TRACE_ROOT))
         .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
         .withArgs(jobId, Status.Open);
       await claimJob(p, jobId);
-      await expect(p.jm.connect(p.worker2).submitResult(jobId, SAMPLE_OUTPUT, out, TRACE_ROOT))
+      await expect(p.jm.connect(p.worker2).submitResult(jobId, await termsOf(p, jobId), SAMPLE_OUTPUT, out, TRACE_ROOT))
         .to.be.revertedWithCustomError(p.jm, "JobsNotWorker")
         .withArgs(jobId, p.worker2.address);
       await submitJob(p, jobId);
-      await expect(p.jm.connect(p.worker).submitResult(jobId, SAMPLE_OUTPUT, out, TRACE_ROOT))
+      await expect(p.jm.connect(p.worker).submitResult(jobId, await termsOf(p, jobId), SAMPLE_OUTPUT, out, TRACE_ROOT))
         .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
         .withArgs(jobId, Status.Submitted);
     });
@@ -562,13 +616,13 @@ describe("JobManager", function () {
       const b = await requestJob(p);
       await claimJob(p, a);
       await claimJob(p, b, p.worker2);
-      const dueA = (await p.jm.getJob(a)).timer;
+      const dueA = (await jobOf(p, a)).timer;
       await time.setNextBlockTimestamp(dueA);
       await submitJob(p, a);
-      const dueB = (await p.jm.getJob(b)).timer;
+      const dueB = (await jobOf(p, b)).timer;
       await time.setNextBlockTimestamp(dueB + 1n);
       await expect(
-        p.jm.connect(p.worker2).submitResult(b, SAMPLE_OUTPUT, tensorCommitment(SAMPLE_OUTPUT), TRACE_ROOT),
+        p.jm.connect(p.worker2).submitResult(b, await termsOf(p, b), SAMPLE_OUTPUT, tensorCommitment(SAMPLE_OUTPUT), TRACE_ROOT),
       )
         .to.be.revertedWithCustomError(p.jm, "JobsResultOverdue")
         .withArgs(b, dueB);
@@ -580,11 +634,11 @@ describe("JobManager", function () {
       await claimJob(p, jobId);
       const computed = tensorCommitment(SAMPLE_OUTPUT);
       const wrong = tensorCommitment(int32Bytes([1]));
-      await expect(p.jm.connect(p.worker).submitResult(jobId, SAMPLE_OUTPUT, wrong, TRACE_ROOT))
+      await expect(p.jm.connect(p.worker).submitResult(jobId, await termsOf(p, jobId), SAMPLE_OUTPUT, wrong, TRACE_ROOT))
         .to.be.revertedWithCustomError(p.jm, "JobsOutputCommitmentMismatch")
         .withArgs(wrong, computed);
       await expect(
-        p.jm.connect(p.worker).submitResult(jobId, SAMPLE_OUTPUT, computed, ZeroHash),
+        p.jm.connect(p.worker).submitResult(jobId, await termsOf(p, jobId), SAMPLE_OUTPUT, computed, ZeroHash),
       ).to.be.revertedWithCustomError(p.jm, "JobsInvalidTrace");
     });
 
@@ -592,10 +646,11 @@ describe("JobManager", function () {
       const p = await protocol();
       const jobId = await requestJob(p);
       await claimJob(p, jobId);
+      // The length is checked against the job's output size before any commitment is computed.
       for (const output of ["0x", "0x010203040506"]) {
-        await expect(p.jm.connect(p.worker).submitResult(jobId, output, ZeroHash, TRACE_ROOT))
-          .to.be.revertedWithCustomError(p.jm, "TensorCommitmentInvalidLength")
-          .withArgs(getBytes(output).length);
+        await expect(p.jm.connect(p.worker).submitResult(jobId, await termsOf(p, jobId), output, ZeroHash, TRACE_ROOT))
+          .to.be.revertedWithCustomError(p.jm, "JobsOutputSizeMismatch")
+          .withArgs(OUTPUT_ELEMENTS * 4, getBytes(output).length);
       }
     });
   });
@@ -609,7 +664,7 @@ describe("JobManager", function () {
       const workerFee = FEE - PRICE - PROTOCOL_FEE;
       expect(PROTOCOL_FEE).to.equal(2n * WAD); // 8% of 25 VTN
 
-      const tx = p.jm.finalize(jobId);
+      const tx = p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId)));
       await expect(tx)
         .to.emit(p.jm, "JobFinalized")
         .withArgs(jobId, p.worker.address, workerFee, PRICE, PROTOCOL_FEE)
@@ -625,7 +680,7 @@ describe("JobManager", function () {
       expect(await p.jm.balanceOf(p.worker.address)).to.equal(workerFee);
       expect(await p.jm.balanceOf(p.treasury.address)).to.equal(PROTOCOL_FEE);
       expect(await p.jm.balanceOf(p.developer.address)).to.equal(0n);
-      expect((await p.jm.getJob(jobId)).status).to.equal(Status.Finalized);
+      expect((await jobOf(p, jobId)).status).to.equal(Status.Finalized);
       expect((await p.staking.stakeOf(p.worker.address)).locked).to.equal(0n);
       await expectEscrowConserved(p);
       await expectStakingConserved(p);
@@ -637,14 +692,14 @@ describe("JobManager", function () {
       await setParams(p, { protocolFeeBps: 0n });
       const a = await submittedJob(p, { fee: 0n });
       await endChallengeWindow(p, a);
-      expect(await creditsOf(p, p.jm.finalize(a))).to.deep.equal([]);
+      expect(await creditsOf(p, p.jm.finalize(a, ...(await finalizeArgs(p, a))))).to.deep.equal([]);
       expect(await p.jm.modelEarnings(p.modelId)).to.equal(0n);
 
       await p.registry.connect(p.developer).setPrice(p.modelId, PRICE);
       await setParams(p, { protocolFeeBps: PROTOCOL_FEE_BPS });
       const b = await submittedJob(p, { fee: MIN_FEE });
       await endChallengeWindow(p, b);
-      const credits = await creditsOf(p, p.jm.finalize(b));
+      const credits = await creditsOf(p, p.jm.finalize(b, ...(await finalizeArgs(p, b))));
       // At the minimum fee the worker's part is exactly zero.
       expect(credits.map((c) => c[0])).to.deep.equal([p.treasury.address]);
       expect(credits[0]![2]).to.equal(protocolFeeOf(MIN_FEE));
@@ -655,30 +710,30 @@ describe("JobManager", function () {
     it("waits for the end of the challenge window", async function () {
       const p = await protocol();
       const jobId = await submittedJob(p);
-      const end = (await p.jm.getJob(jobId)).timer;
+      const end = (await jobOf(p, jobId)).timer;
       await time.setNextBlockTimestamp(end - 1n);
-      await expect(p.jm.finalize(jobId))
+      await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId))))
         .to.be.revertedWithCustomError(p.jm, "JobsChallengeWindowOpen")
         .withArgs(jobId, end);
       await time.setNextBlockTimestamp(end);
-      await expect(p.jm.connect(p.other).finalize(jobId)).to.emit(p.jm, "JobFinalized");
+      await expect(p.jm.connect(p.other).finalize(jobId, ...(await finalizeArgs(p, jobId)))).to.emit(p.jm, "JobFinalized");
     });
 
     it("refuses unknown jobs and jobs not submitted, and finalizes once", async function () {
       const p = await protocol();
-      await expect(p.jm.finalize(1n)).to.be.revertedWithCustomError(p.jm, "JobsUnknownJob").withArgs(1n);
+      await expect(p.jm.finalize(1n, ...(await finalizeArgs(p, 1n)))).to.be.revertedWithCustomError(p.jm, "JobsUnknownJob").withArgs(1n);
       const jobId = await requestJob(p);
-      await expect(p.jm.finalize(jobId))
+      await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId))))
         .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
         .withArgs(jobId, Status.Open);
       await claimJob(p, jobId);
-      await expect(p.jm.finalize(jobId))
+      await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId))))
         .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
         .withArgs(jobId, Status.Claimed);
       await submitJob(p, jobId);
       await endChallengeWindow(p, jobId);
-      await p.jm.finalize(jobId);
-      await expect(p.jm.finalize(jobId))
+      await p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId)));
+      await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId))))
         .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
         .withArgs(jobId, Status.Finalized);
     });
@@ -690,20 +745,20 @@ describe("JobManager", function () {
       const deadline = BigInt(await time.latest()) + 1000n;
       const jobId = await requestJob(p, { deadline });
       await time.setNextBlockTimestamp(deadline);
-      await expect(p.jm.expire(jobId))
+      await expect(p.jm.expire(jobId, await termsOf(p, jobId)))
         .to.be.revertedWithCustomError(p.jm, "JobsNotExpired")
         .withArgs(jobId, deadline);
       // A call that reverts in gas estimation mines no block: set the next timestamp again.
       await time.setNextBlockTimestamp(deadline + 1n);
-      const tx = p.jm.connect(p.other).expire(jobId);
+      const tx = p.jm.connect(p.other).expire(jobId, await termsOf(p, jobId));
       await expect(tx)
         .to.emit(p.jm, "JobRefunded")
         .withArgs(jobId, p.requester.address, FEE)
         .and.to.emit(p.jm, "BalanceCredited")
         .withArgs(p.requester.address, jobId, FEE);
-      expect((await p.jm.getJob(jobId)).status).to.equal(Status.Refunded);
+      expect((await jobOf(p, jobId)).status).to.equal(Status.Refunded);
       expect(await p.jm.balanceOf(p.requester.address)).to.equal(FEE);
-      await expect(p.jm.expire(jobId))
+      await expect(p.jm.expire(jobId, await termsOf(p, jobId)))
         .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
         .withArgs(jobId, Status.Refunded);
       await expectEscrowConserved(p);
@@ -715,13 +770,13 @@ describe("JobManager", function () {
       await claimJob(p, jobId);
       const lock = lockFor(p, FEE);
       const slashed = (lock * p.params.timeoutSlashBps) / 10_000n;
-      const due = (await p.jm.getJob(jobId)).timer;
+      const due = (await jobOf(p, jobId)).timer;
       await time.setNextBlockTimestamp(due);
-      await expect(p.jm.expire(jobId)).to.be.revertedWithCustomError(p.jm, "JobsNotExpired").withArgs(jobId, due);
+      await expect(p.jm.expire(jobId, await termsOf(p, jobId))).to.be.revertedWithCustomError(p.jm, "JobsNotExpired").withArgs(jobId, due);
       await time.setNextBlockTimestamp(due + 1n);
 
       const jmAddress = await p.jm.getAddress();
-      const tx = p.jm.connect(p.other).expire(jobId);
+      const tx = p.jm.connect(p.other).expire(jobId, await termsOf(p, jobId));
       await expect(tx)
         .to.emit(p.jm, "WorkerTimedOut")
         .withArgs(jobId, p.worker.address, slashed)
@@ -734,7 +789,7 @@ describe("JobManager", function () {
         .and.not.to.emit(p.jm, "JobRefunded");
       await expect(tx).to.changeTokenBalances(ethers, p.token, [p.staking, p.jm], [-slashed, slashed]);
 
-      const job = await p.jm.getJob(jobId);
+      const job = await jobOf(p, jobId);
       expect(job.status).to.equal(Status.Open);
       expect(job.worker).to.equal(ZeroAddress);
       expect(job.lockedStake).to.equal(0n);
@@ -750,7 +805,7 @@ describe("JobManager", function () {
       await claimJob(p, jobId, p.worker2);
       await submitJob(p, jobId, SAMPLE_OUTPUT, p.worker2);
       await endChallengeWindow(p, jobId);
-      await expect(p.jm.finalize(jobId))
+      await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId))))
         .to.emit(p.jm, "JobFinalized")
         .withArgs(jobId, p.worker2.address, FEE - PRICE - PROTOCOL_FEE, PRICE, PROTOCOL_FEE);
       await expectEscrowConserved(p);
@@ -761,18 +816,18 @@ describe("JobManager", function () {
       const deadline = BigInt(await time.latest()) + 300n; // sooner than the result timeout
       const jobId = await requestJob(p, { deadline });
       await claimJob(p, jobId);
-      expect((await p.jm.getJob(jobId)).timer).to.equal(deadline);
+      expect((await jobOf(p, jobId)).timer).to.equal(deadline);
       const lock = lockFor(p, FEE);
       const slashed = (lock * p.params.timeoutSlashBps) / 10_000n;
       await time.setNextBlockTimestamp(deadline + 1n);
-      const tx = p.jm.expire(jobId);
+      const tx = p.jm.expire(jobId, await termsOf(p, jobId));
       await expect(tx)
         .to.emit(p.jm, "WorkerTimedOut")
         .withArgs(jobId, p.worker.address, slashed)
         .and.to.emit(p.jm, "JobRefunded")
         .withArgs(jobId, p.requester.address, FEE)
         .and.not.to.emit(p.jm, "JobReopened");
-      expect((await p.jm.getJob(jobId)).status).to.equal(Status.Refunded);
+      expect((await jobOf(p, jobId)).status).to.equal(Status.Refunded);
       expect(await p.jm.balanceOf(p.requester.address)).to.equal(slashed + FEE);
       await expectEscrowConserved(p);
       await expectStakingConserved(p);
@@ -786,8 +841,8 @@ describe("JobManager", function () {
       await claimJob(p, a);
       const lock = (fee * 15_000n) / 10_000n;
       const slashed = (lock * 3_333n) / 10_000n;
-      await time.increaseTo((await p.jm.getJob(a)).timer + 1n);
-      await expect(p.jm.expire(a))
+      await time.increaseTo((await jobOf(p, a)).timer + 1n);
+      await expect(p.jm.expire(a, await termsOf(p, a)))
         .to.emit(p.staking, "StakeUnlocked")
         .withArgs(p.worker.address, await p.jm.getAddress(), lock - slashed, 0n);
       expect((await p.staking.stakeOf(p.worker.address)).staked).to.equal(WORKER_STAKE - slashed);
@@ -795,8 +850,8 @@ describe("JobManager", function () {
       await setParams(p, { timeoutSlashBps: 0n });
       const b = await requestJob(p);
       await claimJob(p, b, p.worker2);
-      await time.increaseTo((await p.jm.getJob(b)).timer + 1n);
-      const tx = p.jm.expire(b);
+      await time.increaseTo((await jobOf(p, b)).timer + 1n);
+      const tx = p.jm.expire(b, await termsOf(p, b));
       await expect(tx)
         .to.emit(p.jm, "WorkerTimedOut")
         .withArgs(b, p.worker2.address, 0n)
@@ -808,10 +863,10 @@ describe("JobManager", function () {
 
     it("refuses unknown and submitted jobs", async function () {
       const p = await protocol();
-      await expect(p.jm.expire(3n)).to.be.revertedWithCustomError(p.jm, "JobsUnknownJob").withArgs(3n);
+      await expect(p.jm.expire(3n, await termsOf(p, 3n))).to.be.revertedWithCustomError(p.jm, "JobsUnknownJob").withArgs(3n);
       const jobId = await submittedJob(p);
       await time.increase(MAX_JOB_DURATION);
-      await expect(p.jm.expire(jobId))
+      await expect(p.jm.expire(jobId, await termsOf(p, jobId)))
         .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
         .withArgs(jobId, Status.Submitted);
     });
@@ -821,7 +876,7 @@ describe("JobManager", function () {
     it("lets only the dispute manager freeze and settle", async function () {
       const p = await protocol();
       const jobId = await submittedJob(p);
-      await expect(p.jm.connect(p.other).freezeForDispute(jobId))
+      await expect(p.jm.connect(p.other).freezeForDispute(jobId, ...(await finalizeArgs(p, jobId))))
         .to.be.revertedWithCustomError(p.jm, "JobsNotDisputeManager")
         .withArgs(p.other.address);
       await expect(p.jm.connect(p.deployer).settleDispute(jobId, false, 1n))
@@ -832,22 +887,22 @@ describe("JobManager", function () {
     it("freezes a submitted job inside its challenge window only", async function () {
       const p = await protocol();
       const dm = p.jm.connect(p.disputeManager);
-      await expect(dm.freezeForDispute(1n)).to.be.revertedWithCustomError(p.jm, "JobsUnknownJob").withArgs(1n);
+      await expect(dm.freezeForDispute(1n, ...(await finalizeArgs(p, 1n)))).to.be.revertedWithCustomError(p.jm, "JobsUnknownJob").withArgs(1n);
       const open = await requestJob(p);
-      await expect(dm.freezeForDispute(open))
+      await expect(dm.freezeForDispute(open, ...(await finalizeArgs(p, open))))
         .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
         .withArgs(open, Status.Open);
 
       const jobId = await submittedJob(p);
-      await expect(dm.freezeForDispute(jobId)).to.emit(p.jm, "JobFrozen").withArgs(jobId, 1n);
-      await expect(dm.freezeForDispute(jobId)).to.emit(p.jm, "JobFrozen").withArgs(jobId, 2n);
-      expect((await p.jm.getJob(jobId)).openDisputes).to.equal(2n);
-      const end = (await p.jm.getJob(jobId)).timer;
+      await expect(dm.freezeForDispute(jobId, ...(await finalizeArgs(p, jobId)))).to.emit(p.jm, "JobFrozen").withArgs(jobId, 1n);
+      await expect(dm.freezeForDispute(jobId, ...(await finalizeArgs(p, jobId)))).to.emit(p.jm, "JobFrozen").withArgs(jobId, 2n);
+      expect((await jobOf(p, jobId)).openDisputes).to.equal(2n);
+      const end = (await jobOf(p, jobId)).timer;
       await time.setNextBlockTimestamp(end);
-      await expect(dm.freezeForDispute(jobId))
+      await expect(dm.freezeForDispute(jobId, ...(await finalizeArgs(p, jobId))))
         .to.be.revertedWithCustomError(p.jm, "JobsChallengeWindowClosed")
         .withArgs(jobId, end);
-      await expect(p.jm.finalize(jobId))
+      await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId))))
         .to.be.revertedWithCustomError(p.jm, "JobsUnderDispute")
         .withArgs(jobId, 2n);
     });
@@ -856,22 +911,22 @@ describe("JobManager", function () {
       const p = await protocol();
       const dm = p.jm.connect(p.disputeManager);
       const jobId = await submittedJob(p);
-      await dm.freezeForDispute(jobId);
-      await dm.freezeForDispute(jobId);
+      await dm.freezeForDispute(jobId, ...(await finalizeArgs(p, jobId)));
+      await dm.freezeForDispute(jobId, ...(await finalizeArgs(p, jobId)));
       await time.increase(CHALLENGE_WINDOW * 2n);
       expect(await dm.settleDispute.staticCall(jobId, true, 10n * WAD)).to.equal(0n);
       await expect(dm.settleDispute(jobId, true, 10n * WAD))
         .to.emit(p.jm, "DisputeSettled")
         .withArgs(jobId, true, 1n)
         .and.not.to.emit(p.staking, "StakeSlashed");
-      await expect(p.jm.finalize(jobId))
+      await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId))))
         .to.be.revertedWithCustomError(p.jm, "JobsUnderDispute")
         .withArgs(jobId, 1n);
       await expect(dm.settleDispute(jobId, true, 0n)).to.emit(p.jm, "DisputeSettled").withArgs(jobId, true, 0n);
       await expect(dm.settleDispute(jobId, true, 0n))
         .to.be.revertedWithCustomError(p.jm, "JobsDisputeCount")
         .withArgs(jobId, 0n);
-      await expect(p.jm.finalize(jobId)).to.emit(p.jm, "JobFinalized");
+      await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId)))).to.emit(p.jm, "JobFinalized");
     });
 
     it("rejects an invalid result: refunds the requester and slashes to the dispute manager", async function () {
@@ -880,7 +935,7 @@ describe("JobManager", function () {
       const jobId = await submittedJob(p);
       const lock = lockFor(p, FEE);
       const slash = 10n * WAD;
-      await dm.freezeForDispute(jobId);
+      await dm.freezeForDispute(jobId, ...(await finalizeArgs(p, jobId)));
       expect(await dm.settleDispute.staticCall(jobId, false, slash)).to.equal(slash);
       const jmAddress = await p.jm.getAddress();
       const tx = dm.settleDispute(jobId, false, slash);
@@ -896,14 +951,14 @@ describe("JobManager", function () {
         .and.to.emit(p.staking, "StakeUnlocked")
         .withArgs(p.worker.address, jmAddress, lock - slash, 0n);
       await expect(tx).to.changeTokenBalances(ethers, p.token, [p.disputeManager, p.staking], [slash, -slash]);
-      expect((await p.jm.getJob(jobId)).status).to.equal(Status.Rejected);
+      expect((await jobOf(p, jobId)).status).to.equal(Status.Rejected);
       expect(await p.jm.balanceOf(p.requester.address)).to.equal(FEE);
       expect(await p.jm.balanceOf(p.worker.address)).to.equal(0n);
       expect(await p.staking.stakeOf(p.worker.address)).to.deep.equal([WORKER_STAKE - slash, 0n, 0n, 0n]);
-      await expect(p.jm.finalize(jobId))
+      await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId))))
         .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
         .withArgs(jobId, Status.Rejected);
-      await expect(dm.freezeForDispute(jobId))
+      await expect(dm.freezeForDispute(jobId, ...(await finalizeArgs(p, jobId))))
         .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
         .withArgs(jobId, Status.Rejected);
       await expectEscrowConserved(p);
@@ -915,7 +970,7 @@ describe("JobManager", function () {
       const dm = p.jm.connect(p.disputeManager);
       const lock = lockFor(p, FEE);
       const a = await submittedJob(p);
-      await dm.freezeForDispute(a);
+      await dm.freezeForDispute(a, ...(await finalizeArgs(p, a)));
       await expect(dm.settleDispute(a, false, lock * 10n))
         .to.emit(p.jm, "JobRejected")
         .withArgs(a, p.worker.address, lock, FEE)
@@ -923,7 +978,7 @@ describe("JobManager", function () {
       expect((await p.staking.stakeOf(p.worker.address)).staked).to.equal(WORKER_STAKE - lock);
 
       const b = await submittedJob(p);
-      await dm.freezeForDispute(b);
+      await dm.freezeForDispute(b, ...(await finalizeArgs(p, b)));
       await expect(dm.settleDispute(b, false, 0n))
         .to.emit(p.jm, "JobRejected")
         .withArgs(b, p.worker.address, 0n, FEE)
@@ -938,7 +993,7 @@ describe("JobManager", function () {
       const p = await protocol();
       const dm = p.jm.connect(p.disputeManager);
       const jobId = await submittedJob(p);
-      for (let i = 0; i < 3; i++) await dm.freezeForDispute(jobId);
+      for (let i = 0; i < 3; i++) await dm.freezeForDispute(jobId, ...(await finalizeArgs(p, jobId)));
       await dm.settleDispute(jobId, false, 5n * WAD);
       const stake = await p.staking.stakeOf(p.worker.address);
       const requesterBalance = await p.jm.balanceOf(p.requester.address);
@@ -956,7 +1011,7 @@ describe("JobManager", function () {
         .and.not.to.emit(p.jm, "JobRejected")
         .and.not.to.emit(p.staking, "StakeSlashed");
       expect(await creditsOf(p, tx)).to.deep.equal([]);
-      const job = await p.jm.getJob(jobId);
+      const job = await jobOf(p, jobId);
       expect(job.status).to.equal(Status.Rejected);
       expect(job.openDisputes).to.equal(0n);
       expect(await p.staking.stakeOf(p.worker.address)).to.deep.equal(stake);
@@ -978,21 +1033,22 @@ describe("JobManager", function () {
       const p = await protocol();
       const dm = p.jm.connect(p.disputeManager);
       const jobId = await submittedJob(p);
-      // Jump to 254 open disputes by writing the job's first slot (its top byte is openDisputes).
+      // Jump to 254 open disputes by writing the job's first slot: worker | timer | openDisputes |
+      // status, from the high bytes down (openDisputes is the second-lowest byte).
       const jmAddress = await p.jm.getAddress();
       let slot = "";
       for (let base = 0n; base < 16n && !slot; base++) {
         const candidate = keccak256(AbiCoder.defaultAbiCoder().encode(["uint256", "uint256"], [jobId, base]));
         const word = await ethers.provider.getStorage(jmAddress, candidate);
-        if (dataSlice(word, 12).toLowerCase() === p.requester.address.toLowerCase()) slot = candidate;
+        if (dataSlice(word, 5, 25).toLowerCase() === p.worker.address.toLowerCase()) slot = candidate;
       }
       expect(slot).to.not.equal("");
       const word = await ethers.provider.getStorage(jmAddress, slot);
-      await networkHelpers.setStorageAt(jmAddress, slot, concat(["0xfe", dataSlice(word, 1)]));
-      expect((await p.jm.getJob(jobId)).openDisputes).to.equal(254n);
-      await expect(dm.freezeForDispute(jobId)).to.emit(p.jm, "JobFrozen").withArgs(jobId, 255n);
-      expect((await p.jm.getJob(jobId)).openDisputes).to.equal(255n);
-      await expect(dm.freezeForDispute(jobId))
+      await networkHelpers.setStorageAt(jmAddress, slot, concat([dataSlice(word, 0, 30), "0xfe", dataSlice(word, 31)]));
+      expect((await jobOf(p, jobId)).openDisputes).to.equal(254n);
+      await expect(dm.freezeForDispute(jobId, ...(await finalizeArgs(p, jobId)))).to.emit(p.jm, "JobFrozen").withArgs(jobId, 255n);
+      expect((await jobOf(p, jobId)).openDisputes).to.equal(255n);
+      await expect(dm.freezeForDispute(jobId, ...(await finalizeArgs(p, jobId))))
         .to.be.revertedWithCustomError(p.jm, "JobsDisputeCount")
         .withArgs(jobId, 255n);
     });
@@ -1006,8 +1062,8 @@ describe("JobManager", function () {
       await p.registry.connect(p.developer).setPrice(p.modelId, PRICE + 3n);
       const second = await submittedJob(p);
       await endChallengeWindow(p, second);
-      await p.jm.finalize(first);
-      await p.jm.finalize(second);
+      await p.jm.finalize(first, ...(await finalizeArgs(p, first)));
+      await p.jm.finalize(second, ...(await finalizeArgs(p, second)));
       const accrued = 2n * PRICE + 3n;
       expect(await p.jm.modelEarnings(p.modelId)).to.equal(accrued);
       await expectEscrowConserved(p);
@@ -1051,8 +1107,8 @@ describe("JobManager", function () {
       const jobA = await submittedJob(p);
       const jobB = await submittedJob(p, { modelId: 2n });
       await endChallengeWindow(p, jobB);
-      await p.jm.finalize(jobA);
-      await p.jm.finalize(jobB);
+      await p.jm.finalize(jobA, ...(await finalizeArgs(p, jobA)));
+      await p.jm.finalize(jobB, ...(await finalizeArgs(p, jobB)));
       expect(await p.jm.modelEarnings(2n)).to.equal(1n * WAD);
       // Accrued earnings follow the model: a new owner receives what is distributed after the transfer.
       await p.registry.connect(p.developer).transferModelOwnership(2n, p.other.address);
@@ -1071,7 +1127,7 @@ describe("JobManager", function () {
       await p.registry.connect(p.developer).setPrice(p.modelId, 2n);
       const jobId = await submittedJob(p);
       await endChallengeWindow(p, jobId);
-      await p.jm.finalize(jobId);
+      await p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId)));
       // 2 wei at 33.33%: both contributors' shares are 0, the developer gets both wei.
       expect(await creditsOf(p, p.jm.distributeModelEarnings(p.modelId))).to.deep.equal([[p.developer.address, 0n, 2n]]);
       await expectEscrowConserved(p);
@@ -1086,7 +1142,7 @@ describe("JobManager", function () {
         .withArgs(p.worker.address);
       const jobId = await submittedJob(p);
       await endChallengeWindow(p, jobId);
-      await p.jm.finalize(jobId);
+      await p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId)));
       const amount = FEE - PRICE - PROTOCOL_FEE;
       const tx = p.jm.connect(p.worker).withdraw();
       await expect(tx).to.emit(p.jm, "BalanceWithdrawn").withArgs(p.worker.address, amount);
@@ -1113,12 +1169,12 @@ describe("JobManager", function () {
 
       await claimJob(p, a);
       await submitJob(p, a);
-      await p.jm.connect(p.disputeManager).freezeForDispute(c);
+      await p.jm.connect(p.disputeManager).freezeForDispute(c, ...(await finalizeArgs(p, c)));
       await p.jm.connect(p.disputeManager).settleDispute(c, true, 0n);
       await time.increase(CHALLENGE_WINDOW);
-      await p.jm.finalize(a);
-      await p.jm.finalize(c);
-      await p.jm.expire(b);
+      await p.jm.finalize(a, ...(await finalizeArgs(p, a)));
+      await p.jm.finalize(c, ...(await finalizeArgs(p, c)));
+      await p.jm.expire(b, await termsOf(p, b));
       await p.jm.connect(p.worker).withdraw();
       await p.jm.connect(p.requester).withdraw();
       await expectEscrowConserved(p);
@@ -1143,7 +1199,7 @@ describe("JobManager", function () {
       const consumer = await ethers.deployContract("GasRecordingConsumer");
       const jobId = await jobFor(p, await consumer.getAddress());
       expect(await p.jm.callbackOutput(jobId)).to.equal(SAMPLE_OUTPUT);
-      await expect(p.jm.finalize(jobId))
+      await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId))))
         .to.emit(p.jm, "CallbackDelivered")
         .withArgs(jobId, await consumer.getAddress())
         .and.to.emit(p.jm, "JobFinalized");
@@ -1160,7 +1216,7 @@ describe("JobManager", function () {
       const address = await consumer.getAddress();
       const jobId = await jobFor(p, address);
       const reason = consumer.interface.encodeErrorResult("ConsumerRejected", [jobId, 40n]);
-      const tx = p.jm.finalize(jobId);
+      const tx = p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId)));
       await expect(tx)
         .to.emit(p.jm, "CallbackFailed")
         .withArgs(jobId, address, reason)
@@ -1169,7 +1225,7 @@ describe("JobManager", function () {
       // Worker and treasury are credited, the price accrues to the model: the whole fee, as without a failure.
       expect((await creditsOf(p, tx)).reduce((s, c) => s + c[2], 0n)).to.equal(FEE - PRICE);
       expect(await p.jm.modelEarnings(p.modelId)).to.equal(PRICE);
-      expect((await p.jm.getJob(jobId)).status).to.equal(Status.Finalized);
+      expect((await jobOf(p, jobId)).status).to.equal(Status.Finalized);
       expect((await p.staking.stakeOf(p.worker.address)).locked).to.equal(0n);
       await expectEscrowConserved(p);
     });
@@ -1181,7 +1237,7 @@ describe("JobManager", function () {
       const jobId = await jobFor(p, address);
       const full = concat(["0x08c379a0", AbiCoder.defaultAbiCoder().encode(["string"], ["\0".repeat(400)])]);
       expect(getBytes(full).length).to.be.greaterThan(256);
-      await expect(p.jm.finalize(jobId))
+      await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId))))
         .to.emit(p.jm, "CallbackFailed")
         .withArgs(jobId, address, dataSlice(full, 0, 256));
     });
@@ -1191,7 +1247,7 @@ describe("JobManager", function () {
       const consumer = await ethers.deployContract("GasBurningConsumer");
       const address = await consumer.getAddress();
       const jobId = await jobFor(p, address, MAX_CALLBACK_GAS);
-      const tx = await p.jm.finalize(jobId);
+      const tx = await p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId)));
       await expect(tx).to.emit(p.jm, "CallbackFailed").withArgs(jobId, address, "0x");
       const receipt = await tx.wait();
       // The consumer cannot take more than its limit.
@@ -1204,14 +1260,14 @@ describe("JobManager", function () {
       const size = 400_000n; // ~400 KB of return data: costly to copy, cheap for the consumer
       const bomb = await ethers.deployContract("ReturnBombConsumer", [size, false]);
       const jobId = await jobFor(p, await bomb.getAddress(), MAX_CALLBACK_GAS);
-      await expect(p.jm.finalize(jobId, { gasLimit: 1_400_000n }))
+      await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId)), { gasLimit: 1_400_000n }))
         .to.emit(p.jm, "CallbackFailed")
         // The bomb's data is its memory from 0: scratch space, then the free memory pointer (0x80).
         .withArgs(jobId, await bomb.getAddress(), concat([new Uint8Array(64), toBeHex(0x80, 32), new Uint8Array(160)]));
 
       const okBomb = await ethers.deployContract("ReturnBombConsumer", [size, true]);
       const okJob = await jobFor(p, await okBomb.getAddress(), MAX_CALLBACK_GAS);
-      await expect(p.jm.finalize(okJob, { gasLimit: 1_400_000n }))
+      await expect(p.jm.finalize(okJob, ...(await finalizeArgs(p, okJob)), { gasLimit: 1_400_000n }))
         .to.emit(p.jm, "CallbackDelivered")
         .withArgs(okJob, await okBomb.getAddress());
       await expectEscrowConserved(p);
@@ -1222,7 +1278,7 @@ describe("JobManager", function () {
       const consumer = await ethers.deployContract("ReentrantConsumer");
       const address = await consumer.getAddress();
       const jobId = await jobFor(p, address);
-      await expect(p.jm.finalize(jobId))
+      await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId))))
         .to.emit(p.jm, "CallbackFailed")
         .withArgs(jobId, address, p.jm.interface.encodeErrorResult("ReentrancyGuardReentrantCall", []));
     });
@@ -1232,15 +1288,16 @@ describe("JobManager", function () {
       const consumer = await ethers.deployContract("GasRecordingConsumer");
       const jobId = await jobFor(p, await consumer.getAddress(), MAX_CALLBACK_GAS);
       const needed = MAX_CALLBACK_GAS + MAX_CALLBACK_GAS / 63n + 30_000n;
-      const min = await minimalGas((gas) => p.jm.finalize.staticCall(jobId, { gasLimit: gas }), 100_000n, 3_000_000n);
-      await expect(p.jm.finalize(jobId, { gasLimit: min - 1n }))
+      const args = await finalizeArgs(p, jobId);
+      const min = await minimalGas((gas) => p.jm.finalize.staticCall(jobId, ...args, { gasLimit: gas }), 100_000n, 3_000_000n);
+      await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId)), { gasLimit: min - 1n }))
         .to.be.revertedWithCustomError(p.jm, "JobsInsufficientGasForCallback")
         .withArgs(needed, (available: bigint) => available < needed);
-      await expect(p.jm.finalize(jobId, { gasLimit: MAX_CALLBACK_GAS / 2n }))
+      await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId)), { gasLimit: MAX_CALLBACK_GAS / 2n }))
         .to.be.revertedWithCustomError(p.jm, "JobsInsufficientGasForCallback")
         .withArgs(needed, (available: bigint) => available < needed);
       // With the least gas that passes, the consumer still gets its whole limit.
-      await p.jm.finalize(jobId, { gasLimit: min });
+      await p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId)), { gasLimit: min });
       expect(await consumer.gasAtEntry()).to.be.greaterThan(MAX_CALLBACK_GAS - 2_000n);
     });
 
@@ -1257,8 +1314,9 @@ describe("JobManager", function () {
         output,
       );
       await endChallengeWindow(p, jobId);
-      const min = await minimalGas((g) => p.jm.finalize.staticCall(jobId, { gasLimit: g }), 100_000n, 5_000_000n);
-      await expect(p.jm.finalize(jobId, { gasLimit: min })).to.emit(p.jm, "CallbackDelivered");
+      const args = await finalizeArgs(p, jobId);
+      const min = await minimalGas((g) => p.jm.finalize.staticCall(jobId, ...args, { gasLimit: g }), 100_000n, 5_000_000n);
+      await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId)), { gasLimit: min })).to.emit(p.jm, "CallbackDelivered");
       expect(await consumer.outputHash()).to.equal(keccak256(output));
       expect(await consumer.gasAtEntry()).to.be.greaterThan(gas - 2_000n);
     });

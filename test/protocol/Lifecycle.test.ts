@@ -7,19 +7,21 @@ import {
   C2_BPS,
   CHALLENGE_WINDOW,
   DEV_BPS,
-  protocolFeeOf,
   SAMPLE_INPUT,
   SAMPLE_OUTPUT,
-  SUPPLY,
   Status,
+  SUPPLY,
   TRACE_ROOT,
   UNBONDING_DELAY,
   WAD,
   expectEscrowConserved,
   expectStakingConserved,
+  finalizeArgs,
   modelSpec,
+  protocolFeeOf,
   protocolFixtures,
   tensorCommitment,
+  termsOf,
 } from "./fixtures.js";
 
 const conn = await network.create();
@@ -82,30 +84,34 @@ describe("Protocol lifecycle", function () {
     await jm
       .connect(p.requester)
       .requestInference({ ...base, fee: fees[1], input: "0x", inputURI: "ipfs://bafy-input", inputCommitment });
-    expect((await jm.getJob(1n)).commitment).to.equal(inputCommitment);
-    expect((await jm.getJob(2n)).commitment).to.equal(inputCommitment);
+    // The jobs store the hash of their terms; the terms (from the event) hold the input commitment.
+    for (const jobId of [1n, 2n]) {
+      const terms = await termsOf(p, jobId);
+      expect(terms.inputCommitment).to.equal(inputCommitment);
+      expect((await jm.getJob(jobId)).commitment).to.equal(await jm.termsHash(terms));
+    }
     expect((await expectEscrowConserved(p)).unsettled).to.equal(fees[0] + fees[1]);
     await expectConserved();
 
     // 4. The worker claims both, locking stake, and submits.
-    for (const jobId of [1n, 2n]) await jm.connect(p.worker).claim(jobId);
+    for (const jobId of [1n, 2n]) await jm.connect(p.worker).claim(jobId, await termsOf(p, jobId));
     const locks = fees.map((f) => (f * p.params.stakeRatioBps) / 10_000n);
     expect((await staking.stakeOf(p.worker.address)).locked).to.equal(locks[0] + locks[1]);
     const outputCommitment = tensorCommitment(SAMPLE_OUTPUT);
     for (const jobId of [1n, 2n]) {
-      await jm.connect(p.worker).submitResult(jobId, SAMPLE_OUTPUT, outputCommitment, TRACE_ROOT);
+      await jm.connect(p.worker).submitResult(jobId, await termsOf(p, jobId), SAMPLE_OUTPUT, outputCommitment, TRACE_ROOT);
     }
     await expectConserved();
 
     // 5. Nobody can finalize during the challenge window; anyone can after it.
     const end = (await jm.getJob(2n)).timer;
-    await expect(jm.finalize(2n)).to.be.revertedWithCustomError(jm, "JobsChallengeWindowOpen").withArgs(2n, end);
+    await expect(jm.finalize(2n, ...(await finalizeArgs(p, 2n)))).to.be.revertedWithCustomError(jm, "JobsChallengeWindowOpen").withArgs(2n, end);
     await time.increase(CHALLENGE_WINDOW);
-    for (const jobId of [1n, 2n]) await jm.connect(p.other).finalize(jobId);
+    for (const jobId of [1n, 2n]) await jm.connect(p.other).finalize(jobId, ...(await finalizeArgs(p, jobId)));
     for (const jobId of [1n, 2n]) expect((await jm.getJob(jobId)).status).to.equal(Status.Finalized);
     expect((await staking.stakeOf(p.worker.address)).locked).to.equal(0n);
     expect((await expectEscrowConserved(p)).unsettled).to.equal(0n);
-    expect(await jm.resultMatches(2n, inputCommitment, outputCommitment, TRACE_ROOT)).to.equal(true);
+    expect((await jm.getJob(2n)).commitment).to.equal(await jm.resultHash(await termsOf(p, 2n), outputCommitment, TRACE_ROOT));
     // The model's price from both jobs accrued to it; anyone distributes it to its payees.
     expect(await jm.modelEarnings(modelId)).to.equal(2n * price);
     await jm.connect(p.other).distributeModelEarnings(modelId);

@@ -7,17 +7,19 @@ import {
   C2_BPS,
   CONTENT_HASH,
   DEV_BPS,
+  FEE,
   GRAPH_COMMITMENT,
   INPUT_ELEMENTS,
   MODEL_URI,
   OUTPUT_ELEMENTS,
   PRICE,
   PROTOCOL_FEE,
-  minimumFeeFor,
-  FEE,
   Status,
   endChallengeWindow,
   expectEscrowConserved,
+  finalizeArgs,
+  jobOf,
+  minimumFeeFor,
   modelSpec,
   modelSplit,
   protocolFixtures,
@@ -224,9 +226,9 @@ describe("ModelRegistry", function () {
         .to.emit(p.registry, "ModelPriceUpdated")
         .withArgs(p.modelId, PRICE, 42n);
       expect((await p.registry.getModel(p.modelId)).price).to.equal(42n);
-      expect((await p.jm.getJob(jobId)).modelFee).to.equal(PRICE);
+      expect((await jobOf(p, jobId)).modelFee).to.equal(PRICE);
       await requestJob(p, { fee: minimumFeeFor(42n) });
-      expect((await p.jm.getJob(2n)).modelFee).to.equal(42n);
+      expect((await jobOf(p, 2n)).modelFee).to.equal(42n);
     });
 
     it("lets the owner change the URI, never to empty", async function () {
@@ -285,10 +287,10 @@ describe("ModelRegistry", function () {
         .withArgs(p.modelId);
 
       await endChallengeWindow(p, jobId);
-      await expect(p.jm.finalize(jobId))
+      await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId))))
         .to.emit(p.jm, "JobFinalized")
         .withArgs(jobId, p.worker.address, FEE - PRICE - PROTOCOL_FEE, PRICE, PROTOCOL_FEE);
-      expect((await p.jm.getJob(jobId)).status).to.equal(Status.Finalized);
+      expect((await jobOf(p, jobId)).status).to.equal(Status.Finalized);
       expect(await p.jm.modelEarnings(p.modelId)).to.equal(PRICE);
       await p.jm.distributeModelEarnings(p.modelId);
       expect(await p.jm.balanceOf(p.developer.address)).to.be.greaterThan(0n);
@@ -300,7 +302,7 @@ describe("ModelRegistry", function () {
       await p.registry.connect(p.developer).publishVersion(1n, modelSpec());
       await p.registry.connect(p.developer).deprecate(1n);
       await requestJob(p, { modelId: 2n });
-      expect((await p.jm.getJob(1n)).modelId).to.equal(2n);
+      expect((await jobOf(p, 1n)).modelId).to.equal(2n);
     });
   });
 
@@ -328,7 +330,7 @@ describe("ModelRegistry", function () {
 
       // The developer's share of earnings distributed after the transfer goes to the new owner.
       await endChallengeWindow(p, jobId);
-      await p.jm.finalize(jobId);
+      await p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId)));
       await p.jm.distributeModelEarnings(p.modelId);
       expect(await p.jm.balanceOf(p.developer.address)).to.equal(0n);
       expect(await p.jm.balanceOf(p.other.address)).to.equal(modelSplit(PRICE).developer);

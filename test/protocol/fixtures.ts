@@ -7,10 +7,12 @@
  */
 import { expect } from "chai";
 import type { BytesLike, AddressLike } from "ethers";
-import { AbiCoder, ZeroAddress, getBytes, hexlify, id, keccak256, resolveAddress } from "ethers";
+import { ZeroAddress, ZeroHash, getBytes, hexlify, id, resolveAddress } from "ethers";
 import type { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
+import type { JobTerms } from "../../offchain/clients/jobs.js";
+import { resultHash, termsFromEvent } from "../../offchain/clients/jobs.js";
 import { canonicalBytes, commitBytes } from "../../offchain/commitments/tensor.js";
 import type {
   JobManager,
@@ -363,8 +365,65 @@ export async function requestJob(p: Protocol, overrides: RequestOverrides = {}, 
   return p.jm.jobCount();
 }
 
+/** The stake a job of `fee` locks under `params` (fixed at request): the ratio of the fee, at least the minimum lock. */
+export function lockFor(params: Pick<Params, "stakeRatioBps" | "minJobLock">, fee: bigint): bigint {
+  const byFee = (fee * params.stakeRatioBps) / 10_000n;
+  return byFee > params.minJobLock ? byFee : params.minJobLock;
+}
+
+/** Terms with every field zero: what tests pass for a job that does not exist. */
+const NO_TERMS: JobTerms = {
+  requester: ZeroAddress,
+  modelId: 0n,
+  fee: 0n,
+  modelFee: 0n,
+  lock: 0n,
+  protocolFeeBps: 0n,
+  deadline: 0n,
+  outputElements: 0n,
+  consumer: ZeroAddress,
+  callbackGasLimit: 0n,
+  inputCommitment: ZeroHash,
+};
+
+/** The terms of `jobId` from its `JobRequested` (zero terms for a job that was never requested). */
+export async function termsOf(p: Pick<Protocol, "jm">, jobId: bigint): Promise<JobTerms> {
+  const [event] = await p.jm.queryFilter(p.jm.filters.JobRequested(jobId), 0);
+  return event ? termsFromEvent(event.args.terms) : NO_TERMS;
+}
+
+/** The output commitment and trace root submitted for `jobId` (zeros before any submission). */
+export async function resultOf(p: Pick<Protocol, "jm">, jobId: bigint): Promise<[string, string]> {
+  const events = await p.jm.queryFilter(p.jm.filters.ResultSubmitted(jobId), 0);
+  const last = events[events.length - 1];
+  return last ? [last.args.outputCommitment, last.args.traceRoot] : [ZeroHash, ZeroHash];
+}
+
+/** What `finalize` and `freezeForDispute` take after the job id: its terms and submitted result. */
+export async function finalizeArgs(p: Pick<Protocol, "jm">, jobId: bigint): Promise<[JobTerms, string, string]> {
+  const [terms, [output, trace]] = await Promise.all([termsOf(p, jobId), resultOf(p, jobId)]);
+  return [terms, output, trace];
+}
+
+/** Job `jobId` as stored, merged with its terms; `lockedStake` is the lock while it is held. */
+export async function jobOf(p: Pick<Protocol, "jm">, jobId: bigint) {
+  const [job, terms] = await Promise.all([p.jm.getJob(jobId), termsOf(p, jobId)]);
+  const held = ([Status.Claimed, Status.Submitted, Status.Finalized, Status.Rejected] as bigint[]).includes(job.status);
+  return {
+    ...terms,
+    status: job.status,
+    openDisputes: job.openDisputes,
+    timer: job.timer,
+    worker: job.worker,
+    commitment: job.commitment,
+    lockedStake: held ? terms.lock : 0n,
+    hasConsumer: terms.consumer !== ZeroAddress,
+    terms,
+  };
+}
+
 export async function claimJob(p: Protocol, jobId: bigint, worker: Signer = p.worker) {
-  await p.jm.connect(worker).claim(jobId);
+  await p.jm.connect(worker).claim(jobId, await termsOf(p, jobId));
 }
 
 export async function submitJob(
@@ -373,7 +432,7 @@ export async function submitJob(
   output: string = SAMPLE_OUTPUT,
   worker: Signer = p.worker,
 ) {
-  await p.jm.connect(worker).submitResult(jobId, output, tensorCommitment(output), TRACE_ROOT);
+  await p.jm.connect(worker).submitResult(jobId, await termsOf(p, jobId), output, tensorCommitment(output), TRACE_ROOT);
 }
 
 /** Requests, claims and submits a job; returns its id. */
@@ -390,9 +449,9 @@ export async function endChallengeWindow(p: Protocol, jobId: bigint) {
   await p.conn.networkHelpers.time.increaseTo(job.timer);
 }
 
-/** The hash a submitted job stores: keccak256(abi.encode(input, output, trace)). */
-export function resultCommitment(inputCommitment: string, outputCommitment: string, traceRoot: string): string {
-  return keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32", "bytes32"], [inputCommitment, outputCommitment, traceRoot]));
+/** The hash a submitted job stores: keccak256(abi.encode(termsHash, output, trace)). */
+export function resultCommitment(terms: JobTerms, outputCommitment: string, traceRoot: string): string {
+  return resultHash(terms, outputCommitment, traceRoot);
 }
 
 /** The expected split of model earnings: contributors round down, the developer takes the rest. */
@@ -412,7 +471,7 @@ export async function expectEscrowConserved(p: Pick<Protocol, "conn" | "jm" | "t
   const count = await p.jm.jobCount();
   let unsettled = 0n;
   for (let i = 1n; i <= count; i++) {
-    const job = await p.jm.getJob(i);
+    const job = await jobOf(p, i);
     if (job.status === Status.Open || job.status === Status.Claimed || job.status === Status.Submitted) {
       unsettled += job.fee;
     }
