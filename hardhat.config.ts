@@ -25,7 +25,12 @@ export default defineConfig({
   solidity: {
     profiles: {
       default: compiler,
-      production: compiler,
+      // Not isolated (Hardhat's production default): an isolated build compiles each file alone,
+      // and a file with only errors or types (GameErrors.sol, Types.sol) then yields build info
+      // without contracts, which the in-process network cannot load: after `npx hardhat ignition
+      // deploy` (a production build), `npm run demo` and `npx hardhat test --no-compile` failed
+      // with "Failed to parse build info: missing field `contracts`".
+      production: { ...compiler, isolated: false },
     },
   },
   paths: {
