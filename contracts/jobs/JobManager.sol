@@ -53,6 +53,9 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
     IModelRegistry public immutable registry;
     /// @notice Where workers' stakes are locked.
     IStaking public immutable staking;
+    /// @notice The block the escrow was deployed in: where clients and indexers start reading its
+    /// events (a job's terms are only in its `JobRequested`).
+    uint256 public immutable deploymentBlock;
     /// @notice The only contract that may freeze and settle jobs under dispute.
     address public disputeManager;
 
@@ -79,6 +82,7 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
         token = token_;
         registry = registry_;
         staking = staking_;
+        deploymentBlock = block.number;
         _setParams(params_);
     }
 

@@ -97,7 +97,37 @@ export function rememberTerms(p: Protocol, jobId: bigint, terms: JobTerms): void
   termsOfEscrow(p).set(jobId, terms);
 }
 
-/** The terms of `jobId` from its `JobRequested` event on `jobManager` (no cache). */
+/** Blocks per `eth_getLogs` call when looking up one job's events (public endpoints cap the range). */
+export const LOG_WINDOW = 10_000;
+
+const firstBlocks = new Map<string, Promise<number>>();
+
+/** The block the escrow was deployed in (0 for an escrow that does not say), read once per escrow. */
+export function escrowFirstBlock(p: Protocol): Promise<number> {
+  const key = `${p.chainId}:${p.addresses.jobManager.toLowerCase()}`;
+  let first = firstBlocks.get(key);
+  if (!first) {
+    first = p.jobManager.deploymentBlock().then(Number, () => 0);
+    firstBlocks.set(key, first);
+  }
+  return first;
+}
+
+/**
+ * The newest non-empty result of `query` over windows of {@link LOG_WINDOW} blocks, from the head
+ * back to the escrow's deployment block: a job's events are found in one or two calls while the
+ * job is live, and no call spans more blocks than public endpoints accept.
+ */
+export async function newestEvents<T>(p: Protocol, query: (from: number, to: number) => Promise<T[]>): Promise<T[]> {
+  const [first, head] = await Promise.all([escrowFirstBlock(p), p.connection.ethers.provider.getBlockNumber()]);
+  for (let to = head; to >= first; to -= LOG_WINDOW) {
+    const found = await query(Math.max(first, to - LOG_WINDOW + 1), to);
+    if (found.length > 0) return found;
+  }
+  return [];
+}
+
+/** The terms of `jobId` from its `JobRequested` event on `jobManager`, searched from block 0 (local chains, tests). */
 export async function requestedTerms(jobManager: JobManager, jobId: bigint): Promise<JobTerms> {
   const [event] = await jobManager.queryFilter(jobManager.filters.JobRequested(jobId), 0);
   if (!event) throw new VeritensorError(`job ${jobId} does not exist (no JobRequested event for it)`);
@@ -108,15 +138,21 @@ export async function requestedTerms(jobManager: JobManager, jobId: bigint): Pro
 export async function jobTerms(p: Protocol, jobId: bigint): Promise<JobTerms> {
   const known = termsOfEscrow(p).get(jobId);
   if (known) return known;
-  const terms = await read(p, `reading the request of job ${jobId}`, () => requestedTerms(p.jobManager, jobId));
+  const jm = p.jobManager;
+  const [event] = await read(p, `reading the request of job ${jobId}`, () =>
+    newestEvents(p, (from, to) => jm.queryFilter(jm.filters.JobRequested(jobId), from, to)),
+  );
+  if (!event) throw new VeritensorError(`job ${jobId} does not exist (no JobRequested event for it)`);
+  const terms = termsFromEvent(event.args.terms);
   rememberTerms(p, jobId, terms);
   return terms;
 }
 
 /** The output commitment and trace root of the result submitted for `jobId` (its latest `ResultSubmitted`). */
 export async function submittedCommitments(p: Protocol, jobId: bigint): Promise<{ outputCommitment: string; traceRoot: string }> {
+  const jm = p.jobManager;
   const events = await read(p, `reading the result of job ${jobId}`, () =>
-    p.jobManager.queryFilter(p.jobManager.filters.ResultSubmitted(jobId), 0),
+    newestEvents(p, (from, to) => jm.queryFilter(jm.filters.ResultSubmitted(jobId), from, to)),
   );
   const last = events[events.length - 1];
   if (!last) throw new VeritensorError(`job ${jobId} has no submitted result`);
@@ -517,11 +553,12 @@ export interface JobDetails {
 /** The job as stored, plus its input, output and commitments from the escrow's events. */
 export async function jobDetails(p: Protocol, jobId: bigint): Promise<JobDetails> {
   const job = await getJob(p, jobId);
+  const jm = p.jobManager;
   const [requested, submitted, finalized, rejected, now] = await Promise.all([
-    p.jobManager.queryFilter(p.jobManager.filters.JobRequested(jobId), 0),
-    p.jobManager.queryFilter(p.jobManager.filters.ResultSubmitted(jobId), 0),
-    p.jobManager.queryFilter(p.jobManager.filters.JobFinalized(jobId), 0),
-    job.status === JobStatus.Rejected ? p.jobManager.queryFilter(p.jobManager.filters.JobRejected(jobId), 0) : [],
+    newestEvents(p, (from, to) => jm.queryFilter(jm.filters.JobRequested(jobId), from, to)),
+    newestEvents(p, (from, to) => jm.queryFilter(jm.filters.ResultSubmitted(jobId), from, to)),
+    job.status === JobStatus.Finalized ? newestEvents(p, (from, to) => jm.queryFilter(jm.filters.JobFinalized(jobId), from, to)) : [],
+    job.status === JobStatus.Rejected ? newestEvents(p, (from, to) => jm.queryFilter(jm.filters.JobRejected(jobId), from, to)) : [],
     nextBlockTime(p),
   ]);
   const req = requested[0]?.args;

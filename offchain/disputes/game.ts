@@ -8,7 +8,8 @@ import type { ContractTransactionReceipt, Signer } from "ethers";
 import type { DisputeGame, DisputeGameFactory, JobManager } from "../../types/ethers-contracts/index.js";
 import { DisputeGame__factory } from "../../types/ethers-contracts/index.js";
 import type { JobTerms } from "../clients/jobs.js";
-import { termsFromEvent } from "../clients/jobs.js";
+import { jobTerms, submittedCommitments, termsFromEvent } from "../clients/jobs.js";
+import type { Protocol } from "../clients/protocol.js";
 import { waitMined } from "../clients/wait.js";
 import type { Hex } from "../commitments/merkle.js";
 
@@ -194,7 +195,16 @@ export interface SubmittedResult {
   readonly terms: JobTerms;
 }
 
-/** Reads job `jobId`'s submitted result and terms from the escrow's events. */
+/**
+ * Job `jobId`'s submitted result and terms, from the escrow's events searched back from the head
+ * in windows (what nodes and tasks use on any network; see `newestEvents`).
+ */
+export async function submittedResultOf(p: Protocol, jobId: bigint): Promise<SubmittedResult> {
+  const [terms, r] = await Promise.all([jobTerms(p, jobId), submittedCommitments(p, jobId)]);
+  return { inputCommitment: terms.inputCommitment as Hex, outputCommitment: r.outputCommitment as Hex, traceRoot: r.traceRoot as Hex, terms };
+}
+
+/** Reads job `jobId`'s submitted result and terms from the escrow's events, from block 0 (local chains, tests). */
 export async function submittedResult(jobManager: JobManager, jobId: bigint): Promise<SubmittedResult> {
   const [requested] = await jobManager.queryFilter(jobManager.filters.JobRequested(jobId), 0);
   const submitted = await jobManager.queryFilter(jobManager.filters.ResultSubmitted(jobId), 0);

@@ -32,7 +32,7 @@ import { layerKindName } from "../model/layers.js";
 import type { LayerKind } from "../model/layers.js";
 import { DisputeGame__factory } from "../../types/ethers-contracts/index.js";
 import type { GameState, Move } from "./game.js";
-import { GameStatus, LEVEL_NAMES, Level, Reason, Side, openParams, readGame, sendMove, submittedResult } from "./game.js";
+import { GameStatus, LEVEL_NAMES, Level, Reason, Side, openParams, readGame, sendMove, submittedResultOf } from "./game.js";
 import { DisputePlayer } from "./player.js";
 
 // ------------------------------------------------------------------ words
@@ -310,7 +310,7 @@ export async function challengeJob(
     throw new VeritensorError(`${address} is the worker of job ${jobId}: a worker cannot dispute its own result`);
   }
   const run = await computeJobResult(p, jobId, modelFile);
-  const result = await submittedResult(p.jobManager, jobId);
+  const result = await submittedResultOf(p, jobId);
   const player = new DisputePlayer(Side.Challenger, challenger, run.model, run.trace);
   if (!player.disputes(result)) {
     throw new VeritensorError(

@@ -11,7 +11,7 @@ import type { Signer } from "ethers";
 
 import type { Protocol } from "../clients/index.js";
 import type { ChainClock } from "../clients/index.js";
-import { VeritensorError, formatVtn, nextBlockTimeAt, readChainClock, waitMined } from "../clients/index.js";
+import { VeritensorError, formatVtn, newestEvents, nextBlockTimeAt, readChainClock, waitMined } from "../clients/index.js";
 import type { DisputeGame } from "../../types/ethers-contracts/index.js";
 import { GameStatus, LEVEL_NAMES, Side, attachGame, readGame, sendMove } from "../disputes/game.js";
 import { DisputePlayer } from "../disputes/player.js";
@@ -203,7 +203,7 @@ export abstract class ProtocolNode {
     let at = this.inputUris.get(job.jobId);
     if (!at) {
       const jm = this.p.jobManager;
-      const [e] = await jm.queryFilter(jm.filters.JobRequested(job.jobId), 0);
+      const [e] = await newestEvents(this.p, (from, to) => jm.queryFilter(jm.filters.JobRequested(job.jobId), from, to));
       if (!e) throw new InputError("unreachable", `job ${job.jobId}: its JobRequested event was not found`);
       at = { uri: e.args.inputURI, commitment: e.args.terms.inputCommitment };
       this.inputUris.set(job.jobId, at);

@@ -10,7 +10,7 @@ import { MaxUint256, getBytes } from "ethers";
 import type { JobRow } from "../store/store.js";
 import { JobStatus, formatVtn, rememberTerms, termsFromEvent, getJob, jobDetails, jobStatusName, waitMined } from "../clients/index.js";
 import type { Hex } from "../commitments/merkle.js";
-import { GameStatus, Side, attachGame, openDispute, readGame, submittedResult } from "../disputes/game.js";
+import { GameStatus, Side, attachGame, openDispute, readGame, submittedResultOf } from "../disputes/game.js";
 import { DisputePlayer } from "../disputes/player.js";
 import { short } from "../nodes/log.js";
 import type { NodeContext, NodeOptions } from "../nodes/node.js";
@@ -112,7 +112,7 @@ export class Verifier extends ProtocolNode {
     const input = await this.usableInput(job, "checking", "trying again while the window is open");
     if (input === undefined) return;
     const { model } = await this.ctx.models.get(job.modelId);
-    const result = await submittedResult(this.p.jobManager, id);
+    const result = await submittedResultOf(this.p, id);
     const lie = cheat ?? (this.options.cheat ? chooseCheat(model, this.options.cheat) : undefined);
     const t = await computeTrace(model, intsOf(input), lie);
     const player = new DisputePlayer(Side.Challenger, this.ctx.signer, model, t.trace);
