@@ -41,15 +41,15 @@ import {
   requestJob,
   requestParams,
   resultCommitment,
+  resultHash,
   sampleInput,
   submitJob,
   submittedJob,
   tensorCommitment,
+  termsHash,
   termsOf,
 } from "./fixtures.js";
-import type { Params, Protocol } from "./fixtures.js";
-import type { JobTerms } from "../../offchain/clients/jobs.js";
-import { minimumFee as clientMinimumFee, resultHash, termsHash } from "../../offchain/clients/jobs.js";
+import type { JobTerms, Params, Protocol } from "./fixtures.js";
 
 const conn = await network.create();
 const { ethers, networkHelpers } = conn;
@@ -70,6 +70,45 @@ async function setParams(p: Protocol, changes: Partial<Params>) {
 function lockFor(p: Protocol, fee: bigint) {
   const l = (fee * p.params.stakeRatioBps) / 10_000n;
   return l < p.params.minJobLock ? p.params.minJobLock : l;
+}
+
+/** The positional tuple of `terms` (for `.withArgs` on an event that carries them). */
+function termsTuple(t: JobTerms): unknown[] {
+  return [
+    t.requester,
+    t.modelId,
+    t.fee,
+    t.modelFee,
+    t.lock,
+    t.protocolFeeBps,
+    t.deadline,
+    t.outputElements,
+    t.consumer,
+    t.callbackGasLimit,
+    t.inputCommitment,
+  ];
+}
+
+/**
+ * `terms` with one thing changed, by name: each is what a caller might try to get away with (a lower
+ * fee, a smaller lock, another requester to receive refunds and slashes, ...).
+ */
+function alteredTerms(terms: JobTerms, stranger: string): [string, JobTerms][] {
+  return [
+    ["another requester", { ...terms, requester: stranger }],
+    ["a lower fee", { ...terms, fee: terms.fee - 1n }],
+    ["a higher fee", { ...terms, fee: terms.fee + 1n }],
+    ["another model", { ...terms, modelId: terms.modelId + 1n }],
+    ["a lower model fee", { ...terms, modelFee: terms.modelFee - 1n }],
+    ["a smaller lock", { ...terms, lock: terms.lock - 1n }],
+    ["a larger lock", { ...terms, lock: terms.lock + 1n }],
+    ["a zero lock", { ...terms, lock: 0n }],
+    ["another protocol fee rate", { ...terms, protocolFeeBps: terms.protocolFeeBps + 1n }],
+    ["a later deadline", { ...terms, deadline: terms.deadline + 1n }],
+    ["another output size", { ...terms, outputElements: terms.outputElements + 1n }],
+    ["a consumer", { ...terms, consumer: stranger, callbackGasLimit: 1n }],
+    ["another input", { ...terms, inputCommitment: keccak256("0x01") }],
+  ];
 }
 
 /** Smallest gas limit with which `call(gas)` does not revert (binary search over eth_call). */
@@ -226,10 +265,23 @@ describe("JobManager", function () {
       const p = await protocol();
       const rp = await requestParams(p);
       const commitment = tensorCommitment(SAMPLE_INPUT);
+      const expected: JobTerms = {
+        requester: p.requester.address,
+        modelId: p.modelId,
+        fee: FEE,
+        modelFee: PRICE,
+        lock: lockFor(p, FEE),
+        protocolFeeBps: PROTOCOL_FEE_BPS,
+        deadline: BigInt(rp.deadline),
+        outputElements: BigInt(OUTPUT_ELEMENTS),
+        consumer: ZeroAddress,
+        callbackGasLimit: 0n,
+        inputCommitment: commitment,
+      };
       const tx = p.jm.connect(p.requester).requestInference(rp);
       await expect(tx)
         .to.emit(p.jm, "JobRequested")
-        .withArgs(1n, p.modelId, p.requester.address, anyValue, SAMPLE_INPUT, "");
+        .withArgs(1n, p.modelId, p.requester.address, termsTuple(expected), SAMPLE_INPUT, "");
       await expect(tx).to.changeTokenBalances(ethers, p.token, [p.requester, p.jm], [-FEE, FEE]);
       expect(await p.jm.jobCount()).to.equal(1n);
       // The event carries the terms; the job stores only their hash (and its state).
@@ -353,14 +405,16 @@ describe("JobManager", function () {
       expect((await jobOf(p, 1n)).fee).to.equal(MIN_FEE);
     });
 
-    it("computes the minimum fee for any price and rate (the client's helper agrees)", async function () {
+    it("computes the minimum fee for any price and rate (the documented closed form agrees)", async function () {
       const p = await protocol();
+      // The closed form of JobManager._minimumFee (also the off-chain clients' formula).
+      const closedForm = (price: bigint, bps: bigint) => (price === 0n ? 0n : ((price - 1n) * 10_000n) / (10_000n - bps) + 1n);
       for (const bps of [0n, 1n, 800n, 1_999n, 2_000n]) {
         await setParams(p, { protocolFeeBps: bps });
         for (const price of [0n, 1n, 2n, 7n, 9_999n, 10_000n, PRICE, 2n ** 96n - 1n]) {
           const min = await p.jm.minimumFee(price);
           expect(min).to.equal(minimumFeeFor(price, bps), `price ${price} at ${bps} bps`);
-          expect(min).to.equal(clientMinimumFee(price, bps));
+          expect(min).to.equal(closedForm(price, bps));
         }
       }
       // A free model at any rate: a zero fee is enough.
@@ -432,6 +486,143 @@ describe("JobManager", function () {
       await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId))))
         .to.emit(p.jm, "JobFinalized")
         .withArgs(jobId, p.worker.address, FEE - PRICE - PROTOCOL_FEE, PRICE, PROTOCOL_FEE);
+    });
+  });
+
+  describe("JobRequested terms", function () {
+    it("carries the terms whose hash the job stores, for every kind of request", async function () {
+      const p = await protocol();
+      const consumer = await ethers.deployContract("GasRecordingConsumer");
+      const inputCommitment = tensorCommitment(SAMPLE_INPUT);
+      const requests = [
+        await requestParams(p),
+        await requestParams(p, { input: "0x", inputURI: "ipfs://bafy-input", inputCommitment, fee: MIN_FEE }),
+        await requestParams(p, { consumer: await consumer.getAddress(), callbackGasLimit: MAX_CALLBACK_GAS, fee: 6_000n * WAD }),
+      ];
+      const hashes = new Set<string>();
+      for (const [i, rp] of requests.entries()) {
+        const jobId = BigInt(i + 1);
+        const tx = await p.jm.connect(p.requester).requestInference(rp);
+        const receipt = await tx.wait();
+        const logs = receipt!.logs.map((l) => p.jm.interface.parseLog(l)).filter((l) => l?.name === "JobRequested");
+        expect(logs).to.have.length(1);
+        const fromEvent = logs[0]!.args.terms;
+        const terms = await termsOf(p, jobId);
+        // termsOf returns the event's terms as a plain object, field for field.
+        expect(termsTuple(terms)).to.deep.equal([...fromEvent]);
+        expect(await termsOf(p.jm, jobId)).to.deep.equal(terms);
+        expect(terms).to.deep.equal({
+          requester: p.requester.address,
+          modelId: p.modelId,
+          fee: BigInt(rp.fee),
+          modelFee: PRICE,
+          lock: lockFor(p, BigInt(rp.fee)),
+          protocolFeeBps: PROTOCOL_FEE_BPS,
+          deadline: BigInt(rp.deadline),
+          outputElements: BigInt(OUTPUT_ELEMENTS),
+          consumer: rp.consumer,
+          callbackGasLimit: BigInt(rp.callbackGasLimit),
+          inputCommitment,
+        });
+        // The stored hash is keccak256(abi.encode(terms)): on chain, here, and of the raw event tuple.
+        const job = await p.jm.getJob(jobId);
+        expect(job.commitment).to.equal(termsHash(terms));
+        expect(job.commitment).to.equal(await p.jm.termsHash(terms));
+        // (A decoded Result is frozen and cannot be passed back as is; its plain object can.)
+        expect(job.commitment).to.equal(await p.jm.termsHash(fromEvent.toObject() as JobTerms));
+        expect([job.status, job.openDisputes, job.timer, job.worker]).to.deep.equal([Status.Open, 0n, 0n, ZeroAddress]);
+        hashes.add(job.commitment);
+      }
+      expect(hashes.size).to.equal(requests.length);
+    });
+
+    it("stores, from submission on, the hash of the terms with the output and trace (resultHash)", async function () {
+      const p = await protocol();
+      const jobId = await requestJob(p);
+      const terms = await termsOf(p, jobId);
+      await claimJob(p, jobId);
+      // A claim changes the state, never the terms hash.
+      expect((await p.jm.getJob(jobId)).commitment).to.equal(termsHash(terms));
+      await submitJob(p, jobId);
+      const out = tensorCommitment(SAMPLE_OUTPUT);
+      const stored = (await p.jm.getJob(jobId)).commitment;
+      expect(stored).to.equal(await p.jm.resultHash(terms, out, TRACE_ROOT));
+      expect(stored).to.equal(resultHash(terms, out, TRACE_ROOT));
+      const coder = AbiCoder.defaultAbiCoder();
+      expect(stored).to.equal(keccak256(coder.encode(["bytes32", "bytes32", "bytes32"], [termsHash(terms), out, TRACE_ROOT])));
+      expect(stored).to.not.equal(termsHash(terms));
+      // The order matters: the three are hashed as a tuple.
+      expect(stored).to.not.equal(await p.jm.resultHash(terms, TRACE_ROOT, out));
+      // Finalizing and disputes leave it as it is.
+      await p.jm.connect(p.disputeManager).freezeForDispute(jobId, terms, out, TRACE_ROOT);
+      await p.jm.connect(p.disputeManager).settleDispute(jobId, true, 0n);
+      await endChallengeWindow(p, jobId);
+      await p.jm.finalize(jobId, terms, out, TRACE_ROOT);
+      expect((await p.jm.getJob(jobId)).commitment).to.equal(stored);
+    });
+  });
+
+  describe("stake lock", function () {
+    it("is fixed at request by the params then: a params change before the claim moves neither the lock nor what is unlocked", async function () {
+      const p = await protocol();
+      const before = lockFor(p, FEE);
+      expect(before).to.equal(2n * FEE);
+      const a = await requestJob(p);
+      // Governance lowers the ratio and raises the floor: new requests lock the floor.
+      const next = await setParams(p, { stakeRatioBps: 5_000n, minJobLock: 30n * WAD });
+      const after = 30n * WAD;
+      expect((FEE * next.stakeRatioBps) / 10_000n).to.be.lessThan(after);
+      const b = await requestJob(p);
+      const [ta, tb] = [await termsOf(p, a), await termsOf(p, b)];
+      expect(ta.lock).to.equal(before);
+      expect(tb.lock).to.equal(after);
+      // And raises the ratio again before anyone claims: neither job follows.
+      await setParams(p, { stakeRatioBps: 40_000n, minJobLock: 1n });
+
+      const jmAddress = await p.jm.getAddress();
+      // Claiming with the lock today's params would give is claiming other terms.
+      await expect(p.jm.connect(p.worker).claim(a, { ...ta, lock: (FEE * 40_000n) / 10_000n }))
+        .to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch")
+        .withArgs(a);
+      await expect(p.jm.connect(p.worker).claim(a, ta))
+        .to.emit(p.jm, "JobClaimed")
+        .withArgs(a, p.worker.address, before, anyValue)
+        .and.to.emit(p.staking, "StakeLocked")
+        .withArgs(p.worker.address, jmAddress, before, before);
+      await expect(p.jm.connect(p.worker2).claim(b, tb))
+        .to.emit(p.jm, "JobClaimed")
+        .withArgs(b, p.worker2.address, after, anyValue)
+        .and.to.emit(p.staking, "StakeLocked")
+        .withArgs(p.worker2.address, jmAddress, after, after);
+      expect((await jobOf(p, a)).lockedStake).to.equal(before);
+      expect((await jobOf(p, b)).lockedStake).to.equal(after);
+
+      // Job a finalizes and unlocks what it locked; job b times out: the slash is of its own lock.
+      await submitJob(p, a);
+      await time.increaseTo((await p.jm.getJob(b)).timer + 1n);
+      const slashed = (after * p.params.timeoutSlashBps) / 10_000n;
+      await expect(p.jm.expire(b, tb))
+        .to.emit(p.jm, "WorkerTimedOut")
+        .withArgs(b, p.worker2.address, slashed)
+        .and.to.emit(p.staking, "StakeUnlocked")
+        .withArgs(p.worker2.address, jmAddress, after - slashed, 0n);
+      await endChallengeWindow(p, a);
+      await expect(p.jm.finalize(a, ...(await finalizeArgs(p, a))))
+        .to.emit(p.staking, "StakeUnlocked")
+        .withArgs(p.worker.address, jmAddress, before, 0n);
+      for (const w of [p.worker, p.worker2]) expect((await p.staking.stakeOf(w.address)).locked).to.equal(0n);
+      await expectEscrowConserved(p);
+      await expectStakingConserved(p);
+    });
+
+    it("refuses at request a lock that does not fit 96 bits", async function () {
+      const p = await protocol();
+      // 2^95 at 20000 bps locks 2^96: one past uint96. The request reverts before any transfer.
+      const fee = 2n ** 95n;
+      await expect(p.jm.connect(p.requester).requestInference(await requestParams(p, { fee })))
+        .to.be.revertedWithCustomError(p.jm, "SafeCastOverflowedUintDowncast")
+        .withArgs(96n, 2n ** 96n);
+      expect(await p.jm.jobCount()).to.equal(0n);
     });
   });
 
@@ -582,12 +773,114 @@ describe("JobManager", function () {
 
     it("checks the status before the terms: a wrong-status call says so whatever terms it passes", async function () {
       const p = await protocol();
+      const out = tensorCommitment(SAMPLE_OUTPUT);
       const jobId = await submittedJob(p);
       const terms = await termsOf(p, jobId);
-      await expect(p.jm.connect(p.worker).claim(jobId, terms))
+      const wrong = { ...terms, fee: terms.fee - 1n };
+      for (const t of [terms, wrong]) {
+        await expect(p.jm.connect(p.worker).claim(jobId, t))
+          .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+          .withArgs(jobId, Status.Submitted);
+        await expect(p.jm.connect(p.worker).submitResult(jobId, t, SAMPLE_OUTPUT, out, TRACE_ROOT))
+          .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+          .withArgs(jobId, Status.Submitted);
+        await expect(p.jm.expire(jobId, t)).to.be.revertedWithCustomError(p.jm, "JobsWrongStatus").withArgs(jobId, Status.Submitted);
+      }
+      // Open and claimed jobs: finalize and freeze say the status, whatever the terms and result.
+      const open = await requestJob(p);
+      const openTerms = await termsOf(p, open);
+      for (const t of [openTerms, { ...openTerms, requester: p.other.address }]) {
+        await expect(p.jm.connect(p.worker).submitResult(open, t, SAMPLE_OUTPUT, out, TRACE_ROOT))
+          .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+          .withArgs(open, Status.Open);
+        await expect(p.jm.finalize(open, t, out, TRACE_ROOT)).to.be.revertedWithCustomError(p.jm, "JobsWrongStatus").withArgs(open, Status.Open);
+        await expect(p.jm.connect(p.disputeManager).freezeForDispute(open, t, out, TRACE_ROOT))
+          .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+          .withArgs(open, Status.Open);
+      }
+      await claimJob(p, open);
+      await expect(p.jm.finalize(open, { ...openTerms, lock: 0n }, out, TRACE_ROOT))
         .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
-        .withArgs(jobId, Status.Submitted);
-      await expect(p.jm.expire(jobId, terms)).to.be.revertedWithCustomError(p.jm, "JobsWrongStatus").withArgs(jobId, Status.Submitted);
+        .withArgs(open, Status.Claimed);
+    });
+
+    it("refuses every altered term on claim, submit, finalize and expire, and a wrong result on finalize, changing nothing", async function () {
+      const p = await protocol();
+      const out = tensorCommitment(SAMPLE_OUTPUT);
+      const stranger = p.other.address;
+      // An open job past its deadline: the refund goes to the terms' requester, so they must be the job's.
+      const lapsed = await requestJob(p, { deadline: BigInt(await time.latest()) + 100n });
+      const lapsedTerms = await termsOf(p, lapsed);
+      // A job claimed and left late: the slash is of the terms' lock, to the terms' requester.
+      const late = await requestJob(p);
+      const lateTerms = await termsOf(p, late);
+      await claimJob(p, late, p.worker2);
+      // A job claimed, then submitted.
+      const jobId = await requestJob(p);
+      const terms = await termsOf(p, jobId);
+
+      for (const [what, wrong] of alteredTerms(terms, stranger)) {
+        await expect(p.jm.connect(p.worker).claim(jobId, wrong), `claim with ${what}`)
+          .to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch")
+          .withArgs(jobId);
+      }
+      expect((await p.jm.getJob(jobId)).status).to.equal(Status.Open);
+      expect((await p.staking.stakeOf(p.worker.address)).locked).to.equal(0n);
+      await claimJob(p, jobId);
+      for (const [what, wrong] of alteredTerms(terms, stranger)) {
+        await expect(p.jm.connect(p.worker).submitResult(jobId, wrong, SAMPLE_OUTPUT, out, TRACE_ROOT), `submit with ${what}`)
+          .to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch")
+          .withArgs(jobId);
+      }
+      expect((await p.jm.getJob(jobId)).commitment).to.equal(termsHash(terms));
+      await submitJob(p, jobId);
+      await endChallengeWindow(p, jobId);
+      for (const [what, wrong] of alteredTerms(terms, stranger)) {
+        await expect(p.jm.finalize(jobId, wrong, out, TRACE_ROOT), `finalize with ${what}`)
+          .to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch")
+          .withArgs(jobId);
+        // The terms are checked before the window: after it, freezing still says which is wrong.
+        await expect(p.jm.connect(p.disputeManager).freezeForDispute(jobId, wrong, out, TRACE_ROOT), `freeze with ${what}`)
+          .to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch")
+          .withArgs(jobId);
+      }
+      // The right terms with another output commitment or trace root, or the terms hash itself.
+      const other = keccak256("0x02");
+      for (const [what, o, t] of [
+        ["another output commitment", other, TRACE_ROOT],
+        ["another trace root", out, other],
+        ["a zero output commitment", ZeroHash, TRACE_ROOT],
+        ["a zero trace root", out, ZeroHash],
+        ["output and trace swapped", TRACE_ROOT, out],
+      ] as const) {
+        await expect(p.jm.finalize(jobId, terms, o, t), `finalize with ${what}`)
+          .to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch")
+          .withArgs(jobId);
+      }
+      expect((await p.jm.getJob(jobId)).status).to.equal(Status.Submitted);
+      await expect(p.jm.finalize(jobId, terms, out, TRACE_ROOT))
+        .to.emit(p.jm, "JobFinalized")
+        .withArgs(jobId, p.worker.address, FEE - PRICE - PROTOCOL_FEE, PRICE, PROTOCOL_FEE);
+
+      // Both expiries are due by now.
+      expect(BigInt(await time.latest())).to.be.greaterThan(lapsedTerms.deadline);
+      for (const [what, wrong] of alteredTerms(lapsedTerms, stranger)) {
+        await expect(p.jm.expire(lapsed, wrong), `expire (open) with ${what}`)
+          .to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch")
+          .withArgs(lapsed);
+      }
+      for (const [what, wrong] of alteredTerms(lateTerms, stranger)) {
+        await expect(p.jm.expire(late, wrong), `expire (claimed) with ${what}`)
+          .to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch")
+          .withArgs(late);
+      }
+      expect(await p.jm.balanceOf(stranger)).to.equal(0n);
+      await expect(p.jm.expire(lapsed, lapsedTerms)).to.emit(p.jm, "JobRefunded").withArgs(lapsed, p.requester.address, FEE);
+      const slashed = (lateTerms.lock * p.params.timeoutSlashBps) / 10_000n;
+      await expect(p.jm.expire(late, lateTerms)).to.emit(p.jm, "WorkerTimedOut").withArgs(late, p.worker2.address, slashed);
+      expect(await p.jm.balanceOf(stranger)).to.equal(0n);
+      await expectEscrowConserved(p);
+      await expectStakingConserved(p);
     });
 
     it("refuses unknown jobs, jobs not claimed, and other workers", async function () {

@@ -96,6 +96,8 @@ describe("Protocol lifecycle", function () {
     // 4. The worker claims both, locking stake, and submits.
     for (const jobId of [1n, 2n]) await jm.connect(p.worker).claim(jobId, await termsOf(p, jobId));
     const locks = fees.map((f) => (f * p.params.stakeRatioBps) / 10_000n);
+    // The locks were fixed at request, in the terms.
+    for (const [i, jobId] of [1n, 2n].entries()) expect((await termsOf(p, jobId)).lock).to.equal(locks[i]);
     expect((await staking.stakeOf(p.worker.address)).locked).to.equal(locks[0] + locks[1]);
     const outputCommitment = tensorCommitment(SAMPLE_OUTPUT);
     for (const jobId of [1n, 2n]) {

@@ -7,12 +7,10 @@
  */
 import { expect } from "chai";
 import type { BytesLike, AddressLike } from "ethers";
-import { ZeroAddress, ZeroHash, getBytes, hexlify, id, resolveAddress } from "ethers";
+import { AbiCoder, ZeroAddress, ZeroHash, getBytes, hexlify, id, keccak256, resolveAddress } from "ethers";
 import type { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
-import type { JobTerms } from "../../offchain/clients/jobs.js";
-import { resultHash, termsFromEvent } from "../../offchain/clients/jobs.js";
 import { canonicalBytes, commitBytes } from "../../offchain/commitments/tensor.js";
 import type {
   JobManager,
@@ -371,8 +369,60 @@ export function lockFor(params: Pick<Params, "stakeRatioBps" | "minJobLock">, fe
   return byFee > params.minJobLock ? byFee : params.minJobLock;
 }
 
+/**
+ * IJobManager.JobTerms as a plain object (what `claim`, `submitResult`, `finalize`, `expire` and
+ * `freezeForDispute` take back). Defined here, not taken from offchain/clients, so that the protocol
+ * tests depend on the contracts and their TypeChain types only.
+ */
+export interface JobTerms {
+  requester: string;
+  modelId: bigint;
+  fee: bigint;
+  modelFee: bigint;
+  lock: bigint;
+  protocolFeeBps: bigint;
+  deadline: bigint;
+  outputElements: bigint;
+  consumer: string;
+  callbackGasLimit: bigint;
+  inputCommitment: string;
+}
+
+/** The ABI type of IJobManager.JobTerms, field by field in declaration order. */
+const TERMS_TUPLE =
+  "tuple(address requester,uint40 modelId,uint96 fee,uint96 modelFee,uint96 lock,uint16 protocolFeeBps,uint40 deadline,uint64 outputElements,address consumer,uint24 callbackGasLimit,bytes32 inputCommitment)";
+
+/** keccak256(abi.encode(terms)), computed here: what an open or claimed job stores (`termsHash` on chain). */
+export function termsHash(terms: JobTerms): string {
+  return keccak256(AbiCoder.defaultAbiCoder().encode([TERMS_TUPLE], [terms]));
+}
+
+/** keccak256(abi.encode(termsHash, outputCommitment, traceRoot)): what a submitted job stores (`resultHash` on chain). */
+export function resultHash(terms: JobTerms, outputCommitment: string, traceRoot: string): string {
+  return keccak256(
+    AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32", "bytes32"], [termsHash(terms), outputCommitment, traceRoot]),
+  );
+}
+
+/** Plain terms (a fresh object, usable as a call argument and with `deep.equal`) from a decoded `JobRequested`. */
+export function termsFromEvent(t: IJobManager.JobTermsStructOutput): JobTerms {
+  return {
+    requester: t.requester,
+    modelId: t.modelId,
+    fee: t.fee,
+    modelFee: t.modelFee,
+    lock: t.lock,
+    protocolFeeBps: t.protocolFeeBps,
+    deadline: t.deadline,
+    outputElements: t.outputElements,
+    consumer: t.consumer,
+    callbackGasLimit: t.callbackGasLimit,
+    inputCommitment: t.inputCommitment,
+  };
+}
+
 /** Terms with every field zero: what tests pass for a job that does not exist. */
-const NO_TERMS: JobTerms = {
+const NO_TERMS: Readonly<JobTerms> = {
   requester: ZeroAddress,
   modelId: 0n,
   fee: 0n,
@@ -386,22 +436,36 @@ const NO_TERMS: JobTerms = {
   inputCommitment: ZeroHash,
 };
 
-/** The terms of `jobId` from its `JobRequested` (zero terms for a job that was never requested). */
-export async function termsOf(p: Pick<Protocol, "jm">, jobId: bigint): Promise<JobTerms> {
-  const [event] = await p.jm.queryFilter(p.jm.filters.JobRequested(jobId), 0);
-  return event ? termsFromEvent(event.args.terms) : NO_TERMS;
+/** The escrow itself, or anything that carries it as `jm` (a {@link Protocol}). */
+export type EscrowRef = JobManager | Pick<Protocol, "jm">;
+
+function escrowOf(ref: EscrowRef): JobManager {
+  return "queryFilter" in ref ? ref : ref.jm;
+}
+
+/**
+ * The terms of `jobId` from its `JobRequested` (zero terms for a job that was never requested, so
+ * that calls on unknown ids still reach the escrow and revert `JobsUnknownJob`). Takes the escrow or
+ * a protocol fixture.
+ */
+export async function termsOf(ref: EscrowRef, jobId: bigint): Promise<JobTerms> {
+  const jm = escrowOf(ref);
+  const events = await jm.queryFilter(jm.filters.JobRequested(jobId), 0);
+  if (events.length > 1) throw new Error(`job ${jobId} has ${events.length} JobRequested events`);
+  return events[0] ? termsFromEvent(events[0].args.terms) : { ...NO_TERMS };
 }
 
 /** The output commitment and trace root submitted for `jobId` (zeros before any submission). */
-export async function resultOf(p: Pick<Protocol, "jm">, jobId: bigint): Promise<[string, string]> {
-  const events = await p.jm.queryFilter(p.jm.filters.ResultSubmitted(jobId), 0);
+export async function resultOf(ref: EscrowRef, jobId: bigint): Promise<[string, string]> {
+  const jm = escrowOf(ref);
+  const events = await jm.queryFilter(jm.filters.ResultSubmitted(jobId), 0);
   const last = events[events.length - 1];
   return last ? [last.args.outputCommitment, last.args.traceRoot] : [ZeroHash, ZeroHash];
 }
 
 /** What `finalize` and `freezeForDispute` take after the job id: its terms and submitted result. */
-export async function finalizeArgs(p: Pick<Protocol, "jm">, jobId: bigint): Promise<[JobTerms, string, string]> {
-  const [terms, [output, trace]] = await Promise.all([termsOf(p, jobId), resultOf(p, jobId)]);
+export async function finalizeArgs(ref: EscrowRef, jobId: bigint): Promise<[JobTerms, string, string]> {
+  const [terms, [output, trace]] = await Promise.all([termsOf(ref, jobId), resultOf(ref, jobId)]);
   return [terms, output, trace];
 }
 
