@@ -286,19 +286,7 @@ describe("JobManager", function () {
       expect(await p.jm.jobCount()).to.equal(1n);
       // The event carries the terms; the job stores only their hash (and its state).
       const terms = await termsOf(p, 1n);
-      expect(terms).to.deep.equal({
-        requester: p.requester.address,
-        modelId: p.modelId,
-        fee: FEE,
-        modelFee: PRICE,
-        lock: lockFor(p, FEE),
-        protocolFeeBps: PROTOCOL_FEE_BPS,
-        deadline: rp.deadline,
-        outputElements: BigInt(OUTPUT_ELEMENTS),
-        consumer: ZeroAddress,
-        callbackGasLimit: 0n,
-        inputCommitment: commitment,
-      });
+      expect(terms).to.deep.equal(expected);
       const stored = await p.jm.getJob(1n);
       expect(stored.commitment).to.equal(await p.jm.termsHash(terms));
       expect(stored.commitment).to.equal(termsHash(terms));
