@@ -411,6 +411,164 @@ contract JobManagerFuzzTest is Test {
         else w.inputCommitment = bytes32(uint256(t.inputCommitment) ^ dd);
     }
 
+    /// @notice Every stage after the request refuses terms with one field altered, with exactly
+    /// `JobsTermsMismatch`: the claim of an open job and of a reopened one, the submission, a
+    /// dispute's freeze (also with the right terms and a wrong output commitment or trace root),
+    /// the timeout of a claimed job, the finalization. Its own terms then work at each stage, and a
+    /// timeout keeps the terms hash. Once settled, the status is refused first (`JobsWrongStatus`),
+    /// whatever the terms.
+    function testFuzz_alteredTermsRefusedAtEveryStage(uint256 field, uint256 delta, uint32 value) public {
+        uint256 modelId = _registerModel(2 ether, 2, value);
+        uint256 a = _request(modelId, 20 ether, 2 hours);
+        uint256 b = _request(modelId, 30 ether, 2 hours);
+        IJobManager.JobTerms memory wa = _altered(_terms[a], field, delta);
+        IJobManager.JobTerms memory wb = _altered(_terms[b], field, delta);
+        assertTrue(d.jobs.termsHash(wa) != d.jobs.termsHash(_terms[a]), "altered terms hash alike");
+
+        vm.prank(WORKER);
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, a));
+        d.jobs.claim(a, wa);
+        _claim(a);
+        _claim(b);
+        // A claimed job refuses a second claim on its status, before looking at the terms.
+        vm.prank(WORKER);
+        vm.expectRevert(
+            abi.encodeWithSelector(IJobManager.JobsWrongStatus.selector, b, IJobManager.JobStatus.Claimed)
+        );
+        d.jobs.claim(b, wb);
+        bytes memory output = TestData.tensor4(value);
+        bytes32 out = TestData.commitOneChunk(output);
+        bytes32 trace = keccak256(abi.encode("trace", value));
+        vm.prank(WORKER);
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, a));
+        d.jobs.submitResult(a, wa, output, out, trace);
+        _submit(a, output, trace);
+
+        _checkFreezeRefusals(a, wa, out, trace, bound(delta, 1, 1000));
+
+        // Timeout of the claimed job b: wrong terms refused, its own slash and reopen it.
+        vm.warp(d.jobs.getJob(b).timer + 1);
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, b));
+        d.jobs.expire(b, wb);
+        assertTrue(d.jobs.getJob(b).status == IJobManager.JobStatus.Claimed, "a refused expiry moved the job");
+        _expire(b);
+        IJobManager.Job memory jb = d.jobs.getJob(b);
+        assertTrue(jb.status == IJobManager.JobStatus.Open, "timed-out job not reopened");
+        assertEq(jb.commitment, d.jobs.termsHash(_terms[b]), "reopened job lost its terms hash");
+        vm.prank(WORKER);
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, b));
+        d.jobs.claim(b, wb);
+        uint256 lockedBefore = d.staking.stakeOf(WORKER).locked;
+        _claim(b);
+        assertEq(d.staking.stakeOf(WORKER).locked - lockedBefore, _terms[b].lock, "reclaim locked another amount");
+
+        // Finalization of a.
+        vm.warp(d.jobs.getJob(a).timer);
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, a));
+        d.jobs.finalize(a, wa, out, trace);
+        _finalize(a);
+
+        _checkSettledRefusals(a, wa, output, out, trace);
+        // A job that does not exist is unknown, whatever the terms.
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsUnknownJob.selector, b + 1));
+        d.jobs.expire(b + 1, _terms[a]);
+        _checkEscrow();
+    }
+
+    /// @dev Freeze of submitted job `a`: refused with wrong terms, output commitment or trace root
+    /// (without counting a dispute); with its own, it counts one and returns the worker.
+    function _checkFreezeRefusals(uint256 a, IJobManager.JobTerms memory wa, bytes32 out, bytes32 trace, uint256 dd) private {
+        bytes32 res = d.jobs.getJob(a).commitment;
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, a));
+        d.jobs.freezeForDispute(a, wa, out, trace);
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, a));
+        d.jobs.freezeForDispute(a, _terms[a], bytes32(uint256(out) ^ dd), trace);
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, a));
+        d.jobs.freezeForDispute(a, _terms[a], out, bytes32(uint256(trace) ^ dd));
+        assertEq(d.jobs.getJob(a).openDisputes, 0, "a refused freeze froze");
+        assertEq(d.jobs.freezeForDispute(a, _terms[a], out, trace), WORKER, "freeze returned another worker");
+        assertEq(d.jobs.getJob(a).openDisputes, 1, "freeze did not count");
+        assertEq(d.jobs.settleDispute(a, true, type(uint256).max), 0, "valid verdict slashed");
+        assertEq(d.jobs.getJob(a).commitment, res, "a dispute changed the result hash");
+    }
+
+    /// @dev Finalized job `a`: every call is refused on its status first, with wrong or right terms.
+    function _checkSettledRefusals(
+        uint256 a,
+        IJobManager.JobTerms memory wa,
+        bytes memory output,
+        bytes32 out,
+        bytes32 trace
+    ) private {
+        bytes memory wrongStatus = abi.encodeWithSelector(
+            IJobManager.JobsWrongStatus.selector,
+            a,
+            IJobManager.JobStatus.Finalized
+        );
+        for (uint256 i = 0; i < 2; ++i) {
+            IJobManager.JobTerms memory t = i == 0 ? wa : _terms[a];
+            vm.expectRevert(wrongStatus);
+            d.jobs.finalize(a, t, out, trace);
+            vm.expectRevert(wrongStatus);
+            d.jobs.expire(a, t);
+            vm.expectRevert(wrongStatus);
+            d.jobs.freezeForDispute(a, t, out, trace);
+            vm.prank(WORKER);
+            vm.expectRevert(wrongStatus);
+            d.jobs.claim(a, t);
+            vm.prank(WORKER);
+            vm.expectRevert(wrongStatus);
+            d.jobs.submitResult(a, t, output, out, trace);
+        }
+    }
+
+    /// @notice The stake a claim locks is the terms' lock, max(fee * stakeRatioBps / 10000,
+    /// minJobLock) by the parameters at request time: a parameter change between request and
+    /// claim moves neither what the claim locks nor what finalization or a timeout releases.
+    function testFuzz_lockIsFixedAtRequest(
+        uint96 fee,
+        uint32 ratioAtRequest,
+        uint96 minAtRequest,
+        uint32 ratioLater,
+        uint96 minLater,
+        bool timeout
+    ) public {
+        fee = uint96(bound(fee, 3 ether, 1_000_000 ether));
+        IJobManager.Params memory p = Deployer.defaultParams(TREASURY);
+        p.stakeRatioBps = uint32(bound(ratioAtRequest, 0, 50_000));
+        p.minJobLock = uint96(bound(minAtRequest, 0, 1_000 ether));
+        d.jobs.setParams(p);
+        uint256 expectedLock = (uint256(fee) * p.stakeRatioBps) / 10_000;
+        if (expectedLock < p.minJobLock) expectedLock = p.minJobLock;
+
+        uint256 modelId = _registerModel(1 ether, 1, fee);
+        uint256 jobId = _request(modelId, fee, 2 hours);
+        assertEq(_terms[jobId].lock, expectedLock, "terms lock != lock by the request's parameters");
+
+        p.stakeRatioBps = uint32(bound(ratioLater, 0, 50_000));
+        p.minJobLock = uint96(bound(minLater, 0, 1_000 ether));
+        d.jobs.setParams(p);
+
+        uint256 lockedBefore = d.staking.stakeOf(WORKER).locked;
+        _claim(jobId);
+        assertEq(d.staking.stakeOf(WORKER).locked - lockedBefore, expectedLock, "claim locked another amount");
+        Snap memory before = _snap();
+        if (timeout) {
+            vm.warp(d.jobs.getJob(jobId).timer + 1);
+            _expire(jobId);
+            uint256 slash = FeeSplit.share(expectedLock, p.timeoutSlashBps);
+            assertEq(before.staked - _snap().staked, slash, "timeout slashed another amount");
+        } else {
+            _submit(jobId, 5);
+            vm.warp(block.timestamp + 1 hours);
+            _finalize(jobId);
+            assertEq(_snap().staked, before.staked, "finalize took stake");
+        }
+        assertEq(before.locked - _snap().locked, expectedLock, "release != the lock of the terms");
+        assertEq(_snap().locked, 0, "stake left locked");
+        _checkEscrow();
+    }
+
     /// @notice Every payee can withdraw exactly its credit; the escrow ends empty.
     function testFuzz_withdrawalsDrainExactlyTheCredits(uint96 price, uint256 n, uint256 seed) public {
         price = uint96(bound(price, 0, 1_000_000 ether));

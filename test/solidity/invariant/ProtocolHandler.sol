@@ -521,6 +521,107 @@ contract ProtocolHandler {
         calls["advance"]++;
     }
 
+    /// @notice A call on a job with one term altered (or, for finalize and freeze, the output
+    /// commitment or trace root): claim, submit, finalize, expire or freeze. It must be refused,
+    /// with `JobsTermsMismatch` when the job's status allows the call and `JobsWrongStatus` (checked
+    /// first) otherwise, and must leave the job, the balances and the stakes as they were.
+    /// @param field Which term to alter (0-10), or 11/12 for the output commitment / trace root.
+    /// @param op 0 claim, 1 submit, 2 finalize, 3 expire, 4 freeze.
+    function tamper(uint256 jobSeed, uint256 actorSeed, uint256 field, uint256 op) external {
+        uint256 jobId = jobSeed % 4 == 0 ? _anyJob(jobSeed >> 2) : _findJobIn(jobSeed >> 2, (1 << 1) | (1 << 2) | (1 << 3));
+        if (jobId == 0) return;
+        op %= 5;
+        IJobManager.Job memory job = d.jobs.getJob(jobId);
+        bool statusFits = op == 0
+            ? job.status == IJobManager.JobStatus.Open
+            : op == 1
+                ? job.status == IJobManager.JobStatus.Claimed
+                : op == 3
+                    ? job.status == IJobManager.JobStatus.Open || job.status == IJobManager.JobStatus.Claimed
+                    : job.status == IJobManager.JobStatus.Submitted;
+        (address caller, bytes memory data) = _tamperedCall(jobId, job.worker, actorSeed, field, op);
+
+        uint256[] memory before = _pulls();
+        uint256 escrowBefore = d.token.balanceOf(address(d.jobs));
+        uint256 stakingBefore = d.token.balanceOf(address(d.staking));
+        uint256 lockedBefore = d.staking.stakeOf(caller).locked;
+        vm.prank(caller);
+        (bool ok, bytes memory err) = address(d.jobs).call(data);
+        _recordCredits(jobId, job.status, before, new uint256[](_pullAccounts.length));
+        if (ok) {
+            _violation("a call with altered terms or result succeeded");
+            return;
+        }
+        bytes memory expectedError = statusFits
+            ? abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, jobId)
+            : abi.encodeWithSelector(IJobManager.JobsWrongStatus.selector, jobId, job.status);
+        if (keccak256(err) != keccak256(expectedError)) {
+            _violation(statusFits ? "altered terms refused with another error" : "wrong status not refused first");
+        }
+        IJobManager.Job memory afterwards = d.jobs.getJob(jobId);
+        if (
+            afterwards.status != job.status ||
+            afterwards.openDisputes != job.openDisputes ||
+            afterwards.timer != job.timer ||
+            afterwards.worker != job.worker ||
+            afterwards.commitment != job.commitment
+        ) _violation("a refused call changed the job");
+        if (d.token.balanceOf(address(d.jobs)) != escrowBefore) _violation("a refused call moved escrowed tokens");
+        if (d.token.balanceOf(address(d.staking)) != stakingBefore) _violation("a refused call moved staked tokens");
+        if (d.staking.stakeOf(caller).locked != lockedBefore) _violation("a refused call changed a lock");
+        calls[statusFits ? bytes32("tamperTerms") : bytes32("tamperStatus")]++;
+    }
+
+    /// @dev Caller and calldata of `op` on `jobId` with the alteration `field` selects.
+    function _tamperedCall(
+        uint256 jobId,
+        address worker,
+        uint256 actorSeed,
+        uint256 field,
+        uint256 op
+    ) private view returns (address caller, bytes memory data) {
+        IJobManager.JobTerms memory t = _terms[jobId];
+        bytes32[2] memory res = _results[jobId];
+        uint256 k = field % (op == 2 || op == 4 ? 13 : 11);
+        uint256 dd = _bound(field >> 8, 1, 1000);
+        if (k == 11) res[0] ^= bytes32(dd);
+        else if (k == 12) res[1] ^= bytes32(dd);
+        else t = _alter(t, k, dd);
+
+        caller = address(this);
+        if (op == 0) {
+            caller = _actor(actorSeed);
+            data = abi.encodeCall(IJobManager.claim, (jobId, t));
+        } else if (op == 1) {
+            caller = worker == address(0) ? _actor(actorSeed) : worker;
+            bytes memory output = TestData.tensor4(uint32(actorSeed));
+            bytes32 commitment = TestData.commitOneChunk(output);
+            data = abi.encodeCall(IJobManager.submitResult, (jobId, t, output, commitment, bytes32(dd)));
+        } else if (op == 2) {
+            data = abi.encodeCall(IJobManager.finalize, (jobId, t, res[0], res[1]));
+        } else if (op == 3) {
+            data = abi.encodeCall(IJobManager.expire, (jobId, t));
+        } else {
+            data = abi.encodeCall(IJobManager.freezeForDispute, (jobId, t, res[0], res[1]));
+        }
+    }
+
+    /// @dev `t` with term `k` (0-10, in declaration order) changed by xor with `dd` (non-zero, at most 1000).
+    function _alter(IJobManager.JobTerms memory t, uint256 k, uint256 dd) private pure returns (IJobManager.JobTerms memory) {
+        if (k == 0) t.requester = address(uint160(t.requester) ^ uint160(dd));
+        else if (k == 1) t.modelId ^= uint40(dd);
+        else if (k == 2) t.fee ^= uint96(dd);
+        else if (k == 3) t.modelFee ^= uint96(dd);
+        else if (k == 4) t.lock ^= uint96(dd);
+        else if (k == 5) t.protocolFeeBps ^= uint16(dd);
+        else if (k == 6) t.deadline ^= uint40(dd);
+        else if (k == 7) t.outputElements ^= uint64(dd);
+        else if (k == 8) t.consumer = address(uint160(t.consumer) ^ uint160(dd));
+        else if (k == 9) t.callbackGasLimit ^= uint24(dd);
+        else t.inputCommitment ^= bytes32(dd);
+        return t;
+    }
+
     // ------------------------------------------------------------ actions: governance and time
 
     function setParams(uint16 protocolFeeBps, uint32 stakeRatioBps, uint16 timeoutSlashBps, uint96 minJobLock) external {
