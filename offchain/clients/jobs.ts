@@ -82,11 +82,14 @@ export function termsFromEvent(terms: IJobManager.JobTermsStructOutput): JobTerm
   };
 }
 
+/** Caches below are per escrow: one deployment on one chain. */
+const escrowKey = (p: Protocol): string => `${p.chainId}:${p.addresses.jobManager.toLowerCase()}`;
+
 /** Terms already seen, per escrow and job (they never change; a request or an event scan adds them). */
 const termsCache = new Map<string, Map<bigint, JobTerms>>();
 
 function termsOfEscrow(p: Protocol): Map<bigint, JobTerms> {
-  const key = `${p.chainId}:${p.addresses.jobManager.toLowerCase()}`;
+  const key = escrowKey(p);
   let byId = termsCache.get(key);
   if (!byId) termsCache.set(key, (byId = new Map()));
   return byId;
@@ -104,7 +107,7 @@ const firstBlocks = new Map<string, Promise<number>>();
 
 /** The block the escrow was deployed in (0 for an escrow that does not say), read once per escrow. */
 export function escrowFirstBlock(p: Protocol): Promise<number> {
-  const key = `${p.chainId}:${p.addresses.jobManager.toLowerCase()}`;
+  const key = escrowKey(p);
   let first = firstBlocks.get(key);
   if (!first) {
     first = p.jobManager.deploymentBlock().then(Number, () => 0);

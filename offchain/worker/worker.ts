@@ -7,7 +7,6 @@
  */
 import { getBytes } from "ethers";
 
-import type { Protocol } from "../clients/index.js";
 import type { JobRow } from "../store/store.js";
 import {
   JobStatus,
@@ -68,12 +67,9 @@ export class Worker extends ProtocolNode {
 
   /** What Staking says this account serves, read once per model per pass. */
   private servesCache = new Map<bigint, Promise<boolean>>();
-  /** The escrow's parameters, read once per pass (governance changes them rarely, the claim checks). */
-  private paramsCache: ReturnType<Protocol["jobManager"]["params"]> | undefined;
 
   override async tick(): Promise<void> {
     this.servesCache.clear();
-    this.paramsCache = undefined;
     await super.tick();
   }
 
@@ -85,10 +81,6 @@ export class Worker extends ProtocolNode {
       this.servesCache.set(modelId, hit);
     }
     return hit;
-  }
-
-  private params(): ReturnType<Protocol["jobManager"]["params"]> {
-    return (this.paramsCache ??= this.p.jobManager.params());
   }
 
   protected async onEvents(from: number, to: number): Promise<void> {

@@ -40,7 +40,6 @@ import {
   protocolFixtures,
   requestJob,
   requestParams,
-  resultCommitment,
   resultHash,
   sampleInput,
   submitJob,
@@ -701,7 +700,7 @@ describe("JobManager", function () {
       expect(job.status).to.equal(Status.Submitted);
       expect(job.timer).to.equal(t + CHALLENGE_WINDOW);
       // The terms hash is replaced by one hash binding terms (and so the input), output and trace.
-      expect(job.commitment).to.equal(resultCommitment(job.terms, out, TRACE_ROOT));
+      expect(job.commitment).to.equal(resultHash(job.terms, out, TRACE_ROOT));
       expect(job.commitment).to.equal(await p.jm.resultHash(job.terms, out, TRACE_ROOT));
       // Outputs are kept only for jobs with a consumer to call back.
       expect(await p.jm.callbackOutput(jobId)).to.equal("0x");

@@ -7,10 +7,12 @@
  */
 import { expect } from "chai";
 import type { BytesLike, AddressLike } from "ethers";
-import { AbiCoder, ZeroAddress, ZeroHash, getBytes, hexlify, id, keccak256, resolveAddress } from "ethers";
+import { ZeroAddress, ZeroHash, getBytes, hexlify, id, resolveAddress } from "ethers";
 import type { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
+import type { JobTerms } from "../../offchain/clients/jobs.js";
+import { resultHash, termsFromEvent, termsHash } from "../../offchain/clients/jobs.js";
 import { canonicalBytes, commitBytes } from "../../offchain/commitments/tensor.js";
 import type {
   JobManager,
@@ -369,57 +371,9 @@ export function lockFor(params: Pick<Params, "stakeRatioBps" | "minJobLock">, fe
   return byFee > params.minJobLock ? byFee : params.minJobLock;
 }
 
-/**
- * IJobManager.JobTerms as a plain object (what `claim`, `submitResult`, `finalize`, `expire` and
- * `freezeForDispute` take back). Defined here, not taken from offchain/clients, so that the protocol
- * tests depend on the contracts and their TypeChain types only.
- */
-export interface JobTerms {
-  requester: string;
-  modelId: bigint;
-  fee: bigint;
-  modelFee: bigint;
-  lock: bigint;
-  protocolFeeBps: bigint;
-  deadline: bigint;
-  outputElements: bigint;
-  consumer: string;
-  callbackGasLimit: bigint;
-  inputCommitment: string;
-}
-
-/** The ABI type of IJobManager.JobTerms, field by field in declaration order. */
-const TERMS_TUPLE =
-  "tuple(address requester,uint40 modelId,uint96 fee,uint96 modelFee,uint96 lock,uint16 protocolFeeBps,uint40 deadline,uint64 outputElements,address consumer,uint24 callbackGasLimit,bytes32 inputCommitment)";
-
-/** keccak256(abi.encode(terms)), computed here: what an open or claimed job stores (`termsHash` on chain). */
-export function termsHash(terms: JobTerms): string {
-  return keccak256(AbiCoder.defaultAbiCoder().encode([TERMS_TUPLE], [terms]));
-}
-
-/** keccak256(abi.encode(termsHash, outputCommitment, traceRoot)): what a submitted job stores (`resultHash` on chain). */
-export function resultHash(terms: JobTerms, outputCommitment: string, traceRoot: string): string {
-  return keccak256(
-    AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32", "bytes32"], [termsHash(terms), outputCommitment, traceRoot]),
-  );
-}
-
-/** Plain terms (a fresh object, usable as a call argument and with `deep.equal`) from a decoded `JobRequested`. */
-export function termsFromEvent(t: IJobManager.JobTermsStructOutput): JobTerms {
-  return {
-    requester: t.requester,
-    modelId: t.modelId,
-    fee: t.fee,
-    modelFee: t.modelFee,
-    lock: t.lock,
-    protocolFeeBps: t.protocolFeeBps,
-    deadline: t.deadline,
-    outputElements: t.outputElements,
-    consumer: t.consumer,
-    callbackGasLimit: t.callbackGasLimit,
-    inputCommitment: t.inputCommitment,
-  };
-}
+/** A job's terms, their hashes and their decoding are the clients' (offchain/clients/jobs.ts). */
+export type { JobTerms };
+export { resultHash, termsFromEvent, termsHash };
 
 /** Terms with every field zero: what tests pass for a job that does not exist. */
 const NO_TERMS: Readonly<JobTerms> = {
@@ -511,11 +465,6 @@ export async function submittedJob(p: Protocol, overrides: RequestOverrides = {}
 export async function endChallengeWindow(p: Protocol, jobId: bigint) {
   const job = await p.jm.getJob(jobId);
   await p.conn.networkHelpers.time.increaseTo(job.timer);
-}
-
-/** The hash a submitted job stores: keccak256(abi.encode(termsHash, output, trace)). */
-export function resultCommitment(terms: JobTerms, outputCommitment: string, traceRoot: string): string {
-  return resultHash(terms, outputCommitment, traceRoot);
 }
 
 /** The expected split of model earnings: contributors round down, the developer takes the rest. */
