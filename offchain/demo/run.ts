@@ -79,6 +79,8 @@ export interface DemoSummary {
   readonly balances: ReadonlyMap<string, { before: bigint; after: bigint }>;
   readonly earnings: ReadonlyMap<string, bigint>;
   readonly seconds: number;
+  /** The demo went as designed: every cheat rejected after a dispute the verifier won (its stake slashed), every honest job finalized with the right answer. */
+  readonly asDesigned: boolean;
 }
 
 const MODEL_FILE = "models/mnist-cnn.canonical.onnx";
@@ -265,8 +267,23 @@ export async function runDemo(connection: NetworkConnection, o: DemoOptions): Pr
   for (const [what, used] of [...gas, ...nodeGas]) log(`    ${what.padEnd(32)} ${used.toLocaleString("en-US")}`);
   const seconds = (Date.now() - started) / 1000;
   log(`  done in ${seconds.toFixed(1)} s of wall time`);
+  // The last line says whether the network did its job; CI (.ci/run) checks for it.
+  const cheatJobs = jobList.filter((j) => j.worker === "cheater");
+  const slashed = balancesBefore.get("cheating worker")!.before - balancesAfter.get("cheating worker")!.after;
+  const asDesigned =
+    cheatJobs.length === cheats &&
+    cheatJobs.every((j) => j.status === "rejected") &&
+    disputes.length === cheats &&
+    disputes.every((d) => d.winner === "verifier") &&
+    slashed > 0n &&
+    correct === jobList.length - cheats;
+  log(
+    asDesigned
+      ? `result: the cheat was caught and slashed (${formatVtn(slashed)} of the cheating worker's stake); ${correct} honest job(s) finalized with the right answer`
+      : `result: NOT as designed: ${rejected} job(s) rejected, ${disputes.filter((d) => d.winner === "verifier").length} dispute(s) won by the verifier, ${correct} of ${jobList.length - cheats} honest job(s) answered correctly`,
+  );
   const merged = new Map([...gas, ...nodeGas]);
-  return { jobs: jobList.length, correct, finalized, rejected, jobList, disputes, gasByStep: merged, balances: balancesAfter, earnings, seconds };
+  return { jobs: jobList.length, correct, finalized, rejected, jobList, disputes, gasByStep: merged, balances: balancesAfter, earnings, seconds, asDesigned };
 }
 
 /** Wallet + staked tokens of each actor. */

@@ -13,5 +13,8 @@ export default action(async ({ jobs }: Args, hre: HardhatRuntimeEnvironment) => 
   if (connection.networkConfig.type !== "edr-simulated") {
     throw new VeritensorError("the demo runs on the in-process network only (drop --network)");
   }
-  return runDemo(connection, { jobs, root: hre.config.paths.root, ignitionDir: hre.config.paths.ignition });
+  const summary = await runDemo(connection, { jobs, root: hre.config.paths.root, ignitionDir: hre.config.paths.ignition });
+  // A demo that did not catch the cheat is a failure, also for scripts and CI that only read the exit code.
+  if (!summary.asDesigned) throw new VeritensorError("the demo did not go as designed (see the result line above)");
+  return summary;
 });

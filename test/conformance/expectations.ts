@@ -8,6 +8,12 @@
 export const CASE_PATTERN =
   /^test_(basic_conv_with|conv_with|gemm_|matmul_|add|sub|mul|div|relu$|clip|maxpool_|globalmaxpool|averagepool_|globalaveragepool|flatten_|reshape_|sigmoid|tanh|batchnorm_)/;
 
+/**
+ * How many node tests CASE_PATTERN selects in the data (libonnx-testdata 1.12). Checked against
+ * the data whenever it is there, so the count a bare machine prints cannot go stale.
+ */
+export const CASE_COUNT = 106;
+
 export const SKIPS: Readonly<Record<string, string>> = {
   test_add: "second operand is a full tensor: a canonical model has one input, and constants are per channel",
   test_sub: "second operand is a full tensor, not a per-channel constant",

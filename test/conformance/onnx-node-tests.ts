@@ -8,28 +8,35 @@
  *   npx hardhat test mocha test/conformance/onnx-node-tests.ts
  */
 import { expect } from "chai";
-import { existsSync } from "node:fs";
 
 import { ConvertError } from "../../offchain/convert/index.js";
-import { CASE_PATTERN, INTEGER_CASES, SKIPS } from "./expectations.js";
+import { CASE_COUNT, CASE_PATTERN, INTEGER_CASES, SKIPS } from "./expectations.js";
 import { convertCase, runFloatCase } from "./float-cases.js";
 import { runIntegerCase } from "./integer-cases.js";
-import { listCases, loadCase, MISSING_MESSAGE, NODE_TESTS_DIR } from "./testdata.js";
+import { dataRequired, haveTestData, INSTALL_COMMAND, listCases, loadCase, MISSING_MESSAGE } from "./testdata.js";
 
 type Row = { name: string; status: "passed" | "skipped" | "failed"; detail: string };
 
-describe("ONNX backend node tests (libonnx-testdata)", function () {
+// The data is a Debian package: a developer's machine may not have it, and then the suite is one
+// line, not a failure. CI (CI=true) installs it, so there missing data fails like any case.
+if (!haveTestData() && !dataRequired()) {
+  console.log(`ONNX conformance suite not run: its ${CASE_COUNT} cases need the test data, \`${INSTALL_COMMAND}\``);
+} else describe("ONNX backend node tests (libonnx-testdata)", function () {
   this.timeout(60_000);
   const rows: Row[] = [];
 
   it("finds the test data", function () {
-    expect(existsSync(NODE_TESTS_DIR), MISSING_MESSAGE).to.equal(true);
+    expect(haveTestData(), MISSING_MESSAGE).to.equal(true);
   });
 
-  const cases = existsSync(NODE_TESTS_DIR) ? listCases(CASE_PATTERN) : [];
+  const cases = haveTestData() ? listCases(CASE_PATTERN) : [];
+
+  it(`selects the ${CASE_COUNT} cases in scope`, function () {
+    expect(cases.length, "CASE_COUNT in expectations.ts is what the bare-machine line reports").to.equal(CASE_COUNT);
+  });
 
   it("covers every op of the supported set", function () {
-    if (!existsSync(NODE_TESTS_DIR)) this.skip();
+    expect(haveTestData(), MISSING_MESSAGE).to.equal(true);
     for (const op of ["conv", "gemm", "matmul", "add", "mul", "relu", "clip", "maxpool", "flatten", "reshape", "sigmoid", "tanh"]) {
       expect(cases.some((c) => c.startsWith(`test_${op}`)), `no node test for ${op}`).to.equal(true);
     }

@@ -10,10 +10,22 @@ import { decodeModel, onnx, tensorDims, tensorValues } from "../../offchain/mode
 
 export const NODE_TESTS_DIR = process.env.ONNX_NODE_TESTS ?? "/usr/share/libonnx-testdata/data/node";
 
+/** The one command that gets the data (Debian/Ubuntu; .ci/run does this). */
+export const INSTALL_COMMAND = "sudo apt-get install libonnx-testdata";
+
 export const MISSING_MESSAGE =
   `ONNX backend node tests not found at ${NODE_TESTS_DIR}. Install them with ` +
-  "`sudo apt-get install libonnx-testdata` (Debian/Ubuntu; CI does this in .ci/), " +
-  "or point ONNX_NODE_TESTS at a copy of onnx/backend/test/data/node.";
+  `\`${INSTALL_COMMAND}\`, or point ONNX_NODE_TESTS at a copy of onnx/backend/test/data/node.`;
+
+export function haveTestData(): boolean {
+  return existsSync(NODE_TESTS_DIR);
+}
+
+/** CI must run every case; a developer's machine may lack the data (CI=true is what CI sets). */
+export function dataRequired(env: NodeJS.ProcessEnv = process.env): boolean {
+  const ci = (env.CI ?? "").trim().toLowerCase();
+  return ci !== "" && ci !== "0" && ci !== "false";
+}
 
 /** ONNX TensorProto element types used by the node tests we run. */
 export const ElemType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, DOUBLE: 11 } as const;

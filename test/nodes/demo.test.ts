@@ -23,5 +23,7 @@ describe("demo: honest worker, cheating worker and verifier on the in-process ch
     expect(text).to.match(/\[7\/7\] Summary/);
     expect(text).to.match(/CHEATING at layer/);
     expect(text).to.match(/WON \(challenger wins\)/);
+    expect(s.asDesigned, text).to.equal(true);
+    expect(lines.at(-1)).to.match(/^result: the cheat was caught and slashed \(1\.0 VTN of the cheating worker's stake\); 3 honest job\(s\) finalized/);
   });
 });
