@@ -25,6 +25,8 @@ export interface JobsDefaults {
   readonly timeoutSlashBps: number;
   /** Seconds. */
   readonly challengeWindow: number;
+  /** Seconds: the shortest challenge window governance may ever set (fixed at deployment). */
+  readonly minChallengeWindow: number;
   /** Seconds. */
   readonly resultTimeout: number;
   readonly maxCallbackGasLimit: number;
@@ -45,8 +47,14 @@ export interface GovernanceDefaults {
 
 /** Governed parameters of the dispute game factory (contracts/interfaces/IDisputeGameFactory.sol). */
 export interface DisputesDefaults {
-  /** Seconds each side has for each move. */
+  /** Seconds each side has for each move of a game alone on its job. */
   readonly moveTimeout: number;
+  /** Seconds added to each move for every further game opened on the same job. */
+  readonly moveTimeoutPerGame: number;
+  /** Seconds: the ceiling of the time per move so extended. */
+  readonly maxMoveTimeout: number;
+  /** Seconds: the shortest time per move governance may ever set (fixed at deployment). */
+  readonly minMoveTimeout: number;
   /** Tokens a challenger posts per game. */
   readonly challengeBond: bigint;
   /** Share of the slashed lock a winning challenger gets beside its bond. */
@@ -79,6 +87,7 @@ export const PRODUCTION: ProtocolDefaults = {
     stakeRatioBps: 20_000,
     timeoutSlashBps: 5_000,
     challengeWindow: 3600,
+    minChallengeWindow: 15 * 60,
     resultTimeout: 15 * 60,
     maxCallbackGasLimit: 500_000,
     maxJobDuration: 24 * 3600,
@@ -90,15 +99,25 @@ export const PRODUCTION: ProtocolDefaults = {
     proposalThreshold: 100_000n * VTN,
     quorumPercent: 4,
   },
-  disputes: { moveTimeout: 3600, challengeBond: 100n * VTN, challengerRewardBps: 5_000, defenderRewardBps: 5_000 },
+  disputes: {
+    moveTimeout: 3600,
+    // Every further game on a job adds an hour to each move; from 24 games on, a move has a day,
+    // never more (docs/DISPUTES.md "Clocks": the longest time to finality follows from this).
+    moveTimeoutPerGame: 3600,
+    maxMoveTimeout: 24 * 3600,
+    minMoveTimeout: 15 * 60,
+    challengeBond: 100n * VTN,
+    challengerRewardBps: 5_000,
+    defenderRewardBps: 5_000,
+  },
 };
 
 export const LOCAL: ProtocolDefaults = {
   token: PRODUCTION.token,
   staking: { minStake: 100n * VTN, unbondingDelay: 120 },
-  jobs: { ...PRODUCTION.jobs, minJobLock: VTN, challengeWindow: 60, resultTimeout: 300 },
+  jobs: { ...PRODUCTION.jobs, minJobLock: VTN, challengeWindow: 60, minChallengeWindow: 1, resultTimeout: 300 },
   governance: { ...PRODUCTION.governance, timelockDelay: 180, votingDelay: 1, votingPeriod: 20 },
-  disputes: { ...PRODUCTION.disputes, moveTimeout: 120, challengeBond: 10n * VTN },
+  disputes: { ...PRODUCTION.disputes, moveTimeout: 120, moveTimeoutPerGame: 10, maxMoveTimeout: 600, minMoveTimeout: 1, challengeBond: 10n * VTN },
 };
 
 export const LOCAL_FUNDING: LocalDefaults = { fundedAccounts: 5, fundAmount: 100_000n * VTN };

@@ -301,6 +301,10 @@ contract DisputeGame is IDisputeGame {
     function step(Side against, bytes calldata proofs) external {
         _requireInProgress();
         if (level != Level.Step) revert GameWrongLevel(Level.Step, level);
+        // INVARIANT: the step is a move like any other: once its deadline has passed only {timeout}
+        // is left (anyone may run the step, but not after the challenger's time to have it run).
+        uint256 due = _deadline();
+        if (block.timestamp > due) revert GameClockExpired(due);
         Disputed memory d = disputed;
         Reduction memory r = reduction;
         // Leaves before k are equal in both trace trees (the descent went right only past equal left
@@ -347,9 +351,9 @@ contract DisputeGame is IDisputeGame {
     /// @inheritdoc IDisputeGame
     function timeout() external {
         _requireInProgress();
-        Clock c = clock;
         // INVARIANT: only a missed deadline ends the game this way.
-        if (!c.expired()) revert GameClockNotExpired(c.deadline());
+        uint256 due = _deadline();
+        if (block.timestamp <= due) revert GameClockNotExpired(due);
         _resolve(turn == Side.Defender ? GameStatus.ChallengerWins : GameStatus.DefenderWins, Reason.Timeout, true);
     }
 
@@ -357,7 +361,16 @@ contract DisputeGame is IDisputeGame {
 
     /// @inheritdoc IDisputeGame
     function deadline() external view returns (uint256) {
-        return clock.deadline();
+        return _deadline();
+    }
+
+    /// @inheritdoc IDisputeGame
+    function moveTime() public view returns (uint256) {
+        GameConfig storage c = config;
+        uint256 others = IDisputeGameFactory(factory).gamesOpened(c.jobId) - 1;
+        uint256 t = uint256(c.moveTimeout) + uint256(c.moveTimeoutPerGame) * others;
+        uint256 ceiling = c.maxMoveTimeout;
+        return t < ceiling ? t : ceiling;
     }
 
     /// @inheritdoc IDisputeGame
@@ -380,9 +393,15 @@ contract DisputeGame is IDisputeGame {
         if (msg.sender != mover) revert GameNotYourTurn(msg.sender, side);
         Clock c = clock;
         // INVARIANT: a late move is no move; only {timeout} is left.
-        if (c.expired()) revert GameClockExpired(c.deadline());
+        uint256 due = c.deadlineAfter(moveTime());
+        if (block.timestamp > due) revert GameClockExpired(due);
         clock = c.restart();
         turn = side == Side.Defender ? Side.Challenger : Side.Defender;
+    }
+
+    /// @dev The last moment the side to move may move.
+    function _deadline() private view returns (uint256) {
+        return clock.deadlineAfter(moveTime());
     }
 
     function _requireInProgress() private view {

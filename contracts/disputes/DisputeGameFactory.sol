@@ -13,35 +13,50 @@ import {IDisputeGameFactory} from "../interfaces/IDisputeGameFactory.sol";
 import {IJobManager} from "../interfaces/IJobManager.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
-import {Staking} from "../staking/Staking.sol";
 import {GraphLeaf, Header} from "./lib/GraphLeaf.sol";
 import {ClaimedResult, GameConfig, GameStatus} from "./lib/Types.sol";
 import {
+    FactoryCommitmentExists,
+    FactoryCommitmentTooRecent,
+    FactoryDisputesNotOver,
     FactoryHeaderMismatch,
     FactoryInsufficientStake,
     FactoryInvalidParameter,
+    FactoryNothingToClose,
     FactoryNothingToWithdraw,
     FactoryResultMismatch,
+    FactoryUnknownCommitment,
     FactoryUnknownGame
 } from "./lib/GameErrors.sol";
 
 /**
  * @title DisputeGameFactory
- * @notice Opens one {DisputeGame} clone per dispute, holds the bonds, and is the job escrow's
- * single dispute manager. When a game ends it settles the job with the escrow and pays out
- * (docs/DISPUTES.md "Bonds, slashes and payouts"):
- *  - challenger wins: the worker's lock is slashed to this contract; the challenger is credited its
- *    bond plus `challengerRewardBps` of the slash; the rest of the slash is burned;
- *  - defender wins: the worker is credited `defenderRewardBps` of the bond (nothing if a parallel game
- *    already rejected the job); the rest is burned.
+ * @notice Opens one {DisputeGame} clone per dispute, holds the bonds, and is the dispute manager of
+ * the jobs requested under it. Disputes open by commit-then-reveal: a challenger commits to its
+ * claim ({commitDispute}) and reveals it in a later block ({openDispute}); the commitment's rank
+ * orders the games. Any number of games may be open on a job, each backed by its own bond. When a
+ * game ends it settles the job with the escrow; what it decides is paid once every game on the job
+ * has ended and no other can open (docs/DISPUTES.md "Bonds, slashes and payouts"):
+ *  - challenger wins: the first such game rejects the job and slashes the worker's lock to this
+ *    contract; every winning challenger gets its bond back at once; at close, the winning game
+ *    committed first gets `challengerRewardBps` of the slash, and the rest is burned. A copy of an
+ *    honest claim is committed after it, so it earns nothing beyond its bond;
+ *  - defender wins: `defenderRewardBps` of the bond is held for the worker and the rest burned; at
+ *    close the worker gets what it holds only if no game proved its result wrong (else it is burned).
  * Payouts are pull balances ({withdraw}). Invariant: this contract's token balance is the bonds of
- * unsettled games plus all balances.
- * @dev Owned by the timelock: it sets the governed {Params}. Parameters are fixed per game when it opens.
+ * unsettled games, plus the slashes and defender rewards held for unclosed jobs, plus all balances.
+ * @dev Owned by the timelock: it sets the governed {Params}, within bounds that keep disputes
+ * possible. Parameters are fixed per game when it opens.
  */
 contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
     uint256 private constant BPS = 10_000;
+    /// @notice Highest bond governance may set (1,000,000 tokens of 18 decimals): a higher one could
+    /// price every challenger out.
+    uint256 public constant MAX_CHALLENGE_BOND = 1_000_000 ether;
+    /// @notice Longest time per move governance may allow, extensions included.
+    uint256 public constant MAX_MOVE_TIMEOUT = 30 days;
 
     /// @notice The protocol token (bonds, slashes, burns).
     IERC20 public immutable token;
@@ -53,9 +68,21 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
     IStaking public immutable staking;
     /// @notice The game every dispute is a clone of.
     address public immutable gameImplementation;
+    /// @notice Shortest time per move governance may set, fixed at deployment so that no vote can
+    /// leave a defender too little time to answer.
+    uint256 public immutable minMoveTimeout;
+
+    /// @dev An unrevealed commitment: its rank among all commitments and the block it was made in.
+    struct Commitment {
+        uint64 rank;
+        uint64 blockNumber;
+    }
 
     Params private _params;
+    uint64 private _commitCount;
+    mapping(bytes32 commitment => Commitment) private _commitments;
     mapping(uint256 jobId => address[] games) private _games;
+    mapping(uint256 jobId => JobDisputes) private _jobs;
     mapping(address game => GameRecord record) private _records;
     mapping(address account => uint256 amount) private _balances;
 
@@ -65,6 +92,7 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
     /// @param staking_ The stakes.
     /// @param gameImplementation_ A deployed {DisputeGame} (never played itself).
     /// @param owner_ The owner (the timelock).
+    /// @param minMoveTimeout_ Shortest time per move governance may ever set (at least 1 s).
     /// @param params_ The initial governed parameters.
     constructor(
         IERC20 token_,
@@ -73,25 +101,40 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
         IStaking staking_,
         address gameImplementation_,
         address owner_,
+        uint256 minMoveTimeout_,
         Params memory params_
     ) Ownable(owner_) {
+        if (minMoveTimeout_ == 0 || minMoveTimeout_ > MAX_MOVE_TIMEOUT) revert FactoryInvalidParameter("minMoveTimeout");
         token = token_;
         jobManager = jobManager_;
         registry = registry_;
         staking = staking_;
         gameImplementation = gameImplementation_;
+        minMoveTimeout = minMoveTimeout_;
         _setParams(params_);
     }
 
     // ---------------------------------------------------------------- opening
 
     /// @inheritdoc IDisputeGameFactory
+    function commitDispute(bytes32 commitment) external returns (uint256 rank) {
+        if (_commitments[commitment].rank != 0) revert FactoryCommitmentExists(commitment);
+        uint64 r = _commitCount + 1;
+        _commitCount = r;
+        _commitments[commitment] = Commitment({rank: r, blockNumber: uint64(block.number)});
+        emit DisputeCommitted(commitment, msg.sender, r);
+        return r;
+    }
+
+    /// @inheritdoc IDisputeGameFactory
     function openDispute(uint256 jobId, OpenParams calldata o) external nonReentrant returns (address game) {
         // INVARIANT: only a staked party challenges (minimum stake, not locked).
         uint256 staked = staking.stakeOf(msg.sender).staked;
-        // Staking's governed minimum is a public variable of `Staking`, not part of {IStaking}.
-        uint256 minStake = Staking(address(staking)).minStake();
+        uint256 minStake = staking.minStake();
         if (staked < minStake) revert FactoryInsufficientStake(msg.sender, staked, minStake);
+        // INVARIANT: a claim opens only as the reveal of the caller's own commitment, made in an
+        // earlier block: a copy of someone's revealed claim is committed after it, so ranks lower.
+        uint64 rank = _reveal(jobId, o);
 
         // INVARIANT: the game is about exactly the result the worker submitted: the escrow checks
         // the terms and result against its hash, and accepts the freeze only for a submitted result
@@ -100,7 +143,11 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
         address worker = jobManager.freezeForDispute(jobId, o.terms, o.result.outputCommitment, o.result.traceRoot);
         GameConfig memory config = _configFor(jobId, worker, o);
 
-        game = _create(jobId, o.challengerRoot);
+        JobDisputes storage j = _jobs[jobId];
+        if (j.gamesOpened == 0) j.worker = worker;
+        j.gamesOpened += 1;
+        j.gamesOpen += 1;
+        game = _create(jobId, o.challengerRoot, rank);
         IDisputeGame(game).initialize(config, o.outputLeaf, o.outputProof);
         // An output-mismatch claim is decided inside initialize: settle it now.
         GameStatus s = _statusOf(game);
@@ -127,12 +174,24 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
             defenderRoot: o.result.traceRoot,
             challengerRoot: o.challengerRoot,
             numLayers: h.numLayers,
-            moveTimeout: _params.moveTimeout
+            moveTimeout: _params.moveTimeout,
+            moveTimeoutPerGame: _params.moveTimeoutPerGame,
+            maxMoveTimeout: _params.maxMoveTimeout
         });
     }
 
+    /// @dev Checks and consumes the caller's commitment to `o`; returns its rank.
+    function _reveal(uint256 jobId, OpenParams calldata o) private returns (uint64 rank) {
+        bytes32 key = _commitmentOf(jobId, msg.sender, o.challengerRoot, o.outputLeaf, o.salt);
+        Commitment memory c = _commitments[key];
+        if (c.rank == 0) revert FactoryUnknownCommitment(key);
+        if (c.blockNumber >= block.number) revert FactoryCommitmentTooRecent(key, c.blockNumber);
+        delete _commitments[key];
+        return c.rank;
+    }
+
     /// @dev Takes the bond, clones the game and records it. Emits {DisputeOpened}.
-    function _create(uint256 jobId, bytes32 challengerRoot) private returns (address game) {
+    function _create(uint256 jobId, bytes32 challengerRoot, uint64 rank) private returns (address game) {
         Params memory p = _params;
         token.safeTransferFrom(msg.sender, address(this), p.challengeBond);
         game = Clones.clone(gameImplementation);
@@ -143,9 +202,10 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
             bond: p.challengeBond,
             challengerRewardBps: p.challengerRewardBps,
             defenderRewardBps: p.defenderRewardBps,
-            settled: false
+            settled: false,
+            rank: rank
         });
-        emit DisputeOpened(jobId, game, msg.sender, challengerRoot, p.challengeBond);
+        emit DisputeOpened(jobId, game, msg.sender, challengerRoot, p.challengeBond, rank);
     }
 
     // ---------------------------------------------------------------- settlement
@@ -154,6 +214,14 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
     function settle(GameStatus status) external nonReentrant {
         // INVARIANT: only an unsettled game of this factory settles, and only itself, once.
         _settle(msg.sender, status);
+    }
+
+    /// @inheritdoc IDisputeGameFactory
+    function closeDisputes(uint256 jobId) external nonReentrant {
+        JobDisputes storage j = _jobs[jobId];
+        if (j.gamesOpened == 0 || j.closed) revert FactoryNothingToClose(jobId);
+        if (!_over(jobId, j)) revert FactoryDisputesNotOver(jobId, j.gamesOpen);
+        _close(jobId, j);
     }
 
     /// @inheritdoc IDisputeGameFactory
@@ -194,35 +262,102 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
         return _params;
     }
 
+    /// @inheritdoc IDisputeGameFactory
+    function jobDisputes(uint256 jobId) external view returns (JobDisputes memory) {
+        return _jobs[jobId];
+    }
+
+    /// @inheritdoc IDisputeGameFactory
+    function gamesOpened(uint256 jobId) external view returns (uint256) {
+        return _jobs[jobId].gamesOpened;
+    }
+
+    /// @inheritdoc IDisputeGameFactory
+    function commitmentOf(
+        uint256 jobId,
+        address challenger,
+        bytes32 challengerRoot,
+        bytes32 outputLeaf,
+        bytes32 salt
+    ) external pure returns (bytes32) {
+        return _commitmentOf(jobId, challenger, challengerRoot, outputLeaf, salt);
+    }
+
+    /// @inheritdoc IDisputeGameFactory
+    function commitmentInfo(bytes32 commitment) external view returns (uint256 rank, uint256 blockNumber) {
+        Commitment memory c = _commitments[commitment];
+        return (c.rank, c.blockNumber);
+    }
+
     // ---------------------------------------------------------------- internals
 
-    /// @dev Settles `game` with the escrow and credits the winners. Emits {DisputeSettled}.
+    /// @dev Settles `game` with the escrow, credits a winning challenger its bond, holds the rest
+    /// for the job's close, and closes the job's disputes when nothing more can happen on them.
+    /// Emits {DisputeSettled}.
     function _settle(address game, GameStatus status) private {
         GameRecord storage rec = _records[game];
         if (rec.challenger == address(0) || rec.settled || status == GameStatus.InProgress) revert FactoryUnknownGame(game);
         rec.settled = true;
         uint256 jobId = rec.jobId;
         uint256 bond = rec.bond;
+        JobDisputes storage j = _jobs[jobId];
+        j.gamesOpen -= 1;
 
         uint256 slashed;
         uint256 burned;
         if (status == GameStatus.ChallengerWins) {
-            // The whole lock is slashed here; a job already rejected by a parallel game slashes nothing.
+            // The first winning game rejects the job and slashes the whole lock here; later ones slash
+            // nothing. Who earns the reward is known only when every game has ended (lowest rank).
             slashed = jobManager.settleDispute(jobId, false, type(uint256).max);
-            uint256 reward = (slashed * rec.challengerRewardBps) / BPS;
-            _credit(rec.challenger, game, bond + reward);
-            burned = slashed - reward;
+            j.slashed += uint96(slashed);
+            uint64 best = j.bestRank;
+            if (best == 0 || rec.rank < best) {
+                j.bestRank = rec.rank;
+                j.bestGame = game;
+            }
+            _credit(rec.challenger, game, bond);
         } else {
             jobManager.settleDispute(jobId, true, 0);
-            IJobManager.Job memory job = jobManager.getJob(jobId);
-            // A worker whose result another game has already proven wrong earns nothing from a
-            // challenger that lost (or colluded): the whole bond is burned.
-            uint256 reward = job.status == IJobManager.JobStatus.Rejected ? 0 : (bond * rec.defenderRewardBps) / BPS;
-            _credit(job.worker, game, reward);
+            uint256 reward = (bond * rec.defenderRewardBps) / BPS;
+            j.defenderRewards += uint96(reward);
             burned = bond - reward;
         }
         emit DisputeSettled(jobId, game, status, slashed, burned);
+        if (_over(jobId, j)) burned += _close(jobId, j);
         if (burned != 0) ERC20Burnable(address(token)).burn(burned);
+    }
+
+    /// @dev Whether nothing more can happen on job `jobId`'s disputes: every game has ended, and no
+    /// other can open (the result is rejected, or its challenge window has closed).
+    function _over(uint256 jobId, JobDisputes storage j) private view returns (bool) {
+        if (j.gamesOpen != 0) return false;
+        IJobManager.Job memory job = jobManager.getJob(jobId);
+        return job.status != IJobManager.JobStatus.Submitted || block.timestamp >= job.timer;
+    }
+
+    /// @dev Pays out what job `jobId`'s disputes held; returns what is to be burned (the caller burns
+    /// it, or {closeDisputes} does). Emits {DisputesClosed}.
+    function _close(uint256 jobId, JobDisputes storage j) private returns (uint256 burned) {
+        j.closed = true;
+        uint256 slashed = j.slashed;
+        uint256 held = j.defenderRewards;
+        j.slashed = 0;
+        j.defenderRewards = 0;
+        address winner = j.bestGame;
+        uint256 challengerReward;
+        uint256 defenderReward;
+        if (winner != address(0)) {
+            // The result was proven wrong: the first-committed winner earns the reward; the worker's
+            // shares of bonds it won are burned with the rest of the slash.
+            GameRecord storage rec = _records[winner];
+            challengerReward = (slashed * rec.challengerRewardBps) / BPS;
+            _credit(rec.challenger, winner, challengerReward);
+            burned = slashed - challengerReward + held;
+        } else {
+            defenderReward = held;
+            _credit(j.worker, address(0), defenderReward);
+        }
+        emit DisputesClosed(jobId, winner, challengerReward, defenderReward, burned);
     }
 
     function _credit(address account, address game, uint256 amount) private {
@@ -232,12 +367,24 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
     }
 
     function _statusOf(address game) private view returns (GameStatus) {
-        (bool ok, bytes memory ret) = game.staticcall(abi.encodeWithSignature("status()"));
-        return ok ? abi.decode(ret, (GameStatus)) : GameStatus.InProgress;
+        return IDisputeGame(game).status();
     }
 
+    function _commitmentOf(
+        uint256 jobId,
+        address challenger,
+        bytes32 challengerRoot,
+        bytes32 outputLeaf,
+        bytes32 salt
+    ) private pure returns (bytes32) {
+        return keccak256(abi.encode(jobId, challenger, challengerRoot, outputLeaf, salt));
+    }
+
+    /// @dev Refuses any value that would disable disputes: no time to move, no bond, or a bond nobody can post.
     function _setParams(Params memory p) private {
-        if (p.moveTimeout == 0) revert FactoryInvalidParameter("moveTimeout");
+        if (p.moveTimeout < minMoveTimeout) revert FactoryInvalidParameter("moveTimeout");
+        if (p.maxMoveTimeout < p.moveTimeout || p.maxMoveTimeout > MAX_MOVE_TIMEOUT) revert FactoryInvalidParameter("maxMoveTimeout");
+        if (p.challengeBond == 0 || p.challengeBond > MAX_CHALLENGE_BOND) revert FactoryInvalidParameter("challengeBond");
         if (p.challengerRewardBps > BPS) revert FactoryInvalidParameter("challengerRewardBps");
         if (p.defenderRewardBps > BPS) revert FactoryInvalidParameter("defenderRewardBps");
         _params = p;

@@ -67,6 +67,14 @@ interface IDisputeGame {
     /// @notice The last moment the side to move may move.
     function deadline() external view returns (uint256);
 
+    /// @notice How the game ended (InProgress until then).
+    function status() external view returns (GameStatus);
+
+    /// @notice Seconds the side to move has for this move: the game's time per move, plus its
+    /// extension for every further game opened on the same job, up to the game's ceiling. It only
+    /// grows (games are never un-opened), so a deadline never moves earlier.
+    function moveTime() external view returns (uint256);
+
     /// @notice The partial-sum index the next {postSum} is for.
     function sumIndex() external view returns (uint256);
 }

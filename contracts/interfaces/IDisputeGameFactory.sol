@@ -7,20 +7,31 @@ import {IJobManager} from "./IJobManager.sol";
 /**
  * @title IDisputeGameFactory
  * @notice Opens dispute games on submitted job results, holds the challengers' bonds, and is the
- * job escrow's single dispute manager: it freezes a job while games on it are open, settles it
- * when each ends, and pays the winners as pull balances (docs/DISPUTES.md "Bonds, slashes and payouts").
+ * job escrow's dispute manager for the jobs requested under it: it freezes a job while games on it
+ * are open, settles it when each ends, and pays the winners as pull balances (docs/DISPUTES.md
+ * "Bonds, slashes and payouts"). Disputes open by commit-then-reveal ({commitDispute}, then
+ * {openDispute}); of the games that prove a result wrong, the one committed first earns the reward.
  */
 interface IDisputeGameFactory {
-    /// @notice The governed parameters.
-    /// @param moveTimeout Seconds each side has for each move.
-    /// @param challengeBond Tokens a challenger posts per game.
-    /// @param challengerRewardBps Share of the slashed stake a winning challenger gets, beside its bond.
-    /// @param defenderRewardBps Share of a losing challenger's bond the defender gets.
+    /// @notice The governed parameters, fixed per game when it opens.
+    /// @param moveTimeout Seconds each side has for each move of a game alone on its job (at least
+    /// the factory's `minMoveTimeout`).
+    /// @param challengeBond Tokens a challenger posts per game (more than zero, at most `MAX_CHALLENGE_BOND`).
+    /// @param challengerRewardBps Share of the slashed stake the first-committed winning challenger
+    /// gets, beside its bond.
+    /// @param defenderRewardBps Share of a losing challenger's bond the defender gets (if its result
+    /// is never proven wrong).
+    /// @param moveTimeoutPerGame Seconds added to every move for each further game opened on the same
+    /// job, so that a defender facing a burst of games has time to answer them all.
+    /// @param maxMoveTimeout Ceiling of the time per move so extended (at most `MAX_MOVE_TIMEOUT`):
+    /// what bounds the longest time to finality.
     struct Params {
         uint64 moveTimeout;
         uint96 challengeBond;
         uint16 challengerRewardBps;
         uint16 defenderRewardBps;
+        uint32 moveTimeoutPerGame;
+        uint64 maxMoveTimeout;
     }
 
     /// @notice What the factory keeps of each game.
@@ -30,6 +41,8 @@ interface IDisputeGameFactory {
     /// @param challengerRewardBps The challenger's share of a slash, fixed at opening.
     /// @param defenderRewardBps The defender's share of a lost bond, fixed at opening.
     /// @param settled Whether the game has been settled with the escrow.
+    /// @param rank The order of the challenger's commitment among all commitments (1 is the first):
+    /// of the games that prove a result wrong, the lowest rank earns the reward.
     struct GameRecord {
         uint256 jobId;
         address challenger;
@@ -37,9 +50,32 @@ interface IDisputeGameFactory {
         uint16 challengerRewardBps;
         uint16 defenderRewardBps;
         bool settled;
+        uint64 rank;
     }
 
-    /// @notice What a challenger supplies to open a dispute.
+    /// @notice The disputes of one job, as the factory accounts for them.
+    /// @param gamesOpened Games ever opened on the job (scales the time per move).
+    /// @param gamesOpen Games not yet settled.
+    /// @param slashed The worker's lock slashed by the first winning game, held until the job's
+    /// disputes close (the reward's recipient is known only then).
+    /// @param defenderRewards The worker's shares of lost bonds, held until close: paid only if its
+    /// result is never proven wrong.
+    /// @param worker The worker whose result is disputed.
+    /// @param bestRank The lowest commitment rank among the games that proved the result wrong (0: none).
+    /// @param bestGame That game.
+    /// @param closed Whether the held amounts were paid out.
+    struct JobDisputes {
+        uint32 gamesOpened;
+        uint32 gamesOpen;
+        uint96 slashed;
+        uint96 defenderRewards;
+        address worker;
+        uint64 bestRank;
+        bool closed;
+        address bestGame;
+    }
+
+    /// @notice What a challenger supplies to open a dispute (the reveal of its commitment).
     /// @param terms The job's terms ({IJobManager-JobRequested}), checked by the escrow with the result.
     /// @param result The job's result as submitted (checked against the escrow's result hash; its
     /// input commitment must be the terms').
@@ -48,6 +84,7 @@ interface IDisputeGameFactory {
     /// @param headerProof Its Merkle proof against the model's graph commitment.
     /// @param outputLeaf With `challengerRoot == result.traceRoot` only: trace leaf L of that root.
     /// @param outputProof Its Merkle proof (output-mismatch claim); empty otherwise.
+    /// @param salt The secret the commitment was made with ({commitmentOf}).
     struct OpenParams {
         IJobManager.JobTerms terms;
         ClaimedResult result;
@@ -56,12 +93,36 @@ interface IDisputeGameFactory {
         bytes32[] headerProof;
         bytes32 outputLeaf;
         bytes32[] outputProof;
+        bytes32 salt;
     }
 
-    /// @notice `challenger` opened `game` on job `jobId` with trace root `challengerRoot`.
-    event DisputeOpened(uint256 indexed jobId, address indexed game, address indexed challenger, bytes32 challengerRoot, uint256 bond);
-    /// @notice `game` on job `jobId` ended: `slashed` came from the worker, `burned` was burned.
+    /// @notice `committer` committed to a dispute claim; `rank` orders it among all commitments.
+    event DisputeCommitted(bytes32 indexed commitment, address indexed committer, uint256 rank);
+    /// @notice `challenger` opened `game` on job `jobId` with trace root `challengerRoot`, revealing
+    /// its commitment of rank `rank`.
+    event DisputeOpened(
+        uint256 indexed jobId,
+        address indexed game,
+        address indexed challenger,
+        bytes32 challengerRoot,
+        uint256 bond,
+        uint256 rank
+    );
+    /// @notice `game` on job `jobId` ended: `slashed` came from the worker (held until the job's
+    /// disputes close), `burned` was burned. A winning challenger's bond is credited back at once.
     event DisputeSettled(uint256 indexed jobId, address indexed game, GameStatus status, uint256 slashed, uint256 burned);
+    /// @notice Every game on job `jobId` has ended and no other can open: the held amounts were paid.
+    /// @param winnerGame The first-committed game that proved the result wrong (zero if none did).
+    /// @param challengerReward Its challenger's reward, from the slash.
+    /// @param defenderReward What the worker got of the lost bonds (zero if its result was wrong).
+    /// @param burned The rest of the slash and, for a wrong result, the worker's shares of lost bonds.
+    event DisputesClosed(
+        uint256 indexed jobId,
+        address indexed winnerGame,
+        uint256 challengerReward,
+        uint256 defenderReward,
+        uint256 burned
+    );
     /// @notice `account` was credited `amount` by `game`.
     event BalanceCredited(address indexed account, address indexed game, uint256 amount);
     /// @notice `account` withdrew `amount`.
@@ -69,13 +130,25 @@ interface IDisputeGameFactory {
     /// @notice The governed parameters changed.
     event ParamsSet(Params params);
 
+    /// @notice Commits to a dispute claim before revealing it: `commitment` is {commitmentOf} the
+    /// job, the caller, its trace root, its output leaf (zero unless an output-mismatch claim) and a
+    /// secret salt. Its rank orders it among all commitments; it can be revealed from the next block on.
+    function commitDispute(bytes32 commitment) external returns (uint256 rank);
+
     /// @notice Opens a dispute on job `jobId`'s result, given as submitted (`result` must match the
-    /// escrow's stored result hash): the caller (staked at least Staking's minimum) posts the bond
-    /// (approved beforehand) and its trace root. `header` and `headerProof`
-    /// open graph leaf 0 of the job's model (for its number of layers). When `challengerRoot`
-    /// equals the job's trace root, `outputLeaf` and `outputProof` must prove that trace leaf L is
-    /// not the job's output commitment (output mismatch, decided at once); otherwise pass them empty.
+    /// escrow's stored result hash), revealing the caller's commitment (made in an earlier block):
+    /// the caller (staked at least Staking's minimum) posts the bond (approved beforehand) and its
+    /// trace root. `header` and `headerProof` open graph leaf 0 of the job's model (for its number of
+    /// layers). When `challengerRoot` equals the job's trace root, `outputLeaf` and `outputProof` must
+    /// prove that trace leaf L is not the job's output commitment (output mismatch, decided at
+    /// once); otherwise pass them empty. There is no cap on the games of a job.
     function openDispute(uint256 jobId, OpenParams calldata o) external returns (address game);
+
+    /// @notice Anyone: pays out what job `jobId`'s disputes held (the first-committed winner's reward,
+    /// or the worker's shares of lost bonds) once every game on it has ended and no other can open
+    /// (its result is rejected, or its challenge window has closed). The last settlement does this
+    /// itself when it can.
+    function closeDisputes(uint256 jobId) external;
 
     /// @notice Game only: the game has ended with `status`; settles the job and pays out.
     function settle(GameStatus status) external;
@@ -91,6 +164,24 @@ interface IDisputeGameFactory {
 
     /// @notice What the factory keeps of `game`.
     function gameRecord(address game) external view returns (GameRecord memory);
+
+    /// @notice The factory's account of job `jobId`'s disputes.
+    function jobDisputes(uint256 jobId) external view returns (JobDisputes memory);
+
+    /// @notice Games ever opened on job `jobId` (each game's time per move grows with it).
+    function gamesOpened(uint256 jobId) external view returns (uint256);
+
+    /// @notice The commitment {commitDispute} takes for a claim.
+    function commitmentOf(
+        uint256 jobId,
+        address challenger,
+        bytes32 challengerRoot,
+        bytes32 outputLeaf,
+        bytes32 salt
+    ) external pure returns (bytes32);
+
+    /// @notice The rank and block of an unrevealed commitment (zeros if none).
+    function commitmentInfo(bytes32 commitment) external view returns (uint256 rank, uint256 blockNumber);
 
     /// @notice The governed parameters.
     function params() external view returns (Params memory);

@@ -39,6 +39,8 @@ interface IJobManager {
     /// @param consumer Contract called back at finalization, or zero for none.
     /// @param callbackGasLimit Gas the callback gets (zero without consumer).
     /// @param inputCommitment Tensor commitment of the input.
+    /// @param paramsVersion The parameter version in force at request ({paramsAt}): the job's result
+    /// timeout, challenge window, timeout slash, treasury and dispute manager come from it.
     struct JobTerms {
         address requester;
         uint40 modelId;
@@ -51,19 +53,20 @@ interface IJobManager {
         address consumer;
         uint24 callbackGasLimit;
         bytes32 inputCommitment;
+        uint32 paramsVersion;
     }
 
     /// @notice A job as stored: two slots, both written at request; a claim, a submission and a
     /// settlement only rewrite them.
     /// @param timer While Claimed: when the result is due. While Submitted: when the challenge window ends.
-    /// @param openDisputes Disputes opened on the result and not yet settled.
+    /// @param openDisputes Disputes opened on the result and not yet settled (no cap: each is backed by a bond).
     /// @param worker The claiming worker (zero while Open).
     /// @param commitment Until submission: `keccak256(abi.encode(terms))` (see {termsHash}). From
     /// submission on: `keccak256(abi.encode(termsHash, outputCommitment, traceRoot))` (see
     /// {resultHash}; the output commitment and trace root are in {ResultSubmitted}).
     struct Job {
         JobStatus status;
-        uint8 openDisputes;
+        uint32 openDisputes;
         uint40 timer;
         address worker;
         bytes32 commitment;
@@ -159,8 +162,10 @@ interface IJobManager {
     /// {BalanceCredited} with job id 0 per payee with a non-zero share, in the same transaction).
     event ModelEarningsDistributed(uint256 indexed modelId, uint256 amount);
     event BalanceWithdrawn(address indexed account, uint256 amount);
-    event ParamsSet(Params params);
-    event DisputeManagerSet(address disputeManager);
+    /// @notice Parameter version `version` (now in force for new jobs) has `params`.
+    event ParamsSet(uint32 indexed version, Params params);
+    /// @notice Parameter version `version` (now in force for new jobs) has dispute manager `disputeManager`.
+    event DisputeManagerSet(uint32 indexed version, address disputeManager);
 
     /// @dev No job has id `jobId`.
     error JobsUnknownJob(uint256 jobId);
@@ -202,11 +207,13 @@ interface IJobManager {
     error JobsChallengeWindowClosed(uint256 jobId, uint256 challengeEnd);
     /// @dev Job `jobId` has `openDisputes` unsettled disputes.
     error JobsUnderDispute(uint256 jobId, uint256 openDisputes);
-    /// @dev Job `jobId` has no open dispute to settle, or has too many to open another.
+    /// @dev Job `jobId` has no open dispute to settle.
     error JobsDisputeCount(uint256 jobId, uint256 openDisputes);
+    /// @dev No parameter version `version` exists (versions run from 1 to {paramsVersion}).
+    error JobsUnknownParamsVersion(uint32 version);
     /// @dev Job `jobId` has not expired yet: nothing to enforce before `time`.
     error JobsNotExpired(uint256 jobId, uint256 time);
-    /// @dev `caller` is not the dispute manager.
+    /// @dev `caller` is not the dispute manager of the job's parameter version.
     error JobsNotDisputeManager(address caller);
     /// @dev Finalizing needs at least `needed` gas left for the consumer's callback.
     error JobsInsufficientGasForCallback(uint256 needed, uint256 available);
@@ -254,9 +261,10 @@ interface IJobManager {
     /// exactly to `amount`), credited to their pull balances. Returns the amount distributed.
     function distributeModelEarnings(uint256 modelId) external returns (uint256 amount);
 
-    /// @notice Dispute manager only: freezes `jobId` while a dispute on its result is open. The
-    /// terms and result must be the job's; the escrow keeps what a rejection needs (requester, fee,
-    /// lock). Returns the worker who submitted the result.
+    /// @notice The dispute manager of the job's parameter version only: freezes `jobId` while a
+    /// dispute on its result is open, however many are open. The terms and result must be the
+    /// job's, and its challenge window open; the escrow keeps what a rejection needs (requester,
+    /// fee, lock, manager). Returns the worker who submitted the result.
     function freezeForDispute(
         uint256 jobId,
         JobTerms calldata terms,
@@ -264,7 +272,7 @@ interface IJobManager {
         bytes32 traceRoot
     ) external returns (address worker);
 
-    /// @notice Dispute manager only: settles one dispute on `jobId`. An invalid result is rejected:
+    /// @notice The manager that froze `jobId` only: settles one dispute on it. An invalid result is rejected:
     /// up to `slashAmount` of the worker's lock is slashed to the dispute manager, the rest
     /// unlocked, and the requester refunded. Returns the amount slashed.
     function settleDispute(uint256 jobId, bool resultValid, uint256 slashAmount) external returns (uint256 slashed);
@@ -294,6 +302,15 @@ interface IJobManager {
     /// @notice Number of jobs requested so far (the highest id).
     function jobCount() external view returns (uint256);
 
-    /// @notice The governed parameters.
+    /// @notice The governed parameters in force for new jobs.
     function params() external view returns (Params memory);
+
+    /// @notice The dispute manager for new jobs.
+    function disputeManager() external view returns (address);
+
+    /// @notice The parameter version in force for new jobs (versions start at 1).
+    function paramsVersion() external view returns (uint32);
+
+    /// @notice Parameter version `version` and its dispute manager, as jobs requested under it use them.
+    function paramsAt(uint32 version) external view returns (Params memory params, address manager);
 }

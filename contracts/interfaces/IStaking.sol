@@ -27,6 +27,8 @@ interface IStaking {
     event StakeSlashed(address indexed staker, address indexed operator, uint256 amount, address indexed to);
     event ModelServed(address indexed staker, uint256 indexed modelId, bool served);
     event OperatorSet(address indexed operator, bool allowed);
+    /// @notice The operator set became final (at deployment).
+    event OperatorsSealed();
     event MinStakeSet(uint256 minStake);
     event UnbondingDelaySet(uint256 delay);
 
@@ -46,6 +48,8 @@ interface IStaking {
     error StakingInsufficientLocked(address staker, uint256 locked, uint256 amount);
     /// @dev A governed parameter is out of its allowed range.
     error StakingInvalidParameter();
+    /// @dev The operator set is sealed: operators were fixed at deployment.
+    error StakingOperatorsSealed();
 
     /// @notice Adds `amount` tokens (approved beforehand) to the caller's stake.
     function stake(uint256 amount) external;
@@ -72,6 +76,9 @@ interface IStaking {
 
     /// @notice `staker`'s position.
     function stakeOf(address staker) external view returns (StakeInfo memory);
+
+    /// @notice Total stake a staker must have to lock any (to claim a job) or to open a dispute.
+    function minStake() external view returns (uint256);
 
     /// @notice Stake that `staker` can still lock.
     function freeStake(address staker) external view returns (uint256);

@@ -21,7 +21,10 @@ import {FeeSplit} from "../libraries/FeeSplit.sol";
  * balances, plus the model earnings not yet distributed. Every state change happens before any external call (checks-effects-interactions);
  * the consumer callback runs last, with a bounded gas limit and bounded return data.
  * The owner is the governance timelock: it sets parameters and the dispute manager, and has no
- * function that moves escrowed fees or balances.
+ * function that moves escrowed fees or balances. Every change makes a new parameter version; a
+ * job is bound to the version in force at its request (`terms.paramsVersion`), and everything it
+ * later depends on (result timeout, challenge window, timeout slash, treasury, dispute manager)
+ * is read from that version, so no governance change reaches a job already requested.
  */
 contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
@@ -32,19 +35,25 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
     uint256 private constant CALLBACK_RESERVE = 30_000;
     /// @dev Bytes of a failing callback's revert data that are kept in {CallbackFailed}.
     uint256 private constant MAX_REASON_BYTES = 256;
-    /// @dev Most disputes that can be open on one result at once (the counter is a uint8).
-    uint256 private constant MAX_OPEN_DISPUTES = type(uint8).max;
     /// @notice Highest protocol fee rate governance may set: 20% of a job's fee.
     uint16 public constant MAX_PROTOCOL_FEE_BPS = 2_000;
     /// @notice Longest challenge window governance may set.
     uint256 public constant MAX_CHALLENGE_WINDOW = 30 days;
 
     /// @dev What settling a dispute against a result needs, kept when the first dispute opens
-    /// (the terms are not stored, and the dispute manager does not have them at settlement).
+    /// (the terms are not stored, and the dispute manager does not have them at settlement),
+    /// with the dispute manager of the job's parameter version: the only one that may settle it.
     struct DisputedTerms {
         address requester;
         uint96 fee;
         uint96 lock;
+        address manager;
+    }
+
+    /// @dev The job counter and the parameter version in force, in one slot (a request reads both).
+    struct Counters {
+        uint64 jobCount;
+        uint32 paramsVersion;
     }
 
     /// @notice The protocol token.
@@ -56,33 +65,34 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
     /// @notice The block the escrow was deployed in: where clients and indexers start reading its
     /// events (a job's terms are only in its `JobRequested`).
     uint256 public immutable deploymentBlock;
-    /// @notice The only contract that may freeze and settle jobs under dispute.
-    address public disputeManager;
+    /// @notice Shortest challenge window governance may set, fixed at deployment so that no vote
+    /// can shorten the window until nobody has time to dispute.
+    uint256 public immutable minChallengeWindow;
 
-    Params private _params;
-    uint256 private _jobCount;
+    Counters private _counters;
+    mapping(uint256 version => Params) private _paramsAt;
+    mapping(uint256 version => address) private _disputeManagerAt;
     mapping(uint256 jobId => Job) private _jobs;
     mapping(uint256 jobId => DisputedTerms) private _disputed;
     mapping(uint256 jobId => bytes output) private _callbackOutputs;
     mapping(address account => uint256 amount) private _balances;
     mapping(uint256 modelId => uint256 amount) private _modelEarnings;
 
-    modifier onlyDisputeManager() {
-        if (msg.sender != disputeManager) revert JobsNotDisputeManager(msg.sender);
-        _;
-    }
-
+    /// @param minChallengeWindow_ Shortest challenge window governance may ever set (at least 1 s).
     constructor(
         IERC20 token_,
         IModelRegistry registry_,
         IStaking staking_,
         address owner_,
+        uint256 minChallengeWindow_,
         Params memory params_
     ) Ownable(owner_) {
+        if (minChallengeWindow_ == 0 || minChallengeWindow_ > MAX_CHALLENGE_WINDOW) revert JobsInvalidParameter("minChallengeWindow");
         token = token_;
         registry = registry_;
         staking = staking_;
         deploymentBlock = block.number;
+        minChallengeWindow = minChallengeWindow_;
         _setParams(params_);
     }
 
@@ -90,8 +100,10 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
 
     /// @inheritdoc IJobManager
     function requestInference(RequestParams calldata p) external nonReentrant returns (uint256 jobId) {
-        JobTerms memory terms = _termsOf(p);
-        jobId = ++_jobCount;
+        Counters memory c = _counters;
+        JobTerms memory terms = _termsOf(p, c.paramsVersion);
+        jobId = uint256(c.jobCount) + 1;
+        _counters.jobCount = uint64(jobId);
         Job storage job = _jobs[jobId];
         job.status = JobStatus.Open;
         job.commitment = keccak256(abi.encode(terms));
@@ -101,9 +113,9 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
     }
 
     /// @dev Checks a request and fixes its terms by the current parameters and model price.
-    function _termsOf(RequestParams calldata p) private view returns (JobTerms memory terms) {
+    function _termsOf(RequestParams calldata p, uint32 version) private view returns (JobTerms memory terms) {
         // One storage read for every parameter a request without consumer needs.
-        Params storage params_ = _params;
+        Params storage params_ = _paramsAt[version];
         if (params_.paused) revert JobsPaused();
         uint256 feeBps = params_.protocolFeeBps;
         uint256 latest = block.timestamp + params_.maxJobDuration;
@@ -130,6 +142,7 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
         terms.consumer = p.consumer;
         terms.callbackGasLimit = uint24(p.callbackGasLimit);
         terms.inputCommitment = _inputCommitment(p, inputElements);
+        terms.paramsVersion = version;
     }
 
     // ---------------------------------------------------------------- worker
@@ -141,7 +154,7 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
         _checkTerms(job, jobId, t);
         uint256 deadline = t.deadline;
         if (block.timestamp > deadline) revert JobsDeadlinePassed(jobId, deadline);
-        uint256 due = block.timestamp + _params.resultTimeout;
+        uint256 due = block.timestamp + _paramsAt[t.paramsVersion].resultTimeout;
         if (due > deadline) due = deadline;
 
         job.worker = msg.sender;
@@ -173,7 +186,7 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
         if (computed != outputCommitment) revert JobsOutputCommitmentMismatch(outputCommitment, computed);
         if (traceRoot == bytes32(0)) revert JobsInvalidTrace();
 
-        uint256 challengeEnd = block.timestamp + _params.challengeWindow;
+        uint256 challengeEnd = block.timestamp + _paramsAt[t.paramsVersion].challengeWindow;
         job.status = JobStatus.Submitted;
         job.timer = uint40(challengeEnd);
         // The terms hash is replaced by the hash binding terms, output and trace.
@@ -205,7 +218,7 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
         }
 
         _credit(worker, jobId, workerFee);
-        _credit(_params.treasury, jobId, protocolFee);
+        _credit(_paramsAt[t.paramsVersion].treasury, jobId, protocolFee);
         // The model's part accrues per model (one write); distributeModelEarnings splits it.
         if (modelFee != 0) _modelEarnings[t.modelId] += modelFee;
         emit JobFinalized(jobId, worker, workerFee, modelFee, protocolFee);
@@ -263,18 +276,22 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
         JobTerms calldata t,
         bytes32 outputCommitment,
         bytes32 traceRoot
-    ) external onlyDisputeManager returns (address worker) {
+    ) external returns (address worker) {
         Job storage job = _existing(jobId);
         _requireStatus(job, jobId, JobStatus.Submitted);
         _checkResult(job, jobId, t, outputCommitment, traceRoot);
+        // INVARIANT: a job is judged by the dispute manager of the parameters it was requested under.
+        address manager = _disputeManagerAt[t.paramsVersion];
+        if (msg.sender != manager) revert JobsNotDisputeManager(msg.sender);
         uint256 challengeEnd = job.timer;
         if (block.timestamp >= challengeEnd) revert JobsChallengeWindowClosed(jobId, challengeEnd);
-        uint256 open = job.openDisputes;
-        if (open == MAX_OPEN_DISPUTES) revert JobsDisputeCount(jobId, open);
-        job.openDisputes = uint8(open + 1);
+        // No cap: every staked party can dispute while the window is open (each game is backed by
+        // its own bond), so a cartel cannot fill the slots and shut the honest challenger out.
+        uint256 open = uint256(job.openDisputes) + 1;
+        job.openDisputes = open.toUint32();
         // The first dispute keeps what a rejection needs; later ones find it there.
-        if (_disputed[jobId].requester == address(0)) _disputed[jobId] = DisputedTerms(t.requester, t.fee, t.lock);
-        emit JobFrozen(jobId, open + 1);
+        if (_disputed[jobId].requester == address(0)) _disputed[jobId] = DisputedTerms(t.requester, t.fee, t.lock, manager);
+        emit JobFrozen(jobId, open);
         return job.worker;
     }
 
@@ -283,11 +300,14 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
         uint256 jobId,
         bool resultValid,
         uint256 slashAmount
-    ) external onlyDisputeManager nonReentrant returns (uint256 slashed) {
+    ) external nonReentrant returns (uint256 slashed) {
         Job storage job = _existing(jobId);
+        DisputedTerms memory d = _disputed[jobId];
+        // INVARIANT: only the manager that froze the job settles it (a later replacement cannot).
+        if (d.manager == address(0) || msg.sender != d.manager) revert JobsNotDisputeManager(msg.sender);
         uint256 open = job.openDisputes;
         if (open == 0) revert JobsDisputeCount(jobId, 0);
-        job.openDisputes = uint8(open - 1);
+        job.openDisputes = uint32(open - 1);
         emit DisputeSettled(jobId, resultValid, open - 1);
 
         // A result already rejected by a parallel dispute stays rejected; nothing more to move.
@@ -295,7 +315,6 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
 
         job.status = JobStatus.Rejected;
         address worker = job.worker;
-        DisputedTerms memory d = _disputed[jobId];
         uint256 locked = d.lock;
         slashed = slashAmount < locked ? slashAmount : locked;
         _credit(d.requester, jobId, d.fee);
@@ -307,15 +326,19 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
 
     // ---------------------------------------------------------------- governance
 
-    /// @notice Sets the governed parameters, all at once (see {Params} for their meaning and bounds).
+    /// @notice Sets the governed parameters, all at once (see {Params} for their meaning and
+    /// bounds), as a new version: jobs requested from now on use it, jobs already requested keep theirs.
     function setParams(Params calldata params_) external onlyOwner {
         _setParams(params_);
     }
 
-    /// @notice Sets the dispute manager: the one contract that freezes and settles jobs.
+    /// @notice Sets the dispute manager for jobs requested from now on (a new parameter version);
+    /// jobs already requested stay with the manager of their version, to the end of their disputes.
     function setDisputeManager(address disputeManager_) external onlyOwner {
-        disputeManager = disputeManager_;
-        emit DisputeManagerSet(disputeManager_);
+        uint32 version = _nextVersion();
+        _paramsAt[version] = _paramsAt[version - 1];
+        _disputeManagerAt[version] = disputeManager_;
+        emit DisputeManagerSet(version, disputeManager_);
     }
 
     // ---------------------------------------------------------------- views
@@ -342,7 +365,7 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
 
     /// @inheritdoc IJobManager
     function minimumFee(uint256 price) external view returns (uint256) {
-        return _minimumFee(price, _params.protocolFeeBps);
+        return _minimumFee(price, _paramsAt[_counters.paramsVersion].protocolFeeBps);
     }
 
     /// @inheritdoc IJobManager
@@ -357,12 +380,28 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
 
     /// @inheritdoc IJobManager
     function jobCount() external view returns (uint256) {
-        return _jobCount;
+        return _counters.jobCount;
     }
 
     /// @inheritdoc IJobManager
     function params() external view returns (Params memory) {
-        return _params;
+        return _paramsAt[_counters.paramsVersion];
+    }
+
+    /// @inheritdoc IJobManager
+    function disputeManager() external view returns (address) {
+        return _disputeManagerAt[_counters.paramsVersion];
+    }
+
+    /// @inheritdoc IJobManager
+    function paramsVersion() external view returns (uint32) {
+        return _counters.paramsVersion;
+    }
+
+    /// @inheritdoc IJobManager
+    function paramsAt(uint32 version) external view returns (Params memory, address manager) {
+        if (version == 0 || version > _counters.paramsVersion) revert JobsUnknownParamsVersion(version);
+        return (_paramsAt[version], _disputeManagerAt[version]);
     }
 
     // ---------------------------------------------------------------- internals
@@ -415,7 +454,7 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
     function _timeOutWorker(Job storage job, uint256 jobId, JobTerms calldata t) private {
         address worker = job.worker;
         uint256 locked = t.lock;
-        uint256 slashed = FeeSplit.share(locked, _params.timeoutSlashBps);
+        uint256 slashed = FeeSplit.share(locked, _paramsAt[t.paramsVersion].timeoutSlashBps);
         bool reopen = block.timestamp <= t.deadline;
 
         job.worker = address(0);
@@ -460,13 +499,22 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
         if (p.treasury == address(0)) revert JobsInvalidParameter("treasury");
         if (p.protocolFeeBps > MAX_PROTOCOL_FEE_BPS) revert JobsInvalidParameter("protocolFeeBps");
         if (p.timeoutSlashBps > BPS) revert JobsInvalidParameter("timeoutSlashBps");
-        if (p.challengeWindow == 0 || p.challengeWindow > MAX_CHALLENGE_WINDOW) {
+        if (p.challengeWindow < minChallengeWindow || p.challengeWindow > MAX_CHALLENGE_WINDOW) {
             revert JobsInvalidParameter("challengeWindow");
         }
         if (p.resultTimeout == 0) revert JobsInvalidParameter("resultTimeout");
         if (p.maxJobDuration < p.resultTimeout) revert JobsInvalidParameter("maxJobDuration");
-        _params = p;
-        emit ParamsSet(p);
+        uint32 version = _nextVersion();
+        _paramsAt[version] = p;
+        // The dispute manager carries over (unset, zero, before the first setDisputeManager).
+        _disputeManagerAt[version] = _disputeManagerAt[version - 1];
+        emit ParamsSet(version, p);
+    }
+
+    /// @dev Starts the next parameter version (versions start at 1) and makes it the current one.
+    function _nextVersion() private returns (uint32 version) {
+        version = _counters.paramsVersion + 1;
+        _counters.paramsVersion = version;
     }
 
     function _requireStatus(Job storage job, uint256 jobId, JobStatus expected) private view {

@@ -11,9 +11,14 @@ import {IStaking} from "../interfaces/IStaking.sol";
 /**
  * @title Staking
  * @notice Holds stakes; operators (job escrow, disputes) lock, unlock and slash them.
- * @dev The owner is the governance timelock. It sets the minimum stake, the unbonding delay and
- * the operators; it has no function that moves a staker's tokens. Invariant, for every staker:
- * `locked <= staked`, and this contract's token balance equals the sum of `staked + unbonding`.
+ * @dev The owner is the governance timelock. It sets the minimum stake (at most `MAX_MIN_STAKE`,
+ * so that it can never shut every challenger out) and the unbonding delay; it has no function
+ * that moves a staker's tokens. The operators, the only contracts that lock, unlock and slash,
+ * are fixed at deployment: the deployer appoints them and then seals the set ({sealOperators}),
+ * before it hands ownership to the timelock. No later owner can appoint an operator that would
+ * reach anyone's stake, nor revoke one and strand the stake it has locked.
+ * Invariant, for every staker: `locked <= staked`, and this contract's token balance equals the
+ * sum of `staked + unbonding`.
  */
 contract Staking is IStaking, Ownable {
     using SafeERC20 for IERC20;
@@ -21,16 +26,21 @@ contract Staking is IStaking, Ownable {
 
     /// @notice Longest unbonding delay governance may set.
     uint256 public constant MAX_UNBONDING_DELAY = 90 days;
+    /// @notice Highest minimum stake governance may set (1,000,000 tokens of 18 decimals): a
+    /// challenger needs the minimum stake, so an unbounded one could disable disputes.
+    uint256 public constant MAX_MIN_STAKE = 1_000_000 ether;
 
     /// @notice The protocol token.
     IERC20 public immutable token;
-    /// @notice Total stake a staker must have to lock any (to claim a job or open a dispute).
+    /// @inheritdoc IStaking
     uint256 public minStake;
     /// @notice Seconds between an unstake request and the withdrawal.
     uint256 public unbondingDelay;
 
     mapping(address staker => StakeInfo) private _stakes;
     mapping(address operator => bool) public isOperator;
+    /// @notice Whether the operator set is final (it is from deployment on).
+    bool public operatorsSealed;
     mapping(address staker => mapping(uint256 modelId => bool)) private _serves;
 
     modifier onlyOperator() {
@@ -126,10 +136,19 @@ contract Staking is IStaking, Ownable {
 
     // ---------------------------------------------------------------- governance
 
-    /// @notice Allows or revokes an operator (the job escrow, the dispute contracts).
+    /// @notice Deployment only: allows or revokes an operator (the job escrow), until {sealOperators}.
     function setOperator(address operator, bool allowed) external onlyOwner {
+        if (operatorsSealed) revert StakingOperatorsSealed();
         isOperator[operator] = allowed;
         emit OperatorSet(operator, allowed);
+    }
+
+    /// @notice Deployment only: makes the operator set final. Called before ownership goes to the
+    /// timelock, so that governance never holds a key to anyone's stake.
+    function sealOperators() external onlyOwner {
+        if (operatorsSealed) revert StakingOperatorsSealed();
+        operatorsSealed = true;
+        emit OperatorsSealed();
     }
 
     /// @notice Sets the minimum total stake needed to lock any.
@@ -162,7 +181,7 @@ contract Staking is IStaking, Ownable {
     }
 
     function _setMinStake(uint256 minStake_) private {
-        if (minStake_ > type(uint96).max) revert StakingInvalidParameter();
+        if (minStake_ > MAX_MIN_STAKE) revert StakingInvalidParameter();
         minStake = minStake_;
         emit MinStakeSet(minStake_);
     }

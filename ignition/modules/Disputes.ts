@@ -44,13 +44,17 @@ export function buildDisputesModule(d: DisputesDefaults, deps: DisputesDependenc
       staking,
       disputeGame,
       timelock,
+      m.getParameter("minMoveTimeout", d.minMoveTimeout),
       {
         moveTimeout: m.getParameter("moveTimeout", d.moveTimeout),
         challengeBond: m.getParameter("challengeBond", d.challengeBond),
         challengerRewardBps: m.getParameter("challengerRewardBps", d.challengerRewardBps),
         defenderRewardBps: m.getParameter("defenderRewardBps", d.defenderRewardBps),
+        moveTimeoutPerGame: m.getParameter("moveTimeoutPerGame", d.moveTimeoutPerGame),
+        maxMoveTimeout: m.getParameter("maxMoveTimeout", d.maxMoveTimeout),
       },
     ]);
+    // Parameter version 2 of the escrow: every job is requested under this factory from now on.
     m.call(jobManager, "setDisputeManager", [disputeGameFactory], { id: "FactoryIsDisputeManager" });
     return { oneStepVerifier, disputeGame, disputeGameFactory };
   });

@@ -30,6 +30,7 @@ export function buildJobsModule(d: JobsDefaults, deps: JobsDependencies) {
       registry,
       staking,
       m.getAccount(0),
+      m.getParameter("minChallengeWindow", d.minChallengeWindow),
       {
         protocolFeeBps: m.getParameter("protocolFeeBps", d.protocolFeeBps),
         minJobLock: m.getParameter("minJobLock", d.minJobLock),

@@ -10,10 +10,11 @@ import { buildStakingModule } from "./Staking.js";
 import { buildTokenModule } from "./Token.js";
 
 /**
- * The whole protocol, wired: the job escrow may lock and unlock stakes, protocol fees go to the
- * timelock, the timelock owns Staking and JobManager, and the deployer gives up its admin role
- * on the timelock. After this module no single key controls anything: changes go through a
- * VTN vote and the timelock delay.
+ * The whole protocol, wired: the job escrow is Staking's one operator and the operator set is
+ * sealed, protocol fees go to the timelock, the timelock owns Staking and JobManager, and the
+ * deployer gives up its admin role on the timelock. After this module no single key controls
+ * anything: changes go through a VTN vote and the timelock delay, and none of them can move stake
+ * (no operator can be added) or reach a job already requested (parameters are versioned per job).
  */
 export function buildProtocolModule(d: ProtocolDefaults) {
   const token = buildTokenModule(d.token);
@@ -31,9 +32,10 @@ export function buildProtocolModule(d: ProtocolDefaults) {
     const x = m.useModule(disputes);
 
     const operator = m.call(s.staking, "setOperator", [j.jobManager, true], { id: "JobManagerIsOperator" });
+    const sealed = m.call(s.staking, "sealOperators", [], { id: "StakingOperatorsSealed", after: [operator] });
     const stakingOwner = m.call(s.staking, "transferOwnership", [g.timelock], {
       id: "StakingOwnedByTimelock",
-      after: [operator],
+      after: [sealed],
     });
     const jobsOwner = m.call(j.jobManager, "transferOwnership", [g.timelock], { id: "JobManagerOwnedByTimelock", after: [disputes] });
     m.call(g.timelock, "renounceRole", [DEFAULT_ADMIN_ROLE, m.getAccount(0)], {

@@ -25,6 +25,7 @@ import { parseCanonicalModel } from "../model/canonical.js";
 import { layerKindName } from "../model/layers.js";
 import { referenceTrace } from "../runtime/reference.js";
 import { CanonicalRunner } from "../runtime/runner.js";
+import { PRODUCTION } from "../../ignition/defaults.js";
 import type { BenchContext, BenchSection } from "./section.js";
 
 /** Target: no single dispute transaction above this. */
@@ -61,6 +62,7 @@ async function deploy(ctx: BenchContext): Promise<Stack> {
     await registry.getAddress(),
     await staking.getAddress(),
     d,
+    PRODUCTION.jobs.minChallengeWindow,
     {
       minJobLock: 20n * VTN,
       protocolFeeBps: 100,
@@ -83,7 +85,15 @@ async function deploy(ctx: BenchContext): Promise<Stack> {
     await staking.getAddress(),
     await game.getAddress(),
     d,
-    { moveTimeout: 3600, challengeBond: 100n * VTN, challengerRewardBps: 5_000, defenderRewardBps: 5_000 },
+    PRODUCTION.disputes.minMoveTimeout,
+    {
+      moveTimeout: PRODUCTION.disputes.moveTimeout,
+      challengeBond: PRODUCTION.disputes.challengeBond,
+      challengerRewardBps: PRODUCTION.disputes.challengerRewardBps,
+      defenderRewardBps: PRODUCTION.disputes.defenderRewardBps,
+      moveTimeoutPerGame: PRODUCTION.disputes.moveTimeoutPerGame,
+      maxMoveTimeout: PRODUCTION.disputes.maxMoveTimeout,
+    },
   ])) as unknown as DisputeGameFactory;
   await staking.setOperator(await jm.getAddress(), true);
   await jm.setDisputeManager(await factory.getAddress());
@@ -109,6 +119,7 @@ interface Dispute {
   readonly kind: string;
   readonly moves: readonly MoveRecord[];
   readonly openGas: bigint;
+  readonly commitGas: bigint;
   readonly txs: { defender: number; challenger: number };
   readonly totalGas: bigint;
   readonly maxGas: bigint;
@@ -147,16 +158,17 @@ async function dispute(s: Stack, name: string, model: CanonicalModel, truth: rea
 
   const started = Date.now();
   const challenger = new DisputePlayer(Side.Challenger, s.challenger, model, truth);
-  const { game, receipt } = await openDispute(s.factory, s.challenger, jobId, challenger.openArgs(await submittedResult(s.jm, jobId)));
+  const { game, receipt, commit } = await openDispute(s.factory, s.challenger, jobId, challenger.openArgs(await submittedResult(s.jm, jobId)));
+  const commitGas = commit?.gasUsed ?? 0n;
   const r = await playToEnd(game, { defender, challenger }, { advanceTo: (t) => s.time.increaseTo(t) });
   if (r.status !== GameStatus.ChallengerWins) throw new Error(`${name}: the cheat at layer ${layer} was not caught`);
   const maxGas = receipt.gasUsed > r.maxGas ? receipt.gasUsed : r.maxGas;
   return {
     name: v.stallAt !== undefined ? `${name}, defender stalls at ${LEVEL_NAMES[v.stallAt]}` : v.outputMismatch ? `${name}, output mismatch` : name,
-    layer, kind: layerKindName(model.layers[layer - 1]!.kind), moves: r.moves, openGas: receipt.gasUsed,
+    layer, kind: layerKindName(model.layers[layer - 1]!.kind), moves: r.moves, openGas: receipt.gasUsed, commitGas,
     outputMismatch: v.outputMismatch === true,
     openKind: v.outputMismatch ? "openDispute (output mismatch, decided at once)" : "openDispute",
-    txs: { defender: r.txs.defender, challenger: r.txs.challenger + 1 }, totalGas: r.totalGas + receipt.gasUsed, maxGas,
+    txs: { defender: r.txs.defender, challenger: r.txs.challenger + 2 }, totalGas: r.totalGas + receipt.gasUsed + commitGas, maxGas,
     seconds: (Date.now() - started) / 1000,
   };
 }
@@ -239,6 +251,7 @@ export const disputesSection: BenchSection = {
       perKind.set(key, { n: e.n + 1, sum: e.sum + gas, max: gas > e.max ? gas : e.max });
     };
     for (const r of results) {
+      note("commitDispute (the commitment, a block before opening)", r.commitGas);
       note(r.openKind, r.openGas);
       for (const m of r.moves) note(`${m.kind} (${LEVEL_NAMES[m.level]}, ${m.side === Side.Defender ? "defender" : "challenger"})`, m.gasUsed);
     }
@@ -250,7 +263,7 @@ export const disputesSection: BenchSection = {
     return [
       "Measured on the in-process network; the library plays both sides (a worker lying by +1 at one",
       "element, an honest challenger). Transactions per side: defender + challenger (the challenger's",
-      "include `openDispute`). The step's gas depends on the kind and on how many chunks it opens.",
+      "include `commitDispute` and `openDispute`). The step's gas depends on the kind and on how many chunks it opens.",
       "The deciding transaction (landing move, chunk reveal, step, timeout) also settles the job and",
       "pays out (escrow `settleDispute`, slash, burn, credits), about 100,000 gas of its total.",
       "",

@@ -8,6 +8,7 @@ import type { ContractTransactionReceipt, EventFragment, Signer } from "ethers";
 import { AbiCoder, LogDescription, ZeroAddress, ZeroHash, getBytes, isAddress, keccak256 } from "ethers";
 
 import type { IJobManager, JobManager } from "../../types/ethers-contracts/jobs/JobManager.js";
+import { JobManager__factory } from "../../types/ethers-contracts/index.js";
 import { ensureFunds } from "./allowance.js";
 import { VeritensorError } from "./errors.js";
 import { formatBps, formatDuration, formatShape, formatTime, formatVtn } from "./format.js";
@@ -32,6 +33,8 @@ export interface JobTerms {
   readonly consumer: string;
   readonly callbackGasLimit: bigint;
   readonly inputCommitment: string;
+  /** The escrow's parameter version at request: the job's windows, slash, treasury and dispute manager. */
+  readonly paramsVersion: bigint;
 }
 
 /**
@@ -52,8 +55,8 @@ export interface JobRecord extends JobTerms {
   readonly terms: JobTerms;
 }
 
-const TERMS_TUPLE =
-  "tuple(address requester,uint40 modelId,uint96 fee,uint96 modelFee,uint96 lock,uint16 protocolFeeBps,uint40 deadline,uint64 outputElements,address consumer,uint24 callbackGasLimit,bytes32 inputCommitment)";
+/** The terms' ABI type, from the contract's own ABI (the argument of `termsHash`), never a copy. */
+const TERMS_TUPLE = JobManager__factory.createInterface().getFunction("termsHash").inputs[0]!;
 
 /** The hash a job stores for its terms until its result is submitted (`termsHash` on chain). */
 export function termsHash(t: JobTerms): string {
@@ -79,6 +82,7 @@ export function termsFromEvent(terms: IJobManager.JobTermsStructOutput): JobTerm
     consumer: terms.consumer,
     callbackGasLimit: terms.callbackGasLimit,
     inputCommitment: terms.inputCommitment,
+    paramsVersion: terms.paramsVersion,
   };
 }
 
@@ -371,7 +375,7 @@ export async function claimJob(p: Protocol, worker: Signer, jobId: bigint): Prom
   if (info.staked < minStake) {
     throw new VeritensorError(
       `${address} has ${formatVtn(info.staked)} staked, below the minimum stake of ${formatVtn(minStake)}: ` +
-        `\`npx hardhat stake add --amount … --network ${p.networkName}\` first`,
+        `\`npx hardhat stake add --from ${address} --amount … --network ${p.networkName}\` first`,
     );
   }
   if (info.staked - info.locked < lock) {

@@ -4,6 +4,7 @@
  * the bench and (later) the worker and verifier daemons.
  */
 import type { ContractTransactionReceipt, Signer } from "ethers";
+import { AbiCoder, getBytes, hexlify, keccak256, randomBytes, solidityPacked } from "ethers";
 
 import type { DisputeGame, DisputeGameFactory, JobManager } from "../../types/ethers-contracts/index.js";
 import { DisputeGame__factory } from "../../types/ethers-contracts/index.js";
@@ -227,6 +228,52 @@ export interface OpenArgs {
   readonly headerProof: readonly Hex[];
   readonly outputLeaf: Hex;
   readonly outputProof: readonly Hex[];
+  /** The secret the challenger's commitment hides its claim with (revealed when it opens). */
+  readonly salt: Hex;
+}
+
+/** A fresh secret for a dispute commitment. */
+export function randomSalt(): Hex {
+  return hexlify(randomBytes(32)) as Hex;
+}
+
+/**
+ * The salt `signer` uses for its claim on `jobId`: a hash of its own signature over the claim, so
+ * that nobody else can compute it before the reveal, and a restarted node finds the same one
+ * without storing it (ECDSA signatures here are deterministic, RFC 6979).
+ */
+export async function derivedSalt(signer: Signer, factory: string, jobId: bigint, challengerRoot: Hex): Promise<Hex> {
+  const claim = solidityPacked(["string", "address", "uint256", "bytes32"], ["veritensor dispute salt", factory, jobId, challengerRoot]);
+  return keccak256(await signer.signMessage(getBytes(claim))) as Hex;
+}
+
+/** The commitment `challenger` makes before opening with `a` (`commitmentOf` on the factory). */
+export function disputeCommitment(jobId: bigint, challenger: string, a: OpenArgs): Hex {
+  return keccak256(
+    AbiCoder.defaultAbiCoder().encode(
+      ["uint256", "address", "bytes32", "bytes32", "bytes32"],
+      [jobId, challenger, a.challengerRoot, a.outputLeaf, a.salt],
+    ),
+  ) as Hex;
+}
+
+/**
+ * Commits `signer` to the claim `a` on `jobId`, unless that commitment is already on chain (a node
+ * that restarts after committing); returns the commitment's rank and the receipt if it sent one.
+ */
+export async function commitDispute(
+  factory: DisputeGameFactory,
+  signer: Signer,
+  jobId: bigint,
+  a: OpenArgs,
+): Promise<{ commitment: Hex; rank: bigint; receipt?: ContractTransactionReceipt }> {
+  const commitment = disputeCommitment(jobId, await signer.getAddress(), a);
+  const [known] = await factory.commitmentInfo(commitment);
+  if (known !== 0n) return { commitment, rank: known };
+  const receipt = await waitMined(await factory.connect(signer).commitDispute(commitment));
+  if (!receipt) throw new Error("commitDispute was not mined");
+  const [rank] = await factory.commitmentInfo(commitment);
+  return { commitment, rank, receipt };
 }
 
 /** The factory's `OpenParams` tuple for `a`. */
@@ -240,11 +287,28 @@ export function openParams(a: OpenArgs) {
     headerProof: [...a.headerProof],
     outputLeaf: a.outputLeaf,
     outputProof: [...a.outputProof],
+    salt: a.salt,
   };
 }
 
-/** Opens a dispute on `jobId` from `signer` (stake and bond allowance in place); returns the game. */
+/**
+ * Opens a dispute on `jobId` from `signer` (stake and bond allowance in place): commits to the claim
+ * (unless already committed), then reveals it in a later block (the commitment's block is sealed
+ * once its receipt is in). Returns the game, the opening's receipt and the commitment's.
+ */
 export async function openDispute(
+  factory: DisputeGameFactory,
+  signer: Signer,
+  jobId: bigint,
+  a: OpenArgs,
+): Promise<{ game: DisputeGame; receipt: ContractTransactionReceipt; commit?: ContractTransactionReceipt }> {
+  const committed = await commitDispute(factory, signer, jobId, a);
+  const opened = await revealDispute(factory, signer, jobId, a);
+  return { ...opened, ...(committed.receipt ? { commit: committed.receipt } : {}) };
+}
+
+/** Opens the dispute `signer` committed to with `a` (see {@link commitDispute}); returns the game. */
+export async function revealDispute(
   factory: DisputeGameFactory,
   signer: Signer,
   jobId: bigint,

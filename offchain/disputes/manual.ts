@@ -32,7 +32,19 @@ import { layerKindName } from "../model/layers.js";
 import type { LayerKind } from "../model/layers.js";
 import { DisputeGame__factory } from "../../types/ethers-contracts/index.js";
 import type { GameState, Move } from "./game.js";
-import { GameStatus, LEVEL_NAMES, Level, Reason, Side, openParams, readGame, sendMove, submittedResultOf } from "./game.js";
+import {
+  GameStatus,
+  LEVEL_NAMES,
+  Level,
+  Reason,
+  Side,
+  derivedSalt,
+  disputeCommitment,
+  openParams,
+  readGame,
+  sendMove,
+  submittedResultOf,
+} from "./game.js";
 import { DisputePlayer } from "./player.js";
 
 // ------------------------------------------------------------------ words
@@ -176,7 +188,7 @@ export async function describeGame(p: Protocol, address: string): Promise<GameVi
     bond: record.bond,
     challengerRewardBps: record.challengerRewardBps,
     defenderRewardBps: record.defenderRewardBps,
-    moveTimeout: config.moveTimeout,
+    moveTimeout: await game.moveTime(),
     settled: record.settled,
     workerLock: job.lockedStake,
     now,
@@ -278,14 +290,18 @@ export interface OpenResult {
   /** Same trace root, other output: decided inside `openDispute`. */
   readonly outputMismatch: boolean;
   readonly run: ComputedResult;
+  /** The rank of the challenger's commitment (the lowest-ranked winning game earns the reward). */
+  readonly rank: bigint;
+  /** The commitment's transaction (absent when it was already on chain). */
+  readonly commit?: ContractTransactionReceipt;
   readonly receipt: ContractTransactionReceipt;
   readonly approval?: ContractTransactionReceipt;
 }
 
 /**
  * Re-runs job `jobId` with `modelFile` (checked against the registry) and, if the result the
- * worker submitted differs from that run, opens a dispute from `challenger` with the bond
- * (approved if needed and allowed).
+ * worker submitted differs from that run, commits to a dispute from `challenger` and opens it in
+ * the next block with the bond (approved if needed and allowed).
  */
 export async function challengeJob(
   p: Protocol,
@@ -321,7 +337,7 @@ export async function challengeJob(
   if (stake.staked < stake.minStake) {
     throw new VeritensorError(
       `${address} has ${formatVtn(stake.staked)} staked; a challenger needs at least the minimum stake of ${formatVtn(stake.minStake)} ` +
-        `(\`npx hardhat stake add --amount ${formatVtn(stake.minStake - stake.staked).replace(/ VTN$/, "").replaceAll(",", "")} --network ${p.networkName}\`)`,
+        `(\`npx hardhat stake add --from ${address} --amount ${formatVtn(stake.minStake - stake.staked).replace(/ VTN$/, "").replaceAll(",", "")} --network ${p.networkName}\`)`,
     );
   }
   const bond = params.challengeBond;
@@ -329,8 +345,17 @@ export async function challengeJob(
     approve: options.approve,
     purpose: "the challenge bond",
   });
+  // The salt comes from the challenger's own signature: a second run after a failed opening finds
+  // the same commitment on chain and opens it, keeping its rank.
+  const args = player.openArgs(result, await derivedSalt(challenger, p.addresses.disputeFactory, jobId, player.root));
+  const commitment = disputeCommitment(jobId, address, args);
+  let commit: ContractTransactionReceipt | undefined;
+  if ((await p.disputes.commitmentInfo(commitment))[0] === 0n) {
+    commit = await send(p, `committing to a dispute on job ${jobId}`, () => p.disputes.connect(challenger).commitDispute(commitment));
+  }
+  const [rank] = await p.disputes.commitmentInfo(commitment);
   const receipt = await send(p, `opening a dispute on job ${jobId}`, () =>
-    p.disputes.connect(challenger).openDispute(jobId, openParams(player.openArgs(result))),
+    p.disputes.connect(challenger).openDispute(jobId, openParams(args)),
   );
   const opened = receipt.logs
     .filter((l) => l.address.toLowerCase() === p.addresses.disputeFactory.toLowerCase())
@@ -345,6 +370,8 @@ export async function challengeJob(
     bond,
     outputMismatch: result.traceRoot.toLowerCase() === player.root.toLowerCase(),
     run,
+    rank,
+    ...(commit ? { commit } : {}),
     receipt,
     ...(funds.approval ? { approval: funds.approval } : {}),
   };

@@ -21,7 +21,7 @@ import { traceLeafProof } from "../commitments/trace.js";
 import type { CanonicalModel } from "../model/canonical.js";
 import { ConvConst, DenseConst, LayerKind } from "../model/layers.js";
 import type { GameState, Move, MoveKind, OpenArgs, SubmittedResult } from "./game.js";
-import { GameStatus, Level, Side, readGame, revealedDefenderChunk, sendMove } from "./game.js";
+import { GameStatus, Level, Side, randomSalt, readGame, revealedDefenderChunk, sendMove } from "./game.js";
 import { StepPhase, StepProver } from "./proofs.js";
 
 const abi = AbiCoder.defaultAbiCoder();
@@ -83,8 +83,11 @@ export class DisputePlayer {
     return result.outputCommitment.toLowerCase() !== this.outputCommitment.toLowerCase();
   }
 
-  /** The challenger's arguments to `openDispute` against the submitted `result`. */
-  openArgs(result: SubmittedResult): OpenArgs {
+  /**
+   * The challenger's arguments to `openDispute` against the submitted `result`, its commitment
+   * hidden with `salt` (a fresh random one by default; nodes derive theirs, see `derivedSalt`).
+   */
+  openArgs(result: SubmittedResult, salt: Hex = randomSalt()): OpenArgs {
     const g = this.prover.graph;
     const L = this.model.layers.length;
     const same = result.traceRoot.toLowerCase() === this.root.toLowerCase();
@@ -95,6 +98,7 @@ export class DisputePlayer {
       headerProof: graphLeafProof(g, 0),
       outputLeaf: same ? this.outputCommitment : ZeroHash as Hex,
       outputProof: same ? traceLeafProof(this.prover.traceCommitment, L) : [],
+      salt,
     };
   }
 

@@ -10,7 +10,7 @@ import { MaxUint256, getBytes } from "ethers";
 import type { JobRow } from "../store/store.js";
 import { JobStatus, formatVtn, rememberTerms, termsFromEvent, getJob, jobDetails, jobStatusName, waitMined } from "../clients/index.js";
 import type { Hex } from "../commitments/merkle.js";
-import { GameStatus, Side, attachGame, openDispute, readGame, submittedResultOf } from "../disputes/game.js";
+import { GameStatus, Side, attachGame, commitDispute, derivedSalt, readGame, revealDispute, submittedResultOf } from "../disputes/game.js";
 import { DisputePlayer } from "../disputes/player.js";
 import { short } from "../nodes/log.js";
 import type { NodeContext, NodeOptions } from "../nodes/node.js";
@@ -129,8 +129,16 @@ export class Verifier extends ProtocolNode {
     // Write-ahead: the trace we will play (its root and how to rebuild it) before opening.
     this.store.updateJob(id, { traceRoot: t.root, cheat: lie ? JSON.stringify(lie) : undefined });
     await this.ensureBond();
+    // Commit, then reveal in a later block: the commitment's rank, not the opening's, decides who
+    // earns the reward, so a copycat that sees our opening is always behind. The salt is derived
+    // from our own signature, so a restart between the two finds the same commitment on chain.
+    const args = player.openArgs(result, await derivedSalt(this.ctx.signer, this.p.addresses.disputeFactory, id, t.root as Hex));
+    const committed = await this.perform(`commit:${id}`, `commit to a dispute on job ${id}`, () =>
+      commitDispute(this.p.disputes, this.ctx.signer, id, args),
+    );
+    this.log.info(`job ${id}: committed to the dispute (rank ${committed.rank}); opening it in the next block`);
     const { game, receipt } = await this.perform(`open:${id}`, `open dispute job ${id}`, () =>
-      openDispute(this.p.disputes, this.ctx.signer, id, player.openArgs(result)),
+      revealDispute(this.p.disputes, this.ctx.signer, id, args),
     );
     const address = await game.getAddress();
     this.trackDispute({ game: address, jobId: id, side: Side.Challenger, modelId: job.modelId, input, cheat: lie, root: t.root as Hex });

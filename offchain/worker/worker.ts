@@ -20,6 +20,7 @@ import {
   rememberTerms,
   tensorCommitment,
   termsFromEvent,
+  waitMined,
   withdrawBalance,
 } from "../clients/index.js";
 import { canonicalBytes } from "../commitments/tensor.js";
@@ -266,6 +267,15 @@ export class Worker extends ProtocolNode {
     }
     if (rec.status !== JobStatus.Submitted || rec.openDisputes > 0n) return;
     if (this.nextBlockTime() < rec.timer) return;
+    // Challenges we beat pay us their bonds' defender share only once no other game can open on the
+    // job: the factory holds it until then. Closing first also survives a restart (finalize is last).
+    const disputes = await this.p.disputes.jobDisputes(id);
+    if (disputes.gamesOpened > 0n && !disputes.closed) {
+      await this.perform(`close-disputes:${id}`, `close the disputes of job ${id}`, async () =>
+        waitMined(await this.p.disputes.connect(this.ctx.signer).closeDisputes(id)),
+      );
+      this.log.info(`job ${id}: its ${disputes.gamesOpened} dispute(s) closed; our share of the lost bonds is credited`);
+    }
     const f = await this.perform(`finalize:${id}`, `finalize job ${id}`, () =>
       // Our own result's commitments, when we have them, save reading them back from the events.
       sendFinalize(this.p, this.ctx.signer, id, job.output && job.traceRoot ? { outputCommitment: tensorCommitment(job.output), traceRoot: job.traceRoot } : undefined),

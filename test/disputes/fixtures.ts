@@ -20,6 +20,10 @@ import type { Connection, Protocol, Signer } from "../protocol/fixtures.js";
 import { MIN_STAKE, WAD, WORKER_STAKE, protocolFixtures } from "../protocol/fixtures.js";
 
 export const MOVE_TIMEOUT = 3600n;
+export const MOVE_TIMEOUT_PER_GAME = 600n;
+export const MAX_MOVE_TIMEOUT = 24n * 3600n;
+/** The shortest time per move the factory lets governance set. */
+export const MIN_MOVE_TIMEOUT = 60n;
 export const CHALLENGE_BOND = 100n * WAD;
 export const CHALLENGER_REWARD_BPS = 5_000n;
 export const DEFENDER_REWARD_BPS = 5_000n;
@@ -48,11 +52,14 @@ export function disputeFixtures(conn: Connection) {
       await p.staking.getAddress(),
       await implementation.getAddress(),
       p.deployer.address,
+      MIN_MOVE_TIMEOUT,
       {
         moveTimeout: MOVE_TIMEOUT,
         challengeBond: CHALLENGE_BOND,
         challengerRewardBps: CHALLENGER_REWARD_BPS,
         defenderRewardBps: DEFENDER_REWARD_BPS,
+        moveTimeoutPerGame: MOVE_TIMEOUT_PER_GAME,
+        maxMoveTimeout: MAX_MOVE_TIMEOUT,
       },
     ])) as unknown as DisputeGameFactory;
     await p.jm.setDisputeManager(await factory.getAddress());

@@ -34,6 +34,8 @@ export const WAD = 10n ** 18n;
 export const SUPPLY = 1_000_000_000n * WAD;
 export const MIN_STAKE = 1_000n * WAD;
 export const UNBONDING_DELAY = 7n * 24n * 3600n;
+/** The shortest challenge window the escrow lets governance set. */
+export const MIN_CHALLENGE_WINDOW = 60n;
 export const WORKER_STAKE = 10_000n * WAD;
 
 /** The model price: not a multiple of 10000, so the contributors' shares leave rounding dust. */
@@ -279,6 +281,7 @@ export function protocolFixtures(conn: Connection) {
       await registry.getAddress(),
       await staking.getAddress(),
       a.deployer.address,
+      MIN_CHALLENGE_WINDOW,
       params,
     ]);
     await staking.setOperator(await jm.getAddress(), true);
@@ -388,6 +391,7 @@ const NO_TERMS: Readonly<JobTerms> = {
   consumer: ZeroAddress,
   callbackGasLimit: 0n,
   inputCommitment: ZeroHash,
+  paramsVersion: 0n,
 };
 
 /** The escrow itself, or anything that carries it as `jm` (a {@link Protocol}). */

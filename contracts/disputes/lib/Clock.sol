@@ -50,4 +50,10 @@ library LibClock {
     function expired(Clock self) internal view returns (bool expired_) {
         expired_ = block.timestamp > self.deadline();
     }
+
+    /// @notice The last moment the side to move may still move when this move may take `moveTime`
+    /// seconds (a time per move that depends on more than the clock, such as the games on a job).
+    function deadlineAfter(Clock self, uint256 moveTime) internal pure returns (uint256 deadline_) {
+        deadline_ = uint256(self.timestamp()) + moveTime;
+    }
 }

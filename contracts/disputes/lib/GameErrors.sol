@@ -102,3 +102,28 @@ error FactoryNothingToWithdraw(address account);
 /// @dev A governed parameter is out of its range.
 /// @param name The parameter.
 error FactoryInvalidParameter(string name);
+
+/// @dev No commitment `commitment` is waiting to be revealed: it was never made, already used, or
+/// the revealed values (job, challenger, root, output leaf, salt) are not the ones committed.
+/// @param commitment The commitment the revealed values hash to.
+error FactoryUnknownCommitment(bytes32 commitment);
+
+/// @dev A commitment is revealed in the block it was made in: it must be at least one block old, so
+/// that a copy of a revealed claim is always committed after the original.
+/// @param commitment The commitment.
+/// @param committedAt The block it was made in.
+error FactoryCommitmentTooRecent(bytes32 commitment, uint256 committedAt);
+
+/// @dev The commitment was already made (by anyone): commitments are single-use.
+/// @param commitment The commitment.
+error FactoryCommitmentExists(bytes32 commitment);
+
+/// @dev The disputes of job `jobId` cannot be closed yet: games are still open, or its challenge
+/// window is still open on a result not yet rejected (another game could still open).
+/// @param jobId The job.
+/// @param gamesOpen Games on it not yet settled.
+error FactoryDisputesNotOver(uint256 jobId, uint256 gamesOpen);
+
+/// @dev The disputes of job `jobId` were already closed, or none was ever opened on it.
+/// @param jobId The job.
+error FactoryNothingToClose(uint256 jobId);

@@ -72,7 +72,9 @@ enum Reason {
 /// @param defenderRoot The defender's trace root R_w.
 /// @param challengerRoot The challenger's trace root R_c.
 /// @param numLayers L, the number of layers, from the model's graph header.
-/// @param moveTimeout Seconds each side has for each move.
+/// @param moveTimeout Seconds each side has for each move while the game is alone on its job.
+/// @param moveTimeoutPerGame Seconds added to each move for every further game opened on the job.
+/// @param maxMoveTimeout Ceiling of the time per move so extended.
 struct GameConfig {
     uint256 jobId;
     address defender;
@@ -84,6 +86,8 @@ struct GameConfig {
     bytes32 challengerRoot;
     uint32 numLayers;
     uint64 moveTimeout;
+    uint32 moveTimeoutPerGame;
+    uint64 maxMoveTimeout;
 }
 
 /// @notice A job's result as the worker submitted it; the job escrow stores only a hash of it with
