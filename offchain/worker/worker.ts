@@ -68,6 +68,8 @@ export class Worker extends ProtocolNode {
 
   /** What Staking says this account serves, read once per model per pass. */
   private servesCache = new Map<bigint, Promise<boolean>>();
+  /** Dispute manager per escrow parameter version. */
+  private managers = new Map<bigint, string>();
 
   override async tick(): Promise<void> {
     this.servesCache.clear();
@@ -166,6 +168,15 @@ export class Worker extends ProtocolNode {
       this.store.updateJob(id, { stage: "skipped", note: "deadline passed" });
       return;
     }
+    // The job's dispute manager (fixed by its parameter version) could slash the stake a claim locks:
+    // claim only jobs judged by the deployment's own dispute factory, never by a contract that a
+    // later governance vote appointed and this node has not been told about.
+    const manager = await this.disputeManagerOf(rec.paramsVersion);
+    if (manager.toLowerCase() !== this.p.addresses.disputeFactory.toLowerCase()) {
+      this.store.updateJob(id, { stage: "skipped", note: `judged by dispute manager ${manager}, not the deployment's factory` });
+      this.log.warn(`job ${id}: skipped: its dispute manager ${manager} is not the deployment's dispute factory ${this.p.addresses.disputeFactory}`);
+      return;
+    }
     // A worker must be able to serve a job before it locks stake for it: get and check the input first.
     if ((await this.usableInput(job, "claiming", "trying again each pass until its deadline")) === undefined) return;
     const lock = rec.lock;
@@ -177,6 +188,16 @@ export class Worker extends ProtocolNode {
     pass.free -= lock;
     pass.claiming++;
     return () => this.sendClaim(id);
+  }
+
+  /** The dispute manager of the escrow's parameter version `version` (versions never change once written). */
+  private async disputeManagerOf(version: bigint): Promise<string> {
+    let manager = this.managers.get(version);
+    if (manager === undefined) {
+      [, manager] = await this.p.jobManager.paramsAt(version);
+      this.managers.set(version, manager);
+    }
+    return manager;
   }
 
   private async sendClaim(id: bigint): Promise<void> {
