@@ -221,7 +221,8 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
         JobDisputes storage j = _jobs[jobId];
         if (j.gamesOpened == 0 || j.closed) revert FactoryNothingToClose(jobId);
         if (!_over(jobId, j)) revert FactoryDisputesNotOver(jobId, j.gamesOpen);
-        _close(jobId, j);
+        uint256 burned = _close(jobId, j);
+        if (burned != 0) ERC20Burnable(address(token)).burn(burned);
     }
 
     /// @inheritdoc IDisputeGameFactory
