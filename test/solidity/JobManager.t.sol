@@ -377,7 +377,8 @@ contract JobManagerFuzzTest is Test {
         _checkEscrow();
     }
 
-    /// @dev `t` with field `field % 11` changed by a non-zero amount.
+    /// @dev `t` with field `field % 12` changed by a non-zero amount (the parameter version too:
+    /// a job cannot be moved to another version's window, timeout, treasury or dispute manager).
     function _altered(
         IJobManager.JobTerms memory t,
         uint256 field,
@@ -394,9 +395,10 @@ contract JobManagerFuzzTest is Test {
             t.outputElements,
             t.consumer,
             t.callbackGasLimit,
-            t.inputCommitment
+            t.inputCommitment,
+            t.paramsVersion
         );
-        uint256 k = field % 11;
+        uint256 k = field % 12;
         uint256 dd = bound(delta, 1, 1000);
         if (k == 0) w.requester = address(uint160(t.requester) ^ uint160(dd));
         else if (k == 1) w.modelId = t.modelId + uint40(dd);
@@ -408,7 +410,8 @@ contract JobManagerFuzzTest is Test {
         else if (k == 7) w.outputElements = t.outputElements + uint64(dd);
         else if (k == 8) w.consumer = address(uint160(dd));
         else if (k == 9) w.callbackGasLimit = t.callbackGasLimit + uint24(dd);
-        else w.inputCommitment = bytes32(uint256(t.inputCommitment) ^ dd);
+        else if (k == 10) w.inputCommitment = bytes32(uint256(t.inputCommitment) ^ dd);
+        else w.paramsVersion = t.paramsVersion + uint32(dd);
     }
 
     /// @notice Every stage after the request refuses terms with one field altered, with exactly

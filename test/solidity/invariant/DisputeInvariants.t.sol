@@ -5,6 +5,7 @@ import {IJobManager} from "../../../contracts/interfaces/IJobManager.sol";
 import {IDisputeGameFactory} from "../../../contracts/interfaces/IDisputeGameFactory.sol";
 import {IModelRegistry} from "../../../contracts/interfaces/IModelRegistry.sol";
 import {DisputeGameFactory} from "../../../contracts/disputes/DisputeGameFactory.sol";
+import {GameStatus} from "../../../contracts/disputes/lib/Types.sol";
 import {MerkleProof} from "../../../contracts/disputes/lib/MerkleProof.sol";
 
 import {Test} from "../utils/Test.sol";
@@ -13,11 +14,14 @@ import {DisputeHandler, MockGame} from "./DisputeHandler.sol";
 
 /**
  * @title DisputeInvariants
- * @notice The dispute factory's accounting under random sequences of games opened and ended with
- * either winner, in any order, several per job: tokens are conserved up to what is burned, the
- * factory holds exactly its balances plus the bonds of games still open, every token that entered
- * it (bonds, slashes) left as a credit or a burn or is still held, each game settles once, and a
- * job is rejected (and refunded) at most once. The games are stand-ins (see {MockGame}).
+ * @notice The dispute factory's accounting under random sequences of games committed, revealed and
+ * ended with either winner, in any order, several per job: tokens are conserved up to what is
+ * burned, the factory holds exactly its balances plus the bonds of games still open plus what it
+ * holds for jobs whose disputes are not closed, every token that entered it (bonds, slashes) left
+ * as a credit or a burn or is still held, each game settles once, a job is rejected (and refunded)
+ * exactly when a game on it ended with the challenger winning, no job finalizes while a game on it
+ * could still prove it wrong, and every closed job paid the reward to its winning game of lowest
+ * commitment rank. The games are stand-ins (see {MockGame}).
  */
 /// forge-config: default.invariant.runs = 48
 /// forge-config: default.invariant.depth = 96
@@ -40,10 +44,19 @@ contract DisputeInvariants is Test {
             d.staking,
             address(new MockGame()),
             address(this),
-            IDisputeGameFactory.Params({moveTimeout: 1 hours, challengeBond: 10 ether, challengerRewardBps: 5_000, defenderRewardBps: 3_000})
+            10 minutes,
+            IDisputeGameFactory.Params({
+                moveTimeout: 1 hours,
+                challengeBond: 10 ether,
+                challengerRewardBps: 5_000,
+                defenderRewardBps: 3_000,
+                moveTimeoutPerGame: 10 minutes,
+                maxMoveTimeout: 6 hours
+            })
         );
         d.jobs.setDisputeManager(address(factory));
-        d.staking.setOperator(address(factory), true);
+        // The factory needs no operator role: the escrow (an operator) slashes to it.
+        d.staking.sealOperators();
 
         // A model whose graph commitment opens to a one-layer header at leaf 0 (depth 1).
         uint32[] memory shape = new uint32[](1);
@@ -78,12 +91,13 @@ contract DisputeInvariants is Test {
         holders.push(address(factory));
 
         handler = new DisputeHandler(d, factory, modelId, requester, workers, challengers, header, proof);
+        factory.transferOwnership(address(handler));
         // Jobs from the start, so that games open from the first calls.
         handler.submitJob(0, 0, 1);
         handler.submitJob(1, 1 ether, 2);
 
         targetContract(address(handler));
-        bytes4[] memory selectors = new bytes4[](10);
+        bytes4[] memory selectors = new bytes4[](15);
         selectors[0] = DisputeHandler.submitJob.selector;
         selectors[1] = DisputeHandler.open.selector;
         selectors[2] = DisputeHandler.open.selector;
@@ -94,6 +108,11 @@ contract DisputeInvariants is Test {
         selectors[7] = DisputeHandler.withdraw.selector;
         selectors[8] = DisputeHandler.warp.selector;
         selectors[9] = DisputeHandler.submitJob.selector;
+        selectors[10] = DisputeHandler.commit.selector;
+        selectors[11] = DisputeHandler.burst.selector;
+        selectors[12] = DisputeHandler.close.selector;
+        selectors[13] = DisputeHandler.setFactoryParams.selector;
+        selectors[14] = DisputeHandler.end.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
 
@@ -105,27 +124,28 @@ contract DisputeInvariants is Test {
         assertEq(sum, d.token.totalSupply(), "holdings != supply");
     }
 
-    /// @notice The factory holds exactly the pull balances plus the bonds of games not yet settled.
-    function invariant_factoryHoldsBalancesPlusOpenBonds() public view {
-        uint256 owed;
-        for (uint256 i = 0; i < accounts.length; ++i) owed += factory.balanceOf(accounts[i]);
-        assertEq(d.token.balanceOf(address(factory)), owed + _openBonds(), "factory balance");
+    /// @notice The factory holds exactly the pull balances, plus the bonds of games not yet settled,
+    /// plus the slashes and defender shares it holds for jobs whose disputes are not closed.
+    function invariant_factoryHoldsBalancesOpenBondsAndHeld() public view {
+        uint256 held = _held();
+        assertEq(held, handler.ghostHeld(), "held != the handler's account");
+        assertEq(d.token.balanceOf(address(factory)), _owed() + _openBonds() + held, "factory balance");
     }
 
-    /// @notice Bonds and slashes in == credits + burns + bonds still held; credits out == withdrawn + owed.
+    /// @notice Bonds and slashes in == credits + burns + bonds and amounts still held; credits out
+    /// == withdrawn + owed.
     function invariant_valueThroughTheFactory() public view {
         assertEq(
             handler.ghostBonds() + handler.ghostSlashed(),
-            handler.ghostCredited() + handler.ghostBurned() + _openBonds(),
-            "bonds + slashes != credits + burns + open bonds"
+            handler.ghostCredited() + handler.ghostBurned() + _openBonds() + handler.ghostHeld(),
+            "bonds + slashes != credits + burns + open bonds + held"
         );
-        uint256 owed;
-        for (uint256 i = 0; i < accounts.length; ++i) owed += factory.balanceOf(accounts[i]);
-        assertEq(handler.ghostCredited(), handler.ghostWithdrawn() + owed, "credits != withdrawn + owed");
+        assertEq(handler.ghostCredited(), handler.ghostWithdrawn() + _owed(), "credits != withdrawn + owed");
     }
 
     /// @notice Each game settled at most once, exactly when it ended; a job's open-dispute count is
-    /// its games not yet settled; a job is rejected (and its fee refunded) at most once.
+    /// its games not yet settled; a job is rejected (and its fee refunded) at most once, and exactly
+    /// when some game on it ended with the challenger winning.
     function invariant_gamesSettleOnceAndJobsRejectOnce() public view {
         address[] memory games = handler.games();
         for (uint256 i = 0; i < games.length; ++i) {
@@ -137,12 +157,57 @@ contract DisputeInvariants is Test {
         for (uint256 i = 0; i < jobs.length; ++i) {
             address[] memory onJob = factory.gamesOf(jobs[i]);
             uint256 open;
-            for (uint256 k = 0; k < onJob.length; ++k) if (!factory.gameRecord(onJob[k]).settled) ++open;
+            bool challengerWon;
+            for (uint256 k = 0; k < onJob.length; ++k) {
+                if (!factory.gameRecord(onJob[k]).settled) ++open;
+                if (MockGame(onJob[k]).status() == GameStatus.ChallengerWins) challengerWon = true;
+            }
             IJobManager.Job memory job = d.jobs.getJob(jobs[i]);
             assertEq(job.openDisputes, open, "open disputes != unsettled games");
             uint256 rejections = handler.ghostRejections(jobs[i]);
             assertLe(rejections, 1, "a job was rejected twice");
             assertTrue((job.status == IJobManager.JobStatus.Rejected) == (rejections == 1), "rejected != refunded once");
+            assertTrue((job.status == IJobManager.JobStatus.Rejected) == challengerWon, "rejected != some challenger won");
+        }
+    }
+
+    /// @notice No job finalizes while a game on it could still prove it wrong: a finalized job has
+    /// every game settled, none won by its challenger, and its window is over (no game can open).
+    function invariant_finalizedOnlyWhenNoChallengerCanWin() public view {
+        uint256[] memory jobs = handler.jobs();
+        for (uint256 i = 0; i < jobs.length; ++i) {
+            IJobManager.Job memory job = d.jobs.getJob(jobs[i]);
+            if (job.status != IJobManager.JobStatus.Finalized) continue;
+            assertLe(job.timer, block.timestamp, "finalized inside its window");
+            address[] memory onJob = factory.gamesOf(jobs[i]);
+            for (uint256 k = 0; k < onJob.length; ++k) {
+                assertTrue(factory.gameRecord(onJob[k]).settled, "finalized with a game unsettled");
+                assertTrue(MockGame(onJob[k]).status() == GameStatus.DefenderWins, "finalized though a challenger won");
+            }
+        }
+    }
+
+    /// @notice Every closed job paid the reward, its own share of the whole lock, to the winning game
+    /// of lowest commitment rank (whatever the order the games ended in), and holds nothing more;
+    /// one without a winning game paid the worker its held shares instead.
+    function invariant_closedJobsRewardTheFirstCommittedWinner() public view {
+        uint256[] memory jobs = handler.jobs();
+        for (uint256 i = 0; i < jobs.length; ++i) {
+            IDisputeGameFactory.JobDisputes memory j = factory.jobDisputes(jobs[i]);
+            if (!j.closed) continue;
+            assertEq(uint256(j.slashed) + j.defenderRewards, 0, "a closed job still holds tokens");
+            address first = _firstWinner(jobs[i]);
+            assertEq(j.bestGame, first, "best game != lowest-rank winner");
+            DisputeHandler.JobGhost memory g = handler.jobGhost(jobs[i]);
+            assertEq(g.rewardGame, first, "reward paid to another game");
+            if (first == address(0)) {
+                assertEq(g.reward, 0, "a reward without a winner");
+                continue;
+            }
+            IDisputeGameFactory.GameRecord memory rec = factory.gameRecord(first);
+            uint256 lock = handler.termsOf(jobs[i]).lock;
+            assertEq(g.reward, (lock * rec.challengerRewardBps) / 10_000, "reward != the winner's share of the lock");
+            assertEq(g.defenderPaid, 0, "the worker of a wrong result was paid");
         }
     }
 
@@ -158,27 +223,66 @@ contract DisputeInvariants is Test {
         assertEq(handler.violations(), 0, handler.firstViolation());
     }
 
-    /// @notice A long fixed walk reaches both outcomes, repeated games on a job, and withdrawals.
+    /// @notice A long fixed walk reaches both outcomes, repeated games on a job, bursts, refused
+    /// openings, rewards, defender payouts, closings by anyone, and withdrawals.
     function test_walkReachesEveryOutcome() public {
-        for (uint256 i = 0; i < 120; ++i) {
+        for (uint256 i = 0; i < 300; ++i) {
             uint256 r = uint256(keccak256(abi.encode(i)));
-            uint256 k = r % 7;
+            uint256 k = r % 16;
             if (k == 0) handler.submitJob(r >> 8, r >> 16, uint32(r >> 32));
             else if (k == 1 || k == 2) handler.open(r >> 8, r >> 16);
-            else if (k == 3 || k == 4) handler.end(r >> 8, (r >> 16) % 2 == 0);
-            else if (k == 5) handler.withdraw(r >> 8);
-            else handler.finalize(r >> 8);
+            else if (k == 3) handler.commit(r >> 8, r >> 16);
+            else if (k == 4) handler.burst(r >> 8, r >> 16, r >> 24);
+            else if (k <= 8) handler.end(r >> 8, (r >> 16) % 2 == 0);
+            else if (k == 9) handler.withdraw(r >> 8);
+            else if (k == 10) handler.finalize(r >> 8);
+            else if (k == 11 || k == 12) handler.close(r >> 8);
+            else if (k == 13) handler.warp(r >> 8);
+            else if (k == 14) handler.setFactoryParams(uint96(r >> 8), uint16(r >> 112), uint16(r >> 128));
+            else handler.submitJob(r >> 8, r >> 16, uint32(r >> 32));
         }
         handler.settleAgain(1, true);
         assertEq(handler.violations(), 0, handler.firstViolation());
-        assertLt(0, handler.calls("challengerWins"), "no challenger win");
-        assertLt(0, handler.calls("defenderWins"), "no defender win");
-        assertLt(0, handler.calls("withdraw"), "no withdrawal");
+        string[13] memory reached = [
+            "challengerWins", "defenderWins", "withdraw", "open", "openRefused", "commit", "burst", "close", "closeRefused",
+            "rewardPaid", "defenderPaid", "finalize", "setFactoryParams"
+        ];
+        for (uint256 i = 0; i < reached.length; ++i) {
+            assertLt(0, handler.calls(bytes32(bytes(reached[i]))), string.concat("never reached: ", reached[i]));
+        }
         assertLt(0, handler.ghostBurned(), "nothing burned");
         invariant_tokensConservedUpToBurns();
-        invariant_factoryHoldsBalancesPlusOpenBonds();
+        invariant_factoryHoldsBalancesOpenBondsAndHeld();
         invariant_valueThroughTheFactory();
         invariant_gamesSettleOnceAndJobsRejectOnce();
+        invariant_finalizedOnlyWhenNoChallengerCanWin();
+        invariant_closedJobsRewardTheFirstCommittedWinner();
+    }
+
+    /// @dev The game on `jobId` won by its challenger with the lowest commitment rank (zero if none).
+    function _firstWinner(uint256 jobId) private view returns (address first) {
+        address[] memory onJob = factory.gamesOf(jobId);
+        uint256 best;
+        for (uint256 k = 0; k < onJob.length; ++k) {
+            if (MockGame(onJob[k]).status() != GameStatus.ChallengerWins) continue;
+            uint256 rank = factory.gameRecord(onJob[k]).rank;
+            if (best == 0 || rank < best) {
+                best = rank;
+                first = onJob[k];
+            }
+        }
+    }
+
+    function _owed() private view returns (uint256 owed) {
+        for (uint256 i = 0; i < accounts.length; ++i) owed += factory.balanceOf(accounts[i]);
+    }
+
+    function _held() private view returns (uint256 held) {
+        uint256[] memory jobs = handler.jobs();
+        for (uint256 i = 0; i < jobs.length; ++i) {
+            IDisputeGameFactory.JobDisputes memory j = factory.jobDisputes(jobs[i]);
+            if (!j.closed) held += uint256(j.slashed) + j.defenderRewards;
+        }
     }
 
     function _openBonds() private view returns (uint256 bonds) {

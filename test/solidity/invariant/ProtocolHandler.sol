@@ -5,6 +5,7 @@ import {FeeSplit} from "../../../contracts/libraries/FeeSplit.sol";
 import {IJobManager} from "../../../contracts/interfaces/IJobManager.sol";
 import {IModelRegistry} from "../../../contracts/interfaces/IModelRegistry.sol";
 import {IStaking} from "../../../contracts/interfaces/IStaking.sol";
+import {JobManager} from "../../../contracts/jobs/JobManager.sol";
 
 import {Vm, VM_ADDRESS} from "../utils/Vm.sol";
 import {TestData, Terms, Deployment} from "../utils/Protocol.sol";
@@ -32,7 +33,7 @@ contract ProtocolHandler {
     /// with (the escrow stores only their hash). `lockedStake` is the terms' lock.
     struct JobView {
         IJobManager.JobStatus status;
-        uint8 openDisputes;
+        uint32 openDisputes;
         uint40 timer;
         address worker;
         address requester;
@@ -49,6 +50,10 @@ contract ProtocolHandler {
     mapping(uint256 jobId => IJobManager.JobTerms) private _terms;
     /// @dev Each submitted job's output commitment and trace root.
     mapping(uint256 jobId => bytes32[2]) private _results;
+    /// @dev The parameters in force when each job was requested, as read before the request: what
+    /// its result time, challenge window, timeout slash and treasury must come from, whatever
+    /// governance set since (the escrow reads them from the job's version; this is the prediction).
+    mapping(uint256 jobId => IJobManager.Params) private _jobParams;
     address[] private _actors;
     address[] private _pullAccounts;
     address[] private _holders;
@@ -221,6 +226,7 @@ contract ProtocolHandler {
             // The lock and everything else are fixed now: the job stores exactly these terms' hash.
             if (d.jobs.getJob(jobId).commitment != keccak256(abi.encode(t))) _violation("request stored other terms");
             _terms[jobId] = t;
+            _jobParams[jobId] = p;
             ghostEscrowedFees += fee;
             calls["requestJob"]++;
         } catch {
@@ -251,6 +257,10 @@ contract ProtocolHandler {
         vm.prank(worker);
         try d.jobs.claim(jobId, _terms[jobId]) {
             if (d.staking.stakeOf(worker).locked != lockedBefore + lockAmount) _violation("claim locked a wrong amount");
+            // The result time is the request's, not the one in force now.
+            uint256 due = block.timestamp + _jobParams[jobId].resultTimeout;
+            if (due > job.deadline) due = job.deadline;
+            if (d.jobs.getJob(jobId).timer != due) _violation("claim set a result time of other parameters");
             calls["claim"]++;
         } catch {
             _violation("valid claim reverted");
@@ -284,6 +294,10 @@ contract ProtocolHandler {
         if (ok != valid) _violation(ok ? "invalid submission accepted" : "valid submission rejected");
         if (ok) {
             _results[jobId] = [commitment, trace];
+            // The challenge window is the request's, not the one in force now.
+            if (d.jobs.getJob(jobId).timer != block.timestamp + _jobParams[jobId].challengeWindow) {
+                _violation("submission opened a window of other parameters");
+            }
             if (d.jobs.getJob(jobId).commitment != d.jobs.resultHash(_terms[jobId], commitment, trace)) {
                 _violation("submission stored another result hash");
             }
@@ -301,7 +315,7 @@ contract ProtocolHandler {
             job.openDisputes == 0;
 
         uint256[] memory expected = new uint256[](_pullAccounts.length);
-        if (mustWork) _expectFinalizeCredits(job, expected);
+        if (mustWork) _expectFinalizeCredits(job, _jobParams[jobId].treasury, expected);
         IStaking.StakeInfo memory workerBefore = d.staking.stakeOf(job.worker);
         uint256 escrowBefore = d.token.balanceOf(address(d.jobs));
 
@@ -338,7 +352,8 @@ contract ProtocolHandler {
         bool timedOut = job.status == IJobManager.JobStatus.Claimed && block.timestamp > job.timer;
         bool refund = openExpired || (timedOut && block.timestamp > job.deadline);
 
-        uint256 slash = timedOut ? FeeSplit.share(job.lockedStake, d.jobs.params().timeoutSlashBps) : 0;
+        // The timeout slash rate is the request's, not the one in force now.
+        uint256 slash = timedOut ? FeeSplit.share(job.lockedStake, _jobParams[jobId].timeoutSlashBps) : 0;
         uint256[] memory expected = new uint256[](_pullAccounts.length);
         expected[_index(job.requester)] = slash + (refund ? job.fee : 0);
         IStaking.StakeInfo memory workerBefore = d.staking.stakeOf(job.worker);
@@ -430,9 +445,8 @@ contract ProtocolHandler {
         uint256 jobId = anyJob ? _anyJob(jobSeed) : _findJobIn(jobSeed, 1 << 3);
         if (jobId == 0) return;
         JobView memory job = _job(jobId);
-        bool mustWork = job.status == IJobManager.JobStatus.Submitted &&
-            block.timestamp < job.timer &&
-            job.openDisputes < type(uint8).max;
+        // No cap on the disputes of a job: a freeze inside the window always works.
+        bool mustWork = job.status == IJobManager.JobStatus.Submitted && block.timestamp < job.timer;
         uint256[] memory before = _pulls();
         (bool ok, ) = address(d.jobs).call(
             abi.encodeCall(IJobManager.freezeForDispute, (jobId, _terms[jobId], _results[jobId][0], _results[jobId][1]))
@@ -525,7 +539,7 @@ contract ProtocolHandler {
     /// commitment or trace root): claim, submit, finalize, expire or freeze. It must be refused,
     /// with `JobsTermsMismatch` when the job's status allows the call and `JobsWrongStatus` (checked
     /// first) otherwise, and must leave the job, the balances and the stakes as they were.
-    /// @param field Which term to alter (0-10), or 11/12 for the output commitment / trace root.
+    /// @param field Which term to alter (0-11), or 12/13 for the output commitment / trace root.
     /// @param op 0 claim, 1 submit, 2 finalize, 3 expire, 4 freeze.
     function tamper(uint256 jobSeed, uint256 actorSeed, uint256 field, uint256 op) external {
         uint256 jobId = jobSeed % 4 == 0 ? _anyJob(jobSeed >> 2) : _findJobIn(jobSeed >> 2, (1 << 1) | (1 << 2) | (1 << 3));
@@ -582,10 +596,10 @@ contract ProtocolHandler {
     ) private view returns (address caller, bytes memory data) {
         IJobManager.JobTerms memory t = _terms[jobId];
         bytes32[2] memory res = _results[jobId];
-        uint256 k = field % (op == 2 || op == 4 ? 13 : 11);
+        uint256 k = field % (op == 2 || op == 4 ? 14 : 12);
         uint256 dd = _bound(field >> 8, 1, 1000);
-        if (k == 11) res[0] ^= bytes32(dd);
-        else if (k == 12) res[1] ^= bytes32(dd);
+        if (k == 12) res[0] ^= bytes32(dd);
+        else if (k == 13) res[1] ^= bytes32(dd);
         else t = _alter(t, k, dd);
 
         caller = address(this);
@@ -606,7 +620,7 @@ contract ProtocolHandler {
         }
     }
 
-    /// @dev `t` with term `k` (0-10, in declaration order) changed by xor with `dd` (non-zero, at most 1000).
+    /// @dev `t` with term `k` (0-11, in declaration order) changed by xor with `dd` (non-zero, at most 1000).
     function _alter(IJobManager.JobTerms memory t, uint256 k, uint256 dd) private pure returns (IJobManager.JobTerms memory) {
         if (k == 0) t.requester = address(uint160(t.requester) ^ uint160(dd));
         else if (k == 1) t.modelId ^= uint40(dd);
@@ -618,19 +632,43 @@ contract ProtocolHandler {
         else if (k == 7) t.outputElements ^= uint64(dd);
         else if (k == 8) t.consumer = address(uint160(t.consumer) ^ uint160(dd));
         else if (k == 9) t.callbackGasLimit ^= uint24(dd);
-        else t.inputCommitment ^= bytes32(dd);
+        else if (k == 10) t.inputCommitment ^= bytes32(dd);
+        else t.paramsVersion ^= uint32(dd);
         return t;
     }
 
     // ------------------------------------------------------------ actions: governance and time
 
-    function setParams(uint16 protocolFeeBps, uint32 stakeRatioBps, uint16 timeoutSlashBps, uint96 minJobLock) external {
+    /// @notice Governance sets new parameters (a new version): rates, result time, challenge window
+    /// (at least the escrow's floor) and treasury (the last pull account or the one before it). Sometimes it first
+    /// tries a window below the floor, which must be refused and make no version. Jobs already
+    /// requested must not see the change (checked by claim, submit, expire and finalize).
+    /// @param timing Bits 0-63: result time; 64-127: challenge window; 128: treasury; 129: try below the floor.
+    function setParams(
+        uint16 protocolFeeBps,
+        uint32 stakeRatioBps,
+        uint16 timeoutSlashBps,
+        uint96 minJobLock,
+        uint256 timing
+    ) external {
         IJobManager.Params memory p = d.jobs.params();
+        uint32 version = d.jobs.paramsVersion();
         p.protocolFeeBps = uint16(_bound(protocolFeeBps, 0, 2_000));
         p.stakeRatioBps = uint32(_bound(stakeRatioBps, 0, 30_000));
         p.timeoutSlashBps = uint16(_bound(timeoutSlashBps, 0, BPS));
         p.minJobLock = uint96(_bound(minJobLock, 0, 50 ether));
+        p.resultTimeout = uint32(_bound(uint64(timing), 1 minutes, p.maxJobDuration));
+        uint256 floor = d.jobs.minChallengeWindow();
+        p.treasury = _pullAccounts[_pullAccounts.length - 1 - ((timing >> 128) & 1)];
+        if ((timing >> 129) & 1 == 1) {
+            p.challengeWindow = uint24(floor - 1);
+            (bool accepted, ) = address(d.jobs).call(abi.encodeCall(JobManager.setParams, (p)));
+            if (accepted) _violation("a challenge window below the floor was accepted");
+            if (d.jobs.paramsVersion() != version) _violation("a refused change made a version");
+        }
+        p.challengeWindow = uint24(_bound(uint64(timing >> 64), floor, 3 hours));
         d.jobs.setParams(p);
+        if (d.jobs.paramsVersion() != version + 1) _violation("setParams did not make one new version");
         calls["setParams"]++;
     }
 
@@ -654,10 +692,11 @@ contract ProtocolHandler {
 
     /// @dev Expected credits of finalizing `job`: the worker's and the treasury's parts (the
     /// model's part accrues to the model, checked separately).
-    function _expectFinalizeCredits(JobView memory job, uint256[] memory expected) private view {
+    /// The treasury is the one of the job's request, not the one in force now.
+    function _expectFinalizeCredits(JobView memory job, address treasury, uint256[] memory expected) private view {
         uint256 protocolFee = (uint256(job.fee) * job.protocolFeeBps) / BPS;
         expected[_index(job.worker)] += uint256(job.fee) - job.modelFee - protocolFee;
-        expected[_index(d.jobs.params().treasury)] += protocolFee;
+        expected[_index(treasury)] += protocolFee;
     }
 
     /// @notice Ids of the models registered through the handler.

@@ -40,7 +40,8 @@ contract ProtocolInvariants is Test {
             pullAccounts.push(a);
             d.token.transfer(a, ACTOR_TOKENS);
         }
-        // Contributors that only ever receive model revenue, and the treasury.
+        // Contributors that only ever receive model revenue (the last one sometimes also protocol
+        // fees, as the treasury of a parameter version), and the treasury.
         pullAccounts.push(address(0xC0001));
         pullAccounts.push(address(0xC0002));
         pullAccounts.push(address(0xC0003));
@@ -258,7 +259,7 @@ contract ProtocolInvariants is Test {
             else if (k == 10) handler.withdrawBalance(a);
             else if (k == 11) handler.freeze(a, b % 4 == 0);
             else if (k == 12) handler.settle(a, b % 2 == 0, c, uint8(r >> 8));
-            else if (k == 13) handler.setParams(uint16(a), uint32(b), uint16(c), uint96(r >> 100));
+            else if (k == 13) handler.setParams(uint16(a), uint32(b), uint16(c), uint96(r >> 100), uint256(keccak256(abi.encode(c))));
             else if (k == 22) handler.distribute(a, b);
             else if (k == 23) handler.tamper(a, b, c, r);
             else if (k <= 15) handler.warp(a);

@@ -121,6 +121,7 @@ library Terms {
         t.consumer = p.consumer;
         t.callbackGasLimit = uint24(p.callbackGasLimit);
         t.inputCommitment = TestData.commitOneChunk(p.input);
+        t.paramsVersion = jobs.paramsVersion();
     }
 }
 
@@ -134,6 +135,8 @@ struct Deployment {
 
 library Deployer {
     uint256 internal constant SUPPLY = 1_000_000_000 ether;
+    /// @notice The escrow's floor under the challenge window (the default window is an hour).
+    uint256 internal constant MIN_CHALLENGE_WINDOW = 10 minutes;
 
     function defaultParams(address treasury) internal pure returns (IJobManager.Params memory p) {
         p.minJobLock = 10 ether;
@@ -149,12 +152,14 @@ library Deployer {
     }
 
     /// @notice Deploys with the caller as owner of staking and the job escrow and holder of the
-    /// whole supply; the caller is also the dispute manager until it says otherwise.
+    /// whole supply; the caller is also the dispute manager until it says otherwise (parameter
+    /// version 2: the constructor's parameters are version 1). The operator set is left open, so
+    /// that a test can add a dispute contract; a test of the sealed set seals it itself.
     function deploy(address treasury, uint256 minStake, uint256 unbondingDelay) internal returns (Deployment memory d) {
         d.token = new VeritensorToken(address(this), SUPPLY);
         d.registry = new ModelRegistry();
         d.staking = new Staking(d.token, address(this), minStake, unbondingDelay);
-        d.jobs = new JobManager(d.token, d.registry, d.staking, address(this), defaultParams(treasury));
+        d.jobs = new JobManager(d.token, d.registry, d.staking, address(this), MIN_CHALLENGE_WINDOW, defaultParams(treasury));
         d.staking.setOperator(address(d.jobs), true);
         d.jobs.setDisputeManager(address(this));
     }

@@ -11,6 +11,7 @@ interface Vm {
     function startPrank(address sender) external;
     function stopPrank() external;
     function warp(uint256 timestamp) external;
+    function roll(uint256 blockNumber) external;
     function deal(address account, uint256 newBalance) external;
     function assume(bool condition) external pure;
     function expectRevert() external;
