@@ -108,6 +108,7 @@ const PHRASES: Record<string, Phrase> = {
   StakingInsufficientLocked: ([staker, locked, amount], c) =>
     `${who(staker, c)} has only ${vtn(locked)} locked, below ${vtn(amount)}`,
   StakingInvalidParameter: () => "a staking parameter is out of its allowed range",
+  StakingOperatorsSealed: () => "the staking operators were fixed at deployment: none can be added or removed",
   // jobs
   JobsUnknownJob: ([id]) => `unknown job ${id}: no job has that id`,
   JobsWrongStatus: ([id, status]) => `job ${id} is ${jobStatusName(status as bigint)}, which does not allow this`,
@@ -134,7 +135,9 @@ const PHRASES: Record<string, Phrase> = {
   JobsUnderDispute: ([id, n]) => `job ${id} has ${n} open dispute(s); it finalizes once they are settled`,
   JobsDisputeCount: ([id, n]) => `job ${id} has ${n} open disputes`,
   JobsNotExpired: ([id, t], c) => `job ${id} has not expired: nothing to enforce before ${when(t, c)}`,
-  JobsNotDisputeManager: ([caller], c) => `${who(caller, c)} is not the dispute manager`,
+  JobsNotDisputeManager: ([caller], c) =>
+    `${who(caller, c)} is not the dispute manager of this job (a job is disputed only through the manager of the parameters it was requested under)`,
+  JobsUnknownParamsVersion: ([v]) => `the job escrow has no parameter version ${v}`,
   JobsInsufficientGasForCallback: ([needed, available]) =>
     `finalizing needs at least ${needed} gas for the consumer's callback, ${available} was left: raise the gas limit`,
   JobsNothingToWithdraw: ([account], c) => `${who(account, c)} has no balance to withdraw`,
@@ -180,6 +183,14 @@ const PHRASES: Record<string, Phrase> = {
   FactoryUnknownGame: ([caller], c) => `${who(caller, c)} is not an unsettled game of this factory`,
   FactoryNothingToWithdraw: ([account], c) => `${who(account, c)} has no dispute balance to withdraw`,
   FactoryInvalidParameter: ([name]) => `dispute parameter ${name} is out of its allowed range`,
+  FactoryUnknownCommitment: ([commitment]) =>
+    `no unrevealed commitment ${commitment} of the sender: a dispute opens only as the reveal of the sender's own commitment (same job, trace root, output leaf and salt), made in an earlier block and not yet used`,
+  FactoryCommitmentTooRecent: ([commitment, block]) =>
+    `commitment ${commitment} was made in block ${block}: it can be revealed from the next block on`,
+  FactoryCommitmentExists: ([commitment]) => `commitment ${commitment} was already made (commitments are single-use)`,
+  FactoryDisputesNotOver: ([id, open]) =>
+    `the disputes of job ${id} cannot close yet: ${open} game(s) still open, or its challenge window is still open on a result not rejected`,
+  FactoryNothingToClose: ([id]) => `job ${id} has no disputes to close (none was opened, or they are already closed)`,
   FailedDeployment: () => "cloning the dispute game failed",
   InsufficientBalance: ([balance, needed]) => `the contract holds ${vtn(balance)}, ${vtn(needed)} is needed`,
   ReentrancyGuardReentrantCall: () => "a reentrant call was refused",

@@ -127,9 +127,26 @@ export interface GameOutcome {
   /** Taken from the worker's locked stake (challenger wins). */
   readonly slashed: bigint;
   readonly burned: bigint;
-  /** Pull balances credited in the factory by the settlement. */
+  /** Pull balances credited in the factory for this game (its settlement, and the job's close if it won the reward). */
   readonly credits: readonly { readonly account: string; readonly amount: bigint }[];
+  /**
+   * The job's disputes as a whole: what the factory still holds for them (the slash, the worker's
+   * shares of lost bonds) until every game has ended and no other can open, then what the close paid.
+   */
+  readonly job: JobDisputesOutcome;
 }
+
+/** What a job's disputes held, or paid when they closed (docs/DISPUTES.md "Closing a job's disputes"). */
+export type JobDisputesOutcome =
+  | { readonly closed: false; readonly slashed: bigint; readonly defenderRewards: bigint }
+  | {
+      readonly closed: true;
+      /** The first-committed winning game, or zero when no game proved the result wrong. */
+      readonly winnerGame: string;
+      readonly challengerReward: bigint;
+      readonly defenderReward: bigint;
+      readonly burned: bigint;
+    };
 
 export interface GameView {
   readonly address: string;
@@ -171,12 +188,23 @@ export async function describeGame(p: Protocol, address: string): Promise<GameVi
     const [resolved] = await game.queryFilter(game.filters.GameResolved());
     const [settled] = await p.disputes.queryFilter(p.disputes.filters.DisputeSettled(record.jobId, address));
     const credits = await p.disputes.queryFilter(p.disputes.filters.BalanceCredited(undefined, address));
+    const held = await p.disputes.jobDisputes(record.jobId);
+    const [closed] = held.closed ? await p.disputes.queryFilter(p.disputes.filters.DisputesClosed(record.jobId)) : [];
     outcome = {
       status: state.status,
       reason: resolved ? (REASONS[Number(resolved.args.reason)] ?? `reason ${resolved.args.reason}`) : "unknown",
       slashed: settled?.args.slashed ?? 0n,
       burned: settled?.args.burned ?? 0n,
       credits: credits.map((c) => ({ account: c.args.account, amount: c.args.amount })),
+      job: closed
+        ? {
+            closed: true,
+            winnerGame: closed.args.winnerGame,
+            challengerReward: closed.args.challengerReward,
+            defenderReward: closed.args.defenderReward,
+            burned: closed.args.burned,
+          }
+        : { closed: false, slashed: held.slashed, defenderRewards: held.defenderRewards },
     };
   }
   return {
@@ -235,6 +263,7 @@ export function gameRows(v: GameView): [string, string | undefined][] {
       ["slashed", o.slashed > 0n ? `${formatVtn(o.slashed)} of the worker's stake` : undefined],
       ["burned", formatVtn(o.burned)],
       ["credited", o.credits.length === 0 ? "nobody" : o.credits.map((c) => `${formatVtn(c.amount)} to ${c.account}`).join(", ")],
+      ["job's disputes", jobDisputesText(o.job, v.address)],
     );
   }
   rows.push([
@@ -242,6 +271,19 @@ export function gameRows(v: GameView): [string, string | undefined][] {
     `defender ${formatVtn(v.balances.defender)}, challenger ${formatVtn(v.balances.challenger)} (\`dispute withdraw\`)`,
   ]);
   return rows;
+}
+
+/** What the job's disputes held or paid, in words. */
+function jobDisputesText(j: JobDisputesOutcome, game: string): string {
+  if (!j.closed) {
+    return (
+      `open (games still open, or the challenge window is): the factory holds ${formatVtn(j.slashed)} of slash and ` +
+      `${formatVtn(j.defenderRewards)} for the worker, paid when they close (\`closeDisputes\`, anyone, once no game can open)`
+    );
+  }
+  if (j.winnerGame === ZeroAddress) return `closed: the result stood; the worker got ${formatVtn(j.defenderReward)} of the lost bonds`;
+  const who = j.winnerGame.toLowerCase() === game.toLowerCase() ? "this game (the first-committed winner)" : `game ${j.winnerGame} (the first-committed winner)`;
+  return `closed: ${formatVtn(j.challengerReward)} of the slash to the challenger of ${who}, ${formatVtn(j.burned)} burned`;
 }
 
 export function gameTitle(v: GameView): string {

@@ -22,6 +22,11 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
     ["ran", `${a.model} (${r.run.inferenceMs.toFixed(1)} ms)`],
     ["trace roots", `worker ${r.view.defenderRoot}, yours ${r.view.challengerRoot}`],
     ["bond", `${formatVtn(r.bond)} posted${r.approval ? " (approved first)" : ""}`],
+    // Committed first, opened in a later block: the rank (not the opening's order) decides which
+    // winning game earns the reward, so a copy of this claim, committed later, ranks behind it.
+    ["commitment", `rank ${r.rank}${r.commit ? "" : " (already on chain from an earlier run: kept)"}`],
+    ["commit tx", r.commit?.hash],
+    ["commit gas", r.commit ? formatGas(r.commit.gasUsed) : undefined],
     ...gameRows(r.view).filter(([key]) => key !== "job" && key !== "trace roots" && key !== "challenger"),
     ["tx", r.receipt.hash],
     ["gas used", formatGas(r.receipt.gasUsed)],

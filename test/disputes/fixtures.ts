@@ -3,6 +3,7 @@
  * verifier, the game implementation and the factory as the escrow's dispute manager; and a job
  * of a real canonical model submitted with the worker's (honest or cheating) trace.
  */
+import { expect } from "chai";
 import { hexlify } from "ethers";
 
 import { commitTensor } from "../../offchain/commitments/tensor.js";
@@ -17,7 +18,7 @@ import type { PlayResult } from "../../offchain/disputes/player.js";
 import type { DisputePlayer } from "../../offchain/disputes/player.js";
 import { playToEnd } from "../../offchain/disputes/player.js";
 import type { Connection, Protocol, Signer } from "../protocol/fixtures.js";
-import { MIN_STAKE, WAD, WORKER_STAKE, protocolFixtures } from "../protocol/fixtures.js";
+import { MIN_STAKE, SUPPLY, WAD, WORKER_STAKE, protocolFixtures } from "../protocol/fixtures.js";
 
 export const MOVE_TIMEOUT = 3600n;
 export const MOVE_TIMEOUT_PER_GAME = 600n;
@@ -129,18 +130,19 @@ export function cheat(trace: readonly Int32Array[], k: number, e: number, delta:
   return out;
 }
 
-/** Opens a dispute as `challenger` and plays it to the end with both players. */
+/** Opens a dispute as `challenger` (commit, then reveal) and plays it to the end with both players. */
 export async function playDispute(
   p: DisputeProtocol,
   jobId: bigint,
   defender: DisputePlayer,
   challenger: DisputePlayer,
-): Promise<PlayResult & { game: DisputeGame; openGas: bigint }> {
-  const { game, receipt } = await openDispute(p.factory, challenger.signer, jobId, challenger.openArgs(await submittedResult(p.jm, jobId)));
+): Promise<PlayResult & { game: DisputeGame; openGas: bigint; commitGas: bigint }> {
+  // Two transactions: commitDispute, then openDispute in a later block.
+  const { game, receipt, commit } = await openDispute(p.factory, challenger.signer, jobId, challenger.openArgs(await submittedResult(p.jm, jobId)));
   const result = await playToEnd(game, { defender, challenger }, {
     advanceTo: (t) => p.conn.networkHelpers.time.increaseTo(t),
   });
-  return { ...result, game, openGas: receipt.gasUsed };
+  return { ...result, game, openGas: receipt.gasUsed, commitGas: commit?.gasUsed ?? 0n };
 }
 
 /** The terms and submitted result `finalize` takes after `jobId` (from the escrow's events). */
@@ -152,4 +154,36 @@ export async function finalizeArgs(jm: DisputeProtocol["jm"], jobId: bigint) {
 /** The stake a claim of `jobId` locks (fixed in its terms). */
 export async function lockOf(jm: DisputeProtocol["jm"], jobId: bigint): Promise<bigint> {
   return (await requestedTerms(jm, jobId)).lock;
+}
+
+/**
+ * Every token of the supply is in a wallet, a contract, or was burned by the factory; the factory
+ * holds exactly the bonds of unsettled games, the slashes and defender shares held for jobs whose
+ * disputes are not closed, plus its balances (docs/DISPUTES.md "Settlement and money").
+ */
+export async function expectDisputesConserved(p: DisputeProtocol): Promise<void> {
+  const holders = new Set<string>((await p.conn.ethers.getSigners()).map((s) => s.address));
+  for (const c of [p.jm, p.staking, p.factory]) holders.add(await c.getAddress());
+  let sum = 0n;
+  for (const h of holders) sum += await p.token.balanceOf(h);
+  // Burns happen at each settlement (the lost bond's burned share) and when a job's disputes close
+  // (the rest of the slash, and the worker's shares of bonds it won on a result proven wrong).
+  const burned =
+    (await p.factory.queryFilter(p.factory.filters.DisputeSettled())).reduce((a, e) => a + e.args.burned, 0n) +
+    (await p.factory.queryFilter(p.factory.filters.DisputesClosed())).reduce((a, e) => a + e.args.burned, 0n);
+  expect(sum + burned).to.equal(SUPPLY);
+  expect(await p.token.totalSupply()).to.equal(SUPPLY - burned);
+  let owed = 0n;
+  for (const h of holders) owed += await p.factory.balanceOf(h);
+  const jobs = new Set<bigint>();
+  for (const e of await p.factory.queryFilter(p.factory.filters.DisputeOpened())) {
+    jobs.add(e.args.jobId);
+    if (!(await p.factory.gameRecord(e.args.game)).settled) owed += e.args.bond;
+  }
+  for (const jobId of jobs) {
+    const j = await p.factory.jobDisputes(jobId);
+    if (j.closed) expect([j.slashed, j.defenderRewards, j.gamesOpen]).to.deep.equal([0n, 0n, 0n]);
+    owed += j.slashed + j.defenderRewards;
+  }
+  expect(await p.token.balanceOf(await p.factory.getAddress())).to.equal(owed);
 }

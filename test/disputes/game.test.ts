@@ -4,27 +4,45 @@
  * clocks, parallel games, the output-mismatch path and the number of transactions per side.
  */
 import { expect } from "chai";
+import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
+import { ZeroAddress } from "ethers";
 import { network } from "hardhat";
 
 import { MerkleTree, fromHex } from "../../offchain/commitments/merkle.js";
 import { canonicalBytes, chunkLeaves } from "../../offchain/commitments/tensor.js";
-import { GameStatus, Level, LEVEL_NAMES, Side, openDispute, openParams, readGame, sendMove, submittedResult } from "../../offchain/disputes/game.js";
+import {
+  GameStatus,
+  Level,
+  LEVEL_NAMES,
+  Side,
+  commitDispute,
+  disputeCommitment,
+  openDispute,
+  openParams,
+  randomSalt,
+  readGame,
+  sendMove,
+  submittedResult,
+} from "../../offchain/disputes/game.js";
 import type { PlayResult } from "../../offchain/disputes/player.js";
 import { DisputePlayer, playToEnd } from "../../offchain/disputes/player.js";
 import type { CanonicalModel } from "../../offchain/model/canonical.js";
 import { layerKindName } from "../../offchain/model/layers.js";
 import { referenceTrace } from "../../offchain/runtime/reference.js";
 import { Rng } from "../inference/helpers/random.js";
-import { SUPPLY, Status } from "../protocol/fixtures.js";
+import { SUPPLY, Status, WAD } from "../protocol/fixtures.js";
 import type { DisputeProtocol } from "./fixtures.js";
 import {
   CHALLENGE_BOND,
   CHALLENGER_REWARD_BPS,
   DEFENDER_REWARD_BPS,
   JOB_FEE,
+  MIN_MOVE_TIMEOUT,
   MOVE_TIMEOUT,
+  MOVE_TIMEOUT_PER_GAME,
   cheat,
   disputeFixtures,
+  expectDisputesConserved,
   finalizeArgs,
   lockOf,
   playDispute,
@@ -39,29 +57,14 @@ const { loadFixture, time } = conn.networkHelpers;
 
 const ceilLog2 = (n: number) => (n <= 1 ? 0 : Math.ceil(Math.log2(n)));
 
-/** Every token of the supply is in a wallet, a contract, or was burned by the factory. */
-async function expectConserved(p: DisputeProtocol) {
-  const holders = new Set<string>((await conn.ethers.getSigners()).map((s) => s.address));
-  for (const c of [p.jm, p.staking, p.factory]) holders.add(await c.getAddress());
-  let sum = 0n;
-  for (const h of holders) sum += await p.token.balanceOf(h);
-  const burned = (await p.factory.queryFilter(p.factory.filters.DisputeSettled())).reduce((a, e) => a + e.args.burned, 0n);
-  expect(sum + burned).to.equal(SUPPLY);
-  expect(await p.token.totalSupply()).to.equal(SUPPLY - burned);
-  // The factory holds exactly the bonds of unsettled games plus its balances.
-  let owed = 0n;
-  for (const h of holders) owed += await p.factory.balanceOf(h);
-  for (const e of await p.factory.queryFilter(p.factory.filters.DisputeOpened())) {
-    if (!(await p.factory.gameRecord(e.args.game)).settled) owed += e.args.bond;
-  }
-  expect(await p.token.balanceOf(await p.factory.getAddress())).to.equal(owed);
-}
+/** Supply and factory conservation (test/disputes/fixtures.ts). */
+const expectConserved = (p: DisputeProtocol) => expectDisputesConserved(p);
 
 /** The bound of docs/DISPUTES.md on each side's transactions. */
 function txBound(model: CanonicalModel, layer: number, numel: number): number {
   const l = model.layers[layer - 1]!;
   const K = l.kind === 1 ? l.params[0]! : l.kind === 2 ? (l.params[0]! / l.params[12]!) * l.params[4]! * l.params[5]! : 1;
-  return ceilLog2(model.layers.length + 1) + ceilLog2(numel) + ceilLog2(K) + 4;
+  return ceilLog2(model.layers.length + 1) + ceilLog2(numel) + ceilLog2(K) + 5;
 }
 
 async function setup(model: CanonicalModel, workerTrace: readonly Int32Array[]) {
@@ -76,7 +79,7 @@ describe("DisputeGame", function () {
   const honest = referenceTrace(model, randomInput(model, 1));
 
   describe("payouts, to the wei", function () {
-    it("honest result challenged: the challenger loses its bond, half to the worker, half burned", async function () {
+    it("honest result challenged: the challenger loses its bond, half held for the worker until the window closes, half burned", async function () {
       const { p, jobId } = await setup(model, honest);
       const before = await p.token.balanceOf(p.challenger.address);
       const r = await playDispute(p, jobId, new DisputePlayer(Side.Defender, p.worker, model, honest), new DisputePlayer(Side.Challenger, p.challenger, model, cheat(honest, 3, 5, 1)));
@@ -84,13 +87,24 @@ describe("DisputeGame", function () {
       const reward = (CHALLENGE_BOND * DEFENDER_REWARD_BPS) / 10_000n;
       expect(await p.token.balanceOf(p.challenger.address)).to.equal(before - CHALLENGE_BOND);
       expect(await p.factory.balanceOf(p.challenger.address)).to.equal(0n);
-      expect(await p.factory.balanceOf(p.worker.address)).to.equal(reward);
+      // The worker's share is held: another game could still open and prove the result wrong.
+      expect(await p.factory.balanceOf(p.worker.address)).to.equal(0n);
+      const held = await p.factory.jobDisputes(jobId);
+      expect([held.gamesOpened, held.gamesOpen, held.defenderRewards, held.slashed, held.closed, held.worker]).to.deep.equal([1n, 0n, reward, 0n, false, p.worker.address]);
       expect(await p.token.totalSupply()).to.equal(SUPPLY - (CHALLENGE_BOND - reward));
       const job = await p.jm.getJob(jobId);
       expect(job.status).to.equal(Status.Submitted);
       expect(job.openDisputes).to.equal(0n);
-      // The job finalizes normally once its window is over; the worker withdraws its reward.
+      await expect(p.factory.closeDisputes(jobId)).to.be.revertedWithCustomError(p.factory, "FactoryDisputesNotOver").withArgs(jobId, 0n);
+      await expectConserved(p);
+      // Once the window is over anyone closes the disputes: the worker is credited its share.
       await time.increaseTo(job.timer);
+      await expect(p.factory.connect(p.requester).closeDisputes(jobId))
+        .to.emit(p.factory, "DisputesClosed")
+        .withArgs(jobId, ZeroAddress, 0n, reward, 0n);
+      await expect(p.factory.closeDisputes(jobId)).to.be.revertedWithCustomError(p.factory, "FactoryNothingToClose").withArgs(jobId);
+      expect(await p.factory.balanceOf(p.worker.address)).to.equal(reward);
+      // The job finalizes normally; the worker withdraws its reward.
       await p.jm.finalize(jobId, ...(await finalizeArgs(p.jm, jobId)));
       const w = await p.token.balanceOf(p.worker.address);
       await p.factory.connect(p.worker).withdraw();
@@ -101,7 +115,6 @@ describe("DisputeGame", function () {
     it("wrong result challenged: worker slashed, requester refunded, challenger rewarded, rest burned", async function () {
       const liar = cheat(honest, 1, 17, 1);
       const { p, jobId } = await setup(model, liar);
-      const job = await p.jm.getJob(jobId);
       const locked = (await lockOf(p.jm, jobId));
       const workerStake = (await p.staking.stakeOf(p.worker.address)).staked;
       const r = await playDispute(p, jobId, new DisputePlayer(Side.Defender, p.worker, model, liar), new DisputePlayer(Side.Challenger, p.challenger, model, honest));
@@ -111,6 +124,11 @@ describe("DisputeGame", function () {
       expect(await p.jm.balanceOf(p.requester.address)).to.equal(JOB_FEE);
       expect((await p.staking.stakeOf(p.worker.address)).staked).to.equal(workerStake - locked);
       expect((await p.staking.stakeOf(p.worker.address)).locked).to.equal(0n);
+      // The rejected job can take no more games: its disputes closed in the deciding move.
+      const [closed] = await p.factory.queryFilter(p.factory.filters.DisputesClosed(jobId));
+      expect([...closed!.args]).to.deep.equal([jobId, await r.game.getAddress(), reward, 0n, locked - reward]);
+      expect((await p.factory.jobDisputes(jobId)).closed).to.equal(true);
+      await expect(p.factory.closeDisputes(jobId)).to.be.revertedWithCustomError(p.factory, "FactoryNothingToClose").withArgs(jobId);
       expect(await p.factory.balanceOf(p.challenger.address)).to.equal(CHALLENGE_BOND + reward);
       expect(await p.token.totalSupply()).to.equal(SUPPLY - (locked - reward));
       const before = await p.token.balanceOf(p.challenger.address);
@@ -118,6 +136,13 @@ describe("DisputeGame", function () {
       expect(await p.token.balanceOf(p.challenger.address)).to.equal(before + CHALLENGE_BOND + reward);
       await expect(p.factory.connect(p.challenger).withdraw()).to.be.revertedWithCustomError(p.factory, "FactoryNothingToWithdraw");
       await expectConserved(p);
+    });
+
+    it("a job never disputed has nothing to close", async function () {
+      const { p, jobId } = await setup(model, honest);
+      await expect(p.factory.closeDisputes(jobId)).to.be.revertedWithCustomError(p.factory, "FactoryNothingToClose").withArgs(jobId);
+      await time.increaseTo((await p.jm.getJob(jobId)).timer);
+      await expect(p.factory.closeDisputes(jobId)).to.be.revertedWithCustomError(p.factory, "FactoryNothingToClose").withArgs(jobId);
     });
   });
 
@@ -132,7 +157,7 @@ describe("DisputeGame", function () {
         expect(r.status).to.equal(GameStatus.ChallengerWins);
         const bound = txBound(model, k, honest[k]!.length);
         expect(r.txs.defender).to.be.at.most(bound);
-        expect(r.txs.challenger + 1).to.be.at.most(bound); // + openDispute
+        expect(r.txs.challenger + 2).to.be.at.most(bound); // + commitDispute and openDispute
         await expectConserved(p);
       });
     }
@@ -182,6 +207,33 @@ describe("DisputeGame", function () {
       }
     }
 
+    it("the time per move grows with every further game on the job, up to the ceiling; no deadline moves earlier", async function () {
+      const { p, jobId } = await setup(model, liar);
+      const result = await submittedResult(p.jm, jobId);
+      const a = await openDispute(p.factory, p.challenger, jobId, new DisputePlayer(Side.Challenger, p.challenger, model, honest).openArgs(result));
+      expect(await a.game.moveTime()).to.equal(MOVE_TIMEOUT);
+      const first = await a.game.deadline();
+      const started = (await readGame(a.game)).deadline - MOVE_TIMEOUT;
+      const b = await openDispute(p.factory, p.challenger2, jobId, new DisputePlayer(Side.Challenger, p.challenger2, model, cheat(honest, 3, 0, 1)).openArgs(result));
+      for (const g of [a.game, b.game]) expect(await g.moveTime()).to.equal(MOVE_TIMEOUT + MOVE_TIMEOUT_PER_GAME);
+      expect(await a.game.deadline()).to.equal(started + MOVE_TIMEOUT + MOVE_TIMEOUT_PER_GAME);
+      expect(await a.game.deadline()).to.be.greaterThan(first);
+      // Up to the ceiling: governance lowers it for games opened from now on; the open ones keep theirs.
+      const params = await p.factory.params();
+      await p.factory.setParams({
+        moveTimeout: params.moveTimeout,
+        challengeBond: params.challengeBond,
+        challengerRewardBps: params.challengerRewardBps,
+        defenderRewardBps: params.defenderRewardBps,
+        moveTimeoutPerGame: params.moveTimeoutPerGame,
+        maxMoveTimeout: MOVE_TIMEOUT + 100n,
+      });
+      const c = await openDispute(p.factory, p.challenger2, jobId, new DisputePlayer(Side.Challenger, p.challenger2, model, cheat(honest, 4, 0, 1)).openArgs(result));
+      expect(await c.game.moveTime()).to.equal(MOVE_TIMEOUT + 100n);
+      expect(await a.game.moveTime()).to.equal(MOVE_TIMEOUT + 2n * MOVE_TIMEOUT_PER_GAME);
+      expect((await p.factory.jobDisputes(jobId)).gamesOpened).to.equal(3n);
+    });
+
     it("a move after the deadline reverts, a timeout before it reverts", async function () {
       const { p, jobId } = await setup(model, liar);
       const challenger = new DisputePlayer(Side.Challenger, p.challenger, model, honest);
@@ -230,7 +282,13 @@ describe("DisputeGame", function () {
       const reward = (locked * CHALLENGER_REWARD_BPS) / 10_000n;
       expect(await p.factory.balanceOf(p.challenger.address)).to.equal(CHALLENGE_BOND + reward);
       expect(await p.factory.balanceOf(p.challenger2.address)).to.equal(0n);
-      expect(await p.factory.balanceOf(p.worker.address)).to.equal((CHALLENGE_BOND * DEFENDER_REWARD_BPS) / 10_000n);
+      // The worker's share of the colluder's bond was only held; its result was proven wrong, so the
+      // share is burned with the rest of the slash (the old factory paid it, as the colluder's game
+      // ended before the rejection).
+      expect(await p.factory.balanceOf(p.worker.address)).to.equal(0n);
+      const share = (CHALLENGE_BOND * DEFENDER_REWARD_BPS) / 10_000n;
+      const [closed] = await p.factory.queryFilter(p.factory.filters.DisputesClosed(jobId));
+      expect([...closed!.args]).to.deep.equal([jobId, await b.game.getAddress(), reward, 0n, locked - reward + share]);
       await expectConserved(p);
     });
 
@@ -278,12 +336,93 @@ describe("DisputeGame", function () {
       const args = challenger.openArgs(await submittedResult(p.jm, jobId));
       const open = (from = p.challenger, a = args) =>
         p.factory.connect(from).openDispute(jobId, openParams(a));
+      // Each claim is committed first (a block earlier), so that what reverts is the claim itself.
+      await commitDispute(p.factory, p.challenger, jobId, args);
       await expect(open()).to.be.revertedWithCustomError(p.implementation, "GameNoOutputMismatch");
       const liarArgs = new DisputePlayer(Side.Challenger, p.challenger, model, cheat(honest, 2, 0, 1)).openArgs(await submittedResult(p.jm, jobId));
+      await commitDispute(p.factory, p.requester, jobId, liarArgs);
       await expect(open(p.requester, liarArgs)).to.be.revertedWithCustomError(p.factory, "FactoryInsufficientStake");
+      await commitDispute(p.factory, p.challenger, jobId, liarArgs);
       await expect(open(p.challenger, { ...liarArgs, headerProof: liarArgs.headerProof.slice(1) })).to.be.revert(conn.ethers);
       await time.increaseTo(job.timer);
       await expect(open(p.challenger, liarArgs)).to.be.revertedWithCustomError(p.jm, "JobsChallengeWindowClosed");
+      // None of them consumed its commitment (a reverted opening changes nothing).
+      expect((await p.factory.commitmentInfo(disputeCommitment(jobId, p.challenger.address, liarArgs)))[0]).to.not.equal(0n);
+    });
+  });
+
+  describe("commit, then reveal", function () {
+    const liar = cheat(honest, 2, 0, 1);
+
+    it("opens only the caller's own commitment, made in an earlier block, once", async function () {
+      const { p, jobId } = await setup(model, liar);
+      const result = await submittedResult(p.jm, jobId);
+      const args = new DisputePlayer(Side.Challenger, p.challenger, model, honest).openArgs(result);
+      const mine = disputeCommitment(jobId, p.challenger.address, args);
+      expect(mine).to.equal(await p.factory.commitmentOf(jobId, p.challenger.address, args.challengerRoot, args.outputLeaf, args.salt));
+      const open = (from: typeof p.challenger, a = args) => p.factory.connect(from).openDispute(jobId, openParams(a));
+
+      // No commitment: nothing to reveal.
+      await expect(open(p.challenger)).to.be.revertedWithCustomError(p.factory, "FactoryUnknownCommitment").withArgs(mine);
+      await expect(p.factory.connect(p.challenger).commitDispute(mine)).to.emit(p.factory, "DisputeCommitted").withArgs(mine, p.challenger.address, 1n);
+      const [rank, block] = await p.factory.commitmentInfo(mine);
+      expect([rank, block]).to.deep.equal([1n, BigInt(await conn.ethers.provider.getBlockNumber())]);
+      // Commitments are single-use, whoever sends them.
+      await expect(p.factory.connect(p.challenger2).commitDispute(mine)).to.be.revertedWithCustomError(p.factory, "FactoryCommitmentExists").withArgs(mine);
+      // Another account revealing the same claim and salt reveals a commitment of its own: unknown.
+      await expect(open(p.challenger2)).to.be.revertedWithCustomError(p.factory, "FactoryUnknownCommitment")
+        .withArgs(disputeCommitment(jobId, p.challenger2.address, args));
+      // Any other revealed value (salt, root, output leaf) is another commitment.
+      for (const other of [{ ...args, salt: randomSalt() }, { ...args, challengerRoot: result.traceRoot }, { ...args, outputLeaf: args.salt }]) {
+        await expect(open(p.challenger, other)).to.be.revertedWithCustomError(p.factory, "FactoryUnknownCommitment");
+      }
+      // The commitment's own reveal opens the game with its rank; it cannot be revealed again.
+      const tx = open(p.challenger);
+      await expect(tx).to.emit(p.factory, "DisputeOpened").withArgs(jobId, anyValue, p.challenger.address, args.challengerRoot, CHALLENGE_BOND, 1n);
+      expect(await p.factory.commitmentInfo(mine)).to.deep.equal([0n, 0n]);
+      await expect(open(p.challenger)).to.be.revertedWithCustomError(p.factory, "FactoryUnknownCommitment").withArgs(mine);
+      const [game] = await p.factory.gamesOf(jobId);
+      expect((await p.factory.gameRecord(game!)).rank).to.equal(1n);
+      await expectConserved(p);
+    });
+
+    it("refuses a reveal in the commitment's own block, even as the next transaction", async function () {
+      const { p, jobId } = await setup(model, liar);
+      const args = new DisputePlayer(Side.Challenger, p.challenger, model, honest).openArgs(await submittedResult(p.jm, jobId));
+      const mine = disputeCommitment(jobId, p.challenger.address, args);
+      const provider = conn.ethers.provider;
+      await provider.send("evm_setAutomine", [false]);
+      try {
+        const c = await p.factory.connect(p.challenger).commitDispute(mine);
+        // In the block that holds the commitment, its reveal is too recent...
+        const next = BigInt(await provider.getBlockNumber()) + 1n;
+        await expect(p.factory.connect(p.challenger).openDispute.staticCall(jobId, openParams(args), { blockTag: "pending" }))
+          .to.be.revertedWithCustomError(p.factory, "FactoryCommitmentTooRecent")
+          .withArgs(mine, next);
+        // ...and a reveal sent right behind it, mined in the same block, fails.
+        const o = await p.factory.connect(p.challenger).openDispute(jobId, openParams(args), { gasLimit: 3_000_000n });
+        await provider.send("evm_mine", []);
+        const [rc, ro] = [await provider.getTransactionReceipt(c.hash), await provider.getTransactionReceipt(o.hash)];
+        expect([rc!.blockNumber, rc!.status, ro!.blockNumber, ro!.status]).to.deep.equal([Number(next), 1, Number(next), 0]);
+      } finally {
+        await provider.send("evm_setAutomine", [true]);
+      }
+      // From the next block on, it opens.
+      expect((await p.factory.commitmentInfo(mine))[0]).to.equal(1n);
+      await p.factory.connect(p.challenger).openDispute(jobId, openParams(args));
+      expect(await p.factory.gamesOf(jobId)).to.have.length(1);
+    });
+
+    it("ranks commitments over all jobs, in the order they are made", async function () {
+      const { p, modelId, jobId } = await setup(model, liar);
+      const other = await submitTrace(p, modelId, liar);
+      const result = await submittedResult(p.jm, jobId);
+      const ranks: bigint[] = [];
+      for (const [who, job] of [[p.challenger2, other], [p.challenger, jobId], [p.challenger2, jobId]] as const) {
+        const a = new DisputePlayer(Side.Challenger, who, model, honest).openArgs(job === jobId ? result : await submittedResult(p.jm, job));
+        ranks.push((await commitDispute(p.factory, who, job, a)).rank);
+      }
+      expect(ranks).to.deep.equal([1n, 2n, 3n]);
     });
   });
 
@@ -325,6 +464,7 @@ describe("DisputeGame", function () {
         jobId: c.jobId, defender: c.defender, challenger: c.challenger, graphRoot: c.graphRoot,
         inputCommitment: c.inputCommitment, outputCommitment: c.outputCommitment, defenderRoot: c.defenderRoot,
         challengerRoot: c.challengerRoot, numLayers: c.numLayers, moveTimeout: c.moveTimeout,
+        moveTimeoutPerGame: c.moveTimeoutPerGame, maxMoveTimeout: c.maxMoveTimeout,
       };
       await expect(game.initialize(cfg, "0x" + "00".repeat(32), [])).to.be.revertedWithCustomError(game, "GameAlreadyInitialized");
       await expect(p.implementation.initialize(cfg, "0x" + "00".repeat(32), [])).to.be.revertedWithCustomError(game, "GameAlreadyInitialized");
@@ -333,15 +473,89 @@ describe("DisputeGame", function () {
       await expect(game.connect(p.worker).postSum(1)).to.be.revertedWithCustomError(game, "GameWrongLevel");
     });
 
-    it("only the owner sets the parameters, within range; games keep the values they opened with", async function () {
+    it("only the owner sets the parameters, within bounds that keep disputes possible", async function () {
       const p = await loadFixture(deployDisputes);
-      const params = { moveTimeout: 60n, challengeBond: 1n, challengerRewardBps: 10_000n, defenderRewardBps: 0n };
+      const params = {
+        moveTimeout: MIN_MOVE_TIMEOUT,
+        challengeBond: 1n,
+        challengerRewardBps: 10_000n,
+        defenderRewardBps: 0n,
+        moveTimeoutPerGame: 0n,
+        maxMoveTimeout: MIN_MOVE_TIMEOUT,
+      };
+      const DAYS_30 = 30n * 86400n;
+      const MAX_BOND = 1_000_000n * WAD;
+      expect(await p.factory.minMoveTimeout()).to.equal(MIN_MOVE_TIMEOUT);
+      expect(await p.factory.MAX_MOVE_TIMEOUT()).to.equal(DAYS_30);
+      expect(await p.factory.MAX_CHALLENGE_BOND()).to.equal(MAX_BOND);
       await expect(p.factory.connect(p.challenger).setParams(params)).to.be.revertedWithCustomError(p.factory, "OwnableUnauthorizedAccount");
-      await expect(p.factory.setParams({ ...params, moveTimeout: 0n })).to.be.revertedWithCustomError(p.factory, "FactoryInvalidParameter").withArgs("moveTimeout");
-      await expect(p.factory.setParams({ ...params, challengerRewardBps: 10_001n })).to.be.revertedWithCustomError(p.factory, "FactoryInvalidParameter").withArgs("challengerRewardBps");
-      await expect(p.factory.setParams({ ...params, defenderRewardBps: 10_001n })).to.be.revertedWithCustomError(p.factory, "FactoryInvalidParameter").withArgs("defenderRewardBps");
-      await expect(p.factory.setParams(params)).to.emit(p.factory, "ParamsSet");
-      expect((await p.factory.params()).challengeBond).to.equal(1n);
+      const invalid: [string, Partial<typeof params>][] = [
+        ["moveTimeout", { moveTimeout: 0n }],
+        ["moveTimeout", { moveTimeout: MIN_MOVE_TIMEOUT - 1n, maxMoveTimeout: MIN_MOVE_TIMEOUT }],
+        ["maxMoveTimeout", { moveTimeout: 120n, maxMoveTimeout: 119n }],
+        ["maxMoveTimeout", { maxMoveTimeout: DAYS_30 + 1n }],
+        ["challengeBond", { challengeBond: 0n }],
+        ["challengeBond", { challengeBond: MAX_BOND + 1n }],
+        ["challengerRewardBps", { challengerRewardBps: 10_001n }],
+        ["defenderRewardBps", { defenderRewardBps: 10_001n }],
+      ];
+      for (const [name, change] of invalid) {
+        await expect(p.factory.setParams({ ...params, ...change }), JSON.stringify(change, (_, v) => (typeof v === "bigint" ? v.toString() : v)))
+          .to.be.revertedWithCustomError(p.factory, "FactoryInvalidParameter")
+          .withArgs(name);
+      }
+      // The bounds themselves are accepted.
+      for (const ok of [params, { ...params, challengeBond: MAX_BOND, moveTimeout: DAYS_30, maxMoveTimeout: DAYS_30, moveTimeoutPerGame: 2n ** 32n - 1n }]) {
+        await expect(p.factory.setParams(ok)).to.emit(p.factory, "ParamsSet");
+        expect(await p.factory.params()).to.deep.equal([ok.moveTimeout, ok.challengeBond, ok.challengerRewardBps, ok.defenderRewardBps, ok.moveTimeoutPerGame, ok.maxMoveTimeout]);
+      }
+    });
+
+    it("validates the constructor's minimum time per move and parameters", async function () {
+      const p = await loadFixture(deployDisputes);
+      const f = await conn.ethers.getContractFactory("DisputeGameFactory");
+      const current = await p.factory.params();
+      const params = {
+        moveTimeout: current.moveTimeout,
+        challengeBond: current.challengeBond,
+        challengerRewardBps: current.challengerRewardBps,
+        defenderRewardBps: current.defenderRewardBps,
+        moveTimeoutPerGame: current.moveTimeoutPerGame,
+        maxMoveTimeout: current.maxMoveTimeout,
+      };
+      const deploy = (min: bigint, ps = params) => f.deploy(p.token, p.jm, p.registry, p.staking, p.implementation, p.deployer.address, min, ps);
+      for (const min of [0n, 30n * 86400n + 1n]) {
+        await expect(deploy(min)).to.be.revertedWithCustomError(f, "FactoryInvalidParameter").withArgs("minMoveTimeout");
+      }
+      // The initial time per move obeys the deployment's own minimum.
+      await expect(deploy(MOVE_TIMEOUT + 1n)).to.be.revertedWithCustomError(f, "FactoryInvalidParameter").withArgs("moveTimeout");
+      await expect(deploy(MIN_MOVE_TIMEOUT, { ...params, challengeBond: 0n })).to.be.revertedWithCustomError(f, "FactoryInvalidParameter").withArgs("challengeBond");
+      const ok = await deploy(MOVE_TIMEOUT);
+      expect(await ok.minMoveTimeout()).to.equal(MOVE_TIMEOUT);
+    });
+
+    it("games keep the values they opened with; games opened after a change take the new ones", async function () {
+      const liar = cheat(honest, 2, 0, 1);
+      const { p, jobId } = await setup(model, liar);
+      const result = await submittedResult(p.jm, jobId);
+      const first = await openDispute(p.factory, p.challenger, jobId, new DisputePlayer(Side.Challenger, p.challenger, model, honest).openArgs(result));
+      const changed = {
+        moveTimeout: 2n * MOVE_TIMEOUT,
+        challengeBond: 2n * CHALLENGE_BOND,
+        challengerRewardBps: 1_000n,
+        defenderRewardBps: 9_000n,
+        moveTimeoutPerGame: 0n,
+        maxMoveTimeout: 2n * MOVE_TIMEOUT,
+      };
+      await p.factory.setParams(changed);
+      const second = await openDispute(p.factory, p.challenger2, jobId, new DisputePlayer(Side.Challenger, p.challenger2, model, cheat(honest, 3, 0, 1)).openArgs(result));
+      const [r1, r2] = [await p.factory.gameRecord(await first.game.getAddress()), await p.factory.gameRecord(await second.game.getAddress())];
+      expect([r1.bond, r1.challengerRewardBps, r1.defenderRewardBps]).to.deep.equal([CHALLENGE_BOND, CHALLENGER_REWARD_BPS, DEFENDER_REWARD_BPS]);
+      expect([r2.bond, r2.challengerRewardBps, r2.defenderRewardBps]).to.deep.equal([changed.challengeBond, changed.challengerRewardBps, changed.defenderRewardBps]);
+      // Time per move: the first game's own base and extension for the second game; the second's base, no extension.
+      expect(await first.game.moveTime()).to.equal(MOVE_TIMEOUT + MOVE_TIMEOUT_PER_GAME);
+      expect(await second.game.moveTime()).to.equal(2n * MOVE_TIMEOUT);
+      await expectConserved(p);
     });
   });
 
@@ -365,9 +579,9 @@ describe("DisputeGame", function () {
         expect(await p.factory.balanceOf(p.challenger.address)).to.equal(CHALLENGE_BOND + (locked * CHALLENGER_REWARD_BPS) / 10_000n);
         const bound = txBound(cnn, k, truth[k]!.length);
         expect(r.txs.defender).to.be.at.most(bound);
-        expect(r.txs.challenger + 1).to.be.at.most(bound);
+        expect(r.txs.challenger + 2).to.be.at.most(bound);
         expect(r.maxGas).to.be.lessThan(3_000_000n);
-        console.log(`      layer ${k}: ${r.txs.defender}+${r.txs.challenger + 1} tx (bound ${bound}), ${r.totalGas + r.openGas} gas, max ${r.maxGas}, ${ms} ms`);
+        console.log(`      layer ${k}: ${r.txs.defender}+${r.txs.challenger + 2} tx (bound ${bound}), ${r.totalGas + r.openGas + r.commitGas} gas, max ${r.maxGas}, ${ms} ms`);
         await expectConserved(p);
       });
     }

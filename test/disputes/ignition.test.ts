@@ -1,11 +1,15 @@
 /**
  * The Ignition wiring of the dispute layer: LocalProtocol deploys the verifier, the game
  * implementation and the factory, makes the factory the escrow's dispute manager before the escrow
- * is handed to the timelock, and leaves the factory owned by the timelock.
+ * is handed to the timelock (parameter version 2: every job is requested under the factory), leaves
+ * the factory owned by the timelock, and seals Staking's operators (the escrow alone) before
+ * Staking goes to the timelock.
  */
 import { expect } from "chai";
+import { ZeroAddress } from "ethers";
 import { network } from "hardhat";
 
+import { Staking__factory } from "../../types/ethers-contracts/index.js";
 import LocalProtocol from "../../ignition/modules/LocalProtocol.js";
 import { LOCAL } from "../../ignition/defaults.js";
 
@@ -24,5 +28,32 @@ describe("Ignition: Disputes module inside Protocol", function () {
     // LocalProtocol takes the local dispute parameters (short moves, small bond).
     expect(p.moveTimeout).to.equal(BigInt(LOCAL.disputes.moveTimeout));
     expect(p.challengeBond).to.equal(LOCAL.disputes.challengeBond);
+    expect(p.moveTimeoutPerGame).to.equal(BigInt(LOCAL.disputes.moveTimeoutPerGame));
+    expect(p.maxMoveTimeout).to.equal(BigInt(LOCAL.disputes.maxMoveTimeout));
+    expect(await factory.minMoveTimeout()).to.equal(BigInt(LOCAL.disputes.minMoveTimeout));
+    // The escrow: constructor params (version 1, no manager), then the factory (version 2).
+    expect(await c.jobManager.paramsVersion()).to.equal(2n);
+    expect((await c.jobManager.paramsAt(1n))[1]).to.equal(ZeroAddress);
+    expect((await c.jobManager.paramsAt(2n))[1]).to.equal(await factory.getAddress());
+    expect(await c.jobManager.minChallengeWindow()).to.equal(BigInt(LOCAL.jobs.minChallengeWindow));
+    expect((await c.jobManager.params()).challengeWindow).to.equal(BigInt(LOCAL.jobs.challengeWindow));
+  });
+
+  it("seals Staking's operators with the escrow alone, before the timelock owns Staking", async function () {
+    const c = await conn.ignition.deploy(LocalProtocol);
+    const staking = Staking__factory.connect(await c.staking.getAddress(), conn.ethers.provider);
+    expect(await staking.operatorsSealed()).to.equal(true);
+    expect(await staking.isOperator(await c.jobManager.getAddress())).to.equal(true);
+    expect(await staking.isOperator(await c.disputeGameFactory.getAddress())).to.equal(false);
+    expect(await staking.owner()).to.equal(await c.timelock.getAddress());
+    const events = await staking.queryFilter(staking.filters.OperatorSet());
+    expect(events.map((e) => [e.args.operator, e.args.allowed])).to.deep.equal([[await c.jobManager.getAddress(), true]]);
+    const [sealed] = await staking.queryFilter(staking.filters.OperatorsSealed());
+    const [owned] = await staking.queryFilter(staking.filters.OwnershipTransferred(undefined, await c.timelock.getAddress()));
+    expect(sealed!.blockNumber).to.be.lessThan(owned!.blockNumber);
+    // Even the timelock cannot add one (it would need a vote anyway; the seal refuses it).
+    const timelock = await conn.ethers.getImpersonatedSigner(await c.timelock.getAddress());
+    await conn.networkHelpers.setBalance(timelock.address, 10n ** 18n);
+    await expect(staking.connect(timelock).setOperator(timelock.address, true)).to.be.revertedWithCustomError(staking, "StakingOperatorsSealed");
   });
 });

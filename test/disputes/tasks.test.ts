@@ -33,6 +33,17 @@ const CHEAT = "4:100"; // MAXPOOL output, element 100: the dense layer after it 
 const VTN = 10n ** 18n;
 
 const run = (name: string[], args: Record<string, unknown> = {}) => hre.tasks.getTask(name).run(args);
+/** Runs `fn` and returns what it printed beside its result. */
+const captured = async <T>(fn: () => Promise<T>): Promise<{ result: T; text: string }> => {
+  const printed: string[] = [];
+  const log = console.log;
+  console.log = (...a: unknown[]) => printed.push(a.join(" "));
+  try {
+    return { result: (await fn()) as T, text: printed.join("\n") };
+  } finally {
+    console.log = log;
+  }
+};
 const quiet = async <T>(fn: () => Promise<T>): Promise<T> => {
   const log = console.log;
   console.log = () => {};
@@ -77,8 +88,20 @@ describe("tasks: disputes by hand", function () {
     const lock = (await jobTerms(p, BigInt(jobId))).lock;
     const tokensBefore = await p.token.balanceOf(challenger!.address);
 
-    const opened = (await quiet(() => run(["dispute", "open"], { job: jobId, model: MODEL, noApprove: false, from: "4" }))) as OpenResult;
+    const { result: opened, text: openText } = await captured(
+      async () => (await run(["dispute", "open"], { job: jobId, model: MODEL, noApprove: false, from: "4" })) as OpenResult,
+    );
     expect(opened.outputMismatch).to.equal(false);
+    // Committed first, then opened in a later block: the task prints the commitment's rank and gas.
+    expect(opened.commit).to.not.equal(undefined);
+    expect(opened.commit!.blockNumber).to.be.lessThan(opened.receipt.blockNumber);
+    const [rank] = [(await p.disputes.gameRecord(opened.game)).rank];
+    expect(opened.rank).to.equal(rank);
+    expect(rank).to.be.greaterThan(0n);
+    expect(openText).to.match(new RegExp(`^  commitment: +rank ${rank}$`, "m"));
+    expect(openText).to.match(new RegExp(`^  commit tx: +${opened.commit!.hash}$`, "m"));
+    expect(openText).to.match(/^ {2}commit gas: +[\d,]+$/m);
+    expect(openText).to.match(new RegExp(`^  tx: +${opened.receipt.hash}$`, "m"));
     expect(opened.bond).to.equal(10n * VTN);
     expect(await p.token.balanceOf(challenger!.address)).to.equal(tokensBefore - opened.bond);
     const game = opened.game;
@@ -109,6 +132,8 @@ describe("tasks: disputes by hand", function () {
     expect(view.outcome!.reason).to.include("one-step verifier");
 
     // Worker slashed (its whole lock), requester refunded (the whole fee), challenger credited bond + half the slash.
+    // The bond comes back at settlement; the reward and the burn come when the job's disputes close,
+    // here in the same transaction (a rejected job can take no further game).
     expect(view.outcome!.slashed).to.equal(lock);
     expect((await p.staking.stakeOf(worker!.address)).staked).to.equal(workerStake - lock);
     const j = await p.jobManager.getJob(BigInt(jobId));
@@ -116,7 +141,8 @@ describe("tasks: disputes by hand", function () {
     expect(await p.jobManager.balanceOf(requester!.address)).to.equal(2n * VTN);
     const credit = opened.bond + lock / 2n;
     expect(await p.disputes.balanceOf(challenger!.address)).to.equal(credit);
-    expect(view.outcome!.burned).to.equal(lock - lock / 2n);
+    expect(view.outcome!.burned).to.equal(0n);
+    expect(view.outcome!.job).to.deep.equal({ closed: true, winnerGame: game, challengerReward: lock / 2n, defenderReward: 0n, burned: lock - lock / 2n });
 
     // job show tells what became of the lock, not just the amount the record keeps.
     const printed: string[] = [];
@@ -133,7 +159,12 @@ describe("tasks: disputes by hand", function () {
 
     const shown = (await quiet(() => run(["dispute", "show"], { job: jobId }))) as GameView[];
     expect(shown.map((v) => v.address)).to.deep.equal([game]);
-    expect(shown[0]!.outcome!.credits).to.deep.equal([{ account: challenger!.address, amount: credit }]);
+    expect(shown[0]!.outcome!.credits).to.deep.equal([
+      { account: challenger!.address, amount: opened.bond },
+      { account: challenger!.address, amount: lock / 2n },
+    ]);
+    const { text: showText } = await captured(() => run(["dispute", "show"], { game }));
+    expect(showText).to.match(/job's disputes: +closed: .* of the slash to the challenger of this game \(the first-committed winner\), .* burned/);
 
     const over = await rejection(() => quiet(() => run(["dispute", "move"], { game, model: MODEL, from: "4" })));
     expect(over).to.include("is over: challenger won");
@@ -177,5 +208,19 @@ describe("tasks: disputes by hand", function () {
     expect(decodeRevert({ data: stake })).to.include("has 5.0 VTN staked; a challenger needs at least the minimum stake of 100.0 VTN");
     const step = PROTOCOL_ERRORS.encodeErrorResult("OneStepVerifierUnusedOpenings", [2n, 3n]);
     expect(decodeRevert({ data: step })).to.equal("the step reads 2 tensor openings, 3 given");
+    // Commit, then reveal; the close of a job's disputes.
+    const c = "0x" + "ab".repeat(32);
+    const sentences: [string, unknown[], string][] = [
+      ["FactoryUnknownCommitment", [c], `no unrevealed commitment ${c} of the sender`],
+      ["FactoryCommitmentTooRecent", [c, 12n], "was made in block 12: it can be revealed from the next block on"],
+      ["FactoryCommitmentExists", [c], "was already made (commitments are single-use)"],
+      ["FactoryDisputesNotOver", [3n, 1n], "the disputes of job 3 cannot close yet: 1 game(s) still open"],
+      ["FactoryNothingToClose", [3n], "job 3 has no disputes to close"],
+      ["JobsNotDisputeManager", [challenger!.address], "is not the dispute manager of this job"],
+      ["StakingOperatorsSealed", [], "the staking operators were fixed at deployment"],
+    ];
+    for (const [name, args, text] of sentences) {
+      expect(decodeRevert({ data: PROTOCOL_ERRORS.encodeErrorResult(name, args) }), name).to.include(text);
+    }
   });
 });

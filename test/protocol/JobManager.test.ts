@@ -11,6 +11,7 @@ import {
   INPUT_ELEMENTS,
   MAX_CALLBACK_GAS,
   MAX_JOB_DURATION,
+  MIN_CHALLENGE_WINDOW,
   MIN_FEE,
   MIN_STAKE,
   OUTPUT_ELEMENTS,
@@ -85,6 +86,7 @@ function termsTuple(t: JobTerms): unknown[] {
     t.consumer,
     t.callbackGasLimit,
     t.inputCommitment,
+    t.paramsVersion,
   ];
 }
 
@@ -107,6 +109,9 @@ function alteredTerms(terms: JobTerms, stranger: string): [string, JobTerms][] {
     ["another output size", { ...terms, outputElements: terms.outputElements + 1n }],
     ["a consumer", { ...terms, consumer: stranger, callbackGasLimit: 1n }],
     ["another input", { ...terms, inputCommitment: keccak256("0x01") }],
+    // An older version has other windows, slash, treasury or dispute manager (version 1 has none).
+    ["an older parameter version", { ...terms, paramsVersion: terms.paramsVersion - 1n }],
+    ["a later parameter version", { ...terms, paramsVersion: terms.paramsVersion + 1n }],
   ];
 }
 
@@ -144,8 +149,18 @@ describe("JobManager", function () {
       await expect(p.jm.connect(p.other).setParams(next))
         .to.be.revertedWithCustomError(p.jm, "OwnableUnauthorizedAccount")
         .withArgs(p.other.address);
-      await expect(p.jm.setParams(next)).to.emit(p.jm, "ParamsSet").withArgs(paramsTuple(next));
+      // The constructor's params are version 1, the fixture's setDisputeManager version 2.
+      expect(await p.jm.paramsVersion()).to.equal(2n);
+      await expect(p.jm.setParams(next)).to.emit(p.jm, "ParamsSet").withArgs(3n, paramsTuple(next));
       expect(await p.jm.params()).to.deep.equal(paramsTuple(next));
+      expect(await p.jm.paramsVersion()).to.equal(3n);
+      // Every version stays readable, with the dispute manager carried over.
+      expect(await p.jm.paramsAt(1n)).to.deep.equal([paramsTuple(p.params), ZeroAddress]);
+      expect(await p.jm.paramsAt(2n)).to.deep.equal([paramsTuple(p.params), p.disputeManager.address]);
+      expect(await p.jm.paramsAt(3n)).to.deep.equal([paramsTuple(next), p.disputeManager.address]);
+      for (const v of [0n, 4n]) {
+        await expect(p.jm.paramsAt(v)).to.be.revertedWithCustomError(p.jm, "JobsUnknownParamsVersion").withArgs(v);
+      }
     });
 
     const invalid: [string, (p: Params) => Partial<Params>][] = [
@@ -153,6 +168,7 @@ describe("JobManager", function () {
       ["protocolFeeBps", () => ({ protocolFeeBps: 2_001n })],
       ["timeoutSlashBps", () => ({ timeoutSlashBps: 10_001n })],
       ["challengeWindow", () => ({ challengeWindow: 0n })],
+      ["challengeWindow", () => ({ challengeWindow: MIN_CHALLENGE_WINDOW - 1n })],
       ["challengeWindow", () => ({ challengeWindow: 30n * 86400n + 1n })],
       ["resultTimeout", () => ({ resultTimeout: 0n })],
       ["maxJobDuration", (p) => ({ maxJobDuration: p.resultTimeout - 1n })],
@@ -177,8 +193,12 @@ describe("JobManager", function () {
       };
       await p.jm.setParams(next);
       expect(await p.jm.params()).to.deep.equal(paramsTuple(next));
+      // The shortest window is the one fixed at deployment.
+      await p.jm.setParams({ ...next, challengeWindow: MIN_CHALLENGE_WINDOW });
+      expect((await p.jm.params()).challengeWindow).to.equal(MIN_CHALLENGE_WINDOW);
       expect(await p.jm.MAX_PROTOCOL_FEE_BPS()).to.equal(2_000n);
       expect(await p.jm.MAX_CHALLENGE_WINDOW()).to.equal(30n * 86400n);
+      expect(await p.jm.minChallengeWindow()).to.equal(MIN_CHALLENGE_WINDOW);
     });
 
     it("packs every parameter at its full width (two slots) and reads it back unchanged", async function () {
@@ -198,7 +218,7 @@ describe("JobManager", function () {
       };
       await p.jm.setParams(widest);
       expect(await p.jm.params()).to.deep.equal(paramsTuple({ ...widest, treasury: ethers.getAddress(widest.treasury) }));
-      const narrow = { ...widest, minJobLock: 1n, stakeRatioBps: 0n, protocolFeeBps: 0n, timeoutSlashBps: 0n, paused: false, challengeWindow: 1n, resultTimeout: 1n, maxJobDuration: 1n, maxCallbackGasLimit: 0n };
+      const narrow = { ...widest, minJobLock: 1n, stakeRatioBps: 0n, protocolFeeBps: 0n, timeoutSlashBps: 0n, paused: false, challengeWindow: MIN_CHALLENGE_WINDOW, resultTimeout: 1n, maxJobDuration: 1n, maxCallbackGasLimit: 0n };
       await p.jm.setParams(narrow);
       expect(await p.jm.params()).to.deep.equal(paramsTuple({ ...narrow, treasury: ethers.getAddress(widest.treasury) }));
       // Field types bound the rest: values past them do not even encode.
@@ -216,10 +236,22 @@ describe("JobManager", function () {
       const p = await protocol();
       const factory = await ethers.getContractFactory("JobManager");
       await expect(
-        factory.deploy(p.token, p.registry, p.staking, p.deployer.address, { ...p.params, treasury: ZeroAddress }),
+        factory.deploy(p.token, p.registry, p.staking, p.deployer.address, MIN_CHALLENGE_WINDOW, { ...p.params, treasury: ZeroAddress }),
       )
         .to.be.revertedWithCustomError(factory, "JobsInvalidParameter")
         .withArgs("treasury");
+      // The initial window obeys the deployment's own minimum.
+      await expect(
+        factory.deploy(p.token, p.registry, p.staking, p.deployer.address, CHALLENGE_WINDOW + 1n, p.params),
+      )
+        .to.be.revertedWithCustomError(factory, "JobsInvalidParameter")
+        .withArgs("challengeWindow");
+      // The minimum itself: at least 1 s, at most the longest window.
+      for (const min of [0n, 30n * 86400n + 1n]) {
+        await expect(factory.deploy(p.token, p.registry, p.staking, p.deployer.address, min, p.params))
+          .to.be.revertedWithCustomError(factory, "JobsInvalidParameter")
+          .withArgs("minChallengeWindow");
+      }
     });
 
     it("lets only the owner set the dispute manager", async function () {
@@ -229,8 +261,12 @@ describe("JobManager", function () {
         .withArgs(p.other.address);
       await expect(p.jm.setDisputeManager(p.other.address))
         .to.emit(p.jm, "DisputeManagerSet")
-        .withArgs(p.other.address);
+        .withArgs(3n, p.other.address);
       expect(await p.jm.disputeManager()).to.equal(p.other.address);
+      // A new version, with the parameters carried over; the old version keeps its manager.
+      expect(await p.jm.paramsVersion()).to.equal(3n);
+      expect(await p.jm.paramsAt(3n)).to.deep.equal([paramsTuple(p.params), p.other.address]);
+      expect((await p.jm.paramsAt(2n))[1]).to.equal(p.disputeManager.address);
     });
 
     it("answers JobsUnknownJob for ids that were never requested", async function () {
@@ -276,6 +312,7 @@ describe("JobManager", function () {
         consumer: ZeroAddress,
         callbackGasLimit: 0n,
         inputCommitment: commitment,
+        paramsVersion: await p.jm.paramsVersion(),
       };
       const tx = p.jm.connect(p.requester).requestInference(rp);
       await expect(tx)
@@ -510,6 +547,8 @@ describe("JobManager", function () {
           consumer: rp.consumer,
           callbackGasLimit: BigInt(rp.callbackGasLimit),
           inputCommitment,
+          // The version in force at request (the fixture's setDisputeManager made version 2).
+          paramsVersion: 2n,
         });
         // The stored hash is keccak256(abi.encode(terms)): on chain, here, and of the raw event tuple.
         const job = await p.jm.getJob(jobId);
@@ -1304,33 +1343,211 @@ describe("JobManager", function () {
       const dm = p.jm.connect(p.disputeManager);
       await expect(dm.settleDispute(9n, true, 0n)).to.be.revertedWithCustomError(p.jm, "JobsUnknownJob").withArgs(9n);
       const jobId = await submittedJob(p);
+      // Never frozen: no manager holds it, so not even the job's own may settle it.
+      await expect(dm.settleDispute(jobId, false, 1n))
+        .to.be.revertedWithCustomError(p.jm, "JobsNotDisputeManager")
+        .withArgs(p.disputeManager.address);
+      // Frozen once and settled: nothing is left open.
+      await dm.freezeForDispute(jobId, ...(await finalizeArgs(p, jobId)));
+      await dm.settleDispute(jobId, true, 0n);
       await expect(dm.settleDispute(jobId, false, 1n))
         .to.be.revertedWithCustomError(p.jm, "JobsDisputeCount")
         .withArgs(jobId, 0n);
+      expect((await jobOf(p, jobId)).status).to.equal(Status.Submitted);
     });
 
-    it("caps the open disputes of one result at 255", async function () {
+    it("opens any number of disputes on one result (no cap: 300, past the old 255), and settles each", async function () {
+      this.timeout(120_000);
       const p = await protocol();
       const dm = p.jm.connect(p.disputeManager);
       const jobId = await submittedJob(p);
-      // Jump to 254 open disputes by writing the job's first slot: worker | timer | openDisputes |
-      // status, from the high bytes down (openDisputes is the second-lowest byte).
+      const args = await finalizeArgs(p, jobId);
+      // The old escrow kept the count in a uint8 and refused the 256th (JobsDisputeCount): a cartel
+      // could fill the slots and shut an honest challenger out. Each dispute is backed by a bond now.
+      const n = 300;
+      for (let i = 1; i <= n; i++) {
+        const tx = dm.freezeForDispute(jobId, ...args);
+        if (i === 255 || i === 256 || i === n) await expect(tx).to.emit(p.jm, "JobFrozen").withArgs(jobId, BigInt(i));
+        else await tx;
+      }
+      expect((await jobOf(p, jobId)).openDisputes).to.equal(BigInt(n));
+      // The colluders' games end first (valid), then one proves the result wrong; the rest move nothing.
+      for (let i = 1; i <= 280; i++) await dm.settleDispute(jobId, true, 0n);
+      expect((await jobOf(p, jobId)).status).to.equal(Status.Submitted);
+      const lock = lockFor(p, FEE);
+      await expect(dm.settleDispute(jobId, false, lock))
+        .to.emit(p.jm, "JobRejected")
+        .withArgs(jobId, p.worker.address, lock, FEE);
+      for (let i = 1; i < 20; i++) await dm.settleDispute(jobId, true, 0n);
+      const job = await jobOf(p, jobId);
+      expect([job.status, job.openDisputes]).to.deep.equal([Status.Rejected, 0n]);
+      await expect(dm.settleDispute(jobId, true, 0n)).to.be.revertedWithCustomError(p.jm, "JobsDisputeCount").withArgs(jobId, 0n);
+      expect(await p.jm.balanceOf(p.requester.address)).to.equal(FEE);
+      await expectEscrowConserved(p);
+      await expectStakingConserved(p);
+    });
+
+    it("counts open disputes in 32 bits and refuses the one past it", async function () {
+      const p = await protocol();
+      const dm = p.jm.connect(p.disputeManager);
+      const jobId = await submittedJob(p);
+      // Jump to 2^32 - 2 open disputes by writing the job's first slot: (2 zero bytes) worker |
+      // timer | openDisputes | status, from the high bytes down (openDisputes is bytes 27..30).
       const jmAddress = await p.jm.getAddress();
       let slot = "";
       for (let base = 0n; base < 16n && !slot; base++) {
         const candidate = keccak256(AbiCoder.defaultAbiCoder().encode(["uint256", "uint256"], [jobId, base]));
         const word = await ethers.provider.getStorage(jmAddress, candidate);
-        if (dataSlice(word, 5, 25).toLowerCase() === p.worker.address.toLowerCase()) slot = candidate;
+        if (dataSlice(word, 2, 22).toLowerCase() === p.worker.address.toLowerCase()) slot = candidate;
       }
       expect(slot).to.not.equal("");
       const word = await ethers.provider.getStorage(jmAddress, slot);
-      await networkHelpers.setStorageAt(jmAddress, slot, concat([dataSlice(word, 0, 30), "0xfe", dataSlice(word, 31)]));
-      expect((await jobOf(p, jobId)).openDisputes).to.equal(254n);
-      await expect(dm.freezeForDispute(jobId, ...(await finalizeArgs(p, jobId)))).to.emit(p.jm, "JobFrozen").withArgs(jobId, 255n);
-      expect((await jobOf(p, jobId)).openDisputes).to.equal(255n);
+      await networkHelpers.setStorageAt(jmAddress, slot, concat([dataSlice(word, 0, 27), toBeHex(2n ** 32n - 2n, 4), dataSlice(word, 31)]));
+      const before = await jobOf(p, jobId);
+      expect([before.openDisputes, before.status, before.worker]).to.deep.equal([2n ** 32n - 2n, Status.Submitted, p.worker.address]);
+      await expect(dm.freezeForDispute(jobId, ...(await finalizeArgs(p, jobId)))).to.emit(p.jm, "JobFrozen").withArgs(jobId, 2n ** 32n - 1n);
       await expect(dm.freezeForDispute(jobId, ...(await finalizeArgs(p, jobId))))
-        .to.be.revertedWithCustomError(p.jm, "JobsDisputeCount")
-        .withArgs(jobId, 255n);
+        .to.be.revertedWithCustomError(p.jm, "SafeCastOverflowedUintDowncast")
+        .withArgs(32n, 2n ** 32n);
+      expect((await jobOf(p, jobId)).openDisputes).to.equal(2n ** 32n - 1n);
+    });
+
+    it("judges a job by the dispute manager of its own parameter version, and settles it only by the one that froze it", async function () {
+      const p = await protocol();
+      const old = p.jm.connect(p.disputeManager);
+      const frozen = await submittedJob(p);
+      const idle = await submittedJob(p);
+      await old.freezeForDispute(frozen, ...(await finalizeArgs(p, frozen)));
+
+      // Governance replaces the manager (version 3): jobs already requested stay with the old one.
+      await p.jm.setDisputeManager(p.other.address);
+      const fresh = p.jm.connect(p.other);
+      for (const jobId of [frozen, idle]) {
+        await expect(fresh.freezeForDispute(jobId, ...(await finalizeArgs(p, jobId))))
+          .to.be.revertedWithCustomError(p.jm, "JobsNotDisputeManager")
+          .withArgs(p.other.address);
+      }
+      await expect(fresh.settleDispute(frozen, false, 1n))
+        .to.be.revertedWithCustomError(p.jm, "JobsNotDisputeManager")
+        .withArgs(p.other.address);
+      // The old manager still opens more disputes on its jobs and settles them.
+      await expect(old.freezeForDispute(idle, ...(await finalizeArgs(p, idle)))).to.emit(p.jm, "JobFrozen").withArgs(idle, 1n);
+      await expect(old.settleDispute(frozen, false, 1n)).to.emit(p.jm, "JobRejected");
+      await expect(old.settleDispute(idle, true, 0n)).to.emit(p.jm, "DisputeSettled").withArgs(idle, true, 0n);
+
+      // A job requested now belongs to the new manager only.
+      const next = await submittedJob(p);
+      expect((await termsOf(p, next)).paramsVersion).to.equal(3n);
+      await expect(old.freezeForDispute(next, ...(await finalizeArgs(p, next))))
+        .to.be.revertedWithCustomError(p.jm, "JobsNotDisputeManager")
+        .withArgs(p.disputeManager.address);
+      await expect(fresh.freezeForDispute(next, ...(await finalizeArgs(p, next)))).to.emit(p.jm, "JobFrozen").withArgs(next, 1n);
+      await expect(old.settleDispute(next, false, 1n))
+        .to.be.revertedWithCustomError(p.jm, "JobsNotDisputeManager")
+        .withArgs(p.disputeManager.address);
+      await expect(fresh.settleDispute(next, true, 0n)).to.emit(p.jm, "DisputeSettled").withArgs(next, true, 0n);
+      await expectEscrowConserved(p);
+      await expectStakingConserved(p);
+    });
+
+    it("lets nobody dispute a job requested before any dispute manager was set", async function () {
+      const p = await protocol();
+      // A second escrow at version 1 (no manager yet), allowed to lock stakes.
+      const bare = await ethers.deployContract("JobManager", [p.token, p.registry, p.staking, p.deployer.address, MIN_CHALLENGE_WINDOW, p.params]);
+      await p.staking.setOperator(await bare.getAddress(), true);
+      await p.token.connect(p.requester).approve(await bare.getAddress(), ethers.MaxUint256);
+      expect([await bare.paramsVersion(), await bare.disputeManager()]).to.deep.equal([1n, ZeroAddress]);
+      await bare.connect(p.requester).requestInference(await requestParams(p));
+      const terms = await termsOf(bare, 1n);
+      expect(terms.paramsVersion).to.equal(1n);
+      await bare.connect(p.worker).claim(1n, terms);
+      await bare.connect(p.worker).submitResult(1n, terms, SAMPLE_OUTPUT, tensorCommitment(SAMPLE_OUTPUT), TRACE_ROOT);
+      // A manager set afterwards is version 2's: the job stays with version 1's, which is nobody.
+      await bare.setDisputeManager(p.disputeManager.address);
+      const args = await finalizeArgs(bare, 1n);
+      for (const s of [p.disputeManager, p.deployer]) {
+        await expect(bare.connect(s).freezeForDispute(1n, ...args))
+          .to.be.revertedWithCustomError(bare, "JobsNotDisputeManager")
+          .withArgs(s.address);
+      }
+      await time.increaseTo((await bare.getJob(1n)).timer);
+      await expect(bare.finalize(1n, ...args)).to.emit(bare, "JobFinalized");
+    });
+  });
+
+  describe("parameter versions", function () {
+    it("a job keeps the result timeout, challenge window, timeout slash and treasury of its request", async function () {
+      const p = await protocol();
+      const jmAddress = await p.jm.getAddress();
+      const finalized = await requestJob(p);
+      const timedOut = await requestJob(p);
+      const [tf, tt] = [await termsOf(p, finalized), await termsOf(p, timedOut)];
+      // Governance changes every parameter a job reads after its request (version 3).
+      const next = await setParams(p, {
+        resultTimeout: RESULT_TIMEOUT * 3n,
+        challengeWindow: MIN_CHALLENGE_WINDOW,
+        timeoutSlashBps: 10_000n,
+        treasury: p.other.address,
+      });
+      expect(await p.jm.paramsVersion()).to.equal(3n);
+      expect([tf.paramsVersion, tt.paramsVersion]).to.deep.equal([2n, 2n]);
+
+      // The claim's due time is the old result timeout's, the window the old window's.
+      await p.jm.connect(p.worker).claim(finalized, tf);
+      expect((await p.jm.getJob(finalized)).timer).to.equal(BigInt(await time.latest()) + RESULT_TIMEOUT);
+      await submitJob(p, finalized);
+      const end = BigInt(await time.latest()) + CHALLENGE_WINDOW;
+      expect((await p.jm.getJob(finalized)).timer).to.equal(end);
+      // Under the new window it would be over; disputes can still open (the old manager's).
+      await time.increaseTo(end - CHALLENGE_WINDOW + MIN_CHALLENGE_WINDOW + 1n);
+      expect(await p.jm.connect(p.disputeManager).freezeForDispute.staticCall(finalized, ...(await finalizeArgs(p, finalized)))).to.equal(p.worker.address);
+      await expect(p.jm.finalize(finalized, ...(await finalizeArgs(p, finalized))))
+        .to.be.revertedWithCustomError(p.jm, "JobsChallengeWindowOpen")
+        .withArgs(finalized, end);
+
+      // The late worker is slashed at the old rate, not the whole lock.
+      await p.jm.connect(p.worker2).claim(timedOut, tt);
+      await time.increaseTo((await p.jm.getJob(timedOut)).timer + 1n);
+      const slashed = (tt.lock * p.params.timeoutSlashBps) / 10_000n;
+      await expect(p.jm.expire(timedOut, tt))
+        .to.emit(p.jm, "WorkerTimedOut")
+        .withArgs(timedOut, p.worker2.address, slashed)
+        .and.to.emit(p.staking, "StakeUnlocked")
+        .withArgs(p.worker2.address, jmAddress, tt.lock - slashed, 0n);
+
+      // The protocol fee goes to the treasury of the request's version.
+      await time.increaseTo(end);
+      const tx = p.jm.finalize(finalized, ...(await finalizeArgs(p, finalized)));
+      await expect(tx).to.emit(p.jm, "JobFinalized").withArgs(finalized, p.worker.address, FEE - PRICE - PROTOCOL_FEE, PRICE, PROTOCOL_FEE);
+      expect(await creditsOf(p, tx)).to.deep.include([p.treasury.address, finalized, PROTOCOL_FEE]);
+      expect(await p.jm.balanceOf(p.other.address)).to.equal(0n);
+
+      // A job requested now uses the new version throughout.
+      const later = await requestJob(p);
+      const tl = await termsOf(p, later);
+      expect(tl.paramsVersion).to.equal(3n);
+      await p.jm.connect(p.worker).claim(later, tl);
+      expect((await p.jm.getJob(later)).timer).to.equal(BigInt(await time.latest()) + next.resultTimeout);
+      await submitJob(p, later);
+      expect((await p.jm.getJob(later)).timer).to.equal(BigInt(await time.latest()) + next.challengeWindow);
+      await endChallengeWindow(p, later);
+      expect(await creditsOf(p, p.jm.finalize(later, ...(await finalizeArgs(p, later))))).to.deep.include([p.other.address, later, PROTOCOL_FEE]);
+      await expectEscrowConserved(p);
+      await expectStakingConserved(p);
+    });
+
+    it("a job requested before a pause still claims, submits and finalizes; the minimum fee follows the current version", async function () {
+      const p = await protocol();
+      const jobId = await requestJob(p);
+      await setParams(p, { paused: true, protocolFeeBps: 2_000n });
+      expect(await p.jm.minimumFee(PRICE)).to.equal(minimumFeeFor(PRICE, 2_000n));
+      await expect(p.jm.connect(p.requester).requestInference(await requestParams(p))).to.be.revertedWithCustomError(p.jm, "JobsPaused");
+      await claimJob(p, jobId);
+      await submitJob(p, jobId);
+      await endChallengeWindow(p, jobId);
+      await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId))))
+        .to.emit(p.jm, "JobFinalized")
+        .withArgs(jobId, p.worker.address, FEE - PRICE - PROTOCOL_FEE, PRICE, PROTOCOL_FEE);
     });
   });
 

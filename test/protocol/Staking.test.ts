@@ -27,12 +27,15 @@ describe("Staking", function () {
       expect(await p.staking.unbondingDelay()).to.equal(UNBONDING_DELAY);
       expect(await p.staking.isOperator(await p.jm.getAddress())).to.equal(true);
       expect(await p.staking.MAX_UNBONDING_DELAY()).to.equal(90n * 86400n);
+      expect(await p.staking.MAX_MIN_STAKE()).to.equal(1_000_000n * WAD);
+      // The test fixture leaves the set open (Ignition's Protocol module seals it).
+      expect(await p.staking.operatorsSealed()).to.equal(false);
     });
 
     it("validates constructor parameters", async function () {
       const p = await networkHelpers.loadFixture(deployProtocol);
       const factory = await ethers.getContractFactory("Staking");
-      await expect(factory.deploy(p.token, p.deployer.address, 2n ** 96n, 0n)).to.be.revertedWithCustomError(
+      await expect(factory.deploy(p.token, p.deployer.address, 1_000_000n * WAD + 1n, 0n)).to.be.revertedWithCustomError(
         factory,
         "StakingInvalidParameter",
       );
@@ -56,8 +59,11 @@ describe("Staking", function () {
         .withArgs(p.operator.address, false);
       expect(await p.staking.isOperator(p.operator.address)).to.equal(false);
 
-      await expect(p.staking.setMinStake(2n ** 96n - 1n)).to.emit(p.staking, "MinStakeSet").withArgs(2n ** 96n - 1n);
-      await expect(p.staking.setMinStake(2n ** 96n)).to.be.revertedWithCustomError(p.staking, "StakingInvalidParameter");
+      // Capped at 1,000,000 VTN: a higher minimum could shut every challenger out.
+      await expect(p.staking.setMinStake(1_000_000n * WAD)).to.emit(p.staking, "MinStakeSet").withArgs(1_000_000n * WAD);
+      await expect(p.staking.setMinStake(1_000_000n * WAD + 1n)).to.be.revertedWithCustomError(p.staking, "StakingInvalidParameter");
+      await expect(p.staking.setMinStake(2n ** 96n - 1n)).to.be.revertedWithCustomError(p.staking, "StakingInvalidParameter");
+      expect(await p.staking.minStake()).to.equal(1_000_000n * WAD);
       await expect(p.staking.setUnbondingDelay(90n * 86400n))
         .to.emit(p.staking, "UnbondingDelaySet")
         .withArgs(90n * 86400n);
@@ -65,6 +71,28 @@ describe("Staking", function () {
         p.staking,
         "StakingInvalidParameter",
       );
+    });
+
+    it("seals the operator set once, by the owner: no operator can be added or revoked after it", async function () {
+      const p = await withOperator();
+      await expect(p.staking.connect(p.other).sealOperators())
+        .to.be.revertedWithCustomError(p.staking, "OwnableUnauthorizedAccount")
+        .withArgs(p.other.address);
+      await expect(p.staking.sealOperators()).to.emit(p.staking, "OperatorsSealed");
+      expect(await p.staking.operatorsSealed()).to.equal(true);
+      await expect(p.staking.sealOperators()).to.be.revertedWithCustomError(p.staking, "StakingOperatorsSealed");
+      for (const [who, allowed] of [[p.other.address, true], [p.operator.address, false], [await p.jm.getAddress(), false]] as const) {
+        await expect(p.staking.setOperator(who, allowed)).to.be.revertedWithCustomError(p.staking, "StakingOperatorsSealed");
+      }
+      expect(await p.staking.isOperator(p.other.address)).to.equal(false);
+      expect(await p.staking.isOperator(p.operator.address)).to.equal(true);
+      expect(await p.staking.isOperator(await p.jm.getAddress())).to.equal(true);
+      // A new owner (the timelock) inherits the seal: it has no key to anyone's stake either.
+      await p.staking.transferOwnership(p.other.address);
+      await expect(p.staking.connect(p.other).setOperator(p.other.address, true)).to.be.revertedWithCustomError(p.staking, "StakingOperatorsSealed");
+      // The governed parameters stay governable.
+      await expect(p.staking.connect(p.other).setMinStake(1n)).to.emit(p.staking, "MinStakeSet").withArgs(1n);
+      await expect(p.staking.connect(p.other).setUnbondingDelay(1n)).to.emit(p.staking, "UnbondingDelaySet").withArgs(1n);
     });
   });
 

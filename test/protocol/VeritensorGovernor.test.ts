@@ -60,6 +60,8 @@ describe("VeritensorGovernor + ProtocolTimelock", function () {
     const g = await networkHelpers.loadFixture(deployGovernance);
     const pr = await proposal(g);
     const timelockAddress = await g.timelock.getAddress();
+    // A job requested before the vote: the change never reaches it (parameters are versioned per job).
+    const earlier = await requestJob(g);
 
     await expect(g.governor.propose(pr.targets, pr.values, pr.calldatas, pr.description))
       .to.emit(g.governor, "ProposalCreated")
@@ -102,7 +104,7 @@ describe("VeritensorGovernor + ProtocolTimelock", function () {
     await networkHelpers.time.increase(TIMELOCK_DELAY);
     await expect(g.governor.connect(g.other).execute(pr.targets, pr.values, pr.calldatas, pr.descriptionHash))
       .to.emit(g.jm, "ParamsSet")
-      .withArgs(paramsTuple(pr.newParams))
+      .withArgs(3n, paramsTuple(pr.newParams))
       .and.to.emit(g.staking, "MinStakeSet")
       .withArgs(pr.newMinStake)
       .and.to.emit(g.timelock, "CallExecuted");
@@ -111,13 +113,16 @@ describe("VeritensorGovernor + ProtocolTimelock", function () {
     expect(await g.staking.minStake()).to.equal(pr.newMinStake);
     expect(await g.timelock.isOperationDone(operationId)).to.equal(true);
 
-    // The new window applies to results submitted from now on.
+    // The new window applies to jobs requested from now on; the earlier job keeps the old one.
     const jobId = await requestJob(g);
     await claimJob(g, jobId);
     await submitJob(g, jobId);
     const job = await g.jm.getJob(jobId);
     const submittedAt = BigInt(await networkHelpers.time.latest());
     expect(job.timer).to.equal(submittedAt + pr.newParams.challengeWindow);
+    await claimJob(g, earlier);
+    await submitJob(g, earlier);
+    expect((await g.jm.getJob(earlier)).timer).to.equal(BigInt(await networkHelpers.time.latest()) + g.params.challengeWindow);
   });
 
   it("does not execute a proposal that was voted down", async function () {
