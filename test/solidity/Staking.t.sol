@@ -7,7 +7,8 @@ import {IStaking} from "../../contracts/interfaces/IStaking.sol";
 
 import {Test} from "./utils/Test.sol";
 
-/// @notice Lock / unlock / slash / unstake bounds of Staking, with this contract as operator.
+/// @notice Lock / unlock / slash / unstake bounds of Staking, with this contract as operator; the
+/// operator set sealed at deployment and the capped minimum stake.
 contract StakingTest is Test {
     uint256 private constant SUPPLY = 1_000_000_000 ether;
     uint256 private constant MIN_STAKE = 100 ether;
@@ -199,5 +200,56 @@ contract StakingTest is Test {
         vm.prank(caller);
         vm.expectRevert(abi.encodeWithSelector(IStaking.StakingNotOperator.selector, caller));
         staking.lock(STAKER, 0);
+    }
+
+    // ------------------------------------------------------------ governance bounds
+
+    /// @notice Once sealed, the operator set is final: no owner appoints or revokes an operator (or
+    /// seals again), and the sealed operators keep working.
+    /// Before: the owner (the timelock) could appoint an operator at any time, one that could then
+    /// slash any locked stake to itself, or revoke the escrow and strand every lock it holds.
+    function test_operatorsSealedForGood() public {
+        assertFalse(staking.operatorsSealed(), "sealed at deployment");
+        address intruder = address(0xBAD);
+        vm.prank(intruder);
+        vm.expectRevert();
+        staking.sealOperators();
+        staking.sealOperators();
+        assertTrue(staking.operatorsSealed(), "not sealed");
+        vm.expectRevert(IStaking.StakingOperatorsSealed.selector);
+        staking.setOperator(intruder, true);
+        vm.expectRevert(IStaking.StakingOperatorsSealed.selector);
+        staking.setOperator(address(this), false);
+        vm.expectRevert(IStaking.StakingOperatorsSealed.selector);
+        staking.sealOperators();
+        assertFalse(staking.isOperator(intruder), "an operator was appointed after the seal");
+
+        _stake(MIN_STAKE);
+        staking.lock(STAKER, MIN_STAKE);
+        staking.slash(STAKER, 1 ether, SINK);
+        staking.unlock(STAKER, MIN_STAKE - 1 ether);
+        assertEq(_info().locked, 0, "the sealed operator no longer works");
+        _checkBacking();
+    }
+
+    /// @notice The minimum stake (what a challenger needs) is capped at MAX_MIN_STAKE, at deployment
+    /// and after: a higher one is refused and leaves it unchanged.
+    /// Before: any minimum up to 2^96 - 1 was accepted, so a vote could price every challenger out.
+    function testFuzz_minStakeIsCapped(uint256 value) public {
+        uint256 cap = staking.MAX_MIN_STAKE();
+        assertEq(cap, 1_000_000 ether, "cap");
+        value = bound(value, 0, 2 * cap);
+        if (value > cap) {
+            vm.expectRevert(IStaking.StakingInvalidParameter.selector);
+            staking.setMinStake(value);
+            assertEq(staking.minStake(), MIN_STAKE, "a refused minimum changed it");
+            vm.expectRevert(IStaking.StakingInvalidParameter.selector);
+            new Staking(token, address(this), value, DELAY);
+        } else {
+            staking.setMinStake(value);
+            assertEq(staking.minStake(), value, "minimum not set");
+        }
+        staking.setMinStake(cap);
+        assertEq(staking.minStake(), cap, "the cap itself refused");
     }
 }

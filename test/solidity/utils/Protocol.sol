@@ -94,8 +94,9 @@ library TestData {
 /**
  * @title Terms
  * @notice The terms the escrow fixes for a request, computed independently of it (from the
- * registry's price and element counts and the escrow's parameters at request time), so that
- * tests can pass them back to `claim`, `submitResult`, `finalize`, `expire` and `freezeForDispute`.
+ * registry's price and element counts and the escrow's parameters and their version at request
+ * time), so that tests can pass them back to `claim`, `submitResult`, `finalize`, `expire` and
+ * `freezeForDispute`.
  */
 library Terms {
     /// @notice What `requester` gets as terms for request `p`, if it is sent now. Inline inputs of

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IJobManager} from "../../../contracts/interfaces/IJobManager.sol";
+import {IDisputeGameFactory} from "../../../contracts/interfaces/IDisputeGameFactory.sol";
+import {IModelRegistry} from "../../../contracts/interfaces/IModelRegistry.sol";
+import {IOneStepVerifier, StepContext} from "../../../contracts/interfaces/IOneStepVerifier.sol";
+import {DisputeGame} from "../../../contracts/disputes/DisputeGame.sol";
+import {DisputeGameFactory} from "../../../contracts/disputes/DisputeGameFactory.sol";
+import {MerkleProof} from "../../../contracts/disputes/lib/MerkleProof.sol";
+import {ClaimedResult, Side} from "../../../contracts/disputes/lib/Types.sol";
+
+import {Test} from "./Test.sol";
+import {TestData, Terms, Deployment, Deployer} from "./Protocol.sol";
+
+/**
+ * @title StubVerifier
+ * @notice Test-only stand-in for the one-step verifier: every layer has one output element computed
+ * directly, and a step's "proof" is the honest value itself, which the stub trusts. The verifier's
+ * own arithmetic and proofs are tested in test/disputes; these tests are about who may move when,
+ * and who is paid.
+ */
+contract StubVerifier is IOneStepVerifier {
+    /// @notice Kind RELU (5): one element, no reduction.
+    function reductionLength(bytes32, uint256, bytes calldata, bytes32[] calldata) external pure returns (uint8, uint256, uint256) {
+        return (5, 0, 1);
+    }
+
+    /// @notice The value encoded in `proofs`.
+    function step(StepContext calldata, int256, bytes calldata proofs) external pure returns (int256) {
+        return abi.decode(proofs, (int256));
+    }
+}
+
+/**
+ * @title DisputeFixture
+ * @notice The protocol as deployed (operators sealed) with real {DisputeGame} clones of a
+ * {StubVerifier} game and the {DisputeGameFactory} as the escrow's dispute manager, on a one-layer
+ * model: trace leaf 0 is the input commitment, leaf 1 the output's, so a game is four moves and a
+ * step. A rogue worker submits a wrong output with a trace that agrees with it; an honest
+ * challenger's trace ends in the true output.
+ */
+abstract contract DisputeFixture is Test {
+    uint256 internal constant MIN_STAKE = 100 ether;
+    uint96 internal constant BOND = 100 ether;
+    uint16 internal constant CHALLENGER_BPS = 5_000;
+    uint16 internal constant DEFENDER_BPS = 5_000;
+    uint64 internal constant MOVE_TIMEOUT = 1 hours;
+    uint32 internal constant MOVE_TIMEOUT_PER_GAME = 10 minutes;
+    uint64 internal constant MAX_MOVE_TIMEOUT = 1 days;
+    uint256 internal constant MIN_MOVE_TIMEOUT = 10 minutes;
+    uint256 internal constant FEE = 20 ether;
+    uint32 internal constant TRUE_OUTPUT = 42;
+    uint32 internal constant WRONG_OUTPUT = 666;
+
+    address internal constant TREASURY = address(0x7EA5);
+    address internal constant REQUESTER = address(0x4E0);
+    address internal constant ROGUE = address(0xB4D);
+    address internal constant HONEST = address(0x600D);
+
+    /// @dev A submitted job, with what a challenger passes back.
+    struct Case {
+        uint256 id;
+        IJobManager.JobTerms terms;
+        bytes32 output;
+        bytes32 trace;
+    }
+
+    Deployment internal d;
+    StubVerifier internal verifier;
+    DisputeGame internal implementation;
+    DisputeGameFactory internal factory;
+    uint256 internal modelId;
+    bytes internal header;
+    bytes32[] internal headerProof;
+
+    function setUp() public virtual {
+        d = Deployer.deploy(TREASURY, MIN_STAKE, 1 days);
+        verifier = new StubVerifier();
+        implementation = new DisputeGame(verifier);
+        factory = _newFactory();
+        d.jobs.setDisputeManager(address(factory));
+        // As deployed: the escrow is the only operator, and the set is final.
+        d.staking.sealOperators();
+
+        // A one-layer model: its graph commitment opens to the header at leaf 0 (depth 1).
+        uint32[] memory shape = new uint32[](1);
+        shape[0] = 1;
+        header = abi.encode(uint32(1), shape, int64(-128), int64(127), uint32(1));
+        headerProof.push(keccak256("layer 1 leaf"));
+        IModelRegistry.ModelSpec memory spec = TestData.tinyModel(3 ether, 10_000, new IModelRegistry.Contributor[](0), 1);
+        spec.graphCommitment = MerkleProof.root(sha256(header), 0, headerProof);
+        modelId = d.registry.registerModel(spec);
+
+        _fund(REQUESTER, 1_000 ether);
+        _fund(ROGUE, 1_000 ether);
+        _stake(ROGUE, MIN_STAKE + 100 ether);
+        _fund(HONEST, 1_000 ether);
+        _stake(HONEST, MIN_STAKE);
+    }
+
+    function _newFactory() internal returns (DisputeGameFactory) {
+        return
+            new DisputeGameFactory(
+                d.token,
+                d.jobs,
+                d.registry,
+                d.staking,
+                address(implementation),
+                address(this),
+                MIN_MOVE_TIMEOUT,
+                _factoryParams()
+            );
+    }
+
+    function _factoryParams() internal pure returns (IDisputeGameFactory.Params memory) {
+        return
+            IDisputeGameFactory.Params({
+                moveTimeout: MOVE_TIMEOUT,
+                challengeBond: BOND,
+                challengerRewardBps: CHALLENGER_BPS,
+                defenderRewardBps: DEFENDER_BPS,
+                moveTimeoutPerGame: MOVE_TIMEOUT_PER_GAME,
+                maxMoveTimeout: MAX_MOVE_TIMEOUT
+            });
+    }
+
+    // ------------------------------------------------------------ accounts
+
+    /// @dev Sends `who` tokens and approves the escrow, staking and the factory for all of them.
+    function _fund(address who, uint256 amount) internal {
+        d.token.transfer(who, amount);
+        vm.startPrank(who);
+        d.token.approve(address(d.jobs), type(uint256).max);
+        d.token.approve(address(d.staking), type(uint256).max);
+        d.token.approve(address(factory), type(uint256).max);
+        vm.stopPrank();
+    }
+
+    function _stake(address who, uint256 amount) internal {
+        vm.prank(who);
+        d.staking.stake(amount);
+    }
+
+    // ------------------------------------------------------------ jobs
+
+    function _request() internal returns (uint256 jobId, IJobManager.JobTerms memory t) {
+        IJobManager.RequestParams memory p = TestData.request(modelId, TestData.tensor4(7), FEE, block.timestamp + 2 hours);
+        t = Terms.expected(d.jobs, d.registry, REQUESTER, p);
+        vm.prank(REQUESTER);
+        jobId = d.jobs.requestInference(p);
+    }
+
+    function _claim(uint256 jobId, IJobManager.JobTerms memory t) internal {
+        vm.prank(ROGUE);
+        d.jobs.claim(jobId, t);
+    }
+
+    /// @dev The rogue submits `value` as the output, with a trace that ends in it.
+    function _submit(uint256 jobId, IJobManager.JobTerms memory t, uint32 value) internal returns (Case memory c) {
+        c = _caseOf(jobId, t, value);
+        vm.prank(ROGUE);
+        d.jobs.submitResult(jobId, t, TestData.tensor4(value), c.output, c.trace);
+    }
+
+    /// @dev What job `jobId` is once `value` is submitted for it (known before, to its worker).
+    function _caseOf(uint256 jobId, IJobManager.JobTerms memory t, uint32 value) internal pure returns (Case memory) {
+        return Case(jobId, t, TestData.commitOneChunk(TestData.tensor4(value)), _traceRoot(t.inputCommitment, value));
+    }
+
+    /// @dev A job requested, claimed by the rogue and answered with the wrong output.
+    function _wrongJob() internal returns (Case memory) {
+        (uint256 jobId, IJobManager.JobTerms memory t) = _request();
+        _claim(jobId, t);
+        return _submit(jobId, t, WRONG_OUTPUT);
+    }
+
+    // ------------------------------------------------------------ traces
+
+    /// @dev The trace root of a one-layer computation from the input to `value`.
+    function _traceRoot(bytes32 inputCommitment, uint32 value) internal pure returns (bytes32) {
+        return sha256(abi.encodePacked(inputCommitment, TestData.commitOneChunk(TestData.tensor4(value))));
+    }
+
+    /// @dev The honest trace root of case `c` (its input to the true output).
+    function _honestRoot(Case memory c) internal pure returns (bytes32) {
+        return _traceRoot(c.terms.inputCommitment, TRUE_OUTPUT);
+    }
+
+    /// @dev The one 1024-byte chunk of a one-element output.
+    function _chunk(uint32 value) internal pure returns (bytes memory) {
+        return bytes.concat(TestData.tensor4(value), new bytes(1020));
+    }
+
+    // ------------------------------------------------------------ disputes
+
+    function _commitment(address who, Case memory c, bytes32 root, bytes32 salt) internal pure returns (bytes32) {
+        return keccak256(abi.encode(c.id, who, root, bytes32(0), salt));
+    }
+
+    function _commit(address who, Case memory c, bytes32 root, bytes32 salt) internal returns (uint256) {
+        return _commitOn(factory, who, c, root, salt);
+    }
+
+    function _commitOn(
+        DisputeGameFactory f,
+        address who,
+        Case memory c,
+        bytes32 root,
+        bytes32 salt
+    ) internal returns (uint256 rank) {
+        vm.prank(who);
+        rank = f.commitDispute(_commitment(who, c, root, salt));
+    }
+
+    function _openParams(Case memory c, bytes32 root, bytes32 salt) internal view returns (IDisputeGameFactory.OpenParams memory o) {
+        o.terms = c.terms;
+        o.result = ClaimedResult(c.terms.inputCommitment, c.output, c.trace);
+        o.challengerRoot = root;
+        o.header = header;
+        o.headerProof = headerProof;
+        o.salt = salt;
+    }
+
+    function _open(address who, Case memory c, bytes32 root, bytes32 salt) internal returns (DisputeGame) {
+        return _openOn(factory, who, c, root, salt);
+    }
+
+    function _openOn(
+        DisputeGameFactory f,
+        address who,
+        Case memory c,
+        bytes32 root,
+        bytes32 salt
+    ) internal returns (DisputeGame) {
+        IDisputeGameFactory.OpenParams memory o = _openParams(c, root, salt);
+        vm.prank(who);
+        return DisputeGame(f.openDispute(c.id, o));
+    }
+
+    /// @dev The defender's first move: it opens its trace root (the input, then its output).
+    function _defenderTraceMove(DisputeGame g, Case memory c) internal {
+        vm.prank(ROGUE);
+        g.traceMove(c.terms.inputCommitment, c.output, "", new bytes32[](0));
+    }
+
+    /// @dev Plays `g` to its step: both sides open their traces (they differ at the output, layer 1),
+    /// then reveal their chunks of it. The challenger (with the honest trace) is to have the step run.
+    function _playToStep(DisputeGame g, Case memory c, address challenger) internal {
+        _defenderTraceMove(g, c);
+        // Computed before the prank: sha256 is a call, which would take the prank.
+        bytes32 trueOutput = TestData.commitOneChunk(TestData.tensor4(TRUE_OUTPUT));
+        vm.prank(challenger);
+        g.traceMove(c.terms.inputCommitment, trueOutput, "layer 1", new bytes32[](0));
+        vm.prank(ROGUE);
+        g.defendChunk(_chunk(WRONG_OUTPUT));
+        vm.prank(challenger);
+        g.challengeChunk(_chunk(WRONG_OUTPUT), _chunk(TRUE_OUTPUT));
+    }
+
+    /// @dev Runs the step of `g` with the honest value (the challenger's, here), which proves the
+    /// defender's output wrong.
+    function _step(DisputeGame g) internal {
+        g.step(Side.Defender, abi.encode(int256(g.challengerValue())));
+    }
+}
