@@ -3,7 +3,16 @@ import { createRequire } from "node:module";
 import hardhatToolboxMochaEthersPlugin from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import { configVariable, defineConfig } from "hardhat/config";
 
+import { checkOptionValues } from "./tasks/argv.js";
 import { veritensorTasks } from "./tasks/index.js";
+
+// Hardhat would take `--amount` as the value of a bare `--from` and then fail on a stray token
+// (HHE506); say what is wrong instead. Only our tasks are checked (never `hardhat test` etc.).
+const argvProblem = checkOptionValues(process.argv.slice(2), veritensorTasks);
+if (argvProblem !== undefined) {
+  console.error(`Error: ${argvProblem}`);
+  process.exit(1);
+}
 
 // The Solidity compiler comes from the `solc` npm package (WASM), so builds never download.
 const require = createRequire(import.meta.url);

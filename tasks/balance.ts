@@ -2,7 +2,7 @@ import { emptyTask, task } from "hardhat/config";
 
 import { ArgumentType } from "hardhat/types/arguments";
 
-import { fromOption } from "./options.js";
+import { fromOption, partyFromOption } from "./options.js";
 
 const text = <N extends string>(name: N, description: string) =>
   ({ name, type: ArgumentType.STRING_WITHOUT_DEFAULT, description, defaultValue: undefined }) as const;
@@ -10,7 +10,7 @@ const text = <N extends string>(name: N, description: string) =>
 export const balanceTasks = [
   emptyTask("balance", "Earnings held in the job escrow (pull payments)").build(),
   task(["balance", "withdraw"], "Withdraw your earnings (worker fees, model revenue, refunds) from the job escrow")
-    .addOption(fromOption)
+    .addOption(partyFromOption)
     .setAction(() => import("./balance/withdraw.js"))
     .build(),
   task(["balance", "distribute"], "Split a model's accrued earnings among its developer and contributors (anyone may)")

@@ -1,7 +1,7 @@
 import { emptyTask, task } from "hardhat/config";
 import { ArgumentType } from "hardhat/types/arguments";
 
-import { fromOption, noApproveFlag } from "./options.js";
+import { fromOption, noApproveFlag, partyFromOption } from "./options.js";
 
 const text = <N extends string>(name: N, description: string) =>
   ({ name, type: ArgumentType.STRING_WITHOUT_DEFAULT, description, defaultValue: undefined }) as const;
@@ -16,7 +16,7 @@ export const disputeTasks = [
     .addOption(text("job", "Job id (required)"))
     .addOption(modelOption)
     .addFlag(noApproveFlag)
-    .addOption(fromOption)
+    .addOption(partyFromOption)
     .setAction(() => import("./dispute/open.js"))
     .build(),
   task(["dispute", "show"], "Show a job's dispute games (or one game): status, level, cursor, whose turn, deadline, bonds")
@@ -33,7 +33,7 @@ export const disputeTasks = [
         "Worker only: the LAYER[:ELEMENT[:DELTA]] it submitted with `job submit --run … --cheat`, to defend that forged trace",
       ),
     )
-    .addOption(fromOption)
+    .addOption(partyFromOption)
     .setAction(() => import("./dispute/move.js"))
     .build(),
   task(["dispute", "timeout"], "End a dispute game whose side to move missed its deadline (that side loses; anyone may)")
@@ -42,7 +42,7 @@ export const disputeTasks = [
     .setAction(() => import("./dispute/timeout.js"))
     .build(),
   task(["dispute", "withdraw"], "Withdraw your balance in the dispute factory (returned bonds, rewards)")
-    .addOption(fromOption)
+    .addOption(partyFromOption)
     .setAction(() => import("./dispute/withdraw.js"))
     .build(),
 ];

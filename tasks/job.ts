@@ -1,7 +1,7 @@
 import { emptyTask, task } from "hardhat/config";
 import { ArgumentType } from "hardhat/types/arguments";
 
-import { fromOption, noApproveFlag } from "./options.js";
+import { fromOption, noApproveFlag, partyFromOption } from "./options.js";
 
 const text = <N extends string>(name: N, description: string) =>
   ({ name, type: ArgumentType.STRING_WITHOUT_DEFAULT, description, defaultValue: undefined }) as const;
@@ -29,12 +29,12 @@ export const jobTasks = [
     .addOption(text("consumer", "Contract to call back with the final output (optional)"))
     .addOption({ name: "callbackGasLimit", type: ArgumentType.INT, description: "Gas for the consumer's callback (default 100000 with --consumer)", defaultValue: 0 })
     .addFlag(noApproveFlag)
-    .addOption(fromOption)
+    .addOption(partyFromOption)
     .setAction(() => import("./job/request.js"))
     .build(),
   task(["job", "claim"], "Claim an open job as a worker (locks part of your stake)")
     .addOption(jobOption)
-    .addOption(fromOption)
+    .addOption(partyFromOption)
     .setAction(() => import("./job/claim.js"))
     .build(),
   task(["job", "submit"], "Submit the output and trace root of a job you claimed; opens the challenge window")
@@ -53,7 +53,7 @@ export const jobTasks = [
       defaultValue: undefined,
     })
     .addOption(text("cheat", "With --run, to try a dispute: submit a wrong result, LAYER[:ELEMENT[:DELTA]] off by DELTA (default +1) with a consistent forged trace"))
-    .addOption(fromOption)
+    .addOption(partyFromOption)
     .setAction(() => import("./job/submit.js"))
     .build(),
   task(["job", "show"], "Show a job: status, times, amounts, commitments, input and output")

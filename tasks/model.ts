@@ -1,7 +1,7 @@
 import { emptyTask, task } from "hardhat/config";
 import { ArgumentType } from "hardhat/types/arguments";
 
-import { fromOption } from "./options.js";
+import { partyFromOption } from "./options.js";
 
 const text = <N extends string>(name: N, description: string) =>
   ({ name, type: ArgumentType.STRING_WITHOUT_DEFAULT, description, defaultValue: undefined }) as const;
@@ -27,7 +27,7 @@ export const modelTasks = [
       description: "Data contributors' shares of the price: address:basis-points,… (the developer gets the rest of 10000)",
       defaultValue: "",
     })
-    .addOption(fromOption)
+    .addOption(partyFromOption)
     .setAction(() => import("./model/register.js"))
     .build(),
   task(["model", "show"], "Show a registered model")

@@ -1,7 +1,7 @@
 import { emptyTask, task } from "hardhat/config";
 import { ArgumentType } from "hardhat/types/arguments";
 
-import { fromOption, noApproveFlag } from "./options.js";
+import { noApproveFlag, partyFromOption } from "./options.js";
 
 const amount = (description: string) =>
   ({ name: "amount", type: ArgumentType.STRING_WITHOUT_DEFAULT, description, defaultValue: undefined }) as const;
@@ -17,16 +17,16 @@ export const stakeTasks = [
       defaultValue: "",
     })
     .addFlag(noApproveFlag)
-    .addOption(fromOption)
+    .addOption(partyFromOption)
     .setAction(() => import("./stake/add.js"))
     .build(),
   task(["stake", "unstake"], "Start unbonding part of your free stake")
     .addOption(amount("Amount in VTN (required)"))
-    .addOption(fromOption)
+    .addOption(partyFromOption)
     .setAction(() => import("./stake/unstake.js"))
     .build(),
   task(["stake", "withdraw"], "Withdraw your stake once its unbonding delay is over")
-    .addOption(fromOption)
+    .addOption(partyFromOption)
     .setAction(() => import("./stake/withdraw.js"))
     .build(),
 ];

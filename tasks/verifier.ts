@@ -1,7 +1,7 @@
 import { task } from "hardhat/config";
 import { ArgumentType } from "hardhat/types/arguments";
 
-import { fromOption } from "./options.js";
+import { partyFromOption } from "./options.js";
 
 const text = <N extends string>(name: N, description: string) =>
   ({ name, type: ArgumentType.STRING_WITHOUT_DEFAULT, description, defaultValue: undefined }) as const;
@@ -10,7 +10,7 @@ export const verifierTasks = [
   task("verifier", "Run a verifier until Ctrl-C: re-run every result, dispute any mismatch, play it out, collect")
     .addOption(text("models", "Model ids to watch, e.g. 1,2 (default: all)"))
     .addOption(text("cheat", "Demos and tests: challenge every result with a trace that lies at `random`, a layer or layer:element"))
-    .addOption(fromOption)
+    .addOption(partyFromOption)
     .addOption(text("db", "SQLite state file (default .veritensor/<role>-<chain>-<account>.sqlite); a restart with the same file resumes"))
     .addOption(text("cacheDir", "Folder of verified model files (default .veritensor/models)"))
     .addOption(text("ipfsGateway", "HTTP gateway for ipfs:// model URIs (its base URL)"))

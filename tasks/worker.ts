@@ -1,7 +1,7 @@
 import { task } from "hardhat/config";
 import { ArgumentType } from "hardhat/types/arguments";
 
-import { fromOption } from "./options.js";
+import { partyFromOption } from "./options.js";
 
 const text = <N extends string>(name: N, description: string) =>
   ({ name, type: ArgumentType.STRING_WITHOUT_DEFAULT, description, defaultValue: undefined }) as const;
@@ -13,7 +13,7 @@ export const workerTasks = [
     .addOption({ name: "maxJobs", type: ArgumentType.INT, description: "Claim at most this many jobs (0: no limit)", defaultValue: 0 })
     .addOption(text("cheat", "Demos and tests: lie in every trace at `random`, a layer (3) or layer:element (3:17)"))
     .addFlag({ name: "noWithdraw", description: "Leave earnings in the escrow instead of withdrawing them" })
-    .addOption(fromOption)
+    .addOption(partyFromOption)
     .addOption(text("db", "SQLite state file (default .veritensor/<role>-<chain>-<account>.sqlite); a restart with the same file resumes"))
     .addOption(text("cacheDir", "Folder of verified model files (default .veritensor/models)"))
     .addOption(text("ipfsGateway", "HTTP gateway for ipfs:// model URIs (its base URL)"))

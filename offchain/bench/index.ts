@@ -2,9 +2,10 @@
  * The benchmark sections and the runner behind `npm run bench`. To add a section, write a module
  * exporting a BenchSection and list it in SECTIONS.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 
 import { VeritensorError } from "../clients/errors.js";
+import { writeOutput } from "../toolkit/files.js";
 import { disputesSection } from "./disputes.js";
 import { gasSection } from "./gas.js";
 import { inferenceSection } from "./inference.js";
@@ -38,6 +39,6 @@ export async function runBenchmarks(ctx: BenchContext, options: BenchOptions): P
   }
   const previous = await readFile(options.out, "utf8").catch(() => undefined);
   const text = merge(previous, fresh, SECTIONS.map((s) => s.id));
-  await writeFile(options.out, text);
+  await writeOutput(options.out, text, "the benchmark report");
   return text;
 }

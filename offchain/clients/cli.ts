@@ -31,6 +31,19 @@ export function required(value: string | undefined, option: string): string {
   return value.trim();
 }
 
+/**
+ * The `--from` of a task where the sender is a party (it pays, stakes, earns…), which has no
+ * default: `why` says what the task does with the account, e.g. "stake add moves funds".
+ */
+export function partyFrom(from: string | undefined, why: string): string {
+  if (from === undefined || from.trim() === "") {
+    throw new VeritensorError(
+      `${why}: say which account acts with --from (an account index such as 1, or an address); account 0 is the deployer, which holds the local supply`,
+    );
+  }
+  return from.trim();
+}
+
 /** A model or job id: a positive integer. */
 export function parseId(value: string | undefined, option: string): bigint {
   const text = required(value, option);

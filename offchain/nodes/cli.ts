@@ -5,7 +5,7 @@
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { VeritensorError, openProtocol, parseVtn, resolveSigner } from "../clients/index.js";
+import { VeritensorError, openProtocol, parseVtn, partyFrom, resolveSigner } from "../clients/index.js";
 import { sleep } from "./loop.js";
 import type { NodeOptions, ProtocolNode } from "./node.js";
 import { isTransient } from "./transient.js";
@@ -14,7 +14,7 @@ import { parseCheat } from "../worker/cheat.js";
 
 /** Options common to both node tasks, as Hardhat passes them. */
 export interface NodeTaskArgs {
-  from: string;
+  from: string | undefined;
   models: string | undefined;
   db: string | undefined;
   cacheDir: string | undefined;
@@ -52,12 +52,23 @@ export interface ParsedNodeArgs {
   readonly cheat?: CheatChoice;
 }
 
-export async function nodeOptionsFromArgs(a: NodeTaskArgs, hre: HardhatRuntimeEnvironment): Promise<ParsedNodeArgs> {
+/** What each node does with its account, for the message when --from is missing. */
+const ACTS_AS = {
+  worker: "worker claims jobs with the sender's stake and earns their fees",
+  verifier: "verifier posts dispute bonds from the sender and earns the rewards",
+} as const;
+
+export async function nodeOptionsFromArgs(
+  a: NodeTaskArgs,
+  hre: HardhatRuntimeEnvironment,
+  role: keyof typeof ACTS_AS,
+): Promise<ParsedNodeArgs> {
+  const from = partyFrom(a.from, ACTS_AS[role]);
   if (!Number.isInteger(a.poll) || a.poll < 0) throw new VeritensorError(`--poll ${a.poll}: give milliseconds (0 or more)`);
   if (!Number.isInteger(a.confirmations) || a.confirmations < 1) throw new VeritensorError(`--confirmations ${a.confirmations}: give 1 or more`);
   if (!Number.isInteger(a.replaceAfter) || a.replaceAfter < 0) throw new VeritensorError(`--replace-after ${a.replaceAfter}: give seconds (0 or more; 0 never replaces)`);
   const protocol = await openWithRetry(hre);
-  const signer = await resolveSigner(protocol.connection, a.from);
+  const signer = await resolveSigner(protocol.connection, from);
   return {
     node: {
       protocol,

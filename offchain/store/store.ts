@@ -179,8 +179,15 @@ export class NodeStore {
    * on one deployment: opening it for another role, chain, escrow or account fails with a message.
    */
   static open(file: string, identity?: StoreIdentity): NodeStore {
-    if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    const db = openDatabase(file);
+    let db: Database;
+    try {
+      if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+      db = openDatabase(file);
+    } catch (e) {
+      // A folder without write permission (or a file in the way) is the user's to fix: name it.
+      const reason = (e as NodeJS.ErrnoException).code === "ERR_SQLITE_ERROR" ? (e as Error).message : ((e as NodeJS.ErrnoException).code ?? String(e));
+      throw new VeritensorError(`cannot open the state database ${file} (${reason}): give another --db`, { cause: e });
+    }
     // NORMAL: a commit is written to the WAL without an fsync; the write-ahead points fsync (see durably).
     db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;");
     db.exec(SCHEMA);

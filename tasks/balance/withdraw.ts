@@ -1,14 +1,15 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, formatVtn, openProtocol, report, resolveSigner, withdrawBalance } from "../../offchain/clients/index.js";
+import { action, formatVtn, openProtocol, partyFrom, report, resolveSigner, withdrawBalance } from "../../offchain/clients/index.js";
 
 interface Args {
-  from: string;
+  from: string | undefined;
 }
 
 export default action(async ({ from }: Args, hre: HardhatRuntimeEnvironment) => {
+  const party = partyFrom(from, "balance withdraw pays the sender's earnings out");
   const p = await openProtocol(hre);
-  const account = await resolveSigner(p.connection, from);
+  const account = await resolveSigner(p.connection, party);
   const result = await withdrawBalance(p, account);
   report(`Withdrew ${formatVtn(result.amount)} to ${await account.getAddress()}`, [
     ["token balance", formatVtn(result.tokenBalance)],

@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, formatGas, openProtocol, parseCheat, report, required, resolveSigner } from "../../offchain/clients/index.js";
+import { action, formatGas, openProtocol, partyFrom, parseCheat, report, required, resolveSigner } from "../../offchain/clients/index.js";
 import { LEVEL_NAMES } from "../../offchain/disputes/game.js";
 import { SIDE_NAMES, gameRows, gameTitle, moveText, playNextMove } from "../../offchain/disputes/manual.js";
 
@@ -8,12 +8,13 @@ interface Args {
   game: string | undefined;
   model: string | undefined;
   cheat: string | undefined;
-  from: string;
+  from: string | undefined;
 }
 
 export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
+  const from = partyFrom(a.from, "dispute move plays the sender's side of the game");
   const p = await openProtocol(hre);
-  const signer = await resolveSigner(p.connection, a.from);
+  const signer = await resolveSigner(p.connection, from);
   const cheat = a.cheat !== undefined ? parseCheat(a.cheat) : undefined;
   const r = await playNextMove(p, signer, required(a.game, "--game"), required(a.model, "--model"), cheat ? { cheat } : {});
   // The game's fixed data (sides, bonds, rewards) is in `dispute show`; here what changed.

@@ -1,18 +1,19 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, formatGas, formatVtn, openProtocol, parseId, report, required, resolveSigner } from "../../offchain/clients/index.js";
+import { action, formatGas, formatVtn, openProtocol, partyFrom, parseId, report, required, resolveSigner } from "../../offchain/clients/index.js";
 import { challengeJob, gameRows } from "../../offchain/disputes/manual.js";
 
 interface Args {
   job: string | undefined;
   model: string | undefined;
   noApprove: boolean;
-  from: string;
+  from: string | undefined;
 }
 
 export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
+  const from = partyFrom(a.from, "dispute open moves funds (the bond)");
   const p = await openProtocol(hre);
-  const challenger = await resolveSigner(p.connection, a.from);
+  const challenger = await resolveSigner(p.connection, from);
   const jobId = parseId(a.job, "--job");
   const r = await challengeJob(p, challenger, jobId, required(a.model, "--model"), { approve: !a.noApprove });
   const title = r.outputMismatch

@@ -1,15 +1,16 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, formatVtn, openProtocol, report, resolveSigner } from "../../offchain/clients/index.js";
+import { action, formatVtn, openProtocol, partyFrom, report, resolveSigner } from "../../offchain/clients/index.js";
 import { withdrawDisputeBalance } from "../../offchain/disputes/manual.js";
 
 interface Args {
-  from: string;
+  from: string | undefined;
 }
 
 export default action(async ({ from }: Args, hre: HardhatRuntimeEnvironment) => {
+  const party = partyFrom(from, "dispute withdraw pays the sender's bonds and rewards out");
   const p = await openProtocol(hre);
-  const account = await resolveSigner(p.connection, from);
+  const account = await resolveSigner(p.connection, party);
   const result = await withdrawDisputeBalance(p, account);
   report(`Withdrew ${formatVtn(result.amount)} from the dispute factory to ${await account.getAddress()}`, [
     ["token balance", formatVtn(result.tokenBalance)],

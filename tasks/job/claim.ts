@@ -1,15 +1,16 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, formatGas, nextBlockTime, claimJob, formatTime, formatVtn, openProtocol, parseId, report, resolveSigner } from "../../offchain/clients/index.js";
+import { action, formatGas, nextBlockTime, claimJob, formatTime, formatVtn, openProtocol, partyFrom, parseId, report, resolveSigner } from "../../offchain/clients/index.js";
 
 interface Args {
   job: string | undefined;
-  from: string;
+  from: string | undefined;
 }
 
 export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
+  const from = partyFrom(a.from, "job claim locks the sender's stake");
   const p = await openProtocol(hre);
-  const worker = await resolveSigner(p.connection, a.from);
+  const worker = await resolveSigner(p.connection, from);
   const jobId = parseId(a.job, "--job");
   const result = await claimJob(p, worker, jobId);
   report(`Claimed job ${jobId}`, [

@@ -10,6 +10,7 @@ import {
   parseDuration,
   parseId,
   parseVtn,
+  partyFrom,
   readTensorFile,
   report,
   requestInference,
@@ -26,12 +27,13 @@ interface Args {
   consumer: string | undefined;
   callbackGasLimit: number;
   noApprove: boolean;
-  from: string;
+  from: string | undefined;
 }
 
 export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
+  const from = partyFrom(a.from, "job request moves funds (the fee)");
   const p = await openProtocol(hre);
-  const requester = await resolveSigner(p.connection, a.from);
+  const requester = await resolveSigner(p.connection, from);
   const result = await requestInference(p, requester, {
     modelId: parseId(a.model, "--model"),
     input: a.input !== undefined ? await readTensorFile(a.input, "--input") : undefined,

@@ -12,6 +12,7 @@ import {
   openProtocol,
   parseCheat,
   parseId,
+  partyFrom,
   readTensorFile,
   report,
   required,
@@ -26,12 +27,13 @@ interface Args {
   traceRoot: string | undefined;
   run: string | undefined;
   cheat: string | undefined;
-  from: string;
+  from: string | undefined;
 }
 
 export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
+  const from = partyFrom(a.from, "job submit answers for the worker that claimed the job");
   const p = await openProtocol(hre);
-  const worker = await resolveSigner(p.connection, a.from);
+  const worker = await resolveSigner(p.connection, from);
   const jobId = parseId(a.job, "--job");
   if ((a.run === undefined) === (a.output === undefined)) {
     throw new VeritensorError("give either --output with --trace-root, or --run with the model file");

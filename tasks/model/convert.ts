@@ -1,10 +1,8 @@
-import { writeFile } from "node:fs/promises";
-
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { action, report, required } from "../../offchain/clients/index.js";
 import { asUserError } from "../../offchain/toolkit/errors.js";
-import { readBytes, readSamplesJson } from "../../offchain/toolkit/files.js";
+import { readBytes, readSamplesJson, writeOutput } from "../../offchain/toolkit/files.js";
 import { convertWithReport } from "../../offchain/toolkit/convert.js";
 
 interface Args {
@@ -19,7 +17,7 @@ export default action(async (args: Args, _hre: HardhatRuntimeEnvironment) => {
   const floatBytes = await readBytes(inPath, "float model");
   const calibration = args.calibration === undefined ? undefined : await readSamplesJson(args.calibration, "calibration file");
   const r = await asUserError(inPath, () => convertWithReport(floatBytes, calibration));
-  await writeFile(outPath, r.conversion.bytes);
+  await writeOutput(outPath, r.conversion.bytes, "the canonical model");
   report(`Converted ${inPath} -> ${outPath}`, [
     ["calibration", r.calibrationNote],
     ["layers", r.conversion.layers.length],

@@ -11,6 +11,7 @@ import {
   parseContributors,
   parseShape,
   parseVtn,
+  partyFrom,
   registerModel,
   report,
   required,
@@ -27,7 +28,7 @@ interface Args {
   outputShape: string | undefined;
   price: string;
   contributors: string;
-  from: string;
+  from: string | undefined;
 }
 
 /** The shape given on the command line, else the one read from the file. */
@@ -38,8 +39,9 @@ function shape(given: string | undefined, fromFile: readonly number[] | undefine
 }
 
 export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
+  const from = partyFrom(a.from, "model register makes the sender the model's developer, who earns its revenue");
   const p = await openProtocol(hre);
-  const developer = await resolveSigner(p.connection, a.from);
+  const developer = await resolveSigner(p.connection, from);
   const facts: Partial<ModelFileFacts> = a.file !== undefined ? await modelFileFacts(a.file) : {};
   if (facts.contentHash !== undefined && a.contentHash !== undefined && a.contentHash.toLowerCase() !== facts.contentHash) {
     throw new VeritensorError(`--content-hash ${a.contentHash} is not the sha256 of ${a.file} (${facts.contentHash})`);

@@ -41,6 +41,7 @@ export default action(async ({ reset, parameters }: Args, hre: HardhatRuntimeEnv
     ["JobManager", p.addresses.jobManager],
     ["ProtocolTimelock", p.addresses.timelock],
     ["VeritensorGovernor", p.addresses.governor],
+    ["DisputeGameFactory", p.addresses.disputeFactory],
     ["owner of Staking, JobManager", "the timelock (governed by VTN votes)"],
     ["total supply", formatVtn(supply)],
     ["protocol fee", `${formatBps(params.protocolFeeBps)} of each job's fee`],
@@ -48,12 +49,23 @@ export default action(async ({ reset, parameters }: Args, hre: HardhatRuntimeEnv
     ["challenge window", formatDuration(params.challengeWindow)],
     ["result timeout", formatDuration(params.resultTimeout)],
     ["unbonding delay", formatDuration(unbonding)],
-    ["addresses saved in", result.deploymentDir && path.relative(process.cwd(), result.deploymentDir)],
+    [
+      "addresses saved in",
+      result.deploymentDir !== undefined
+        ? path.relative(process.cwd(), result.deploymentDir)
+        : "nothing: the in-process chain ends with this command, and the contracts with it",
+    ],
   ]);
   if (result.module === "LocalProtocol") {
     const signers = await connection.ethers.getSigners();
     const funded = await Promise.all(signers.slice(1, 6).map(async (s) => [s.address, await p.token.balanceOf(s.address)] as const));
     report("Test tokens", funded.map(([a, b], i) => [`account #${i + 1} ${a}`, formatVtn(b)]));
+  }
+  // A first-time user deploys without --network and then wonders why the next command finds nothing.
+  if (result.deploymentDir === undefined) {
+    console.log(
+      "\nTo deploy to a chain that persists, run `npx hardhat node` in another terminal, then `npx hardhat protocol deploy --network localhost`.",
+    );
   }
   return result;
 });

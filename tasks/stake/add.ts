@@ -1,17 +1,18 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, addStake, formatVtn, openProtocol, parseId, parseVtn, report, required, resolveSigner } from "../../offchain/clients/index.js";
+import { action, addStake, formatVtn, openProtocol, partyFrom, parseId, parseVtn, report, required, resolveSigner } from "../../offchain/clients/index.js";
 
 interface Args {
   amount: string | undefined;
   serves: string;
   noApprove: boolean;
-  from: string;
+  from: string | undefined;
 }
 
 export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
+  const from = partyFrom(a.from, "stake add moves funds");
   const p = await openProtocol(hre);
-  const staker = await resolveSigner(p.connection, a.from);
+  const staker = await resolveSigner(p.connection, from);
   const serves = a.serves.split(",").map((s) => s.trim()).filter(Boolean).map((s) => parseId(s, "--serves"));
   const result = await addStake(p, staker, parseVtn(required(a.amount, "--amount"), "--amount"), {
     approve: !a.noApprove,

@@ -1,15 +1,16 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, nextBlockTime, formatTime, formatVtn, openProtocol, parseVtn, report, required, requestUnstake, resolveSigner } from "../../offchain/clients/index.js";
+import { action, nextBlockTime, formatTime, formatVtn, openProtocol, partyFrom, parseVtn, report, required, requestUnstake, resolveSigner } from "../../offchain/clients/index.js";
 
 interface Args {
   amount: string | undefined;
-  from: string;
+  from: string | undefined;
 }
 
 export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
+  const from = partyFrom(a.from, "stake unstake unbonds the sender's stake");
   const p = await openProtocol(hre);
-  const staker = await resolveSigner(p.connection, a.from);
+  const staker = await resolveSigner(p.connection, from);
   const amount = parseVtn(required(a.amount, "--amount"), "--amount");
   const result = await requestUnstake(p, staker, amount);
   const s = result.position;

@@ -6,6 +6,6 @@ import { nodeOptionsFromArgs, runUntilSignal } from "../../offchain/nodes/cli.js
 import { Verifier } from "../../offchain/verifier/verifier.js";
 
 export default action(async (a: NodeTaskArgs, hre: HardhatRuntimeEnvironment) => {
-  const { node, models, cheat } = await nodeOptionsFromArgs(a, hre);
+  const { node, models, cheat } = await nodeOptionsFromArgs(a, hre, "verifier");
   await runUntilSignal(await Verifier.create({ ...node, models, cheat }));
 });

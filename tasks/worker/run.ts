@@ -12,7 +12,7 @@ interface Args extends NodeTaskArgs {
 }
 
 export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
-  const { node, models, cheat } = await nodeOptionsFromArgs(a, hre);
+  const { node, models, cheat } = await nodeOptionsFromArgs(a, hre, "worker");
   const worker = await Worker.create({
     ...node,
     models,

@@ -10,11 +10,14 @@ import { bytesToInts, resultHash } from "../../offchain/clients/index.js";
 import { rejection, writeJson, writeTinyModel } from "./helpers.js";
 
 const run = (name: string | string[], args: Record<string, unknown> = {}) => hre.tasks.getTask(name).run(args);
-const quiet = async <T>(fn: () => Promise<T>): Promise<T> => {
+const quiet = async <T>(fn: () => Promise<T>): Promise<T> => (await captured(fn)).result;
+/** Runs `fn` with console.log captured: its result and the lines it printed. */
+const captured = async <T>(fn: () => Promise<T>): Promise<{ result: T; lines: string[] }> => {
   const log = console.log;
-  console.log = () => {};
+  const lines: string[] = [];
+  console.log = (...a: unknown[]) => void lines.push(a.join(" "));
   try {
-    return await fn();
+    return { result: await fn(), lines };
   } finally {
     console.log = log;
   }
@@ -33,9 +36,16 @@ describe("tasks: one job from deploy to withdraw", function () {
   });
 
   it("deploys LocalProtocol and funds the test accounts", async function () {
-    const result = (await quiet(() => run(["protocol", "deploy"], { reset: false, parameters: undefined }))) as DeployResult;
+    const { result, lines } = await captured(async () => (await run(["protocol", "deploy"], { reset: false, parameters: undefined })) as DeployResult);
     expect(result.module).to.equal("LocalProtocol");
     const p = result.protocol;
+    // Every contract's address, and on the in-process chain: nothing saved, and how to keep a deployment.
+    const text = lines.join("\n");
+    expect(result.deploymentDir).to.equal(undefined);
+    expect(text).to.match(new RegExp(`^  DisputeGameFactory: +${p.addresses.disputeFactory}$`, "m"));
+    expect(await ethers.provider.getCode(p.addresses.disputeFactory)).to.not.equal("0x");
+    expect(text).to.match(/^  addresses saved in: +nothing: the in-process chain ends with this command/m);
+    expect(text).to.include("`npx hardhat node` in another terminal, then `npx hardhat protocol deploy --network localhost`");
     expect(await p.staking.owner()).to.equal(p.addresses.timelock);
     expect(await p.jobManager.owner()).to.equal(p.addresses.timelock);
     expect(await p.staking.isOperator(p.addresses.jobManager)).to.equal(true);
