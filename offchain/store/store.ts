@@ -324,6 +324,11 @@ export class NodeStore {
     return (this.stmt("SELECT * FROM disputes WHERE status = ? ORDER BY job_id").all(status) as Row[]).map(disputeRow);
   }
 
+  /** Whether any dispute on job `jobId` is recorded. */
+  hasDisputeOn(jobId: bigint): boolean {
+    return this.stmt("SELECT 1 FROM disputes WHERE job_id = ? LIMIT 1").get(jobId) !== undefined;
+  }
+
   allDisputes(): DisputeRow[] {
     return (this.stmt("SELECT * FROM disputes ORDER BY job_id").all() as Row[]).map(disputeRow);
   }

@@ -290,8 +290,9 @@ export class Worker extends ProtocolNode {
     if (this.nextBlockTime() < rec.timer) return;
     // Challenges we beat pay us their bonds' defender share only once no other game can open on the
     // job: the factory holds it until then. Closing first also survives a restart (finalize is last).
-    const disputes = await this.p.disputes.jobDisputes(id);
-    if (disputes.gamesOpened > 0n && !disputes.closed) {
+    // Only jobs we defended (every opened game is recorded from its event) cost the extra read.
+    const disputes = this.store.hasDisputeOn(id) ? await this.p.disputes.jobDisputes(id) : undefined;
+    if (disputes !== undefined && disputes.gamesOpened > 0n && !disputes.closed) {
       await this.perform(`close-disputes:${id}`, `close the disputes of job ${id}`, async () =>
         waitMined(await this.p.disputes.connect(this.ctx.signer).closeDisputes(id)),
       );

@@ -580,7 +580,10 @@ describe("DisputeGame", function () {
         const bound = txBound(cnn, k, truth[k]!.length);
         expect(r.txs.defender).to.be.at.most(bound);
         expect(r.txs.challenger + 2).to.be.at.most(bound);
-        expect(r.maxGas).to.be.lessThan(3_000_000n);
+        // Issue 10's bound: no dispute transaction, the commitment and the opening included, above 1M gas.
+        expect(r.maxGas).to.be.lessThan(1_000_000n);
+        expect(r.openGas).to.be.lessThan(1_000_000n);
+        expect(r.commitGas).to.be.lessThan(1_000_000n);
         console.log(`      layer ${k}: ${r.txs.defender}+${r.txs.challenger + 2} tx (bound ${bound}), ${r.totalGas + r.openGas + r.commitGas} gas, max ${r.maxGas}, ${ms} ms`);
         await expectConserved(p);
       });
@@ -603,7 +606,8 @@ describe("DisputeGame", function () {
           new DisputePlayer(Side.Challenger, p.challenger, cnn, digitTruth),
         );
         expect(r.status, `cheat ${i}: layer ${k} element ${e} by ${size}`).to.equal(GameStatus.ChallengerWins);
-        expect(r.maxGas).to.be.lessThan(3_000_000n);
+        expect(r.maxGas).to.be.lessThan(1_000_000n);
+        expect(r.openGas).to.be.lessThan(1_000_000n);
       }
     });
 
