@@ -11,6 +11,7 @@ import {
     CHUNK_BYTES,
     CHUNK_ELEMS,
     Disputed,
+    EXACT_BOUND,
     GameConfig,
     GameStatus,
     Level,
@@ -328,6 +329,7 @@ contract DisputeGame is IDisputeGame {
         } else if (r.lo == r.hi) {
             // Equal accumulators: y = f(s_L).
             ctx.phase = StepPhase.Final;
+            if (!_exact(r.agreed)) return _resolveInexact();
             truth = VERIFIER.step(ctx, r.agreed, proofs);
             defenderClaim = defenderValue;
         } else {
@@ -337,8 +339,11 @@ contract DisputeGame is IDisputeGame {
             if (r.lo == 0) {
                 (bytes calldata initialProofs, bytes calldata termProofs) = _splitProofs(proofs);
                 StepContext memory initial = StepContext(ctx.graphRoot, ctx.traceRoot, d.index, d.element, StepPhase.Initial, 0);
-                truth = VERIFIER.step(ctx, VERIFIER.step(initial, 0, initialProofs), termProofs);
+                int256 s0 = VERIFIER.step(initial, 0, initialProofs);
+                if (!_exact(s0)) return _resolveInexact();
+                truth = VERIFIER.step(ctx, s0, termProofs);
             } else {
+                if (!_exact(r.agreed)) return _resolveInexact();
                 truth = VERIFIER.step(ctx, r.agreed, proofs);
             }
             defenderClaim = r.defenderHi;
@@ -455,6 +460,20 @@ contract DisputeGame is IDisputeGame {
         uint32 u = uint32(uint8(chunk[i])) | (uint32(uint8(chunk[i + 1])) << 8) | (uint32(uint8(chunk[i + 2])) << 16)
             | (uint32(uint8(chunk[i + 3])) << 24);
         return int64(int32(u));
+    }
+
+    /// @dev Whether `v` is inside the exact range of canonical/1 (|v| < 2^24).
+    function _exact(int256 v) private pure returns (bool) {
+        return v < EXACT_BOUND && v > -EXACT_BOUND;
+    }
+
+    /// @dev The step would start from a value outside the exact range, which the one-step verifier
+    /// cannot take and no canonical/1 computation produces: the defender's result is not a canonical
+    /// one (an invalid model, or an input outside its range), so it loses. An honest defender never
+    /// gets here: its agreed values are its own, all in range. This keeps every registered model,
+    /// valid or not, provable wrong: a step never reverts for want of range.
+    function _resolveInexact() private {
+        _resolve(GameStatus.ChallengerWins, Reason.InexactValue, true);
     }
 
     /// @dev `abi.encode(bytes, bytes)` as two calldata slices.

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {IOneStepVerifier, StepContext, StepPhase, StepProofs} from "../interfaces/IOneStepVerifier.sol";
 import {GraphLeaf, Layer} from "./lib/GraphLeaf.sol";
+import {EXACT_BOUND} from "./lib/Types.sol";
 import {
     OneStepVerifierElementOutOfRange,
     OneStepVerifierTermOutOfRange,
@@ -30,7 +31,7 @@ import {StepReader} from "./onestep/StepReader.sol";
  */
 contract OneStepVerifier is IOneStepVerifier {
     /// @notice Largest magnitude (exclusive) of any committed value or partial sum.
-    int256 public constant EXACT_LIMIT = 2 ** 24;
+    int256 public constant EXACT_LIMIT = EXACT_BOUND;
 
     ////////////////////////////////////////////////////////////////
     //                          Entry points                      //

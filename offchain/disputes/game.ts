@@ -27,7 +27,16 @@ export const Level = { Trace: 0, Tensor: 1, Chunk: 2, Accumulator: 3, PartialSum
 export type Level = (typeof Level)[keyof typeof Level];
 
 /** Reason of contracts/disputes/lib/Types.sol. */
-export const Reason = { Timeout: 0, InputLeaf: 1, PaddingLeaf: 2, PaddingElement: 3, OneStep: 4, OutputMismatch: 5, PaddingChunk: 6 } as const;
+export const Reason = {
+  Timeout: 0,
+  InputLeaf: 1,
+  PaddingLeaf: 2,
+  PaddingElement: 3,
+  OneStep: 4,
+  OutputMismatch: 5,
+  PaddingChunk: 6,
+  InexactValue: 7,
+} as const;
 
 export const LEVEL_NAMES: Readonly<Record<Level, string>> = {
   0: "trace",

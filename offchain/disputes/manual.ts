@@ -65,6 +65,7 @@ const REASONS: Readonly<Record<number, string>> = {
   [Reason.OneStep]: "the one-step verifier computed the disputed value on-chain",
   [Reason.OutputMismatch]: "the worker's own trace ends in another output than the one it posted",
   [Reason.PaddingChunk]: "the tensor descent landed on a padding chunk, which must be zero",
+  [Reason.InexactValue]: "the step starts from a value outside canonical/1's exact range (|v| < 2^24), which no valid model on a valid input reaches",
 };
 
 export function gameStatusName(status: GameStatus): string {

@@ -10,6 +10,10 @@ uint256 constant CHUNK_ELEMS = 256;
 /// @dev Bytes per tensor chunk.
 uint256 constant CHUNK_BYTES = 1024;
 
+/// @dev Largest magnitude (exclusive) of any value or partial sum of a canonical/1 computation
+/// (docs/SEMANTICS.md, "Exactness rule"): a valid model on an input in its range never reaches it.
+int256 constant EXACT_BOUND = 2 ** 24;
+
 /// @notice How a game ended.
 /// @custom:value InProgress Moves are still being played.
 /// @custom:value ChallengerWins The defender's result is wrong: the job is rejected, the worker slashed.
@@ -52,6 +56,8 @@ enum Level {
 /// @custom:value OneStep The one-step verifier computed the truth.
 /// @custom:value OutputMismatch The defender's trace ends in another tensor than its posted output.
 /// @custom:value PaddingChunk The first differing chunk leaf is beyond the tensor's chunks: it must be zero.
+/// @custom:value InexactValue The step starts from a partial sum both sides agreed on (or the model's
+/// bias) outside the exact range: no canonical/1 computation has it, so the defender's result is not one.
 enum Reason {
     Timeout,
     InputLeaf,
@@ -59,7 +65,8 @@ enum Reason {
     PaddingElement,
     OneStep,
     OutputMismatch,
-    PaddingChunk
+    PaddingChunk,
+    InexactValue
 }
 
 /// @notice What a game is created with, fixed for its whole life.
