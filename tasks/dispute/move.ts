@@ -18,7 +18,7 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
   const cheat = a.cheat !== undefined ? parseCheat(a.cheat) : undefined;
   const r = await playNextMove(p, signer, required(a.game, "--game"), required(a.model, "--model"), cheat ? { cheat } : {});
   // The game's fixed data (sides, bonds, rewards) is in `dispute show`; here what changed.
-  const changed = new Set(["level", "cursor", "turn", "deadline", "ended at", "why", "slashed", "burned", "credited"]);
+  const changed = new Set(["level", "cursor", "turn", "deadline", "ended at", "why", "slashed", "burned", "credited", "job's disputes"]);
   report(`Played the ${SIDE_NAMES[r.side]}'s ${LEVEL_NAMES[r.before.state.level]} move: ${moveText(r.move)}`, [
     ["gas used", formatGas(r.receipt.gasUsed)],
     ["game", gameTitle(r.after).replace(/^Dispute game \S+: /, "")],

@@ -115,15 +115,20 @@ describe("tasks: disputes by hand", function () {
 
     let view: GameView = opened.view;
     const moves: MoveResult[] = [];
+    let lastText = "";
     while (view.state.status === GameStatus.InProgress) {
       const defender = view.state.turn === Side.Defender;
-      const r = (await quiet(() =>
+      const { result, text } = await captured(() =>
         run(["dispute", "move"], { game, model: MODEL, cheat: defender ? CHEAT : undefined, from: defender ? "2" : "4" }),
-      )) as MoveResult;
+      );
+      const r = result as MoveResult;
       moves.push(r);
       view = r.after;
+      lastText = text;
       expect(moves.length).to.be.below(40);
     }
+    // The deciding move says what the job's disputes paid, not only the game's own settlement.
+    expect(lastText).to.match(/job's disputes: +closed: .* of the slash to the challenger of this game \(the first-committed winner\), .* burned/);
     // MAXPOOL layer 4 of 6 (1568 elements, 7 chunks): 3 trace + 3 tensor + chunk per side, and the step.
     expect(moves.filter((m) => m.side === Side.Defender)).to.have.length(7);
     expect(moves.filter((m) => m.side === Side.Challenger)).to.have.length(8);
