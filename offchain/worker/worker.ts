@@ -30,6 +30,7 @@ import type { NodeOptions } from "../nodes/node.js";
 import { ProtocolNode, openNodeContext } from "../nodes/node.js";
 import type { NodeContext } from "../nodes/node.js";
 import { computeTrace, intsOf } from "../nodes/trace.js";
+import { validateInput } from "../runtime/input.js";
 import type { CheatChoice, CheatSpec } from "./cheat.js";
 import { chooseCheat } from "./cheat.js";
 
@@ -178,7 +179,20 @@ export class Worker extends ProtocolNode {
       return;
     }
     // A worker must be able to serve a job before it locks stake for it: get and check the input first.
-    if ((await this.usableInput(job, "claiming", "trying again each pass until its deadline")) === undefined) return;
+    const input = await this.usableInput(job, "claiming", "trying again each pass until its deadline");
+    if (input === undefined) return;
+    // The input must also be one the model can run: an element outside its declared range (which the
+    // escrow cannot check) would fail the run after the claim, and the timeout would slash our lock
+    // to the requester, who could make such jobs on purpose.
+    const { model } = await this.ctx.models.get(job.modelId);
+    try {
+      validateInput(model, intsOf(input));
+    } catch (e) {
+      const why = (e as Error).message;
+      this.store.updateJob(id, { stage: "skipped", note: why });
+      this.log.warn(`job ${id}: not claiming it: ${why}`);
+      return;
+    }
     const lock = rec.lock;
     pass.free ??= await this.p.staking.freeStake(this.address);
     if (pass.free < lock) {

@@ -177,6 +177,18 @@ describe("nodes in-process: commit, then open; closing a job's disputes", functi
     liar.close();
   });
 
+  it("a worker does not claim a job whose input is outside the model's declared range (the run would fail and the timeout slash it)", async function () {
+    const bad = quantizeInput(model, toFloat(digits.pixels[3]!));
+    bad[17] = model.inputRange[1] + 1;
+    const job = (await requestInference(p, requester, { modelId, input: canonicalBytes(bad), fee, deadlineIn: 3600 })).jobId;
+    const worker = await node((o) => Worker.create({ ...o, signer: workerSigner }));
+    for (let i = 0; i < 3; i++) await worker.tick();
+    expect((await p.jobManager.getJob(job)).status).to.equal(JobStatus.Open);
+    expect(worker.store.job(job)?.stage).to.equal("skipped");
+    expect(worker.store.job(job)?.note).to.include("outside the declared range");
+    worker.close();
+  });
+
   // Last: it appoints another dispute manager on this chain (through the timelock, impersonated).
   it("a worker claims only jobs judged by the deployment's own dispute factory", async function () {
     const conn = p.connection;
