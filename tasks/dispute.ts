@@ -41,6 +41,11 @@ export const disputeTasks = [
     .addOption(fromOption)
     .setAction(() => import("./dispute/timeout.js"))
     .build(),
+  task(["dispute", "close"], "Pay out what a job's disputes held once none can open any more (the reward, or the worker's share of lost bonds; anyone may)")
+    .addOption(text("job", "Job id (required)"))
+    .addOption(fromOption)
+    .setAction(() => import("./dispute/close.js"))
+    .build(),
   task(["dispute", "withdraw"], "Withdraw your balance in the dispute factory (returned bonds, rewards)")
     .addOption(partyFromOption)
     .setAction(() => import("./dispute/withdraw.js"))

@@ -526,6 +526,56 @@ export async function timeoutGame(p: Protocol, caller: Signer, address: string):
   return { loser: s.turn, before, after: await describeGame(p, address), receipt };
 }
 
+export interface CloseResult {
+  readonly jobId: bigint;
+  readonly outcome: Extract<JobDisputesOutcome, { closed: true }>;
+  readonly receipt: ContractTransactionReceipt;
+}
+
+/**
+ * Closes job `jobId`'s disputes (anyone may): pays what the factory held for them, the reward to
+ * the first-committed winner or the worker's shares of lost bonds, once no game is open on the job
+ * and none can open any more. Usually the last settlement does it; this is for the case where the
+ * last game ended while the challenge window was still open.
+ */
+export async function closeJobDisputes(p: Protocol, caller: Signer, jobId: bigint): Promise<CloseResult> {
+  const held = await p.disputes.jobDisputes(jobId);
+  if (held.gamesOpened === 0n) throw new VeritensorError(`job ${jobId} has no dispute to close: no game was ever opened on it`);
+  if (held.closed) throw new VeritensorError(`the disputes of job ${jobId} are already closed (\`dispute show --job ${jobId}\` says what they paid)`);
+  if (held.gamesOpen > 0n) {
+    throw new VeritensorError(`job ${jobId} still has ${held.gamesOpen} game(s) in play: its disputes close when the last one ends`);
+  }
+  const job = await getJob(p, jobId);
+  const now = await chainTime(p);
+  if (job.status === JobStatus.Submitted && now < job.timer) {
+    throw new VeritensorError(
+      `the challenge window of job ${jobId} is open until ${formatTime(job.timer, now)}: another game could still open, so its disputes close after that`,
+    );
+  }
+  const receipt = await send(p, `closing the disputes of job ${jobId}`, () => p.disputes.connect(caller).closeDisputes(jobId));
+  const closed = receipt.logs
+    .filter((l) => l.address.toLowerCase() === p.addresses.disputeFactory.toLowerCase())
+    .map((l) => p.disputes.interface.parseLog(l))
+    .find((e): e is LogDescription => e !== null && e.name === "DisputesClosed");
+  if (!closed) throw new VeritensorError(`closing the disputes of job ${jobId}: no DisputesClosed event in ${receipt.hash}`);
+  return {
+    jobId,
+    outcome: {
+      closed: true,
+      winnerGame: String(closed.args.winnerGame),
+      challengerReward: closed.args.challengerReward as bigint,
+      defenderReward: closed.args.defenderReward as bigint,
+      burned: closed.args.burned as bigint,
+    },
+    receipt,
+  };
+}
+
+/** What the close of a job's disputes paid, in words (for `dispute close`). */
+export function closeText(o: CloseResult["outcome"]): string {
+  return jobDisputesText(o, ZeroAddress);
+}
+
 export interface DisputeWithdrawResult {
   readonly amount: bigint;
   readonly tokenBalance: bigint;

@@ -14,8 +14,11 @@ import { expect } from "chai";
 import { createHardhatRuntimeEnvironment } from "hardhat/hre";
 
 import config from "../../hardhat.config.js";
-import type { OpenResult, GameView, MoveResult, TimeoutResult } from "../../offchain/disputes/manual.js";
-import { GameStatus, Side } from "../../offchain/disputes/game.js";
+import type { CloseResult, OpenResult, GameView, MoveResult, TimeoutResult } from "../../offchain/disputes/manual.js";
+import { GameStatus, Side, openDispute, submittedResultOf } from "../../offchain/disputes/game.js";
+import { DisputePlayer, playToEnd } from "../../offchain/disputes/player.js";
+import { referenceTrace } from "../../offchain/runtime/reference.js";
+import { cheat } from "./fixtures.js";
 import type { JobDetails } from "../../offchain/clients/index.js";
 import { deployProtocol, jobTerms } from "../../offchain/clients/index.js";
 import type { DisputeWithdrawResult } from "../../offchain/disputes/manual.js";
@@ -201,6 +204,38 @@ describe("tasks: disputes by hand", function () {
     expect(t.loser).to.equal(Side.Defender);
     expect(t.after.state.status).to.equal(GameStatus.ChallengerWins);
     expect(t.after.outcome!.reason).to.include("timeout");
+  });
+
+  it("dispute close pays the worker its share of a lost challenge once the window is over, and says why it cannot before", async function () {
+    const model = mnistCnn();
+    const jobId = await job(writeInput(3));
+    const id = BigInt(jobId);
+    const honest = referenceTrace(model, mnistInput(model, 3));
+    // A challenger with a wrong trace of its own (the task would refuse to open on a correct result).
+    const liar = new DisputePlayer(Side.Challenger, challenger!, model, cheat(honest, 2, 5, 1));
+    await p.token.connect(challenger!).approve(p.addresses.disputeFactory, (await p.disputes.params()).challengeBond);
+    const { game } = await openDispute(p.disputes, challenger!, id, liar.openArgs(await submittedResultOf(p, id)));
+    const defender = new DisputePlayer(Side.Defender, worker!, model, honest);
+    const r = await playToEnd(game, { defender, challenger: liar }, { advanceTo: (t) => networkHelpers.time.increaseTo(t) });
+    expect(r.status).to.equal(GameStatus.DefenderWins);
+
+    // The game ended inside the challenge window: another game could still open, so the worker's share waits.
+    const early = await rejection(() => quiet(() => run(["dispute", "close"], { job: jobId, from: "0" })));
+    expect(early).to.match(new RegExp(`the challenge window of job ${jobId} is open until .*: another game could still open`));
+    const before = await p.disputes.balanceOf(worker!.address);
+
+    await networkHelpers.time.increase(61);
+    const { result, text } = await captured(() => run(["dispute", "close"], { job: jobId, from: "0" }));
+    const closed = result as CloseResult;
+    const share = (await p.disputes.params()).challengeBond / 2n;
+    expect(closed.outcome.defenderReward).to.equal(share);
+    expect(await p.disputes.balanceOf(worker!.address)).to.equal(before + share);
+    expect(text).to.match(/paid: +closed: the result stood; the worker got 5\.0 VTN of the lost bonds/);
+
+    const again = await rejection(() => quiet(() => run(["dispute", "close"], { job: jobId, from: "0" })));
+    expect(again).to.include(`the disputes of job ${jobId} are already closed`);
+    const none = await rejection(() => quiet(() => run(["dispute", "close"], { job: String(id + 1000n), from: "0" })));
+    expect(none).to.include("has no dispute to close");
   });
 
   it("decodes the dispute contracts' errors into sentences", async function () {
