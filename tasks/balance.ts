@@ -1,11 +1,7 @@
 import { emptyTask, task } from "hardhat/config";
 
-import { ArgumentType } from "hardhat/types/arguments";
 
-import { fromOption, partyFromOption } from "./options.js";
-
-const text = <N extends string>(name: N, description: string) =>
-  ({ name, type: ArgumentType.STRING_WITHOUT_DEFAULT, description, defaultValue: undefined }) as const;
+import { fromOption, partyFromOption, text } from "./options.js";
 
 export const balanceTasks = [
   emptyTask("balance", "Earnings held in the job escrow (pull payments)").build(),

@@ -1,12 +1,7 @@
 import { emptyTask, task } from "hardhat/config";
-import { ArgumentType } from "hardhat/types/arguments";
 
-import { fromOption, noApproveFlag, partyFromOption } from "./options.js";
+import { file, fromOption, noApproveFlag, partyFromOption, text } from "./options.js";
 
-const text = <N extends string>(name: N, description: string) =>
-  ({ name, type: ArgumentType.STRING_WITHOUT_DEFAULT, description, defaultValue: undefined }) as const;
-const file = <N extends string>(name: N, description: string) =>
-  ({ name, type: ArgumentType.FILE_WITHOUT_DEFAULT, description, defaultValue: undefined }) as const;
 const gameOption = text("game", "Address of the dispute game (required; `dispute show --job N` lists a job's games)");
 const modelOption = file("model", "The job's model as a canonical ONNX file (checked against the registry's hash and graph commitment)");
 

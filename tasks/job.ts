@@ -1,10 +1,8 @@
 import { emptyTask, task } from "hardhat/config";
 import { ArgumentType } from "hardhat/types/arguments";
 
-import { fromOption, noApproveFlag, partyFromOption } from "./options.js";
+import { fromOption, noApproveFlag, partyFromOption, text } from "./options.js";
 
-const text = <N extends string>(name: N, description: string) =>
-  ({ name, type: ArgumentType.STRING_WITHOUT_DEFAULT, description, defaultValue: undefined }) as const;
 const jobOption = text("job", "Job id (required)");
 
 export const jobTasks = [

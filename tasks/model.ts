@@ -1,10 +1,7 @@
 import { emptyTask, task } from "hardhat/config";
 import { ArgumentType } from "hardhat/types/arguments";
 
-import { partyFromOption } from "./options.js";
-
-const text = <N extends string>(name: N, description: string) =>
-  ({ name, type: ArgumentType.STRING_WITHOUT_DEFAULT, description, defaultValue: undefined }) as const;
+import { partyFromOption, text } from "./options.js";
 
 export const modelTasks = [
   emptyTask("model", "Register and inspect models").build(),
