@@ -4,12 +4,11 @@ pragma solidity ^0.8.28;
 import {IDisputeGame} from "../interfaces/IDisputeGame.sol";
 import {IDisputeGameFactory} from "../interfaces/IDisputeGameFactory.sol";
 import {IOneStepVerifier, StepContext, StepPhase} from "../interfaces/IOneStepVerifier.sol";
+import {CHUNK_BYTES, CHUNK_ELEMS} from "../libraries/TensorCommitment.sol";
 import {Clock, LibClock} from "./lib/Clock.sol";
 import {LibPosition, Position} from "./lib/Position.sol";
 import {MerkleProof} from "./lib/MerkleProof.sol";
 import {
-    CHUNK_BYTES,
-    CHUNK_ELEMS,
     Disputed,
     EXACT_BOUND,
     GameConfig,

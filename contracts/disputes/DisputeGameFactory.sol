@@ -13,6 +13,7 @@ import {IDisputeGameFactory} from "../interfaces/IDisputeGameFactory.sol";
 import {IJobManager} from "../interfaces/IJobManager.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
+import {BPS} from "../libraries/FeeSplit.sol";
 import {GraphLeaf, Header} from "./lib/GraphLeaf.sol";
 import {ClaimedResult, GameConfig, GameStatus} from "./lib/Types.sol";
 import {
@@ -51,7 +52,6 @@ import {
 contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
-    uint256 private constant BPS = 10_000;
     /// @notice Highest bond governance may set (1,000,000 tokens of 18 decimals): a higher one could
     /// price every challenger out.
     uint256 public constant MAX_CHALLENGE_BOND = 1_000_000 ether;

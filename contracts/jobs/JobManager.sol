@@ -12,7 +12,7 @@ import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
 import {IInferenceConsumer} from "../interfaces/IInferenceConsumer.sol";
 import {TensorCommitment} from "../libraries/TensorCommitment.sol";
-import {FeeSplit} from "../libraries/FeeSplit.sol";
+import {BPS, FeeSplit} from "../libraries/FeeSplit.sol";
 
 /**
  * @title JobManager
@@ -30,7 +30,6 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
-    uint256 private constant BPS = 10_000;
     /// @dev Gas kept back for the work after the callback returns (events, bookkeeping).
     uint256 private constant CALLBACK_RESERVE = 30_000;
     /// @dev Bytes of a failing callback's revert data that are kept in {CallbackFailed}.

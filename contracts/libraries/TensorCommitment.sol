@@ -1,6 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+/// @dev Bytes per tensor chunk (docs/SEMANTICS.md "Tensor commitment"). The one definition of the
+/// chunk size; the dispute contracts import it from here.
+uint256 constant CHUNK_BYTES = 1024;
+
+/// @dev Elements per tensor chunk: {CHUNK_BYTES} / 4 int32 elements.
+uint256 constant CHUNK_ELEMS = 256;
+
 /**
  * @title TensorCommitment
  * @notice The tensor commitment of docs/SEMANTICS.md, computed on-chain: canonical bytes (int32
@@ -10,9 +17,6 @@ pragma solidity ^0.8.28;
  * inputs and outputs whose bytes are in calldata anyway.
  */
 library TensorCommitment {
-    /// @notice Bytes per chunk (256 int32 elements).
-    uint256 internal constant CHUNK_BYTES = 1024;
-
     /// @dev `length` is not a whole number of int32 elements, or is zero.
     error TensorCommitmentInvalidLength(uint256 length);
 

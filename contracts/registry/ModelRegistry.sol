@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {BPS as BASIS_POINTS} from "../libraries/FeeSplit.sol";
 
 /**
  * @title ModelRegistry
@@ -11,8 +12,8 @@ import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
  * match. There is no registry admin: each model is controlled by its own owner.
  */
 contract ModelRegistry is IModelRegistry {
-    /// @notice Basis points in a whole.
-    uint16 public constant BPS = 10_000;
+    /// @notice Basis points in a whole (10000): the protocol-wide `BPS` of libraries/FeeSplit.sol.
+    uint16 public constant BPS = uint16(BASIS_POINTS);
     /// @notice Upper bound on contributors per model, so that a fee split is a bounded loop.
     uint256 public constant MAX_CONTRIBUTORS = 8;
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {CHUNK_BYTES} from "../../libraries/TensorCommitment.sol";
 import {MerkleProof} from "./MerkleProof.sol";
 import {
     TensorProofChunkLength,
@@ -16,9 +17,7 @@ import {
  * chunk ⌊e / 256⌋ at byte offset (e mod 256)·4.
  */
 library TensorProof {
-    /// @notice Bytes per chunk.
-    uint256 internal constant CHUNK_BYTES = 1024;
-    /// @notice log2 of the elements per chunk (256).
+    /// @notice log2 of the elements per chunk (`CHUNK_ELEMS` = 256).
     uint256 internal constant CHUNK_ELEMS_LOG2 = 8;
 
     /// @notice The chunk holding element `element`.

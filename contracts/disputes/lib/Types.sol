@@ -2,13 +2,8 @@
 pragma solidity ^0.8.28;
 
 // Enums, structs and named constants of the dispute game (Optimism's `src/dispute/lib/Types.sol`
-// layout). The value types with behaviour, `Clock` and `Position`, have their own files.
-
-/// @dev Elements per 1024-byte tensor chunk (docs/SEMANTICS.md "Tensor commitment").
-uint256 constant CHUNK_ELEMS = 256;
-
-/// @dev Bytes per tensor chunk.
-uint256 constant CHUNK_BYTES = 1024;
+// layout). The value types with behaviour, `Clock` and `Position`, have their own files. The tensor
+// chunk size (`CHUNK_BYTES`, `CHUNK_ELEMS`) belongs to the tensor format: libraries/TensorCommitment.sol.
 
 /// @dev Largest magnitude (exclusive) of any value or partial sum of a canonical/1 computation
 /// (docs/SEMANTICS.md, "Exactness rule"): a valid model on an input in its range never reaches it.
