@@ -11,20 +11,55 @@ import {Position} from "../disputes/lib/Position.sol";
  * (docs/DISPUTES.md). Every move is due `moveTimeout` after the previous one.
  */
 interface IDisputeGame {
-    /// @notice A side opened its two children of the node at `position` (trace or tensor level).
+    /// @notice Emitted by {traceMove} and {tensorMove}: a side opened its two children of the node at
+    /// the cursor.
+    /// @param level The level played: Trace or Tensor.
+    /// @param side The side that moved.
+    /// @param position The cursor: the node opened, in the side's trace tree or chunk tree.
+    /// @param left Its left child.
+    /// @param right Its right child.
     event ChildrenRevealed(Level indexed level, Side indexed side, Position position, bytes32 left, bytes32 right);
-    /// @notice The trace descent landed on layer `layer` of kind `kind`: its output has `numel`
-    /// elements and each is a reduction of `length` terms (0: computed directly).
+
+    /// @notice Emitted by the challenger's {traceMove} that lands on a layer's trace leaf: the
+    /// dispute goes on inside that layer's output.
+    /// @param layer Trace index k of the layer (1..L).
+    /// @param kind Its layer kind.
+    /// @param length Length K of the reduction behind each output element (0: computed directly).
+    /// @param numel Number of elements of its output.
     event LayerDisputed(uint256 layer, uint8 kind, uint256 length, uint256 numel);
-    /// @notice A side revealed chunk `chunkIndex` of its output of the disputed layer.
+
+    /// @notice Emitted by {defendChunk} and {challengeChunk}: a side revealed its chunk of the
+    /// disputed layer's output at the cursor.
+    /// @param side The side that revealed it.
+    /// @param chunkIndex The chunk's index in the tensor.
+    /// @param chunk Its 1024 bytes.
     event ChunkRevealed(Side indexed side, uint256 chunkIndex, bytes chunk);
-    /// @notice The sides' outputs first differ at `element`.
+
+    /// @notice Emitted by {challengeChunk}: the two sides' outputs of the disputed layer first differ
+    /// at `element`.
+    /// @param element Index of the first differing element in the layer's output.
+    /// @param defenderValue The defender's value of it.
+    /// @param challengerValue The challenger's value of it.
     event ElementDisputed(uint256 element, int256 defenderValue, int256 challengerValue);
-    /// @notice A side posted its partial sum s_index (index = length: the accumulator).
+
+    /// @notice Emitted by {postSum}: a side posted its partial sum s_index (index = length: the
+    /// accumulator).
+    /// @param side The side that posted it.
+    /// @param index The partial-sum index ({sumIndex}).
+    /// @param value The side's s_index.
     event SumPosted(Side indexed side, uint256 index, int256 value);
-    /// @notice The one-step verifier computed `truth` for the claims it was given.
+
+    /// @notice Emitted by {step} when the one-step verifier computed `truth` for the claims it was
+    /// given; {GameResolved} follows.
+    /// @param caller The account that ran the step.
+    /// @param truth The true value of the disputed claim: the element itself (a direct kind, or the
+    /// final map from the accumulator), or the partial sum s_hi (one reduction term).
     event Stepped(address indexed caller, int256 truth);
-    /// @notice The game ended.
+
+    /// @notice Emitted when the game ends: on a deciding move, {step} or {timeout}, or in
+    /// {initialize} for an output-mismatch claim.
+    /// @param status Who won.
+    /// @param reason Why.
     event GameResolved(GameStatus status, Reason reason);
 
     /// @notice Factory only, once: starts the game. When the two roots are equal the challenger

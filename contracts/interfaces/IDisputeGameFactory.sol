@@ -96,10 +96,21 @@ interface IDisputeGameFactory {
         bytes32 salt;
     }
 
-    /// @notice `committer` committed to a dispute claim; `rank` orders it among all commitments.
+    /// @notice Emitted by {commitDispute}: `committer` committed to a dispute claim; `rank` orders it
+    /// among all commitments.
+    /// @param commitment The commitment ({commitmentOf}).
+    /// @param committer The account that made it.
+    /// @param rank Its order among all commitments (1 is the first).
     event DisputeCommitted(bytes32 indexed commitment, address indexed committer, uint256 rank);
-    /// @notice `challenger` opened `game` on job `jobId` with trace root `challengerRoot`, revealing
-    /// its commitment of rank `rank`.
+
+    /// @notice Emitted by {openDispute}: `challenger` opened `game` on job `jobId` with trace root
+    /// `challengerRoot`, revealing its commitment of rank `rank`.
+    /// @param jobId The disputed job.
+    /// @param game The new game.
+    /// @param challenger The account that opened it.
+    /// @param challengerRoot The challenger's trace root.
+    /// @param bond The bond it posted.
+    /// @param rank The rank of the commitment it revealed.
     event DisputeOpened(
         uint256 indexed jobId,
         address indexed game,
@@ -108,10 +119,20 @@ interface IDisputeGameFactory {
         uint256 bond,
         uint256 rank
     );
-    /// @notice `game` on job `jobId` ended: `slashed` came from the worker (held until the job's
-    /// disputes close), `burned` was burned. A winning challenger's bond is credited back at once.
+
+    /// @notice Emitted when a game is settled, by {settle} (or by {openDispute} for a claim decided at
+    /// opening). `slashed` came from the worker (held until the job's disputes close), `burned` was
+    /// burned. A winning challenger's bond is credited back at once.
+    /// @param jobId The disputed job.
+    /// @param game The game.
+    /// @param status How it ended.
+    /// @param slashed The worker's lock slashed by this game (only the first winning game slashes).
+    /// @param burned The part of a losing challenger's bond burned (the bond less the defender's share).
     event DisputeSettled(uint256 indexed jobId, address indexed game, GameStatus status, uint256 slashed, uint256 burned);
-    /// @notice Every game on job `jobId` has ended and no other can open: the held amounts were paid.
+
+    /// @notice Emitted by {closeDisputes}, or by the settlement that ends a job's last game when no
+    /// other can open: every game on job `jobId` has ended and the held amounts were paid.
+    /// @param jobId The disputed job.
     /// @param winnerGame The first-committed game that proved the result wrong (zero if none did).
     /// @param challengerReward Its challenger's reward, from the slash.
     /// @param defenderReward What the worker got of the lost bonds (zero if its result was wrong).
@@ -123,11 +144,23 @@ interface IDisputeGameFactory {
         uint256 defenderReward,
         uint256 burned
     );
-    /// @notice `account` was credited `amount` by `game`.
+
+    /// @notice Emitted when a pull balance grows (withdrawn with {withdraw}): `account` was credited
+    /// `amount` by `game`.
+    /// @param account The account credited.
+    /// @param game The game it comes from (a winning challenger's bond back, or the reward of the
+    /// first-committed winner), or zero for the worker's defender reward at close.
+    /// @param amount The amount credited (never zero).
     event BalanceCredited(address indexed account, address indexed game, uint256 amount);
-    /// @notice `account` withdrew `amount`.
+
+    /// @notice Emitted by {withdraw}: `account` withdrew `amount`.
+    /// @param account The account, sent `amount`.
+    /// @param amount Its whole balance.
     event BalanceWithdrawn(address indexed account, uint256 amount);
-    /// @notice The governed parameters changed.
+
+    /// @notice Emitted when the governed parameters are set (at deployment, then by governance); they
+    /// apply to games opened from then on.
+    /// @param params The new parameters.
     event ParamsSet(Params params);
 
     /// @notice Commits to a dispute claim before revealing it: `commitment` is {commitmentOf} the

@@ -121,8 +121,15 @@ interface IJobManager {
         uint24 maxCallbackGasLimit;
     }
 
-    /// @notice A job was requested with `terms` (everything later calls pass back). The input is
-    /// inline (`input`) or at `inputURI`; `terms.inputCommitment` commits to it either way.
+    /// @notice Emitted by {requestInference} when a job is requested with `terms` (everything later
+    /// calls pass back). The input is inline (`input`) or at `inputURI`; `terms.inputCommitment`
+    /// commits to it either way.
+    /// @param jobId The new job's id.
+    /// @param modelId The model to run (`terms.modelId`).
+    /// @param requester The account that requested the job and paid its fee (`terms.requester`).
+    /// @param terms The job's terms, whose hash the job stores ({termsHash}).
+    /// @param input Canonical bytes of the input tensor, or empty when `inputURI` is given.
+    /// @param inputURI Where the input can be fetched, or empty when `input` is inline.
     event JobRequested(
         uint256 indexed jobId,
         uint256 indexed modelId,
@@ -131,7 +138,24 @@ interface IJobManager {
         bytes input,
         string inputURI
     );
+
+    /// @notice Emitted by {claim} when a worker claims an open job and its stake is locked.
+    /// @param jobId The job.
+    /// @param worker The claiming worker.
+    /// @param lockedStake Stake locked for the job (`terms.lock`).
+    /// @param resultDue When the result is due: the result timeout of the job's parameter version
+    /// from the claim, but no later than the job's deadline.
     event JobClaimed(uint256 indexed jobId, address indexed worker, uint256 lockedStake, uint256 resultDue);
+
+    /// @notice Emitted by {submitResult} when the worker posts the result; the challenge window opens.
+    /// @param jobId The job.
+    /// @param worker The worker that claimed the job.
+    /// @param outputCommitment Tensor commitment of `output` (checked on-chain).
+    /// @param traceRoot Trace commitment the worker binds itself to: every layer's output, as
+    /// disputes play it.
+    /// @param output Canonical bytes of the output tensor.
+    /// @param challengeEnd When the challenge window closes; the job can be finalized from then on
+    /// if no dispute is open.
     event ResultSubmitted(
         uint256 indexed jobId,
         address indexed worker,
@@ -140,6 +164,14 @@ interface IJobManager {
         bytes output,
         uint256 challengeEnd
     );
+
+    /// @notice Emitted by {finalize} when a job's result becomes final and its fee is paid out (the
+    /// worker's stake is unlocked).
+    /// @param jobId The job.
+    /// @param worker The worker, credited `workerFee`.
+    /// @param workerFee The fee less the model's price and the protocol fee.
+    /// @param modelFee The model's price, accrued to the model's earnings ({distributeModelEarnings}).
+    /// @param protocolFee The protocol fee, credited to the treasury of the job's parameter version.
     event JobFinalized(
         uint256 indexed jobId,
         address indexed worker,
@@ -147,81 +179,225 @@ interface IJobManager {
         uint256 modelFee,
         uint256 protocolFee
     );
+
+    /// @notice Emitted by {expire} when a job ends without a result and its fee is credited back: an
+    /// open job past its deadline, or a claimed one whose worker timed out after the job's deadline.
+    /// @param jobId The job.
+    /// @param requester The requester, credited `amount`.
+    /// @param amount The job's fee.
     event JobRefunded(uint256 indexed jobId, address indexed requester, uint256 amount);
+
+    /// @notice Emitted by {expire} after {WorkerTimedOut} when the job's deadline has not passed: the
+    /// job is Open again, for any worker to claim.
+    /// @param jobId The job.
     event JobReopened(uint256 indexed jobId);
+
+    /// @notice Emitted by {expire} when a claimed job's result is overdue: the worker loses the claim
+    /// and `timeoutSlashBps` (of the job's parameter version) of its lock, credited to the requester;
+    /// the rest of the lock is unlocked. {JobReopened} or {JobRefunded} follows.
+    /// @param jobId The job.
+    /// @param worker The worker that missed its result time.
+    /// @param slashed Stake slashed, credited to the requester's balance.
     event WorkerTimedOut(uint256 indexed jobId, address indexed worker, uint256 slashed);
+
+    /// @notice Emitted by {freezeForDispute} each time a dispute opens on a job's result: the job
+    /// cannot be finalized until every dispute on it is settled.
+    /// @param jobId The job.
+    /// @param openDisputes Disputes now open on the job, this one included.
     event JobFrozen(uint256 indexed jobId, uint256 openDisputes);
+
+    /// @notice Emitted by {settleDispute} when the dispute manager settles one dispute on a job.
+    /// @param jobId The job.
+    /// @param resultValid Whether that dispute upheld the result (the worker won it).
+    /// @param openDisputes Disputes still open on the job.
     event DisputeSettled(uint256 indexed jobId, bool resultValid, uint256 openDisputes);
+
+    /// @notice Emitted by {settleDispute} when the first dispute that proves a result wrong rejects
+    /// the job: the fee is credited back to the requester and the worker's lock slashed to the
+    /// dispute manager (what is not slashed is unlocked).
+    /// @param jobId The job.
+    /// @param worker The worker whose result was rejected.
+    /// @param slashed Stake slashed to the dispute manager (at most the job's lock).
+    /// @param refunded The job's fee, credited to the requester.
     event JobRejected(uint256 indexed jobId, address indexed worker, uint256 slashed, uint256 refunded);
+
+    /// @notice Emitted by {finalize} when the consumer's {IInferenceConsumer-onInferenceResult}
+    /// returned without reverting.
+    /// @param jobId The job.
+    /// @param consumer The consumer contract called back.
     event CallbackDelivered(uint256 indexed jobId, address indexed consumer);
+
+    /// @notice Emitted by {finalize} when the consumer's callback reverted (or ran out of its gas
+    /// limit); the job is finalized and paid all the same.
+    /// @param jobId The job.
+    /// @param consumer The consumer contract called back.
+    /// @param reason The callback's revert data, cut to its first 256 bytes.
     event CallbackFailed(uint256 indexed jobId, address indexed consumer, bytes reason);
-    /// @notice A pull balance grew. `jobId` is the job that paid it, or 0 for a share of a
-    /// model's earnings paid by {distributeModelEarnings} (see {ModelEarningsDistributed}).
+
+    /// @notice Emitted when a pull balance grows (withdrawn with {withdraw}): by {finalize}
+    /// (worker fee, protocol fee), {expire} (refund, timeout slash), {settleDispute} (refund of a
+    /// rejected job) and {distributeModelEarnings} (model earnings; see {ModelEarningsDistributed}).
+    /// @param account The account credited.
+    /// @param jobId The job that paid it, or 0 for a share of a model's earnings.
+    /// @param amount The amount credited (never zero).
     event BalanceCredited(address indexed account, uint256 indexed jobId, uint256 amount);
-    /// @notice The accrued earnings `amount` of `modelId` were split among its payees (one
-    /// {BalanceCredited} with job id 0 per payee with a non-zero share, in the same transaction).
+
+    /// @notice Emitted by {distributeModelEarnings} when a model's accrued earnings are split among
+    /// its payees (one {BalanceCredited} with job id 0 per payee with a non-zero share, in the same
+    /// transaction).
+    /// @param modelId The model.
+    /// @param amount The earnings distributed: all that had accrued.
     event ModelEarningsDistributed(uint256 indexed modelId, uint256 amount);
+
+    /// @notice Emitted by {withdraw} when an account takes out its whole balance.
+    /// @param account The account, sent `amount`.
+    /// @param amount Its whole balance.
     event BalanceWithdrawn(address indexed account, uint256 amount);
-    /// @notice Parameter version `version` (now in force for new jobs) has `params`.
+
+    /// @notice Emitted when the governed parameters are set (at deployment, then by governance): a
+    /// new parameter version, in force for jobs requested from now on.
+    /// @param version The new parameter version.
+    /// @param params Its parameters (its dispute manager carries over from the version before).
     event ParamsSet(uint32 indexed version, Params params);
-    /// @notice Parameter version `version` (now in force for new jobs) has dispute manager `disputeManager`.
+
+    /// @notice Emitted when governance sets the dispute manager: a new parameter version, in force
+    /// for jobs requested from now on; jobs already requested keep the manager of their version.
+    /// @param version The new parameter version (its parameters carry over from the version before).
+    /// @param disputeManager The dispute manager of that version.
     event DisputeManagerSet(uint32 indexed version, address disputeManager);
 
-    /// @dev No job has id `jobId`.
+    /// @dev No job has id `jobId` (ids run from 1 to {jobCount}).
+    /// @param jobId The id given.
     error JobsUnknownJob(uint256 jobId);
-    /// @dev The terms (and result commitments, after submission) given for job `jobId` are not the ones it stores.
+
+    /// @dev The terms (and, after submission, the output commitment and trace root) given for job
+    /// `jobId` do not hash to the commitment it stores.
+    /// @param jobId The job.
     error JobsTermsMismatch(uint256 jobId);
-    /// @dev Job `jobId` is `status`, and the action needs another status.
+
+    /// @dev The action needs job `jobId` in another status.
+    /// @param jobId The job.
+    /// @param status Its current status.
     error JobsWrongStatus(uint256 jobId, JobStatus status);
-    /// @dev New jobs are paused by governance.
+
+    /// @dev New jobs are paused by governance (`Params.paused`).
     error JobsPaused();
-    /// @dev Model `modelId` is deprecated.
+
+    /// @dev The model is deprecated: it takes no new jobs.
+    /// @param modelId The model requested.
     error JobsModelDeprecated(uint256 modelId);
-    /// @dev The fee `fee` is below `minimum`: after the protocol fee it would not cover the model price.
+
+    /// @dev The fee is too low: after the protocol fee it would not cover the model's price.
+    /// @param fee The fee offered.
+    /// @param minimum The least fee accepted ({minimumFee} of the model's price).
     error JobsInsufficientFee(uint256 fee, uint256 minimum);
-    /// @dev The deadline is in the past, or later than `latest`.
+
+    /// @dev The deadline is not in the future, or is later than the longest job duration allows.
+    /// @param deadline The deadline given.
+    /// @param latest The latest deadline allowed now (`maxJobDuration` from now).
     error JobsInvalidDeadline(uint256 deadline, uint256 latest);
-    /// @dev Neither or both of inline input and input URI were given, or the URI came without commitment.
+
+    /// @dev Neither or both of inline input and input URI were given, or the URI came without an
+    /// input commitment.
     error JobsInvalidInput();
-    /// @dev The inline input has `got` bytes; the model's input needs `expected` (4 per element).
+
+    /// @dev The inline input has the wrong size for the model's input.
+    /// @param expected Bytes the model's input needs (4 per element).
+    /// @param got Bytes of the inline input.
     error JobsInputSizeMismatch(uint256 expected, uint256 got);
-    /// @dev The given input commitment differs from the commitment of the inline input.
+
+    /// @dev The input commitment given differs from the commitment of the inline input.
+    /// @param given The commitment in the request.
+    /// @param computed The commitment of the inline input, computed on-chain.
     error JobsInputCommitmentMismatch(bytes32 given, bytes32 computed);
-    /// @dev The callback gas limit `limit` exceeds the maximum `max`, or a limit came without a consumer.
+
+    /// @dev The callback gas limit exceeds the maximum, or a non-zero limit came without a consumer.
+    /// @param limit The callback gas limit asked for.
+    /// @param max The governed maximum (`maxCallbackGasLimit`).
     error JobsInvalidCallback(uint256 limit, uint256 max);
-    /// @dev Job `jobId`'s deadline `deadline` has passed.
+
+    /// @dev Job `jobId` can no longer be claimed: its deadline has passed.
+    /// @param jobId The job.
+    /// @param deadline Its deadline.
     error JobsDeadlinePassed(uint256 jobId, uint256 deadline);
-    /// @dev `caller` is not the worker of job `jobId`.
+
+    /// @dev Only the worker that claimed job `jobId` may submit its result.
+    /// @param jobId The job.
+    /// @param caller The account that called.
     error JobsNotWorker(uint256 jobId, address caller);
-    /// @dev The result of job `jobId` was due at `due`.
+
+    /// @dev The worker's time to submit job `jobId`'s result is over; the job can only be expired.
+    /// @param jobId The job.
+    /// @param due When the result was due.
     error JobsResultOverdue(uint256 jobId, uint256 due);
-    /// @dev The output has `got` bytes; the model's output shape needs `expected`.
+
+    /// @dev The output has the wrong size for the model's output.
+    /// @param expected Bytes the model's output needs (4 per element, `terms.outputElements`).
+    /// @param got Bytes of the output given.
     error JobsOutputSizeMismatch(uint256 expected, uint256 got);
-    /// @dev The output commitment does not match the output bytes.
+
+    /// @dev The output commitment given does not match the output bytes.
+    /// @param given The output commitment given.
+    /// @param computed The commitment of the output bytes, computed on-chain.
     error JobsOutputCommitmentMismatch(bytes32 given, bytes32 computed);
+
     /// @dev The trace commitment is zero.
     error JobsInvalidTrace();
-    /// @dev Job `jobId` cannot be finalized before `challengeEnd`.
+
+    /// @dev Job `jobId` cannot be finalized while its challenge window is open.
+    /// @param jobId The job.
+    /// @param challengeEnd When the window closes.
     error JobsChallengeWindowOpen(uint256 jobId, uint256 challengeEnd);
-    /// @dev Job `jobId`'s challenge window ended at `challengeEnd`.
+
+    /// @dev No dispute can open on job `jobId` any more: its challenge window is over.
+    /// @param jobId The job.
+    /// @param challengeEnd When the window closed.
     error JobsChallengeWindowClosed(uint256 jobId, uint256 challengeEnd);
-    /// @dev Job `jobId` has `openDisputes` unsettled disputes.
+
+    /// @dev Job `jobId` cannot be finalized while disputes on it are unsettled.
+    /// @param jobId The job.
+    /// @param openDisputes Disputes open on it.
     error JobsUnderDispute(uint256 jobId, uint256 openDisputes);
+
     /// @dev Job `jobId` has no open dispute to settle.
+    /// @param jobId The job.
+    /// @param openDisputes Disputes open on it (zero).
     error JobsDisputeCount(uint256 jobId, uint256 openDisputes);
+
     /// @dev No parameter version `version` exists (versions run from 1 to {paramsVersion}).
+    /// @param version The version asked for.
     error JobsUnknownParamsVersion(uint32 version);
-    /// @dev Job `jobId` has not expired yet: nothing to enforce before `time`.
+
+    /// @dev Job `jobId` has not expired yet: an open job before its deadline, or a claimed one
+    /// before its result is due.
+    /// @param jobId The job.
+    /// @param time The last moment it is not expired: its deadline (open) or the time its result
+    /// is due (claimed).
     error JobsNotExpired(uint256 jobId, uint256 time);
-    /// @dev `caller` is not the dispute manager of the job's parameter version.
+
+    /// @dev The caller is not the dispute manager of the job's parameter version (to freeze it), or
+    /// not the manager that froze it (to settle a dispute).
+    /// @param caller The account that called.
     error JobsNotDisputeManager(address caller);
-    /// @dev Finalizing needs at least `needed` gas left for the consumer's callback.
+
+    /// @dev Finalizing a job with a consumer was sent too little gas for the consumer to get all of
+    /// its callback gas limit (EIP-150 forwards at most 63/64 of what is left).
+    /// @param needed Gas needed just before the call: the callback gas limit, its 1/63 margin and a
+    /// reserve for the work after the call.
+    /// @param available Gas left at that point.
     error JobsInsufficientGasForCallback(uint256 needed, uint256 available);
-    /// @dev `account` has no balance to withdraw.
+
+    /// @dev The account has no balance to withdraw.
+    /// @param account The account (the caller).
     error JobsNothingToWithdraw(address account);
-    /// @dev Model `modelId` has no accrued earnings to distribute.
+
+    /// @dev The model has no accrued earnings to distribute.
+    /// @param modelId The model.
     error JobsNothingToDistribute(uint256 modelId);
-    /// @dev A governed parameter is out of its allowed range.
+
+    /// @dev A governed parameter, or the minimum challenge window given at deployment, is out of its
+    /// allowed range.
+    /// @param name The parameter: a field of {Params}, or `minChallengeWindow`.
     error JobsInvalidParameter(string name);
 
     /// @notice Requests an inference, escrowing `p.fee` from the caller. Returns the new job id.

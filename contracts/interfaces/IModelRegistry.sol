@@ -59,7 +59,16 @@ interface IModelRegistry {
         Contributor[] contributors;
     }
 
-    /// @notice Emitted when a model (or a new version of one) is registered.
+    /// @notice Emitted by {registerModel} and {publishVersion} when a model (or a new version of one)
+    /// is registered; {ModelSplitSet} follows.
+    /// @param modelId The new model id.
+    /// @param owner Its owner (the caller).
+    /// @param family Id of the family's first version (`modelId` itself for a new model).
+    /// @param previousVersion Id of the version it replaces (0 for a new model).
+    /// @param contentHash sha256 of the ONNX file's bytes.
+    /// @param graphCommitment Merkle root over the canonical graph (docs/SEMANTICS.md).
+    /// @param uri Where to fetch the file.
+    /// @param price Tokens (wei) the model earns per inference.
     event ModelRegistered(
         uint256 indexed modelId,
         address indexed owner,
@@ -70,35 +79,73 @@ interface IModelRegistry {
         string uri,
         uint256 price
     );
-    /// @notice Emitted when a model's revenue split is set (once, at registration).
+
+    /// @notice Emitted when a model's revenue split is set (once, at registration, after
+    /// {ModelRegistered}).
+    /// @param modelId The model.
+    /// @param developerBps The owner's share, in basis points.
+    /// @param contributors The other payees and their shares (with `developerBps`, they sum to 10000).
     event ModelSplitSet(uint256 indexed modelId, uint16 developerBps, Contributor[] contributors);
-    /// @notice Emitted when a model's price changes.
+
+    /// @notice Emitted by {setPrice} when a model's price changes (jobs already requested keep theirs).
+    /// @param modelId The model.
+    /// @param oldPrice The price before.
+    /// @param newPrice The price from now on.
     event ModelPriceUpdated(uint256 indexed modelId, uint256 oldPrice, uint256 newPrice);
-    /// @notice Emitted when a model's storage URI changes.
+
+    /// @notice Emitted by {setURI} when a model's storage URI changes (its content hash does not).
+    /// @param modelId The model.
+    /// @param uri The new URI.
     event ModelURIUpdated(uint256 indexed modelId, string uri);
-    /// @notice Emitted when a model stops accepting new jobs.
+
+    /// @notice Emitted by {deprecate} when a model stops accepting new jobs (for good).
+    /// @param modelId The model.
     event ModelDeprecated(uint256 indexed modelId);
-    /// @notice Emitted when a model changes owner.
+
+    /// @notice Emitted by {transferModelOwnership} when a model changes owner.
+    /// @param modelId The model.
+    /// @param previousOwner The owner before (the caller).
+    /// @param newOwner The owner from now on.
     event ModelOwnershipTransferred(uint256 indexed modelId, address indexed previousOwner, address indexed newOwner);
 
     /// @dev No model has id `modelId`.
+    /// @param modelId The id given.
     error RegistryUnknownModel(uint256 modelId);
-    /// @dev `caller` is not the owner of `modelId`.
+
+    /// @dev Only a model's owner may change it or publish a version of it.
+    /// @param modelId The model.
+    /// @param caller The account that called.
     error RegistryNotModelOwner(uint256 modelId, address caller);
-    /// @dev The developer's and contributors' shares add up to `total` basis points instead of 10000.
+
+    /// @dev The developer's and contributors' shares do not add up to 10000 basis points.
+    /// @param total What they add up to.
     error RegistryInvalidSplit(uint256 total);
-    /// @dev More than `max` contributors; the fee split loops over them, so their number is capped.
+
+    /// @dev Too many contributors: the fee split loops over them, so their number is capped.
+    /// @param count Contributors given.
+    /// @param max The cap (`MAX_CONTRIBUTORS`).
     error RegistryTooManyContributors(uint256 count, uint256 max);
-    /// @dev A contributor with the zero address or a zero share.
+
+    /// @dev A contributor has the zero address or a zero share.
+    /// @param index Its position in `contributors`.
     error RegistryInvalidContributor(uint256 index);
-    /// @dev The content hash or graph commitment is zero, or the URI is empty.
+
+    /// @dev The content hash or graph commitment is zero, or the URI is empty (at registration, or
+    /// in {setURI}).
     error RegistryInvalidCommitment();
+
     /// @dev An input or output shape is empty, has a zero dimension, or has more than 2^32 elements.
     error RegistryInvalidShape();
-    /// @dev The model is deprecated: it takes no new jobs, and cannot be deprecated twice.
+
+    /// @dev The model is already deprecated: a model is deprecated once.
+    /// @param modelId The model.
     error RegistryModelDeprecated(uint256 modelId);
+
     /// @dev A new version can only follow the latest version of its family.
+    /// @param modelId The version given as the one to replace.
+    /// @param latest The latest version of its family.
     error RegistryNotLatestVersion(uint256 modelId, uint256 latest);
+
     /// @dev The new owner is the zero address.
     error RegistryInvalidOwner();
 

@@ -19,36 +19,113 @@ interface IStaking {
         uint40 unbondingEnd;
     }
 
+    /// @notice Emitted by {stake} when a staker adds tokens to its stake.
+    /// @param staker The staker.
+    /// @param amount Tokens added.
+    /// @param totalStaked Its stake after it (`staked`).
     event Staked(address indexed staker, uint256 amount, uint256 totalStaked);
+
+    /// @notice Emitted by {requestUnstake} when free stake moves into unbonding; the delay restarts
+    /// for all the staker's unbonding tokens.
+    /// @param staker The staker.
+    /// @param amount Stake moved into unbonding.
+    /// @param totalUnbonding All its unbonding tokens now.
+    /// @param unbondingEnd When they can be withdrawn.
     event UnstakeRequested(address indexed staker, uint256 amount, uint256 totalUnbonding, uint256 unbondingEnd);
+
+    /// @notice Emitted by {withdraw} when a staker takes back its unbonded tokens.
+    /// @param staker The staker.
+    /// @param amount All its unbonding tokens, sent to it.
     event Withdrawn(address indexed staker, uint256 amount);
+
+    /// @notice Emitted by {lock} when an operator locks free stake (a job claim).
+    /// @param staker The staker.
+    /// @param operator The operator that locked it (the job escrow).
+    /// @param amount Stake locked.
+    /// @param totalLocked The staker's locked stake after it.
     event StakeLocked(address indexed staker, address indexed operator, uint256 amount, uint256 totalLocked);
+
+    /// @notice Emitted by {unlock} when an operator releases locked stake (a job settled, or the part
+    /// of a lock not slashed).
+    /// @param staker The staker.
+    /// @param operator The operator that unlocked it (the job escrow).
+    /// @param amount Stake unlocked.
+    /// @param totalLocked The staker's locked stake after it.
     event StakeUnlocked(address indexed staker, address indexed operator, uint256 amount, uint256 totalLocked);
+
+    /// @notice Emitted by {slash} when an operator takes locked stake from a staker and sends it away.
+    /// @param staker The staker slashed.
+    /// @param operator The operator that slashed it (the job escrow).
+    /// @param amount Stake taken, from both `locked` and `staked`.
+    /// @param to Where the tokens went: the job escrow for a missed result time (it credits the
+    /// requester), the job's dispute manager for a rejected result.
     event StakeSlashed(address indexed staker, address indexed operator, uint256 amount, address indexed to);
+
+    /// @notice Emitted by {setModelServed} when a staker declares that it serves, or stops serving, a
+    /// model.
+    /// @param staker The staker.
+    /// @param modelId The model.
+    /// @param served Whether it serves the model now.
     event ModelServed(address indexed staker, uint256 indexed modelId, bool served);
+
+    /// @notice Emitted when the deployer allows or revokes an operator, before the operator set is
+    /// sealed.
+    /// @param operator The operator.
+    /// @param allowed Whether it may now lock, unlock and slash.
     event OperatorSet(address indexed operator, bool allowed);
-    /// @notice The operator set became final (at deployment).
+
+    /// @notice Emitted once, at deployment, when the operator set becomes final.
     event OperatorsSealed();
+
+    /// @notice Emitted when the minimum stake is set (at deployment, then by governance).
+    /// @param minStake The new minimum total stake needed to lock any stake or to open a dispute.
     event MinStakeSet(uint256 minStake);
+
+    /// @notice Emitted when the unbonding delay is set (at deployment, then by governance); requests
+    /// already made keep their end time.
+    /// @param delay The new delay, in seconds, between an unstake request and its withdrawal.
     event UnbondingDelaySet(uint256 delay);
 
-    /// @dev The amount is zero.
+    /// @dev The amount to stake or to unstake is zero.
     error StakingZeroAmount();
-    /// @dev `staker` has `available` free stake but `needed` was asked for.
+
+    /// @dev The staker's free stake (staked, not locked) is below the amount to lock or to unstake.
+    /// @param staker The staker.
+    /// @param available Its free stake.
+    /// @param needed The amount asked for.
     error StakingInsufficientFreeStake(address staker, uint256 available, uint256 needed);
-    /// @dev `staker` has `staked` in total, below the minimum `minStake` needed to back work.
+
+    /// @dev The staker's total stake is below the minimum needed to lock any (to back a job).
+    /// @param staker The staker.
+    /// @param staked Its total stake.
+    /// @param minStake The minimum stake.
     error StakingBelowMinimum(address staker, uint256 staked, uint256 minStake);
-    /// @dev Nothing is unbonding for `staker`.
+
+    /// @dev Nothing is unbonding for the staker.
+    /// @param staker The staker (the caller).
     error StakingNothingToWithdraw(address staker);
-    /// @dev The unbonding period of `staker` ends at `unbondingEnd`.
+
+    /// @dev The staker's unbonding tokens cannot be withdrawn yet.
+    /// @param staker The staker (the caller).
+    /// @param unbondingEnd When they can be withdrawn.
     error StakingStillUnbonding(address staker, uint256 unbondingEnd);
-    /// @dev `caller` is not an operator.
+
+    /// @dev Only operators lock, unlock and slash.
+    /// @param caller The account that called.
     error StakingNotOperator(address caller);
-    /// @dev `staker` has only `locked` locked, below the `amount` to unlock or slash.
+
+    /// @dev The staker's locked stake is below the amount to unlock or to slash.
+    /// @param staker The staker.
+    /// @param locked Its locked stake.
+    /// @param amount The amount to unlock or to slash.
     error StakingInsufficientLocked(address staker, uint256 locked, uint256 amount);
-    /// @dev A governed parameter is out of its allowed range.
+
+    /// @dev A governed parameter is out of its allowed range: a minimum stake above `MAX_MIN_STAKE`,
+    /// or an unbonding delay above `MAX_UNBONDING_DELAY`.
     error StakingInvalidParameter();
-    /// @dev The operator set is sealed: operators were fixed at deployment.
+
+    /// @dev The operator set is sealed: the operators were fixed at deployment, and the set cannot
+    /// change or be sealed again.
     error StakingOperatorsSealed();
 
     /// @notice Adds `amount` tokens (approved beforehand) to the caller's stake.
