@@ -79,14 +79,14 @@ export async function loadJobModel(p: Protocol, jobId: bigint, modelFile: string
   const bytes = await readFile(modelFile).catch((e: unknown) => {
     throw new VeritensorError(`cannot read model file ${modelFile}: ${(e as Error).message}`, { cause: e });
   });
-  const { contentHash, graphCommitment, loadCanonicalModel } = await import("../runtime/inference.js");
-  if (contentHash(bytes) !== model.contentHash) {
-    throw new VeritensorError(
-      `${modelFile} is not model ${job.modelId}: its sha256 is ${contentHash(bytes)}, the registry says ${model.contentHash}`,
-    );
+  const { parseCanonicalModel, sha256Hex } = await import("../model/canonical.js");
+  const { commitGraph } = await import("../commitments/graph.js");
+  const hash = sha256Hex(bytes);
+  if (hash !== model.contentHash) {
+    throw new VeritensorError(`${modelFile} is not model ${job.modelId}: its sha256 is ${hash}, the registry says ${model.contentHash}`);
   }
-  const canonical = loadCanonicalModel(bytes);
-  if (graphCommitment(canonical).root !== model.graphCommitment) {
+  const canonical = parseCanonicalModel(bytes);
+  if (commitGraph(canonical).root !== model.graphCommitment) {
     throw new VeritensorError(`the graph commitment of ${modelFile} does not match model ${job.modelId}'s: refusing to run it`);
   }
   return { jobId, modelId: job.modelId, model: canonical, input: Int32Array.from(bytesToInts(details.input)) };

@@ -32,7 +32,7 @@ import type { Protocol } from "../clients/index.js";
 import { canonicalBytes } from "../commitments/tensor.js";
 import { argmax, quantizeInput } from "../convert/evaluate.js";
 import { loadDigits, toFloat } from "../convert/mnist.js";
-import { loadCanonicalModel } from "../runtime/inference.js";
+import { parseCanonicalModel } from "../model/canonical.js";
 import { readFile } from "node:fs/promises";
 import { short } from "../nodes/log.js";
 import type { ProtocolNode } from "../nodes/node.js";
@@ -151,7 +151,7 @@ export async function runDemo(connection: NetworkConnection, o: DemoOptions): Pr
   const verifierNode = await Verifier.create({ ...common, signer: verifier!, db: ":memory:", name: "verifier" });
   const nodes: ProtocolNode[] = [cheatNode, honestNode, verifierNode];
 
-  const model = loadCanonicalModel(await readFile(join(o.root, MODEL_FILE)));
+  const model = parseCanonicalModel(await readFile(join(o.root, MODEL_FILE)));
   const digits = loadDigits("heldout");
   const picks = Array.from({ length: o.jobs }, (_, i) => Math.floor((i * digits.labels.length) / o.jobs) + 7);
 

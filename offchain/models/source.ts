@@ -8,7 +8,7 @@ import type { ModelRecord, Protocol } from "../clients/index.js";
 import { getModel } from "../clients/models.js";
 import { commitGraph } from "../commitments/graph.js";
 import type { CanonicalModel } from "../model/canonical.js";
-import { loadCanonicalModel } from "../runtime/inference.js";
+import { parseCanonicalModel } from "../model/canonical.js";
 import type { FetchOptions, ModelOrigin } from "./fetch.js";
 import { fetchModel } from "./fetch.js";
 
@@ -46,7 +46,7 @@ export class ModelSource {
     const fetched = await fetchModel(record.uri, record.contentHash, this.options);
     let model: CanonicalModel;
     try {
-      model = loadCanonicalModel(fetched.bytes);
+      model = parseCanonicalModel(fetched.bytes);
     } catch (e) {
       throw new VeritensorError(`model ${modelId} (${record.uri}) is not a canonical/1 model: ${(e as Error).message}`, { cause: e });
     }

@@ -3,9 +3,6 @@
  * the hashes the protocol needs.
  */
 import type { CanonicalModel } from "../model/canonical.js";
-import { parseCanonicalModel, sha256Hex } from "../model/canonical.js";
-import type { GraphCommitment } from "../commitments/graph.js";
-import { commitGraph } from "../commitments/graph.js";
 import type { Hex } from "../commitments/merkle.js";
 import { canonicalBytes, tensorRoot } from "../commitments/tensor.js";
 import type { InputLike } from "./input.js";
@@ -14,16 +11,6 @@ import { CanonicalRunner } from "./runner.js";
 
 export type { CanonicalModel } from "../model/canonical.js";
 export type { RunnerOptions, TraceResult } from "./runner.js";
-
-/** sha256 of the ONNX file, 0x-hex (the model content hash). */
-export function contentHash(bytes: Uint8Array): Hex {
-  return sha256Hex(bytes) as Hex;
-}
-
-/** Parse and validate (throws ModelError naming what is wrong). */
-export function loadCanonicalModel(bytes: Uint8Array): CanonicalModel {
-  return parseCanonicalModel(bytes);
-}
 
 const runners = new WeakMap<CanonicalModel, Map<string, Promise<CanonicalRunner>>>();
 
@@ -39,10 +26,6 @@ export function runnerFor(model: CanonicalModel, options: RunnerOptions = {}): P
 
 export async function runWithTrace(model: CanonicalModel, input: InputLike, options: RunnerOptions = {}): Promise<TraceResult> {
   return (await runnerFor(model, options)).runWithTrace(input);
-}
-
-export function graphCommitment(model: CanonicalModel): GraphCommitment {
-  return commitGraph(model);
 }
 
 /** Job input/output bytes and their commitment. */

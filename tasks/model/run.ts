@@ -4,7 +4,8 @@ import { action, formatInts, report, required, VeritensorError } from "../../off
 import { argmax, quantizeInput } from "../../offchain/convert/evaluate.js";
 import { asUserError } from "../../offchain/toolkit/errors.js";
 import { readBytes, readTensorJson } from "../../offchain/toolkit/files.js";
-import { loadCanonicalModel, runWithTrace } from "../../offchain/runtime/inference.js";
+import { parseCanonicalModel } from "../../offchain/model/canonical.js";
+import { runWithTrace } from "../../offchain/runtime/inference.js";
 
 interface Args {
   model?: string;
@@ -19,7 +20,7 @@ export default action(async ({ model, input, real, threads }: Args, _hre: Hardha
   if (!Number.isInteger(threads) || threads < 1) throw new VeritensorError(`--threads ${threads}: give a positive integer`);
   const bytes = await readBytes(modelPath, "model file");
   const values = await readTensorJson(inputPath, "input file");
-  const m = await asUserError(modelPath, () => loadCanonicalModel(bytes));
+  const m = await asUserError(modelPath, () => parseCanonicalModel(bytes));
   const x = real ? quantizeInput(m, values) : values;
   const r = await asUserError(inputPath, () => runWithTrace(m, x, { intraOpNumThreads: threads }));
   report(`Ran ${modelPath} on ${inputPath}`, [
