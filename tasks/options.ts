@@ -1,5 +1,6 @@
 /** Option definitions shared by several tasks: each option's name, type and words in one place. */
 import { ArgumentType } from "hardhat/types/arguments";
+import type { NewTaskDefinitionBuilder, TaskArguments } from "hardhat/types/tasks";
 
 /** An optional text option (no default: the action decides what its absence means). */
 export const text = <N extends string>(name: N, description: string) =>
@@ -56,3 +57,18 @@ export const replaceAfterOption = int(
   60,
 );
 export const fromBlockOption = int("fromBlock", "First block to read events from on a new state file", 0);
+
+/** Adds the options every node takes (worker, verifier) to a task being defined. */
+export function withNodeOptions<ArgsT extends TaskArguments>(task: NewTaskDefinitionBuilder<ArgsT>) {
+  return task
+    .addOption(dbOption)
+    .addOption(cacheDirOption)
+    .addOption(ipfsGatewayOption)
+    .addOption(pollOption)
+    .addOption(confirmationsOption)
+    .addOption(maxFeeGweiOption)
+    .addOption(priorityFeeGweiOption)
+    .addOption(gasMultiplierOption)
+    .addOption(replaceAfterOption)
+    .addOption(fromBlockOption);
+}
