@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-/// @notice The move clock of a game: how long the side to move has, and since when.
-/// @dev Bit layout (Optimism's `Clock` in `LibUDT.sol`, but one deadline per move, not a chess clock):
+/// @notice The move clock of a game: when the last move was made, and the base time per move.
+/// @dev The deadline is the timestamp plus the game's time per move at the moment it is read
+/// ({deadlineAfter}; `DisputeGame.moveTime` extends the base duration with the games on the job).
+/// Bit layout (Optimism's `Clock` in `LibUDT.sol`, but one deadline per move, not a chess clock):
 /// ┌────────────┬──────────────────────────────────────────────┐
 /// │    Bits    │                    Value                     │
 /// ├────────────┼──────────────────────────────────────────────┤
-/// │ [0, 64)    │ Duration: seconds allowed for each move       │
+/// │ [0, 64)    │ Duration: base seconds for each move          │
 /// │ [64, 128)  │ Timestamp: when the last move was made        │
 /// └────────────┴──────────────────────────────────────────────┘
 type Clock is uint128;
@@ -31,7 +33,7 @@ library LibClock {
         clock_ = wrap(self.duration(), uint64(block.timestamp));
     }
 
-    /// @notice Seconds each move may take.
+    /// @notice The base seconds per move (a game alone on its job).
     function duration(Clock self) internal pure returns (uint64 duration_) {
         duration_ = uint64(Clock.unwrap(self));
     }
@@ -39,16 +41,6 @@ library LibClock {
     /// @notice When the last move was made.
     function timestamp(Clock self) internal pure returns (uint64 timestamp_) {
         timestamp_ = uint64(Clock.unwrap(self) >> 64);
-    }
-
-    /// @notice The last moment the side to move may still move.
-    function deadline(Clock self) internal pure returns (uint256 deadline_) {
-        deadline_ = uint256(self.timestamp()) + uint256(self.duration());
-    }
-
-    /// @notice Whether the side to move has missed its deadline.
-    function expired(Clock self) internal view returns (bool expired_) {
-        expired_ = block.timestamp > self.deadline();
     }
 
     /// @notice The last moment the side to move may still move when this move may take `moveTime`
