@@ -6,11 +6,11 @@ import type { CanonicalModel } from "../model/canonical.js";
 import type { Hex } from "../commitments/merkle.js";
 import { canonicalBytes, tensorRoot } from "../commitments/tensor.js";
 import type { InputLike } from "./input.js";
-import type { RunnerOptions, TraceResult } from "./runner.js";
+import type { RunResult, RunnerOptions, TraceResult } from "./runner.js";
 import { CanonicalRunner } from "./runner.js";
 
 export type { CanonicalModel } from "../model/canonical.js";
-export type { RunnerOptions, TraceResult } from "./runner.js";
+export type { RunResult, RunnerOptions, TraceResult } from "./runner.js";
 
 const runners = new WeakMap<CanonicalModel, Map<string, Promise<CanonicalRunner>>>();
 
@@ -24,6 +24,12 @@ export function runnerFor(model: CanonicalModel, options: RunnerOptions = {}): P
   return r;
 }
 
+/** The happy path: the output and its commitment, no trace (see CanonicalRunner.run). */
+export async function runOutput(model: CanonicalModel, input: InputLike, options: RunnerOptions = {}): Promise<RunResult> {
+  return (await runnerFor(model, options)).run(input);
+}
+
+/** A dispute: every layer output and the trace commitment (see CanonicalRunner.runWithTrace). */
 export async function runWithTrace(model: CanonicalModel, input: InputLike, options: RunnerOptions = {}): Promise<TraceResult> {
   return (await runnerFor(model, options)).runWithTrace(input);
 }

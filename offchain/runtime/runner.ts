@@ -1,7 +1,9 @@
 /**
- * Runs canonical models with onnxruntime-node. The traced session has every layer output
- * added to the graph outputs, so one session.run returns the whole trace; the plain session
- * runs the untouched file (final output only) for benchmarks.
+ * Runs canonical models with onnxruntime-node. Two sessions, each opened on first use:
+ * - the plain session runs the file for its final output only: the happy path of workers and
+ *   verifiers (`run`: the output and its commitment, nothing else is hashed);
+ * - the traced session has every layer output added to the graph outputs, so one session.run
+ *   returns the whole trace: only a dispute needs it (`runWithTrace`).
  */
 import * as ort from "onnxruntime-node";
 
@@ -13,6 +15,7 @@ import { floatToInt32InPlace } from "../commitments/hash-kernel.js";
 import { CommitPool, MIN_PARALLEL_ELEMENTS, NonIntegerError, defaultHashWorkers, ownBuffers } from "../commitments/pool.js";
 import type { TraceCommitment } from "../commitments/trace.js";
 import { commitTraceFrom } from "../commitments/trace.js";
+import { tensorRoot } from "../commitments/tensor.js";
 import type { InputLike } from "./input.js";
 import { validateInput } from "./input.js";
 
@@ -28,6 +31,17 @@ export interface RunnerOptions {
    * pay for a worker round trip), terminated by release().
    */
   hashWorkers?: number;
+}
+
+/** What the happy path needs of a run: the output and the two commitments a result binds. */
+export interface RunResult {
+  readonly output: Int32Array;
+  /** The validated input as int32. */
+  readonly input: Int32Array;
+  readonly inputCommitment: Hex;
+  readonly outputCommitment: Hex;
+  /** Milliseconds in session.run, and after it (conversion with the integrality check, hashing). */
+  readonly timings: { readonly inferenceMs: number; readonly commitMs: number };
 }
 
 export interface TraceResult {
@@ -90,21 +104,32 @@ function sessionOptions(o: RunnerOptions): ort.InferenceSession.SessionOptions {
 export class CanonicalRunner {
   readonly model: CanonicalModel;
   private readonly options: RunnerOptions;
-  private readonly traced: ort.InferenceSession;
-  private plain: ort.InferenceSession | undefined;
+  private traced: Promise<ort.InferenceSession> | undefined;
+  private plain: Promise<ort.InferenceSession> | undefined;
   private pool: Promise<CommitPool> | undefined;
 
-  private constructor(model: CanonicalModel, options: RunnerOptions, traced: ort.InferenceSession) {
+  private constructor(model: CanonicalModel, options: RunnerOptions) {
     this.model = model;
     this.options = options;
-    this.traced = traced;
   }
 
-  /** Parse (if given bytes) and open a traced session. */
+  /** Parse (if given bytes); sessions open on first use (the traced one only for a dispute). */
   static async create(model: CanonicalModel | Uint8Array, options: RunnerOptions = {}): Promise<CanonicalRunner> {
     const m = model instanceof Uint8Array ? parseCanonicalModel(model) : model;
-    const session = await ort.InferenceSession.create(tracingModelBytes(m), sessionOptions(options));
-    return new CanonicalRunner(m, options, session);
+    const runner = new CanonicalRunner(m, options);
+    // Open the plain session now, so a model onnxruntime cannot load fails here, not mid-job.
+    await runner.plainSession();
+    return runner;
+  }
+
+  private plainSession(): Promise<ort.InferenceSession> {
+    this.plain ??= ort.InferenceSession.create(this.model.bytes, sessionOptions(this.options));
+    return this.plain;
+  }
+
+  private tracedSession(): Promise<ort.InferenceSession> {
+    this.traced ??= ort.InferenceSession.create(tracingModelBytes(this.model), sessionOptions(this.options));
+    return this.traced;
   }
 
   private feeds(input: Int32Array): Record<string, ort.Tensor> {
@@ -130,13 +155,31 @@ export class CanonicalRunner {
   /** session.run with every layer output; the float32 arrays are ours to convert in place. */
   private async fetchLayers(x: Int32Array): Promise<Float32Array[]> {
     const names = this.layerNames;
-    const res = await this.traced.run(this.feeds(x), names);
+    const res = await (await this.tracedSession()).run(this.feeds(x), names);
     return ownBuffers(names.map((n) => floatData(res[n]!.data, n))) as Float32Array[];
   }
 
   private async runValidated(x: Int32Array): Promise<Int32Array[]> {
     const names = this.layerNames;
     return (await this.fetchLayers(x)).map((f, i) => toInt32(f, names[i]!));
+  }
+
+  /**
+   * The happy path: plain session.run for the final output, checked to be integers, and the
+   * input and output commitments. No intermediate tensor is fetched or hashed.
+   */
+  async run(input: InputLike, shape?: readonly number[]): Promise<RunResult> {
+    const x = validateInput(this.model, input, shape);
+    const session = await this.plainSession();
+    const t0 = performance.now();
+    const res = await session.run(this.feeds(x));
+    const t1 = performance.now();
+    const name = this.model.outputName;
+    const output = toInt32(floatData(res[name]!.data, name), name);
+    const outputCommitment = tensorRoot(output);
+    const inputCommitment = tensorRoot(x);
+    const t2 = performance.now();
+    return { output, input: x, inputCommitment, outputCommitment, timings: { inferenceMs: t1 - t0, commitMs: t2 - t1 } };
   }
 
   /** Run, then commit every tensor of the trace [input, out_1, …, out_n]. */
@@ -176,16 +219,14 @@ export class CanonicalRunner {
    */
   async runPlain(input: InputLike, shape?: readonly number[]): Promise<Int32Array> {
     const x = validateInput(this.model, input, shape);
-    this.plain ??= await ort.InferenceSession.create(this.model.bytes, sessionOptions(this.options));
-    const res = await this.plain.run(this.feeds(x));
+    const res = await (await this.plainSession()).run(this.feeds(x));
     const name = this.model.outputName;
     return toInt32(floatData(res[name]!.data, name), name);
   }
 
   /** Plain run on an already prepared float32 input tensor (measures session.run alone). */
   async runPlainRaw(input: Float32Array): Promise<Float32Array> {
-    this.plain ??= await ort.InferenceSession.create(this.model.bytes, sessionOptions(this.options));
-    const res = await this.plain.run({ [this.model.inputName]: new ort.Tensor("float32", input, [...this.model.inputShape]) });
+    const res = await (await this.plainSession()).run({ [this.model.inputName]: new ort.Tensor("float32", input, [...this.model.inputShape]) });
     return res[this.model.outputName]!.data as Float32Array;
   }
 
@@ -194,8 +235,9 @@ export class CanonicalRunner {
     const pool = this.pool;
     this.pool = undefined;
     if (pool) await (await pool).close();
-    await this.traced.release();
-    if (this.plain) await this.plain.release();
+    const sessions = [this.traced, this.plain];
+    this.traced = undefined;
     this.plain = undefined;
+    for (const s of sessions) if (s) await (await s).release();
   }
 }
