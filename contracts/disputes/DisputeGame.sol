@@ -28,16 +28,19 @@ import {
     GameClockExpired,
     GameClockNotExpired,
     GameLayerDescriptor,
-    GameNoOutputMismatch,
     GameNotFactory,
     GameNotYourTurn,
+    GameOutputNotDisputed,
+    GameOutputProofMismatch,
     GameWrongLevel
 } from "./lib/GameErrors.sol";
 
 /**
  * @title DisputeGame
- * @notice One dispute on one job result (docs/DISPUTES.md). The defender (the worker) and the
- * challenger alternate, defender first, down three bisections:
+ * @notice One dispute on one job result (docs/DISPUTES.md). The challenger opens it with its trace
+ * root, whose output differs from the job's; the defender (the worker) answers with its own trace
+ * root, proven to end in the output it submitted (the trace is committed only now, in a dispute).
+ * Then they alternate, defender first, down three bisections:
  *  1. trace: the two trace trees, to the first layer k whose outputs differ;
  *  2. tensor: the two chunk trees of layer k's output, to the first differing chunk, then both
  *     chunks, to the first differing element e;
@@ -122,18 +125,33 @@ contract DisputeGame is IDisputeGame {
         config = config_;
         clock = LibClock.start(config_.moveTimeout);
         position = LibPosition.ROOT;
-        traceDepth = _ceilLog2(uint256(config_.numLayers) + 1);
-        defenderNode = config_.defenderRoot;
+        uint8 depth = _ceilLog2(uint256(config_.numLayers) + 1);
+        traceDepth = depth;
         challengerNode = config_.challengerRoot;
+        // INVARIANT: the defender's root is posted by its first move, never given at creation.
+        config.defenderRoot = bytes32(0);
+        // INVARIANT: the challenger disputes the output: its own trace ends in another tensor.
+        _checkOutputProof(config_.challengerRoot, outputLeaf, config_.numLayers, depth, outputProof);
+        if (outputLeaf == config_.outputCommitment) revert GameOutputNotDisputed(outputLeaf);
+    }
 
-        if (config_.defenderRoot != config_.challengerRoot) return;
-        // INVARIANT: equal roots are only an output-mismatch claim: trace leaf L of the defender's
-        // root is proven and differs from the output the defender posted.
-        bytes32 computed = MerkleProof.root(outputLeaf, config_.numLayers, outputProof);
-        if (computed != config_.defenderRoot || outputProof.length != traceDepth || outputLeaf == config_.outputCommitment) {
-            revert GameNoOutputMismatch(outputLeaf, config_.outputCommitment);
-        }
-        _resolve(GameStatus.ChallengerWins, Reason.OutputMismatch, false);
+    // ---------------------------------------------------------------- level 0: root
+
+    /// @inheritdoc IDisputeGame
+    function postRoot(bytes32 root, bytes32[] calldata outputProof, bytes32 left, bytes32 right) external {
+        _beginMove(Level.Root);
+        GameConfig storage c = config;
+        // INVARIANT: the defender's trace ends in exactly the output it submitted; from here on the
+        // root cannot change, so every intermediate tensor is fixed too.
+        _checkOutputProof(root, c.outputCommitment, c.numLayers, traceDepth, outputProof);
+        c.defenderRoot = root;
+        defenderNode = root;
+        emit RootPosted(root);
+        // The first trace move, played in the same transaction (the defender moves first there too).
+        _checkChildren(root, left, right);
+        emit ChildrenRevealed(Level.Trace, Side.Defender, position, left, right);
+        _holdDefenderChildren(left, right);
+        level = Level.Trace;
     }
 
     // ---------------------------------------------------------------- level 1: trace
@@ -162,13 +180,13 @@ contract DisputeGame is IDisputeGame {
         if (k == 0) {
             // INVARIANT: leaf 0 must be the job's input commitment.
             _noDescriptor(k, descriptor);
-            _resolve(defenderNode == c.inputCommitment ? GameStatus.DefenderWins : GameStatus.ChallengerWins, Reason.InputLeaf, true);
+            _resolve(defenderNode == c.inputCommitment ? GameStatus.DefenderWins : GameStatus.ChallengerWins, Reason.InputLeaf);
             return;
         }
         if (k > c.numLayers) {
             // INVARIANT: a leaf beyond the last layer must be the zero padding.
             _noDescriptor(k, descriptor);
-            _resolve(defenderNode == bytes32(0) ? GameStatus.DefenderWins : GameStatus.ChallengerWins, Reason.PaddingLeaf, true);
+            _resolve(defenderNode == bytes32(0) ? GameStatus.DefenderWins : GameStatus.ChallengerWins, Reason.PaddingLeaf);
             return;
         }
         // INVARIANT: the landing move opens layer k of the model's graph (the verifier proves it).
@@ -204,7 +222,7 @@ contract DisputeGame is IDisputeGame {
         if (chunkIndex * CHUNK_ELEMS >= disputed.numel) {
             // INVARIANT: a chunk leaf beyond the tensor's chunks is the zero padding of the tree
             // (it has no preimage, so it can never be revealed: it is decided here).
-            _resolve(defenderNode == bytes32(0) ? GameStatus.DefenderWins : GameStatus.ChallengerWins, Reason.PaddingChunk, true);
+            _resolve(defenderNode == bytes32(0) ? GameStatus.DefenderWins : GameStatus.ChallengerWins, Reason.PaddingChunk);
             return;
         }
         level = Level.Chunk;
@@ -239,7 +257,7 @@ contract DisputeGame is IDisputeGame {
         Disputed storage d = disputed;
         if (e >= d.numel) {
             // INVARIANT: chunk padding beyond the tensor must be zero.
-            _resolve(vw == 0 ? GameStatus.DefenderWins : GameStatus.ChallengerWins, Reason.PaddingElement, true);
+            _resolve(vw == 0 ? GameStatus.DefenderWins : GameStatus.ChallengerWins, Reason.PaddingElement);
             return;
         }
         d.element = uint64(e);
@@ -349,7 +367,7 @@ contract DisputeGame is IDisputeGame {
         }
         emit Stepped(msg.sender, truth);
         // INVARIANT: the defender loses whenever its claim is not the truth, whatever the challenger claimed.
-        _resolve(defenderClaim == truth ? GameStatus.DefenderWins : GameStatus.ChallengerWins, Reason.OneStep, true);
+        _resolve(defenderClaim == truth ? GameStatus.DefenderWins : GameStatus.ChallengerWins, Reason.OneStep);
     }
 
     /// @inheritdoc IDisputeGame
@@ -358,7 +376,7 @@ contract DisputeGame is IDisputeGame {
         // INVARIANT: only a missed deadline ends the game this way.
         uint256 due = _deadline();
         if (block.timestamp <= due) revert GameClockNotExpired(due);
-        _resolve(turn == Side.Defender ? GameStatus.ChallengerWins : GameStatus.DefenderWins, Reason.Timeout, true);
+        _resolve(turn == Side.Defender ? GameStatus.ChallengerWins : GameStatus.DefenderWins, Reason.Timeout);
     }
 
     // ---------------------------------------------------------------- views
@@ -432,6 +450,20 @@ contract DisputeGame is IDisputeGame {
         challengerNode = goRight ? right : left;
     }
 
+    /// @dev Reverts unless `outputProof` opens trace leaf L (`leaf`, at index `numLayers`) of `root`,
+    /// at the trace tree's depth.
+    function _checkOutputProof(
+        bytes32 root,
+        bytes32 leaf,
+        uint32 numLayers,
+        uint8 depth,
+        bytes32[] calldata outputProof
+    ) private view {
+        if (outputProof.length != depth) revert GameOutputProofMismatch(root, bytes32(0));
+        bytes32 computed = MerkleProof.root(leaf, numLayers, outputProof);
+        if (computed != root) revert GameOutputProofMismatch(root, computed);
+    }
+
     function _noDescriptor(uint256 k, bytes calldata descriptor) private pure {
         if (descriptor.length != 0) revert GameLayerDescriptor(k, descriptor.length);
     }
@@ -472,7 +504,7 @@ contract DisputeGame is IDisputeGame {
     /// gets here: its agreed values are its own, all in range. This keeps every registered model,
     /// valid or not, provable wrong: a step never reverts for want of range.
     function _resolveInexact() private {
-        _resolve(GameStatus.ChallengerWins, Reason.InexactValue, true);
+        _resolve(GameStatus.ChallengerWins, Reason.InexactValue);
     }
 
     /// @dev `abi.encode(bytes, bytes)` as two calldata slices.
@@ -493,13 +525,12 @@ contract DisputeGame is IDisputeGame {
         turn = Side.Challenger;
     }
 
-    /// @dev Ends the game and, when `notify`, has the factory settle it at once (initialize
-    /// leaves that to the factory, which is still opening the game).
-    function _resolve(GameStatus s, Reason reason, bool notify) private {
+    /// @dev Ends the game and has the factory settle it.
+    function _resolve(GameStatus s, Reason reason) private {
         status = s;
         level = Level.Resolved;
         emit GameResolved(s, reason);
-        if (notify) IDisputeGameFactory(factory).settle(s);
+        IDisputeGameFactory(factory).settle(s);
     }
 
     function _ceilLog2(uint256 n) private pure returns (uint8 d) {

@@ -15,7 +15,7 @@ import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
 import {BPS} from "../libraries/FeeSplit.sol";
 import {GraphLeaf, Header} from "./lib/GraphLeaf.sol";
-import {ClaimedResult, GameConfig, GameStatus} from "./lib/Types.sol";
+import {GameConfig, GameStatus} from "./lib/Types.sol";
 import {
     FactoryCommitmentExists,
     FactoryCommitmentTooRecent,
@@ -25,7 +25,6 @@ import {
     FactoryInvalidParameter,
     FactoryNothingToClose,
     FactoryNothingToWithdraw,
-    FactoryResultMismatch,
     FactoryUnknownCommitment,
     FactoryUnknownGame
 } from "./lib/GameErrors.sol";
@@ -137,10 +136,9 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
         uint64 rank = _reveal(jobId, o);
 
         // INVARIANT: the game is about exactly the result the worker submitted: the escrow checks
-        // the terms and result against its hash, and accepts the freeze only for a submitted result
-        // inside its challenge window.
-        if (o.result.inputCommitment != o.terms.inputCommitment) revert FactoryResultMismatch(jobId);
-        address worker = jobManager.freezeForDispute(jobId, o.terms, o.result.outputCommitment, o.result.traceRoot);
+        // the terms and output commitment against its hash, and accepts the freeze only for a
+        // submitted result inside its challenge window.
+        address worker = jobManager.freezeForDispute(jobId, o.terms, o.outputCommitment);
         GameConfig memory config = _configFor(jobId, worker, o);
 
         JobDisputes storage j = _jobs[jobId];
@@ -149,9 +147,6 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
         j.gamesOpen += 1;
         game = _create(jobId, o.challengerRoot, rank);
         IDisputeGame(game).initialize(config, o.outputLeaf, o.outputProof);
-        // An output-mismatch claim is decided inside initialize: settle it now.
-        GameStatus s = _statusOf(game);
-        if (s != GameStatus.InProgress) _settle(game, s);
     }
 
     /// @dev The game's fixed data, from the job and the model's proven graph header.
@@ -169,9 +164,10 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
             defender: worker,
             challenger: msg.sender,
             graphRoot: graphRoot,
-            inputCommitment: o.result.inputCommitment,
-            outputCommitment: o.result.outputCommitment,
-            defenderRoot: o.result.traceRoot,
+            inputCommitment: o.terms.inputCommitment,
+            outputCommitment: o.outputCommitment,
+            // Posted by the defender's first move: the worker commits its trace only when disputed.
+            defenderRoot: bytes32(0),
             challengerRoot: o.challengerRoot,
             numLayers: h.numLayers,
             moveTimeout: _params.moveTimeout,
@@ -365,10 +361,6 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
         if (amount == 0) return;
         _balances[account] += amount;
         emit BalanceCredited(account, game, amount);
-    }
-
-    function _statusOf(address game) private view returns (GameStatus) {
-        return IDisputeGame(game).status();
     }
 
     function _commitmentOf(

@@ -11,7 +11,12 @@ import {Position} from "../disputes/lib/Position.sol";
  * (docs/DISPUTES.md). Every move is due `moveTimeout` after the previous one.
  */
 interface IDisputeGame {
-    /// @notice Emitted by {traceMove} and {tensorMove}: a side opened its two children of the node at
+    /// @notice Emitted by {postRoot}: the defender bound itself to trace root `root`, whose leaf L is
+    /// the output it submitted.
+    /// @param root The defender's trace root.
+    event RootPosted(bytes32 root);
+
+    /// @notice Emitted by {postRoot}, {traceMove} and {tensorMove}: a side opened its two children of the node at
     /// the cursor.
     /// @param level The level played: Trace or Tensor.
     /// @param side The side that moved.
@@ -56,16 +61,20 @@ interface IDisputeGame {
     /// final map from the accumulator), or the partial sum s_hi (one reduction term).
     event Stepped(address indexed caller, int256 truth);
 
-    /// @notice Emitted when the game ends: on a deciding move, {step} or {timeout}, or in
-    /// {initialize} for an output-mismatch claim.
+    /// @notice Emitted when the game ends: on a deciding move, {step} or {timeout}.
     /// @param status Who won.
     /// @param reason Why.
     event GameResolved(GameStatus status, Reason reason);
 
-    /// @notice Factory only, once: starts the game. When the two roots are equal the challenger
-    /// claims the defender's trace ends in another tensor than its output, and `outputLeaf` with
-    /// `outputProof` prove trace leaf L of the defender's root; the game is then decided at once.
+    /// @notice Factory only, once: starts the game, the defender to move. `outputLeaf` and
+    /// `outputProof` open trace leaf L of the challenger's root: the challenger's output, which must
+    /// differ from the job's (`config.outputCommitment`).
     function initialize(GameConfig calldata config, bytes32 outputLeaf, bytes32[] calldata outputProof) external;
+
+    /// @notice Root level, the defender's first move: posts its trace root `root`, with `outputProof`
+    /// proving that trace leaf L of it is the output commitment it submitted, and opens the root's two
+    /// children (as {traceMove} would). From then on the root is fixed; the trace descent goes on.
+    function postRoot(bytes32 root, bytes32[] calldata outputProof, bytes32 left, bytes32 right) external;
 
     /// @notice Trace level: the side to move opens its two children of the cursor. The
     /// challenger's move that lands on a layer (leaf 1..L) must carry that layer's graph leaf

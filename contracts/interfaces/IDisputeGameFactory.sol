@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {ClaimedResult, GameStatus} from "../disputes/lib/Types.sol";
+import {GameStatus} from "../disputes/lib/Types.sol";
 import {IJobManager} from "./IJobManager.sol";
 
 /**
@@ -77,17 +77,18 @@ interface IDisputeGameFactory {
 
     /// @notice What a challenger supplies to open a dispute (the reveal of its commitment).
     /// @param terms The job's terms ({IJobManager-JobRequested}), checked by the escrow with the result.
-    /// @param result The job's result as submitted (checked against the escrow's result hash; its
-    /// input commitment must be the terms').
+    /// @param outputCommitment The output commitment the worker submitted ({IJobManager-ResultSubmitted}),
+    /// checked against the escrow's result hash.
     /// @param challengerRoot The challenger's own trace root.
     /// @param header Graph leaf 0 (the header) of the job's model.
     /// @param headerProof Its Merkle proof against the model's graph commitment.
-    /// @param outputLeaf With `challengerRoot == result.traceRoot` only: trace leaf L of that root.
-    /// @param outputProof Its Merkle proof (output-mismatch claim); empty otherwise.
+    /// @param outputLeaf Trace leaf L of `challengerRoot`: the challenger's output commitment, which
+    /// must differ from `outputCommitment`.
+    /// @param outputProof Its Merkle proof against `challengerRoot`.
     /// @param salt The secret the commitment was made with ({commitmentOf}).
     struct OpenParams {
         IJobManager.JobTerms terms;
-        ClaimedResult result;
+        bytes32 outputCommitment;
         bytes32 challengerRoot;
         bytes header;
         bytes32[] headerProof;
@@ -120,8 +121,7 @@ interface IDisputeGameFactory {
         uint256 rank
     );
 
-    /// @notice Emitted when a game is settled, by {settle} (or by {openDispute} for a claim decided at
-    /// opening). `slashed` came from the worker (held until the job's disputes close), `burned` was
+    /// @notice Emitted when a game is settled, by {settle}. `slashed` came from the worker (held until the job's disputes close), `burned` was
     /// burned. A winning challenger's bond is credited back at once.
     /// @param jobId The disputed job.
     /// @param game The game.
@@ -164,17 +164,16 @@ interface IDisputeGameFactory {
     event ParamsSet(Params params);
 
     /// @notice Commits to a dispute claim before revealing it: `commitment` is {commitmentOf} the
-    /// job, the caller, its trace root, its output leaf (zero unless an output-mismatch claim) and a
-    /// secret salt. Its rank orders it among all commitments; it can be revealed from the next block on.
+    /// job, the caller, its trace root, that root's output leaf and a secret salt. Its rank orders it among all commitments; it can be revealed from the next block on.
     function commitDispute(bytes32 commitment) external returns (uint256 rank);
 
-    /// @notice Opens a dispute on job `jobId`'s result, given as submitted (`result` must match the
-    /// escrow's stored result hash), revealing the caller's commitment (made in an earlier block):
-    /// the caller (staked at least Staking's minimum) posts the bond (approved beforehand) and its
-    /// trace root. `header` and `headerProof` open graph leaf 0 of the job's model (for its number of
-    /// layers). When `challengerRoot` equals the job's trace root, `outputLeaf` and `outputProof` must
-    /// prove that trace leaf L is not the job's output commitment (output mismatch, decided at
-    /// once); otherwise pass them empty. There is no cap on the games of a job.
+    /// @notice Opens a dispute on job `jobId`'s result, given as submitted (terms and output
+    /// commitment must match the escrow's stored result hash), revealing the caller's commitment
+    /// (made in an earlier block): the caller (staked at least Staking's minimum) posts the bond
+    /// (approved beforehand) and its trace root, with `outputLeaf` and `outputProof` proving that
+    /// root's trace leaf L, which must differ from the job's output commitment. `header` and
+    /// `headerProof` open graph leaf 0 of the job's model (for its number of layers). The defender
+    /// moves first, posting its own trace root. There is no cap on the games of a job.
     function openDispute(uint256 jobId, OpenParams calldata o) external returns (address game);
 
     /// @notice Anyone: pays out what job `jobId`'s disputes held (the first-committed winner's reward,

@@ -62,8 +62,9 @@ interface IJobManager {
     /// @param openDisputes Disputes opened on the result and not yet settled (no cap: each is backed by a bond).
     /// @param worker The claiming worker (zero while Open).
     /// @param commitment Until submission: `keccak256(abi.encode(terms))` (see {termsHash}). From
-    /// submission on: `keccak256(abi.encode(termsHash, outputCommitment, traceRoot))` (see
-    /// {resultHash}; the output commitment and trace root are in {ResultSubmitted}).
+    /// submission on: `keccak256(abi.encode(termsHash, outputCommitment))` (see {resultHash}; the
+    /// output commitment is in {ResultSubmitted}). No trace is bound here: the worker posts its
+    /// trace root only if a dispute opens, as the game's first move (docs/DISPUTES.md).
     struct Job {
         JobStatus status;
         uint32 openDisputes;
@@ -151,8 +152,6 @@ interface IJobManager {
     /// @param jobId The job.
     /// @param worker The worker that claimed the job.
     /// @param outputCommitment Tensor commitment of `output` (checked on-chain).
-    /// @param traceRoot Trace commitment the worker binds itself to: every layer's output, as
-    /// disputes play it.
     /// @param output Canonical bytes of the output tensor.
     /// @param challengeEnd When the challenge window closes; the job can be finalized from then on
     /// if no dispute is open.
@@ -160,7 +159,6 @@ interface IJobManager {
         uint256 indexed jobId,
         address indexed worker,
         bytes32 outputCommitment,
-        bytes32 traceRoot,
         bytes output,
         uint256 challengeEnd
     );
@@ -341,8 +339,6 @@ interface IJobManager {
     /// @param computed The commitment of the output bytes, computed on-chain.
     error JobsOutputCommitmentMismatch(bytes32 given, bytes32 computed);
 
-    /// @dev The trace commitment is zero.
-    error JobsInvalidTrace();
 
     /// @dev Job `jobId` cannot be finalized while its challenge window is open.
     /// @param jobId The job.
@@ -406,22 +402,16 @@ interface IJobManager {
     /// @notice Claims open job `jobId` for the caller, locking `terms.lock` of its stake.
     function claim(uint256 jobId, JobTerms calldata terms) external;
 
-    /// @notice The claiming worker posts the output and trace; the challenge window opens.
+    /// @notice The claiming worker posts the output; the challenge window opens. A result is the
+    /// output and its commitment: the trace behind it is committed only in a dispute.
     /// @param output Canonical bytes of the output tensor.
     /// @param outputCommitment Tensor commitment of `output` (checked on-chain).
-    /// @param traceRoot Trace commitment: every layer's output, bound up front for disputes.
-    function submitResult(
-        uint256 jobId,
-        JobTerms calldata terms,
-        bytes calldata output,
-        bytes32 outputCommitment,
-        bytes32 traceRoot
-    ) external;
+    function submitResult(uint256 jobId, JobTerms calldata terms, bytes calldata output, bytes32 outputCommitment) external;
 
     /// @notice Anyone, after the challenge window with no open dispute: pays out, unlocks the
-    /// worker's stake and calls the consumer back. `outputCommitment` and `traceRoot` are the
-    /// submitted result's ({ResultSubmitted}).
-    function finalize(uint256 jobId, JobTerms calldata terms, bytes32 outputCommitment, bytes32 traceRoot) external;
+    /// worker's stake and calls the consumer back. `outputCommitment` is the submitted result's
+    /// ({ResultSubmitted}).
+    function finalize(uint256 jobId, JobTerms calldata terms, bytes32 outputCommitment) external;
 
     /// @notice Anyone: enforces a missed deadline. An open job past its deadline is refunded; a
     /// claimed job past its result time slashes the worker, then reopens (if the deadline allows)
@@ -441,12 +431,7 @@ interface IJobManager {
     /// dispute on its result is open, however many are open. The terms and result must be the
     /// job's, and its challenge window open; the escrow keeps what a rejection needs (requester,
     /// fee, lock, manager). Returns the worker who submitted the result.
-    function freezeForDispute(
-        uint256 jobId,
-        JobTerms calldata terms,
-        bytes32 outputCommitment,
-        bytes32 traceRoot
-    ) external returns (address worker);
+    function freezeForDispute(uint256 jobId, JobTerms calldata terms, bytes32 outputCommitment) external returns (address worker);
 
     /// @notice The manager that froze `jobId` only: settles one dispute on it. An invalid result is rejected:
     /// up to `slashAmount` of the worker's lock is slashed to the dispute manager, the rest
@@ -460,7 +445,7 @@ interface IJobManager {
     function termsHash(JobTerms calldata terms) external pure returns (bytes32);
 
     /// @notice The hash a job stores from submission on.
-    function resultHash(JobTerms calldata terms, bytes32 outputCommitment, bytes32 traceRoot) external pure returns (bytes32);
+    function resultHash(JobTerms calldata terms, bytes32 outputCommitment) external pure returns (bytes32);
 
     /// @notice Earnings accrued by `modelId` and not yet distributed.
     function modelEarnings(uint256 modelId) external view returns (uint256);

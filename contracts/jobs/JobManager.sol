@@ -169,8 +169,7 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
         uint256 jobId,
         JobTerms calldata t,
         bytes calldata output,
-        bytes32 outputCommitment,
-        bytes32 traceRoot
+        bytes32 outputCommitment
     ) external {
         Job storage job = _existing(jobId);
         _requireStatus(job, jobId, JobStatus.Claimed);
@@ -183,24 +182,24 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
         if (output.length != expectedLength) revert JobsOutputSizeMismatch(expectedLength, output.length);
         bytes32 computed = TensorCommitment.root(output);
         if (computed != outputCommitment) revert JobsOutputCommitmentMismatch(outputCommitment, computed);
-        if (traceRoot == bytes32(0)) revert JobsInvalidTrace();
 
         uint256 challengeEnd = block.timestamp + _paramsAt[t.paramsVersion].challengeWindow;
         job.status = JobStatus.Submitted;
         job.timer = uint40(challengeEnd);
-        // The terms hash is replaced by the hash binding terms, output and trace.
-        job.commitment = _resultHash(job.commitment, outputCommitment, traceRoot);
+        // The terms hash is replaced by the hash binding terms and output (no trace: a dispute's
+        // defender posts its trace root as its first move, bound to this output commitment).
+        job.commitment = _resultHash(job.commitment, outputCommitment);
         if (t.consumer != address(0)) _callbackOutputs[jobId] = output;
-        emit ResultSubmitted(jobId, msg.sender, outputCommitment, traceRoot, output, challengeEnd);
+        emit ResultSubmitted(jobId, msg.sender, outputCommitment, output, challengeEnd);
     }
 
     // ---------------------------------------------------------------- settlement
 
     /// @inheritdoc IJobManager
-    function finalize(uint256 jobId, JobTerms calldata t, bytes32 outputCommitment, bytes32 traceRoot) external nonReentrant {
+    function finalize(uint256 jobId, JobTerms calldata t, bytes32 outputCommitment) external nonReentrant {
         Job storage job = _existing(jobId);
         _requireStatus(job, jobId, JobStatus.Submitted);
-        _checkResult(job, jobId, t, outputCommitment, traceRoot);
+        _checkResult(job, jobId, t, outputCommitment);
         uint256 challengeEnd = job.timer;
         if (block.timestamp < challengeEnd) revert JobsChallengeWindowOpen(jobId, challengeEnd);
         if (job.openDisputes != 0) revert JobsUnderDispute(jobId, job.openDisputes);
@@ -270,15 +269,10 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
     // ---------------------------------------------------------------- disputes
 
     /// @inheritdoc IJobManager
-    function freezeForDispute(
-        uint256 jobId,
-        JobTerms calldata t,
-        bytes32 outputCommitment,
-        bytes32 traceRoot
-    ) external returns (address worker) {
+    function freezeForDispute(uint256 jobId, JobTerms calldata t, bytes32 outputCommitment) external returns (address worker) {
         Job storage job = _existing(jobId);
         _requireStatus(job, jobId, JobStatus.Submitted);
-        _checkResult(job, jobId, t, outputCommitment, traceRoot);
+        _checkResult(job, jobId, t, outputCommitment);
         // INVARIANT: a job is judged by the dispute manager of the parameters it was requested under.
         address manager = _disputeManagerAt[t.paramsVersion];
         if (msg.sender != manager) revert JobsNotDisputeManager(msg.sender);
@@ -353,8 +347,8 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IJobManager
-    function resultHash(JobTerms calldata t, bytes32 outputCommitment, bytes32 traceRoot) external pure returns (bytes32) {
-        return _resultHash(keccak256(abi.encode(t)), outputCommitment, traceRoot);
+    function resultHash(JobTerms calldata t, bytes32 outputCommitment) external pure returns (bytes32) {
+        return _resultHash(keccak256(abi.encode(t)), outputCommitment);
     }
 
     /// @inheritdoc IJobManager
@@ -424,8 +418,8 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
     }
 
     /// @dev The hash a submitted job stores in place of its terms hash.
-    function _resultHash(bytes32 termsHash_, bytes32 outputCommitment, bytes32 traceRoot) private pure returns (bytes32) {
-        return keccak256(abi.encode(termsHash_, outputCommitment, traceRoot));
+    function _resultHash(bytes32 termsHash_, bytes32 outputCommitment) private pure returns (bytes32) {
+        return keccak256(abi.encode(termsHash_, outputCommitment));
     }
 
     /// @dev The least fee f with f - floor(f * bps / 10000) >= price. That difference,
@@ -532,13 +526,7 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
     }
 
     /// @dev Reverts unless `t` and the result are those of `job` (after submission).
-    function _checkResult(
-        Job storage job,
-        uint256 jobId,
-        JobTerms calldata t,
-        bytes32 outputCommitment,
-        bytes32 traceRoot
-    ) private view {
-        if (job.commitment != _resultHash(keccak256(abi.encode(t)), outputCommitment, traceRoot)) revert JobsTermsMismatch(jobId);
+    function _checkResult(Job storage job, uint256 jobId, JobTerms calldata t, bytes32 outputCommitment) private view {
+        if (job.commitment != _resultHash(keccak256(abi.encode(t)), outputCommitment)) revert JobsTermsMismatch(jobId);
     }
 }

@@ -66,19 +66,20 @@ error GameChunkMismatch(bytes32 leaf, bytes32 computed);
 /// @dev The defender's chunk and the challenger's are identical though their leaves differ.
 error GameChunksEqual();
 
-/// @dev The output-mismatch claim is false: leaf L of the defender's trace is its output commitment,
-/// or the opening is wrong.
-/// @param leaf The leaf claimed.
+/// @dev A trace root's output proof is wrong: it does not lead from trace leaf L to the root, or has
+/// another depth than the trace tree's.
+/// @param root The trace root.
+/// @param computed The root the proof leads to (zero when its depth is wrong).
+error GameOutputProofMismatch(bytes32 root, bytes32 computed);
+
+/// @dev The challenger's trace ends in the job's own output: there is nothing to dispute (a correct
+/// output is a correct result).
 /// @param outputCommitment The job's output commitment.
-error GameNoOutputMismatch(bytes32 leaf, bytes32 outputCommitment);
+error GameOutputNotDisputed(bytes32 outputCommitment);
 
 ////////////////////////////////////////////////////////////////
 //                     DisputeGameFactory                     //
 ////////////////////////////////////////////////////////////////
-
-/// @dev The result given to open a dispute is not the one job `jobId`'s worker submitted.
-/// @param jobId The job.
-error FactoryResultMismatch(uint256 jobId);
 
 /// @dev The challenger's stake is below the minimum.
 /// @param challenger The account opening the dispute.

@@ -26,6 +26,8 @@ enum Side {
 }
 
 /// @notice Where the game stands. Each level is a bisection in which the defender moves first.
+/// @custom:value Root The defender's first move: it posts its trace root, proven to end in the output
+/// it submitted, with the root's two children (the first trace move).
 /// @custom:value Trace Descent of the two trace trees to the first disagreeing layer.
 /// @custom:value Tensor Descent of the two chunk trees of that layer's output to the first disagreeing chunk.
 /// @custom:value Chunk Both sides reveal their 1024-byte chunk; the first differing element is fixed.
@@ -34,6 +36,7 @@ enum Side {
 /// @custom:value Step One step left for the one-step verifier; the challenger must have it run.
 /// @custom:value Resolved The game is over (see {GameStatus}).
 enum Level {
+    Root,
     Trace,
     Tensor,
     Chunk,
@@ -49,7 +52,6 @@ enum Level {
 /// @custom:value PaddingLeaf The first differing trace leaf is padding beyond the last layer: it must be zero.
 /// @custom:value PaddingElement The first differing element is chunk padding beyond the tensor: it must be zero.
 /// @custom:value OneStep The one-step verifier computed the truth.
-/// @custom:value OutputMismatch The defender's trace ends in another tensor than its posted output.
 /// @custom:value PaddingChunk The first differing chunk leaf is beyond the tensor's chunks: it must be zero.
 /// @custom:value InexactValue The step starts from a partial sum both sides agreed on (or the model's
 /// bias) outside the exact range: no canonical/1 computation has it, so the defender's result is not one.
@@ -59,7 +61,6 @@ enum Reason {
     PaddingLeaf,
     PaddingElement,
     OneStep,
-    OutputMismatch,
     PaddingChunk,
     InexactValue
 }
@@ -70,9 +71,11 @@ enum Reason {
 /// @param challenger The account that opened the dispute.
 /// @param graphRoot The graph commitment of the job's model.
 /// @param inputCommitment The job's input commitment (trace leaf 0 of both sides).
-/// @param outputCommitment The job's output commitment (the defender's claimed trace leaf L).
-/// @param defenderRoot The defender's trace root R_w.
-/// @param challengerRoot The challenger's trace root R_c.
+/// @param outputCommitment The job's output commitment: trace leaf L of the defender's root.
+/// @param defenderRoot The defender's trace root R_w: zero at creation, posted by the defender's first
+/// move ({IDisputeGame-postRoot}), then fixed.
+/// @param challengerRoot The challenger's trace root R_c, fixed at creation; its leaf L differs from
+/// `outputCommitment`.
 /// @param numLayers L, the number of layers, from the model's graph header.
 /// @param moveTimeout Seconds each side has for each move while the game is alone on its job.
 /// @param moveTimeoutPerGame Seconds added to each move for every further game opened on the job.
@@ -90,17 +93,6 @@ struct GameConfig {
     uint64 moveTimeout;
     uint32 moveTimeoutPerGame;
     uint64 maxMoveTimeout;
-}
-
-/// @notice A job's result as the worker submitted it; the job escrow stores only a hash of it with
-/// the job's terms ({IJobManager-resultHash}), so the challenger passes the values when it opens.
-/// @param inputCommitment The job's input commitment.
-/// @param outputCommitment The output commitment the worker submitted.
-/// @param traceRoot The trace root the worker submitted.
-struct ClaimedResult {
-    bytes32 inputCommitment;
-    bytes32 outputCommitment;
-    bytes32 traceRoot;
 }
 
 /// @notice The disputed layer, as fixed when the trace descent lands on it.
