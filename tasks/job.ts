@@ -35,7 +35,7 @@ export const jobTasks = [
     .addOption(partyFromOption)
     .setAction(() => import("./job/claim.js"))
     .build(),
-  task(["job", "submit"], "Submit the output and trace root of a job you claimed; opens the challenge window")
+  task(["job", "submit"], "Submit the output of a job you claimed; opens the challenge window")
     .addOption(jobOption)
     .addOption({
       name: "output",
@@ -43,14 +43,13 @@ export const jobTasks = [
       description: "Output tensor: a JSON array of integers, or a .bin file of int32 little-endian bytes",
       defaultValue: undefined,
     })
-    .addOption(text("traceRoot", "Trace commitment of the run (0x…); required with --output"))
     .addOption({
       name: "run",
       type: ArgumentType.FILE_WITHOUT_DEFAULT,
-      description: "Instead of --output/--trace-root: run this canonical ONNX file (the registered model) on the job's input",
+      description: "Instead of --output: run this canonical ONNX file (the registered model) on the job's input",
       defaultValue: undefined,
     })
-    .addOption(text("cheat", "With --run, to try a dispute: submit a wrong result, LAYER[:ELEMENT[:DELTA]] off by DELTA (default +1) with a consistent forged trace"))
+    .addOption(text("cheat", "With --run, to try a dispute: submit a wrong result, LAYER[:ELEMENT[:DELTA]] off by DELTA (default +1), defended in a dispute with a consistent forged trace"))
     .addOption(partyFromOption)
     .setAction(() => import("./job/submit.js"))
     .build(),

@@ -40,7 +40,6 @@ interface Row {
 
 const fmt = (n: bigint): string => n.toLocaleString("en-US");
 const ints = (n: number, seed: number): Buffer => intsToBytes(Array.from({ length: n }, (_, i) => ((i * 7 + seed) % 255) - 127));
-const trace = (label: string): string => id(`trace:${label}`);
 
 export interface GasMeasurements {
   readonly rows: readonly Row[];
@@ -95,7 +94,7 @@ export async function measureGas(ctx: BenchContext): Promise<GasMeasurements> {
   add("request", "first job, 4-element input", r1.receipt);
   const c1 = await claimJob(p, worker!, r1.jobId);
   add("claim", "first claim of the worker", c1.receipt);
-  const s1 = await submitResult(p, worker!, r1.jobId, ints(2, 3), trace("1"));
+  const s1 = await submitResult(p, worker!, r1.jobId, ints(2, 3));
   add("submit", "2-element output", s1.receipt);
 
   // Job 2 and the MNIST-sized job: steady state (while job 1 is still in its window).
@@ -103,12 +102,12 @@ export async function measureGas(ctx: BenchContext): Promise<GasMeasurements> {
   add("request", "steady state, 4-element input", r2.receipt);
   const c2 = await claimJob(p, worker!, r2.jobId);
   add("claim", "steady state (worker already has a lock)", c2.receipt);
-  const s2 = await submitResult(p, worker!, r2.jobId, ints(2, 4), trace("2"));
+  const s2 = await submitResult(p, worker!, r2.jobId, ints(2, 4));
   add("submit", "steady state, 2-element output", s2.receipt);
   const r3 = await request(mnist.modelId, ints(784, 5));
   add("request", "784-element input (MNIST 1×1×28×28, 3,136 bytes)", r3.receipt);
   const c3 = await claimJob(p, worker!, r3.jobId);
-  const s3 = await submitResult(p, worker!, r3.jobId, ints(10, 6), trace("3"));
+  const s3 = await submitResult(p, worker!, r3.jobId, ints(10, 6));
   add("submit", "10-element output (MNIST scores)", s3.receipt);
 
   await time.increase(Number(params.challengeWindow) + 1);
@@ -129,7 +128,7 @@ export async function measureGas(ctx: BenchContext): Promise<GasMeasurements> {
   const jobCb = await p.jobManager.jobCount();
   const cCb = await claimJob(p, worker!, jobCb);
   add("claim", "job with consumer", cCb.receipt);
-  const sCb = await submitResult(p, worker!, jobCb, ints(10, 8), trace("cb"));
+  const sCb = await submitResult(p, worker!, jobCb, ints(10, 8));
   add("submit", "job with consumer (output also stored for the callback)", sCb.receipt);
   await time.increase(Number(params.challengeWindow) + 1);
   const fCb = await finalizeJob(p, requester!, jobCb);

@@ -2,11 +2,12 @@
  * Computes a job's result by hand: the manual form of what the worker node automates. Reads
  * the job's inline input from the escrow's events, checks that the ONNX file is the registered
  * model (content hash and graph commitment), runs it with onnxruntime and returns the output
- * bytes, the whole trace and the trace root to submit.
+ * to submit (a plain run), or, for a dispute, the whole trace and its root.
  *
  * A cheat (`--cheat LAYER[:ELEMENT[:DELTA]]`) forges a wrong but self-consistent trace, to try
  * the dispute game by hand: one element of one layer is off by DELTA, and every later layer is
  * recomputed from the forged tensor (reference semantics), so the lie sits in exactly one place.
+ * The lie must reach the output: a correct output is a correct result, whatever the trace.
  */
 import { readFile } from "node:fs/promises";
 
@@ -50,14 +51,9 @@ export async function forgeTrace(model: CanonicalModel, trace: readonly Int32Arr
   if (cheat.element >= numel) {
     throw new VeritensorError(`--cheat: layer ${cheat.layer} has ${numel} elements, there is no element ${cheat.element}`);
   }
-  const { evalLayer } = await import("../runtime/reference.js");
-  const forged: Int32Array[] = trace.map((t) => t.slice());
-  forged[cheat.layer]![cheat.element] = forged[cheat.layer]![cheat.element]! + cheat.delta;
-  for (let k = cheat.layer + 1; k <= L; k++) {
-    const layer = model.layers[k - 1]!;
-    forged[k] = evalLayer(layer, layer.inputs.map((i) => forged[i]!));
-  }
-  return forged;
+  // One forging rule for nodes and tasks (worker/cheat.ts); by hand, the lie is exactly DELTA.
+  const { cheatTrace } = await import("../worker/cheat.js");
+  return cheatTrace(model, trace, cheat, { exact: true });
 }
 
 /** A job's model, checked against the registry, and its input. */
@@ -74,7 +70,7 @@ export async function loadJobModel(p: Protocol, jobId: bigint, modelFile: string
   if (job.modelId === 0n) throw new VeritensorError(`unknown job ${jobId}: no job has that id`);
   const [model, details] = await Promise.all([getModel(p, job.modelId), jobDetails(p, jobId)]);
   if (details.input === undefined) {
-    throw new VeritensorError(`job ${jobId} has its input at ${details.inputUri}; fetch it and give --output and --trace-root`);
+    throw new VeritensorError(`job ${jobId} has its input at ${details.inputUri}; fetch it, run the model and give --output`);
   }
   const bytes = await readFile(modelFile).catch((e: unknown) => {
     throw new VeritensorError(`cannot read model file ${modelFile}: ${(e as Error).message}`, { cause: e });
@@ -92,17 +88,39 @@ export async function loadJobModel(p: Protocol, jobId: bigint, modelFile: string
   return { jobId, modelId: job.modelId, model: canonical, input: Int32Array.from(bytesToInts(details.input)) };
 }
 
-export interface ComputedResult {
+/** A job's output as a worker submits it: no trace (it is built only for a dispute). */
+export interface ComputedOutput {
   readonly output: Buffer;
-  readonly traceRoot: Hex;
+  readonly outputCommitment: Hex;
   readonly inferenceMs: number;
-  /** The whole trace [input, out_1, …, out_L] behind `traceRoot` (forged with a cheat). */
-  readonly trace: readonly Int32Array[];
   readonly model: CanonicalModel;
   readonly cheat?: Cheat;
 }
 
-/** Runs a checked job model on its input (onnxruntime), forging the trace if asked to. */
+/** A job's run with its whole trace, as a dispute needs it. */
+export interface ComputedResult extends ComputedOutput {
+  readonly traceRoot: Hex;
+  /** The whole trace [input, out_1, …, out_L] behind `traceRoot` (forged with a cheat). */
+  readonly trace: readonly Int32Array[];
+}
+
+/**
+ * Runs a checked job model on its input for its output only (plain onnxruntime run, output
+ * commitment). A cheat forges a trace, so it takes the traced run.
+ */
+export async function runJobOutput(m: JobModel, options: { cheat?: Cheat } = {}): Promise<ComputedOutput> {
+  if (options.cheat !== undefined) return runJobModel(m, options);
+  const { runOutput } = await import("../runtime/inference.js");
+  const r = await runOutput(m.model, m.input);
+  return {
+    output: intsToBytes(Array.from(r.output), "output"),
+    outputCommitment: r.outputCommitment,
+    inferenceMs: r.timings.inferenceMs,
+    model: m.model,
+  };
+}
+
+/** Runs a checked job model on its input (onnxruntime) with its trace, forging it if asked to. */
 export async function runJobModel(m: JobModel, options: { cheat?: Cheat } = {}): Promise<ComputedResult> {
   // The runtime (onnxruntime-node) loads only when a model is actually run.
   const { runWithTrace } = await import("../runtime/inference.js");
@@ -111,6 +129,7 @@ export async function runJobModel(m: JobModel, options: { cheat?: Cheat } = {}):
   if (options.cheat === undefined) {
     return {
       output: intsToBytes(Array.from(result.output), "output"),
+      outputCommitment: result.outputCommitment,
       traceRoot: result.traceRoot,
       inferenceMs: result.timings.inferenceMs,
       trace: honest,
@@ -119,9 +138,11 @@ export async function runJobModel(m: JobModel, options: { cheat?: Cheat } = {}):
   }
   const trace = await forgeTrace(m.model, honest, options.cheat);
   const { commitTrace } = await import("../commitments/trace.js");
+  const committed = commitTrace(trace);
   return {
     output: intsToBytes(Array.from(trace[trace.length - 1]!), "output"),
-    traceRoot: commitTrace(trace).root,
+    outputCommitment: committed.tensors[committed.tensors.length - 1]!.root,
+    traceRoot: committed.root,
     inferenceMs: result.timings.inferenceMs,
     trace,
     model: m.model,
@@ -129,6 +150,17 @@ export async function runJobModel(m: JobModel, options: { cheat?: Cheat } = {}):
   };
 }
 
+/** Job `jobId`'s output from `modelFile` (checked to be its model), as a worker submits it. */
+export async function computeJobOutput(
+  p: Protocol,
+  jobId: bigint,
+  modelFile: string,
+  options: { cheat?: Cheat } = {},
+): Promise<ComputedOutput> {
+  return runJobOutput(await loadJobModel(p, jobId, modelFile), options);
+}
+
+/** Job `jobId`'s run with its trace, as a dispute needs it. */
 export async function computeJobResult(
   p: Protocol,
   jobId: bigint,

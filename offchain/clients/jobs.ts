@@ -63,9 +63,9 @@ export function termsHash(t: JobTerms): string {
   return keccak256(AbiCoder.defaultAbiCoder().encode([TERMS_TUPLE], [t]));
 }
 
-/** The hash a job stores from submission on (`resultHash` on chain). */
-export function resultHash(t: JobTerms, outputCommitment: string, traceRoot: string): string {
-  return keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32", "bytes32"], [termsHash(t), outputCommitment, traceRoot]));
+/** The hash a job stores from submission on (`resultHash` on chain): terms and output commitment. */
+export function resultHash(t: JobTerms, outputCommitment: string): string {
+  return keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32"], [termsHash(t), outputCommitment]));
 }
 
 /** Plain terms from a decoded `JobRequested` (an ethers Result). */
@@ -155,15 +155,15 @@ export async function jobTerms(p: Protocol, jobId: bigint): Promise<JobTerms> {
   return terms;
 }
 
-/** The output commitment and trace root of the result submitted for `jobId` (its latest `ResultSubmitted`). */
-export async function submittedCommitments(p: Protocol, jobId: bigint): Promise<{ outputCommitment: string; traceRoot: string }> {
+/** The output commitment of the result submitted for `jobId` (its latest `ResultSubmitted`). */
+export async function submittedCommitments(p: Protocol, jobId: bigint): Promise<{ outputCommitment: string }> {
   const jm = p.jobManager;
   const events = await read(p, `reading the result of job ${jobId}`, () =>
     newestEvents(p, (from, to) => jm.queryFilter(jm.filters.ResultSubmitted(jobId), from, to)),
   );
   const last = events[events.length - 1];
   if (!last) throw new VeritensorError(`job ${jobId} has no submitted result`);
-  return { outputCommitment: last.args.outputCommitment, traceRoot: last.args.traceRoot };
+  return { outputCommitment: last.args.outputCommitment };
 }
 
 type JobEventName = Parameters<Protocol["jobManager"]["interface"]["getEvent"]>[0];
@@ -410,10 +410,7 @@ export async function submitResult(
   worker: Signer,
   jobId: bigint,
   output: Uint8Array,
-  traceRoot: string,
 ): Promise<SubmitResult> {
-  requireBytes32(traceRoot, "trace root");
-  if (BigInt(traceRoot) === 0n) throw new VeritensorError("the trace root must not be zero");
   const job = await getJob(p, jobId);
   if (job.status !== JobStatus.Claimed) {
     throw new VeritensorError(`job ${jobId} is ${jobStatusName(job.status)}; a result can only be submitted for a Claimed job`);
@@ -430,15 +427,15 @@ export async function submitResult(
         `(shape ${formatShape(model.outputShape)})`,
     );
   }
-  return sendSubmit(p, worker, jobId, output, traceRoot);
+  return sendSubmit(p, worker, jobId, output);
 }
 
 /** The submission alone, without {@link submitResult}'s checks (see {@link sendClaim}). */
-export async function sendSubmit(p: Protocol, worker: Signer, jobId: bigint, output: Uint8Array, traceRoot: string): Promise<SubmitResult> {
+export async function sendSubmit(p: Protocol, worker: Signer, jobId: bigint, output: Uint8Array): Promise<SubmitResult> {
   const outputCommitment = tensorCommitment(output);
   const terms = await jobTerms(p, jobId);
   const receipt = await send(p, `submitting the result of job ${jobId}`, () =>
-    p.jobManager.connect(worker).submitResult(jobId, terms, output, outputCommitment, traceRoot),
+    p.jobManager.connect(worker).submitResult(jobId, terms, output, outputCommitment),
   );
   const [event] = jobEvents(p, receipt, "ResultSubmitted");
   return { outputCommitment, challengeEnd: event!.args.challengeEnd as bigint, receipt };
@@ -490,18 +487,18 @@ export async function finalizeJob(p: Protocol, caller: Signer, jobId: bigint, o:
 
 /**
  * The finalization alone, without {@link finalizeJob}'s checks and waiting (see {@link sendClaim}).
- * `result` is the submitted output commitment and trace root; without it they are read from the
+ * `result` is the submitted output commitment; without it, it is read from the
  * job's `ResultSubmitted` event (a worker passes its own and saves the round trip).
  */
 export async function sendFinalize(
   p: Protocol,
   caller: Signer,
   jobId: bigint,
-  result?: { outputCommitment: string; traceRoot: string },
+  result?: { outputCommitment: string },
 ): Promise<FinalizeResult> {
   const [terms, r] = await Promise.all([jobTerms(p, jobId), result ?? submittedCommitments(p, jobId)]);
   const receipt = await send(p, `finalizing job ${jobId}`, () =>
-    p.jobManager.connect(caller).finalize(jobId, terms, r.outputCommitment, r.traceRoot),
+    p.jobManager.connect(caller).finalize(jobId, terms, r.outputCommitment),
   );
   const [event] = jobEvents(p, receipt, "JobFinalized");
   const delivered = jobEvents(p, receipt, "CallbackDelivered")[0];
@@ -548,10 +545,9 @@ export interface JobDetails {
   /** Inline input bytes (from JobRequested), or the input URI. */
   readonly input?: Uint8Array;
   readonly inputUri?: string;
-  /** Output bytes, output commitment and trace root (from ResultSubmitted), once submitted. */
+  /** Output bytes and output commitment (from ResultSubmitted), once submitted. */
   readonly output?: Uint8Array;
   readonly outputCommitment?: string;
-  readonly traceRoot?: string;
   readonly payout?: { workerFee: bigint; modelFee: bigint; protocolFee: bigint };
   /** For a rejected job: the worker's stake slashed and the fee refunded (from JobRejected). */
   readonly rejection?: { slashed: bigint; refund: bigint };
@@ -581,7 +577,6 @@ export async function jobDetails(p: Protocol, jobId: bigint): Promise<JobDetails
     inputUri: req && req.inputURI !== "" ? req.inputURI : undefined,
     output: sub ? getBytes(sub.output) : undefined,
     outputCommitment: sub?.outputCommitment,
-    traceRoot: sub?.traceRoot,
     payout: fin ? { workerFee: fin.workerFee, modelFee: fin.modelFee, protocolFee: fin.protocolFee } : undefined,
     rejection: rejected[0] ? { slashed: rejected[0].args.slashed, refund: rejected[0].args.refunded } : undefined,
   };

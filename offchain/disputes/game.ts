@@ -23,7 +23,7 @@ export const Side = { Defender: 0, Challenger: 1 } as const;
 export type Side = (typeof Side)[keyof typeof Side];
 
 /** Level of contracts/disputes/lib/Types.sol. */
-export const Level = { Trace: 0, Tensor: 1, Chunk: 2, Accumulator: 3, PartialSum: 4, Step: 5, Resolved: 6 } as const;
+export const Level = { Root: 0, Trace: 1, Tensor: 2, Chunk: 3, Accumulator: 4, PartialSum: 5, Step: 6, Resolved: 7 } as const;
 export type Level = (typeof Level)[keyof typeof Level];
 
 /** Reason of contracts/disputes/lib/Types.sol. */
@@ -33,19 +33,19 @@ export const Reason = {
   PaddingLeaf: 2,
   PaddingElement: 3,
   OneStep: 4,
-  OutputMismatch: 5,
-  PaddingChunk: 6,
-  InexactValue: 7,
+  PaddingChunk: 5,
+  InexactValue: 6,
 } as const;
 
 export const LEVEL_NAMES: Readonly<Record<Level, string>> = {
-  0: "trace",
-  1: "tensor",
-  2: "chunk",
-  3: "accumulator",
-  4: "partial-sum",
-  5: "step",
-  6: "resolved",
+  0: "root",
+  1: "trace",
+  2: "tensor",
+  3: "chunk",
+  4: "accumulator",
+  5: "partial-sum",
+  6: "step",
+  7: "resolved",
 };
 
 /** A node of a descent, decoded from the contract's generalized index (root = 1). */
@@ -86,6 +86,11 @@ export interface GameState {
   readonly defender: string;
   readonly challenger: string;
   readonly numLayers: number;
+  /** The job's output commitment (trace leaf L of the defender's root). */
+  readonly outputCommitment: Hex;
+  /** The defender's trace root: zero until its first move posts it. */
+  readonly defenderRoot: Hex;
+  readonly challengerRoot: Hex;
 }
 
 export function attachGame(address: string, runner: Signer): DisputeGame {
@@ -139,6 +144,9 @@ export async function readGame(game: DisputeGame): Promise<GameState> {
     defender: cfg.defender,
     challenger: cfg.challenger,
     numLayers: Number(cfg.numLayers),
+    outputCommitment: cfg.outputCommitment as Hex,
+    defenderRoot: cfg.defenderRoot as Hex,
+    challengerRoot: cfg.challengerRoot as Hex,
   };
 }
 
@@ -152,6 +160,7 @@ export async function revealedDefenderChunk(game: DisputeGame): Promise<Hex> {
 
 /** One move, as a player computes it. */
 export type Move =
+  | { readonly kind: "root"; readonly root: Hex; readonly outputProof: readonly Hex[]; readonly left: Hex; readonly right: Hex }
   | { readonly kind: "trace"; readonly left: Hex; readonly right: Hex; readonly descriptor: Hex; readonly graphProof: readonly Hex[] }
   | { readonly kind: "tensor"; readonly left: Hex; readonly right: Hex }
   | { readonly kind: "defendChunk"; readonly chunk: Hex }
@@ -167,6 +176,9 @@ export async function sendMove(game: DisputeGame, signer: Signer, move: Move): P
   const g = game.connect(signer);
   let tx;
   switch (move.kind) {
+    case "root":
+      tx = await g.postRoot(move.root, [...move.outputProof], move.left, move.right);
+      break;
     case "trace":
       tx = await g.traceMove(move.left, move.right, move.descriptor, [...move.graphProof]);
       break;
@@ -195,13 +207,13 @@ export async function sendMove(game: DisputeGame, signer: Signer, move: Move): P
 }
 
 /**
- * A job's result as its worker submitted it, with the job's terms. The escrow stores only a hash
- * of terms and result; they come from the job's JobRequested and ResultSubmitted events.
+ * A job's result as its worker submitted it (the output commitment: no trace is bound until a
+ * dispute), with the job's terms. The escrow stores only a hash of both; they come from the job's
+ * JobRequested and ResultSubmitted events.
  */
 export interface SubmittedResult {
   readonly inputCommitment: Hex;
   readonly outputCommitment: Hex;
-  readonly traceRoot: Hex;
   readonly terms: JobTerms;
 }
 
@@ -211,7 +223,7 @@ export interface SubmittedResult {
  */
 export async function submittedResultOf(p: Protocol, jobId: bigint): Promise<SubmittedResult> {
   const [terms, r] = await Promise.all([jobTerms(p, jobId), submittedCommitments(p, jobId)]);
-  return { inputCommitment: terms.inputCommitment as Hex, outputCommitment: r.outputCommitment as Hex, traceRoot: r.traceRoot as Hex, terms };
+  return { inputCommitment: terms.inputCommitment as Hex, outputCommitment: r.outputCommitment as Hex, terms };
 }
 
 /** Reads job `jobId`'s submitted result and terms from the escrow's events, from block 0 (local chains, tests). */
@@ -224,7 +236,6 @@ export async function submittedResult(jobManager: JobManager, jobId: bigint): Pr
   return {
     inputCommitment: terms.inputCommitment as Hex,
     outputCommitment: last.args.outputCommitment as Hex,
-    traceRoot: last.args.traceRoot as Hex,
     terms,
   };
 }
@@ -235,7 +246,9 @@ export interface OpenArgs {
   readonly challengerRoot: Hex;
   readonly header: Hex;
   readonly headerProof: readonly Hex[];
+  /** Trace leaf L of `challengerRoot`: the challenger's output commitment (must differ from the job's). */
   readonly outputLeaf: Hex;
+  /** Its Merkle proof against `challengerRoot`. */
   readonly outputProof: readonly Hex[];
   /** The secret the challenger's commitment hides its claim with (revealed when it opens). */
   readonly salt: Hex;
@@ -287,10 +300,10 @@ export async function commitDispute(
 
 /** The factory's `OpenParams` tuple for `a`. */
 export function openParams(a: OpenArgs) {
-  const { inputCommitment, outputCommitment, traceRoot, terms } = a.result;
+  const { outputCommitment, terms } = a.result;
   return {
     terms,
-    result: { inputCommitment, outputCommitment, traceRoot },
+    outputCommitment,
     challengerRoot: a.challengerRoot,
     header: a.header,
     headerProof: [...a.headerProof],

@@ -63,7 +63,6 @@ const REASONS: Readonly<Record<number, string>> = {
   [Reason.PaddingLeaf]: "the first differing trace leaf is padding past the last layer, which must be zero",
   [Reason.PaddingElement]: "the first differing element is chunk padding past the tensor's end, which must be zero",
   [Reason.OneStep]: "the one-step verifier computed the disputed value on-chain",
-  [Reason.OutputMismatch]: "the worker's own trace ends in another output than the one it posted",
   [Reason.PaddingChunk]: "the tensor descent landed on a padding chunk, which must be zero",
   [Reason.InexactValue]: "the step starts from a value outside canonical/1's exact range (|v| < 2^24), which no valid model on a valid input reaches",
 };
@@ -77,6 +76,8 @@ export function nextMoveText(s: GameState): string {
   const at = (depth: number) => `node ${s.position.index} at depth ${s.position.depth} of ${depth}`;
   const layer = `layer ${s.layer} (${kindName(s.kind)})`;
   switch (s.level) {
+    case Level.Root:
+      return `post its trace root, proven to end in the output it submitted, with the root's two children`;
     case Level.Trace:
       return `reveal its two children of trace ${at(s.traceDepth)}`;
     case Level.Tensor:
@@ -103,6 +104,8 @@ const short = (h: string): string => `${h.slice(0, 10)}…`;
 /** One move, in words. */
 export function moveText(m: Move): string {
   switch (m.kind) {
+    case "root":
+      return `trace root ${short(m.root)} (ends in the submitted output) and its children ${short(m.left)} ${short(m.right)}`;
     case "trace":
       return `trace children ${short(m.left)} ${short(m.right)}${m.descriptor !== "0x" ? " + the landing layer's descriptor" : ""}`;
     case "tensor":
@@ -243,7 +246,10 @@ export function gameRows(v: GameView): [string, string | undefined][] {
     ["job", String(v.jobId)],
     ["defender", `${s.defender} (the worker; collateral: its locked stake${v.workerLock > 0n ? `, ${formatVtn(v.workerLock)}` : ""})`],
     ["challenger", `${s.challenger} (bond ${formatVtn(v.bond)})`],
-    ["trace roots", `defender ${short(v.defenderRoot)}, challenger ${short(v.challengerRoot)}`],
+    [
+      "trace roots",
+      `defender ${BigInt(v.defenderRoot) === 0n ? "not posted yet (its first move)" : short(v.defenderRoot)}, challenger ${short(v.challengerRoot)}`,
+    ],
     ["rewards", `challenger ${formatBps(v.challengerRewardBps)} of the slash, defender ${formatBps(v.defenderRewardBps)} of the bond; the rest is burned`],
   ];
   if (v.outcome === undefined) {
@@ -330,8 +336,6 @@ export interface OpenResult {
   readonly game: string;
   readonly view: GameView;
   readonly bond: bigint;
-  /** Same trace root, other output: decided inside `openDispute`. */
-  readonly outputMismatch: boolean;
   readonly run: ComputedResult;
   /** The rank of the challenger's commitment (the lowest-ranked winning game earns the reward). */
   readonly rank: bigint;
@@ -373,7 +377,7 @@ export async function challengeJob(
   const player = new DisputePlayer(Side.Challenger, challenger, run.model, run.trace);
   if (!player.disputes(result)) {
     throw new VeritensorError(
-      `the result of job ${jobId} is correct: nothing to dispute (running ${modelFile} gives the same trace root ${player.root} and output)`,
+      `the result of job ${jobId} is correct: nothing to dispute (running ${modelFile} gives the same output, ${player.outputCommitment})`,
     );
   }
   const [stake, params] = await Promise.all([stakePosition(p, address), p.disputes.params()]);
@@ -411,7 +415,6 @@ export async function challengeJob(
     game,
     view: await describeGame(p, game),
     bond,
-    outputMismatch: result.traceRoot.toLowerCase() === player.root.toLowerCase(),
     run,
     rank,
     ...(commit ? { commit } : {}),
@@ -478,12 +481,19 @@ export async function playNextMove(
   }
   const run = await computeJobResult(p, before.jobId, modelFile, options.cheat ? { cheat: options.cheat } : {});
   const player = new DisputePlayer(side, signer, run.model, run.trace);
+  // The defender's trace must end in the output it submitted (its root is posted by its first move,
+  // then fixed); the challenger's must be the root it opened the game with.
+  const hint =
+    side === Side.Defender
+      ? "the worker defends the output it submitted: if it submitted with `job submit --run … --cheat X`, give the same --cheat X"
+      : "the challenger plays the trace it opened the dispute with: run the same model file, without --cheat";
+  if (side === Side.Defender && player.outputCommitment.toLowerCase() !== s.outputCommitment.toLowerCase()) {
+    throw new VeritensorError(
+      `your trace ends in output ${player.outputCommitment}, not in the output submitted for job ${before.jobId} (${s.outputCommitment}): ${hint}`,
+    );
+  }
   const committed = side === Side.Defender ? before.defenderRoot : before.challengerRoot;
-  if (player.root.toLowerCase() !== committed.toLowerCase()) {
-    const hint =
-      side === Side.Defender
-        ? "the worker defends the trace it submitted: if it submitted with `job submit --run … --cheat X`, give the same --cheat X"
-        : "the challenger plays the trace it opened the dispute with: run the same model file, without --cheat";
+  if (BigInt(committed) !== 0n && player.root.toLowerCase() !== committed.toLowerCase()) {
     throw new VeritensorError(
       `your trace root ${player.root} is not the one the ${SIDE_NAMES[side]} committed in game ${address} (${committed}): ${hint}`,
     );

@@ -1,7 +1,8 @@
 /**
  * A dispute player: plays EITHER side of a DisputeGame (docs/DISPUTES.md) from a model, the job
  * input and that side's own trace, honest or not. Each call to {DisputePlayer.move} computes the
- * side's move for the current game state: its children at the cursor (trace, then tensor level),
+ * side's move for the current game state: the defender's trace root with its output proof (its
+ * first move: a result binds no trace until disputed), its children at the cursor (trace, then tensor level),
  * its chunk, its accumulator and partial sums, and the final-step proofs (through the one-step
  * prover in proofs.ts). {playToEnd} runs both sides in one process (tests, bench); the worker and
  * verifier daemons call {DisputePlayer.move} for their own side only.
@@ -10,14 +11,13 @@
  * the honest ones except the last, which it sets so that its claimed value follows from it.
  */
 import type { ContractTransactionReceipt, Signer } from "ethers";
-import { AbiCoder, ZeroHash } from "ethers";
+import { AbiCoder } from "ethers";
 
 import type { DisputeGame } from "../../types/ethers-contracts/index.js";
 import { encodeHeader, graphLeafProof } from "../commitments/graph.js";
 import type { Hex, MerkleTree } from "../commitments/merkle.js";
 import { toHex } from "../commitments/merkle.js";
 import { canonicalBytes, chunkOf } from "../commitments/tensor.js";
-import { traceLeafProof } from "../commitments/trace.js";
 import type { CanonicalModel } from "../model/canonical.js";
 import { ConvConst, DenseConst, LayerKind } from "../model/layers.js";
 import type { GameState, Move, MoveKind, OpenArgs, SubmittedResult } from "./game.js";
@@ -74,12 +74,16 @@ export class DisputePlayer {
     return t[t.length - 1]!.root;
   }
 
+  /** Merkle proof of trace leaf L (the output) in the side's trace tree. */
+  outputProof(): Hex[] {
+    return this.traceTree().proofHex(this.model.layers.length);
+  }
+
   /**
-   * Whether a challenger holding this trace has a case against a result: another trace root, or
-   * the same root with a trace that does not end in the posted output.
+   * Whether a challenger holding this trace has a case against a result: its output differs from
+   * the submitted one (a correct output is a correct result, whatever trace the worker would post).
    */
   disputes(result: SubmittedResult): boolean {
-    if (result.traceRoot.toLowerCase() !== this.root.toLowerCase()) return true;
     return result.outputCommitment.toLowerCase() !== this.outputCommitment.toLowerCase();
   }
 
@@ -90,14 +94,13 @@ export class DisputePlayer {
   openArgs(result: SubmittedResult, salt: Hex = randomSalt()): OpenArgs {
     const g = this.prover.graph;
     const L = this.model.layers.length;
-    const same = result.traceRoot.toLowerCase() === this.root.toLowerCase();
     return {
       result,
       challengerRoot: this.root,
       header: encodeHeader(this.model),
       headerProof: graphLeafProof(g, 0),
-      outputLeaf: same ? this.outputCommitment : ZeroHash as Hex,
-      outputProof: same ? traceLeafProof(this.prover.traceCommitment, L) : [],
+      outputLeaf: toHex(this.traceTree().leaf(L)),
+      outputProof: this.outputProof(),
       salt,
     };
   }
@@ -116,6 +119,11 @@ export class DisputePlayer {
   /** The side's move in `state` (it must be its turn). */
   async move(state: GameState, game: DisputeGame): Promise<Move> {
     switch (state.level) {
+      case Level.Root: {
+        // The defender's first move: its trace root, bound to its output, and the root's children.
+        const { left, right } = this.children(this.traceTree(), state.traceDepth, state);
+        return { kind: "root", root: this.root, outputProof: this.outputProof(), left, right };
+      }
       case Level.Trace:
         return this.traceMove(state);
       case Level.Tensor: {

@@ -266,8 +266,12 @@ export abstract class ProtocolNode {
 
   // ---------------------------------------------------------------- disputes
 
-  /** Records a dispute this node plays, with what it needs to keep playing after a restart. */
-  protected trackDispute(d: { game: string; jobId: bigint; side: Side; modelId: bigint; input: Uint8Array; cheat?: CheatSpec; root: string }): boolean {
+  /**
+   * Records a dispute this node plays, with what it needs to keep playing after a restart: the
+   * model, the input and the cheat rebuild its trace; `claim` is what that trace must match (the
+   * challenger's trace root, the defender's output commitment).
+   */
+  protected trackDispute(d: { game: string; jobId: bigint; side: Side; modelId: bigint; input: Uint8Array; cheat?: CheatSpec; claim: string }): boolean {
     return this.store.addDispute({ ...d, cheat: d.cheat ? JSON.stringify(d.cheat) : undefined });
   }
 
@@ -276,10 +280,14 @@ export abstract class ProtocolNode {
     if (hit) return hit;
     const { model } = await this.ctx.models.get(row.modelId);
     const cheat = row.cheat ? (JSON.parse(row.cheat) as CheatSpec) : undefined;
+    // The trace is built only now, for the dispute (the happy path ran the plain model).
     const t = await computeTrace(model, intsOf(row.input), cheat);
-    if (t.root.toLowerCase() !== row.root.toLowerCase()) {
-      throw new VeritensorError(`job ${row.jobId}: the rebuilt trace has root ${t.root}, the dispute was entered with ${row.root}`);
+    const rebuilt = row.side === Side.Defender ? t.outputCommitment : t.root;
+    if (rebuilt.toLowerCase() !== row.claim.toLowerCase()) {
+      const what = row.side === Side.Defender ? "ends in output" : "has root";
+      throw new VeritensorError(`job ${row.jobId}: the rebuilt trace ${what} ${rebuilt}, the dispute was entered with ${row.claim}`);
     }
+    this.log.info(`job ${row.jobId}, game ${short(row.game)}: trace rebuilt for the dispute in ${t.ms.toFixed(1)} ms (root ${short(t.root)})`);
     const player = new DisputePlayer(row.side as Side, this.ctx.signer, model, t.trace);
     this.players.set(row.game, player);
     return player;

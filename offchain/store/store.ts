@@ -13,7 +13,8 @@ import { VeritensorError } from "../clients/errors.js";
 import type { Database } from "./sqlite.js";
 import { openDatabase } from "./sqlite.js";
 
-export const SCHEMA_VERSION = 1;
+/** 2: the lazy trace (a job keeps the verifier's dispute root, a dispute its side's claim). */
+export const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -23,7 +24,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   stage TEXT NOT NULL,
   input BLOB,
   output BLOB,
-  trace_root TEXT,
+  dispute_root TEXT,
   cheat TEXT,
   challenge_end INTEGER,
   note TEXT,
@@ -37,7 +38,7 @@ CREATE TABLE IF NOT EXISTS disputes (
   model_id INTEGER NOT NULL,
   input BLOB NOT NULL,
   cheat TEXT,
-  root TEXT NOT NULL,
+  claim TEXT NOT NULL,
   status TEXT NOT NULL,
   moves INTEGER NOT NULL DEFAULT 0,
   gas TEXT NOT NULL DEFAULT '0',
@@ -72,9 +73,11 @@ export interface JobRow {
   readonly modelId: bigint;
   readonly stage: JobStage;
   readonly input?: Uint8Array;
+  /** The worker's output (written ahead of its submission); the verifier's copy of the submitted one. */
   readonly output?: Uint8Array;
-  readonly traceRoot?: string;
-  /** JSON of the cheat that shaped the committed trace (worker --cheat), if any. */
+  /** Verifier: the trace root it disputes the result with (written ahead of the commitment). */
+  readonly disputeRoot?: string;
+  /** JSON of the cheat that shaped the node's output or trace (--cheat), if any. */
   readonly cheat?: string;
   readonly challengeEnd?: bigint;
   readonly note?: string;
@@ -90,8 +93,12 @@ export interface DisputeRow {
   readonly modelId: bigint;
   readonly input: Uint8Array;
   readonly cheat?: string;
-  /** This side's trace root (checked against the rebuilt trace on restart). */
-  readonly root: string;
+  /**
+   * What this side is bound to, checked against the trace it rebuilds (after a restart too): the
+   * challenger's trace root (posted at opening); the defender's output commitment (its trace
+   * root is posted by its first move, from the rebuilt trace).
+   */
+  readonly claim: string;
   readonly status: DisputeStatus;
   readonly moves: number;
   readonly gas: bigint;
@@ -123,7 +130,7 @@ function jobRow(r: Row): JobRow {
     stage: r.stage as JobStage,
     input: blob(r.input),
     output: blob(r.output),
-    traceRoot: str(r.trace_root),
+    disputeRoot: str(r.dispute_root),
     cheat: str(r.cheat),
     challengeEnd: big(r.challenge_end),
     note: str(r.note),
@@ -138,7 +145,7 @@ function disputeRow(r: Row): DisputeRow {
     modelId: BigInt(r.model_id as number),
     input: new Uint8Array(r.input as Uint8Array),
     cheat: str(r.cheat),
-    root: r.root as string,
+    claim: r.claim as string,
     status: r.status as DisputeStatus,
     moves: Number(r.moves),
     gas: BigInt(r.gas as string),
@@ -192,7 +199,15 @@ export class NodeStore {
     db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;");
     db.exec(SCHEMA);
     const store = new NodeStore(db, file);
-    if (store.meta("schema") === undefined) store.setMeta("schema", String(SCHEMA_VERSION));
+    const schema = store.meta("schema");
+    if (schema === undefined) store.setMeta("schema", String(SCHEMA_VERSION));
+    else if (schema !== String(SCHEMA_VERSION)) {
+      store.close();
+      throw new VeritensorError(
+        `the state database ${file} has schema ${schema}, this version writes schema ${SCHEMA_VERSION} ` +
+          `(a result no longer binds a trace root): finish its jobs with the version that wrote it, or give another --db`,
+      );
+    }
     if (identity) store.bind(identity);
     return store;
   }
@@ -301,15 +316,15 @@ export class NodeStore {
     set("stage", fields.stage);
     set("input", fields.input);
     set("output", fields.output);
-    set("trace_root", fields.traceRoot);
+    set("dispute_root", fields.disputeRoot);
     set("cheat", fields.cheat);
     set("challenge_end", fields.challengeEnd);
     set("note", fields.note);
     cols.push("updated_at = ?");
     vals.push(now());
     const write = () => this.stmt(`UPDATE jobs SET ${cols.join(", ")} WHERE job_id = ?`).run(...vals, jobId);
-    // Output, trace root and cheat are written ahead of the submission or dispute that uses them.
-    if (fields.output !== undefined || fields.traceRoot !== undefined || fields.cheat !== undefined) this.durably(write);
+    // Output, dispute root and cheat are written ahead of the submission or dispute that uses them.
+    if (fields.output !== undefined || fields.disputeRoot !== undefined || fields.cheat !== undefined) this.durably(write);
     else write();
   }
 
@@ -336,8 +351,8 @@ export class NodeStore {
   addDispute(d: Omit<DisputeRow, "status" | "moves" | "gas" | "outcome">): boolean {
     const r = this.durably(() =>
       this.stmt(
-        "INSERT INTO disputes(game, job_id, side, model_id, input, cheat, root, status, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'playing', ?) ON CONFLICT(game) DO NOTHING",
-      ).run(d.game.toLowerCase(), d.jobId, d.side, d.modelId, d.input, d.cheat ?? null, d.root, now()),
+        "INSERT INTO disputes(game, job_id, side, model_id, input, cheat, claim, status, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'playing', ?) ON CONFLICT(game) DO NOTHING",
+      ).run(d.game.toLowerCase(), d.jobId, d.side, d.modelId, d.input, d.cheat ?? null, d.claim, now()),
     );
     return Number(r.changes) > 0;
   }

@@ -1,21 +1,32 @@
 /**
  * The verifier: re-runs every submitted result of the models it watches while the challenge
- * window is open, opens a dispute on any mismatch (its bond and stake in place), plays it to the
- * end and withdraws its bond and reward. What it will open with (its trace's inputs and root) is
- * in its store before the dispute is opened, so a restart keeps playing the same game.
+ * window is open (a plain run: it compares output commitments), and on a mismatch builds the
+ * trace, opens a dispute (its bond and stake in place), plays it to the end and withdraws its bond
+ * and reward. What it will open with (its trace's inputs and root) is in its store before the
+ * dispute is opened, so a restart keeps playing the same game.
  * `cheat` makes it challenge every result with a wrong trace (demos and tests: the worker wins).
  */
 import { MaxUint256, getBytes } from "ethers";
 
 import type { JobRow } from "../store/store.js";
-import { JobStatus, formatVtn, rememberTerms, termsFromEvent, getJob, jobDetails, jobStatusName, waitMined } from "../clients/index.js";
+import {
+  JobStatus,
+  formatVtn,
+  getJob,
+  jobDetails,
+  jobStatusName,
+  rememberTerms,
+  tensorCommitment,
+  termsFromEvent,
+  waitMined,
+} from "../clients/index.js";
 import type { Hex } from "../commitments/merkle.js";
-import { GameStatus, Side, attachGame, commitDispute, derivedSalt, readGame, revealDispute, submittedResultOf } from "../disputes/game.js";
+import { Side, attachGame, commitDispute, derivedSalt, readGame, revealDispute, submittedResultOf } from "../disputes/game.js";
 import { DisputePlayer } from "../disputes/player.js";
 import { short } from "../nodes/log.js";
 import type { NodeContext, NodeOptions } from "../nodes/node.js";
 import { ProtocolNode, openNodeContext } from "../nodes/node.js";
-import { computeTrace, intsOf } from "../nodes/trace.js";
+import { computeOutput, computeTrace, intsOf } from "../nodes/trace.js";
 import type { CheatChoice, CheatSpec } from "../worker/cheat.js";
 import { chooseCheat } from "../worker/cheat.js";
 
@@ -53,6 +64,7 @@ export class Verifier extends ProtocolNode {
       }
     }
     for (const e of await jm.queryFilter(jm.filters.ResultSubmitted(), from, to)) {
+      const submitted = getBytes(e.args.output);
       let job = this.store.job(e.args.jobId);
       if (!job) {
         // Requested before our first block (--from-block): read the job and its input back.
@@ -63,7 +75,8 @@ export class Verifier extends ProtocolNode {
         job = this.store.job(e.args.jobId)!;
       }
       if (job.stage !== "seen") continue;
-      this.store.updateJob(job.jobId, { stage: "pending", challengeEnd: e.args.challengeEnd });
+      // The submitted output is all a check compares with (its commitment is the result's).
+      this.store.updateJob(job.jobId, { stage: "pending", challengeEnd: e.args.challengeEnd, output: submitted });
     }
   }
 
@@ -85,10 +98,10 @@ export class Verifier extends ProtocolNode {
     if (this.ctx.journal.inFlight(`open:${id}`)) return;
     const cheat = job.cheat ? (JSON.parse(job.cheat) as CheatSpec) : undefined;
     // A dispute we opened before a restart: keep playing it.
-    if (job.traceRoot !== undefined) {
+    if (job.disputeRoot !== undefined) {
       const game = await this.ourGame(id);
       if (game) {
-        this.trackDispute({ game, jobId: id, side: Side.Challenger, modelId: job.modelId, input: job.input!, cheat, root: job.traceRoot });
+        this.trackDispute({ game, jobId: id, side: Side.Challenger, modelId: job.modelId, input: job.input!, cheat, claim: job.disputeRoot });
         this.store.updateJob(id, { stage: "disputed" });
         this.log.info(`job ${id}: our dispute (game ${short(game)}) is on chain (recovered)`);
         return;
@@ -112,22 +125,25 @@ export class Verifier extends ProtocolNode {
     const input = await this.usableInput(job, "checking", "trying again while the window is open");
     if (input === undefined) return;
     const { model } = await this.ctx.models.get(job.modelId);
-    const result = await submittedResultOf(this.p, id);
     const lie = cheat ?? (this.options.cheat ? chooseCheat(model, this.options.cheat) : undefined);
-    const t = await computeTrace(model, intsOf(input), lie);
-    const player = new DisputePlayer(Side.Challenger, this.ctx.signer, model, t.trace);
-    if (!player.disputes(result)) {
-      this.store.updateJob(id, { stage: "agreed", traceRoot: t.root });
-      this.log.info(`job ${id}: result checks out (trace root ${short(t.root)}, re-run in ${t.ms.toFixed(1)} ms)`);
+    // The happy path: a plain run, compared by output commitment (no trace is built).
+    const ran = await computeOutput(model, intsOf(input), lie);
+    const submitted = job.output !== undefined ? tensorCommitment(job.output) : (await submittedResultOf(this.p, id)).outputCommitment;
+    if (ran.outputCommitment.toLowerCase() === submitted.toLowerCase()) {
+      this.store.updateJob(id, { stage: "agreed" });
+      this.log.info(`job ${id}: result checks out (output ${short(submitted)}, re-run in ${ran.ms.toFixed(1)} ms)`);
       return;
     }
     this.log.info(
-      `job ${id}: MISMATCH: worker ${short(rec.worker)} committed ${short(result.traceRoot)}, we computed ${short(t.root)}` +
+      `job ${id}: MISMATCH: worker ${short(rec.worker)} submitted output ${short(submitted)}, we computed ${short(ran.outputCommitment)}` +
         (lie ? ` (we lie on purpose at layer ${lie.layer})` : "") +
-        "; opening a dispute",
+        "; building the trace to open a dispute",
     );
+    const t = await computeTrace(model, intsOf(input), lie);
+    const player = new DisputePlayer(Side.Challenger, this.ctx.signer, model, t.trace);
+    const result = await submittedResultOf(this.p, id);
     // Write-ahead: the trace we will play (its root and how to rebuild it) before opening.
-    this.store.updateJob(id, { traceRoot: t.root, cheat: lie ? JSON.stringify(lie) : undefined });
+    this.store.updateJob(id, { disputeRoot: t.root, cheat: lie ? JSON.stringify(lie) : undefined });
     await this.ensureBond();
     // Commit, then reveal in a later block: the commitment's rank, not the opening's, decides who
     // earns the reward, so a copycat that sees our opening is always behind. The salt is derived
@@ -141,13 +157,9 @@ export class Verifier extends ProtocolNode {
       revealDispute(this.p.disputes, this.ctx.signer, id, args),
     );
     const address = await game.getAddress();
-    this.trackDispute({ game: address, jobId: id, side: Side.Challenger, modelId: job.modelId, input, cheat: lie, root: t.root as Hex });
+    this.trackDispute({ game: address, jobId: id, side: Side.Challenger, modelId: job.modelId, input, cheat: lie, claim: t.root });
     this.store.updateJob(id, { stage: "disputed" });
-    const state = await readGame(game);
-    this.log.info(
-      `job ${id}: dispute opened, game ${short(address)} (${receipt.gasUsed.toLocaleString("en-US")} gas)` +
-        (state.status !== GameStatus.InProgress ? ", decided at once (output mismatch)" : ""),
-    );
+    this.log.info(`job ${id}: dispute opened, game ${short(address)} (${receipt.gasUsed.toLocaleString("en-US")} gas); the worker must post its trace root`);
   }
 
   /** The dispute factory may take our bond. */

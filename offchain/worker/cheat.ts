@@ -1,7 +1,10 @@
 /**
  * A cheating worker's trace, for demos and tests: one element of one layer's output is off, and
  * every later layer is recomputed from the lie with the reference semantics, so the trace is
- * consistent everywhere except at that one node (the dispute must find it there).
+ * consistent everywhere except at that one node (the dispute must find it there). The lie must
+ * reach the output: a correct output is a correct result, whatever the trace behind it, so a lie
+ * the later layers absorb (a small change floored away by a requantization, a non-maximum in a
+ * pool) is no cheat at all. The lie grows (×1, ×16, ×256, ×4096, each way) until it does.
  */
 import { commitTrace } from "../commitments/trace.js";
 import type { Hex } from "../commitments/merkle.js";
@@ -39,22 +42,46 @@ export function chooseCheat(model: CanonicalModel, choice: CheatChoice, random: 
   return { layer, element, delta: 1 };
 }
 
-/** `honest` with the cheat applied and every later layer recomputed from it. */
-export function cheatTrace(model: CanonicalModel, honest: readonly Int32Array[], c: CheatSpec): Int32Array[] {
-  for (const delta of [c.delta, -c.delta]) {
+/** Factors the lie is scaled by, in order, until it changes the output. */
+const ESCALATION = [1, -1, 16, -16, 256, -256, 4096, -4096];
+
+/**
+ * `honest` with the cheat applied and every later layer recomputed from it; its output differs
+ * from the honest one (deterministic: the same cheat always gives the same trace). `exact` (the
+ * manual `--cheat LAYER:ELEMENT:DELTA`) lies by exactly `delta` or fails saying why.
+ */
+export function cheatTrace(model: CanonicalModel, honest: readonly Int32Array[], c: CheatSpec, o: { exact?: boolean } = {}): Int32Array[] {
+  const L = model.layers.length;
+  for (const factor of o.exact ? [1] : ESCALATION) {
     const t: Int32Array[] = honest.map((x) => x.slice());
-    t[c.layer]![c.element] = t[c.layer]![c.element]! + delta;
+    t[c.layer]![c.element] = t[c.layer]![c.element]! + c.delta * factor;
     try {
-      for (let k = c.layer + 1; k <= model.layers.length; k++) {
+      for (let k = c.layer + 1; k <= L; k++) {
         const layer = model.layers[k - 1]!;
         t[k] = evalLayer(layer, layer.inputs.map((i) => t[i]!));
       }
-      return t;
-    } catch {
-      // The lie left a later layer's input range (a LUT); lie the other way.
+    } catch (e) {
+      // The lie left a later layer's input range (a LUT); try the next size or direction.
+      if (o.exact) throw new VeritensorError(`cannot cheat at layer ${c.layer}, element ${c.element} by ${c.delta}: ${(e as Error).message}`);
+      continue;
     }
+    if (!sameTensor(t[L]!, honest[L]!)) return t;
   }
-  throw new VeritensorError(`cannot cheat at layer ${c.layer}, element ${c.element}: both directions leave a later layer's range`);
+  if (o.exact) {
+    throw new VeritensorError(
+      `a lie of ${c.delta} at layer ${c.layer}, element ${c.element} does not reach the output (the later layers absorb it), ` +
+        `so the result would still be correct and nobody could dispute it: try a larger DELTA or another element`,
+    );
+  }
+  throw new VeritensorError(
+    `cannot cheat at layer ${c.layer}, element ${c.element}: the later layers absorb every lie tried there (the output stays correct); choose another element`,
+  );
+}
+
+function sameTensor(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export function traceRootOf(trace: readonly Int32Array[]): Hex {

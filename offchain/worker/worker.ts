@@ -1,9 +1,12 @@
 /**
- * The worker: claims jobs for the models it serves, fetches and checks each model, runs it with
- * its trace, submits, finalizes after the challenge window, withdraws its earnings, and defends
- * every dispute on its results to the end. Everything it commits is written to its store before
- * the transaction is sent, so a restart submits the same result (or notices it was submitted) and
- * defends with the same trace. `cheat` makes it lie at one node of every trace (demos and tests).
+ * The worker: claims jobs for the models it serves, fetches and checks each model, runs it (the
+ * plain model: output and output commitment, no trace), submits, finalizes after the challenge
+ * window, withdraws its earnings, and defends every dispute on its results to the end, rebuilding
+ * the trace from the model and the job's input when a dispute opens (bit for bit the same: the
+ * inference is integer-exact). Everything it commits is written to its store before the
+ * transaction is sent, so a restart submits the same result (or notices it was submitted) and
+ * defends the same output. `cheat` makes it lie at one node of every trace, in a way that reaches
+ * the output (demos and tests).
  */
 import { getBytes } from "ethers";
 
@@ -29,7 +32,7 @@ import { short } from "../nodes/log.js";
 import type { NodeOptions } from "../nodes/node.js";
 import { ProtocolNode, openNodeContext } from "../nodes/node.js";
 import type { NodeContext } from "../nodes/node.js";
-import { computeTrace, intsOf } from "../nodes/trace.js";
+import { computeOutput, intsOf } from "../nodes/trace.js";
 import { validateInput } from "../runtime/input.js";
 import type { CheatChoice, CheatSpec } from "./cheat.js";
 import { chooseCheat } from "./cheat.js";
@@ -107,11 +110,12 @@ export class Worker extends ProtocolNode {
     for (const e of await f.queryFilter(f.filters.DisputeOpened(), from, to)) {
       const { jobId, game, challenger } = e.args;
       const job = this.store.job(jobId);
-      if (!job || job.traceRoot === undefined || job.input === undefined) continue;
+      if (!job || job.output === undefined || job.input === undefined) continue;
       if (!["submitted", "finalized", "rejected"].includes(job.stage)) continue;
       const cheat = job.cheat ? (JSON.parse(job.cheat) as CheatSpec) : undefined;
-      if (this.trackDispute({ game, jobId, side: Side.Defender, modelId: job.modelId, input: job.input, cheat, root: job.traceRoot })) {
-        this.log.info(`job ${jobId}: DISPUTED by ${short(challenger)} (game ${short(game)}); defending our trace`);
+      const claim = tensorCommitment(job.output);
+      if (this.trackDispute({ game, jobId, side: Side.Defender, modelId: job.modelId, input: job.input, cheat, claim })) {
+        this.log.info(`job ${jobId}: DISPUTED by ${short(challenger)} (game ${short(game)}); defending our output with its trace`);
       }
     }
   }
@@ -251,23 +255,23 @@ export class Worker extends ProtocolNode {
       const input = await this.inputOf(job);
       const { model } = await this.ctx.models.get(job.modelId);
       const cheat = this.options.cheat ? chooseCheat(model, this.options.cheat) : undefined;
-      const t = await computeTrace(model, intsOf(input), cheat);
+      // The plain model only: the trace is rebuilt from the model and the input if a dispute opens.
+      const t = await computeOutput(model, intsOf(input), cheat);
       // Write-ahead: what we are about to commit, before the transaction exists.
       this.store.updateJob(id, {
         stage: "computed",
         output: canonicalBytes(t.output),
-        traceRoot: t.root,
         cheat: cheat ? JSON.stringify(cheat) : undefined,
       });
       this.log.info(
-        `job ${id}: ran model ${job.modelId} in ${t.ms.toFixed(1)} ms, trace root ${short(t.root)}` +
+        `job ${id}: ran model ${job.modelId} in ${t.ms.toFixed(1)} ms, output commitment ${short(t.outputCommitment)}` +
           (cheat ? ` (CHEATING at layer ${cheat.layer}, element ${cheat.element})` : ""),
       );
       current = this.store.job(id)!;
     }
     return async () => {
-      const r = await this.perform(`submit:${id}`, `submit job ${id} root ${current.traceRoot}`, () =>
-        sendSubmit(this.p, this.ctx.signer, id, current.output!, current.traceRoot!),
+      const r = await this.perform(`submit:${id}`, `submit job ${id} output ${tensorCommitment(current.output!)}`, () =>
+        sendSubmit(this.p, this.ctx.signer, id, current.output!),
       );
       this.store.updateJob(id, { stage: "submitted", challengeEnd: r.challengeEnd });
       this.log.info(`job ${id}: submitted, challenge window ends ${formatTime(r.challengeEnd, this.nextBlockTime())}`);
@@ -313,8 +317,8 @@ export class Worker extends ProtocolNode {
       this.log.info(`job ${id}: its ${disputes.gamesOpened} dispute(s) closed; our share of the lost bonds is credited`);
     }
     const f = await this.perform(`finalize:${id}`, `finalize job ${id}`, () =>
-      // Our own result's commitments, when we have them, save reading them back from the events.
-      sendFinalize(this.p, this.ctx.signer, id, job.output && job.traceRoot ? { outputCommitment: tensorCommitment(job.output), traceRoot: job.traceRoot } : undefined),
+      // Our own output's commitment, when we have it, saves reading it back from the events.
+      sendFinalize(this.p, this.ctx.signer, id, job.output ? { outputCommitment: tensorCommitment(job.output) } : undefined),
     );
     this.store.updateJob(id, { stage: "finalized" });
     this.log.info(`job ${id}: finalized, ${formatVtn(f.workerFee)} earned`);

@@ -16,12 +16,10 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
   const challenger = await resolveSigner(p.connection, from);
   const jobId = parseId(a.job, "--job");
   const r = await challengeJob(p, challenger, jobId, required(a.model, "--model"), { approve: !a.noApprove });
-  const title = r.outputMismatch
-    ? `Disputed job ${jobId} (output mismatch: decided at once)`
-    : `Disputed job ${jobId}: game ${r.game}`;
-  report(title, [
+  report(`Disputed job ${jobId}: game ${r.game}`, [
     ["ran", `${a.model} (${r.run.inferenceMs.toFixed(1)} ms)`],
-    ["trace roots", `worker ${r.view.defenderRoot}, yours ${r.view.challengerRoot}`],
+    // The worker posts its trace root as its first move; the challenger's is bound from the opening.
+    ["your trace root", `${r.view.challengerRoot} (its output differs from the one submitted)`],
     ["bond", `${formatVtn(r.bond)} posted${r.approval ? " (approved first)" : ""}`],
     // Committed first, opened in a later block: the rank (not the opening's order) decides which
     // winning game earns the reward, so a copy of this claim, committed later, ranks behind it.

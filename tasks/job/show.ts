@@ -51,7 +51,6 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
     ["input commitment", d.inputCommitment],
     ["input", d.input ? formatInts(bytesToInts(d.input)) : d.inputUri],
     ["output commitment", d.outputCommitment],
-    ["trace root", d.traceRoot],
     // What the escrow stores of the job: the hash of its terms, then of terms and result.
     [d.outputCommitment ? "result hash" : "terms hash", j.commitment],
     ["output", d.output ? formatInts(bytesToInts(d.output)) : undefined],

@@ -5,7 +5,7 @@ import {
   formatGas,
   bytesToInts,
   nextBlockTime,
-  computeJobResult,
+  computeJobOutput,
   formatCheat,
   formatInts,
   formatTime,
@@ -15,7 +15,6 @@ import {
   partyFrom,
   readTensorFile,
   report,
-  required,
   resolveSigner,
   submitResult,
   VeritensorError,
@@ -24,7 +23,6 @@ import {
 interface Args {
   job: string | undefined;
   output: string | undefined;
-  traceRoot: string | undefined;
   run: string | undefined;
   cheat: string | undefined;
   from: string | undefined;
@@ -36,20 +34,19 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
   const worker = await resolveSigner(p.connection, from);
   const jobId = parseId(a.job, "--job");
   if ((a.run === undefined) === (a.output === undefined)) {
-    throw new VeritensorError("give either --output with --trace-root, or --run with the model file");
+    throw new VeritensorError("give either --output (the output tensor file), or --run with the model file");
   }
   if (a.cheat !== undefined && a.run === undefined) throw new VeritensorError("--cheat goes with --run (it forges the trace of a run)");
   const cheat = a.cheat !== undefined ? parseCheat(a.cheat) : undefined;
-  const computed = a.run !== undefined ? await computeJobResult(p, jobId, a.run, { cheat }) : undefined;
+  // The happy path runs the plain model: the trace is built only if the result is disputed.
+  const computed = a.run !== undefined ? await computeJobOutput(p, jobId, a.run, { cheat }) : undefined;
   const output = computed?.output ?? (await readTensorFile(a.output!, "--output"));
-  const traceRoot = computed?.traceRoot ?? required(a.traceRoot, "--trace-root");
-  const result = await submitResult(p, worker, jobId, output, traceRoot);
+  const result = await submitResult(p, worker, jobId, output);
   report(`Submitted the result of job ${jobId}`, [
     ["ran", computed ? `${a.run} (${computed.inferenceMs.toFixed(1)} ms)` : undefined],
     ["cheated", cheat ? `${formatCheat(cheat)}, later layers recomputed from it (a wrong result for a dispute)` : undefined],
     ["output", formatInts(bytesToInts(output))],
     ["output commitment", result.outputCommitment],
-    ["trace root", traceRoot],
     ["challenge window ends", formatTime(result.challengeEnd, await nextBlockTime(p))],
     ["tx", result.receipt.hash],
     ["gas used", formatGas(result.receipt.gasUsed)],
