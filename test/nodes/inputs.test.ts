@@ -100,7 +100,7 @@ describe("nodes in-process: inputs given by URI, confirmations, transactions sen
       expect(job.status, logs.join("\n")).to.equal(JobStatus.Submitted);
       const [submitted] = await p.jobManager.queryFilter(p.jobManager.filters.ResultSubmitted(id));
       const want = await computeTrace(model, intsOf(input));
-      expect(submitted!.args.traceRoot).to.equal(want.root);
+      expect(submitted!.args.outputCommitment).to.equal(want.outputCommitment);
       expect(intsOf(Buffer.from(submitted!.args.output.slice(2), "hex"))).to.deep.equal(want.output);
       expect(verifier.store.job(id)?.stage, logs.join("\n")).to.equal("agreed");
     }

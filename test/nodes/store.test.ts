@@ -38,16 +38,24 @@ describe("nodes: store, journal, signer, model fetching", function () {
     const s = NodeStore.open(file, id);
     expect(s.addJob(7n, 1n, "seen")).to.equal(true);
     expect(s.addJob(7n, 1n, "seen")).to.equal(false);
-    s.updateJob(7n, { stage: "computed", output: new Uint8Array([1, 2, 3, 4]), traceRoot: "0xab" });
-    s.addDispute({ game: "0xAbC", jobId: 7n, side: 0, modelId: 1n, input: new Uint8Array([9]), root: "0xab" });
+    s.updateJob(7n, { stage: "computed", output: new Uint8Array([1, 2, 3, 4]), disputeRoot: "0xab" });
+    s.addDispute({ game: "0xAbC", jobId: 7n, side: 0, modelId: 1n, input: new Uint8Array([9]), claim: "0xcd" });
     s.countMove("0xabc", 1000n);
     s.close();
     const again = NodeStore.open(file, id);
-    expect(again.job(7n)).to.include({ stage: "computed", traceRoot: "0xab" });
+    expect(again.job(7n)).to.include({ stage: "computed", disputeRoot: "0xab" });
     expect([...again.job(7n)!.output!]).to.deep.equal([1, 2, 3, 4]);
-    expect(again.dispute("0xabc")).to.include({ moves: 1, gas: 1000n, status: "playing" });
+    expect(again.dispute("0xabc")).to.include({ moves: 1, gas: 1000n, status: "playing", claim: "0xcd" });
     again.close();
     expect(() => NodeStore.open(file, { ...id, role: "verifier" })).to.throw(/belongs to worker/);
+  });
+
+  it("refuses a state file of another schema version, naming it (a schema-1 file bound trace roots)", function () {
+    const file = path.join(dir, "old.sqlite");
+    const s = NodeStore.open(file);
+    s.setMeta("schema", "1");
+    s.close();
+    expect(() => NodeStore.open(file)).to.throw(/has schema 1, this version writes schema 2/);
   });
 
   it("records a transaction's nonce, hash and gas, and settles intents left open by a crash", async function () {

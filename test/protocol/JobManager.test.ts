@@ -22,7 +22,6 @@ import {
   SAMPLE_INPUT,
   SAMPLE_OUTPUT,
   Status,
-  TRACE_ROOT,
   WAD,
   WORKER_STAKE,
   claimJob,
@@ -562,7 +561,7 @@ describe("JobManager", function () {
       expect(hashes.size).to.equal(requests.length);
     });
 
-    it("stores, from submission on, the hash of the terms with the output and trace (resultHash)", async function () {
+    it("stores, from submission on, the hash of the terms with the output commitment (resultHash)", async function () {
       const p = await protocol();
       const jobId = await requestJob(p);
       const terms = await termsOf(p, jobId);
@@ -572,18 +571,18 @@ describe("JobManager", function () {
       await submitJob(p, jobId);
       const out = tensorCommitment(SAMPLE_OUTPUT);
       const stored = (await p.jm.getJob(jobId)).commitment;
-      expect(stored).to.equal(await p.jm.resultHash(terms, out, TRACE_ROOT));
-      expect(stored).to.equal(resultHash(terms, out, TRACE_ROOT));
+      expect(stored).to.equal(await p.jm.resultHash(terms, out));
+      expect(stored).to.equal(resultHash(terms, out));
       const coder = AbiCoder.defaultAbiCoder();
-      expect(stored).to.equal(keccak256(coder.encode(["bytes32", "bytes32", "bytes32"], [termsHash(terms), out, TRACE_ROOT])));
+      expect(stored).to.equal(keccak256(coder.encode(["bytes32", "bytes32"], [termsHash(terms), out])));
       expect(stored).to.not.equal(termsHash(terms));
-      // The order matters: the three are hashed as a tuple.
-      expect(stored).to.not.equal(await p.jm.resultHash(terms, TRACE_ROOT, out));
+      // No trace is bound: the stored hash is the same whatever trace the worker would later post.
+      expect(stored).to.not.equal(await p.jm.resultHash(terms, keccak256("0x02")));
       // Finalizing and disputes leave it as it is.
-      await p.jm.connect(p.disputeManager).freezeForDispute(jobId, terms, out, TRACE_ROOT);
+      await p.jm.connect(p.disputeManager).freezeForDispute(jobId, terms, out);
       await p.jm.connect(p.disputeManager).settleDispute(jobId, true, 0n);
       await endChallengeWindow(p, jobId);
-      await p.jm.finalize(jobId, terms, out, TRACE_ROOT);
+      await p.jm.finalize(jobId, terms, out);
       expect((await p.jm.getJob(jobId)).commitment).to.equal(stored);
     });
   });
@@ -732,15 +731,15 @@ describe("JobManager", function () {
       const out = tensorCommitment(SAMPLE_OUTPUT);
       const t = BigInt(await time.latest()) + 5n;
       await time.setNextBlockTimestamp(t);
-      await expect(p.jm.connect(p.worker).submitResult(jobId, await termsOf(p, jobId), SAMPLE_OUTPUT, out, TRACE_ROOT))
+      await expect(p.jm.connect(p.worker).submitResult(jobId, await termsOf(p, jobId), SAMPLE_OUTPUT, out))
         .to.emit(p.jm, "ResultSubmitted")
-        .withArgs(jobId, p.worker.address, out, TRACE_ROOT, SAMPLE_OUTPUT, t + CHALLENGE_WINDOW);
+        .withArgs(jobId, p.worker.address, out, SAMPLE_OUTPUT, t + CHALLENGE_WINDOW);
       const job = await jobOf(p, jobId);
       expect(job.status).to.equal(Status.Submitted);
       expect(job.timer).to.equal(t + CHALLENGE_WINDOW);
       // The terms hash is replaced by one hash binding terms (and so the input), output and trace.
-      expect(job.commitment).to.equal(resultHash(job.terms, out, TRACE_ROOT));
-      expect(job.commitment).to.equal(await p.jm.resultHash(job.terms, out, TRACE_ROOT));
+      expect(job.commitment).to.equal(resultHash(job.terms, out));
+      expect(job.commitment).to.equal(await p.jm.resultHash(job.terms, out));
       // Outputs are kept only for jobs with a consumer to call back.
       expect(await p.jm.callbackOutput(jobId)).to.equal("0x");
     });
@@ -767,25 +766,24 @@ describe("JobManager", function () {
         await expect(p.jm.connect(p.worker).claim(jobId, wrong)).to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch").withArgs(jobId);
       }
       await claimJob(p, jobId);
-      await expect(p.jm.connect(p.worker).submitResult(jobId, altered[1]!, SAMPLE_OUTPUT, out, TRACE_ROOT))
+      await expect(p.jm.connect(p.worker).submitResult(jobId, altered[1]!, SAMPLE_OUTPUT, out))
         .to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch")
         .withArgs(jobId);
       await submitJob(p, jobId);
-      expect((await p.jm.getJob(jobId)).commitment).to.equal(resultHash(terms, out, TRACE_ROOT));
+      expect((await p.jm.getJob(jobId)).commitment).to.equal(resultHash(terms, out));
       await endChallengeWindow(p, jobId);
       const other = keccak256("0x02");
       for (const args of [
-        [altered[0]!, out, TRACE_ROOT],
-        [terms, other, TRACE_ROOT],
-        [terms, out, other],
-        [terms, TRACE_ROOT, out],
+        [altered[0]!, out],
+        [terms, other],
+        [terms, ZeroHash],
       ] as const) {
         await expect(p.jm.finalize(jobId, ...args)).to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch").withArgs(jobId);
         await expect(p.jm.connect(p.disputeManager).freezeForDispute(jobId, ...args))
           .to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch")
           .withArgs(jobId);
       }
-      await expect(p.jm.finalize(jobId, terms, out, TRACE_ROOT)).to.emit(p.jm, "JobFinalized");
+      await expect(p.jm.finalize(jobId, terms, out)).to.emit(p.jm, "JobFinalized");
       // An open job past its deadline: expire too takes only its own terms.
       const open = await requestJob(p);
       const openTerms = await termsOf(p, open);
@@ -807,7 +805,7 @@ describe("JobManager", function () {
         await expect(p.jm.connect(p.worker).claim(jobId, t))
           .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
           .withArgs(jobId, Status.Submitted);
-        await expect(p.jm.connect(p.worker).submitResult(jobId, t, SAMPLE_OUTPUT, out, TRACE_ROOT))
+        await expect(p.jm.connect(p.worker).submitResult(jobId, t, SAMPLE_OUTPUT, out))
           .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
           .withArgs(jobId, Status.Submitted);
         await expect(p.jm.expire(jobId, t)).to.be.revertedWithCustomError(p.jm, "JobsWrongStatus").withArgs(jobId, Status.Submitted);
@@ -816,16 +814,16 @@ describe("JobManager", function () {
       const open = await requestJob(p);
       const openTerms = await termsOf(p, open);
       for (const t of [openTerms, { ...openTerms, requester: p.other.address }]) {
-        await expect(p.jm.connect(p.worker).submitResult(open, t, SAMPLE_OUTPUT, out, TRACE_ROOT))
+        await expect(p.jm.connect(p.worker).submitResult(open, t, SAMPLE_OUTPUT, out))
           .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
           .withArgs(open, Status.Open);
-        await expect(p.jm.finalize(open, t, out, TRACE_ROOT)).to.be.revertedWithCustomError(p.jm, "JobsWrongStatus").withArgs(open, Status.Open);
-        await expect(p.jm.connect(p.disputeManager).freezeForDispute(open, t, out, TRACE_ROOT))
+        await expect(p.jm.finalize(open, t, out)).to.be.revertedWithCustomError(p.jm, "JobsWrongStatus").withArgs(open, Status.Open);
+        await expect(p.jm.connect(p.disputeManager).freezeForDispute(open, t, out))
           .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
           .withArgs(open, Status.Open);
       }
       await claimJob(p, open);
-      await expect(p.jm.finalize(open, { ...openTerms, lock: 0n }, out, TRACE_ROOT))
+      await expect(p.jm.finalize(open, { ...openTerms, lock: 0n }, out))
         .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
         .withArgs(open, Status.Claimed);
     });
@@ -854,7 +852,7 @@ describe("JobManager", function () {
       expect((await p.staking.stakeOf(p.worker.address)).locked).to.equal(0n);
       await claimJob(p, jobId);
       for (const [what, wrong] of alteredTerms(terms, stranger)) {
-        await expect(p.jm.connect(p.worker).submitResult(jobId, wrong, SAMPLE_OUTPUT, out, TRACE_ROOT), `submit with ${what}`)
+        await expect(p.jm.connect(p.worker).submitResult(jobId, wrong, SAMPLE_OUTPUT, out), `submit with ${what}`)
           .to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch")
           .withArgs(jobId);
       }
@@ -862,29 +860,27 @@ describe("JobManager", function () {
       await submitJob(p, jobId);
       await endChallengeWindow(p, jobId);
       for (const [what, wrong] of alteredTerms(terms, stranger)) {
-        await expect(p.jm.finalize(jobId, wrong, out, TRACE_ROOT), `finalize with ${what}`)
+        await expect(p.jm.finalize(jobId, wrong, out), `finalize with ${what}`)
           .to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch")
           .withArgs(jobId);
         // The terms are checked before the window: after it, freezing still says which is wrong.
-        await expect(p.jm.connect(p.disputeManager).freezeForDispute(jobId, wrong, out, TRACE_ROOT), `freeze with ${what}`)
+        await expect(p.jm.connect(p.disputeManager).freezeForDispute(jobId, wrong, out), `freeze with ${what}`)
           .to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch")
           .withArgs(jobId);
       }
-      // The right terms with another output commitment or trace root, or the terms hash itself.
+      // The right terms with another output commitment, or the terms hash itself.
       const other = keccak256("0x02");
-      for (const [what, o, t] of [
-        ["another output commitment", other, TRACE_ROOT],
-        ["another trace root", out, other],
-        ["a zero output commitment", ZeroHash, TRACE_ROOT],
-        ["a zero trace root", out, ZeroHash],
-        ["output and trace swapped", TRACE_ROOT, out],
+      for (const [what, o] of [
+        ["another output commitment", other],
+        ["a zero output commitment", ZeroHash],
+        ["the terms hash", termsHash(terms)],
       ] as const) {
-        await expect(p.jm.finalize(jobId, terms, o, t), `finalize with ${what}`)
+        await expect(p.jm.finalize(jobId, terms, o), `finalize with ${what}`)
           .to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch")
           .withArgs(jobId);
       }
       expect((await p.jm.getJob(jobId)).status).to.equal(Status.Submitted);
-      await expect(p.jm.finalize(jobId, terms, out, TRACE_ROOT))
+      await expect(p.jm.finalize(jobId, terms, out))
         .to.emit(p.jm, "JobFinalized")
         .withArgs(jobId, p.worker.address, FEE - PRICE - PROTOCOL_FEE, PRICE, PROTOCOL_FEE);
 
@@ -912,19 +908,19 @@ describe("JobManager", function () {
     it("refuses unknown jobs, jobs not claimed, and other workers", async function () {
       const p = await protocol();
       const out = tensorCommitment(SAMPLE_OUTPUT);
-      await expect(p.jm.connect(p.worker).submitResult(5n, await termsOf(p, 5n), SAMPLE_OUTPUT, out, TRACE_ROOT))
+      await expect(p.jm.connect(p.worker).submitResult(5n, await termsOf(p, 5n), SAMPLE_OUTPUT, out))
         .to.be.revertedWithCustomError(p.jm, "JobsUnknownJob")
         .withArgs(5n);
       const jobId = await requestJob(p);
-      await expect(p.jm.connect(p.worker).submitResult(jobId, await termsOf(p, jobId), SAMPLE_OUTPUT, out, TRACE_ROOT))
+      await expect(p.jm.connect(p.worker).submitResult(jobId, await termsOf(p, jobId), SAMPLE_OUTPUT, out))
         .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
         .withArgs(jobId, Status.Open);
       await claimJob(p, jobId);
-      await expect(p.jm.connect(p.worker2).submitResult(jobId, await termsOf(p, jobId), SAMPLE_OUTPUT, out, TRACE_ROOT))
+      await expect(p.jm.connect(p.worker2).submitResult(jobId, await termsOf(p, jobId), SAMPLE_OUTPUT, out))
         .to.be.revertedWithCustomError(p.jm, "JobsNotWorker")
         .withArgs(jobId, p.worker2.address);
       await submitJob(p, jobId);
-      await expect(p.jm.connect(p.worker).submitResult(jobId, await termsOf(p, jobId), SAMPLE_OUTPUT, out, TRACE_ROOT))
+      await expect(p.jm.connect(p.worker).submitResult(jobId, await termsOf(p, jobId), SAMPLE_OUTPUT, out))
         .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
         .withArgs(jobId, Status.Submitted);
     });
@@ -941,24 +937,24 @@ describe("JobManager", function () {
       const dueB = (await jobOf(p, b)).timer;
       await time.setNextBlockTimestamp(dueB + 1n);
       await expect(
-        p.jm.connect(p.worker2).submitResult(b, await termsOf(p, b), SAMPLE_OUTPUT, tensorCommitment(SAMPLE_OUTPUT), TRACE_ROOT),
+        p.jm.connect(p.worker2).submitResult(b, await termsOf(p, b), SAMPLE_OUTPUT, tensorCommitment(SAMPLE_OUTPUT)),
       )
         .to.be.revertedWithCustomError(p.jm, "JobsResultOverdue")
         .withArgs(b, dueB);
     });
 
-    it("checks the output commitment on-chain and needs a trace commitment", async function () {
+    it("checks the output commitment on-chain (a result binds no trace)", async function () {
       const p = await protocol();
       const jobId = await requestJob(p);
       await claimJob(p, jobId);
       const computed = tensorCommitment(SAMPLE_OUTPUT);
       const wrong = tensorCommitment(int32Bytes([1]));
-      await expect(p.jm.connect(p.worker).submitResult(jobId, await termsOf(p, jobId), SAMPLE_OUTPUT, wrong, TRACE_ROOT))
+      await expect(p.jm.connect(p.worker).submitResult(jobId, await termsOf(p, jobId), SAMPLE_OUTPUT, wrong))
         .to.be.revertedWithCustomError(p.jm, "JobsOutputCommitmentMismatch")
         .withArgs(wrong, computed);
-      await expect(
-        p.jm.connect(p.worker).submitResult(jobId, await termsOf(p, jobId), SAMPLE_OUTPUT, computed, ZeroHash),
-      ).to.be.revertedWithCustomError(p.jm, "JobsInvalidTrace");
+      await expect(p.jm.connect(p.worker).submitResult(jobId, await termsOf(p, jobId), SAMPLE_OUTPUT, computed))
+        .to.emit(p.jm, "ResultSubmitted")
+        .withArgs(jobId, p.worker.address, computed, SAMPLE_OUTPUT, anyValue);
     });
 
     it("refuses outputs that are not whole int32 tensors", async function () {
@@ -967,7 +963,7 @@ describe("JobManager", function () {
       await claimJob(p, jobId);
       // The length is checked against the job's output size before any commitment is computed.
       for (const output of ["0x", "0x010203040506"]) {
-        await expect(p.jm.connect(p.worker).submitResult(jobId, await termsOf(p, jobId), output, ZeroHash, TRACE_ROOT))
+        await expect(p.jm.connect(p.worker).submitResult(jobId, await termsOf(p, jobId), output, ZeroHash))
           .to.be.revertedWithCustomError(p.jm, "JobsOutputSizeMismatch")
           .withArgs(OUTPUT_ELEMENTS * 4, getBytes(output).length);
       }
@@ -1461,7 +1457,7 @@ describe("JobManager", function () {
       const terms = await termsOf(bare, 1n);
       expect(terms.paramsVersion).to.equal(1n);
       await bare.connect(p.worker).claim(1n, terms);
-      await bare.connect(p.worker).submitResult(1n, terms, SAMPLE_OUTPUT, tensorCommitment(SAMPLE_OUTPUT), TRACE_ROOT);
+      await bare.connect(p.worker).submitResult(1n, terms, SAMPLE_OUTPUT, tensorCommitment(SAMPLE_OUTPUT));
       // A manager set afterwards is version 2's: the job stays with version 1's, which is nobody.
       await bare.setDisputeManager(p.disputeManager.address);
       const args = await finalizeArgs(bare, 1n);

@@ -11,7 +11,6 @@ import {
   SAMPLE_OUTPUT,
   Status,
   SUPPLY,
-  TRACE_ROOT,
   UNBONDING_DELAY,
   WAD,
   expectEscrowConserved,
@@ -101,7 +100,7 @@ describe("Protocol lifecycle", function () {
     expect((await staking.stakeOf(p.worker.address)).locked).to.equal(locks[0] + locks[1]);
     const outputCommitment = tensorCommitment(SAMPLE_OUTPUT);
     for (const jobId of [1n, 2n]) {
-      await jm.connect(p.worker).submitResult(jobId, await termsOf(p, jobId), SAMPLE_OUTPUT, outputCommitment, TRACE_ROOT);
+      await jm.connect(p.worker).submitResult(jobId, await termsOf(p, jobId), SAMPLE_OUTPUT, outputCommitment);
     }
     await expectConserved();
 
@@ -113,7 +112,7 @@ describe("Protocol lifecycle", function () {
     for (const jobId of [1n, 2n]) expect((await jm.getJob(jobId)).status).to.equal(Status.Finalized);
     expect((await staking.stakeOf(p.worker.address)).locked).to.equal(0n);
     expect((await expectEscrowConserved(p)).unsettled).to.equal(0n);
-    expect((await jm.getJob(2n)).commitment).to.equal(await jm.resultHash(await termsOf(p, 2n), outputCommitment, TRACE_ROOT));
+    expect((await jm.getJob(2n)).commitment).to.equal(await jm.resultHash(await termsOf(p, 2n), outputCommitment));
     // The model's price from both jobs accrued to it; anyone distributes it to its payees.
     expect(await jm.modelEarnings(modelId)).to.equal(2n * price);
     await jm.connect(p.other).distributeModelEarnings(modelId);

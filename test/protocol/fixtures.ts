@@ -79,7 +79,6 @@ export const FEE = 25n * WAD;
 export const PROTOCOL_FEE = protocolFeeOf(FEE);
 /** The worker's part of FEE on model 1. */
 export const WORKER_FEE = FEE - PRICE - PROTOCOL_FEE;
-export const TRACE_ROOT = id("trace root");
 
 export const CHALLENGE_WINDOW = 3600n;
 export const RESULT_TIMEOUT = 600n;
@@ -413,18 +412,18 @@ export async function termsOf(ref: EscrowRef, jobId: bigint): Promise<JobTerms> 
   return events[0] ? termsFromEvent(events[0].args.terms) : { ...NO_TERMS };
 }
 
-/** The output commitment and trace root submitted for `jobId` (zeros before any submission). */
-export async function resultOf(ref: EscrowRef, jobId: bigint): Promise<[string, string]> {
+/** The output commitment submitted for `jobId` (zero before any submission). */
+export async function resultOf(ref: EscrowRef, jobId: bigint): Promise<string> {
   const jm = escrowOf(ref);
   const events = await jm.queryFilter(jm.filters.ResultSubmitted(jobId), 0);
   const last = events[events.length - 1];
-  return last ? [last.args.outputCommitment, last.args.traceRoot] : [ZeroHash, ZeroHash];
+  return last ? last.args.outputCommitment : ZeroHash;
 }
 
-/** What `finalize` and `freezeForDispute` take after the job id: its terms and submitted result. */
-export async function finalizeArgs(ref: EscrowRef, jobId: bigint): Promise<[JobTerms, string, string]> {
-  const [terms, [output, trace]] = await Promise.all([termsOf(ref, jobId), resultOf(ref, jobId)]);
-  return [terms, output, trace];
+/** What `finalize` and `freezeForDispute` take after the job id: its terms and submitted output commitment. */
+export async function finalizeArgs(ref: EscrowRef, jobId: bigint): Promise<[JobTerms, string]> {
+  const [terms, output] = await Promise.all([termsOf(ref, jobId), resultOf(ref, jobId)]);
+  return [terms, output];
 }
 
 /** Job `jobId` as stored, merged with its terms; `lockedStake` is the lock while it is held. */
@@ -454,7 +453,7 @@ export async function submitJob(
   output: string = SAMPLE_OUTPUT,
   worker: Signer = p.worker,
 ) {
-  await p.jm.connect(worker).submitResult(jobId, await termsOf(p, jobId), output, tensorCommitment(output), TRACE_ROOT);
+  await p.jm.connect(worker).submitResult(jobId, await termsOf(p, jobId), output, tensorCommitment(output));
 }
 
 /** Requests, claims and submits a job; returns its id. */

@@ -95,7 +95,7 @@ describe("tasks: one job from deploy to withdraw", function () {
     expect(shown.job.status).to.equal(4n);
     expect(shown.protocolFee).to.equal(2n * 10n ** 16n);
     expect(shown.job.commitment).to.equal(
-      resultHash(shown.job.terms, shown.outputCommitment!, shown.traceRoot!),
+      resultHash(shown.job.terms, shown.outputCommitment!),
     );
     // The model's revenue reaches developer (90%) and contributor (10%) once distributed (anyone may).
     const dist = (await quiet(() => run(["balance", "distribute"], { model: "1", from: "4" }))) as DistributeResult;
