@@ -5,8 +5,13 @@
  * small enough for the exactness bound). Weights are seeded random integers; each layer's
  * bias and shift are fitted on a seeded random image (per-channel centring, then the shift
  * that brings the spread to TARGET_STD) so outputs neither vanish nor saturate.
+ * `floatTwin` builds the float model of the same architecture (the benchmarks' baseline).
  */
 import { CanonicalModelBuilder } from "../model/build.js";
+import type { CanonicalModel } from "../model/canonical.js";
+import { ConvConst, ConvParam, DenseConst, DenseParam, LayerKind, MaxPoolParam, layerKindName } from "../model/layers.js";
+import type { INodeProto, ITensorProto } from "../model/onnx.js";
+import { BUILD_IR_VERSION, BUILD_OPSET, DataType, encodeModel, floatValueInfo } from "../model/onnx.js";
 
 export interface MobileNetOptions {
   seed: number;
@@ -136,4 +141,74 @@ export function mobileNetShaped(o: MobileNetOptions): MobileNetModel {
   macs += C * o.classes;
   params += weight.length + o.classes;
   return { bytes: b.build(), macs, params, layers: b.numLayers };
+}
+
+/**
+ * The float model a canonical CONV/MAXPOOL/RESHAPE/DENSE network stands for, as a timing
+ * baseline (benchmarks): the same architecture in plain float ONNX, Conv → Relu per CONV
+ * layer (onnxruntime fuses the pair), MaxPool, Flatten/Reshape, Gemm, with weights and biases
+ * the canonical integers times each channel's 2^-s. No requantization, no clip: what
+ * onnxruntime runs for an ordinary float MobileNet of this shape.
+ */
+export function floatTwin(model: CanonicalModel): Uint8Array {
+  const nodes: INodeProto[] = [];
+  const inits: ITensorProto[] = [];
+  const f32 = (name: string, dims: number[], v: ArrayLike<number>): string => {
+    inits.push({ name, dims, dataType: DataType.FLOAT, rawData: new Uint8Array(Float32Array.from(v).buffer) });
+    return name;
+  };
+  const names = [model.inputName];
+  const scaledBy = (v: Int32Array, s: Int32Array, per: number): Float64Array => Float64Array.from(v, (x, k) => x * 2 ** -s[Math.floor(k / per)]!);
+  for (const l of model.layers) {
+    const x = names[l.inputs[0]!]!;
+    const out = `${l.outputName}/float`;
+    const p = (i: number): number => l.params[i]!;
+    if (l.kind === LayerKind.CONV) {
+      const M = p(ConvParam.M), KH = p(ConvParam.KH), KW = p(ConvParam.KW), G = p(ConvParam.GROUP);
+      const S = l.constants[ConvConst.S]!.values;
+      const W = f32(`${out}/W`, [M, p(ConvParam.C) / G, KH, KW], scaledBy(l.constants[ConvConst.W]!.values, S, (p(ConvParam.C) / G) * KH * KW));
+      const B = f32(`${out}/B`, [M], scaledBy(l.constants[ConvConst.B]!.values, S, 1));
+      const attribute = [
+        { name: "kernel_shape", type: 7, ints: [KH, KW] },
+        { name: "strides", type: 7, ints: [p(ConvParam.SY), p(ConvParam.SX)] },
+        { name: "pads", type: 7, ints: [p(ConvParam.PT), p(ConvParam.PL), p(ConvParam.PB), p(ConvParam.PR)] },
+        { name: "group", type: 2, i: G },
+      ];
+      nodes.push({ name: `${out}/conv`, opType: "Conv", input: [x, W, B], output: [`${out}/acc`], attribute });
+      nodes.push({ name: `${out}/relu`, opType: "Relu", input: [`${out}/acc`], output: [out] });
+    } else if (l.kind === LayerKind.MAXPOOL) {
+      const attribute = [
+        { name: "kernel_shape", type: 7, ints: [p(MaxPoolParam.KH), p(MaxPoolParam.KW)] },
+        { name: "strides", type: 7, ints: [p(MaxPoolParam.SY), p(MaxPoolParam.SX)] },
+        { name: "pads", type: 7, ints: [p(MaxPoolParam.PT), p(MaxPoolParam.PL), p(MaxPoolParam.PB), p(MaxPoolParam.PR)] },
+      ];
+      nodes.push({ name: `${out}/maxpool`, opType: "MaxPool", input: [x], output: [out], attribute });
+    } else if (l.kind === LayerKind.RESHAPE) {
+      const shape = `${out}/shape`;
+      inits.push({ name: shape, dims: [l.outShape.length], dataType: DataType.INT64, rawData: new Uint8Array(BigInt64Array.from(l.outShape.map(BigInt)).buffer) });
+      nodes.push({ name: `${out}/reshape`, opType: "Reshape", input: [x, shape], output: [out] });
+    } else if (l.kind === LayerKind.DENSE) {
+      const K = p(DenseParam.K), M = p(DenseParam.M);
+      const S = l.constants[DenseConst.S]!.values;
+      const W = f32(`${out}/W`, [M, K], scaledBy(l.constants[DenseConst.W]!.values, S, K));
+      const B = f32(`${out}/B`, [M], scaledBy(l.constants[DenseConst.B]!.values, S, 1));
+      nodes.push({ name: `${out}/gemm`, opType: "Gemm", input: [x, W, B], output: [out], attribute: [{ name: "transB", type: 2, i: 1 }] });
+    } else {
+      throw new Error(`floatTwin: layer ${l.index} is ${layerKindName(l.kind)}; only CONV, MAXPOOL, RESHAPE and DENSE have a float twin here`);
+    }
+    names.push(out);
+  }
+  const last = model.layers[model.layers.length - 1]!;
+  return encodeModel({
+    irVersion: BUILD_IR_VERSION,
+    producerName: "veritensor-float-twin",
+    opsetImport: [{ domain: "", version: BUILD_OPSET }],
+    graph: {
+      name: "float_twin",
+      node: nodes,
+      initializer: inits,
+      input: [floatValueInfo(model.inputName, model.inputShape)],
+      output: [floatValueInfo(names[names.length - 1]!, last.outShape)],
+    },
+  });
 }
