@@ -16,7 +16,6 @@ import { network } from "hardhat";
 import type { DisputeGame, DisputeGameFactory } from "../../types/ethers-contracts/index.js";
 import { requestedTerms } from "../../offchain/clients/jobs.js";
 import { canonicalBytes, commitTensor } from "../../offchain/commitments/tensor.js";
-import { commitTrace } from "../../offchain/commitments/trace.js";
 import type { Hex } from "../../offchain/commitments/merkle.js";
 import type { GameState, OpenArgs } from "../../offchain/disputes/game.js";
 import {
@@ -46,9 +45,9 @@ import {
   MIN_MOVE_TIMEOUT,
   MOVE_TIMEOUT,
   MOVE_TIMEOUT_PER_GAME,
-  cheat,
   disputeFixtures,
   expectDisputesConserved,
+  lie,
   lockOf,
   registerModel,
   submitTrace,
@@ -63,8 +62,12 @@ const advanceTo = (t: bigint) => time.increaseTo(t);
 
 const model = allKindsModel();
 const honest = referenceTrace(model, randomInput(model, 1));
-/** A CONV cheat: its game goes through every level (trace, tensor, chunk, sums) down to the step. */
-const liar = cheat(honest, 1, 17, 1);
+/**
+ * A CONV cheat, every later layer recomputed from it so that the output is wrong (a result binds
+ * only its output: issue 11): its game goes through every level (root, trace, tensor, chunk, sums)
+ * down to the step.
+ */
+const liar = lie(model, honest, 1, 17, 1);
 const reward = (lock: bigint) => (lock * CHALLENGER_REWARD_BPS) / 10_000n;
 const SHARE = (CHALLENGE_BOND * DEFENDER_REWARD_BPS) / 10_000n;
 
@@ -167,8 +170,8 @@ describe("dispute attacks (issue 10)", function () {
     const staked = (await p.staking.stakeOf(p.worker.address)).staked;
     const result = await submittedResult(p.jm, jobId);
     const defender = new DisputePlayer(Side.Defender, p.worker, model, liar);
-    // The colluder's claim is a lie of its own; it never plays it. Each game its own salt.
-    const colluder = new DisputePlayer(Side.Challenger, p.challenger2, model, cheat(honest, 2, 0, 5));
+    // The colluder's claim is a lie of its own (another output); it never plays it. Each game its own salt.
+    const colluder = new DisputePlayer(Side.Challenger, p.challenger2, model, lie(model, honest, 2, 0, 5));
     const CARTEL = 256;
     const claims = Array.from({ length: CARTEL }, () => colluder.openArgs(result));
     for (const a of claims) await p.factory.connect(p.challenger2).commitDispute(disputeCommitment(jobId, p.challenger2.address, a));
@@ -186,9 +189,10 @@ describe("dispute attacks (issue 10)", function () {
     expect(MOVE_TIMEOUT + MOVE_TIMEOUT_PER_GAME * BigInt(CARTEL)).to.be.greaterThan(MAX_MOVE_TIMEOUT);
     for (const g of [h.game, cartel[0]!, cartel[CARTEL - 1]!]) expect(await g.moveTime()).to.equal(MAX_MOVE_TIMEOUT);
 
-    // The worker answers the first move of every cartel game (its part of the deal), so that the
-    // cartel's stall, not its own, ends them: they are meant to end DefenderWins.
+    // The worker answers the first move of every cartel game (its part of the deal: it posts its
+    // root), so that the cartel's stall, not its own, ends them: they are meant to end DefenderWins.
     const first = await defender.move(await readGame(cartel[0]!), cartel[0]!);
+    expect(first.kind).to.equal("root");
     for (const g of cartel) await sendMove(g, p.worker, first);
 
     const r = await playToEnd(h.game, { defender, challenger: honestPlayer }, { advanceTo });
@@ -238,7 +242,8 @@ describe("dispute attacks (issue 10)", function () {
     const honestPlayer = new DisputePlayer(Side.Challenger, p.challenger, model, honest);
     const h = await openDispute(p.factory, p.challenger, jobId, honestPlayer.openArgs(result));
 
-    // The copycat reads the opening: the root from DisputeOpened, the graph header from its calldata.
+    // The copycat reads the opening: the root from DisputeOpened, the graph header and the root's
+    // output leaf and proof from its calldata.
     const [opened] = await p.factory.queryFilter(p.factory.filters.DisputeOpened(jobId, await h.game.getAddress()));
     const openCall = p.factory.interface.parseTransaction((await ethers.provider.getTransaction(opened!.transactionHash))!)!;
     const copyArgs: OpenArgs = {
@@ -246,8 +251,8 @@ describe("dispute attacks (issue 10)", function () {
       challengerRoot: opened!.args.challengerRoot as Hex,
       header: openCall.args.o.header as Hex,
       headerProof: [...openCall.args.o.headerProof] as Hex[],
-      outputLeaf: ZeroHash as Hex,
-      outputProof: [],
+      outputLeaf: openCall.args.o.outputLeaf as Hex,
+      outputProof: [...openCall.args.o.outputProof] as Hex[],
       salt: randomSalt(),
     };
     const c = await openDispute(p.factory, p.challenger2, jobId, copyArgs);
@@ -459,7 +464,7 @@ describe("dispute attacks (issue 10)", function () {
     };
     const submit = async (jobId: bigint, trace: readonly Int32Array[]) => {
       const out = trace[trace.length - 1]!;
-      await p.jm.connect(p.worker).submitResult(jobId, await requestedTerms(p.jm, jobId), ethers.hexlify(canonicalBytes(out)), commitTensor(out).root, commitTrace(trace).root);
+      await p.jm.connect(p.worker).submitResult(jobId, await requestedTerms(p.jm, jobId), ethers.hexlify(canonicalBytes(out)), commitTensor(out).root);
     };
     const [cheated, late, fine] = [await request(), await request(), await request()];
     const old = await p.jm.params();
@@ -509,7 +514,7 @@ describe("dispute attacks (issue 10)", function () {
     await time.increaseTo((await p.jm.getJob(fine)).timer);
     const [fineTerms, fineResult] = [await requestedTerms(p.jm, fine), await submittedResult(p.jm, fine)];
     const protocolFee = (JOB_FEE * fineTerms.protocolFeeBps) / 10_000n;
-    await expect(p.jm.finalize(fine, fineTerms, fineResult.outputCommitment, fineResult.traceRoot))
+    await expect(p.jm.finalize(fine, fineTerms, fineResult.outputCommitment))
       .to.emit(p.jm, "BalanceCredited")
       .withArgs(p.treasury.address, fine, protocolFee);
     expect(await p.jm.balanceOf(treasury)).to.equal(0n);

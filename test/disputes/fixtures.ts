@@ -1,19 +1,22 @@
 /**
  * Fixtures of the dispute tests: the protocol (test/protocol/fixtures.ts) plus the one-step
  * verifier, the game implementation and the factory as the escrow's dispute manager; and a job
- * of a real canonical model submitted with the worker's (honest or cheating) trace.
+ * of a real canonical model whose worker submits the output of its (honest or cheating) trace.
+ * A result binds no trace (issue 11, lazy trace): the worker posts its trace root as its first
+ * move in a dispute, proven to end in the output it submitted. So a liar's trace must end in a
+ * wrong output ({@link lie}); a correct output is a correct result, whatever trace is behind it.
  */
 import { expect } from "chai";
 import { hexlify } from "ethers";
 
 import { commitTensor } from "../../offchain/commitments/tensor.js";
 import { commitGraph } from "../../offchain/commitments/graph.js";
-import { commitTrace } from "../../offchain/commitments/trace.js";
 import { canonicalBytes } from "../../offchain/commitments/tensor.js";
 import type { DisputeGame, DisputeGameFactory, OneStepVerifier } from "../../types/ethers-contracts/index.js";
 import type { CanonicalModel } from "../../offchain/model/canonical.js";
 import { requestedTerms } from "../../offchain/clients/jobs.js";
 import { openDispute, submittedResult } from "../../offchain/disputes/game.js";
+import { cheatTrace } from "../../offchain/worker/cheat.js";
 import type { PlayResult } from "../../offchain/disputes/player.js";
 import type { DisputePlayer } from "../../offchain/disputes/player.js";
 import { playToEnd } from "../../offchain/disputes/player.js";
@@ -96,7 +99,10 @@ export async function registerModel(p: DisputeProtocol, model: CanonicalModel): 
   return p.registry.modelCount();
 }
 
-/** Requests a job on `modelId` with `input`, has the worker claim it and submit `trace`'s result. */
+/**
+ * Requests a job on `modelId` with `trace`'s input, has the worker claim it and submit `trace`'s
+ * output (or `opts.outputOverride`): the output and its commitment, no trace root.
+ */
 export async function submitTrace(
   p: DisputeProtocol,
   modelId: bigint,
@@ -118,16 +124,90 @@ export async function submitTrace(
   const terms = await requestedTerms(p.jm, jobId);
   await p.jm.connect(p.worker).claim(jobId, terms);
   const output = opts.outputOverride ?? trace[trace.length - 1]!;
-  const traceRoot = commitTrace(trace).root;
-  await p.jm.connect(p.worker).submitResult(jobId, terms, hexlify(canonicalBytes(output)), commitTensor(output).root, traceRoot);
+  await p.jm.connect(p.worker).submitResult(jobId, terms, hexlify(canonicalBytes(output)), commitTensor(output).root);
   return jobId;
 }
 
-/** A copy of `trace` whose layer `k` has element `e` off by `delta`. */
+/**
+ * A copy of `trace` whose layer `k` has element `e` off by `delta`, nothing else changed: an
+ * INCONSISTENT trace (the later layers do not follow from the lie). Its output is the honest one
+ * unless `k` is the last layer, so on its own it disputes nothing; tests use it where the point is
+ * a trace that differs only inside (see {@link lie} for a liar whose output is wrong).
+ */
 export function cheat(trace: readonly Int32Array[], k: number, e: number, delta: number): Int32Array[] {
   const out = trace.map((t) => t.slice());
   out[k]![e] = out[k]![e]! + delta;
   return out;
+}
+
+/**
+ * A consistent liar (offchain/worker/cheat.ts): `honest` with layer `k`, element `e` off by
+ * `delta` (escalated ×16, ×256, ×4096 either way until the output changes, unless `exact`) and
+ * every later layer recomputed from the lie. Its output differs from the honest one; its first
+ * differing trace leaf is `k`.
+ */
+export function lie(model: CanonicalModel, honest: readonly Int32Array[], k: number, e: number, delta: number, o: { exact?: boolean } = {}): Int32Array[] {
+  const t = cheatTrace(model, honest, { layer: k, element: e, delta }, o);
+  expect(sameTensor(t[t.length - 1]!, honest[honest.length - 1]!), `the lie at layer ${k}, element ${e} reaches the output`).to.equal(false);
+  for (let j = 0; j < k; j++) expect(sameTensor(t[j]!, honest[j]!), `layer ${j} before the lie at ${k} is honest`).to.equal(true);
+  expect(sameTensor(t[k]!, honest[k]!)).to.equal(false);
+  return t;
+}
+
+/**
+ * Like {@link lie} for a random cheat: when every lie at (`k`, `e`) is absorbed before the output
+ * (a zero weight, a non-maximum in a pool, a clipped value), `next()` draws another element of the
+ * same layer, up to 50 times. Returns the liar and the element it lies at.
+ */
+export function randomLie(
+  model: CanonicalModel,
+  honest: readonly Int32Array[],
+  k: number,
+  e: number,
+  delta: number,
+  next: () => number,
+): { trace: Int32Array[]; element: number } {
+  let element = e;
+  for (let i = 0; i < 50; i++) {
+    try {
+      return { trace: lie(model, honest, k, element, delta), element };
+    } catch (err) {
+      if (!(err as Error).message.includes("cannot cheat")) throw err;
+      element = next();
+    }
+  }
+  throw new Error(`no element of layer ${k} reaches the output`);
+}
+
+/**
+ * A random cheat at (`k`, `e`) by `delta`: the consistent liar of {@link lie} when the lie (or a
+ * larger one) reaches the output without leaving a later layer's range; otherwise (a LUT after it
+ * refuses the value, or every size is absorbed) the lie stays exactly where it was drawn, the later
+ * layers stay honest and the output is made wrong too (an inconsistent trace that still disputes
+ * nothing but layer `k` first). Either way the first differing trace leaf is `k`.
+ */
+export function randomLiar(
+  model: CanonicalModel,
+  honest: readonly Int32Array[],
+  k: number,
+  e: number,
+  delta: number,
+): { trace: Int32Array[]; consistent: boolean } {
+  try {
+    return { trace: lie(model, honest, k, e, delta), consistent: true };
+  } catch (err) {
+    if (!(err as Error).message.includes("cannot cheat")) throw err;
+  }
+  const trace = cheat(honest, k, e, delta);
+  const L = trace.length - 1;
+  if (k !== L) trace[L]![0] = trace[L]![0]! + 1;
+  return { trace, consistent: false };
+}
+
+export function sameTensor(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Opens a dispute as `challenger` (commit, then reveal) and plays it to the end with both players. */
@@ -145,10 +225,10 @@ export async function playDispute(
   return { ...result, game, openGas: receipt.gasUsed, commitGas: commit?.gasUsed ?? 0n };
 }
 
-/** The terms and submitted result `finalize` takes after `jobId` (from the escrow's events). */
+/** The terms and submitted output commitment `finalize` takes after `jobId` (from the escrow's events). */
 export async function finalizeArgs(jm: DisputeProtocol["jm"], jobId: bigint) {
   const r = await submittedResult(jm, jobId);
-  return [r.terms, r.outputCommitment, r.traceRoot] as const;
+  return [r.terms, r.outputCommitment] as const;
 }
 
 /** The stake a claim of `jobId` locks (fixed in its terms). */

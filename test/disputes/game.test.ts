@@ -1,19 +1,27 @@
 /**
  * Dispute games end to end: the factory opens them on real jobs, the library plays both sides
  * (offchain/disputes/player.ts), and the tests check who wins, every token moved (to the wei), the
- * clocks, parallel games, the output-mismatch path and the number of transactions per side.
+ * clocks, parallel games, the opening rules and the number of transactions per side.
+ *
+ * A result binds no trace (issue 11, lazy trace): the defender's first move posts its trace root,
+ * proven to end in the output it submitted; the challenger opens with a root proven to end in
+ * another output. So every liar here ends in a wrong output (`lie`, a consistent forged trace), and
+ * every lying challenger too (its output must differ from the one it disputes).
  */
 import { expect } from "chai";
 import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
-import { ZeroAddress } from "ethers";
+import { ZeroAddress, ZeroHash } from "ethers";
 import { network } from "hardhat";
 
-import { MerkleTree, fromHex } from "../../offchain/commitments/merkle.js";
-import { canonicalBytes, chunkLeaves } from "../../offchain/commitments/tensor.js";
+import type { Hex } from "../../offchain/commitments/merkle.js";
+import { MerkleTree, fromHex, rootFromProof, toHex } from "../../offchain/commitments/merkle.js";
+import { canonicalBytes, chunkLeaves, commitTensor } from "../../offchain/commitments/tensor.js";
+import { commitTrace } from "../../offchain/commitments/trace.js";
 import {
   GameStatus,
   Level,
   LEVEL_NAMES,
+  Reason,
   Side,
   commitDispute,
   disputeCommitment,
@@ -24,11 +32,13 @@ import {
   sendMove,
   submittedResult,
 } from "../../offchain/disputes/game.js";
+import type { OpenArgs } from "../../offchain/disputes/game.js";
 import type { PlayResult } from "../../offchain/disputes/player.js";
 import { DisputePlayer, playToEnd } from "../../offchain/disputes/player.js";
 import type { CanonicalModel } from "../../offchain/model/canonical.js";
 import { layerKindName } from "../../offchain/model/layers.js";
 import { referenceTrace } from "../../offchain/runtime/reference.js";
+import { CanonicalRunner } from "../../offchain/runtime/runner.js";
 import { Rng } from "../inference/helpers/random.js";
 import { SUPPLY, Status, WAD } from "../protocol/fixtures.js";
 import type { DisputeProtocol } from "./fixtures.js";
@@ -44,8 +54,11 @@ import {
   disputeFixtures,
   expectDisputesConserved,
   finalizeArgs,
+  lie,
   lockOf,
   playDispute,
+  randomLie,
+  randomLiar,
   registerModel,
   submitTrace,
 } from "./fixtures.js";
@@ -82,7 +95,7 @@ describe("DisputeGame", function () {
     it("honest result challenged: the challenger loses its bond, half held for the worker until the window closes, half burned", async function () {
       const { p, jobId } = await setup(model, honest);
       const before = await p.token.balanceOf(p.challenger.address);
-      const r = await playDispute(p, jobId, new DisputePlayer(Side.Defender, p.worker, model, honest), new DisputePlayer(Side.Challenger, p.challenger, model, cheat(honest, 3, 5, 1)));
+      const r = await playDispute(p, jobId, new DisputePlayer(Side.Defender, p.worker, model, honest), new DisputePlayer(Side.Challenger, p.challenger, model, lie(model, honest, 3, 5, 1)));
       expect(r.status).to.equal(GameStatus.DefenderWins);
       const reward = (CHALLENGE_BOND * DEFENDER_REWARD_BPS) / 10_000n;
       expect(await p.token.balanceOf(p.challenger.address)).to.equal(before - CHALLENGE_BOND);
@@ -113,7 +126,7 @@ describe("DisputeGame", function () {
     });
 
     it("wrong result challenged: worker slashed, requester refunded, challenger rewarded, rest burned", async function () {
-      const liar = cheat(honest, 1, 17, 1);
+      const liar = lie(model, honest, 1, 17, 1);
       const { p, jobId } = await setup(model, liar);
       const locked = (await lockOf(p.jm, jobId));
       const workerStake = (await p.staking.stakeOf(p.worker.address)).staked;
@@ -150,8 +163,11 @@ describe("DisputeGame", function () {
     for (let k = 1; k <= model.layers.length; k++) {
       const l = model.layers[k - 1]!;
       it(`layer ${k} (${layerKindName(l.kind)}): the worker loses within the transaction bound`, async function () {
-        const e = (k * 37) % honest[k]!.length;
-        const liar = cheat(honest, k, e, k % 2 === 0 ? -1 : 1);
+        // A consistent liar: the lie at layer k, every later layer recomputed from it (another
+        // element of layer k if every lie at this one is absorbed before the output).
+        const n = honest[k]!.length;
+        let next = (k * 37) % n;
+        const { trace: liar } = randomLie(model, honest, k, next, k % 2 === 0 ? -1 : 1, () => (next = (next + 1) % n));
         const { p, jobId } = await setup(model, liar);
         const r = await playDispute(p, jobId, new DisputePlayer(Side.Defender, p.worker, model, liar), new DisputePlayer(Side.Challenger, p.challenger, model, honest));
         expect(r.status).to.equal(GameStatus.ChallengerWins);
@@ -167,29 +183,36 @@ describe("DisputeGame", function () {
     it("60 random cheats (layer, element, error size) are each caught", async function () {
       this.timeout(120_000);
       const rng = new Rng(2024);
+      let consistentLies = 0;
       for (let i = 0; i < 60; i++) {
         const input = randomInput(model, 100 + i);
         const truth = referenceTrace(model, input);
         const k = rng.int(1, model.layers.length);
         const e = rng.int(0, truth[k]!.length - 1);
         const size = rng.pick([1, -1, 1, -1, 2, -3, 17, -250, 4096, -100_000]);
-        const liar = cheat(truth, k, e, size);
+        // Consistent when the lie can reach the output (recomputed later layers); otherwise, e.g. a
+        // lie a LUT after it cannot take, the exact lie with the later layers honest and the output off.
+        const { trace: liar, consistent } = randomLiar(model, truth, k, e, size);
+        if (consistent) consistentLies++;
         const { p, jobId } = await setup(model, liar);
         const r = await playDispute(p, jobId, new DisputePlayer(Side.Defender, p.worker, model, liar), new DisputePlayer(Side.Challenger, p.challenger, model, truth));
         expect(r.status, `cheat ${i}: layer ${k} element ${e} by ${size}`).to.equal(GameStatus.ChallengerWins);
+        expect((await readGame(r.game)).layer, `cheat ${i}: the game lands on the lie`).to.equal(k);
         await expectConserved(p);
       }
+      console.log(`      ${consistentLies} of 60 consistent (later layers recomputed), the others inconsistent`);
     });
   });
 
   describe("clocks", function () {
-    // A CONV cheat: the game goes through every level (trace, tensor, chunk, accumulator, partial sums, step).
-    const liar = cheat(honest, 1, 17, 1);
-    const levels = [Level.Trace, Level.Tensor, Level.Chunk, Level.Accumulator, Level.PartialSum, Level.Step];
+    // A CONV cheat: the game goes through every level (root, trace, tensor, chunk, accumulator, partial sums, step).
+    const liar = lie(model, honest, 1, 17, 1);
+    const levels = [Level.Root, Level.Trace, Level.Tensor, Level.Chunk, Level.Accumulator, Level.PartialSum, Level.Step];
 
     for (const level of levels) {
       for (const side of [Side.Defender, Side.Challenger]) {
         if (level === Level.Step && side === Side.Defender) continue; // the step is the challenger's
+        if (level === Level.Root && side === Side.Challenger) continue; // the root is the defender's
         const who = side === Side.Defender ? "defender" : "challenger";
         it(`the ${who} stalls at the ${LEVEL_NAMES[level]} level and loses by timeout`, async function () {
           // The stalling side is the one that would otherwise win: the timeout decides alone.
@@ -214,7 +237,7 @@ describe("DisputeGame", function () {
       expect(await a.game.moveTime()).to.equal(MOVE_TIMEOUT);
       const first = await a.game.deadline();
       const started = (await readGame(a.game)).deadline - MOVE_TIMEOUT;
-      const b = await openDispute(p.factory, p.challenger2, jobId, new DisputePlayer(Side.Challenger, p.challenger2, model, cheat(honest, 3, 0, 1)).openArgs(result));
+      const b = await openDispute(p.factory, p.challenger2, jobId, new DisputePlayer(Side.Challenger, p.challenger2, model, lie(model, honest, 3, 0, 1)).openArgs(result));
       for (const g of [a.game, b.game]) expect(await g.moveTime()).to.equal(MOVE_TIMEOUT + MOVE_TIMEOUT_PER_GAME);
       expect(await a.game.deadline()).to.equal(started + MOVE_TIMEOUT + MOVE_TIMEOUT_PER_GAME);
       expect(await a.game.deadline()).to.be.greaterThan(first);
@@ -228,7 +251,7 @@ describe("DisputeGame", function () {
         moveTimeoutPerGame: params.moveTimeoutPerGame,
         maxMoveTimeout: MOVE_TIMEOUT + 100n,
       });
-      const c = await openDispute(p.factory, p.challenger2, jobId, new DisputePlayer(Side.Challenger, p.challenger2, model, cheat(honest, 4, 0, 1)).openArgs(result));
+      const c = await openDispute(p.factory, p.challenger2, jobId, new DisputePlayer(Side.Challenger, p.challenger2, model, lie(model, honest, 4, 0, 1)).openArgs(result));
       expect(await c.game.moveTime()).to.equal(MOVE_TIMEOUT + 100n);
       expect(await a.game.moveTime()).to.equal(MOVE_TIMEOUT + 2n * MOVE_TIMEOUT_PER_GAME);
       expect((await p.factory.jobDisputes(jobId)).gamesOpened).to.equal(3n);
@@ -255,13 +278,13 @@ describe("DisputeGame", function () {
 
   describe("parallel disputes", function () {
     it("a colluding challenger that loses on purpose changes nothing for an honest one", async function () {
-      const liar = cheat(honest, 10, 4, 1);
+      const liar = lie(model, honest, 10, 4, 1);
       const { p, jobId } = await setup(model, liar);
       const locked = (await lockOf(p.jm, jobId));
       const job = await p.jm.getJob(jobId);
       // The colluder disputes with a lie of its own at an earlier layer, so the game lands there and
       // the step proves the worker right: it loses on purpose, in the open.
-      const colluder = new DisputePlayer(Side.Challenger, p.challenger2, model, cheat(honest, 2, 0, 5));
+      const colluder = new DisputePlayer(Side.Challenger, p.challenger2, model, lie(model, honest, 2, 0, 5));
       const honestChallenger = new DisputePlayer(Side.Challenger, p.challenger, model, honest);
       const defender = new DisputePlayer(Side.Defender, p.worker, model, liar);
       const a = await openDispute(p.factory, p.challenger2, jobId, colluder.openArgs(await submittedResult(p.jm, jobId)));
@@ -293,10 +316,10 @@ describe("DisputeGame", function () {
     });
 
     it("a colluder settling after the job was rejected earns the cheating worker nothing", async function () {
-      const liar = cheat(honest, 10, 4, 1);
+      const liar = lie(model, honest, 10, 4, 1);
       const { p, jobId } = await setup(model, liar);
       const job = await p.jm.getJob(jobId);
-      const colluder = new DisputePlayer(Side.Challenger, p.challenger2, model, cheat(honest, 2, 0, 5), { stallAt: Level.Tensor });
+      const colluder = new DisputePlayer(Side.Challenger, p.challenger2, model, lie(model, honest, 2, 0, 5), { stallAt: Level.Tensor });
       const honestChallenger = new DisputePlayer(Side.Challenger, p.challenger, model, honest);
       const defender = new DisputePlayer(Side.Defender, p.worker, model, liar);
       const a = await openDispute(p.factory, p.challenger2, jobId, colluder.openArgs(await submittedResult(p.jm, jobId)));
@@ -311,35 +334,63 @@ describe("DisputeGame", function () {
   });
 
   describe("opening", function () {
-    it("output mismatch: an honest trace with another output is decided at once", async function () {
-      const p = await loadFixture(deployDisputes);
-      const modelId = await registerModel(p, model);
-      const wrongOutput = honest[honest.length - 1]!.slice();
-      wrongOutput[0] = wrongOutput[0]! + 1;
-      const jobId = await submitTrace(p, modelId, honest, { outputOverride: wrongOutput });
-      const challenger = new DisputePlayer(Side.Challenger, p.challenger, model, honest);
+    it("a challenger whose trace ends in the submitted output cannot open (GameOutputNotDisputed): an honest result is not griefed by another intermediate trace", async function () {
+      const { p, jobId } = await setup(model, honest);
+      const result = await submittedResult(p.jm, jobId);
       const job = await p.jm.getJob(jobId);
-      expect(challenger.disputes(await submittedResult(p.jm, jobId))).to.equal(true);
-      const { game, receipt } = await openDispute(p.factory, p.challenger, jobId, challenger.openArgs(await submittedResult(p.jm, jobId)));
-      expect((await readGame(game)).status).to.equal(GameStatus.ChallengerWins);
-      expect((await p.jm.getJob(jobId)).status).to.equal(Status.Rejected);
-      expect(await p.factory.balanceOf(p.challenger.address)).to.equal(CHALLENGE_BOND + ((await lockOf(p.jm, jobId)) * CHALLENGER_REWARD_BPS) / 10_000n);
-      console.log(`      output-mismatch open: ${receipt.gasUsed} gas`);
-      await expectConserved(p);
+      // The honest trace, one off at an intermediate layer only, and one off at every layer but the
+      // input and the output: other roots, the same output (a correct output is a correct result).
+      const everyLayer = honest.map((t, i) => (i === 0 || i === honest.length - 1 ? t.slice() : t.map((v) => v + 1)));
+      for (const [name, trace] of [["honest", honest], ["off at layer 2", cheat(honest, 2, 0, 1)], ["off at every layer but the output", everyLayer]] as const) {
+        const c = new DisputePlayer(Side.Challenger, p.challenger, model, trace);
+        expect(c.disputes(result), name).to.equal(false);
+        if (trace !== honest) expect(c.root, name).to.not.equal(new DisputePlayer(Side.Challenger, p.challenger, model, honest).root);
+        // Its output proof is right: it is refused for what it proves, not for how.
+        const args = c.openArgs(result);
+        expect(args.outputLeaf, name).to.equal(result.outputCommitment);
+        await commitDispute(p.factory, p.challenger, jobId, args);
+        await expect(p.factory.connect(p.challenger).openDispute(jobId, openParams(args)), name)
+          .to.be.revertedWithCustomError(p.implementation, "GameOutputNotDisputed")
+          .withArgs(result.outputCommitment);
+      }
+      // Nothing was opened: the result finalizes once the window is over.
+      expect(await p.factory.gamesOf(jobId)).to.deep.equal([]);
+      expect((await p.jm.getJob(jobId)).openDisputes).to.equal(0n);
+      await time.increaseTo(job.timer);
+      await p.jm.finalize(jobId, ...(await finalizeArgs(p.jm, jobId)));
+      expect((await p.jm.getJob(jobId)).status).to.equal(Status.Finalized);
     });
 
-    it("a false output-mismatch claim, a small stake, a closed window or a wrong header revert", async function () {
+    it("a challenger's output leaf must be leaf L of its root, at the trace tree's depth (GameOutputProofMismatch)", async function () {
       const { p, jobId } = await setup(model, honest);
-      const challenger = new DisputePlayer(Side.Challenger, p.challenger, model, honest);
+      const result = await submittedResult(p.jm, jobId);
+      // A challenger holding the honest trace claims another output for it, to dispute a correct result.
+      const c = new DisputePlayer(Side.Challenger, p.challenger, model, honest);
+      const real = c.openArgs(result);
+      const L = model.layers.length;
+      const forged = commitTensor(lie(model, honest, L, 0, 1)[L]!).root;
+      const claims: [string, typeof real, Hex][] = [
+        ["another output leaf", { ...real, outputLeaf: forged }, toHex(rootFromProof(forged, L, real.outputProof))],
+        ["zero output leaf", { ...real, outputLeaf: ZeroHash as Hex }, toHex(rootFromProof(ZeroHash, L, real.outputProof))],
+        ["the proof of another leaf", { ...real, outputLeaf: forged, outputProof: c.prover.traceCommitment.tree.proofHex(L - 1) }, toHex(rootFromProof(forged, L, c.prover.traceCommitment.tree.proofHex(L - 1)))],
+        ["a proof too short", { ...real, outputLeaf: forged, outputProof: real.outputProof.slice(1) }, ZeroHash as Hex],
+        ["a proof too long", { ...real, outputLeaf: forged, outputProof: [...real.outputProof, ZeroHash as Hex] }, ZeroHash as Hex],
+      ];
+      for (const [name, args, computed] of claims) {
+        await commitDispute(p.factory, p.challenger, jobId, args);
+        await expect(p.factory.connect(p.challenger).openDispute(jobId, openParams(args)), name)
+          .to.be.revertedWithCustomError(p.implementation, "GameOutputProofMismatch")
+          .withArgs(real.challengerRoot, computed);
+      }
+      expect(await p.factory.gamesOf(jobId)).to.deep.equal([]);
+    });
+
+    it("a small stake, a closed window or a wrong header revert", async function () {
+      const { p, jobId } = await setup(model, honest);
       const job = await p.jm.getJob(jobId);
-      expect(challenger.disputes(await submittedResult(p.jm, jobId))).to.equal(false);
-      const args = challenger.openArgs(await submittedResult(p.jm, jobId));
-      const open = (from = p.challenger, a = args) =>
-        p.factory.connect(from).openDispute(jobId, openParams(a));
+      const open = (from: typeof p.challenger, a: OpenArgs) => p.factory.connect(from).openDispute(jobId, openParams(a));
       // Each claim is committed first (a block earlier), so that what reverts is the claim itself.
-      await commitDispute(p.factory, p.challenger, jobId, args);
-      await expect(open()).to.be.revertedWithCustomError(p.implementation, "GameNoOutputMismatch");
-      const liarArgs = new DisputePlayer(Side.Challenger, p.challenger, model, cheat(honest, 2, 0, 1)).openArgs(await submittedResult(p.jm, jobId));
+      const liarArgs = new DisputePlayer(Side.Challenger, p.challenger, model, lie(model, honest, 2, 0, 1)).openArgs(await submittedResult(p.jm, jobId));
       await commitDispute(p.factory, p.requester, jobId, liarArgs);
       await expect(open(p.requester, liarArgs)).to.be.revertedWithCustomError(p.factory, "FactoryInsufficientStake");
       await commitDispute(p.factory, p.challenger, jobId, liarArgs);
@@ -351,8 +402,180 @@ describe("DisputeGame", function () {
     });
   });
 
+  describe("the defender's root (issue 11: the trace is committed only in a dispute)", function () {
+    const L = model.layers.length;
+
+    it("the defender's first move posts its root, proven to end in the submitted output, with the root's children; then the challenger moves", async function () {
+      const liar = lie(model, honest, 1, 17, 1);
+      const { p, jobId } = await setup(model, liar);
+      const result = await submittedResult(p.jm, jobId);
+      const defender = new DisputePlayer(Side.Defender, p.worker, model, liar);
+      const challenger = new DisputePlayer(Side.Challenger, p.challenger, model, honest);
+      const { game } = await openDispute(p.factory, p.challenger, jobId, challenger.openArgs(result));
+      let s = await readGame(game);
+      expect([s.level, s.turn, s.defenderRoot, s.challengerRoot, s.outputCommitment]).to.deep.equal([Level.Root, Side.Defender, ZeroHash, challenger.root, result.outputCommitment]);
+      const move = await defender.move(s, game);
+      if (move.kind !== "root") throw new Error(`expected the root move, got ${move.kind}`);
+      expect(move.root).to.equal(defender.root);
+      // Only the defender, only at the root level, only with the root's own children.
+      await expect(game.connect(p.challenger).postRoot(move.root, [...move.outputProof], move.left, move.right)).to.be.revertedWithCustomError(game, "GameNotYourTurn");
+      await expect(game.connect(p.worker).traceMove(move.left, move.right, "0x", [])).to.be.revertedWithCustomError(game, "GameWrongLevel").withArgs(Level.Trace, Level.Root);
+      await expect(game.connect(p.worker).postRoot(move.root, [...move.outputProof], move.right, move.left)).to.be.revertedWithCustomError(game, "GameChildrenMismatch");
+      const tx = game.connect(p.worker).postRoot(move.root, [...move.outputProof], move.left, move.right);
+      await expect(tx).to.emit(game, "RootPosted").withArgs(defender.root);
+      await expect(tx).to.emit(game, "ChildrenRevealed").withArgs(Level.Trace, Side.Defender, anyValue, move.left, move.right);
+      console.log(`      postRoot: ${(await (await tx).wait())!.gasUsed} gas (root, output proof of depth ${move.outputProof.length}, children)`);
+      s = await readGame(game);
+      expect([s.level, s.turn, s.defenderRoot, s.defenderLeft]).to.deep.equal([Level.Trace, Side.Challenger, defender.root, move.left]);
+      expect((await game.config()).defenderRoot).to.equal(defender.root);
+      // The root is fixed: no second root.
+      await expect(game.connect(p.worker).postRoot(move.root, [...move.outputProof], move.left, move.right)).to.be.revertedWithCustomError(game, "GameWrongLevel");
+      const r = await playToEnd(game, { defender, challenger }, { advanceTo: (t) => time.increaseTo(t) });
+      expect(r.status).to.equal(GameStatus.ChallengerWins);
+      // The root move is the defender's first trace move: no extra transaction for it.
+      expect(1 + r.txs.defender).to.be.at.most(txBound(model, 1, honest[1]!.length));
+      await expectConserved(p);
+    });
+
+    it("a root whose leaf L is not the submitted output is refused (GameOutputProofMismatch); a defender that never posts one is timed out, slashed, the requester refunded", async function () {
+      // The worker submits an output that its (honest) trace does not end in: it forged the output alone.
+      const p = await loadFixture(deployDisputes);
+      const modelId = await registerModel(p, model);
+      const wrongOutput = honest[L]!.slice();
+      wrongOutput[0] = wrongOutput[0]! + 1;
+      const jobId = await submitTrace(p, modelId, honest, { outputOverride: wrongOutput });
+      const locked = await lockOf(p.jm, jobId);
+      const staked = (await p.staking.stakeOf(p.worker.address)).staked;
+      const challenger = new DisputePlayer(Side.Challenger, p.challenger, model, honest);
+      expect(challenger.disputes(await submittedResult(p.jm, jobId))).to.equal(true);
+      const { game } = await openDispute(p.factory, p.challenger, jobId, challenger.openArgs(await submittedResult(p.jm, jobId)));
+      const s = await readGame(game);
+      const defender = new DisputePlayer(Side.Defender, p.worker, model, honest);
+      const move = await defender.move(s, game);
+      if (move.kind !== "root") throw new Error(`expected the root move, got ${move.kind}`);
+      const post = (root: string, proof: readonly Hex[], left = move.left, right = move.right) => game.connect(p.worker).postRoot(root, [...proof], left, right);
+      // Its honest root (the challenger's too): the proof leads from the submitted output to another root.
+      const withSubmitted = commitTrace([...honest.slice(0, L), wrongOutput]).root;
+      await expect(post(defender.root, move.outputProof)).to.be.revertedWithCustomError(game, "GameOutputProofMismatch").withArgs(defender.root, withSubmitted);
+      expect(toHex(rootFromProof(s.outputCommitment, L, move.outputProof))).to.equal(withSubmitted);
+      // A proof of another leaf, of the wrong depth, or a zero root: refused as well.
+      const leaf0 = defender.prover.traceCommitment.tree.proofHex(0);
+      await expect(post(defender.root, leaf0)).to.be.revertedWithCustomError(game, "GameOutputProofMismatch").withArgs(defender.root, toHex(rootFromProof(s.outputCommitment, L, leaf0)));
+      await expect(post(defender.root, move.outputProof.slice(1))).to.be.revertedWithCustomError(game, "GameOutputProofMismatch").withArgs(defender.root, ZeroHash);
+      await expect(post(defender.root, [...move.outputProof, ZeroHash as Hex])).to.be.revertedWithCustomError(game, "GameOutputProofMismatch").withArgs(defender.root, ZeroHash);
+      await expect(post(ZeroHash, move.outputProof, ZeroHash as Hex, ZeroHash as Hex)).to.be.revertedWithCustomError(game, "GameOutputProofMismatch");
+      // It never posts: once the deadline passes, anyone times it out.
+      expect((await readGame(game)).level).to.equal(Level.Root);
+      await time.increaseTo(s.deadline + 1n);
+      await expect(post(defender.root, move.outputProof)).to.be.revertedWithCustomError(game, "GameClockExpired");
+      await expect(game.connect(p.requester).timeout()).to.emit(game, "GameResolved").withArgs(GameStatus.ChallengerWins, Reason.Timeout);
+      expect((await p.jm.getJob(jobId)).status).to.equal(Status.Rejected);
+      expect((await p.staking.stakeOf(p.worker.address)).staked).to.equal(staked - locked);
+      expect(await p.jm.balanceOf(p.requester.address)).to.equal(JOB_FEE);
+      expect(await p.factory.balanceOf(p.challenger.address)).to.equal(CHALLENGE_BOND + (locked * CHALLENGER_REWARD_BPS) / 10_000n);
+      expect((await game.config()).defenderRoot).to.equal(ZeroHash);
+      await expectConserved(p);
+    });
+
+    it("a wrong output loses even with a root picked after the challenger's: it copies all the challenger's leaves but the output (built from the opening's output proof alone)", async function () {
+      const wrongOutput = honest[L]!.slice();
+      wrongOutput[3] = wrongOutput[3]! - 1;
+      const p = await loadFixture(deployDisputes);
+      const modelId = await registerModel(p, model);
+      const jobId = await submitTrace(p, modelId, honest, { outputOverride: wrongOutput });
+      const challenger = new DisputePlayer(Side.Challenger, p.challenger, model, honest);
+      const { game, receipt } = await openDispute(p.factory, p.challenger, jobId, challenger.openArgs(await submittedResult(p.jm, jobId)));
+      // What the opening reveals: the challenger's root, its output leaf and that leaf's proof. Its
+      // siblings cover every other leaf, so the defender can build a root that agrees with the
+      // challenger's on every layer and ends in the submitted output.
+      const call = p.factory.interface.parseTransaction((await conn.ethers.provider.getTransaction(receipt.hash))!)!;
+      const copied = toHex(rootFromProof(commitTensor(wrongOutput).root, L, [...call.args.o.outputProof] as Hex[]));
+      const copycat = [...honest.slice(0, L), wrongOutput];
+      const defender = new DisputePlayer(Side.Defender, p.worker, model, copycat);
+      expect(defender.root).to.equal(copied);
+      const r = await playToEnd(game, { defender, challenger }, { advanceTo: (t) => time.increaseTo(t) });
+      // The roots differ only at leaf L: the game lands on the output layer and the step decides.
+      const s = await readGame(game);
+      expect([r.status, s.layer]).to.deep.equal([GameStatus.ChallengerWins, L]);
+      expect(r.moves[r.moves.length - 1]!.kind).to.equal("step");
+      expect(r.moves.filter((m) => m.kind === "timeout")).to.have.length(0);
+      await expectConserved(p);
+    });
+
+    // The defender copies the challenger's leaves 0..j, then follows a consistent lie from layer 1
+    // on (its output is the liar's): the first differing leaf is the first layer after j where the
+    // lie shows, and the defender's value there does not follow from the agreed layers.
+    const liar = lie(model, honest, 1, 17, 1);
+    const firstDiff = (j: number) => {
+      for (let k = j + 1; k <= L; k++) if (!liar[k]!.every((v, i) => v === honest[k]![i])) return k;
+      return -1;
+    };
+    for (const j of [1, 3, 5, L - 1]) {
+      it(`a wrong output loses even with a root picked after the challenger's: it copies the challenger's leaves up to layer ${j}, then diverges (lands on layer ${firstDiff(j)})`, async function () {
+        const { p, jobId } = await setup(model, liar);
+        const challenger = new DisputePlayer(Side.Challenger, p.challenger, model, honest);
+        const { game } = await openDispute(p.factory, p.challenger, jobId, challenger.openArgs(await submittedResult(p.jm, jobId)));
+        const adaptive = [...honest.slice(0, j + 1), ...liar.slice(j + 1)];
+        const defender = new DisputePlayer(Side.Defender, p.worker, model, adaptive);
+        expect(defender.outputCommitment).to.equal((await readGame(game)).outputCommitment);
+        const r = await playToEnd(game, { defender, challenger }, { advanceTo: (t) => time.increaseTo(t) });
+        const s = await readGame(game);
+        expect([r.status, s.layer]).to.deep.equal([GameStatus.ChallengerWins, firstDiff(j)]);
+        expect(r.moves.filter((m) => m.kind === "timeout")).to.have.length(0);
+        await expectConserved(p);
+      });
+    }
+
+    it("the whole-trace rebuild is deterministic: two runs of runWithTrace on the same model and input give the same root", async function () {
+      const input = randomInput(model, 1);
+      const runs = [];
+      for (const fresh of [true, false, true]) {
+        const runner = await CanonicalRunner.create(model, fresh ? {} : { hashWorkers: 0 });
+        try {
+          runs.push(await runner.runWithTrace(input));
+          if (!fresh) runs.push(await runner.runWithTrace(input));
+        } finally {
+          await runner.release();
+        }
+      }
+      const roots = runs.map((r) => r.traceRoot);
+      expect(new Set(roots).size).to.equal(1);
+      // The root the player posts from the reference interpreter's trace, and the output the worker submitted.
+      expect(roots[0]).to.equal(commitTrace(honest).root);
+      expect(roots[0]).to.equal(new DisputePlayer(Side.Defender, (await conn.ethers.getSigners())[0]!, model, honest).root);
+      expect(runs[0]!.outputCommitment).to.equal(commitTensor(honest[L]!).root);
+    });
+
+    it("the honest defender wins against 24 random lying challengers (consistent lies and lies inside the trace with another output)", async function () {
+      this.timeout(120_000);
+      const rng = new Rng(11);
+      for (let i = 0; i < 24; i++) {
+        const truth = referenceTrace(model, randomInput(model, 300 + i));
+        const k = rng.int(1, L);
+        const e = rng.int(0, truth[k]!.length - 1);
+        const size = rng.pick([1, -1, 2, -3, 17, -250, 4096]);
+        let trace: Int32Array[];
+        if (i % 2 === 0) {
+          trace = randomLie(model, truth, k, e, size, () => rng.int(0, truth[k]!.length - 1)).trace;
+        } else {
+          // Inconsistent: a lie at layer k, the later layers honest, the output off at one element.
+          trace = cheat(truth, k, e, size);
+          if (k !== L) {
+            const o = rng.int(0, truth[L]!.length - 1);
+            trace[L]![o] = trace[L]![o]! + rng.pick([1, -1]);
+          }
+        }
+        const { p, jobId } = await setup(model, truth);
+        const r = await playDispute(p, jobId, new DisputePlayer(Side.Defender, p.worker, model, truth), new DisputePlayer(Side.Challenger, p.challenger, model, trace));
+        expect(r.status, `lying challenger ${i}: layer ${k} element ${e} by ${size}`).to.equal(GameStatus.DefenderWins);
+        expect((await readGame(r.game)).layer, `lying challenger ${i}: the game lands on its lie`).to.equal(k);
+        await expectConserved(p);
+      }
+    });
+  });
+
   describe("commit, then reveal", function () {
-    const liar = cheat(honest, 2, 0, 1);
+    const liar = lie(model, honest, 2, 0, 1);
 
     it("opens only the caller's own commitment, made in an earlier block, once", async function () {
       const { p, jobId } = await setup(model, liar);
@@ -373,7 +596,7 @@ describe("DisputeGame", function () {
       await expect(open(p.challenger2)).to.be.revertedWithCustomError(p.factory, "FactoryUnknownCommitment")
         .withArgs(disputeCommitment(jobId, p.challenger2.address, args));
       // Any other revealed value (salt, root, output leaf) is another commitment.
-      for (const other of [{ ...args, salt: randomSalt() }, { ...args, challengerRoot: result.traceRoot }, { ...args, outputLeaf: args.salt }]) {
+      for (const other of [{ ...args, salt: randomSalt() }, { ...args, challengerRoot: new DisputePlayer(Side.Challenger, p.challenger, model, liar).root }, { ...args, outputLeaf: args.salt }]) {
         await expect(open(p.challenger, other)).to.be.revertedWithCustomError(p.factory, "FactoryUnknownCommitment");
       }
       // The commitment's own reveal opens the game with its rank; it cannot be revealed again.
@@ -446,16 +669,19 @@ describe("DisputeGame", function () {
     it("a non-zero padding chunk leaf is decided at once against its side", async function () {
       expect(honest[1]!.length).to.equal(600); // 3 chunks, the tree has 4 leaves
       const { p, jobId } = await setup(model, honest);
-      const r = await playDispute(p, jobId, new DisputePlayer(Side.Defender, p.worker, model, honest), new ForgedPadding(Side.Challenger, p.challenger, model, honest));
+      // Its output is off too (a challenger must dispute the output); the first differing leaf is layer 1's.
+      const forger = new ForgedPadding(Side.Challenger, p.challenger, model, cheat(honest, model.layers.length, 0, 1));
+      const r = await playDispute(p, jobId, new DisputePlayer(Side.Defender, p.worker, model, honest), forger);
       expect(r.status).to.equal(GameStatus.DefenderWins);
       expect(r.moves[r.moves.length - 1]!.kind).to.equal("tensor");
+      expect((await readGame(r.game)).layer).to.equal(1);
       await expectConserved(p);
     });
   });
 
   describe("access and governance", function () {
     it("a game is initialized once, by its factory; only games settle; the implementation is inert", async function () {
-      const liar = cheat(honest, 2, 0, 1);
+      const liar = lie(model, honest, 2, 0, 1);
       const { p, jobId } = await setup(model, liar);
       const challenger = new DisputePlayer(Side.Challenger, p.challenger, model, honest);
       const { game } = await openDispute(p.factory, p.challenger, jobId, challenger.openArgs(await submittedResult(p.jm, jobId)));
@@ -535,7 +761,7 @@ describe("DisputeGame", function () {
     });
 
     it("games keep the values they opened with; games opened after a change take the new ones", async function () {
-      const liar = cheat(honest, 2, 0, 1);
+      const liar = lie(model, honest, 2, 0, 1);
       const { p, jobId } = await setup(model, liar);
       const result = await submittedResult(p.jm, jobId);
       const first = await openDispute(p.factory, p.challenger, jobId, new DisputePlayer(Side.Challenger, p.challenger, model, honest).openArgs(result));
@@ -548,7 +774,7 @@ describe("DisputeGame", function () {
         maxMoveTimeout: 2n * MOVE_TIMEOUT,
       };
       await p.factory.setParams(changed);
-      const second = await openDispute(p.factory, p.challenger2, jobId, new DisputePlayer(Side.Challenger, p.challenger2, model, cheat(honest, 3, 0, 1)).openArgs(result));
+      const second = await openDispute(p.factory, p.challenger2, jobId, new DisputePlayer(Side.Challenger, p.challenger2, model, lie(model, honest, 3, 0, 1)).openArgs(result));
       const [r1, r2] = [await p.factory.gameRecord(await first.game.getAddress()), await p.factory.gameRecord(await second.game.getAddress())];
       expect([r1.bond, r1.challengerRewardBps, r1.defenderRewardBps]).to.deep.equal([CHALLENGE_BOND, CHALLENGER_REWARD_BPS, DEFENDER_REWARD_BPS]);
       expect([r2.bond, r2.challengerRewardBps, r2.defenderRewardBps]).to.deep.equal([changed.challengeBond, changed.challengerRewardBps, changed.defenderRewardBps]);
@@ -566,8 +792,9 @@ describe("DisputeGame", function () {
     for (let k = 1; k <= cnn.layers.length; k++) {
       const l = cnn.layers[k - 1]!;
       it(`cheat at layer ${k} (${layerKindName(l.kind)}): worker slashed, requester refunded, challenger rewarded`, async function () {
-        const e = Math.floor(truth[k]!.length / 2) + k;
-        const liar = cheat(truth, k, e % truth[k]!.length, 1);
+        const n = truth[k]!.length;
+        let next = (Math.floor(n / 2) + k) % n;
+        const { trace: liar } = randomLie(cnn, truth, k, next, 1, () => (next = (next + 1) % n));
         const { p, jobId } = await setup(cnn, liar);
         const locked = (await lockOf(p.jm, jobId));
         const t0 = Date.now();
@@ -592,12 +819,14 @@ describe("DisputeGame", function () {
     it("50 random cheats (digit, layer, element, error size incl. off-by-one) are each caught", async function () {
       this.timeout(300_000);
       const rng = new Rng(7);
+      let consistentLies = 0;
       for (let i = 0; i < 50; i++) {
         const digitTruth = referenceTrace(cnn, mnistInput(cnn, 10 + i));
         const k = rng.int(1, cnn.layers.length);
         const e = rng.int(0, digitTruth[k]!.length - 1);
         const size = rng.pick([1, -1, 1, -1, 2, -3, 17, -250, 4096]);
-        const liar = cheat(digitTruth, k, e, size);
+        const { trace: liar, consistent } = randomLiar(cnn, digitTruth, k, e, size);
+        if (consistent) consistentLies++;
         const { p, jobId } = await setup(cnn, liar);
         const r = await playDispute(
           p,
@@ -606,14 +835,16 @@ describe("DisputeGame", function () {
           new DisputePlayer(Side.Challenger, p.challenger, cnn, digitTruth),
         );
         expect(r.status, `cheat ${i}: layer ${k} element ${e} by ${size}`).to.equal(GameStatus.ChallengerWins);
+        expect((await readGame(r.game)).layer, `cheat ${i}: the game lands on the lie`).to.equal(k);
         expect(r.maxGas).to.be.lessThan(1_000_000n);
         expect(r.openGas).to.be.lessThan(1_000_000n);
       }
+      console.log(`      ${consistentLies} of 50 consistent (later layers recomputed), the others inconsistent`);
     });
 
     it("an honest MNIST result survives a challenge with a lie", async function () {
       const { p, jobId } = await setup(cnn, truth);
-      const r = await playDispute(p, jobId, new DisputePlayer(Side.Defender, p.worker, cnn, truth), new DisputePlayer(Side.Challenger, p.challenger, cnn, cheat(truth, 1, 100, -1)));
+      const r = await playDispute(p, jobId, new DisputePlayer(Side.Defender, p.worker, cnn, truth), new DisputePlayer(Side.Challenger, p.challenger, cnn, lie(cnn, truth, 1, 100, -1)));
       expect(r.status).to.equal(GameStatus.DefenderWins);
       await expectConserved(p);
     });

@@ -15,10 +15,10 @@ import { createHardhatRuntimeEnvironment } from "hardhat/hre";
 
 import config from "../../hardhat.config.js";
 import type { CloseResult, OpenResult, GameView, MoveResult, TimeoutResult } from "../../offchain/disputes/manual.js";
-import { GameStatus, Side, openDispute, submittedResultOf } from "../../offchain/disputes/game.js";
+import { GameStatus, Level, Side, openDispute, submittedResultOf } from "../../offchain/disputes/game.js";
 import { DisputePlayer, playToEnd } from "../../offchain/disputes/player.js";
 import { referenceTrace } from "../../offchain/runtime/reference.js";
-import { cheat } from "./fixtures.js";
+import { lie } from "./fixtures.js";
 import type { JobDetails } from "../../offchain/clients/index.js";
 import { deployProtocol, jobTerms } from "../../offchain/clients/index.js";
 import type { DisputeWithdrawResult } from "../../offchain/disputes/manual.js";
@@ -94,7 +94,6 @@ describe("tasks: disputes by hand", function () {
     const { result: opened, text: openText } = await captured(
       async () => (await run(["dispute", "open"], { job: jobId, model: MODEL, noApprove: false, from: "4" })) as OpenResult,
     );
-    expect(opened.outputMismatch).to.equal(false);
     // Committed first, then opened in a later block: the task prints the commitment's rank and gas.
     expect(opened.commit).to.not.equal(undefined);
     expect(opened.commit!.blockNumber).to.be.lessThan(opened.receipt.blockNumber);
@@ -109,9 +108,10 @@ describe("tasks: disputes by hand", function () {
     expect(await p.token.balanceOf(challenger!.address)).to.equal(tokensBefore - opened.bond);
     const game = opened.game;
 
-    // The defender moves first: the challenger is told to wait, and why.
+    // The defender moves first, posting its trace root: the challenger is told to wait, and why.
+    expect(opened.view.state.level).to.equal(Level.Root);
     const early = await rejection(() => quiet(() => run(["dispute", "move"], { game, model: MODEL, from: "4" })));
-    expect(early).to.match(/it is not your turn in game .*: you are the challenger, the defender \(0x[0-9a-fA-F]{40}\) must reveal its two children/);
+    expect(early).to.match(/it is not your turn in game .*: you are the challenger, the defender \(0x[0-9a-fA-F]{40}\) must post its trace root, proven to end in the output it submitted/);
     // A worker that forgets its forged trace is told so before sending anything.
     const forgot = await rejection(() => quiet(() => run(["dispute", "move"], { game, model: MODEL, from: "2" })));
     expect(forgot).to.include("give the same --cheat");
@@ -194,7 +194,7 @@ describe("tasks: disputes by hand", function () {
     const jobId = await job(writeInput(2), "6:3");
     const opened = (await quiet(() => run(["dispute", "open"], { job: jobId, model: MODEL, noApprove: false, from: "4" }))) as OpenResult;
     const early = await rejection(() => quiet(() => run(["dispute", "timeout"], { game: opened.game, from: "4" })));
-    expect(early).to.match(/the defender still has time: its move \(reveal its two children .*\) is due by .* UTC \(in (2 min|1 min( \d+ s)?|\d+ s)\)/);
+    expect(early).to.match(/the defender still has time: its move \(post its trace root, .*\) is due by .* UTC \(in (2 min|1 min( \d+ s)?|\d+ s)\)/);
     expect(early).to.include("`dispute timeout` works once that deadline has passed");
 
     await networkHelpers.time.increase(121);
@@ -211,8 +211,9 @@ describe("tasks: disputes by hand", function () {
     const jobId = await job(writeInput(3));
     const id = BigInt(jobId);
     const honest = referenceTrace(model, mnistInput(model, 3));
-    // A challenger with a wrong trace of its own (the task would refuse to open on a correct result).
-    const liar = new DisputePlayer(Side.Challenger, challenger!, model, cheat(honest, 2, 5, 1));
+    // A challenger with a wrong trace of its own, ending in another output (the task would refuse
+    // to open on a correct result).
+    const liar = new DisputePlayer(Side.Challenger, challenger!, model, lie(model, honest, 2, 5, 1));
     await p.token.connect(challenger!).approve(p.addresses.disputeFactory, (await p.disputes.params()).challengeBond);
     const { game } = await openDispute(p.disputes, challenger!, id, liar.openArgs(await submittedResultOf(p, id)));
     const defender = new DisputePlayer(Side.Defender, worker!, model, honest);
