@@ -2,6 +2,9 @@
  * Gas of dispute games (contracts/disputes/), played by the library (offchain/disputes/player.ts)
  * on the in-process network: every kind of move, and whole disputes on the MNIST CNN and on the
  * MobileNet-shaped benchmark model (a cheat at a deep layer, so each dispute walks every level).
+ * A result binds only its output (issue 11, lazy trace): the worker submits the output of its
+ * forged trace (offchain/worker/cheat.ts: the lie reaches the output), and posts that trace's root
+ * as its first move in the dispute (`postRoot`: root, output proof, the root's two children).
  * Contracts are deployed directly with ethers: token, registry, staking, escrow, verifier, game
  * implementation, factory as the escrow's dispute manager.
  */
@@ -13,6 +16,7 @@ import { hexlify } from "ethers";
 import type { DisputeGameFactory, JobManager, ModelRegistry, Staking, VeritensorToken } from "../../types/ethers-contracts/index.js";
 import { commitGraph } from "../commitments/graph.js";
 import { canonicalBytes, commitTensor } from "../commitments/tensor.js";
+import { cheatTrace } from "../worker/cheat.js";
 import { quantizeInput } from "../convert/evaluate.js";
 import { loadDigits, toFloat } from "../convert/mnist.js";
 import { mobileNetShaped } from "../convert/mobilenet.js";
@@ -113,8 +117,8 @@ async function deploy(ctx: BenchContext): Promise<Stack> {
 
 interface Dispute {
   readonly name: string;
-  readonly openKind: string;
-  readonly outputMismatch: boolean;
+  /** The game ended before the descent reached a layer (the defender never posted its root). */
+  readonly noRoot: boolean;
   readonly layer: number;
   readonly kind: string;
   readonly moves: readonly MoveRecord[];
@@ -126,11 +130,28 @@ interface Dispute {
   readonly seconds: number;
 }
 
-/** Variants: the defender stalls at a level (the challenger times it out), or the worker's trace
- * is honest but its posted output is not (an output-mismatch dispute, decided at opening). */
+/** Variant: the defender stalls at a level (the challenger times it out); at Level.Root it never
+ * posts its trace root at all. */
 interface Variant {
   readonly stallAt?: Level;
-  readonly outputMismatch?: boolean;
+}
+
+/**
+ * The worker's forged trace: +1 at (`layer`, `element`) (escalated until the lie reaches the
+ * output, offchain/worker/cheat.ts) and every later layer recomputed from it; the next elements
+ * are tried if the later layers absorb every lie at this one.
+ */
+function forged(model: CanonicalModel, truth: readonly Int32Array[], layer: number, element: number): { trace: Int32Array[]; element: number } {
+  const n = truth[layer]!.length;
+  for (let i = 0; i < 64; i++) {
+    const e = (element + i) % n;
+    try {
+      return { trace: cheatTrace(model, truth, { layer, element: e, delta: 1 }), element: e };
+    } catch {
+      // Absorbed (or out of a later layer's range) at this element: try the next one.
+    }
+  }
+  throw new Error(`no lie at layer ${layer} near element ${element} reaches the output`);
 }
 
 /** Registers `model`, submits a job whose trace lies at (`layer`, `element`), and plays the dispute. */
@@ -141,8 +162,7 @@ async function dispute(s: Stack, name: string, model: CanonicalModel, truth: rea
     inputShape: [...model.inputShape], outputShape: [...last.outShape], price: VTN, developerBps: 10_000, contributors: [],
   });
   const modelId = await s.registry.modelCount();
-  const liar = truth.map((t) => t.slice());
-  if (!v.outputMismatch) liar[layer]![element] = liar[layer]![element]! + 1;
+  const liar = forged(model, truth, layer, element).trace;
   const now = BigInt(await s.time.latest());
   await s.jm.connect(s.requester).requestInference({
     modelId, input: hexlify(canonicalBytes(truth[0]!)), inputURI: "", inputCommitment: "0x" + "00".repeat(32),
@@ -152,9 +172,9 @@ async function dispute(s: Stack, name: string, model: CanonicalModel, truth: rea
   const terms = await requestedTerms(s.jm, jobId);
   await s.jm.connect(s.worker).claim(jobId, terms);
   const defender = new DisputePlayer(Side.Defender, s.worker, model, liar, v.stallAt === undefined ? {} : { stallAt: v.stallAt });
-  const out = liar[liar.length - 1]!.slice();
-  if (v.outputMismatch) out[element] = out[element]! + 1;
-  await s.jm.connect(s.worker).submitResult(jobId, terms, hexlify(canonicalBytes(out)), commitTensor(out).root, defender.root);
+  // The result is the output alone; the trace root is posted only if a dispute opens.
+  const out = liar[liar.length - 1]!;
+  await s.jm.connect(s.worker).submitResult(jobId, terms, hexlify(canonicalBytes(out)), commitTensor(out).root);
 
   const started = Date.now();
   const challenger = new DisputePlayer(Side.Challenger, s.challenger, model, truth);
@@ -163,11 +183,11 @@ async function dispute(s: Stack, name: string, model: CanonicalModel, truth: rea
   const r = await playToEnd(game, { defender, challenger }, { advanceTo: (t) => s.time.increaseTo(t) });
   if (r.status !== GameStatus.ChallengerWins) throw new Error(`${name}: the cheat at layer ${layer} was not caught`);
   const maxGas = [receipt.gasUsed, commitGas, r.maxGas].reduce((a, b) => (b > a ? b : a));
+  const noRoot = v.stallAt === Level.Root;
   return {
-    name: v.stallAt !== undefined ? `${name}, defender stalls at ${LEVEL_NAMES[v.stallAt]}` : v.outputMismatch ? `${name}, output mismatch` : name,
+    name: noRoot ? `${name}, defender never posts its root` : v.stallAt !== undefined ? `${name}, defender stalls at ${LEVEL_NAMES[v.stallAt]}` : name,
     layer, kind: layerKindName(model.layers[layer - 1]!.kind), moves: r.moves, openGas: receipt.gasUsed, commitGas,
-    outputMismatch: v.outputMismatch === true,
-    openKind: v.outputMismatch ? "openDispute (output mismatch, decided at once)" : "openDispute",
+    noRoot,
     txs: { defender: r.txs.defender, challenger: r.txs.challenger + 2 }, totalGas: r.totalGas + receipt.gasUsed + commitGas, maxGas,
     seconds: (Date.now() - started) / 1000,
   };
@@ -219,9 +239,9 @@ export async function measureDisputes(ctx: BenchContext): Promise<Dispute[]> {
     ctx.log(`  MNIST CNN, cheat at layer ${k}`);
     results.push(await dispute(s, "MNIST CNN", cnn, cnnTrace, k, e));
   }
-  ctx.log("  MNIST CNN, timeout and output mismatch");
+  ctx.log("  MNIST CNN, timeouts (the defender stalls; the defender never posts its root)");
   results.push(await dispute(s, "MNIST CNN", cnn, cnnTrace, 1, 100, { stallAt: Level.PartialSum }));
-  results.push(await dispute(s, "MNIST CNN", cnn, cnnTrace, cnn.layers.length, 3, { outputMismatch: true }));
+  results.push(await dispute(s, "MNIST CNN", cnn, cnnTrace, cnn.layers.length, 3, { stallAt: Level.Root }));
 
   const mobile = parseCanonicalModel(mobileNetShaped({ seed: 1, width: 0.75, resolution: 224, classes: 1000 }).bytes);
   ctx.log(`  MobileNet-shaped: ${mobile.layers.length} layers, running the trace`);
@@ -250,20 +270,31 @@ export const disputesSection: BenchSection = {
       const e = perKind.get(key) ?? { n: 0, sum: 0n, max: 0n };
       perKind.set(key, { n: e.n + 1, sum: e.sum + gas, max: gas > e.max ? gas : e.max });
     };
+    const ROOT_MOVE = "postRoot: root + output proof + children (root, defender)";
     for (const r of results) {
       note("commitDispute (the commitment, a block before opening)", r.commitGas);
-      note(r.openKind, r.openGas);
-      for (const m of r.moves) note(`${m.kind} (${LEVEL_NAMES[m.level]}, ${m.side === Side.Defender ? "defender" : "challenger"})`, m.gasUsed);
+      note("openDispute (with the challenger's output proof)", r.openGas);
+      for (const m of r.moves) {
+        note(m.kind === "root" ? ROOT_MOVE : `${m.kind} (${LEVEL_NAMES[m.level]}, ${m.side === Side.Defender ? "defender" : "challenger"})`, m.gasUsed);
+      }
     }
     const moveRows = [...perKind.entries()].map(([k, v]) => `| ${k} | ${v.n} | ${fmt(v.sum / BigInt(v.n))} | ${fmt(v.max)} |`);
     const disputeRows = results.map(
-      (r) => `| ${r.name} | ${r.outputMismatch ? "output" : `${r.layer} (${r.kind})`} | ${r.txs.defender} + ${r.txs.challenger} | ${fmt(r.totalGas)} | ${fmt(r.maxGas)} | ${r.seconds.toFixed(1)} s |`,
+      (r) => `| ${r.name} | ${r.noRoot ? "none (no root posted)" : `${r.layer} (${r.kind})`} | ${r.txs.defender} + ${r.txs.challenger} | ${fmt(r.totalGas)} | ${fmt(r.maxGas)} | ${r.seconds.toFixed(1)} s |`,
     );
     const largest = results.reduce((a, r) => (r.maxGas > a ? r.maxGas : a), 0n);
+    const root = perKind.get(ROOT_MOVE);
+    if (!root) throw new Error("no dispute posted a root");
     return [
-      "Measured on the in-process network; the library plays both sides (a worker lying by +1 at one",
-      "element, an honest challenger). Transactions per side: defender + challenger (the challenger's",
-      "include `commitDispute` and `openDispute`). The step's gas depends on the kind and on how many chunks it opens.",
+      "Measured on the in-process network; the library plays both sides (a worker lying at one element",
+      "by +1, or by ×16, ×256, … until the lie reaches the output, every later layer recomputed from it;",
+      "an honest challenger). A result binds only its output (issue 11, lazy trace): the challenger opens",
+      "with its trace root and the Merkle proof of that root's output leaf (which must differ from the",
+      "submitted output), and the defender's first move, `postRoot`, posts its trace root with the Merkle",
+      "proof that the root's leaf L is the output commitment it submitted, and the root's two children",
+      `(its first trace move, in the same transaction): ${fmt(root.sum / BigInt(root.n))} gas on average, ${fmt(root.max)} at most.`,
+      "Transactions per side: defender + challenger (the challenger's include `commitDispute` and `openDispute`;",
+      "a timeout counts for the side that sends it). The step's gas depends on the kind and on how many chunks it opens.",
       "The deciding transaction (landing move, chunk reveal, step, timeout) also settles the job and",
       "pays out (escrow `settleDispute`, slash, burn, credits), about 100,000 gas of its total.",
       "",
