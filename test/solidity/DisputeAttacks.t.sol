@@ -49,7 +49,8 @@ contract DisputeAttacksTest is DisputeFixture {
         _claim(jobId, t);
         // The partner knows the result before it is submitted, and commits to its games at once.
         Case memory c = _caseOf(jobId, t, WRONG_OUTPUT);
-        bytes32 junk = keccak256("partner's trace");
+        // A trace of its own, ending in neither output (a game opens only on another output).
+        Claim memory junk = _claimOf(c, 13);
         for (uint256 i = 0; i < CARTEL_GAMES; ++i) _commit(PARTNER, c, junk, bytes32(i + 1));
         vm.roll(block.number + 1);
         _submit(jobId, t, WRONG_OUTPUT);
@@ -58,7 +59,7 @@ contract DisputeAttacksTest is DisputeFixture {
         assertEq(d.jobs.getJob(jobId).openDisputes, CARTEL_GAMES, "the partner's games are not all open");
 
         // The honest challenger sees the result, commits, and opens in the next block: no cap.
-        bytes32 root = _honestRoot(c);
+        Claim memory root = _honestClaim(c);
         assertEq(_commit(HONEST, c, root, "honest"), CARTEL_GAMES + 1, "honest rank");
         vm.roll(block.number + 1);
         DisputeGame honest = _open(HONEST, c, root, "honest");
@@ -66,9 +67,9 @@ contract DisputeAttacksTest is DisputeFixture {
         // The burst stretched every move of every game on the job, up to the ceiling.
         assertEq(honest.moveTime(), MAX_MOVE_TIMEOUT, "time per move not at its ceiling");
 
-        // The rogue defends its partner's games, which the partner never answers, and loses the
-        // honest one at the step.
-        for (uint256 i = 0; i < CARTEL_GAMES; ++i) _defenderTraceMove(partnerGames[i], c);
+        // The rogue posts its root in its partner's games, which the partner never answers, and
+        // loses the honest one at the step.
+        for (uint256 i = 0; i < CARTEL_GAMES; ++i) _postRoot(partnerGames[i], c);
         _playToStep(honest, c, HONEST);
         _step(honest);
         assertTrue(honest.status() == GameStatus.ChallengerWins, "the honest challenger lost");
@@ -111,7 +112,7 @@ contract DisputeAttacksTest is DisputeFixture {
         _fund(COPYCAT, 1_000 ether);
         _stake(COPYCAT, MIN_STAKE);
         Case memory c = _wrongJob();
-        bytes32 root = _honestRoot(c);
+        Claim memory root = _honestClaim(c);
         assertEq(_commit(HONEST, c, root, "honest salt"), 1, "honest rank");
         vm.roll(block.number + 1);
 
@@ -174,12 +175,14 @@ contract DisputeAttacksTest is DisputeFixture {
         (uint256 rightId, IJobManager.JobTerms memory rightTerms) = _request();
         _claim(rightId, rightTerms);
         Case memory right = _submit(rightId, rightTerms, TRUE_OUTPUT);
-        bytes32 root = _honestRoot(wrong);
+        Claim memory root = _honestClaim(wrong);
+        // The mistaken challenger's trace ends in the wrong output.
+        Claim memory mistaken = _claimOf(right, WRONG_OUTPUT);
         _commit(HONEST, wrong, root, "a");
-        _commit(MISTAKEN, right, keccak256("mistaken trace"), "a");
+        _commit(MISTAKEN, right, mistaken, "a");
         vm.roll(block.number + 1);
         DisputeGame won = _open(HONEST, wrong, root, "a");
-        DisputeGame lost = _open(MISTAKEN, right, keccak256("mistaken trace"), "a");
+        DisputeGame lost = _open(MISTAKEN, right, mistaken, "a");
 
         DisputeGameFactory b = _newFactory();
         d.jobs.setDisputeManager(address(b));
@@ -197,17 +200,17 @@ contract DisputeAttacksTest is DisputeFixture {
         assertEq(d.jobs.balanceOf(REQUESTER), FEE, "requester not refunded");
         assertEq(a.balanceOf(HONEST), BOND + (uint256(wrong.terms.lock) * CHALLENGER_BPS) / BPS, "A did not pay its winner");
         // ...and the lost one lets its job finalize, once its window is over.
-        _defenderTraceMove(lost, right);
+        _postRoot(lost, right);
         vm.warp(block.timestamp + MOVE_TIMEOUT + 1);
         lost.timeout();
         assertTrue(lost.status() == GameStatus.DefenderWins, "mistaken challenger won");
-        d.jobs.finalize(right.id, right.terms, right.output, right.trace);
+        d.jobs.finalize(right.id, right.terms, right.output);
         assertTrue(d.jobs.getJob(right.id).status == IJobManager.JobStatus.Finalized, "not finalized");
         assertEq(a.balanceOf(ROGUE), (uint256(BOND) * DEFENDER_BPS) / BPS, "A did not pay the defender its share");
 
         // A job requested after the change is judged by B only.
         Case memory later = _wrongJob();
-        bytes32 laterRoot = _honestRoot(later);
+        Claim memory laterRoot = _honestClaim(later);
         _commitOn(b, HONEST, later, laterRoot, "b2");
         _checkManagerRefused(a, HONEST, later, laterRoot);
         DisputeGame judged = _openOn(b, HONEST, later, laterRoot, "b2");
@@ -219,7 +222,7 @@ contract DisputeAttacksTest is DisputeFixture {
 
     /// @dev `f` is not the manager of job `c`: a game of `f` cannot open on it (the commitment is
     /// made and revealed in the next block), and `f` can neither freeze nor settle it directly.
-    function _checkManagerRefused(DisputeGameFactory f, address challenger, Case memory c, bytes32 root) private {
+    function _checkManagerRefused(DisputeGameFactory f, address challenger, Case memory c, Claim memory root) private {
         _commitOn(f, challenger, c, root, "refused");
         vm.roll(block.number + 1);
         IDisputeGameFactory.OpenParams memory o = _openParams(c, root, "refused");
@@ -229,7 +232,7 @@ contract DisputeAttacksTest is DisputeFixture {
         f.openDispute(c.id, o);
         vm.prank(address(f));
         vm.expectRevert(notManager);
-        d.jobs.freezeForDispute(c.id, c.terms, c.output, c.trace);
+        d.jobs.freezeForDispute(c.id, c.terms, c.output);
         vm.prank(address(f));
         vm.expectRevert(notManager);
         d.jobs.settleDispute(c.id, false, type(uint256).max);
@@ -244,7 +247,7 @@ contract DisputeAttacksTest is DisputeFixture {
     /// for the challenger, racing the defender's timeout.
     function test_stepAfterItsDeadlineRevertsAndTimeoutEndsTheGame() public {
         Case memory c = _wrongJob();
-        bytes32 root = _honestRoot(c);
+        Claim memory root = _honestClaim(c);
         _commit(HONEST, c, root, "salt");
         vm.roll(block.number + 1);
         DisputeGame g = _open(HONEST, c, root, "salt");
@@ -266,7 +269,7 @@ contract DisputeAttacksTest is DisputeFixture {
         // The window is over and no game is open: the disputes closed, and the defender has its share.
         assertTrue(factory.jobDisputes(c.id).closed, "disputes not closed");
         assertEq(factory.balanceOf(ROGUE), (uint256(BOND) * DEFENDER_BPS) / BPS, "defender share");
-        d.jobs.finalize(c.id, c.terms, c.output, c.trace);
+        d.jobs.finalize(c.id, c.terms, c.output);
         assertTrue(d.jobs.getJob(c.id).status == IJobManager.JobStatus.Finalized, "not finalized");
     }
 
@@ -284,7 +287,7 @@ contract DisputeAttacksTest is DisputeFixture {
         p.maxMoveTimeout = MOVE_TIMEOUT + 3 * MOVE_TIMEOUT_PER_GAME;
         factory.setParams(p);
         Case memory c = _wrongJob();
-        bytes32 root = _honestRoot(c);
+        Claim memory root = _honestClaim(c);
         uint256 start = block.timestamp;
         _commit(HONEST, c, root, bytes32(uint256(0)));
         vm.roll(block.number + 1);
@@ -306,7 +309,7 @@ contract DisputeAttacksTest is DisputeFixture {
         assertEq(g.moveTime(), p.maxMoveTimeout, "time per move above its ceiling");
 
         vm.warp(start + MOVE_TIMEOUT + 20 minutes);
-        _defenderTraceMove(g, c);
+        _postRoot(g, c);
         uint256 due = g.deadline();
         assertEq(due, block.timestamp + p.maxMoveTimeout, "deadline after the move");
         vm.warp(due);

@@ -98,17 +98,18 @@ contract GovernanceBoundsTest is DisputeFixture {
         uint256 submittedAt = block.timestamp;
         assertEq(d.jobs.getJob(kept).timer, submittedAt + old.challengeWindow, "window of the new parameters");
         vm.warp(submittedAt + p.challengeWindow + 1);
-        bytes32 root = keccak256("mistaken trace");
+        // A mistaken challenger: its trace ends in another output than the (right) one submitted.
+        Claim memory root = _claimOf(c, WRONG_OUTPUT);
         _commit(HONEST, c, root, "salt");
         vm.roll(block.number + 1);
         DisputeGame g = _open(HONEST, c, root, "salt");
-        _defenderTraceMove(g, c);
+        _postRoot(g, c);
         vm.warp(block.timestamp + MOVE_TIMEOUT + 1);
         g.timeout();
         assertTrue(g.status() == GameStatus.DefenderWins, "the mistaken challenger won");
 
         // The treasury of the request.
-        d.jobs.finalize(kept, keptTerms, c.output, c.trace);
+        d.jobs.finalize(kept, keptTerms, c.output);
         assertEq(d.jobs.balanceOf(TREASURY), FeeSplit.share(FEE, keptTerms.protocolFeeBps), "request's treasury not paid");
         assertEq(d.jobs.balanceOf(NEW_TREASURY), 0, "the new treasury was paid for an older job");
 

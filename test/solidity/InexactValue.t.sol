@@ -50,7 +50,7 @@ contract InexactValueTest is DisputeFixture {
     /// @dev A game on a wrong result, played to the accumulators, both posted as `accumulator`.
     function _gameAtAgreedAccumulator(int64 accumulator) private returns (DisputeGame g) {
         Case memory c = _wrongJob();
-        bytes32 root = _honestRoot(c);
+        Claim memory root = _honestClaim(c);
         _commit(HONEST, c, root, "salt");
         vm.roll(block.number + 1);
         g = _open(HONEST, c, root, "salt");

@@ -25,8 +25,8 @@ contract JobManagerFuzzTest is Test {
     Deployment private d;
     /// @dev Each job's terms, as the escrow fixed them (checked against its stored hash).
     mapping(uint256 jobId => IJobManager.JobTerms) private _terms;
-    /// @dev Each submitted job's output commitment and trace root.
-    mapping(uint256 jobId => bytes32[2]) private _results;
+    /// @dev Each submitted job's output commitment (a result is the output; no trace is bound).
+    mapping(uint256 jobId => bytes32) private _results;
     address[] private payeePool;
     /// @dev Every account that can hold a pull balance in these tests.
     address[] private accounts;
@@ -119,18 +119,18 @@ contract JobManagerFuzzTest is Test {
     }
 
     function _submit(uint256 jobId, uint32 value) private {
-        _submit(jobId, TestData.tensor4(value), keccak256("trace"));
+        _submit(jobId, TestData.tensor4(value));
     }
 
-    function _submit(uint256 jobId, bytes memory output, bytes32 trace) private {
+    function _submit(uint256 jobId, bytes memory output) private {
         bytes32 commitment = TestData.commitOneChunk(output);
         vm.prank(WORKER);
-        d.jobs.submitResult(jobId, _terms[jobId], output, commitment, trace);
-        _results[jobId] = [commitment, trace];
+        d.jobs.submitResult(jobId, _terms[jobId], output, commitment);
+        _results[jobId] = commitment;
     }
 
     function _finalize(uint256 jobId) private {
-        d.jobs.finalize(jobId, _terms[jobId], _results[jobId][0], _results[jobId][1]);
+        d.jobs.finalize(jobId, _terms[jobId], _results[jobId]);
     }
 
     function _expire(uint256 jobId) private {
@@ -138,7 +138,7 @@ contract JobManagerFuzzTest is Test {
     }
 
     function _freeze(uint256 jobId) private {
-        d.jobs.freezeForDispute(jobId, _terms[jobId], _results[jobId][0], _results[jobId][1]);
+        d.jobs.freezeForDispute(jobId, _terms[jobId], _results[jobId]);
     }
 
     function _pullBalances() private view returns (uint256[] memory balances, uint256 total) {
@@ -329,8 +329,9 @@ contract JobManagerFuzzTest is Test {
 
     // ------------------------------------------------------------ result commitment
 
-    /// @notice A job stores only the hash of its terms, then of terms, output and trace: every call
-    /// after the request must pass back exactly those; terms with one field changed are refused.
+    /// @notice A job stores only the hash of its terms, then of terms and output commitment (no
+    /// trace: a worker commits its trace only in a dispute): every call after the request must pass
+    /// back exactly those; terms with one field changed, or another output commitment, are refused.
     function testFuzz_onlyTheJobsOwnTermsAndResultAreAccepted(uint32 value, uint256 field, uint256 delta) public {
         uint256 modelId = _registerModel(1 ether, 0, value);
         uint256 jobId = _request(modelId, 10 ether, 2 hours);
@@ -346,25 +347,18 @@ contract JobManagerFuzzTest is Test {
 
         bytes memory output = TestData.tensor4(value);
         bytes32 out = TestData.commitOneChunk(output);
-        bytes32 trace = keccak256(abi.encode("trace", value));
         vm.prank(WORKER);
         vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, jobId));
-        d.jobs.submitResult(jobId, wrong, output, out, trace);
-        _submit(jobId, output, trace);
-        assertEq(d.jobs.getJob(jobId).commitment, d.jobs.resultHash(t, out, trace), "stored result hash");
-        assertEq(
-            d.jobs.resultHash(t, out, trace),
-            keccak256(abi.encode(keccak256(abi.encode(t)), out, trace)),
-            "result hash formula"
-        );
+        d.jobs.submitResult(jobId, wrong, output, out);
+        _submit(jobId, output);
+        assertEq(d.jobs.getJob(jobId).commitment, d.jobs.resultHash(t, out), "stored result hash");
+        assertEq(d.jobs.resultHash(t, out), keccak256(abi.encode(keccak256(abi.encode(t)), out)), "result hash formula");
 
         vm.warp(block.timestamp + 1 hours);
         vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, jobId));
-        d.jobs.finalize(jobId, wrong, out, trace);
+        d.jobs.finalize(jobId, wrong, out);
         vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, jobId));
-        d.jobs.finalize(jobId, t, bytes32(uint256(out) ^ (delta | 1)), trace);
-        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, jobId));
-        d.jobs.finalize(jobId, t, out, bytes32(uint256(trace) ^ (delta | 1)));
+        d.jobs.finalize(jobId, t, bytes32(uint256(out) ^ (delta | 1)));
         _finalize(jobId);
         assertTrue(d.jobs.getJob(jobId).status == IJobManager.JobStatus.Finalized, "not finalized");
 
@@ -416,7 +410,7 @@ contract JobManagerFuzzTest is Test {
 
     /// @notice Every stage after the request refuses terms with one field altered, with exactly
     /// `JobsTermsMismatch`: the claim of an open job and of a reopened one, the submission, a
-    /// dispute's freeze (also with the right terms and a wrong output commitment or trace root),
+    /// dispute's freeze (also with the right terms and a wrong output commitment),
     /// the timeout of a claimed job, the finalization. Its own terms then work at each stage, and a
     /// timeout keeps the terms hash. Once settled, the status is refused first (`JobsWrongStatus`),
     /// whatever the terms.
@@ -441,13 +435,12 @@ contract JobManagerFuzzTest is Test {
         d.jobs.claim(b, wb);
         bytes memory output = TestData.tensor4(value);
         bytes32 out = TestData.commitOneChunk(output);
-        bytes32 trace = keccak256(abi.encode("trace", value));
         vm.prank(WORKER);
         vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, a));
-        d.jobs.submitResult(a, wa, output, out, trace);
-        _submit(a, output, trace);
+        d.jobs.submitResult(a, wa, output, out);
+        _submit(a, output);
 
-        _checkFreezeRefusals(a, wa, out, trace, bound(delta, 1, 1000));
+        _checkFreezeRefusals(a, wa, out, bound(delta, 1, 1000));
 
         // Timeout of the claimed job b: wrong terms refused, its own slash and reopen it.
         vm.warp(d.jobs.getJob(b).timer + 1);
@@ -468,28 +461,26 @@ contract JobManagerFuzzTest is Test {
         // Finalization of a.
         vm.warp(d.jobs.getJob(a).timer);
         vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, a));
-        d.jobs.finalize(a, wa, out, trace);
+        d.jobs.finalize(a, wa, out);
         _finalize(a);
 
-        _checkSettledRefusals(a, wa, output, out, trace);
+        _checkSettledRefusals(a, wa, output, out);
         // A job that does not exist is unknown, whatever the terms.
         vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsUnknownJob.selector, b + 1));
         d.jobs.expire(b + 1, _terms[a]);
         _checkEscrow();
     }
 
-    /// @dev Freeze of submitted job `a`: refused with wrong terms, output commitment or trace root
-    /// (without counting a dispute); with its own, it counts one and returns the worker.
-    function _checkFreezeRefusals(uint256 a, IJobManager.JobTerms memory wa, bytes32 out, bytes32 trace, uint256 dd) private {
+    /// @dev Freeze of submitted job `a`: refused with wrong terms or output commitment (without
+    /// counting a dispute); with its own, it counts one and returns the worker.
+    function _checkFreezeRefusals(uint256 a, IJobManager.JobTerms memory wa, bytes32 out, uint256 dd) private {
         bytes32 res = d.jobs.getJob(a).commitment;
         vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, a));
-        d.jobs.freezeForDispute(a, wa, out, trace);
+        d.jobs.freezeForDispute(a, wa, out);
         vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, a));
-        d.jobs.freezeForDispute(a, _terms[a], bytes32(uint256(out) ^ dd), trace);
-        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, a));
-        d.jobs.freezeForDispute(a, _terms[a], out, bytes32(uint256(trace) ^ dd));
+        d.jobs.freezeForDispute(a, _terms[a], bytes32(uint256(out) ^ dd));
         assertEq(d.jobs.getJob(a).openDisputes, 0, "a refused freeze froze");
-        assertEq(d.jobs.freezeForDispute(a, _terms[a], out, trace), WORKER, "freeze returned another worker");
+        assertEq(d.jobs.freezeForDispute(a, _terms[a], out), WORKER, "freeze returned another worker");
         assertEq(d.jobs.getJob(a).openDisputes, 1, "freeze did not count");
         assertEq(d.jobs.settleDispute(a, true, type(uint256).max), 0, "valid verdict slashed");
         assertEq(d.jobs.getJob(a).commitment, res, "a dispute changed the result hash");
@@ -500,8 +491,7 @@ contract JobManagerFuzzTest is Test {
         uint256 a,
         IJobManager.JobTerms memory wa,
         bytes memory output,
-        bytes32 out,
-        bytes32 trace
+        bytes32 out
     ) private {
         bytes memory wrongStatus = abi.encodeWithSelector(
             IJobManager.JobsWrongStatus.selector,
@@ -511,17 +501,17 @@ contract JobManagerFuzzTest is Test {
         for (uint256 i = 0; i < 2; ++i) {
             IJobManager.JobTerms memory t = i == 0 ? wa : _terms[a];
             vm.expectRevert(wrongStatus);
-            d.jobs.finalize(a, t, out, trace);
+            d.jobs.finalize(a, t, out);
             vm.expectRevert(wrongStatus);
             d.jobs.expire(a, t);
             vm.expectRevert(wrongStatus);
-            d.jobs.freezeForDispute(a, t, out, trace);
+            d.jobs.freezeForDispute(a, t, out);
             vm.prank(WORKER);
             vm.expectRevert(wrongStatus);
             d.jobs.claim(a, t);
             vm.prank(WORKER);
             vm.expectRevert(wrongStatus);
-            d.jobs.submitResult(a, t, output, out, trace);
+            d.jobs.submitResult(a, t, output, out);
         }
     }
 
@@ -624,7 +614,7 @@ contract JobManagerFuzzTest is Test {
             : keccak256(output);
         vm.prank(WORKER);
         vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsOutputSizeMismatch.selector, 4, output.length));
-        d.jobs.submitResult(jobId, _terms[jobId], output, commitment, keccak256("trace"));
+        d.jobs.submitResult(jobId, _terms[jobId], output, commitment);
 
         // The right length still goes through.
         _submit(jobId, value);
@@ -809,18 +799,18 @@ contract JobManagerFuzzTest is Test {
     /// terms and result, so that only its status can refuse it. Returns whether it succeeded.
     function _tryAction(uint256 jobId, uint256 op, uint256 r) private returns (bool ok) {
         IJobManager.JobTerms memory t = _terms[jobId];
-        bytes32[2] memory res = _results[jobId];
-        if (op == 0) (ok, ) = address(d.jobs).call(abi.encodeCall(IJobManager.finalize, (jobId, t, res[0], res[1])));
+        bytes32 res = _results[jobId];
+        if (op == 0) (ok, ) = address(d.jobs).call(abi.encodeCall(IJobManager.finalize, (jobId, t, res)));
         else if (op == 1) (ok, ) = address(d.jobs).call(abi.encodeCall(IJobManager.expire, (jobId, t)));
         else if (op == 2)
-            (ok, ) = address(d.jobs).call(abi.encodeCall(IJobManager.freezeForDispute, (jobId, t, res[0], res[1])));
+            (ok, ) = address(d.jobs).call(abi.encodeCall(IJobManager.freezeForDispute, (jobId, t, res)));
         else if (op == 3)
             (ok, ) = address(d.jobs).call(abi.encodeCall(IJobManager.settleDispute, (jobId, r % 7 == 0, r >> 128)));
         else {
             bytes memory output = TestData.tensor4(3);
             vm.prank(WORKER);
             (ok, ) = address(d.jobs).call(
-                abi.encodeCall(IJobManager.submitResult, (jobId, t, output, TestData.commitOneChunk(output), keccak256("trace")))
+                abi.encodeCall(IJobManager.submitResult, (jobId, t, output, TestData.commitOneChunk(output)))
             );
         }
     }

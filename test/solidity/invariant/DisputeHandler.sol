@@ -3,7 +3,7 @@ pragma solidity ^0.8.28;
 
 import {IJobManager} from "../../../contracts/interfaces/IJobManager.sol";
 import {IDisputeGameFactory} from "../../../contracts/interfaces/IDisputeGameFactory.sol";
-import {ClaimedResult, GameConfig, GameStatus} from "../../../contracts/disputes/lib/Types.sol";
+import {GameConfig, GameStatus} from "../../../contracts/disputes/lib/Types.sol";
 import {DisputeGameFactory} from "../../../contracts/disputes/DisputeGameFactory.sol";
 import {
     FactoryCommitmentTooRecent,
@@ -24,10 +24,22 @@ import {TestData, Terms, Deployment} from "../utils/Protocol.sol";
 contract MockGame {
     address public factory;
     GameStatus public status;
+    /// @notice What the factory started the game with (checked by the handler).
+    GameConfig public config;
+    bytes32 public outputLeaf;
+    bytes32 public outputProofHash;
 
-    function initialize(GameConfig calldata, bytes32, bytes32[] calldata) external {
+    function initialize(GameConfig calldata config_, bytes32 outputLeaf_, bytes32[] calldata outputProof) external {
         require(factory == address(0), "initialized");
         factory = msg.sender;
+        config = config_;
+        outputLeaf = outputLeaf_;
+        outputProofHash = keccak256(abi.encode(outputProof));
+    }
+
+    /// @notice The job's output and the two trace roots the game was given.
+    function roots() external view returns (bytes32 output, bytes32 defenderRoot, bytes32 challengerRoot) {
+        return (config.outputCommitment, config.defenderRoot, config.challengerRoot);
     }
 
     /// @notice Ends the game with `outcome` and has the factory settle it (as the real game does).
@@ -57,6 +69,7 @@ contract DisputeHandler {
         uint256 jobId;
         address challenger;
         bytes32 root;
+        bytes32 outputLeaf;
         bytes32 salt;
         uint256 blockNumber;
         uint256 rank;
@@ -100,7 +113,8 @@ contract DisputeHandler {
     bytes32[] private _headerProof;
 
     mapping(uint256 jobId => IJobManager.JobTerms) private _terms;
-    mapping(uint256 jobId => bytes32[2]) private _results;
+    /// @dev Each submitted job's output commitment (a result binds no trace).
+    mapping(uint256 jobId => bytes32) private _results;
     mapping(uint256 jobId => address) private _workerOf;
     uint256[] private _jobs;
     address[] private _games;
@@ -202,11 +216,10 @@ contract DisputeHandler {
         d.jobs.claim(jobId, t);
         bytes memory output = TestData.tensor4(value);
         bytes32 out = TestData.commitOneChunk(output);
-        bytes32 trace = keccak256(abi.encode("trace", jobId, value));
-        d.jobs.submitResult(jobId, t, output, out, trace);
+        d.jobs.submitResult(jobId, t, output, out);
         vm.stopPrank();
         _terms[jobId] = t;
-        _results[jobId] = [out, trace];
+        _results[jobId] = out;
         _workerOf[jobId] = worker;
         _jobs.push(jobId);
         calls["submitJob"]++;
@@ -221,12 +234,12 @@ contract DisputeHandler {
         if (job.openDisputes != 0) return;
         if (block.timestamp < job.timer) {
             (bool early, ) = address(d.jobs).call(
-                abi.encodeCall(IJobManager.finalize, (jobId, _terms[jobId], _results[jobId][0], _results[jobId][1]))
+                abi.encodeCall(IJobManager.finalize, (jobId, _terms[jobId], _results[jobId]))
             );
             if (early) _violation("finalized inside the challenge window");
             vm.warp(job.timer);
         }
-        d.jobs.finalize(jobId, _terms[jobId], _results[jobId][0], _results[jobId][1]);
+        d.jobs.finalize(jobId, _terms[jobId], _results[jobId]);
         calls["finalize"]++;
     }
 
@@ -270,9 +283,12 @@ contract DisputeHandler {
     /// @dev Commits `challenger` to a claim on `jobId`; returns the index of the pending commitment.
     function _commit(uint256 jobId, address challenger) private returns (uint256) {
         bytes32 salt = bytes32(++_salts);
-        bytes32 root = keccak256(abi.encode("challenger", jobId, challenger));
-        bytes32 c = keccak256(abi.encode(jobId, challenger, root, bytes32(0), salt));
-        if (factory.commitmentOf(jobId, challenger, root, bytes32(0), salt) != c) _violation("commitment formula");
+        // A one-layer trace of the challenger's (the stand-in game does not check it): the input,
+        // then an output of its own.
+        bytes32 leaf = keccak256(abi.encode("challenger's output", jobId, challenger));
+        bytes32 root = sha256(abi.encodePacked(_terms[jobId].inputCommitment, leaf));
+        bytes32 c = keccak256(abi.encode(jobId, challenger, root, leaf, salt));
+        if (factory.commitmentOf(jobId, challenger, root, leaf, salt) != c) _violation("commitment formula");
         vm.prank(challenger);
         uint256 rank = factory.commitDispute(c);
         ghostCommits++;
@@ -280,7 +296,7 @@ contract DisputeHandler {
         if (rank != ghostCommits) _violation("commitment ranked out of order");
         (uint256 r, uint256 b) = factory.commitmentInfo(c);
         if (r != rank || b != block.number) _violation("commitment stored wrong");
-        _pending.push(Pending(jobId, challenger, root, salt, block.number, rank));
+        _pending.push(Pending(jobId, challenger, root, leaf, salt, block.number, rank));
         return _pending.length - 1;
     }
 
@@ -296,11 +312,11 @@ contract DisputeHandler {
         // Someone else's commitment cannot be revealed: the key binds the committer.
         address copycat = _otherChallenger(p.challenger);
         _ensureStaked(copycat);
-        bytes32 copyKey = keccak256(abi.encode(p.jobId, copycat, p.root, bytes32(0), p.salt));
+        bytes32 copyKey = keccak256(abi.encode(p.jobId, copycat, p.root, p.outputLeaf, p.salt));
         _expectOpenError(copycat, p.jobId, o, abi.encodeWithSelector(FactoryUnknownCommitment.selector, copyKey), "copy");
         _ensureStaked(p.challenger);
         if (p.blockNumber >= block.number) {
-            bytes32 key = keccak256(abi.encode(p.jobId, p.challenger, p.root, bytes32(0), p.salt));
+            bytes32 key = keccak256(abi.encode(p.jobId, p.challenger, p.root, p.outputLeaf, p.salt));
             bytes memory tooRecent = abi.encodeWithSelector(FactoryCommitmentTooRecent.selector, key, p.blockNumber);
             _expectOpenError(p.challenger, p.jobId, o, tooRecent, "same block");
             vm.roll(block.number + 1);
@@ -329,8 +345,9 @@ contract DisputeHandler {
             vm.stopPrank();
             if (d.token.balanceOf(address(factory)) - factoryBefore != params.challengeBond) _violation("open took != bond");
             if (d.jobs.getJob(p.jobId).openDisputes != job.openDisputes + 1) _violation("open did not freeze the job");
-            (uint256 r, ) = factory.commitmentInfo(keccak256(abi.encode(p.jobId, p.challenger, p.root, bytes32(0), p.salt)));
+            (uint256 r, ) = factory.commitmentInfo(keccak256(abi.encode(p.jobId, p.challenger, p.root, p.outputLeaf, p.salt)));
             if (r != 0) _violation("a revealed commitment can be revealed again");
+            _checkStart(MockGame(game), p, o);
             GameGhost memory gg = GameGhost(
                 p.jobId,
                 p.challenger,
@@ -383,11 +400,26 @@ contract DisputeHandler {
 
     function _openParams(Pending memory p) private view returns (IDisputeGameFactory.OpenParams memory o) {
         o.terms = _terms[p.jobId];
-        o.result = ClaimedResult(_terms[p.jobId].inputCommitment, _results[p.jobId][0], _results[p.jobId][1]);
+        o.outputCommitment = _results[p.jobId];
         o.challengerRoot = p.root;
         o.header = _header;
         o.headerProof = _headerProof;
+        o.outputLeaf = p.outputLeaf;
+        o.outputProof = new bytes32[](1);
+        o.outputProof[0] = _terms[p.jobId].inputCommitment;
         o.salt = p.salt;
+    }
+
+    /// @dev The factory started the game on the job's output, with the challenger's root, output
+    /// leaf and proof as revealed, and no defender root (the defender posts it as its first move).
+    function _checkStart(MockGame game, Pending memory p, IDisputeGameFactory.OpenParams memory o) private {
+        (bytes32 output, bytes32 defenderRoot, bytes32 challengerRoot) = game.roots();
+        if (output != _results[p.jobId]) _violation("game started on another output");
+        if (defenderRoot != bytes32(0)) _violation("game started with a defender root");
+        if (challengerRoot != p.root) _violation("game started with another challenger root");
+        if (game.outputLeaf() != p.outputLeaf || game.outputProofHash() != keccak256(abi.encode(o.outputProof))) {
+            _violation("game started with another output opening");
+        }
     }
 
     // ------------------------------------------------------------ actions: ending and closing

@@ -48,8 +48,8 @@ contract ProtocolHandler {
     Deployment private d;
     /// @dev Each job's terms, recorded at request and checked against the stored hash.
     mapping(uint256 jobId => IJobManager.JobTerms) private _terms;
-    /// @dev Each submitted job's output commitment and trace root.
-    mapping(uint256 jobId => bytes32[2]) private _results;
+    /// @dev Each submitted job's output commitment (a result binds no trace).
+    mapping(uint256 jobId => bytes32) private _results;
     /// @dev The parameters in force when each job was requested, as read before the request: what
     /// its result time, challenge window, timeout slash and treasury must come from, whatever
     /// governance set since (the escrow reads them from the job's version; this is the prediction).
@@ -272,15 +272,16 @@ contract ProtocolHandler {
         if (jobId == 0) return;
         bytes memory output = TestData.tensor4(value);
         bytes32 commitment = TestData.commitOneChunk(output);
-        bytes32 trace = keccak256(abi.encode("trace", jobId, value));
         uint256 lie = lieSeed % 8;
         bool valid = block.timestamp <= job.timer;
         if (lie == 1) {
             commitment = keccak256(abi.encode(commitment)); // wrong commitment
             valid = false;
         } else if (lie == 2) {
-            trace = bytes32(0);
-            valid = false;        } else if (lie == 4) {
+            // A byte short of the model's output size.
+            output = abi.encodePacked(bytes3(bytes4(value)));
+            valid = false;
+        } else if (lie == 4) {
             // A trailing zero element: same commitment, wrong length for the model's output.
             output = bytes.concat(output, new bytes(4));
             valid = false;
@@ -289,16 +290,16 @@ contract ProtocolHandler {
         if (caller != job.worker) valid = false;
         vm.prank(caller);
         (bool ok, ) = address(d.jobs).call(
-            abi.encodeCall(IJobManager.submitResult, (jobId, _terms[jobId], output, commitment, trace))
+            abi.encodeCall(IJobManager.submitResult, (jobId, _terms[jobId], output, commitment))
         );
         if (ok != valid) _violation(ok ? "invalid submission accepted" : "valid submission rejected");
         if (ok) {
-            _results[jobId] = [commitment, trace];
+            _results[jobId] = commitment;
             // The challenge window is the request's, not the one in force now.
             if (d.jobs.getJob(jobId).timer != block.timestamp + _jobParams[jobId].challengeWindow) {
                 _violation("submission opened a window of other parameters");
             }
-            if (d.jobs.getJob(jobId).commitment != d.jobs.resultHash(_terms[jobId], commitment, trace)) {
+            if (d.jobs.getJob(jobId).commitment != d.jobs.resultHash(_terms[jobId], commitment)) {
                 _violation("submission stored another result hash");
             }
             calls["submit"]++;
@@ -322,7 +323,7 @@ contract ProtocolHandler {
         uint256 accruedBefore = d.jobs.modelEarnings(job.modelId);
         uint256[] memory before = _pulls();
         (bool ok, ) = address(d.jobs).call(
-            abi.encodeCall(IJobManager.finalize, (jobId, _terms[jobId], _results[jobId][0], _results[jobId][1]))
+            abi.encodeCall(IJobManager.finalize, (jobId, _terms[jobId], _results[jobId]))
         );
         uint256 credited = _recordCredits(jobId, job.status, before, expected);
         uint256 accrued = d.jobs.modelEarnings(job.modelId) - accruedBefore;
@@ -449,7 +450,7 @@ contract ProtocolHandler {
         bool mustWork = job.status == IJobManager.JobStatus.Submitted && block.timestamp < job.timer;
         uint256[] memory before = _pulls();
         (bool ok, ) = address(d.jobs).call(
-            abi.encodeCall(IJobManager.freezeForDispute, (jobId, _terms[jobId], _results[jobId][0], _results[jobId][1]))
+            abi.encodeCall(IJobManager.freezeForDispute, (jobId, _terms[jobId], _results[jobId]))
         );
         _recordCredits(jobId, job.status, before, new uint256[](_pullAccounts.length));
         if (ok != mustWork) {
@@ -536,10 +537,10 @@ contract ProtocolHandler {
     }
 
     /// @notice A call on a job with one term altered (or, for finalize and freeze, the output
-    /// commitment or trace root): claim, submit, finalize, expire or freeze. It must be refused,
+    /// commitment): claim, submit, finalize, expire or freeze. It must be refused,
     /// with `JobsTermsMismatch` when the job's status allows the call and `JobsWrongStatus` (checked
     /// first) otherwise, and must leave the job, the balances and the stakes as they were.
-    /// @param field Which term to alter (0-11), or 12/13 for the output commitment / trace root.
+    /// @param field Which term to alter (0-11), or 12 for the output commitment.
     /// @param op 0 claim, 1 submit, 2 finalize, 3 expire, 4 freeze.
     function tamper(uint256 jobSeed, uint256 actorSeed, uint256 field, uint256 op) external {
         uint256 jobId = jobSeed % 4 == 0 ? _anyJob(jobSeed >> 2) : _findJobIn(jobSeed >> 2, (1 << 1) | (1 << 2) | (1 << 3));
@@ -595,11 +596,10 @@ contract ProtocolHandler {
         uint256 op
     ) private view returns (address caller, bytes memory data) {
         IJobManager.JobTerms memory t = _terms[jobId];
-        bytes32[2] memory res = _results[jobId];
-        uint256 k = field % (op == 2 || op == 4 ? 14 : 12);
+        bytes32 res = _results[jobId];
+        uint256 k = field % (op == 2 || op == 4 ? 13 : 12);
         uint256 dd = _bound(field >> 8, 1, 1000);
-        if (k == 12) res[0] ^= bytes32(dd);
-        else if (k == 13) res[1] ^= bytes32(dd);
+        if (k == 12) res ^= bytes32(dd);
         else t = _alter(t, k, dd);
 
         caller = address(this);
@@ -610,13 +610,13 @@ contract ProtocolHandler {
             caller = worker == address(0) ? _actor(actorSeed) : worker;
             bytes memory output = TestData.tensor4(uint32(actorSeed));
             bytes32 commitment = TestData.commitOneChunk(output);
-            data = abi.encodeCall(IJobManager.submitResult, (jobId, t, output, commitment, bytes32(dd)));
+            data = abi.encodeCall(IJobManager.submitResult, (jobId, t, output, commitment));
         } else if (op == 2) {
-            data = abi.encodeCall(IJobManager.finalize, (jobId, t, res[0], res[1]));
+            data = abi.encodeCall(IJobManager.finalize, (jobId, t, res));
         } else if (op == 3) {
             data = abi.encodeCall(IJobManager.expire, (jobId, t));
         } else {
-            data = abi.encodeCall(IJobManager.freezeForDispute, (jobId, t, res[0], res[1]));
+            data = abi.encodeCall(IJobManager.freezeForDispute, (jobId, t, res));
         }
     }
 

@@ -8,17 +8,21 @@ import {IOneStepVerifier, StepContext} from "../../../contracts/interfaces/IOneS
 import {DisputeGame} from "../../../contracts/disputes/DisputeGame.sol";
 import {DisputeGameFactory} from "../../../contracts/disputes/DisputeGameFactory.sol";
 import {MerkleProof} from "../../../contracts/disputes/lib/MerkleProof.sol";
-import {ClaimedResult, Side} from "../../../contracts/disputes/lib/Types.sol";
+import {Side} from "../../../contracts/disputes/lib/Types.sol";
 
 import {Test} from "./Test.sol";
 import {TestData, Terms, Deployment, Deployer} from "./Protocol.sol";
+
+/// @dev The step was run against another trace root than the one the test expects.
+error StubWrongTraceRoot(bytes32 traceRoot);
 
 /**
  * @title StubVerifier
  * @notice Test-only stand-in for the one-step verifier: every layer has one output element computed
  * directly, and a step's "proof" is the honest value itself, which the stub trusts. The verifier's
  * own arithmetic and proofs are tested in test/disputes; these tests are about who may move when,
- * and who is paid.
+ * and who is paid. A proof `abi.encode(int256 value, bytes32 traceRoot)` also checks the trace root
+ * the game runs the step against (the side's root the step's inputs are proven in).
  */
 contract StubVerifier is IOneStepVerifier {
     /// @notice Kind RELU (5): one element, no reduction.
@@ -26,8 +30,14 @@ contract StubVerifier is IOneStepVerifier {
         return (5, 0, 1);
     }
 
-    /// @notice The value encoded in `proofs`.
-    function step(StepContext calldata, int256, bytes calldata proofs) external pure returns (int256) {
+    /// @notice The value encoded in `proofs` (reverts {StubWrongTraceRoot} unless the step runs
+    /// against the trace root encoded with it, when there is one).
+    function step(StepContext calldata ctx, int256, bytes calldata proofs) external pure returns (int256) {
+        if (proofs.length == 64) {
+            (int256 value, bytes32 traceRoot) = abi.decode(proofs, (int256, bytes32));
+            if (ctx.traceRoot != traceRoot) revert StubWrongTraceRoot(ctx.traceRoot);
+            return value;
+        }
         return abi.decode(proofs, (int256));
     }
 }
@@ -36,9 +46,11 @@ contract StubVerifier is IOneStepVerifier {
  * @title DisputeFixture
  * @notice The protocol as deployed (operators sealed) with real {DisputeGame} clones of a
  * {StubVerifier} game and the {DisputeGameFactory} as the escrow's dispute manager, on a one-layer
- * model: trace leaf 0 is the input commitment, leaf 1 the output's, so a game is four moves and a
- * step. A rogue worker submits a wrong output with a trace that agrees with it; an honest
- * challenger's trace ends in the true output.
+ * model: trace leaf 0 is the input commitment, leaf 1 the output's, so a game is four moves (the
+ * defender's root with its children, the challenger's children, both chunks) and a step. A rogue
+ * worker submits a wrong output and, when disputed, posts a trace that agrees with it; an honest
+ * challenger's trace ends in the true output. Helpers for deeper traces ({_merkleRoot},
+ * {_merkleProof}, {_childrenAt}) serve tests on models with more layers.
  */
 abstract contract DisputeFixture is Test {
     uint256 internal constant MIN_STAKE = 100 ether;
@@ -58,12 +70,21 @@ abstract contract DisputeFixture is Test {
     address internal constant ROGUE = address(0xB4D);
     address internal constant HONEST = address(0x600D);
 
-    /// @dev A submitted job, with what a challenger passes back.
+    /// @dev A submitted job, with what a challenger passes back (terms and output commitment), and
+    /// the trace root its worker posts when disputed (one layer: the input, then the output).
     struct Case {
         uint256 id;
         IJobManager.JobTerms terms;
         bytes32 output;
         bytes32 trace;
+    }
+
+    /// @dev A challenger's claim: its trace root, that root's trace leaf L (its output commitment)
+    /// and the leaf's Merkle proof.
+    struct Claim {
+        bytes32 root;
+        bytes32 outputLeaf;
+        bytes32[] outputProof;
     }
 
     Deployment internal d;
@@ -156,11 +177,12 @@ abstract contract DisputeFixture is Test {
         d.jobs.claim(jobId, t);
     }
 
-    /// @dev The rogue submits `value` as the output, with a trace that ends in it.
+    /// @dev The rogue submits `value` as the output (a result carries no trace: the rogue's trace,
+    /// ending in it, is posted only if a dispute opens).
     function _submit(uint256 jobId, IJobManager.JobTerms memory t, uint32 value) internal returns (Case memory c) {
         c = _caseOf(jobId, t, value);
         vm.prank(ROGUE);
-        d.jobs.submitResult(jobId, t, TestData.tensor4(value), c.output, c.trace);
+        d.jobs.submitResult(jobId, t, TestData.tensor4(value), c.output);
     }
 
     /// @dev What job `jobId` is once `value` is submitted for it (known before, to its worker).
@@ -177,14 +199,32 @@ abstract contract DisputeFixture is Test {
 
     // ------------------------------------------------------------ traces
 
-    /// @dev The trace root of a one-layer computation from the input to `value`.
-    function _traceRoot(bytes32 inputCommitment, uint32 value) internal pure returns (bytes32) {
-        return sha256(abi.encodePacked(inputCommitment, TestData.commitOneChunk(TestData.tensor4(value))));
+    /// @dev The leaves of a one-layer trace from the input to `value`.
+    function _leaves(bytes32 inputCommitment, uint32 value) internal pure returns (bytes32[] memory leaves) {
+        leaves = new bytes32[](2);
+        leaves[0] = inputCommitment;
+        leaves[1] = TestData.commitOneChunk(TestData.tensor4(value));
     }
 
-    /// @dev The honest trace root of case `c` (its input to the true output).
-    function _honestRoot(Case memory c) internal pure returns (bytes32) {
-        return _traceRoot(c.terms.inputCommitment, TRUE_OUTPUT);
+    /// @dev The trace root of a one-layer computation from the input to `value`.
+    function _traceRoot(bytes32 inputCommitment, uint32 value) internal pure returns (bytes32) {
+        return _merkleRoot(_leaves(inputCommitment, value));
+    }
+
+    /// @dev The claim of a challenger whose one-layer trace goes from case `c`'s input to `value`.
+    function _claimOf(Case memory c, uint32 value) internal pure returns (Claim memory) {
+        return _claimOfTrace(_leaves(c.terms.inputCommitment, value));
+    }
+
+    /// @dev The claim of a challenger with trace `leaves` (leaf 0 the input, leaf L the output).
+    function _claimOfTrace(bytes32[] memory leaves) internal pure returns (Claim memory) {
+        uint256 l = leaves.length - 1;
+        return Claim(_merkleRoot(leaves), leaves[l], _merkleProof(leaves, l));
+    }
+
+    /// @dev The honest claim on case `c` (its input to the true output).
+    function _honestClaim(Case memory c) internal pure returns (Claim memory) {
+        return _claimOf(c, TRUE_OUTPUT);
     }
 
     /// @dev The one 1024-byte chunk of a one-element output.
@@ -192,62 +232,130 @@ abstract contract DisputeFixture is Test {
         return bytes.concat(TestData.tensor4(value), new bytes(1020));
     }
 
-    // ------------------------------------------------------------ disputes
-
-    function _commitment(address who, Case memory c, bytes32 root, bytes32 salt) internal pure returns (bytes32) {
-        return keccak256(abi.encode(c.id, who, root, bytes32(0), salt));
+    /// @dev The root of the SHA-256 tree of `leaves`, zero-padded to a power of two (docs/SEMANTICS.md).
+    function _merkleRoot(bytes32[] memory leaves) internal pure returns (bytes32) {
+        bytes32[] memory padded = _padded(leaves);
+        return _subtree(padded, 0, padded.length);
     }
 
-    function _commit(address who, Case memory c, bytes32 root, bytes32 salt) internal returns (uint256) {
-        return _commitOn(factory, who, c, root, salt);
+    /// @dev The two children of the root of the tree of `leaves` (at least two leaves).
+    function _rootChildren(bytes32[] memory leaves) internal pure returns (bytes32 left, bytes32 right) {
+        bytes32[] memory padded = _padded(leaves);
+        uint256 half = padded.length / 2;
+        left = _subtree(padded, 0, half);
+        right = _subtree(padded, half, half);
+    }
+
+    /// @dev The children of the node at `depth`, `index` of the tree of `leaves` (the node is above the leaves).
+    function _childrenAt(bytes32[] memory leaves, uint256 depth, uint256 index) internal pure returns (bytes32 left, bytes32 right) {
+        bytes32[] memory padded = _padded(leaves);
+        uint256 size = padded.length >> (depth + 1);
+        uint256 start = index * size * 2;
+        left = _subtree(padded, start, size);
+        right = _subtree(padded, start + size, size);
+    }
+
+    /// @dev The siblings from leaf `index` up to the root (MerkleProof's order).
+    function _merkleProof(bytes32[] memory leaves, uint256 index) internal pure returns (bytes32[] memory proof) {
+        bytes32[] memory padded = _padded(leaves);
+        uint256 depth;
+        while ((uint256(1) << depth) < padded.length) ++depth;
+        proof = new bytes32[](depth);
+        for (uint256 k = 0; k < depth; ++k) {
+            uint256 size = uint256(1) << k;
+            uint256 sibling = ((index >> k) ^ 1) * size;
+            proof[k] = _subtree(padded, sibling, size);
+        }
+    }
+
+    function _padded(bytes32[] memory leaves) private pure returns (bytes32[] memory padded) {
+        uint256 n = 1;
+        while (n < leaves.length) n <<= 1;
+        padded = new bytes32[](n);
+        for (uint256 i = 0; i < leaves.length; ++i) padded[i] = leaves[i];
+    }
+
+    function _subtree(bytes32[] memory padded, uint256 start, uint256 size) private pure returns (bytes32) {
+        if (size == 1) return padded[start];
+        uint256 half = size / 2;
+        return sha256(abi.encodePacked(_subtree(padded, start, half), _subtree(padded, start + half, half)));
+    }
+
+    // ------------------------------------------------------------ disputes
+
+    function _commitment(address who, Case memory c, Claim memory claim, bytes32 salt) internal pure returns (bytes32) {
+        return keccak256(abi.encode(c.id, who, claim.root, claim.outputLeaf, salt));
+    }
+
+    function _commit(address who, Case memory c, Claim memory claim, bytes32 salt) internal returns (uint256) {
+        return _commitOn(factory, who, c, claim, salt);
     }
 
     function _commitOn(
         DisputeGameFactory f,
         address who,
         Case memory c,
-        bytes32 root,
+        Claim memory claim,
         bytes32 salt
     ) internal returns (uint256 rank) {
+        bytes32 commitment = _commitment(who, c, claim, salt);
         vm.prank(who);
-        rank = f.commitDispute(_commitment(who, c, root, salt));
+        rank = f.commitDispute(commitment);
     }
 
-    function _openParams(Case memory c, bytes32 root, bytes32 salt) internal view returns (IDisputeGameFactory.OpenParams memory o) {
+    function _openParams(
+        Case memory c,
+        Claim memory claim,
+        bytes32 salt
+    ) internal view returns (IDisputeGameFactory.OpenParams memory o) {
         o.terms = c.terms;
-        o.result = ClaimedResult(c.terms.inputCommitment, c.output, c.trace);
-        o.challengerRoot = root;
+        o.outputCommitment = c.output;
+        o.challengerRoot = claim.root;
         o.header = header;
         o.headerProof = headerProof;
+        o.outputLeaf = claim.outputLeaf;
+        o.outputProof = claim.outputProof;
         o.salt = salt;
     }
 
-    function _open(address who, Case memory c, bytes32 root, bytes32 salt) internal returns (DisputeGame) {
-        return _openOn(factory, who, c, root, salt);
+    function _open(address who, Case memory c, Claim memory claim, bytes32 salt) internal returns (DisputeGame) {
+        return _openOn(factory, who, c, claim, salt);
     }
 
     function _openOn(
         DisputeGameFactory f,
         address who,
         Case memory c,
-        bytes32 root,
+        Claim memory claim,
         bytes32 salt
     ) internal returns (DisputeGame) {
-        IDisputeGameFactory.OpenParams memory o = _openParams(c, root, salt);
+        IDisputeGameFactory.OpenParams memory o = _openParams(c, claim, salt);
         vm.prank(who);
         return DisputeGame(f.openDispute(c.id, o));
     }
 
-    /// @dev The defender's first move: it opens its trace root (the input, then its output).
-    function _defenderTraceMove(DisputeGame g, Case memory c) internal {
-        vm.prank(ROGUE);
-        g.traceMove(c.terms.inputCommitment, c.output, "", new bytes32[](0));
+    /// @dev The defender's first move: it posts its trace root (the input, then its output), proving
+    /// its output leaf the way a challenger does, and opens the root's two children.
+    function _postRoot(DisputeGame g, Case memory c) internal {
+        _postTrace(g, _leaves(c.terms.inputCommitment, 0), c.output);
     }
 
-    /// @dev Plays `g` to its step: both sides open their traces (they differ at the output, layer 1),
-    /// then reveal their chunks of it. The challenger (with the honest trace) is to have the step run.
+    /// @dev The defender posts the root of trace `leaves` with leaf L replaced by `output` (its own
+    /// output commitment), and opens the root's children.
+    function _postTrace(DisputeGame g, bytes32[] memory leaves, bytes32 output) internal {
+        leaves[leaves.length - 1] = output;
+        bytes32 root = _merkleRoot(leaves);
+        bytes32[] memory proof = _merkleProof(leaves, leaves.length - 1);
+        (bytes32 left, bytes32 right) = _rootChildren(leaves);
+        vm.prank(ROGUE);
+        g.postRoot(root, proof, left, right);
+    }
+
+    /// @dev Plays `g` to its step: the defender posts its root, both sides open their traces (they
+    /// differ at the output, layer 1), then reveal their chunks of it. The challenger (with the
+    /// honest trace) is to have the step run.
     function _playToStep(DisputeGame g, Case memory c, address challenger) internal {
-        _defenderTraceMove(g, c);
+        _postRoot(g, c);
         // Computed before the prank: sha256 is a call, which would take the prank.
         bytes32 trueOutput = TestData.commitOneChunk(TestData.tensor4(TRUE_OUTPUT));
         vm.prank(challenger);
@@ -262,5 +370,10 @@ abstract contract DisputeFixture is Test {
     /// defender's output wrong.
     function _step(DisputeGame g) internal {
         g.step(Side.Defender, abi.encode(int256(g.challengerValue())));
+    }
+
+    /// @dev The defender's trace root as the game holds it (zero until its first move).
+    function _defenderRoot(DisputeGame g) internal view returns (bytes32 root) {
+        (, , , , , , root, , , , , ) = g.config();
     }
 }
