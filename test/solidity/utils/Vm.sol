@@ -7,6 +7,14 @@ pragma solidity ^0.8.28;
  * runner) serves them at the well-known cheatcode address below; forge-std is not a dependency.
  */
 interface Vm {
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
+    function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory);
     function prank(address sender) external;
     function startPrank(address sender) external;
     function stopPrank() external;
