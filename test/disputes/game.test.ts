@@ -490,6 +490,13 @@ describe("DisputeGame", function () {
       // challenger's on every layer and ends in the submitted output.
       const call = p.factory.interface.parseTransaction((await conn.ethers.provider.getTransaction(receipt.hash))!)!;
       const copied = toHex(rootFromProof(commitTensor(wrongOutput).root, L, [...call.args.o.outputProof] as Hex[]));
+      // Copying the challenger's root itself (its output leaf included) is refused: that root does
+      // not end in the submitted output.
+      const top = challenger.prover.traceCommitment.tree.levels[(await readGame(game)).traceDepth - 1]!;
+      const [cl, cr] = [toHex(top.subarray(0, 32)), toHex(top.subarray(32, 64))];
+      await expect(game.connect(p.worker).postRoot(challenger.root, [...call.args.o.outputProof], cl, cr))
+        .to.be.revertedWithCustomError(game, "GameOutputProofMismatch")
+        .withArgs(challenger.root, copied);
       const copycat = [...honest.slice(0, L), wrongOutput];
       const defender = new DisputePlayer(Side.Defender, p.worker, model, copycat);
       expect(defender.root).to.equal(copied);
