@@ -288,6 +288,13 @@ async function bench(ctx: BenchContext): Promise<string> {
     latencyRuns: LATENCY_RUNS,
   };
 
+  if (process.env.VERITENSOR_BENCH_BLOCKS_ONLY) {
+    // Diagnostics: the 1 s block run alone, its calls per job by method with VERITENSOR_BENCH_RPC_LOG.
+    const r = await viaHardhatNode(ctx, root, { ...mnistWork, latencyRuns: BLOCK_LATENCY_RUNS, blockTimeMs: BLOCK_TIME_MS });
+    ctx.log([...rpcMethods].sort((a, b) => b[1] - a[1]).map(([m, n]) => `    ${m}: ${fmt(n / BATCH)} per job`).join("\n"));
+    ctx.log(`    ${fmt(r.rpcCallsPerJob)} calls per job, ${fmt(r.jobsPerSecond)} jobs/s`);
+    throw new Error("VERITENSOR_BENCH_BLOCKS_ONLY: diagnostics only, no report");
+  }
   ctx.log(`  MNIST CNN on npx hardhat node: latency (${LATENCY_RUNS} jobs one at a time), then a batch of ${BATCH}`);
   const viaNode = await viaHardhatNode(ctx, root, mnistWork);
   if (process.env.VERITENSOR_BENCH_RPC_LOG) {
@@ -311,7 +318,12 @@ async function bench(ctx: BenchContext): Promise<string> {
     latencyRuns: MOBILE_LATENCY_RUNS,
   };
   ctx.log(`  MNIST CNN on npx hardhat node mining a block every ${BLOCK_TIME_MS} ms: ${BLOCK_LATENCY_RUNS} + a batch of ${BATCH}`);
+  rpcMethods.clear();
   const viaNodeBlocks = await viaHardhatNode(ctx, root, { ...mnistWork, latencyRuns: BLOCK_LATENCY_RUNS, blockTimeMs: BLOCK_TIME_MS });
+  if (process.env.VERITENSOR_BENCH_RPC_LOG) {
+    ctx.log([...rpcMethods].sort((a, b) => b[1] - a[1]).map(([m, n]) => `    ${m}: ${fmt(n / BATCH)} per job`).join("\n"));
+  }
+  ctx.log(`    ${fmt(viaNodeBlocks.rpcCallsPerJob)} calls per job`);
   let viaNodeMobile: WorkerRun;
   try {
     viaNodeMobile = await viaHardhatNode(ctx, root, mobileWork);

@@ -14,6 +14,7 @@
  */
 import type { Provider } from "ethers";
 
+import { waitReceipt } from "../clients/wait.js";
 import type { IntentRow, NodeStore } from "../store/store.js";
 import type { Logger } from "./log.js";
 import type { ManagedSigner } from "./signer.js";
@@ -134,7 +135,7 @@ export class Journal {
       const own = receiptIn(out);
       const receipt =
         this.confirmations > 1
-          ? await this.provider.waitForTransaction(i.txHash, this.confirmations)
+          ? await waitReceipt(this.provider, i.txHash, this.confirmations)
           : own?.hash.toLowerCase() === i.txHash.toLowerCase()
             ? own // the caller already waited for this very transaction
             : await this.provider.getTransactionReceipt(i.txHash);

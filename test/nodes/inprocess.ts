@@ -30,7 +30,13 @@ export async function inProcessChain(
   /** The chain's genesis time (Hardhat's default is when Hardhat started, so a later chain lags the wall clock). */
   initialDate = new Date(),
 ): Promise<InProcessChain> {
+  const asked = Date.now();
   const conn = await hre.network.create({ override: { initialDate, ...(sameTimestamps ? { allowBlocksWithSameTimestamp: true } : {}) } });
+  // The chain's clock starts at initialDate when it is created: the first network of a process can
+  // take seconds to create (loading the artifacts), and its clock would lag by as much. Move it on
+  // so that it runs initialDate + the wall-clock time since the call, as asked.
+  const late = Math.floor((Date.now() - asked) / 1000);
+  if (late > 0) await conn.provider.request({ method: "evm_increaseTime", params: [late] });
   const p = (await deployProtocol(conn, hre.config.paths.ignition, { parameters })).protocol;
   const signers = (await conn.ethers.getSigners()) as Signer[];
   const [developer, worker, requester, cheater, verifier] = [signers[1]!, signers[2]!, signers[3]!, signers[4]!, signers[5]!];
