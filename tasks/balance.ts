@@ -14,4 +14,9 @@ export const balanceTasks = [
     .addOption(fromOption)
     .setAction(() => import("./balance/distribute.js"))
     .build(),
+  task(["balance", "collect-fees"], "Credit the protocol fees accrued under a parameter version to its treasury (anyone may)")
+    .addOption(text("paramsVersion", "Parameter version the fees accrued under (default: the current one)"))
+    .addOption(fromOption)
+    .setAction(() => import("./balance/collect-fees.js"))
+    .build(),
 ];

@@ -169,7 +169,8 @@ interface IJobManager {
     /// @param worker The worker, credited `workerFee`.
     /// @param workerFee The fee less the model's price and the protocol fee.
     /// @param modelFee The model's price, accrued to the model's earnings ({distributeModelEarnings}).
-    /// @param protocolFee The protocol fee, credited to the treasury of the job's parameter version.
+    /// @param protocolFee The protocol fee, accrued to the job's parameter version for its treasury
+    /// ({collectProtocolFees}).
     event JobFinalized(
         uint256 indexed jobId,
         address indexed worker,
@@ -233,10 +234,11 @@ interface IJobManager {
     event CallbackFailed(uint256 indexed jobId, address indexed consumer, bytes reason);
 
     /// @notice Emitted when a pull balance grows (withdrawn with {withdraw}): by {finalize}
-    /// (worker fee, protocol fee), {expire} (refund, timeout slash), {settleDispute} (refund of a
-    /// rejected job) and {distributeModelEarnings} (model earnings; see {ModelEarningsDistributed}).
+    /// (worker fee), {expire} (refund, timeout slash), {settleDispute} (refund of a rejected job),
+    /// {distributeModelEarnings} (model earnings; see {ModelEarningsDistributed}) and
+    /// {collectProtocolFees} (protocol fees; see {ProtocolFeesCollected}).
     /// @param account The account credited.
-    /// @param jobId The job that paid it, or 0 for a share of a model's earnings.
+    /// @param jobId The job that paid it, or 0 for a share of a model's earnings or collected protocol fees.
     /// @param amount The amount credited (never zero).
     event BalanceCredited(address indexed account, uint256 indexed jobId, uint256 amount);
 
@@ -246,6 +248,13 @@ interface IJobManager {
     /// @param modelId The model.
     /// @param amount The earnings distributed: all that had accrued.
     event ModelEarningsDistributed(uint256 indexed modelId, uint256 amount);
+
+    /// @notice Emitted by {collectProtocolFees} when the protocol fees accrued under parameter
+    /// version `version` are credited to that version's treasury (with a {BalanceCredited}, job id 0).
+    /// @param version The parameter version the fees' jobs were requested under.
+    /// @param treasury That version's treasury.
+    /// @param amount The fees collected: all that had accrued.
+    event ProtocolFeesCollected(uint32 indexed version, address indexed treasury, uint256 amount);
 
     /// @notice Emitted by {withdraw} when an account takes out its whole balance.
     /// @param account The account, sent `amount`.
@@ -391,6 +400,10 @@ interface IJobManager {
     /// @param modelId The model.
     error JobsNothingToDistribute(uint256 modelId);
 
+    /// @dev No protocol fee has accrued under parameter version `version` since its last collection.
+    /// @param version The parameter version.
+    error JobsNothingToCollect(uint32 version);
+
     /// @dev A governed parameter, or the minimum challenge window given at deployment, is out of its
     /// allowed range.
     /// @param name The parameter: a field of {Params}, or `minChallengeWindow`.
@@ -427,6 +440,12 @@ interface IJobManager {
     /// exactly to `amount`), credited to their pull balances. Returns the amount distributed.
     function distributeModelEarnings(uint256 modelId) external returns (uint256 amount);
 
+    /// @notice Anyone: credits the protocol fees accrued by the jobs of parameter version `version`
+    /// (finalized since the last collection) to that version's treasury, as a pull balance. Fees
+    /// accrue per version at finalization, one write per job, like model earnings per model.
+    /// Returns the amount collected.
+    function collectProtocolFees(uint32 version) external returns (uint256 amount);
+
     /// @notice The dispute manager of the job's parameter version only: freezes `jobId` while a
     /// dispute on its result is open, however many are open. The terms and result must be the
     /// job's, and its challenge window open; the escrow keeps what a rejection needs (requester,
@@ -449,6 +468,9 @@ interface IJobManager {
 
     /// @notice Earnings accrued by `modelId` and not yet distributed.
     function modelEarnings(uint256 modelId) external view returns (uint256);
+
+    /// @notice Protocol fees accrued by the jobs of parameter version `version` and not yet collected.
+    function protocolFees(uint32 version) external view returns (uint256);
 
     /// @notice The smallest fee a job on a model priced `price` may offer under the current
     /// protocol fee rate: the least `fee` with `fee - fee * protocolFeeBps / 10000 >= price`.

@@ -18,7 +18,7 @@ import {BPS, FeeSplit} from "../libraries/FeeSplit.sol";
  * @title JobManager
  * @notice Escrow and life cycle of inference jobs.
  * @dev Funds held here are exactly the fees of jobs not yet settled, plus the pull-payment
- * balances, plus the model earnings not yet distributed. Every state change happens before any external call (checks-effects-interactions);
+ * balances, plus the model earnings not yet distributed, plus the protocol fees not yet collected. Every state change happens before any external call (checks-effects-interactions);
  * the consumer callback runs last, with a bounded gas limit and bounded return data.
  * The owner is the governance timelock: it sets parameters and the dispute manager, and has no
  * function that moves escrowed fees or balances. Every change makes a new parameter version; a
@@ -76,6 +76,7 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
     mapping(uint256 jobId => bytes output) private _callbackOutputs;
     mapping(address account => uint256 amount) private _balances;
     mapping(uint256 modelId => uint256 amount) private _modelEarnings;
+    mapping(uint256 version => uint256 amount) private _protocolFees;
 
     /// @param minChallengeWindow_ Shortest challenge window governance may ever set (at least 1 s).
     constructor(
@@ -216,8 +217,9 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
         }
 
         _credit(worker, jobId, workerFee);
-        _credit(_paramsAt[t.paramsVersion].treasury, jobId, protocolFee);
-        // The model's part accrues per model (one write); distributeModelEarnings splits it.
+        // The protocol's part accrues per parameter version and the model's per model (one write
+        // each); collectProtocolFees and distributeModelEarnings pay them out on demand.
+        if (protocolFee != 0) _protocolFees[t.paramsVersion] += protocolFee;
         if (modelFee != 0) _modelEarnings[t.modelId] += modelFee;
         emit JobFinalized(jobId, worker, workerFee, modelFee, protocolFee);
 
@@ -264,6 +266,17 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
             _credit(contributors[i].account, 0, share);
         }
         _credit(owner_, 0, rest);
+    }
+
+    /// @inheritdoc IJobManager
+    function collectProtocolFees(uint32 version) external returns (uint256 amount) {
+        amount = _protocolFees[version];
+        if (amount == 0) revert JobsNothingToCollect(version);
+        _protocolFees[version] = 0;
+        // INVARIANT: the fees of a version go to that version's treasury, whatever governance set since.
+        address treasury = _paramsAt[version].treasury;
+        emit ProtocolFeesCollected(version, treasury, amount);
+        _credit(treasury, 0, amount);
     }
 
     // ---------------------------------------------------------------- disputes
@@ -354,6 +367,11 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
     /// @inheritdoc IJobManager
     function modelEarnings(uint256 modelId) external view returns (uint256) {
         return _modelEarnings[modelId];
+    }
+
+    /// @inheritdoc IJobManager
+    function protocolFees(uint32 version) external view returns (uint256) {
+        return _protocolFees[version];
     }
 
     /// @inheritdoc IJobManager

@@ -1,6 +1,7 @@
 /**
- * Pull-payment balances in the job escrow: fees earned by workers, developers, contributors, and
- * the per-model earnings that reach developers and contributors once distributed.
+ * Pull-payment balances in the job escrow: fees earned by workers, developers, contributors, the
+ * per-model earnings that reach developers and contributors once distributed, and the protocol
+ * fees that reach each parameter version's treasury once collected.
  */
 import type { ContractTransactionReceipt, Signer } from "ethers";
 
@@ -55,4 +56,38 @@ export async function distributeModelEarnings(p: Protocol, caller: Signer, model
     if (e?.name === "BalanceCredited") credits.push({ account: e.args.account as string, amount: e.args.amount as bigint });
   }
   return { modelId, amount, credits, receipt };
+}
+
+export interface CollectResult {
+  readonly version: number;
+  readonly treasury: string;
+  /** Everything the version's jobs had accrued. */
+  readonly amount: bigint;
+  readonly receipt: ContractTransactionReceipt;
+}
+
+/**
+ * Credits the protocol fees accrued by the jobs of parameter version `version` (the current one by
+ * default) to that version's treasury, as a pull balance. Anyone may call it.
+ */
+export async function collectProtocolFees(p: Protocol, caller: Signer, version?: number): Promise<CollectResult> {
+  const current = Number(await p.jobManager.paramsVersion());
+  const v = version ?? current;
+  if (!Number.isInteger(v) || v < 1 || v > current) {
+    throw new VeritensorError(`parameter version ${v} does not exist: the escrow has versions 1 to ${current}`);
+  }
+  const accrued = await p.jobManager.protocolFees(v);
+  if (accrued === 0n) {
+    throw new VeritensorError(`no protocol fees have accrued under parameter version ${v} since the last collection (they accrue when its jobs are finalized)`);
+  }
+  const receipt = await send(p, `collecting the protocol fees of parameter version ${v}`, () =>
+    p.jobManager.connect(caller).collectProtocolFees(v),
+  );
+  const escrow = p.addresses.jobManager.toLowerCase();
+  for (const log of receipt.logs) {
+    if (log.address.toLowerCase() !== escrow) continue;
+    const e = p.jobManager.interface.parseLog(log);
+    if (e?.name === "ProtocolFeesCollected") return { version: v, treasury: e.args.treasury as string, amount: e.args.amount as bigint, receipt };
+  }
+  throw new VeritensorError(`collecting the protocol fees of version ${v}: no ProtocolFeesCollected event in ${receipt.hash}`);
 }

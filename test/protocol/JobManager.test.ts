@@ -971,7 +971,7 @@ describe("JobManager", function () {
   });
 
   describe("finalize", function () {
-    it("pays worker and treasury exactly, accrues the price to the model, and unlocks the stake", async function () {
+    it("pays the worker exactly, accrues the price to the model and the protocol fee to the version, and unlocks the stake", async function () {
       const p = await protocol();
       const jobId = await submittedJob(p);
       const lock = lockFor(p, FEE);
@@ -985,15 +985,25 @@ describe("JobManager", function () {
         .withArgs(jobId, p.worker.address, workerFee, PRICE, PROTOCOL_FEE)
         .and.to.emit(p.staking, "StakeUnlocked")
         .withArgs(p.worker.address, await p.jm.getAddress(), lock, 0n);
-      // The model's part is not credited to anyone yet: it accrues to the model (one write).
-      expect(await creditsOf(p, tx)).to.deep.equal([
-        [p.worker.address, jobId, workerFee],
-        [p.treasury.address, jobId, PROTOCOL_FEE],
-      ]);
+      // The model's and the protocol's parts are not credited to anyone yet: they accrue to the
+      // model and to the job's parameter version (one write each).
+      expect(await creditsOf(p, tx)).to.deep.equal([[p.worker.address, jobId, workerFee]]);
+      const version = (await termsOf(p, jobId)).paramsVersion;
       expect(await p.jm.modelEarnings(p.modelId)).to.equal(PRICE);
+      expect(await p.jm.protocolFees(version)).to.equal(PROTOCOL_FEE);
       expect(workerFee + PROTOCOL_FEE + PRICE).to.equal(FEE);
       expect(await p.jm.balanceOf(p.worker.address)).to.equal(workerFee);
+      expect(await p.jm.balanceOf(p.treasury.address)).to.equal(0n);
+      await expectEscrowConserved(p);
+      // Anyone collects them for the version's treasury, once.
+      await expect(p.jm.connect(p.other).collectProtocolFees(version))
+        .to.emit(p.jm, "ProtocolFeesCollected")
+        .withArgs(version, p.treasury.address, PROTOCOL_FEE)
+        .and.to.emit(p.jm, "BalanceCredited")
+        .withArgs(p.treasury.address, 0n, PROTOCOL_FEE);
+      expect(await p.jm.protocolFees(version)).to.equal(0n);
       expect(await p.jm.balanceOf(p.treasury.address)).to.equal(PROTOCOL_FEE);
+      await expect(p.jm.collectProtocolFees(version)).to.be.revertedWithCustomError(p.jm, "JobsNothingToCollect").withArgs(version);
       expect(await p.jm.balanceOf(p.developer.address)).to.equal(0n);
       expect((await jobOf(p, jobId)).status).to.equal(Status.Finalized);
       expect((await p.staking.stakeOf(p.worker.address)).locked).to.equal(0n);
@@ -1015,10 +1025,11 @@ describe("JobManager", function () {
       const b = await submittedJob(p, { fee: MIN_FEE });
       await endChallengeWindow(p, b);
       const credits = await creditsOf(p, p.jm.finalize(b, ...(await finalizeArgs(p, b))));
-      // At the minimum fee the worker's part is exactly zero.
-      expect(credits.map((c) => c[0])).to.deep.equal([p.treasury.address]);
-      expect(credits[0]![2]).to.equal(protocolFeeOf(MIN_FEE));
-      expect(credits[0]![2] + (await p.jm.modelEarnings(p.modelId))).to.equal(MIN_FEE);
+      // At the minimum fee the worker's part is exactly zero: nobody is credited, all accrues.
+      expect(credits).to.deep.equal([]);
+      const accrued = await p.jm.protocolFees((await termsOf(p, b)).paramsVersion);
+      expect(accrued).to.equal(protocolFeeOf(MIN_FEE));
+      expect(accrued + (await p.jm.modelEarnings(p.modelId))).to.equal(MIN_FEE);
       await expectEscrowConserved(p);
     });
 
@@ -1511,11 +1522,14 @@ describe("JobManager", function () {
         .and.to.emit(p.staking, "StakeUnlocked")
         .withArgs(p.worker2.address, jmAddress, tt.lock - slashed, 0n);
 
-      // The protocol fee goes to the treasury of the request's version.
+      // The protocol fee accrues to the request's version and goes to that version's treasury.
       await time.increaseTo(end);
       const tx = p.jm.finalize(finalized, ...(await finalizeArgs(p, finalized)));
       await expect(tx).to.emit(p.jm, "JobFinalized").withArgs(finalized, p.worker.address, FEE - PRICE - PROTOCOL_FEE, PRICE, PROTOCOL_FEE);
-      expect(await creditsOf(p, tx)).to.deep.include([p.treasury.address, finalized, PROTOCOL_FEE]);
+      const kept = (await termsOf(p, finalized)).paramsVersion;
+      expect(await p.jm.protocolFees(kept)).to.equal(PROTOCOL_FEE);
+      await expect(p.jm.collectProtocolFees(kept)).to.emit(p.jm, "ProtocolFeesCollected").withArgs(kept, p.treasury.address, PROTOCOL_FEE);
+      expect(await p.jm.balanceOf(p.treasury.address)).to.equal(PROTOCOL_FEE);
       expect(await p.jm.balanceOf(p.other.address)).to.equal(0n);
 
       // A job requested now uses the new version throughout.
@@ -1527,8 +1541,14 @@ describe("JobManager", function () {
       await submitJob(p, later);
       expect((await p.jm.getJob(later)).timer).to.equal(BigInt(await time.latest()) + next.challengeWindow);
       await endChallengeWindow(p, later);
-      expect(await creditsOf(p, p.jm.finalize(later, ...(await finalizeArgs(p, later))))).to.deep.include([p.other.address, later, PROTOCOL_FEE]);
+      await p.jm.finalize(later, ...(await finalizeArgs(p, later)));
+      expect(await p.jm.protocolFees(3)).to.equal(PROTOCOL_FEE);
       await expectEscrowConserved(p);
+      // Version 3's fees go to version 3's treasury; version 2's were collected above, to its own.
+      await expect(p.jm.collectProtocolFees(3)).to.emit(p.jm, "ProtocolFeesCollected").withArgs(3, p.other.address, PROTOCOL_FEE);
+      await expect(p.jm.collectProtocolFees(kept)).to.be.revertedWithCustomError(p.jm, "JobsNothingToCollect").withArgs(kept);
+      expect(await p.jm.balanceOf(p.other.address)).to.equal(PROTOCOL_FEE);
+      await expectEscrowConserved(p, [p.other.address]);
       await expectStakingConserved(p);
     });
 
@@ -1715,8 +1735,9 @@ describe("JobManager", function () {
         .withArgs(jobId, address, reason)
         .and.to.emit(p.jm, "JobFinalized")
         .and.not.to.emit(p.jm, "CallbackDelivered");
-      // Worker and treasury are credited, the price accrues to the model: the whole fee, as without a failure.
-      expect((await creditsOf(p, tx)).reduce((s, c) => s + c[2], 0n)).to.equal(FEE - PRICE);
+      // The worker is credited, the price and the protocol fee accrue: the whole fee, as without a failure.
+      expect((await creditsOf(p, tx)).reduce((s, c) => s + c[2], 0n)).to.equal(FEE - PRICE - PROTOCOL_FEE);
+      expect(await p.jm.protocolFees((await termsOf(p, jobId)).paramsVersion)).to.equal(PROTOCOL_FEE);
       expect(await p.jm.modelEarnings(p.modelId)).to.equal(PRICE);
       expect((await jobOf(p, jobId)).status).to.equal(Status.Finalized);
       expect((await p.staking.stakeOf(p.worker.address)).locked).to.equal(0n);

@@ -117,6 +117,10 @@ describe("Protocol lifecycle", function () {
     expect(await jm.modelEarnings(modelId)).to.equal(2n * price);
     await jm.connect(p.other).distributeModelEarnings(modelId);
     expect(await jm.modelEarnings(modelId)).to.equal(0n);
+    // The protocol fees of both jobs accrued to their parameter version; anyone collects them.
+    const version = (await termsOf(p, 1n)).paramsVersion;
+    await jm.connect(p.other).collectProtocolFees(version);
+    expect(await jm.protocolFees(version)).to.equal(0n);
     await expectConserved();
 
     // 6. Expected payouts, exactly: 8% of each fee to the treasury (rounded down per job), the

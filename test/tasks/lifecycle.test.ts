@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import hre from "hardhat";
 
-import type { DeployResult, DistributeResult, FinalizeResult, JobDetails, RegisterResult, RequestResult } from "../../offchain/clients/index.js";
+import type { CollectResult, DeployResult, DistributeResult, FinalizeResult, JobDetails, RegisterResult, RequestResult } from "../../offchain/clients/index.js";
 import { bytesToInts, resultHash } from "../../offchain/clients/index.js";
 import { rejection, writeJson, writeTinyModel } from "./helpers.js";
 
@@ -35,6 +35,8 @@ describe("tasks: one job from deploy to withdraw", function () {
     expect(message).to.include("npx hardhat protocol deploy --network");
   });
 
+  let timelock: string;
+
   it("deploys LocalProtocol and funds the test accounts", async function () {
     const { result, lines } = await captured(async () => (await run(["protocol", "deploy"], { reset: false, parameters: undefined })) as DeployResult);
     expect(result.module).to.equal("LocalProtocol");
@@ -52,6 +54,7 @@ describe("tasks: one job from deploy to withdraw", function () {
     expect(await p.timelock.hasRole(await p.timelock.DEFAULT_ADMIN_ROLE(), (await ethers.getSigners())[0]!.address)).to.equal(false);
     expect(await p.timelock.hasRole(await p.timelock.PROPOSER_ROLE(), p.addresses.governor)).to.equal(true);
     expect((await p.jobManager.params()).treasury).to.equal(p.addresses.timelock);
+    timelock = p.addresses.timelock;
     expect(await p.token.balanceOf(requester!.address)).to.equal(100_000n * 10n ** 18n);
   });
 
@@ -96,6 +99,14 @@ describe("tasks: one job from deploy to withdraw", function () {
     expect(shown.protocolFee).to.equal(2n * 10n ** 16n);
     expect(shown.job.commitment).to.equal(
       resultHash(shown.job.terms, shown.outputCommitment!),
+    );
+    // The protocol fee accrued to the job's parameter version; anyone sweeps it to that version's treasury.
+    const fees = (await quiet(() => run(["balance", "collect-fees"], { from: "4" }))) as CollectResult;
+    expect(fees.amount).to.equal(2n * 10n ** 16n);
+    expect(fees.treasury).to.equal(timelock);
+    expect(await rejection(() => quiet(() => run(["balance", "collect-fees"], { paramsVersion: "99", from: "4" })))).to.include("parameter version 99 does not exist");
+    expect(await rejection(() => quiet(() => run(["balance", "collect-fees"], { from: "4" })))).to.include(
+      `no protocol fees have accrued under parameter version ${fees.version} since the last collection`,
     );
     // The model's revenue reaches developer (90%) and contributor (10%) once distributed (anyone may).
     const dist = (await quiet(() => run(["balance", "distribute"], { model: "1", from: "4" }))) as DistributeResult;
