@@ -9,14 +9,9 @@ export const balanceTasks = [
     .addOption(partyFromOption)
     .setAction(() => import("./balance/withdraw.js"))
     .build(),
-  task(["balance", "distribute"], "Split a model's accrued earnings among its developer and contributors (anyone may)")
+  task(["balance", "distribute"], "Pay out a model's accruals: its earnings to its developer and contributors, the protocol fees to the treasury (anyone may)")
     .addOption(text("model", "Model id (required)"))
     .addOption(fromOption)
     .setAction(() => import("./balance/distribute.js"))
-    .build(),
-  task(["balance", "collect-fees"], "Credit the protocol fees accrued under a parameter version to its treasury (anyone may)")
-    .addOption(text("paramsVersion", "Parameter version the fees accrued under (default: the current one)"))
-    .addOption(fromOption)
-    .setAction(() => import("./balance/collect-fees.js"))
     .build(),
 ];

@@ -169,8 +169,8 @@ interface IJobManager {
     /// @param worker The worker, credited `workerFee`.
     /// @param workerFee The fee less the model's price and the protocol fee.
     /// @param modelFee The model's price, accrued to the model's earnings ({distributeModelEarnings}).
-    /// @param protocolFee The protocol fee, accrued to the job's parameter version for its treasury
-    /// ({collectProtocolFees}).
+    /// @param protocolFee The protocol fee, accrued with the model's earnings and paid to the treasury
+    /// by {distributeModelEarnings}.
     event JobFinalized(
         uint256 indexed jobId,
         address indexed worker,
@@ -235,10 +235,10 @@ interface IJobManager {
 
     /// @notice Emitted when a pull balance grows (withdrawn with {withdraw}): by {finalize}
     /// (worker fee), {expire} (refund, timeout slash), {settleDispute} (refund of a rejected job),
-    /// {distributeModelEarnings} (model earnings; see {ModelEarningsDistributed}) and
-    /// {collectProtocolFees} (protocol fees; see {ProtocolFeesCollected}).
+    /// and {distributeModelEarnings} (model earnings, see {ModelEarningsDistributed}; protocol fees,
+    /// see {ProtocolFeesCollected}).
     /// @param account The account credited.
-    /// @param jobId The job that paid it, or 0 for a share of a model's earnings or collected protocol fees.
+    /// @param jobId The job that paid it, or 0 for a share of a model's accruals.
     /// @param amount The amount credited (never zero).
     event BalanceCredited(address indexed account, uint256 indexed jobId, uint256 amount);
 
@@ -249,12 +249,12 @@ interface IJobManager {
     /// @param amount The earnings distributed: all that had accrued.
     event ModelEarningsDistributed(uint256 indexed modelId, uint256 amount);
 
-    /// @notice Emitted by {collectProtocolFees} when the protocol fees accrued under parameter
-    /// version `version` are credited to that version's treasury (with a {BalanceCredited}, job id 0).
-    /// @param version The parameter version the fees' jobs were requested under.
-    /// @param treasury That version's treasury.
+    /// @notice Emitted by {distributeModelEarnings} when the protocol fees accrued by a model's jobs
+    /// are credited to the treasury in force (with a {BalanceCredited}, job id 0).
+    /// @param modelId The model whose jobs paid them.
+    /// @param treasury The treasury credited: the one of the current parameter version.
     /// @param amount The fees collected: all that had accrued.
-    event ProtocolFeesCollected(uint32 indexed version, address indexed treasury, uint256 amount);
+    event ProtocolFeesCollected(uint256 indexed modelId, address indexed treasury, uint256 amount);
 
     /// @notice Emitted by {withdraw} when an account takes out its whole balance.
     /// @param account The account, sent `amount`.
@@ -396,13 +396,9 @@ interface IJobManager {
     /// @param account The account (the caller).
     error JobsNothingToWithdraw(address account);
 
-    /// @dev The model has no accrued earnings to distribute.
+    /// @dev The model has accrued neither earnings nor protocol fees to distribute.
     /// @param modelId The model.
     error JobsNothingToDistribute(uint256 modelId);
-
-    /// @dev No protocol fee has accrued under parameter version `version` since its last collection.
-    /// @param version The parameter version.
-    error JobsNothingToCollect(uint32 version);
 
     /// @dev A governed parameter, or the minimum challenge window given at deployment, is out of its
     /// allowed range.
@@ -434,17 +430,14 @@ interface IJobManager {
     /// @notice Sends the caller's whole balance to it.
     function withdraw() external;
 
-    /// @notice Anyone: splits the earnings accrued by `modelId` (its price from every finalized
-    /// job since the last distribution) among the model's current payees ({IModelRegistry.payees}):
-    /// each contributor gets `floor(amount * bps / 10000)`, the owner the rest (so the parts sum
-    /// exactly to `amount`), credited to their pull balances. Returns the amount distributed.
+    /// @notice Anyone: pays out what `modelId`'s jobs accrued since the last distribution (both parts
+    /// accrue in one slot at finalization, one write per job). Its earnings (the price of every
+    /// finalized job) are split among the model's current payees ({IModelRegistry.payees}): each
+    /// contributor gets `floor(amount * bps / 10000)`, the owner the rest (so the parts sum exactly
+    /// to `amount`); the protocol fees of those jobs go to the treasury of the current parameter
+    /// version. All as pull balances. Returns the earnings distributed (the fees are in
+    /// {ProtocolFeesCollected}).
     function distributeModelEarnings(uint256 modelId) external returns (uint256 amount);
-
-    /// @notice Anyone: credits the protocol fees accrued by the jobs of parameter version `version`
-    /// (finalized since the last collection) to that version's treasury, as a pull balance. Fees
-    /// accrue per version at finalization, one write per job, like model earnings per model.
-    /// Returns the amount collected.
-    function collectProtocolFees(uint32 version) external returns (uint256 amount);
 
     /// @notice The dispute manager of the job's parameter version only: freezes `jobId` while a
     /// dispute on its result is open, however many are open. The terms and result must be the
@@ -469,8 +462,8 @@ interface IJobManager {
     /// @notice Earnings accrued by `modelId` and not yet distributed.
     function modelEarnings(uint256 modelId) external view returns (uint256);
 
-    /// @notice Protocol fees accrued by the jobs of parameter version `version` and not yet collected.
-    function protocolFees(uint32 version) external view returns (uint256);
+    /// @notice Protocol fees accrued by `modelId`'s jobs and not yet paid to the treasury.
+    function protocolFees(uint256 modelId) external view returns (uint256);
 
     /// @notice The smallest fee a job on a model priced `price` may offer under the current
     /// protocol fee rate: the least `fee` with `fee - fee * protocolFeeBps / 10000 >= price`.

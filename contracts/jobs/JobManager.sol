@@ -18,7 +18,7 @@ import {BPS, FeeSplit} from "../libraries/FeeSplit.sol";
  * @title JobManager
  * @notice Escrow and life cycle of inference jobs.
  * @dev Funds held here are exactly the fees of jobs not yet settled, plus the pull-payment
- * balances, plus the model earnings not yet distributed, plus the protocol fees not yet collected. Every state change happens before any external call (checks-effects-interactions);
+ * balances, plus the model earnings and protocol fees accrued and not yet distributed. Every state change happens before any external call (checks-effects-interactions);
  * the consumer callback runs last, with a bounded gas limit and bounded return data.
  * The owner is the governance timelock: it sets parameters and the dispute manager, and has no
  * function that moves escrowed fees or balances. Every change makes a new parameter version; a
@@ -49,6 +49,14 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
         address manager;
     }
 
+    /// @dev What a model's finalized jobs accrued and {distributeModelEarnings} has not paid out yet:
+    /// the model's price (to its payees) and the protocol fee (to the treasury), in one slot, so
+    /// that a finalization writes both with one store. Both are at most the token's supply (< 2^96).
+    struct Accrued {
+        uint128 modelEarnings;
+        uint128 protocolFees;
+    }
+
     /// @dev The job counter and the parameter version in force, in one slot (a request reads both).
     struct Counters {
         uint64 jobCount;
@@ -75,8 +83,7 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
     mapping(uint256 jobId => DisputedTerms) private _disputed;
     mapping(uint256 jobId => bytes output) private _callbackOutputs;
     mapping(address account => uint256 amount) private _balances;
-    mapping(uint256 modelId => uint256 amount) private _modelEarnings;
-    mapping(uint256 version => uint256 amount) private _protocolFees;
+    mapping(uint256 modelId => Accrued) private _accrued;
 
     /// @param minChallengeWindow_ Shortest challenge window governance may ever set (at least 1 s).
     constructor(
@@ -217,10 +224,15 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
         }
 
         _credit(worker, jobId, workerFee);
-        // The protocol's part accrues per parameter version and the model's per model (one write
-        // each); collectProtocolFees and distributeModelEarnings pay them out on demand.
-        if (protocolFee != 0) _protocolFees[t.paramsVersion] += protocolFee;
-        if (modelFee != 0) _modelEarnings[t.modelId] += modelFee;
+        // The model's and the protocol's parts accrue to the model, in one slot (one store);
+        // distributeModelEarnings pays them out on demand.
+        if (modelFee != 0 || protocolFee != 0) {
+            Accrued memory a = _accrued[t.modelId];
+            // Cannot overflow: every amount is below the token's supply cap of 2^96.
+            a.modelEarnings += uint128(modelFee);
+            a.protocolFees += uint128(protocolFee);
+            _accrued[t.modelId] = a;
+        }
         emit JobFinalized(jobId, worker, workerFee, modelFee, protocolFee);
 
         staking.unlock(worker, t.lock);
@@ -253,9 +265,18 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
 
     /// @inheritdoc IJobManager
     function distributeModelEarnings(uint256 modelId) external nonReentrant returns (uint256 amount) {
-        amount = _modelEarnings[modelId];
-        if (amount == 0) revert JobsNothingToDistribute(modelId);
-        _modelEarnings[modelId] = 0;
+        Accrued memory a = _accrued[modelId];
+        amount = a.modelEarnings;
+        uint256 fees = a.protocolFees;
+        if (amount == 0 && fees == 0) revert JobsNothingToDistribute(modelId);
+        delete _accrued[modelId];
+        if (fees != 0) {
+            // Protocol revenue goes to the treasury in force now (no user's funds: governance's own).
+            address treasury = _paramsAt[_counters.paramsVersion].treasury;
+            emit ProtocolFeesCollected(modelId, treasury, fees);
+            _credit(treasury, 0, fees);
+        }
+        if (amount == 0) return 0;
         emit ModelEarningsDistributed(modelId, amount);
         (address owner_, , IModelRegistry.Contributor[] memory contributors) = registry.payees(modelId);
         uint256 rest = amount;
@@ -266,17 +287,6 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
             _credit(contributors[i].account, 0, share);
         }
         _credit(owner_, 0, rest);
-    }
-
-    /// @inheritdoc IJobManager
-    function collectProtocolFees(uint32 version) external returns (uint256 amount) {
-        amount = _protocolFees[version];
-        if (amount == 0) revert JobsNothingToCollect(version);
-        _protocolFees[version] = 0;
-        // INVARIANT: the fees of a version go to that version's treasury, whatever governance set since.
-        address treasury = _paramsAt[version].treasury;
-        emit ProtocolFeesCollected(version, treasury, amount);
-        _credit(treasury, 0, amount);
     }
 
     // ---------------------------------------------------------------- disputes
@@ -366,12 +376,12 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
 
     /// @inheritdoc IJobManager
     function modelEarnings(uint256 modelId) external view returns (uint256) {
-        return _modelEarnings[modelId];
+        return _accrued[modelId].modelEarnings;
     }
 
     /// @inheritdoc IJobManager
-    function protocolFees(uint32 version) external view returns (uint256) {
-        return _protocolFees[version];
+    function protocolFees(uint256 modelId) external view returns (uint256) {
+        return _accrued[modelId].protocolFees;
     }
 
     /// @inheritdoc IJobManager

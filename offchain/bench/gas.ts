@@ -28,8 +28,11 @@ import {
 } from "../clients/index.js";
 import type { BenchContext, BenchSection } from "./section.js";
 
-/** Target of the issue: request + claim + submit + finalize of one job without callback. */
-export const HAPPY_PATH_TARGET = 300_000n;
+/**
+ * Target of issue 11: request + claim + submit + finalize of one job without callback, in steady
+ * state (it was 300,000 before the lazy trace).
+ */
+export const HAPPY_PATH_TARGET = 285_000n;
 const VTN = 10n ** 18n;
 
 interface Row {
@@ -112,7 +115,7 @@ export async function measureGas(ctx: BenchContext): Promise<GasMeasurements> {
 
   await time.increase(Number(params.challengeWindow) + 1);
   const f1 = await finalizeJob(p, requester!, r1.jobId);
-  add("finalize", "first payout: worker and treasury balances and the model's earnings 0 → x", f1.receipt);
+  add("finalize", "first payout: the worker's balance and the model's accruals (price and protocol fee) 0 → x", f1.receipt);
   const f2 = await finalizeJob(p, requester!, r2.jobId);
   add("finalize", "steady state: balances and the model's earnings already non-zero", f2.receipt);
   await finalizeJob(p, requester!, r3.jobId);
@@ -137,12 +140,12 @@ export async function measureGas(ctx: BenchContext): Promise<GasMeasurements> {
   // Model revenue: accrued per model at finalize, split among the payees on demand.
   add(
     "distribute model earnings",
-    "first: 2 jobs accrued, developer and contributor balances 0 → x",
+    "first: 2 jobs accrued, treasury, developer and contributor balances 0 → x",
     (await distributeModelEarnings(p, requester!, mnist.modelId)).receipt,
   );
   add(
     "distribute model earnings",
-    "steady: 2 jobs accrued, developer and contributor balances already non-zero",
+    "steady: 2 jobs accrued, treasury, developer and contributor balances already non-zero",
     (await distributeModelEarnings(p, requester!, small.modelId)).receipt,
   );
 
@@ -194,18 +197,20 @@ export function gasMarkdown(m: GasMeasurements): string {
     "",
     "| | request | claim | submit | finalize | total | vs target |",
     "|---|---:|---:|---:|---:|---:|---|",
-    `| first job (cold storage) | ${m.happyFirst.map((r) => fmt(r.gas)).join(" | ")} | **${fmt(first)}** | ${verdict(first)} |`,
+    `| first job (cold storage) | ${m.happyFirst.map((r) => fmt(r.gas)).join(" | ")} | **${fmt(first)}** | (the target is for the steady state) |`,
     `| steady state | ${m.happySteady.map((r) => fmt(r.gas)).join(" | ")} | **${fmt(steady)}** | ${verdict(steady)} |`,
     "",
     `Largest share of the first job: ${dominant.tx} (${fmt(dominant.gas)}, ${Math.round((Number(dominant.gas) * 100) / Number(first))}%).`,
     "The requester's one-time `approve` of the fee is listed below and not counted (an allowance can cover many jobs).",
     "",
     "Where the steady-state gas goes: 4 × 21,000 transaction base cost; two new storage slots per job, both written",
-    "by the request (status/timer/worker, and the hash of the job's terms, later of terms and result) at 22,100 each;",
+    "by the request (status/timer/worker, and the hash of the job's terms, later of terms and output commitment: no",
+    "trace root, which is posted only in a dispute) at 22,100 each;",
     "the fee's `transferFrom` (VTN is ERC20Votes: two balances, the allowance and both parties' delegates) ≈ 19,000;",
     "the stake lock and unlock in `Staking` (operator check, minimum stake, the staker's slot, an event each)",
-    "≈ 26,000; one registry read at request ≈ 5,000; the worker's balance and the model's earnings at finalize 5,000",
-    "each; the terms passed back as calldata to claim, submit and finalize (11 words) and hashed, ≈ 3,000 each.",
+    "≈ 26,000; one registry read at request ≈ 5,000; at finalize, the worker's balance and the model's accruals",
+    "(its price and the protocol fee, one slot: the treasury is paid when the model's earnings are distributed)",
+    "5,000 each; the terms passed back as calldata to claim, submit and finalize (12 words) and hashed, ≈ 3,000 each.",
     "A claim, a submission and a settlement only rewrite the job's slots (docs/PROTOCOL.md, \"Storage and gas\").",
     "",
     "### Every transaction",

@@ -18,7 +18,6 @@ import {
   JobStatus,
   addStake,
   deployProtocol,
-  collectProtocolFees,
   distributeModelEarnings,
   faucet,
   formatBps,
@@ -197,10 +196,12 @@ export async function runDemo(connection: NetworkConnection, o: DemoOptions): Pr
   }
 
   step(6, "Model earnings are split among developer and contributor, protocol fees go to the treasury; everyone withdraws");
-  if ((await p.jobManager.modelEarnings(modelId)) > 0n) {
+  if ((await p.jobManager.modelEarnings(modelId)) > 0n || (await p.jobManager.protocolFees(modelId)) > 0n) {
     const distributed = await distributeModelEarnings(p, requester!, modelId);
     tally("distribute model earnings", distributed.receipt);
-    log(`      ${formatVtn(distributed.amount)} of model revenue credited to ${distributed.credits.length} payees`);
+    log(
+      `      ${formatVtn(distributed.amount)} of model revenue credited to its payees, ${formatVtn(distributed.protocolFees)} of protocol fees to the treasury`,
+    );
   }
   const earnings = new Map<string, bigint>();
   for (const name of ["developer", "data contributor", "requester"]) {
@@ -209,13 +210,6 @@ export async function runDemo(connection: NetworkConnection, o: DemoOptions): Pr
     const w = await withdrawBalance(p, s);
     tally("withdraw", w.receipt);
     earnings.set(name, w.amount);
-  }
-  // Protocol fees accrue per parameter version at finalization; anyone sweeps them to its treasury.
-  const version = Number(await p.jobManager.paramsVersion());
-  if ((await p.jobManager.protocolFees(version)) > 0n) {
-    const collected = await collectProtocolFees(p, requester!, version);
-    tally("collect protocol fees", collected.receipt);
-    log(`      ${formatVtn(collected.amount)} of protocol fees credited to the treasury`);
   }
   earnings.set("treasury (held for governance)", await p.jobManager.balanceOf(params.treasury));
   const balancesAfter = new Map(

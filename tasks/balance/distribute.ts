@@ -21,6 +21,7 @@ export default action(async ({ model, from }: Args, hre: HardhatRuntimeEnvironme
   const caller = await resolveSigner(p.connection, from);
   const result = await distributeModelEarnings(p, caller, modelId);
   report(`Distributed ${formatVtn(result.amount)} of model ${modelId}'s earnings`, [
+    ["protocol fees", result.protocolFees > 0n ? `${formatVtn(result.protocolFees)} to the treasury` : "none accrued"],
     ...result.credits.map((c) => [`credited ${c.account}`, formatVtn(c.amount)] as const),
     ["tx", result.receipt.hash],
   ]);

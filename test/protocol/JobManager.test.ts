@@ -971,7 +971,7 @@ describe("JobManager", function () {
   });
 
   describe("finalize", function () {
-    it("pays the worker exactly, accrues the price to the model and the protocol fee to the version, and unlocks the stake", async function () {
+    it("pays the worker exactly, accrues the price and the protocol fee to the model, and unlocks the stake", async function () {
       const p = await protocol();
       const jobId = await submittedJob(p);
       const lock = lockFor(p, FEE);
@@ -986,25 +986,28 @@ describe("JobManager", function () {
         .and.to.emit(p.staking, "StakeUnlocked")
         .withArgs(p.worker.address, await p.jm.getAddress(), lock, 0n);
       // The model's and the protocol's parts are not credited to anyone yet: they accrue to the
-      // model and to the job's parameter version (one write each).
+      // model, in one slot (one write).
       expect(await creditsOf(p, tx)).to.deep.equal([[p.worker.address, jobId, workerFee]]);
-      const version = (await termsOf(p, jobId)).paramsVersion;
       expect(await p.jm.modelEarnings(p.modelId)).to.equal(PRICE);
-      expect(await p.jm.protocolFees(version)).to.equal(PROTOCOL_FEE);
+      expect(await p.jm.protocolFees(p.modelId)).to.equal(PROTOCOL_FEE);
       expect(workerFee + PROTOCOL_FEE + PRICE).to.equal(FEE);
       expect(await p.jm.balanceOf(p.worker.address)).to.equal(workerFee);
       expect(await p.jm.balanceOf(p.treasury.address)).to.equal(0n);
-      await expectEscrowConserved(p);
-      // Anyone collects them for the version's treasury, once.
-      await expect(p.jm.connect(p.other).collectProtocolFees(version))
-        .to.emit(p.jm, "ProtocolFeesCollected")
-        .withArgs(version, p.treasury.address, PROTOCOL_FEE)
-        .and.to.emit(p.jm, "BalanceCredited")
-        .withArgs(p.treasury.address, 0n, PROTOCOL_FEE);
-      expect(await p.jm.protocolFees(version)).to.equal(0n);
-      expect(await p.jm.balanceOf(p.treasury.address)).to.equal(PROTOCOL_FEE);
-      await expect(p.jm.collectProtocolFees(version)).to.be.revertedWithCustomError(p.jm, "JobsNothingToCollect").withArgs(version);
       expect(await p.jm.balanceOf(p.developer.address)).to.equal(0n);
+      await expectEscrowConserved(p);
+      // Anyone distributes them, once: the fees to the treasury, the earnings to the payees.
+      await expect(p.jm.connect(p.other).distributeModelEarnings(p.modelId))
+        .to.emit(p.jm, "ProtocolFeesCollected")
+        .withArgs(p.modelId, p.treasury.address, PROTOCOL_FEE)
+        .and.to.emit(p.jm, "BalanceCredited")
+        .withArgs(p.treasury.address, 0n, PROTOCOL_FEE)
+        .and.to.emit(p.jm, "ModelEarningsDistributed")
+        .withArgs(p.modelId, PRICE);
+      expect(await p.jm.protocolFees(p.modelId)).to.equal(0n);
+      expect(await p.jm.modelEarnings(p.modelId)).to.equal(0n);
+      expect(await p.jm.balanceOf(p.treasury.address)).to.equal(PROTOCOL_FEE);
+      await expect(p.jm.distributeModelEarnings(p.modelId)).to.be.revertedWithCustomError(p.jm, "JobsNothingToDistribute").withArgs(p.modelId);
+      await expectEscrowConserved(p);
       expect((await jobOf(p, jobId)).status).to.equal(Status.Finalized);
       expect((await p.staking.stakeOf(p.worker.address)).locked).to.equal(0n);
       await expectEscrowConserved(p);
@@ -1027,7 +1030,7 @@ describe("JobManager", function () {
       const credits = await creditsOf(p, p.jm.finalize(b, ...(await finalizeArgs(p, b))));
       // At the minimum fee the worker's part is exactly zero: nobody is credited, all accrues.
       expect(credits).to.deep.equal([]);
-      const accrued = await p.jm.protocolFees((await termsOf(p, b)).paramsVersion);
+      const accrued = await p.jm.protocolFees(p.modelId);
       expect(accrued).to.equal(protocolFeeOf(MIN_FEE));
       expect(accrued + (await p.jm.modelEarnings(p.modelId))).to.equal(MIN_FEE);
       await expectEscrowConserved(p);
@@ -1522,15 +1525,11 @@ describe("JobManager", function () {
         .and.to.emit(p.staking, "StakeUnlocked")
         .withArgs(p.worker2.address, jmAddress, tt.lock - slashed, 0n);
 
-      // The protocol fee accrues to the request's version and goes to that version's treasury.
+      // The protocol fee keeps the request's rate; it accrues to the model until distributed.
       await time.increaseTo(end);
       const tx = p.jm.finalize(finalized, ...(await finalizeArgs(p, finalized)));
       await expect(tx).to.emit(p.jm, "JobFinalized").withArgs(finalized, p.worker.address, FEE - PRICE - PROTOCOL_FEE, PRICE, PROTOCOL_FEE);
-      const kept = (await termsOf(p, finalized)).paramsVersion;
-      expect(await p.jm.protocolFees(kept)).to.equal(PROTOCOL_FEE);
-      await expect(p.jm.collectProtocolFees(kept)).to.emit(p.jm, "ProtocolFeesCollected").withArgs(kept, p.treasury.address, PROTOCOL_FEE);
-      expect(await p.jm.balanceOf(p.treasury.address)).to.equal(PROTOCOL_FEE);
-      expect(await p.jm.balanceOf(p.other.address)).to.equal(0n);
+      expect(await p.jm.protocolFees(p.modelId)).to.equal(PROTOCOL_FEE);
 
       // A job requested now uses the new version throughout.
       const later = await requestJob(p);
@@ -1542,12 +1541,14 @@ describe("JobManager", function () {
       expect((await p.jm.getJob(later)).timer).to.equal(BigInt(await time.latest()) + next.challengeWindow);
       await endChallengeWindow(p, later);
       await p.jm.finalize(later, ...(await finalizeArgs(p, later)));
-      expect(await p.jm.protocolFees(3)).to.equal(PROTOCOL_FEE);
+      expect(await p.jm.protocolFees(p.modelId)).to.equal(2n * PROTOCOL_FEE);
       await expectEscrowConserved(p);
-      // Version 3's fees go to version 3's treasury; version 2's were collected above, to its own.
-      await expect(p.jm.collectProtocolFees(3)).to.emit(p.jm, "ProtocolFeesCollected").withArgs(3, p.other.address, PROTOCOL_FEE);
-      await expect(p.jm.collectProtocolFees(kept)).to.be.revertedWithCustomError(p.jm, "JobsNothingToCollect").withArgs(kept);
-      expect(await p.jm.balanceOf(p.other.address)).to.equal(PROTOCOL_FEE);
+      // Protocol revenue goes to the treasury in force when it is distributed (governance's own funds).
+      await expect(p.jm.distributeModelEarnings(p.modelId))
+        .to.emit(p.jm, "ProtocolFeesCollected")
+        .withArgs(p.modelId, p.other.address, 2n * PROTOCOL_FEE);
+      expect(await p.jm.balanceOf(p.other.address)).to.equal(2n * PROTOCOL_FEE);
+      expect(await p.jm.balanceOf(p.treasury.address)).to.equal(0n);
       await expectEscrowConserved(p, [p.other.address]);
       await expectStakingConserved(p);
     });
@@ -1591,7 +1592,11 @@ describe("JobManager", function () {
       const tx = p.jm.connect(p.other).distributeModelEarnings(p.modelId);
       await expect(tx).to.emit(p.jm, "ModelEarningsDistributed").withArgs(p.modelId, accrued);
       await expect(tx).to.changeTokenBalances(ethers, p.token, [p.jm, p.other], [0n, 0n]);
+      // The protocol fees of the same jobs go to the treasury first, then the payees are credited.
+      const fees = protocolFeeOf(FEE) * 2n;
+      await expect(tx).to.emit(p.jm, "ProtocolFeesCollected").withArgs(p.modelId, p.treasury.address, fees);
       expect(await creditsOf(p, tx)).to.deep.equal([
+        [p.treasury.address, 0n, fees],
         [p.contributor1.address, 0n, split.c1],
         [p.contributor2.address, 0n, split.c2],
         [p.developer.address, 0n, split.developer],
@@ -1626,7 +1631,12 @@ describe("JobManager", function () {
       // Accrued earnings follow the model: a new owner receives what is distributed after the transfer.
       await p.registry.connect(p.developer).transferModelOwnership(2n, p.other.address);
       expect(await p.jm.distributeModelEarnings.staticCall(2n)).to.equal(1n * WAD);
-      expect(await creditsOf(p, p.jm.distributeModelEarnings(2n))).to.deep.equal([[p.other.address, 0n, 1n * WAD]]);
+      expect(await creditsOf(p, p.jm.distributeModelEarnings(2n))).to.deep.equal([
+        [p.treasury.address, 0n, PROTOCOL_FEE],
+        [p.other.address, 0n, 1n * WAD],
+      ]);
+      expect(await p.jm.protocolFees(p.modelId)).to.equal(PROTOCOL_FEE);
+      expect(await p.jm.protocolFees(2n)).to.equal(0n);
       expect(await p.jm.modelEarnings(p.modelId)).to.equal(PRICE);
       expect(await p.jm.modelEarnings(2n)).to.equal(0n);
       await expect(p.jm.distributeModelEarnings(99n))
@@ -1642,7 +1652,25 @@ describe("JobManager", function () {
       await endChallengeWindow(p, jobId);
       await p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId)));
       // 2 wei at 33.33%: both contributors' shares are 0, the developer gets both wei.
-      expect(await creditsOf(p, p.jm.distributeModelEarnings(p.modelId))).to.deep.equal([[p.developer.address, 0n, 2n]]);
+      expect(await creditsOf(p, p.jm.distributeModelEarnings(p.modelId))).to.deep.equal([
+        [p.treasury.address, 0n, PROTOCOL_FEE],
+        [p.developer.address, 0n, 2n],
+      ]);
+      await expectEscrowConserved(p);
+    });
+
+    it("pays the treasury alone for a free model, and reverts only when neither part accrued", async function () {
+      const p = await protocol();
+      await p.registry.connect(p.developer).setPrice(p.modelId, 0n);
+      const jobId = await submittedJob(p);
+      await endChallengeWindow(p, jobId);
+      await p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId)));
+      expect(await p.jm.modelEarnings(p.modelId)).to.equal(0n);
+      expect(await p.jm.protocolFees(p.modelId)).to.equal(PROTOCOL_FEE);
+      const tx = p.jm.distributeModelEarnings(p.modelId);
+      await expect(tx).to.emit(p.jm, "ProtocolFeesCollected").and.not.to.emit(p.jm, "ModelEarningsDistributed");
+      expect(await creditsOf(p, tx)).to.deep.equal([[p.treasury.address, 0n, PROTOCOL_FEE]]);
+      await expect(p.jm.distributeModelEarnings(p.modelId)).to.be.revertedWithCustomError(p.jm, "JobsNothingToDistribute");
       await expectEscrowConserved(p);
     });
   });
@@ -1737,7 +1765,7 @@ describe("JobManager", function () {
         .and.not.to.emit(p.jm, "CallbackDelivered");
       // The worker is credited, the price and the protocol fee accrue: the whole fee, as without a failure.
       expect((await creditsOf(p, tx)).reduce((s, c) => s + c[2], 0n)).to.equal(FEE - PRICE - PROTOCOL_FEE);
-      expect(await p.jm.protocolFees((await termsOf(p, jobId)).paramsVersion)).to.equal(PROTOCOL_FEE);
+      expect(await p.jm.protocolFees(p.modelId)).to.equal(PROTOCOL_FEE);
       expect(await p.jm.modelEarnings(p.modelId)).to.equal(PRICE);
       expect((await jobOf(p, jobId)).status).to.equal(Status.Finalized);
       expect((await p.staking.stakeOf(p.worker.address)).locked).to.equal(0n);

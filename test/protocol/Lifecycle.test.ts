@@ -115,12 +115,11 @@ describe("Protocol lifecycle", function () {
     expect((await jm.getJob(2n)).commitment).to.equal(await jm.resultHash(await termsOf(p, 2n), outputCommitment));
     // The model's price from both jobs accrued to it; anyone distributes it to its payees.
     expect(await jm.modelEarnings(modelId)).to.equal(2n * price);
+    // The protocol fees of both jobs accrued beside them; the same distribution pays the treasury.
+    expect(await jm.protocolFees(modelId)).to.equal(protocolFeeOf(fees[0]) + protocolFeeOf(fees[1]));
     await jm.connect(p.other).distributeModelEarnings(modelId);
     expect(await jm.modelEarnings(modelId)).to.equal(0n);
-    // The protocol fees of both jobs accrued to their parameter version; anyone collects them.
-    const version = (await termsOf(p, 1n)).paramsVersion;
-    await jm.connect(p.other).collectProtocolFees(version);
-    expect(await jm.protocolFees(version)).to.equal(0n);
+    expect(await jm.protocolFees(modelId)).to.equal(0n);
     await expectConserved();
 
     // 6. Expected payouts, exactly: 8% of each fee to the treasury (rounded down per job), the

@@ -499,10 +499,8 @@ export async function expectEscrowConserved(p: Pick<Protocol, "conn" | "jm" | "t
   for (const a of accounts) balances += await p.jm.balanceOf(a);
   let accrued = 0n;
   const models = await p.registry.modelCount();
-  for (let m = 1n; m <= models; m++) accrued += await p.jm.modelEarnings(m);
-  // Protocol fees accrue per parameter version until collected for that version's treasury.
-  const versions = await p.jm.paramsVersion();
-  for (let v = 1n; v <= versions; v++) accrued += await p.jm.protocolFees(v);
+  // A model's jobs accrue its earnings and the protocol fees until distributed.
+  for (let m = 1n; m <= models; m++) accrued += (await p.jm.modelEarnings(m)) + (await p.jm.protocolFees(m));
   expect(await p.token.balanceOf(await p.jm.getAddress())).to.equal(unsettled + balances + accrued);
   return { unsettled, balances, accrued };
 }

@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import hre from "hardhat";
 
-import type { CollectResult, DeployResult, DistributeResult, FinalizeResult, JobDetails, RegisterResult, RequestResult } from "../../offchain/clients/index.js";
+import type { DeployResult, DistributeResult, FinalizeResult, JobDetails, RegisterResult, RequestResult } from "../../offchain/clients/index.js";
 import { bytesToInts, resultHash } from "../../offchain/clients/index.js";
 import { rejection, writeJson, writeTinyModel } from "./helpers.js";
 
@@ -100,18 +100,16 @@ describe("tasks: one job from deploy to withdraw", function () {
     expect(shown.job.commitment).to.equal(
       resultHash(shown.job.terms, shown.outputCommitment!),
     );
-    // The protocol fee accrued to the job's parameter version; anyone sweeps it to that version's treasury.
-    const fees = (await quiet(() => run(["balance", "collect-fees"], { from: "4" }))) as CollectResult;
-    expect(fees.amount).to.equal(2n * 10n ** 16n);
-    expect(fees.treasury).to.equal(timelock);
-    expect(await rejection(() => quiet(() => run(["balance", "collect-fees"], { paramsVersion: "99", from: "4" })))).to.include("parameter version 99 does not exist");
-    expect(await rejection(() => quiet(() => run(["balance", "collect-fees"], { from: "4" })))).to.include(
-      `no protocol fees have accrued under parameter version ${fees.version} since the last collection`,
-    );
-    // The model's revenue reaches developer (90%) and contributor (10%) once distributed (anyone may).
+    // The model's revenue reaches developer (90%) and contributor (10%) once distributed (anyone
+    // may), and the protocol fee of its jobs the treasury (the timelock).
     const dist = (await quiet(() => run(["balance", "distribute"], { model: "1", from: "4" }))) as DistributeResult;
     expect(dist.amount).to.equal(10n ** 18n);
-    expect(dist.credits.map((c) => c.amount)).to.deep.equal([10n ** 17n, 9n * 10n ** 17n]);
+    expect(dist.protocolFees).to.equal(2n * 10n ** 16n);
+    expect(dist.credits).to.deep.equal([
+      { account: timelock, amount: 2n * 10n ** 16n },
+      { account: dist.credits[1]!.account, amount: 10n ** 17n },
+      { account: dist.credits[2]!.account, amount: 9n * 10n ** 17n },
+    ]);
     const again = await rejection(() => quiet(() => run(["balance", "distribute"], { model: "1", from: "4" })));
     expect(again).to.include("model 1 has no accrued earnings to distribute");
     for (const from of ["2", "1", "3"]) await quiet(() => run(["balance", "withdraw"], { from }));
