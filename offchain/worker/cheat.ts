@@ -52,7 +52,9 @@ const ESCALATION = [1, -1, 16, -16, 256, -256, 4096, -4096];
  */
 export function cheatTrace(model: CanonicalModel, honest: readonly Int32Array[], c: CheatSpec, o: { exact?: boolean } = {}): Int32Array[] {
   const L = model.layers.length;
-  for (const factor of o.exact ? [1] : ESCALATION) {
+  let outOfRange = 0;
+  const factors = o.exact ? [1] : ESCALATION;
+  for (const factor of factors) {
     const t: Int32Array[] = honest.map((x) => x.slice());
     t[c.layer]![c.element] = t[c.layer]![c.element]! + c.delta * factor;
     try {
@@ -63,6 +65,7 @@ export function cheatTrace(model: CanonicalModel, honest: readonly Int32Array[],
     } catch (e) {
       // The lie left a later layer's input range (a LUT); try the next size or direction.
       if (o.exact) throw new VeritensorError(`cannot cheat at layer ${c.layer}, element ${c.element} by ${c.delta}: ${(e as Error).message}`);
+      outOfRange++;
       continue;
     }
     if (!sameTensor(t[L]!, honest[L]!)) return t;
@@ -73,9 +76,13 @@ export function cheatTrace(model: CanonicalModel, honest: readonly Int32Array[],
         `so the result would still be correct and nobody could dispute it: try a larger DELTA or another element`,
     );
   }
-  throw new VeritensorError(
-    `cannot cheat at layer ${c.layer}, element ${c.element}: the later layers absorb every lie tried there (the output stays correct); choose another element`,
-  );
+  const why =
+    outOfRange === factors.length
+      ? "every lie tried there leaves a later layer's input range"
+      : outOfRange > 0
+        ? "the later layers absorb every lie tried there, or it leaves a later layer's input range"
+        : "the later layers absorb every lie tried there (the output stays correct)";
+  throw new VeritensorError(`cannot cheat at layer ${c.layer}, element ${c.element}: ${why}; choose another element`);
 }
 
 function sameTensor(a: Int32Array, b: Int32Array): boolean {
