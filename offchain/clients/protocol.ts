@@ -167,7 +167,7 @@ export async function chainTime(p: Protocol): Promise<bigint> {
 
 /** The chain's clock as read at one moment: its head, and the time its next block will carry. */
 export interface ChainClock {
-  readonly head: { readonly number: number; readonly timestamp: bigint };
+  readonly head: { readonly number: number; readonly timestamp: bigint; readonly hash?: string | null };
   /** The timestamp the next block will carry, as the endpoint foresees it at `readAt`. */
   readonly next: bigint;
   /** Wall-clock time of the read, in milliseconds. */
@@ -181,16 +181,32 @@ export interface ChainClock {
  * and positive after blocks in quick succession or a time jump. The pending block says which: it is
  * what the endpoint would mine now. An endpoint without one falls back to the later of the head's
  * time + 1 and the wall clock.
+ *
+ * Given the clock read before (`previous`), a head that has not moved costs one call: the
+ * previous clock still holds, moved on by the wall clock (see {@link nextBlockTimeAt}).
  */
-export async function readChainClock(p: Protocol): Promise<ChainClock> {
+export async function readChainClock(p: Protocol, previous?: ChainClock): Promise<ChainClock> {
   const provider = p.connection.ethers.provider;
   const readAt = Date.now();
-  const [block, pending] = await Promise.all([
-    provider.getBlock("latest"),
-    provider.send("eth_getBlockByNumber", ["pending", false]).catch(() => null) as Promise<{ parentHash?: string; timestamp?: string } | null>,
-  ]);
+  if (previous?.head.hash) {
+    const block = await provider.getBlock("latest");
+    if (!block) throw new VeritensorError("the endpoint returned no latest block");
+    if (block.hash === previous.head.hash) return previous;
+    return clockFrom(block, await pendingBlock(p), readAt);
+  }
+  const [block, pending] = await Promise.all([provider.getBlock("latest"), pendingBlock(p)]);
   if (!block) throw new VeritensorError("the endpoint returned no latest block");
-  const head = { number: block.number, timestamp: BigInt(block.timestamp) };
+  return clockFrom(block, pending, readAt);
+}
+
+type PendingBlock = { parentHash?: string; timestamp?: string } | null;
+
+function pendingBlock(p: Protocol): Promise<PendingBlock> {
+  return p.connection.ethers.provider.send("eth_getBlockByNumber", ["pending", false]).catch(() => null) as Promise<PendingBlock>;
+}
+
+function clockFrom(block: { number: number; timestamp: number; hash: string | null }, pending: PendingBlock, readAt: number): ChainClock {
+  const head = { number: block.number, timestamp: BigInt(block.timestamp), hash: block.hash };
   const wall = BigInt(Math.floor(readAt / 1000));
   let next = head.timestamp + 1n > wall ? head.timestamp + 1n : wall;
   // Only a block on top of this head counts (a pending block has no number): some endpoints answer

@@ -38,8 +38,14 @@ interface Waiter {
   lookedUp: number;
 }
 
-/** Poll intervals while the next block is not there yet (ms): quick at first, then steady. */
+/**
+ * Poll intervals while the next block is not there yet (ms): quick at first, then steady. Once the
+ * chain's block time is known (from blocks seen arriving), the first poll waits until the next
+ * block is due.
+ */
 const POLL_MS = [25, 50, 100, 200, 250];
+/** Longest wait for a block that is due (ms). */
+const MAX_DUE_MS = 2_000;
 /** A watcher idle longer than this finds the head again rather than scanning from where it stopped. */
 const STALE_MS = 3_000;
 /** Consecutive endpoint failures before the waiters are failed (each then decides what to do). */
@@ -71,6 +77,12 @@ export class ReceiptWatcher {
   private cursor: number | undefined;
   private idleSince = 0;
   private running = false;
+  /** When the newest block was seen arriving (found right after a poll that did not find it), and its number. */
+  private arrival: { at: number; block: number } | undefined;
+  /** Times between consecutive blocks seen arriving (ms), the newest last. */
+  private readonly gaps: number[] = [];
+  /** The last poll did not find the next block. */
+  private missed = false;
   /** Calls made (for tests and diagnostics). */
   calls = 0;
 
@@ -119,7 +131,7 @@ export class ReceiptWatcher {
           const progressed = await this.step();
           failures = 0;
           if (progressed) idlePolls = 0;
-          else await sleep(POLL_MS[Math.min(idlePolls++, POLL_MS.length - 1)]!);
+          else await sleep(this.pollDelay(idlePolls++));
         } catch (e) {
           if (++failures < MAX_FAILURES) {
             await sleep(POLL_MS[POLL_MS.length - 1]!);
@@ -135,6 +147,25 @@ export class ReceiptWatcher {
       this.running = false;
       this.idleSince = Date.now();
     }
+  }
+
+  /** How long to wait before polling again for the next block. */
+  private pollDelay(idlePolls: number): number {
+    const quick = POLL_MS[Math.min(idlePolls, POLL_MS.length - 1)]!;
+    if (idlePolls > 0 || this.arrival === undefined || this.gaps.length === 0) return quick;
+    const gap = [...this.gaps].sort((a, b) => a - b)[Math.floor(this.gaps.length / 2)]!;
+    const due = this.arrival.at + gap - Date.now();
+    return due > quick ? Math.min(due, MAX_DUE_MS) : quick;
+  }
+
+  /** Block `n` was just found after a poll that did not find it: it arrived about now. */
+  private arrived(n: number): void {
+    const now = Date.now();
+    if (this.arrival && this.arrival.block === n - 1) {
+      this.gaps.push(now - this.arrival.at);
+      if (this.gaps.length > 5) this.gaps.shift();
+    }
+    this.arrival = { at: now, block: n };
   }
 
   private async receipt(hash: string): Promise<TransactionReceipt | null> {
@@ -197,10 +228,13 @@ export class ReceiptWatcher {
     this.calls++;
     const block = await this.provider.getBlock(this.cursor + 1);
     if (!block) {
+      this.missed = true;
       const now = Date.now();
       for (const w of [...this.waiters]) if (!w.found && now - w.lookedUp > RECHECK_MS) await this.lookUp(w);
       return false;
     }
+    if (this.missed) this.arrived(block.number);
+    this.missed = false;
     this.cursor = block.number;
     for (const h of block.transactions) {
       const hash = h.toLowerCase();

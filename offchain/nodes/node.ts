@@ -171,7 +171,8 @@ export abstract class ProtocolNode {
 
   /** New events since the cursor, in ranges. */
   private async scanEvents(): Promise<void> {
-    this.clock = await readChainClock(this.p);
+    // One call when the head has not moved since the last pass (the clock read then still holds).
+    this.clock = await readChainClock(this.p, this.clock);
     const block = this.clock.head;
     // Events are acted on once their block has the configured confirmations, so that a shallow
     // reorganization cannot show the node a request or a result that then disappears.
@@ -338,9 +339,18 @@ export abstract class ProtocolNode {
   /** Called once when a dispute of this node has ended. */
   protected async onDisputeEnded(_row: DisputeRow, _won: boolean): Promise<void> {}
 
-  /** Withdraws what the dispute factory owes this node (bonds back, rewards). */
+  /** The head at which the dispute factory's balance was last read. */
+  private factoryReadAt: number | undefined;
+
+  /**
+   * Withdraws what the dispute factory owes this node (bonds back, rewards). Only games credit it,
+   * so the balance is read once at start, then once per new block while this node has disputes.
+   */
   protected async collectFromFactory(): Promise<void> {
+    const head = this.head?.number;
+    if (this.factoryReadAt !== undefined && (head === this.factoryReadAt || this.store.allDisputes().length === 0)) return;
     const owed = await this.p.disputes.balanceOf(this.address);
+    this.factoryReadAt = head;
     if (owed === 0n) return;
     const block = this.head?.number ?? (await this.p.connection.ethers.provider.getBlockNumber());
     await this.perform(`withdraw-factory:${block}`, `withdraw ${formatVtn(owed)} from the dispute factory`, async () => {

@@ -28,11 +28,19 @@ export function intsOf(bytes: Uint8Array): Int32Array {
   return new Int32Array(copy.buffer, 0, copy.length / 4);
 }
 
-/** The job's output and its commitment: one plain run, nothing else hashed (unless cheating). */
-export async function computeOutput(model: CanonicalModel, input: Int32Array, cheat?: CheatSpec): Promise<NodeOutput> {
+/**
+ * The job's output and its commitment: one plain run, nothing else hashed (unless cheating). On
+ * `runner` if given (a verifier's pool), else on the model's shared runner.
+ */
+export async function computeOutput(
+  model: CanonicalModel,
+  input: Int32Array,
+  cheat?: CheatSpec,
+  runner?: { run(input: Int32Array): Promise<{ output: Int32Array; outputCommitment: Hex }> },
+): Promise<NodeOutput> {
   if (cheat !== undefined) return computeTrace(model, input, cheat);
   const started = performance.now();
-  const r = await runOutput(model, input);
+  const r = runner ? await runner.run(input) : await runOutput(model, input);
   return { output: Int32Array.from(r.output), outputCommitment: r.outputCommitment, ms: performance.now() - started };
 }
 

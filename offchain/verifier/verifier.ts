@@ -5,9 +5,19 @@
  * and reward. What it will open with (its trace's inputs and root) is in its store before the
  * dispute is opened, so a restart keeps playing the same game.
  * `cheat` makes it challenge every result with a wrong trace (demos and tests: the worker wins).
+ *
+ * Results are checked in parallel: each model has a pool of `parallel` runners (one onnxruntime
+ * session and one core each; default: the machine's cores), and the pending jobs of a pass are
+ * checked concurrently, their re-runs bounded by the pool. The store's writes are synchronous and
+ * each log line is whole, so concurrent checks interleave only between lines. Opening a dispute
+ * (trace, write-ahead, bond, commit, reveal) is done one job at a time, under the journal's keys
+ * `commit:N` and `open:N` as before, so that nothing is sent twice.
  */
+import { availableParallelism } from "node:os";
+
 import { MaxUint256, getBytes } from "ethers";
 
+import type { JobRecord } from "../clients/index.js";
 import type { JobRow } from "../store/store.js";
 import {
   JobStatus,
@@ -29,20 +39,61 @@ import { ProtocolNode, openNodeContext } from "../nodes/node.js";
 import { computeOutput, computeTrace, intsOf } from "../nodes/trace.js";
 import type { CheatChoice, CheatSpec } from "../worker/cheat.js";
 import { chooseCheat } from "../worker/cheat.js";
+import type { RunnerFactory } from "./pool.js";
+import { RunnerPool, canonicalRunners, eachLimited } from "./pool.js";
 
 export interface VerifierOptions extends NodeOptions {
   /** Models to watch (default: all). */
   readonly models?: readonly bigint[];
   /** Challenge every result with a trace that lies at this node (demos and tests). */
   readonly cheat?: CheatChoice;
+  /** Results re-run at once: runners (onnxruntime sessions) per model (default: the machine's cores). */
+  readonly parallel?: number;
+  /** Opens the runners of the pools (default: CanonicalRunner.create; tests pass instrumented ones). */
+  readonly runners?: RunnerFactory;
 }
+
+/** Checks in progress at once per runner: a check also waits for the chain and for its input. */
+const CHECKS_PER_RUNNER = 2;
 
 export class Verifier extends ProtocolNode {
   readonly options: VerifierOptions;
+  /** Runners per model. */
+  readonly parallel: number;
+  private readonly pools = new Map<bigint, RunnerPool>();
+  /** The worker of each submitted result, from its ResultSubmitted event (saves reading the job). */
+  private readonly submittedBy = new Map<bigint, string>();
+  /** Disputes are opened one at a time: the tail of that queue. */
+  private disputing: Promise<unknown> = Promise.resolve();
 
   private constructor(ctx: NodeContext, o: VerifierOptions) {
     super(ctx, o);
     this.options = o;
+    this.parallel = o.parallel ?? availableParallelism();
+    if (!Number.isInteger(this.parallel) || this.parallel < 1) throw new RangeError(`parallel must be a whole number of runners, at least 1 (not ${o.parallel})`);
+  }
+
+  private poolFor(modelId: bigint, model: RunnerPool["model"]): RunnerPool {
+    let pool = this.pools.get(modelId);
+    if (!pool || pool.model !== model) {
+      void pool?.close();
+      pool = new RunnerPool(model, this.parallel, this.options.runners ?? canonicalRunners, { intraOpNumThreads: 1 });
+      this.pools.set(modelId, pool);
+    }
+    return pool;
+  }
+
+  override close(): void {
+    super.close();
+    for (const pool of this.pools.values()) void pool.close();
+    this.pools.clear();
+  }
+
+  /** Runs `fn` after every dispute opening queued before it (one at a time). */
+  private oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.disputing.then(fn, fn);
+    this.disputing = run.catch(() => undefined);
+    return run;
   }
 
   static async create(o: VerifierOptions): Promise<Verifier> {
@@ -75,13 +126,16 @@ export class Verifier extends ProtocolNode {
         job = this.store.job(e.args.jobId)!;
       }
       if (job.stage !== "seen") continue;
+      this.submittedBy.set(job.jobId, e.args.worker);
       // The submitted output is all a check compares with (its commitment is the result's).
       this.store.updateJob(job.jobId, { stage: "pending", challengeEnd: e.args.challengeEnd, output: submitted });
     }
   }
 
+  /** Checks the pending jobs concurrently; their re-runs share the model's runner pool. */
   protected async work(): Promise<void> {
-    for (const job of this.store.jobsAt("pending")) await this.attempt(`job ${job.jobId}`, () => this.check(job));
+    const pending = this.store.jobsAt("pending");
+    await eachLimited(pending, this.parallel * CHECKS_PER_RUNNER, (job) => this.attempt(`job ${job.jobId}`, () => this.check(job)));
   }
 
   /** Our game on `jobId`, if we opened one. */
@@ -96,27 +150,35 @@ export class Verifier extends ProtocolNode {
   private async check(job: JobRow): Promise<void> {
     const id = job.jobId;
     if (this.ctx.journal.inFlight(`open:${id}`)) return;
-    const cheat = job.cheat ? (JSON.parse(job.cheat) as CheatSpec) : undefined;
     // A dispute we opened before a restart: keep playing it.
     if (job.disputeRoot !== undefined) {
-      const game = await this.ourGame(id);
-      if (game) {
-        this.trackDispute({ game, jobId: id, side: Side.Challenger, modelId: job.modelId, input: job.input!, cheat, claim: job.disputeRoot });
-        this.store.updateJob(id, { stage: "disputed" });
-        this.log.info(`job ${id}: our dispute (game ${short(game)}) is on chain (recovered)`);
-        return;
-      }
+      if (await this.oneAtATime(() => this.recover(job))) return;
     }
-    const rec = await getJob(this.p, id);
-    if (rec.status !== JobStatus.Submitted) {
+    // The ResultSubmitted event we read says who submitted and when the window ends (after a
+    // restart, not in memory, the job is read back). The job may have moved on since (a dispute of
+    // another verifier rejected it): that matters only before a dispute is opened, or once the
+    // window has closed, and is read then.
+    let rec: JobRecord | undefined;
+    const current = async (): Promise<JobRecord | undefined> => {
+      rec ??= await getJob(this.p, id);
+      if (rec.status === JobStatus.Submitted) return rec;
       this.store.updateJob(id, { stage: "skipped", note: jobStatusName(rec.status) });
-      return;
+      return undefined;
+    };
+    let worker = this.submittedBy.get(id);
+    let windowEnd = job.challengeEnd;
+    if (worker === undefined || windowEnd === undefined) {
+      const r = await current();
+      if (!r) return;
+      worker = r.worker;
+      windowEnd = r.timer;
     }
-    if (rec.worker.toLowerCase() === this.address.toLowerCase()) {
+    if (worker.toLowerCase() === this.address.toLowerCase()) {
       this.store.updateJob(id, { stage: "skipped", note: "our own job" });
       return;
     }
-    if (this.nextBlockTime() >= rec.timer) {
+    if (this.nextBlockTime() >= windowEnd) {
+      if (!(await current())) return;
       this.store.updateJob(id, { stage: "missed", note: "challenge window closed before the check" });
       this.log.warn(`job ${id}: its challenge window closed before we could check it`);
       return;
@@ -125,20 +187,41 @@ export class Verifier extends ProtocolNode {
     const input = await this.usableInput(job, "checking", "trying again while the window is open");
     if (input === undefined) return;
     const { model } = await this.ctx.models.get(job.modelId);
+    const cheat = job.cheat ? (JSON.parse(job.cheat) as CheatSpec) : undefined;
     const lie = cheat ?? (this.options.cheat ? chooseCheat(model, this.options.cheat) : undefined);
-    // The happy path: a plain run, compared by output commitment (no trace is built).
-    const ran = await computeOutput(model, intsOf(input), lie);
+    // The happy path: a plain run on a runner of the pool, compared by output commitment (no trace is built).
+    const ran = await this.poolFor(job.modelId, model).use((runner) => computeOutput(model, intsOf(input), lie, runner));
     const submitted = job.output !== undefined ? tensorCommitment(job.output) : (await submittedResultOf(this.p, id)).outputCommitment;
     if (ran.outputCommitment.toLowerCase() === submitted.toLowerCase()) {
       this.store.updateJob(id, { stage: "agreed" });
       this.log.info(`job ${id}: result checks out (output ${short(submitted)}, re-run in ${ran.ms.toFixed(1)} ms)`);
       return;
     }
+    if (!(await current())) return;
     this.log.info(
-      `job ${id}: MISMATCH: worker ${short(rec.worker)} submitted output ${short(submitted)}, we computed ${short(ran.outputCommitment)}` +
+      `job ${id}: MISMATCH: worker ${short(worker)} submitted output ${short(submitted)}, we computed ${short(ran.outputCommitment)}` +
         (lie ? ` (we lie on purpose at layer ${lie.layer})` : "") +
         "; building the trace to open a dispute",
     );
+    await this.oneAtATime(() => this.dispute(job, model, input, lie));
+  }
+
+  /** A dispute we opened before a restart, found on chain and tracked again; false if there is none. */
+  private async recover(job: JobRow): Promise<boolean> {
+    const id = job.jobId;
+    const game = await this.ourGame(id);
+    if (!game) return false;
+    const cheat = job.cheat ? (JSON.parse(job.cheat) as CheatSpec) : undefined;
+    this.trackDispute({ game, jobId: id, side: Side.Challenger, modelId: job.modelId, input: job.input!, cheat, claim: job.disputeRoot! });
+    this.store.updateJob(id, { stage: "disputed" });
+    this.log.info(`job ${id}: our dispute (game ${short(game)}) is on chain (recovered)`);
+    return true;
+  }
+
+  /** Builds the trace and opens a dispute on `job` (one at a time: see oneAtATime). */
+  private async dispute(job: JobRow, model: Parameters<typeof computeTrace>[0], input: Uint8Array, lie: CheatSpec | undefined): Promise<void> {
+    const id = job.jobId;
+    if (this.ctx.journal.inFlight(`open:${id}`)) return;
     const t = await computeTrace(model, intsOf(input), lie);
     const player = new DisputePlayer(Side.Challenger, this.ctx.signer, model, t.trace);
     const result = await submittedResultOf(this.p, id);

@@ -74,6 +74,12 @@ export class Worker extends ProtocolNode {
   private servesCache = new Map<bigint, Promise<boolean>>();
   /** Dispute manager per escrow parameter version. */
   private managers = new Map<bigint, string>();
+  /**
+   * Jobs whose state this process knows from its own transactions (its claim, then its submission,
+   * went through in this run): the job need not be read back before the next step. A step that
+   * fails forgets it, and the next pass reads the job as after a restart.
+   */
+  private readonly ownState = new Map<bigint, "claimed" | "submitted">();
 
   override async tick(): Promise<void> {
     this.servesCache.clear();
@@ -222,6 +228,7 @@ export class Worker extends ProtocolNode {
     try {
       const r = await this.perform(`claim:${id}`, `claim job ${id}`, () => sendClaim(this.p, this.ctx.signer, id));
       this.store.updateJob(id, { stage: "claimed" });
+      this.ownState.set(id, "claimed");
       this.log.info(`job ${id}: claimed, ${formatVtn(r.lockedStake)} of stake locked`);
     } catch (e) {
       const now = await getJob(this.p, id);
@@ -238,17 +245,21 @@ export class Worker extends ProtocolNode {
   private async prepareSubmit(job: JobRow): Promise<(() => Promise<void>) | undefined> {
     const id = job.jobId;
     if (this.ctx.journal.inFlight(`submit:${id}`)) return;
-    const rec = await getJob(this.p, id);
-    const mine = rec.worker.toLowerCase() === this.address.toLowerCase();
-    if (rec.status === JobStatus.Submitted && mine) {
-      this.store.updateJob(id, { stage: "submitted", challengeEnd: rec.timer });
-      this.log.info(`job ${id}: our result is on chain (recovered), challenge window ends ${formatTime(rec.timer, this.nextBlockTime())}`);
-      return;
-    }
-    if (rec.status !== JobStatus.Claimed || !mine) {
-      this.store.updateJob(id, { stage: "lost", note: `${jobStatusName(rec.status)} before we submitted` });
-      this.log.warn(`job ${id}: it became ${jobStatusName(rec.status)} before we submitted`);
-      return;
+    // Claimed by us in this run: it is ours until we submit (or its result time passes, which the
+    // submission's failure shows). Otherwise the job is read back.
+    if (this.ownState.get(id) !== "claimed") {
+      const rec = await getJob(this.p, id);
+      const mine = rec.worker.toLowerCase() === this.address.toLowerCase();
+      if (rec.status === JobStatus.Submitted && mine) {
+        this.store.updateJob(id, { stage: "submitted", challengeEnd: rec.timer });
+        this.log.info(`job ${id}: our result is on chain (recovered), challenge window ends ${formatTime(rec.timer, this.nextBlockTime())}`);
+        return;
+      }
+      if (rec.status !== JobStatus.Claimed || !mine) {
+        this.store.updateJob(id, { stage: "lost", note: `${jobStatusName(rec.status)} before we submitted` });
+        this.log.warn(`job ${id}: it became ${jobStatusName(rec.status)} before we submitted`);
+        return;
+      }
     }
     let current = job;
     if (job.stage === "claimed") {
@@ -270,10 +281,17 @@ export class Worker extends ProtocolNode {
       current = this.store.job(id)!;
     }
     return async () => {
-      const r = await this.perform(`submit:${id}`, `submit job ${id} output ${tensorCommitment(current.output!)}`, () =>
-        sendSubmit(this.p, this.ctx.signer, id, current.output!),
-      );
+      let r;
+      try {
+        r = await this.perform(`submit:${id}`, `submit job ${id} output ${tensorCommitment(current.output!)}`, () =>
+          sendSubmit(this.p, this.ctx.signer, id, current.output!),
+        );
+      } catch (e) {
+        this.ownState.delete(id);
+        throw e;
+      }
       this.store.updateJob(id, { stage: "submitted", challengeEnd: r.challengeEnd });
+      this.ownState.set(id, "submitted");
       this.log.info(`job ${id}: submitted, challenge window ends ${formatTime(r.challengeEnd, this.nextBlockTime())}`);
     };
   }
@@ -283,6 +301,9 @@ export class Worker extends ProtocolNode {
     if (this.ctx.journal.inFlight(`finalize:${id}`)) return;
     // Nothing to ask the chain before the window we recorded has closed (a dispute can only delay it).
     if (job.challengeEnd !== undefined && this.nextBlockTime() < job.challengeEnd) return;
+    // Submitted by us in this run and never disputed (every opened game is recorded from its
+    // event): its window, just checked, is all that stands before finalizing.
+    if (this.ownState.get(id) === "submitted" && job.challengeEnd !== undefined && !this.store.hasDisputeOn(id)) return this.finalize(job);
     const rec = await getJob(this.p, id);
     if (rec.status === JobStatus.Finalized) {
       this.store.updateJob(id, { stage: "finalized" });
@@ -316,10 +337,22 @@ export class Worker extends ProtocolNode {
       );
       this.log.info(`job ${id}: its ${disputes.gamesOpened} dispute(s) closed; our share of the lost bonds is credited`);
     }
-    const f = await this.perform(`finalize:${id}`, `finalize job ${id}`, () =>
-      // Our own output's commitment, when we have it, saves reading it back from the events.
-      sendFinalize(this.p, this.ctx.signer, id, job.output ? { outputCommitment: tensorCommitment(job.output) } : undefined),
-    );
+    await this.finalize(job);
+  }
+
+  private async finalize(job: JobRow): Promise<void> {
+    const id = job.jobId;
+    let f;
+    try {
+      f = await this.perform(`finalize:${id}`, `finalize job ${id}`, () =>
+        // Our own output's commitment, when we have it, saves reading it back from the events.
+        sendFinalize(this.p, this.ctx.signer, id, job.output ? { outputCommitment: tensorCommitment(job.output) } : undefined),
+      );
+    } catch (e) {
+      this.ownState.delete(id);
+      throw e;
+    }
+    this.ownState.delete(id);
     this.store.updateJob(id, { stage: "finalized" });
     this.log.info(`job ${id}: finalized, ${formatVtn(f.workerFee)} earned`);
   }
