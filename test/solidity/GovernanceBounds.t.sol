@@ -60,13 +60,15 @@ contract GovernanceBoundsTest is DisputeFixture {
         new JobManager(d.token, d.registry, d.staking, address(this), tooLong, p);
     }
 
-    /// @notice A change of the escrow's parameters after a request reaches none of that job: its
-    /// result time, timeout slash, challenge window (a dispute opens after the new, shorter window
-    /// would have closed) and treasury are those of its request; a job requested after the change
-    /// has the new ones.
+    /// @notice A change of the escrow's parameters after a request reaches none of that job's
+    /// users: its result time, timeout slash, challenge window (a dispute opens after the new,
+    /// shorter window would have closed) and protocol fee rate are those of its request; a job
+    /// requested after the change has the new ones. The protocol fee itself is governance's revenue:
+    /// it accrues to the model at finalization and is paid to the treasury in force when the
+    /// model's accruals are distributed (commit b299414; before it, to the request's treasury).
     /// Before: the escrow read the parameters in force at each call: the claim got the new result
     /// time, the timeout slashed at the new rate, the submission opened the new window (the dispute
-    /// was refused, `JobsChallengeWindowClosed`) and the protocol fee went to the new treasury.
+    /// was refused, `JobsChallengeWindowClosed`).
     function test_parameterChangesNeverReachARequestedJob() public {
         IJobManager.Params memory old = d.jobs.params();
         (uint256 late, IJobManager.JobTerms memory lateTerms) = _request();
@@ -108,10 +110,18 @@ contract GovernanceBoundsTest is DisputeFixture {
         g.timeout();
         assertTrue(g.status() == GameStatus.DefenderWins, "the mistaken challenger won");
 
-        // The treasury of the request.
+        // The protocol fee at the request's rate accrues to the model at finalization (nobody is
+        // credited it then); it is governance's own revenue and goes to the treasury in force when
+        // the model's accruals are distributed (the new one), not to the request's.
+        uint256 protocolFee = FeeSplit.share(FEE, keptTerms.protocolFeeBps);
         d.jobs.finalize(kept, keptTerms, c.output);
-        assertEq(d.jobs.balanceOf(TREASURY), FeeSplit.share(FEE, keptTerms.protocolFeeBps), "request's treasury not paid");
-        assertEq(d.jobs.balanceOf(NEW_TREASURY), 0, "the new treasury was paid for an older job");
+        assertEq(d.jobs.protocolFees(modelId), protocolFee, "fee not accrued to the model at the request's rate");
+        assertEq(d.jobs.balanceOf(TREASURY), 0, "treasury credited at finalization");
+        assertEq(d.jobs.balanceOf(NEW_TREASURY), 0, "treasury credited at finalization");
+        d.jobs.distributeModelEarnings(modelId);
+        assertEq(d.jobs.balanceOf(NEW_TREASURY), protocolFee, "the treasury in force not paid");
+        assertEq(d.jobs.balanceOf(TREASURY), 0, "a former treasury was paid");
+        assertEq(d.jobs.protocolFees(modelId), 0, "fee left after distribution");
 
         // A job requested now has the new parameters.
         (uint256 fresh, IJobManager.JobTerms memory freshTerms) = _request();

@@ -7,12 +7,14 @@ import {IModelRegistry} from "../../contracts/interfaces/IModelRegistry.sol";
 import {IStaking} from "../../contracts/interfaces/IStaking.sol";
 
 import {Test} from "./utils/Test.sol";
+import {Vm} from "./utils/Vm.sol";
 import {TestData, Terms, Deployment, Deployer} from "./utils/Protocol.sol";
 
 /**
  * @notice Focused fuzz tests of the job escrow's accounting: the fee split of finalize, timeout
- * slashes, dispute slashes, and that a job pays out at most once. This contract owns the escrow
- * and staking and acts as the dispute manager.
+ * slashes, dispute slashes, protocol fees accrued per model and paid to the treasury in force
+ * at distribution, and that a job pays out at most once. This contract owns the escrow and
+ * staking and acts as the dispute manager.
  */
 contract JobManagerFuzzTest is Test {
     uint256 private constant MIN_STAKE = 100 ether;
@@ -21,6 +23,10 @@ contract JobManagerFuzzTest is Test {
     address private constant DEV = address(0xDE5);
     address private constant REQUESTER = address(0x4E0);
     address private constant WORKER = address(0x3012);
+    /// @dev Treasuries of later parameter versions (the protocol fee tests).
+    address private constant TREASURY_1 = address(0x7EA1);
+    address private constant TREASURY_2 = address(0x7EA2);
+    address private constant TREASURY_3 = address(0x7EA3);
 
     Deployment private d;
     /// @dev Each job's terms, as the escrow fixed them (checked against its stored hash).
@@ -42,6 +48,9 @@ contract JobManagerFuzzTest is Test {
         payeePool.push(address(0xC3));
         accounts = payeePool;
         accounts.push(address(this));
+        accounts.push(TREASURY_1);
+        accounts.push(TREASURY_2);
+        accounts.push(TREASURY_3);
 
         d.token.transfer(REQUESTER, Deployer.SUPPLY / 4);
         d.token.transfer(WORKER, Deployer.SUPPLY / 4);
@@ -154,13 +163,83 @@ contract JobManagerFuzzTest is Test {
         revert("unknown account");
     }
 
-    /// @dev Credits a model's accrued earnings to its payees (anyone may), when there are any.
+    /// @dev Distributes a model's accruals (anyone may), when there are any, with every check of
+    /// {_distributeChecked}.
     function _distribute(uint256 modelId) private {
-        if (d.jobs.modelEarnings(modelId) != 0) d.jobs.distributeModelEarnings(modelId);
+        if (d.jobs.modelEarnings(modelId) != 0 || d.jobs.protocolFees(modelId) != 0) _distributeChecked(modelId);
+    }
+
+    /// @dev Protocol fees accrued by the jobs of every model and not yet paid to the treasury.
+    function _accruedProtocolFees() private view returns (uint256 total) {
+        uint256 models = d.registry.modelCount();
+        for (uint256 id = 1; id <= models; ++id) total += d.jobs.protocolFees(id);
+    }
+
+    /// @dev Distributes `modelId`'s accruals, checking that its earnings are split exactly among its
+    /// payees and its protocol fees credited exactly to the treasury in force now (whatever the
+    /// treasuries of its jobs' versions), both zeroed, no token moved, and the events; with nothing
+    /// accrued it must be refused (`JobsNothingToDistribute`). Returns what was paid.
+    function _distributeChecked(uint256 modelId) private returns (uint256 earnings, uint256 fees) {
+        earnings = d.jobs.modelEarnings(modelId);
+        fees = d.jobs.protocolFees(modelId);
+        if (earnings == 0 && fees == 0) {
+            vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsNothingToDistribute.selector, modelId));
+            d.jobs.distributeModelEarnings(modelId);
+            return (0, 0);
+        }
+        address treasury = d.jobs.params().treasury;
+        uint256[] memory expected = _expectedModelCredits(modelId, earnings);
+        expected[_indexOf(treasury)] += fees;
+        (uint256[] memory before, uint256 totalBefore) = _pullBalances();
+        uint256 escrowBefore = d.token.balanceOf(address(d.jobs));
+        vm.recordLogs();
+        vm.prank(REQUESTER); // anyone may distribute
+        assertEq(d.jobs.distributeModelEarnings(modelId), earnings, "distributed != accrued earnings");
+        _checkDistributionLogs(vm.getRecordedLogs(), modelId, treasury, fees, earnings);
+        (uint256[] memory afterwards, uint256 totalAfter) = _pullBalances();
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            assertEq(afterwards[i] - before[i], expected[i], "distribution credited a wrong amount");
+        }
+        assertEq(totalAfter - totalBefore, earnings + fees, "distribution credits != earnings + fees");
+        assertEq(d.jobs.modelEarnings(modelId), 0, "earnings left after distribution");
+        assertEq(d.jobs.protocolFees(modelId), 0, "protocol fees left after distribution");
+        assertEq(d.token.balanceOf(address(d.jobs)), escrowBefore, "distribution moved tokens out of the escrow");
+    }
+
+    /// @dev A distribution first logs, when fees accrued, ProtocolFeesCollected(modelId, treasury,
+    /// fees) then BalanceCredited(treasury, 0, fees); then, when earnings accrued,
+    /// ModelEarningsDistributed(modelId, earnings); all from the escrow.
+    function _checkDistributionLogs(
+        Vm.Log[] memory logs,
+        uint256 modelId,
+        address treasury,
+        uint256 fees,
+        uint256 earnings
+    ) private view {
+        uint256 k;
+        if (fees != 0) {
+            assertEq(logs[0].emitter, address(d.jobs), "ProtocolFeesCollected emitter");
+            assertEq(logs[0].topics[0], IJobManager.ProtocolFeesCollected.selector, "first event != ProtocolFeesCollected");
+            assertEq(logs[0].topics[1], bytes32(modelId), "ProtocolFeesCollected model");
+            assertEq(logs[0].topics[2], bytes32(uint256(uint160(treasury))), "ProtocolFeesCollected treasury");
+            assertEq(abi.decode(logs[0].data, (uint256)), fees, "ProtocolFeesCollected amount");
+            assertEq(logs[1].topics[0], IJobManager.BalanceCredited.selector, "second event != BalanceCredited");
+            assertEq(logs[1].topics[1], bytes32(uint256(uint160(treasury))), "BalanceCredited account");
+            assertEq(logs[1].topics[2], bytes32(0), "BalanceCredited job id != 0");
+            assertEq(abi.decode(logs[1].data, (uint256)), fees, "BalanceCredited amount");
+            k = 2;
+        }
+        if (earnings != 0) {
+            assertEq(logs[k].emitter, address(d.jobs), "ModelEarningsDistributed emitter");
+            assertEq(logs[k].topics[0], IJobManager.ModelEarningsDistributed.selector, "ModelEarningsDistributed missing");
+            assertEq(abi.decode(logs[k].data, (uint256)), earnings, "ModelEarningsDistributed amount");
+        } else {
+            assertEq(logs.length, 2, "a distribution of fees only logged more");
+        }
     }
 
     /// @dev Escrow solvency for the jobs of these tests: balance == unsettled fees + pull balances
-    /// + undistributed model earnings.
+    /// + undistributed model earnings + undistributed protocol fees.
     function _checkEscrow() private view {
         uint256 escrowed;
         uint256 count = d.jobs.jobCount();
@@ -177,8 +256,8 @@ contract JobManagerFuzzTest is Test {
         for (uint256 id = 1; id <= d.registry.modelCount(); ++id) accrued += d.jobs.modelEarnings(id);
         assertEq(
             d.token.balanceOf(address(d.jobs)),
-            escrowed + pulls + accrued,
-            "escrow != unsettled fees + pull balances + model earnings"
+            escrowed + pulls + accrued + _accruedProtocolFees(),
+            "escrow != unsettled fees + pull balances + model earnings + protocol fees"
         );
         IStaking.StakeInfo memory s = d.staking.stakeOf(WORKER);
         assertLe(s.locked, s.staked, "locked > staked");
@@ -187,11 +266,12 @@ contract JobManagerFuzzTest is Test {
 
     // ------------------------------------------------------------ fee split of finalize
 
-    /// @notice Finalize credits the worker and the treasury exactly their parts and accrues exactly
-    /// the job's price to the model; distributing it credits each payee exactly its share
-    /// (contributors rounded down, developer takes the dust), so worker + treasury + payees == fee,
-    /// for random prices, protocol fee rates, fees and splits of up to 8 contributors (payees may
-    /// coincide with worker/treasury). The job keeps the price and rate of its request.
+    /// @notice Finalize credits the worker exactly its part and accrues exactly the job's price and
+    /// exactly its protocol fee to the model; distributing credits each payee exactly its share
+    /// (contributors rounded down, developer takes the dust) and the treasury the protocol fee, so
+    /// worker + treasury + payees == fee, for random prices, protocol fee rates, fees and splits of
+    /// up to 8 contributors (payees may coincide with worker/treasury). The job keeps the price and
+    /// rate of its request.
     function testFuzz_finalizeSplitsFeeExactly(
         uint96 price,
         uint16 protocolFeeBps,
@@ -220,35 +300,41 @@ contract JobManagerFuzzTest is Test {
         _finalizeAndDistribute(jobId, modelId, fee, price, FeeSplit.share(fee, protocolFeeBps));
     }
 
-    /// @dev Finalizes `jobId` and distributes its model's earnings, checking every credit.
+    /// @dev Finalizes `jobId` (the only job of its model) and distributes its model's accruals,
+    /// checking every credit.
     function _finalizeAndDistribute(uint256 jobId, uint256 modelId, uint256 fee, uint256 price, uint256 protocolFee) private {
+        uint256 escrowBefore = d.token.balanceOf(address(d.jobs));
+        (, uint256 totalBefore) = _pullBalances();
+        _finalizeChecked(jobId, modelId, fee, price, protocolFee);
+        (uint256 earnings, uint256 fees) = _distributeChecked(modelId);
+        assertEq(earnings, price, "distributed earnings != price at request");
+        assertEq(fees, protocolFee, "treasury paid != protocol fee");
+        (, uint256 totalAfter) = _pullBalances();
+        assertEq(totalAfter - totalBefore, fee, "credits do not sum to the fee");
+        assertEq(d.token.balanceOf(address(d.jobs)), escrowBefore, "tokens left the escrow");
+        _checkEscrow();
+    }
+
+    /// @dev Finalizes `jobId`: only the worker is credited (its part); the model accrues the price
+    /// and the protocol fee; no token moves.
+    function _finalizeChecked(uint256 jobId, uint256 modelId, uint256 fee, uint256 price, uint256 protocolFee) private {
         (uint256[] memory before, uint256 totalBefore) = _pullBalances();
         uint256 escrowBefore = d.token.balanceOf(address(d.jobs));
+        assertEq(d.jobs.protocolFees(modelId), 0, "the model already has fees");
         _finalize(jobId);
         (uint256[] memory afterFinalize, uint256 totalAfterFinalize) = _pullBalances();
 
         uint256[] memory expected = new uint256[](accounts.length);
         expected[_indexOf(WORKER)] += fee - protocolFee - price;
-        expected[_indexOf(TREASURY)] += protocolFee;
         for (uint256 i = 0; i < accounts.length; ++i) {
             assertEq(afterFinalize[i] - before[i], expected[i], "finalize credited a wrong amount");
         }
         assertEq(d.jobs.modelEarnings(modelId), price, "model accrued != price at request");
-        assertEq(totalAfterFinalize - totalBefore + price, fee, "credits + accrual != fee");
+        assertEq(d.jobs.protocolFees(modelId), protocolFee, "model accrued != protocol fee at request");
+        assertEq(totalAfterFinalize - totalBefore + price + protocolFee, fee, "credits + accruals != fee");
         assertEq(d.token.balanceOf(address(d.jobs)), escrowBefore, "finalize moved tokens out of the escrow");
         assertEq(d.staking.stakeOf(WORKER).locked, 0, "worker still locked after finalize");
         assertTrue(d.jobs.getJob(jobId).status == IJobManager.JobStatus.Finalized, "not finalized");
-        _checkEscrow();
-
-        _distribute(modelId);
-        (uint256[] memory afterwards, uint256 totalAfter) = _pullBalances();
-        expected = _expectedModelCredits(modelId, price);
-        for (uint256 i = 0; i < accounts.length; ++i) {
-            assertEq(afterwards[i] - afterFinalize[i], expected[i], "payee credited a wrong amount");
-        }
-        assertEq(totalAfter - totalBefore, fee, "credits do not sum to the fee");
-        assertEq(d.jobs.modelEarnings(modelId), 0, "earnings left after distribution");
-        assertEq(d.token.balanceOf(address(d.jobs)), escrowBefore, "distribution moved tokens out of the escrow");
         _checkEscrow();
     }
 
@@ -266,14 +352,16 @@ contract JobManagerFuzzTest is Test {
         expected[_indexOf(owner_)] += rest;
     }
 
-    /// @notice Earnings of many jobs (at different prices) accrue into one amount; one distribution
-    /// splits exactly that amount, and a second finds nothing.
+    /// @notice Earnings and protocol fees of many jobs (at different prices) accrue into one amount
+    /// each; one distribution splits exactly the earnings among the payees and pays exactly the
+    /// fees to the treasury, and a second finds nothing.
     function testFuzz_distributeSplitsAccruedEarningsExactly(uint96 price, uint256 jobs, uint256 n, uint256 seed) public {
         price = uint96(bound(price, 1, 1_000_000 ether));
         jobs = bound(jobs, 1, 4);
         n = bound(n, 0, 8);
         uint256 modelId = _registerModel(price, n, seed);
         uint256 accrued;
+        uint256 fees;
         for (uint256 k = 0; k < jobs; ++k) {
             uint96 p = uint96(price + k * 7);
             vm.prank(DEV);
@@ -284,21 +372,128 @@ contract JobManagerFuzzTest is Test {
             vm.warp(block.timestamp + 1 hours);
             _finalize(jobId);
             accrued += p;
+            fees += FeeSplit.share(_terms[jobId].fee, _terms[jobId].protocolFeeBps);
         }
         assertEq(d.jobs.modelEarnings(modelId), accrued, "accrued != sum of prices");
+        assertEq(d.jobs.protocolFees(modelId), fees, "accrued fees != sum of protocol fees");
         _checkEscrow();
 
-        (uint256[] memory before, uint256 totalBefore) = _pullBalances();
-        assertEq(d.jobs.distributeModelEarnings(modelId), accrued, "distributed != accrued");
-        (uint256[] memory afterwards, uint256 totalAfter) = _pullBalances();
-        uint256[] memory shares = _expectedModelCredits(modelId, accrued);
-        for (uint256 i = 0; i < accounts.length; ++i) {
-            assertEq(afterwards[i] - before[i], shares[i], "payee credited a wrong amount");
-        }
-        assertEq(totalAfter - totalBefore, accrued, "shares do not sum to the accrued amount");
+        (uint256 earnings, uint256 paid) = _distributeChecked(modelId);
+        assertEq(earnings, accrued, "distributed != accrued");
+        assertEq(paid, fees, "treasury paid != accrued fees");
         vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsNothingToDistribute.selector, modelId));
         d.jobs.distributeModelEarnings(modelId);
         _checkEscrow();
+    }
+
+    // ------------------------------------------------------------ protocol fees across versions
+
+    /// @notice Jobs on two models requested under two parameter versions with different rates and
+    /// treasuries, finalized in a random order, with distributions of a random model and changes
+    /// of the treasury in force in between: at every step `protocolFees(m)` is the sum of
+    /// `FeeSplit.share(fee, bps)` of m's finalized jobs (each at its request's rate) less what was
+    /// paid, and the escrow holds unsettled fees + pull balances + model earnings + protocol fees.
+    /// Each distribution pays exactly the accrued fees to the treasury in force then (not the
+    /// treasuries of the jobs' versions) and zeroes them; at the end each treasury holds exactly
+    /// what was paid while it was in force, and a second distribution is refused.
+    function testFuzz_protocolFeesAccruePerModel(
+        uint16 bps1,
+        uint16 bps2,
+        uint96 price,
+        uint256 jobs1,
+        uint256 jobs2,
+        uint256 seed
+    ) public {
+        bps1 = uint16(bound(bps1, 0, 2_000));
+        bps2 = uint16(bound(bps2, 0, 2_000));
+        price = uint96(bound(price, 0, 100 ether));
+        jobs1 = bound(jobs1, 1, 4);
+        jobs2 = bound(jobs2, 1, 4);
+        uint256[2] memory models = [_registerModel(price, 2, seed), _registerModel(price / 2, 1, seed >> 1)];
+
+        uint256[] memory ids = new uint256[](jobs1 + jobs2);
+        _setVersion(TREASURY_1, bps1);
+        for (uint256 k = 0; k < jobs1; ++k) ids[k] = _requestOn(models, k, seed);
+        _setVersion(TREASURY_2, bps2);
+        for (uint256 k = jobs1; k < ids.length; ++k) ids[k] = _requestOn(models, k, seed);
+        for (uint256 k = 0; k < ids.length; ++k) {
+            _claim(ids[k]);
+            _submit(ids[k], uint32(k));
+        }
+        vm.warp(block.timestamp + 1 hours);
+        _shuffle(ids, seed);
+
+        uint256[2] memory shares; // per model: the shares of its finalized jobs
+        uint256[2] memory paid; // per model: what distributions paid the treasury
+        uint256[3] memory treasuryGot; // TREASURY_1, TREASURY_2, TREASURY_3 (never model payees)
+        for (uint256 k = 0; k < ids.length; ++k) {
+            IJobManager.JobTerms memory t = _terms[ids[k]];
+            assertEq(t.protocolFeeBps, _versionOf(t) == 1 ? bps1 : bps2, "job's rate != its version's");
+            _finalize(ids[k]);
+            shares[t.modelId == models[0] ? 0 : 1] += FeeSplit.share(t.fee, t.protocolFeeBps);
+            uint256 r = uint256(keccak256(abi.encode(seed, k)));
+            if (r % 4 == 0) _setVersion([TREASURY_1, TREASURY_2, TREASURY_3][(r >> 8) % 3], uint16((r >> 16) % 2_001));
+            if ((r >> 4) % 3 == 0) _distributeAndBook(models, (r >> 24) % 2, paid, treasuryGot);
+            for (uint256 m = 0; m < 2; ++m) {
+                assertEq(d.jobs.protocolFees(models[m]), shares[m] - paid[m], "accrued fees != shares - paid");
+            }
+            _checkEscrow();
+        }
+
+        _setVersion(TREASURY_3, 0);
+        for (uint256 m = 0; m < 2; ++m) {
+            _distributeAndBook(models, m, paid, treasuryGot);
+            assertEq(paid[m], shares[m], "paid != sum of the model's shares");
+            vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsNothingToDistribute.selector, models[m]));
+            d.jobs.distributeModelEarnings(models[m]);
+        }
+        address[3] memory treasuries = [TREASURY_1, TREASURY_2, TREASURY_3];
+        for (uint256 i = 0; i < 3; ++i) {
+            assertEq(d.jobs.balanceOf(treasuries[i]), treasuryGot[i], "a treasury got != what was paid while in force");
+        }
+        _checkEscrow();
+    }
+
+    /// @dev Requests job number `k` of the per-model fee test, on one of `models`, with a random fee.
+    function _requestOn(uint256[2] memory models, uint256 k, uint256 seed) private returns (uint256) {
+        uint256 modelId = models[uint256(keccak256(abi.encode(seed, "model", k))) % 2];
+        (uint96 price, , , ) = d.registry.pricing(modelId);
+        return _request(modelId, d.jobs.minimumFee(price) + (seed >> (k * 8)) % 50 ether, 2 hours);
+    }
+
+    /// @dev 1 for a job of the first version the per-model fee test makes, 2 for the second.
+    function _versionOf(IJobManager.JobTerms memory t) private view returns (uint256) {
+        (IJobManager.Params memory p, ) = d.jobs.paramsAt(t.paramsVersion);
+        return p.treasury == TREASURY_1 ? 1 : 2;
+    }
+
+    /// @dev Distributes model `models[m]` (checked) and books what its treasury in force got.
+    function _distributeAndBook(
+        uint256[2] memory models,
+        uint256 m,
+        uint256[2] memory paid,
+        uint256[3] memory treasuryGot
+    ) private {
+        address treasury = d.jobs.params().treasury;
+        (, uint256 fees) = _distributeChecked(models[m]);
+        paid[m] += fees;
+        treasuryGot[treasury == TREASURY_1 ? 0 : treasury == TREASURY_2 ? 1 : 2] += fees;
+    }
+
+    /// @dev Makes a new parameter version with `treasury` and `protocolFeeBps`.
+    function _setVersion(address treasury, uint16 protocolFeeBps) private {
+        IJobManager.Params memory p = Deployer.defaultParams(treasury);
+        p.protocolFeeBps = protocolFeeBps;
+        d.jobs.setParams(p);
+        assertEq(d.jobs.params().treasury, treasury, "treasury in force");
+    }
+
+    /// @dev Fisher-Yates shuffle of `a` by `seed`.
+    function _shuffle(uint256[] memory a, uint256 seed) private pure {
+        for (uint256 i = a.length; i > 1; --i) {
+            uint256 j = uint256(keccak256(abi.encode(seed, "shuffle", i))) % i;
+            (a[i - 1], a[j]) = (a[j], a[i - 1]);
+        }
     }
 
     // ------------------------------------------------------------ protocol fee rule

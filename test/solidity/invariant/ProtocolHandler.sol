@@ -14,8 +14,9 @@ import {TestData, Terms, Deployment} from "../utils/Protocol.sol";
  * @title ProtocolHandler
  * @notice Drives the protocol with bounded random actions for the invariant tests: register models,
  * stake, unstake, withdraw stake, request, claim, submit (valid and invalid outputs), finalize,
- * expire, withdraw balances, freeze and settle disputes (this handler is the dispute manager and
- * the owner of the escrow and staking), change parameters, and let time pass.
+ * expire, withdraw balances, distribute a model's accruals (its earnings to its payees, its jobs'
+ * protocol fees to the treasury in force), freeze and settle disputes (this handler is the dispute manager and the owner of the
+ * escrow and staking), change parameters, and let time pass.
  *
  * Every action first predicts whether the protocol must accept it and what it must move, then
  * compares: a wrong prediction, a credit to a settled job, a split that does not sum, a slash that
@@ -54,6 +55,11 @@ contract ProtocolHandler {
     /// its result time, challenge window, timeout slash and treasury must come from, whatever
     /// governance set since (the escrow reads them from the job's version; this is the prediction).
     mapping(uint256 jobId => IJobManager.Params) private _jobParams;
+    /// @dev The treasury each parameter version was set with (recorded at setParams, and at
+    /// construction for the version then in force): the treasury in force, paid the protocol fees a
+    /// distribution finds. A version made without new parameters (the test's setDisputeManager) has
+    /// the treasury of the last one recorded before it ({_treasuryAt}).
+    mapping(uint32 version => address) private _versionTreasury;
     address[] private _actors;
     address[] private _pullAccounts;
     address[] private _holders;
@@ -67,6 +73,12 @@ contract ProtocolHandler {
     mapping(uint256 jobId => uint256) public ghostJobCredited;
     /// @notice Per job: what its finalization accrued to its model (its price at request).
     mapping(uint256 jobId => uint256) public ghostJobAccrued;
+    /// @notice Per job: the protocol fee its finalization accrued to its model.
+    mapping(uint256 jobId => uint256) public ghostJobProtocolFee;
+    /// @notice Per model: protocol fees accrued by its jobs' finalizations / paid to the treasury
+    /// by distributions.
+    mapping(uint256 modelId => uint256) public ghostModelFeesAccrued;
+    mapping(uint256 modelId => uint256) public ghostModelFeesPaid;
     /// @notice Per model: accrued by finalizations / credited to payees by distributions.
     mapping(uint256 modelId => uint256) public ghostModelAccrued;
     mapping(uint256 modelId => uint256) public ghostModelDistributed;
@@ -97,6 +109,7 @@ contract ProtocolHandler {
         _holders.push(address(this));
         _holders.push(address(d.jobs));
         _holders.push(address(d.staking));
+        _versionTreasury[d.jobs.paramsVersion()] = d.jobs.params().treasury;
     }
 
     // ------------------------------------------------------------ views for the invariants
@@ -316,26 +329,29 @@ contract ProtocolHandler {
             job.openDisputes == 0;
 
         uint256[] memory expected = new uint256[](_pullAccounts.length);
-        if (mustWork) _expectFinalizeCredits(job, _jobParams[jobId].treasury, expected);
+        if (mustWork) _expectFinalizeCredits(job, expected);
         IStaking.StakeInfo memory workerBefore = d.staking.stakeOf(job.worker);
         uint256 escrowBefore = d.token.balanceOf(address(d.jobs));
 
-        uint256 accruedBefore = d.jobs.modelEarnings(job.modelId);
+        // What the model has accrued (earnings, protocol fees), before and then by the call.
+        uint256[2] memory accrued = _accruals(jobId);
         uint256[] memory before = _pulls();
         (bool ok, ) = address(d.jobs).call(
             abi.encodeCall(IJobManager.finalize, (jobId, _terms[jobId], _results[jobId]))
         );
         uint256 credited = _recordCredits(jobId, job.status, before, expected);
-        uint256 accrued = d.jobs.modelEarnings(job.modelId) - accruedBefore;
+        uint256[2] memory now_ = _accruals(jobId);
+        accrued[0] = now_[0] - accrued[0];
+        accrued[1] = now_[1] - accrued[1];
         if (ok != mustWork) {
             _violation(ok ? "finalize succeeded when it must not" : "finalize reverted when it must work");
             return;
         }
-        if (!ok) return;
-        if (accrued != job.modelFee) _violation("finalize accrued != model fee");
-        if (credited + accrued != job.fee) _violation("finalize credits + accrual != fee");
-        ghostJobAccrued[jobId] += accrued;
-        ghostModelAccrued[job.modelId] += accrued;
+        if (!ok) {
+            if (accrued[0] != 0 || accrued[1] != 0) _violation("a refused finalize accrued");
+            return;
+        }
+        _bookFinalizeAccruals(jobId, job, accrued, credited);
         if (d.token.balanceOf(address(d.jobs)) != escrowBefore) _violation("finalize moved escrowed tokens");
         IStaking.StakeInfo memory workerAfter = d.staking.stakeOf(job.worker);
         if (workerBefore.locked - workerAfter.locked != job.lockedStake) _violation("finalize unlocked != lock");
@@ -401,12 +417,15 @@ contract ProtocolHandler {
         calls["withdrawBalance"]++;
     }
 
-    /// @notice Anyone distributes a model's accrued earnings: each payee gets exactly its share
-    /// (contributors rounded down, the owner the rest); nothing else moves.
+    /// @notice Anyone distributes a model's accruals: each payee gets exactly its share of the
+    /// earnings (contributors rounded down, the owner the rest) and the treasury in force exactly
+    /// the protocol fees the model's jobs accrued, whatever the treasuries of their versions; both
+    /// are zeroed and no token moves. With nothing accrued it is refused (`JobsNothingToDistribute`).
     function distribute(uint256 modelSeed, uint256 callerSeed) external {
         if (_models.length == 0) return;
         uint256 modelId = _models[modelSeed % _models.length];
         uint256 amount = d.jobs.modelEarnings(modelId);
+        uint256 fees = d.jobs.protocolFees(modelId);
         uint256[] memory expected = new uint256[](_pullAccounts.length);
         (address owner_, , IModelRegistry.Contributor[] memory contributors) = d.registry.payees(modelId);
         uint256 rest = amount;
@@ -416,28 +435,52 @@ contract ProtocolHandler {
             rest -= s;
         }
         expected[_index(owner_)] += rest;
+        if (fees != 0) expected[_index(_treasuryAt(d.jobs.paramsVersion()))] += fees;
         uint256 escrowBefore = d.token.balanceOf(address(d.jobs));
         uint256[] memory before = _pulls();
         vm.prank(_actor(callerSeed));
-        (bool ok, ) = address(d.jobs).call(abi.encodeCall(IJobManager.distributeModelEarnings, (modelId)));
+        (bool ok, bytes memory ret) = address(d.jobs).call(abi.encodeCall(IJobManager.distributeModelEarnings, (modelId)));
         uint256 credited;
         for (uint256 i = 0; i < before.length; ++i) {
             address a = _pullAccounts[i];
-            uint256 delta = d.jobs.balanceOf(a) - before[i];
+            uint256 balance = d.jobs.balanceOf(a);
+            if (balance < before[i]) {
+                _violation("a pull balance decreased outside withdraw");
+                continue;
+            }
+            uint256 delta = balance - before[i];
             if (delta != (ok ? expected[i] : 0)) _violation("distribution credited a wrong amount");
             ghostCredited[a] += delta;
             credited += delta;
         }
-        if (ok != (amount != 0)) {
-            _violation(ok ? "distribution of nothing succeeded" : "distribution of earnings reverted");
+        if (d.token.balanceOf(address(d.jobs)) != escrowBefore) _violation("distribution moved tokens");
+        if (ok != (amount != 0 || fees != 0)) {
+            _violation(ok ? "distribution of nothing succeeded" : "distribution of accruals reverted");
             return;
         }
-        if (!ok) return;
-        if (credited != amount) _violation("distribution credits != accrued");
+        if (!ok) {
+            if (keccak256(ret) != keccak256(abi.encodeWithSelector(IJobManager.JobsNothingToDistribute.selector, modelId))) {
+                _violation("empty distribution refused with another error");
+            }
+            return;
+        }
+        if (abi.decode(ret, (uint256)) != amount) _violation("distribution returned != accrued earnings");
+        if (credited != amount + fees) _violation("distribution credits != earnings + fees");
         if (d.jobs.modelEarnings(modelId) != 0) _violation("earnings left after distribution");
-        if (d.token.balanceOf(address(d.jobs)) != escrowBefore) _violation("distribution moved tokens");
+        if (d.jobs.protocolFees(modelId) != 0) _violation("protocol fees left after distribution");
         ghostModelDistributed[modelId] += amount;
+        ghostModelFeesPaid[modelId] += fees;
         calls["distribute"]++;
+        if (fees != 0) calls["distributeFees"]++;
+    }
+
+    /// @dev The treasury of `version`: the one recorded for it or, for a version that only changed
+    /// the dispute manager (its parameters copied), for the last version before it.
+    function _treasuryAt(uint32 version) private view returns (address treasury) {
+        for (uint32 v = version; v != 0; --v) {
+            treasury = _versionTreasury[v];
+            if (treasury != address(0)) return treasury;
+        }
     }
 
     // ------------------------------------------------------------ actions: disputes (as dispute manager)
@@ -669,6 +712,7 @@ contract ProtocolHandler {
         p.challengeWindow = uint24(_bound(uint64(timing >> 64), floor, 3 hours));
         d.jobs.setParams(p);
         if (d.jobs.paramsVersion() != version + 1) _violation("setParams did not make one new version");
+        _versionTreasury[version + 1] = p.treasury;
         calls["setParams"]++;
     }
 
@@ -690,13 +734,33 @@ contract ProtocolHandler {
         if (d.staking.stakeOf(a).staked != before + amount) _violation("stake added a wrong amount");
     }
 
-    /// @dev Expected credits of finalizing `job`: the worker's and the treasury's parts (the
-    /// model's part accrues to the model, checked separately).
-    /// The treasury is the one of the job's request, not the one in force now.
-    function _expectFinalizeCredits(JobView memory job, address treasury, uint256[] memory expected) private view {
+    /// @dev Expected credits of finalizing `job`: the worker's part only (the model's part and the
+    /// protocol fee accrue to the model, checked separately; the treasury is credited only when the
+    /// model's accruals are distributed).
+    function _expectFinalizeCredits(JobView memory job, uint256[] memory expected) private view {
         uint256 protocolFee = (uint256(job.fee) * job.protocolFeeBps) / BPS;
         expected[_index(job.worker)] += uint256(job.fee) - job.modelFee - protocolFee;
-        expected[_index(treasury)] += protocolFee;
+    }
+
+    /// @dev What job `jobId`'s model has accrued: earnings and protocol fees.
+    function _accruals(uint256 jobId) private view returns (uint256[2] memory a) {
+        a[0] = d.jobs.modelEarnings(_terms[jobId].modelId);
+        a[1] = d.jobs.protocolFees(_terms[jobId].modelId);
+    }
+
+    /// @dev Checks and books what finalizing `job` accrued to its model: exactly its model fee and
+    /// exactly the protocol fee at its request's rate (nobody is credited it yet), so that
+    /// credits + accruals == fee.
+    function _bookFinalizeAccruals(uint256 jobId, JobView memory job, uint256[2] memory accrued, uint256 credited) private {
+        if (accrued[0] != job.modelFee) _violation("finalize accrued != model fee");
+        if (accrued[1] != FeeSplit.share(job.fee, _jobParams[jobId].protocolFeeBps)) {
+            _violation("finalize accrued != protocol fee of the request's rate");
+        }
+        if (credited + accrued[0] + accrued[1] != job.fee) _violation("finalize credits + accruals != fee");
+        ghostJobAccrued[jobId] += accrued[0];
+        ghostModelAccrued[job.modelId] += accrued[0];
+        ghostJobProtocolFee[jobId] += accrued[1];
+        ghostModelFeesAccrued[job.modelId] += accrued[1];
     }
 
     /// @notice Ids of the models registered through the handler.

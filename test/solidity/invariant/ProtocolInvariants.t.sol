@@ -97,7 +97,7 @@ contract ProtocolInvariants is Test {
     }
 
     /// @notice The escrow holds exactly the fees of unsettled jobs, plus all pull balances, plus the
-    /// earnings accrued to models and not yet distributed.
+    /// earnings and protocol fees accrued to models and not yet distributed.
     function invariant_escrowEqualsUnsettledFeesPlusBalances() public view {
         uint256 unsettled;
         uint256 count = d.jobs.jobCount();
@@ -120,13 +120,19 @@ contract ProtocolInvariants is Test {
                 handler.ghostModelAccrued(models[i]) - handler.ghostModelDistributed(models[i]),
                 "model earnings != accrued - distributed"
             );
-            accrued += m;
+            uint256 f = d.jobs.protocolFees(models[i]);
+            assertEq(
+                f,
+                handler.ghostModelFeesAccrued(models[i]) - handler.ghostModelFeesPaid(models[i]),
+                "protocol fees != accrued - paid"
+            );
+            accrued += m + f;
         }
         assertEq(unsettled, handler.ghostEscrowedFees(), "unsettled fees != ghost");
         assertEq(
             d.token.balanceOf(address(d.jobs)),
             unsettled + pulls + accrued,
-            "escrow != unsettled fees + pull balances + model earnings"
+            "escrow != unsettled fees + pull balances + model earnings + protocol fees"
         );
     }
 
@@ -164,7 +170,8 @@ contract ProtocolInvariants is Test {
     // ------------------------------------------------------------ payouts
 
     /// @notice A job is settled at most once, and what it ever credited (plus what it accrued to its
-    /// model) is exactly its timeout slashes, plus its fee once it is finalized, refunded or rejected.
+    /// model, earnings and protocol fee) is exactly its timeout slashes, plus its fee once it is
+    /// finalized, refunded or rejected.
     function invariant_jobPaysOutAtMostOnce() public view {
         uint256 count = d.jobs.jobCount();
         for (uint256 id = 1; id <= count; ++id) {
@@ -173,11 +180,13 @@ contract ProtocolInvariants is Test {
             assertLe(handler.ghostJobSettlements(id), 1, "job settled twice");
             assertEq(handler.ghostJobSettlements(id), settled ? 1 : 0, "settlement count != status");
             assertEq(
-                handler.ghostJobCredited(id) + handler.ghostJobAccrued(id),
+                handler.ghostJobCredited(id) + handler.ghostJobAccrued(id) + handler.ghostJobProtocolFee(id),
                 handler.ghostJobTimeoutSlashes(id) + (settled ? job.fee : 0),
                 "job credited + accrued != timeout slashes + fee once"
             );
-            if (job.status != IJobManager.JobStatus.Finalized) assertEq(handler.ghostJobAccrued(id), 0, "accrued unfinalized");
+            if (job.status != IJobManager.JobStatus.Finalized) {
+                assertEq(handler.ghostJobAccrued(id) + handler.ghostJobProtocolFee(id), 0, "accrued unfinalized");
+            }
         }
     }
 
@@ -229,10 +238,10 @@ contract ProtocolInvariants is Test {
     function test_longWalkReachesEveryOutcome() public {
         _walk(0xbeef, 600);
         _checkAll();
-        string[18] memory actions = [
+        string[19] memory actions = [
             "registerModel", "setPrice", "stake", "requestUnstake", "withdrawStake", "requestJob", "claim",
             "submit", "finalize", "timeout", "refund", "withdrawBalance", "freeze", "reject", "settle", "distribute",
-            "tamperTerms", "tamperStatus"
+            "tamperTerms", "tamperStatus", "distributeFees"
         ];
         for (uint256 i = 0; i < actions.length; ++i) {
             assertGe(handler.calls(bytes32(bytes(actions[i]))), 1, string.concat("never reached: ", actions[i]));
