@@ -164,7 +164,7 @@ export async function runDemo(connection: NetworkConnection, o: DemoOptions): Pr
     const r = await requestInference(p, requester!, { modelId, input, fee, deadlineIn: 3600 });
     tally("request", r.receipt);
     labels.set(r.jobId, digits.labels[i]!);
-    log(`      job ${r.jobId}: image of a ${digits.labels[i]}, fee ${formatVtn(fee)} escrowed`);
+    log(`      job ${r.jobId}: an image of the digit ${digits.labels[i]}, fee ${formatVtn(fee)} escrowed`);
   }
 
   step(5, `The nodes run: the cheating worker takes ${cheats} job(s), the honest worker the rest, the verifier re-runs every result`);
@@ -264,7 +264,9 @@ export async function runDemo(connection: NetworkConnection, o: DemoOptions): Pr
     const diff = b.after - before;
     log(`    ${who.padEnd(18)} ${formatVtn(before).padStart(16)} -> ${formatVtn(b.after).padStart(16)}  (${diff >= 0n ? "+" : "-"}${formatVtn(diff >= 0n ? diff : -diff)})`);
   }
-  log(`    ${"treasury".padEnd(18)} ${formatVtn(earnings.get("treasury (held for governance)") ?? 0n)} held in the escrow for governance`);
+  log(
+    `    ${"treasury".padEnd(18)} ${formatVtn(earnings.get("treasury (held for governance)") ?? 0n)} of protocol fees credited to it in the escrow (the timelock withdraws it by a governance vote)`,
+  );
   log("  gas (all transactions of each kind)");
   for (const [what, used] of [...gas, ...nodeGas]) log(`    ${what.padEnd(32)} ${used.toLocaleString("en-US")}`);
   const seconds = (Date.now() - started) / 1000;

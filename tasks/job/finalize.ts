@@ -19,7 +19,7 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
   report(`Finalized job ${jobId}`, [
     ["worker earned", `${formatVtn(result.workerFee)} (${result.worker})`],
     ["model earned", `${formatVtn(result.modelFee)} (accrued to the model; \`balance distribute\` splits it among developer and contributors)`],
-    ["treasury earned", formatVtn(result.protocolFee)],
+    ["protocol fee", `${formatVtn(result.protocolFee)} (accrued to the model too; \`balance distribute\` pays it to the treasury)`],
     ["callback", result.callback ? `${result.callback.status} to ${result.callback.consumer}` : undefined],
     ["stake unlocked", "yes"],
     ["tx", result.receipt.hash],
