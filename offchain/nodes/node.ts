@@ -13,7 +13,7 @@ import type { Protocol } from "../clients/index.js";
 import type { ChainClock } from "../clients/index.js";
 import { VeritensorError, formatVtn, newestEvents, nextBlockTimeAt, readChainClock, waitMined } from "../clients/index.js";
 import type { DisputeGame } from "../../types/ethers-contracts/index.js";
-import { GameStatus, LEVEL_NAMES, Side, attachGame, readGame, sendMove } from "../disputes/game.js";
+import { GameStatus, LEVEL_NAMES, Level, Side, attachGame, readGame, sendMove } from "../disputes/game.js";
 import { DisputePlayer } from "../disputes/player.js";
 import { ModelSource } from "../models/source.js";
 import { InputError, fetchInput } from "../models/inputs.js";
@@ -272,12 +272,17 @@ export abstract class ProtocolNode {
    * model, the input and the cheat rebuild its trace; `claim` is what that trace must match (the
    * challenger's trace root, the defender's output commitment).
    */
-  protected trackDispute(d: { game: string; jobId: bigint; side: Side; modelId: bigint; input: Uint8Array; cheat?: CheatSpec; claim: string }): boolean {
+  protected trackDispute(
+    d: { game: string; jobId: bigint; side: Side; modelId: bigint; input: Uint8Array; cheat?: CheatSpec; claim: string },
+    player?: DisputePlayer,
+  ): boolean {
+    // A node that has just built the trace (the verifier, to open) hands its player over: no rebuild.
+    if (player) this.players.set(d.game.toLowerCase(), player);
     return this.store.addDispute({ ...d, cheat: d.cheat ? JSON.stringify(d.cheat) : undefined });
   }
 
   private async playerFor(row: DisputeRow): Promise<DisputePlayer> {
-    const hit = this.players.get(row.game);
+    const hit = this.players.get(row.game.toLowerCase());
     if (hit) return hit;
     const { model } = await this.ctx.models.get(row.modelId);
     const cheat = row.cheat ? (JSON.parse(row.cheat) as CheatSpec) : undefined;
@@ -290,7 +295,7 @@ export abstract class ProtocolNode {
     }
     this.log.info(`job ${row.jobId}, game ${short(row.game)}: trace rebuilt for the dispute in ${t.ms.toFixed(1)} ms (root ${short(t.root)})`);
     const player = new DisputePlayer(row.side as Side, this.ctx.signer, model, t.trace);
-    this.players.set(row.game, player);
+    this.players.set(row.game.toLowerCase(), player);
     return player;
   }
 
@@ -303,7 +308,7 @@ export abstract class ProtocolNode {
       const won = (state.status === GameStatus.DefenderWins) === (row.side === Side.Defender);
       const outcome = state.status === GameStatus.DefenderWins ? "defender wins" : "challenger wins";
       this.store.endDispute(row.game, won ? "won" : "lost", outcome);
-      this.players.delete(row.game);
+      this.players.delete(row.game.toLowerCase());
       this.log.info(`job ${row.jobId}, game ${short(row.game)}: ${won ? "WON" : "lost"} (${outcome}) after ${row.moves} move(s) of ours, ${row.gas.toLocaleString("en-US")} gas`);
       await this.onDisputeEnded(row, won);
       return;
@@ -329,8 +334,10 @@ export abstract class ProtocolNode {
       sendMove(game, this.ctx.signer, move),
     );
     this.store.countMove(row.game, receipt.gasUsed);
-    const at =
-      state.level <= 1 ? ` ${state.position.depth + 1}/${state.level === 0 ? state.traceDepth : state.tensorDepth}` : "";
+    // The root move is the first trace move (it opens the root's children).
+    const depthOf = { [Level.Root]: state.traceDepth, [Level.Trace]: state.traceDepth, [Level.Tensor]: state.tensorDepth } as Partial<Record<Level, number>>;
+    const of = depthOf[state.level];
+    const at = of === undefined ? "" : ` ${state.position.depth + 1}/${of}`;
     this.log.info(
       `job ${row.jobId}, game ${short(row.game)}: ${role}, ${LEVEL_NAMES[state.level]} level${at}: ${move.kind} (${receipt.gasUsed.toLocaleString("en-US")} gas)`,
     );

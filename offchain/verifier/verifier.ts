@@ -240,7 +240,7 @@ export class Verifier extends ProtocolNode {
       revealDispute(this.p.disputes, this.ctx.signer, id, args),
     );
     const address = await game.getAddress();
-    this.trackDispute({ game: address, jobId: id, side: Side.Challenger, modelId: job.modelId, input, cheat: lie, claim: t.root });
+    this.trackDispute({ game: address, jobId: id, side: Side.Challenger, modelId: job.modelId, input, cheat: lie, claim: t.root }, player);
     this.store.updateJob(id, { stage: "disputed" });
     this.log.info(`job ${id}: dispute opened, game ${short(address)} (${receipt.gasUsed.toLocaleString("en-US")} gas); the worker must post its trace root`);
   }
