@@ -8,6 +8,7 @@
  * from request to a result ready to finalize, JSON-RPC calls per job, and the worker's CPU time per
  * job against inference with trace and commitments alone.
  */
+import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,6 +30,10 @@ import { parseCanonicalModel } from "../model/canonical.js";
 import { mobileNetShaped } from "../convert/mobilenet.js";
 import { computeTrace } from "../nodes/trace.js";
 import { CanonicalRunner } from "../runtime/runner.js";
+import type { RunnerFactory } from "../verifier/pool.js";
+import { canonicalRunners } from "../verifier/pool.js";
+import { threadRunners } from "../verifier/threads.js";
+import { Verifier } from "../verifier/verifier.js";
 import { Worker } from "../worker/worker.js";
 import type { BenchContext, BenchSection } from "./section.js";
 
@@ -69,8 +74,7 @@ function meterRpc(conn: NetworkConnection): { calls: () => number } {
  * Diagnostics: with VERITENSOR_BENCH_PROFILE=<file>, a V8 CPU profile of the measured window of the
  * `hardhat node` run is written there (open it in Chrome's DevTools).
  */
-async function startProfile(): Promise<(() => Promise<void>) | undefined> {
-  const file = process.env.VERITENSOR_BENCH_PROFILE;
+async function startProfile(file = process.env.VERITENSOR_BENCH_PROFILE): Promise<(() => Promise<void>) | undefined> {
   if (!file) return undefined;
   const { Session } = await import("node:inspector/promises");
   const { writeFile } = await import("node:fs/promises");
@@ -224,6 +228,176 @@ async function runWorker(conn: NetworkConnection, root: string, w: Workload, nod
   }
 }
 
+/** One verifier setting measured by {@link verifierThroughput}. */
+interface VerifierSetting {
+  readonly label: string;
+  /** Runners per model (sessions, one core each). */
+  readonly parallel: number;
+  /** Intra-op threads per session (the verifier's own choice is 1). */
+  readonly intraOp?: number;
+  /** Sessions in the node's own thread instead of threads of their own. */
+  readonly sameThread?: boolean;
+  /** The whole process (every thread) pinned to this many cores while it is measured. */
+  readonly cores: number;
+}
+
+interface VerifierRun {
+  readonly setting: VerifierSetting;
+  /** Whether the process could be pinned to the setting's cores (Linux taskset). */
+  readonly pinned: boolean;
+  readonly jobs: number;
+  readonly jobsPerSecond: number;
+  /** Median re-run (session.run and output commitment) per job, as the verifier logs it. */
+  readonly rerunMs: number;
+  readonly cpuPerJob: number;
+}
+
+/** Ticks `verifier` until every job of `ids` is checked; fails unless every result was found correct. */
+async function checkAll(verifier: Verifier, ids: readonly bigint[]): Promise<void> {
+  const open = new Set(["seen", "pending"]);
+  while (ids.some((id) => open.has(verifier.store.job(id)?.stage ?? "seen"))) await verifier.tick();
+  const wrong = ids.map((id) => verifier.store.job(id)!).filter((j) => j.stage !== "agreed");
+  if (wrong.length > 0) throw new Error(`bench: the verifier did not agree with job ${wrong[0]!.jobId}: ${wrong[0]!.stage} (${wrong[0]!.note ?? ""})`);
+}
+
+/** The CPUs this process may run on (Linux: the affinity list taskset prints), or undefined. */
+function affinity(): string | undefined {
+  try {
+    return /list: (.+)$/m.exec(execFileSync("taskset", ["-c", "-p", String(process.pid)], { encoding: "utf8" }))?.[1]?.trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Pins every thread of this process (the node's, onnxruntime's, the runner threads, libuv's) to
+ * the first `cores` of the CPUs it may use; returns how to undo it, or undefined when it cannot.
+ */
+function pinProcess(cores: number): (() => void) | undefined {
+  const all = affinity();
+  if (all === undefined) return undefined;
+  const cpus = all.split(",").flatMap((r) => {
+    const [a, b] = r.split("-").map(Number);
+    return b === undefined ? [a!] : Array.from({ length: b - a! + 1 }, (_, i) => a! + i);
+  });
+  if (cpus.length < cores) return undefined;
+  const set = (list: string) => execFileSync("taskset", ["-a", "-c", "-p", list, String(process.pid)], { stdio: "ignore" });
+  try {
+    set(cpus.slice(0, cores).join(","));
+  } catch {
+    return undefined;
+  }
+  return () => set(all);
+}
+
+/** Rounds of {@link verifierThroughput} per setting (the best is kept: the machine is shared). */
+const VERIFIER_ROUNDS = 3;
+
+/**
+ * Verifier throughput: jobs per second checked, from the first pass that sees a batch of submitted
+ * results to the last result found correct, for each setting, on the in-process network (the
+ * verifier's chain work per job is a share of one event scan; the chain's is not measured). One
+ * worker submits `batch` jobs per round; each setting's verifier (its own store, warmed up on
+ * earlier jobs: model fetched, runners open) then checks all of them.
+ */
+async function verifierThroughput(ctx: BenchContext, root: string, w: Workload, settings: readonly VerifierSetting[]): Promise<VerifierRun[]> {
+  // Blocks may share a timestamp: hundreds of transactions in a few seconds would otherwise run the
+  // chain's clock minutes ahead, past the challenge windows of the jobs being checked.
+  const conn = await ctx.network.create({ network: "hardhat", override: { allowBlocksWithSameTimestamp: true } });
+  const rpc = meterRpc(conn);
+  const { protocol: p } = await deployProtocol(conn, join(root, "ignition"));
+  const signers = (await conn.ethers.getSigners()) as Signer[];
+  const [, developer, workerSigner, requester, verifierSigner] = signers;
+  const facts = await modelFileFacts(w.modelFile);
+  const { modelId } = await registerModel(p, developer!, { ...facts, price: VTN / 10n, contributors: [] });
+  await addStake(p, workerSigner!, 5_000n * VTN, { serveModels: [modelId] });
+  const fee = minimumFee(VTN / 10n, (await p.jobManager.params()).protocolFeeBps) + VTN / 5n;
+  await (await p.token.connect(requester!).approve(p.addresses.jobManager, MaxUint256)).wait();
+  const dir = await mkdtemp(join(tmpdir(), "veritensor-bench-verifier-"));
+  const quiet = () => {};
+  const worker = await Worker.create({ protocol: p, signer: workerSigner!, db: join(dir, "worker.sqlite"), cacheDir: join(dir, "models"), log: quiet, pollMs: 0 });
+  let files = 0;
+  const submitBatch = async (inputs: readonly Uint8Array[]): Promise<bigint[]> => {
+    const ids: bigint[] = [];
+    for (const input of inputs) {
+      if (!w.byUri) {
+        ids.push((await requestInference(p, requester!, { modelId, input, fee, deadlineIn: 3600 })).jobId);
+        continue;
+      }
+      const file = join(dir, `input-${files++}.bin`);
+      await writeFile(file, input);
+      const at = { inputUri: pathToFileURL(file).href, inputCommitment: tensorCommitment(input) };
+      ids.push((await requestInference(p, requester!, { modelId, ...at, fee, deadlineIn: 3600 })).jobId);
+    }
+    while (!ids.every((id) => worker.store.job(id)?.stage === "submitted")) await worker.tick();
+    return ids;
+  };
+  const verifiers: { setting: VerifierSetting; node: Verifier; lines: string[] }[] = [];
+  try {
+    for (const setting of settings) {
+      const lines: string[] = [];
+      const base = setting.sameThread ? canonicalRunners : threadRunners;
+      const runners: RunnerFactory = (m, o) => base(m, { ...o, intraOpNumThreads: setting.intraOp ?? o.intraOpNumThreads });
+      const node = await Verifier.create({
+        protocol: p,
+        signer: verifierSigner!,
+        db: join(dir, `verifier-${verifiers.length}.sqlite`),
+        cacheDir: join(dir, "models"),
+        log: (l) => lines.push(l),
+        pollMs: 0,
+        parallel: setting.parallel,
+        runners,
+      });
+      verifiers.push({ setting, node, lines });
+    }
+    // Warm-up: every verifier checks a first batch (model fetched and checked, its runners opened).
+    const warm = await submitBatch(w.inputs.slice(0, 2 * Math.max(...settings.map((x) => x.parallel))));
+    if (process.env.VERITENSOR_BENCH_VERBOSE) ctx.log(`    warm-up batch submitted: jobs ${warm.join(", ")}`);
+    for (const v of verifiers) await checkAll(v.node, warm);
+    if (process.env.VERITENSOR_BENCH_VERBOSE) ctx.log(`    verifiers warmed up`);
+
+    const best = new Map<VerifierSetting, VerifierRun>();
+    for (let round = 0; round < VERIFIER_ROUNDS; round++) {
+      const ids = await submitBatch(w.inputs.slice(0, w.batch));
+      if (process.env.VERITENSOR_BENCH_VERBOSE) ctx.log(`    round ${round}: jobs ${ids[0]}..${ids[ids.length - 1]} submitted`);
+      for (const v of verifiers) {
+        const from = v.lines.length;
+        const profile = process.env.VERITENSOR_BENCH_VERIFIER_PROFILE && round === VERIFIER_ROUNDS - 1 && v.setting.cores === 2 && v.setting.parallel === 2 && !v.setting.sameThread ? await startProfile(process.env.VERITENSOR_BENCH_VERIFIER_PROFILE) : undefined;
+        const unpin = pinProcess(v.setting.cores);
+        const c0 = cpuMs();
+        const calls0 = rpc.calls();
+        rpcMethods.clear();
+        const t0 = performance.now();
+        let ms: number;
+        let cpu: number;
+        try {
+          await checkAll(v.node, ids);
+          ms = performance.now() - t0;
+          cpu = cpuMs() - c0;
+        } finally {
+          unpin?.();
+        }
+        await profile?.();
+        if (process.env.VERITENSOR_BENCH_VERBOSE) ctx.log(`    ${v.setting.label}: ${rpc.calls() - calls0} calls (${[...rpcMethods].map(([m, n]) => `${m} ${n}`).join(", ")})`);
+        const reruns = v.lines
+          .slice(from)
+          .map((l) => /re-run in ([\d.]+) ms/.exec(l)?.[1])
+          .filter((x): x is string => x !== undefined)
+          .map(Number);
+        const run: VerifierRun = { setting: v.setting, pinned: unpin !== undefined, jobs: ids.length, jobsPerSecond: ids.length / (ms / 1000), rerunMs: median(reruns), cpuPerJob: cpu / ids.length };
+        const prior = best.get(v.setting);
+        if (!prior || run.jobsPerSecond > prior.jobsPerSecond) best.set(v.setting, run);
+      }
+    }
+    return settings.map((x) => best.get(x)!);
+  } finally {
+    for (const v of verifiers) v.node.close();
+    worker.close();
+    await conn.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** Rounds of {@link inferenceCpu}: CPU time on a shared machine varies from one round to the next. */
 const INFERENCE_ROUNDS = 5;
 
@@ -288,6 +462,56 @@ async function bench(ctx: BenchContext): Promise<string> {
     latencyRuns: LATENCY_RUNS,
   };
 
+  const mobile = mobileNetShaped({ seed: 1, width: 0.75, resolution: 224, classes: 1000 });
+  const mobileDir = await mkdtemp(join(tmpdir(), "veritensor-bench-mobilenet-"));
+  const mobileFile = join(mobileDir, "mobilenet-shaped.canonical.onnx");
+  await writeFile(mobileFile, mobile.bytes);
+  const mobileModel = parseCanonicalModel(mobile.bytes);
+  const mobileWork: Workload = {
+    modelFile: mobileFile,
+    inputs: randomInputs(mobileModel, Math.max(VERIFIER_MOBILE_BATCH, MOBILE_BATCH + MOBILE_LATENCY_RUNS), 7),
+    byUri: true,
+    batch: MOBILE_BATCH,
+    latencyRuns: MOBILE_LATENCY_RUNS,
+  };
+  try {
+    return await benchWith(ctx, root, mnist, mnistWork, mobile, mobileModel, mobileWork);
+  } finally {
+    await rm(mobileDir, { recursive: true, force: true });
+  }
+}
+
+/** The verifier's settings measured: a pool of 1 and of 2 (one intra-op thread per session), and 1 session with 2 threads. */
+const VERIFIER_SETTINGS: readonly VerifierSetting[] = [
+  { label: "1 core, `--parallel 1`", parallel: 1, cores: 1 },
+  { label: "2 cores, `--parallel 2`", parallel: 2, cores: 2 },
+  { label: "2 cores, `--parallel 1`", parallel: 1, cores: 2 },
+  { label: "2 cores, 2 sessions in the node's own thread", parallel: 2, sameThread: true, cores: 2 },
+  { label: "2 cores, `--parallel 1`, 2 intra-op threads", parallel: 1, intraOp: 2, cores: 2 },
+];
+const VERIFIER_MNIST_BATCH = 40;
+const VERIFIER_MOBILE_BATCH = 32;
+
+async function benchWith(
+  ctx: BenchContext,
+  root: string,
+  mnist: CanonicalModel,
+  mnistWork: Workload,
+  mobile: { macs: number },
+  mobileModel: CanonicalModel,
+  mobileWork: Workload,
+): Promise<string> {
+  const verifierOf = async (name: string, w: Workload, batch: number) => {
+    ctx.log(`  verifier throughput, ${name}: a batch of ${batch}, ${VERIFIER_ROUNDS} rounds per setting`);
+    const runs = await verifierThroughput(ctx, root, { ...w, batch }, VERIFIER_SETTINGS);
+    for (const r of runs) ctx.log(`    ${r.setting.label}${r.pinned ? "" : " (not pinned)"}: ${fmt(r.jobsPerSecond)} jobs/s, re-run ${fmt(r.rerunMs)} ms, CPU ${fmt(r.cpuPerJob)} ms per job`);
+    return runs;
+  };
+  if (process.env.VERITENSOR_BENCH_VERIFIER_ONLY) {
+    await verifierOf("MobileNet-shaped", mobileWork, VERIFIER_MOBILE_BATCH);
+    if (!process.env.VERITENSOR_BENCH_MOBILE_ONLY) await verifierOf("MNIST CNN", mnistWork, VERIFIER_MNIST_BATCH);
+    throw new Error("VERITENSOR_BENCH_VERIFIER_ONLY: diagnostics only, no report");
+  }
   if (process.env.VERITENSOR_BENCH_BLOCKS_ONLY) {
     // Diagnostics: the 1 s block run alone, its calls per job by method with VERITENSOR_BENCH_RPC_LOG.
     const r = await viaHardhatNode(ctx, root, { ...mnistWork, latencyRuns: BLOCK_LATENCY_RUNS, blockTimeMs: BLOCK_TIME_MS });
@@ -305,18 +529,6 @@ async function bench(ctx: BenchContext): Promise<string> {
   const inProcess = await runWorker(await ctx.network.create({ network: "hardhat" }), root, mnistWork);
 
   ctx.log(`  MobileNet-shaped model (seed 1) on npx hardhat node, inputs by file:// URI: ${MOBILE_LATENCY_RUNS} + a batch of ${MOBILE_BATCH}`);
-  const mobile = mobileNetShaped({ seed: 1, width: 0.75, resolution: 224, classes: 1000 });
-  const mobileDir = await mkdtemp(join(tmpdir(), "veritensor-bench-mobilenet-"));
-  const mobileFile = join(mobileDir, "mobilenet-shaped.canonical.onnx");
-  await writeFile(mobileFile, mobile.bytes);
-  const mobileModel = parseCanonicalModel(mobile.bytes);
-  const mobileWork: Workload = {
-    modelFile: mobileFile,
-    inputs: randomInputs(mobileModel, MOBILE_BATCH + MOBILE_LATENCY_RUNS, 7),
-    byUri: true,
-    batch: MOBILE_BATCH,
-    latencyRuns: MOBILE_LATENCY_RUNS,
-  };
   ctx.log(`  MNIST CNN on npx hardhat node mining a block every ${BLOCK_TIME_MS} ms: ${BLOCK_LATENCY_RUNS} + a batch of ${BATCH}`);
   rpcMethods.clear();
   const viaNodeBlocks = await viaHardhatNode(ctx, root, { ...mnistWork, latencyRuns: BLOCK_LATENCY_RUNS, blockTimeMs: BLOCK_TIME_MS });
@@ -324,12 +536,7 @@ async function bench(ctx: BenchContext): Promise<string> {
     ctx.log([...rpcMethods].sort((a, b) => b[1] - a[1]).map(([m, n]) => `    ${m}: ${fmt(n / BATCH)} per job`).join("\n"));
   }
   ctx.log(`    ${fmt(viaNodeBlocks.rpcCallsPerJob)} calls per job`);
-  let viaNodeMobile: WorkerRun;
-  try {
-    viaNodeMobile = await viaHardhatNode(ctx, root, mobileWork);
-  } finally {
-    await rm(mobileDir, { recursive: true, force: true });
-  }
+  const viaNodeMobile = await viaHardhatNode(ctx, root, mobileWork);
 
   // Inference alone: the same inputs through onnxruntime, without and with the trace and its commitments.
   const mnistCpu = await inferenceCpu(mnist, mnistWork.inputs.slice(0, BATCH));

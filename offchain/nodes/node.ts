@@ -29,6 +29,11 @@ import { ManagedSigner } from "./signer.js";
 import { computeTrace, intsOf } from "./trace.js";
 import { isTransient } from "./transient.js";
 
+/** A job's input: its bytes, or where to fetch them and what they must be (see ProtocolNode.inputSourceOf). */
+export type InputSource =
+  | { readonly input: Uint8Array }
+  | { readonly uri: string; readonly commitment: string; readonly bytes: number; readonly ipfsGateway?: string };
+
 export interface NodeOptions {
   readonly protocol: Protocol;
   readonly signer: Signer;
@@ -194,13 +199,25 @@ export abstract class ProtocolNode {
     this.inputUris.set(jobId, { uri, commitment });
   }
 
+  /** Input size of each model, in elements (fixed at registration). */
+  private readonly inputElements = new Map<bigint, Promise<bigint>>();
+
+  private inputElementsOf(modelId: bigint): Promise<bigint> {
+    let n = this.inputElements.get(modelId);
+    if (!n) {
+      n = this.p.registry.elements(modelId).then(([inputs]) => inputs);
+      n.catch(() => this.inputElements.delete(modelId));
+      this.inputElements.set(modelId, n);
+    }
+    return n;
+  }
+
   /**
-   * A job's input: inline from the store, or fetched from its URI and checked against its size
-   * and committed tensor commitment (then kept in the store like an inline one). Throws an
-   * InputError saying whether a later try may succeed.
+   * Where a job's input is: its bytes (inline, or fetched and kept before), or its URI and
+   * committed tensor commitment with the size the model takes (4 bytes per element).
    */
-  protected async inputOf(job: JobRow): Promise<Uint8Array> {
-    if (job.input !== undefined && job.input.length > 0) return job.input;
+  protected async inputSourceOf(job: JobRow): Promise<InputSource> {
+    if (job.input !== undefined && job.input.length > 0) return { input: job.input };
     let at = this.inputUris.get(job.jobId);
     if (!at) {
       const jm = this.p.jobManager;
@@ -209,10 +226,25 @@ export abstract class ProtocolNode {
       at = { uri: e.args.inputURI, commitment: e.args.terms.inputCommitment };
       this.inputUris.set(job.jobId, at);
     }
-    const [inputElements] = await this.p.registry.elements(job.modelId);
-    const bytes = await fetchInput(at.uri, at.commitment, Number(inputElements) * 4, { ipfsGateway: this.ctx.models.options.ipfsGateway });
-    this.store.updateJob(job.jobId, { input: bytes });
-    this.inputUris.delete(job.jobId);
+    const inputElements = await this.inputElementsOf(job.modelId);
+    return { uri: at.uri, commitment: at.commitment, bytes: Number(inputElements) * 4, ipfsGateway: this.ctx.models.options.ipfsGateway };
+  }
+
+  /**
+   * A job's input: inline from the store, or fetched from its URI and checked against its size
+   * and committed tensor commitment (then kept in the store like an inline one, unless `keep` is
+   * false: a verifier keeps an input only for a job it disputes, since rewriting a row that holds
+   * a large input costs more than the rest of a check). Throws an InputError saying whether a
+   * later try may succeed.
+   */
+  protected async inputOf(job: JobRow, keep = true): Promise<Uint8Array> {
+    const src = await this.inputSourceOf(job);
+    if ("input" in src) return src.input;
+    const bytes = await fetchInput(src.uri, src.commitment, src.bytes, { ipfsGateway: src.ipfsGateway });
+    if (keep) {
+      this.store.updateJob(job.jobId, { input: bytes });
+      this.inputUris.delete(job.jobId);
+    }
     return bytes;
   }
 
@@ -220,23 +252,31 @@ export abstract class ProtocolNode {
   private readonly inputFailures = new Set<bigint>();
 
   /**
-   * The job's input, or undefined once the reason is dealt with: an input that can never be used
-   * (wrong size, wrong commitment, bad URI) skips the job with a note; an unreachable one is
-   * logged once and left for a later pass. `doing` and `retrying` word the log lines.
+   * The job's input, or undefined once the reason is dealt with (see {@link inputFailed}).
+   * `doing` and `retrying` word the log lines; `keep` as for {@link inputOf}.
    */
-  protected async usableInput(job: JobRow, doing: string, retrying: string): Promise<Uint8Array | undefined> {
+  protected async usableInput(job: JobRow, doing: string, retrying: string, keep = true): Promise<Uint8Array | undefined> {
     try {
-      return await this.inputOf(job);
+      return await this.inputOf(job, keep);
     } catch (e) {
-      if (!(e instanceof InputError)) throw e;
-      if (e.kind === "invalid") {
-        this.store.updateJob(job.jobId, { stage: "skipped", note: e.message });
-        this.log.warn(`job ${job.jobId}: not ${doing} it: ${e.message}`);
-      } else if (!this.inputFailures.has(job.jobId)) {
-        this.inputFailures.add(job.jobId);
-        this.log.warn(`job ${job.jobId}: its input is unreachable for now (${e.message}); ${retrying}`);
-      }
+      this.inputFailed(job, e, doing, retrying);
       return undefined;
+    }
+  }
+
+  /**
+   * Deals with an input that could not be had (rethrows anything but an InputError): one that can
+   * never be used (wrong size, wrong commitment, bad URI) skips the job with a note; an unreachable
+   * one is logged once and left for a later pass.
+   */
+  protected inputFailed(job: JobRow, e: unknown, doing: string, retrying: string): void {
+    if (!(e instanceof InputError)) throw e;
+    if (e.kind === "invalid") {
+      this.store.updateJob(job.jobId, { stage: "skipped", note: e.message });
+      this.log.warn(`job ${job.jobId}: not ${doing} it: ${e.message}`);
+    } else if (!this.inputFailures.has(job.jobId)) {
+      this.inputFailures.add(job.jobId);
+      this.log.warn(`job ${job.jobId}: its input is unreachable for now (${e.message}); ${retrying}`);
     }
   }
 

@@ -7,7 +7,7 @@
  * `cheat` makes it challenge every result with a wrong trace (demos and tests: the worker wins).
  *
  * Results are checked in parallel: each model has a pool of `parallel` runners (one onnxruntime
- * session and one core each; default: the machine's cores), and the pending jobs of a pass are
+ * session in a thread of its own and one core each; default: the machine's cores), and the pending jobs of a pass are
  * checked concurrently, their re-runs bounded by the pool. The store's writes are synchronous and
  * each log line is whole, so concurrent checks interleave only between lines. Opening a dispute
  * (trace, write-ahead, bond, commit, reveal) is done one job at a time, under the journal's keys
@@ -34,13 +34,14 @@ import type { Hex } from "../commitments/merkle.js";
 import { Side, attachGame, commitDispute, derivedSalt, readGame, revealDispute, submittedResultOf } from "../disputes/game.js";
 import { DisputePlayer } from "../disputes/player.js";
 import { short } from "../nodes/log.js";
-import type { NodeContext, NodeOptions } from "../nodes/node.js";
+import type { InputSource, NodeContext, NodeOptions } from "../nodes/node.js";
 import { ProtocolNode, openNodeContext } from "../nodes/node.js";
 import { computeOutput, computeTrace, intsOf } from "../nodes/trace.js";
 import type { CheatChoice, CheatSpec } from "../worker/cheat.js";
 import { chooseCheat } from "../worker/cheat.js";
 import type { RunnerFactory } from "./pool.js";
-import { RunnerPool, canonicalRunners, eachLimited } from "./pool.js";
+import { RunnerPool, Slots } from "./pool.js";
+import { threadRunners } from "./threads.js";
 
 export interface VerifierOptions extends NodeOptions {
   /** Models to watch (default: all). */
@@ -49,20 +50,43 @@ export interface VerifierOptions extends NodeOptions {
   readonly cheat?: CheatChoice;
   /** Results re-run at once: runners (onnxruntime sessions) per model (default: the machine's cores). */
   readonly parallel?: number;
-  /** Opens the runners of the pools (default: CanonicalRunner.create; tests pass instrumented ones). */
+  /**
+   * Opens the runners of the pools (default: a CanonicalRunner in a thread of its own each, see
+   * threads.ts; `canonicalRunners` keeps them in the node's thread; tests pass instrumented ones).
+   */
   readonly runners?: RunnerFactory;
 }
 
 /** Checks in progress at once per runner: a check also waits for the chain and for its input. */
 const CHECKS_PER_RUNNER = 2;
 
+/** The fields of the escrow's events the verifier reads (decoded by the escrow's ABI). */
+interface JobRequestedArgs {
+  readonly jobId: bigint;
+  readonly modelId: bigint;
+  readonly input: string;
+  readonly inputURI: string;
+  readonly terms: Parameters<typeof termsFromEvent>[0];
+}
+interface ResultSubmittedArgs {
+  readonly jobId: bigint;
+  readonly worker: string;
+  readonly outputCommitment: string;
+  readonly challengeEnd: bigint;
+}
+
 export class Verifier extends ProtocolNode {
   readonly options: VerifierOptions;
   /** Runners per model. */
   readonly parallel: number;
   private readonly pools = new Map<bigint, RunnerPool>();
-  /** The worker of each submitted result, from its ResultSubmitted event (saves reading the job). */
-  private readonly submittedBy = new Map<bigint, string>();
+  /** Checks in progress at once. */
+  private readonly slots: Slots;
+  /**
+   * Each submitted result's worker and output commitment, from its ResultSubmitted event: a check
+   * needs nothing else (after a restart the job and its result are read back).
+   */
+  private readonly submitted = new Map<bigint, { worker: string; outputCommitment: string }>();
   /** Disputes are opened one at a time: the tail of that queue. */
   private disputing: Promise<unknown> = Promise.resolve();
 
@@ -71,13 +95,14 @@ export class Verifier extends ProtocolNode {
     this.options = o;
     this.parallel = o.parallel ?? availableParallelism();
     if (!Number.isInteger(this.parallel) || this.parallel < 1) throw new RangeError(`parallel must be a whole number of runners, at least 1 (not ${o.parallel})`);
+    this.slots = new Slots(this.parallel * CHECKS_PER_RUNNER);
   }
 
   private poolFor(modelId: bigint, model: RunnerPool["model"]): RunnerPool {
     let pool = this.pools.get(modelId);
     if (!pool || pool.model !== model) {
       void pool?.close();
-      pool = new RunnerPool(model, this.parallel, this.options.runners ?? canonicalRunners, { intraOpNumThreads: 1 });
+      pool = new RunnerPool(model, this.parallel, this.options.runners ?? threadRunners, { intraOpNumThreads: 1 });
       this.pools.set(modelId, pool);
     }
     return pool;
@@ -106,36 +131,70 @@ export class Verifier extends ProtocolNode {
 
   protected async onEvents(from: number, to: number): Promise<void> {
     const jm = this.p.jobManager;
-    for (const e of await jm.queryFilter(jm.filters.JobRequested(), from, to)) {
-      const { jobId, modelId, input, inputURI, terms } = e.args;
-      rememberTerms(this.p, jobId, termsFromEvent(terms));
-      if (this.watches(modelId) && this.store.addJob(jobId, modelId, "seen")) {
-        if (inputURI !== "") this.noteInputUri(jobId, inputURI, terms.inputCommitment);
-        else this.store.updateJob(jobId, { input: getBytes(input) });
+    const iface = jm.interface;
+    const requested = iface.getEvent("JobRequested")!;
+    const submitted = iface.getEvent("ResultSubmitted")!;
+    // Both kinds in one call, in chain order (a job's request comes before its result).
+    const logs = await this.p.connection.ethers.provider.getLogs({
+      address: this.p.addresses.jobManager,
+      fromBlock: from,
+      toBlock: to,
+      topics: [[requested.topicHash, submitted.topicHash]],
+    });
+    for (const log of logs) {
+      if (log.topics[0] === requested.topicHash) {
+        const e = iface.decodeEventLog(requested, log.data, log.topics) as unknown as JobRequestedArgs;
+        const { jobId, modelId, input, inputURI, terms } = e;
+        rememberTerms(this.p, jobId, termsFromEvent(terms));
+        if (this.watches(modelId) && this.store.addJob(jobId, modelId, "seen")) {
+          if (inputURI !== "") this.noteInputUri(jobId, inputURI, terms.inputCommitment);
+          else this.store.updateJob(jobId, { input: getBytes(input) });
+        }
+        continue;
       }
-    }
-    for (const e of await jm.queryFilter(jm.filters.ResultSubmitted(), from, to)) {
-      const submitted = getBytes(e.args.output);
-      let job = this.store.job(e.args.jobId);
+      const e = iface.decodeEventLog(submitted, log.data, log.topics) as unknown as ResultSubmittedArgs;
+      let job = this.store.job(e.jobId);
       if (!job) {
         // Requested before our first block (--from-block): read the job and its input back.
-        const d = await jobDetails(this.p, e.args.jobId);
+        const d = await jobDetails(this.p, e.jobId);
         if (!this.watches(d.job.modelId)) continue;
-        this.store.addJob(e.args.jobId, d.job.modelId, "seen");
-        if (d.input) this.store.updateJob(e.args.jobId, { input: d.input });
-        job = this.store.job(e.args.jobId)!;
+        this.store.addJob(e.jobId, d.job.modelId, "seen");
+        if (d.input) this.store.updateJob(e.jobId, { input: d.input });
+        job = this.store.job(e.jobId)!;
       }
       if (job.stage !== "seen") continue;
-      this.submittedBy.set(job.jobId, e.args.worker);
-      // The submitted output is all a check compares with (its commitment is the result's).
-      this.store.updateJob(job.jobId, { stage: "pending", challengeEnd: e.args.challengeEnd, output: submitted });
+      // The output's commitment (the contract checked it against the output) is all a check compares with.
+      this.submitted.set(job.jobId, { worker: e.worker, outputCommitment: e.outputCommitment });
+      this.store.updateJob(job.jobId, { stage: "pending", challengeEnd: e.challengeEnd });
+      // Checked from now on, while the rest of the events are read: a turn of the event loop lets
+      // the check reach its runner's thread before the next event is decoded.
+      this.launch(job.jobId);
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
-  /** Checks the pending jobs concurrently; their re-runs share the model's runner pool. */
+  /** Checks in progress (started by the event scan or by `work`), by job. */
+  private readonly checking = new Map<bigint, Promise<boolean>>();
+
+  /** Starts checking pending job `jobId` unless it is being checked (at most `parallel * 2` at once). */
+  private launch(jobId: bigint): void {
+    if (this.checking.has(jobId)) return;
+    const started = this.slots.run(async () => {
+      const job = this.store.job(jobId);
+      if (job?.stage !== "pending") return true;
+      return this.attempt(`job ${jobId}`, () => this.check(job));
+    });
+    const tracked = started.finally(() => this.checking.delete(jobId));
+    tracked.catch(() => undefined); // awaited (and its failure thrown) by work()
+    this.checking.set(jobId, tracked);
+  }
+
+  /** Checks the pending jobs concurrently (those the scan started and the rest); their re-runs share the model's runner pool. */
   protected async work(): Promise<void> {
-    const pending = this.store.jobsAt("pending");
-    await eachLimited(pending, this.parallel * CHECKS_PER_RUNNER, (job) => this.attempt(`job ${job.jobId}`, () => this.check(job)));
+    for (const job of this.store.jobsAt("pending")) this.launch(job.jobId);
+    const ended = await Promise.allSettled([...this.checking.values()]);
+    const failed = ended.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
   }
 
   /** Our game on `jobId`, if we opened one. */
@@ -165,7 +224,8 @@ export class Verifier extends ProtocolNode {
       this.store.updateJob(id, { stage: "skipped", note: jobStatusName(rec.status) });
       return undefined;
     };
-    let worker = this.submittedBy.get(id);
+    const event = this.submitted.get(id);
+    let worker = event?.worker;
     let windowEnd = job.challengeEnd;
     if (worker === undefined || windowEnd === undefined) {
       const r = await current();
@@ -184,26 +244,52 @@ export class Verifier extends ProtocolNode {
       return;
     }
     // Bytes that do not match the requester's commitment cannot be judged: such a job is skipped.
-    const input = await this.usableInput(job, "checking", "trying again while the window is open");
-    if (input === undefined) return;
+    // An input to fetch is fetched and checked by the runner's thread, if it has one, and kept in
+    // the store only if it comes to a dispute (see inputOf).
+    const doing = "checking";
+    const retrying = "trying again while the window is open";
+    let source: InputSource;
+    try {
+      source = await this.inputSourceOf(job);
+    } catch (e) {
+      return this.inputFailed(job, e, doing, retrying);
+    }
     const { model } = await this.ctx.models.get(job.modelId);
     const cheat = job.cheat ? (JSON.parse(job.cheat) as CheatSpec) : undefined;
     const lie = cheat ?? (this.options.cheat ? chooseCheat(model, this.options.cheat) : undefined);
+    let input = "input" in source ? source.input : undefined;
     // The happy path: a plain run on a runner of the pool, compared by output commitment (no trace is built).
-    const ran = await this.poolFor(job.modelId, model).use((runner) => computeOutput(model, intsOf(input), lie, runner));
-    const submitted = job.output !== undefined ? tensorCommitment(job.output) : (await submittedResultOf(this.p, id)).outputCommitment;
+    let ran: { outputCommitment: string; ms: number };
+    try {
+      ran = await this.poolFor(job.modelId, model).use(async (runner) => {
+        if (input === undefined && lie === undefined && runner.runFrom && !("input" in source)) {
+          const started = performance.now();
+          const r = await runner.runFrom(source);
+          return { outputCommitment: r.outputCommitment, ms: performance.now() - started };
+        }
+        input ??= await this.inputOf(job, false);
+        return computeOutput(model, intsOf(input), lie, runner);
+      });
+    } catch (e) {
+      return this.inputFailed(job, e, doing, retrying);
+    }
+    const submitted =
+      event?.outputCommitment ?? (job.output !== undefined ? tensorCommitment(job.output) : (await submittedResultOf(this.p, id)).outputCommitment);
     if (ran.outputCommitment.toLowerCase() === submitted.toLowerCase()) {
+      this.submitted.delete(id);
       this.store.updateJob(id, { stage: "agreed" });
       this.log.info(`job ${id}: result checks out (output ${short(submitted)}, re-run in ${ran.ms.toFixed(1)} ms)`);
       return;
     }
     if (!(await current())) return;
+    const bytes = input ?? (await this.usableInput(job, doing, retrying, false));
+    if (bytes === undefined) return;
     this.log.info(
       `job ${id}: MISMATCH: worker ${short(worker)} submitted output ${short(submitted)}, we computed ${short(ran.outputCommitment)}` +
         (lie ? ` (we lie on purpose at layer ${lie.layer})` : "") +
         "; building the trace to open a dispute",
     );
-    await this.oneAtATime(() => this.dispute(job, model, input, lie));
+    await this.oneAtATime(() => this.dispute(job, model, bytes, lie));
   }
 
   /** A dispute we opened before a restart, found on chain and tracked again; false if there is none. */
@@ -225,8 +311,8 @@ export class Verifier extends ProtocolNode {
     const t = await computeTrace(model, intsOf(input), lie);
     const player = new DisputePlayer(Side.Challenger, this.ctx.signer, model, t.trace);
     const result = await submittedResultOf(this.p, id);
-    // Write-ahead: the trace we will play (its root and how to rebuild it) before opening.
-    this.store.updateJob(id, { disputeRoot: t.root, cheat: lie ? JSON.stringify(lie) : undefined });
+    // Write-ahead: the trace we will play (its root and how to rebuild it: the input too) before opening.
+    this.store.updateJob(id, { disputeRoot: t.root, cheat: lie ? JSON.stringify(lie) : undefined, input: job.input?.length ? undefined : input });
     await this.ensureBond();
     // Commit, then reveal in a later block: the commitment's rank, not the opening's, decides who
     // earns the reward, so a copycat that sees our opening is always behind. The salt is derived

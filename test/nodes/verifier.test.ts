@@ -19,8 +19,7 @@ import { canonicalBytes } from "../../offchain/commitments/tensor.js";
 import { quantizeInput } from "../../offchain/convert/evaluate.js";
 import { loadDigits, toFloat } from "../../offchain/convert/mnist.js";
 import type { InputLike } from "../../offchain/runtime/input.js";
-import type { RunResult } from "../../offchain/runtime/runner.js";
-import type { RunnerFactory } from "../../offchain/verifier/pool.js";
+import type { OutputRun, RunnerFactory } from "../../offchain/verifier/pool.js";
 import { RunnerPool, canonicalRunners, eachLimited } from "../../offchain/verifier/pool.js";
 import { Verifier } from "../../offchain/verifier/verifier.js";
 import { Worker } from "../../offchain/worker/worker.js";
@@ -44,7 +43,7 @@ function instrumented(together: number, holdMs = 5_000) {
   const factory: RunnerFactory = async (m, options) => {
     const real = await canonicalRunners(m, options);
     return {
-      async run(input: InputLike): Promise<RunResult> {
+      async run(input: InputLike): Promise<OutputRun> {
         state.inFlight++;
         state.runs++;
         state.peak = Math.max(state.peak, state.inFlight);
@@ -112,7 +111,7 @@ describe("nodes: a verifier that keeps up with many workers", function () {
           peak = Math.max(peak, active);
           await new Promise((r) => setTimeout(r, 20));
           active--;
-          return {} as RunResult;
+          return {} as OutputRun;
         },
         release: async () => undefined,
       };
