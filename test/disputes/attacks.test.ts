@@ -8,6 +8,7 @@
  *  - a step sent after its deadline;
  *  - governance changing the escrow's parameters while a job is in flight.
  */
+import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
 import { expect } from "chai";
 import type { ContractTransactionReceipt, LogDescription } from "ethers";
 import { ZeroAddress, ZeroHash, parseUnits } from "ethers";
@@ -508,16 +509,20 @@ describe("dispute attacks (issue 10)", function () {
     const slashed = (lateTerms.lock * 5_000n) / 10_000n;
     await expect(p.jm.expire(late, lateTerms)).to.emit(p.jm, "WorkerTimedOut").withArgs(late, p.worker.address, slashed);
 
-    // The honest job pays its protocol fee to its terms' treasury.
+    // The honest job keeps its terms' protocol fee rate; the fee accrues to the model and, as
+    // governance's own revenue, goes to the treasury in force when the model's accruals are paid.
     await p.jm.connect(p.worker).claim(fine, await requestedTerms(p.jm, fine));
     await submit(fine, honest);
     await time.increaseTo((await p.jm.getJob(fine)).timer);
     const [fineTerms, fineResult] = [await requestedTerms(p.jm, fine), await submittedResult(p.jm, fine)];
     const protocolFee = (JOB_FEE * fineTerms.protocolFeeBps) / 10_000n;
     await expect(p.jm.finalize(fine, fineTerms, fineResult.outputCommitment))
-      .to.emit(p.jm, "BalanceCredited")
-      .withArgs(p.treasury.address, fine, protocolFee);
-    expect(await p.jm.balanceOf(treasury)).to.equal(0n);
+      .to.emit(p.jm, "JobFinalized")
+      .withArgs(fine, p.worker.address, anyValue, anyValue, protocolFee);
+    expect(await p.jm.protocolFees(fineTerms.modelId)).to.equal(protocolFee);
+    await expect(p.jm.distributeModelEarnings(fineTerms.modelId))
+      .to.emit(p.jm, "ProtocolFeesCollected")
+      .withArgs(fineTerms.modelId, treasury, protocolFee);
     await expectDisputesConserved(p);
   });
 });
