@@ -94,7 +94,6 @@ export class Verifier extends ProtocolNode {
     super(ctx, o);
     this.options = o;
     this.parallel = o.parallel ?? availableParallelism();
-    if (!Number.isInteger(this.parallel) || this.parallel < 1) throw new RangeError(`parallel must be a whole number of runners, at least 1 (not ${o.parallel})`);
     this.slots = new Slots(this.parallel * CHECKS_PER_RUNNER);
   }
 
@@ -122,6 +121,9 @@ export class Verifier extends ProtocolNode {
   }
 
   static async create(o: VerifierOptions): Promise<Verifier> {
+    if (o.parallel !== undefined && (!Number.isInteger(o.parallel) || o.parallel < 1)) {
+      throw new RangeError(`parallel must be a whole number of runners, at least 1 (not ${o.parallel})`);
+    }
     return new Verifier(await openNodeContext("verifier", { ...o, name: o.name ?? "verifier" }), o);
   }
 
@@ -182,7 +184,9 @@ export class Verifier extends ProtocolNode {
     const started = this.slots.run(async () => {
       const job = this.store.job(jobId);
       if (job?.stage !== "pending") return true;
-      return this.attempt(`job ${jobId}`, () => this.check(job));
+      const ok = await this.attempt(`job ${jobId}`, () => this.check(job));
+      if (this.store.job(jobId)?.stage !== "pending") this.submitted.delete(jobId);
+      return ok;
     });
     const tracked = started.finally(() => this.checking.delete(jobId));
     tracked.catch(() => undefined); // awaited (and its failure thrown) by work()
@@ -276,7 +280,6 @@ export class Verifier extends ProtocolNode {
     const submitted =
       event?.outputCommitment ?? (job.output !== undefined ? tensorCommitment(job.output) : (await submittedResultOf(this.p, id)).outputCommitment);
     if (ran.outputCommitment.toLowerCase() === submitted.toLowerCase()) {
-      this.submitted.delete(id);
       this.store.updateJob(id, { stage: "agreed" });
       this.log.info(`job ${id}: result checks out (output ${short(submitted)}, re-run in ${ran.ms.toFixed(1)} ms)`);
       return;
