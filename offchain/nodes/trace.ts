@@ -37,10 +37,12 @@ export async function computeOutput(
   input: Int32Array,
   cheat?: CheatSpec,
   runner?: { run(input: Int32Array): Promise<{ output: Int32Array; outputCommitment: Hex }> },
+  /** The input's commitment from the job's terms, when known: not hashed again. */
+  inputCommitment?: Hex,
 ): Promise<NodeOutput> {
   if (cheat !== undefined) return computeTrace(model, input, cheat);
   const started = performance.now();
-  const r = runner ? await runner.run(input) : await runOutput(model, input);
+  const r = runner ? await runner.run(input) : await runOutput(model, input, {}, inputCommitment ? { inputCommitment } : {});
   return { output: Int32Array.from(r.output), outputCommitment: r.outputCommitment, ms: performance.now() - started };
 }
 

@@ -6,7 +6,7 @@ import type { CanonicalModel } from "../model/canonical.js";
 import type { Hex } from "../commitments/merkle.js";
 import { canonicalBytes, tensorRoot } from "../commitments/tensor.js";
 import type { InputLike } from "./input.js";
-import type { RunResult, RunnerOptions, TraceResult } from "./runner.js";
+import type { RunHints, RunResult, RunnerOptions, TraceResult } from "./runner.js";
 import { CanonicalRunner } from "./runner.js";
 
 export type { CanonicalModel } from "../model/canonical.js";
@@ -25,8 +25,8 @@ export function runnerFor(model: CanonicalModel, options: RunnerOptions = {}): P
 }
 
 /** The happy path: the output and its commitment, no trace (see CanonicalRunner.run). */
-export async function runOutput(model: CanonicalModel, input: InputLike, options: RunnerOptions = {}): Promise<RunResult> {
-  return (await runnerFor(model, options)).run(input);
+export async function runOutput(model: CanonicalModel, input: InputLike, options: RunnerOptions = {}, hints: RunHints = {}): Promise<RunResult> {
+  return (await runnerFor(model, options)).run(input, undefined, hints);
 }
 
 /** A dispute: every layer output and the trace commitment (see CanonicalRunner.runWithTrace). */

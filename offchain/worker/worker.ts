@@ -17,6 +17,7 @@ import {
   formatVtn,
   getJob,
   jobStatusName,
+  jobTerms,
   sendClaim,
   sendFinalize,
   sendSubmit,
@@ -26,6 +27,7 @@ import {
   waitMined,
   withdrawBalance,
 } from "../clients/index.js";
+import type { Hex } from "../commitments/merkle.js";
 import { canonicalBytes } from "../commitments/tensor.js";
 import { Side } from "../disputes/game.js";
 import { short } from "../nodes/log.js";
@@ -267,7 +269,10 @@ export class Worker extends ProtocolNode {
       const { model } = await this.ctx.models.get(job.modelId);
       const cheat = this.options.cheat ? chooseCheat(model, this.options.cheat) : undefined;
       // The plain model only: the trace is rebuilt from the model and the input if a dispute opens.
-      const t = await computeOutput(model, intsOf(input), cheat);
+      // The input is the one the escrow committed (inline) or was checked against the terms'
+      // commitment (URI): its commitment is the terms', not hashed again.
+      const { inputCommitment } = await jobTerms(this.p, id);
+      const t = await computeOutput(model, intsOf(input), cheat, undefined, inputCommitment as Hex);
       // Write-ahead: what we are about to commit, before the transaction exists.
       this.store.updateJob(id, {
         stage: "computed",
