@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 
 import { convertModel } from "../offchain/convert/index.js";
 import { argmax, runCanonical, runFloat } from "../offchain/convert/evaluate.js";
-import { every, loadDigits, toFloat } from "../offchain/convert/mnist.js";
+import { every, loadDigits, toFloat } from "../offchain/datasets/mnist.js";
 
 const models = join(dirname(fileURLToPath(import.meta.url)), "..", "models");
 const train = loadDigits("train");

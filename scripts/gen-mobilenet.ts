@@ -10,7 +10,7 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
-import { mobileNetShaped } from "../offchain/convert/mobilenet.js";
+import { mobileNetShaped } from "../offchain/datasets/mobilenet.js";
 import { parseCanonicalModel } from "../offchain/model/canonical.js";
 import { CanonicalRunner } from "../offchain/runtime/runner.js";
 

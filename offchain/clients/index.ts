@@ -13,5 +13,4 @@ export * from "./models.js";
 export * from "./staking.js";
 export * from "./jobs.js";
 export * from "./balance.js";
-export * from "./cli.js";
-export * from "./inference.js";
+export * from "./disputes.js";

@@ -20,8 +20,8 @@ import { toHex } from "../commitments/merkle.js";
 import { canonicalBytes, chunkOf } from "../commitments/tensor.js";
 import type { CanonicalModel } from "../model/canonical.js";
 import { ConvConst, DenseConst, LayerKind } from "../model/layers.js";
-import type { GameState, Move, MoveKind, OpenArgs, SubmittedResult } from "./game.js";
-import { GameStatus, Level, Side, randomSalt, readGame, revealedDefenderChunk, sendMove } from "./game.js";
+import type { GameState, Move, MoveKind, OpenArgs, SubmittedResult } from "../clients/disputes.js";
+import { GameStatus, Level, Side, randomSalt, readGame, revealedDefenderChunk, sendMove } from "../clients/disputes.js";
 import { StepPhase, StepProver } from "./proofs.js";
 
 const abi = AbiCoder.defaultAbiCoder();

@@ -3,8 +3,8 @@
  * pattern's first node, follows the chain, normalises constants to their committed layout
  * and proves the layer's output range (exactness rule).
  */
-import type { CanonicalLayer, ConstTensor, ParseContext, TracedTensor } from "./canonical.js";
-import { layerLabel } from "./canonical.js";
+import type { CanonicalLayer, ConstTensor, ParseContext, TracedTensor } from "./types.js";
+import { layerLabel } from "./types.js";
 import { ModelError } from "./errors.js";
 import { addRange, minMax, mulRange, weightedSumRange } from "./intervals.js";
 import type { Range } from "./intervals.js";

@@ -15,7 +15,7 @@
 import type { Provider } from "ethers";
 
 import { waitReceipt } from "../clients/wait.js";
-import type { IntentRow, NodeStore } from "../store/store.js";
+import type { IntentRow, NodeStore } from "./store.js";
 import type { Logger } from "./log.js";
 import type { ManagedSigner } from "./signer.js";
 import { intentContext } from "./signer.js";

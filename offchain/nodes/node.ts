@@ -13,20 +13,20 @@ import type { Protocol } from "../clients/index.js";
 import type { ChainClock } from "../clients/index.js";
 import { VeritensorError, formatVtn, newestEvents, nextBlockTimeAt, readChainClock, waitMined } from "../clients/index.js";
 import type { DisputeGame } from "../../types/ethers-contracts/index.js";
-import { GameStatus, LEVEL_NAMES, Level, Side, attachGame, readGame, sendMove } from "../disputes/game.js";
+import { GameStatus, LEVEL_NAMES, Level, Side, attachGame, readGame, sendMove } from "../clients/disputes.js";
 import { DisputePlayer } from "../disputes/player.js";
-import { ModelSource } from "../models/source.js";
-import { InputError, fetchInput } from "../models/inputs.js";
-import type { DisputeRow, JobRow, StoreIdentity } from "../store/store.js";
-import { NodeStore } from "../store/store.js";
-import type { CheatSpec } from "../worker/cheat.js";
+import { ModelSource } from "./sources/models.js";
+import { InputError, fetchInput } from "./sources/inputs.js";
+import type { DisputeRow, JobRow, StoreIdentity } from "./store.js";
+import { NodeStore } from "./store.js";
+import type { CheatSpec } from "../runtime/cheat.js";
 import { Journal } from "./journal.js";
 import type { LogSink, Logger } from "./log.js";
 import { createLogger, short } from "./log.js";
 import { runLoop } from "./loop.js";
 import type { GasSettings } from "./signer.js";
 import { ManagedSigner } from "./signer.js";
-import { computeTrace, intsOf } from "./trace.js";
+import { computeTrace, intsOf } from "../runtime/trace.js";
 import { isTransient } from "./transient.js";
 
 /** A job's input: its bytes, or where to fetch them and what they must be (see ProtocolNode.inputSourceOf). */

@@ -8,7 +8,7 @@ import {
   parseId,
   report,
   resolveSigner,
-} from "../../offchain/clients/index.js";
+} from "../../offchain/cli/index.js";
 
 interface Args {
   model: string | undefined;

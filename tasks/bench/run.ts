@@ -1,7 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { runBenchmarks } from "../../offchain/bench/index.js";
-import { action } from "../../offchain/clients/index.js";
+import { runBenchmarks } from "../../offchain/dev/bench/index.js";
+import { action } from "../../offchain/cli/index.js";
 
 interface Args {
   only: string | undefined;

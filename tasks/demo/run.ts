@@ -1,7 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, VeritensorError } from "../../offchain/clients/index.js";
-import { runDemo } from "../../offchain/demo/run.js";
+import { action, VeritensorError } from "../../offchain/cli/index.js";
+import { runDemo } from "../../offchain/dev/demo/run.js";
 
 interface Args {
   jobs: number;

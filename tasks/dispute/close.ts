@@ -1,7 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, formatGas, openProtocol, parseId, report, resolveSigner } from "../../offchain/clients/index.js";
-import { closeJobDisputes, closeText } from "../../offchain/disputes/manual.js";
+import { action, formatGas, openProtocol, parseId, report, resolveSigner } from "../../offchain/cli/index.js";
+import { closeJobDisputes, closeText } from "../../offchain/cli/disputes.js";
 
 interface Args {
   job: string | undefined;

@@ -1,8 +1,8 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, formatGas, openProtocol, partyFrom, parseCheat, report, required, resolveSigner } from "../../offchain/clients/index.js";
-import { LEVEL_NAMES } from "../../offchain/disputes/game.js";
-import { SIDE_NAMES, gameRows, gameTitle, moveText, playNextMove } from "../../offchain/disputes/manual.js";
+import { action, formatGas, openProtocol, partyFrom, parseCheat, report, required, resolveSigner } from "../../offchain/cli/index.js";
+import { LEVEL_NAMES } from "../../offchain/clients/disputes.js";
+import { SIDE_NAMES, gameRows, gameTitle, moveText, playNextMove } from "../../offchain/cli/disputes.js";
 
 interface Args {
   game: string | undefined;

@@ -1,7 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, formatGas, formatVtn, openProtocol, partyFrom, parseId, report, required, resolveSigner } from "../../offchain/clients/index.js";
-import { challengeJob, gameRows } from "../../offchain/disputes/manual.js";
+import { action, formatGas, formatVtn, openProtocol, partyFrom, parseId, report, required, resolveSigner } from "../../offchain/cli/index.js";
+import { challengeJob, gameRows } from "../../offchain/cli/disputes.js";
 
 interface Args {
   job: string | undefined;

@@ -1,7 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { VeritensorError, action, openProtocol, parseId, report } from "../../offchain/clients/index.js";
-import { describeGame, describeJobGames, gameRows, gameTitle } from "../../offchain/disputes/manual.js";
+import { VeritensorError, action, openProtocol, parseId, report } from "../../offchain/cli/index.js";
+import { describeGame, describeJobGames, gameRows, gameTitle } from "../../offchain/cli/disputes.js";
 
 interface Args {
   job: string | undefined;

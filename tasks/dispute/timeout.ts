@@ -1,7 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, formatGas, openProtocol, report, required, resolveSigner } from "../../offchain/clients/index.js";
-import { SIDE_NAMES, gameRows, gameTitle, timeoutGame } from "../../offchain/disputes/manual.js";
+import { action, formatGas, openProtocol, report, required, resolveSigner } from "../../offchain/cli/index.js";
+import { SIDE_NAMES, gameRows, gameTitle, timeoutGame } from "../../offchain/cli/disputes.js";
 
 interface Args {
   game: string | undefined;

@@ -1,7 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, formatVtn, openProtocol, partyFrom, report, resolveSigner } from "../../offchain/clients/index.js";
-import { withdrawDisputeBalance } from "../../offchain/disputes/manual.js";
+import { action, formatVtn, openProtocol, partyFrom, report, resolveSigner } from "../../offchain/cli/index.js";
+import { withdrawDisputeBalance } from "../../offchain/cli/disputes.js";
 
 interface Args {
   from: string | undefined;

@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, formatGas, finalizeJob, formatDuration, formatVtn, openProtocol, parseId, report, resolveSigner } from "../../offchain/clients/index.js";
+import { action, formatGas, finalizeJob, formatDuration, formatVtn, openProtocol, parseId, report, resolveSigner } from "../../offchain/cli/index.js";
 
 interface Args {
   job: string | undefined;

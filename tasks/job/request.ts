@@ -15,7 +15,7 @@ import {
   report,
   requestInference,
   resolveSigner,
-} from "../../offchain/clients/index.js";
+} from "../../offchain/cli/index.js";
 
 interface Args {
   model: string | undefined;

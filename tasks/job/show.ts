@@ -14,7 +14,7 @@ import {
   openProtocol,
   parseId,
   report,
-} from "../../offchain/clients/index.js";
+} from "../../offchain/cli/index.js";
 
 interface Args {
   job: string | undefined;

@@ -18,7 +18,7 @@ import {
   resolveSigner,
   submitResult,
   VeritensorError,
-} from "../../offchain/clients/index.js";
+} from "../../offchain/cli/index.js";
 
 interface Args {
   job: string | undefined;

@@ -1,9 +1,9 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, report, required } from "../../offchain/clients/index.js";
-import { asUserError } from "../../offchain/toolkit/errors.js";
-import { readBytes, readSamplesJson, writeOutput } from "../../offchain/toolkit/files.js";
-import { convertWithReport } from "../../offchain/toolkit/convert.js";
+import { action, report, required } from "../../offchain/cli/index.js";
+import { asUserError } from "../../offchain/cli/model/errors.js";
+import { readBytes, readSamplesJson, writeOutput } from "../../offchain/cli/model/files.js";
+import { convertWithReport } from "../../offchain/cli/model/convert.js";
 
 interface Args {
   in?: string;

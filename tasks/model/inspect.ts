@@ -1,9 +1,9 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, formatShape, report, required } from "../../offchain/clients/index.js";
-import { asUserError } from "../../offchain/toolkit/errors.js";
-import { readBytes } from "../../offchain/toolkit/files.js";
-import { inspectModel } from "../../offchain/toolkit/inspect.js";
+import { action, formatShape, report, required } from "../../offchain/cli/index.js";
+import { asUserError } from "../../offchain/cli/model/errors.js";
+import { readBytes } from "../../offchain/cli/model/files.js";
+import { inspectModel } from "../../offchain/cli/model/inspect.js";
 
 interface Args {
   file?: string;

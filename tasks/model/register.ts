@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import type { ModelFileFacts } from "../../offchain/clients/index.js";
+import type { ModelFileFacts } from "../../offchain/cli/index.js";
 import {
   action,
   formatGas,
@@ -17,7 +17,7 @@ import {
   required,
   resolveSigner,
   VeritensorError,
-} from "../../offchain/clients/index.js";
+} from "../../offchain/cli/index.js";
 
 interface Args {
   file: string | undefined;

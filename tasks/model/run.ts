@@ -1,9 +1,9 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, formatInts, report, required, VeritensorError } from "../../offchain/clients/index.js";
+import { action, formatInts, report, required, VeritensorError } from "../../offchain/cli/index.js";
 import { argmax, quantizeInput } from "../../offchain/convert/evaluate.js";
-import { asUserError } from "../../offchain/toolkit/errors.js";
-import { readBytes, readTensorJson } from "../../offchain/toolkit/files.js";
+import { asUserError } from "../../offchain/cli/model/errors.js";
+import { readBytes, readTensorJson } from "../../offchain/cli/model/files.js";
 import { parseCanonicalModel } from "../../offchain/model/canonical.js";
 import { runWithTrace } from "../../offchain/runtime/inference.js";
 

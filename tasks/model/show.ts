@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, formatBps, formatShape, formatVtn, getModel, openProtocol, parseId, quoteFee, report } from "../../offchain/clients/index.js";
+import { action, formatBps, formatShape, formatVtn, getModel, openProtocol, parseId, quoteFee, report } from "../../offchain/cli/index.js";
 
 interface Args {
   model: string | undefined;

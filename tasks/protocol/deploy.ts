@@ -3,7 +3,7 @@ import path from "node:path";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, deployProtocol, formatBps, formatDuration, formatVtn, report, VeritensorError } from "../../offchain/clients/index.js";
+import { action, deployProtocol, formatBps, formatDuration, formatVtn, report, VeritensorError } from "../../offchain/cli/index.js";
 
 interface Args {
   reset: boolean;

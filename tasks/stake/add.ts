@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, addStake, formatVtn, openProtocol, partyFrom, parseId, parseVtn, report, required, resolveSigner } from "../../offchain/clients/index.js";
+import { action, addStake, formatVtn, openProtocol, partyFrom, parseId, parseVtn, report, required, resolveSigner } from "../../offchain/cli/index.js";
 
 interface Args {
   amount: string | undefined;

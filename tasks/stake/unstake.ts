@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, nextBlockTime, formatTime, formatVtn, openProtocol, partyFrom, parseVtn, report, required, requestUnstake, resolveSigner } from "../../offchain/clients/index.js";
+import { action, nextBlockTime, formatTime, formatVtn, openProtocol, partyFrom, parseVtn, report, required, requestUnstake, resolveSigner } from "../../offchain/cli/index.js";
 
 interface Args {
   amount: string | undefined;

@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, formatVtn, openProtocol, partyFrom, report, resolveSigner, withdrawStake } from "../../offchain/clients/index.js";
+import { action, formatVtn, openProtocol, partyFrom, report, resolveSigner, withdrawStake } from "../../offchain/cli/index.js";
 
 interface Args {
   from: string | undefined;

@@ -11,7 +11,7 @@ import {
   requireLocalChain,
   required,
   resolveAddress,
-} from "../../offchain/clients/index.js";
+} from "../../offchain/cli/index.js";
 
 interface Args {
   to: string | undefined;

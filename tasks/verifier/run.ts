@@ -1,9 +1,9 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { VeritensorError, action } from "../../offchain/clients/index.js";
-import type { NodeTaskArgs } from "../../offchain/nodes/cli.js";
-import { nodeOptionsFromArgs, runUntilSignal } from "../../offchain/nodes/cli.js";
-import { Verifier } from "../../offchain/verifier/verifier.js";
+import { VeritensorError, action } from "../../offchain/cli/index.js";
+import type { NodeTaskArgs } from "../../offchain/cli/nodes.js";
+import { nodeOptionsFromArgs, runUntilSignal } from "../../offchain/cli/nodes.js";
+import { Verifier } from "../../offchain/nodes/verifier.js";
 
 /** `--parallel N`: a whole number of runners, at least 1 (undefined: the machine's cores). */
 function parallelOf(text: string | undefined): number | undefined {

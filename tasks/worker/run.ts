@@ -1,9 +1,9 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, parseVtn } from "../../offchain/clients/index.js";
-import type { NodeTaskArgs } from "../../offchain/nodes/cli.js";
-import { nodeOptionsFromArgs, runUntilSignal } from "../../offchain/nodes/cli.js";
-import { Worker } from "../../offchain/worker/worker.js";
+import { action, parseVtn } from "../../offchain/cli/index.js";
+import type { NodeTaskArgs } from "../../offchain/cli/nodes.js";
+import { nodeOptionsFromArgs, runUntilSignal } from "../../offchain/cli/nodes.js";
+import { Worker } from "../../offchain/nodes/worker.js";
 
 interface Args extends NodeTaskArgs {
   minFee: string | undefined;

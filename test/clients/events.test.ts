@@ -6,10 +6,10 @@
 import { expect } from "chai";
 import { ZeroAddress, hexlify } from "ethers";
 
-import { LOG_WINDOW, escrowFirstBlock, getJob, jobTerms, newestEvents } from "../../offchain/clients/index.js";
+import { LOG_WINDOW, escrowFirstBlock, getJob, jobTerms, newestEvents } from "../../offchain/cli/index.js";
 import { canonicalBytes } from "../../offchain/commitments/tensor.js";
 import { quantizeInput } from "../../offchain/convert/evaluate.js";
-import { loadDigits, toFloat } from "../../offchain/convert/mnist.js";
+import { loadDigits, toFloat } from "../../offchain/datasets/mnist.js";
 import { mnistCnn } from "../disputes/models.js";
 import { inProcessChain } from "../nodes/inprocess.js";
 

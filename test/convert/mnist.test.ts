@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { argmax, runCanonical, runFloat } from "../../offchain/convert/evaluate.js";
-import { loadDigits, toFloat } from "../../offchain/convert/mnist.js";
+import { loadDigits, toFloat } from "../../offchain/datasets/mnist.js";
 import { parseCanonicalModel } from "../../offchain/model/canonical.js";
 
 const models = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "models");

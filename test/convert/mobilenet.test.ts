@@ -1,7 +1,7 @@
 /** The synthetic MobileNet-shaped benchmark model: valid canonical/1, the advertised size, live activations. */
 import { expect } from "chai";
 
-import { mobileNetShaped } from "../../offchain/convert/mobilenet.js";
+import { mobileNetShaped } from "../../offchain/datasets/mobilenet.js";
 import { parseCanonicalModel } from "../../offchain/model/canonical.js";
 import { runReference } from "../../offchain/runtime/reference.js";
 import { CanonicalRunner } from "../../offchain/runtime/runner.js";

@@ -18,7 +18,7 @@ import type { DisputeGame, DisputeGameFactory } from "../../types/ethers-contrac
 import { requestedTerms } from "../../offchain/clients/jobs.js";
 import { canonicalBytes, commitTensor } from "../../offchain/commitments/tensor.js";
 import type { Hex } from "../../offchain/commitments/merkle.js";
-import type { GameState, OpenArgs } from "../../offchain/disputes/game.js";
+import type { GameState, OpenArgs } from "../../offchain/clients/disputes.js";
 import {
   GameStatus,
   Level,
@@ -32,7 +32,7 @@ import {
   revealDispute,
   sendMove,
   submittedResult,
-} from "../../offchain/disputes/game.js";
+} from "../../offchain/clients/disputes.js";
 import { DisputePlayer, playToEnd } from "../../offchain/disputes/player.js";
 import { referenceTrace } from "../../offchain/runtime/reference.js";
 import { CHALLENGE_WINDOW, MIN_CHALLENGE_WINDOW, RESULT_TIMEOUT, Status } from "../protocol/fixtures.js";

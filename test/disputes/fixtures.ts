@@ -15,8 +15,8 @@ import { canonicalBytes } from "../../offchain/commitments/tensor.js";
 import type { DisputeGame, DisputeGameFactory, OneStepVerifier } from "../../types/ethers-contracts/index.js";
 import type { CanonicalModel } from "../../offchain/model/canonical.js";
 import { requestedTerms } from "../../offchain/clients/jobs.js";
-import { openDispute, submittedResult } from "../../offchain/disputes/game.js";
-import { cheatTrace } from "../../offchain/worker/cheat.js";
+import { openDispute, submittedResult } from "../../offchain/clients/disputes.js";
+import { cheatTrace } from "../../offchain/runtime/cheat.js";
 import type { PlayResult } from "../../offchain/disputes/player.js";
 import type { DisputePlayer } from "../../offchain/disputes/player.js";
 import { playToEnd } from "../../offchain/disputes/player.js";
@@ -141,7 +141,7 @@ export function cheat(trace: readonly Int32Array[], k: number, e: number, delta:
 }
 
 /**
- * A consistent liar (offchain/worker/cheat.ts): `honest` with layer `k`, element `e` off by
+ * A consistent liar (offchain/runtime/cheat.ts): `honest` with layer `k`, element `e` off by
  * `delta` (escalated ×16, ×256, ×4096 either way until the output changes, unless `exact`) and
  * every later layer recomputed from the lie. Its output differs from the honest one; its first
  * differing trace leaf is `k`.

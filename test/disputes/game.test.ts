@@ -31,8 +31,8 @@ import {
   readGame,
   sendMove,
   submittedResult,
-} from "../../offchain/disputes/game.js";
-import type { OpenArgs } from "../../offchain/disputes/game.js";
+} from "../../offchain/clients/disputes.js";
+import type { OpenArgs } from "../../offchain/clients/disputes.js";
 import type { PlayResult } from "../../offchain/disputes/player.js";
 import { DisputePlayer, playToEnd } from "../../offchain/disputes/player.js";
 import type { CanonicalModel } from "../../offchain/model/canonical.js";

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 
 import { quantizeInput } from "../../offchain/convert/evaluate.js";
-import { loadDigits, toFloat } from "../../offchain/convert/mnist.js";
+import { loadDigits, toFloat } from "../../offchain/datasets/mnist.js";
 import { CanonicalModelBuilder } from "../../offchain/model/build.js";
 import type { CanonicalModel } from "../../offchain/model/canonical.js";
 import { parseCanonicalModel } from "../../offchain/model/canonical.js";

@@ -14,14 +14,14 @@ import { expect } from "chai";
 import { createHardhatRuntimeEnvironment } from "hardhat/hre";
 
 import config from "../../hardhat.config.js";
-import type { CloseResult, OpenResult, GameView, MoveResult, TimeoutResult } from "../../offchain/disputes/manual.js";
-import { GameStatus, Level, Side, openDispute, submittedResultOf } from "../../offchain/disputes/game.js";
+import type { CloseResult, OpenResult, GameView, MoveResult, TimeoutResult } from "../../offchain/cli/disputes.js";
+import { GameStatus, Level, Side, openDispute, submittedResultOf } from "../../offchain/clients/disputes.js";
 import { DisputePlayer, playToEnd } from "../../offchain/disputes/player.js";
 import { referenceTrace } from "../../offchain/runtime/reference.js";
 import { lie } from "./fixtures.js";
-import type { JobDetails } from "../../offchain/clients/index.js";
-import { deployProtocol, jobTerms } from "../../offchain/clients/index.js";
-import type { DisputeWithdrawResult } from "../../offchain/disputes/manual.js";
+import type { JobDetails } from "../../offchain/cli/index.js";
+import { deployProtocol, jobTerms } from "../../offchain/cli/index.js";
+import type { DisputeWithdrawResult } from "../../offchain/cli/disputes.js";
 import { dir, rejection } from "../tasks/helpers.js";
 import { mnistCnn, mnistInput } from "./models.js";
 
@@ -240,7 +240,7 @@ describe("tasks: disputes by hand", function () {
   });
 
   it("decodes the dispute contracts' errors into sentences", async function () {
-    const { PROTOCOL_ERRORS, decodeRevert } = await import("../../offchain/clients/index.js");
+    const { PROTOCOL_ERRORS, decodeRevert } = await import("../../offchain/cli/index.js");
     const data = PROTOCOL_ERRORS.encodeErrorResult("GameNotYourTurn", [challenger!.address, 0]);
     expect(decodeRevert({ data })).to.equal(
       `it is not the turn of ${challenger!.address}: the defender (the worker) moves next (or the account plays no side in this game)`,

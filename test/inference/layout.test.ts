@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import * as ort from "onnxruntime-node";
 
-import { mobileNetShaped } from "../../offchain/convert/mobilenet.js";
+import { mobileNetShaped } from "../../offchain/datasets/mobilenet.js";
 import type { CanonicalModel } from "../../offchain/model/canonical.js";
 import { parseCanonicalModel } from "../../offchain/model/canonical.js";
 import { decodeModel } from "../../offchain/model/onnx.js";

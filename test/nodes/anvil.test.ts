@@ -9,7 +9,7 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { JobStatus } from "../../offchain/clients/index.js";
+import { JobStatus } from "../../offchain/cli/index.js";
 import type { RpcNode } from "./harness.js";
 import { BlockTicker, USER_LOCAL_DEPLOYMENT, folderSnapshot, hardhat, killAll, startRpcNode } from "./harness.js";
 import type { Chain } from "./setup.js";

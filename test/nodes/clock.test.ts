@@ -6,11 +6,11 @@
  */
 import { expect } from "chai";
 
-import { JobStatus, requestInference } from "../../offchain/clients/index.js";
+import { JobStatus, requestInference } from "../../offchain/cli/index.js";
 import { canonicalBytes } from "../../offchain/commitments/tensor.js";
 import { quantizeInput } from "../../offchain/convert/evaluate.js";
-import { loadDigits, toFloat } from "../../offchain/convert/mnist.js";
-import { Worker } from "../../offchain/worker/worker.js";
+import { loadDigits, toFloat } from "../../offchain/datasets/mnist.js";
+import { Worker } from "../../offchain/nodes/worker.js";
 import { mnistCnn } from "../disputes/models.js";
 import { inProcessChain } from "./inprocess.js";
 

@@ -12,17 +12,17 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import type { Protocol } from "../../offchain/clients/index.js";
-import { JobStatus, requestInference } from "../../offchain/clients/index.js";
+import type { Protocol } from "../../offchain/cli/index.js";
+import { JobStatus, requestInference } from "../../offchain/cli/index.js";
 import type { Hex } from "../../offchain/commitments/merkle.js";
 import { canonicalBytes } from "../../offchain/commitments/tensor.js";
 import { quantizeInput } from "../../offchain/convert/evaluate.js";
-import { loadDigits, toFloat } from "../../offchain/convert/mnist.js";
-import { GameStatus, Side, commitDispute, derivedSalt, submittedResultOf } from "../../offchain/disputes/game.js";
+import { loadDigits, toFloat } from "../../offchain/datasets/mnist.js";
+import { GameStatus, Side, commitDispute, derivedSalt, submittedResultOf } from "../../offchain/clients/disputes.js";
 import { DisputePlayer } from "../../offchain/disputes/player.js";
-import { computeTrace, intsOf } from "../../offchain/nodes/trace.js";
-import { Verifier } from "../../offchain/verifier/verifier.js";
-import { Worker } from "../../offchain/worker/worker.js";
+import { computeTrace, intsOf } from "../../offchain/runtime/trace.js";
+import { Verifier } from "../../offchain/nodes/verifier.js";
+import { Worker } from "../../offchain/nodes/worker.js";
 import { mnistCnn } from "../disputes/models.js";
 import { inProcessChain } from "./inprocess.js";
 

@@ -2,7 +2,7 @@
 import { expect } from "chai";
 import hre from "hardhat";
 
-import { runDemo } from "../../offchain/demo/run.js";
+import { runDemo } from "../../offchain/dev/demo/run.js";
 
 describe("demo: honest worker, cheating worker and verifier on the in-process chain", function () {
   it("finalizes the honest jobs, rejects the cheat after a dispute the verifier wins, and prints a summary", async function () {

@@ -12,8 +12,8 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { JobStatus } from "../../offchain/clients/index.js";
-import { GameStatus, attachGame, readGame } from "../../offchain/disputes/game.js";
+import { JobStatus } from "../../offchain/cli/index.js";
+import { GameStatus, attachGame, readGame } from "../../offchain/clients/disputes.js";
 import type { Proc, RpcNode } from "./harness.js";
 import { BlockTicker, FlakyProxy, ROOT, USER_LOCAL_DEPLOYMENT, folderSnapshot, hardhat, killAll, startRpcNode } from "./harness.js";
 import type { Chain } from "./setup.js";

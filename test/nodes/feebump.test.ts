@@ -13,7 +13,7 @@ import { Journal } from "../../offchain/nodes/journal.js";
 import { createLogger } from "../../offchain/nodes/log.js";
 import type { GasSettings } from "../../offchain/nodes/signer.js";
 import { ManagedSigner, replacementFees } from "../../offchain/nodes/signer.js";
-import { NodeStore } from "../../offchain/store/store.js";
+import { NodeStore } from "../../offchain/nodes/store.js";
 
 const conn = await network.create();
 const provider = conn.ethers.provider;

@@ -13,7 +13,7 @@ import { createHash } from "node:crypto";
 import { readFile, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 
-import { freePort, rpcAnswers } from "../../offchain/devnet/local-node.js";
+import { freePort, rpcAnswers } from "../../offchain/dev/devnet/local-node.js";
 
 const require = createRequire(import.meta.url);
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");

@@ -6,8 +6,8 @@ import hre from "hardhat";
 import type { Signer } from "ethers";
 import { join } from "node:path";
 
-import type { Protocol } from "../../offchain/clients/index.js";
-import { addStake, deployProtocol, minimumFee, modelFileFacts, registerModel } from "../../offchain/clients/index.js";
+import type { Protocol } from "../../offchain/cli/index.js";
+import { addStake, deployProtocol, minimumFee, modelFileFacts, registerModel } from "../../offchain/cli/index.js";
 
 const VTN = 10n ** 18n;
 

@@ -13,15 +13,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
-import type { Protocol } from "../../offchain/clients/index.js";
-import { JobStatus, requestInference } from "../../offchain/clients/index.js";
+import type { Protocol } from "../../offchain/cli/index.js";
+import { JobStatus, requestInference } from "../../offchain/cli/index.js";
 import { canonicalBytes } from "../../offchain/commitments/tensor.js";
 import { tensorCommitment } from "../../offchain/clients/tensors.js";
 import { quantizeInput } from "../../offchain/convert/evaluate.js";
-import { loadDigits, toFloat } from "../../offchain/convert/mnist.js";
-import { computeTrace, intsOf } from "../../offchain/nodes/trace.js";
-import { Verifier } from "../../offchain/verifier/verifier.js";
-import { Worker } from "../../offchain/worker/worker.js";
+import { loadDigits, toFloat } from "../../offchain/datasets/mnist.js";
+import { computeTrace, intsOf } from "../../offchain/runtime/trace.js";
+import { Verifier } from "../../offchain/nodes/verifier.js";
+import { Worker } from "../../offchain/nodes/worker.js";
 import { mnistCnn } from "../disputes/models.js";
 import { inProcessChain } from "./inprocess.js";
 

@@ -11,12 +11,12 @@ import type { NetworkConnection } from "hardhat/types/network";
 import hre from "hardhat";
 import type { Signer } from "ethers";
 
-import type { Protocol } from "../../offchain/clients/index.js";
-import { addStake, attachProtocol, chainIdOf, minimumFee, modelFileFacts, registerModel, requestInference } from "../../offchain/clients/index.js";
+import type { Protocol } from "../../offchain/cli/index.js";
+import { addStake, attachProtocol, chainIdOf, minimumFee, modelFileFacts, registerModel, requestInference } from "../../offchain/cli/index.js";
 import { readDeployment } from "../../offchain/clients/deployment.js";
 import { canonicalBytes } from "../../offchain/commitments/tensor.js";
 import { quantizeInput } from "../../offchain/convert/evaluate.js";
-import { loadDigits, toFloat } from "../../offchain/convert/mnist.js";
+import { loadDigits, toFloat } from "../../offchain/datasets/mnist.js";
 import type { CanonicalModel } from "../../offchain/model/canonical.js";
 import { mnistCnn } from "../disputes/models.js";
 import { ROOT, runTask } from "./harness.js";

@@ -13,12 +13,12 @@ import { expect } from "chai";
 import { network } from "hardhat";
 
 import { sha256Hex } from "../../offchain/model/canonical.js";
-import { fetchModel, resolveModelUri } from "../../offchain/models/fetch.js";
+import { fetchModel, resolveModelUri } from "../../offchain/nodes/sources/fetch.js";
 import { Journal } from "../../offchain/nodes/journal.js";
 import { createLogger } from "../../offchain/nodes/log.js";
 import { ManagedSigner } from "../../offchain/nodes/signer.js";
 import { isTransient } from "../../offchain/nodes/transient.js";
-import { NodeStore } from "../../offchain/store/store.js";
+import { NodeStore } from "../../offchain/nodes/store.js";
 
 const conn = await network.create();
 const [a, b] = await conn.ethers.getSigners();

@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { AbiCoder, ZeroAddress, ZeroHash, parseEther } from "ethers";
 import { network } from "hardhat";
 
-import type { Protocol } from "../../offchain/clients/index.js";
+import type { Protocol } from "../../offchain/cli/index.js";
 import {
   PROTOCOL_ERRORS,
   connectProtocol,
@@ -19,7 +19,7 @@ import {
   registerModel,
   requestInference,
   send,
-} from "../../offchain/clients/index.js";
+} from "../../offchain/cli/index.js";
 import { rejection } from "./helpers.js";
 
 const connection = await network.create();

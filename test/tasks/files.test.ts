@@ -9,8 +9,8 @@ import { expect } from "chai";
 import hre from "hardhat";
 
 import { parseCanonicalModel } from "../../offchain/model/canonical.js";
-import { NodeStore } from "../../offchain/store/store.js";
-import { writeOutput } from "../../offchain/toolkit/files.js";
+import { NodeStore } from "../../offchain/nodes/store.js";
+import { writeOutput } from "../../offchain/cli/model/files.js";
 import { dir, rejection } from "./helpers.js";
 
 const FLOAT_MLP = "models/mnist-mlp.float.onnx";

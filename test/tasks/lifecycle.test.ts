@@ -5,8 +5,8 @@
 import { expect } from "chai";
 import hre from "hardhat";
 
-import type { DeployResult, DistributeResult, FinalizeResult, JobDetails, RegisterResult, RequestResult } from "../../offchain/clients/index.js";
-import { bytesToInts, resultHash } from "../../offchain/clients/index.js";
+import type { DeployResult, DistributeResult, FinalizeResult, JobDetails, RegisterResult, RequestResult } from "../../offchain/cli/index.js";
+import { bytesToInts, resultHash } from "../../offchain/cli/index.js";
 import { rejection, writeJson, writeTinyModel } from "./helpers.js";
 
 const run = (name: string | string[], args: Record<string, unknown> = {}) => hre.tasks.getTask(name).run(args);

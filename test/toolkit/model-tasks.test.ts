@@ -8,9 +8,9 @@ import hre from "hardhat";
 import { commitGraph } from "../../offchain/commitments/graph.js";
 import { parseCanonicalModel } from "../../offchain/model/canonical.js";
 import { runReference } from "../../offchain/runtime/reference.js";
-import { convertWithReport } from "../../offchain/toolkit/convert.js";
-import { inspectModel } from "../../offchain/toolkit/inspect.js";
-import { readSamplesJson, readTensorJson } from "../../offchain/toolkit/files.js";
+import { convertWithReport } from "../../offchain/cli/model/convert.js";
+import { inspectModel } from "../../offchain/cli/model/inspect.js";
+import { readSamplesJson, readTensorJson } from "../../offchain/cli/model/files.js";
 
 const CNN = "models/mnist-cnn.canonical.onnx";
 

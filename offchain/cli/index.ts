@@ -1,0 +1,7 @@
+/**
+ * What the tasks use: the protocol clients, and the glue that turns a task's options into calls
+ * and its results into lines (option parsing, reports, running a job's model by hand).
+ */
+export * from "../clients/index.js";
+export * from "./cli.js";
+export * from "./inference.js";

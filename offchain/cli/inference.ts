@@ -1,0 +1,171 @@
+/**
+ * Computes a job's result by hand: the manual form of what the worker node automates. Reads
+ * the job's inline input from the escrow's events, checks that the ONNX file is the registered
+ * model (content hash and graph commitment), runs it with onnxruntime and returns the output
+ * to submit (a plain run), or, for a dispute, the whole trace and its root.
+ *
+ * A cheat (`--cheat LAYER[:ELEMENT[:DELTA]]`) forges a wrong but self-consistent trace, to try
+ * the dispute game by hand: one element of one layer is off by DELTA, and every later layer is
+ * recomputed from the forged tensor (reference semantics), so the lie sits in exactly one place.
+ * The lie must reach the output: a correct output is a correct result, whatever the trace.
+ */
+import { readFile } from "node:fs/promises";
+
+import type { Hex } from "../commitments/merkle.js";
+import type { CanonicalModel } from "../model/canonical.js";
+import { VeritensorError } from "../clients/errors.js";
+import { getJob, jobDetails } from "../clients/jobs.js";
+import { getModel } from "../clients/models.js";
+import type { Protocol } from "../clients/protocol.js";
+import { bytesToInts, intsToBytes } from "../clients/tensors.js";
+
+/** One forged element: layer `layer` (1..L), element `element`, off by `delta`. */
+export interface Cheat {
+  readonly layer: number;
+  readonly element: number;
+  readonly delta: number;
+}
+
+/** `"4"`, `"4:100"` or `"4:100:-3"` -> a cheat (element 0 and delta +1 by default). */
+export function parseCheat(text: string, option = "--cheat"): Cheat {
+  const m = /^\s*(\d+)(?::(\d+))?(?::(-?\d+))?\s*$/.exec(text);
+  if (!m) throw new VeritensorError(`${option} "${text}" is not LAYER[:ELEMENT[:DELTA]] (examples: 6, 4:100, 6:3:-5)`);
+  const cheat = { layer: Number(m[1]), element: Number(m[2] ?? 0), delta: Number(m[3] ?? 1) };
+  if (cheat.layer < 1) throw new VeritensorError(`${option}: layers are numbered from 1 (0 is the input)`);
+  if (cheat.delta === 0) throw new VeritensorError(`${option}: a delta of 0 changes nothing`);
+  return cheat;
+}
+
+export function formatCheat(c: Cheat): string {
+  return `layer ${c.layer}, element ${c.element} off by ${c.delta > 0 ? "+" : ""}${c.delta}`;
+}
+
+/**
+ * A copy of `trace` ([input, out_1, …, out_L]) with `cheat` applied and the layers after it
+ * recomputed from the forged values, so that the output follows from the lie.
+ */
+export async function forgeTrace(model: CanonicalModel, trace: readonly Int32Array[], cheat: Cheat): Promise<Int32Array[]> {
+  const L = model.layers.length;
+  if (cheat.layer > L) throw new VeritensorError(`--cheat: the model has ${L} layers, there is no layer ${cheat.layer}`);
+  const numel = trace[cheat.layer]!.length;
+  if (cheat.element >= numel) {
+    throw new VeritensorError(`--cheat: layer ${cheat.layer} has ${numel} elements, there is no element ${cheat.element}`);
+  }
+  // One forging rule for nodes and tasks (runtime/cheat.ts); by hand, the lie is exactly DELTA.
+  const { cheatTrace } = await import("../runtime/cheat.js");
+  return cheatTrace(model, trace, cheat, { exact: true });
+}
+
+/** A job's model, checked against the registry, and its input. */
+export interface JobModel {
+  readonly jobId: bigint;
+  readonly modelId: bigint;
+  readonly model: CanonicalModel;
+  readonly input: Int32Array;
+}
+
+/** Loads `modelFile` for job `jobId`, refusing it unless it is the job's registered model. */
+export async function loadJobModel(p: Protocol, jobId: bigint, modelFile: string): Promise<JobModel> {
+  const job = await getJob(p, jobId);
+  if (job.modelId === 0n) throw new VeritensorError(`unknown job ${jobId}: no job has that id`);
+  const [model, details] = await Promise.all([getModel(p, job.modelId), jobDetails(p, jobId)]);
+  if (details.input === undefined) {
+    throw new VeritensorError(`job ${jobId} has its input at ${details.inputUri}; fetch it, run the model and give --output`);
+  }
+  const bytes = await readFile(modelFile).catch((e: unknown) => {
+    throw new VeritensorError(`cannot read model file ${modelFile}: ${(e as Error).message}`, { cause: e });
+  });
+  const { parseCanonicalModel, sha256Hex } = await import("../model/canonical.js");
+  const { commitGraph } = await import("../commitments/graph.js");
+  const hash = sha256Hex(bytes);
+  if (hash !== model.contentHash) {
+    throw new VeritensorError(`${modelFile} is not model ${job.modelId}: its sha256 is ${hash}, the registry says ${model.contentHash}`);
+  }
+  const canonical = parseCanonicalModel(bytes);
+  if (commitGraph(canonical).root !== model.graphCommitment) {
+    throw new VeritensorError(`the graph commitment of ${modelFile} does not match model ${job.modelId}'s: refusing to run it`);
+  }
+  return { jobId, modelId: job.modelId, model: canonical, input: Int32Array.from(bytesToInts(details.input)) };
+}
+
+/** A job's output as a worker submits it: no trace (it is built only for a dispute). */
+export interface ComputedOutput {
+  readonly output: Buffer;
+  readonly outputCommitment: Hex;
+  readonly inferenceMs: number;
+  readonly model: CanonicalModel;
+  readonly cheat?: Cheat;
+}
+
+/** A job's run with its whole trace, as a dispute needs it. */
+export interface ComputedResult extends ComputedOutput {
+  readonly traceRoot: Hex;
+  /** The whole trace [input, out_1, …, out_L] behind `traceRoot` (forged with a cheat). */
+  readonly trace: readonly Int32Array[];
+}
+
+/**
+ * Runs a checked job model on its input for its output only (plain onnxruntime run, output
+ * commitment). A cheat forges a trace, so it takes the traced run.
+ */
+export async function runJobOutput(m: JobModel, options: { cheat?: Cheat } = {}): Promise<ComputedOutput> {
+  if (options.cheat !== undefined) return runJobModel(m, options);
+  const { runOutput } = await import("../runtime/inference.js");
+  const r = await runOutput(m.model, m.input);
+  return {
+    output: intsToBytes(Array.from(r.output), "output"),
+    outputCommitment: r.outputCommitment,
+    inferenceMs: r.timings.inferenceMs,
+    model: m.model,
+  };
+}
+
+/** Runs a checked job model on its input (onnxruntime) with its trace, forging it if asked to. */
+export async function runJobModel(m: JobModel, options: { cheat?: Cheat } = {}): Promise<ComputedResult> {
+  // The runtime (onnxruntime-node) loads only when a model is actually run.
+  const { runWithTrace } = await import("../runtime/inference.js");
+  const result = await runWithTrace(m.model, m.input);
+  const honest = [result.input, ...result.layerOutputs];
+  if (options.cheat === undefined) {
+    return {
+      output: intsToBytes(Array.from(result.output), "output"),
+      outputCommitment: result.outputCommitment,
+      traceRoot: result.traceRoot,
+      inferenceMs: result.timings.inferenceMs,
+      trace: honest,
+      model: m.model,
+    };
+  }
+  const trace = await forgeTrace(m.model, honest, options.cheat);
+  const { commitTrace } = await import("../commitments/trace.js");
+  const committed = commitTrace(trace);
+  return {
+    output: intsToBytes(Array.from(trace[trace.length - 1]!), "output"),
+    outputCommitment: committed.tensors[committed.tensors.length - 1]!.root,
+    traceRoot: committed.root,
+    inferenceMs: result.timings.inferenceMs,
+    trace,
+    model: m.model,
+    cheat: options.cheat,
+  };
+}
+
+/** Job `jobId`'s output from `modelFile` (checked to be its model), as a worker submits it. */
+export async function computeJobOutput(
+  p: Protocol,
+  jobId: bigint,
+  modelFile: string,
+  options: { cheat?: Cheat } = {},
+): Promise<ComputedOutput> {
+  return runJobOutput(await loadJobModel(p, jobId, modelFile), options);
+}
+
+/** Job `jobId`'s run with its trace, as a dispute needs it. */
+export async function computeJobResult(
+  p: Protocol,
+  jobId: bigint,
+  modelFile: string,
+  options: { cheat?: Cheat } = {},
+): Promise<ComputedResult> {
+  return runJobModel(await loadJobModel(p, jobId, modelFile), options);
+}

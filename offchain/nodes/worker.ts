@@ -1,0 +1,379 @@
+/**
+ * The worker: claims jobs for the models it serves, fetches and checks each model, runs it (the
+ * plain model: output and output commitment, no trace), submits, finalizes after the challenge
+ * window, withdraws its earnings, and defends every dispute on its results to the end, rebuilding
+ * the trace from the model and the job's input when a dispute opens (bit for bit the same: the
+ * inference is integer-exact). Everything it commits is written to its store before the
+ * transaction is sent, so a restart submits the same result (or notices it was submitted) and
+ * defends the same output. `cheat` makes it lie at one node of every trace, in a way that reaches
+ * the output (demos and tests).
+ */
+import { getBytes } from "ethers";
+
+import type { JobRow } from "./store.js";
+import {
+  JobStatus,
+  formatTime,
+  formatVtn,
+  getJob,
+  jobStatusName,
+  jobTerms,
+  sendClaim,
+  sendFinalize,
+  sendSubmit,
+  rememberTerms,
+  tensorCommitment,
+  termsFromEvent,
+  waitMined,
+  withdrawBalance,
+} from "../clients/index.js";
+import type { Hex } from "../commitments/merkle.js";
+import { canonicalBytes } from "../commitments/tensor.js";
+import { Side } from "../clients/disputes.js";
+import { short } from "./log.js";
+import type { NodeOptions } from "./node.js";
+import { ProtocolNode, openNodeContext } from "./node.js";
+import type { NodeContext } from "./node.js";
+import { computeOutput, intsOf } from "../runtime/trace.js";
+import { validateInput } from "../runtime/input.js";
+import type { CheatChoice, CheatSpec } from "../runtime/cheat.js";
+import { chooseCheat } from "../runtime/cheat.js";
+
+export interface WorkerOptions extends NodeOptions {
+  /** Models to serve (default: every model this account declared it serves in Staking). */
+  readonly models?: readonly bigint[];
+  /** Lowest fee worth claiming (default 0: any). */
+  readonly minFee?: bigint;
+  /** Claim at most this many jobs in all (default: no limit). */
+  readonly maxJobs?: number;
+  /** Lie in every trace (demos and tests): at this node, or a random one. */
+  readonly cheat?: CheatChoice;
+  /** Withdraw escrow earnings once they reach this (default: any amount). Undefined: never. */
+  readonly withdrawAt?: bigint | null;
+}
+
+/** What the claims decided in one pass have taken so far. */
+interface ClaimPass {
+  /** Stake still free after the claims decided so far (read once per pass). */
+  free: bigint | undefined;
+  /** Claims decided in this pass (not yet in the store as claimed). */
+  claiming: number;
+}
+
+export class Worker extends ProtocolNode {
+  readonly options: WorkerOptions;
+
+  private constructor(ctx: NodeContext, o: WorkerOptions) {
+    super(ctx, o);
+    this.options = o;
+  }
+
+  static async create(o: WorkerOptions): Promise<Worker> {
+    return new Worker(await openNodeContext("worker", { ...o, name: o.name ?? (o.cheat ? "cheater" : "worker") }), o);
+  }
+
+  /** What Staking says this account serves, read once per model per pass. */
+  private servesCache = new Map<bigint, Promise<boolean>>();
+  /** Dispute manager per escrow parameter version. */
+  private managers = new Map<bigint, string>();
+  /**
+   * Jobs whose state this process knows from its own transactions (its claim, then its submission,
+   * went through in this run): the job need not be read back before the next step. A step that
+   * fails forgets it, and the next pass reads the job as after a restart.
+   */
+  private readonly ownState = new Map<bigint, "claimed" | "submitted">();
+
+  override async tick(): Promise<void> {
+    this.servesCache.clear();
+    await super.tick();
+  }
+
+  private serves(modelId: bigint): Promise<boolean> {
+    if (this.options.models && !this.options.models.includes(modelId)) return Promise.resolve(false);
+    let hit = this.servesCache.get(modelId);
+    if (!hit) {
+      hit = this.p.staking.servesModel(this.address, modelId);
+      this.servesCache.set(modelId, hit);
+    }
+    return hit;
+  }
+
+  protected async onEvents(from: number, to: number): Promise<void> {
+    const jm = this.p.jobManager;
+    for (const e of await jm.queryFilter(jm.filters.JobRequested(), from, to)) {
+      const { jobId, modelId, input, inputURI, terms } = e.args;
+      if (!(await this.serves(modelId))) continue;
+      rememberTerms(this.p, jobId, termsFromEvent(terms));
+      if (this.store.addJob(jobId, modelId, "seen")) {
+        if (inputURI !== "") this.noteInputUri(jobId, inputURI, terms.inputCommitment);
+        else this.store.updateJob(jobId, { input: getBytes(input) });
+        this.log.info(`job ${jobId}: requested on model ${modelId}, fee ${formatVtn(terms.fee)}${inputURI !== "" ? `, input at ${inputURI}` : ""}`);
+      }
+    }
+    for (const e of await jm.queryFilter(jm.filters.JobReopened(), from, to)) {
+      const job = this.store.job(e.args.jobId);
+      if (job && (job.stage === "skipped" || job.stage === "lost")) this.store.updateJob(job.jobId, { stage: "seen" });
+    }
+    const f = this.p.disputes;
+    for (const e of await f.queryFilter(f.filters.DisputeOpened(), from, to)) {
+      const { jobId, game, challenger } = e.args;
+      const job = this.store.job(jobId);
+      if (!job || job.output === undefined || job.input === undefined) continue;
+      if (!["submitted", "finalized", "rejected"].includes(job.stage)) continue;
+      const cheat = job.cheat ? (JSON.parse(job.cheat) as CheatSpec) : undefined;
+      const claim = tensorCommitment(job.output);
+      if (this.trackDispute({ game, jobId, side: Side.Defender, modelId: job.modelId, input: job.input, cheat, claim })) {
+        this.log.info(`job ${jobId}: DISPUTED by ${short(challenger)} (game ${short(game)}); defending our output with its trace`);
+      }
+    }
+  }
+
+  protected async work(): Promise<void> {
+    // Claims are decided one at a time (each reads its job, and the stake it locks is counted
+    // against what is free), then sent together: several in flight, nonces from the signer. On a
+    // chain with a block time a batch of requests then costs a block or two, not a block per job.
+    const pass: ClaimPass = { free: undefined, claiming: 0 };
+    const claims: Promise<boolean>[] = [];
+    for (const job of this.store.jobsAt("seen")) {
+      const decided: { send?: () => Promise<void> } = {};
+      await this.attempt(`job ${job.jobId}`, async () => void (decided.send = await this.decideClaim(job, pass)));
+      if (decided.send) claims.push(this.attempt(`job ${job.jobId}`, decided.send));
+    }
+    await Promise.all(claims);
+    // Models run one at a time (they use the CPU); each result is sent without waiting for the
+    // previous one to be mined, so the next job runs meanwhile.
+    const submits: Promise<boolean>[] = [];
+    for (const job of this.store.jobsAt("claimed", "computed")) {
+      const ready: { send?: () => Promise<void> } = {};
+      await this.attempt(`job ${job.jobId}`, async () => void (ready.send = await this.prepareSubmit(job)));
+      if (ready.send) submits.push(this.attempt(`job ${job.jobId}`, ready.send));
+    }
+    await Promise.all(submits);
+    // Finalizations go out together too.
+    await Promise.all(this.store.jobsAt("submitted").map((job) => this.attempt(`job ${job.jobId}`, () => this.settle(job))));
+  }
+
+  private claimedCount(): number {
+    return this.store.allJobs().filter((j) => !["seen", "skipped"].includes(j.stage)).length;
+  }
+
+  /** Decides whether to claim `job` now; returns the claim to send, or undefined (recorded why). */
+  private async decideClaim(job: JobRow, pass: ClaimPass): Promise<(() => Promise<void>) | undefined> {
+    const id = job.jobId;
+    if (this.ctx.journal.inFlight(`claim:${id}`)) return;
+    const rec = await getJob(this.p, id);
+    const mine = rec.worker.toLowerCase() === this.address.toLowerCase();
+    if (rec.status === JobStatus.Claimed && mine) {
+      this.store.updateJob(id, { stage: "claimed" });
+      this.log.info(`job ${id}: our claim is on chain (recovered)`);
+      return;
+    }
+    if (rec.status !== JobStatus.Open) {
+      this.store.updateJob(id, { stage: "skipped", note: `${jobStatusName(rec.status)}${mine ? "" : ` by ${rec.worker}`}` });
+      return;
+    }
+    if (this.options.maxJobs !== undefined && this.claimedCount() + pass.claiming >= this.options.maxJobs) return;
+    if (this.options.minFee !== undefined && rec.fee < this.options.minFee) {
+      this.store.updateJob(id, { stage: "skipped", note: `fee ${formatVtn(rec.fee)} below --min-fee` });
+      return;
+    }
+    if (this.nextBlockTime() > rec.deadline) {
+      this.store.updateJob(id, { stage: "skipped", note: "deadline passed" });
+      return;
+    }
+    // The job's dispute manager (fixed by its parameter version) could slash the stake a claim locks:
+    // claim only jobs judged by the deployment's own dispute factory, never by a contract that a
+    // later governance vote appointed and this node has not been told about.
+    const manager = await this.disputeManagerOf(rec.paramsVersion);
+    if (manager.toLowerCase() !== this.p.addresses.disputeFactory.toLowerCase()) {
+      this.store.updateJob(id, { stage: "skipped", note: `judged by dispute manager ${manager}, not the deployment's factory` });
+      this.log.warn(`job ${id}: skipped: its dispute manager ${manager} is not the deployment's dispute factory ${this.p.addresses.disputeFactory}`);
+      return;
+    }
+    // A worker must be able to serve a job before it locks stake for it: get and check the input first.
+    const input = await this.usableInput(job, "claiming", "trying again each pass until its deadline");
+    if (input === undefined) return;
+    // The input must also be one the model can run: an element outside its declared range (which the
+    // escrow cannot check) would fail the run after the claim, and the timeout would slash our lock
+    // to the requester, who could make such jobs on purpose.
+    const { model } = await this.ctx.models.get(job.modelId);
+    try {
+      validateInput(model, intsOf(input));
+    } catch (e) {
+      const why = (e as Error).message;
+      this.store.updateJob(id, { stage: "skipped", note: why });
+      this.log.warn(`job ${id}: not claiming it: ${why}`);
+      return;
+    }
+    const lock = rec.lock;
+    pass.free ??= await this.p.staking.freeStake(this.address);
+    if (pass.free < lock) {
+      this.log.warn(`job ${id}: claiming locks ${formatVtn(lock)}, only ${formatVtn(pass.free)} of our stake is free; waiting`);
+      return;
+    }
+    pass.free -= lock;
+    pass.claiming++;
+    return () => this.sendClaim(id);
+  }
+
+  /** The dispute manager of the escrow's parameter version `version` (versions never change once written). */
+  private async disputeManagerOf(version: bigint): Promise<string> {
+    let manager = this.managers.get(version);
+    if (manager === undefined) {
+      [, manager] = await this.p.jobManager.paramsAt(version);
+      this.managers.set(version, manager);
+    }
+    return manager;
+  }
+
+  private async sendClaim(id: bigint): Promise<void> {
+    try {
+      const r = await this.perform(`claim:${id}`, `claim job ${id}`, () => sendClaim(this.p, this.ctx.signer, id));
+      this.store.updateJob(id, { stage: "claimed" });
+      this.ownState.set(id, "claimed");
+      this.log.info(`job ${id}: claimed, ${formatVtn(r.lockedStake)} of stake locked`);
+    } catch (e) {
+      const now = await getJob(this.p, id);
+      if (now.status !== JobStatus.Open && now.worker.toLowerCase() !== this.address.toLowerCase()) {
+        this.store.updateJob(id, { stage: "skipped", note: `claimed first by ${now.worker}` });
+        this.log.info(`job ${id}: another worker (${short(now.worker)}) claimed it first`);
+        return;
+      }
+      throw e;
+    }
+  }
+
+  /** Runs `job` and records its result (write-ahead); returns the submission to send, or undefined. */
+  private async prepareSubmit(job: JobRow): Promise<(() => Promise<void>) | undefined> {
+    const id = job.jobId;
+    if (this.ctx.journal.inFlight(`submit:${id}`)) return;
+    // Claimed by us in this run: it is ours until we submit (or its result time passes, which the
+    // submission's failure shows). Otherwise the job is read back.
+    if (this.ownState.get(id) !== "claimed") {
+      const rec = await getJob(this.p, id);
+      const mine = rec.worker.toLowerCase() === this.address.toLowerCase();
+      if (rec.status === JobStatus.Submitted && mine) {
+        this.store.updateJob(id, { stage: "submitted", challengeEnd: rec.timer });
+        this.log.info(`job ${id}: our result is on chain (recovered), challenge window ends ${formatTime(rec.timer, this.nextBlockTime())}`);
+        return;
+      }
+      if (rec.status !== JobStatus.Claimed || !mine) {
+        this.store.updateJob(id, { stage: "lost", note: `${jobStatusName(rec.status)} before we submitted` });
+        this.log.warn(`job ${id}: it became ${jobStatusName(rec.status)} before we submitted`);
+        return;
+      }
+    }
+    let current = job;
+    if (job.stage === "claimed") {
+      const input = await this.inputOf(job);
+      const { model } = await this.ctx.models.get(job.modelId);
+      const cheat = this.options.cheat ? chooseCheat(model, this.options.cheat) : undefined;
+      // The plain model only: the trace is rebuilt from the model and the input if a dispute opens.
+      // The input is the one the escrow committed (inline) or was checked against the terms'
+      // commitment (URI): its commitment is the terms', not hashed again.
+      const { inputCommitment } = await jobTerms(this.p, id);
+      const t = await computeOutput(model, intsOf(input), cheat, undefined, inputCommitment as Hex);
+      // Write-ahead: what we are about to commit, before the transaction exists.
+      this.store.updateJob(id, {
+        stage: "computed",
+        output: canonicalBytes(t.output),
+        cheat: cheat ? JSON.stringify(cheat) : undefined,
+      });
+      this.log.info(
+        `job ${id}: ran model ${job.modelId} in ${t.ms.toFixed(1)} ms, output commitment ${short(t.outputCommitment)}` +
+          (cheat ? ` (CHEATING at layer ${cheat.layer}, element ${cheat.element})` : ""),
+      );
+      current = this.store.job(id)!;
+    }
+    return async () => {
+      let r;
+      try {
+        r = await this.perform(`submit:${id}`, `submit job ${id} output ${tensorCommitment(current.output!)}`, () =>
+          sendSubmit(this.p, this.ctx.signer, id, current.output!),
+        );
+      } catch (e) {
+        this.ownState.delete(id);
+        throw e;
+      }
+      this.store.updateJob(id, { stage: "submitted", challengeEnd: r.challengeEnd });
+      this.ownState.set(id, "submitted");
+      this.log.info(`job ${id}: submitted, challenge window ends ${formatTime(r.challengeEnd, this.nextBlockTime())}`);
+    };
+  }
+
+  private async settle(job: JobRow): Promise<void> {
+    const id = job.jobId;
+    if (this.ctx.journal.inFlight(`finalize:${id}`)) return;
+    // Nothing to ask the chain before the window we recorded has closed (a dispute can only delay it).
+    if (job.challengeEnd !== undefined && this.nextBlockTime() < job.challengeEnd) return;
+    // Submitted by us in this run and never disputed (every opened game is recorded from its
+    // event): its window, just checked, is all that stands before finalizing.
+    if (this.ownState.get(id) === "submitted" && job.challengeEnd !== undefined && !this.store.hasDisputeOn(id)) return this.finalize(job);
+    const rec = await getJob(this.p, id);
+    if (rec.status === JobStatus.Finalized) {
+      this.store.updateJob(id, { stage: "finalized" });
+      return;
+    }
+    if (rec.status === JobStatus.Rejected) {
+      this.store.updateJob(id, { stage: "rejected" });
+      this.log.warn(`job ${id}: REJECTED: our result was proven wrong and our locked stake slashed`);
+      return;
+    }
+    if (rec.status === JobStatus.Claimed && rec.worker.toLowerCase() === this.address.toLowerCase()) {
+      // Our submission is no longer on chain (a reorganization dropped it): submit again while we can.
+      this.store.updateJob(id, { stage: "computed" });
+      this.log.warn(`job ${id}: our submitted result is gone from the chain (reorganized?); submitting it again`);
+      return;
+    }
+    if (rec.status === JobStatus.Open || (rec.status === JobStatus.Claimed && rec.worker.toLowerCase() !== this.address.toLowerCase())) {
+      this.store.updateJob(id, { stage: "seen" });
+      this.log.warn(`job ${id}: our claim is gone from the chain (reorganized?); deciding again`);
+      return;
+    }
+    if (rec.status !== JobStatus.Submitted || rec.openDisputes > 0n) return;
+    if (this.nextBlockTime() < rec.timer) return;
+    // Challenges we beat pay us their bonds' defender share only once no other game can open on the
+    // job: the factory holds it until then. Closing first also survives a restart (finalize is last).
+    // Only jobs we defended (every opened game is recorded from its event) cost the extra read.
+    const disputes = this.store.hasDisputeOn(id) ? await this.p.disputes.jobDisputes(id) : undefined;
+    if (disputes !== undefined && disputes.gamesOpened > 0n && !disputes.closed) {
+      await this.perform(`close-disputes:${id}`, `close the disputes of job ${id}`, async () =>
+        waitMined(await this.p.disputes.connect(this.ctx.signer).closeDisputes(id)),
+      );
+      this.log.info(`job ${id}: its ${disputes.gamesOpened} dispute(s) closed; our share of the lost bonds is credited`);
+    }
+    await this.finalize(job);
+  }
+
+  private async finalize(job: JobRow): Promise<void> {
+    const id = job.jobId;
+    let f;
+    try {
+      f = await this.perform(`finalize:${id}`, `finalize job ${id}`, () =>
+        // Our own output's commitment, when we have it, saves reading it back from the events.
+        sendFinalize(this.p, this.ctx.signer, id, job.output ? { outputCommitment: tensorCommitment(job.output) } : undefined),
+      );
+    } catch (e) {
+      this.ownState.delete(id);
+      throw e;
+    }
+    this.ownState.delete(id);
+    this.store.updateJob(id, { stage: "finalized" });
+    this.log.info(`job ${id}: finalized, ${formatVtn(f.workerFee)} earned`);
+  }
+
+  protected async collect(): Promise<void> {
+    const at = this.options.withdrawAt === undefined ? 1n : this.options.withdrawAt;
+    if (at !== null) {
+      const balance = await this.p.jobManager.balanceOf(this.address);
+      if (balance > 0n && balance >= at) {
+        const block = this.head?.number ?? (await this.p.connection.ethers.provider.getBlockNumber());
+        const w = await this.perform(`withdraw-escrow:${block}`, `withdraw ${formatVtn(balance)} from the escrow`, () =>
+          withdrawBalance(this.p, this.ctx.signer),
+        );
+        this.log.info(`withdrew ${formatVtn(w.amount)} of earnings from the escrow`);
+      }
+    }
+    await this.collectFromFactory();
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * A cheating worker's trace, for demos and tests: one element of one layer's output is off, and
+ * every later layer is recomputed from the lie with the reference semantics, so the trace is
+ * consistent everywhere except at that one node (the dispute must find it there). The lie must
+ * reach the output: a correct output is a correct result, whatever the trace behind it, so a lie
+ * the later layers absorb (a small change floored away by a requantization, a non-maximum in a
+ * pool) is no cheat at all. The lie grows (×1, ×16, ×256, ×4096, each way) until it does.
+ */
+import { commitTrace } from "../commitments/trace.js";
+import type { Hex } from "../commitments/merkle.js";
+import type { CanonicalModel } from "../model/canonical.js";
+import { numel } from "../model/canonical.js";
+import { evalLayer } from "./reference.js";
+import { VeritensorError } from "../clients/errors.js";
+
+/** Which node lies: trace tensor `layer` (1..L), element `element`, off by `delta`. */
+export interface CheatSpec {
+  readonly layer: number;
+  readonly element: number;
+  readonly delta: number;
+}
+
+/** What `--cheat` accepts: `random`, `LAYER` (random element) or `LAYER:ELEMENT`. */
+export type CheatChoice = { readonly layer?: number; readonly element?: number };
+
+export function parseCheat(text: string): CheatChoice {
+  const t = text.trim();
+  if (t === "" || t === "random") return {};
+  const m = /^(\d+)(?::(\d+))?$/.exec(t);
+  if (!m) throw new VeritensorError(`--cheat "${text}": give random, a layer (3) or layer:element (3:17)`);
+  return { layer: Number(m[1]), element: m[2] === undefined ? undefined : Number(m[2]) };
+}
+
+/** A concrete cheat for `model` from a choice (random parts drawn from `random`). */
+export function chooseCheat(model: CanonicalModel, choice: CheatChoice, random: () => number = Math.random): CheatSpec {
+  const L = model.layers.length;
+  const layer = choice.layer ?? 1 + Math.floor(random() * L);
+  if (layer < 1 || layer > L) throw new VeritensorError(`--cheat: layer ${layer} is not one of 1..${L}`);
+  const n = numel(model.layers[layer - 1]!.outShape);
+  const element = choice.element ?? Math.floor(random() * n);
+  if (element >= n) throw new VeritensorError(`--cheat: layer ${layer} has ${n} elements, no element ${element}`);
+  return { layer, element, delta: 1 };
+}
+
+/** Factors the lie is scaled by, in order, until it changes the output. */
+const ESCALATION = [1, -1, 16, -16, 256, -256, 4096, -4096];
+
+/**
+ * `honest` with the cheat applied and every later layer recomputed from it; its output differs
+ * from the honest one (deterministic: the same cheat always gives the same trace). `exact` (the
+ * manual `--cheat LAYER:ELEMENT:DELTA`) lies by exactly `delta` or fails saying why.
+ */
+export function cheatTrace(model: CanonicalModel, honest: readonly Int32Array[], c: CheatSpec, o: { exact?: boolean } = {}): Int32Array[] {
+  const L = model.layers.length;
+  let outOfRange = 0;
+  const factors = o.exact ? [1] : ESCALATION;
+  for (const factor of factors) {
+    const t: Int32Array[] = honest.map((x) => x.slice());
+    t[c.layer]![c.element] = t[c.layer]![c.element]! + c.delta * factor;
+    try {
+      for (let k = c.layer + 1; k <= L; k++) {
+        const layer = model.layers[k - 1]!;
+        t[k] = evalLayer(layer, layer.inputs.map((i) => t[i]!));
+      }
+    } catch (e) {
+      // The lie left a later layer's input range (a LUT); try the next size or direction.
+      if (o.exact) throw new VeritensorError(`cannot cheat at layer ${c.layer}, element ${c.element} by ${c.delta}: ${(e as Error).message}`);
+      outOfRange++;
+      continue;
+    }
+    if (!sameTensor(t[L]!, honest[L]!)) return t;
+  }
+  if (o.exact) {
+    throw new VeritensorError(
+      `a lie of ${c.delta} at layer ${c.layer}, element ${c.element} does not reach the output (the later layers absorb it), ` +
+        `so the result would still be correct and nobody could dispute it: try a larger DELTA or another element`,
+    );
+  }
+  const why =
+    outOfRange === factors.length
+      ? "every lie tried there leaves a later layer's input range"
+      : outOfRange > 0
+        ? "the later layers absorb every lie tried there, or it leaves a later layer's input range"
+        : "the later layers absorb every lie tried there (the output stays correct)";
+  throw new VeritensorError(`cannot cheat at layer ${c.layer}, element ${c.element}: ${why}; choose another element`);
+}
+
+function sameTensor(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export function traceRootOf(trace: readonly Int32Array[]): Hex {
+  return commitTrace(trace).root;
+}

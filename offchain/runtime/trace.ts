@@ -1,0 +1,60 @@
+/**
+ * What a node runs for a job. The happy path is the output alone (`computeOutput`: a plain run and
+ * the output commitment); the whole trace (`computeTrace`) is built only for a dispute, from the
+ * model and the job's input, and is bit for bit the same whenever it is rebuilt. A cheat (demos and
+ * tests) forges the trace, so it always takes the traced run.
+ */
+import type { Hex } from "../commitments/merkle.js";
+import { tensorRoot } from "../commitments/tensor.js";
+import type { CanonicalModel } from "../model/canonical.js";
+import { runOutput, runWithTrace } from "./inference.js";
+import type { CheatSpec } from "./cheat.js";
+import { cheatTrace, traceRootOf } from "./cheat.js";
+
+export interface NodeOutput {
+  readonly output: Int32Array;
+  readonly outputCommitment: Hex;
+  readonly ms: number;
+}
+
+export interface NodeTrace extends NodeOutput {
+  /** [input, out_1, …, out_L]. */
+  readonly trace: readonly Int32Array[];
+  readonly root: Hex;
+}
+
+export function intsOf(bytes: Uint8Array): Int32Array {
+  const copy = new Uint8Array(bytes);
+  return new Int32Array(copy.buffer, 0, copy.length / 4);
+}
+
+/**
+ * The job's output and its commitment: one plain run, nothing else hashed (unless cheating). On
+ * `runner` if given (a verifier's pool), else on the model's shared runner.
+ */
+export async function computeOutput(
+  model: CanonicalModel,
+  input: Int32Array,
+  cheat?: CheatSpec,
+  runner?: { run(input: Int32Array): Promise<{ output: Int32Array; outputCommitment: Hex }> },
+  /** The input's commitment from the job's terms, when known: not hashed again. */
+  inputCommitment?: Hex,
+): Promise<NodeOutput> {
+  if (cheat !== undefined) return computeTrace(model, input, cheat);
+  const started = performance.now();
+  const r = runner ? await runner.run(input) : await runOutput(model, input, {}, inputCommitment ? { inputCommitment } : {});
+  return { output: Int32Array.from(r.output), outputCommitment: r.outputCommitment, ms: performance.now() - started };
+}
+
+/** The job's whole trace with its root (a dispute): rebuilt from the model and the input. */
+export async function computeTrace(model: CanonicalModel, input: Int32Array, cheat?: CheatSpec): Promise<NodeTrace> {
+  const started = performance.now();
+  const r = await runWithTrace(model, input);
+  const honest = [Int32Array.from(r.input), ...r.layerOutputs.map((t) => Int32Array.from(t))];
+  if (cheat === undefined) {
+    return { trace: honest, root: r.traceRoot, output: Int32Array.from(r.output), outputCommitment: r.outputCommitment, ms: performance.now() - started };
+  }
+  const trace = cheatTrace(model, honest, cheat);
+  const output = trace[trace.length - 1]!;
+  return { trace, root: traceRootOf(trace), output, outputCommitment: tensorRoot(output), ms: performance.now() - started };
+}
