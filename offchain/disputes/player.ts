@@ -19,7 +19,7 @@ import type { Hex, MerkleTree } from "../commitments/merkle.js";
 import { toHex } from "../commitments/merkle.js";
 import { canonicalBytes, chunkOf } from "../commitments/tensor.js";
 import type { CanonicalModel } from "../model/canonical.js";
-import { ConvConst, DenseConst, LayerKind } from "../model/layers.js";
+import { ConvConst, ConvParam, DenseConst, DenseParam, LayerKind } from "../model/layers.js";
 import type { GameState, Move, MoveKind, OpenArgs, SubmittedResult } from "../clients/disputes.js";
 import { GameStatus, Level, Side, randomSalt, readGame, revealedDefenderChunk, sendMove } from "../clients/disputes.js";
 import { StepPhase, StepProver } from "./proofs.js";
@@ -201,7 +201,7 @@ function shiftOf(layer: { kind: number; outShape: readonly number[]; constants: 
 
 /** y = clip(s_K >> s[m], lo, hi) of a DENSE or CONV element. */
 function requantize(layer: { kind: number; params: readonly number[]; outShape: readonly number[]; constants: readonly { values: Int32Array }[] }, e: number, acc: number): number {
-  const [lo, hi] = layer.kind === LayerKind.DENSE ? [layer.params[2]!, layer.params[3]!] : [layer.params[13]!, layer.params[14]!];
+  const [lo, hi] = layer.kind === LayerKind.DENSE ? [layer.params[DenseParam.LO]!, layer.params[DenseParam.HI]!] : [layer.params[ConvParam.LO]!, layer.params[ConvParam.HI]!];
   const v = Math.floor(acc / 2 ** shiftOf(layer, e));
   return Math.min(Math.max(v, lo), hi);
 }

@@ -8,10 +8,11 @@
 import path from "node:path";
 
 import type { Signer } from "ethers";
+import { getBytes } from "ethers";
 
 import type { Protocol } from "../clients/index.js";
 import type { ChainClock } from "../clients/index.js";
-import { VeritensorError, formatVtn, newestEvents, nextBlockTimeAt, readChainClock, waitMined } from "../clients/index.js";
+import { VeritensorError, formatVtn, newestEvents, nextBlockTimeAt, readChainClock, rememberTerms, termsFromEvent, waitMined } from "../clients/index.js";
 import type { DisputeGame } from "../../types/ethers-contracts/index.js";
 import { GameStatus, LEVEL_NAMES, Level, Side, attachGame, readGame, sendMove } from "../clients/disputes.js";
 import { DisputePlayer } from "../disputes/player.js";
@@ -55,6 +56,15 @@ export interface NodeOptions {
   readonly log?: LogSink;
   /** Name in log lines (default the role). */
   readonly name?: string;
+}
+
+/** The fields of a `JobRequested` event a node indexes (as ethers decodes them). */
+export interface RequestedJob {
+  readonly jobId: bigint;
+  readonly modelId: bigint;
+  readonly input: string;
+  readonly inputURI: string;
+  readonly terms: Parameters<typeof termsFromEvent>[0];
 }
 
 export interface NodeContext {
@@ -193,6 +203,20 @@ export abstract class ProtocolNode {
 
   /** Where the inputs of URI jobs are, from their JobRequested events (read again after a restart). */
   private readonly inputUris = new Map<bigint, { uri: string; commitment: string }>();
+
+  /**
+   * Indexes one `JobRequested` event: its terms are remembered (every later call takes them back),
+   * and a job this node `wants` is added to the store with its inline input, or its input's URI
+   * noted. Returns whether the job is new to the store.
+   */
+  protected indexRequest(e: RequestedJob, wants: boolean): boolean {
+    const { jobId, modelId, input, inputURI, terms } = e;
+    rememberTerms(this.p, jobId, termsFromEvent(terms));
+    if (!wants || !this.store.addJob(jobId, modelId, "seen")) return false;
+    if (inputURI !== "") this.noteInputUri(jobId, inputURI, terms.inputCommitment);
+    else this.store.updateJob(jobId, { input: getBytes(input) });
+    return true;
+  }
 
   /** Notes a job's input URI and commitment as its JobRequested event gives them. */
   protected noteInputUri(jobId: bigint, uri: string, commitment: string): void {

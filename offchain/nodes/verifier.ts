@@ -15,7 +15,7 @@
  */
 import { availableParallelism } from "node:os";
 
-import { MaxUint256, getBytes } from "ethers";
+import { MaxUint256 } from "ethers";
 
 import type { JobRecord } from "../clients/index.js";
 import type { JobRow } from "./store.js";
@@ -25,16 +25,14 @@ import {
   getJob,
   jobDetails,
   jobStatusName,
-  rememberTerms,
   tensorCommitment,
-  termsFromEvent,
   waitMined,
 } from "../clients/index.js";
 import type { Hex } from "../commitments/merkle.js";
 import { Side, attachGame, commitDispute, derivedSalt, readGame, revealDispute, submittedResultOf } from "../clients/disputes.js";
 import { DisputePlayer } from "../disputes/player.js";
 import { short } from "./log.js";
-import type { InputSource, NodeContext, NodeOptions } from "./node.js";
+import type { InputSource, NodeContext, NodeOptions, RequestedJob } from "./node.js";
 import { ProtocolNode, openNodeContext } from "./node.js";
 import { computeOutput, computeTrace, intsOf } from "../runtime/trace.js";
 import type { CheatChoice, CheatSpec } from "../runtime/cheat.js";
@@ -60,14 +58,7 @@ export interface VerifierOptions extends NodeOptions {
 /** Checks in progress at once per runner: a check also waits for the chain and for its input. */
 const CHECKS_PER_RUNNER = 2;
 
-/** The fields of the escrow's events the verifier reads (decoded by the escrow's ABI). */
-interface JobRequestedArgs {
-  readonly jobId: bigint;
-  readonly modelId: bigint;
-  readonly input: string;
-  readonly inputURI: string;
-  readonly terms: Parameters<typeof termsFromEvent>[0];
-}
+/** The fields of the escrow's `ResultSubmitted` the verifier reads (decoded by the escrow's ABI). */
 interface ResultSubmittedArgs {
   readonly jobId: bigint;
   readonly worker: string;
@@ -145,13 +136,8 @@ export class Verifier extends ProtocolNode {
     });
     for (const log of logs) {
       if (log.topics[0] === requested.topicHash) {
-        const e = iface.decodeEventLog(requested, log.data, log.topics) as unknown as JobRequestedArgs;
-        const { jobId, modelId, input, inputURI, terms } = e;
-        rememberTerms(this.p, jobId, termsFromEvent(terms));
-        if (this.watches(modelId) && this.store.addJob(jobId, modelId, "seen")) {
-          if (inputURI !== "") this.noteInputUri(jobId, inputURI, terms.inputCommitment);
-          else this.store.updateJob(jobId, { input: getBytes(input) });
-        }
+        const e = iface.decodeEventLog(requested, log.data, log.topics) as unknown as RequestedJob;
+        this.indexRequest(e, this.watches(e.modelId));
         continue;
       }
       const e = iface.decodeEventLog(submitted, log.data, log.topics) as unknown as ResultSubmittedArgs;

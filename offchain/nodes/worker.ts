@@ -8,7 +8,6 @@
  * defends the same output. `cheat` makes it lie at one node of every trace, in a way that reaches
  * the output (demos and tests).
  */
-import { getBytes } from "ethers";
 
 import type { JobRow } from "./store.js";
 import {
@@ -21,9 +20,7 @@ import {
   sendClaim,
   sendFinalize,
   sendSubmit,
-  rememberTerms,
   tensorCommitment,
-  termsFromEvent,
   waitMined,
   withdrawBalance,
 } from "../clients/index.js";
@@ -101,12 +98,9 @@ export class Worker extends ProtocolNode {
   protected async onEvents(from: number, to: number): Promise<void> {
     const jm = this.p.jobManager;
     for (const e of await jm.queryFilter(jm.filters.JobRequested(), from, to)) {
-      const { jobId, modelId, input, inputURI, terms } = e.args;
+      const { jobId, modelId, inputURI, terms } = e.args;
       if (!(await this.serves(modelId))) continue;
-      rememberTerms(this.p, jobId, termsFromEvent(terms));
-      if (this.store.addJob(jobId, modelId, "seen")) {
-        if (inputURI !== "") this.noteInputUri(jobId, inputURI, terms.inputCommitment);
-        else this.store.updateJob(jobId, { input: getBytes(input) });
+      if (this.indexRequest(e.args, true)) {
         this.log.info(`job ${jobId}: requested on model ${modelId}, fee ${formatVtn(terms.fee)}${inputURI !== "" ? `, input at ${inputURI}` : ""}`);
       }
     }
