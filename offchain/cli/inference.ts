@@ -15,7 +15,7 @@ import type { Hex } from "../commitments/merkle.js";
 import type { CanonicalModel } from "../model/canonical.js";
 import { VeritensorError } from "../clients/errors.js";
 import { getJob, jobDetails } from "../clients/jobs.js";
-import { getModel } from "../clients/models.js";
+import { checkModelBytes, getModel } from "../clients/models.js";
 import type { Protocol } from "../clients/protocol.js";
 import { bytesToInts, intsToBytes } from "../clients/tensors.js";
 
@@ -75,16 +75,7 @@ export async function loadJobModel(p: Protocol, jobId: bigint, modelFile: string
   const bytes = await readFile(modelFile).catch((e: unknown) => {
     throw new VeritensorError(`cannot read model file ${modelFile}: ${(e as Error).message}`, { cause: e });
   });
-  const { parseCanonicalModel, sha256Hex } = await import("../model/canonical.js");
-  const { commitGraph } = await import("../commitments/graph.js");
-  const hash = sha256Hex(bytes);
-  if (hash !== model.contentHash) {
-    throw new VeritensorError(`${modelFile} is not model ${job.modelId}: its sha256 is ${hash}, the registry says ${model.contentHash}`);
-  }
-  const canonical = parseCanonicalModel(bytes);
-  if (commitGraph(canonical).root !== model.graphCommitment) {
-    throw new VeritensorError(`the graph commitment of ${modelFile} does not match model ${job.modelId}'s: refusing to run it`);
-  }
+  const canonical = checkModelBytes(job.modelId, model, bytes, modelFile);
   return { jobId, modelId: job.modelId, model: canonical, input: Int32Array.from(bytesToInts(details.input)) };
 }
 

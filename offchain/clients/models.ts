@@ -10,6 +10,7 @@ import type { ContractTransactionReceipt, Signer } from "ethers";
 import { isAddress, isHexString } from "ethers";
 
 import { commitGraph } from "../commitments/graph.js";
+import type { CanonicalModel } from "../model/canonical.js";
 import { parseCanonicalModel, sha256Hex } from "../model/canonical.js";
 import type { IModelRegistry } from "../../types/ethers-contracts/registry/ModelRegistry.js";
 import { VeritensorError } from "./errors.js";
@@ -144,4 +145,30 @@ export type ModelRecord = IModelRegistry.ModelStructOutput;
 
 export async function getModel(p: Protocol, modelId: bigint): Promise<ModelRecord> {
   return read(p, `reading model ${modelId}`, () => p.registry.getModel(modelId));
+}
+
+/**
+ * `bytes` checked to be model `modelId` as registered (`record`): its sha256 is the content hash,
+ * it parses as canonical/1, and its graph commitment is the registered one, so that what runs is
+ * exactly the model disputes are judged against. `source` names the file or URI in errors. The one
+ * check of a model file, for the nodes and the tasks.
+ */
+export function checkModelBytes(modelId: bigint, record: Pick<ModelRecord, "contentHash" | "graphCommitment">, bytes: Uint8Array, source: string): CanonicalModel {
+  const hash = sha256Hex(bytes);
+  if (hash.toLowerCase() !== record.contentHash.toLowerCase()) {
+    throw new VeritensorError(`${source} is not model ${modelId}: its sha256 is ${hash}, the registry says ${record.contentHash}`);
+  }
+  let model: CanonicalModel;
+  try {
+    model = parseCanonicalModel(bytes);
+  } catch (e) {
+    throw new VeritensorError(`${source} (model ${modelId}) is not a canonical/1 model: ${(e as Error).message}`, { cause: e });
+  }
+  const graph = commitGraph(model).root;
+  if (graph.toLowerCase() !== record.graphCommitment.toLowerCase()) {
+    throw new VeritensorError(
+      `the graph commitment of ${source} (${graph}) is not model ${modelId}'s (${record.graphCommitment}): refusing to run it`,
+    );
+  }
+  return model;
 }

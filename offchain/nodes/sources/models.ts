@@ -3,12 +3,9 @@
  * commitment; the file is fetched (fetch.ts), parsed as canonical/1, and its graph commitment must
  * match too, so the node runs exactly the model that disputes will be judged against.
  */
-import { VeritensorError } from "../../clients/errors.js";
 import type { ModelRecord, Protocol } from "../../clients/index.js";
-import { getModel } from "../../clients/models.js";
-import { commitGraph } from "../../commitments/graph.js";
+import { checkModelBytes, getModel } from "../../clients/models.js";
 import type { CanonicalModel } from "../../model/canonical.js";
-import { parseCanonicalModel } from "../../model/canonical.js";
 import type { FetchOptions, ModelOrigin } from "./fetch.js";
 import { fetchModel } from "./fetch.js";
 
@@ -44,16 +41,7 @@ export class ModelSource {
   private async load(modelId: bigint): Promise<LoadedModel> {
     const record = await getModel(this.p, modelId);
     const fetched = await fetchModel(record.uri, record.contentHash, this.options);
-    let model: CanonicalModel;
-    try {
-      model = parseCanonicalModel(fetched.bytes);
-    } catch (e) {
-      throw new VeritensorError(`model ${modelId} (${record.uri}) is not a canonical/1 model: ${(e as Error).message}`, { cause: e });
-    }
-    const graph = commitGraph(model).root.toLowerCase();
-    if (graph !== record.graphCommitment.toLowerCase()) {
-      throw new VeritensorError(`model ${modelId}: the file's graph commitment ${graph} differs from the registered ${record.graphCommitment}`);
-    }
+    const model = checkModelBytes(modelId, record, fetched.bytes, record.uri);
     const loaded = { modelId, model, record, origin: fetched.origin };
     this.onLoad?.(loaded, fetched.url);
     return loaded;
