@@ -49,7 +49,7 @@ export const jobTasks = [
       description: "Instead of --output: run this canonical ONNX file (the registered model) on the job's input",
       defaultValue: undefined,
     })
-    .addOption(text("cheat", "With --run, to try a dispute: submit a wrong result, LAYER[:ELEMENT[:DELTA]] off by DELTA (default +1), defended in a dispute with a consistent forged trace"))
+    .addOption(text("cheat", "With --run, to try a dispute: submit a wrong result, LAYER:ELEMENT[:DELTA] off by DELTA (default +1), defended in a dispute with a consistent forged trace"))
     .addOption(partyFromOption)
     .setAction(() => import("./job/submit.js"))
     .build(),

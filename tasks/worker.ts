@@ -10,7 +10,7 @@ export const workerTasks = [
       .addOption(text("models", "Model ids to serve, e.g. 1,2 (default: those the account serves in Staking)"))
       .addOption(text("minFee", "Lowest fee worth claiming, in VTN (default: any)"))
       .addOption({ name: "maxJobs", type: ArgumentType.INT, description: "Claim at most this many jobs (0: no limit)", defaultValue: 0 })
-      .addOption(text("cheat", "Demos and tests: submit a wrong output for every job, from a lie at `random`, a layer (3) or layer:element (3:17) that reaches the output"))
+      .addOption(text("cheat", "Demos and tests: submit a wrong output for every job, from a lie at `random` or LAYER[:ELEMENT[:DELTA]] (parts left out are drawn at random) that reaches the output"))
       .addFlag({ name: "noWithdraw", description: "Leave earnings in the escrow instead of withdrawing them" })
       .addOption(partyFromOption),
   )

@@ -5,3 +5,5 @@
 export * from "../clients/index.js";
 export * from "./cli.js";
 export * from "./inference.js";
+export { exactCheat, formatCheat, parseCheat } from "../runtime/cheat.js";
+export type { CheatChoice, CheatSpec } from "../runtime/cheat.js";

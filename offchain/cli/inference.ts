@@ -18,27 +18,10 @@ import { getJob, jobDetails } from "../clients/jobs.js";
 import { checkModelBytes, getModel } from "../clients/models.js";
 import type { Protocol } from "../clients/protocol.js";
 import { bytesToInts, intsToBytes } from "../clients/tensors.js";
+import type { CheatSpec } from "../runtime/cheat.js";
 
-/** One forged element: layer `layer` (1..L), element `element`, off by `delta`. */
-export interface Cheat {
-  readonly layer: number;
-  readonly element: number;
-  readonly delta: number;
-}
-
-/** `"4"`, `"4:100"` or `"4:100:-3"` -> a cheat (element 0 and delta +1 by default). */
-export function parseCheat(text: string, option = "--cheat"): Cheat {
-  const m = /^\s*(\d+)(?::(\d+))?(?::(-?\d+))?\s*$/.exec(text);
-  if (!m) throw new VeritensorError(`${option} "${text}" is not LAYER[:ELEMENT[:DELTA]] (examples: 6, 4:100, 6:3:-5)`);
-  const cheat = { layer: Number(m[1]), element: Number(m[2] ?? 0), delta: Number(m[3] ?? 1) };
-  if (cheat.layer < 1) throw new VeritensorError(`${option}: layers are numbered from 1 (0 is the input)`);
-  if (cheat.delta === 0) throw new VeritensorError(`${option}: a delta of 0 changes nothing`);
-  return cheat;
-}
-
-export function formatCheat(c: Cheat): string {
-  return `layer ${c.layer}, element ${c.element} off by ${c.delta > 0 ? "+" : ""}${c.delta}`;
-}
+/** A forged element (offchain/runtime/cheat.ts: one grammar and one forging rule for nodes and tasks). */
+export type Cheat = CheatSpec;
 
 /**
  * A copy of `trace` ([input, out_1, …, out_L]) with `cheat` applied and the layers after it

@@ -20,15 +20,38 @@ export interface CheatSpec {
   readonly delta: number;
 }
 
-/** What `--cheat` accepts: `random`, `LAYER` (random element) or `LAYER:ELEMENT`. */
-export type CheatChoice = { readonly layer?: number; readonly element?: number };
+/**
+ * What `--cheat` says, on every task: `random`, or `LAYER[:ELEMENT[:DELTA]]`; a missing part is
+ * chosen at random by the nodes ({@link chooseCheat}); by hand every part but DELTA must be given
+ * ({@link exactCheat}), so that `job submit` and `dispute move` build the same lie.
+ */
+export type CheatChoice = { readonly layer?: number; readonly element?: number; readonly delta?: number };
 
-export function parseCheat(text: string): CheatChoice {
+/** The one grammar of `--cheat`: `random` or `LAYER[:ELEMENT[:DELTA]]` (DELTA default +1). */
+export function parseCheat(text: string, option = "--cheat"): CheatChoice {
   const t = text.trim();
-  if (t === "" || t === "random") return {};
-  const m = /^(\d+)(?::(\d+))?$/.exec(t);
-  if (!m) throw new VeritensorError(`--cheat "${text}": give random, a layer (3) or layer:element (3:17)`);
-  return { layer: Number(m[1]), element: m[2] === undefined ? undefined : Number(m[2]) };
+  if (t === "random") return {};
+  const m = /^(\d+)(?::(\d+))?(?::(-?\d+))?$/.exec(t);
+  if (!m) throw new VeritensorError(`${option} "${text}" is not random or LAYER[:ELEMENT[:DELTA]] (examples: random, 6, 4:100, 6:3:-5)`);
+  const layer = Number(m[1]);
+  if (layer < 1) throw new VeritensorError(`${option}: layers are numbered from 1 (0 is the input)`);
+  const delta = m[3] === undefined ? undefined : Number(m[3]);
+  if (delta === 0) throw new VeritensorError(`${option}: a delta of 0 changes nothing`);
+  return { layer, ...(m[2] === undefined ? {} : { element: Number(m[2]) }), ...(delta === undefined ? {} : { delta }) };
+}
+
+/** The cheat of a by-hand task: layer and element given (DELTA defaults to +1). */
+export function exactCheat(c: CheatChoice, option = "--cheat"): CheatSpec {
+  if (c.layer === undefined || c.element === undefined) {
+    throw new VeritensorError(
+      `${option}: by hand, give LAYER:ELEMENT[:DELTA] (for example 4:100), the same to \`job submit\` and \`dispute move\`, so that both build the same lie`,
+    );
+  }
+  return { layer: c.layer, element: c.element, delta: c.delta ?? 1 };
+}
+
+export function formatCheat(c: CheatSpec): string {
+  return `layer ${c.layer}, element ${c.element} off by ${c.delta > 0 ? "+" : ""}${c.delta}`;
 }
 
 /** A concrete cheat for `model` from a choice (random parts drawn from `random`). */
@@ -39,7 +62,7 @@ export function chooseCheat(model: CanonicalModel, choice: CheatChoice, random: 
   const n = numel(model.layers[layer - 1]!.outShape);
   const element = choice.element ?? Math.floor(random() * n);
   if (element >= n) throw new VeritensorError(`--cheat: layer ${layer} has ${n} elements, no element ${element}`);
-  return { layer, element, delta: 1 };
+  return { layer, element, delta: choice.delta ?? 1 };
 }
 
 /** Factors the lie is scaled by, in order, until it changes the output. */

@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, formatGas, openProtocol, partyFrom, parseCheat, report, required, resolveSigner } from "../../offchain/cli/index.js";
+import { action, exactCheat, formatGas, openProtocol, partyFrom, parseCheat, report, required, resolveSigner } from "../../offchain/cli/index.js";
 import { LEVEL_NAMES } from "../../offchain/clients/disputes.js";
 import { SIDE_NAMES, gameRows, gameTitle, moveText, playNextMove } from "../../offchain/cli/disputes.js";
 
@@ -15,7 +15,7 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
   const from = partyFrom(a.from, "dispute move plays the sender's side of the game");
   const p = await openProtocol(hre);
   const signer = await resolveSigner(p.connection, from);
-  const cheat = a.cheat !== undefined ? parseCheat(a.cheat) : undefined;
+  const cheat = a.cheat !== undefined ? exactCheat(parseCheat(a.cheat)) : undefined;
   const r = await playNextMove(p, signer, required(a.game, "--game"), required(a.model, "--model"), cheat ? { cheat } : {});
   // The game's fixed data (sides, bonds, rewards) is in `dispute show`; here what changed.
   const changed = new Set(["level", "cursor", "turn", "deadline", "ended at", "why", "slashed", "burned", "credited", "job's disputes"]);

@@ -6,6 +6,7 @@ import {
   bytesToInts,
   nextBlockTime,
   computeJobOutput,
+  exactCheat,
   formatCheat,
   formatInts,
   formatTime,
@@ -37,7 +38,7 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
     throw new VeritensorError("give either --output (the output tensor file), or --run with the model file");
   }
   if (a.cheat !== undefined && a.run === undefined) throw new VeritensorError("--cheat goes with --run (it forges the trace of a run)");
-  const cheat = a.cheat !== undefined ? parseCheat(a.cheat) : undefined;
+  const cheat = a.cheat !== undefined ? exactCheat(parseCheat(a.cheat)) : undefined;
   // The happy path runs the plain model: the trace is built only if the result is disputed.
   const computed = a.run !== undefined ? await computeJobOutput(p, jobId, a.run, { cheat }) : undefined;
   const output = computed?.output ?? (await readTensorFile(a.output!, "--output"));
