@@ -19,21 +19,21 @@ import {
     Side
 } from "./lib/Types.sol";
 import {
-    GameAlreadyInitialized,
-    GameAlreadyResolved,
-    GameChildrenMismatch,
-    GameChunkLength,
-    GameChunkMismatch,
-    GameChunksEqual,
-    GameClockExpired,
-    GameClockNotExpired,
-    GameLayerDescriptor,
-    GameNotFactory,
-    GameNotYourTurn,
-    GameOutputNotDisputed,
-    GameOutputProofMismatch,
-    GameWrongLevel
-} from "./lib/GameErrors.sol";
+    DisputeGameAlreadyInitialized,
+    DisputeGameAlreadyResolved,
+    DisputeGameChildrenMismatch,
+    DisputeGameChunkLength,
+    DisputeGameChunkMismatch,
+    DisputeGameChunksEqual,
+    DisputeGameClockExpired,
+    DisputeGameClockNotExpired,
+    DisputeGameLayerDescriptor,
+    DisputeGameNotFactory,
+    DisputeGameNotYourTurn,
+    DisputeGameOutputNotDisputed,
+    DisputeGameOutputProofMismatch,
+    DisputeGameWrongLevel
+} from "./lib/DisputeErrors.sol";
 
 /**
  * @title DisputeGame
@@ -120,7 +120,7 @@ contract DisputeGame is IDisputeGame {
     /// @inheritdoc IDisputeGame
     function initialize(GameConfig calldata config_, bytes32 outputLeaf, bytes32[] calldata outputProof) external {
         // INVARIANT: a clone is initialized once, by the factory that cloned it.
-        if (factory != address(0)) revert GameAlreadyInitialized();
+        if (factory != address(0)) revert DisputeGameAlreadyInitialized();
         factory = msg.sender;
         config = config_;
         clock = LibClock.start(config_.moveTimeout);
@@ -132,7 +132,7 @@ contract DisputeGame is IDisputeGame {
         config.defenderRoot = bytes32(0);
         // INVARIANT: the challenger disputes the output: its own trace ends in another tensor.
         _checkOutputProof(config_.challengerRoot, outputLeaf, config_.numLayers, depth, outputProof);
-        if (outputLeaf == config_.outputCommitment) revert GameOutputNotDisputed(outputLeaf);
+        if (outputLeaf == config_.outputCommitment) revert DisputeGameOutputNotDisputed(outputLeaf);
     }
 
     // ---------------------------------------------------------------- level 0: root
@@ -165,12 +165,12 @@ contract DisputeGame is IDisputeGame {
 
         if (side == Side.Defender) {
             _holdDefenderChildren(left, right);
-            if (descriptor.length != 0) revert GameLayerDescriptor(0, descriptor.length);
+            if (descriptor.length != 0) revert DisputeGameLayerDescriptor(0, descriptor.length);
             return;
         }
         Position next = _descend(left, right);
         if (next.depth() < traceDepth) {
-            if (descriptor.length != 0) revert GameLayerDescriptor(0, descriptor.length);
+            if (descriptor.length != 0) revert DisputeGameLayerDescriptor(0, descriptor.length);
             return;
         }
 
@@ -190,7 +190,7 @@ contract DisputeGame is IDisputeGame {
             return;
         }
         // INVARIANT: the landing move opens layer k of the model's graph (the verifier proves it).
-        if (descriptor.length == 0) revert GameLayerDescriptor(k, 0);
+        if (descriptor.length == 0) revert DisputeGameLayerDescriptor(k, 0);
         (uint8 kind, uint256 length, uint256 numel) = VERIFIER.reductionLength(c.graphRoot, k, descriptor, graphProof);
         disputed = Disputed({index: uint32(k), kind: kind, numel: uint64(numel), reduction: uint64(length), element: 0});
         emit LayerDisputed(k, kind, length, numel);
@@ -232,7 +232,7 @@ contract DisputeGame is IDisputeGame {
     function defendChunk(bytes calldata chunk) external {
         Side side = _beginMove(Level.Chunk);
         // INVARIANT: only the defender reveals through this entry (it moves first at every level).
-        if (side != Side.Defender) revert GameNotYourTurn(msg.sender, Side.Challenger);
+        if (side != Side.Defender) revert DisputeGameNotYourTurn(msg.sender, Side.Challenger);
         _checkChunk(defenderNode, chunk);
         emit ChunkRevealed(Side.Defender, position.indexAtDepth(), chunk);
     }
@@ -240,7 +240,7 @@ contract DisputeGame is IDisputeGame {
     /// @inheritdoc IDisputeGame
     function challengeChunk(bytes calldata defenderChunk, bytes calldata chunk) external {
         Side side = _beginMove(Level.Chunk);
-        if (side != Side.Challenger) revert GameNotYourTurn(msg.sender, Side.Challenger);
+        if (side != Side.Challenger) revert DisputeGameNotYourTurn(msg.sender, Side.Challenger);
         // INVARIANT: both chunks open their side's chunk leaf.
         _checkChunk(defenderNode, defenderChunk);
         _checkChunk(challengerNode, chunk);
@@ -275,7 +275,7 @@ contract DisputeGame is IDisputeGame {
     /// @inheritdoc IDisputeGame
     function postSum(int64 value) external {
         Level at = level;
-        if (at != Level.Accumulator && at != Level.PartialSum) revert GameWrongLevel(Level.PartialSum, at);
+        if (at != Level.Accumulator && at != Level.PartialSum) revert DisputeGameWrongLevel(Level.PartialSum, at);
         Side side = _beginMove(at);
         uint256 index = sumIndex();
         emit SumPosted(side, index, value);
@@ -318,11 +318,11 @@ contract DisputeGame is IDisputeGame {
     /// @inheritdoc IDisputeGame
     function step(Side against, bytes calldata proofs) external {
         _requireInProgress();
-        if (level != Level.Step) revert GameWrongLevel(Level.Step, level);
+        if (level != Level.Step) revert DisputeGameWrongLevel(Level.Step, level);
         // INVARIANT: the step is a move like any other: once its deadline has passed only {timeout}
         // is left (anyone may run the step, but not after the challenger's time to have it run).
         uint256 due = _deadline();
-        if (block.timestamp > due) revert GameClockExpired(due);
+        if (block.timestamp > due) revert DisputeGameClockExpired(due);
         Disputed memory d = disputed;
         Reduction memory r = reduction;
         // Leaves before k are equal in both trace trees (the descent went right only past equal left
@@ -375,7 +375,7 @@ contract DisputeGame is IDisputeGame {
         _requireInProgress();
         // INVARIANT: only a missed deadline ends the game this way.
         uint256 due = _deadline();
-        if (block.timestamp <= due) revert GameClockNotExpired(due);
+        if (block.timestamp <= due) revert DisputeGameClockNotExpired(due);
         _resolve(turn == Side.Defender ? GameStatus.ChallengerWins : GameStatus.DefenderWins, Reason.Timeout);
     }
 
@@ -408,15 +408,15 @@ contract DisputeGame is IDisputeGame {
     /// the side to move and within its deadline. Hands the turn over and restarts the clock.
     function _beginMove(Level expected) private returns (Side side) {
         _requireInProgress();
-        if (level != expected) revert GameWrongLevel(expected, level);
+        if (level != expected) revert DisputeGameWrongLevel(expected, level);
         side = turn;
         // INVARIANT: only the side to move plays, each with its own account.
         address mover = side == Side.Defender ? config.defender : config.challenger;
-        if (msg.sender != mover) revert GameNotYourTurn(msg.sender, side);
+        if (msg.sender != mover) revert DisputeGameNotYourTurn(msg.sender, side);
         Clock c = clock;
         // INVARIANT: a late move is no move; only {timeout} is left.
         uint256 due = c.deadlineAfter(moveTime());
-        if (block.timestamp > due) revert GameClockExpired(due);
+        if (block.timestamp > due) revert DisputeGameClockExpired(due);
         clock = c.restart();
         turn = side == Side.Defender ? Side.Challenger : Side.Defender;
     }
@@ -427,12 +427,12 @@ contract DisputeGame is IDisputeGame {
     }
 
     function _requireInProgress() private view {
-        if (status != GameStatus.InProgress) revert GameAlreadyResolved();
+        if (status != GameStatus.InProgress) revert DisputeGameAlreadyResolved();
     }
 
     function _checkChildren(bytes32 node, bytes32 left, bytes32 right) private pure {
         bytes32 computed = sha256(abi.encodePacked(left, right));
-        if (computed != node) revert GameChildrenMismatch(node, computed);
+        if (computed != node) revert DisputeGameChildrenMismatch(node, computed);
     }
 
     function _holdDefenderChildren(bytes32 left, bytes32 right) private {
@@ -459,19 +459,19 @@ contract DisputeGame is IDisputeGame {
         uint8 depth,
         bytes32[] calldata outputProof
     ) private view {
-        if (outputProof.length != depth) revert GameOutputProofMismatch(root, bytes32(0));
+        if (outputProof.length != depth) revert DisputeGameOutputProofMismatch(root, bytes32(0));
         bytes32 computed = MerkleProof.root(leaf, numLayers, outputProof);
-        if (computed != root) revert GameOutputProofMismatch(root, computed);
+        if (computed != root) revert DisputeGameOutputProofMismatch(root, computed);
     }
 
     function _noDescriptor(uint256 k, bytes calldata descriptor) private pure {
-        if (descriptor.length != 0) revert GameLayerDescriptor(k, descriptor.length);
+        if (descriptor.length != 0) revert DisputeGameLayerDescriptor(k, descriptor.length);
     }
 
     function _checkChunk(bytes32 leaf, bytes calldata chunk) private pure {
-        if (chunk.length != CHUNK_BYTES) revert GameChunkLength(chunk.length);
+        if (chunk.length != CHUNK_BYTES) revert DisputeGameChunkLength(chunk.length);
         bytes32 computed = sha256(chunk);
-        if (computed != leaf) revert GameChunkMismatch(leaf, computed);
+        if (computed != leaf) revert DisputeGameChunkMismatch(leaf, computed);
     }
 
     /// @dev Element offset (0..255) of the first int32 where the chunks differ.
@@ -482,7 +482,7 @@ contract DisputeGame is IDisputeGame {
                 if (bytes4(a[i:i + 4]) != bytes4(b[i:i + 4])) return i / 4;
             }
         }
-        revert GameChunksEqual();
+        revert DisputeGameChunksEqual();
     }
 
     /// @dev The int32 little-endian value of element `offset` of a chunk.

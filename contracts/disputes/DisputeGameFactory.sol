@@ -17,17 +17,17 @@ import {BPS} from "../libraries/FeeSplit.sol";
 import {GraphLeaf, Header} from "./lib/GraphLeaf.sol";
 import {GameConfig, GameStatus} from "./lib/Types.sol";
 import {
-    FactoryCommitmentExists,
-    FactoryCommitmentTooRecent,
-    FactoryDisputesNotOver,
-    FactoryHeaderMismatch,
-    FactoryInsufficientStake,
-    FactoryInvalidParameter,
-    FactoryNothingToClose,
-    FactoryNothingToWithdraw,
-    FactoryUnknownCommitment,
-    FactoryUnknownGame
-} from "./lib/GameErrors.sol";
+    DisputeGameFactoryCommitmentExists,
+    DisputeGameFactoryCommitmentTooRecent,
+    DisputeGameFactoryDisputesNotOver,
+    DisputeGameFactoryHeaderMismatch,
+    DisputeGameFactoryInsufficientStake,
+    DisputeGameFactoryInvalidParameter,
+    DisputeGameFactoryNothingToClose,
+    DisputeGameFactoryNothingToWithdraw,
+    DisputeGameFactoryUnknownCommitment,
+    DisputeGameFactoryUnknownGame
+} from "./lib/DisputeErrors.sol";
 
 /**
  * @title DisputeGameFactory
@@ -103,7 +103,7 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
         uint256 minMoveTimeout_,
         Params memory params_
     ) Ownable(owner_) {
-        if (minMoveTimeout_ == 0 || minMoveTimeout_ > MAX_MOVE_TIMEOUT) revert FactoryInvalidParameter("minMoveTimeout");
+        if (minMoveTimeout_ == 0 || minMoveTimeout_ > MAX_MOVE_TIMEOUT) revert DisputeGameFactoryInvalidParameter("minMoveTimeout");
         token = token_;
         jobManager = jobManager_;
         registry = registry_;
@@ -117,7 +117,7 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
 
     /// @inheritdoc IDisputeGameFactory
     function commitDispute(bytes32 commitment) external returns (uint256 rank) {
-        if (_commitments[commitment].rank != 0) revert FactoryCommitmentExists(commitment);
+        if (_commitments[commitment].rank != 0) revert DisputeGameFactoryCommitmentExists(commitment);
         uint64 r = _commitCount + 1;
         _commitCount = r;
         _commitments[commitment] = Commitment({rank: r, blockNumber: uint64(block.number)});
@@ -130,7 +130,7 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
         // INVARIANT: only a staked party challenges (minimum stake, not locked).
         uint256 staked = staking.stakeOf(msg.sender).staked;
         uint256 minStake = staking.minStake();
-        if (staked < minStake) revert FactoryInsufficientStake(msg.sender, staked, minStake);
+        if (staked < minStake) revert DisputeGameFactoryInsufficientStake(msg.sender, staked, minStake);
         // INVARIANT: a claim opens only as the reveal of the caller's own commitment, made in an
         // earlier block: a copy of someone's revealed claim is committed after it, so ranks lower.
         uint64 rank = _reveal(jobId, o);
@@ -158,7 +158,7 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
         // INVARIANT: the number of layers comes from the model's own graph header, at the depth it implies.
         bytes32 graphRoot = registry.getModel(o.terms.modelId).graphCommitment;
         Header memory h = GraphLeaf.header(graphRoot, o.header, o.headerProof);
-        if (o.headerProof.length != _ceilLog2(uint256(h.numLayers) + 1)) revert FactoryHeaderMismatch(graphRoot, bytes32(0));
+        if (o.headerProof.length != _ceilLog2(uint256(h.numLayers) + 1)) revert DisputeGameFactoryHeaderMismatch(graphRoot, bytes32(0));
         config = GameConfig({
             jobId: jobId,
             defender: worker,
@@ -180,8 +180,8 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
     function _reveal(uint256 jobId, OpenParams calldata o) private returns (uint64 rank) {
         bytes32 key = _commitmentOf(jobId, msg.sender, o.challengerRoot, o.outputLeaf, o.salt);
         Commitment memory c = _commitments[key];
-        if (c.rank == 0) revert FactoryUnknownCommitment(key);
-        if (c.blockNumber >= block.number) revert FactoryCommitmentTooRecent(key, c.blockNumber);
+        if (c.rank == 0) revert DisputeGameFactoryUnknownCommitment(key);
+        if (c.blockNumber >= block.number) revert DisputeGameFactoryCommitmentTooRecent(key, c.blockNumber);
         delete _commitments[key];
         return c.rank;
     }
@@ -215,8 +215,8 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
     /// @inheritdoc IDisputeGameFactory
     function closeDisputes(uint256 jobId) external nonReentrant {
         JobDisputes storage j = _jobs[jobId];
-        if (j.gamesOpened == 0 || j.closed) revert FactoryNothingToClose(jobId);
-        if (!_over(jobId, j)) revert FactoryDisputesNotOver(jobId, j.gamesOpen);
+        if (j.gamesOpened == 0 || j.closed) revert DisputeGameFactoryNothingToClose(jobId);
+        if (!_over(jobId, j)) revert DisputeGameFactoryDisputesNotOver(jobId, j.gamesOpen);
         uint256 burned = _close(jobId, j);
         if (burned != 0) ERC20Burnable(address(token)).burn(burned);
     }
@@ -224,7 +224,7 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
     /// @inheritdoc IDisputeGameFactory
     function withdraw() external nonReentrant {
         uint256 amount = _balances[msg.sender];
-        if (amount == 0) revert FactoryNothingToWithdraw(msg.sender);
+        if (amount == 0) revert DisputeGameFactoryNothingToWithdraw(msg.sender);
         _balances[msg.sender] = 0;
         emit BalanceWithdrawn(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
@@ -293,7 +293,7 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
     /// Emits {DisputeSettled}.
     function _settle(address game, GameStatus status) private {
         GameRecord storage rec = _records[game];
-        if (rec.challenger == address(0) || rec.settled || status == GameStatus.InProgress) revert FactoryUnknownGame(game);
+        if (rec.challenger == address(0) || rec.settled || status == GameStatus.InProgress) revert DisputeGameFactoryUnknownGame(game);
         rec.settled = true;
         uint256 jobId = rec.jobId;
         uint256 bond = rec.bond;
@@ -375,11 +375,11 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
 
     /// @dev Refuses any value that would disable disputes: no time to move, no bond, or a bond nobody can post.
     function _setParams(Params memory p) private {
-        if (p.moveTimeout < minMoveTimeout) revert FactoryInvalidParameter("moveTimeout");
-        if (p.maxMoveTimeout < p.moveTimeout || p.maxMoveTimeout > MAX_MOVE_TIMEOUT) revert FactoryInvalidParameter("maxMoveTimeout");
-        if (p.challengeBond == 0 || p.challengeBond > MAX_CHALLENGE_BOND) revert FactoryInvalidParameter("challengeBond");
-        if (p.challengerRewardBps > BPS) revert FactoryInvalidParameter("challengerRewardBps");
-        if (p.defenderRewardBps > BPS) revert FactoryInvalidParameter("defenderRewardBps");
+        if (p.moveTimeout < minMoveTimeout) revert DisputeGameFactoryInvalidParameter("moveTimeout");
+        if (p.maxMoveTimeout < p.moveTimeout || p.maxMoveTimeout > MAX_MOVE_TIMEOUT) revert DisputeGameFactoryInvalidParameter("maxMoveTimeout");
+        if (p.challengeBond == 0 || p.challengeBond > MAX_CHALLENGE_BOND) revert DisputeGameFactoryInvalidParameter("challengeBond");
+        if (p.challengerRewardBps > BPS) revert DisputeGameFactoryInvalidParameter("challengerRewardBps");
+        if (p.defenderRewardBps > BPS) revert DisputeGameFactoryInvalidParameter("defenderRewardBps");
         _params = p;
         emit ParamsSet(p);
     }

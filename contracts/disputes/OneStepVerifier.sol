@@ -10,7 +10,7 @@ import {
     OneStepVerifierUnusedOpenings,
     OneStepVerifierValueOutOfRange,
     OneStepVerifierWrongPhase
-} from "./lib/Errors.sol";
+} from "./lib/OneStepErrors.sol";
 import {AddStep} from "./onestep/AddStep.sol";
 import {ClipStep} from "./onestep/ClipStep.sol";
 import {ConvStep} from "./onestep/ConvStep.sol";

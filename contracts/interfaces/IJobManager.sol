@@ -275,135 +275,135 @@ interface IJobManager {
 
     /// @dev No job has id `jobId` (ids run from 1 to {jobCount}).
     /// @param jobId The id given.
-    error JobsUnknownJob(uint256 jobId);
+    error JobManagerUnknownJob(uint256 jobId);
 
     /// @dev The terms (and, after submission, the output commitment and trace root) given for job
     /// `jobId` do not hash to the commitment it stores.
     /// @param jobId The job.
-    error JobsTermsMismatch(uint256 jobId);
+    error JobManagerTermsMismatch(uint256 jobId);
 
     /// @dev The action needs job `jobId` in another status.
     /// @param jobId The job.
     /// @param status Its current status.
-    error JobsWrongStatus(uint256 jobId, JobStatus status);
+    error JobManagerWrongStatus(uint256 jobId, JobStatus status);
 
     /// @dev New jobs are paused by governance (`Params.paused`).
-    error JobsPaused();
+    error JobManagerPaused();
 
     /// @dev The model is deprecated: it takes no new jobs.
     /// @param modelId The model requested.
-    error JobsModelDeprecated(uint256 modelId);
+    error JobManagerModelDeprecated(uint256 modelId);
 
     /// @dev The fee is too low: after the protocol fee it would not cover the model's price.
     /// @param fee The fee offered.
     /// @param minimum The least fee accepted ({minimumFee} of the model's price).
-    error JobsInsufficientFee(uint256 fee, uint256 minimum);
+    error JobManagerInsufficientFee(uint256 fee, uint256 minimum);
 
     /// @dev The deadline is not in the future, or is later than the longest job duration allows.
     /// @param deadline The deadline given.
     /// @param latest The latest deadline allowed now (`maxJobDuration` from now).
-    error JobsInvalidDeadline(uint256 deadline, uint256 latest);
+    error JobManagerInvalidDeadline(uint256 deadline, uint256 latest);
 
     /// @dev Neither or both of inline input and input URI were given, or the URI came without an
     /// input commitment.
-    error JobsInvalidInput();
+    error JobManagerInvalidInput();
 
     /// @dev The inline input has the wrong size for the model's input.
     /// @param expected Bytes the model's input needs (4 per element).
     /// @param got Bytes of the inline input.
-    error JobsInputSizeMismatch(uint256 expected, uint256 got);
+    error JobManagerInputSizeMismatch(uint256 expected, uint256 got);
 
     /// @dev The input commitment given differs from the commitment of the inline input.
     /// @param given The commitment in the request.
     /// @param computed The commitment of the inline input, computed on-chain.
-    error JobsInputCommitmentMismatch(bytes32 given, bytes32 computed);
+    error JobManagerInputCommitmentMismatch(bytes32 given, bytes32 computed);
 
     /// @dev The callback gas limit exceeds the maximum, or a non-zero limit came without a consumer.
     /// @param limit The callback gas limit asked for.
     /// @param max The governed maximum (`maxCallbackGasLimit`).
-    error JobsInvalidCallback(uint256 limit, uint256 max);
+    error JobManagerInvalidCallback(uint256 limit, uint256 max);
 
     /// @dev Job `jobId` can no longer be claimed: its deadline has passed.
     /// @param jobId The job.
     /// @param deadline Its deadline.
-    error JobsDeadlinePassed(uint256 jobId, uint256 deadline);
+    error JobManagerDeadlinePassed(uint256 jobId, uint256 deadline);
 
     /// @dev Only the worker that claimed job `jobId` may submit its result.
     /// @param jobId The job.
     /// @param caller The account that called.
-    error JobsNotWorker(uint256 jobId, address caller);
+    error JobManagerNotWorker(uint256 jobId, address caller);
 
     /// @dev The worker's time to submit job `jobId`'s result is over; the job can only be expired.
     /// @param jobId The job.
     /// @param due When the result was due.
-    error JobsResultOverdue(uint256 jobId, uint256 due);
+    error JobManagerResultOverdue(uint256 jobId, uint256 due);
 
     /// @dev The output has the wrong size for the model's output.
     /// @param expected Bytes the model's output needs (4 per element, `terms.outputElements`).
     /// @param got Bytes of the output given.
-    error JobsOutputSizeMismatch(uint256 expected, uint256 got);
+    error JobManagerOutputSizeMismatch(uint256 expected, uint256 got);
 
     /// @dev The output commitment given does not match the output bytes.
     /// @param given The output commitment given.
     /// @param computed The commitment of the output bytes, computed on-chain.
-    error JobsOutputCommitmentMismatch(bytes32 given, bytes32 computed);
+    error JobManagerOutputCommitmentMismatch(bytes32 given, bytes32 computed);
 
 
     /// @dev Job `jobId` cannot be finalized while its challenge window is open.
     /// @param jobId The job.
     /// @param challengeEnd When the window closes.
-    error JobsChallengeWindowOpen(uint256 jobId, uint256 challengeEnd);
+    error JobManagerChallengeWindowOpen(uint256 jobId, uint256 challengeEnd);
 
     /// @dev No dispute can open on job `jobId` any more: its challenge window is over.
     /// @param jobId The job.
     /// @param challengeEnd When the window closed.
-    error JobsChallengeWindowClosed(uint256 jobId, uint256 challengeEnd);
+    error JobManagerChallengeWindowClosed(uint256 jobId, uint256 challengeEnd);
 
     /// @dev Job `jobId` cannot be finalized while disputes on it are unsettled.
     /// @param jobId The job.
     /// @param openDisputes Disputes open on it.
-    error JobsUnderDispute(uint256 jobId, uint256 openDisputes);
+    error JobManagerUnderDispute(uint256 jobId, uint256 openDisputes);
 
     /// @dev Job `jobId` has no open dispute to settle.
     /// @param jobId The job.
     /// @param openDisputes Disputes open on it (zero).
-    error JobsDisputeCount(uint256 jobId, uint256 openDisputes);
+    error JobManagerDisputeCount(uint256 jobId, uint256 openDisputes);
 
     /// @dev No parameter version `version` exists (versions run from 1 to {paramsVersion}).
     /// @param version The version asked for.
-    error JobsUnknownParamsVersion(uint32 version);
+    error JobManagerUnknownParamsVersion(uint32 version);
 
     /// @dev Job `jobId` has not expired yet: an open job before its deadline, or a claimed one
     /// before its result is due.
     /// @param jobId The job.
     /// @param time The last moment it is not expired: its deadline (open) or the time its result
     /// is due (claimed).
-    error JobsNotExpired(uint256 jobId, uint256 time);
+    error JobManagerNotExpired(uint256 jobId, uint256 time);
 
     /// @dev The caller is not the dispute manager of the job's parameter version (to freeze it), or
     /// not the manager that froze it (to settle a dispute).
     /// @param caller The account that called.
-    error JobsNotDisputeManager(address caller);
+    error JobManagerNotDisputeManager(address caller);
 
     /// @dev Finalizing a job with a consumer was sent too little gas for the consumer to get all of
     /// its callback gas limit (EIP-150 forwards at most 63/64 of what is left).
     /// @param needed Gas needed just before the call: the callback gas limit, its 1/63 margin and a
     /// reserve for the work after the call.
     /// @param available Gas left at that point.
-    error JobsInsufficientGasForCallback(uint256 needed, uint256 available);
+    error JobManagerInsufficientGasForCallback(uint256 needed, uint256 available);
 
     /// @dev The account has no balance to withdraw.
     /// @param account The account (the caller).
-    error JobsNothingToWithdraw(address account);
+    error JobManagerNothingToWithdraw(address account);
 
     /// @dev The model has accrued neither earnings nor protocol fees to distribute.
     /// @param modelId The model.
-    error JobsNothingToDistribute(uint256 modelId);
+    error JobManagerNothingToDistribute(uint256 modelId);
 
     /// @dev A governed parameter, or the minimum challenge window given at deployment, is out of its
     /// allowed range.
     /// @param name The parameter: a field of {Params}, or `minChallengeWindow`.
-    error JobsInvalidParameter(string name);
+    error JobManagerInvalidParameter(string name);
 
     /// @notice Requests an inference, escrowing `p.fee` from the caller. Returns the new job id.
     function requestInference(RequestParams calldata p) external returns (uint256 jobId);

@@ -110,44 +110,44 @@ interface IModelRegistry {
 
     /// @dev No model has id `modelId`.
     /// @param modelId The id given.
-    error RegistryUnknownModel(uint256 modelId);
+    error ModelRegistryUnknownModel(uint256 modelId);
 
     /// @dev Only a model's owner may change it or publish a version of it.
     /// @param modelId The model.
     /// @param caller The account that called.
-    error RegistryNotModelOwner(uint256 modelId, address caller);
+    error ModelRegistryNotModelOwner(uint256 modelId, address caller);
 
     /// @dev The developer's and contributors' shares do not add up to 10000 basis points.
     /// @param total What they add up to.
-    error RegistryInvalidSplit(uint256 total);
+    error ModelRegistryInvalidSplit(uint256 total);
 
     /// @dev Too many contributors: the fee split loops over them, so their number is capped.
     /// @param count Contributors given.
     /// @param max The cap (`MAX_CONTRIBUTORS`).
-    error RegistryTooManyContributors(uint256 count, uint256 max);
+    error ModelRegistryTooManyContributors(uint256 count, uint256 max);
 
     /// @dev A contributor has the zero address or a zero share.
     /// @param index Its position in `contributors`.
-    error RegistryInvalidContributor(uint256 index);
+    error ModelRegistryInvalidContributor(uint256 index);
 
     /// @dev The content hash or graph commitment is zero, or the URI is empty (at registration, or
     /// in {setURI}).
-    error RegistryInvalidCommitment();
+    error ModelRegistryInvalidCommitment();
 
     /// @dev An input or output shape is empty, has a zero dimension, or has more than 2^32 elements.
-    error RegistryInvalidShape();
+    error ModelRegistryInvalidShape();
 
     /// @dev The model is already deprecated: a model is deprecated once.
     /// @param modelId The model.
-    error RegistryModelDeprecated(uint256 modelId);
+    error ModelRegistryModelDeprecated(uint256 modelId);
 
     /// @dev A new version can only follow the latest version of its family.
     /// @param modelId The version given as the one to replace.
     /// @param latest The latest version of its family.
-    error RegistryNotLatestVersion(uint256 modelId, uint256 latest);
+    error ModelRegistryNotLatestVersion(uint256 modelId, uint256 latest);
 
     /// @dev The new owner is the zero address.
-    error RegistryInvalidOwner();
+    error ModelRegistryInvalidOwner();
 
     /// @notice Registers a new model; the caller becomes its owner. Returns its id.
     function registerModel(ModelSpec calldata spec) external returns (uint256 modelId);

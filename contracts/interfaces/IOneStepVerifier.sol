@@ -71,7 +71,7 @@ struct StepProofs {
  */
 interface IOneStepVerifier {
     /// @notice The honest value after one step of element `ctx.element` of layer `ctx.layer`.
-    /// @dev Reverts with a named error (contracts/disputes/lib/Errors.sol) when a proof fails,
+    /// @dev Reverts with a named error (contracts/disputes/lib/OneStepErrors.sol) when a proof fails,
     /// the phase does not fit the kind, an index is out of range or `pre` is outside |v| < 2^24.
     /// @param ctx What the dispute has been narrowed to.
     /// @param pre The agreed value before the step: s_j for `Reduce`, s_L for `Final`; ignored by

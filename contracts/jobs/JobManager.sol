@@ -94,7 +94,7 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
         uint256 minChallengeWindow_,
         Params memory params_
     ) Ownable(owner_) {
-        if (minChallengeWindow_ == 0 || minChallengeWindow_ > MAX_CHALLENGE_WINDOW) revert JobsInvalidParameter("minChallengeWindow");
+        if (minChallengeWindow_ == 0 || minChallengeWindow_ > MAX_CHALLENGE_WINDOW) revert JobManagerInvalidParameter("minChallengeWindow");
         token = token_;
         registry = registry_;
         staking = staking_;
@@ -123,17 +123,17 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
     function _termsOf(RequestParams calldata p, uint32 version) private view returns (JobTerms memory terms) {
         // One storage read for every parameter a request without consumer needs.
         Params storage params_ = _paramsAt[version];
-        if (params_.paused) revert JobsPaused();
+        if (params_.paused) revert JobManagerPaused();
         uint256 feeBps = params_.protocolFeeBps;
         uint256 latest = block.timestamp + params_.maxJobDuration;
         (uint96 price, bool deprecated, uint64 inputElements, uint64 outputElements) = registry.pricing(p.modelId);
-        if (deprecated) revert JobsModelDeprecated(p.modelId);
+        if (deprecated) revert JobManagerModelDeprecated(p.modelId);
         uint96 fee = p.fee.toUint96();
         // The worker's part, fee - modelFee - protocolFee, is never negative (finalize relies on it).
-        if (fee - FeeSplit.share(fee, feeBps) < price) revert JobsInsufficientFee(fee, _minimumFee(price, feeBps));
-        if (p.deadline <= block.timestamp || p.deadline > latest) revert JobsInvalidDeadline(p.deadline, latest);
+        if (fee - FeeSplit.share(fee, feeBps) < price) revert JobManagerInsufficientFee(fee, _minimumFee(price, feeBps));
+        if (p.deadline <= block.timestamp || p.deadline > latest) revert JobManagerInvalidDeadline(p.deadline, latest);
         if (p.consumer != address(0) ? p.callbackGasLimit > params_.maxCallbackGasLimit : p.callbackGasLimit != 0) {
-            revert JobsInvalidCallback(p.callbackGasLimit, params_.maxCallbackGasLimit);
+            revert JobManagerInvalidCallback(p.callbackGasLimit, params_.maxCallbackGasLimit);
         }
         uint256 lock = FeeSplit.share(fee, params_.stakeRatioBps);
         if (lock < params_.minJobLock) lock = params_.minJobLock;
@@ -160,7 +160,7 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
         _requireStatus(job, jobId, JobStatus.Open);
         _checkTerms(job, jobId, t);
         uint256 deadline = t.deadline;
-        if (block.timestamp > deadline) revert JobsDeadlinePassed(jobId, deadline);
+        if (block.timestamp > deadline) revert JobManagerDeadlinePassed(jobId, deadline);
         uint256 due = block.timestamp + _paramsAt[t.paramsVersion].resultTimeout;
         if (due > deadline) due = deadline;
 
@@ -182,14 +182,14 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
         Job storage job = _existing(jobId);
         _requireStatus(job, jobId, JobStatus.Claimed);
         _checkTerms(job, jobId, t);
-        if (msg.sender != job.worker) revert JobsNotWorker(jobId, msg.sender);
+        if (msg.sender != job.worker) revert JobManagerNotWorker(jobId, msg.sender);
         uint256 due = job.timer;
-        if (block.timestamp > due) revert JobsResultOverdue(jobId, due);
+        if (block.timestamp > due) revert JobManagerResultOverdue(jobId, due);
         // The commitment zero-pads the last chunk, so it does not bind the length: check it here.
         uint256 expectedLength = uint256(t.outputElements) * 4;
-        if (output.length != expectedLength) revert JobsOutputSizeMismatch(expectedLength, output.length);
+        if (output.length != expectedLength) revert JobManagerOutputSizeMismatch(expectedLength, output.length);
         bytes32 computed = TensorCommitment.root(output);
-        if (computed != outputCommitment) revert JobsOutputCommitmentMismatch(outputCommitment, computed);
+        if (computed != outputCommitment) revert JobManagerOutputCommitmentMismatch(outputCommitment, computed);
 
         uint256 challengeEnd = block.timestamp + _paramsAt[t.paramsVersion].challengeWindow;
         job.status = JobStatus.Submitted;
@@ -209,8 +209,8 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
         _requireStatus(job, jobId, JobStatus.Submitted);
         _checkResult(job, jobId, t, outputCommitment);
         uint256 challengeEnd = job.timer;
-        if (block.timestamp < challengeEnd) revert JobsChallengeWindowOpen(jobId, challengeEnd);
-        if (job.openDisputes != 0) revert JobsUnderDispute(jobId, job.openDisputes);
+        if (block.timestamp < challengeEnd) revert JobManagerChallengeWindowOpen(jobId, challengeEnd);
+        if (job.openDisputes != 0) revert JobManagerUnderDispute(jobId, job.openDisputes);
 
         job.status = JobStatus.Finalized;
         address worker = job.worker;
@@ -243,13 +243,13 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
     function expire(uint256 jobId, JobTerms calldata t) external nonReentrant {
         Job storage job = _existing(jobId);
         JobStatus status = job.status;
-        if (status != JobStatus.Open && status != JobStatus.Claimed) revert JobsWrongStatus(jobId, status);
+        if (status != JobStatus.Open && status != JobStatus.Claimed) revert JobManagerWrongStatus(jobId, status);
         _checkTerms(job, jobId, t);
         if (status == JobStatus.Open) {
-            if (block.timestamp <= t.deadline) revert JobsNotExpired(jobId, t.deadline);
+            if (block.timestamp <= t.deadline) revert JobManagerNotExpired(jobId, t.deadline);
             _refund(job, jobId, t.requester, t.fee);
         } else {
-            if (block.timestamp <= job.timer) revert JobsNotExpired(jobId, job.timer);
+            if (block.timestamp <= job.timer) revert JobManagerNotExpired(jobId, job.timer);
             _timeOutWorker(job, jobId, t);
         }
     }
@@ -257,7 +257,7 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
     /// @inheritdoc IJobManager
     function withdraw() external nonReentrant {
         uint256 amount = _balances[msg.sender];
-        if (amount == 0) revert JobsNothingToWithdraw(msg.sender);
+        if (amount == 0) revert JobManagerNothingToWithdraw(msg.sender);
         _balances[msg.sender] = 0;
         emit BalanceWithdrawn(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
@@ -268,7 +268,7 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
         Accrued memory a = _accrued[modelId];
         amount = a.modelEarnings;
         uint256 fees = a.protocolFees;
-        if (amount == 0 && fees == 0) revert JobsNothingToDistribute(modelId);
+        if (amount == 0 && fees == 0) revert JobManagerNothingToDistribute(modelId);
         delete _accrued[modelId];
         if (fees != 0) {
             // Protocol revenue goes to the treasury in force now (no user's funds: governance's own).
@@ -298,9 +298,9 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
         _checkResult(job, jobId, t, outputCommitment);
         // INVARIANT: a job is judged by the dispute manager of the parameters it was requested under.
         address manager = _disputeManagerAt[t.paramsVersion];
-        if (msg.sender != manager) revert JobsNotDisputeManager(msg.sender);
+        if (msg.sender != manager) revert JobManagerNotDisputeManager(msg.sender);
         uint256 challengeEnd = job.timer;
-        if (block.timestamp >= challengeEnd) revert JobsChallengeWindowClosed(jobId, challengeEnd);
+        if (block.timestamp >= challengeEnd) revert JobManagerChallengeWindowClosed(jobId, challengeEnd);
         // No cap: every staked party can dispute while the window is open (each game is backed by
         // its own bond), so a cartel cannot fill the slots and shut the honest challenger out.
         uint256 open = uint256(job.openDisputes) + 1;
@@ -320,9 +320,9 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
         Job storage job = _existing(jobId);
         DisputedTerms memory d = _disputed[jobId];
         // INVARIANT: only the manager that froze the job settles it (a later replacement cannot).
-        if (d.manager == address(0) || msg.sender != d.manager) revert JobsNotDisputeManager(msg.sender);
+        if (d.manager == address(0) || msg.sender != d.manager) revert JobManagerNotDisputeManager(msg.sender);
         uint256 open = job.openDisputes;
-        if (open == 0) revert JobsDisputeCount(jobId, 0);
+        if (open == 0) revert JobManagerDisputeCount(jobId, 0);
         job.openDisputes = uint32(open - 1);
         emit DisputeSettled(jobId, resultValid, open - 1);
 
@@ -421,7 +421,7 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
 
     /// @inheritdoc IJobManager
     function paramsAt(uint32 version) external view returns (Params memory, address manager) {
-        if (version == 0 || version > _counters.paramsVersion) revert JobsUnknownParamsVersion(version);
+        if (version == 0 || version > _counters.paramsVersion) revert JobManagerUnknownParamsVersion(version);
         return (_paramsAt[version], _disputeManagerAt[version]);
     }
 
@@ -431,16 +431,16 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
     function _inputCommitment(RequestParams calldata p, uint64 inputElements) private pure returns (bytes32) {
         bool inlined = p.input.length != 0;
         bool remote = bytes(p.inputURI).length != 0;
-        if (inlined == remote) revert JobsInvalidInput();
+        if (inlined == remote) revert JobManagerInvalidInput();
         if (remote) {
-            if (p.inputCommitment == bytes32(0)) revert JobsInvalidInput();
+            if (p.inputCommitment == bytes32(0)) revert JobManagerInvalidInput();
             return p.inputCommitment;
         }
         uint256 expected = uint256(inputElements) * 4;
-        if (p.input.length != expected) revert JobsInputSizeMismatch(expected, p.input.length);
+        if (p.input.length != expected) revert JobManagerInputSizeMismatch(expected, p.input.length);
         bytes32 computed = TensorCommitment.root(p.input);
         if (p.inputCommitment != bytes32(0) && p.inputCommitment != computed) {
-            revert JobsInputCommitmentMismatch(p.inputCommitment, computed);
+            revert JobManagerInputCommitmentMismatch(p.inputCommitment, computed);
         }
         return computed;
     }
@@ -504,7 +504,7 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
         // Checked after the output is loaded from storage (its cost grows with its size), just
         // before the call, so that a finalizer cannot starve the callback by sending less gas.
         uint256 needed = gasLimit + gasLimit / 63 + CALLBACK_RESERVE;
-        if (gasleft() < needed) revert JobsInsufficientGasForCallback(needed, gasleft());
+        if (gasleft() < needed) revert JobManagerInsufficientGasForCallback(needed, gasleft());
         assembly ("memory-safe") {
             success := call(gasLimit, consumer, 0, add(data, 32), mload(data), 0, 0)
             let size := returndatasize()
@@ -517,14 +517,14 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
     }
 
     function _setParams(Params memory p) private {
-        if (p.treasury == address(0)) revert JobsInvalidParameter("treasury");
-        if (p.protocolFeeBps > MAX_PROTOCOL_FEE_BPS) revert JobsInvalidParameter("protocolFeeBps");
-        if (p.timeoutSlashBps > BPS) revert JobsInvalidParameter("timeoutSlashBps");
+        if (p.treasury == address(0)) revert JobManagerInvalidParameter("treasury");
+        if (p.protocolFeeBps > MAX_PROTOCOL_FEE_BPS) revert JobManagerInvalidParameter("protocolFeeBps");
+        if (p.timeoutSlashBps > BPS) revert JobManagerInvalidParameter("timeoutSlashBps");
         if (p.challengeWindow < minChallengeWindow || p.challengeWindow > MAX_CHALLENGE_WINDOW) {
-            revert JobsInvalidParameter("challengeWindow");
+            revert JobManagerInvalidParameter("challengeWindow");
         }
-        if (p.resultTimeout == 0) revert JobsInvalidParameter("resultTimeout");
-        if (p.maxJobDuration < p.resultTimeout) revert JobsInvalidParameter("maxJobDuration");
+        if (p.resultTimeout == 0) revert JobManagerInvalidParameter("resultTimeout");
+        if (p.maxJobDuration < p.resultTimeout) revert JobManagerInvalidParameter("maxJobDuration");
         uint32 version = _nextVersion();
         _paramsAt[version] = p;
         // The dispute manager carries over (unset, zero, before the first setDisputeManager).
@@ -540,21 +540,21 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
 
     function _requireStatus(Job storage job, uint256 jobId, JobStatus expected) private view {
         JobStatus status = job.status;
-        if (status != expected) revert JobsWrongStatus(jobId, status);
+        if (status != expected) revert JobManagerWrongStatus(jobId, status);
     }
 
     function _existing(uint256 jobId) private view returns (Job storage job) {
         job = _jobs[jobId];
-        if (job.status == JobStatus.None) revert JobsUnknownJob(jobId);
+        if (job.status == JobStatus.None) revert JobManagerUnknownJob(jobId);
     }
 
     /// @dev Reverts unless `t` are the terms of `job` (before submission).
     function _checkTerms(Job storage job, uint256 jobId, JobTerms calldata t) private view {
-        if (job.commitment != keccak256(abi.encode(t))) revert JobsTermsMismatch(jobId);
+        if (job.commitment != keccak256(abi.encode(t))) revert JobManagerTermsMismatch(jobId);
     }
 
     /// @dev Reverts unless `t` and the result are those of `job` (after submission).
     function _checkResult(Job storage job, uint256 jobId, JobTerms calldata t, bytes32 outputCommitment) private view {
-        if (job.commitment != _resultHash(keccak256(abi.encode(t)), outputCommitment)) revert JobsTermsMismatch(jobId);
+        if (job.commitment != _resultHash(keccak256(abi.encode(t)), outputCommitment)) revert JobManagerTermsMismatch(jobId);
     }
 }

@@ -24,7 +24,7 @@ contract ModelRegistry is IModelRegistry {
 
     modifier onlyModelOwner(uint256 modelId) {
         address owner = _existing(modelId).owner;
-        if (msg.sender != owner) revert RegistryNotModelOwner(modelId, msg.sender);
+        if (msg.sender != owner) revert ModelRegistryNotModelOwner(modelId, msg.sender);
         _;
     }
 
@@ -41,7 +41,7 @@ contract ModelRegistry is IModelRegistry {
         Model storage previous = _models[previousId];
         uint256 family = previous.family;
         uint256 latest = _latest[family];
-        if (latest != previousId) revert RegistryNotLatestVersion(previousId, latest);
+        if (latest != previousId) revert ModelRegistryNotLatestVersion(previousId, latest);
         modelId = _register(spec, family, previousId);
     }
 
@@ -55,7 +55,7 @@ contract ModelRegistry is IModelRegistry {
 
     /// @inheritdoc IModelRegistry
     function setURI(uint256 modelId, string calldata uri) external onlyModelOwner(modelId) {
-        if (bytes(uri).length == 0) revert RegistryInvalidCommitment();
+        if (bytes(uri).length == 0) revert ModelRegistryInvalidCommitment();
         _models[modelId].uri = uri;
         emit ModelURIUpdated(modelId, uri);
     }
@@ -63,14 +63,14 @@ contract ModelRegistry is IModelRegistry {
     /// @inheritdoc IModelRegistry
     function deprecate(uint256 modelId) external onlyModelOwner(modelId) {
         Model storage model = _models[modelId];
-        if (model.deprecated) revert RegistryModelDeprecated(modelId);
+        if (model.deprecated) revert ModelRegistryModelDeprecated(modelId);
         model.deprecated = true;
         emit ModelDeprecated(modelId);
     }
 
     /// @inheritdoc IModelRegistry
     function transferModelOwnership(uint256 modelId, address newOwner) external onlyModelOwner(modelId) {
-        if (newOwner == address(0)) revert RegistryInvalidOwner();
+        if (newOwner == address(0)) revert ModelRegistryInvalidOwner();
         _models[modelId].owner = newOwner;
         emit ModelOwnershipTransferred(modelId, msg.sender, newOwner);
     }
@@ -97,14 +97,14 @@ contract ModelRegistry is IModelRegistry {
             model.inputElements,
             model.outputElements
         );
-        if (inputElements == 0) revert RegistryUnknownModel(modelId);
+        if (inputElements == 0) revert ModelRegistryUnknownModel(modelId);
     }
 
     /// @inheritdoc IModelRegistry
     function elements(uint256 modelId) external view returns (uint64 inputElements, uint64 outputElements) {
         Model storage model = _models[modelId];
         (inputElements, outputElements) = (model.inputElements, model.outputElements);
-        if (inputElements == 0) revert RegistryUnknownModel(modelId);
+        if (inputElements == 0) revert ModelRegistryUnknownModel(modelId);
     }
 
     /// @inheritdoc IModelRegistry
@@ -157,24 +157,24 @@ contract ModelRegistry is IModelRegistry {
 
     function _validate(ModelSpec calldata spec) private pure {
         if (spec.contentHash == bytes32(0) || spec.graphCommitment == bytes32(0) || bytes(spec.uri).length == 0) {
-            revert RegistryInvalidCommitment();
+            revert ModelRegistryInvalidCommitment();
         }
         _validateShape(spec.inputShape);
         _validateShape(spec.outputShape);
 
         uint256 count = spec.contributors.length;
-        if (count > MAX_CONTRIBUTORS) revert RegistryTooManyContributors(count, MAX_CONTRIBUTORS);
+        if (count > MAX_CONTRIBUTORS) revert ModelRegistryTooManyContributors(count, MAX_CONTRIBUTORS);
         uint256 total = spec.developerBps;
         for (uint256 i = 0; i < count; ++i) {
             Contributor calldata c = spec.contributors[i];
-            if (c.account == address(0) || c.bps == 0) revert RegistryInvalidContributor(i);
+            if (c.account == address(0) || c.bps == 0) revert ModelRegistryInvalidContributor(i);
             total += c.bps;
         }
-        if (total != BPS) revert RegistryInvalidSplit(total);
+        if (total != BPS) revert ModelRegistryInvalidSplit(total);
     }
 
     function _validateShape(uint32[] calldata shape) private pure {
-        if (shape.length == 0) revert RegistryInvalidShape();
+        if (shape.length == 0) revert ModelRegistryInvalidShape();
         _elements(shape);
     }
 
@@ -182,15 +182,15 @@ contract ModelRegistry is IModelRegistry {
     function _elements(uint32[] calldata shape) private pure returns (uint64 n) {
         uint256 product = 1;
         for (uint256 i = 0; i < shape.length; ++i) {
-            if (shape[i] == 0) revert RegistryInvalidShape();
+            if (shape[i] == 0) revert ModelRegistryInvalidShape();
             product *= shape[i];
-            if (product > type(uint32).max) revert RegistryInvalidShape();
+            if (product > type(uint32).max) revert ModelRegistryInvalidShape();
         }
         n = uint64(product);
     }
 
     function _existing(uint256 modelId) private view returns (Model storage model) {
         model = _models[modelId];
-        if (model.owner == address(0)) revert RegistryUnknownModel(modelId);
+        if (model.owner == address(0)) revert ModelRegistryUnknownModel(modelId);
     }
 }

@@ -85,17 +85,17 @@ const who = (v: unknown, c: Required<RevertContext>): string => {
 
 const PHRASES: Record<string, Phrase> = {
   // registry
-  RegistryUnknownModel: ([id]) => `unknown model ${id}: no model is registered with that id`,
-  RegistryNotModelOwner: ([id, caller], c) => `${who(caller, c)} is not the owner of model ${id}`,
-  RegistryInvalidSplit: ([total]) =>
+  ModelRegistryUnknownModel: ([id]) => `unknown model ${id}: no model is registered with that id`,
+  ModelRegistryNotModelOwner: ([id, caller], c) => `${who(caller, c)} is not the owner of model ${id}`,
+  ModelRegistryInvalidSplit: ([total]) =>
     `the revenue split adds up to ${total} basis points; the developer's share and the contributors' must add up to 10000`,
-  RegistryTooManyContributors: ([count, max]) => `${count} contributors given; a model may have at most ${max}`,
-  RegistryInvalidContributor: ([i]) => `contributor #${Number(i) + 1} has the zero address or a zero share`,
-  RegistryInvalidCommitment: () => "the content hash, the graph commitment and the URI must all be non-empty",
-  RegistryInvalidShape: () => "a shape is empty, has a zero dimension, or has more than 2^32 elements",
-  RegistryModelDeprecated: ([id]) => `model ${id} is deprecated`,
-  RegistryNotLatestVersion: ([id, latest]) => `model ${id} is not the latest version of its family (${latest} is)`,
-  RegistryInvalidOwner: () => "the new owner is the zero address",
+  ModelRegistryTooManyContributors: ([count, max]) => `${count} contributors given; a model may have at most ${max}`,
+  ModelRegistryInvalidContributor: ([i]) => `contributor #${Number(i) + 1} has the zero address or a zero share`,
+  ModelRegistryInvalidCommitment: () => "the content hash, the graph commitment and the URI must all be non-empty",
+  ModelRegistryInvalidShape: () => "a shape is empty, has a zero dimension, or has more than 2^32 elements",
+  ModelRegistryModelDeprecated: ([id]) => `model ${id} is deprecated`,
+  ModelRegistryNotLatestVersion: ([id, latest]) => `model ${id} is not the latest version of its family (${latest} is)`,
+  ModelRegistryInvalidOwner: () => "the new owner is the zero address",
   // staking
   StakingZeroAmount: () => "the amount must be greater than zero",
   StakingInsufficientFreeStake: ([staker, available, needed], c) =>
@@ -110,39 +110,39 @@ const PHRASES: Record<string, Phrase> = {
   StakingInvalidParameter: () => "a staking parameter is out of its allowed range",
   StakingOperatorsSealed: () => "the staking operators were fixed at deployment: none can be added or removed",
   // jobs
-  JobsUnknownJob: ([id]) => `unknown job ${id}: no job has that id`,
-  JobsWrongStatus: ([id, status]) => `job ${id} is ${jobStatusName(status as bigint)}, which does not allow this`,
-  JobsPaused: () => "new jobs are paused by governance",
-  JobsModelDeprecated: ([id]) => `model ${id} is deprecated and takes no new jobs`,
-  JobsInsufficientFee: ([fee, min]) =>
+  JobManagerUnknownJob: ([id]) => `unknown job ${id}: no job has that id`,
+  JobManagerWrongStatus: ([id, status]) => `job ${id} is ${jobStatusName(status as bigint)}, which does not allow this`,
+  JobManagerPaused: () => "new jobs are paused by governance",
+  JobManagerModelDeprecated: ([id]) => `model ${id} is deprecated and takes no new jobs`,
+  JobManagerInsufficientFee: ([fee, min]) =>
     `fee ${vtn(fee)} is below the minimum ${vtn(min)} (what is left after the protocol fee must cover the model price)`,
-  JobsInvalidDeadline: ([deadline, latest], c) =>
+  JobManagerInvalidDeadline: ([deadline, latest], c) =>
     `deadline ${when(deadline, c)} is in the past or later than the latest allowed, ${when(latest, c)}`,
-  JobsInvalidInput: () => "give either an inline input or an input URI with its commitment, not both and not neither",
-  JobsInputSizeMismatch: ([expected, got]) =>
+  JobManagerInvalidInput: () => "give either an inline input or an input URI with its commitment, not both and not neither",
+  JobManagerInputSizeMismatch: ([expected, got]) =>
     `the input has ${Number(got) / 4} elements (${got} bytes); the model takes ${Number(expected) / 4}`,
-  JobsInputCommitmentMismatch: ([given, computed]) => `input commitment ${given} does not match the input (${computed})`,
-  JobsInvalidCallback: ([limit, max]) =>
+  JobManagerInputCommitmentMismatch: ([given, computed]) => `input commitment ${given} does not match the input (${computed})`,
+  JobManagerInvalidCallback: ([limit, max]) =>
     `callback gas limit ${limit} is invalid: at most ${max}, and only with a consumer contract`,
-  JobsDeadlinePassed: ([id, deadline], c) => `the deadline of job ${id} passed at ${when(deadline, c)}`,
-  JobsNotWorker: ([id, caller], c) => `${who(caller, c)} is not the worker that claimed job ${id}`,
-  JobsResultOverdue: ([id, due], c) => `the result of job ${id} was due at ${when(due, c)}`,
-  JobsOutputCommitmentMismatch: ([given, computed]) => `output commitment ${given} does not match the output (${computed})`,
+  JobManagerDeadlinePassed: ([id, deadline], c) => `the deadline of job ${id} passed at ${when(deadline, c)}`,
+  JobManagerNotWorker: ([id, caller], c) => `${who(caller, c)} is not the worker that claimed job ${id}`,
+  JobManagerResultOverdue: ([id, due], c) => `the result of job ${id} was due at ${when(due, c)}`,
+  JobManagerOutputCommitmentMismatch: ([given, computed]) => `output commitment ${given} does not match the output (${computed})`,
   JobsInvalidTrace: () => "the trace root must not be zero",
-  JobsChallengeWindowOpen: ([id, end], c) =>
+  JobManagerChallengeWindowOpen: ([id, end], c) =>
     `the challenge window of job ${id} is still open: it ends at ${when(end, c)}; finalize after that`,
-  JobsChallengeWindowClosed: ([id, end], c) => `the challenge window of job ${id} closed at ${when(end, c)}`,
-  JobsUnderDispute: ([id, n]) => `job ${id} has ${n} open dispute(s); it finalizes once they are settled`,
-  JobsDisputeCount: ([id, n]) => `job ${id} has ${n} open disputes`,
-  JobsNotExpired: ([id, t], c) => `job ${id} has not expired: nothing to enforce before ${when(t, c)}`,
-  JobsNotDisputeManager: ([caller], c) =>
+  JobManagerChallengeWindowClosed: ([id, end], c) => `the challenge window of job ${id} closed at ${when(end, c)}`,
+  JobManagerUnderDispute: ([id, n]) => `job ${id} has ${n} open dispute(s); it finalizes once they are settled`,
+  JobManagerDisputeCount: ([id, n]) => `job ${id} has ${n} open disputes`,
+  JobManagerNotExpired: ([id, t], c) => `job ${id} has not expired: nothing to enforce before ${when(t, c)}`,
+  JobManagerNotDisputeManager: ([caller], c) =>
     `${who(caller, c)} is not the dispute manager of this job (a job is disputed only through the manager of the parameters it was requested under)`,
-  JobsUnknownParamsVersion: ([v]) => `the job escrow has no parameter version ${v}`,
-  JobsInsufficientGasForCallback: ([needed, available]) =>
+  JobManagerUnknownParamsVersion: ([v]) => `the job escrow has no parameter version ${v}`,
+  JobManagerInsufficientGasForCallback: ([needed, available]) =>
     `finalizing needs at least ${needed} gas for the consumer's callback, ${available} was left: raise the gas limit`,
-  JobsNothingToWithdraw: ([account], c) => `${who(account, c)} has no balance to withdraw`,
-  JobsNothingToDistribute: ([id]) => `model ${id} has no accrued earnings to distribute`,
-  JobsInvalidParameter: ([name]) => `job parameter ${name} is out of its allowed range`,
+  JobManagerNothingToWithdraw: ([account], c) => `${who(account, c)} has no balance to withdraw`,
+  JobManagerNothingToDistribute: ([id]) => `model ${id} has no accrued earnings to distribute`,
+  JobManagerInvalidParameter: ([name]) => `job parameter ${name} is out of its allowed range`,
   // token (OpenZeppelin ERC-6093)
   ERC20InsufficientBalance: ([sender, balance, needed], c) =>
     `token balance too low: ${who(sender, c)} has ${vtn(balance)}, ${vtn(needed)} is needed`,
@@ -153,48 +153,48 @@ const PHRASES: Record<string, Phrase> = {
   ERC20InvalidSpender: ([s], c) => `invalid spender ${who(s, c)}`,
   ERC20InvalidApprover: ([s], c) => `invalid approver ${who(s, c)}`,
   SafeERC20FailedOperation: ([token], c) => `a transfer of ${who(token, c)} failed`,
-  // dispute game (contracts/disputes/lib/GameErrors.sol)
-  GameNotFactory: ([caller], c) => `${who(caller, c)} is not the factory that created this dispute game`,
-  GameAlreadyInitialized: () => "the dispute game was already initialized",
-  GameAlreadyResolved: () => "the dispute game is over: no move can be played any more (see `dispute show`)",
-  GameWrongLevel: ([expected, actual]) => `the game is at ${level(actual)}, this move belongs to ${level(expected)}`,
-  GameNotYourTurn: ([caller, turn], c) =>
+  // dispute game (contracts/disputes/lib/DisputeErrors.sol)
+  DisputeGameNotFactory: ([caller], c) => `${who(caller, c)} is not the factory that created this dispute game`,
+  DisputeGameAlreadyInitialized: () => "the dispute game was already initialized",
+  DisputeGameAlreadyResolved: () => "the dispute game is over: no move can be played any more (see `dispute show`)",
+  DisputeGameWrongLevel: ([expected, actual]) => `the game is at ${level(actual)}, this move belongs to ${level(expected)}`,
+  DisputeGameNotYourTurn: ([caller, turn], c) =>
     `it is not the turn of ${who(caller, c)}: ${side(turn)} moves next (or the account plays no side in this game)`,
-  GameClockExpired: ([deadline], c) =>
+  DisputeGameClockExpired: ([deadline], c) =>
     `the deadline of this move passed at ${when(deadline, c)}: the side to move lost its turn, only \`dispute timeout\` is left`,
-  GameClockNotExpired: ([deadline], c) => `the side to move still has time: its deadline is ${when(deadline, c)}`,
-  GameChildrenMismatch: ([node, computed]) =>
+  DisputeGameClockNotExpired: ([deadline], c) => `the side to move still has time: its deadline is ${when(deadline, c)}`,
+  DisputeGameChildrenMismatch: ([node, computed]) =>
     `the two children do not hash to the side's node ${node} (they hash to ${computed}): is this the trace the side committed to?`,
-  GameLayerDescriptor: ([k, given]) =>
+  DisputeGameLayerDescriptor: ([k, given]) =>
     `the move landing on trace leaf ${k} must open that layer's descriptor if and only if it is a layer (${given} bytes given)`,
-  GameGraphLeafMismatch: ([root, index, computed]) =>
+  DisputeGameGraphLeafMismatch: ([root, index, computed]) =>
     `the layer descriptor does not open graph commitment ${root} at leaf ${index} (it leads to ${computed})`,
-  GameChunkLength: ([len]) => `a chunk must be 1024 bytes, ${len} given`,
-  GameChunkMismatch: ([leaf, computed]) => `the chunk does not hash to the side's chunk leaf ${leaf} (it hashes to ${computed})`,
-  GameChunksEqual: () => "the defender's chunk and the challenger's are identical though their leaves differ",
+  DisputeGameChunkLength: ([len]) => `a chunk must be 1024 bytes, ${len} given`,
+  DisputeGameChunkMismatch: ([leaf, computed]) => `the chunk does not hash to the side's chunk leaf ${leaf} (it hashes to ${computed})`,
+  DisputeGameChunksEqual: () => "the defender's chunk and the challenger's are identical though their leaves differ",
   GameNoOutputMismatch: ([leaf, output]) =>
     `no output mismatch: trace leaf ${leaf} is not proven in the worker's trace, or it equals the output commitment ${output}`,
   // dispute factory
   FactoryResultMismatch: ([id]) => `the result given is not the one the worker of job ${id} submitted`,
-  FactoryInsufficientStake: ([who_, staked, min], c) =>
+  DisputeGameFactoryInsufficientStake: ([who_, staked, min], c) =>
     `${who(who_, c)} has ${vtn(staked)} staked; a challenger needs at least the minimum stake of ${vtn(min)} (stake more with \`stake add\`)`,
-  FactoryHeaderMismatch: ([root, computed]) =>
+  DisputeGameFactoryHeaderMismatch: ([root, computed]) =>
     `the graph header does not open the model's graph commitment ${root} (it leads to ${computed}, or has the wrong depth)`,
-  FactoryUnknownGame: ([caller], c) => `${who(caller, c)} is not an unsettled game of this factory`,
-  FactoryNothingToWithdraw: ([account], c) => `${who(account, c)} has no dispute balance to withdraw`,
-  FactoryInvalidParameter: ([name]) => `dispute parameter ${name} is out of its allowed range`,
-  FactoryUnknownCommitment: ([commitment]) =>
+  DisputeGameFactoryUnknownGame: ([caller], c) => `${who(caller, c)} is not an unsettled game of this factory`,
+  DisputeGameFactoryNothingToWithdraw: ([account], c) => `${who(account, c)} has no dispute balance to withdraw`,
+  DisputeGameFactoryInvalidParameter: ([name]) => `dispute parameter ${name} is out of its allowed range`,
+  DisputeGameFactoryUnknownCommitment: ([commitment]) =>
     `no unrevealed commitment ${commitment} of the sender: a dispute opens only as the reveal of the sender's own commitment (same job, trace root, output leaf and salt), made in an earlier block and not yet used`,
-  FactoryCommitmentTooRecent: ([commitment, block]) =>
+  DisputeGameFactoryCommitmentTooRecent: ([commitment, block]) =>
     `commitment ${commitment} was made in block ${block}: it can be revealed from the next block on`,
-  FactoryCommitmentExists: ([commitment]) => `commitment ${commitment} was already made (commitments are single-use)`,
-  FactoryDisputesNotOver: ([id, open]) =>
+  DisputeGameFactoryCommitmentExists: ([commitment]) => `commitment ${commitment} was already made (commitments are single-use)`,
+  DisputeGameFactoryDisputesNotOver: ([id, open]) =>
     `the disputes of job ${id} cannot close yet: ${open} game(s) still open, or its challenge window is still open on a result not rejected`,
-  FactoryNothingToClose: ([id]) => `job ${id} has no disputes to close (none was opened, or they are already closed)`,
+  DisputeGameFactoryNothingToClose: ([id]) => `job ${id} has no disputes to close (none was opened, or they are already closed)`,
   FailedDeployment: () => "cloning the dispute game failed",
   InsufficientBalance: ([balance, needed]) => `the contract holds ${vtn(balance)}, ${vtn(needed)} is needed`,
   ReentrancyGuardReentrantCall: () => "a reentrant call was refused",
-  // proofs (contracts/disputes/lib/Errors.sol)
+  // proofs (contracts/disputes/lib/OneStepErrors.sol)
   MerkleProofIndexOutOfRange: ([index, depth]) => `leaf index ${index} does not fit a Merkle proof of ${depth} siblings`,
   TensorProofChunkLength: ([len]) => `a chunk opening must be 1024 bytes, ${len} given`,
   TensorProofElementOutOfRange: ([e, n]) => `element ${e} is out of the tensor's ${n} elements`,

@@ -159,7 +159,7 @@ class Copycat {
 
 describe("dispute attacks (issue 10)", function () {
   // Before issue 10 the escrow counted open disputes in a uint8 and refused the 256th
-  // (JobsDisputeCount): a cartel of the rogue worker and a colluding challenger filled the slots
+  // (JobManagerDisputeCount): a cartel of the rogue worker and a colluding challenger filled the slots
   // with games it then lost on purpose, the honest challenger's openDispute reverted, and the wrong
   // result finalized. Now each game is backed by its own bond, there is no cap, and the time per
   // move grows with the games on the job (up to maxMoveTimeout) so the defender can answer them all.
@@ -319,7 +319,7 @@ describe("dispute attacks (issue 10)", function () {
   });
 
   // Before issue 10 the escrow had a single dispute manager: once governance replaced it, the old
-  // factory's settleDispute reverted (JobsNotDisputeManager), so the deciding move of a game in
+  // factory's settleDispute reverted (JobManagerNotDisputeManager), so the deciding move of a game in
   // play reverted and the game could never end (bond and worker's lock frozen), while the new
   // manager could freeze and settle a job it never opened a game on. Now a job is judged by the
   // manager of its parameter version, and settled only by the manager that froze it.
@@ -363,13 +363,13 @@ describe("dispute attacks (issue 10)", function () {
     const copyArgs = new DisputePlayer(Side.Challenger, p.challenger2, model, honest).openArgs(result);
     await fresh.connect(p.challenger2).commitDispute(disputeCommitment(jobId, p.challenger2.address, copyArgs));
     await expect(fresh.connect(p.challenger2).openDispute(jobId, openParams(copyArgs)))
-      .to.be.revertedWithCustomError(p.jm, "JobsNotDisputeManager")
+      .to.be.revertedWithCustomError(p.jm, "JobManagerNotDisputeManager")
       .withArgs(freshAddress);
     // ...nor settle it.
     const asFresh = await ethers.getImpersonatedSigner(freshAddress);
     await conn.networkHelpers.setBalance(freshAddress, 10n ** 18n);
     await expect(p.jm.connect(asFresh).settleDispute(jobId, false, locked))
-      .to.be.revertedWithCustomError(p.jm, "JobsNotDisputeManager")
+      .to.be.revertedWithCustomError(p.jm, "JobManagerNotDisputeManager")
       .withArgs(freshAddress);
 
     // The game in play ends and the old manager settles the job it froze: slash, refund, reward.
@@ -389,7 +389,7 @@ describe("dispute attacks (issue 10)", function () {
     const stale = honestPlayer.openArgs(nextResult);
     await old.connect(p.challenger).commitDispute(disputeCommitment(next, p.challenger.address, stale));
     await expect(old.connect(p.challenger).openDispute(next, openParams(stale)))
-      .to.be.revertedWithCustomError(p.jm, "JobsNotDisputeManager")
+      .to.be.revertedWithCustomError(p.jm, "JobManagerNotDisputeManager")
       .withArgs(await old.getAddress());
     const g = await openDispute(fresh, p.challenger, next, honestPlayer.openArgs(nextResult));
     expect((await playToEnd(g.game, { defender, challenger: honestPlayer }, { advanceTo })).status).to.equal(GameStatus.ChallengerWins);
@@ -423,14 +423,14 @@ describe("dispute attacks (issue 10)", function () {
     // One second later it is refused, from the challenger and from anyone.
     await time.setNextBlockTimestamp(s.deadline + 1n);
     await expect(game.connect(p.challenger).step(step.against, step.proofs, { gasLimit: 3_000_000n }))
-      .to.be.revertedWithCustomError(game, "GameClockExpired")
+      .to.be.revertedWithCustomError(game, "DisputeGameClockExpired")
       .withArgs(s.deadline);
     await expect(game.connect(p.requester).step(step.against, step.proofs, { gasLimit: 3_000_000n }))
-      .to.be.revertedWithCustomError(game, "GameClockExpired")
+      .to.be.revertedWithCustomError(game, "DisputeGameClockExpired")
       .withArgs(s.deadline);
     // The timeout ends the game: the challenger, who had to step, loses.
     await expect(game.connect(p.requester).timeout()).to.emit(game, "GameResolved").withArgs(GameStatus.DefenderWins, Reason.Timeout);
-    await expect(game.connect(p.challenger).step(step.against, step.proofs)).to.be.revertedWithCustomError(game, "GameAlreadyResolved");
+    await expect(game.connect(p.challenger).step(step.against, step.proofs)).to.be.revertedWithCustomError(game, "DisputeGameAlreadyResolved");
     expect((await p.jm.getJob(jobId)).status).to.equal(Status.Submitted);
     // The job's challenge window is over by now: no other game can open, so the timeout closed the
     // job's disputes too, and the worker was credited its share of the bond.
@@ -443,7 +443,7 @@ describe("dispute attacks (issue 10)", function () {
 
   // Before issue 10 a job read the escrow's current parameters when it needed them: a vote that
   // shortened the challenge window cut the window of results already submitted (the dispute below
-  // reverted JobsChallengeWindowClosed and the wrong result finalized), a higher timeout slash took
+  // reverted JobManagerChallengeWindowClosed and the wrong result finalized), a higher timeout slash took
   // more of a late worker's lock than its terms said, and a new treasury took the protocol fee of
   // jobs requested before it. Now a job reads the parameter version of its request.
   it("governance changing the challenge window, result timeout, timeout slash and treasury mid-job reaches none of the jobs already requested", async function () {

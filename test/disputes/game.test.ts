@@ -108,14 +108,14 @@ describe("DisputeGame", function () {
       const job = await p.jm.getJob(jobId);
       expect(job.status).to.equal(Status.Submitted);
       expect(job.openDisputes).to.equal(0n);
-      await expect(p.factory.closeDisputes(jobId)).to.be.revertedWithCustomError(p.factory, "FactoryDisputesNotOver").withArgs(jobId, 0n);
+      await expect(p.factory.closeDisputes(jobId)).to.be.revertedWithCustomError(p.factory, "DisputeGameFactoryDisputesNotOver").withArgs(jobId, 0n);
       await expectConserved(p);
       // Once the window is over anyone closes the disputes: the worker is credited its share.
       await time.increaseTo(job.timer);
       await expect(p.factory.connect(p.requester).closeDisputes(jobId))
         .to.emit(p.factory, "DisputesClosed")
         .withArgs(jobId, ZeroAddress, 0n, reward, 0n);
-      await expect(p.factory.closeDisputes(jobId)).to.be.revertedWithCustomError(p.factory, "FactoryNothingToClose").withArgs(jobId);
+      await expect(p.factory.closeDisputes(jobId)).to.be.revertedWithCustomError(p.factory, "DisputeGameFactoryNothingToClose").withArgs(jobId);
       expect(await p.factory.balanceOf(p.worker.address)).to.equal(reward);
       // The job finalizes normally; the worker withdraws its reward.
       await p.jm.finalize(jobId, ...(await finalizeArgs(p.jm, jobId)));
@@ -141,21 +141,21 @@ describe("DisputeGame", function () {
       const [closed] = await p.factory.queryFilter(p.factory.filters.DisputesClosed(jobId));
       expect([...closed!.args]).to.deep.equal([jobId, await r.game.getAddress(), reward, 0n, locked - reward]);
       expect((await p.factory.jobDisputes(jobId)).closed).to.equal(true);
-      await expect(p.factory.closeDisputes(jobId)).to.be.revertedWithCustomError(p.factory, "FactoryNothingToClose").withArgs(jobId);
+      await expect(p.factory.closeDisputes(jobId)).to.be.revertedWithCustomError(p.factory, "DisputeGameFactoryNothingToClose").withArgs(jobId);
       expect(await p.factory.balanceOf(p.challenger.address)).to.equal(CHALLENGE_BOND + reward);
       expect(await p.token.totalSupply()).to.equal(SUPPLY - (locked - reward));
       const before = await p.token.balanceOf(p.challenger.address);
       await p.factory.connect(p.challenger).withdraw();
       expect(await p.token.balanceOf(p.challenger.address)).to.equal(before + CHALLENGE_BOND + reward);
-      await expect(p.factory.connect(p.challenger).withdraw()).to.be.revertedWithCustomError(p.factory, "FactoryNothingToWithdraw");
+      await expect(p.factory.connect(p.challenger).withdraw()).to.be.revertedWithCustomError(p.factory, "DisputeGameFactoryNothingToWithdraw");
       await expectConserved(p);
     });
 
     it("a job never disputed has nothing to close", async function () {
       const { p, jobId } = await setup(model, honest);
-      await expect(p.factory.closeDisputes(jobId)).to.be.revertedWithCustomError(p.factory, "FactoryNothingToClose").withArgs(jobId);
+      await expect(p.factory.closeDisputes(jobId)).to.be.revertedWithCustomError(p.factory, "DisputeGameFactoryNothingToClose").withArgs(jobId);
       await time.increaseTo((await p.jm.getJob(jobId)).timer);
-      await expect(p.factory.closeDisputes(jobId)).to.be.revertedWithCustomError(p.factory, "FactoryNothingToClose").withArgs(jobId);
+      await expect(p.factory.closeDisputes(jobId)).to.be.revertedWithCustomError(p.factory, "DisputeGameFactoryNothingToClose").withArgs(jobId);
     });
   });
 
@@ -263,11 +263,11 @@ describe("DisputeGame", function () {
       const defender = new DisputePlayer(Side.Defender, p.worker, model, liar);
       const { game } = await openDispute(p.factory, p.challenger, jobId, challenger.openArgs(await submittedResult(p.jm, jobId)));
       let s = await readGame(game);
-      await expect(game.connect(p.other).timeout()).to.be.revertedWithCustomError(game, "GameClockNotExpired").withArgs(s.deadline);
+      await expect(game.connect(p.other).timeout()).to.be.revertedWithCustomError(game, "DisputeGameClockNotExpired").withArgs(s.deadline);
       const move = await defender.move(s, game);
-      await expect(sendMove(game, p.challenger, move)).to.be.revertedWithCustomError(game, "GameNotYourTurn");
+      await expect(sendMove(game, p.challenger, move)).to.be.revertedWithCustomError(game, "DisputeGameNotYourTurn");
       await time.increaseTo(s.deadline + 1n);
-      await expect(sendMove(game, p.worker, move)).to.be.revertedWithCustomError(game, "GameClockExpired").withArgs(s.deadline);
+      await expect(sendMove(game, p.worker, move)).to.be.revertedWithCustomError(game, "DisputeGameClockExpired").withArgs(s.deadline);
       await game.connect(p.requester).timeout();
       s = await readGame(game);
       expect(s.status).to.equal(GameStatus.ChallengerWins);
@@ -297,7 +297,7 @@ describe("DisputeGame", function () {
       expect(ra.status).to.equal(GameStatus.DefenderWins);
       expect((await p.jm.getJob(jobId)).openDisputes).to.equal(1n);
       await time.increaseTo(job.timer);
-      await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p.jm, jobId)))).to.be.revertedWithCustomError(p.jm, "JobsUnderDispute");
+      await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p.jm, jobId)))).to.be.revertedWithCustomError(p.jm, "JobManagerUnderDispute");
       // The honest challenger still wins (its clock restarted with each move).
       const rb: PlayResult = await playToEnd(b.game, { defender, challenger: honestChallenger }, { advanceTo });
       expect(rb.status).to.equal(GameStatus.ChallengerWins);
@@ -334,7 +334,7 @@ describe("DisputeGame", function () {
   });
 
   describe("opening", function () {
-    it("a challenger whose trace ends in the submitted output cannot open (GameOutputNotDisputed): an honest result is not griefed by another intermediate trace", async function () {
+    it("a challenger whose trace ends in the submitted output cannot open (DisputeGameOutputNotDisputed): an honest result is not griefed by another intermediate trace", async function () {
       const { p, jobId } = await setup(model, honest);
       const result = await submittedResult(p.jm, jobId);
       const job = await p.jm.getJob(jobId);
@@ -350,7 +350,7 @@ describe("DisputeGame", function () {
         expect(args.outputLeaf, name).to.equal(result.outputCommitment);
         await commitDispute(p.factory, p.challenger, jobId, args);
         await expect(p.factory.connect(p.challenger).openDispute(jobId, openParams(args)), name)
-          .to.be.revertedWithCustomError(p.implementation, "GameOutputNotDisputed")
+          .to.be.revertedWithCustomError(p.implementation, "DisputeGameOutputNotDisputed")
           .withArgs(result.outputCommitment);
       }
       // Nothing was opened: the result finalizes once the window is over.
@@ -361,7 +361,7 @@ describe("DisputeGame", function () {
       expect((await p.jm.getJob(jobId)).status).to.equal(Status.Finalized);
     });
 
-    it("a challenger's output leaf must be leaf L of its root, at the trace tree's depth (GameOutputProofMismatch)", async function () {
+    it("a challenger's output leaf must be leaf L of its root, at the trace tree's depth (DisputeGameOutputProofMismatch)", async function () {
       const { p, jobId } = await setup(model, honest);
       const result = await submittedResult(p.jm, jobId);
       // A challenger holding the honest trace claims another output for it, to dispute a correct result.
@@ -379,7 +379,7 @@ describe("DisputeGame", function () {
       for (const [name, args, computed] of claims) {
         await commitDispute(p.factory, p.challenger, jobId, args);
         await expect(p.factory.connect(p.challenger).openDispute(jobId, openParams(args)), name)
-          .to.be.revertedWithCustomError(p.implementation, "GameOutputProofMismatch")
+          .to.be.revertedWithCustomError(p.implementation, "DisputeGameOutputProofMismatch")
           .withArgs(real.challengerRoot, computed);
       }
       expect(await p.factory.gamesOf(jobId)).to.deep.equal([]);
@@ -392,11 +392,11 @@ describe("DisputeGame", function () {
       // Each claim is committed first (a block earlier), so that what reverts is the claim itself.
       const liarArgs = new DisputePlayer(Side.Challenger, p.challenger, model, lie(model, honest, 2, 0, 1)).openArgs(await submittedResult(p.jm, jobId));
       await commitDispute(p.factory, p.requester, jobId, liarArgs);
-      await expect(open(p.requester, liarArgs)).to.be.revertedWithCustomError(p.factory, "FactoryInsufficientStake");
+      await expect(open(p.requester, liarArgs)).to.be.revertedWithCustomError(p.factory, "DisputeGameFactoryInsufficientStake");
       await commitDispute(p.factory, p.challenger, jobId, liarArgs);
       await expect(open(p.challenger, { ...liarArgs, headerProof: liarArgs.headerProof.slice(1) })).to.be.revert(conn.ethers);
       await time.increaseTo(job.timer);
-      await expect(open(p.challenger, liarArgs)).to.be.revertedWithCustomError(p.jm, "JobsChallengeWindowClosed");
+      await expect(open(p.challenger, liarArgs)).to.be.revertedWithCustomError(p.jm, "JobManagerChallengeWindowClosed");
       // None of them consumed its commitment (a reverted opening changes nothing).
       expect((await p.factory.commitmentInfo(disputeCommitment(jobId, p.challenger.address, liarArgs)))[0]).to.not.equal(0n);
     });
@@ -418,9 +418,9 @@ describe("DisputeGame", function () {
       if (move.kind !== "root") throw new Error(`expected the root move, got ${move.kind}`);
       expect(move.root).to.equal(defender.root);
       // Only the defender, only at the root level, only with the root's own children.
-      await expect(game.connect(p.challenger).postRoot(move.root, [...move.outputProof], move.left, move.right)).to.be.revertedWithCustomError(game, "GameNotYourTurn");
-      await expect(game.connect(p.worker).traceMove(move.left, move.right, "0x", [])).to.be.revertedWithCustomError(game, "GameWrongLevel").withArgs(Level.Trace, Level.Root);
-      await expect(game.connect(p.worker).postRoot(move.root, [...move.outputProof], move.right, move.left)).to.be.revertedWithCustomError(game, "GameChildrenMismatch");
+      await expect(game.connect(p.challenger).postRoot(move.root, [...move.outputProof], move.left, move.right)).to.be.revertedWithCustomError(game, "DisputeGameNotYourTurn");
+      await expect(game.connect(p.worker).traceMove(move.left, move.right, "0x", [])).to.be.revertedWithCustomError(game, "DisputeGameWrongLevel").withArgs(Level.Trace, Level.Root);
+      await expect(game.connect(p.worker).postRoot(move.root, [...move.outputProof], move.right, move.left)).to.be.revertedWithCustomError(game, "DisputeGameChildrenMismatch");
       const tx = game.connect(p.worker).postRoot(move.root, [...move.outputProof], move.left, move.right);
       await expect(tx).to.emit(game, "RootPosted").withArgs(defender.root);
       await expect(tx).to.emit(game, "ChildrenRevealed").withArgs(Level.Trace, Side.Defender, anyValue, move.left, move.right);
@@ -429,7 +429,7 @@ describe("DisputeGame", function () {
       expect([s.level, s.turn, s.defenderRoot, s.defenderLeft]).to.deep.equal([Level.Trace, Side.Challenger, defender.root, move.left]);
       expect((await game.config()).defenderRoot).to.equal(defender.root);
       // The root is fixed: no second root.
-      await expect(game.connect(p.worker).postRoot(move.root, [...move.outputProof], move.left, move.right)).to.be.revertedWithCustomError(game, "GameWrongLevel");
+      await expect(game.connect(p.worker).postRoot(move.root, [...move.outputProof], move.left, move.right)).to.be.revertedWithCustomError(game, "DisputeGameWrongLevel");
       const r = await playToEnd(game, { defender, challenger }, { advanceTo: (t) => time.increaseTo(t) });
       expect(r.status).to.equal(GameStatus.ChallengerWins);
       // The root move is the defender's first trace move: no extra transaction for it.
@@ -437,7 +437,7 @@ describe("DisputeGame", function () {
       await expectConserved(p);
     });
 
-    it("a root whose leaf L is not the submitted output is refused (GameOutputProofMismatch); a defender that never posts one is timed out, slashed, the requester refunded", async function () {
+    it("a root whose leaf L is not the submitted output is refused (DisputeGameOutputProofMismatch); a defender that never posts one is timed out, slashed, the requester refunded", async function () {
       // The worker submits an output that its (honest) trace does not end in: it forged the output alone.
       const p = await loadFixture(deployDisputes);
       const modelId = await registerModel(p, model);
@@ -456,18 +456,18 @@ describe("DisputeGame", function () {
       const post = (root: string, proof: readonly Hex[], left = move.left, right = move.right) => game.connect(p.worker).postRoot(root, [...proof], left, right);
       // Its honest root (the challenger's too): the proof leads from the submitted output to another root.
       const withSubmitted = commitTrace([...honest.slice(0, L), wrongOutput]).root;
-      await expect(post(defender.root, move.outputProof)).to.be.revertedWithCustomError(game, "GameOutputProofMismatch").withArgs(defender.root, withSubmitted);
+      await expect(post(defender.root, move.outputProof)).to.be.revertedWithCustomError(game, "DisputeGameOutputProofMismatch").withArgs(defender.root, withSubmitted);
       expect(toHex(rootFromProof(s.outputCommitment, L, move.outputProof))).to.equal(withSubmitted);
       // A proof of another leaf, of the wrong depth, or a zero root: refused as well.
       const leaf0 = defender.prover.traceCommitment.tree.proofHex(0);
-      await expect(post(defender.root, leaf0)).to.be.revertedWithCustomError(game, "GameOutputProofMismatch").withArgs(defender.root, toHex(rootFromProof(s.outputCommitment, L, leaf0)));
-      await expect(post(defender.root, move.outputProof.slice(1))).to.be.revertedWithCustomError(game, "GameOutputProofMismatch").withArgs(defender.root, ZeroHash);
-      await expect(post(defender.root, [...move.outputProof, ZeroHash as Hex])).to.be.revertedWithCustomError(game, "GameOutputProofMismatch").withArgs(defender.root, ZeroHash);
-      await expect(post(ZeroHash, move.outputProof, ZeroHash as Hex, ZeroHash as Hex)).to.be.revertedWithCustomError(game, "GameOutputProofMismatch");
+      await expect(post(defender.root, leaf0)).to.be.revertedWithCustomError(game, "DisputeGameOutputProofMismatch").withArgs(defender.root, toHex(rootFromProof(s.outputCommitment, L, leaf0)));
+      await expect(post(defender.root, move.outputProof.slice(1))).to.be.revertedWithCustomError(game, "DisputeGameOutputProofMismatch").withArgs(defender.root, ZeroHash);
+      await expect(post(defender.root, [...move.outputProof, ZeroHash as Hex])).to.be.revertedWithCustomError(game, "DisputeGameOutputProofMismatch").withArgs(defender.root, ZeroHash);
+      await expect(post(ZeroHash, move.outputProof, ZeroHash as Hex, ZeroHash as Hex)).to.be.revertedWithCustomError(game, "DisputeGameOutputProofMismatch");
       // It never posts: once the deadline passes, anyone times it out.
       expect((await readGame(game)).level).to.equal(Level.Root);
       await time.increaseTo(s.deadline + 1n);
-      await expect(post(defender.root, move.outputProof)).to.be.revertedWithCustomError(game, "GameClockExpired");
+      await expect(post(defender.root, move.outputProof)).to.be.revertedWithCustomError(game, "DisputeGameClockExpired");
       await expect(game.connect(p.requester).timeout()).to.emit(game, "GameResolved").withArgs(GameStatus.ChallengerWins, Reason.Timeout);
       expect((await p.jm.getJob(jobId)).status).to.equal(Status.Rejected);
       expect((await p.staking.stakeOf(p.worker.address)).staked).to.equal(staked - locked);
@@ -495,7 +495,7 @@ describe("DisputeGame", function () {
       const top = challenger.prover.traceCommitment.tree.levels[(await readGame(game)).traceDepth - 1]!;
       const [cl, cr] = [toHex(top.subarray(0, 32)), toHex(top.subarray(32, 64))];
       await expect(game.connect(p.worker).postRoot(challenger.root, [...call.args.o.outputProof], cl, cr))
-        .to.be.revertedWithCustomError(game, "GameOutputProofMismatch")
+        .to.be.revertedWithCustomError(game, "DisputeGameOutputProofMismatch")
         .withArgs(challenger.root, copied);
       const copycat = [...honest.slice(0, L), wrongOutput];
       const defender = new DisputePlayer(Side.Defender, p.worker, model, copycat);
@@ -593,24 +593,24 @@ describe("DisputeGame", function () {
       const open = (from: typeof p.challenger, a = args) => p.factory.connect(from).openDispute(jobId, openParams(a));
 
       // No commitment: nothing to reveal.
-      await expect(open(p.challenger)).to.be.revertedWithCustomError(p.factory, "FactoryUnknownCommitment").withArgs(mine);
+      await expect(open(p.challenger)).to.be.revertedWithCustomError(p.factory, "DisputeGameFactoryUnknownCommitment").withArgs(mine);
       await expect(p.factory.connect(p.challenger).commitDispute(mine)).to.emit(p.factory, "DisputeCommitted").withArgs(mine, p.challenger.address, 1n);
       const [rank, block] = await p.factory.commitmentInfo(mine);
       expect([rank, block]).to.deep.equal([1n, BigInt(await conn.ethers.provider.getBlockNumber())]);
       // Commitments are single-use, whoever sends them.
-      await expect(p.factory.connect(p.challenger2).commitDispute(mine)).to.be.revertedWithCustomError(p.factory, "FactoryCommitmentExists").withArgs(mine);
+      await expect(p.factory.connect(p.challenger2).commitDispute(mine)).to.be.revertedWithCustomError(p.factory, "DisputeGameFactoryCommitmentExists").withArgs(mine);
       // Another account revealing the same claim and salt reveals a commitment of its own: unknown.
-      await expect(open(p.challenger2)).to.be.revertedWithCustomError(p.factory, "FactoryUnknownCommitment")
+      await expect(open(p.challenger2)).to.be.revertedWithCustomError(p.factory, "DisputeGameFactoryUnknownCommitment")
         .withArgs(disputeCommitment(jobId, p.challenger2.address, args));
       // Any other revealed value (salt, root, output leaf) is another commitment.
       for (const other of [{ ...args, salt: randomSalt() }, { ...args, challengerRoot: new DisputePlayer(Side.Challenger, p.challenger, model, liar).root }, { ...args, outputLeaf: args.salt }]) {
-        await expect(open(p.challenger, other)).to.be.revertedWithCustomError(p.factory, "FactoryUnknownCommitment");
+        await expect(open(p.challenger, other)).to.be.revertedWithCustomError(p.factory, "DisputeGameFactoryUnknownCommitment");
       }
       // The commitment's own reveal opens the game with its rank; it cannot be revealed again.
       const tx = open(p.challenger);
       await expect(tx).to.emit(p.factory, "DisputeOpened").withArgs(jobId, anyValue, p.challenger.address, args.challengerRoot, CHALLENGE_BOND, 1n);
       expect(await p.factory.commitmentInfo(mine)).to.deep.equal([0n, 0n]);
-      await expect(open(p.challenger)).to.be.revertedWithCustomError(p.factory, "FactoryUnknownCommitment").withArgs(mine);
+      await expect(open(p.challenger)).to.be.revertedWithCustomError(p.factory, "DisputeGameFactoryUnknownCommitment").withArgs(mine);
       const [game] = await p.factory.gamesOf(jobId);
       expect((await p.factory.gameRecord(game!)).rank).to.equal(1n);
       await expectConserved(p);
@@ -627,7 +627,7 @@ describe("DisputeGame", function () {
         // In the block that holds the commitment, its reveal is too recent...
         const next = BigInt(await provider.getBlockNumber()) + 1n;
         await expect(p.factory.connect(p.challenger).openDispute.staticCall(jobId, openParams(args), { blockTag: "pending" }))
-          .to.be.revertedWithCustomError(p.factory, "FactoryCommitmentTooRecent")
+          .to.be.revertedWithCustomError(p.factory, "DisputeGameFactoryCommitmentTooRecent")
           .withArgs(mine, next);
         // ...and a reveal sent right behind it, mined in the same block, fails.
         const o = await p.factory.connect(p.challenger).openDispute(jobId, openParams(args), { gasLimit: 3_000_000n });
@@ -699,11 +699,11 @@ describe("DisputeGame", function () {
         challengerRoot: c.challengerRoot, numLayers: c.numLayers, moveTimeout: c.moveTimeout,
         moveTimeoutPerGame: c.moveTimeoutPerGame, maxMoveTimeout: c.maxMoveTimeout,
       };
-      await expect(game.initialize(cfg, "0x" + "00".repeat(32), [])).to.be.revertedWithCustomError(game, "GameAlreadyInitialized");
-      await expect(p.implementation.initialize(cfg, "0x" + "00".repeat(32), [])).to.be.revertedWithCustomError(game, "GameAlreadyInitialized");
-      await expect(p.factory.connect(p.challenger).settle(GameStatus.ChallengerWins)).to.be.revertedWithCustomError(p.factory, "FactoryUnknownGame");
-      await expect(game.connect(p.worker).step(Side.Defender, "0x")).to.be.revertedWithCustomError(game, "GameWrongLevel");
-      await expect(game.connect(p.worker).postSum(1)).to.be.revertedWithCustomError(game, "GameWrongLevel");
+      await expect(game.initialize(cfg, "0x" + "00".repeat(32), [])).to.be.revertedWithCustomError(game, "DisputeGameAlreadyInitialized");
+      await expect(p.implementation.initialize(cfg, "0x" + "00".repeat(32), [])).to.be.revertedWithCustomError(game, "DisputeGameAlreadyInitialized");
+      await expect(p.factory.connect(p.challenger).settle(GameStatus.ChallengerWins)).to.be.revertedWithCustomError(p.factory, "DisputeGameFactoryUnknownGame");
+      await expect(game.connect(p.worker).step(Side.Defender, "0x")).to.be.revertedWithCustomError(game, "DisputeGameWrongLevel");
+      await expect(game.connect(p.worker).postSum(1)).to.be.revertedWithCustomError(game, "DisputeGameWrongLevel");
     });
 
     it("only the owner sets the parameters, within bounds that keep disputes possible", async function () {
@@ -734,7 +734,7 @@ describe("DisputeGame", function () {
       ];
       for (const [name, change] of invalid) {
         await expect(p.factory.setParams({ ...params, ...change }), JSON.stringify(change, (_, v) => (typeof v === "bigint" ? v.toString() : v)))
-          .to.be.revertedWithCustomError(p.factory, "FactoryInvalidParameter")
+          .to.be.revertedWithCustomError(p.factory, "DisputeGameFactoryInvalidParameter")
           .withArgs(name);
       }
       // The bounds themselves are accepted.
@@ -758,11 +758,11 @@ describe("DisputeGame", function () {
       };
       const deploy = (min: bigint, ps = params) => f.deploy(p.token, p.jm, p.registry, p.staking, p.implementation, p.deployer.address, min, ps);
       for (const min of [0n, 30n * 86400n + 1n]) {
-        await expect(deploy(min)).to.be.revertedWithCustomError(f, "FactoryInvalidParameter").withArgs("minMoveTimeout");
+        await expect(deploy(min)).to.be.revertedWithCustomError(f, "DisputeGameFactoryInvalidParameter").withArgs("minMoveTimeout");
       }
       // The initial time per move obeys the deployment's own minimum.
-      await expect(deploy(MOVE_TIMEOUT + 1n)).to.be.revertedWithCustomError(f, "FactoryInvalidParameter").withArgs("moveTimeout");
-      await expect(deploy(MIN_MOVE_TIMEOUT, { ...params, challengeBond: 0n })).to.be.revertedWithCustomError(f, "FactoryInvalidParameter").withArgs("challengeBond");
+      await expect(deploy(MOVE_TIMEOUT + 1n)).to.be.revertedWithCustomError(f, "DisputeGameFactoryInvalidParameter").withArgs("moveTimeout");
+      await expect(deploy(MIN_MOVE_TIMEOUT, { ...params, challengeBond: 0n })).to.be.revertedWithCustomError(f, "DisputeGameFactoryInvalidParameter").withArgs("challengeBond");
       const ok = await deploy(MOVE_TIMEOUT);
       expect(await ok.minMoveTimeout()).to.equal(MOVE_TIMEOUT);
     });

@@ -241,23 +241,23 @@ describe("tasks: disputes by hand", function () {
 
   it("decodes the dispute contracts' errors into sentences", async function () {
     const { PROTOCOL_ERRORS, decodeRevert } = await import("../../offchain/cli/index.js");
-    const data = PROTOCOL_ERRORS.encodeErrorResult("GameNotYourTurn", [challenger!.address, 0]);
+    const data = PROTOCOL_ERRORS.encodeErrorResult("DisputeGameNotYourTurn", [challenger!.address, 0]);
     expect(decodeRevert({ data })).to.equal(
       `it is not the turn of ${challenger!.address}: the defender (the worker) moves next (or the account plays no side in this game)`,
     );
-    const stake = PROTOCOL_ERRORS.encodeErrorResult("FactoryInsufficientStake", [challenger!.address, 5n * VTN, 100n * VTN]);
+    const stake = PROTOCOL_ERRORS.encodeErrorResult("DisputeGameFactoryInsufficientStake", [challenger!.address, 5n * VTN, 100n * VTN]);
     expect(decodeRevert({ data: stake })).to.include("has 5.0 VTN staked; a challenger needs at least the minimum stake of 100.0 VTN");
     const step = PROTOCOL_ERRORS.encodeErrorResult("OneStepVerifierUnusedOpenings", [2n, 3n]);
     expect(decodeRevert({ data: step })).to.equal("the step reads 2 tensor openings, 3 given");
     // Commit, then reveal; the close of a job's disputes.
     const c = "0x" + "ab".repeat(32);
     const sentences: [string, unknown[], string][] = [
-      ["FactoryUnknownCommitment", [c], `no unrevealed commitment ${c} of the sender`],
-      ["FactoryCommitmentTooRecent", [c, 12n], "was made in block 12: it can be revealed from the next block on"],
-      ["FactoryCommitmentExists", [c], "was already made (commitments are single-use)"],
-      ["FactoryDisputesNotOver", [3n, 1n], "the disputes of job 3 cannot close yet: 1 game(s) still open"],
-      ["FactoryNothingToClose", [3n], "job 3 has no disputes to close"],
-      ["JobsNotDisputeManager", [challenger!.address], "is not the dispute manager of this job"],
+      ["DisputeGameFactoryUnknownCommitment", [c], `no unrevealed commitment ${c} of the sender`],
+      ["DisputeGameFactoryCommitmentTooRecent", [c, 12n], "was made in block 12: it can be revealed from the next block on"],
+      ["DisputeGameFactoryCommitmentExists", [c], "was already made (commitments are single-use)"],
+      ["DisputeGameFactoryDisputesNotOver", [3n, 1n], "the disputes of job 3 cannot close yet: 1 game(s) still open"],
+      ["DisputeGameFactoryNothingToClose", [3n], "job 3 has no disputes to close"],
+      ["JobManagerNotDisputeManager", [challenger!.address], "is not the dispute manager of this job"],
       ["StakingOperatorsSealed", [], "the staking operators were fixed at deployment"],
     ];
     for (const [name, args, text] of sentences) {

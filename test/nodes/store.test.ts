@@ -100,11 +100,11 @@ describe("nodes: store, journal, signer, model fetching", function () {
   it("tells endpoint failures from other errors", function () {
     expect(isTransient(new Error("connect ECONNREFUSED 127.0.0.1:8545"))).to.equal(true);
     expect(isTransient(new Error("x", { cause: new Error("socket hang up") }))).to.equal(true);
-    expect(isTransient(new Error("execution reverted: JobsWrongStatus"))).to.equal(false);
+    expect(isTransient(new Error("execution reverted: JobManagerWrongStatus"))).to.equal(false);
     expect(isTransient(new Error("server response 503 Service Unavailable"))).to.equal(true);
     // A revert is never the endpoint's fault, whatever numbers its arguments hold (a timestamp
     // ending in 503 once made a "window still open" revert look like an HTTP 503).
-    const revert = Object.assign(new Error("reverted with custom error 'JobsChallengeWindowOpen(2, 1795571503)'"), {
+    const revert = Object.assign(new Error("reverted with custom error 'JobManagerChallengeWindowOpen(2, 1795571503)'"), {
       data: "0x8a1c3f2e0000000000000000000000000000000000000000000000000000000000000002",
     });
     expect(isTransient(new Error("finalizing job 2 failed: the window is open", { cause: revert }))).to.equal(false);

@@ -158,7 +158,7 @@ describe("JobManager", function () {
       expect(await p.jm.paramsAt(2n)).to.deep.equal([paramsTuple(p.params), p.disputeManager.address]);
       expect(await p.jm.paramsAt(3n)).to.deep.equal([paramsTuple(next), p.disputeManager.address]);
       for (const v of [0n, 4n]) {
-        await expect(p.jm.paramsAt(v)).to.be.revertedWithCustomError(p.jm, "JobsUnknownParamsVersion").withArgs(v);
+        await expect(p.jm.paramsAt(v)).to.be.revertedWithCustomError(p.jm, "JobManagerUnknownParamsVersion").withArgs(v);
       }
     });
 
@@ -176,7 +176,7 @@ describe("JobManager", function () {
       it(`refuses an invalid ${name}: ${JSON.stringify(change({ resultTimeout: RESULT_TIMEOUT } as Params), (_, v) => (typeof v === "bigint" ? v.toString() : v))}`, async function () {
         const p = await protocol();
         await expect(p.jm.setParams({ ...p.params, ...change(p.params) }))
-          .to.be.revertedWithCustomError(p.jm, "JobsInvalidParameter")
+          .to.be.revertedWithCustomError(p.jm, "JobManagerInvalidParameter")
           .withArgs(name);
       });
     }
@@ -237,18 +237,18 @@ describe("JobManager", function () {
       await expect(
         factory.deploy(p.token, p.registry, p.staking, p.deployer.address, MIN_CHALLENGE_WINDOW, { ...p.params, treasury: ZeroAddress }),
       )
-        .to.be.revertedWithCustomError(factory, "JobsInvalidParameter")
+        .to.be.revertedWithCustomError(factory, "JobManagerInvalidParameter")
         .withArgs("treasury");
       // The initial window obeys the deployment's own minimum.
       await expect(
         factory.deploy(p.token, p.registry, p.staking, p.deployer.address, CHALLENGE_WINDOW + 1n, p.params),
       )
-        .to.be.revertedWithCustomError(factory, "JobsInvalidParameter")
+        .to.be.revertedWithCustomError(factory, "JobManagerInvalidParameter")
         .withArgs("challengeWindow");
       // The minimum itself: at least 1 s, at most the longest window.
       for (const min of [0n, 30n * 86400n + 1n]) {
         await expect(factory.deploy(p.token, p.registry, p.staking, p.deployer.address, min, p.params))
-          .to.be.revertedWithCustomError(factory, "JobsInvalidParameter")
+          .to.be.revertedWithCustomError(factory, "JobManagerInvalidParameter")
           .withArgs("minChallengeWindow");
       }
     });
@@ -268,11 +268,11 @@ describe("JobManager", function () {
       expect((await p.jm.paramsAt(2n))[1]).to.equal(p.disputeManager.address);
     });
 
-    it("answers JobsUnknownJob for ids that were never requested", async function () {
+    it("answers JobManagerUnknownJob for ids that were never requested", async function () {
       const p = await protocol();
-      await expect(jobOf(p, 0n)).to.be.revertedWithCustomError(p.jm, "JobsUnknownJob").withArgs(0n);
+      await expect(jobOf(p, 0n)).to.be.revertedWithCustomError(p.jm, "JobManagerUnknownJob").withArgs(0n);
       await requestJob(p);
-      await expect(jobOf(p, 2n)).to.be.revertedWithCustomError(p.jm, "JobsUnknownJob").withArgs(2n);
+      await expect(jobOf(p, 2n)).to.be.revertedWithCustomError(p.jm, "JobManagerUnknownJob").withArgs(2n);
     });
   });
 
@@ -349,7 +349,7 @@ describe("JobManager", function () {
       expect((await jobOf(p, 1n)).inputCommitment).to.equal(computed);
       const wrong = tensorCommitment(int32Bytes(sampleInput(INPUT_ELEMENTS, 2)));
       await expect(p.jm.connect(p.requester).requestInference(await requestParams(p, { inputCommitment: wrong })))
-        .to.be.revertedWithCustomError(p.jm, "JobsInputCommitmentMismatch")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerInputCommitmentMismatch")
         .withArgs(wrong, computed);
     });
 
@@ -373,7 +373,7 @@ describe("JobManager", function () {
       ]) {
         await expect(
           p.jm.connect(p.requester).requestInference(await requestParams(p, o)),
-        ).to.be.revertedWithCustomError(p.jm, "JobsInvalidInput");
+        ).to.be.revertedWithCustomError(p.jm, "JobManagerInvalidInput");
       }
     });
 
@@ -383,12 +383,12 @@ describe("JobManager", function () {
         await expect(
           p.jm.connect(p.requester).requestInference(await requestParams(p, { input: int32Bytes(sampleInput(n)) })),
         )
-          .to.be.revertedWithCustomError(p.jm, "JobsInputSizeMismatch")
+          .to.be.revertedWithCustomError(p.jm, "JobManagerInputSizeMismatch")
           .withArgs(INPUT_ELEMENTS * 4, n * 4);
       }
       // Not a whole number of elements either.
       await expect(p.jm.connect(p.requester).requestInference(await requestParams(p, { input: SAMPLE_INPUT + "00" })))
-        .to.be.revertedWithCustomError(p.jm, "JobsInputSizeMismatch")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerInputSizeMismatch")
         .withArgs(INPUT_ELEMENTS * 4, INPUT_ELEMENTS * 4 + 1);
     });
 
@@ -397,13 +397,13 @@ describe("JobManager", function () {
       await setParams(p, { paused: true });
       await expect(
         p.jm.connect(p.requester).requestInference(await requestParams(p)),
-      ).to.be.revertedWithCustomError(p.jm, "JobsPaused");
+      ).to.be.revertedWithCustomError(p.jm, "JobManagerPaused");
     });
 
     it("refuses an unknown model", async function () {
       const p = await protocol();
       await expect(p.jm.connect(p.requester).requestInference(await requestParams(p, { modelId: 99n })))
-        .to.be.revertedWithCustomError(p.registry, "RegistryUnknownModel")
+        .to.be.revertedWithCustomError(p.registry, "ModelRegistryUnknownModel")
         .withArgs(99n);
     });
 
@@ -411,7 +411,7 @@ describe("JobManager", function () {
       const p = await protocol();
       await p.registry.connect(p.developer).deprecate(p.modelId);
       await expect(p.jm.connect(p.requester).requestInference(await requestParams(p)))
-        .to.be.revertedWithCustomError(p.jm, "JobsModelDeprecated")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerModelDeprecated")
         .withArgs(p.modelId);
     });
 
@@ -422,7 +422,7 @@ describe("JobManager", function () {
       expect(MIN_FEE - 1n - protocolFeeOf(MIN_FEE - 1n)).to.be.lt(PRICE);
       expect(await p.jm.minimumFee(PRICE)).to.equal(MIN_FEE);
       await expect(p.jm.connect(p.requester).requestInference(await requestParams(p, { fee: MIN_FEE - 1n })))
-        .to.be.revertedWithCustomError(p.jm, "JobsInsufficientFee")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerInsufficientFee")
         .withArgs(MIN_FEE - 1n, MIN_FEE);
       await p.jm.connect(p.requester).requestInference(await requestParams(p, { fee: MIN_FEE }));
       expect((await jobOf(p, 1n)).fee).to.equal(MIN_FEE);
@@ -459,7 +459,7 @@ describe("JobManager", function () {
       for (const deadline of [t, t - 1n, latest + 1n]) {
         await time.setNextBlockTimestamp(t);
         await expect(p.jm.connect(p.requester).requestInference(await requestParams(p, { deadline })))
-          .to.be.revertedWithCustomError(p.jm, "JobsInvalidDeadline")
+          .to.be.revertedWithCustomError(p.jm, "JobManagerInvalidDeadline")
           .withArgs(deadline, latest);
       }
       await time.setNextBlockTimestamp(t);
@@ -470,7 +470,7 @@ describe("JobManager", function () {
     it("refuses a callback gas limit without consumer, or above the maximum", async function () {
       const p = await protocol();
       await expect(p.jm.connect(p.requester).requestInference(await requestParams(p, { callbackGasLimit: 1n })))
-        .to.be.revertedWithCustomError(p.jm, "JobsInvalidCallback")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerInvalidCallback")
         .withArgs(1n, MAX_CALLBACK_GAS);
       const consumer = p.other.address;
       await expect(
@@ -478,7 +478,7 @@ describe("JobManager", function () {
           .connect(p.requester)
           .requestInference(await requestParams(p, { consumer, callbackGasLimit: MAX_CALLBACK_GAS + 1n })),
       )
-        .to.be.revertedWithCustomError(p.jm, "JobsInvalidCallback")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerInvalidCallback")
         .withArgs(MAX_CALLBACK_GAS + 1n, MAX_CALLBACK_GAS);
       await p.jm
         .connect(p.requester)
@@ -607,7 +607,7 @@ describe("JobManager", function () {
       const jmAddress = await p.jm.getAddress();
       // Claiming with the lock today's params would give is claiming other terms.
       await expect(p.jm.connect(p.worker).claim(a, { ...ta, lock: (FEE * 40_000n) / 10_000n }))
-        .to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerTermsMismatch")
         .withArgs(a);
       await expect(p.jm.connect(p.worker).claim(a, ta))
         .to.emit(p.jm, "JobClaimed")
@@ -694,18 +694,18 @@ describe("JobManager", function () {
 
     it("refuses unknown jobs, jobs not open, and jobs past their deadline", async function () {
       const p = await protocol();
-      await expect(p.jm.connect(p.worker).claim(1n, await termsOf(p, 1n))).to.be.revertedWithCustomError(p.jm, "JobsUnknownJob").withArgs(1n);
+      await expect(p.jm.connect(p.worker).claim(1n, await termsOf(p, 1n))).to.be.revertedWithCustomError(p.jm, "JobManagerUnknownJob").withArgs(1n);
       const jobId = await requestJob(p);
       await claimJob(p, jobId);
       await expect(p.jm.connect(p.worker2).claim(jobId, await termsOf(p, jobId)))
-        .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerWrongStatus")
         .withArgs(jobId, Status.Claimed);
 
       const deadline = BigInt(await time.latest()) + 100n;
       const late = await requestJob(p, { deadline });
       await time.setNextBlockTimestamp(deadline + 1n);
       await expect(p.jm.connect(p.worker).claim(late, await termsOf(p, late)))
-        .to.be.revertedWithCustomError(p.jm, "JobsDeadlinePassed")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerDeadlinePassed")
         .withArgs(late, deadline);
     });
 
@@ -763,11 +763,11 @@ describe("JobManager", function () {
         { ...terms, inputCommitment: keccak256("0x01") },
       ];
       for (const wrong of altered) {
-        await expect(p.jm.connect(p.worker).claim(jobId, wrong)).to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch").withArgs(jobId);
+        await expect(p.jm.connect(p.worker).claim(jobId, wrong)).to.be.revertedWithCustomError(p.jm, "JobManagerTermsMismatch").withArgs(jobId);
       }
       await claimJob(p, jobId);
       await expect(p.jm.connect(p.worker).submitResult(jobId, altered[1]!, SAMPLE_OUTPUT, out))
-        .to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerTermsMismatch")
         .withArgs(jobId);
       await submitJob(p, jobId);
       expect((await p.jm.getJob(jobId)).commitment).to.equal(resultHash(terms, out));
@@ -778,9 +778,9 @@ describe("JobManager", function () {
         [terms, other],
         [terms, ZeroHash],
       ] as const) {
-        await expect(p.jm.finalize(jobId, ...args)).to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch").withArgs(jobId);
+        await expect(p.jm.finalize(jobId, ...args)).to.be.revertedWithCustomError(p.jm, "JobManagerTermsMismatch").withArgs(jobId);
         await expect(p.jm.connect(p.disputeManager).freezeForDispute(jobId, ...args))
-          .to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch")
+          .to.be.revertedWithCustomError(p.jm, "JobManagerTermsMismatch")
           .withArgs(jobId);
       }
       await expect(p.jm.finalize(jobId, terms, out)).to.emit(p.jm, "JobFinalized");
@@ -789,7 +789,7 @@ describe("JobManager", function () {
       const openTerms = await termsOf(p, open);
       await time.increaseTo(openTerms.deadline + 1n);
       await expect(p.jm.expire(open, { ...openTerms, fee: openTerms.fee + 1n }))
-        .to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerTermsMismatch")
         .withArgs(open);
       await expect(p.jm.expire(open, openTerms)).to.emit(p.jm, "JobRefunded").withArgs(open, p.requester.address, openTerms.fee);
       await expectEscrowConserved(p);
@@ -803,28 +803,28 @@ describe("JobManager", function () {
       const wrong = { ...terms, fee: terms.fee - 1n };
       for (const t of [terms, wrong]) {
         await expect(p.jm.connect(p.worker).claim(jobId, t))
-          .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+          .to.be.revertedWithCustomError(p.jm, "JobManagerWrongStatus")
           .withArgs(jobId, Status.Submitted);
         await expect(p.jm.connect(p.worker).submitResult(jobId, t, SAMPLE_OUTPUT, out))
-          .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+          .to.be.revertedWithCustomError(p.jm, "JobManagerWrongStatus")
           .withArgs(jobId, Status.Submitted);
-        await expect(p.jm.expire(jobId, t)).to.be.revertedWithCustomError(p.jm, "JobsWrongStatus").withArgs(jobId, Status.Submitted);
+        await expect(p.jm.expire(jobId, t)).to.be.revertedWithCustomError(p.jm, "JobManagerWrongStatus").withArgs(jobId, Status.Submitted);
       }
       // Open and claimed jobs: finalize and freeze say the status, whatever the terms and result.
       const open = await requestJob(p);
       const openTerms = await termsOf(p, open);
       for (const t of [openTerms, { ...openTerms, requester: p.other.address }]) {
         await expect(p.jm.connect(p.worker).submitResult(open, t, SAMPLE_OUTPUT, out))
-          .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+          .to.be.revertedWithCustomError(p.jm, "JobManagerWrongStatus")
           .withArgs(open, Status.Open);
-        await expect(p.jm.finalize(open, t, out)).to.be.revertedWithCustomError(p.jm, "JobsWrongStatus").withArgs(open, Status.Open);
+        await expect(p.jm.finalize(open, t, out)).to.be.revertedWithCustomError(p.jm, "JobManagerWrongStatus").withArgs(open, Status.Open);
         await expect(p.jm.connect(p.disputeManager).freezeForDispute(open, t, out))
-          .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+          .to.be.revertedWithCustomError(p.jm, "JobManagerWrongStatus")
           .withArgs(open, Status.Open);
       }
       await claimJob(p, open);
       await expect(p.jm.finalize(open, { ...openTerms, lock: 0n }, out))
-        .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerWrongStatus")
         .withArgs(open, Status.Claimed);
     });
 
@@ -845,7 +845,7 @@ describe("JobManager", function () {
 
       for (const [what, wrong] of alteredTerms(terms, stranger)) {
         await expect(p.jm.connect(p.worker).claim(jobId, wrong), `claim with ${what}`)
-          .to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch")
+          .to.be.revertedWithCustomError(p.jm, "JobManagerTermsMismatch")
           .withArgs(jobId);
       }
       expect((await p.jm.getJob(jobId)).status).to.equal(Status.Open);
@@ -853,7 +853,7 @@ describe("JobManager", function () {
       await claimJob(p, jobId);
       for (const [what, wrong] of alteredTerms(terms, stranger)) {
         await expect(p.jm.connect(p.worker).submitResult(jobId, wrong, SAMPLE_OUTPUT, out), `submit with ${what}`)
-          .to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch")
+          .to.be.revertedWithCustomError(p.jm, "JobManagerTermsMismatch")
           .withArgs(jobId);
       }
       expect((await p.jm.getJob(jobId)).commitment).to.equal(termsHash(terms));
@@ -861,11 +861,11 @@ describe("JobManager", function () {
       await endChallengeWindow(p, jobId);
       for (const [what, wrong] of alteredTerms(terms, stranger)) {
         await expect(p.jm.finalize(jobId, wrong, out), `finalize with ${what}`)
-          .to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch")
+          .to.be.revertedWithCustomError(p.jm, "JobManagerTermsMismatch")
           .withArgs(jobId);
         // The terms are checked before the window: after it, freezing still says which is wrong.
         await expect(p.jm.connect(p.disputeManager).freezeForDispute(jobId, wrong, out), `freeze with ${what}`)
-          .to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch")
+          .to.be.revertedWithCustomError(p.jm, "JobManagerTermsMismatch")
           .withArgs(jobId);
       }
       // The right terms with another output commitment, or the terms hash itself.
@@ -876,7 +876,7 @@ describe("JobManager", function () {
         ["the terms hash", termsHash(terms)],
       ] as const) {
         await expect(p.jm.finalize(jobId, terms, o), `finalize with ${what}`)
-          .to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch")
+          .to.be.revertedWithCustomError(p.jm, "JobManagerTermsMismatch")
           .withArgs(jobId);
       }
       expect((await p.jm.getJob(jobId)).status).to.equal(Status.Submitted);
@@ -888,12 +888,12 @@ describe("JobManager", function () {
       expect(BigInt(await time.latest())).to.be.greaterThan(lapsedTerms.deadline);
       for (const [what, wrong] of alteredTerms(lapsedTerms, stranger)) {
         await expect(p.jm.expire(lapsed, wrong), `expire (open) with ${what}`)
-          .to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch")
+          .to.be.revertedWithCustomError(p.jm, "JobManagerTermsMismatch")
           .withArgs(lapsed);
       }
       for (const [what, wrong] of alteredTerms(lateTerms, stranger)) {
         await expect(p.jm.expire(late, wrong), `expire (claimed) with ${what}`)
-          .to.be.revertedWithCustomError(p.jm, "JobsTermsMismatch")
+          .to.be.revertedWithCustomError(p.jm, "JobManagerTermsMismatch")
           .withArgs(late);
       }
       expect(await p.jm.balanceOf(stranger)).to.equal(0n);
@@ -909,19 +909,19 @@ describe("JobManager", function () {
       const p = await protocol();
       const out = tensorCommitment(SAMPLE_OUTPUT);
       await expect(p.jm.connect(p.worker).submitResult(5n, await termsOf(p, 5n), SAMPLE_OUTPUT, out))
-        .to.be.revertedWithCustomError(p.jm, "JobsUnknownJob")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerUnknownJob")
         .withArgs(5n);
       const jobId = await requestJob(p);
       await expect(p.jm.connect(p.worker).submitResult(jobId, await termsOf(p, jobId), SAMPLE_OUTPUT, out))
-        .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerWrongStatus")
         .withArgs(jobId, Status.Open);
       await claimJob(p, jobId);
       await expect(p.jm.connect(p.worker2).submitResult(jobId, await termsOf(p, jobId), SAMPLE_OUTPUT, out))
-        .to.be.revertedWithCustomError(p.jm, "JobsNotWorker")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerNotWorker")
         .withArgs(jobId, p.worker2.address);
       await submitJob(p, jobId);
       await expect(p.jm.connect(p.worker).submitResult(jobId, await termsOf(p, jobId), SAMPLE_OUTPUT, out))
-        .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerWrongStatus")
         .withArgs(jobId, Status.Submitted);
     });
 
@@ -939,7 +939,7 @@ describe("JobManager", function () {
       await expect(
         p.jm.connect(p.worker2).submitResult(b, await termsOf(p, b), SAMPLE_OUTPUT, tensorCommitment(SAMPLE_OUTPUT)),
       )
-        .to.be.revertedWithCustomError(p.jm, "JobsResultOverdue")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerResultOverdue")
         .withArgs(b, dueB);
     });
 
@@ -950,7 +950,7 @@ describe("JobManager", function () {
       const computed = tensorCommitment(SAMPLE_OUTPUT);
       const wrong = tensorCommitment(int32Bytes([1]));
       await expect(p.jm.connect(p.worker).submitResult(jobId, await termsOf(p, jobId), SAMPLE_OUTPUT, wrong))
-        .to.be.revertedWithCustomError(p.jm, "JobsOutputCommitmentMismatch")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerOutputCommitmentMismatch")
         .withArgs(wrong, computed);
       await expect(p.jm.connect(p.worker).submitResult(jobId, await termsOf(p, jobId), SAMPLE_OUTPUT, computed))
         .to.emit(p.jm, "ResultSubmitted")
@@ -964,7 +964,7 @@ describe("JobManager", function () {
       // The length is checked against the job's output size before any commitment is computed.
       for (const output of ["0x", "0x010203040506"]) {
         await expect(p.jm.connect(p.worker).submitResult(jobId, await termsOf(p, jobId), output, ZeroHash))
-          .to.be.revertedWithCustomError(p.jm, "JobsOutputSizeMismatch")
+          .to.be.revertedWithCustomError(p.jm, "JobManagerOutputSizeMismatch")
           .withArgs(OUTPUT_ELEMENTS * 4, getBytes(output).length);
       }
     });
@@ -1006,7 +1006,7 @@ describe("JobManager", function () {
       expect(await p.jm.protocolFees(p.modelId)).to.equal(0n);
       expect(await p.jm.modelEarnings(p.modelId)).to.equal(0n);
       expect(await p.jm.balanceOf(p.treasury.address)).to.equal(PROTOCOL_FEE);
-      await expect(p.jm.distributeModelEarnings(p.modelId)).to.be.revertedWithCustomError(p.jm, "JobsNothingToDistribute").withArgs(p.modelId);
+      await expect(p.jm.distributeModelEarnings(p.modelId)).to.be.revertedWithCustomError(p.jm, "JobManagerNothingToDistribute").withArgs(p.modelId);
       await expectEscrowConserved(p);
       expect((await jobOf(p, jobId)).status).to.equal(Status.Finalized);
       expect((await p.staking.stakeOf(p.worker.address)).locked).to.equal(0n);
@@ -1042,7 +1042,7 @@ describe("JobManager", function () {
       const end = (await jobOf(p, jobId)).timer;
       await time.setNextBlockTimestamp(end - 1n);
       await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId))))
-        .to.be.revertedWithCustomError(p.jm, "JobsChallengeWindowOpen")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerChallengeWindowOpen")
         .withArgs(jobId, end);
       await time.setNextBlockTimestamp(end);
       await expect(p.jm.connect(p.other).finalize(jobId, ...(await finalizeArgs(p, jobId)))).to.emit(p.jm, "JobFinalized");
@@ -1050,20 +1050,20 @@ describe("JobManager", function () {
 
     it("refuses unknown jobs and jobs not submitted, and finalizes once", async function () {
       const p = await protocol();
-      await expect(p.jm.finalize(1n, ...(await finalizeArgs(p, 1n)))).to.be.revertedWithCustomError(p.jm, "JobsUnknownJob").withArgs(1n);
+      await expect(p.jm.finalize(1n, ...(await finalizeArgs(p, 1n)))).to.be.revertedWithCustomError(p.jm, "JobManagerUnknownJob").withArgs(1n);
       const jobId = await requestJob(p);
       await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId))))
-        .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerWrongStatus")
         .withArgs(jobId, Status.Open);
       await claimJob(p, jobId);
       await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId))))
-        .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerWrongStatus")
         .withArgs(jobId, Status.Claimed);
       await submitJob(p, jobId);
       await endChallengeWindow(p, jobId);
       await p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId)));
       await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId))))
-        .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerWrongStatus")
         .withArgs(jobId, Status.Finalized);
     });
   });
@@ -1075,7 +1075,7 @@ describe("JobManager", function () {
       const jobId = await requestJob(p, { deadline });
       await time.setNextBlockTimestamp(deadline);
       await expect(p.jm.expire(jobId, await termsOf(p, jobId)))
-        .to.be.revertedWithCustomError(p.jm, "JobsNotExpired")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerNotExpired")
         .withArgs(jobId, deadline);
       // A call that reverts in gas estimation mines no block: set the next timestamp again.
       await time.setNextBlockTimestamp(deadline + 1n);
@@ -1088,7 +1088,7 @@ describe("JobManager", function () {
       expect((await jobOf(p, jobId)).status).to.equal(Status.Refunded);
       expect(await p.jm.balanceOf(p.requester.address)).to.equal(FEE);
       await expect(p.jm.expire(jobId, await termsOf(p, jobId)))
-        .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerWrongStatus")
         .withArgs(jobId, Status.Refunded);
       await expectEscrowConserved(p);
     });
@@ -1101,7 +1101,7 @@ describe("JobManager", function () {
       const slashed = (lock * p.params.timeoutSlashBps) / 10_000n;
       const due = (await jobOf(p, jobId)).timer;
       await time.setNextBlockTimestamp(due);
-      await expect(p.jm.expire(jobId, await termsOf(p, jobId))).to.be.revertedWithCustomError(p.jm, "JobsNotExpired").withArgs(jobId, due);
+      await expect(p.jm.expire(jobId, await termsOf(p, jobId))).to.be.revertedWithCustomError(p.jm, "JobManagerNotExpired").withArgs(jobId, due);
       await time.setNextBlockTimestamp(due + 1n);
 
       const jmAddress = await p.jm.getAddress();
@@ -1192,11 +1192,11 @@ describe("JobManager", function () {
 
     it("refuses unknown and submitted jobs", async function () {
       const p = await protocol();
-      await expect(p.jm.expire(3n, await termsOf(p, 3n))).to.be.revertedWithCustomError(p.jm, "JobsUnknownJob").withArgs(3n);
+      await expect(p.jm.expire(3n, await termsOf(p, 3n))).to.be.revertedWithCustomError(p.jm, "JobManagerUnknownJob").withArgs(3n);
       const jobId = await submittedJob(p);
       await time.increase(MAX_JOB_DURATION);
       await expect(p.jm.expire(jobId, await termsOf(p, jobId)))
-        .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerWrongStatus")
         .withArgs(jobId, Status.Submitted);
     });
   });
@@ -1206,20 +1206,20 @@ describe("JobManager", function () {
       const p = await protocol();
       const jobId = await submittedJob(p);
       await expect(p.jm.connect(p.other).freezeForDispute(jobId, ...(await finalizeArgs(p, jobId))))
-        .to.be.revertedWithCustomError(p.jm, "JobsNotDisputeManager")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerNotDisputeManager")
         .withArgs(p.other.address);
       await expect(p.jm.connect(p.deployer).settleDispute(jobId, false, 1n))
-        .to.be.revertedWithCustomError(p.jm, "JobsNotDisputeManager")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerNotDisputeManager")
         .withArgs(p.deployer.address);
     });
 
     it("freezes a submitted job inside its challenge window only", async function () {
       const p = await protocol();
       const dm = p.jm.connect(p.disputeManager);
-      await expect(dm.freezeForDispute(1n, ...(await finalizeArgs(p, 1n)))).to.be.revertedWithCustomError(p.jm, "JobsUnknownJob").withArgs(1n);
+      await expect(dm.freezeForDispute(1n, ...(await finalizeArgs(p, 1n)))).to.be.revertedWithCustomError(p.jm, "JobManagerUnknownJob").withArgs(1n);
       const open = await requestJob(p);
       await expect(dm.freezeForDispute(open, ...(await finalizeArgs(p, open))))
-        .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerWrongStatus")
         .withArgs(open, Status.Open);
 
       const jobId = await submittedJob(p);
@@ -1229,10 +1229,10 @@ describe("JobManager", function () {
       const end = (await jobOf(p, jobId)).timer;
       await time.setNextBlockTimestamp(end);
       await expect(dm.freezeForDispute(jobId, ...(await finalizeArgs(p, jobId))))
-        .to.be.revertedWithCustomError(p.jm, "JobsChallengeWindowClosed")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerChallengeWindowClosed")
         .withArgs(jobId, end);
       await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId))))
-        .to.be.revertedWithCustomError(p.jm, "JobsUnderDispute")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerUnderDispute")
         .withArgs(jobId, 2n);
     });
 
@@ -1249,11 +1249,11 @@ describe("JobManager", function () {
         .withArgs(jobId, true, 1n)
         .and.not.to.emit(p.staking, "StakeSlashed");
       await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId))))
-        .to.be.revertedWithCustomError(p.jm, "JobsUnderDispute")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerUnderDispute")
         .withArgs(jobId, 1n);
       await expect(dm.settleDispute(jobId, true, 0n)).to.emit(p.jm, "DisputeSettled").withArgs(jobId, true, 0n);
       await expect(dm.settleDispute(jobId, true, 0n))
-        .to.be.revertedWithCustomError(p.jm, "JobsDisputeCount")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerDisputeCount")
         .withArgs(jobId, 0n);
       await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId)))).to.emit(p.jm, "JobFinalized");
     });
@@ -1285,10 +1285,10 @@ describe("JobManager", function () {
       expect(await p.jm.balanceOf(p.worker.address)).to.equal(0n);
       expect(await p.staking.stakeOf(p.worker.address)).to.deep.equal([WORKER_STAKE - slash, 0n, 0n, 0n]);
       await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId))))
-        .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerWrongStatus")
         .withArgs(jobId, Status.Rejected);
       await expect(dm.freezeForDispute(jobId, ...(await finalizeArgs(p, jobId))))
-        .to.be.revertedWithCustomError(p.jm, "JobsWrongStatus")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerWrongStatus")
         .withArgs(jobId, Status.Rejected);
       await expectEscrowConserved(p);
       await expectStakingConserved(p);
@@ -1351,17 +1351,17 @@ describe("JobManager", function () {
     it("refuses to settle a job without open dispute, or an unknown job", async function () {
       const p = await protocol();
       const dm = p.jm.connect(p.disputeManager);
-      await expect(dm.settleDispute(9n, true, 0n)).to.be.revertedWithCustomError(p.jm, "JobsUnknownJob").withArgs(9n);
+      await expect(dm.settleDispute(9n, true, 0n)).to.be.revertedWithCustomError(p.jm, "JobManagerUnknownJob").withArgs(9n);
       const jobId = await submittedJob(p);
       // Never frozen: no manager holds it, so not even the job's own may settle it.
       await expect(dm.settleDispute(jobId, false, 1n))
-        .to.be.revertedWithCustomError(p.jm, "JobsNotDisputeManager")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerNotDisputeManager")
         .withArgs(p.disputeManager.address);
       // Frozen once and settled: nothing is left open.
       await dm.freezeForDispute(jobId, ...(await finalizeArgs(p, jobId)));
       await dm.settleDispute(jobId, true, 0n);
       await expect(dm.settleDispute(jobId, false, 1n))
-        .to.be.revertedWithCustomError(p.jm, "JobsDisputeCount")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerDisputeCount")
         .withArgs(jobId, 0n);
       expect((await jobOf(p, jobId)).status).to.equal(Status.Submitted);
     });
@@ -1372,7 +1372,7 @@ describe("JobManager", function () {
       const dm = p.jm.connect(p.disputeManager);
       const jobId = await submittedJob(p);
       const args = await finalizeArgs(p, jobId);
-      // The old escrow kept the count in a uint8 and refused the 256th (JobsDisputeCount): a cartel
+      // The old escrow kept the count in a uint8 and refused the 256th (JobManagerDisputeCount): a cartel
       // could fill the slots and shut an honest challenger out. Each dispute is backed by a bond now.
       const n = 300;
       for (let i = 1; i <= n; i++) {
@@ -1391,7 +1391,7 @@ describe("JobManager", function () {
       for (let i = 1; i < 20; i++) await dm.settleDispute(jobId, true, 0n);
       const job = await jobOf(p, jobId);
       expect([job.status, job.openDisputes]).to.deep.equal([Status.Rejected, 0n]);
-      await expect(dm.settleDispute(jobId, true, 0n)).to.be.revertedWithCustomError(p.jm, "JobsDisputeCount").withArgs(jobId, 0n);
+      await expect(dm.settleDispute(jobId, true, 0n)).to.be.revertedWithCustomError(p.jm, "JobManagerDisputeCount").withArgs(jobId, 0n);
       expect(await p.jm.balanceOf(p.requester.address)).to.equal(FEE);
       await expectEscrowConserved(p);
       await expectStakingConserved(p);
@@ -1434,11 +1434,11 @@ describe("JobManager", function () {
       const fresh = p.jm.connect(p.other);
       for (const jobId of [frozen, idle]) {
         await expect(fresh.freezeForDispute(jobId, ...(await finalizeArgs(p, jobId))))
-          .to.be.revertedWithCustomError(p.jm, "JobsNotDisputeManager")
+          .to.be.revertedWithCustomError(p.jm, "JobManagerNotDisputeManager")
           .withArgs(p.other.address);
       }
       await expect(fresh.settleDispute(frozen, false, 1n))
-        .to.be.revertedWithCustomError(p.jm, "JobsNotDisputeManager")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerNotDisputeManager")
         .withArgs(p.other.address);
       // The old manager still opens more disputes on its jobs and settles them.
       await expect(old.freezeForDispute(idle, ...(await finalizeArgs(p, idle)))).to.emit(p.jm, "JobFrozen").withArgs(idle, 1n);
@@ -1449,11 +1449,11 @@ describe("JobManager", function () {
       const next = await submittedJob(p);
       expect((await termsOf(p, next)).paramsVersion).to.equal(3n);
       await expect(old.freezeForDispute(next, ...(await finalizeArgs(p, next))))
-        .to.be.revertedWithCustomError(p.jm, "JobsNotDisputeManager")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerNotDisputeManager")
         .withArgs(p.disputeManager.address);
       await expect(fresh.freezeForDispute(next, ...(await finalizeArgs(p, next)))).to.emit(p.jm, "JobFrozen").withArgs(next, 1n);
       await expect(old.settleDispute(next, false, 1n))
-        .to.be.revertedWithCustomError(p.jm, "JobsNotDisputeManager")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerNotDisputeManager")
         .withArgs(p.disputeManager.address);
       await expect(fresh.settleDispute(next, true, 0n)).to.emit(p.jm, "DisputeSettled").withArgs(next, true, 0n);
       await expectEscrowConserved(p);
@@ -1477,7 +1477,7 @@ describe("JobManager", function () {
       const args = await finalizeArgs(bare, 1n);
       for (const s of [p.disputeManager, p.deployer]) {
         await expect(bare.connect(s).freezeForDispute(1n, ...args))
-          .to.be.revertedWithCustomError(bare, "JobsNotDisputeManager")
+          .to.be.revertedWithCustomError(bare, "JobManagerNotDisputeManager")
           .withArgs(s.address);
       }
       await time.increaseTo((await bare.getJob(1n)).timer);
@@ -1512,7 +1512,7 @@ describe("JobManager", function () {
       await time.increaseTo(end - CHALLENGE_WINDOW + MIN_CHALLENGE_WINDOW + 1n);
       expect(await p.jm.connect(p.disputeManager).freezeForDispute.staticCall(finalized, ...(await finalizeArgs(p, finalized)))).to.equal(p.worker.address);
       await expect(p.jm.finalize(finalized, ...(await finalizeArgs(p, finalized))))
-        .to.be.revertedWithCustomError(p.jm, "JobsChallengeWindowOpen")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerChallengeWindowOpen")
         .withArgs(finalized, end);
 
       // The late worker is slashed at the old rate, not the whole lock.
@@ -1558,7 +1558,7 @@ describe("JobManager", function () {
       const jobId = await requestJob(p);
       await setParams(p, { paused: true, protocolFeeBps: 2_000n });
       expect(await p.jm.minimumFee(PRICE)).to.equal(minimumFeeFor(PRICE, 2_000n));
-      await expect(p.jm.connect(p.requester).requestInference(await requestParams(p))).to.be.revertedWithCustomError(p.jm, "JobsPaused");
+      await expect(p.jm.connect(p.requester).requestInference(await requestParams(p))).to.be.revertedWithCustomError(p.jm, "JobManagerPaused");
       await claimJob(p, jobId);
       await submitJob(p, jobId);
       await endChallengeWindow(p, jobId);
@@ -1608,7 +1608,7 @@ describe("JobManager", function () {
 
       // Nothing left: a second distribution reverts, and the payees withdraw as usual.
       await expect(p.jm.distributeModelEarnings(p.modelId))
-        .to.be.revertedWithCustomError(p.jm, "JobsNothingToDistribute")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerNothingToDistribute")
         .withArgs(p.modelId);
       await expect(p.jm.connect(p.developer).withdraw()).to.changeTokenBalances(
         ethers,
@@ -1640,7 +1640,7 @@ describe("JobManager", function () {
       expect(await p.jm.modelEarnings(p.modelId)).to.equal(PRICE);
       expect(await p.jm.modelEarnings(2n)).to.equal(0n);
       await expect(p.jm.distributeModelEarnings(99n))
-        .to.be.revertedWithCustomError(p.jm, "JobsNothingToDistribute")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerNothingToDistribute")
         .withArgs(99n);
       await expectEscrowConserved(p);
     });
@@ -1670,7 +1670,7 @@ describe("JobManager", function () {
       const tx = p.jm.distributeModelEarnings(p.modelId);
       await expect(tx).to.emit(p.jm, "ProtocolFeesCollected").and.not.to.emit(p.jm, "ModelEarningsDistributed");
       expect(await creditsOf(p, tx)).to.deep.equal([[p.treasury.address, 0n, PROTOCOL_FEE]]);
-      await expect(p.jm.distributeModelEarnings(p.modelId)).to.be.revertedWithCustomError(p.jm, "JobsNothingToDistribute");
+      await expect(p.jm.distributeModelEarnings(p.modelId)).to.be.revertedWithCustomError(p.jm, "JobManagerNothingToDistribute");
       await expectEscrowConserved(p);
     });
   });
@@ -1679,7 +1679,7 @@ describe("JobManager", function () {
     it("sends the whole balance once", async function () {
       const p = await protocol();
       await expect(p.jm.connect(p.worker).withdraw())
-        .to.be.revertedWithCustomError(p.jm, "JobsNothingToWithdraw")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerNothingToWithdraw")
         .withArgs(p.worker.address);
       const jobId = await submittedJob(p);
       await endChallengeWindow(p, jobId);
@@ -1690,7 +1690,7 @@ describe("JobManager", function () {
       await expect(tx).to.changeTokenBalances(ethers, p.token, [p.worker, p.jm], [amount, -amount]);
       expect(await p.jm.balanceOf(p.worker.address)).to.equal(0n);
       await expect(p.jm.connect(p.worker).withdraw())
-        .to.be.revertedWithCustomError(p.jm, "JobsNothingToWithdraw")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerNothingToWithdraw")
         .withArgs(p.worker.address);
       await expectEscrowConserved(p);
     });
@@ -1706,7 +1706,7 @@ describe("JobManager", function () {
       await setParams(p, { paused: true });
       await expect(
         p.jm.connect(p.requester).requestInference(await requestParams(p)),
-      ).to.be.revertedWithCustomError(p.jm, "JobsPaused");
+      ).to.be.revertedWithCustomError(p.jm, "JobManagerPaused");
 
       await claimJob(p, a);
       await submitJob(p, a);
@@ -1833,10 +1833,10 @@ describe("JobManager", function () {
       const args = await finalizeArgs(p, jobId);
       const min = await minimalGas((gas) => p.jm.finalize.staticCall(jobId, ...args, { gasLimit: gas }), 100_000n, 3_000_000n);
       await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId)), { gasLimit: min - 1n }))
-        .to.be.revertedWithCustomError(p.jm, "JobsInsufficientGasForCallback")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerInsufficientGasForCallback")
         .withArgs(needed, (available: bigint) => available < needed);
       await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId)), { gasLimit: MAX_CALLBACK_GAS / 2n }))
-        .to.be.revertedWithCustomError(p.jm, "JobsInsufficientGasForCallback")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerInsufficientGasForCallback")
         .withArgs(needed, (available: bigint) => available < needed);
       // With the least gas that passes, the consumer still gets its whole limit.
       await p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId)), { gasLimit: min });

@@ -106,7 +106,7 @@ describe("Protocol lifecycle", function () {
 
     // 5. Nobody can finalize during the challenge window; anyone can after it.
     const end = (await jm.getJob(2n)).timer;
-    await expect(jm.finalize(2n, ...(await finalizeArgs(p, 2n)))).to.be.revertedWithCustomError(jm, "JobsChallengeWindowOpen").withArgs(2n, end);
+    await expect(jm.finalize(2n, ...(await finalizeArgs(p, 2n)))).to.be.revertedWithCustomError(jm, "JobManagerChallengeWindowOpen").withArgs(2n, end);
     await time.increase(CHALLENGE_WINDOW);
     for (const jobId of [1n, 2n]) await jm.connect(p.other).finalize(jobId, ...(await finalizeArgs(p, jobId)));
     for (const jobId of [1n, 2n]) expect((await jm.getJob(jobId)).status).to.equal(Status.Finalized);

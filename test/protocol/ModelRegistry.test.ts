@@ -90,7 +90,7 @@ describe("ModelRegistry", function () {
       for (const o of [{ contentHash: ZeroHash }, { graphCommitment: ZeroHash }, { uri: "" }]) {
         await expect(p.registry.registerModel(modelSpec(o))).to.be.revertedWithCustomError(
           p.registry,
-          "RegistryInvalidCommitment",
+          "ModelRegistryInvalidCommitment",
         );
       }
     });
@@ -107,7 +107,7 @@ describe("ModelRegistry", function () {
       ]) {
         await expect(p.registry.registerModel(modelSpec(o))).to.be.revertedWithCustomError(
           p.registry,
-          "RegistryInvalidShape",
+          "ModelRegistryInvalidShape",
         );
       }
       await p.registry.registerModel(modelSpec({ inputShape: [65_535, 65_537] }));
@@ -118,13 +118,13 @@ describe("ModelRegistry", function () {
       const p = await protocol();
       const c = (bps: number) => [{ account: p.contributor1.address, bps }];
       await expect(p.registry.registerModel(modelSpec({ developerBps: 9_999 })))
-        .to.be.revertedWithCustomError(p.registry, "RegistryInvalidSplit")
+        .to.be.revertedWithCustomError(p.registry, "ModelRegistryInvalidSplit")
         .withArgs(9_999n);
       await expect(p.registry.registerModel(modelSpec({ developerBps: 9_000 }, c(1_001))))
-        .to.be.revertedWithCustomError(p.registry, "RegistryInvalidSplit")
+        .to.be.revertedWithCustomError(p.registry, "ModelRegistryInvalidSplit")
         .withArgs(10_001n);
       await expect(p.registry.registerModel(modelSpec({ developerBps: 10_000 }, c(1))))
-        .to.be.revertedWithCustomError(p.registry, "RegistryInvalidSplit")
+        .to.be.revertedWithCustomError(p.registry, "ModelRegistryInvalidSplit")
         .withArgs(10_001n);
       // The developer may take nothing, the contributors everything.
       await p.registry.registerModel(modelSpec({ developerBps: 0 }, c(10_000)));
@@ -137,7 +137,7 @@ describe("ModelRegistry", function () {
       const many = (n: number) => signers.slice(10, 10 + n).map((s) => ({ account: s.address, bps: 1_000 }));
       expect(await p.registry.MAX_CONTRIBUTORS()).to.equal(8n);
       await expect(p.registry.registerModel(modelSpec({ developerBps: 1_000 }, many(9))))
-        .to.be.revertedWithCustomError(p.registry, "RegistryTooManyContributors")
+        .to.be.revertedWithCustomError(p.registry, "ModelRegistryTooManyContributors")
         .withArgs(9n, 8n);
       await p.registry.registerModel(modelSpec({ developerBps: 2_000 }, many(8)));
       expect((await p.registry.getModel(2n)).contributors.length).to.equal(8);
@@ -147,16 +147,16 @@ describe("ModelRegistry", function () {
       const p = await protocol();
       const ok = { account: p.contributor1.address, bps: 1_000 };
       await expect(p.registry.registerModel(modelSpec({ developerBps: 8_000 }, [ok, { account: ZeroAddress, bps: 1_000 }])))
-        .to.be.revertedWithCustomError(p.registry, "RegistryInvalidContributor")
+        .to.be.revertedWithCustomError(p.registry, "ModelRegistryInvalidContributor")
         .withArgs(1n);
       await expect(
         p.registry.registerModel(modelSpec({ developerBps: 9_000 }, [{ account: p.contributor2.address, bps: 0 }, ok])),
       )
-        .to.be.revertedWithCustomError(p.registry, "RegistryInvalidContributor")
+        .to.be.revertedWithCustomError(p.registry, "ModelRegistryInvalidContributor")
         .withArgs(0n);
     });
 
-    it("answers RegistryUnknownModel for unknown ids in every view", async function () {
+    it("answers ModelRegistryUnknownModel for unknown ids in every view", async function () {
       const p = await protocol();
       for (const idx of [0n, 2n]) {
         for (const call of [
@@ -166,7 +166,7 @@ describe("ModelRegistry", function () {
           p.registry.elements(idx),
           p.registry.payees(idx),
         ]) {
-          await expect(call).to.be.revertedWithCustomError(p.registry, "RegistryUnknownModel").withArgs(idx);
+          await expect(call).to.be.revertedWithCustomError(p.registry, "ModelRegistryUnknownModel").withArgs(idx);
         }
       }
     });
@@ -204,16 +204,16 @@ describe("ModelRegistry", function () {
       const r = p.registry.connect(p.developer);
       await r.publishVersion(1n, modelSpec());
       await expect(r.publishVersion(1n, modelSpec()))
-        .to.be.revertedWithCustomError(p.registry, "RegistryNotLatestVersion")
+        .to.be.revertedWithCustomError(p.registry, "ModelRegistryNotLatestVersion")
         .withArgs(1n, 2n);
       await expect(p.registry.connect(p.other).publishVersion(2n, modelSpec()))
-        .to.be.revertedWithCustomError(p.registry, "RegistryNotModelOwner")
+        .to.be.revertedWithCustomError(p.registry, "ModelRegistryNotModelOwner")
         .withArgs(2n, p.other.address);
       await expect(r.publishVersion(9n, modelSpec()))
-        .to.be.revertedWithCustomError(p.registry, "RegistryUnknownModel")
+        .to.be.revertedWithCustomError(p.registry, "ModelRegistryUnknownModel")
         .withArgs(9n);
       await expect(r.publishVersion(2n, modelSpec({ developerBps: 1 })))
-        .to.be.revertedWithCustomError(p.registry, "RegistryInvalidSplit")
+        .to.be.revertedWithCustomError(p.registry, "ModelRegistryInvalidSplit")
         .withArgs(1n);
     });
   });
@@ -241,29 +241,29 @@ describe("ModelRegistry", function () {
       expect(m.contentHash).to.equal(CONTENT_HASH);
       await expect(p.registry.connect(p.developer).setURI(p.modelId, "")).to.be.revertedWithCustomError(
         p.registry,
-        "RegistryInvalidCommitment",
+        "ModelRegistryInvalidCommitment",
       );
     });
 
     it("refuses owner actions by others or on unknown models", async function () {
       const p = await protocol();
       await expect(p.registry.connect(p.other).setPrice(p.modelId, 1n))
-        .to.be.revertedWithCustomError(p.registry, "RegistryNotModelOwner")
+        .to.be.revertedWithCustomError(p.registry, "ModelRegistryNotModelOwner")
         .withArgs(p.modelId, p.other.address);
       await expect(p.registry.connect(p.other).setURI(p.modelId, "x"))
-        .to.be.revertedWithCustomError(p.registry, "RegistryNotModelOwner")
+        .to.be.revertedWithCustomError(p.registry, "ModelRegistryNotModelOwner")
         .withArgs(p.modelId, p.other.address);
       await expect(p.registry.connect(p.developer).setPrice(7n, 1n))
-        .to.be.revertedWithCustomError(p.registry, "RegistryUnknownModel")
+        .to.be.revertedWithCustomError(p.registry, "ModelRegistryUnknownModel")
         .withArgs(7n);
       await expect(p.registry.connect(p.developer).setURI(7n, "x"))
-        .to.be.revertedWithCustomError(p.registry, "RegistryUnknownModel")
+        .to.be.revertedWithCustomError(p.registry, "ModelRegistryUnknownModel")
         .withArgs(7n);
       await expect(p.registry.connect(p.developer).deprecate(7n))
-        .to.be.revertedWithCustomError(p.registry, "RegistryUnknownModel")
+        .to.be.revertedWithCustomError(p.registry, "ModelRegistryUnknownModel")
         .withArgs(7n);
       await expect(p.registry.connect(p.developer).transferModelOwnership(7n, p.other.address))
-        .to.be.revertedWithCustomError(p.registry, "RegistryUnknownModel")
+        .to.be.revertedWithCustomError(p.registry, "ModelRegistryUnknownModel")
         .withArgs(7n);
     });
   });
@@ -273,17 +273,17 @@ describe("ModelRegistry", function () {
       const p = await protocol();
       const jobId = await submittedJob(p);
       await expect(p.registry.connect(p.other).deprecate(p.modelId))
-        .to.be.revertedWithCustomError(p.registry, "RegistryNotModelOwner")
+        .to.be.revertedWithCustomError(p.registry, "ModelRegistryNotModelOwner")
         .withArgs(p.modelId, p.other.address);
       await expect(p.registry.connect(p.developer).deprecate(p.modelId))
         .to.emit(p.registry, "ModelDeprecated")
         .withArgs(p.modelId);
       expect((await p.registry.pricing(p.modelId))[1]).to.equal(true);
       await expect(p.registry.connect(p.developer).deprecate(p.modelId))
-        .to.be.revertedWithCustomError(p.registry, "RegistryModelDeprecated")
+        .to.be.revertedWithCustomError(p.registry, "ModelRegistryModelDeprecated")
         .withArgs(p.modelId);
       await expect(p.jm.connect(p.requester).requestInference(await requestParams(p)))
-        .to.be.revertedWithCustomError(p.jm, "JobsModelDeprecated")
+        .to.be.revertedWithCustomError(p.jm, "JobManagerModelDeprecated")
         .withArgs(p.modelId);
 
       await endChallengeWindow(p, jobId);
@@ -311,9 +311,9 @@ describe("ModelRegistry", function () {
       const p = await protocol();
       const jobId = await submittedJob(p);
       await expect(p.registry.connect(p.developer).transferModelOwnership(p.modelId, ZeroAddress))
-        .to.be.revertedWithCustomError(p.registry, "RegistryInvalidOwner");
+        .to.be.revertedWithCustomError(p.registry, "ModelRegistryInvalidOwner");
       await expect(p.registry.connect(p.other).transferModelOwnership(p.modelId, p.other.address))
-        .to.be.revertedWithCustomError(p.registry, "RegistryNotModelOwner")
+        .to.be.revertedWithCustomError(p.registry, "ModelRegistryNotModelOwner")
         .withArgs(p.modelId, p.other.address);
       await expect(p.registry.connect(p.developer).transferModelOwnership(p.modelId, p.other.address))
         .to.emit(p.registry, "ModelOwnershipTransferred")
@@ -321,10 +321,10 @@ describe("ModelRegistry", function () {
       expect((await p.registry.getModel(p.modelId)).owner).to.equal(p.other.address);
 
       await expect(p.registry.connect(p.developer).setPrice(p.modelId, 1n))
-        .to.be.revertedWithCustomError(p.registry, "RegistryNotModelOwner")
+        .to.be.revertedWithCustomError(p.registry, "ModelRegistryNotModelOwner")
         .withArgs(p.modelId, p.developer.address);
       await expect(p.registry.connect(p.developer).publishVersion(p.modelId, modelSpec()))
-        .to.be.revertedWithCustomError(p.registry, "RegistryNotModelOwner")
+        .to.be.revertedWithCustomError(p.registry, "ModelRegistryNotModelOwner")
         .withArgs(p.modelId, p.developer.address);
       await p.registry.connect(p.other).setURI(p.modelId, MODEL_URI + "-moved");
 

@@ -402,7 +402,7 @@ function escrowOf(ref: EscrowRef): JobManager {
 
 /**
  * The terms of `jobId` from its `JobRequested` (zero terms for a job that was never requested, so
- * that calls on unknown ids still reach the escrow and revert `JobsUnknownJob`). Takes the escrow or
+ * that calls on unknown ids still reach the escrow and revert `JobManagerUnknownJob`). Takes the escrow or
  * a protocol fixture.
  */
 export async function termsOf(ref: EscrowRef, jobId: bigint): Promise<JobTerms> {

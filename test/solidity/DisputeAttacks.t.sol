@@ -7,11 +7,11 @@ import {DisputeGame} from "../../contracts/disputes/DisputeGame.sol";
 import {DisputeGameFactory} from "../../contracts/disputes/DisputeGameFactory.sol";
 import {GameStatus, Level, Side} from "../../contracts/disputes/lib/Types.sol";
 import {
-    FactoryCommitmentTooRecent,
-    FactoryUnknownCommitment,
-    GameClockExpired,
-    GameClockNotExpired
-} from "../../contracts/disputes/lib/GameErrors.sol";
+    DisputeGameFactoryCommitmentTooRecent,
+    DisputeGameFactoryUnknownCommitment,
+    DisputeGameClockExpired,
+    DisputeGameClockNotExpired
+} from "../../contracts/disputes/lib/DisputeErrors.sol";
 
 import {DisputeFixture} from "./utils/Disputes.sol";
 
@@ -37,7 +37,7 @@ contract DisputeAttacksTest is DisputeFixture {
     /// The honest challenger still commits, opens and wins: the job is rejected and the requester
     /// refunded; the honest challenger gets its bond and the reward (the partner's commitments rank
     /// first, but its games lost); the partner gets nothing back, and the rogue none of its bonds.
-    /// Before: the escrow refused a 256th open dispute (`JobsDisputeCount`, its counter a uint8), so
+    /// Before: the escrow refused a 256th open dispute (`JobManagerDisputeCount`, its counter a uint8), so
     /// the partner's games filled the job and the honest opening reverted; the partner then lost them
     /// by timeout, the wrong result finalized, and the rogue was credited a defender share of every
     /// bond as each game ended.
@@ -119,7 +119,7 @@ contract DisputeAttacksTest is DisputeFixture {
         // The copycat front-runs the honest opening with the very same claim and salt: refused.
         IDisputeGameFactory.OpenParams memory stolen = _openParams(c, root, "honest salt");
         vm.prank(COPYCAT);
-        vm.expectRevert(abi.encodeWithSelector(FactoryUnknownCommitment.selector, _commitment(COPYCAT, c, root, "honest salt")));
+        vm.expectRevert(abi.encodeWithSelector(DisputeGameFactoryUnknownCommitment.selector, _commitment(COPYCAT, c, root, "honest salt")));
         factory.openDispute(c.id, stolen);
         DisputeGame honest = _open(HONEST, c, root, "honest salt");
 
@@ -129,7 +129,7 @@ contract DisputeAttacksTest is DisputeFixture {
         IDisputeGameFactory.OpenParams memory copyParams = _openParams(c, root, "copy");
         vm.prank(COPYCAT);
         vm.expectRevert(
-            abi.encodeWithSelector(FactoryCommitmentTooRecent.selector, _commitment(COPYCAT, c, root, "copy"), block.number)
+            abi.encodeWithSelector(DisputeGameFactoryCommitmentTooRecent.selector, _commitment(COPYCAT, c, root, "copy"), block.number)
         );
         factory.openDispute(c.id, copyParams);
         vm.roll(block.number + 1);
@@ -165,7 +165,7 @@ contract DisputeAttacksTest is DisputeFixture {
     /// end (a won game rejects its job, a lost one lets its job finalize), and a job requested after
     /// the change is judged by B only.
     /// Before: the escrow had one dispute manager, replaced for every job: A's settlements of its own
-    /// games reverted (`JobsNotDisputeManager`), stranding their bonds and the jobs they froze, while
+    /// games reverted (`JobManagerNotDisputeManager`), stranding their bonds and the jobs they froze, while
     /// B could freeze and settle jobs it never judged.
     function test_replacedManagerNeitherFreezesNorSettlesOlderJobs() public {
         DisputeGameFactory a = factory;
@@ -226,7 +226,7 @@ contract DisputeAttacksTest is DisputeFixture {
         _commitOn(f, challenger, c, root, "refused");
         vm.roll(block.number + 1);
         IDisputeGameFactory.OpenParams memory o = _openParams(c, root, "refused");
-        bytes memory notManager = abi.encodeWithSelector(IJobManager.JobsNotDisputeManager.selector, address(f));
+        bytes memory notManager = abi.encodeWithSelector(IJobManager.JobManagerNotDisputeManager.selector, address(f));
         vm.prank(challenger);
         vm.expectRevert(notManager);
         f.openDispute(c.id, o);
@@ -241,7 +241,7 @@ contract DisputeAttacksTest is DisputeFixture {
     // ------------------------------------------------------------ the step obeys the clock
 
     /// @notice At the step, the challenger must have it run before its deadline: after it the step
-    /// reverts `GameClockExpired`, and `timeout` ends the game for the defender (whose held share is
+    /// reverts `DisputeGameClockExpired`, and `timeout` ends the game for the defender (whose held share is
     /// paid when the job's disputes close, and whose result then finalizes).
     /// Before: the step did not look at the clock: past the deadline it still ran and ended the game
     /// for the challenger, racing the defender's timeout.
@@ -257,11 +257,11 @@ contract DisputeAttacksTest is DisputeFixture {
         assertEq(due, block.timestamp + MOVE_TIMEOUT, "deadline of a game alone on its job");
 
         vm.warp(due);
-        vm.expectRevert(abi.encodeWithSelector(GameClockNotExpired.selector, due));
+        vm.expectRevert(abi.encodeWithSelector(DisputeGameClockNotExpired.selector, due));
         g.timeout();
         vm.warp(due + 1);
         bytes memory proof = abi.encode(int256(g.challengerValue()));
-        vm.expectRevert(abi.encodeWithSelector(GameClockExpired.selector, due));
+        vm.expectRevert(abi.encodeWithSelector(DisputeGameClockExpired.selector, due));
         g.step(Side.Defender, proof);
 
         g.timeout();
@@ -280,7 +280,7 @@ contract DisputeAttacksTest is DisputeFixture {
     /// later as games open, never earlier. The defender moves after the base time, inside the
     /// extended one; the timeout waits for the capped deadline.
     /// Before: every move had the fixed `moveTimeout` of the game, however many games the defender
-    /// had to answer: its move 80 minutes in reverted `GameClockExpired`, and the timeout ended
+    /// had to answer: its move 80 minutes in reverted `DisputeGameClockExpired`, and the timeout ended
     /// the game against it.
     function test_timePerMoveGrowsWithTheGamesOnAJobUpToTheCeiling() public {
         IDisputeGameFactory.Params memory p = _factoryParams();
@@ -313,7 +313,7 @@ contract DisputeAttacksTest is DisputeFixture {
         uint256 due = g.deadline();
         assertEq(due, block.timestamp + p.maxMoveTimeout, "deadline after the move");
         vm.warp(due);
-        vm.expectRevert(abi.encodeWithSelector(GameClockNotExpired.selector, due));
+        vm.expectRevert(abi.encodeWithSelector(DisputeGameClockNotExpired.selector, due));
         g.timeout();
         vm.warp(due + 1);
         g.timeout();

@@ -8,7 +8,7 @@ import {JobManager} from "../../contracts/jobs/JobManager.sol";
 import {DisputeGame} from "../../contracts/disputes/DisputeGame.sol";
 import {DisputeGameFactory} from "../../contracts/disputes/DisputeGameFactory.sol";
 import {GameStatus} from "../../contracts/disputes/lib/Types.sol";
-import {FactoryInvalidParameter} from "../../contracts/disputes/lib/GameErrors.sol";
+import {DisputeGameFactoryInvalidParameter} from "../../contracts/disputes/lib/DisputeErrors.sol";
 
 import {Deployer} from "./utils/Protocol.sol";
 import {DisputeFixture} from "./utils/Disputes.sol";
@@ -33,7 +33,7 @@ contract GovernanceBoundsTest is DisputeFixture {
     function test_escrowRefusesAChallengeWindowBelowItsFloor() public {
         IJobManager.Params memory p = d.jobs.params();
         uint32 version = d.jobs.paramsVersion();
-        bytes memory invalid = abi.encodeWithSelector(IJobManager.JobsInvalidParameter.selector, "challengeWindow");
+        bytes memory invalid = abi.encodeWithSelector(IJobManager.JobManagerInvalidParameter.selector, "challengeWindow");
         p.challengeWindow = uint24(Deployer.MIN_CHALLENGE_WINDOW - 1);
         vm.expectRevert(invalid);
         d.jobs.setParams(p);
@@ -52,7 +52,7 @@ contract GovernanceBoundsTest is DisputeFixture {
         d.jobs.setParams(p);
         assertEq(d.jobs.paramsVersion(), version + 2, "one version per change");
 
-        bytes memory invalidFloor = abi.encodeWithSelector(IJobManager.JobsInvalidParameter.selector, "minChallengeWindow");
+        bytes memory invalidFloor = abi.encodeWithSelector(IJobManager.JobManagerInvalidParameter.selector, "minChallengeWindow");
         uint256 tooLong = d.jobs.MAX_CHALLENGE_WINDOW() + 1;
         vm.expectRevert(invalidFloor);
         new JobManager(d.token, d.registry, d.staking, address(this), 0, p);
@@ -68,7 +68,7 @@ contract GovernanceBoundsTest is DisputeFixture {
     /// model's accruals are distributed (commit b299414; before it, to the request's treasury).
     /// Before: the escrow read the parameters in force at each call: the claim got the new result
     /// time, the timeout slashed at the new rate, the submission opened the new window (the dispute
-    /// was refused, `JobsChallengeWindowClosed`).
+    /// was refused, `JobManagerChallengeWindowClosed`).
     function test_parameterChangesNeverReachARequestedJob() public {
         IJobManager.Params memory old = d.jobs.params();
         (uint256 late, IJobManager.JobTerms memory lateTerms) = _request();
@@ -167,16 +167,16 @@ contract GovernanceBoundsTest is DisputeFixture {
         factory.setParams(p);
         assertEq(factory.params().challengeBond, factory.MAX_CHALLENGE_BOND(), "the ceiling itself refused");
 
-        vm.expectRevert(abi.encodeWithSelector(FactoryInvalidParameter.selector, "minMoveTimeout"));
+        vm.expectRevert(abi.encodeWithSelector(DisputeGameFactoryInvalidParameter.selector, "minMoveTimeout"));
         new DisputeGameFactory(d.token, d.jobs, d.registry, d.staking, address(implementation), address(this), 0, p);
         // The constructor's parameters obey the same bounds.
         p.challengeBond = 0;
-        vm.expectRevert(abi.encodeWithSelector(FactoryInvalidParameter.selector, "challengeBond"));
+        vm.expectRevert(abi.encodeWithSelector(DisputeGameFactoryInvalidParameter.selector, "challengeBond"));
         new DisputeGameFactory(d.token, d.jobs, d.registry, d.staking, address(implementation), address(this), MIN_MOVE_TIMEOUT, p);
     }
 
     function _expectFactoryRefuses(IDisputeGameFactory.Params memory p, string memory name) private {
-        vm.expectRevert(abi.encodeWithSelector(FactoryInvalidParameter.selector, name));
+        vm.expectRevert(abi.encodeWithSelector(DisputeGameFactoryInvalidParameter.selector, name));
         factory.setParams(p);
     }
 }

@@ -4,7 +4,7 @@ pragma solidity ^0.8.28;
 import {IOneStepVerifier, StepContext, StepPhase} from "../../contracts/interfaces/IOneStepVerifier.sol";
 import {DisputeGame} from "../../contracts/disputes/DisputeGame.sol";
 import {GameStatus, Level, Side} from "../../contracts/disputes/lib/Types.sol";
-import {OneStepVerifierValueOutOfRange} from "../../contracts/disputes/lib/Errors.sol";
+import {OneStepVerifierValueOutOfRange} from "../../contracts/disputes/lib/OneStepErrors.sol";
 
 import {DisputeFixture} from "./utils/Disputes.sol";
 

@@ -178,12 +178,12 @@ contract JobManagerFuzzTest is Test {
     /// @dev Distributes `modelId`'s accruals, checking that its earnings are split exactly among its
     /// payees and its protocol fees credited exactly to the treasury in force now (whatever the
     /// treasuries of its jobs' versions), both zeroed, no token moved, and the events; with nothing
-    /// accrued it must be refused (`JobsNothingToDistribute`). Returns what was paid.
+    /// accrued it must be refused (`JobManagerNothingToDistribute`). Returns what was paid.
     function _distributeChecked(uint256 modelId) private returns (uint256 earnings, uint256 fees) {
         earnings = d.jobs.modelEarnings(modelId);
         fees = d.jobs.protocolFees(modelId);
         if (earnings == 0 && fees == 0) {
-            vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsNothingToDistribute.selector, modelId));
+            vm.expectRevert(abi.encodeWithSelector(IJobManager.JobManagerNothingToDistribute.selector, modelId));
             d.jobs.distributeModelEarnings(modelId);
             return (0, 0);
         }
@@ -381,7 +381,7 @@ contract JobManagerFuzzTest is Test {
         (uint256 earnings, uint256 paid) = _distributeChecked(modelId);
         assertEq(earnings, accrued, "distributed != accrued");
         assertEq(paid, fees, "treasury paid != accrued fees");
-        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsNothingToDistribute.selector, modelId));
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobManagerNothingToDistribute.selector, modelId));
         d.jobs.distributeModelEarnings(modelId);
         _checkEscrow();
     }
@@ -444,7 +444,7 @@ contract JobManagerFuzzTest is Test {
         for (uint256 m = 0; m < 2; ++m) {
             _distributeAndBook(models, m, paid, treasuryGot);
             assertEq(paid[m], shares[m], "paid != sum of the model's shares");
-            vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsNothingToDistribute.selector, models[m]));
+            vm.expectRevert(abi.encodeWithSelector(IJobManager.JobManagerNothingToDistribute.selector, models[m]));
             d.jobs.distributeModelEarnings(models[m]);
         }
         address[3] memory treasuries = [TREASURY_1, TREASURY_2, TREASURY_3];
@@ -514,7 +514,7 @@ contract JobManagerFuzzTest is Test {
             assertLt(less - FeeSplit.share(less, protocolFeeBps), price, "one wei less also covers the price");
             IJobManager.RequestParams memory p = TestData.request(modelId, TestData.tensor4(7), less, block.timestamp + 1 hours);
             vm.prank(REQUESTER);
-            vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsInsufficientFee.selector, less, minimum));
+            vm.expectRevert(abi.encodeWithSelector(IJobManager.JobManagerInsufficientFee.selector, less, minimum));
             d.jobs.requestInference(p);
         }
         uint256 jobId = _request(modelId, minimum, 1 hours);
@@ -537,29 +537,29 @@ contract JobManagerFuzzTest is Test {
         IJobManager.JobTerms memory wrongOther = _altered(_terms[other], field, delta);
         _claim(jobId);
         vm.prank(WORKER);
-        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, other));
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobManagerTermsMismatch.selector, other));
         d.jobs.claim(other, wrongOther);
 
         bytes memory output = TestData.tensor4(value);
         bytes32 out = TestData.commitOneChunk(output);
         vm.prank(WORKER);
-        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, jobId));
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobManagerTermsMismatch.selector, jobId));
         d.jobs.submitResult(jobId, wrong, output, out);
         _submit(jobId, output);
         assertEq(d.jobs.getJob(jobId).commitment, d.jobs.resultHash(t, out), "stored result hash");
         assertEq(d.jobs.resultHash(t, out), keccak256(abi.encode(keccak256(abi.encode(t)), out)), "result hash formula");
 
         vm.warp(block.timestamp + 1 hours);
-        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, jobId));
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobManagerTermsMismatch.selector, jobId));
         d.jobs.finalize(jobId, wrong, out);
-        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, jobId));
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobManagerTermsMismatch.selector, jobId));
         d.jobs.finalize(jobId, t, bytes32(uint256(out) ^ (delta | 1)));
         _finalize(jobId);
         assertTrue(d.jobs.getJob(jobId).status == IJobManager.JobStatus.Finalized, "not finalized");
 
         // An open job past its deadline: expiring it with wrong terms is refused, with its own it refunds.
         vm.warp(block.timestamp + 2 hours);
-        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, other));
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobManagerTermsMismatch.selector, other));
         d.jobs.expire(other, wrongOther);
         _expire(other);
         assertTrue(d.jobs.getJob(other).status == IJobManager.JobStatus.Refunded, "not refunded");
@@ -604,10 +604,10 @@ contract JobManagerFuzzTest is Test {
     }
 
     /// @notice Every stage after the request refuses terms with one field altered, with exactly
-    /// `JobsTermsMismatch`: the claim of an open job and of a reopened one, the submission, a
+    /// `JobManagerTermsMismatch`: the claim of an open job and of a reopened one, the submission, a
     /// dispute's freeze (also with the right terms and a wrong output commitment),
     /// the timeout of a claimed job, the finalization. Its own terms then work at each stage, and a
-    /// timeout keeps the terms hash. Once settled, the status is refused first (`JobsWrongStatus`),
+    /// timeout keeps the terms hash. Once settled, the status is refused first (`JobManagerWrongStatus`),
     /// whatever the terms.
     function testFuzz_alteredTermsRefusedAtEveryStage(uint256 field, uint256 delta, uint32 value) public {
         uint256 modelId = _registerModel(2 ether, 2, value);
@@ -618,20 +618,20 @@ contract JobManagerFuzzTest is Test {
         assertTrue(d.jobs.termsHash(wa) != d.jobs.termsHash(_terms[a]), "altered terms hash alike");
 
         vm.prank(WORKER);
-        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, a));
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobManagerTermsMismatch.selector, a));
         d.jobs.claim(a, wa);
         _claim(a);
         _claim(b);
         // A claimed job refuses a second claim on its status, before looking at the terms.
         vm.prank(WORKER);
         vm.expectRevert(
-            abi.encodeWithSelector(IJobManager.JobsWrongStatus.selector, b, IJobManager.JobStatus.Claimed)
+            abi.encodeWithSelector(IJobManager.JobManagerWrongStatus.selector, b, IJobManager.JobStatus.Claimed)
         );
         d.jobs.claim(b, wb);
         bytes memory output = TestData.tensor4(value);
         bytes32 out = TestData.commitOneChunk(output);
         vm.prank(WORKER);
-        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, a));
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobManagerTermsMismatch.selector, a));
         d.jobs.submitResult(a, wa, output, out);
         _submit(a, output);
 
@@ -639,7 +639,7 @@ contract JobManagerFuzzTest is Test {
 
         // Timeout of the claimed job b: wrong terms refused, its own slash and reopen it.
         vm.warp(d.jobs.getJob(b).timer + 1);
-        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, b));
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobManagerTermsMismatch.selector, b));
         d.jobs.expire(b, wb);
         assertTrue(d.jobs.getJob(b).status == IJobManager.JobStatus.Claimed, "a refused expiry moved the job");
         _expire(b);
@@ -647,7 +647,7 @@ contract JobManagerFuzzTest is Test {
         assertTrue(jb.status == IJobManager.JobStatus.Open, "timed-out job not reopened");
         assertEq(jb.commitment, d.jobs.termsHash(_terms[b]), "reopened job lost its terms hash");
         vm.prank(WORKER);
-        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, b));
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobManagerTermsMismatch.selector, b));
         d.jobs.claim(b, wb);
         uint256 lockedBefore = d.staking.stakeOf(WORKER).locked;
         _claim(b);
@@ -655,13 +655,13 @@ contract JobManagerFuzzTest is Test {
 
         // Finalization of a.
         vm.warp(d.jobs.getJob(a).timer);
-        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, a));
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobManagerTermsMismatch.selector, a));
         d.jobs.finalize(a, wa, out);
         _finalize(a);
 
         _checkSettledRefusals(a, wa, output, out);
         // A job that does not exist is unknown, whatever the terms.
-        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsUnknownJob.selector, b + 1));
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobManagerUnknownJob.selector, b + 1));
         d.jobs.expire(b + 1, _terms[a]);
         _checkEscrow();
     }
@@ -670,9 +670,9 @@ contract JobManagerFuzzTest is Test {
     /// counting a dispute); with its own, it counts one and returns the worker.
     function _checkFreezeRefusals(uint256 a, IJobManager.JobTerms memory wa, bytes32 out, uint256 dd) private {
         bytes32 res = d.jobs.getJob(a).commitment;
-        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, a));
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobManagerTermsMismatch.selector, a));
         d.jobs.freezeForDispute(a, wa, out);
-        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, a));
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobManagerTermsMismatch.selector, a));
         d.jobs.freezeForDispute(a, _terms[a], bytes32(uint256(out) ^ dd));
         assertEq(d.jobs.getJob(a).openDisputes, 0, "a refused freeze froze");
         assertEq(d.jobs.freezeForDispute(a, _terms[a], out), WORKER, "freeze returned another worker");
@@ -689,7 +689,7 @@ contract JobManagerFuzzTest is Test {
         bytes32 out
     ) private {
         bytes memory wrongStatus = abi.encodeWithSelector(
-            IJobManager.JobsWrongStatus.selector,
+            IJobManager.JobManagerWrongStatus.selector,
             a,
             IJobManager.JobStatus.Finalized
         );
@@ -776,7 +776,7 @@ contract JobManagerFuzzTest is Test {
             uint256 tokensBefore = d.token.balanceOf(a);
             vm.prank(a);
             if (credit == 0) {
-                vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsNothingToWithdraw.selector, a));
+                vm.expectRevert(abi.encodeWithSelector(IJobManager.JobManagerNothingToWithdraw.selector, a));
                 d.jobs.withdraw();
                 continue;
             }
@@ -784,7 +784,7 @@ contract JobManagerFuzzTest is Test {
             assertEq(d.token.balanceOf(a) - tokensBefore, credit, "withdrawal != credit");
             assertEq(d.jobs.balanceOf(a), 0, "balance left after withdrawal");
             vm.prank(a);
-            vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsNothingToWithdraw.selector, a));
+            vm.expectRevert(abi.encodeWithSelector(IJobManager.JobManagerNothingToWithdraw.selector, a));
             d.jobs.withdraw();
         }
         assertEq(d.token.balanceOf(address(d.jobs)), 0, "escrow not empty after all withdrawals");
@@ -808,7 +808,7 @@ contract JobManagerFuzzTest is Test {
             ? TestData.commitOneChunk(output)
             : keccak256(output);
         vm.prank(WORKER);
-        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobsOutputSizeMismatch.selector, 4, output.length));
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobManagerOutputSizeMismatch.selector, 4, output.length));
         d.jobs.submitResult(jobId, _terms[jobId], output, commitment);
 
         // The right length still goes through.

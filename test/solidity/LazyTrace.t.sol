@@ -8,14 +8,14 @@ import {DisputeGame} from "../../contracts/disputes/DisputeGame.sol";
 import {LibPosition, Position} from "../../contracts/disputes/lib/Position.sol";
 import {GameStatus, Level, Reason, Side} from "../../contracts/disputes/lib/Types.sol";
 import {
-    GameChildrenMismatch,
-    GameClockExpired,
-    GameClockNotExpired,
-    GameNotYourTurn,
-    GameOutputNotDisputed,
-    GameOutputProofMismatch,
-    GameWrongLevel
-} from "../../contracts/disputes/lib/GameErrors.sol";
+    DisputeGameChildrenMismatch,
+    DisputeGameClockExpired,
+    DisputeGameClockNotExpired,
+    DisputeGameNotYourTurn,
+    DisputeGameOutputNotDisputed,
+    DisputeGameOutputProofMismatch,
+    DisputeGameWrongLevel
+} from "../../contracts/disputes/lib/DisputeErrors.sol";
 
 import {Vm} from "./utils/Vm.sol";
 import {TestData} from "./utils/Protocol.sol";
@@ -110,7 +110,7 @@ contract LazyTraceTest is DisputeFixture {
     // ------------------------------------------------------------ postRoot: the root must end in the output
 
     /// @notice Defence: postRoot proves trace leaf L of the defender's root is the output it
-    /// submitted, at the trace tree's depth. Refused with `GameOutputProofMismatch`: a root whose
+    /// submitted, at the trace tree's depth. Refused with `DisputeGameOutputProofMismatch`: a root whose
     /// leaf L is another tensor (the honest trace, or a copy of the challenger's root: without the
     /// check the defender would post the challenger's own root, the descent would find no
     /// difference and the challenger could only time out), a wrong sibling, a proof one level too
@@ -131,7 +131,7 @@ contract LazyTraceTest is DisputeFixture {
             honest.outputProof,
             input,
             trueOutput,
-            abi.encodeWithSelector(GameOutputProofMismatch.selector, honest.root, c.trace)
+            abi.encodeWithSelector(DisputeGameOutputProofMismatch.selector, honest.root, c.trace)
         );
 
         // Wrong proof: the right root, another sibling.
@@ -143,7 +143,7 @@ contract LazyTraceTest is DisputeFixture {
             _one(junk),
             input,
             c.output,
-            abi.encodeWithSelector(GameOutputProofMismatch.selector, c.trace, computed)
+            abi.encodeWithSelector(DisputeGameOutputProofMismatch.selector, c.trace, computed)
         );
 
         // Wrong depth: a proof one level too deep, of the root it leads to.
@@ -155,7 +155,7 @@ contract LazyTraceTest is DisputeFixture {
             _two(input, extra),
             c.trace,
             extra,
-            abi.encodeWithSelector(GameOutputProofMismatch.selector, deeper, bytes32(0))
+            abi.encodeWithSelector(DisputeGameOutputProofMismatch.selector, deeper, bytes32(0))
         );
         // And one too shallow (no proof: the output commitment as the root).
         _expectPostRootReverts(
@@ -164,7 +164,7 @@ contract LazyTraceTest is DisputeFixture {
             new bytes32[](0),
             input,
             c.output,
-            abi.encodeWithSelector(GameOutputProofMismatch.selector, c.output, bytes32(0))
+            abi.encodeWithSelector(DisputeGameOutputProofMismatch.selector, c.output, bytes32(0))
         );
         _assertAwaitingRoot(g);
 
@@ -198,15 +198,15 @@ contract LazyTraceTest is DisputeFixture {
         bytes32 trueOutput = _commitOf(TRUE_OUTPUT);
         bytes32 computed = sha256(abi.encodePacked(input, trueOutput));
         vm.prank(ROGUE);
-        vm.expectRevert(abi.encodeWithSelector(GameChildrenMismatch.selector, c.trace, computed));
+        vm.expectRevert(abi.encodeWithSelector(DisputeGameChildrenMismatch.selector, c.trace, computed));
         g.postRoot(c.trace, _one(input), input, trueOutput);
         _assertAwaitingRoot(g);
     }
 
     // ------------------------------------------------------------ postRoot: who, when, once
 
-    /// @notice Defence: only the defender posts the root (`GameNotYourTurn`), once, and only at the
-    /// root level (`GameWrongLevel`): the challenger and a stranger are refused, no trace move comes
+    /// @notice Defence: only the defender posts the root (`DisputeGameNotYourTurn`), once, and only at the
+    /// root level (`DisputeGameWrongLevel`): the challenger and a stranger are refused, no trace move comes
     /// before the root, and a second root (the defender's choice after seeing the challenger's
     /// first move) is refused once the game is at the trace level.
     function test_postRootOnlyByTheDefenderOnceAtTheRootLevel() public {
@@ -216,11 +216,11 @@ contract LazyTraceTest is DisputeFixture {
         address[2] memory others = [HONEST, STRANGER];
         for (uint256 i = 0; i < others.length; ++i) {
             vm.prank(others[i]);
-            vm.expectRevert(abi.encodeWithSelector(GameNotYourTurn.selector, others[i], Side.Defender));
+            vm.expectRevert(abi.encodeWithSelector(DisputeGameNotYourTurn.selector, others[i], Side.Defender));
             g.postRoot(c.trace, proof, input, c.output);
         }
         // No trace move before the root, from either side.
-        bytes memory notYet = abi.encodeWithSelector(GameWrongLevel.selector, Level.Trace, Level.Root);
+        bytes memory notYet = abi.encodeWithSelector(DisputeGameWrongLevel.selector, Level.Trace, Level.Root);
         vm.prank(ROGUE);
         vm.expectRevert(notYet);
         g.traceMove(input, c.output, "", new bytes32[](0));
@@ -231,7 +231,7 @@ contract LazyTraceTest is DisputeFixture {
 
         _postRoot(g, c);
         // Twice: refused at the trace level, by the defender as by anyone.
-        bytes memory again = abi.encodeWithSelector(GameWrongLevel.selector, Level.Root, Level.Trace);
+        bytes memory again = abi.encodeWithSelector(DisputeGameWrongLevel.selector, Level.Root, Level.Trace);
         _expectPostRootReverts(g, c.trace, proof, input, c.output, again);
         vm.prank(HONEST);
         vm.expectRevert(again);
@@ -247,14 +247,14 @@ contract LazyTraceTest is DisputeFixture {
             proof,
             input,
             c.output,
-            abi.encodeWithSelector(GameWrongLevel.selector, Level.Root, Level.Chunk)
+            abi.encodeWithSelector(DisputeGameWrongLevel.selector, Level.Root, Level.Chunk)
         );
         assertEq(_defenderRoot(g), c.trace, "the root changed");
     }
 
     /// @notice Defence: the root is a move like any other, due `moveTime` after the opening. At the
     /// deadline it is accepted (and `timeout` refused); after it postRoot reverts
-    /// `GameClockExpired`, and `timeout` ends the game for the challenger: the job is rejected, the
+    /// `DisputeGameClockExpired`, and `timeout` ends the game for the challenger: the job is rejected, the
     /// requester refunded, the challenger paid its bond and the reward. Without the clock a worker
     /// could leave every game waiting forever (its result frozen, never rejected).
     function test_postRootAfterItsDeadlineRevertsAndTheChallengerWinsByTimeout() public {
@@ -272,7 +272,7 @@ contract LazyTraceTest is DisputeFixture {
         assertEq(onTime.deadline(), due, "same deadline");
 
         vm.warp(due);
-        vm.expectRevert(abi.encodeWithSelector(GameClockNotExpired.selector, due));
+        vm.expectRevert(abi.encodeWithSelector(DisputeGameClockNotExpired.selector, due));
         g.timeout();
         _postRoot(onTime, early);
         assertTrue(onTime.level() == Level.Trace, "root at the deadline refused");
@@ -285,7 +285,7 @@ contract LazyTraceTest is DisputeFixture {
             _one(input),
             input,
             late.output,
-            abi.encodeWithSelector(GameClockExpired.selector, due)
+            abi.encodeWithSelector(DisputeGameClockExpired.selector, due)
         );
         vm.recordLogs();
         g.timeout();
@@ -317,7 +317,7 @@ contract LazyTraceTest is DisputeFixture {
 
     /// @notice Defence: a game opens only on another output. A challenger whose trace ends in the
     /// job's own output (the worker's own trace, or another trace to the same output) is refused
-    /// `GameOutputNotDisputed`: nothing is taken, nothing frozen, no game recorded. Without it, a
+    /// `DisputeGameOutputNotDisputed`: nothing is taken, nothing frozen, no game recorded. Without it, a
     /// challenger agreeing with the output would freeze the job anyway, and a worker with the right
     /// output but a trace wrong anywhere inside could lose it (a correct output is a correct result).
     function test_openingOnTheJobsOwnOutputReverts() public {
@@ -332,13 +332,13 @@ contract LazyTraceTest is DisputeFixture {
             bytes32 salt = bytes32(i);
             _commit(HONEST, c, claims[i], salt);
             vm.roll(block.number + 1);
-            _expectOpenReverts(c, claims[i], salt, abi.encodeWithSelector(GameOutputNotDisputed.selector, c.output));
+            _expectOpenReverts(c, claims[i], salt, abi.encodeWithSelector(DisputeGameOutputNotDisputed.selector, c.output));
         }
         _assertNothingOpened(c, balanceBefore);
     }
 
     /// @notice Defence: the challenger's output leaf is proven against its root at the trace
-    /// tree's depth (`GameOutputProofMismatch`): a wrong sibling, a leaf its root does not hold, a
+    /// tree's depth (`DisputeGameOutputProofMismatch`): a wrong sibling, a leaf its root does not hold, a
     /// proof one level too deep (accepted without the depth check) or none. Then the honest claim
     /// opens.
     function test_openingWithABadOutputProofReverts() public {
@@ -357,10 +357,10 @@ contract LazyTraceTest is DisputeFixture {
             Claim(honest.outputLeaf, honest.outputLeaf, new bytes32[](0))
         ];
         bytes[4] memory errors = [
-            abi.encodeWithSelector(GameOutputProofMismatch.selector, honest.root, sha256(abi.encodePacked(junk, honest.outputLeaf))),
-            abi.encodeWithSelector(GameOutputProofMismatch.selector, honest.root, sha256(abi.encodePacked(input, notMine))),
-            abi.encodeWithSelector(GameOutputProofMismatch.selector, deeper, bytes32(0)),
-            abi.encodeWithSelector(GameOutputProofMismatch.selector, honest.outputLeaf, bytes32(0))
+            abi.encodeWithSelector(DisputeGameOutputProofMismatch.selector, honest.root, sha256(abi.encodePacked(junk, honest.outputLeaf))),
+            abi.encodeWithSelector(DisputeGameOutputProofMismatch.selector, honest.root, sha256(abi.encodePacked(input, notMine))),
+            abi.encodeWithSelector(DisputeGameOutputProofMismatch.selector, deeper, bytes32(0)),
+            abi.encodeWithSelector(DisputeGameOutputProofMismatch.selector, honest.outputLeaf, bytes32(0))
         ];
         uint256 balanceBefore = d.token.balanceOf(HONEST);
         for (uint256 i = 0; i < bad.length; ++i) {
@@ -510,7 +510,7 @@ contract LazyTraceTest is DisputeFixture {
             claim.outputProof,
             left,
             right,
-            abi.encodeWithSelector(GameOutputProofMismatch.selector, claim.root, computed)
+            abi.encodeWithSelector(DisputeGameOutputProofMismatch.selector, claim.root, computed)
         );
         // Nor a root of the right output one level deeper (its "leaf 3" would be an inner node).
         bytes32[] memory mine = _withOutput(challenger, c.output);
@@ -526,7 +526,7 @@ contract LazyTraceTest is DisputeFixture {
             deeperProof,
             root,
             extra,
-            abi.encodeWithSelector(GameOutputProofMismatch.selector, deeper, bytes32(0))
+            abi.encodeWithSelector(DisputeGameOutputProofMismatch.selector, deeper, bytes32(0))
         );
         _assertAwaitingRoot(g);
     }

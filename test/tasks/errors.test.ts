@@ -47,11 +47,11 @@ describe("clear errors", function () {
   const input = intsToBytes([1, 2, 3, 4]);
 
   it("decodes custom errors with their numbers", function () {
-    const data = PROTOCOL_ERRORS.encodeErrorResult("JobsInsufficientFee", [parseEther("1"), parseEther("1.5")]);
+    const data = PROTOCOL_ERRORS.encodeErrorResult("JobManagerInsufficientFee", [parseEther("1"), parseEther("1.5")]);
     const sentence = "fee 1.0 VTN is below the minimum 1.5 VTN (what is left after the protocol fee must cover the model price)";
     expect(describeError(PROTOCOL_ERRORS.parseError(data)!)).to.equal(sentence);
     expect(decodeRevert({ error: { data } })).to.equal(sentence);
-    const none = PROTOCOL_ERRORS.encodeErrorResult("JobsNothingToDistribute", [3n]);
+    const none = PROTOCOL_ERRORS.encodeErrorResult("JobManagerNothingToDistribute", [3n]);
     expect(decodeRevert({ error: { data: none } })).to.equal("model 3 has no accrued earnings to distribute");
     const unknown = `0xdeadbeef${AbiCoder.defaultAbiCoder().encode(["uint256"], [1]).slice(2)}`;
     expect(decodeRevert({ data: unknown })).to.match(/unknown error data 0xdeadbeef/);

@@ -10,7 +10,7 @@ import {
     GraphLeafRootMismatch,
     GraphLeafUnknownKind,
     GraphLeafUnsupportedVersion
-} from "./Errors.sol";
+} from "./OneStepErrors.sol";
 
 /// @notice A layer descriptor of the graph commitment (graph leaf k, k >= 1).
 /// @dev `params` and `constants` follow offchain/model/layers.ts per kind.

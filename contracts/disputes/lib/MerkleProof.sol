@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {MerkleProofIndexOutOfRange} from "./Errors.sol";
+import {MerkleProofIndexOutOfRange} from "./OneStepErrors.sol";
 
 /**
  * @title MerkleProof

@@ -8,7 +8,7 @@ import {
     TensorProofChunkMismatch,
     TensorProofElementOutOfRange,
     TensorProofValueMismatch
-} from "./Errors.sol";
+} from "./OneStepErrors.sol";
 
 /**
  * @title TensorProof

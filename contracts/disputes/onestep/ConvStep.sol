@@ -2,7 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {GraphLeaf, Layer} from "../lib/GraphLeaf.sol";
-import {ConvStepBadGroup} from "../lib/Errors.sol";
+import {ConvStepBadGroup} from "../lib/OneStepErrors.sol";
 import {Requant} from "./Requant.sol";
 import {StepReader, StepReaderLib} from "./StepReader.sol";
 

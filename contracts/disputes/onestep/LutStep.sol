@@ -2,7 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {GraphLeaf, Layer} from "../lib/GraphLeaf.sol";
-import {OneStepVerifierLutDomain} from "../lib/Errors.sol";
+import {OneStepVerifierLutDomain} from "../lib/OneStepErrors.sol";
 import {StepReader, StepReaderLib} from "./StepReader.sol";
 
 /**

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {GraphLeaf, Layer} from "../lib/GraphLeaf.sol";
-import {OneStepVerifierEmptyWindow} from "../lib/Errors.sol";
+import {OneStepVerifierEmptyWindow} from "../lib/OneStepErrors.sol";
 import {StepReader, StepReaderLib} from "./StepReader.sol";
 
 /// @notice MAXPOOL geometry read from the params (input [1,C,H,W], output [1,C,OH,OW]).

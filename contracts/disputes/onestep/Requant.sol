@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {OneStepVerifierBadShift} from "../lib/Errors.sol";
+import {OneStepVerifierBadShift} from "../lib/OneStepErrors.sol";
 
 /**
  * @title Requant

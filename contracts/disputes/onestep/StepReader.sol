@@ -5,7 +5,7 @@ import {TensorOpening} from "../../interfaces/IOneStepVerifier.sol";
 import {MerkleProof} from "../lib/MerkleProof.sol";
 import {TensorProof} from "../lib/TensorProof.sol";
 import {Layer} from "../lib/GraphLeaf.sol";
-import {OneStepVerifierMissingOpening, OneStepVerifierTraceLeafMismatch} from "../lib/Errors.sol";
+import {OneStepVerifierMissingOpening, OneStepVerifierTraceLeafMismatch} from "../lib/OneStepErrors.sol";
 
 /// @notice The proven world of one step: layer k's descriptor, the agreed trace, and the
 /// openings still to be consumed (one per element read, in order).

@@ -6,11 +6,11 @@ import {IDisputeGameFactory} from "../../../contracts/interfaces/IDisputeGameFac
 import {GameConfig, GameStatus} from "../../../contracts/disputes/lib/Types.sol";
 import {DisputeGameFactory} from "../../../contracts/disputes/DisputeGameFactory.sol";
 import {
-    FactoryCommitmentTooRecent,
-    FactoryDisputesNotOver,
-    FactoryNothingToClose,
-    FactoryUnknownCommitment
-} from "../../../contracts/disputes/lib/GameErrors.sol";
+    DisputeGameFactoryCommitmentTooRecent,
+    DisputeGameFactoryDisputesNotOver,
+    DisputeGameFactoryNothingToClose,
+    DisputeGameFactoryUnknownCommitment
+} from "../../../contracts/disputes/lib/DisputeErrors.sol";
 
 import {Vm, VM_ADDRESS} from "../utils/Vm.sol";
 import {TestData, Terms, Deployment} from "../utils/Protocol.sol";
@@ -313,11 +313,11 @@ contract DisputeHandler {
         address copycat = _otherChallenger(p.challenger);
         _ensureStaked(copycat);
         bytes32 copyKey = keccak256(abi.encode(p.jobId, copycat, p.root, p.outputLeaf, p.salt));
-        _expectOpenError(copycat, p.jobId, o, abi.encodeWithSelector(FactoryUnknownCommitment.selector, copyKey), "copy");
+        _expectOpenError(copycat, p.jobId, o, abi.encodeWithSelector(DisputeGameFactoryUnknownCommitment.selector, copyKey), "copy");
         _ensureStaked(p.challenger);
         if (p.blockNumber >= block.number) {
             bytes32 key = keccak256(abi.encode(p.jobId, p.challenger, p.root, p.outputLeaf, p.salt));
-            bytes memory tooRecent = abi.encodeWithSelector(FactoryCommitmentTooRecent.selector, key, p.blockNumber);
+            bytes memory tooRecent = abi.encodeWithSelector(DisputeGameFactoryCommitmentTooRecent.selector, key, p.blockNumber);
             _expectOpenError(p.challenger, p.jobId, o, tooRecent, "same block");
             vm.roll(block.number + 1);
         }
@@ -326,8 +326,8 @@ contract DisputeHandler {
         bool mustWork = job.status == IJobManager.JobStatus.Submitted && block.timestamp < job.timer;
         if (!mustWork) {
             bytes memory err = job.status != IJobManager.JobStatus.Submitted
-                ? abi.encodeWithSelector(IJobManager.JobsWrongStatus.selector, p.jobId, job.status)
-                : abi.encodeWithSelector(IJobManager.JobsChallengeWindowClosed.selector, p.jobId, job.timer);
+                ? abi.encodeWithSelector(IJobManager.JobManagerWrongStatus.selector, p.jobId, job.status)
+                : abi.encodeWithSelector(IJobManager.JobManagerChallengeWindowClosed.selector, p.jobId, job.timer);
             _expectOpenError(p.challenger, p.jobId, o, err, "late");
             calls["openRefused"]++;
             return;
@@ -488,8 +488,8 @@ contract DisputeHandler {
         }
         if (!ok) {
             bytes memory expected = canClose
-                ? abi.encodeWithSelector(FactoryDisputesNotOver.selector, jobId, g.open)
-                : abi.encodeWithSelector(FactoryNothingToClose.selector, jobId);
+                ? abi.encodeWithSelector(DisputeGameFactoryDisputesNotOver.selector, jobId, g.open)
+                : abi.encodeWithSelector(DisputeGameFactoryNothingToClose.selector, jobId);
             if (keccak256(err) != keccak256(expected)) _violation("closing refused with another error");
             calls["closeRefused"]++;
             return;

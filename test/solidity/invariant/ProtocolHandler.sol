@@ -420,7 +420,7 @@ contract ProtocolHandler {
     /// @notice Anyone distributes a model's accruals: each payee gets exactly its share of the
     /// earnings (contributors rounded down, the owner the rest) and the treasury in force exactly
     /// the protocol fees the model's jobs accrued, whatever the treasuries of their versions; both
-    /// are zeroed and no token moves. With nothing accrued it is refused (`JobsNothingToDistribute`).
+    /// are zeroed and no token moves. With nothing accrued it is refused (`JobManagerNothingToDistribute`).
     function distribute(uint256 modelSeed, uint256 callerSeed) external {
         if (_models.length == 0) return;
         uint256 modelId = _models[modelSeed % _models.length];
@@ -459,7 +459,7 @@ contract ProtocolHandler {
             return;
         }
         if (!ok) {
-            if (keccak256(ret) != keccak256(abi.encodeWithSelector(IJobManager.JobsNothingToDistribute.selector, modelId))) {
+            if (keccak256(ret) != keccak256(abi.encodeWithSelector(IJobManager.JobManagerNothingToDistribute.selector, modelId))) {
                 _violation("empty distribution refused with another error");
             }
             return;
@@ -581,7 +581,7 @@ contract ProtocolHandler {
 
     /// @notice A call on a job with one term altered (or, for finalize and freeze, the output
     /// commitment): claim, submit, finalize, expire or freeze. It must be refused,
-    /// with `JobsTermsMismatch` when the job's status allows the call and `JobsWrongStatus` (checked
+    /// with `JobManagerTermsMismatch` when the job's status allows the call and `JobManagerWrongStatus` (checked
     /// first) otherwise, and must leave the job, the balances and the stakes as they were.
     /// @param field Which term to alter (0-11), or 12 for the output commitment.
     /// @param op 0 claim, 1 submit, 2 finalize, 3 expire, 4 freeze.
@@ -611,8 +611,8 @@ contract ProtocolHandler {
             return;
         }
         bytes memory expectedError = statusFits
-            ? abi.encodeWithSelector(IJobManager.JobsTermsMismatch.selector, jobId)
-            : abi.encodeWithSelector(IJobManager.JobsWrongStatus.selector, jobId, job.status);
+            ? abi.encodeWithSelector(IJobManager.JobManagerTermsMismatch.selector, jobId)
+            : abi.encodeWithSelector(IJobManager.JobManagerWrongStatus.selector, jobId, job.status);
         if (keccak256(err) != keccak256(expectedError)) {
             _violation(statusFits ? "altered terms refused with another error" : "wrong status not refused first");
         }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-// Every custom error of the dispute layer, at file level, one banner per contract
-// (Optimism's `src/dispute/lib/Errors.sol` layout). Each carries the numbers that explain it.
+// The custom errors of the one-step proof (Merkle, tensor and graph-leaf proofs, the verifier and
+// its step libraries), at file level, one banner per contract, each named <Contract><Problem> and
+// carrying the numbers that explain it. The game's and factory's errors are in `DisputeErrors.sol`.
 
 ////////////////////////////////////////////////////////////////
 //                        MerkleProof                         //
