@@ -15,7 +15,7 @@
  * representable, so a computation all of whose exact intermediates are representable is
  * exact, in any summation order, with or without FMA or SIMD.
  *
- * Rewrites (each one proven exact; test/inference/layout.test.ts checks every layer output
+ * Rewrites (each one proven exact; test/runtime/layout.test.ts checks every layer output
  * against the reference interpreter, and that a deliberately wrong rewrite is caught):
  *
  * 1. Fold the power-of-two scale into the weights (DENSE, CONV, MUL). `Gemm/Conv(x, W, B)`

@@ -35,7 +35,7 @@ import {
 } from "../../offchain/clients/disputes.js";
 import { DisputePlayer, playToEnd } from "../../offchain/disputes/player.js";
 import { referenceTrace } from "../../offchain/runtime/reference.js";
-import { CHALLENGE_WINDOW, MIN_CHALLENGE_WINDOW, RESULT_TIMEOUT, Status } from "../protocol/fixtures.js";
+import { CHALLENGE_WINDOW, MIN_CHALLENGE_WINDOW, RESULT_TIMEOUT, Status } from "../contracts/fixtures.js";
 import type { DisputeProtocol } from "./fixtures.js";
 import {
   CHALLENGE_BOND,

@@ -1,5 +1,5 @@
 /**
- * Fixtures of the dispute tests: the protocol (test/protocol/fixtures.ts) plus the one-step
+ * Fixtures of the dispute tests: the protocol (test/contracts/fixtures.ts) plus the one-step
  * verifier, the game implementation and the factory as the escrow's dispute manager; and a job
  * of a real canonical model whose worker submits the output of its (honest or cheating) trace.
  * A result binds no trace (issue 11, lazy trace): the worker posts its trace root as its first
@@ -20,8 +20,8 @@ import { cheatTrace } from "../../offchain/runtime/cheat.js";
 import type { PlayResult } from "../../offchain/disputes/player.js";
 import type { DisputePlayer } from "../../offchain/disputes/player.js";
 import { playToEnd } from "../../offchain/disputes/player.js";
-import type { Connection, Protocol, Signer } from "../protocol/fixtures.js";
-import { MIN_STAKE, SUPPLY, WAD, WORKER_STAKE, protocolFixtures } from "../protocol/fixtures.js";
+import type { Connection, Protocol, Signer } from "../contracts/fixtures.js";
+import { MIN_STAKE, SUPPLY, WAD, WORKER_STAKE, protocolFixtures } from "../contracts/fixtures.js";
 
 export const MOVE_TIMEOUT = 3600n;
 export const MOVE_TIMEOUT_PER_GAME = 600n;

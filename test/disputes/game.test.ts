@@ -39,8 +39,8 @@ import type { CanonicalModel } from "../../offchain/model/canonical.js";
 import { layerKindName } from "../../offchain/model/layers.js";
 import { referenceTrace } from "../../offchain/runtime/reference.js";
 import { CanonicalRunner } from "../../offchain/runtime/runner.js";
-import { Rng } from "../inference/helpers/random.js";
-import { SUPPLY, Status, WAD } from "../protocol/fixtures.js";
+import { Rng } from "../runtime/helpers/random.js";
+import { SUPPLY, Status, WAD } from "../contracts/fixtures.js";
 import type { DisputeProtocol } from "./fixtures.js";
 import {
   CHALLENGE_BOND,

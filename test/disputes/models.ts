@@ -9,7 +9,7 @@ import { loadDigits, toFloat } from "../../offchain/datasets/mnist.js";
 import { CanonicalModelBuilder } from "../../offchain/model/build.js";
 import type { CanonicalModel } from "../../offchain/model/canonical.js";
 import { parseCanonicalModel } from "../../offchain/model/canonical.js";
-import { Rng } from "../inference/helpers/random.js";
+import { Rng } from "../runtime/helpers/random.js";
 
 /**
  * Every kind in one model: conv(pad) → relu → maxpool → mul → add(const) → clip → lut →

@@ -27,7 +27,7 @@ import type { CanonicalModel } from "../../offchain/model/canonical.js";
 import { numel, parseCanonicalModel } from "../../offchain/model/canonical.js";
 import { LayerKind, layerKindName } from "../../offchain/model/layers.js";
 import { evalLayer, referenceTrace } from "../../offchain/runtime/reference.js";
-import { Rng } from "../inference/helpers/random.js";
+import { Rng } from "../runtime/helpers/random.js";
 
 const { ethers } = await network.create();
 

@@ -278,7 +278,7 @@ export const inferenceSection: BenchSection = {
         `(${x(mob.run, mob.nchwc)} if it also hashed the input).`,
       "",
       "What each rewrite buys (offchain/runtime/layout.ts; every one bit-identical to the reference interpreter, " +
-        "test/inference/layout.test.ts): the portable layout folds the 2^-s scales into the weights, clips before the " +
+        "test/runtime/layout.test.ts): the portable layout folds the 2^-s scales into the weights, clips before the " +
         "Floor (the Clip fuses into the Conv), drops Floors at s = 0 and moves a Floor past a following pool/reshape. " +
         "onnxruntime already folded Conv+Mul itself, so on the MobileNet-shaped model this buys little: every layer still " +
         "leaves onnxruntime's channel-blocked (NCHWc) layout for its Floor and comes back (ReorderOutput, Floor, ReorderInput " +

@@ -17,7 +17,7 @@ import { CanonicalModelBuilder } from "../../offchain/model/build.js";
 import { parseCanonicalModel } from "../../offchain/model/canonical.js";
 import { referenceTrace } from "../../offchain/runtime/reference.js";
 import { CanonicalRunner } from "../../offchain/runtime/runner.js";
-import { Rng } from "./helpers/random.js";
+import { Rng } from "../runtime/helpers/random.js";
 
 const h = (b: Uint8Array): Buffer => createHash("sha256").update(b).digest();
 

@@ -1,5 +1,5 @@
 /**
- * Shared fixtures and helpers of the protocol tests (test/protocol/*.ts).
+ * Shared fixtures and helpers of the protocol tests (test/contracts/*.ts).
  *
  * Every test file opens its own connection (`network.create()`) and builds its fixtures with
  * {@link protocolFixtures}, so that `loadFixture` snapshots are per connection. Contracts are
