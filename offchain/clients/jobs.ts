@@ -12,7 +12,7 @@ import { JobManager__factory } from "../../types/ethers-contracts/index.js";
 import { ensureFunds } from "./allowance.js";
 import { VeritensorError } from "./errors.js";
 import { formatBps, formatDuration, formatShape, formatTime, formatVtn } from "./format.js";
-import { requireBytes32 } from "./models.js";
+import { BPS, requireBytes32 } from "./models.js";
 import type { Protocol } from "./protocol.js";
 import { nextBlockTime, read, send } from "./protocol.js";
 import { jobStatusName } from "./revert.js";
@@ -222,7 +222,7 @@ export interface FeeQuote {
 
 /** The treasury's part of `fee` at `bps` basis points, rounded down (as the escrow computes it). */
 export function protocolFeeOf(fee: bigint, bps: bigint): bigint {
-  return (fee * bps) / 10_000n;
+  return (fee * bps) / BigInt(BPS);
 }
 
 /**

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {BPS} from "../../contracts/libraries/FeeSplit.sol";
 import {IJobManager} from "../../contracts/interfaces/IJobManager.sol";
 import {IDisputeGameFactory} from "../../contracts/interfaces/IDisputeGameFactory.sol";
 import {DisputeGame} from "../../contracts/disputes/DisputeGame.sol";
@@ -22,7 +23,6 @@ import {DisputeFixture} from "./utils/Disputes.sol";
  * says why it failed against the contracts before the change (commit 11a90d1).
  */
 contract DisputeAttacksTest is DisputeFixture {
-    uint256 private constant BPS = 10_000;
     /// @dev More games than the old escrow let a job have open at once (255, a uint8 counter).
     uint256 private constant CARTEL_GAMES = 300;
 

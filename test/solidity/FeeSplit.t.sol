@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {FeeSplit} from "../../contracts/libraries/FeeSplit.sol";
+import {BPS, FeeSplit} from "../../contracts/libraries/FeeSplit.sol";
 import {IModelRegistry} from "../../contracts/interfaces/IModelRegistry.sol";
 
 import {Test} from "./utils/Test.sol";
@@ -9,7 +9,6 @@ import {TestData} from "./utils/Protocol.sol";
 
 /// @notice Pure properties of FeeSplit and of the job fee split built on it (no contracts).
 contract FeeSplitTest is Test {
-    uint256 private constant BPS = 10_000;
 
     function testFuzz_shareIsFloorOfProduct(uint256 amount, uint256 bps) public pure {
         amount = bound(amount, 0, (uint256(1) << 240) - 1);

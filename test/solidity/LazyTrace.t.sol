@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {BPS} from "../../contracts/libraries/FeeSplit.sol";
 import {IJobManager} from "../../contracts/interfaces/IJobManager.sol";
 import {IDisputeGame} from "../../contracts/interfaces/IDisputeGame.sol";
 import {IModelRegistry} from "../../contracts/interfaces/IModelRegistry.sol";
@@ -30,7 +31,6 @@ import {DisputeFixture, StubWrongTraceRoot} from "./utils/Disputes.sol";
  * without it. Games are real {DisputeGame} clones with the stand-in one-step verifier.
  */
 contract LazyTraceTest is DisputeFixture {
-    uint256 private constant BPS = 10_000;
     address private constant STRANGER = address(0x5757);
     /// @dev The intermediate values of the three-layer model's honest computation.
     uint32 private constant H1 = 11;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {BPS} from "../../../contracts/libraries/FeeSplit.sol";
 import {IJobManager} from "../../../contracts/interfaces/IJobManager.sol";
 import {IDisputeGameFactory} from "../../../contracts/interfaces/IDisputeGameFactory.sol";
 import {GameConfig, GameStatus} from "../../../contracts/disputes/lib/Types.sol";
@@ -62,7 +63,6 @@ contract MockGame {
  */
 contract DisputeHandler {
     Vm private constant vm = Vm(VM_ADDRESS);
-    uint256 private constant BPS = 10_000;
 
     /// @dev A commitment made and not yet revealed.
     struct Pending {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {FeeSplit} from "../../../contracts/libraries/FeeSplit.sol";
+import {BPS, FeeSplit} from "../../../contracts/libraries/FeeSplit.sol";
 import {IJobManager} from "../../../contracts/interfaces/IJobManager.sol";
 import {IModelRegistry} from "../../../contracts/interfaces/IModelRegistry.sol";
 import {IStaking} from "../../../contracts/interfaces/IStaking.sol";
@@ -28,7 +28,6 @@ contract ProtocolHandler {
     Vm private constant vm = Vm(VM_ADDRESS);
 
     uint256 private constant MAX_MODELS = 6;
-    uint256 private constant BPS = 10_000;
 
     /// @dev A job as the handler predicts with: its stored state and the terms it was requested
     /// with (the escrow stores only their hash). `lockedStake` is the terms' lock.

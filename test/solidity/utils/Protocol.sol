@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {BPS} from "../../../contracts/libraries/FeeSplit.sol";
 import {VeritensorToken} from "../../../contracts/token/VeritensorToken.sol";
 import {ModelRegistry} from "../../../contracts/registry/ModelRegistry.sol";
 import {Staking} from "../../../contracts/staking/Staking.sol";
@@ -14,7 +15,6 @@ import {IModelRegistry} from "../../../contracts/interfaces/IModelRegistry.sol";
  * model, random revenue splits, and the output commitment of a 4-byte output.
  */
 library TestData {
-    uint16 internal constant BPS = 10_000;
 
     /// @notice Spec of a model with one int32 input and one int32 output.
     function tinyModel(
