@@ -9,7 +9,7 @@
 import type { ContractTransactionReceipt, LogDescription, Signer } from "ethers";
 import { ZeroAddress } from "ethers";
 
-import type { Cheat, ComputedResult, Protocol } from "./index.js";
+import type { Cheat, ComputedResult, Protocol, WithdrawResult } from "./index.js";
 import {
   JobStatus,
   VeritensorError,
@@ -586,21 +586,5 @@ export function closeText(o: CloseResult["outcome"]): string {
   return jobDisputesText(o, ZeroAddress);
 }
 
-export interface DisputeWithdrawResult {
-  readonly amount: bigint;
-  readonly tokenBalance: bigint;
-  readonly receipt: ContractTransactionReceipt;
-}
-
-/** Withdraws `account`'s pull balance in the dispute factory (returned bonds, rewards). */
-export async function withdrawDisputeBalance(p: Protocol, account: Signer): Promise<DisputeWithdrawResult> {
-  const address = await account.getAddress();
-  const amount = await p.disputes.balanceOf(address);
-  if (amount === 0n) {
-    throw new VeritensorError(
-      `${address} has no balance to withdraw in the dispute factory (bonds and rewards are credited when a game is settled)`,
-    );
-  }
-  const receipt = await send(p, "withdrawing the dispute balance", () => p.disputes.connect(account).withdraw());
-  return { amount, tokenBalance: await p.token.balanceOf(address), receipt };
-}
+/** What `dispute withdraw` returns (the same as any pull-payment withdrawal). */
+export type DisputeWithdrawResult = WithdrawResult;

@@ -15,14 +15,38 @@ export interface WithdrawResult {
   readonly receipt: ContractTransactionReceipt;
 }
 
-export async function withdrawBalance(p: Protocol, account: Signer): Promise<WithdrawResult> {
+/** The two pull-payment holders: the job escrow and the dispute factory (same `balanceOf`/`withdraw`). */
+const PAYERS = {
+  escrow: {
+    contract: (p: Protocol) => p.jobManager,
+    label: "withdrawing the balance",
+    none: "in the job escrow (earnings arrive when jobs are finalized; a model's revenue once its earnings are distributed)",
+  },
+  disputes: {
+    contract: (p: Protocol) => p.disputes,
+    label: "withdrawing the dispute balance",
+    none: "in the dispute factory (bonds and rewards are credited when a game is settled)",
+  },
+} as const;
+
+/** Withdraws `account`'s whole pull balance from `from`, refusing (in words) when there is none. */
+async function withdrawPull(p: Protocol, account: Signer, from: keyof typeof PAYERS): Promise<WithdrawResult> {
+  const payer = PAYERS[from];
   const address = await account.getAddress();
-  const amount = await p.jobManager.balanceOf(address);
-  if (amount === 0n) {
-    throw new VeritensorError(`${address} has no balance to withdraw in the job escrow (earnings arrive when jobs are finalized; a model's revenue once its earnings are distributed)`);
-  }
-  const receipt = await send(p, "withdrawing the balance", () => p.jobManager.connect(account).withdraw());
+  const amount = await payer.contract(p).balanceOf(address);
+  if (amount === 0n) throw new VeritensorError(`${address} has no balance to withdraw ${payer.none}`);
+  const receipt = await send(p, payer.label, () => payer.contract(p).connect(account).withdraw());
   return { amount, tokenBalance: await p.token.balanceOf(address), receipt };
+}
+
+/** Withdraws `account`'s balance in the job escrow (worker fees, model revenue, refunds). */
+export function withdrawBalance(p: Protocol, account: Signer): Promise<WithdrawResult> {
+  return withdrawPull(p, account, "escrow");
+}
+
+/** Withdraws `account`'s balance in the dispute factory (returned bonds, rewards). */
+export function withdrawDisputeBalance(p: Protocol, account: Signer): Promise<WithdrawResult> {
+  return withdrawPull(p, account, "disputes");
 }
 
 export interface DistributeResult {

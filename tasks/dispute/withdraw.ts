@@ -1,7 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, formatVtn, openProtocol, partyFrom, report, resolveSigner } from "../../offchain/cli/index.js";
-import { withdrawDisputeBalance } from "../../offchain/cli/disputes.js";
+import { action, formatVtn, openProtocol, partyFrom, report, resolveSigner, withdrawDisputeBalance } from "../../offchain/cli/index.js";
 
 interface Args {
   from: string | undefined;
