@@ -121,8 +121,10 @@ interface IStaking {
     error StakingInsufficientLocked(address staker, uint256 locked, uint256 amount);
 
     /// @dev A governed parameter is out of its allowed range: a minimum stake above `MAX_MIN_STAKE`,
-    /// or an unbonding delay above `MAX_UNBONDING_DELAY`.
-    error StakingInvalidParameter();
+    /// or an unbonding delay above `MAX_UNBONDING_DELAY` (the same shape as the escrow's and the
+    /// dispute factory's invalid-parameter errors).
+    /// @param name The parameter: `minStake` or `unbondingDelay`.
+    error StakingInvalidParameter(string name);
 
     /// @dev The operator set is sealed: the operators were fixed at deployment, and the set cannot
     /// change or be sealed again.

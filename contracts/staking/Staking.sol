@@ -181,13 +181,13 @@ contract Staking is IStaking, Ownable {
     }
 
     function _setMinStake(uint256 minStake_) private {
-        if (minStake_ > MAX_MIN_STAKE) revert StakingInvalidParameter();
+        if (minStake_ > MAX_MIN_STAKE) revert StakingInvalidParameter("minStake");
         minStake = minStake_;
         emit MinStakeSet(minStake_);
     }
 
     function _setUnbondingDelay(uint256 delay) private {
-        if (delay > MAX_UNBONDING_DELAY) revert StakingInvalidParameter();
+        if (delay > MAX_UNBONDING_DELAY) revert StakingInvalidParameter("unbondingDelay");
         unbondingDelay = delay;
         emit UnbondingDelaySet(delay);
     }

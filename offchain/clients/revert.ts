@@ -107,7 +107,7 @@ const PHRASES: Record<string, Phrase> = {
   StakingNotOperator: ([caller], c) => `${who(caller, c)} is not a staking operator`,
   StakingInsufficientLocked: ([staker, locked, amount], c) =>
     `${who(staker, c)} has only ${vtn(locked)} locked, below ${vtn(amount)}`,
-  StakingInvalidParameter: () => "a staking parameter is out of its allowed range",
+  StakingInvalidParameter: ([name]) => `staking parameter ${name} is out of its allowed range`,
   StakingOperatorsSealed: () => "the staking operators were fixed at deployment: none can be added or removed",
   // jobs
   JobManagerUnknownJob: ([id]) => `unknown job ${id}: no job has that id`,

@@ -35,13 +35,12 @@ describe("Staking", function () {
     it("validates constructor parameters", async function () {
       const p = await networkHelpers.loadFixture(deployProtocol);
       const factory = await ethers.getContractFactory("Staking");
-      await expect(factory.deploy(p.token, p.deployer.address, 1_000_000n * WAD + 1n, 0n)).to.be.revertedWithCustomError(
-        factory,
-        "StakingInvalidParameter",
-      );
-      await expect(
-        factory.deploy(p.token, p.deployer.address, 0n, 90n * 86400n + 1n),
-      ).to.be.revertedWithCustomError(factory, "StakingInvalidParameter");
+      await expect(factory.deploy(p.token, p.deployer.address, 1_000_000n * WAD + 1n, 0n))
+        .to.be.revertedWithCustomError(factory, "StakingInvalidParameter")
+        .withArgs("minStake");
+      await expect(factory.deploy(p.token, p.deployer.address, 0n, 90n * 86400n + 1n))
+        .to.be.revertedWithCustomError(factory, "StakingInvalidParameter")
+        .withArgs("unbondingDelay");
     });
 
     it("lets only the owner set operators, minimum stake and unbonding delay", async function () {
@@ -61,16 +60,15 @@ describe("Staking", function () {
 
       // Capped at 1,000,000 VTN: a higher minimum could shut every challenger out.
       await expect(p.staking.setMinStake(1_000_000n * WAD)).to.emit(p.staking, "MinStakeSet").withArgs(1_000_000n * WAD);
-      await expect(p.staking.setMinStake(1_000_000n * WAD + 1n)).to.be.revertedWithCustomError(p.staking, "StakingInvalidParameter");
-      await expect(p.staking.setMinStake(2n ** 96n - 1n)).to.be.revertedWithCustomError(p.staking, "StakingInvalidParameter");
+      await expect(p.staking.setMinStake(1_000_000n * WAD + 1n)).to.be.revertedWithCustomError(p.staking, "StakingInvalidParameter").withArgs("minStake");
+      await expect(p.staking.setMinStake(2n ** 96n - 1n)).to.be.revertedWithCustomError(p.staking, "StakingInvalidParameter").withArgs("minStake");
       expect(await p.staking.minStake()).to.equal(1_000_000n * WAD);
       await expect(p.staking.setUnbondingDelay(90n * 86400n))
         .to.emit(p.staking, "UnbondingDelaySet")
         .withArgs(90n * 86400n);
-      await expect(p.staking.setUnbondingDelay(90n * 86400n + 1n)).to.be.revertedWithCustomError(
-        p.staking,
-        "StakingInvalidParameter",
-      );
+      await expect(p.staking.setUnbondingDelay(90n * 86400n + 1n))
+        .to.be.revertedWithCustomError(p.staking, "StakingInvalidParameter")
+        .withArgs("unbondingDelay");
     });
 
     it("seals the operator set once, by the owner: no operator can be added or revoked after it", async function () {

@@ -240,10 +240,10 @@ contract StakingTest is Test {
         assertEq(cap, 1_000_000 ether, "cap");
         value = bound(value, 0, 2 * cap);
         if (value > cap) {
-            vm.expectRevert(IStaking.StakingInvalidParameter.selector);
+            vm.expectRevert(abi.encodeWithSelector(IStaking.StakingInvalidParameter.selector, "minStake"));
             staking.setMinStake(value);
             assertEq(staking.minStake(), MIN_STAKE, "a refused minimum changed it");
-            vm.expectRevert(IStaking.StakingInvalidParameter.selector);
+            vm.expectRevert(abi.encodeWithSelector(IStaking.StakingInvalidParameter.selector, "minStake"));
             new Staking(token, address(this), value, DELAY);
         } else {
             staking.setMinStake(value);
