@@ -86,8 +86,23 @@ export function termsFromEvent(terms: IJobManager.JobTermsStructOutput): JobTerm
   };
 }
 
-/** Caches below are per escrow: one deployment on one chain. */
-const escrowKey = (p: Protocol): string => `${p.chainId}:${p.addresses.jobManager.toLowerCase()}`;
+/**
+ * Caches below are per escrow: one deployment on one chain, reached through one connection. The
+ * connection is part of the key because two chains can hold an escrow at the same address with the
+ * same chain id (in-process and local chains deploy deterministically): a cache keyed by address
+ * alone would hand one chain's job terms to the other.
+ */
+const connectionIds = new WeakMap<object, number>();
+let connectionsSeen = 0;
+function connectionId(p: Protocol): number {
+  const provider = p.connection.ethers.provider;
+  const known = connectionIds.get(provider);
+  if (known !== undefined) return known;
+  connectionsSeen += 1;
+  connectionIds.set(provider, connectionsSeen);
+  return connectionsSeen;
+}
+const escrowKey = (p: Protocol): string => `${connectionId(p)}:${p.chainId}:${p.addresses.jobManager.toLowerCase()}`;
 
 /** Terms already seen, per escrow and job (they never change; a request or an event scan adds them). */
 const termsCache = new Map<string, Map<bigint, JobTerms>>();

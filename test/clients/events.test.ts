@@ -67,6 +67,31 @@ describe("clients: a job's events on a long chain", function () {
     expect(misses.length).to.equal(Math.ceil((head - first + 1) / LOG_WINDOW));
     await expectRejects(jobTerms(c.p, jobId + 1n), /job \d+ does not exist/);
   });
+
+  it("keeps two chains' job terms apart, though their escrows share an address and a chain id", async function () {
+    const [a, b] = [await inProcessChain(), await inProcessChain()];
+    // Deterministic deployments: the same escrow address and chain id on both chains.
+    expect(a.p.addresses.jobManager).to.equal(b.p.addresses.jobManager);
+    expect(a.p.chainId).to.equal(b.p.chainId);
+    const input = canonicalBytes(quantizeInput(mnistCnn(), toFloat(loadDigits("heldout").pixels[1]!)));
+    const request = async (c: typeof a, fee: bigint): Promise<bigint> => {
+      const latest = await c.p.connection.ethers.provider.getBlock("latest");
+      await (await c.p.token.connect(c.requester).approve(c.p.addresses.jobManager, fee)).wait();
+      await (
+        await c.p.jobManager.connect(c.requester).requestInference({
+          modelId: c.modelId, input: hexlify(input), inputURI: "", inputCommitment: "0x" + "00".repeat(32),
+          fee, deadline: BigInt(latest!.timestamp) + 3600n, consumer: ZeroAddress, callbackGasLimit: 0n,
+        })
+      ).wait();
+      return c.p.jobManager.jobCount();
+    };
+    const [ja, jb] = [await request(a, a.fee), await request(b, b.fee + 1n)];
+    expect(ja).to.equal(jb);
+    // Chain a's terms are read (and remembered) first; chain b must still get its own.
+    expect((await jobTerms(a.p, ja)).fee).to.equal(a.fee);
+    expect((await jobTerms(b.p, jb)).fee).to.equal(b.fee + 1n);
+    expect((await getJob(b.p, jb)).commitment).to.equal(await b.p.jobManager.termsHash(await jobTerms(b.p, jb)));
+  });
 });
 
 async function expectRejects(p: Promise<unknown>, message: RegExp): Promise<void> {
