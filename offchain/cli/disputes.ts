@@ -9,7 +9,7 @@
 import type { ContractTransactionReceipt, LogDescription, Signer } from "ethers";
 import { ZeroAddress } from "ethers";
 
-import type { Cheat, ComputedResult, Protocol, WithdrawResult } from "./index.js";
+import type { CheatSpec, ComputedResult, Protocol, WithdrawResult } from "./index.js";
 import {
   JobStatus,
   VeritensorError,
@@ -457,7 +457,7 @@ export async function playNextMove(
   signer: Signer,
   address: string,
   modelFile: string,
-  options: { cheat?: Cheat } = {},
+  options: { cheat?: CheatSpec } = {},
 ): Promise<MoveResult> {
   const before = await describeGame(p, address);
   const s = before.state;

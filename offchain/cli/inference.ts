@@ -20,25 +20,6 @@ import type { Protocol } from "../clients/protocol.js";
 import { bytesToInts, intsToBytes } from "../clients/tensors.js";
 import type { CheatSpec } from "../runtime/cheat.js";
 
-/** A forged element (offchain/runtime/cheat.ts: one grammar and one forging rule for nodes and tasks). */
-export type Cheat = CheatSpec;
-
-/**
- * A copy of `trace` ([input, out_1, …, out_L]) with `cheat` applied and the layers after it
- * recomputed from the forged values, so that the output follows from the lie.
- */
-export async function forgeTrace(model: CanonicalModel, trace: readonly Int32Array[], cheat: Cheat): Promise<Int32Array[]> {
-  const L = model.layers.length;
-  if (cheat.layer > L) throw new VeritensorError(`--cheat: the model has ${L} layers, there is no layer ${cheat.layer}`);
-  const numel = trace[cheat.layer]!.length;
-  if (cheat.element >= numel) {
-    throw new VeritensorError(`--cheat: layer ${cheat.layer} has ${numel} elements, there is no element ${cheat.element}`);
-  }
-  // One forging rule for nodes and tasks (runtime/cheat.ts); by hand, the lie is exactly DELTA.
-  const { cheatTrace } = await import("../runtime/cheat.js");
-  return cheatTrace(model, trace, cheat, { exact: true });
-}
-
 /** A job's model, checked against the registry, and its input. */
 export interface JobModel {
   readonly jobId: bigint;
@@ -66,9 +47,10 @@ export async function loadJobModel(p: Protocol, jobId: bigint, modelFile: string
 export interface ComputedOutput {
   readonly output: Buffer;
   readonly outputCommitment: Hex;
-  readonly inferenceMs: number;
+  /** Milliseconds of the run, its conversion and its commitments. */
+  readonly ms: number;
   readonly model: CanonicalModel;
-  readonly cheat?: Cheat;
+  readonly cheat?: CheatSpec;
 }
 
 /** A job's run with its whole trace, as a dispute needs it. */
@@ -80,56 +62,38 @@ export interface ComputedResult extends ComputedOutput {
 
 /**
  * Runs a checked job model on its input for its output only (plain onnxruntime run, output
- * commitment). A cheat forges a trace, so it takes the traced run.
+ * commitment). A cheat forges a trace, so it takes the traced run; by hand the lie is exactly its DELTA.
  */
-export async function runJobOutput(m: JobModel, options: { cheat?: Cheat } = {}): Promise<ComputedOutput> {
-  if (options.cheat !== undefined) return runJobModel(m, options);
-  const { runOutput } = await import("../runtime/inference.js");
-  const r = await runOutput(m.model, m.input);
+export async function runJobOutput(m: JobModel, options: { cheat?: CheatSpec } = {}): Promise<ComputedOutput> {
+  // The runtime (onnxruntime-node) loads only when a model is actually run.
+  const { computeOutput } = await import("../runtime/trace.js");
+  const r = await computeOutput(m.model, m.input, { cheat: options.cheat, exact: true });
+  return { output: intsToBytes(Array.from(r.output), "output"), outputCommitment: r.outputCommitment, ms: r.ms, model: m.model, ...cheatOf(options) };
+}
+
+/** Runs a checked job model on its input with its trace (a dispute), forging it if asked to. */
+export async function runJobModel(m: JobModel, options: { cheat?: CheatSpec } = {}): Promise<ComputedResult> {
+  const { computeTrace } = await import("../runtime/trace.js");
+  const t = await computeTrace(m.model, m.input, { cheat: options.cheat, exact: true });
   return {
-    output: intsToBytes(Array.from(r.output), "output"),
-    outputCommitment: r.outputCommitment,
-    inferenceMs: r.timings.inferenceMs,
+    output: intsToBytes(Array.from(t.output), "output"),
+    outputCommitment: t.outputCommitment,
+    traceRoot: t.root,
+    ms: t.ms,
+    trace: t.trace,
     model: m.model,
+    ...cheatOf(options),
   };
 }
 
-/** Runs a checked job model on its input (onnxruntime) with its trace, forging it if asked to. */
-export async function runJobModel(m: JobModel, options: { cheat?: Cheat } = {}): Promise<ComputedResult> {
-  // The runtime (onnxruntime-node) loads only when a model is actually run.
-  const { runWithTrace } = await import("../runtime/inference.js");
-  const result = await runWithTrace(m.model, m.input);
-  const honest = [result.input, ...result.layerOutputs];
-  if (options.cheat === undefined) {
-    return {
-      output: intsToBytes(Array.from(result.output), "output"),
-      outputCommitment: result.outputCommitment,
-      traceRoot: result.traceRoot,
-      inferenceMs: result.timings.inferenceMs,
-      trace: honest,
-      model: m.model,
-    };
-  }
-  const trace = await forgeTrace(m.model, honest, options.cheat);
-  const { commitTrace } = await import("../commitments/trace.js");
-  const committed = commitTrace(trace);
-  return {
-    output: intsToBytes(Array.from(trace[trace.length - 1]!), "output"),
-    outputCommitment: committed.tensors[committed.tensors.length - 1]!.root,
-    traceRoot: committed.root,
-    inferenceMs: result.timings.inferenceMs,
-    trace,
-    model: m.model,
-    cheat: options.cheat,
-  };
-}
+const cheatOf = (o: { cheat?: CheatSpec }): { cheat?: CheatSpec } => (o.cheat === undefined ? {} : { cheat: o.cheat });
 
 /** Job `jobId`'s output from `modelFile` (checked to be its model), as a worker submits it. */
 export async function computeJobOutput(
   p: Protocol,
   jobId: bigint,
   modelFile: string,
-  options: { cheat?: Cheat } = {},
+  options: { cheat?: CheatSpec } = {},
 ): Promise<ComputedOutput> {
   return runJobOutput(await loadJobModel(p, jobId, modelFile), options);
 }
@@ -139,7 +103,7 @@ export async function computeJobResult(
   p: Protocol,
   jobId: bigint,
   modelFile: string,
-  options: { cheat?: Cheat } = {},
+  options: { cheat?: CheatSpec } = {},
 ): Promise<ComputedResult> {
   return runJobModel(await loadJobModel(p, jobId, modelFile), options);
 }

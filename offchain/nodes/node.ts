@@ -351,7 +351,7 @@ export abstract class ProtocolNode {
     const { model } = await this.ctx.models.get(row.modelId);
     const cheat = row.cheat ? (JSON.parse(row.cheat) as CheatSpec) : undefined;
     // The trace is built only now, for the dispute (the happy path ran the plain model).
-    const t = await computeTrace(model, intsOf(row.input), cheat);
+    const t = await computeTrace(model, intsOf(row.input), { cheat });
     const rebuilt = row.side === Side.Defender ? t.outputCommitment : t.root;
     if (rebuilt.toLowerCase() !== row.claim.toLowerCase()) {
       const what = row.side === Side.Defender ? "ends in output" : "has root";

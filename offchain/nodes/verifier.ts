@@ -258,7 +258,7 @@ export class Verifier extends ProtocolNode {
           return { outputCommitment: r.outputCommitment, ms: performance.now() - started };
         }
         input ??= await this.inputOf(job, false);
-        return computeOutput(model, intsOf(input), lie, runner);
+        return computeOutput(model, intsOf(input), { cheat: lie, runner });
       });
     } catch (e) {
       return this.inputFailed(job, e, doing, retrying);
@@ -297,7 +297,7 @@ export class Verifier extends ProtocolNode {
   private async dispute(job: JobRow, model: Parameters<typeof computeTrace>[0], input: Uint8Array, lie: CheatSpec | undefined): Promise<void> {
     const id = job.jobId;
     if (this.ctx.journal.inFlight(`open:${id}`)) return;
-    const t = await computeTrace(model, intsOf(input), lie);
+    const t = await computeTrace(model, intsOf(input), { cheat: lie });
     const player = new DisputePlayer(Side.Challenger, this.ctx.signer, model, t.trace);
     const result = await submittedResultOf(this.p, id);
     // Write-ahead: the trace we will play (its root and how to rebuild it: the input too) before opening.

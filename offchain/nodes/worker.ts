@@ -266,7 +266,7 @@ export class Worker extends ProtocolNode {
       // The input is the one the escrow committed (inline) or was checked against the terms'
       // commitment (URI): its commitment is the terms', not hashed again.
       const { inputCommitment } = await jobTerms(this.p, id);
-      const t = await computeOutput(model, intsOf(input), cheat, undefined, inputCommitment as Hex);
+      const t = await computeOutput(model, intsOf(input), { cheat, inputCommitment: inputCommitment as Hex });
       // Write-ahead: what we are about to commit, before the transaction exists.
       this.store.updateJob(id, {
         stage: "computed",

@@ -75,6 +75,11 @@ const ESCALATION = [1, -1, 16, -16, 256, -256, 4096, -4096];
  */
 export function cheatTrace(model: CanonicalModel, honest: readonly Int32Array[], c: CheatSpec, o: { exact?: boolean } = {}): Int32Array[] {
   const L = model.layers.length;
+  if (c.layer < 1 || c.layer > L) throw new VeritensorError(`--cheat: the model has layers 1..${L}, there is no layer ${c.layer}`);
+  const numel = honest[c.layer]!.length;
+  if (c.element < 0 || c.element >= numel) {
+    throw new VeritensorError(`--cheat: layer ${c.layer} has ${numel} elements, there is no element ${c.element}`);
+  }
   let outOfRange = 0;
   const factors = o.exact ? [1] : ESCALATION;
   for (const factor of factors) {

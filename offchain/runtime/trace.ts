@@ -28,33 +28,37 @@ export function intsOf(bytes: Uint8Array): Int32Array {
   return new Int32Array(copy.buffer, 0, copy.length / 4);
 }
 
-/**
- * The job's output and its commitment: one plain run, nothing else hashed (unless cheating). On
- * `runner` if given (a verifier's pool), else on the model's shared runner.
- */
-export async function computeOutput(
-  model: CanonicalModel,
-  input: Int32Array,
-  cheat?: CheatSpec,
-  runner?: { run(input: Int32Array): Promise<{ output: Int32Array; outputCommitment: Hex }> },
+/** A cheat that shapes the run (demos and tests); `exact`: by hand, the lie is exactly its DELTA (see cheatTrace). */
+export interface CheatOptions {
+  readonly cheat?: CheatSpec;
+  readonly exact?: boolean;
+}
+
+export interface OutputOptions extends CheatOptions {
+  /** Where to run (a verifier's pool); default the model's shared runner. */
+  readonly runner?: { run(input: Int32Array): Promise<{ output: Int32Array; outputCommitment: Hex }> };
   /** The input's commitment from the job's terms, when known: not hashed again. */
-  inputCommitment?: Hex,
-): Promise<NodeOutput> {
-  if (cheat !== undefined) return computeTrace(model, input, cheat);
+  readonly inputCommitment?: Hex;
+}
+
+/** The job's output and its commitment: one plain run, nothing else hashed (unless cheating). */
+export async function computeOutput(model: CanonicalModel, input: Int32Array, o: OutputOptions = {}): Promise<NodeOutput> {
+  if (o.cheat !== undefined) return computeTrace(model, input, o);
   const started = performance.now();
-  const r = runner ? await runner.run(input) : await runOutput(model, input, {}, inputCommitment ? { inputCommitment } : {});
+  const r = o.runner ? await o.runner.run(input) : await runOutput(model, input, {}, o.inputCommitment ? { inputCommitment: o.inputCommitment } : {});
   return { output: Int32Array.from(r.output), outputCommitment: r.outputCommitment, ms: performance.now() - started };
 }
 
 /** The job's whole trace with its root (a dispute): rebuilt from the model and the input. */
-export async function computeTrace(model: CanonicalModel, input: Int32Array, cheat?: CheatSpec): Promise<NodeTrace> {
+export async function computeTrace(model: CanonicalModel, input: Int32Array, o: CheatOptions = {}): Promise<NodeTrace> {
+  const { cheat } = o;
   const started = performance.now();
   const r = await runWithTrace(model, input);
   const honest = [Int32Array.from(r.input), ...r.layerOutputs.map((t) => Int32Array.from(t))];
   if (cheat === undefined) {
     return { trace: honest, root: r.traceRoot, output: Int32Array.from(r.output), outputCommitment: r.outputCommitment, ms: performance.now() - started };
   }
-  const trace = cheatTrace(model, honest, cheat);
+  const trace = cheatTrace(model, honest, cheat, { exact: o.exact ?? false });
   const output = trace[trace.length - 1]!;
   return { trace, root: traceRootOf(trace), output, outputCommitment: tensorRoot(output), ms: performance.now() - started };
 }

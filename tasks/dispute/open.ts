@@ -17,7 +17,7 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
   const jobId = parseId(a.job, "--job");
   const r = await challengeJob(p, challenger, jobId, required(a.model, "--model"), { approve: !a.noApprove });
   report(`Disputed job ${jobId}: game ${r.game}`, [
-    ["ran", `${a.model} (${r.run.inferenceMs.toFixed(1)} ms)`],
+    ["ran", `${a.model} (${r.run.ms.toFixed(1)} ms)`],
     // The worker posts its trace root as its first move; the challenger's is bound from the opening.
     ["your trace root", `${r.view.challengerRoot} (its output differs from the one submitted)`],
     ["bond", `${formatVtn(r.bond)} posted${r.approval ? " (approved first)" : ""}`],

@@ -44,7 +44,7 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
   const output = computed?.output ?? (await readTensorFile(a.output!, "--output"));
   const result = await submitResult(p, worker, jobId, output);
   report(`Submitted the result of job ${jobId}`, [
-    ["ran", computed ? `${a.run} (${computed.inferenceMs.toFixed(1)} ms)` : undefined],
+    ["ran", computed ? `${a.run} (${computed.ms.toFixed(1)} ms)` : undefined],
     ["cheated", cheat ? `${formatCheat(cheat)}, later layers recomputed from it (a wrong result for a dispute)` : undefined],
     ["output", formatInts(bytesToInts(output))],
     ["output commitment", result.outputCommitment],

@@ -171,6 +171,7 @@ describe("JobManager: governance", function () {
       await expect(jobOf(p, 2n)).to.be.revertedWithCustomError(p.jm, "JobManagerUnknownJob").withArgs(2n);
     });
   });
+
   describe("parameter versions", function () {
     it("a job keeps the result timeout, challenge window, timeout slash and treasury of its request", async function () {
       const p = await protocol();
@@ -253,6 +254,7 @@ describe("JobManager: governance", function () {
         .withArgs(jobId, p.worker.address, FEE - PRICE - PROTOCOL_FEE, PRICE, PROTOCOL_FEE);
     });
   });
+
   describe("pause", function () {
     it("blocks only new requests: jobs in flight still claim, submit, finalize, expire and pay out", async function () {
       const p = await protocol();

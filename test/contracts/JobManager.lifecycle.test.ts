@@ -102,6 +102,7 @@ describe("JobManager: lifecycle", function () {
       expect(await p.jm.jobCount()).to.equal(0n);
     });
   });
+
   describe("claim", function () {
     it("locks stake in proportion to the fee and sets the result due time", async function () {
       const p = await protocol();
@@ -173,6 +174,7 @@ describe("JobManager: lifecycle", function () {
         .withArgs(p.worker.address, WORKER_STAKE, 2n * bigFee);
     });
   });
+
   describe("submitResult", function () {
     it("records the result and opens the challenge window", async function () {
       const p = await protocol();
@@ -419,6 +421,7 @@ describe("JobManager: lifecycle", function () {
       }
     });
   });
+
   describe("finalize", function () {
     it("pays the worker exactly, accrues the price and the protocol fee to the model, and unlocks the stake", async function () {
       const p = await protocol();
@@ -516,6 +519,7 @@ describe("JobManager: lifecycle", function () {
         .withArgs(jobId, Status.Finalized);
     });
   });
+
   describe("expire", function () {
     it("refunds an open job after its deadline, not at it", async function () {
       const p = await protocol();

@@ -126,6 +126,7 @@ describe("JobManager: payouts", function () {
       await expectEscrowConserved(p);
     });
   });
+
   describe("withdraw", function () {
     it("sends the whole balance once", async function () {
       const p = await protocol();

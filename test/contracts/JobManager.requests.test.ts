@@ -54,6 +54,7 @@ describe("JobManager: requests", function () {
       expect(int32Bytes([1, -2])).to.equal("0x01000000feffffff");
     });
   });
+
   describe("requestInference", function () {
     it("escrows the fee and computes the commitment of an inline input on-chain", async function () {
       const p = await protocol();
@@ -271,6 +272,7 @@ describe("JobManager: requests", function () {
         .withArgs(jobId, p.worker.address, FEE - PRICE - PROTOCOL_FEE, PRICE, PROTOCOL_FEE);
     });
   });
+
   describe("JobRequested terms", function () {
     it("carries the terms whose hash the job stores, for every kind of request", async function () {
       const p = await protocol();
