@@ -10,7 +10,6 @@ import {LibPosition, Position} from "./lib/Position.sol";
 import {MerkleProof} from "./lib/MerkleProof.sol";
 import {
     Disputed,
-    EXACT_BOUND,
     GameConfig,
     GameStatus,
     Level,
@@ -336,35 +335,22 @@ contract DisputeGame is IDisputeGame {
             phase: StepPhase.Direct,
             term: 0
         });
-
-        int256 truth;
-        int256 defenderClaim;
-        if (d.reduction == 0) {
-            // A direct kind: y from the layer's inputs.
-            truth = VERIFIER.step(ctx, 0, proofs);
-            defenderClaim = defenderValue;
-        } else if (r.lo == r.hi) {
-            // Equal accumulators: y = f(s_L).
-            ctx.phase = StepPhase.Final;
-            if (!_exact(r.agreed)) return _resolveInexact();
-            truth = VERIFIER.step(ctx, r.agreed, proofs);
-            defenderClaim = defenderValue;
-        } else {
-            // One term: s_hi from the agreed s_lo (s_0 itself comes from the constants).
-            ctx.phase = StepPhase.Reduce;
-            ctx.term = r.lo;
-            if (r.lo == 0) {
-                (bytes calldata initialProofs, bytes calldata termProofs) = _splitProofs(proofs);
-                StepContext memory initial = StepContext(ctx.graphRoot, ctx.traceRoot, d.index, d.element, StepPhase.Initial, 0);
-                int256 s0 = VERIFIER.step(initial, 0, initialProofs);
-                if (!_exact(s0)) return _resolveInexact();
-                truth = VERIFIER.step(ctx, s0, termProofs);
+        // A direct kind: y from the layer's inputs. Equal accumulators: y = f(s_L). Otherwise one
+        // term: s_hi from the agreed s_lo (the verifier reads s_0 itself from the constants).
+        int256 pre;
+        int256 defenderClaim = defenderValue;
+        if (d.reduction != 0) {
+            pre = r.agreed;
+            if (r.lo == r.hi) {
+                ctx.phase = StepPhase.Final;
             } else {
-                if (!_exact(r.agreed)) return _resolveInexact();
-                truth = VERIFIER.step(ctx, r.agreed, proofs);
+                ctx.phase = StepPhase.Reduce;
+                ctx.term = r.lo;
+                defenderClaim = r.defenderHi;
             }
-            defenderClaim = r.defenderHi;
         }
+        (bool exact, int256 truth) = VERIFIER.step(ctx, pre, proofs);
+        if (!exact) return _resolveInexact();
         emit Stepped(msg.sender, truth);
         // INVARIANT: the defender loses whenever its claim is not the truth, whatever the challenger claimed.
         _resolve(defenderClaim == truth ? GameStatus.DefenderWins : GameStatus.ChallengerWins, Reason.OneStep);
@@ -493,30 +479,13 @@ contract DisputeGame is IDisputeGame {
         return int64(int32(u));
     }
 
-    /// @dev Whether `v` is inside the exact range of canonical/1 (|v| < 2^24).
-    function _exact(int256 v) private pure returns (bool) {
-        return v < EXACT_BOUND && v > -EXACT_BOUND;
-    }
-
-    /// @dev The step would start from a value outside the exact range, which the one-step verifier
-    /// cannot take and no canonical/1 computation produces: the defender's result is not a canonical
+    /// @dev The verifier found that the step would start from a value outside the exact range, which
+    /// no canonical/1 computation produces: the defender's result is not a canonical
     /// one (an invalid model, or an input outside its range), so it loses. An honest defender never
     /// gets here: its agreed values are its own, all in range. This keeps every registered model,
     /// valid or not, provable wrong: a step never reverts for want of range.
     function _resolveInexact() private {
         _resolve(GameStatus.ChallengerWins, Reason.InexactValue);
-    }
-
-    /// @dev `abi.encode(bytes, bytes)` as two calldata slices.
-    function _splitProofs(bytes calldata proofs) private pure returns (bytes calldata a, bytes calldata b) {
-        a = _bytesAt(proofs, 0);
-        b = _bytesAt(proofs, 32);
-    }
-
-    function _bytesAt(bytes calldata data, uint256 head) private pure returns (bytes calldata out) {
-        uint256 offset = uint256(bytes32(data[head:head + 32]));
-        uint256 length = uint256(bytes32(data[offset:offset + 32]));
-        out = data[offset + 32:offset + 32 + length];
     }
 
     /// @dev The last level: the challenger, who claims the result is wrong, must have the step run.

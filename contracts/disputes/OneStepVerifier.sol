@@ -8,7 +8,6 @@ import {
     OneStepVerifierElementOutOfRange,
     OneStepVerifierTermOutOfRange,
     OneStepVerifierUnusedOpenings,
-    OneStepVerifierValueOutOfRange,
     OneStepVerifierWrongPhase
 } from "./lib/OneStepErrors.sol";
 import {AddStep} from "./onestep/AddStep.sol";
@@ -38,7 +37,11 @@ contract OneStepVerifier is IOneStepVerifier {
     ////////////////////////////////////////////////////////////////
 
     /// @inheritdoc IOneStepVerifier
-    function step(StepContext calldata ctx, int256 pre, bytes calldata proofs) external view returns (int256 post) {
+    function step(StepContext calldata ctx, int256 pre, bytes calldata proofs)
+        external
+        view
+        returns (bool exact, int256 post)
+    {
         StepProofs memory p = abi.decode(proofs, (StepProofs));
         Layer memory l = GraphLeaf.layer(ctx.graphRoot, ctx.layer, p.descriptor, p.graphProof);
         uint256 n = GraphLeaf.numel(l);
@@ -52,13 +55,16 @@ contract OneStepVerifier is IOneStepVerifier {
         if (direct ? _isSum(l.kind) : !_isSum(l.kind) && l.kind != GraphLeaf.MAXPOOL) {
             revert OneStepVerifierWrongPhase(l.kind, uint8(ctx.phase));
         }
-        if (ctx.phase == StepPhase.Direct) {
+        if (direct) {
             post = _direct(l, r, ctx.element);
         } else {
-            post = _reduction(l, r, ctx, pre);
+            (exact, post) = _reduction(l, r, ctx, pre);
+            // Nothing else is read: the step never starts.
+            if (!exact) return (false, 0);
         }
         // INVARIANT: one opening per read; nothing unread passes as proof.
         if (r.used != p.openings.length) revert OneStepVerifierUnusedOpenings(r.used, p.openings.length);
+        exact = true;
     }
 
     /// @inheritdoc IOneStepVerifier
@@ -88,35 +94,42 @@ contract OneStepVerifier is IOneStepVerifier {
         return 0;
     }
 
-    /// @dev Initial, Reduce or Final step of a DENSE, CONV or MAXPOOL element.
+    /// @dev Reduce or Final step of a DENSE, CONV or MAXPOOL element; `exact` is false when it would
+    /// start from a value outside the exact range.
     function _reduction(Layer memory l, StepReader memory r, StepContext calldata ctx, int256 pre)
         private
         view
-        returns (int256)
+        returns (bool exact, int256 post)
     {
         uint256 e = ctx.element;
         uint8 kind = l.kind;
-        if (ctx.phase == StepPhase.Initial) {
-            if (kind == GraphLeaf.DENSE) return DenseStep.initial(l, r, e);
-            if (kind == GraphLeaf.CONV) return ConvStep.initial(l, r, e);
-            return MaxPoolStep.initial();
-        }
-        // INVARIANT: an agreed partial result is an exact value (|v| < 2^24); MAXPOOL's running
-        // maximum may also still be EMPTY.
-        if (pre >= EXACT_LIMIT || (pre <= -EXACT_LIMIT && !(kind == GraphLeaf.MAXPOOL && pre == MaxPoolStep.EMPTY))) {
-            revert OneStepVerifierValueOutOfRange(pre);
-        }
         if (ctx.phase == StepPhase.Final) {
-            if (kind == GraphLeaf.DENSE) return DenseStep.finish(l, r, e, pre);
-            if (kind == GraphLeaf.CONV) return ConvStep.finish(l, r, e, pre);
-            return MaxPoolStep.finish(e, pre);
+            if (!_exact(kind, pre)) return (false, 0);
+            if (kind == GraphLeaf.DENSE) return (true, DenseStep.finish(l, r, e, pre));
+            if (kind == GraphLeaf.CONV) return (true, ConvStep.finish(l, r, e, pre));
+            return (true, MaxPoolStep.finish(e, pre));
         }
         uint256 len = _length(l);
         // INVARIANT: the bisection ends on a real term j < L.
         if (ctx.term >= len) revert OneStepVerifierTermOutOfRange(ctx.term, len);
-        if (kind == GraphLeaf.DENSE) return DenseStep.reduce(l, r, e, ctx.term, pre);
-        if (kind == GraphLeaf.CONV) return ConvStep.reduce(l, r, e, ctx.term, pre);
-        return MaxPoolStep.reduce(l, r, e, ctx.term, pre);
+        // INVARIANT: s_0 is never taken from a caller: term 0 starts from the constants.
+        int256 s = ctx.term == 0 ? _initial(l, r, e) : pre;
+        if (!_exact(kind, s)) return (false, 0);
+        if (kind == GraphLeaf.DENSE) return (true, DenseStep.reduce(l, r, e, ctx.term, s));
+        if (kind == GraphLeaf.CONV) return (true, ConvStep.reduce(l, r, e, ctx.term, s));
+        return (true, MaxPoolStep.reduce(l, r, e, ctx.term, s));
+    }
+
+    /// @dev s_0 of a DENSE, CONV or MAXPOOL element.
+    function _initial(Layer memory l, StepReader memory r, uint256 e) private view returns (int256) {
+        if (l.kind == GraphLeaf.DENSE) return DenseStep.initial(l, r, e);
+        if (l.kind == GraphLeaf.CONV) return ConvStep.initial(l, r, e);
+        return MaxPoolStep.initial();
+    }
+
+    /// @dev A value a step may start from: |v| < 2^24, or MAXPOOL's running maximum still EMPTY.
+    function _exact(uint8 kind, int256 v) private pure returns (bool) {
+        return (v < EXACT_LIMIT && v > -EXACT_LIMIT) || (kind == GraphLeaf.MAXPOOL && v == MaxPoolStep.EMPTY);
     }
 
     /// @dev The output element of a MAXPOOL, ADD, MUL, RELU, CLIP, RESHAPE or LUT layer.

@@ -2,16 +2,16 @@
 pragma solidity ^0.8.28;
 
 /// @notice Which part of one output element's computation a step checks.
-/// @dev DENSE and CONV elements are reductions, the sequence s_0, s_1, …, s_L, y (MAXPOOL may be
-/// stepped the same way over its window, or checked Direct):
-///  - `Initial`: s_0 (DENSE/CONV: the bias B[m]; MAXPOOL: the empty-window value -2^24);
-///  - `Reduce`:  s_{j+1} from the claimed s_j and term j (DENSE/CONV: s_j + x·w; MAXPOOL:
-///    max(s_j, x); a padded CONV/MAXPOOL position leaves s_j unchanged);
-///  - `Final`:   y from the claimed s_L (DENSE/CONV: clip(s_L >> s[m], lo, hi); MAXPOOL: s_L).
+/// @dev DENSE and CONV elements are reductions, the sequence s_0, s_1, …, s_L, y with s_0 read from
+/// the constants (DENSE/CONV: the bias B[m]; MAXPOOL, which may be stepped the same way over its
+/// window or checked Direct: the empty-window value -2^24):
+///  - `Reduce`: s_{j+1} from the agreed s_j and term j (DENSE/CONV: s_j + x·w; MAXPOOL: max(s_j, x);
+///    a padded CONV/MAXPOOL position leaves s_j unchanged). At j = 0 the step starts from s_0 itself,
+///    so nobody ever claims s_0;
+///  - `Final`:  y from the agreed s_L (DENSE/CONV: clip(s_L >> s[m], lo, hi); MAXPOOL: s_L).
 /// MAXPOOL, ADD, MUL, RELU, CLIP, RESHAPE and LUT are `Direct`: y from its inputs (a MAXPOOL
 /// reads every in-range element of its window, at most KH·KW openings).
 enum StepPhase {
-    Initial,
     Reduce,
     Final,
     Direct
@@ -23,7 +23,7 @@ enum StepPhase {
 /// @param layer The disputed layer k (graph leaf k, trace leaf k), k >= 1.
 /// @param element The disputed element e of layer k's output (row-major).
 /// @param phase Which step (see {StepPhase}).
-/// @param term The reduction index j (Reduce only; ignored otherwise).
+/// @param term The reduction index j (`Reduce` only; ignored otherwise).
 struct StepContext {
     bytes32 graphRoot;
     bytes32 traceRoot;
@@ -70,15 +70,25 @@ struct StepProofs {
  * the model's size.
  */
 interface IOneStepVerifier {
-    /// @notice The honest value after one step of element `ctx.element` of layer `ctx.layer`.
+    /// @notice The honest value after one step of element `ctx.element` of layer `ctx.layer`: the
+    /// game's one call, whatever the layer kind and the phase.
     /// @dev Reverts with a named error (contracts/disputes/lib/OneStepErrors.sol) when a proof fails,
-    /// the phase does not fit the kind, an index is out of range or `pre` is outside |v| < 2^24.
+    /// the phase does not fit the kind or an index is out of range. A step that would start from a
+    /// value outside canonical/1's exact range |v| < 2^24 (an agreed `pre`, or s_0 read from the
+    /// constants) does not revert: it returns `exact = false`, because no canonical computation
+    /// reaches such a value and the game must still be able to end (docs/DISPUTES.md, guarantee 6).
     /// @param ctx What the dispute has been narrowed to.
-    /// @param pre The agreed value before the step: s_j for `Reduce`, s_L for `Final`; ignored by
-    /// `Initial` and `Direct`.
-    /// @param proofs `abi.encode(StepProofs)`.
-    /// @return post s_0 (`Initial`), s_{j+1} (`Reduce`) or the output element y (`Final`, `Direct`).
-    function step(StepContext calldata ctx, int256 pre, bytes calldata proofs) external view returns (int256 post);
+    /// @param pre The agreed value before the step: s_j for `Reduce` with j > 0, s_L for `Final`;
+    /// ignored by `Reduce` at j = 0 and by `Direct`.
+    /// @param proofs `abi.encode(StepProofs)`: for `Reduce` at j = 0 the openings that read s_0 come
+    /// first, then those of term 0.
+    /// @return exact False when the step would start from a value outside the exact range (`post` is
+    /// then 0 and means nothing).
+    /// @return post s_{j+1} (`Reduce`) or the output element y (`Final`, `Direct`).
+    function step(StepContext calldata ctx, int256 pre, bytes calldata proofs)
+        external
+        view
+        returns (bool exact, int256 post);
 
     /// @notice The shape of the computation of one element of layer `layer`, read from its proven
     /// graph leaf: the game bisects over s_0..s_L with L = `length`.

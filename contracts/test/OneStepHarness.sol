@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {IOneStepVerifier, StepContext, StepPhase} from "../interfaces/IOneStepVerifier.sol";
+import {IOneStepVerifier, StepContext} from "../interfaces/IOneStepVerifier.sol";
 import {GraphLeaf, Header, Layer} from "../disputes/lib/GraphLeaf.sol";
 import {MerkleProof} from "../disputes/lib/MerkleProof.sol";
 import {TensorProof} from "../disputes/lib/TensorProof.sol";
 
 /**
  * @title OneStepHarness
- * @notice Test-only: runs many one-step cases in one eth_call (differential tests), a whole
- * element's reduction on-chain, the gas of one step, and the libraries directly.
+ * @notice Test-only: runs many one-step cases in one eth_call (differential tests, whole elements'
+ * reductions chained on-chain), the gas of one step, and the libraries directly.
  */
 contract OneStepHarness {
     /// @notice One call of {IOneStepVerifier-step}.
@@ -25,19 +25,20 @@ contract OneStepHarness {
         verifier = verifier_;
     }
 
-    /// @notice Runs every case; `ok[i]` false means it reverted with `errors[i]`.
+    /// @notice Runs every case; `ok[i]` false means it reverted with `errors[i]`, `exact[i]` false
+    /// that the verifier found its start outside the exact range.
     function run(Case[] calldata cases)
         external
         view
-        returns (int256[] memory out, bool[] memory ok, bytes[] memory errors)
+        returns (int256[] memory out, bool[] memory ok, bool[] memory exact, bytes[] memory errors)
     {
         out = new int256[](cases.length);
         ok = new bool[](cases.length);
+        exact = new bool[](cases.length);
         errors = new bytes[](cases.length);
         for (uint256 i = 0; i < cases.length; ++i) {
-            try verifier.step(cases[i].ctx, cases[i].pre, cases[i].proofs) returns (int256 v) {
-                out[i] = v;
-                ok[i] = true;
+            try verifier.step(cases[i].ctx, cases[i].pre, cases[i].proofs) returns (bool x, int256 v) {
+                (out[i], ok[i], exact[i]) = (v, true, x);
             } catch (bytes memory err) {
                 errors[i] = err;
             }
@@ -51,66 +52,41 @@ contract OneStepHarness {
     function runPacked(bytes calldata packed)
         external
         view
-        returns (int256[] memory out, bool[] memory ok, bytes[] memory errors)
+        returns (int256[] memory out, bool[] memory ok, bool[] memory exact, bytes[] memory errors)
     {
         uint256 count = uint256(bytes32(packed[0:32]));
         out = new int256[](count);
         ok = new bool[](count);
+        exact = new bool[](count);
         errors = new bytes[](count);
         uint256 o = 32;
         int256 last;
         for (uint256 i = 0; i < count; ++i) {
-            (o, out[i], ok[i], errors[i]) = _runOne(packed, o, last);
+            uint256 len = uint256(bytes32(packed[o + 256:o + 288]));
+            (out[i], ok[i], exact[i], errors[i]) = _call(packed[o:o + 256], packed[o + 288:o + 288 + len], last);
+            o += 288 + ((len + 31) & ~uint256(31));
             if (ok[i]) last = out[i];
         }
-    }
-
-    function _runOne(bytes calldata packed, uint256 o, int256 last)
-        private
-        view
-        returns (uint256 next, int256 v, bool ok, bytes memory err)
-    {
-        uint256 len = uint256(bytes32(packed[o + 256:o + 288]));
-        next = o + 288 + ((len + 31) & ~uint256(31));
-        (v, ok, err) = _call(packed[o:o + 256], packed[o + 288:o + 288 + len], last);
     }
 
     function _call(bytes calldata head, bytes calldata proofs, int256 last)
         private
         view
-        returns (int256, bool, bytes memory)
+        returns (int256, bool, bool, bytes memory)
     {
         (StepContext memory ctx, int256 pre, uint256 flags) = abi.decode(head, (StepContext, int256, uint256));
         if (flags & 1 == 1) pre = last;
-        try verifier.step(ctx, pre, proofs) returns (int256 r) {
-            return (r, true, "");
+        try verifier.step(ctx, pre, proofs) returns (bool exact, int256 r) {
+            return (r, true, exact, "");
         } catch (bytes memory e) {
-            return (0, false, e);
+            return (0, false, false, e);
         }
-    }
-
-    /// @notice Element `ctx.element` recomputed entirely on-chain: Initial, every Reduce term in
-    /// order, Final (each from its own proofs), so s_0..s_L never leave the chain.
-    function runElement(StepContext memory ctx, bytes calldata initial, bytes[] calldata terms, bytes calldata last)
-        external
-        view
-        returns (int256 y)
-    {
-        ctx.phase = StepPhase.Initial;
-        int256 s = verifier.step(ctx, 0, initial);
-        ctx.phase = StepPhase.Reduce;
-        for (uint256 j = 0; j < terms.length; ++j) {
-            ctx.term = uint64(j);
-            s = verifier.step(ctx, s, terms[j]);
-        }
-        ctx.phase = StepPhase.Final;
-        return verifier.step(ctx, s, last);
     }
 
     /// @notice Execution gas of one step (the external call only, no calldata or base cost).
-    function gasOf(Case calldata c) external view returns (uint256 used, int256 out) {
+    function gasOf(Case calldata c) external view returns (uint256 used, bool exact, int256 out) {
         uint256 before = gasleft();
-        out = verifier.step(c.ctx, c.pre, c.proofs);
+        (exact, out) = verifier.step(c.ctx, c.pre, c.proofs);
         used = before - gasleft();
     }
 

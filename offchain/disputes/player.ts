@@ -11,7 +11,6 @@
  * the honest ones except the last, which it sets so that its claimed value follows from it.
  */
 import type { ContractTransactionReceipt, Signer } from "ethers";
-import { AbiCoder } from "ethers";
 
 import type { DisputeGame } from "../../types/ethers-contracts/index.js";
 import { encodeHeader, graphLeafProof } from "../commitments/graph.js";
@@ -24,7 +23,6 @@ import type { GameState, Move, MoveKind, OpenArgs, SubmittedResult } from "../cl
 import { GameStatus, Level, Side, randomSalt, readGame, revealedDefenderChunk, sendMove } from "../clients/disputes.js";
 import { StepPhase, StepProver } from "./proofs.js";
 
-const abi = AbiCoder.defaultAbiCoder();
 
 /** How a side plays. */
 export interface Strategy {
@@ -187,9 +185,7 @@ export class DisputePlayer {
     const e = state.element;
     if (state.reductionLength === 0) return p.proofs(k, e, StepPhase.Direct);
     if (state.lo === state.hi) return p.proofs(k, e, StepPhase.Final);
-    const term = p.proofs(k, e, StepPhase.Reduce, state.lo);
-    if (state.lo !== 0) return term;
-    return abi.encode(["bytes", "bytes"], [p.proofs(k, e, StepPhase.Initial), term]) as Hex;
+    return p.proofs(k, e, StepPhase.Reduce, state.lo);
   }
 }
 

@@ -22,8 +22,8 @@ import {
   MulConst,
 } from "../model/layers.js";
 
-/** IOneStepVerifier's StepPhase. */
-export const StepPhase = { Initial: 0, Reduce: 1, Final: 2, Direct: 3 } as const;
+/** IOneStepVerifier's StepPhase (`Reduce` at term 0 starts from s_0, which the verifier reads itself). */
+export const StepPhase = { Reduce: 0, Final: 1, Direct: 2 } as const;
 export type StepPhase = (typeof StepPhase)[keyof typeof StepPhase];
 
 /** MAXPOOL's running maximum of an empty window (below every value, |v| < 2^24). */
@@ -160,7 +160,8 @@ export function poolTerm(l: CanonicalLayer, e: number, t: number): { padded: boo
 
 /**
  * The elements one step reads, in the order the verifier consumes openings. `inputs[k]` is the
- * trace tensor of `layer.inputs[k]` (LUT's table index depends on the input value).
+ * trace tensor of `layer.inputs[k]` (LUT's table index depends on the input value). A `Reduce`
+ * step at term 0 first reads s_0 (DENSE/CONV: the bias; MAXPOOL: nothing, s_0 is EMPTY).
  */
 export function stepReads(l: CanonicalLayer, e: number, phase: StepPhase, term: number, inputs: readonly Int32Array[]): StepRead[] {
   const input = (index: number, slot = 0): StepRead => ({ from: "input", slot, index });
@@ -169,16 +170,16 @@ export function stepReads(l: CanonicalLayer, e: number, phase: StepPhase, term: 
   switch (l.kind) {
     case LayerKind.DENSE: {
       const K = P(l, DenseParam.K);
-      if (phase === StepPhase.Initial) return [constant(DenseConst.B, e)];
       if (phase === StepPhase.Final) return [constant(DenseConst.S, e)];
-      return [input(term), constant(DenseConst.W, e * K + term)];
+      const initial = term === 0 ? [constant(DenseConst.B, e)] : [];
+      return [...initial, input(term), constant(DenseConst.W, e * K + term)];
     }
     case LayerKind.CONV: {
       const m = Math.floor(e / (l.outShape[2]! * l.outShape[3]!));
-      if (phase === StepPhase.Initial) return [constant(ConvConst.B, m)];
       if (phase === StepPhase.Final) return [constant(ConvConst.S, m)];
+      const initial = term === 0 ? [constant(ConvConst.B, m)] : [];
       const t = convTerm(l, e, term);
-      return t.padded ? [] : [input(t.x), constant(ConvConst.W, t.w)];
+      return t.padded ? initial : [...initial, input(t.x), constant(ConvConst.W, t.w)];
     }
     case LayerKind.MAXPOOL: {
       if (phase === StepPhase.Reduce) {

@@ -25,7 +25,7 @@ import {
 import { CanonicalModelBuilder } from "../../offchain/model/build.js";
 import type { CanonicalModel } from "../../offchain/model/canonical.js";
 import { numel, parseCanonicalModel } from "../../offchain/model/canonical.js";
-import { LayerKind, layerKindName } from "../../offchain/model/layers.js";
+import { DenseConst, LayerKind, layerKindName } from "../../offchain/model/layers.js";
 import { evalLayer, referenceTrace } from "../../offchain/runtime/reference.js";
 import { Rng } from "../runtime/helpers/random.js";
 
@@ -222,9 +222,10 @@ async function runCases(harness: Contract, cases: readonly Case[]): Promise<stri
     const batch = cases.slice(i, end);
     i = end;
     const ret = (await ethers.provider.send("eth_call", [{ to, data: packCases(harness, batch) }, "latest"])) as string;
-    const [out, ok, errors] = harness.interface.decodeFunctionResult("runPacked", ret) as unknown as [bigint[], boolean[], string[]];
+    const [out, ok, exact, errors] = harness.interface.decodeFunctionResult("runPacked", ret) as unknown as [bigint[], boolean[], boolean[], string[]];
     batch.forEach((c, j) => {
       if (!ok[j]) mismatches.push(`${c.label}: reverted ${errors[j]}`);
+      else if (!exact[j]) mismatches.push(`${c.label}: the verifier found its start outside the exact range`);
       else if (out[j] !== BigInt(c.expected)) mismatches.push(`${c.label}: chain ${out[j]} != reference ${c.expected}`);
     });
   }
@@ -275,7 +276,8 @@ describe("OneStepVerifier", function () {
               const step = (phase: StepPhaseT, pre: number, expected: number, term = 0): Case => ({
                 ctx: prover.context(k, e, phase, term), pre: BigInt(pre), proofs: prover.proofs(k, e, phase, term), expected, label: `${label} phase ${phase} j ${term}`,
               });
-              cases.push(step(StepPhase.Initial, 0, s[0]!));
+              // Term 0 starts from s_0, which the verifier reads from the constants itself.
+              cases.push(step(StepPhase.Reduce, 0, s[1]!, 0));
               cases.push(step(StepPhase.Reduce, s[j]!, s[j + 1]!, j));
               cases.push(step(StepPhase.Final, s[L]!, y[e]!));
               if (full.length < FULL_ELEMENTS && L <= 64 && c === 0) full.push({ prover, k, e, y: y[e]! });
@@ -287,8 +289,8 @@ describe("OneStepVerifier", function () {
         expect(cases.length).to.be.at.least(CASES_PER_KIND);
         if (kind === LayerKind.CONV || kind === LayerKind.MAXPOOL) expect(padded).to.be.greaterThan(0);
 
-        // Whole elements recomputed on-chain: Initial, every term, Final, each step's `pre` the
-        // chain's own previous result, so s_0..s_L never leave the chain.
+        // Whole elements recomputed on-chain: every term from term 0 (which reads s_0 itself), then
+        // Final, each step's `pre` the chain's own previous result, so s_0..s_L never leave the chain.
         const chains: Case[] = [];
         for (const f of full) {
           const L = reductionLength(f.prover.layer(f.k));
@@ -297,8 +299,7 @@ describe("OneStepVerifier", function () {
             ctx: f.prover.context(f.k, f.e, phase, term), pre: 0n, proofs: f.prover.proofs(f.k, f.e, phase, term), expected, chained,
             label: `whole element ${f.e} of layer ${f.k}, phase ${phase} term ${term}`,
           });
-          chains.push(at(StepPhase.Initial, 0, s[0]!, false));
-          for (let j = 0; j < L; j++) chains.push(at(StepPhase.Reduce, j, s[j + 1]!, true));
+          for (let j = 0; j < L; j++) chains.push(at(StepPhase.Reduce, j, s[j + 1]!, j > 0));
           chains.push(at(StepPhase.Final, 0, f.y, true));
         }
         expect(await runCases(harness, chains)).to.deep.equal([]);
@@ -321,7 +322,13 @@ describe("OneStepVerifier", function () {
     const prover = new StepProver(model, trace);
     const DENSE = 5, RELU = 2, LUT = 6, CONV = 1;
 
-    const step = (ctx: StepContext, pre: bigint | number, proofs: Hex) => verifier.getFunction("step").staticCall(ctx, pre, proofs);
+    const stepOf = (ctx: StepContext, pre: bigint | number, proofs: Hex) => verifier.getFunction("step").staticCall(ctx, pre, proofs) as Promise<[boolean, bigint]>;
+    /** The step's value, which must be exact. */
+    const step = async (ctx: StepContext, pre: bigint | number, proofs: Hex): Promise<bigint> => {
+      const [exact, post] = await stepOf(ctx, pre, proofs);
+      expect(exact, "the step was not exact").to.equal(true);
+      return post;
+    };
     const withOpenings = (k: number, e: number, phase: StepPhaseT, term: number, edit: (o: ReturnType<StepProver["openings"]>) => ReturnType<StepProver["openings"]>): Hex =>
       encodeStepProofs({ ...prover.descriptor(k), openings: edit(prover.openings(k, e, phase, term)) });
     const flip = (h: Hex): Hex => (h.slice(0, -1) + (h.endsWith("0") ? "1" : "0")) as Hex;
@@ -363,7 +370,7 @@ describe("OneStepVerifier", function () {
       await expect(harness.getFunction("readElement").staticCall(c.root, 266, 600, chunk1.slice(0, -2), c.tree.proofHex(1))).to.be.revertedWithCustomError(harness, "TensorProofChunkLength").withArgs(1023);
       // Index that does not fit the proof's depth.
       await expect(harness.getFunction("merkleRoot").staticCall(c.tree.leaf(0), 4, c.tree.proofHex(0))).to.be.revertedWithCustomError(harness, "MerkleProofIndexOutOfRange").withArgs(4, 2);
-      await expect(step(prover.context(DENSE, 3, StepPhase.Initial), 0, prover.proofs(DENSE, 2, StepPhase.Initial))).to.be.revertedWithCustomError(verifier, "OneStepVerifierElementOutOfRange").withArgs(3, 3);
+      await expect(step(prover.context(DENSE, 3, StepPhase.Final), 0, prover.proofs(DENSE, 2, StepPhase.Final))).to.be.revertedWithCustomError(verifier, "OneStepVerifierElementOutOfRange").withArgs(3, 3);
       await expect(step(prover.context(DENSE, 0, StepPhase.Reduce, 18), 0, prover.proofs(DENSE, 0, StepPhase.Reduce, 17))).to.be.revertedWithCustomError(verifier, "OneStepVerifierTermOutOfRange").withArgs(18, 18);
       // Openings are positions, not claims: element 0's proofs serve element 1 when both lie in the
       // same chunks, and the verifier still reads element 1's values.
@@ -385,11 +392,11 @@ describe("OneStepVerifier", function () {
 
     it("a graph leaf of another layer -> GraphLeafRootMismatch", async function () {
       const other = prover.descriptor(RELU);
-      const proofs = encodeStepProofs({ descriptor: other.descriptor, graphProof: prover.descriptor(DENSE).graphProof, openings: prover.openings(DENSE, 0, StepPhase.Initial) });
-      await expect(step(prover.context(DENSE, 0, StepPhase.Initial), 0, proofs)).to.be.revertedWithCustomError(verifier, "GraphLeafRootMismatch");
+      const proofs = encodeStepProofs({ descriptor: other.descriptor, graphProof: prover.descriptor(DENSE).graphProof, openings: prover.openings(DENSE, 0, StepPhase.Final) });
+      await expect(step(prover.context(DENSE, 0, StepPhase.Final), 0, proofs)).to.be.revertedWithCustomError(verifier, "GraphLeafRootMismatch");
       // The right descriptor and proof of layer 2 used as layer 5.
       const proofs2 = encodeStepProofs({ ...other, openings: [] });
-      await expect(step(prover.context(DENSE, 0, StepPhase.Initial), 0, proofs2)).to.be.revertedWithCustomError(verifier, "GraphLeafRootMismatch");
+      await expect(step(prover.context(DENSE, 0, StepPhase.Final), 0, proofs2)).to.be.revertedWithCustomError(verifier, "GraphLeafRootMismatch");
       await expect(step(prover.context(0, 0, StepPhase.Direct), 0, prover.proofs(RELU, 0, StepPhase.Direct))).to.be.revertedWithCustomError(verifier, "GraphLeafNotALayer").withArgs(0);
       // The header leaf decodes and checks.
       const header = (await harness.getFunction("header").staticCall(prover.graph.root, encodeHeader(model), graphLeafProof(prover.graph, 0))) as { numLayers: bigint; inputLo: bigint };
@@ -401,20 +408,20 @@ describe("OneStepVerifier", function () {
     });
 
     it("a wrong constant opening -> TensorProofChunkMismatch", async function () {
-      const proofs = withOpenings(DENSE, 1, StepPhase.Final, 0, () => prover.openings(DENSE, 1, StepPhase.Initial));
-      // B's chunk opened where s is read (same shape, other tensor).
+      // B's chunk (term 0's first read) opened where s is read (same shape, other tensor).
+      const proofs = withOpenings(DENSE, 1, StepPhase.Final, 0, () => prover.openings(DENSE, 1, StepPhase.Reduce, 0).slice(0, 1));
       await expect(step(prover.context(DENSE, 1, StepPhase.Final), 0, proofs)).to.be.revertedWithCustomError(verifier, "TensorProofChunkMismatch");
     });
 
-    it("wrong phase, out-of-range claims, missing and extra openings, LUT domain", async function () {
-      await expect(step(prover.context(RELU, 0, StepPhase.Reduce), 0, prover.proofs(RELU, 0, StepPhase.Direct))).to.be.revertedWithCustomError(verifier, "OneStepVerifierWrongPhase").withArgs(5, 1);
-      await expect(step(prover.context(DENSE, 0, StepPhase.Direct), 0, prover.proofs(DENSE, 0, StepPhase.Initial))).to.be.revertedWithCustomError(verifier, "OneStepVerifierWrongPhase").withArgs(1, 3);
-      await expect(step(prover.context(DENSE, 0, StepPhase.Reduce, 0), 2n ** 24n, prover.proofs(DENSE, 0, StepPhase.Reduce, 0))).to.be.revertedWithCustomError(verifier, "OneStepVerifierValueOutOfRange").withArgs(2n ** 24n);
-      await expect(step(prover.context(DENSE, 0, StepPhase.Final), -(2n ** 24n), prover.proofs(DENSE, 0, StepPhase.Final))).to.be.revertedWithCustomError(verifier, "OneStepVerifierValueOutOfRange");
+    it("wrong phase, missing and extra openings, LUT domain", async function () {
+      await expect(step(prover.context(RELU, 0, StepPhase.Reduce), 0, prover.proofs(RELU, 0, StepPhase.Direct))).to.be.revertedWithCustomError(verifier, "OneStepVerifierWrongPhase").withArgs(5, StepPhase.Reduce);
+      await expect(step(prover.context(DENSE, 0, StepPhase.Direct), 0, prover.proofs(DENSE, 0, StepPhase.Final))).to.be.revertedWithCustomError(verifier, "OneStepVerifierWrongPhase").withArgs(1, StepPhase.Direct);
       expect(await step(prover.context(3, 0, StepPhase.Reduce, 0), MAXPOOL_EMPTY, prover.proofs(3, 0, StepPhase.Reduce, 0))).to.equal(BigInt(trace[2]![0]!));
       await expect(step(prover.context(3, 0, StepPhase.Final), MAXPOOL_EMPTY, prover.proofs(3, 0, StepPhase.Final))).to.be.revertedWithCustomError(verifier, "OneStepVerifierEmptyWindow").withArgs(0);
-      await expect(step(prover.context(DENSE, 0, StepPhase.Reduce, 0), 0, withOpenings(DENSE, 0, StepPhase.Reduce, 0, (o) => o.slice(0, 1)))).to.be.revertedWithCustomError(verifier, "OneStepVerifierMissingOpening").withArgs(2, 1);
-      await expect(step(prover.context(DENSE, 0, StepPhase.Reduce, 0), 0, withOpenings(DENSE, 0, StepPhase.Reduce, 0, (o) => [...o, o[0]!]))).to.be.revertedWithCustomError(verifier, "OneStepVerifierUnusedOpenings").withArgs(2, 3);
+      // Term 0 reads B[m], x[0] and W[m, 0]: three openings, in that order.
+      await expect(step(prover.context(DENSE, 0, StepPhase.Reduce, 0), 0, withOpenings(DENSE, 0, StepPhase.Reduce, 0, (o) => o.slice(0, 2)))).to.be.revertedWithCustomError(verifier, "OneStepVerifierMissingOpening").withArgs(3, 2);
+      await expect(step(prover.context(DENSE, 0, StepPhase.Reduce, 0), 0, withOpenings(DENSE, 0, StepPhase.Reduce, 0, (o) => [...o, o[0]!]))).to.be.revertedWithCustomError(verifier, "OneStepVerifierUnusedOpenings").withArgs(3, 4);
+      await expect(step(prover.context(DENSE, 0, StepPhase.Reduce, 1), 0, withOpenings(DENSE, 0, StepPhase.Reduce, 1, (o) => [...o, o[0]!]))).to.be.revertedWithCustomError(verifier, "OneStepVerifierUnusedOpenings").withArgs(2, 3);
       // A trace whose LUT input leaves the table's domain (the validator refuses such models; the
       // chain must still refuse to read outside the table).
       const bad = trace.map((t) => t.slice());
@@ -422,6 +429,29 @@ describe("OneStepVerifier", function () {
       const badProver = new StepProver(model, bad);
       const proofs = encodeStepProofs({ ...badProver.descriptor(LUT), openings: [badProver.openings(RELU, 0, StepPhase.Direct)[0]!].map((o) => ({ ...o, ...openingOf(badProver, 5, 0) })) });
       await expect(step(badProver.context(LUT, 0, StepPhase.Direct), 0, proofs)).to.be.revertedWithCustomError(verifier, "OneStepVerifierLutDomain").withArgs(21, -20, 20);
+    });
+
+    it("a step from outside the exact range is reported, not reverted; s_0 is never the caller's", async function () {
+      const s = prover.partialSums(DENSE, 1);
+      // An agreed s_j or s_L outside |v| < 2^24 (both bounds exclusive).
+      for (const pre of [2n ** 24n, -(2n ** 24n), 2n ** 40n]) {
+        expect(await stepOf(prover.context(DENSE, 1, StepPhase.Reduce, 4), pre, prover.proofs(DENSE, 1, StepPhase.Reduce, 4))).to.deep.equal([false, 0n]);
+        expect(await stepOf(prover.context(DENSE, 1, StepPhase.Final), pre, prover.proofs(DENSE, 1, StepPhase.Final))).to.deep.equal([false, 0n]);
+      }
+      // Just inside: exact (the helper checks it).
+      await step(prover.context(DENSE, 1, StepPhase.Reduce, 4), 2n ** 24n - 1n, prover.proofs(DENSE, 1, StepPhase.Reduce, 4));
+      // Term 0 reads s_0 from the constants: whatever `pre` a caller passes, the result is s_1.
+      for (const pre of [0n, 2n ** 24n, -123n]) {
+        expect(await step(prover.context(DENSE, 1, StepPhase.Reduce, 0), pre, prover.proofs(DENSE, 1, StepPhase.Reduce, 0))).to.equal(BigInt(s[1]!));
+      }
+      // A registered model whose bias is outside the range (the registry cannot refuse it): the
+      // step from s_0 is reported as not exact, so the game can still end.
+      const inexact = parseCanonicalModel(b.build());
+      inexact.layers[DENSE - 1]!.constants[DenseConst.B]!.values[1] = 2 ** 24;
+      const inexactProver = new StepProver(inexact, trace);
+      expect(await stepOf(inexactProver.context(DENSE, 1, StepPhase.Reduce, 0), 0, inexactProver.proofs(DENSE, 1, StepPhase.Reduce, 0))).to.deep.equal([false, 0n]);
+      // The same model's other elements, whose biases are in range, step as before.
+      expect(await step(inexactProver.context(DENSE, 0, StepPhase.Reduce, 0), 0, inexactProver.proofs(DENSE, 0, StepPhase.Reduce, 0))).to.equal(BigInt(prover.partialSums(DENSE, 0)[1]!));
     });
   });
 });

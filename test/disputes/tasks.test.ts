@@ -259,6 +259,11 @@ describe("tasks: disputes by hand", function () {
       ["DisputeGameFactoryNothingToClose", [3n], "job 3 has no disputes to close"],
       ["JobManagerNotDisputeManager", [challenger!.address], "is not the dispute manager of this job"],
       ["StakingOperatorsSealed", [], "the staking operators were fixed at deployment"],
+      // Level and StepPhase by their contract values (Level.Root is 0, StepPhase.Reduce is 0).
+      ["DisputeGameWrongLevel", [1n, 0n], "the root level"],
+      ["DisputeGameWrongLevel", [7n, 6n], "the step level"],
+      ["OneStepVerifierWrongPhase", [5n, 0n], "step phase Reduce does not fit layer kind 5"],
+      ["OneStepVerifierWrongPhase", [1n, 2n], "step phase Direct does not fit layer kind 1"],
     ];
     for (const [name, args, text] of sentences) {
       expect(decodeRevert({ data: PROTOCOL_ERRORS.encodeErrorResult(name, args) }), name).to.include(text);

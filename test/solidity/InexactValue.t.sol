@@ -4,24 +4,24 @@ pragma solidity ^0.8.28;
 import {IOneStepVerifier, StepContext, StepPhase} from "../../contracts/interfaces/IOneStepVerifier.sol";
 import {DisputeGame} from "../../contracts/disputes/DisputeGame.sol";
 import {GameStatus, Level, Side} from "../../contracts/disputes/lib/Types.sol";
-import {OneStepVerifierValueOutOfRange} from "../../contracts/disputes/lib/OneStepErrors.sol";
 
 import {DisputeFixture} from "./utils/Disputes.sol";
 
 /**
  * @title ReducingStubVerifier
  * @notice Test-only stand-in for the one-step verifier on a layer whose one output element is a sum
- * of 4 terms (a DENSE), with the real verifier's range rule: a step from a partial sum outside
- * |v| < 2^24 reverts. The step's "proof" is the value to return.
+ * of 4 terms (a DENSE), with the real verifier's range rule: a step from an agreed partial sum
+ * outside |v| < 2^24 is not exact. The step's "proof" is the value to return.
  */
 contract ReducingStubVerifier is IOneStepVerifier {
     function reductionLength(bytes32, uint256, bytes calldata, bytes32[] calldata) external pure returns (uint8, uint256, uint256) {
         return (1, 4, 1);
     }
 
-    function step(StepContext calldata ctx, int256 pre, bytes calldata proofs) external pure returns (int256) {
-        if (ctx.phase != StepPhase.Initial && (pre >= 2 ** 24 || pre <= -(2 ** 24))) revert OneStepVerifierValueOutOfRange(pre);
-        return abi.decode(proofs, (int256));
+    function step(StepContext calldata ctx, int256 pre, bytes calldata proofs) external pure returns (bool, int256) {
+        bool fromConstants = ctx.phase == StepPhase.Reduce && ctx.term == 0;
+        if (!fromConstants && (pre >= 2 ** 24 || pre <= -(2 ** 24))) return (false, 0);
+        return (true, abi.decode(proofs, (int256)));
     }
 }
 
@@ -63,8 +63,9 @@ contract InexactValueTest is DisputeFixture {
         assertTrue(g.level() == Level.Step, "not at the step");
     }
 
-    /// @notice Before the change this step reverted (OneStepVerifierValueOutOfRange): no step could
-    /// ever end the game, the challenger timed out and the wrong result stood.
+    /// @notice Before issue 10 this step reverted (the verifier refused the value): no step could
+    /// ever end the game, the challenger timed out and the wrong result stood. Now the verifier
+    /// reports the step as not exact and the game rejects the result.
     function test_stepFromAnAgreedValueOutsideTheExactRangeRejectsTheResult() public {
         DisputeGame g = _gameAtAgreedAccumulator(OUT_OF_RANGE);
         (uint256 jobId, , , , , , , , , , , ) = g.config();

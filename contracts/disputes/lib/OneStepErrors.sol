@@ -87,7 +87,7 @@ error GraphLeafBadParam(uint256 index, uint256 param, int256 value);
 ////////////////////////////////////////////////////////////////
 
 /// @dev The phase does not fit the layer kind: DENSE, CONV and MAXPOOL are reductions
-/// (Initial, Reduce, Final), every other kind is Direct.
+/// (Reduce, Final), every other kind is Direct (MAXPOOL may be either).
 /// @param kind The layer kind.
 /// @param phase The phase requested (IOneStepVerifier.StepPhase).
 error OneStepVerifierWrongPhase(uint256 kind, uint256 phase);
@@ -101,11 +101,6 @@ error OneStepVerifierElementOutOfRange(uint256 element, uint256 numel);
 /// @param term The reduction index j (the step checks s_{j+1} from s_j).
 /// @param length The reduction length L (K for DENSE/CONV, KH·KW for MAXPOOL).
 error OneStepVerifierTermOutOfRange(uint256 term, uint256 length);
-
-/// @dev A claimed partial result is outside the exact range |v| < 2^24 (a MAXPOOL running
-/// maximum may also be the empty-window value -2^24).
-/// @param value The value claimed.
-error OneStepVerifierValueOutOfRange(int256 value);
 
 /// @dev An input tensor root and its siblings do not lead to the agreed trace root.
 /// @param traceRoot The trace commitment expected.

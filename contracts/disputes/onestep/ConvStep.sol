@@ -32,8 +32,8 @@ struct ConvGeometry {
  * Index mapping: e -> (m, oy, ox) row-major over [M, OH, OW]; term t (0 <= t < (C/group)·KH·KW) ->
  * (c, i, j) row-major over [C/group, KH, KW], i.e. weight element m·L + t; input element
  * ((c0+c)·H + y)·W + x, or padding when y or x is out of range.
- * Reads, in order: Initial `B[m]`; Reduce `x`, `W[m·L + t]` (nothing at a padded position);
- * Final `s[m]`.
+ * Reads, in order: Reduce `x`, `W[m·L + t]` (nothing at a padded position), after `B[m]` (s_0)
+ * at t = 0; Final `s[m]`.
  */
 library ConvStep {
     using StepReaderLib for StepReader;

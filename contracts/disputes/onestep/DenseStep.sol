@@ -10,7 +10,8 @@ import {StepReader, StepReaderLib} from "./StepReader.sol";
  * @notice DENSE: y[m] = clip((B[m] + Σ_{j<K} x[j]·W[m,j]) >> s[m], lo, hi) (docs/SEMANTICS.md).
  * Params `K, M, lo, hi`; constants `W [M, K]` (row m contiguous), `B [M]`, `s [M]`.
  * Index mapping: output element e is output unit m = e (shape [1, M]); term j reads input element
- * j and weight m·K + j. Reads, in order: Initial `B[m]`; Reduce `x[j]`, `W[m·K + j]`; Final `s[m]`.
+ * j and weight m·K + j. Reads, in order: Reduce `x[j]`, `W[m·K + j]`, after `B[m]` (s_0) at j = 0;
+ * Final `s[m]`.
  */
 library DenseStep {
     using StepReaderLib for StepReader;

@@ -20,13 +20,17 @@ import { referenceTrace } from "../../runtime/reference.js";
 import type { BenchContext, BenchSection } from "./section.js";
 
 const fmt = (n: bigint | number): string => n.toLocaleString("en-US");
-const PHASE_NAMES = ["Initial", "Reduce", "Final", "Direct"] as const;
+const PHASE_NAMES = ["Reduce", "Final", "Direct"] as const;
+/** Term 0 of a reduction also reads s_0, so it is shown apart. */
+const phaseName = (r: { phase: StepPhase; term: number }): string =>
+  r.phase === Phase.Reduce && r.term === 0 ? "Reduce j=0" : PHASE_NAMES[r.phase];
 
 interface Row {
   readonly model: string;
   readonly layer: number;
   readonly kind: LayerKind;
   readonly phase: StepPhase;
+  readonly term: number;
   readonly openings: number;
   readonly bytes: number;
   readonly depth: number;
@@ -75,8 +79,9 @@ function steps(p: StepProver, k: number, e: number): { phase: StepPhase; term: n
   // A term that reads (CONV's padded terms read nothing and cost less).
   let j = Math.floor(L / 2);
   if (l.kind === LayerKind.CONV) while (j > 0 && convTerm(l, e, j).padded) j--;
+  // Term 0 also reads s_0 (the bias) from the constants.
   return [
-    { phase: Phase.Initial, term: 0, pre: 0 },
+    { phase: Phase.Reduce, term: 0, pre: 0 },
     { phase: Phase.Reduce, term: j, pre: s[j]! },
     { phase: Phase.Final, term: 0, pre: s[L]! },
   ];
@@ -92,10 +97,10 @@ async function measureModel(name: string, model: CanonicalModel, verifier: Contr
       const ctx = prover.context(l.index, e, s.phase, s.term);
       const proofs = prover.proofs(l.index, e, s.phase, s.term);
       const openings = prover.openings(l.index, e, s.phase, s.term);
-      const [exec] = (await harness.getFunction("gasOf").staticCall({ ctx, pre: s.pre, proofs })) as [bigint, bigint];
+      const [exec] = (await harness.getFunction("gasOf").staticCall({ ctx, pre: s.pre, proofs })) as [bigint, boolean, bigint];
       const tx = await verifier.getFunction("step").estimateGas(ctx, s.pre, proofs);
       const depth = Math.max(0, ...openings.map((o) => o.chunkProof.length));
-      rows.push({ model: name, layer: l.index, kind: l.kind, phase: s.phase, openings: openings.length, bytes: (proofs.length - 2) / 2, depth, exec, tx });
+      rows.push({ model: name, layer: l.index, kind: l.kind, phase: s.phase, term: s.term, openings: openings.length, bytes: (proofs.length - 2) / 2, depth, exec, tx });
     }
   }
   return rows;
@@ -123,14 +128,15 @@ export async function measureOneStep(ctx: BenchContext): Promise<OneStepMeasurem
 }
 
 export function oneStepMarkdown(m: OneStepMeasurements): string {
-  const key = (r: Row): string => `${layerKindName(r.kind)} ${PHASE_NAMES[r.phase]}`;
+  const key = (r: Row): string => `${layerKindName(r.kind)} ${phaseName(r)}`;
   const perKind = new Map<string, Row[]>();
   for (const r of m.rows) perKind.set(key(r), [...(perKind.get(key(r)) ?? []), r]);
   const models = [...new Set(m.rows.map((r) => r.model))];
   const lines = [
     "Gas of one call of `OneStepVerifier.step` (contracts/disputes/OneStepVerifier.sol), measured on the in-process",
-    "network on the middle element of every layer (DENSE/CONV: `Initial` reads B[m], `Reduce` one term x·w at the",
-    "middle of the dot product, `Final` the shift; the other kinds one `Direct` step). *Execution* is the external call",
+    "network on the middle element of every layer (DENSE/CONV: `Reduce j=0` reads B[m] and the first term, `Reduce`",
+    "one term x·w at the middle of the dot product, `Final` the shift; the other kinds one `Direct` step). The game",
+    "makes exactly one such call per dispute. *Execution* is the external call",
     "alone (from OneStepHarness.gasOf); *transaction* is `estimateGas` of a direct call (21,000 base + calldata included).",
     "A step opens a fixed number of 1024-byte chunks with Merkle paths of depth ⌈log2(chunks)⌉, so gas does not grow",
     "with the model: from the MNIST CNN to MobileNet-shaped (tensors up to 301,056 elements, 1,176 chunks) a step",
@@ -150,13 +156,13 @@ export function oneStepMarkdown(m: OneStepMeasurements): string {
   }
   lines.push("", "### Every layer", "", "| model | layer | kind | phase | openings | proof bytes | chunk-proof depth | execution gas | transaction gas |", "|---|---:|---|---|---:|---:|---:|---:|---:|");
   for (const r of m.rows) {
-    lines.push(`| ${r.model} | ${r.layer} | ${layerKindName(r.kind)} | ${PHASE_NAMES[r.phase]} | ${r.openings} | ${fmt(r.bytes)} | ${r.depth} | ${fmt(r.exec)} | ${fmt(r.tx)} |`);
+    lines.push(`| ${r.model} | ${r.layer} | ${layerKindName(r.kind)} | ${phaseName(r)} | ${r.openings} | ${fmt(r.bytes)} | ${r.depth} | ${fmt(r.exec)} | ${fmt(r.tx)} |`);
   }
   lines.push(
     "",
     "MAXPOOL is checked `Direct`, reading every in-range element of its window: the MobileNet-shaped global",
     "max pool (7×7) opens 49 chunks, the only step whose cost depends on a layer attribute (bounded by KH·KW ≤ 49);",
-    "`OneStepVerifier` also accepts it as a running-max reduction (`Initial`/`Reduce`/`Final`, one chunk per term,",
+    "`OneStepVerifier` also accepts it as a running-max reduction (`Reduce`/`Final`, one chunk per term,",
     "the `MAXPOOL Reduce` rows), which a game can use to keep every step below ~80,000 gas.",
   );
   return lines.join("\n");

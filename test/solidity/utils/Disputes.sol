@@ -32,13 +32,13 @@ contract StubVerifier is IOneStepVerifier {
 
     /// @notice The value encoded in `proofs` (reverts {StubWrongTraceRoot} unless the step runs
     /// against the trace root encoded with it, when there is one).
-    function step(StepContext calldata ctx, int256, bytes calldata proofs) external pure returns (int256) {
+    function step(StepContext calldata ctx, int256, bytes calldata proofs) external pure returns (bool, int256) {
         if (proofs.length == 64) {
             (int256 value, bytes32 traceRoot) = abi.decode(proofs, (int256, bytes32));
             if (ctx.traceRoot != traceRoot) revert StubWrongTraceRoot(ctx.traceRoot);
-            return value;
+            return (true, value);
         }
-        return abi.decode(proofs, (int256));
+        return (true, abi.decode(proofs, (int256)));
     }
 }
 
