@@ -6,7 +6,6 @@ import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ERC20Burnable} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Burnable.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 
 import {IDisputeGame} from "../interfaces/IDisputeGame.sol";
 import {IDisputeGameFactory} from "../interfaces/IDisputeGameFactory.sol";
@@ -14,6 +13,7 @@ import {IJobManager} from "../interfaces/IJobManager.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
 import {BPS} from "../libraries/FeeSplit.sol";
+import {PullPayments} from "../payments/PullPayments.sol";
 import {GraphLeaf, Header} from "./lib/GraphLeaf.sol";
 import {GameConfig, GameStatus} from "./lib/Types.sol";
 import {
@@ -24,7 +24,6 @@ import {
     DisputeGameFactoryInsufficientStake,
     DisputeGameFactoryInvalidParameter,
     DisputeGameFactoryNothingToClose,
-    DisputeGameFactoryNothingToWithdraw,
     DisputeGameFactoryUnknownCommitment,
     DisputeGameFactoryUnknownGame
 } from "./lib/DisputeErrors.sol";
@@ -48,7 +47,7 @@ import {
  * @dev Owned by the timelock: it sets the governed {Params}, within bounds that keep disputes
  * possible. Parameters are fixed per game when it opens.
  */
-contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
+contract DisputeGameFactory is IDisputeGameFactory, Ownable, PullPayments {
     using SafeERC20 for IERC20;
 
     /// @notice Highest bond governance may set (1,000,000 tokens of 18 decimals): a higher one could
@@ -83,7 +82,6 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
     mapping(uint256 jobId => address[] games) private _games;
     mapping(uint256 jobId => JobDisputes) private _jobs;
     mapping(address game => GameRecord record) private _records;
-    mapping(address account => uint256 amount) private _balances;
 
     /// @param token_ The protocol token (ERC20Burnable).
     /// @param jobManager_ The job escrow.
@@ -221,15 +219,6 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
         if (burned != 0) ERC20Burnable(address(token)).burn(burned);
     }
 
-    /// @inheritdoc IDisputeGameFactory
-    function withdraw() external nonReentrant {
-        uint256 amount = _balances[msg.sender];
-        if (amount == 0) revert DisputeGameFactoryNothingToWithdraw(msg.sender);
-        _balances[msg.sender] = 0;
-        emit BalanceWithdrawn(msg.sender, amount);
-        token.safeTransfer(msg.sender, amount);
-    }
-
     // ---------------------------------------------------------------- governance
 
     /// @notice Owner (the timelock): sets the governed parameters, for games opened from now on.
@@ -238,11 +227,6 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
     }
 
     // ---------------------------------------------------------------- views
-
-    /// @inheritdoc IDisputeGameFactory
-    function balanceOf(address account) external view returns (uint256) {
-        return _balances[account];
-    }
 
     /// @inheritdoc IDisputeGameFactory
     function gamesOf(uint256 jobId) external view returns (address[] memory) {
@@ -357,10 +341,14 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, ReentrancyGuard {
         emit DisputesClosed(jobId, winner, challengerReward, defenderReward, burned);
     }
 
+    /// @dev The one place balances grow. Emits {BalanceCredited}.
     function _credit(address account, address game, uint256 amount) private {
-        if (amount == 0) return;
-        _balances[account] += amount;
-        emit BalanceCredited(account, game, amount);
+        if (_addBalance(account, amount)) emit BalanceCredited(account, game, amount);
+    }
+
+    /// @inheritdoc PullPayments
+    function _paymentToken() internal view override returns (IERC20) {
+        return token;
     }
 
     function _commitmentOf(

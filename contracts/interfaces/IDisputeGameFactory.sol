@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {GameStatus} from "../disputes/lib/Types.sol";
 import {IJobManager} from "./IJobManager.sol";
+import {IPullPayments} from "./IPullPayments.sol";
 
 /**
  * @title IDisputeGameFactory
@@ -12,7 +13,7 @@ import {IJobManager} from "./IJobManager.sol";
  * "Bonds, slashes and payouts"). Disputes open by commit-then-reveal ({commitDispute}, then
  * {openDispute}); of the games that prove a result wrong, the one committed first earns the reward.
  */
-interface IDisputeGameFactory {
+interface IDisputeGameFactory is IPullPayments {
     /// @notice The governed parameters, fixed per game when it opens.
     /// @param moveTimeout Seconds each side has for each move of a game alone on its job (at least
     /// the factory's `minMoveTimeout`).
@@ -153,10 +154,6 @@ interface IDisputeGameFactory {
     /// @param amount The amount credited (never zero).
     event BalanceCredited(address indexed account, address indexed game, uint256 amount);
 
-    /// @notice Emitted by {withdraw}: `account` withdrew `amount`.
-    /// @param account The account, sent `amount`.
-    /// @param amount Its whole balance.
-    event BalanceWithdrawn(address indexed account, uint256 amount);
 
     /// @notice Emitted when the governed parameters are set (at deployment, then by governance); they
     /// apply to games opened from then on.
@@ -185,11 +182,6 @@ interface IDisputeGameFactory {
     /// @notice Game only: the game has ended with `status`; settles the job and pays out.
     function settle(GameStatus status) external;
 
-    /// @notice Sends the caller's whole balance to it.
-    function withdraw() external;
-
-    /// @notice Withdrawable balance of `account`.
-    function balanceOf(address account) external view returns (uint256);
 
     /// @notice The games opened on job `jobId`, oldest first.
     function gamesOf(uint256 jobId) external view returns (address[] memory);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IPullPayments} from "./IPullPayments.sol";
+
 /**
  * @title IJobManager
  * @notice The escrow of inference jobs: request, claim, submit, challenge window, finalize.
@@ -9,7 +11,7 @@ pragma solidity ^0.8.28;
  * worker. All payouts are credited to pull-payment balances and leave through {withdraw}; the
  * model's part first accrues per model and reaches its payees through {distributeModelEarnings}.
  */
-interface IJobManager {
+interface IJobManager is IPullPayments {
     /// @notice Where a job is in its life.
     /// @dev Submitted jobs with open disputes are frozen: they finalize only once every dispute is
     /// settled in the worker's favour.
@@ -256,10 +258,6 @@ interface IJobManager {
     /// @param amount The fees collected: all that had accrued.
     event ProtocolFeesCollected(uint256 indexed modelId, address indexed treasury, uint256 amount);
 
-    /// @notice Emitted by {withdraw} when an account takes out its whole balance.
-    /// @param account The account, sent `amount`.
-    /// @param amount Its whole balance.
-    event BalanceWithdrawn(address indexed account, uint256 amount);
 
     /// @notice Emitted when the governed parameters are set (at deployment, then by governance): a
     /// new parameter version, in force for jobs requested from now on.
@@ -392,9 +390,6 @@ interface IJobManager {
     /// @param available Gas left at that point.
     error JobManagerInsufficientGasForCallback(uint256 needed, uint256 available);
 
-    /// @dev The account has no balance to withdraw.
-    /// @param account The account (the caller).
-    error JobManagerNothingToWithdraw(address account);
 
     /// @dev The model has accrued neither earnings nor protocol fees to distribute.
     /// @param modelId The model.
@@ -426,9 +421,6 @@ interface IJobManager {
     /// claimed job past its result time slashes the worker, then reopens (if the deadline allows)
     /// or refunds.
     function expire(uint256 jobId, JobTerms calldata terms) external;
-
-    /// @notice Sends the caller's whole balance to it.
-    function withdraw() external;
 
     /// @notice Anyone: pays out what `modelId`'s jobs accrued since the last distribution (both parts
     /// accrue in one slot at finalization, one write per job). Its earnings (the price of every
@@ -472,8 +464,6 @@ interface IJobManager {
     /// @notice Output bytes of a finalized-or-pending callback job (empty for jobs without consumer).
     function callbackOutput(uint256 jobId) external view returns (bytes memory);
 
-    /// @notice Withdrawable balance of `account`.
-    function balanceOf(address account) external view returns (uint256);
 
     /// @notice Number of jobs requested so far (the highest id).
     function jobCount() external view returns (uint256);

@@ -4,7 +4,6 @@ pragma solidity ^0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IJobManager} from "../interfaces/IJobManager.sol";
@@ -12,6 +11,7 @@ import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
 import {IInferenceConsumer} from "../interfaces/IInferenceConsumer.sol";
 import {TensorCommitment} from "../libraries/TensorCommitment.sol";
+import {PullPayments} from "../payments/PullPayments.sol";
 import {BPS, FeeSplit} from "../libraries/FeeSplit.sol";
 
 /**
@@ -26,7 +26,7 @@ import {BPS, FeeSplit} from "../libraries/FeeSplit.sol";
  * later depends on (result timeout, challenge window, timeout slash, treasury, dispute manager)
  * is read from that version, so no governance change reaches a job already requested.
  */
-contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
+contract JobManager is IJobManager, Ownable, PullPayments {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
@@ -82,7 +82,6 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
     mapping(uint256 jobId => Job) private _jobs;
     mapping(uint256 jobId => DisputedTerms) private _disputed;
     mapping(uint256 jobId => bytes output) private _callbackOutputs;
-    mapping(address account => uint256 amount) private _balances;
     mapping(uint256 modelId => Accrued) private _accrued;
 
     /// @param minChallengeWindow_ Shortest challenge window governance may ever set (at least 1 s).
@@ -255,15 +254,6 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IJobManager
-    function withdraw() external nonReentrant {
-        uint256 amount = _balances[msg.sender];
-        if (amount == 0) revert JobManagerNothingToWithdraw(msg.sender);
-        _balances[msg.sender] = 0;
-        emit BalanceWithdrawn(msg.sender, amount);
-        token.safeTransfer(msg.sender, amount);
-    }
-
-    /// @inheritdoc IJobManager
     function distributeModelEarnings(uint256 modelId) external nonReentrant returns (uint256 amount) {
         Accrued memory a = _accrued[modelId];
         amount = a.modelEarnings;
@@ -394,10 +384,6 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
         return _callbackOutputs[jobId];
     }
 
-    /// @inheritdoc IJobManager
-    function balanceOf(address account) external view returns (uint256) {
-        return _balances[account];
-    }
 
     /// @inheritdoc IJobManager
     function jobCount() external view returns (uint256) {
@@ -460,9 +446,12 @@ contract JobManager is IJobManager, Ownable, ReentrancyGuardTransient {
 
     /// @dev The one place balances grow. Emits {BalanceCredited}.
     function _credit(address account, uint256 jobId, uint256 amount) private {
-        if (amount == 0) return;
-        _balances[account] += amount;
-        emit BalanceCredited(account, jobId, amount);
+        if (_addBalance(account, amount)) emit BalanceCredited(account, jobId, amount);
+    }
+
+    /// @inheritdoc PullPayments
+    function _paymentToken() internal view override returns (IERC20) {
+        return token;
     }
 
     function _refund(Job storage job, uint256 jobId, address requester, uint256 amount) private {

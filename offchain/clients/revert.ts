@@ -68,8 +68,8 @@ export function jobStatusName(status: bigint | number): string {
 
 /** Side and Level of contracts/disputes/lib/Types.sol, as words. */
 const SIDES = ["the defender (the worker)", "the challenger"];
-const LEVELS = ["trace", "tensor", "chunk", "accumulator", "partial-sum", "step", "resolved"];
-const PHASES = ["Initial", "Reduce", "Final", "Direct"];
+const LEVELS = ["root", "trace", "tensor", "chunk", "accumulator", "partial-sum", "step", "resolved"];
+const PHASES = ["Reduce", "Final", "Direct"];
 const side = (v: unknown): string => SIDES[Number(v)] ?? `side ${v}`;
 const level = (v: unknown): string => `the ${LEVELS[Number(v)] ?? `#${v}`} level`;
 
@@ -140,7 +140,7 @@ const PHRASES: Record<string, Phrase> = {
   JobManagerUnknownParamsVersion: ([v]) => `the job escrow has no parameter version ${v}`,
   JobManagerInsufficientGasForCallback: ([needed, available]) =>
     `finalizing needs at least ${needed} gas for the consumer's callback, ${available} was left: raise the gas limit`,
-  JobManagerNothingToWithdraw: ([account], c) => `${who(account, c)} has no balance to withdraw`,
+  PullPaymentsNothingToWithdraw: ([account], c) => `${who(account, c)} has no balance to withdraw from this contract`,
   JobManagerNothingToDistribute: ([id]) => `model ${id} has no accrued earnings to distribute`,
   JobManagerInvalidParameter: ([name]) => `job parameter ${name} is out of its allowed range`,
   // token (OpenZeppelin ERC-6093)
@@ -181,7 +181,6 @@ const PHRASES: Record<string, Phrase> = {
   DisputeGameFactoryHeaderMismatch: ([root, computed]) =>
     `the graph header does not open the model's graph commitment ${root} (it leads to ${computed}, or has the wrong depth)`,
   DisputeGameFactoryUnknownGame: ([caller], c) => `${who(caller, c)} is not an unsettled game of this factory`,
-  DisputeGameFactoryNothingToWithdraw: ([account], c) => `${who(account, c)} has no dispute balance to withdraw`,
   DisputeGameFactoryInvalidParameter: ([name]) => `dispute parameter ${name} is out of its allowed range`,
   DisputeGameFactoryUnknownCommitment: ([commitment]) =>
     `no unrevealed commitment ${commitment} of the sender: a dispute opens only as the reveal of the sender's own commitment (same job, trace root, output leaf and salt), made in an earlier block and not yet used`,

@@ -131,7 +131,7 @@ describe("JobManager: payouts", function () {
     it("sends the whole balance once", async function () {
       const p = await protocol();
       await expect(p.jm.connect(p.worker).withdraw())
-        .to.be.revertedWithCustomError(p.jm, "JobManagerNothingToWithdraw")
+        .to.be.revertedWithCustomError(p.jm, "PullPaymentsNothingToWithdraw")
         .withArgs(p.worker.address);
       const jobId = await submittedJob(p);
       await endChallengeWindow(p, jobId);
@@ -142,7 +142,7 @@ describe("JobManager: payouts", function () {
       await expect(tx).to.changeTokenBalances(ethers, p.token, [p.worker, p.jm], [amount, -amount]);
       expect(await p.jm.balanceOf(p.worker.address)).to.equal(0n);
       await expect(p.jm.connect(p.worker).withdraw())
-        .to.be.revertedWithCustomError(p.jm, "JobManagerNothingToWithdraw")
+        .to.be.revertedWithCustomError(p.jm, "PullPaymentsNothingToWithdraw")
         .withArgs(p.worker.address);
       await expectEscrowConserved(p);
     });

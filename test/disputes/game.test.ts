@@ -147,7 +147,7 @@ describe("DisputeGame", function () {
       const before = await p.token.balanceOf(p.challenger.address);
       await p.factory.connect(p.challenger).withdraw();
       expect(await p.token.balanceOf(p.challenger.address)).to.equal(before + CHALLENGE_BOND + reward);
-      await expect(p.factory.connect(p.challenger).withdraw()).to.be.revertedWithCustomError(p.factory, "DisputeGameFactoryNothingToWithdraw");
+      await expect(p.factory.connect(p.challenger).withdraw()).to.be.revertedWithCustomError(p.factory, "PullPaymentsNothingToWithdraw");
       await expectConserved(p);
     });
 

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {FeeSplit} from "../../contracts/libraries/FeeSplit.sol";
 import {IJobManager} from "../../contracts/interfaces/IJobManager.sol";
+import {IPullPayments} from "../../contracts/interfaces/IPullPayments.sol";
 import {IModelRegistry} from "../../contracts/interfaces/IModelRegistry.sol";
 import {IStaking} from "../../contracts/interfaces/IStaking.sol";
 
@@ -776,7 +777,7 @@ contract JobManagerFuzzTest is Test {
             uint256 tokensBefore = d.token.balanceOf(a);
             vm.prank(a);
             if (credit == 0) {
-                vm.expectRevert(abi.encodeWithSelector(IJobManager.JobManagerNothingToWithdraw.selector, a));
+                vm.expectRevert(abi.encodeWithSelector(IPullPayments.PullPaymentsNothingToWithdraw.selector, a));
                 d.jobs.withdraw();
                 continue;
             }
@@ -784,7 +785,7 @@ contract JobManagerFuzzTest is Test {
             assertEq(d.token.balanceOf(a) - tokensBefore, credit, "withdrawal != credit");
             assertEq(d.jobs.balanceOf(a), 0, "balance left after withdrawal");
             vm.prank(a);
-            vm.expectRevert(abi.encodeWithSelector(IJobManager.JobManagerNothingToWithdraw.selector, a));
+            vm.expectRevert(abi.encodeWithSelector(IPullPayments.PullPaymentsNothingToWithdraw.selector, a));
             d.jobs.withdraw();
         }
         assertEq(d.token.balanceOf(address(d.jobs)), 0, "escrow not empty after all withdrawals");

@@ -97,10 +97,6 @@ error DisputeGameFactoryHeaderMismatch(bytes32 graphRoot, bytes32 computed);
 /// @param caller The account that called.
 error DisputeGameFactoryUnknownGame(address caller);
 
-/// @dev The account has no balance to withdraw.
-/// @param account The account.
-error DisputeGameFactoryNothingToWithdraw(address account);
-
 /// @dev A governed parameter is out of its range.
 /// @param name The parameter.
 error DisputeGameFactoryInvalidParameter(string name);

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {BPS, FeeSplit} from "../../../contracts/libraries/FeeSplit.sol";
 import {IJobManager} from "../../../contracts/interfaces/IJobManager.sol";
+import {IPullPayments} from "../../../contracts/interfaces/IPullPayments.sol";
 import {IModelRegistry} from "../../../contracts/interfaces/IModelRegistry.sol";
 import {IStaking} from "../../../contracts/interfaces/IStaking.sol";
 import {JobManager} from "../../../contracts/jobs/JobManager.sol";
@@ -403,7 +404,7 @@ contract ProtocolHandler {
         uint256 balance = d.jobs.balanceOf(a);
         uint256 before = d.token.balanceOf(a);
         vm.prank(a);
-        (bool ok, ) = address(d.jobs).call(abi.encodeCall(IJobManager.withdraw, ()));
+        (bool ok, ) = address(d.jobs).call(abi.encodeCall(IPullPayments.withdraw, ()));
         if (ok != (balance != 0)) {
             _violation(ok ? "withdraw of a zero balance succeeded" : "withdraw of a balance reverted");
             return;
