@@ -1,10 +1,8 @@
 /**
- * Facade for workers, verifiers and scripts: load a model once, run it with a trace, get
- * the hashes the protocol needs.
+ * Facade for workers, verifiers and scripts: one cached runner per model, run plainly (a job's
+ * output) or with a trace (a dispute).
  */
 import type { CanonicalModel } from "../model/canonical.js";
-import type { Hex } from "../commitments/merkle.js";
-import { canonicalBytes, tensorRoot } from "../commitments/tensor.js";
 import type { InputLike } from "./input.js";
 import type { RunHints, RunResult, RunnerOptions, TraceResult } from "./runner.js";
 import { CanonicalRunner } from "./runner.js";
@@ -32,9 +30,4 @@ export async function runOutput(model: CanonicalModel, input: InputLike, options
 /** A dispute: every layer output and the trace commitment (see CanonicalRunner.runWithTrace). */
 export async function runWithTrace(model: CanonicalModel, input: InputLike, options: RunnerOptions = {}): Promise<TraceResult> {
   return (await runnerFor(model, options)).runWithTrace(input);
-}
-
-/** Job input/output bytes and their commitment. */
-export function jobTensor(t: InputLike): { bytes: Buffer; commitment: Hex } {
-  return { bytes: canonicalBytes(t), commitment: tensorRoot(t) };
 }
