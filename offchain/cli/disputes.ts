@@ -67,10 +67,6 @@ const REASONS: Readonly<Record<number, string>> = {
   [Reason.InexactValue]: "the step starts from a value outside canonical/1's exact range (|v| < 2^24), which no valid model on a valid input reaches",
 };
 
-export function gameStatusName(status: GameStatus): string {
-  return STATUS_NAMES[status];
-}
-
 /** What the side to move has to do next, in words. */
 export function nextMoveText(s: GameState): string {
   const at = (depth: number) => `node ${s.position.index} at depth ${s.position.depth} of ${depth}`;

@@ -14,8 +14,6 @@ export { nextPow2 };
 
 export type Hex = `0x${string}`;
 
-export const ZERO32: Buffer = Buffer.alloc(32);
-
 // crypto.hash (Node >= 20.12 / 21.7) is the fastest one-shot digest; createHash elsewhere.
 const oneShot = (crypto as { hash?: (alg: string, data: Uint8Array, enc: "buffer") => Buffer }).hash;
 
@@ -106,10 +104,6 @@ function checked32(b: Uint8Array): Uint8Array {
 
 export function merkleRoot(leaves: readonly Uint8Array[] | Uint8Array): Buffer {
   return MerkleTree.from(leaves).root;
-}
-
-export function merkleProof(leaves: readonly Uint8Array[] | Uint8Array, index: number): Buffer[] {
-  return MerkleTree.from(leaves).proof(index);
 }
 
 /** The root implied by a leaf, its index and its siblings (the Solidity verifier's loop). */

@@ -8,7 +8,6 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 
 export const HOLDOUT_MOD = 5;
-export const PIXEL_SCALE = 1 / 255;
 
 export interface Digits {
   /** Integer pixels 0..255, 784 per image. */

@@ -32,10 +32,6 @@ export function reshapeShape(shape: readonly number[], target: readonly number[]
   return known === size ? dims : undefined;
 }
 
-export function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
 export function shapeStr(s: readonly (number | undefined)[]): string {
   return `[${s.map((d) => (d === undefined ? "?" : String(d))).join(",")}]`;
 }
