@@ -14,7 +14,7 @@ import { readFile } from "node:fs/promises";
 import type { Hex } from "../commitments/merkle.js";
 import type { CanonicalModel } from "../model/canonical.js";
 import { VeritensorError } from "../clients/errors.js";
-import { getJob, jobDetails } from "../clients/jobs.js";
+import { getJob, jobDetails } from "../clients/job-reads.js";
 import { checkModelBytes, getModel } from "../clients/models.js";
 import type { Protocol } from "../clients/protocol.js";
 import { bytesToInts, intsToBytes } from "../clients/tensors.js";

@@ -8,9 +8,9 @@ import { AbiCoder, getBytes, hexlify, keccak256, randomBytes, solidityPacked } f
 
 import type { DisputeGame, DisputeGameFactory, JobManager } from "../../types/ethers-contracts/index.js";
 import { DisputeGame__factory } from "../../types/ethers-contracts/index.js";
-import type { JobTerms } from "./jobs.js";
-import { jobTerms, submittedCommitments, termsFromEvent } from "./jobs.js";
+import { escrowSubmittedCommitments, jobTerms, requestedTerms, submittedCommitments } from "./job-events.js";
 import type { Protocol } from "./protocol.js";
+import type { JobTerms } from "./terms.js";
 import { waitMined } from "./wait.js";
 import type { Hex } from "../commitments/merkle.js";
 
@@ -226,18 +226,10 @@ export async function submittedResultOf(p: Protocol, jobId: bigint): Promise<Sub
   return { inputCommitment: terms.inputCommitment as Hex, outputCommitment: r.outputCommitment as Hex, terms };
 }
 
-/** Reads job `jobId`'s submitted result and terms from the escrow's events, from block 0 (local chains, tests). */
+/** {@link submittedResultOf} on a bare escrow contract, for callers without a {@link Protocol} (contract tests, the dispute bench). */
 export async function submittedResult(jobManager: JobManager, jobId: bigint): Promise<SubmittedResult> {
-  const [requested] = await jobManager.queryFilter(jobManager.filters.JobRequested(jobId), 0);
-  const submitted = await jobManager.queryFilter(jobManager.filters.ResultSubmitted(jobId), 0);
-  const last = submitted[submitted.length - 1];
-  if (!requested || !last) throw new Error(`job ${jobId} has no submitted result`);
-  const terms = termsFromEvent(requested.args.terms);
-  return {
-    inputCommitment: terms.inputCommitment as Hex,
-    outputCommitment: last.args.outputCommitment as Hex,
-    terms,
-  };
+  const [terms, r] = await Promise.all([requestedTerms(jobManager, jobId), escrowSubmittedCommitments(jobManager, jobId)]);
+  return { inputCommitment: terms.inputCommitment as Hex, outputCommitment: r.outputCommitment as Hex, terms };
 }
 
 /** What opening a dispute needs besides the job id (the challenger computes it, see player.ts). */

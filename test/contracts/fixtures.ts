@@ -11,8 +11,8 @@ import { ZeroAddress, ZeroHash, getBytes, hexlify, id, resolveAddress } from "et
 import type { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
-import type { JobTerms } from "../../offchain/clients/jobs.js";
-import { resultHash, termsFromEvent, termsHash } from "../../offchain/clients/jobs.js";
+import type { JobTerms } from "../../offchain/clients/terms.js";
+import { resultHash, termsFromEvent, termsHash } from "../../offchain/clients/terms.js";
 import { canonicalBytes, commitBytes } from "../../offchain/commitments/tensor.js";
 import type {
   JobManager,

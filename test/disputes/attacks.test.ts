@@ -15,7 +15,7 @@ import { ZeroAddress, ZeroHash, parseUnits } from "ethers";
 import { network } from "hardhat";
 
 import type { DisputeGame, DisputeGameFactory } from "../../types/ethers-contracts/index.js";
-import { requestedTerms } from "../../offchain/clients/jobs.js";
+import { requestedTerms } from "../../offchain/clients/job-events.js";
 import { canonicalBytes, commitTensor } from "../../offchain/commitments/tensor.js";
 import type { Hex } from "../../offchain/commitments/merkle.js";
 import type { GameState, OpenArgs } from "../../offchain/clients/disputes.js";

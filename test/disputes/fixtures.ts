@@ -14,7 +14,7 @@ import { commitGraph } from "../../offchain/commitments/graph.js";
 import { canonicalBytes } from "../../offchain/commitments/tensor.js";
 import type { DisputeGame, DisputeGameFactory, OneStepVerifier } from "../../types/ethers-contracts/index.js";
 import type { CanonicalModel } from "../../offchain/model/canonical.js";
-import { requestedTerms } from "../../offchain/clients/jobs.js";
+import { requestedTerms } from "../../offchain/clients/job-events.js";
 import { openDispute, submittedResult } from "../../offchain/clients/disputes.js";
 import { cheatTrace } from "../../offchain/runtime/cheat.js";
 import type { PlayResult } from "../../offchain/disputes/player.js";

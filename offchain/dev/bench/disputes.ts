@@ -20,7 +20,7 @@ import { cheatTrace } from "../../runtime/cheat.js";
 import { quantizeInput } from "../../convert/evaluate.js";
 import { loadDigits, toFloat } from "../../datasets/mnist.js";
 import { mobileNetShaped } from "../../datasets/mobilenet.js";
-import { requestedTerms } from "../../clients/jobs.js";
+import { requestedTerms } from "../../clients/job-events.js";
 import { GameStatus, LEVEL_NAMES, Level, Side, openDispute, submittedResult } from "../../clients/disputes.js";
 import type { MoveRecord } from "../../disputes/player.js";
 import { DisputePlayer, playToEnd } from "../../disputes/player.js";

@@ -1,0 +1,323 @@
+/**
+ * Inference jobs, one function per step of docs' flow: request (escrow the fee), claim (lock
+ * stake), submit (the output), finalize (after the challenge window), plus expire. Each
+ * checks what it can before sending, so that the usual mistakes get a precise message; anything
+ * else is decoded from the revert.
+ */
+import type { ContractTransactionReceipt, EventFragment, Signer } from "ethers";
+import { LogDescription, ZeroAddress, ZeroHash, isAddress } from "ethers";
+
+import type { IJobManager } from "../../types/ethers-contracts/jobs/JobManager.js";
+import { ensureFunds } from "./allowance.js";
+import { VeritensorError } from "./errors.js";
+import type { FeeQuote } from "./fees.js";
+import { protocolFeeOf, quoteFee } from "./fees.js";
+import { formatBps, formatDuration, formatShape, formatTime, formatVtn } from "./format.js";
+import { jobTerms, rememberTerms, submittedCommitments } from "./job-events.js";
+import { JobStatus, getJob } from "./job-reads.js";
+import { requireBytes32 } from "./models.js";
+import type { Protocol } from "./protocol.js";
+import { nextBlockTime, send } from "./protocol.js";
+import { jobStatusName } from "./revert.js";
+import { tensorCommitment } from "./tensors.js";
+import type { JobTerms } from "./terms.js";
+import { termsFromEvent } from "./terms.js";
+
+type JobEventName = Parameters<Protocol["jobManager"]["interface"]["getEvent"]>[0];
+
+/** Event fragments of the escrow by name, with their topics (ethers hashes a topic on every lookup). */
+const eventCache = new WeakMap<object, Map<string, { fragment: EventFragment; topic: string }>>();
+
+/** The escrow's `name` events in a receipt, decoded; logs are matched by address and topic first. */
+function receiptEvents(p: Protocol, receipt: ContractTransactionReceipt, name: JobEventName): LogDescription[] {
+  const iface = p.jobManager.interface;
+  let byName = eventCache.get(iface);
+  if (!byName) eventCache.set(iface, (byName = new Map()));
+  let ev = byName.get(name);
+  if (!ev) {
+    const fragment = iface.getEvent(name)!;
+    byName.set(name, (ev = { fragment, topic: fragment.topicHash }));
+  }
+  const { fragment, topic } = ev;
+  const escrow = p.addresses.jobManager.toLowerCase();
+  return receipt.logs
+    .filter((log) => log.topics[0] === topic && log.address.toLowerCase() === escrow)
+    .map((log) => new LogDescription(fragment, topic, iface.decodeEventLog(fragment, log.data, log.topics)));
+}
+
+export interface RequestInput {
+  readonly modelId: bigint;
+  /** Canonical input bytes (inline), or… */
+  readonly input?: Uint8Array;
+  /** …a URI with the input's tensor commitment. */
+  readonly inputUri?: string;
+  readonly inputCommitment?: string;
+  /** Defaults to the minimum ({@link FeeQuote}'s `minimum`: the model price after the protocol fee). */
+  readonly fee?: bigint;
+  /** Seconds from now. */
+  readonly deadlineIn: number;
+  readonly consumer?: string;
+  readonly callbackGasLimit?: number;
+  /** Approve the fee when the allowance is short (default true). */
+  readonly approve?: boolean;
+}
+
+export interface RequestResult {
+  readonly jobId: bigint;
+  readonly fee: bigint;
+  /** The treasury's part of `fee` (paid at finalization). */
+  readonly protocolFee: bigint;
+  readonly quote: FeeQuote;
+  readonly deadline: bigint;
+  readonly inputCommitment: string;
+  /** The job's terms, as every later call passes them back. */
+  readonly terms: JobTerms;
+  readonly receipt: ContractTransactionReceipt;
+  readonly approval?: ContractTransactionReceipt;
+}
+
+export async function requestInference(p: Protocol, requester: Signer, r: RequestInput): Promise<RequestResult> {
+  const quote = await quoteFee(p, r.modelId);
+  if (quote.deprecated) throw new VeritensorError(`model ${r.modelId} is deprecated and takes no new jobs`);
+  const fee = r.fee ?? quote.minimum;
+  if (fee < quote.minimum) {
+    throw new VeritensorError(
+      `fee ${formatVtn(fee)} is below the minimum ${formatVtn(quote.minimum)} ` +
+        `(model price ${formatVtn(quote.price)} after a protocol fee of ${formatBps(quote.protocolFeeBps)} of the fee)`,
+    );
+  }
+
+  const inline = r.input !== undefined && r.input.length > 0;
+  if (inline === (r.inputUri !== undefined && r.inputUri !== "")) {
+    throw new VeritensorError("give the input either inline (--input FILE) or by URI (--input-uri with --input-commitment)");
+  }
+  if (inline && r.input!.length !== Number(quote.inputElements) * 4) {
+    const model = await p.registry.getModel(r.modelId);
+    throw new VeritensorError(
+      `the input has ${r.input!.length / 4} elements; model ${r.modelId} takes ${quote.inputElements} ` +
+        `(shape ${formatShape(model.inputShape)})`,
+    );
+  }
+  if (!inline && (r.inputCommitment === undefined || r.inputCommitment === "")) {
+    throw new VeritensorError("an input given by URI needs its tensor commitment (--input-commitment)");
+  }
+  const inputCommitment = inline ? tensorCommitment(r.input!) : requireBytes32(r.inputCommitment!, "input commitment");
+
+  const params = await p.jobManager.params();
+  if (!Number.isInteger(r.deadlineIn) || r.deadlineIn <= 0) {
+    throw new VeritensorError(`deadline ${r.deadlineIn} s from now is not in the future: give a time from now greater than 0 (e.g. 600, 10m, 1h)`);
+  }
+  if (r.deadlineIn > Number(params.maxJobDuration)) {
+    throw new VeritensorError(
+      `deadline ${formatDuration(r.deadlineIn)} from now is too far: at most ${formatDuration(params.maxJobDuration)}`,
+    );
+  }
+  const deadline = (await nextBlockTime(p)) + BigInt(r.deadlineIn);
+
+  const consumer = r.consumer ?? ZeroAddress;
+  if (!isAddress(consumer)) throw new VeritensorError(`consumer "${consumer}" is not an address`);
+  const callbackGasLimit = r.callbackGasLimit ?? (consumer === ZeroAddress ? 0 : 100_000);
+
+  const { approval } = await ensureFunds(p, requester, p.addresses.jobManager, fee, {
+    approve: r.approve ?? true,
+    purpose: `the fee of ${formatVtn(fee)}`,
+  });
+  const request: IJobManager.RequestParamsStruct = {
+    modelId: r.modelId,
+    input: inline ? r.input! : "0x",
+    inputURI: inline ? "" : r.inputUri!,
+    inputCommitment: inline ? ZeroHash : inputCommitment,
+    fee,
+    deadline,
+    consumer,
+    callbackGasLimit,
+  };
+  const receipt = await send(p, `requesting an inference of model ${r.modelId}`, () =>
+    p.jobManager.connect(requester).requestInference(request),
+  );
+  const [event] = receiptEvents(p, receipt, "JobRequested");
+  if (!event) throw new VeritensorError("the request emitted no JobRequested event");
+  const jobId = event.args.jobId as bigint;
+  const terms = termsFromEvent(event.args.terms as IJobManager.JobTermsStructOutput);
+  rememberTerms(p, jobId, terms);
+  return { jobId, fee, protocolFee: protocolFeeOf(fee, quote.protocolFeeBps), quote, deadline, inputCommitment: terms.inputCommitment, terms, receipt, approval };
+}
+
+export interface ClaimResult {
+  readonly lockedStake: bigint;
+  readonly resultDue: bigint;
+  readonly receipt: ContractTransactionReceipt;
+}
+
+export async function claimJob(p: Protocol, worker: Signer, jobId: bigint): Promise<ClaimResult> {
+  const job = await getJob(p, jobId);
+  if (job.status !== JobStatus.Open) {
+    throw new VeritensorError(`job ${jobId} is ${jobStatusName(job.status)}; only an Open job can be claimed`);
+  }
+  const now = await nextBlockTime(p);
+  if (now > job.deadline) {
+    throw new VeritensorError(`the deadline of job ${jobId} passed at ${formatTime(job.deadline, now)}; it can only be expired`);
+  }
+  const address = await worker.getAddress();
+  const [info, minStake] = await Promise.all([p.staking.stakeOf(address), p.staking.minStake()]);
+  const lock = job.lock;
+  if (info.staked < minStake) {
+    throw new VeritensorError(
+      `${address} has ${formatVtn(info.staked)} staked, below the minimum stake of ${formatVtn(minStake)}: ` +
+        `\`npx hardhat stake add --from ${address} --amount … --network ${p.networkName}\` first`,
+    );
+  }
+  if (info.staked - info.locked < lock) {
+    throw new VeritensorError(
+      `claiming job ${jobId} locks ${formatVtn(lock)} of stake; ${address} has only ${formatVtn(info.staked - info.locked)} free`,
+    );
+  }
+  return sendClaim(p, worker, jobId);
+}
+
+/**
+ * The claim transaction alone, without {@link claimJob}'s checks (which exist to turn a revert
+ * into advice): for callers that have just read the job and the stake themselves, like the
+ * worker node, for which every extra call is a round trip per job. A revert still becomes a
+ * VeritensorError.
+ */
+export async function sendClaim(p: Protocol, worker: Signer, jobId: bigint): Promise<ClaimResult> {
+  const terms = await jobTerms(p, jobId);
+  const receipt = await send(p, `claiming job ${jobId}`, () => p.jobManager.connect(worker).claim(jobId, terms));
+  const [event] = receiptEvents(p, receipt, "JobClaimed");
+  return { lockedStake: event!.args.lockedStake as bigint, resultDue: event!.args.resultDue as bigint, receipt };
+}
+
+export interface SubmitResult {
+  readonly outputCommitment: string;
+  readonly challengeEnd: bigint;
+  readonly receipt: ContractTransactionReceipt;
+}
+
+export async function submitResult(
+  p: Protocol,
+  worker: Signer,
+  jobId: bigint,
+  output: Uint8Array,
+): Promise<SubmitResult> {
+  const job = await getJob(p, jobId);
+  if (job.status !== JobStatus.Claimed) {
+    throw new VeritensorError(`job ${jobId} is ${jobStatusName(job.status)}; a result can only be submitted for a Claimed job`);
+  }
+  const address = await worker.getAddress();
+  if (job.worker.toLowerCase() !== address.toLowerCase()) {
+    throw new VeritensorError(`job ${jobId} was claimed by ${job.worker}, not by ${address}`);
+  }
+  const outputElements = job.outputElements;
+  if (output.length !== Number(outputElements) * 4) {
+    const model = await p.registry.getModel(job.modelId);
+    throw new VeritensorError(
+      `the output has ${output.length / 4} elements; model ${job.modelId} produces ${outputElements} ` +
+        `(shape ${formatShape(model.outputShape)})`,
+    );
+  }
+  return sendSubmit(p, worker, jobId, output);
+}
+
+/** The submission alone, without {@link submitResult}'s checks (see {@link sendClaim}). */
+export async function sendSubmit(p: Protocol, worker: Signer, jobId: bigint, output: Uint8Array): Promise<SubmitResult> {
+  const outputCommitment = tensorCommitment(output);
+  const terms = await jobTerms(p, jobId);
+  const receipt = await send(p, `submitting the result of job ${jobId}`, () =>
+    p.jobManager.connect(worker).submitResult(jobId, terms, output, outputCommitment),
+  );
+  const [event] = receiptEvents(p, receipt, "ResultSubmitted");
+  return { outputCommitment, challengeEnd: event!.args.challengeEnd as bigint, receipt };
+}
+
+export interface FinalizeResult {
+  readonly worker: string;
+  readonly workerFee: bigint;
+  readonly modelFee: bigint;
+  readonly protocolFee: bigint;
+  /** "delivered", "failed" (with the reason bytes) or undefined when there is no consumer. */
+  readonly callback?: { readonly status: "delivered" | "failed"; readonly consumer: string; readonly reason?: string };
+  readonly receipt: ContractTransactionReceipt;
+}
+
+export interface FinalizeOptions {
+  /** Wait for the end of the challenge window instead of failing. */
+  readonly wait?: boolean;
+  /** Called once before waiting, with the seconds left. */
+  readonly onWait?: (secondsLeft: bigint, end: bigint) => void;
+  /** Poll interval while waiting, in ms. */
+  readonly pollMs?: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export async function finalizeJob(p: Protocol, caller: Signer, jobId: bigint, o: FinalizeOptions = {}): Promise<FinalizeResult> {
+  const job = await getJob(p, jobId);
+  if (job.status !== JobStatus.Submitted) {
+    throw new VeritensorError(`job ${jobId} is ${jobStatusName(job.status)}; only a Submitted job can be finalized`);
+  }
+  if (job.openDisputes > 0n) throw new VeritensorError(`job ${jobId} has ${job.openDisputes} open dispute(s); it finalizes once they are settled`);
+  let now = await nextBlockTime(p);
+  if (now < job.timer) {
+    if (!o.wait) {
+      throw new VeritensorError(
+        `the challenge window of job ${jobId} is still open: it ends at ${formatTime(job.timer, now)}; ` +
+          `finalize after that (or pass --wait)`,
+      );
+    }
+    o.onWait?.(job.timer - now, job.timer);
+    while (now < job.timer) {
+      await sleep(Math.min(o.pollMs ?? 1000, Number(job.timer - now) * 1000));
+      now = await nextBlockTime(p);
+    }
+  }
+  return sendFinalize(p, caller, jobId);
+}
+
+/**
+ * The finalization alone, without {@link finalizeJob}'s checks and waiting (see {@link sendClaim}).
+ * `result` is the submitted output commitment; without it, it is read from the
+ * job's `ResultSubmitted` event (a worker passes its own and saves the round trip).
+ */
+export async function sendFinalize(
+  p: Protocol,
+  caller: Signer,
+  jobId: bigint,
+  result?: { outputCommitment: string },
+): Promise<FinalizeResult> {
+  const [terms, r] = await Promise.all([jobTerms(p, jobId), result ?? submittedCommitments(p, jobId)]);
+  const receipt = await send(p, `finalizing job ${jobId}`, () =>
+    p.jobManager.connect(caller).finalize(jobId, terms, r.outputCommitment),
+  );
+  const [event] = receiptEvents(p, receipt, "JobFinalized");
+  const delivered = receiptEvents(p, receipt, "CallbackDelivered")[0];
+  const failed = receiptEvents(p, receipt, "CallbackFailed")[0];
+  const callback = delivered
+    ? { status: "delivered" as const, consumer: delivered.args.consumer as string }
+    : failed
+      ? { status: "failed" as const, consumer: failed.args.consumer as string, reason: failed.args.reason as string }
+      : undefined;
+  return {
+    worker: event!.args.worker as string,
+    workerFee: event!.args.workerFee as bigint,
+    modelFee: event!.args.modelFee as bigint,
+    protocolFee: event!.args.protocolFee as bigint,
+    callback,
+    receipt,
+  };
+}
+
+export interface ExpireResult {
+  readonly outcome: "refunded" | "reopened";
+  readonly slashed: bigint;
+  readonly receipt: ContractTransactionReceipt;
+}
+
+/** Enforces a missed deadline: refunds an open job, or slashes a late worker and reopens/refunds. */
+export async function expireJob(p: Protocol, caller: Signer, jobId: bigint): Promise<ExpireResult> {
+  const terms = await jobTerms(p, jobId);
+  const receipt = await send(p, `expiring job ${jobId}`, () => p.jobManager.connect(caller).expire(jobId, terms));
+  const timedOut = receiptEvents(p, receipt, "WorkerTimedOut")[0];
+  const reopened = receiptEvents(p, receipt, "JobReopened").length > 0;
+  return { outcome: reopened ? "reopened" : "refunded", slashed: (timedOut?.args.slashed as bigint | undefined) ?? 0n, receipt };
+}

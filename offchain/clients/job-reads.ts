@@ -1,0 +1,99 @@
+/**
+ * Reads of a job: its stored state merged with its terms ({@link getJob}), and everything its
+ * events add (input, output, payout or rejection; {@link jobDetails}).
+ */
+import { ZeroAddress, getBytes } from "ethers";
+
+import { protocolFeeOf } from "./fees.js";
+import { jobTerms, newestEvents } from "./job-events.js";
+import type { Protocol } from "./protocol.js";
+import { nextBlockTime, read } from "./protocol.js";
+import type { JobTerms } from "./terms.js";
+
+export const JobStatus = { None: 0n, Open: 1n, Claimed: 2n, Submitted: 3n, Finalized: 4n, Refunded: 5n, Rejected: 6n } as const;
+
+/**
+ * A job as the escrow stores it (status, disputes, timer, worker, commitment) together with its
+ * terms from `JobRequested`, so that callers read one record as before the escrow stored only a
+ * hash of the terms.
+ */
+export interface JobRecord extends JobTerms {
+  readonly status: bigint;
+  readonly openDisputes: bigint;
+  readonly timer: bigint;
+  readonly worker: string;
+  /** The hash the escrow stores: of the terms, then (from submission on) of terms and result. */
+  readonly commitment: string;
+  /** The stake locked for the job: its `lock` while claimed, submitted and after, 0 while open or refunded. */
+  readonly lockedStake: bigint;
+  readonly hasConsumer: boolean;
+  readonly terms: JobTerms;
+}
+
+const LOCK_HELD = new Set<bigint>([JobStatus.Claimed, JobStatus.Submitted, JobStatus.Finalized, JobStatus.Rejected]);
+
+/** Job `jobId`: its stored state and its terms (see {@link JobRecord}). */
+export async function getJob(p: Protocol, jobId: bigint): Promise<JobRecord> {
+  const stored = await read(p, `reading job ${jobId}`, () => p.jobManager.getJob(jobId));
+  const terms = await jobTerms(p, jobId);
+  return {
+    ...terms,
+    status: stored.status,
+    openDisputes: stored.openDisputes,
+    timer: stored.timer,
+    worker: stored.worker,
+    commitment: stored.commitment,
+    lockedStake: LOCK_HELD.has(stored.status) ? terms.lock : 0n,
+    hasConsumer: terms.consumer !== ZeroAddress,
+    terms,
+  };
+}
+
+export interface JobDetails {
+  readonly job: JobRecord;
+  readonly now: bigint;
+  /** The consumer called back at finalization, and its gas limit (absent for a job without). */
+  readonly callback?: { readonly consumer: string; readonly gasLimit: bigint };
+  /** The protocol fee: of the fee as paid (finalized), or as it would be. */
+  readonly protocolFee: bigint;
+  /** The input's tensor commitment (from JobRequested). */
+  readonly inputCommitment?: string;
+  /** Inline input bytes (from JobRequested), or the input URI. */
+  readonly input?: Uint8Array;
+  readonly inputUri?: string;
+  /** Output bytes and output commitment (from ResultSubmitted), once submitted. */
+  readonly output?: Uint8Array;
+  readonly outputCommitment?: string;
+  readonly payout?: { workerFee: bigint; modelFee: bigint; protocolFee: bigint };
+  /** For a rejected job: the worker's stake slashed and the fee refunded (from JobRejected). */
+  readonly rejection?: { slashed: bigint; refund: bigint };
+}
+
+/** The job as stored, plus its input, output and commitments from the escrow's events. */
+export async function jobDetails(p: Protocol, jobId: bigint): Promise<JobDetails> {
+  const job = await getJob(p, jobId);
+  const jm = p.jobManager;
+  const [requested, submitted, finalized, rejected, now] = await Promise.all([
+    newestEvents(p, (from, to) => jm.queryFilter(jm.filters.JobRequested(jobId), from, to)),
+    newestEvents(p, (from, to) => jm.queryFilter(jm.filters.ResultSubmitted(jobId), from, to)),
+    job.status === JobStatus.Finalized ? newestEvents(p, (from, to) => jm.queryFilter(jm.filters.JobFinalized(jobId), from, to)) : [],
+    job.status === JobStatus.Rejected ? newestEvents(p, (from, to) => jm.queryFilter(jm.filters.JobRejected(jobId), from, to)) : [],
+    nextBlockTime(p),
+  ]);
+  const req = requested[0]?.args;
+  const sub = submitted[submitted.length - 1]?.args;
+  const fin = finalized[0]?.args;
+  return {
+    job,
+    now,
+    callback: job.hasConsumer ? { consumer: job.consumer, gasLimit: job.callbackGasLimit } : undefined,
+    protocolFee: protocolFeeOf(job.fee, job.protocolFeeBps),
+    inputCommitment: job.inputCommitment,
+    input: req && req.input !== "0x" ? getBytes(req.input) : undefined,
+    inputUri: req && req.inputURI !== "" ? req.inputURI : undefined,
+    output: sub ? getBytes(sub.output) : undefined,
+    outputCommitment: sub?.outputCommitment,
+    payout: fin ? { workerFee: fin.workerFee, modelFee: fin.modelFee, protocolFee: fin.protocolFee } : undefined,
+    rejection: rejected[0] ? { slashed: rejected[0].args.slashed, refund: rejected[0].args.refunded } : undefined,
+  };
+}
