@@ -7,7 +7,7 @@ import type { Signer } from "ethers";
 import { join } from "node:path";
 
 import type { Protocol } from "../../offchain/cli/index.js";
-import { addStake, deployProtocol, minimumFee, modelFileFacts, registerModel } from "../../offchain/cli/index.js";
+import { addStake, deployProtocol, modelFileFacts, registerModel } from "../../offchain/cli/index.js";
 
 const VTN = 10n ** 18n;
 
@@ -45,6 +45,6 @@ export async function inProcessChain(
   await addStake(p, worker, 500n * VTN, { serveModels: [modelId] });
   await addStake(p, cheater, 500n * VTN, { serveModels: [modelId] });
   await addStake(p, verifier, 200n * VTN);
-  const fee = minimumFee(VTN / 10n, (await p.jobManager.params()).protocolFeeBps) + VTN / 5n;
+  const fee = (await p.jobManager.minimumFee(VTN / 10n)) + VTN / 5n;
   return { p, modelId, fee, requester, worker, cheater, verifier };
 }

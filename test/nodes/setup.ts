@@ -12,7 +12,7 @@ import hre from "hardhat";
 import type { Signer } from "ethers";
 
 import type { Protocol } from "../../offchain/cli/index.js";
-import { addStake, attachProtocol, chainIdOf, minimumFee, modelFileFacts, registerModel, requestInference } from "../../offchain/cli/index.js";
+import { addStake, attachProtocol, chainIdOf, modelFileFacts, registerModel, requestInference } from "../../offchain/cli/index.js";
 import { readDeployment } from "../../offchain/clients/deployment.js";
 import { canonicalBytes } from "../../offchain/commitments/tensor.js";
 import { quantizeInput } from "../../offchain/convert/evaluate.js";
@@ -74,8 +74,7 @@ let digit = 0;
 /** Requests `n` held-out digits from the requester; returns the job ids. */
 export async function requestDigits(c: Chain, n: number): Promise<bigint[]> {
   const digits = loadDigits("heldout");
-  const params = await c.p.jobManager.params();
-  const fee = minimumFee(VTN / 10n, params.protocolFeeBps) + VTN / 5n;
+  const fee = (await c.p.jobManager.minimumFee(VTN / 10n)) + VTN / 5n;
   const ids: bigint[] = [];
   for (let i = 0; i < n; i++) {
     const input = canonicalBytes(quantizeInput(c.model, toFloat(digits.pixels[(digit++ * 37) % digits.labels.length]!)));

@@ -15,7 +15,6 @@ import {
   describeError,
   faucet,
   intsToBytes,
-  minimumFee,
   registerModel,
   requestInference,
   send,
@@ -74,7 +73,7 @@ describe("clear errors", function () {
     const message = await rejection(() => requestInference(p, requester!, { modelId, input, deadlineIn: 600, fee: parseEther("1") }));
     // 1.4 VTN after 1% of the fee: the least such fee is 1.4 / 0.99 rounded up to the wei.
     expect(MINIMUM).to.equal(1_414_141_414_141_414_141n);
-    expect(minimumFee(parseEther("1.4"), 100n)).to.equal(MINIMUM);
+    expect(await p.jobManager.minimumFee(parseEther("1.4"))).to.equal(MINIMUM);
     expect(message).to.equal(
       "fee 1.0 VTN is below the minimum 1.414141414141414141 VTN (model price 1.4 VTN after a protocol fee of 1% (100 bps) of the fee)",
     );

@@ -18,7 +18,7 @@ import type { Signer } from "ethers";
 import { MaxUint256 } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
 
-import { JobStatus, addStake, deployProtocol, minimumFee, modelFileFacts, registerModel, requestInference } from "../../cli/index.js";
+import { JobStatus, addStake, deployProtocol, modelFileFacts, registerModel, requestInference } from "../../cli/index.js";
 import { tensorCommitment } from "../../clients/tensors.js";
 import { canonicalBytes } from "../../commitments/tensor.js";
 import { quantizeInput } from "../../convert/evaluate.js";
@@ -127,7 +127,7 @@ async function runWorker(conn: NetworkConnection, root: string, w: Workload, nod
   const { modelId } = await registerModel(p, developer!, { ...facts, price: VTN / 10n, contributors: [] });
   await addStake(p, workerSigner!, 5_000n * VTN, { serveModels: [modelId] });
   const params = await p.jobManager.params();
-  const fee = minimumFee(VTN / 10n, params.protocolFeeBps) + VTN / 5n;
+  const fee = (await p.jobManager.minimumFee(VTN / 10n)) + VTN / 5n;
 
   if (w.blockTimeMs !== undefined) {
     // Requests go out together below: one allowance for all of them first.
@@ -328,7 +328,7 @@ async function verifierThroughput(ctx: BenchContext, root: string, w: Workload, 
   const facts = await modelFileFacts(w.modelFile);
   const { modelId } = await registerModel(p, developer!, { ...facts, price: VTN / 10n, contributors: [] });
   await addStake(p, workerSigner!, 5_000n * VTN, { serveModels: [modelId] });
-  const fee = minimumFee(VTN / 10n, (await p.jobManager.params()).protocolFeeBps) + VTN / 5n;
+  const fee = (await p.jobManager.minimumFee(VTN / 10n)) + VTN / 5n;
   await (await p.token.connect(requester!).approve(p.addresses.jobManager, MaxUint256)).wait();
   const dir = await mkdtemp(join(tmpdir(), "veritensor-bench-verifier-"));
   const quiet = () => {};

@@ -22,7 +22,6 @@ import {
   faucet,
   formatBps,
   formatVtn,
-  minimumFee,
   modelFileFacts,
   registerModel,
   requestInference,
@@ -156,7 +155,7 @@ export async function runDemo(connection: NetworkConnection, o: DemoOptions): Pr
   const picks = Array.from({ length: o.jobs }, (_, i) => Math.floor((i * digits.labels.length) / o.jobs) + 7);
 
   step(4, `The requester asks for ${o.jobs} held-out digits (fee = minimum for the price + ${formatVtn(WORKER_PAY)} for the worker)`);
-  const fee = minimumFee(PRICE, params.protocolFeeBps) + WORKER_PAY;
+  const fee = (await p.jobManager.minimumFee(PRICE)) + WORKER_PAY;
   await ensureTokens(p, await requester!.getAddress(), fee * BigInt(o.jobs));
   const labels = new Map<bigint, number>();
   for (const i of picks) {
