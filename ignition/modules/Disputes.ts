@@ -1,7 +1,7 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
-import type { GovernanceModule } from "./Governance.js";
-import Governance from "./Governance.js";
+import type { TimelockRole } from "./Governance.js";
+import Governance, { roleHolder } from "./Governance.js";
 import type { JobsModule } from "./Jobs.js";
 import Jobs from "./Jobs.js";
 import type { RegistryModule } from "./Registry.js";
@@ -19,13 +19,15 @@ export interface DisputesDependencies {
   readonly registry: RegistryModule;
   readonly staking: StakingModule;
   readonly jobs: JobsModule;
-  readonly governance: GovernanceModule;
+  /** The factory's owner: the timelock, or parameter `owner`. */
+  readonly owner: TimelockRole;
 }
 
 /**
  * The dispute layer: the one-step verifier, the game implementation (cloned per dispute) and the
- * factory, owned by the timelock from the start and made the job escrow's dispute manager. The
- * escrow must still be owned by the deployer here: Protocol hands it to the timelock afterwards.
+ * factory, owned by `owner` (the timelock) from the start and made the job escrow's dispute
+ * manager. The escrow must still be owned by the deployer here: Protocol hands it to the timelock
+ * afterwards.
  * The factory needs no staking operator role (the escrow slashes; the factory only reads stakes).
  */
 export function buildDisputesModule(d: DisputesDefaults, deps: DisputesDependencies) {
@@ -34,7 +36,7 @@ export function buildDisputesModule(d: DisputesDefaults, deps: DisputesDependenc
     const { registry } = m.useModule(deps.registry);
     const { staking } = m.useModule(deps.staking);
     const { jobManager } = m.useModule(deps.jobs);
-    const { timelock } = m.useModule(deps.governance);
+    const owner = roleHolder(m, deps.owner, "owner");
     const oneStepVerifier = m.contract("OneStepVerifier");
     const disputeGame = m.contract("DisputeGame", [oneStepVerifier]);
     const disputeGameFactory = m.contract("DisputeGameFactory", [
@@ -43,7 +45,7 @@ export function buildDisputesModule(d: DisputesDefaults, deps: DisputesDependenc
       registry,
       staking,
       disputeGame,
-      timelock,
+      owner,
       m.getParameter("minMoveTimeout", d.minMoveTimeout),
       {
         moveTimeout: m.getParameter("moveTimeout", d.moveTimeout),
@@ -62,4 +64,4 @@ export function buildDisputesModule(d: DisputesDefaults, deps: DisputesDependenc
 
 export type DisputesModule = ReturnType<typeof buildDisputesModule>;
 
-export default buildDisputesModule(PRODUCTION.disputes, { token: Token, registry: Registry, staking: Staking, jobs: Jobs, governance: Governance });
+export default buildDisputesModule(PRODUCTION.disputes, { token: Token, registry: Registry, staking: Staking, jobs: Jobs, owner: Governance });

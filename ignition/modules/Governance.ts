@@ -1,4 +1,5 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import type { IgnitionModuleBuilder } from "@nomicfoundation/ignition-core";
 import { ZeroAddress, id } from "ethers";
 
 import type { GovernanceDefaults } from "../defaults.js";
@@ -40,5 +41,17 @@ export function buildGovernanceModule(d: GovernanceDefaults, tokenModule: TokenM
 }
 
 export type GovernanceModule = ReturnType<typeof buildGovernanceModule>;
+
+/**
+ * Who holds a role that the protocol gives the timelock (the treasury, the dispute factory's
+ * ownership): the timelock of a governance module, or "parameter": the address given as a module
+ * parameter, for the tests (ignition/modules/testing/), which act in that role from a plain signer.
+ */
+export type TimelockRole = GovernanceModule | "parameter";
+
+/** The holder of `role` inside module `m`; `parameter` names the module parameter. */
+export function roleHolder(m: IgnitionModuleBuilder, role: TimelockRole, parameter: string) {
+  return role === "parameter" ? m.getParameter<string>(parameter) : m.useModule(role).timelock;
+}
 
 export default buildGovernanceModule(PRODUCTION.governance, Token);

@@ -2,8 +2,8 @@ import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
 import type { JobsDefaults } from "../defaults.js";
 import { PRODUCTION } from "../defaults.js";
-import type { GovernanceModule } from "./Governance.js";
-import Governance from "./Governance.js";
+import type { TimelockRole } from "./Governance.js";
+import Governance, { roleHolder } from "./Governance.js";
 import type { RegistryModule } from "./Registry.js";
 import Registry from "./Registry.js";
 import type { StakingModule } from "./Staking.js";
@@ -15,16 +15,24 @@ export interface JobsDependencies {
   readonly token: TokenModule;
   readonly registry: RegistryModule;
   readonly staking: StakingModule;
-  readonly governance: GovernanceModule;
+  /** Who receives protocol fees: the timelock (the treasury governance controls), or parameter `treasury`. */
+  readonly treasury: TimelockRole;
+  /**
+   * Tests only: make the address in parameter `disputeManager` the dispute manager (parameter
+   * version 2), a plain signer that freezes and settles jobs itself. It is done here so that a
+   * Disputes module on this escrow makes its factory the manager after it. Production leaves the
+   * manager to the Disputes module alone.
+   */
+  readonly disputeManagerParameter?: boolean;
 }
 
-/** The job escrow. Protocol fees go to the timelock (the treasury governance controls). */
+/** The job escrow, owned by the deployer until Protocol hands it to the timelock. */
 export function buildJobsModule(d: JobsDefaults, deps: JobsDependencies) {
   return buildModule("Jobs", (m) => {
     const { token } = m.useModule(deps.token);
     const { registry } = m.useModule(deps.registry);
     const { staking } = m.useModule(deps.staking);
-    const { timelock } = m.useModule(deps.governance);
+    const treasury = roleHolder(m, deps.treasury, "treasury");
     const jobManager = m.contract("JobManager", [
       token,
       registry,
@@ -37,17 +45,20 @@ export function buildJobsModule(d: JobsDefaults, deps: JobsDependencies) {
         stakeRatioBps: m.getParameter("stakeRatioBps", d.stakeRatioBps),
         timeoutSlashBps: m.getParameter("timeoutSlashBps", d.timeoutSlashBps),
         paused: false,
-        treasury: timelock,
+        treasury,
         challengeWindow: m.getParameter("challengeWindow", d.challengeWindow),
         resultTimeout: m.getParameter("resultTimeout", d.resultTimeout),
         maxCallbackGasLimit: m.getParameter("maxCallbackGasLimit", d.maxCallbackGasLimit),
         maxJobDuration: m.getParameter("maxJobDuration", d.maxJobDuration),
       },
     ]);
+    if (deps.disputeManagerParameter) {
+      m.call(jobManager, "setDisputeManager", [m.getParameter<string>("disputeManager")], { id: "DisputeManagerFromParameter" });
+    }
     return { jobManager };
   });
 }
 
 export type JobsModule = ReturnType<typeof buildJobsModule>;
 
-export default buildJobsModule(PRODUCTION.jobs, { token: Token, registry: Registry, staking: Staking, governance: Governance });
+export default buildJobsModule(PRODUCTION.jobs, { token: Token, registry: Registry, staking: Staking, treasury: Governance });

@@ -1,13 +1,44 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import type { Future, IgnitionModule, IgnitionModuleBuilder, NamedArtifactContractDeploymentFuture } from "@nomicfoundation/ignition-core";
 
 import type { ProtocolDefaults } from "../defaults.js";
 import { PRODUCTION } from "../defaults.js";
 import { buildDisputesModule } from "./Disputes.js";
+import type { GovernanceModule } from "./Governance.js";
 import { DEFAULT_ADMIN_ROLE, buildGovernanceModule } from "./Governance.js";
 import { buildJobsModule } from "./Jobs.js";
 import Registry from "./Registry.js";
 import { buildStakingModule } from "./Staking.js";
 import { buildTokenModule } from "./Token.js";
+
+interface Escrow {
+  readonly staking: NamedArtifactContractDeploymentFuture<"Staking">;
+  readonly jobManager: NamedArtifactContractDeploymentFuture<"JobManager">;
+}
+
+/** Makes the job escrow a Staking operator: it locks and slashes the stake behind each job. */
+export function escrowIsStakingOperator(m: IgnitionModuleBuilder, c: Escrow) {
+  return m.call(c.staking, "setOperator", [c.jobManager, true], { id: "JobManagerIsOperator" });
+}
+
+/**
+ * Hands Staking and the escrow to the timelock of `governance`, then the deployer renounces its
+ * admin role on the timelock. `after` holds what the deployer must still do as owner of each.
+ */
+export function handOverToTimelock(
+  m: IgnitionModuleBuilder,
+  c: Escrow,
+  governance: GovernanceModule,
+  after: { readonly staking: (Future | IgnitionModule)[]; readonly jobManager: (Future | IgnitionModule)[] },
+) {
+  const { timelock } = m.useModule(governance);
+  const stakingOwner = m.call(c.staking, "transferOwnership", [timelock], { id: "StakingOwnedByTimelock", after: after.staking });
+  const jobsOwner = m.call(c.jobManager, "transferOwnership", [timelock], { id: "JobManagerOwnedByTimelock", after: after.jobManager });
+  m.call(timelock, "renounceRole", [DEFAULT_ADMIN_ROLE, m.getAccount(0)], {
+    id: "DeployerRenouncesTimelockAdmin",
+    after: [stakingOwner, jobsOwner, governance],
+  });
+}
 
 /**
  * The whole protocol, wired: the job escrow is Staking's one operator and the operator set is
@@ -20,8 +51,8 @@ export function buildProtocolModule(d: ProtocolDefaults) {
   const token = buildTokenModule(d.token);
   const staking = buildStakingModule(d.staking, token);
   const governance = buildGovernanceModule(d.governance, token);
-  const jobs = buildJobsModule(d.jobs, { token, registry: Registry, staking, governance });
-  const disputes = buildDisputesModule(d.disputes, { token, registry: Registry, staking, jobs, governance });
+  const jobs = buildJobsModule(d.jobs, { token, registry: Registry, staking, treasury: governance });
+  const disputes = buildDisputesModule(d.disputes, { token, registry: Registry, staking, jobs, owner: governance });
 
   return buildModule("Protocol", (m) => {
     const t = m.useModule(token);
@@ -31,17 +62,11 @@ export function buildProtocolModule(d: ProtocolDefaults) {
     const j = m.useModule(jobs);
     const x = m.useModule(disputes);
 
-    const operator = m.call(s.staking, "setOperator", [j.jobManager, true], { id: "JobManagerIsOperator" });
+    const escrow = { ...s, ...j };
+    const operator = escrowIsStakingOperator(m, escrow);
     const sealed = m.call(s.staking, "sealOperators", [], { id: "StakingOperatorsSealed", after: [operator] });
-    const stakingOwner = m.call(s.staking, "transferOwnership", [g.timelock], {
-      id: "StakingOwnedByTimelock",
-      after: [sealed],
-    });
-    const jobsOwner = m.call(j.jobManager, "transferOwnership", [g.timelock], { id: "JobManagerOwnedByTimelock", after: [disputes] });
-    m.call(g.timelock, "renounceRole", [DEFAULT_ADMIN_ROLE, m.getAccount(0)], {
-      id: "DeployerRenouncesTimelockAdmin",
-      after: [stakingOwner, jobsOwner, governance],
-    });
+    // The factory becomes the escrow's dispute manager (in Disputes) while the deployer owns it.
+    handOverToTimelock(m, escrow, governance, { staking: [sealed], jobManager: [disputes] });
 
     return { ...t, ...r, ...s, ...g, ...j, ...x };
   });

@@ -2,15 +2,18 @@
  * Shared fixtures and helpers of the protocol tests (test/contracts/*.ts).
  *
  * Every test file opens its own connection (`network.create()`) and builds its fixtures with
- * {@link protocolFixtures}, so that `loadFixture` snapshots are per connection. Contracts are
- * deployed directly with ethers (no Ignition).
+ * {@link protocolFixtures}, so that `loadFixture` snapshots are per connection. The protocol is
+ * deployed by Ignition from the production builders (ignition/modules/testing/TestProtocol.ts),
+ * with the test constants below as module parameters.
  */
 import { expect } from "chai";
-import type { BytesLike, AddressLike } from "ethers";
+import type { AddressLike, BytesLike, Contract } from "ethers";
 import { ZeroAddress, ZeroHash, getBytes, hexlify, id, resolveAddress } from "ethers";
 import type { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
+import TestProtocol, { TestGovernance } from "../../ignition/modules/testing/TestProtocol.js";
+import Token from "../../ignition/modules/Token.js";
 import type { JobTerms } from "../../offchain/clients/terms.js";
 import { resultHash, termsFromEvent, termsHash } from "../../offchain/clients/terms.js";
 import { canonicalBytes, commitBytes } from "../../offchain/commitments/tensor.js";
@@ -222,7 +225,7 @@ export const VOTING_DELAY = 1n;
 export const VOTING_PERIOD = 20n;
 export const QUORUM_PERCENT = 4n;
 
-async function actors(conn: Connection): Promise<Actors> {
+export async function actors(conn: Connection): Promise<Actors> {
   const [
     deployer,
     treasury,
@@ -252,48 +255,67 @@ async function actors(conn: Connection): Promise<Actors> {
 }
 
 /**
+ * Ignition parameters (by module id) of the test deployments (ignition/modules/testing/): the
+ * constants above, and the actors the tests act as where production has the timelock or the
+ * dispute factory.
+ */
+export function protocolParameters(a: Actors) {
+  // Every field but `paused` is a Jobs parameter: the escrow always starts unpaused.
+  const { paused: _, ...jobs } = defaultParams(a.treasury.address);
+  return {
+    Token: { supply: SUPPLY },
+    Staking: { minStake: MIN_STAKE, unbondingDelay: UNBONDING_DELAY },
+    Jobs: { ...jobs, minChallengeWindow: MIN_CHALLENGE_WINDOW, disputeManager: a.disputeManager.address },
+    Governance: {
+      timelockDelay: TIMELOCK_DELAY,
+      votingDelay: VOTING_DELAY,
+      votingPeriod: VOTING_PERIOD,
+      proposalThreshold: 0n,
+      quorumPercent: QUORUM_PERCENT,
+    },
+  };
+}
+
+/** The contracts every test deployment returns (ignition/modules/testing/TestProtocol.ts). */
+export interface BareContracts {
+  token: Contract;
+  registry: Contract;
+  staking: Contract;
+  jobManager: Contract;
+}
+
+/** The bare protocol of a test deployment `c`, once test tokens are handed out to those who pay or stake. */
+export async function bareProtocol(conn: Connection, a: Actors, c: BareContracts): Promise<Omit<Protocol, "modelId">> {
+  const token = c.token as unknown as VeritensorToken;
+  for (const s of [a.requester, a.worker, a.worker2, a.other, a.operator]) {
+    await token.transfer(s.address, 100_000n * WAD);
+  }
+  return {
+    ...a,
+    conn,
+    token,
+    registry: c.registry as unknown as ModelRegistry,
+    staking: c.staking as unknown as Staking,
+    jm: c.jobManager as unknown as JobManager,
+    params: defaultParams(a.treasury.address),
+  };
+}
+
+/**
  * Named fixture functions bound to one connection (loadFixture caches by function identity).
+ * The wiring is Ignition's (ignition/modules/testing/TestProtocol.ts).
  */
 export function protocolFixtures(conn: Connection) {
-  const { ethers } = conn;
+  const { ethers, ignition } = conn;
 
   async function deployToken() {
     const a = await actors(conn);
-    const token = await ethers.deployContract("VeritensorToken", [a.deployer.address, SUPPLY]);
-    return { ...a, token };
+    const { token } = await ignition.deploy(Token, { parameters: { Token: { supply: SUPPLY } } });
+    return { ...a, token: token as unknown as VeritensorToken };
   }
 
-  /** Token, registry, staking and escrow wired together, tokens handed out; no model, no stake. */
-  async function deployBareProtocol(): Promise<Omit<Protocol, "modelId">> {
-    const a = await actors(conn);
-    const token = await ethers.deployContract("VeritensorToken", [a.deployer.address, SUPPLY]);
-    const registry = await ethers.deployContract("ModelRegistry");
-    const staking = await ethers.deployContract("Staking", [
-      await token.getAddress(),
-      a.deployer.address,
-      MIN_STAKE,
-      UNBONDING_DELAY,
-    ]);
-    const params = defaultParams(a.treasury.address);
-    const jm = await ethers.deployContract("JobManager", [
-      await token.getAddress(),
-      await registry.getAddress(),
-      await staking.getAddress(),
-      a.deployer.address,
-      MIN_CHALLENGE_WINDOW,
-      params,
-    ]);
-    await staking.setOperator(await jm.getAddress(), true);
-    await jm.setDisputeManager(a.disputeManager.address);
-    for (const s of [a.requester, a.worker, a.worker2, a.other, a.operator]) {
-      await token.transfer(s.address, 100_000n * WAD);
-    }
-    return { ...a, conn, token, registry, staking, jm, params };
-  }
-
-  /** The bare protocol plus model 1 (with two contributors), two staked workers, an approving requester. */
-  async function deployProtocol(): Promise<Protocol> {
-    const p = await deployBareProtocol();
+  /** Model 1 (with two contributors), two staked workers, an approving requester. */
+  async function withModel(p: Omit<Protocol, "modelId">): Promise<Protocol> {
     await p.token.connect(p.requester).approve(await p.jm.getAddress(), ethers.MaxUint256);
     for (const w of [p.worker, p.worker2]) {
       await p.token.connect(w).approve(await p.staking.getAddress(), ethers.MaxUint256);
@@ -308,34 +330,25 @@ export function protocolFixtures(conn: Connection) {
     return { ...p, modelId: 1n };
   }
 
+  /** Token, registry, staking and escrow wired together, tokens handed out; no model, no stake. */
+  async function deployBareProtocol(): Promise<Omit<Protocol, "modelId">> {
+    const a = await actors(conn);
+    return bareProtocol(conn, a, await ignition.deploy(TestProtocol, { parameters: protocolParameters(a) }));
+  }
+
+  /** The bare protocol plus model 1 (with two contributors), two staked workers, an approving requester. */
+  async function deployProtocol(): Promise<Protocol> {
+    return withModel(await deployBareProtocol());
+  }
+
   /** The protocol owned by a timelock that a VTN-voting governor controls. */
   async function deployGovernance(): Promise<Governance> {
-    const p = await deployProtocol();
-    const timelock = await ethers.deployContract("ProtocolTimelock", [
-      TIMELOCK_DELAY,
-      [],
-      [ZeroAddress],
-      p.deployer.address,
-    ]);
-    const governor = await ethers.deployContract("VeritensorGovernor", [
-      await p.token.getAddress(),
-      await timelock.getAddress(),
-      VOTING_DELAY,
-      VOTING_PERIOD,
-      0n,
-      QUORUM_PERCENT,
-    ]);
-    const governorAddress = await governor.getAddress();
-    await timelock.grantRole(await timelock.PROPOSER_ROLE(), governorAddress);
-    await timelock.grantRole(await timelock.CANCELLER_ROLE(), governorAddress);
-    await timelock.renounceRole(await timelock.DEFAULT_ADMIN_ROLE(), p.deployer.address);
-
-    const timelockAddress = await timelock.getAddress();
-    await p.jm.transferOwnership(timelockAddress);
-    await p.staking.transferOwnership(timelockAddress);
+    const a = await actors(conn);
+    const c = await ignition.deploy(TestGovernance, { parameters: protocolParameters(a) });
+    const p = await withModel(await bareProtocol(conn, a, c));
     // The deployer keeps most of the supply and votes with it.
     await p.token.delegate(p.deployer.address);
-    return { ...p, timelock, governor };
+    return { ...p, timelock: c.timelock as unknown as ProtocolTimelock, governor: c.governor as unknown as VeritensorGovernor };
   }
 
   return { deployToken, deployBareProtocol, deployProtocol, deployGovernance };

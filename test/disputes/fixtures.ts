@@ -1,7 +1,8 @@
 /**
  * Fixtures of the dispute tests: the protocol (test/contracts/fixtures.ts) plus the one-step
- * verifier, the game implementation and the factory as the escrow's dispute manager; and a job
- * of a real canonical model whose worker submits the output of its (honest or cheating) trace.
+ * verifier, the game implementation and the factory as the escrow's dispute manager, deployed by
+ * Ignition (`TestDisputes`, ignition/modules/testing/TestProtocol.ts); and a job of a real
+ * canonical model whose worker submits the output of its (honest or cheating) trace.
  * A result binds no trace (issue 11, lazy trace): the worker posts its trace root as its first
  * move in a dispute, proven to end in the output it submitted. So a liar's trace must end in a
  * wrong output ({@link lie}); a correct output is a correct result, whatever trace is behind it.
@@ -13,6 +14,7 @@ import { commitTensor } from "../../offchain/commitments/tensor.js";
 import { commitGraph } from "../../offchain/commitments/graph.js";
 import { canonicalBytes } from "../../offchain/commitments/tensor.js";
 import type { DisputeGame, DisputeGameFactory, OneStepVerifier } from "../../types/ethers-contracts/index.js";
+import { TestDisputes } from "../../ignition/modules/testing/TestProtocol.js";
 import type { CanonicalModel } from "../../offchain/model/canonical.js";
 import { requestedTerms } from "../../offchain/clients/job-events.js";
 import { openDispute, submittedResult } from "../../offchain/clients/disputes.js";
@@ -21,7 +23,7 @@ import type { PlayResult } from "../../offchain/disputes/player.js";
 import type { DisputePlayer } from "../../offchain/disputes/player.js";
 import { playToEnd } from "../../offchain/disputes/player.js";
 import type { Connection, Protocol, Signer } from "../contracts/fixtures.js";
-import { MIN_STAKE, SUPPLY, WAD, WORKER_STAKE, protocolFixtures } from "../contracts/fixtures.js";
+import { MIN_STAKE, SUPPLY, WAD, WORKER_STAKE, actors, bareProtocol, protocolParameters } from "../contracts/fixtures.js";
 
 export const MOVE_TIMEOUT = 3600n;
 export const MOVE_TIMEOUT_PER_GAME = 600n;
@@ -43,30 +45,27 @@ export interface DisputeProtocol extends Omit<Protocol, "modelId"> {
 
 export function disputeFixtures(conn: Connection) {
   const { ethers } = conn;
-  const { deployBareProtocol } = protocolFixtures(conn);
 
+  /** The bare protocol with the dispute layer (ignition/modules/testing/TestProtocol.ts), owned by the deployer; a staked worker and two staked challengers. */
   async function deployDisputes(): Promise<DisputeProtocol> {
-    const p = await deployBareProtocol();
-    const verifier = (await ethers.deployContract("OneStepVerifier")) as unknown as OneStepVerifier;
-    const implementation = (await ethers.deployContract("DisputeGame", [await verifier.getAddress()])) as unknown as DisputeGame;
-    const factory = (await ethers.deployContract("DisputeGameFactory", [
-      await p.token.getAddress(),
-      await p.jm.getAddress(),
-      await p.registry.getAddress(),
-      await p.staking.getAddress(),
-      await implementation.getAddress(),
-      p.deployer.address,
-      MIN_MOVE_TIMEOUT,
-      {
-        moveTimeout: MOVE_TIMEOUT,
-        challengeBond: CHALLENGE_BOND,
-        challengerRewardBps: CHALLENGER_REWARD_BPS,
-        defenderRewardBps: DEFENDER_REWARD_BPS,
-        moveTimeoutPerGame: MOVE_TIMEOUT_PER_GAME,
-        maxMoveTimeout: MAX_MOVE_TIMEOUT,
+    const a = await actors(conn);
+    const c = await conn.ignition.deploy(TestDisputes, {
+      parameters: {
+        ...protocolParameters(a),
+        Disputes: {
+          owner: a.deployer.address,
+          minMoveTimeout: MIN_MOVE_TIMEOUT,
+          moveTimeout: MOVE_TIMEOUT,
+          challengeBond: CHALLENGE_BOND,
+          challengerRewardBps: CHALLENGER_REWARD_BPS,
+          defenderRewardBps: DEFENDER_REWARD_BPS,
+          moveTimeoutPerGame: MOVE_TIMEOUT_PER_GAME,
+          maxMoveTimeout: MAX_MOVE_TIMEOUT,
+        },
       },
-    ])) as unknown as DisputeGameFactory;
-    await p.jm.setDisputeManager(await factory.getAddress());
+    });
+    const p = await bareProtocol(conn, a, c);
+    const factory = c.disputeGameFactory as unknown as DisputeGameFactory;
     const challenger = p.other;
     const challenger2 = p.operator;
     await p.token.connect(p.requester).approve(await p.jm.getAddress(), ethers.MaxUint256);
@@ -77,7 +76,14 @@ export function disputeFixtures(conn: Connection) {
     await p.staking.connect(p.worker).stake(WORKER_STAKE);
     await p.staking.connect(challenger).stake(MIN_STAKE);
     await p.staking.connect(challenger2).stake(MIN_STAKE);
-    return { ...p, verifier, implementation, factory, challenger, challenger2 };
+    return {
+      ...p,
+      verifier: c.oneStepVerifier as unknown as OneStepVerifier,
+      implementation: c.disputeGame as unknown as DisputeGame,
+      factory,
+      challenger,
+      challenger2,
+    };
   }
 
   return { deployDisputes };

@@ -1,6 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+// Protocol builders of the Solidity tests. `Deployer` mirrors the wiring of the Ignition builders
+// (ignition/modules/: Token, Staking, Jobs, and Protocol's escrow-as-operator step) as the
+// TypeScript tests use it (ignition/modules/testing/TestProtocol.ts): the test contract owns
+// Staking and the escrow and is the dispute manager. It is written out again here because Solidity
+// tests run inside the EVM, where Ignition (TypeScript) cannot run; a change to the constructors or
+// the wiring must be made in both places.
+
 import {BPS} from "../../../contracts/libraries/FeeSplit.sol";
 import {VeritensorToken} from "../../../contracts/token/VeritensorToken.sol";
 import {ModelRegistry} from "../../../contracts/registry/ModelRegistry.sol";
@@ -126,7 +133,7 @@ library Terms {
     }
 }
 
-/// @notice The four protocol contracts, wired the way production wires them.
+/// @notice The four protocol contracts, wired as the Ignition builders wire them (see the file header).
 struct Deployment {
     VeritensorToken token;
     ModelRegistry registry;

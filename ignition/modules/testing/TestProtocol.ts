@@ -1,0 +1,60 @@
+import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+
+import { PRODUCTION } from "../../defaults.js";
+import { buildDisputesModule } from "../Disputes.js";
+import Governance from "../Governance.js";
+import { buildJobsModule } from "../Jobs.js";
+import { escrowIsStakingOperator, handOverToTimelock } from "../Protocol.js";
+import Registry from "../Registry.js";
+import Staking from "../Staking.js";
+import Token from "../Token.js";
+
+/*
+ * The protocol as the TypeScript tests deploy it (test/contracts/fixtures.ts,
+ * test/disputes/fixtures.ts), from the same builders as Protocol. The tests act in the roles
+ * production gives the timelock or the dispute factory, so those are plain accounts given as
+ * module parameters: the treasury (`Jobs.treasury`), the dispute manager (`Jobs.disputeManager`)
+ * and the factory's owner (`Disputes.owner`). The deployer keeps Staking and the escrow (tests call
+ * the governance setters directly) and Staking's operators stay open. Every value comes from the
+ * fixtures' parameters; the production defaults only fill what a fixture leaves out.
+ */
+
+const jobs = buildJobsModule(PRODUCTION.jobs, {
+  token: Token,
+  registry: Registry,
+  staking: Staking,
+  treasury: "parameter",
+  disputeManagerParameter: true,
+});
+
+/** Token, registry, staking and the escrow as Staking's operator, all owned by the deployer. */
+const TestProtocol = buildModule("TestProtocol", (m) => {
+  const t = m.useModule(Token);
+  const r = m.useModule(Registry);
+  const s = m.useModule(Staking);
+  const j = m.useModule(jobs);
+  escrowIsStakingOperator(m, { ...s, ...j });
+  return { ...t, ...r, ...s, ...j };
+});
+
+export default TestProtocol;
+
+const disputes = buildDisputesModule(PRODUCTION.disputes, { token: Token, registry: Registry, staking: Staking, jobs, owner: "parameter" });
+
+/**
+ * TestProtocol plus the dispute layer, its factory made the dispute manager after the signer that
+ * `Jobs.disputeManager` names (parameter versions 2 and 3).
+ */
+export const TestDisputes = buildModule("TestDisputes", (m) => {
+  const p = m.useModule(TestProtocol);
+  const x = m.useModule(disputes);
+  return { ...p, ...x };
+});
+
+/** TestProtocol owned by the timelock of a VTN-voting governor, as Protocol hands it over. */
+export const TestGovernance = buildModule("TestGovernance", (m) => {
+  const p = m.useModule(TestProtocol);
+  const g = m.useModule(Governance);
+  handOverToTimelock(m, p, Governance, { staking: [TestProtocol], jobManager: [TestProtocol] });
+  return { ...p, ...g };
+});
