@@ -5,8 +5,7 @@
  * A result binds only its output (issue 11, lazy trace): the worker submits the output of its
  * forged trace (offchain/runtime/cheat.ts: the lie reaches the output), and posts that trace's root
  * as its first move in the dispute (`postRoot`: root, output proof, the root's two children).
- * Contracts are deployed directly with ethers: token, registry, staking, escrow, verifier, game
- * implementation, factory as the escrow's dispute manager.
+ * The contracts are the production Protocol Ignition module's.
  */
 import { readFile } from "node:fs/promises";
 
@@ -29,7 +28,7 @@ import { parseCanonicalModel } from "../../model/canonical.js";
 import { layerKindName } from "../../model/layers.js";
 import { referenceTrace } from "../../runtime/reference.js";
 import { CanonicalRunner } from "../../runtime/runner.js";
-import { PRODUCTION } from "../../../ignition/defaults.js";
+import Protocol from "../../../ignition/modules/Protocol.js";
 import type { BenchContext, BenchSection } from "./section.js";
 
 /** No dispute transaction (commitment and opening included) may cost more (issue 10). */
@@ -53,54 +52,32 @@ interface Stack {
 
 type BenchConnection = Awaited<ReturnType<BenchContext["network"]["create"]>>;
 
+/**
+ * The production wiring (the Protocol Ignition module: the factory is the escrow's dispute manager,
+ * the timelock owns everything) with the production dispute parameters, and the escrow's windows
+ * roomy enough for any dispute the benchmark plays.
+ */
 async function deploy(ctx: BenchContext): Promise<Stack> {
   const conn = await ctx.network.create({ network: "hardhat" });
   const { ethers } = conn;
-  const [deployer, developer, worker, requester, challenger] = await ethers.getSigners();
-  const d = deployer!.address;
-  const token = (await ethers.deployContract("VeritensorToken", [d, 1_000_000_000n * VTN])) as unknown as VeritensorToken;
-  const registry = (await ethers.deployContract("ModelRegistry")) as unknown as ModelRegistry;
-  const staking = (await ethers.deployContract("Staking", [await token.getAddress(), d, 1_000n * VTN, 7 * 24 * 3600])) as unknown as Staking;
-  const jm = (await ethers.deployContract("JobManager", [
-    await token.getAddress(),
-    await registry.getAddress(),
-    await staking.getAddress(),
-    d,
-    PRODUCTION.jobs.minChallengeWindow,
-    {
-      minJobLock: 20n * VTN,
-      protocolFeeBps: 100,
-      stakeRatioBps: 20_000,
-      timeoutSlashBps: 5_000,
-      paused: false,
-      treasury: d,
-      challengeWindow: 24 * 3600,
-      resultTimeout: 3600,
-      maxCallbackGasLimit: 1_000_000,
-      maxJobDuration: 7 * 24 * 3600,
+  const [, developer, worker, requester, challenger] = await ethers.getSigners();
+  const c = await conn.ignition.deploy(Protocol, {
+    parameters: {
+      Staking: { unbondingDelay: 7 * 24 * 3600 },
+      Jobs: {
+        minJobLock: 20n * VTN,
+        challengeWindow: 24 * 3600,
+        resultTimeout: 3600,
+        maxCallbackGasLimit: 1_000_000,
+        maxJobDuration: 7 * 24 * 3600,
+      },
     },
-  ])) as unknown as JobManager;
-  const verifier = await ethers.deployContract("OneStepVerifier");
-  const game = await ethers.deployContract("DisputeGame", [await verifier.getAddress()]);
-  const factory = (await ethers.deployContract("DisputeGameFactory", [
-    await token.getAddress(),
-    await jm.getAddress(),
-    await registry.getAddress(),
-    await staking.getAddress(),
-    await game.getAddress(),
-    d,
-    PRODUCTION.disputes.minMoveTimeout,
-    {
-      moveTimeout: PRODUCTION.disputes.moveTimeout,
-      challengeBond: PRODUCTION.disputes.challengeBond,
-      challengerRewardBps: PRODUCTION.disputes.challengerRewardBps,
-      defenderRewardBps: PRODUCTION.disputes.defenderRewardBps,
-      moveTimeoutPerGame: PRODUCTION.disputes.moveTimeoutPerGame,
-      maxMoveTimeout: PRODUCTION.disputes.maxMoveTimeout,
-    },
-  ])) as unknown as DisputeGameFactory;
-  await staking.setOperator(await jm.getAddress(), true);
-  await jm.setDisputeManager(await factory.getAddress());
+  });
+  const token = c.token as unknown as VeritensorToken;
+  const registry = c.registry as unknown as ModelRegistry;
+  const staking = c.staking as unknown as Staking;
+  const jm = c.jobManager as unknown as JobManager;
+  const factory = c.disputeGameFactory as unknown as DisputeGameFactory;
   for (const s of [worker!, requester!, challenger!]) {
     await token.transfer(s.address, 100_000n * VTN);
     await token.connect(s).approve(await staking.getAddress(), ethers.MaxUint256);
