@@ -32,19 +32,8 @@ import { layerKindName } from "../model/layers.js";
 import type { LayerKind } from "../model/layers.js";
 import { DisputeGame__factory } from "../../types/ethers-contracts/index.js";
 import type { GameState, Move } from "../clients/disputes.js";
-import {
-  GameStatus,
-  LEVEL_NAMES,
-  Level,
-  Reason,
-  Side,
-  derivedSalt,
-  disputeCommitment,
-  openParams,
-  readGame,
-  sendMove,
-  submittedResultOf,
-} from "../clients/disputes.js";
+import { derivedSalt, disputeCommitment, openParams, readGame, sendMove, submittedResultOf } from "../clients/disputes.js";
+import { GameStatus, LEVEL_NAMES, Level, Reason, Side } from "../clients/game-types.js";
 import { DisputePlayer } from "../disputes/player.js";
 
 // ------------------------------------------------------------------ words

@@ -13,40 +13,7 @@ import type { Protocol } from "./protocol.js";
 import type { JobTerms } from "./terms.js";
 import { waitMined } from "./wait.js";
 import type { Hex } from "../commitments/merkle.js";
-
-/** GameStatus of contracts/disputes/lib/Types.sol. */
-export const GameStatus = { InProgress: 0, ChallengerWins: 1, DefenderWins: 2 } as const;
-export type GameStatus = (typeof GameStatus)[keyof typeof GameStatus];
-
-/** Side of contracts/disputes/lib/Types.sol. */
-export const Side = { Defender: 0, Challenger: 1 } as const;
-export type Side = (typeof Side)[keyof typeof Side];
-
-/** Level of contracts/disputes/lib/Types.sol. */
-export const Level = { Root: 0, Trace: 1, Tensor: 2, Chunk: 3, Accumulator: 4, PartialSum: 5, Step: 6, Resolved: 7 } as const;
-export type Level = (typeof Level)[keyof typeof Level];
-
-/** Reason of contracts/disputes/lib/Types.sol. */
-export const Reason = {
-  Timeout: 0,
-  InputLeaf: 1,
-  PaddingLeaf: 2,
-  PaddingElement: 3,
-  OneStep: 4,
-  PaddingChunk: 5,
-  InexactValue: 6,
-} as const;
-
-export const LEVEL_NAMES: Readonly<Record<Level, string>> = {
-  0: "root",
-  1: "trace",
-  2: "tensor",
-  3: "chunk",
-  4: "accumulator",
-  5: "partial-sum",
-  6: "step",
-  7: "resolved",
-};
+import { GameStatus, Level, Side } from "./game-types.js";
 
 /** A node of a descent, decoded from the contract's generalized index (root = 1). */
 export interface TreePosition {

@@ -20,6 +20,8 @@ import {
 } from "../../types/ethers-contracts/index.js";
 import { VeritensorError } from "./errors.js";
 import { formatTime, formatVtn } from "./format.js";
+import type { Level, StepPhase } from "./game-types.js";
+import { LEVEL_NAMES, STEP_PHASE_NAMES } from "./game-types.js";
 
 type Fragment = { type: string; name?: string; inputs?: readonly { type: string }[] };
 
@@ -68,10 +70,9 @@ export function jobStatusName(status: bigint | number): string {
 
 /** Side and Level of contracts/disputes/lib/Types.sol, as words. */
 const SIDES = ["the defender (the worker)", "the challenger"];
-const LEVELS = ["root", "trace", "tensor", "chunk", "accumulator", "partial-sum", "step", "resolved"];
-const PHASES = ["Reduce", "Final", "Direct"];
+
 const side = (v: unknown): string => SIDES[Number(v)] ?? `side ${v}`;
-const level = (v: unknown): string => `the ${LEVELS[Number(v)] ?? `#${v}`} level`;
+const level = (v: unknown): string => `the ${LEVEL_NAMES[Number(v) as Level] ?? `#${v}`} level`;
 
 type Phrase = (a: readonly unknown[], c: Required<RevertContext>) => string;
 
@@ -210,7 +211,7 @@ const PHRASES: Record<string, Phrase> = {
   GraphLeafInputNotEarlier: ([index, input]) => `layer ${index} reads trace tensor ${input}, which is not earlier than itself`,
   GraphLeafBadParam: ([index, param, value]) => `layer ${index} has an invalid param #${param} (${value})`,
   // one-step verifier
-  OneStepVerifierWrongPhase: ([kind, phase]) => `step phase ${PHASES[Number(phase)] ?? phase} does not fit layer kind ${kind}`,
+  OneStepVerifierWrongPhase: ([kind, phase]) => `step phase ${STEP_PHASE_NAMES[Number(phase) as StepPhase] ?? phase} does not fit layer kind ${kind}`,
   OneStepVerifierElementOutOfRange: ([e, n]) => `element ${e} is out of the layer output's ${n} elements`,
   OneStepVerifierTermOutOfRange: ([term, len]) => `reduction term ${term} is out of the reduction's ${len} terms`,
   OneStepVerifierValueOutOfRange: ([v]) => `claimed partial result ${v} is outside the exact range |v| < 2^24`,

@@ -20,8 +20,10 @@ import { canonicalBytes, chunkOf } from "../commitments/tensor.js";
 import type { CanonicalModel } from "../model/canonical.js";
 import { ConvConst, ConvParam, DenseConst, DenseParam, LayerKind } from "../model/layers.js";
 import type { GameState, Move, MoveKind, OpenArgs, SubmittedResult } from "../clients/disputes.js";
-import { GameStatus, Level, Side, randomSalt, readGame, revealedDefenderChunk, sendMove } from "../clients/disputes.js";
-import { StepPhase, StepProver } from "./proofs.js";
+import { randomSalt, readGame, revealedDefenderChunk, sendMove } from "../clients/disputes.js";
+import { GameStatus, Level, Side } from "../clients/game-types.js";
+import { StepProver } from "./proofs.js";
+import { StepPhase } from "../clients/game-types.js";
 
 
 /** How a side plays. */

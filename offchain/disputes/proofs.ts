@@ -7,6 +7,7 @@
  */
 import { AbiCoder } from "ethers";
 
+import { StepPhase } from "../clients/game-types.js";
 import { commitGraph, encodeLayer, graphLeafProof } from "../commitments/graph.js";
 import type { GraphCommitment } from "../commitments/graph.js";
 import type { Hex } from "../commitments/merkle.js";
@@ -22,9 +23,6 @@ import {
   MulConst,
 } from "../model/layers.js";
 
-/** IOneStepVerifier's StepPhase (`Reduce` at term 0 starts from s_0, which the verifier reads itself). */
-export const StepPhase = { Reduce: 0, Final: 1, Direct: 2 } as const;
-export type StepPhase = (typeof StepPhase)[keyof typeof StepPhase];
 
 /** MAXPOOL's running maximum of an empty window (below every value, |v| < 2^24). */
 export const MAXPOOL_EMPTY = -(2 ** 24);

@@ -29,7 +29,8 @@ import {
   waitMined,
 } from "../clients/index.js";
 import type { Hex } from "../commitments/merkle.js";
-import { Side, attachGame, commitDispute, derivedSalt, readGame, revealDispute, submittedResultOf } from "../clients/disputes.js";
+import { attachGame, commitDispute, derivedSalt, readGame, revealDispute, submittedResultOf } from "../clients/disputes.js";
+import { Side } from "../clients/game-types.js";
 import { DisputePlayer } from "../disputes/player.js";
 import { short } from "./log.js";
 import type { InputSource, NodeContext, NodeOptions, RequestedJob } from "./node.js";

@@ -26,7 +26,7 @@ import {
 } from "../clients/index.js";
 import type { Hex } from "../commitments/merkle.js";
 import { canonicalBytes } from "../commitments/tensor.js";
-import { Side } from "../clients/disputes.js";
+import { Side } from "../clients/game-types.js";
 import { short } from "./log.js";
 import type { NodeOptions } from "./node.js";
 import { ProtocolNode, openNodeContext } from "./node.js";

@@ -1,7 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { action, exactCheat, formatGas, openProtocol, partyFrom, parseCheat, report, required, resolveSigner } from "../../offchain/cli/index.js";
-import { LEVEL_NAMES } from "../../offchain/clients/disputes.js";
+import { LEVEL_NAMES } from "../../offchain/clients/game-types.js";
 import { SIDE_NAMES, gameRows, gameTitle, moveText, playNextMove } from "../../offchain/cli/disputes.js";
 
 interface Args {

@@ -19,20 +19,8 @@ import { requestedTerms } from "../../offchain/clients/job-events.js";
 import { canonicalBytes, commitTensor } from "../../offchain/commitments/tensor.js";
 import type { Hex } from "../../offchain/commitments/merkle.js";
 import type { GameState, OpenArgs } from "../../offchain/clients/disputes.js";
-import {
-  GameStatus,
-  Level,
-  Reason,
-  Side,
-  disputeCommitment,
-  openDispute,
-  openParams,
-  randomSalt,
-  readGame,
-  revealDispute,
-  sendMove,
-  submittedResult,
-} from "../../offchain/clients/disputes.js";
+import { disputeCommitment, openDispute, openParams, randomSalt, readGame, revealDispute, sendMove, submittedResult } from "../../offchain/clients/disputes.js";
+import { GameStatus, Level, Reason, Side } from "../../offchain/clients/game-types.js";
 import { DisputePlayer, playToEnd } from "../../offchain/disputes/player.js";
 import { referenceTrace } from "../../offchain/runtime/reference.js";
 import { CHALLENGE_WINDOW, MIN_CHALLENGE_WINDOW, RESULT_TIMEOUT, Status } from "../contracts/fixtures.js";

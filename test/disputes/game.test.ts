@@ -17,21 +17,8 @@ import type { Hex } from "../../offchain/commitments/merkle.js";
 import { MerkleTree, fromHex, rootFromProof, toHex } from "../../offchain/commitments/merkle.js";
 import { canonicalBytes, chunkLeaves, commitTensor } from "../../offchain/commitments/tensor.js";
 import { commitTrace } from "../../offchain/commitments/trace.js";
-import {
-  GameStatus,
-  Level,
-  LEVEL_NAMES,
-  Reason,
-  Side,
-  commitDispute,
-  disputeCommitment,
-  openDispute,
-  openParams,
-  randomSalt,
-  readGame,
-  sendMove,
-  submittedResult,
-} from "../../offchain/clients/disputes.js";
+import { commitDispute, disputeCommitment, openDispute, openParams, randomSalt, readGame, sendMove, submittedResult } from "../../offchain/clients/disputes.js";
+import { GameStatus, Level, LEVEL_NAMES, Reason, Side } from "../../offchain/clients/game-types.js";
 import type { OpenArgs } from "../../offchain/clients/disputes.js";
 import type { PlayResult } from "../../offchain/disputes/player.js";
 import { DisputePlayer, playToEnd } from "../../offchain/disputes/player.js";

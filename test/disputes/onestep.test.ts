@@ -18,10 +18,10 @@ import { encodeHeader, encodeLayer, graphLeafProof } from "../../offchain/commit
 import type { Hex } from "../../offchain/commitments/merkle.js";
 import { toHex } from "../../offchain/commitments/merkle.js";
 import { canonicalBytes, chunkOf, commitTensor } from "../../offchain/commitments/tensor.js";
-import type { StepContext, StepPhase as StepPhaseT } from "../../offchain/disputes/proofs.js";
-import {
-  MAXPOOL_EMPTY, StepPhase, StepProver, encodeStepProofs, encodeStepProofsSlow, isSum, reductionLength,
-} from "../../offchain/disputes/proofs.js";
+import type { StepContext } from "../../offchain/disputes/proofs.js";
+import type { StepPhase as StepPhaseT } from "../../offchain/clients/game-types.js";
+import { MAXPOOL_EMPTY, StepProver, encodeStepProofs, encodeStepProofsSlow, isSum, reductionLength } from "../../offchain/disputes/proofs.js";
+import { StepPhase } from "../../offchain/clients/game-types.js";
 import { CanonicalModelBuilder } from "../../offchain/model/build.js";
 import type { CanonicalModel } from "../../offchain/model/canonical.js";
 import { numel, parseCanonicalModel } from "../../offchain/model/canonical.js";

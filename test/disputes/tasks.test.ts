@@ -15,7 +15,8 @@ import { createHardhatRuntimeEnvironment } from "hardhat/hre";
 
 import config from "../../hardhat.config.js";
 import type { CloseResult, OpenResult, GameView, MoveResult, TimeoutResult } from "../../offchain/cli/disputes.js";
-import { GameStatus, Level, Side, openDispute, submittedResultOf } from "../../offchain/clients/disputes.js";
+import { openDispute, submittedResultOf } from "../../offchain/clients/disputes.js";
+import { GameStatus, Level, Side } from "../../offchain/clients/game-types.js";
 import { DisputePlayer, playToEnd } from "../../offchain/disputes/player.js";
 import { referenceTrace } from "../../offchain/runtime/reference.js";
 import { lie } from "./fixtures.js";

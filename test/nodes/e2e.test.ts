@@ -13,7 +13,8 @@ import path from "node:path";
 import { expect } from "chai";
 
 import { JobStatus } from "../../offchain/cli/index.js";
-import { GameStatus, attachGame, readGame } from "../../offchain/clients/disputes.js";
+import { attachGame, readGame } from "../../offchain/clients/disputes.js";
+import { GameStatus } from "../../offchain/clients/game-types.js";
 import type { Proc, RpcNode } from "./harness.js";
 import { BlockTicker, FlakyProxy, ROOT, USER_LOCAL_DEPLOYMENT, folderSnapshot, hardhat, killAll, startRpcNode } from "./harness.js";
 import type { Chain } from "./setup.js";

@@ -9,9 +9,10 @@ import { readFile } from "node:fs/promises";
 
 import type { Contract } from "ethers";
 
+import type { StepPhase } from "../../clients/game-types.js";
+import { STEP_PHASE_NAMES, StepPhase as Phase } from "../../clients/game-types.js";
 import { mobileNetShaped } from "../../datasets/mobilenet.js";
-import type { StepPhase } from "../../disputes/proofs.js";
-import { StepPhase as Phase, StepProver, convTerm, isSum, reductionLength } from "../../disputes/proofs.js";
+import { StepProver, convTerm, isSum, reductionLength } from "../../disputes/proofs.js";
 import { CanonicalModelBuilder } from "../../model/build.js";
 import type { CanonicalModel } from "../../model/canonical.js";
 import { numel, parseCanonicalModel } from "../../model/canonical.js";
@@ -20,10 +21,9 @@ import { referenceTrace } from "../../runtime/reference.js";
 import type { BenchContext, BenchSection } from "./section.js";
 
 const fmt = (n: bigint | number): string => n.toLocaleString("en-US");
-const PHASE_NAMES = ["Reduce", "Final", "Direct"] as const;
 /** Term 0 of a reduction also reads s_0, so it is shown apart. */
 const phaseName = (r: { phase: StepPhase; term: number }): string =>
-  r.phase === Phase.Reduce && r.term === 0 ? "Reduce j=0" : PHASE_NAMES[r.phase];
+  r.phase === Phase.Reduce && r.term === 0 ? "Reduce j=0" : STEP_PHASE_NAMES[r.phase];
 
 interface Row {
   readonly model: string;
