@@ -191,7 +191,7 @@ describe("JobManager: requests", function () {
 
     it("computes the minimum fee for any price and rate (the documented closed form agrees)", async function () {
       const p = await protocol();
-      // The closed form of JobManager._minimumFee (also the off-chain clients' formula).
+      // The closed form of JobManager._minimumFee, as docs/PROTOCOL.md states it.
       const closedForm = (price: bigint, bps: bigint) => (price === 0n ? 0n : ((price - 1n) * 10_000n) / (10_000n - bps) + 1n);
       for (const bps of [0n, 1n, 800n, 1_999n, 2_000n]) {
         await setParams(p, { protocolFeeBps: bps });

@@ -65,7 +65,7 @@ export function protocolFeeOf(fee: bigint, bps: bigint = PROTOCOL_FEE_BPS): bigi
 
 /**
  * The least fee with fee - protocolFeeOf(fee) >= price, found by stepping up from a lower bound:
- * independent of the closed form that JobManager.minimumFee and the clients use.
+ * independent of the closed form of JobManager.minimumFee (which the clients ask for).
  */
 export function minimumFeeFor(price: bigint, bps: bigint = PROTOCOL_FEE_BPS): bigint {
   let fee = (price * 10_000n) / (10_000n - bps) - 2n;
@@ -386,7 +386,7 @@ export function lockFor(params: Pick<Params, "stakeRatioBps" | "minJobLock">, fe
   return byFee > params.minJobLock ? byFee : params.minJobLock;
 }
 
-/** A job's terms, their hashes and their decoding are the clients' (offchain/clients/jobs.ts). */
+/** A job's terms, their hashes and their decoding are the clients' (offchain/clients/terms.ts). */
 export type { JobTerms };
 export { resultHash, termsFromEvent, termsHash };
 
