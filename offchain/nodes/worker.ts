@@ -251,6 +251,13 @@ export class Worker extends ProtocolNode {
         this.log.info(`job ${id}: our result is on chain (recovered), challenge window ends ${formatTime(rec.timer, this.nextBlockTime())}`);
         return;
       }
+      if (rec.status === JobStatus.Open) {
+        // Our claim is no longer on chain (a reorganization dropped it; a timeout's JobReopened
+        // would bring the job back here too): the job is open to anyone, us included.
+        this.store.updateJob(id, { stage: "seen" });
+        this.log.warn(`job ${id}: our claim is gone from the chain (reorganized?); deciding again`);
+        return;
+      }
       if (rec.status !== JobStatus.Claimed || !mine) {
         this.store.updateJob(id, { stage: "lost", note: `${jobStatusName(rec.status)} before we submitted` });
         this.log.warn(`job ${id}: it became ${jobStatusName(rec.status)} before we submitted`);
