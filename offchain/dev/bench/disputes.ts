@@ -93,7 +93,7 @@ async function deploy(ctx: BenchContext): Promise<Stack> {
   };
 }
 
-interface Dispute {
+export interface Dispute {
   readonly name: string;
   /** The game ended before the descent reached a layer (the defender never posted its root). */
   readonly noRoot: boolean;
@@ -242,49 +242,53 @@ export const disputesSection: BenchSection = {
   id: "disputes",
   title: "Disputes: gas per move and per dispute",
   async run(ctx) {
-    const results = await measureDisputes(ctx);
-    const perKind = new Map<string, { n: number; sum: bigint; max: bigint }>();
-    const note = (key: string, gas: bigint) => {
-      const e = perKind.get(key) ?? { n: 0, sum: 0n, max: 0n };
-      perKind.set(key, { n: e.n + 1, sum: e.sum + gas, max: gas > e.max ? gas : e.max });
-    };
-    const ROOT_MOVE = "postRoot: root + output proof + children (root, defender)";
-    for (const r of results) {
-      note("commitDispute (the commitment, a block before opening)", r.commitGas);
-      note("openDispute (with the challenger's output proof)", r.openGas);
-      for (const m of r.moves) {
-        note(m.kind === "root" ? ROOT_MOVE : `${m.kind} (${LEVEL_NAMES[m.level]}, ${m.side === Side.Defender ? "defender" : "challenger"})`, m.gasUsed);
-      }
-    }
-    const moveRows = [...perKind.entries()].map(([k, v]) => `| ${k} | ${v.n} | ${fmt(v.sum / BigInt(v.n))} | ${fmt(v.max)} |`);
-    const disputeRows = results.map(
-      (r) => `| ${r.name} | ${r.noRoot ? "none (no root posted)" : `${r.layer} (${r.kind})`} | ${r.txs.defender} + ${r.txs.challenger} | ${fmt(r.totalGas)} | ${fmt(r.maxGas)} | ${r.seconds.toFixed(1)} s |`,
-    );
-    const largest = results.reduce((a, r) => (r.maxGas > a ? r.maxGas : a), 0n);
-    const root = perKind.get(ROOT_MOVE);
-    if (!root) throw new Error("no dispute posted a root");
-    return [
-      "Measured on the in-process network; the library plays both sides (a worker lying at one element",
-      "by +1, or by ×16, ×256, … until the lie reaches the output, every later layer recomputed from it;",
-      "an honest challenger). A result binds only its output (issue 11, lazy trace): the challenger opens",
-      "with its trace root and the Merkle proof of that root's output leaf (which must differ from the",
-      "submitted output), and the defender's first move, `postRoot`, posts its trace root with the Merkle",
-      "proof that the root's leaf L is the output commitment it submitted, and the root's two children",
-      `(its first trace move, in the same transaction): ${fmt(root.sum / BigInt(root.n))} gas on average, ${fmt(root.max)} at most.`,
-      "Transactions per side: defender + challenger (the challenger's include `commitDispute` and `openDispute`;",
-      "a timeout counts for the side that sends it). The step's gas depends on the kind and on how many chunks it opens.",
-      "The deciding transaction (landing move, chunk reveal, step, timeout) also settles the job and",
-      "pays out (escrow `settleDispute`, slash, burn, credits), about 100,000 gas of its total.",
-      "",
-      "| move (level, side) | count | mean gas | max gas |",
-      "|---|---:|---:|---:|",
-      ...moveRows,
-      "",
-      "| model | disputed layer | tx (defender + challenger) | total gas | largest tx | wall time |",
-      "|---|---|---:|---:|---:|---:|",
-      ...disputeRows,
-      "",
-      `Largest single transaction: ${fmt(largest)} gas (target: none above ${fmt(MAX_TX_TARGET)}: ${largest <= MAX_TX_TARGET ? "met" : "MISSED"}).`,
-    ].join("\n");
+    return disputesMarkdown(await measureDisputes(ctx));
   },
 };
+
+/** The section's text from measured disputes (per move kind, per dispute, the largest transaction against MAX_TX_TARGET). */
+export function disputesMarkdown(results: readonly Dispute[]): string {
+  const perKind = new Map<string, { n: number; sum: bigint; max: bigint }>();
+  const note = (key: string, gas: bigint) => {
+    const e = perKind.get(key) ?? { n: 0, sum: 0n, max: 0n };
+    perKind.set(key, { n: e.n + 1, sum: e.sum + gas, max: gas > e.max ? gas : e.max });
+  };
+  const ROOT_MOVE = "postRoot: root + output proof + children (root, defender)";
+  for (const r of results) {
+    note("commitDispute (the commitment, a block before opening)", r.commitGas);
+    note("openDispute (with the challenger's output proof)", r.openGas);
+    for (const m of r.moves) {
+      note(m.kind === "root" ? ROOT_MOVE : `${m.kind} (${LEVEL_NAMES[m.level]}, ${m.side === Side.Defender ? "defender" : "challenger"})`, m.gasUsed);
+    }
+  }
+  const moveRows = [...perKind.entries()].map(([k, v]) => `| ${k} | ${v.n} | ${fmt(v.sum / BigInt(v.n))} | ${fmt(v.max)} |`);
+  const disputeRows = results.map(
+    (r) => `| ${r.name} | ${r.noRoot ? "none (no root posted)" : `${r.layer} (${r.kind})`} | ${r.txs.defender} + ${r.txs.challenger} | ${fmt(r.totalGas)} | ${fmt(r.maxGas)} | ${r.seconds.toFixed(1)} s |`,
+  );
+  const largest = results.reduce((a, r) => (r.maxGas > a ? r.maxGas : a), 0n);
+  const root = perKind.get(ROOT_MOVE);
+  if (!root) throw new Error("no dispute posted a root");
+  return [
+    "Measured on the in-process network; the library plays both sides (a worker lying at one element",
+    "by +1, or by ×16, ×256, … until the lie reaches the output, every later layer recomputed from it;",
+    "an honest challenger). A result binds only its output (issue 11, lazy trace): the challenger opens",
+    "with its trace root and the Merkle proof of that root's output leaf (which must differ from the",
+    "submitted output), and the defender's first move, `postRoot`, posts its trace root with the Merkle",
+    "proof that the root's leaf L is the output commitment it submitted, and the root's two children",
+    `(its first trace move, in the same transaction): ${fmt(root.sum / BigInt(root.n))} gas on average, ${fmt(root.max)} at most.`,
+    "Transactions per side: defender + challenger (the challenger's include `commitDispute` and `openDispute`;",
+    "a timeout counts for the side that sends it). The step's gas depends on the kind and on how many chunks it opens.",
+    "The deciding transaction (landing move, chunk reveal, step, timeout) also settles the job and",
+    "pays out (escrow `settleDispute`, slash, burn, credits), about 100,000 gas of its total.",
+    "",
+    "| move (level, side) | count | mean gas | max gas |",
+    "|---|---:|---:|---:|",
+    ...moveRows,
+    "",
+    "| model | disputed layer | tx (defender + challenger) | total gas | largest tx | wall time |",
+    "|---|---|---:|---:|---:|---:|",
+    ...disputeRows,
+    "",
+    `Largest single transaction: ${fmt(largest)} gas (target: none above ${fmt(MAX_TX_TARGET)}: ${largest <= MAX_TX_TARGET ? "met" : "MISSED"}).`,
+  ].join("\n");
+}

@@ -23,12 +23,15 @@ export interface BenchOptions {
   readonly only?: string;
   /** Output file. */
   readonly out: string;
+  /** The sections to choose from, in the report's order (default SECTIONS; tests pass their own). */
+  readonly sections?: readonly BenchSection[];
 }
 
 export async function runBenchmarks(ctx: BenchContext, options: BenchOptions): Promise<string> {
-  const chosen = options.only === undefined ? SECTIONS : SECTIONS.filter((s) => s.id === options.only);
+  const sections = options.sections ?? SECTIONS;
+  const chosen = options.only === undefined ? sections : sections.filter((s) => s.id === options.only);
   if (chosen.length === 0) {
-    throw new VeritensorError(`no benchmark section "${options.only}"; sections: ${SECTIONS.map((s) => s.id).join(", ")}`);
+    throw new VeritensorError(`no benchmark section "${options.only}"; sections: ${sections.map((s) => s.id).join(", ")}`);
   }
   const fresh = new Map<string, string>();
   for (const section of chosen) {
@@ -38,7 +41,7 @@ export async function runBenchmarks(ctx: BenchContext, options: BenchOptions): P
     ctx.log(`  done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
   const previous = await readFile(options.out, "utf8").catch(() => undefined);
-  const text = merge(previous, fresh, SECTIONS.map((s) => s.id));
+  const text = merge(previous, fresh, sections.map((s) => s.id));
   await writeOutput(options.out, text, "the benchmark report");
   return text;
 }

@@ -246,7 +246,7 @@ async function runWorker(conn: NetworkConnection, root: string, w: Workload, nod
 }
 
 /** One verifier setting measured by {@link verifierThroughput}. */
-interface VerifierSetting {
+export interface VerifierSetting {
   readonly label: string;
   /** Runners per model (sessions, one core each). */
   readonly parallel: number;
@@ -258,7 +258,7 @@ interface VerifierSetting {
   readonly cores: number;
 }
 
-interface VerifierRun {
+export interface VerifierRun {
   readonly setting: VerifierSetting;
   /** Whether the process could be pinned to the setting's cores (Linux taskset). */
   readonly pinned: boolean;
@@ -308,7 +308,7 @@ function pinProcess(cores: number): (() => void) | undefined {
 }
 
 /** Rounds of {@link verifierThroughput} per setting (the best is kept: the machine is shared). */
-const VERIFIER_ROUNDS = 5;
+export const VERIFIER_ROUNDS = 5;
 
 /**
  * Verifier throughput: jobs per second checked, from the first pass that sees a batch of submitted
@@ -499,7 +499,7 @@ async function bench(ctx: BenchContext): Promise<string> {
 }
 
 /** The verifier's settings measured: a pool of 1 and of 2 (one intra-op thread per session), and 1 session with 2 threads. */
-const VERIFIER_SETTINGS: readonly VerifierSetting[] = [
+export const VERIFIER_SETTINGS: readonly VerifierSetting[] = [
   { label: "1 core, `--parallel 1`", parallel: 1, cores: 1 },
   { label: "2 cores, `--parallel 2`", parallel: 2, cores: 2 },
   { label: "2 cores, `--parallel 1`", parallel: 1, cores: 2 },
@@ -633,9 +633,9 @@ async function benchWith(
 /** Worker JSON-RPC calls per job with 1 s blocks (issue 11). */
 const RPC_TARGET = 15;
 /** Verifier throughput on 2 cores over 1 core, MobileNet-shaped model (issue 11). */
-const SCALING_TARGET = 1.7;
+export const SCALING_TARGET = 1.7;
 
-function verifierReport(mobile: readonly VerifierRun[], mnist: readonly VerifierRun[]): string {
+export function verifierReport(mobile: readonly VerifierRun[], mnist: readonly VerifierRun[]): string {
   const one = (runs: readonly VerifierRun[]) => runs.find((r) => r.setting.cores === 1 && r.setting.parallel === 1)!;
   const two = (runs: readonly VerifierRun[]) => runs.find((r) => r.setting.cores === 2 && r.setting.parallel === 2 && !r.setting.sameThread && r.setting.intraOp === undefined)!;
   const ratio = (runs: readonly VerifierRun[]) => two(runs).jobsPerSecond / one(runs).jobsPerSecond;
