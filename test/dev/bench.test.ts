@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import hre from "hardhat";
 
-import { Level, Side } from "../../offchain/clients/disputes.js";
+import { Level, Side } from "../../offchain/clients/game-types.js";
 import type { Dispute } from "../../offchain/dev/bench/disputes.js";
 import { MAX_TX_TARGET, disputesMarkdown } from "../../offchain/dev/bench/disputes.js";
 import type { GasMeasurements } from "../../offchain/dev/bench/gas.js";

@@ -17,7 +17,7 @@ import { join } from "node:path";
 
 import type { Protocol } from "../../offchain/cli/index.js";
 import { JobStatus, requestInference } from "../../offchain/cli/index.js";
-import { Side } from "../../offchain/clients/disputes.js";
+import { Side } from "../../offchain/clients/game-types.js";
 import { canonicalBytes } from "../../offchain/commitments/tensor.js";
 import { quantizeInput } from "../../offchain/convert/evaluate.js";
 import { loadDigits, toFloat } from "../../offchain/datasets/mnist.js";
