@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import hre from "hardhat";
 
-import { Level, Side } from "../../offchain/clients/game-types.js";
+import { Level, Side, StepPhase } from "../../offchain/clients/game-types.js";
 import type { Dispute } from "../../offchain/dev/bench/disputes.js";
 import { MAX_TX_TARGET, disputesMarkdown } from "../../offchain/dev/bench/disputes.js";
 import type { GasMeasurements } from "../../offchain/dev/bench/gas.js";
@@ -127,20 +127,23 @@ describe("dev/bench: the benchmark report and its sections", function () {
     });
 
     it("one-step: the worst transaction gas per kind and phase, per model, with the most openings", function () {
-      const row = (model: string, layer: number, kind: LayerKind, phase: number, openings: number, tx: bigint) =>
-        ({ model, layer, kind, phase, openings, bytes: 1000, depth: 3, exec: tx - 21_000n, tx }) as OneStepMeasurements["rows"][number];
+      const row = (model: string, layer: number, kind: LayerKind, phase: StepPhase, term: number, openings: number, tx: bigint) =>
+        ({ model, layer, kind, phase, term, openings, bytes: 1000, depth: 3, exec: tx - 21_000n, tx }) as OneStepMeasurements["rows"][number];
       const text = oneStepMarkdown({
         rows: [
-          row("A", 1, LayerKind.DENSE, 0, 2, 50_000n),
-          row("A", 3, LayerKind.DENSE, 0, 3, 70_000n),
-          row("B", 2, LayerKind.DENSE, 0, 2, 60_000n),
-          row("A", 2, LayerKind.MAXPOOL, 3, 49, 90_000n),
+          row("A", 1, LayerKind.DENSE, StepPhase.Reduce, 0, 2, 50_000n),
+          row("A", 3, LayerKind.DENSE, StepPhase.Reduce, 0, 3, 70_000n),
+          row("B", 2, LayerKind.DENSE, StepPhase.Reduce, 0, 2, 60_000n),
+          row("A", 3, LayerKind.DENSE, StepPhase.Reduce, 4, 2, 65_000n),
+          row("A", 2, LayerKind.MAXPOOL, StepPhase.Direct, 0, 49, 90_000n),
         ],
       });
       expect(text).to.include("| kind / phase | openings | A | B |");
-      expect(text).to.include("| DENSE Initial | 3 | 70,000 | 60,000 |");
+      // Term 0 (which also reads s_0) is a row of its own, apart from the other terms.
+      expect(text).to.include("| DENSE Reduce j=0 | 3 | 70,000 | 60,000 |");
+      expect(text).to.include("| DENSE Reduce | 2 | 65,000 | – |");
       expect(text).to.include("| MAXPOOL Direct | 49 | 90,000 | – |");
-      expect(text).to.include("| A | 3 | DENSE | Initial | 3 | 1,000 | 3 | 49,000 | 70,000 |");
+      expect(text).to.include("| A | 3 | DENSE | Reduce j=0 | 3 | 1,000 | 3 | 49,000 | 70,000 |");
     });
 
     it("disputes: mean and max per move kind, one row per dispute, and the largest transaction against the target", function () {
