@@ -31,8 +31,8 @@ export const modelTasks = [
     .addOption(text("model", "Model id (required)"))
     .setAction(() => import("./model/show.js"))
     .build(),
-  task(["model", "inspect"], "Show a canonical model's layers, shapes, parameter count and commitments")
-    .addOption({ name: "file", type: ArgumentType.FILE_WITHOUT_DEFAULT, description: "Canonical ONNX file (required)", defaultValue: undefined })
+  task(["model", "inspect"], "Show a canonical model's layers, shapes, parameter count and commitments, or what a float model needs to become one")
+    .addOption({ name: "file", type: ArgumentType.FILE_WITHOUT_DEFAULT, description: "ONNX file, canonical or float (required)", defaultValue: undefined })
     .setAction(() => import("./model/inspect.js"))
     .build(),
   task(["model", "run"], "Run a canonical model on one input: output, trace root and commitments")

@@ -15,8 +15,8 @@ import { loadFloatModel } from "./load.js";
 import type { LayerInfo, PlanOptions } from "./plan.js";
 import { planModel } from "./plan.js";
 
-export { ConvertError } from "./errors.js";
-export type { ConvertErrorCode } from "./errors.js";
+export { ConvertError, UnsupportedOpsError } from "./errors.js";
+export type { ConvertErrorCode, UnsupportedNode } from "./errors.js";
 export type { LayerInfo, PlanOptions } from "./plan.js";
 export { SUPPORTED_OPS } from "./load.js";
 export { measureAccuracy, quantizeInput, dequantizeOutput } from "./evaluate.js";

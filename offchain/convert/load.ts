@@ -3,7 +3,8 @@
  * from the (static, batch-1) graph input, constants are read as float64, and every op
  * outside the supported set is refused by name.
  */
-import { ConvertError } from "./errors.js";
+import type { UnsupportedNode } from "./errors.js";
+import { ConvertError, UnsupportedOpsError } from "./errors.js";
 import type { Act, IrGraph, IrNode, Window } from "./ir.js";
 import { NO_ACT, numel } from "./ir.js";
 import type { INodeProto, ITensorProto } from "../model/onnx.js";
@@ -11,6 +12,7 @@ import {
   attrFloat, attrInt, attrInts, attrString, decodeModel, nodeLabel, tensorDims, tensorValues, toNumber,
   valueInfoShape,
 } from "../model/onnx.js";
+import { FORMAT_KEY } from "../model/canonical.js";
 import { flattenShape, reshapeShape, shapeStr, windowOut } from "../model/shapes.js";
 
 interface Const {
@@ -328,7 +330,6 @@ function loadBatchNorm(v: NodeView): void {
 
 function loadNode(v: NodeView): void {
   const op = v.op;
-  if (v.n.domain && v.n.domain !== "ai.onnx") v.fail("UNSUPPORTED_OP", `op domain "${v.n.domain}" is not supported`);
   switch (op) {
     case "Gemm": return loadGemm(v);
     case "MatMul": return loadMatMul(v);
@@ -352,6 +353,7 @@ function loadNode(v: NodeView): void {
       return;
     }
     default:
+      // unsupportedNodes() has refused every other op before any node is loaded.
       v.fail("UNSUPPORTED_OP", `op "${op}" has no canonical lowering (supported: ${SUPPORTED_OPS.join(", ")})`);
   }
 }
@@ -364,10 +366,33 @@ function readConst(t: ITensorProto, where: string, name: string): Const {
   }
 }
 
-/** Parse float ONNX bytes into the IR. Throws ConvertError naming the node and op. */
+/** The nodes whose op the converter cannot lower (other domains included), in graph order. */
+export function unsupportedNodes(nodes: readonly INodeProto[]): UnsupportedNode[] {
+  const out: UnsupportedNode[] = [];
+  nodes.forEach((n, i) => {
+    const op = n.opType ?? "?";
+    const foreign = n.domain !== undefined && n.domain !== null && n.domain !== "" && n.domain !== "ai.onnx";
+    if (foreign || !SUPPORTED_OPS.includes(op)) out.push({ node: nodeLabel(n, i), op: foreign ? `${n.domain}.${op}` : op });
+  });
+  return out;
+}
+
+/**
+ * Parse float ONNX bytes into the IR. Throws ConvertError naming the node and op. What a user must
+ * know first comes first: a file that is already canonical, then every unsupported op at once
+ * (a shape problem is only worth fixing for a model whose ops can be converted), then the rest.
+ */
 export function loadFloatModel(bytes: Uint8Array): IrGraph {
   const proto = decodeModel(bytes);
   const graph = proto.graph!;
+  const format = (proto.metadataProps ?? []).find((p) => p.key === FORMAT_KEY)?.value;
+  if (format) {
+    throw new ConvertError(
+      "ALREADY_CANONICAL", "", "", `it is a canonical model already (metadata ${FORMAT_KEY} is "${format}"): it needs no conversion; \`model inspect\`, \`model run\` and \`model register\` take it as it is`, "model",
+    );
+  }
+  const unsupported = unsupportedNodes(graph.node ?? []);
+  if (unsupported.length > 0) throw new UnsupportedOpsError(unsupported, SUPPORTED_OPS);
   const imp = (proto.opsetImport ?? []).find((o) => !o.domain || o.domain === "ai.onnx");
   const ctx: Ctx = { consts: new Map(), shapes: new Map(), alias: new Map(), nodes: [], opset: imp ? toNumber(imp.version) : 13 };
   for (const t of graph.initializer ?? []) ctx.consts.set(t.name ?? "", readConst(t, "initializer", t.name ?? ""));

@@ -1,11 +1,14 @@
 /** Converter: small float models built here, folding, every layer kind, refusals by name. */
+import { readFile } from "node:fs/promises";
+
 import { expect } from "chai";
 
-import { ConvertError, convertModel, measureAccuracy } from "../../offchain/convert/index.js";
+import { ConvertError, SUPPORTED_OPS as SUPPORTED, UnsupportedOpsError, convertModel, measureAccuracy } from "../../offchain/convert/index.js";
 import type { ConversionResult } from "../../offchain/convert/index.js";
 import { quantizeInput } from "../../offchain/convert/evaluate.js";
 import { runReference } from "../../offchain/runtime/reference.js";
 import { CanonicalRunner } from "../../offchain/runtime/runner.js";
+import { encodeModel } from "../../offchain/model/onnx.js";
 import { floatModel, node, rand, tensor } from "./float-model.js";
 
 const r = rand(7);
@@ -183,6 +186,69 @@ describe("convert: float ONNX → canonical/1", function () {
         "y",
       );
       expectRefusal(bytes, "probabilities", "Softmax", "UNSUPPORTED_OP");
+    });
+
+    it("lists every unsupported op at once, before any shape problem, and names each node", function () {
+      // The audio and LSTM models of the issue: ops with no lowering, behind a dynamic input shape.
+      const bytes = encodeModel({
+        irVersion: 8,
+        opsetImport: [{ domain: "", version: 17 }],
+        graph: {
+          name: "unseen",
+          node: [
+            { ...node("LSTM", ["x", "w", "r"], "h", "the_lstm"), output: ["h"] },
+            node("ReduceMean", ["h"], "m1", "/layernorm1/ReduceMean"),
+            node("Relu", ["m1"], "a", "relu"),
+            node("ReduceMean", ["a"], "m2", "/layernorm2/ReduceMean"),
+            { ...node("FusedGemm", ["m2", "w2"], "y", "fused"), domain: "com.microsoft" },
+          ],
+          initializer: [tensor("w", [1, 16, 4], r(64)), tensor("r", [1, 16, 4], r(64)), tensor("w2", [4, 2], r(8))],
+          input: [{ name: "x", type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: "batch" }, { dimValue: 3 }, { dimParam: "t" }] } } } }],
+          output: [{ name: "y", type: { tensorType: { elemType: 1 } } }],
+        },
+      });
+      let err: unknown;
+      try {
+        convertModel(bytes, { calibration: calib(2, 16) });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).to.be.instanceOf(UnsupportedOpsError);
+      const e = err as UnsupportedOpsError;
+      expect(e.code).to.equal("UNSUPPORTED_OP");
+      expect(e.nodes).to.deep.equal([
+        { node: "the_lstm", op: "LSTM" },
+        { node: "/layernorm1/ReduceMean", op: "ReduceMean" },
+        { node: "/layernorm2/ReduceMean", op: "ReduceMean" },
+        { node: "fused", op: "com.microsoft.FusedGemm" },
+      ]);
+      expect(e.message).to.equal(
+        'cannot convert this model: it uses 3 ops with no canonical lowering: LSTM (node "the_lstm"); ' +
+          'ReduceMean (2 nodes: "/layernorm1/ReduceMean", "/layernorm2/ReduceMean"); com.microsoft.FusedGemm (node "fused"). ' +
+          `Supported ops: ${SUPPORTED.join(", ")}`,
+      );
+      // Not a word about the dynamic shape: that comes once the ops are convertible.
+      expect(e.message.split("Supported ops")[0]).to.not.match(/shape|batch|\[/);
+    });
+
+    it("counts the nodes of an op beyond the first three", function () {
+      const nodes = Array.from({ length: 5 }, (_, i) => node("Softmax", [i === 0 ? "x" : `s${i - 1}`], `s${i}`, `sm${i}`));
+      const e = new UnsupportedOpsError(nodes.map((n) => ({ node: n.name!, op: "Softmax" })), ["Relu"]);
+      expect(e.message).to.include('Softmax (5 nodes: "sm0", "sm1", "sm2" and 2 more)');
+      expect([e.node, e.op]).to.deep.equal(["sm0", "Softmax"]);
+    });
+
+    it("says a canonical file needs no conversion", async function () {
+      const canonical = await readFile(new URL("../../models/mnist-cnn.canonical.onnx", import.meta.url));
+      let err: unknown;
+      try {
+        convertModel(canonical, { calibration: calib(2, 784) });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).to.be.instanceOf(ConvertError);
+      expect((err as ConvertError).code).to.equal("ALREADY_CANONICAL");
+      expect((err as ConvertError).message).to.match(/^cannot convert this model: it is a canonical model already \(metadata veritensor\.format is "canonical\/1"\): it needs no conversion/);
     });
 
     it("refuses dilated convolutions", function () {

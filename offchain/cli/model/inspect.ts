@@ -1,7 +1,15 @@
-/** What `model inspect` shows: layers, shapes, parameter count and commitments of a canonical file. */
+/**
+ * What `model inspect` shows: for a canonical file its layers, shapes, parameter count and
+ * commitments; for an ordinary (float) ONNX file what it is, which of its ops the converter takes,
+ * and the command that converts it.
+ */
+import type { UnsupportedNode } from "../../convert/errors.js";
+import { unsupportedNodes } from "../../convert/load.js";
 import type { CanonicalModel } from "../../model/canonical.js";
-import { numel, parseCanonicalModel } from "../../model/canonical.js";
+import { FORMAT_KEY, numel, parseCanonicalModel } from "../../model/canonical.js";
 import { LayerKind } from "../../model/layers.js";
+import type { IValueInfoProto } from "../../model/onnx.js";
+import { decodeModel, toNumber } from "../../model/onnx.js";
 import { commitGraph } from "../../commitments/graph.js";
 
 export interface LayerSummary {
@@ -42,5 +50,67 @@ export function inspectModel(bytes: Uint8Array): ModelSummary {
     graphCommitment: commitGraph(model).root,
     parameters: layers.reduce((sum, l) => sum + l.parameters, 0),
     layers,
+  };
+}
+
+/** One graph input or output of a float model: symbolic dimensions by name, unknown ones as "?". */
+export interface TensorInfo {
+  readonly name: string;
+  readonly shape: readonly (number | string)[] | undefined;
+  readonly type: string;
+}
+
+export interface FloatModelSummary {
+  /** The default-domain opset the file imports (undefined when it imports none). */
+  readonly opset: number | undefined;
+  readonly producer: string;
+  /** Graph inputs that are not initializers. */
+  readonly inputs: readonly TensorInfo[];
+  readonly outputs: readonly TensorInfo[];
+  readonly nodes: number;
+  /** Each op and how many nodes use it, most used first. */
+  readonly ops: readonly (readonly [string, number])[];
+  /** Nodes whose op the converter cannot lower, in graph order. */
+  readonly unsupported: readonly UnsupportedNode[];
+}
+
+const ELEM_TYPES: Readonly<Record<number, string>> = {
+  1: "float32", 2: "uint8", 3: "int8", 5: "int16", 6: "int32", 7: "int64", 9: "bool", 10: "float16", 11: "float64", 16: "bfloat16",
+};
+
+function tensorInfo(v: IValueInfoProto): TensorInfo {
+  const t = v.type?.tensorType;
+  const dims = t?.shape?.dim;
+  return {
+    name: v.name ?? "",
+    shape: dims?.map((d) => (d.dimParam ? d.dimParam : toNumber(d.dimValue) > 0 ? toNumber(d.dimValue) : "?")),
+    type: ELEM_TYPES[t?.elemType ?? 0] ?? `type ${t?.elemType ?? "?"}`,
+  };
+}
+
+/** Whether an ONNX file declares itself canonical (its metadata names the format). */
+export function isCanonicalFile(bytes: Uint8Array): boolean {
+  return (decodeModel(bytes).metadataProps ?? []).some((p) => p.key === FORMAT_KEY);
+}
+
+/** What an ordinary ONNX file holds, as far as converting it goes. Throws ModelError if it is not ONNX. */
+export function inspectFloatModel(bytes: Uint8Array): FloatModelSummary {
+  const proto = decodeModel(bytes);
+  const graph = proto.graph!;
+  const initializers = new Set((graph.initializer ?? []).map((t) => t.name ?? ""));
+  const counts = new Map<string, number>();
+  for (const n of graph.node ?? []) {
+    const op = n.domain && n.domain !== "ai.onnx" ? `${n.domain}.${n.opType ?? "?"}` : (n.opType ?? "?");
+    counts.set(op, (counts.get(op) ?? 0) + 1);
+  }
+  const imp = (proto.opsetImport ?? []).find((o) => !o.domain || o.domain === "ai.onnx");
+  return {
+    opset: imp ? toNumber(imp.version) : undefined,
+    producer: [proto.producerName, proto.producerVersion].filter((x) => x).join(" "),
+    inputs: (graph.input ?? []).filter((i) => !initializers.has(i.name ?? "")).map(tensorInfo),
+    outputs: (graph.output ?? []).map(tensorInfo),
+    nodes: graph.node?.length ?? 0,
+    ops: [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])),
+    unsupported: unsupportedNodes(graph.node ?? []),
   };
 }
