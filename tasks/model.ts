@@ -53,9 +53,14 @@ export const modelTasks = [
     .addOption({
       name: "calibration",
       type: ArgumentType.FILE_WITHOUT_DEFAULT,
-      description: "JSON array of real-valued sample inputs that fix the activation ranges (default: 64 seeded uniform [0, 1) inputs)",
+      description: "JSON array of real-valued sample inputs: every fifth is held out to measure the result, the rest fix the activation ranges (default: 80 seeded uniform [0, 1) inputs)",
       defaultValue: undefined,
     })
+    .addOption(text("activationBits", "Bits of hidden activations, 2..16 (default 8)"))
+    .addOption(text("outputBits", "Bits of the output, 2..24 (default 16)"))
+    .addOption(text("maxWeightBits", "Cap on integer weights, 2..24 bits (default 16; the exactness rule may bind first)"))
+    .addOption(text("inputScale", "Real value of one input unit, e.g. 0.00392156862745098 for pixels 0..255 (with --input-range; default: calibrated)"))
+    .addOption(text("inputRange", "The input's integers lo,hi, e.g. 0,255 (with --input-scale)"))
     .setAction(() => import("./model/convert.js"))
     .build(),
 ];

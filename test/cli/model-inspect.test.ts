@@ -95,6 +95,19 @@ describe("cli: model inspect on float files, model convert refusals", function (
     expect(message).to.contain(`${file}: cannot convert this model: it uses 2 ops with no canonical lowering: LSTM (node "the_lstm"); ReduceMean (node "/layernorm1/ReduceMean")`);
   });
 
+  it("convert reports its accuracy on held-out samples, and checks its options before reading anything", async function () {
+    this.timeout(120_000);
+    const out = join(dir, "mlp.onnx");
+    const text = await printed(() => hre.tasks.getTask(["model", "convert"]).run({ in: "models/mnist-mlp.float.onnx", out, activationBits: "7" }));
+    expect(text).to.match(/calibration:\s+64 samples seeded uniform \[0, 1\) inputs .*; 16 more held out to measure the result/);
+    expect(text).to.match(/top-1 agreement on 16 held-out samples:\s+\d+\.\d\d%/);
+    expect(text).to.match(/max \|error\| on the calibration samples:/);
+    // 7-bit activations: hidden ranges within ±63 (or 0..127).
+    expect(text).to.match(/\[0, 127\]|\[-63, 63\]/);
+    const message = await rejection(hre.tasks.getTask(["model", "convert"]).run({ in: join(dir, "missing.onnx"), out, inputRange: "0,255" }));
+    expect(message).to.match(/^--input-scale and --input-range go together/);
+  });
+
   it("convert on a canonical file says it needs no conversion, and writes nothing", async () => {
     const out = join(dir, "again.onnx");
     const message = await rejection(hre.tasks.getTask(["model", "convert"]).run({ in: "models/mnist-cnn.canonical.onnx", out }));

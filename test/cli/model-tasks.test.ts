@@ -8,7 +8,7 @@ import hre from "hardhat";
 import { commitGraph } from "../../offchain/commitments/graph.js";
 import { parseCanonicalModel } from "../../offchain/model/canonical.js";
 import { runReference } from "../../offchain/runtime/reference.js";
-import { convertWithReport } from "../../offchain/cli/model/convert.js";
+import { convertOptions, convertWithReport, splitSamples } from "../../offchain/cli/model/convert.js";
 import { inspectModel } from "../../offchain/cli/model/inspect.js";
 import { readSamplesJson, readTensorJson } from "../../offchain/cli/model/files.js";
 
@@ -70,13 +70,41 @@ describe("model tasks (inspect, run, convert)", function () {
     expect(await rejection(hre.tasks.getTask(["model", "inspect"]).run({ file }))).to.match(/garbage\.onnx: malformed or truncated/);
   });
 
-  it("convert turns the float MLP into a canonical model that agrees with it on its calibration data", async () => {
+  it("convert turns the float MLP into a canonical model, measured on samples held out of calibration", async () => {
     const floatBytes = await readFile("models/mnist-mlp.float.onnx");
     const calibration = Array.from({ length: 16 }, (_, k) => Array.from({ length: 784 }, (_, i) => ((i * (k + 3)) % 17) / 16));
     const r = await convertWithReport(floatBytes, calibration);
-    expect(r.accuracy.samples).to.equal(16);
-    expect(r.accuracy.maxAbsError).to.be.at.most(r.conversion.errorBound);
+    // Every fifth sample (4, 9, 14) measures; the other 13 fix the ranges.
+    expect(r.calibrationAccuracy.samples).to.equal(13);
+    expect(r.heldOut?.samples).to.equal(3);
+    expect(r.calibrationNote).to.equal("13 samples from the calibration file; 3 more held out to measure the result");
+    // On its own calibration data the stated bound holds by construction.
+    expect(r.calibrationAccuracy.maxAbsError).to.be.at.most(r.conversion.errorBound);
     expect(parseCanonicalModel(r.conversion.bytes).layers).to.have.length(2);
+    // Too few samples to spare any: all calibrate, and the report says so.
+    const few = await convertWithReport(floatBytes, calibration.slice(0, 4));
+    expect(few.heldOut).to.equal(undefined);
+    expect(few.calibrationNote).to.contain("too few to hold any out");
+  });
+
+  it("convert takes the converter's options from the command line and refuses bad ones by name", async () => {
+    expect(splitSamples([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])).to.deep.equal({ calibrate: [0, 1, 2, 3, 5, 6, 7, 8], heldOut: [4, 9] });
+    expect(convertOptions({ activationBits: "6", outputBits: "12", inputScale: "0.5", inputRange: "0,255" })).to.deep.equal({
+      activationBits: 6, outputBits: 12, input: { scale: 0.5, lo: 0, hi: 255 },
+    });
+    expect(() => convertOptions({ activationBits: "40" })).to.throw("--activation-bits 40: give an integer from 2 to 16");
+    expect(() => convertOptions({ outputBits: "8.5" })).to.throw("--output-bits 8.5: give an integer from 2 to 24");
+    expect(() => convertOptions({ inputScale: "0.5" })).to.throw(/--input-scale and --input-range go together/);
+    expect(() => convertOptions({ inputScale: "-1", inputRange: "0,1" })).to.throw("--input-scale -1: give a positive number");
+    expect(() => convertOptions({ inputScale: "1", inputRange: "5,5" })).to.throw(/--input-range 5,5: give two integers lo,hi with lo < hi/);
+    // The options reach the converter: a fixed input quantization is the one the file declares.
+    const floatBytes = await readFile("models/mnist-mlp.float.onnx");
+    const calibration = Array.from({ length: 4 }, (_, k) => Array.from({ length: 784 }, (_, i) => ((i * (k + 3)) % 17) / 16));
+    const r = await convertWithReport(floatBytes, calibration, convertOptions({ inputScale: String(1 / 255), inputRange: "0,255", outputBits: "12" }));
+    expect(r.conversion.inputScale).to.equal(1 / 255);
+    expect(r.conversion.inputRange).to.deep.equal([0, 255]);
+    const out = r.conversion.model.layers[r.conversion.model.layers.length - 1]!.range;
+    expect(Math.max(-out[0], out[1])).to.be.at.most(2 ** 11);
   });
 
   it("reads tensors and samples from JSON, refusing non-numbers", async () => {

@@ -1,16 +1,24 @@
 /** `model convert`: convert with calibration data and measure what the conversion costs. */
+import { VeritensorError } from "../../clients/errors.js";
 import { convertModel } from "../../convert/index.js";
-import type { AccuracyReport, ConversionResult } from "../../convert/index.js";
+import type { AccuracyReport, ConversionResult, PlanOptions } from "../../convert/index.js";
 import { measureAccuracy } from "../../convert/evaluate.js";
 import { loadFloatModel } from "../../convert/load.js";
 
 export interface ConvertReport {
   readonly conversion: ConversionResult;
-  readonly accuracy: AccuracyReport;
+  /** Measured on samples the calibration never saw (undefined when there were too few to spare any). */
+  readonly heldOut: AccuracyReport | undefined;
+  /** Measured on the calibration samples themselves: the ranges were fitted to them, so it flatters. */
+  readonly calibrationAccuracy: AccuracyReport;
   readonly calibrationNote: string;
 }
 
-const DEFAULT_SAMPLES = 64;
+/** Seeded samples generated when the user gives none: 64 calibrate, 16 are held out. */
+const DEFAULT_SAMPLES = 80;
+/** Every HOLD_OUT-th sample is held out of calibration, when there are at least MIN_TO_HOLD_OUT. */
+const HOLD_OUT = 5;
+const MIN_TO_HOLD_OUT = 10;
 
 /** Seeded uniform [0, 1) inputs: a fallback when the user has no calibration data. */
 function uniformSamples(size: number, count: number): number[][] {
@@ -22,15 +30,78 @@ function uniformSamples(size: number, count: number): number[][] {
   return Array.from({ length: count }, () => Array.from({ length: size }, next));
 }
 
-export async function convertWithReport(floatBytes: Uint8Array, calibration?: number[][]): Promise<ConvertReport> {
+/** The samples split into those that fix the ranges and those that measure the result. */
+export function splitSamples<T>(samples: readonly T[]): { calibrate: T[]; heldOut: T[] } {
+  if (samples.length < MIN_TO_HOLD_OUT) return { calibrate: [...samples], heldOut: [] };
+  return {
+    calibrate: samples.filter((_, i) => i % HOLD_OUT !== HOLD_OUT - 1),
+    heldOut: samples.filter((_, i) => i % HOLD_OUT === HOLD_OUT - 1),
+  };
+}
+
+export async function convertWithReport(
+  floatBytes: Uint8Array,
+  calibration?: number[][],
+  options: Partial<PlanOptions> = {},
+): Promise<ConvertReport> {
   let samples = calibration;
-  let note = `${calibration?.length ?? 0} samples from the calibration file`;
+  let source = "from the calibration file";
   if (samples === undefined) {
     const size = loadFloatModel(floatBytes).inputShape.reduce((a, b) => a * b, 1);
     samples = uniformSamples(size, DEFAULT_SAMPLES);
-    note = `${DEFAULT_SAMPLES} seeded uniform [0, 1) inputs (no --calibration given: ranges may not match real data)`;
+    source = "seeded uniform [0, 1) inputs (no --calibration given: ranges may not match real data)";
   }
-  const conversion = convertModel(floatBytes, { calibration: samples });
-  const accuracy = await measureAccuracy(floatBytes, conversion, samples);
-  return { conversion, accuracy, calibrationNote: note };
+  const { calibrate, heldOut } = splitSamples(samples);
+  const conversion = convertModel(floatBytes, { ...options, calibration: calibrate });
+  const calibrationAccuracy = await measureAccuracy(floatBytes, conversion, calibrate);
+  const held = heldOut.length > 0 ? await measureAccuracy(floatBytes, conversion, heldOut) : undefined;
+  const note =
+    heldOut.length > 0
+      ? `${calibrate.length} samples ${source}; ${heldOut.length} more held out to measure the result`
+      : `${calibrate.length} samples ${source}; too few to hold any out (give at least ${MIN_TO_HOLD_OUT})`;
+  return { conversion, heldOut: held, calibrationAccuracy, calibrationNote: note };
+}
+
+/** The converter options a user may set on the command line, as `model convert` gives them. */
+export interface ConvertArgs {
+  readonly activationBits?: string;
+  readonly outputBits?: string;
+  readonly maxWeightBits?: string;
+  /** Real value of one input unit, e.g. "0.00392156862745098" (1/255). */
+  readonly inputScale?: string;
+  /** The input's integer range "lo,hi", e.g. "0,255". */
+  readonly inputRange?: string;
+}
+
+function bits(name: string, s: string | undefined, lo: number, hi: number): number | undefined {
+  if (s === undefined) return undefined;
+  const v = /^\s*\d+\s*$/.test(s) ? Number(s) : NaN;
+  if (!(v >= lo && v <= hi)) throw new VeritensorError(`--${name} ${s}: give an integer from ${lo} to ${hi}`);
+  return v;
+}
+
+/** Checks the options and turns them into the planner's; a bad value gets an error naming the option. */
+export function convertOptions(a: ConvertArgs): Partial<PlanOptions> {
+  const o: { -readonly [K in keyof PlanOptions]?: PlanOptions[K] } = {};
+  const activationBits = bits("activation-bits", a.activationBits, 2, 16);
+  const outputBits = bits("output-bits", a.outputBits, 2, 24);
+  const maxWeightBits = bits("max-weight-bits", a.maxWeightBits, 2, 24);
+  if (activationBits !== undefined) o.activationBits = activationBits;
+  if (outputBits !== undefined) o.outputBits = outputBits;
+  if (maxWeightBits !== undefined) o.maxWeightBits = maxWeightBits;
+  if ((a.inputScale === undefined) !== (a.inputRange === undefined)) {
+    throw new VeritensorError("--input-scale and --input-range go together: the scale of one input unit and the integers it spans, e.g. --input-scale 0.00392156862745098 --input-range 0,255");
+  }
+  if (a.inputScale !== undefined && a.inputRange !== undefined) {
+    const scale = Number(a.inputScale);
+    if (!Number.isFinite(scale) || scale <= 0) throw new VeritensorError(`--input-scale ${a.inputScale}: give a positive number`);
+    const m = /^\s*(-?\d+)\s*,\s*(-?\d+)\s*$/.exec(a.inputRange);
+    const lo = m ? Number(m[1]) : NaN;
+    const hi = m ? Number(m[2]) : NaN;
+    if (!m || lo >= hi || Math.abs(lo) >= 2 ** 24 || Math.abs(hi) >= 2 ** 24) {
+      throw new VeritensorError(`--input-range ${a.inputRange}: give two integers lo,hi with lo < hi and |lo|, |hi| < 2^24, e.g. 0,255`);
+    }
+    o.input = { scale, lo, hi };
+  }
+  return o;
 }
