@@ -1,7 +1,7 @@
 import { emptyTask, task } from "hardhat/config";
 import { ArgumentType } from "hardhat/types/arguments";
 
-import { fromOption, noApproveFlag, partyFromOption, text } from "./options.js";
+import { cacheDirOption, fromOption, ipfsGatewayOption, noApproveFlag, partyFromOption, text } from "./options.js";
 
 const jobOption = text("job", "Job id (required)");
 
@@ -12,9 +12,12 @@ export const jobTasks = [
     .addOption({
       name: "input",
       type: ArgumentType.FILE_WITHOUT_DEFAULT,
-      description: "Input tensor: a JSON array of integers, or a .bin file of int32 little-endian bytes",
+      description: "Input tensor: JSON (an array, nested arrays, or {shape, data}), NumPy .npy, ONNX TensorProto .pb, or .bin int32 bytes",
       defaultValue: undefined,
     })
+    .addFlag({ name: "real", description: "The --input holds real values: quantize them with the registered model's input scale" })
+    .addOption(cacheDirOption)
+    .addOption(ipfsGatewayOption)
     .addOption(text("inputUri", "Where a large input can be fetched (instead of --input)"))
     .addOption(text("inputCommitment", "Tensor commitment of the input at --input-uri (0x…)"))
     .addOption(text("fee", "Fee in VTN (default: the minimum, model price + protocol fee)"))
@@ -40,7 +43,7 @@ export const jobTasks = [
     .addOption({
       name: "output",
       type: ArgumentType.FILE_WITHOUT_DEFAULT,
-      description: "Output tensor: a JSON array of integers, or a .bin file of int32 little-endian bytes",
+      description: "Output tensor of integers: JSON (an array, nested arrays, or {shape, data}), NumPy .npy, ONNX TensorProto .pb, or .bin int32 bytes",
       defaultValue: undefined,
     })
     .addOption({

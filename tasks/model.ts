@@ -40,7 +40,7 @@ export const modelTasks = [
     .addOption({
       name: "input",
       type: ArgumentType.FILE_WITHOUT_DEFAULT,
-      description: "JSON array with the input's integers (canonical units, row-major; nesting allowed) (required)",
+      description: "Input tensor in canonical integers (real values with --real): JSON (an array, nested arrays, or {shape, data}), NumPy .npy or ONNX TensorProto .pb (required)",
       defaultValue: undefined,
     })
     .addFlag({ name: "real", description: "The input holds real values: quantize them with the model's input scale first" })
@@ -53,7 +53,7 @@ export const modelTasks = [
     .addOption({
       name: "calibration",
       type: ArgumentType.FILE_WITHOUT_DEFAULT,
-      description: "JSON array of real-valued sample inputs: every fifth is held out to measure the result, the rest fix the activation ranges (default: 80 seeded uniform [0, 1) inputs)",
+      description: "Real-valued sample inputs: a JSON array of samples, or a .npy, .pb or {shape, data} JSON file whose first dimension counts them; every fifth is held out to measure the result, the rest fix the activation ranges (default: 80 seeded uniform [0, 1) inputs)",
       defaultValue: undefined,
     })
     .addOption(text("activationBits", "Bits of hidden activations, 2..16 (default 8)"))

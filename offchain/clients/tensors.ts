@@ -1,10 +1,8 @@
 /**
- * Tensor files as the tasks accept them: a JSON array of integers (nested arrays are flattened
- * in row-major order) or a `.bin` file of canonical bytes (int32 little-endian). Commitments come
- * from offchain/commitments/tensor.ts, the same rule as contracts/libraries/TensorCommitment.sol.
+ * Tensors as the contracts hold them: canonical bytes (int32 little-endian) to and from integers,
+ * and their commitments, from offchain/commitments/tensor.ts, the same rule as
+ * contracts/libraries/TensorCommitment.sol. The tasks read tensor files with cli/model/tensors.ts.
  */
-import { readFile } from "node:fs/promises";
-
 import type { Hex } from "../commitments/merkle.js";
 import { canonicalBytes, commitBytes } from "../commitments/tensor.js";
 import { VeritensorError } from "./errors.js";
@@ -29,32 +27,6 @@ export function bytesToInts(bytes: Uint8Array): number[] {
   if (bytes.length % 4 !== 0) throw new VeritensorError(`${bytes.length} bytes are not a whole number of int32 elements`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return Array.from({ length: bytes.length / 4 }, (_, i) => view.getInt32(i * 4, true));
-}
-
-/** Reads a tensor file (`.bin` canonical bytes, anything else JSON) into canonical bytes. */
-export async function readTensorFile(path: string, what = "tensor"): Promise<Buffer> {
-  let raw: Buffer;
-  try {
-    raw = await readFile(path);
-  } catch (e) {
-    throw new VeritensorError(`${what}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { cause: e });
-  }
-  if (path.endsWith(".bin")) {
-    if (raw.length === 0 || raw.length % 4 !== 0) {
-      throw new VeritensorError(`${what}: ${path} has ${raw.length} bytes; a .bin tensor holds int32 little-endian elements`);
-    }
-    return raw;
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw.toString("utf8"));
-  } catch (e) {
-    throw new VeritensorError(`${what}: ${path} is neither a .bin file nor JSON (${(e as Error).message})`, { cause: e });
-  }
-  if (!Array.isArray(parsed)) throw new VeritensorError(`${what}: ${path} must hold a JSON array of integers`);
-  const flat = (parsed as unknown[]).flat(Infinity) as number[];
-  if (flat.length === 0) throw new VeritensorError(`${what}: ${path} holds an empty array`);
-  return intsToBytes(flat, `${what} (${path})`);
 }
 
 /** Tensor commitment of canonical bytes (0x-hex). */

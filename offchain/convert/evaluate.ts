@@ -20,12 +20,27 @@ export interface AccuracyReport {
   withinBound: number;
 }
 
+type InputQuantization = { inputScale: number; inputRange: readonly [number, number] };
+
 /** Real input → integer input: round to the nearest unit, then clamp to the declared range. */
-export function quantizeInput(m: { inputScale: number; inputRange: readonly [number, number] }, x: ArrayLike<number>): Int32Array {
+export function quantizeInput(m: InputQuantization, x: ArrayLike<number>): Int32Array {
+  return quantizeInputCounted(m, x).values;
+}
+
+/**
+ * {@link quantizeInput}, also counting the values the clamp changed: a user's real input outside
+ * the calibrated range is silently different from what runs unless someone says so.
+ */
+export function quantizeInputCounted(m: InputQuantization, x: ArrayLike<number>): { values: Int32Array; clamped: number } {
   const [lo, hi] = m.inputRange;
-  const out = new Int32Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = Math.min(Math.max(Math.round(x[i]! / m.inputScale), lo), hi);
-  return out;
+  const values = new Int32Array(x.length);
+  let clamped = 0;
+  for (let i = 0; i < x.length; i++) {
+    const q = Math.round(x[i]! / m.inputScale);
+    if (q < lo || q > hi) clamped++;
+    values[i] = Math.min(Math.max(q, lo), hi);
+  }
+  return { values, clamped };
 }
 
 export function dequantizeOutput(m: { outputScale: number }, y: ArrayLike<number>): Float64Array {

@@ -14,12 +14,13 @@ import {
   parseCheat,
   parseId,
   partyFrom,
-  readTensorFile,
+  intsToBytes,
   report,
   resolveSigner,
   submitResult,
   VeritensorError,
 } from "../../offchain/cli/index.js";
+import { readTensor } from "../../offchain/cli/model/tensors.js";
 
 interface Args {
   job: string | undefined;
@@ -41,7 +42,7 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
   const cheat = a.cheat !== undefined ? exactCheat(parseCheat(a.cheat)) : undefined;
   // The happy path runs the plain model: the trace is built only if the result is disputed.
   const computed = a.run !== undefined ? await computeJobOutput(p, jobId, a.run, { cheat }) : undefined;
-  const output = computed?.output ?? (await readTensorFile(a.output!, "--output"));
+  const output = computed?.output ?? intsToBytes(Array.from((await readTensor(a.output!, "output file")).data), `output file ${a.output}`);
   const result = await submitResult(p, worker, jobId, output);
   report(`Submitted the result of job ${jobId}`, [
     ["ran", computed ? `${a.run} (${computed.ms.toFixed(1)} ms)` : undefined],

@@ -2,7 +2,8 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { action, report, required } from "../../offchain/cli/index.js";
 import { asUserError } from "../../offchain/cli/model/errors.js";
-import { readBytes, readSamplesJson, writeOutput } from "../../offchain/cli/model/files.js";
+import { readBytes, writeOutput } from "../../offchain/cli/model/files.js";
+import { readCalibration } from "../../offchain/cli/model/tensors.js";
 import type { ConvertArgs } from "../../offchain/cli/model/convert.js";
 import { convertOptions, convertWithReport } from "../../offchain/cli/model/convert.js";
 
@@ -19,7 +20,7 @@ export default action(async (args: Args, _hre: HardhatRuntimeEnvironment) => {
   const outPath = required(args.out, "--out");
   const options = convertOptions(args);
   const floatBytes = await readBytes(inPath, "float model");
-  const calibration = args.calibration === undefined ? undefined : await readSamplesJson(args.calibration, "calibration file");
+  const calibration = args.calibration === undefined ? undefined : await readCalibration(args.calibration, floatBytes);
   const r = await asUserError(inPath, () => convertWithReport(floatBytes, calibration, options));
   await writeOutput(outPath, r.conversion.bytes, "the canonical model");
   const held = r.heldOut;

@@ -1,9 +1,10 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { action, formatInts, report, required, VeritensorError } from "../../offchain/cli/index.js";
-import { argmax, quantizeInput } from "../../offchain/convert/evaluate.js";
+import { argmax, quantizeInputCounted } from "../../offchain/convert/evaluate.js";
 import { asUserError } from "../../offchain/cli/model/errors.js";
-import { readBytes, readTensorJson } from "../../offchain/cli/model/files.js";
+import { readBytes } from "../../offchain/cli/model/files.js";
+import { checkShape, clampedNote, readTensor } from "../../offchain/cli/model/tensors.js";
 import { parseCanonicalModel } from "../../offchain/model/canonical.js";
 import { runWithTrace } from "../../offchain/runtime/inference.js";
 
@@ -19,11 +20,13 @@ export default action(async ({ model, input, real, threads }: Args, _hre: Hardha
   const inputPath = required(input, "--input");
   if (!Number.isInteger(threads) || threads < 1) throw new VeritensorError(`--threads ${threads}: give a positive integer`);
   const bytes = await readBytes(modelPath, "model file");
-  const values = await readTensorJson(inputPath, "input file");
+  const tensor = await readTensor(inputPath, "input file");
   const m = await asUserError(modelPath, () => parseCanonicalModel(bytes));
-  const x = real ? quantizeInput(m, values) : values;
-  const r = await asUserError(inputPath, () => runWithTrace(m, x, { intraOpNumThreads: threads }));
+  checkShape(tensor, m.inputShape, `input file ${inputPath}`, `the input of ${modelPath}`);
+  const q = real ? quantizeInputCounted(m, tensor.data) : undefined;
+  const r = await asUserError(inputPath, () => runWithTrace(m, q?.values ?? Array.from(tensor.data), { intraOpNumThreads: threads }));
   report(`Ran ${modelPath} on ${inputPath}`, [
+    ["clamped by --real", q && clampedNote(m, q.clamped, q.values.length)],
     ["output", `${formatInts(r.output)} (${r.output.length} integers)`],
     ["output (real)", formatInts(Array.from(r.output, (v) => Number((v * m.outputScale).toPrecision(4))))],
     ["arg max", argmax(r.output)],

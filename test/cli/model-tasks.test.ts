@@ -10,7 +10,8 @@ import { parseCanonicalModel } from "../../offchain/model/canonical.js";
 import { runReference } from "../../offchain/runtime/reference.js";
 import { convertOptions, convertWithReport, splitSamples } from "../../offchain/cli/model/convert.js";
 import { inspectModel } from "../../offchain/cli/model/inspect.js";
-import { readSamplesJson, readTensorJson } from "../../offchain/cli/model/files.js";
+import { CanonicalModelBuilder } from "../../offchain/model/build.js";
+import { bytes, npy } from "./npy.js";
 
 const CNN = "models/mnist-cnn.canonical.onnx";
 
@@ -107,13 +108,94 @@ describe("model tasks (inspect, run, convert)", function () {
     expect(Math.max(-out[0], out[1])).to.be.at.most(2 ** 11);
   });
 
-  it("reads tensors and samples from JSON, refusing non-numbers", async () => {
-    const one = join(dir, "one.json");
-    await writeFile(one, "[[1, 2], [3, 4]]");
-    expect(await readTensorJson(one, "input file")).to.deep.equal([1, 2, 3, 4]);
-    expect(await readSamplesJson(one, "calibration file")).to.deep.equal([[1, 2], [3, 4]]);
-    await writeFile(one, '[1, "x"]');
-    expect(await rejection(readTensorJson(one, "input file"))).to.match(/only finite numbers/);
-    expect(await rejection(readSamplesJson(one, "calibration file"))).to.match(/array of samples/);
+  /** Runs `model run` with console output captured: the lines it printed and the warnings. */
+  async function runModel(args: Record<string, unknown>): Promise<{ out: string; warnings: string[] }> {
+    const lines: string[] = [];
+    const warnings: string[] = [];
+    const { log, warn } = console;
+    console.log = (...a: unknown[]) => void lines.push(a.join(" "));
+    console.warn = (...a: unknown[]) => void warnings.push(a.join(" "));
+    try {
+      await hre.tasks.getTask(["model", "run"]).run({ real: false, ...args });
+    } finally {
+      Object.assign(console, { log, warn });
+    }
+    return { out: lines.join("\n"), warnings };
+  }
+
+  it("run reads a NumPy .npy and a {shape, data} JSON input, with their shapes checked", async function () {
+    const digit = Array.from({ length: 784 }, (_, i) => (i * 53) % 256);
+    const model = parseCanonicalModel(await readFile(CNN));
+    const expected = runReference(model, Int32Array.from(digit)).at(-1)!;
+    const npyFile = join(dir, "digit.npy");
+    await writeFile(npyFile, npy("|u1", [28, 28], Uint8Array.from(digit)));
+    const shaped = join(dir, "digit.json");
+    await writeFile(shaped, JSON.stringify({ shape: [1, 1, 28, 28], data: digit }));
+    for (const input of [npyFile, shaped]) {
+      const { out } = await runModel({ model: CNN, input });
+      expect(out, input).to.match(new RegExp(`^  output: +\\[${Array.from(expected).join(", ")}\\]`, "m"));
+    }
+    // A flat {shape} of the right size but another layout is refused, naming both shapes.
+    await writeFile(shaped, JSON.stringify({ shape: [1, 784], data: digit }));
+    expect(await rejection(runModel({ model: CNN, input: shaped }))).to.equal(
+      `input file ${shaped} has shape [1, 784], but the input of ${CNN} has shape [1, 1, 28, 28] (the shapes must agree, leading 1s aside)`,
+    );
+  });
+
+  it("run refuses an 8x8 array on a [1, 64] model, naming both shapes, and runs the same values flat", async function () {
+    const wide = join(dir, "wide.onnx");
+    await writeFile(wide, new CanonicalModelBuilder([1, 64], [-128, 127]).dense({ weight: Array.from({ length: 128 }, (_, i) => (i % 5) - 2), units: 2, shift: 0, clip: [-10000, 10000] }).build());
+    const rows = Array.from({ length: 8 }, (_, r) => Array.from({ length: 8 }, (_, c) => r - c));
+    const square = join(dir, "square.json");
+    await writeFile(square, JSON.stringify(rows));
+    expect(await rejection(runModel({ model: wide, input: square }))).to.equal(
+      `input file ${square} has shape [8, 8], but the input of ${wide} has shape [1, 64] (the shapes must agree, leading 1s aside)`,
+    );
+    await writeFile(square, JSON.stringify(rows.flat()));
+    expect((await runModel({ model: wide, input: square })).out).to.match(/trace root:\s+0x[0-9a-f]{64}/);
+  });
+
+  it("run --real counts the values it clamps to the input range, and warns when there are any", async function () {
+    // The CNN's input: integers [0, 255] at scale 1/255, so real values in [0, 1].
+    const real = Array.from({ length: 784 }, (_, i) => (i % 7) / 7);
+    real[3] = 1.5;
+    real[10] = -0.2;
+    real[700] = 40;
+    const file = join(dir, "real.json");
+    await writeFile(file, JSON.stringify({ shape: [28, 28], data: real }));
+    const clamped = await runModel({ model: CNN, input: file, real: true });
+    expect(clamped.out).to.match(/^  clamped by --real: +3 of 784 values \(outside the real range \[0, 1\] of the model's input\)$/m);
+    expect(clamped.warnings).to.deep.equal(["Warning: 3 of 784 input values lie outside the real range [0, 1] of the model's input and were clamped to it"]);
+    // The clamped values run as the range's ends.
+    const model = parseCanonicalModel(await readFile(CNN));
+    const ends = real.map((v) => Math.min(Math.max(v, 0), 1));
+    const expected = runReference(model, Int32Array.from(ends, (v) => Math.round(v * 255))).at(-1)!;
+    expect(clamped.out).to.contain(`[${Array.from(expected).join(", ")}]`);
+
+    await writeFile(file, JSON.stringify(ends));
+    const inside = await runModel({ model: CNN, input: file, real: true });
+    expect(inside.out).to.match(/^  clamped by --real: +0 of 784 values/m);
+    expect(inside.warnings).to.deep.equal([]);
+    // Without --real, no such line.
+    await writeFile(file, JSON.stringify(ends.map((v) => Math.round(v * 255))));
+    expect((await runModel({ model: CNN, input: file })).out).to.not.contain("clamped");
+  });
+
+  it("convert reads calibration samples from a .npy file whose first dimension counts them", async function () {
+    this.timeout(120_000);
+    const file = join(dir, "calibration.npy");
+    const values = Float32Array.from({ length: 8 * 784 }, (_, i) => ((i * 7) % 17) / 16);
+    await writeFile(file, npy("<f4", [8, 784], bytes(values)));
+    const out = join(dir, "mlp.canonical.onnx");
+    const lines: string[] = [];
+    const log = console.log;
+    console.log = (...a: unknown[]) => void lines.push(a.join(" "));
+    try {
+      await hre.tasks.getTask(["model", "convert"]).run({ in: "models/mnist-mlp.float.onnx", out, calibration: file });
+    } finally {
+      console.log = log;
+    }
+    expect(lines.join("\n")).to.match(/calibration: +8 samples from the calibration file/);
+    expect(parseCanonicalModel(await readFile(out)).layers).to.have.length(2);
   });
 });

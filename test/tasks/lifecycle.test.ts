@@ -2,12 +2,17 @@
  * The command line of the protocol, run as a user would (hre.tasks…run) on the in-process
  * network: deploy, register, stake, request, claim, submit, finalize, withdraw.
  */
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+
 import { expect } from "chai";
+import { ZeroHash } from "ethers";
 import hre from "hardhat";
 
 import type { DeployResult, DistributeResult, FinalizeResult, JobDetails, RegisterResult, RequestResult } from "../../offchain/cli/index.js";
 import { bytesToInts, resultHash } from "../../offchain/cli/index.js";
-import { rejection, writeJson, writeTinyModel } from "./helpers.js";
+import { bytes, npy } from "../cli/npy.js";
+import { dir, rejection, writeJson, writeTinyModel } from "./helpers.js";
 
 const run = (name: string | string[], args: Record<string, unknown> = {}) => hre.tasks.getTask(name).run(args);
 const quiet = async <T>(fn: () => Promise<T>): Promise<T> => (await captured(fn)).result;
@@ -123,6 +128,41 @@ describe("tasks: one job from deploy to withdraw", function () {
     expect(message).to.match(/200\.0 VTN is unbonding until/);
     await networkHelpers.time.increase(121);
     await quiet(() => run(["stake", "withdraw"], { from: "2" }));
+  });
+
+  it("job request reads .npy and {shape, data} inputs, checks their shape, and quantizes --real inputs, counting the clamps", async function () {
+    const request = (args: Record<string, unknown>) =>
+      captured(() => run(["job", "request"], { model: "1", deadline: "10m", callbackGasLimit: 0, noApprove: false, real: false, from: "3", ...args }));
+    const inputOf = async (jobId: bigint) => bytesToInts(((await quiet(() => run(["job", "show"], { job: String(jobId) }))) as JobDetails).input!);
+
+    const npyInput = path.join(dir, "job-input.npy");
+    writeFileSync(npyInput, npy("<i4", [1, 4], bytes(new Int32Array([5, -6, 7, 8]))));
+    const fromNpy = (await request({ input: npyInput })).result as RequestResult;
+    expect(await inputOf(fromNpy.jobId)).to.deep.equal([5, -6, 7, 8]);
+
+    const square = writeJson("job-square.json", { shape: [2, 2], data: [1, 2, 3, 4] });
+    expect(await rejection(() => request({ input: square }))).to.equal(
+      `input file ${square} has shape [2, 2], but model 1's input has shape [1, 4] (the shapes must agree, leading 1s aside)`,
+    );
+    const real = writeJson("job-real.json", { shape: [4], data: [1.4, 2.6, 300, -500] });
+    expect(await rejection(() => request({ input: real }))).to.equal(
+      `input file ${real}: element 0 is 1.4, not an integer (give --real to quantize real values)`,
+    );
+    expect(await rejection(() => request({ inputUri: "file:///x.bin", inputCommitment: ZeroHash, real: true }))).to.match(/^--real quantizes the --input file/);
+
+    // The tiny model's input is integers in [-128, 127] at scale 1: 300 and -500 are clamped.
+    const warnings: string[] = [];
+    const warn = console.warn;
+    console.warn = (...a: unknown[]) => void warnings.push(a.join(" "));
+    let quantized;
+    try {
+      quantized = await request({ input: real, real: true, cacheDir: path.join(dir, "model-cache") });
+    } finally {
+      console.warn = warn;
+    }
+    expect(await inputOf((quantized.result as RequestResult).jobId)).to.deep.equal([1, 3, 127, -128]);
+    expect(quantized.lines.join("\n")).to.match(/^  clamped by --real: +2 of 4 values \(outside the real range \[-128, 127\] of the model's input\)$/m);
+    expect(warnings).to.deep.equal(["Warning: 2 of 4 input values lie outside the real range [-128, 127] of the model's input and were clamped to it"]);
   });
 
   it("gives test tokens on the local network", async function () {

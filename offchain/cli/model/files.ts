@@ -40,37 +40,3 @@ export async function writeOutput(file: string, data: string | Uint8Array, what:
     throw new VeritensorError(`cannot write ${what} ${file} (${reason})`, { cause: e });
   }
 }
-
-async function readJsonArray(file: string, what: string): Promise<unknown[]> {
-  const text = (await readBytes(file, what)).toString("utf8");
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new VeritensorError(`${what} ${file} is not valid JSON: ${(e as Error).message}`, { cause: e });
-  }
-  if (!Array.isArray(value) || value.length === 0) throw new VeritensorError(`${what} ${file} must be a non-empty JSON array`);
-  return value;
-}
-
-function flatNumbers(value: unknown, where: string): number[] {
-  const flat = (Array.isArray(value) ? value.flat(Infinity) : [value]) as unknown[];
-  if (flat.length === 0 || flat.some((v) => typeof v !== "number" || !Number.isFinite(v))) {
-    throw new VeritensorError(`${where} must contain only finite numbers`);
-  }
-  return flat as number[];
-}
-
-/** One tensor: a JSON array of numbers, nested arrays allowed (read row-major). */
-export async function readTensorJson(file: string, what: string): Promise<number[]> {
-  return flatNumbers(await readJsonArray(file, what), `${what} ${file}`);
-}
-
-/** Several samples: a JSON array whose items are each one tensor (nested arrays allowed). */
-export async function readSamplesJson(file: string, what: string): Promise<number[][]> {
-  const items = await readJsonArray(file, what);
-  if (!items.every((s) => Array.isArray(s))) {
-    throw new VeritensorError(`${what} ${file} must be an array of samples, each an array of numbers`);
-  }
-  return items.map((s, i) => flatNumbers(s, `${what} ${file}, sample ${i + 1},`));
-}
