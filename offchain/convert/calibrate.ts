@@ -5,7 +5,7 @@
  */
 import { ConvertError } from "./errors.js";
 import type { Act, ConvNode, DenseNode, IrGraph, IrNode, MaxPoolNode } from "./ir.js";
-import { lutFunction, numel } from "./ir.js";
+import { numel } from "./ir.js";
 
 export interface TensorRange {
   min: number;
@@ -103,7 +103,7 @@ export function evalNode(n: IrNode, vals: ReadonlyMap<string, Float64Array>, sha
     case "maxpool": return maxpool(n, get(n.x), shapes.get(n.x)!);
     case "reshape": return get(n.x).slice();
     case "lut": {
-      const f = lutFunction(n.fn);
+      const f = n.fn.f;
       return get(n.x).map((v) => clampAct(f(v), n.act));
     }
   }
@@ -131,6 +131,11 @@ export function calibrate(g: IrGraph, inputs: readonly ArrayLike<number>[]): Map
     note(g.input, vals.get(g.input)!);
     for (const n of g.nodes) {
       const v = evalNode(n, vals, shapes);
+      // Name the node where a value stops being a number, not the output it spoils.
+      const bad = v.findIndex((x) => !Number.isFinite(x));
+      if (bad >= 0) {
+        throw new ConvertError("CALIBRATION", n.name, n.op, `calibration sample ${s + 1} makes element ${bad} of its output ${v[bad]} (the function is undefined or infinite there)`);
+      }
       vals.set(n.out, v);
       note(n.out, v);
     }

@@ -4,6 +4,7 @@
  * of the float model's constants, already in the committed layouts of offchain/model/layers.ts
  * (DENSE W as [M, K], CONV W as [M, C/group, KH, KW]).
  */
+import type { ElementwiseFn } from "./elementwise.js";
 
 /** Activation fused into a producer: its output is clamped to [lo, hi] (real units). */
 export interface Act {
@@ -101,12 +102,11 @@ export interface ReshapeNode extends Base {
   readonly x: string;
 }
 
-export type LutFn = "sigmoid" | "tanh";
-
 export interface LutNode extends Base {
   readonly kind: "lut";
   readonly x: string;
-  readonly fn: LutFn;
+  /** Any real function of one value (convert/elementwise.ts): the table is its rounding. */
+  readonly fn: ElementwiseFn;
   act: Act;
 }
 
@@ -131,15 +131,6 @@ export interface IrGraph {
 /** Tensors read by a node, in order. */
 export function nodeInputs(n: IrNode): string[] {
   return n.kind === "add" ? [n.a, n.b] : [n.x];
-}
-
-export function lutFunction(fn: LutFn): (v: number) => number {
-  return fn === "sigmoid" ? (v) => 1 / (1 + Math.exp(-v)) : Math.tanh;
-}
-
-/** Lipschitz constant of the LUT function (for the error bound). */
-export function lutLipschitz(fn: LutFn): number {
-  return fn === "sigmoid" ? 0.25 : 1;
 }
 
 export const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);

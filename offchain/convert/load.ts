@@ -4,6 +4,8 @@
  * outside the supported set is refused by name.
  */
 import type { UnsupportedNode } from "./errors.js";
+import { ElementwiseError, LUT_OP_NAMES, attributesOf, elementwiseGroups, groupLabel, unaryFunction } from "./elementwise.js";
+import type { ElementwiseGroup } from "./elementwise.js";
 import { ConvertError, UnsupportedOpsError } from "./errors.js";
 import type { Act, IrGraph, IrNode, Window } from "./ir.js";
 import { NO_ACT, numel } from "./ir.js";
@@ -23,8 +25,8 @@ interface Const {
 /** Ops the converter lowers (documented in docs/CONVERTER.md). */
 export const SUPPORTED_OPS: readonly string[] = [
   "Gemm", "MatMul", "Conv", "Add", "Sub", "Mul", "Div", "Relu", "Clip", "MaxPool", "GlobalMaxPool",
-  "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Sigmoid", "Tanh", "BatchNormalization",
-  "Identity", "Dropout", "Constant",
+  "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "BatchNormalization", "Identity", "Dropout",
+  "Constant", ...LUT_OP_NAMES,
 ];
 
 type Ctx = {
@@ -340,9 +342,6 @@ function loadNode(v: NodeView): void {
       return v.emit({ kind: "clamp", name: v.label, op, out: v.output(), outShape: v.tensor(v.inputs()[0]!), x: v.inputs()[0]!, act: { lo: 0, hi: Infinity } });
     case "Clip":
       return v.emit({ kind: "clamp", name: v.label, op, out: v.output(), outShape: v.tensor(v.inputs()[0]!), x: v.inputs()[0]!, act: clampOf(v) });
-    case "Sigmoid": case "Tanh":
-      v.attrs([]);
-      return v.emit({ kind: "lut", name: v.label, op, out: v.output(), outShape: v.tensor(v.inputs()[0]!), x: v.inputs()[0]!, fn: op === "Sigmoid" ? "sigmoid" : "tanh", act: NO_ACT });
     case "MaxPool": case "GlobalMaxPool": case "AveragePool": case "GlobalAveragePool": return loadPool(v);
     case "Flatten": case "Reshape": return loadReshape(v);
     case "BatchNormalization": return loadBatchNorm(v);
@@ -353,9 +352,41 @@ function loadNode(v: NodeView): void {
       return;
     }
     default:
+      if (LUT_OP_NAMES.includes(op)) return loadLut(v);
       // unsupportedNodes() has refused every other op before any node is loaded.
       v.fail("UNSUPPORTED_OP", `op "${op}" has no canonical lowering (supported: ${SUPPORTED_OPS.join(", ")})`);
   }
+}
+
+/** The scalar value of a constant, if `name` is one (initializer or Constant node). */
+function scalarOf(ctx: Ctx, name: string): number | undefined {
+  const c = ctx.consts.get(name);
+  return c && c.values.length === 1 ? c.values[0] : undefined;
+}
+
+/** A unary activation alone: a LUT of its function. */
+function loadLut(v: NodeView): void {
+  v.attrs(attributesOf(v.op, v.ctx.opset));
+  const ins = v.inputs();
+  if (v.op === "Pow") {
+    if (ins.length !== 2 || scalarOf(v.ctx, ins[1]!) === undefined) v.fail("NOT_CONSTANT", "the exponent must be a scalar constant (Pow of two computed tensors is not supported)");
+  } else if (ins.length !== 1) {
+    v.fail("SHAPE", `expected 1 input, got ${ins.length}`);
+  }
+  let f: (x: number) => number;
+  try {
+    f = unaryFunction(v.n, (name) => scalarOf(v.ctx, v.ctx.alias.get(name) ?? name));
+  } catch (e) {
+    if (e instanceof ElementwiseError) v.fail("UNSUPPORTED_ATTR", e.message);
+    throw e;
+  }
+  v.emit({ kind: "lut", name: v.label, op: v.op, out: v.output(), outShape: v.tensor(ins[0]!), x: ins[0]!, fn: { name: v.op, f }, act: NO_ACT });
+}
+
+/** A fused elementwise subgraph: one LUT of its root, emitted where its output is computed. */
+function loadGroup(v: NodeView, g: ElementwiseGroup): void {
+  const x = v.ctx.alias.get(g.root) ?? g.root;
+  v.emit({ kind: "lut", name: v.label, op: g.fn.name, out: g.output, outShape: v.tensor(x), x, fn: g.fn, act: NO_ACT });
 }
 
 function readConst(t: ITensorProto, where: string, name: string): Const {
@@ -409,15 +440,41 @@ export function loadFloatModel(bytes: Uint8Array): IrGraph {
   const elem = input.type?.tensorType?.elemType ?? 0;
   if (elem !== 1) throw new ConvertError("SHAPE", inName, "graph input", `element type ${elem}; the converter takes float32 models (type 1)`);
   ctx.shapes.set(inName, inShape as number[]);
-  (graph.node ?? []).forEach((n, i) => {
+  const nodes = graph.node ?? [];
+  // Constants first: a fused subgraph's scalars may come from Constant nodes.
+  nodes.forEach((n, i) => {
+    if (n.opType !== "Constant") return;
     const v: NodeView = new NodeView(ctx, n, nodeLabel(n, i));
-    if (n.opType === "Constant") {
-      const t = (n.attribute ?? []).find((a) => a.name === "value")?.t;
-      if (!t) v.fail("UNSUPPORTED_ATTR", "only Constant with a tensor 'value' is supported");
-      ctx.consts.set(v.output(), readConst(t, "Constant", v.label));
+    const t = (n.attribute ?? []).find((a) => a.name === "value")?.t;
+    if (!t) v.fail("UNSUPPORTED_ATTR", "only Constant with a tensor 'value' is supported");
+    ctx.consts.set(v.output(), readConst(t, "Constant", v.label));
+  });
+  const outputs = new Set((graph.output ?? []).map((o) => o.name ?? ""));
+  let groups: ElementwiseGroup[];
+  try {
+    groups = elementwiseGroups(nodes, (name) => scalarOf(ctx, name), ctx.opset, outputs).filter((g) => !ctx.consts.has(g.root));
+  } catch (e) {
+    if (!(e instanceof ElementwiseError) || e.node === undefined) throw e;
+    const v: NodeView = new NodeView(ctx, nodes[e.node]!, nodeLabel(nodes[e.node]!, e.node));
+    v.fail("UNSUPPORTED_ATTR", e.message);
+  }
+  const groupOf = new Map<number, ElementwiseGroup>();
+  for (const g of groups) {
+    for (const i of g.nodes) {
+      // A fused node is checked like one loaded alone: no attribute it does not understand.
+      new NodeView(ctx, nodes[i]!, nodeLabel(nodes[i]!, i)).attrs(attributesOf(nodes[i]!.opType ?? "", ctx.opset));
+      groupOf.set(i, g);
+    }
+  }
+  nodes.forEach((n, i) => {
+    if (n.opType === "Constant") return;
+    const g = groupOf.get(i);
+    if (g) {
+      // The subgraph is one LUT, emitted at its last node (which computes its output).
+      if (i === g.nodes[g.nodes.length - 1]) loadGroup(new NodeView(ctx, n, groupLabel(nodes, g)), g);
       return;
     }
-    loadNode(v);
+    loadNode(new NodeView(ctx, n, nodeLabel(n, i)));
   });
   const outs = graph.output ?? [];
   if (outs.length !== 1) throw new ConvertError("SHAPE", outs.map((o) => o.name).join(", "), "graph output", `exactly one graph output is supported; got ${outs.length}`);

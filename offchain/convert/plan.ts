@@ -10,7 +10,8 @@
  */
 import { ConvertError } from "./errors.js";
 import type { Act, IrGraph, IrNode } from "./ir.js";
-import { lutFunction, lutLipschitz, nodeInputs } from "./ir.js";
+import { lipschitzOn } from "./elementwise.js";
+import { nodeInputs } from "./ir.js";
 import type { TensorRange } from "./calibrate.js";
 import type { RowQuant } from "./quant.js";
 import { bitsFor, minOutputScale, quantizeRow, rowError } from "./quant.js";
@@ -171,6 +172,7 @@ class Planner {
     readonly g: IrGraph,
     readonly groups: Map<string, Group>,
     readonly o: PlanOptions,
+    readonly ranges: ReadonlyMap<string, TensorRange>,
   ) {}
 
   fail(n: IrNode, code: "SCALE" | "UNSUPPORTED_ATTR", msg: string): never {
@@ -324,11 +326,25 @@ class Planner {
     const sy = this.flexibleScale(n, 0);
     const grp = this.groups.get(n.out)!;
     const [glo, ghi] = groupBounds(grp);
-    const f = lutFunction(n.fn);
+    const f = n.fn.f;
+    const clamped = (v: number): number => Math.min(Math.max(f(v), n.act.lo), n.act.hi);
+    const cal = this.ranges.get(n.x) ?? { min: x.lo * x.scale, max: x.hi * x.scale };
+    // An infinite value saturates like any other (the clamps below); an undefined one (Sqrt below
+    // 0, 0/0) takes its nearest defined neighbour, unless the calibration itself reached it.
+    const reals = Array.from({ length: size }, (_, i) => clamped((x.lo + i) * x.scale));
+    for (let i = 0; i < size; i++) {
+      if (!Number.isNaN(reals[i])) continue;
+      const v = (x.lo + i) * x.scale;
+      if (v >= cal.min && v <= cal.max) {
+        this.fail(n, "UNSUPPORTED_ATTR", `${n.fn.name} is undefined at ${v} (integer ${x.lo + i}), inside the calibrated input range [${cal.min}, ${cal.max}]`);
+      }
+    }
+    const defined = reals.flatMap((r, i) => (Number.isNaN(r) ? [] : [i]));
+    if (defined.length === 0) this.fail(n, "UNSUPPORTED_ATTR", `${n.fn.name} is undefined on the whole input range`);
     const table = new Int32Array(size);
     for (let i = 0; i < size; i++) {
-      const v = Math.min(Math.max(f((x.lo + i) * x.scale), n.act.lo), n.act.hi);
-      table[i] = Math.min(Math.max(Math.round(v / sy), glo), ghi);
+      const near = Number.isNaN(reals[i]) ? defined.reduce((b, j) => (Math.abs(j - i) < Math.abs(b - i) ? j : b)) : i;
+      table[i] = Math.min(Math.max(Math.round(reals[near]! / sy), glo), ghi);
     }
     let lo = Infinity;
     let hi = -Infinity;
@@ -336,7 +352,13 @@ class Planner {
       lo = Math.min(lo, v);
       hi = Math.max(hi, v);
     }
-    this.push(n, { kind: "lut", input: x.index, lo: x.lo, table }, { scale: sy, lo, hi, err: lutLipschitz(n.fn) * x.err + sy / 2 });
+    // The bound holds while activations stay in their calibrated ranges: the float input v is in
+    // [cal.min, cal.max] and the integer's real value within x.err of it, on the table. The
+    // function's slope there bounds what the input's error costs at the output.
+    const a = Math.min(cal.min, Math.max(cal.min - x.err, x.lo * x.scale));
+    const b = Math.max(cal.max, Math.min(cal.max + x.err, x.hi * x.scale));
+    const slope = lipschitzOn(clamped, a, b, Math.min(1 << 20, Math.max(4096, 16 * size)));
+    this.push(n, { kind: "lut", input: x.index, lo: x.lo, table }, { scale: sy, lo, hi, err: slope * x.err + sy / 2 });
   }
 
   passThrough(n: Extract<IrNode, { kind: "clamp" | "maxpool" | "reshape" }>): void {
@@ -370,7 +392,7 @@ class Planner {
 
 export function planModel(g: IrGraph, ranges: ReadonlyMap<string, TensorRange>, o: PlanOptions): Plan {
   const groups = buildGroups(g, ranges, o);
-  const p = new Planner(g, groups, o);
+  const p = new Planner(g, groups, o, ranges);
   const inGroup = groups.get(g.input)!;
   let inScale: number;
   let inRange: [number, number];

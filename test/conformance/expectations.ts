@@ -6,13 +6,13 @@
 
 /** Node tests of the ops the converter supports (and their integer variants). */
 export const CASE_PATTERN =
-  /^test_(basic_conv_with|conv_with|gemm_|matmul_|add|sub|mul|div|relu$|clip|maxpool_|globalmaxpool|averagepool_|globalaveragepool|flatten_|reshape_|sigmoid|tanh|batchnorm_)/;
+  /^test_(basic_conv_with|conv_with|gemm_|matmul_|add|sub|mul|div|relu$|clip|maxpool_|globalmaxpool|averagepool_|globalaveragepool|flatten_|reshape_|sigmoid|tanh|batchnorm_|leakyrelu|hardsigmoid|hardswish|elu$|elu_|selu|softplus|softsign|erf$|exp$|exp_example|neg$|neg_example|abs$|sqrt|reciprocal|pow(?!_types_float32_uint))/;
 
 /**
  * How many node tests CASE_PATTERN selects in the data (libonnx-testdata 1.12). Checked against
  * the data whenever it is there, so the count a bare machine prints cannot go stale.
  */
-export const CASE_COUNT = 106;
+export const CASE_COUNT = 146;
 
 export const SKIPS: Readonly<Record<string, string>> = {
   test_add: "second operand is a full tensor: a canonical model has one input, and constants are per channel",
@@ -51,6 +51,17 @@ export const SKIPS: Readonly<Record<string, string>> = {
   test_flatten_negative_axis1: "output [24, 5]: its first dimension is not a batch of 1",
   test_flatten_negative_axis2: "output [6, 20]: its first dimension is not a batch of 1",
   test_reshape_allowzero_reordered: "empty tensor (a 0 dimension)",
+  test_pow: "the exponent is a second full tensor: only Pow by a scalar constant is a function of one tensor (a LUT)",
+  test_pow_bcast_array: "the exponent is an array broadcast along the last axis, not a scalar constant",
+  test_pow_example: "the exponent is an array, not a scalar constant",
+  test_pow_types_float: "the exponent is an array, not a scalar constant",
+  test_pow_types_float32_int32: "the exponent is an array, not a scalar constant",
+  test_pow_types_float32_int64: "the exponent is an array, not a scalar constant",
+  test_pow_types_int: "integer Pow is not a canonical op, and the exponent is an array",
+  test_pow_types_int32_float32: "integer Pow is not a canonical op, and the exponent is an array",
+  test_pow_types_int32_int32: "integer Pow is not a canonical op, and the exponent is an array",
+  test_pow_types_int64_float32: "integer Pow is not a canonical op, and the exponent is an array",
+  test_pow_types_int64_int64: "integer Pow is not a canonical op, and the exponent is an array",
 };
 
 /**
