@@ -61,6 +61,7 @@ export const modelTasks = [
     .addOption(text("maxWeightBits", "Cap on integer weights, 2..24 bits (default 16; the exactness rule may bind first)"))
     .addOption(text("inputScale", "Real value of one input unit, e.g. 0.00392156862745098 for pixels 0..255 (with --input-range; default: calibrated)"))
     .addOption(text("inputRange", "The input's integers lo,hi, e.g. 0,255 (with --input-scale)"))
+    .addOption(text("inputShape", "The input's shape, binding the dimensions the file leaves dynamic: 1,3,48,192 or NAME=1,3,48,192"))
     .setAction(() => import("./model/convert.js"))
     .build(),
 ];

@@ -54,10 +54,11 @@ export function describeUnsupported(nodes: readonly UnsupportedNode[]): string {
  */
 export class UnsupportedOpsError extends ConvertError {
   readonly nodes: readonly UnsupportedNode[];
-  constructor(nodes: readonly UnsupportedNode[], supported: readonly string[]) {
+  constructor(nodes: readonly UnsupportedNode[], supported: readonly string[], shapeOps: readonly string[] = []) {
     const ops = new Set(nodes.map((n) => n.op)).size;
     const first = nodes[0] ?? { node: "", op: "" };
-    const message = `it uses ${ops} op${ops === 1 ? "" : "s"} with no canonical lowering: ${describeUnsupported(nodes)}. Supported ops: ${supported.join(", ")}`;
+    const onConstants = shapeOps.length > 0 ? `; on constants and shapes only: ${shapeOps.join(", ")}` : "";
+    const message = `it uses ${ops} op${ops === 1 ? "" : "s"} with no canonical lowering: ${describeUnsupported(nodes)}. Supported ops: ${supported.join(", ")}${onConstants}`;
     super("UNSUPPORTED_OP", first.node, first.op, message, "model");
     this.name = "UnsupportedOpsError";
     this.nodes = nodes;

@@ -54,11 +54,12 @@ export const argmax = (v: ArrayLike<number>): number => {
 };
 
 /** Runs a float model on each input with onnxruntime (one sample at a time, batch 1). */
-export async function runFloat(floatBytes: Uint8Array, inputs: readonly ArrayLike<number>[]): Promise<Float32Array[]> {
+export async function runFloat(floatBytes: Uint8Array, inputs: readonly ArrayLike<number>[], inputShape?: readonly number[]): Promise<Float32Array[]> {
   const proto = decodeModel(floatBytes);
   const inits = new Set((proto.graph!.initializer ?? []).map((t) => t.name));
   const inp = (proto.graph!.input ?? []).find((i) => !inits.has(i.name))!;
-  const shape = valueInfoShape(inp)!.map((d) => d ?? 1);
+  // The shape the conversion bound (`--input-shape`), else the file's with dynamic dimensions at 1.
+  const shape = inputShape ? [...inputShape] : valueInfoShape(inp)!.map((d) => d ?? 1);
   const outName = proto.graph!.output![0]!.name!;
   const session = await ort.InferenceSession.create(floatBytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
   try {
@@ -90,7 +91,7 @@ export async function measureAccuracy(
   conv: { model: CanonicalModel; errorBound: number },
   inputs: readonly ArrayLike<number>[],
 ): Promise<AccuracyReport> {
-  const fl = await runFloat(floatBytes, inputs);
+  const fl = await runFloat(floatBytes, inputs, conv.model.inputShape);
   const cq = await runCanonical(conv.model, inputs);
   let max = 0;
   let sum = 0;

@@ -18,7 +18,8 @@ import { planModel } from "./plan.js";
 export { ConvertError, UnsupportedOpsError } from "./errors.js";
 export type { ConvertErrorCode, UnsupportedNode } from "./errors.js";
 export type { LayerInfo, PlanOptions } from "./plan.js";
-export { SUPPORTED_OPS } from "./load.js";
+export { SHAPE_OPS, SUPPORTED_OPS } from "./load.js";
+export type { LoadOptions } from "./load.js";
 export { measureAccuracy, quantizeInput, dequantizeOutput } from "./evaluate.js";
 export type { AccuracyReport } from "./evaluate.js";
 
@@ -27,6 +28,10 @@ export interface ConvertOptions extends Partial<PlanOptions> {
   calibration: readonly ArrayLike<number>[];
   /** Graph name written into the canonical file. */
   graphName?: string;
+  /** The input's shape, binding the dimensions the file leaves dynamic (`--input-shape`). */
+  inputShape?: readonly number[];
+  /** The input's name, when the user named it with its shape (checked against the file). */
+  inputName?: string;
 }
 
 export interface ConversionResult {
@@ -56,7 +61,7 @@ export function convertModel(floatBytes: Uint8Array, options: ConvertOptions): C
     maxLutSize: options.maxLutSize ?? DEFAULT_OPTIONS.maxLutSize,
     ...(options.input ? { input: options.input } : {}),
   };
-  const graph = foldGraph(loadFloatModel(floatBytes));
+  const graph = foldGraph(loadFloatModel(floatBytes, options));
   const ranges = calibrate(graph, options.calibration);
   const plan = planModel(graph, ranges, o);
   const bytes = emitModel(plan, options.graphName ?? "veritensor_converted");

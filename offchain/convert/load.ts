@@ -1,8 +1,11 @@
 /**
  * Reads an ordinary float32 ONNX model into the converter's IR. Shapes are inferred here
- * from the (static, batch-1) graph input, constants are read as float64, and every op
- * outside the supported set is refused by name.
+ * from the (static, batch-1) graph input, bound by the user where the file leaves them dynamic;
+ * constants are read as float64, shape arithmetic on them is evaluated (constants.ts), and every
+ * op outside the supported set is refused by name.
  */
+import type { Const } from "./constants.js";
+import { FOLDABLE_OPS, FOLD_ATTRS, FoldError, evalConstant, squeezeShape } from "./constants.js";
 import type { UnsupportedNode } from "./errors.js";
 import { ElementwiseError, LUT_OP_NAMES, attributesOf, elementwiseGroups, groupLabel, unaryFunction } from "./elementwise.js";
 import type { ElementwiseGroup } from "./elementwise.js";
@@ -17,17 +20,15 @@ import {
 import { FORMAT_KEY } from "../model/canonical.js";
 import { flattenShape, reshapeShape, shapeStr, windowOut } from "../model/shapes.js";
 
-interface Const {
-  values: Float64Array;
-  dims: number[];
-}
-
 /** Ops the converter lowers (documented in docs/CONVERTER.md). */
 export const SUPPORTED_OPS: readonly string[] = [
   "Gemm", "MatMul", "Conv", "Add", "Sub", "Mul", "Div", "Relu", "Clip", "MaxPool", "GlobalMaxPool",
-  "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "BatchNormalization", "Identity", "Dropout",
-  "Constant", ...LUT_OP_NAMES,
+  "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "BatchNormalization",
+  "Identity", "Dropout", "Constant", ...LUT_OP_NAMES,
 ];
+
+/** Ops taken only when they compute on constants and shapes (they are evaluated, not lowered). */
+export const SHAPE_OPS: readonly string[] = [...FOLDABLE_OPS].filter((op) => !SUPPORTED_OPS.includes(op));
 
 type Ctx = {
   consts: Map<string, Const>;
@@ -344,6 +345,7 @@ function loadNode(v: NodeView): void {
       return v.emit({ kind: "clamp", name: v.label, op, out: v.output(), outShape: v.tensor(v.inputs()[0]!), x: v.inputs()[0]!, act: clampOf(v) });
     case "MaxPool": case "GlobalMaxPool": case "AveragePool": case "GlobalAveragePool": return loadPool(v);
     case "Flatten": case "Reshape": return loadReshape(v);
+    case "Squeeze": case "Unsqueeze": return loadSqueeze(v);
     case "BatchNormalization": return loadBatchNorm(v);
     case "Identity": case "Dropout": {
       const outs = (v.n.output ?? []).filter((o) => o);
@@ -389,23 +391,98 @@ function loadGroup(v: NodeView, g: ElementwiseGroup): void {
   v.emit({ kind: "lut", name: v.label, op: g.fn.name, out: g.output, outShape: v.tensor(x), x, fn: g.fn, act: NO_ACT });
 }
 
+/** ONNX integer and bool element types (their values fold with integer semantics). */
+const INT_TYPES = new Set([2, 3, 4, 5, 6, 7, 9, 12, 13]);
+
 function readConst(t: ITensorProto, where: string, name: string): Const {
   try {
-    return { values: tensorValues(t, where), dims: tensorDims(t) };
+    return { values: tensorValues(t, where), dims: tensorDims(t), int: INT_TYPES.has(t.dataType ?? 1) };
   } catch (e) {
     throw new ConvertError("NOT_CONSTANT", name, "initializer", e instanceof Error ? e.message : String(e));
   }
 }
 
-/** The nodes whose op the converter cannot lower (other domains included), in graph order. */
-export function unsupportedNodes(nodes: readonly INodeProto[]): UnsupportedNode[] {
+/**
+ * The nodes whose op the converter cannot lower (other domains included), in graph order. A shape
+ * op (SHAPE_OPS) counts as lowered when everything it reads is constant, or computed from
+ * constants and shapes only; the graph's initializers are `constants`.
+ */
+export function unsupportedNodes(nodes: readonly INodeProto[], constants: ReadonlySet<string>): UnsupportedNode[] {
+  const known = new Set(constants);
   const out: UnsupportedNode[] = [];
   nodes.forEach((n, i) => {
     const op = n.opType ?? "?";
     const foreign = n.domain !== undefined && n.domain !== null && n.domain !== "" && n.domain !== "ai.onnx";
-    if (foreign || !SUPPORTED_OPS.includes(op)) out.push({ node: nodeLabel(n, i), op: foreign ? `${n.domain}.${op}` : op });
+    const ins = (n.input ?? []).filter((t) => t !== "");
+    const folds = !foreign && (op === "Constant" || op === "Shape" || (FOLDABLE_OPS.has(op) && ins.every((t) => known.has(t))));
+    if (folds) for (const o of n.output ?? []) known.add(o);
+    if (foreign || (!SUPPORTED_OPS.includes(op) && !folds)) out.push({ node: nodeLabel(n, i), op: foreign ? `${n.domain}.${op}` : op });
   });
   return out;
+}
+
+/** A node that reads constants (and static shapes) only: evaluated, its output one more constant. */
+function tryFold(v: NodeView): boolean {
+  const op = v.op;
+  if (!FOLDABLE_OPS.has(op)) return false;
+  const ins = (v.n.input ?? []).map((t) => (t === "" ? "" : (v.ctx.alias.get(t) ?? t)));
+  const shapeOnly = op === "Shape" && v.ctx.shapes.has(ins[0] ?? "");
+  if (!shapeOnly && !ins.every((t) => t === "" || v.ctx.consts.has(t))) return false;
+  v.attrs(FOLD_ATTRS[op] ?? []);
+  try {
+    const c = evalConstant(v.n, ins.map((t) => (t === "" ? undefined : v.ctx.consts.get(t))), v.ctx.opset, (t) => v.ctx.shapes.get(t));
+    v.ctx.consts.set(v.output(), c);
+  } catch (e) {
+    if (e instanceof FoldError) v.fail("SHAPE", `cannot evaluate it on its constant inputs: ${e.message}`);
+    throw e;
+  }
+  return true;
+}
+
+/** Squeeze/Unsqueeze of a computed tensor: a view, like Reshape. */
+function loadSqueeze(v: NodeView): void {
+  v.attrs(["axes"]);
+  const ins = v.inputs();
+  const x = v.tensor(ins[0]!);
+  const axes = v.ctx.opset >= 13 && ins[1] ? v.constOf(ins[1], "axes") : undefined;
+  let shape: readonly number[];
+  try {
+    shape = squeezeShape(v.n, x, axes, v.ctx.opset);
+  } catch (e) {
+    if (e instanceof FoldError) v.fail("SHAPE", e.message);
+    throw e;
+  }
+  v.emit({ kind: "reshape", name: v.label, op: v.op, out: v.output(), outShape: shape, x: ins[0]! });
+}
+
+/** What `convertModel` may say about the graph input. */
+export interface LoadOptions {
+  /** The input's shape, binding what the file leaves dynamic (it must agree with every fixed dimension). */
+  readonly inputShape?: readonly number[];
+  /** The input's name, when the user gave one with the shape. */
+  readonly inputName?: string;
+}
+
+/** The input's static shape: the file's, with its dynamic dimensions bound by `bound`. */
+function inputShapeOf(name: string, declared: readonly (number | undefined)[] | undefined, bound: readonly number[] | undefined): number[] {
+  const fail = (why: string): never => {
+    throw new ConvertError("SHAPE", name, "graph input", why);
+  };
+  if (bound) {
+    if (declared && declared.length !== bound.length) fail(`the bound shape ${shapeStr(bound)} has rank ${bound.length}; the file declares ${shapeStr(declared)}`);
+    declared?.forEach((d, k) => {
+      if (d !== undefined && d !== bound[k]) fail(`the bound shape ${shapeStr(bound)} does not fit the declared ${shapeStr(declared)}: dimension ${k} is ${d}`);
+    });
+    if (bound.length < 2 || bound[0] !== 1) fail(`the bound shape ${shapeStr(bound)}; a static [1, ...] shape of rank >= 2 is required (batch 1)`);
+    return [...bound];
+  }
+  if (!declared || declared.some((d) => d === undefined) || declared.length < 2 || declared[0] !== 1) {
+    const hint = declared?.some((d) => d === undefined)
+      ? `; bind its dynamic dimensions with --input-shape (e.g. --input-shape ${declared.map((d, k) => d ?? (k === 0 ? 1 : "N")).join(",")})`
+      : "";
+    fail(`shape ${declared ? shapeStr(declared) : "(none)"}; a static [1, ...] shape of rank >= 2 is required (batch 1)${hint}`);
+  }
+  return declared as number[];
 }
 
 /**
@@ -413,7 +490,7 @@ export function unsupportedNodes(nodes: readonly INodeProto[]): UnsupportedNode[
  * know first comes first: a file that is already canonical, then every unsupported op at once
  * (a shape problem is only worth fixing for a model whose ops can be converted), then the rest.
  */
-export function loadFloatModel(bytes: Uint8Array): IrGraph {
+export function loadFloatModel(bytes: Uint8Array, options: LoadOptions = {}): IrGraph {
   const proto = decodeModel(bytes);
   const graph = proto.graph!;
   const format = (proto.metadataProps ?? []).find((p) => p.key === FORMAT_KEY)?.value;
@@ -422,8 +499,8 @@ export function loadFloatModel(bytes: Uint8Array): IrGraph {
       "ALREADY_CANONICAL", "", "", `it is a canonical model already (metadata ${FORMAT_KEY} is "${format}"): it needs no conversion; \`model inspect\`, \`model run\` and \`model register\` take it as it is`, "model",
     );
   }
-  const unsupported = unsupportedNodes(graph.node ?? []);
-  if (unsupported.length > 0) throw new UnsupportedOpsError(unsupported, SUPPORTED_OPS);
+  const unsupported = unsupportedNodes(graph.node ?? [], new Set((graph.initializer ?? []).map((t) => t.name ?? "")));
+  if (unsupported.length > 0) throw new UnsupportedOpsError(unsupported, SUPPORTED_OPS, SHAPE_OPS);
   const imp = (proto.opsetImport ?? []).find((o) => !o.domain || o.domain === "ai.onnx");
   const ctx: Ctx = { consts: new Map(), shapes: new Map(), alias: new Map(), nodes: [], opset: imp ? toNumber(imp.version) : 13 };
   for (const t of graph.initializer ?? []) ctx.consts.set(t.name ?? "", readConst(t, "initializer", t.name ?? ""));
@@ -433,13 +510,13 @@ export function loadFloatModel(bytes: Uint8Array): IrGraph {
   }
   const input = inputs[0]!;
   const inName = input.name ?? "";
-  const inShape = valueInfoShape(input);
-  if (!inShape || inShape.some((d) => d === undefined) || inShape.length < 2 || inShape[0] !== 1) {
-    throw new ConvertError("SHAPE", inName, "graph input", `shape ${inShape ? shapeStr(inShape) : "(none)"}; a static [1, ...] shape of rank >= 2 is required (batch 1)`);
+  if (options.inputName !== undefined && options.inputName !== inName) {
+    throw new ConvertError("SHAPE", options.inputName, "graph input", `the model has no input of that name; its input is "${inName}"`);
   }
+  const inShape = inputShapeOf(inName, valueInfoShape(input), options.inputShape);
   const elem = input.type?.tensorType?.elemType ?? 0;
   if (elem !== 1) throw new ConvertError("SHAPE", inName, "graph input", `element type ${elem}; the converter takes float32 models (type 1)`);
-  ctx.shapes.set(inName, inShape as number[]);
+  ctx.shapes.set(inName, inShape);
   const nodes = graph.node ?? [];
   // Constants first: a fused subgraph's scalars may come from Constant nodes.
   nodes.forEach((n, i) => {
@@ -469,18 +546,20 @@ export function loadFloatModel(bytes: Uint8Array): IrGraph {
   nodes.forEach((n, i) => {
     if (n.opType === "Constant") return;
     const g = groupOf.get(i);
-    if (g) {
+    // A subgraph computed on constants (an attention scale from Shape, say) is evaluated instead.
+    if (g && !ctx.consts.has(ctx.alias.get(g.root) ?? g.root)) {
       // The subgraph is one LUT, emitted at its last node (which computes its output).
       if (i === g.nodes[g.nodes.length - 1]) loadGroup(new NodeView(ctx, n, groupLabel(nodes, g)), g);
       return;
     }
-    loadNode(new NodeView(ctx, n, nodeLabel(n, i)));
+    const v = new NodeView(ctx, n, nodeLabel(n, i));
+    if (!tryFold(v)) loadNode(v);
   });
   const outs = graph.output ?? [];
   if (outs.length !== 1) throw new ConvertError("SHAPE", outs.map((o) => o.name).join(", "), "graph output", `exactly one graph output is supported; got ${outs.length}`);
   const outName = outs[0]!.name ?? "";
   const output = ctx.alias.get(outName) ?? outName;
   if (!ctx.nodes.some((n) => n.out === output)) throw new ConvertError("SHAPE", outName, "graph output", "the graph output is not computed by any supported node");
-  return { input: inName, inputShape: inShape as number[], output, nodes: ctx.nodes };
+  return { input: inName, inputShape: inShape, output, nodes: ctx.nodes };
 }
 

@@ -20,7 +20,7 @@ export default action(async (args: Args, _hre: HardhatRuntimeEnvironment) => {
   const outPath = required(args.out, "--out");
   const options = convertOptions(args);
   const floatBytes = await readBytes(inPath, "float model");
-  const calibration = args.calibration === undefined ? undefined : await readCalibration(args.calibration, floatBytes);
+  const calibration = args.calibration === undefined ? undefined : await readCalibration(args.calibration, floatBytes, options.inputShape);
   const r = await asUserError(inPath, () => convertWithReport(floatBytes, calibration, options));
   await writeOutput(outPath, r.conversion.bytes, "the canonical model");
   const held = r.heldOut;

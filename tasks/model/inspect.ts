@@ -47,7 +47,7 @@ async function showFloatModel(path: string, bytes: Uint8Array): Promise<void> {
     ...(f.producer ? [["producer", f.producer] as [string, string]] : []),
     ["nodes", `${f.nodes}: ${f.ops.map(([op, n]) => `${op} ×${n}`).join(", ")}`],
     ["ops the converter takes", f.unsupported.length === 0 ? "all of them" : `not all: ${describeUnsupported(f.unsupported)}`],
-    ...(dynamic.length > 0 ? [["dynamic dimensions", `${[...new Set(dynamic)].join(", ")}: the converter needs a static [1, ...] input shape (export it with fixed dimensions)`] as [string, string]] : []),
+    ...(dynamic.length > 0 ? [["dynamic dimensions", `${[...new Set(dynamic)].join(", ")}: bind them when converting, with --input-shape (batch 1 first)`] as [string, string]] : []),
     ["convert it", `npx hardhat model convert --in ${path} --out ${out} --calibration <samples.json>`],
   ]);
 }

@@ -108,6 +108,31 @@ describe("cli: model inspect on float files, model convert refusals", function (
     expect(message).to.match(/^--input-scale and --input-range go together/);
   });
 
+  it("convert binds a dynamic input with --input-shape, and says how when it is missing", async function () {
+    this.timeout(60_000);
+    const file = join(dir, "dynamic.onnx");
+    await writeFile(
+      file,
+      encodeModel({
+        irVersion: 8,
+        opsetImport: [{ domain: "", version: 17 }],
+        graph: {
+          name: "dynamic",
+          node: [node("Conv", ["x", "w"], "c", "conv", { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }), node("Relu", ["c"], "a", "relu"), node("Flatten", ["a"], "f", "flat"), node("Gemm", ["f", "w2"], "y", "fc", { transB: 1 })],
+          initializer: [tensor("w", [2, 3, 3, 3], new Float32Array(54).map((_, i) => Math.sin(i))), tensor("w2", [4, 32], new Float32Array(128).map((_, i) => Math.cos(i)))],
+          input: [{ name: "x", type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: "batch" }, { dimValue: 3 }, { dimParam: "h" }, { dimParam: "w" }] } } } }],
+          output: [{ name: "y", type: { tensorType: { elemType: 1 } } }],
+        },
+      }),
+    );
+    const out = join(dir, "dynamic.canonical.onnx");
+    expect(await rejection(hre.tasks.getTask(["model", "convert"]).run({ in: file, out }))).to.contain("bind its dynamic dimensions with --input-shape");
+    const text = await printed(() => hre.tasks.getTask(["model", "convert"]).run({ in: file, out, inputShape: "x=1,3,4,4" }));
+    expect(text).to.contain(`Converted ${file} -> ${out}`);
+    const inspected = await printed(() => hre.tasks.getTask(["model", "inspect"]).run({ file: out }));
+    expect(inspected).to.match(/input:\s+\S+ \[1, 3, 4, 4\]/);
+  });
+
   it("convert on a canonical file says it needs no conversion, and writes nothing", async () => {
     const out = join(dir, "again.onnx");
     const message = await rejection(hre.tasks.getTask(["model", "convert"]).run({ in: "models/mnist-cnn.canonical.onnx", out }));

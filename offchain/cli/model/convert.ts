@@ -1,7 +1,7 @@
 /** `model convert`: convert with calibration data and measure what the conversion costs. */
 import { VeritensorError } from "../../clients/errors.js";
 import { convertModel } from "../../convert/index.js";
-import type { AccuracyReport, ConversionResult, PlanOptions } from "../../convert/index.js";
+import type { AccuracyReport, ConversionResult, ConvertOptions, PlanOptions } from "../../convert/index.js";
 import { measureAccuracy } from "../../convert/evaluate.js";
 import { loadFloatModel } from "../../convert/load.js";
 
@@ -39,15 +39,18 @@ export function splitSamples<T>(samples: readonly T[]): { calibrate: T[]; heldOu
   };
 }
 
+/** The converter's options without the calibration (which `convertWithReport` splits itself). */
+export type ConverterOptions = Omit<ConvertOptions, "calibration">;
+
 export async function convertWithReport(
   floatBytes: Uint8Array,
   calibration?: number[][],
-  options: Partial<PlanOptions> = {},
+  options: ConverterOptions = {},
 ): Promise<ConvertReport> {
   let samples = calibration;
   let source = "from the calibration file";
   if (samples === undefined) {
-    const size = loadFloatModel(floatBytes).inputShape.reduce((a, b) => a * b, 1);
+    const size = loadFloatModel(floatBytes, options).inputShape.reduce((a, b) => a * b, 1);
     samples = uniformSamples(size, DEFAULT_SAMPLES);
     source = "seeded uniform [0, 1) inputs (no --calibration given: ranges may not match real data)";
   }
@@ -71,6 +74,8 @@ export interface ConvertArgs {
   readonly inputScale?: string;
   /** The input's integer range "lo,hi", e.g. "0,255". */
   readonly inputRange?: string;
+  /** The input's shape "1,3,48,192" (or "NAME=1,3,48,192"), binding what the file leaves dynamic. */
+  readonly inputShape?: string;
 }
 
 function bits(name: string, s: string | undefined, lo: number, hi: number): number | undefined {
@@ -81,8 +86,17 @@ function bits(name: string, s: string | undefined, lo: number, hi: number): numb
 }
 
 /** Checks the options and turns them into the planner's; a bad value gets an error naming the option. */
-export function convertOptions(a: ConvertArgs): Partial<PlanOptions> {
-  const o: { -readonly [K in keyof PlanOptions]?: PlanOptions[K] } = {};
+export function convertOptions(a: ConvertArgs): ConverterOptions {
+  const o: { -readonly [K in keyof PlanOptions]?: PlanOptions[K] } & { inputShape?: number[]; inputName?: string } = {};
+  if (a.inputShape !== undefined) {
+    const named = /^\s*([^=]+?)\s*=(.*)$/.exec(a.inputShape);
+    const dims = (named ? named[2]! : a.inputShape).split(",").map((d) => d.trim());
+    if (dims.length < 2 || !dims.every((d) => /^\d+$/.test(d) && Number(d) > 0)) {
+      throw new VeritensorError(`--input-shape ${a.inputShape}: give the input's dimensions as positive integers, e.g. 1,3,48,192 or x=1,3,48,192 (batch 1 first)`);
+    }
+    o.inputShape = dims.map(Number);
+    if (named) o.inputName = named[1]!;
+  }
   const activationBits = bits("activation-bits", a.activationBits, 2, 16);
   const outputBits = bits("output-bits", a.outputBits, 2, 24);
   const maxWeightBits = bits("max-weight-bits", a.maxWeightBits, 2, 24);

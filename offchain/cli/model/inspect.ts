@@ -111,6 +111,6 @@ export function inspectFloatModel(bytes: Uint8Array): FloatModelSummary {
     outputs: (graph.output ?? []).map(tensorInfo),
     nodes: graph.node?.length ?? 0,
     ops: [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])),
-    unsupported: unsupportedNodes(graph.node ?? []),
+    unsupported: unsupportedNodes(graph.node ?? [], initializers),
   };
 }

@@ -125,10 +125,13 @@ export function floatInputShape(floatBytes: Uint8Array): (number | undefined)[] 
   return input === undefined ? undefined : valueInfoShape(input);
 }
 
-/** Calibration samples for a float model: read, each checked against the model's input shape. */
-export async function readCalibration(file: string, floatBytes: Uint8Array): Promise<number[][]> {
+/**
+ * Calibration samples for a float model: read, each checked against the model's input shape (the
+ * one `--input-shape` binds, when given).
+ */
+export async function readCalibration(file: string, floatBytes: Uint8Array, bound?: readonly number[]): Promise<number[][]> {
   const samples = await readSamples(file, "calibration file");
-  const shape = floatInputShape(floatBytes);
+  const shape = bound ?? floatInputShape(floatBytes);
   return samples.map((s, i) => {
     if (shape !== undefined) checkShape(s, shape, `calibration file ${file}, sample ${i + 1},`, "the model's input");
     return Array.from(s.data);
