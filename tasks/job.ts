@@ -60,6 +60,16 @@ export const jobTasks = [
     .addOption(jobOption)
     .setAction(() => import("./job/show.js"))
     .build(),
+  task(["job", "cancel"], "Withdraw a job you requested that no worker has claimed: its fee is credited back at once")
+    .addOption(jobOption)
+    .addOption(fromOption)
+    .setAction(() => import("./job/cancel.js"))
+    .build(),
+  task(["job", "expire"], "Enforce a missed deadline: refund an unclaimed job past its deadline, or slash a late worker and reopen or refund the job")
+    .addOption(jobOption)
+    .addOption(fromOption)
+    .setAction(() => import("./job/expire.js"))
+    .build(),
   task(["job", "finalize"], "Settle a job after its challenge window: pays everyone, unlocks the stake, calls back")
     .addOption(jobOption)
     .addFlag({ name: "wait", description: "Wait for the challenge window to end instead of failing" })

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 
 import {InferenceConsumer} from "../jobs/InferenceConsumer.sol";
 import {IJobManager} from "../interfaces/IJobManager.sol";
@@ -10,8 +12,12 @@ import {IJobManager} from "../interfaces/IJobManager.sol";
  * @title DigitOracle
  * @notice Example integrator: asks a handwritten-digit classifier which digit an image shows and
  * stores the answer (the index of the largest of the model's output scores).
+ * @dev Worth copying: only its owner spends its balance (asks, cancels, takes tokens out); a
+ * refunded or rejected job comes back through {InferenceConsumer-settleFailedJob}, its fee with it.
  */
-contract DigitOracle is InferenceConsumer {
+contract DigitOracle is InferenceConsumer, Ownable {
+    using SafeERC20 for IERC20;
+
     /// @notice The classifier's model id.
     uint256 public immutable modelId;
 
@@ -21,19 +27,43 @@ contract DigitOracle is InferenceConsumer {
 
     event DigitRequested(uint256 indexed jobId, address indexed by);
     event DigitAnswered(uint256 indexed jobId, uint8 digit);
+    event DigitFailed(uint256 indexed jobId, IJobManager.JobStatus status);
 
     /// @dev The output does not hold exactly ten int32 scores.
     error DigitOracleBadOutput(uint256 length);
 
-    constructor(IJobManager jobManager_, IERC20 feeToken_, uint256 modelId_) InferenceConsumer(jobManager_, feeToken_) {
+    constructor(IJobManager jobManager_, IERC20 feeToken_, uint256 modelId_, address owner_)
+        InferenceConsumer(jobManager_, feeToken_)
+        Ownable(owner_)
+    {
         modelId = modelId_;
     }
 
-    /// @notice Asks for the digit in `image` (canonical input bytes), paying `fee` from this
+    /// @notice Owner: asks for the digit in `image` (canonical input bytes), paying `fee` from this
     /// contract's token balance.
-    function ask(bytes calldata image, uint256 fee, uint256 deadline) external returns (uint256 jobId) {
+    function ask(bytes calldata image, uint256 fee, uint256 deadline) external onlyOwner returns (uint256 jobId) {
         jobId = _requestInference(modelId, image, fee, deadline, 100_000);
         emit DigitRequested(jobId, msg.sender);
+    }
+
+    /// @notice Owner: withdraws an unclaimed job; its fee is back in this contract at once.
+    /// @param terms The job's terms, from {IJobManager-JobRequested}.
+    function cancel(uint256 jobId, IJobManager.JobTerms calldata terms) external onlyOwner {
+        _cancelInference(jobId, terms);
+    }
+
+    /// @notice Owner: has the escrow deliver a result again whose callback failed, with more gas.
+    function retryCallback(uint256 jobId, IJobManager.JobTerms calldata terms, bytes32 outputCommitment, uint32 gasLimit) external onlyOwner {
+        _retryCallback(jobId, terms, outputCommitment, gasLimit);
+    }
+
+    /// @notice Owner: sends `amount` of this contract's tokens (fees it holds, refunds) to `to`.
+    function withdrawTokens(address to, uint256 amount) external onlyOwner {
+        feeToken.safeTransfer(to, amount);
+    }
+
+    function _onFailure(uint256 jobId, IJobManager.JobStatus status) internal override {
+        emit DigitFailed(jobId, status);
     }
 
     function _onResult(uint256 jobId, bytes calldata output) internal override {

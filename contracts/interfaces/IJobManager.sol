@@ -25,6 +25,14 @@ interface IJobManager is IPullPayments {
         Rejected
     }
 
+    /// @notice What became of a consumer job's callback (None for a job without consumer, or before
+    /// finalization).
+    enum CallbackStatus {
+        None,
+        Delivered,
+        Failed
+    }
+
     /// @notice What a job's request fixed, once and for all. The escrow stores only its hash
     /// ({Job.commitment}); every later call on the job passes the terms back as calldata and is
     /// checked against that hash. The terms are in {JobRequested}.
@@ -38,7 +46,8 @@ interface IJobManager is IPullPayments {
     /// `fee * protocolFeeBps / 10000` (rounded down) at finalization.
     /// @param deadline Time by which the result must be submitted.
     /// @param outputElements Elements of the model's output tensor (the output has 4 bytes each).
-    /// @param consumer Contract called back at finalization, or zero for none.
+    /// @param consumer Contract called back at finalization, or zero for none: the requester itself,
+    /// or a contract that approved the requester ({setRequesterApproval}).
     /// @param callbackGasLimit Gas the callback gets (zero without consumer).
     /// @param inputCommitment Tensor commitment of the input.
     /// @param paramsVersion The parameter version in force at request ({paramsAt}): the job's result
@@ -63,6 +72,7 @@ interface IJobManager is IPullPayments {
     /// @param timer While Claimed: when the result is due. While Submitted: when the challenge window ends.
     /// @param openDisputes Disputes opened on the result and not yet settled (no cap: each is backed by a bond).
     /// @param worker The claiming worker (zero while Open).
+    /// @param callback What became of the consumer's callback (kept in the first slot's spare bytes).
     /// @param commitment Until submission: `keccak256(abi.encode(terms))` (see {termsHash}). From
     /// submission on: `keccak256(abi.encode(termsHash, outputCommitment))` (see {resultHash}; the
     /// output commitment is in {ResultSubmitted}). No trace is bound here: the worker posts its
@@ -72,6 +82,7 @@ interface IJobManager is IPullPayments {
         uint32 openDisputes;
         uint40 timer;
         address worker;
+        CallbackStatus callback;
         bytes32 commitment;
     }
 
@@ -188,6 +199,17 @@ interface IJobManager is IPullPayments {
     /// @param amount The job's fee.
     event JobRefunded(uint256 indexed jobId, address indexed requester, uint256 amount);
 
+    /// @notice Emitted by {cancel} before its {JobRefunded}: the requester withdrew an unclaimed job.
+    /// @param jobId The job.
+    event JobCancelled(uint256 indexed jobId);
+
+    /// @notice Emitted by {setRequesterApproval}: `consumer` lets `requester` name it as a job's
+    /// consumer (or no longer does).
+    /// @param consumer The consumer contract (the caller).
+    /// @param requester The account it approves.
+    /// @param approved Whether it may.
+    event RequesterApprovalSet(address indexed consumer, address indexed requester, bool approved);
+
     /// @notice Emitted by {expire} after {WorkerTimedOut} when the job's deadline has not passed: the
     /// job is Open again, for any worker to claim.
     /// @param jobId The job.
@@ -222,14 +244,15 @@ interface IJobManager is IPullPayments {
     /// @param refunded The job's fee, credited to the requester.
     event JobRejected(uint256 indexed jobId, address indexed worker, uint256 slashed, uint256 refunded);
 
-    /// @notice Emitted by {finalize} when the consumer's {IInferenceConsumer-onInferenceResult}
-    /// returned without reverting.
+    /// @notice Emitted by {finalize} (or {retryCallback}) when the consumer's
+    /// {IInferenceConsumer-onInferenceResult} returned without reverting.
     /// @param jobId The job.
     /// @param consumer The consumer contract called back.
     event CallbackDelivered(uint256 indexed jobId, address indexed consumer);
 
-    /// @notice Emitted by {finalize} when the consumer's callback reverted (or ran out of its gas
-    /// limit); the job is finalized and paid all the same.
+    /// @notice Emitted by {finalize} (or {retryCallback}) when the consumer's callback reverted (or
+    /// ran out of its gas limit); the job is finalized and paid all the same, and the consumer may
+    /// retry the callback with more gas.
     /// @param jobId The job.
     /// @param consumer The consumer contract called back.
     /// @param reason The callback's revert data, cut to its first 256 bytes.
@@ -320,6 +343,26 @@ interface IJobManager is IPullPayments {
     /// @param limit The callback gas limit asked for.
     /// @param max The governed maximum (`maxCallbackGasLimit`).
     error JobManagerInvalidCallback(uint256 limit, uint256 max);
+
+    /// @dev The named consumer has no code: nothing could receive its callback.
+    /// @param consumer The address named as consumer.
+    error JobManagerConsumerHasNoCode(address consumer);
+
+    /// @dev The requester named a consumer that is neither itself nor a contract that approved it:
+    /// a callback goes only to a contract that asked for it.
+    /// @param consumer The consumer named.
+    /// @param requester The caller.
+    error JobManagerConsumerNotApproved(address consumer, address requester);
+
+    /// @dev Only the job's requester may do this.
+    /// @param jobId The job.
+    /// @param caller The account that called.
+    error JobManagerNotRequester(uint256 jobId, address caller);
+
+    /// @dev Only the job's consumer may retry its callback, and only after a failed one.
+    /// @param jobId The job.
+    /// @param caller The account that called.
+    error JobManagerNoFailedCallback(uint256 jobId, address caller);
 
     /// @dev Job `jobId` can no longer be claimed: its deadline has passed.
     /// @param jobId The job.
@@ -421,6 +464,33 @@ interface IJobManager is IPullPayments {
     /// claimed job past its result time slashes the worker, then reopens (if the deadline allows)
     /// or refunds.
     function expire(uint256 jobId, JobTerms calldata terms) external;
+
+    /// @notice Requester: withdraws an unclaimed (Open) job; its fee is credited back at once
+    /// ({JobCancelled}, {JobRefunded}).
+    /// @param jobId The job.
+    /// @param terms The job's terms, as in {JobRequested}.
+    function cancel(uint256 jobId, JobTerms calldata terms) external;
+
+    /// @notice Consumer contract: lets `requester` name it as a job's consumer, or stops it. A
+    /// consumer is always allowed to request for itself.
+    /// @param requester The account.
+    /// @param approved Whether it may.
+    function setRequesterApproval(address requester, bool approved) external;
+
+    /// @notice Consumer: calls {IInferenceConsumer-onInferenceResult} again for a finalized job whose
+    /// callback failed, with `gasLimit` (at most the `maxCallbackGasLimit` of the job's parameter
+    /// version); the consumer pays for it.
+    /// @param jobId The job.
+    /// @param terms The job's terms, as in {JobRequested}.
+    /// @param outputCommitment The output commitment of the job's result, as in {ResultSubmitted}.
+    /// @param gasLimit Gas the callback gets.
+    function retryCallback(uint256 jobId, JobTerms calldata terms, bytes32 outputCommitment, uint32 gasLimit) external;
+
+    /// @notice Whether `consumer` has approved `requester` ({setRequesterApproval}).
+    /// @param consumer The consumer contract.
+    /// @param requester The account.
+    /// @return Whether `requester` may name `consumer` in a request.
+    function isApprovedRequester(address consumer, address requester) external view returns (bool);
 
     /// @notice Anyone: pays out what `modelId`'s jobs accrued since the last distribution (both parts
     /// accrue in one slot at finalization, one write per job). Its earnings (the price of every

@@ -10,9 +10,12 @@ import {IJobManager} from "../interfaces/IJobManager.sol";
 /**
  * @title InferenceConsumer
  * @notice Base for integrator contracts: request an inference, receive the final output in
- * {_onResult}. Only the job escrow can deliver results.
+ * {_onResult}, or learn in {_onFailure} that the job was refunded or rejected and get the fee back.
  * @dev The shape of Chainlink Functions' FunctionsClient: the base owns the plumbing, the
- * integrator implements one hook. The consumer pays fees from its own token balance.
+ * integrator implements the hooks. The consumer pays fees from its own token balance, and only
+ * results of jobs it requested itself reach {_onResult} (the escrow calls back only the contract
+ * that requested, and the base checks the job is one of its own pending ones). Refunds come back
+ * to this contract's token balance: the integrator decides who may take them out.
  */
 abstract contract InferenceConsumer is IInferenceConsumer {
     using SafeERC20 for IERC20;
@@ -22,8 +25,27 @@ abstract contract InferenceConsumer is IInferenceConsumer {
     /// @notice The protocol token that pays fees.
     IERC20 public immutable feeToken;
 
+    /// @notice Jobs this contract requested that have not come back yet (result or failure).
+    mapping(uint256 jobId => bool) public pending;
+
+    /// @notice Emitted by {settleFailedJob} (or a cancel): a pending job ended without a result.
+    /// @param jobId The job.
+    /// @param status Refunded or Rejected.
+    /// @param refunds The refunds withdrawn from the escrow into this contract at the same time.
+    event InferenceFailed(uint256 indexed jobId, IJobManager.JobStatus status, uint256 refunds);
+
     /// @dev A result came from `caller`, which is not the job escrow.
+    /// @param caller The account that called.
     error InferenceConsumerOnlyJobManager(address caller);
+
+    /// @dev The job is not one this contract requested and is still waiting for.
+    /// @param jobId The job.
+    error InferenceConsumerUnknownJob(uint256 jobId);
+
+    /// @dev The job has not failed: it is still running or it was finalized.
+    /// @param jobId The job.
+    /// @param status Its status.
+    error InferenceConsumerJobNotFailed(uint256 jobId, IJobManager.JobStatus status);
 
     constructor(IJobManager jobManager_, IERC20 feeToken_) {
         jobManager = jobManager_;
@@ -33,7 +55,30 @@ abstract contract InferenceConsumer is IInferenceConsumer {
     /// @inheritdoc IInferenceConsumer
     function onInferenceResult(uint256 jobId, bytes calldata output) external {
         if (msg.sender != address(jobManager)) revert InferenceConsumerOnlyJobManager(msg.sender);
+        if (!pending[jobId]) revert InferenceConsumerUnknownJob(jobId);
+        // A hook that reverts undoes this too: the job stays pending for a retried callback.
+        delete pending[jobId];
         _onResult(jobId, output);
+    }
+
+    /// @notice Anyone: closes a pending job that was refunded (expired, cancelled) or rejected (its
+    /// result proven wrong), withdraws the refund into this contract and runs {_onFailure}.
+    /// @param jobId The job.
+    function settleFailedJob(uint256 jobId) external {
+        if (!pending[jobId]) revert InferenceConsumerUnknownJob(jobId);
+        IJobManager.JobStatus status = jobManager.getJob(jobId).status;
+        if (status != IJobManager.JobStatus.Refunded && status != IJobManager.JobStatus.Rejected) {
+            revert InferenceConsumerJobNotFailed(jobId, status);
+        }
+        _settleFailed(jobId, status);
+    }
+
+    /// @notice Anyone: moves this contract's refunds (and any other balance) from the escrow's pull
+    /// balances into its own token balance. Harmless: the tokens stay this contract's.
+    /// @return amount The tokens withdrawn (zero when there were none).
+    function withdrawRefunds() public returns (uint256 amount) {
+        amount = jobManager.balanceOf(address(this));
+        if (amount != 0) jobManager.withdraw();
     }
 
     /// @dev Requests an inference on inline `input`, paying `fee` from this contract's balance,
@@ -58,8 +103,35 @@ abstract contract InferenceConsumer is IInferenceConsumer {
                 callbackGasLimit: callbackGasLimit
             })
         );
+        pending[jobId] = true;
+    }
+
+    /// @dev Withdraws an unclaimed job this contract requested: the fee comes back at once.
+    /// `terms` are the job's terms from {IJobManager-JobRequested}.
+    function _cancelInference(uint256 jobId, IJobManager.JobTerms calldata terms) internal {
+        if (!pending[jobId]) revert InferenceConsumerUnknownJob(jobId);
+        jobManager.cancel(jobId, terms);
+        _settleFailed(jobId, IJobManager.JobStatus.Refunded);
+    }
+
+    /// @dev Has the escrow call {onInferenceResult} again for a finalized job whose callback failed
+    /// (a hook that ran out of gas, say), with `gasLimit`. `terms` and `outputCommitment` are the
+    /// job's, from {IJobManager-JobRequested} and {IJobManager-ResultSubmitted}.
+    function _retryCallback(uint256 jobId, IJobManager.JobTerms calldata terms, bytes32 outputCommitment, uint32 gasLimit) internal {
+        jobManager.retryCallback(jobId, terms, outputCommitment, gasLimit);
+    }
+
+    function _settleFailed(uint256 jobId, IJobManager.JobStatus status) private {
+        delete pending[jobId];
+        uint256 refunds = withdrawRefunds();
+        emit InferenceFailed(jobId, status, refunds);
+        _onFailure(jobId, status);
     }
 
     /// @dev Receives the final output of `jobId` (canonical int32 little-endian bytes).
     function _onResult(uint256 jobId, bytes calldata output) internal virtual;
+
+    /// @dev A pending job ended without a result (Refunded or Rejected); its fee is back in this
+    /// contract's balance. Override to react; the default does nothing.
+    function _onFailure(uint256 jobId, IJobManager.JobStatus status) internal virtual {}
 }

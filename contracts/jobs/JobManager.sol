@@ -82,6 +82,7 @@ contract JobManager is IJobManager, Ownable, PullPayments {
     mapping(uint256 jobId => Job) private _jobs;
     mapping(uint256 jobId => DisputedTerms) private _disputed;
     mapping(uint256 jobId => bytes output) private _callbackOutputs;
+    mapping(address consumer => mapping(address requester => bool)) private _approvedRequesters;
     mapping(uint256 modelId => Accrued) private _accrued;
 
     /// @param minChallengeWindow_ Shortest challenge window governance may ever set (at least 1 s).
@@ -133,6 +134,14 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         if (p.deadline <= block.timestamp || p.deadline > latest) revert JobManagerInvalidDeadline(p.deadline, latest);
         if (p.consumer != address(0) ? p.callbackGasLimit > params_.maxCallbackGasLimit : p.callbackGasLimit != 0) {
             revert JobManagerInvalidCallback(p.callbackGasLimit, params_.maxCallbackGasLimit);
+        }
+        if (p.consumer != address(0)) {
+            // INVARIANT: a callback goes only to a contract that asked for it, itself or through
+            // a requester it approved.
+            if (p.consumer.code.length == 0) revert JobManagerConsumerHasNoCode(p.consumer);
+            if (p.consumer != msg.sender && !_approvedRequesters[p.consumer][msg.sender]) {
+                revert JobManagerConsumerNotApproved(p.consumer, msg.sender);
+            }
         }
         uint256 lock = FeeSplit.share(fee, params_.stakeRatioBps);
         if (lock < params_.minJobLock) lock = params_.minJobLock;
@@ -235,7 +244,34 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         emit JobFinalized(jobId, worker, workerFee, modelFee, protocolFee);
 
         staking.unlock(worker, t.lock);
-        if (t.consumer != address(0)) _callBack(jobId, t.consumer, t.callbackGasLimit);
+        if (t.consumer != address(0)) _callBack(job, jobId, t.consumer, t.callbackGasLimit);
+    }
+
+    /// @inheritdoc IJobManager
+    function cancel(uint256 jobId, JobTerms calldata t) external nonReentrant {
+        Job storage job = _existing(jobId);
+        _requireStatus(job, jobId, JobStatus.Open);
+        _checkTerms(job, jobId, t);
+        if (msg.sender != t.requester) revert JobManagerNotRequester(jobId, msg.sender);
+        emit JobCancelled(jobId);
+        _refund(job, jobId, t.requester, t.fee);
+    }
+
+    /// @inheritdoc IJobManager
+    function setRequesterApproval(address requester, bool approved) external {
+        _approvedRequesters[msg.sender][requester] = approved;
+        emit RequesterApprovalSet(msg.sender, requester, approved);
+    }
+
+    /// @inheritdoc IJobManager
+    function retryCallback(uint256 jobId, JobTerms calldata t, bytes32 outputCommitment, uint32 gasLimit) external nonReentrant {
+        Job storage job = _existing(jobId);
+        _checkResult(job, jobId, t, outputCommitment);
+        if (msg.sender != t.consumer || job.callback != CallbackStatus.Failed) revert JobManagerNoFailedCallback(jobId, msg.sender);
+        // Within the limit of the job's own parameter version: governance cannot change it mid-job.
+        uint256 max = _paramsAt[t.paramsVersion].maxCallbackGasLimit;
+        if (gasLimit == 0 || gasLimit > max) revert JobManagerInvalidCallback(gasLimit, max);
+        _callBack(job, jobId, t.consumer, gasLimit);
     }
 
     /// @inheritdoc IJobManager
@@ -384,6 +420,11 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         return _callbackOutputs[jobId];
     }
 
+    /// @inheritdoc IJobManager
+    function isApprovedRequester(address consumer, address requester) external view returns (bool) {
+        return _approvedRequesters[consumer][requester];
+    }
+
 
     /// @inheritdoc IJobManager
     function jobCount() external view returns (uint256) {
@@ -482,10 +523,10 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         if (locked > slashed) staking.unlock(worker, locked - slashed);
     }
 
-    /// @dev Calls the consumer with a fixed gas limit; a revert is recorded, never propagated.
-    /// The return data is not copied beyond `MAX_REASON_BYTES`, so a consumer cannot make the
-    /// caller run out of gas by returning a huge blob.
-    function _callBack(uint256 jobId, address consumer, uint256 gasLimit) private {
+    /// @dev Calls the consumer with a fixed gas limit; a revert is recorded (in the job and an event),
+    /// never propagated. The return data is not copied beyond `MAX_REASON_BYTES`, so a consumer
+    /// cannot make the caller run out of gas by returning a huge blob.
+    function _callBack(Job storage job, uint256 jobId, address consumer, uint256 gasLimit) private {
         bytes memory data = abi.encodeCall(IInferenceConsumer.onInferenceResult, (jobId, _callbackOutputs[jobId]));
         bool success;
         bytes memory reason = new bytes(MAX_REASON_BYTES);
@@ -501,8 +542,13 @@ contract JobManager is IJobManager, Ownable, PullPayments {
             returndatacopy(add(reason, 32), 0, size)
             mstore(reason, size)
         }
-        if (success) emit CallbackDelivered(jobId, consumer);
-        else emit CallbackFailed(jobId, consumer, reason);
+        if (success) {
+            job.callback = CallbackStatus.Delivered;
+            emit CallbackDelivered(jobId, consumer);
+        } else {
+            job.callback = CallbackStatus.Failed;
+            emit CallbackFailed(jobId, consumer, reason);
+        }
     }
 
     function _setParams(Params memory p) private {

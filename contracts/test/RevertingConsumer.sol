@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {IInferenceConsumer} from "../interfaces/IInferenceConsumer.sol";
+import {TestConsumer} from "./TestConsumer.sol";
 
 /**
  * @title RevertingConsumer
  * @notice Test-only consumer whose callback always reverts: with a custom error, or (when built
  * with `longReason`) with a revert string longer than the escrow keeps in {CallbackFailed}.
  */
-contract RevertingConsumer is IInferenceConsumer {
+contract RevertingConsumer is TestConsumer {
     bool public immutable longReason;
 
     error ConsumerRejected(uint256 jobId, uint256 outputLength);

@@ -321,3 +321,20 @@ export async function expireJob(p: Protocol, caller: Signer, jobId: bigint): Pro
   const reopened = receiptEvents(p, receipt, "JobReopened").length > 0;
   return { outcome: reopened ? "reopened" : "refunded", slashed: (timedOut?.args.slashed as bigint | undefined) ?? 0n, receipt };
 }
+
+export interface CancelResult {
+  readonly refunded: bigint;
+  readonly receipt: ContractTransactionReceipt;
+}
+
+/** Withdraws an unclaimed job of `requester`: its fee is credited back at once. */
+export async function cancelJob(p: Protocol, requester: Signer, jobId: bigint): Promise<CancelResult> {
+  const terms = await jobTerms(p, jobId);
+  const who = await requester.getAddress();
+  if (who.toLowerCase() !== terms.requester.toLowerCase()) {
+    throw new VeritensorError(`job ${jobId} was requested by ${terms.requester}, not ${who}: only its requester may cancel it`);
+  }
+  const receipt = await send(p, `cancelling job ${jobId}`, () => p.jobManager.connect(requester).cancel(jobId, terms));
+  const refunded = receiptEvents(p, receipt, "JobRefunded")[0];
+  return { refunded: (refunded?.args.amount as bigint | undefined) ?? 0n, receipt };
+}

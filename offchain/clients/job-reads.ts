@@ -24,11 +24,16 @@ export interface JobRecord extends JobTerms {
   readonly worker: string;
   /** The hash the escrow stores: of the terms, then (from submission on) of terms and result. */
   readonly commitment: string;
+  /** IJobManager.CallbackStatus: 0 none (yet), 1 delivered, 2 failed. */
+  readonly callback: bigint;
   /** The stake locked for the job: its `lock` while claimed, submitted and after, 0 while open or refunded. */
   readonly lockedStake: bigint;
   readonly hasConsumer: boolean;
   readonly terms: JobTerms;
 }
+
+/** IJobManager.CallbackStatus in words (None is "pending" for a consumer job: not finalized yet). */
+const CALLBACK_STATUS = ["pending", "delivered", "failed"] as const;
 
 const LOCK_HELD = new Set<bigint>([JobStatus.Claimed, JobStatus.Submitted, JobStatus.Finalized, JobStatus.Rejected]);
 
@@ -43,6 +48,7 @@ export async function getJob(p: Protocol, jobId: bigint): Promise<JobRecord> {
     timer: stored.timer,
     worker: stored.worker,
     commitment: stored.commitment,
+    callback: stored.callback,
     lockedStake: LOCK_HELD.has(stored.status) ? terms.lock : 0n,
     hasConsumer: terms.consumer !== ZeroAddress,
     terms,
@@ -53,7 +59,8 @@ export interface JobDetails {
   readonly job: JobRecord;
   readonly now: bigint;
   /** The consumer called back at finalization, and its gas limit (absent for a job without). */
-  readonly callback?: { readonly consumer: string; readonly gasLimit: bigint };
+  /** The consumer, its callback gas, and what became of the callback (none before finalization). */
+  readonly callback?: { readonly consumer: string; readonly gasLimit: bigint; readonly status: "pending" | "delivered" | "failed" };
   /** The protocol fee: of the fee as paid (finalized), or as it would be. */
   readonly protocolFee: bigint;
   /** The input's tensor commitment (from JobRequested). */
@@ -86,7 +93,7 @@ export async function jobDetails(p: Protocol, jobId: bigint): Promise<JobDetails
   return {
     job,
     now,
-    callback: job.hasConsumer ? { consumer: job.consumer, gasLimit: job.callbackGasLimit } : undefined,
+    callback: job.hasConsumer ? { consumer: job.consumer, gasLimit: job.callbackGasLimit, status: CALLBACK_STATUS[Number(job.callback)] ?? "pending" } : undefined,
     protocolFee: protocolFeeOf(job.fee, job.protocolFeeBps),
     inputCommitment: job.inputCommitment,
     input: req && req.input !== "0x" ? getBytes(req.input) : undefined,

@@ -136,6 +136,11 @@ const PHRASES: Record<string, Phrase> = {
   JobManagerUnderDispute: ([id, n]) => `job ${id} has ${n} open dispute(s); it finalizes once they are settled`,
   JobManagerDisputeCount: ([id, n]) => `job ${id} has ${n} open disputes`,
   JobManagerNotExpired: ([id, t], c) => `job ${id} has not expired: nothing to enforce before ${when(t, c)}`,
+  JobManagerNotRequester: ([id, caller], c) => `${who(caller, c)} did not request job ${id}: only its requester may cancel it`,
+  JobManagerConsumerHasNoCode: ([consumer], c) => `${who(consumer, c)} has no code: a consumer must be a contract that receives the callback`,
+  JobManagerConsumerNotApproved: ([consumer, requester], c) =>
+    `${who(consumer, c)} has not approved ${who(requester, c)}: a job's consumer is the contract that requests it, or one that approved the requester (setRequesterApproval)`,
+  JobManagerNoFailedCallback: ([id, caller], c) => `job ${id} has no failed callback that ${who(caller, c)} may retry (only its consumer retries, after a failure)`,
   JobManagerNotDisputeManager: ([caller], c) =>
     `${who(caller, c)} is not the dispute manager of this job (a job is disputed only through the manager of the parameters it was requested under)`,
   JobManagerUnknownParamsVersion: ([v]) => `the job escrow has no parameter version ${v}`,
@@ -228,6 +233,8 @@ const PHRASES: Record<string, Phrase> = {
   SafeCastOverflowedUintDowncast: ([bits, value]) => `${value} does not fit in ${bits} bits`,
   TensorCommitmentInvalidLength: ([len]) => `a tensor of ${len} bytes is not a whole number of int32 elements`,
   InferenceConsumerOnlyJobManager: ([caller], c) => `${who(caller, c)} is not the job escrow`,
+  InferenceConsumerUnknownJob: ([id]) => `job ${id} is not one this consumer requested and still waits for`,
+  InferenceConsumerJobNotFailed: ([id, status]) => `job ${id} is ${jobStatusName(status as bigint)}: it has not failed (refunded or rejected)`,
   DigitOracleBadOutput: ([len]) => `the output has ${len} bytes; the digit oracle expects 10 int32 scores (40 bytes)`,
 };
 

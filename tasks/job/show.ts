@@ -42,6 +42,7 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
     ["model", j.modelId],
     ["requester", j.requester],
     ["consumer", d.callback ? `${d.callback.consumer} (callback gas ${d.callback.gasLimit})` : undefined],
+    ["callback", d.callback ? (d.callback.status === "failed" ? "failed (the consumer may retry it with more gas)" : d.callback.status) : undefined],
     ["worker", j.worker === ZeroAddress ? undefined : j.worker],
     ["fee", `${formatVtn(j.fee)} (model ${formatVtn(j.modelFee)}, protocol ${formatVtn(d.protocolFee)} at ${formatBps(j.protocolFeeBps)}, worker ${formatVtn(j.fee - j.modelFee - d.protocolFee)})`],
     ["stake locked", stakeLine(j.status, j.lockedStake, d.rejection)],

@@ -25,7 +25,8 @@ const { deployProtocol } = protocolFixtures(conn);
 
 async function withOracle() {
   const p: Protocol = await networkHelpers.loadFixture(deployProtocol);
-  const oracle = await ethers.deployContract("DigitOracle", [p.jm, p.token, p.modelId]);
+  // Owned by the deployer (the default signer), which asks.
+  const oracle = await ethers.deployContract("DigitOracle", [p.jm, p.token, p.modelId, p.deployer.address]);
   await p.token.transfer(await oracle.getAddress(), 100n * WAD);
   return { p, oracle };
 }
@@ -38,10 +39,10 @@ describe("DigitOracle (InferenceConsumer)", function () {
     expect(await oracle.feeToken()).to.equal(await p.token.getAddress());
     expect(await oracle.modelId()).to.equal(p.modelId);
     const deadline = BigInt(await networkHelpers.time.latest()) + 3600n;
-    const tx = oracle.connect(p.other).ask(SAMPLE_INPUT, FEE, deadline);
+    const tx = oracle.ask(SAMPLE_INPUT, FEE, deadline);
     await expect(tx)
       .to.emit(oracle, "DigitRequested")
-      .withArgs(1n, p.other.address)
+      .withArgs(1n, p.deployer.address)
       .and.to.emit(p.jm, "JobRequested")
       .withArgs(1n, p.modelId, address, anyValue, SAMPLE_INPUT, "");
     await expect(tx).to.changeTokenBalances(ethers, p.token, [oracle, p.jm], [-FEE, FEE]);
@@ -104,6 +105,7 @@ describe("DigitOracle (InferenceConsumer)", function () {
 
   it("refuses an output that is not ten scores", async function () {
     const { p, oracle } = await withOracle();
+    await oracle.ask(SAMPLE_INPUT, FEE, BigInt(await networkHelpers.time.latest()) + 3600n);
     const jmAddress = await p.jm.getAddress();
     await networkHelpers.setBalance(jmAddress, WAD);
     const jm = await ethers.getImpersonatedSigner(jmAddress);
@@ -112,6 +114,82 @@ describe("DigitOracle (InferenceConsumer)", function () {
       .withArgs(44n);
     await oracle.connect(jm).onInferenceResult(1n, int32Bytes(digitScores(6)));
     expect(await oracle.digitOf(1n)).to.equal(6n);
+  });
+
+  it("accepts a result only for a job it requested and still waits for, even from the escrow", async function () {
+    const { p, oracle } = await withOracle();
+    const jmAddress = await p.jm.getAddress();
+    await networkHelpers.setBalance(jmAddress, WAD);
+    const jm = await ethers.getImpersonatedSigner(jmAddress);
+    await expect(oracle.connect(jm).onInferenceResult(7n, int32Bytes(digitScores(6))))
+      .to.be.revertedWithCustomError(oracle, "InferenceConsumerUnknownJob")
+      .withArgs(7n);
+    await oracle.ask(SAMPLE_INPUT, FEE, BigInt(await networkHelpers.time.latest()) + 3600n);
+    expect(await oracle.pending(1n)).to.equal(true);
+    await oracle.connect(jm).onInferenceResult(1n, int32Bytes(digitScores(6)));
+    expect(await oracle.pending(1n)).to.equal(false);
+    // Delivered once: a second delivery of the same job is refused.
+    await expect(oracle.connect(jm).onInferenceResult(1n, int32Bytes(digitScores(2)))).to.be.revertedWithCustomError(oracle, "InferenceConsumerUnknownJob");
+  });
+
+  it("cannot be named as consumer by a stranger, so no stranger's job reaches it (issue 14's spoofed callback)", async function () {
+    const { p, oracle } = await withOracle();
+    const deadline = BigInt(await networkHelpers.time.latest()) + 3600n;
+    await p.token.connect(p.requester).approve(await p.jm.getAddress(), FEE);
+    const params = {
+      modelId: p.modelId, input: SAMPLE_INPUT, inputURI: "", inputCommitment: "0x" + "00".repeat(32), fee: FEE, deadline,
+      consumer: await oracle.getAddress(), callbackGasLimit: 100_000n,
+    };
+    await expect(p.jm.connect(p.requester).requestInference(params))
+      .to.be.revertedWithCustomError(p.jm, "JobManagerConsumerNotApproved")
+      .withArgs(await oracle.getAddress(), p.requester.address);
+    // An address without code is no consumer at all.
+    await expect(p.jm.connect(p.requester).requestInference({ ...params, consumer: p.other.address }))
+      .to.be.revertedWithCustomError(p.jm, "JobManagerConsumerHasNoCode")
+      .withArgs(p.other.address);
+  });
+
+  it("only its owner asks, cancels, retries a callback and takes tokens out", async function () {
+    const { p, oracle } = await withOracle();
+    const deadline = BigInt(await networkHelpers.time.latest()) + 3600n;
+    const stranger = oracle.connect(p.other);
+    await expect(stranger.ask(SAMPLE_INPUT, FEE, deadline)).to.be.revertedWithCustomError(oracle, "OwnableUnauthorizedAccount").withArgs(p.other.address);
+    await expect(stranger.withdrawTokens(p.other.address, 1n)).to.be.revertedWithCustomError(oracle, "OwnableUnauthorizedAccount");
+    await oracle.ask(SAMPLE_INPUT, FEE, deadline);
+    const terms = await termsOf(p, 1n);
+    await expect(stranger.cancel(1n, terms)).to.be.revertedWithCustomError(oracle, "OwnableUnauthorizedAccount");
+    await expect(stranger.retryCallback(1n, terms, "0x" + "00".repeat(32), 100_000n)).to.be.revertedWithCustomError(oracle, "OwnableUnauthorizedAccount");
+    await expect(oracle.withdrawTokens(p.deployer.address, 5n * WAD)).to.changeTokenBalances(ethers, p.token, [oracle, p.deployer], [-5n * WAD, 5n * WAD]);
+  });
+
+  it("cancels an unclaimed job: the fee is back in its balance at once, and it hears of it", async function () {
+    const { p, oracle } = await withOracle();
+    await oracle.ask(SAMPLE_INPUT, FEE, BigInt(await networkHelpers.time.latest()) + 3600n);
+    const tx = oracle.cancel(1n, await termsOf(p, 1n));
+    await expect(tx).to.emit(p.jm, "JobCancelled").withArgs(1n).and.to.emit(p.jm, "JobRefunded").withArgs(1n, await oracle.getAddress(), FEE);
+    await expect(tx).to.emit(oracle, "DigitFailed").withArgs(1n, 5n).and.to.emit(oracle, "InferenceFailed").withArgs(1n, 5n, FEE);
+    await expect(tx).to.changeTokenBalances(ethers, p.token, [oracle, p.jm], [FEE, -FEE]);
+    expect(await oracle.pending(1n)).to.equal(false);
+    expect((await p.jm.getJob(1n)).status).to.equal(5n);
+    // A claimed job can no longer be cancelled.
+    await oracle.ask(SAMPLE_INPUT, FEE, BigInt(await networkHelpers.time.latest()) + 3600n);
+    await claimJob(p, 2n);
+    await expect(oracle.cancel(2n, await termsOf(p, 2n))).to.be.revertedWithCustomError(p.jm, "JobManagerWrongStatus");
+    await expectEscrowConserved(p, [oracle]);
+  });
+
+  it("gets an expired job's fee back through settleFailedJob, which anyone may call; a running or unknown job is refused", async function () {
+    const { p, oracle } = await withOracle();
+    const deadline = BigInt(await networkHelpers.time.latest()) + 3600n;
+    await oracle.ask(SAMPLE_INPUT, FEE, deadline);
+    await expect(oracle.settleFailedJob(1n)).to.be.revertedWithCustomError(oracle, "InferenceConsumerJobNotFailed").withArgs(1n, 1n);
+    await expect(oracle.settleFailedJob(9n)).to.be.revertedWithCustomError(oracle, "InferenceConsumerUnknownJob").withArgs(9n);
+    await networkHelpers.time.increaseTo(deadline + 1n);
+    await p.jm.expire(1n, await termsOf(p, 1n));
+    const tx = oracle.connect(p.other).settleFailedJob(1n);
+    await expect(tx).to.emit(oracle, "DigitFailed").withArgs(1n, 5n);
+    await expect(tx).to.changeTokenBalances(ethers, p.token, [oracle, p.jm], [FEE, -FEE]);
+    await expect(oracle.settleFailedJob(1n)).to.be.revertedWithCustomError(oracle, "InferenceConsumerUnknownJob");
   });
 
   it("cannot pay more than it holds", async function () {

@@ -8,6 +8,7 @@ import {
   PROTOCOL_FEE,
   SAMPLE_OUTPUT,
   Status,
+  claimJob,
   creditsOf,
   endChallengeWindow,
   expectEscrowConserved,
@@ -15,21 +16,32 @@ import {
   int32Bytes,
   jobOf,
   modelSpec,
+  requestJob,
+  requestParams,
   sampleInput,
   submittedJob,
+  termsOf,
 } from "./fixtures.js";
 import type { Protocol } from "./fixtures.js";
 import { ethers, protocol, minimalGas } from "./job-manager-helpers.js";
 
 describe("JobManager: callbacks", function () {
-  describe("callbacks", function () {
-    const GAS = 200_000n;
+  /** The test consumer at `consumer` approves the fixture's requester. */
+  async function allow(p: Protocol, consumer: string) {
+    await (await ethers.getContractAt("TestConsumer", consumer)).allow(await p.jm.getAddress(), p.requester.address);
+  }
 
-    async function jobFor(p: Protocol, consumer: string, gas = GAS, output = SAMPLE_OUTPUT) {
-      const jobId = await submittedJob(p, { consumer, callbackGasLimit: gas }, output);
-      await endChallengeWindow(p, jobId);
-      return jobId;
-    }
+  const GAS = 200_000n;
+
+  /** A finalizable job with `consumer` (which approves the fixture's requester first). */
+  async function jobFor(p: Protocol, consumer: string, gas = GAS, output = SAMPLE_OUTPUT) {
+    await allow(p, consumer);
+    const jobId = await submittedJob(p, { consumer, callbackGasLimit: gas }, output);
+    await endChallengeWindow(p, jobId);
+    return jobId;
+  }
+
+  describe("callbacks", function () {
 
     it("keeps the output for the callback and delivers it within the gas limit", async function () {
       const p = await protocol();
@@ -144,6 +156,7 @@ describe("JobManager: callbacks", function () {
       // A 1000-class model: its 4000-byte output costs far more to load than the reserve.
       await p.registry.connect(p.developer).registerModel(modelSpec({ outputShape: [1, 1000] }));
       const consumer = await ethers.deployContract("GasRecordingConsumer");
+      await allow(p, await consumer.getAddress());
       const output = int32Bytes(sampleInput(1000, 3));
       const gas = 300_000n;
       const jobId = await submittedJob(
@@ -157,6 +170,87 @@ describe("JobManager: callbacks", function () {
       await expect(p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId)), { gasLimit: min })).to.emit(p.jm, "CallbackDelivered");
       expect(await consumer.outputHash()).to.equal(keccak256(output));
       expect(await consumer.gasAtEntry()).to.be.greaterThan(gas - 2_000n);
+    });
+  });
+
+  describe("consumers: who may be called back, and retries", function () {
+    it("calls back only a consumer that requested, or approved the requester; approval can be withdrawn", async function () {
+      const p = await protocol();
+      const consumer = await ethers.deployContract("GasRecordingConsumer");
+      const address = await consumer.getAddress();
+      await expect(p.jm.connect(p.requester).requestInference(await requestParams(p, { consumer: address, callbackGasLimit: GAS })))
+        .to.be.revertedWithCustomError(p.jm, "JobManagerConsumerNotApproved")
+        .withArgs(address, p.requester.address);
+      await expect(consumer.allow(await p.jm.getAddress(), p.requester.address))
+        .to.emit(p.jm, "RequesterApprovalSet")
+        .withArgs(address, p.requester.address, true);
+      expect(await p.jm.isApprovedRequester(address, p.requester.address)).to.equal(true);
+      // Approvals are per requester: another account still may not name it.
+      expect(await p.jm.isApprovedRequester(address, p.other.address)).to.equal(false);
+      await p.jm.connect(p.requester).requestInference(await requestParams(p, { consumer: address, callbackGasLimit: GAS }));
+      // An account approving for itself changes nothing for others (the caller is the consumer).
+      await p.jm.connect(p.other).setRequesterApproval(p.requester.address, false);
+      expect(await p.jm.isApprovedRequester(address, p.requester.address)).to.equal(true);
+      await expect(p.jm.connect(p.requester).requestInference(await requestParams(p, { consumer: p.other.address, callbackGasLimit: GAS })))
+        .to.be.revertedWithCustomError(p.jm, "JobManagerConsumerHasNoCode")
+        .withArgs(p.other.address);
+    });
+
+    it("records the callback's fate in the job, and lets the consumer retry a failed one with more gas", async function () {
+      const p = await protocol();
+      const consumer = await ethers.deployContract("FlakyConsumer");
+      const address = await consumer.getAddress();
+      const jobId = await jobFor(p, address);
+      expect((await p.jm.getJob(jobId)).callback).to.equal(0n);
+      const [terms, outputCommitment] = await finalizeArgs(p, jobId);
+      // Nothing to retry before a callback failed.
+      await expect(consumer.retry(await p.jm.getAddress(), jobId, terms, outputCommitment, 100_000n))
+        .to.be.revertedWithCustomError(p.jm, "JobManagerNoFailedCallback")
+        .withArgs(jobId, address);
+      await expect(p.jm.finalize(jobId, terms, outputCommitment)).to.emit(p.jm, "CallbackFailed");
+      expect((await p.jm.getJob(jobId)).callback).to.equal(2n);
+      // Only the consumer retries, within the maximum of the job's parameter version.
+      await expect(p.jm.connect(p.other).retryCallback(jobId, terms, outputCommitment, 100_000n))
+        .to.be.revertedWithCustomError(p.jm, "JobManagerNoFailedCallback")
+        .withArgs(jobId, p.other.address);
+      await expect(consumer.retry(await p.jm.getAddress(), jobId, terms, outputCommitment, MAX_CALLBACK_GAS + 1n))
+        .to.be.revertedWithCustomError(p.jm, "JobManagerInvalidCallback")
+        .withArgs(MAX_CALLBACK_GAS + 1n, MAX_CALLBACK_GAS);
+      await expect(consumer.retry(await p.jm.getAddress(), jobId, terms, outputCommitment, 100_000n)).to.emit(p.jm, "CallbackFailed");
+      await consumer.fix();
+      await expect(consumer.retry(await p.jm.getAddress(), jobId, terms, outputCommitment, 100_000n))
+        .to.emit(p.jm, "CallbackDelivered")
+        .withArgs(jobId, address);
+      expect(await consumer.delivered()).to.equal(jobId);
+      expect((await p.jm.getJob(jobId)).callback).to.equal(1n);
+      // Delivered: no more retries.
+      await expect(consumer.retry(await p.jm.getAddress(), jobId, terms, outputCommitment, 100_000n)).to.be.revertedWithCustomError(p.jm, "JobManagerNoFailedCallback");
+      await expectEscrowConserved(p);
+    });
+  });
+
+  describe("cancel", function () {
+    it("lets the requester withdraw an unclaimed job, its fee credited at once; nobody else, and not once claimed", async function () {
+      const p = await protocol();
+      const jobId = await requestJob(p);
+      const terms = await termsOf(p, jobId);
+      await expect(p.jm.connect(p.other).cancel(jobId, terms))
+        .to.be.revertedWithCustomError(p.jm, "JobManagerNotRequester")
+        .withArgs(jobId, p.other.address);
+      await expect(p.jm.connect(p.requester).cancel(jobId, { ...terms, fee: terms.fee + 1n })).to.be.revertedWithCustomError(p.jm, "JobManagerTermsMismatch");
+      const tx = p.jm.connect(p.requester).cancel(jobId, terms);
+      await expect(tx).to.emit(p.jm, "JobCancelled").withArgs(jobId).and.to.emit(p.jm, "JobRefunded").withArgs(jobId, p.requester.address, FEE);
+      expect(await p.jm.balanceOf(p.requester.address)).to.equal(FEE);
+      expect((await jobOf(p, jobId)).status).to.equal(Status.Refunded);
+      await expect(p.jm.connect(p.requester).cancel(jobId, terms)).to.be.revertedWithCustomError(p.jm, "JobManagerWrongStatus");
+      // A claimed job is the worker's to serve: it cannot be cancelled under it.
+      const claimed = await requestJob(p);
+      await claimJob(p, claimed);
+      await expect(p.jm.connect(p.requester).cancel(claimed, await termsOf(p, claimed)))
+        .to.be.revertedWithCustomError(p.jm, "JobManagerWrongStatus")
+        .withArgs(claimed, Status.Claimed);
+      await expect(p.jm.connect(p.worker).claim(jobId, terms)).to.be.revertedWithCustomError(p.jm, "JobManagerWrongStatus");
+      await expectEscrowConserved(p);
     });
   });
 });

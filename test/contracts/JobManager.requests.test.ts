@@ -34,7 +34,7 @@ import {
   termsOf,
 } from "./fixtures.js";
 import type { JobTerms } from "./fixtures.js";
-import { ethers, time, protocol, setParams, lockFor, termsTuple } from "./job-manager-helpers.js";
+import { approvedConsumer, ethers, time, protocol, setParams, lockFor, termsTuple } from "./job-manager-helpers.js";
 
 describe("JobManager: requests", function () {
   describe("tensor commitment helper", function () {
@@ -233,7 +233,7 @@ describe("JobManager: requests", function () {
       await expect(p.jm.connect(p.requester).requestInference(await requestParams(p, { callbackGasLimit: 1n })))
         .to.be.revertedWithCustomError(p.jm, "JobManagerInvalidCallback")
         .withArgs(1n, MAX_CALLBACK_GAS);
-      const consumer = p.other.address;
+      const consumer = await approvedConsumer(p);
       await expect(
         p.jm
           .connect(p.requester)
@@ -276,12 +276,12 @@ describe("JobManager: requests", function () {
   describe("JobRequested terms", function () {
     it("carries the terms whose hash the job stores, for every kind of request", async function () {
       const p = await protocol();
-      const consumer = await ethers.deployContract("GasRecordingConsumer");
+      const consumer = await approvedConsumer(p);
       const inputCommitment = tensorCommitment(SAMPLE_INPUT);
       const requests = [
         await requestParams(p),
         await requestParams(p, { input: "0x", inputURI: "ipfs://bafy-input", inputCommitment, fee: MIN_FEE }),
-        await requestParams(p, { consumer: await consumer.getAddress(), callbackGasLimit: MAX_CALLBACK_GAS, fee: 6_000n * WAD }),
+        await requestParams(p, { consumer, callbackGasLimit: MAX_CALLBACK_GAS, fee: 6_000n * WAD }),
       ];
       const hashes = new Set<string>();
       for (const [i, rp] of requests.entries()) {

@@ -68,6 +68,16 @@ export function alteredTerms(terms: JobTerms, stranger: string): [string, JobTer
   ];
 }
 
+/**
+ * A consumer contract (GasRecordingConsumer, unless `name` says which) that has approved the
+ * fixture's requester, so the requester may name it in a request.
+ */
+export async function approvedConsumer(p: Protocol, name = "GasRecordingConsumer", args: unknown[] = []): Promise<string> {
+  const consumer = await p.conn.ethers.deployContract(name, args);
+  await (consumer as unknown as { allow(jm: string, requester: string): Promise<unknown> }).allow(await p.jm.getAddress(), p.requester.address);
+  return consumer.getAddress();
+}
+
 /** Smallest gas limit with which `call(gas)` does not revert (binary search over eth_call). */
 export async function minimalGas(call: (gas: bigint) => Promise<unknown>, lo: bigint, hi: bigint) {
   await call(hi); // must pass

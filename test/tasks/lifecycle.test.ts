@@ -165,6 +165,29 @@ describe("tasks: one job from deploy to withdraw", function () {
     expect(warnings).to.deep.equal(["Warning: 2 of 4 input values lie outside the real range [-128, 127] of the model's input and were clamped to it"]);
   });
 
+  it("job cancel withdraws an unclaimed job at once; job expire refunds one past its deadline; both say why they refuse", async function () {
+    const request = async () =>
+      ((await quiet(() => run(["job", "request"], { model: "1", input, deadline: "10m", callbackGasLimit: 0, noApprove: false, real: false, from: "3" }))) as RequestResult).jobId;
+    const status = async (jobId: bigint) => ((await quiet(() => run(["job", "show"], { job: String(jobId) }))) as JobDetails).job.status;
+
+    const cancelled = await request();
+    expect(await rejection(() => quiet(() => run(["job", "cancel"], { job: String(cancelled), from: "4" })))).to.match(
+      new RegExp(`^job ${cancelled} was requested by 0x[0-9a-fA-F]{40}, not 0x[0-9a-fA-F]{40}: only its requester may cancel it$`),
+    );
+    const { result, lines } = await captured(() => run(["job", "cancel"], { job: String(cancelled), from: "3" }));
+    expect((result as { refunded: bigint }).refunded).to.be.greaterThan(0n);
+    expect(lines.join("\n")).to.match(new RegExp(`Cancelled job ${cancelled}[\\s\\S]*refunded: +[\\d.]+ VTN \\(credited in the job escrow\\)`));
+    expect(await status(cancelled)).to.equal(5n); // Refunded
+    expect(await rejection(() => quiet(() => run(["job", "cancel"], { job: String(cancelled), from: "3" })))).to.match(/is Refunded, which does not allow this/);
+
+    const expired = await request();
+    expect(await rejection(() => quiet(() => run(["job", "expire"], { job: String(expired), from: "4" })))).to.match(new RegExp(`^expiring job ${expired} failed: job ${expired} has not expired: nothing to enforce before `));
+    await networkHelpers.time.increase(11 * 60);
+    const out = await captured(() => run(["job", "expire"], { job: String(expired), from: "4" }));
+    expect(out.lines.join("\n")).to.match(/outcome: +refunded to its requester/);
+    expect(await status(expired)).to.equal(5n);
+  });
+
   it("gives test tokens on the local network", async function () {
     const result = (await quiet(() => run(["token", "faucet"], { to: "9", amount: "5" }))) as { balance: bigint };
     expect(result.balance).to.equal(5n * 10n ** 18n);

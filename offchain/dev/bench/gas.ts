@@ -120,8 +120,8 @@ export async function measureGas(ctx: BenchContext): Promise<GasMeasurements> {
   add("finalize", "steady state: balances and the model's earnings already non-zero", f2.receipt);
   await finalizeJob(p, requester!, r3.jobId);
 
-  // Callback: DigitOracle asks the MNIST model and receives the digit.
-  const oracle = await new DigitOracle__factory(developer!).deploy(p.addresses.jobManager, p.addresses.token, mnist.modelId);
+  // Callback: DigitOracle (owned by the requester, who asks) asks the MNIST model and receives the digit.
+  const oracle = await new DigitOracle__factory(developer!).deploy(p.addresses.jobManager, p.addresses.token, mnist.modelId, await requester!.getAddress());
   await oracle.waitForDeployment();
   const oracleAddress = await oracle.getAddress();
   await send(p, "funding the oracle", () => p.token.connect(requester!).transfer(oracleAddress, 100n * VTN));

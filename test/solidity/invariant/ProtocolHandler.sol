@@ -15,7 +15,7 @@ import {TestData, Terms, Deployment} from "../utils/Protocol.sol";
  * @title ProtocolHandler
  * @notice Drives the protocol with bounded random actions for the invariant tests: register models,
  * stake, unstake, withdraw stake, request, claim, submit (valid and invalid outputs), finalize,
- * expire, withdraw balances, distribute a model's accruals (its earnings to its payees, its jobs'
+ * expire, cancel, withdraw balances, distribute a model's accruals (its earnings to its payees, its jobs'
  * protocol fees to the treasury in force), freeze and settle disputes (this handler is the dispute manager and the owner of the
  * escrow and staking), change parameters, and let time pass.
  *
@@ -397,6 +397,31 @@ contract ProtocolHandler {
             ghostJobSettlements[jobId]++;
             calls["refund"]++;
         }
+    }
+
+    /// @notice Any actor tries to cancel any job: only the requester of an Open job may, and then
+    /// exactly the fee is credited back to it.
+    function cancel(uint256 jobSeed, uint256 callerSeed, bool anyJob) external {
+        uint256 jobId = anyJob ? _anyJob(jobSeed) : _findJobIn(jobSeed, 1 << 1);
+        if (jobId == 0) return;
+        JobView memory job = _job(jobId);
+        address caller = callerSeed % 4 == 0 ? _actor(callerSeed) : job.requester;
+        bool allowed = job.status == IJobManager.JobStatus.Open && caller == job.requester;
+        uint256[] memory expected = new uint256[](_pullAccounts.length);
+        if (allowed) expected[_index(job.requester)] = job.fee;
+
+        uint256[] memory before = _pulls();
+        vm.prank(caller);
+        (bool ok, ) = address(d.jobs).call(abi.encodeCall(IJobManager.cancel, (jobId, _terms[jobId])));
+        _recordCredits(jobId, job.status, before, expected);
+        if (ok != allowed) {
+            _violation(ok ? "cancel succeeded when it must not" : "cancel reverted when it must work");
+            return;
+        }
+        if (!ok) return;
+        ghostEscrowedFees -= job.fee;
+        ghostJobSettlements[jobId]++;
+        calls["cancel"]++;
     }
 
     function withdrawBalance(uint256 accountSeed) external {

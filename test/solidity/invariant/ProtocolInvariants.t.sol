@@ -59,7 +59,7 @@ contract ProtocolInvariants is Test {
         holders.push(address(this));
 
         targetContract(address(handler));
-        bytes4[] memory selectors = new bytes4[](22);
+        bytes4[] memory selectors = new bytes4[](23);
         selectors[0] = ProtocolHandler.registerModel.selector;
         selectors[1] = ProtocolHandler.setPrice.selector;
         selectors[2] = ProtocolHandler.stake.selector;
@@ -82,6 +82,7 @@ contract ProtocolInvariants is Test {
         selectors[19] = ProtocolHandler.advance.selector;
         selectors[20] = ProtocolHandler.distribute.selector;
         selectors[21] = ProtocolHandler.tamper.selector;
+        selectors[22] = ProtocolHandler.cancel.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
 
@@ -238,10 +239,10 @@ contract ProtocolInvariants is Test {
     function test_longWalkReachesEveryOutcome() public {
         _walk(0xbeef, 600);
         _checkAll();
-        string[19] memory actions = [
+        string[20] memory actions = [
             "registerModel", "setPrice", "stake", "requestUnstake", "withdrawStake", "requestJob", "claim",
             "submit", "finalize", "timeout", "refund", "withdrawBalance", "freeze", "reject", "settle", "distribute",
-            "tamperTerms", "tamperStatus", "distributeFees"
+            "tamperTerms", "tamperStatus", "distributeFees", "cancel"
         ];
         for (uint256 i = 0; i < actions.length; ++i) {
             assertGe(handler.calls(bytes32(bytes(actions[i]))), 1, string.concat("never reached: ", actions[i]));
@@ -254,7 +255,7 @@ contract ProtocolInvariants is Test {
             uint256 a = uint256(keccak256(abi.encode(r)));
             uint256 b = uint256(keccak256(abi.encode(a)));
             uint256 c = uint256(keccak256(abi.encode(b)));
-            uint256 k = r % 24;
+            uint256 k = r % 25;
             if (k == 0) handler.registerModel(a, uint96(b), c, r);
             else if (k == 1) handler.setPrice(a, uint96(b));
             else if (k == 2) handler.stake(a, b);
@@ -271,6 +272,7 @@ contract ProtocolInvariants is Test {
             else if (k == 13) handler.setParams(uint16(a), uint32(b), uint16(c), uint96(r >> 100), uint256(keccak256(abi.encode(c))));
             else if (k == 22) handler.distribute(a, b);
             else if (k == 23) handler.tamper(a, b, c, r);
+            else if (k == 24) handler.cancel(a, b, c % 4 == 0);
             else if (k <= 15) handler.warp(a);
             else handler.advance(a, b, c);
         }
