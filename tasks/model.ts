@@ -58,6 +58,8 @@ export const modelTasks = [
     })
     .addOption(text("activationBits", "Bits of hidden activations, 2..16 (default 8)"))
     .addOption(text("outputBits", "Bits of the output, 2..24 (default 16)"))
+    .addOption(text("outputHeadroom", "The output's range covers this many times its calibrated magnitude, 1..1024 (default 2: one bit, so fresh inputs beyond the calibration are not clipped)"))
+    .addOption(text("activationHeadroom", "The same for hidden activations, 1..1024 (default 1; each bit costs one of --activation-bits: use it when the calibration samples are few)"))
     .addOption(text("maxWeightBits", "Cap on integer weights, 2..24 bits (default 16; the exactness rule may bind first)"))
     .addOption(text("inputScale", "Real value of one input unit, e.g. 0.00392156862745098 for pixels 0..255 (with --input-range; default: calibrated)"))
     .addOption(text("inputRange", "The input's integers lo,hi, e.g. 0,255 (with --input-scale)"))

@@ -50,13 +50,15 @@ export interface ConversionResult {
   readonly layers: readonly LayerInfo[];
 }
 
-export const DEFAULT_OPTIONS: PlanOptions = { activationBits: 8, outputBits: 16, maxWeightBits: 16, maxLutSize: 65536 };
+export const DEFAULT_OPTIONS: PlanOptions = { activationBits: 8, outputBits: 16, outputHeadroom: 2, activationHeadroom: 1, maxWeightBits: 16, maxLutSize: 65536 };
 
 /** Convert a float32 ONNX model; throws ConvertError naming the node and op it cannot convert. */
 export function convertModel(floatBytes: Uint8Array, options: ConvertOptions): ConversionResult {
   const o: PlanOptions = {
     activationBits: options.activationBits ?? DEFAULT_OPTIONS.activationBits,
     outputBits: options.outputBits ?? DEFAULT_OPTIONS.outputBits,
+    outputHeadroom: options.outputHeadroom ?? DEFAULT_OPTIONS.outputHeadroom,
+    activationHeadroom: options.activationHeadroom ?? DEFAULT_OPTIONS.activationHeadroom,
     maxWeightBits: options.maxWeightBits ?? DEFAULT_OPTIONS.maxWeightBits,
     maxLutSize: options.maxLutSize ?? DEFAULT_OPTIONS.maxLutSize,
     ...(options.input ? { input: options.input } : {}),

@@ -22,6 +22,13 @@ export interface PlanOptions {
   activationBits: number;
   /** Bits of the graph output (it feeds nothing, so it can be finer). Default 16. */
   outputBits: number;
+  /**
+   * The graph output's clip range covers this many times its calibrated magnitude (>= 1): fresh
+   * inputs exceed the calibrated maximum, and a clip there cuts them. Default 2 (one bit).
+   */
+  outputHeadroom: number;
+  /** The same for every other tensor (1: none). Each bit of it costs one of `activationBits`. Default 1. */
+  activationHeadroom: number;
   /** Cap on |integer weight|: 2^(b-1)-1. The exactness rule usually binds first. Default 16. */
   maxWeightBits: number;
   /** Longest LUT table (entries). Default 65536. */
@@ -90,6 +97,8 @@ interface Group {
   min: number;
   max: number;
   bits: number;
+  /** Factor over the calibrated magnitude that the integer range covers. */
+  headroom: number;
   scale?: number;
 }
 
@@ -100,8 +109,8 @@ function groupBounds(g: Group): [number, number] {
 }
 
 function desiredScale(g: Group): number {
-  const m = Math.max(Math.abs(g.min), Math.abs(g.max));
-  // A hair of headroom: float32 inference may exceed the float64 calibration range by an ulp.
+  const m = Math.max(Math.abs(g.min), Math.abs(g.max)) * g.headroom;
+  // A hair more: float32 inference may exceed the float64 calibration range by an ulp.
   return m > 0 ? (m * (1 + 1e-6)) / groupBounds(g)[1] : 1;
 }
 
@@ -137,7 +146,7 @@ function buildGroups(g: IrGraph, ranges: ReadonlyMap<string, TensorRange>, o: Pl
     let grp = groups.get(root);
     if (!grp) {
       const wide = find(g.output) === root && !narrow.has(root);
-      grp = { min: Infinity, max: -Infinity, bits: wide ? o.outputBits : o.activationBits };
+      grp = { min: Infinity, max: -Infinity, bits: wide ? o.outputBits : o.activationBits, headroom: wide ? o.outputHeadroom : o.activationHeadroom };
       groups.set(root, grp);
     }
     grp.min = Math.min(grp.min, r.min);
@@ -372,7 +381,7 @@ class Planner {
     } else if (n.act.lo === 0 && n.act.hi === Infinity) {
       this.push(n, { kind: "relu", input: x.index }, { ...base, lo: Math.max(x.lo, 0), hi: Math.max(x.hi, 0) });
     } else {
-      const { clip, err } = clipFor({ min: -1, max: 1, bits: 31 }, x.scale, n.act);
+      const { clip, err } = clipFor({ min: -1, max: 1, bits: 31, headroom: 1 }, x.scale, n.act);
       const lo = Math.min(Math.max(clip[0], x.lo), x.hi);
       const hi = Math.max(Math.min(clip[1], x.hi), lo);
       this.push(n, { kind: "clip", input: x.index, lo, hi }, { ...base, lo, hi, err: x.err + err });

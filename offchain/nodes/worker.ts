@@ -35,6 +35,7 @@ import { computeOutput, intsOf } from "../runtime/trace.js";
 import { validateInput } from "../runtime/input.js";
 import type { CheatChoice, CheatSpec } from "../runtime/cheat.js";
 import { chooseCheat } from "../runtime/cheat.js";
+import { countSaturated } from "../runtime/saturation.js";
 
 export interface WorkerOptions extends NodeOptions {
   /** Models to serve (default: every model this account declared it serves in Staking). */
@@ -280,8 +281,11 @@ export class Worker extends ProtocolNode {
         output: canonicalBytes(t.output),
         cheat: cheat ? JSON.stringify(cheat) : undefined,
       });
+      // The model's quality, not the result's correctness: a saturated output is still the exact one.
+      const sat = countSaturated(model, t.output);
       this.log.info(
-        `job ${id}: ran model ${job.modelId} in ${t.ms.toFixed(1)} ms, output commitment ${short(t.outputCommitment)}` +
+        `job ${id}: ran model ${job.modelId} in ${t.ms.toFixed(1)} ms, output commitment ${short(t.outputCommitment)}, ` +
+          `saturated outputs ${sat.bounds ? `${sat.saturated} of ${sat.total}` : "not counted (no clip bounds)"}` +
           (cheat ? ` (CHEATING at layer ${cheat.layer}, element ${cheat.element})` : ""),
       );
       current = this.store.job(id)!;

@@ -1,6 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { action, report, required } from "../../offchain/cli/index.js";
+import { DEFAULT_OPTIONS } from "../../offchain/convert/index.js";
 import { asUserError } from "../../offchain/cli/model/errors.js";
 import { readBytes, writeOutput } from "../../offchain/cli/model/files.js";
 import { readCalibration } from "../../offchain/cli/model/tensors.js";
@@ -30,7 +31,10 @@ export default action(async (args: Args, _hre: HardhatRuntimeEnvironment) => {
     ["calibration", r.calibrationNote],
     ["layers", r.conversion.layers.length],
     ["input", `integers in [${r.conversion.inputRange.join(", ")}], scale ${r.conversion.inputScale}`],
-    ["output scale", r.conversion.outputScale],
+    [
+      "output scale",
+      `${r.conversion.outputScale} (range [${r.conversion.layers.at(-1)!.range.join(", ")}], ${options.outputHeadroom ?? DEFAULT_OPTIONS.outputHeadroom}x the calibrated magnitude: headroom for inputs beyond the calibration)`,
+    ],
     ["stated error bound", `${r.conversion.errorBound.toPrecision(3)} (worst case, for inputs whose activations stay inside the calibrated ranges)`],
     [`max |error| ${on}`, measured.maxAbsError.toPrecision(3)],
     [`mean |error| ${on}`, measured.meanAbsError.toPrecision(3)],

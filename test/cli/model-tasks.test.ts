@@ -95,6 +95,9 @@ describe("model tasks (inspect, run, convert)", function () {
     });
     expect(() => convertOptions({ activationBits: "40" })).to.throw("--activation-bits 40: give an integer from 2 to 16");
     expect(() => convertOptions({ outputBits: "8.5" })).to.throw("--output-bits 8.5: give an integer from 2 to 24");
+    expect(convertOptions({ outputHeadroom: "1.5", activationHeadroom: "2" })).to.deep.equal({ outputHeadroom: 1.5, activationHeadroom: 2 });
+    expect(() => convertOptions({ outputHeadroom: "0.5" })).to.throw("--output-headroom 0.5: give a number from 1 (no headroom) to 1024, e.g. 2 for one bit");
+    expect(() => convertOptions({ activationHeadroom: "2x" })).to.throw("--activation-headroom 2x: give a number from 1");
     expect(() => convertOptions({ inputScale: "0.5" })).to.throw(/--input-scale and --input-range go together/);
     expect(() => convertOptions({ inputScale: "-1", inputRange: "0,1" })).to.throw("--input-scale -1: give a positive number");
     expect(() => convertOptions({ inputScale: "1", inputRange: "5,5" })).to.throw(/--input-range 5,5: give two integers lo,hi with lo < hi/);
@@ -181,6 +184,32 @@ describe("model tasks (inspect, run, convert)", function () {
     expect((await runModel({ model: CNN, input: file })).out).to.not.contain("clamped");
   });
 
+  it("run counts the outputs at their clip bounds (saturated), and warns when there are any", async function () {
+    // Layer 1 clips y = x to [-5, 5], layer 2 clips y = 2x to [-8, 8].
+    const model = join(dir, "clipped.onnx");
+    await writeFile(
+      model,
+      new CanonicalModelBuilder([1, 2], [-10, 10])
+        .dense({ weight: [1, 0, 0, 1], units: 2, shift: 0, clip: [-5, 5] })
+        .dense({ weight: [2, 0, 0, 2], units: 2, shift: 0, clip: [-8, 8] })
+        .build(),
+    );
+    const input = join(dir, "clipped.json");
+    await writeFile(input, "[7, 3]");
+    const cut = await runModel({ model, input });
+    expect(cut.out).to.match(/^  output: +\[8, 6\] \(2 integers\)$/m);
+    expect(cut.out).to.match(/^  saturated outputs: +1 of 2 \(at the clip bounds \[-8, 8\]\)$/m);
+    expect(cut.out).to.match(/^  saturated in hidden layers: +layer 1: 1 of 2$/m);
+    expect(cut.warnings).to.deep.equal([
+      "Warning: saturated outputs 1 of 2 (at the clip bounds [-8, 8]): their real values may lie beyond (a converted model's stated error bound does not hold for this input)",
+    ]);
+    await writeFile(input, "[2, -1]");
+    const calm = await runModel({ model, input });
+    expect(calm.out).to.match(/^  saturated outputs: +0 of 2 \(at the clip bounds \[-8, 8\]\)$/m);
+    expect(calm.out).to.match(/^  saturated in hidden layers: +none$/m);
+    expect(calm.warnings).to.deep.equal([]);
+  });
+
   it("convert reads calibration samples from a .npy file whose first dimension counts them", async function () {
     this.timeout(120_000);
     const file = join(dir, "calibration.npy");
@@ -196,6 +225,7 @@ describe("model tasks (inspect, run, convert)", function () {
       console.log = log;
     }
     expect(lines.join("\n")).to.match(/calibration: +8 samples from the calibration file/);
+    expect(lines.join("\n")).to.match(/output scale: +[0-9.e-]+ \(range \[-32767, 32767\], 2x the calibrated magnitude: headroom for inputs beyond the calibration\)/);
     expect(parseCanonicalModel(await readFile(out)).layers).to.have.length(2);
   });
 });

@@ -5,7 +5,8 @@ import { expect } from "chai";
 
 import { ConvertError, SHAPE_OPS, SUPPORTED_OPS as SUPPORTED, UnsupportedOpsError, convertModel, measureAccuracy } from "../../offchain/convert/index.js";
 import type { ConversionResult } from "../../offchain/convert/index.js";
-import { quantizeInput } from "../../offchain/convert/evaluate.js";
+import { dequantizeOutput, quantizeInput, runCanonical, runFloat } from "../../offchain/convert/evaluate.js";
+import { countSaturated } from "../../offchain/runtime/saturation.js";
 import { runReference } from "../../offchain/runtime/reference.js";
 import { CanonicalRunner } from "../../offchain/runtime/runner.js";
 import { encodeModel } from "../../offchain/model/onnx.js";
@@ -162,6 +163,63 @@ describe("convert: float ONNX → canonical/1", function () {
       for (let k = 0; k < K; k++) sum += Math.abs(l.constants[0]!.values[m * K + k]!) * 127;
       expect(sum).to.be.lessThan(2 ** 24);
     }
+  });
+
+  describe("headroom", function () {
+    // One Gemm without bias: an input k times a calibration sample gives exactly k times its output.
+    const mlp = floatModel(
+      [1, 12],
+      [node("Gemm", ["x", "w1", "b1"], "h", "fc1", { transB: 1 }), node("Relu", ["h"], "a", "relu"), node("Gemm", ["a", "w2"], "y", "fc2", { transB: 1 })],
+      [tensor("w1", [8, 12], r(96)), tensor("b1", [8], r(8)), tensor("w2", [4, 8], r(32))],
+      "y",
+    );
+    const linear = floatModel([1, 12], [node("Gemm", ["x", "w"], "y", "fc", { transB: 1 })], [tensor("w", [4, 12], r(48))], "y");
+    const samples = calib(40, 12, -0.5, 0.5);
+    const input = { scale: 1 / 127, lo: -127, hi: 127 };
+    const magnitude = async (bytes: Uint8Array): Promise<number> => Math.max(...(await runFloat(bytes, samples)).flatMap((y) => Array.from(y, Math.abs)));
+
+    it("gives the output's range twice the calibrated magnitude by default, and what outputHeadroom says", async function () {
+      const top = 2 ** 15 - 1;
+      const m = await magnitude(mlp);
+      for (const [options, factor] of [[{}, 2], [{ outputHeadroom: 1 }, 1], [{ outputHeadroom: 4 }, 4]] as const) {
+        const conv = convertModel(mlp, { calibration: samples, ...options });
+        const last = conv.layers.at(-1)!;
+        expect(last.range).to.deep.equal([-top, top]);
+        // The calibrated maximum sits at 1/factor of the range (float32 against float64: a hair off).
+        expect(Math.abs((m / conv.outputScale) * factor - top), `factor ${factor}`).to.be.lessThan(top * 1e-4);
+        // Hidden activations keep theirs: the calibrated range fills the 8 bits.
+        expect(conv.layers[0]!.range).to.deep.equal([0, 255]);
+      }
+    });
+
+    it("gives hidden activations the headroom activationHeadroom says (none by default)", function () {
+      const plain = convertModel(mlp, { calibration: samples });
+      const wide = convertModel(mlp, { calibration: samples, activationHeadroom: 2 });
+      // Plain comparisons: the ethers chai matchers (loaded in the full suite) redefine closeTo for bigints.
+      expect(Math.abs(wide.layers[0]!.scale / plain.layers[0]!.scale - 2)).to.be.lessThan(1e-9);
+      expect(wide.outputScale).to.equal(plain.outputScale);
+    });
+
+    it("keeps an output that exceeds the calibrated maximum: inputs 1.9 times the calibration's saturate nothing, without headroom they do", async function () {
+      const fresh = samples.map((x) => x.map((v) => 1.9 * v));
+      const expected = await runFloat(linear, fresh);
+      const measure = async (outputHeadroom: number): Promise<{ saturated: number; maxError: number }> => {
+        const conv = convertModel(linear, { calibration: samples, input, outputHeadroom });
+        const outs = await runCanonical(conv.model, fresh);
+        let saturated = 0;
+        let maxError = 0;
+        outs.forEach((q, s) => {
+          saturated += countSaturated(conv.model, q).saturated;
+          dequantizeOutput(conv.model, q).forEach((v, i) => (maxError = Math.max(maxError, Math.abs(v - expected[s]![i]!))));
+        });
+        return { saturated, maxError };
+      };
+      const kept = await measure(2);
+      const cut = await measure(1);
+      expect(kept.saturated).to.equal(0);
+      expect(cut.saturated).to.be.greaterThan(0);
+      expect(cut.maxError).to.be.greaterThan(10 * kept.maxError);
+    });
   });
 
   describe("refusals name the node and op", function () {

@@ -70,6 +70,10 @@ export interface ConvertArgs {
   readonly activationBits?: string;
   readonly outputBits?: string;
   readonly maxWeightBits?: string;
+  /** Factor over the calibrated magnitude that the output's range covers, e.g. "2". */
+  readonly outputHeadroom?: string;
+  /** The same for the hidden activations, e.g. "1.5". */
+  readonly activationHeadroom?: string;
   /** Real value of one input unit, e.g. "0.00392156862745098" (1/255). */
   readonly inputScale?: string;
   /** The input's integer range "lo,hi", e.g. "0,255". */
@@ -82,6 +86,16 @@ function bits(name: string, s: string | undefined, lo: number, hi: number): numb
   if (s === undefined) return undefined;
   const v = /^\s*\d+\s*$/.test(s) ? Number(s) : NaN;
   if (!(v >= lo && v <= hi)) throw new VeritensorError(`--${name} ${s}: give an integer from ${lo} to ${hi}`);
+  return v;
+}
+
+/** Largest headroom factor taken: 2^10 leaves a 16-bit output 6 bits for its calibrated range. */
+const MAX_HEADROOM = 1024;
+
+function headroom(name: string, s: string | undefined): number | undefined {
+  if (s === undefined) return undefined;
+  const v = /^\s*\d+(\.\d+)?\s*$/.test(s) ? Number(s) : NaN;
+  if (!(v >= 1 && v <= MAX_HEADROOM)) throw new VeritensorError(`--${name} ${s}: give a number from 1 (no headroom) to ${MAX_HEADROOM}, e.g. 2 for one bit`);
   return v;
 }
 
@@ -103,6 +117,10 @@ export function convertOptions(a: ConvertArgs): ConverterOptions {
   if (activationBits !== undefined) o.activationBits = activationBits;
   if (outputBits !== undefined) o.outputBits = outputBits;
   if (maxWeightBits !== undefined) o.maxWeightBits = maxWeightBits;
+  const outputHeadroom = headroom("output-headroom", a.outputHeadroom);
+  const activationHeadroom = headroom("activation-headroom", a.activationHeadroom);
+  if (outputHeadroom !== undefined) o.outputHeadroom = outputHeadroom;
+  if (activationHeadroom !== undefined) o.activationHeadroom = activationHeadroom;
   if ((a.inputScale === undefined) !== (a.inputRange === undefined)) {
     throw new VeritensorError("--input-scale and --input-range go together: the scale of one input unit and the integers it spans, e.g. --input-scale 0.00392156862745098 --input-range 0,255");
   }
