@@ -486,6 +486,15 @@ interface IJobManager is IPullPayments {
     /// @param gasLimit Gas the callback gets.
     function retryCallback(uint256 jobId, JobTerms calldata terms, bytes32 outputCommitment, uint32 gasLimit) external;
 
+    /// @notice Whether `output` is the final result of job `jobId`: the job is Finalized and its
+    /// stored result hash binds `terms` and the tensor commitment of `output`. Any contract can so
+    /// read any job's result (not only a consumer's), given its bytes from {ResultSubmitted}.
+    /// @param jobId The job.
+    /// @param terms The job's terms, as in {JobRequested}.
+    /// @param output The output bytes (int32 little-endian elements).
+    /// @return Whether it is the job's final output.
+    function isFinalOutput(uint256 jobId, JobTerms calldata terms, bytes calldata output) external view returns (bool);
+
     /// @notice Whether `consumer` has approved `requester` ({setRequesterApproval}).
     /// @param consumer The consumer contract.
     /// @param requester The account.

@@ -421,6 +421,13 @@ contract JobManager is IJobManager, Ownable, PullPayments {
     }
 
     /// @inheritdoc IJobManager
+    function isFinalOutput(uint256 jobId, JobTerms calldata t, bytes calldata output) external view returns (bool) {
+        Job storage job = _existing(jobId);
+        if (job.status != JobStatus.Finalized || output.length != uint256(t.outputElements) * 4) return false;
+        return job.commitment == _resultHash(keccak256(abi.encode(t)), TensorCommitment.root(output));
+    }
+
+    /// @inheritdoc IJobManager
     function isApprovedRequester(address consumer, address requester) external view returns (bool) {
         return _approvedRequesters[consumer][requester];
     }

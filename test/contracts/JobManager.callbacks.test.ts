@@ -253,4 +253,22 @@ describe("JobManager: callbacks", function () {
       await expectEscrowConserved(p);
     });
   });
+
+  describe("results any contract can check", function () {
+    it("isFinalOutput is true only for the final output of a finalized job, consumer or not", async function () {
+      const p = await protocol();
+      const jobId = await submittedJob(p);
+      const terms = await termsOf(p, jobId);
+      // Submitted is not final: a dispute could still reject it.
+      expect(await p.jm.isFinalOutput(jobId, terms, SAMPLE_OUTPUT)).to.equal(false);
+      await endChallengeWindow(p, jobId);
+      await p.jm.finalize(jobId, ...(await finalizeArgs(p, jobId)));
+      expect(await p.jm.isFinalOutput(jobId, terms, SAMPLE_OUTPUT)).to.equal(true);
+      const other = int32Bytes(Array.from({ length: 10 }, (_, i) => i));
+      expect(await p.jm.isFinalOutput(jobId, terms, other)).to.equal(false);
+      expect(await p.jm.isFinalOutput(jobId, terms, SAMPLE_OUTPUT.slice(0, -8))).to.equal(false);
+      expect(await p.jm.isFinalOutput(jobId, { ...terms, fee: terms.fee + 1n }, SAMPLE_OUTPUT)).to.equal(false);
+      await expect(p.jm.isFinalOutput(99n, terms, SAMPLE_OUTPUT)).to.be.revertedWithCustomError(p.jm, "JobManagerUnknownJob");
+    });
+  });
 });
