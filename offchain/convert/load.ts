@@ -23,7 +23,7 @@ import { flattenShape, reshapeShape, shapeStr, windowOut } from "../model/shapes
 /** Ops the converter lowers (documented in docs/CONVERTER.md). */
 export const SUPPORTED_OPS: readonly string[] = [
   "Gemm", "MatMul", "Conv", "Add", "Sub", "Mul", "Div", "Relu", "Clip", "MaxPool", "GlobalMaxPool",
-  "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "BatchNormalization",
+  "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "ReduceMean", "ReduceSum", "BatchNormalization",
   "Identity", "Dropout", "Constant", ...LUT_OP_NAMES,
 ];
 
@@ -219,11 +219,17 @@ function loadBinary(v: NodeView): void {
   const bConst = v.isConst(b);
   if (aConst && bConst) v.fail("NOT_CONSTANT", "both operands are constants (fold them before converting)");
   if (!aConst && !bConst) {
-    if (v.op !== "Add") v.fail("NOT_CONSTANT", `${v.op} of two computed tensors is not supported (only Add is)`);
+    if (v.op !== "Add" && v.op !== "Sub") v.fail("NOT_CONSTANT", `${v.op} of two computed tensors is not supported (only Add and Sub are)`);
     const sa = v.tensor(a);
     const sb = v.tensor(b);
     if (shapeStr(sa) !== shapeStr(sb)) v.fail("SHAPE", `operand shapes ${shapeStr(sa)} and ${shapeStr(sb)} differ (no broadcasting between tensors)`);
-    v.emit({ kind: "add", name: v.label, op: v.op, out, outShape: sa, a, b, act: NO_ACT });
+    let other = b;
+    if (v.op === "Sub") {
+      // a − b = a + (−1)·b: a MUL by −1 (exact) and an ADD.
+      other = `${out}::negated`;
+      v.emit({ kind: "mulc", name: v.label, op: v.op, out: other, outShape: sb, x: b, c: new Float64Array(sb[1]!).fill(-1), act: NO_ACT });
+    }
+    v.emit({ kind: "add", name: v.label, op: v.op, out, outShape: sa, a, b: other, act: NO_ACT });
     return;
   }
   if (aConst && (v.op === "Sub" || v.op === "Div")) v.fail("UNSUPPORTED_ATTR", `constant ${v.op === "Sub" ? "minus" : "divided by"} tensor is not supported`);
@@ -296,6 +302,55 @@ function loadPool(v: NodeView): void {
   });
 }
 
+/**
+ * ReduceMean/ReduceSum over a contiguous block of axes: a depthwise convolution. The input is
+ * viewed as [1, outer, reduced, inner] (a reshape: no data moves), each of the `outer` channels
+ * sums its `reduced` rows with weights 1 (Sum) or 1/reduced (Mean) into [1, outer, 1, inner],
+ * viewed back as the output shape. Exact like any CONV (the planner's weights and shifts).
+ */
+function loadReduce(v: NodeView): void {
+  const ins = v.inputs();
+  const x = v.tensor(ins[0]!);
+  const axesFromInput = v.op === "ReduceSum" ? v.ctx.opset >= 13 : v.ctx.opset >= 18;
+  v.attrs(axesFromInput ? ["keepdims", "noop_with_empty_axes"] : ["axes", "keepdims"]);
+  const given = axesFromInput ? (ins[1] ? Array.from(v.constOf(ins[1], "axes").values) : []) : (attrInts(v.n, "axes") ?? []);
+  if (given.length === 0 && attrInt(v.n, "noop_with_empty_axes", 0) === 1) {
+    v.emit({ kind: "reshape", name: v.label, op: v.op, out: v.output(), outShape: x, x: ins[0]! });
+    return;
+  }
+  const rank = x.length;
+  const axes = new Set((given.length > 0 ? given : x.map((_, k) => k)).map((a) => (a < 0 ? a + rank : a)));
+  if ([...axes].some((a) => a < 0 || a >= rank)) v.fail("UNSUPPORTED_ATTR", `axes ${shapeStr(given)} are out of range for rank ${rank}`);
+  // Axes of size 1 change nothing; the others must be one contiguous block.
+  const big = x.map((d, k) => ({ k, d, reduced: axes.has(k) })).filter((e) => e.d > 1);
+  const first = big.findIndex((e) => e.reduced);
+  const last = big.length - 1 - [...big].reverse().findIndex((e) => e.reduced);
+  if (first >= 0 && big.slice(first, last + 1).some((e) => !e.reduced)) {
+    v.fail("UNSUPPORTED_ATTR", `axes ${shapeStr(given)} of ${shapeStr(x)} are not one contiguous block (only such a reduction is a convolution)`);
+  }
+  const keep = attrInt(v.n, "keepdims", 1) === 1;
+  const outShape = keep ? x.map((d, k) => (axes.has(k) ? 1 : d)) : x.filter((_, k) => !axes.has(k));
+  const out = v.output();
+  if (first < 0) {
+    v.emit({ kind: "reshape", name: v.label, op: v.op, out, outShape, x: ins[0]! });
+    return;
+  }
+  const product = (es: readonly { d: number }[]): number => es.reduce((p, e) => p * e.d, 1);
+  const outer = product(big.slice(0, first));
+  const reduced = product(big.slice(first, last + 1));
+  const inner = product(big.slice(last + 1));
+  const view = `${out}::view`;
+  const sum = `${out}::sum`;
+  v.emit({ kind: "reshape", name: v.label, op: v.op, out: view, outShape: [1, outer, reduced, inner], x: ins[0]! });
+  const W = new Float64Array(outer * reduced).fill(v.op === "ReduceMean" ? 1 / reduced : 1);
+  v.emit({
+    kind: "conv", name: v.label, op: v.op, out: sum, outShape: [1, outer, 1, inner], x: view,
+    C: outer, H: reduced, Wd: inner, M: outer, group: outer,
+    win: { kh: reduced, kw: 1, sy: 1, sx: 1, pt: 0, pl: 0, pb: 0, pr: 0 }, W, B: new Float64Array(outer), act: NO_ACT,
+  });
+  v.emit({ kind: "reshape", name: v.label, op: v.op, out, outShape, x: sum });
+}
+
 function loadReshape(v: NodeView): void {
   const ins = v.inputs();
   const x = v.tensor(ins[0]!);
@@ -346,6 +401,7 @@ function loadNode(v: NodeView): void {
     case "MaxPool": case "GlobalMaxPool": case "AveragePool": case "GlobalAveragePool": return loadPool(v);
     case "Flatten": case "Reshape": return loadReshape(v);
     case "Squeeze": case "Unsqueeze": return loadSqueeze(v);
+    case "ReduceMean": case "ReduceSum": return loadReduce(v);
     case "BatchNormalization": return loadBatchNorm(v);
     case "Identity": case "Dropout": {
       const outs = (v.n.output ?? []).filter((o) => o);

@@ -38,7 +38,7 @@ if (!haveTestData() && !dataRequired()) {
   it("covers every op of the supported set", function () {
     expect(haveTestData(), MISSING_MESSAGE).to.equal(true);
     const ops = ["conv", "gemm", "matmul", "add", "mul", "relu", "clip", "maxpool", "flatten", "reshape", "sigmoid", "tanh"];
-    const lutOps = ["erf", "leakyrelu", "hardsigmoid", "hardswish", "elu", "selu", "softplus", "softsign", "exp", "neg", "abs", "sqrt", "reciprocal", "pow"];
+    const lutOps = ["erf", "leakyrelu", "hardsigmoid", "hardswish", "elu", "selu", "softplus", "softsign", "exp", "neg", "abs", "sqrt", "reciprocal", "pow", "reduce_mean", "reduce_sum"];
     for (const op of [...ops, ...lutOps]) {
       expect(cases.some((c) => c.startsWith(`test_${op}`)), `no node test for ${op}`).to.equal(true);
     }

@@ -25,7 +25,12 @@ const LIFT_OPS = new Set([
   "Relu", "Clip", "Add", "Sub", "Mul", "Div", "Reshape", "Constant",
   // The elementwise functions the converter lowers to a LUT.
   "Sigmoid", "Tanh", "Erf", "Gelu", "LeakyRelu", "HardSigmoid", "HardSwish", "Elu", "Selu", "Softplus", "Softsign", "Exp", "Neg", "Abs", "Sqrt", "Reciprocal", "Pow",
+  // Reductions, their non-negative axes shifted by the leading unit dimension.
+  "ReduceMean", "ReduceSum",
 ]);
+
+/** An axis of the test's tensor, seen in the lifted one. */
+const liftAxis = (a: number): number => (a >= 0 ? a + 1 : a);
 
 function initializer(name: string, t: TestTensor, dims: readonly number[]): ITensorProto {
   if (t.dataType === ElemType.INT64) {
@@ -69,8 +74,12 @@ export function floatRuns(src: IModelProto, set: { inputs: TestTensor[]; outputs
     if (op === "Flatten" && axis >= 0) {
       n = { ...node, attribute: (node.attribute ?? []).map((a) => (a.name === "axis" ? { ...a, i: axis + 1 } : a)) };
     }
+    if (op === "ReduceMean" || op === "ReduceSum") {
+      n = { ...node, attribute: (node.attribute ?? []).map((a) => (a.name === "axes" ? { ...a, ints: (a.ints ?? []).map((v) => liftAxis(Number(v))) } : a)) };
+    }
     const inits = consts.map(({ name, t }) => {
       if (op === "Reshape") return initializer(name, { ...t, values: Float64Array.of(1, ...t.values) }, [t.values.length + 1]);
+      if (op === "ReduceSum") return initializer(name, { ...t, values: t.values.map(liftAxis) }, t.dims);
       return initializer(name, t, t.dims.length === x.dims.length ? [1, ...t.dims] : t.dims);
     });
     const model = build(src, n, { name: names[0]!, dims: [1, ...x.dims] }, inits);
