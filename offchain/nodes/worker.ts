@@ -37,11 +37,20 @@ import type { CheatChoice, CheatSpec } from "../runtime/cheat.js";
 import { chooseCheat } from "../runtime/cheat.js";
 import { countSaturated } from "../runtime/saturation.js";
 
+/** The callback gas a worker pays for by default when it finalizes a consumer job. */
+export const DEFAULT_MAX_CALLBACK_GAS = 200_000n;
+
 export interface WorkerOptions extends NodeOptions {
   /** Models to serve (default: every model this account declared it serves in Staking). */
   readonly models?: readonly bigint[];
   /** Lowest fee worth claiming (default 0: any). */
   readonly minFee?: bigint;
+  /**
+   * Largest callback gas limit of a consumer job this worker claims (default
+   * {@link DEFAULT_MAX_CALLBACK_GAS}): finalizing a job pays for its consumer's callback, which
+   * nothing in the fee covers, so a worker serves only callbacks it is willing to pay for.
+   */
+  readonly maxCallbackGas?: bigint;
   /** Claim at most this many jobs in all (default: no limit). */
   readonly maxJobs?: number;
   /** Lie in every trace (demos and tests): at this node, or a random one. */
@@ -174,6 +183,12 @@ export class Worker extends ProtocolNode {
     }
     if (this.nextBlockTime() > rec.deadline) {
       this.store.updateJob(id, { stage: "skipped", note: "deadline passed" });
+      return;
+    }
+    const maxCallbackGas = this.options.maxCallbackGas ?? DEFAULT_MAX_CALLBACK_GAS;
+    if (rec.callbackGasLimit > maxCallbackGas) {
+      this.store.updateJob(id, { stage: "skipped", note: `callback gas ${rec.callbackGasLimit} above --max-callback-gas ${maxCallbackGas}` });
+      this.log.info(`job ${id}: skipped: its consumer's callback needs ${rec.callbackGasLimit} gas, more than this worker pays for (--max-callback-gas ${maxCallbackGas})`);
       return;
     }
     // The job's dispute manager (fixed by its parameter version) could slash the stake a claim locks:

@@ -1,12 +1,19 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, parseVtn } from "../../offchain/cli/index.js";
+import { VeritensorError, action, parseVtn } from "../../offchain/cli/index.js";
+
+/** A gas amount: a non-negative integer. */
+function parseGas(s: string, option: string): bigint {
+  if (!/^\d+$/.test(s.trim())) throw new VeritensorError(`${option} ${s}: give a whole amount of gas, e.g. 200000`);
+  return BigInt(s.trim());
+}
 import type { NodeTaskArgs } from "../../offchain/cli/nodes.js";
 import { nodeOptionsFromArgs, runUntilSignal } from "../../offchain/cli/nodes.js";
 import { Worker } from "../../offchain/nodes/worker.js";
 
 interface Args extends NodeTaskArgs {
   minFee: string | undefined;
+  maxCallbackGas: string | undefined;
   maxJobs: number;
   noWithdraw: boolean;
 }
@@ -18,6 +25,7 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
     models,
     cheat,
     minFee: a.minFee === undefined ? undefined : parseVtn(a.minFee, "--min-fee"),
+    maxCallbackGas: a.maxCallbackGas === undefined ? undefined : parseGas(a.maxCallbackGas, "--max-callback-gas"),
     maxJobs: a.maxJobs > 0 ? a.maxJobs : undefined,
     withdrawAt: a.noWithdraw ? null : undefined,
   });
