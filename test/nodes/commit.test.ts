@@ -25,7 +25,7 @@ import { computeTrace, intsOf } from "../../offchain/runtime/trace.js";
 import { Verifier } from "../../offchain/nodes/verifier.js";
 import { Worker } from "../../offchain/nodes/worker.js";
 import { mnistCnn } from "../disputes/models.js";
-import { inProcessChain } from "./inprocess.js";
+import { inProcessChain, digitInputs } from "./inprocess.js";
 
 describe("nodes in-process: commit, then open; closing a job's disputes", function () {
   this.timeout(120_000);
@@ -38,10 +38,9 @@ describe("nodes in-process: commit, then open; closing a job's disputes", functi
   let workerSigner: Signer;
   let cheaterSigner: Signer;
   let verifierSigner: Signer;
-  let digit = 0;
   const model = mnistCnn();
   const digits = loadDigits("heldout");
-  const nextInput = () => canonicalBytes(quantizeInput(model, toFloat(digits.pixels[(digit++ * 71) % digits.labels.length]!)));
+  const nextInput = digitInputs(71);
   const logs: string[] = [];
   const log = (l: string) => logs.push(l);
 

@@ -7,6 +7,10 @@ import type { Signer } from "ethers";
 import { join } from "node:path";
 
 import type { Protocol } from "../../offchain/cli/index.js";
+import { canonicalBytes } from "../../offchain/commitments/tensor.js";
+import { quantizeInput } from "../../offchain/convert/evaluate.js";
+import { loadDigits, toFloat } from "../../offchain/datasets/mnist.js";
+import { mnistCnn } from "../disputes/models.js";
 import { addStake, deployProtocol, modelFileFacts, registerModel } from "../../offchain/cli/index.js";
 
 const VTN = 10n ** 18n;
@@ -47,4 +51,15 @@ export async function inProcessChain(
   await addStake(p, verifier, 200n * VTN);
   const fee = (await p.jobManager.minimumFee(VTN / 10n)) + VTN / 5n;
   return { p, modelId, fee, requester, worker, cheater, verifier };
+}
+
+/**
+ * Job inputs for the shipped MNIST CNN: held-out digits, quantized, one after another `stride`
+ * apart (each test file its own stride, so files do not send the same inputs).
+ */
+export function digitInputs(stride: number): () => Uint8Array {
+  const model = mnistCnn();
+  const digits = loadDigits("heldout");
+  let digit = 0;
+  return () => canonicalBytes(quantizeInput(model, toFloat(digits.pixels[(digit++ * stride) % digits.labels.length]!)));
 }

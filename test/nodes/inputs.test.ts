@@ -15,15 +15,12 @@ import { pathToFileURL } from "node:url";
 
 import type { Protocol } from "../../offchain/cli/index.js";
 import { JobStatus, requestInference } from "../../offchain/cli/index.js";
-import { canonicalBytes } from "../../offchain/commitments/tensor.js";
 import { tensorCommitment } from "../../offchain/clients/tensors.js";
-import { quantizeInput } from "../../offchain/convert/evaluate.js";
-import { loadDigits, toFloat } from "../../offchain/datasets/mnist.js";
 import { computeTrace, intsOf } from "../../offchain/runtime/trace.js";
 import { Verifier } from "../../offchain/nodes/verifier.js";
 import { Worker } from "../../offchain/nodes/worker.js";
 import { mnistCnn } from "../disputes/models.js";
-import { inProcessChain } from "./inprocess.js";
+import { inProcessChain, digitInputs } from "./inprocess.js";
 
 describe("nodes in-process: inputs given by URI, confirmations, transactions sent together", function () {
   this.timeout(120_000);
@@ -39,10 +36,8 @@ describe("nodes in-process: inputs given by URI, confirmations, transactions sen
   let workerSigner: Signer;
   let cheaterSigner: Signer;
   let verifierSigner: Signer;
-  let digit = 0;
   const model = mnistCnn();
-  const digits = loadDigits("heldout");
-  const nextInput = () => canonicalBytes(quantizeInput(model, toFloat(digits.pixels[(digit++ * 53) % digits.labels.length]!)));
+  const nextInput = digitInputs(53);
   const logs: string[] = [];
   const log = (l: string) => logs.push(l);
 

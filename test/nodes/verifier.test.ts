@@ -15,9 +15,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { JobStatus, requestInference } from "../../offchain/cli/index.js";
-import { canonicalBytes } from "../../offchain/commitments/tensor.js";
-import { quantizeInput } from "../../offchain/convert/evaluate.js";
-import { loadDigits, toFloat } from "../../offchain/datasets/mnist.js";
 import type { InputLike } from "../../offchain/runtime/input.js";
 import type { OutputRun, RunnerFactory } from "../../offchain/nodes/runner-pool.js";
 import { RunnerPool, canonicalRunners, eachLimited } from "../../offchain/nodes/runner-pool.js";
@@ -25,12 +22,10 @@ import { Verifier } from "../../offchain/nodes/verifier.js";
 import { Worker } from "../../offchain/nodes/worker.js";
 import { mnistCnn } from "../disputes/models.js";
 import type { InProcessChain } from "./inprocess.js";
-import { inProcessChain } from "./inprocess.js";
+import { inProcessChain, digitInputs } from "./inprocess.js";
 
 const model = mnistCnn();
-const digits = loadDigits("heldout");
-let digit = 0;
-const nextInput = () => canonicalBytes(quantizeInput(model, toFloat(digits.pixels[(digit++ * 53) % digits.labels.length]!)));
+const nextInput = digitInputs(53);
 
 /**
  * Real runners, instrumented: how many runs are in progress at once (the peak), and each run

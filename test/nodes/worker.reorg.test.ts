@@ -14,14 +14,11 @@ import { join } from "node:path";
 
 import type { Protocol } from "../../offchain/cli/index.js";
 import { JobStatus, claimJob, requestInference, tensorCommitment } from "../../offchain/cli/index.js";
-import { canonicalBytes } from "../../offchain/commitments/tensor.js";
-import { quantizeInput } from "../../offchain/convert/evaluate.js";
-import { loadDigits, toFloat } from "../../offchain/datasets/mnist.js";
 import type { WorkerOptions } from "../../offchain/nodes/worker.js";
 import { Worker } from "../../offchain/nodes/worker.js";
 import { mnistCnn } from "../disputes/models.js";
 import { rejection } from "../tasks/helpers.js";
-import { inProcessChain } from "./inprocess.js";
+import { inProcessChain, digitInputs } from "./inprocess.js";
 
 type Request = { method: string; params?: unknown[] };
 type Eip1193 = { request(a: Request): Promise<unknown> };
@@ -38,10 +35,8 @@ describe("nodes: the worker when blocks it acted on are reorganized away", funct
   let otherSigner: Signer;
   let me: string;
   let window: number;
-  let digit = 0;
   const model = mnistCnn();
-  const digits = loadDigits("heldout");
-  const nextInput = () => canonicalBytes(quantizeInput(model, toFloat(digits.pixels[(digit++ * 97) % digits.labels.length]!)));
+  const nextInput = digitInputs(97);
   let logs: string[] = [];
   const log = (l: string) => logs.push(l);
   const recent = () => logs.slice(-30).join("\n");
