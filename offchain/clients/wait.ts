@@ -14,13 +14,21 @@
  * A transaction may have been re-sent with higher fees: a node replaces a transaction stuck in
  * the mempool by one with the same nonce, recipient, data and value (see offchain/nodes/signer.ts),
  * which calls {@link noteReplacement}. For the caller that is the same transaction, mined: the
- * wait returns the replacement's receipt.
+ * wait returns the replacement's receipt. A transaction whose nonce another transaction took (one
+ * sent from the same account outside this process) is never mined: a wait that knows its sender
+ * and nonce notices it when it looks the transaction up again, and fails with NONCE_EXPIRED.
  */
 import type { Provider, TransactionReceipt } from "ethers";
 import { isError, makeError } from "ethers";
 
 /** What the watcher needs of a provider (every ethers provider has these). */
-type ChainReader = Pick<Provider, "getBlock" | "getBlockNumber" | "getTransactionReceipt">;
+type ChainReader = Pick<Provider, "getBlock" | "getBlockNumber" | "getTransactionReceipt"> & Partial<Pick<Provider, "getTransactionCount">>;
+
+/** Who sent a transaction, and with which nonce: what shows that another transaction took its place. */
+export interface SentBy {
+  readonly from: string;
+  readonly nonce: number;
+}
 
 interface Waiter {
   /** The transaction's hash and those of its replacements (lowercase). */
@@ -36,6 +44,8 @@ interface Waiter {
   scanned: number;
   /** When it was last looked up by hash (ms). */
   lookedUp: number;
+  /** Its sender and nonce, when the caller knows them. */
+  readonly sentBy: SentBy | undefined;
 }
 
 /**
@@ -91,9 +101,9 @@ export class ReceiptWatcher {
   }
 
   /** The receipt of `hash` (or of a replacement of it) once it has `confirmations` blocks. */
-  wait(hash: string, confirmations = 1): Promise<TransactionReceipt> {
+  wait(hash: string, confirmations = 1, sentBy?: SentBy): Promise<TransactionReceipt> {
     return new Promise<TransactionReceipt>((resolve, reject) => {
-      const w: Waiter = { hashes: new Set(), confirmations: Math.max(1, confirmations), resolve, reject, checked: false, found: undefined, scanned: 0, lookedUp: Date.now() };
+      const w: Waiter = { hashes: new Set(), confirmations: Math.max(1, confirmations), resolve, reject, checked: false, found: undefined, scanned: 0, lookedUp: Date.now(), sentBy };
       this.waiters.add(w);
       let h: string | undefined = hash.toLowerCase();
       while (h !== undefined && !w.hashes.has(h)) {
@@ -173,9 +183,33 @@ export class ReceiptWatcher {
     return this.provider.getTransactionReceipt(hash);
   }
 
-  /** Looks `w` up by hash (each of its hashes); true when it is mined. */
-  private async lookUp(w: Waiter): Promise<boolean> {
+  /**
+   * Looks `w` up by hash (each of its hashes); true when it is mined. On a second look (`again`),
+   * a wait that knows its sender also reads the sender's nonce: once another transaction has taken
+   * it, none of ours can be mined any more, and the wait fails instead of waiting forever.
+   */
+  private async lookUp(w: Waiter, again = false): Promise<boolean> {
     w.lookedUp = Date.now();
+    if (await this.findMined(w)) return true;
+    if (!again || w.sentBy === undefined || this.provider.getTransactionCount === undefined) return false;
+    this.calls++;
+    const next = await this.provider.getTransactionCount(w.sentBy.from, "latest");
+    // Ours may have been mined between the lookup and the nonce read: look once more.
+    if (next <= w.sentBy.nonce || (await this.findMined(w))) return false;
+    const hash = [...w.hashes][0]!;
+    this.finish(
+      w,
+      undefined,
+      makeError(
+        `transaction ${hash} will never be mined: nonce ${w.sentBy.nonce} of ${w.sentBy.from} was taken by another transaction (one account, one sender: was it used outside this node?)`,
+        "NONCE_EXPIRED",
+        { transaction: { from: w.sentBy.from, nonce: w.sentBy.nonce } },
+      ),
+    );
+    return true;
+  }
+
+  private async findMined(w: Waiter): Promise<boolean> {
     for (const h of [...w.hashes]) {
       const r = await this.receipt(h);
       if (r && r.blockNumber !== null) {
@@ -230,7 +264,7 @@ export class ReceiptWatcher {
     if (!block) {
       this.missed = true;
       const now = Date.now();
-      for (const w of [...this.waiters]) if (!w.found && now - w.lookedUp > RECHECK_MS) await this.lookUp(w);
+      for (const w of [...this.waiters]) if (!w.found && now - w.lookedUp > RECHECK_MS) await this.lookUp(w, true);
       return false;
     }
     if (this.missed) this.arrived(block.number);
@@ -251,7 +285,7 @@ export class ReceiptWatcher {
     }
     for (const w of [...this.waiters]) {
       if (w.found) await this.confirm(w);
-      else if (++w.scanned % RECHECK_BLOCKS === 0) await this.lookUp(w);
+      else if (++w.scanned % RECHECK_BLOCKS === 0) await this.lookUp(w, true);
     }
     return true;
   }
@@ -275,8 +309,8 @@ export function noteReplacement(provider: object | null | undefined, oldHash: st
 }
 
 /** The receipt of `hash` once it has `confirmations` blocks (default 1), through the shared watcher. */
-export function waitReceipt(provider: ChainReader, hash: string, confirmations = 1): Promise<TransactionReceipt> {
-  return receiptWatcher(provider).wait(hash, confirmations);
+export function waitReceipt(provider: ChainReader, hash: string, confirmations = 1, sentBy?: SentBy): Promise<TransactionReceipt> {
+  return receiptWatcher(provider).wait(hash, confirmations, sentBy);
 }
 
 function sleep(ms: number): Promise<void> {
@@ -288,6 +322,8 @@ interface SentTransaction<R> {
   wait(confirmations?: number): Promise<R | null>;
   readonly hash?: string;
   readonly provider?: unknown;
+  readonly from?: string;
+  readonly nonce?: number;
 }
 
 const isChainReader = (p: unknown): p is ChainReader =>
@@ -300,7 +336,8 @@ const isChainReader = (p: unknown): p is ChainReader =>
  */
 export async function waitMined<R>(tx: SentTransaction<R>, confirmations?: number): Promise<R | null> {
   if (typeof tx.hash !== "string" || !isChainReader(tx.provider)) return waitWithEthers(tx, confirmations);
-  const receipt = await waitReceipt(tx.provider, tx.hash, confirmations ?? 1);
+  const sentBy = typeof tx.from === "string" && typeof tx.nonce === "number" ? { from: tx.from, nonce: tx.nonce } : undefined;
+  const receipt = await waitReceipt(tx.provider, tx.hash, confirmations ?? 1, sentBy);
   if (receipt.status === 0) {
     throw makeError("transaction execution reverted", "CALL_EXCEPTION", {
       action: "sendTransaction",
