@@ -28,7 +28,7 @@ import type { Hex } from "../commitments/merkle.js";
 import { canonicalBytes } from "../commitments/tensor.js";
 import { Side } from "../clients/game-types.js";
 import { short } from "./log.js";
-import type { NodeOptions } from "./node.js";
+import type { NodeOptions, RequestedJob } from "./node.js";
 import { ProtocolNode, openNodeContext } from "./node.js";
 import type { NodeContext } from "./node.js";
 import { computeOutput, intsOf } from "../runtime/trace.js";
@@ -106,21 +106,36 @@ export class Worker extends ProtocolNode {
   }
 
   protected async onEvents(from: number, to: number): Promise<void> {
-    const jm = this.p.jobManager;
-    for (const e of await jm.queryFilter(jm.filters.JobRequested(), from, to)) {
-      const { jobId, modelId, inputURI, terms } = e.args;
-      if (!(await this.serves(modelId))) continue;
-      if (this.indexRequest(e.args, true)) {
-        this.log.info(`job ${jobId}: requested on model ${modelId}, fee ${formatVtn(terms.fee)}${inputURI !== "" ? `, input at ${inputURI}` : ""}`);
+    const jm = this.p.jobManager.interface;
+    const f = this.p.disputes.interface;
+    const requested = jm.getEvent("JobRequested")!;
+    const reopened = jm.getEvent("JobReopened")!;
+    const opened = f.getEvent("DisputeOpened")!;
+    // The three kinds, from both contracts, in one call and in chain order.
+    const logs = await this.p.connection.ethers.provider.getLogs({
+      address: [this.p.addresses.jobManager, this.p.addresses.disputeFactory],
+      fromBlock: from,
+      toBlock: to,
+      topics: [[requested.topicHash, reopened.topicHash, opened.topicHash]],
+    });
+    for (const log of logs) {
+      const escrow = log.address.toLowerCase() === this.p.addresses.jobManager.toLowerCase();
+      if (escrow && log.topics[0] === requested.topicHash) {
+        const e = jm.decodeEventLog(requested, log.data, log.topics) as unknown as RequestedJob;
+        if (!(await this.serves(e.modelId))) continue;
+        if (this.indexRequest(e, true)) {
+          this.log.info(`job ${e.jobId}: requested on model ${e.modelId}, fee ${formatVtn(e.terms.fee)}${e.inputURI !== "" ? `, input at ${e.inputURI}` : ""}`);
+        }
+        continue;
       }
-    }
-    for (const e of await jm.queryFilter(jm.filters.JobReopened(), from, to)) {
-      const job = this.store.job(e.args.jobId);
-      if (job && (job.stage === "skipped" || job.stage === "lost")) this.store.updateJob(job.jobId, { stage: "seen" });
-    }
-    const f = this.p.disputes;
-    for (const e of await f.queryFilter(f.filters.DisputeOpened(), from, to)) {
-      const { jobId, game, challenger } = e.args;
+      if (escrow && log.topics[0] === reopened.topicHash) {
+        const { jobId } = jm.decodeEventLog(reopened, log.data, log.topics) as unknown as { jobId: bigint };
+        const job = this.store.job(jobId);
+        if (job && (job.stage === "skipped" || job.stage === "lost")) this.store.updateJob(job.jobId, { stage: "seen" });
+        continue;
+      }
+      if (escrow || log.topics[0] !== opened.topicHash) continue;
+      const { jobId, game, challenger } = f.decodeEventLog(opened, log.data, log.topics) as unknown as { jobId: bigint; game: string; challenger: string };
       const job = this.store.job(jobId);
       if (!job || job.output === undefined || job.input === undefined) continue;
       if (!["submitted", "finalized", "rejected"].includes(job.stage)) continue;
