@@ -9,7 +9,7 @@ export const modelTasks = [
     .addOption({
       name: "file",
       type: ArgumentType.FILE_WITHOUT_DEFAULT,
-      description: "Canonical ONNX file: computes the content hash, graph commitment and shapes from it",
+      description: "Canonical ONNX file: computes the content hash, graph commitment, shapes and scales from it",
       defaultValue: undefined,
     })
     .addOption(text("uri", "Where workers fetch the file (file://, https://, ipfs://); defaults to the file's file:// URI with --file"))
@@ -17,6 +17,8 @@ export const modelTasks = [
     .addOption(text("graphCommitment", "Graph commitment (0x…, docs/SEMANTICS.md); computed with --file"))
     .addOption(text("inputShape", "Input shape, e.g. 1,784; read from the file with --file"))
     .addOption(text("outputShape", "Output shape, e.g. 1,10; read from the file with --file"))
+    .addOption(text("inputScale", "Real value of one input unit, e.g. 0.00392156862745098 (stored to 1e-18); read from the file with --file"))
+    .addOption(text("outputScale", "Real value of one output unit (stored to 1e-18); read from the file with --file"))
     .addOption({ name: "price", type: ArgumentType.STRING, description: "Price per inference in VTN, paid to the developer and contributors", defaultValue: "1" })
     .addOption({
       name: "contributors",

@@ -7,13 +7,16 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 
 import {InferenceConsumer} from "../jobs/InferenceConsumer.sol";
 import {IJobManager} from "../interfaces/IJobManager.sol";
+import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 
 /**
  * @title DigitOracle
  * @notice Example integrator: asks a handwritten-digit classifier which digit an image shows and
- * stores the answer (the index of the largest of the model's output scores).
+ * stores the answer (the index of the largest of the model's output scores) with that score as a
+ * real number, dequantized by the output scale the registry holds for the model.
  * @dev Worth copying: only its owner spends its balance (asks, cancels, takes tokens out); a
  * refunded or rejected job comes back through {InferenceConsumer-settleFailedJob}, its fee with it.
+ * A model's scales never change, so the output scale is read once, at construction.
  */
 contract DigitOracle is InferenceConsumer, Ownable {
     using SafeERC20 for IERC20;
@@ -21,22 +24,41 @@ contract DigitOracle is InferenceConsumer, Ownable {
     /// @notice The classifier's model id.
     uint256 public immutable modelId;
 
-    /// @notice The digit found for each job (valid once `answered[jobId]`).
-    mapping(uint256 jobId => uint8 digit) public digitOf;
-    mapping(uint256 jobId => bool) public answered;
+    /// @notice Real value of one unit of the model's output, 18-decimal fixed point (the registry's).
+    uint128 public immutable outputScaleWad;
+
+    /// @notice One job's answer, in one storage slot.
+    /// @param answered The result has arrived (the other fields are valid).
+    /// @param digit The class with the largest score.
+    /// @param scoreWad That score as a real number, 18-decimal fixed point: the canonical integer
+    /// times `outputScaleWad`, exact (|int32| × uint128 < 2^159 fits in int240).
+    struct Answer {
+        bool answered;
+        uint8 digit;
+        int240 scoreWad;
+    }
+
+    /// @notice The answer to each job.
+    mapping(uint256 jobId => Answer) public answers;
 
     event DigitRequested(uint256 indexed jobId, address indexed by);
-    event DigitAnswered(uint256 indexed jobId, uint8 digit);
+    /// @notice A job's answer arrived.
+    /// @param jobId The job.
+    /// @param digit The class with the largest score.
+    /// @param scoreWad That score as a real number, 18-decimal fixed point.
+    event DigitAnswered(uint256 indexed jobId, uint8 digit, int256 scoreWad);
     event DigitFailed(uint256 indexed jobId, IJobManager.JobStatus status);
 
     /// @dev The output does not hold exactly ten int32 scores.
     error DigitOracleBadOutput(uint256 length);
 
-    constructor(IJobManager jobManager_, IERC20 feeToken_, uint256 modelId_, address owner_)
+    /// @param registry_ The registry the job escrow prices `modelId_` from (its output scale is read).
+    constructor(IJobManager jobManager_, IERC20 feeToken_, IModelRegistry registry_, uint256 modelId_, address owner_)
         InferenceConsumer(jobManager_, feeToken_)
         Ownable(owner_)
     {
         modelId = modelId_;
+        (, outputScaleWad) = registry_.scales(modelId_);
     }
 
     /// @notice Owner: asks for the digit in `image` (canonical input bytes), paying `fee` from this
@@ -74,9 +96,9 @@ contract DigitOracle is InferenceConsumer, Ownable {
             int32 score = _int32At(output, i);
             if (score > bestScore) (best, bestScore) = (i, score);
         }
-        digitOf[jobId] = best;
-        answered[jobId] = true;
-        emit DigitAnswered(jobId, best);
+        int240 scoreWad = int240(bestScore) * int240(uint240(outputScaleWad));
+        answers[jobId] = Answer({answered: true, digit: best, scoreWad: scoreWad});
+        emit DigitAnswered(jobId, best, scoreWad);
     }
 
     /// @dev Reads the `index`-th little-endian int32 of `data`.

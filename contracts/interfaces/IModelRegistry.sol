@@ -16,7 +16,7 @@ interface IModelRegistry {
 
     /// @notice Everything registered about one model version.
     /// @dev The first five fields share one storage slot: what the job escrow reads per job
-    /// ({pricing}, {elements}) costs one storage read.
+    /// ({pricing}, {elements}) costs one storage read. The two scales share another ({scales}).
     /// @param price Tokens (wei) the model earns per inference, split by `developerBps` and `contributors`.
     /// @param deprecated No new jobs may use it; jobs in flight still settle.
     /// @param developerBps The owner's share of `price`, in basis points.
@@ -27,6 +27,8 @@ interface IModelRegistry {
     /// @param previousVersion Id of the version this one replaces (0 for the first).
     /// @param contentHash sha256 of the ONNX file's bytes.
     /// @param graphCommitment Merkle root over the canonical graph (docs/SEMANTICS.md).
+    /// @param inputScaleWad Real value of one input unit, 18-decimal fixed point (see {ModelSpec}).
+    /// @param outputScaleWad Real value of one output unit, 18-decimal fixed point (see {ModelSpec}).
     /// @param inputShape Shape of the single input tensor.
     /// @param outputShape Shape of the single output tensor.
     /// @param uri Where to fetch the file (file://, http(s)://, ipfs://).
@@ -41,6 +43,8 @@ interface IModelRegistry {
         uint64 previousVersion;
         bytes32 contentHash;
         bytes32 graphCommitment;
+        uint128 inputScaleWad;
+        uint128 outputScaleWad;
         uint32[] inputShape;
         uint32[] outputShape;
         string uri;
@@ -48,12 +52,19 @@ interface IModelRegistry {
     }
 
     /// @notice What a model developer supplies to register a model or publish a version.
+    /// @dev The scales are the file's metadata `veritensor.input.scale` and `veritensor.output.scale`
+    /// (docs/SEMANTICS.md) as 18-decimal fixed point: a canonical integer `q` means the real value
+    /// `q * scaleWad / 1e18` (canonical/1 has no zero point). The decimal text is rounded to the
+    /// nearest 1e-18, halves up. The registry cannot read the file: workers and verifiers check
+    /// the scales against it and refuse a model whose registered scales are not the file's.
     struct ModelSpec {
         bytes32 contentHash;
         bytes32 graphCommitment;
         string uri;
         uint32[] inputShape;
         uint32[] outputShape;
+        uint128 inputScaleWad;
+        uint128 outputScaleWad;
         uint96 price;
         uint16 developerBps;
         Contributor[] contributors;
@@ -69,6 +80,8 @@ interface IModelRegistry {
     /// @param graphCommitment Merkle root over the canonical graph (docs/SEMANTICS.md).
     /// @param uri Where to fetch the file.
     /// @param price Tokens (wei) the model earns per inference.
+    /// @param inputScaleWad Real value of one input unit, 18-decimal fixed point.
+    /// @param outputScaleWad Real value of one output unit, 18-decimal fixed point.
     event ModelRegistered(
         uint256 indexed modelId,
         address indexed owner,
@@ -77,7 +90,9 @@ interface IModelRegistry {
         bytes32 contentHash,
         bytes32 graphCommitment,
         string uri,
-        uint256 price
+        uint256 price,
+        uint256 inputScaleWad,
+        uint256 outputScaleWad
     );
 
     /// @notice Emitted when a model's revenue split is set (once, at registration, after
@@ -137,6 +152,11 @@ interface IModelRegistry {
     /// @dev An input or output shape is empty, has a zero dimension, or has more than 2^32 elements.
     error ModelRegistryInvalidShape();
 
+    /// @dev An input or output scale is zero: every canonical/1 scale is positive.
+    /// @param inputScaleWad The input scale given.
+    /// @param outputScaleWad The output scale given.
+    error ModelRegistryInvalidScale(uint256 inputScaleWad, uint256 outputScaleWad);
+
     /// @dev The model is already deprecated: a model is deprecated once.
     /// @param modelId The model.
     error ModelRegistryModelDeprecated(uint256 modelId);
@@ -178,6 +198,17 @@ interface IModelRegistry {
     function pricing(
         uint256 modelId
     ) external view returns (uint96 price, bool deprecated, uint64 inputElements, uint64 outputElements);
+
+    /// @notice Real value of one input unit and of one output unit of `modelId`, 18-decimal fixed
+    /// point (one storage read): a contract quantizes a real input `x` (wad) as `x / inputScaleWad`
+    /// (rounded as it chooses) and dequantizes an output integer `q` as `q * outputScaleWad` (wad).
+    /// Reverts for an unknown id.
+    function scales(uint256 modelId) external view returns (uint128 inputScaleWad, uint128 outputScaleWad);
+
+    /// @notice The first model id registered with `contentHash` (the sha256 of its file), 0 if
+    /// none. Registering the same file again is allowed (versions, re-registrations); this names
+    /// the earliest, so a developer or a user can tell.
+    function firstModelByContentHash(bytes32 contentHash) external view returns (uint256 modelId);
 
     /// @notice Element counts of the input and output tensors of `modelId` (one storage read).
     /// Reverts for an unknown id.

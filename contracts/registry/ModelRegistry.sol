@@ -6,10 +6,10 @@ import {BPS as BASIS_POINTS} from "../libraries/FeeSplit.sol";
 
 /**
  * @title ModelRegistry
- * @notice Registry of ONNX models: content hash, graph commitment, shapes, price and revenue split.
- * @dev The registry checks only what it can check on-chain (non-zero commitments, shapes, a split
- * that sums to 10000). Workers and verifiers refuse a file whose hash or graph commitment does not
- * match. There is no registry admin: each model is controlled by its own owner.
+ * @notice Registry of ONNX models: content hash, graph commitment, shapes, scales, price and revenue split.
+ * @dev The registry checks only what it can check on-chain (non-zero commitments and scales, shapes,
+ * a split that sums to 10000). Workers and verifiers refuse a file whose hash, graph commitment or
+ * scales do not match. There is no registry admin: each model is controlled by its own owner.
  */
 contract ModelRegistry is IModelRegistry {
     /// @notice Basis points in a whole (10000): the protocol-wide `BPS` of libraries/FeeSplit.sol.
@@ -21,6 +21,8 @@ contract ModelRegistry is IModelRegistry {
     mapping(uint256 modelId => Model) private _models;
     /// @dev Latest version of each family, keyed by the family's first id.
     mapping(uint256 family => uint256 modelId) private _latest;
+    /// @dev First model id registered with each content hash (0: none).
+    mapping(bytes32 contentHash => uint256 modelId) private _firstByContentHash;
 
     modifier onlyModelOwner(uint256 modelId) {
         address owner = _existing(modelId).owner;
@@ -101,6 +103,19 @@ contract ModelRegistry is IModelRegistry {
     }
 
     /// @inheritdoc IModelRegistry
+    function scales(uint256 modelId) external view returns (uint128 inputScaleWad, uint128 outputScaleWad) {
+        Model storage model = _models[modelId];
+        // Both share one slot; a registered model's scales are non-zero.
+        (inputScaleWad, outputScaleWad) = (model.inputScaleWad, model.outputScaleWad);
+        if (inputScaleWad == 0) revert ModelRegistryUnknownModel(modelId);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function firstModelByContentHash(bytes32 contentHash) external view returns (uint256) {
+        return _firstByContentHash[contentHash];
+    }
+
+    /// @inheritdoc IModelRegistry
     function elements(uint256 modelId) external view returns (uint64 inputElements, uint64 outputElements) {
         Model storage model = _models[modelId];
         (inputElements, outputElements) = (model.inputElements, model.outputElements);
@@ -129,6 +144,8 @@ contract ModelRegistry is IModelRegistry {
         model.price = spec.price;
         model.family = uint64(family);
         model.previousVersion = uint64(previousId);
+        model.inputScaleWad = spec.inputScaleWad;
+        model.outputScaleWad = spec.outputScaleWad;
         model.developerBps = spec.developerBps;
         model.contentHash = spec.contentHash;
         model.graphCommitment = spec.graphCommitment;
@@ -141,6 +158,7 @@ contract ModelRegistry is IModelRegistry {
             model.contributors.push(spec.contributors[i]);
         }
         _latest[family] = modelId;
+        if (_firstByContentHash[spec.contentHash] == 0) _firstByContentHash[spec.contentHash] = modelId;
 
         emit ModelRegistered(
             modelId,
@@ -150,7 +168,9 @@ contract ModelRegistry is IModelRegistry {
             spec.contentHash,
             spec.graphCommitment,
             spec.uri,
-            spec.price
+            spec.price,
+            spec.inputScaleWad,
+            spec.outputScaleWad
         );
         emit ModelSplitSet(modelId, spec.developerBps, spec.contributors);
     }
@@ -161,6 +181,9 @@ contract ModelRegistry is IModelRegistry {
         }
         _validateShape(spec.inputShape);
         _validateShape(spec.outputShape);
+        if (spec.inputScaleWad == 0 || spec.outputScaleWad == 0) {
+            revert ModelRegistryInvalidScale(spec.inputScaleWad, spec.outputScaleWad);
+        }
 
         uint256 count = spec.contributors.length;
         if (count > MAX_CONTRIBUTORS) revert ModelRegistryTooManyContributors(count, MAX_CONTRIBUTORS);

@@ -7,3 +7,4 @@ export * from "./cli.js";
 export * from "./inference.js";
 export { exactCheat, formatCheat, parseCheat } from "../runtime/cheat.js";
 export type { CheatChoice, CheatSpec } from "../runtime/cheat.js";
+export { dequantizeWad, formatWad, WAD } from "../model/scales.js";

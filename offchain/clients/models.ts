@@ -12,6 +12,7 @@ import { isAddress, isHexString } from "ethers";
 import { commitGraph } from "../commitments/graph.js";
 import type { CanonicalModel } from "../model/canonical.js";
 import { parseCanonicalModel, sha256Hex } from "../model/canonical.js";
+import { decimalToWad, formatWad, MAX_SCALE_WAD } from "../model/scales.js";
 import type { IModelRegistry } from "../../types/ethers-contracts/registry/ModelRegistry.js";
 import { VeritensorError } from "./errors.js";
 import type { Protocol } from "./protocol.js";
@@ -30,6 +31,9 @@ export interface ModelSpec {
   readonly graphCommitment: string;
   readonly inputShape: readonly number[];
   readonly outputShape: readonly number[];
+  /** Real value of one input (output) unit, 18-decimal fixed point (offchain/model/scales.ts). */
+  readonly inputScaleWad: bigint;
+  readonly outputScaleWad: bigint;
   readonly price: bigint;
   readonly contributors: readonly Contributor[];
 }
@@ -68,18 +72,38 @@ export function developerShare(contributors: readonly Contributor[]): number {
   return BPS - total;
 }
 
+/** A scale's wad, checked to be one the registry stores (positive, at most a uint128). */
+export function requireScaleWad(wad: bigint, what: string): bigint {
+  if (wad <= 0n) {
+    throw new VeritensorError(`${what} is 0 in 18-decimal fixed point (below 0.5e-18): the registry stores scales to 1e-18`);
+  }
+  if (wad > MAX_SCALE_WAD) {
+    throw new VeritensorError(`${what} ${formatWad(wad)} is more than the registry stores (${formatWad(MAX_SCALE_WAD)}, a uint128 wad)`);
+  }
+  return wad;
+}
+
+/** `"0.00392156862745098"` -> its wad, rounded to the nearest 1e-18 as the registry stores it. */
+export function parseScale(text: string, what: string): bigint {
+  const wad = decimalToWad(text);
+  if (wad === undefined) throw new VeritensorError(`${what} "${text}" is not a decimal number (e.g. 0.00392156862745098 or 2.5e-7)`);
+  return requireScaleWad(wad, `${what} ${text}`);
+}
+
 export function requireBytes32(value: string, what: string): string {
   if (!isHexString(value, 32)) throw new VeritensorError(`${what} "${value}" is not a 32-byte hex value (0x + 64 hex digits)`);
   return value;
 }
 
-/** What an ONNX file says about itself: content hash, graph commitment, shapes, a file:// URI. */
+/** What an ONNX file says about itself: content hash, graph commitment, shapes, scales, a file:// URI. */
 export interface ModelFileFacts {
   readonly uri: string;
   readonly contentHash: string;
   readonly graphCommitment: string;
   readonly inputShape: readonly number[];
   readonly outputShape: readonly number[];
+  readonly inputScaleWad: bigint;
+  readonly outputScaleWad: bigint;
   readonly layers: number;
 }
 
@@ -111,6 +135,8 @@ export async function modelFileFacts(file: string): Promise<ModelFileFacts> {
     graphCommitment: commitGraph(model).root,
     inputShape: model.inputShape,
     outputShape: last ? last.outShape : model.inputShape,
+    inputScaleWad: model.inputScaleWad,
+    outputScaleWad: model.outputScaleWad,
     layers: model.layers.length,
   };
 }
@@ -129,6 +155,8 @@ export async function registerModel(p: Protocol, developer: Signer, spec: ModelS
     uri: spec.uri,
     inputShape: [...spec.inputShape],
     outputShape: [...spec.outputShape],
+    inputScaleWad: requireScaleWad(spec.inputScaleWad, "the input scale"),
+    outputScaleWad: requireScaleWad(spec.outputScaleWad, "the output scale"),
     price: spec.price,
     developerBps,
     contributors: spec.contributors.map((c) => ({ account: c.account, bps: c.bps })),
@@ -143,6 +171,18 @@ export async function registerModel(p: Protocol, developer: Signer, spec: ModelS
 
 export type ModelRecord = IModelRegistry.ModelStructOutput;
 
+/** Real value of one input and one output unit of `modelId`, 18-decimal fixed point. */
+export async function modelScales(p: Protocol, modelId: bigint): Promise<{ inputScaleWad: bigint; outputScaleWad: bigint }> {
+  const [inputScaleWad, outputScaleWad] = await read(p, `reading model ${modelId}'s scales`, () => p.registry.scales(modelId));
+  return { inputScaleWad, outputScaleWad };
+}
+
+/** The first model registered with `contentHash`, or undefined if none is. */
+export async function firstModelByContentHash(p: Protocol, contentHash: string): Promise<bigint | undefined> {
+  const id = await read(p, "looking up the content hash", () => p.registry.firstModelByContentHash(requireBytes32(contentHash, "content hash")));
+  return id === 0n ? undefined : id;
+}
+
 export async function getModel(p: Protocol, modelId: bigint): Promise<ModelRecord> {
   return read(p, `reading model ${modelId}`, () => p.registry.getModel(modelId));
 }
@@ -150,10 +190,16 @@ export async function getModel(p: Protocol, modelId: bigint): Promise<ModelRecor
 /**
  * `bytes` checked to be model `modelId` as registered (`record`): its sha256 is the content hash,
  * it parses as canonical/1, and its graph commitment is the registered one, so that what runs is
- * exactly the model disputes are judged against. `source` names the file or URI in errors. The one
- * check of a model file, for the nodes and the tasks.
+ * exactly the model disputes are judged against; its scales are the registered ones too, since
+ * the registry cannot check those and contracts dequantize by them. `source` names the file or URI
+ * in errors. The one check of a model file, for the nodes and the tasks.
  */
-export function checkModelBytes(modelId: bigint, record: Pick<ModelRecord, "contentHash" | "graphCommitment">, bytes: Uint8Array, source: string): CanonicalModel {
+export function checkModelBytes(
+  modelId: bigint,
+  record: Pick<ModelRecord, "contentHash" | "graphCommitment" | "inputScaleWad" | "outputScaleWad">,
+  bytes: Uint8Array,
+  source: string,
+): CanonicalModel {
   const hash = sha256Hex(bytes);
   if (hash.toLowerCase() !== record.contentHash.toLowerCase()) {
     throw new VeritensorError(`${source} is not model ${modelId}: its sha256 is ${hash}, the registry says ${record.contentHash}`);
@@ -169,6 +215,17 @@ export function checkModelBytes(modelId: bigint, record: Pick<ModelRecord, "cont
     throw new VeritensorError(
       `the graph commitment of ${source} (${graph}) is not model ${modelId}'s (${record.graphCommitment}): refusing to run it`,
     );
+  }
+  for (const [what, file, registered] of [
+    ["input", model.inputScaleWad, record.inputScaleWad],
+    ["output", model.outputScaleWad, record.outputScaleWad],
+  ] as const) {
+    if (file !== registered) {
+      throw new VeritensorError(
+        `the ${what} scale of ${source} (${formatWad(file)}) is not model ${modelId}'s (${formatWad(registered)}): ` +
+          "contracts would read its results wrongly, refusing to run it",
+      );
+    }
   }
   return model;
 }

@@ -94,6 +94,7 @@ const PHRASES: Record<string, Phrase> = {
   ModelRegistryInvalidContributor: ([i]) => `contributor #${Number(i) + 1} has the zero address or a zero share`,
   ModelRegistryInvalidCommitment: () => "the content hash, the graph commitment and the URI must all be non-empty",
   ModelRegistryInvalidShape: () => "a shape is empty, has a zero dimension, or has more than 2^32 elements",
+  ModelRegistryInvalidScale: ([i, o]) => `a scale is zero (input ${i}, output ${o} in 18-decimal fixed point): every canonical/1 scale is positive`,
   ModelRegistryModelDeprecated: ([id]) => `model ${id} is deprecated`,
   ModelRegistryNotLatestVersion: ([id, latest]) => `model ${id} is not the latest version of its family (${latest} is)`,
   ModelRegistryInvalidOwner: () => "the new owner is the zero address",

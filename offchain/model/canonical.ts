@@ -13,6 +13,7 @@ import { EXACT_LIMIT, layerKindName } from "./layers.js";
 import type { IGraphProto, INodeProto, ITensorProto } from "./onnx.js";
 import { DataType, decodeModel, defaultOpset, nodeLabel, valueInfoElemType, valueInfoShape } from "./onnx.js";
 import { matchLayer } from "./patterns.js";
+import { decimalToWad, WAD } from "./scales.js";
 import type { Range } from "./intervals.js";
 import { shapeStr } from "./shapes.js";
 import type { CanonicalLayer, CanonicalModel, ParseContext } from "./types.js";
@@ -59,16 +60,26 @@ function parseMetadata(props: { key?: string | null; value?: string | null }[]) 
       `metadata ${INPUT_RANGE_KEY} must be "lo,hi" with integers lo <= hi, |lo|,|hi| < 2^24; got ${rangeStr === undefined ? "nothing" : `"${rangeStr}"`}`,
     );
   }
-  const scale = (key: string): number => {
+  // The text is kept exactly as the registry's wad (scales.ts), the number for float arithmetic.
+  const scale = (key: string): { value: number; wad: bigint } => {
     const s = meta.get(key);
-    if (s === undefined) return 1;
-    const v = Number(s);
-    if (!Number.isFinite(v) || v <= 0) {
-      throw new ModelError("NOT_CANONICAL", `metadata ${key} must be a positive number; got "${s}"`);
+    if (s === undefined) return { value: 1, wad: WAD };
+    const value = Number(s);
+    const wad = decimalToWad(s);
+    if (!Number.isFinite(value) || value <= 0 || wad === undefined) {
+      throw new ModelError("NOT_CANONICAL", `metadata ${key} must be a positive decimal number; got "${s}"`);
     }
-    return v;
+    return { value, wad };
   };
-  return { range: [lo, hi] as Range, inputScale: scale(INPUT_SCALE_KEY), outputScale: scale(OUTPUT_SCALE_KEY) };
+  const input = scale(INPUT_SCALE_KEY);
+  const output = scale(OUTPUT_SCALE_KEY);
+  return {
+    range: [lo, hi] as Range,
+    inputScale: input.value,
+    outputScale: output.value,
+    inputScaleWad: input.wad,
+    outputScaleWad: output.wad,
+  };
 }
 
 function collectConstants(graph: IGraphProto): Map<string, ITensorProto> {
@@ -182,6 +193,8 @@ export function parseCanonicalModel(bytes: Uint8Array): CanonicalModel {
     inputRange: meta.range,
     inputScale: meta.inputScale,
     outputScale: meta.outputScale,
+    inputScaleWad: meta.inputScaleWad,
+    outputScaleWad: meta.outputScaleWad,
     layers,
     outputName: outName,
   };

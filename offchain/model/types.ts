@@ -44,6 +44,9 @@ export interface CanonicalModel {
   readonly inputRange: Range;
   readonly inputScale: number;
   readonly outputScale: number;
+  /** The scales' metadata text in 18-decimal fixed point, as registered (scales.ts). */
+  readonly inputScaleWad: bigint;
+  readonly outputScaleWad: bigint;
   readonly layers: readonly CanonicalLayer[];
   /** ONNX name of the graph output (= the last layer's outputName). */
   readonly outputName: string;

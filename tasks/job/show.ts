@@ -4,6 +4,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import {
   action,
   bytesToInts,
+  dequantizeWad,
   formatBps,
   formatInts,
   formatTime,
@@ -11,6 +12,7 @@ import {
   jobDetails,
   jobStatusName,
   JobStatus,
+  modelScales,
   openProtocol,
   parseId,
   report,
@@ -37,6 +39,8 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
   const jobId = parseId(a.job, "--job");
   const d = await jobDetails(p, jobId);
   const j = d.job;
+  const output = d.output ? bytesToInts(d.output) : undefined;
+  const outputScaleWad = output ? (await modelScales(p, j.modelId)).outputScaleWad : undefined;
   const timerLabel = j.status === JobStatus.Claimed ? "result due" : j.status === JobStatus.Submitted ? "challenge window ends" : undefined;
   report(`Job ${jobId}: ${jobStatusName(j.status)}${j.openDisputes > 0n ? ` (${j.openDisputes} open disputes)` : ""}`, [
     ["model", j.modelId],
@@ -54,8 +58,9 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
     ["output commitment", d.outputCommitment],
     // What the escrow stores of the job: the hash of its terms, then of terms and result.
     [d.outputCommitment ? "result hash" : "terms hash", j.commitment],
-    ["output", d.output ? formatInts(bytesToInts(d.output)) : undefined],
-    ["largest output", d.output ? `element ${argmax(bytesToInts(d.output))} (the class, for a classifier)` : undefined],
+    ["output", output ? formatInts(output) : undefined],
+    ["output (real)", output && outputScaleWad !== undefined ? `${formatInts(dequantizeWad(output, outputScaleWad))} (× the registry's output scale)` : undefined],
+    ["largest output", output ? `element ${argmax(output)} (the class, for a classifier)` : undefined],
     ["paid", d.payout ? `worker ${formatVtn(d.payout.workerFee)}, model ${formatVtn(d.payout.modelFee)}, treasury ${formatVtn(d.payout.protocolFee)}` : undefined],
   ]);
   return d;

@@ -8,7 +8,13 @@ import { commitGraph } from "../../offchain/commitments/graph.js";
 import { parseCanonicalModel, sha256Hex } from "../../offchain/model/canonical.js";
 
 const bytes = readFileSync("models/mnist-cnn.canonical.onnx");
-const record = { contentHash: sha256Hex(bytes), graphCommitment: commitGraph(parseCanonicalModel(bytes)).root };
+const parsed = parseCanonicalModel(bytes);
+const record = {
+  contentHash: sha256Hex(bytes),
+  graphCommitment: commitGraph(parsed).root,
+  inputScaleWad: parsed.inputScaleWad,
+  outputScaleWad: parsed.outputScaleWad,
+};
 
 describe("clients: checkModelBytes", function () {
   it("accepts the registered file and returns it parsed", function () {
@@ -28,6 +34,17 @@ describe("clients: checkModelBytes", function () {
   it("refuses a file whose graph commitment is not the registered one", function () {
     const wrong = { ...record, graphCommitment: "0x" + "11".repeat(32) };
     expect(() => checkModelBytes(3n, wrong, bytes, "cnn.onnx")).to.throw(/the graph commitment of cnn.onnx \(0x[0-9a-f]{64}\) is not model 3's/);
+  });
+
+  it("refuses a file whose scales are not the registered ones (the registry cannot check them)", function () {
+    // The file's metadata: 0.00392156862745098 in, 0.0009958812965962802 out (rounded to 1e-18).
+    expect([record.inputScaleWad, record.outputScaleWad]).to.deep.equal([3_921_568_627_450_980n, 995_881_296_596_280n]);
+    expect(() => checkModelBytes(3n, { ...record, outputScaleWad: record.outputScaleWad + 1n }, bytes, "cnn.onnx")).to.throw(
+      "the output scale of cnn.onnx (0.00099588129659628) is not model 3's (0.000995881296596281): contracts would read its results wrongly, refusing to run it",
+    );
+    expect(() => checkModelBytes(3n, { ...record, inputScaleWad: 10n ** 18n }, bytes, "cnn.onnx")).to.throw(
+      /the input scale of cnn.onnx \(0.00392156862745098\) is not model 3's \(1\)/,
+    );
   });
 
   it("refuses bytes that are not a canonical/1 model, with the parser's reason", function () {

@@ -4,6 +4,7 @@ import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs
 
 import {
   FEE,
+  OUTPUT_SCALE_WAD,
   SAMPLE_INPUT,
   WAD,
   claimJob,
@@ -26,7 +27,7 @@ const { deployProtocol } = protocolFixtures(conn);
 async function withOracle() {
   const p: Protocol = await networkHelpers.loadFixture(deployProtocol);
   // Owned by the deployer (the default signer), which asks.
-  const oracle = await ethers.deployContract("DigitOracle", [p.jm, p.token, p.modelId, p.deployer.address]);
+  const oracle = await ethers.deployContract("DigitOracle", [p.jm, p.token, p.registry, p.modelId, p.deployer.address]);
   await p.token.transfer(await oracle.getAddress(), 100n * WAD);
   return { p, oracle };
 }
@@ -38,6 +39,7 @@ describe("DigitOracle (InferenceConsumer)", function () {
     expect(await oracle.jobManager()).to.equal(await p.jm.getAddress());
     expect(await oracle.feeToken()).to.equal(await p.token.getAddress());
     expect(await oracle.modelId()).to.equal(p.modelId);
+    expect(await oracle.outputScaleWad()).to.equal(OUTPUT_SCALE_WAD);
     const deadline = BigInt(await networkHelpers.time.latest()) + 3600n;
     const tx = oracle.ask(SAMPLE_INPUT, FEE, deadline);
     await expect(tx)
@@ -59,21 +61,22 @@ describe("DigitOracle (InferenceConsumer)", function () {
     expect(await p.token.allowance(address, await p.jm.getAddress())).to.equal(0n);
   });
 
-  it("stores the argmax of the final output when the job finalizes", async function () {
+  it("stores the argmax of the final output and its real score, by the registry's output scale", async function () {
     const { p, oracle } = await withOracle();
     const deadline = BigInt(await networkHelpers.time.latest()) + 3600n;
     await oracle.ask(SAMPLE_INPUT, FEE, deadline);
     await claimJob(p, 1n);
     await submitJob(p, 1n, int32Bytes(digitScores(4)));
-    expect(await oracle.answered(1n)).to.equal(false);
+    expect((await oracle.answers(1n)).answered).to.equal(false);
     await endChallengeWindow(p, 1n);
+    // digitScores puts 1000 at the winner: its real value is 1000 × the output scale, in wad.
+    const scoreWad = 1000n * OUTPUT_SCALE_WAD;
     await expect(p.jm.finalize(1n, ...(await finalizeArgs(p, 1n))))
       .to.emit(oracle, "DigitAnswered")
-      .withArgs(1n, 4n)
+      .withArgs(1n, 4n, scoreWad)
       .and.to.emit(p.jm, "CallbackDelivered")
       .withArgs(1n, await oracle.getAddress());
-    expect(await oracle.answered(1n)).to.equal(true);
-    expect(await oracle.digitOf(1n)).to.equal(4n);
+    expect(await oracle.answers(1n)).to.deep.equal([true, 4n, scoreWad]);
     await expectEscrowConserved(p, [oracle]);
   });
 
@@ -86,14 +89,22 @@ describe("DigitOracle (InferenceConsumer)", function () {
     await submitJob(p, 1n, int32Bytes([-70000, -9, -4, -300, -16777215, -4, -100, -8, -65536, -3]));
     await endChallengeWindow(p, 1n);
     await p.jm.finalize(1n, ...(await finalizeArgs(p, 1n)));
-    expect(await oracle.digitOf(1n)).to.equal(9n);
+    expect(await oracle.answers(1n)).to.deep.equal([true, 9n, -3n * OUTPUT_SCALE_WAD]);
 
     await oracle.ask(SAMPLE_INPUT, FEE, deadline + 3600n);
     await claimJob(p, 2n);
     await submitJob(p, 2n, int32Bytes([1, 2, 300, 4, 5, 300, 0, 0, 0, 0]));
     await endChallengeWindow(p, 2n);
     await p.jm.finalize(2n, ...(await finalizeArgs(p, 2n)));
-    expect(await oracle.digitOf(2n)).to.equal(2n);
+    expect((await oracle.answers(2n)).digit).to.equal(2n);
+  });
+
+  it("cannot be built for a model the registry does not know (it reads the output scale)", async function () {
+    const p: Protocol = await networkHelpers.loadFixture(deployProtocol);
+    const factory = await ethers.getContractFactory("DigitOracle");
+    await expect(factory.deploy(p.jm, p.token, p.registry, 9n, p.deployer.address))
+      .to.be.revertedWithCustomError(p.registry, "ModelRegistryUnknownModel")
+      .withArgs(9n);
   });
 
   it("accepts results only from the job escrow", async function () {
@@ -113,7 +124,7 @@ describe("DigitOracle (InferenceConsumer)", function () {
       .to.be.revertedWithCustomError(oracle, "DigitOracleBadOutput")
       .withArgs(44n);
     await oracle.connect(jm).onInferenceResult(1n, int32Bytes(digitScores(6)));
-    expect(await oracle.digitOf(1n)).to.equal(6n);
+    expect((await oracle.answers(1n)).digit).to.equal(6n);
   });
 
   it("accepts a result only for a job it requested and still waits for, even from the escrow", async function () {

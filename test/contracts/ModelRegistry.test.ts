@@ -10,8 +10,10 @@ import {
   FEE,
   GRAPH_COMMITMENT,
   INPUT_ELEMENTS,
+  INPUT_SCALE_WAD,
   MODEL_URI,
   OUTPUT_ELEMENTS,
+  OUTPUT_SCALE_WAD,
   PRICE,
   PROTOCOL_FEE,
   Status,
@@ -32,6 +34,7 @@ import type { Protocol } from "./fixtures.js";
 const conn = await network.create();
 const { ethers, networkHelpers } = conn;
 const { deployProtocol } = protocolFixtures(conn);
+const MAX_UINT128 = 2n ** 128n - 1n;
 
 async function protocol(): Promise<Protocol> {
   return networkHelpers.loadFixture(deployProtocol);
@@ -42,12 +45,13 @@ describe("ModelRegistry", function () {
     it("stores the model, makes the caller its owner and emits the registration and split", async function () {
       const p = await protocol();
       const contributors = [{ account: p.contributor1.address, bps: 2_500 }];
-      const spec = modelSpec({ price: 5n, developerBps: 7_500, uri: "ipfs://second" }, contributors);
+      // The scales at their bounds: 1e-18 and the largest uint128, both in one slot.
+      const spec = modelSpec({ price: 5n, developerBps: 7_500, uri: "ipfs://second", inputScaleWad: 1n, outputScaleWad: MAX_UINT128 }, contributors);
       const r = p.registry.connect(p.other);
       expect(await r.registerModel.staticCall(spec)).to.equal(2n);
       await expect(r.registerModel(spec))
         .to.emit(p.registry, "ModelRegistered")
-        .withArgs(2n, p.other.address, 2n, 0n, CONTENT_HASH, GRAPH_COMMITMENT, "ipfs://second", 5n)
+        .withArgs(2n, p.other.address, 2n, 0n, CONTENT_HASH, GRAPH_COMMITMENT, "ipfs://second", 5n, 1n, MAX_UINT128)
         .and.to.emit(p.registry, "ModelSplitSet")
         .withArgs(2n, 7_500, [[p.contributor1.address, 2_500n]]);
       expect(await p.registry.modelCount()).to.equal(2n);
@@ -65,11 +69,14 @@ describe("ModelRegistry", function () {
       expect(m.graphCommitment).to.equal(GRAPH_COMMITMENT);
       expect(m.inputShape).to.deep.equal([1n, 600n]);
       expect(m.outputShape).to.deep.equal([1n, 10n]);
+      expect([m.inputScaleWad, m.outputScaleWad]).to.deep.equal([1n, MAX_UINT128]);
       expect(m.uri).to.equal("ipfs://second");
       expect(m.contributors).to.deep.equal([[p.contributor1.address, 2_500n]]);
       expect(await p.registry.latestVersion(2n)).to.equal(2n);
       expect(await p.registry.pricing(2n)).to.deep.equal([5n, false, BigInt(INPUT_ELEMENTS), BigInt(OUTPUT_ELEMENTS)]);
       expect(await p.registry.elements(2n)).to.deep.equal([BigInt(INPUT_ELEMENTS), BigInt(OUTPUT_ELEMENTS)]);
+      expect(await p.registry.scales(2n)).to.deep.equal([1n, MAX_UINT128]);
+      expect(await p.registry.scales(1n)).to.deep.equal([INPUT_SCALE_WAD, OUTPUT_SCALE_WAD]);
       expect(await p.registry.payees(2n)).to.deep.equal([p.other.address, 7_500n, [[p.contributor1.address, 2_500n]]]);
     });
 
@@ -93,6 +100,30 @@ describe("ModelRegistry", function () {
           "ModelRegistryInvalidCommitment",
         );
       }
+    });
+
+    it("needs non-zero scales: every canonical/1 scale is positive", async function () {
+      const p = await protocol();
+      await expect(p.registry.registerModel(modelSpec({ inputScaleWad: 0n })))
+        .to.be.revertedWithCustomError(p.registry, "ModelRegistryInvalidScale")
+        .withArgs(0n, OUTPUT_SCALE_WAD);
+      await expect(p.registry.connect(p.developer).publishVersion(1n, modelSpec({ outputScaleWad: 0n })))
+        .to.be.revertedWithCustomError(p.registry, "ModelRegistryInvalidScale")
+        .withArgs(INPUT_SCALE_WAD, 0n);
+    });
+
+    it("names the first model registered with a content hash, through re-registrations and versions", async function () {
+      const p = await protocol();
+      expect(await p.registry.firstModelByContentHash(CONTENT_HASH)).to.equal(1n);
+      expect(await p.registry.firstModelByContentHash(id("never registered"))).to.equal(0n);
+      // The same file again (allowed), by someone else and as a version: still model 1.
+      await p.registry.connect(p.other).registerModel(modelSpec());
+      await p.registry.connect(p.developer).publishVersion(1n, modelSpec());
+      expect((await p.registry.getModel(3n)).contentHash).to.equal(CONTENT_HASH);
+      expect(await p.registry.firstModelByContentHash(CONTENT_HASH)).to.equal(1n);
+      // A new file is its own first.
+      await p.registry.connect(p.other).registerModel(modelSpec({ contentHash: id("other file") }));
+      expect(await p.registry.firstModelByContentHash(id("other file"))).to.equal(4n);
     });
 
     it("needs non-empty shapes with non-zero dimensions and at most 2^32 - 1 elements", async function () {
@@ -164,6 +195,7 @@ describe("ModelRegistry", function () {
           p.registry.latestVersion(idx),
           p.registry.pricing(idx),
           p.registry.elements(idx),
+          p.registry.scales(idx),
           p.registry.payees(idx),
         ]) {
           await expect(call).to.be.revertedWithCustomError(p.registry, "ModelRegistryUnknownModel").withArgs(idx);
@@ -176,15 +208,16 @@ describe("ModelRegistry", function () {
     it("links a new version to the latest one of its family", async function () {
       const p = await protocol();
       const r = p.registry.connect(p.developer);
-      const v2 = modelSpec({ contentHash: id("v2"), uri: "ipfs://v2", price: 3n });
+      const v2 = modelSpec({ contentHash: id("v2"), uri: "ipfs://v2", price: 3n, outputScaleWad: 5n * 10n ** 17n });
       await expect(r.publishVersion(1n, v2))
         .to.emit(p.registry, "ModelRegistered")
-        .withArgs(2n, p.developer.address, 1n, 1n, id("v2"), GRAPH_COMMITMENT, "ipfs://v2", 3n)
+        .withArgs(2n, p.developer.address, 1n, 1n, id("v2"), GRAPH_COMMITMENT, "ipfs://v2", 3n, INPUT_SCALE_WAD, 5n * 10n ** 17n)
         .and.to.emit(p.registry, "ModelSplitSet")
         .withArgs(2n, 10_000n, []);
       const m2 = await p.registry.getModel(2n);
       expect(m2.family).to.equal(1n);
       expect(m2.previousVersion).to.equal(1n);
+      expect(await p.registry.scales(2n)).to.deep.equal([INPUT_SCALE_WAD, 5n * 10n ** 17n]);
       expect(m2.owner).to.equal(p.developer.address);
       expect(await p.registry.latestVersion(1n)).to.equal(2n);
       expect(await p.registry.latestVersion(2n)).to.equal(2n);

@@ -54,6 +54,9 @@ export const OUTPUT_ELEMENTS = 10;
 export const CONTENT_HASH = id("model.onnx bytes");
 export const GRAPH_COMMITMENT = id("canonical graph");
 export const MODEL_URI = "ipfs://bafy-model-v1";
+/** Scales in 18-decimal fixed point: 1/255 (pixels) in, the MNIST MLP's output scale (rounded) out. */
+export const INPUT_SCALE_WAD = 3_921_568_627_450_980n;
+export const OUTPUT_SCALE_WAD = 681_669_360_297_112n;
 
 /** Protocol fee rate: 8% of each job's fee goes to the treasury. */
 export const PROTOCOL_FEE_BPS = 800n;
@@ -181,6 +184,8 @@ export function modelSpec(
     uri: MODEL_URI,
     inputShape: INPUT_SHAPE,
     outputShape: OUTPUT_SHAPE,
+    inputScaleWad: INPUT_SCALE_WAD,
+    outputScaleWad: OUTPUT_SCALE_WAD,
     price: PRICE,
     developerBps: 10_000,
     contributors,

@@ -98,6 +98,8 @@ export async function registerModel(p: DisputeProtocol, model: CanonicalModel): 
     uri: "ipfs://model",
     inputShape: [...model.inputShape],
     outputShape: [...last.outShape],
+    inputScaleWad: model.inputScaleWad,
+    outputScaleWad: model.outputScaleWad,
     price: WAD,
     developerBps: 10_000,
     contributors: [],

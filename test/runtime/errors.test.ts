@@ -83,6 +83,9 @@ describe("inference: errors", function () {
       expectModelError(() => parseCanonicalModel(plain), "NOT_CANONICAL", /veritensor.format is missing/);
       const range = edit(good, (m) => (m.metadataProps = [{ key: "veritensor.format", value: "canonical/1" }, { key: "veritensor.input.range", value: "5,1" }]));
       expectModelError(() => parseCanonicalModel(range), "NOT_CANONICAL", /veritensor.input.range/);
+      // A scale must be decimal text, the form its registered wad is computed from (Number() takes hex).
+      const hex = edit(good, (m) => (m.metadataProps = m.metadataProps!.map((p) => (p.key === "veritensor.output.scale" ? { ...p, value: "0x10" } : p))));
+      expectModelError(() => parseCanonicalModel(hex), "NOT_CANONICAL", 'metadata veritensor.output.scale must be a positive decimal number; got "0x10"');
     });
   });
 

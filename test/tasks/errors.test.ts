@@ -33,6 +33,8 @@ async function deployWithModel(): Promise<{ p: Protocol; modelId: bigint }> {
     graphCommitment: `0x${"22".repeat(32)}`,
     inputShape: [1, 4],
     outputShape: [1, 2],
+    inputScaleWad: 10n ** 18n,
+    outputScaleWad: 10n ** 18n,
     price: parseEther("1.4"),
     contributors: [],
   });

@@ -7,9 +7,9 @@ import { CanonicalModelBuilder } from "../../offchain/model/build.js";
 
 export const dir = mkdtempSync(path.join(tmpdir(), "veritensor-tasks-"));
 
-/** y = clip(x · W, ±1000): input [1, 4], output [1, 2]. */
+/** y = clip(x · W, ±1000): input [1, 4], output [1, 2], one output unit worth 0.125. */
 export function writeTinyModel(): string {
-  const bytes = new CanonicalModelBuilder([1, 4], [-128, 127])
+  const bytes = new CanonicalModelBuilder([1, 4], [-128, 127], { outputScale: 0.125 })
     .dense({ weight: [1, -1, 2, 0, 0, 1, -1, 3], units: 2, shift: 0, clip: [-1000, 1000] })
     .build();
   const file = path.join(dir, "tiny.onnx");

@@ -64,13 +64,17 @@ describe("tasks: one job from deploy to withdraw", function () {
   });
 
   let modelId: bigint;
-  it("registers a model from its file (hash, graph commitment and shapes computed)", async function () {
-    const r = (await quiet(() =>
-      run(["model", "register"], { file: model, price: "1", contributors: `${requester!.address}:1000`, from: "1" }),
-    )) as RegisterResult;
+  it("registers a model from its file (hash, graph commitment, shapes and scales computed)", async function () {
+    const { result: r, lines } = await captured(async () =>
+      (await run(["model", "register"], { file: model, price: "1", contributors: `${requester!.address}:1000`, from: "1" })) as RegisterResult,
+    );
     modelId = r.modelId;
     expect(modelId).to.equal(1n);
     expect(r.developerBps).to.equal(9000);
+    const text = lines.join("\n");
+    expect(text).to.match(/^  input scale: +1 \(wad 1000000000000000000\)$/m);
+    expect(text).to.match(/^  output scale: +0\.125 \(wad 125000000000000000\)$/m);
+    expect(text).not.to.include("already registered");
   });
 
   it("stakes, requests, claims, submits (running the model) and shows the job", async function () {
@@ -81,10 +85,11 @@ describe("tasks: one job from deploy to withdraw", function () {
     expect(req.jobId).to.equal(1n);
     await quiet(() => run(["job", "claim"], { job: "1", from: "2" }));
     await quiet(() => run(["job", "submit"], { job: "1", run: model, from: "2" }));
-    const d = (await quiet(() => run(["job", "show"], { job: "1" }))) as JobDetails;
+    const { result: d, lines } = await captured(async () => (await run(["job", "show"], { job: "1" })) as JobDetails);
     expect(d.job.status).to.equal(3n);
-    // x = [1, 2, 3, 4], W = [[1, -1], [2, 0], [0, 1], [-1, 3]] -> [1, 14]
+    // x = [1, 2, 3, 4], W = [[1, -1], [2, 0], [0, 1], [-1, 3]] -> [1, 14], at 0.125 a unit.
     expect(bytesToInts(d.output!)).to.deep.equal([1, 14]);
+    expect(lines.join("\n")).to.match(/^  output \(real\): +\[0\.125, 1\.75\] \(× the registry's output scale\)$/m);
   });
 
   it("explains that finalizing has to wait for the challenge window", async function () {
@@ -191,5 +196,44 @@ describe("tasks: one job from deploy to withdraw", function () {
   it("gives test tokens on the local network", async function () {
     const result = (await quiet(() => run(["token", "faucet"], { to: "9", amount: "5" }))) as { balance: bigint };
     expect(result.balance).to.equal(5n * 10n ** 18n);
+  });
+
+  it("model register warns when the file is already registered, naming the model, and registers it again; model show says so", async function () {
+    const warnings: string[] = [];
+    const warn = console.warn;
+    console.warn = (...a: unknown[]) => void warnings.push(a.join(" "));
+    let again;
+    try {
+      again = await captured(async () => (await run(["model", "register"], { file: model, price: "2", contributors: "", from: "1" })) as RegisterResult);
+    } finally {
+      console.warn = warn;
+    }
+    const first = (await quiet(() => run(["model", "show"], { model: "1" }))) as { contentHash: string };
+    expect(again.result.modelId).to.equal(2n);
+    expect(warnings).to.deep.equal([`Warning: content hash ${first.contentHash} is already registered, as model 1; registering it again as a new model`]);
+    expect(again.lines.join("\n")).to.match(/^  already registered: +as model 1 \(same content hash\)$/m);
+
+    const shown = (await captured(() => run(["model", "show"], { model: "2" }))).lines.join("\n");
+    expect(shown).to.match(/^  same file as: +model 1 \(registered first with this content hash\)$/m);
+    expect(shown).to.match(/^  input scale: +1 \(wad 1000000000000000000: real = integer × wad \/ 1e18\)$/m);
+    expect(shown).to.match(/^  output scale: +0\.125 \(wad 125000000000000000\)$/m);
+    expect((await captured(() => run(["model", "show"], { model: "1" }))).lines.join("\n")).not.to.include("same file as");
+  });
+
+  it("model register takes scales with --file only if they are the file's, and requires them without", async function () {
+    const register = (args: Record<string, unknown>) => quiet(() => run(["model", "register"], { price: "1", contributors: "", from: "1", ...args }));
+    expect(await rejection(() => register({ file: model, outputScale: "0.25" }))).to.equal(
+      `--output-scale 0.25 is not the scale in ${model}'s metadata (0.125): workers would refuse the model`,
+    );
+    const bare = { uri: "ipfs://m", contentHash: `0x${"11".repeat(32)}`, graphCommitment: `0x${"22".repeat(32)}`, inputShape: "1,4", outputShape: "1,2" };
+    expect(await rejection(() => register({ ...bare, outputScale: "1" }))).to.equal("--input-scale is required (or --file)");
+    expect(await rejection(() => register({ ...bare, inputScale: "0x10", outputScale: "1" }))).to.equal(
+      '--input-scale "0x10" is not a decimal number (e.g. 0.00392156862745098 or 2.5e-7)',
+    );
+    expect(await rejection(() => register({ ...bare, inputScale: "1e-19", outputScale: "1" }))).to.match(/^--input-scale 1e-19 is 0 in 18-decimal fixed point/);
+    const r = (await register({ ...bare, inputScale: "2.5e-7", outputScale: "0.0006816693602971121" })) as RegisterResult;
+    const m = (await quiet(() => run(["model", "show"], { model: String(r.modelId) }))) as { inputScaleWad: bigint; outputScaleWad: bigint };
+    // Rounded to the nearest 1e-18: ...1121 -> ...112.
+    expect([m.inputScaleWad, m.outputScaleWad]).to.deep.equal([250_000_000_000n, 681_669_360_297_112n]);
   });
 });

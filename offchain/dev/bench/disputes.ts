@@ -137,7 +137,8 @@ async function dispute(s: Stack, name: string, model: CanonicalModel, truth: rea
   const last = model.layers[model.layers.length - 1]!;
   await s.registry.connect(s.developer).registerModel({
     contentHash: model.contentHash, graphCommitment: commitGraph(model).root, uri: `ipfs://${name}`,
-    inputShape: [...model.inputShape], outputShape: [...last.outShape], price: VTN, developerBps: 10_000, contributors: [],
+    inputShape: [...model.inputShape], outputShape: [...last.outShape], inputScaleWad: model.inputScaleWad,
+    outputScaleWad: model.outputScaleWad, price: VTN, developerBps: 10_000, contributors: [],
   });
   const modelId = await s.registry.modelCount();
   const liar = forged(model, truth, layer, element).trace;

@@ -70,6 +70,9 @@ export async function measureGas(ctx: BenchContext): Promise<GasMeasurements> {
     graphCommitment: id(`graph:${label}`),
     inputShape: input,
     outputShape: output,
+    // 1/255 and 1/1000: 18-decimal fixed point, as the registry holds scales.
+    inputScaleWad: VTN / 255n,
+    outputScaleWad: VTN / 1000n,
     price: VTN,
     contributors,
   });
@@ -121,7 +124,13 @@ export async function measureGas(ctx: BenchContext): Promise<GasMeasurements> {
   await finalizeJob(p, requester!, r3.jobId);
 
   // Callback: DigitOracle (owned by the requester, who asks) asks the MNIST model and receives the digit.
-  const oracle = await new DigitOracle__factory(developer!).deploy(p.addresses.jobManager, p.addresses.token, mnist.modelId, await requester!.getAddress());
+  const oracle = await new DigitOracle__factory(developer!).deploy(
+    p.addresses.jobManager,
+    p.addresses.token,
+    p.addresses.registry,
+    mnist.modelId,
+    await requester!.getAddress(),
+  );
   await oracle.waitForDeployment();
   const oracleAddress = await oracle.getAddress();
   await send(p, "funding the oracle", () => p.token.connect(requester!).transfer(oracleAddress, 100n * VTN));
@@ -135,7 +144,7 @@ export async function measureGas(ctx: BenchContext): Promise<GasMeasurements> {
   add("submit", "job with consumer (output also stored for the callback)", sCb.receipt);
   await time.increase(Number(params.challengeWindow) + 1);
   const fCb = await finalizeJob(p, requester!, jobCb);
-  add("finalize", `with callback (DigitOracle stores the digit: ${fCb.callback?.status ?? "none"})`, fCb.receipt);
+  add("finalize", `with callback (DigitOracle stores the digit and its real score, one slot: ${fCb.callback?.status ?? "none"})`, fCb.receipt);
 
   // Model revenue: accrued per model at finalize, split among the payees on demand.
   add(

@@ -37,6 +37,8 @@ library TestData {
         spec.uri = "file://tiny.onnx";
         spec.inputShape = shape;
         spec.outputShape = shape;
+        spec.inputScaleWad = 1e18;
+        spec.outputScaleWad = 1e18;
         spec.price = price;
         spec.developerBps = developerBps;
         spec.contributors = contributors;

@@ -100,6 +100,12 @@ abstract contract Test {
         }
     }
 
+    function assertEq(int256 a, int256 b, string memory message) internal pure {
+        if (a != b) {
+            revert(string.concat(message, ": ", Strings.toStringSigned(a), " != ", Strings.toStringSigned(b)));
+        }
+    }
+
     function assertEq(address a, address b, string memory message) internal pure {
         if (a != b) {
             revert(string.concat(message, ": ", Strings.toHexString(a), " != ", Strings.toHexString(b)));
