@@ -154,7 +154,6 @@ interface IDisputeGameFactory is IPullPayments {
     /// @param amount The amount credited (never zero).
     event BalanceCredited(address indexed account, address indexed game, uint256 amount);
 
-
     /// @notice Emitted when the governed parameters are set (at deployment, then by governance); they
     /// apply to games opened from then on.
     /// @param params The new parameters.
@@ -181,7 +180,6 @@ interface IDisputeGameFactory is IPullPayments {
 
     /// @notice Game only: the game has ended with `status`; settles the job and pays out.
     function settle(GameStatus status) external;
-
 
     /// @notice The games opened on job `jobId`, oldest first.
     function gamesOf(uint256 jobId) external view returns (address[] memory);

@@ -281,7 +281,6 @@ interface IJobManager is IPullPayments {
     /// @param amount The fees collected: all that had accrued.
     event ProtocolFeesCollected(uint256 indexed modelId, address indexed treasury, uint256 amount);
 
-
     /// @notice Emitted when the governed parameters are set (at deployment, then by governance): a
     /// new parameter version, in force for jobs requested from now on.
     /// @param version The new parameter version.
@@ -389,7 +388,6 @@ interface IJobManager is IPullPayments {
     /// @param computed The commitment of the output bytes, computed on-chain.
     error JobManagerOutputCommitmentMismatch(bytes32 given, bytes32 computed);
 
-
     /// @dev Job `jobId` cannot be finalized while its challenge window is open.
     /// @param jobId The job.
     /// @param challengeEnd When the window closes.
@@ -432,7 +430,6 @@ interface IJobManager is IPullPayments {
     /// reserve for the work after the call.
     /// @param available Gas left at that point.
     error JobManagerInsufficientGasForCallback(uint256 needed, uint256 available);
-
 
     /// @dev The model has accrued neither earnings nor protocol fees to distribute.
     /// @param modelId The model.
@@ -542,7 +539,6 @@ interface IJobManager is IPullPayments {
 
     /// @notice Output bytes of a finalized-or-pending callback job (empty for jobs without consumer).
     function callbackOutput(uint256 jobId) external view returns (bytes memory);
-
 
     /// @notice Number of jobs requested so far (the highest id).
     function jobCount() external view returns (uint256);

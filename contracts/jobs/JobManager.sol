@@ -432,7 +432,6 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         return _approvedRequesters[consumer][requester];
     }
 
-
     /// @inheritdoc IJobManager
     function jobCount() external view returns (uint256) {
         return _counters.jobCount;
