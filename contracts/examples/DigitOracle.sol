@@ -7,7 +7,6 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 
 import {InferenceConsumer} from "../jobs/InferenceConsumer.sol";
 import {IJobManager} from "../interfaces/IJobManager.sol";
-import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 
 /**
  * @title DigitOracle
@@ -52,13 +51,12 @@ contract DigitOracle is InferenceConsumer, Ownable {
     /// @dev The output does not hold exactly ten int32 scores.
     error DigitOracleBadOutput(uint256 length);
 
-    /// @param registry_ The registry the job escrow prices `modelId_` from (its output scale is read).
-    constructor(IJobManager jobManager_, IERC20 feeToken_, IModelRegistry registry_, uint256 modelId_, address owner_)
-        InferenceConsumer(jobManager_, feeToken_)
-        Ownable(owner_)
-    {
+    /// @param jobManager_ The job escrow (its token pays fees, its registry holds the model's output scale).
+    /// @param modelId_ The classifier.
+    /// @param owner_ Who asks, cancels, retries and takes tokens out.
+    constructor(IJobManager jobManager_, uint256 modelId_, address owner_) InferenceConsumer(jobManager_) Ownable(owner_) {
         modelId = modelId_;
-        (, outputScaleWad) = registry_.scales(modelId_);
+        (, outputScaleWad) = jobManager_.registry().scales(modelId_);
     }
 
     /// @notice Owner: asks for the digit in `image` (canonical input bytes), paying `fee` from this

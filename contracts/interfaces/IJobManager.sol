@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
+import {IModelRegistry} from "./IModelRegistry.sol";
 import {IPullPayments} from "./IPullPayments.sol";
 
 /**
@@ -491,6 +494,12 @@ interface IJobManager is IPullPayments {
     /// @param output The output bytes (int32 little-endian elements).
     /// @return Whether it is the job's final output.
     function isFinalOutput(uint256 jobId, JobTerms calldata terms, bytes calldata output) external view returns (bool);
+
+    /// @notice The protocol token fees are paid in.
+    function token() external view returns (IERC20);
+
+    /// @notice The model registry jobs are priced from (models' scales included).
+    function registry() external view returns (IModelRegistry);
 
     /// @notice Whether `consumer` has approved `requester` ({setRequesterApproval}).
     /// @param consumer The consumer contract.

@@ -22,7 +22,7 @@ abstract contract InferenceConsumer is IInferenceConsumer {
 
     /// @notice The job escrow this consumer talks to.
     IJobManager public immutable jobManager;
-    /// @notice The protocol token that pays fees.
+    /// @notice The protocol token that pays fees (the escrow's, read at construction).
     IERC20 public immutable feeToken;
 
     /// @notice Jobs this contract requested that have not come back yet (result or failure).
@@ -47,9 +47,10 @@ abstract contract InferenceConsumer is IInferenceConsumer {
     /// @param status Its status.
     error InferenceConsumerJobNotFailed(uint256 jobId, IJobManager.JobStatus status);
 
-    constructor(IJobManager jobManager_, IERC20 feeToken_) {
+    /// @param jobManager_ The job escrow; the fee token is the escrow's own.
+    constructor(IJobManager jobManager_) {
         jobManager = jobManager_;
-        feeToken = feeToken_;
+        feeToken = jobManager_.token();
     }
 
     /// @inheritdoc IInferenceConsumer

@@ -27,7 +27,7 @@ const { deployProtocol } = protocolFixtures(conn);
 async function withOracle() {
   const p: Protocol = await networkHelpers.loadFixture(deployProtocol);
   // Owned by the deployer (the default signer), which asks.
-  const oracle = await ethers.deployContract("DigitOracle", [p.jm, p.token, p.registry, p.modelId, p.deployer.address]);
+  const oracle = await ethers.deployContract("DigitOracle", [p.jm, p.modelId, p.deployer.address]);
   await p.token.transfer(await oracle.getAddress(), 100n * WAD);
   return { p, oracle };
 }
@@ -102,7 +102,7 @@ describe("DigitOracle (InferenceConsumer)", function () {
   it("cannot be built for a model the registry does not know (it reads the output scale)", async function () {
     const p: Protocol = await networkHelpers.loadFixture(deployProtocol);
     const factory = await ethers.getContractFactory("DigitOracle");
-    await expect(factory.deploy(p.jm, p.token, p.registry, 9n, p.deployer.address))
+    await expect(factory.deploy(p.jm, 9n, p.deployer.address))
       .to.be.revertedWithCustomError(p.registry, "ModelRegistryUnknownModel")
       .withArgs(9n);
   });

@@ -12,9 +12,19 @@ import {Test} from "./utils/Test.sol";
 import {TestData} from "./utils/Protocol.sol";
 
 /// @dev Delivers results straight to the oracle's hook: the arithmetic, without a job's life.
+/// @dev What the oracle reads of its escrow at construction: the token and the registry.
+contract EscrowStub {
+    IERC20 public token = IERC20(address(2));
+    IModelRegistry public registry;
+
+    constructor(IModelRegistry registry_) {
+        registry = registry_;
+    }
+}
+
 contract DigitOracleHarness is DigitOracle {
     constructor(IModelRegistry registry_, uint256 modelId_)
-        DigitOracle(IJobManager(address(1)), IERC20(address(2)), registry_, modelId_, msg.sender)
+        DigitOracle(IJobManager(address(new EscrowStub(registry_))), modelId_, msg.sender)
     {}
 
     function deliver(uint256 jobId, bytes calldata output) external {

@@ -124,13 +124,7 @@ export async function measureGas(ctx: BenchContext): Promise<GasMeasurements> {
   await finalizeJob(p, requester!, r3.jobId);
 
   // Callback: DigitOracle (owned by the requester, who asks) asks the MNIST model and receives the digit.
-  const oracle = await new DigitOracle__factory(developer!).deploy(
-    p.addresses.jobManager,
-    p.addresses.token,
-    p.addresses.registry,
-    mnist.modelId,
-    await requester!.getAddress(),
-  );
+  const oracle = await new DigitOracle__factory(developer!).deploy(p.addresses.jobManager, mnist.modelId, await requester!.getAddress());
   await oracle.waitForDeployment();
   const oracleAddress = await oracle.getAddress();
   await send(p, "funding the oracle", () => p.token.connect(requester!).transfer(oracleAddress, 100n * VTN));
