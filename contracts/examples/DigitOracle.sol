@@ -40,15 +40,22 @@ contract DigitOracle is InferenceConsumer, Ownable {
     /// @notice The answer to each job.
     mapping(uint256 jobId => Answer) public answers;
 
+    /// @notice The owner asked about an image.
+    /// @param jobId The job requested.
+    /// @param by The owner.
     event DigitRequested(uint256 indexed jobId, address indexed by);
     /// @notice A job's answer arrived.
     /// @param jobId The job.
     /// @param digit The class with the largest score.
     /// @param scoreWad That score as a real number, 18-decimal fixed point.
     event DigitAnswered(uint256 indexed jobId, uint8 digit, int256 scoreWad);
+    /// @notice A job ended without an answer; its fee is back in this contract.
+    /// @param jobId The job.
+    /// @param status Refunded or Rejected.
     event DigitFailed(uint256 indexed jobId, IJobManager.JobStatus status);
 
     /// @dev The output does not hold exactly ten int32 scores.
+    /// @param length The output's length in bytes.
     error DigitOracleBadOutput(uint256 length);
 
     /// @param jobManager_ The job escrow (its token pays fees, its registry holds the model's output scale).
