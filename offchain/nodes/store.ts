@@ -13,8 +13,11 @@ import { VeritensorError } from "../clients/errors.js";
 import type { Database } from "./sqlite.js";
 import { openDatabase } from "./sqlite.js";
 
-/** 2: the lazy trace (a job keeps the verifier's dispute root, a dispute its side's claim). */
-export const SCHEMA_VERSION = 2;
+/**
+ * 2: the lazy trace (a job keeps the verifier's dispute root, a dispute its side's claim).
+ * 3: a job keeps its claim's result due time (a schema-2 file is migrated in place: one column).
+ */
+export const SCHEMA_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -27,6 +30,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   dispute_root TEXT,
   cheat TEXT,
   challenge_end INTEGER,
+  result_due INTEGER,
   note TEXT,
   updated_at INTEGER NOT NULL
 );
@@ -80,6 +84,8 @@ export interface JobRow {
   /** JSON of the cheat that shaped the node's output or trace (--cheat), if any. */
   readonly cheat?: string;
   readonly challengeEnd?: bigint;
+  /** Worker: when its claim's result is due (a submission reorganized away must be sent again by then). */
+  readonly resultDue?: bigint;
   readonly note?: string;
 }
 
@@ -133,6 +139,7 @@ function jobRow(r: Row): JobRow {
     disputeRoot: str(r.dispute_root),
     cheat: str(r.cheat),
     challengeEnd: big(r.challenge_end),
+    resultDue: big(r.result_due),
     note: str(r.note),
   };
 }
@@ -201,7 +208,11 @@ export class NodeStore {
     const store = new NodeStore(db, file);
     const schema = store.meta("schema");
     if (schema === undefined) store.setMeta("schema", String(SCHEMA_VERSION));
-    else if (schema !== String(SCHEMA_VERSION)) {
+    else if (schema === "2") {
+      // Schema 3 only adds a column that schema-2 rows leave empty: migrate in place.
+      db.exec("ALTER TABLE jobs ADD COLUMN result_due INTEGER");
+      store.setMeta("schema", String(SCHEMA_VERSION));
+    } else if (schema !== String(SCHEMA_VERSION)) {
       store.close();
       throw new VeritensorError(
         `the state database ${file} has schema ${schema}, this version writes schema ${SCHEMA_VERSION} ` +
@@ -319,6 +330,7 @@ export class NodeStore {
     set("dispute_root", fields.disputeRoot);
     set("cheat", fields.cheat);
     set("challenge_end", fields.challengeEnd);
+    set("result_due", fields.resultDue);
     set("note", fields.note);
     cols.push("updated_at = ?");
     vals.push(now());

@@ -37,6 +37,9 @@ import type { CheatChoice, CheatSpec } from "../runtime/cheat.js";
 import { chooseCheat } from "../runtime/cheat.js";
 import { countSaturated } from "../runtime/saturation.js";
 
+/** Seconds before a claim's result is due when the worker reads its submission back (time to send it again). */
+const DUE_CHECK_LEAD_S = 60n;
+
 /** The callback gas a worker pays for by default when it finalizes a consumer job. */
 export const DEFAULT_MAX_CALLBACK_GAS = 200_000n;
 
@@ -89,6 +92,15 @@ export class Worker extends ProtocolNode {
    * fails forgets it, and the next pass reads the job as after a restart.
    */
   private readonly ownState = new Map<bigint, "claimed" | "submitted">();
+  /** Submitted jobs read back once shortly before their claim's result was due. */
+  private readonly dueChecked = new Set<bigint>();
+
+  /** Whether `job`'s submission should be read back now: once, in the last stretch before its result is due. */
+  private submissionDueCheck(job: JobRow): boolean {
+    if (job.resultDue === undefined || this.dueChecked.has(job.jobId)) return false;
+    const now = this.nextBlockTime();
+    return now < job.resultDue && now >= job.resultDue - DUE_CHECK_LEAD_S;
+  }
 
   override async tick(): Promise<void> {
     this.servesCache.clear();
@@ -183,7 +195,7 @@ export class Worker extends ProtocolNode {
     const rec = await getJob(this.p, id);
     const mine = rec.worker.toLowerCase() === this.address.toLowerCase();
     if (rec.status === JobStatus.Claimed && mine) {
-      this.store.updateJob(id, { stage: "claimed" });
+      this.store.updateJob(id, { stage: "claimed", resultDue: rec.timer });
       this.log.info(`job ${id}: our claim is on chain (recovered)`);
       return;
     }
@@ -254,7 +266,7 @@ export class Worker extends ProtocolNode {
   private async sendClaim(id: bigint): Promise<void> {
     try {
       const r = await this.perform(`claim:${id}`, `claim job ${id}`, () => sendClaim(this.p, this.ctx.signer, id));
-      this.store.updateJob(id, { stage: "claimed" });
+      this.store.updateJob(id, { stage: "claimed", resultDue: r.resultDue });
       this.ownState.set(id, "claimed");
       this.log.info(`job ${id}: claimed, ${formatVtn(r.lockedStake)} of stake locked`);
     } catch (e) {
@@ -339,8 +351,20 @@ export class Worker extends ProtocolNode {
   private async settle(job: JobRow): Promise<void> {
     const id = job.jobId;
     if (this.ctx.journal.inFlight(`finalize:${id}`)) return;
-    // Nothing to ask the chain before the window we recorded has closed (a dispute can only delay it).
-    if (job.challengeEnd !== undefined && this.nextBlockTime() < job.challengeEnd) return;
+    // Nothing to ask the chain before the window we recorded has closed (a dispute can only delay
+    // it), except once, shortly before our claim's result is due: a reorganization deeper than our
+    // confirmations may have dropped the submission, and only then can it still be sent again in
+    // time (the window may close long after the result was due: 1 h against 15 min in production).
+    if (job.challengeEnd !== undefined && this.nextBlockTime() < job.challengeEnd) {
+      if (!this.submissionDueCheck(job)) return;
+      const rec = await getJob(this.p, id);
+      this.dueChecked.add(id);
+      if (rec.status === JobStatus.Claimed && rec.worker.toLowerCase() === this.address.toLowerCase()) {
+        this.store.updateJob(id, { stage: "computed" });
+        this.log.warn(`job ${id}: our submitted result is gone from the chain (reorganized?), and the result is due ${formatTime(rec.timer, this.nextBlockTime())}; submitting it again`);
+      }
+      return;
+    }
     // Submitted by us in this run and never disputed (every opened game is recorded from its
     // event): its window, just checked, is all that stands before finalizing.
     if (this.ownState.get(id) === "submitted" && job.challengeEnd !== undefined && !this.store.hasDisputeOn(id)) return this.finalize(job);

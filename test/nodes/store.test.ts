@@ -18,6 +18,7 @@ import { Journal } from "../../offchain/nodes/journal.js";
 import { createLogger } from "../../offchain/nodes/log.js";
 import { ManagedSigner } from "../../offchain/nodes/signer.js";
 import { isTransient } from "../../offchain/nodes/transient.js";
+import { openDatabase } from "../../offchain/nodes/sqlite.js";
 import { NodeStore } from "../../offchain/nodes/store.js";
 
 const conn = await network.create();
@@ -55,7 +56,29 @@ describe("nodes: store, journal, signer, model fetching", function () {
     const s = NodeStore.open(file);
     s.setMeta("schema", "1");
     s.close();
-    expect(() => NodeStore.open(file)).to.throw(/has schema 1, this version writes schema 2/);
+    expect(() => NodeStore.open(file)).to.throw(/has schema 1, this version writes schema 3/);
+  });
+
+  it("migrates a schema-2 state file in place: its jobs are kept, and they gain the result due time", function () {
+    const file = path.join(dir, "schema2.sqlite");
+    // A schema-2 file, as the previous version wrote it: no result_due column.
+    const db = openDatabase(file);
+    db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE jobs (job_id INTEGER PRIMARY KEY, model_id INTEGER NOT NULL, stage TEXT NOT NULL, input BLOB, output BLOB,
+        dispute_root TEXT, cheat TEXT, challenge_end INTEGER, note TEXT, updated_at INTEGER NOT NULL);
+      INSERT INTO meta VALUES ('schema', '2');
+      INSERT INTO jobs (job_id, model_id, stage, challenge_end, updated_at) VALUES (7, 1, 'submitted', 1000, 0);`);
+    db.close();
+    const s = NodeStore.open(file);
+    expect(s.meta("schema")).to.equal("3");
+    expect(s.job(7n)).to.include({ stage: "submitted", challengeEnd: 1000n, resultDue: undefined });
+    s.updateJob(7n, { resultDue: 900n });
+    expect(s.job(7n)?.resultDue).to.equal(900n);
+    s.close();
+    // Opened again: already schema 3, nothing to migrate.
+    const again = NodeStore.open(file);
+    expect(again.job(7n)?.resultDue).to.equal(900n);
+    again.close();
   });
 
   it("records a transaction's nonce, hash and gas, and settles intents left open by a crash", async function () {

@@ -23,6 +23,35 @@ import { inProcessChain, digitInputs } from "./inprocess.js";
 type Request = { method: string; params?: unknown[] };
 type Eip1193 = { request(a: Request): Promise<unknown> };
 
+/**
+ * An `evm_snapshot` taken just before `me` sends its first transaction calling `fn` of the escrow
+ * (the chain as it was then); `revert` takes the chain back to it, as a reorganization would.
+ */
+function snapshotBeforeSend(p: Protocol, me: string, fn: "claim" | "submitResult") {
+  const provider = p.connection.provider as unknown as Eip1193;
+  const inner = provider.request.bind(provider);
+  const selector = p.jobManager.interface.getFunction(fn)!.selector;
+  const taken: { id?: string } = {};
+  provider.request = async (args: Request) => {
+    const tx = args.method === "eth_sendTransaction" ? (args.params?.[0] as { from?: string; data?: string }) : undefined;
+    if (taken.id === undefined && tx?.from?.toLowerCase() === me.toLowerCase() && tx.data?.startsWith(selector)) {
+      taken.id = (await inner({ method: "evm_snapshot", params: [] })) as string;
+    }
+    return inner(args);
+  };
+  return {
+    /** Takes the chain back to the snapshot (the blocks since are gone) and stops watching. */
+    revert: async () => {
+      provider.request = inner;
+      expect(taken.id, `no ${fn} was sent`).to.not.equal(undefined);
+      expect(await provider.request({ method: "evm_revert", params: [taken.id] })).to.equal(true);
+    },
+    stop: () => {
+      provider.request = inner;
+    },
+  };
+}
+
 describe("nodes: the worker when blocks it acted on are reorganized away", function () {
   this.timeout(120_000);
 
@@ -68,30 +97,8 @@ describe("nodes: the worker when blocks it acted on are reorganized away", funct
     expect(await done(), `${what}:\n${recent()}`).to.equal(true);
   }
 
-  /** An `evm_snapshot` taken just before `from` sends its first transaction calling `fn` (the chain as it was then). */
   function snapshotBefore(fn: "claim" | "submitResult") {
-    const provider = p.connection.provider as unknown as Eip1193;
-    const inner = provider.request.bind(provider);
-    const selector = p.jobManager.interface.getFunction(fn)!.selector;
-    const taken: { id?: string } = {};
-    provider.request = async (args: Request) => {
-      const tx = args.method === "eth_sendTransaction" ? (args.params?.[0] as { from?: string; data?: string }) : undefined;
-      if (taken.id === undefined && tx?.from?.toLowerCase() === me.toLowerCase() && tx.data?.startsWith(selector)) {
-        taken.id = (await inner({ method: "evm_snapshot", params: [] })) as string;
-      }
-      return inner(args);
-    };
-    return {
-      /** Takes the chain back to the snapshot (the blocks since are gone) and stops watching. */
-      revert: async () => {
-        provider.request = inner;
-        expect(taken.id, `no ${fn} was sent`).to.not.equal(undefined);
-        expect(await rpc("evm_revert", [taken.id])).to.equal(true);
-      },
-      stop: () => {
-        provider.request = inner;
-      },
-    };
+    return snapshotBeforeSend(p, me, fn);
   }
 
   it("its submission is reorganized away: once the window is over it sends the same output again (no re-run), then finalizes", async function () {
@@ -233,5 +240,46 @@ describe("nodes: the worker when blocks it acted on are reorganized away", funct
     expect([...row!.input!]).to.deep.equal([...kept]);
     expect(row!.stage).to.equal("seen");
     w.close();
+  });
+});
+
+describe("nodes: the worker when its submission is reorganized away with the production windows (the window outlasts the result time)", function () {
+  this.timeout(120_000);
+
+  it("reads its submission back shortly before the result is due and sends it again in time, where it used to wait out the window and be timed out", async function () {
+    const dir = await mkdtemp(join(tmpdir(), "veritensor-due-"));
+    // As in production, the challenge window (here 600 s) is longer than the result time (180 s).
+    const c = await inProcessChain({ Jobs: { challengeWindow: 600, resultTimeout: 180 } });
+    const me = await c.worker.getAddress();
+    const inputs = digitInputs(101);
+    const lines: string[] = [];
+    const w = await Worker.create({ protocol: c.p, signer: c.worker, db: ":memory:", cacheDir: join(dir, "models"), log: (l) => lines.push(l), pollMs: 0 });
+    try {
+      const id = (await requestInference(c.p, c.requester, { modelId: c.modelId, input: inputs(), fee: c.fee, deadlineIn: 3600 })).jobId;
+      const status = async () => (await c.p.jobManager.getJob(id)).status;
+      const snap = snapshotBeforeSend(c.p, me, "submitResult");
+      try {
+        for (let i = 0; i < 6 && (await status()) !== JobStatus.Submitted; i++) await w.tick();
+      } finally {
+        snap.stop();
+      }
+      expect(await status(), lines.join("\n")).to.equal(JobStatus.Submitted);
+      const due = w.store.job(id)!.resultDue!;
+      expect(due, "the claim's result due time is stored").to.be.a("bigint");
+      await snap.revert();
+      expect(await status(), "the submission is gone, the claim stayed").to.equal(JobStatus.Claimed);
+      // Still well before the due time: nothing is read back yet.
+      await w.tick();
+      expect(await status()).to.equal(JobStatus.Claimed);
+      // In the last minute before the result is due, the worker looks and sends it again.
+      await c.p.connection.networkHelpers.time.increaseTo(due - 45n);
+      for (let i = 0; i < 4 && (await status()) !== JobStatus.Submitted; i++) await w.tick();
+      expect(await status(), lines.join("\n")).to.equal(JobStatus.Submitted);
+      expect(lines.join("\n")).to.include(`job ${id}: our submitted result is gone from the chain (reorganized?), and the result is due`);
+      expect(BigInt(await c.p.connection.networkHelpers.time.latest())).to.be.lessThan(due);
+    } finally {
+      w.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
