@@ -422,7 +422,8 @@ contract JobManager is IJobManager, Ownable, PullPayments {
 
     /// @inheritdoc IJobManager
     function isFinalOutput(uint256 jobId, JobTerms calldata t, bytes calldata output) external view returns (bool) {
-        Job storage job = _existing(jobId);
+        // An unknown job is no job with a final output: false, not a revert, for a contract that asks.
+        Job storage job = _jobs[jobId];
         if (job.status != JobStatus.Finalized || output.length != uint256(t.outputElements) * 4) return false;
         return job.commitment == _resultHash(keccak256(abi.encode(t)), TensorCommitment.root(output));
     }
