@@ -25,8 +25,8 @@ export const FOLDABLE_OPS: ReadonlySet<string> = new Set([
 /** Why a node could not be evaluated (the caller names the node). */
 export class FoldError extends Error {}
 
-/** ONNX integer and bool element types. */
-const INT_TYPES = new Set([2, 3, 4, 5, 6, 7, 9, 12, 13]);
+/** ONNX integer and bool element types (their values fold with integer semantics). */
+export const INT_TYPES: ReadonlySet<number> = new Set([2, 3, 4, 5, 6, 7, 9, 12, 13]);
 
 const numel = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
 

@@ -16,7 +16,7 @@
  * part of its function.
  */
 import type { INodeProto } from "../model/onnx.js";
-import { attrFloat, attrString, nodeLabel } from "../model/onnx.js";
+import { attrFloat, attrString, isForeign, nodeLabel } from "../model/onnx.js";
 
 /** A real function of one real value, evaluated in float64 to fill a LUT table. */
 export interface ElementwiseFn {
@@ -163,7 +163,7 @@ type Operand = { readonly tensor: string } | { readonly value: number };
 /** The operands of a fusable node (undefined when it is not one: a per-channel constant, say). */
 function operands(n: INodeProto, scalar: ScalarOf, opset: number): Operand[] | undefined {
   const op = n.opType ?? "";
-  if ((n.domain ?? "") !== "" && n.domain !== "ai.onnx") return undefined;
+  if (isForeign(n)) return undefined;
   if ((n.output ?? []).filter((o) => o).length !== 1) return undefined;
   const ins = (n.input ?? []).filter((i, k, all) => i !== "" || k < all.length - 1);
   if (op === "Clip") {

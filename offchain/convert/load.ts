@@ -5,7 +5,7 @@
  * op outside the supported set is refused by name.
  */
 import type { Const } from "./constants.js";
-import { FOLDABLE_OPS, FOLD_ATTRS, FoldError, evalConstant, squeezeShape } from "./constants.js";
+import { FOLDABLE_OPS, FOLD_ATTRS, FoldError, INT_TYPES, evalConstant, squeezeShape } from "./constants.js";
 import type { UnsupportedNode } from "./errors.js";
 import { ElementwiseError, LUT_OP_NAMES, attributesOf, elementwiseGroups, groupLabel, unaryFunction } from "./elementwise.js";
 import type { ElementwiseGroup } from "./elementwise.js";
@@ -14,7 +14,7 @@ import type { Act, IrGraph, IrNode, Window } from "./ir.js";
 import { NO_ACT, numel } from "./ir.js";
 import type { INodeProto, ITensorProto } from "../model/onnx.js";
 import {
-  attrFloat, attrInt, attrInts, attrString, decodeModel, nodeLabel, tensorDims, tensorValues, toNumber,
+  attrFloat, attrInt, attrInts, attrString, decodeModel, isForeign, nodeLabel, opLabel, tensorDims, tensorValues, toNumber,
   valueInfoShape,
 } from "../model/onnx.js";
 import { FORMAT_KEY } from "../model/canonical.js";
@@ -447,9 +447,6 @@ function loadGroup(v: NodeView, g: ElementwiseGroup): void {
   v.emit({ kind: "lut", name: v.label, op: g.fn.name, out: g.output, outShape: v.tensor(x), x, fn: g.fn, act: NO_ACT });
 }
 
-/** ONNX integer and bool element types (their values fold with integer semantics). */
-const INT_TYPES = new Set([2, 3, 4, 5, 6, 7, 9, 12, 13]);
-
 function readConst(t: ITensorProto, where: string, name: string): Const {
   try {
     return { values: tensorValues(t, where), dims: tensorDims(t), int: INT_TYPES.has(t.dataType ?? 1) };
@@ -468,11 +465,11 @@ export function unsupportedNodes(nodes: readonly INodeProto[], constants: Readon
   const out: UnsupportedNode[] = [];
   nodes.forEach((n, i) => {
     const op = n.opType ?? "?";
-    const foreign = n.domain !== undefined && n.domain !== null && n.domain !== "" && n.domain !== "ai.onnx";
+    const foreign = isForeign(n);
     const ins = (n.input ?? []).filter((t) => t !== "");
     const folds = !foreign && (op === "Constant" || op === "Shape" || (FOLDABLE_OPS.has(op) && ins.every((t) => known.has(t))));
     if (folds) for (const o of n.output ?? []) known.add(o);
-    if (foreign || (!SUPPORTED_OPS.includes(op) && !folds)) out.push({ node: nodeLabel(n, i), op: foreign ? `${n.domain}.${op}` : op });
+    if (foreign || (!SUPPORTED_OPS.includes(op) && !folds)) out.push({ node: nodeLabel(n, i), op: opLabel(n) });
   });
   return out;
 }

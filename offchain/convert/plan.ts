@@ -348,11 +348,17 @@ class Planner {
         this.fail(n, "UNSUPPORTED_ATTR", `${n.fn.name} is undefined at ${v} (integer ${x.lo + i}), inside the calibrated input range [${cal.min}, ${cal.max}]`);
       }
     }
-    const defined = reals.flatMap((r, i) => (Number.isNaN(r) ? [] : [i]));
-    if (defined.length === 0) this.fail(n, "UNSUPPORTED_ATTR", `${n.fn.name} is undefined on the whole input range`);
+    // The nearest defined entry of each index: one scan each way (a tie goes to the lower one).
+    const below = new Int32Array(size).fill(-1);
+    const above = new Int32Array(size).fill(-1);
+    for (let i = 0, last = -1; i < size; i++) below[i] = last = Number.isNaN(reals[i]) ? last : i;
+    for (let i = size - 1, last = -1; i >= 0; i--) above[i] = last = Number.isNaN(reals[i]) ? last : i;
+    if (below[size - 1] === -1) this.fail(n, "UNSUPPORTED_ATTR", `${n.fn.name} is undefined on the whole input range`);
     const table = new Int32Array(size);
     for (let i = 0; i < size; i++) {
-      const near = Number.isNaN(reals[i]) ? defined.reduce((b, j) => (Math.abs(j - i) < Math.abs(b - i) ? j : b)) : i;
+      const lo = below[i]!;
+      const hi = above[i]!;
+      const near = lo === -1 ? hi : hi === -1 || i - lo <= hi - i ? lo : hi;
       table[i] = Math.min(Math.max(Math.round(reals[near]! / sy), glo), ghi);
     }
     let lo = Infinity;

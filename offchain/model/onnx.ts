@@ -168,6 +168,16 @@ export function floatValueInfo(name: string, shape: readonly number[]): IValueIn
   };
 }
 
+/** An op of another domain than ONNX's default one (a vendor's fused op, say). */
+export function isForeign(n: INodeProto): boolean {
+  return (n.domain ?? "") !== "" && n.domain !== "ai.onnx";
+}
+
+/** The op as messages name it: with its domain when that is not the default one (`com.microsoft.FusedConv`). */
+export function opLabel(n: INodeProto): string {
+  return isForeign(n) ? `${n.domain}.${n.opType ?? "?"}` : (n.opType ?? "?");
+}
+
 export function nodeLabel(node: INodeProto, index: number): string {
   return node.name ? node.name : `#${index}`;
 }

@@ -201,6 +201,18 @@ describe("convert: elementwise functions → one LUT", function () {
     expect([(err as ConvertError).node, (err as ConvertError).code]).to.deep.equal(["mul_x", "NOT_CONSTANT"]);
   });
 
+  it("fills the entries where the function is undefined outside the calibrated range with their nearest defined neighbour", function () {
+    // Sqrt on the input, whose fixed range reaches below 0 (-1.0) though calibration stays in [0.5, 1].
+    const bytes = floatModel([1, 4], [node("Sqrt", ["x"], "y", "root")], [], "y");
+    const conv = convertModel(bytes, { calibration: Array.from({ length: 8 }, () => r(4, 0.5, 1)), input: { scale: 0.1, lo: -10, hi: 20 } });
+    const t = table(conv);
+    expect(t).to.have.length(31);
+    // Entries 0..9 are Sqrt of -1.0..-0.1 (undefined): each takes entry 10, Sqrt(0) = 0.
+    expect(t.slice(0, 11)).to.deep.equal(new Array(11).fill(t[10]));
+    expect(t[10]).to.equal(0);
+    expect(t[30]).to.be.greaterThan(t[20]!);
+  });
+
   it("refuses a function undefined inside the calibrated range, and an unknown approximation, by name", function () {
     const refusal = (bytes: Uint8Array): ConvertError => {
       try {

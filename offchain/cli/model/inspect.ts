@@ -9,7 +9,7 @@ import type { CanonicalModel } from "../../model/canonical.js";
 import { FORMAT_KEY, numel, parseCanonicalModel } from "../../model/canonical.js";
 import { LayerKind } from "../../model/layers.js";
 import type { IValueInfoProto } from "../../model/onnx.js";
-import { decodeModel, toNumber } from "../../model/onnx.js";
+import { decodeModel, opLabel, toNumber } from "../../model/onnx.js";
 import { commitGraph } from "../../commitments/graph.js";
 
 export interface LayerSummary {
@@ -100,7 +100,7 @@ export function inspectFloatModel(bytes: Uint8Array): FloatModelSummary {
   const initializers = new Set((graph.initializer ?? []).map((t) => t.name ?? ""));
   const counts = new Map<string, number>();
   for (const n of graph.node ?? []) {
-    const op = n.domain && n.domain !== "ai.onnx" ? `${n.domain}.${n.opType ?? "?"}` : (n.opType ?? "?");
+    const op = opLabel(n);
     counts.set(op, (counts.get(op) ?? 0) + 1);
   }
   const imp = (proto.opsetImport ?? []).find((o) => !o.domain || o.domain === "ai.onnx");
