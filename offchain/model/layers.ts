@@ -21,6 +21,10 @@ export const LayerKind = {
   MAXPOOL: 7,
   RESHAPE: 8,
   LUT: 9,
+  MATMUL: 10,
+  PRODUCT: 11,
+  GATHER: 12,
+  CONST: 13,
 } as const;
 export type LayerKind = (typeof LayerKind)[keyof typeof LayerKind];
 
@@ -34,13 +38,23 @@ export const LAYER_KIND_NAMES: Readonly<Record<LayerKind, string>> = {
   7: "MAXPOOL",
   8: "RESHAPE",
   9: "LUT",
+  10: "MATMUL",
+  11: "PRODUCT",
+  12: "GATHER",
+  13: "CONST",
 };
 
 export function layerKindName(kind: LayerKind): string {
   return LAYER_KIND_NAMES[kind];
 }
 
-/** Index of each param, per kind (params are int64 in the leaf). */
+/**
+ * Index of each param, per kind (params are int64 in the leaf).
+ *
+ * DENSE applies to the last axis: input [1, R..., K], output [1, R..., M] (rank >= 2; the rows R
+ * are 1 for a [1, K] input). Output element e is row r = floor(e / M), unit m = e mod M, and reads
+ * x[r*K + j]; its per-unit constants B and s are indexed by m (the last axis), not by axis 1.
+ */
 export const DenseParam = { K: 0, M: 1, LO: 2, HI: 3 } as const;
 /** DENSE constants: W as [M, K] (row m = weights of output m, contiguous), B [M], S [M]. */
 export const DenseConst = { W: 0, B: 1, S: 2 } as const;
@@ -74,7 +88,37 @@ export const MaxPoolParam = {
 export const LutParam = { LO: 0, HI: 1 } as const;
 export const LutConst = { T: 0 } as const;
 
-/** Number of params per kind (checked when a leaf is built). */
+/**
+ * MATMUL: the product of two layer outputs, batched over the leading axes (attention).
+ * inputs [a, b] with a [1, G..., N, K], b [1, G..., K, M], output [1, G..., N, M] (rank >= 3, the
+ * same G... on all three). y[g,n,m] = clip((sum_{j<K} a[g,n,j]*b[g,j,m]) >> s, lo, hi): a reduction
+ * of length K from s_0 = 0. Term j reads a[(g*N + n)*K + j] and b[(g*K + j)*M + m].
+ */
+export const MatMulParam = { N: 0, K: 1, M: 2, LO: 3, HI: 4 } as const;
+/** MATMUL constants: the shift s [1]. */
+export const MatMulConst = { S: 0 } as const;
+
+/**
+ * PRODUCT: elementwise product of two layer outputs of the output's shape (inputs [a, b], which
+ * may be the same tensor): y[e] = clip((a[e]*b[e]) >> s, lo, hi).
+ */
+export const ProductParam = { LO: 0, HI: 1 } as const;
+/** PRODUCT constants: the shift s [1]. */
+export const ProductConst = { S: 0 } as const;
+
+/**
+ * GATHER: data movement (Transpose, Slice, Concat, Split, Expand, Pad with zeros, Gather on
+ * constant indices, nearest Resize, ...). inputs [t_0, ..., t_{I-1}] (I >= 1); params are their
+ * element counts [n_0, ..., n_{I-1}] (so the param count is the input count). With v the
+ * concatenation of the inputs' elements (row-major, in `inputs` order) and Z = sum n_i:
+ * y[e] = idx[e] == Z ? 0 : v[idx[e]], where idx [numel(out)] is an integer constant in [0, Z].
+ */
+export const GatherConst = { IDX: 0 } as const;
+
+/** CONST: a layer with no inputs whose output is its constant: y[e] = C[e], C [numel(out)]. */
+export const ConstConst = { C: 0 } as const;
+
+/** Number of params per kind (checked when a leaf is built); GATHER has one per input (-1 here). */
 export const PARAM_COUNT: Readonly<Record<LayerKind, number>> = {
   1: 4,
   2: 15,
@@ -85,6 +129,10 @@ export const PARAM_COUNT: Readonly<Record<LayerKind, number>> = {
   7: 11,
   8: 0,
   9: 2,
+  10: 5,
+  11: 2,
+  12: -1,
+  13: 0,
 };
 
 /** Largest magnitude (exclusive) of any committed value and any partial sum. */
