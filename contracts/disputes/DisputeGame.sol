@@ -43,7 +43,7 @@ import {
  *  1. trace: the two trace trees, to the first layer k whose outputs differ;
  *  2. tensor: the two chunk trees of layer k's output, to the first differing chunk, then both
  *     chunks, to the first differing element e;
- *  3. reduction (DENSE, CONV, MAXPOOL): both accumulators s_L, then the partial sums s_0..s_L, to
+ *  3. reduction (DENSE, CONV, MATMUL): both accumulators s_L, then the partial sums s_0..s_L, to
  *     one term.
  * The one-step verifier then computes the honest value of the narrowed claim, and the side whose
  * claim differs loses (the defender when both do). A side that misses a move's deadline loses.

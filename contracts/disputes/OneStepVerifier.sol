@@ -12,11 +12,15 @@ import {
 } from "./lib/OneStepErrors.sol";
 import {AddStep} from "./onestep/AddStep.sol";
 import {ClipStep} from "./onestep/ClipStep.sol";
+import {ConstStep} from "./onestep/ConstStep.sol";
 import {ConvStep} from "./onestep/ConvStep.sol";
 import {DenseStep} from "./onestep/DenseStep.sol";
+import {GatherStep} from "./onestep/GatherStep.sol";
 import {LutStep} from "./onestep/LutStep.sol";
+import {MatMulStep} from "./onestep/MatMulStep.sol";
 import {MaxPoolStep} from "./onestep/MaxPoolStep.sol";
 import {MulStep} from "./onestep/MulStep.sol";
+import {ProductStep} from "./onestep/ProductStep.sol";
 import {ReluStep} from "./onestep/ReluStep.sol";
 import {ReshapeStep} from "./onestep/ReshapeStep.sol";
 import {StepReader} from "./onestep/StepReader.sol";
@@ -49,8 +53,8 @@ contract OneStepVerifier is IOneStepVerifier {
         if (ctx.element >= n) revert OneStepVerifierElementOutOfRange(ctx.element, n);
         StepReader memory r = StepReader({traceRoot: ctx.traceRoot, layer: l, openings: p.openings, used: 0});
 
-        // INVARIANT: DENSE and CONV are checked term by term, MAXPOOL either way, every other kind
-        // in one Direct step.
+        // INVARIANT: DENSE, CONV and MATMUL are checked term by term, MAXPOOL either way, every other
+        // kind in one Direct step.
         bool direct = ctx.phase == StepPhase.Direct;
         if (direct ? _isSum(l.kind) : !_isSum(l.kind) && l.kind != GraphLeaf.MAXPOOL) {
             revert OneStepVerifierWrongPhase(l.kind, uint8(ctx.phase));
@@ -81,21 +85,22 @@ contract OneStepVerifier is IOneStepVerifier {
     //                           Internals                        //
     ////////////////////////////////////////////////////////////////
 
-    /// @dev DENSE and CONV: long sums that only a term-by-term bisection keeps cheap.
+    /// @dev DENSE, CONV and MATMUL: long sums that only a term-by-term bisection keeps cheap.
     function _isSum(uint8 kind) private pure returns (bool) {
-        return kind == GraphLeaf.DENSE || kind == GraphLeaf.CONV;
+        return kind == GraphLeaf.DENSE || kind == GraphLeaf.CONV || kind == GraphLeaf.MATMUL;
     }
 
     /// @dev Number of Reduce terms of one element (MAXPOOL: its window, used only when stepped).
     function _length(Layer memory l) private pure returns (uint256) {
         if (l.kind == GraphLeaf.DENSE) return DenseStep.length(l);
         if (l.kind == GraphLeaf.CONV) return ConvStep.length(ConvStep.geometry(l));
+        if (l.kind == GraphLeaf.MATMUL) return MatMulStep.length(l);
         if (l.kind == GraphLeaf.MAXPOOL) return MaxPoolStep.length(MaxPoolStep.geometry(l));
         return 0;
     }
 
-    /// @dev Reduce or Final step of a DENSE, CONV or MAXPOOL element; `exact` is false when it would
-    /// start from a value outside the exact range.
+    /// @dev Reduce or Final step of a DENSE, CONV, MATMUL or MAXPOOL element; `exact` is false when
+    /// it would start from a value outside the exact range.
     function _reduction(Layer memory l, StepReader memory r, StepContext calldata ctx, int256 pre)
         private
         view
@@ -107,6 +112,7 @@ contract OneStepVerifier is IOneStepVerifier {
             if (!_exact(kind, pre)) return (false, 0);
             if (kind == GraphLeaf.DENSE) return (true, DenseStep.finish(l, r, e, pre));
             if (kind == GraphLeaf.CONV) return (true, ConvStep.finish(l, r, e, pre));
+            if (kind == GraphLeaf.MATMUL) return (true, MatMulStep.finish(l, r, pre));
             return (true, MaxPoolStep.finish(e, pre));
         }
         uint256 len = _length(l);
@@ -117,13 +123,15 @@ contract OneStepVerifier is IOneStepVerifier {
         if (!_exact(kind, s)) return (false, 0);
         if (kind == GraphLeaf.DENSE) return (true, DenseStep.reduce(l, r, e, ctx.term, s));
         if (kind == GraphLeaf.CONV) return (true, ConvStep.reduce(l, r, e, ctx.term, s));
+        if (kind == GraphLeaf.MATMUL) return (true, MatMulStep.reduce(l, r, e, ctx.term, s));
         return (true, MaxPoolStep.reduce(l, r, e, ctx.term, s));
     }
 
-    /// @dev s_0 of a DENSE, CONV or MAXPOOL element.
+    /// @dev s_0 of a DENSE, CONV, MATMUL or MAXPOOL element.
     function _initial(Layer memory l, StepReader memory r, uint256 e) private view returns (int256) {
         if (l.kind == GraphLeaf.DENSE) return DenseStep.initial(l, r, e);
         if (l.kind == GraphLeaf.CONV) return ConvStep.initial(l, r, e);
+        if (l.kind == GraphLeaf.MATMUL) return MatMulStep.initial();
         return MaxPoolStep.initial();
     }
 
@@ -132,7 +140,8 @@ contract OneStepVerifier is IOneStepVerifier {
         return (v < EXACT_LIMIT && v > -EXACT_LIMIT) || (kind == GraphLeaf.MAXPOOL && v == MaxPoolStep.EMPTY);
     }
 
-    /// @dev The output element of a MAXPOOL, ADD, MUL, RELU, CLIP, RESHAPE or LUT layer.
+    /// @dev The output element of a MAXPOOL, ADD, MUL, RELU, CLIP, RESHAPE, LUT, PRODUCT, GATHER or
+    /// CONST layer (GraphLeaf checked the kind is one of 1..13, the sums are refused above).
     function _direct(Layer memory l, StepReader memory r, uint256 e) private view returns (int256) {
         uint8 kind = l.kind;
         if (kind == GraphLeaf.MAXPOOL) return MaxPoolStep.direct(l, r, e);
@@ -141,6 +150,9 @@ contract OneStepVerifier is IOneStepVerifier {
         if (kind == GraphLeaf.RELU) return ReluStep.direct(l, r, e);
         if (kind == GraphLeaf.CLIP) return ClipStep.direct(l, r, e);
         if (kind == GraphLeaf.RESHAPE) return ReshapeStep.direct(l, r, e);
-        return LutStep.direct(l, r, e);
+        if (kind == GraphLeaf.LUT) return LutStep.direct(l, r, e);
+        if (kind == GraphLeaf.PRODUCT) return ProductStep.direct(l, r, e);
+        if (kind == GraphLeaf.GATHER) return GatherStep.direct(l, r, e);
+        return ConstStep.direct(l, r, e);
     }
 }

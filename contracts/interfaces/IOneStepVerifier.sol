@@ -2,15 +2,17 @@
 pragma solidity ^0.8.28;
 
 /// @notice Which part of one output element's computation a step checks.
-/// @dev DENSE and CONV elements are reductions, the sequence s_0, s_1, …, s_L, y with s_0 read from
-/// the constants (DENSE/CONV: the bias B[m]; MAXPOOL, which may be stepped the same way over its
-/// window or checked Direct: the empty-window value -2^24):
-///  - `Reduce`: s_{j+1} from the agreed s_j and term j (DENSE/CONV: s_j + x·w; MAXPOOL: max(s_j, x);
-///    a padded CONV/MAXPOOL position leaves s_j unchanged). At j = 0 the step starts from s_0 itself,
-///    so nobody ever claims s_0;
-///  - `Final`:  y from the agreed s_L (DENSE/CONV: clip(s_L >> s[m], lo, hi); MAXPOOL: s_L).
-/// MAXPOOL, ADD, MUL, RELU, CLIP, RESHAPE and LUT are `Direct`: y from its inputs (a MAXPOOL
-/// reads every in-range element of its window, at most KH·KW openings).
+/// @dev DENSE, CONV and MATMUL elements are reductions, the sequence s_0, s_1, …, s_L, y with s_0
+/// read from the constants (DENSE/CONV: the bias B[m]; MATMUL: 0, nothing read; MAXPOOL, which may
+/// be stepped the same way over its window or checked Direct: the empty-window value -2^24):
+///  - `Reduce`: s_{j+1} from the agreed s_j and term j (DENSE/CONV: s_j + x·w; MATMUL: s_j + a·b, both
+///    operands layer outputs; MAXPOOL: max(s_j, x); a padded CONV/MAXPOOL position leaves s_j
+///    unchanged). At j = 0 the step starts from s_0 itself, so nobody ever claims s_0;
+///  - `Final`:  y from the agreed s_L (DENSE/CONV/MATMUL: clip(s_L >> s, lo, hi), s per unit or
+///    channel for DENSE/CONV; MAXPOOL: s_L).
+/// MAXPOOL, ADD, MUL, RELU, CLIP, RESHAPE, LUT, PRODUCT, GATHER and CONST are `Direct`: y from its
+/// inputs and constants (a MAXPOOL reads every in-range element of its window, at most KH·KW
+/// openings; a GATHER its index and at most one input element; a CONST one constant element).
 enum StepPhase {
     Reduce,
     Final,
@@ -97,8 +99,8 @@ interface IOneStepVerifier {
     /// @param descriptor The preimage of graph leaf k.
     /// @param graphProof Siblings of graph leaf k, leaf level first.
     /// @return kind The layer kind (offchain/model/layers.ts).
-    /// @return length L = K, the number of Reduce terms, for DENSE and CONV; 0 for the Direct kinds
-    /// (MAXPOOL included).
+    /// @return length L, the number of Reduce terms, for DENSE and MATMUL (K) and CONV
+    /// ((C/group)·KH·KW); 0 for the Direct kinds (MAXPOOL included).
     /// @return numel The number of elements of the layer's output.
     function reductionLength(bytes32 graphRoot, uint256 layer, bytes calldata descriptor, bytes32[] calldata graphProof)
         external

@@ -52,6 +52,10 @@ library GraphLeaf {
     uint8 internal constant MAXPOOL = 7;
     uint8 internal constant RESHAPE = 8;
     uint8 internal constant LUT = 9;
+    uint8 internal constant MATMUL = 10;
+    uint8 internal constant PRODUCT = 11;
+    uint8 internal constant GATHER = 12;
+    uint8 internal constant CONST = 13;
 
     /// @notice Layer `index` of the graph committed as `graphRoot`, proven and checked for layout.
     /// @dev Reverts {GraphLeafNotALayer}, {GraphLeafRootMismatch}, {GraphLeafUnknownKind},
@@ -125,20 +129,24 @@ library GraphLeaf {
     }
 
     /// @dev Params, inputs and constants counts per kind (offchain/model/layers.ts PARAM_COUNT),
-    /// rank >= 2 (4 for CONV/MAXPOOL), every input earlier than the layer.
+    /// rank >= 2 (exactly 4 for CONV/MAXPOOL, >= 3 for MATMUL), every input earlier than the layer.
     function _checkLayout(Layer memory l) private pure {
         uint256 k = l.kind;
-        if (k < DENSE || k > LUT) revert GraphLeafUnknownKind(l.index, k);
-        // Packed per kind 1..9, one byte each: params, constants (ADD: with two operands).
-        uint256 nParams = uint8(bytes9(0x040f020200020b0002)[k - 1]);
-        uint256 nConsts = uint8(bytes9(0x030301020000000001)[k - 1]);
-        uint256 nInputs = 1;
-        if (k == ADD && l.inputs.length != 2) nConsts = 2;
-        if (k == ADD && l.inputs.length == 2) nInputs = 2;
+        if (k < DENSE || k > CONST) revert GraphLeafUnknownKind(l.index, k);
+        // Packed per kind 1..13, one byte each: params, constants, inputs (ADD: with a constant
+        // operand; GATHER: placeholders, its counts follow its inputs).
+        uint256 nParams = uint8(bytes13(0x040f020200020b000205020000)[k - 1]);
+        uint256 nConsts = uint8(bytes13(0x03030202000000000101010101)[k - 1]);
+        uint256 nInputs = uint8(bytes13(0x01010101010101010102020100)[k - 1]);
+        if (k == ADD && l.inputs.length == 2) (nInputs, nConsts) = (2, 1);
+        if (k == GATHER && l.inputs.length != 0) {
+            // One param per input (its element count), at least one input.
+            (nInputs, nParams) = (l.inputs.length, l.inputs.length);
+        }
         if (l.params.length != nParams) revert GraphLeafBadLayout(l.index, k, 0, l.params.length, nParams);
         if (l.inputs.length != nInputs) revert GraphLeafBadLayout(l.index, k, 1, l.inputs.length, nInputs);
         if (l.constants.length != nConsts) revert GraphLeafBadLayout(l.index, k, 2, l.constants.length, nConsts);
-        uint256 rank = (k == CONV || k == MAXPOOL) ? 4 : 2;
+        uint256 rank = (k == CONV || k == MAXPOOL) ? 4 : k == MATMUL ? 3 : 2;
         if (l.outShape.length < rank || (rank == 4 && l.outShape.length != 4)) {
             revert GraphLeafBadLayout(l.index, k, 3, l.outShape.length, rank);
         }

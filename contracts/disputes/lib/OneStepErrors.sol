@@ -58,7 +58,7 @@ error GraphLeafNotALayer(uint256 index);
 /// @param version The version the header holds.
 error GraphLeafUnsupportedVersion(uint256 version);
 
-/// @dev The layer kind is not one of 1..9 (offchain/model/layers.ts).
+/// @dev The layer kind is not one of 1..13 (offchain/model/layers.ts).
 /// @param index The layer.
 /// @param kind The kind the descriptor holds.
 error GraphLeafUnknownKind(uint256 index, uint256 kind);
@@ -86,7 +86,7 @@ error GraphLeafBadParam(uint256 index, uint256 param, int256 value);
 //                      OneStepVerifier                       //
 ////////////////////////////////////////////////////////////////
 
-/// @dev The phase does not fit the layer kind: DENSE, CONV and MAXPOOL are reductions
+/// @dev The phase does not fit the layer kind: DENSE, CONV, MATMUL and MAXPOOL are reductions
 /// (Reduce, Final), every other kind is Direct (MAXPOOL may be either).
 /// @param kind The layer kind.
 /// @param phase The phase requested (IOneStepVerifier.StepPhase).
@@ -99,7 +99,7 @@ error OneStepVerifierElementOutOfRange(uint256 element, uint256 numel);
 
 /// @dev The reduction index is not below the reduction's length.
 /// @param term The reduction index j (the step checks s_{j+1} from s_j).
-/// @param length The reduction length L (K for DENSE/CONV, KH·KW for MAXPOOL).
+/// @param length The reduction length L (K for DENSE/MATMUL, (C/group)·KH·KW for CONV, KH·KW for MAXPOOL).
 error OneStepVerifierTermOutOfRange(uint256 term, uint256 length);
 
 /// @dev An input tensor root and its siblings do not lead to the agreed trace root.
@@ -141,3 +141,14 @@ error OneStepVerifierEmptyWindow(uint256 element);
 /// @param outChannels M, the output channels.
 /// @param group The group count.
 error ConvStepBadGroup(uint256 channels, uint256 outChannels, uint256 group);
+
+////////////////////////////////////////////////////////////////
+//                         GatherStep                         //
+////////////////////////////////////////////////////////////////
+
+/// @dev A GATHER index lies outside [0, Σ n_i] (the validator refuses such models; Σ n_i itself
+/// reads 0).
+/// @param element The output element whose index was read.
+/// @param index The index the committed table holds for it.
+/// @param total Σ n_i, the element count of the inputs concatenated (the largest valid index).
+error GatherStepIndexOutOfRange(uint256 element, int256 index, uint256 total);

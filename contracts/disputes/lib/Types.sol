@@ -31,8 +31,8 @@ enum Side {
 /// @custom:value Trace Descent of the two trace trees to the first disagreeing layer.
 /// @custom:value Tensor Descent of the two chunk trees of that layer's output to the first disagreeing chunk.
 /// @custom:value Chunk Both sides reveal their 1024-byte chunk; the first differing element is fixed.
-/// @custom:value Accumulator DENSE/CONV: both sides post the full sum S_K of that element.
-/// @custom:value PartialSum DENSE/CONV: bisection over the partial sums S_0..S_K.
+/// @custom:value Accumulator DENSE/CONV/MATMUL: both sides post the full sum S_K of that element.
+/// @custom:value PartialSum DENSE/CONV/MATMUL: bisection over the partial sums S_0..S_K.
 /// @custom:value Step One step left for the one-step verifier; the challenger must have it run.
 /// @custom:value Resolved The game is over (see {GameStatus}).
 enum Level {
@@ -97,9 +97,9 @@ struct GameConfig {
 
 /// @notice The disputed layer, as fixed when the trace descent lands on it.
 /// @param index Trace index k of the layer (1..L).
-/// @param kind Its layer kind (1..9).
+/// @param kind Its layer kind (1..13).
 /// @param numel Number of elements of its output.
-/// @param reduction Length K of the sum behind each output element (DENSE, CONV), else 0.
+/// @param reduction Length K of the sum behind each output element (DENSE, CONV, MATMUL), else 0.
 /// @param element The first element the two sides' outputs differ in (set at the chunk reveal).
 struct Disputed {
     uint32 index;
