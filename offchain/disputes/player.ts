@@ -18,11 +18,11 @@ import type { Hex, MerkleTree } from "../commitments/merkle.js";
 import { toHex } from "../commitments/merkle.js";
 import { canonicalBytes, chunkOf } from "../commitments/tensor.js";
 import type { CanonicalModel } from "../model/canonical.js";
-import { ConvConst, ConvParam, DenseConst, DenseParam, LayerKind } from "../model/layers.js";
+import { ConvConst, ConvParam, DenseConst, DenseParam, LayerKind, MatMulConst, MatMulParam } from "../model/layers.js";
 import type { GameState, Move, MoveKind, OpenArgs, SubmittedResult } from "../clients/disputes.js";
 import { randomSalt, readGame, revealedDefenderChunk, sendMove } from "../clients/disputes.js";
 import { GameStatus, Level, Side } from "../clients/game-types.js";
-import { StepProver } from "./proofs.js";
+import { StepProver, isSum } from "./proofs.js";
 import { StepPhase } from "../clients/game-types.js";
 
 
@@ -174,7 +174,7 @@ export class DisputePlayer {
     const s = this.prover.partialSums(k, e);
     const layer = this.prover.layer(k);
     const claimed = this.prover.trace[k]![e]!;
-    if (layer.kind !== LayerKind.DENSE && layer.kind !== LayerKind.CONV) return s;
+    if (!isSum(layer.kind)) return s;
     const truth = requantize(layer, e, s[s.length - 1]!);
     if (claimed !== truth) s[s.length - 1] = claimed * 2 ** shiftOf(layer, e);
     this.sums.set(key, s);
@@ -191,17 +191,22 @@ export class DisputePlayer {
   }
 }
 
-function shiftOf(layer: { kind: number; outShape: readonly number[]; constants: readonly { values: Int32Array }[] }, e: number): number {
-  if (layer.kind === LayerKind.DENSE) return layer.constants[DenseConst.S]!.values[e]!;
+type SumLayer = { kind: number; params: readonly number[]; outShape: readonly number[]; constants: readonly { values: Int32Array }[] };
+
+/** The shift of element e of a DENSE (per unit m = e mod M), MATMUL (one) or CONV (per channel) layer. */
+function shiftOf(layer: SumLayer, e: number): number {
+  if (layer.kind === LayerKind.DENSE) return layer.constants[DenseConst.S]!.values[e % layer.params[DenseParam.M]!]!;
+  if (layer.kind === LayerKind.MATMUL) return layer.constants[MatMulConst.S]!.values[0]!;
   const m = Math.floor(e / (layer.outShape[2]! * layer.outShape[3]!));
   return layer.constants[ConvConst.S]!.values[m]!;
 }
 
-/** y = clip(s_K >> s[m], lo, hi) of a DENSE or CONV element. */
-function requantize(layer: { kind: number; params: readonly number[]; outShape: readonly number[]; constants: readonly { values: Int32Array }[] }, e: number, acc: number): number {
-  const [lo, hi] = layer.kind === LayerKind.DENSE ? [layer.params[DenseParam.LO]!, layer.params[DenseParam.HI]!] : [layer.params[ConvParam.LO]!, layer.params[ConvParam.HI]!];
+/** y = clip(s_K >> s, lo, hi) of a DENSE, CONV or MATMUL element. */
+function requantize(layer: SumLayer, e: number, acc: number): number {
+  const [LO, HI] = layer.kind === LayerKind.DENSE ? [DenseParam.LO, DenseParam.HI]
+    : layer.kind === LayerKind.MATMUL ? [MatMulParam.LO, MatMulParam.HI] : [ConvParam.LO, ConvParam.HI];
   const v = Math.floor(acc / 2 ** shiftOf(layer, e));
-  return Math.min(Math.max(v, lo), hi);
+  return Math.min(Math.max(v, layer.params[LO]!), layer.params[HI]!);
 }
 
 // ------------------------------------------------------------------ both sides in one process

@@ -19,8 +19,8 @@ import type { TraceCommitment } from "../commitments/trace.js";
 import type { CanonicalLayer, CanonicalModel } from "../model/canonical.js";
 import { numel } from "../model/canonical.js";
 import {
-  AddConst, ConvConst, ConvParam, DenseConst, DenseParam, LayerKind, LutConst, LutParam, MaxPoolParam,
-  MulConst,
+  AddConst, ConstConst, ConvConst, ConvParam, DenseConst, DenseParam, GatherConst, LayerKind, LutConst, LutParam,
+  MatMulConst, MatMulParam, MaxPoolParam, MulConst, ProductConst,
 } from "../model/layers.js";
 
 
@@ -104,18 +104,20 @@ export function encodeStepProofs(p: StepProofs): Hex {
   return `0x${Buffer.concat([word(32), body]).toString("hex")}`;
 }
 
-/** DENSE and CONV: elements are long sums, stepped term by term. */
+/** DENSE, CONV and MATMUL: elements are long sums, stepped term by term. */
 export function isSum(kind: LayerKind): boolean {
-  return kind === LayerKind.DENSE || kind === LayerKind.CONV;
+  return kind === LayerKind.DENSE || kind === LayerKind.CONV || kind === LayerKind.MATMUL;
 }
 
 const P = (l: CanonicalLayer, i: number): number => l.params[i]!;
 
-/** Reduce terms of one element: K (DENSE), (C/group)·KH·KW (CONV), KH·KW (MAXPOOL, if stepped); else 0. */
+/** Reduce terms of one element: K (DENSE, MATMUL), (C/group)·KH·KW (CONV), KH·KW (MAXPOOL, if stepped); else 0. */
 export function reductionLength(l: CanonicalLayer): number {
   switch (l.kind) {
     case LayerKind.DENSE:
       return P(l, DenseParam.K);
+    case LayerKind.MATMUL:
+      return P(l, MatMulParam.K);
     case LayerKind.CONV:
       return (P(l, ConvParam.C) / P(l, ConvParam.GROUP)) * P(l, ConvParam.KH) * P(l, ConvParam.KW);
     case LayerKind.MAXPOOL:
@@ -128,6 +130,37 @@ export function reductionLength(l: CanonicalLayer): number {
 /** Channel (axis 1) of output element e. */
 export function channelOf(shape: readonly number[], e: number): number {
   return Math.floor(e / numel(shape.slice(2))) % shape[1]!;
+}
+
+/** DENSE term j of output element e: unit m (B, s), input element (row ⌊e / M⌋) and weight element (DenseStep.termIndices). */
+export function denseTerm(l: CanonicalLayer, e: number, j: number): { m: number; x: number; w: number } {
+  const K = P(l, DenseParam.K), M = P(l, DenseParam.M);
+  const m = e % M;
+  return { m, x: Math.floor(e / M) * K + j, w: m * K + j };
+}
+
+/** MATMUL term j of output element e: the elements of a (input 0) and b (input 1) it reads (MatMulStep.termIndices). */
+export function matmulTerm(l: CanonicalLayer, e: number, j: number): { a: number; b: number } {
+  const N = P(l, MatMulParam.N), K = P(l, MatMulParam.K), M = P(l, MatMulParam.M);
+  const g = Math.floor(e / (N * M));
+  const n = Math.floor(e / M) % N;
+  return { a: (g * N + n) * K + j, b: (g * K + j) * M + (e % M) };
+}
+
+/**
+ * GATHER output element e: the input slot and element it copies, or null for the appended zero
+ * (index Σ n_i). Throws on an index outside [0, Σ n_i] (the chain reverts GatherStepIndexOutOfRange).
+ */
+export function gatherSource(l: CanonicalLayer, e: number): { slot: number; index: number } | null {
+  const idx = l.constants[GatherConst.IDX]!.values[e]!;
+  const total = l.params.reduce((a, n) => a + n, 0);
+  if (idx < 0 || idx > total) throw new Error(`layer ${l.index}: GATHER index ${idx} of element ${e} is outside [0, ${total}]`);
+  let offset = 0;
+  for (let slot = 0; slot < l.params.length; slot++) {
+    if (idx < offset + l.params[slot]!) return { slot, index: idx - offset };
+    offset += l.params[slot]!;
+  }
+  return null;
 }
 
 /** CONV term t of output element e: input element (or padding) and weight element (ConvStep.termIndices). */
@@ -158,8 +191,9 @@ export function poolTerm(l: CanonicalLayer, e: number, t: number): { padded: boo
 
 /**
  * The elements one step reads, in the order the verifier consumes openings. `inputs[k]` is the
- * trace tensor of `layer.inputs[k]` (LUT's table index depends on the input value). A `Reduce`
- * step at term 0 first reads s_0 (DENSE/CONV: the bias; MAXPOOL: nothing, s_0 is EMPTY).
+ * trace tensor of `layer.inputs[k]` (LUT's table index depends on the input value, GATHER's input
+ * and element on its index table). A `Reduce` step at term 0 first reads s_0 (DENSE/CONV: the
+ * bias; MATMUL: nothing, s_0 is 0; MAXPOOL: nothing, s_0 is EMPTY).
  */
 export function stepReads(l: CanonicalLayer, e: number, phase: StepPhase, term: number, inputs: readonly Int32Array[]): StepRead[] {
   const input = (index: number, slot = 0): StepRead => ({ from: "input", slot, index });
@@ -167,10 +201,15 @@ export function stepReads(l: CanonicalLayer, e: number, phase: StepPhase, term: 
   const ch = channelOf(l.outShape, e);
   switch (l.kind) {
     case LayerKind.DENSE: {
-      const K = P(l, DenseParam.K);
-      if (phase === StepPhase.Final) return [constant(DenseConst.S, e)];
-      const initial = term === 0 ? [constant(DenseConst.B, e)] : [];
-      return [...initial, input(term), constant(DenseConst.W, e * K + term)];
+      const t = denseTerm(l, e, term);
+      if (phase === StepPhase.Final) return [constant(DenseConst.S, t.m)];
+      const initial = term === 0 ? [constant(DenseConst.B, t.m)] : [];
+      return [...initial, input(t.x), constant(DenseConst.W, t.w)];
+    }
+    case LayerKind.MATMUL: {
+      if (phase === StepPhase.Final) return [constant(MatMulConst.S, 0)];
+      const t = matmulTerm(l, e, term);
+      return [input(t.a, 0), input(t.b, 1)];
     }
     case LayerKind.CONV: {
       const m = Math.floor(e / (l.outShape[2]! * l.outShape[3]!));
@@ -200,14 +239,22 @@ export function stepReads(l: CanonicalLayer, e: number, phase: StepPhase, term: 
       return [input(e), constant(MulConst.S, ch), constant(MulConst.C, ch)];
     case LayerKind.LUT:
       return [input(e), constant(LutConst.T, inputs[0]![e]! - P(l, LutParam.LO))];
+    case LayerKind.PRODUCT:
+      return [input(e, 0), input(e, 1), constant(ProductConst.S, 0)];
+    case LayerKind.GATHER: {
+      const src = gatherSource(l, e);
+      return src ? [constant(GatherConst.IDX, e), input(src.index, src.slot)] : [constant(GatherConst.IDX, e)];
+    }
+    case LayerKind.CONST:
+      return [constant(ConstConst.C, e)];
     default: // RELU, CLIP, RESHAPE
       return [input(e)];
   }
 }
 
 /**
- * The partial results s_0..s_L of element e of a DENSE or CONV layer (or a stepped MAXPOOL),
- * in the verifier's term order; y follows from s_L by the Final step.
+ * The partial results s_0..s_L of element e of a DENSE, CONV or MATMUL layer (or a stepped
+ * MAXPOOL), in the verifier's term order; y follows from s_L by the Final step.
  */
 export function partialSums(l: CanonicalLayer, e: number, inputs: readonly Int32Array[]): number[] {
   const x = inputs[0]!;
@@ -215,8 +262,18 @@ export function partialSums(l: CanonicalLayer, e: number, inputs: readonly Int32
   const s: number[] = [];
   if (l.kind === LayerKind.DENSE) {
     const W = l.constants[DenseConst.W]!.values;
-    s.push(l.constants[DenseConst.B]!.values[e]!);
-    for (let j = 0; j < L; j++) s.push(s[j]! + x[j]! * W[e * L + j]!);
+    s.push(l.constants[DenseConst.B]!.values[denseTerm(l, e, 0).m]!);
+    for (let j = 0; j < L; j++) {
+      const t = denseTerm(l, e, j);
+      s.push(s[j]! + x[t.x]! * W[t.w]!);
+    }
+  } else if (l.kind === LayerKind.MATMUL) {
+    const b = inputs[1]!;
+    s.push(0);
+    for (let j = 0; j < L; j++) {
+      const t = matmulTerm(l, e, j);
+      s.push(s[j]! + x[t.a]! * b[t.b]!);
+    }
   } else if (l.kind === LayerKind.CONV) {
     const W = l.constants[ConvConst.W]!.values;
     s.push(l.constants[ConvConst.B]!.values[Math.floor(e / (l.outShape[2]! * l.outShape[3]!))]!);
@@ -301,7 +358,7 @@ export class StepProver {
     return { graphRoot: this.graph.root, traceRoot: this.traceCommitment.root, layer: k, element, phase, term };
   }
 
-  /** The phase that checks a non-sum kind (DENSE and CONV are stepped term by term). */
+  /** The phase that checks a non-sum kind (DENSE, CONV and MATMUL are stepped term by term). */
   directPhase(k: number): StepPhase {
     return isSum(this.layer(k).kind) ? StepPhase.Final : StepPhase.Direct;
   }
@@ -326,7 +383,7 @@ export class StepProver {
     return encodeStepProofs({ ...this.descriptor(k), openings: this.openings(k, element, phase, term) });
   }
 
-  /** s_0..s_L of element e of layer k (DENSE, CONV or a stepped MAXPOOL). */
+  /** s_0..s_L of element e of layer k (DENSE, CONV, MATMUL or a stepped MAXPOOL). */
   partialSums(k: number, element: number): number[] {
     return partialSums(this.layer(k), element, this.inputsOf(k));
   }
