@@ -148,13 +148,13 @@ export function matmulTerm(l: CanonicalLayer, e: number, j: number): { a: number
 }
 
 /**
- * GATHER output element e: the input slot and element it copies, or null for the appended zero
- * (index Σ n_i). Throws on an index outside [0, Σ n_i] (the chain reverts GatherStepIndexOutOfRange).
+ * GATHER output element e: the input slot and element it copies, or null when it reads nothing
+ * more than its index: the appended zero (index Σ n_i), or an index outside [0, Σ n_i], on which
+ * the chain reverts GatherStepIndexOutOfRange after reading it (the validator refuses such models).
  */
 export function gatherSource(l: CanonicalLayer, e: number): { slot: number; index: number } | null {
   const idx = l.constants[GatherConst.IDX]!.values[e]!;
-  const total = l.params.reduce((a, n) => a + n, 0);
-  if (idx < 0 || idx > total) throw new Error(`layer ${l.index}: GATHER index ${idx} of element ${e} is outside [0, ${total}]`);
+  if (idx < 0) return null;
   let offset = 0;
   for (let slot = 0; slot < l.params.length; slot++) {
     if (idx < offset + l.params[slot]!) return { slot, index: idx - offset };

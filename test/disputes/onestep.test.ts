@@ -11,12 +11,13 @@
  * Cases run in batches through contracts/test/OneStepHarness.sol (one eth_call per batch).
  */
 import { expect } from "chai";
+import { AbiCoder } from "ethers";
 import type { Contract } from "ethers";
 import { network } from "hardhat";
 
-import { encodeHeader, encodeLayer, graphLeafProof } from "../../offchain/commitments/graph.js";
+import { LAYER_TYPES, encodeHeader, encodeLayer, graphLeafProof } from "../../offchain/commitments/graph.js";
 import type { Hex } from "../../offchain/commitments/merkle.js";
-import { toHex } from "../../offchain/commitments/merkle.js";
+import { MerkleTree, fromHex, sha256, toHex } from "../../offchain/commitments/merkle.js";
 import { canonicalBytes, chunkOf, commitTensor } from "../../offchain/commitments/tensor.js";
 import type { StepContext } from "../../offchain/disputes/proofs.js";
 import type { StepPhase as StepPhaseT } from "../../offchain/clients/game-types.js";
@@ -77,8 +78,10 @@ const GENERATORS: Record<LayerKind, Gen> = {
   [LayerKind.DENSE]: (rng) => {
     const K = rng.bool(0.3) ? rng.int(257, 1500) : rng.int(1, 256);
     const M = rng.int(1, 9);
+    // [1, K], or rows over the last axis: [1, R, K] or [1, R1, R2, K].
+    const rows = rng.bool(0.5) ? [] : rng.bool(0.6) ? [rng.int(1, 6)] : [rng.int(1, 3), rng.int(1, 3)];
     const range: [number, number] = [-128, 127];
-    const b = new CanonicalModelBuilder([1, K], range);
+    const b = new CanonicalModelBuilder([1, ...rows, K], range);
     prefix(b, rng);
     const a = Math.max(1, Math.min(127, Math.floor(1.6e7 / (K * 128))));
     b.dense({
@@ -174,6 +177,74 @@ const GENERATORS: Record<LayerKind, Gen> = {
     const range: [number, number] = [lo, lo + len - 1];
     const b = new CanonicalModelBuilder(randomShape(rng), range);
     b.lut({ lo, table: rng.ints(len, -(2 ** 20), 2 ** 20) });
+    return finish(b, rng, range);
+  },
+  [LayerKind.MATMUL]: (rng) => {
+    // a [1, G..., N, K] (the input, or a RELU/CLIP of it) times b [1, G..., K, M]: a CONST layer,
+    // a's transpose (a GATHER, M = N: attention's Q·Kᵀ), or a itself (N = K = M).
+    const lead = rng.pick([[], [rng.int(1, 3)], [rng.int(1, 2), rng.int(1, 3)]]);
+    const mode = rng.pick(["const", "transpose", "same"] as const);
+    const K = rng.bool(0.15) ? rng.int(65, 300) : rng.int(1, 64);
+    const N = mode === "same" ? K : rng.int(1, 10);
+    const M = mode === "same" ? K : mode === "transpose" ? N : rng.int(1, 10);
+    const G = numel(lead);
+    const ma = Math.max(1, Math.min(1000, Math.floor(Math.sqrt(1.6e7 / K))));
+    const range: [number, number] = [-ma, ma];
+    const b = new CanonicalModelBuilder([1, ...lead, N, K], range);
+    prefix(b, rng);
+    const a = b.last;
+    if (mode === "const") {
+      const mb = Math.max(1, Math.min(2 ** 20, Math.floor(1.6e7 / (K * ma))));
+      b.constant({ values: rng.ints(G * K * M, -mb, mb), shape: [1, ...lead, K, M] });
+    } else if (mode === "transpose") {
+      const index: number[] = [];
+      for (let g = 0; g < G; g++) for (let j = 0; j < K; j++) for (let n = 0; n < N; n++) index.push((g * N + n) * K + j);
+      b.gather({ inputs: [a], index, outShape: [1, ...lead, K, N] });
+    }
+    b.matmul({ input: a, other: b.last, shift: rng.int(0, 14), clip: clipPair(rng) });
+    return finish(b, rng, range);
+  },
+  [LayerKind.PRODUCT]: (rng) => {
+    const shape = rng.bool(0.3) ? [1, rng.int(1, 6), rng.int(1, 40), rng.int(1, 8)] : randomShape(rng);
+    const range: [number, number] = [-4000, 4000];
+    const b = new CanonicalModelBuilder(shape, range);
+    // Two layers (either order), or one layer squared.
+    if (rng.bool()) {
+      b.relu();
+      const [x, y] = rng.bool() ? [0, 1] : [1, 0];
+      b.product({ input: x, other: y, shift: rng.int(0, 14), clip: clipPair(rng) });
+    } else {
+      prefix(b, rng);
+      b.product({ other: b.last, shift: rng.int(0, 14), clip: clipPair(rng) });
+    }
+    return finish(b, rng, range);
+  },
+  [LayerKind.GATHER]: (rng) => {
+    // Up to three sources (the input, a RELU of it, a CONST layer), named in any order, maybe
+    // twice; random indices into their concatenation, the appended zero (Σ n_i) among them.
+    const range: [number, number] = [-(2 ** 23), 2 ** 23];
+    const b = new CanonicalModelBuilder(randomShape(rng, 700), range);
+    const sources = [0];
+    if (rng.bool(0.6)) sources.push(b.relu().last);
+    if (rng.bool(0.5)) {
+      const n = rng.int(1, 600);
+      sources.push(b.constant({ values: rng.ints(n, -(2 ** 23), 2 ** 23), shape: rng.bool() ? [1, n] : [1, 1, n] }).last);
+    }
+    const inputs = Array.from({ length: rng.int(1, 3) }, () => rng.pick(sources));
+    const total = inputs.reduce((z, t) => z + numel(b.shapeOf(t)), 0);
+    const outShape = rng.bool(0.5) ? [1, rng.int(1, 1200)] : [1, rng.int(1, 8), rng.int(1, 12), rng.int(1, 12)];
+    const zeros = rng.bool(0.5) ? 0.1 : 0;
+    const index = Array.from({ length: numel(outShape) }, () => (rng.bool(zeros) ? total : rng.int(0, total)));
+    b.gather({ inputs, index, outShape });
+    return finish(b, rng, range);
+  },
+  [LayerKind.CONST]: (rng) => {
+    const range: [number, number] = [-100, 100];
+    const b = new CanonicalModelBuilder(randomShape(rng, 300), range);
+    prefix(b, rng);
+    const shape = randomShape(rng);
+    const lim = rng.bool(0.2) ? 2 ** 24 - 1 : 1000;
+    b.constant({ values: rng.ints(numel(shape), -lim, lim), shape });
     return finish(b, rng, range);
   },
 };
@@ -452,6 +523,61 @@ describe("OneStepVerifier", function () {
       expect(await stepOf(inexactProver.context(DENSE, 1, StepPhase.Reduce, 0), 0, inexactProver.proofs(DENSE, 1, StepPhase.Reduce, 0))).to.deep.equal([false, 0n]);
       // The same model's other elements, whose biases are in range, step as before.
       expect(await step(inexactProver.context(DENSE, 0, StepPhase.Reduce, 0), 0, inexactProver.proofs(DENSE, 0, StepPhase.Reduce, 0))).to.equal(BigInt(prover.partialSums(DENSE, 0)[1]!));
+    });
+  });
+
+  describe("layouts of the transformer kinds (GraphLeaf)", function () {
+    const ZERO = `0x${"00".repeat(32)}` as Hex;
+    /** Layer 1 of a two-leaf graph (leaf 0 stands for a header), its descriptor built by hand. */
+    const leaf = (kind: number, inputs: number[], outShape: number[], params: number[], constants: number) => {
+      const descriptor = AbiCoder.defaultAbiCoder().encode(LAYER_TYPES, [kind, inputs, outShape, params, new Array<Hex>(constants).fill(ZERO)]) as Hex;
+      const tree = MerkleTree.from([Buffer.alloc(32, 1), sha256(fromHex(descriptor))]);
+      return harness.getFunction("layer").staticCall(tree.rootHex, 1, descriptor, tree.proofHex(1)) as Promise<{ kind: bigint; params: bigint[] }>;
+    };
+    const badLayout = (p: Promise<unknown>, kind: number, what: number, count: number, expected: number) =>
+      expect(p).to.be.revertedWithCustomError(harness, "GraphLeafBadLayout").withArgs(1, kind, what, count, expected);
+
+    it("MATMUL: two inputs (possibly the same leaf), N, K, M, lo, hi, one shift, rank >= 3", async function () {
+      expect((await leaf(10, [0, 0], [1, 2, 3], [2, 4, 3, -5, 5], 1)).kind).to.equal(10n);
+      await leaf(10, [0, 0], [1, 2, 2, 3, 3], [3, 4, 3, -5, 5], 1);
+      await badLayout(leaf(10, [0, 0], [1, 6], [2, 4, 3, -5, 5], 1), 10, 3, 2, 3);
+      await badLayout(leaf(10, [0], [1, 2, 3], [2, 4, 3, -5, 5], 1), 10, 1, 1, 2);
+      await badLayout(leaf(10, [0, 0], [1, 2, 3], [2, 4, 3, -5], 1), 10, 0, 4, 5);
+      await badLayout(leaf(10, [0, 0], [1, 2, 3], [2, 4, 3, -5, 5], 0), 10, 2, 0, 1);
+    });
+
+    it("PRODUCT: two inputs, lo, hi, one shift", async function () {
+      await leaf(11, [0, 0], [1, 7], [-5, 5], 1);
+      await badLayout(leaf(11, [0], [1, 7], [-5, 5], 1), 11, 1, 1, 2);
+      await badLayout(leaf(11, [0, 0, 0], [1, 7], [-5, 5], 1), 11, 1, 3, 2);
+      await badLayout(leaf(11, [0, 0], [1, 7], [-5, 5], 2), 11, 2, 2, 1);
+    });
+
+    it("GATHER: one param per input, at least one input, the index table", async function () {
+      expect((await leaf(12, [0], [1, 3], [9], 1)).params).to.deep.equal([9n]);
+      await leaf(12, [0, 0, 0], [1, 2, 2], [9, 9, 9], 1);
+      await badLayout(leaf(12, [0, 0], [1, 3], [9], 1), 12, 0, 1, 2);
+      await badLayout(leaf(12, [0], [1, 3], [9, 9], 1), 12, 0, 2, 1);
+      await badLayout(leaf(12, [], [1, 3], [], 1), 12, 1, 0, 1);
+      await badLayout(leaf(12, [0], [1, 3], [9], 0), 12, 2, 0, 1);
+      await expect(leaf(12, [0, 1], [1, 3], [9, 9], 1)).to.be.revertedWithCustomError(harness, "GraphLeafInputNotEarlier").withArgs(1, 1);
+    });
+
+    it("CONST: no input, no param, its values", async function () {
+      await leaf(13, [], [1, 4, 4], [], 1);
+      await badLayout(leaf(13, [0], [1, 4], [], 1), 13, 1, 1, 0);
+      await badLayout(leaf(13, [], [1, 4], [1], 1), 13, 0, 1, 0);
+      await badLayout(leaf(13, [], [1, 4], [], 0), 13, 2, 0, 1);
+    });
+
+    it("the kinds before them keep their layouts; 14 is unknown", async function () {
+      await leaf(3, [0, 0], [1, 4], [-5, 5], 1);
+      await leaf(3, [0], [1, 4], [-5, 5], 2);
+      await badLayout(leaf(3, [0], [1, 4], [-5, 5], 1), 3, 2, 1, 2);
+      await leaf(1, [0], [1, 2, 4], [3, 4, -5, 5], 3);
+      await badLayout(leaf(2, [0], [1, 2, 4], new Array<number>(15).fill(1), 3), 2, 3, 3, 4);
+      await expect(leaf(14, [0], [1, 4], [], 0)).to.be.revertedWithCustomError(harness, "GraphLeafUnknownKind").withArgs(1, 14);
+      await expect(leaf(0, [0], [1, 4], [], 0)).to.be.revertedWithCustomError(harness, "GraphLeafUnknownKind").withArgs(1, 0);
     });
   });
 });
