@@ -23,7 +23,9 @@ import type { OpenArgs } from "../../offchain/clients/disputes.js";
 import type { PlayResult } from "../../offchain/disputes/player.js";
 import { DisputePlayer, playToEnd } from "../../offchain/disputes/player.js";
 import type { CanonicalModel } from "../../offchain/model/canonical.js";
-import { layerKindName } from "../../offchain/model/layers.js";
+import { CanonicalModelBuilder } from "../../offchain/model/build.js";
+import { parseCanonicalModel } from "../../offchain/model/canonical.js";
+import { LayerKind, MatMulParam, layerKindName } from "../../offchain/model/layers.js";
 import { referenceTrace } from "../../offchain/runtime/reference.js";
 import { CanonicalRunner } from "../../offchain/runtime/runner.js";
 import { Rng } from "../runtime/helpers/random.js";
@@ -63,7 +65,8 @@ const expectConserved = (p: DisputeProtocol) => expectDisputesConserved(p);
 /** The bound of docs/DISPUTES.md on each side's transactions. */
 function txBound(model: CanonicalModel, layer: number, numel: number): number {
   const l = model.layers[layer - 1]!;
-  const K = l.kind === 1 ? l.params[0]! : l.kind === 2 ? (l.params[0]! / l.params[12]!) * l.params[4]! * l.params[5]! : 1;
+  const K = l.kind === 1 ? l.params[0]! : l.kind === 2 ? (l.params[0]! / l.params[12]!) * l.params[4]! * l.params[5]!
+    : l.kind === LayerKind.MATMUL ? l.params[MatMulParam.K]! : 1;
   return ceilLog2(model.layers.length + 1) + ceilLog2(numel) + ceilLog2(K) + 5;
 }
 
@@ -843,4 +846,73 @@ describe("DisputeGame", function () {
       await expectConserved(p);
     });
   });
+  describe("transformer kinds: MATMUL bisected like DENSE, PRODUCT, GATHER and CONST in one direct step", function () {
+    const attention = attentionBlock();
+    const truth = referenceTrace(attention, randomInput(attention, 5));
+    for (let k = 1; k <= attention.layers.length; k++) {
+      const l = attention.layers[k - 1]!;
+      it(`layer ${k} (${layerKindName(l.kind)}): a cheat there loses, the game lands on it, within the transaction bound`, async function () {
+        const n = truth[k]!.length;
+        const { trace: liar } = randomLiar(attention, truth, k, (k * 29) % n, k % 2 === 0 ? -3 : 5);
+        const { p, jobId } = await setup(attention, liar);
+        const r = await playDispute(p, jobId, new DisputePlayer(Side.Defender, p.worker, attention, liar), new DisputePlayer(Side.Challenger, p.challenger, attention, truth));
+        expect(r.status).to.equal(GameStatus.ChallengerWins);
+        const state = await readGame(r.game);
+        expect(state.layer).to.equal(k);
+        // A MATMUL element is bisected over its K partial sums (or settled on the accumulators'
+        // requantization); every other kind of this model but DENSE is one direct step.
+        const reduced = r.moves.some((m) => m.level === Level.Accumulator);
+        expect(reduced).to.equal(l.kind === LayerKind.MATMUL || l.kind === LayerKind.DENSE);
+        const bound = txBound(attention, k, truth[k]!.length);
+        expect(r.txs.defender).to.be.at.most(bound);
+        expect(r.txs.challenger + 2).to.be.at.most(bound);
+        expect(r.maxGas).to.be.below(1_000_000n);
+        await expectConserved(p);
+      });
+    }
+
+    it("an honest result survives a challenger lying at a MATMUL layer (bisected to one term)", async function () {
+      const k = attention.layers.findIndex((l) => l.kind === LayerKind.MATMUL) + 1;
+      const { p, jobId } = await setup(attention, truth);
+      const liar = lie(attention, truth, k, 3, 1);
+      const r = await playDispute(p, jobId, new DisputePlayer(Side.Defender, p.worker, attention, truth), new DisputePlayer(Side.Challenger, p.challenger, attention, liar));
+      expect(r.status).to.equal(GameStatus.DefenderWins);
+      expect((await readGame(r.game)).layer).to.equal(k);
+      await expectConserved(p);
+    });
+  });
 });
+
+/**
+ * A small attention block with every transformer kind: rank-3 DENSE projections Q, K, V of a
+ * [1, 6, 8] input, GATHERs splitting 2 heads (K transposed), MATMUL Q·Kᵀ, a CONST bias added, a
+ * PRODUCT, MATMUL weights·V, and a GATHER merging the heads beside the block's input.
+ */
+function attentionBlock(): CanonicalModel {
+  const r = new Rng(11);
+  const T = 6, H = 2, DH = 4, D = H * DH;
+  const b = new CanonicalModelBuilder([1, T, D], [-20, 20]);
+  const proj = () => b.dense({ input: 0, weight: r.ints(D * D, -4, 4), units: D, bias: r.ints(D, -10, 10), shift: 2, clip: [-40, 40] }).last;
+  const q = proj(), k = proj(), v = proj();
+  const heads = (x: number, transposed: boolean): number => {
+    const index: number[] = [];
+    for (let h = 0; h < H; h++) {
+      if (transposed) for (let d = 0; d < DH; d++) for (let t = 0; t < T; t++) index.push(t * D + h * DH + d);
+      else for (let t = 0; t < T; t++) for (let d = 0; d < DH; d++) index.push(t * D + h * DH + d);
+    }
+    return b.gather({ inputs: [x], index, outShape: transposed ? [1, H, DH, T] : [1, H, T, DH] }).last;
+  };
+  const qh = heads(q, false), kt = heads(k, true), vh = heads(v, false);
+  const scores = b.matmul({ input: qh, other: kt, shift: 4, clip: [-60, 60] }).last;
+  const pos = b.constant({ values: r.ints(H * T * T, -9, 9), shape: [1, H, T, T] }).last;
+  const biased = b.add({ input: scores, other: pos, shift: 0, clip: [-60, 60] }).last;
+  const weights = b.product({ input: biased, other: biased, shift: 5, clip: [0, 100] }).last;
+  const attended = b.matmul({ input: weights, other: vh, shift: 5, clip: [-100, 100] }).last;
+  const index: number[] = [];
+  for (let t = 0; t < T; t++) {
+    for (let h = 0; h < H; h++) for (let d = 0; d < DH; d++) index.push((h * T + t) * DH + d);
+    for (let d = 0; d < D; d++) index.push(H * T * DH + t * D + d);
+  }
+  b.gather({ inputs: [attended, 0], index, outShape: [1, T, 2 * D] });
+  return parseCanonicalModel(b.build());
+}

@@ -526,6 +526,42 @@ describe("OneStepVerifier", function () {
     });
   });
 
+  describe("gas of one step, transformer kinds on attention-sized tensors", function () {
+    it("every step of DENSE over rows, MATMUL, PRODUCT, GATHER and CONST is well below 1,000,000 gas", async function () {
+      this.timeout(300_000);
+      const { model, trace } = attentionModel();
+      const prover = new StepProver(model, trace);
+      const rows: string[] = [];
+      let max = 0n;
+      for (const l of model.layers) {
+        const k = l.index;
+        const e = Math.floor((numel(l.outShape) * 2) / 3) + 1;
+        const s = isSum(l.kind) ? prover.partialSums(k, e) : [];
+        const L = reductionLength(l);
+        const steps: { phase: StepPhaseT; term: number; pre: number; name: string }[] = isSum(l.kind)
+          ? [
+              { phase: StepPhase.Reduce, term: 0, pre: 0, name: "Reduce j=0" },
+              { phase: StepPhase.Reduce, term: L >> 1, pre: s[L >> 1]!, name: `Reduce j=${L >> 1}` },
+              { phase: StepPhase.Final, term: 0, pre: s[L]!, name: "Final" },
+            ]
+          : [{ phase: StepPhase.Direct, term: 0, pre: 0, name: "Direct" }];
+        for (const st of steps) {
+          const ctx = prover.context(k, e, st.phase, st.term);
+          const proofs = prover.proofs(k, e, st.phase, st.term);
+          const [exec, exact, out] = (await harness.getFunction("gasOf").staticCall({ ctx, pre: st.pre, proofs })) as [bigint, boolean, bigint];
+          expect(exact).to.equal(true);
+          expect(out).to.equal(BigInt(st.phase === StepPhase.Reduce ? s[st.term + 1]! : trace[k]![e]!));
+          const tx = await verifier.getFunction("step").estimateGas(ctx, st.pre, proofs);
+          if (tx > max) max = tx;
+          const openings = prover.openings(k, e, st.phase, st.term).length;
+          rows.push(`${String(k).padStart(6)}  ${layerKindName(l.kind).padEnd(8)} ${l.outShape.join("x").padEnd(12)} ${st.name.padEnd(12)} ${String(openings).padStart(8)} ${exec.toLocaleString("en-US").padStart(10)} ${tx.toLocaleString("en-US").padStart(12)}`);
+          expect(tx).to.be.below(1_000_000n);
+        }
+      }
+      console.log(`      layer  kind     output       step         openings  execution  transaction\n${rows.join("\n")}\n      largest transaction: ${max.toLocaleString("en-US")} gas`);
+    });
+  });
+
   describe("layouts of the transformer kinds (GraphLeaf)", function () {
     const ZERO = `0x${"00".repeat(32)}` as Hex;
     /** Layer 1 of a two-leaf graph (leaf 0 stands for a header), its descriptor built by hand. */
@@ -593,4 +629,42 @@ function openingOf(p: StepProver, t: number, e: number) {
     chunk: toHex(chunkOf(canonicalBytes(values), ci)),
     chunkProof: c.tree.proofHex(ci),
   };
+}
+
+/**
+ * One attention block at GPT-2-small-like tensor sizes (128 tokens, 4 heads of 16, 64 features):
+ * rank-3 DENSE projections, GATHERs that split the heads and transpose K, MATMUL Q·Kᵀ (K = 16),
+ * a CONST position bias added, a PRODUCT, MATMUL weights·V (K = 128), and a GATHER that merges the
+ * heads and concatenates the block's input (two inputs).
+ */
+function attentionModel(): { model: CanonicalModel; trace: Int32Array[] } {
+  const rng = new Rng(0xa77e);
+  const T = 128, H = 4, DH = 16, D = H * DH;
+  const b = new CanonicalModelBuilder([1, T, D], [-127, 127]);
+  const proj = (input: number) => b.dense({ input, weight: rng.ints(D * D, -3, 3), units: D, bias: rng.ints(D, -200, 200), shift: 5, clip: [-127, 127] }).last;
+  const q = proj(0), k = proj(0), v = proj(0);
+  // [1, T, D] -> [1, H, T, DH] (heads) and [1, H, DH, T] (K transposed).
+  const heads = (x: number, transposed: boolean): number => {
+    const index: number[] = [];
+    for (let h = 0; h < H; h++) {
+      if (transposed) for (let d = 0; d < DH; d++) for (let t = 0; t < T; t++) index.push(t * D + h * DH + d);
+      else for (let t = 0; t < T; t++) for (let d = 0; d < DH; d++) index.push(t * D + h * DH + d);
+    }
+    return b.gather({ inputs: [x], index, outShape: transposed ? [1, H, DH, T] : [1, H, T, DH] }).last;
+  };
+  const qh = heads(q, false), kt = heads(k, true), vh = heads(v, false);
+  const scores = b.matmul({ input: qh, other: kt, shift: 7, clip: [-127, 127] }).last;
+  const pos = b.constant({ values: rng.ints(H * T * T, -20, 20), shape: [1, H, T, T] }).last;
+  const biased = b.add({ input: scores, other: pos, shift: 0, clip: [-127, 127] }).last;
+  const weights = b.product({ input: biased, other: biased, shift: 7, clip: [0, 127] }).last;
+  const attended = b.matmul({ input: weights, other: vh, shift: 7, clip: [-127, 127] }).last;
+  // Merge the heads back to [1, T, D] and append the block's input: [1, T, 2D].
+  const index: number[] = [];
+  for (let t = 0; t < T; t++) {
+    for (let h = 0; h < H; h++) for (let d = 0; d < DH; d++) index.push((h * T + t) * DH + d);
+    for (let d = 0; d < D; d++) index.push(H * T * DH + t * D + d);
+  }
+  b.gather({ inputs: [attended, 0], index, outShape: [1, T, 2 * D] });
+  const model = parseCanonicalModel(b.build());
+  return { model, trace: referenceTrace(model, rng.input(T * D, -127, 127)) };
 }
