@@ -33,9 +33,15 @@ export function constantRoots(layer: CanonicalLayer): Hex[] {
   return layer.constants.map((c) => commitTensor(c.values).root);
 }
 
+/** Number of params a layer of this kind and input count has (GATHER: one per input, PARAM_COUNT -1). */
+export function paramCount(layer: Pick<CanonicalLayer, "kind" | "inputs">): number {
+  const n = PARAM_COUNT[layer.kind];
+  return n < 0 ? layer.inputs.length : n;
+}
+
 export function encodeLayer(layer: CanonicalLayer, constants: readonly Hex[] = constantRoots(layer)): Hex {
-  if (layer.params.length !== PARAM_COUNT[layer.kind]) {
-    throw new Error(`layer ${layer.index} has ${layer.params.length} params, kind ${layer.kind} needs ${PARAM_COUNT[layer.kind]}`);
+  if (layer.params.length !== paramCount(layer)) {
+    throw new Error(`layer ${layer.index} has ${layer.params.length} params, kind ${layer.kind} needs ${paramCount(layer)}`);
   }
   return abi.encode(LAYER_TYPES, [layer.kind, layer.inputs, layer.outShape, layer.params, constants]) as Hex;
 }

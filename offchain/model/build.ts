@@ -102,6 +102,38 @@ export interface LutSpec extends LayerOpts {
   table: Ints;
 }
 
+export interface MatMulSpec extends LayerOpts {
+  /** Trace index of b [1, G..., K, M]; a [1, G..., N, K] is `input` (default the latest). */
+  other: number;
+  /** Exponent s of S = 2^-s (one scalar). */
+  shift: number;
+  clip: Pair;
+}
+
+export interface ProductSpec extends LayerOpts {
+  /** Trace index of b, of a's shape (may be a itself). */
+  other: number;
+  shift: number;
+  clip: Pair;
+}
+
+export interface GatherSpec {
+  /** Trace indices t_0..t_{I-1}, concatenated flat in this order (I >= 1). */
+  inputs: readonly number[];
+  /** One index per output element into the concatenation, in [0, Σ n_i]; Σ n_i reads 0. */
+  index: Ints;
+  outShape: readonly number[];
+  /** Name of the pattern's Concat node (default `l<i>_gather`). */
+  name?: string;
+}
+
+export interface ConstantSpec {
+  /** The values in row-major order of `shape`. */
+  values: Ints;
+  shape: readonly number[];
+  name?: string;
+}
+
 /** Escape hatch for tests: one arbitrary node reading the input tensor. */
 export interface CustomSpec extends LayerOpts {
   opType: string;
@@ -118,8 +150,8 @@ function f32Tensor(name: string, dims: readonly number[], values: Ints): ITensor
   return { name, dims: [...dims], dataType: DataType.FLOAT, rawData: new Uint8Array(f.buffer) };
 }
 
-function i64Tensor(name: string, values: readonly number[]): ITensorProto {
-  const b = BigInt64Array.from(values.map((v) => BigInt(v)));
+function i64Tensor(name: string, values: ArrayLike<number>): ITensorProto {
+  const b = BigInt64Array.from(Array.from(values, (v) => BigInt(v)));
   return { name, dims: [values.length], dataType: DataType.INT64, rawData: new Uint8Array(b.buffer) };
 }
 
@@ -133,6 +165,16 @@ function channelDims(v: number | Ints, outShape: readonly number[], what: string
   if (v.length !== C) throw new Error(`${what}: ${v.length} values, expected 1 or ${C} (channels)`);
   return { dims: [C, ...new Array<number>(outShape.length - 2).fill(1)], values: v };
 }
+
+/** A scalar or one value per unit (DENSE: the last axis of `outShape`) as ONNX dims: [] or [M]. */
+function unitDims(v: number | Ints, outShape: readonly number[], what: string): { dims: number[]; values: Ints } {
+  if (typeof v === "number") return { dims: [], values: [v] };
+  const M = outShape[outShape.length - 1]!;
+  if (v.length !== M) throw new Error(`${what}: ${v.length} values, expected 1 or ${M} (units)`);
+  return { dims: [M], values: v };
+}
+
+const numelOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 export class CanonicalModelBuilder {
   private readonly nodes: INodeProto[] = [];
@@ -193,10 +235,12 @@ export class CanonicalModelBuilder {
     return this;
   }
 
-  /** Mul(·, S) → Floor → Clip(·, lo, hi) after tensor `acc`; returns the output name. */
-  private requant(p: string, acc: string, r: Requant, outShape: number[]): string {
-    const sv = typeof r.shift === "number" ? r.shift : Array.from(r.shift);
-    const S = channelDims(typeof sv === "number" ? sv : sv, outShape, `${p} shift`);
+  /**
+   * Mul(·, S) → Floor → Clip(·, lo, hi) after tensor `acc`; returns the output name. Per-channel
+   * shifts broadcast along axis 1, or along the last axis with `perUnit` (DENSE).
+   */
+  private requant(p: string, acc: string, r: Requant, outShape: number[], perUnit = false): string {
+    const S = perUnit ? unitDims(r.shift, outShape, `${p} shift`) : channelDims(r.shift, outShape, `${p} shift`);
     const sName = this.init(f32Tensor(`${p}/S`, S.dims, Array.from(S.values, (s) => 2 ** -s)));
     const lo = this.init(f32Tensor(`${p}/lo`, [], [r.clip[0]]));
     const hi = this.init(f32Tensor(`${p}/hi`, [], [r.clip[1]]));
@@ -206,18 +250,36 @@ export class CanonicalModelBuilder {
     return `${p}/out`;
   }
 
+  /**
+   * DENSE over the last axis: `Gemm` for a [1, K] input, `MatMul(x, W[K, M]) → Add(·, B)` for a
+   * [1, R..., K] one (a transB weight is transposed to [K, M]; a missing bias is M zeros).
+   */
   dense(s: DenseSpec): this {
     const x = this.inputOf(s);
     const p = this.prefix(s, "dense");
-    const K = x.shape[1]!;
+    const K = x.shape[x.shape.length - 1]!;
     const M = s.units;
+    const out = [...x.shape.slice(0, -1), M];
+    if (x.shape.length > 2) {
+      let wKM: Ints = s.weight;
+      if (s.transB) {
+        if (s.weight.length !== M * K) throw new Error(`${p}: ${s.weight.length} weights, expected ${M * K}`);
+        const t = new Array<number>(K * M);
+        for (let m = 0; m < M; m++) for (let k = 0; k < K; k++) t[k * M + m] = s.weight[m * K + k]!;
+        wKM = t;
+      }
+      const W = this.init(f32Tensor(`${p}/W`, [K, M], wKM));
+      const B = this.init(f32Tensor(`${p}/B`, [M], s.bias ?? new Array<number>(M).fill(0)));
+      this.nodes.push({ name: p, opType: "MatMul", input: [x.name, W], output: [`${p}/mm`] });
+      this.nodes.push({ name: `${p}/bias`, opType: "Add", input: [`${p}/mm`, B], output: [`${p}/acc`] });
+      return this.push(this.requant(p, `${p}/acc`, s, out, true), out);
+    }
     const W = this.init(f32Tensor(`${p}/W`, s.transB ? [M, K] : [K, M], s.weight));
     const ins = [x.name, W];
     if (s.bias) ins.push(this.init(f32Tensor(`${p}/B`, [M], s.bias)));
     const attr = s.transB ? [int("transB", 1)] : [];
     this.nodes.push({ name: p, opType: "Gemm", input: ins, output: [`${p}/acc`], attribute: attr });
-    const out = [1, M];
-    return this.push(this.requant(p, `${p}/acc`, s, out), out);
+    return this.push(this.requant(p, `${p}/acc`, s, out, true), out);
   }
 
   conv(s: ConvSpec): this {
@@ -316,6 +378,59 @@ export class CanonicalModelBuilder {
     this.nodes.push({ name: `${p}/cast`, opType: "Cast", input: [`${p}/shifted`], output: [`${p}/idx`], attribute: [int("to", DataType.INT64)] });
     this.nodes.push({ name: `${p}/gather`, opType: "Gather", input: [T, `${p}/idx`], output: [`${p}/out`], attribute: [int("axis", 0)] });
     return this.push(`${p}/out`, [...x.shape]);
+  }
+
+  /** MATMUL: `MatMul(a, b)` → requantization; a [1, G..., N, K] (`input`), b [1, G..., K, M] (`other`). */
+  matmul(s: MatMulSpec): this {
+    const a = this.inputOf(s);
+    const b = this.inputOf({ input: s.other });
+    const p = this.prefix(s, "matmul");
+    // Shapes are not checked here (the validator refuses a mismatch, and tests build one on purpose).
+    const out = [...a.shape.slice(0, -1), b.shape[b.shape.length - 1]!];
+    this.nodes.push({ name: p, opType: "MatMul", input: [a.name, b.name], output: [`${p}/acc`] });
+    return this.push(this.requant(p, `${p}/acc`, { shift: s.shift, clip: s.clip }, out), out);
+  }
+
+  /** PRODUCT: `Mul(a, b)` of two layer outputs of one shape (possibly the same) → requantization. */
+  product(s: ProductSpec): this {
+    const a = this.inputOf(s);
+    const b = this.inputOf({ input: s.other });
+    const p = this.prefix(s, "product");
+    this.nodes.push({ name: p, opType: "Mul", input: [a.name, b.name], output: [`${p}/acc`] });
+    return this.push(this.requant(p, `${p}/acc`, { shift: s.shift, clip: s.clip }, a.shape), [...a.shape]);
+  }
+
+  /**
+   * GATHER: `Reshape(t_i, [-1])` per input → `Concat(…, Z = [0]; axis 0)` → `Gather(·, index; axis 0)`
+   * → `Reshape(·, outShape)`. Index values are not checked here (the validator does).
+   */
+  gather(s: GatherSpec): this {
+    if (s.inputs.length === 0) throw new Error("gather needs at least one input (a layer without inputs is constant())");
+    const p = s.name ?? `l${this.tensors.length}_gather`;
+    if (s.index.length !== numelOf(s.outShape)) {
+      throw new Error(`${p}: ${s.index.length} indices for output shape [${s.outShape.join(",")}]`);
+    }
+    const flatShape = this.init(i64Tensor(`${p}/flatshape`, [-1]));
+    const flats = s.inputs.map((t, k) => {
+      const x = this.inputOf({ input: t });
+      this.nodes.push({ name: `${p}/flat${k}`, opType: "Reshape", input: [x.name, flatShape], output: [`${p}/flat${k}`] });
+      return `${p}/flat${k}`;
+    });
+    const Z = this.init(f32Tensor(`${p}/Z`, [1], [0]));
+    const idx = this.init(i64Tensor(`${p}/idx`, s.index));
+    const shape = this.init(i64Tensor(`${p}/shape`, s.outShape));
+    this.nodes.push({ name: p, opType: "Concat", input: [...flats, Z], output: [`${p}/cat`], attribute: [int("axis", 0)] });
+    this.nodes.push({ name: `${p}/gather`, opType: "Gather", input: [`${p}/cat`, idx], output: [`${p}/gathered`], attribute: [int("axis", 0)] });
+    this.nodes.push({ name: `${p}/reshape`, opType: "Reshape", input: [`${p}/gathered`, shape], output: [`${p}/out`] });
+    return this.push(`${p}/out`, [...s.outShape]);
+  }
+
+  /** CONST: `Identity(C)`, a layer without inputs whose output is `values` of `shape`. */
+  constant(s: ConstantSpec): this {
+    const p = s.name ?? `l${this.tensors.length}_const`;
+    const C = this.init(f32Tensor(`${p}/C`, s.shape, s.values));
+    this.nodes.push({ name: p, opType: "Identity", input: [C], output: [`${p}/out`] });
+    return this.push(`${p}/out`, [...s.shape]);
   }
 
   custom(s: CustomSpec): this {

@@ -12,7 +12,7 @@ import type { LayerKind } from "./layers.js";
 import { EXACT_LIMIT, layerKindName } from "./layers.js";
 import type { IGraphProto, INodeProto, ITensorProto } from "./onnx.js";
 import { DataType, decodeModel, defaultOpset, nodeLabel, valueInfoElemType, valueInfoShape } from "./onnx.js";
-import { matchLayer } from "./patterns.js";
+import { isGatherFlatten, matchLayer } from "./patterns.js";
 import { decimalToWad, WAD } from "./scales.js";
 import type { Range } from "./intervals.js";
 import { shapeStr } from "./shapes.js";
@@ -161,6 +161,8 @@ export function parseCanonicalModel(bytes: Uint8Array): CanonicalModel {
         `unsupported op "${node.opType}" (domain "${node.domain}") at node "${nodeLabel(node, i)}"`,
       );
     }
+    // A GATHER's Reshape(t, [-1]) nodes are claimed by its Concat, matched when the parser reaches it.
+    if (isGatherFlatten(ctx, i)) continue;
     const layer = matchLayer(ctx, i);
     if (layer.outShape.length < 2 || layer.outShape[0] !== 1) {
       throw new ModelError(
@@ -174,6 +176,10 @@ export function parseCanonicalModel(bytes: Uint8Array): CanonicalModel {
     ctx.traced.set(layer.outputName, { index: layer.index, shape: layer.outShape, range: layer.range });
     layers.push(layer);
     ctx.nextIndex++;
+  }
+  const left = ctx.used.findIndex((u) => !u);
+  if (left >= 0) {
+    throw new ModelError("BAD_PATTERN", `node "${nodeLabel(nodes[left]!, left)}" (${nodes[left]!.opType}) belongs to no layer pattern`);
   }
   if (layers.length === 0) throw new ModelError("SHAPE", "a canonical model has at least one layer");
   const last = layers[layers.length - 1]!;

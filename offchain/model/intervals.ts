@@ -97,3 +97,35 @@ export function minMax(v: Int32Array): Range {
   }
   return v.length ? [lo, hi] : [0, 0];
 }
+
+/** The interval of a·b for a in `a`, b in `b` (corner products). */
+function productInterval(a: Range, b: Range): Range {
+  const c = [a[0] * b[0], a[0] * b[1], a[1] * b[0], a[1] * b[1]];
+  return [Math.min(...c), Math.max(...c)];
+}
+
+/** The interval of x·x for x in `x` (0 when x may change sign). */
+function squareInterval(x: Range): Range {
+  const hi = Math.max(x[0] * x[0], x[1] * x[1]);
+  const lo = x[0] <= 0 && x[1] >= 0 ? 0 : Math.min(x[0] * x[0], x[1] * x[1]);
+  return [lo, hi];
+}
+
+/** MATMUL: K terms a·b summed, `K · max|a| · max|b| < 2^24`, then >> s and clip. */
+export function matmulRange(layer: string, K: number, a: Range, b: Range, shift: number, clip: Range): Range {
+  const bound = K * Math.max(Math.abs(a[0]), Math.abs(a[1])) * Math.max(Math.abs(b[0]), Math.abs(b[1]));
+  if (bound >= EXACT_LIMIT) fail(layer, `the partial sums of ${K} products`, bound);
+  const p = productInterval(a, b);
+  return requantRange(K * p[0], K * p[1], shift, clip[0], clip[1]);
+}
+
+/**
+ * PRODUCT: a·b, `max|a| · max|b| < 2^24`, then >> s and clip. When both operands are the same
+ * tensor (`same`) the product is a square, never negative.
+ */
+export function productRange(layer: string, a: Range, b: Range, same: boolean, shift: number, clip: Range): Range {
+  const bound = Math.max(Math.abs(a[0]), Math.abs(a[1])) * Math.max(Math.abs(b[0]), Math.abs(b[1]));
+  if (bound >= EXACT_LIMIT) fail(layer, "the product", bound);
+  const p = same ? squareInterval(a) : productInterval(a, b);
+  return requantRange(p[0], p[1], shift, clip[0], clip[1]);
+}

@@ -6,15 +6,16 @@
 import type { CanonicalLayer, ConstTensor, ParseContext, TracedTensor } from "./types.js";
 import { layerLabel } from "./types.js";
 import { ModelError } from "./errors.js";
-import { addRange, minMax, mulRange, weightedSumRange } from "./intervals.js";
+import { addRange, matmulRange, minMax, mulRange, productRange, weightedSumRange } from "./intervals.js";
 import type { Range } from "./intervals.js";
 import { EXACT_LIMIT, LayerKind, MAX_SHIFT } from "./layers.js";
 import type { INodeProto } from "./onnx.js";
 import { DataType, attrFloat, attrInt, attrInts, attrString, nodeLabel, tensorDims, tensorValues } from "./onnx.js";
-import { flattenShape, reshapeShape, shapeStr, windowOut } from "./shapes.js";
+import { flattenShape, matmulShape, reshapeShape, shapeStr, windowOut } from "./shapes.js";
 
 const REQUANT = "Mul(·, S) → Floor → Clip(·, lo, hi)";
 const PATTERN_OPS = new Set(["Floor", "Cast", "Gather"]);
+const GATHER_PATTERN = "GATHER: Reshape(t_i, [-1]) per input → Concat(f_0, …, f_{I−1}, Z; axis=0) → Gather(·, idx; axis=0) → Reshape(·, outShape)";
 
 type Ctx = ParseContext;
 const node = (ctx: Ctx, i: number): INodeProto => ctx.nodes[i]!;
@@ -95,6 +96,19 @@ function perChannel(values: Int32Array, dims: number[], outShape: readonly numbe
   );
 }
 
+/**
+ * A DENSE constant (B, S): a scalar or one value per unit m, the last axis of `outShape`, right-aligned
+ * as ONNX broadcasting does ([M], [1, M], [1, 1, M], ...). Returns it expanded to M values.
+ */
+function perUnit(values: Int32Array, dims: number[], outShape: readonly number[], what: string): Int32Array {
+  const M = outShape[outShape.length - 1]!;
+  if (values.length === 1 && dims.length <= outShape.length) return new Int32Array(M).fill(values[0]!);
+  if (dims.length >= 1 && dims.length <= outShape.length && dims.every((d, k) => (k === dims.length - 1 ? d === M : d === 1))) {
+    return values.slice();
+  }
+  bad(`${what} has shape ${shapeStr(dims)}, which is neither a scalar nor one value per unit (the last axis) of output shape ${shapeStr(outShape)}`);
+}
+
 /** The exponents s of S = 2^-s, each checked to be an integer in 0..24. */
 function shiftConst(ctx: Ctx, i: number, name: string): { values: Int32Array; dims: number[] } {
   const t = ctx.inits.get(name);
@@ -148,20 +162,24 @@ interface Requant {
   outputName: string;
 }
 
-/** Mul(·, S) → Floor → Clip after node `start`; shifts expanded per channel (or scalar). */
-function requantTail(ctx: Ctx, start: number, outShape: readonly number[], pattern: string, scalarShift: boolean): Requant {
+/** How a requantization's S may be spelled: per channel (axis 1), per unit (DENSE: the last axis) or scalar. */
+type ShiftMode = "channel" | "unit" | "scalar";
+
+/** Mul(·, S) → Floor → Clip after node `start`; shifts expanded per channel or unit (or one scalar). */
+function requantTail(ctx: Ctx, start: number, outShape: readonly number[], pattern: string, mode: ShiftMode): Requant {
   const mulIdx = follow(ctx, start, "Mul", pattern);
   const prev = singleOutput(ctx, start);
   const mulIns = inputsOf(ctx, mulIdx, 2, 2);
   const sName = mulIns[0] === prev ? mulIns[1]! : mulIns[0]!;
   if (mulIns[0] === mulIns[1]) bad(`${at(ctx, mulIdx)} must multiply by an initializer S`);
   const S = shiftConst(ctx, mulIdx, sName);
-  const shifts = perChannel(S.values, S.dims, outShape, `S "${sName}" of node "${lbl(ctx, mulIdx)}"`, scalarShift);
+  const what = `S "${sName}" of node "${lbl(ctx, mulIdx)}"`;
+  const shifts = mode === "unit" ? perUnit(S.values, S.dims, outShape, what) : perChannel(S.values, S.dims, outShape, what, mode === "scalar");
   const floorIdx = follow(ctx, mulIdx, "Floor", pattern);
   const clipIdx = follow(ctx, floorIdx, "Clip", pattern);
   const clip = clipBounds(ctx, clipIdx);
   return {
-    shifts: scalarShift ? shifts.slice(0, 1) : shifts,
+    shifts: mode === "scalar" ? shifts.slice(0, 1) : shifts,
     clip,
     nodes: [mulIdx, floorIdx, clipIdx],
     outputName: singleOutput(ctx, clipIdx),
@@ -184,12 +202,13 @@ function finish(
   constants: ConstTensor[],
   outputName: string,
   range: Range,
+  head = nodeIdx[0]!,
 ): CanonicalLayer {
   for (const k of nodeIdx) ctx.used[k] = true;
   return {
     index: ctx.nextIndex,
     kind,
-    name: lbl(ctx, nodeIdx[0]!),
+    name: lbl(ctx, head),
     nodes: nodeIdx.map((k) => lbl(ctx, k)),
     inputs,
     outShape,
@@ -200,9 +219,8 @@ function finish(
   };
 }
 
-function matchDense(ctx: Ctx, i: number): CanonicalLayer {
-  const pattern = `DENSE: Gemm → ${REQUANT}`;
-  const label = layerLabel(ctx.nextIndex, LayerKind.DENSE, lbl(ctx, i));
+/** Gemm(x, W, B; transB) with x [1, K]: the weights in the committed layout [M, K] and the bias. */
+function gemmHead(ctx: Ctx, i: number) {
   expectAttrs(ctx, i, ["alpha", "beta", "transA", "transB"]);
   if (attrInt(node(ctx, i), "transA", 0) !== 0) bad(`${at(ctx, i)}: transA must be 0`);
   if (attrFloat(node(ctx, i), "alpha", 1) !== 1 || attrFloat(node(ctx, i), "beta", 1) !== 1) {
@@ -213,7 +231,10 @@ function matchDense(ctx: Ctx, i: number): CanonicalLayer {
   const ins = inputsOf(ctx, i, 2, 3);
   const x = traced(ctx, i, ins[0]!);
   if (x.shape.length !== 2) {
-    throw new ModelError("SHAPE", `${at(ctx, i)}: input "${ins[0]}" has shape ${shapeStr(x.shape)}; Gemm needs [1, K]`);
+    throw new ModelError(
+      "SHAPE",
+      `${at(ctx, i)}: input "${ins[0]}" has shape ${shapeStr(x.shape)}; Gemm needs [1, K] (a DENSE over more axes is MatMul(x, W) → Add(·, B))`,
+    );
   }
   const K = x.shape[1]!;
   const W = intConst(ctx, i, ins[1]!, "W");
@@ -224,30 +245,66 @@ function matchDense(ctx: Ctx, i: number): CanonicalLayer {
     );
   }
   const M = W.dims[transB ? 0 : 1]!;
-  // Committed layout is [M, K] so that one output's weights are one contiguous run.
-  let wMK: Int32Array = W.values;
-  if (!transB) {
-    wMK = new Int32Array(M * K);
-    for (let k = 0; k < K; k++) for (let m = 0; m < M; m++) wMK[m * K + k] = W.values[k * M + m]!;
-  }
   const outShape = [1, M];
   let bias: Int32Array = new Int32Array(M);
   if (ins[2]) {
     const B = intConst(ctx, i, ins[2], "B");
-    bias = perChannel(B.values, B.dims, outShape, `B "${ins[2]}" of node "${lbl(ctx, i)}"`);
+    bias = perUnit(B.values, B.dims, outShape, `B "${ins[2]}" of node "${lbl(ctx, i)}"`);
   }
-  const rq = requantTail(ctx, i, outShape, pattern, false);
-  const range = weightedSumRange(label, wMK, K, bias, rq.shifts, x.range, rq.clip);
+  return { x, K, M, W: W.values, kmLayout: !transB, bias, outShape, nodes: [i], last: i };
+}
+
+/** MatMul(x, W[K, M]) → Add(·, B) with x [1, R..., K]: DENSE applied to every row of x. */
+function matmulAddHead(ctx: Ctx, i: number, pattern: string) {
+  expectAttrs(ctx, i, []);
+  const ins = inputsOf(ctx, i, 2, 2);
+  const x = traced(ctx, i, ins[0]!);
+  const K = x.shape[x.shape.length - 1]!;
+  const W = intConst(ctx, i, ins[1]!, "W");
+  if (W.dims.length !== 2 || W.dims[0] !== K) {
+    throw new ModelError(
+      "SHAPE",
+      `${at(ctx, i)}: W "${ins[1]}" has shape ${shapeStr(W.dims)}; DENSE's MatMul needs W [K, M] with K = ${K}, the last axis of input ${shapeStr(x.shape)}`,
+    );
+  }
+  const M = W.dims[1]!;
+  const outShape = [...x.shape.slice(0, -1), M];
+  const addIdx = follow(ctx, i, "Add", pattern);
+  expectAttrs(ctx, addIdx, []);
+  const addIns = inputsOf(ctx, addIdx, 2, 2);
+  const mmOut = singleOutput(ctx, i);
+  if (addIns[0] === addIns[1]) bad(`${at(ctx, addIdx)} must add a bias initializer B to the MatMul output`);
+  const bName = addIns[0] === mmOut ? addIns[1]! : addIns[0]!;
+  if (!isInit(ctx, bName)) bad(`${at(ctx, addIdx)}: the bias B "${bName}" of a DENSE layer must be an initializer`);
+  const B = intConst(ctx, addIdx, bName, "B");
+  const bias = perUnit(B.values, B.dims, outShape, `B "${bName}" of node "${lbl(ctx, addIdx)}"`);
+  return { x, K, M, W: W.values, kmLayout: true, bias, outShape, nodes: [i, addIdx], last: addIdx };
+}
+
+function matchDense(ctx: Ctx, i: number): CanonicalLayer {
+  const gemm = node(ctx, i).opType === "Gemm";
+  const pattern = `DENSE: ${gemm ? "Gemm" : "MatMul(x, W) → Add(·, B)"} → ${REQUANT}`;
+  const label = layerLabel(ctx.nextIndex, LayerKind.DENSE, lbl(ctx, i));
+  const h = gemm ? gemmHead(ctx, i) : matmulAddHead(ctx, i, pattern);
+  const { K, M } = h;
+  // Committed layout is [M, K] so that one output's weights are one contiguous run.
+  let wMK: Int32Array = h.W;
+  if (h.kmLayout) {
+    wMK = new Int32Array(M * K);
+    for (let k = 0; k < K; k++) for (let m = 0; m < M; m++) wMK[m * K + k] = h.W[k * M + m]!;
+  }
+  const rq = requantTail(ctx, h.last, h.outShape, pattern, "unit");
+  const range = weightedSumRange(label, wMK, K, h.bias, rq.shifts, h.x.range, rq.clip);
   return finish(
     ctx,
-    [i, ...rq.nodes],
+    [...h.nodes, ...rq.nodes],
     LayerKind.DENSE,
-    [x.index],
-    outShape,
+    [h.x.index],
+    h.outShape,
     [K, M, rq.clip[0], rq.clip[1]],
     [
       { values: wMK, shape: [M, K] },
-      { values: bias, shape: [M] },
+      { values: h.bias, shape: [M] },
       { values: rq.shifts, shape: [M] },
     ],
     rq.outputName,
@@ -307,7 +364,7 @@ function matchConv(ctx: Ctx, i: number): CanonicalLayer {
     const B = intConst(ctx, i, ins[2], "B");
     bias = perChannel(B.values, B.dims, [1, M], `B "${ins[2]}" of node "${lbl(ctx, i)}"`);
   }
-  const rq = requantTail(ctx, i, outShape, pattern, false);
+  const rq = requantTail(ctx, i, outShape, pattern, "channel");
   const padded = a.pt + a.pl + a.pb + a.pr > 0;
   const xr: Range = padded ? [Math.min(x.range[0], 0), Math.max(x.range[1], 0)] : x.range;
   const range = weightedSumRange(label, W.values, CG * KH * KW, bias, rq.shifts, xr, rq.clip);
@@ -359,7 +416,7 @@ function matchAdd(ctx: Ctx, i: number): CanonicalLayer {
     bRange = b.range;
     inputs = [a.index, b.index];
   }
-  const rq = requantTail(ctx, i, outShape, pattern, true);
+  const rq = requantTail(ctx, i, outShape, pattern, "scalar");
   const range = addRange(label, a.range, bRange, rq.shifts[0]!, rq.clip);
   const constants: ConstTensor[] = [{ values: rq.shifts, shape: [1] }];
   if (bConst) constants.push({ values: bConst, shape: [bConst.length] });
@@ -417,7 +474,7 @@ function matchMul(ctx: Ctx, i: number): CanonicalLayer {
   const outShape = [...x.shape];
   const Cc = intConst(ctx, i, cName, "C");
   const factors = perChannel(Cc.values, Cc.dims, outShape, `C "${cName}" of node "${lbl(ctx, i)}"`);
-  const rq = requantTail(ctx, i, outShape, pattern, false);
+  const rq = requantTail(ctx, i, outShape, pattern, "channel");
   const range = mulRange(label, x.range, factors, rq.shifts, rq.clip);
   return finish(
     ctx,
@@ -495,12 +552,199 @@ function matchSimple(ctx: Ctx, i: number, op: string): CanonicalLayer {
   return finish(ctx, [i], LayerKind.RESHAPE, [x.index], shape, [], [], singleOutput(ctx, i), x.range);
 }
 
+function matchMatMul(ctx: Ctx, i: number): CanonicalLayer {
+  const pattern = `MATMUL: MatMul(a, b) → ${REQUANT}`;
+  const label = layerLabel(ctx.nextIndex, LayerKind.MATMUL, lbl(ctx, i));
+  expectAttrs(ctx, i, []);
+  const ins = inputsOf(ctx, i, 2, 2);
+  const a = traced(ctx, i, ins[0]!);
+  const b = traced(ctx, i, ins[1]!);
+  const outShape = matmulShape(a.shape, b.shape);
+  if (!outShape) {
+    throw new ModelError(
+      "SHAPE",
+      `${label}: operands have shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)}; MATMUL needs a [1,G…,N,K] and b [1,G…,K,M] ` +
+        "of the same rank >= 3 with the same leading axes (broadcasting is a GATHER before it)",
+    );
+  }
+  const r = a.shape.length;
+  const N = a.shape[r - 2]!, K = a.shape[r - 1]!, M = b.shape[r - 1]!;
+  const rq = requantTail(ctx, i, outShape, pattern, "scalar");
+  const range = matmulRange(label, K, a.range, b.range, rq.shifts[0]!, rq.clip);
+  return finish(
+    ctx,
+    [i, ...rq.nodes],
+    LayerKind.MATMUL,
+    [a.index, b.index],
+    outShape,
+    [N, K, M, rq.clip[0], rq.clip[1]],
+    [{ values: rq.shifts, shape: [1] }],
+    rq.outputName,
+    range,
+  );
+}
+
+function matchProduct(ctx: Ctx, i: number): CanonicalLayer {
+  const pattern = `PRODUCT: Mul(a, b) → ${REQUANT}`;
+  const label = layerLabel(ctx.nextIndex, LayerKind.PRODUCT, lbl(ctx, i));
+  expectAttrs(ctx, i, []);
+  const ins = inputsOf(ctx, i, 2, 2);
+  const a = traced(ctx, i, ins[0]!);
+  const b = traced(ctx, i, ins[1]!);
+  if (b.shape.length !== a.shape.length || b.shape.some((d, k) => d !== a.shape[k])) {
+    throw new ModelError(
+      "SHAPE",
+      `${label}: operands have shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)}; they must match (broadcasting is a GATHER before it)`,
+    );
+  }
+  const outShape = [...a.shape];
+  const rq = requantTail(ctx, i, outShape, pattern, "scalar");
+  const range = productRange(label, a.range, b.range, a.index === b.index, rq.shifts[0]!, rq.clip);
+  return finish(
+    ctx,
+    [i, ...rq.nodes],
+    LayerKind.PRODUCT,
+    [a.index, b.index],
+    outShape,
+    [rq.clip[0], rq.clip[1]],
+    [{ values: rq.shifts, shape: [1] }],
+    rq.outputName,
+    range,
+  );
+}
+
+/** The target of a Reshape node when it is an initializer (else undefined). */
+function reshapeTarget(ctx: Ctx, i: number): number[] | undefined {
+  const ins = (node(ctx, i).input ?? []).filter((s) => s !== "");
+  if (ins.length !== 2 || !isInit(ctx, ins[1]!)) return undefined;
+  return Array.from(tensorValues(ctx.inits.get(ins[1]!)!, `shape of node "${lbl(ctx, i)}"`));
+}
+
+/**
+ * Is node i a `Reshape(t, [-1])` feeding only a Concat (the first nodes of a GATHER pattern)? The
+ * parser skips such a node; the GATHER is matched at its Concat, which claims it.
+ */
+export function isGatherFlatten(ctx: ParseContext, i: number): boolean {
+  const n = node(ctx, i);
+  if (n.opType !== "Reshape") return false;
+  const out = (n.output ?? []).filter((o) => o !== "");
+  if (out.length !== 1 || ctx.graphOutputs.has(out[0]!)) return false;
+  const cons = ctx.consumers.get(out[0]!) ?? [];
+  if (cons.length !== 1 || node(ctx, cons[0]!).opType !== "Concat") return false;
+  const t = reshapeTarget(ctx, i);
+  return t !== undefined && t.length === 1;
+}
+
+function matchGather(ctx: Ctx, i: number): CanonicalLayer {
+  const pattern = GATHER_PATTERN;
+  const label = layerLabel(ctx.nextIndex, LayerKind.GATHER, lbl(ctx, i));
+  expectAttrs(ctx, i, ["axis"]);
+  if (attrInt(node(ctx, i), "axis", 0) !== 0) bad(`${at(ctx, i)}: axis must be 0 (pattern ${pattern})`);
+  const ins = inputsOf(ctx, i, 2, Infinity);
+  // The last operand is Z = [0], the value every index Σ n_i reads.
+  const zName = ins[ins.length - 1]!;
+  if (!isInit(ctx, zName)) bad(`${at(ctx, i)}: the last operand must be the initializer Z = [0] (pattern ${pattern})`);
+  const Z = intConst(ctx, i, zName, "Z");
+  if (Z.dims.length !== 1 || Z.values.length !== 1 || Z.values[0] !== 0) {
+    bad(`${at(ctx, i)}: the last operand Z "${zName}" must be [0] of shape [1]; it has shape ${shapeStr(Z.dims)}`);
+  }
+  const nodes: number[] = [];
+  const inputs: number[] = [];
+  const params: number[] = [];
+  let range: Range | undefined;
+  for (const f of ins.slice(0, -1)) {
+    const producer = ctx.nodes.findIndex((nd) => (nd.output ?? []).includes(f));
+    if (producer < 0 || node(ctx, producer).opType !== "Reshape" || !isGatherFlatten(ctx, producer) || (ctx.used[producer] && !nodes.includes(producer))) {
+      bad(`${at(ctx, i)}: operand "${f}" must be the output of a Reshape(t, [-1]) of a layer output that feeds only this Concat (pattern ${pattern})`);
+    }
+    expectAttrs(ctx, producer, ["allowzero"]);
+    if (attrInt(node(ctx, producer), "allowzero", 0) !== 0) bad(`${at(ctx, producer)}: allowzero must be 0`);
+    const t = traced(ctx, producer, inputsOf(ctx, producer, 2, 2)[0]!);
+    const n = t.shape.reduce((x, y) => x * y, 1);
+    const target = reshapeTarget(ctx, producer)!;
+    if (target[0] !== -1 && target[0] !== n) {
+      throw new ModelError("SHAPE", `${at(ctx, producer)}: cannot reshape ${shapeStr(t.shape)} to ${shapeStr(target)}; GATHER flattens with [-1]`);
+    }
+    if (!nodes.includes(producer)) nodes.push(producer);
+    inputs.push(t.index);
+    params.push(n);
+    range = range ? [Math.min(range[0], t.range[0]), Math.max(range[1], t.range[1])] : t.range;
+  }
+  const total = params.reduce((x, y) => x + y, 0);
+  if (total > 2 ** 31 - 1) throw new ModelError("SHAPE", `${label}: its inputs hold ${total} elements, more than an int32 index reaches`);
+  const gatherIdx = follow(ctx, i, "Gather", pattern);
+  expectAttrs(ctx, gatherIdx, ["axis"]);
+  if (attrInt(node(ctx, gatherIdx), "axis", 0) !== 0) bad(`${at(ctx, gatherIdx)}: axis must be 0`);
+  const gIns = inputsOf(ctx, gatherIdx, 2, 2);
+  if (gIns[0] !== singleOutput(ctx, i)) bad(`${at(ctx, gatherIdx)}: the data must be the Concat output (pattern ${pattern})`);
+  const it = ctx.inits.get(gIns[1]!);
+  if (!it || !isInit(ctx, gIns[1]!)) bad(`${at(ctx, gatherIdx)}: the indices "${gIns[1]}" must be an int64 initializer`);
+  if ((it.dataType ?? 0) !== DataType.INT64) bad(`${at(ctx, gatherIdx)}: the indices "${gIns[1]}" must be int64; they are of type ${it.dataType}`);
+  const idxDims = tensorDims(it);
+  if (idxDims.length !== 1) bad(`${at(ctx, gatherIdx)}: the indices "${gIns[1]}" must be 1-D; they have shape ${shapeStr(idxDims)}`);
+  const raw = tensorValues(it, `indices of node "${lbl(ctx, gatherIdx)}"`);
+  const idx = new Int32Array(raw.length);
+  let readsZero = false;
+  for (let k = 0; k < raw.length; k++) {
+    const v = raw[k]!;
+    if (!Number.isInteger(v) || v < 0 || v > total) {
+      throw new ModelError(
+        "SHAPE",
+        `${label}: index ${v} at position ${k} of "${gIns[1]}" is outside [0, ${total}] (the inputs' ${total} elements, then ${total} for the zero)`,
+      );
+    }
+    if (v === total) readsZero = true;
+    idx[k] = v;
+  }
+  const reshapeIdx = follow(ctx, gatherIdx, "Reshape", pattern);
+  expectAttrs(ctx, reshapeIdx, ["allowzero"]);
+  if (attrInt(node(ctx, reshapeIdx), "allowzero", 0) !== 0) bad(`${at(ctx, reshapeIdx)}: allowzero must be 0`);
+  const rIns = inputsOf(ctx, reshapeIdx, 2, 2);
+  if (rIns[0] !== singleOutput(ctx, gatherIdx)) bad(`${at(ctx, reshapeIdx)}: it must reshape the Gather output (pattern ${pattern})`);
+  const target = reshapeTarget(ctx, reshapeIdx);
+  if (!target) throw new ModelError("SHAPE", `${at(ctx, reshapeIdx)}: the target shape "${rIns[1]}" must be an initializer (unresolvable shape)`);
+  const outShape = reshapeShape([idx.length], target);
+  if (!outShape) {
+    throw new ModelError("SHAPE", `${at(ctx, reshapeIdx)}: cannot reshape the ${idx.length} gathered elements to ${shapeStr(target)}`);
+  }
+  if (readsZero) range = [Math.min(range![0], 0), Math.max(range![1], 0)];
+  return finish(
+    ctx,
+    [...nodes.sort((x, y) => x - y), i, gatherIdx, reshapeIdx],
+    LayerKind.GATHER,
+    inputs,
+    outShape,
+    params,
+    [{ values: idx, shape: [idx.length] }],
+    singleOutput(ctx, reshapeIdx),
+    range!,
+    i,
+  );
+}
+
+function matchConst(ctx: Ctx, i: number): CanonicalLayer {
+  expectAttrs(ctx, i, []);
+  const ins = inputsOf(ctx, i, 1, 1);
+  if (!isInit(ctx, ins[0]!)) bad(`${at(ctx, i)}: a CONST layer is Identity(C) of an initializer C; "${ins[0]}" is not one`);
+  const C = intConst(ctx, i, ins[0]!, "C");
+  return finish(ctx, [i], LayerKind.CONST, [], C.dims, [], [{ values: C.values, shape: [C.values.length] }], singleOutput(ctx, i), minMax(C.values));
+}
+
 /** Recognise the layer whose pattern starts at node i. */
 export function matchLayer(ctx: ParseContext, i: number): CanonicalLayer {
   const op = node(ctx, i).opType ?? "";
   switch (op) {
     case "Gemm":
       return matchDense(ctx, i);
+    case "MatMul": {
+      const ins = inputsOf(ctx, i, 2, 2);
+      if (isInit(ctx, ins[0]!)) bad(`${at(ctx, i)}: the first operand "${ins[0]}" must be a layer output (DENSE is MatMul(x, W), MATMUL is MatMul(a, b))`);
+      return isInit(ctx, ins[1]!) ? matchDense(ctx, i) : matchMatMul(ctx, i);
+    }
+    case "Concat":
+      return matchGather(ctx, i);
+    case "Identity":
+      return matchConst(ctx, i);
     case "Conv":
       return matchConv(ctx, i);
     case "Add": {
@@ -509,8 +753,10 @@ export function matchLayer(ctx: ParseContext, i: number): CanonicalLayer {
       const isLut = cons.length === 1 && node(ctx, cons[0]!).opType === "Cast";
       return isLut ? matchLut(ctx, i) : matchAdd(ctx, i);
     }
-    case "Mul":
-      return matchMul(ctx, i);
+    case "Mul": {
+      const ins = inputsOf(ctx, i, 2, 2);
+      return !isInit(ctx, ins[0]!) && !isInit(ctx, ins[1]!) ? matchProduct(ctx, i) : matchMul(ctx, i);
+    }
     case "MaxPool":
       return matchMaxPool(ctx, i);
     case "Relu":
@@ -520,7 +766,7 @@ export function matchLayer(ctx: ParseContext, i: number): CanonicalLayer {
       return matchSimple(ctx, i, op);
     default:
       if (PATTERN_OPS.has(op)) {
-        bad(`op "${op}" at node "${lbl(ctx, i)}" is only allowed inside a canonical pattern (DENSE/CONV/ADD/MUL requantization or LUT)`);
+        bad(`op "${op}" at node "${lbl(ctx, i)}" is only allowed inside a canonical pattern (a requantization, a LUT or a GATHER)`);
       }
       throw new ModelError("UNSUPPORTED_OP", `unsupported op "${op}" at node "${lbl(ctx, i)}"`);
   }

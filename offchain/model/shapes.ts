@@ -32,6 +32,18 @@ export function reshapeShape(shape: readonly number[], target: readonly number[]
   return known === size ? dims : undefined;
 }
 
+/**
+ * Output shape of MATMUL: a [1, G..., N, K] times b [1, G..., K, M] is [1, G..., N, M]; both of the
+ * same rank >= 3 with the same leading axes (no broadcasting). Undefined when they do not fit.
+ */
+export function matmulShape(a: readonly number[], b: readonly number[]): number[] | undefined {
+  const r = a.length;
+  if (r < 3 || b.length !== r || a[0] !== 1 || b[0] !== 1) return undefined;
+  for (let k = 0; k < r - 2; k++) if (a[k] !== b[k]) return undefined;
+  if (a[r - 1] !== b[r - 2]) return undefined;
+  return [...a.slice(0, r - 1), b[r - 1]!];
+}
+
 export function shapeStr(s: readonly (number | undefined)[]): string {
   return `[${s.map((d) => (d === undefined ? "?" : String(d))).join(",")}]`;
 }

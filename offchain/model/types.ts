@@ -17,7 +17,7 @@ export interface CanonicalLayer {
   /** Trace index: 1 for the first layer (0 is the graph input). */
   readonly index: number;
   readonly kind: LayerKind;
-  /** Name of the pattern's first ONNX node (for messages). */
+  /** Name of the pattern's first ONNX node (for messages); a GATHER's is its Concat's. */
   readonly name: string;
   /** Names of all ONNX nodes of the pattern, in order. */
   readonly nodes: readonly string[];

@@ -74,8 +74,8 @@ import type * as ortTypes from "onnxruntime-node";
 
 import type { CanonicalLayer, CanonicalModel } from "../model/canonical.js";
 import {
-  AddConst, AddParam, ClipParam, ConvConst, ConvParam, DenseConst, DenseParam, LayerKind,
-  LutConst, LutParam, MaxPoolParam, MulConst, MulParam,
+  AddConst, AddParam, ClipParam, ConstConst, ConvConst, ConvParam, DenseConst, DenseParam, GatherConst, LayerKind,
+  LutConst, LutParam, MatMulConst, MatMulParam, MaxPoolParam, MulConst, MulParam, ProductConst, ProductParam,
 } from "../model/layers.js";
 import type { IAttributeProto, INodeProto, ITensorProto } from "../model/onnx.js";
 import { BUILD_IR_VERSION, DataType, decodeModel, encodeModel, floatValueInfo } from "../model/onnx.js";
@@ -204,8 +204,13 @@ function canSink(ctx: Ctx, layer: CanonicalLayer): boolean {
   const cons = ctx.consumers[layer.index]!;
   if (cons.length !== 1) return false;
   const next = ctx.model.layers[cons[0]! - 1]!;
-  return next.inputs.length === 1 && (next.kind === LayerKind.MAXPOOL || next.kind === LayerKind.RESHAPE || next.kind === LayerKind.RELU || next.kind === LayerKind.CLIP);
+  if (next.inputs.length !== 1) return false;
+  // A one-input GATHER moves values (and zeros, which Floor keeps): worth it when it keeps fewer.
+  if (next.kind === LayerKind.GATHER) return numelOf(next.outShape) < next.params[0]!;
+  return next.kind === LayerKind.MAXPOOL || next.kind === LayerKind.RESHAPE || next.kind === LayerKind.RELU || next.kind === LayerKind.CLIP;
 }
+
+const numelOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /**
  * The requantization tail after an accumulator `acc` that already holds acc·2^-s (rewrite 1):
@@ -236,13 +241,66 @@ function scaled(values: Int32Array, shifts: Int32Array, per: number): Float64Arr
   return out;
 }
 
+/** DENSE: a Gemm on the rows; an input [1, R..., K] is viewed as [R, K] and the result as [1, R..., M]. */
 function dense(ctx: Ctx, l: CanonicalLayer): void {
   const K = l.params[DenseParam.K]!, M = l.params[DenseParam.M]!;
   const S = l.constants[DenseConst.S]!.values;
-  const W = ctx.e.init(f32(`${l.outputName}/W`, [M, K], scaled(l.constants[DenseConst.W]!.values, S, K)));
-  const B = ctx.e.init(f32(`${l.outputName}/B`, [M], scaled(l.constants[DenseConst.B]!.values, S, 1)));
-  const acc = ctx.e.node("Gemm", `${l.outputName}/gemm`, [settled(ctx, l.inputs[0]!), W, B], `${l.outputName}/acc`, [int("transB", 1)]);
+  const out = l.outputName;
+  const W = ctx.e.init(f32(`${out}/W`, [M, K], scaled(l.constants[DenseConst.W]!.values, S, K)));
+  const B = ctx.e.init(f32(`${out}/B`, [M], scaled(l.constants[DenseConst.B]!.values, S, 1)));
+  let x = settled(ctx, l.inputs[0]!);
+  const rows = l.outShape.length > 2;
+  if (rows) x = ctx.e.node("Reshape", `${out}/rows`, [x, ctx.e.init(i64(`${out}/rows-shape`, [-1, K]))], `${out}/x-rows`);
+  let acc = ctx.e.node("Gemm", `${out}/gemm`, [x, W, B], `${out}/acc`, [int("transB", 1)]);
+  if (rows) acc = ctx.e.node("Reshape", `${out}/unrows`, [acc, ctx.e.init(i64(`${out}/out-shape`, l.outShape))], `${out}/acc-shaped`);
   tail(ctx, l, acc, S, [l.params[DenseParam.LO]!, l.params[DenseParam.HI]!]);
+}
+
+/**
+ * MATMUL and PRODUCT: the op on the two settled operands, then · 2^-s and the tail. Exact: every
+ * product and partial sum is an integer below 2^24 (the validator's bound), and scaling it by a
+ * power of two 2^-s, s <= 24, is exact.
+ */
+function twoOperands(ctx: Ctx, l: CanonicalLayer, op: "MatMul" | "Mul", s: number, clip: Range): void {
+  const out = l.outputName;
+  const a = settled(ctx, l.inputs[0]!);
+  const b = settled(ctx, l.inputs[1]!);
+  let acc = ctx.e.node(op, `${out}/${op.toLowerCase()}`, [a, b], `${out}/sum`);
+  if (s !== 0) acc = ctx.e.node("Mul", `${out}/scale`, [acc, ctx.e.scalar(2 ** -s)], `${out}/acc`);
+  tail(ctx, l, acc, Int32Array.of(s), clip);
+}
+
+/**
+ * GATHER: the pattern itself (flatten, concatenate with the zero, gather, reshape), without the
+ * Concat when one input's elements alone are read. Values move unchanged; a one-input GATHER
+ * passes an owed Floor on (rewrite 4) or settles it, like a RESHAPE.
+ */
+function gatherLayer(ctx: Ctx, l: CanonicalLayer): void {
+  const e = ctx.e;
+  const out = l.outputName;
+  const idx = l.constants[GatherConst.IDX]!.values;
+  const total = l.params.reduce((a, b) => a + b, 0);
+  const flat = e.init(i64(`${out}/flat-shape`, [-1]));
+  const indices = e.init(i64(`${out}/idx`, Array.from(idx)));
+  const shape = e.init(i64(`${out}/shape`, l.outShape));
+  const moveFrom = (data: string, o: string): void => {
+    const g = e.node("Gather", `${out}/gather`, [data, indices], `${out}/gathered`, [int("axis", 0)]);
+    e.node("Reshape", `${out}/reshape`, [g, shape], o);
+  };
+  if (l.inputs.length === 1 && !idx.includes(total)) {
+    return passThrough(ctx, l, (i, o) => moveFrom(e.node("Reshape", `${out}/flat0`, [i, flat], `${out}/flat0`), o));
+  }
+  if (l.inputs.length === 1) {
+    const zero = e.init(f32(`${out}/Z`, [1], [0]));
+    return passThrough(ctx, l, (i, o) => {
+      const f = e.node("Reshape", `${out}/flat0`, [i, flat], `${out}/flat0`);
+      moveFrom(e.node("Concat", `${out}/concat`, [f, zero], `${out}/cat`, [int("axis", 0)]), o);
+    });
+  }
+  const flats = l.inputs.map((t, k) => e.node("Reshape", `${out}/flat${k}`, [settled(ctx, t), flat], `${out}/flat${k}`));
+  const zero = e.init(f32(`${out}/Z`, [1], [0]));
+  moveFrom(e.node("Concat", `${out}/concat`, [...flats, zero], `${out}/cat`, [int("axis", 0)]), out);
+  ctx.names[l.index] = out;
 }
 
 /** Rewrite 5's condition for a CONV layer: the quantized type, or undefined. */
@@ -387,6 +445,18 @@ function layer(ctx: Ctx, l: CanonicalLayer): void {
       const idx = e.node("Cast", `${out}/cast`, [shifted], `${out}/idx`, [int("to", DataType.INT64)]);
       const T = e.init(f32(`${out}/T`, [l.constants[LutConst.T]!.values.length], l.constants[LutConst.T]!.values));
       ctx.names[l.index] = e.node("Gather", `${out}/gather`, [T, idx], out, [int("axis", 0)]);
+      return;
+    }
+    case LayerKind.MATMUL:
+      return twoOperands(ctx, l, "MatMul", l.constants[MatMulConst.S]!.values[0]!, [l.params[MatMulParam.LO]!, l.params[MatMulParam.HI]!]);
+    case LayerKind.PRODUCT:
+      return twoOperands(ctx, l, "Mul", l.constants[ProductConst.S]!.values[0]!, [l.params[ProductParam.LO]!, l.params[ProductParam.HI]!]);
+    case LayerKind.GATHER:
+      return gatherLayer(ctx, l);
+    case LayerKind.CONST: {
+      const C = l.constants[ConstConst.C]!.values;
+      const c = e.init(f32(`${l.outputName}/C`, l.outShape, C));
+      ctx.names[l.index] = e.node("Identity", `${l.outputName}/identity`, [c], l.outputName);
       return;
     }
   }

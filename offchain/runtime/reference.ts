@@ -7,8 +7,8 @@
 import type { CanonicalLayer, CanonicalModel } from "../model/canonical.js";
 import { numel } from "../model/canonical.js";
 import {
-  AddConst, AddParam, ClipParam, ConvConst, ConvParam, DenseConst, DenseParam, LayerKind,
-  LutConst, LutParam, MaxPoolParam, MulConst, MulParam,
+  AddConst, AddParam, ClipParam, ConstConst, ConvConst, ConvParam, DenseConst, DenseParam, GatherConst, LayerKind,
+  LutConst, LutParam, MatMulConst, MatMulParam, MaxPoolParam, MulConst, MulParam, ProductConst, ProductParam,
 } from "../model/layers.js";
 import type { InputLike } from "./input.js";
 import { validateInput } from "./input.js";
@@ -20,15 +20,68 @@ const shr = (v: number, s: number): number => Math.floor(v / 2 ** s);
 const P = (l: CanonicalLayer, i: number): number => l.params[i]!;
 const K = (l: CanonicalLayer, i: number): Int32Array => l.constants[i]!.values;
 
+/** DENSE on every row r of x [1, R..., K]: element e = r·M + m reads x[r·K + j]. */
 function dense(l: CanonicalLayer, x: Int32Array): Int32Array {
   const k = P(l, DenseParam.K), m = P(l, DenseParam.M), lo = P(l, DenseParam.LO), hi = P(l, DenseParam.HI);
   const W = K(l, DenseConst.W), B = K(l, DenseConst.B), S = K(l, DenseConst.S);
-  const out = new Int32Array(m);
-  for (let j = 0; j < m; j++) {
-    let acc = B[j]!;
-    const row = j * k;
-    for (let i = 0; i < k; i++) acc += x[i]! * W[row + i]!;
-    out[j] = clip(shr(acc, S[j]!), lo, hi);
+  const rows = numel(l.outShape) / m;
+  const out = new Int32Array(rows * m);
+  for (let r = 0; r < rows; r++) {
+    const xr = r * k;
+    for (let j = 0; j < m; j++) {
+      let acc = B[j]!;
+      const row = j * k;
+      for (let i = 0; i < k; i++) acc += x[xr + i]! * W[row + i]!;
+      out[r * m + j] = clip(shr(acc, S[j]!), lo, hi);
+    }
+  }
+  return out;
+}
+
+/** MATMUL: element (g, n, m) = Σ_j a[(g·N + n)·K + j] · b[(g·K + j)·M + m], >> s, clipped. */
+function matmul(l: CanonicalLayer, a: Int32Array, b: Int32Array): Int32Array {
+  const N = P(l, MatMulParam.N), k = P(l, MatMulParam.K), M = P(l, MatMulParam.M);
+  const lo = P(l, MatMulParam.LO), hi = P(l, MatMulParam.HI);
+  const s = K(l, MatMulConst.S)[0]!;
+  const G = numel(l.outShape) / (N * M);
+  const out = new Int32Array(G * N * M);
+  for (let g = 0; g < G; g++) {
+    for (let n = 0; n < N; n++) {
+      for (let m = 0; m < M; m++) {
+        let acc = 0;
+        for (let j = 0; j < k; j++) acc += a[(g * N + n) * k + j]! * b[(g * k + j) * M + m]!;
+        out[(g * N + n) * M + m] = clip(shr(acc, s), lo, hi);
+      }
+    }
+  }
+  return out;
+}
+
+/** PRODUCT: clip((a[e]·b[e]) >> s, lo, hi). */
+function product(l: CanonicalLayer, a: Int32Array, b: Int32Array): Int32Array {
+  const lo = P(l, ProductParam.LO), hi = P(l, ProductParam.HI);
+  const s = K(l, ProductConst.S)[0]!;
+  const out = new Int32Array(a.length);
+  for (let e = 0; e < a.length; e++) out[e] = clip(shr(a[e]! * b[e]!, s), lo, hi);
+  return out;
+}
+
+/** GATHER: v = the inputs' elements concatenated, then one 0; y[e] = v[idx[e]]. */
+function gather(l: CanonicalLayer, inputs: readonly Int32Array[]): Int32Array {
+  const total = l.params.reduce((x, y) => x + y, 0);
+  const v = new Int32Array(total + 1);
+  let off = 0;
+  inputs.forEach((t, i) => {
+    if (t.length !== l.params[i]) throw new Error(`GATHER input ${i} has ${t.length} elements, params say ${l.params[i]}`);
+    v.set(t, off);
+    off += t.length;
+  });
+  const idx = K(l, GatherConst.IDX);
+  const out = new Int32Array(idx.length);
+  for (let e = 0; e < idx.length; e++) {
+    const j = idx[e]!;
+    if (j < 0 || j > total) throw new Error(`GATHER index ${j} outside [0, ${total}] (the validator should have refused this model)`);
+    out[e] = v[j]!;
   }
   return out;
 }
@@ -162,6 +215,14 @@ export function evalLayer(layer: CanonicalLayer, inputs: readonly Int32Array[]):
       return x.slice();
     case LayerKind.LUT:
       return lut(layer, x);
+    case LayerKind.MATMUL:
+      return matmul(layer, x, inputs[1]!);
+    case LayerKind.PRODUCT:
+      return product(layer, x, inputs[1]!);
+    case LayerKind.GATHER:
+      return gather(layer, inputs);
+    case LayerKind.CONST:
+      return K(layer, ConstConst.C).slice();
   }
 }
 

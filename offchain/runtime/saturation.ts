@@ -10,7 +10,7 @@
  */
 import type { CanonicalModel } from "../model/canonical.js";
 import { layerKindName, LayerKind } from "../model/layers.js";
-import { ConvParam, DenseParam } from "../model/layers.js";
+import { ConvParam, DenseParam, MatMulParam, ProductParam } from "../model/layers.js";
 
 export interface Saturation {
   /** Trace index of the layer (1-based). */
@@ -25,7 +25,10 @@ export interface Saturation {
   readonly bounds: readonly [number, number] | undefined;
 }
 
-/** The clip bounds of layer `index`'s values, following RELU, MAXPOOL and RESHAPE to their producer. */
+/**
+ * The clip bounds of layer `index`'s values, following RELU, MAXPOOL, RESHAPE and GATHER to their
+ * producers (a GATHER of several inputs only when they all have the same bounds).
+ */
 export function clipBounds(model: CanonicalModel, index: number): readonly [number, number] | undefined {
   if (index === 0) return undefined;
   const l = model.layers[index - 1]!;
@@ -39,7 +42,14 @@ export function clipBounds(model: CanonicalModel, index: number): readonly [numb
       const b = clipBounds(model, l.inputs[0]!);
       return b && [Math.max(b[0], 0), Math.max(b[1], 0)];
     }
-    case LayerKind.LUT: return undefined;
+    case LayerKind.MATMUL: return [p[MatMulParam.LO]!, p[MatMulParam.HI]!];
+    case LayerKind.PRODUCT: return [p[ProductParam.LO]!, p[ProductParam.HI]!];
+    case LayerKind.GATHER: {
+      const all = l.inputs.map((i) => clipBounds(model, i));
+      const b = all[0];
+      return b && all.every((c) => c !== undefined && c[0] === b[0] && c[1] === b[1]) ? b : undefined;
+    }
+    case LayerKind.LUT: case LayerKind.CONST: return undefined;
   }
 }
 
@@ -64,7 +74,10 @@ export function traceSaturation(model: CanonicalModel, layerOutputs: readonly Ar
 export function saturationNote(model: CanonicalModel, s: Saturation): string {
   if (s.bounds === undefined) {
     const l = model.layers[s.layer - 1]!;
-    return `none counted (layer ${s.layer}, ${layerKindName(l.kind)}: its values come from a table or the input, with no clip bounds)`;
+    const why = l.kind === LayerKind.GATHER
+      ? "its values come from layers with different clip bounds, from a table, a constant or the input"
+      : "its values come from a table, a constant or the input, with no clip bounds";
+    return `none counted (layer ${s.layer}, ${layerKindName(l.kind)}: ${why})`;
   }
   const where = s.bounds[0] === 0 ? `at the clip bound ${s.bounds[1]}; a 0 is ReLU's, not counted` : `at the clip bounds [${s.bounds.join(", ")}]`;
   return `${s.saturated} of ${s.total} (${where})`;

@@ -89,6 +89,8 @@ const xmOf = (p: Pair): number => Math.max(Math.abs(p[0]), Math.abs(p[1]));
 export function randomDense(r: Rng, large = false): RandomModel {
   const K = large ? r.int(1024, 4096) : r.pick([r.int(1, 16), r.int(1, 300)]);
   const M = large ? r.int(64, 256) : r.int(1, 40);
+  // Over the last axis of a rank-3/4 input (one row per token) as often as on a [1, K] input.
+  const rows = large || r.bool() ? [] : r.bool() ? [r.int(1, 6)] : [r.int(1, 4), r.int(1, 4)];
   const range = inputRange(r, large ? 4095 : LIMIT - 1);
   const { w, bias, typical } = weightsAndBias(r, M, K, xmOf(range));
   const transB = r.bool();
@@ -96,10 +98,11 @@ export function randomDense(r: Rng, large = false): RandomModel {
   const weight = transB ? w : Array.from({ length: K * M }, (_, i) => w[(i % M) * K + Math.floor(i / M)]!);
   const clip = clipRange(r, 200);
   const sh = shifts(r, M, typical);
-  const bytes = new CanonicalModelBuilder([1, K], range)
+  const shape = [1, ...rows, K];
+  const bytes = new CanonicalModelBuilder(shape, range)
     .dense({ weight, units: M, transB, bias, shift: sh, clip, name: "fc" })
     .build();
-  return { bytes, desc: `DENSE K=${K} M=${M} transB=${transB} range=${range} shift=${sh} clip=${clip}` };
+  return { bytes, desc: `DENSE in=${shape} K=${K} M=${M} transB=${transB} range=${range} shift=${sh} clip=${clip}` };
 }
 
 export function randomConv(r: Rng, large = false): RandomModel {
@@ -223,6 +226,239 @@ export function randomLut(r: Rng): RandomModel {
   return { bytes, desc: `LUT shape=${shape} range=${lo},${hi} table=[${tlo}..${tlo + tlen - 1}]` };
 }
 
+const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** Row-major strides of a shape. */
+function strides(shape: readonly number[]): number[] {
+  const st = new Array<number>(shape.length).fill(1);
+  for (let k = shape.length - 2; k >= 0; k--) st[k] = st[k + 1]! * shape[k + 1]!;
+  return st;
+}
+
+/** Flat index of multi-index `ix` in `shape`. */
+const flatIndex = (ix: readonly number[], shape: readonly number[]): number => {
+  const st = strides(shape);
+  return ix.reduce((a, v, k) => a + v * st[k]!, 0);
+};
+
+/** The multi-index of flat element e of `shape`. */
+function unflat(e: number, shape: readonly number[]): number[] {
+  const st = strides(shape);
+  return shape.map((_, k) => Math.floor(e / st[k]!) % shape[k]!);
+}
+
+/** GATHER indices of a transpose of x (axis 0 stays first): out[ix] = x[ix permuted back]. */
+export function transposeIndex(shape: readonly number[], perm: readonly number[]): { index: number[]; outShape: number[] } {
+  const outShape = perm.map((p) => shape[p]!);
+  const index = Array.from({ length: numel(shape) }, (_, e) => {
+    const o = unflat(e, outShape);
+    const ix = new Array<number>(shape.length);
+    perm.forEach((p, k) => (ix[p] = o[k]!));
+    return flatIndex(ix, shape);
+  });
+  return { index, outShape };
+}
+
+/** A random permutation of the axes after the first (axis 0, the batch, stays). */
+function randomPerm(r: Rng, rank: number): number[] {
+  const rest = Array.from({ length: rank - 1 }, (_, k) => k + 1);
+  for (let k = rest.length - 1; k > 0; k--) {
+    const j = r.int(0, k);
+    [rest[k], rest[j]] = [rest[j]!, rest[k]!];
+  }
+  return [0, ...rest];
+}
+
+/** A random [1, ...] shape of rank 2..4 holding n elements. */
+function shapeOf(r: Rng, n: number): number[] {
+  const rank = r.int(2, 4);
+  const dims = [1];
+  let left = n;
+  for (let k = 1; k < rank - 1; k++) {
+    const d = r.pick(factorizations(left));
+    dims.push(d);
+    left /= d;
+  }
+  dims.push(left);
+  return dims;
+}
+
+/** Largest |x| allowed for a product of two tensors in [-x, x] summed `terms` times. */
+const productEdge = (terms: number): number => Math.max(1, Math.floor(Math.sqrt((LIMIT - 1) / terms)));
+
+/** A range for one operand of a product, up to `edge` in magnitude, sometimes at the edge itself. */
+function operandRange(r: Rng, edge: number): Pair {
+  const c = r.int(0, 4);
+  if (c === 0) return [-edge, edge];
+  if (c === 1) return [0, edge];
+  if (c === 2) return [-Math.min(edge, 128), Math.min(edge, 127)];
+  const m = r.int(1, edge);
+  return [-r.int(0, m), m];
+}
+
+export function randomMatMul(r: Rng): RandomModel {
+  const lead = r.pick([[], [r.int(1, 4)], [r.int(1, 3), r.int(1, 3)]]);
+  const N = r.int(1, 8), K = r.pick([r.int(1, 8), r.int(1, 64)]), M0 = r.int(1, 8);
+  const mode = r.int(0, 3);
+  // mode 0: b a CONST; 1: b gathered from x (random reads, zeros too); 2: b = x transposed (x·xᵀ); 3: x·x (square x, same tensor twice).
+  const Kx = mode === 3 ? N : K;
+  const M = mode === 2 ? N : mode === 3 ? N : M0;
+  const aShape = [1, ...lead, N, Kx];
+  const bShape = [1, ...lead, Kx, M];
+  const selfProduct = mode !== 0;
+  const edgeA = selfProduct ? productEdge(Kx) : r.pick([productEdge(Kx), 127, 2 ** 12]);
+  const range = operandRange(r, Math.min(edgeA, LIMIT - 1));
+  const ma = Math.max(1, xmOf(range));
+  const b = new CanonicalModelBuilder(aShape, range);
+  let other: number;
+  if (mode === 0) {
+    const mb = Math.max(0, Math.floor((LIMIT - 1) / (Kx * ma)));
+    const bmax = Math.min(mb, r.pick([1, 15, 127, mb]));
+    b.constant({ values: r.ints(numel(bShape), -bmax, bmax), shape: bShape, name: "b" });
+    other = b.last;
+  } else if (mode === 1) {
+    const n = numel(aShape);
+    b.gather({ inputs: [0], index: Array.from({ length: numel(bShape) }, () => r.int(0, n)), outShape: bShape, name: "b" });
+    other = b.last;
+  } else if (mode === 2) {
+    const perm = [...aShape.keys()];
+    [perm[perm.length - 1], perm[perm.length - 2]] = [perm[perm.length - 2]!, perm[perm.length - 1]!];
+    const t = transposeIndex(aShape, perm);
+    b.gather({ inputs: [0], index: t.index, outShape: t.outShape, name: "xT" });
+    other = b.last;
+  } else other = 0;
+  const mbUsed = mode === 0 ? undefined : ma;
+  const typical = Math.sqrt(Kx) * ma * (mbUsed ?? ma) / 4;
+  const shift = shiftFor(r, typical);
+  const clip = clipRange(r, 200);
+  b.matmul({ input: 0, other, shift, clip, name: "mm" });
+  return { bytes: b.build(), desc: `MATMUL a=${aShape} b=${bShape} mode=${mode} range=${range} shift=${shift} clip=${clip}` };
+}
+
+export function randomProduct(r: Rng): RandomModel {
+  const shape = randomShape(r);
+  const mode = r.int(0, 3);
+  // mode 0: x·x (same tensor twice); 1: x·relu(x); 2: x·CONST; 3: x·(x permuted, zeros too).
+  const range = operandRange(r, mode === 2 ? r.pick([productEdge(1), 4095, LIMIT - 1]) : productEdge(1));
+  const ma = Math.max(1, xmOf(range));
+  const b = new CanonicalModelBuilder(shape, range);
+  let other = 0;
+  if (mode === 1) {
+    b.relu({ name: "relu" });
+    other = b.last;
+  } else if (mode === 2) {
+    const cmax = Math.max(0, Math.min(r.pick([1, 127, LIMIT - 1]), Math.floor((LIMIT - 1) / ma)));
+    b.constant({ values: r.ints(numel(shape), -cmax, cmax), shape, name: "c" });
+    other = b.last;
+  } else if (mode === 3) {
+    const n = numel(shape);
+    b.gather({ inputs: [0], index: Array.from({ length: n }, () => r.int(0, n)), outShape: shape, name: "perm" });
+    other = b.last;
+  }
+  const shift = shiftFor(r, (ma * ma) / 4);
+  const clip = clipRange(r, 200);
+  b.product({ input: 0, other, shift, clip, name: "prod" });
+  return { bytes: b.build(), desc: `PRODUCT shape=${shape} mode=${mode} range=${range} shift=${shift} clip=${clip}` };
+}
+
+/**
+ * GATHER of the graph input x and up to two more tensors (relu(x), a CONST): transposes, slices,
+ * concatenations along an axis, broadcasts, zero padding, and random reads with repetition.
+ */
+export function randomGather(r: Rng): RandomModel {
+  const shape = randomShape(r);
+  const range = inputRange(r);
+  const b = new CanonicalModelBuilder(shape, range);
+  const inputs = [0];
+  const extra = r.int(0, 2);
+  for (let k = 0; k < extra; k++) {
+    if (r.bool()) b.relu({ input: 0, name: `relu${k}` });
+    else {
+      const cs = shapeOf(r, r.int(1, 40));
+      b.constant({ values: r.ints(numel(cs), range[0], range[1]), shape: cs, name: `c${k}` });
+    }
+    inputs.push(b.last);
+  }
+  const sizes = inputs.map((t) => numel(b.shapeOf(t)));
+  const total = sizes.reduce((a, c) => a + c, 0);
+  const mode = r.int(0, 5);
+  let index: number[];
+  let outShape: number[];
+  let what: string;
+  if (mode === 0 && shape.length > 2) {
+    const perm = randomPerm(r, shape.length);
+    ({ index, outShape } = transposeIndex(shape, perm));
+    what = `transpose ${perm}`;
+  } else if (mode === 1) {
+    // A slice along a random axis (>= 1) of x, with a step.
+    const ax = r.int(1, shape.length - 1);
+    const start = r.int(0, shape[ax]! - 1);
+    const step = r.int(1, 2);
+    const len = r.int(1, Math.floor((shape[ax]! - 1 - start) / step) + 1);
+    outShape = shape.map((d, k) => (k === ax ? len : d));
+    index = Array.from({ length: numel(outShape) }, (_, e) => {
+      const ix = unflat(e, outShape);
+      ix[ax] = start + ix[ax]! * step;
+      return flatIndex(ix, shape);
+    });
+    what = `slice axis ${ax} from ${start} step ${step} len ${len}`;
+  } else if (mode === 2) {
+    // x concatenated with itself (or relu(x)) along a random axis >= 1.
+    const ax = r.int(1, shape.length - 1);
+    const second = inputs.find((t) => t !== 0 && numel(b.shapeOf(t)) === numel(shape)) ?? 0;
+    const off = second === 0 ? 0 : sizes[0]!;
+    outShape = shape.map((d, k) => (k === ax ? 2 * d : d));
+    index = Array.from({ length: numel(outShape) }, (_, e) => {
+      const ix = unflat(e, outShape);
+      const hi = ix[ax]! >= shape[ax]!;
+      if (hi) ix[ax] = ix[ax]! - shape[ax]!;
+      return (hi ? off : 0) + flatIndex(ix, shape);
+    });
+    what = `concat axis ${ax} with ${second}`;
+  } else if (mode === 3) {
+    // Broadcast (expand) x along a new axis of random size, before or after its own axes.
+    const reps = r.int(1, 4);
+    const before = r.bool();
+    outShape = before ? [1, reps, ...shape.slice(1)] : [...shape, reps];
+    index = Array.from({ length: numel(outShape) }, (_, e) => (before ? e % numel(shape) : Math.floor(e / reps)));
+    what = `expand ×${reps} ${before ? "before" : "after"}`;
+  } else if (mode === 4) {
+    // Zero padding of the last axis (index total reads 0), as Pad does.
+    const last = shape.length - 1;
+    const [pl, pr] = [r.int(0, 2), r.int(0, 2)];
+    outShape = shape.map((d, k) => (k === last ? d + pl + pr : d));
+    index = Array.from({ length: numel(outShape) }, (_, e) => {
+      const ix = unflat(e, outShape);
+      const j = ix[last]! - pl;
+      if (j < 0 || j >= shape[last]!) return total;
+      ix[last] = j;
+      return flatIndex(ix, shape);
+    });
+    what = `pad last axis ${pl},${pr}`;
+  } else {
+    // Random reads of every input and the zero, with repetition.
+    outShape = shapeOf(r, r.int(1, 80));
+    index = Array.from({ length: numel(outShape) }, () => r.int(0, total));
+    what = "random reads";
+  }
+  b.gather({ inputs, index, outShape, name: "gather" });
+  return { bytes: b.build(), desc: `GATHER x=${shape} inputs=${inputs} sizes=${sizes} ${what} out=${outShape} range=${range}` };
+}
+
+export function randomConst(r: Rng): RandomModel {
+  const shape = randomShape(r);
+  const range = inputRange(r, 2 ** 22);
+  const b = new CanonicalModelBuilder(shape, range);
+  const mode = r.int(0, 2);
+  const vmax = r.pick([1, 127, mode === 1 ? 2 ** 22 : LIMIT - 1]);
+  const cShape = mode === 0 ? shapeOf(r, r.int(1, 64)) : shape;
+  b.constant({ values: r.ints(numel(cShape), -vmax, vmax), shape: cShape, name: "const" });
+  // mode 0: the constant alone (the model ignores its input); 1: x + C; 2: C then a RELU of it.
+  if (mode === 1) b.add({ input: 0, other: b.last, shift: 0, clip: [-(LIMIT - 1), LIMIT - 1], name: "add" });
+  if (mode === 2) b.relu({ name: "relu" });
+  return { bytes: b.build(), desc: `CONST shape=${cShape} mode=${mode} vmax=${vmax}` };
+}
+
 export const GENERATORS: Record<LayerKind, (r: Rng) => RandomModel> = {
   [LayerKind.DENSE]: randomDense,
   [LayerKind.CONV]: randomConv,
@@ -233,6 +469,10 @@ export const GENERATORS: Record<LayerKind, (r: Rng) => RandomModel> = {
   [LayerKind.MAXPOOL]: randomMaxPool,
   [LayerKind.RESHAPE]: randomReshape,
   [LayerKind.LUT]: randomLut,
+  [LayerKind.MATMUL]: randomMatMul,
+  [LayerKind.PRODUCT]: randomProduct,
+  [LayerKind.GATHER]: randomGather,
+  [LayerKind.CONST]: randomConst,
 };
 
 /** A random small CNN/MLP chaining several kinds (conv → relu → pool → flatten → dense → lut …). */
