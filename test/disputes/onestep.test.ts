@@ -5,7 +5,7 @@
  * parseCanonicalModel) and random inputs; the trace comes from referenceTrace. For each random
  * (layer, input, element[, term]) case the chain must return:
  *  - Direct kinds: exactly evalLayer's output element;
- *  - DENSE/CONV (and MAXPOOL stepped): s_0, then s_{j+1} from s_j at a random term j, and from
+ *  - DENSE/CONV/MATMUL (and MAXPOOL stepped): s_0, then s_{j+1} from s_j at a random term j, and from
  *    s_L the reference output element (a wrong s_L, i.e. a wrong term order or index mapping,
  *    would miss the reference); on a subset the whole element is recomputed on-chain.
  * Cases run in batches through contracts/test/OneStepHarness.sol (one eth_call per batch).
@@ -21,12 +21,12 @@ import { MerkleTree, fromHex, sha256, toHex } from "../../offchain/commitments/m
 import { canonicalBytes, chunkOf, commitTensor } from "../../offchain/commitments/tensor.js";
 import type { StepContext } from "../../offchain/disputes/proofs.js";
 import type { StepPhase as StepPhaseT } from "../../offchain/clients/game-types.js";
-import { MAXPOOL_EMPTY, StepProver, encodeStepProofs, encodeStepProofsSlow, isSum, reductionLength } from "../../offchain/disputes/proofs.js";
+import { MAXPOOL_EMPTY, StepProver, encodeStepProofs, encodeStepProofsSlow, gatherSource, isSum, reductionLength } from "../../offchain/disputes/proofs.js";
 import { StepPhase } from "../../offchain/clients/game-types.js";
 import { CanonicalModelBuilder } from "../../offchain/model/build.js";
-import type { CanonicalModel } from "../../offchain/model/canonical.js";
+import type { CanonicalLayer, CanonicalModel } from "../../offchain/model/canonical.js";
 import { numel, parseCanonicalModel } from "../../offchain/model/canonical.js";
-import { DenseConst, LayerKind, layerKindName } from "../../offchain/model/layers.js";
+import { DenseConst, DenseParam, GatherConst, LayerKind, MatMulParam, layerKindName } from "../../offchain/model/layers.js";
 import { evalLayer, referenceTrace } from "../../offchain/runtime/reference.js";
 import { Rng } from "../runtime/helpers/random.js";
 
@@ -249,6 +249,30 @@ const GENERATORS: Record<LayerKind, Gen> = {
   },
 };
 
+/** What a case exercises, for the kinds whose generators must reach several paths. */
+function tags(l: CanonicalLayer, e: number): string[] {
+  const t: string[] = [];
+  if (l.kind === LayerKind.DENSE && e >= l.params[DenseParam.M]!) t.push("a row after the first");
+  if (l.kind === LayerKind.MATMUL) {
+    if (numel(l.outShape) > l.params[MatMulParam.N]! * l.params[MatMulParam.M]!) t.push("G > 1");
+    if (l.inputs[0] === l.inputs[1]) t.push("a times a");
+    if (l.params[MatMulParam.K]! > 64) t.push("K > 64");
+  }
+  if (l.kind === LayerKind.PRODUCT && l.inputs[0] === l.inputs[1]) t.push("a times a");
+  if (l.kind === LayerKind.GATHER) {
+    const src = gatherSource(l, e);
+    t.push(src === null ? "the appended zero" : src.slot > 0 ? "an input after the first" : "input 0");
+  }
+  return t;
+}
+
+const REQUIRED_TAGS: Partial<Record<LayerKind, string[]>> = {
+  [LayerKind.DENSE]: ["a row after the first"],
+  [LayerKind.MATMUL]: ["G > 1", "a times a", "K > 64"],
+  [LayerKind.PRODUCT]: ["a times a"],
+  [LayerKind.GATHER]: ["the appended zero", "an input after the first", "input 0"],
+};
+
 interface Case {
   readonly ctx: StepContext;
   readonly pre: bigint;
@@ -322,6 +346,7 @@ describe("OneStepVerifier", function () {
         const full: { prover: StepProver; k: number; e: number; y: number }[] = [];
         let n = 0;
         let padded = 0;
+        const covered = new Set<string>();
         while (n < CASES_PER_KIND) {
           const { model, input, k } = GENERATORS[kind](rng);
           const trace = referenceTrace(model, input);
@@ -336,6 +361,7 @@ describe("OneStepVerifier", function () {
           for (let c = 0; c < CASES_PER_MODEL && n < CASES_PER_KIND; c++, n++) {
             const e = rng.bool(0.1) ? rng.pick([0, y.length - 1]) : rng.int(0, y.length - 1);
             const label = `${layerKindName(kind)} case ${n} (params ${layer.params.join(",")}, shape ${layer.outShape.join("x")}, e ${e})`;
+            for (const t of tags(layer, e)) covered.add(t);
             if (kind === LayerKind.MAXPOOL || !isSum(kind)) {
               cases.push({ ctx: prover.context(k, e, StepPhase.Direct), pre: 0n, proofs: prover.proofs(k, e, StepPhase.Direct), expected: y[e]!, label });
             }
@@ -359,6 +385,8 @@ describe("OneStepVerifier", function () {
         expect(mismatches.slice(0, 10)).to.deep.equal([]);
         expect(cases.length).to.be.at.least(CASES_PER_KIND);
         if (kind === LayerKind.CONV || kind === LayerKind.MAXPOOL) expect(padded).to.be.greaterThan(0);
+        for (const t of REQUIRED_TAGS[kind] ?? []) expect(covered.has(t), `some ${layerKindName(kind)} case reads ${t}`).to.equal(true);
+        if (kind === LayerKind.MATMUL) expect(full.length).to.equal(FULL_ELEMENTS);
 
         // Whole elements recomputed on-chain: every term from term 0 (which reads s_0 itself), then
         // Final, each step's `pre` the chain's own previous result, so s_0..s_L never leave the chain.
@@ -559,6 +587,72 @@ describe("OneStepVerifier", function () {
         }
       }
       console.log(`      layer  kind     output       step         openings  execution  transaction\n${rows.join("\n")}\n      largest transaction: ${max.toLocaleString("en-US")} gas`);
+    });
+  });
+
+  describe("refusals of the transformer kinds", function () {
+    // input [1, 2, 3, 4] -> RELU (1) -> GATHER [1, 2, 4, 3] of both (2) -> MATMUL (3) -> PRODUCT (4) -> CONST (5)
+    const rng = new Rng(7);
+    const b = new CanonicalModelBuilder([1, 2, 3, 4], [-30, 30]);
+    b.relu();
+    // Element 7 reads the appended zero (index Σ n_i = 48).
+    const index = Array.from({ length: 24 }, (_, i) => (i === 7 ? 48 : (i * 7) % 48));
+    b.gather({ inputs: [0, 1], index, outShape: [1, 2, 4, 3] });
+    b.matmul({ input: 1, other: 2, shift: 2, clip: [-500, 500] });
+    b.product({ other: 3, shift: 3, clip: [-900, 900] });
+    b.constant({ values: rng.ints(6, -9, 9), shape: [1, 6] });
+    const model = parseCanonicalModel(b.build());
+    const trace = referenceTrace(model, rng.input(24, -30, 30));
+    const prover = new StepProver(model, trace);
+    const GATHER = 2, MATMUL = 3, PRODUCT = 4, CONST = 5;
+    const stepOf = (p: StepProver, ctx: StepContext, pre: bigint | number, proofs: Hex) =>
+      verifier.getFunction("step").staticCall(ctx, pre, proofs) as Promise<[boolean, bigint]>;
+
+    it("a GATHER index outside [0, Σ n_i] -> GatherStepIndexOutOfRange (the validator refuses such models)", async function () {
+      expect(await stepOf(prover, prover.context(GATHER, 7, StepPhase.Direct), 0, prover.proofs(GATHER, 7, StepPhase.Direct))).to.deep.equal([true, 0n]);
+      for (const bad of [49, -1, 2 ** 23]) {
+        const broken = parseCanonicalModel(b.build());
+        broken.layers[GATHER - 1]!.constants[GatherConst.IDX]!.values[5] = bad;
+        const p = new StepProver(broken, trace);
+        await expect(stepOf(p, p.context(GATHER, 5, StepPhase.Direct), 0, p.proofs(GATHER, 5, StepPhase.Direct)))
+          .to.be.revertedWithCustomError(verifier, "GatherStepIndexOutOfRange").withArgs(5, bad, 48);
+        // The other elements of the same layer still step.
+        expect((await stepOf(p, p.context(GATHER, 6, StepPhase.Direct), 0, p.proofs(GATHER, 6, StepPhase.Direct)))[1]).to.equal(BigInt(trace[GATHER]![6]!));
+      }
+    });
+
+    it("MATMUL is stepped term by term, PRODUCT, GATHER and CONST directly: other phases -> OneStepVerifierWrongPhase", async function () {
+      await expect(stepOf(prover, prover.context(MATMUL, 0, StepPhase.Direct), 0, prover.proofs(MATMUL, 0, StepPhase.Final))).to.be.revertedWithCustomError(verifier, "OneStepVerifierWrongPhase").withArgs(10, StepPhase.Direct);
+      for (const [k, kind] of [[PRODUCT, 11], [GATHER, 12], [CONST, 13]] as const) {
+        for (const phase of [StepPhase.Reduce, StepPhase.Final]) {
+          await expect(stepOf(prover, prover.context(k, 0, phase), 0, prover.proofs(k, 0, StepPhase.Direct))).to.be.revertedWithCustomError(verifier, "OneStepVerifierWrongPhase").withArgs(kind, phase);
+        }
+      }
+      const d = prover.descriptor(MATMUL);
+      expect(await verifier.getFunction("reductionLength").staticCall(prover.graph.root, MATMUL, d.descriptor, d.graphProof)).to.deep.equal([10n, 4n, 18n]);
+      for (const k of [PRODUCT, GATHER, CONST]) {
+        const dk = prover.descriptor(k);
+        expect((await verifier.getFunction("reductionLength").staticCall(prover.graph.root, k, dk.descriptor, dk.graphProof))[1]).to.equal(0n);
+      }
+      await expect(stepOf(prover, prover.context(MATMUL, 0, StepPhase.Reduce, 4), 0, prover.proofs(MATMUL, 0, StepPhase.Reduce, 3))).to.be.revertedWithCustomError(verifier, "OneStepVerifierTermOutOfRange").withArgs(4, 4);
+    });
+
+    it("MATMUL: s_0 = 0 whatever the caller passes; a start outside the exact range is reported; b read from input 1", async function () {
+      const s = prover.partialSums(MATMUL, 17);
+      expect(s[0]).to.equal(0);
+      for (const pre of [0n, 2n ** 24n, -123n]) {
+        expect(await stepOf(prover, prover.context(MATMUL, 17, StepPhase.Reduce, 0), pre, prover.proofs(MATMUL, 17, StepPhase.Reduce, 0))).to.deep.equal([true, BigInt(s[1]!)]);
+      }
+      for (const pre of [2n ** 24n, -(2n ** 24n)]) {
+        expect(await stepOf(prover, prover.context(MATMUL, 17, StepPhase.Reduce, 2), pre, prover.proofs(MATMUL, 17, StepPhase.Reduce, 2))).to.deep.equal([false, 0n]);
+        expect(await stepOf(prover, prover.context(MATMUL, 17, StepPhase.Final), pre, prover.proofs(MATMUL, 17, StepPhase.Final))).to.deep.equal([false, 0n]);
+      }
+      // Term j reads a (input 0) then b (input 1): the openings swapped fail the trace-leaf proof.
+      const o = prover.openings(MATMUL, 17, StepPhase.Reduce, 2);
+      const swapped = encodeStepProofs({ ...prover.descriptor(MATMUL), openings: [o[1]!, o[0]!] });
+      await expect(stepOf(prover, prover.context(MATMUL, 17, StepPhase.Reduce, 2), s[2]!, swapped)).to.be.revertedWithCustomError(verifier, "OneStepVerifierTraceLeafMismatch");
+      // The trace leaves do not depend on the kind: a PRODUCT of layer 3 with itself opens leaf 3 twice.
+      expect(prover.openings(PRODUCT, 2, StepPhase.Direct).slice(0, 2).map((x) => x.root)).to.deep.equal([prover.traceCommitment.tensors[3]!.root, prover.traceCommitment.tensors[3]!.root]);
     });
   });
 
