@@ -863,6 +863,8 @@ describe("DisputeGame", function () {
         // requantization); every other kind of this model but DENSE is one direct step.
         const reduced = r.moves.some((m) => m.level === Level.Accumulator);
         expect(reduced).to.equal(l.kind === LayerKind.MATMUL || l.kind === LayerKind.DENSE);
+        // The liar's s_K is not the honest one: its partial sums are bisected down to one term.
+        if (l.kind === LayerKind.MATMUL) expect(r.moves.filter((m) => m.level === Level.PartialSum).length).to.equal(2 * ceilLog2(l.params[MatMulParam.K]!));
         const bound = txBound(attention, k, truth[k]!.length);
         expect(r.txs.defender).to.be.at.most(bound);
         expect(r.txs.challenger + 2).to.be.at.most(bound);
@@ -878,6 +880,7 @@ describe("DisputeGame", function () {
       const r = await playDispute(p, jobId, new DisputePlayer(Side.Defender, p.worker, attention, truth), new DisputePlayer(Side.Challenger, p.challenger, attention, liar));
       expect(r.status).to.equal(GameStatus.DefenderWins);
       expect((await readGame(r.game)).layer).to.equal(k);
+      expect(r.moves.some((m) => m.level === Level.PartialSum)).to.equal(true);
       await expectConserved(p);
     });
   });
