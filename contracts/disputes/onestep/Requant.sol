@@ -5,8 +5,9 @@ import {OneStepVerifierBadShift} from "../lib/OneStepErrors.sol";
 
 /**
  * @title Requant
- * @notice The requantization shared by DENSE, CONV, ADD and MUL: `clip(acc >> s, lo, hi)`, where
- * `>>` is the arithmetic shift (floor division by 2^s) and 0 <= s <= 24.
+ * @notice The requantization shared by DENSE, CONV, ADD, MUL, MATMUL and PRODUCT:
+ * `clip(acc >> s, lo, hi)`, where `>>` is the arithmetic shift (floor division by 2^s) and
+ * 0 <= s <= 24.
  */
 library Requant {
     /// @notice Largest shift exponent (S = 2^-s).
