@@ -873,6 +873,22 @@ describe("DisputeGame", function () {
       });
     }
 
+    it("40 random cheats on the attention block (input, layer, element, error size) are each caught", async function () {
+      this.timeout(120_000);
+      const rng = new Rng(4242);
+      for (let i = 0; i < 40; i++) {
+        const t = referenceTrace(attention, randomInput(attention, 200 + i));
+        const k = rng.int(1, attention.layers.length);
+        const e = rng.int(0, t[k]!.length - 1);
+        const size = rng.pick([1, -1, 2, -3, 17, -250, 4096]);
+        const { trace: liar } = randomLiar(attention, t, k, e, size);
+        const { p, jobId } = await setup(attention, liar);
+        const r = await playDispute(p, jobId, new DisputePlayer(Side.Defender, p.worker, attention, liar), new DisputePlayer(Side.Challenger, p.challenger, attention, t));
+        expect(r.status, `cheat ${i}: layer ${k} element ${e} by ${size}`).to.equal(GameStatus.ChallengerWins);
+        expect((await readGame(r.game)).layer, `cheat ${i}: the game lands on the lie`).to.equal(k);
+      }
+    });
+
     it("an honest result survives a challenger lying at a MATMUL layer (bisected to one term)", async function () {
       const k = attention.layers.findIndex((l) => l.kind === LayerKind.MATMUL) + 1;
       const { p, jobId } = await setup(attention, truth);
