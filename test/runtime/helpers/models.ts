@@ -435,11 +435,20 @@ export function randomGather(r: Rng): RandomModel {
       return flatIndex(ix, shape);
     });
     what = `pad last axis ${pl},${pr}`;
-  } else {
+  } else if (r.bool()) {
     // Random reads of every input and the zero, with repetition.
     outShape = shapeOf(r, r.int(1, 80));
     index = Array.from({ length: numel(outShape) }, () => r.int(0, total));
     what = "random reads";
+  } else {
+    // A random permutation of every element of every input and the zero.
+    index = Array.from({ length: total + 1 }, (_, k) => k);
+    for (let k = index.length - 1; k > 0; k--) {
+      const j = r.int(0, k);
+      [index[k], index[j]] = [index[j]!, index[k]!];
+    }
+    outShape = shapeOf(r, total + 1);
+    what = "permutation";
   }
   b.gather({ inputs, index, outShape, name: "gather" });
   return { bytes: b.build(), desc: `GATHER x=${shape} inputs=${inputs} sizes=${sizes} ${what} out=${outShape} range=${range}` };
