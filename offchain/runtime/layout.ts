@@ -8,8 +8,9 @@
  * Ground rules, from the validator (offchain/model/patterns.ts, intervals.ts): every constant
  * is an integer with |v| < 2^24; shifts s are integers in 0..24; clip bounds are integers;
  * for DENSE/CONV `|B[m]| + Σ|W[m,k]|·max|x| < 2^24` per output channel (x's proven range,
- * widened to include 0 when a CONV pads), `max|a| + max|b| < 2^24` for ADD and
- * `max|x|·|C[c]| < 2^24` for MUL. A float32 value P·2^-s with P an integer, |P| < 2^24 and
+ * widened to include 0 when a CONV pads), `max|a| + max|b| < 2^24` for ADD,
+ * `max|x|·|C[c]| < 2^24` for MUL, `K·max|a|·max|b| < 2^24` for MATMUL and `max|a|·max|b| < 2^24`
+ * for PRODUCT. A float32 value P·2^-s with P an integer, |P| < 2^24 and
  * s <= 25 is exactly representable (24-bit significand; no underflow, normal floats reach
  * 2^-126). Float32 addition and multiplication round only when the exact result is not
  * representable, so a computation all of whose exact intermediates are representable is
@@ -31,10 +32,12 @@
  * 3. No Floor when s = 0 for every channel: the value is already an integer (an exact
  *    integer sum scaled by 1), so Floor is the identity. Mul by 1 disappears with rewrite 1.
  * 4. Floor sinking (plain run only; the traced graph must expose every layer output): a Floor
- *    whose only consumer is a MAXPOOL, RESHAPE, RELU or CLIP layer moves after it. Exact:
- *    floor is monotone, so it commutes with max over a window (padding never wins in
- *    canonical/1), with max(·, 0) and with clip to integer bounds, and it is elementwise, so
- *    it commutes with a reshape. Fewer elements to floor (e.g. after a 2×2 or global pool).
+ *    whose only consumer is a MAXPOOL, RESHAPE, RELU or CLIP layer, or a one-input GATHER with
+ *    fewer output elements than input elements, moves after it. Exact: floor is monotone, so it
+ *    commutes with max over a window (padding never wins in canonical/1), with max(·, 0) and
+ *    with clip to integer bounds, and it is elementwise, so it commutes with a reshape and with
+ *    any movement of values (a GATHER's zeros stay zeros). Fewer elements to floor (e.g. after
+ *    a 2×2 or global pool, or a slice such as a transformer's first token).
  * 5. Rounding instead of Floor, on integer kernels' terms (only in the NCHWc layout below,
  *    CONV layers with clip [0, 255] or [-128, 127], every s >= 1): the bias becomes
  *    `(B − 2^(s−1) + 1/2)·2^-s` and `Floor → Clip` becomes `QuantizeLinear(·, 1, 0)` to
@@ -61,6 +64,12 @@
  *    activations are max/min). The saved graph runs with optimisation disabled, so nothing
  *    fuses across the swapped ops. If any placeholder does not come back exactly once, as a
  *    unary node, the portable graph (rewrites 1–4, Floor everywhere) is used instead.
+ *
+ * The new kinds: a DENSE over [1, R..., K] is a Gemm on the input viewed as [R, K] (Reshape is
+ * free), its result viewed back as [1, R..., M]; MATMUL and PRODUCT are MatMul / Mul of the two
+ * settled operands, then `Mul(·, 2^-s)` and the tail (exact: every product and partial sum is an
+ * integer below 2^24, and a power-of-two scale of it is representable); GATHER is its own pattern
+ * (without the Concat when one input is read and never the zero); CONST is `Identity(C)`.
  *
  * Not changed: DENSE stays a Gemm (batch 1: a GEMV either way); LUT stays Add → Cast → Gather;
  * ConvInteger/MatMulInteger are not used (no depthwise-friendly kernel, and int32 requantizing

@@ -15,6 +15,7 @@ import {
 import { commitTrace, traceLeafProof, verifyTraceLeaf } from "../../offchain/commitments/trace.js";
 import { CanonicalModelBuilder } from "../../offchain/model/build.js";
 import { parseCanonicalModel } from "../../offchain/model/canonical.js";
+import type { CanonicalLayer } from "../../offchain/model/canonical.js";
 import { referenceTrace } from "../../offchain/runtime/reference.js";
 import { CanonicalRunner } from "../../offchain/runtime/runner.js";
 import { Rng } from "../runtime/helpers/random.js";
@@ -153,6 +154,25 @@ describe("inference: commitments", function () {
       // RELU: kind 5, inputs [0], outShape [1,4], params [], constants [].
       const relu = "0x" + [5n, 0xa0n, 0xe0n, 0x140n, 0x160n, 1n, 0n, 2n, 1n, 4n, 0n, 0n].map(word).join("");
       expect(encodeLayer(model.layers[0]!)).to.equal(relu);
+    });
+
+    it("GATHER has one param per input (its sizes) and CONST none and no inputs: their ABI words", () => {
+      const m = parseCanonicalModel(
+        new CanonicalModelBuilder([1, 4], [-128, 127])
+          .constant({ values: [7, -7], shape: [1, 2], name: "c" })
+          .gather({ inputs: [0, 1], index: [5, 6, 0], outShape: [1, 3], name: "g" })
+          .build(),
+      );
+      const [c, g] = m.layers as [CanonicalLayer, CanonicalLayer];
+      const cRoot = BigInt(tensorRoot([7, -7]));
+      // CONST: kind 13, inputs [], outShape [1,2], params [], constants [C].
+      const constWords = [13n, 0xa0n, 0xc0n, 0x120n, 0x140n, 0n, 2n, 1n, 2n, 0n, 1n, cRoot];
+      expect(encodeLayer(c)).to.equal("0x" + constWords.map(word).join(""));
+      // GATHER: kind 12, inputs [0,1], outShape [1,3], params [4,2] (the inputs' sizes), constants [idx].
+      const idxRoot = BigInt(tensorRoot([5, 6, 0]));
+      const gatherWords = [12n, 0xa0n, 0x100n, 0x160n, 0x1c0n, 2n, 0n, 1n, 2n, 1n, 3n, 2n, 4n, 2n, 1n, idxRoot];
+      expect(encodeLayer(g)).to.equal("0x" + gatherWords.map(word).join(""));
+      expect(() => encodeLayer({ ...g, params: [4] })).to.throw(/1 params, kind 12 needs 2/);
     });
 
     it("DENSE constants are W as [M,K], B, shifts s — committed as tensors", () => {

@@ -12,7 +12,7 @@ import { ModelError } from "../../offchain/model/errors.js";
 import { LAYER_KIND_NAMES, LayerKind } from "../../offchain/model/layers.js";
 import { compareModel, emptyStats } from "./helpers/compare.js";
 import type { CompareStats } from "./helpers/compare.js";
-import { GENERATORS, randomConv, randomDense, randomPipeline } from "./helpers/models.js";
+import { GENERATORS, randomConv, randomDense, randomPipeline, randomTransformer } from "./helpers/models.js";
 import { Rng } from "./helpers/random.js";
 
 const MODELS_PER_KIND = 40;
@@ -67,6 +67,18 @@ describe("inference: onnxruntime == reference interpreter", function () {
     }
     report("pipelines", stats);
     expect(stats.firstFailure, stats.firstFailure).to.equal(undefined);
+  });
+
+  it("transformer blocks (const, add, dense over tokens, gather, matmul, lut, product)", async () => {
+    const r = new Rng(0x7f0e);
+    const stats = emptyStats();
+    for (let m = 0; m < 30; m++) {
+      const p = randomTransformer(r);
+      await compareModel(p.bytes, p.desc, 10, r, stats);
+    }
+    report("transformers", stats);
+    expect(stats.firstFailure, stats.firstFailure).to.equal(undefined);
+    expect(stats.inputs).to.equal(300);
   });
 
   it("negative control: past 2^24 float32 is not exact, and the validator refuses the model", async () => {

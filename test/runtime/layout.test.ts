@@ -11,6 +11,7 @@ import { expect } from "chai";
 import * as ort from "onnxruntime-node";
 
 import { mobileNetShaped } from "../../offchain/datasets/mobilenet.js";
+import { CanonicalModelBuilder } from "../../offchain/model/build.js";
 import type { CanonicalModel } from "../../offchain/model/canonical.js";
 import { parseCanonicalModel } from "../../offchain/model/canonical.js";
 import { decodeModel } from "../../offchain/model/onnx.js";
@@ -20,7 +21,7 @@ import { runReference } from "../../offchain/runtime/reference.js";
 import type { RunnerOptions } from "../../offchain/runtime/runner.js";
 import { CanonicalRunner } from "../../offchain/runtime/runner.js";
 import { randomInput } from "./helpers/compare.js";
-import { randomPipeline } from "./helpers/models.js";
+import { randomPipeline, randomTransformer } from "./helpers/models.js";
 import { Rng } from "./helpers/random.js";
 
 const LAYOUTS: NonNullable<RunnerOptions["layout"]>[] = ["portable", "nchwc"];
@@ -107,6 +108,40 @@ describe("inference: the layout onnxruntime runs == reference interpreter", func
       const m = parseCanonicalModel(p.bytes);
       await compare(p.desc, m, inputs(m, r, 3));
     }
+  });
+
+  it("random transformer blocks (dense over tokens, gather, matmul, product, const), both layouts", async () => {
+    const r = new Rng(0x1a74);
+    for (let i = 0; i < 12; i++) {
+      const p = randomTransformer(r);
+      const m = parseCanonicalModel(p.bytes);
+      await compare(p.desc, m, inputs(m, r, 3));
+    }
+  });
+
+  it("a Floor sinks through a one-input GATHER that keeps fewer elements (rewrite 4), not in the traced graph", async () => {
+    const r = new Rng(0x1a75);
+    const m = parseCanonicalModel(
+      new CanonicalModelBuilder([1, 4, 3], [-128, 127])
+        .dense({ weight: r.ints(9, -9, 9), units: 3, bias: r.ints(3, -50, 50), shift: 3, clip: [-128, 127], name: "tok" })
+        .gather({ inputs: [1], index: [0, 1, 2], outShape: [1, 3], name: "first" })
+        .dense({ weight: r.ints(6, -9, 9), units: 2, shift: 2, clip: [-128, 127], name: "cls" })
+        .build(),
+    );
+    const plain = opTypes(layoutModel(m));
+    expect(plain.indexOf("Floor"), plain.join(" ")).to.be.greaterThan(plain.indexOf("Gather"));
+    const traced = opTypes(layoutModel(m, { trace: true }));
+    expect(traced.indexOf("Floor"), traced.join(" ")).to.be.below(traced.indexOf("Gather"));
+    await compare("first-token slice", m, inputs(m, r, 8));
+    const xs = inputs(m, r, 8);
+    let bad = 0;
+    const broken = layoutModel(m, { broken: "skip-owed-floor" });
+    for (const x of xs) {
+      const ref = runReference(m, x).pop()!;
+      const got = await runBytes(broken, m, x, false);
+      for (let e = 0; e < ref.length; e++) if (got[e] !== ref[e]) bad++;
+    }
+    expect(bad, "the unfloored slice is caught").to.be.greaterThan(0);
   });
 
   it("the layouts are the rewrites they claim: folded scales, Clip before Floor, integer rounding in NCHWc", async () => {

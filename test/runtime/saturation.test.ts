@@ -44,4 +44,24 @@ describe("runtime: saturation counts", function () {
     expect(saturationNote(model, s)).to.match(/^none counted \(layer 5, LUT: /);
     expect(clipBounds(model, 0)).to.equal(undefined);
   });
+
+  it("MATMUL and PRODUCT count at their own clip bounds; GATHER follows its inputs' producers when they agree; CONST counts nothing", function () {
+    const m = parseCanonicalModel(
+      new CanonicalModelBuilder([1, 2, 2], [-10, 10])
+        .dense({ weight: [1, 0, 0, 1], units: 2, shift: 0, clip: [-5, 5], name: "tok" })
+        .gather({ inputs: [1], index: [2, 3], outShape: [1, 2], name: "last" })
+        .constant({ values: [5, 1], shape: [1, 2], name: "c" })
+        .gather({ inputs: [1, 3], index: [0, 4], outShape: [1, 2], name: "mixed" })
+        .product({ input: 2, other: 2, shift: 0, clip: [0, 9], name: "sq" })
+        .matmul({ input: 1, other: 1, shift: 0, clip: [-7, 7], name: "mm" })
+        .build(),
+    );
+    expect([1, 2, 3, 4, 5, 6].map((i) => clipBounds(m, i))).to.deep.equal([[-5, 5], [-5, 5], undefined, undefined, [0, 9], [-7, 7]]);
+    // x = [[9, -1], [2, -8]] → tok [[5, -1], [2, -5]]; last [2, -5]; sq [4, 25 → 9]; mm = tok·tok = [[23, 0], [0, 23]] → [7, 0, 0, 7].
+    const out = runReference(m, [9, -1, 2, -8]);
+    expect(Array.from(out[5]!)).to.deep.equal([7, 0, 0, 7]);
+    expect(traceSaturation(m, out).map((s) => s.saturated)).to.deep.equal([2, 1, 0, 0, 1, 2]);
+    expect(saturationNote(m, countSaturated(m, out[3]!, 4))).to.match(/^none counted \(layer 4, GATHER: its values come from layers with different clip bounds/);
+    expect(saturationNote(m, countSaturated(m, out[2]!, 3))).to.match(/^none counted \(layer 3, CONST: /);
+  });
 });

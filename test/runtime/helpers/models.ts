@@ -435,11 +435,20 @@ export function randomGather(r: Rng): RandomModel {
       return flatIndex(ix, shape);
     });
     what = `pad last axis ${pl},${pr}`;
-  } else {
+  } else if (r.bool()) {
     // Random reads of every input and the zero, with repetition.
     outShape = shapeOf(r, r.int(1, 80));
     index = Array.from({ length: numel(outShape) }, () => r.int(0, total));
     what = "random reads";
+  } else {
+    // A random permutation of every element of every input and the zero.
+    index = Array.from({ length: total + 1 }, (_, k) => k);
+    for (let k = index.length - 1; k > 0; k--) {
+      const j = r.int(0, k);
+      [index[k], index[j]] = [index[j]!, index[k]!];
+    }
+    outShape = shapeOf(r, total + 1);
+    what = "permutation";
   }
   b.gather({ inputs, index, outShape, name: "gather" });
   return { bytes: b.build(), desc: `GATHER x=${shape} inputs=${inputs} sizes=${sizes} ${what} out=${outShape} range=${range}` };
@@ -501,4 +510,55 @@ export function randomPipeline(r: Rng): RandomModel {
   b.clip({ lo: -120, hi: 120 });
   b.reshape({ shape: [1, U, 1] });
   return { bytes: b.build(), desc: `PIPELINE C=${C} ${H}x${W} M=${M2} g=${g} U=${U}` };
+}
+
+/**
+ * A random small transformer block over every new kind: a position embedding (CONST + ADD), Q/K/V
+ * projections (DENSE over [1, T, D]), heads split and K transposed (GATHER), attention scores
+ * (MATMUL), a table for the softmax's numerator (LUT), the weighted values (MATMUL), heads merged
+ * (GATHER), a gate (PRODUCT), an output projection and a residual ADD, then the first token sliced
+ * out (a one-input GATHER keeping fewer elements, which a Floor sinks through) and a classifier.
+ */
+export function randomTransformer(r: Rng): RandomModel {
+  const T = r.int(1, 6);
+  const H = r.int(1, 3);
+  const dh = r.int(1, 5);
+  const D = H * dh;
+  const b = new CanonicalModelBuilder([1, T, D], [-128, 127]);
+  const q8: Pair = [-128, 127];
+  b.constant({ values: r.ints(T * D, -20, 20), shape: [1, T, D], name: "pos" });
+  b.add({ input: 0, other: b.last, shift: r.int(0, 1), clip: q8, name: "embed" });
+  const h = b.last;
+  const proj = (name: string, units: number, input: number): number => {
+    b.dense({ input, weight: r.ints(D * units, -8, 8), units, transB: r.bool(), bias: r.ints(units, -200, 200), shift: r.int(2, 6), clip: q8, name });
+    return b.last;
+  };
+  const [q, k, v] = [proj("q", D, h), proj("k", D, h), proj("v", D, h)];
+  // [1, T, D] → [1, H, T, dh] (heads), and K further to [1, H, dh, T].
+  const heads = transposeIndex([1, T, H, dh], [0, 2, 1, 3]);
+  const keysT = transposeIndex([1, T, H, dh], [0, 2, 3, 1]);
+  b.gather({ inputs: [q], index: heads.index, outShape: heads.outShape, name: "qh" });
+  const qh = b.last;
+  b.gather({ inputs: [k], index: keysT.index, outShape: keysT.outShape, name: "kt" });
+  b.matmul({ input: qh, other: b.last, shift: r.int(3, 8), clip: q8, name: "scores" });
+  b.lut({ lo: -128, table: Array.from({ length: 256 }, (_, i) => Math.round(127 * Math.exp((i - 255) / 40))), name: "exp" });
+  const p = b.last;
+  b.gather({ inputs: [v], index: heads.index, outShape: heads.outShape, name: "vh" });
+  b.matmul({ input: p, other: b.last, shift: r.int(4, 9), clip: q8, name: "mix" });
+  const merge = transposeIndex([1, H, T, dh], [0, 2, 1, 3]);
+  b.gather({ inputs: [b.last], index: merge.index, outShape: [1, T, D], name: "merge" });
+  const merged = b.last;
+  if (r.bool()) b.product({ input: merged, other: r.bool() ? merged : h, shift: r.int(5, 8), clip: q8, name: "gate" });
+  proj("out", D, b.last);
+  b.add({ input: b.last, other: h, shift: 1, clip: q8, name: "residual" });
+  const U = r.int(1, 6);
+  if (r.bool()) {
+    // A Floor owed by the DENSE below sinks through the first-token slice (rewrite 4).
+    proj("ffn", D, b.last);
+    b.gather({ inputs: [b.last], index: Array.from({ length: D }, (_, j) => j), outShape: [1, D], name: "first" });
+    b.dense({ weight: r.ints(D * U, -10, 10), units: U, shift: 4, clip: q8, name: "cls" });
+  } else {
+    b.dense({ weight: r.ints(D * U, -10, 10), units: U, shift: 4, clip: q8, name: "cls" });
+  }
+  return { bytes: b.build(), desc: `TRANSFORMER T=${T} H=${H} dh=${dh} U=${U}` };
 }
