@@ -30,6 +30,12 @@ export interface JobsDefaults {
   /** Seconds. */
   readonly resultTimeout: number;
   readonly maxCallbackGasLimit: number;
+  /**
+   * Token wei a consumer job pays per unit of its callback gas limit, to whoever finalizes it (who
+   * pays the callback's gas); at most 10^18 (JobManager.MAX_CALLBACK_FEE_PER_GAS). Governance keeps
+   * it in line with gas prices and the token's value.
+   */
+  readonly callbackFeePerGas: bigint;
   /** Seconds. */
   readonly maxJobDuration: number;
 }
@@ -90,6 +96,8 @@ export const PRODUCTION: ProtocolDefaults = {
     minChallengeWindow: 15 * 60,
     resultTimeout: 15 * 60,
     maxCallbackGasLimit: 500_000,
+    // 10^-6 VTN per gas: a 100,000-gas callback pays its finalizer 0.1 VTN.
+    callbackFeePerGas: 10n ** 12n,
     maxJobDuration: 24 * 3600,
   },
   governance: {

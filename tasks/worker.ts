@@ -10,6 +10,7 @@ export const workerTasks = [
       .addOption(text("models", "Model ids to serve, e.g. 1,2 (default: those the account serves in Staking)"))
       .addOption(text("minFee", "Lowest fee worth claiming, in VTN (default: any)"))
       .addOption(text("maxCallbackGas", "Largest consumer callback gas limit to claim (finalizing pays for the callback; default 200000)"))
+      .addOption(text("callbackGasPrice", "VTN per unit of callback gas a consumer job's callback fee must pay (default: the escrow's current callbackFeePerGas)"))
       .addOption({ name: "maxJobs", type: ArgumentType.INT, description: "Claim at most this many jobs (0: no limit)", defaultValue: 0 })
       .addOption(text("cheat", "Demos and tests: submit a wrong output for every job, from a lie at `random` or LAYER[:ELEMENT[:DELTA]] (parts left out are drawn at random) that reaches the output"))
       .addFlag({ name: "noWithdraw", description: "Leave earnings in the escrow instead of withdrawing them" })

@@ -20,6 +20,10 @@ import {IJobManager} from "../interfaces/IJobManager.sol";
 contract DigitOracle is InferenceConsumer, Ownable {
     using SafeERC20 for IERC20;
 
+    /// @notice Gas each answer's callback gets: {_onResult} needs about 30,000 (one new slot, ten
+    /// scores read, an event), with room to spare.
+    uint32 public constant CALLBACK_GAS = 100_000;
+
     /// @notice The classifier's model id.
     uint256 public immutable modelId;
 
@@ -67,9 +71,10 @@ contract DigitOracle is InferenceConsumer, Ownable {
     }
 
     /// @notice Owner: asks for the digit in `image` (canonical input bytes), paying `fee` from this
-    /// contract's token balance.
+    /// contract's token balance. The fee must cover the callback fee of {CALLBACK_GAS} too: the
+    /// least one is `jobManager.minimumFeeWithCallback(price, CALLBACK_GAS)`.
     function ask(bytes calldata image, uint256 fee, uint256 deadline) external onlyOwner returns (uint256 jobId) {
-        jobId = _requestInference(modelId, image, fee, deadline, 100_000);
+        jobId = _requestInference(modelId, image, fee, deadline, CALLBACK_GAS);
         emit DigitRequested(jobId, msg.sender);
     }
 
@@ -80,8 +85,10 @@ contract DigitOracle is InferenceConsumer, Ownable {
     }
 
     /// @notice Owner: has the escrow deliver a result again whose callback failed, with more gas.
-    function retryCallback(uint256 jobId, IJobManager.JobTerms calldata terms, bytes32 outputCommitment, uint32 gasLimit) external onlyOwner {
-        _retryCallback(jobId, terms, outputCommitment, gasLimit);
+    /// @param terms The job's terms, from {IJobManager-JobRequested}.
+    /// @param output The job's output bytes, from {IJobManager-ResultSubmitted}.
+    function retryCallback(uint256 jobId, IJobManager.JobTerms calldata terms, bytes calldata output, uint32 gasLimit) external onlyOwner {
+        _retryCallback(jobId, terms, output, gasLimit);
     }
 
     /// @notice Owner: sends `amount` of this contract's tokens (fees it holds, refunds) to `to`.

@@ -51,7 +51,9 @@ interface IJobManager is IPullPayments {
     /// @param outputElements Elements of the model's output tensor (the output has 4 bytes each).
     /// @param consumer Contract called back at finalization, or zero for none: the requester itself,
     /// or a contract that approved the requester ({setRequesterApproval}).
-    /// @param callbackGasLimit Gas the callback gets (zero without consumer).
+    /// @param callbackGasLimit Gas the callback gets (zero without consumer). The job's callback fee,
+    /// paid to whoever finalizes it, is this times the `callbackFeePerGas` of its parameter version
+    /// (see {callbackFee}): fixed at request like every other term, without a word of its own.
     /// @param inputCommitment Tensor commitment of the input.
     /// @param paramsVersion The parameter version in force at request ({paramsAt}): the job's result
     /// timeout, challenge window, timeout slash, treasury and dispute manager come from it.
@@ -95,7 +97,9 @@ interface IJobManager is IPullPayments {
     /// @param inputCommitment Tensor commitment of the input. Required with `inputURI`; with inline
     /// `input` it is computed on-chain, and a non-zero value here must match it.
     /// @param fee Tokens escrowed (approved beforehand). What it leaves after the protocol fee
-    /// (`fee - fee * protocolFeeBps / 10000`) must cover the model price; see {minimumFee}.
+    /// (`fee - fee * protocolFeeBps / 10000`) must cover the model price, and with a consumer the
+    /// callback fee too (`callbackGasLimit * callbackFeePerGas`); see {minimumFee} and
+    /// {minimumFeeWithCallback}.
     /// @param deadline Time by which the result must be submitted.
     /// @param consumer Contract to call back with the final output, or zero for none.
     /// @param callbackGasLimit Gas the callback gets (at most the governed maximum).
@@ -113,7 +117,8 @@ interface IJobManager is IPullPayments {
     /// @notice The governed parameters of the escrow.
     /// @dev Two storage slots. The first (minJobLock … maxJobDuration) is all that a request without
     /// consumer, a claim, a submission and an expiry read; the second (treasury,
-    /// maxCallbackGasLimit) is read by finalize and by requests with a consumer.
+    /// maxCallbackGasLimit, callbackFeePerGas) is read by requests with a consumer, by
+    /// {finalizeWithCallback} of a consumer job and by {retryCallback}.
     /// @param minJobLock Least stake a claim locks.
     /// @param stakeRatioBps Stake locked per unit of fee, in basis points (20000 locks twice the fee).
     /// @param protocolFeeBps Share of each job's fee that goes to the treasury, in basis points
@@ -125,6 +130,9 @@ interface IJobManager is IPullPayments {
     /// @param maxJobDuration Latest deadline a request may set, in seconds from now.
     /// @param treasury Receives protocol fees.
     /// @param maxCallbackGasLimit Highest callback gas limit a request may ask for.
+    /// @param callbackFeePerGas Token wei a consumer job pays per unit of its callback gas limit, on
+    /// top of the usual minimum fee, to whoever finalizes it (and so pays for the callback's gas); at
+    /// most `MAX_CALLBACK_FEE_PER_GAS`.
     struct Params {
         uint96 minJobLock;
         uint32 stakeRatioBps;
@@ -136,6 +144,7 @@ interface IJobManager is IPullPayments {
         uint32 maxJobDuration;
         address treasury;
         uint24 maxCallbackGasLimit;
+        uint72 callbackFeePerGas;
     }
 
     /// @notice Emitted by {requestInference} when a job is requested with `terms` (everything later
@@ -165,6 +174,8 @@ interface IJobManager is IPullPayments {
     event JobClaimed(uint256 indexed jobId, address indexed worker, uint256 lockedStake, uint256 resultDue);
 
     /// @notice Emitted by {submitResult} when the worker posts the result; the challenge window opens.
+    /// The escrow keeps only a hash binding the terms and `outputCommitment`: `output` is here, where
+    /// a consumer job's finalizer reads it to pass it back to {finalizeWithCallback}.
     /// @param jobId The job.
     /// @param worker The worker that claimed the job.
     /// @param outputCommitment Tensor commitment of `output` (checked on-chain).
@@ -179,11 +190,12 @@ interface IJobManager is IPullPayments {
         uint256 challengeEnd
     );
 
-    /// @notice Emitted by {finalize} when a job's result becomes final and its fee is paid out (the
-    /// worker's stake is unlocked).
+    /// @notice Emitted by {finalize} or {finalizeWithCallback} when a job's result becomes final and
+    /// its fee is paid out (the worker's stake is unlocked). A consumer job's callback fee is credited
+    /// to the finalizer ({BalanceCredited}).
     /// @param jobId The job.
     /// @param worker The worker, credited `workerFee`.
-    /// @param workerFee The fee less the model's price and the protocol fee.
+    /// @param workerFee The fee less the model's price, the protocol fee and the callback fee.
     /// @param modelFee The model's price, accrued to the model's earnings ({distributeModelEarnings}).
     /// @param protocolFee The protocol fee, accrued with the model's earnings and paid to the treasury
     /// by {distributeModelEarnings}.
@@ -247,13 +259,13 @@ interface IJobManager is IPullPayments {
     /// @param refunded The job's fee, credited to the requester.
     event JobRejected(uint256 indexed jobId, address indexed worker, uint256 slashed, uint256 refunded);
 
-    /// @notice Emitted by {finalize} (or {retryCallback}) when the consumer's
+    /// @notice Emitted by {finalizeWithCallback} (or {retryCallback}) when the consumer's
     /// {IInferenceConsumer-onInferenceResult} returned without reverting.
     /// @param jobId The job.
     /// @param consumer The consumer contract called back.
     event CallbackDelivered(uint256 indexed jobId, address indexed consumer);
 
-    /// @notice Emitted by {finalize} (or {retryCallback}) when the consumer's callback reverted (or
+    /// @notice Emitted by {finalizeWithCallback} (or {retryCallback}) when the consumer's callback reverted (or
     /// ran out of its gas limit); the job is finalized and paid all the same, and the consumer may
     /// retry the callback with more gas.
     /// @param jobId The job.
@@ -261,8 +273,9 @@ interface IJobManager is IPullPayments {
     /// @param reason The callback's revert data, cut to its first 256 bytes.
     event CallbackFailed(uint256 indexed jobId, address indexed consumer, bytes reason);
 
-    /// @notice Emitted when a pull balance grows (withdrawn with {withdraw}): by {finalize}
-    /// (worker fee), {expire} (refund, timeout slash), {settleDispute} (refund of a rejected job),
+    /// @notice Emitted when a pull balance grows (withdrawn with {withdraw}): by {finalize} and
+    /// {finalizeWithCallback} (worker fee; a consumer job's callback fee, to the finalizer), {cancel}
+    /// and {expire} (refund, timeout slash), {settleDispute} (refund of a rejected job),
     /// and {distributeModelEarnings} (model earnings, see {ModelEarningsDistributed}; protocol fees,
     /// see {ProtocolFeesCollected}).
     /// @param account The account credited.
@@ -317,9 +330,11 @@ interface IJobManager is IPullPayments {
     /// @param modelId The model requested.
     error JobManagerModelDeprecated(uint256 modelId);
 
-    /// @dev The fee is too low: after the protocol fee it would not cover the model's price.
+    /// @dev The fee is too low: after the protocol fee it would not cover the model's price (and,
+    /// with a consumer, the callback fee).
     /// @param fee The fee offered.
-    /// @param minimum The least fee accepted ({minimumFee} of the model's price).
+    /// @param minimum The least fee accepted ({minimumFee} of the model's price, or
+    /// {minimumFeeWithCallback} of the price and the callback gas limit).
     error JobManagerInsufficientFee(uint256 fee, uint256 minimum);
 
     /// @dev The deadline is not in the future, or is later than the longest job duration allows.
@@ -391,6 +406,18 @@ interface IJobManager is IPullPayments {
     /// @param computed The commitment of the output bytes, computed on-chain.
     error JobManagerOutputCommitmentMismatch(bytes32 given, bytes32 computed);
 
+    /// @dev The output bytes given to {finalizeWithCallback} or {retryCallback} are not job `jobId`'s
+    /// submitted result: their tensor commitment, with the terms given, does not hash to the result
+    /// hash the job stores (the bytes are another output, or the terms are not the job's).
+    /// @param jobId The job.
+    /// @param outputCommitment The tensor commitment of the bytes given, computed on-chain.
+    error JobManagerOutputMismatch(uint256 jobId, bytes32 outputCommitment);
+
+    /// @dev Job `jobId` has a consumer, which needs the output bytes the escrow does not keep:
+    /// finalize it with {finalizeWithCallback}, passing the output from {ResultSubmitted}.
+    /// @param jobId The job.
+    error JobManagerUseFinalizeWithCallback(uint256 jobId);
+
     /// @dev Job `jobId` cannot be finalized while its challenge window is open.
     /// @param jobId The job.
     /// @param challengeEnd When the window closes.
@@ -455,10 +482,22 @@ interface IJobManager is IPullPayments {
     /// @param outputCommitment Tensor commitment of `output` (checked on-chain).
     function submitResult(uint256 jobId, JobTerms calldata terms, bytes calldata output, bytes32 outputCommitment) external;
 
-    /// @notice Anyone, after the challenge window with no open dispute: pays out, unlocks the
-    /// worker's stake and calls the consumer back. `outputCommitment` is the submitted result's
-    /// ({ResultSubmitted}).
+    /// @notice Anyone, after the challenge window with no open dispute: pays out and unlocks the
+    /// worker's stake, for a job without consumer. `outputCommitment` is the submitted result's
+    /// ({ResultSubmitted}). A consumer job reverts {JobManagerUseFinalizeWithCallback}.
     function finalize(uint256 jobId, JobTerms calldata terms, bytes32 outputCommitment) external;
+
+    /// @notice Anyone, after the challenge window with no open dispute: finalizes a job given its
+    /// output bytes (the `output` of its {ResultSubmitted}), as {finalize} does, and calls its
+    /// consumer back with them, with exactly its `callbackGasLimit`. The bytes are checked against
+    /// the job's result: 4 bytes per output element ({JobManagerOutputSizeMismatch}), and their
+    /// tensor commitment must be the submitted one ({JobManagerOutputMismatch}). The caller, who pays
+    /// for the callback's gas, is credited the job's callback fee ({callbackFee}). The only way to
+    /// finalize a consumer job; it finalizes a job without consumer too (no callback, no fee).
+    /// @param jobId The job.
+    /// @param terms The job's terms, as in {JobRequested}.
+    /// @param output The job's output bytes, as in {ResultSubmitted}.
+    function finalizeWithCallback(uint256 jobId, JobTerms calldata terms, bytes calldata output) external;
 
     /// @notice Anyone: enforces a missed deadline. An open job past its deadline is refunded; a
     /// claimed job past its result time slashes the worker, then reopens (if the deadline allows)
@@ -479,12 +518,13 @@ interface IJobManager is IPullPayments {
 
     /// @notice Consumer: calls {IInferenceConsumer-onInferenceResult} again for a finalized job whose
     /// callback failed, with `gasLimit` (at most the `maxCallbackGasLimit` of the job's parameter
-    /// version); the consumer pays for it.
+    /// version); the consumer pays for it. The output bytes are checked as {finalizeWithCallback}
+    /// checks them.
     /// @param jobId The job.
     /// @param terms The job's terms, as in {JobRequested}.
-    /// @param outputCommitment The output commitment of the job's result, as in {ResultSubmitted}.
+    /// @param output The job's output bytes, as in {ResultSubmitted}.
     /// @param gasLimit Gas the callback gets.
-    function retryCallback(uint256 jobId, JobTerms calldata terms, bytes32 outputCommitment, uint32 gasLimit) external;
+    function retryCallback(uint256 jobId, JobTerms calldata terms, bytes calldata output, uint32 gasLimit) external;
 
     /// @notice Whether `output` is the final result of job `jobId`: the job is Finalized and its
     /// stored result hash binds `terms` and the tensor commitment of `output`. Any contract can so
@@ -542,12 +582,19 @@ interface IJobManager is IPullPayments {
     /// @notice Protocol fees accrued by `modelId`'s jobs and not yet paid to the treasury.
     function protocolFees(uint256 modelId) external view returns (uint256);
 
-    /// @notice The smallest fee a job on a model priced `price` may offer under the current
-    /// protocol fee rate: the least `fee` with `fee - fee * protocolFeeBps / 10000 >= price`.
+    /// @notice The smallest fee a job without consumer on a model priced `price` may offer under the
+    /// current protocol fee rate: the least `fee` with `fee - fee * protocolFeeBps / 10000 >= price`.
     function minimumFee(uint256 price) external view returns (uint256);
 
-    /// @notice Output bytes of a finalized-or-pending callback job (empty for jobs without consumer).
-    function callbackOutput(uint256 jobId) external view returns (bytes memory);
+    /// @notice The smallest fee a consumer job with `callbackGasLimit` on a model priced `price` may
+    /// offer under the current parameters: the least `fee` with
+    /// `fee - fee * protocolFeeBps / 10000 >= price + callbackGasLimit * callbackFeePerGas`.
+    function minimumFeeWithCallback(uint256 price, uint256 callbackGasLimit) external view returns (uint256);
+
+    /// @notice The callback fee of a job with `terms`: its `callbackGasLimit` times the
+    /// `callbackFeePerGas` of its parameter version (zero without consumer), paid out of its fee to
+    /// whoever calls {finalizeWithCallback}. Fixed at request: versions never change.
+    function callbackFee(JobTerms calldata terms) external view returns (uint256);
 
     /// @notice Number of jobs requested so far (the highest id).
     function jobCount() external view returns (uint256);

@@ -83,7 +83,8 @@ abstract contract InferenceConsumer is IInferenceConsumer {
     }
 
     /// @dev Requests an inference on inline `input`, paying `fee` from this contract's balance,
-    /// with this contract as the consumer.
+    /// with this contract as the consumer. The fee must cover the callback fee too
+    /// ({IJobManager-minimumFeeWithCallback} quotes the least one).
     function _requestInference(
         uint256 modelId,
         bytes memory input,
@@ -116,10 +117,11 @@ abstract contract InferenceConsumer is IInferenceConsumer {
     }
 
     /// @dev Has the escrow call {onInferenceResult} again for a finalized job whose callback failed
-    /// (a hook that ran out of gas, say), with `gasLimit`. `terms` and `outputCommitment` are the
-    /// job's, from {IJobManager-JobRequested} and {IJobManager-ResultSubmitted}.
-    function _retryCallback(uint256 jobId, IJobManager.JobTerms calldata terms, bytes32 outputCommitment, uint32 gasLimit) internal {
-        jobManager.retryCallback(jobId, terms, outputCommitment, gasLimit);
+    /// (a hook that ran out of gas, say), with `gasLimit`. `terms` and `output` are the job's, from
+    /// {IJobManager-JobRequested} and {IJobManager-ResultSubmitted} (the escrow checks the bytes
+    /// against the job's result).
+    function _retryCallback(uint256 jobId, IJobManager.JobTerms calldata terms, bytes calldata output, uint32 gasLimit) internal {
+        jobManager.retryCallback(jobId, terms, output, gasLimit);
     }
 
     function _settleFailed(uint256 jobId, IJobManager.JobStatus status) private {

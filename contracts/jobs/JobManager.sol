@@ -19,7 +19,9 @@ import {BPS, FeeSplit} from "../libraries/FeeSplit.sol";
  * @notice Escrow and life cycle of inference jobs.
  * @dev Funds held here are exactly the fees of jobs not yet settled, plus the pull-payment
  * balances, plus the model earnings and protocol fees accrued and not yet distributed. Every state change happens before any external call (checks-effects-interactions);
- * the consumer callback runs last, with a bounded gas limit and bounded return data.
+ * the consumer callback runs last, with a bounded gas limit and bounded return data. Outputs are
+ * never stored: a consumer job's finalizer passes the output bytes back (from `ResultSubmitted`),
+ * checked against the job's result hash, and is paid the job's callback fee for the callback's gas.
  * The owner is the governance timelock: it sets parameters and the dispute manager, and has no
  * function that moves escrowed fees or balances. Every change makes a new parameter version; a
  * job is bound to the version in force at its request (`terms.paramsVersion`), and everything it
@@ -38,6 +40,9 @@ contract JobManager is IJobManager, Ownable, PullPayments {
     uint16 public constant MAX_PROTOCOL_FEE_BPS = 2_000;
     /// @notice Longest challenge window governance may set.
     uint256 public constant MAX_CHALLENGE_WINDOW = 30 days;
+    /// @notice Highest callback fee per unit of gas governance may set: 1 token per gas. With
+    /// callback gas limits below 2^24, a callback fee stays below 2^84 wei.
+    uint256 public constant MAX_CALLBACK_FEE_PER_GAS = 1 ether;
 
     /// @dev What settling a dispute against a result needs, kept when the first dispute opens
     /// (the terms are not stored, and the dispute manager does not have them at settlement),
@@ -81,7 +86,6 @@ contract JobManager is IJobManager, Ownable, PullPayments {
     mapping(uint256 version => address) private _disputeManagerAt;
     mapping(uint256 jobId => Job) private _jobs;
     mapping(uint256 jobId => DisputedTerms) private _disputed;
-    mapping(uint256 jobId => bytes output) private _callbackOutputs;
     mapping(address consumer => mapping(address requester => bool)) private _approvedRequesters;
     mapping(uint256 modelId => Accrued) private _accrued;
 
@@ -129,8 +133,13 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         (uint96 price, bool deprecated, uint64 inputElements, uint64 outputElements) = registry.pricing(p.modelId);
         if (deprecated) revert JobManagerModelDeprecated(p.modelId);
         uint96 fee = p.fee.toUint96();
-        // The worker's part, fee - modelFee - protocolFee, is never negative (finalize relies on it).
-        if (fee - FeeSplit.share(fee, feeBps) < price) revert JobManagerInsufficientFee(fee, _minimumFee(price, feeBps));
+        // What the fee must leave after the protocol fee: the price and, with a consumer, the callback
+        // fee (the second parameter slot, read only for a consumer job). The version fixes the rate,
+        // so finalization recomputes the same callback fee from the terms.
+        uint256 owed = price;
+        if (p.consumer != address(0)) owed += uint256(p.callbackGasLimit) * params_.callbackFeePerGas;
+        // The worker's part, fee - modelFee - protocolFee - callbackFee, is never negative (finalize relies on it).
+        if (fee - FeeSplit.share(fee, feeBps) < owed) revert JobManagerInsufficientFee(fee, _minimumFee(owed, feeBps));
         if (p.deadline <= block.timestamp || p.deadline > latest) revert JobManagerInvalidDeadline(p.deadline, latest);
         if (p.consumer != address(0) ? p.callbackGasLimit > params_.maxCallbackGasLimit : p.callbackGasLimit != 0) {
             revert JobManagerInvalidCallback(p.callbackGasLimit, params_.maxCallbackGasLimit);
@@ -205,7 +214,7 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         // The terms hash is replaced by the hash binding terms and output (no trace: a dispute's
         // defender posts its trace root as its first move, bound to this output commitment).
         job.commitment = _resultHash(job.commitment, outputCommitment);
-        if (t.consumer != address(0)) _callbackOutputs[jobId] = output;
+        // The output is not stored, not even for a consumer: its finalizer passes it back from this event.
         emit ResultSubmitted(jobId, msg.sender, outputCommitment, output, challengeEnd);
     }
 
@@ -216,6 +225,27 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         Job storage job = _existing(jobId);
         _requireStatus(job, jobId, JobStatus.Submitted);
         _checkResult(job, jobId, t, outputCommitment);
+        // A consumer needs the output bytes, which the escrow does not keep.
+        if (t.consumer != address(0)) revert JobManagerUseFinalizeWithCallback(jobId);
+        _payOut(job, jobId, t, 0);
+    }
+
+    /// @inheritdoc IJobManager
+    function finalizeWithCallback(uint256 jobId, JobTerms calldata t, bytes calldata output) external nonReentrant {
+        Job storage job = _existing(jobId);
+        _requireStatus(job, jobId, JobStatus.Submitted);
+        _checkOutput(job, jobId, t, output);
+        address consumer = t.consumer;
+        if (consumer == address(0)) return _payOut(job, jobId, t, 0);
+        _payOut(job, jobId, t, _callbackFee(t));
+        _callBack(job, jobId, consumer, t.callbackGasLimit, output);
+    }
+
+    /// @dev Finalizes a Submitted job whose terms and result the caller checked: after its window,
+    /// with no dispute open, it pays the worker, accrues the model's price and the protocol fee,
+    /// credits `finalizerFee` (the callback fee) to the caller, who pays for the callback that follows,
+    /// and unlocks the worker's stake. Everything before the callback (checks-effects-interactions).
+    function _payOut(Job storage job, uint256 jobId, JobTerms calldata t, uint256 finalizerFee) private {
         uint256 challengeEnd = job.timer;
         if (block.timestamp < challengeEnd) revert JobManagerChallengeWindowOpen(jobId, challengeEnd);
         if (job.openDisputes != 0) revert JobManagerUnderDispute(jobId, job.openDisputes);
@@ -226,12 +256,14 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         uint256 modelFee = t.modelFee;
         uint256 protocolFee = FeeSplit.share(fee, t.protocolFeeBps);
         uint256 workerFee;
-        // requestInference checked fee - protocolFee >= modelFee, with the same fee, rate and price.
+        // requestInference checked fee - protocolFee >= modelFee + callbackFee, with the same fee,
+        // rate, price, callback gas limit and parameter version (so the same callback fee).
         unchecked {
-            workerFee = fee - protocolFee - modelFee;
+            workerFee = fee - protocolFee - modelFee - finalizerFee;
         }
 
         _credit(worker, jobId, workerFee);
+        _credit(msg.sender, jobId, finalizerFee);
         // The model's and the protocol's parts accrue to the model, in one slot (one store);
         // distributeModelEarnings pays them out on demand.
         if (modelFee != 0 || protocolFee != 0) {
@@ -244,7 +276,6 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         emit JobFinalized(jobId, worker, workerFee, modelFee, protocolFee);
 
         staking.unlock(worker, t.lock);
-        if (t.consumer != address(0)) _callBack(job, jobId, t.consumer, t.callbackGasLimit);
     }
 
     /// @inheritdoc IJobManager
@@ -264,14 +295,14 @@ contract JobManager is IJobManager, Ownable, PullPayments {
     }
 
     /// @inheritdoc IJobManager
-    function retryCallback(uint256 jobId, JobTerms calldata t, bytes32 outputCommitment, uint32 gasLimit) external nonReentrant {
+    function retryCallback(uint256 jobId, JobTerms calldata t, bytes calldata output, uint32 gasLimit) external nonReentrant {
         Job storage job = _existing(jobId);
-        _checkResult(job, jobId, t, outputCommitment);
+        _checkOutput(job, jobId, t, output);
         if (msg.sender != t.consumer || job.callback != CallbackStatus.Failed) revert JobManagerNoFailedCallback(jobId, msg.sender);
         // Within the limit of the job's own parameter version: governance cannot change it mid-job.
         uint256 max = _paramsAt[t.paramsVersion].maxCallbackGasLimit;
         if (gasLimit == 0 || gasLimit > max) revert JobManagerInvalidCallback(gasLimit, max);
-        _callBack(job, jobId, t.consumer, gasLimit);
+        _callBack(job, jobId, t.consumer, gasLimit, output);
     }
 
     /// @inheritdoc IJobManager
@@ -416,8 +447,14 @@ contract JobManager is IJobManager, Ownable, PullPayments {
     }
 
     /// @inheritdoc IJobManager
-    function callbackOutput(uint256 jobId) external view returns (bytes memory) {
-        return _callbackOutputs[jobId];
+    function minimumFeeWithCallback(uint256 price, uint256 callbackGasLimit) external view returns (uint256) {
+        Params storage p = _paramsAt[_counters.paramsVersion];
+        return _minimumFee(price + callbackGasLimit * p.callbackFeePerGas, p.protocolFeeBps);
+    }
+
+    /// @inheritdoc IJobManager
+    function callbackFee(JobTerms calldata t) external view returns (uint256) {
+        return t.consumer == address(0) ? 0 : _callbackFee(t);
     }
 
     /// @inheritdoc IJobManager
@@ -530,15 +567,21 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         if (locked > slashed) staking.unlock(worker, locked - slashed);
     }
 
+    /// @dev The callback fee of a consumer job: its gas limit at its parameter version's rate, the
+    /// rate its request was checked against.
+    function _callbackFee(JobTerms calldata t) private view returns (uint256) {
+        return uint256(t.callbackGasLimit) * _paramsAt[t.paramsVersion].callbackFeePerGas;
+    }
+
     /// @dev Calls the consumer with a fixed gas limit; a revert is recorded (in the job and an event),
     /// never propagated. The return data is not copied beyond `MAX_REASON_BYTES`, so a consumer
     /// cannot make the caller run out of gas by returning a huge blob.
-    function _callBack(Job storage job, uint256 jobId, address consumer, uint256 gasLimit) private {
-        bytes memory data = abi.encodeCall(IInferenceConsumer.onInferenceResult, (jobId, _callbackOutputs[jobId]));
+    function _callBack(Job storage job, uint256 jobId, address consumer, uint256 gasLimit, bytes calldata output) private {
+        bytes memory data = abi.encodeCall(IInferenceConsumer.onInferenceResult, (jobId, output));
         bool success;
         bytes memory reason = new bytes(MAX_REASON_BYTES);
         // EIP-150 forwards at most 63/64 of what is left: make sure the consumer gets all of `gasLimit`.
-        // Checked after the output is loaded from storage (its cost grows with its size), just
+        // Checked after the call data is built (its cost grows with the output's size), just
         // before the call, so that a finalizer cannot starve the callback by sending less gas.
         uint256 needed = gasLimit + gasLimit / 63 + CALLBACK_RESERVE;
         if (gasleft() < needed) revert JobManagerInsufficientGasForCallback(needed, gasleft());
@@ -567,6 +610,7 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         }
         if (p.resultTimeout == 0) revert JobManagerInvalidParameter("resultTimeout");
         if (p.maxJobDuration < p.resultTimeout) revert JobManagerInvalidParameter("maxJobDuration");
+        if (p.callbackFeePerGas > MAX_CALLBACK_FEE_PER_GAS) revert JobManagerInvalidParameter("callbackFeePerGas");
         uint32 version = _nextVersion();
         _paramsAt[version] = p;
         // The dispute manager carries over (unset, zero, before the first setDisputeManager).
@@ -598,5 +642,15 @@ contract JobManager is IJobManager, Ownable, PullPayments {
     /// @dev Reverts unless `t` and the result are those of `job` (after submission).
     function _checkResult(Job storage job, uint256 jobId, JobTerms calldata t, bytes32 outputCommitment) private view {
         if (job.commitment != _resultHash(keccak256(abi.encode(t)), outputCommitment)) revert JobManagerTermsMismatch(jobId);
+    }
+
+    /// @dev Reverts unless `output` is the result of `job` with terms `t`: the length rule of
+    /// {submitResult} (the commitment zero-pads its last chunk, so it does not bind the length), and
+    /// the tensor commitment of the bytes is the one the job's result hash binds with the terms.
+    function _checkOutput(Job storage job, uint256 jobId, JobTerms calldata t, bytes calldata output) private view {
+        uint256 expectedLength = uint256(t.outputElements) * 4;
+        if (output.length != expectedLength) revert JobManagerOutputSizeMismatch(expectedLength, output.length);
+        bytes32 computed = TensorCommitment.root(output);
+        if (job.commitment != _resultHash(keccak256(abi.encode(t)), computed)) revert JobManagerOutputMismatch(jobId, computed);
     }
 }

@@ -73,7 +73,7 @@ contract FlakyConsumer is TestConsumer {
         delivered = jobId;
     }
 
-    function retry(IJobManager jobManager, uint256 jobId, IJobManager.JobTerms calldata terms, bytes32 outputCommitment, uint32 gasLimit) external {
-        jobManager.retryCallback(jobId, terms, outputCommitment, gasLimit);
+    function retry(IJobManager jobManager, uint256 jobId, IJobManager.JobTerms calldata terms, bytes calldata output, uint32 gasLimit) external {
+        jobManager.retryCallback(jobId, terms, output, gasLimit);
     }
 }

@@ -49,6 +49,7 @@ export function buildJobsModule(d: JobsDefaults, deps: JobsDependencies) {
         challengeWindow: m.getParameter("challengeWindow", d.challengeWindow),
         resultTimeout: m.getParameter("resultTimeout", d.resultTimeout),
         maxCallbackGasLimit: m.getParameter("maxCallbackGasLimit", d.maxCallbackGasLimit),
+        callbackFeePerGas: m.getParameter("callbackFeePerGas", d.callbackFeePerGas),
         maxJobDuration: m.getParameter("maxJobDuration", d.maxJobDuration),
       },
     ]);

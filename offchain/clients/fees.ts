@@ -1,7 +1,7 @@
 /**
- * A job's fee. The smallest fee a model accepts is the escrow's to say (its `minimumFee` view,
- * the one home of that rule); the protocol's share of a fee is mirrored here so that a request and
- * a job's details can show the split without a call.
+ * A job's fee. The smallest fee a model accepts is the escrow's to say (its `minimumFee` view, and
+ * `minimumFeeWithCallback` for a consumer job, the one home of that rule); the protocol's share of a
+ * fee is mirrored here so that a request and a job's details can show the split without a call.
  */
 import { BPS } from "./models.js";
 import type { Protocol } from "./protocol.js";
@@ -11,8 +11,13 @@ export interface FeeQuote {
   readonly price: bigint;
   /** The protocol fee rate now, in basis points of the fee. */
   readonly protocolFeeBps: bigint;
-  /** The smallest fee accepted now (the escrow's `minimumFee` of `price`). */
+  /**
+   * The smallest fee accepted now: the escrow's `minimumFee` of `price`, or for a consumer job its
+   * `minimumFeeWithCallback` of `price` and the callback gas limit.
+   */
   readonly minimum: bigint;
+  /** The callback fee the fee must also cover (0 without callback): paid to the job's finalizer. */
+  readonly callbackFee: bigint;
   /** The protocol fee of a job paying exactly `minimum`. */
   readonly protocolFee: bigint;
   readonly deprecated: boolean;
@@ -29,18 +34,23 @@ export function protocolFeeOf(fee: bigint, bps: bigint): bigint {
   return (fee * bps) / BigInt(BPS);
 }
 
-/** The smallest fee model `modelId` accepts now: its price plus the protocol fee on the fee itself. */
-export async function quoteFee(p: Protocol, modelId: bigint): Promise<FeeQuote> {
+/**
+ * The smallest fee model `modelId` accepts now: its price plus the protocol fee on the fee itself,
+ * and with `callbackGasLimit` (a consumer job) the callback fee too, `callbackGasLimit ×
+ * callbackFeePerGas`.
+ */
+export async function quoteFee(p: Protocol, modelId: bigint, callbackGasLimit = 0n): Promise<FeeQuote> {
   const [[price, deprecated, inputElements, outputElements], params] = await Promise.all([
     read(p, `looking up model ${modelId}`, () => p.registry.pricing(modelId)),
     p.jobManager.params(),
   ]);
   const protocolFeeBps = params.protocolFeeBps;
-  const minimum = await p.jobManager.minimumFee(price);
+  const minimum = callbackGasLimit === 0n ? await p.jobManager.minimumFee(price) : await p.jobManager.minimumFeeWithCallback(price, callbackGasLimit);
   return {
     price,
     protocolFeeBps,
     minimum,
+    callbackFee: callbackGasLimit * params.callbackFeePerGas,
     protocolFee: protocolFeeOf(minimum, protocolFeeBps),
     deprecated,
     inputElements,

@@ -1,8 +1,9 @@
 /**
  * Inference jobs, one function per step of docs' flow: request (escrow the fee), claim (lock
- * stake), submit (the output), finalize (after the challenge window), plus expire. Each
- * checks what it can before sending, so that the usual mistakes get a precise message; anything
- * else is decoded from the revert.
+ * stake), submit (the output), finalize (after the challenge window; a consumer job with its
+ * output bytes, read back from its `ResultSubmitted`), plus expire and cancel. Each checks what it
+ * can before sending, so that the usual mistakes get a precise message; anything else is decoded
+ * from the revert.
  */
 import type { ContractTransactionReceipt, EventFragment, Signer } from "ethers";
 import { LogDescription, ZeroAddress, ZeroHash, isAddress } from "ethers";
@@ -13,7 +14,7 @@ import { VeritensorError } from "./errors.js";
 import type { FeeQuote } from "./fees.js";
 import { protocolFeeOf, quoteFee } from "./fees.js";
 import { formatBps, formatDuration, formatShape, formatTime, formatVtn } from "./format.js";
-import { jobTerms, rememberTerms, submittedCommitments } from "./job-events.js";
+import { jobTerms, rememberTerms, submittedCommitments, submittedOutput } from "./job-events.js";
 import { JobStatus, getJob } from "./job-reads.js";
 import { requireBytes32 } from "./models.js";
 import type { Protocol } from "./protocol.js";
@@ -52,7 +53,10 @@ export interface RequestInput {
   /** …a URI with the input's tensor commitment. */
   readonly inputUri?: string;
   readonly inputCommitment?: string;
-  /** Defaults to the minimum ({@link FeeQuote}'s `minimum`: the model price after the protocol fee). */
+  /**
+   * Defaults to the minimum ({@link FeeQuote}'s `minimum`: the model price, and with a consumer the
+   * callback fee, after the protocol fee).
+   */
   readonly fee?: bigint;
   /** Seconds from now. */
   readonly deadlineIn: number;
@@ -67,6 +71,8 @@ export interface RequestResult {
   readonly fee: bigint;
   /** The treasury's part of `fee` (paid at finalization). */
   readonly protocolFee: bigint;
+  /** The part of `fee` paid to the job's finalizer for its consumer's callback (0 without consumer). */
+  readonly callbackFee: bigint;
   readonly quote: FeeQuote;
   readonly deadline: bigint;
   readonly inputCommitment: string;
@@ -77,13 +83,17 @@ export interface RequestResult {
 }
 
 export async function requestInference(p: Protocol, requester: Signer, r: RequestInput): Promise<RequestResult> {
-  const quote = await quoteFee(p, r.modelId);
+  const consumer = r.consumer ?? ZeroAddress;
+  if (!isAddress(consumer)) throw new VeritensorError(`consumer "${consumer}" is not an address`);
+  const callbackGasLimit = r.callbackGasLimit ?? (consumer === ZeroAddress ? 0 : 100_000);
+  const quote = await quoteFee(p, r.modelId, consumer === ZeroAddress ? 0n : BigInt(callbackGasLimit));
   if (quote.deprecated) throw new VeritensorError(`model ${r.modelId} is deprecated and takes no new jobs`);
   const fee = r.fee ?? quote.minimum;
   if (fee < quote.minimum) {
+    const callback = quote.callbackFee > 0n ? ` and the callback fee ${formatVtn(quote.callbackFee)} (${callbackGasLimit} gas)` : "";
     throw new VeritensorError(
       `fee ${formatVtn(fee)} is below the minimum ${formatVtn(quote.minimum)} ` +
-        `(model price ${formatVtn(quote.price)} after a protocol fee of ${formatBps(quote.protocolFeeBps)} of the fee)`,
+        `(model price ${formatVtn(quote.price)}${callback} after a protocol fee of ${formatBps(quote.protocolFeeBps)} of the fee)`,
     );
   }
 
@@ -114,10 +124,6 @@ export async function requestInference(p: Protocol, requester: Signer, r: Reques
   }
   const deadline = (await nextBlockTime(p)) + BigInt(r.deadlineIn);
 
-  const consumer = r.consumer ?? ZeroAddress;
-  if (!isAddress(consumer)) throw new VeritensorError(`consumer "${consumer}" is not an address`);
-  const callbackGasLimit = r.callbackGasLimit ?? (consumer === ZeroAddress ? 0 : 100_000);
-
   const { approval } = await ensureFunds(p, requester, p.addresses.jobManager, fee, {
     approve: r.approve ?? true,
     purpose: `the fee of ${formatVtn(fee)}`,
@@ -140,7 +146,18 @@ export async function requestInference(p: Protocol, requester: Signer, r: Reques
   const jobId = event.args.jobId as bigint;
   const terms = termsFromEvent(event.args.terms as IJobManager.JobTermsStructOutput);
   rememberTerms(p, jobId, terms);
-  return { jobId, fee, protocolFee: protocolFeeOf(fee, quote.protocolFeeBps), quote, deadline, inputCommitment: terms.inputCommitment, terms, receipt, approval };
+  return {
+    jobId,
+    fee,
+    protocolFee: protocolFeeOf(fee, quote.protocolFeeBps),
+    callbackFee: quote.callbackFee,
+    quote,
+    deadline,
+    inputCommitment: terms.inputCommitment,
+    terms,
+    receipt,
+    approval,
+  };
 }
 
 export interface ClaimResult {
@@ -235,6 +252,8 @@ export interface FinalizeResult {
   readonly workerFee: bigint;
   readonly modelFee: bigint;
   readonly protocolFee: bigint;
+  /** The consumer job's callback fee, credited to the caller for the callback's gas (0 without consumer). */
+  readonly callbackFee: bigint;
   /** "delivered", "failed" (with the reason bytes) or undefined when there is no consumer. */
   readonly callback?: { readonly status: "delivered" | "failed"; readonly consumer: string; readonly reason?: string };
   readonly receipt: ContractTransactionReceipt;
@@ -274,21 +293,34 @@ export async function finalizeJob(p: Protocol, caller: Signer, jobId: bigint, o:
   return sendFinalize(p, caller, jobId);
 }
 
+/** The submitted result a finalization passes back: the output bytes (a consumer job's callback needs them), or only their commitment. */
+export interface SubmittedOutput {
+  readonly outputCommitment: string;
+  /** The output bytes (as in `ResultSubmitted`); needed for a job with a consumer. */
+  readonly output?: Uint8Array;
+}
+
 /**
  * The finalization alone, without {@link finalizeJob}'s checks and waiting (see {@link sendClaim}).
- * `result` is the submitted output commitment; without it, it is read from the
- * job's `ResultSubmitted` event (a worker passes its own and saves the round trip).
+ * A job without consumer is finalized with its output commitment (`finalize`); a consumer job with
+ * its output bytes (`finalizeWithCallback`: the escrow keeps no output, checks the bytes against the
+ * job's result and passes them to the consumer), and the caller is credited its callback fee.
+ * `result` is the submitted output; without it (or without the bytes a consumer job needs), it is
+ * read from the job's `ResultSubmitted` event (a worker passes its own and saves the round trip).
  */
-export async function sendFinalize(
-  p: Protocol,
-  caller: Signer,
-  jobId: bigint,
-  result?: { outputCommitment: string },
-): Promise<FinalizeResult> {
-  const [terms, r] = await Promise.all([jobTerms(p, jobId), result ?? submittedCommitments(p, jobId)]);
-  const receipt = await send(p, `finalizing job ${jobId}`, () =>
-    p.jobManager.connect(caller).finalize(jobId, terms, r.outputCommitment),
-  );
+export async function sendFinalize(p: Protocol, caller: Signer, jobId: bigint, result?: SubmittedOutput): Promise<FinalizeResult> {
+  const terms = await jobTerms(p, jobId);
+  const withCallback = terms.consumer !== ZeroAddress;
+  let receipt: ContractTransactionReceipt;
+  if (withCallback) {
+    const output = result?.output ?? (await submittedOutput(p, jobId)).output;
+    receipt = await send(p, `finalizing job ${jobId} and calling back its consumer ${terms.consumer}`, () =>
+      p.jobManager.connect(caller).finalizeWithCallback(jobId, terms, output),
+    );
+  } else {
+    const r = result ?? (await submittedCommitments(p, jobId));
+    receipt = await send(p, `finalizing job ${jobId}`, () => p.jobManager.connect(caller).finalize(jobId, terms, r.outputCommitment));
+  }
   const [event] = receiptEvents(p, receipt, "JobFinalized");
   const delivered = receiptEvents(p, receipt, "CallbackDelivered")[0];
   const failed = receiptEvents(p, receipt, "CallbackFailed")[0];
@@ -297,11 +329,19 @@ export async function sendFinalize(
     : failed
       ? { status: "failed" as const, consumer: failed.args.consumer as string, reason: failed.args.reason as string }
       : undefined;
+  const worker = event!.args.worker as string;
+  const workerFee = event!.args.workerFee as bigint;
+  // The caller's credits for the job: its callback fee, plus the worker's fee when it is the worker.
+  const me = (await caller.getAddress()).toLowerCase();
+  const credited = receiptEvents(p, receipt, "BalanceCredited")
+    .filter((e) => (e.args.jobId as bigint) === jobId && (e.args.account as string).toLowerCase() === me)
+    .reduce((sum, e) => sum + (e.args.amount as bigint), 0n);
   return {
-    worker: event!.args.worker as string,
-    workerFee: event!.args.workerFee as bigint,
+    worker,
+    workerFee,
     modelFee: event!.args.modelFee as bigint,
     protocolFee: event!.args.protocolFee as bigint,
+    callbackFee: withCallback ? credited - (worker.toLowerCase() === me ? workerFee : 0n) : 0n,
     callback,
     receipt,
   };

@@ -5,6 +5,8 @@
  * With a {@link Protocol}, the lookups remember what never changes (the deployment block, a job's
  * terms); on a bare escrow contract (contract tests, the dispute bench) they search the same way.
  */
+import { getBytes } from "ethers";
+
 import type { JobManager } from "../../types/ethers-contracts/jobs/JobManager.js";
 import { VeritensorError } from "./errors.js";
 import type { Protocol } from "./protocol.js";
@@ -116,10 +118,14 @@ function termsOfRequest(jobId: bigint, [event]: RequestEvents): JobTerms {
   return termsFromEvent(event.args.terms);
 }
 
-function commitmentsOfResult(jobId: bigint, events: ResultEvents): { outputCommitment: string } {
+function lastResult(jobId: bigint, events: ResultEvents): ResultEvents[number] {
   const last = events[events.length - 1];
   if (!last) throw new VeritensorError(`job ${jobId} has no submitted result`);
-  return { outputCommitment: last.args.outputCommitment };
+  return last;
+}
+
+function commitmentsOfResult(jobId: bigint, events: ResultEvents): { outputCommitment: string } {
+  return { outputCommitment: lastResult(jobId, events).args.outputCommitment };
 }
 
 /** The terms of `jobId`, from its `JobRequested` event (read once, then remembered). */
@@ -136,6 +142,16 @@ export async function jobTerms(p: Protocol, jobId: bigint): Promise<JobTerms> {
 export async function submittedCommitments(p: Protocol, jobId: bigint): Promise<{ outputCommitment: string }> {
   const events = await read(p, `reading the result of job ${jobId}`, () => resultEvents(p.jobManager, searchProtocol(p), jobId));
   return commitmentsOfResult(jobId, events);
+}
+
+/**
+ * The result submitted for `jobId` (its latest `ResultSubmitted`): the output bytes with their
+ * commitment. The escrow keeps no output: a consumer job's finalization passes these bytes back.
+ */
+export async function submittedOutput(p: Protocol, jobId: bigint): Promise<{ outputCommitment: string; output: Uint8Array }> {
+  const events = await read(p, `reading the result of job ${jobId}`, () => resultEvents(p.jobManager, searchProtocol(p), jobId));
+  const { args } = lastResult(jobId, events);
+  return { outputCommitment: args.outputCommitment, output: getBytes(args.output) };
 }
 
 /** {@link jobTerms} on a bare escrow contract, for callers without a {@link Protocol}: not remembered. */

@@ -58,9 +58,16 @@ export async function getJob(p: Protocol, jobId: bigint): Promise<JobRecord> {
 export interface JobDetails {
   readonly job: JobRecord;
   readonly now: bigint;
-  /** The consumer called back at finalization, and its gas limit (absent for a job without). */
-  /** The consumer, its callback gas, and what became of the callback (none before finalization). */
-  readonly callback?: { readonly consumer: string; readonly gasLimit: bigint; readonly status: "pending" | "delivered" | "failed" };
+  /**
+   * The consumer, its callback gas, the callback fee (paid out of the fee to whoever finalizes the
+   * job, for the callback's gas), and what became of the callback; absent for a job without consumer.
+   */
+  readonly callback?: {
+    readonly consumer: string;
+    readonly gasLimit: bigint;
+    readonly fee: bigint;
+    readonly status: "pending" | "delivered" | "failed";
+  };
   /** The protocol fee: of the fee as paid (finalized), or as it would be. */
   readonly protocolFee: bigint;
   /** The input's tensor commitment (from JobRequested). */
@@ -80,12 +87,13 @@ export interface JobDetails {
 export async function jobDetails(p: Protocol, jobId: bigint): Promise<JobDetails> {
   const job = await getJob(p, jobId);
   const jm = p.jobManager;
-  const [requested, submitted, finalized, rejected, now] = await Promise.all([
+  const [requested, submitted, finalized, rejected, now, callbackFee] = await Promise.all([
     newestEvents(p, (from, to) => jm.queryFilter(jm.filters.JobRequested(jobId), from, to)),
     newestEvents(p, (from, to) => jm.queryFilter(jm.filters.ResultSubmitted(jobId), from, to)),
     job.status === JobStatus.Finalized ? newestEvents(p, (from, to) => jm.queryFilter(jm.filters.JobFinalized(jobId), from, to)) : [],
     job.status === JobStatus.Rejected ? newestEvents(p, (from, to) => jm.queryFilter(jm.filters.JobRejected(jobId), from, to)) : [],
     nextBlockTime(p),
+    job.hasConsumer ? read(p, `reading the callback fee of job ${jobId}`, () => jm.callbackFee(job.terms)) : 0n,
   ]);
   const req = requested[0]?.args;
   const sub = submitted[submitted.length - 1]?.args;
@@ -93,7 +101,9 @@ export async function jobDetails(p: Protocol, jobId: bigint): Promise<JobDetails
   return {
     job,
     now,
-    callback: job.hasConsumer ? { consumer: job.consumer, gasLimit: job.callbackGasLimit, status: CALLBACK_STATUS[Number(job.callback)] ?? "pending" } : undefined,
+    callback: job.hasConsumer
+      ? { consumer: job.consumer, gasLimit: job.callbackGasLimit, fee: callbackFee, status: CALLBACK_STATUS[Number(job.callback)] ?? "pending" }
+      : undefined,
     protocolFee: protocolFeeOf(job.fee, job.protocolFeeBps),
     inputCommitment: job.inputCommitment,
     input: req && req.input !== "0x" ? getBytes(req.input) : undefined,

@@ -40,7 +40,7 @@ import { countSaturated } from "../runtime/saturation.js";
 /** Seconds before a claim's result is due when the worker reads its submission back (time to send it again). */
 const DUE_CHECK_LEAD_S = 60n;
 
-/** The callback gas a worker pays for by default when it finalizes a consumer job. */
+/** The most callback gas a worker fronts by default when it finalizes a consumer job. */
 export const DEFAULT_MAX_CALLBACK_GAS = 200_000n;
 
 export interface WorkerOptions extends NodeOptions {
@@ -50,10 +50,16 @@ export interface WorkerOptions extends NodeOptions {
   readonly minFee?: bigint;
   /**
    * Largest callback gas limit of a consumer job this worker claims (default
-   * {@link DEFAULT_MAX_CALLBACK_GAS}): finalizing a job pays for its consumer's callback, which
-   * nothing in the fee covers, so a worker serves only callbacks it is willing to pay for.
+   * {@link DEFAULT_MAX_CALLBACK_GAS}): finalizing a job runs its consumer's callback at the
+   * finalizer's expense (the job's callback fee pays it back), so a worker caps the gas it fronts.
    */
   readonly maxCallbackGas?: bigint;
+  /**
+   * Token wei per unit of callback gas this worker must be paid (default: the escrow's current
+   * `callbackFeePerGas`): a consumer job is claimed only if its callback fee covers its callback
+   * gas limit at this price.
+   */
+  readonly callbackGasPrice?: bigint;
   /** Claim at most this many jobs in all (default: no limit). */
   readonly maxJobs?: number;
   /** Lie in every trace (demos and tests): at this node, or a random one. */
@@ -66,6 +72,8 @@ export interface WorkerOptions extends NodeOptions {
 interface ClaimPass {
   /** Stake still free after the claims decided so far (read once per pass). */
   free: bigint | undefined;
+  /** The price of callback gas this pass asks (read once per pass, when a consumer job needs it). */
+  callbackGasPrice: bigint | undefined;
   /** Claims decided in this pass (not yet in the store as claimed). */
   claiming: number;
 }
@@ -84,8 +92,8 @@ export class Worker extends ProtocolNode {
 
   /** What Staking says this account serves, read once per model per pass. */
   private servesCache = new Map<bigint, Promise<boolean>>();
-  /** Dispute manager per escrow parameter version. */
-  private managers = new Map<bigint, string>();
+  /** Dispute manager and callback fee per gas, per escrow parameter version (versions never change). */
+  private versions = new Map<bigint, { manager: string; callbackFeePerGas: bigint }>();
   /**
    * Jobs whose state this process knows from its own transactions (its claim, then its submission,
    * went through in this run): the job need not be read back before the next step. A step that
@@ -163,7 +171,7 @@ export class Worker extends ProtocolNode {
     // Claims are decided one at a time (each reads its job, and the stake it locks is counted
     // against what is free), then sent together: several in flight, nonces from the signer. On a
     // chain with a block time a batch of requests then costs a block or two, not a block per job.
-    const pass: ClaimPass = { free: undefined, claiming: 0 };
+    const pass: ClaimPass = { free: undefined, callbackGasPrice: undefined, claiming: 0 };
     const claims: Promise<boolean>[] = [];
     for (const job of this.store.jobsAt("seen")) {
       const decided: { send?: () => Promise<void> } = {};
@@ -218,10 +226,26 @@ export class Worker extends ProtocolNode {
       this.log.info(`job ${id}: skipped: its consumer's callback needs ${rec.callbackGasLimit} gas, more than this worker pays for (--max-callback-gas ${maxCallbackGas})`);
       return;
     }
+    const version = await this.versionOf(rec.paramsVersion);
+    if (rec.hasConsumer) {
+      // Finalizing runs the callback at our expense; the job's callback fee (its gas limit at its
+      // parameter version's rate, fixed at request) must pay for that gas at our price.
+      pass.callbackGasPrice ??= this.options.callbackGasPrice ?? (await this.p.jobManager.params()).callbackFeePerGas;
+      const callbackFee = rec.callbackGasLimit * version.callbackFeePerGas;
+      const needed = rec.callbackGasLimit * pass.callbackGasPrice;
+      if (callbackFee < needed) {
+        this.store.updateJob(id, { stage: "skipped", note: `callback fee ${formatVtn(callbackFee)} below ${formatVtn(needed)} for ${rec.callbackGasLimit} gas` });
+        this.log.info(
+          `job ${id}: skipped: its callback fee ${formatVtn(callbackFee)} does not cover its ${rec.callbackGasLimit} callback gas ` +
+            `at ${pass.callbackGasPrice} wei per gas (${formatVtn(needed)}; --callback-gas-price)`,
+        );
+        return;
+      }
+    }
     // The job's dispute manager (fixed by its parameter version) could slash the stake a claim locks:
     // claim only jobs judged by the deployment's own dispute factory, never by a contract that a
     // later governance vote appointed and this node has not been told about.
-    const manager = await this.disputeManagerOf(rec.paramsVersion);
+    const manager = version.manager;
     if (manager.toLowerCase() !== this.p.addresses.disputeFactory.toLowerCase()) {
       this.store.updateJob(id, { stage: "skipped", note: `judged by dispute manager ${manager}, not the deployment's factory` });
       this.log.warn(`job ${id}: skipped: its dispute manager ${manager} is not the deployment's dispute factory ${this.p.addresses.disputeFactory}`);
@@ -253,14 +277,15 @@ export class Worker extends ProtocolNode {
     return () => this.sendClaim(id);
   }
 
-  /** The dispute manager of the escrow's parameter version `version` (versions never change once written). */
-  private async disputeManagerOf(version: bigint): Promise<string> {
-    let manager = this.managers.get(version);
-    if (manager === undefined) {
-      [, manager] = await this.p.jobManager.paramsAt(version);
-      this.managers.set(version, manager);
+  /** The dispute manager and callback fee per gas of the escrow's parameter version `version` (read once: versions never change). */
+  private async versionOf(version: bigint): Promise<{ manager: string; callbackFeePerGas: bigint }> {
+    let v = this.versions.get(version);
+    if (v === undefined) {
+      const [params, manager] = await this.p.jobManager.paramsAt(version);
+      v = { manager, callbackFeePerGas: params.callbackFeePerGas };
+      this.versions.set(version, v);
     }
-    return manager;
+    return v;
   }
 
   private async sendClaim(id: bigint): Promise<void> {
@@ -409,8 +434,8 @@ export class Worker extends ProtocolNode {
     let f;
     try {
       f = await this.perform(`finalize:${id}`, `finalize job ${id}`, () =>
-        // Our own output's commitment, when we have it, saves reading it back from the events.
-        sendFinalize(this.p, this.ctx.signer, id, job.output ? { outputCommitment: tensorCommitment(job.output) } : undefined),
+        // Our own output (a consumer job's callback needs the bytes), when we have it, saves reading it back from the events.
+        sendFinalize(this.p, this.ctx.signer, id, job.output ? { outputCommitment: tensorCommitment(job.output), output: job.output } : undefined),
       );
     } catch (e) {
       this.ownState.delete(id);
@@ -418,7 +443,8 @@ export class Worker extends ProtocolNode {
     }
     this.ownState.delete(id);
     this.store.updateJob(id, { stage: "finalized" });
-    this.log.info(`job ${id}: finalized, ${formatVtn(f.workerFee)} earned`);
+    const callback = f.callback ? `; callback ${f.callback.status}, ${formatVtn(f.callbackFee)} callback fee for its gas` : "";
+    this.log.info(`job ${id}: finalized, ${formatVtn(f.workerFee)} earned${callback}`);
   }
 
   protected async collect(): Promise<void> {

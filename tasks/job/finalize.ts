@@ -21,6 +21,7 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
     ["model earned", `${formatVtn(result.modelFee)} (accrued to the model; \`balance distribute\` splits it among developer and contributors)`],
     ["protocol fee", `${formatVtn(result.protocolFee)} (accrued to the model too; \`balance distribute\` pays it to the treasury)`],
     ["callback", result.callback ? `${result.callback.status} to ${result.callback.consumer}` : undefined],
+    ["callback fee", result.callback ? `${formatVtn(result.callbackFee)} (credited to the caller, who paid for the callback's gas)` : undefined],
     ["stake unlocked", "yes"],
     ["tx", result.receipt.hash],
     ["gas used", formatGas(result.receipt.gasUsed)],

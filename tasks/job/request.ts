@@ -83,7 +83,12 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
   report(`Requested job ${result.jobId}`, [
     ["model", a.model],
     ["requester", await requester.getAddress()],
-    ["fee escrowed", `${formatVtn(result.fee)} (model ${formatVtn(result.quote.price)}, protocol ${formatVtn(result.protocolFee)}, worker ${formatVtn(result.fee - result.quote.price - result.protocolFee)})`],
+    [
+      "fee escrowed",
+      `${formatVtn(result.fee)} (model ${formatVtn(result.quote.price)}, protocol ${formatVtn(result.protocolFee)}, ` +
+        `${result.callbackFee > 0n ? `callback ${formatVtn(result.callbackFee)} to the finalizer, ` : ""}` +
+        `worker ${formatVtn(result.fee - result.quote.price - result.protocolFee - result.callbackFee)})`,
+    ],
     ["deadline", formatTime(result.deadline, await nextBlockTime(p))],
     ["input commitment", result.inputCommitment],
     ["clamped by --real", input?.clamped],

@@ -45,10 +45,14 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
   report(`Job ${jobId}: ${jobStatusName(j.status)}${j.openDisputes > 0n ? ` (${j.openDisputes} open disputes)` : ""}`, [
     ["model", j.modelId],
     ["requester", j.requester],
-    ["consumer", d.callback ? `${d.callback.consumer} (callback gas ${d.callback.gasLimit})` : undefined],
+    ["consumer", d.callback ? `${d.callback.consumer} (callback gas ${d.callback.gasLimit}, callback fee ${formatVtn(d.callback.fee)} to its finalizer)` : undefined],
     ["callback", d.callback ? (d.callback.status === "failed" ? "failed (the consumer may retry it with more gas)" : d.callback.status) : undefined],
     ["worker", j.worker === ZeroAddress ? undefined : j.worker],
-    ["fee", `${formatVtn(j.fee)} (model ${formatVtn(j.modelFee)}, protocol ${formatVtn(d.protocolFee)} at ${formatBps(j.protocolFeeBps)}, worker ${formatVtn(j.fee - j.modelFee - d.protocolFee)})`],
+    [
+      "fee",
+      `${formatVtn(j.fee)} (model ${formatVtn(j.modelFee)}, protocol ${formatVtn(d.protocolFee)} at ${formatBps(j.protocolFeeBps)}, ` +
+        `${d.callback ? `callback ${formatVtn(d.callback.fee)}, ` : ""}worker ${formatVtn(j.fee - j.modelFee - d.protocolFee - (d.callback?.fee ?? 0n))})`,
+    ],
     ["stake locked", stakeLine(j.status, j.lockedStake, d.rejection)],
     ["a claim locks", j.status === JobStatus.Open ? formatVtn(j.lock) : undefined],
     ["deadline", formatTime(j.deadline, d.now)],

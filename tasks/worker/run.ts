@@ -14,6 +14,7 @@ import { Worker } from "../../offchain/nodes/worker.js";
 interface Args extends NodeTaskArgs {
   minFee: string | undefined;
   maxCallbackGas: string | undefined;
+  callbackGasPrice: string | undefined;
   maxJobs: number;
   noWithdraw: boolean;
 }
@@ -26,6 +27,7 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
     cheat,
     minFee: a.minFee === undefined ? undefined : parseVtn(a.minFee, "--min-fee"),
     maxCallbackGas: a.maxCallbackGas === undefined ? undefined : parseGas(a.maxCallbackGas, "--max-callback-gas"),
+    callbackGasPrice: a.callbackGasPrice === undefined ? undefined : parseVtn(a.callbackGasPrice, "--callback-gas-price"),
     maxJobs: a.maxJobs > 0 ? a.maxJobs : undefined,
     withdrawAt: a.noWithdraw ? null : undefined,
   });

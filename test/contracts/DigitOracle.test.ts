@@ -7,12 +7,13 @@ import {
   OUTPUT_SCALE_WAD,
   SAMPLE_INPUT,
   WAD,
+  callbackArgs,
   claimJob,
   digitScores,
   endChallengeWindow,
   expectEscrowConserved,
-  finalizeArgs,
   int32Bytes,
+  modelSpec,
   protocolFixtures,
   submitJob,
   tensorCommitment,
@@ -71,7 +72,7 @@ describe("DigitOracle (InferenceConsumer)", function () {
     await endChallengeWindow(p, 1n);
     // digitScores puts 1000 at the winner: its real value is 1000 × the output scale, in wad.
     const scoreWad = 1000n * OUTPUT_SCALE_WAD;
-    await expect(p.jm.finalize(1n, ...(await finalizeArgs(p, 1n))))
+    await expect(p.jm.finalizeWithCallback(1n, ...(await callbackArgs(p, 1n))))
       .to.emit(oracle, "DigitAnswered")
       .withArgs(1n, 4n, scoreWad)
       .and.to.emit(p.jm, "CallbackDelivered")
@@ -88,15 +89,34 @@ describe("DigitOracle (InferenceConsumer)", function () {
     // All negative; the largest is -3 at index 9. A first maximum wins ties (index 2 vs 5).
     await submitJob(p, 1n, int32Bytes([-70000, -9, -4, -300, -16777215, -4, -100, -8, -65536, -3]));
     await endChallengeWindow(p, 1n);
-    await p.jm.finalize(1n, ...(await finalizeArgs(p, 1n)));
+    await p.jm.finalizeWithCallback(1n, ...(await callbackArgs(p, 1n)));
     expect(await oracle.answers(1n)).to.deep.equal([true, 9n, -3n * OUTPUT_SCALE_WAD]);
 
     await oracle.ask(SAMPLE_INPUT, FEE, deadline + 3600n);
     await claimJob(p, 2n);
     await submitJob(p, 2n, int32Bytes([1, 2, 300, 4, 5, 300, 0, 0, 0, 0]));
     await endChallengeWindow(p, 2n);
-    await p.jm.finalize(2n, ...(await finalizeArgs(p, 2n)));
+    await p.jm.finalizeWithCallback(2n, ...(await callbackArgs(p, 2n)));
     expect((await oracle.answers(2n)).digit).to.equal(2n);
+  });
+
+  it("lets its owner retry a failed callback with the job's output bytes, which the escrow checks", async function () {
+    const { p } = await withOracle();
+    // A model with eleven outputs: the oracle refuses them, so its callback fails.
+    await p.registry.connect(p.developer).registerModel(modelSpec({ outputShape: [1, 11] }));
+    const oracle = await ethers.deployContract("DigitOracle", [p.jm, 2n, p.deployer.address]);
+    await p.token.transfer(await oracle.getAddress(), 100n * WAD);
+    await oracle.ask(SAMPLE_INPUT, FEE, BigInt(await networkHelpers.time.latest()) + 3600n);
+    const output = int32Bytes(new Array(11).fill(3));
+    await claimJob(p, 1n);
+    await submitJob(p, 1n, output);
+    await endChallengeWindow(p, 1n);
+    const reason = oracle.interface.encodeErrorResult("DigitOracleBadOutput", [44n]);
+    const [terms] = await callbackArgs(p, 1n);
+    await expect(p.jm.finalizeWithCallback(1n, terms, output)).to.emit(p.jm, "CallbackFailed").withArgs(1n, await oracle.getAddress(), reason);
+    expect(await oracle.pending(1n)).to.equal(true);
+    await expect(oracle.retryCallback(1n, terms, int32Bytes(new Array(11).fill(4)), 200_000n)).to.be.revertedWithCustomError(p.jm, "JobManagerOutputMismatch");
+    await expect(oracle.retryCallback(1n, terms, output, 200_000n)).to.emit(p.jm, "CallbackFailed").withArgs(1n, await oracle.getAddress(), reason);
   });
 
   it("cannot be built for a model the registry does not know (it reads the output scale)", async function () {
@@ -169,7 +189,7 @@ describe("DigitOracle (InferenceConsumer)", function () {
     await oracle.ask(SAMPLE_INPUT, FEE, deadline);
     const terms = await termsOf(p, 1n);
     await expect(stranger.cancel(1n, terms)).to.be.revertedWithCustomError(oracle, "OwnableUnauthorizedAccount");
-    await expect(stranger.retryCallback(1n, terms, "0x" + "00".repeat(32), 100_000n)).to.be.revertedWithCustomError(oracle, "OwnableUnauthorizedAccount");
+    await expect(stranger.retryCallback(1n, terms, int32Bytes(digitScores(1)), 100_000n)).to.be.revertedWithCustomError(oracle, "OwnableUnauthorizedAccount");
     await expect(oracle.withdrawTokens(p.deployer.address, 5n * WAD)).to.changeTokenBalances(ethers, p.token, [oracle, p.deployer], [-5n * WAD, 5n * WAD]);
   });
 

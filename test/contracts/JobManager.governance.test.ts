@@ -67,6 +67,7 @@ describe("JobManager: governance", function () {
       ["challengeWindow", () => ({ challengeWindow: 30n * 86400n + 1n })],
       ["resultTimeout", () => ({ resultTimeout: 0n })],
       ["maxJobDuration", (p) => ({ maxJobDuration: p.resultTimeout - 1n })],
+      ["callbackFeePerGas", () => ({ callbackFeePerGas: 10n ** 18n + 1n })],
     ];
     for (const [name, change] of invalid) {
       it(`refuses an invalid ${name}: ${JSON.stringify(change({ resultTimeout: RESULT_TIMEOUT } as Params), (_, v) => (typeof v === "bigint" ? v.toString() : v))}`, async function () {
@@ -85,6 +86,7 @@ describe("JobManager: governance", function () {
         timeoutSlashBps: 10_000n,
         challengeWindow: 30n * 86400n,
         maxJobDuration: p.params.resultTimeout,
+        callbackFeePerGas: 10n ** 18n,
       };
       await p.jm.setParams(next);
       expect(await p.jm.params()).to.deep.equal(paramsTuple(next));
@@ -93,6 +95,7 @@ describe("JobManager: governance", function () {
       expect((await p.jm.params()).challengeWindow).to.equal(MIN_CHALLENGE_WINDOW);
       expect(await p.jm.MAX_PROTOCOL_FEE_BPS()).to.equal(2_000n);
       expect(await p.jm.MAX_CHALLENGE_WINDOW()).to.equal(30n * 86400n);
+      expect(await p.jm.MAX_CALLBACK_FEE_PER_GAS()).to.equal(10n ** 18n);
       expect(await p.jm.minChallengeWindow()).to.equal(MIN_CHALLENGE_WINDOW);
     });
 
@@ -110,10 +113,12 @@ describe("JobManager: governance", function () {
         maxJobDuration: 2n ** 32n - 1n,
         treasury: "0x" + "ff".repeat(20),
         maxCallbackGasLimit: 2n ** 24n - 1n,
+        // Bounded below its type's top (2^72 - 1): the bound is the widest it can be.
+        callbackFeePerGas: 10n ** 18n,
       };
       await p.jm.setParams(widest);
       expect(await p.jm.params()).to.deep.equal(paramsTuple({ ...widest, treasury: ethers.getAddress(widest.treasury) }));
-      const narrow = { ...widest, minJobLock: 1n, stakeRatioBps: 0n, protocolFeeBps: 0n, timeoutSlashBps: 0n, paused: false, challengeWindow: MIN_CHALLENGE_WINDOW, resultTimeout: 1n, maxJobDuration: 1n, maxCallbackGasLimit: 0n };
+      const narrow = { ...widest, minJobLock: 1n, stakeRatioBps: 0n, protocolFeeBps: 0n, timeoutSlashBps: 0n, paused: false, challengeWindow: MIN_CHALLENGE_WINDOW, resultTimeout: 1n, maxJobDuration: 1n, maxCallbackGasLimit: 0n, callbackFeePerGas: 0n };
       await p.jm.setParams(narrow);
       expect(await p.jm.params()).to.deep.equal(paramsTuple({ ...narrow, treasury: ethers.getAddress(widest.treasury) }));
       // Field types bound the rest: values past them do not even encode.

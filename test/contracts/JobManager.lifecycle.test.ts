@@ -192,8 +192,6 @@ describe("JobManager: lifecycle", function () {
       // The terms hash is replaced by one hash binding terms (and so the input), output and trace.
       expect(job.commitment).to.equal(resultHash(job.terms, out));
       expect(job.commitment).to.equal(await p.jm.resultHash(job.terms, out));
-      // Outputs are kept only for jobs with a consumer to call back.
-      expect(await p.jm.callbackOutput(jobId)).to.equal("0x");
     });
 
     it("takes only the job's own terms, then its own result, back: any other is refused", async function () {

@@ -90,6 +90,13 @@ export const CHALLENGE_WINDOW = 3600n;
 export const RESULT_TIMEOUT = 600n;
 export const MAX_JOB_DURATION = 2n * 24n * 3600n;
 export const MAX_CALLBACK_GAS = 1_000_000n;
+/** Token wei a consumer job pays per unit of callback gas, to its finalizer (10^-6 VTN: 200,000 gas is 0.2 VTN). */
+export const CALLBACK_FEE_PER_GAS = 10n ** 12n;
+
+/** The callback fee of a consumer job with `gas` at `perGas` (paid to its finalizer out of its fee). */
+export function callbackFeeOf(gas: bigint, perGas: bigint = CALLBACK_FEE_PER_GAS): bigint {
+  return gas * perGas;
+}
 
 /** JobStatus enum of IJobManager. */
 export const Status = {
@@ -114,6 +121,7 @@ export type Params = {
   maxJobDuration: bigint;
   treasury: string;
   maxCallbackGasLimit: bigint;
+  callbackFeePerGas: bigint;
 };
 
 export function defaultParams(treasury: string): Params {
@@ -128,6 +136,7 @@ export function defaultParams(treasury: string): Params {
     maxJobDuration: MAX_JOB_DURATION,
     treasury,
     maxCallbackGasLimit: MAX_CALLBACK_GAS,
+    callbackFeePerGas: CALLBACK_FEE_PER_GAS,
   };
 }
 
@@ -144,6 +153,7 @@ export function paramsTuple(p: Params): unknown[] {
     p.maxJobDuration,
     p.treasury,
     p.maxCallbackGasLimit,
+    p.callbackFeePerGas,
   ];
 }
 
@@ -436,6 +446,20 @@ export async function resultOf(ref: EscrowRef, jobId: bigint): Promise<string> {
   const events = await jm.queryFilter(jm.filters.ResultSubmitted(jobId), 0);
   const last = events[events.length - 1];
   return last ? last.args.outputCommitment : ZeroHash;
+}
+
+/** The output bytes submitted for `jobId` (its latest `ResultSubmitted`; "0x" before any submission). */
+export async function outputOf(ref: EscrowRef, jobId: bigint): Promise<string> {
+  const jm = escrowOf(ref);
+  const events = await jm.queryFilter(jm.filters.ResultSubmitted(jobId), 0);
+  const last = events[events.length - 1];
+  return last ? last.args.output : "0x";
+}
+
+/** What `finalizeWithCallback` takes after the job id: its terms and submitted output bytes. */
+export async function callbackArgs(ref: EscrowRef, jobId: bigint): Promise<[JobTerms, string]> {
+  const [terms, output] = await Promise.all([termsOf(ref, jobId), outputOf(ref, jobId)]);
+  return [terms, output];
 }
 
 /** What `finalize` and `freezeForDispute` take after the job id: its terms and submitted output commitment. */

@@ -471,6 +471,7 @@ describe("dispute attacks (issue 10)", function () {
       maxJobDuration: old.maxJobDuration,
       treasury,
       maxCallbackGasLimit: old.maxCallbackGasLimit,
+      callbackFeePerGas: old.callbackFeePerGas,
     });
     expect(await p.jm.paramsVersion()).to.equal(4n);
     for (const id of [cheated, late, fine]) expect((await requestedTerms(p.jm, id)).paramsVersion).to.equal(3n);

@@ -158,6 +158,7 @@ library Deployer {
         p.challengeWindow = 1 hours;
         p.resultTimeout = 30 minutes;
         p.maxCallbackGasLimit = 500_000;
+        p.callbackFeePerGas = 1e12;
         p.maxJobDuration = 2 hours;
     }
 
