@@ -6,16 +6,35 @@ import {IJobManager} from "../../../contracts/interfaces/IJobManager.sol";
 import {IPullPayments} from "../../../contracts/interfaces/IPullPayments.sol";
 import {IModelRegistry} from "../../../contracts/interfaces/IModelRegistry.sol";
 import {IStaking} from "../../../contracts/interfaces/IStaking.sol";
+import {IInferenceConsumer} from "../../../contracts/interfaces/IInferenceConsumer.sol";
 import {JobManager} from "../../../contracts/jobs/JobManager.sol";
 
 import {Vm, VM_ADDRESS} from "../utils/Vm.sol";
 import {TestData, Terms, Deployment} from "../utils/Protocol.sol";
 
+/// @notice The consumer of the handler's consumer jobs: approves every actor, records its callbacks,
+/// and fails one in three (a revert) so that both callback outcomes are exercised.
+contract InvariantConsumer is IInferenceConsumer {
+    uint256 public delivered;
+
+    error InvariantConsumerRefused(uint256 jobId);
+
+    function approve(IJobManager jobs, address[] memory requesters) external {
+        for (uint256 i = 0; i < requesters.length; ++i) jobs.setRequesterApproval(requesters[i], true);
+    }
+
+    function onInferenceResult(uint256 jobId, bytes calldata) external {
+        if (jobId % 3 == 0) revert InvariantConsumerRefused(jobId);
+        ++delivered;
+    }
+}
+
 /**
  * @title ProtocolHandler
  * @notice Drives the protocol with bounded random actions for the invariant tests: register models,
- * stake, unstake, withdraw stake, request, claim, submit (valid and invalid outputs), finalize,
- * expire, cancel, withdraw balances, distribute a model's accruals (its earnings to its payees, its jobs'
+ * stake, unstake, withdraw stake, request (with or without a consumer), claim, submit (valid and
+ * invalid outputs), finalize (a consumer job with its output bytes, by a random finalizer paid its
+ * callback fee), expire, cancel, withdraw balances, distribute a model's accruals (its earnings to its payees, its jobs'
  * protocol fees to the treasury in force), freeze and settle disputes (this handler is the dispute manager and the owner of the
  * escrow and staking), change parameters, and let time pass.
  *
@@ -51,6 +70,10 @@ contract ProtocolHandler {
     mapping(uint256 jobId => IJobManager.JobTerms) private _terms;
     /// @dev Each submitted job's output commitment (a result binds no trace).
     mapping(uint256 jobId => bytes32) private _results;
+    /// @dev Each submitted job's output bytes (a consumer job's finalizer passes them back).
+    mapping(uint256 jobId => bytes) private _outputs;
+    /// @dev The consumer every consumer job names (it approved every actor).
+    InvariantConsumer private _consumer;
     /// @dev The parameters in force when each job was requested, as read before the request: what
     /// its result time, challenge window, timeout slash and treasury must come from, whatever
     /// governance set since (the escrow reads them from the job's version; this is the prediction).
@@ -101,7 +124,9 @@ contract ProtocolHandler {
     /// @notice Successful calls per action, to check the campaign actually exercises the protocol.
     mapping(bytes32 action => uint256) public calls;
 
-    constructor(Deployment memory deployment, address[] memory actors_, address[] memory pullAccounts_) {
+    /// @param consumer_ The consumer named by consumer jobs, deployed by the test, which has it
+    /// approve every actor.
+    constructor(Deployment memory deployment, address[] memory actors_, address[] memory pullAccounts_, InvariantConsumer consumer_) {
         d = deployment;
         _actors = actors_;
         _pullAccounts = pullAccounts_;
@@ -110,6 +135,7 @@ contract ProtocolHandler {
         _holders.push(address(d.jobs));
         _holders.push(address(d.staking));
         _versionTreasury[d.jobs.paramsVersion()] = d.jobs.params().treasury;
+        _consumer = consumer_;
     }
 
     // ------------------------------------------------------------ views for the invariants
@@ -213,11 +239,14 @@ contract ProtocolHandler {
         uint256 modelId = _models[modelSeed % _models.length];
         (uint96 price, , , ) = d.registry.pricing(modelId);
         IJobManager.Params memory p = d.jobs.params();
-        uint256 minimum = d.jobs.minimumFee(price);
-        // The escrow's rule, checked here independently: the minimum covers the price after the
-        // protocol fee, and one wei less does not.
-        if (minimum - FeeSplit.share(minimum, p.protocolFeeBps) < price) _violation("minimumFee too small");
-        if (minimum != 0 && (minimum - 1) - FeeSplit.share(minimum - 1, p.protocolFeeBps) >= price) {
+        // One request in three names the consumer, with a callback gas limit it can live with.
+        uint256 gas = (extra >> 200) % 3 == 0 ? _bound(extra >> 128, 50_000, 200_000) : 0;
+        uint256 owed = uint256(price) + gas * p.callbackFeePerGas;
+        uint256 minimum = gas == 0 ? d.jobs.minimumFee(price) : d.jobs.minimumFeeWithCallback(price, gas);
+        // The escrow's rule, checked here independently: the minimum covers the price (and the
+        // callback fee) after the protocol fee, and one wei less does not.
+        if (minimum - FeeSplit.share(minimum, p.protocolFeeBps) < owed) _violation("minimumFee too small");
+        if (minimum != 0 && (minimum - 1) - FeeSplit.share(minimum - 1, p.protocolFeeBps) >= owed) {
             _violation("minimumFee not the least");
         }
         uint256 fee = minimum + _bound(extra, 0, 200 ether);
@@ -229,6 +258,10 @@ contract ProtocolHandler {
             fee,
             block.timestamp + duration
         );
+        if (gas != 0) {
+            rp.consumer = address(_consumer);
+            rp.callbackGasLimit = uint32(gas);
+        }
         IJobManager.JobTerms memory t = Terms.expected(d.jobs, d.registry, requester, rp);
         uint256 escrowBefore = d.token.balanceOf(address(d.jobs));
         vm.startPrank(requester);
@@ -242,6 +275,7 @@ contract ProtocolHandler {
             _jobParams[jobId] = p;
             ghostEscrowedFees += fee;
             calls["requestJob"]++;
+            if (gas != 0) calls["requestWithConsumer"]++;
         } catch {
             vm.stopPrank();
             _violation("valid request reverted");
@@ -308,6 +342,7 @@ contract ProtocolHandler {
         if (ok != valid) _violation(ok ? "invalid submission accepted" : "valid submission rejected");
         if (ok) {
             _results[jobId] = commitment;
+            _outputs[jobId] = output;
             // The challenge window is the request's, not the one in force now.
             if (d.jobs.getJob(jobId).timer != block.timestamp + _jobParams[jobId].challengeWindow) {
                 _violation("submission opened a window of other parameters");
@@ -320,6 +355,10 @@ contract ProtocolHandler {
     }
 
     /// @param anyJob Also try jobs in any status (must then revert and move nothing).
+    /// @notice A random actor finalizes a job: a consumer job with its output bytes
+    /// (`finalizeWithCallback`, the finalizer credited the callback fee of the job's version), a job
+    /// without consumer with its output commitment (`finalize`) or, one time in four, with its bytes
+    /// too. A consumer job's `finalize` must be refused, naming `finalizeWithCallback`.
     function finalize(uint256 jobSeed, bool anyJob) external {
         uint256 jobId = anyJob ? _anyJob(jobSeed) : _findFinalizable(jobSeed);
         if (jobId == 0) return;
@@ -327,18 +366,18 @@ contract ProtocolHandler {
         bool mustWork = job.status == IJobManager.JobStatus.Submitted &&
             block.timestamp >= job.timer &&
             job.openDisputes == 0;
+        FinalizeCall memory f = _finalizeCall(jobId, jobSeed, job.status);
 
         uint256[] memory expected = new uint256[](_pullAccounts.length);
-        if (mustWork) _expectFinalizeCredits(job, expected);
+        if (mustWork) _expectFinalizeCredits(job, expected, f.finalizer, f.callbackFee);
         IStaking.StakeInfo memory workerBefore = d.staking.stakeOf(job.worker);
         uint256 escrowBefore = d.token.balanceOf(address(d.jobs));
 
         // What the model has accrued (earnings, protocol fees), before and then by the call.
         uint256[2] memory accrued = _accruals(jobId);
         uint256[] memory before = _pulls();
-        (bool ok, ) = address(d.jobs).call(
-            abi.encodeCall(IJobManager.finalize, (jobId, _terms[jobId], _results[jobId]))
-        );
+        vm.prank(f.finalizer);
+        (bool ok, ) = address(d.jobs).call(f.data);
         uint256 credited = _recordCredits(jobId, job.status, before, expected);
         uint256[2] memory now_ = _accruals(jobId);
         accrued[0] = now_[0] - accrued[0];
@@ -356,9 +395,44 @@ contract ProtocolHandler {
         IStaking.StakeInfo memory workerAfter = d.staking.stakeOf(job.worker);
         if (workerBefore.locked - workerAfter.locked != job.lockedStake) _violation("finalize unlocked != lock");
         if (workerAfter.staked != workerBefore.staked) _violation("finalize changed the worker's stake");
+        IJobManager.CallbackStatus cb = d.jobs.getJob(jobId).callback;
+        if (f.withConsumer ? cb == IJobManager.CallbackStatus.None : cb != IJobManager.CallbackStatus.None) {
+            _violation("finalize recorded a wrong callback status");
+        }
         ghostEscrowedFees -= job.fee;
         ghostJobSettlements[jobId]++;
         calls["finalize"]++;
+        if (f.withBytes) calls["finalizeWithCallback"]++;
+        if (f.callbackFee != 0) calls["callbackFeePaid"]++;
+    }
+
+    /// @dev A finalization as {finalize} sends it.
+    struct FinalizeCall {
+        address finalizer;
+        bool withConsumer;
+        bool withBytes;
+        uint256 callbackFee;
+        bytes data;
+    }
+
+    /// @dev Who finalizes `jobId` and how: a consumer job with its bytes (after checking that its
+    /// plain finalize is refused), a job without consumer with its commitment or, one time in four,
+    /// with its bytes. The callback fee is predicted from the parameters in force at its request.
+    function _finalizeCall(uint256 jobId, uint256 jobSeed, IJobManager.JobStatus status) private returns (FinalizeCall memory f) {
+        IJobManager.JobTerms memory t = _terms[jobId];
+        f.finalizer = _actor(jobSeed >> 64);
+        f.withConsumer = t.consumer != address(0);
+        f.withBytes = f.withConsumer || (jobSeed >> 128) % 4 == 0;
+        if (f.withConsumer) f.callbackFee = uint256(t.callbackGasLimit) * _jobParams[jobId].callbackFeePerGas;
+        f.data = f.withBytes
+            ? abi.encodeCall(IJobManager.finalizeWithCallback, (jobId, t, _outputs[jobId]))
+            : abi.encodeCall(IJobManager.finalize, (jobId, t, _results[jobId]));
+        if (f.withConsumer && status == IJobManager.JobStatus.Submitted) {
+            (bool plain, bytes memory err) = address(d.jobs).call(abi.encodeCall(IJobManager.finalize, (jobId, t, _results[jobId])));
+            if (plain || keccak256(err) != keccak256(abi.encodeWithSelector(IJobManager.JobManagerUseFinalizeWithCallback.selector, jobId))) {
+                _violation("a consumer job's finalize was not refused for finalizeWithCallback");
+            }
+        }
     }
 
     function expire(uint256 jobSeed, bool anyJob) external {
@@ -605,15 +679,18 @@ contract ProtocolHandler {
     }
 
     /// @notice A call on a job with one term altered (or, for finalize and freeze, the output
-    /// commitment): claim, submit, finalize, expire or freeze. It must be refused,
-    /// with `JobManagerTermsMismatch` when the job's status allows the call and `JobManagerWrongStatus` (checked
-    /// first) otherwise, and must leave the job, the balances and the stakes as they were.
-    /// @param field Which term to alter (0-11), or 12 for the output commitment.
-    /// @param op 0 claim, 1 submit, 2 finalize, 3 expire, 4 freeze.
+    /// commitment; for finalizeWithCallback, the output bytes): claim, submit, finalize, expire,
+    /// freeze or finalizeWithCallback. It must be refused, with `JobManagerTermsMismatch` when the
+    /// job's status allows the call (finalizeWithCallback: `JobManagerOutputMismatch` with the bytes'
+    /// commitment, or `JobManagerOutputSizeMismatch` for an altered output size) and
+    /// `JobManagerWrongStatus` (checked first) otherwise, and must leave the job, the balances and
+    /// the stakes as they were.
+    /// @param field Which term to alter (0-11), or 12 for the output commitment or bytes.
+    /// @param op 0 claim, 1 submit, 2 finalize, 3 expire, 4 freeze, 5 finalizeWithCallback.
     function tamper(uint256 jobSeed, uint256 actorSeed, uint256 field, uint256 op) external {
         uint256 jobId = jobSeed % 4 == 0 ? _anyJob(jobSeed >> 2) : _findJobIn(jobSeed >> 2, (1 << 1) | (1 << 2) | (1 << 3));
         if (jobId == 0) return;
-        op %= 5;
+        op %= 6;
         IJobManager.Job memory job = d.jobs.getJob(jobId);
         bool statusFits = op == 0
             ? job.status == IJobManager.JobStatus.Open
@@ -622,7 +699,7 @@ contract ProtocolHandler {
                 : op == 3
                     ? job.status == IJobManager.JobStatus.Open || job.status == IJobManager.JobStatus.Claimed
                     : job.status == IJobManager.JobStatus.Submitted;
-        (address caller, bytes memory data) = _tamperedCall(jobId, job.worker, actorSeed, field, op);
+        (address caller, bytes memory data, bytes memory resultError) = _tamperedCall(jobId, job.worker, actorSeed, field, op);
 
         uint256[] memory before = _pulls();
         uint256 escrowBefore = d.token.balanceOf(address(d.jobs));
@@ -636,7 +713,7 @@ contract ProtocolHandler {
             return;
         }
         bytes memory expectedError = statusFits
-            ? abi.encodeWithSelector(IJobManager.JobManagerTermsMismatch.selector, jobId)
+            ? resultError
             : abi.encodeWithSelector(IJobManager.JobManagerWrongStatus.selector, jobId, job.status);
         if (keccak256(err) != keccak256(expectedError)) {
             _violation(statusFits ? "altered terms refused with another error" : "wrong status not refused first");
@@ -653,22 +730,34 @@ contract ProtocolHandler {
         if (d.token.balanceOf(address(d.staking)) != stakingBefore) _violation("a refused call moved staked tokens");
         if (d.staking.stakeOf(caller).locked != lockedBefore) _violation("a refused call changed a lock");
         calls[statusFits ? bytes32("tamperTerms") : bytes32("tamperStatus")]++;
+        if (statusFits && op == 5) calls["tamperOutput"]++;
     }
 
-    /// @dev Caller and calldata of `op` on `jobId` with the alteration `field` selects.
+    /// @dev Caller and calldata of `op` on `jobId` with the alteration `field` selects, and the
+    /// error it must revert with when the job's status allows the call.
     function _tamperedCall(
         uint256 jobId,
         address worker,
         uint256 actorSeed,
         uint256 field,
         uint256 op
-    ) private view returns (address caller, bytes memory data) {
+    ) private view returns (address caller, bytes memory data, bytes memory resultError) {
         IJobManager.JobTerms memory t = _terms[jobId];
         bytes32 res = _results[jobId];
-        uint256 k = field % (op == 2 || op == 4 ? 13 : 12);
+        uint256 k = field % (op == 2 || op == 4 || op == 5 ? 13 : 12);
         uint256 dd = _bound(field >> 8, 1, 1000);
         if (k == 12) res ^= bytes32(dd);
         else t = _alter(t, k, dd);
+        resultError = abi.encodeWithSelector(IJobManager.JobManagerTermsMismatch.selector, jobId);
+        if (op == 5) {
+            // The output bytes, altered for field 12 (one int32 element in these tests' models).
+            bytes memory out = _outputs[jobId];
+            if (k == 12) out = TestData.tensor4((out.length == 4 ? uint32(bytes4(out)) : 0) ^ uint32(dd));
+            resultError = k == 7
+                ? abi.encodeWithSelector(IJobManager.JobManagerOutputSizeMismatch.selector, uint256(t.outputElements) * 4, out.length)
+                : abi.encodeWithSelector(IJobManager.JobManagerOutputMismatch.selector, jobId, TestData.commitOneChunk(out));
+            return (address(this), abi.encodeCall(IJobManager.finalizeWithCallback, (jobId, t, out)), resultError);
+        }
 
         caller = address(this);
         if (op == 0) {
@@ -711,7 +800,9 @@ contract ProtocolHandler {
     /// (at least the escrow's floor) and treasury (the last pull account or the one before it). Sometimes it first
     /// tries a window below the floor, which must be refused and make no version. Jobs already
     /// requested must not see the change (checked by claim, submit, expire and finalize).
-    /// @param timing Bits 0-63: result time; 64-127: challenge window; 128: treasury; 129: try below the floor.
+    /// Its callback fee per gas changes too, which consumer jobs already requested must not see.
+    /// @param timing Bits 0-63: result time; 64-127: challenge window; 128: treasury; 129: try below the
+    /// floor; 130-193: callback fee per gas.
     function setParams(
         uint16 protocolFeeBps,
         uint32 stakeRatioBps,
@@ -728,6 +819,7 @@ contract ProtocolHandler {
         p.resultTimeout = uint32(_bound(uint64(timing), 1 minutes, p.maxJobDuration));
         uint256 floor = d.jobs.minChallengeWindow();
         p.treasury = _pullAccounts[_pullAccounts.length - 1 - ((timing >> 128) & 1)];
+        p.callbackFeePerGas = uint72(_bound(uint64(timing >> 130), 0, 1e14));
         if ((timing >> 129) & 1 == 1) {
             p.challengeWindow = uint24(floor - 1);
             (bool accepted, ) = address(d.jobs).call(abi.encodeCall(JobManager.setParams, (p)));
@@ -759,12 +851,13 @@ contract ProtocolHandler {
         if (d.staking.stakeOf(a).staked != before + amount) _violation("stake added a wrong amount");
     }
 
-    /// @dev Expected credits of finalizing `job`: the worker's part only (the model's part and the
-    /// protocol fee accrue to the model, checked separately; the treasury is credited only when the
-    /// model's accruals are distributed).
-    function _expectFinalizeCredits(JobView memory job, uint256[] memory expected) private view {
+    /// @dev Expected credits of finalizing `job`: the worker's part, and the callback fee to the
+    /// finalizer (the model's part and the protocol fee accrue to the model, checked separately;
+    /// the treasury is credited only when the model's accruals are distributed).
+    function _expectFinalizeCredits(JobView memory job, uint256[] memory expected, address finalizer, uint256 callbackFee) private view {
         uint256 protocolFee = (uint256(job.fee) * job.protocolFeeBps) / BPS;
-        expected[_index(job.worker)] += uint256(job.fee) - job.modelFee - protocolFee;
+        expected[_index(job.worker)] += uint256(job.fee) - job.modelFee - protocolFee - callbackFee;
+        expected[_index(finalizer)] += callbackFee;
     }
 
     /// @dev What job `jobId`'s model has accrued: earnings and protocol fees.

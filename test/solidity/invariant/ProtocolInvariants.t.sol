@@ -8,7 +8,7 @@ import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 
 import {Test} from "../utils/Test.sol";
 import {Deployment, Deployer} from "../utils/Protocol.sol";
-import {ProtocolHandler} from "./ProtocolHandler.sol";
+import {InvariantConsumer, ProtocolHandler} from "./ProtocolHandler.sol";
 
 /**
  * @title ProtocolInvariants
@@ -47,7 +47,9 @@ contract ProtocolInvariants is Test {
         pullAccounts.push(address(0xC0003));
         pullAccounts.push(treasury);
 
-        handler = new ProtocolHandler(d, actors, pullAccounts);
+        InvariantConsumer consumer = new InvariantConsumer();
+        consumer.approve(d.jobs, actors);
+        handler = new ProtocolHandler(d, actors, pullAccounts, consumer);
         d.jobs.setDisputeManager(address(handler));
         d.jobs.transferOwnership(address(handler));
         d.staking.transferOwnership(address(handler));
@@ -239,10 +241,11 @@ contract ProtocolInvariants is Test {
     function test_longWalkReachesEveryOutcome() public {
         _walk(0xbeef, 600);
         _checkAll();
-        string[20] memory actions = [
+        string[24] memory actions = [
             "registerModel", "setPrice", "stake", "requestUnstake", "withdrawStake", "requestJob", "claim",
             "submit", "finalize", "timeout", "refund", "withdrawBalance", "freeze", "reject", "settle", "distribute",
-            "tamperTerms", "tamperStatus", "distributeFees", "cancel"
+            "tamperTerms", "tamperStatus", "distributeFees", "cancel", "requestWithConsumer", "finalizeWithCallback",
+            "callbackFeePaid", "tamperOutput"
         ];
         for (uint256 i = 0; i < actions.length; ++i) {
             assertGe(handler.calls(bytes32(bytes(actions[i]))), 1, string.concat("never reached: ", actions[i]));
