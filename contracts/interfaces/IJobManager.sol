@@ -195,7 +195,9 @@ interface IJobManager is IPullPayments {
     /// to the finalizer ({BalanceCredited}).
     /// @param jobId The job.
     /// @param worker The worker, credited `workerFee`.
-    /// @param workerFee The fee less the model's price, the protocol fee and the callback fee.
+    /// @param workerFee What the worker is credited: the fee less the model's price and the protocol
+    /// fee, and less a consumer job's callback fee when another account finalized it (a worker that
+    /// finalizes its own consumer job is paid the callback fee with its part, in this one credit).
     /// @param modelFee The model's price, accrued to the model's earnings ({distributeModelEarnings}).
     /// @param protocolFee The protocol fee, accrued with the model's earnings and paid to the treasury
     /// by {distributeModelEarnings}.
@@ -492,8 +494,9 @@ interface IJobManager is IPullPayments {
     /// consumer back with them, with exactly its `callbackGasLimit`. The bytes are checked against
     /// the job's result: 4 bytes per output element ({JobManagerOutputSizeMismatch}), and their
     /// tensor commitment must be the submitted one ({JobManagerOutputMismatch}). The caller, who pays
-    /// for the callback's gas, is credited the job's callback fee ({callbackFee}). The only way to
-    /// finalize a consumer job; it finalizes a job without consumer too (no callback, no fee).
+    /// for the callback's gas, is credited the job's callback fee ({callbackFee}); the worker, when it
+    /// is the caller, with its own part ({JobFinalized}). The only way to finalize a consumer job; it
+    /// finalizes a job without consumer too (no callback, no fee).
     /// @param jobId The job.
     /// @param terms The job's terms, as in {JobRequested}.
     /// @param output The job's output bytes, as in {ResultSubmitted}.

@@ -237,14 +237,18 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         _checkOutput(job, jobId, t, output);
         address consumer = t.consumer;
         if (consumer == address(0)) return _payOut(job, jobId, t, 0);
-        _payOut(job, jobId, t, _callbackFee(t));
+        // The callback fee is the finalizer's. A worker finalizing its own job is paid it with its
+        // own part, in one credit, without reading the rate (the usual case: one store, one event
+        // and one cold read less).
+        _payOut(job, jobId, t, msg.sender == job.worker ? 0 : _callbackFee(t));
         _callBack(job, jobId, consumer, t.callbackGasLimit, output);
     }
 
     /// @dev Finalizes a Submitted job whose terms and result the caller checked: after its window,
     /// with no dispute open, it pays the worker, accrues the model's price and the protocol fee,
-    /// credits `finalizerFee` (the callback fee) to the caller, who pays for the callback that follows,
-    /// and unlocks the worker's stake. Everything before the callback (checks-effects-interactions).
+    /// credits `finalizerFee` (the callback fee, when the caller is not the worker) to the caller, who
+    /// pays for the callback that follows, and unlocks the worker's stake. Everything before the
+    /// callback (checks-effects-interactions).
     function _payOut(Job storage job, uint256 jobId, JobTerms calldata t, uint256 finalizerFee) private {
         uint256 challengeEnd = job.timer;
         if (block.timestamp < challengeEnd) revert JobManagerChallengeWindowOpen(jobId, challengeEnd);

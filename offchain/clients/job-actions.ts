@@ -18,7 +18,7 @@ import { jobTerms, rememberTerms, submittedCommitments, submittedOutput } from "
 import { JobStatus, getJob } from "./job-reads.js";
 import { requireBytes32 } from "./models.js";
 import type { Protocol } from "./protocol.js";
-import { nextBlockTime, send } from "./protocol.js";
+import { nextBlockTime, read, send } from "./protocol.js";
 import { jobStatusName } from "./revert.js";
 import { tensorCommitment } from "./tensors.js";
 import type { JobTerms } from "./terms.js";
@@ -249,6 +249,7 @@ export async function sendSubmit(p: Protocol, worker: Signer, jobId: bigint, out
 
 export interface FinalizeResult {
   readonly worker: string;
+  /** The worker's own part: the fee less the model's price, the protocol fee and the callback fee. */
   readonly workerFee: bigint;
   readonly modelFee: bigint;
   readonly protocolFee: bigint;
@@ -312,8 +313,13 @@ export async function sendFinalize(p: Protocol, caller: Signer, jobId: bigint, r
   const terms = await jobTerms(p, jobId);
   const withCallback = terms.consumer !== ZeroAddress;
   let receipt: ContractTransactionReceipt;
+  let callbackFee = 0n;
   if (withCallback) {
-    const output = result?.output ?? (await submittedOutput(p, jobId)).output;
+    const [output, fee] = await Promise.all([
+      result?.output ?? submittedOutput(p, jobId).then((r) => r.output),
+      read(p, `reading the callback fee of job ${jobId}`, () => p.jobManager.callbackFee(terms)),
+    ]);
+    callbackFee = fee;
     receipt = await send(p, `finalizing job ${jobId} and calling back its consumer ${terms.consumer}`, () =>
       p.jobManager.connect(caller).finalizeWithCallback(jobId, terms, output),
     );
@@ -330,18 +336,15 @@ export async function sendFinalize(p: Protocol, caller: Signer, jobId: bigint, r
       ? { status: "failed" as const, consumer: failed.args.consumer as string, reason: failed.args.reason as string }
       : undefined;
   const worker = event!.args.worker as string;
-  const workerFee = event!.args.workerFee as bigint;
-  // The caller's credits for the job: its callback fee, plus the worker's fee when it is the worker.
-  const me = (await caller.getAddress()).toLowerCase();
-  const credited = receiptEvents(p, receipt, "BalanceCredited")
-    .filter((e) => (e.args.jobId as bigint) === jobId && (e.args.account as string).toLowerCase() === me)
-    .reduce((sum, e) => sum + (e.args.amount as bigint), 0n);
+  // A worker finalizing its own consumer job is credited the callback fee with its part, in one
+  // credit (JobFinalized's workerFee): the worker's own part is reported without it.
+  const byWorker = worker.toLowerCase() === (await caller.getAddress()).toLowerCase();
   return {
     worker,
-    workerFee,
+    workerFee: (event!.args.workerFee as bigint) - (byWorker ? callbackFee : 0n),
     modelFee: event!.args.modelFee as bigint,
     protocolFee: event!.args.protocolFee as bigint,
-    callbackFee: withCallback ? credited - (worker.toLowerCase() === me ? workerFee : 0n) : 0n,
+    callbackFee,
     callback,
     receipt,
   };

@@ -371,9 +371,12 @@ describe("JobManager: callbacks", function () {
         [p.worker.address, third, workerFee],
         [p.other.address, third, callbackFeeOf(GAS)],
       ]);
+      // A worker finalizing its own job is paid the callback fee with its part, in one credit.
       const own = await jobFor(p, address, 300_000n);
       const before = await p.jm.balanceOf(p.worker.address);
-      await p.jm.connect(p.worker).finalizeWithCallback(own, ...(await callbackArgs(p, own)));
+      const byWorker = p.jm.connect(p.worker).finalizeWithCallback(own, ...(await callbackArgs(p, own)));
+      await expect(byWorker).to.emit(p.jm, "JobFinalized").withArgs(own, p.worker.address, FEE - PRICE - PROTOCOL_FEE, PRICE, PROTOCOL_FEE);
+      expect(await creditsOf(p, byWorker)).to.deep.equal([[p.worker.address, own, FEE - PRICE - PROTOCOL_FEE]]);
       expect((await p.jm.balanceOf(p.worker.address)) - before).to.equal(FEE - PRICE - PROTOCOL_FEE);
       await expectEscrowConserved(p);
     });
