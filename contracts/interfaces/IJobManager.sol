@@ -118,7 +118,8 @@ interface IJobManager is IPullPayments {
     /// @dev Two storage slots. The first (minJobLock … maxJobDuration) is all that a request without
     /// consumer, a claim, a submission and an expiry read; the second (treasury,
     /// maxCallbackGasLimit, callbackFeePerGas) is read by requests with a consumer, by
-    /// {finalizeWithCallback} of a consumer job and by {retryCallback}.
+    /// {finalizeWithCallback} of a consumer job that another account than its worker finalizes, and
+    /// by {retryCallback}.
     /// @param minJobLock Least stake a claim locks.
     /// @param stakeRatioBps Stake locked per unit of fee, in basis points (20000 locks twice the fee).
     /// @param protocolFeeBps Share of each job's fee that goes to the treasury, in basis points
