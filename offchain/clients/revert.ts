@@ -130,6 +130,10 @@ const PHRASES: Record<string, Phrase> = {
   JobManagerNotWorker: ([id, caller], c) => `${who(caller, c)} is not the worker that claimed job ${id}`,
   JobManagerResultOverdue: ([id, due], c) => `the result of job ${id} was due at ${when(due, c)}`,
   JobManagerOutputCommitmentMismatch: ([given, computed]) => `output commitment ${given} does not match the output (${computed})`,
+  JobManagerOutputMismatch: ([id, computed]) =>
+    `the output given (commitment ${computed}) is not the result submitted for job ${id}: pass the output of its ResultSubmitted, with its terms`,
+  JobManagerUseFinalizeWithCallback: ([id]) =>
+    `job ${id} has a consumer: finalize it with finalizeWithCallback and its output bytes (the escrow keeps no output)`,
   JobsInvalidTrace: () => "the trace root must not be zero",
   JobManagerChallengeWindowOpen: ([id, end], c) =>
     `the challenge window of job ${id} is still open: it ends at ${when(end, c)}; finalize after that`,
