@@ -36,6 +36,11 @@ contract OneStepVerifier is IOneStepVerifier {
     /// @notice Largest magnitude (exclusive) of any committed value or partial sum.
     int256 public constant EXACT_LIMIT = EXACT_BOUND;
 
+    /// @notice Largest MAXPOOL window the game checks in one Direct step; a wider one is stepped as a
+    /// running-maximum reduction ({reductionLength} returns its window), so no step opens more than this
+    /// many chunks.
+    uint256 public constant MAX_DIRECT_WINDOW = 16;
+
     ////////////////////////////////////////////////////////////////
     //                          Entry points                      //
     ////////////////////////////////////////////////////////////////
@@ -78,7 +83,7 @@ contract OneStepVerifier is IOneStepVerifier {
         returns (uint8 kind, uint256 length, uint256 numel)
     {
         Layer memory l = GraphLeaf.layer(graphRoot, layer, descriptor, graphProof);
-        return (l.kind, _isSum(l.kind) ? _length(l) : 0, GraphLeaf.numel(l));
+        return (l.kind, _isSum(l.kind) || _isWidePool(l) ? _length(l) : 0, GraphLeaf.numel(l));
     }
 
     ////////////////////////////////////////////////////////////////
@@ -88,6 +93,13 @@ contract OneStepVerifier is IOneStepVerifier {
     /// @dev DENSE, CONV and MATMUL: long sums that only a term-by-term bisection keeps cheap.
     function _isSum(uint8 kind) private pure returns (bool) {
         return kind == GraphLeaf.DENSE || kind == GraphLeaf.CONV || kind == GraphLeaf.MATMUL;
+    }
+
+    /// @dev A MAXPOOL whose window holds more than MAX_DIRECT_WINDOW elements (a softmax's row maximum, a
+    /// global pool): one Direct step would open every element of it, so the game steps it as a running
+    /// maximum instead, one chunk per step, like a sum.
+    function _isWidePool(Layer memory l) private pure returns (bool) {
+        return l.kind == GraphLeaf.MAXPOOL && MaxPoolStep.length(MaxPoolStep.geometry(l)) > MAX_DIRECT_WINDOW;
     }
 
     /// @dev Number of Reduce terms of one element (MAXPOOL: its window, used only when stepped).

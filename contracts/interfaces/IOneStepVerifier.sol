@@ -99,8 +99,9 @@ interface IOneStepVerifier {
     /// @param descriptor The preimage of graph leaf k.
     /// @param graphProof Siblings of graph leaf k, leaf level first.
     /// @return kind The layer kind (offchain/model/layers.ts).
-    /// @return length L, the number of Reduce terms, for DENSE and MATMUL (K) and CONV
-    /// ((C/group)·KH·KW); 0 for the Direct kinds (MAXPOOL included).
+    /// @return length L, the number of Reduce terms, for DENSE and MATMUL (K), CONV ((C/group)·KH·KW)
+    /// and a MAXPOOL whose window holds more than 16 elements (KH·KW, a running maximum); 0 for the
+    /// Direct kinds, a MAXPOOL of at most 16 included.
     /// @return numel The number of elements of the layer's output.
     function reductionLength(bytes32 graphRoot, uint256 layer, bytes calldata descriptor, bytes32[] calldata graphProof)
         external

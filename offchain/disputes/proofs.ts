@@ -111,6 +111,19 @@ export function isSum(kind: LayerKind): boolean {
 
 const P = (l: CanonicalLayer, i: number): number => l.params[i]!;
 
+/** Largest MAXPOOL window checked in one Direct step (OneStepVerifier.MAX_DIRECT_WINDOW). */
+export const MAX_DIRECT_WINDOW = 16;
+
+/**
+ * The reduction the dispute game bisects for an element of `l` (OneStepVerifier.reductionLength):
+ * the sums, and a MAXPOOL wider than MAX_DIRECT_WINDOW as a running maximum; 0 for a Direct step.
+ */
+export function gameReductionLength(l: CanonicalLayer): number {
+  if (isSum(l.kind)) return reductionLength(l);
+  if (l.kind === LayerKind.MAXPOOL && reductionLength(l) > MAX_DIRECT_WINDOW) return reductionLength(l);
+  return 0;
+}
+
 /** Reduce terms of one element: K (DENSE, MATMUL), (C/group)·KH·KW (CONV), KH·KW (MAXPOOL, if stepped); else 0. */
 export function reductionLength(l: CanonicalLayer): number {
   switch (l.kind) {
@@ -358,9 +371,9 @@ export class StepProver {
     return { graphRoot: this.graph.root, traceRoot: this.traceCommitment.root, layer: k, element, phase, term };
   }
 
-  /** The phase that checks a non-sum kind (DENSE, CONV and MATMUL are stepped term by term). */
+  /** The phase that ends the check of an element in a game: Final after a reduction, else Direct. */
   directPhase(k: number): StepPhase {
-    return isSum(this.layer(k).kind) ? StepPhase.Final : StepPhase.Direct;
+    return gameReductionLength(this.layer(k)) > 0 ? StepPhase.Final : StepPhase.Direct;
   }
 
   /** The openings of one step, in the verifier's order. */

@@ -22,6 +22,7 @@ import { GameStatus, Level, LEVEL_NAMES, Reason, Side } from "../../offchain/cli
 import type { OpenArgs } from "../../offchain/clients/disputes.js";
 import type { PlayResult } from "../../offchain/disputes/player.js";
 import { DisputePlayer, playToEnd } from "../../offchain/disputes/player.js";
+import { gameReductionLength } from "../../offchain/disputes/proofs.js";
 import type { CanonicalModel } from "../../offchain/model/canonical.js";
 import { CanonicalModelBuilder } from "../../offchain/model/build.js";
 import { parseCanonicalModel } from "../../offchain/model/canonical.js";
@@ -846,6 +847,33 @@ describe("DisputeGame", function () {
       await expectConserved(p);
     });
   });
+  describe("a wide MAXPOOL (a softmax's row maximum) is stepped as a running maximum", function () {
+    // Scores [1, 4, 1, 24] → the row maximum over 24 elements, more than MAX_DIRECT_WINDOW (16): a
+    // Direct step would open 24 chunks; the game bisects the running maximum instead.
+    const b = new CanonicalModelBuilder([1, 4, 1, 24], [-100, 100]);
+    b.maxpool({ kernel: [1, 24] });
+    b.flatten();
+    b.dense({ weight: new Rng(3).ints(4 * 3, -3, 3), units: 3, shift: 0, clip: [-1000, 1000] });
+    const pool = parseCanonicalModel(b.build());
+    const truth = referenceTrace(pool, randomInput(pool, 9));
+
+    it("a cheat at the maximum loses after partial-sum rounds, every step a one-chunk read; a narrow window stays one Direct step", async function () {
+      expect(gameReductionLength(pool.layers[0]!)).to.equal(24);
+      const { trace: liar } = randomLiar(pool, truth, 1, 2, 7);
+      const { p, jobId } = await setup(pool, liar);
+      const r = await playDispute(p, jobId, new DisputePlayer(Side.Defender, p.worker, pool, liar), new DisputePlayer(Side.Challenger, p.challenger, pool, truth));
+      expect(r.status).to.equal(GameStatus.ChallengerWins);
+      const state = await readGame(r.game);
+      expect(state.layer).to.equal(1);
+      expect(state.reductionLength).to.equal(24);
+      expect(r.moves.some((m) => m.level === Level.Accumulator)).to.equal(true);
+      expect(r.maxGas).to.be.below(400_000n);
+      await expectConserved(p);
+      const narrow = new CanonicalModelBuilder([1, 4, 1, 16], [-100, 100]).maxpool({ kernel: [1, 16] }).build();
+      expect(gameReductionLength(parseCanonicalModel(narrow).layers[0]!)).to.equal(0);
+    });
+  });
+
   describe("transformer kinds: MATMUL bisected like DENSE, PRODUCT, GATHER and CONST in one direct step", function () {
     const attention = attentionBlock();
     const truth = referenceTrace(attention, randomInput(attention, 5));

@@ -178,7 +178,7 @@ async function accuracyRows(root: string): Promise<string[]> {
   const digits = loadDigits("heldout");
   const images = digits.pixels.map(toFloat);
   const rows: string[] = [];
-  for (const name of ["mlp", "cnn"] as const) {
+  for (const name of ["mlp", "cnn", "vit"] as const) {
     const floatBytes = await readFile(join(root, "models", `mnist-${name}.float.onnx`));
     const model = parseCanonicalModel(await readFile(join(root, "models", `mnist-${name}.canonical.onnx`)));
     const floatOut = await runFloat(floatBytes, images);
@@ -198,7 +198,7 @@ async function accuracyRows(root: string): Promise<string[]> {
       await runner.release();
     }
     const pct = (n: number): string => `${((100 * n) / images.length).toFixed(2)}%`;
-    rows.push(`| MNIST ${name.toUpperCase()} | ${images.length} | ${pct(floatHits)} | ${pct(canonHits)} | ${pct(agree)} |`);
+    rows.push(`| MNIST ${name === "vit" ? "ViT" : name.toUpperCase()} | ${images.length} | ${pct(floatHits)} | ${pct(canonHits)} | ${pct(agree)} |`);
   }
   return rows;
 }
@@ -221,6 +221,15 @@ export const inferenceSection: BenchSection = {
         iterations: 400,
       },
       {
+        name: "MNIST ViT",
+        model: parseCanonicalModel(await readFile(join(root, "models", "mnist-vit.canonical.onnx"))),
+        floatBytes: await readFile(join(root, "models", "mnist-vit.float.onnx")),
+        note:
+          "models/mnist-vit.canonical.onnx against the float model torch exported, models/mnist-vit.float.onnx " +
+          "(scripts/train-vit.py; attention, Softmax, LayerNorm and GELU lowered onto MATMUL, PRODUCT, GATHER, CONST and LUT layers)",
+        iterations: 100,
+      },
+      {
         name: "MobileNet-shaped",
         model: mobileModel,
         floatBytes: floatTwin(mobileModel),
@@ -240,7 +249,7 @@ export const inferenceSection: BenchSection = {
     const x = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
     const row = (label: string, pick: (r: Measured) => number, base: (r: Measured) => number, baseName: string): string =>
       `| ${label} | ${results.map((r) => `${f(pick(r))} | ${x(pick(r), base(r))} ${baseName}`).join(" | ")} |`;
-    const mob = results[1]!;
+    const mob = results[results.length - 1]!;
     const plainRatio = mob.nchwc / mob.float;
     // What the worker node does per job: `run` with the input commitment of the job's terms.
     const runRatio = mob.runKnown / mob.nchwc;
