@@ -4,7 +4,7 @@
  * float32) only makes the ranges slightly more accurate.
  */
 import { ConvertError } from "./errors.js";
-import type { Act, ConvNode, DenseNode, IrGraph, IrNode, MaxPoolNode } from "./ir.js";
+import type { Act, ConvNode, DenseNode, IrGraph, IrNode, MatMulNode, MaxPoolNode } from "./ir.js";
 import { numel } from "./ir.js";
 
 export interface TensorRange {
@@ -14,15 +14,48 @@ export interface TensorRange {
 
 const clampAct = (v: number, a: Act): number => (v < a.lo ? a.lo : v > a.hi ? a.hi : v);
 
+/** Over the last axis: every row r of x [1, R..., K]. */
 function dense(n: DenseNode, x: Float64Array): Float64Array {
-  const out = new Float64Array(n.M);
-  for (let m = 0; m < n.M; m++) {
-    let acc = n.B[m]!;
-    const row = m * n.K;
-    for (let k = 0; k < n.K; k++) acc += x[k]! * n.W[row + k]!;
-    out[m] = clampAct(acc, n.act);
+  const rows = x.length / n.K;
+  const out = new Float64Array(rows * n.M);
+  for (let r = 0; r < rows; r++) {
+    const xo = r * n.K;
+    for (let m = 0; m < n.M; m++) {
+      let acc = n.B[m]!;
+      const row = m * n.K;
+      for (let k = 0; k < n.K; k++) acc += x[xo + k]! * n.W[row + k]!;
+      out[r * n.M + m] = clampAct(acc, n.act);
+    }
   }
   return out;
+}
+
+/** a [G, N, K] × b [G, K, M], times the gain. */
+function matmul(n: MatMulNode, a: Float64Array, b: Float64Array): Float64Array {
+  const { N, K, M } = n;
+  const G = a.length / (N * K);
+  const out = new Float64Array(G * N * M);
+  for (let g = 0; g < G; g++) {
+    for (let i = 0; i < N; i++) {
+      for (let m = 0; m < M; m++) {
+        let acc = 0;
+        for (let j = 0; j < K; j++) acc += a[(g * N + i) * K + j]! * b[(g * K + j) * M + m]!;
+        out[(g * N + i) * M + m] = clampAct(acc * n.gain, n.act);
+      }
+    }
+  }
+  return out;
+}
+
+/** The GATHER: out[e] = v[idx[e]], v the inputs concatenated and one 0 appended. */
+export function gatherValues(idx: Int32Array, xs: readonly Float64Array[]): Float64Array {
+  const v = new Float64Array(xs.reduce((s, x) => s + x.length, 0) + 1);
+  let o = 0;
+  for (const x of xs) {
+    v.set(x, o);
+    o += x.length;
+  }
+  return Float64Array.from(idx, (i) => v[i]!);
 }
 
 function conv(n: ConvNode, x: Float64Array): Float64Array {
@@ -106,6 +139,14 @@ export function evalNode(n: IrNode, vals: ReadonlyMap<string, Float64Array>, sha
       const f = n.fn.f;
       return get(n.x).map((v) => clampAct(f(v), n.act));
     }
+    case "matmul": return matmul(n, get(n.a), get(n.b));
+    case "prod": {
+      const b = get(n.b);
+      return get(n.a).map((v, e) => clampAct(v * b[e]! * n.gain, n.act));
+    }
+    case "gather": return gatherValues(n.idx, n.xs.map(get));
+    case "const": return n.values.slice();
+    case "elemc": return get(n.x).map((v, e) => clampAct(n.mode === "add" ? v + n.c[e]! : v * n.c[e]!, n.act));
   }
 }
 

@@ -5,7 +5,7 @@
  * evaluates it and keeps its output as one more constant. No canonical layer is left of it.
  */
 import type { INodeProto } from "../model/onnx.js";
-import { attrInt, attrInts, tensorDims, tensorValues } from "../model/onnx.js";
+import { attrFloat, attrInt, attrInts, attrString, tensorDims, tensorValues } from "../model/onnx.js";
 
 /** A constant tensor, as the converter holds it: float64 values, row-major, and whether it is integer-typed. */
 export interface Const {
@@ -19,7 +19,7 @@ export interface Const {
 export const FOLDABLE_OPS: ReadonlySet<string> = new Set([
   "Shape", "Size", "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast", "ConstantOfShape", "Range", "Slice",
   "Reshape", "Expand", "Identity", "Add", "Sub", "Mul", "Div", "Neg", "Equal", "Where", "Floor", "Ceil",
-  "Sqrt", "Min", "Max", "Pow",
+  "Sqrt", "Min", "Max", "Pow", "Transpose", "Pad", "Tile",
 ]);
 
 /** Why a node could not be evaluated (the caller names the node). */
@@ -30,14 +30,14 @@ export const INT_TYPES: ReadonlySet<number> = new Set([2, 3, 4, 5, 6, 7, 9, 12, 
 
 const numel = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
 
-function strides(dims: readonly number[]): number[] {
+export function strides(dims: readonly number[]): number[] {
   const s = new Array<number>(dims.length).fill(1);
   for (let k = dims.length - 2; k >= 0; k--) s[k] = s[k + 1]! * dims[k + 1]!;
   return s;
 }
 
 /** NumPy broadcasting of `shapes` to one shape (FoldError when they do not broadcast). */
-function broadcastShape(shapes: readonly (readonly number[])[]): number[] {
+export function broadcastShape(shapes: readonly (readonly number[])[]): number[] {
   const rank = Math.max(...shapes.map((s) => s.length));
   return Array.from({ length: rank }, (_, k) => {
     const dims = shapes.map((s) => s[k - (rank - s.length)] ?? 1);
@@ -48,7 +48,7 @@ function broadcastShape(shapes: readonly (readonly number[])[]): number[] {
 }
 
 /** Values of `c` read at every index of `shape` (broadcast). */
-function expandTo(c: Const, shape: readonly number[]): Float64Array {
+export function expandTo(c: Const, shape: readonly number[]): Float64Array {
   const out = new Float64Array(numel(shape));
   const os = strides(shape);
   const off = shape.length - c.dims.length;
@@ -145,6 +145,89 @@ function concat(ins: readonly Const[], axis: number): Const {
     }
   }
   return { values: out, dims, int: ins.every((c) => c.int) };
+}
+
+function transpose(d: Const, permAttr: readonly number[] | undefined): Const {
+  const rank = d.dims.length;
+  const perm = permAttr ?? d.dims.map((_, k) => rank - 1 - k);
+  if (perm.length !== rank || new Set(perm.map((a) => axisOf(a, rank))).size !== rank) throw new FoldError(`perm [${perm.join(",")}] is not a permutation of ${rank} axes`);
+  const p = perm.map((a) => axisOf(a, rank));
+  const dims = p.map((a) => d.dims[a]!);
+  const is = strides(d.dims);
+  const os = strides(dims);
+  const out = new Float64Array(d.values.length);
+  for (let i = 0; i < out.length; i++) {
+    let src = 0;
+    for (let k = 0; k < rank; k++) src += (Math.floor(i / os[k]!) % dims[k]!) * is[p[k]!]!;
+    out[i] = d.values[src]!;
+  }
+  return { values: out, dims, int: d.int };
+}
+
+/** Pad with a constant (`pads` = begins then ends, negative crops), the ONNX Pad of mode "constant". */
+export function padConstant(d: Const, pads: readonly number[], value: number, axesGiven?: readonly number[]): Const {
+  const rank = d.dims.length;
+  const axes = axesGiven && axesGiven.length > 0 ? axesGiven.map((a) => axisOf(a, rank)) : d.dims.map((_, k) => k);
+  if (pads.length !== 2 * axes.length) throw new FoldError(`pads has ${pads.length} values for ${axes.length} axes`);
+  const begin = d.dims.map(() => 0);
+  const end = d.dims.map(() => 0);
+  axes.forEach((a, k) => {
+    begin[a] = pads[k]!;
+    end[a] = pads[k + axes.length]!;
+  });
+  const dims = d.dims.map((n, k) => n + begin[k]! + end[k]!);
+  if (dims.some((n) => n < 0)) throw new FoldError("pads crop more than the whole dimension");
+  const is = strides(d.dims);
+  const os = strides(dims);
+  const out = new Float64Array(numel(dims));
+  for (let i = 0; i < out.length; i++) {
+    let src = 0;
+    let inside = true;
+    for (let k = 0; k < rank; k++) {
+      const j = (Math.floor(i / os[k]!) % dims[k]!) - begin[k]!;
+      if (j < 0 || j >= d.dims[k]!) inside = false;
+      src += j * is[k]!;
+    }
+    out[i] = inside ? d.values[src]! : value;
+  }
+  return { values: out, dims, int: d.int };
+}
+
+function tile(d: Const, repeats: readonly number[]): Const {
+  const rank = d.dims.length;
+  if (repeats.length !== rank) throw new FoldError(`repeats has ${repeats.length} values for rank ${rank}`);
+  const dims = d.dims.map((n, k) => n * repeats[k]!);
+  const is = strides(d.dims);
+  const os = strides(dims);
+  const out = new Float64Array(numel(dims));
+  for (let i = 0; i < out.length; i++) {
+    let src = 0;
+    for (let k = 0; k < rank; k++) src += ((Math.floor(i / os[k]!) % dims[k]!) % d.dims[k]!) * is[k]!;
+    out[i] = d.values[src]!;
+  }
+  return { values: out, dims, int: d.int };
+}
+
+/** Split's outputs along `axis` with the given sizes (equal parts when `sizes` is empty). */
+export function splitConst(d: Const, axis: number, sizes: readonly number[], outputs: number): Const[] {
+  const a = axisOf(axis, d.dims.length);
+  const n = d.dims[a]!;
+  let parts = [...sizes];
+  if (parts.length === 0) {
+    // Equal parts; opset 18's num_outputs makes the last one smaller when n does not divide.
+    const each = Math.ceil(n / outputs);
+    parts = Array.from({ length: outputs }, (_, k) => Math.max(0, Math.min(each, n - k * each)));
+  }
+  if (parts.length !== outputs || parts.reduce((x, y) => x + y, 0) !== n) throw new FoldError(`split sizes [${parts.join(",")}] do not add up to the dimension ${n}`);
+  let at = 0;
+  return parts.map((p) => {
+    const ends = d.dims.map((m) => m);
+    const starts = d.dims.map(() => 0);
+    starts[a] = at;
+    ends[a] = at + p;
+    at += p;
+    return slice(d, starts, ends, d.dims.map((_, k) => k), []);
+  });
 }
 
 function reshapeTo(dims: readonly number[], target: readonly number[]): number[] {
@@ -252,6 +335,15 @@ export function evalConstant(n: INodeProto, ins: readonly (Const | undefined)[],
     case "Floor": return { ...need(x, "the input"), values: need(x, "the input").values.map(Math.floor) };
     case "Ceil": return { ...need(x, "the input"), values: need(x, "the input").values.map(Math.ceil) };
     case "Sqrt": return { ...need(x, "the input"), values: need(x, "the input").values.map(Math.sqrt) };
+    case "Transpose": return transpose(need(x, "the input"), attrInts(n, "perm"));
+    case "Tile": return tile(need(x, "the input"), ints(need(ins[1], "the repeats")));
+    case "Pad": {
+      const mode = attrString(n, "mode") ?? "constant";
+      if (mode !== "constant") throw new FoldError(`mode "${mode}" (only "constant" is supported)`);
+      if (opset < 11) return padConstant(need(x, "the data"), attrInts(n, "pads") ?? [], attrFloat(n, "value", 0));
+      const value = ins[2] && ins[2].values.length > 0 ? ins[2].values[0]! : 0;
+      return padConstant(need(x, "the data"), ints(need(ins[1], "the pads")), value, ins[3] ? ints(ins[3]) : undefined);
+    }
     default:
       throw new FoldError(`op "${op}" is not evaluated at conversion`);
   }
@@ -270,5 +362,5 @@ function axisClamp(v: number, rank: number): number {
 /** The attributes of the ops evaluated here (any other is refused by name). */
 export const FOLD_ATTRS: Readonly<Record<string, readonly string[]>> = {
   Shape: ["start", "end"], Gather: ["axis"], Unsqueeze: ["axes"], Squeeze: ["axes"], Concat: ["axis"], Cast: ["to", "saturate"],
-  ConstantOfShape: ["value"], Slice: ["starts", "ends", "axes"], Reshape: ["allowzero"],
+  ConstantOfShape: ["value"], Slice: ["starts", "ends", "axes"], Reshape: ["allowzero"], Transpose: ["perm"], Pad: ["mode", "pads", "value"],
 };

@@ -9,6 +9,14 @@ export function emitModel(plan: Plan, graphName: string): Uint8Array {
     graphName,
   });
   for (const { plan: l, name } of plan.layers) {
+    if (l.kind === "gather") {
+      b.gather({ name, inputs: l.inputs, index: l.index, outShape: l.outShape });
+      continue;
+    }
+    if (l.kind === "const") {
+      b.constant({ name, values: l.values, shape: l.shape });
+      continue;
+    }
     const o = { input: l.input, name };
     switch (l.kind) {
       case "dense":
@@ -40,6 +48,12 @@ export function emitModel(plan: Plan, graphName: string): Uint8Array {
         break;
       case "lut":
         b.lut({ ...o, lo: l.lo, table: l.table });
+        break;
+      case "matmul":
+        b.matmul({ ...o, other: l.other, shift: l.shift, clip: l.clip });
+        break;
+      case "product":
+        b.product({ ...o, other: l.other, shift: l.shift, clip: l.clip });
         break;
     }
   }

@@ -50,12 +50,16 @@ export interface ConversionResult {
   readonly layers: readonly LayerInfo[];
 }
 
-export const DEFAULT_OPTIONS: PlanOptions = { activationBits: 8, outputBits: 16, outputHeadroom: 2, activationHeadroom: 1, maxWeightBits: 16, maxLutSize: 65536 };
+export const DEFAULT_OPTIONS: PlanOptions = {
+  activationBits: 8, wideBits: 12, lutInputBits: 12, outputBits: 16, outputHeadroom: 2, activationHeadroom: 1, maxWeightBits: 16, maxLutSize: 65536,
+};
 
 /** Convert a float32 ONNX model; throws ConvertError naming the node and op it cannot convert. */
 export function convertModel(floatBytes: Uint8Array, options: ConvertOptions): ConversionResult {
   const o: PlanOptions = {
     activationBits: options.activationBits ?? DEFAULT_OPTIONS.activationBits,
+    wideBits: options.wideBits ?? DEFAULT_OPTIONS.wideBits,
+    lutInputBits: options.lutInputBits ?? DEFAULT_OPTIONS.lutInputBits,
     outputBits: options.outputBits ?? DEFAULT_OPTIONS.outputBits,
     outputHeadroom: options.outputHeadroom ?? DEFAULT_OPTIONS.outputHeadroom,
     activationHeadroom: options.activationHeadroom ?? DEFAULT_OPTIONS.activationHeadroom,

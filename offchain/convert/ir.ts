@@ -34,20 +34,26 @@ interface Base {
   readonly outShape: readonly number[];
 }
 
+/**
+ * A weighted sum over the last axis: [1, R..., K] → [1, R..., M] (Gemm, MatMul by constant weights,
+ * LayerNorm's centering). `wideInput`: its weights are light enough (a centering, a mean) that its
+ * input may be wider than activationBits without starving the weights of precision.
+ */
 export interface DenseNode extends Base {
   readonly kind: "dense";
-  readonly x: string;
+  x: string;
   readonly K: number;
   readonly M: number;
   /** [M, K] */
   W: Float64Array;
   B: Float64Array;
   act: Act;
+  wideInput?: boolean;
 }
 
 export interface ConvNode extends Base {
   readonly kind: "conv";
-  readonly x: string;
+  x: string;
   readonly C: number;
   readonly H: number;
   readonly Wd: number;
@@ -58,20 +64,22 @@ export interface ConvNode extends Base {
   W: Float64Array;
   B: Float64Array;
   act: Act;
+  /** Uniform weights (a mean or a sum): the input may be wide (see DenseNode). */
+  wideInput?: boolean;
 }
 
 /** Sum of two computed tensors of the same shape. */
 export interface AddNode extends Base {
   readonly kind: "add";
-  readonly a: string;
-  readonly b: string;
+  a: string;
+  b: string;
   act: Act;
 }
 
 /** x + c[channel] */
 export interface AddConstNode extends Base {
   readonly kind: "addc";
-  readonly x: string;
+  x: string;
   c: Float64Array;
   act: Act;
 }
@@ -79,7 +87,7 @@ export interface AddConstNode extends Base {
 /** x · c[channel] */
 export interface MulConstNode extends Base {
   readonly kind: "mulc";
-  readonly x: string;
+  x: string;
   c: Float64Array;
   act: Act;
 }
@@ -87,26 +95,79 @@ export interface MulConstNode extends Base {
 export interface ClampNode extends Base {
   /** Relu is clamp [0, inf). */
   readonly kind: "clamp";
-  readonly x: string;
+  x: string;
   readonly act: Act;
 }
 
 export interface MaxPoolNode extends Base {
   readonly kind: "maxpool";
-  readonly x: string;
+  x: string;
   readonly win: Window;
 }
 
 export interface ReshapeNode extends Base {
   readonly kind: "reshape";
-  readonly x: string;
+  x: string;
 }
 
 export interface LutNode extends Base {
   readonly kind: "lut";
-  readonly x: string;
+  x: string;
   /** Any real function of one value (convert/elementwise.ts): the table is its rounding. */
   readonly fn: ElementwiseFn;
+  act: Act;
+}
+
+/**
+ * Product of two computed tensors, batched over the leading axes: a [1, G..., N, K] × b [1, G..., K, M],
+ * times the positive constant `gain` (a scale folded in, e.g. attention's dh^-0.5).
+ */
+export interface MatMulNode extends Base {
+  readonly kind: "matmul";
+  a: string;
+  b: string;
+  readonly N: number;
+  readonly K: number;
+  readonly M: number;
+  gain: number;
+  act: Act;
+}
+
+/** Elementwise product of two computed tensors of the output's shape, times the positive constant `gain`. */
+export interface ProdNode extends Base {
+  readonly kind: "prod";
+  a: string;
+  b: string;
+  gain: number;
+  act: Act;
+}
+
+/**
+ * Pure data movement (Transpose, Slice, Concat, Split, Expand, Pad, Gather on constant indices...):
+ * out[e] = v[idx[e]], v the inputs' elements concatenated in order, idx = Σ n_i reading 0.
+ */
+export interface GatherNode extends Base {
+  readonly kind: "gather";
+  xs: string[];
+  idx: Int32Array;
+}
+
+/** A constant tensor the later layers combine with activations (class token, position embedding). */
+export interface ConstNode extends Base {
+  readonly kind: "const";
+  readonly values: Float64Array;
+}
+
+/**
+ * x + c or x · c with c a constant of the output's full shape (row-major), anything but per channel:
+ * a bias over the last axis, LayerNorm's γ and β, a position embedding. Folded into a neighbouring
+ * DENSE where it can be (fold.ts), else lowered to CONST + ADD / PRODUCT before planning.
+ */
+export interface ElemConstNode extends Base {
+  readonly kind: "elemc";
+  readonly mode: "add" | "mul";
+  x: string;
+  c: Float64Array;
   act: Act;
 }
 
@@ -119,7 +180,12 @@ export type IrNode =
   | ClampNode
   | MaxPoolNode
   | ReshapeNode
-  | LutNode;
+  | LutNode
+  | MatMulNode
+  | ProdNode
+  | GatherNode
+  | ConstNode
+  | ElemConstNode;
 
 export interface IrGraph {
   readonly input: string;
@@ -130,7 +196,25 @@ export interface IrGraph {
 
 /** Tensors read by a node, in order. */
 export function nodeInputs(n: IrNode): string[] {
-  return n.kind === "add" ? [n.a, n.b] : [n.x];
+  switch (n.kind) {
+    case "add": case "matmul": case "prod": return [n.a, n.b];
+    case "gather": return [...n.xs];
+    case "const": return [];
+    default: return [n.x];
+  }
+}
+
+/** Replace every read of tensor `from` by `to` in node `n`. */
+export function renameInput(n: IrNode, from: string, to: string): void {
+  switch (n.kind) {
+    case "add": case "matmul": case "prod":
+      if (n.a === from) n.a = to;
+      if (n.b === from) n.b = to;
+      return;
+    case "gather": n.xs = n.xs.map((t) => (t === from ? to : t)); return;
+    case "const": return;
+    default: if (n.x === from) n.x = to;
+  }
 }
 
 export const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);

@@ -5,7 +5,7 @@
  * op outside the supported set is refused by name.
  */
 import type { Const } from "./constants.js";
-import { FOLDABLE_OPS, FOLD_ATTRS, FoldError, INT_TYPES, evalConstant, squeezeShape } from "./constants.js";
+import { FOLDABLE_OPS, FOLD_ATTRS, FoldError, INT_TYPES, broadcastShape, evalConstant, expandTo, padConstant, splitConst, squeezeShape } from "./constants.js";
 import type { UnsupportedNode } from "./errors.js";
 import { ElementwiseError, LUT_OP_NAMES, attributesOf, elementwiseGroups, groupLabel, unaryFunction } from "./elementwise.js";
 import type { ElementwiseGroup } from "./elementwise.js";
@@ -20,11 +20,14 @@ import {
 import { FORMAT_KEY } from "../model/canonical.js";
 import { flattenShape, reshapeShape, shapeStr, windowOut } from "../model/shapes.js";
 
+/** Pure data movement: each is one GATHER whose index table is the op applied to the inputs' element indices. */
+const MOVE_OPS: readonly string[] = ["Transpose", "Concat", "Slice", "Split", "Gather", "Expand", "Pad", "Tile"];
+
 /** Ops the converter lowers (documented in docs/CONVERTER.md). */
 export const SUPPORTED_OPS: readonly string[] = [
   "Gemm", "MatMul", "Conv", "Add", "Sub", "Mul", "Div", "Relu", "Clip", "MaxPool", "GlobalMaxPool",
   "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "ReduceMean", "ReduceSum", "BatchNormalization",
-  "Identity", "Dropout", "Constant", ...LUT_OP_NAMES,
+  "Identity", "Dropout", "Constant", "Softmax", "LayerNormalization", ...MOVE_OPS, ...LUT_OP_NAMES,
 ];
 
 /** Ops taken only when they compute on constants and shapes (they are evaluated, not lowered). */
@@ -36,6 +39,10 @@ type Ctx = {
   alias: Map<string, string>;
   nodes: IrNode[];
   opset: number;
+  /** ReduceMean over the last axis (keepdims): its output → its input, so that x − mean(x) is one DENSE. */
+  meanOf: Map<string, string>;
+  /** Constants used as computed tensors (a class token in a Concat): their CONST node's output. */
+  constNodes: Map<string, string>;
 };
 
 /** Per-node view with helpers that name the node in every error. */
@@ -172,19 +179,161 @@ function loadGemm(v: NodeView): void {
   v.emit({ kind: "dense", name: v.label, op: v.op, out: v.output(), outShape: [1, M], x: ins[0]!, K, M, W, B, act: NO_ACT });
 }
 
+/**
+ * MatMul by constant weights [K, M] is a DENSE over the last axis of any rank ([1, R..., K] → [1, R..., M]);
+ * MatMul of two computed tensors (attention's q·kᵀ and p·v) is a MATMUL, their leading axes broadcast
+ * by a GATHER first where they differ. A constant left operand becomes a CONST layer.
+ */
 function loadMatMul(v: NodeView): void {
   v.attrs([]);
   const ins = v.inputs();
-  if (v.isConst(ins[0]!)) v.fail("NOT_CONSTANT", "the left operand is a constant; only activation × constant weights is supported");
-  const x = v.tensor(ins[0]!);
-  if (x.length !== 2) v.fail("SHAPE", `input shape ${shapeStr(x)}; MatMul is supported for [1, K] × [K, M]`);
-  const K = x[1]!;
-  const Wc = v.constOf(ins[1]!, "right operand (weights)");
-  if (Wc.dims.length !== 2 || Wc.dims[0] !== K) v.fail("SHAPE", `weights ${shapeStr(Wc.dims)} do not fit input ${shapeStr(x)}`);
-  const M = Wc.dims[1]!;
-  const W = new Float64Array(M * K);
-  for (let m = 0; m < M; m++) for (let k = 0; k < K; k++) W[m * K + k] = Wc.values[k * M + m]!;
-  v.emit({ kind: "dense", name: v.label, op: v.op, out: v.output(), outShape: [1, M], x: ins[0]!, K, M, W, B: new Float64Array(M), act: NO_ACT });
+  if (ins.length !== 2) v.fail("SHAPE", `expected 2 inputs, got ${ins.length}`);
+  const [a, b] = ins as [string, string];
+  const out = v.output();
+  const wc = v.ctx.consts.get(b);
+  if (!v.isConst(a) && wc && wc.dims.length >= 2 && wc.dims.slice(0, -2).every((d) => d === 1)) {
+    const x = v.tensor(a);
+    const K = x[x.length - 1]!;
+    const [KW, M] = wc.dims.slice(-2) as [number, number];
+    if (KW !== K) v.fail("SHAPE", `weights ${shapeStr(wc.dims)} do not fit input ${shapeStr(x)}`);
+    const W = new Float64Array(M * K);
+    for (let m = 0; m < M; m++) for (let k = 0; k < K; k++) W[m * K + k] = wc.values[k * M + m]!;
+    const outShape = [...x.slice(0, -1), M];
+    if (wc.dims.length > outShape.length) v.fail("SHAPE", `weights ${shapeStr(wc.dims)} have a higher rank than the input ${shapeStr(x)}`);
+    v.emit({ kind: "dense", name: v.label, op: v.op, out, outShape, x: a, K, M, W, B: new Float64Array(M), act: NO_ACT });
+    return;
+  }
+  const A = operand(v, a);
+  const B = operand(v, b);
+  const sa = v.tensor(A);
+  const sb = v.tensor(B);
+  if (sa.length < 3 || sb.length < 3) v.fail("SHAPE", `operands ${shapeStr(sa)} and ${shapeStr(sb)}: a product of two computed tensors needs rank >= 3 ([1, G..., N, K] × [1, G..., K, M])`);
+  const [N, K] = sa.slice(-2) as [number, number];
+  const [KB, M] = sb.slice(-2) as [number, number];
+  if (K !== KB) v.fail("SHAPE", `operands ${shapeStr(sa)} and ${shapeStr(sb)} do not multiply (${K} ≠ ${KB})`);
+  let lead: number[];
+  try {
+    lead = broadcastShape([sa.slice(0, -2), sb.slice(0, -2)]);
+  } catch (e) {
+    if (e instanceof FoldError) v.fail("SHAPE", e.message);
+    throw e;
+  }
+  const A2 = broadcastTo(v, A, [...lead, N, K]);
+  const B2 = broadcastTo(v, B, [...lead, K, M]);
+  v.emit({ kind: "matmul", name: v.label, op: v.op, out, outShape: [...lead, N, M], a: A2, b: B2, N, K, M, gain: 1, act: NO_ACT });
+}
+
+/** Row-major element indices of a tensor of `shape`, starting at `offset`: the index table's seed. */
+function iota(shape: readonly number[], offset = 0): Const {
+  const n = numel(shape);
+  return { values: Float64Array.from({ length: n }, (_, i) => offset + i), dims: [...shape], int: true };
+}
+
+/** An internal tensor name derived from the node's output. */
+function innerName(v: NodeView, what: string): string {
+  let name = `${v.output()}::${what}`;
+  for (let k = 2; v.ctx.shapes.has(name); k++) name = `${v.output()}::${what}${k}`;
+  return name;
+}
+
+/** `t` as a computed tensor: a constant becomes a CONST layer ([1, ...] of rank >= 2), once per constant. */
+function operand(v: NodeView, t: string): string {
+  if (!v.isConst(t)) {
+    v.tensor(t);
+    return t;
+  }
+  const known = v.ctx.constNodes.get(t);
+  if (known) return known;
+  const c = v.ctx.consts.get(t)!;
+  const shape = c.dims.length >= 2 && c.dims[0] === 1 ? [...c.dims] : [1, ...c.dims];
+  const name = `${t}::const`;
+  v.emit({ kind: "const", name: v.label, op: `${v.op} (constant ${t})`, out: name, outShape: shape.length < 2 ? [1, 1] : shape, values: Float64Array.from(c.values) });
+  v.ctx.constNodes.set(t, name);
+  return name;
+}
+
+/** `t` broadcast (NumPy rules, right-aligned) to `shape`: itself when it has that shape, else a GATHER. */
+function broadcastTo(v: NodeView, t: string, shape: readonly number[]): string {
+  const s = v.tensor(t);
+  if (shapeStr(s) === shapeStr(shape)) return t;
+  if (numel(s) === numel(shape)) {
+    // Only size-1 axes differ: the same elements in the same order, a view.
+    const out = innerName(v, "view");
+    v.emit({ kind: "reshape", name: v.label, op: v.op, out, outShape: [...shape], x: t });
+    return out;
+  }
+  const idx = expandTo(iota(s.length > shape.length ? s.slice(s.length - shape.length) : s), shape);
+  const out = innerName(v, "expand");
+  v.emit({ kind: "gather", name: v.label, op: `${v.op} (broadcast)`, out, outShape: [...shape], xs: [t], idx: Int32Array.from(idx) });
+  return out;
+}
+
+/** The ONNX roles of the inputs of data-movement ops that must be constants. */
+const MOVE_PARAMS: Readonly<Record<string, readonly string[]>> = {
+  Transpose: [], Slice: ["", "starts", "ends", "axes", "steps"], Gather: ["", "indices"], Expand: ["", "shape"],
+  Pad: ["", "pads", "constant_value", "axes"], Tile: ["", "repeats"], Split: ["", "split"],
+};
+
+const MOVE_ATTRS: Readonly<Record<string, readonly string[]>> = {
+  Transpose: ["perm"], Concat: ["axis"], Slice: ["starts", "ends", "axes"], Split: ["axis", "split", "num_outputs"], Gather: ["axis"],
+  Expand: [], Pad: ["mode", "pads", "value"], Tile: [],
+};
+
+/**
+ * Data movement on computed tensors: one GATHER, its index table the op itself evaluated on the
+ * inputs' element indices (a constant input is a CONST layer first); Pad's zeros read the appended 0.
+ * An index table that is the identity is a RESHAPE (a Transpose of size-1 axes, a full Slice).
+ */
+function loadMove(v: NodeView): void {
+  const op = v.op;
+  v.attrs(MOVE_ATTRS[op]!);
+  const ins = v.inputs();
+  const xs: string[] = [];
+  let total = 0;
+  const seed = (t: string): Const => {
+    const x = operand(v, t);
+    const shape = v.isConst(t) ? v.ctx.consts.get(t)!.dims : v.tensor(x);
+    xs.push(x);
+    const c = iota(shape, total);
+    total += numel(shape);
+    return c;
+  };
+  const args: (Const | undefined)[] = ins.map((t, k) => {
+    if (t === "") return undefined;
+    if (op === "Concat" || k === 0) return seed(t);
+    return v.constOf(t, MOVE_PARAMS[op]![k] ?? `input ${k}`);
+  });
+  const fold = (f: () => Const[]): Const[] => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof FoldError) v.fail("UNSUPPORTED_ATTR", e.message);
+      throw e;
+    }
+  };
+  let results: Const[];
+  let outs = [v.output()];
+  if (op === "Split") {
+    outs = (v.n.output ?? []).filter((o) => o !== "");
+    const sizes = v.ctx.opset >= 13 ? (args[1] ? Array.from(args[1].values) : []) : (attrInts(v.n, "split") ?? []);
+    results = fold(() => splitConst(args[0]!, attrInt(v.n, "axis", 0), sizes, outs.length));
+  } else if (op === "Pad") {
+    const mode = attrString(v.n, "mode") ?? "constant";
+    if (mode !== "constant") v.fail("UNSUPPORTED_ATTR", `mode "${mode}" (only "constant" padding with 0 is a GATHER)`);
+    const value = v.ctx.opset < 11 ? attrFloat(v.n, "value", 0) : args[2] && args[2].values.length > 0 ? args[2].values[0]! : 0;
+    if (value !== 0) v.fail("UNSUPPORTED_ATTR", `constant_value ${value} (only padding with 0 is a GATHER)`);
+    const pads = v.ctx.opset < 11 ? (attrInts(v.n, "pads") ?? []) : Array.from(args[1]?.values ?? []);
+    // The pad reads index `total`: the 0 a GATHER appends to its inputs.
+    results = fold(() => [padConstant(args[0]!, pads, total, args[3] ? Array.from(args[3].values) : undefined)]);
+  } else {
+    results = fold(() => [evalConstant(v.n, args, v.ctx.opset, (t) => v.ctx.shapes.get(t))]);
+  }
+  results.forEach((r, k) => {
+    const out = outs[k]!;
+    const identity = xs.length === 1 && r.values.length === total && r.values.every((x, i) => x === i);
+    if (identity) v.emit({ kind: "reshape", name: v.label, op, out, outShape: [...r.dims], x: xs[0]! });
+    else v.emit({ kind: "gather", name: v.label, op, out, outShape: [...r.dims], xs: [...xs], idx: Int32Array.from(r.values) });
+  });
 }
 
 function loadConv(v: NodeView): void {
@@ -208,7 +357,25 @@ function loadConv(v: NodeView): void {
   });
 }
 
-/** Add/Sub/Mul/Div: tensor ∘ tensor (Add only) or tensor ∘ per-channel constant. */
+/** A DENSE over the last axis computing x − mean(x) (weights δ − 1/D): LayerNorm's centering in one layer. */
+function emitCentering(v: NodeView, x: string, out: string, op: string): void {
+  const s = v.tensor(x);
+  const D = s[s.length - 1]!;
+  const W = new Float64Array(D * D);
+  for (let m = 0; m < D; m++) for (let k = 0; k < D; k++) W[m * D + k] = (m === k ? 1 : 0) - 1 / D;
+  v.emit({ kind: "dense", name: v.label, op, out, outShape: s, x, K: D, M: D, W, B: new Float64Array(D), act: NO_ACT, wideInput: true });
+}
+
+/** 1/x, as a LUT. */
+const reciprocal = { name: "Reciprocal", f: (x: number) => 1 / x };
+
+/**
+ * Add/Sub/Mul/Div. Of two computed tensors: ADD (Sub: the subtrahend through a MUL by −1 first), PRODUCT
+ * (Div: the divisor through a reciprocal LUT first), the operand that is smaller by the NumPy rules
+ * broadcast by a GATHER; x − ReduceMean(x) over the last axis is one centering DENSE. With a constant:
+ * per channel (axis 1) or scalar, a MUL or ADD; of any other shape that does not enlarge the tensor, an
+ * elementwise constant (fold.ts: into a DENSE, else CONST + ADD / PRODUCT).
+ */
 function loadBinary(v: NodeView): void {
   v.attrs([]);
   const ins = v.inputs();
@@ -219,30 +386,174 @@ function loadBinary(v: NodeView): void {
   const bConst = v.isConst(b);
   if (aConst && bConst) v.fail("NOT_CONSTANT", "both operands are constants (fold them before converting)");
   if (!aConst && !bConst) {
-    if (v.op !== "Add" && v.op !== "Sub") v.fail("NOT_CONSTANT", `${v.op} of two computed tensors is not supported (only Add and Sub are)`);
     const sa = v.tensor(a);
     const sb = v.tensor(b);
-    if (shapeStr(sa) !== shapeStr(sb)) v.fail("SHAPE", `operand shapes ${shapeStr(sa)} and ${shapeStr(sb)} differ (no broadcasting between tensors)`);
+    let shape: number[];
+    try {
+      shape = broadcastShape([sa, sb]);
+    } catch (e) {
+      if (e instanceof FoldError) v.fail("SHAPE", `operand shapes ${shapeStr(sa)} and ${shapeStr(sb)} do not broadcast`);
+      throw e;
+    }
+    if (v.op === "Sub" && v.ctx.meanOf.get(b) === a && shapeStr(shape) === shapeStr(sa)) return emitCentering(v, a, out, "ReduceMean+Sub");
     let other = b;
     if (v.op === "Sub") {
       // a − b = a + (−1)·b: a MUL by −1 (exact) and an ADD.
-      other = `${out}::negated`;
+      other = innerName(v, "negated");
       v.emit({ kind: "mulc", name: v.label, op: v.op, out: other, outShape: sb, x: b, c: new Float64Array(sb[1]!).fill(-1), act: NO_ACT });
+    } else if (v.op === "Div") {
+      other = innerName(v, "reciprocal");
+      v.emit({ kind: "lut", name: v.label, op: v.op, out: other, outShape: sb, x: b, fn: reciprocal, act: NO_ACT });
     }
-    v.emit({ kind: "add", name: v.label, op: v.op, out, outShape: sa, a, b: other, act: NO_ACT });
+    const A = broadcastTo(v, a, shape);
+    const B = broadcastTo(v, other, shape);
+    if (v.op === "Add" || v.op === "Sub") v.emit({ kind: "add", name: v.label, op: v.op, out, outShape: shape, a: A, b: B, act: NO_ACT });
+    else v.emit({ kind: "prod", name: v.label, op: v.op, out, outShape: shape, a: A, b: B, gain: 1, act: NO_ACT });
     return;
   }
-  if (aConst && (v.op === "Sub" || v.op === "Div")) v.fail("UNSUPPORTED_ATTR", `constant ${v.op === "Sub" ? "minus" : "divided by"} tensor is not supported`);
-  const xName = aConst ? b : a;
+  let xName = aConst ? b : a;
   const cName = aConst ? a : b;
   const shape = v.tensor(xName);
+  if (aConst && v.op === "Sub") {
+    // c − x = (−1)·x + c
+    const neg = innerName(v, "negated");
+    v.emit({ kind: "mulc", name: v.label, op: v.op, out: neg, outShape: shape, x: xName, c: new Float64Array(shape[1]!).fill(-1), act: NO_ACT });
+    xName = neg;
+  } else if (aConst && v.op === "Div") {
+    // c / x = c · (1/x)
+    const rec = innerName(v, "reciprocal");
+    v.emit({ kind: "lut", name: v.label, op: v.op, out: rec, outShape: shape, x: xName, fn: reciprocal, act: NO_ACT });
+    xName = rec;
+  }
   const cc = v.constOf(cName, "constant operand");
   const c = perChannel(cc, shape);
-  if (!c) v.fail("SHAPE", `constant "${cName}" of shape ${shapeStr(cc.dims)} is neither a scalar nor per-channel (axis 1) for ${shapeStr(shape)}`);
-  if (v.op === "Sub") c.forEach((x, i) => (c[i] = -x));
-  if (v.op === "Div") c.forEach((x, i) => (c[i] = 1 / x));
-  const kind = v.op === "Add" || v.op === "Sub" ? "addc" : "mulc";
-  v.emit({ kind, name: v.label, op: v.op, out, outShape: shape, x: xName, c, act: NO_ACT });
+  const adds = v.op === "Add" || v.op === "Sub";
+  const transform = (x: number): number => (v.op === "Sub" && !aConst ? -x : v.op === "Div" && !aConst ? 1 / x : x);
+  if (c) {
+    c.forEach((x, i) => (c[i] = transform(x)));
+    v.emit({ kind: adds ? "addc" : "mulc", name: v.label, op: v.op, out, outShape: shape, x: xName, c, act: NO_ACT });
+    return;
+  }
+  let full: Float64Array;
+  try {
+    if (shapeStr(broadcastShape([shape, cc.dims])) !== shapeStr(shape)) throw new FoldError("");
+    full = expandTo(cc, shape);
+  } catch (e) {
+    if (e instanceof FoldError) v.fail("SHAPE", `constant "${cName}" of shape ${shapeStr(cc.dims)} does not broadcast to the tensor's shape ${shapeStr(shape)}`);
+    throw e;
+  }
+  v.emit({ kind: "elemc", name: v.label, op: v.op, out, outShape: shape, mode: adds ? "add" : "mul", x: xName, c: full.map(transform), act: NO_ACT });
+}
+
+/**
+ * Softmax over the last axis of x [1, ..., N], each of its R rows: viewed as [1, R, 1, N], its max
+ * (MAXPOOL 1×N), negated (MUL −1) and broadcast (GATHER), added (x − max ≤ 0), exp (LUT), summed (a
+ * CONV of ones), inverted (LUT 1/s, s ≥ 1), broadcast back and multiplied in (PRODUCT).
+ */
+function loadSoftmax(v: NodeView): void {
+  v.attrs(["axis"]);
+  const x = v.inputs()[0]!;
+  const s = v.tensor(x);
+  const rank = s.length;
+  const given = attrInt(v.n, "axis", v.ctx.opset >= 13 ? -1 : 1);
+  const axis = given < 0 ? given + rank : given;
+  if (axis < 1 || axis >= rank) v.fail("UNSUPPORTED_ATTR", `axis ${given} of ${shapeStr(s)} (the batch axis or out of range)`);
+  // Opset < 13 normalizes over the flattened axes from `axis` on; 13 and later over `axis` alone.
+  if (v.ctx.opset >= 13 && s.slice(axis + 1).some((d) => d !== 1)) {
+    v.fail("UNSUPPORTED_ATTR", `axis ${given} of ${shapeStr(s)}: only a softmax over the last axis (or one followed by axes of size 1) is supported`);
+  }
+  const N = v.ctx.opset >= 13 ? s[axis]! : numel(s.slice(axis));
+  const R = numel(s) / N;
+  const out = v.output();
+  const op = "Softmax";
+  const base = { name: v.label, op };
+  const rows = (e: number) => Math.floor(e / N);
+  const view = innerName(v, "rows");
+  v.emit({ ...base, kind: "reshape", out: view, outShape: [1, R, 1, N], x });
+  const max = innerName(v, "max");
+  v.emit({ ...base, kind: "maxpool", out: max, outShape: [1, R, 1, 1], x: view, win: { kh: 1, kw: N, sy: 1, sx: 1, pt: 0, pl: 0, pb: 0, pr: 0 } });
+  const neg = innerName(v, "negmax");
+  v.emit({ ...base, kind: "mulc", out: neg, outShape: [1, R, 1, 1], x: max, c: new Float64Array(R).fill(-1), act: NO_ACT });
+  const negE = innerName(v, "negmax_rows");
+  v.emit({ ...base, kind: "gather", out: negE, outShape: [1, R, 1, N], xs: [neg], idx: Int32Array.from({ length: R * N }, (_, e) => rows(e)) });
+  const shifted = innerName(v, "shifted");
+  v.emit({ ...base, kind: "add", out: shifted, outShape: [1, R, 1, N], a: view, b: negE, act: { lo: -Infinity, hi: 0 } });
+  const ex = innerName(v, "exp");
+  v.emit({ ...base, kind: "lut", out: ex, outShape: [1, R, 1, N], x: shifted, fn: { name: "Exp", f: Math.exp }, act: NO_ACT });
+  const exCol = innerName(v, "exp_column");
+  v.emit({ ...base, kind: "reshape", out: exCol, outShape: [1, R, N, 1], x: ex });
+  const sum = innerName(v, "sum");
+  v.emit({
+    ...base, kind: "conv", out: sum, outShape: [1, R, 1, 1], x: exCol, C: R, H: N, Wd: 1, M: R, group: R,
+    win: { kh: N, kw: 1, sy: 1, sx: 1, pt: 0, pl: 0, pb: 0, pr: 0 }, W: new Float64Array(R * N).fill(1), B: new Float64Array(R), act: NO_ACT, wideInput: true,
+  });
+  const inv = innerName(v, "inverse");
+  v.emit({ ...base, kind: "lut", out: inv, outShape: [1, R, 1, 1], x: sum, fn: reciprocal, act: NO_ACT });
+  const exOut = innerName(v, "exp_view");
+  v.emit({ ...base, kind: "reshape", out: exOut, outShape: s, x: ex });
+  const invE = innerName(v, "inverse_rows");
+  v.emit({ ...base, kind: "gather", out: invE, outShape: s, xs: [inv], idx: Int32Array.from({ length: R * N }, (_, e) => rows(e)) });
+  v.emit({ ...base, kind: "prod", out, outShape: s, a: exOut, b: invE, gain: 1, act: NO_ACT });
+}
+
+/**
+ * LayerNormalization over the last axis: centering (one DENSE, δ − 1/D), square (LUT), mean (CONV of
+ * 1/D over a view), 1/√(var + ε) (LUT), broadcast (GATHER) and multiplied in (PRODUCT), then γ and β
+ * as elementwise constants (folded into the DENSEs that read the result where they can be).
+ */
+function loadLayerNorm(v: NodeView): void {
+  v.attrs(["axis", "epsilon", "stash_type"]);
+  if ((v.n.output ?? []).filter((o) => o !== "").length !== 1) v.fail("UNSUPPORTED_ATTR", "the Mean and InvStdDev outputs are not supported");
+  const ins = v.inputs();
+  const x = ins[0]!;
+  const s = v.tensor(x);
+  const rank = s.length;
+  const given = attrInt(v.n, "axis", -1);
+  const axis = given < 0 ? given + rank : given;
+  if (axis < 1 || axis >= rank || s.slice(axis, -1).some((d) => d !== 1)) {
+    v.fail("UNSUPPORTED_ATTR", `axis ${given} of ${shapeStr(s)}: only a normalization over the last axis is supported`);
+  }
+  const D = s[rank - 1]!;
+  const eps = attrFloat(v.n, "epsilon", 1e-5);
+  const gamma = v.constOf(ins[1]!, "Scale");
+  const beta = ins[2] ? v.constOf(ins[2], "B") : undefined;
+  const R = numel(s) / D;
+  const out = v.output();
+  const op = "LayerNormalization";
+  const base = { name: v.label, op };
+  const centred = innerName(v, "centred");
+  emitCentering(v, x, centred, op);
+  const sq = innerName(v, "square");
+  v.emit({ ...base, kind: "lut", out: sq, outShape: s, x: centred, fn: { name: "Square", f: (t: number) => t * t }, act: NO_ACT });
+  const col = innerName(v, "square_column");
+  v.emit({ ...base, kind: "reshape", out: col, outShape: [1, R, D, 1], x: sq });
+  const variance = innerName(v, "variance");
+  v.emit({
+    ...base, kind: "conv", out: variance, outShape: [1, R, 1, 1], x: col, C: R, H: D, Wd: 1, M: R, group: R,
+    win: { kh: D, kw: 1, sy: 1, sx: 1, pt: 0, pl: 0, pb: 0, pr: 0 }, W: new Float64Array(R * D).fill(1 / D), B: new Float64Array(R), act: NO_ACT, wideInput: true,
+  });
+  const inv = innerName(v, "rsqrt");
+  v.emit({ ...base, kind: "lut", out: inv, outShape: [1, R, 1, 1], x: variance, fn: { name: "InvSqrt", f: (t: number) => 1 / Math.sqrt(t + eps) }, act: NO_ACT });
+  const invE = innerName(v, "rsqrt_rows");
+  v.emit({ ...base, kind: "gather", out: invE, outShape: s, xs: [inv], idx: Int32Array.from({ length: R * D }, (_, e) => Math.floor(e / D)) });
+  const expand = (c: Const, role: string): Float64Array => {
+    try {
+      if (shapeStr(broadcastShape([s, c.dims])) !== shapeStr(s)) throw new FoldError("");
+      return expandTo(c, s);
+    } catch (e) {
+      if (e instanceof FoldError) v.fail("SHAPE", `${role} of shape ${shapeStr(c.dims)} does not broadcast to ${shapeStr(s)}`);
+      throw e;
+    }
+  };
+  const g = expand(gamma, "Scale");
+  const b = beta ? expand(beta, "B") : undefined;
+  const hasBeta = b !== undefined && b.some((t) => t !== 0);
+  const hasGamma = g.some((t) => t !== 1);
+  const normed = hasGamma || hasBeta ? innerName(v, "normalized") : out;
+  v.emit({ ...base, kind: "prod", out: normed, outShape: s, a: centred, b: invE, gain: 1, act: NO_ACT });
+  const scaled = hasBeta ? innerName(v, "scaled") : out;
+  if (hasGamma) v.emit({ ...base, kind: "elemc", mode: "mul", out: scaled, outShape: s, x: normed, c: g, act: NO_ACT });
+  if (hasBeta) v.emit({ ...base, kind: "elemc", mode: "add", out, outShape: s, x: hasGamma ? scaled : normed, c: b!, act: NO_ACT });
 }
 
 function clampOf(v: NodeView): Act {
@@ -346,9 +657,10 @@ function loadReduce(v: NodeView): void {
   v.emit({
     kind: "conv", name: v.label, op: v.op, out: sum, outShape: [1, outer, 1, inner], x: view,
     C: outer, H: reduced, Wd: inner, M: outer, group: outer,
-    win: { kh: reduced, kw: 1, sy: 1, sx: 1, pt: 0, pl: 0, pb: 0, pr: 0 }, W, B: new Float64Array(outer), act: NO_ACT,
+    win: { kh: reduced, kw: 1, sy: 1, sx: 1, pt: 0, pl: 0, pb: 0, pr: 0 }, W, B: new Float64Array(outer), act: NO_ACT, wideInput: true,
   });
   v.emit({ kind: "reshape", name: v.label, op: v.op, out, outShape, x: sum });
+  if (v.op === "ReduceMean" && keep && inner === 1 && big[big.length - 1]?.reduced && first === last) v.ctx.meanOf.set(out, ins[0]!);
 }
 
 function loadReshape(v: NodeView): void {
@@ -403,6 +715,9 @@ function loadNode(v: NodeView): void {
     case "Squeeze": case "Unsqueeze": return loadSqueeze(v);
     case "ReduceMean": case "ReduceSum": return loadReduce(v);
     case "BatchNormalization": return loadBatchNorm(v);
+    case "Softmax": return loadSoftmax(v);
+    case "LayerNormalization": return loadLayerNorm(v);
+    case "Transpose": case "Concat": case "Slice": case "Split": case "Gather": case "Expand": case "Pad": case "Tile": return loadMove(v);
     case "Identity": case "Dropout": {
       const outs = (v.n.output ?? []).filter((o) => o);
       if (outs.length !== 1) v.fail("UNSUPPORTED_ATTR", "Dropout mask output");
@@ -555,7 +870,7 @@ export function loadFloatModel(bytes: Uint8Array, options: LoadOptions = {}): Ir
   const unsupported = unsupportedNodes(graph.node ?? [], new Set((graph.initializer ?? []).map((t) => t.name ?? "")));
   if (unsupported.length > 0) throw new UnsupportedOpsError(unsupported, SUPPORTED_OPS, SHAPE_OPS);
   const imp = (proto.opsetImport ?? []).find((o) => !o.domain || o.domain === "ai.onnx");
-  const ctx: Ctx = { consts: new Map(), shapes: new Map(), alias: new Map(), nodes: [], opset: imp ? toNumber(imp.version) : 13 };
+  const ctx: Ctx = { consts: new Map(), shapes: new Map(), alias: new Map(), nodes: [], opset: imp ? toNumber(imp.version) : 13, meanOf: new Map(), constNodes: new Map() };
   for (const t of graph.initializer ?? []) ctx.consts.set(t.name ?? "", readConst(t, "initializer", t.name ?? ""));
   const inputs = (graph.input ?? []).filter((i) => !ctx.consts.has(i.name ?? ""));
   if (inputs.length !== 1) {

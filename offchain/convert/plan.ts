@@ -2,14 +2,16 @@
  * Chooses every scale, shift, integer weight and clip bound of the canonical model, and
  * propagates a worst-case error bound (docs/CONVERTER.md) alongside.
  *
- * Each IR node becomes exactly one canonical layer. Tensors that must share a scale form a
- * group: pass-through layers (RELU, CLIP, MAXPOOL, RESHAPE) keep their input's scale and
- * both operands of an ADD need the same one. A group's scale is fixed by its first
- * producer: DENSE/CONV/MUL/LUT can hit any scale (per-channel shifts absorb it), ADD
- * layers and the graph input cannot.
+ * Each IR node becomes one canonical layer (a MATMUL or PRODUCT whose output scale is fixed
+ * elsewhere takes a MUL after it). Tensors that must share a scale form a group: pass-through
+ * layers (RELU, CLIP, MAXPOOL, RESHAPE, GATHER) keep their inputs' scale and both operands of an
+ * ADD need the same one. A group's scale is fixed by its first producer: DENSE/CONV/MUL/LUT/CONST
+ * can hit any scale (per-channel shifts absorb it), ADD, MATMUL, PRODUCT and the graph input
+ * cannot. A group's bit width is what its readers allow (`allowance`).
  */
 import { ConvertError } from "./errors.js";
 import type { Act, IrGraph, IrNode } from "./ir.js";
+import { NO_ACT, numel } from "./ir.js";
 import { lipschitzOn } from "./elementwise.js";
 import { nodeInputs } from "./ir.js";
 import type { TensorRange } from "./calibrate.js";
@@ -18,8 +20,18 @@ import { bitsFor, minOutputScale, quantizeRow, rowError } from "./quant.js";
 import { EXACT_LIMIT, MAX_SHIFT } from "../model/layers.js";
 
 export interface PlanOptions {
-  /** Bits of hidden activations: [-(2^(b-1)-1), 2^(b-1)-1], or [0, 2^b-1] when non-negative. Default 8. */
+  /**
+   * Bits of the hidden tensors that weighted sums read (DENSE, CONV, MUL): [-(2^(b-1)-1), 2^(b-1)-1],
+   * or [0, 2^b-1] when non-negative. Default 8.
+   */
   activationBits: number;
+  /**
+   * Bits of the hidden tensors nothing narrower reads: ADD operands, PRODUCT operands (at most 12, so
+   * that any two multiply below 2^24), the input of a mean, a sum or LayerNorm's centering. Default 12.
+   */
+  wideBits: number;
+  /** Bits of a LUT's input (its table has up to 2^b entries, within maxLutSize). Default 12. */
+  lutInputBits: number;
   /** Bits of the graph output (it feeds nothing, so it can be finer). Default 16. */
   outputBits: number;
   /**
@@ -51,7 +63,11 @@ export type LayerPlan =
   | { kind: "clip"; input: number; lo: number; hi: number }
   | { kind: "maxpool"; input: number; kernel: readonly [number, number]; strides: readonly [number, number]; pads: readonly [number, number, number, number] }
   | { kind: "reshape"; input: number; shape: readonly number[] }
-  | { kind: "lut"; input: number; lo: number; table: Int32Array };
+  | { kind: "lut"; input: number; lo: number; table: Int32Array }
+  | { kind: "matmul"; input: number; other: number; shift: number; clip: Clip }
+  | { kind: "product"; input: number; other: number; shift: number; clip: Clip }
+  | { kind: "gather"; inputs: number[]; index: Int32Array; outShape: readonly number[] }
+  | { kind: "const"; values: Int32Array; shape: readonly number[] };
 
 /** What the converter reports per layer. */
 export interface LayerInfo {
@@ -114,6 +130,31 @@ function desiredScale(g: Group): number {
   return m > 0 ? (m * (1 + 1e-6)) / groupBounds(g)[1] : 1;
 }
 
+/** Largest b with K·(2^b − 1)² < 2^24: the operand width at which a MATMUL of depth K stays exact. */
+export function matmulBits(K: number): number {
+  let b = 1;
+  while (K * (2 ** (b + 1) - 1) ** 2 < EXACT_LIMIT) b++;
+  return b;
+}
+
+/** The widest tensor node `n` can read (undefined: a pass-through layer, its input shares its output's group). */
+function allowance(n: IrNode, o: PlanOptions): number | undefined {
+  switch (n.kind) {
+    case "dense": case "conv": {
+      if (!n.wideInput) return o.activationBits;
+      // A mean or a sum: K·2^b·w < 2^24 with an integer weight w >= 1.
+      const K = n.kind === "dense" ? 1 : n.W.length / n.M;
+      return Math.max(o.activationBits, Math.min(o.wideBits, Math.floor(Math.log2((EXACT_LIMIT - 1) / K))));
+    }
+    case "mulc": return n.c.every((c) => Math.abs(c) === 1) ? o.wideBits : o.activationBits;
+    case "lut": return o.lutInputBits;
+    case "prod": return Math.min(o.wideBits, 12);
+    case "matmul": return Math.min(o.wideBits, Math.max(matmulBits(n.K), 1));
+    case "add": case "addc": case "elemc": return o.wideBits;
+    case "clamp": case "maxpool": case "reshape": case "gather": case "const": return undefined;
+  }
+}
+
 /** Union-find over tensor names for the shared-scale groups. */
 function buildGroups(g: IrGraph, ranges: ReadonlyMap<string, TensorRange>, o: PlanOptions): Map<string, Group> {
   const parent = new Map<string, string>();
@@ -132,21 +173,30 @@ function buildGroups(g: IrGraph, ranges: ReadonlyMap<string, TensorRange>, o: Pl
   for (const n of g.nodes) {
     find(n.out);
     if (n.kind === "clamp" || n.kind === "maxpool" || n.kind === "reshape") union(n.x, n.out);
+    if (n.kind === "gather") for (const x of n.xs) union(x, n.out);
     if (n.kind === "add") union(n.a, n.b);
   }
-  // Tensors read by weighted sums, MULs or LUTs must stay narrow (exactness budget, table size).
-  const narrow = new Set<string>();
+  // Each group is as wide as its narrowest reader allows (exactness budget, table size).
+  const bits = new Map<string, number>([[find(g.output), o.outputBits]]);
+  const narrow = (t: string, b: number): void => {
+    const r = find(t);
+    bits.set(r, Math.min(bits.get(r) ?? Infinity, b));
+  };
   for (const n of g.nodes) {
-    if (n.kind === "dense" || n.kind === "conv" || n.kind === "mulc" || n.kind === "lut") narrow.add(find(n.x));
+    const b = allowance(n, o);
+    if (b !== undefined) for (const t of nodeInputs(n)) narrow(t, b);
   }
+  const lutBits = Math.floor(Math.log2(o.maxLutSize));
+  for (const n of g.nodes) if (n.kind === "lut") narrow(n.x, lutBits);
   const groups = new Map<string, Group>();
   for (const t of parent.keys()) {
     const root = find(t);
     const r = ranges.get(t) ?? { min: 0, max: 0 };
     let grp = groups.get(root);
     if (!grp) {
-      const wide = find(g.output) === root && !narrow.has(root);
-      grp = { min: Infinity, max: -Infinity, bits: wide ? o.outputBits : o.activationBits, headroom: wide ? o.outputHeadroom : o.activationHeadroom };
+      const b = bits.get(root) ?? o.activationBits;
+      const wide = find(g.output) === root && b === o.outputBits;
+      grp = { min: Infinity, max: -Infinity, bits: b, headroom: wide ? o.outputHeadroom : o.activationHeadroom };
       groups.set(root, grp);
     }
     grp.min = Math.min(grp.min, r.min);
@@ -202,12 +252,12 @@ class Planner {
     return grp.scale;
   }
 
-  /** Output scale sIn·2^s for ADD layers (which cannot rescale by anything else). */
+  /** Output scale sIn·2^s for ADD, MATMUL and PRODUCT layers (which cannot rescale by anything else). */
   shiftScale(n: IrNode, sIn: number): { scale: number; shift: number } {
     const grp = this.groups.get(n.out)!;
     if (grp.scale !== undefined) {
-      const s = Math.round(Math.log2(grp.scale / sIn));
-      if (s < 0 || s > MAX_SHIFT || Math.abs(sIn * 2 ** s - grp.scale) > 1e-12 * grp.scale) {
+      const s = this.powerOfTwoAbove(grp.scale, sIn);
+      if (s === undefined) {
         this.fail(n, "SCALE", `its output must share scale ${grp.scale} with another tensor, which is not its input scale ${sIn} times a power of two`);
       }
       return { scale: grp.scale, shift: s };
@@ -230,8 +280,8 @@ class Planner {
   }
 
   /** DENSE, CONV and MUL: per-channel rows quantized against one output scale. */
-  weighted(n: IrNode, rows: Float64Array[], biases: Float64Array, act: Act, roundBias: boolean) {
-    const x = this.q(n.kind === "add" ? n.a : n.x);
+  weighted(n: Extract<IrNode, { kind: "dense" | "conv" | "mulc" }>, rows: Float64Array[], biases: Float64Array, act: Act, roundBias: boolean) {
+    const x = this.q(n.x);
     const xm = magnitude(x);
     const wqmax = 2 ** (this.o.maxWeightBits - 1) - 1;
     let minScale = 0;
@@ -261,6 +311,7 @@ class Planner {
 
   dense(n: Extract<IrNode, { kind: "dense" | "conv" }>): void {
     const per = n.W.length / n.M;
+    this.exactUniformScale(n, per);
     const rows = Array.from({ length: n.M }, (_, m) => n.W.subarray(m * per, (m + 1) * per));
     const r = this.weighted(n, rows, n.B, n.act, true);
     const weight = new Int32Array(n.W.length);
@@ -280,6 +331,111 @@ class Planner {
     this.push(n, plan, { scale: r.sy, lo: r.clip[0], hi: r.clip[1], err: r.err }, {
       weightBits: bitsFor(wmax), shifts: [Math.min(...shift), Math.max(...shift)],
     });
+  }
+
+  /**
+   * A mean or a sum (every weight the same w, no bias): choose the output scale so that w quantizes
+   * exactly, sy = w·sx·2^s / wq, the smallest such scale at or above the desired one. Rounding every
+   * weight to an arbitrary step would scale the whole mean by the same error.
+   */
+  exactUniformScale(n: Extract<IrNode, { kind: "dense" | "conv" }>, K: number): void {
+    const grp = this.groups.get(n.out)!;
+    const w = n.W[0]!;
+    if (grp.scale !== undefined || !(w > 0) || !n.W.every((v) => v === w) || !n.B.every((b) => b === 0)) return;
+    const x = this.q(n.x);
+    const xm = magnitude(x);
+    const want = desiredScale(grp);
+    const wqmax = 2 ** (this.o.maxWeightBits - 1) - 1;
+    for (let s = MAX_SHIFT; s >= 0; s--) {
+      const wq = Math.floor((w * x.scale * 2 ** s) / want);
+      const half = s > 0 ? 2 ** (s - 1) : 0;
+      if (wq >= 1 && wq <= wqmax && half + K * wq * xm < EXACT_LIMIT) {
+        grp.scale = (w * x.scale * 2 ** s) / wq;
+        return;
+      }
+    }
+  }
+
+  /**
+   * MATMUL (depth K) and PRODUCT (K = 1): output scale gain·sa·sb·2^s, floored. Where the output's
+   * scale is fixed already (it is added to a tensor computed before), the product goes to a scale of
+   * its own and a MUL takes it to the fixed one.
+   */
+  product(n: Extract<IrNode, { kind: "matmul" | "prod" }>): void {
+    const a = this.q(n.a);
+    const b = this.q(n.b);
+    const K = n.kind === "matmul" ? n.K : 1;
+    const ma = magnitude(a);
+    const mb = magnitude(b);
+    if (K * ma * mb >= EXACT_LIMIT) {
+      this.fail(n, "SCALE", `${K > 1 ? `${K} terms of ` : ""}operands up to ${ma} and ${mb} may reach ${K * ma * mb}, not below 2^24 (narrow the operands: wideBits, activationBits)`);
+    }
+    const sIn = n.gain * a.scale * b.scale;
+    const grp = this.groups.get(n.out)!;
+    const reachable = grp.scale === undefined || this.powerOfTwoAbove(grp.scale, sIn) !== undefined;
+    let out = n.out;
+    let own: Group | undefined;
+    if (!reachable) {
+      // Its own group for the product, as wide as a MUL reads.
+      out = `${n.out}::product`;
+      const r = this.ranges.get(n.out) ?? { min: grp.min, max: grp.max };
+      own = { min: r.min, max: r.max, bits: this.o.activationBits, headroom: this.o.activationHeadroom };
+      this.groups.set(out, own);
+    }
+    const { scale, shift } = this.shiftScale({ ...n, out }, sIn);
+    const { clip, err: clipErr } = clipFor(this.groups.get(out)!, scale, own ? NO_ACT : n.act);
+    const real = (t: string, q: QTensor): number => {
+      const r = this.ranges.get(t);
+      return r ? Math.max(Math.abs(r.min), Math.abs(r.max)) : magnitude(q) * q.scale;
+    };
+    const err = n.gain * K * (real(n.a, a) * b.err + mb * b.scale * a.err) + (shift > 0 ? scale : 0) + clipErr;
+    const kind = n.kind === "matmul" ? "matmul" : "product";
+    this.push({ ...n, out }, { kind, input: a.index, other: b.index, shift, clip }, { scale, lo: clip[0], hi: clip[1], err }, { shifts: [shift, shift] });
+    if (own) {
+      const mul: Extract<IrNode, { kind: "mulc" }> = { kind: "mulc", name: `${n.name} (rescaled)`, op: n.op, out: n.out, outShape: n.outShape, x: out, c: new Float64Array(n.outShape[1]!).fill(1), act: n.act };
+      this.mulc(mul);
+    }
+  }
+
+  /** s in 0..MAX_SHIFT with sIn·2^s = scale, if there is one. */
+  powerOfTwoAbove(scale: number, sIn: number): number | undefined {
+    const s = Math.round(Math.log2(scale / sIn));
+    return s >= 0 && s <= MAX_SHIFT && Math.abs(sIn * 2 ** s - scale) <= 1e-12 * scale ? s : undefined;
+  }
+
+  /** GATHER: its inputs' scale (one group), the union of their ranges, their worst error. */
+  gather(n: Extract<IrNode, { kind: "gather" }>): void {
+    const xs = n.xs.map((t) => this.q(t));
+    const scale = xs[0]!.scale;
+    if (xs.some((x) => Math.abs(x.scale - scale) > 1e-12 * scale)) this.fail(n, "SCALE", `its inputs have scales ${xs.map((x) => x.scale).join(", ")}; they could not be given the same scale`);
+    const total = n.xs.reduce((s, t) => s + numel(this.shapeOf(t)), 0);
+    const zero = n.idx.some((i) => i === total);
+    const lo = Math.min(...xs.map((x) => x.lo), zero ? 0 : Infinity);
+    const hi = Math.max(...xs.map((x) => x.hi), zero ? 0 : -Infinity);
+    const err = Math.max(...xs.map((x) => x.err));
+    this.push(n, { kind: "gather", inputs: xs.map((x) => x.index), index: n.idx, outShape: n.outShape }, { scale, lo, hi, err });
+  }
+
+  shapeOf(t: string): readonly number[] {
+    if (t === this.g.input) return this.g.inputShape;
+    return this.g.nodes.find((m) => m.out === t)!.outShape;
+  }
+
+  /** CONST: the values rounded to the group's scale (a flexible producer: it may fix that scale). */
+  constant(n: Extract<IrNode, { kind: "const" }>): void {
+    const grp = this.groups.get(n.out)!;
+    const sy = this.flexibleScale(n, 0);
+    const [glo, ghi] = groupBounds(grp);
+    const values = Int32Array.from(n.values, (v) => Math.min(Math.max(Math.round(v / sy), glo), ghi));
+    let err = 0;
+    let lo = Infinity;
+    let hi = -Infinity;
+    values.forEach((q, i) => {
+      err = Math.max(err, Math.abs(q * sy - n.values[i]!));
+      lo = Math.min(lo, q);
+      hi = Math.max(hi, q);
+    });
+    this.push(n, { kind: "const", values, shape: n.outShape }, { scale: sy, lo, hi, err });
   }
 
   mulc(n: Extract<IrNode, { kind: "mulc" }>): void {
@@ -401,6 +557,10 @@ class Planner {
       case "add": case "addc": return this.add(n);
       case "lut": return this.lut(n);
       case "clamp": case "maxpool": case "reshape": return this.passThrough(n);
+      case "matmul": case "prod": return this.product(n);
+      case "gather": return this.gather(n);
+      case "const": return this.constant(n);
+      case "elemc": return this.fail(n, "UNSUPPORTED_ATTR", "an elementwise constant left unlowered (converter bug)");
     }
   }
 }

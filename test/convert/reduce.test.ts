@@ -40,8 +40,7 @@ async function withinBound(bytes: Uint8Array, conv: ConversionResult, inputs: Fl
 describe("convert: reductions and differences of tensors", function () {
   this.timeout(60_000);
 
-  it("a decomposed LayerNorm's centering stops, for now, at the Expand that broadcasts the mean: named up front", function () {
-    // x − Expand(ReduceMean(x)): the mean converts; broadcasting a computed tensor has no lowering yet.
+  it("a decomposed LayerNorm's centering: x − Expand(ReduceMean(x)) broadcasts by a GATHER, x − ReduceMean(x) is one centering DENSE", async function () {
     const expanded = model(
       [1, 6, 8],
       [
@@ -52,14 +51,20 @@ describe("convert: reductions and differences of tensors", function () {
       [ints("shape", [1, 6, 8])],
       13,
     );
-    let refusal: unknown;
-    try {
-      convertModel(expanded, { calibration: calib(4, 48) });
-    } catch (e) {
-      refusal = e;
-    }
-    expect(refusal).to.be.instanceOf(ConvertError);
-    expect((refusal as ConvertError).message).to.contain('Expand (node "/ln/Expand")');
+    const inputs = calib(12, 48);
+    const c1 = convertModel(expanded, { calibration: inputs });
+    // The mean's view back to [1, 6, 1] is read by the GATHER directly.
+    expect(c1.layers.map((l) => l.kind)).to.deep.equal(["RESHAPE", "CONV", "GATHER", "MUL", "ADD"]);
+    await withinBound(expanded, c1, inputs);
+    const implicit = model(
+      [1, 6, 8],
+      [node("ReduceMean", ["x"], "m", "/ln/ReduceMean", { axes: [-1], keepdims: 1 }), node("Sub", ["x", "m"], "y", "/ln/Sub")],
+      [],
+      13,
+    );
+    const c2 = convertModel(implicit, { calibration: inputs });
+    expect(c2.layers.map((l) => [l.kind, l.ops])).to.deep.equal([["DENSE", "ReduceMean+Sub"]]);
+    await withinBound(implicit, c2, inputs);
   });
 
   it("ReduceMean over the last axis of [1, T, D] is RESHAPE, CONV (depthwise, D taps of 1/D), RESHAPE", async function () {
