@@ -105,9 +105,18 @@ interface QTensor {
   lo: number;
   hi: number;
   err: number;
+  /**
+   * Expected offset of the dequantized values from the float ones (a floor's −½ unit): the layers
+   * that read the tensor and have a constant to put it in (DENSE, CONV, ADD of a constant, LUT)
+   * take it back out. The worst-case bound `err` already covers it.
+   */
+  bias: number;
   index: number;
   group: Group;
 }
+
+/** Mean error of a floor after a shift by s (of a value uniform below the unit): −½ unit, less the bits that stay exact. */
+const floorBias = (shift: number, scale: number): number => (shift > 0 ? -(scale / 2) * (1 - 2 ** -shift) : 0);
 
 interface Group {
   min: number;
@@ -130,27 +139,49 @@ function desiredScale(g: Group): number {
   return m > 0 ? (m * (1 + 1e-6)) / groupBounds(g)[1] : 1;
 }
 
-/** Largest b with K·(2^b − 1)² < 2^24: the operand width at which a MATMUL of depth K stays exact. */
-export function matmulBits(K: number): number {
-  let b = 1;
-  while (K * (2 ** (b + 1) - 1) ** 2 < EXACT_LIMIT) b++;
-  return b;
+/** Bits of a range whose magnitude is at most m: [-(2^(b-1)-1), 2^(b-1)-1] signed, [0, 2^b-1] not. */
+function bitsWithin(m: number, signed: boolean): number {
+  const b = Math.floor(Math.log2(Math.max(m, 1) + 1));
+  return signed ? b + 1 : b;
 }
 
-/** The widest tensor node `n` can read (undefined: a pass-through layer, its input shares its output's group). */
-function allowance(n: IrNode, o: PlanOptions): number | undefined {
+/** Σ|w| / max|w| of the heaviest row: how many full-size terms the exactness budget must hold. */
+function rowMass(W: Float64Array, rows: number): number {
+  const per = W.length / rows;
+  let worst = 1;
+  for (let m = 0; m < rows; m++) {
+    let sum = 0;
+    let max = 0;
+    for (let k = m * per; k < (m + 1) * per; k++) {
+      const a = Math.abs(W[k]!);
+      sum += a;
+      max = Math.max(max, a);
+    }
+    if (max > 0) worst = Math.max(worst, sum / max);
+  }
+  return worst;
+}
+
+/**
+ * The widest tensor node `n` reads, in bits, for a signed or a non-negative tensor (undefined: a
+ * pass-through layer, whose input shares its output's group). A weighted sum splits the exactness
+ * budget evenly: its input may be as wide as its largest weight, |x|·|w|·Σ|w|/max|w| < 2^24.
+ */
+function allowance(n: IrNode, o: PlanOptions): ((signed: boolean) => number) | undefined {
+  const budget = (m: number, lo: number, hi: number) => (signed: boolean) => Math.max(lo, Math.min(hi, bitsWithin(m, signed)));
   switch (n.kind) {
     case "dense": case "conv": {
-      if (!n.wideInput) return o.activationBits;
-      // A mean or a sum: K·2^b·w < 2^24 with an integer weight w >= 1.
-      const K = n.kind === "dense" ? 1 : n.W.length / n.M;
-      return Math.max(o.activationBits, Math.min(o.wideBits, Math.floor(Math.log2((EXACT_LIMIT - 1) / K))));
+      const K = n.kind === "dense" ? n.K : n.W.length / n.M;
+      // A mean or a sum: K·|x|·w < 2^24 with an integer weight w >= 1; a centering: light weights.
+      if (n.wideInput) return n.W.every((w) => w === n.W[0]) ? budget((EXACT_LIMIT - 1) / K - 1, o.activationBits, o.wideBits) : () => o.wideBits;
+      return budget(Math.sqrt((EXACT_LIMIT - 1) / rowMass(n.W, n.M)), o.activationBits, Math.max(o.activationBits, o.wideBits));
     }
-    case "mulc": return n.c.every((c) => Math.abs(c) === 1) ? o.wideBits : o.activationBits;
-    case "lut": return o.lutInputBits;
-    case "prod": return Math.min(o.wideBits, 12);
-    case "matmul": return Math.min(o.wideBits, Math.max(matmulBits(n.K), 1));
-    case "add": case "addc": case "elemc": return o.wideBits;
+    case "mulc": return () => (n.c.every((c) => Math.abs(c) === 1) ? o.wideBits : o.activationBits);
+    case "lut": return () => Math.min(o.lutInputBits, Math.floor(Math.log2(o.maxLutSize)));
+    // Both operands of a product within √(2^24 / K): any two multiply and sum exactly.
+    case "prod": return budget(Math.floor(Math.sqrt(EXACT_LIMIT - 1)), 1, o.wideBits);
+    case "matmul": return budget(Math.floor(Math.sqrt((EXACT_LIMIT - 1) / n.K)), 1, o.wideBits);
+    case "add": case "addc": case "elemc": return () => o.wideBits;
     case "clamp": case "maxpool": case "reshape": case "gather": case "const": return undefined;
   }
 }
@@ -176,31 +207,32 @@ function buildGroups(g: IrGraph, ranges: ReadonlyMap<string, TensorRange>, o: Pl
     if (n.kind === "gather") for (const x of n.xs) union(x, n.out);
     if (n.kind === "add") union(n.a, n.b);
   }
-  // Each group is as wide as its narrowest reader allows (exactness budget, table size).
-  const bits = new Map<string, number>([[find(g.output), o.outputBits]]);
-  const narrow = (t: string, b: number): void => {
-    const r = find(t);
-    bits.set(r, Math.min(bits.get(r) ?? Infinity, b));
-  };
-  for (const n of g.nodes) {
-    const b = allowance(n, o);
-    if (b !== undefined) for (const t of nodeInputs(n)) narrow(t, b);
-  }
-  const lutBits = Math.floor(Math.log2(o.maxLutSize));
-  for (const n of g.nodes) if (n.kind === "lut") narrow(n.x, lutBits);
   const groups = new Map<string, Group>();
   for (const t of parent.keys()) {
     const root = find(t);
     const r = ranges.get(t) ?? { min: 0, max: 0 };
     let grp = groups.get(root);
     if (!grp) {
-      const b = bits.get(root) ?? o.activationBits;
-      const wide = find(g.output) === root && b === o.outputBits;
-      grp = { min: Infinity, max: -Infinity, bits: b, headroom: wide ? o.outputHeadroom : o.activationHeadroom };
+      grp = { min: Infinity, max: -Infinity, bits: Infinity, headroom: o.activationHeadroom };
       groups.set(root, grp);
     }
     grp.min = Math.min(grp.min, r.min);
     grp.max = Math.max(grp.max, r.max);
+  }
+  // Each group is as wide as its narrowest reader allows (exactness budget, table size).
+  const out = groups.get(find(g.output))!;
+  out.bits = o.outputBits;
+  for (const n of g.nodes) {
+    const allow = allowance(n, o);
+    if (!allow) continue;
+    for (const t of nodeInputs(n)) {
+      const grp = groups.get(find(t))!;
+      grp.bits = Math.min(grp.bits, allow(grp.min < 0));
+    }
+  }
+  for (const grp of groups.values()) {
+    if (grp.bits === Infinity) grp.bits = o.activationBits;
+    if (grp === out && grp.bits === o.outputBits) grp.headroom = o.outputHeadroom;
   }
   const byTensor = new Map<string, Group>();
   for (const t of parent.keys()) byTensor.set(t, groups.get(find(t))!);
@@ -269,21 +301,27 @@ class Planner {
     return { scale: grp.scale, shift: s };
   }
 
-  push(n: IrNode, plan: LayerPlan, t: Omit<QTensor, "index" | "group">, extra: Partial<LayerInfo> = {}): void {
+  push(n: IrNode, plan: LayerPlan, t: Omit<QTensor, "index" | "group" | "bias"> & { bias?: number }, extra: Partial<LayerInfo> = {}): void {
     const index = this.layers.length + 1;
     let name = n.name.replace(/[^A-Za-z0-9_.:/-]/g, "_") || `node${index}`;
     if (this.names.has(name)) name = `${name}_${index}`;
     this.names.add(name);
-    this.tensors.set(n.out, { ...t, index, group: this.groups.get(n.out)! });
+    this.tensors.set(n.out, { bias: 0, ...t, index, group: this.groups.get(n.out)! });
     const info: LayerInfo = { index, node: n.name, ops: n.op, kind: plan.kind.toUpperCase(), scale: t.scale, range: [t.lo, t.hi], errorBound: t.err, ...extra };
     this.layers.push({ plan, name, info });
   }
 
   /** DENSE, CONV and MUL: per-channel rows quantized against one output scale. */
   weighted(n: Extract<IrNode, { kind: "dense" | "conv" | "mulc" }>, rows: Float64Array[], biases: Float64Array, act: Act, roundBias: boolean) {
+    // (A MUL has no constant to compensate its input's offset with: it passes it on, scaled.)
     const x = this.q(n.x);
     const xm = magnitude(x);
     const wqmax = 2 ** (this.o.maxWeightBits - 1) - 1;
+    if (roundBias && x.bias !== 0) {
+      // The input's expected offset, taken back out through the bias: Σ_k w·(x + β) − β·Σ_k w.
+      biases = biases.map((b, m) => b - x.bias * rows[m]!.reduce((s, w) => s + w, 0));
+    }
+    const ex = x.err + (roundBias ? Math.abs(x.bias) : 0);
     let minScale = 0;
     rows.forEach((r, m) => (minScale = Math.max(minScale, minOutputScale(r, biases[m]!, x.scale, xm, wqmax))));
     if (!Number.isFinite(minScale)) this.fail(n, "SCALE", `its input range ±${xm} times ${rows[0]!.length} terms cannot stay below 2^24`);
@@ -299,7 +337,7 @@ class Planner {
         quants.forEach((qr, m) => {
           // floor without a rounding term (MUL) errs by up to one unit, with it by half.
           const requant = qr.shift === 0 ? 0 : roundBias ? sy / 2 : sy;
-          err = Math.max(err, rowError(rows[m]!, biases[m]!, qr, sy, x.err, xm * x.scale) + requant);
+          err = Math.max(err, rowError(rows[m]!, biases[m]!, qr, sy, ex, xm * x.scale) + requant);
         });
         return { sy, quants, clip, err: err + clipErr, xm };
       }
@@ -390,7 +428,7 @@ class Planner {
     };
     const err = n.gain * K * (real(n.a, a) * b.err + mb * b.scale * a.err) + (shift > 0 ? scale : 0) + clipErr;
     const kind = n.kind === "matmul" ? "matmul" : "product";
-    this.push({ ...n, out }, { kind, input: a.index, other: b.index, shift, clip }, { scale, lo: clip[0], hi: clip[1], err }, { shifts: [shift, shift] });
+    this.push({ ...n, out }, { kind, input: a.index, other: b.index, shift, clip }, { scale, lo: clip[0], hi: clip[1], err, bias: floorBias(shift, scale) }, { shifts: [shift, shift] });
     if (own) {
       const mul: Extract<IrNode, { kind: "mulc" }> = { kind: "mulc", name: `${n.name} (rescaled)`, op: n.op, out: n.out, outShape: n.outShape, x: out, c: new Float64Array(n.outShape[1]!).fill(1), act: n.act };
       this.mulc(mul);
@@ -413,7 +451,8 @@ class Planner {
     const lo = Math.min(...xs.map((x) => x.lo), zero ? 0 : Infinity);
     const hi = Math.max(...xs.map((x) => x.hi), zero ? 0 : -Infinity);
     const err = Math.max(...xs.map((x) => x.err));
-    this.push(n, { kind: "gather", inputs: xs.map((x) => x.index), index: n.idx, outShape: n.outShape }, { scale, lo, hi, err });
+    const bias = xs.reduce((s, x) => s + x.bias, 0) / xs.length;
+    this.push(n, { kind: "gather", inputs: xs.map((x) => x.index), index: n.idx, outShape: n.outShape }, { scale, lo, hi, err, bias });
   }
 
   shapeOf(t: string): readonly number[] {
@@ -445,7 +484,12 @@ class Planner {
     const shift = Int32Array.from(r.quants, (qr) => qr.shift);
     let fmax = 0;
     for (const v of factor) fmax = Math.max(fmax, Math.abs(v));
-    this.push(n, { kind: "mul", input: this.q(n.x).index, factor, shift, clip: r.clip }, { scale: r.sy, lo: r.clip[0], hi: r.clip[1], err: r.err }, {
+    const x = this.q(n.x);
+    // A factor that is a multiple of 2^s shifts exactly; any other floors.
+    const floors = r.quants.some((qr) => qr.w[0]! % 2 ** qr.shift !== 0);
+    const meanC = n.c.reduce((a, c) => a + c, 0) / n.c.length;
+    const bias = meanC * x.bias + (floors ? floorBias(Math.max(...shift), r.sy) : 0);
+    this.push(n, { kind: "mul", input: x.index, factor, shift, clip: r.clip }, { scale: r.sy, lo: r.clip[0], hi: r.clip[1], err: r.err, bias }, {
       weightBits: bitsFor(fmax), shifts: [Math.min(...shift), Math.max(...shift)],
     });
   }
@@ -466,20 +510,24 @@ class Planner {
     let constant: Int32Array | undefined;
     let err: number;
     let bm: number;
+    let bias = 0;
     if (n.kind === "addc") {
-      constant = Int32Array.from(n.c, (c) => Math.round(c / a.scale) + half);
+      // The input's expected offset comes back out through the constant.
+      const c0 = n.c.map((c) => c - a.bias);
+      constant = Int32Array.from(c0, (c) => Math.round(c / a.scale) + half);
       let cErr = 0;
-      n.c.forEach((c, i) => (cErr = Math.max(cErr, Math.abs((constant![i]! - half) * a.scale - c))));
-      err = a.err + cErr + (shift > 0 ? scale / 2 : 0);
+      c0.forEach((c, i) => (cErr = Math.max(cErr, Math.abs((constant![i]! - half) * a.scale - c))));
+      err = a.err + Math.abs(a.bias) + cErr + (shift > 0 ? scale / 2 : 0);
       bm = Math.max(...Array.from(constant, Math.abs));
     } else {
       // Two layer outputs: no constant to fold the rounding into, so floor errs by one unit.
       err = a.err + other!.err + (shift > 0 ? scale : 0);
       bm = magnitude(other!);
+      bias = a.bias + other!.bias + floorBias(shift, scale);
     }
     if (magnitude(a) + bm >= EXACT_LIMIT) this.fail(n, "SCALE", `the sum may reach ${magnitude(a) + bm}, not below 2^24`);
     const plan: LayerPlan = { kind: "add", input: a.index, ...(other ? { other: other.index } : { constant: constant! }), shift, clip };
-    this.push(n, plan, { scale, lo: clip[0], hi: clip[1], err: err + clipErr }, { shifts: [shift, shift] });
+    this.push(n, plan, { scale, lo: clip[0], hi: clip[1], err: err + clipErr, bias }, { shifts: [shift, shift] });
   }
 
   lut(n: Extract<IrNode, { kind: "lut" }>): void {
@@ -496,7 +544,8 @@ class Planner {
     const cal = this.ranges.get(n.x) ?? { min: x.lo * x.scale, max: x.hi * x.scale };
     // An infinite value saturates like any other (the clamps below); an undefined one (Sqrt below
     // 0, 0/0) takes its nearest defined neighbour, unless the calibration itself reached it.
-    const reals = Array.from({ length: size }, (_, i) => clamped((x.lo + i) * x.scale));
+    // Each entry at its integer's expected real value (a floored input reads ½ unit low).
+    const reals = Array.from({ length: size }, (_, i) => clamped((x.lo + i) * x.scale - x.bias));
     for (let i = 0; i < size; i++) {
       if (!Number.isNaN(reals[i])) continue;
       const v = (x.lo + i) * x.scale;
@@ -526,15 +575,16 @@ class Planner {
     // The bound holds while activations stay in their calibrated ranges: the float input v is in
     // [cal.min, cal.max] and the integer's real value within x.err of it, on the table. The
     // function's slope there bounds what the input's error costs at the output.
-    const a = Math.min(cal.min, Math.max(cal.min - x.err, x.lo * x.scale));
-    const b = Math.max(cal.max, Math.min(cal.max + x.err, x.hi * x.scale));
+    const ex = x.err + Math.abs(x.bias);
+    const a = Math.min(cal.min, Math.max(cal.min - ex, x.lo * x.scale));
+    const b = Math.max(cal.max, Math.min(cal.max + ex, x.hi * x.scale));
     const slope = lipschitzOn(clamped, a, b, Math.min(1 << 20, Math.max(4096, 16 * size)));
-    this.push(n, { kind: "lut", input: x.index, lo: x.lo, table }, { scale: sy, lo, hi, err: slope * x.err + sy / 2 });
+    this.push(n, { kind: "lut", input: x.index, lo: x.lo, table }, { scale: sy, lo, hi, err: slope * ex + sy / 2 });
   }
 
   passThrough(n: Extract<IrNode, { kind: "clamp" | "maxpool" | "reshape" }>): void {
     const x = this.q(n.x);
-    const base = { scale: x.scale, lo: x.lo, hi: x.hi, err: x.err };
+    const base = { scale: x.scale, lo: x.lo, hi: x.hi, err: x.err, bias: x.bias };
     if (n.kind === "maxpool") {
       const w = n.win;
       this.push(n, { kind: "maxpool", input: x.index, kernel: [w.kh, w.kw], strides: [w.sy, w.sx], pads: [w.pt, w.pl, w.pb, w.pr] }, base);
@@ -580,7 +630,7 @@ export function planModel(g: IrGraph, ranges: ReadonlyMap<string, TensorRange>, 
   }
   inGroup.scale = inScale;
   // Rounding a real input to the nearest unit errs by half a unit.
-  p.tensors.set(g.input, { scale: inScale, lo: inRange[0], hi: inRange[1], err: inScale / 2, index: 0, group: inGroup });
+  p.tensors.set(g.input, { scale: inScale, lo: inRange[0], hi: inRange[1], err: inScale / 2, bias: 0, index: 0, group: inGroup });
   for (const n of g.nodes) {
     for (const t of nodeInputs(n)) {
       if (!p.tensors.has(t)) throw new ConvertError("SHAPE", n.name, n.op, `reads "${t}", which no earlier node computes`);
