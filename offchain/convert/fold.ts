@@ -8,7 +8,8 @@
  * - Relu/Clip fold into the preceding layer's clip bounds, a positive scalar Mul into a MATMUL or
  *   PRODUCT next to it (attention's dh^-0.5);
  * - a LUT of a LUT is one LUT (1/√ of LayerNorm's decomposed form), GATHERs and RESHAPEs in a row are
- *   one GATHER (reshape → transpose → reshape of attention heads, concat of a transposed tensor);
+ *   one GATHER (reshape → transpose → reshape of attention heads, concat of a transposed tensor), a
+ *   RESHAPE before a LUT moves after it to join them;
  * - softmax(x) · v becomes (exp · v) · (1/Σ exp): the normalization moves after the MATMUL, where
  *   its PRODUCT's rounding falls on the wider result instead of each probability.
  * What remains of elementwise constants becomes CONST + ADD / PRODUCT (`lowerConstants`).
@@ -187,6 +188,22 @@ class Folder {
 
   /** GATHERs and RESHAPEs in a row: one GATHER (a RESHAPE is a view: a GATHER reads its input instead). */
   movement(n: IrNode): boolean {
+    if (n.kind === "lut") {
+      // lut(reshape(x)) = reshape(lut(x)): the view moves on, to merge with a GATHER or RESHAPE after.
+      const p = this.sole(n.x);
+      if (p?.kind !== "reshape") return false;
+      const nodes = this.g.nodes;
+      const [pi, ni] = [nodes.indexOf(p), nodes.indexOf(n)];
+      const out = n.out;
+      n.x = p.x;
+      n.out = `${out}::unshaped`;
+      setOutShape(n, this.shape(p.x));
+      p.x = n.out;
+      p.out = out;
+      nodes[pi] = n;
+      nodes[ni] = p;
+      return true;
+    }
     if (n.kind === "reshape") {
       const p = this.producer.get(n.x);
       if (p?.kind === "reshape") {
