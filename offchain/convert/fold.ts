@@ -97,6 +97,17 @@ class Folder {
       return true;
     }
     if (n.kind === "lut") {
+      if ((p.kind === "addc" || p.kind === "mulc") && uniform(p.c) && !hasAct(p.act)) {
+        // A scalar Add or Mul before a LUT is part of its function.
+        const f = n.fn.f;
+        const c = p.c[0]!;
+        const add = p.kind === "addc";
+        (n as { fn: typeof n.fn }).fn = { name: `${p.op}+${n.fn.name}`, f: (v) => f(add ? v + c : v * c) };
+        n.x = p.x;
+        if (!n.op.split("+").includes(p.op)) n.op = `${p.op}+${n.op}`;
+        this.remove(p);
+        return true;
+      }
       if (p.kind !== "lut") return false;
       const f = p.fn.f;
       const h = n.fn.f;
@@ -180,7 +191,7 @@ class Folder {
         }
       }
       r.x = n.x;
-      r.op = `${n.op}+${r.op}`;
+      if (!(MULTI_LAYER_OPS.has(n.op) && r.op.split("+").includes(n.op))) r.op = `${n.op}+${r.op}`;
     }
     this.remove(n);
     return true;
@@ -218,6 +229,12 @@ class Folder {
       return false;
     }
     if (n.kind !== "gather") return false;
+    if (n.xs.length === 1 && n.idx.length === numel(this.shape(n.xs[0]!)) && n.idx.every((i, e) => i === e)) {
+      // The identity (a Transpose undone by another): a view.
+      const view: IrNode = { kind: "reshape", name: n.name, op: n.op, out: n.out, outShape: n.outShape, x: n.xs[0]! };
+      this.g.nodes.splice(this.g.nodes.indexOf(n), 1, view);
+      return true;
+    }
     for (let k = 0; k < n.xs.length; k++) {
       const p = this.producer.get(n.xs[k]!);
       if (p?.kind === "reshape") {

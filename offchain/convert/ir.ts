@@ -116,6 +116,12 @@ export interface LutNode extends Base {
   /** Any real function of one value (convert/elementwise.ts): the table is its rounding. */
   readonly fn: ElementwiseFn;
   act: Act;
+  /**
+   * Softmax's 1/sum: the input is a sum of non-negative exps that includes exp(0) = 1, in the float model
+   * and, to half a unit of each, in the integer one (the named tensor holds the exps): the error bound
+   * need not look below that.
+   */
+  sumOfExps?: string;
 }
 
 /**

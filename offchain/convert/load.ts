@@ -312,9 +312,8 @@ function loadMove(v: NodeView): void {
     }
   };
   let results: Const[];
-  let outs = [v.output()];
+  const outs = op === "Split" ? (v.n.output ?? []).filter((o) => o !== "") : [v.output()];
   if (op === "Split") {
-    outs = (v.n.output ?? []).filter((o) => o !== "");
     const sizes = v.ctx.opset >= 13 ? (args[1] ? Array.from(args[1].values) : []) : (attrInts(v.n, "split") ?? []);
     results = fold(() => splitConst(args[0]!, attrInt(v.n, "axis", 0), sizes, outs.length));
   } else if (op === "Pad") {
@@ -488,7 +487,7 @@ function loadSoftmax(v: NodeView): void {
     win: { kh: N, kw: 1, sy: 1, sx: 1, pt: 0, pl: 0, pb: 0, pr: 0 }, W: new Float64Array(R * N).fill(1), B: new Float64Array(R), act: NO_ACT, wideInput: true,
   });
   const inv = innerName(v, "inverse");
-  v.emit({ ...base, kind: "lut", out: inv, outShape: [1, R, 1, 1], x: sum, fn: reciprocal, act: NO_ACT });
+  v.emit({ ...base, kind: "lut", out: inv, outShape: [1, R, 1, 1], x: sum, fn: reciprocal, act: NO_ACT, sumOfExps: ex });
   const exOut = innerName(v, "exp_view");
   v.emit({ ...base, kind: "reshape", out: exOut, outShape: s, x: ex });
   const invE = innerName(v, "inverse_rows");

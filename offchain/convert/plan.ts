@@ -335,8 +335,11 @@ class Planner {
         const { clip, err: clipErr } = clipFor(grp, sy, act);
         let err = 0;
         quants.forEach((qr, m) => {
-          // floor without a rounding term (MUL) errs by up to one unit, with it by half.
-          const requant = qr.shift === 0 ? 0 : roundBias ? sy / 2 : sy;
+          // floor without a rounding term (MUL) errs by up to one unit, with it by half, and not at all
+          // when every weight is a multiple of 2^s (a MUL by −1 at its input's scale).
+          const unit = 2 ** qr.shift;
+          const exact = qr.shift === 0 || ((qr.b - qr.half) % unit === 0 && qr.w.every((w) => w % unit === 0));
+          const requant = exact ? 0 : roundBias ? sy / 2 : sy;
           err = Math.max(err, rowError(rows[m]!, biases[m]!, qr, sy, ex, xm * x.scale) + requant);
         });
         return { sy, quants, clip, err: err + clipErr, xm };
@@ -409,17 +412,7 @@ class Planner {
       this.fail(n, "SCALE", `${K > 1 ? `${K} terms of ` : ""}operands up to ${ma} and ${mb} may reach ${K * ma * mb}, not below 2^24 (narrow the operands: wideBits, activationBits)`);
     }
     const sIn = n.gain * a.scale * b.scale;
-    const grp = this.groups.get(n.out)!;
-    const reachable = grp.scale === undefined || this.powerOfTwoAbove(grp.scale, sIn) !== undefined;
-    let out = n.out;
-    let own: Group | undefined;
-    if (!reachable) {
-      // Its own group for the product, as wide as a MUL reads.
-      out = `${n.out}::product`;
-      const r = this.ranges.get(n.out) ?? { min: grp.min, max: grp.max };
-      own = { min: r.min, max: r.max, bits: this.o.activationBits, headroom: this.o.activationHeadroom };
-      this.groups.set(out, own);
-    }
+    const { out, own } = this.ownScaleIfFixed(n, sIn);
     const { scale, shift } = this.shiftScale({ ...n, out }, sIn);
     const { clip, err: clipErr } = clipFor(this.groups.get(out)!, scale, own ? NO_ACT : n.act);
     const real = (t: string, q: QTensor): number => {
@@ -429,10 +422,28 @@ class Planner {
     const err = n.gain * K * (real(n.a, a) * b.err + mb * b.scale * a.err) + (shift > 0 ? scale : 0) + clipErr;
     const kind = n.kind === "matmul" ? "matmul" : "product";
     this.push({ ...n, out }, { kind, input: a.index, other: b.index, shift, clip }, { scale, lo: clip[0], hi: clip[1], err, bias: floorBias(shift, scale) }, { shifts: [shift, shift] });
-    if (own) {
-      const mul: Extract<IrNode, { kind: "mulc" }> = { kind: "mulc", name: `${n.name} (rescaled)`, op: n.op, out: n.out, outShape: n.outShape, x: out, c: new Float64Array(n.outShape[1]!).fill(1), act: n.act };
-      this.mulc(mul);
-    }
+    if (own) this.rescale(n, out);
+  }
+
+  /**
+   * ADD, MATMUL and PRODUCT reach only sIn·2^s. When another tensor fixed their output's scale to
+   * something else (a residual added to an earlier tensor, say), the layer writes a tensor of its own
+   * scale, and a MUL (`rescale`) takes it to the fixed one.
+   */
+  ownScaleIfFixed(n: IrNode, sIn: number): { out: string; own?: Group } {
+    const grp = this.groups.get(n.out)!;
+    if (grp.scale === undefined || this.powerOfTwoAbove(grp.scale, sIn) !== undefined) return { out: n.out };
+    const out = `${n.out}::own_scale`;
+    const r = this.ranges.get(n.out) ?? { min: grp.min, max: grp.max };
+    const own: Group = { min: r.min, max: r.max, bits: this.o.wideBits, headroom: this.o.activationHeadroom };
+    this.groups.set(out, own);
+    return { out, own };
+  }
+
+  /** A MUL by 1 from tensor `from` (at its own scale) to `n`'s output, at the scale its group fixed. */
+  rescale(n: IrNode, from: string): void {
+    const act = "act" in n ? n.act : NO_ACT;
+    this.mulc({ kind: "mulc", name: `${n.name} (rescaled)`, op: n.op, out: n.out, outShape: n.outShape, x: from, c: new Float64Array(n.outShape[1]!).fill(1), act });
   }
 
   /** s in 0..MAX_SHIFT with sIn·2^s = scale, if there is one. */
@@ -503,9 +514,10 @@ class Planner {
         this.fail(n, "SCALE", `operands have scales ${a.scale} and ${other.scale}; they could not be given the same scale`);
       }
     }
-    const { scale, shift } = this.shiftScale(n, a.scale);
-    const grp = this.groups.get(n.out)!;
-    const { clip, err: clipErr } = clipFor(grp, scale, n.act);
+    const { out, own } = this.ownScaleIfFixed(n, a.scale);
+    const { scale, shift } = this.shiftScale({ ...n, out }, a.scale);
+    const grp = this.groups.get(out)!;
+    const { clip, err: clipErr } = clipFor(grp, scale, own ? NO_ACT : n.act);
     const half = shift > 0 ? 2 ** (shift - 1) : 0;
     let constant: Int32Array | undefined;
     let err: number;
@@ -527,7 +539,8 @@ class Planner {
     }
     if (magnitude(a) + bm >= EXACT_LIMIT) this.fail(n, "SCALE", `the sum may reach ${magnitude(a) + bm}, not below 2^24`);
     const plan: LayerPlan = { kind: "add", input: a.index, ...(other ? { other: other.index } : { constant: constant! }), shift, clip };
-    this.push(n, plan, { scale, lo: clip[0], hi: clip[1], err: err + clipErr, bias }, { shifts: [shift, shift] });
+    this.push({ ...n, out }, plan, { scale, lo: clip[0], hi: clip[1], err: err + clipErr, bias }, { shifts: [shift, shift] });
+    if (own) this.rescale(n, out);
   }
 
   lut(n: Extract<IrNode, { kind: "lut" }>): void {
@@ -576,7 +589,11 @@ class Planner {
     // [cal.min, cal.max] and the integer's real value within x.err of it, on the table. The
     // function's slope there bounds what the input's error costs at the output.
     const ex = x.err + Math.abs(x.bias);
-    const a = Math.min(cal.min, Math.max(cal.min - ex, x.lo * x.scale));
+    let a = Math.min(cal.min, Math.max(cal.min - ex, x.lo * x.scale));
+    if (n.sumOfExps !== undefined) {
+      // One exp(0) = 1 in the sum, within half a unit of the exps, the sum rounded to half a unit of its own.
+      a = Math.max(a, Math.min(cal.min, 1 - this.q(n.sumOfExps).scale / 2 - x.scale / 2));
+    }
     const b = Math.max(cal.max, Math.min(cal.max + ex, x.hi * x.scale));
     const slope = lipschitzOn(clamped, a, b, Math.min(1 << 20, Math.max(4096, 16 * size)));
     this.push(n, { kind: "lut", input: x.index, lo: x.lo, table }, { scale: sy, lo, hi, err: slope * ex + sy / 2 });

@@ -47,3 +47,9 @@ export function rand(seed: number): (n: number, lo?: number, hi?: number) => Flo
   };
   return (n, lo = -1, hi = 1) => Float32Array.from({ length: n }, () => lo + (hi - lo) * next());
 }
+
+/** An int64 initializer (shapes, axes, indices, pads). */
+export function int64(name: string, dims: number[], values: number[]): ITensorProto {
+  const b = BigInt64Array.from(values, (v) => BigInt(v));
+  return { name, dims, dataType: 7, rawData: new Uint8Array(b.buffer) };
+}
