@@ -7,6 +7,7 @@
  */
 import { expect } from "chai";
 
+import { convertOptions } from "../../offchain/cli/model/convert.js";
 import { ConvertError, convertModel, measureAccuracy, quantizeInput } from "../../offchain/convert/index.js";
 import type { ConversionResult } from "../../offchain/convert/index.js";
 import { GatherConst } from "../../offchain/model/layers.js";
@@ -344,6 +345,19 @@ describe("convert: transformer ops onto DENSE, MATMUL, PRODUCT, GATHER, CONST", 
       const conv = convertModel(bytes, { calibration: calib(24, 8) });
       expect(kinds(conv)[0]).to.equal("DENSE");
       await check(bytes, conv, calib(24, 8));
+    });
+
+    it("lutInputBits sets the width of a LUT's input (--lut-input-bits), wideBits that of ADD and PRODUCT operands (--wide-bits)", async function () {
+      expect(convertOptions({ wideBits: "10", lutInputBits: "14" })).to.deep.equal({ wideBits: 10, lutInputBits: 14 });
+      expect(() => convertOptions({ lutInputBits: "17" })).to.throw("--lut-input-bits 17: give an integer from 2 to 16");
+      const bytes = attention([node("Softmax", ["ss"], "y", "/softmax", { axis: -1 })]);
+      const expRange = (c: ConversionResult): [number, number] => c.layers.find((l) => l.kind === "ADD")!.range;
+      // x − max ≤ 0 feeds exp's table: [-(2^(b-1) - 1), 0].
+      expect(expRange(convertModel(bytes, { calibration: inputs }))).to.deep.equal([-2047, 0]);
+      const narrow = convertModel(bytes, { calibration: inputs, lutInputBits: 8, wideBits: 8 });
+      expect(expRange(narrow)).to.deep.equal([-127, 0]);
+      expect(narrow.layers.find((l) => l.kind === "MATMUL")!.range).to.deep.equal([-127, 127]);
+      await check(bytes, narrow, inputs, 0.05);
     });
 
     it("refuses a Softmax over another axis than the last, by node and op", function () {

@@ -67,7 +67,12 @@ export async function convertWithReport(
 
 /** The converter options a user may set on the command line, as `model convert` gives them. */
 export interface ConvertArgs {
+  /** Least bits of tensors read by weighted sums, e.g. "8" (they get more where the exactness budget leaves room). */
   readonly activationBits?: string;
+  /** Bits of tensors read by ADD, PRODUCT and MATMUL (within their bound), a mean or a centering, e.g. "12". */
+  readonly wideBits?: string;
+  /** Bits of a LUT's input, e.g. "12" (its table has up to 2^b entries). */
+  readonly lutInputBits?: string;
   readonly outputBits?: string;
   readonly maxWeightBits?: string;
   /** Factor over the calibrated magnitude that the output's range covers, e.g. "2". */
@@ -115,6 +120,10 @@ export function convertOptions(a: ConvertArgs): ConverterOptions {
   const outputBits = bits("output-bits", a.outputBits, 2, 24);
   const maxWeightBits = bits("max-weight-bits", a.maxWeightBits, 2, 24);
   if (activationBits !== undefined) o.activationBits = activationBits;
+  const wideBits = bits("wide-bits", a.wideBits, 2, 16);
+  const lutInputBits = bits("lut-input-bits", a.lutInputBits, 2, 16);
+  if (wideBits !== undefined) o.wideBits = wideBits;
+  if (lutInputBits !== undefined) o.lutInputBits = lutInputBits;
   if (outputBits !== undefined) o.outputBits = outputBits;
   if (maxWeightBits !== undefined) o.maxWeightBits = maxWeightBits;
   const outputHeadroom = headroom("output-headroom", a.outputHeadroom);
