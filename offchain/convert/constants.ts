@@ -19,7 +19,7 @@ export interface Const {
 export const FOLDABLE_OPS: ReadonlySet<string> = new Set([
   "Shape", "Size", "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast", "ConstantOfShape", "Range", "Slice",
   "Reshape", "Expand", "Identity", "Add", "Sub", "Mul", "Div", "Neg", "Equal", "Where", "Floor", "Ceil",
-  "Sqrt", "Min", "Max", "Pow", "Transpose", "Pad", "Tile",
+  "Sqrt", "Min", "Max", "Pow", "Transpose", "Pad", "Tile", "Flatten",
 ]);
 
 /** Why a node could not be evaluated (the caller names the node). */
@@ -132,6 +132,11 @@ function slice(data: Const, starts: number[], ends: number[], axes: number[], st
 function concat(ins: readonly Const[], axis: number): Const {
   const rank = ins[0]!.dims.length;
   const a = axisOf(axis, rank);
+  for (const c of ins) {
+    if (c.dims.length !== rank || c.dims.some((d, k) => k !== a && d !== ins[0]!.dims[k])) {
+      throw new FoldError(`inputs of shapes ${ins.map((x) => `[${x.dims.join(",")}]`).join(" and ")} differ outside axis ${axis}`);
+    }
+  }
   const outer = numel(ins[0]!.dims.slice(0, a));
   const dims = [...ins[0]!.dims];
   dims[a] = ins.reduce((s, c) => s + c.dims[a]!, 0);
@@ -336,6 +341,11 @@ export function evalConstant(n: INodeProto, ins: readonly (Const | undefined)[],
     case "Ceil": return { ...need(x, "the input"), values: need(x, "the input").values.map(Math.ceil) };
     case "Sqrt": return { ...need(x, "the input"), values: need(x, "the input").values.map(Math.sqrt) };
     case "Transpose": return transpose(need(x, "the input"), attrInts(n, "perm"));
+    case "Flatten": {
+      const d = need(x, "the input");
+      const a = axisClamp(attrInt(n, "axis", 1), d.dims.length);
+      return { ...d, dims: [numel(d.dims.slice(0, a)), numel(d.dims.slice(a))] };
+    }
     case "Tile": return tile(need(x, "the input"), ints(need(ins[1], "the repeats")));
     case "Pad": {
       const mode = attrString(n, "mode") ?? "constant";
@@ -362,5 +372,5 @@ function axisClamp(v: number, rank: number): number {
 /** The attributes of the ops evaluated here (any other is refused by name). */
 export const FOLD_ATTRS: Readonly<Record<string, readonly string[]>> = {
   Shape: ["start", "end"], Gather: ["axis"], Unsqueeze: ["axes"], Squeeze: ["axes"], Concat: ["axis"], Cast: ["to", "saturate"],
-  ConstantOfShape: ["value"], Slice: ["starts", "ends", "axes"], Reshape: ["allowzero"], Transpose: ["perm"], Pad: ["mode", "pads", "value"],
+  ConstantOfShape: ["value"], Slice: ["starts", "ends", "axes"], Reshape: ["allowzero"], Transpose: ["perm"], Pad: ["mode", "pads", "value"], Flatten: ["axis"],
 };

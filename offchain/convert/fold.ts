@@ -9,7 +9,7 @@
  *   PRODUCT next to it (attention's dh^-0.5);
  * - a LUT of a LUT is one LUT (1/√ of LayerNorm's decomposed form), GATHERs and RESHAPEs in a row are
  *   one GATHER (reshape → transpose → reshape of attention heads, concat of a transposed tensor), a
- *   RESHAPE before a LUT moves after it to join them;
+ *   RESHAPE before a LUT (or a clip, or a MUL or ADD of one constant) moves after it to join them;
  * - softmax(x) · v becomes (exp · v) · (1/Σ exp): the normalization moves after the MATMUL, where
  *   its PRODUCT's rounding falls on the wider result instead of each probability.
  * What remains of elementwise constants becomes CONST + ADD / PRODUCT (`lowerConstants`).
@@ -148,8 +148,9 @@ class Folder {
 
   /**
    * A constant over the last axis into the DENSEs that read its result (LayerNorm's γ and β: W·(x·γ + β)
-   * = (W·diag γ)·x + W·β), or moved past a GATHER that keeps the last axis to get there; a positive
-   * scalar MUL into the MATMUL or PRODUCT that reads it.
+   * = (W·diag γ)·x + W·β), or moved past a GATHER that keeps the last axis to get there; so does a scalar
+   * MUL or ADD, and a per-channel one on [1, K]; a positive scalar MUL into the MATMUL or PRODUCT that
+   * reads it.
    */
   forward(n: IrNode): boolean {
     if (n.kind !== "elemc" && n.kind !== "mulc") return false;
@@ -158,17 +159,29 @@ class Folder {
     if (readers.length === 0) return false;
     if (n.kind === "mulc") {
       const r = readers[0]!;
-      if (readers.length !== 1 || (r.kind !== "matmul" && r.kind !== "prod") || r.a === r.b || !uniform(n.c) || !(n.c[0]! > 0)) return false;
-      r.gain *= n.c[0]!;
-      renameInput(r, n.out, n.x);
-      if (!r.op.split("+").includes(n.op)) r.op = `${r.op}+${n.op}`;
-      this.remove(n);
-      return true;
+      if (readers.length === 1 && (r.kind === "matmul" || r.kind === "prod") && r.a !== r.b && uniform(n.c) && n.c[0]! > 0) {
+        r.gain *= n.c[0]!;
+        renameInput(r, n.out, n.x);
+        if (!r.op.split("+").includes(n.op)) r.op = `${r.op}+${n.op}`;
+        this.remove(n);
+        return true;
+      }
     }
     const D = n.outShape[n.outShape.length - 1]!;
-    if (!periodic(n.c, D)) return false;
+    // A constant per element of the last axis: the elementwise one when periodic, one value when uniform,
+    // the per-channel one when the channels are the last axis ([1, K]).
+    let perUnit: Float64Array | undefined;
+    if (n.kind === "elemc") perUnit = periodic(n.c, D) ? n.c : undefined;
+    else if (uniform(n.c)) perUnit = new Float64Array(D).fill(n.c[0]!);
+    else if (n.outShape.length === 2) perUnit = n.c;
+    if (!perUnit) return false;
+    const mode = n.kind === "elemc" ? n.mode : n.kind === "mulc" ? "mul" : "add";
+    if (n.kind !== "elemc") {
+      // Only into DENSEs (below): per-channel MUL and ADD have their own layers otherwise.
+      if (!readers.every((r) => r.kind === "dense" && r.K === D && r.x === n.out)) return false;
+    }
     const g0 = readers[0]!;
-    if (readers.length === 1 && g0.kind === "gather" && keepsLastAxis(g0, D, n.c.length)) {
+    if (n.kind === "elemc" && readers.length === 1 && g0.kind === "gather" && keepsLastAxis(g0, D, n.c.length)) {
       // gather(x ∘ c) = gather(x) ∘ c': the constant moves after the gather, towards the DENSE.
       const pre = `${g0.out}::before_${n.mode}`;
       const moved: IrNode = {
@@ -186,8 +199,8 @@ class Folder {
       if (r.kind !== "dense") continue;
       for (let m = 0; m < r.M; m++) {
         for (let k = 0; k < D; k++) {
-          if (n.mode === "mul") r.W[m * D + k] = r.W[m * D + k]! * n.c[k]!;
-          else r.B[m] = r.B[m]! + r.W[m * D + k]! * n.c[k]!;
+          if (mode === "mul") r.W[m * D + k] = r.W[m * D + k]! * perUnit[k]!;
+          else r.B[m] = r.B[m]! + r.W[m * D + k]! * perUnit[k]!;
         }
       }
       r.x = n.x;
@@ -199,10 +212,13 @@ class Folder {
 
   /** GATHERs and RESHAPEs in a row: one GATHER (a RESHAPE is a view: a GATHER reads its input instead). */
   movement(n: IrNode): boolean {
-    if (n.kind === "lut") {
-      // lut(reshape(x)) = reshape(lut(x)): the view moves on, to merge with a GATHER or RESHAPE after.
+    const elementwise = n.kind === "lut" || n.kind === "clamp" || ((n.kind === "mulc" || n.kind === "addc") && uniform(n.c));
+    if (elementwise) {
+      // f(reshape(x)) = reshape(f(x)) for a function of each element alone: the view moves on, to merge
+      // with a GATHER or RESHAPE after.
       const p = this.sole(n.x);
       if (p?.kind !== "reshape") return false;
+      if (n.kind === "mulc" || n.kind === "addc") n.c = new Float64Array(this.shape(p.x)[1]!).fill(n.c[0]!);
       const nodes = this.g.nodes;
       const [pi, ni] = [nodes.indexOf(p), nodes.indexOf(n)];
       const out = n.out;

@@ -26,8 +26,8 @@ const MOVE_OPS: readonly string[] = ["Transpose", "Concat", "Slice", "Split", "G
 /** Ops the converter lowers (documented in docs/CONVERTER.md). */
 export const SUPPORTED_OPS: readonly string[] = [
   "Gemm", "MatMul", "Conv", "Add", "Sub", "Mul", "Div", "Relu", "Clip", "MaxPool", "GlobalMaxPool",
-  "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "ReduceMean", "ReduceSum", "BatchNormalization",
-  "Identity", "Dropout", "Constant", "Softmax", "LayerNormalization", ...MOVE_OPS, ...LUT_OP_NAMES,
+  "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "ReduceMean", "ReduceSum", "ReduceMax", "BatchNormalization",
+  "Identity", "Dropout", "Cast", "Constant", "Softmax", "LayerNormalization", ...MOVE_OPS, ...LUT_OP_NAMES,
 ];
 
 /** Ops taken only when they compute on constants and shapes (they are evaluated, not lowered). */
@@ -99,6 +99,7 @@ class NodeView {
   }
 
   emit(node: IrNode): void {
+    if (node.outShape.some((d) => d === 0)) this.fail("SHAPE", `output shape ${shapeStr(node.outShape)} is empty`);
     if (node.outShape.length < 2 || node.outShape[0] !== 1) {
       this.fail("SHAPE", `output shape ${shapeStr(node.outShape)}; canonical tensors are [1, ...] of rank >= 2 (batch 1)`);
     }
@@ -205,8 +206,9 @@ function loadMatMul(v: NodeView): void {
   }
   const A = operand(v, a);
   const B = operand(v, b);
-  const sa = v.tensor(A);
-  const sb = v.tensor(B);
+  // A constant's own dims (a CONST layer may have a 1 put in front): they decide the broadcast.
+  const sa = v.isConst(a) ? [...v.ctx.consts.get(a)!.dims] : v.tensor(A);
+  const sb = v.isConst(b) ? [...v.ctx.consts.get(b)!.dims] : v.tensor(B);
   if (sa.length < 3 || sb.length < 3) v.fail("SHAPE", `operands ${shapeStr(sa)} and ${shapeStr(sb)}: a product of two computed tensors needs rank >= 3 ([1, G..., N, K] × [1, G..., K, M])`);
   const [N, K] = sa.slice(-2) as [number, number];
   const [KB, M] = sb.slice(-2) as [number, number];
@@ -218,9 +220,11 @@ function loadMatMul(v: NodeView): void {
     if (e instanceof FoldError) v.fail("SHAPE", e.message);
     throw e;
   }
+  const outShape = [...lead, N, M];
+  if (outShape[0] !== 1) v.fail("SHAPE", `output shape ${shapeStr(outShape)}: its first dimension is not a batch of 1`);
   const A2 = broadcastTo(v, A, [...lead, N, K]);
   const B2 = broadcastTo(v, B, [...lead, K, M]);
-  v.emit({ kind: "matmul", name: v.label, op: v.op, out, outShape: [...lead, N, M], a: A2, b: B2, N, K, M, gain: 1, act: NO_ACT });
+  v.emit({ kind: "matmul", name: v.label, op: v.op, out, outShape, a: A2, b: B2, N, K, M, gain: 1, act: NO_ACT });
 }
 
 /** Row-major element indices of a tensor of `shape`, starting at `offset`: the index table's seed. */
@@ -616,12 +620,14 @@ function loadPool(v: NodeView): void {
  * ReduceMean/ReduceSum over a contiguous block of axes: a depthwise convolution. The input is
  * viewed as [1, outer, reduced, inner] (a reshape: no data moves), each of the `outer` channels
  * sums its `reduced` rows with weights 1 (Sum) or 1/reduced (Mean) into [1, outer, 1, inner],
- * viewed back as the output shape. Exact like any CONV (the planner's weights and shifts).
+ * viewed back as the output shape. Exact like any CONV (the planner's weights and shifts). ReduceMax
+ * is a MAXPOOL over the same view.
  */
 function loadReduce(v: NodeView): void {
   const ins = v.inputs();
   const x = v.tensor(ins[0]!);
   const axesFromInput = v.op === "ReduceSum" ? v.ctx.opset >= 13 : v.ctx.opset >= 18;
+  const max = v.op === "ReduceMax";
   v.attrs(axesFromInput ? ["keepdims", "noop_with_empty_axes"] : ["axes", "keepdims"]);
   const given = axesFromInput ? (ins[1] ? Array.from(v.constOf(ins[1], "axes").values) : []) : (attrInts(v.n, "axes") ?? []);
   if (given.length === 0 && attrInt(v.n, "noop_with_empty_axes", 0) === 1) {
@@ -652,12 +658,15 @@ function loadReduce(v: NodeView): void {
   const view = `${out}::view`;
   const sum = `${out}::sum`;
   v.emit({ kind: "reshape", name: v.label, op: v.op, out: view, outShape: [1, outer, reduced, inner], x: ins[0]! });
-  const W = new Float64Array(outer * reduced).fill(v.op === "ReduceMean" ? 1 / reduced : 1);
-  v.emit({
-    kind: "conv", name: v.label, op: v.op, out: sum, outShape: [1, outer, 1, inner], x: view,
-    C: outer, H: reduced, Wd: inner, M: outer, group: outer,
-    win: { kh: reduced, kw: 1, sy: 1, sx: 1, pt: 0, pl: 0, pb: 0, pr: 0 }, W, B: new Float64Array(outer), act: NO_ACT, wideInput: true,
-  });
+  const win = { kh: reduced, kw: 1, sy: 1, sx: 1, pt: 0, pl: 0, pb: 0, pr: 0 };
+  if (max) v.emit({ kind: "maxpool", name: v.label, op: v.op, out: sum, outShape: [1, outer, 1, inner], x: view, win });
+  else {
+    const W = new Float64Array(outer * reduced).fill(v.op === "ReduceMean" ? 1 / reduced : 1);
+    v.emit({
+      kind: "conv", name: v.label, op: v.op, out: sum, outShape: [1, outer, 1, inner], x: view,
+      C: outer, H: reduced, Wd: inner, M: outer, group: outer, win, W, B: new Float64Array(outer), act: NO_ACT, wideInput: true,
+    });
+  }
   v.emit({ kind: "reshape", name: v.label, op: v.op, out, outShape, x: sum });
   if (v.op === "ReduceMean" && keep && inner === 1 && big[big.length - 1]?.reduced && first === last) v.ctx.meanOf.set(out, ins[0]!);
 }
@@ -712,7 +721,15 @@ function loadNode(v: NodeView): void {
     case "MaxPool": case "GlobalMaxPool": case "AveragePool": case "GlobalAveragePool": return loadPool(v);
     case "Flatten": case "Reshape": return loadReshape(v);
     case "Squeeze": case "Unsqueeze": return loadSqueeze(v);
-    case "ReduceMean": case "ReduceSum": return loadReduce(v);
+    case "ReduceMean": case "ReduceSum": case "ReduceMax": return loadReduce(v);
+    case "Cast": {
+      // A computed tensor is float already: a Cast to float (LayerNorm's stash_type) changes nothing.
+      v.attrs(["to", "saturate"]);
+      const to = attrInt(v.n, "to", 0);
+      if (to !== 1) v.fail("UNSUPPORTED_ATTR", `to=${to}: a computed tensor can only be cast to float (1)`);
+      v.ctx.alias.set(v.output(), v.inputs()[0]!);
+      return;
+    }
     case "BatchNormalization": return loadBatchNorm(v);
     case "Softmax": return loadSoftmax(v);
     case "LayerNormalization": return loadLayerNorm(v);

@@ -84,9 +84,10 @@ describe("convert: dynamic dimensions and shape arithmetic", function () {
     const inputs = calib(12, 3 * 8 * 8);
     const conv = convertModel(bytes, { calibration: inputs, inputShape: [1, 3, 8, 8] });
     // Shape, Gather, Unsqueeze, Concat, Cast and Sqrt leave no layer: the Reshape got a constant
-    // target, and the Div a constant divisor (a MUL by 1/8, the evaluated 1/sqrt(64)).
-    expect(conv.layers.map((l) => l.kind)).to.deep.equal(["CONV", "RESHAPE", "MUL", "DENSE"]);
-    expect(conv.layers.map((l) => l.ops)).to.deep.equal(["Conv+Relu", "Reshape", "Div", "Gemm"]);
+    // target, and the Div a constant divisor (a MUL by 1/8, the evaluated 1/sqrt(64), folded into the
+    // weights of the Gemm that reads it).
+    expect(conv.layers.map((l) => l.kind)).to.deep.equal(["CONV", "RESHAPE", "DENSE"]);
+    expect(conv.layers.map((l) => l.ops)).to.deep.equal(["Conv+Relu", "Reshape", "Div+Gemm"]);
     expect(conv.model.inputShape).to.deep.equal([1, 3, 8, 8]);
     const acc = await measureAccuracy(bytes, conv, inputs);
     expect(acc.maxAbsError).to.be.at.most(conv.errorBound);
@@ -108,16 +109,16 @@ describe("convert: dynamic dimensions and shape arithmetic", function () {
     expect(() => convertOptions({ inputShape: "1,3,?,192" })).to.throw(/--input-shape 1,3,\?,192: give the input's dimensions as positive integers/);
   });
 
-  it("shape ops on activations (a Cast of a computed tensor) are listed with the unsupported ops, up front", function () {
+  it("shape ops on activations (an Equal of computed tensors) are listed with the unsupported ops, up front", function () {
     const bytes = dynamicModel(
-      [node("Relu", ["x"], "a", "relu"), node("Cast", ["a"], "y", "/cast", { to: 1 }), node("Shape", ["y"], "s", "/shape_of_y")],
+      [node("Relu", ["x"], "a", "relu"), node("Equal", ["a", "x"], "y", "/equal"), node("Shape", ["y"], "s", "/shape_of_y")],
       [],
       "y",
     );
     const e = refusal(() => convertModel(bytes, { calibration: calib(2, 48), inputShape: [1, 3, 4, 4] }));
     expect(e).to.be.instanceOf(UnsupportedOpsError);
-    expect((e as UnsupportedOpsError).nodes).to.deep.equal([{ node: "/cast", op: "Cast" }]);
-    expect(e.message).to.contain("; on constants and shapes only: Shape, Size, Cast");
+    expect((e as UnsupportedOpsError).nodes).to.deep.equal([{ node: "/equal", op: "Equal" }]);
+    expect(e.message).to.contain("; on constants and shapes only: Shape, Size, ConstantOfShape, Range");
   });
 
   it("Squeeze and Unsqueeze of activations are views (RESHAPE)", function () {

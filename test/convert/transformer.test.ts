@@ -339,6 +339,25 @@ describe("convert: transformer ops onto DENSE, MATMUL, PRODUCT, GATHER, CONST", 
       await check(bytes, conv, inputs);
     });
 
+    it("decomposed (ReduceMax, Sub, Exp, ReduceSum, Div, a Cast to float) through the generic rules: the same kinds, within the same tolerance", async function () {
+      const bytes = attention(
+        [
+          node("Cast", ["ss"], "sc", "/cast", { to: 1 }),
+          node("ReduceMax", ["sc"], "mx", "/max", { axes: [-1], keepdims: 1 }),
+          node("Sub", ["sc", "mx"], "d", "/sub"),
+          node("Exp", ["d"], "e", "/exp"),
+          node("ReduceSum", ["e", "last"], "sum", "/sum", { keepdims: 1 }),
+          node("Div", ["e", "sum"], "y", "/div"),
+        ],
+        [int64("last", [1], [-1])],
+      );
+      const conv = convertModel(bytes, { calibration: inputs });
+      expect(kinds(conv).slice(4)).to.deep.equal(["RESHAPE", "MAXPOOL", "MUL", "GATHER", "ADD", "LUT", "RESHAPE", "CONV", "LUT", "GATHER", "PRODUCT"]);
+      await check(bytes, conv, inputs, 0.01);
+      const e = refusal(attention([node("Cast", ["ss"], "y", "/cast", { to: 7 })]), 24);
+      expect(e.message).to.equal('cannot convert node "/cast" (Cast): to=7: a computed tensor can only be cast to float (1)');
+    });
+
     it("opset 11 semantics (the axes from `axis` on, flattened): a classifier's Softmax over [1, N]", async function () {
       const w = rand(29);
       const bytes = floatModel([1, 8], [node("Gemm", ["x", "w"], "h", "fc", { transB: 1 }), node("Softmax", ["h"], "y", "/probs")], [tensor("w", [5, 8], w(40, -2, 2))], "y", 11);
