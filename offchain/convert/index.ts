@@ -51,7 +51,7 @@ export interface ConversionResult {
 }
 
 export const DEFAULT_OPTIONS: PlanOptions = {
-  activationBits: 8, wideBits: 12, lutInputBits: 12, outputBits: 16, outputHeadroom: 2, activationHeadroom: 1, maxWeightBits: 16, maxLutSize: 65536,
+  activationBits: 8, wideBits: 13, lutInputBits: 12, outputBits: 16, outputHeadroom: 2, activationHeadroom: 1, maxWeightBits: 16, maxLutSize: 65536,
 };
 
 /** Convert a float32 ONNX model; throws ConvertError naming the node and op it cannot convert. */

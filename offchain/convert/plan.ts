@@ -26,8 +26,9 @@ export interface PlanOptions {
    */
   activationBits: number;
   /**
-   * Bits of the hidden tensors nothing narrower reads: ADD operands, PRODUCT operands (at most 12, so
-   * that any two multiply below 2^24), the input of a mean, a sum or LayerNorm's centering. Default 12.
+   * Bits of the hidden tensors nothing narrower reads: ADD operands, PRODUCT operands (those within
+   * √2^24 = 4096, so that any two multiply below 2^24: 13 bits signed, 12 non-negative), the input of
+   * a mean, a sum or LayerNorm's centering. Default 13.
    */
   wideBits: number;
   /** Bits of a LUT's input (its table has up to 2^b entries, within maxLutSize). Default 12. */
