@@ -591,9 +591,10 @@ class Planner {
     // function's slope there bounds what the input's error costs at the output.
     const ex = x.err + Math.abs(x.bias);
     let a = Math.min(cal.min, Math.max(cal.min - ex, x.lo * x.scale));
-    if (n.sumOfExps !== undefined) {
+    const exps = n.sumOfExps === undefined ? undefined : this.tensors.get(n.sumOfExps);
+    if (exps) {
       // One exp(0) = 1 in the sum, within half a unit of the exps, the sum rounded to half a unit of its own.
-      a = Math.max(a, Math.min(cal.min, 1 - this.q(n.sumOfExps).scale / 2 - x.scale / 2));
+      a = Math.max(a, Math.min(cal.min, 1 - exps.scale / 2 - x.scale / 2));
     }
     const b = Math.max(cal.max, Math.min(cal.max + ex, x.hi * x.scale));
     const slope = lipschitzOn(clamped, a, b, Math.min(1 << 20, Math.max(4096, 16 * size)));
