@@ -58,7 +58,9 @@ export const modelTasks = [
       description: "Real-valued sample inputs: a JSON array of samples, or a .npy, .pb or {shape, data} JSON file whose first dimension counts them; every fifth is held out to measure the result, the rest fix the activation ranges (default: 80 seeded uniform [0, 1) inputs)",
       defaultValue: undefined,
     })
-    .addOption(text("activationBits", "Bits of hidden activations, 2..16 (default 8)"))
+    .addOption(text("activationBits", "Least bits of tensors read by weighted sums, 2..16 (default 8; more where a layer's exactness budget leaves room)"))
+    .addOption(text("wideBits", "Bits of tensors read by ADD, PRODUCT, MATMUL (within their exactness bound), a mean or LayerNorm's centering, 2..16 (default 13)"))
+    .addOption(text("lutInputBits", "Bits of a LUT's input, 2..16 (default 12: tables of up to 4,096 entries)"))
     .addOption(text("outputBits", "Bits of the output, 2..24 (default 16)"))
     .addOption(text("outputHeadroom", "The output's range covers this many times its calibrated magnitude, 1..1024 (default 2: one bit, so fresh inputs beyond the calibration are not clipped)"))
     .addOption(text("activationHeadroom", "The same for hidden activations, 1..1024 (default 1; each bit costs one of --activation-bits: use it when the calibration samples are few)"))

@@ -15,21 +15,10 @@ export const CASE_PATTERN =
 export const CASE_COUNT = 164;
 
 export const SKIPS: Readonly<Record<string, string>> = {
-  test_add: "second operand is a full tensor: a canonical model has one input, and constants are per channel",
-  test_sub: "second operand is a full tensor, not a per-channel constant",
-  test_mul: "second operand is a full tensor, not a per-channel constant",
-  test_div: "second operand is a full tensor, not a per-channel constant",
-  test_add_bcast: "constant broadcast along the last axis, not per channel",
-  test_sub_bcast: "constant broadcast along the last axis, not per channel",
-  test_mul_bcast: "constant broadcast along the last axis, not per channel",
-  test_div_bcast: "constant broadcast along the last axis, not per channel",
-  test_sub_uint8: "integer Sub of two tensors is not a canonical op",
-  test_mul_uint8: "integer Mul of two tensors is not a canonical op (MUL takes a constant)",
-  test_div_uint8: "integer Div is not a canonical op",
+  test_div_uint8: "integer Div truncates toward zero; the harness can only hand the converter a float Div, which it converts to something else",
   test_gemm_all_attributes: "transA=1: the activation would be a column, canonical DENSE reads [1, K]",
   test_gemm_transposeA: "transA=1: the activation would be a column, canonical DENSE reads [1, K]",
-  test_matmul_3d: "batched MatMul (rank 3)",
-  test_matmul_4d: "batched MatMul (rank 4)",
+  test_matmul_3d: "the second operand carries the batch ([2,4,3]): the output's first dimension is 2, not a batch of 1",
   test_maxpool_1d_default: "1-D pooling",
   test_maxpool_3d_default: "3-D pooling",
   test_maxpool_2d_ceil: "ceil_mode=1 adds partial windows",
@@ -76,3 +65,10 @@ export const INTEGER_CASES: ReadonlySet<string> = new Set([
   "test_clip_default_int8_min",
   "test_maxpool_2d_uint8",
 ]);
+
+/**
+ * Skips the converter accepts, because the harness cannot state them to it: the case's integer
+ * meaning is not the float op the harness builds. Only these are exempt from "a skip must be
+ * refused".
+ */
+export const NOT_EXPRESSIBLE: ReadonlySet<string> = new Set(["test_div_uint8"]);
