@@ -3,8 +3,10 @@
  * have gone further and been cut. The converter's stated error bound holds only while nothing
  * saturates, so a run says how many did (`model run`, the worker's log).
  *
- * A lower bound of 0 does not count: the converter starts a range at 0 only where the calibration
- * saw no negative value, which is what a ReLU leaves, and a 0 there is the float model's value too.
+ * A bound of 0 does not count: the converter starts a range at 0 only where the calibration saw no
+ * negative value, which is what a ReLU leaves, and ends one at 0 only where it saw no positive one,
+ * which is what a softmax's x − max leaves (every row's maximum gives exactly 0); a 0 there is the
+ * float model's value too.
  * Other bounds a fused activation set (ReLU6's 6) do count: the canonical file does not say which
  * bound came from an activation.
  */
@@ -59,7 +61,7 @@ export function countSaturated(model: CanonicalModel, values: ArrayLike<number>,
   let saturated = 0;
   if (bounds) {
     const lo = bounds[0] === 0 ? -Infinity : bounds[0];
-    const hi = bounds[1];
+    const hi = bounds[1] === 0 ? Infinity : bounds[1];
     for (let i = 0; i < values.length; i++) if (values[i] === lo || values[i] === hi) saturated++;
   }
   return { layer, saturated, total: values.length, bounds };
@@ -79,6 +81,11 @@ export function saturationNote(model: CanonicalModel, s: Saturation): string {
       : "its values come from a table, a constant or the input, with no clip bounds";
     return `none counted (layer ${s.layer}, ${layerKindName(l.kind)}: ${why})`;
   }
-  const where = s.bounds[0] === 0 ? `at the clip bound ${s.bounds[1]}; a 0 is ReLU's, not counted` : `at the clip bounds [${s.bounds.join(", ")}]`;
+  const where =
+    s.bounds[0] === 0
+      ? `at the clip bound ${s.bounds[1]}; a 0 is ReLU's, not counted`
+      : s.bounds[1] === 0
+        ? `at the clip bound ${s.bounds[0]}; a 0 is a row maximum's (x − max), not counted`
+        : `at the clip bounds [${s.bounds.join(", ")}]`;
   return `${s.saturated} of ${s.total} (${where})`;
 }

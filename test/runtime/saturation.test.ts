@@ -37,6 +37,21 @@ describe("runtime: saturation counts", function () {
     expect(saturationNote(model, countSaturated(model, out[3]!, 4))).to.equal("1 of 2 (at the clip bound 5; a 0 is ReLU's, not counted)");
   });
 
+  it("does not count an upper bound of 0 (a softmax's x − max, whose row maxima are exactly 0)", function () {
+    // ADD of x and −max(x) broadcast, clipped to [-50, 0]: each row's maximum gives 0, a cut value -50.
+    const b = new CanonicalModelBuilder([1, 2, 1, 3], [-100, 100]);
+    b.maxpool({ kernel: [1, 3] });
+    b.mul({ factor: -1, shift: 0, clip: [-100, 100] });
+    b.gather({ inputs: [2], index: [0, 0, 0, 1, 1, 1], outShape: [1, 2, 1, 3] });
+    b.add({ input: 0, other: 3, shift: 0, clip: [-50, 0] });
+    const m = parseCanonicalModel(b.build());
+    const out = runReference(m, [5, 1, -90, 7, 7, 2]);
+    expect(Array.from(out[3]!)).to.deep.equal([0, -4, -50, 0, 0, -5]);
+    const s = countSaturated(m, out[3]!, 4);
+    expect(s.saturated).to.equal(1);
+    expect(saturationNote(m, s)).to.equal("1 of 6 (at the clip bound -50; a 0 is a row maximum's (x − max), not counted)");
+  });
+
   it("counts nothing where values come from a table (LUT) or the graph input", function () {
     const out = runReference(model, [7, -9]);
     const s = countSaturated(model, out[4]!);
