@@ -12,6 +12,11 @@ import type { ElementwiseGroup } from "./elementwise.js";
 import { ConvertError, UnsupportedOpsError } from "./errors.js";
 import type { Act, IrGraph, IrNode, Window } from "./ir.js";
 import { NO_ACT, numel } from "./ir.js";
+import type { CoordinateMode, NearestMode, ResizeAxis } from "./resample.js";
+import {
+  COORDINATE_MODES, NEAREST_MODES, ResampleError, depthToSpaceIndex, edgeMap, identityMap, linearKernel, nearestMap, padMap, separableIndex,
+  spaceToDepthIndex, transposedKernel, transposedMap, transposedOut, transposedPads,
+} from "./resample.js";
 import type { INodeProto, ITensorProto } from "../model/onnx.js";
 import {
   attrFloat, attrInt, attrInts, attrString, decodeModel, isForeign, nodeLabel, opLabel, tensorDims, tensorValues, toNumber,
@@ -28,6 +33,7 @@ export const SUPPORTED_OPS: readonly string[] = [
   "Gemm", "MatMul", "Conv", "Add", "Sub", "Mul", "Div", "Relu", "Clip", "MaxPool", "GlobalMaxPool",
   "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "ReduceMean", "ReduceSum", "ReduceMax", "BatchNormalization",
   "Identity", "Dropout", "Cast", "Constant", "Softmax", "LayerNormalization", ...MOVE_OPS, ...LUT_OP_NAMES,
+  "ConvTranspose", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth",
 ];
 
 /** Ops taken only when they compute on constants and shapes (they are evaluated, not lowered). */
@@ -322,12 +328,16 @@ function loadMove(v: NodeView): void {
     results = fold(() => splitConst(args[0]!, attrInt(v.n, "axis", 0), sizes, outs.length));
   } else if (op === "Pad") {
     const mode = attrString(v.n, "mode") ?? "constant";
-    if (mode !== "constant") v.fail("UNSUPPORTED_ATTR", `mode "${mode}" (only "constant" padding with 0 is a GATHER)`);
+    const pads = v.ctx.opset < 11 ? (attrInts(v.n, "pads") ?? []) : Array.from(args[1]?.values ?? []);
+    const axes = args[3] ? Array.from(args[3].values) : undefined;
+    if (mode === "edge" || mode === "reflect" || mode === "wrap") results = [padByMode(v, args[0]!, pads, axes, mode)];
+    else {
+    if (mode !== "constant") v.fail("UNSUPPORTED_ATTR", `mode "${mode}" (constant, edge, reflect and wrap are GATHERs)`);
     const value = v.ctx.opset < 11 ? attrFloat(v.n, "value", 0) : args[2] && args[2].values.length > 0 ? args[2].values[0]! : 0;
     if (value !== 0) v.fail("UNSUPPORTED_ATTR", `constant_value ${value} (only padding with 0 is a GATHER)`);
-    const pads = v.ctx.opset < 11 ? (attrInts(v.n, "pads") ?? []) : Array.from(args[1]?.values ?? []);
     // The pad reads index `total`: the 0 a GATHER appends to its inputs.
-    results = fold(() => [padConstant(args[0]!, pads, total, args[3] ? Array.from(args[3].values) : undefined)]);
+    results = fold(() => [padConstant(args[0]!, pads, total, axes)]);
+    }
   } else {
     results = fold(() => [evalConstant(v.n, args, v.ctx.opset, (t) => v.ctx.shapes.get(t))]);
   }
@@ -337,6 +347,239 @@ function loadMove(v: NodeView): void {
     if (identity) v.emit({ kind: "reshape", name: v.label, op, out, outShape: [...r.dims], x: xs[0]! });
     else v.emit({ kind: "gather", name: v.label, op, out, outShape: [...r.dims], xs: [...xs], idx: Int32Array.from(r.values) });
   });
+}
+
+/** Pad of mode edge, reflect or wrap: every padded element reads an input element (a GATHER, no zeros). */
+function padByMode(v: NodeView, seed: Const, pads: readonly number[], axesGiven: readonly number[] | undefined, mode: "edge" | "reflect" | "wrap"): Const {
+  const dims = seed.dims;
+  const rank = dims.length;
+  const axes = axesGiven && axesGiven.length > 0 ? axesGiven.map((a) => (a < 0 ? a + rank : a)) : dims.map((_, k) => k);
+  if (pads.length !== 2 * axes.length) v.fail("UNSUPPORTED_ATTR", `pads has ${pads.length} values for ${axes.length} axes`);
+  const maps = dims.map((n) => identityMap(n));
+  axes.forEach((a, k) => {
+    const [b, e] = [pads[k]!, pads[k + axes.length]!];
+    if (b === 0 && e === 0) return;
+    if (mode === "reflect" && (b >= dims[a]! || e >= dims[a]!)) v.fail("UNSUPPORTED_ATTR", `reflect pads ${b}, ${e} reach past the ${dims[a]} elements of axis ${a}`);
+    if (dims[a]! + b + e < 1) v.fail("SHAPE", `pads crop all of axis ${a}`);
+    maps[a] = padMap(dims[a]!, b, e, mode);
+  });
+  const idx = separableIndex(dims, maps);
+  return { values: Float64Array.from(idx, (i) => seed.values[i]!), dims: maps.map((m) => m.length), int: true };
+}
+
+/** A GATHER (or a RESHAPE when `idx` is the identity) of one tensor. */
+function emitGather(v: NodeView, x: string, out: string, outShape: readonly number[], idx: Int32Array, op = v.op): void {
+  if (idx.length === numel(v.tensor(x)) && idx.every((i, k) => i === k)) v.emit({ kind: "reshape", name: v.label, op, out, outShape: [...outShape], x });
+  else v.emit({ kind: "gather", name: v.label, op, out, outShape: [...outShape], xs: [x], idx });
+}
+
+/**
+ * A ConvTranspose of x [1, C, H, W] by weights Wt [C, M/G, KH, KW] (stride 1 CONV after a GATHER): the GATHER
+ * puts s − 1 zeros between input elements and pads by k − 1 − pad (cropping where negative), the CONV has
+ * the kernel flipped and each group's in/out channels swapped.
+ */
+function emitConvTranspose(
+  v: NodeView, x: string, out: string, Wt: ArrayLike<number>, B: Float64Array, group: number, KH: number, KW: number,
+  strides: readonly [number, number], pads: readonly [number, number, number, number], outPad: readonly [number, number], op: string,
+): void {
+  const [, C, H, W] = v.tensor(x) as [number, number, number, number];
+  const MG = Wt.length / (C * KH * KW);
+  const M = MG * group;
+  const ay = { n: H, k: KH, s: strides[0], padBegin: pads[0], padEnd: pads[2], outPad: outPad[0] };
+  const ax = { n: W, k: KW, s: strides[1], padBegin: pads[1], padEnd: pads[3], outPad: outPad[1] };
+  const [OH, OW] = [transposedOut(ay), transposedOut(ax)];
+  if (OH < 1 || OW < 1) v.fail("SHAPE", `output ${OH}×${OW} is empty`);
+  let maps: Int32Array[];
+  try {
+    maps = [identityMap(1), identityMap(C), transposedMap(ay), transposedMap(ax)];
+  } catch (e) {
+    if (e instanceof ResampleError) v.fail("SHAPE", e.message);
+    throw e;
+  }
+  const [ZH, ZW] = [maps[2]!.length, maps[3]!.length];
+  const z = innerName(v, "dilated");
+  emitGather(v, x, z, [1, C, ZH, ZW], separableIndex([1, C, H, W], maps), `${op} (zero insertion, padding)`);
+  v.emit({
+    kind: "conv", name: v.label, op, out, outShape: [1, M, OH, OW], x: z, C, H: ZH, Wd: ZW, M, group,
+    win: { kh: KH, kw: KW, sy: 1, sx: 1, pt: 0, pl: 0, pb: 0, pr: 0 }, W: transposedKernel(Wt, C, MG, KH, KW, group), B, act: NO_ACT,
+  });
+}
+
+/** ConvTranspose (2-D, dilations 1): a zero-inserting GATHER and a CONV with the flipped kernel. */
+function loadConvTranspose(v: NodeView): void {
+  v.attrs(["auto_pad", "dilations", "group", "kernel_shape", "output_padding", "output_shape", "pads", "strides"]);
+  const ins = v.inputs();
+  const x = spatial(v, ins[0]!);
+  const Wc = v.constOf(ins[1]!, "W (weights)");
+  if (Wc.dims.length !== 4) v.fail("UNSUPPORTED_ATTR", `weights ${shapeStr(Wc.dims)}: only 2-D ConvTranspose is supported (no 1-D/3-D)`);
+  const [CW, MG, KH, KW] = Wc.dims as [number, number, number, number];
+  const group = attrInt(v.n, "group", 1);
+  const C = x[1]!;
+  if (CW !== C || C % group !== 0) v.fail("SHAPE", `weights ${shapeStr(Wc.dims)} and group ${group} do not fit ${C} input channels`);
+  const ks = attrInts(v.n, "kernel_shape");
+  if (ks && (ks.length !== 2 || ks[0] !== KH || ks[1] !== KW)) v.fail("SHAPE", `kernel_shape ${shapeStr(ks)} does not match the weights ${shapeStr(Wc.dims)}`);
+  const dil = attrInts(v.n, "dilations");
+  if (dil && dil.some((d) => d !== 1)) v.fail("UNSUPPORTED_ATTR", `dilations ${shapeStr(dil)} (only 1 is supported)`);
+  const pair = (name: string, dflt: number): [number, number] => {
+    const a = attrInts(v.n, name) ?? [dflt, dflt];
+    if (a.length !== 2) v.fail("UNSUPPORTED_ATTR", `${name} ${shapeStr(a)} (2-D only)`);
+    return a as [number, number];
+  };
+  const strides = pair("strides", 1);
+  const outPad = pair("output_padding", 0);
+  if (strides.some((s) => s < 1)) v.fail("UNSUPPORTED_ATTR", `strides ${shapeStr(strides)}`);
+  if (outPad.some((p, k) => p < 0 || p >= strides[k]!)) v.fail("UNSUPPORTED_ATTR", `output_padding ${shapeStr(outPad)} must be below the strides ${shapeStr(strides)}`);
+  const auto = attrString(v.n, "auto_pad") ?? "NOTSET";
+  if (!["NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"].includes(auto)) v.fail("UNSUPPORTED_ATTR", `auto_pad ${auto}`);
+  let outShape = attrInts(v.n, "output_shape");
+  if (outShape && outShape.length !== 2 && outShape.length !== 4) v.fail("UNSUPPORTED_ATTR", `output_shape ${shapeStr(outShape)} (2-D only)`);
+  if (!outShape && (auto === "SAME_UPPER" || auto === "SAME_LOWER")) outShape = [x[2]! * strides[0], x[3]! * strides[1]];
+  let pads: [number, number, number, number];
+  if (outShape) {
+    const [oh, ow] = outShape.slice(-2) as [number, number];
+    const upper = auto === "SAME_UPPER";
+    const [pt, pb] = transposedPads(x[2]!, KH, strides[0], outPad[0], oh, upper);
+    const [pl, pr] = transposedPads(x[3]!, KW, strides[1], outPad[1], ow, upper);
+    pads = [pt, pl, pb, pr];
+  } else if (auto === "VALID") pads = [0, 0, 0, 0];
+  else {
+    const p = attrInts(v.n, "pads") ?? [0, 0, 0, 0];
+    if (p.length !== 4) v.fail("UNSUPPORTED_ATTR", `pads ${shapeStr(p)} must have 4 entries (2-D only)`);
+    pads = p as [number, number, number, number];
+  }
+  const M = MG * group;
+  const B = ins[2] ? Float64Array.from(v.constOf(ins[2], "B (bias)").values) : new Float64Array(M);
+  if (B.length !== M) v.fail("SHAPE", `bias has ${B.length} values, expected ${M}`);
+  emitConvTranspose(v, ins[0]!, v.output(), Wc.values, B, group, KH, KW, strides, pads, outPad, v.op);
+}
+
+/** A Resize's (or Upsample's) scales or sizes: one value per axis, or per axis of `axes` (opset 18). */
+function resizeTargets(v: NodeView, x: readonly number[]): { scales: number[]; sizes: number[] } {
+  const ins = v.inputs();
+  const rank = x.length;
+  const nonEmpty = (k: number): Const | undefined => {
+    const t = ins[k];
+    if (!t) return undefined;
+    const c = v.constOf(t, ["X", "roi", "scales", "sizes"][k] ?? `input ${k}`);
+    return c.values.length > 0 ? c : undefined;
+  };
+  let scalesC: number[] | undefined;
+  let sizesC: number[] | undefined;
+  if (v.op === "Upsample" && v.ctx.opset < 9) scalesC = attrFloatsOf(v, "scales");
+  else if (v.op === "Upsample" || v.ctx.opset < 11) scalesC = Array.from(v.constOf(ins[1]!, "scales").values);
+  else {
+    scalesC = nonEmpty(2) ? Array.from(nonEmpty(2)!.values) : undefined;
+    sizesC = nonEmpty(3) ? Array.from(nonEmpty(3)!.values) : undefined;
+  }
+  if ((scalesC === undefined) === (sizesC === undefined)) v.fail("SHAPE", "exactly one of scales and sizes must be given");
+  const axesAttr = attrInts(v.n, "axes");
+  const axes = axesAttr ? axesAttr.map((a) => (a < 0 ? a + rank : a)) : x.map((_, k) => k);
+  const given = (scalesC ?? sizesC)!;
+  if (given.length !== axes.length) v.fail("SHAPE", `${scalesC ? "scales" : "sizes"} has ${given.length} values for ${axes.length} axes`);
+  const scales = x.map(() => 1);
+  const sizes = [...x];
+  const policy = attrString(v.n, "keep_aspect_ratio_policy") ?? "stretch";
+  if (policy !== "stretch") v.fail("UNSUPPORTED_ATTR", `keep_aspect_ratio_policy ${policy} (only stretch is supported)`);
+  axes.forEach((a, k) => {
+    if (scalesC) {
+      // ONNX: output_dimension = floor(input_dimension · scale), with the scale as given.
+      scales[a] = scalesC[k]!;
+      sizes[a] = Math.floor(x[a]! * scalesC[k]!);
+    } else {
+      sizes[a] = sizesC![k]!;
+      scales[a] = sizesC![k]! / x[a]!;
+    }
+  });
+  if (sizes.some((d) => !(d >= 1))) v.fail("SHAPE", `output shape ${shapeStr(sizes)} is empty`);
+  return { scales, sizes };
+}
+
+function attrFloatsOf(v: NodeView, name: string): number[] {
+  const a = (v.n.attribute ?? []).find((t) => t.name === name);
+  return (a?.floats ?? []).map(Number);
+}
+
+/**
+ * Resize / Upsample. Nearest: one GATHER, each output index reading the input index the operator's
+ * coordinate_transformation_mode and nearest_mode give. Linear, 2-D, upsampling H and W by integers: an
+ * edge-replicating GATHER and a depthwise ConvTranspose with the fixed interpolation weights (a GATHER
+ * and a CONV). Cubic, linear downsampling or at other factors or modes: refused by name.
+ */
+function loadResize(v: NodeView): void {
+  const upsample = v.op === "Upsample";
+  v.attrs(upsample ? ["mode", "scales"] : [
+    "mode", "coordinate_transformation_mode", "nearest_mode", "cubic_coeff_a", "exclude_outside", "extrapolation_value", "antialias", "axes", "keep_aspect_ratio_policy",
+  ]);
+  const ins = v.inputs();
+  const x = v.tensor(ins[0]!);
+  const mode = attrString(v.n, "mode") ?? "nearest";
+  // Opset 10's Resize and Upsample are asymmetric, rounding down (their output index o reads ⌊o / scale⌋).
+  const legacy = upsample || v.ctx.opset < 11;
+  const coord = (legacy ? "asymmetric" : (attrString(v.n, "coordinate_transformation_mode") ?? "half_pixel")) as CoordinateMode;
+  const nmode = (legacy ? "floor" : (attrString(v.n, "nearest_mode") ?? "round_prefer_floor")) as NearestMode;
+  if (!COORDINATE_MODES.includes(coord)) v.fail("UNSUPPORTED_ATTR", `coordinate_transformation_mode ${coord}`);
+  if (!NEAREST_MODES.includes(nmode)) v.fail("UNSUPPORTED_ATTR", `nearest_mode ${nmode}`);
+  const { scales, sizes } = resizeTargets(v, x);
+  let roi: number[] | undefined;
+  if (coord === "tf_crop_and_resize") {
+    const r = ins[1] ? Array.from(v.constOf(ins[1], "roi").values) : [];
+    const axesAttr = attrInts(v.n, "axes");
+    const axes = axesAttr ? axesAttr.map((a) => (a < 0 ? a + x.length : a)) : x.map((_, k) => k);
+    if (r.length !== 2 * axes.length) v.fail("SHAPE", `roi has ${r.length} values for ${axes.length} axes`);
+    roi = [...x.map(() => 0), ...x.map(() => 1)];
+    axes.forEach((a, k) => {
+      roi![a] = r[k]!;
+      roi![a + x.length] = r[k + axes.length]!;
+    });
+  }
+  const axis = (k: number): ResizeAxis => ({ n: x[k]!, m: sizes[k]!, scale: scales[k]!, roiStart: roi?.[k] ?? 0, roiEnd: roi?.[k + x.length] ?? 1 });
+  const out = v.output();
+  if (sizes[0] !== 1) v.fail("SHAPE", `output shape ${shapeStr(sizes)}: its first dimension is not a batch of 1`);
+  if (mode === "nearest") {
+    if (coord === "tf_crop_and_resize") {
+      const ext = attrFloat(v.n, "extrapolation_value", 0);
+      const outside = x.some((_, k) => nearestMap(axis(k), coord, nmode).some((i) => i < 0));
+      if (outside && ext !== 0) v.fail("UNSUPPORTED_ATTR", `extrapolation_value ${ext}: a GATHER can only fill with 0`);
+    }
+    emitGather(v, ins[0]!, out, sizes, separableIndex(x, x.map((_, k) => nearestMap(axis(k), coord, nmode))));
+    return;
+  }
+  if (mode !== "linear") v.fail("UNSUPPORTED_ATTR", `mode ${mode}: only nearest (a GATHER) and linear upsampling by integer factors (a GATHER and a CONV) are exact in canonical form`);
+  if (x.length !== 4) v.fail("UNSUPPORTED_ATTR", `mode linear on ${shapeStr(x)}: only 2-D [1, C, H, W] upsampling is supported`);
+  if (sizes[1] !== x[1]) v.fail("UNSUPPORTED_ATTR", "mode linear across channels (only H and W may be resized)");
+  if (coord === "tf_crop_and_resize" || coord === "align_corners") {
+    v.fail("UNSUPPORTED_ATTR", `mode linear with coordinate_transformation_mode ${coord}: its weights change along the output, so it is no fixed-weight convolution`);
+  }
+  if (sizes[2]! < x[2]! || sizes[3]! < x[3]!) v.fail("UNSUPPORTED_ATTR", `mode linear downsampling ${shapeStr(x)} → ${shapeStr(sizes)} (only upsampling by integer factors is exact)`);
+  const ky = linearKernel(axis(2), coord);
+  const kx = linearKernel(axis(3), coord);
+  for (const k of [ky, kx]) if (typeof k === "string") v.fail("UNSUPPORTED_ATTR", `mode linear: ${k} (only upsampling by integer factors is a fixed-weight convolution)`);
+  const [KY, KX] = [ky as Float64Array, kx as Float64Array];
+  const C = x[1]!;
+  const [sy, sx] = [sizes[2]! / x[2]!, sizes[3]! / x[3]!];
+  const edge = innerName(v, "edge");
+  emitGather(v, ins[0]!, edge, [1, C, x[2]! + 2, x[3]! + 2], separableIndex(x, [identityMap(1), identityMap(C), edgeMap(x[2]!), edgeMap(x[3]!)]), `${v.op} (edge)`);
+  const Wt = new Float64Array(C * KY.length * KX.length);
+  for (let c = 0; c < C; c++) for (let i = 0; i < KY.length; i++) for (let j = 0; j < KX.length; j++) Wt[(c * KY.length + i) * KX.length + j] = KY[i]! * KX[j]!;
+  emitConvTranspose(v, edge, out, Wt, new Float64Array(C), C, KY.length, KX.length, [sy, sx], [2 * sy, 2 * sx, 2 * sy, 2 * sx], [0, 0], v.op);
+}
+
+/** DepthToSpace / SpaceToDepth of [1, C, H, W]: one GATHER. */
+function loadDepthSpace(v: NodeView): void {
+  v.attrs(v.op === "DepthToSpace" ? ["blocksize", "mode"] : ["blocksize"]);
+  const x = spatial(v, v.inputs()[0]!);
+  const [, C, H, W] = x as [number, number, number, number];
+  const b = attrInt(v.n, "blocksize", 0);
+  if (b < 1) v.fail("UNSUPPORTED_ATTR", `blocksize ${b}`);
+  if (v.op === "DepthToSpace") {
+    const mode = attrString(v.n, "mode") ?? "DCR";
+    if (mode !== "DCR" && mode !== "CRD") v.fail("UNSUPPORTED_ATTR", `mode ${mode}`);
+    if (C % (b * b) !== 0) v.fail("SHAPE", `${C} channels do not divide by blocksize² ${b * b}`);
+    emitGather(v, v.inputs()[0]!, v.output(), [1, C / (b * b), H * b, W * b], depthToSpaceIndex(C, H, W, b, mode));
+  } else {
+    if (H % b !== 0 || W % b !== 0) v.fail("SHAPE", `${H}×${W} does not divide by blocksize ${b}`);
+    emitGather(v, v.inputs()[0]!, v.output(), [1, C * b * b, H / b, W / b], spaceToDepthIndex(C, H, W, b));
+  }
 }
 
 function loadConv(v: NodeView): void {
@@ -734,6 +977,9 @@ function loadNode(v: NodeView): void {
     case "Softmax": return loadSoftmax(v);
     case "LayerNormalization": return loadLayerNorm(v);
     case "Transpose": case "Concat": case "Slice": case "Split": case "Gather": case "Expand": case "Pad": case "Tile": return loadMove(v);
+    case "ConvTranspose": return loadConvTranspose(v);
+    case "Resize": case "Upsample": return loadResize(v);
+    case "DepthToSpace": case "SpaceToDepth": return loadDepthSpace(v);
     case "Identity": case "Dropout": {
       const outs = (v.n.output ?? []).filter((o) => o);
       if (outs.length !== 1) v.fail("UNSUPPORTED_ATTR", "Dropout mask output");
