@@ -241,8 +241,9 @@ function iota(shape: readonly number[], offset = 0): Const {
 
 /** An internal tensor name derived from the node's output. */
 function innerName(v: NodeView, what: string): string {
-  let name = `${v.output()}::${what}`;
-  for (let k = 2; v.ctx.shapes.has(name); k++) name = `${v.output()}::${what}${k}`;
+  const first = (v.n.output ?? []).find((o) => o !== "") ?? v.label;
+  let name = `${first}::${what}`;
+  for (let k = 2; v.ctx.shapes.has(name); k++) name = `${first}::${what}${k}`;
   return name;
 }
 
@@ -322,6 +323,7 @@ function loadMove(v: NodeView): void {
     }
   };
   let results: Const[];
+  let padValue = 0;
   const outs = op === "Split" ? (v.n.output ?? []).filter((o) => o !== "") : [v.output()];
   if (op === "Split") {
     const sizes = v.ctx.opset >= 13 ? (args[1] ? Array.from(args[1].values) : []) : (attrInts(v.n, "split") ?? []);
@@ -334,7 +336,15 @@ function loadMove(v: NodeView): void {
     else {
     if (mode !== "constant") v.fail("UNSUPPORTED_ATTR", `mode "${mode}" (constant, edge, reflect and wrap are GATHERs)`);
     const value = v.ctx.opset < 11 ? attrFloat(v.n, "value", 0) : args[2] && args[2].values.length > 0 ? args[2].values[0]! : 0;
-    if (value !== 0) v.fail("UNSUPPORTED_ATTR", `constant_value ${value} (only padding with 0 is a GATHER)`);
+    if (value !== 0) {
+      if (!Number.isFinite(value)) v.fail("UNSUPPORTED_ATTR", `constant_value ${value}`);
+      // Pad(x, c) = Pad(x − c, 0) + c: an ADD of −c before the GATHER, of c after it.
+      padValue = value;
+      const shifted = innerName(v, "minus_pad_value");
+      const sx = v.tensor(xs[0]!);
+      v.emit({ kind: "addc", name: v.label, op: v.op, out: shifted, outShape: sx, x: xs[0]!, c: new Float64Array(sx[1]!).fill(-value), act: NO_ACT });
+      xs[0] = shifted;
+    }
     // The pad reads index `total`: the 0 a GATHER appends to its inputs.
     results = fold(() => [padConstant(args[0]!, pads, total, axes)]);
     }
@@ -343,6 +353,12 @@ function loadMove(v: NodeView): void {
   }
   results.forEach((r, k) => {
     const out = outs[k]!;
+    if (padValue !== 0) {
+      const padded = innerName(v, "padded");
+      v.emit({ kind: "gather", name: v.label, op, out: padded, outShape: [...r.dims], xs: [...xs], idx: Int32Array.from(r.values) });
+      v.emit({ kind: "addc", name: v.label, op, out, outShape: [...r.dims], x: padded, c: new Float64Array(r.dims[1]!).fill(padValue), act: NO_ACT });
+      return;
+    }
     const identity = xs.length === 1 && r.values.length === total && r.values.every((x, i) => x === i);
     if (identity) v.emit({ kind: "reshape", name: v.label, op, out, outShape: [...r.dims], x: xs[0]! });
     else v.emit({ kind: "gather", name: v.label, op, out, outShape: [...r.dims], xs: [...xs], idx: Int32Array.from(r.values) });
@@ -706,11 +722,36 @@ function loadSoftmax(v: NodeView): void {
   if (axis < 1 || axis >= rank) v.fail("UNSUPPORTED_ATTR", `axis ${given} of ${shapeStr(s)} (the batch axis or out of range)`);
   // Opset < 13 normalizes over the flattened axes from `axis` on; 13 and later over `axis` alone.
   if (v.ctx.opset >= 13 && s.slice(axis + 1).some((d) => d !== 1)) {
-    v.fail("UNSUPPORTED_ATTR", `axis ${given} of ${shapeStr(s)}: only a softmax over the last axis (or one followed by axes of size 1) is supported`);
+    // Over a middle axis: a GATHER moves it last, the softmax runs there, a GATHER moves it back.
+    const perm = [...s.keys()].filter((k) => k !== axis).concat([axis]);
+    const sp = perm.map((k) => s[k]!);
+    const st = s.map((_, k) => numel(s.slice(k + 1)));
+    const toLast = new Int32Array(numel(s));
+    const back = new Int32Array(numel(s));
+    for (let e = 0; e < toLast.length; e++) {
+      let rest = e;
+      let src = 0;
+      for (let k = sp.length - 1; k >= 0; k--) {
+        const i = rest % sp[k]!;
+        rest = Math.floor(rest / sp[k]!);
+        src += i * st[perm[k]!]!;
+      }
+      toLast[e] = src;
+      back[src] = e;
+    }
+    const xt = innerName(v, "axis_last");
+    v.emit({ kind: "gather", name: v.label, op: "Softmax (axis last)", out: xt, outShape: sp, xs: [x], idx: toLast });
+    const yt = innerName(v, "softmax_axis_last");
+    emitSoftmax(v, xt, sp, sp[sp.length - 1]!, yt);
+    v.emit({ kind: "gather", name: v.label, op: "Softmax (axis back)", out: v.output(), outShape: s, xs: [yt], idx: back });
+    return;
   }
-  const N = v.ctx.opset >= 13 ? s[axis]! : numel(s.slice(axis));
+  emitSoftmax(v, x, s, v.ctx.opset >= 13 ? s[axis]! : numel(s.slice(axis)), v.output());
+}
+
+/** The softmax layers over the last N elements (rows of N) of x, shape s, into `out`. */
+function emitSoftmax(v: NodeView, x: string, s: readonly number[], N: number, out: string): void {
   const R = numel(s) / N;
-  const out = v.output();
   const op = "Softmax";
   const base = { name: v.label, op };
   const rows = (e: number) => Math.floor(e / N);
@@ -749,28 +790,35 @@ function loadSoftmax(v: NodeView): void {
  */
 function loadLayerNorm(v: NodeView): void {
   v.attrs(["axis", "epsilon", "stash_type"]);
-  if ((v.n.output ?? []).filter((o) => o !== "").length !== 1) v.fail("UNSUPPORTED_ATTR", "the Mean and InvStdDev outputs are not supported");
+  const outs = v.n.output ?? [];
   const ins = v.inputs();
   const x = ins[0]!;
   const s = v.tensor(x);
   const rank = s.length;
   const given = attrInt(v.n, "axis", -1);
   const axis = given < 0 ? given + rank : given;
-  if (axis < 1 || axis >= rank || s.slice(axis, -1).some((d) => d !== 1)) {
-    v.fail("UNSUPPORTED_ATTR", `axis ${given} of ${shapeStr(s)}: only a normalization over the last axis is supported`);
-  }
-  const D = s[rank - 1]!;
+  if (axis < 1 || axis >= rank) v.fail("UNSUPPORTED_ATTR", `axis ${given} of ${shapeStr(s)} (the batch axis or out of range)`);
+  // Normalized over the axes from `axis` on: the rows of the view [1, R, D].
+  const D = numel(s.slice(axis));
   const eps = attrFloat(v.n, "epsilon", 1e-5);
   const gamma = v.constOf(ins[1]!, "Scale");
   const beta = ins[2] ? v.constOf(ins[2], "B") : undefined;
   const R = numel(s) / D;
-  const out = v.output();
+  const out = outs[0] ?? "";
+  if (out === "") v.fail("UNSUPPORTED_ATTR", "the output Y is not named");
   const op = "LayerNormalization";
   const base = { name: v.label, op };
+  const lastOnly = s.slice(axis, -1).every((d) => d === 1);
+  const sv = lastOnly ? s : [1, R, D];
+  let xv = x;
+  if (!lastOnly) {
+    xv = innerName(v, "rows");
+    v.emit({ ...base, kind: "reshape", out: xv, outShape: sv, x });
+  }
   const centred = innerName(v, "centred");
-  emitCentering(v, x, centred, op);
+  emitCentering(v, xv, centred, op);
   const sq = innerName(v, "square");
-  v.emit({ ...base, kind: "lut", out: sq, outShape: s, x: centred, fn: { name: "Square", f: (t: number) => t * t }, act: NO_ACT });
+  v.emit({ ...base, kind: "lut", out: sq, outShape: sv, x: centred, fn: { name: "Square", f: (t: number) => t * t }, act: NO_ACT });
   const col = innerName(v, "square_column");
   v.emit({ ...base, kind: "reshape", out: col, outShape: [1, R, D, 1], x: sq });
   const variance = innerName(v, "variance");
@@ -781,7 +829,7 @@ function loadLayerNorm(v: NodeView): void {
   const inv = innerName(v, "rsqrt");
   v.emit({ ...base, kind: "lut", out: inv, outShape: [1, R, 1, 1], x: variance, fn: { name: "InvSqrt", f: (t: number) => 1 / Math.sqrt(t + eps) }, act: NO_ACT });
   const invE = innerName(v, "rsqrt_rows");
-  v.emit({ ...base, kind: "gather", out: invE, outShape: s, xs: [inv], idx: Int32Array.from({ length: R * D }, (_, e) => Math.floor(e / D)) });
+  v.emit({ ...base, kind: "gather", out: invE, outShape: sv, xs: [inv], idx: Int32Array.from({ length: R * D }, (_, e) => Math.floor(e / D)) });
   const expand = (c: Const, role: string): Float64Array => {
     try {
       if (shapeStr(broadcastShape([s, c.dims])) !== shapeStr(s)) throw new FoldError("");
@@ -796,10 +844,29 @@ function loadLayerNorm(v: NodeView): void {
   const hasBeta = b !== undefined && b.some((t) => t !== 0);
   const hasGamma = g.some((t) => t !== 1);
   const normed = hasGamma || hasBeta ? innerName(v, "normalized") : out;
-  v.emit({ ...base, kind: "prod", out: normed, outShape: s, a: centred, b: invE, gain: 1, act: NO_ACT });
+  if (lastOnly) v.emit({ ...base, kind: "prod", out: normed, outShape: s, a: centred, b: invE, gain: 1, act: NO_ACT });
+  else {
+    const nv = innerName(v, "normalized_rows");
+    v.emit({ ...base, kind: "prod", out: nv, outShape: sv, a: centred, b: invE, gain: 1, act: NO_ACT });
+    v.emit({ ...base, kind: "reshape", out: normed, outShape: s, x: nv });
+  }
   const scaled = hasBeta ? innerName(v, "scaled") : out;
   if (hasGamma) v.emit({ ...base, kind: "elemc", mode: "mul", out: scaled, outShape: s, x: normed, c: g, act: NO_ACT });
   if (hasBeta) v.emit({ ...base, kind: "elemc", mode: "add", out, outShape: s, x: hasGamma ? scaled : normed, c: b!, act: NO_ACT });
+  // The optional Mean and InvStdDev outputs, of shape s with the normalized axes 1: a CONV of 1/D (the
+  // mean, over a column view of x) and the 1/√ LUT above, each viewed in that shape.
+  const reduced = s.map((d, k) => (k >= axis ? 1 : d));
+  if (outs[1]) {
+    const xcol = innerName(v, "column");
+    v.emit({ ...base, kind: "reshape", out: xcol, outShape: [1, R, D, 1], x });
+    const mean = innerName(v, "mean");
+    v.emit({
+      ...base, kind: "conv", out: mean, outShape: [1, R, 1, 1], x: xcol, C: R, H: D, Wd: 1, M: R, group: R,
+      win: { kh: D, kw: 1, sy: 1, sx: 1, pt: 0, pl: 0, pb: 0, pr: 0 }, W: new Float64Array(R * D).fill(1 / D), B: new Float64Array(R), act: NO_ACT, wideInput: true,
+    });
+    v.emit({ ...base, kind: "reshape", out: outs[1], outShape: reduced, x: mean });
+  }
+  if (outs[2]) v.emit({ ...base, kind: "reshape", out: outs[2], outShape: reduced, x: inv });
 }
 
 function clampOf(v: NodeView): Act {

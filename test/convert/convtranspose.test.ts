@@ -185,6 +185,11 @@ describe("convert: ConvTranspose, Resize, DepthToSpace, SpaceToDepth, Pad modes"
       });
     }
 
+    it("Pad constant with a value other than 0: ADD −c, GATHER, ADD c", async function () {
+      const { conv } = await convertAndCheck([1, 2, 3, 4], [node("Pad", ["x", "p", "c"], "y", "pad", { mode: "constant" })], [int64("p", [8], [0, 0, 1, 0, 0, 0, 1, 2]), tensor("c", [], [0.75])]);
+      expect(kinds(conv)).to.deep.equal(["ADD", "GATHER", "ADD"]);
+    });
+
     it("Pad maps: edge, reflect (no repeated edge), wrap (opset 19)", function () {
       expect(Array.from(padMap(4, 2, 1, "edge"))).to.deep.equal([0, 0, 0, 1, 2, 3, 3]);
       expect(Array.from(padMap(4, 2, 2, "reflect"))).to.deep.equal([2, 1, 0, 1, 2, 3, 2, 1]);

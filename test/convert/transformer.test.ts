@@ -281,15 +281,22 @@ describe("convert: transformer ops onto DENSE, MATMUL, PRODUCT, GATHER, CONST", 
       await check(moved, c2, inputs);
     });
 
-    it("refuses Pad of another mode, a non-zero pad value and Gather on computed indices, by node and op", function () {
+    it("Pad reflect is one GATHER, a non-zero pad value c an ADD of −c (here folded into the DENSE), the GATHER and an ADD of c; Gather on computed indices is refused, by node and op", async function () {
       const pad = (attrs: Record<string, string>, value?: number) =>
         floatModel([1, 24], [...t.nodes, node("Pad", ["t", "pads", ...(value === undefined ? [] : ["v"])], "y", "/pad", attrs)], [...t.inits, int64("pads", [6], [0, 1, 0, 0, 1, 0]), tensor("v", [], [value ?? 0])], "y", 13);
-      const reflect = refusal(pad({ mode: "reflect" }), 24);
-      expect(reflect.message).to.equal('cannot convert node "/pad" (Pad): mode "reflect" (only "constant" padding with 0 is a GATHER)');
-      expect(reflect.code).to.equal("UNSUPPORTED_ATTR");
-      expect(refusal(pad({}, 1), 24).message).to.equal('cannot convert node "/pad" (Pad): constant_value 1 (only padding with 0 is a GATHER)');
+      const inputs = calib(8, 24);
+      const reflect = pad({ mode: "reflect" });
+      const c1 = convertModel(reflect, { calibration: inputs });
+      expect(kinds(c1)).to.deep.equal(["DENSE", "GATHER"]);
+      await check(reflect, c1, inputs);
+      const valued = pad({}, 1);
+      const c2 = convertModel(valued, { calibration: inputs });
+      expect(kinds(c2)).to.deep.equal(["DENSE", "GATHER", "ADD"]); // the ADD of −c folds into the DENSE's bias
+      await check(valued, c2, inputs);
       const computed = floatModel([1, 24], [...t.nodes, node("Relu", ["t"], "i", "/i"), node("Gather", ["t", "i"], "y", "/gather", { axis: 1 })], t.inits, "y", 13);
       const e = refusal(computed, 24);
+      const tooFar = floatModel([1, 24], [...t.nodes, node("Pad", ["t", "big"], "y", "/pad", { mode: "reflect" })], [...t.inits, int64("big", [6], [0, 4, 0, 0, 0, 0])], "y", 13);
+      expect(refusal(tooFar, 24).message).to.match(/node "\/pad" \(Pad\): reflect pads 4, 0 reach past/);
       expect([e.node, e.op, e.code]).to.deep.equal(["/gather", "Gather", "NOT_CONSTANT"]);
     });
   });
@@ -379,10 +386,12 @@ describe("convert: transformer ops onto DENSE, MATMUL, PRODUCT, GATHER, CONST", 
       await check(bytes, narrow, inputs, 0.05);
     });
 
-    it("refuses a Softmax over another axis than the last, by node and op", function () {
-      const e = refusal(attention([node("Softmax", ["ss"], "y", "/softmax", { axis: 2 })]), 24);
-      expect(e.message).to.equal('cannot convert node "/softmax" (Softmax): axis 2 of [1,2,4,4]: only a softmax over the last axis (or one followed by axes of size 1) is supported');
-      expect(e.code).to.equal("UNSUPPORTED_ATTR");
+    it("over a middle axis: a GATHER moves the axis last and another moves it back", async function () {
+      const bytes = attention([node("Softmax", ["ss"], "y", "/softmax", { axis: 2 })]);
+      const inputs = calib(8, 24);
+      const c = convertModel(bytes, { calibration: inputs });
+      expect(kinds(c).filter((k) => k === "GATHER").length).to.be.at.least(2);
+      await check(bytes, c, inputs, 0.05);
     });
   });
 
@@ -443,10 +452,12 @@ describe("convert: transformer ops onto DENSE, MATMUL, PRODUCT, GATHER, CONST", 
       await check(ln14, c14, inputs, 0.05);
     });
 
-    it("refuses a normalization over other axes than the last, by node and op", function () {
+    it("over the last two axes (axis 1 of [1, N, D]): the same layers over a [1, 1, N·D] view", async function () {
       const bytes = floatModel([1, N * D], [...emb.nodes, node("LayerNormalization", ["t", "g1", "b1"], "y", "/ln", { axis: 1 })], [...emb.inits, tensor("g1", [N, D], w(N * D)), tensor("b1", [N, D], w(N * D))], "y", 17);
-      const e = refusal(bytes, N * D);
-      expect(e.message).to.equal('cannot convert node "/ln" (LayerNormalization): axis 1 of [1,3,8]: only a normalization over the last axis is supported');
+      const inputs = calib(8, N * D);
+      const c = convertModel(bytes, { calibration: inputs });
+      await check(bytes, c, inputs, 0.05);
+      expect(refusal(floatModel([1, N * D], [...emb.nodes, node("LayerNormalization", ["t", "g1"], "y", "/ln", { axis: 0 })], [...emb.inits, tensor("g1", [1, N, D], w(N * D))], "y", 17), N * D).message).to.match(/axis 0 of \[1,3,8\] \(the batch axis/);
     });
   });
 });
