@@ -39,7 +39,11 @@ if (!haveTestData() && !dataRequired()) {
     expect(haveTestData(), MISSING_MESSAGE).to.equal(true);
     const ops = ["conv", "gemm", "matmul", "add", "mul", "relu", "clip", "maxpool", "flatten", "reshape", "sigmoid", "tanh"];
     const lutOps = ["erf", "leakyrelu", "hardsigmoid", "hardswish", "elu", "selu", "softplus", "softsign", "exp", "neg", "abs", "sqrt", "reciprocal", "pow", "reduce_mean", "reduce_sum"];
-    for (const op of [...ops, ...lutOps]) {
+    const moveOps = [
+      "reduce_max", "softmax", "layer_normalization", "transpose", "concat", "slice", "split", "gather", "expand", "squeeze", "unsqueeze", "tile",
+      "constant_pad", "edge_pad", "reflect_pad", "convtranspose", "resize", "upsample", "depthtospace", "spacetodepth",
+    ];
+    for (const op of [...ops, ...lutOps, ...moveOps]) {
       expect(cases.some((c) => c.startsWith(`test_${op}`)), `no node test for ${op}`).to.equal(true);
     }
   });
