@@ -3,8 +3,11 @@
  * without changing what is tested:
  * - every graph input after the first becomes an initializer holding the test's data (that
  *   is how weights, biases, bounds and shapes appear in real models);
- * - elementwise ops and Reshape get a leading unit dimension ("lift": [3,4,5] → [1,3,4,5],
- *   Reshape's target gets a leading 1, which keeps 0 and -1 meaning the same dims);
+ * - elementwise ops, reductions, axis ops (Softmax, LayerNormalization) and data movement get a leading
+ *   unit dimension ("lift": [3,4,5] → [1,3,4,5]); their non-negative axes, perms, pads, repeats and
+ *   target shapes are shifted by it (Reshape's target gets a leading 1, which keeps 0 and -1 meaning the
+ *   same dims); shape arithmetic inside an expanded test is left alone (liftNodes);
+ * - a test with several outputs runs once per output;
  * - per-sample ops (Gemm/MatMul rows, Conv, pooling, BatchNormalization, Flatten with
  *   axis ≥ 1) with batch N > 1 run as N batch-1 cases ("split"), each compared with its
  *   slice of the expected output.
