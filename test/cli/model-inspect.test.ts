@@ -32,7 +32,7 @@ async function rejection(promise: Promise<unknown>): Promise<string> {
   return (error as Error).message;
 }
 
-/** An exported-looking model: an LSTM and a decomposed LayerNorm behind a dynamic input. */
+/** An exported-looking model: an LSTM and an Einsum (neither lowered) behind a dynamic input. */
 function unseenModel(): Uint8Array {
   return encodeModel({
     irVersion: 8,
@@ -43,7 +43,7 @@ function unseenModel(): Uint8Array {
       name: "unseen",
       node: [
         node("LSTM", ["x", "w", "r"], "h", "the_lstm"),
-        node("Softmax", ["h"], "m", "/attn/Softmax"),
+        node("Einsum", ["h"], "m", "/attn/Einsum"),
         node("Relu", ["m"], "y", "relu"),
       ],
       initializer: [tensor("w", [1, 16, 4], new Float32Array(64)), tensor("r", [1, 16, 4], new Float32Array(64))],
@@ -78,7 +78,7 @@ describe("cli: model inspect on float files, model convert refusals", function (
     const out = await printed(() => hre.tasks.getTask(["model", "inspect"]).run({ file }));
     expect(out).to.match(/inputs:\s+x \[batch,3,time\] float32/);
     expect(out).to.match(/producer:\s+pytorch 2\.5/);
-    expect(out).to.contain('not all: LSTM (node "the_lstm"); Softmax (node "/attn/Softmax")');
+    expect(out).to.contain('not all: LSTM (node "the_lstm"); Einsum (node "/attn/Einsum")');
     expect(out).to.match(/dynamic dimensions:\s+batch, time/);
   });
 
@@ -92,17 +92,17 @@ describe("cli: model inspect on float files, model convert refusals", function (
     const file = join(dir, "unseen.onnx");
     await writeFile(file, unseenModel());
     const message = await rejection(hre.tasks.getTask(["model", "convert"]).run({ in: file, out: join(dir, "out.onnx") }));
-    expect(message).to.contain(`${file}: cannot convert this model: it uses 2 ops with no canonical lowering: LSTM (node "the_lstm"); Softmax (node "/attn/Softmax")`);
+    expect(message).to.contain(`${file}: cannot convert this model: it uses 2 ops with no canonical lowering: LSTM (node "the_lstm"); Einsum (node "/attn/Einsum")`);
   });
 
   it("convert reports its accuracy on held-out samples, and checks its options before reading anything", async function () {
     this.timeout(120_000);
     const out = join(dir, "mlp.onnx");
-    const text = await printed(() => hre.tasks.getTask(["model", "convert"]).run({ in: "models/mnist-mlp.float.onnx", out, activationBits: "7" }));
+    const text = await printed(() => hre.tasks.getTask(["model", "convert"]).run({ in: "models/mnist-mlp.float.onnx", out, activationBits: "7", wideBits: "7" }));
     expect(text).to.match(/calibration:\s+64 samples seeded uniform \[0, 1\) inputs .*; 16 more held out to measure the result/);
     expect(text).to.match(/top-1 agreement on 16 held-out samples:\s+\d+\.\d\d%/);
     expect(text).to.match(/max \|error\| on the calibration samples:/);
-    // 7-bit activations: hidden ranges within ±63 (or 0..127).
+    // 7-bit activations (and wide tensors): hidden ranges within ±63 (or 0..127).
     expect(text).to.match(/\[0, 127\]|\[-63, 63\]/);
     const message = await rejection(hre.tasks.getTask(["model", "convert"]).run({ in: join(dir, "missing.onnx"), out, inputRange: "0,255" }));
     expect(message).to.match(/^--input-scale and --input-range go together/);
