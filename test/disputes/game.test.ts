@@ -52,7 +52,7 @@ import {
   registerModel,
   submitTrace,
 } from "./fixtures.js";
-import { allKindsModel, mnistCnn, mnistInput, randomInput } from "./models.js";
+import { allKindsModel, attentionBlock as sharedAttentionBlock, mnistCnn, mnistInput, randomInput } from "./models.js";
 
 const conn = await network.create();
 const { deployDisputes } = disputeFixtures(conn);
@@ -930,36 +930,10 @@ describe("DisputeGame", function () {
   });
 });
 
-/**
- * A small attention block with every transformer kind: rank-3 DENSE projections Q, K, V of a
- * [1, 6, 8] input, GATHERs splitting 2 heads (K transposed), MATMUL Q·Kᵀ, a CONST bias added, a
- * PRODUCT, MATMUL weights·V, and a GATHER merging the heads beside the block's input.
- */
+/** A small attention block (6 tokens, 2 heads of 4): see {@link sharedAttentionBlock}. */
 function attentionBlock(): CanonicalModel {
-  const r = new Rng(11);
-  const T = 6, H = 2, DH = 4, D = H * DH;
-  const b = new CanonicalModelBuilder([1, T, D], [-20, 20]);
-  const proj = () => b.dense({ input: 0, weight: r.ints(D * D, -4, 4), units: D, bias: r.ints(D, -10, 10), shift: 2, clip: [-40, 40] }).last;
-  const q = proj(), k = proj(), v = proj();
-  const heads = (x: number, transposed: boolean): number => {
-    const index: number[] = [];
-    for (let h = 0; h < H; h++) {
-      if (transposed) for (let d = 0; d < DH; d++) for (let t = 0; t < T; t++) index.push(t * D + h * DH + d);
-      else for (let t = 0; t < T; t++) for (let d = 0; d < DH; d++) index.push(t * D + h * DH + d);
-    }
-    return b.gather({ inputs: [x], index, outShape: transposed ? [1, H, DH, T] : [1, H, T, DH] }).last;
-  };
-  const qh = heads(q, false), kt = heads(k, true), vh = heads(v, false);
-  const scores = b.matmul({ input: qh, other: kt, shift: 4, clip: [-60, 60] }).last;
-  const pos = b.constant({ values: r.ints(H * T * T, -9, 9), shape: [1, H, T, T] }).last;
-  const biased = b.add({ input: scores, other: pos, shift: 0, clip: [-60, 60] }).last;
-  const weights = b.product({ input: biased, other: biased, shift: 5, clip: [0, 100] }).last;
-  const attended = b.matmul({ input: weights, other: vh, shift: 5, clip: [-100, 100] }).last;
-  const index: number[] = [];
-  for (let t = 0; t < T; t++) {
-    for (let h = 0; h < H; h++) for (let d = 0; d < DH; d++) index.push((h * T + t) * DH + d);
-    for (let d = 0; d < D; d++) index.push(H * T * DH + t * D + d);
-  }
-  b.gather({ inputs: [attended, 0], index, outShape: [1, T, 2 * D] });
-  return parseCanonicalModel(b.build());
+  return sharedAttentionBlock(new Rng(11), {
+    tokens: 6, heads: 2, headDim: 4, range: 20, projClip: 40, weight: 4, bias: 10,
+    shifts: [2, 4, 5, 5], clips: [60, 100, 100], positionBias: 9,
+  });
 }

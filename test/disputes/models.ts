@@ -53,3 +53,59 @@ export function mnistInput(model: CanonicalModel, i: number): Int32Array {
   heldOut ??= loadDigits("heldout");
   return quantizeInput(model, toFloat(heldOut.pixels[i]!));
 }
+
+/** Sizes, ranges and shifts of {@link attentionBlock}. */
+export interface AttentionShape {
+  readonly tokens: number;
+  readonly heads: number;
+  readonly headDim: number;
+  /** The input's range [-range, range], and the projections' clip [-projClip, projClip]. */
+  readonly range: number;
+  readonly projClip: number;
+  readonly weight: number;
+  readonly bias: number;
+  /** Shifts of the projections, the scores, the product and the weighted values. */
+  readonly shifts: readonly [number, number, number, number];
+  /** Clips of the scores (and the biased scores), the product and the weighted values. */
+  readonly clips: readonly [number, number, number];
+  /** The position bias (CONST) is drawn in [-positionBias, positionBias]. */
+  readonly positionBias: number;
+}
+
+/**
+ * One attention block with every transformer kind: rank-3 DENSE projections Q, K, V of a
+ * [1, T, D] input, GATHERs splitting the heads (K transposed), MATMUL Q·Kᵀ, a CONST position bias
+ * added, a PRODUCT, MATMUL weights·V, and a GATHER that merges the heads and concatenates the
+ * block's input (two inputs).
+ */
+export function attentionBlock(r: Rng, a: AttentionShape): CanonicalModel {
+  const T = a.tokens, H = a.heads, DH = a.headDim, D = H * DH;
+  const [sProj, sScores, sProduct, sValues] = a.shifts;
+  const [cScores, cProduct, cValues] = a.clips;
+  const b = new CanonicalModelBuilder([1, T, D], [-a.range, a.range]);
+  const proj = () => b.dense({ input: 0, weight: r.ints(D * D, -a.weight, a.weight), units: D, bias: r.ints(D, -a.bias, a.bias), shift: sProj, clip: [-a.projClip, a.projClip] }).last;
+  const q = proj(), k = proj(), v = proj();
+  // [1, T, D] -> [1, H, T, DH] (heads) and [1, H, DH, T] (K transposed).
+  const heads = (x: number, transposed: boolean): number => {
+    const index: number[] = [];
+    for (let h = 0; h < H; h++) {
+      if (transposed) for (let d = 0; d < DH; d++) for (let t = 0; t < T; t++) index.push(t * D + h * DH + d);
+      else for (let t = 0; t < T; t++) for (let d = 0; d < DH; d++) index.push(t * D + h * DH + d);
+    }
+    return b.gather({ inputs: [x], index, outShape: transposed ? [1, H, DH, T] : [1, H, T, DH] }).last;
+  };
+  const qh = heads(q, false), kt = heads(k, true), vh = heads(v, false);
+  const scores = b.matmul({ input: qh, other: kt, shift: sScores, clip: [-cScores, cScores] }).last;
+  const pos = b.constant({ values: r.ints(H * T * T, -a.positionBias, a.positionBias), shape: [1, H, T, T] }).last;
+  const biased = b.add({ input: scores, other: pos, shift: 0, clip: [-cScores, cScores] }).last;
+  const weights = b.product({ input: biased, other: biased, shift: sProduct, clip: [0, cProduct] }).last;
+  const attended = b.matmul({ input: weights, other: vh, shift: sValues, clip: [-cValues, cValues] }).last;
+  // Merge the heads back to [1, T, D] and append the block's input: [1, T, 2D].
+  const index: number[] = [];
+  for (let t = 0; t < T; t++) {
+    for (let h = 0; h < H; h++) for (let d = 0; d < DH; d++) index.push((h * T + t) * DH + d);
+    for (let d = 0; d < D; d++) index.push(H * T * DH + t * D + d);
+  }
+  b.gather({ inputs: [attended, 0], index, outShape: [1, T, 2 * D] });
+  return parseCanonicalModel(b.build());
+}

@@ -29,6 +29,7 @@ import { numel, parseCanonicalModel } from "../../offchain/model/canonical.js";
 import { DenseConst, DenseParam, GatherConst, LayerKind, MatMulParam, layerKindName } from "../../offchain/model/layers.js";
 import { evalLayer, referenceTrace } from "../../offchain/runtime/reference.js";
 import { Rng } from "../runtime/helpers/random.js";
+import { attentionBlock } from "./models.js";
 
 const { ethers } = await network.create();
 
@@ -733,32 +734,10 @@ function openingOf(p: StepProver, t: number, e: number) {
  */
 function attentionModel(): { model: CanonicalModel; trace: Int32Array[] } {
   const rng = new Rng(0xa77e);
-  const T = 128, H = 4, DH = 16, D = H * DH;
-  const b = new CanonicalModelBuilder([1, T, D], [-127, 127]);
-  const proj = (input: number) => b.dense({ input, weight: rng.ints(D * D, -3, 3), units: D, bias: rng.ints(D, -200, 200), shift: 5, clip: [-127, 127] }).last;
-  const q = proj(0), k = proj(0), v = proj(0);
-  // [1, T, D] -> [1, H, T, DH] (heads) and [1, H, DH, T] (K transposed).
-  const heads = (x: number, transposed: boolean): number => {
-    const index: number[] = [];
-    for (let h = 0; h < H; h++) {
-      if (transposed) for (let d = 0; d < DH; d++) for (let t = 0; t < T; t++) index.push(t * D + h * DH + d);
-      else for (let t = 0; t < T; t++) for (let d = 0; d < DH; d++) index.push(t * D + h * DH + d);
-    }
-    return b.gather({ inputs: [x], index, outShape: transposed ? [1, H, DH, T] : [1, H, T, DH] }).last;
-  };
-  const qh = heads(q, false), kt = heads(k, true), vh = heads(v, false);
-  const scores = b.matmul({ input: qh, other: kt, shift: 7, clip: [-127, 127] }).last;
-  const pos = b.constant({ values: rng.ints(H * T * T, -20, 20), shape: [1, H, T, T] }).last;
-  const biased = b.add({ input: scores, other: pos, shift: 0, clip: [-127, 127] }).last;
-  const weights = b.product({ input: biased, other: biased, shift: 7, clip: [0, 127] }).last;
-  const attended = b.matmul({ input: weights, other: vh, shift: 7, clip: [-127, 127] }).last;
-  // Merge the heads back to [1, T, D] and append the block's input: [1, T, 2D].
-  const index: number[] = [];
-  for (let t = 0; t < T; t++) {
-    for (let h = 0; h < H; h++) for (let d = 0; d < DH; d++) index.push((h * T + t) * DH + d);
-    for (let d = 0; d < D; d++) index.push(H * T * DH + t * D + d);
-  }
-  b.gather({ inputs: [attended, 0], index, outShape: [1, T, 2 * D] });
-  const model = parseCanonicalModel(b.build());
+  const T = 128, D = 64;
+  const model = attentionBlock(rng, {
+    tokens: T, heads: 4, headDim: 16, range: 127, projClip: 127, weight: 3, bias: 200,
+    shifts: [5, 7, 7, 7], clips: [127, 127, 127], positionBias: 20,
+  });
   return { model, trace: referenceTrace(model, rng.input(T * D, -127, 127)) };
 }
