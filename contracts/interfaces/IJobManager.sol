@@ -359,7 +359,8 @@ interface IJobManager is IPullPayments {
     /// @param computed The commitment of the inline input, computed on-chain.
     error JobManagerInputCommitmentMismatch(bytes32 given, bytes32 computed);
 
-    /// @dev The callback gas limit exceeds the maximum, or a non-zero limit came without a consumer.
+    /// @dev The callback gas limit exceeds the maximum, is zero with a consumer (the callback could only
+    /// fail), or is non-zero without a consumer.
     /// @param limit The callback gas limit asked for.
     /// @param max The governed maximum (`maxCallbackGasLimit`).
     error JobManagerInvalidCallback(uint256 limit, uint256 max);

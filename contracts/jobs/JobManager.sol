@@ -141,7 +141,8 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         // The worker's part, fee - modelFee - protocolFee - callbackFee, is never negative (finalize relies on it).
         if (fee - FeeSplit.share(fee, feeBps) < owed) revert JobManagerInsufficientFee(fee, _minimumFee(owed, feeBps));
         if (p.deadline <= block.timestamp || p.deadline > latest) revert JobManagerInvalidDeadline(p.deadline, latest);
-        if (p.consumer != address(0) ? p.callbackGasLimit > params_.maxCallbackGasLimit : p.callbackGasLimit != 0) {
+        // A consumer's callback needs gas (with none it could only fail); a job without one takes none.
+        if (p.consumer != address(0) ? p.callbackGasLimit == 0 || p.callbackGasLimit > params_.maxCallbackGasLimit : p.callbackGasLimit != 0) {
             revert JobManagerInvalidCallback(p.callbackGasLimit, params_.maxCallbackGasLimit);
         }
         if (p.consumer != address(0)) {

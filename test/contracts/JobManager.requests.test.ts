@@ -228,12 +228,16 @@ describe("JobManager: requests", function () {
       expect((await jobOf(p, 1n)).deadline).to.equal(latest);
     });
 
-    it("refuses a callback gas limit without consumer, or above the maximum", async function () {
+    it("refuses a callback gas limit without consumer, none with a consumer, or one above the maximum", async function () {
       const p = await protocol();
       await expect(p.jm.connect(p.requester).requestInference(await requestParams(p, { callbackGasLimit: 1n })))
         .to.be.revertedWithCustomError(p.jm, "JobManagerInvalidCallback")
         .withArgs(1n, MAX_CALLBACK_GAS);
       const consumer = await approvedConsumer(p);
+      // A callback with no gas could only fail: the requester would pay the callback fee for nothing.
+      await expect(p.jm.connect(p.requester).requestInference(await requestParams(p, { consumer, callbackGasLimit: 0n })))
+        .to.be.revertedWithCustomError(p.jm, "JobManagerInvalidCallback")
+        .withArgs(0n, MAX_CALLBACK_GAS);
       await expect(
         p.jm
           .connect(p.requester)

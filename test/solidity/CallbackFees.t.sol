@@ -169,7 +169,7 @@ contract CallbackFeesFuzzTest is Test {
     function testFuzz_minimumFeeWithCallbackIsTheLeastAccepted(uint96 price, uint16 protocolFeeBps, uint256 gas, uint256 rate) public {
         price = uint96(bound(price, 0, 1_000_000 ether));
         protocolFeeBps = uint16(bound(protocolFeeBps, 0, 2_000));
-        gas = bound(gas, 0, 500_000);
+        gas = bound(gas, 1, 500_000);
         rate = bound(rate, 0, d.jobs.MAX_CALLBACK_FEE_PER_GAS());
         _setParams(protocolFeeBps, rate);
         uint256 owed = uint256(price) + gas * rate;
