@@ -62,10 +62,18 @@ export async function runFloat(floatBytes: Uint8Array, inputs: readonly ArrayLik
   const shape = inputShape ? [...inputShape] : valueInfoShape(inp)!.map((d) => d ?? 1);
   const outName = proto.graph!.output![0]!.name!;
   const session = await ort.InferenceSession.create(floatBytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  // Token ids (an int64 or int32 input) are fed as integers.
+  const elem = inp.type?.tensorType?.elemType ?? 1;
+  const feed = (x: ArrayLike<number>): ort.Tensor =>
+    elem === 7
+      ? new ort.Tensor("int64", BigInt64Array.from(Array.from(x), (v) => BigInt(Math.round(v))), shape)
+      : elem === 6
+        ? new ort.Tensor("int32", Int32Array.from(Array.from(x), (v) => Math.round(v)), shape)
+        : new ort.Tensor("float32", Float32Array.from(x), shape);
   try {
     const outs: Float32Array[] = [];
     for (const x of inputs) {
-      const res = await session.run({ [inp.name!]: new ort.Tensor("float32", Float32Array.from(x), shape) }, [outName]);
+      const res = await session.run({ [inp.name!]: feed(x) }, [outName]);
       outs.push(res[outName]!.data as Float32Array);
     }
     return outs;

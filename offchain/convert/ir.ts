@@ -32,6 +32,11 @@ interface Base {
   op: string;
   out: string;
   readonly outShape: readonly number[];
+  /**
+   * Integer index arithmetic (an embedding lookup's flat index ids·D + d): the output is at scale 1,
+   * exactly, its integer range the fused clip's (plan.ts gives its group scale 1 and the bits it needs).
+   */
+  exact?: boolean;
 }
 
 /**
@@ -196,6 +201,12 @@ export type IrNode =
 export interface IrGraph {
   readonly input: string;
   readonly inputShape: readonly number[];
+  /**
+   * The input holds integers (token ids: an integer-typed input, or one cast to an integer type): by
+   * default it is taken at scale 1 over [lo, hi] (an embedding's [0, V − 1]; else the calibrated range),
+   * and it carries no rounding error.
+   */
+  integerInput?: { lo?: number; hi?: number };
   output: string;
   nodes: IrNode[];
 }

@@ -49,7 +49,17 @@ type Ctx = {
   meanOf: Map<string, string>;
   /** Constants used as computed tensors (a class token in a Concat): their CONST node's output. */
   constNodes: Map<string, string>;
+  /** Computed tensors known to hold integers at the input's scale 1 (token ids and their views). */
+  integral: Set<string>;
+  /** The graph input holds integers (see IrGraph.integerInput). */
+  integerInput?: { lo?: number; hi?: number };
+  /** The longest LUT the plan may write (an embedding's table is one). */
+  maxLutSize: number;
+  inputName: string;
 };
+
+/** ONNX int32 and int64: the types of Gather's indices. */
+const INDEX_TYPES: ReadonlySet<number> = new Set([6, 7]);
 
 /** Per-node view with helpers that name the node in every error. */
 class NodeView {
@@ -598,6 +608,69 @@ function loadDepthSpace(v: NodeView): void {
   }
 }
 
+/** Entries of an embedding table that one LUT holds exactly: the flat index stays below 2^24. */
+const MAX_EMBEDDING = 2 ** 24;
+
+/**
+ * Gather(E, ids, axis 0): an embedding lookup of a constant table E [V, D...] by integer ids (the graph
+ * input, integer-typed or cast to an integer type, through views). The flat index ids·D + d is computed
+ * exactly at scale 1 (a MUL by D clipped to [0, (V − 1)·D], a GATHER broadcasting it over D, an ADD of a
+ * CONST holding d = 0..D − 1), then ONE LUT whose table is E flattened: exact as long as V·D fits
+ * maxLutSize (and 2^24). Ids outside [0, V − 1] read the nearest row (ONNX leaves them undefined).
+ */
+function loadEmbedding(v: NodeView): void {
+  v.attrs(["axis"]);
+  const [data, ids] = v.inputs() as [string, string];
+  const E = v.constOf(data, "data (the embedding table)");
+  const axis = attrInt(v.n, "axis", 0);
+  if (axis !== 0 && axis !== -E.dims.length) {
+    v.fail("NOT_CONSTANT", `indices "${ids}" are computed and axis is ${axis}: only an embedding lookup (a constant table gathered along axis 0 by token ids) is lowered; on other axes the indices must be constants`);
+  }
+  if (!v.ctx.integral.has(ids)) {
+    v.fail("NOT_CONSTANT", `indices "${ids}" are computed from real values: only integer token ids (the graph input, int32 / int64 or cast to one, through reshapes) can index an embedding table`);
+  }
+  const V = E.dims[0] ?? 1;
+  const rest = E.dims.slice(1);
+  const D = numel(rest);
+  const N = V * D;
+  if (N > v.ctx.maxLutSize || N >= MAX_EMBEDDING) {
+    v.fail(
+      "UNSUPPORTED_ATTR",
+      `embedding table of ${V}×${D} = ${N} entries exceeds ${N >= MAX_EMBEDDING ? "2^24 (the flat index must stay exact)" : `the LUT size limit maxLutSize (${v.ctx.maxLutSize})`}: it is one LUT over the flat index ids·${D} + d`,
+    );
+  }
+  const s = v.tensor(ids);
+  const outShape = [...s, ...rest];
+  const exactShape = [...s, D];
+  const table = Float64Array.from(E.values);
+  const lookup = { name: "Embedding", f: (t: number) => table[Math.min(Math.max(Math.round(t), 0), N - 1)]! };
+  const base = { name: v.label, op: v.op };
+  // The input's range, if it is the ids: [0, V − 1] (the widest table, when several read it).
+  const input = v.ctx.integerInput;
+  if (input) input.hi = Math.max(input.hi ?? 0, V - 1);
+  if (input) input.lo = 0;
+  const n = numel(s);
+  let index = ids;
+  if (D > 1) {
+    const scaled = innerName(v, "row_start");
+    v.emit({ ...base, op: `${v.op} (ids·${D})`, kind: "mulc", out: scaled, outShape: s, x: ids, c: new Float64Array(s[1]!).fill(D), act: { lo: 0, hi: (V - 1) * D }, exact: true });
+    const spread = innerName(v, "row_start_spread");
+    v.emit({ ...base, op: `${v.op} (broadcast)`, kind: "gather", out: spread, outShape: exactShape, xs: [scaled], idx: Int32Array.from({ length: n * D }, (_, e) => Math.floor(e / D)), exact: true });
+    const offsets = innerName(v, "column");
+    v.emit({ ...base, op: `${v.op} (0..${D - 1})`, kind: "const", out: offsets, outShape: exactShape, values: Float64Array.from({ length: n * D }, (_, e) => e % D), exact: true });
+    index = innerName(v, "flat_index");
+    v.emit({ ...base, op: `${v.op} (flat index)`, kind: "add", out: index, outShape: exactShape, a: spread, b: offsets, act: { lo: 0, hi: N - 1 }, exact: true });
+  } else {
+    // One value per row: the ids are the flat index (clipped to the table by its LUT's domain).
+    const clipped = innerName(v, "ids");
+    v.emit({ ...base, kind: "clamp", out: clipped, outShape: s, x: ids, act: { lo: 0, hi: V - 1 }, exact: true });
+    index = clipped;
+  }
+  const looked = shapeStr(outShape) === shapeStr(v.tensor(index)) ? v.output() : innerName(v, "rows");
+  v.emit({ ...base, kind: "lut", out: looked, outShape: v.tensor(index), x: index, fn: lookup, act: NO_ACT });
+  if (looked !== v.output()) v.emit({ ...base, kind: "reshape", out: v.output(), outShape, x: looked });
+}
+
 function loadConv(v: NodeView): void {
   v.attrs(["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"]);
   const ins = v.inputs();
@@ -996,6 +1069,7 @@ function loadReshape(v: NodeView): void {
     if (!shape) v.fail("SHAPE", `cannot reshape ${shapeStr(x)} to ${shapeStr(t)}`);
   }
   v.emit({ kind: "reshape", name: v.label, op: v.op, out: v.output(), outShape: shape, x: ins[0]! });
+  if (v.ctx.integral.has(ins[0]!)) v.ctx.integral.add(v.output());
 }
 
 function loadBatchNorm(v: NodeView): void {
@@ -1036,14 +1110,26 @@ function loadNode(v: NodeView): void {
       // A computed tensor is float already: a Cast to float (LayerNorm's stash_type) changes nothing.
       v.attrs(["to", "saturate"]);
       const to = attrInt(v.n, "to", 0);
-      if (to !== 1) v.fail("UNSUPPORTED_ATTR", `to=${to}: a computed tensor can only be cast to float (1)`);
-      v.ctx.alias.set(v.output(), v.inputs()[0]!);
+      const x = v.inputs()[0]!;
+      if (INDEX_TYPES.has(to) && (v.ctx.integral.has(x) || x === v.ctx.inputName)) {
+        // Token ids cast to an integer type: the input is taken to hold integers (scale 1, exact).
+        if (x === v.ctx.inputName) v.ctx.integerInput ??= {};
+        v.ctx.integral.add(x);
+      } else if (to !== 1) {
+        v.fail("UNSUPPORTED_ATTR", `to=${to}: a computed tensor can only be cast to float (1), or the graph input (token ids) to int32 / int64`);
+      }
+      v.ctx.alias.set(v.output(), x);
       return;
     }
     case "BatchNormalization": return loadBatchNorm(v);
     case "Softmax": return loadSoftmax(v);
     case "LayerNormalization": return loadLayerNorm(v);
-    case "Transpose": case "Concat": case "Slice": case "Split": case "Gather": case "Expand": case "Pad": case "Tile": return loadMove(v);
+    case "Gather": {
+      const ins = v.inputs();
+      if (v.isConst(ins[0]!) && ins[1] !== undefined && !v.isConst(ins[1])) return loadEmbedding(v);
+      return loadMove(v);
+    }
+    case "Transpose": case "Concat": case "Slice": case "Split": case "Expand": case "Pad": case "Tile": return loadMove(v);
     case "ConvTranspose": return loadConvTranspose(v);
     case "Resize": case "Upsample": return loadResize(v);
     case "DepthToSpace": case "SpaceToDepth": return loadDepthSpace(v);
@@ -1150,6 +1236,7 @@ function loadSqueeze(v: NodeView): void {
     throw e;
   }
   v.emit({ kind: "reshape", name: v.label, op: v.op, out: v.output(), outShape: shape, x: ins[0]! });
+  if (v.ctx.integral.has(ins[0]!)) v.ctx.integral.add(v.output());
 }
 
 /** What `convertModel` may say about the graph input. */
@@ -1158,6 +1245,8 @@ export interface LoadOptions {
   readonly inputShape?: readonly number[];
   /** The input's name, when the user gave one with the shape. */
   readonly inputName?: string;
+  /** The longest LUT the plan may write (default 65536): an embedding table larger than that is refused. */
+  readonly maxLutSize?: number;
 }
 
 /** The input's static shape: the file's, with its dynamic dimensions bound by `bound`. */
@@ -1199,7 +1288,10 @@ export function loadFloatModel(bytes: Uint8Array, options: LoadOptions = {}): Ir
   const unsupported = unsupportedNodes(graph.node ?? [], new Set((graph.initializer ?? []).map((t) => t.name ?? "")));
   if (unsupported.length > 0) throw new UnsupportedOpsError(unsupported, SUPPORTED_OPS, SHAPE_OPS);
   const imp = (proto.opsetImport ?? []).find((o) => !o.domain || o.domain === "ai.onnx");
-  const ctx: Ctx = { consts: new Map(), shapes: new Map(), alias: new Map(), nodes: [], opset: imp ? toNumber(imp.version) : 13, meanOf: new Map(), constNodes: new Map() };
+  const ctx: Ctx = {
+    consts: new Map(), shapes: new Map(), alias: new Map(), nodes: [], opset: imp ? toNumber(imp.version) : 13, meanOf: new Map(), constNodes: new Map(),
+    integral: new Set(), maxLutSize: options.maxLutSize ?? 65536, inputName: "",
+  };
   for (const t of graph.initializer ?? []) ctx.consts.set(t.name ?? "", readConst(t, "initializer", t.name ?? ""));
   const inputs = (graph.input ?? []).filter((i) => !ctx.consts.has(i.name ?? ""));
   if (inputs.length !== 1) {
@@ -1212,8 +1304,15 @@ export function loadFloatModel(bytes: Uint8Array, options: LoadOptions = {}): Ir
   }
   const inShape = inputShapeOf(inName, valueInfoShape(input), options.inputShape);
   const elem = input.type?.tensorType?.elemType ?? 0;
-  if (elem !== 1) throw new ConvertError("SHAPE", inName, "graph input", `element type ${elem}; the converter takes float32 models (type 1)`);
+  if (elem !== 1 && !INDEX_TYPES.has(elem)) {
+    throw new ConvertError("SHAPE", inName, "graph input", `element type ${elem}; the converter takes float32 inputs (type 1), or int32 / int64 token ids (6, 7)`);
+  }
   ctx.shapes.set(inName, inShape);
+  ctx.inputName = inName;
+  if (INDEX_TYPES.has(elem)) {
+    ctx.integerInput = {};
+    ctx.integral.add(inName);
+  }
   const nodes = graph.node ?? [];
   // Constants first: a fused subgraph's scalars may come from Constant nodes.
   nodes.forEach((n, i) => {
@@ -1257,6 +1356,6 @@ export function loadFloatModel(bytes: Uint8Array, options: LoadOptions = {}): Ir
   const outName = outs[0]!.name ?? "";
   const output = ctx.alias.get(outName) ?? outName;
   if (!ctx.nodes.some((n) => n.out === output)) throw new ConvertError("SHAPE", outName, "graph output", "the graph output is not computed by any supported node");
-  return { input: inName, inputShape: inShape, output, nodes: ctx.nodes };
+  return { input: inName, inputShape: inShape, output, nodes: ctx.nodes, ...(ctx.integerInput ? { integerInput: ctx.integerInput } : {}) };
 }
 

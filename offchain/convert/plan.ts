@@ -187,6 +187,9 @@ function allowance(n: IrNode, o: PlanOptions): ((signed: boolean) => number) | u
   }
 }
 
+/** Bits of an exact index group: [0, 2^25 − 1], past any index below 2^24. */
+const EXACT_BITS = 25;
+
 /** Union-find over tensor names for the shared-scale groups. */
 function buildGroups(g: IrGraph, ranges: ReadonlyMap<string, TensorRange>, o: PlanOptions): Map<string, Group> {
   const parent = new Map<string, string>();
@@ -234,6 +237,15 @@ function buildGroups(g: IrGraph, ranges: ReadonlyMap<string, TensorRange>, o: Pl
   for (const grp of groups.values()) {
     if (grp.bits === Infinity) grp.bits = o.activationBits;
     if (grp === out && grp.bits === o.outputBits) grp.headroom = o.outputHeadroom;
+  }
+  // Integer index arithmetic (an embedding's flat index): scale 1, as wide as the index (< 2^24; its
+  // layers' clips give the exact range), whatever its readers would allow a real-valued tensor.
+  for (const n of g.nodes) {
+    if (!n.exact) continue;
+    const grp = groups.get(find(n.out))!;
+    grp.scale = 1;
+    grp.bits = EXACT_BITS;
+    grp.headroom = 1;
   }
   const byTensor = new Map<string, Group>();
   for (const t of parent.keys()) byTensor.set(t, groups.get(find(t))!);
@@ -647,12 +659,27 @@ export function planModel(g: IrGraph, ranges: ReadonlyMap<string, TensorRange>, 
     inScale = desiredScale(inGroup);
     inRange = groupBounds(inGroup);
   }
+  if (!o.input && g.integerInput) {
+    // Token ids: integers at scale 1, over the embedding's [0, V − 1] (else the calibrated integers).
+    const cal = ranges.get(g.input) ?? { min: 0, max: 0 };
+    inScale = 1;
+    inRange = [g.integerInput.lo ?? Math.floor(cal.min), g.integerInput.hi ?? Math.ceil(cal.max)];
+  }
   inGroup.scale = inScale;
-  // Rounding a real input to the nearest unit errs by half a unit.
-  p.tensors.set(g.input, { scale: inScale, lo: inRange[0], hi: inRange[1], err: inScale / 2, bias: 0, index: 0, group: inGroup });
+  // Rounding a real input to the nearest unit errs by half a unit; integer ids at scale 1 do not.
+  const inErr = g.integerInput && inScale === 1 ? 0 : inScale / 2;
+  p.tensors.set(g.input, { scale: inScale, lo: inRange[0], hi: inRange[1], err: inErr, bias: 0, index: 0, group: inGroup });
   for (const n of g.nodes) {
     for (const t of nodeInputs(n)) {
       if (!p.tensors.has(t)) throw new ConvertError("SHAPE", n.name, n.op, `reads "${t}", which no earlier node computes`);
+    }
+    if (n.exact) {
+      for (const t of nodeInputs(n)) {
+        const x = p.tensors.get(t)!;
+        if (x.scale !== 1 || x.err !== 0) {
+          throw new ConvertError("SCALE", n.name, n.op, `the token ids must be exact integers at scale 1 (they are at scale ${x.scale}, error ${x.err}): convert with --input-scale 1 --input-range 0,<V − 1>, or leave the input's quantization to the converter`);
+        }
+      }
     }
     p.node(n);
   }

@@ -20,7 +20,10 @@ export function tensor(name: string, dims: number[], values: ArrayLike<number>):
   return { name, dims, dataType: 1, rawData: new Uint8Array(f.buffer) };
 }
 
-export function floatModel(inputShape: number[], nodes: INodeProto[], inits: ITensorProto[], output: string, opset = 13): Uint8Array {
+/** `inputType`: the input's ONNX element type (1 float; 7 int64 or 6 int32 for token ids). */
+export function floatModel(inputShape: number[], nodes: INodeProto[], inits: ITensorProto[], output: string, opset = 13, inputType = 1): Uint8Array {
+  const x = floatValueInfo("x", inputShape);
+  x.type!.tensorType!.elemType = inputType;
   return encodeModel({
     irVersion: 7,
     opsetImport: [{ domain: "", version: opset }],
@@ -28,7 +31,7 @@ export function floatModel(inputShape: number[], nodes: INodeProto[], inits: ITe
       name: "test",
       node: nodes,
       initializer: inits,
-      input: [floatValueInfo("x", inputShape)],
+      input: [x],
       output: [{ name: output, type: { tensorType: { elemType: 1 } } }],
     },
   });

@@ -362,7 +362,7 @@ describe("convert: transformer ops onto DENSE, MATMUL, PRODUCT, GATHER, CONST", 
       expect(kinds(conv).slice(4)).to.deep.equal(["RESHAPE", "MAXPOOL", "MUL", "GATHER", "ADD", "LUT", "RESHAPE", "CONV", "LUT", "GATHER", "PRODUCT"]);
       await check(bytes, conv, inputs, 0.01);
       const e = refusal(attention([node("Cast", ["ss"], "y", "/cast", { to: 7 })]), 24);
-      expect(e.message).to.equal('cannot convert node "/cast" (Cast): to=7: a computed tensor can only be cast to float (1)');
+      expect(e.message).to.equal('cannot convert node "/cast" (Cast): to=7: a computed tensor can only be cast to float (1), or the graph input (token ids) to int32 / int64');
     });
 
     it("opset 11 semantics (the axes from `axis` on, flattened): a classifier's Softmax over [1, N]", async function () {
