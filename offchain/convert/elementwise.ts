@@ -96,6 +96,7 @@ const LUT_OPS: Readonly<Record<string, (n: INodeProto) => (v: number) => number>
   Softplus: () => (v) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))),
   Softsign: () => (v) => v / (1 + Math.abs(v)),
   Exp: () => Math.exp,
+  Log: () => Math.log,
   Neg: () => (v) => -v,
   Abs: () => Math.abs,
   Sqrt: () => Math.sqrt,

@@ -24,7 +24,7 @@ function consumers(g: IrGraph): Map<string, IrNode[]> {
 }
 
 /** ONNX ops lowered to several IR nodes: when they fold into each other, the op is named once. */
-const MULTI_LAYER_OPS = new Set(["BatchNormalization", "Softmax", "LayerNormalization"]);
+const MULTI_LAYER_OPS = new Set(["BatchNormalization", "Softmax", "LogSoftmax", "LayerNormalization"]);
 
 const hasAct = (a: Act): boolean => a.lo !== -Infinity || a.hi !== Infinity;
 const actOf = (n: IrNode): Act => ("act" in n ? n.act : NO_ACT);

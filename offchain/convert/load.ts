@@ -32,7 +32,7 @@ const MOVE_OPS: readonly string[] = ["Transpose", "Concat", "Slice", "Split", "G
 export const SUPPORTED_OPS: readonly string[] = [
   "Gemm", "MatMul", "Conv", "Add", "Sub", "Mul", "Div", "Relu", "Clip", "MaxPool", "GlobalMaxPool",
   "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "ReduceMean", "ReduceSum", "ReduceMax", "BatchNormalization",
-  "Identity", "Dropout", "Cast", "Constant", "Softmax", "LayerNormalization", ...MOVE_OPS, ...LUT_OP_NAMES,
+  "Identity", "Dropout", "Cast", "Constant", "Softmax", "LogSoftmax", "LayerNormalization", ...MOVE_OPS, ...LUT_OP_NAMES,
   "ConvTranspose", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth",
 ];
 
@@ -787,6 +787,7 @@ function loadBinary(v: NodeView): void {
  */
 function loadSoftmax(v: NodeView): void {
   v.attrs(["axis"]);
+  const emit = v.op === "LogSoftmax" ? emitLogSoftmax : emitSoftmax;
   const x = v.inputs()[0]!;
   const s = v.tensor(x);
   const rank = s.length;
@@ -813,20 +814,36 @@ function loadSoftmax(v: NodeView): void {
       back[src] = e;
     }
     const xt = innerName(v, "axis_last");
-    v.emit({ kind: "gather", name: v.label, op: "Softmax (axis last)", out: xt, outShape: sp, xs: [x], idx: toLast });
+    v.emit({ kind: "gather", name: v.label, op: `${v.op} (axis last)`, out: xt, outShape: sp, xs: [x], idx: toLast });
     const yt = innerName(v, "softmax_axis_last");
-    emitSoftmax(v, xt, sp, sp[sp.length - 1]!, yt);
-    v.emit({ kind: "gather", name: v.label, op: "Softmax (axis back)", out: v.output(), outShape: s, xs: [yt], idx: back });
+    emit(v, xt, sp, sp[sp.length - 1]!, yt);
+    v.emit({ kind: "gather", name: v.label, op: `${v.op} (axis back)`, out: v.output(), outShape: s, xs: [yt], idx: back });
     return;
   }
-  emitSoftmax(v, x, s, v.ctx.opset >= 13 ? s[axis]! : numel(s.slice(axis)), v.output());
+  emit(v, x, s, v.ctx.opset >= 13 ? s[axis]! : numel(s.slice(axis)), v.output());
 }
 
-/** The softmax layers over the last N elements (rows of N) of x, shape s, into `out`. */
-function emitSoftmax(v: NodeView, x: string, s: readonly number[], N: number, out: string): void {
+/**
+ * The log-softmax layers over rows of N: x − max − log Σ exp(x − max). The shifted x − max and the sum of
+ * exps as in the softmax (view, MAXPOOL, MUL −1, GATHER, ADD, LUT exp, CONV of ones), then a LUT −log s
+ * (s ≥ 1, so −log s ≤ 0), a GATHER broadcasting it over the row and an ADD to x − max.
+ */
+function emitLogSoftmax(v: NodeView, x: string, s: readonly number[], N: number, out: string): void {
   const R = numel(s) / N;
-  const op = "Softmax";
-  const base = { name: v.label, op };
+  const base = { name: v.label, op: "LogSoftmax" };
+  const rows = (e: number) => Math.floor(e / N);
+  const { shifted, ex, sum } = emitShiftedExps(v, x, R, N, base);
+  const negLog = innerName(v, "neg_log_sum");
+  v.emit({ ...base, kind: "lut", out: negLog, outShape: [1, R, 1, 1], x: sum, fn: { name: "NegLog", f: (t: number) => -Math.log(t) }, act: NO_ACT, sumOfExps: ex });
+  const negLogE = innerName(v, "neg_log_sum_rows");
+  v.emit({ ...base, kind: "gather", out: negLogE, outShape: [1, R, 1, N], xs: [negLog], idx: Int32Array.from({ length: R * N }, (_, e) => rows(e)) });
+  const y = innerName(v, "log_softmax_rows");
+  v.emit({ ...base, kind: "add", out: y, outShape: [1, R, 1, N], a: shifted, b: negLogE, act: { lo: -Infinity, hi: 0 } });
+  v.emit({ ...base, kind: "reshape", out, outShape: s, x: y });
+}
+
+/** Softmax's common part over rows of N: x − max (≤ 0), its exps, and their sum per row ([1, R, 1, 1]). */
+function emitShiftedExps(v: NodeView, x: string, R: number, N: number, base: { name: string; op: string }): { shifted: string; ex: string; sum: string } {
   const rows = (e: number) => Math.floor(e / N);
   const view = innerName(v, "rows");
   v.emit({ ...base, kind: "reshape", out: view, outShape: [1, R, 1, N], x });
@@ -847,6 +864,15 @@ function emitSoftmax(v: NodeView, x: string, s: readonly number[], N: number, ou
     ...base, kind: "conv", out: sum, outShape: [1, R, 1, 1], x: exCol, C: R, H: N, Wd: 1, M: R, group: R,
     win: { kh: N, kw: 1, sy: 1, sx: 1, pt: 0, pl: 0, pb: 0, pr: 0 }, W: new Float64Array(R * N).fill(1), B: new Float64Array(R), act: NO_ACT, wideInput: true,
   });
+  return { shifted, ex, sum };
+}
+
+/** The softmax layers over the last N elements (rows of N) of x, shape s, into `out`. */
+function emitSoftmax(v: NodeView, x: string, s: readonly number[], N: number, out: string): void {
+  const R = numel(s) / N;
+  const base = { name: v.label, op: "Softmax" };
+  const rows = (e: number) => Math.floor(e / N);
+  const { ex, sum } = emitShiftedExps(v, x, R, N, base);
   const inv = innerName(v, "inverse");
   v.emit({ ...base, kind: "lut", out: inv, outShape: [1, R, 1, 1], x: sum, fn: reciprocal, act: NO_ACT, sumOfExps: ex });
   const exOut = innerName(v, "exp_view");
@@ -1122,7 +1148,7 @@ function loadNode(v: NodeView): void {
       return;
     }
     case "BatchNormalization": return loadBatchNorm(v);
-    case "Softmax": return loadSoftmax(v);
+    case "Softmax": case "LogSoftmax": return loadSoftmax(v);
     case "LayerNormalization": return loadLayerNorm(v);
     case "Gather": {
       const ins = v.inputs();
