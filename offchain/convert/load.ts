@@ -32,7 +32,7 @@ const MOVE_OPS: readonly string[] = ["Transpose", "Concat", "Slice", "Split", "G
 export const SUPPORTED_OPS: readonly string[] = [
   "Gemm", "MatMul", "Conv", "Add", "Sub", "Mul", "Div", "Relu", "Clip", "MaxPool", "GlobalMaxPool",
   "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "ReduceMean", "ReduceSum", "ReduceMax", "BatchNormalization",
-  "Identity", "Dropout", "Cast", "Constant", "Softmax", "LogSoftmax", "LayerNormalization", ...MOVE_OPS, ...LUT_OP_NAMES,
+  "Identity", "Dropout", "Cast", "Constant", "Softmax", "LogSoftmax", "LayerNormalization", "GatherElements", ...MOVE_OPS, ...LUT_OP_NAMES,
   "ConvTranspose", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth",
 ];
 
@@ -373,6 +373,45 @@ function loadMove(v: NodeView): void {
     if (identity) v.emit({ kind: "reshape", name: v.label, op, out, outShape: [...r.dims], x: xs[0]! });
     else v.emit({ kind: "gather", name: v.label, op, out, outShape: [...r.dims], xs: [...xs], idx: Int32Array.from(r.values) });
   });
+}
+
+/**
+ * GatherElements(x, indices, axis) with constant indices: out[i] = x[i with i[axis] = indices[i]] (negative
+ * indices count from the end), pure data movement: one GATHER (a constant x is a CONST layer first).
+ */
+function loadGatherElements(v: NodeView): void {
+  v.attrs(["axis"]);
+  const ins = v.inputs();
+  if (ins.length !== 2) v.fail("SHAPE", `expected 2 inputs, got ${ins.length}`);
+  const idx = v.constOf(ins[1]!, "indices");
+  const x = operand(v, ins[0]!);
+  const s = v.isConst(ins[0]!) ? v.ctx.consts.get(ins[0]!)!.dims : v.tensor(x);
+  const rank = s.length;
+  const given = attrInt(v.n, "axis", 0);
+  const axis = given < 0 ? given + rank : given;
+  if (axis < 0 || axis >= rank) v.fail("UNSUPPORTED_ATTR", `axis ${given} of ${shapeStr(s)}`);
+  const d = idx.dims;
+  if (d.length !== rank || d.some((n, k) => k !== axis && n > s[k]!)) v.fail("SHAPE", `indices ${shapeStr(d)} do not fit data ${shapeStr(s)} (same rank, no larger on the other axes)`);
+  const st = s.map((_, k) => numel(s.slice(k + 1)));
+  const table = new Int32Array(idx.values.length);
+  for (let e = 0; e < table.length; e++) {
+    let rest = e;
+    let src = 0;
+    for (let k = rank - 1; k >= 0; k--) {
+      let i = rest % d[k]!;
+      rest = Math.floor(rest / d[k]!);
+      if (k === axis) {
+        const j = idx.values[e]!;
+        if (!Number.isInteger(j) || j < -s[k]! || j >= s[k]!) v.fail("SHAPE", `index ${j} is outside axis ${axis} of ${shapeStr(s)}`);
+        i = j < 0 ? j + s[k]! : j;
+      }
+      src += i * st[k]!;
+    }
+    table[e] = src;
+  }
+  const outShape = [...d];
+  if (outShape.length < 2 || outShape[0] !== 1) v.fail("SHAPE", `output shape ${shapeStr(outShape)}; canonical tensors are [1, ...] of rank >= 2 (batch 1)`);
+  emitGather(v, x, v.output(), outShape, table);
 }
 
 /** Pad of mode edge, reflect or wrap: every padded element reads an input element (a GATHER, no zeros). */
@@ -1149,6 +1188,7 @@ function loadNode(v: NodeView): void {
     }
     case "BatchNormalization": return loadBatchNorm(v);
     case "Softmax": case "LogSoftmax": return loadSoftmax(v);
+    case "GatherElements": return loadGatherElements(v);
     case "LayerNormalization": return loadLayerNorm(v);
     case "Gather": {
       const ins = v.inputs();

@@ -40,7 +40,7 @@ if (!haveTestData() && !dataRequired()) {
     const ops = ["conv", "gemm", "matmul", "add", "mul", "relu", "clip", "maxpool", "flatten", "reshape", "sigmoid", "tanh"];
     const lutOps = ["erf", "leakyrelu", "hardsigmoid", "hardswish", "elu", "selu", "softplus", "softsign", "exp", "neg", "abs", "sqrt", "reciprocal", "pow", "reduce_mean", "reduce_sum"];
     const moveOps = [
-      "reduce_max", "softmax", "logsoftmax", "layer_normalization", "transpose", "concat", "slice", "split", "gather", "expand", "squeeze", "unsqueeze", "tile",
+      "reduce_max", "softmax", "logsoftmax", "layer_normalization", "transpose", "concat", "slice", "split", "gather", "gather_elements", "expand", "squeeze", "unsqueeze", "tile",
       "constant_pad", "edge_pad", "reflect_pad", "convtranspose", "resize", "upsample", "depthtospace", "spacetodepth",
     ];
     for (const op of [...ops, ...lutOps, ...moveOps]) {

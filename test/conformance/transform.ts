@@ -31,7 +31,7 @@ const LIFT_OPS = new Set([
   // Reductions and the ops with an axis (non-negative axes shifted by the leading unit dimension).
   "ReduceMean", "ReduceSum", "ReduceMax", "Softmax", "LogSoftmax", "LayerNormalization", "Flatten",
   // Data movement: their axes, perms, pads, repeats and target shapes gain the leading unit dimension.
-  "Transpose", "Concat", "Slice", "Split", "Gather", "Expand", "Squeeze", "Unsqueeze", "Tile", "Pad",
+  "Transpose", "Concat", "Slice", "Split", "Gather", "GatherElements", "Expand", "Squeeze", "Unsqueeze", "Tile", "Pad",
   // Shape arithmetic inside expanded tests (on shapes, not lifted).
   "Shape", "Size", "Cast", "ConstantOfShape",
 ]);
@@ -73,7 +73,7 @@ const intsAttr = (ints: number[]): IAttributeProto => ({ type: 7, ints });
 
 /** Default positive axes, which must be given explicitly once shifted. */
 const DEFAULT_AXIS: Readonly<Record<string, (opset: number) => number | undefined>> = {
-  Split: () => 0, Gather: () => 0, Flatten: () => 1, Softmax: (o) => (o < 13 ? 1 : undefined), LogSoftmax: (o) => (o < 13 ? 1 : undefined), LayerNormalization: () => undefined, Concat: () => undefined,
+  Split: () => 0, Gather: () => 0, GatherElements: () => 0, Flatten: () => 1, Softmax: (o) => (o < 13 ? 1 : undefined), LogSoftmax: (o) => (o < 13 ? 1 : undefined), LayerNormalization: () => undefined, Concat: () => undefined,
 };
 
 /**

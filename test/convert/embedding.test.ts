@@ -4,7 +4,7 @@
  * a CONST (d = 0..D − 1), an ADD (the flat index, exact at scale 1) and ONE LUT holding E flattened:
  * checked against onnxruntime's float model on random ids, parsed, and run bit for bit alike by
  * onnxruntime and the reference interpreter on the canonical file; a table larger than the LUT limit is
- * refused by name with its numbers.
+ * refused by name with its numbers. GatherElements with constant indices: one GATHER.
  */
 import { expect } from "chai";
 
@@ -131,5 +131,37 @@ describe("convert: Gather as an embedding lookup", function () {
   it("refuses token ids at another input scale", function () {
     const bytes = floatModel([1, 3], lookupThenLinear("x"), inits(), "y", 13, 7);
     expect(() => convertModel(bytes, { calibration: ids(1, 2, [1, 3], V), input: { scale: 0.5, lo: 0, hi: 100 } })).to.throw(ConvertError, /token ids must be exact integers at scale 1/);
+  });
+});
+
+describe("convert: GatherElements with constant indices", function () {
+  this.timeout(60_000);
+  const r = rand(21);
+
+  it("along the last axis and a middle one (negative indices too): one GATHER, the float values moved exactly", async function () {
+    const shape = [1, 3, 4];
+    for (const [axis, dims, values] of [
+      [2, [1, 3, 2], [0, 3, 1, 1, 2, -1]],
+      [1, [1, 2, 4], [2, 0, 1, -3, 0, 0, 2, 1]],
+    ] as [number, number[], number[]][]) {
+      const bytes = floatModel(shape, [node("GatherElements", ["x", "I"], "y", "ge", { axis })], [int64("I", dims, values)], "y");
+      const inputs = Array.from({ length: 4 }, () => r(12));
+      const conv = convertModel(bytes, { calibration: inputs });
+      expect(kinds(conv)).to.deep.equal(["GATHER"]);
+      await check(bytes, conv, inputs);
+    }
+  });
+
+  it("after a Relu on a computed tensor, and refuses computed indices by name", async function () {
+    const bytes = floatModel([1, 2, 3], [node("Relu", ["x"], "h", "relu"), node("GatherElements", ["h", "I"], "y", "ge", { axis: 2 })], [int64("I", [1, 2, 3], [2, 1, 0, 0, 0, 1])], "y");
+    const inputs = Array.from({ length: 4 }, () => r(6));
+    await check(bytes, convertModel(bytes, { calibration: inputs }), inputs);
+    const computed = floatModel(
+      [1, 2, 2],
+      [node("Cast", ["x"], "xi", "cast", { to: 7 }), node("GatherElements", ["D", "xi"], "y", "ge", { axis: 1 })],
+      [tensor("D", [1, 2, 2], [1, 2, 3, 4])],
+      "y",
+    );
+    expect(() => convertModel(computed, { calibration: [r(4)] })).to.throw(ConvertError, /node "ge" \(GatherElements\): indices "x" must be a constant/);
   });
 });
