@@ -4,6 +4,7 @@ import { balanceTasks } from "./balance.js";
 import { benchTasks } from "./bench.js";
 import { demoTasks } from "./demo.js";
 import { disputeTasks } from "./dispute.js";
+import { govTasks } from "./gov.js";
 import { jobTasks } from "./job.js";
 import { modelTasks } from "./model.js";
 import { protocolTasks } from "./protocol.js";
@@ -21,6 +22,7 @@ export const veritensorTasks: TaskDefinition[] = [
   ...jobTasks,
   ...balanceTasks,
   ...disputeTasks,
+  ...govTasks,
   ...benchTasks,
   ...demoTasks,
   ...workerTasks,

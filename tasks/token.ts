@@ -1,6 +1,8 @@
 import { emptyTask, task } from "hardhat/config";
 import { ArgumentType } from "hardhat/types/arguments";
 
+import { fromOption, text } from "./options.js";
+
 export const tokenTasks = [
   emptyTask("token", "The VTN token").build(),
   task(["token", "faucet"], "Send test VTN from the deployer to an account (local networks only)")
@@ -12,5 +14,10 @@ export const tokenTasks = [
     })
     .addOption({ name: "amount", type: ArgumentType.STRING, description: "Amount in VTN", defaultValue: "10000" })
     .setAction(() => import("./token/faucet.js"))
+    .build(),
+  task(["token", "delegate"], "Delegate your VTN votes (the same as `gov delegate`)")
+    .addOption(text("to", "Delegate: an address or an account index (default: the sender itself)"))
+    .addOption(fromOption)
+    .setAction(() => import("./gov/delegate.js"))
     .build(),
 ];

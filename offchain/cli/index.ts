@@ -8,3 +8,4 @@ export * from "./inference.js";
 export { exactCheat, formatCheat, parseCheat } from "../runtime/cheat.js";
 export type { CheatChoice, CheatSpec } from "../runtime/cheat.js";
 export { dequantizeWad, formatWad, WAD } from "../model/scales.js";
+export * from "./governance.js";

@@ -18,3 +18,4 @@ export * from "./job-reads.js";
 export * from "./job-actions.js";
 export * from "./balance.js";
 export * from "./disputes.js";
+export * from "./governance.js";

@@ -233,6 +233,27 @@ const PHRASES: Record<string, Phrase> = {
   OneStepVerifierBadShift: ([s]) => `a committed shift exponent is ${s}, outside 0..24`,
   OneStepVerifierEmptyWindow: ([e]) => `the MAXPOOL window of element ${e} has no element in range (invalid pads)`,
   ConvStepBadGroup: ([cin, m, g]) => `CONV group ${g} does not divide the ${cin} input and ${m} output channels`,
+  // governor and timelock (OpenZeppelin)
+  GovernorInsufficientProposerVotes: ([proposer, votes, threshold], c) =>
+    `not enough votes to propose: ${who(proposer, c)} has ${vtn(votes)}, the proposal threshold is ${vtn(threshold)} (delegate first: \`gov delegate\`)`,
+  GovernorUnexpectedProposalState: ([id, current, expected]) =>
+    `proposal ${id} is ${PROPOSAL_STATE_NAMES[Number(current)] ?? current}; this needs it ${expectedStates(BigInt(expected as string))}`,
+  GovernorNonexistentProposal: ([id]) => `no proposal ${id} exists on this governor`,
+  GovernorAlreadyCastVote: ([voter], c) => `${who(voter, c)} has already voted on this proposal`,
+  GovernorInvalidVoteType: () => "the vote must be for, against or abstain",
+  GovernorOnlyExecutor: ([account], c) => `${who(account, c)} is not the governor's executor (the timelock): only a passed proposal can do this`,
+  GovernorInvalidProposalLength: ([t, d, v]) => `a proposal needs as many targets, calldatas and values (${t}, ${d}, ${v} given), and at least one`,
+  GovernorRestrictedProposer: ([proposer], c) => `${who(proposer, c)} may not make a proposal with this description`,
+  GovernorInvalidVotingPeriod: ([period]) => `voting period ${period} is invalid: it must be at least one block`,
+  GovernorInvalidQuorumFraction: ([n, d]) => `quorum ${n}/${d} is invalid: at most 100%`,
+  GovernorAlreadyQueuedProposal: ([id]) => `proposal ${id} is already queued`,
+  GovernorUnableToCancel: ([id, account], c) => `${who(account, c)} cannot cancel proposal ${id}`,
+  ERC5805FutureLookup: ([t, clock]) => `votes at block ${t} are not known yet (the chain is at ${clock}): only past blocks count`,
+  TimelockUnexpectedOperationState: ([op]) => `the timelock operation ${String(op).slice(0, 10)}… is not ready: not queued yet, its delay not over, or already done`,
+  TimelockInsufficientDelay: ([delay, min]) => `timelock delay ${delay} s is below the minimum ${min} s`,
+  TimelockUnauthorizedCaller: ([caller], c) => `${who(caller, c)} may not call the timelock's own functions: only a passed proposal can`,
+  TimelockUnexecutedPredecessor: ([op]) => `the timelock operation ${String(op).slice(0, 10)}… that must run first has not run`,
+  FailedCall: () => "a call made by the timelock failed without a reason",
   // misc
   OwnableUnauthorizedAccount: ([account], c) => `${who(account, c)} is not the owner (the governance timelock is)`,
   SafeCastOverflowedUintDowncast: ([bits, value]) => `${value} does not fit in ${bits} bits`,
@@ -242,6 +263,14 @@ const PHRASES: Record<string, Phrase> = {
   InferenceConsumerJobNotFailed: ([id, status]) => `job ${id} is ${jobStatusName(status as bigint)}: it has not failed (refunded or rejected)`,
   DigitOracleBadOutput: ([len]) => `the output has ${len} bytes; the digit oracle expects 10 int32 scores (40 bytes)`,
 };
+
+const PROPOSAL_STATE_NAMES = ["Pending", "Active", "Canceled", "Defeated", "Succeeded", "Queued", "Expired", "Executed"];
+
+/** OpenZeppelin's bitmap of expected proposal states, as words. */
+function expectedStates(bitmap: bigint): string {
+  const names = PROPOSAL_STATE_NAMES.filter((_, i) => ((bitmap >> BigInt(i)) & 1n) === 1n);
+  return names.length === 0 ? "in another state" : names.join(" or ");
+}
 
 /** Phrases a decoded custom error; unknown ones print as `Name(arg, ...)`. */
 export function describeError(e: ErrorDescription, context: RevertContext = {}): string {
