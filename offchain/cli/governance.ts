@@ -66,19 +66,20 @@ function concentrationLines(c: Concentration, top: number, label: string, names:
 export function powerLines(r: PowerReport, top: number, names: ReadonlyMap<string, string> = new Map()): string[] {
   const v = r.votes;
   const s = r.stake;
-  const fewest = (n: number | undefined, what: string) => (n === undefined ? `none: all of them together do not reach ${what}` : String(n));
+  const fewest = (n: number | undefined, what: string, total: bigint) =>
+    total === 0n ? "- (none yet)" : n === undefined ? `none: all of them together do not reach ${what}` : String(n);
   return [
     `Voting power at block ${r.block} (read through the governor)`,
     ...concentrationLines(v, top, "delegates with votes", names),
     `  top-10 share: ${bpsShare(v.top10Bps)} of the votes`,
     `  votes / supply: ${formatVtn(v.total)} of ${formatVtn(r.supply)} (${share(v.total, r.supply)}); the rest is not delegated and cannot vote`,
     `  quorum: ${formatVtn(r.quorum)}`,
-    `  fewest delegates reaching quorum: ${fewest(v.toThreshold, "the quorum")}`,
-    `  fewest delegates holding a majority of the votes (Nakamoto coefficient): ${fewest(v.majority, "a majority")}`,
+    `  fewest delegates reaching quorum: ${fewest(v.toThreshold, "the quorum", v.total)}`,
+    `  fewest delegates holding a majority of the votes (Nakamoto coefficient): ${fewest(v.majority, "a majority", v.total)}`,
     "",
     "Stake among workers (Staking, staked)",
     ...concentrationLines(s, top, "stakers", names),
     `  top-10 share: ${bpsShare(s.top10Bps)} of the stake`,
-    `  fewest stakers holding a majority of the stake (Nakamoto coefficient): ${fewest(s.majority, "a majority")}`,
+    `  fewest stakers holding a majority of the stake (Nakamoto coefficient): ${fewest(s.majority, "a majority", s.total)}`,
   ];
 }
