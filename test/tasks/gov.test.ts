@@ -232,6 +232,16 @@ describe("tasks: governance from proposal to execution", function () {
     expect(passed).to.not.equal(made.result.id);
   });
 
+  it("propose-call encodes an expert's call against its signature and decodes it back", async function () {
+    const { result, lines } = await gov<{ action: { target: string; calldata: string } }>("propose-call", {
+      target: "staking", signature: "setMinStake(uint256)", args: [String(500n * VTN)], description: "x", value: "0", dryRun: true,
+    });
+    expect(result.action.target).to.equal(p.addresses.staking);
+    expect(lines[0]).to.equal("Action: Staking.setMinStake(500.0 VTN)");
+    expect(await fails("propose-call", { target: "staking", signature: "setMinStake(uint256)", args: [], description: "x", value: "0", dryRun: true }))
+      .to.include("setMinStake(uint256) takes 1 argument(s), 0 given");
+  });
+
   it("gov show lists every proposal from the events, as a fresh process would", async function () {
     const { result, lines } = await gov<ProposalView[]>("show", {});
     expect(result.map((v) => v.state)).to.deep.equal(["Defeated", "Executed", "Queued"]);
