@@ -5,6 +5,8 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {Votes} from "@openzeppelin/contracts/governance/utils/Votes.sol";
 
 import {IStaking} from "../interfaces/IStaking.sol";
 
@@ -19,8 +21,18 @@ import {IStaking} from "../interfaces/IStaking.sol";
  * reach anyone's stake, nor revoke one and strand the stake it has locked.
  * Invariant, for every staker: `locked <= staked`, and this contract's token balance equals the
  * sum of `staked + unbonding`.
+ *
+ * Staked votes: the tokens this contract holds are never delegated on the token, so they count for
+ * nobody there. Instead this contract is itself an ERC-5805 votes source (OpenZeppelin `Votes`):
+ * an account's voting units are its `staked + unbonding` tokens, checkpointed when tokens enter
+ * ({stake}) or leave ({withdraw}, {slash}) in the same transaction as the token transfer, so that
+ * at any timepoint a token counts either in the wallet (token votes) or in the stake (these votes),
+ * never both. {lock}, {unlock} and {requestUnstake} leave the units unchanged, and write no
+ * checkpoint. A staker's votes go to itself until it delegates them ({delegate}, independent of
+ * its delegation on the token); the Governor adds both sources at a proposal's snapshot. The
+ * clock is the token's: block numbers (Votes' default, as ERC20Votes').
  */
-contract Staking is IStaking, Ownable {
+contract Staking is IStaking, Ownable, Votes {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
@@ -48,7 +60,12 @@ contract Staking is IStaking, Ownable {
         _;
     }
 
-    constructor(IERC20 token_, address owner_, uint256 minStake_, uint256 unbondingDelay_) Ownable(owner_) {
+    constructor(
+        IERC20 token_,
+        address owner_,
+        uint256 minStake_,
+        uint256 unbondingDelay_
+    ) Ownable(owner_) EIP712("Veritensor Staking", "1") {
         token = token_;
         _setMinStake(minStake_);
         _setUnbondingDelay(unbondingDelay_);
@@ -63,6 +80,7 @@ contract Staking is IStaking, Ownable {
         uint96 total = info.staked + amount.toUint96();
         info.staked = total;
         emit Staked(msg.sender, amount, total);
+        _transferVotingUnits(address(0), msg.sender, amount);
         token.safeTransferFrom(msg.sender, address(this), amount);
     }
 
@@ -89,6 +107,7 @@ contract Staking is IStaking, Ownable {
         info.unbonding = 0;
         info.unbondingEnd = 0;
         emit Withdrawn(msg.sender, amount);
+        _transferVotingUnits(msg.sender, address(0), amount);
         token.safeTransfer(msg.sender, amount);
     }
 
@@ -131,6 +150,9 @@ contract Staking is IStaking, Ownable {
         info.locked = locked - amount96;
         info.staked -= amount96;
         emit StakeSlashed(staker, msg.sender, amount, to);
+        // The slashed tokens leave the stake, and their votes with them (their new holder, the
+        // escrow or a dispute, delegates nothing).
+        _transferVotingUnits(staker, address(0), amount);
         token.safeTransfer(to, amount);
     }
 
@@ -178,6 +200,26 @@ contract Staking is IStaking, Ownable {
     /// @inheritdoc IStaking
     function servesModel(address staker, uint256 modelId) external view returns (bool) {
         return _serves[staker][modelId];
+    }
+
+    /// @notice Who votes with `account`'s staked and unbonding tokens: the account itself until it
+    /// delegates them to another.
+    function delegates(address account) public view override returns (address) {
+        address delegatee = super.delegates(account);
+        return delegatee == address(0) ? account : delegatee;
+    }
+
+    /// @dev Delegating to the zero address gives the votes back to the account itself (staked votes
+    /// are never silenced by default; one undelegates by delegating to oneself).
+    function _delegate(address account, address delegatee) internal override {
+        super._delegate(account, delegatee == address(0) ? account : delegatee);
+    }
+
+    /// @dev Voting units: the tokens an account has in this contract, staked (locked or not) and
+    /// unbonding. They change only when tokens enter or leave.
+    function _getVotingUnits(address account) internal view override returns (uint256) {
+        StakeInfo storage info = _stakes[account];
+        return uint256(info.staked) + info.unbonding;
     }
 
     function _setMinStake(uint256 minStake_) private {

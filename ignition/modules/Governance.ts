@@ -4,6 +4,8 @@ import { ZeroAddress, id } from "ethers";
 
 import type { GovernanceDefaults } from "../defaults.js";
 import { PRODUCTION } from "../defaults.js";
+import type { StakingModule } from "./Staking.js";
+import Staking from "./Staking.js";
 import type { TokenModule } from "./Token.js";
 import Token from "./Token.js";
 
@@ -13,12 +15,14 @@ export const DEFAULT_ADMIN_ROLE = `0x${"00".repeat(32)}`;
 
 /**
  * The timelock (future owner of the protocol) and the VTN governor. The governor is the only
- * proposer and canceller; anyone may execute a proposal once its delay is over. The deployer is
+ * proposer and canceller; anyone may execute a proposal once its delay is over. The governor counts
+ * votes from the token and from Staking (staked and unbonding VTN keep their votes). The deployer is
  * still the timelock's admin here: Protocol renounces that role once everything is wired.
  */
-export function buildGovernanceModule(d: GovernanceDefaults, tokenModule: TokenModule) {
+export function buildGovernanceModule(d: GovernanceDefaults, tokenModule: TokenModule, stakingModule: StakingModule) {
   return buildModule("Governance", (m) => {
     const { token } = m.useModule(tokenModule);
+    const { staking } = m.useModule(stakingModule);
     const deployer = m.getAccount(0);
     const timelock = m.contract("ProtocolTimelock", [
       m.getParameter("timelockDelay", d.timelockDelay),
@@ -28,6 +32,7 @@ export function buildGovernanceModule(d: GovernanceDefaults, tokenModule: TokenM
     ]);
     const governor = m.contract("VeritensorGovernor", [
       token,
+      staking,
       timelock,
       m.getParameter("votingDelay", d.votingDelay),
       m.getParameter("votingPeriod", d.votingPeriod),
@@ -54,4 +59,4 @@ export function roleHolder(m: IgnitionModuleBuilder, role: TimelockRole, paramet
   return role === "parameter" ? m.getParameter<string>(parameter) : m.useModule(role).timelock;
 }
 
-export default buildGovernanceModule(PRODUCTION.governance, Token);
+export default buildGovernanceModule(PRODUCTION.governance, Token, Staking);

@@ -50,7 +50,7 @@ export function handOverToTimelock(
 export function buildProtocolModule(d: ProtocolDefaults) {
   const token = buildTokenModule(d.token);
   const staking = buildStakingModule(d.staking, token);
-  const governance = buildGovernanceModule(d.governance, token);
+  const governance = buildGovernanceModule(d.governance, token, staking);
   const jobs = buildJobsModule(d.jobs, { token, registry: Registry, staking, treasury: governance });
   const disputes = buildDisputesModule(d.disputes, { token, registry: Registry, staking, jobs, owner: governance });
 
