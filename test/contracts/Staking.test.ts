@@ -276,6 +276,83 @@ describe("Staking", function () {
     });
   });
 
+  describe("staked votes", function () {
+    it("gives a staker the votes of its staked and unbonding tokens, from the block they enter to the block they leave", async function () {
+      const p = await withOperator();
+      const s = p.staking.connect(p.other);
+      expect(await p.staking.CLOCK_MODE()).to.equal(await p.token.CLOCK_MODE());
+      expect(await p.staking.delegates(p.other.address)).to.equal(p.other.address); // itself, with nothing to call
+      const b0 = await ethers.provider.getBlockNumber();
+      await expect(s.stake(30n * WAD))
+        .to.emit(p.staking, "DelegateVotesChanged")
+        .withArgs(p.other.address, 0n, 30n * WAD);
+      const b1 = await ethers.provider.getBlockNumber();
+      await s.requestUnstake(10n * WAD); // unbonding tokens still vote
+      const b2 = await ethers.provider.getBlockNumber();
+      await time.increase(UNBONDING_DELAY);
+      await expect(s.withdraw())
+        .to.emit(p.staking, "DelegateVotesChanged")
+        .withArgs(p.other.address, 30n * WAD, 20n * WAD);
+      const b3 = await ethers.provider.getBlockNumber();
+      await networkHelpers.mine();
+      const past = (b: number) => p.staking.getPastVotes(p.other.address, b);
+      expect([await past(b0), await past(b1), await past(b2), await past(b3)]).to.deep.equal([0n, 30n * WAD, 30n * WAD, 20n * WAD]);
+      expect(await p.staking.getPastTotalSupply(b1)).to.equal(2n * WORKER_STAKE + 30n * WAD);
+      expect(await p.staking.getPastTotalSupply(b3)).to.equal(2n * WORKER_STAKE + 20n * WAD);
+      expect(await p.staking.getVotes(p.worker.address)).to.equal(WORKER_STAKE);
+      // The staking contract's own tokens count for nobody on the token: it delegates nothing.
+      expect(await p.token.delegates(await p.staking.getAddress())).to.equal(ethers.ZeroAddress);
+    });
+
+    it("leaves votes unchanged on lock and unlock (the job path writes no checkpoint)", async function () {
+      const p = await withOperator();
+      const op = p.staking.connect(p.operator);
+      await expect(op.lock(p.worker.address, 5n * WAD)).not.to.emit(p.staking, "DelegateVotesChanged");
+      await expect(op.unlock(p.worker.address, 2n * WAD)).not.to.emit(p.staking, "DelegateVotesChanged");
+      await expect(p.staking.connect(p.worker).requestUnstake(WAD)).not.to.emit(p.staking, "DelegateVotesChanged");
+      expect(await p.staking.getVotes(p.worker.address)).to.equal(WORKER_STAKE);
+    });
+
+    it("takes the votes of slashed tokens away with them", async function () {
+      const p = await withOperator();
+      const op = p.staking.connect(p.operator);
+      await op.lock(p.worker.address, 5n * WAD);
+      const before = await ethers.provider.getBlockNumber();
+      await expect(op.slash(p.worker.address, 2n * WAD, await p.jm.getAddress()))
+        .to.emit(p.staking, "DelegateVotesChanged")
+        .withArgs(p.worker.address, WORKER_STAKE, WORKER_STAKE - 2n * WAD);
+      const after = await ethers.provider.getBlockNumber();
+      await networkHelpers.mine();
+      expect(await p.staking.getPastVotes(p.worker.address, before)).to.equal(WORKER_STAKE);
+      expect(await p.staking.getPastVotes(p.worker.address, after)).to.equal(WORKER_STAKE - 2n * WAD);
+      expect(await p.staking.getPastTotalSupply(after)).to.equal(2n * WORKER_STAKE - 2n * WAD);
+      // The escrow now holds them and delegates nothing on the token: they count for nobody.
+      expect(await p.token.delegates(await p.jm.getAddress())).to.equal(ethers.ZeroAddress);
+      await expectStakingConserved(p);
+    });
+
+    it("lets a staker delegate its staked votes, and take them back", async function () {
+      const p = await withOperator();
+      const w = p.staking.connect(p.worker);
+      await expect(w.delegate(p.other.address))
+        .to.emit(p.staking, "DelegateChanged")
+        .withArgs(p.worker.address, p.worker.address, p.other.address);
+      expect(await p.staking.delegates(p.worker.address)).to.equal(p.other.address);
+      expect(await p.staking.getVotes(p.worker.address)).to.equal(0n);
+      expect(await p.staking.getVotes(p.other.address)).to.equal(WORKER_STAKE);
+      // A top-up follows the delegation; the staking delegation is independent of the token's.
+      await w.stake(WAD);
+      expect(await p.staking.getVotes(p.other.address)).to.equal(WORKER_STAKE + WAD);
+      expect(await p.token.getVotes(p.other.address)).to.equal(0n);
+      // Delegating to the zero address gives the votes back to the staker itself.
+      await expect(w.delegate(ethers.ZeroAddress))
+        .to.emit(p.staking, "DelegateChanged")
+        .withArgs(p.worker.address, p.other.address, p.worker.address);
+      expect(await p.staking.getVotes(p.other.address)).to.equal(0n);
+      expect(await p.staking.getVotes(p.worker.address)).to.equal(WORKER_STAKE + WAD);
+    });
+  });
+
   describe("served models", function () {
     it("records what a staker declares it serves", async function () {
       const p = await withOperator();
