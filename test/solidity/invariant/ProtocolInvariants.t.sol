@@ -149,6 +149,21 @@ contract ProtocolInvariants is Test {
         assertEq(d.token.balanceOf(address(d.staking)), sum, "staking balance != staked + unbonding");
     }
 
+    /// @notice Staked votes: each staker votes (by default, for itself) with exactly its `staked +
+    /// unbonding`, so slashes and withdrawals take their votes with them; every account's votes
+    /// from the token and from Staking together never exceed the supply (nothing counts twice).
+    function invariant_stakedVotesNeverCountTwice() public view {
+        uint256 sum;
+        for (uint256 i = 0; i < holders.length; ++i) {
+            address a = holders[i];
+            IStaking.StakeInfo memory s = d.staking.stakeOf(a);
+            assertEq(d.staking.getVotes(a), uint256(s.staked) + s.unbonding, "staked votes != staked + unbonding");
+            sum += d.token.getVotes(a) + d.staking.getVotes(a);
+        }
+        assertEq(d.token.getVotes(address(d.staking)), 0, "staking's own tokens vote");
+        assertLe(sum, d.token.totalSupply(), "votes exceed supply");
+    }
+
     // ------------------------------------------------------------ stake
 
     /// @notice For every staker, locked <= staked, and locked is exactly the locks of its
@@ -285,6 +300,7 @@ contract ProtocolInvariants is Test {
         invariant_tokensConserved();
         invariant_escrowEqualsUnsettledFeesPlusBalances();
         invariant_stakingHoldsStakedPlusUnbonding();
+        invariant_stakedVotesNeverCountTwice();
         invariant_lockedNeverExceedsStake();
         invariant_jobPaysOutAtMostOnce();
         invariant_withdrawalsNeverExceedBalances();
