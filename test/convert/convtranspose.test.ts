@@ -7,14 +7,13 @@
  */
 import { expect } from "chai";
 
-import { ConvertError, convertModel, measureAccuracy, quantizeInput } from "../../offchain/convert/index.js";
+import { ConvertError, convertModel } from "../../offchain/convert/index.js";
 import type { ConversionResult } from "../../offchain/convert/index.js";
 import { linearKernel, nearestMap, padMap } from "../../offchain/convert/resample.js";
 import { parseCanonicalModel } from "../../offchain/model/canonical.js";
 import type { INodeProto, ITensorProto } from "../../offchain/model/onnx.js";
-import { runReference } from "../../offchain/runtime/reference.js";
-import { CanonicalRunner } from "../../offchain/runtime/runner.js";
 import type { Attr } from "./float-model.js";
+import { checkConversion } from "./check.js";
 import { floatModel, int64, node, rand, tensor } from "./float-model.js";
 
 const r = rand(41);
@@ -22,24 +21,7 @@ const numel = (s: number[]): number => s.reduce((a, b) => a * b, 1);
 const calib = (n: number, shape: number[]): Float32Array[] => Array.from({ length: n }, () => r(numel(shape)));
 const kinds = (c: ConversionResult): string[] => c.layers.map((l) => l.kind);
 
-/** Within the stated bound of onnxruntime's float output; onnxruntime = the reference bit for bit. Returns the max error. */
-async function check(bytes: Uint8Array, conv: ConversionResult, inputs: Float32Array[]): Promise<number> {
-  parseCanonicalModel(conv.bytes);
-  const acc = await measureAccuracy(bytes, conv, inputs);
-  expect(acc.maxAbsError, `max error ${acc.maxAbsError} vs bound ${conv.errorBound}`).to.be.at.most(conv.errorBound);
-  const runner = await CanonicalRunner.create(conv.model);
-  try {
-    for (const input of inputs.slice(0, 3)) {
-      const x = quantizeInput(conv, input);
-      const ort = await runner.runLayers(x);
-      const ref = runReference(conv.model, x);
-      ort.forEach((o, i) => expect(Array.from(o), `layer ${i + 1}`).to.deep.equal(Array.from(ref[i]!)));
-    }
-  } finally {
-    await runner.release();
-  }
-  return acc.maxAbsError;
-}
+const check = (bytes: Uint8Array, conv: ConversionResult, inputs: Float32Array[]): Promise<number> => checkConversion(bytes, conv, inputs);
 
 async function convertAndCheck(shape: number[], nodes: INodeProto[], inits: ITensorProto[], opset = 13): Promise<{ conv: ConversionResult; err: number }> {
   const bytes = floatModel(shape, nodes, inits, "y", opset);

@@ -8,12 +8,10 @@
  */
 import { expect } from "chai";
 
-import { ConvertError, convertModel, measureAccuracy, quantizeInput } from "../../offchain/convert/index.js";
+import { ConvertError, convertModel } from "../../offchain/convert/index.js";
 import type { ConversionResult } from "../../offchain/convert/index.js";
-import { parseCanonicalModel } from "../../offchain/model/canonical.js";
 import type { INodeProto, ITensorProto } from "../../offchain/model/onnx.js";
-import { runReference } from "../../offchain/runtime/reference.js";
-import { CanonicalRunner } from "../../offchain/runtime/runner.js";
+import { checkConversion } from "./check.js";
 import { floatModel, int64, node, rand, tensor } from "./float-model.js";
 
 const numel = (s: number[]): number => s.reduce((a, b) => a * b, 1);
@@ -25,23 +23,7 @@ function ids(seed: number, count: number, shape: number[], V: number): Float32Ar
   return Array.from({ length: count }, () => Float32Array.from(r(numel(shape), 0, V), (v) => Math.min(Math.floor(v), V - 1)));
 }
 
-async function check(bytes: Uint8Array, conv: ConversionResult, inputs: Float32Array[]): Promise<number> {
-  parseCanonicalModel(conv.bytes);
-  const acc = await measureAccuracy(bytes, conv, inputs);
-  expect(acc.maxAbsError, `max error ${acc.maxAbsError} vs bound ${conv.errorBound}`).to.be.at.most(conv.errorBound);
-  const runner = await CanonicalRunner.create(conv.model);
-  try {
-    for (const input of inputs.slice(0, 3)) {
-      const x = quantizeInput(conv, input);
-      const ort = await runner.runLayers(x);
-      const ref = runReference(conv.model, x);
-      ort.forEach((o, i) => expect(Array.from(o), `layer ${i + 1}`).to.deep.equal(Array.from(ref[i]!)));
-    }
-  } finally {
-    await runner.release();
-  }
-  return acc.maxAbsError;
-}
+const check = (bytes: Uint8Array, conv: ConversionResult, inputs: Float32Array[]): Promise<number> => checkConversion(bytes, conv, inputs);
 
 describe("convert: Gather as an embedding lookup", function () {
   this.timeout(60_000);

@@ -7,12 +7,10 @@
  */
 import { expect } from "chai";
 
-import { ConvertError, convertModel, measureAccuracy, quantizeInput } from "../../offchain/convert/index.js";
+import { ConvertError, convertModel } from "../../offchain/convert/index.js";
 import type { ConversionResult } from "../../offchain/convert/index.js";
-import { parseCanonicalModel } from "../../offchain/model/canonical.js";
 import type { INodeProto, ITensorProto } from "../../offchain/model/onnx.js";
-import { runReference } from "../../offchain/runtime/reference.js";
-import { CanonicalRunner } from "../../offchain/runtime/runner.js";
+import { checkConversion } from "./check.js";
 import { floatModel, int64, node, rand } from "./float-model.js";
 
 const r = rand(77);
@@ -23,21 +21,7 @@ async function convertAndCheck(shape: number[], nodes: INodeProto[], inits: ITen
   const bytes = floatModel(shape, nodes, inits, "y", opset);
   const inputs = Array.from({ length: 8 }, () => r(numel(shape), -4, 4));
   const conv = convertModel(bytes, { calibration: inputs });
-  parseCanonicalModel(conv.bytes);
-  const acc = await measureAccuracy(bytes, conv, inputs);
-  expect(acc.maxAbsError, `max error ${acc.maxAbsError} vs bound ${conv.errorBound}`).to.be.at.most(conv.errorBound);
-  expect(acc.maxAbsError).to.be.at.most(tolerance);
-  const runner = await CanonicalRunner.create(conv.model);
-  try {
-    for (const input of inputs.slice(0, 3)) {
-      const x = quantizeInput(conv, input);
-      const ort = await runner.runLayers(x);
-      const ref = runReference(conv.model, x);
-      ort.forEach((o, i) => expect(Array.from(o), `layer ${i + 1}`).to.deep.equal(Array.from(ref[i]!)));
-    }
-  } finally {
-    await runner.release();
-  }
+  await checkConversion(bytes, conv, inputs, { tolerance });
   return conv;
 }
 

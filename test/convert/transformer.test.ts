@@ -8,13 +8,13 @@
 import { expect } from "chai";
 
 import { convertOptions } from "../../offchain/cli/model/convert.js";
-import { ConvertError, convertModel, measureAccuracy, quantizeInput } from "../../offchain/convert/index.js";
+import { ConvertError, convertModel, quantizeInput } from "../../offchain/convert/index.js";
 import type { ConversionResult } from "../../offchain/convert/index.js";
 import { GatherConst } from "../../offchain/model/layers.js";
 import type { INodeProto, ITensorProto } from "../../offchain/model/onnx.js";
 import { parseCanonicalModel } from "../../offchain/model/canonical.js";
-import { runReference } from "../../offchain/runtime/reference.js";
 import { CanonicalRunner } from "../../offchain/runtime/runner.js";
+import { checkConversion } from "./check.js";
 import { floatModel, int64, node, rand, tensor } from "./float-model.js";
 
 const r = rand(23);
@@ -22,28 +22,9 @@ const calib = (n: number, size: number, lo = -1, hi = 1): Float32Array[] => Arra
 const kinds = (c: ConversionResult): string[] => c.layers.map((l) => l.kind);
 const numel = (s: number[]): number => s.reduce((a, b) => a * b, 1);
 
-/**
- * Within `tolerance` (default: the stated bound) of onnxruntime's float output on every input, the file
- * valid, and onnxruntime = the reference interpreter bit for bit on a few inputs. Returns the max error.
- */
-async function check(bytes: Uint8Array, conv: ConversionResult, inputs: Float32Array[], tolerance?: number): Promise<number> {
-  parseCanonicalModel(conv.bytes);
-  const acc = await measureAccuracy(bytes, conv, inputs);
-  const limit = tolerance ?? conv.errorBound;
-  expect(acc.maxAbsError, `max error ${acc.maxAbsError} vs ${tolerance === undefined ? "bound" : "tolerance"} ${limit}`).to.be.at.most(limit);
-  const runner = await CanonicalRunner.create(conv.model);
-  try {
-    for (const input of inputs.slice(0, 3)) {
-      const x = quantizeInput(conv, input);
-      const ort = await runner.runLayers(x);
-      const ref = runReference(conv.model, x);
-      ort.forEach((o, i) => expect(Array.from(o), `layer ${i + 1}`).to.deep.equal(Array.from(ref[i]!)));
-    }
-  } finally {
-    await runner.release();
-  }
-  return acc.maxAbsError;
-}
+/** Within `tolerance` when one is given, else the stated bound (test/convert/check.ts). */
+const check = (bytes: Uint8Array, conv: ConversionResult, inputs: Float32Array[], tolerance?: number): Promise<number> =>
+  checkConversion(bytes, conv, inputs, tolerance === undefined ? {} : { tolerance, bound: false });
 
 function refusal(bytes: Uint8Array, size: number): ConvertError {
   try {
