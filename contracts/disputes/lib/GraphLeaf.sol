@@ -134,7 +134,8 @@ library GraphLeaf {
         uint256 k = l.kind;
         if (k < DENSE || k > CONST) revert GraphLeafUnknownKind(l.index, k);
         // Packed per kind 1..13, one byte each: params, constants, inputs (ADD: with a constant
-        // operand; GATHER: placeholders, its counts follow its inputs).
+        // operand; GATHER: the counts of no input, which the inputs check refuses, since a GATHER's
+        // params and inputs are one per input, set below).
         uint256 nParams = uint8(bytes13(0x040f020200020b000205020000)[k - 1]);
         uint256 nConsts = uint8(bytes13(0x03030202000000000101010101)[k - 1]);
         uint256 nInputs = uint8(bytes13(0x01010101010101010102020100)[k - 1]);
