@@ -306,8 +306,9 @@ interface IJobManager is IPullPayments {
     /// @param params Its parameters (its dispute manager carries over from the version before).
     event ParamsSet(uint32 indexed version, Params params);
 
-    /// @notice Emitted when governance sets the dispute manager: a new parameter version, in force
-    /// for jobs requested from now on; jobs already requested keep the manager of their version.
+    /// @notice Emitted once, at deployment, when the dispute manager is appointed: a new parameter
+    /// version, in force for jobs requested from then on (jobs requested before have none, and
+    /// cannot be disputed). It is never replaced.
     /// @param version The new parameter version (its parameters carry over from the version before).
     /// @param disputeManager The dispute manager of that version.
     event DisputeManagerSet(uint32 indexed version, address disputeManager);
@@ -457,6 +458,10 @@ interface IJobManager is IPullPayments {
     /// not the manager that froze it (to settle a dispute).
     /// @param caller The account that called.
     error JobManagerNotDisputeManager(address caller);
+
+    /// @dev The dispute manager is already appointed: it is set once, at deployment, and never replaced.
+    /// @param disputeManager The dispute manager in force.
+    error JobManagerDisputeManagerSealed(address disputeManager);
 
     /// @dev Finalizing a job with a consumer was sent too little gas for the consumer to get all of
     /// its callback gas limit (EIP-150 forwards at most 63/64 of what is left).

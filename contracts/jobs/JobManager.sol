@@ -22,8 +22,9 @@ import {BPS, FeeSplit} from "../libraries/FeeSplit.sol";
  * the consumer callback runs last, with a bounded gas limit and bounded return data. Outputs are
  * never stored: a consumer job's finalizer passes the output bytes back (from `ResultSubmitted`),
  * checked against the job's result hash, and is paid the job's callback fee for the callback's gas.
- * The owner is the governance timelock: it sets parameters and the dispute manager, and has no
- * function that moves escrowed fees or balances. Every change makes a new parameter version; a
+ * The owner is the governance timelock: it sets parameters, and has no function that moves
+ * escrowed fees or balances; the dispute manager, the one contract that can slash a claim's lock,
+ * is appointed once at deployment and never replaced ({setDisputeManager}). Every change makes a new parameter version; a
  * job is bound to the version in force at its request (`terms.paramsVersion`), and everything it
  * later depends on (result timeout, challenge window, timeout slash, treasury, dispute manager)
  * is read from that version, so no governance change reaches a job already requested.
@@ -410,9 +411,15 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         _setParams(params_);
     }
 
-    /// @notice Sets the dispute manager for jobs requested from now on (a new parameter version);
-    /// jobs already requested stay with the manager of their version, to the end of their disputes.
+    /// @notice Deployment only: appoints the dispute manager, once, for jobs requested from now on (a
+    /// new parameter version). No later owner can replace it: the dispute manager slashes the stakes
+    /// that claims lock, so a governance that could appoint another could take workers' funds through
+    /// it (as {Staking} seals its operators at deployment, for the same reason). A new dispute layer
+    /// comes with a new escrow.
     function setDisputeManager(address disputeManager_) external onlyOwner {
+        address current = _disputeManagerAt[_counters.paramsVersion];
+        if (current != address(0)) revert JobManagerDisputeManagerSealed(current);
+        if (disputeManager_ == address(0)) revert JobManagerInvalidParameter("disputeManager");
         uint32 version = _nextVersion();
         _paramsAt[version] = _paramsAt[version - 1];
         _disputeManagerAt[version] = disputeManager_;

@@ -83,7 +83,6 @@ const DISPUTE_FIELDS: readonly [string, Kind, string][] = [
 
 export const GOVERNED_PARAMS: readonly ParamSpec[] = [
   ...JOB_FIELDS.map(([name, kind, bound]) => ({ contract: "jobs" as const, name, kind, bound })),
-  { contract: "jobs", name: "disputeManager", kind: "address", bound: "any (for jobs requested later)" },
   ...DISPUTE_FIELDS.map(([name, kind, bound]) => ({ contract: "disputes" as const, name, kind, bound })),
   { contract: "staking", name: "minStake", kind: "vtn", bound: "at most 1,000,000 VTN" },
   { contract: "staking", name: "unbondingDelay", kind: "duration", bound: "at most 90 days" },
@@ -197,7 +196,7 @@ export async function buildParamChange(p: Protocol, settings: readonly ParamSett
     changes.push(`${s.spec.contract}.${s.spec.name}: ${showValue(s.spec.kind, before)} -> ${showValue(s.spec.kind, s.value)}`);
 
   const structChange = async (contract: "jobs" | "disputes") => {
-    const mine = settings.filter((s) => s.spec.contract === contract && s.spec.name !== "disputeManager");
+    const mine = settings.filter((s) => s.spec.contract === contract);
     if (mine.length === 0) return;
     const current = contract === "jobs" ? await p.jobManager.params() : await p.disputes.params();
     const fields = (contract === "jobs" ? JOB_FIELDS : DISPUTE_FIELDS).map(([n]) => n);
@@ -220,8 +219,7 @@ export async function buildParamChange(p: Protocol, settings: readonly ParamSett
       actions.push({ target, value: 0n, calldata: encode(iface, fn, [arg], `${s.spec.contract}.${s.spec.name}`) });
     };
     const key = `${s.spec.contract}.${s.spec.name}`;
-    if (key === "jobs.disputeManager") await single(p.addresses.jobManager, p.jobManager.interface, "setDisputeManager", await p.jobManager.disputeManager());
-    else if (key === "staking.minStake") await single(p.addresses.staking, p.staking.interface, "setMinStake", await p.staking.minStake());
+    if (key === "staking.minStake") await single(p.addresses.staking, p.staking.interface, "setMinStake", await p.staking.minStake());
     else if (key === "staking.unbondingDelay") await single(p.addresses.staking, p.staking.interface, "setUnbondingDelay", await p.staking.unbondingDelay());
     else if (key === "governor.votingDelay") await single(p.addresses.governor, p.governor.interface, "setVotingDelay", await p.governor.votingDelay());
     else if (key === "governor.votingPeriod") await single(p.addresses.governor, p.governor.interface, "setVotingPeriod", await p.governor.votingPeriod());

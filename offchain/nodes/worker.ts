@@ -242,9 +242,9 @@ export class Worker extends ProtocolNode {
         return;
       }
     }
-    // The job's dispute manager (fixed by its parameter version) could slash the stake a claim locks:
-    // claim only jobs judged by the deployment's own dispute factory, never by a contract that a
-    // later governance vote appointed and this node has not been told about.
+    // The job's dispute manager could slash the stake a claim locks: claim only jobs judged by the
+    // dispute factory this node's address book names (the escrow appoints one manager, once; a job
+    // requested before it has none, and a wrong address book names another).
     const manager = version.manager;
     if (manager.toLowerCase() !== this.p.addresses.disputeFactory.toLowerCase()) {
       this.store.updateJob(id, { stage: "skipped", note: `judged by dispute manager ${manager}, not the deployment's factory` });

@@ -244,40 +244,36 @@ describe("JobManager: disputes", function () {
       expect((await jobOf(p, jobId)).openDisputes).to.equal(2n ** 32n - 1n);
     });
 
-    it("judges a job by the dispute manager of its own parameter version, and settles it only by the one that froze it", async function () {
+    it("judges every job by the one dispute manager appointed at deployment: the owner cannot appoint another, and no other account freezes or settles", async function () {
       const p = await protocol();
-      const old = p.jm.connect(p.disputeManager);
+      const manager = p.jm.connect(p.disputeManager);
       const frozen = await submittedJob(p);
       const idle = await submittedJob(p);
-      await old.freezeForDispute(frozen, ...(await finalizeArgs(p, frozen)));
+      await manager.freezeForDispute(frozen, ...(await finalizeArgs(p, frozen)));
 
-      // Governance replaces the manager (version 3): jobs already requested stay with the old one.
-      await p.jm.setDisputeManager(p.other.address);
-      const fresh = p.jm.connect(p.other);
+      // Governance (the owner) tries to appoint another manager: refused, nothing changes.
+      const version = await p.jm.paramsVersion();
+      await expect(p.jm.setDisputeManager(p.other.address))
+        .to.be.revertedWithCustomError(p.jm, "JobManagerDisputeManagerSealed")
+        .withArgs(p.disputeManager.address);
+      expect([await p.jm.paramsVersion(), await p.jm.disputeManager()]).to.deep.equal([version, p.disputeManager.address]);
+      const other = p.jm.connect(p.other);
       for (const jobId of [frozen, idle]) {
-        await expect(fresh.freezeForDispute(jobId, ...(await finalizeArgs(p, jobId))))
+        await expect(other.freezeForDispute(jobId, ...(await finalizeArgs(p, jobId))))
           .to.be.revertedWithCustomError(p.jm, "JobManagerNotDisputeManager")
           .withArgs(p.other.address);
       }
-      await expect(fresh.settleDispute(frozen, false, 1n))
+      await expect(other.settleDispute(frozen, false, 1n))
         .to.be.revertedWithCustomError(p.jm, "JobManagerNotDisputeManager")
         .withArgs(p.other.address);
-      // The old manager still opens more disputes on its jobs and settles them.
-      await expect(old.freezeForDispute(idle, ...(await finalizeArgs(p, idle)))).to.emit(p.jm, "JobFrozen").withArgs(idle, 1n);
-      await expect(old.settleDispute(frozen, false, 1n)).to.emit(p.jm, "JobRejected");
-      await expect(old.settleDispute(idle, true, 0n)).to.emit(p.jm, "DisputeSettled").withArgs(idle, true, 0n);
-
-      // A job requested now belongs to the new manager only.
+      // The manager opens more disputes and settles them; a parameter change carries it over.
+      await expect(manager.freezeForDispute(idle, ...(await finalizeArgs(p, idle)))).to.emit(p.jm, "JobFrozen").withArgs(idle, 1n);
+      await expect(manager.settleDispute(frozen, false, 1n)).to.emit(p.jm, "JobRejected");
+      await expect(manager.settleDispute(idle, true, 0n)).to.emit(p.jm, "DisputeSettled").withArgs(idle, true, 0n);
+      await p.jm.setParams(p.params);
       const next = await submittedJob(p);
-      expect((await termsOf(p, next)).paramsVersion).to.equal(3n);
-      await expect(old.freezeForDispute(next, ...(await finalizeArgs(p, next))))
-        .to.be.revertedWithCustomError(p.jm, "JobManagerNotDisputeManager")
-        .withArgs(p.disputeManager.address);
-      await expect(fresh.freezeForDispute(next, ...(await finalizeArgs(p, next)))).to.emit(p.jm, "JobFrozen").withArgs(next, 1n);
-      await expect(old.settleDispute(next, false, 1n))
-        .to.be.revertedWithCustomError(p.jm, "JobManagerNotDisputeManager")
-        .withArgs(p.disputeManager.address);
-      await expect(fresh.settleDispute(next, true, 0n)).to.emit(p.jm, "DisputeSettled").withArgs(next, true, 0n);
+      expect((await termsOf(p, next)).paramsVersion).to.equal(version + 1n);
+      await expect(manager.freezeForDispute(next, ...(await finalizeArgs(p, next)))).to.emit(p.jm, "JobFrozen").withArgs(next, 1n);
       await expectEscrowConserved(p);
       await expectStakingConserved(p);
     });

@@ -154,19 +154,24 @@ describe("JobManager: governance", function () {
       }
     });
 
-    it("lets only the owner set the dispute manager", async function () {
+    it("appoints the dispute manager once: only the owner, never zero, never again", async function () {
       const p = await protocol();
       await expect(p.jm.connect(p.other).setDisputeManager(p.other.address))
         .to.be.revertedWithCustomError(p.jm, "OwnableUnauthorizedAccount")
         .withArgs(p.other.address);
-      await expect(p.jm.setDisputeManager(p.other.address))
-        .to.emit(p.jm, "DisputeManagerSet")
-        .withArgs(3n, p.other.address);
-      expect(await p.jm.disputeManager()).to.equal(p.other.address);
-      // A new version, with the parameters carried over; the old version keeps its manager.
-      expect(await p.jm.paramsVersion()).to.equal(3n);
-      expect(await p.jm.paramsAt(3n)).to.deep.equal([paramsTuple(p.params), p.other.address]);
-      expect((await p.jm.paramsAt(2n))[1]).to.equal(p.disputeManager.address);
+      // The fixture appointed it (version 2); the owner can appoint no other, not even itself.
+      for (const candidate of [p.other.address, p.deployer.address, ZeroAddress]) {
+        await expect(p.jm.setDisputeManager(candidate))
+          .to.be.revertedWithCustomError(p.jm, "JobManagerDisputeManagerSealed")
+          .withArgs(p.disputeManager.address);
+      }
+      expect(await p.jm.paramsVersion()).to.equal(2n);
+      expect(await p.jm.paramsAt(2n)).to.deep.equal([paramsTuple(p.params), p.disputeManager.address]);
+      // A fresh escrow's one appointment: not zero; then a version with the parameters carried over.
+      const fresh = await ethers.deployContract("JobManager", [p.token, p.registry, p.staking, p.deployer.address, MIN_CHALLENGE_WINDOW, p.params]);
+      await expect(fresh.setDisputeManager(ZeroAddress)).to.be.revertedWithCustomError(fresh, "JobManagerInvalidParameter").withArgs("disputeManager");
+      await expect(fresh.setDisputeManager(p.other.address)).to.emit(fresh, "DisputeManagerSet").withArgs(2n, p.other.address);
+      expect(await fresh.paramsAt(2n)).to.deep.equal([paramsTuple(p.params), p.other.address]);
     });
 
     it("answers JobManagerUnknownJob for ids that were never requested", async function () {

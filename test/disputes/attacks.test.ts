@@ -306,23 +306,22 @@ describe("dispute attacks (issue 10)", function () {
     await expectDisputesConserved(p);
   });
 
-  // Before issue 10 the escrow had a single dispute manager: once governance replaced it, the old
-  // factory's settleDispute reverted (JobManagerNotDisputeManager), so the deciding move of a game in
-  // play reverted and the game could never end (bond and worker's lock frozen), while the new
-  // manager could freeze and settle a job it never opened a game on. Now a job is judged by the
-  // manager of its parameter version, and settled only by the manager that froze it.
-  it("a dispute manager replaced mid-game: the old one still settles the job it froze, the new one cannot touch it, new jobs go to the new one", async function () {
-    const { p, modelId, jobId } = await setup(liar);
+  // Before issue 10 the escrow had a single dispute manager, which governance could replace under a
+  // game in play; issue 10 gave each parameter version its own manager, and governance could still
+  // appoint any contract as the manager of jobs requested later, able to slash the locks of the
+  // workers that claimed them. Now the manager is appointed once, at deployment.
+  it("governance cannot appoint another dispute manager mid-game: the new factory is refused and cannot touch the job, the appointed one settles it", async function () {
+    const { p, jobId } = await setup(liar);
     const locked = await lockOf(p.jm, jobId);
-    const old = p.factory;
+    const appointed = p.factory;
     const result = await submittedResult(p.jm, jobId);
     const defender = new DisputePlayer(Side.Defender, p.worker, model, liar);
     const honestPlayer = new DisputePlayer(Side.Challenger, p.challenger, model, honest);
-    const h = await openDispute(old, p.challenger, jobId, honestPlayer.openArgs(result));
+    const h = await openDispute(appointed, p.challenger, jobId, honestPlayer.openArgs(result));
     await playUntil(h.game, { defender, challenger: honestPlayer }, (s) => s.level === Level.Tensor);
 
-    // Governance (the fixture's owner) deploys a new factory and makes it the dispute manager.
-    const params = await old.params();
+    // Anyone, governance included, can deploy another factory against this escrow.
+    const params = await appointed.params();
     const fresh = (await ethers.deployContract("DisputeGameFactory", [
       await p.token.getAddress(),
       await p.jm.getAddress(),
@@ -341,13 +340,15 @@ describe("dispute attacks (issue 10)", function () {
       },
     ])) as unknown as DisputeGameFactory;
     const freshAddress = await fresh.getAddress();
-    // (Versions: 1 the constructor's, 2 the protocol fixture's manager, 3 the old factory, 4 the new one.)
-    expect((await requestedTerms(p.jm, jobId)).paramsVersion).to.equal(3n);
-    await expect(p.jm.setDisputeManager(freshAddress)).to.emit(p.jm, "DisputeManagerSet").withArgs(4n, freshAddress);
-    expect(await p.jm.disputeManager()).to.equal(freshAddress);
+    // (Versions: 1 the constructor's, 2 the factory's appointment.)
+    expect((await requestedTerms(p.jm, jobId)).paramsVersion).to.equal(2n);
+    await expect(p.jm.setDisputeManager(freshAddress))
+      .to.be.revertedWithCustomError(p.jm, "JobManagerDisputeManagerSealed")
+      .withArgs(await appointed.getAddress());
+    expect([await p.jm.disputeManager(), await p.jm.paramsVersion()]).to.deep.equal([await appointed.getAddress(), 2n]);
     for (const s of [p.challenger, p.challenger2]) await p.token.connect(s).approve(freshAddress, ethers.MaxUint256);
 
-    // The new manager can neither open a game on the old job (the escrow refuses its freeze)...
+    // The other factory can neither open a game on the job (the escrow refuses its freeze)...
     const copyArgs = new DisputePlayer(Side.Challenger, p.challenger2, model, honest).openArgs(result);
     await fresh.connect(p.challenger2).commitDispute(disputeCommitment(jobId, p.challenger2.address, copyArgs));
     await expect(fresh.connect(p.challenger2).openDispute(jobId, openParams(copyArgs)))
@@ -360,33 +361,16 @@ describe("dispute attacks (issue 10)", function () {
       .to.be.revertedWithCustomError(p.jm, "JobManagerNotDisputeManager")
       .withArgs(freshAddress);
 
-    // The game in play ends and the old manager settles the job it froze: slash, refund, reward.
+    // The game in play ends and the appointed factory settles the job: slash, refund, reward.
     const r = await playToEnd(h.game, { defender, challenger: honestPlayer }, { advanceTo });
     expect(r.status).to.equal(GameStatus.ChallengerWins);
     expect((await p.jm.getJob(jobId)).status).to.equal(Status.Rejected);
     expect(await p.jm.balanceOf(p.requester.address)).to.equal(JOB_FEE);
     const [slash] = await p.staking.queryFilter(p.staking.filters.StakeSlashed(p.worker.address));
-    expect([slash!.args.amount, slash!.args.to]).to.deep.equal([locked, await old.getAddress()]);
-    expect(await old.balanceOf(p.challenger.address)).to.equal(CHALLENGE_BOND + reward(locked));
+    expect([slash!.args.amount, slash!.args.to]).to.deep.equal([locked, await appointed.getAddress()]);
+    expect(await appointed.balanceOf(p.challenger.address)).to.equal(CHALLENGE_BOND + reward(locked));
+    expect(await fresh.balanceOf(p.challenger.address)).to.equal(0n);
     await expectDisputesConserved(p);
-
-    // A job requested now is the new manager's: the old one cannot open a game on it, the new one can.
-    const next = await submitTrace(p, modelId, liar);
-    expect((await requestedTerms(p.jm, next)).paramsVersion).to.equal(4n);
-    const nextResult = await submittedResult(p.jm, next);
-    const stale = honestPlayer.openArgs(nextResult);
-    await old.connect(p.challenger).commitDispute(disputeCommitment(next, p.challenger.address, stale));
-    await expect(old.connect(p.challenger).openDispute(next, openParams(stale)))
-      .to.be.revertedWithCustomError(p.jm, "JobManagerNotDisputeManager")
-      .withArgs(await old.getAddress());
-    const g = await openDispute(fresh, p.challenger, next, honestPlayer.openArgs(nextResult));
-    expect((await playToEnd(g.game, { defender, challenger: honestPlayer }, { advanceTo })).status).to.equal(GameStatus.ChallengerWins);
-    expect((await p.jm.getJob(next)).status).to.equal(Status.Rejected);
-    const nextLock = await lockOf(p.jm, next);
-    expect(await fresh.balanceOf(p.challenger.address)).to.equal(CHALLENGE_BOND + reward(nextLock));
-    // The old factory's accounts did not move.
-    expect(await old.balanceOf(p.challenger.address)).to.equal(CHALLENGE_BOND + reward(locked));
-    expect(await old.gamesOf(next)).to.deep.equal([]);
   });
 
   // Before issue 10 the step ignored the clock: after its deadline the challenger could still run
@@ -473,8 +457,8 @@ describe("dispute attacks (issue 10)", function () {
       maxCallbackGasLimit: old.maxCallbackGasLimit,
       callbackFeePerGas: old.callbackFeePerGas,
     });
-    expect(await p.jm.paramsVersion()).to.equal(4n);
-    for (const id of [cheated, late, fine]) expect((await requestedTerms(p.jm, id)).paramsVersion).to.equal(3n);
+    expect(await p.jm.paramsVersion()).to.equal(3n);
+    for (const id of [cheated, late, fine]) expect((await requestedTerms(p.jm, id)).paramsVersion).to.equal(2n);
 
     // The wrong result, claimed and submitted after the vote: its window is still the hour of its terms.
     await p.jm.connect(p.worker).claim(cheated, await requestedTerms(p.jm, cheated));

@@ -57,6 +57,8 @@ contract CallbackFeesFuzzTest is Test {
 
     function setUp() public {
         d = Deployer.deploy(TREASURY, MIN_STAKE, 1 days);
+        // The test contract judges disputes itself (it freezes and settles jobs directly).
+        d.jobs.setDisputeManager(address(this));
         accounts.push(DEV);
         accounts.push(WORKER);
         accounts.push(TREASURY);

@@ -158,16 +158,15 @@ contract DisputeAttacksTest is DisputeFixture {
         assertEq(d.token.balanceOf(COPYCAT) - before, BOND, "copycat withdrew != its bond");
     }
 
-    // ------------------------------------------------------------ dispute manager replaced
+    // ------------------------------------------------------------ dispute manager sealed
 
-    /// @notice Jobs are frozen under dispute manager A; governance then makes B the manager. B can
-    /// neither freeze nor settle those jobs (its games cannot open on them), A settles them to the
-    /// end (a won game rejects its job, a lost one lets its job finalize), and a job requested after
-    /// the change is judged by B only.
-    /// Before: the escrow had one dispute manager, replaced for every job: A's settlements of its own
-    /// games reverted (`JobManagerNotDisputeManager`), stranding their bonds and the jobs they froze, while
-    /// B could freeze and settle jobs it never judged.
-    function test_replacedManagerNeitherFreezesNorSettlesOlderJobs() public {
+    /// @notice The dispute manager is appointed once: the owner (governance) cannot appoint another
+    /// factory B, whatever it is; B, deployed by anyone against this escrow, can neither open a game
+    /// on a job, nor freeze nor settle one directly; A judges its games to the end (a won game rejects
+    /// its job, a lost one lets its job finalize), and so it does for jobs requested afterwards.
+    /// Before: governance could appoint any contract as the manager of jobs requested afterwards, and a
+    /// hostile one could slash the locks of the workers that claimed them.
+    function test_disputeManagerIsSealed() public {
         DisputeGameFactory a = factory;
         _fund(MISTAKEN, 1_000 ether);
         _stake(MISTAKEN, MIN_STAKE);
@@ -185,10 +184,11 @@ contract DisputeAttacksTest is DisputeFixture {
         DisputeGame lost = _open(MISTAKEN, right, mistaken, "a");
 
         DisputeGameFactory b = _newFactory();
+        uint32 version = d.jobs.paramsVersion();
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobManagerDisputeManagerSealed.selector, address(a)));
         d.jobs.setDisputeManager(address(b));
-        assertEq(d.jobs.disputeManager(), address(b), "manager for new jobs");
-        (, address managerOfWrong) = d.jobs.paramsAt(wrong.terms.paramsVersion);
-        assertEq(managerOfWrong, address(a), "the job's manager changed");
+        assertEq(d.jobs.disputeManager(), address(a), "manager replaced");
+        assertEq(d.jobs.paramsVersion(), version, "a refused appointment made a version");
         vm.prank(HONEST);
         d.token.approve(address(b), type(uint256).max);
         _checkManagerRefused(b, HONEST, wrong, root);
@@ -208,16 +208,16 @@ contract DisputeAttacksTest is DisputeFixture {
         assertTrue(d.jobs.getJob(right.id).status == IJobManager.JobStatus.Finalized, "not finalized");
         assertEq(a.balanceOf(ROGUE), (uint256(BOND) * DEFENDER_BPS) / BPS, "A did not pay the defender its share");
 
-        // A job requested after the change is judged by B only.
+        // A job requested later is A's too, and B still cannot touch it.
         Case memory later = _wrongJob();
         Claim memory laterRoot = _honestClaim(later);
-        _commitOn(b, HONEST, later, laterRoot, "b2");
-        _checkManagerRefused(a, HONEST, later, laterRoot);
-        DisputeGame judged = _openOn(b, HONEST, later, laterRoot, "b2");
+        _checkManagerRefused(b, HONEST, later, laterRoot);
+        _commit(HONEST, later, laterRoot, "a2");
+        vm.roll(block.number + 1);
+        DisputeGame judged = _open(HONEST, later, laterRoot, "a2");
         _playToStep(judged, later, HONEST);
         _step(judged);
-        assertTrue(d.jobs.getJob(later.id).status == IJobManager.JobStatus.Rejected, "B's win did not reject");
-        assertEq(b.balanceOf(HONEST), BOND + (uint256(later.terms.lock) * CHALLENGER_BPS) / BPS, "B did not pay its winner");
+        assertTrue(d.jobs.getJob(later.id).status == IJobManager.JobStatus.Rejected, "A's later win did not reject");
     }
 
     /// @dev `f` is not the manager of job `c`: a game of `f` cannot open on it (the commitment is

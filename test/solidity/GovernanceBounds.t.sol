@@ -25,6 +25,30 @@ contract GovernanceBoundsTest is DisputeFixture {
 
     // ------------------------------------------------------------ escrow
 
+    /// @notice Governance cannot appoint another dispute manager, neither a contract nor an account
+    /// of its own, nor clear it: the one appointed at deployment judges every job. A fresh escrow
+    /// refuses a zero manager at its one appointment.
+    /// Before: the owner could appoint any address as the dispute manager of jobs requested later,
+    /// and that address could slash the locks of the workers that claimed them.
+    function test_escrowRefusesASecondDisputeManager() public {
+        uint32 version = d.jobs.paramsVersion();
+        bytes memory sealed_ = abi.encodeWithSelector(IJobManager.JobManagerDisputeManagerSealed.selector, address(factory));
+        address[3] memory candidates = [address(this), address(0xBAD), address(0)];
+        for (uint256 i = 0; i < candidates.length; ++i) {
+            vm.expectRevert(sealed_);
+            d.jobs.setDisputeManager(candidates[i]);
+        }
+        assertEq(d.jobs.disputeManager(), address(factory), "manager replaced");
+        assertEq(d.jobs.paramsVersion(), version, "a refused appointment made a version");
+        // Parameter changes carry the manager over.
+        d.jobs.setParams(d.jobs.params());
+        assertEq(d.jobs.disputeManager(), address(factory), "a parameter change dropped the manager");
+
+        JobManager fresh = new JobManager(d.token, d.registry, d.staking, address(this), Deployer.MIN_CHALLENGE_WINDOW, d.jobs.params());
+        vm.expectRevert(abi.encodeWithSelector(IJobManager.JobManagerInvalidParameter.selector, "disputeManager"));
+        fresh.setDisputeManager(address(0));
+    }
+
     /// @notice The challenge window has a floor fixed at deployment: below it a change is refused
     /// (and makes no version), at it and at the ceiling it is accepted; a floor of zero or above the
     /// ceiling is refused at deployment.

@@ -35,11 +35,12 @@ contract ReducingStubVerifier is IOneStepVerifier {
 contract InexactValueTest is DisputeFixture {
     int64 private constant OUT_OF_RANGE = 2 ** 25;
 
+    function _gameVerifier() internal override returns (IOneStepVerifier) {
+        return new ReducingStubVerifier();
+    }
+
     function setUp() public override {
         super.setUp();
-        implementation = new DisputeGame(new ReducingStubVerifier());
-        factory = _newFactory();
-        d.jobs.setDisputeManager(address(factory));
         address[3] memory parties = [REQUESTER, ROGUE, HONEST];
         for (uint256 i = 0; i < parties.length; ++i) {
             vm.prank(parties[i]);

@@ -40,6 +40,8 @@ contract JobManagerFuzzTest is Test {
 
     function setUp() public {
         d = Deployer.deploy(TREASURY, MIN_STAKE, 1 days);
+        // The test contract judges disputes itself (it freezes and settles jobs directly).
+        d.jobs.setDisputeManager(address(this));
         payeePool.push(DEV);
         payeePool.push(WORKER);
         payeePool.push(TREASURY);

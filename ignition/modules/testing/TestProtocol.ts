@@ -13,43 +13,48 @@ import Token from "../Token.js";
  * The protocol as the TypeScript tests deploy it (test/contracts/fixtures.ts,
  * test/disputes/fixtures.ts), from the same builders as Protocol. The tests act in the roles
  * production gives the timelock or the dispute factory, so those are plain accounts given as
- * module parameters: the treasury (`Jobs.treasury`), the dispute manager (`Jobs.disputeManager`)
- * and the factory's owner (`Disputes.owner`). The deployer keeps Staking and the escrow (tests call
+ * module parameters: the treasury (`Jobs.treasury`), the dispute manager (`Jobs.disputeManager`,
+ * where there is no dispute layer) and the factory's owner (`Disputes.owner`). The deployer keeps Staking and the escrow (tests call
  * the governance setters directly) and Staking's operators stay open. Every value comes from the
  * fixtures' parameters; the production defaults only fill what a fixture leaves out.
  */
 
-const jobs = buildJobsModule(PRODUCTION.jobs, {
-  token: Token,
-  registry: Registry,
-  staking: Staking,
-  treasury: "parameter",
-  disputeManagerParameter: true,
-});
+/** The escrow module; `disputeManagerParameter`: appoint the signer `Jobs.disputeManager` names. */
+function testJobs(disputeManagerParameter: boolean) {
+  return buildJobsModule(PRODUCTION.jobs, { token: Token, registry: Registry, staking: Staking, treasury: "parameter", disputeManagerParameter });
+}
 
 /** Token, registry, staking and the escrow as Staking's operator, all owned by the deployer. */
-const TestProtocol = buildModule("TestProtocol", (m) => {
-  const t = m.useModule(Token);
-  const r = m.useModule(Registry);
-  const s = m.useModule(Staking);
-  const j = m.useModule(jobs);
-  escrowIsStakingOperator(m, { ...s, ...j });
-  return { ...t, ...r, ...s, ...j };
-});
+function testProtocol(jobs: ReturnType<typeof testJobs>) {
+  return buildModule("TestProtocol", (m) => {
+    const t = m.useModule(Token);
+    const r = m.useModule(Registry);
+    const s = m.useModule(Staking);
+    const j = m.useModule(jobs);
+    escrowIsStakingOperator(m, { ...s, ...j });
+    return { ...t, ...r, ...s, ...j };
+  });
+}
+
+/** The protocol without dispute layer: the signer `Jobs.disputeManager` names judges disputes. */
+const TestProtocol = testProtocol(testJobs(true));
 
 export default TestProtocol;
 
-const disputes = buildDisputesModule(PRODUCTION.disputes, { token: Token, registry: Registry, staking: Staking, jobs, owner: "parameter" });
-
 /**
- * TestProtocol plus the dispute layer, its factory made the dispute manager after the signer that
- * `Jobs.disputeManager` names (parameter versions 2 and 3).
+ * The protocol with its dispute layer, the factory appointed as the escrow's dispute manager (the
+ * one appointment the escrow allows: parameter version 2), as Protocol deploys it.
  */
-export const TestDisputes = buildModule("TestDisputes", (m) => {
-  const p = m.useModule(TestProtocol);
-  const x = m.useModule(disputes);
-  return { ...p, ...x };
-});
+export const TestDisputes = (() => {
+  const jobs = testJobs(false);
+  const disputes = buildDisputesModule(PRODUCTION.disputes, { token: Token, registry: Registry, staking: Staking, jobs, owner: "parameter" });
+  const base = testProtocol(jobs);
+  return buildModule("TestDisputes", (m) => {
+    const p = m.useModule(base);
+    const x = m.useModule(disputes);
+    return { ...p, ...x };
+  });
+})();
 
 /** TestProtocol owned by the timelock of a VTN-voting governor, as Protocol hands it over. */
 export const TestGovernance = buildModule("TestGovernance", (m) => {

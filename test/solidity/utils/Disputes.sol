@@ -98,7 +98,7 @@ abstract contract DisputeFixture is Test {
     function setUp() public virtual {
         d = Deployer.deploy(TREASURY, MIN_STAKE, 1 days);
         verifier = new StubVerifier();
-        implementation = new DisputeGame(verifier);
+        implementation = new DisputeGame(_gameVerifier());
         factory = _newFactory();
         d.jobs.setDisputeManager(address(factory));
         // As deployed: the escrow is the only operator, and the set is final.
@@ -118,6 +118,12 @@ abstract contract DisputeFixture is Test {
         _stake(ROGUE, MIN_STAKE + 100 ether);
         _fund(HONEST, 1_000 ether);
         _stake(HONEST, MIN_STAKE);
+    }
+
+    /// @dev The one-step verifier the games use: the stub, unless a test needs another. (The escrow's
+    /// dispute manager is appointed once, so a test cannot swap the factory after this set-up.)
+    function _gameVerifier() internal virtual returns (IOneStepVerifier) {
+        return verifier;
     }
 
     function _newFactory() internal returns (DisputeGameFactory) {

@@ -163,8 +163,8 @@ library Deployer {
     }
 
     /// @notice Deploys with the caller as owner of staking and the job escrow and holder of the
-    /// whole supply; the caller is also the dispute manager until it says otherwise (parameter
-    /// version 2: the constructor's parameters are version 1). The operator set is left open, so
+    /// whole supply. No dispute manager is appointed (it can be, once: the caller appoints itself
+    /// or a factory it deploys, which makes parameter version 2). The operator set is left open, so
     /// that a test can add a dispute contract; a test of the sealed set seals it itself.
     function deploy(address treasury, uint256 minStake, uint256 unbondingDelay) internal returns (Deployment memory d) {
         d.token = new VeritensorToken(address(this), SUPPLY);
@@ -172,6 +172,5 @@ library Deployer {
         d.staking = new Staking(d.token, address(this), minStake, unbondingDelay);
         d.jobs = new JobManager(d.token, d.registry, d.staking, address(this), MIN_CHALLENGE_WINDOW, defaultParams(treasury));
         d.staking.setOperator(address(d.jobs), true);
-        d.jobs.setDisputeManager(address(this));
     }
 }
