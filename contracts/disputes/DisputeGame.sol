@@ -191,6 +191,12 @@ contract DisputeGame is IDisputeGame {
         // INVARIANT: the landing move opens layer k of the model's graph (the verifier proves it).
         if (descriptor.length == 0) revert DisputeGameLayerDescriptor(k, 0);
         (uint8 kind, uint256 length, uint256 numel) = VERIFIER.reductionLength(c.graphRoot, k, descriptor, graphProof);
+        // INVARIANT: a layer the model commits malformed (kind 0) cannot be computed: the defender,
+        // who chose to serve the model, loses, instead of the game stalling on a layer no step can check.
+        if (kind == 0) {
+            _resolve(GameStatus.ChallengerWins, Reason.MalformedLayer);
+            return;
+        }
         disputed = Disputed({index: uint32(k), kind: kind, numel: uint64(numel), reduction: uint64(length), element: 0});
         emit LayerDisputed(k, kind, length, numel);
 

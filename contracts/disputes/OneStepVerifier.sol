@@ -5,7 +5,16 @@ import {IOneStepVerifier, StepContext, StepPhase, StepProofs} from "../interface
 import {GraphLeaf, Layer} from "./lib/GraphLeaf.sol";
 import {EXACT_BOUND} from "./lib/Types.sol";
 import {
+    ConvStepBadGroup,
+    GatherStepIndexOutOfRange,
+    GraphLeafBadLayout,
+    GraphLeafBadParam,
+    GraphLeafInputNotEarlier,
+    GraphLeafUnknownKind,
+    OneStepVerifierBadShift,
     OneStepVerifierElementOutOfRange,
+    OneStepVerifierEmptyWindow,
+    OneStepVerifierLutDomain,
     OneStepVerifierTermOutOfRange,
     OneStepVerifierUnusedOpenings,
     OneStepVerifierWrongPhase
@@ -51,6 +60,25 @@ contract OneStepVerifier is IOneStepVerifier {
         view
         returns (bool exact, int256 post)
     {
+        // A layer that is malformed in the model itself (bytes proven against the graph commitment,
+        // so no prover chose them) makes the step impossible: the defender served a model no
+        // canonical/1 computation runs, and loses, as for an inexact value. Any other revert is the
+        // prover's (a wrong opening, a proof of another leaf) and stands.
+        try this.strictStep(ctx, pre, proofs) returns (bool e, int256 v) {
+            return (e, v);
+        } catch (bytes memory err) {
+            if (_isMalformedModel(err)) return (false, 0);
+            _bubble(err);
+        }
+    }
+
+    /// @notice {step} without the malformed-model rule: reverts on a malformed layer too. (External
+    /// only so that {step} can catch its revert; it changes nothing.)
+    function strictStep(StepContext calldata ctx, int256 pre, bytes calldata proofs)
+        external
+        view
+        returns (bool exact, int256 post)
+    {
         StepProofs memory p = abi.decode(proofs, (StepProofs));
         Layer memory l = GraphLeaf.layer(ctx.graphRoot, ctx.layer, p.descriptor, p.graphProof);
         uint256 n = GraphLeaf.numel(l);
@@ -78,6 +106,21 @@ contract OneStepVerifier is IOneStepVerifier {
 
     /// @inheritdoc IOneStepVerifier
     function reductionLength(bytes32 graphRoot, uint256 layer, bytes calldata descriptor, bytes32[] calldata graphProof)
+        external
+        view
+        returns (uint8 kind, uint256 length, uint256 numel)
+    {
+        try this.strictReductionLength(graphRoot, layer, descriptor, graphProof) returns (uint8 k, uint256 len, uint256 n) {
+            return (k, len, n);
+        } catch (bytes memory err) {
+            // Kind 0 (no layer has it): the proven leaf is malformed (see {step}).
+            if (_isMalformedModel(err)) return (0, 0, 0);
+            _bubble(err);
+        }
+    }
+
+    /// @notice {reductionLength} without the malformed-model rule (external only so that it can be caught).
+    function strictReductionLength(bytes32 graphRoot, uint256 layer, bytes calldata descriptor, bytes32[] calldata graphProof)
         external
         view
         returns (uint8 kind, uint256 length, uint256 numel)
@@ -166,5 +209,36 @@ contract OneStepVerifier is IOneStepVerifier {
         if (kind == GraphLeaf.PRODUCT) return ProductStep.direct(l, r, e);
         if (kind == GraphLeaf.GATHER) return GatherStep.direct(l, r, e);
         return ConstStep.direct(l, r, e);
+    }
+
+    ////////////////////////////////////////////////////////////////
+    //                     Malformed models                       //
+    ////////////////////////////////////////////////////////////////
+
+    /// @dev Whether `err` is one of the errors that only the model's own committed bytes (the graph
+    /// leaf and its constants, proven against the graph commitment) or values both traces agree on
+    /// can cause: a layout, kind, param or group that canonical/1 has not, an index table that
+    /// points outside its inputs, a shift out of range, a pooling window of padding only, a table
+    /// read outside its domain. Proof errors (root mismatches, missing or unused openings) are not.
+    function _isMalformedModel(bytes memory err) private pure returns (bool) {
+        if (err.length < 4) return false;
+        bytes4 selector = bytes4(err);
+        return
+            selector == GraphLeafUnknownKind.selector ||
+            selector == GraphLeafBadLayout.selector ||
+            selector == GraphLeafInputNotEarlier.selector ||
+            selector == GraphLeafBadParam.selector ||
+            selector == ConvStepBadGroup.selector ||
+            selector == GatherStepIndexOutOfRange.selector ||
+            selector == OneStepVerifierBadShift.selector ||
+            selector == OneStepVerifierEmptyWindow.selector ||
+            selector == OneStepVerifierLutDomain.selector;
+    }
+
+    /// @dev Reverts with `err` as it came.
+    function _bubble(bytes memory err) private pure {
+        assembly ("memory-safe") {
+            revert(add(err, 32), mload(err))
+        }
     }
 }

@@ -84,8 +84,9 @@ interface IOneStepVerifier {
     /// ignored by `Reduce` at j = 0 and by `Direct`.
     /// @param proofs `abi.encode(StepProofs)`: for `Reduce` at j = 0 the openings that read s_0 come
     /// first, then those of term 0.
-    /// @return exact False when the step would start from a value outside the exact range (`post` is
-    /// then 0 and means nothing).
+    /// @return exact False when the step would start from a value outside the exact range, or when
+    /// the model's own committed layer makes it impossible (malformed params, an index table pointing
+    /// outside its inputs, a table read outside its domain); `post` is then 0 and means nothing.
     /// @return post s_{j+1} (`Reduce`) or the output element y (`Final`, `Direct`).
     function step(StepContext calldata ctx, int256 pre, bytes calldata proofs)
         external
@@ -98,7 +99,8 @@ interface IOneStepVerifier {
     /// @param layer The layer k (>= 1).
     /// @param descriptor The preimage of graph leaf k.
     /// @param graphProof Siblings of graph leaf k, leaf level first.
-    /// @return kind The layer kind (offchain/model/layers.ts).
+    /// @return kind The layer kind (offchain/model/layers.ts), or 0 when the proven leaf is malformed
+    /// (a layout, kind or param canonical/1 has not): the game then rules against the defender.
     /// @return length L, the number of Reduce terms, for DENSE and MATMUL (K), CONV ((C/group)·KH·KW)
     /// and a MAXPOOL whose window holds more than 16 elements (KH·KW, a running maximum); 0 for the
     /// Direct kinds, a MAXPOOL of at most 16 included.

@@ -53,7 +53,9 @@ const REASONS: Readonly<Record<number, string>> = {
   [Reason.PaddingElement]: "the first differing element is chunk padding past the tensor's end, which must be zero",
   [Reason.OneStep]: "the one-step verifier computed the disputed value on-chain",
   [Reason.PaddingChunk]: "the tensor descent landed on a padding chunk, which must be zero",
-  [Reason.InexactValue]: "the step starts from a value outside canonical/1's exact range (|v| < 2^24), which no valid model on a valid input reaches",
+  [Reason.InexactValue]:
+    "the step starts from a value outside canonical/1's exact range (|v| < 2^24), or the model's own layer makes it impossible (an index outside its inputs, a table read outside its domain), which no valid model on a valid input reaches",
+  [Reason.MalformedLayer]: "the disputed layer is malformed in the model itself (a layout, kind or param canonical/1 has not): the defender served a model nobody can compute",
 };
 
 /** What the side to move has to do next, in words. */

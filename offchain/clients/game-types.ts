@@ -24,6 +24,7 @@ export const Reason = {
   OneStep: 4,
   PaddingChunk: 5,
   InexactValue: 6,
+  MalformedLayer: 7,
 } as const;
 
 /** Level in words, as logs and error sentences name it. */

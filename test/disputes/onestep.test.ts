@@ -423,6 +423,8 @@ describe("OneStepVerifier", function () {
     const DENSE = 5, RELU = 2, LUT = 6, CONV = 1;
 
     const stepOf = (ctx: StepContext, pre: bigint | number, proofs: Hex) => verifier.getFunction("step").staticCall(ctx, pre, proofs) as Promise<[boolean, bigint]>;
+    /** The step without the malformed-model rule: the errors the rule turns into `exact = false`. */
+    const strictStep = (ctx: StepContext, pre: bigint | number, proofs: Hex) => verifier.getFunction("strictStep").staticCall(ctx, pre, proofs);
     /** The step's value, which must be exact. */
     const step = async (ctx: StepContext, pre: bigint | number, proofs: Hex): Promise<bigint> => {
       const [exact, post] = await stepOf(ctx, pre, proofs);
@@ -517,18 +519,23 @@ describe("OneStepVerifier", function () {
       await expect(step(prover.context(RELU, 0, StepPhase.Reduce), 0, prover.proofs(RELU, 0, StepPhase.Direct))).to.be.revertedWithCustomError(verifier, "OneStepVerifierWrongPhase").withArgs(5, StepPhase.Reduce);
       await expect(step(prover.context(DENSE, 0, StepPhase.Direct), 0, prover.proofs(DENSE, 0, StepPhase.Final))).to.be.revertedWithCustomError(verifier, "OneStepVerifierWrongPhase").withArgs(1, StepPhase.Direct);
       expect(await step(prover.context(3, 0, StepPhase.Reduce, 0), MAXPOOL_EMPTY, prover.proofs(3, 0, StepPhase.Reduce, 0))).to.equal(BigInt(trace[2]![0]!));
-      await expect(step(prover.context(3, 0, StepPhase.Final), MAXPOOL_EMPTY, prover.proofs(3, 0, StepPhase.Final))).to.be.revertedWithCustomError(verifier, "OneStepVerifierEmptyWindow").withArgs(0);
+      // A window of padding only (an agreed s_L that never left its start) is no canonical pooling:
+      // reported as not exact, so the defender that agreed to it loses; the strict entry reverts.
+      expect(await stepOf(prover.context(3, 0, StepPhase.Final), MAXPOOL_EMPTY, prover.proofs(3, 0, StepPhase.Final))).to.deep.equal([false, 0n]);
+      await expect(strictStep(prover.context(3, 0, StepPhase.Final), MAXPOOL_EMPTY, prover.proofs(3, 0, StepPhase.Final))).to.be.revertedWithCustomError(verifier, "OneStepVerifierEmptyWindow").withArgs(0);
       // Term 0 reads B[m], x[0] and W[m, 0]: three openings, in that order.
       await expect(step(prover.context(DENSE, 0, StepPhase.Reduce, 0), 0, withOpenings(DENSE, 0, StepPhase.Reduce, 0, (o) => o.slice(0, 2)))).to.be.revertedWithCustomError(verifier, "OneStepVerifierMissingOpening").withArgs(3, 2);
       await expect(step(prover.context(DENSE, 0, StepPhase.Reduce, 0), 0, withOpenings(DENSE, 0, StepPhase.Reduce, 0, (o) => [...o, o[0]!]))).to.be.revertedWithCustomError(verifier, "OneStepVerifierUnusedOpenings").withArgs(3, 4);
       await expect(step(prover.context(DENSE, 0, StepPhase.Reduce, 1), 0, withOpenings(DENSE, 0, StepPhase.Reduce, 1, (o) => [...o, o[0]!]))).to.be.revertedWithCustomError(verifier, "OneStepVerifierUnusedOpenings").withArgs(2, 3);
       // A trace whose LUT input leaves the table's domain (the validator refuses such models; the
-      // chain must still refuse to read outside the table).
+      // chain must still refuse to read outside the table): both traces agree on that input, so the
+      // step is reported as not exact and the defender loses; the strict entry reverts.
       const bad = trace.map((t) => t.slice());
       bad[5]![0] = 21;
       const badProver = new StepProver(model, bad);
       const proofs = encodeStepProofs({ ...badProver.descriptor(LUT), openings: [badProver.openings(RELU, 0, StepPhase.Direct)[0]!].map((o) => ({ ...o, ...openingOf(badProver, 5, 0) })) });
-      await expect(step(badProver.context(LUT, 0, StepPhase.Direct), 0, proofs)).to.be.revertedWithCustomError(verifier, "OneStepVerifierLutDomain").withArgs(21, -20, 20);
+      expect(await stepOf(badProver.context(LUT, 0, StepPhase.Direct), 0, proofs)).to.deep.equal([false, 0n]);
+      await expect(strictStep(badProver.context(LUT, 0, StepPhase.Direct), 0, proofs)).to.be.revertedWithCustomError(verifier, "OneStepVerifierLutDomain").withArgs(21, -20, 20);
     });
 
     it("a step from outside the exact range is reported, not reverted; s_0 is never the caller's", async function () {
@@ -609,14 +616,18 @@ describe("OneStepVerifier", function () {
     const stepOf = (p: StepProver, ctx: StepContext, pre: bigint | number, proofs: Hex) =>
       verifier.getFunction("step").staticCall(ctx, pre, proofs) as Promise<[boolean, bigint]>;
 
-    it("a GATHER index outside [0, Σ n_i] -> GatherStepIndexOutOfRange (the validator refuses such models)", async function () {
+    it("a GATHER index outside [0, Σ n_i] is a malformed model: the step reports it not exact, so the defender loses (GatherStepIndexOutOfRange from the strict entry)", async function () {
       expect(await stepOf(prover, prover.context(GATHER, 7, StepPhase.Direct), 0, prover.proofs(GATHER, 7, StepPhase.Direct))).to.deep.equal([true, 0n]);
       for (const bad of [49, -1, 2 ** 23]) {
         const broken = parseCanonicalModel(b.build());
         broken.layers[GATHER - 1]!.constants[GatherConst.IDX]!.values[5] = bad;
         const p = new StepProver(broken, trace);
-        await expect(stepOf(p, p.context(GATHER, 5, StepPhase.Direct), 0, p.proofs(GATHER, 5, StepPhase.Direct)))
+        expect(await stepOf(p, p.context(GATHER, 5, StepPhase.Direct), 0, p.proofs(GATHER, 5, StepPhase.Direct))).to.deep.equal([false, 0n]);
+        await expect(verifier.getFunction("strictStep").staticCall(p.context(GATHER, 5, StepPhase.Direct), 0, p.proofs(GATHER, 5, StepPhase.Direct)))
           .to.be.revertedWithCustomError(verifier, "GatherStepIndexOutOfRange").withArgs(5, bad, 48);
+        // A proof error on the same step still reverts: the rule never covers the prover's mistakes.
+        const wrongLeaf = encodeStepProofs({ ...p.descriptor(MATMUL), openings: p.openings(GATHER, 5, StepPhase.Direct) });
+        await expect(stepOf(p, p.context(GATHER, 5, StepPhase.Direct), 0, wrongLeaf)).to.be.revertedWithCustomError(verifier, "GraphLeafRootMismatch");
         // The other elements of the same layer still step.
         expect((await stepOf(p, p.context(GATHER, 6, StepPhase.Direct), 0, p.proofs(GATHER, 6, StepPhase.Direct)))[1]).to.equal(BigInt(trace[GATHER]![6]!));
       }
@@ -701,6 +712,26 @@ describe("OneStepVerifier", function () {
       await badLayout(leaf(13, [], [1, 4], [], 0), 13, 2, 0, 1);
     });
 
+    it("a malformed leaf proven against its graph root: the verifier reports kind 0 and an inexact step (the game rules against the defender); a wrong proof still reverts", async function () {
+      const malformed: [number, number[], number[], number[], number][] = [
+        [14, [0], [1, 4], [], 0], // unknown kind
+        [12, [0, 0], [1, 3], [9], 1], // GATHER: one param for two inputs
+        [2, [0], [1, 2, 4], new Array<number>(15).fill(1), 3], // CONV of rank 3
+      ];
+      for (const [kind, inputs, outShape, params, constants] of malformed) {
+        const descriptor = AbiCoder.defaultAbiCoder().encode(LAYER_TYPES, [kind, inputs, outShape, params, new Array<Hex>(constants).fill(ZERO)]) as Hex;
+        const tree = MerkleTree.from([Buffer.alloc(32, 1), sha256(fromHex(descriptor))]);
+        expect(await verifier.getFunction("reductionLength").staticCall(tree.rootHex, 1, descriptor, tree.proofHex(1))).to.deep.equal([0n, 0n, 0n]);
+        const ctx = { graphRoot: tree.rootHex, traceRoot: ZERO, layer: 1, element: 0, phase: StepPhase.Direct, term: 0 };
+        const proofs = encodeStepProofs({ descriptor, graphProof: tree.proofHex(1), openings: [] });
+        expect(await verifier.getFunction("step").staticCall(ctx, 0, proofs)).to.deep.equal([false, 0n]);
+        // The same leaf with a proof that does not lead to the root is the prover's error: it reverts.
+        const wrong = [flipHex(tree.proofHex(1)[0]!)];
+        await expect(verifier.getFunction("reductionLength").staticCall(tree.rootHex, 1, descriptor, wrong)).to.be.revertedWithCustomError(verifier, "GraphLeafRootMismatch");
+        await expect(verifier.getFunction("step").staticCall(ctx, 0, encodeStepProofs({ descriptor, graphProof: wrong, openings: [] }))).to.be.revertedWithCustomError(verifier, "GraphLeafRootMismatch");
+      }
+    });
+
     it("the kinds before them keep their layouts; 14 is unknown", async function () {
       await leaf(3, [0, 0], [1, 4], [-5, 5], 1);
       await leaf(3, [0], [1, 4], [-5, 5], 2);
@@ -712,6 +743,11 @@ describe("OneStepVerifier", function () {
     });
   });
 });
+
+/** `h` with its last hex digit changed. */
+function flipHex(h: Hex): Hex {
+  return (h.slice(0, -1) + (h.endsWith("0") ? "1" : "0")) as Hex;
+}
 
 /** An opening of element `e` of trace tensor `t` (root, trace proof, chunk, chunk proof). */
 function openingOf(p: StepProver, t: number, e: number) {

@@ -62,7 +62,8 @@ enum Reason {
     PaddingElement,
     OneStep,
     PaddingChunk,
-    InexactValue
+    InexactValue,
+    MalformedLayer
 }
 
 /// @notice What a game is created with, fixed for its whole life.
