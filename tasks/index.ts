@@ -4,6 +4,7 @@ import { balanceTasks } from "./balance.js";
 import { benchTasks } from "./bench.js";
 import { demoTasks } from "./demo.js";
 import { disputeTasks } from "./dispute.js";
+import { econTasks } from "./econ.js";
 import { govTasks } from "./gov.js";
 import { jobTasks } from "./job.js";
 import { modelTasks } from "./model.js";
@@ -23,6 +24,7 @@ export const veritensorTasks: TaskDefinition[] = [
   ...balanceTasks,
   ...disputeTasks,
   ...govTasks,
+  ...econTasks,
   ...benchTasks,
   ...demoTasks,
   ...workerTasks,

@@ -14,6 +14,7 @@ const LAYERS: Readonly<Record<string, number>> = {
   runtime: 2,
   clients: 2,
   datasets: 2,
+  economics: 2,
   convert: 3,
   disputes: 4,
   nodes: 5,

@@ -9,3 +9,4 @@ export { exactCheat, formatCheat, parseCheat } from "../runtime/cheat.js";
 export type { CheatChoice, CheatSpec } from "../runtime/cheat.js";
 export { dequantizeWad, formatWad, WAD } from "../model/scales.js";
 export * from "./governance.js";
+export * from "./economics.js";

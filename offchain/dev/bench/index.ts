@@ -7,6 +7,7 @@ import { readFile } from "node:fs/promises";
 import { VeritensorError } from "../../clients/errors.js";
 import { writeOutput } from "../../cli/model/files.js";
 import { disputesSection } from "./disputes.js";
+import { economicsSection } from "./economics.js";
 import { gasSection } from "./gas.js";
 import { inferenceSection } from "./inference.js";
 import { nodesSection } from "./nodes.js";
@@ -16,7 +17,7 @@ import type { BenchContext, BenchSection } from "./section.js";
 
 export type { BenchContext, BenchSection } from "./section.js";
 
-export const SECTIONS: readonly BenchSection[] = [gasSection, inferenceSection, disputesSection, onestepSection, nodesSection];
+export const SECTIONS: readonly BenchSection[] = [gasSection, inferenceSection, disputesSection, onestepSection, nodesSection, economicsSection];
 
 export interface BenchOptions {
   /** Run only this section (the others keep their previous text in the file). */
