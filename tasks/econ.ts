@@ -15,6 +15,7 @@ export const econTasks = [
     .addOption(text("missPenalty", "Share of the lock lost for a missed claim slot or an unanswered audit, bps (default 100)"))
     .addOption(text("weightCap", "Per-account weight cap, VTN (default 100000)"))
     .addOption(text("weightRule", "Weight of a stake in the draw: capped (default), linear or sqrt"))
+    .addOption(text("drawnSlots", "Claim slots drawn per job before it is open to all (default 3)"))
     .addOption(text("jobsPerSecond", "Mean arrival rate of jobs (default 0.2)"))
     .addOption(text("gasPriceGwei", "Assumed gas price, gwei (default 0.02)"))
     .addOption(text("ethUsd", "Assumed ETH price, dollars (default 3000)"))

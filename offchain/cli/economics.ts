@@ -20,6 +20,7 @@ export interface EconTaskArgs {
   readonly missPenalty?: string | undefined;
   readonly weightCap?: string | undefined;
   readonly weightRule?: string | undefined;
+  readonly drawnSlots?: string | undefined;
   readonly jobsPerSecond?: string | undefined;
   readonly gasPriceGwei?: string | undefined;
   readonly ethUsd?: string | undefined;
@@ -31,7 +32,8 @@ export interface EconTaskArgs {
 function bps(text: string | undefined, option: string, fallback: number, max = 10_000): number {
   if (text === undefined) return fallback;
   const value = Number(text.trim());
-  if (!/^\d+$/.test(text.trim()) || value > max) throw new VeritensorError(`--${option} "${text}": give basis points, a whole number from 0 to ${max}`);
+  const what = option === "drawn-slots" ? "a number of slots" : "basis points";
+  if (!/^\d+$/.test(text.trim()) || value > max) throw new VeritensorError(`--${option} "${text}": give ${what}, a whole number from 0 to ${max}`);
   return value;
 }
 
@@ -61,6 +63,7 @@ export function econOptions(a: EconTaskArgs): EconomicsOptions {
     auditReward: decimal(a.auditReward, "audit-reward", 18) ?? d.auditReward,
     weightCap: decimal(a.weightCap, "weight-cap", 18) ?? d.weightCap,
     weightRule: rule as WeightRule,
+    drawnSlots: bps(a.drawnSlots, "drawn-slots", d.drawnSlots, 255),
   };
   let prices;
   try {

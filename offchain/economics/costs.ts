@@ -17,8 +17,8 @@ export interface GasTable {
   /** A claim that loses the race and reverts (issue 18: 27,370 each, measured). */
   readonly lostClaim: bigint;
   /**
-   * What the stake-weighted draw adds to a claim (not built yet; assumed: a sortition tree of a
-   * thousand accounts, about ten cold storage reads).
+   * What the stake-weighted draw adds to a claim (assumed: WorkerRoster's draw reads 9 nodes of its
+   * sortition tree, about 19,000 gas cold; not yet measured in a claim, the escrow does not call it).
    */
   readonly drawExtra: bigint;
   /** An audit's two transactions, commit and reveal (not built; `commitDispute` measured 53,043, the reveal assumed 60,000). */

@@ -303,7 +303,7 @@ export interface VerifierFigures {
 
 /**
  * Epochs of best responses: a rational cheater (10% of the stake) cheats when its expected value,
- * with its belief that a verifier checks, is positive, and probes 0.2% of its jobs whatever it
+ * with its belief that a verifier checks, is positive, and probes 0.5% of its jobs whatever it
  * expects; its belief is the share of its cheats that verifiers caught in the last epoch. Each of
  * three verifiers stays while its last epoch paid, and an idle one joins when last epoch's
  * uncaught-by-audit cheats would have paid it. `mechanism` decides the audits.
@@ -316,7 +316,7 @@ export function verifierEpochs(o: EconomicsOptions, mechanism: MechanismParams, 
     kind: "cheater",
     cheat: "rational",
     believedVerifierCoverage: belief,
-    probeRate: 0.002,
+    probeRate: 0.005,
   });
   const model = o.models[0]!;
   const reward = bpsOf(jobLock(model.fee, o.protocol), o.protocol.challengerRewardBps) - o.costs.gasCost(o.costs.gas.disputeUndefended);
@@ -525,6 +525,8 @@ export interface NetworkRow {
   readonly profit: bigint;
   readonly cheats: number;
   readonly caught: number;
+  /** What cheating brought them, per cheated job (as in the sweep). */
+  readonly perCheat: bigint;
   readonly missed: number;
 }
 
@@ -534,9 +536,16 @@ export interface NetworkRun {
   readonly rows: readonly NetworkRow[];
 }
 
-/** The default population (20 accounts: 2 lazy, 1 always cheating, 1 rational cheater, 16 honest; one verifier) under today's rules and under the mechanism (the draw and audits). */
+/**
+ * The seeded population (20 accounts: 2 lazy, 1 always cheating with 30,000 VTN, 1 rational
+ * cheater, 16 honest; one verifier) under today's rules and under the mechanism (the draw and
+ * audits), with and without the verifier.
+ */
 export function networkRuns(o: EconomicsOptions): NetworkRun[] {
-  const population = makePopulation(o.seed, { workers: 20, lazy: 2, alwaysCheaters: 1, rationalCheaters: 1, verifiers: 1 });
+  const seeded = makePopulation(o.seed, { workers: 20, lazy: 2, alwaysCheaters: 1, rationalCheaters: 1, verifiers: 1 });
+  // The always-cheater gets 30,000 VTN (about a tenth of the stake), so that it cheats on enough
+  // jobs for its average to show its expected value rather than its luck.
+  const population: Population = { ...seeded, workers: seeded.workers.map((w) => (w.kind === "cheater" && w.cheat === "always" ? { ...w, stake: 30_000n * VTN } : w)) };
   const variants: [string, MechanismParams, Population][] = [
     ["today (first-come, no audits), one verifier", TODAY, population],
     ["today, no verifier", TODAY, { ...population, verifiers: [] }],
@@ -566,6 +575,7 @@ export function networkRuns(o: EconomicsOptions): NetworkRun[] {
         profit: ws.reduce((s, w) => s + net(w.ledger), 0n),
         cheats: ws.reduce((s, w) => s + w.cheats, 0),
         caught: ws.reduce((s, w) => s + w.caught, 0),
+        perCheat: ((cheats: number) => (cheats === 0 ? 0n : ws.reduce((s, w) => s + w.cheatValue, 0n) / BigInt(cheats)))(ws.reduce((s, w) => s + w.cheats, 0)),
         missed: ws.reduce((s, w) => s + w.missed, 0),
       };
     });

@@ -73,6 +73,33 @@ export function drawWithFallback(prng: Prng, weights: readonly bigint[], claims:
   return { claimed: undefined, missed };
 }
 
+export interface SlotDraw {
+  /** The account that claimed in its slot, if any. */
+  readonly claimed: number | undefined;
+  /** The accounts drawn that missed their slot, in slot order (one may appear more than once). */
+  readonly missed: readonly number[];
+  /** No drawn account claimed: the job is open to every worker (the first-come fallback). */
+  readonly open: boolean;
+}
+
+/**
+ * The roster's draw as contracts/assignment/WorkerRoster.sol makes it: `slots` claim slots, each a
+ * fresh draw over the same weights (with replacement: an account that missed may be drawn again).
+ * The account drawn for a slot claims if `claims(i, slot)` (online, with the free stake for the
+ * lock); otherwise it missed its slot and the next slot draws again. After the drawn slots, or at
+ * once when no account has weight, the job is open to all.
+ */
+export function drawSlots(prng: Prng, weights: readonly bigint[], claims: (i: number, slot: number) => boolean, slots: number): SlotDraw {
+  const missed: number[] = [];
+  if (weights.every((w) => w <= 0n)) return { claimed: undefined, missed, open: true };
+  for (let slot = 0; slot < slots; slot++) {
+    const i = drawIndex(prng, weights);
+    if (claims(i, slot)) return { claimed: i, missed, open: false };
+    missed.push(i);
+  }
+  return { claimed: undefined, missed, open: true };
+}
+
 /** A worker in today's race for a job. */
 export interface Racer {
   readonly index: number;

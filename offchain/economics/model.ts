@@ -12,7 +12,7 @@
 import type { Population, VerifierSpec, WorkerSpec } from "./agents.js";
 import { cheatingEv } from "./analysis.js";
 import type { CostModel, ModelClass } from "./costs.js";
-import { drawWithFallback, firstComeRace, weightOf } from "./mechanisms.js";
+import { drawSlots, drawWithFallback, firstComeRace, weightOf } from "./mechanisms.js";
 import type { Racer } from "./mechanisms.js";
 import type { FeeSplit, MechanismParams, ProtocolParams } from "./params.js";
 import { auditRateOf, jobLock, splitFee } from "./params.js";
@@ -142,6 +142,8 @@ export interface SimResult {
     /** Audits the pool could not pay (it was empty). */
     readonly unpaidAudits: number;
     readonly missedSlots: number;
+    /** Jobs whose drawn slots were all missed, opened to every worker (then claimed by the race). */
+    readonly openedToAll: number;
     readonly stalls: number;
     readonly revertedClaims: number;
     /** Gas of reverted claims, wei of VTN. */
@@ -275,6 +277,7 @@ class Simulation {
     wrongfulAudits: 0,
     unpaidAudits: 0,
     missedSlots: 0,
+    openedToAll: 0,
     stalls: 0,
     revertedClaims: 0,
     wastedGas: 0n,
@@ -479,42 +482,61 @@ class Simulation {
     else this.settle(job, chosen[0]!, outputs[0]!, kStats);
   }
 
-  /** The worker of the next slot: today's race, or the stake-weighted draw with its fallback. */
-  private assign(job: Job, slot: number, exclude: ReadonlySet<Account>): Account | undefined {
+  /**
+   * Who claims the job: the roster's draw (contracts/assignment/WorkerRoster.sol: weights from
+   * stake among the accounts serving the model with the minimum stake, one draw per slot; a drawn
+   * account offline or without the free stake for the lock misses its slot and pays the penalty),
+   * then, when every drawn slot was missed, or under today's rule from the start, the race among
+   * the eligible accounts. `exclude`: accounts that already hold or abandoned this job.
+   */
+  private assign(job: Job, round: number, exclude: ReadonlySet<Account>): Account | undefined {
     const { m, costs, stats } = this;
-    const sr = job.jr.fork("assign", slot);
-    const pool = this.accounts.filter((a) => !exclude.has(a) && this.eligible(a, job));
-    if (m.assignment === "first-come") {
-      const online = pool.filter((a) => sr.fork("online", a.index).chance(a.spec.availability));
-      const racers: Racer[] = online.map((a) => ({ index: a.index, latencyMs: a.spec.latencyMs, pollMs: a.spec.pollMs, bidBps: a.spec.bidBps, ...(a.spec.jitterMs === undefined ? {} : { jitterMs: a.spec.jitterMs }) }));
-      const race = firstComeRace(sr.fork("race"), racers, this.config.blockMs ?? 1000);
-      for (const i of race.reverted) {
-        const a = this.accounts[i]!;
-        const g = this.gasCost(costs.gas.lostClaim, a.spec.bidBps);
-        a.ledger.gas -= g;
-        a.lostClaims++;
-        stats.revertedClaims++;
-        stats.wastedGas += g;
+    const sr = job.jr.fork("assign", round);
+    if (m.assignment === "draw") {
+      const members = this.accounts.filter((a) => (a.serves === undefined || a.serves.has(job.modelIndex)) && a.stake >= this.p.minStake);
+      const draw = drawSlots(
+        sr.fork("draw"),
+        members.map((a) => (exclude.has(a) ? 0n : this.weight(a))),
+        (i, slot) => {
+          const a = members[i]!;
+          return a.stake - a.locked >= job.lock && sr.fork("online", a.index, slot).chance(a.spec.availability);
+        },
+        m.drawnSlots,
+      );
+      for (const i of draw.missed) {
+        const a = members[i]!;
+        this.penalize(a, bpsOf(job.lock, m.missPenaltyBps));
+        a.missed++;
+        stats.missedSlots++;
       }
-      if (race.winner === undefined) return undefined;
-      const w = this.accounts[race.winner]!;
-      w.ledger.gas -= this.gasCost(costs.gas.claim, w.spec.bidBps);
-      return w;
+      if (draw.claimed !== undefined) {
+        const w = members[draw.claimed]!;
+        w.ledger.gas -= this.gasCost(costs.gas.claim + costs.gas.drawExtra);
+        return w;
+      }
+      stats.openedToAll++;
     }
-    const draw = drawWithFallback(
-      sr.fork("draw"),
-      pool.map((a) => this.weight(a)),
-      (i) => sr.fork("online", pool[i]!.index).chance(pool[i]!.spec.availability),
-    );
-    for (const i of draw.missed) {
-      const a = pool[i]!;
-      this.penalize(a, bpsOf(job.lock, m.missPenaltyBps));
-      a.missed++;
-      stats.missedSlots++;
+    const pool = this.accounts.filter((a) => !exclude.has(a) && this.eligible(a, job));
+    const online = pool.filter((a) => sr.fork("online", a.index).chance(a.spec.availability));
+    const racers: Racer[] = online.map((a) => ({
+      index: a.index,
+      latencyMs: a.spec.latencyMs,
+      pollMs: a.spec.pollMs,
+      bidBps: a.spec.bidBps,
+      ...(a.spec.jitterMs === undefined ? {} : { jitterMs: a.spec.jitterMs }),
+    }));
+    const race = firstComeRace(sr.fork("race"), racers, this.config.blockMs ?? 1000);
+    for (const i of race.reverted) {
+      const a = this.accounts[i]!;
+      const g = this.gasCost(costs.gas.lostClaim, a.spec.bidBps);
+      a.ledger.gas -= g;
+      a.lostClaims++;
+      stats.revertedClaims++;
+      stats.wastedGas += g;
     }
-    if (draw.claimed === undefined) return undefined;
-    const w = pool[draw.claimed]!;
-    w.ledger.gas -= this.gasCost(costs.gas.claim + costs.gas.drawExtra);
+    if (race.winner === undefined) return undefined;
+    const w = this.accounts[race.winner]!;
+    w.ledger.gas -= this.gasCost(costs.gas.claim, w.spec.bidBps);
     return w;
   }
 
@@ -550,7 +572,11 @@ class Simulation {
     return { true: false, by: w.spec.operator };
   }
 
-  /** Redundancy: k results compared; final at once when they agree, disputed when they do not. */
+  /**
+   * Redundancy: k results compared; final at once when they agree, disputed when they do not. No
+   * audit and no verifier: the k results check each other, and an agreeing set is final before
+   * anyone else could look.
+   */
   private compare(job: Job, chosen: readonly Account[], outputs: readonly Output[], kStats: { wrongFinal: number }): void {
     const { costs, stats, tokens } = this;
     if (outputs.every((o) => same(o, outputs[0]!))) {

@@ -50,6 +50,11 @@ export interface MechanismParams {
   /** Per-account weight cap of the `capped` rule, in wei of stake. */
   readonly weightCap: bigint;
   /**
+   * Claim slots drawn per job before it is open to every worker (WorkerRoster's `drawnSlots`; the
+   * contract's own parameter, taken here as in its tests: 3).
+   */
+  readonly drawnSlots: number;
+  /**
    * Share of a drawn job's lock that a worker loses when it misses its claim slot (offline, or
    * not enough free stake), in bps. Goes to the audit pool.
    */
@@ -81,6 +86,7 @@ export const TODAY: MechanismParams = {
   assignment: "first-come",
   weightRule: "linear",
   weightCap: 0n,
+  drawnSlots: 0,
   missPenaltyBps: 0,
   auditFeeBps: 0,
   auditRateBps: 0,
@@ -97,11 +103,13 @@ export const TODAY: MechanismParams = {
  * - 2% of every fee to the audit pool, 0.15 VTN per answered audit;
  * - 1% of the job's lock for a missed claim slot or an unanswered audit;
  * - weight = min(stake, 100,000 VTN) per account.
+ * (Three drawn slots before a job is open to all is the roster's own parameter, as in its tests.)
  */
 export const ECONOMICS_DEFAULTS: MechanismParams = {
   assignment: "draw",
   weightRule: "capped",
   weightCap: 100_000n * VTN,
+  drawnSlots: 3,
   missPenaltyBps: 100,
   auditFeeBps: 200,
   auditRateBps: 100,

@@ -16,6 +16,7 @@ import {
   sybilTable,
   verifierFigures,
 } from "./experiments.js";
+import { net } from "./model.js";
 import { bpsText, formatVtn, percent } from "./units.js";
 
 export interface EconomicsReport {
@@ -79,7 +80,7 @@ function assumptions(r: EconomicsReport): string {
       `${fmt(costs.gas.claim)}, ${fmt(costs.gas.submit)}, ${fmt(costs.gas.finalize)}; ${fmt(costs.gas.lostClaim)}`,
       "measured (BENCHMARKS.md \"Gas\"; issue 18)",
     ],
-    ["gas: the draw's extra per claim; an audit (commit + reveal)", `${fmt(costs.gas.drawExtra)}; ${fmt(costs.gas.audit)}`, "assumed (not built yet)"],
+    ["gas: the draw's extra per claim; an audit (commit + reveal)", `${fmt(costs.gas.drawExtra)}; ${fmt(costs.gas.audit)}`, "assumed (the draw not yet wired into claims; audits not built)"],
     [
       "gas: challenger vs a silent cheater; challenger / defender played out",
       `${fmt(costs.gas.disputeUndefended)}; ${fmt(costs.gas.disputeChallenger)} / ${fmt(costs.gas.disputeDefender)}`,
@@ -265,9 +266,19 @@ function networkTables(r: EconomicsReport): string {
     .map((n) => {
       const j = n.result.jobs;
       const t = n.result.tokens;
-      const head = `**${n.name}**: ${fmt(j.served)} of ${fmt(j.requested)} jobs served, ${fmt(j.cheated)} cheated, ${fmt(j.caughtByAudit)} caught by audits, ${fmt(j.caughtByVerifier)} by the verifier, **${fmt(j.wrongFinal)} wrong results final**; ${fmt(j.revertedClaims)} reverted claims, ${fmt(j.missedSlots)} missed slots, ${fmt(j.stalls)} timeouts; audit pool in ${v(t.poolIn, 2)} VTN, out ${v(t.poolOut, 2)} VTN (${fmt(j.unpaidAudits)} audits unpaid while it filled); verifier's profit ${v(n.result.verifiers.reduce((s, x) => s + x.ledger.fees + x.ledger.challengeRewards + x.ledger.gas + x.ledger.compute + x.ledger.fixed, 0n), 2)} VTN.`;
-      const rows = n.rows.map((x) => [x.kind, String(x.accounts), percent(x.stakeShare, 1), percent(x.jobShare, 1), v(x.profit, 2), fmt(x.cheats), fmt(x.caught), fmt(x.missed)]);
-      return [head, "", table(["workers", "accounts", "stake share", "job share", "profit (VTN)", "cheated", "caught", "missed slots"], rows)].join("\n");
+      const head = `**${n.name}**: ${fmt(j.served)} of ${fmt(j.requested)} jobs served, ${fmt(j.cheated)} cheated, ${fmt(j.caughtByAudit)} caught by audits, ${fmt(j.caughtByVerifier)} by the verifier, **${fmt(j.wrongFinal)} wrong results final**; ${fmt(j.revertedClaims)} reverted claims, ${fmt(j.missedSlots)} missed slots, ${fmt(j.openedToAll)} jobs opened to all after their drawn slots, ${fmt(j.stalls)} timeouts; audit pool in ${v(t.poolIn, 2)} VTN, out ${v(t.poolOut, 2)} VTN (${fmt(j.unpaidAudits)} audits unpaid while it filled); verifier's profit ${v(n.result.verifiers.reduce((s, x) => s + net(x.ledger), 0n), 2)} VTN.`;
+      const rows = n.rows.map((x) => [
+        x.kind,
+        String(x.accounts),
+        percent(x.stakeShare, 1),
+        percent(x.jobShare, 1),
+        v(x.profit, 2),
+        fmt(x.cheats),
+        fmt(x.caught),
+        x.cheats === 0 ? "" : v(x.perCheat),
+        fmt(x.missed),
+      ]);
+      return [head, "", table(["workers", "accounts", "stake share", "job share", "profit (VTN)", "cheated", "caught", "cheating's value per cheated job", "missed slots"], rows)].join("\n");
     })
     .join("\n\n");
 }
@@ -323,7 +334,7 @@ export function economicsMarkdown(r: EconomicsReport): string {
     "",
     redundancyTable(r),
     "",
-    "### The network: 20 accounts (16 honest, 2 lazy, 1 always cheating, 1 cheating when it pays), today and with the draw and audits",
+    "### The network: 20 accounts (16 honest, 2 lazy, 1 always cheating with 30,000 VTN, 1 cheating when it pays), today and with the draw and audits",
     "",
     networkTables(r),
   ].join("\n");
@@ -349,7 +360,7 @@ export function headline(r: EconomicsReport): string[] {
   const noVerifier = r.network.find((n) => n.name === "draw + audits, no verifier")!;
   const todayNoVerifier = r.network.find((n) => n.name === "today, no verifier")!;
   lines.push(
-    `Without any verifier: today ${fmt(todayNoVerifier.result.jobs.wrongFinal)} wrong results final of ${fmt(todayNoVerifier.result.jobs.requested)}; with the draw and audits ${fmt(noVerifier.result.jobs.wrongFinal)}, the always-cheater's profit ${v(noVerifier.rows[2]!.profit, 2)} VTN, the rational cheater cheated ${fmt(noVerifier.rows[3]!.cheats)} times.`,
+    `Without any verifier: today ${fmt(todayNoVerifier.result.jobs.wrongFinal)} wrong results final of ${fmt(todayNoVerifier.result.jobs.requested)}; with the draw and audits ${fmt(noVerifier.result.jobs.wrongFinal)}, the always-cheater makes ${v(noVerifier.rows[2]!.perCheat)} VTN per cheated job (${v(noVerifier.rows[2]!.profit, 2)} in all), the rational cheater cheated ${fmt(noVerifier.rows[3]!.cheats)} times.`,
   );
   return lines;
 }

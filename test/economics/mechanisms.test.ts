@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 
-import { drawIndex, drawWithFallback, firstComeRace, splitWeight, weightOf } from "../../offchain/economics/mechanisms.js";
+import { drawIndex, drawSlots, drawWithFallback, firstComeRace, splitWeight, weightOf } from "../../offchain/economics/mechanisms.js";
 import type { WeightRule } from "../../offchain/economics/params.js";
 import { Prng } from "../../offchain/economics/prng.js";
 import { VTN } from "../../offchain/economics/units.js";
@@ -85,6 +85,19 @@ describe("economics/mechanisms: weights, the draw, the race", function () {
       expect(none.claimed).to.equal(undefined);
       expect([...none.missed].sort()).to.deep.equal([0, 1]);
       expect(drawWithFallback(new Prng(9), [], () => true).claimed).to.equal(undefined);
+    });
+  });
+
+  describe("the roster's claim slots (contracts/assignment/WorkerRoster.sol)", function () {
+    it("draws afresh for each slot (an account that missed may be drawn again), then opens the job to all", function () {
+      const offline = drawSlots(new Prng(3), [5n, 0n], () => false, 3);
+      expect(offline).to.deep.equal({ claimed: undefined, missed: [0, 0, 0], open: true });
+      const second = drawSlots(new Prng(3), [1n, 1n], (_, slot) => slot === 1, 3);
+      expect(second.claimed).to.be.oneOf([0, 1]);
+      expect(second.missed).to.have.length(1);
+      expect(second.open).to.equal(false);
+      expect(drawSlots(new Prng(3), [0n, 0n], () => true, 3)).to.deep.equal({ claimed: undefined, missed: [], open: true });
+      expect(drawSlots(new Prng(3), [1n], () => true, 0).open).to.equal(true);
     });
   });
 
