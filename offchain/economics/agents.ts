@@ -8,7 +8,7 @@ import type { Label } from "./prng.js";
 import { VTN } from "./units.js";
 
 /**
- * - `honest`: runs every job it claims and answers every audit it is drawn for.
+ * - `honest`: runs every job it claims and answers every audit it is drawn for while online.
  * - `lazy`: unreliable: often offline when drawn, and sometimes claims and never submits (the
  *   escrow's `expire` then slashes `timeoutSlashBps` of its lock to the requester).
  * - `cheater`: posts a made-up result instead of running the model, by its `cheat` policy.

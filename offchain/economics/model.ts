@@ -3,7 +3,8 @@
  * stake-weighted draw or today's race), run or faked, maybe audited, maybe checked by independent
  * verifiers, and settled as the contracts settle it: finalized after the challenge window, or
  * rejected by a dispute that the truth wins. Stakes are locked from claim to settlement, so a
- * worker without enough free stake is not eligible. Every token movement is an exact bigint
+ * worker without the free stake for a job's lock cannot claim it (drawn, it misses its slot).
+ * Every token movement is an exact bigint
  * between parties (workers, verifiers, requesters, treasury, model developers, the audit pool,
  * the burn); gas and CPU are costs outside the token's ledger.
  *

@@ -24,6 +24,7 @@ import { CostModel, MODEL_CLASSES, PRICES } from "../../offchain/economics/costs
 import type { MechanismParams } from "../../offchain/economics/params.js";
 import { ECONOMICS_DEFAULTS, protocolParams } from "../../offchain/economics/params.js";
 import { VTN, ratio, vtn } from "../../offchain/economics/units.js";
+import { near } from "./near.js";
 
 const p = protocolParams();
 const costs = new CostModel();
@@ -52,11 +53,11 @@ describe("economics/analysis: closed forms and the targets of issue 18", functio
     for (const model of MODEL_CLASSES) {
       const j = jobEconomics(model, p, ECONOMICS_DEFAULTS, costs);
       const b = breakEven(j);
-      expect(Number(jobCheatingEv(j, b))).to.be.closeTo(0, 1e-8 * Number(VTN) * 20);
+      near(Number(jobCheatingEv(j, b)), 0, 1e-8 * Number(VTN) * 20);
       expect(jobCheatingEv(j, b - 0.002) > 0n).to.equal(true);
       expect(jobCheatingEv(j, b + 0.002) < 0n).to.equal(true);
       // Without gas it is the issue's formula: w + c − p·(w + L), zero at (w + c) / (w + L).
-      expect(breakEven(j, false)).to.be.closeTo(ratio(j.split.worker + j.compute, j.split.worker + j.lock), 1e-12);
+      near(breakEven(j, false), ratio(j.split.worker + j.compute, j.split.worker + j.lock), 1e-12);
       expect(cheatingEv(j.split.worker, j.lock, j.compute, 0n, 0n, 0.5)).to.equal(
         (j.split.worker + j.compute) - (j.split.worker + j.lock) / 2n,
       );
@@ -117,9 +118,9 @@ describe("economics/analysis: closed forms and the targets of issue 18", functio
   });
 
   it("redundancy: all k workers from one cartel with s of the stake, s^k with many accounts, less when drawn without replacement", function () {
-    expect(redundancyRisk(2, 0.3)).to.be.closeTo(0.09, 1e-12);
-    expect(redundancyRisk(1, 0.3, 6)).to.be.closeTo(0.3, 1e-12);
-    expect(redundancyRisk(2, 0.3, 6)).to.be.closeTo(0.3 * (0.25 / 0.95), 1e-12);
+    near(redundancyRisk(2, 0.3), 0.09, 1e-12);
+    near(redundancyRisk(1, 0.3, 6), 0.3, 1e-12);
+    near(redundancyRisk(2, 0.3, 6), 0.3 * (0.25 / 0.95), 1e-12);
     expect(redundancyRisk(3, 0.1, 2)).to.equal(0);
   });
 });

@@ -9,6 +9,7 @@ import { cheatingSweep, economicsOptions, assignmentFigures, verifierEpochs, swe
 import type { CheatingSweep, EconomicsOptions } from "../../offchain/economics/experiments.js";
 import { MODEL_CLASSES } from "../../offchain/economics/costs.js";
 import { ECONOMICS_DEFAULTS } from "../../offchain/economics/params.js";
+import { near } from "./near.js";
 
 /** Whether each class's simulated break-even is within max(3σ, 0.15 points) of the analytic one. */
 const agrees = (s: CheatingSweep) => s.breakEven.every((b) => Math.abs(b.simulated - b.analytic) <= Math.max(3 * b.error, 0.0015));
@@ -21,7 +22,7 @@ describe("economics/experiments: the figures of docs/ECONOMICS.md", function () 
   it("the simulated break-even audit rate matches the analytic one (MNIST CNN, 0.78%)", function () {
     const s = cheatingSweep(cnn, rates);
     const b = s.breakEven[0]!;
-    expect(b.analytic).to.be.closeTo(0.0078, 0.0005);
+    near(b.analytic, 0.0078, 0.0005);
     expect(Number.isFinite(b.simulated)).to.equal(true);
     expect(agrees(s)).to.equal(true);
     // Below the break-even the simulated EV is positive, above negative.
@@ -43,7 +44,7 @@ describe("economics/experiments: the figures of docs/ECONOMICS.md", function () 
     expect(first!.concentration.nakamoto).to.be.at.most(a.stake.nakamoto);
     expect(first!.revertedPerJob).to.be.greaterThan(1);
     expect(capped!.revertedPerJob).to.equal(0);
-    expect(capped!.concentration.top1).to.be.closeTo(a.stake.top1, 0.03);
+    near(capped!.concentration.top1, a.stake.top1, 0.03);
     expect(capped!.concentration.nakamoto).to.equal(a.stake.nakamoto);
     // √stake flattens the shares away from the stake (the big accounts lose what small ones gain).
     expect(sqrt!.maxDeviation).to.be.greaterThan(1);

@@ -16,6 +16,7 @@ import { net, simulate, tokenNet } from "../../offchain/economics/model.js";
 import type { MechanismParams } from "../../offchain/economics/params.js";
 import { ECONOMICS_DEFAULTS, TODAY, protocolParams } from "../../offchain/economics/params.js";
 import { VTN } from "../../offchain/economics/units.js";
+import { near } from "./near.js";
 
 const base = (population: Population, mechanism: MechanismParams, over: Partial<SimConfig> = {}): SimConfig => ({
   seed: 1,
@@ -104,9 +105,9 @@ describe("economics/model: the simulation", function () {
       const sqrt = { ...ECONOMICS_DEFAULTS, weightRule: "sqrt" as const };
       // 10,000 jobs: one standard deviation of a 20% share is 0.4 points, of the ratio about 3%.
       const [cw, cs] = [opShare(simulate(base(whole, capped, { jobs: 10_000 }))), opShare(simulate(base(split, capped, { jobs: 10_000 })))];
-      expect(cs / cw).to.be.closeTo(1, 0.12);
-      expect(cw).to.be.closeTo(0.2, 0.02);
-      expect(cs).to.be.closeTo(0.2, 0.02);
+      near(cs / cw, 1, 0.12);
+      near(cw, 0.2, 0.02);
+      near(cs, 0.2, 0.02);
       const [sw, ss] = [opShare(simulate(base(whole, sqrt, { jobs: 10_000 }))), opShare(simulate(base(split, sqrt, { jobs: 10_000 })))];
       expect(ss / sw).to.be.greaterThan(1.4);
     });
@@ -177,7 +178,7 @@ describe("economics/model: the simulation", function () {
       const pop: Population = { workers: [cheaterSpec(40_000n * VTN), ...lazy], verifiers: [] };
       const visible = simulate(base(pop, ECONOMICS_DEFAULTS, { jobs: 6000 }));
       const caughtShare = visible.jobs.caughtByAudit / visible.jobs.auditedCheats;
-      expect(caughtShare).to.be.closeTo(6 / 9, 0.1); // only the honest two thirds of the auditing weight
+      near(caughtShare, 6 / 9, 0.1); // only the honest two thirds of the auditing weight
       const hidden = simulate(base(pop, { ...ECONOMICS_DEFAULTS, outputVisibleToAuditor: false }, { jobs: 6000 }));
       expect(hidden.jobs.caughtByAudit).to.equal(hidden.jobs.auditedCheats);
       expect(hidden.jobs.wrongfulAudits).to.be.greaterThan(0);

@@ -8,6 +8,7 @@ import { expect } from "chai";
 import { PRODUCTION } from "../../ignition/defaults.js";
 import { ECONOMICS_DEFAULTS, TODAY, auditRateOf, jobLock, protocolParams, splitFee } from "../../offchain/economics/params.js";
 import { VTN, bpsOf, formatVtn, isqrt, parseDecimal, ratio, vtn } from "../../offchain/economics/units.js";
+import { near } from "./near.js";
 
 describe("economics/params: the parameters and the money of one job", function () {
   const p = protocolParams();
@@ -69,7 +70,7 @@ describe("economics/params: the parameters and the money of one job", function (
     expect(formatVtn(vtn("0.19126"), 4)).to.equal("0.1913");
     expect(formatVtn(-vtn("1.5"), 0)).to.equal("-2");
     expect(formatVtn(-1n, 4)).to.equal("0.0000");
-    expect(ratio(1n, 3n)).to.be.closeTo(1 / 3, 1e-12);
+    near(ratio(1n, 3n), 1 / 3, 1e-12);
     expect(ratio(-10n * VTN, 4n * VTN)).to.equal(-2.5);
     expect(isqrt(10n ** 21n)).to.equal(31_622_776_601n);
     expect(isqrt(99n)).to.equal(9n);

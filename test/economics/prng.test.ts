@@ -9,6 +9,7 @@ import path from "node:path";
 import { expect } from "chai";
 
 import { Prng } from "../../offchain/economics/prng.js";
+import { near } from "./near.js";
 
 const draws = (p: Prng, n: number) => Array.from({ length: n }, () => p.u32());
 
@@ -45,8 +46,8 @@ describe("economics/prng: a seeded generator", function () {
       sum += f;
       counts[p.below(10)]!++;
     }
-    expect(sum / n).to.be.closeTo(0.5, 0.01);
-    for (const c of counts) expect(c).to.be.closeTo(n / 10, (n / 10) * 0.06);
+    near(sum / n, 0.5, 0.01);
+    for (const c of counts) near(c, n / 10, (n / 10) * 0.06);
     // A bound above 2^64 (stakes in wei): every draw below it, the top half hit about half the time.
     const bound = 3n * 10n ** 23n;
     let high = 0;
@@ -55,7 +56,7 @@ describe("economics/prng: a seeded generator", function () {
       expect(x >= 0n && x < bound).to.equal(true);
       if (x >= bound / 2n) high++;
     }
-    expect(high).to.be.closeTo(2000, 150);
+    near(high, 2000, 150);
     expect(() => p.bigBelow(0n)).to.throw(RangeError);
     expect(() => p.below(0)).to.throw(RangeError);
   });
@@ -64,11 +65,11 @@ describe("economics/prng: a seeded generator", function () {
     const p = new Prng(5);
     const counts = [0, 0, 0];
     for (let i = 0; i < 30_000; i++) counts[p.pickWeighted([0.6, 0.3, 0.1])]!++;
-    expect(counts[0]! / 30_000).to.be.closeTo(0.6, 0.015);
-    expect(counts[2]! / 30_000).to.be.closeTo(0.1, 0.01);
+    near(counts[0]! / 30_000, 0.6, 0.015);
+    near(counts[2]! / 30_000, 0.1, 0.01);
     let s = 0;
     for (let i = 0; i < 30_000; i++) s += p.exponential(2000);
-    expect(s / 30_000).to.be.closeTo(2000, 60);
+    near(s / 30_000, 2000, 60);
     expect(() => p.pickWeighted([0, 0])).to.throw(RangeError);
   });
 
