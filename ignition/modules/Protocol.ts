@@ -9,6 +9,7 @@ import { DEFAULT_ADMIN_ROLE, buildGovernanceModule } from "./Governance.js";
 import { buildJobsModule } from "./Jobs.js";
 import Registry from "./Registry.js";
 import { buildStakingModule } from "./Staking.js";
+import { buildSubscriptionsModule } from "./Subscriptions.js";
 import { buildTokenModule } from "./Token.js";
 
 interface Escrow {
@@ -42,7 +43,7 @@ export function handOverToTimelock(
 
 /**
  * The whole protocol, wired: the job escrow is Staking's one operator and the operator set is
- * sealed, protocol fees go to the timelock, the timelock owns Staking and JobManager, and the
+ * sealed, the subscription manager (no owner) requests its runs from the escrow, protocol fees go to the timelock, the timelock owns Staking and JobManager, and the
  * deployer gives up its admin role on the timelock. After this module no single key controls
  * anything: changes go through a VTN vote and the timelock delay, and none of them can move stake
  * (no operator can be added) or reach a job already requested (parameters are versioned per job).
@@ -53,6 +54,7 @@ export function buildProtocolModule(d: ProtocolDefaults) {
   const governance = buildGovernanceModule(d.governance, token, staking);
   const jobs = buildJobsModule(d.jobs, { token, registry: Registry, staking, treasury: governance });
   const disputes = buildDisputesModule(d.disputes, { token, registry: Registry, staking, jobs, owner: governance });
+  const subscriptions = buildSubscriptionsModule(jobs);
 
   return buildModule("Protocol", (m) => {
     const t = m.useModule(token);
@@ -61,6 +63,7 @@ export function buildProtocolModule(d: ProtocolDefaults) {
     const g = m.useModule(governance);
     const j = m.useModule(jobs);
     const x = m.useModule(disputes);
+    const u = m.useModule(subscriptions);
 
     const escrow = { ...s, ...j };
     const operator = escrowIsStakingOperator(m, escrow);
@@ -68,7 +71,7 @@ export function buildProtocolModule(d: ProtocolDefaults) {
     // The factory becomes the escrow's dispute manager (in Disputes) while the deployer owns it.
     handOverToTimelock(m, escrow, governance, { staking: [sealed], jobManager: [disputes] });
 
-    return { ...t, ...r, ...s, ...g, ...j, ...x };
+    return { ...t, ...r, ...s, ...g, ...j, ...x, ...u };
   });
 }
 

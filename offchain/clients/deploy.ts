@@ -93,6 +93,7 @@ export async function deployProtocol(
     timelock: await contracts.timelock.getAddress(),
     governor: await contracts.governor.getAddress(),
     disputeFactory: await contracts.disputeGameFactory.getAddress(),
+    subscriptions: await contracts.subscriptionManager.getAddress(),
   };
   rememberDeployment(connection, addresses);
   return {

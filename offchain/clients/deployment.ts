@@ -17,6 +17,7 @@ export interface ProtocolAddresses {
   readonly timelock: string;
   readonly governor: string;
   readonly disputeFactory: string;
+  readonly subscriptions: string;
 }
 
 /** Ignition future id of each contract (module id # contract name), as in ignition/modules/. */
@@ -28,6 +29,7 @@ export const FUTURE_IDS: Readonly<Record<keyof ProtocolAddresses, string>> = {
   timelock: "Governance#ProtocolTimelock",
   governor: "Governance#VeritensorGovernor",
   disputeFactory: "Disputes#DisputeGameFactory",
+  subscriptions: "Subscriptions#SubscriptionManager",
 };
 
 export const LOCAL_CHAIN_ID = 31337n;

@@ -16,6 +16,7 @@ import type {
   ModelRegistry,
   ProtocolTimelock,
   Staking,
+  SubscriptionManager,
   VeritensorGovernor,
   VeritensorToken,
 } from "../../types/ethers-contracts/index.js";
@@ -25,6 +26,7 @@ import {
   ModelRegistry__factory,
   ProtocolTimelock__factory,
   Staking__factory,
+  SubscriptionManager__factory,
   VeritensorGovernor__factory,
   VeritensorToken__factory,
 } from "../../types/ethers-contracts/index.js";
@@ -47,6 +49,7 @@ export interface Protocol {
   readonly timelock: ProtocolTimelock;
   readonly governor: VeritensorGovernor;
   readonly disputes: DisputeGameFactory;
+  readonly subscriptions: SubscriptionManager;
 }
 
 /**
@@ -80,6 +83,7 @@ export function attachProtocol(connection: NetworkConnection, chainId: bigint, a
     timelock: ProtocolTimelock__factory.connect(addresses.timelock, runner),
     governor: VeritensorGovernor__factory.connect(addresses.governor, runner),
     disputes: DisputeGameFactory__factory.connect(addresses.disputeFactory, runner),
+    subscriptions: SubscriptionManager__factory.connect(addresses.subscriptions, runner),
   };
 }
 
@@ -156,6 +160,7 @@ export function addressNames(p: Protocol): Map<string, string> {
     [p.addresses.timelock.toLowerCase(), "the governance timelock"],
     [p.addresses.governor.toLowerCase(), "the governor"],
     [p.addresses.disputeFactory.toLowerCase(), "the dispute factory"],
+    [p.addresses.subscriptions.toLowerCase(), "the subscription manager"],
   ]);
 }
 

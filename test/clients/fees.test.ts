@@ -26,6 +26,7 @@ async function clientsOf(p: Protocol): Promise<Clients> {
     timelock: ZeroAddress,
     governor: ZeroAddress,
     disputeFactory: ZeroAddress,
+    subscriptions: ZeroAddress,
   });
 }
 

@@ -7,6 +7,7 @@ import { buildJobsModule } from "../Jobs.js";
 import { escrowIsStakingOperator, handOverToTimelock } from "../Protocol.js";
 import Registry from "../Registry.js";
 import Staking from "../Staking.js";
+import { buildSubscriptionsModule } from "../Subscriptions.js";
 import Token from "../Token.js";
 
 /*
@@ -24,15 +25,20 @@ function testJobs(disputeManagerParameter: boolean) {
   return buildJobsModule(PRODUCTION.jobs, { token: Token, registry: Registry, staking: Staking, treasury: "parameter", disputeManagerParameter });
 }
 
-/** Token, registry, staking and the escrow as Staking's operator, all owned by the deployer. */
+/**
+ * Token, registry, staking and the escrow as Staking's operator, all owned by the deployer, and the
+ * subscription manager on that escrow.
+ */
 function testProtocol(jobs: ReturnType<typeof testJobs>) {
+  const subscriptions = buildSubscriptionsModule(jobs);
   return buildModule("TestProtocol", (m) => {
     const t = m.useModule(Token);
     const r = m.useModule(Registry);
     const s = m.useModule(Staking);
     const j = m.useModule(jobs);
+    const u = m.useModule(subscriptions);
     escrowIsStakingOperator(m, { ...s, ...j });
-    return { ...t, ...r, ...s, ...j };
+    return { ...t, ...r, ...s, ...j, ...u };
   });
 }
 
