@@ -19,3 +19,4 @@ export * from "./job-actions.js";
 export * from "./balance.js";
 export * from "./disputes.js";
 export * from "./governance.js";
+export * from "./subscriptions.js";

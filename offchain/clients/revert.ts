@@ -14,7 +14,9 @@ import {
   ModelRegistry__factory,
   OneStepVerifier__factory,
   ProtocolTimelock__factory,
+  SignalFeed__factory,
   Staking__factory,
+  SubscriptionManager__factory,
   VeritensorGovernor__factory,
   VeritensorToken__factory,
 } from "../../types/ethers-contracts/index.js";
@@ -40,6 +42,8 @@ export const PROTOCOL_ERRORS: Interface = (() => {
     DisputeGameFactory__factory.abi,
     DisputeGame__factory.abi,
     OneStepVerifier__factory.abi,
+    SubscriptionManager__factory.abi,
+    SignalFeed__factory.abi,
   ] as readonly (readonly Fragment[])[];
   for (const abi of abis) {
     for (const f of abi) {
@@ -262,7 +266,60 @@ const PHRASES: Record<string, Phrase> = {
   InferenceConsumerUnknownJob: ([id]) => `job ${id} is not one this consumer requested and still waits for`,
   InferenceConsumerJobNotFailed: ([id, status]) => `job ${id} is ${jobStatusName(status as bigint)}: it has not failed (refunded or rejected)`,
   DigitOracleBadOutput: ([len]) => `the output has ${len} bytes; the digit oracle expects 10 int32 scores (40 bytes)`,
+  // subscriptions
+  SubscriptionManagerUnknownSubscription: ([id]) => `unknown subscription ${id}: no subscription has that id`,
+  SubscriptionManagerConsumerHasNoCode: ([caller], c) =>
+    `${who(caller, c)} has no code: a subscription is created by its consumer contract itself, which gives each run's input and takes each result`,
+  SubscriptionManagerNotConsumer: ([id, caller], c) => `${who(caller, c)} is not the consumer of subscription ${id}: only its consumer contract may do this`,
+  SubscriptionManagerInvalidSchedule: ([period, runs]) => `a schedule needs a period of at least 1 s and at least one run (period ${period} s, ${runs} runs given)`,
+  SubscriptionManagerModelDeprecated: ([id]) => `model ${id} is deprecated and takes no new jobs`,
+  SubscriptionManagerInvalidCallbackGas: ([limit, jobGas, max]) =>
+    `callback gas limit ${limit} is invalid: it must be more than 0, and with the relay's overhead (${jobGas} gas for each run's job) at most the escrow's maximum of ${max}`,
+  SubscriptionManagerFeeTooLow: ([id, fee, min]) =>
+    BigInt(id as bigint) === 0n
+      ? `fee per run ${vtn(fee)} is below the least a run's job accepts, ${vtn(min)} (the model's price and the callback fee of the relay's gas, after the protocol fee)`
+      : `the fee per run of subscription ${id}, ${vtn(fee)}, no longer covers a run's job: the least fee is now ${vtn(min)} (the model's price, the protocol fee or the callback fee rose); its consumer must raise it (setFeePerRun) or cancel`,
+  SubscriptionManagerCancelled: ([id]) => `subscription ${id} was cancelled by its consumer`,
+  SubscriptionManagerFinished: ([id, runs]) => `subscription ${id} is finished: its ${runs} runs were triggered or skipped`,
+  SubscriptionManagerNotDue: ([id, next, at], c) => `the current run of subscription ${id} was already triggered: run ${next} is due at ${when(at, c)}`,
+  SubscriptionManagerInsufficientBalance: ([id, balance, needed]) =>
+    `subscription ${id} holds ${vtn(balance)}, ${vtn(needed)} is needed (a run's fee and keeper reward, or the amount asked): its consumer must fund it`,
+  SubscriptionManagerInputFailed: ([id, run, reason], c) =>
+    `the consumer of subscription ${id} refused the input of run ${run}${innerReason(reason, c)} (nothing was paid; the run is skipped if its interval passes)`,
+  SubscriptionManagerBadInput: ([id, run, expected, size]) =>
+    `the consumer of subscription ${id} answered the input of run ${run} with ${size} bytes of return data; the model's input is ${expected} bytes ` +
+    `(abi.encode of it is ${64n + ((BigInt(expected as bigint) + 31n) / 32n) * 32n} bytes)`,
+  SubscriptionManagerOnlyJobManager: ([caller], c) => `${who(caller, c)} is not the job escrow: results come only from it`,
+  SubscriptionManagerUnknownRun: ([jobId]) => `job ${jobId} is no run of a subscription`,
+  SubscriptionManagerRunNotPending: ([jobId, state]) => `the run of job ${jobId} has already come back (${RUN_STATES[Number(state)] ?? state}): nothing to settle`,
+  SubscriptionManagerRunNotFailed: ([jobId, status]) => `job ${jobId} is ${jobStatusName(status as bigint)}: it has not failed (refunded or rejected)`,
+  SubscriptionManagerNoFailedRelay: ([jobId, state]) => `the run of job ${jobId} has no failed relay to retry (it is ${RUN_STATES[Number(state)] ?? state})`,
+  SubscriptionManagerNotFinalOutput: ([jobId]) =>
+    `the terms and output given are not the final result of job ${jobId}: pass its JobRequested terms and ResultSubmitted output, once it is finalized`,
+  SubscriptionManagerZeroAmount: () => "the amount must be greater than zero",
+  SubscriptionConsumerOnlyManager: ([caller], c) => `${who(caller, c)} is not the subscription manager`,
+  SubscriptionConsumerUnknownSubscription: ([id]) => `subscription ${id} is not one this consumer created`,
+  SignalFeedNoFeatures: () => "the feed has no features: its owner must set them (setFeatures) before a run can read them",
+  SignalFeedBadFeatures: ([len, expected]) => `the features have ${len} bytes; the model's input has ${expected}`,
+  SignalFeedBadOutput: ([len, expected]) => `the output has ${len} bytes; the model's output has ${expected}`,
+  SignalFeedOutputTooLarge: ([n]) => `the model's output has ${n} elements, more than a signal's index holds (2^24)`,
 };
+
+/** The manager's run states (ISubscriptionManager.RunState), as words. */
+const RUN_STATES = ["not a run", "requested", "delivered", "relay failed", "settled"];
+
+/** A consumer's own revert data inside a manager error, in words when it is a known error. */
+function innerReason(reason: unknown, c: Required<RevertContext>): string {
+  const data = String(reason);
+  if (data === "0x") return "";
+  try {
+    const parsed = PROTOCOL_ERRORS.parseError(data);
+    if (parsed) return `: ${describeError(parsed, c)}`;
+  } catch {
+    // not a protocol error: shown as data below
+  }
+  return `: revert data ${data.slice(0, 74)}${data.length > 74 ? "…" : ""}`;
+}
 
 const PROPOSAL_STATE_NAMES = ["Pending", "Active", "Canceled", "Defeated", "Succeeded", "Queued", "Expired", "Executed"];
 
