@@ -36,6 +36,7 @@ import { validateInput } from "../runtime/input.js";
 import type { CheatChoice, CheatSpec } from "../runtime/cheat.js";
 import { chooseCheat } from "../runtime/cheat.js";
 import { countSaturated } from "../runtime/saturation.js";
+import { SubscriptionKeeper } from "./subscriptions.js";
 
 /** Seconds before a claim's result is due when the worker reads its submission back (time to send it again). */
 const DUE_CHECK_LEAD_S = 60n;
@@ -66,6 +67,8 @@ export interface WorkerOptions extends NodeOptions {
   readonly cheat?: CheatChoice;
   /** Withdraw escrow earnings once they reach this (default: any amount). Undefined: never. */
   readonly withdrawAt?: bigint | null;
+  /** Trigger the due runs of subscriptions to the models served (default true; offchain/nodes/subscriptions.ts). */
+  readonly keepSubscriptions?: boolean;
 }
 
 /** What the claims decided in one pass have taken so far. */
@@ -81,9 +84,24 @@ interface ClaimPass {
 export class Worker extends ProtocolNode {
   readonly options: WorkerOptions;
 
+  /** Triggers due subscription runs worth serving; their jobs are then claimed like any other. */
+  private readonly keeper: SubscriptionKeeper | undefined;
+
   private constructor(ctx: NodeContext, o: WorkerOptions) {
     super(ctx, o);
     this.options = o;
+    this.keeper =
+      o.keepSubscriptions === false
+        ? undefined
+        : new SubscriptionKeeper({
+            ctx,
+            now: () => this.nextBlockTime(),
+            headBlock: () => this.head?.number,
+            serves: (modelId) => this.serves(modelId),
+            perform: (key, label, fn) => this.perform(key, label, fn),
+            rule: { minFee: o.minFee, maxCallbackGas: o.maxCallbackGas ?? DEFAULT_MAX_CALLBACK_GAS, callbackGasPrice: o.callbackGasPrice },
+            withdrawAt: o.withdrawAt === undefined ? 1n : o.withdrawAt,
+          });
   }
 
   static async create(o: WorkerOptions): Promise<Worker> {
@@ -131,14 +149,17 @@ export class Worker extends ProtocolNode {
     const requested = jm.getEvent("JobRequested")!;
     const reopened = jm.getEvent("JobReopened")!;
     const opened = f.getEvent("DisputeOpened")!;
-    // The three kinds, from both contracts, in one call and in chain order.
+    // The three kinds, from both contracts, in one call and in chain order (with the subscriptions
+    // the keeper watches for, in the same call).
+    const keeper = this.keeper?.events;
     const logs = await this.p.connection.ethers.provider.getLogs({
-      address: [this.p.addresses.jobManager, this.p.addresses.disputeFactory],
+      address: [this.p.addresses.jobManager, this.p.addresses.disputeFactory, ...(keeper ? [keeper.address] : [])],
       fromBlock: from,
       toBlock: to,
-      topics: [[requested.topicHash, reopened.topicHash, opened.topicHash]],
+      topics: [[requested.topicHash, reopened.topicHash, opened.topicHash, ...(keeper ? [keeper.topic] : [])]],
     });
     for (const log of logs) {
+      if (this.keeper?.onLog(log)) continue;
       const escrow = log.address.toLowerCase() === this.p.addresses.jobManager.toLowerCase();
       if (escrow && log.topics[0] === requested.topicHash) {
         const e = jm.decodeEventLog(requested, log.data, log.topics) as unknown as RequestedJob;
@@ -168,6 +189,8 @@ export class Worker extends ProtocolNode {
   }
 
   protected async work(): Promise<void> {
+    // Due subscription runs first: their jobs are claimed in the next pass, as any job.
+    if (this.keeper) await this.attempt("subscriptions", () => this.keeper!.tick());
     // Claims are decided one at a time (each reads its job, and the stake it locks is counted
     // against what is free), then sent together: several in flight, nonces from the signer. On a
     // chain with a block time a batch of requests then costs a block or two, not a block per job.

@@ -17,6 +17,7 @@ interface Args extends NodeTaskArgs {
   callbackGasPrice: string | undefined;
   maxJobs: number;
   noWithdraw: boolean;
+  noKeeper: boolean;
 }
 
 export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
@@ -30,6 +31,7 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
     callbackGasPrice: a.callbackGasPrice === undefined ? undefined : parseVtn(a.callbackGasPrice, "--callback-gas-price"),
     maxJobs: a.maxJobs > 0 ? a.maxJobs : undefined,
     withdrawAt: a.noWithdraw ? null : undefined,
+    keepSubscriptions: !a.noKeeper,
   });
   await runUntilSignal(worker);
 });
