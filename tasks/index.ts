@@ -10,6 +10,7 @@ import { jobTasks } from "./job.js";
 import { modelTasks } from "./model.js";
 import { protocolTasks } from "./protocol.js";
 import { stakeTasks } from "./stake.js";
+import { subTasks } from "./sub.js";
 import { tokenTasks } from "./token.js";
 import { verifierTasks } from "./verifier.js";
 import { workerTasks } from "./worker.js";
@@ -25,6 +26,7 @@ export const veritensorTasks: TaskDefinition[] = [
   ...disputeTasks,
   ...govTasks,
   ...econTasks,
+  ...subTasks,
   ...benchTasks,
   ...demoTasks,
   ...workerTasks,

@@ -10,3 +10,4 @@ export type { CheatChoice, CheatSpec } from "../runtime/cheat.js";
 export { dequantizeWad, formatWad, WAD } from "../model/scales.js";
 export * from "./governance.js";
 export * from "./economics.js";
+export * from "./subscriptions.js";

@@ -15,7 +15,7 @@ export interface WithdrawResult {
   readonly receipt: ContractTransactionReceipt;
 }
 
-/** The two pull-payment holders: the job escrow and the dispute factory (same `balanceOf`/`withdraw`). */
+/** The pull-payment holders: the job escrow, the dispute factory and the subscription manager (same `balanceOf`/`withdraw`). */
 const PAYERS = {
   escrow: {
     contract: (p: Protocol) => p.jobManager,
@@ -26,6 +26,11 @@ const PAYERS = {
     contract: (p: Protocol) => p.disputes,
     label: "withdrawing the dispute balance",
     none: "in the dispute factory (bonds and rewards are credited when a game is settled)",
+  },
+  subscriptions: {
+    contract: (p: Protocol) => p.subscriptions,
+    label: "withdrawing the keeper rewards",
+    none: "in the subscription manager (a keeper reward is credited for each run triggered)",
   },
 } as const;
 
@@ -47,6 +52,11 @@ export function withdrawBalance(p: Protocol, account: Signer): Promise<WithdrawR
 /** Withdraws `account`'s balance in the dispute factory (returned bonds, rewards). */
 export function withdrawDisputeBalance(p: Protocol, account: Signer): Promise<WithdrawResult> {
   return withdrawPull(p, account, "disputes");
+}
+
+/** Withdraws `account`'s keeper rewards from the subscription manager (one per run it triggered). */
+export function withdrawKeeperRewards(p: Protocol, account: Signer): Promise<WithdrawResult> {
+  return withdrawPull(p, account, "subscriptions");
 }
 
 export interface DistributeResult {

@@ -16,7 +16,7 @@
  * keepers it is the normal case.
  */
 import type { SubscriptionInfo } from "../clients/index.js";
-import { formatTime, formatVtn, readSubscription, scheduleOf, sendTrigger, waitMined } from "../clients/index.js";
+import { formatTime, formatVtn, readSubscription, scheduleOf, sendTrigger, withdrawKeeperRewards } from "../clients/index.js";
 import type { NodeContext } from "./node.js";
 
 /** Blocks per `eth_getLogs` call when reading `SubscriptionCreated`. */
@@ -172,8 +172,8 @@ export class SubscriptionKeeper {
     this.rewarded = false;
     if (owed === 0n || owed < at) return;
     const block = this.host.headBlock() ?? (await p.connection.ethers.provider.getBlockNumber());
-    await this.host.perform(`withdraw-subscriptions:${block}`, `withdraw ${formatVtn(owed)} of keeper rewards`, async () =>
-      waitMined(await p.subscriptions.connect(this.ctx.signer).withdraw()),
+    await this.host.perform(`withdraw-subscriptions:${block}`, `withdraw ${formatVtn(owed)} of keeper rewards`, () =>
+      withdrawKeeperRewards(p, this.ctx.signer),
     );
     this.ctx.log.info(`withdrew ${formatVtn(owed)} of keeper rewards from the subscription manager`);
   }

@@ -42,6 +42,7 @@ export default action(async ({ reset, parameters }: Args, hre: HardhatRuntimeEnv
     ["ProtocolTimelock", p.addresses.timelock],
     ["VeritensorGovernor", p.addresses.governor],
     ["DisputeGameFactory", p.addresses.disputeFactory],
+    ["SubscriptionManager", `${p.addresses.subscriptions} (no owner)`],
     ["owner of Staking, JobManager", "the timelock (governed by VTN votes)"],
     ["total supply", formatVtn(supply)],
     ["protocol fee", `${formatBps(params.protocolFeeBps)} of each job's fee`],
