@@ -18,6 +18,7 @@ import type { GasMeasurements } from "../../offchain/dev/bench/gas.js";
 import { HAPPY_PATH_TARGET, gasMarkdown, gasSection } from "../../offchain/dev/bench/gas.js";
 import type { BenchSection } from "../../offchain/dev/bench/index.js";
 import { SECTIONS, runBenchmarks } from "../../offchain/dev/bench/index.js";
+import { subscriptionsSection } from "../../offchain/dev/bench/subscriptions.js";
 import type { VerifierRun } from "../../offchain/dev/bench/nodes.js";
 import { SCALING_TARGET, VERIFIER_SETTINGS, verifierReport } from "../../offchain/dev/bench/nodes.js";
 import type { OneStepMeasurements } from "../../offchain/dev/bench/onestep.js";
@@ -101,7 +102,7 @@ describe("dev/bench: the benchmark report and its sections", function () {
       await writeFile(out, "as it was");
       const message = await rejection(() => runBenchmarks({ network: hre.network, log: () => {} }, { out, only: "gass" }));
       expect(message).to.equal(`no benchmark section "gass"; sections: ${SECTIONS.map((s) => s.id).join(", ")}`);
-      expect(SECTIONS.map((s) => s.id)).to.deep.equal(["gas", "inference", "disputes", "onestep", "nodes", "economics"]);
+      expect(SECTIONS.map((s) => s.id)).to.deep.equal(["gas", "subscriptions", "inference", "disputes", "onestep", "nodes", "economics"]);
       expect(await readFile(out, "utf8")).to.equal("as it was");
     });
   });
@@ -212,5 +213,22 @@ describe("dev/bench: the benchmark report and its sections", function () {
     expect(text).to.include(steady <= HAPPY_PATH_TARGET ? "to spare)" : "**over** the");
     expect(text).to.match(/\| claim \| .* \| [\d,]+ \|/);
     expect(text.split("\n").filter((l) => /^\| .+ \| .+ \| [\d,]+ \|$/.test(l)).length).to.be.greaterThan(10);
+  });
+
+  it("the subscriptions section runs on the in-process network: a run's gas, its totals and frames adding up", async function () {
+    const text = await subscriptionsSection.run({ network: hre.network, log: () => {} });
+    const runs = text.split("\n").filter((l) => / run \| [\d,]+ \|/.test(l));
+    expect(runs).to.have.length(4);
+    for (const line of runs) {
+      const [trigger, claim, submit, finalize, total, input, relay, callback, without] = line
+        .split("|")
+        .slice(2, 11)
+        .map((c) => BigInt(c.replace(/[*,\s]/g, "")));
+      expect(trigger! + claim! + submit! + finalize!, line).to.equal(total);
+      expect(total! - callback!, line).to.equal(without);
+      expect(input! < trigger! && relay! + callback! < finalize! && callback! > 0n, line).to.equal(true);
+    }
+    expect(text).to.match(/\| settleRun \| .* \| [\d,]+ \|/);
+    expect(text).to.match(/\| SignalFeed\.withdrawUnused \| .* \| [\d,]+ \|/);
   });
 });

@@ -13,11 +13,12 @@ import { inferenceSection } from "./inference.js";
 import { nodesSection } from "./nodes.js";
 import { onestepSection } from "./onestep.js";
 import { block, merge } from "./report.js";
+import { subscriptionsSection } from "./subscriptions.js";
 import type { BenchContext, BenchSection } from "./section.js";
 
 export type { BenchContext, BenchSection } from "./section.js";
 
-export const SECTIONS: readonly BenchSection[] = [gasSection, inferenceSection, disputesSection, onestepSection, nodesSection, economicsSection];
+export const SECTIONS: readonly BenchSection[] = [gasSection, subscriptionsSection, inferenceSection, disputesSection, onestepSection, nodesSection, economicsSection];
 
 export interface BenchOptions {
   /** Run only this section (the others keep their previous text in the file). */
