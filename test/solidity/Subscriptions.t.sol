@@ -39,6 +39,8 @@ abstract contract SubscriptionsBase is Test {
 
     function setUp() public virtual {
         d = Deployer.deploy(TREASURY, MIN_STAKE, 1 days);
+        // This contract judges the runs' disputes (the escrow's one appointment).
+        d.jobs.setDisputeManager(address(this));
         mgr = new SubscriptionManager(d.jobs);
         vm.prank(DEV);
         modelId = d.registry.registerModel(TestData.tinyModel(PRICE, 10_000, new IModelRegistry.Contributor[](0), 1));
