@@ -295,7 +295,8 @@ interface ISubscriptionManager is IInferenceConsumer, IPullPayments {
     function isDue(uint256 subscriptionId) external view returns (bool);
 
     /// @notice The callback gas a run's job asks for, given the consumer's callback gas limit and the
-    /// model's output size: the limit, its 1/63 margin (EIP-150) and the relay's own overhead.
+    /// model's output size: the limit, its 1/63 margin (EIP-150), the relay's own overhead
+    /// ({RELAY_OVERHEAD}) and the memory of the output it passes on (a few gas per 32 bytes).
     function relayGas(uint256 callbackGasLimit, uint256 outputElements) external pure returns (uint256);
 
     /// @notice The least fee per run for a subscription to `modelId` with `callbackGasLimit`, under

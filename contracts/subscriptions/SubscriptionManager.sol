@@ -110,7 +110,7 @@ contract SubscriptionManager is ISubscriptionManager, PullPayments {
     function fund(uint256 subscriptionId, uint256 amount) external nonReentrant {
         Subscription storage s = _existing(subscriptionId);
         if (amount == 0) revert SubscriptionManagerZeroAmount();
-        // Cannot overflow a uint96 for long: every amount is below the token's supply cap of 2^96.
+        // Every amount is below the token's supply cap of 2^96; the cast checks it all the same.
         uint256 balance = uint256(s.balance) + amount;
         s.balance = balance.toUint96();
         emit SubscriptionFunded(subscriptionId, msg.sender, amount, balance);
