@@ -2,7 +2,7 @@
  * The off-chain code's layers (docs/ARCHITECTURE.md): imports only run downward, or sideways
  * within a layer, and no chain of imports comes back to where it started.
  */
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 
 import { expect } from "chai";
@@ -19,7 +19,8 @@ const LAYERS: Readonly<Record<string, number>> = {
   disputes: 4,
   nodes: 5,
   cli: 6,
-  dev: 7,
+  explorer: 7,
+  dev: 8,
 };
 
 const ROOT = path.resolve("offchain");
@@ -29,7 +30,7 @@ function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const p = path.join(dir, name);
     if (statSync(p).isDirectory()) return sources(p);
-    return p.endsWith(".ts") ? [p] : [];
+    return p.endsWith(".ts") || p.endsWith(".tsx") ? [p] : [];
   });
 }
 
@@ -38,7 +39,9 @@ function importsOf(file: string): string[] {
   const out: string[] = [];
   for (const m of readFileSync(file, "utf8").matchAll(IMPORT)) {
     const target = path.resolve(path.dirname(file), m[1]!).replace(/\.js$/, ".ts");
-    if (target.startsWith(ROOT + path.sep)) out.push(target);
+    // The explorer's browser app (offchain/explorer/app/) imports its own .tsx files by the .js name too.
+    const tsx = target.replace(/\.ts$/, ".tsx");
+    if (target.startsWith(ROOT + path.sep)) out.push(!existsSync(target) && existsSync(tsx) ? tsx : target);
   }
   return out;
 }

@@ -1,0 +1,229 @@
+/**
+ * The events the explorer indexes: for each contract of the protocol (and every dispute game clone),
+ * which of its events are kept and which entities each one is about (a job, a model, a game, a
+ * proposal, accounts). Events are decoded with the contracts' own ABIs (the TypeChain factories),
+ * and kept as JSON of their named arguments, so a page reads `args.workerFee`, never a position.
+ *
+ * Adding an event is one line here: name it under its contract with the entities it touches. A new
+ * contract is a new {@link Source} with its ABI and address (see `sourceAddresses`).
+ */
+import type { LogDescription, ParamType } from "ethers";
+import { Interface, getAddress } from "ethers";
+
+import {
+  DisputeGameFactory__factory,
+  DisputeGame__factory,
+  JobManager__factory,
+  ModelRegistry__factory,
+  ProtocolTimelock__factory,
+  Staking__factory,
+  VeritensorGovernor__factory,
+  VeritensorToken__factory,
+} from "../../types/ethers-contracts/index.js";
+import type { ProtocolAddresses } from "../clients/deployment.js";
+
+/** Where an event comes from: a protocol contract by role, or a dispute game clone. */
+export type Source = "token" | "registry" | "staking" | "jobManager" | "timelock" | "governor" | "disputes" | "game";
+
+/** JSON of an event's named arguments: numbers as decimal strings, bytes and addresses as hex. */
+export type Json = string | boolean | Json[] | { [key: string]: Json };
+export type Args = Record<string, Json>;
+
+/** What an event is about: the rows of the index it belongs to. */
+export interface Keys {
+  readonly job?: bigint;
+  readonly model?: bigint;
+  /** A dispute game's address (lower case). */
+  readonly game?: string;
+  /** A governor proposal id (decimal). */
+  readonly proposal?: string;
+  /** Accounts it names (lower case). */
+  readonly accounts?: readonly string[];
+}
+
+type KeysOf = (a: Args, address: string) => Keys;
+
+const num = (v: Json | undefined): bigint => BigInt(v as string);
+const acct = (...vs: (Json | undefined)[]): string[] => vs.filter((v): v is string => typeof v === "string").map((v) => v.toLowerCase());
+const job = (a: Args): bigint => num(a.jobId);
+const none: KeysOf = () => ({});
+
+/** The events kept, by source, each with the entities it touches. */
+export const CATALOG: Readonly<Record<Source, Readonly<Record<string, KeysOf>>>> = {
+  jobManager: {
+    JobRequested: (a) => ({ job: job(a), model: num(a.modelId), accounts: acct(a.requester) }),
+    JobClaimed: (a) => ({ job: job(a), accounts: acct(a.worker) }),
+    ResultSubmitted: (a) => ({ job: job(a), accounts: acct(a.worker) }),
+    JobFinalized: (a) => ({ job: job(a), accounts: acct(a.worker) }),
+    JobRefunded: (a) => ({ job: job(a), accounts: acct(a.requester) }),
+    JobCancelled: (a) => ({ job: job(a) }),
+    JobReopened: (a) => ({ job: job(a) }),
+    WorkerTimedOut: (a) => ({ job: job(a), accounts: acct(a.worker) }),
+    JobFrozen: (a) => ({ job: job(a) }),
+    DisputeSettled: (a) => ({ job: job(a) }),
+    JobRejected: (a) => ({ job: job(a), accounts: acct(a.worker) }),
+    CallbackDelivered: (a) => ({ job: job(a) }),
+    CallbackFailed: (a) => ({ job: job(a) }),
+    BalanceCredited: (a) => ({ ...(num(a.jobId) !== 0n ? { job: job(a) } : {}), accounts: acct(a.account) }),
+    BalanceWithdrawn: (a) => ({ accounts: acct(a.account) }),
+    ModelEarningsDistributed: (a) => ({ model: num(a.modelId) }),
+    ProtocolFeesCollected: (a) => ({ model: num(a.modelId), accounts: acct(a.treasury) }),
+    RequesterApprovalSet: (a) => ({ accounts: acct(a.consumer, a.requester) }),
+    ParamsSet: none,
+    DisputeManagerSet: none,
+  },
+  registry: {
+    ModelRegistered: (a) => ({ model: num(a.modelId), accounts: acct(a.owner) }),
+    ModelSplitSet: (a) => ({ model: num(a.modelId) }),
+    ModelPriceUpdated: (a) => ({ model: num(a.modelId) }),
+    ModelURIUpdated: (a) => ({ model: num(a.modelId) }),
+    ModelDeprecated: (a) => ({ model: num(a.modelId) }),
+    ModelOwnershipTransferred: (a) => ({ model: num(a.modelId), accounts: acct(a.previousOwner, a.newOwner) }),
+  },
+  staking: {
+    Staked: (a) => ({ accounts: acct(a.staker) }),
+    UnstakeRequested: (a) => ({ accounts: acct(a.staker) }),
+    Withdrawn: (a) => ({ accounts: acct(a.staker) }),
+    StakeLocked: (a) => ({ accounts: acct(a.staker) }),
+    StakeUnlocked: (a) => ({ accounts: acct(a.staker) }),
+    StakeSlashed: (a) => ({ accounts: acct(a.staker) }),
+    ModelServed: (a) => ({ model: num(a.modelId), accounts: acct(a.staker) }),
+    MinStakeSet: none,
+    UnbondingDelaySet: none,
+  },
+  disputes: {
+    DisputeCommitted: (a) => ({ accounts: acct(a.committer) }),
+    DisputeOpened: (a) => ({ job: job(a), game: (a.game as string).toLowerCase(), accounts: acct(a.challenger) }),
+    DisputeSettled: (a) => ({ job: job(a), game: (a.game as string).toLowerCase() }),
+    DisputesClosed: (a) => ({ job: job(a), ...(num(a.winnerGame) !== 0n ? { game: (a.winnerGame as string).toLowerCase() } : {}) }),
+    BalanceCredited: (a) => ({ ...(num(a.game) !== 0n ? { game: (a.game as string).toLowerCase() } : {}), accounts: acct(a.account) }),
+    BalanceWithdrawn: (a) => ({ accounts: acct(a.account) }),
+    ParamsSet: none,
+  },
+  game: Object.fromEntries(
+    ["RootPosted", "ChildrenRevealed", "LayerDisputed", "ChunkRevealed", "ElementDisputed", "SumPosted", "Stepped", "GameResolved"].map((name) => [
+      name,
+      ((a: Args, address: string) => ({ game: address.toLowerCase(), ...(name === "Stepped" ? { accounts: acct(a.caller) } : {}) })) as KeysOf,
+    ]),
+  ),
+  governor: {
+    ProposalCreated: (a) => ({ proposal: a.proposalId as string, accounts: acct(a.proposer) }),
+    VoteCast: (a) => ({ proposal: a.proposalId as string, accounts: acct(a.voter) }),
+    VoteCastWithParams: (a) => ({ proposal: a.proposalId as string, accounts: acct(a.voter) }),
+    ProposalQueued: (a) => ({ proposal: a.proposalId as string }),
+    ProposalExecuted: (a) => ({ proposal: a.proposalId as string }),
+    ProposalCanceled: (a) => ({ proposal: a.proposalId as string }),
+  },
+  timelock: {
+    CallScheduled: none,
+    CallExecuted: none,
+    Cancelled: none,
+    MinDelayChange: none,
+  },
+  token: {
+    DelegateChanged: (a) => ({ accounts: acct(a.delegator, a.fromDelegate, a.toDelegate) }),
+  },
+};
+
+/** Each source's ABI. */
+export const INTERFACES: Readonly<Record<Source, Interface>> = {
+  token: new Interface(VeritensorToken__factory.abi),
+  registry: new Interface(ModelRegistry__factory.abi),
+  staking: new Interface(Staking__factory.abi),
+  jobManager: new Interface(JobManager__factory.abi),
+  timelock: new Interface(ProtocolTimelock__factory.abi),
+  governor: new Interface(VeritensorGovernor__factory.abi),
+  disputes: new Interface(DisputeGameFactory__factory.abi),
+  game: new Interface(DisputeGame__factory.abi),
+};
+
+/** The protocol contracts' addresses (lower case) by source; games are found from `DisputeOpened`. */
+export function sourceAddresses(a: ProtocolAddresses): Map<string, Source> {
+  return new Map<string, Source>([
+    [a.token.toLowerCase(), "token"],
+    [a.registry.toLowerCase(), "registry"],
+    [a.staking.toLowerCase(), "staking"],
+    [a.jobManager.toLowerCase(), "jobManager"],
+    [a.timelock.toLowerCase(), "timelock"],
+    [a.governor.toLowerCase(), "governor"],
+    [a.disputeFactory.toLowerCase(), "disputes"],
+  ]);
+}
+
+/** An `eth_getLogs` entry as the endpoint sends it (hex quantities). */
+export interface RawLog {
+  readonly address: string;
+  readonly topics: readonly string[];
+  readonly data: string;
+  readonly blockNumber: string;
+  readonly blockHash: string;
+  readonly blockTimestamp?: string;
+  readonly transactionHash: string;
+  readonly transactionIndex: string;
+  readonly logIndex: string;
+  readonly removed?: boolean;
+}
+
+/** A kept event, decoded. */
+export interface DecodedEvent {
+  readonly block: number;
+  readonly blockHash: string;
+  readonly logIndex: number;
+  readonly txHash: string;
+  readonly txIndex: number;
+  readonly address: string;
+  readonly source: Source;
+  readonly name: string;
+  readonly args: Args;
+  readonly keys: Keys;
+}
+
+/** A decoded value as JSON, by its ABI type. */
+export function toJson(value: unknown, type: ParamType): Json {
+  if (type.isTuple()) {
+    const out: Record<string, Json> = {};
+    type.components.forEach((c, i) => {
+      out[c.name || String(i)] = toJson((value as unknown[])[i], c);
+    });
+    return out;
+  }
+  if (type.isArray()) return (value as unknown[]).map((v) => toJson(v, type.arrayChildren));
+  if (typeof value === "bigint") return value.toString();
+  if (typeof value === "boolean") return value;
+  if (type.baseType === "address") return getAddress(value as string);
+  return String(value);
+}
+
+function argsOf(d: LogDescription): Args {
+  const out: Args = {};
+  d.fragment.inputs.forEach((input, i) => {
+    out[input.name || String(i)] = toJson(d.args[i], input);
+  });
+  return out;
+}
+
+/** Decodes `log` from `source` if the catalog keeps it (undefined for any other event). */
+export function decodeLog(log: RawLog, source: Source): DecodedEvent | undefined {
+  let d: LogDescription | null;
+  try {
+    d = INTERFACES[source].parseLog({ topics: [...log.topics], data: log.data });
+  } catch {
+    return undefined;
+  }
+  if (!d) return undefined;
+  const keysOf = CATALOG[source][d.name];
+  if (!keysOf) return undefined;
+  const args = argsOf(d);
+  return {
+    block: Number(log.blockNumber),
+    blockHash: log.blockHash.toLowerCase(),
+    logIndex: Number(log.logIndex),
+    txHash: log.transactionHash.toLowerCase(),
+    txIndex: Number(log.transactionIndex),
+    address: log.address.toLowerCase(),
+    source,
+    name: d.name,
+    args,
+    keys: keysOf(args, log.address),
+  };
+}
