@@ -5,6 +5,7 @@ import { benchTasks } from "./bench.js";
 import { demoTasks } from "./demo.js";
 import { disputeTasks } from "./dispute.js";
 import { econTasks } from "./econ.js";
+import { explorerTasks } from "./explorer.js";
 import { govTasks } from "./gov.js";
 import { jobTasks } from "./job.js";
 import { modelTasks } from "./model.js";
@@ -29,6 +30,7 @@ export const veritensorTasks: TaskDefinition[] = [
   ...subTasks,
   ...benchTasks,
   ...demoTasks,
+  ...explorerTasks,
   ...workerTasks,
   ...verifierTasks,
 ];

@@ -40,13 +40,13 @@ import { DisputePlayer } from "../disputes/player.js";
 
 export const SIDE_NAMES: Readonly<Record<Side, string>> = { 0: "defender", 1: "challenger" };
 
-const STATUS_NAMES: Readonly<Record<GameStatus, string>> = {
+export const STATUS_NAMES: Readonly<Record<GameStatus, string>> = {
   0: "in progress",
   1: "challenger won",
   2: "defender won",
 };
 
-const REASONS: Readonly<Record<number, string>> = {
+export const REASONS: Readonly<Record<number, string>> = {
   [Reason.Timeout]: "the side to move missed its deadline (timeout)",
   [Reason.InputLeaf]: "the first differing trace leaf is the input, which must equal the job's input commitment",
   [Reason.PaddingLeaf]: "the first differing trace leaf is padding past the last layer, which must be zero",

@@ -147,6 +147,46 @@ function showValue(kind: Kind, v: unknown): string {
   }
 }
 
+/** A governed parameter's value in force, in words, with its bound. */
+export interface GovernedValue {
+  /** `<contract>.<name>`, as `--set` takes it. */
+  readonly name: string;
+  readonly value: string;
+  readonly bound: string;
+}
+
+/** Every parameter governance can set (GOVERNED_PARAMS), with the value in force now. */
+export async function governedValues(p: Protocol): Promise<GovernedValue[]> {
+  const [jobs, manager, disputes, minStake, unbonding, votingDelay, votingPeriod, threshold, quorum, delay] = await Promise.all([
+    p.jobManager.params(),
+    p.jobManager.disputeManager(),
+    p.disputes.params(),
+    p.staking.minStake(),
+    p.staking.unbondingDelay(),
+    p.governor.votingDelay(),
+    p.governor.votingPeriod(),
+    p.governor.proposalThreshold(),
+    p.governor["quorumNumerator()"](),
+    p.timelock.getMinDelay(),
+  ]);
+  const single: Record<string, unknown> = {
+    "jobs.disputeManager": manager,
+    "staking.minStake": minStake,
+    "staking.unbondingDelay": unbonding,
+    "governor.votingDelay": votingDelay,
+    "governor.votingPeriod": votingPeriod,
+    "governor.proposalThreshold": threshold,
+    "governor.quorumPercent": quorum,
+    "timelock.delay": delay,
+  };
+  return GOVERNED_PARAMS.map((s) => {
+    const name = `${s.contract}.${s.name}`;
+    const struct = s.contract === "jobs" ? jobs : s.contract === "disputes" ? disputes : undefined;
+    const value = name in single ? single[name] : (struct as unknown as Record<string, unknown> | undefined)?.[s.name];
+    return { name, value: showValue(s.kind, value), bound: s.bound };
+  });
+}
+
 /** One `--set contract.param=value`, parsed. */
 export interface ParamSetting {
   readonly spec: ParamSpec;

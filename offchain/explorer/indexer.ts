@@ -98,8 +98,19 @@ export class Indexer {
     return escrowFirstBlock(this.p);
   }
 
-  /** One pass: the reorganization check, then every confirmed window after the cursor. */
-  async sync(): Promise<SyncResult> {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /**
+   * One pass: the reorganization check, then every confirmed window after the cursor. Passes never
+   * overlap: a call while one runs waits for it, then makes its own.
+   */
+  sync(): Promise<SyncResult> {
+    const next = this.queue.then(() => this.pass(), () => this.pass());
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async pass(): Promise<SyncResult> {
     const head = Number(await this.rpc<string>("eth_blockNumber", []));
     const target = head - (this.confirmations - 1);
     let cursor = this.db.cursor();

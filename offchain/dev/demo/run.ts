@@ -80,6 +80,10 @@ export interface DemoSummary {
   readonly seconds: number;
   /** The demo went as designed: every cheat rejected after a dispute the verifier won (its stake slashed), every honest job finalized with the right answer. */
   readonly asDesigned: boolean;
+  /** The deployment the demo ran on (still there: `--explorer` shows it). */
+  readonly protocol: Protocol;
+  /** The actors' addresses (lower case) and their names in the demo. */
+  readonly labels: ReadonlyMap<string, string>;
 }
 
 const MODEL_FILE = "models/mnist-cnn.canonical.onnx";
@@ -286,7 +290,9 @@ export async function runDemo(connection: NetworkConnection, o: DemoOptions): Pr
       : `result: NOT as designed: ${rejected} job(s) rejected, ${disputes.filter((d) => d.winner === "verifier").length} dispute(s) won by the verifier, ${correct} of ${jobList.length - cheats} honest job(s) answered correctly`,
   );
   const merged = new Map([...gas, ...nodeGas]);
-  return { jobs: jobList.length, correct, finalized, rejected, jobList, disputes, gasByStep: merged, balances: balancesAfter, earnings, seconds, asDesigned };
+  const names = new Map<string, string>();
+  for (const [name, s] of actors) names.set((await s.getAddress()).toLowerCase(), name);
+  return { jobs: jobList.length, correct, finalized, rejected, jobList, disputes, gasByStep: merged, balances: balancesAfter, earnings, seconds, asDesigned, protocol: p, labels: names };
 }
 
 /** Wallet + staked tokens of each actor. */
