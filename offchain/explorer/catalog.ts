@@ -8,7 +8,7 @@
  * contract is a new {@link Source} with its ABI and address (see `sourceAddresses`).
  */
 import type { LogDescription, ParamType } from "ethers";
-import { Interface, getAddress } from "ethers";
+import { Interface } from "ethers";
 
 import {
   DisputeGameFactory__factory,
@@ -178,7 +178,7 @@ export interface DecodedEvent {
   readonly keys: Keys;
 }
 
-/** A decoded value as JSON, by its ABI type. */
+/** A decoded value as JSON, by its ABI type (as ethers decodes it; addresses in lower case). */
 export function toJson(value: unknown, type: ParamType): Json {
   if (type.isTuple()) {
     const out: Record<string, Json> = {};
@@ -190,11 +190,12 @@ export function toJson(value: unknown, type: ParamType): Json {
   if (type.isArray()) return (value as unknown[]).map((v) => toJson(v, type.arrayChildren));
   if (typeof value === "bigint") return value.toString();
   if (typeof value === "boolean") return value;
-  if (type.baseType === "address") return getAddress(value as string);
+  if (type.baseType === "address") return (value as string).toLowerCase();
   return String(value);
 }
 
-function argsOf(d: LogDescription): Args {
+/** An event's named arguments decoded by ethers (the reference the fast decoder is tested against). */
+export function argsOf(d: LogDescription): Args {
   const out: Args = {};
   d.fragment.inputs.forEach((input, i) => {
     out[input.name || String(i)] = toJson(d.args[i], input);
@@ -202,18 +203,131 @@ function argsOf(d: LogDescription): Args {
   return out;
 }
 
+// ------------------------------------------------------------------ the fast decoder
+//
+// ethers' decoder takes about 0.2 ms per event (it builds Results and checksums every address),
+// most of an indexing pass. Events are decoded here straight from the hex of their data into the
+// same JSON, by the standard ABI layout: heads of 32 bytes (a static tuple inline), dynamic values
+// at offsets from the start of their enclosing tuple. The catalog's events use nothing else.
+
+const TWO_255 = 1n << 255n;
+const TWO_256 = 1n << 256n;
+
+const isDynamic = (t: ParamType): boolean =>
+  t.baseType === "string" ||
+  t.baseType === "bytes" ||
+  (t.isArray() && (t.arrayLength === -1 || isDynamic(t.arrayChildren))) ||
+  (t.isTuple() && t.components.some(isDynamic));
+
+const staticSize = (t: ParamType): number =>
+  t.isTuple() ? t.components.reduce((s, c) => s + staticSize(c), 0) : t.isArray() ? t.arrayLength * staticSize(t.arrayChildren) : 32;
+
+/** 64 hex digits of the word at byte `pos` of `hex` (no 0x). */
+const wordAt = (hex: string, pos: number): string => {
+  const w = hex.slice(pos * 2, pos * 2 + 64);
+  if (w.length !== 64) throw new Error(`event data ends before byte ${pos + 32}`);
+  return w;
+};
+
+function staticValue(t: ParamType, w: string): Json {
+  const base = t.baseType;
+  if (base.startsWith("uint")) return BigInt(`0x${w}`).toString();
+  if (base.startsWith("int")) {
+    const v = BigInt(`0x${w}`);
+    return (v >= TWO_255 ? v - TWO_256 : v).toString();
+  }
+  if (base === "address") return `0x${w.slice(24)}`;
+  if (base === "bool") return /[^0]/.test(w);
+  if (base.startsWith("bytes")) return `0x${w.slice(0, Number(base.slice(5)) * 2)}`;
+  throw new Error(`no fast decoding for ${t.type}`);
+}
+
+function valueAt(t: ParamType, hex: string, pos: number): Json {
+  if (t.isTuple()) return tupleAt(t.components, hex, pos, t.components.map((c, i) => c.name || String(i)));
+  if (t.isArray()) {
+    const dynamicLength = t.arrayLength === -1;
+    const n = dynamicLength ? Number(BigInt(`0x${wordAt(hex, pos)}`)) : t.arrayLength;
+    const items = tupleAt(Array<ParamType>(n).fill(t.arrayChildren), hex, dynamicLength ? pos + 32 : pos, undefined);
+    return items as Json[];
+  }
+  if (t.baseType === "bytes" || t.baseType === "string") {
+    const n = Number(BigInt(`0x${wordAt(hex, pos)}`));
+    const body = hex.slice((pos + 32) * 2, (pos + 32 + n) * 2);
+    if (body.length !== n * 2) throw new Error("event data ends inside a bytes value");
+    return t.baseType === "bytes" ? `0x${body}` : Buffer.from(body, "hex").toString("utf8");
+  }
+  return staticValue(t, wordAt(hex, pos));
+}
+
+/** A tuple's values at byte `start`: an object by `names`, or an array when names is undefined. */
+function tupleAt(types: readonly ParamType[], hex: string, start: number, names: readonly string[] | undefined): Json {
+  const values: Json[] = [];
+  let head = start;
+  for (const t of types) {
+    if (isDynamic(t)) {
+      values.push(valueAt(t, hex, start + Number(BigInt(`0x${wordAt(hex, head)}`))));
+      head += 32;
+    } else {
+      values.push(valueAt(t, hex, head));
+      head += staticSize(t);
+    }
+  }
+  if (names === undefined) return values;
+  return Object.fromEntries(names.map((n, i) => [n, values[i]!]));
+}
+
+interface Decoder {
+  readonly name: string;
+  readonly inputs: readonly ParamType[];
+  readonly data: readonly ParamType[];
+  readonly keysOf: KeysOf;
+}
+
+const decoders = new Map<string, Decoder | null>();
+
+function decoderOf(source: Source, topic0: string): Decoder | null {
+  const key = `${source}:${topic0}`;
+  let d = decoders.get(key);
+  if (d === undefined) {
+    const fragment = INTERFACES[source].getEvent(topic0);
+    const keysOf = fragment ? CATALOG[source][fragment.name] : undefined;
+    d = fragment && keysOf ? { name: fragment.name, inputs: fragment.inputs, data: fragment.inputs.filter((i) => !i.indexed), keysOf } : null;
+    decoders.set(key, d);
+  }
+  return d;
+}
+
+/** The named arguments of `log` by decoder `d`: indexed ones from the topics, the rest from the data. */
+function fastArgs(d: Decoder, log: RawLog): Args {
+  const data = tupleAt(d.data, log.data.slice(2), 0, undefined) as Json[];
+  const out: Args = {};
+  let topic = 1;
+  let next = 0;
+  d.inputs.forEach((input, i) => {
+    const name = input.name || String(i);
+    if (input.indexed) {
+      const t = log.topics[topic++]!;
+      out[name] = isDynamic(input) || input.isTuple() ? t : staticValue(input, t.slice(2));
+    } else out[name] = data[next++]!;
+  });
+  return out;
+}
+
 /** Decodes `log` from `source` if the catalog keeps it (undefined for any other event). */
 export function decodeLog(log: RawLog, source: Source): DecodedEvent | undefined {
-  let d: LogDescription | null;
-  try {
-    d = INTERFACES[source].parseLog({ topics: [...log.topics], data: log.data });
-  } catch {
-    return undefined;
-  }
+  const topic0 = log.topics[0];
+  if (topic0 === undefined) return undefined;
+  const d = decoderOf(source, topic0.toLowerCase());
   if (!d) return undefined;
-  const keysOf = CATALOG[source][d.name];
-  if (!keysOf) return undefined;
-  const args = argsOf(d);
+  let args: Args;
+  try {
+    args = fastArgs(d, log);
+  } catch {
+    // Anything the fast decoder cannot read goes through ethers, which says what is wrong.
+    const parsed = INTERFACES[source].parseLog({ topics: [...log.topics], data: log.data });
+    if (!parsed) return undefined;
+    args = argsOf(parsed);
+  }
   return {
     block: Number(log.blockNumber),
     blockHash: log.blockHash.toLowerCase(),
@@ -224,6 +338,6 @@ export function decodeLog(log: RawLog, source: Source): DecodedEvent | undefined
     source,
     name: d.name,
     args,
-    keys: keysOf(args, log.address),
+    keys: d.keysOf(args, log.address),
   };
 }

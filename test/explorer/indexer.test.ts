@@ -10,8 +10,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+import hre from "hardhat";
+
 import type { Protocol } from "../../offchain/cli/index.js";
-import { claimJob, requestInference } from "../../offchain/cli/index.js";
+import { buildParamChange, claimJob, delegateVotes, parseSetting, propose, requestInference } from "../../offchain/cli/index.js";
+import type { RawLog } from "../../offchain/explorer/catalog.js";
+import { INTERFACES, argsOf, decodeLog, sourceAddresses } from "../../offchain/explorer/catalog.js";
+import { runDemo } from "../../offchain/dev/demo/run.js";
 import { ExplorerDb } from "../../offchain/explorer/database.js";
 import { Indexer } from "../../offchain/explorer/indexer.js";
 import type { InProcessChain } from "../nodes/inprocess.js";
@@ -157,5 +162,31 @@ describe("explorer: the indexer", function () {
       expect((await c.p.connection.ethers.provider.getBlock(b.number))!.hash!.toLowerCase(), `block ${b.number}`).to.equal(b.hash);
     }
     db.close();
+  });
+
+  it("decodes every kept event as ethers does: the demo's jobs and dispute, and a governance proposal", async function () {
+    const connection = await hre.network.create();
+    const demo = await runDemo(connection, { jobs: 2, root: hre.config.paths.root, ignitionDir: hre.config.paths.ignition, log: () => {} });
+    const p = demo.protocol;
+    const [deployer] = await connection.ethers.getSigners();
+    await delegateVotes(p, deployer!, await deployer!.getAddress());
+    const change = await buildParamChange(p, [parseSetting("jobs.challengeWindow=2h"), parseSetting("staking.minStake=500")]);
+    await propose(p, deployer!, change.actions, "Challenge window 2 h, minimum stake 500 VTN");
+    const sources = sourceAddresses(p.addresses);
+    const [game] = await p.disputes.gamesOf(1n);
+    const logs = (await connection.provider.request({ method: "eth_getLogs", params: [{ fromBlock: "0x0", toBlock: "latest" }] })) as RawLog[];
+    const seen = new Set<string>();
+    for (const log of logs) {
+      const source = sources.get(log.address.toLowerCase()) ?? (log.address.toLowerCase() === game?.toLowerCase() ? "game" : undefined);
+      if (!source) continue;
+      const fast = decodeLog(log, source);
+      if (!fast) continue;
+      const reference = argsOf(INTERFACES[source].parseLog({ topics: [...log.topics], data: log.data })!);
+      expect(fast.args, `${source}.${fast.name}`).to.deep.equal(reference);
+      seen.add(`${source}.${fast.name}`);
+    }
+    for (const name of ["jobManager.JobRequested", "registry.ModelSplitSet", "game.ChildrenRevealed", "game.GameResolved", "governor.ProposalCreated", "disputes.DisputeOpened"]) {
+      expect(seen.has(name), name).to.equal(true);
+    }
   });
 });

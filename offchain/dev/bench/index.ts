@@ -8,6 +8,7 @@ import { VeritensorError } from "../../clients/errors.js";
 import { writeOutput } from "../../cli/model/files.js";
 import { disputesSection } from "./disputes.js";
 import { economicsSection } from "./economics.js";
+import { explorerSection } from "./explorer.js";
 import { gasSection } from "./gas.js";
 import { inferenceSection } from "./inference.js";
 import { nodesSection } from "./nodes.js";
@@ -18,7 +19,7 @@ import type { BenchContext, BenchSection } from "./section.js";
 
 export type { BenchContext, BenchSection } from "./section.js";
 
-export const SECTIONS: readonly BenchSection[] = [gasSection, subscriptionsSection, inferenceSection, disputesSection, onestepSection, nodesSection, economicsSection];
+export const SECTIONS: readonly BenchSection[] = [gasSection, subscriptionsSection, inferenceSection, disputesSection, onestepSection, nodesSection, economicsSection, explorerSection];
 
 export interface BenchOptions {
   /** Run only this section (the others keep their previous text in the file). */
