@@ -385,44 +385,60 @@ export class ExplorerQueries {
   private accountList(): string[] {
     return this.db
       .all(
-        `SELECT DISTINCT a.account FROM event_accounts a JOIN events e ON e.block = a.block AND e.log_index = a.log_index
-         WHERE (e.source = 'staking' AND e.name = 'Staked') OR (e.source = 'disputes' AND e.name = 'DisputeOpened') OR (e.source = 'jobManager' AND e.name = 'JobClaimed')`,
+        `SELECT json_extract(args, '$.staker') AS account FROM events WHERE source = 'staking' AND name = 'Staked'
+         UNION SELECT worker FROM jobs WHERE worker IS NOT NULL
+         UNION SELECT challenger FROM games`,
       )
       .map((r) => r.account as string)
       .sort();
   }
 
+  /** Events of `source` named `names` whose argument `field` is `account` (few: stakes, slashes, withdrawals). */
+  private eventsOf(source: string, names: readonly string[], field: string, account: string): EventRow[] {
+    return this.db.events(
+      `e.source = ? AND e.name IN (${names.map(() => "?").join(",")}) AND json_extract(e.args, '$.${field}') = ?`,
+      source,
+      ...names,
+      account,
+    );
+  }
+
+  /**
+   * Stake, from the staker's few stake events (stake, unstake, withdraw, slash) and its latest lock
+   * or unlock (which carries its locked total): a worker's thousands of locks are not read.
+   */
   private stakeOf(address: string): Stake & { slashes: EventRow[] } {
     let staked = 0n;
-    let locked = 0n;
     let unbonding = 0n;
     let unbondingEnd: number | undefined;
     const slashes: EventRow[] = [];
-    for (const e of this.db.accountEvents(address, ["staking"])) {
-      if (lower(String(e.args.staker ?? "")) !== address) continue;
+    for (const e of this.eventsOf("staking", ["Staked", "UnstakeRequested", "Withdrawn", "StakeSlashed"], "staker", address)) {
       const a = e.args;
-      switch (e.name) {
-        case "Staked":
-          staked = BigInt(a.totalStaked as string);
-          break;
-        case "UnstakeRequested":
-          staked -= BigInt(a.amount as string);
-          unbonding = BigInt(a.totalUnbonding as string);
-          unbondingEnd = Number(a.unbondingEnd);
-          break;
-        case "Withdrawn":
-          unbonding = 0n;
-          unbondingEnd = undefined;
-          break;
-        case "StakeLocked":
-        case "StakeUnlocked":
-          locked = BigInt(a.totalLocked as string);
-          break;
-        case "StakeSlashed":
-          staked -= BigInt(a.amount as string);
-          locked -= BigInt(a.amount as string);
-          slashes.push(e);
-          break;
+      if (e.name === "Staked") staked = BigInt(a.totalStaked as string);
+      else if (e.name === "UnstakeRequested") {
+        staked -= BigInt(a.amount as string);
+        unbonding = BigInt(a.totalUnbonding as string);
+        unbondingEnd = Number(a.unbondingEnd);
+      } else if (e.name === "Withdrawn") {
+        unbonding = 0n;
+        unbondingEnd = undefined;
+      } else {
+        staked -= BigInt(a.amount as string);
+        slashes.push(e);
+      }
+    }
+    const lastLock = this.db.get(
+      `SELECT e.block, e.log_index, json_extract(e.args, '$.totalLocked') AS total FROM event_accounts a
+       JOIN events e ON e.block = a.block AND e.log_index = a.log_index
+       WHERE a.account = ? AND e.source = 'staking' AND e.name IN ('StakeLocked', 'StakeUnlocked')
+       ORDER BY a.block DESC, a.log_index DESC LIMIT 1`,
+      address,
+    );
+    let locked = lastLock ? BigInt(lastLock.total as string) : 0n;
+    // A slash takes from the locked stake too, after the last lock or unlock that reported its total.
+    for (const sl of slashes) {
+      if (!lastLock || sl.block > Number(lastLock.block) || (sl.block === Number(lastLock.block) && sl.logIndex > Number(lastLock.log_index))) {
+        locked -= BigInt(sl.args.amount as string);
       }
     }
     return { staked: amount(staked), locked: amount(locked), free: amount(staked - locked), unbonding: amount(unbonding), ...(unbondingEnd ? { unbondingEnd } : {}), slashes };
@@ -464,9 +480,7 @@ export class ExplorerQueries {
     if (!known) throw new QueryError(404, `account ${address} does not appear in any indexed event`);
     const { slashEvents, ...summary } = this.accountSummaryOf(address);
     const count = (name: string) =>
-      Number(this.db.get(
-        `SELECT COUNT(*) AS n FROM event_accounts a JOIN events e ON e.block = a.block AND e.log_index = a.log_index
-         WHERE a.account = ? AND e.source = 'jobManager' AND e.name = ? AND lower(json_extract(e.args, '$.worker')) = ?`, address, name, address)!.n);
+      Number(this.db.get("SELECT COUNT(*) AS n FROM events WHERE source = 'jobManager' AND name = ? AND json_extract(args, '$.worker') = ?", name, address)!.n);
     const slashes = slashEvents.map((s) => {
       const inTx = this.db.events("e.tx_hash = ? AND e.name IN ('JobRejected', 'WorkerTimedOut')", s.txHash)[0];
       const toFactory = lower(s.args.to as string) === lower(this.p.addresses.disputeFactory);
@@ -483,10 +497,19 @@ export class ExplorerQueries {
       return { ...gameSummary(r), side, won: status === 0 ? undefined : (status === 2) === (side === "defender") };
     });
     const credits = (source: string) =>
-      sum(this.db.accountEvents(address, [source as "jobManager"]).filter((e) => e.name === "BalanceCredited" && lower(e.args.account as string) === address).map((e) => e.args.amount as string));
-    const withdrawn = sum(this.db.accountEvents(address, ["jobManager", "disputes"]).filter((e) => e.name === "BalanceWithdrawn").map((e) => e.args.amount as string));
+      sum(
+        this.db
+          .all(
+            `SELECT json_extract(e.args, '$.amount') AS amount FROM event_accounts a JOIN events e ON e.block = a.block AND e.log_index = a.log_index
+             WHERE a.account = ? AND e.source = ? AND e.name = 'BalanceCredited'`,
+            address,
+            source,
+          )
+          .map((r) => r.amount as string),
+      );
+    const withdrawn = sum(this.db.all("SELECT json_extract(args, '$.amount') AS amount FROM events WHERE name = 'BalanceWithdrawn' AND json_extract(args, '$.account') = ?", address).map((r) => r.amount as string));
     const serves = new Map<number, boolean>();
-    for (const e of this.db.accountEvents(address, ["staking"])) if (e.name === "ModelServed") serves.set(Number(e.args.modelId), e.args.served as boolean);
+    for (const e of this.eventsOf("staking", ["ModelServed"], "staker", address)) serves.set(Number(e.args.modelId), e.args.served as boolean);
     return {
       ...summary,
       jobs: {

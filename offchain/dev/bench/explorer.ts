@@ -90,9 +90,8 @@ export async function jobChain(ctx: BenchContext, root: string): Promise<Filled>
   };
 
   let count = Number(await p.jobManager.jobCount());
-  const grow = async (n: number) => {
-    const add = n - count;
-    if (add <= 0) return;
+  /** Requests, claims and submits `add` jobs; returns them (claims and submissions follow within the result timeout). */
+  const serve = async (add: number) => {
     // Within the escrow's longest job duration (a day locally).
     const deadline = (await conn.ethers.provider.getBlock("latest"))!.timestamp + 20 * 3600;
     const requests = Array.from({ length: add }, (_, i) => ({
@@ -117,9 +116,17 @@ export async function jobChain(ctx: BenchContext, root: string): Promise<Filled>
     const jobs = events.map((e) => ({ id: e.args.jobId, terms: termsFromEvent(e.args.terms) }));
     await sendAll(jobs.map((j) => ({ from: workerAddress, gas: 200_000, data: jm.encodeFunctionData("claim", [j.id, j.terms]) })));
     await sendAll(jobs.map((j) => ({ from: workerAddress, gas: 250_000, data: jm.encodeFunctionData("submitResult", [j.id, j.terms, output, outputCommitment]) })));
+    count += add;
+    return jobs;
+  };
+  const grow = async (n: number) => {
+    const served = [];
+    // Chunks of 1,000: every block moves the chain's clock by a second at least, and a claim's
+    // result is due 5 minutes after it.
+    while (count < n) served.push(...(await serve(Math.min(1000, n - count))));
+    if (served.length === 0) return;
     await conn.networkHelpers.time.increase(window + 1);
-    await sendAll(jobs.map((j) => ({ from: finalizer, gas: 250_000, data: jm.encodeFunctionData("finalize", [j.id, j.terms, outputCommitment]) })));
-    count = n;
+    await sendAll(served.map((j) => ({ from: finalizer, gas: 250_000, data: jm.encodeFunctionData("finalize", [j.id, j.terms, outputCommitment]) })));
     const status = await p.jobManager.getJob(BigInt(n));
     if (Number(status.status) !== 4) throw new Error(`bench: job ${n} is not finalized (status ${status.status})`);
   };
