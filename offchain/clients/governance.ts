@@ -157,9 +157,8 @@ export interface GovernedValue {
 
 /** Every parameter governance can set (GOVERNED_PARAMS), with the value in force now. */
 export async function governedValues(p: Protocol): Promise<GovernedValue[]> {
-  const [jobs, manager, disputes, minStake, unbonding, votingDelay, votingPeriod, threshold, quorum, delay] = await Promise.all([
+  const [jobs, disputes, minStake, unbonding, votingDelay, votingPeriod, threshold, quorum, delay] = await Promise.all([
     p.jobManager.params(),
-    p.jobManager.disputeManager(),
     p.disputes.params(),
     p.staking.minStake(),
     p.staking.unbondingDelay(),
@@ -170,7 +169,6 @@ export async function governedValues(p: Protocol): Promise<GovernedValue[]> {
     p.timelock.getMinDelay(),
   ]);
   const single: Record<string, unknown> = {
-    "jobs.disputeManager": manager,
     "staking.minStake": minStake,
     "staking.unbondingDelay": unbonding,
     "governor.votingDelay": votingDelay,
