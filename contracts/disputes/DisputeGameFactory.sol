@@ -12,17 +12,22 @@ import {IDisputeGameFactory} from "../interfaces/IDisputeGameFactory.sol";
 import {IJobManager} from "../interfaces/IJobManager.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
+import {BatchCommitment} from "../libraries/BatchCommitment.sol";
 import {BPS} from "../libraries/FeeSplit.sol";
 import {PullPayments} from "../payments/PullPayments.sol";
 import {GraphLeaf, Header} from "./lib/GraphLeaf.sol";
 import {GameConfig, GameStatus} from "./lib/Types.sol";
 import {
+    DisputeGameFactoryBatchInputMismatch,
+    DisputeGameFactoryBatchItemCount,
+    DisputeGameFactoryBatchOutputMismatch,
     DisputeGameFactoryCommitmentExists,
     DisputeGameFactoryCommitmentTooRecent,
     DisputeGameFactoryDisputesNotOver,
     DisputeGameFactoryHeaderMismatch,
     DisputeGameFactoryInsufficientStake,
     DisputeGameFactoryInvalidParameter,
+    DisputeGameFactoryItemOutOfRange,
     DisputeGameFactoryNothingToClose,
     DisputeGameFactoryUnknownCommitment,
     DisputeGameFactoryUnknownGame
@@ -42,6 +47,9 @@ import {
  *    honest claim is committed after it, so it earns nothing beyond its bond;
  *  - defender wins: `defenderRewardBps` of the bond is held for the worker and the rest burned; at
  *    close the worker gets what it holds only if no game proved its result wrong (else it is burned).
+ * A game on a batch job is about one item (its input and output tensor commitments, opened from the
+ * lists the challenger passes against the job's batch commitments); its outcome settles the whole
+ * batch, as one job.
  * Payouts are pull balances ({withdraw}). Invariant: this contract's token balance is the bonds of
  * unsettled games, plus the slashes and defender rewards held for unclosed jobs, plus all balances.
  * @dev Owned by the timelock: it sets the governed {Params}, within bounds that keep disputes
@@ -136,21 +144,44 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, PullPayments {
         // INVARIANT: the game is about exactly the result the worker submitted: the escrow checks
         // the terms and output commitment against its hash, and accepts the freeze only for a
         // submitted result inside its challenge window.
-        address worker = jobManager.freezeForDispute(jobId, o.terms, o.outputCommitment);
-        GameConfig memory config = _configFor(jobId, worker, o);
+        (address worker, uint256 batchSize) = jobManager.freezeForDispute(jobId, o.terms, o.outputCommitment);
+        // INVARIANT: a game on a batch is about one of its items, as committed in the job's terms
+        // (inputs) and result (outputs).
+        (bytes32 input, bytes32 output) = _disputedItem(o, batchSize);
+        GameConfig memory config = _configFor(jobId, worker, input, output, o);
 
         JobDisputes storage j = _jobs[jobId];
         if (j.gamesOpened == 0) j.worker = worker;
         j.gamesOpened += 1;
         j.gamesOpen += 1;
         game = _create(jobId, o.challengerRoot, rank);
+        if (batchSize > 1) emit BatchItemDisputed(jobId, game, o.item);
         IDisputeGame(game).initialize(config, o.outputLeaf, o.outputProof);
     }
 
-    /// @dev The game's fixed data, from the job and the model's proven graph header.
+    /// @dev The input and output tensor commitments of the item `o` disputes, checked against the
+    /// job's: a single job's own (no lists needed), or a batch's item `o.item`, from lists that must
+    /// hash to the terms' input commitment and the submitted output commitment.
+    function _disputedItem(OpenParams calldata o, uint256 batchSize) private pure returns (bytes32 input, bytes32 output) {
+        if (o.item >= batchSize) revert DisputeGameFactoryItemOutOfRange(o.item, batchSize);
+        uint256 inputs = o.inputItems.length;
+        uint256 outputs = o.outputItems.length;
+        if (batchSize == 1 && inputs == 0 && outputs == 0) return (o.terms.inputCommitment, o.outputCommitment);
+        if (inputs != batchSize || outputs != batchSize) revert DisputeGameFactoryBatchItemCount(batchSize, inputs, outputs);
+        bytes32 computed = BatchCommitment.ofItems(o.inputItems);
+        if (computed != o.terms.inputCommitment) revert DisputeGameFactoryBatchInputMismatch(o.terms.inputCommitment, computed);
+        computed = BatchCommitment.ofItems(o.outputItems);
+        if (computed != o.outputCommitment) revert DisputeGameFactoryBatchOutputMismatch(o.outputCommitment, computed);
+        return (o.inputItems[o.item], o.outputItems[o.item]);
+    }
+
+    /// @dev The game's fixed data, from the job, the disputed item's commitments (the job's own for
+    /// a single job) and the model's proven graph header.
     function _configFor(
         uint256 jobId,
         address worker,
+        bytes32 input,
+        bytes32 output,
         OpenParams calldata o
     ) private view returns (GameConfig memory config) {
         // INVARIANT: the number of layers comes from the model's own graph header, at the depth it implies.
@@ -162,8 +193,8 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, PullPayments {
             defender: worker,
             challenger: msg.sender,
             graphRoot: graphRoot,
-            inputCommitment: o.terms.inputCommitment,
-            outputCommitment: o.outputCommitment,
+            inputCommitment: input,
+            outputCommitment: output,
             // Posted by the defender's first move: the worker commits its trace only when disputed.
             defenderRoot: bytes32(0),
             challengerRoot: o.challengerRoot,

@@ -87,6 +87,12 @@ interface IDisputeGameFactory is IPullPayments {
     /// must differ from `outputCommitment`.
     /// @param outputProof Its Merkle proof against `challengerRoot`.
     /// @param salt The secret the commitment was made with ({commitmentOf}).
+    /// @param item The disputed item of a batch job (0 for a single job): the game is about its input
+    /// and output tensor commitments, and its outcome settles the whole batch.
+    /// @param inputItems For a batch: its items' input tensor commitments, in order, whose batch
+    /// commitment must be the terms' input commitment. Empty for a single job.
+    /// @param outputItems For a batch: its items' output tensor commitments as submitted, in order,
+    /// whose batch commitment must be `outputCommitment`. Empty for a single job.
     struct OpenParams {
         IJobManager.JobTerms terms;
         bytes32 outputCommitment;
@@ -96,6 +102,9 @@ interface IDisputeGameFactory is IPullPayments {
         bytes32 outputLeaf;
         bytes32[] outputProof;
         bytes32 salt;
+        uint256 item;
+        bytes32[] inputItems;
+        bytes32[] outputItems;
     }
 
     /// @notice Emitted by {commitDispute}: `committer` committed to a dispute claim; `rank` orders it
@@ -121,6 +130,13 @@ interface IDisputeGameFactory is IPullPayments {
         uint256 bond,
         uint256 rank
     );
+
+    /// @notice Emitted by {openDispute} after {DisputeOpened} when the job is a batch: `game` is about
+    /// item `item` of it (its input and output tensor commitments), and decides the whole batch.
+    /// @param jobId The disputed batch job.
+    /// @param game The new game.
+    /// @param item The disputed item (0 to the batch size − 1).
+    event BatchItemDisputed(uint256 indexed jobId, address indexed game, uint256 item);
 
     /// @notice Emitted when a game is settled, by {settle}. `slashed` came from the worker (held until the job's disputes close), `burned` was
     /// burned. A winning challenger's bond is credited back at once.
@@ -169,7 +185,10 @@ interface IDisputeGameFactory is IPullPayments {
     /// (approved beforehand) and its trace root, with `outputLeaf` and `outputProof` proving that
     /// root's trace leaf L, which must differ from the job's output commitment. `header` and
     /// `headerProof` open graph leaf 0 of the job's model (for its number of layers). The defender
-    /// moves first, posting its own trace root. There is no cap on the games of a job.
+    /// moves first, posting its own trace root. There is no cap on the games of a job. On a batch
+    /// job, `o.item` names the disputed item and `o.inputItems`, `o.outputItems` open the job's batch
+    /// commitments ({BatchItemDisputed}); the game is about that item, and rejects the whole batch
+    /// if it proves it wrong.
     function openDispute(uint256 jobId, OpenParams calldata o) external returns (address game);
 
     /// @notice Anyone: pays out what job `jobId`'s disputes held (the first-committed winner's reward,

@@ -13,6 +13,9 @@ import {IPullPayments} from "./IPullPayments.sol";
  * the protocol fee (`protocolFeeBps` of the fee, to the treasury), and the rest, which pays the
  * worker. All payouts are credited to pull-payment balances and leave through {withdraw}; the
  * model's part first accrues per model and reaches its payees through {distributeModelEarnings}.
+ * A batch job ({requestBatch}) carries several inputs for one model and is settled as one job: one
+ * claim, one result (the items' outputs, concatenated), one challenge window; a dispute that proves
+ * any item wrong rejects the whole batch (docs/PROTOCOL.md "Batches").
  */
 interface IJobManager is IPullPayments {
     /// @notice Where a job is in its life.
@@ -42,19 +45,22 @@ interface IJobManager is IPullPayments {
     /// @param requester Who pays, and gets refunds.
     /// @param modelId The model to run.
     /// @param fee Tokens escrowed.
-    /// @param modelFee The model's price when the job was requested.
+    /// @param modelFee The model's price when the job was requested, times the job's batch size
+    /// ({Job.batchSize}: 1 for a single job).
     /// @param lock Stake a claim locks: `fee * stakeRatioBps / 10000`, at least `minJobLock`, by
     /// the parameters at request time.
     /// @param protocolFeeBps The protocol fee rate at request time: the treasury gets
     /// `fee * protocolFeeBps / 10000` (rounded down) at finalization.
     /// @param deadline Time by which the result must be submitted.
-    /// @param outputElements Elements of the model's output tensor (the output has 4 bytes each).
+    /// @param outputElements Elements of the model's output tensor (the output has 4 bytes each): of
+    /// one item, for a batch (whose output is `batchSize` such tensors, concatenated).
     /// @param consumer Contract called back at finalization, or zero for none: the requester itself,
     /// or a contract that approved the requester ({setRequesterApproval}).
     /// @param callbackGasLimit Gas the callback gets (zero without consumer). The job's callback fee,
     /// paid to whoever finalizes it, is this times the `callbackFeePerGas` of its parameter version
     /// (see {callbackFee}): fixed at request like every other term, without a word of its own.
-    /// @param inputCommitment Tensor commitment of the input.
+    /// @param inputCommitment Tensor commitment of the input; for a batch, the batch commitment of its
+    /// items' input tensor commitments (docs/SEMANTICS.md "Batch commitment").
     /// @param paramsVersion The parameter version in force at request ({paramsAt}): the job's result
     /// timeout, challenge window, timeout slash, treasury and dispute manager come from it.
     struct JobTerms {
@@ -78,6 +84,9 @@ interface IJobManager is IPullPayments {
     /// @param openDisputes Disputes opened on the result and not yet settled (no cap: each is backed by a bond).
     /// @param worker The claiming worker (zero while Open).
     /// @param callback What became of the consumer's callback (kept in the first slot's spare bytes).
+    /// @param batchSize The number of inputs the job carries: 1 for a single job ({requestInference}),
+    /// up to `MAX_BATCH_SIZE` for a batch ({requestBatch}); the first slot's last byte, written at
+    /// request, so that a submission reads it with the slot it reads anyway.
     /// @param commitment Until submission: `keccak256(abi.encode(terms))` (see {termsHash}). From
     /// submission on: `keccak256(abi.encode(termsHash, outputCommitment))` (see {resultHash}; the
     /// output commitment is in {ResultSubmitted}). No trace is bound here: the worker posts its
@@ -88,16 +97,20 @@ interface IJobManager is IPullPayments {
         uint40 timer;
         address worker;
         CallbackStatus callback;
+        uint8 batchSize;
         bytes32 commitment;
     }
 
     /// @notice What a requester supplies.
-    /// @param input Canonical bytes of the input tensor, or empty when `inputURI` is used.
+    /// @param input Canonical bytes of the input tensor, or empty when `inputURI` is used; for a batch,
+    /// its items' input tensors concatenated (each the model's input size).
     /// @param inputURI Where a large input can be fetched, when `input` is empty.
-    /// @param inputCommitment Tensor commitment of the input. Required with `inputURI`; with inline
-    /// `input` it is computed on-chain, and a non-zero value here must match it.
+    /// @param inputCommitment Tensor commitment of the input (for a batch, the batch commitment of its
+    /// items' input tensor commitments). Required with `inputURI`; with inline `input` it is computed
+    /// on-chain, and a non-zero value here must match it.
     /// @param fee Tokens escrowed (approved beforehand). What it leaves after the protocol fee
-    /// (`fee - fee * protocolFeeBps / 10000`) must cover the model price, and with a consumer the
+    /// (`fee - fee * protocolFeeBps / 10000`) must cover the model price (times the batch size, for
+    /// a batch), and with a consumer the
     /// callback fee too (`callbackGasLimit * callbackFeePerGas`); see {minimumFee} and
     /// {minimumFeeWithCallback}.
     /// @param deadline Time by which the result must be submitted.
@@ -166,6 +179,13 @@ interface IJobManager is IPullPayments {
         string inputURI
     );
 
+    /// @notice Emitted by {requestBatch} after {JobRequested} when a job carries more than one input:
+    /// nodes and indexers learn the batch size from the request's logs (a batch of one is a single job
+    /// and emits only {JobRequested}). `JobRequested.input` holds the items' inputs, concatenated.
+    /// @param jobId The job.
+    /// @param batchSize The number of inputs (2 to `MAX_BATCH_SIZE`).
+    event BatchRequested(uint256 indexed jobId, uint256 batchSize);
+
     /// @notice Emitted by {claim} when a worker claims an open job and its stake is locked.
     /// @param jobId The job.
     /// @param worker The claiming worker.
@@ -179,8 +199,9 @@ interface IJobManager is IPullPayments {
     /// a consumer job's finalizer reads it to pass it back to {finalizeWithCallback}.
     /// @param jobId The job.
     /// @param worker The worker that claimed the job.
-    /// @param outputCommitment Tensor commitment of `output` (checked on-chain).
-    /// @param output Canonical bytes of the output tensor.
+    /// @param outputCommitment Tensor commitment of `output` (checked on-chain); for a batch, the batch
+    /// commitment of its items' output tensor commitments.
+    /// @param output Canonical bytes of the output tensor; for a batch, its items' outputs concatenated.
     /// @param challengeEnd When the challenge window closes; the job can be finalized from then on
     /// if no dispute is open.
     event ResultSubmitted(
@@ -351,9 +372,14 @@ interface IJobManager is IPullPayments {
     error JobManagerInvalidInput();
 
     /// @dev The inline input has the wrong size for the model's input.
-    /// @param expected Bytes the model's input needs (4 per element).
+    /// @param expected Bytes the model's input needs (4 per element), times the batch size.
     /// @param got Bytes of the inline input.
     error JobManagerInputSizeMismatch(uint256 expected, uint256 got);
+
+    /// @dev A batch must carry 1 to `max` inputs.
+    /// @param batchSize The batch size asked for.
+    /// @param max The most a batch may carry (`MAX_BATCH_SIZE`).
+    error JobManagerInvalidBatchSize(uint256 batchSize, uint256 max);
 
     /// @dev The input commitment given differs from the commitment of the inline input.
     /// @param given The commitment in the request.
@@ -402,7 +428,8 @@ interface IJobManager is IPullPayments {
     error JobManagerResultOverdue(uint256 jobId, uint256 due);
 
     /// @dev The output has the wrong size for the model's output.
-    /// @param expected Bytes the model's output needs (4 per element, `terms.outputElements`).
+    /// @param expected Bytes the model's output needs (4 per element, `terms.outputElements`), times
+    /// the job's batch size.
     /// @param got Bytes of the output given.
     error JobManagerOutputSizeMismatch(uint256 expected, uint256 got);
 
@@ -482,13 +509,25 @@ interface IJobManager is IPullPayments {
     /// @notice Requests an inference, escrowing `p.fee` from the caller. Returns the new job id.
     function requestInference(RequestParams calldata p) external returns (uint256 jobId);
 
+    /// @notice Requests one job over `batchSize` inputs of the same model, escrowing `p.fee` from the
+    /// caller; returns the new job id. `p.input` is the inputs concatenated (or `p.inputURI` and
+    /// `p.inputCommitment`, the batch commitment). The fee must cover `batchSize` times the model's
+    /// price (plus a consumer's callback fee, once); the job is claimed, submitted (the outputs
+    /// concatenated), disputed and settled as one. A batch of one is exactly the job
+    /// {requestInference} makes; a larger one also emits {BatchRequested}.
+    /// @param p The request, as for {requestInference}.
+    /// @param batchSize The number of inputs: 1 to `MAX_BATCH_SIZE`.
+    /// @return jobId The new job's id.
+    function requestBatch(RequestParams calldata p, uint256 batchSize) external returns (uint256 jobId);
+
     /// @notice Claims open job `jobId` for the caller, locking `terms.lock` of its stake.
     function claim(uint256 jobId, JobTerms calldata terms) external;
 
     /// @notice The claiming worker posts the output; the challenge window opens. A result is the
     /// output and its commitment: the trace behind it is committed only in a dispute.
-    /// @param output Canonical bytes of the output tensor.
-    /// @param outputCommitment Tensor commitment of `output` (checked on-chain).
+    /// @param output Canonical bytes of the output tensor (a batch: its items' outputs, concatenated).
+    /// @param outputCommitment Tensor commitment of `output` (a batch: the batch commitment of its
+    /// items' output tensor commitments), checked on-chain.
     function submitResult(uint256 jobId, JobTerms calldata terms, bytes calldata output, bytes32 outputCommitment) external;
 
     /// @notice Anyone, after the challenge window with no open dispute: pays out and unlocks the
@@ -499,8 +538,9 @@ interface IJobManager is IPullPayments {
     /// @notice Anyone, after the challenge window with no open dispute: finalizes a job given its
     /// output bytes (the `output` of its {ResultSubmitted}), as {finalize} does, and calls its
     /// consumer back with them, with exactly its `callbackGasLimit`. The bytes are checked against
-    /// the job's result: 4 bytes per output element ({JobManagerOutputSizeMismatch}), and their
-    /// tensor commitment must be the submitted one ({JobManagerOutputMismatch}). The caller, who pays
+    /// the job's result: 4 bytes per output element and item ({JobManagerOutputSizeMismatch}), and
+    /// their commitment must be the submitted one ({JobManagerOutputMismatch}). A batch's consumer gets
+    /// its items' outputs concatenated, in the order of its inputs. The caller, who pays
     /// for the callback's gas, is credited the job's callback fee ({callbackFee}); the worker, when it
     /// is the caller, with its own part ({JobFinalized}). The only way to finalize a consumer job; it
     /// finalizes a job without consumer too (no callback, no fee).
@@ -537,7 +577,8 @@ interface IJobManager is IPullPayments {
     function retryCallback(uint256 jobId, JobTerms calldata terms, bytes calldata output, uint32 gasLimit) external;
 
     /// @notice Whether `output` is the final result of job `jobId`: the job is Finalized and its
-    /// stored result hash binds `terms` and the tensor commitment of `output`. Any contract can so
+    /// stored result hash binds `terms` and the tensor commitment of `output` (for a batch: `output`
+    /// is its items' outputs concatenated, and their batch commitment is bound). Any contract can so
     /// read any job's result (not only a consumer's), given its bytes from {ResultSubmitted}.
     /// @param jobId The job.
     /// @param terms The job's terms, as in {JobRequested}.
@@ -569,8 +610,13 @@ interface IJobManager is IPullPayments {
     /// @notice The dispute manager of the job's parameter version only: freezes `jobId` while a
     /// dispute on its result is open, however many are open. The terms and result must be the
     /// job's, and its challenge window open; the escrow keeps what a rejection needs (requester,
-    /// fee, lock, manager). Returns the worker who submitted the result.
-    function freezeForDispute(uint256 jobId, JobTerms calldata terms, bytes32 outputCommitment) external returns (address worker);
+    /// fee, lock, manager). Returns the worker who submitted the result, and the job's batch size
+    /// (1 for a single job): a dispute on a batch is about one of its items.
+    function freezeForDispute(
+        uint256 jobId,
+        JobTerms calldata terms,
+        bytes32 outputCommitment
+    ) external returns (address worker, uint256 batchSize);
 
     /// @notice The manager that froze `jobId` only: settles one dispute on it. An invalid result is rejected:
     /// up to `slashAmount` of the worker's lock is slashed to the dispute manager, the rest

@@ -10,7 +10,7 @@ import {IJobManager} from "../interfaces/IJobManager.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
 import {IInferenceConsumer} from "../interfaces/IInferenceConsumer.sol";
-import {TensorCommitment} from "../libraries/TensorCommitment.sol";
+import {BatchCommitment} from "../libraries/BatchCommitment.sol";
 import {PullPayments} from "../payments/PullPayments.sol";
 import {BPS, FeeSplit} from "../libraries/FeeSplit.sol";
 
@@ -44,6 +44,10 @@ contract JobManager is IJobManager, Ownable, PullPayments {
     /// @notice Highest callback fee per unit of gas governance may set: 1 token per gas. With
     /// callback gas limits below 2^24, a callback fee stays below 2^84 wei.
     uint256 public constant MAX_CALLBACK_FEE_PER_GAS = 1 ether;
+    /// @notice Most inputs one batch job may carry ({requestBatch}). It keeps a batch's output
+    /// commitment (one SHA-256 tree per item) and a dispute's item lists (one word per item) small,
+    /// and fits the job's `uint8 batchSize`.
+    uint256 public constant MAX_BATCH_SIZE = 64;
 
     /// @dev What settling a dispute against a result needs, kept when the first dispute opens
     /// (the terms are not stored, and the dispute manager does not have them at settlement),
@@ -112,20 +116,40 @@ contract JobManager is IJobManager, Ownable, PullPayments {
 
     /// @inheritdoc IJobManager
     function requestInference(RequestParams calldata p) external nonReentrant returns (uint256 jobId) {
+        return _request(p, 1);
+    }
+
+    /// @inheritdoc IJobManager
+    function requestBatch(RequestParams calldata p, uint256 batchSize) external nonReentrant returns (uint256 jobId) {
+        if (batchSize == 0 || batchSize > MAX_BATCH_SIZE) revert JobManagerInvalidBatchSize(batchSize, MAX_BATCH_SIZE);
+        jobId = _request(p, batchSize);
+        // A batch names its size; a batch of one is a single job, with exactly its events. (Here,
+        // after the fee's transfer, rather than in _request: a single job then pays no check for it.)
+        if (batchSize > 1) emit BatchRequested(jobId, batchSize);
+    }
+
+    /// @dev Opens a job over `batchSize` inputs (1: a single job) and escrows its fee. The batch size
+    /// shares the job's first slot, written here anyway, so a single job pays no new slot for it.
+    function _request(RequestParams calldata p, uint256 batchSize) private returns (uint256 jobId) {
         Counters memory c = _counters;
-        JobTerms memory terms = _termsOf(p, c.paramsVersion);
+        JobTerms memory terms = _termsOf(p, c.paramsVersion, batchSize);
         jobId = uint256(c.jobCount) + 1;
         _counters.jobCount = uint64(jobId);
         Job storage job = _jobs[jobId];
-        job.status = JobStatus.Open;
+        _openJob(job, batchSize);
         job.commitment = keccak256(abi.encode(terms));
 
         emit JobRequested(jobId, p.modelId, msg.sender, terms, p.input, p.inputURI);
         token.safeTransferFrom(msg.sender, address(this), terms.fee);
     }
 
-    /// @dev Checks a request and fixes its terms by the current parameters and model price.
-    function _termsOf(RequestParams calldata p, uint32 version) private view returns (JobTerms memory terms) {
+    /// @dev Checks a request over `batchSize` inputs and fixes its terms by the current parameters and
+    /// model price (`batchSize` times the price).
+    function _termsOf(
+        RequestParams calldata p,
+        uint32 version,
+        uint256 batchSize
+    ) private view returns (JobTerms memory terms) {
         // One storage read for every parameter a request without consumer needs.
         Params storage params_ = _paramsAt[version];
         if (params_.paused) revert JobManagerPaused();
@@ -137,37 +161,32 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         // What the fee must leave after the protocol fee: the price and, with a consumer, the callback
         // fee (the second parameter slot, read only for a consumer job). The version fixes the rate,
         // so finalization recomputes the same callback fee from the terms.
-        uint256 owed = price;
+        uint256 modelFee;
+        // A uint96 price times at most MAX_BATCH_SIZE: below 2^103.
+        unchecked {
+            modelFee = uint256(price) * batchSize;
+        }
+        uint256 owed = modelFee;
         if (p.consumer != address(0)) owed += uint256(p.callbackGasLimit) * params_.callbackFeePerGas;
         // The worker's part, fee - modelFee - protocolFee - callbackFee, is never negative (finalize relies on it).
         if (fee - FeeSplit.share(fee, feeBps) < owed) revert JobManagerInsufficientFee(fee, _minimumFee(owed, feeBps));
         if (p.deadline <= block.timestamp || p.deadline > latest) revert JobManagerInvalidDeadline(p.deadline, latest);
-        // A consumer's callback needs gas (with none it could only fail); a job without one takes none.
-        if (p.consumer != address(0) ? p.callbackGasLimit == 0 || p.callbackGasLimit > params_.maxCallbackGasLimit : p.callbackGasLimit != 0) {
-            revert JobManagerInvalidCallback(p.callbackGasLimit, params_.maxCallbackGasLimit);
-        }
-        if (p.consumer != address(0)) {
-            // INVARIANT: a callback goes only to a contract that asked for it, itself or through
-            // a requester it approved.
-            if (p.consumer.code.length == 0) revert JobManagerConsumerHasNoCode(p.consumer);
-            if (p.consumer != msg.sender && !_approvedRequesters[p.consumer][msg.sender]) {
-                revert JobManagerConsumerNotApproved(p.consumer, msg.sender);
-            }
-        }
+        _checkCallback(p, params_);
         uint256 lock = FeeSplit.share(fee, params_.stakeRatioBps);
         if (lock < params_.minJobLock) lock = params_.minJobLock;
 
         terms.requester = msg.sender;
         terms.modelId = p.modelId.toUint40();
         terms.fee = fee;
-        terms.modelFee = price;
+        // modelFee <= owed <= fee - protocolFee < 2^96 (checked above): the cast is exact.
+        terms.modelFee = uint96(modelFee);
         terms.lock = lock.toUint96();
         terms.protocolFeeBps = uint16(feeBps);
         terms.deadline = uint40(p.deadline);
         terms.outputElements = outputElements;
         terms.consumer = p.consumer;
         terms.callbackGasLimit = uint24(p.callbackGasLimit);
-        terms.inputCommitment = _inputCommitment(p, inputElements);
+        terms.inputCommitment = _inputCommitment(p, inputElements, batchSize);
         terms.paramsVersion = version;
     }
 
@@ -175,8 +194,7 @@ contract JobManager is IJobManager, Ownable, PullPayments {
 
     /// @inheritdoc IJobManager
     function claim(uint256 jobId, JobTerms calldata t) external nonReentrant {
-        Job storage job = _existing(jobId);
-        _requireStatus(job, jobId, JobStatus.Open);
+        Job storage job = _jobIn(jobId, JobStatus.Open);
         _checkTerms(job, jobId, t);
         uint256 deadline = t.deadline;
         if (block.timestamp > deadline) revert JobManagerDeadlinePassed(jobId, deadline);
@@ -198,16 +216,13 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         bytes calldata output,
         bytes32 outputCommitment
     ) external {
-        Job storage job = _existing(jobId);
-        _requireStatus(job, jobId, JobStatus.Claimed);
+        Job storage job = _jobIn(jobId, JobStatus.Claimed);
         _checkTerms(job, jobId, t);
-        if (msg.sender != job.worker) revert JobManagerNotWorker(jobId, msg.sender);
-        uint256 due = job.timer;
+        // Read together, from the one slot they share (the batch size costs no read of its own).
+        (address worker, uint256 due, uint256 batchSize) = (job.worker, job.timer, job.batchSize);
+        if (msg.sender != worker) revert JobManagerNotWorker(jobId, msg.sender);
         if (block.timestamp > due) revert JobManagerResultOverdue(jobId, due);
-        // The commitment zero-pads the last chunk, so it does not bind the length: check it here.
-        uint256 expectedLength = uint256(t.outputElements) * 4;
-        if (output.length != expectedLength) revert JobManagerOutputSizeMismatch(expectedLength, output.length);
-        bytes32 computed = TensorCommitment.root(output);
+        bytes32 computed = _outputCommitment(t, batchSize, output);
         if (computed != outputCommitment) revert JobManagerOutputCommitmentMismatch(outputCommitment, computed);
 
         uint256 challengeEnd = block.timestamp + _paramsAt[t.paramsVersion].challengeWindow;
@@ -224,8 +239,7 @@ contract JobManager is IJobManager, Ownable, PullPayments {
 
     /// @inheritdoc IJobManager
     function finalize(uint256 jobId, JobTerms calldata t, bytes32 outputCommitment) external nonReentrant {
-        Job storage job = _existing(jobId);
-        _requireStatus(job, jobId, JobStatus.Submitted);
+        Job storage job = _jobIn(jobId, JobStatus.Submitted);
         _checkResult(job, jobId, t, outputCommitment);
         // A consumer needs the output bytes, which the escrow does not keep.
         if (t.consumer != address(0)) revert JobManagerUseFinalizeWithCallback(jobId);
@@ -234,8 +248,7 @@ contract JobManager is IJobManager, Ownable, PullPayments {
 
     /// @inheritdoc IJobManager
     function finalizeWithCallback(uint256 jobId, JobTerms calldata t, bytes calldata output) external nonReentrant {
-        Job storage job = _existing(jobId);
-        _requireStatus(job, jobId, JobStatus.Submitted);
+        Job storage job = _jobIn(jobId, JobStatus.Submitted);
         _checkOutput(job, jobId, t, output);
         address consumer = t.consumer;
         if (consumer == address(0)) return _payOut(job, jobId, t, 0);
@@ -286,8 +299,7 @@ contract JobManager is IJobManager, Ownable, PullPayments {
 
     /// @inheritdoc IJobManager
     function cancel(uint256 jobId, JobTerms calldata t) external nonReentrant {
-        Job storage job = _existing(jobId);
-        _requireStatus(job, jobId, JobStatus.Open);
+        Job storage job = _jobIn(jobId, JobStatus.Open);
         _checkTerms(job, jobId, t);
         if (msg.sender != t.requester) revert JobManagerNotRequester(jobId, msg.sender);
         emit JobCancelled(jobId);
@@ -355,9 +367,12 @@ contract JobManager is IJobManager, Ownable, PullPayments {
     // ---------------------------------------------------------------- disputes
 
     /// @inheritdoc IJobManager
-    function freezeForDispute(uint256 jobId, JobTerms calldata t, bytes32 outputCommitment) external returns (address worker) {
-        Job storage job = _existing(jobId);
-        _requireStatus(job, jobId, JobStatus.Submitted);
+    function freezeForDispute(
+        uint256 jobId,
+        JobTerms calldata t,
+        bytes32 outputCommitment
+    ) external returns (address worker, uint256 batchSize) {
+        Job storage job = _jobIn(jobId, JobStatus.Submitted);
         _checkResult(job, jobId, t, outputCommitment);
         // INVARIANT: a job is judged by the dispute manager of the parameters it was requested under.
         address manager = _disputeManagerAt[t.paramsVersion];
@@ -371,7 +386,7 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         // The first dispute keeps what a rejection needs; later ones find it there.
         if (_disputed[jobId].requester == address(0)) _disputed[jobId] = DisputedTerms(t.requester, t.fee, t.lock, manager);
         emit JobFrozen(jobId, open);
-        return job.worker;
+        return (job.worker, job.batchSize);
     }
 
     /// @inheritdoc IJobManager
@@ -473,8 +488,9 @@ contract JobManager is IJobManager, Ownable, PullPayments {
     function isFinalOutput(uint256 jobId, JobTerms calldata t, bytes calldata output) external view returns (bool) {
         // An unknown job is no job with a final output: false, not a revert, for a contract that asks.
         Job storage job = _jobs[jobId];
-        if (job.status != JobStatus.Finalized || output.length != uint256(t.outputElements) * 4) return false;
-        return job.commitment == _resultHash(keccak256(abi.encode(t)), TensorCommitment.root(output));
+        uint256 batchSize = job.batchSize;
+        if (job.status != JobStatus.Finalized || output.length != _outputLength(t, batchSize)) return false;
+        return job.commitment == _resultHash(keccak256(abi.encode(t)), BatchCommitment.root(output, batchSize));
     }
 
     /// @inheritdoc IJobManager
@@ -510,8 +526,9 @@ contract JobManager is IJobManager, Ownable, PullPayments {
 
     // ---------------------------------------------------------------- internals
 
-    /// @dev Validates the input form and returns its commitment (computed on-chain when inline).
-    function _inputCommitment(RequestParams calldata p, uint64 inputElements) private pure returns (bytes32) {
+    /// @dev Validates the input form and returns its commitment (computed on-chain when inline: the
+    /// batch commitment of `batchSize` inputs of `inputElements` elements each).
+    function _inputCommitment(RequestParams calldata p, uint64 inputElements, uint256 batchSize) private pure returns (bytes32) {
         bool inlined = p.input.length != 0;
         bool remote = bytes(p.inputURI).length != 0;
         if (inlined == remote) revert JobManagerInvalidInput();
@@ -519,9 +536,13 @@ contract JobManager is IJobManager, Ownable, PullPayments {
             if (p.inputCommitment == bytes32(0)) revert JobManagerInvalidInput();
             return p.inputCommitment;
         }
-        uint256 expected = uint256(inputElements) * 4;
+        uint256 expected;
+        // A uint64 count times 4 times at most MAX_BATCH_SIZE: below 2^74.
+        unchecked {
+            expected = uint256(inputElements) * 4 * batchSize;
+        }
         if (p.input.length != expected) revert JobManagerInputSizeMismatch(expected, p.input.length);
-        bytes32 computed = TensorCommitment.root(p.input);
+        bytes32 computed = BatchCommitment.root(p.input, batchSize);
         if (p.inputCommitment != bytes32(0) && p.inputCommitment != computed) {
             revert JobManagerInputCommitmentMismatch(p.inputCommitment, computed);
         }
@@ -636,9 +657,15 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         _counters.paramsVersion = version;
     }
 
-    function _requireStatus(Job storage job, uint256 jobId, JobStatus expected) private view {
+    /// @dev Job `jobId`, which must exist and be in status `expected`: one read of its status (the
+    /// unknown job first, so that a wrong id says so).
+    function _jobIn(uint256 jobId, JobStatus expected) private view returns (Job storage job) {
+        job = _jobs[jobId];
         JobStatus status = job.status;
-        if (status != expected) revert JobManagerWrongStatus(jobId, status);
+        if (status != expected) {
+            if (status == JobStatus.None) revert JobManagerUnknownJob(jobId);
+            revert JobManagerWrongStatus(jobId, status);
+        }
     }
 
     function _existing(uint256 jobId) private view returns (Job storage job) {
@@ -657,12 +684,55 @@ contract JobManager is IJobManager, Ownable, PullPayments {
     }
 
     /// @dev Reverts unless `output` is the result of `job` with terms `t`: the length rule of
-    /// {submitResult} (the commitment zero-pads its last chunk, so it does not bind the length), and
-    /// the tensor commitment of the bytes is the one the job's result hash binds with the terms.
+    /// {submitResult}, and the commitment of the bytes is the one the job's result hash binds with
+    /// the terms.
     function _checkOutput(Job storage job, uint256 jobId, JobTerms calldata t, bytes calldata output) private view {
-        uint256 expectedLength = uint256(t.outputElements) * 4;
-        if (output.length != expectedLength) revert JobManagerOutputSizeMismatch(expectedLength, output.length);
-        bytes32 computed = TensorCommitment.root(output);
+        bytes32 computed = _outputCommitment(t, job.batchSize, output);
         if (job.commitment != _resultHash(keccak256(abi.encode(t)), computed)) revert JobManagerOutputMismatch(jobId, computed);
+    }
+
+    /// @dev Bytes of a job's output: 4 per element of the model's output, per item.
+    function _outputLength(JobTerms calldata t, uint256 batchSize) private pure returns (uint256 length) {
+        // A uint64 count times 4 times at most MAX_BATCH_SIZE (a uint8): below 2^74.
+        unchecked {
+            length = uint256(t.outputElements) * 4 * batchSize;
+        }
+    }
+
+    /// @dev The commitment of a job's `output` of `batchSize` items (one item: its tensor commitment),
+    /// after checking its length: the tensor commitment zero-pads its last chunk, so it does not bind
+    /// the length, and the items are cut by it.
+    function _outputCommitment(JobTerms calldata t, uint256 batchSize, bytes calldata output) private pure returns (bytes32) {
+        uint256 expectedLength = _outputLength(t, batchSize);
+        if (output.length != expectedLength) revert JobManagerOutputSizeMismatch(expectedLength, output.length);
+        return BatchCommitment.root(output, batchSize);
+    }
+
+    /// @dev Checks a request's consumer and callback gas limit under parameters `params_`.
+    function _checkCallback(RequestParams calldata p, Params storage params_) private view {
+        address consumer = p.consumer;
+        uint256 gasLimit = p.callbackGasLimit;
+        if (consumer == address(0)) {
+            // A job without consumer takes no callback gas.
+            if (gasLimit != 0) revert JobManagerInvalidCallback(gasLimit, params_.maxCallbackGasLimit);
+            return;
+        }
+        // A consumer's callback needs gas: with none it could only fail.
+        uint256 max = params_.maxCallbackGasLimit;
+        if (gasLimit == 0 || gasLimit > max) revert JobManagerInvalidCallback(gasLimit, max);
+        // INVARIANT: a callback goes only to a contract that asked for it, itself or through a
+        // requester it approved.
+        if (consumer.code.length == 0) revert JobManagerConsumerHasNoCode(consumer);
+        if (consumer != msg.sender && !_approvedRequesters[consumer][msg.sender]) revert JobManagerConsumerNotApproved(consumer, msg.sender);
+    }
+
+    /// @dev Writes a new job's first slot in one store: status Open, the batch size in the slot's last
+    /// byte ({Job} layout: status, openDisputes, timer, worker, callback, batchSize), zeros between.
+    /// Two field assignments cost a second read and write of the slot on every request.
+    function _openJob(Job storage job, uint256 batchSize) private {
+        uint256 first = uint256(JobStatus.Open) | (batchSize << 248);
+        assembly ("memory-safe") {
+            sstore(job.slot, first)
+        }
     }
 }

@@ -678,7 +678,9 @@ contract JobManagerFuzzTest is Test {
         vm.expectRevert(abi.encodeWithSelector(IJobManager.JobManagerTermsMismatch.selector, a));
         d.jobs.freezeForDispute(a, _terms[a], bytes32(uint256(out) ^ dd));
         assertEq(d.jobs.getJob(a).openDisputes, 0, "a refused freeze froze");
-        assertEq(d.jobs.freezeForDispute(a, _terms[a], out), WORKER, "freeze returned another worker");
+        (address frozenWorker, uint256 batchSize) = d.jobs.freezeForDispute(a, _terms[a], out);
+        assertEq(frozenWorker, WORKER, "freeze returned another worker");
+        assertEq(batchSize, 1, "freeze returned another batch size for a single job");
         assertEq(d.jobs.getJob(a).openDisputes, 1, "freeze did not count");
         assertEq(d.jobs.settleDispute(a, true, type(uint256).max), 0, "valid verdict slashed");
         assertEq(d.jobs.getJob(a).commitment, res, "a dispute changed the result hash");

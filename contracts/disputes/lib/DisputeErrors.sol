@@ -125,3 +125,27 @@ error DisputeGameFactoryDisputesNotOver(uint256 jobId, uint256 gamesOpen);
 /// @dev The disputes of job `jobId` were already closed, or none was ever opened on it.
 /// @param jobId The job.
 error DisputeGameFactoryNothingToClose(uint256 jobId);
+
+/// @dev The dispute names an item the job does not have: items run from 0 to `batchSize - 1`.
+/// @param item The item named.
+/// @param batchSize The job's batch size (1 for a single job).
+error DisputeGameFactoryItemOutOfRange(uint256 item, uint256 batchSize);
+
+/// @dev A dispute on a batch must list one input and one output commitment per item (a single
+/// job's may list none).
+/// @param batchSize The job's batch size.
+/// @param inputItems The input commitments listed.
+/// @param outputItems The output commitments listed.
+error DisputeGameFactoryBatchItemCount(uint256 batchSize, uint256 inputItems, uint256 outputItems);
+
+/// @dev The listed input commitments are not the job's: their batch commitment differs from the
+/// terms' input commitment.
+/// @param inputCommitment The terms' input commitment.
+/// @param computed The batch commitment of the list.
+error DisputeGameFactoryBatchInputMismatch(bytes32 inputCommitment, bytes32 computed);
+
+/// @dev The listed output commitments are not the submitted result's: their batch commitment differs
+/// from the submitted output commitment.
+/// @param outputCommitment The submitted output commitment.
+/// @param computed The batch commitment of the list.
+error DisputeGameFactoryBatchOutputMismatch(bytes32 outputCommitment, bytes32 computed);
