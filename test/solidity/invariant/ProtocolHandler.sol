@@ -32,8 +32,8 @@ contract InvariantConsumer is IInferenceConsumer {
 /**
  * @title ProtocolHandler
  * @notice Drives the protocol with bounded random actions for the invariant tests: register models,
- * stake, unstake, withdraw stake, request (with or without a consumer), claim, submit (valid and
- * invalid outputs), finalize (a consumer job with its output bytes, by a random finalizer paid its
+ * stake, unstake, withdraw stake, request (with or without a consumer; a single job or a batch of 1
+ * to 4 inputs), claim, submit (valid and invalid outputs, a batch's as the concatenation of its items'), finalize (a consumer job with its output bytes, by a random finalizer paid its
  * callback fee), expire, cancel, withdraw balances, distribute a model's accruals (its earnings to its payees, its jobs'
  * protocol fees to the treasury in force), freeze and settle disputes (this handler is the dispute manager and the owner of the
  * escrow and staking), change parameters, and let time pass.
@@ -72,6 +72,8 @@ contract ProtocolHandler {
     mapping(uint256 jobId => bytes32) private _results;
     /// @dev Each submitted job's output bytes (a consumer job's finalizer passes them back).
     mapping(uint256 jobId => bytes) private _outputs;
+    /// @dev Each job's batch size (1 for a single job), as requested.
+    mapping(uint256 jobId => uint256) private _batch;
     /// @dev The consumer every consumer job names (it approved every actor).
     InvariantConsumer private _consumer;
     /// @dev The parameters in force when each job was requested, as read before the request: what
@@ -233,6 +235,8 @@ contract ProtocolHandler {
 
     // ------------------------------------------------------------ actions: jobs
 
+    /// @notice A request: one in three names the consumer; one in three is a batch (`requestBatch`)
+    /// of 1 to 4 inputs, whose fee must cover the price once per input.
     function requestJob(uint256 actorSeed, uint256 modelSeed, uint256 extra, uint256 duration) external {
         if (_models.length == 0) return;
         address requester = _actor(actorSeed);
@@ -241,8 +245,10 @@ contract ProtocolHandler {
         IJobManager.Params memory p = d.jobs.params();
         // One request in three names the consumer, with a callback gas limit it can live with.
         uint256 gas = (extra >> 200) % 3 == 0 ? _bound(extra >> 128, 50_000, 200_000) : 0;
-        uint256 owed = uint256(price) + gas * p.callbackFeePerGas;
-        uint256 minimum = gas == 0 ? d.jobs.minimumFee(price) : d.jobs.minimumFeeWithCallback(price, gas);
+        bool asBatch = (extra >> 192) % 3 == 0;
+        uint256 n = asBatch ? 1 + ((extra >> 96) % 4) : 1;
+        uint256 owed = uint256(price) * n + gas * p.callbackFeePerGas;
+        uint256 minimum = gas == 0 ? d.jobs.minimumFee(price * n) : d.jobs.minimumFeeWithCallback(price * n, gas);
         // The escrow's rule, checked here independently: the minimum covers the price (and the
         // callback fee) after the protocol fee, and one wei less does not.
         if (minimum - FeeSplit.share(minimum, p.protocolFeeBps) < owed) _violation("minimumFee too small");
@@ -254,7 +260,7 @@ contract ProtocolHandler {
         duration = _bound(duration, 1, p.maxJobDuration);
         IJobManager.RequestParams memory rp = TestData.request(
             modelId,
-            TestData.tensor4(uint32(extra)),
+            TestData.batch4(uint32(extra), n),
             fee,
             block.timestamp + duration
         );
@@ -262,24 +268,30 @@ contract ProtocolHandler {
             rp.consumer = address(_consumer);
             rp.callbackGasLimit = uint32(gas);
         }
-        IJobManager.JobTerms memory t = Terms.expected(d.jobs, d.registry, requester, rp);
+        IJobManager.JobTerms memory t = Terms.expectedBatch(d.jobs, d.registry, requester, rp, n);
         uint256 escrowBefore = d.token.balanceOf(address(d.jobs));
+        // A batch of one, requested as a batch, is also tried: it must be exactly a single job.
+        bytes memory data = asBatch ? abi.encodeCall(IJobManager.requestBatch, (rp, n)) : abi.encodeCall(IJobManager.requestInference, (rp));
         vm.startPrank(requester);
         d.token.approve(address(d.jobs), fee);
-        try d.jobs.requestInference(rp) returns (uint256 jobId) {
-            vm.stopPrank();
-            if (d.token.balanceOf(address(d.jobs)) - escrowBefore != fee) _violation("request escrowed != fee");
-            // The lock and everything else are fixed now: the job stores exactly these terms' hash.
-            if (d.jobs.getJob(jobId).commitment != keccak256(abi.encode(t))) _violation("request stored other terms");
-            _terms[jobId] = t;
-            _jobParams[jobId] = p;
-            ghostEscrowedFees += fee;
-            calls["requestJob"]++;
-            if (gas != 0) calls["requestWithConsumer"]++;
-        } catch {
-            vm.stopPrank();
+        (bool ok, bytes memory ret) = address(d.jobs).call(data);
+        vm.stopPrank();
+        if (!ok) {
             _violation("valid request reverted");
+            return;
         }
+        uint256 jobId = abi.decode(ret, (uint256));
+        if (d.token.balanceOf(address(d.jobs)) - escrowBefore != fee) _violation("request escrowed != fee");
+        // The lock and everything else are fixed now: the job stores exactly these terms' hash.
+        if (d.jobs.getJob(jobId).commitment != keccak256(abi.encode(t))) _violation("request stored other terms");
+        if (d.jobs.getJob(jobId).batchSize != n) _violation("request stored another batch size");
+        _terms[jobId] = t;
+        _jobParams[jobId] = p;
+        _batch[jobId] = n;
+        ghostEscrowedFees += fee;
+        calls["requestJob"]++;
+        if (gas != 0) calls["requestWithConsumer"]++;
+        if (n > 1) calls["requestBatch"]++;
     }
 
     function claim(uint256 actorSeed, uint256 jobSeed) external {
@@ -314,23 +326,32 @@ contract ProtocolHandler {
         }
     }
 
+    /// @notice The worker (or, one time in eight, another actor) submits: the outputs of the job's
+    /// items, concatenated, with their batch commitment, or one of the lies below, which must be
+    /// refused.
     function submit(uint256 jobSeed, uint32 value, uint256 lieSeed) external {
         (uint256 jobId, JobView memory job) = _findJob(jobSeed, IJobManager.JobStatus.Claimed);
         if (jobId == 0) return;
-        bytes memory output = TestData.tensor4(value);
-        bytes32 commitment = TestData.commitOneChunk(output);
+        uint256 n = _batch[jobId];
+        bytes memory output = TestData.batch4(value, n);
+        bytes32 commitment = TestData.batchCommitment(output, n);
         uint256 lie = lieSeed % 8;
         bool valid = block.timestamp <= job.timer;
         if (lie == 1) {
             commitment = keccak256(abi.encode(commitment)); // wrong commitment
             valid = false;
         } else if (lie == 2) {
-            // A byte short of the model's output size.
-            output = abi.encodePacked(bytes3(bytes4(value)));
+            // A byte short of the job's output size.
+            output = _withoutLastByte(output);
             valid = false;
         } else if (lie == 4) {
-            // A trailing zero element: same commitment, wrong length for the model's output.
+            // A trailing zero element: for a single job the same commitment, but the wrong length.
             output = bytes.concat(output, new bytes(4));
+            if (n == 1) commitment = TestData.commitOneChunk(output);
+            valid = false;
+        } else if (lie == 5 && n > 1) {
+            // A batch's outputs committed as one tensor instead of item by item.
+            commitment = TestData.commitOneChunk(output);
             valid = false;
         }
         address caller = lie == 3 ? _actor(lieSeed >> 8) : job.worker;
@@ -343,6 +364,7 @@ contract ProtocolHandler {
         if (ok) {
             _results[jobId] = commitment;
             _outputs[jobId] = output;
+            if (n > 1) calls["submitBatch"]++;
             // The challenge window is the request's, not the one in force now.
             if (d.jobs.getJob(jobId).timer != block.timestamp + _jobParams[jobId].challengeWindow) {
                 _violation("submission opened a window of other parameters");
@@ -401,9 +423,14 @@ contract ProtocolHandler {
         }
         ghostEscrowedFees -= job.fee;
         ghostJobSettlements[jobId]++;
-        calls["finalize"]++;
+        _countFinalize(jobId);
         if (f.withBytes) calls["finalizeWithCallback"]++;
         if (f.callbackFee != 0) calls["callbackFeePaid"]++;
+    }
+
+    function _countFinalize(uint256 jobId) private {
+        calls["finalize"]++;
+        if (_batch[jobId] > 1) calls["finalizeBatch"]++;
     }
 
     /// @dev A finalization as {finalize} sends it.
@@ -641,6 +668,7 @@ contract ProtocolHandler {
             ghostEscrowedFees -= job.fee;
             ghostJobSettlements[jobId]++;
             calls["reject"]++;
+            if (_batch[jobId] > 1) calls["rejectBatch"]++;
         }
         calls["settle"]++;
     }
@@ -750,12 +778,18 @@ contract ProtocolHandler {
         else t = _alter(t, k, dd);
         resultError = abi.encodeWithSelector(IJobManager.JobManagerTermsMismatch.selector, jobId);
         if (op == 5) {
-            // The output bytes, altered for field 12 (one int32 element in these tests' models).
-            bytes memory out = _outputs[jobId];
-            if (k == 12) out = TestData.tensor4((out.length == 4 ? uint32(bytes4(out)) : 0) ^ uint32(dd));
+            // The output bytes (one int32 element per item in these tests' models), the first
+            // element altered for field 12.
+            uint256 n = _batch[jobId];
+            bytes memory out = bytes.concat(_outputs[jobId]);
+            if (k == 12) {
+                if (out.length == 0) out = TestData.batch4(0, n);
+                bytes4 first = bytes4(uint32(bytes4(out)) ^ uint32(dd));
+                for (uint256 b = 0; b < 4; ++b) out[b] = first[b];
+            }
             resultError = k == 7
-                ? abi.encodeWithSelector(IJobManager.JobManagerOutputSizeMismatch.selector, uint256(t.outputElements) * 4, out.length)
-                : abi.encodeWithSelector(IJobManager.JobManagerOutputMismatch.selector, jobId, TestData.commitOneChunk(out));
+                ? abi.encodeWithSelector(IJobManager.JobManagerOutputSizeMismatch.selector, uint256(t.outputElements) * 4 * n, out.length)
+                : abi.encodeWithSelector(IJobManager.JobManagerOutputMismatch.selector, jobId, TestData.batchCommitment(out, n));
             return (address(this), abi.encodeCall(IJobManager.finalizeWithCallback, (jobId, t, out)), resultError);
         }
 
@@ -915,6 +949,11 @@ contract ProtocolHandler {
         if (total != 0 && uint8(statusBefore) >= uint8(IJobManager.JobStatus.Finalized)) {
             _violation("a settled job credited again");
         }
+    }
+
+    function _withoutLastByte(bytes memory data) private pure returns (bytes memory shorter) {
+        shorter = new bytes(data.length - 1);
+        for (uint256 i = 0; i < shorter.length; ++i) shorter[i] = data[i];
     }
 
     function _actor(uint256 seed) private view returns (address) {

@@ -256,11 +256,11 @@ contract ProtocolInvariants is Test {
     function test_longWalkReachesEveryOutcome() public {
         _walk(0xbeef, 600);
         _checkAll();
-        string[24] memory actions = [
+        string[28] memory actions = [
             "registerModel", "setPrice", "stake", "requestUnstake", "withdrawStake", "requestJob", "claim",
             "submit", "finalize", "timeout", "refund", "withdrawBalance", "freeze", "reject", "settle", "distribute",
             "tamperTerms", "tamperStatus", "distributeFees", "cancel", "requestWithConsumer", "finalizeWithCallback",
-            "callbackFeePaid", "tamperOutput"
+            "callbackFeePaid", "tamperOutput", "requestBatch", "submitBatch", "finalizeBatch", "rejectBatch"
         ];
         for (uint256 i = 0; i < actions.length; ++i) {
             assertGe(handler.calls(bytes32(bytes(actions[i]))), 1, string.concat("never reached: ", actions[i]));

@@ -80,6 +80,36 @@ library TestData {
         return sha256(abi.encodePacked(data, new bytes(1024 - data.length)));
     }
 
+    /// @notice `n` one-element inputs (or outputs) of a batch, concatenated: `first`, `first + 1`, …
+    /// (wrapping around at 2^32).
+    function batch4(uint32 first, uint256 n) internal pure returns (bytes memory data) {
+        for (uint256 i = 0; i < n; ++i) {
+            uint32 value;
+            unchecked {
+                value = first + uint32(i);
+            }
+            data = bytes.concat(data, tensor4(value));
+        }
+    }
+
+    /// @notice The tensor commitments of the `n` equal items of `data` (each at most one chunk).
+    function itemCommitments(bytes memory data, uint256 n) internal pure returns (bytes32[] memory items) {
+        uint256 size = data.length / n;
+        items = new bytes32[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            bytes memory item = new bytes(size);
+            for (uint256 b = 0; b < size; ++b) item[b] = data[i * size + b];
+            items[i] = commitOneChunk(item);
+        }
+    }
+
+    /// @notice The batch commitment of docs/SEMANTICS.md, computed independently of the contracts: the
+    /// tensor commitment itself for one item, else keccak256 over the items' tensor commitments.
+    function batchCommitment(bytes memory data, uint256 n) internal pure returns (bytes32) {
+        if (n == 1) return commitOneChunk(data);
+        return keccak256(abi.encodePacked(itemCommitments(data, n)));
+    }
+
     /// @notice The least fee with fee - floor(fee * bps / 10000) >= price, by search from below
     /// (independent of the closed form the escrow uses). For small prices only.
     function minimumFeeBySearch(uint256 price, uint256 bps) internal pure returns (uint256 fee) {
@@ -115,6 +145,18 @@ library Terms {
         IModelRegistry registry,
         address requester,
         IJobManager.RequestParams memory p
+    ) internal view returns (IJobManager.JobTerms memory) {
+        return expectedBatch(jobs, registry, requester, p, 1);
+    }
+
+    /// @notice What `requester` gets as terms for a batch request of `n` inputs (`p.input` their
+    /// concatenation, each item at most one chunk): `n` times the price, the batch commitment.
+    function expectedBatch(
+        IJobManager jobs,
+        IModelRegistry registry,
+        address requester,
+        IJobManager.RequestParams memory p,
+        uint256 n
     ) internal view returns (IJobManager.JobTerms memory t) {
         IJobManager.Params memory params = jobs.params();
         (uint96 price, , , uint64 outputElements) = registry.pricing(p.modelId);
@@ -123,14 +165,14 @@ library Terms {
         t.requester = requester;
         t.modelId = uint40(p.modelId);
         t.fee = uint96(p.fee);
-        t.modelFee = price;
+        t.modelFee = uint96(uint256(price) * n);
         t.lock = uint96(lock);
         t.protocolFeeBps = params.protocolFeeBps;
         t.deadline = uint40(p.deadline);
         t.outputElements = outputElements;
         t.consumer = p.consumer;
         t.callbackGasLimit = uint24(p.callbackGasLimit);
-        t.inputCommitment = TestData.commitOneChunk(p.input);
+        t.inputCommitment = TestData.batchCommitment(p.input, n);
         t.paramsVersion = jobs.paramsVersion();
     }
 }
