@@ -136,7 +136,8 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         jobId = uint256(c.jobCount) + 1;
         _counters.jobCount = uint64(jobId);
         Job storage job = _jobs[jobId];
-        _openJob(job, batchSize);
+        job.status = JobStatus.Open;
+        job.batchSize = uint8(batchSize);
         job.commitment = keccak256(abi.encode(terms));
 
         emit JobRequested(jobId, p.modelId, msg.sender, terms, p.input, p.inputURI);
@@ -724,15 +725,5 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         // requester it approved.
         if (consumer.code.length == 0) revert JobManagerConsumerHasNoCode(consumer);
         if (consumer != msg.sender && !_approvedRequesters[consumer][msg.sender]) revert JobManagerConsumerNotApproved(consumer, msg.sender);
-    }
-
-    /// @dev Writes a new job's first slot in one store: status Open, the batch size in the slot's last
-    /// byte ({Job} layout: status, openDisputes, timer, worker, callback, batchSize), zeros between.
-    /// Two field assignments cost a second read and write of the slot on every request.
-    function _openJob(Job storage job, uint256 batchSize) private {
-        uint256 first = uint256(JobStatus.Open) | (batchSize << 248);
-        assembly ("memory-safe") {
-            sstore(job.slot, first)
-        }
     }
 }
