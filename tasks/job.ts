@@ -15,12 +15,13 @@ export const jobTasks = [
       description: "Input tensor: JSON (an array, nested arrays, or {shape, data}), NumPy .npy, ONNX TensorProto .pb, or .bin int32 bytes",
       defaultValue: undefined,
     })
-    .addFlag({ name: "real", description: "The --input holds real values: quantize them with the registered model's input scale" })
+    .addOption(text("inputs", "Instead of --input, a batch: several input files, comma-separated (one job; the fee covers the price once per input)"))
+    .addFlag({ name: "real", description: "The --input (or --inputs) holds real values: quantize them with the registered model's input scale" })
     .addOption(cacheDirOption)
     .addOption(ipfsGatewayOption)
     .addOption(text("inputUri", "Where a large input can be fetched (instead of --input)"))
     .addOption(text("inputCommitment", "Tensor commitment of the input at --input-uri (0x…)"))
-    .addOption(text("fee", "Fee in VTN (default: the minimum, model price + protocol fee)"))
+    .addOption(text("fee", "Fee in VTN (default: the minimum, model price (× the inputs of a batch) + protocol fee)"))
     .addOption({
       name: "deadline",
       type: ArgumentType.STRING,
@@ -52,7 +53,7 @@ export const jobTasks = [
       description: "Instead of --output: run this canonical ONNX file (the registered model) on the job's input",
       defaultValue: undefined,
     })
-    .addOption(text("cheat", "With --run, to try a dispute: submit a wrong result, LAYER:ELEMENT[:DELTA] off by DELTA (default +1), defended in a dispute with a consistent forged trace"))
+    .addOption(text("cheat", "With --run, to try a dispute: submit a wrong result, LAYER:ELEMENT[:DELTA] off by DELTA (default +1), defended in a dispute with a consistent forged trace; in a batch, @ITEM lies in that input's output (default 0)"))
     .addOption(partyFromOption)
     .setAction(() => import("./job/submit.js"))
     .build(),

@@ -12,7 +12,7 @@ export const workerTasks = [
       .addOption(text("maxCallbackGas", "Largest consumer callback gas limit to claim (finalizing pays for the callback; default 200000)"))
       .addOption(text("callbackGasPrice", "VTN per unit of callback gas a consumer job's callback fee must pay (default: the escrow's current callbackFeePerGas)"))
       .addOption({ name: "maxJobs", type: ArgumentType.INT, description: "Claim at most this many jobs (0: no limit)", defaultValue: 0 })
-      .addOption(text("cheat", "Demos and tests: submit a wrong output for every job, from a lie at `random` or LAYER[:ELEMENT[:DELTA]] (parts left out are drawn at random) that reaches the output"))
+      .addOption(text("cheat", "Demos and tests: submit a wrong output for every job, from a lie at `random` or LAYER[:ELEMENT[:DELTA]] (parts left out are drawn at random) that reaches the output; in a batch, in one input: @ITEM, or one drawn at random"))
       .addFlag({ name: "noWithdraw", description: "Leave earnings in the escrow instead of withdrawing them" })
       .addFlag({ name: "noKeeper", description: "Do not trigger the due runs of subscriptions to the models served (leave it to other keepers)" })
       .addOption(partyFromOption),

@@ -8,6 +8,10 @@
  * the dispute game by hand: one element of one layer is off by DELTA, and every later layer is
  * recomputed from the forged tensor (reference semantics), so the lie sits in exactly one place.
  * The lie must reach the output: a correct output is a correct result, whatever the trace.
+ *
+ * A batch job's output is computed input by input (the cheat in its `@ITEM`, item 0 by default)
+ * and submitted concatenated; its disputes are the verifier node's to play: the traced run here
+ * refuses a batch.
  */
 import { readFile } from "node:fs/promises";
 
@@ -20,12 +24,14 @@ import type { Protocol } from "../clients/protocol.js";
 import { bytesToInts, intsToBytes } from "../clients/tensors.js";
 import type { CheatSpec } from "../runtime/cheat.js";
 
-/** A job's model, checked against the registry, and its input. */
+/** A job's model, checked against the registry, and its input (a batch's inputs, concatenated). */
 export interface JobModel {
   readonly jobId: bigint;
   readonly modelId: bigint;
   readonly model: CanonicalModel;
   readonly input: Int32Array;
+  /** Inputs the job carries (1 for a single job). */
+  readonly batchSize: number;
 }
 
 /** Loads `modelFile` for job `jobId`, refusing it unless it is the job's registered model. */
@@ -40,7 +46,7 @@ export async function loadJobModel(p: Protocol, jobId: bigint, modelFile: string
     throw new VeritensorError(`cannot read model file ${modelFile}: ${(e as Error).message}`, { cause: e });
   });
   const canonical = checkModelBytes(job.modelId, model, bytes, modelFile);
-  return { jobId, modelId: job.modelId, model: canonical, input: Int32Array.from(bytesToInts(details.input)) };
+  return { jobId, modelId: job.modelId, model: canonical, input: Int32Array.from(bytesToInts(details.input)), batchSize: Number(job.batchSize) };
 }
 
 /** A job's output as a worker submits it: no trace (it is built only for a dispute). */
@@ -66,13 +72,21 @@ export interface ComputedResult extends ComputedOutput {
  */
 export async function runJobOutput(m: JobModel, options: { cheat?: CheatSpec } = {}): Promise<ComputedOutput> {
   // The runtime (onnxruntime-node) loads only when a model is actually run.
-  const { computeOutput } = await import("../runtime/trace.js");
-  const r = await computeOutput(m.model, m.input, { cheat: options.cheat, exact: true });
+  const { computeBatchOutput } = await import("../runtime/trace.js");
+  const size = m.input.length / m.batchSize;
+  const items = Array.from({ length: m.batchSize }, (_, i) => m.input.subarray(i * size, (i + 1) * size));
+  const r = await computeBatchOutput(m.model, items, { cheat: options.cheat, exact: true });
   return { output: intsToBytes(Array.from(r.output), "output"), outputCommitment: r.outputCommitment, ms: r.ms, model: m.model, ...cheatOf(options) };
 }
 
 /** Runs a checked job model on its input with its trace (a dispute), forging it if asked to. */
 export async function runJobModel(m: JobModel, options: { cheat?: CheatSpec } = {}): Promise<ComputedResult> {
+  if (m.batchSize !== 1) {
+    throw new VeritensorError(
+      `job ${m.jobId} is a batch of ${m.batchSize} inputs: a dispute is about one of its items, which the verifier node ` +
+        "finds and plays (`npx hardhat verifier run`); by hand, disputes are for single jobs",
+    );
+  }
   const { computeTrace } = await import("../runtime/trace.js");
   const t = await computeTrace(m.model, m.input, { cheat: options.cheat, exact: true });
   return {

@@ -8,6 +8,8 @@ import { AbiCoder, getBytes, hexlify, keccak256, randomBytes, solidityPacked } f
 
 import type { DisputeGame, DisputeGameFactory, JobManager } from "../../types/ethers-contracts/index.js";
 import { DisputeGame__factory } from "../../types/ethers-contracts/index.js";
+import { batchCommitment } from "../commitments/batch.js";
+import { VeritensorError } from "./errors.js";
 import { escrowSubmittedCommitments, jobTerms, requestedTerms, submittedCommitments } from "./job-events.js";
 import type { Protocol } from "./protocol.js";
 import type { JobTerms } from "./terms.js";
@@ -53,7 +55,9 @@ export interface GameState {
   readonly defender: string;
   readonly challenger: string;
   readonly numLayers: number;
-  /** The job's output commitment (trace leaf L of the defender's root). */
+  /** The input commitment the game starts from (trace leaf 0): the job's, or its disputed item's in a batch. */
+  readonly inputCommitment: Hex;
+  /** The job's output commitment (trace leaf L of the defender's root); its disputed item's in a batch. */
   readonly outputCommitment: Hex;
   /** The defender's trace root: zero until its first move posts it. */
   readonly defenderRoot: Hex;
@@ -111,6 +115,7 @@ export async function readGame(game: DisputeGame): Promise<GameState> {
     defender: cfg.defender,
     challenger: cfg.challenger,
     numLayers: Number(cfg.numLayers),
+    inputCommitment: cfg.inputCommitment as Hex,
     outputCommitment: cfg.outputCommitment as Hex,
     defenderRoot: cfg.defenderRoot as Hex,
     challengerRoot: cfg.challengerRoot as Hex,
@@ -176,12 +181,51 @@ export async function sendMove(game: DisputeGame, signer: Signer, move: Move): P
 /**
  * A job's result as its worker submitted it (the output commitment: no trace is bound until a
  * dispute), with the job's terms. The escrow stores only a hash of both; they come from the job's
- * JobRequested and ResultSubmitted events.
+ * JobRequested and ResultSubmitted events. For one item of a batch ({@link itemOfBatch}), the
+ * input and output commitments are the item's, and `batch` says which item and opens the job's.
  */
 export interface SubmittedResult {
   readonly inputCommitment: Hex;
   readonly outputCommitment: Hex;
   readonly terms: JobTerms;
+  readonly batch?: BatchItem;
+}
+
+/** The item of a batch a dispute is about, with the lists that open the job's batch commitments. */
+export interface BatchItem {
+  /** The item (0 to the batch size − 1). */
+  readonly item: number;
+  /** Every item's input tensor commitment: their batch commitment is the terms' input commitment. */
+  readonly inputItems: readonly Hex[];
+  /** Every item's submitted output tensor commitment: their batch commitment is the job's output commitment. */
+  readonly outputItems: readonly Hex[];
+  /** The job's output commitment, as submitted (the batch commitment of `outputItems`). */
+  readonly outputCommitment: Hex;
+}
+
+/**
+ * Item `item` of a batch job's submitted `result`: its input and output commitments from the item
+ * lists, which must open the job's (the terms' input commitment, the submitted output commitment),
+ * as the dispute factory will check.
+ */
+export function itemOfBatch(result: SubmittedResult, item: number, inputItems: readonly Hex[], outputItems: readonly Hex[]): SubmittedResult {
+  if (!Number.isInteger(item) || item < 0 || item >= inputItems.length || inputItems.length !== outputItems.length) {
+    throw new VeritensorError(`item ${item} is not one of the batch's ${inputItems.length} items (with ${outputItems.length} outputs)`);
+  }
+  const inputs = batchCommitment(inputItems);
+  if (inputs !== result.terms.inputCommitment.toLowerCase()) {
+    throw new VeritensorError(`the batch's input items commit to ${inputs}, the job to ${result.terms.inputCommitment}`);
+  }
+  const outputs = batchCommitment(outputItems);
+  if (outputs !== result.outputCommitment.toLowerCase()) {
+    throw new VeritensorError(`the batch's output items commit to ${outputs}, the submitted result to ${result.outputCommitment}`);
+  }
+  return {
+    inputCommitment: inputItems[item]!,
+    outputCommitment: outputItems[item]!,
+    terms: result.terms,
+    batch: { item, inputItems: [...inputItems], outputItems: [...outputItems], outputCommitment: result.outputCommitment },
+  };
 }
 
 /**
@@ -257,18 +301,25 @@ export async function commitDispute(
   return { commitment, rank, receipt };
 }
 
-/** The factory's `OpenParams` tuple for `a`. */
+/**
+ * The factory's `OpenParams` tuple for `a`: for an item of a batch, the job's output commitment
+ * with the item and both lists (the game is configured with the item's commitments); for a single
+ * job, item 0 and no lists.
+ */
 export function openParams(a: OpenArgs) {
-  const { outputCommitment, terms } = a.result;
+  const { terms, batch } = a.result;
   return {
     terms,
-    outputCommitment,
+    outputCommitment: batch?.outputCommitment ?? a.result.outputCommitment,
     challengerRoot: a.challengerRoot,
     header: a.header,
     headerProof: [...a.headerProof],
     outputLeaf: a.outputLeaf,
     outputProof: [...a.outputProof],
     salt: a.salt,
+    item: batch?.item ?? 0,
+    inputItems: [...(batch?.inputItems ?? [])],
+    outputItems: [...(batch?.outputItems ?? [])],
   };
 }
 

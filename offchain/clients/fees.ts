@@ -8,12 +8,17 @@ import type { Protocol } from "./protocol.js";
 import { read } from "./protocol.js";
 
 export interface FeeQuote {
+  /** The model's price, per input. */
   readonly price: bigint;
+  /** Inputs the job carries (1 for a single job). */
+  readonly batchSize: bigint;
+  /** What the job pays the model: `price × batchSize`. */
+  readonly modelFee: bigint;
   /** The protocol fee rate now, in basis points of the fee. */
   readonly protocolFeeBps: bigint;
   /**
-   * The smallest fee accepted now: the escrow's `minimumFee` of `price`, or for a consumer job its
-   * `minimumFeeWithCallback` of `price` and the callback gas limit.
+   * The smallest fee accepted now: the escrow's `minimumFee` of `modelFee`, or for a consumer job
+   * its `minimumFeeWithCallback` of `modelFee` and the callback gas limit.
    */
   readonly minimum: bigint;
   /** The callback fee the fee must also cover (0 without callback): paid to the job's finalizer. */
@@ -35,19 +40,23 @@ export function protocolFeeOf(fee: bigint, bps: bigint): bigint {
 }
 
 /**
- * The smallest fee model `modelId` accepts now: its price plus the protocol fee on the fee itself,
- * and with `callbackGasLimit` (a consumer job) the callback fee too, `callbackGasLimit ×
- * callbackFeePerGas`.
+ * The smallest fee model `modelId` accepts now: its price (times `batchSize`, for a batch) plus the
+ * protocol fee on the fee itself, and with `callbackGasLimit` (a consumer job) the callback fee
+ * too, `callbackGasLimit × callbackFeePerGas` (once per job, whatever its batch size).
  */
-export async function quoteFee(p: Protocol, modelId: bigint, callbackGasLimit = 0n): Promise<FeeQuote> {
+export async function quoteFee(p: Protocol, modelId: bigint, callbackGasLimit = 0n, batchSize = 1n): Promise<FeeQuote> {
   const [[price, deprecated, inputElements, outputElements], params] = await Promise.all([
     read(p, `looking up model ${modelId}`, () => p.registry.pricing(modelId)),
     p.jobManager.params(),
   ]);
   const protocolFeeBps = params.protocolFeeBps;
-  const minimum = callbackGasLimit === 0n ? await p.jobManager.minimumFee(price) : await p.jobManager.minimumFeeWithCallback(price, callbackGasLimit);
+  const modelFee = price * batchSize;
+  const minimum =
+    callbackGasLimit === 0n ? await p.jobManager.minimumFee(modelFee) : await p.jobManager.minimumFeeWithCallback(modelFee, callbackGasLimit);
   return {
     price,
+    batchSize,
+    modelFee,
     protocolFeeBps,
     minimum,
     callbackFee: callbackGasLimit * params.callbackFeePerGas,

@@ -1,7 +1,8 @@
 /**
- * Inference jobs, one function per step of docs' flow: request (escrow the fee), claim (lock
- * stake), submit (the output), finalize (after the challenge window; a consumer job with its
- * output bytes, read back from its `ResultSubmitted`), plus expire and cancel. Each checks what it
+ * Inference jobs, one function per step of docs' flow: request (escrow the fee; a single input, or
+ * a batch of inputs for the same model), claim (lock stake), submit (the output; a batch's items'
+ * outputs concatenated), finalize (after the challenge window; a consumer job with its output
+ * bytes, read back from its `ResultSubmitted`), plus expire and cancel. Each checks what it
  * can before sending, so that the usual mistakes get a precise message; anything else is decoded
  * from the revert.
  */
@@ -20,7 +21,8 @@ import { requireBytes32 } from "./models.js";
 import type { Protocol } from "./protocol.js";
 import { nextBlockTime, read, send } from "./protocol.js";
 import { jobStatusName } from "./revert.js";
-import { tensorCommitment } from "./tensors.js";
+import { outputCommitmentOf } from "./tensors.js";
+import { commitBatch } from "../commitments/batch.js";
 import type { JobTerms } from "./terms.js";
 import { termsFromEvent } from "./terms.js";
 
@@ -66,8 +68,18 @@ export interface RequestInput {
   readonly approve?: boolean;
 }
 
+/** A batch request: several inputs for one model in one job (see IJobManager.requestBatch). */
+export interface BatchRequestInput extends Omit<RequestInput, "input"> {
+  /** The inputs inline, each the model's canonical input bytes, in order; or… */
+  readonly inputs?: readonly Uint8Array[];
+  /** …with `inputUri` and `inputCommitment` (the batch commitment of the items), how many inputs are there. */
+  readonly batchSize?: number;
+}
+
 export interface RequestResult {
   readonly jobId: bigint;
+  /** Inputs the job carries (1 for a single job). */
+  readonly batchSize: bigint;
   readonly fee: bigint;
   /** The treasury's part of `fee` (paid at finalization). */
   readonly protocolFee: bigint;
@@ -82,18 +94,52 @@ export interface RequestResult {
   readonly approval?: ContractTransactionReceipt;
 }
 
+/** Requests one inference (`requestInference`): one input, inline or by URI. */
 export async function requestInference(p: Protocol, requester: Signer, r: RequestInput): Promise<RequestResult> {
+  return sendRequest(p, requester, r, undefined);
+}
+
+/**
+ * Requests one job over several inputs of the same model (`requestBatch`): inline (`inputs`, each
+ * the model's input size; they go on chain concatenated) or by URI (`inputUri`, `inputCommitment`
+ * the batch commitment, `batchSize`). The fee must cover the price once per input; the job is
+ * claimed, submitted (the outputs concatenated), disputed and settled as one.
+ */
+export async function requestBatch(p: Protocol, requester: Signer, r: BatchRequestInput): Promise<RequestResult> {
+  const inline = r.inputs !== undefined;
+  if (inline === (r.batchSize !== undefined)) {
+    throw new VeritensorError("give a batch's inputs either inline (one file each) or by URI with their number (batch size)");
+  }
+  const size = inline ? r.inputs!.length : r.batchSize!;
+  const max = Number(await read(p, "reading the largest batch size", () => p.jobManager.MAX_BATCH_SIZE()));
+  if (!Number.isInteger(size) || size < 1 || size > max) {
+    throw new VeritensorError(`a batch carries 1 to ${max} inputs, not ${size}`);
+  }
+  const input = inline ? Buffer.concat(r.inputs!.map((x) => Buffer.from(x))) : undefined;
+  return sendRequest(p, requester, { ...r, ...(input === undefined ? {} : { input }) }, inline ? { size, items: r.inputs! } : { size });
+}
+
+/** A request of `size` inputs, with the items when they are inline (checked one by one). */
+interface Batch {
+  readonly size: number;
+  readonly items?: readonly Uint8Array[];
+}
+
+/** What requestInference (no `batch`) and requestBatch share: checks, the fee quote, approval and the request. */
+async function sendRequest(p: Protocol, requester: Signer, r: RequestInput, batch: Batch | undefined): Promise<RequestResult> {
   const consumer = r.consumer ?? ZeroAddress;
   if (!isAddress(consumer)) throw new VeritensorError(`consumer "${consumer}" is not an address`);
   const callbackGasLimit = r.callbackGasLimit ?? (consumer === ZeroAddress ? 0 : 100_000);
-  const quote = await quoteFee(p, r.modelId, consumer === ZeroAddress ? 0n : BigInt(callbackGasLimit));
+  const batchSize = batch?.size ?? 1;
+  const quote = await quoteFee(p, r.modelId, consumer === ZeroAddress ? 0n : BigInt(callbackGasLimit), BigInt(batchSize));
   if (quote.deprecated) throw new VeritensorError(`model ${r.modelId} is deprecated and takes no new jobs`);
   const fee = r.fee ?? quote.minimum;
   if (fee < quote.minimum) {
     const callback = quote.callbackFee > 0n ? ` and the callback fee ${formatVtn(quote.callbackFee)} (${callbackGasLimit} gas)` : "";
+    const model = batchSize === 1 ? `model price ${formatVtn(quote.price)}` : `model price ${formatVtn(quote.price)} × ${batchSize} inputs`;
     throw new VeritensorError(
       `fee ${formatVtn(fee)} is below the minimum ${formatVtn(quote.minimum)} ` +
-        `(model price ${formatVtn(quote.price)}${callback} after a protocol fee of ${formatBps(quote.protocolFeeBps)} of the fee)`,
+        `(${model}${callback} after a protocol fee of ${formatBps(quote.protocolFeeBps)} of the fee)`,
     );
   }
 
@@ -101,17 +147,11 @@ export async function requestInference(p: Protocol, requester: Signer, r: Reques
   if (inline === (r.inputUri !== undefined && r.inputUri !== "")) {
     throw new VeritensorError("give the input either inline (--input FILE) or by URI (--input-uri with --input-commitment)");
   }
-  if (inline && r.input!.length !== Number(quote.inputElements) * 4) {
-    const model = await p.registry.getModel(r.modelId);
-    throw new VeritensorError(
-      `the input has ${r.input!.length / 4} elements; model ${r.modelId} takes ${quote.inputElements} ` +
-        `(shape ${formatShape(model.inputShape)})`,
-    );
-  }
+  if (inline) await checkInputSizes(p, r.modelId, quote.inputElements, batch?.items ?? [r.input!]);
   if (!inline && (r.inputCommitment === undefined || r.inputCommitment === "")) {
-    throw new VeritensorError("an input given by URI needs its tensor commitment (--input-commitment)");
+    throw new VeritensorError(`an input given by URI needs its ${batchSize === 1 ? "tensor" : "batch"} commitment (--input-commitment)`);
   }
-  const inputCommitment = inline ? tensorCommitment(r.input!) : requireBytes32(r.inputCommitment!, "input commitment");
+  const inputCommitment = inline ? commitBatch(r.input!, batchSize) : requireBytes32(r.inputCommitment!, "input commitment");
 
   const params = await p.jobManager.params();
   if (!Number.isInteger(r.deadlineIn) || r.deadlineIn <= 0) {
@@ -138,8 +178,8 @@ export async function requestInference(p: Protocol, requester: Signer, r: Reques
     consumer,
     callbackGasLimit,
   };
-  const receipt = await send(p, `requesting an inference of model ${r.modelId}`, () =>
-    p.jobManager.connect(requester).requestInference(request),
+  const receipt = await send(p, `requesting ${batch ? `a batch of ${batchSize} inferences` : "an inference"} of model ${r.modelId}`, () =>
+    batch ? p.jobManager.connect(requester).requestBatch(request, batchSize) : p.jobManager.connect(requester).requestInference(request),
   );
   const [event] = receiptEvents(p, receipt, "JobRequested");
   if (!event) throw new VeritensorError("the request emitted no JobRequested event");
@@ -148,6 +188,7 @@ export async function requestInference(p: Protocol, requester: Signer, r: Reques
   rememberTerms(p, jobId, terms);
   return {
     jobId,
+    batchSize: BigInt(batchSize),
     fee,
     protocolFee: protocolFeeOf(fee, quote.protocolFeeBps),
     callbackFee: quote.callbackFee,
@@ -158,6 +199,17 @@ export async function requestInference(p: Protocol, requester: Signer, r: Reques
     receipt,
     approval,
   };
+}
+
+/** Each inline input must be the model's size: the one wrong is named (the item, in a batch). */
+async function checkInputSizes(p: Protocol, modelId: bigint, inputElements: bigint, items: readonly Uint8Array[]): Promise<void> {
+  const wrong = items.findIndex((x) => x.length !== Number(inputElements) * 4);
+  if (wrong < 0) return;
+  const model = await p.registry.getModel(modelId);
+  const which = items.length === 1 ? "the input" : `input ${wrong} of the batch`;
+  throw new VeritensorError(
+    `${which} has ${items[wrong]!.length / 4} elements; model ${modelId} takes ${inputElements} (shape ${formatShape(model.inputShape)})`,
+  );
 }
 
 export interface ClaimResult {
@@ -226,20 +278,24 @@ export async function submitResult(
     throw new VeritensorError(`job ${jobId} was claimed by ${job.worker}, not by ${address}`);
   }
   const outputElements = job.outputElements;
-  if (output.length !== Number(outputElements) * 4) {
+  if (output.length !== Number(outputElements * job.batchSize) * 4) {
     const model = await p.registry.getModel(job.modelId);
+    const batch = job.batchSize === 1n ? "" : ` for each of the job's ${job.batchSize} inputs, ${outputElements * job.batchSize} in all, concatenated`;
     throw new VeritensorError(
       `the output has ${output.length / 4} elements; model ${job.modelId} produces ${outputElements} ` +
-        `(shape ${formatShape(model.outputShape)})`,
+        `(shape ${formatShape(model.outputShape)})${batch}`,
     );
   }
   return sendSubmit(p, worker, jobId, output);
 }
 
-/** The submission alone, without {@link submitResult}'s checks (see {@link sendClaim}). */
+/**
+ * The submission alone, without {@link submitResult}'s checks (see {@link sendClaim}). A batch's
+ * `output` is its items' outputs concatenated, committed item by item (outputCommitmentOf).
+ */
 export async function sendSubmit(p: Protocol, worker: Signer, jobId: bigint, output: Uint8Array): Promise<SubmitResult> {
-  const outputCommitment = tensorCommitment(output);
   const terms = await jobTerms(p, jobId);
+  const outputCommitment = outputCommitmentOf(output, terms.outputElements);
   const receipt = await send(p, `submitting the result of job ${jobId}`, () =>
     p.jobManager.connect(worker).submitResult(jobId, terms, output, outputCommitment),
   );

@@ -26,6 +26,8 @@ export interface JobRecord extends JobTerms {
   readonly commitment: string;
   /** IJobManager.CallbackStatus: 0 none (yet), 1 delivered, 2 failed. */
   readonly callback: bigint;
+  /** Inputs the job carries: 1 for a single job, more for a batch (its input and output are its items', concatenated). */
+  readonly batchSize: bigint;
   /** The stake locked for the job: its `lock` while claimed, submitted and after, 0 while open or refunded. */
   readonly lockedStake: bigint;
   readonly hasConsumer: boolean;
@@ -49,6 +51,7 @@ export async function getJob(p: Protocol, jobId: bigint): Promise<JobRecord> {
     worker: stored.worker,
     commitment: stored.commitment,
     callback: stored.callback,
+    batchSize: stored.batchSize,
     lockedStake: LOCK_HELD.has(stored.status) ? terms.lock : 0n,
     hasConsumer: terms.consumer !== ZeroAddress,
     terms,

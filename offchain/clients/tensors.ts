@@ -3,6 +3,7 @@
  * and their commitments, from offchain/commitments/tensor.ts, the same rule as
  * contracts/libraries/TensorCommitment.sol. The tasks read tensor files with cli/model/tensors.ts.
  */
+import { commitBatch } from "../commitments/batch.js";
 import type { Hex } from "../commitments/merkle.js";
 import { canonicalBytes, commitBytes } from "../commitments/tensor.js";
 import { VeritensorError } from "./errors.js";
@@ -32,4 +33,16 @@ export function bytesToInts(bytes: Uint8Array): number[] {
 /** Tensor commitment of canonical bytes (0x-hex). */
 export function tensorCommitment(bytes: Uint8Array): Hex {
   return commitBytes(bytes).root;
+}
+
+/**
+ * The output commitment a submission of `output` carries: the batch commitment of its items, cut
+ * at the model's output size (`outputElements` per item), which for a single job's output is its
+ * tensor commitment. Bytes that are not whole items commit as one tensor (the escrow refuses their
+ * length anyway).
+ */
+export function outputCommitmentOf(output: Uint8Array, outputElements: bigint): Hex {
+  const size = Number(outputElements) * 4;
+  const items = size > 0 && output.length > size && output.length % size === 0 ? output.length / size : 1;
+  return items === 1 ? tensorCommitment(output) : commitBatch(output, items);
 }

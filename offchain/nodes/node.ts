@@ -31,10 +31,13 @@ import { ManagedSigner } from "./signer.js";
 import { computeTrace, intsOf } from "../runtime/trace.js";
 import { isTransient } from "./transient.js";
 
-/** A job's input: its bytes, or where to fetch them and what they must be (see ProtocolNode.inputSourceOf). */
+/**
+ * A job's input: its bytes, or where to fetch them and what they must be (see
+ * ProtocolNode.inputSourceOf); a batch's holds its `items` inputs, concatenated.
+ */
 export type InputSource =
   | { readonly input: Uint8Array }
-  | { readonly uri: string; readonly commitment: string; readonly bytes: number; readonly ipfsGateway?: string };
+  | { readonly uri: string; readonly commitment: string; readonly bytes: number; readonly ipfsGateway?: string; readonly items: number };
 
 export interface NodeOptions {
   readonly protocol: Protocol;
@@ -77,6 +80,11 @@ export interface NodeContext {
   readonly journal: Journal;
   readonly log: Logger;
   readonly models: ModelSource;
+}
+
+/** The inputs job `job` carries: its batch size, 1 for a single job. */
+export function batchSizeOf(job: JobRow): number {
+  return job.batchSize ?? 1;
 }
 
 export function defaultDbPath(root: string, role: string, chainId: bigint, address: string): string {
@@ -219,6 +227,14 @@ export abstract class ProtocolNode {
     return true;
   }
 
+  /**
+   * Indexes one `BatchRequested` event (it follows its job's `JobRequested` in the same
+   * transaction, so in the same scan): a job this node keeps carries `batchSize` inputs.
+   */
+  protected indexBatch(jobId: bigint, batchSize: bigint): void {
+    if (this.store.job(jobId) !== undefined) this.store.updateJob(jobId, { batchSize: Number(batchSize) });
+  }
+
   /** Notes a job's input URI and commitment as its JobRequested event gives them. */
   protected noteInputUri(jobId: bigint, uri: string, commitment: string): void {
     this.inputUris.set(jobId, { uri, commitment });
@@ -239,7 +255,7 @@ export abstract class ProtocolNode {
 
   /**
    * Where a job's input is: its bytes (inline, or fetched and kept before), or its URI and
-   * committed tensor commitment with the size the model takes (4 bytes per element).
+   * committed tensor commitment with the size the model takes (4 bytes per element, per item).
    */
   protected async inputSourceOf(job: JobRow): Promise<InputSource> {
     if (job.input !== undefined && job.input.length > 0) return { input: job.input };
@@ -252,7 +268,8 @@ export abstract class ProtocolNode {
       this.inputUris.set(job.jobId, at);
     }
     const inputElements = await this.inputElementsOf(job.modelId);
-    return { uri: at.uri, commitment: at.commitment, bytes: Number(inputElements) * 4, ipfsGateway: this.ctx.models.options.ipfsGateway };
+    const items = batchSizeOf(job);
+    return { uri: at.uri, commitment: at.commitment, bytes: Number(inputElements) * 4 * items, ipfsGateway: this.ctx.models.options.ipfsGateway, items };
   }
 
   /**
@@ -265,7 +282,7 @@ export abstract class ProtocolNode {
   protected async inputOf(job: JobRow, keep = true): Promise<Uint8Array> {
     const src = await this.inputSourceOf(job);
     if ("input" in src) return src.input;
-    const bytes = await fetchInput(src.uri, src.commitment, src.bytes, { ipfsGateway: src.ipfsGateway });
+    const bytes = await fetchInput(src.uri, src.commitment, src.bytes, { ipfsGateway: src.ipfsGateway, items: src.items });
     if (keep) {
       this.store.updateJob(job.jobId, { input: bytes });
       this.inputUris.delete(job.jobId);

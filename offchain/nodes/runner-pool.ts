@@ -18,12 +18,13 @@ export interface OutputRun {
   readonly outputCommitment: Hex;
 }
 
-/** An input to fetch: its URI, its committed tensor commitment and its size in bytes. */
+/** An input to fetch: its URI, its committed tensor commitment and its size in bytes (a batch's: `items` inputs). */
 export interface RemoteInput {
   readonly uri: string;
   readonly commitment: string;
   readonly bytes: number;
   readonly ipfsGateway?: string;
+  readonly items?: number;
 }
 
 /** What the verifier needs of a runner (a CanonicalRunner; tests pass an instrumented one). */

@@ -19,7 +19,7 @@ interface Setup {
 }
 type Request =
   | { readonly id: number; readonly input: Int32Array | Float32Array | number[] }
-  | { readonly id: number; readonly from: { uri: string; commitment: string; bytes: number; ipfsGateway?: string } };
+  | { readonly id: number; readonly from: { uri: string; commitment: string; bytes: number; ipfsGateway?: string; items?: number } };
 
 register();
 const { CanonicalRunner } = await import("../runtime/runner.js");
@@ -39,7 +39,7 @@ if (runner) {
       let input: Int32Array | Float32Array | number[];
       if ("from" in m) {
         // Fetched and checked here (its size and tensor commitment), off the node's thread.
-        const bytes = await fetchInput(m.from.uri, m.from.commitment, m.from.bytes, { ipfsGateway: m.from.ipfsGateway });
+        const bytes = await fetchInput(m.from.uri, m.from.commitment, m.from.bytes, { ipfsGateway: m.from.ipfsGateway, items: m.from.items });
         input = bytes.byteOffset % 4 === 0 ? new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4) : new Int32Array(new Uint8Array(bytes).buffer);
       } else input = m.input;
       const output = Int32Array.from(await runner.runPlain(input));

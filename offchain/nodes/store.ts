@@ -16,8 +16,15 @@ import { openDatabase } from "./sqlite.js";
 /**
  * 2: the lazy trace (a job keeps the verifier's dispute root, a dispute its side's claim).
  * 3: a job keeps its claim's result due time (a schema-2 file is migrated in place: one column).
+ * 4: a job keeps its batch size (schema-2 and -3 files are migrated in place: one column each).
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
+
+/** The columns each older schema lacks, added in place when it is opened (rows leave them empty). */
+const MIGRATIONS: Readonly<Record<string, readonly string[]>> = {
+  "2": ["result_due INTEGER", "batch_size INTEGER"],
+  "3": ["batch_size INTEGER"],
+};
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -31,6 +38,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   cheat TEXT,
   challenge_end INTEGER,
   result_due INTEGER,
+  batch_size INTEGER,
   note TEXT,
   updated_at INTEGER NOT NULL
 );
@@ -86,6 +94,11 @@ export interface JobRow {
   readonly challengeEnd?: bigint;
   /** Worker: when its claim's result is due (a submission reorganized away must be sent again by then). */
   readonly resultDue?: bigint;
+  /**
+   * Inputs the job carries, from its BatchRequested event (or its stored record): absent for a
+   * single job. A batch's input and output are its items', concatenated.
+   */
+  readonly batchSize?: number;
   readonly note?: string;
 }
 
@@ -140,6 +153,7 @@ function jobRow(r: Row): JobRow {
     cheat: str(r.cheat),
     challengeEnd: big(r.challenge_end),
     resultDue: big(r.result_due),
+    batchSize: r.batch_size === null || r.batch_size === undefined ? undefined : Number(r.batch_size),
     note: str(r.note),
   };
 }
@@ -208,9 +222,9 @@ export class NodeStore {
     const store = new NodeStore(db, file);
     const schema = store.meta("schema");
     if (schema === undefined) store.setMeta("schema", String(SCHEMA_VERSION));
-    else if (schema === "2") {
-      // Schema 3 only adds a column that schema-2 rows leave empty: migrate in place.
-      db.exec("ALTER TABLE jobs ADD COLUMN result_due INTEGER");
+    else if (MIGRATIONS[schema] !== undefined) {
+      // Later schemas only add columns that older rows leave empty: migrate in place.
+      for (const column of MIGRATIONS[schema]!) db.exec(`ALTER TABLE jobs ADD COLUMN ${column}`);
       store.setMeta("schema", String(SCHEMA_VERSION));
     } else if (schema !== String(SCHEMA_VERSION)) {
       store.close();
@@ -331,6 +345,7 @@ export class NodeStore {
     set("cheat", fields.cheat);
     set("challenge_end", fields.challengeEnd);
     set("result_due", fields.resultDue);
+    set("batch_size", fields.batchSize);
     set("note", fields.note);
     cols.push("updated_at = ?");
     vals.push(now());

@@ -5,6 +5,8 @@
  * and reward. What it will open with (its trace's inputs and root) is in its store before the
  * dispute is opened, so a restart keeps playing the same game.
  * `cheat` makes it challenge every result with a wrong trace (demos and tests: the worker wins).
+ * A batch job is checked input by input; if an item's output is wrong, the dispute is about that
+ * item (its input and output, opened from the job's batch commitments), and settles the batch.
  *
  * Results are checked in parallel: each model has a pool of `parallel` runners (one onnxruntime
  * session in a thread of its own and one core each; default: the machine's cores), and the pending jobs of a pass are
@@ -15,29 +17,31 @@
  */
 import { availableParallelism } from "node:os";
 
-import { MaxUint256 } from "ethers";
+import { MaxUint256, getBytes } from "ethers";
 
 import type { JobRecord } from "../clients/index.js";
 import type { JobRow } from "./store.js";
 import {
   JobStatus,
+  VeritensorError,
   formatVtn,
   getJob,
   jobDetails,
   jobStatusName,
-  tensorCommitment,
+  submittedOutput,
   waitMined,
 } from "../clients/index.js";
+import { commitBatch, itemCommitments, splitItems } from "../commitments/batch.js";
 import type { Hex } from "../commitments/merkle.js";
-import { attachGame, commitDispute, derivedSalt, readGame, revealDispute, submittedResultOf } from "../clients/disputes.js";
+import { attachGame, commitDispute, derivedSalt, itemOfBatch, readGame, revealDispute, submittedResultOf } from "../clients/disputes.js";
 import { Side } from "../clients/game-types.js";
 import { DisputePlayer } from "../disputes/player.js";
 import { short } from "./log.js";
 import type { InputSource, NodeContext, NodeOptions, RequestedJob } from "./node.js";
-import { ProtocolNode, openNodeContext } from "./node.js";
-import { computeOutput, computeTrace, intsOf } from "../runtime/trace.js";
+import { ProtocolNode, batchSizeOf, openNodeContext } from "./node.js";
+import { computeBatchOutput, computeTrace, intsOf } from "../runtime/trace.js";
 import type { CheatChoice, CheatSpec } from "../runtime/cheat.js";
-import { chooseCheat } from "../runtime/cheat.js";
+import { cheatOfItem, chooseCheat } from "../runtime/cheat.js";
 import type { RunnerFactory } from "./runner-pool.js";
 import { RunnerPool, Slots } from "./runner-pool.js";
 import { threadRunners } from "./runner-threads.js";
@@ -56,6 +60,12 @@ export interface VerifierOptions extends NodeOptions {
   readonly runners?: RunnerFactory;
 }
 
+/** The item of a batch a verifier disputes, and the submitted items' output commitments. */
+interface WrongItem {
+  readonly item: number;
+  readonly submittedItems: readonly Hex[];
+}
+
 /** Checks in progress at once per runner: a check also waits for the chain and for its input. */
 const CHECKS_PER_RUNNER = 2;
 
@@ -64,7 +74,15 @@ interface ResultSubmittedArgs {
   readonly jobId: bigint;
   readonly worker: string;
   readonly outputCommitment: string;
+  readonly output: string;
   readonly challengeEnd: bigint;
+}
+
+/** What a check learns of a submitted result from its event: a batch's output bytes too (to find a wrong item). */
+interface Submitted {
+  readonly worker: string;
+  readonly outputCommitment: string;
+  readonly output?: Uint8Array;
 }
 
 export class Verifier extends ProtocolNode {
@@ -78,7 +96,7 @@ export class Verifier extends ProtocolNode {
    * Each submitted result's worker and output commitment, from its ResultSubmitted event: a check
    * needs nothing else (after a restart the job and its result are read back).
    */
-  private readonly submitted = new Map<bigint, { worker: string; outputCommitment: string }>();
+  private readonly submitted = new Map<bigint, Submitted>();
   /** Disputes are opened one at a time: the tail of that queue. */
   private disputing: Promise<unknown> = Promise.resolve();
 
@@ -127,18 +145,24 @@ export class Verifier extends ProtocolNode {
     const jm = this.p.jobManager;
     const iface = jm.interface;
     const requested = iface.getEvent("JobRequested")!;
+    const batch = iface.getEvent("BatchRequested")!;
     const submitted = iface.getEvent("ResultSubmitted")!;
-    // Both kinds in one call, in chain order (a job's request comes before its result).
+    // The three kinds in one call, in chain order (a job's request, and its batch size, come before its result).
     const logs = await this.p.connection.ethers.provider.getLogs({
       address: this.p.addresses.jobManager,
       fromBlock: from,
       toBlock: to,
-      topics: [[requested.topicHash, submitted.topicHash]],
+      topics: [[requested.topicHash, batch.topicHash, submitted.topicHash]],
     });
     for (const log of logs) {
       if (log.topics[0] === requested.topicHash) {
         const e = iface.decodeEventLog(requested, log.data, log.topics) as unknown as RequestedJob;
         this.indexRequest(e, this.watches(e.modelId));
+        continue;
+      }
+      if (log.topics[0] === batch.topicHash) {
+        const { jobId, batchSize } = iface.decodeEventLog(batch, log.data, log.topics) as unknown as { jobId: bigint; batchSize: bigint };
+        this.indexBatch(jobId, batchSize);
         continue;
       }
       const e = iface.decodeEventLog(submitted, log.data, log.topics) as unknown as ResultSubmittedArgs;
@@ -148,12 +172,14 @@ export class Verifier extends ProtocolNode {
         const d = await jobDetails(this.p, e.jobId);
         if (!this.watches(d.job.modelId)) continue;
         this.store.addJob(e.jobId, d.job.modelId, "seen");
-        if (d.input) this.store.updateJob(e.jobId, { input: d.input });
+        this.store.updateJob(e.jobId, { ...(d.input ? { input: d.input } : {}), ...(d.job.batchSize > 1n ? { batchSize: Number(d.job.batchSize) } : {}) });
         job = this.store.job(e.jobId)!;
       }
       if (job.stage !== "seen") continue;
-      // The output's commitment (the contract checked it against the output) is all a check compares with.
-      this.submitted.set(job.jobId, { worker: e.worker, outputCommitment: e.outputCommitment });
+      // The output's commitment (the contract checked it against the output) is all a check compares
+      // with; a batch's output bytes say which item is wrong if it is not.
+      const output = batchSizeOf(job) > 1 ? { output: getBytes(e.output) } : {};
+      this.submitted.set(job.jobId, { worker: e.worker, outputCommitment: e.outputCommitment, ...output });
       this.store.updateJob(job.jobId, { stage: "pending", challengeEnd: e.challengeEnd });
       // Checked from now on, while the rest of the events are read: a turn of the event loop lets
       // the check reach its runner's thread before the next event is decoded.
@@ -188,11 +214,11 @@ export class Verifier extends ProtocolNode {
     if (failed) throw failed.reason;
   }
 
-  /** Our game on `jobId`, if we opened one. */
-  private async ourGame(jobId: bigint): Promise<string | undefined> {
+  /** Our game on `jobId`, if we opened one, with the input commitment it starts from (a batch item's). */
+  private async ourGame(jobId: bigint): Promise<{ game: string; inputCommitment: string } | undefined> {
     for (const g of await this.p.disputes.gamesOf(jobId)) {
       const s = await readGame(attachGame(g, this.ctx.signer));
-      if (s.challenger.toLowerCase() === this.address.toLowerCase()) return g;
+      if (s.challenger.toLowerCase() === this.address.toLowerCase()) return { game: g, inputCommitment: s.inputCommitment };
     }
     return undefined;
   }
@@ -246,61 +272,98 @@ export class Verifier extends ProtocolNode {
       return this.inputFailed(job, e, doing, retrying);
     }
     const { model } = await this.ctx.models.get(job.modelId);
+    const n = batchSizeOf(job);
     const cheat = job.cheat ? (JSON.parse(job.cheat) as CheatSpec) : undefined;
-    const lie = cheat ?? (this.options.cheat ? chooseCheat(model, this.options.cheat) : undefined);
+    const lie = cheat ?? (this.options.cheat ? chooseCheat(model, this.options.cheat, Math.random, n) : undefined);
     let input = "input" in source ? source.input : undefined;
-    // The happy path: a plain run on a runner of the pool, compared by output commitment (no trace is built).
-    let ran: { outputCommitment: string; ms: number };
+    // The happy path: a plain run on a runner of the pool (each input of a batch), compared by
+    // output commitment (no trace is built).
+    let ran: { outputCommitment: string; ms: number; itemCommitments?: readonly string[] };
     try {
       ran = await this.poolFor(job.modelId, model).use(async (runner) => {
-        if (input === undefined && lie === undefined && runner.runFrom && !("input" in source)) {
+        if (n === 1 && input === undefined && lie === undefined && runner.runFrom && !("input" in source)) {
           const started = performance.now();
           const r = await runner.runFrom(source);
           return { outputCommitment: r.outputCommitment, ms: performance.now() - started };
         }
         input ??= await this.inputOf(job, false);
-        return computeOutput(model, intsOf(input), { cheat: lie, runner });
+        return computeBatchOutput(model, splitItems(input, n).map(intsOf), { cheat: lie, runner });
       });
     } catch (e) {
       return this.inputFailed(job, e, doing, retrying);
     }
     const submitted =
-      event?.outputCommitment ?? (job.output !== undefined ? tensorCommitment(job.output) : (await submittedResultOf(this.p, id)).outputCommitment);
+      event?.outputCommitment ?? (job.output !== undefined ? commitBatch(job.output, n) : (await submittedResultOf(this.p, id)).outputCommitment);
+    const items = n === 1 ? "" : ` of its ${n} inputs`;
     if (ran.outputCommitment.toLowerCase() === submitted.toLowerCase()) {
       this.store.updateJob(id, { stage: "agreed" });
-      this.log.info(`job ${id}: result checks out (output ${short(submitted)}, re-run in ${ran.ms.toFixed(1)} ms)`);
+      this.log.info(`job ${id}: result${items} checks out (output ${short(submitted)}, re-run in ${ran.ms.toFixed(1)} ms)`);
       return;
     }
     if (!(await current())) return;
     const bytes = input ?? (await this.usableInput(job, doing, retrying, false));
     if (bytes === undefined) return;
+    const wrong = n === 1 ? undefined : await this.firstWrongItem(job, event, ran.itemCommitments!);
     this.log.info(
-      `job ${id}: MISMATCH: worker ${short(worker)} submitted output ${short(submitted)}, we computed ${short(ran.outputCommitment)}` +
-        (lie ? ` (we lie on purpose at layer ${lie.layer})` : "") +
+      `job ${id}: MISMATCH: worker ${short(worker)} submitted output ${short(submitted)}${items}, we computed ${short(ran.outputCommitment)}` +
+        (wrong ? ` (item ${wrong.item} differs)` : "") +
+        (lie ? ` (we lie on purpose at layer ${lie.layer}${lie.item === undefined ? "" : ` of item ${lie.item}`})` : "") +
         "; building the trace to open a dispute",
     );
-    await this.oneAtATime(() => this.dispute(job, model, bytes, lie));
+    await this.oneAtATime(() => this.dispute(job, model, bytes, lie, wrong));
+  }
+
+  /**
+   * The first item of batch `job` whose submitted output differs from ours (`ours`: our items'
+   * output commitments), with the submitted items' commitments, which the dispute passes.
+   */
+  private async firstWrongItem(job: JobRow, event: Submitted | undefined, ours: readonly string[]): Promise<WrongItem> {
+    const output = event?.output ?? job.output ?? (await submittedOutput(this.p, job.jobId)).output;
+    const theirs = itemCommitments(output, batchSizeOf(job));
+    const item = theirs.findIndex((c, i) => c.toLowerCase() !== ours[i]!.toLowerCase());
+    if (item < 0) throw new VeritensorError(`job ${job.jobId}: the batch's commitments differ but every item agrees`);
+    return { item, submittedItems: theirs };
   }
 
   /** A dispute we opened before a restart, found on chain and tracked again; false if there is none. */
   private async recover(job: JobRow): Promise<boolean> {
     const id = job.jobId;
-    const game = await this.ourGame(id);
-    if (!game) return false;
-    const cheat = job.cheat ? (JSON.parse(job.cheat) as CheatSpec) : undefined;
-    this.trackDispute({ game, jobId: id, side: Side.Challenger, modelId: job.modelId, input: job.input!, cheat, claim: job.disputeRoot! });
+    const found = await this.ourGame(id);
+    if (!found) return false;
+    const { game } = found;
+    const n = batchSizeOf(job);
+    // The item our game is about: the one whose input the game starts from.
+    const item = n === 1 ? 0 : itemCommitments(job.input!, n).findIndex((c) => c === found.inputCommitment.toLowerCase());
+    if (item < 0) throw new VeritensorError(`job ${id}: our game ${game} starts from an input of none of the batch's items`);
+    const input = new Uint8Array(splitItems(job.input!, n)[item]!);
+    const cheat = cheatOfItem(job.cheat ? (JSON.parse(job.cheat) as CheatSpec) : undefined, item);
+    this.trackDispute({ game, jobId: id, side: Side.Challenger, modelId: job.modelId, input, cheat, claim: job.disputeRoot! });
     this.store.updateJob(id, { stage: "disputed" });
     this.log.info(`job ${id}: our dispute (game ${short(game)}) is on chain (recovered)`);
     return true;
   }
 
-  /** Builds the trace and opens a dispute on `job` (one at a time: see oneAtATime). */
-  private async dispute(job: JobRow, model: Parameters<typeof computeTrace>[0], input: Uint8Array, lie: CheatSpec | undefined): Promise<void> {
+  /**
+   * Builds the trace and opens a dispute on `job` (one at a time: see oneAtATime); on a batch, on
+   * its item `wrong.item`, whose trace starts from that item's input.
+   */
+  private async dispute(
+    job: JobRow,
+    model: Parameters<typeof computeTrace>[0],
+    input: Uint8Array,
+    lie: CheatSpec | undefined,
+    wrong: WrongItem | undefined,
+  ): Promise<void> {
     const id = job.jobId;
     if (this.ctx.journal.inFlight(`open:${id}`)) return;
-    const t = await computeTrace(model, intsOf(input), { cheat: lie });
+    const n = batchSizeOf(job);
+    const item = wrong?.item ?? 0;
+    const itemInput = new Uint8Array(splitItems(input, n)[item]!);
+    const itemLie = cheatOfItem(lie, item);
+    const t = await computeTrace(model, intsOf(itemInput), { cheat: itemLie });
     const player = new DisputePlayer(Side.Challenger, this.ctx.signer, model, t.trace);
-    const result = await submittedResultOf(this.p, id);
+    const submitted = await submittedResultOf(this.p, id);
+    const result = wrong ? itemOfBatch(submitted, item, itemCommitments(input, n), wrong.submittedItems) : submitted;
     // Write-ahead: the trace we will play (its root and how to rebuild it: the input too) before opening.
     this.store.updateJob(id, { disputeRoot: t.root, cheat: lie ? JSON.stringify(lie) : undefined, input: job.input?.length ? undefined : input });
     await this.ensureBond();
@@ -316,7 +379,7 @@ export class Verifier extends ProtocolNode {
       revealDispute(this.p.disputes, this.ctx.signer, id, args),
     );
     const address = await game.getAddress();
-    this.trackDispute({ game: address, jobId: id, side: Side.Challenger, modelId: job.modelId, input, cheat: lie, claim: t.root }, player);
+    this.trackDispute({ game: address, jobId: id, side: Side.Challenger, modelId: job.modelId, input: itemInput, cheat: itemLie, claim: t.root }, player);
     this.store.updateJob(id, { stage: "disputed" });
     this.log.info(`job ${id}: dispute opened, game ${short(address)} (${receipt.gasUsed.toLocaleString("en-US")} gas); the worker must post its trace root`);
   }

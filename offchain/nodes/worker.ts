@@ -5,8 +5,10 @@
  * the trace from the model and the job's input when a dispute opens (bit for bit the same: the
  * inference is integer-exact). Everything it commits is written to its store before the
  * transaction is sent, so a restart submits the same result (or notices it was submitted) and
- * defends the same output. `cheat` makes it lie at one node of every trace, in a way that reaches
- * the output (demos and tests).
+ * defends the same output. A batch job is claimed, submitted and finalized once: every input is
+ * run and the outputs are submitted concatenated; a dispute on one of its items is defended with
+ * that item's trace. `cheat` makes it lie at one node of every trace (in a batch, of one item's),
+ * in a way that reaches the output (demos and tests).
  */
 
 import type { JobRow } from "./store.js";
@@ -24,17 +26,18 @@ import {
   waitMined,
   withdrawBalance,
 } from "../clients/index.js";
+import { commitBatch, splitItems } from "../commitments/batch.js";
 import type { Hex } from "../commitments/merkle.js";
 import { canonicalBytes } from "../commitments/tensor.js";
 import { Side } from "../clients/game-types.js";
 import { short } from "./log.js";
 import type { NodeOptions, RequestedJob } from "./node.js";
-import { ProtocolNode, openNodeContext } from "./node.js";
+import { ProtocolNode, batchSizeOf, openNodeContext } from "./node.js";
 import type { NodeContext } from "./node.js";
-import { computeOutput, intsOf } from "../runtime/trace.js";
+import { computeBatchOutput, intsOf } from "../runtime/trace.js";
 import { validateInput } from "../runtime/input.js";
 import type { CheatChoice, CheatSpec } from "../runtime/cheat.js";
-import { chooseCheat } from "../runtime/cheat.js";
+import { cheatOfItem, chooseCheat, formatCheat } from "../runtime/cheat.js";
 import { countSaturated } from "../runtime/saturation.js";
 import { SubscriptionKeeper } from "./subscriptions.js";
 
@@ -147,17 +150,27 @@ export class Worker extends ProtocolNode {
     const jm = this.p.jobManager.interface;
     const f = this.p.disputes.interface;
     const requested = jm.getEvent("JobRequested")!;
+    const batch = jm.getEvent("BatchRequested")!;
     const reopened = jm.getEvent("JobReopened")!;
     const opened = f.getEvent("DisputeOpened")!;
-    // The three kinds, from both contracts, in one call and in chain order (with the subscriptions
+    const itemDisputed = f.getEvent("BatchItemDisputed")!;
+    // The five kinds, from both contracts, in one call and in chain order (with the subscriptions
     // the keeper watches for, in the same call).
     const keeper = this.keeper?.events;
     const logs = await this.p.connection.ethers.provider.getLogs({
       address: [this.p.addresses.jobManager, this.p.addresses.disputeFactory, ...(keeper ? [keeper.address] : [])],
       fromBlock: from,
       toBlock: to,
-      topics: [[requested.topicHash, reopened.topicHash, opened.topicHash, ...(keeper ? [keeper.topic] : [])]],
+      topics: [[requested.topicHash, batch.topicHash, reopened.topicHash, opened.topicHash, itemDisputed.topicHash, ...(keeper ? [keeper.topic] : [])]],
     });
+    // The item each game on a batch is about: its BatchItemDisputed follows its DisputeOpened in the
+    // same transaction, so in these same logs.
+    const items = new Map<string, number>();
+    for (const log of logs) {
+      if (log.topics[0] !== itemDisputed.topicHash || log.address.toLowerCase() !== this.p.addresses.disputeFactory.toLowerCase()) continue;
+      const { game, item } = f.decodeEventLog(itemDisputed, log.data, log.topics) as unknown as { game: string; item: bigint };
+      items.set(game.toLowerCase(), Number(item));
+    }
     for (const log of logs) {
       if (this.keeper?.onLog(log)) continue;
       const escrow = log.address.toLowerCase() === this.p.addresses.jobManager.toLowerCase();
@@ -167,6 +180,12 @@ export class Worker extends ProtocolNode {
         if (this.indexRequest(e, true)) {
           this.log.info(`job ${e.jobId}: requested on model ${e.modelId}, fee ${formatVtn(e.terms.fee)}${e.inputURI !== "" ? `, input at ${e.inputURI}` : ""}`);
         }
+        continue;
+      }
+      if (escrow && log.topics[0] === batch.topicHash) {
+        const { jobId, batchSize } = jm.decodeEventLog(batch, log.data, log.topics) as unknown as { jobId: bigint; batchSize: bigint };
+        this.indexBatch(jobId, batchSize);
+        if (this.store.job(jobId) !== undefined) this.log.info(`job ${jobId}: a batch of ${batchSize} inputs`);
         continue;
       }
       if (escrow && log.topics[0] === reopened.topicHash) {
@@ -180,12 +199,26 @@ export class Worker extends ProtocolNode {
       const job = this.store.job(jobId);
       if (!job || job.output === undefined || job.input === undefined) continue;
       if (!["submitted", "finalized", "rejected"].includes(job.stage)) continue;
-      const cheat = job.cheat ? (JSON.parse(job.cheat) as CheatSpec) : undefined;
-      const claim = tensorCommitment(job.output);
-      if (this.trackDispute({ game, jobId, side: Side.Defender, modelId: job.modelId, input: job.input, cheat, claim })) {
-        this.log.info(`job ${jobId}: DISPUTED by ${short(challenger)} (game ${short(game)}); defending our output with its trace`);
+      const item = items.get(game.toLowerCase()) ?? 0;
+      const d = this.disputedItem(job, item);
+      if (this.trackDispute({ game, jobId, side: Side.Defender, modelId: job.modelId, ...d })) {
+        const what = batchSizeOf(job) === 1 ? "" : ` (item ${item} of its ${batchSizeOf(job)})`;
+        this.log.info(`job ${jobId}${what}: DISPUTED by ${short(challenger)} (game ${short(game)}); defending our output with its trace`);
       }
     }
+  }
+
+  /**
+   * What defending item `item` of `job` needs (the whole job, for a single one): the item's input,
+   * the cheat that shaped its output (if it lied there), and its output commitment, which its
+   * rebuilt trace must end in.
+   */
+  private disputedItem(job: JobRow, item: number): { input: Uint8Array; cheat?: CheatSpec; claim: string } {
+    const n = batchSizeOf(job);
+    const input = new Uint8Array(splitItems(job.input!, n)[item]!);
+    const output = splitItems(job.output!, n)[item]!;
+    const cheat = cheatOfItem(job.cheat ? (JSON.parse(job.cheat) as CheatSpec) : undefined, item);
+    return { input, claim: tensorCommitment(output), ...(cheat ? { cheat } : {}) };
   }
 
   protected async work(): Promise<void> {
@@ -224,6 +257,11 @@ export class Worker extends ProtocolNode {
     const id = job.jobId;
     if (this.ctx.journal.inFlight(`claim:${id}`)) return;
     const rec = await getJob(this.p, id);
+    // The escrow's record is the authority on the batch size (its event may predate our first block).
+    if (batchSizeOf(job) !== Number(rec.batchSize)) {
+      this.store.updateJob(id, { batchSize: Number(rec.batchSize) });
+      job = this.store.job(id)!;
+    }
     const mine = rec.worker.toLowerCase() === this.address.toLowerCase();
     if (rec.status === JobStatus.Claimed && mine) {
       this.store.updateJob(id, { stage: "claimed", resultDue: rec.timer });
@@ -282,7 +320,7 @@ export class Worker extends ProtocolNode {
     // to the requester, who could make such jobs on purpose.
     const { model } = await this.ctx.models.get(job.modelId);
     try {
-      validateInput(model, intsOf(input));
+      this.validateItems(model, input, batchSizeOf(job));
     } catch (e) {
       const why = (e as Error).message;
       this.store.updateJob(id, { stage: "skipped", note: why });
@@ -298,6 +336,18 @@ export class Worker extends ProtocolNode {
     pass.free -= lock;
     pass.claiming++;
     return () => this.sendClaim(id);
+  }
+
+  /** Checks each input of a batch (or the one input of a job) against the model's shape and range. */
+  private validateItems(model: Parameters<typeof validateInput>[0], input: Uint8Array, n: number): void {
+    for (const [i, item] of splitItems(input, n).entries()) {
+      try {
+        validateInput(model, intsOf(item));
+      } catch (e) {
+        if (n === 1) throw e;
+        throw new Error(`input ${i} of the batch: ${(e as Error).message}`, { cause: e });
+      }
+    }
   }
 
   /** The dispute manager and callback fee per gas of the escrow's parameter version `version` (read once: versions never change). */
@@ -359,12 +409,14 @@ export class Worker extends ProtocolNode {
     if (job.stage === "claimed") {
       const input = await this.inputOf(job);
       const { model } = await this.ctx.models.get(job.modelId);
-      const cheat = this.options.cheat ? chooseCheat(model, this.options.cheat) : undefined;
-      // The plain model only: the trace is rebuilt from the model and the input if a dispute opens.
-      // The input is the one the escrow committed (inline) or was checked against the terms'
-      // commitment (URI): its commitment is the terms', not hashed again.
+      const n = batchSizeOf(job);
+      const cheat = this.options.cheat ? chooseCheat(model, this.options.cheat, Math.random, n) : undefined;
+      // The plain model only (each input of a batch): the trace is rebuilt from the model and the
+      // input if a dispute opens. The input is the one the escrow committed (inline) or was checked
+      // against the terms' commitment (URI): a single job's commitment is the terms', not hashed again.
       const { inputCommitment } = await jobTerms(this.p, id);
-      const t = await computeOutput(model, intsOf(input), { cheat, inputCommitment: inputCommitment as Hex });
+      const items = splitItems(input, n).map((item) => intsOf(item));
+      const t = await computeBatchOutput(model, items, { cheat, inputCommitment: inputCommitment as Hex });
       // Write-ahead: what we are about to commit, before the transaction exists.
       this.store.updateJob(id, {
         stage: "computed",
@@ -374,16 +426,16 @@ export class Worker extends ProtocolNode {
       // The model's quality, not the result's correctness: a saturated output is still the exact one.
       const sat = countSaturated(model, t.output);
       this.log.info(
-        `job ${id}: ran model ${job.modelId} in ${t.ms.toFixed(1)} ms, output commitment ${short(t.outputCommitment)}, ` +
+        `job ${id}: ran model ${job.modelId}${n === 1 ? "" : ` on ${n} inputs`} in ${t.ms.toFixed(1)} ms, output commitment ${short(t.outputCommitment)}, ` +
           `saturated outputs ${sat.bounds ? `${sat.saturated} of ${sat.total}` : "not counted (no clip bounds)"}` +
-          (cheat ? ` (CHEATING at layer ${cheat.layer}, element ${cheat.element})` : ""),
+          (cheat ? ` (CHEATING: ${formatCheat(cheat)})` : ""),
       );
       current = this.store.job(id)!;
     }
     return async () => {
       let r;
       try {
-        r = await this.perform(`submit:${id}`, `submit job ${id} output ${tensorCommitment(current.output!)}`, () =>
+        r = await this.perform(`submit:${id}`, `submit job ${id} output ${this.outputCommitment(current)}`, () =>
           sendSubmit(this.p, this.ctx.signer, id, current.output!),
         );
       } catch (e) {
@@ -458,7 +510,7 @@ export class Worker extends ProtocolNode {
     try {
       f = await this.perform(`finalize:${id}`, `finalize job ${id}`, () =>
         // Our own output (a consumer job's callback needs the bytes), when we have it, saves reading it back from the events.
-        sendFinalize(this.p, this.ctx.signer, id, job.output ? { outputCommitment: tensorCommitment(job.output), output: job.output } : undefined),
+        sendFinalize(this.p, this.ctx.signer, id, job.output ? { outputCommitment: this.outputCommitment(job), output: job.output } : undefined),
       );
     } catch (e) {
       this.ownState.delete(id);
@@ -468,6 +520,11 @@ export class Worker extends ProtocolNode {
     this.store.updateJob(id, { stage: "finalized" });
     const callback = f.callback ? `; callback ${f.callback.status}, ${formatVtn(f.callbackFee)} callback fee for its gas` : "";
     this.log.info(`job ${id}: finalized, ${formatVtn(f.workerFee)} earned${callback}`);
+  }
+
+  /** The commitment our stored output was (or will be) submitted with: a batch's, item by item. */
+  private outputCommitment(job: JobRow): string {
+    return commitBatch(job.output!, batchSizeOf(job));
   }
 
   protected async collect(): Promise<void> {

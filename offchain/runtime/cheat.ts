@@ -13,31 +13,45 @@ import { numel } from "../model/canonical.js";
 import { evalLayer } from "./reference.js";
 import { VeritensorError } from "../clients/errors.js";
 
-/** Which node lies: trace tensor `layer` (1..L), element `element`, off by `delta`. */
+/**
+ * Which node lies: trace tensor `layer` (1..L), element `element`, off by `delta`; in a batch job,
+ * only in the trace of item `item` (0 when absent): the other items are answered honestly.
+ */
 export interface CheatSpec {
   readonly layer: number;
   readonly element: number;
   readonly delta: number;
+  readonly item?: number;
 }
 
 /**
- * What `--cheat` says, on every task: `random`, or `LAYER[:ELEMENT[:DELTA]]`; a missing part is
- * chosen at random by the nodes ({@link chooseCheat}); by hand every part but DELTA must be given
- * ({@link exactCheat}), so that `job submit` and `dispute move` build the same lie.
+ * What `--cheat` says, on every task: `random`, or `LAYER[:ELEMENT[:DELTA]]`, either followed by
+ * `@ITEM` to lie in one item of a batch job; a missing part is chosen at random by the nodes
+ * ({@link chooseCheat}); by hand every part but DELTA must be given ({@link exactCheat}), so that
+ * `job submit` and `dispute move` build the same lie.
  */
-export type CheatChoice = { readonly layer?: number; readonly element?: number; readonly delta?: number };
+export type CheatChoice = { readonly layer?: number; readonly element?: number; readonly delta?: number; readonly item?: number };
 
-/** The one grammar of `--cheat`: `random` or `LAYER[:ELEMENT[:DELTA]]` (DELTA default +1). */
+/** The one grammar of `--cheat`: `random` or `LAYER[:ELEMENT[:DELTA]]` (DELTA default +1), then `@ITEM` or nothing. */
 export function parseCheat(text: string, option = "--cheat"): CheatChoice {
-  const t = text.trim();
-  if (t === "random") return {};
+  const [what, at, ...rest] = text.trim().split("@");
+  const item = at === undefined ? {} : { item: parseItem(at, text, option) };
+  if (rest.length > 0) throw new VeritensorError(`${option} "${text}" names more than one item`);
+  const t = what!.trim();
+  if (t === "random") return item;
   const m = /^(\d+)(?::(\d+))?(?::(-?\d+))?$/.exec(t);
-  if (!m) throw new VeritensorError(`${option} "${text}" is not random or LAYER[:ELEMENT[:DELTA]] (examples: random, 6, 4:100, 6:3:-5)`);
+  if (!m) throw new VeritensorError(`${option} "${text}" is not random or LAYER[:ELEMENT[:DELTA]], with @ITEM or not (examples: random, 6, 4:100, 6:3:-5, 4:100@2)`);
   const layer = Number(m[1]);
   if (layer < 1) throw new VeritensorError(`${option}: layers are numbered from 1 (0 is the input)`);
   const delta = m[3] === undefined ? undefined : Number(m[3]);
   if (delta === 0) throw new VeritensorError(`${option}: a delta of 0 changes nothing`);
-  return { layer, ...(m[2] === undefined ? {} : { element: Number(m[2]) }), ...(delta === undefined ? {} : { delta }) };
+  return { layer, ...(m[2] === undefined ? {} : { element: Number(m[2]) }), ...(delta === undefined ? {} : { delta }), ...item };
+}
+
+/** The item after `@` in a `--cheat`: a batch item, numbered from 0. */
+function parseItem(text: string, whole: string, option: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new VeritensorError(`${option} "${whole}": the item after @ is a batch item number (0, 1, …)`);
+  return Number(text.trim());
 }
 
 /** The cheat of a by-hand task: layer and element given (DELTA defaults to +1). */
@@ -47,22 +61,36 @@ export function exactCheat(c: CheatChoice, option = "--cheat"): CheatSpec {
       `${option}: by hand, give LAYER:ELEMENT[:DELTA] (for example 4:100), the same to \`job submit\` and \`dispute move\`, so that both build the same lie`,
     );
   }
-  return { layer: c.layer, element: c.element, delta: c.delta ?? 1 };
+  return { layer: c.layer, element: c.element, delta: c.delta ?? 1, ...(c.item === undefined ? {} : { item: c.item }) };
 }
 
 export function formatCheat(c: CheatSpec): string {
-  return `layer ${c.layer}, element ${c.element} off by ${c.delta > 0 ? "+" : ""}${c.delta}`;
+  const item = c.item === undefined ? "" : `item ${c.item}, `;
+  return `${item}layer ${c.layer}, element ${c.element} off by ${c.delta > 0 ? "+" : ""}${c.delta}`;
 }
 
-/** A concrete cheat for `model` from a choice (random parts drawn from `random`). */
-export function chooseCheat(model: CanonicalModel, choice: CheatChoice, random: () => number = Math.random): CheatSpec {
+/**
+ * A concrete cheat for `model` from a choice (random parts drawn from `random`). For a batch of
+ * `items` inputs the lie sits in one item: the chosen one, or one drawn at random.
+ */
+export function chooseCheat(model: CanonicalModel, choice: CheatChoice, random: () => number = Math.random, items = 1): CheatSpec {
   const L = model.layers.length;
   const layer = choice.layer ?? 1 + Math.floor(random() * L);
   if (layer < 1 || layer > L) throw new VeritensorError(`--cheat: layer ${layer} is not one of 1..${L}`);
   const n = numel(model.layers[layer - 1]!.outShape);
   const element = choice.element ?? Math.floor(random() * n);
   if (element >= n) throw new VeritensorError(`--cheat: layer ${layer} has ${n} elements, no element ${element}`);
-  return { layer, element, delta: choice.delta ?? 1 };
+  const spec = { layer, element, delta: choice.delta ?? 1 };
+  if (choice.item === undefined && items === 1) return spec;
+  const item = choice.item ?? Math.floor(random() * items);
+  if (item >= items) throw new VeritensorError(`--cheat: the job has ${items} item(s), no item ${item}`);
+  return { ...spec, item };
+}
+
+/** The cheat of item `item` of a batch: `cheat` without its item when it lies there, else none. */
+export function cheatOfItem(cheat: CheatSpec | undefined, item: number): CheatSpec | undefined {
+  if (cheat === undefined || (cheat.item ?? 0) !== item) return undefined;
+  return { layer: cheat.layer, element: cheat.element, delta: cheat.delta };
 }
 
 /** Factors the lie is scaled by, in order, until it changes the output. */

@@ -16,11 +16,12 @@ import {
   getModel,
   intsToBytes,
   report,
+  requestBatch,
   requestInference,
   resolveSigner,
   VeritensorError,
 } from "../../offchain/cli/index.js";
-import type { Protocol } from "../../offchain/cli/index.js";
+import type { Protocol, RequestResult } from "../../offchain/cli/index.js";
 import { checkShape, clampedNote, readTensor } from "../../offchain/cli/model/tensors.js";
 import { canonicalBytes } from "../../offchain/commitments/tensor.js";
 import { ModelSource } from "../../offchain/nodes/sources/models.js";
@@ -28,6 +29,7 @@ import { ModelSource } from "../../offchain/nodes/sources/models.js";
 interface Args {
   model: string | undefined;
   input: string | undefined;
+  inputs: string | undefined;
   real: boolean;
   cacheDir: string | undefined;
   ipfsGateway: string | undefined;
@@ -42,12 +44,11 @@ interface Args {
 }
 
 /**
- * The `--input` file as canonical bytes: its shape (when it states one) checked against the
- * registered model's, and with `--real` quantized by the registered model's input scale (the
- * model is fetched by its URI and checked, as a worker does), counting the values clamped.
+ * An input file as canonical bytes: its shape (when it states one) checked against the registered
+ * model's, and with `--real` quantized by the registered model's input scale (the model is fetched
+ * by its URI and checked, as a worker does), counting the values clamped.
  */
-async function inputBytes(p: Protocol, modelId: bigint, a: Args, root: string): Promise<{ bytes: Buffer; clamped?: string }> {
-  const file = a.input!;
+async function inputBytes(p: Protocol, modelId: bigint, a: Args, root: string, file: string): Promise<{ bytes: Buffer; clamped?: string }> {
   const tensor = await readTensor(file, "input file");
   checkShape(tensor, (await getModel(p, modelId)).inputShape.map(Number), `input file ${file}`, `model ${modelId}'s input`);
   if (!a.real) {
@@ -62,36 +63,54 @@ async function inputBytes(p: Protocol, modelId: bigint, a: Args, root: string): 
   return { bytes: canonicalBytes(q.values), clamped: clampedNote(model, q.clamped, q.values.length) };
 }
 
+/** The `--inputs` list: comma-separated files, resolved from the working directory. */
+function inputFiles(list: string): string[] {
+  const files = list.split(",").map((f) => f.trim());
+  if (files.some((f) => f === "")) throw new VeritensorError(`--inputs "${list}": give files separated by commas, without empty entries`);
+  return files.map((f) => path.resolve(f));
+}
+
 export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
   const from = partyFrom(a.from, "job request moves funds (the fee)");
-  if (a.real && a.input === undefined) throw new VeritensorError("--real quantizes the --input file; an input given by URI must hold canonical integers");
+  if (a.input !== undefined && a.inputs !== undefined) throw new VeritensorError("give --input (one input) or --inputs (a batch), not both");
+  if (a.real && a.input === undefined && a.inputs === undefined) {
+    throw new VeritensorError("--real quantizes the --input file; an input given by URI must hold canonical integers");
+  }
   const p = await openProtocol(hre);
   const requester = await resolveSigner(p.connection, from);
   const modelId = parseId(a.model, "--model");
-  const input = a.input !== undefined ? await inputBytes(p, modelId, a, hre.config.paths.root) : undefined;
-  const result = await requestInference(p, requester, {
+  const root = hre.config.paths.root;
+  const files = a.inputs !== undefined ? inputFiles(a.inputs) : a.input !== undefined ? [a.input] : [];
+  const inputs = [];
+  for (const file of files) inputs.push(await inputBytes(p, modelId, a, root, file));
+  const common = {
     modelId,
-    input: input?.bytes,
-    inputUri: a.inputUri,
-    inputCommitment: a.inputCommitment,
     fee: a.fee !== undefined ? parseVtn(a.fee, "--fee") : undefined,
     deadlineIn: parseDuration(a.deadline, "--deadline"),
     consumer: a.consumer,
     callbackGasLimit: a.callbackGasLimit === 0 ? undefined : a.callbackGasLimit,
     approve: !a.noApprove,
-  });
-  report(`Requested job ${result.jobId}`, [
+  };
+  const result: RequestResult =
+    a.inputs !== undefined
+      ? await requestBatch(p, requester, { ...common, inputs: inputs.map((i) => i.bytes) })
+      : await requestInference(p, requester, { ...common, input: inputs[0]?.bytes, inputUri: a.inputUri, inputCommitment: a.inputCommitment });
+  const clamped = inputs.map((i, k) => (i.clamped === undefined ? undefined : inputs.length === 1 ? i.clamped : `input ${k}: ${i.clamped}`));
+  const batch = result.batchSize > 1n;
+  report(`Requested ${batch ? `batch job ${result.jobId} of ${result.batchSize} inputs` : `job ${result.jobId}`}`, [
     ["model", a.model],
     ["requester", await requester.getAddress()],
+    ["batch size", batch ? `${result.batchSize} inputs, settled as one job (docs/PROTOCOL.md "Batches")` : undefined],
     [
       "fee escrowed",
-      `${formatVtn(result.fee)} (model ${formatVtn(result.quote.price)}, protocol ${formatVtn(result.protocolFee)}, ` +
+      `${formatVtn(result.fee)} (model ${formatVtn(result.quote.modelFee)}${batch ? ` = ${result.batchSize} × ${formatVtn(result.quote.price)}` : ""}, ` +
+        `protocol ${formatVtn(result.protocolFee)}, ` +
         `${result.callbackFee > 0n ? `callback ${formatVtn(result.callbackFee)} to the finalizer, ` : ""}` +
-        `worker ${formatVtn(result.fee - result.quote.price - result.protocolFee - result.callbackFee)})`,
+        `worker ${formatVtn(result.fee - result.quote.modelFee - result.protocolFee - result.callbackFee)})`,
     ],
     ["deadline", formatTime(result.deadline, await nextBlockTime(p))],
-    ["input commitment", result.inputCommitment],
-    ["clamped by --real", input?.clamped],
+    [batch ? "input commitment (batch)" : "input commitment", result.inputCommitment],
+    ["clamped by --real", clamped.some((c) => c !== undefined) ? clamped.filter((c) => c !== undefined).join("; ") : undefined],
     ["approval tx", result.approval?.hash],
     ["tx", result.receipt.hash],
     ["gas used", formatGas(result.receipt.gasUsed)],

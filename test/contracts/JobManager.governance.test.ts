@@ -207,7 +207,8 @@ describe("JobManager: governance", function () {
       expect((await p.jm.getJob(finalized)).timer).to.equal(end);
       // Under the new window it would be over; disputes can still open (the old manager's).
       await time.increaseTo(end - CHALLENGE_WINDOW + MIN_CHALLENGE_WINDOW + 1n);
-      expect(await p.jm.connect(p.disputeManager).freezeForDispute.staticCall(finalized, ...(await finalizeArgs(p, finalized)))).to.equal(p.worker.address);
+      const [frozenWorker, batchSize] = await p.jm.connect(p.disputeManager).freezeForDispute.staticCall(finalized, ...(await finalizeArgs(p, finalized)));
+      expect([frozenWorker, batchSize]).to.deep.equal([p.worker.address, 1n]);
       await expect(p.jm.finalize(finalized, ...(await finalizeArgs(p, finalized))))
         .to.be.revertedWithCustomError(p.jm, "JobManagerChallengeWindowOpen")
         .withArgs(finalized, end);

@@ -56,10 +56,10 @@ describe("nodes: store, journal, signer, model fetching", function () {
     const s = NodeStore.open(file);
     s.setMeta("schema", "1");
     s.close();
-    expect(() => NodeStore.open(file)).to.throw(/has schema 1, this version writes schema 3/);
+    expect(() => NodeStore.open(file)).to.throw(/has schema 1, this version writes schema 4/);
   });
 
-  it("migrates a schema-2 state file in place: its jobs are kept, and they gain the result due time", function () {
+  it("migrates a schema-2 state file in place: its jobs are kept, and they gain the result due time and the batch size", function () {
     const file = path.join(dir, "schema2.sqlite");
     // A schema-2 file, as the previous version wrote it: no result_due column.
     const db = openDatabase(file);
@@ -70,15 +70,30 @@ describe("nodes: store, journal, signer, model fetching", function () {
       INSERT INTO jobs (job_id, model_id, stage, challenge_end, updated_at) VALUES (7, 1, 'submitted', 1000, 0);`);
     db.close();
     const s = NodeStore.open(file);
-    expect(s.meta("schema")).to.equal("3");
-    expect(s.job(7n)).to.include({ stage: "submitted", challengeEnd: 1000n, resultDue: undefined });
-    s.updateJob(7n, { resultDue: 900n });
-    expect(s.job(7n)?.resultDue).to.equal(900n);
+    expect(s.meta("schema")).to.equal("4");
+    expect(s.job(7n)).to.include({ stage: "submitted", challengeEnd: 1000n, resultDue: undefined, batchSize: undefined });
+    s.updateJob(7n, { resultDue: 900n, batchSize: 3 });
+    expect(s.job(7n)).to.include({ resultDue: 900n, batchSize: 3 });
     s.close();
-    // Opened again: already schema 3, nothing to migrate.
+    // Opened again: already schema 4, nothing to migrate.
     const again = NodeStore.open(file);
-    expect(again.job(7n)?.resultDue).to.equal(900n);
+    expect(again.job(7n)).to.include({ resultDue: 900n, batchSize: 3 });
     again.close();
+  });
+
+  it("migrates a schema-3 state file in place: its jobs are kept, and they gain the batch size (none: single jobs)", function () {
+    const file = path.join(dir, "schema3.sqlite");
+    const db = openDatabase(file);
+    db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE jobs (job_id INTEGER PRIMARY KEY, model_id INTEGER NOT NULL, stage TEXT NOT NULL, input BLOB, output BLOB,
+        dispute_root TEXT, cheat TEXT, challenge_end INTEGER, result_due INTEGER, note TEXT, updated_at INTEGER NOT NULL);
+      INSERT INTO meta VALUES ('schema', '3');
+      INSERT INTO jobs (job_id, model_id, stage, result_due, updated_at) VALUES (8, 1, 'claimed', 700, 0);`);
+    db.close();
+    const s = NodeStore.open(file);
+    expect(s.meta("schema")).to.equal("4");
+    expect(s.job(8n)).to.include({ stage: "claimed", resultDue: 700n, batchSize: undefined });
+    s.close();
   });
 
   it("records a transaction's nonce, hash and gas, and settles intents left open by a crash", async function () {
