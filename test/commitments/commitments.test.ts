@@ -7,6 +7,9 @@ import { createHash } from "node:crypto";
 
 import { expect } from "chai";
 
+import { keccak256 } from "ethers";
+
+import { batchCommitment, commitBatch, itemCommitments, splitItems } from "../../offchain/commitments/batch.js";
 import { commitGraph, encodeHeader, encodeLayer, headerLeaf } from "../../offchain/commitments/graph.js";
 import { MerkleTree, merkleRoot, rootFromProof, toHex, verifyMerkleProof } from "../../offchain/commitments/merkle.js";
 import {
@@ -136,6 +139,29 @@ describe("inference: commitments", function () {
       console.log(`      32 MB tensor committed in ${ms.toFixed(0)} ms (${((32 / ms) * 1000).toFixed(0)} MB/s)`);
       expect(c.numChunks).to.equal(32768);
       expect(ms).to.be.below(5000);
+    });
+  });
+
+  describe("batch commitment", () => {
+    it("is an item's tensor commitment for one item, keccak256 over the items' for more (contracts/libraries/BatchCommitment.sol)", () => {
+      const items = [canonicalBytes([1, -2, 3]), canonicalBytes([4, 5, -6]), canonicalBytes([7, 8, 9])];
+      const bytes = Buffer.concat(items);
+      const roots = items.map((x) => tensorRoot(Array.from(new Int32Array(new Uint8Array(x).buffer))));
+      expect(itemCommitments(bytes, 3)).to.deep.equal(roots);
+      expect(commitBatch(bytes, 3)).to.equal(keccak256(Buffer.concat(roots.map((r) => Buffer.from(r.slice(2), "hex")))));
+      expect(commitBatch(items[0]!, 1)).to.equal(roots[0]);
+      expect(batchCommitment([roots[0]!])).to.equal(roots[0]);
+      // Order is bound, and a batch is not its concatenation committed as one tensor.
+      expect(commitBatch(Buffer.concat([items[1]!, items[0]!, items[2]!]), 3)).not.to.equal(commitBatch(bytes, 3));
+      expect(commitBatch(bytes, 3)).not.to.equal(commitBatch(bytes, 1));
+    });
+
+    it("cuts bytes into equal items of whole int32 elements, and refuses anything else", () => {
+      const bytes = canonicalBytes([1, 2, 3, 4, 5, 6]);
+      expect(splitItems(bytes, 3).map((x) => x.length)).to.deep.equal([8, 8, 8]);
+      expect(() => splitItems(bytes, 4)).to.throw(RangeError, /24 bytes are not 4 items/);
+      expect(() => splitItems(bytes, 0)).to.throw(RangeError, /at least one item/);
+      expect(() => batchCommitment([])).to.throw(RangeError);
     });
   });
 

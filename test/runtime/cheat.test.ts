@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { expect } from "chai";
 
 import { parseCanonicalModel } from "../../offchain/model/canonical.js";
-import { chooseCheat, exactCheat, formatCheat, parseCheat } from "../../offchain/runtime/cheat.js";
+import { cheatOfItem, chooseCheat, exactCheat, formatCheat, parseCheat } from "../../offchain/runtime/cheat.js";
 
 const model = parseCanonicalModel(readFileSync("models/mnist-cnn.canonical.onnx"));
 
@@ -32,5 +32,23 @@ describe("runtime: the --cheat grammar", function () {
     expect(() => exactCheat(parseCheat("random"))).to.throw(/by hand, give LAYER:ELEMENT\[:DELTA\]/);
     expect(() => exactCheat(parseCheat("4"))).to.throw(/by hand, give LAYER:ELEMENT\[:DELTA\]/);
     expect(formatCheat({ layer: 4, element: 100, delta: -2 })).to.equal("layer 4, element 100 off by -2");
+  });
+
+  it("lies in one item of a batch: @ITEM, or one drawn at random; a single job's cheat names none", function () {
+    expect(parseCheat("random@2")).to.deep.equal({ item: 2 });
+    expect(parseCheat("4:100@1")).to.deep.equal({ layer: 4, element: 100, item: 1 });
+    expect(() => parseCheat("4@x")).to.throw(/the item after @ is a batch item number/);
+    expect(() => parseCheat("4@1@2")).to.throw(/names more than one item/);
+    expect(chooseCheat(model, parseCheat("2:7@1"), () => 0.5, 3)).to.deep.equal({ layer: 2, element: 7, delta: 1, item: 1 });
+    expect(chooseCheat(model, parseCheat("2:7"), () => 0.7, 3)).to.deep.equal({ layer: 2, element: 7, delta: 1, item: 2 });
+    expect(chooseCheat(model, parseCheat("2:7"), () => 0.7)).to.deep.equal({ layer: 2, element: 7, delta: 1 });
+    expect(() => chooseCheat(model, parseCheat("2:7@3"), () => 0.5, 3)).to.throw(/the job has 3 item\(s\), no item 3/);
+    expect(exactCheat(parseCheat("4:100@2"))).to.deep.equal({ layer: 4, element: 100, delta: 1, item: 2 });
+    expect(formatCheat({ layer: 4, element: 100, delta: 2, item: 1 })).to.equal("item 1, layer 4, element 100 off by +2");
+    // Each item's own cheat: the lie in its item, nothing in the others (a single job's is item 0).
+    const lie = { layer: 2, element: 7, delta: 1, item: 1 };
+    expect(cheatOfItem(lie, 1)).to.deep.equal({ layer: 2, element: 7, delta: 1 });
+    expect(cheatOfItem(lie, 0)).to.equal(undefined);
+    expect(cheatOfItem({ layer: 2, element: 7, delta: 1 }, 0)).to.deep.equal({ layer: 2, element: 7, delta: 1 });
   });
 });

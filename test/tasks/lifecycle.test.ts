@@ -193,6 +193,36 @@ describe("tasks: one job from deploy to withdraw", function () {
     expect(await status(expired)).to.equal(5n);
   });
 
+  it("job request --inputs requests a batch; job submit --run runs each input; job show lists each item's input and output", async function () {
+    await quiet(() => run(["stake", "add"], { amount: "200", serves: "1", noApprove: false, from: "2" }));
+    const second = writeJson("input-2.json", [[4, 3, 2, 1]]);
+    const request = (args: Record<string, unknown>) =>
+      captured(() => run(["job", "request"], { model: "1", deadline: "10m", callbackGasLimit: 0, noApprove: false, real: false, from: "3", ...args }));
+    expect(await rejection(() => request({ input, inputs: `${input},${second}` }))).to.equal("give --input (one input) or --inputs (a batch), not both");
+    expect(await rejection(() => request({ inputs: `${input},,${second}` }))).to.match(/^--inputs ".*": give files separated by commas, without empty entries$/);
+    // The least fee of a batch of two at 1 VTN a run is over 2 VTN.
+    expect(await rejection(() => request({ inputs: `${input},${second}`, fee: "1.5" }))).to.match(/^fee 1\.5 VTN is below the minimum .*model price 1\.0 VTN × 2 inputs/);
+    const { result, lines } = await request({ inputs: `${input},${second}`, fee: "3" });
+    const batch = result as RequestResult;
+    expect(batch.batchSize).to.equal(2n);
+    const text = lines.join("\n");
+    expect(text).to.match(new RegExp(`^Requested batch job ${batch.jobId} of 2 inputs$`, "m"));
+    expect(text).to.match(/^  fee escrowed: +3\.0 VTN \(model 2\.0 VTN = 2 × 1\.0 VTN, /m);
+
+    await quiet(() => run(["job", "claim"], { job: String(batch.jobId), from: "2" }));
+    await quiet(() => run(["job", "submit"], { job: String(batch.jobId), run: model, from: "2" }));
+    const shown = await captured(async () => (await run(["job", "show"], { job: String(batch.jobId) })) as JobDetails);
+    expect(shown.result.job.batchSize).to.equal(2n);
+    // [1, 2, 3, 4] -> [1, 14] and [4, 3, 2, 1] -> [9, 1], each by W = [[1, -1], [2, 0], [0, 1], [-1, 3]].
+    expect(bytesToInts(shown.result.output!)).to.deep.equal([1, 14, 9, 1]);
+    const out = shown.lines.join("\n");
+    expect(out).to.match(/^  batch size: +2 inputs, settled as one job/m);
+    expect(out).to.match(/^  input \(item 1\): +\[4, 3, 2, 1\]$/m);
+    expect(out).to.match(/^  output \(item 0\): +\[1, 14\]$/m);
+    expect(out).to.match(/^  output \(item 1\): +\[9, 1\]$/m);
+    expect(out).to.match(/^  output \(item 1\) \(real\): +\[1\.125, 0\.125\]/m);
+  });
+
   it("gives test tokens on the local network", async function () {
     const result = (await quiet(() => run(["token", "faucet"], { to: "9", amount: "5" }))) as { balance: bigint };
     expect(result.balance).to.equal(5n * 10n ** 18n);
