@@ -529,7 +529,7 @@ contract JobManager is IJobManager, Ownable, PullPayments {
 
     /// @dev Validates the input form and returns its commitment (computed on-chain when inline: the
     /// batch commitment of `batchSize` inputs of `inputElements` elements each).
-    function _inputCommitment(RequestParams calldata p, uint64 inputElements, uint256 batchSize) private pure returns (bytes32) {
+    function _inputCommitment(RequestParams calldata p, uint64 inputElements, uint256 batchSize) private view returns (bytes32) {
         bool inlined = p.input.length != 0;
         bool remote = bytes(p.inputURI).length != 0;
         if (inlined == remote) revert JobManagerInvalidInput();
@@ -703,7 +703,7 @@ contract JobManager is IJobManager, Ownable, PullPayments {
     /// @dev The commitment of a job's `output` of `batchSize` items (one item: its tensor commitment),
     /// after checking its length: the tensor commitment zero-pads its last chunk, so it does not bind
     /// the length, and the items are cut by it.
-    function _outputCommitment(JobTerms calldata t, uint256 batchSize, bytes calldata output) private pure returns (bytes32) {
+    function _outputCommitment(JobTerms calldata t, uint256 batchSize, bytes calldata output) private view returns (bytes32) {
         uint256 expectedLength = _outputLength(t, batchSize);
         if (output.length != expectedLength) revert JobManagerOutputSizeMismatch(expectedLength, output.length);
         return BatchCommitment.root(output, batchSize);

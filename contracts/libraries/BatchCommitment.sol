@@ -16,13 +16,14 @@ import {TensorCommitment} from "./TensorCommitment.sol";
 library BatchCommitment {
     /// @notice The batch commitment of `items` tensors of equal length, concatenated in `data` (the
     /// caller checks that `data.length` is `items` times an item's length; `items` is at least 1).
-    function root(bytes calldata data, uint256 items) internal pure returns (bytes32) {
+    function root(bytes calldata data, uint256 items) internal view returns (bytes32) {
         if (items == 1) return TensorCommitment.root(data);
         uint256 itemBytes = data.length / items;
         bytes32[] memory commitments = new bytes32[](items);
         for (uint256 i = 0; i < items; ++i) {
             uint256 start = i * itemBytes;
-            commitments[i] = _rootInPlace(data[start:start + itemBytes]);
+            // The tensor commitment allocates nothing: every item hashes in the same scratch memory.
+            commitments[i] = TensorCommitment.root(data[start:start + itemBytes]);
         }
         return keccak256(abi.encodePacked(commitments));
     }
@@ -31,19 +32,5 @@ library BatchCommitment {
     function ofItems(bytes32[] calldata itemCommitments) internal pure returns (bytes32) {
         if (itemCommitments.length == 1) return itemCommitments[0];
         return keccak256(abi.encodePacked(itemCommitments));
-    }
-
-    /// @dev {TensorCommitment-root} of `data`, giving back the memory it used (its chunk buffer and
-    /// tree level are dead once it returns): a batch's items then reuse the same memory instead of
-    /// growing it by a chunk each, whose cost grows with the square of the memory used.
-    function _rootInPlace(bytes calldata data) private pure returns (bytes32 commitment) {
-        uint256 free;
-        assembly ("memory-safe") {
-            free := mload(0x40)
-        }
-        commitment = TensorCommitment.root(data);
-        assembly ("memory-safe") {
-            mstore(0x40, free)
-        }
     }
 }

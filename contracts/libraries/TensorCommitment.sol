@@ -21,32 +21,42 @@ library TensorCommitment {
     error TensorCommitmentInvalidLength(uint256 length);
 
     /// @notice Commitment to the canonical bytes `data`.
-    function root(bytes calldata data) internal pure returns (bytes32) {
+    /// @dev In assembly, in scratch memory past the free memory pointer (nothing is allocated, so a
+    /// caller committing many tensors, the items of a batch, reuses the same memory): a chunk
+    /// buffer, then the tree's level, reduced in place. Written out in Solidity, the allocations,
+    /// copies and bounds checks cost about 7,400 gas beyond the SHA-256 calls on a 4-chunk input
+    /// (a 784-element MNIST image), three times what the calls themselves cost.
+    /// It is `view` only because inline assembly's `staticcall` is (it calls the SHA-256 precompile,
+    /// and reads no state).
+    function root(bytes calldata data) internal view returns (bytes32 result) {
         uint256 length = data.length;
         if (length == 0 || length % 4 != 0) revert TensorCommitmentInvalidLength(length);
         uint256 chunks = (length + CHUNK_BYTES - 1) / CHUNK_BYTES;
         uint256 width = 1;
         while (width < chunks) width <<= 1;
-
-        bytes32[] memory level = new bytes32[](width);
-        bytes memory chunk = new bytes(CHUNK_BYTES);
-        for (uint256 i = 0; i < chunks; ++i) {
-            uint256 start = i * CHUNK_BYTES;
-            uint256 size = length - start < CHUNK_BYTES ? length - start : CHUNK_BYTES;
-            assembly ("memory-safe") {
-                let dst := add(chunk, 32)
-                // The last chunk is shorter: clear the buffer so that its tail reads as zeros.
-                if lt(size, CHUNK_BYTES) { calldatacopy(dst, calldatasize(), CHUNK_BYTES) }
-                calldatacopy(dst, add(data.offset, start), size)
+        assembly ("memory-safe") {
+            let chunk := mload(0x40)
+            let level := add(chunk, CHUNK_BYTES)
+            // Leaves: sha256 of each chunk; the last one, if short, zero-padded.
+            for { let i := 0 } lt(i, chunks) { i := add(i, 1) } {
+                let start := mul(i, CHUNK_BYTES)
+                let size := sub(length, start)
+                if gt(size, CHUNK_BYTES) { size := CHUNK_BYTES }
+                if lt(size, CHUNK_BYTES) { calldatacopy(chunk, calldatasize(), CHUNK_BYTES) }
+                calldatacopy(chunk, add(data.offset, start), size)
+                if iszero(staticcall(gas(), 0x02, chunk, CHUNK_BYTES, add(level, shl(5, i)), 0x20)) { revert(0, 0) }
             }
-            level[i] = sha256(chunk);
-        }
-        while (width > 1) {
-            width >>= 1;
-            for (uint256 i = 0; i < width; ++i) {
-                level[i] = sha256(abi.encodePacked(level[2 * i], level[2 * i + 1]));
+            // Zero leaves up to a power of two.
+            for { let i := chunks } lt(i, width) { i := add(i, 1) } { mstore(add(level, shl(5, i)), 0) }
+            // Each node is sha256(left ‖ right); node i of a level overwrites leaf i of the one below
+            // it, which its parent has already read (i ≤ 2i).
+            for { } gt(width, 1) { } {
+                width := shr(1, width)
+                for { let i := 0 } lt(i, width) { i := add(i, 1) } {
+                    if iszero(staticcall(gas(), 0x02, add(level, shl(6, i)), 0x40, add(level, shl(5, i)), 0x20)) { revert(0, 0) }
+                }
             }
+            result := mload(level)
         }
-        return level[0];
     }
 }

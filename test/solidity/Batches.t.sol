@@ -24,7 +24,7 @@ import {DisputeFixture} from "./utils/Disputes.sol";
 
 /// @dev The library takes calldata, so it is exercised through an external call.
 contract BatchCommitmentHarness {
-    function root(bytes calldata data, uint256 items) external pure returns (bytes32) {
+    function root(bytes calldata data, uint256 items) external view returns (bytes32) {
         return BatchCommitment.root(data, items);
     }
 
@@ -32,7 +32,7 @@ contract BatchCommitmentHarness {
         return BatchCommitment.ofItems(items);
     }
 
-    function tensorRoot(bytes calldata data) external pure returns (bytes32) {
+    function tensorRoot(bytes calldata data) external view returns (bytes32) {
         return TensorCommitment.root(data);
     }
 }

@@ -8,7 +8,7 @@ import {TestData} from "./utils/Protocol.sol";
 
 /// @dev The library takes calldata, so it is exercised through an external call.
 contract TensorCommitmentHarness {
-    function root(bytes calldata data) external pure returns (bytes32) {
+    function root(bytes calldata data) external view returns (bytes32) {
         return TensorCommitment.root(data);
     }
 }
