@@ -12,6 +12,8 @@ import { expect } from "chai";
 import hre from "hardhat";
 
 import { Level, Side, StepPhase } from "../../offchain/clients/game-types.js";
+import type { BatchRow } from "../../offchain/dev/bench/batches.js";
+import { BATCH_PER_INPUT_TARGET, batchesMarkdown } from "../../offchain/dev/bench/batches.js";
 import type { Dispute } from "../../offchain/dev/bench/disputes.js";
 import { MAX_TX_TARGET, disputesMarkdown } from "../../offchain/dev/bench/disputes.js";
 import type { GasMeasurements } from "../../offchain/dev/bench/gas.js";
@@ -102,7 +104,7 @@ describe("dev/bench: the benchmark report and its sections", function () {
       await writeFile(out, "as it was");
       const message = await rejection(() => runBenchmarks({ network: hre.network, log: () => {} }, { out, only: "gass" }));
       expect(message).to.equal(`no benchmark section "gass"; sections: ${SECTIONS.map((s) => s.id).join(", ")}`);
-      expect(SECTIONS.map((s) => s.id)).to.deep.equal(["gas", "subscriptions", "inference", "disputes", "onestep", "nodes", "economics", "explorer"]);
+      expect(SECTIONS.map((s) => s.id)).to.deep.equal(["gas", "batches", "subscriptions", "inference", "disputes", "onestep", "nodes", "economics", "explorer"]);
       expect(await readFile(out, "utf8")).to.equal("as it was");
     });
   });
@@ -125,6 +127,34 @@ describe("dev/bench: the benchmark report and its sections", function () {
       expect(over).to.include(`**over** the ${HAPPY_PATH_TARGET.toLocaleString("en-US")} target by 5`);
       // At the target exactly it is met.
       expect(gasMarkdown(m([100_000n, 50_000n, 60_000n, HAPPY_PATH_TARGET - 210_000n]))).to.include("(0 to spare)");
+    });
+
+    it("batches: per input at 1, 8 and 32, the verdict at 32, and where one more input's gas goes (the calldata floor apart)", function () {
+      // A fixed 280,000 a job and 4,000 an input (of which 400 calldata, 200 log data); the second kind's request pays
+      // the calldata floor: 2,000 more per input than without it.
+      const row = (kind: string, size: number, perExtra: bigint, floor: bigint): BatchRow => {
+        const n = BigInt(size);
+        return {
+          kind,
+          size,
+          request: 120_000n + (perExtra + floor) * n,
+          claim: 55_000n,
+          submit: 40_000n,
+          finalize: 65_000n,
+          withoutFloor: 280_000n + perExtra * n,
+          requestAtFloor: floor > 0n,
+          calldata: 400n * n,
+          logData: 200n * n,
+        };
+      };
+      const rows = [1, 8, 32].flatMap((size) => [row("small (4 in)", size, 4_000n, 0n), row("MNIST-shaped (784 in)", size, 60_000n, 2_000n)]);
+      const text = batchesMarkdown(rows);
+      expect(text).to.include("| 32 | 248,000 | 55,000 | 40,000 | 65,000 | 408,000 | **12,750** | within the 60,000 target (47,250 to spare) |");
+      expect(text).to.include("| 1 | 124,000 | 55,000 | 40,000 | 65,000 | 284,000 | **284,000** |  |");
+      expect(text).to.include(`**over** the ${BATCH_PER_INPUT_TARGET.toLocaleString("en-US")} target by 10,750`);
+      expect(text).to.include("| small | 4,000 | 400 | 200 | 3,400 | 0 | 280,000 | 8,750 |");
+      expect(text).to.include("| MNIST-shaped | 62,000 | 400 | 200 | 59,400 | +2,000 (the request is floor-priced) | 280,000 | 8,750 |");
+      expect(text).to.include("- Why the dense MNIST-shaped input cannot meet it inline");
     });
 
     it("one-step: the worst transaction gas per kind and phase, per model, with the most openings", function () {

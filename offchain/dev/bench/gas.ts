@@ -46,8 +46,9 @@ interface Row {
   readonly gas: bigint;
 }
 
-const fmt = (n: bigint): string => n.toLocaleString("en-US");
-const ints = (n: number, seed: number): Buffer => intsToBytes(Array.from({ length: n }, (_, i) => ((i * 7 + seed) % 255) - 127));
+export const fmt = (n: bigint): string => n.toLocaleString("en-US");
+/** `n` int32 elements from -127 to 127 (most bytes non-zero: dense calldata), varied by `seed`. */
+export const ints = (n: number, seed: number): Buffer => intsToBytes(Array.from({ length: n }, (_, i) => ((i * 7 + seed) % 255) - 127));
 
 export interface GasMeasurements {
   readonly rows: readonly Row[];
