@@ -9,8 +9,9 @@ import {IJobManager} from "../interfaces/IJobManager.sol";
 
 /**
  * @title InferenceConsumer
- * @notice Base for integrator contracts: request an inference, receive the final output in
- * {_onResult}, or learn in {_onFailure} that the job was refunded or rejected and get the fee back.
+ * @notice Base for integrator contracts: request an inference (or a batch of them, one job), receive
+ * the final output in {_onResult}, or learn in {_onFailure} that the job was refunded or rejected
+ * and get the fee back.
  * @dev The shape of Chainlink Functions' FunctionsClient: the base owns the plumbing, the
  * integrator implements the hooks. The consumer pays fees from its own token balance, and only
  * results of jobs it requested itself reach {_onResult} (the escrow calls back only the contract
@@ -93,7 +94,37 @@ abstract contract InferenceConsumer is IInferenceConsumer {
         uint32 callbackGasLimit
     ) internal returns (uint256 jobId) {
         feeToken.forceApprove(address(jobManager), fee);
-        jobId = jobManager.requestInference(
+        jobId = jobManager.requestInference(_requestParams(modelId, input, fee, deadline, callbackGasLimit));
+        pending[jobId] = true;
+    }
+
+    /// @dev Requests one job over `batchSize` inline inputs (`inputs`: each the model's input size,
+    /// concatenated), paying `fee` from this contract's balance, with this contract as the consumer.
+    /// The fee must cover the model's price once per input, and the callback fee once
+    /// ({IJobManager-minimumFeeWithCallback} of `batchSize` × the price). {_onResult} gets the items'
+    /// outputs concatenated, in the order of the inputs.
+    function _requestBatch(
+        uint256 modelId,
+        bytes memory inputs,
+        uint256 batchSize,
+        uint256 fee,
+        uint256 deadline,
+        uint32 callbackGasLimit
+    ) internal returns (uint256 jobId) {
+        feeToken.forceApprove(address(jobManager), fee);
+        jobId = jobManager.requestBatch(_requestParams(modelId, inputs, fee, deadline, callbackGasLimit), batchSize);
+        pending[jobId] = true;
+    }
+
+    /// @dev A request with inline `input` and this contract as the consumer.
+    function _requestParams(
+        uint256 modelId,
+        bytes memory input,
+        uint256 fee,
+        uint256 deadline,
+        uint32 callbackGasLimit
+    ) private view returns (IJobManager.RequestParams memory) {
+        return
             IJobManager.RequestParams({
                 modelId: modelId,
                 input: input,
@@ -103,9 +134,7 @@ abstract contract InferenceConsumer is IInferenceConsumer {
                 deadline: deadline,
                 consumer: address(this),
                 callbackGasLimit: callbackGasLimit
-            })
-        );
-        pending[jobId] = true;
+            });
     }
 
     /// @dev Withdraws an unclaimed job this contract requested: the fee comes back at once.

@@ -241,6 +241,45 @@ describe("JobManager: batches", function () {
     });
   });
 
+  describe("InferenceConsumer._requestBatch", function () {
+    it("requests a batch for the consumer, whose _onResult gets the outputs concatenated; a rejected batch comes back whole to _onFailure", async function () {
+      const p = await protocol();
+      const consumer = await ethers.deployContract("BatchTestConsumer", [await p.jm.getAddress()]);
+      const address = await consumer.getAddress();
+      await p.token.connect(p.requester).transfer(address, 1_000n * 10n ** 18n);
+      const gas = 100_000n;
+      const fee = minimumFeeFor(3n * PRICE + gas * CALLBACK_FEE_PER_GAS);
+      const ask = async () => {
+        const deadline = BigInt((await ethers.provider.getBlock("latest"))!.timestamp) + 3600n;
+        await consumer.askBatch(p.modelId, batchInput(3).bytes, 3, fee, deadline, gas);
+        const jobId = await p.jm.jobCount();
+        expect(await consumer.pending(jobId)).to.equal(true);
+        expect((await p.jm.getJob(jobId)).batchSize).to.equal(3n);
+        await claimJob(p, jobId);
+        const output = batchOutput(3);
+        const terms = await termsOf(p, jobId);
+        await p.jm.connect(p.worker).submitResult(jobId, terms, output.bytes, commitBatch(getBytes(output.bytes), 3));
+        return { jobId, terms, output };
+      };
+
+      const answered = await ask();
+      expect(answered.terms.consumer).to.equal(address);
+      await endChallengeWindow(p, answered.jobId);
+      await p.jm.connect(p.worker).finalizeWithCallback(answered.jobId, answered.terms, answered.output.bytes);
+      expect(await consumer.outputHash(answered.jobId)).to.equal(keccak256(answered.output.bytes));
+      expect(await consumer.outputLength(answered.jobId)).to.equal(BigInt(3 * OUTPUT_ELEMENTS * 4));
+      expect(await consumer.pending(answered.jobId)).to.equal(false);
+
+      const rejected = await ask();
+      const balance = await p.token.balanceOf(address);
+      await p.jm.connect(p.disputeManager).freezeForDispute(rejected.jobId, rejected.terms, commitBatch(getBytes(rejected.output.bytes), 3));
+      await p.jm.connect(p.disputeManager).settleDispute(rejected.jobId, false, 2n ** 255n);
+      await consumer.settleFailedJob(rejected.jobId);
+      expect(await consumer.failure(rejected.jobId)).to.equal(Status.Rejected);
+      expect(await p.token.balanceOf(address)).to.equal(balance + fee);
+    });
+  });
+
   describe("disputes", function () {
     it("freezes with the batch size, and a rejection refunds the whole fee and slashes the lock", async function () {
       const p = await protocol();
