@@ -158,6 +158,8 @@ export interface GameView {
   /** Dispute balances (factory pull balances) of both sides. */
   readonly balances: { readonly defender: bigint; readonly challenger: bigint };
   readonly outcome?: GameOutcome;
+  /** For a game on a batch job: the item it is about (from BatchItemDisputed) and the batch size. */
+  readonly batchItem?: { readonly item: number; readonly of: number };
 }
 
 /** The whole of game `address`: state, bonds, clock, and how it ended. */
@@ -170,6 +172,7 @@ export async function describeGame(p: Protocol, address: string): Promise<GameVi
   }
   const game = DisputeGame__factory.connect(address, provider);
   const [state, config, now, job] = await Promise.all([readGame(game), game.config(), chainTime(p), getJob(p, record.jobId)]);
+  const [named] = job.batchSize > 1n ? await p.disputes.queryFilter(p.disputes.filters.BatchItemDisputed(record.jobId, address)) : [];
   const [defenderBalance, challengerBalance] = await Promise.all([
     p.disputes.balanceOf(state.defender),
     p.disputes.balanceOf(state.challenger),
@@ -214,6 +217,7 @@ export async function describeGame(p: Protocol, address: string): Promise<GameVi
     expired: state.status === GameStatus.InProgress && now > state.deadline,
     balances: { defender: defenderBalance, challenger: challengerBalance },
     ...(outcome ? { outcome } : {}),
+    ...(named ? { batchItem: { item: Number(named.args.item), of: Number(job.batchSize) } } : {}),
   };
 }
 
@@ -231,6 +235,7 @@ export function gameRows(v: GameView): [string, string | undefined][] {
   const names = addressNamesOf(v);
   const rows: [string, string | undefined][] = [
     ["job", String(v.jobId)],
+    ["batch item", v.batchItem ? `${v.batchItem.item} of the job's ${v.batchItem.of} inputs (the game is about its input and output; it settles the whole batch)` : undefined],
     ["defender", `${s.defender} (the worker; collateral: its locked stake${v.workerLock > 0n ? `, ${formatVtn(v.workerLock)}` : ""})`],
     ["challenger", `${s.challenger} (bond ${formatVtn(v.bond)})`],
     [

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { JobStatus, jobDetails, requestBatch } from "../../offchain/cli/index.js";
+import { describeGame, gameRows } from "../../offchain/cli/disputes.js";
 import { attachGame, readGame } from "../../offchain/clients/disputes.js";
 import { GameStatus } from "../../offchain/clients/game-types.js";
 import { itemCommitments, splitItems } from "../../offchain/commitments/batch.js";
@@ -128,6 +129,10 @@ describe("nodes: batch jobs", function () {
     expect(recent()).to.include("(item 1 differs)");
     expect(await c.p.jobManager.balanceOf(requester)).to.equal(fee);
     expect((await c.p.staking.stakeOf(address)).staked).to.be.lessThan(staked);
+    // `dispute show` names the item.
+    const view = await describeGame(c.p, game.address);
+    expect(view.batchItem).to.deep.equal({ item: 1, of: BATCH });
+    expect(gameRows(view)).to.deep.include(["batch item", `1 of the job's ${BATCH} inputs (the game is about its input and output; it settles the whole batch)`]);
     cheater.close();
     v.close();
   });
