@@ -7,15 +7,16 @@
  * disputes it and loses to the worker's defence of that item, and the batch finalizes.
  */
 import { expect } from "chai";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 
 import { JobStatus, jobDetails, requestBatch } from "../../offchain/cli/index.js";
 import { describeGame, gameRows } from "../../offchain/cli/disputes.js";
 import { attachGame, readGame } from "../../offchain/clients/disputes.js";
 import { GameStatus } from "../../offchain/clients/game-types.js";
-import { itemCommitments, splitItems } from "../../offchain/commitments/batch.js";
+import { commitBatch, itemCommitments, splitItems } from "../../offchain/commitments/batch.js";
 import { canonicalBytes } from "../../offchain/commitments/tensor.js";
 import { canonicalRunners } from "../../offchain/nodes/runner-pool.js";
 import { Verifier } from "../../offchain/nodes/verifier.js";
@@ -104,6 +105,36 @@ describe("nodes: batch jobs", function () {
     expect(await jm.queryFilter(jm.filters.JobClaimed(id))).to.have.length(1);
     expect(await jm.queryFilter(jm.filters.ResultSubmitted(id))).to.have.length(1);
     expect(await jm.isFinalOutput(id, d.job.terms, d.output!)).to.equal(true);
+    w.close();
+    v.close();
+  });
+
+  it("a batch by URI is fetched whole, checked against its batch commitment, served and checked; one whose items are out of order is never claimed", async function () {
+    const c = await inProcessChain();
+    const inputs = [nextInput(), nextInput()];
+    const bytes = Buffer.concat(inputs);
+    const price = (await c.p.registry.pricing(c.modelId)).price;
+    const fee = (await c.p.jobManager.minimumFee(price * 2n)) + VTN / 5n;
+    const request = async (name: string, content: Uint8Array) => {
+      const file = join(dir, name);
+      await writeFile(file, content);
+      const inputUri = pathToFileURL(file).href;
+      return (await requestBatch(c.p, c.requester, { modelId: c.modelId, inputUri, inputCommitment: commitBatch(bytes, 2), batchSize: 2, fee, deadlineIn: 3600 })).jobId;
+    };
+    const good = await request("batch.bin", bytes);
+    const swapped = await request("swapped.bin", Buffer.concat([inputs[1]!, inputs[0]!]));
+    const w = await worker(c, "worker");
+    const v = await verifier(c);
+    await until(c, good, JobStatus.Submitted, [w]);
+    await v.tick();
+    expect(recent()).to.include(`job ${good}: result of its 2 inputs checks out`);
+    expect(await status(c, swapped)).to.equal(JobStatus.Open);
+    expect(w.store.job(swapped)?.note).to.match(/has batch commitment 0x[0-9a-f]{64}, but the job committed to/);
+    const [submitted] = await c.p.jobManager.queryFilter(c.p.jobManager.filters.ResultSubmitted(good));
+    const outputs = splitItems(Buffer.from(submitted!.args.output.slice(2), "hex"), 2);
+    for (const [i, input] of inputs.entries()) {
+      expect(Buffer.from(outputs[i]!).equals(canonicalBytes((await computeOutput(model, intsOf(input))).output)), `item ${i}`).to.equal(true);
+    }
     w.close();
     v.close();
   });

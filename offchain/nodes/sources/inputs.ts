@@ -60,7 +60,7 @@ export async function fetchInput(uri: string, commitment: string, expectedBytes:
   }
   const got = commitBatch(bytes, items);
   if (got.toLowerCase() !== commitment.toLowerCase()) {
-    throw new InputError("invalid", `the input at ${uri} has tensor commitment ${got}, but the job committed to ${commitment}`);
+    throw new InputError("invalid", `the input at ${uri} has ${items === 1 ? "tensor" : "batch"} commitment ${got}, but the job committed to ${commitment}`);
   }
   return bytes;
 }
