@@ -131,6 +131,8 @@ contract BatchJobsFuzzTest is Test {
 
     function setUp() public {
         d = Deployer.deploy(TREASURY, MIN_STAKE, 1 days);
+        // This contract judges the disputes (the refund-by-rejection path).
+        d.jobs.setDisputeManager(address(this));
         accounts.push(DEV);
         accounts.push(WORKER);
         accounts.push(TREASURY);
