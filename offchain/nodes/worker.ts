@@ -37,7 +37,7 @@ import type { NodeContext } from "./node.js";
 import { computeBatchOutput, intsOf } from "../runtime/trace.js";
 import { validateInput } from "../runtime/input.js";
 import type { CheatChoice, CheatSpec } from "../runtime/cheat.js";
-import { cheatOfItem, chooseCheat, formatCheat } from "../runtime/cheat.js";
+import { cheatOfItem, chooseCheat } from "../runtime/cheat.js";
 import { countSaturated } from "../runtime/saturation.js";
 import { SubscriptionKeeper } from "./subscriptions.js";
 
@@ -428,7 +428,7 @@ export class Worker extends ProtocolNode {
       this.log.info(
         `job ${id}: ran model ${job.modelId}${n === 1 ? "" : ` on ${n} inputs`} in ${t.ms.toFixed(1)} ms, output commitment ${short(t.outputCommitment)}, ` +
           `saturated outputs ${sat.bounds ? `${sat.saturated} of ${sat.total}` : "not counted (no clip bounds)"}` +
-          (cheat ? ` (CHEATING: ${formatCheat(cheat)})` : ""),
+          (cheat ? ` (CHEATING at ${cheat.item === undefined ? "" : `item ${cheat.item}, `}layer ${cheat.layer}, element ${cheat.element})` : ""),
       );
       current = this.store.job(id)!;
     }

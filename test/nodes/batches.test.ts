@@ -90,7 +90,7 @@ describe("nodes: batch jobs", function () {
     const v = await verifier(c);
     await until(c, id, JobStatus.Submitted, [w]);
     await v.tick();
-    expect(recent()).to.include(`job ${id}: result of its ${BATCH} inputs checks out`);
+    expect(logs.join("\n")).to.include(`job ${id}: result of its ${BATCH} inputs checks out`);
     await passChallengeWindow(c);
     await until(c, id, JobStatus.Finalized, [w]);
 
@@ -127,7 +127,7 @@ describe("nodes: batch jobs", function () {
     const v = await verifier(c);
     await until(c, good, JobStatus.Submitted, [w]);
     await v.tick();
-    expect(recent()).to.include(`job ${good}: result of its 2 inputs checks out`);
+    expect(logs.join("\n")).to.include(`job ${good}: result of its 2 inputs checks out`);
     expect(await status(c, swapped)).to.equal(JobStatus.Open);
     expect(w.store.job(swapped)?.note).to.match(/has batch commitment 0x[0-9a-f]{64}, but the job committed to/);
     const [submitted] = await c.p.jobManager.queryFilter(c.p.jobManager.filters.ResultSubmitted(good));
@@ -149,15 +149,15 @@ describe("nodes: batch jobs", function () {
     const staked = (await c.p.staking.stakeOf(address)).staked;
     const fee = (await jobDetails(c.p, id)).job.fee;
     await until(c, id, JobStatus.Submitted, [cheater]);
-    expect(recent()).to.match(/CHEATING: item 1, layer/);
+    expect(logs.join("\n")).to.match(/CHEATING at item 1, layer/);
     await until(c, id, JobStatus.Rejected, [v, cheater]);
 
     const { game, item } = await itemGame(c, id);
     expect(item).to.equal(1);
     expect(game.inputCommitment).to.equal(itemCommitments(Buffer.concat(inputs), BATCH)[1]);
     expect(game.status).to.equal(GameStatus.ChallengerWins);
-    expect(recent()).to.include(`job ${id}: MISMATCH`);
-    expect(recent()).to.include("(item 1 differs)");
+    expect(logs.join("\n")).to.include(`job ${id}: MISMATCH`);
+    expect(logs.join("\n")).to.include("(item 1 differs)");
     expect(await c.p.jobManager.balanceOf(requester)).to.equal(fee);
     expect((await c.p.staking.stakeOf(address)).staked).to.be.lessThan(staked);
     // `dispute show` names the item.
@@ -185,7 +185,7 @@ describe("nodes: batch jobs", function () {
     const { game, item } = await itemGame(c, id);
     expect(item).to.equal(2);
     expect(game.status, recent()).to.equal(GameStatus.DefenderWins);
-    expect(recent()).to.match(new RegExp(`job ${id} \\(item 2 of its ${BATCH}\\): DISPUTED`));
+    expect(logs.join("\n")).to.match(new RegExp(`job ${id} \\(item 2 of its ${BATCH}\\): DISPUTED`));
     await passChallengeWindow(c);
     await until(c, id, JobStatus.Finalized, [w]);
     w.close();
