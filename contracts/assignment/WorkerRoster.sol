@@ -48,6 +48,9 @@ contract WorkerRoster is IWorkerRoster, Ownable {
     /// @notice Blocks per epoch (fixed at deployment): weights change only between epochs.
     uint256 public immutable epochBlocks;
 
+    /// @notice The job escrow whose claims this roster checks (bound once, at deployment).
+    address public escrow;
+
     Params private _params;
     mapping(uint256 modelId => Roster) private _rosters;
     mapping(uint256 modelId => mapping(address worker => Member)) private _members;
@@ -111,7 +114,29 @@ contract WorkerRoster is IWorkerRoster, Ownable {
     // ---------------------------------------------------------------- drawing
 
     /// @inheritdoc IWorkerRoster
-    function assignee(uint256 modelId, uint256 jobId, uint256 requestBlock) external view returns (Assignment memory a) {
+    function checkClaim(uint256 modelId, uint256 jobId, uint256 requestBlock, address claimer) external returns (uint256) {
+        if (msg.sender != escrow) revert WorkerRosterNotEscrow(msg.sender);
+        Assignment memory a = assignee(modelId, jobId, requestBlock);
+        if (!a.open && a.worker != claimer) revert WorkerRosterNotAssigned(jobId, claimer, a.worker, a.slotEnd);
+        // The light penalty: whoever was drawn before and let its slot pass leaves the draws from the
+        // next epoch (no stake is taken: it may have been offline, or its stake all locked). At most
+        // `drawnSlots` draws, paid by the claim that follows a miss (none in the usual first slot).
+        // (Only while the seed's hash is readable: a claim long after the drawn slots benches nobody.)
+        if (a.slot != 0 && a.seedBlock < block.number && block.number - a.seedBlock <= 256) {
+            bytes32 seedHash = blockhash(a.seedBlock);
+            for (uint256 s = 0; s < a.slot; ++s) {
+                address missed = draw(modelId, keccak256(abi.encode(seedHash, jobId, s)));
+                Member storage m = _members[modelId][missed];
+                if (missed == claimer || m.weight == 0) continue;
+                _schedule(modelId, missed, m, 0);
+                emit SlotMissed(modelId, jobId, missed, s);
+            }
+        }
+        return a.slot;
+    }
+
+    /// @inheritdoc IWorkerRoster
+    function assignee(uint256 modelId, uint256 jobId, uint256 requestBlock) public view returns (Assignment memory a) {
         Params memory p = _params;
         uint256 epochStart = (block.number / epochBlocks) * epochBlocks;
         // After the request (the requester cannot know its hash) and after the epoch's weights were fixed.
@@ -146,6 +171,14 @@ contract WorkerRoster is IWorkerRoster, Ownable {
     }
 
     // ---------------------------------------------------------------- governance
+
+    /// @notice Deployment only: binds the job escrow whose claims this roster checks, once.
+    function bindEscrow(address escrow_) external onlyOwner {
+        if (escrow != address(0)) revert WorkerRosterEscrowBound(escrow);
+        if (escrow_ == address(0)) revert WorkerRosterInvalidParameter("escrow");
+        escrow = escrow_;
+        emit EscrowBound(escrow_);
+    }
 
     /// @notice Sets the drawing parameters (the timelock). They move no funds; a job being drawn
     /// follows the slots of the parameters in force at each block.

@@ -80,7 +80,9 @@ interface IJobManager is IPullPayments {
 
     /// @notice A job as stored: two slots, both written at request; a claim, a submission and a
     /// settlement only rewrite them.
-    /// @param timer While Claimed: when the result is due. While Submitted: when the challenge window ends.
+    /// @param timer While Open: the block the job was requested (or reopened) in, which seeds the draw
+    /// of its claim slots (see {IWorkerRoster-assignee}). While Claimed: when the result is due.
+    /// While Submitted: when the challenge window ends.
     /// @param openDisputes Disputes opened on the result and not yet settled (no cap: each is backed by a bond).
     /// @param worker The claiming worker (zero while Open).
     /// @param callback What became of the consumer's callback (kept in the first slot's spare bytes).

@@ -52,6 +52,14 @@ interface IWorkerRoster {
     /// @notice Emitted when governance sets the drawing parameters.
     event ParamsSet(Params params);
 
+    /// @notice Emitted once, at deployment, when the job escrow whose claims this roster checks is bound.
+    event EscrowBound(address escrow);
+
+    /// @notice Emitted by {checkClaim} for each worker drawn in an earlier slot of the job that did
+    /// not claim it: it leaves the model's draws from the next epoch on (it may {join} again).
+    /// @param slot The slot it missed.
+    event SlotMissed(uint256 indexed modelId, uint256 indexed jobId, address indexed worker, uint256 slot);
+
     /// @dev The caller does not serve the model (Staking's `setModelServed`).
     error WorkerRosterNotServing(address worker, uint256 modelId);
     /// @dev The caller's stake is below the minimum, so its weight would be zero.
@@ -64,6 +72,13 @@ interface IWorkerRoster {
     error WorkerRosterPositionInUse(address worker, uint256 current, uint256 next);
     /// @dev A drawing parameter outside its bounds.
     error WorkerRosterInvalidParameter(string name);
+    /// @dev `claimer` may not claim job `jobId` now: the current slot is `drawn`'s (zero before the
+    /// job's seed block is mined), until block `slotEnd`.
+    error WorkerRosterNotAssigned(uint256 jobId, address claimer, address drawn, uint256 slotEnd);
+    /// @dev Only the bound job escrow checks claims.
+    error WorkerRosterNotEscrow(address caller);
+    /// @dev The escrow is bound once, at deployment.
+    error WorkerRosterEscrowBound(address escrow);
 
     /// @notice Takes a position in model `modelId`'s roster (or refreshes the caller's weight there),
     /// weighted from the next epoch on. The caller must serve the model and hold the minimum stake.
@@ -80,6 +95,12 @@ interface IWorkerRoster {
     /// @notice Anyone: frees the position of a member whose weight is zero now and from the next
     /// epoch on, for another worker to take.
     function reclaim(uint256 modelId, address worker) external;
+
+    /// @notice The job escrow only, at a claim: reverts {WorkerRosterNotAssigned} unless `claimer`
+    /// may claim job `jobId` now, and takes the workers drawn in the slots before (which let it
+    /// pass) out of the model's draws from the next epoch on.
+    /// @return slot The slot the claim is made in ({Params-drawnSlots} when open to all).
+    function checkClaim(uint256 modelId, uint256 jobId, uint256 requestBlock, address claimer) external returns (uint256 slot);
 
     /// @notice Who may claim job `jobId` of model `modelId`, requested (or reopened) in block
     /// `requestBlock`, in the current block.

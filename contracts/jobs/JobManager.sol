@@ -10,6 +10,7 @@ import {IJobManager} from "../interfaces/IJobManager.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
 import {IInferenceConsumer} from "../interfaces/IInferenceConsumer.sol";
+import {IWorkerRoster} from "../interfaces/IWorkerRoster.sol";
 import {BatchCommitment} from "../libraries/BatchCommitment.sol";
 import {PullPayments} from "../payments/PullPayments.sol";
 import {BPS, FeeSplit} from "../libraries/FeeSplit.sol";
@@ -85,6 +86,9 @@ contract JobManager is IJobManager, Ownable, PullPayments {
     /// @notice Shortest challenge window governance may set, fixed at deployment so that no vote
     /// can shorten the window until nobody has time to dispute.
     uint256 public immutable minChallengeWindow;
+    /// @notice Who may claim a job (fixed at deployment): the stake-weighted draw of its claim slots,
+    /// or zero for the first-come rule (the first worker to claim wins).
+    IWorkerRoster public immutable roster;
 
     Counters private _counters;
     mapping(uint256 version => Params) private _paramsAt;
@@ -95,13 +99,15 @@ contract JobManager is IJobManager, Ownable, PullPayments {
     mapping(uint256 modelId => Accrued) private _accrued;
 
     /// @param minChallengeWindow_ Shortest challenge window governance may ever set (at least 1 s).
+    /// @param roster_ The roster that assigns claims, or zero for first-come claims.
     constructor(
         IERC20 token_,
         IModelRegistry registry_,
         IStaking staking_,
         address owner_,
         uint256 minChallengeWindow_,
-        Params memory params_
+        Params memory params_,
+        IWorkerRoster roster_
     ) Ownable(owner_) {
         if (minChallengeWindow_ == 0 || minChallengeWindow_ > MAX_CHALLENGE_WINDOW) revert JobManagerInvalidParameter("minChallengeWindow");
         token = token_;
@@ -109,6 +115,7 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         staking = staking_;
         deploymentBlock = block.number;
         minChallengeWindow = minChallengeWindow_;
+        roster = roster_;
         _setParams(params_);
     }
 
@@ -137,6 +144,8 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         _counters.jobCount = uint64(jobId);
         Job storage job = _jobs[jobId];
         job.status = JobStatus.Open;
+        // While Open, the timer holds the block the job was requested in: its claim draws' seed.
+        job.timer = uint40(block.number);
         job.batchSize = uint8(batchSize);
         job.commitment = keccak256(abi.encode(terms));
 
@@ -202,11 +211,16 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         uint256 due = block.timestamp + _paramsAt[t.paramsVersion].resultTimeout;
         if (due > deadline) due = deadline;
 
+        // While Open, the timer holds the block the job was requested (or reopened) in: its draws' seed.
+        uint256 openedBlock = job.timer;
         job.worker = msg.sender;
         job.status = JobStatus.Claimed;
         job.timer = uint40(due);
         emit JobClaimed(jobId, msg.sender, t.lock, due);
 
+        // INVARIANT: with a roster, only the worker drawn for the current slot claims (or anyone
+        // once the drawn slots are over); it reverts before anything is kept.
+        if (address(roster) != address(0)) roster.checkClaim(t.modelId, jobId, openedBlock, msg.sender);
         staking.lock(msg.sender, t.lock);
     }
 
@@ -587,7 +601,8 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         bool reopen = block.timestamp <= t.deadline;
 
         job.worker = address(0);
-        job.timer = 0;
+        // A reopened job is drawn again, seeded after this block.
+        job.timer = uint40(block.number);
         _credit(t.requester, jobId, slashed);
         emit WorkerTimedOut(jobId, worker, slashed);
         if (reopen) {

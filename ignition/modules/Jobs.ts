@@ -52,6 +52,8 @@ export function buildJobsModule(d: JobsDefaults, deps: JobsDependencies) {
         callbackFeePerGas: m.getParameter("callbackFeePerGas", d.callbackFeePerGas),
         maxJobDuration: m.getParameter("maxJobDuration", d.maxJobDuration),
       },
+      // No roster yet: first-come claims (the nodes do not follow assigned slots yet; issue 18).
+      "0x0000000000000000000000000000000000000000",
     ]);
     if (deps.disputeManagerParameter) {
       m.call(jobManager, "setDisputeManager", [m.getParameter<string>("disputeManager")], { id: "DisputeManagerFromParameter" });

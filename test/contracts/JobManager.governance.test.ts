@@ -136,19 +136,19 @@ describe("JobManager: governance", function () {
       const p = await protocol();
       const factory = await ethers.getContractFactory("JobManager");
       await expect(
-        factory.deploy(p.token, p.registry, p.staking, p.deployer.address, MIN_CHALLENGE_WINDOW, { ...p.params, treasury: ZeroAddress }),
+        factory.deploy(p.token, p.registry, p.staking, p.deployer.address, MIN_CHALLENGE_WINDOW, { ...p.params, treasury: ZeroAddress }, ZeroAddress),
       )
         .to.be.revertedWithCustomError(factory, "JobManagerInvalidParameter")
         .withArgs("treasury");
       // The initial window obeys the deployment's own minimum.
       await expect(
-        factory.deploy(p.token, p.registry, p.staking, p.deployer.address, CHALLENGE_WINDOW + 1n, p.params),
+        factory.deploy(p.token, p.registry, p.staking, p.deployer.address, CHALLENGE_WINDOW + 1n, p.params, ZeroAddress),
       )
         .to.be.revertedWithCustomError(factory, "JobManagerInvalidParameter")
         .withArgs("challengeWindow");
       // The minimum itself: at least 1 s, at most the longest window.
       for (const min of [0n, 30n * 86400n + 1n]) {
-        await expect(factory.deploy(p.token, p.registry, p.staking, p.deployer.address, min, p.params))
+        await expect(factory.deploy(p.token, p.registry, p.staking, p.deployer.address, min, p.params, ZeroAddress))
           .to.be.revertedWithCustomError(factory, "JobManagerInvalidParameter")
           .withArgs("minChallengeWindow");
       }
@@ -168,7 +168,7 @@ describe("JobManager: governance", function () {
       expect(await p.jm.paramsVersion()).to.equal(2n);
       expect(await p.jm.paramsAt(2n)).to.deep.equal([paramsTuple(p.params), p.disputeManager.address]);
       // A fresh escrow's one appointment: not zero; then a version with the parameters carried over.
-      const fresh = await ethers.deployContract("JobManager", [p.token, p.registry, p.staking, p.deployer.address, MIN_CHALLENGE_WINDOW, p.params]);
+      const fresh = await ethers.deployContract("JobManager", [p.token, p.registry, p.staking, p.deployer.address, MIN_CHALLENGE_WINDOW, p.params, ZeroAddress]);
       await expect(fresh.setDisputeManager(ZeroAddress)).to.be.revertedWithCustomError(fresh, "JobManagerInvalidParameter").withArgs("disputeManager");
       await expect(fresh.setDisputeManager(p.other.address)).to.emit(fresh, "DisputeManagerSet").withArgs(2n, p.other.address);
       expect(await fresh.paramsAt(2n)).to.deep.equal([paramsTuple(p.params), p.other.address]);

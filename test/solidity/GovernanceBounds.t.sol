@@ -5,6 +5,7 @@ import {FeeSplit} from "../../contracts/libraries/FeeSplit.sol";
 import {IJobManager} from "../../contracts/interfaces/IJobManager.sol";
 import {IDisputeGameFactory} from "../../contracts/interfaces/IDisputeGameFactory.sol";
 import {JobManager} from "../../contracts/jobs/JobManager.sol";
+import {IWorkerRoster} from "../../contracts/interfaces/IWorkerRoster.sol";
 import {DisputeGame} from "../../contracts/disputes/DisputeGame.sol";
 import {DisputeGameFactory} from "../../contracts/disputes/DisputeGameFactory.sol";
 import {GameStatus} from "../../contracts/disputes/lib/Types.sol";
@@ -44,7 +45,7 @@ contract GovernanceBoundsTest is DisputeFixture {
         d.jobs.setParams(d.jobs.params());
         assertEq(d.jobs.disputeManager(), address(factory), "a parameter change dropped the manager");
 
-        JobManager fresh = new JobManager(d.token, d.registry, d.staking, address(this), Deployer.MIN_CHALLENGE_WINDOW, d.jobs.params());
+        JobManager fresh = new JobManager(d.token, d.registry, d.staking, address(this), Deployer.MIN_CHALLENGE_WINDOW, d.jobs.params(), IWorkerRoster(address(0)));
         vm.expectRevert(abi.encodeWithSelector(IJobManager.JobManagerInvalidParameter.selector, "disputeManager"));
         fresh.setDisputeManager(address(0));
     }
@@ -79,9 +80,9 @@ contract GovernanceBoundsTest is DisputeFixture {
         bytes memory invalidFloor = abi.encodeWithSelector(IJobManager.JobManagerInvalidParameter.selector, "minChallengeWindow");
         uint256 tooLong = d.jobs.MAX_CHALLENGE_WINDOW() + 1;
         vm.expectRevert(invalidFloor);
-        new JobManager(d.token, d.registry, d.staking, address(this), 0, p);
+        new JobManager(d.token, d.registry, d.staking, address(this), 0, p, IWorkerRoster(address(0)));
         vm.expectRevert(invalidFloor);
-        new JobManager(d.token, d.registry, d.staking, address(this), tooLong, p);
+        new JobManager(d.token, d.registry, d.staking, address(this), tooLong, p, IWorkerRoster(address(0)));
     }
 
     /// @notice A change of the escrow's parameters after a request reaches none of that job's

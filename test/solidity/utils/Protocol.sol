@@ -13,6 +13,8 @@ import {VeritensorToken} from "../../../contracts/token/VeritensorToken.sol";
 import {ModelRegistry} from "../../../contracts/registry/ModelRegistry.sol";
 import {Staking} from "../../../contracts/staking/Staking.sol";
 import {JobManager} from "../../../contracts/jobs/JobManager.sol";
+import {IWorkerRoster} from "../../../contracts/interfaces/IWorkerRoster.sol";
+import {WorkerRoster} from "../../../contracts/assignment/WorkerRoster.sol";
 import {IJobManager} from "../../../contracts/interfaces/IJobManager.sol";
 import {IModelRegistry} from "../../../contracts/interfaces/IModelRegistry.sol";
 
@@ -183,6 +185,8 @@ struct Deployment {
     ModelRegistry registry;
     Staking staking;
     JobManager jobs;
+    /// @dev Zero unless deployed with {Deployer-deployAssigned}.
+    WorkerRoster roster;
 }
 
 library Deployer {
@@ -209,10 +213,34 @@ library Deployer {
     /// or a factory it deploys, which makes parameter version 2). The operator set is left open, so
     /// that a test can add a dispute contract; a test of the sealed set seals it itself.
     function deploy(address treasury, uint256 minStake, uint256 unbondingDelay) internal returns (Deployment memory d) {
+        d = _deploy(treasury, minStake, unbondingDelay, 0, IWorkerRoster.Params(0, 0, 0));
+    }
+
+    /// @notice The same, with claims assigned by a {WorkerRoster} of `epochBlocks` blocks per epoch
+    /// (owned by the caller, bound to the escrow), returned as `d.roster`.
+    function deployAssigned(
+        address treasury,
+        uint256 minStake,
+        uint256 unbondingDelay,
+        uint256 epochBlocks,
+        IWorkerRoster.Params memory rosterParams
+    ) internal returns (Deployment memory d) {
+        d = _deploy(treasury, minStake, unbondingDelay, epochBlocks, rosterParams);
+    }
+
+    function _deploy(
+        address treasury,
+        uint256 minStake,
+        uint256 unbondingDelay,
+        uint256 epochBlocks,
+        IWorkerRoster.Params memory rosterParams
+    ) private returns (Deployment memory d) {
         d.token = new VeritensorToken(address(this), SUPPLY);
         d.registry = new ModelRegistry();
         d.staking = new Staking(d.token, address(this), minStake, unbondingDelay);
-        d.jobs = new JobManager(d.token, d.registry, d.staking, address(this), MIN_CHALLENGE_WINDOW, defaultParams(treasury));
+        if (epochBlocks != 0) d.roster = new WorkerRoster(d.staking, epochBlocks, address(this), rosterParams);
+        d.jobs = new JobManager(d.token, d.registry, d.staking, address(this), MIN_CHALLENGE_WINDOW, defaultParams(treasury), d.roster);
+        if (epochBlocks != 0) d.roster.bindEscrow(address(d.jobs));
         d.staking.setOperator(address(d.jobs), true);
     }
 }
