@@ -127,7 +127,11 @@ describe("JobManager: batches", function () {
       const batch = single + 1n;
       const [a, b] = [await termsOf(p, single), await termsOf(p, batch)];
       expect(b).to.deep.equal(a);
-      expect(await p.jm.getJob(batch)).to.deep.equal(await p.jm.getJob(single));
+      // The same stored job, but for the block it was requested in (an Open job's timer: its claim draws' seed).
+      const [jobA, jobB] = [await p.jm.getJob(single), await p.jm.getJob(batch)];
+      expect(jobB.timer).to.equal(jobA.timer + 1n);
+      const fields = (j: typeof jobA) => [j.status, j.openDisputes, j.worker, j.callback, j.batchSize, j.commitment];
+      expect(fields(jobB)).to.deep.equal(fields(jobA));
       expect((await p.jm.getJob(batch)).batchSize).to.equal(1n);
       expect(a.inputCommitment).to.equal(tensorCommitment(rp.input));
     });

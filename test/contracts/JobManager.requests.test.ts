@@ -89,7 +89,8 @@ describe("JobManager: requests", function () {
       const job = await jobOf(p, 1n);
       expect(job.requester).to.equal(p.requester.address);
       expect(job.deadline).to.equal(rp.deadline);
-      expect(job.timer).to.equal(0n);
+      // An Open job's timer is the block it was requested in (its claim draws' seed).
+      expect(job.timer).to.equal(BigInt((await (await tx).wait())!.blockNumber));
       expect(job.status).to.equal(Status.Open);
       expect(job.openDisputes).to.equal(0n);
       expect(job.fee).to.equal(FEE);
@@ -320,7 +321,8 @@ describe("JobManager: requests", function () {
         expect(job.commitment).to.equal(await p.jm.termsHash(terms));
         // (A decoded Result is frozen and cannot be passed back as is; its plain object can.)
         expect(job.commitment).to.equal(await p.jm.termsHash(fromEvent.toObject() as JobTerms));
-        expect([job.status, job.openDisputes, job.timer, job.worker]).to.deep.equal([Status.Open, 0n, 0n, ZeroAddress]);
+        expect([job.status, job.openDisputes, job.worker]).to.deep.equal([Status.Open, 0n, ZeroAddress]);
+        expect(job.timer).to.equal(BigInt(receipt!.blockNumber));
         hashes.add(job.commitment);
       }
       expect(hashes.size).to.equal(requests.length);
