@@ -23,7 +23,7 @@ export const subTasks = [
     .addOption(partyFromOption)
     .setAction(() => import("./sub/withdraw.js"))
     .build(),
-  task(["sub", "settle"], "Return the fee of a run whose job was refunded or rejected to its subscription (anyone)")
+  task(["sub", "settle"], "Settle a run whose job is over (anyone): the fee of a refunded or rejected run, and what its workers' timeouts paid, back to its subscription")
     .addOption(text("job", "The run's job id (required)"))
     .addOption(fromOption)
     .setAction(() => import("./sub/settle.js"))

@@ -660,6 +660,12 @@ interface IJobManager is IPullPayments {
     /// @notice The governed parameters in force for new jobs.
     function params() external view returns (Params memory);
 
+    /// @notice What the timeouts of job `jobId`'s workers credited its requester, in all (a job can
+    /// time out, reopen and time out again). Final once the job is Finalized, Refunded or Rejected.
+    /// A requester that pools many jobs' credits, such as the subscription manager, reads it to
+    /// attribute them.
+    function timeoutSlashes(uint256 jobId) external view returns (uint256);
+
     /// @notice The dispute manager for new jobs.
     function disputeManager() external view returns (address);
 

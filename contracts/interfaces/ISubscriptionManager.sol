@@ -74,6 +74,7 @@ interface ISubscriptionManager is IInferenceConsumer, IPullPayments {
         uint32 run;
         RunState state;
         uint96 fee;
+        bool slashesCollected;
     }
 
     /// @notice Emitted by {createSubscription}.
@@ -136,6 +137,12 @@ interface ISubscriptionManager is IInferenceConsumer, IPullPayments {
     /// @param status The job's end: Refunded or Rejected.
     /// @param refund The fee added back to the subscription's balance.
     event RunSettled(uint256 indexed subscriptionId, uint256 indexed run, uint256 indexed jobId, IJobManager.JobStatus status, uint256 refund);
+
+    /// @notice Emitted by {collectSlashes} (or a {settleRun}): what the timeouts of a run's workers
+    /// paid (credited by the escrow to this contract, the job's requester) is added to the
+    /// subscription's balance.
+    /// @param amount The slashes added (zero when no worker of the run timed out).
+    event SlashesCollected(uint256 indexed subscriptionId, uint256 indexed run, uint256 indexed jobId, uint256 amount);
 
     /// @notice Emitted by {cancelSubscription}: no more runs will be triggered.
     /// @param remaining Runs that will never run (from the first not yet triggered or skipped).
@@ -219,6 +226,12 @@ interface ISubscriptionManager is IInferenceConsumer, IPullPayments {
     /// @dev Run `jobId`'s job has not failed: it is still running, or it was finalized.
     error SubscriptionManagerRunNotFailed(uint256 jobId, IJobManager.JobStatus status);
 
+    /// @dev Run `jobId`'s job is not over (Open, Claimed or Submitted): its slashes are not final yet.
+    error SubscriptionManagerRunNotFinal(uint256 jobId, IJobManager.JobStatus status);
+
+    /// @dev Run `jobId`'s slashes were already collected.
+    error SubscriptionManagerSlashesCollected(uint256 jobId);
+
     /// @dev Run `jobId` has no failed relay to retry.
     error SubscriptionManagerNoFailedRelay(uint256 jobId, RunState state);
 
@@ -267,6 +280,11 @@ interface ISubscriptionManager is IInferenceConsumer, IPullPayments {
     /// @notice Anyone: a run whose job was refunded (expired, no worker) or rejected (its result
     /// proven wrong) gets its fee back into the subscription's balance.
     function settleRun(uint256 jobId) external;
+
+    /// @notice Anyone, once a run's job is over (Finalized, Refunded or Rejected): adds what the
+    /// timeouts of its workers paid ({IJobManager-timeoutSlashes}, credited by the escrow to this
+    /// contract) to the subscription's balance, once. {settleRun} does it too.
+    function collectSlashes(uint256 jobId) external;
 
     /// @notice The consumer: stops future runs. Runs in flight still deliver or settle.
     function cancelSubscription(uint256 subscriptionId) external;

@@ -97,6 +97,9 @@ contract JobManager is IJobManager, Ownable, PullPayments {
     mapping(uint256 jobId => DisputedTerms) private _disputed;
     mapping(address consumer => mapping(address requester => bool)) private _approvedRequesters;
     mapping(uint256 modelId => Accrued) private _accrued;
+    /// @dev What the timeouts of each job's workers credited its requester (a requester that pools its
+    /// jobs' refunds, such as a subscription manager, reads it to know whose they are).
+    mapping(uint256 jobId => uint256) private _timeoutSlashes;
 
     /// @param minChallengeWindow_ Shortest challenge window governance may ever set (at least 1 s).
     /// @param roster_ The roster that assigns claims, or zero for first-come claims.
@@ -509,6 +512,11 @@ contract JobManager is IJobManager, Ownable, PullPayments {
     }
 
     /// @inheritdoc IJobManager
+    function timeoutSlashes(uint256 jobId) external view returns (uint256) {
+        return _timeoutSlashes[jobId];
+    }
+
+    /// @inheritdoc IJobManager
     function isApprovedRequester(address consumer, address requester) external view returns (bool) {
         return _approvedRequesters[consumer][requester];
     }
@@ -603,6 +611,7 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         job.worker = address(0);
         // A reopened job is drawn again, seeded after this block.
         job.timer = uint40(block.number);
+        if (slashed != 0) _timeoutSlashes[jobId] += slashed;
         _credit(t.requester, jobId, slashed);
         emit WorkerTimedOut(jobId, worker, slashed);
         if (reopen) {

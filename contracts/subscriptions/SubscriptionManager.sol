@@ -26,7 +26,8 @@ import {PullPayments} from "../payments/PullPayments.sol";
  * refunded or rejected job). Invariant: this contract's token balance is at least the sum of all
  * subscription balances plus all keeper balances (a refund is withdrawn from the escrow by the
  * {settleRun} that credits it). A timeout slash that the escrow credits to the requester of a
- * reopened job lands here too and is counted in no subscription (see docs/PROTOCOL.md, "Subscriptions").
+ * reopened job lands here too, and reaches its subscription through {collectSlashes}, which reads
+ * what the job's timeouts slashed from the escrow once the job is over.
  *
  * No consumer can block anything but its own subscription: its input is read in a static call with
  * a gas cap and a size check before any copy; its result callback runs with its own gas limit, its
@@ -191,7 +192,7 @@ contract SubscriptionManager is ISubscriptionManager, PullPayments {
         bytes memory input = _readInput(m.consumer, subscriptionId, run, uint256(inputElements) * 4);
         jobId = _request(subscriptionId, m, input, relayGas(m.callbackGasLimit, outputElements));
         // The job id is new (the escrow's counter), so no run is ever overwritten.
-        _runs[jobId] = Run(uint64(subscriptionId), uint32(run), RunState.Requested, m.feePerRun);
+        _runs[jobId] = Run(uint64(subscriptionId), uint32(run), RunState.Requested, m.feePerRun, false);
         emit RunTriggered(subscriptionId, run, jobId, msg.sender, m.feePerRun, m.keeperReward, run - m.nextRun);
     }
 
@@ -209,9 +210,33 @@ contract SubscriptionManager is ISubscriptionManager, PullPayments {
         // Below the token's supply cap of 2^96, as every balance.
         s.balance += r.fee;
         emit RunSettled(r.subscriptionId, r.run, jobId, status, r.fee);
+        if (!r.slashesCollected) _collectSlashes(jobId, r, s);
         // The escrow credited the refund to this contract's pull balance: take it now, with anything
         // else there (other runs' refunds, slashes), so that the token balance covers every balance.
         if (jobManager.balanceOf(address(this)) != 0) jobManager.withdraw();
+    }
+
+    /// @inheritdoc ISubscriptionManager
+    function collectSlashes(uint256 jobId) external nonReentrant {
+        Run memory r = _runs[jobId];
+        if (r.state == RunState.None) revert SubscriptionManagerUnknownRun(jobId);
+        if (r.slashesCollected) revert SubscriptionManagerSlashesCollected(jobId);
+        IJobManager.JobStatus status = jobManager.getJob(jobId).status;
+        if (status != IJobManager.JobStatus.Finalized && status != IJobManager.JobStatus.Refunded && status != IJobManager.JobStatus.Rejected) {
+            revert SubscriptionManagerRunNotFinal(jobId, status);
+        }
+        _collectSlashes(jobId, r, _subscriptions[r.subscriptionId]);
+        if (jobManager.balanceOf(address(this)) != 0) jobManager.withdraw();
+    }
+
+    /// @dev Adds what the timeouts of run `r`'s workers paid to its subscription, once (the job is
+    /// over: no worker of it can time out again).
+    function _collectSlashes(uint256 jobId, Run memory r, Subscription storage s) private {
+        _runs[jobId].slashesCollected = true;
+        uint256 amount = jobManager.timeoutSlashes(jobId);
+        // Below the token's supply cap of 2^96, as every balance.
+        if (amount != 0) s.balance += uint96(amount);
+        emit SlashesCollected(r.subscriptionId, r.run, jobId, amount);
     }
 
     // ---------------------------------------------------------------- escrow

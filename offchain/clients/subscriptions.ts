@@ -197,7 +197,7 @@ export async function subscriptionRuns(p: Protocol, id: bigint): Promise<RunReco
 }
 
 /** The manager's `name` events in a receipt, decoded. */
-function managerEvents(p: Protocol, receipt: ContractTransactionReceipt, name: "RunTriggered" | "RunSettled"): LogDescription[] {
+function managerEvents(p: Protocol, receipt: ContractTransactionReceipt, name: "RunTriggered" | "RunSettled" | "SlashesCollected"): LogDescription[] {
   const iface = p.subscriptions.interface;
   const fragment = iface.getEvent(name)!;
   const manager = p.addresses.subscriptions.toLowerCase();
@@ -259,28 +259,39 @@ export async function sendTrigger(p: Protocol, keeper: Signer, id: bigint): Prom
 export interface SettleRunResult {
   readonly subscriptionId: bigint;
   readonly run: bigint;
-  /** Refunded or Rejected. */
+  /** The job's end: Refunded or Rejected (the fee comes back), or Finalized (only slashes do). */
   readonly status: bigint;
-  /** The fee returned to the subscription's balance. */
+  /** The fee returned to the subscription's balance (0 for a finalized run). */
   readonly refund: bigint;
+  /** What the timeouts of the run's workers paid, added to the subscription's balance. */
+  readonly slashes: bigint;
   readonly receipt: ContractTransactionReceipt;
 }
 
-/** Returns the fee of a run whose job was refunded or rejected to its subscription (anyone may). */
+/**
+ * Settles a run whose job is over (anyone may): a refunded or rejected run gets its fee back, and any
+ * run what its workers' timeouts paid (the escrow credits those to the manager, the job's requester).
+ */
 export async function settleRun(p: Protocol, caller: Signer, jobId: bigint): Promise<SettleRunResult> {
   const run = await read(p, `reading the run of job ${jobId}`, () => p.subscriptions.getRun(jobId));
   if (run.state === RunState.None) throw new VeritensorError(`job ${jobId} is no run of a subscription`);
-  if (run.state !== RunState.Requested) {
-    const what = run.state === RunState.Settled ? "already settled" : "was finalized (its result relayed)";
+  const failed = run.state === RunState.Requested;
+  if (!failed && (run.state === RunState.Settled || run.slashesCollected)) {
+    const what = run.state === RunState.Settled ? "already settled" : "was finalized (its result relayed) and its slashes collected";
     throw new VeritensorError(`run ${run.run} of subscription ${run.subscriptionId} (job ${jobId}) ${what}: nothing to settle`);
   }
-  const receipt = await send(p, `settling job ${jobId} of subscription ${run.subscriptionId}`, () => p.subscriptions.connect(caller).settleRun(jobId));
-  const [event] = managerEvents(p, receipt, "RunSettled");
+  const receipt = await send(p, `settling job ${jobId} of subscription ${run.subscriptionId}`, () =>
+    failed ? p.subscriptions.connect(caller).settleRun(jobId) : p.subscriptions.connect(caller).collectSlashes(jobId),
+  );
+  const [settled] = managerEvents(p, receipt, "RunSettled");
+  const [collected] = managerEvents(p, receipt, "SlashesCollected");
+  const status = settled ? (settled.args.status as bigint) : (await read(p, `reading job ${jobId}`, () => p.jobManager.getJob(jobId))).status;
   return {
     subscriptionId: run.subscriptionId,
     run: run.run,
-    status: event!.args.status as bigint,
-    refund: event!.args.refund as bigint,
+    status,
+    refund: settled ? (settled.args.refund as bigint) : 0n,
+    slashes: collected ? (collected.args.amount as bigint) : 0n,
     receipt,
   };
 }

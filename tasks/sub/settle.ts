@@ -14,6 +14,7 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
   const r = await settleRun(p, caller, jobId);
   report(`Settled run ${r.run} of subscription ${r.subscriptionId} (job ${jobId}, ${jobStatusName(r.status)})`, [
     ["refund", `${formatVtn(r.refund)} back in the subscription's balance (its consumer may withdraw it)`],
+    ["timeout slashes", `${formatVtn(r.slashes)} (what the run's late workers paid) added to the balance`],
     ["tx", r.receipt.hash],
     ["gas used", formatGas(r.receipt.gasUsed)],
   ]);

@@ -335,6 +335,49 @@ contract SubscriptionsTest is SubscriptionsBase {
         mgr.settleRun(999);
     }
 
+    /// @notice A run whose worker timed out (the escrow slashed it to this manager, the job's
+    /// requester, and reopened the job) and was then served: once the job is over, collectSlashes adds
+    /// exactly that slash to the subscription's balance, once, and takes it from the escrow; nothing
+    /// can be collected from a job still running. A refunded run's settleRun collects its slashes too.
+    /// Before: the slash stayed in the manager, in no subscription's balance, and nobody could take it.
+    function test_timeoutSlashesReachTheSubscription() public {
+        uint256 id = _create(a, 1 days, 2);
+        uint256 jobId = _trigger(id);
+        vm.prank(WORKER);
+        d.jobs.claim(jobId, _terms[jobId]);
+        vm.warp(d.jobs.getJob(jobId).timer + 1);
+        d.jobs.expire(jobId, _terms[jobId]);
+        uint256 slashed = d.jobs.timeoutSlashes(jobId);
+        assertTrue(slashed != 0, "no timeout slash");
+        vm.expectRevert(abi.encodeWithSelector(ISubscriptionManager.SubscriptionManagerRunNotFinal.selector, jobId, IJobManager.JobStatus.Open));
+        mgr.collectSlashes(jobId);
+
+        _serve(jobId, 7);
+        _finalize(jobId);
+        uint256 balance = mgr.getSubscription(id).balance;
+        mgr.collectSlashes(jobId);
+        assertEq(mgr.getSubscription(id).balance, balance + slashed, "the slash did not reach the subscription");
+        assertEq(d.jobs.balanceOf(address(mgr)), 0, "left in the escrow");
+        _assertBooks(_ids(id), _keepers());
+        vm.expectRevert(abi.encodeWithSelector(ISubscriptionManager.SubscriptionManagerSlashesCollected.selector, jobId));
+        mgr.collectSlashes(jobId);
+
+        // A run refunded after a timeout: settleRun brings back its fee and its slash.
+        (, uint256 dueAt) = mgr.nextDue(id);
+        vm.warp(dueAt);
+        uint256 other = _trigger(id);
+        vm.prank(WORKER);
+        d.jobs.claim(other, _terms[other]);
+        vm.warp(_terms[other].deadline + 1);
+        d.jobs.expire(other, _terms[other]);
+        assertTrue(d.jobs.getJob(other).status == IJobManager.JobStatus.Refunded, "not refunded");
+        balance = mgr.getSubscription(id).balance;
+        mgr.settleRun(other);
+        assertEq(mgr.getSubscription(id).balance, balance + _fee() + d.jobs.timeoutSlashes(other), "fee and slash not both back");
+        assertTrue(mgr.getRun(other).slashesCollected, "not marked collected");
+        _assertBooks(_ids(id), _keepers());
+    }
+
     function test_settleRunRefundsARejectedRun() public {
         uint256 id = _create(a, 1 days, 2);
         uint256 jobId = _trigger(id);

@@ -122,7 +122,13 @@ describe("tasks: sub", function () {
     expect((await p.subscriptions.getSubscription(1n)).balance).to.equal(before + fee);
     shown = (await sub<{ runs: RunRecord[] }>("show", { id: "1" })).text;
     expect(shown).to.match(/: settled back \(refunded\)$/m);
-    expect(await rejection(() => sub("settle", { job: "1", from: "5" }))).to.include("run 0 of subscription 1 (job 1) was finalized (its result relayed): nothing to settle");
+    // A finalized run has no fee to return, only what its workers' timeouts paid (none here), once.
+    const collected = await sub<{ refund: bigint; slashes: bigint }>("settle", { job: "1", from: "5" });
+    expect([collected.result.refund, collected.result.slashes]).to.deep.equal([0n, 0n]);
+    expect(collected.text).to.include("Settled run 0 of subscription 1 (job 1, Finalized)");
+    expect(await rejection(() => sub("settle", { job: "1", from: "5" }))).to.include(
+      "run 0 of subscription 1 (job 1) was finalized (its result relayed) and its slashes collected: nothing to settle",
+    );
   });
 
   it("sub withdraw pays the keeper its rewards; unknown ids are said so", async function () {

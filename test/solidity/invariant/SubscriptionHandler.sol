@@ -240,6 +240,37 @@ contract SubscriptionHandler {
         calls["serve"]++;
     }
 
+    /// @dev The worker claims a run's job and never answers: an expiry later slashes it to the
+    /// manager (the job's requester), which collectSlashes or settleRun must give back to the run's
+    /// subscription.
+    function claimOnly(uint256 jobSeed) external {
+        if (_jobs.length == 0) return;
+        uint256 jobId = _jobs[jobSeed % _jobs.length];
+        if (d.jobs.getJob(jobId).status != IJobManager.JobStatus.Open || block.timestamp > _terms[jobId].deadline) return;
+        vm.prank(worker);
+        d.jobs.claim(jobId, _terms[jobId]);
+        calls["claimOnly"]++;
+    }
+
+    function collectSlashes(uint256 jobSeed) external {
+        if (_jobs.length == 0) return;
+        uint256 jobId = _jobs[jobSeed % _jobs.length];
+        ISubscriptionManager.Run memory r = mgr.getRun(jobId);
+        IJobManager.JobStatus status = d.jobs.getJob(jobId).status;
+        bool over = status == IJobManager.JobStatus.Finalized || status == IJobManager.JobStatus.Refunded || status == IJobManager.JobStatus.Rejected;
+        bool expected = over && !r.slashesCollected;
+        uint256 balance = mgr.getSubscription(r.subscriptionId).balance;
+        uint256 slashes = d.jobs.timeoutSlashes(jobId);
+        try mgr.collectSlashes(jobId) {
+            if (!expected) _violation("collectSlashes of a running or collected run went through");
+            if (mgr.getSubscription(r.subscriptionId).balance != balance + slashes) _violation("collectSlashes added a wrong amount");
+            ghostRefunded += slashes;
+            calls["collectSlashes"]++;
+        } catch {
+            if (expected) _violation("collectSlashes of a finished run was refused");
+        }
+    }
+
     /// @dev Finalizes a submitted run after its window (waiting it out): whatever the consumer does,
     /// the job is final and the relay records what happened.
     function finalize(uint256 jobId_, uint256 finalizerSeed) external {
@@ -303,10 +334,12 @@ contract SubscriptionHandler {
         bool expected = r.state == ISubscriptionManager.RunState.Requested &&
             (status == IJobManager.JobStatus.Refunded || status == IJobManager.JobStatus.Rejected);
         uint256 balance = mgr.getSubscription(r.subscriptionId).balance;
+        // Its fee, and what its workers' timeouts paid unless already collected.
+        uint256 slashes = r.slashesCollected ? 0 : d.jobs.timeoutSlashes(jobId);
         try mgr.settleRun(jobId) {
             if (!expected) _violation("settleRun of a run that had not failed went through");
-            if (mgr.getSubscription(r.subscriptionId).balance != balance + r.fee) _violation("settleRun returned a wrong amount");
-            ghostRefunded += r.fee;
+            if (mgr.getSubscription(r.subscriptionId).balance != balance + r.fee + slashes) _violation("settleRun returned a wrong amount");
+            ghostRefunded += r.fee + slashes;
             calls["settleRun"]++;
         } catch {
             if (expected) _violation("settleRun of a failed run was refused");

@@ -68,7 +68,7 @@ contract SubscriptionInvariants is Test {
         for (uint256 i = 0; i < keepers.length; ++i) holders.push(keepers[i]);
 
         targetContract(address(handler));
-        bytes4[] memory selectors = new bytes4[](20);
+        bytes4[] memory selectors = new bytes4[](22);
         selectors[0] = SubscriptionHandler.create.selector;
         selectors[1] = SubscriptionHandler.create.selector;
         selectors[2] = SubscriptionHandler.fund.selector;
@@ -89,6 +89,8 @@ contract SubscriptionInvariants is Test {
         selectors[17] = SubscriptionHandler.retry.selector;
         selectors[18] = SubscriptionHandler.changeFees.selector;
         selectors[19] = SubscriptionHandler.warp.selector;
+        selectors[20] = SubscriptionHandler.claimOnly.selector;
+        selectors[21] = SubscriptionHandler.collectSlashes.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
 
@@ -178,11 +180,12 @@ contract SubscriptionInvariants is Test {
 
     /// @notice A long walk reaches every kind of outcome.
     function test_longWalkReachesEveryOutcome() public {
-        _walk(0x5eb5, 500);
+        _walk(0x1234, 800);
         _checkAll();
-        string[16] memory actions = [
+        string[18] memory actions = [
             "create", "fund", "cancel", "withdrawFunds", "setFee", "trigger", "triggerRefused", "keeperWithdraw",
-            "serve", "delivered", "relayFailed", "expire", "reject", "settleRun", "retry", "changeFees"
+            "serve", "delivered", "relayFailed", "expire", "reject", "settleRun", "retry", "changeFees",
+            "claimOnly", "collectSlashes"
         ];
         for (uint256 i = 0; i < actions.length; ++i) {
             assertGe(handler.calls(bytes32(bytes(actions[i]))), 1, string.concat("never reached: ", actions[i]));
@@ -196,6 +199,12 @@ contract SubscriptionInvariants is Test {
             uint256 b = uint256(keccak256(abi.encode(a)));
             uint256 c = uint256(keccak256(abi.encode(b)));
             uint256 k = r % 21;
+            // One step in twelve leaves a claimed run unanswered (a timeout slash) or collects slashes.
+            if (c % 12 == 0) {
+                if (c % 24 == 0) handler.claimOnly(a);
+                else handler.collectSlashes(a);
+                continue;
+            }
             if (k <= 1) handler.create(a, b, c, r >> 8, a >> 8, b >> 8);
             else if (k == 2) handler.fund(a, b);
             else if (k == 3 && a % 3 == 0) handler.cancel(b);
