@@ -95,6 +95,8 @@ export interface JobSummary {
   readonly requestedAt?: number;
   readonly settledAt?: number;
   readonly games: number;
+  /** The number of inputs the job carries: 1 for a single job, more for a batch. */
+  readonly batchSize: number;
 }
 
 export interface TimelineEntry {
@@ -138,6 +140,8 @@ export interface JobDetail extends JobSummary {
   readonly inputUri?: string;
   readonly inputCommitment: string;
   readonly output?: Tensor;
+  /** For a batch: each item's input and output (the model's tensors, in order), with its tensor commitment. */
+  readonly items?: readonly { readonly input?: Tensor; readonly output?: Tensor }[];
   readonly payout?: { readonly worker: Amount; readonly model: Amount; readonly protocol: Amount };
   readonly rejection?: { readonly slashed: Amount; readonly refunded: Amount };
   readonly timeline: readonly TimelineEntry[];
@@ -195,6 +199,8 @@ export interface GameSummary {
   readonly layer?: number;
   readonly kind?: string;
   readonly element?: number;
+  /** For a game on a batch: the item (0-based) it is about. */
+  readonly item?: number;
   readonly moves: number;
   readonly opened: At;
   readonly resolvedAt?: number;
@@ -259,6 +265,8 @@ export interface StepCheck {
 }
 
 export interface GameDetail extends GameSummary {
+  /** Its job's number of inputs (1 for a single job). */
+  readonly batchSize: number;
   readonly statusCode: number;
   readonly reason?: string;
   readonly bond: Amount;

@@ -52,6 +52,7 @@ const none: KeysOf = () => ({});
 export const CATALOG: Readonly<Record<Source, Readonly<Record<string, KeysOf>>>> = {
   jobManager: {
     JobRequested: (a) => ({ job: job(a), model: num(a.modelId), accounts: acct(a.requester) }),
+    BatchRequested: (a) => ({ job: job(a) }),
     JobClaimed: (a) => ({ job: job(a), accounts: acct(a.worker) }),
     ResultSubmitted: (a) => ({ job: job(a), accounts: acct(a.worker) }),
     JobFinalized: (a) => ({ job: job(a), accounts: acct(a.worker) }),
@@ -95,6 +96,7 @@ export const CATALOG: Readonly<Record<Source, Readonly<Record<string, KeysOf>>>>
     DisputeCommitted: (a) => ({ accounts: acct(a.committer) }),
     DisputeOpened: (a) => ({ job: job(a), game: (a.game as string).toLowerCase(), accounts: acct(a.challenger) }),
     DisputeSettled: (a) => ({ job: job(a), game: (a.game as string).toLowerCase() }),
+    BatchItemDisputed: (a) => ({ job: job(a), game: (a.game as string).toLowerCase() }),
     DisputesClosed: (a) => ({ job: job(a), ...(num(a.winnerGame) !== 0n ? { game: (a.winnerGame as string).toLowerCase() } : {}) }),
     BalanceCredited: (a) => ({ ...(num(a.game) !== 0n ? { game: (a.game as string).toLowerCase() } : {}), accounts: acct(a.account) }),
     BalanceWithdrawn: (a) => ({ accounts: acct(a.account) }),

@@ -19,8 +19,12 @@ import type { Database } from "../nodes/sqlite.js";
 import { openDatabase } from "../nodes/sqlite.js";
 import type { Args, DecodedEvent, Source } from "./catalog.js";
 
-/** 1: the first schema. */
-export const SCHEMA_VERSION = 1;
+/** 1: the first schema. 2: batches (`jobs.batch_size`, `games.item`, from BatchRequested and BatchItemDisputed). */
+export const SCHEMA_VERSION = 2;
+
+/** Schemas an index is dropped and rebuilt from (their events are a subset of this version's). */
+const REBUILT: readonly string[] = ["1"];
+const TABLES = ["meta", "blocks", "events", "event_accounts", "jobs", "games", "tx_cache"] as const;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -74,7 +78,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   settled_at INTEGER,
   games INTEGER NOT NULL DEFAULT 0,
   open_disputes INTEGER NOT NULL DEFAULT 0,
-  last_block INTEGER NOT NULL
+  last_block INTEGER NOT NULL,
+  batch_size INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS jobs_model ON jobs(model_id, status);
 CREATE INDEX IF NOT EXISTS jobs_worker ON jobs(worker, status);
@@ -98,7 +103,8 @@ CREATE TABLE IF NOT EXISTS games (
   moves INTEGER NOT NULL,
   opened_block INTEGER NOT NULL,
   opened_at INTEGER,
-  resolved_at INTEGER
+  resolved_at INTEGER,
+  item INTEGER
 );
 CREATE INDEX IF NOT EXISTS games_job ON games(job_id);
 CREATE INDEX IF NOT EXISTS games_defender ON games(defender);
@@ -193,7 +199,13 @@ export class ExplorerDb {
     const x = new ExplorerDb(db, file);
     const schema = x.meta("schema");
     if (schema === undefined) x.setMeta("schema", String(SCHEMA_VERSION));
-    else if (schema !== String(SCHEMA_VERSION)) {
+    else if (REBUILT.includes(schema)) {
+      // An older index lacks events this version keeps (a batch's size, a disputed item): start it
+      // again from the deployment block (it is rebuilt from the chain).
+      db.exec(`${TABLES.map((t) => `DROP TABLE IF EXISTS ${t};`).join(" ")}`);
+      db.exec(SCHEMA);
+      x.setMeta("schema", String(SCHEMA_VERSION));
+    } else if (schema !== String(SCHEMA_VERSION)) {
       x.close();
       throw new VeritensorError(`the explorer's index ${file} has schema ${schema}, this version writes ${SCHEMA_VERSION}: delete it (it is rebuilt from the chain) or give another --db`);
     }
@@ -385,6 +397,7 @@ export class ExplorerDb {
     let settledAt: number | null = null;
     let games = 0;
     let open = 0;
+    let batchSize = 1;
     const consumer = BigInt(terms.consumer as string) === 0n ? null : (terms.consumer as string).toLowerCase();
     let callback: string | null = consumer ? "pending" : null;
     for (const e of evs) {
@@ -395,6 +408,9 @@ export class ExplorerDb {
       }
       if (e.source !== "jobManager") continue;
       switch (e.name) {
+        case "BatchRequested":
+          batchSize = Number(a.batchSize);
+          break;
         case "JobClaimed":
           status = "claimed";
           worker = (a.worker as string).toLowerCase();
@@ -445,14 +461,14 @@ export class ExplorerDb {
     const last = evs[evs.length - 1]!;
     this.stmt(
       `INSERT INTO jobs(job_id, model_id, requester, worker, status, fee, model_fee, worker_fee, lock, deadline, consumer, callback,
-         requested_block, requested_at, claimed_at, submitted_at, challenge_end, settled_at, games, open_disputes, last_block)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         requested_block, requested_at, claimed_at, submitted_at, challenge_end, settled_at, games, open_disputes, last_block, batch_size)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(job_id) DO UPDATE SET model_id = excluded.model_id, requester = excluded.requester, worker = excluded.worker,
          status = excluded.status, fee = excluded.fee, model_fee = excluded.model_fee, worker_fee = excluded.worker_fee,
          lock = excluded.lock, deadline = excluded.deadline, consumer = excluded.consumer, callback = excluded.callback,
          requested_block = excluded.requested_block, requested_at = excluded.requested_at, claimed_at = excluded.claimed_at,
          submitted_at = excluded.submitted_at, challenge_end = excluded.challenge_end, settled_at = excluded.settled_at,
-         games = excluded.games, open_disputes = excluded.open_disputes, last_block = excluded.last_block`,
+         games = excluded.games, open_disputes = excluded.open_disputes, last_block = excluded.last_block, batch_size = excluded.batch_size`,
     ).run(
       jobId,
       BigInt(terms.modelId as string),
@@ -475,6 +491,7 @@ export class ExplorerDb {
       games,
       open,
       last.block,
+      batchSize,
     );
   }
 
@@ -496,6 +513,7 @@ export class ExplorerDb {
     let slashed: string | null = null;
     let burned: string | null = null;
     let resolvedAt: number | null = null;
+    let item: number | null = null;
     const moves = new Set<string>();
     for (const e of evs) {
       const a = e.args;
@@ -518,15 +536,15 @@ export class ExplorerDb {
       } else if (e.source === "disputes" && e.name === "DisputeSettled") {
         slashed = a.slashed as string;
         burned = a.burned as string;
-      }
+      } else if (e.source === "disputes" && e.name === "BatchItemDisputed") item = Number(a.item);
     }
     this.stmt(
       `INSERT INTO games(game, job_id, defender, challenger, status, reason, level, layer, kind, element, bond, rank, slashed, burned, moves,
-         opened_block, opened_at, resolved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         opened_block, opened_at, resolved_at, item) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(game) DO UPDATE SET job_id = excluded.job_id, defender = excluded.defender, challenger = excluded.challenger,
          status = excluded.status, reason = excluded.reason, level = excluded.level, layer = excluded.layer, kind = excluded.kind,
          element = excluded.element, bond = excluded.bond, rank = excluded.rank, slashed = excluded.slashed, burned = excluded.burned,
-         moves = excluded.moves, opened_block = excluded.opened_block, opened_at = excluded.opened_at, resolved_at = excluded.resolved_at`,
+         moves = excluded.moves, opened_block = excluded.opened_block, opened_at = excluded.opened_at, resolved_at = excluded.resolved_at, item = excluded.item`,
     ).run(
       game,
       jobId,
@@ -546,6 +564,7 @@ export class ExplorerDb {
       opened.block,
       opened.time ?? null,
       resolvedAt,
+      item,
     );
   }
 }

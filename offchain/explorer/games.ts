@@ -43,6 +43,7 @@ export function gameSummary(r: Row): GameSummary {
     ...(r.layer !== null ? { layer: Number(r.layer) } : {}),
     ...(kindText(r.kind as number | null) ? { kind: kindText(r.kind as number) } : {}),
     ...(r.element !== null ? { element: Number(r.element) } : {}),
+    ...(r.item !== null && r.item !== undefined ? { item: Number(r.item) } : {}),
     moves: Number(r.moves),
     opened: { block: Number(r.opened_block), tx: "", ...(r.opened_at !== null ? { time: Number(r.opened_at) } : {}) },
     ...(r.resolved_at !== null ? { resolvedAt: Number(r.resolved_at) } : {}),
@@ -391,6 +392,7 @@ export async function gameDetail(p: Protocol, db: ExplorerDb, address: string): 
   const root = gameEvents.find((e) => e.name === "RootPosted");
   return {
     ...summary,
+    batchSize: Number(db.get("SELECT batch_size FROM jobs WHERE job_id = ?", BigInt(summary.job))?.batch_size ?? 1),
     opened: at(opened),
     statusCode: Number(row.status),
     ...(row.reason !== null ? { reason: REASONS[Number(row.reason)] ?? `reason ${row.reason}` } : {}),

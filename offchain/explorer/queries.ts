@@ -6,9 +6,10 @@
  * index), and governance's live figures (parameters in force, proposal states, voting power), read
  * through the same client functions as `gov show` and `gov power`.
  */
-import { ZeroAddress, getBytes } from "ethers";
+import { ZeroAddress, getBytes, hexlify } from "ethers";
 
-import { bytesToInts } from "../clients/tensors.js";
+import { bytesToInts, tensorCommitment } from "../clients/tensors.js";
+import { splitItems } from "../commitments/batch.js";
 import { formatVtn } from "../clients/format.js";
 import type { Proposal, PowerReport, Concentration } from "../clients/governance.js";
 import { describeAction, governedValues, proposalTimeline, proposalView, votingPower } from "../clients/governance.js";
@@ -263,6 +264,14 @@ export class ExplorerQueries {
     const output = submitted
       ? tensorOf(submitted.args.output as string, reg?.args.outputScaleWad as string | undefined, shapes.output, submitted.args.outputCommitment as string, true)
       : undefined;
+    const batchSize = Number(row.batch_size);
+    const items = batchSize > 1
+      ? Array.from({ length: batchSize }, (_, i) => {
+          const input = (req.args.input as string) !== "0x" ? itemOf(req.args.input as string, batchSize, i, reg?.args.inputScaleWad as string | undefined, shapes.input, false) : undefined;
+          const output = submitted ? itemOf(submitted.args.output as string, batchSize, i, reg?.args.outputScaleWad as string | undefined, shapes.output, true) : undefined;
+          return { ...(input ? { input } : {}), ...(output ? { output } : {}) };
+        })
+      : undefined;
     const txs = new Map(evs.map((e) => [e.txHash, e.block] as const));
     const facts = await receipts(this.p, this.db, txs);
     const timeline = this.timeline(evs, facts);
@@ -289,6 +298,7 @@ export class ExplorerQueries {
       ...((req.args.inputURI as string) !== "" ? { inputUri: req.args.inputURI as string } : {}),
       inputCommitment: terms.inputCommitment as string,
       ...(output ? { output } : {}),
+      ...(items ? { items } : {}),
       ...(fin ? { payout: { worker: amount(fin.args.workerFee as string), model: amount(fin.args.modelFee as string), protocol: amount(fin.args.protocolFee as string) } } : {}),
       ...(rej ? { rejection: { slashed: amount(rej.args.slashed as string), refunded: amount(rej.args.refunded as string) } } : {}),
       timeline,
@@ -312,6 +322,12 @@ export class ExplorerQueries {
           text = `requested by ${name(a.requester as string)} on model ${t.modelId}: fee ${formatVtn(fee)} escrowed (model ${formatVtn(BigInt(t.modelFee as string))}, protocol ${formatVtn(pf)}, worker ${formatVtn(fee - pf - BigInt(t.modelFee as string))}), input ${(a.input as string) !== "0x" ? `inline (${((a.input as string).length - 2) / 8} elements)` : `by URI ${a.inputURI}`}`;
           break;
         }
+        case "jobManager.BatchRequested":
+          text = `a batch of ${a.batchSize} inputs: its input and output are the items' tensors concatenated, claimed, disputed and settled as one job`;
+          break;
+        case "disputes.BatchItemDisputed":
+          text = `game ${lower(a.game as string)} is about item ${a.item} of the batch`;
+          break;
         case "jobManager.JobClaimed":
           text = `claimed by ${name(a.worker as string)}: ${formatVtn(BigInt(a.lockedStake as string))} of stake locked, result due ${iso(Number(a.resultDue))}`;
           break;
@@ -670,7 +686,20 @@ function jobSummary(r: Row): JobSummary {
     ...(r.requested_at !== null ? { requestedAt: Number(r.requested_at) } : {}),
     ...(r.settled_at !== null ? { settledAt: Number(r.settled_at) } : {}),
     games: Number(r.games),
+    batchSize: Number(r.batch_size ?? 1),
   };
+}
+
+/** Item `i` of a batch's `items` tensors concatenated in `hex`, with its own tensor commitment (undefined when the bytes do not split). */
+function itemOf(hex: string, items: number, i: number, scaleWad: string | undefined, shape: readonly number[], withArgmax: boolean): Tensor | undefined {
+  let parts: Uint8Array[];
+  try {
+    parts = splitItems(getBytes(hex), items);
+  } catch {
+    return undefined;
+  }
+  const bytes = parts[i]!;
+  return tensorOf(hexlify(bytes), scaleWad, shape, tensorCommitment(bytes), withArgmax);
 }
 
 function tensorOf(hex: string, scaleWad: string | undefined, shape: readonly number[], commitment: string, withArgmax: boolean): Tensor {

@@ -12,7 +12,7 @@ export function GamesTable({ games }: { games: readonly GameSummary[] }) {
         {games.map((g) => (
           <tr key={g.game} data-game={g.game}>
             <td><Link href={`/disputes/${g.game}`}><span class="mono">{short(g.game)}</span></Link></td>
-            <td><Link href={`/jobs/${g.job}`}>job {g.job}</Link></td>
+            <td><Link href={`/jobs/${g.job}`}>job {g.job}</Link>{g.item !== undefined ? <span class="muted" data-field="item"> item {g.item}</span> : null}</td>
             <td><Addr a={g.defender} /></td>
             <td><Addr a={g.challenger} /></td>
             <td><StatusTag s={g.status} /></td>
@@ -92,6 +92,9 @@ export function DisputeView({ game }: { game: string }) {
               <Rows
                 rows={[
                   ["game", <span class="mono">{g.game}</span>],
+                  ...(g.batchSize > 1
+                    ? [["batch item", <span data-field="item">{g.item !== undefined ? <span>item <b>{g.item}</b> of the job's {g.batchSize} (<Link href={`/jobs/${g.job}#item-${g.item}`}>its input and output</Link>)</span> : `not named (a batch of ${g.batchSize})`}</span>] as [string, preact.ComponentChildren]]
+                    : []),
                   ["defender", <span><Addr a={g.defender} /> (the worker; its locked stake is its collateral)</span>],
                   ["challenger", <span><Addr a={g.challenger} /> (bond <Vtn v={g.bond} />, commitment rank {g.rank})</span>],
                   ["trace roots", <span>defender <Hash h={g.roots.defender} />, challenger <Hash h={g.roots.challenger} /></span>],

@@ -16,7 +16,7 @@ export function JobsTable({ jobs }: { jobs: readonly JobSummary[] }) {
       <tbody>
         {jobs.map((j) => (
           <tr key={j.id} data-job={j.id}>
-            <td><Link href={`/jobs/${j.id}`}>job {j.id}</Link></td>
+            <td><Link href={`/jobs/${j.id}`}>job {j.id}</Link>{j.batchSize > 1 ? <span class="muted" data-field="batch"> ×{j.batchSize}</span> : null}</td>
             <td><Link href={`/models/${j.model}`}>{j.model}</Link></td>
             <td><StatusTag s={j.status} /></td>
             <td><Addr a={j.requester} /></td>
@@ -137,6 +137,7 @@ export function JobView({ id }: { id: string }) {
               <Rows
                 rows={[
                   ["model", <Link href={`/models/${j.model}`}>model {j.model}</Link>],
+                  ["batch size", <span data-field="batch-size">{j.batchSize > 1 ? `${j.batchSize} inputs (a batch: claimed, disputed and settled as one job)` : "1 (a single input)"}</span>],
                   ["requester", <Addr a={j.requester} />],
                   ["worker", <Addr a={j.worker} />],
                   ["fee", <span><Vtn v={j.fee} /> (model <Vtn v={j.modelFee} />, protocol <Vtn v={j.protocolFee} /> at {(j.protocolFeeBps / 100).toFixed(2)}%, worker <Vtn v={j.workerPart} />)</span>],
@@ -159,10 +160,27 @@ export function JobView({ id }: { id: string }) {
               />
             </div>
             <div>
-              <h2>Input</h2>
-              {j.input ? <TensorView t={j.input} kind="input" /> : <p>by URI: <span class="mono wrap">{j.inputUri}</span></p>}
-              <h2>Output</h2>
-              {j.output ? <TensorView t={j.output} kind="output" /> : <p class="muted">no result yet</p>}
+              {j.items ? (
+                <div data-list="items">
+                  {j.inputUri !== undefined ? <p>input by URI: <span class="mono wrap">{j.inputUri}</span></p> : null}
+                  {j.items.map((it, i) => (
+                    <div key={i} id={`item-${i}`} data-item={i}>
+                      <h2>Item {i}{j.disputes.some((g) => g.item === i) ? <span class="muted"> (disputed)</span> : null}</h2>
+                      <h3>Input</h3>
+                      {it.input ? <TensorView t={it.input} kind="input" /> : <p class="muted">{j.inputUri !== undefined ? "by URI" : "not readable"}</p>}
+                      <h3>Output</h3>
+                      {it.output ? <TensorView t={it.output} kind="output" /> : <p class="muted">no result yet</p>}
+                    </div>
+                  ))}
+                </div>
+              ) : (
+                <>
+                  <h2>Input</h2>
+                  {j.input ? <TensorView t={j.input} kind="input" /> : <p>by URI: <span class="mono wrap">{j.inputUri}</span></p>}
+                  <h2>Output</h2>
+                  {j.output ? <TensorView t={j.output} kind="output" /> : <p class="muted">no result yet</p>}
+                </>
+              )}
             </div>
           </div>
           <h2>Timeline</h2>
