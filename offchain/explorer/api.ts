@@ -142,11 +142,28 @@ export interface JobDetail extends JobSummary {
   readonly output?: Tensor;
   /** For a batch: each item's input and output (the model's tensors, in order), with its tensor commitment. */
   readonly items?: readonly { readonly input?: Tensor; readonly output?: Tensor }[];
+  /** For a subscription's run: which run of which subscription the job is. */
+  readonly subscription?: { readonly id: number; readonly run: number; readonly runs: number; readonly consumer: string; readonly keeper: string };
   readonly payout?: { readonly worker: Amount; readonly model: Amount; readonly protocol: Amount };
   readonly rejection?: { readonly slashed: Amount; readonly refunded: Amount };
   readonly timeline: readonly TimelineEntry[];
   readonly gasTotal: string;
   readonly disputes: readonly GameSummary[];
+}
+
+export interface SubscriptionSummary {
+  readonly id: number;
+  readonly consumer: string;
+  readonly model: number;
+  /** Seconds between runs, and the runs in the schedule. */
+  readonly period: number;
+  readonly runs: number;
+  readonly feePerRun: Amount;
+  readonly keeperReward: Amount;
+  readonly created: At;
+  readonly cancelled: boolean;
+  /** The runs triggered so far, each with its job. */
+  readonly triggered: readonly { readonly run: number; readonly job: number }[];
 }
 
 export interface JobPage {

@@ -17,13 +17,14 @@ import {
   ModelRegistry__factory,
   ProtocolTimelock__factory,
   Staking__factory,
+  SubscriptionManager__factory,
   VeritensorGovernor__factory,
   VeritensorToken__factory,
 } from "../../types/ethers-contracts/index.js";
 import type { ProtocolAddresses } from "../clients/deployment.js";
 
 /** Where an event comes from: a protocol contract by role, or a dispute game clone. */
-export type Source = "token" | "registry" | "staking" | "jobManager" | "timelock" | "governor" | "disputes" | "game";
+export type Source = "token" | "registry" | "staking" | "jobManager" | "timelock" | "governor" | "disputes" | "game" | "subscriptions";
 
 /** JSON of an event's named arguments: numbers as decimal strings, bytes and addresses as hex. */
 export type Json = string | boolean | Json[] | { [key: string]: Json };
@@ -125,6 +126,20 @@ export const CATALOG: Readonly<Record<Source, Readonly<Record<string, KeysOf>>>>
   token: {
     DelegateChanged: (a) => ({ accounts: acct(a.delegator, a.fromDelegate, a.toDelegate) }),
   },
+  // A subscription's events are found by `args.subscriptionId`; a run's also belong to its job.
+  subscriptions: {
+    SubscriptionCreated: (a) => ({ accounts: acct(a.consumer) }),
+    SubscriptionFunded: (a) => ({ accounts: acct(a.from) }),
+    RunTriggered: (a) => ({ job: job(a), accounts: acct(a.keeper) }),
+    ResultRelayed: (a) => ({ job: job(a) }),
+    RelayFailed: (a) => ({ job: job(a) }),
+    RunSettled: (a) => ({ job: job(a) }),
+    SlashesCollected: (a) => ({ job: job(a) }),
+    SubscriptionCancelled: none,
+    FundsWithdrawn: (a) => ({ accounts: acct(a.to) }),
+    FeePerRunSet: none,
+    KeeperRewardSet: none,
+  },
 };
 
 /** Each source's ABI. */
@@ -137,6 +152,7 @@ export const INTERFACES: Readonly<Record<Source, Interface>> = {
   governor: new Interface(VeritensorGovernor__factory.abi),
   disputes: new Interface(DisputeGameFactory__factory.abi),
   game: new Interface(DisputeGame__factory.abi),
+  subscriptions: new Interface(SubscriptionManager__factory.abi),
 };
 
 /** The protocol contracts' addresses (lower case) by source; games are found from `DisputeOpened`. */
@@ -149,6 +165,7 @@ export function sourceAddresses(a: ProtocolAddresses): Map<string, Source> {
     [a.timelock.toLowerCase(), "timelock"],
     [a.governor.toLowerCase(), "governor"],
     [a.disputeFactory.toLowerCase(), "disputes"],
+    [a.subscriptions.toLowerCase(), "subscriptions"],
   ]);
 }
 

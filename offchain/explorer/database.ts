@@ -19,7 +19,10 @@ import type { Database } from "../nodes/sqlite.js";
 import { openDatabase } from "../nodes/sqlite.js";
 import type { Args, DecodedEvent, Source } from "./catalog.js";
 
-/** 1: the first schema. 2: batches (`jobs.batch_size`, `games.item`, from BatchRequested and BatchItemDisputed). */
+/**
+ * 1: the first schema. 2: batches (`jobs.batch_size`, `games.item`, from BatchRequested and
+ * BatchItemDisputed) and the subscription manager's events.
+ */
 export const SCHEMA_VERSION = 2;
 
 /** Schemas an index is dropped and rebuilt from (their events are a subset of this version's). */
@@ -200,7 +203,7 @@ export class ExplorerDb {
     const schema = x.meta("schema");
     if (schema === undefined) x.setMeta("schema", String(SCHEMA_VERSION));
     else if (REBUILT.includes(schema)) {
-      // An older index lacks events this version keeps (a batch's size, a disputed item): start it
+      // An older index lacks events this version keeps (batches, subscriptions): start it
       // again from the deployment block (it is rebuilt from the chain).
       db.exec(`${TABLES.map((t) => `DROP TABLE IF EXISTS ${t};`).join(" ")}`);
       db.exec(SCHEMA);

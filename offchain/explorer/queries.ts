@@ -18,7 +18,7 @@ import { share } from "../cli/governance.js";
 import { formatWad } from "../model/scales.js";
 import type {
   AccountDetail, AccountSummary, ConcentrationView, GovernanceView, JobDetail, JobPage, JobStatusName, JobSummary, ModelDetail, ModelSummary,
-  Payee, ProposalRow, QueuedCall, Stake, Status, Tensor, TimelineEntry,
+  Payee, ProposalRow, QueuedCall, Stake, Status, SubscriptionSummary, Tensor, TimelineEntry,
 } from "./api.js";
 import type { Args } from "./catalog.js";
 import type { EventRow, ExplorerDb } from "./database.js";
@@ -272,6 +272,19 @@ export class ExplorerQueries {
           return { ...(input ? { input } : {}), ...(output ? { output } : {}) };
         })
       : undefined;
+    const triggered = evs.find((e) => e.source === "subscriptions" && e.name === "RunTriggered");
+    const created = triggered
+      ? this.db.events("e.source = 'subscriptions' AND e.name = 'SubscriptionCreated' AND json_extract(e.args, '$.subscriptionId') = ?", triggered.args.subscriptionId as string)[0]
+      : undefined;
+    const subscription = triggered && created
+      ? {
+          id: Number(triggered.args.subscriptionId),
+          run: Number(triggered.args.run),
+          runs: Number(created.args.runs),
+          consumer: lower(created.args.consumer as string),
+          keeper: lower(triggered.args.keeper as string),
+        }
+      : undefined;
     const txs = new Map(evs.map((e) => [e.txHash, e.block] as const));
     const facts = await receipts(this.p, this.db, txs);
     const timeline = this.timeline(evs, facts);
@@ -299,6 +312,7 @@ export class ExplorerQueries {
       inputCommitment: terms.inputCommitment as string,
       ...(output ? { output } : {}),
       ...(items ? { items } : {}),
+      ...(subscription ? { subscription } : {}),
       ...(fin ? { payout: { worker: amount(fin.args.workerFee as string), model: amount(fin.args.modelFee as string), protocol: amount(fin.args.protocolFee as string) } } : {}),
       ...(rej ? { rejection: { slashed: amount(rej.args.slashed as string), refunded: amount(rej.args.refunded as string) } } : {}),
       timeline,
@@ -327,6 +341,21 @@ export class ExplorerQueries {
           break;
         case "disputes.BatchItemDisputed":
           text = `game ${lower(a.game as string)} is about item ${a.item} of the batch`;
+          break;
+        case "subscriptions.RunTriggered":
+          text = `run ${a.run} of subscription ${a.subscriptionId}, triggered by ${name(a.keeper as string)} (keeper reward ${formatVtn(BigInt(a.keeperReward as string))}${Number(a.skipped) > 0 ? `; ${a.skipped} run(s) skipped before it` : ""})`;
+          break;
+        case "subscriptions.ResultRelayed":
+          text = `the result relayed to subscription ${a.subscriptionId}'s consumer (run ${a.run})`;
+          break;
+        case "subscriptions.RelayFailed":
+          text = `relaying the result to subscription ${a.subscriptionId}'s consumer failed (revert data ${a.reason}); anyone may retry it`;
+          break;
+        case "subscriptions.RunSettled":
+          text = `run ${a.run} settled for subscription ${a.subscriptionId}: ${formatVtn(BigInt(a.refund as string))} back to its balance`;
+          break;
+        case "subscriptions.SlashesCollected":
+          text = `${formatVtn(BigInt(a.amount as string))} of timeout slashes added to subscription ${a.subscriptionId}'s balance`;
           break;
         case "jobManager.JobClaimed":
           text = `claimed by ${name(a.worker as string)}: ${formatVtn(BigInt(a.lockedStake as string))} of stake locked, result due ${iso(Number(a.resultDue))}`;
@@ -541,6 +570,41 @@ export class ExplorerQueries {
       serves: [...serves].filter(([, s]) => s).map(([m]) => m),
       recentJobs: this.db.all("SELECT * FROM jobs WHERE worker = ? OR requester = ? ORDER BY job_id DESC LIMIT 20", address, address).map(jobSummary),
     };
+  }
+
+  // ---------------------------------------------------------------- subscriptions
+
+  /** Every subscription, newest first, with its schedule and the runs triggered (from the manager's events). */
+  subscriptions(): SubscriptionSummary[] {
+    const evs = this.db.events("e.source = 'subscriptions'");
+    const out = new Map<string, { created: EventRow; cancelled: boolean; feePerRun: string; keeperReward: string; triggered: { run: number; job: number }[] }>();
+    for (const e of evs) {
+      const id = e.args.subscriptionId as string;
+      if (e.name === "SubscriptionCreated") {
+        out.set(id, { created: e, cancelled: false, feePerRun: e.args.feePerRun as string, keeperReward: e.args.keeperReward as string, triggered: [] });
+        continue;
+      }
+      const s = out.get(id);
+      if (!s) continue;
+      if (e.name === "RunTriggered") s.triggered.push({ run: Number(e.args.run), job: Number(e.args.jobId) });
+      else if (e.name === "SubscriptionCancelled") s.cancelled = true;
+      else if (e.name === "FeePerRunSet") s.feePerRun = e.args.feePerRun as string;
+      else if (e.name === "KeeperRewardSet") s.keeperReward = e.args.keeperReward as string;
+    }
+    return [...out.values()]
+      .map(({ created: c, cancelled, feePerRun, keeperReward, triggered }) => ({
+        id: Number(c.args.subscriptionId),
+        consumer: lower(c.args.consumer as string),
+        model: Number(c.args.modelId),
+        period: Number(c.args.period),
+        runs: Number(c.args.runs),
+        feePerRun: amount(feePerRun),
+        keeperReward: amount(keeperReward),
+        created: at(c),
+        cancelled,
+        triggered,
+      }))
+      .reverse();
   }
 
   // ---------------------------------------------------------------- disputes

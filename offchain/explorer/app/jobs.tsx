@@ -139,6 +139,9 @@ export function JobView({ id }: { id: string }) {
                   ["model", <Link href={`/models/${j.model}`}>model {j.model}</Link>],
                   ["batch size", <span data-field="batch-size">{j.batchSize > 1 ? `${j.batchSize} inputs (a batch: claimed, disputed and settled as one job)` : "1 (a single input)"}</span>],
                   ["requester", <Addr a={j.requester} />],
+                  ...(j.subscription
+                    ? [["subscription", <span data-field="subscription">run <b>{j.subscription.run}</b> of <Link href="/subscriptions">subscription {j.subscription.id}</Link> ({j.subscription.runs} run(s); consumer <Addr a={j.subscription.consumer} />, triggered by <Addr a={j.subscription.keeper} />)</span>] as [string, preact.ComponentChildren]]
+                    : []),
                   ["worker", <Addr a={j.worker} />],
                   ["fee", <span><Vtn v={j.fee} /> (model <Vtn v={j.modelFee} />, protocol <Vtn v={j.protocolFee} /> at {(j.protocolFeeBps / 100).toFixed(2)}%, worker <Vtn v={j.workerPart} />)</span>],
                   ["stake locked", <Vtn v={j.lock} />],

@@ -9,6 +9,7 @@ import type { ChangeMessage, Status } from "../api.js";
 import "./style.css";
 import { AccountView, AccountsPage } from "./accounts.js";
 import { DisputeView, DisputesPage, GamesTable } from "./disputes.js";
+import { SubscriptionsPage } from "./subscriptions.js";
 import { GovernancePage } from "./governance.js";
 import { JobView, JobsPage, JobsTable } from "./jobs.js";
 import { ModelPage, ModelsPage } from "./models.js";
@@ -70,6 +71,8 @@ function Route({ path, query }: { path: string; query: URLSearchParams }) {
       return b === undefined ? <AccountsPage /> : <AccountView address={b} />;
     case "disputes":
       return b === undefined ? <DisputesPage /> : <DisputeView game={b} />;
+    case "subscriptions":
+      return b === undefined ? <SubscriptionsPage /> : <NotFound path={path} />;
     case "governance":
       return b === undefined ? <GovernancePage /> : <NotFound path={path} />;
     default:
@@ -77,7 +80,7 @@ function Route({ path, query }: { path: string; query: URLSearchParams }) {
   }
 }
 
-const NAV: [string, string][] = [["/", "Overview"], ["/models", "Models"], ["/jobs", "Jobs"], ["/accounts", "Workers & challengers"], ["/disputes", "Disputes"], ["/governance", "Governance"]];
+const NAV: [string, string][] = [["/", "Overview"], ["/models", "Models"], ["/jobs", "Jobs"], ["/accounts", "Workers & challengers"], ["/disputes", "Disputes"], ["/subscriptions", "Subscriptions"], ["/governance", "Governance"]];
 
 function App() {
   const [where, setWhere] = useState({ path: location.pathname, search: location.search });
