@@ -2,7 +2,7 @@
  * Default values of the protocol's deployment parameters: one set for public networks, one for
  * local development (short windows so that a whole job fits in a minute or two).
  * Every value can still be overridden per deployment with Ignition module parameters
- * (`--parameters file.json`, keyed by module id: Token, Staking, Jobs, Governance, LocalProtocol).
+ * (`--parameters file.json`, keyed by module id: Token, Staking, Jobs, Governance, Assignment, LocalProtocol).
  */
 const VTN = 10n ** 18n;
 
@@ -69,12 +69,26 @@ export interface DisputesDefaults {
   readonly defenderRewardBps: number;
 }
 
+/** The worker roster (contracts/assignment/WorkerRoster.sol): the stake-weighted draw of claim slots. */
+export interface AssignmentDefaults {
+  /** Blocks per epoch: weights change only between epochs (fixed at deployment). */
+  readonly epochBlocks: number;
+  /** Highest weight of one account (token wei): weights are min(stake, cap). */
+  readonly weightCap: bigint;
+  /** Blocks each drawn worker has to claim. */
+  readonly slotBlocks: number;
+  /** Slots drawn before a job is open to every worker (slotBlocks * drawnSlots at most 255). */
+  readonly drawnSlots: number;
+}
+
 export interface ProtocolDefaults {
   readonly token: TokenDefaults;
   readonly staking: StakingDefaults;
   readonly jobs: JobsDefaults;
   readonly governance: GovernanceDefaults;
   readonly disputes: DisputesDefaults;
+  /** The worker roster; undefined: no roster, first-come claims. */
+  readonly assignment?: AssignmentDefaults;
 }
 
 export interface LocalDefaults {
@@ -118,9 +132,17 @@ export const PRODUCTION: ProtocolDefaults = {
     challengerRewardBps: 5_000,
     defenderRewardBps: 5_000,
   },
+  // An epoch of 300 blocks (an hour at 12 s); 3 slots of 5 blocks, then open to all. The cap is
+  // the economics' (docs/ECONOMICS.md): above 100,000 VTN more stake draws no more jobs.
+  assignment: { epochBlocks: 300, weightCap: 100_000n * VTN, slotBlocks: 5, drawnSlots: 3 },
 };
 
+/**
+ * The local protocol keeps first-come claims (no roster) so that the demo and a single local worker
+ * need nothing more; LOCAL_ASSIGNMENT (`protocol deploy --assignment`) adds a roster with short epochs.
+ */
 export const LOCAL: ProtocolDefaults = {
+  assignment: undefined,
   token: PRODUCTION.token,
   staking: { minStake: 100n * VTN, unbondingDelay: 120 },
   jobs: { ...PRODUCTION.jobs, minJobLock: VTN, challengeWindow: 60, minChallengeWindow: 1, resultTimeout: 300 },
@@ -129,3 +151,9 @@ export const LOCAL: ProtocolDefaults = {
 };
 
 export const LOCAL_FUNDING: LocalDefaults = { fundedAccounts: 5, fundAmount: 100_000n * VTN };
+
+/** LOCAL with a worker roster: epochs of 10 blocks, 3 slots of 3 blocks. */
+export const LOCAL_ASSIGNMENT: ProtocolDefaults = {
+  ...LOCAL,
+  assignment: { epochBlocks: 10, weightCap: PRODUCTION.assignment!.weightCap, slotBlocks: 3, drawnSlots: 3 },
+};

@@ -5,6 +5,10 @@ export const protocolTasks = [
   emptyTask("protocol", "Deploy and inspect the Veritensor protocol").build(),
   task(["protocol", "deploy"], "Deploy the protocol with Ignition (LocalProtocol on chain 31337, Protocol elsewhere)")
     .addFlag({ name: "reset", description: "Forget the previous deployment on this chain and deploy anew" })
+    .addFlag({
+      name: "assignment",
+      description: "Local chain: deploy with a worker roster (claims drawn by stake; workers join it) instead of first-come claims",
+    })
     .addOption({
       name: "parameters",
       type: ArgumentType.FILE_WITHOUT_DEFAULT,

@@ -2,6 +2,7 @@ import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
 import type { JobsDefaults } from "../defaults.js";
 import { PRODUCTION } from "../defaults.js";
+import type { AssignmentModule } from "./Assignment.js";
 import type { TimelockRole } from "./Governance.js";
 import Governance, { roleHolder } from "./Governance.js";
 import type { RegistryModule } from "./Registry.js";
@@ -24,6 +25,11 @@ export interface JobsDependencies {
    * manager to the Disputes module alone.
    */
   readonly disputeManagerParameter?: boolean;
+  /**
+   * The worker roster that assigns claims (the escrow binds itself to it); without one, claims are
+   * first-come (the roster argument is the zero address).
+   */
+  readonly assignment?: AssignmentModule;
 }
 
 /** The job escrow, owned by the deployer until Protocol hands it to the timelock. */
@@ -33,6 +39,7 @@ export function buildJobsModule(d: JobsDefaults, deps: JobsDependencies) {
     const { registry } = m.useModule(deps.registry);
     const { staking } = m.useModule(deps.staking);
     const treasury = roleHolder(m, deps.treasury, "treasury");
+    const roster = deps.assignment !== undefined ? m.useModule(deps.assignment).workerRoster : undefined;
     const jobManager = m.contract("JobManager", [
       token,
       registry,
@@ -52,9 +59,10 @@ export function buildJobsModule(d: JobsDefaults, deps: JobsDependencies) {
         callbackFeePerGas: m.getParameter("callbackFeePerGas", d.callbackFeePerGas),
         maxJobDuration: m.getParameter("maxJobDuration", d.maxJobDuration),
       },
-      // No roster yet: first-come claims (the nodes do not follow assigned slots yet; issue 18).
-      "0x0000000000000000000000000000000000000000",
+      // Without a roster, first-come claims.
+      roster ?? "0x0000000000000000000000000000000000000000",
     ]);
+    if (roster !== undefined) m.call(roster, "bindEscrow", [jobManager], { id: "RosterBoundToJobManager" });
     if (deps.disputeManagerParameter) {
       m.call(jobManager, "setDisputeManager", [m.getParameter<string>("disputeManager")], { id: "DisputeManagerFromParameter" });
     }

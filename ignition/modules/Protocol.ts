@@ -3,6 +3,7 @@ import type { Future, IgnitionModule, IgnitionModuleBuilder, NamedArtifactContra
 
 import type { ProtocolDefaults } from "../defaults.js";
 import { PRODUCTION } from "../defaults.js";
+import { buildAssignmentModule } from "./Assignment.js";
 import { buildDisputesModule } from "./Disputes.js";
 import type { GovernanceModule } from "./Governance.js";
 import { DEFAULT_ADMIN_ROLE, buildGovernanceModule } from "./Governance.js";
@@ -15,6 +16,8 @@ import { buildTokenModule } from "./Token.js";
 interface Escrow {
   readonly staking: NamedArtifactContractDeploymentFuture<"Staking">;
   readonly jobManager: NamedArtifactContractDeploymentFuture<"JobManager">;
+  /** The worker roster, when claims are assigned. */
+  readonly workerRoster?: NamedArtifactContractDeploymentFuture<"WorkerRoster">;
 }
 
 /** Makes the job escrow a Staking operator: it locks and slashes the stake behind each job. */
@@ -35,16 +38,22 @@ export function handOverToTimelock(
   const { timelock } = m.useModule(governance);
   const stakingOwner = m.call(c.staking, "transferOwnership", [timelock], { id: "StakingOwnedByTimelock", after: after.staking });
   const jobsOwner = m.call(c.jobManager, "transferOwnership", [timelock], { id: "JobManagerOwnedByTimelock", after: after.jobManager });
+  // The roster is bound to the escrow (Jobs) before the deployer lets it go.
+  const rosterOwner =
+    c.workerRoster !== undefined
+      ? [m.call(c.workerRoster, "transferOwnership", [timelock], { id: "WorkerRosterOwnedByTimelock", after: after.jobManager })]
+      : [];
   m.call(timelock, "renounceRole", [DEFAULT_ADMIN_ROLE, m.getAccount(0)], {
     id: "DeployerRenouncesTimelockAdmin",
-    after: [stakingOwner, jobsOwner, governance],
+    after: [stakingOwner, jobsOwner, ...rosterOwner, governance],
   });
 }
 
 /**
  * The whole protocol, wired: the job escrow is Staking's one operator and the operator set is
  * sealed, the subscription manager (no owner) requests its runs from the escrow, protocol fees go to the timelock, the timelock owns Staking and JobManager, and the
- * deployer gives up its admin role on the timelock. After this module no single key controls
+ * deployer gives up its admin role on the timelock. With `d.assignment`, a worker roster draws who
+ * may claim each job (bound to the escrow, owned by the timelock); without it claims are first-come. After this module no single key controls
  * anything: changes go through a VTN vote and the timelock delay, and none of them can move stake
  * (no operator can be added) or reach a job already requested (parameters are versioned per job).
  */
@@ -52,7 +61,8 @@ export function buildProtocolModule(d: ProtocolDefaults) {
   const token = buildTokenModule(d.token);
   const staking = buildStakingModule(d.staking, token);
   const governance = buildGovernanceModule(d.governance, token, staking);
-  const jobs = buildJobsModule(d.jobs, { token, registry: Registry, staking, treasury: governance });
+  const assignment = d.assignment !== undefined ? buildAssignmentModule(d.assignment, staking) : undefined;
+  const jobs = buildJobsModule(d.jobs, { token, registry: Registry, staking, treasury: governance, ...(assignment ? { assignment } : {}) });
   const disputes = buildDisputesModule(d.disputes, { token, registry: Registry, staking, jobs, owner: governance });
   const subscriptions = buildSubscriptionsModule(jobs);
 
@@ -64,14 +74,15 @@ export function buildProtocolModule(d: ProtocolDefaults) {
     const j = m.useModule(jobs);
     const x = m.useModule(disputes);
     const u = m.useModule(subscriptions);
+    const a = assignment !== undefined ? m.useModule(assignment) : {};
 
-    const escrow = { ...s, ...j };
+    const escrow = { ...s, ...j, ...a };
     const operator = escrowIsStakingOperator(m, escrow);
     const sealed = m.call(s.staking, "sealOperators", [], { id: "StakingOperatorsSealed", after: [operator] });
     // The factory becomes the escrow's dispute manager (in Disputes) while the deployer owns it.
     handOverToTimelock(m, escrow, governance, { staking: [sealed], jobManager: [disputes] });
 
-    return { ...t, ...r, ...s, ...g, ...j, ...x, ...u };
+    return { ...t, ...r, ...s, ...g, ...j, ...x, ...u, ...a };
   });
 }
 

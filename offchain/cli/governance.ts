@@ -15,15 +15,18 @@ const ROLES: Readonly<Record<string, keyof Protocol["addresses"]>> = {
   timelock: "timelock",
   token: "token",
   registry: "registry",
+  roster: "roster",
 };
 
-/** `--target`: an address, or a contract's short name (jobs, disputes, staking, governor, timelock, token). */
+/** `--target`: an address, or a contract's short name (jobs, disputes, staking, governor, timelock, token, roster). */
 export function targetAddress(p: Protocol, target: string): string {
   const t = target.trim();
   if (isAddress(t)) return getAddress(t);
   const role = ROLES[t];
   if (!role) throw new VeritensorError(`--target "${target}" is neither an address nor one of ${Object.keys(ROLES).join(", ")}`);
-  return p.addresses[role];
+  const address = p.addresses[role];
+  if (address === undefined) throw new VeritensorError(`--target ${t}: this deployment has no ${t} (claims are first-come)`);
+  return address;
 }
 
 /** `12.5%` of `total`. */

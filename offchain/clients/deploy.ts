@@ -8,7 +8,7 @@ import path from "node:path";
 
 import type { NetworkConnection } from "hardhat/types/network";
 
-import LocalProtocol from "../../ignition/modules/LocalProtocol.js";
+import LocalProtocol, { LocalAssignedProtocol } from "../../ignition/modules/LocalProtocol.js";
 import Protocol from "../../ignition/modules/Protocol.js";
 import type { ProtocolAddresses } from "./deployment.js";
 import { deploymentDir, readDeployment, rememberDeployment } from "./deployment.js";
@@ -28,11 +28,16 @@ export interface DeployOptions {
    * folder that the tasks read (benchmarks and tools that must not replace the user's deployment).
    */
   readonly deploymentId?: string;
+  /**
+   * Local chains only: deploy LocalAssignedProtocol, with a worker roster drawing who claims each
+   * job (the default local deployment keeps first-come claims). Public networks always have one.
+   */
+  readonly assignment?: boolean;
 }
 
 export interface DeployResult {
   readonly protocol: ProtocolClient;
-  readonly module: "LocalProtocol" | "Protocol";
+  readonly module: "LocalProtocol" | "LocalAssignedProtocol" | "Protocol";
   /** Where Ignition keeps the deployment (undefined for the in-process network). */
   readonly deploymentDir: string | undefined;
   /** Notes for the user (e.g. a stale local deployment that was set aside). */
@@ -68,7 +73,7 @@ export async function deployProtocol(
     }
   }
 
-  const module = local ? LocalProtocol : Protocol;
+  const module = !local ? Protocol : options.assignment ? LocalAssignedProtocol : LocalProtocol;
   let contracts;
   try {
     contracts = await connection.ignition.deploy(module, {
@@ -94,11 +99,12 @@ export async function deployProtocol(
     governor: await contracts.governor.getAddress(),
     disputeFactory: await contracts.disputeGameFactory.getAddress(),
     subscriptions: await contracts.subscriptionManager.getAddress(),
+    ...("workerRoster" in contracts ? { roster: await (contracts.workerRoster as { getAddress(): Promise<string> }).getAddress() } : {}),
   };
   rememberDeployment(connection, addresses);
   return {
     protocol: attachProtocol(connection, chainId, addresses),
-    module: local ? "LocalProtocol" : "Protocol",
+    module: module.id as DeployResult["module"],
     deploymentDir: dir,
     notes,
   };

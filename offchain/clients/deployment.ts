@@ -18,10 +18,15 @@ export interface ProtocolAddresses {
   readonly governor: string;
   readonly disputeFactory: string;
   readonly subscriptions: string;
+  /** The worker roster that assigns claims; absent when claims are first-come (no roster deployed). */
+  readonly roster?: string;
 }
 
+/** Contracts every deployment has (the roster is optional). */
+type RequiredRole = Exclude<keyof ProtocolAddresses, "roster">;
+
 /** Ignition future id of each contract (module id # contract name), as in ignition/modules/. */
-export const FUTURE_IDS: Readonly<Record<keyof ProtocolAddresses, string>> = {
+export const FUTURE_IDS: Readonly<Record<RequiredRole, string>> = {
   token: "Token#VeritensorToken",
   registry: "Registry#ModelRegistry",
   staking: "Staking#Staking",
@@ -31,6 +36,9 @@ export const FUTURE_IDS: Readonly<Record<keyof ProtocolAddresses, string>> = {
   disputeFactory: "Disputes#DisputeGameFactory",
   subscriptions: "Subscriptions#SubscriptionManager",
 };
+
+/** Ignition future id of the worker roster, when the deployment has one. */
+export const ROSTER_FUTURE_ID = "Assignment#WorkerRoster";
 
 export const LOCAL_CHAIN_ID = 31337n;
 
@@ -61,5 +69,6 @@ export async function readDeployment(ignitionDir: string, chainId: bigint): Prom
   }
   const entries = Object.entries(FUTURE_IDS).map(([role, id]) => [role, recorded[id]] as const);
   if (entries.some(([, address]) => address === undefined)) return undefined;
-  return Object.fromEntries(entries) as unknown as ProtocolAddresses;
+  const roster = recorded[ROSTER_FUTURE_ID];
+  return { ...(Object.fromEntries(entries) as unknown as ProtocolAddresses), ...(roster !== undefined ? { roster } : {}) };
 }

@@ -18,6 +18,7 @@ import {
   Staking__factory,
   VeritensorGovernor__factory,
   VeritensorToken__factory,
+  WorkerRoster__factory,
 } from "../../types/ethers-contracts/index.js";
 import { VeritensorError } from "./errors.js";
 import { formatBps, formatDuration, formatTime, formatVtn, parseDuration, parseVtn } from "./format.js";
@@ -305,11 +306,12 @@ const DECODERS: readonly [keyof Protocol["addresses"], string, Interface][] = [
   ["governor", "Governor", new Interface(VeritensorGovernor__factory.abi)],
   ["timelock", "Timelock", new Interface(ProtocolTimelock__factory.abi)],
   ["token", "VTN", new Interface(VeritensorToken__factory.abi)],
+  ["roster", "WorkerRoster", new Interface(WorkerRoster__factory.abi)],
 ];
 
 /** An action in words: `JobManager.setParams(challengeWindow: 2 h (7200 s))`, the fields that differ from `current` when given. */
 export function describeAction(p: Protocol, a: ProposalAction, current?: Record<string, unknown>): string {
-  const known = DECODERS.find(([role]) => p.addresses[role].toLowerCase() === a.target.toLowerCase());
+  const known = DECODERS.find(([role]) => p.addresses[role]?.toLowerCase() === a.target.toLowerCase());
   const value = a.value > 0n ? ` with ${a.value} wei` : "";
   if (!known) return `call ${a.target} with data ${a.calldata.slice(0, 74)}${a.calldata.length > 74 ? "…" : ""}${value}`;
   const [, name, iface] = known;

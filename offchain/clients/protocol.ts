@@ -6,7 +6,7 @@
  *   const job = await p.jobManager.getJob(1n);
  */
 import type { ContractTransactionReceipt, ContractTransactionResponse, Signer } from "ethers";
-import { isAddress } from "ethers";
+import { ZeroAddress, isAddress } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { NetworkConnection } from "hardhat/types/network";
 
@@ -19,6 +19,7 @@ import type {
   SubscriptionManager,
   VeritensorGovernor,
   VeritensorToken,
+  WorkerRoster,
 } from "../../types/ethers-contracts/index.js";
 import {
   DisputeGameFactory__factory,
@@ -29,6 +30,7 @@ import {
   SubscriptionManager__factory,
   VeritensorGovernor__factory,
   VeritensorToken__factory,
+  WorkerRoster__factory,
 } from "../../types/ethers-contracts/index.js";
 import type { ProtocolAddresses } from "./deployment.js";
 import { LOCAL_CHAIN_ID, deploymentDir, readDeployment, rememberedDeployment } from "./deployment.js";
@@ -50,6 +52,8 @@ export interface Protocol {
   readonly governor: VeritensorGovernor;
   readonly disputes: DisputeGameFactory;
   readonly subscriptions: SubscriptionManager;
+  /** The worker roster that assigns claims, per the address book (undefined: first-come claims). */
+  readonly roster: WorkerRoster | undefined;
 }
 
 /**
@@ -84,6 +88,7 @@ export function attachProtocol(connection: NetworkConnection, chainId: bigint, a
     governor: VeritensorGovernor__factory.connect(addresses.governor, runner),
     disputes: DisputeGameFactory__factory.connect(addresses.disputeFactory, runner),
     subscriptions: SubscriptionManager__factory.connect(addresses.subscriptions, runner),
+    roster: addresses.roster !== undefined && addresses.roster !== ZeroAddress ? WorkerRoster__factory.connect(addresses.roster, runner) : undefined,
   };
 }
 

@@ -7,6 +7,7 @@ import { action, deployProtocol, formatBps, formatDuration, formatVtn, report, V
 
 interface Args {
   reset: boolean;
+  assignment: boolean;
   parameters: string | undefined;
 }
 
@@ -19,11 +20,12 @@ async function readParameters(file: string | undefined): Promise<Record<string, 
   }
 }
 
-export default action(async ({ reset, parameters }: Args, hre: HardhatRuntimeEnvironment) => {
+export default action(async ({ reset, assignment, parameters }: Args, hre: HardhatRuntimeEnvironment) => {
   const connection = await hre.network.getOrCreate();
   console.log(`Deploying the protocol on network ${connection.networkName}…`);
   const result = await deployProtocol(connection, hre.config.paths.ignition, {
     reset,
+    assignment,
     parameters: await readParameters(parameters),
   });
   for (const note of result.notes) console.log(`note: ${note}`);
@@ -43,6 +45,7 @@ export default action(async ({ reset, parameters }: Args, hre: HardhatRuntimeEnv
     ["VeritensorGovernor", p.addresses.governor],
     ["DisputeGameFactory", p.addresses.disputeFactory],
     ["SubscriptionManager", `${p.addresses.subscriptions} (no owner)`],
+    ["WorkerRoster", p.addresses.roster ?? "none: claims are first-come (--assignment deploys one locally)"],
     ["owner of Staking, JobManager", "the timelock (governed by VTN votes)"],
     ["total supply", formatVtn(supply)],
     ["protocol fee", `${formatBps(params.protocolFeeBps)} of each job's fee`],
@@ -57,7 +60,7 @@ export default action(async ({ reset, parameters }: Args, hre: HardhatRuntimeEnv
         : "nothing: the in-process chain ends with this command, and the contracts with it",
     ],
   ]);
-  if (result.module === "LocalProtocol") {
+  if (result.module !== "Protocol") {
     const signers = await connection.ethers.getSigners();
     const funded = await Promise.all(signers.slice(1, 6).map(async (s) => [s.address, await p.token.balanceOf(s.address)] as const));
     report("Test tokens", funded.map(([a, b], i) => [`account #${i + 1} ${a}`, formatVtn(b)]));
