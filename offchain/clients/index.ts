@@ -20,3 +20,4 @@ export * from "./balance.js";
 export * from "./disputes.js";
 export * from "./governance.js";
 export * from "./subscriptions.js";
+export * from "./roster.js";

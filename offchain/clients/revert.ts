@@ -19,6 +19,7 @@ import {
   SubscriptionManager__factory,
   VeritensorGovernor__factory,
   VeritensorToken__factory,
+  WorkerRoster__factory,
 } from "../../types/ethers-contracts/index.js";
 import { VeritensorError } from "./errors.js";
 import { formatTime, formatVtn } from "./format.js";
@@ -44,6 +45,7 @@ export const PROTOCOL_ERRORS: Interface = (() => {
     OneStepVerifier__factory.abi,
     SubscriptionManager__factory.abi,
     SignalFeed__factory.abi,
+    WorkerRoster__factory.abi,
   ] as readonly (readonly Fragment[])[];
   for (const abi of abis) {
     for (const f of abi) {
@@ -115,6 +117,21 @@ const PHRASES: Record<string, Phrase> = {
     `${who(staker, c)} has only ${vtn(locked)} locked, below ${vtn(amount)}`,
   StakingInvalidParameter: ([name]) => `staking parameter ${name} is out of its allowed range`,
   StakingOperatorsSealed: () => "the staking operators were fixed at deployment: none can be added or removed",
+  // worker roster
+  WorkerRosterNotServing: ([worker, id], c) => `${who(worker, c)} does not serve model ${id} (declare it with \`stake serve\`), so it cannot join its roster`,
+  WorkerRosterInsufficientStake: ([worker, staked, min], c) =>
+    `${who(worker, c)} has ${vtn(staked)} staked, below the minimum of ${vtn(min)}: its weight in the roster would be zero`,
+  WorkerRosterFull: ([id]) => `model ${id}'s roster has no free position (positions of members whose weight is zero can be reclaimed)`,
+  WorkerRosterNotMember: ([worker, id], c) => `${who(worker, c)} is not in model ${id}'s roster (join it first)`,
+  WorkerRosterPositionInUse: ([worker, current, next], c) =>
+    `${who(worker, c)} still has weight in the roster (${vtn(current)} now, ${vtn(next)} from the next epoch): its position is in use`,
+  WorkerRosterInvalidParameter: ([name]) => `roster parameter ${name} is out of its allowed range`,
+  WorkerRosterNotAssigned: ([id, claimer, drawn, end], c) =>
+    BigInt(drawn as string) === 0n
+      ? `job ${id} is not drawn yet (its seed block is not mined): ${who(claimer, c)} may not claim it before its slot (the first ends at block ${end})`
+      : `job ${id} is assigned to another worker, ${who(drawn, c)}, until block ${end}: ${who(claimer, c)} may not claim it now`,
+  WorkerRosterNotEscrow: ([caller], c) => `${who(caller, c)} is not the job escrow: only it checks claims against the roster`,
+  WorkerRosterEscrowBound: ([escrow], c) => `the roster is already bound to the job escrow ${who(escrow, c)}`,
   // jobs
   JobManagerUnknownJob: ([id]) => `unknown job ${id}: no job has that id`,
   JobManagerWrongStatus: ([id, status]) => `job ${id} is ${jobStatusName(status as bigint)}, which does not allow this`,
