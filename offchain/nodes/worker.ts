@@ -11,6 +11,9 @@
  * in a way that reaches the output (demos and tests).
  */
 
+import { ZeroAddress } from "ethers";
+
+import type { WorkerRoster } from "../../types/ethers-contracts/index.js";
 import type { JobRow } from "./store.js";
 import {
   JobStatus,
@@ -18,7 +21,9 @@ import {
   formatVtn,
   getJob,
   jobStatusName,
+  jobAssignee,
   jobTerms,
+  rosterOf,
   sendClaim,
   sendFinalize,
   sendSubmit,
@@ -74,6 +79,22 @@ export interface WorkerOptions extends NodeOptions {
   readonly keepSubscriptions?: boolean;
 }
 
+/**
+ * What the claim decisions read from the chain, and how they ended: the reads per job do not grow
+ * with the number of workers (one job read, and with a roster one assignment read, per open job per
+ * pass), and with a roster no claim should fail.
+ */
+export interface ClaimCounters {
+  /** Job records read to decide a claim. */
+  jobReads: number;
+  /** Assignments read from the roster (`assignee`). */
+  assignmentReads: number;
+  /** Claims sent. */
+  claimsSent: number;
+  /** Claims that failed (reverted, or lost to another worker). */
+  claimsFailed: number;
+}
+
 /** What the claims decided in one pass have taken so far. */
 interface ClaimPass {
   /** Stake still free after the claims decided so far (read once per pass). */
@@ -123,6 +144,56 @@ export class Worker extends ProtocolNode {
   private readonly ownState = new Map<bigint, "claimed" | "submitted">();
   /** Submitted jobs read back once shortly before their claim's result was due. */
   private readonly dueChecked = new Set<bigint>();
+  readonly claimCounters: ClaimCounters = { jobReads: 0, assignmentReads: 0, claimsSent: 0, claimsFailed: 0 };
+  /** The escrow's worker roster (undefined: first-come claims), read once. */
+  private roster: Promise<{ roster: WorkerRoster; epochBlocks: bigint } | undefined> | undefined;
+  /** Per model: the epoch in which our place in its roster was last checked. */
+  private readonly rosterChecked = new Map<bigint, bigint>();
+  /** The (job, slot) pairs already logged as another worker's, so that each is said once. */
+  private readonly assignedLogged = new Set<string>();
+
+  private rosterInfo(): Promise<{ roster: WorkerRoster; epochBlocks: bigint } | undefined> {
+    this.roster ??= rosterOf(this.p).then(async (roster) => (roster === undefined ? undefined : { roster, epochBlocks: await roster.epochBlocks() }));
+    return this.roster;
+  }
+
+  /**
+   * With a roster, keeps our weight in each served model's roster in line with our stake: checked
+   * once per epoch, joined (or re-joined, after a missed slot took us out of the draws) when the
+   * weight from the next epoch on is not what our stake gives. A weight counts from the next epoch.
+   */
+  private async keepRosterPlaces(): Promise<void> {
+    const info = await this.rosterInfo();
+    if (info === undefined || this.head === undefined) return;
+    const epoch = BigInt(this.head.number) / info.epochBlocks;
+    const models = new Set<bigint>(this.options.models ?? []);
+    for (const job of this.store.jobsAt("seen")) models.add(job.modelId);
+    let stake: { staked: bigint; minStake: bigint; cap: bigint } | undefined;
+    for (const modelId of models) {
+      if (this.rosterChecked.get(modelId) === epoch) continue;
+      if (!(await this.serves(modelId))) continue;
+      this.rosterChecked.set(modelId, epoch);
+      stake ??= await (async () => {
+        const [s, minStake, params] = await Promise.all([this.p.staking.stakeOf(this.address), this.p.staking.minStake(), info.roster.params()]);
+        return { staked: s.staked, minStake, cap: params.weightCap };
+      })();
+      if (stake.staked < stake.minStake) {
+        this.log.info(`model ${modelId}: not joining its roster: ${formatVtn(stake.staked)} staked, below the minimum of ${formatVtn(stake.minStake)} (first-come claims only, once a job is open to all)`);
+        continue;
+      }
+      const wanted = stake.staked < stake.cap ? stake.staked : stake.cap;
+      const [position, , next] = await info.roster.memberOf(modelId, this.address);
+      if (position !== 0n && next === wanted) continue;
+      await this.perform(`roster:${modelId}:${epoch}`, `join model ${modelId}'s roster`, async () => {
+        const tx = await info.roster.connect(this.ctx.signer).join(modelId);
+        return waitMined(tx);
+      });
+      this.log.info(
+        `model ${modelId}: ${position === 0n ? "joined its roster" : next === 0n ? "back in its roster's draws" : "roster weight updated"} ` +
+          `with weight ${formatVtn(wanted)}, drawn from epoch ${epoch + 1n} (block ${(epoch + 1n) * info.epochBlocks})`,
+      );
+    }
+  }
 
   /** Whether `job`'s submission should be read back now: once, in the last stretch before its result is due. */
   private submissionDueCheck(job: JobRow): boolean {
@@ -227,6 +298,7 @@ export class Worker extends ProtocolNode {
     // Claims are decided one at a time (each reads its job, and the stake it locks is counted
     // against what is free), then sent together: several in flight, nonces from the signer. On a
     // chain with a block time a batch of requests then costs a block or two, not a block per job.
+    await this.attempt("the worker roster", () => this.keepRosterPlaces());
     const pass: ClaimPass = { free: undefined, callbackGasPrice: undefined, claiming: 0 };
     const claims: Promise<boolean>[] = [];
     for (const job of this.store.jobsAt("seen")) {
@@ -257,6 +329,7 @@ export class Worker extends ProtocolNode {
     const id = job.jobId;
     if (this.ctx.journal.inFlight(`claim:${id}`)) return;
     const rec = await getJob(this.p, id);
+    this.claimCounters.jobReads++;
     // The escrow's record is the authority on the batch size (its event may predate our first block).
     if (batchSizeOf(job) !== Number(rec.batchSize)) {
       this.store.updateJob(id, { batchSize: Number(rec.batchSize) });
@@ -312,6 +385,9 @@ export class Worker extends ProtocolNode {
       this.log.warn(`job ${id}: skipped: its dispute manager ${manager} is not the deployment's dispute factory ${this.p.addresses.disputeFactory}`);
       return;
     }
+    // With a roster, claim only in our own slot (with a block of it left for the claim to be mined
+    // in), or once the job is open to all: a claim outside it would revert.
+    if (!(await this.assignedToUs(job, rec.timer))) return;
     // A worker must be able to serve a job before it locks stake for it: get and check the input first.
     const input = await this.usableInput(job, "claiming", "trying again each pass until its deadline");
     if (input === undefined) return;
@@ -338,6 +414,33 @@ export class Worker extends ProtocolNode {
     return () => this.sendClaim(id);
   }
 
+  /**
+   * Whether we may claim `job` (requested or reopened in block `requestBlock`) in the next block:
+   * always without a roster; with one, when the job is open to all or the current slot is ours and
+   * does not end at the head. One read, at the head this pass knows.
+   */
+  private async assignedToUs(job: JobRow, requestBlock: bigint): Promise<boolean> {
+    const info = await this.rosterInfo();
+    if (info === undefined) return true;
+    const head = this.head?.number;
+    const a = await jobAssignee(this.p, job.modelId, job.jobId, requestBlock, head);
+    this.claimCounters.assignmentReads++;
+    if (a.open) return true;
+    if (a.worker.toLowerCase() === this.address.toLowerCase() && a.slotEnd > a.atBlock) return true;
+    const key = `${job.jobId}:${requestBlock}:${a.slot}:${a.worker === ZeroAddress ? "seed" : "drawn"}`;
+    if (!this.assignedLogged.has(key)) {
+      this.assignedLogged.add(key);
+      if (a.worker === ZeroAddress) {
+        this.log.info(`job ${job.jobId}: not drawn yet (its draw is seeded by block ${a.seedBlock}); waiting for its slots`);
+      } else if (a.worker.toLowerCase() === this.address.toLowerCase()) {
+        this.log.info(`job ${job.jobId}: our slot ${a.slot} ends at the head (block ${a.slotEnd}): too late to claim in it`);
+      } else {
+        this.log.info(`job ${job.jobId}: assigned to another worker ${a.worker} (slot ${a.slot}, until block ${a.slotEnd})`);
+      }
+    }
+    return false;
+  }
+
   /** Checks each input of a batch (or the one input of a job) against the model's shape and range. */
   private validateItems(model: Parameters<typeof validateInput>[0], input: Uint8Array, n: number): void {
     for (const [i, item] of splitItems(input, n).entries()) {
@@ -362,12 +465,14 @@ export class Worker extends ProtocolNode {
   }
 
   private async sendClaim(id: bigint): Promise<void> {
+    this.claimCounters.claimsSent++;
     try {
       const r = await this.perform(`claim:${id}`, `claim job ${id}`, () => sendClaim(this.p, this.ctx.signer, id));
       this.store.updateJob(id, { stage: "claimed", resultDue: r.resultDue });
       this.ownState.set(id, "claimed");
       this.log.info(`job ${id}: claimed, ${formatVtn(r.lockedStake)} of stake locked`);
     } catch (e) {
+      this.claimCounters.claimsFailed++;
       const now = await getJob(this.p, id);
       if (now.status !== JobStatus.Open && now.worker.toLowerCase() !== this.address.toLowerCase()) {
         this.store.updateJob(id, { stage: "skipped", note: `claimed first by ${now.worker}` });
