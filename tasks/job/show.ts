@@ -6,10 +6,12 @@ import {
   action,
   bytesToInts,
   dequantizeWad,
+  describeAssignment,
   formatBps,
   formatInts,
   formatTime,
   formatVtn,
+  jobAssignee,
   jobDetails,
   jobStatusName,
   JobStatus,
@@ -17,6 +19,7 @@ import {
   openProtocol,
   parseId,
   report,
+  rosterOf,
 } from "../../offchain/cli/index.js";
 
 interface Args {
@@ -68,6 +71,9 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
   const j = d.job;
   const n = Number(j.batchSize);
   const outputScaleWad = d.output ? (await modelScales(p, j.modelId)).outputScaleWad : undefined;
+  // With a worker roster, an Open job may be claimed only by the worker drawn for the current slot.
+  const assignment =
+    j.status === JobStatus.Open && (await rosterOf(p)) !== undefined ? describeAssignment(await jobAssignee(p, j.modelId, jobId, j.timer)) : undefined;
   const timerLabel = j.status === JobStatus.Claimed ? "result due" : j.status === JobStatus.Submitted ? "challenge window ends" : undefined;
   report(`Job ${jobId}: ${jobStatusName(j.status)}${j.openDisputes > 0n ? ` (${j.openDisputes} open disputes)` : ""}`, [
     ["model", j.modelId],
@@ -83,6 +89,7 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
     ],
     ["stake locked", stakeLine(j.status, j.lockedStake, d.rejection)],
     ["a claim locks", j.status === JobStatus.Open ? formatVtn(j.lock) : undefined],
+    ["may claim now", assignment],
     ["deadline", formatTime(j.deadline, d.now)],
     [timerLabel ?? "timer", timerLabel ? formatTime(j.timer, d.now) : undefined],
     [n === 1 ? "input commitment" : "input commitment (batch)", d.inputCommitment],
