@@ -49,6 +49,13 @@ import { SubscriptionKeeper } from "./subscriptions.js";
 /** Seconds before a claim's result is due when the worker reads its submission back (time to send it again). */
 const DUE_CHECK_LEAD_S = 60n;
 
+/**
+ * With a worker roster, the worker claims in its own slot only if the slot lasts at least this many
+ * blocks after the next one: a claim sent now may be mined a block late, and one mined after the
+ * slot reverts (and the slot counts as missed).
+ */
+const SLOT_MARGIN_BLOCKS = 1n;
+
 /** The most callback gas a worker fronts by default when it finalizes a consumer job. */
 export const DEFAULT_MAX_CALLBACK_GAS = 200_000n;
 
@@ -147,8 +154,10 @@ export class Worker extends ProtocolNode {
   readonly claimCounters: ClaimCounters = { jobReads: 0, assignmentReads: 0, claimsSent: 0, claimsFailed: 0 };
   /** The escrow's worker roster (undefined: first-come claims), read once. */
   private roster: Promise<{ roster: WorkerRoster; epochBlocks: bigint } | undefined> | undefined;
-  /** Per model: the epoch in which our place in its roster was last checked. */
-  private readonly rosterChecked = new Map<bigint, bigint>();
+  /** Our stake, the minimum and the roster's cap, read once per epoch. */
+  private rosterStake: { epoch: bigint; staked: bigint; minStake: bigint; cap: bigint } | undefined;
+  /** Per model: the epoch in which we last said we are not staked enough to join. */
+  private readonly rosterUnderstaked = new Map<bigint, bigint>();
   /** The (job, slot) pairs already logged as another worker's, so that each is said once. */
   private readonly assignedLogged = new Set<string>();
 
@@ -158,9 +167,10 @@ export class Worker extends ProtocolNode {
   }
 
   /**
-   * With a roster, keeps our weight in each served model's roster in line with our stake: checked
-   * once per epoch, joined (or re-joined, after a missed slot took us out of the draws) when the
-   * weight from the next epoch on is not what our stake gives. A weight counts from the next epoch.
+   * With a roster, keeps our weight in each served model's roster in line with our stake: one read
+   * of our place per model per pass (not per job), and a join (or re-join, after a missed slot took
+   * us out of the draws) when the weight from the next epoch on is not what our stake gives. Our
+   * stake is read once per epoch. A weight counts from the next epoch.
    */
   private async keepRosterPlaces(): Promise<void> {
     const info = await this.rosterInfo();
@@ -168,28 +178,30 @@ export class Worker extends ProtocolNode {
     const epoch = BigInt(this.head.number) / info.epochBlocks;
     const models = new Set<bigint>(this.options.models ?? []);
     for (const job of this.store.jobsAt("seen")) models.add(job.modelId);
-    let stake: { staked: bigint; minStake: bigint; cap: bigint } | undefined;
     for (const modelId of models) {
-      if (this.rosterChecked.get(modelId) === epoch) continue;
       if (!(await this.serves(modelId))) continue;
-      this.rosterChecked.set(modelId, epoch);
-      stake ??= await (async () => {
+      if (this.rosterStake?.epoch !== epoch) {
         const [s, minStake, params] = await Promise.all([this.p.staking.stakeOf(this.address), this.p.staking.minStake(), info.roster.params()]);
-        return { staked: s.staked, minStake, cap: params.weightCap };
-      })();
+        this.rosterStake = { epoch, staked: s.staked, minStake, cap: params.weightCap };
+      }
+      const stake = this.rosterStake;
       if (stake.staked < stake.minStake) {
-        this.log.info(`model ${modelId}: not joining its roster: ${formatVtn(stake.staked)} staked, below the minimum of ${formatVtn(stake.minStake)} (first-come claims only, once a job is open to all)`);
+        if (this.rosterUnderstaked.get(modelId) !== epoch) {
+          this.rosterUnderstaked.set(modelId, epoch);
+          this.log.info(
+            `model ${modelId}: not joining its roster: ${formatVtn(stake.staked)} staked, below the minimum of ${formatVtn(stake.minStake)} ` +
+              `(its jobs are claimed only once open to all)`,
+          );
+        }
         continue;
       }
       const wanted = stake.staked < stake.cap ? stake.staked : stake.cap;
       const [position, , next] = await info.roster.memberOf(modelId, this.address);
       if (position !== 0n && next === wanted) continue;
-      await this.perform(`roster:${modelId}:${epoch}`, `join model ${modelId}'s roster`, async () => {
-        const tx = await info.roster.connect(this.ctx.signer).join(modelId);
-        return waitMined(tx);
-      });
+      if (this.ctx.journal.inFlight(`roster:${modelId}`)) continue;
+      await this.perform(`roster:${modelId}`, `join model ${modelId}'s roster`, async () => waitMined(await info.roster.connect(this.ctx.signer).join(modelId)));
       this.log.info(
-        `model ${modelId}: ${position === 0n ? "joined its roster" : next === 0n ? "back in its roster's draws" : "roster weight updated"} ` +
+        `model ${modelId}: ${position === 0n ? "joined its roster" : next === 0n ? "back in its roster's draws (a missed slot had taken us out)" : "roster weight updated"} ` +
           `with weight ${formatVtn(wanted)}, drawn from epoch ${epoch + 1n} (block ${(epoch + 1n) * info.epochBlocks})`,
       );
     }
@@ -415,9 +427,9 @@ export class Worker extends ProtocolNode {
   }
 
   /**
-   * Whether we may claim `job` (requested or reopened in block `requestBlock`) in the next block:
-   * always without a roster; with one, when the job is open to all or the current slot is ours and
-   * does not end at the head. One read, at the head this pass knows.
+   * Whether we may claim `job` (requested or reopened in block `requestBlock`) now: always without
+   * a roster; with one, when the job is open to all or the current slot is ours and lasts
+   * {@link SLOT_MARGIN_BLOCKS} blocks beyond the next. One read, at the head this pass knows.
    */
   private async assignedToUs(job: JobRow, requestBlock: bigint): Promise<boolean> {
     const info = await this.rosterInfo();
@@ -426,14 +438,14 @@ export class Worker extends ProtocolNode {
     const a = await jobAssignee(this.p, job.modelId, job.jobId, requestBlock, head);
     this.claimCounters.assignmentReads++;
     if (a.open) return true;
-    if (a.worker.toLowerCase() === this.address.toLowerCase() && a.slotEnd > a.atBlock) return true;
+    if (a.worker.toLowerCase() === this.address.toLowerCase() && a.slotEnd > a.atBlock + SLOT_MARGIN_BLOCKS) return true;
     const key = `${job.jobId}:${requestBlock}:${a.slot}:${a.worker === ZeroAddress ? "seed" : "drawn"}`;
     if (!this.assignedLogged.has(key)) {
       this.assignedLogged.add(key);
       if (a.worker === ZeroAddress) {
         this.log.info(`job ${job.jobId}: not drawn yet (its draw is seeded by block ${a.seedBlock}); waiting for its slots`);
       } else if (a.worker.toLowerCase() === this.address.toLowerCase()) {
-        this.log.info(`job ${job.jobId}: our slot ${a.slot} ends at the head (block ${a.slotEnd}): too late to claim in it`);
+        this.log.info(`job ${job.jobId}: our slot ${a.slot} ends at block ${a.slotEnd}, too soon after the head (${a.atBlock}) for a claim to be mined in it`);
       } else {
         this.log.info(`job ${job.jobId}: assigned to another worker ${a.worker} (slot ${a.slot}, until block ${a.slotEnd})`);
       }
