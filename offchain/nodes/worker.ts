@@ -437,15 +437,21 @@ export class Worker extends ProtocolNode {
     const head = this.head?.number;
     const a = await jobAssignee(this.p, job.modelId, job.jobId, requestBlock, head);
     this.claimCounters.assignmentReads++;
-    if (a.open) return true;
-    if (a.worker.toLowerCase() === this.address.toLowerCase() && a.slotEnd > a.atBlock + SLOT_MARGIN_BLOCKS) return true;
-    const key = `${job.jobId}:${requestBlock}:${a.slot}:${a.worker === ZeroAddress ? "seed" : "drawn"}`;
+    // Every epoch draws its open jobs afresh (seeded by its first block): a slot, and the open
+    // phase, end at the epoch's last block at the latest.
+    const epochEnd = (a.atBlock / info.epochBlocks + 1n) * info.epochBlocks - 1n;
+    const ours = a.open || a.worker.toLowerCase() === this.address.toLowerCase();
+    const last = a.open || a.slotEnd > epochEnd ? epochEnd : a.slotEnd;
+    if (ours && last > a.atBlock + SLOT_MARGIN_BLOCKS) return true;
+    const key = `${job.jobId}:${a.seedBlock}:${a.slot}:${a.open ? "open" : a.worker === ZeroAddress ? "seed" : "drawn"}`;
     if (!this.assignedLogged.has(key)) {
       this.assignedLogged.add(key);
-      if (a.worker === ZeroAddress) {
-        this.log.info(`job ${job.jobId}: not drawn yet (its draw is seeded by block ${a.seedBlock}); waiting for its slots`);
+      if (a.open) {
+        this.log.info(`job ${job.jobId}: open to all, but its epoch ends at block ${epochEnd}, too soon after the head (${a.atBlock}); it is drawn again in the next`);
+      } else if (a.worker === ZeroAddress) {
+        // Not drawn yet: its seed block is the next one (at every epoch's start, for every open job); nothing to say.
       } else if (a.worker.toLowerCase() === this.address.toLowerCase()) {
-        this.log.info(`job ${job.jobId}: our slot ${a.slot} ends at block ${a.slotEnd}, too soon after the head (${a.atBlock}) for a claim to be mined in it`);
+        this.log.info(`job ${job.jobId}: our slot ${a.slot} ends at block ${last}, too soon after the head (${a.atBlock}) for a claim to be mined in it`);
       } else {
         this.log.info(`job ${job.jobId}: assigned to another worker ${a.worker} (slot ${a.slot}, until block ${a.slotEnd})`);
       }
