@@ -7,13 +7,26 @@
  */
 import { expect } from "chai";
 import type { Signer } from "ethers";
+import { ZeroAddress } from "ethers";
 import hre from "hardhat";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import type { Protocol } from "../../offchain/cli/index.js";
-import { addStake, deployProtocol, modelFileFacts, registerModel, requestInference } from "../../offchain/cli/index.js";
+import {
+  addStake,
+  deployProtocol,
+  describeAssignment,
+  getJob,
+  jobAssignee,
+  modelFileFacts,
+  registerModel,
+  requestInference,
+} from "../../offchain/cli/index.js";
 import { Worker } from "../../offchain/nodes/worker.js";
+import { PRODUCTION } from "../../ignition/defaults.js";
+import { WorkerRoster__factory } from "../../types/ethers-contracts/index.js";
+import ProtocolModule from "../../ignition/modules/Protocol.js";
 import { digitInputs } from "./inprocess.js";
 
 const VTN = 10n ** 18n;
@@ -140,6 +153,23 @@ describe("nodes: stake-weighted assignment of claims (worker roster)", function 
 
   const reads: number[][] = [];
 
+  it("Protocol deploys the roster with the production parameters, bound to the escrow and owned by the timelock", async function () {
+    const conn = await hre.network.create();
+    const c = await conn.ignition.deploy(ProtocolModule);
+    const address = await c.jobManager.roster();
+    expect(address).to.not.equal(ZeroAddress);
+    const roster = WorkerRoster__factory.connect(address, conn.ethers.provider);
+    expect(await roster.escrow()).to.equal(await c.jobManager.getAddress());
+    expect(await roster.owner()).to.equal(await c.timelock.getAddress());
+    expect(await roster.epochBlocks()).to.equal(BigInt(PRODUCTION.assignment!.epochBlocks));
+    const params = await roster.params();
+    expect([params.weightCap, params.slotBlocks, params.drawnSlots]).to.deep.equal([
+      PRODUCTION.assignment!.weightCap,
+      BigInt(PRODUCTION.assignment!.slotBlocks),
+      BigInt(PRODUCTION.assignment!.drawnSlots),
+    ]);
+  });
+
   it("5 workers, 100 jobs, 1-second blocks: no claim reverts, shares follow stakes", async function () {
     // Shares 10%, 15%, 20%, 25%, 30%.
     const stakes = [1_000n, 1_500n, 2_000n, 2_500n, 3_000n].map((s) => s * VTN);
@@ -191,6 +221,9 @@ describe("nodes: stake-weighted assignment of claims (worker roster)", function 
   it("a worker's reads per job do not grow with the number of workers (2 workers against 5)", async function () {
     expect(reads, "the 5-worker run ran first").to.have.length(1);
     const r = await setUp([2_000n * VTN, 3_000n * VTN], 40, 11);
+    // What `job show` prints of an Open job's assignment.
+    const first = await getJob(r.p, r.jobs[0]!);
+    expect(describeAssignment(await jobAssignee(r.p, r.modelId, r.jobs[0]!, first.timer))).to.match(/^not drawn yet: the draw's seed is block \d+|^0x[0-9a-fA-F]{40} \(slot \d, until block \d+\)$/);
     const { receipts, reads: two } = await runUntilSubmitted(r, 90_000);
     expect(receipts.filter((x) => x.status !== 1)).to.have.length(0);
     const five = reads[0]!;
