@@ -11,12 +11,10 @@
  * - `tx_cache` keeps what pages fetch from the chain on first view (receipts, step calldata), with
  *   the block they belong to, so a rollback drops it too.
  */
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 
 import { VeritensorError } from "../clients/errors.js";
 import type { Database } from "../nodes/sqlite.js";
-import { openDatabase } from "../nodes/sqlite.js";
+import { openDatabaseFile } from "../nodes/sqlite.js";
 import type { Args, DecodedEvent, Source } from "./catalog.js";
 
 /**
@@ -188,14 +186,7 @@ export class ExplorerDb {
    * chain or escrow is refused with both named (give another --db, or delete it).
    */
   static open(file: string, identity?: IndexIdentity): ExplorerDb {
-    let db: Database;
-    try {
-      if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-      db = openDatabase(file);
-    } catch (e) {
-      const reason = (e as NodeJS.ErrnoException).code === "ERR_SQLITE_ERROR" ? (e as Error).message : ((e as NodeJS.ErrnoException).code ?? String(e));
-      throw new VeritensorError(`cannot open the explorer's index ${file} (${reason}): give another --db`, { cause: e });
-    }
+    const db = openDatabaseFile(file, "the explorer's index");
     // The index is rebuilt from the chain at will: no fsync per commit.
     db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY;");
     db.exec(SCHEMA);

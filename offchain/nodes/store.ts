@@ -6,12 +6,10 @@
  * its hash once the node has it. After a `kill -9`, the node settles every unfinished intent
  * against the chain (offchain/nodes/journal.ts) before deciding anything, so nothing is sent twice.
  */
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 
 import { VeritensorError } from "../clients/errors.js";
 import type { Database } from "./sqlite.js";
-import { openDatabase } from "./sqlite.js";
+import { openDatabaseFile } from "./sqlite.js";
 
 /**
  * 2: the lazy trace (a job keeps the verifier's dispute root, a dispute its side's claim).
@@ -207,15 +205,7 @@ export class NodeStore {
    * on one deployment: opening it for another role, chain, escrow or account fails with a message.
    */
   static open(file: string, identity?: StoreIdentity): NodeStore {
-    let db: Database;
-    try {
-      if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-      db = openDatabase(file);
-    } catch (e) {
-      // A folder without write permission (or a file in the way) is the user's to fix: name it.
-      const reason = (e as NodeJS.ErrnoException).code === "ERR_SQLITE_ERROR" ? (e as Error).message : ((e as NodeJS.ErrnoException).code ?? String(e));
-      throw new VeritensorError(`cannot open the state database ${file} (${reason}): give another --db`, { cause: e });
-    }
+    const db = openDatabaseFile(file, "the state database");
     // NORMAL: a commit is written to the WAL without an fsync; the write-ahead points fsync (see durably).
     db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;");
     db.exec(SCHEMA);
