@@ -2,19 +2,15 @@
  * How amounts, times and records are shown to people: amounts in VTN, times in UTC with a
  * relative hint, records as aligned `key: value` lines.
  */
-import { formatUnits, parseUnits } from "ethers";
+import { parseUnits } from "ethers";
 
 import { VeritensorError } from "./errors.js";
 
 export const TOKEN_SYMBOL = "VTN";
 export const TOKEN_DECIMALS = 18;
 
-/** `1500000000000000000n` -> `"1.5 VTN"`, with thousands separators in the integer part. */
-export function formatVtn(wei: bigint): string {
-  const [int, frac] = formatUnits(wei, TOKEN_DECIMALS).split(".");
-  const grouped = int!.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  return `${grouped}.${frac ?? "0"} ${TOKEN_SYMBOL}`;
-}
+/** `1500000000000000000n` -> `"1.5 VTN"`, with thousands separators in the integer part (the SDK's, one home). */
+export { formatVtn } from "../../packages/sdk/src/revert.js";
 
 /** `"1.5"` (or `"1.5 VTN"`, `"1,000"`) -> wei. Throws a readable error for anything else. */
 export function parseVtn(text: string, what = "amount"): bigint {

@@ -21,6 +21,8 @@ import {
   VeritensorToken__factory,
   WorkerRoster__factory,
 } from "../../types/ethers-contracts/index.js";
+import { codeOfError, jobStatusName, revertData } from "../../packages/sdk/src/revert.js";
+import type { VeritensorErrorCode } from "./errors.js";
 import { VeritensorError } from "./errors.js";
 import { formatTime, formatVtn } from "./format.js";
 import type { Level, StepPhase } from "./game-types.js";
@@ -68,11 +70,7 @@ export interface RevertContext {
   readonly now?: bigint;
 }
 
-const JOB_STATUS = ["None", "Open", "Claimed", "Submitted", "Finalized", "Refunded", "Rejected"];
-
-export function jobStatusName(status: bigint | number): string {
-  return JOB_STATUS[Number(status)] ?? `status ${status}`;
-}
+export { jobStatusName, revertData };
 
 /** Side and Level of contracts/disputes/lib/Types.sol, as words. */
 const SIDES = ["the defender (the worker)", "the challenger"];
@@ -356,22 +354,6 @@ export function describeError(e: ErrorDescription, context: RevertContext = {}):
   return `${e.name}(${e.args.toArray().map(String).join(", ")})`;
 }
 
-/** Finds revert data in the error shapes of ethers, hardhat-ethers and JSON-RPC providers. */
-export function revertData(error: unknown): string | undefined {
-  const stack: unknown[] = [error];
-  const seen = new Set<unknown>();
-  while (stack.length > 0) {
-    const e = stack.pop();
-    if (e === null || typeof e !== "object" || seen.has(e)) continue;
-    seen.add(e);
-    const data = (e as { data?: unknown }).data;
-    if (typeof data === "string" && /^0x[0-9a-fA-F]{8}/.test(data)) return data;
-    if (typeof data === "object") stack.push(data);
-    for (const key of ["error", "info", "cause", "revert", "parent"]) stack.push((e as Record<string, unknown>)[key]);
-  }
-  return undefined;
-}
-
 /** The readable reason of a failed call, or undefined when the error is not a revert we know. */
 export function decodeRevert(error: unknown, context: RevertContext = {}): string | undefined {
   const data = revertData(error);
@@ -386,16 +368,28 @@ export function decodeRevert(error: unknown, context: RevertContext = {}): strin
   return `the transaction reverted with unknown error data ${data.slice(0, 74)}${data.length > 74 ? "…" : ""}`;
 }
 
+/** The SDK's stable code of a revert (UNKNOWN_MODEL, FEE_TOO_LOW…; REVERTED or UNKNOWN_REVERT otherwise). */
+function revertCode(error: unknown): VeritensorErrorCode {
+  const data = revertData(error);
+  if (data === undefined) return "ERROR";
+  try {
+    const parsed = PROTOCOL_ERRORS.parseError(data);
+    return parsed ? codeOfError(parsed.name) : "UNKNOWN_REVERT";
+  } catch {
+    return "UNKNOWN_REVERT";
+  }
+}
+
 /** Rethrows a revert as a VeritensorError that says what went wrong, prefixed with `action`. */
 export function explainFailure(error: unknown, action: string, context: RevertContext = {}): never {
   if (VeritensorError.is(error)) throw error;
   const reason = decodeRevert(error, context);
-  if (reason !== undefined) throw new VeritensorError(`${action} failed: ${reason}`, { cause: error });
+  if (reason !== undefined) throw new VeritensorError(`${action} failed: ${reason}`, { cause: error, code: revertCode(error) });
   const message = error instanceof Error ? error.message : String(error);
   if (/ECONNREFUSED|fetch failed|connect/i.test(message)) {
     throw new VeritensorError(
       `${action} failed: cannot reach the network's JSON-RPC endpoint (is \`npx hardhat node\` running?)`,
-      { cause: error },
+      { cause: error, code: "NETWORK" },
     );
   }
   throw new VeritensorError(`${action} failed: ${message.split("\n")[0]}`, { cause: error });

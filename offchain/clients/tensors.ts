@@ -2,33 +2,21 @@
  * Tensors as the contracts hold them: canonical bytes (int32 little-endian) to and from integers,
  * and their commitments, from offchain/commitments/tensor.ts, the same rule as
  * contracts/libraries/TensorCommitment.sol. The tasks read tensor files with cli/model/tensors.ts.
+ * The bytes' encoding is the SDK's (packages/sdk/src/tensors.ts), so integrators decode alike.
  */
+import { decodeTensor, encodeTensor } from "../../packages/sdk/src/tensors.js";
 import { commitBatch } from "../commitments/batch.js";
 import type { Hex } from "../commitments/merkle.js";
-import { canonicalBytes, commitBytes } from "../commitments/tensor.js";
-import { VeritensorError } from "./errors.js";
+import { commitBytes } from "../commitments/tensor.js";
 
-const INT32_MIN = -(2 ** 31);
-const INT32_MAX = 2 ** 31 - 1;
-
-/** Canonical bytes of an integer array (every element must be an int32). */
+/** Canonical bytes of an integer array (every element must be an int32): the SDK's encodeTensor. */
 export function intsToBytes(values: readonly number[], what = "tensor"): Buffer {
-  const ints = new Int32Array(values.length);
-  values.forEach((v, i) => {
-    if (!Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX) {
-      throw new VeritensorError(`${what}: element ${i} is ${JSON.stringify(v)}, not a 32-bit integer`);
-    }
-    ints[i] = v;
-  });
-  return canonicalBytes(ints);
+  const bytes = encodeTensor(values, what);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** int32 little-endian bytes back to numbers. */
-export function bytesToInts(bytes: Uint8Array): number[] {
-  if (bytes.length % 4 !== 0) throw new VeritensorError(`${bytes.length} bytes are not a whole number of int32 elements`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return Array.from({ length: bytes.length / 4 }, (_, i) => view.getInt32(i * 4, true));
-}
+/** int32 little-endian bytes back to numbers: the SDK's decodeTensor. */
+export const bytesToInts: (bytes: Uint8Array) => number[] = decodeTensor;
 
 /** Tensor commitment of canonical bytes (0x-hex). */
 export function tensorCommitment(bytes: Uint8Array): Hex {

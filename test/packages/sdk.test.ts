@@ -20,6 +20,8 @@ import { Worker } from "../../offchain/nodes/worker.js";
 import type { InProcessChain } from "../nodes/inprocess.js";
 import { digitInputs, inProcessChain } from "../nodes/inprocess.js";
 
+import type { Veritensor } from "../../packages/sdk/src/index.js";
+
 type Sdk = typeof import("../../packages/sdk/src/index.js");
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
@@ -33,7 +35,7 @@ describe("packages: @veritensor/sdk (sources, in-process chain)", function () {
   let sdk: Sdk;
   let c: InProcessChain;
   let wallet: Wallet;
-  let vt: InstanceType<Sdk["Veritensor"]>;
+  let vt: Veritensor;
   /** The worker's store, kept across passes (it finalizes the jobs it submitted). */
   let store: string;
   const nextInput = digitInputs(11);
