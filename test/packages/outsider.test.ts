@@ -27,10 +27,18 @@ const require = createRequire(import.meta.url);
 const MNEMONIC = "test test test test test test test test test test test junk";
 const log = (line: string) => console.log(`      [outsider] ${line}`);
 
+/**
+ * This process's environment without Hardhat's own variables: `hardhat test` sets HARDHAT_CONFIG
+ * and the other global options, which the app's Hardhat would take as its own (HHE22).
+ */
+function outsiderEnv(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => !e[0].startsWith("HARDHAT_") && e[1] !== undefined));
+}
+
 /** Runs a command to completion (no shell unless `sh -c` is asked); fails with its output. */
 function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}, ms = 120_000): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env, FORCE_COLOR: "0", NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn(cmd, args, { cwd, env: { ...outsiderEnv(), ...env, FORCE_COLOR: "0", NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"], detached: true });
     let out = "";
     child.stdout.on("data", (c: Buffer) => (out += c.toString("utf8")));
     child.stderr.on("data", (c: Buffer) => (out += c.toString("utf8")));
