@@ -119,7 +119,7 @@ describe("packages: an outsider's project (npm pack, install, compile, plain nod
     const { commands, files } = await integrateSection();
     expect(commands).to.have.length(3);
     const lock = JSON.parse(await readFile(path.join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { version: string }> };
-    for (const [name, version] of commands.join(" ").matchAll(/(@?[\w./-]+)@(\d+\.\d+\.\d+)/g).map((m) => [m[1]!, m[2]!])) {
+    for (const [, name, version] of commands.join(" ").matchAll(/(@?[\w./-]+)@(\d+\.\d+\.\d+)/g)) {
       expect(version, `the README pins ${name} at the repository's locked version`).to.equal(lock.packages[`node_modules/${name}`]?.version);
     }
     for (const command of commands) {
