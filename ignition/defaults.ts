@@ -2,7 +2,7 @@
  * Default values of the protocol's deployment parameters: one set for public networks, one for
  * local development (short windows so that a whole job fits in a minute or two).
  * Every value can still be overridden per deployment with Ignition module parameters
- * (`--parameters file.json`, keyed by module id: Token, Staking, Jobs, Governance, Assignment, LocalProtocol).
+ * (`--parameters file.json`, keyed by module id: Token, Staking, Jobs, Governance, Assignment, Audits, LocalProtocol).
  */
 const VTN = 10n ** 18n;
 
@@ -38,6 +38,11 @@ export interface JobsDefaults {
   readonly callbackFeePerGas: bigint;
   /** Seconds. */
   readonly maxJobDuration: number;
+  /**
+   * Share of each fee that funds the audit pool, in basis points (at most 2000). Applies only to an
+   * escrow deployed with an audit manager (`audits`); without one the escrow's share is 0.
+   */
+  readonly auditFeeBps: number;
 }
 
 export interface GovernanceDefaults {
@@ -81,6 +86,22 @@ export interface AssignmentDefaults {
   readonly drawnSlots: number;
 }
 
+/** The audit manager (contracts/audits/AuditManager.sol): random audits paid from the pool. */
+export interface AuditsDefaults {
+  /** Tokens (wei) the pool pays an audit that stands (at most 1,000 VTN). */
+  readonly auditReward: bigint;
+  /** The least audit probability of a job, in basis points. */
+  readonly auditRateBps: number;
+  /** The audit probability as a multiple of the job's break-even, in basis points of it. */
+  readonly auditSafetyBps: number;
+  /** Share of the job's lock a silent drawn auditor (or one that never reveals) loses to the pool. */
+  readonly auditMissPenaltyBps: number;
+  /** Blocks each drawn auditor has to commit. */
+  readonly auditSlotBlocks: number;
+  /** Slots drawn one after the other (auditSlots * auditSlotBlocks + 1 at most 256). */
+  readonly auditSlots: number;
+}
+
 export interface ProtocolDefaults {
   readonly token: TokenDefaults;
   readonly staking: StakingDefaults;
@@ -89,6 +110,8 @@ export interface ProtocolDefaults {
   readonly disputes: DisputesDefaults;
   /** The worker roster; undefined: no roster, first-come claims. */
   readonly assignment?: AssignmentDefaults;
+  /** The audit manager (needs the roster, which draws the auditors); undefined: no audits, no audit share. */
+  readonly audits?: AuditsDefaults;
 }
 
 export interface LocalDefaults {
@@ -113,6 +136,8 @@ export const PRODUCTION: ProtocolDefaults = {
     // 10^-6 VTN per gas: a 100,000-gas callback pays its finalizer 0.1 VTN.
     callbackFeePerGas: 10n ** 12n,
     maxJobDuration: 24 * 3600,
+    // docs/ECONOMICS.md "Chosen defaults": the pool needs 1.59% at the rule's rates; 2% leaves a margin.
+    auditFeeBps: 200,
   },
   governance: {
     timelockDelay: 2 * 24 * 3600,
@@ -135,6 +160,16 @@ export const PRODUCTION: ProtocolDefaults = {
   // An epoch of 300 blocks (an hour at 12 s); 3 slots of 5 blocks, then open to all. The cap is
   // the economics' (docs/ECONOMICS.md): above 100,000 VTN more stake draws no more jobs.
   assignment: { epochBlocks: 300, weightCap: 100_000n * VTN, slotBlocks: 5, drawnSlots: 3 },
+  // docs/ECONOMICS.md "Chosen defaults": twice each job's break-even, a 1% floor, 0.15 VTN per audit
+  // (about twice its gas), 1% of the lock for a silent auditor; 3 slots of 5 blocks (a minute each).
+  audits: {
+    auditReward: (15n * VTN) / 100n,
+    auditRateBps: 100,
+    auditSafetyBps: 20_000,
+    auditMissPenaltyBps: 100,
+    auditSlotBlocks: 5,
+    auditSlots: 3,
+  },
 };
 
 /**
@@ -143,6 +178,7 @@ export const PRODUCTION: ProtocolDefaults = {
  */
 export const LOCAL: ProtocolDefaults = {
   assignment: undefined,
+  audits: undefined,
   token: PRODUCTION.token,
   staking: { minStake: 100n * VTN, unbondingDelay: 120 },
   jobs: { ...PRODUCTION.jobs, minJobLock: VTN, challengeWindow: 60, minChallengeWindow: 1, resultTimeout: 300 },
@@ -152,8 +188,13 @@ export const LOCAL: ProtocolDefaults = {
 
 export const LOCAL_FUNDING: LocalDefaults = { fundedAccounts: 5, fundAmount: 100_000n * VTN };
 
-/** LOCAL with a worker roster: epochs of 10 blocks, 3 slots of 3 blocks. */
+/**
+ * LOCAL with a worker roster (epochs of 10 blocks, 3 slots of 3 blocks) and audits: 3 audit slots of
+ * 4 blocks, so that on a 1-second-block chain the last slot ends 13 s after the submission, well
+ * inside the 60 s challenge window the reveal (and a mismatch's dispute) must fit in.
+ */
 export const LOCAL_ASSIGNMENT: ProtocolDefaults = {
   ...LOCAL,
   assignment: { epochBlocks: 10, weightCap: PRODUCTION.assignment!.weightCap, slotBlocks: 3, drawnSlots: 3 },
+  audits: { ...PRODUCTION.audits!, auditSlotBlocks: 4, auditSlots: 3 },
 };

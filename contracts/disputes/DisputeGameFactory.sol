@@ -28,6 +28,7 @@ import {
     DisputeGameFactoryInsufficientStake,
     DisputeGameFactoryInvalidParameter,
     DisputeGameFactoryItemOutOfRange,
+    DisputeGameFactoryNotAuditManager,
     DisputeGameFactoryNothingToClose,
     DisputeGameFactoryUnknownCommitment,
     DisputeGameFactoryUnknownGame
@@ -133,13 +134,32 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, PullPayments {
 
     /// @inheritdoc IDisputeGameFactory
     function openDispute(uint256 jobId, OpenParams calldata o) external nonReentrant returns (address game) {
-        // INVARIANT: only a staked party challenges (minimum stake, not locked).
-        uint256 staked = staking.stakeOf(msg.sender).staked;
-        uint256 minStake = staking.minStake();
-        if (staked < minStake) revert DisputeGameFactoryInsufficientStake(msg.sender, staked, minStake);
         // INVARIANT: a claim opens only as the reveal of the caller's own commitment, made in an
         // earlier block: a copy of someone's revealed claim is committed after it, so ranks lower.
         uint64 rank = _reveal(jobId, o);
+        return _open(msg.sender, jobId, o, rank);
+    }
+
+    /// @inheritdoc IDisputeGameFactory
+    function openAuditDispute(address challenger, uint256 jobId, OpenParams calldata o) external nonReentrant returns (address game) {
+        // INVARIANT: only the escrow's audit manager (fixed in the escrow at deployment, so bound once
+        // and for all) opens games for others: an auditor's own commit-reveal there stands in for
+        // this factory's, and the auditor pays the bond as any challenger.
+        address manager = jobManager.auditManager();
+        if (manager == address(0) || msg.sender != manager) revert DisputeGameFactoryNotAuditManager(msg.sender);
+        // A fresh rank: the audit's commitment is not among this factory's, so it ranks from now.
+        uint64 rank = _commitCount + 1;
+        _commitCount = rank;
+        return _open(challenger, jobId, o, rank);
+    }
+
+    /// @dev Opens a game on job `jobId` for `challenger` (who posts the bond), as ranked `rank`: the
+    /// one path of {openDispute} and {openAuditDispute} once the claim's commitment is accounted for.
+    function _open(address challenger, uint256 jobId, OpenParams calldata o, uint64 rank) private returns (address game) {
+        // INVARIANT: only a staked party challenges (minimum stake, not locked).
+        uint256 staked = staking.stakeOf(challenger).staked;
+        uint256 minStake = staking.minStake();
+        if (staked < minStake) revert DisputeGameFactoryInsufficientStake(challenger, staked, minStake);
 
         // INVARIANT: the game is about exactly the result the worker submitted: the escrow checks
         // the terms and output commitment against its hash, and accepts the freeze only for a
@@ -148,13 +168,13 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, PullPayments {
         // INVARIANT: a game on a batch is about one of its items, as committed in the job's terms
         // (inputs) and result (outputs).
         (bytes32 input, bytes32 output) = _disputedItem(o, batchSize);
-        GameConfig memory config = _configFor(jobId, worker, input, output, o);
+        GameConfig memory config = _configFor(jobId, worker, challenger, input, output, o);
 
         JobDisputes storage j = _jobs[jobId];
         if (j.gamesOpened == 0) j.worker = worker;
         j.gamesOpened += 1;
         j.gamesOpen += 1;
-        game = _create(jobId, o.challengerRoot, rank);
+        game = _create(challenger, jobId, o.challengerRoot, rank);
         if (batchSize > 1) emit BatchItemDisputed(jobId, game, o.item);
         IDisputeGame(game).initialize(config, o.outputLeaf, o.outputProof);
     }
@@ -180,6 +200,7 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, PullPayments {
     function _configFor(
         uint256 jobId,
         address worker,
+        address challenger,
         bytes32 input,
         bytes32 output,
         OpenParams calldata o
@@ -191,7 +212,7 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, PullPayments {
         config = GameConfig({
             jobId: jobId,
             defender: worker,
-            challenger: msg.sender,
+            challenger: challenger,
             graphRoot: graphRoot,
             inputCommitment: input,
             outputCommitment: output,
@@ -215,22 +236,22 @@ contract DisputeGameFactory is IDisputeGameFactory, Ownable, PullPayments {
         return c.rank;
     }
 
-    /// @dev Takes the bond, clones the game and records it. Emits {DisputeOpened}.
-    function _create(uint256 jobId, bytes32 challengerRoot, uint64 rank) private returns (address game) {
+    /// @dev Takes the bond from `challenger`, clones the game and records it. Emits {DisputeOpened}.
+    function _create(address challenger, uint256 jobId, bytes32 challengerRoot, uint64 rank) private returns (address game) {
         Params memory p = _params;
-        token.safeTransferFrom(msg.sender, address(this), p.challengeBond);
+        token.safeTransferFrom(challenger, address(this), p.challengeBond);
         game = Clones.clone(gameImplementation);
         _games[jobId].push(game);
         _records[game] = GameRecord({
             jobId: jobId,
-            challenger: msg.sender,
+            challenger: challenger,
             bond: p.challengeBond,
             challengerRewardBps: p.challengerRewardBps,
             defenderRewardBps: p.defenderRewardBps,
             settled: false,
             rank: rank
         });
-        emit DisputeOpened(jobId, game, msg.sender, challengerRoot, p.challengeBond, rank);
+        emit DisputeOpened(jobId, game, challenger, challengerRoot, p.challengeBond, rank);
     }
 
     // ---------------------------------------------------------------- settlement

@@ -191,6 +191,14 @@ interface IDisputeGameFactory is IPullPayments {
     /// if it proves it wrong.
     function openDispute(uint256 jobId, OpenParams calldata o) external returns (address game);
 
+    /// @notice The escrow's audit manager only ({IJobManager-auditManager}): opens a dispute on job
+    /// `jobId` for `challenger`, an auditor whose revealed audit output differs from the worker's,
+    /// exactly as {openDispute} would for it (its minimum stake, its bond taken from it (approved to
+    /// this factory beforehand), the freeze, the item checks), but without this factory's
+    /// commit-reveal: the audit's commitment, made before the auditor could see any other auditor's
+    /// answer, plays that role. The game gets a fresh rank (after every commitment made so far).
+    function openAuditDispute(address challenger, uint256 jobId, OpenParams calldata o) external returns (address game);
+
     /// @notice Anyone: pays out what job `jobId`'s disputes held (the first-committed winner's reward,
     /// or the worker's shares of lost bonds) once every game on it has ended and no other can open
     /// (its result is rejected, or its challenge window has closed). The last settlement does this

@@ -90,8 +90,11 @@ interface IJobManager is IPullPayments {
     /// up to `MAX_BATCH_SIZE` for a batch ({requestBatch}); the first slot's last byte, written at
     /// request, so that a submission reads it with the slot it reads anyway.
     /// @param commitment Until submission: `keccak256(abi.encode(terms))` (see {termsHash}). From
-    /// submission on: `keccak256(abi.encode(termsHash, outputCommitment))` (see {resultHash}; the
-    /// output commitment is in {ResultSubmitted}). No trace is bound here: the worker posts its
+    /// submission on: `keccak256(abi.encode(termsHash, outputCommitment))` with its last 4 bytes
+    /// cleared (see {resultHash}; the output commitment is in {ResultSubmitted}); as stored, those 4
+    /// bytes hold the block the result was submitted in ({submittedBlock}), which seeds its audit
+    /// draw, in the slot the submission writes anyway (no storage of its own: a 224-bit hash is still
+    /// far beyond any collision search). {getJob} returns the hash with the 4 bytes cleared. No trace is bound here: the worker posts its
     /// trace root only if a dispute opens, as the game's first move (docs/DISPUTES.md).
     struct Job {
         JobStatus status;
@@ -149,6 +152,11 @@ interface IJobManager is IPullPayments {
     /// @param callbackFeePerGas Token wei a consumer job pays per unit of its callback gas limit, on
     /// top of the usual minimum fee, to whoever finalizes it (and so pays for the callback's gas); at
     /// most `MAX_CALLBACK_FEE_PER_GAS`.
+    /// @param auditFeeBps Share of each job's fee that funds the audit pool, in basis points (at most
+    /// `MAX_AUDIT_FEE_BPS`; zero when the escrow has no audit manager): credited to the audit manager
+    /// at finalization ({BalanceCredited}), fixed per job by its parameter version, and counted in
+    /// {minimumFee}. A third slot, read by requests and finalizations only when the escrow has an
+    /// audit manager.
     struct Params {
         uint96 minJobLock;
         uint32 stakeRatioBps;
@@ -161,6 +169,7 @@ interface IJobManager is IPullPayments {
         address treasury;
         uint24 maxCallbackGasLimit;
         uint72 callbackFeePerGas;
+        uint16 auditFeeBps;
     }
 
     /// @notice Emitted by {requestInference} when a job is requested with `terms` (everything later
@@ -224,7 +233,10 @@ interface IJobManager is IPullPayments {
     /// finalizes its own consumer job is paid the callback fee with its part, in this one credit).
     /// @param modelFee The model's price, accrued to the model's earnings ({distributeModelEarnings}).
     /// @param protocolFee The protocol fee, accrued with the model's earnings and paid to the treasury
-    /// by {distributeModelEarnings}.
+    /// by {distributeModelEarnings}. With an audit share ({feeSplit}), the two together are
+    /// `fee * (protocolFeeBps + auditFeeBps) / 10000` rounded down, of which the audit pool gets
+    /// `fee * auditFeeBps / 10000` rounded down (credited to the audit manager, {BalanceCredited}) and
+    /// the treasury the rest (so the split's rounding is the treasury's, and {minimumFee} stays exact).
     event JobFinalized(
         uint256 indexed jobId,
         address indexed worker,
@@ -588,6 +600,19 @@ interface IJobManager is IPullPayments {
     /// @return Whether it is the job's final output.
     function isFinalOutput(uint256 jobId, JobTerms calldata terms, bytes calldata output) external view returns (bool);
 
+    /// @notice The audit manager fixed at deployment (zero: no audits, and no audit share of fees).
+    function auditManager() external view returns (address);
+
+    /// @notice The block job `jobId`'s result was submitted in (zero before submission): its audit
+    /// draw is seeded by the hash of the block after it. Stored as 32 bits beside the result hash
+    /// and read back as the latest block at or before now with those low bits (exact for 2^32 blocks).
+    function submittedBlock(uint256 jobId) external view returns (uint256);
+
+    /// @notice How job `terms`' fee splits at finalization: the treasury's `protocolFee` and the audit
+    /// pool's `auditFee` (zero without audit manager); the model gets `terms.modelFee` and the worker
+    /// the rest (less a consumer job's callback fee, when another account finalizes it).
+    function feeSplit(JobTerms calldata terms) external view returns (uint256 protocolFee, uint256 auditFee);
+
     /// @notice The protocol token fees are paid in.
     function token() external view returns (IERC20);
 
@@ -631,7 +656,8 @@ interface IJobManager is IPullPayments {
     /// @notice The hash a job stores for `terms` until its result is submitted.
     function termsHash(JobTerms calldata terms) external pure returns (bytes32);
 
-    /// @notice The hash a job stores from submission on.
+    /// @notice The hash a job stores from submission on: `keccak256(abi.encode(termsHash, outputCommitment))`
+    /// with its last 4 bytes cleared (they hold the submission block in storage; {getJob} clears them).
     function resultHash(JobTerms calldata terms, bytes32 outputCommitment) external pure returns (bytes32);
 
     /// @notice Earnings accrued by `modelId` and not yet distributed.
@@ -641,12 +667,13 @@ interface IJobManager is IPullPayments {
     function protocolFees(uint256 modelId) external view returns (uint256);
 
     /// @notice The smallest fee a job without consumer on a model priced `price` may offer under the
-    /// current protocol fee rate: the least `fee` with `fee - fee * protocolFeeBps / 10000 >= price`.
+    /// current protocol fee and audit share: the least `fee` with
+    /// `fee - fee * (protocolFeeBps + auditFeeBps) / 10000 >= price`.
     function minimumFee(uint256 price) external view returns (uint256);
 
     /// @notice The smallest fee a consumer job with `callbackGasLimit` on a model priced `price` may
     /// offer under the current parameters: the least `fee` with
-    /// `fee - fee * protocolFeeBps / 10000 >= price + callbackGasLimit * callbackFeePerGas`.
+    /// `fee - fee * (protocolFeeBps + auditFeeBps) / 10000 >= price + callbackGasLimit * callbackFeePerGas`.
     function minimumFeeWithCallback(uint256 price, uint256 callbackGasLimit) external view returns (uint256);
 
     /// @notice The callback fee of a job with `terms`: its `callbackGasLimit` times the

@@ -49,6 +49,12 @@ contract JobManager is IJobManager, Ownable, PullPayments {
     /// commitment (one SHA-256 tree per item) and a dispute's item lists (one word per item) small,
     /// and fits the job's `uint8 batchSize`.
     uint256 public constant MAX_BATCH_SIZE = 64;
+    /// @notice Highest audit share governance may set: 20% of a job's fee (with the protocol fee's
+    /// 20%, a fee always leaves 60% to the model and the worker).
+    uint16 public constant MAX_AUDIT_FEE_BPS = 2_000;
+    /// @dev The bits of a stored result hash that are the hash: all but the last 4 bytes, which hold
+    /// the submission block (see {IJobManager-Job}).
+    bytes32 private constant RESULT_HASH_MASK = ~bytes32(uint256(type(uint32).max));
 
     /// @dev What settling a dispute against a result needs, kept when the first dispute opens
     /// (the terms are not stored, and the dispute manager does not have them at settlement),
@@ -89,6 +95,9 @@ contract JobManager is IJobManager, Ownable, PullPayments {
     /// @notice Who may claim a job (fixed at deployment): the stake-weighted draw of its claim slots,
     /// or zero for the first-come rule (the first worker to claim wins).
     IWorkerRoster public immutable roster;
+    /// @notice The audit manager (fixed at deployment), credited each finalized job's audit share
+    /// (`Params.auditFeeBps`), or zero for an escrow without audits (and without audit share).
+    address public immutable auditManager;
 
     Counters private _counters;
     mapping(uint256 version => Params) private _paramsAt;
@@ -103,6 +112,8 @@ contract JobManager is IJobManager, Ownable, PullPayments {
 
     /// @param minChallengeWindow_ Shortest challenge window governance may ever set (at least 1 s).
     /// @param roster_ The roster that assigns claims, or zero for first-come claims.
+    /// @param auditManager_ The audit manager (which binds itself to this escrow once deployed), or
+    /// zero for none; with none, `auditFeeBps` must be zero.
     constructor(
         IERC20 token_,
         IModelRegistry registry_,
@@ -110,7 +121,8 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         address owner_,
         uint256 minChallengeWindow_,
         Params memory params_,
-        IWorkerRoster roster_
+        IWorkerRoster roster_,
+        address auditManager_
     ) Ownable(owner_) {
         if (minChallengeWindow_ == 0 || minChallengeWindow_ > MAX_CHALLENGE_WINDOW) revert JobManagerInvalidParameter("minChallengeWindow");
         token = token_;
@@ -119,6 +131,7 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         deploymentBlock = block.number;
         minChallengeWindow = minChallengeWindow_;
         roster = roster_;
+        auditManager = auditManager_;
         _setParams(params_);
     }
 
@@ -181,8 +194,7 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         }
         uint256 owed = modelFee;
         if (p.consumer != address(0)) owed += uint256(p.callbackGasLimit) * params_.callbackFeePerGas;
-        // The worker's part, fee - modelFee - protocolFee - callbackFee, is never negative (finalize relies on it).
-        if (fee - FeeSplit.share(fee, feeBps) < owed) revert JobManagerInsufficientFee(fee, _minimumFee(owed, feeBps));
+        _checkFee(fee, feeBps, owed, params_);
         if (p.deadline <= block.timestamp || p.deadline > latest) revert JobManagerInvalidDeadline(p.deadline, latest);
         _checkCallback(p, params_);
         uint256 lock = FeeSplit.share(fee, params_.stakeRatioBps);
@@ -247,8 +259,9 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         job.status = JobStatus.Submitted;
         job.timer = uint40(challengeEnd);
         // The terms hash is replaced by the hash binding terms and output (no trace: a dispute's
-        // defender posts its trace root as its first move, bound to this output commitment).
-        job.commitment = _resultHash(job.commitment, outputCommitment);
+        // defender posts its trace root as its first move, bound to this output commitment), its last
+        // 4 bytes holding this block (the audit draw's seed is the next block's hash): the same store.
+        job.commitment = _resultHash(job.commitment, outputCommitment) | bytes32(uint256(uint32(block.number)));
         // The output is not stored, not even for a consumer: its finalizer passes it back from this event.
         emit ResultSubmitted(jobId, msg.sender, outputCommitment, output, challengeEnd);
     }
@@ -291,16 +304,18 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         address worker = job.worker;
         uint256 fee = t.fee;
         uint256 modelFee = t.modelFee;
-        uint256 protocolFee = FeeSplit.share(fee, t.protocolFeeBps);
+        (uint256 protocolFee, uint256 auditFee) = _feeSplit(t);
         uint256 workerFee;
-        // requestInference checked fee - protocolFee >= modelFee + callbackFee, with the same fee,
-        // rate, price, callback gas limit and parameter version (so the same callback fee).
+        // requestInference checked fee - protocolFee - auditFee >= modelFee + callbackFee, with the
+        // same fee, rates, price, callback gas limit and parameter version (so the same callback fee).
         unchecked {
-            workerFee = fee - protocolFee - modelFee - finalizerFee;
+            workerFee = fee - protocolFee - auditFee - modelFee - finalizerFee;
         }
 
         _credit(worker, jobId, workerFee);
         _credit(msg.sender, jobId, finalizerFee);
+        // The audit pool's share: a pull balance of the audit manager, which collects it into its pool.
+        _credit(auditManager, jobId, auditFee);
         // The model's and the protocol's parts accrue to the model, in one slot (one store);
         // distributeModelEarnings pays them out on demand.
         if (modelFee != 0 || protocolFee != 0) {
@@ -462,8 +477,26 @@ contract JobManager is IJobManager, Ownable, PullPayments {
     // ---------------------------------------------------------------- views
 
     /// @inheritdoc IJobManager
-    function getJob(uint256 jobId) external view returns (Job memory) {
-        return _existing(jobId);
+    function getJob(uint256 jobId) external view returns (Job memory job) {
+        job = _existing(jobId);
+        // A submitted result's hash, without the submission block kept in its last 4 bytes.
+        if (_wasSubmitted(job.status)) job.commitment &= RESULT_HASH_MASK;
+    }
+
+    /// @inheritdoc IJobManager
+    function submittedBlock(uint256 jobId) external view returns (uint256) {
+        Job storage job = _jobs[jobId];
+        if (!_wasSubmitted(job.status)) return 0;
+        // The latest block at or before now whose low 32 bits are the stored ones.
+        uint32 low = uint32(uint256(job.commitment));
+        unchecked {
+            return block.number - uint32(uint32(block.number) - low);
+        }
+    }
+
+    /// @inheritdoc IJobManager
+    function feeSplit(JobTerms calldata t) external view returns (uint256 protocolFee, uint256 auditFee) {
+        return _feeSplit(t);
     }
 
     /// @inheritdoc IJobManager
@@ -488,13 +521,14 @@ contract JobManager is IJobManager, Ownable, PullPayments {
 
     /// @inheritdoc IJobManager
     function minimumFee(uint256 price) external view returns (uint256) {
-        return _minimumFee(price, _paramsAt[_counters.paramsVersion].protocolFeeBps);
+        Params storage p = _paramsAt[_counters.paramsVersion];
+        return _minimumFee(price, uint256(p.protocolFeeBps) + p.auditFeeBps);
     }
 
     /// @inheritdoc IJobManager
     function minimumFeeWithCallback(uint256 price, uint256 callbackGasLimit) external view returns (uint256) {
         Params storage p = _paramsAt[_counters.paramsVersion];
-        return _minimumFee(price + callbackGasLimit * p.callbackFeePerGas, p.protocolFeeBps);
+        return _minimumFee(price + callbackGasLimit * p.callbackFeePerGas, uint256(p.protocolFeeBps) + p.auditFeeBps);
     }
 
     /// @inheritdoc IJobManager
@@ -508,7 +542,7 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         Job storage job = _jobs[jobId];
         uint256 batchSize = job.batchSize;
         if (job.status != JobStatus.Finalized || output.length != _outputLength(t, batchSize)) return false;
-        return job.commitment == _resultHash(keccak256(abi.encode(t)), BatchCommitment.root(output, batchSize));
+        return job.commitment & RESULT_HASH_MASK == _resultHash(keccak256(abi.encode(t)), BatchCommitment.root(output, batchSize));
     }
 
     /// @inheritdoc IJobManager
@@ -572,9 +606,27 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         return computed;
     }
 
-    /// @dev The hash a submitted job stores in place of its terms hash.
+    /// @dev The hash a submitted job stores in place of its terms hash: the last 4 bytes cleared, for
+    /// the submission block.
     function _resultHash(bytes32 termsHash_, bytes32 outputCommitment) private pure returns (bytes32) {
-        return keccak256(abi.encode(termsHash_, outputCommitment));
+        return keccak256(abi.encode(termsHash_, outputCommitment)) & RESULT_HASH_MASK;
+    }
+
+    /// @dev Whether a job in `status` has had its result submitted (its commitment is a result hash).
+    function _wasSubmitted(JobStatus status) private pure returns (bool) {
+        return status == JobStatus.Submitted || status == JobStatus.Finalized || status == JobStatus.Rejected;
+    }
+
+    /// @dev The treasury's and the audit pool's parts of job `t`'s fee: cut together at the job's
+    /// rates, `fee * (protocolFeeBps + auditFeeBps) / 10000` rounded down (the rule {minimumFee}
+    /// inverts), of which the pool gets `fee * auditFeeBps / 10000` rounded down and the treasury the
+    /// rest. Without audit manager the audit share is zero and its slot is not read.
+    function _feeSplit(JobTerms calldata t) private view returns (uint256 protocolFee, uint256 auditFee) {
+        uint256 fee = t.fee;
+        if (auditManager == address(0)) return (FeeSplit.share(fee, t.protocolFeeBps), 0);
+        uint256 auditBps = _paramsAt[t.paramsVersion].auditFeeBps;
+        auditFee = FeeSplit.share(fee, auditBps);
+        protocolFee = FeeSplit.share(fee, t.protocolFeeBps + auditBps) - auditFee;
     }
 
     /// @dev The least fee f with f - floor(f * bps / 10000) >= price. That difference,
@@ -669,6 +721,8 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         if (p.resultTimeout == 0) revert JobManagerInvalidParameter("resultTimeout");
         if (p.maxJobDuration < p.resultTimeout) revert JobManagerInvalidParameter("maxJobDuration");
         if (p.callbackFeePerGas > MAX_CALLBACK_FEE_PER_GAS) revert JobManagerInvalidParameter("callbackFeePerGas");
+        // INVARIANT: an escrow without audit manager takes no audit share (nobody could collect it).
+        if (p.auditFeeBps > (auditManager == address(0) ? 0 : MAX_AUDIT_FEE_BPS)) revert JobManagerInvalidParameter("auditFeeBps");
         uint32 version = _nextVersion();
         _paramsAt[version] = p;
         // The dispute manager carries over (unset, zero, before the first setDisputeManager).
@@ -705,7 +759,7 @@ contract JobManager is IJobManager, Ownable, PullPayments {
 
     /// @dev Reverts unless `t` and the result are those of `job` (after submission).
     function _checkResult(Job storage job, uint256 jobId, JobTerms calldata t, bytes32 outputCommitment) private view {
-        if (job.commitment != _resultHash(keccak256(abi.encode(t)), outputCommitment)) revert JobManagerTermsMismatch(jobId);
+        if (job.commitment & RESULT_HASH_MASK != _resultHash(keccak256(abi.encode(t)), outputCommitment)) revert JobManagerTermsMismatch(jobId);
     }
 
     /// @dev Reverts unless `output` is the result of `job` with terms `t`: the length rule of
@@ -713,7 +767,7 @@ contract JobManager is IJobManager, Ownable, PullPayments {
     /// the terms.
     function _checkOutput(Job storage job, uint256 jobId, JobTerms calldata t, bytes calldata output) private view {
         bytes32 computed = _outputCommitment(t, job.batchSize, output);
-        if (job.commitment != _resultHash(keccak256(abi.encode(t)), computed)) revert JobManagerOutputMismatch(jobId, computed);
+        if (job.commitment & RESULT_HASH_MASK != _resultHash(keccak256(abi.encode(t)), computed)) revert JobManagerOutputMismatch(jobId, computed);
     }
 
     /// @dev Bytes of a job's output: 4 per element of the model's output, per item.
@@ -731,6 +785,17 @@ contract JobManager is IJobManager, Ownable, PullPayments {
         uint256 expectedLength = _outputLength(t, batchSize);
         if (output.length != expectedLength) revert JobManagerOutputSizeMismatch(expectedLength, output.length);
         return BatchCommitment.root(output, batchSize);
+    }
+
+    /// @dev Reverts unless `fee` leaves `owed` (the model's price, and a consumer's callback fee) after
+    /// the protocol fee (`feeBps`) and the audit share of parameters `params_`. The two are cut together
+    /// (one rounding), so that the least fee has a closed form ({minimumFee}); the audit share's slot
+    /// is read only by an escrow with audits. The worker's part, fee - modelFee - protocolFee -
+    /// auditFee - callbackFee, is then never negative (finalize relies on it).
+    function _checkFee(uint256 fee, uint256 feeBps, uint256 owed, Params storage params_) private view {
+        uint256 cutBps = feeBps;
+        if (auditManager != address(0)) cutBps += params_.auditFeeBps;
+        if (fee - FeeSplit.share(fee, cutBps) < owed) revert JobManagerInsufficientFee(fee, _minimumFee(owed, cutBps));
     }
 
     /// @dev Checks a request's consumer and callback gas limit under parameters `params_`.

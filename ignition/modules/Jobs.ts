@@ -3,6 +3,7 @@ import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 import type { JobsDefaults } from "../defaults.js";
 import { PRODUCTION } from "../defaults.js";
 import type { AssignmentModule } from "./Assignment.js";
+import type { AuditsModule } from "./Audits.js";
 import type { TimelockRole } from "./Governance.js";
 import Governance, { roleHolder } from "./Governance.js";
 import type { RegistryModule } from "./Registry.js";
@@ -30,6 +31,11 @@ export interface JobsDependencies {
    * first-come (the roster argument is the zero address).
    */
   readonly assignment?: AssignmentModule;
+  /**
+   * The audit manager, credited the audit share (`auditFeeBps`) of every finalized fee (it binds
+   * itself to the escrow here); without one, no audits and an audit share of 0. Needs `assignment`.
+   */
+  readonly audits?: AuditsModule;
 }
 
 /** The job escrow, owned by the deployer until Protocol hands it to the timelock. */
@@ -40,6 +46,7 @@ export function buildJobsModule(d: JobsDefaults, deps: JobsDependencies) {
     const { staking } = m.useModule(deps.staking);
     const treasury = roleHolder(m, deps.treasury, "treasury");
     const roster = deps.assignment !== undefined ? m.useModule(deps.assignment).workerRoster : undefined;
+    const auditManager = deps.audits !== undefined ? m.useModule(deps.audits).auditManager : undefined;
     const jobManager = m.contract("JobManager", [
       token,
       registry,
@@ -58,10 +65,15 @@ export function buildJobsModule(d: JobsDefaults, deps: JobsDependencies) {
         maxCallbackGasLimit: m.getParameter("maxCallbackGasLimit", d.maxCallbackGasLimit),
         callbackFeePerGas: m.getParameter("callbackFeePerGas", d.callbackFeePerGas),
         maxJobDuration: m.getParameter("maxJobDuration", d.maxJobDuration),
+        // The escrow refuses an audit share without audit manager.
+        auditFeeBps: auditManager !== undefined ? m.getParameter("auditFeeBps", d.auditFeeBps) : 0,
       },
       // Without a roster, first-come claims.
       roster ?? "0x0000000000000000000000000000000000000000",
+      // Without an audit manager, no audits.
+      auditManager ?? "0x0000000000000000000000000000000000000000",
     ]);
+    if (auditManager !== undefined) m.call(auditManager, "bindEscrow", [jobManager], { id: "AuditManagerBoundToJobManager" });
     if (roster !== undefined) m.call(roster, "bindEscrow", [jobManager], { id: "RosterBoundToJobManager" });
     if (deps.disputeManagerParameter) {
       m.call(jobManager, "setDisputeManager", [m.getParameter<string>("disputeManager")], { id: "DisputeManagerFromParameter" });

@@ -21,13 +21,14 @@ function buildLocalProtocolModule(id: string, defaults: ProtocolDefaults) {
  * The protocol for a local chain (`npx hardhat node`, the in-process network): short challenge,
  * result and unbonding windows, and test tokens sent from the deployer (which holds the whole
  * supply) to accounts 1..5 so that each can play a role (developer, worker, requester...). Claims
- * are first-come (no worker roster).
+ * are first-come (no worker roster), and there are no audits (no audit share of fees).
  */
 export default buildLocalProtocolModule("LocalProtocol", LOCAL);
 
 /**
  * LocalProtocol with a worker roster (`protocol deploy --assignment`): each job's claim slots are
  * drawn by stake among the workers that joined its model's roster (epochs of 10 blocks, 3 slots of
- * 3 blocks, then open to all). Parameters go under module id `Assignment`.
+ * 3 blocks, then open to all), and results are audited at random (3 audit slots of 4 blocks; 2% of
+ * each fee to the audit pool). Parameters go under module ids `Assignment` and `Audits`.
  */
 export const LocalAssignedProtocol = buildLocalProtocolModule("LocalAssignedProtocol", LOCAL_ASSIGNMENT);

@@ -100,6 +100,7 @@ export async function deployProtocol(
     disputeFactory: await contracts.disputeGameFactory.getAddress(),
     subscriptions: await contracts.subscriptionManager.getAddress(),
     ...("workerRoster" in contracts ? { roster: await (contracts.workerRoster as { getAddress(): Promise<string> }).getAddress() } : {}),
+    ...("auditManager" in contracts ? { auditManager: await (contracts.auditManager as { getAddress(): Promise<string> }).getAddress() } : {}),
   };
   rememberDeployment(connection, addresses);
   return {

@@ -20,10 +20,12 @@ export interface ProtocolAddresses {
   readonly subscriptions: string;
   /** The worker roster that assigns claims; absent when claims are first-come (no roster deployed). */
   readonly roster?: string;
+  /** The audit manager (random audits paid from the audit pool); absent when results are not audited. */
+  readonly auditManager?: string;
 }
 
-/** Contracts every deployment has (the roster is optional). */
-type RequiredRole = Exclude<keyof ProtocolAddresses, "roster">;
+/** Contracts every deployment has (the roster and the audit manager are optional). */
+type RequiredRole = Exclude<keyof ProtocolAddresses, "roster" | "auditManager">;
 
 /** Ignition future id of each contract (module id # contract name), as in ignition/modules/. */
 export const FUTURE_IDS: Readonly<Record<RequiredRole, string>> = {
@@ -39,6 +41,9 @@ export const FUTURE_IDS: Readonly<Record<RequiredRole, string>> = {
 
 /** Ignition future id of the worker roster, when the deployment has one. */
 export const ROSTER_FUTURE_ID = "Assignment#WorkerRoster";
+
+/** Ignition future id of the audit manager, when the deployment has one. */
+export const AUDIT_MANAGER_FUTURE_ID = "Audits#AuditManager";
 
 export const LOCAL_CHAIN_ID = 31337n;
 
@@ -70,5 +75,10 @@ export async function readDeployment(ignitionDir: string, chainId: bigint): Prom
   const entries = Object.entries(FUTURE_IDS).map(([role, id]) => [role, recorded[id]] as const);
   if (entries.some(([, address]) => address === undefined)) return undefined;
   const roster = recorded[ROSTER_FUTURE_ID];
-  return { ...(Object.fromEntries(entries) as unknown as ProtocolAddresses), ...(roster !== undefined ? { roster } : {}) };
+  const auditManager = recorded[AUDIT_MANAGER_FUTURE_ID];
+  return {
+    ...(Object.fromEntries(entries) as unknown as ProtocolAddresses),
+    ...(roster !== undefined ? { roster } : {}),
+    ...(auditManager !== undefined ? { auditManager } : {}),
+  };
 }

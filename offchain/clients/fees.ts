@@ -25,6 +25,10 @@ export interface FeeQuote {
   readonly callbackFee: bigint;
   /** The protocol fee of a job paying exactly `minimum`. */
   readonly protocolFee: bigint;
+  /** The audit pool's share rate now, in basis points of the fee (0 on an escrow without audits). */
+  readonly auditFeeBps: bigint;
+  /** The audit pool's share of a job paying exactly `minimum`. */
+  readonly auditFee: bigint;
   readonly deprecated: boolean;
   readonly inputElements: bigint;
   readonly outputElements: bigint;
@@ -40,6 +44,17 @@ export function protocolFeeOf(fee: bigint, bps: bigint): bigint {
 }
 
 /**
+ * The treasury's and the audit pool's parts of `fee`: the mirror of `JobManager.feeSplit`. The two
+ * are cut together, `⌊fee · (protocolFeeBps + auditFeeBps) / 10000⌋`; the pool gets
+ * `⌊fee · auditFeeBps / 10000⌋` and the treasury the rest (with no audit share, exactly
+ * {@link protocolFeeOf}).
+ */
+export function feeSplitOf(fee: bigint, protocolFeeBps: bigint, auditFeeBps: bigint): { protocolFee: bigint; auditFee: bigint } {
+  const auditFee = (fee * auditFeeBps) / BigInt(BPS);
+  return { protocolFee: (fee * (protocolFeeBps + auditFeeBps)) / BigInt(BPS) - auditFee, auditFee };
+}
+
+/**
  * The smallest fee model `modelId` accepts now: its price (times `batchSize`, for a batch) plus the
  * protocol fee on the fee itself, and with `callbackGasLimit` (a consumer job) the callback fee
  * too, `callbackGasLimit × callbackFeePerGas` (once per job, whatever its batch size).
@@ -50,6 +65,7 @@ export async function quoteFee(p: Protocol, modelId: bigint, callbackGasLimit = 
     p.jobManager.params(),
   ]);
   const protocolFeeBps = params.protocolFeeBps;
+  const auditFeeBps = params.auditFeeBps;
   const modelFee = price * batchSize;
   const minimum =
     callbackGasLimit === 0n ? await p.jobManager.minimumFee(modelFee) : await p.jobManager.minimumFeeWithCallback(modelFee, callbackGasLimit);
@@ -60,7 +76,8 @@ export async function quoteFee(p: Protocol, modelId: bigint, callbackGasLimit = 
     protocolFeeBps,
     minimum,
     callbackFee: callbackGasLimit * params.callbackFeePerGas,
-    protocolFee: protocolFeeOf(minimum, protocolFeeBps),
+    ...feeSplitOf(minimum, protocolFeeBps, auditFeeBps),
+    auditFeeBps,
     deprecated,
     inputElements,
     outputElements,

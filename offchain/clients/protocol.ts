@@ -11,6 +11,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { NetworkConnection } from "hardhat/types/network";
 
 import type {
+  AuditManager,
   DisputeGameFactory,
   JobManager,
   ModelRegistry,
@@ -22,6 +23,7 @@ import type {
   WorkerRoster,
 } from "../../types/ethers-contracts/index.js";
 import {
+  AuditManager__factory,
   DisputeGameFactory__factory,
   JobManager__factory,
   ModelRegistry__factory,
@@ -54,6 +56,8 @@ export interface Protocol {
   readonly subscriptions: SubscriptionManager;
   /** The worker roster that assigns claims, per the address book (undefined: first-come claims). */
   readonly roster: WorkerRoster | undefined;
+  /** The audit manager, per the address book (undefined: results are not audited). */
+  readonly audits: AuditManager | undefined;
 }
 
 /**
@@ -89,6 +93,10 @@ export function attachProtocol(connection: NetworkConnection, chainId: bigint, a
     disputes: DisputeGameFactory__factory.connect(addresses.disputeFactory, runner),
     subscriptions: SubscriptionManager__factory.connect(addresses.subscriptions, runner),
     roster: addresses.roster !== undefined && addresses.roster !== ZeroAddress ? WorkerRoster__factory.connect(addresses.roster, runner) : undefined,
+    audits:
+      addresses.auditManager !== undefined && addresses.auditManager !== ZeroAddress
+        ? AuditManager__factory.connect(addresses.auditManager, runner)
+        : undefined,
   };
 }
 

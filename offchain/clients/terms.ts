@@ -32,9 +32,13 @@ export function termsHash(t: JobTerms): string {
   return keccak256(AbiCoder.defaultAbiCoder().encode([TERMS_TUPLE], [t]));
 }
 
-/** The hash a job stores from submission on (`resultHash` on chain): terms and output commitment. */
+/**
+ * The hash a job stores from submission on (`resultHash` on chain): terms and output commitment, its
+ * last 4 bytes cleared (the escrow keeps the submission block there; `getJob` clears them too).
+ */
 export function resultHash(t: JobTerms, outputCommitment: string): string {
-  return keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32"], [termsHash(t), outputCommitment]));
+  const full = keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32"], [termsHash(t), outputCommitment]));
+  return `${full.slice(0, 58)}00000000`;
 }
 
 /** Plain terms from a decoded `JobRequested` (an ethers Result). */

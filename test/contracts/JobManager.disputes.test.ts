@@ -281,7 +281,7 @@ describe("JobManager: disputes", function () {
     it("lets nobody dispute a job requested before any dispute manager was set", async function () {
       const p = await protocol();
       // A second escrow at version 1 (no manager yet), allowed to lock stakes.
-      const bare = await ethers.deployContract("JobManager", [p.token, p.registry, p.staking, p.deployer.address, MIN_CHALLENGE_WINDOW, p.params, ZeroAddress]);
+      const bare = await ethers.deployContract("JobManager", [p.token, p.registry, p.staking, p.deployer.address, MIN_CHALLENGE_WINDOW, p.params, ZeroAddress, ZeroAddress]);
       await p.staking.setOperator(await bare.getAddress(), true);
       await p.token.connect(p.requester).approve(await bare.getAddress(), ethers.MaxUint256);
       expect([await bare.paramsVersion(), await bare.disputeManager()]).to.deep.equal([1n, ZeroAddress]);

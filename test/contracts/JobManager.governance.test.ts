@@ -87,6 +87,8 @@ describe("JobManager: governance", function () {
         challengeWindow: 30n * 86400n,
         maxJobDuration: p.params.resultTimeout,
         callbackFeePerGas: 10n ** 18n,
+        // An escrow without audit manager takes no audit share (its bound is tested with audits).
+        auditFeeBps: 0n,
       };
       await p.jm.setParams(next);
       expect(await p.jm.params()).to.deep.equal(paramsTuple(next));
@@ -115,6 +117,8 @@ describe("JobManager: governance", function () {
         maxCallbackGasLimit: 2n ** 24n - 1n,
         // Bounded below its type's top (2^72 - 1): the bound is the widest it can be.
         callbackFeePerGas: 10n ** 18n,
+        // An escrow without audit manager takes no audit share (its bound is tested with audits).
+        auditFeeBps: 0n,
       };
       await p.jm.setParams(widest);
       expect(await p.jm.params()).to.deep.equal(paramsTuple({ ...widest, treasury: ethers.getAddress(widest.treasury) }));
@@ -136,19 +140,19 @@ describe("JobManager: governance", function () {
       const p = await protocol();
       const factory = await ethers.getContractFactory("JobManager");
       await expect(
-        factory.deploy(p.token, p.registry, p.staking, p.deployer.address, MIN_CHALLENGE_WINDOW, { ...p.params, treasury: ZeroAddress }, ZeroAddress),
+        factory.deploy(p.token, p.registry, p.staking, p.deployer.address, MIN_CHALLENGE_WINDOW, { ...p.params, treasury: ZeroAddress }, ZeroAddress, ZeroAddress),
       )
         .to.be.revertedWithCustomError(factory, "JobManagerInvalidParameter")
         .withArgs("treasury");
       // The initial window obeys the deployment's own minimum.
       await expect(
-        factory.deploy(p.token, p.registry, p.staking, p.deployer.address, CHALLENGE_WINDOW + 1n, p.params, ZeroAddress),
+        factory.deploy(p.token, p.registry, p.staking, p.deployer.address, CHALLENGE_WINDOW + 1n, p.params, ZeroAddress, ZeroAddress),
       )
         .to.be.revertedWithCustomError(factory, "JobManagerInvalidParameter")
         .withArgs("challengeWindow");
       // The minimum itself: at least 1 s, at most the longest window.
       for (const min of [0n, 30n * 86400n + 1n]) {
-        await expect(factory.deploy(p.token, p.registry, p.staking, p.deployer.address, min, p.params, ZeroAddress))
+        await expect(factory.deploy(p.token, p.registry, p.staking, p.deployer.address, min, p.params, ZeroAddress, ZeroAddress))
           .to.be.revertedWithCustomError(factory, "JobManagerInvalidParameter")
           .withArgs("minChallengeWindow");
       }
@@ -168,7 +172,7 @@ describe("JobManager: governance", function () {
       expect(await p.jm.paramsVersion()).to.equal(2n);
       expect(await p.jm.paramsAt(2n)).to.deep.equal([paramsTuple(p.params), p.disputeManager.address]);
       // A fresh escrow's one appointment: not zero; then a version with the parameters carried over.
-      const fresh = await ethers.deployContract("JobManager", [p.token, p.registry, p.staking, p.deployer.address, MIN_CHALLENGE_WINDOW, p.params, ZeroAddress]);
+      const fresh = await ethers.deployContract("JobManager", [p.token, p.registry, p.staking, p.deployer.address, MIN_CHALLENGE_WINDOW, p.params, ZeroAddress, ZeroAddress]);
       await expect(fresh.setDisputeManager(ZeroAddress)).to.be.revertedWithCustomError(fresh, "JobManagerInvalidParameter").withArgs("disputeManager");
       await expect(fresh.setDisputeManager(p.other.address)).to.emit(fresh, "DisputeManagerSet").withArgs(2n, p.other.address);
       expect(await fresh.paramsAt(2n)).to.deep.equal([paramsTuple(p.params), p.other.address]);

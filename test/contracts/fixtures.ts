@@ -122,6 +122,7 @@ export type Params = {
   treasury: string;
   maxCallbackGasLimit: bigint;
   callbackFeePerGas: bigint;
+  auditFeeBps: bigint;
 };
 
 export function defaultParams(treasury: string): Params {
@@ -137,6 +138,7 @@ export function defaultParams(treasury: string): Params {
     treasury,
     maxCallbackGasLimit: MAX_CALLBACK_GAS,
     callbackFeePerGas: CALLBACK_FEE_PER_GAS,
+    auditFeeBps: 0n,
   };
 }
 
@@ -154,6 +156,7 @@ export function paramsTuple(p: Params): unknown[] {
     p.treasury,
     p.maxCallbackGasLimit,
     p.callbackFeePerGas,
+    p.auditFeeBps,
   ];
 }
 

@@ -456,6 +456,7 @@ describe("dispute attacks (issue 10)", function () {
       treasury,
       maxCallbackGasLimit: old.maxCallbackGasLimit,
       callbackFeePerGas: old.callbackFeePerGas,
+      auditFeeBps: old.auditFeeBps,
     });
     expect(await p.jm.paramsVersion()).to.equal(3n);
     for (const id of [cheated, late, fine]) expect((await requestedTerms(p.jm, id)).paramsVersion).to.equal(2n);

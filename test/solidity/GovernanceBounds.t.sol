@@ -45,7 +45,7 @@ contract GovernanceBoundsTest is DisputeFixture {
         d.jobs.setParams(d.jobs.params());
         assertEq(d.jobs.disputeManager(), address(factory), "a parameter change dropped the manager");
 
-        JobManager fresh = new JobManager(d.token, d.registry, d.staking, address(this), Deployer.MIN_CHALLENGE_WINDOW, d.jobs.params(), IWorkerRoster(address(0)));
+        JobManager fresh = new JobManager(d.token, d.registry, d.staking, address(this), Deployer.MIN_CHALLENGE_WINDOW, d.jobs.params(), IWorkerRoster(address(0)), address(0));
         vm.expectRevert(abi.encodeWithSelector(IJobManager.JobManagerInvalidParameter.selector, "disputeManager"));
         fresh.setDisputeManager(address(0));
     }
@@ -80,9 +80,9 @@ contract GovernanceBoundsTest is DisputeFixture {
         bytes memory invalidFloor = abi.encodeWithSelector(IJobManager.JobManagerInvalidParameter.selector, "minChallengeWindow");
         uint256 tooLong = d.jobs.MAX_CHALLENGE_WINDOW() + 1;
         vm.expectRevert(invalidFloor);
-        new JobManager(d.token, d.registry, d.staking, address(this), 0, p, IWorkerRoster(address(0)));
+        new JobManager(d.token, d.registry, d.staking, address(this), 0, p, IWorkerRoster(address(0)), address(0));
         vm.expectRevert(invalidFloor);
-        new JobManager(d.token, d.registry, d.staking, address(this), tooLong, p, IWorkerRoster(address(0)));
+        new JobManager(d.token, d.registry, d.staking, address(this), tooLong, p, IWorkerRoster(address(0)), address(0));
     }
 
     /// @notice A change of the escrow's parameters after a request reaches none of that job's

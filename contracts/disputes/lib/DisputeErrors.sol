@@ -131,6 +131,10 @@ error DisputeGameFactoryNothingToClose(uint256 jobId);
 /// @param batchSize The job's batch size (1 for a single job).
 error DisputeGameFactoryItemOutOfRange(uint256 item, uint256 batchSize);
 
+/// @dev Only the escrow's audit manager opens a dispute for an auditor ({openAuditDispute}).
+/// @param caller The account that called.
+error DisputeGameFactoryNotAuditManager(address caller);
+
 /// @dev A dispute on a batch must list one input and one output commitment per item (a single
 /// job's may list none).
 /// @param batchSize The job's batch size.

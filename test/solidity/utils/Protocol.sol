@@ -239,7 +239,7 @@ library Deployer {
         d.registry = new ModelRegistry();
         d.staking = new Staking(d.token, address(this), minStake, unbondingDelay);
         if (epochBlocks != 0) d.roster = new WorkerRoster(d.staking, epochBlocks, address(this), rosterParams);
-        d.jobs = new JobManager(d.token, d.registry, d.staking, address(this), MIN_CHALLENGE_WINDOW, defaultParams(treasury), d.roster);
+        d.jobs = new JobManager(d.token, d.registry, d.staking, address(this), MIN_CHALLENGE_WINDOW, defaultParams(treasury), d.roster, address(0));
         if (epochBlocks != 0) d.roster.bindEscrow(address(d.jobs));
         d.staking.setOperator(address(d.jobs), true);
     }
