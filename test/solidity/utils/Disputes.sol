@@ -96,7 +96,7 @@ abstract contract DisputeFixture is Test {
     bytes32[] internal headerProof;
 
     function setUp() public virtual {
-        d = Deployer.deploy(TREASURY, MIN_STAKE, 1 days);
+        d = _deployment();
         verifier = new StubVerifier();
         implementation = new DisputeGame(_gameVerifier());
         factory = _newFactory();
@@ -118,6 +118,11 @@ abstract contract DisputeFixture is Test {
         _stake(ROGUE, MIN_STAKE + 100 ether);
         _fund(HONEST, 1_000 ether);
         _stake(HONEST, MIN_STAKE);
+    }
+
+    /// @dev The protocol under test: first-come claims, no audits, unless a fixture needs more.
+    function _deployment() internal virtual returns (Deployment memory) {
+        return Deployer.deploy(TREASURY, MIN_STAKE, 1 days);
     }
 
     /// @dev The one-step verifier the games use: the stub, unless a test needs another. (The escrow's
@@ -161,6 +166,7 @@ abstract contract DisputeFixture is Test {
         d.token.approve(address(d.jobs), type(uint256).max);
         d.token.approve(address(d.staking), type(uint256).max);
         d.token.approve(address(factory), type(uint256).max);
+        if (address(d.audits) != address(0)) d.token.approve(address(d.audits), type(uint256).max);
         vm.stopPrank();
     }
 

@@ -15,6 +15,8 @@ import {Staking} from "../../../contracts/staking/Staking.sol";
 import {JobManager} from "../../../contracts/jobs/JobManager.sol";
 import {IWorkerRoster} from "../../../contracts/interfaces/IWorkerRoster.sol";
 import {WorkerRoster} from "../../../contracts/assignment/WorkerRoster.sol";
+import {AuditManager} from "../../../contracts/audits/AuditManager.sol";
+import {IAuditManager} from "../../../contracts/interfaces/IAuditManager.sol";
 import {IJobManager} from "../../../contracts/interfaces/IJobManager.sol";
 import {IModelRegistry} from "../../../contracts/interfaces/IModelRegistry.sol";
 
@@ -185,8 +187,10 @@ struct Deployment {
     ModelRegistry registry;
     Staking staking;
     JobManager jobs;
-    /// @dev Zero unless deployed with {Deployer-deployAssigned}.
+    /// @dev Zero unless deployed with {Deployer-deployAssigned} or {Deployer-deployAudited}.
     WorkerRoster roster;
+    /// @dev Zero unless deployed with {Deployer-deployAudited}.
+    AuditManager audits;
 }
 
 library Deployer {
@@ -213,7 +217,23 @@ library Deployer {
     /// or a factory it deploys, which makes parameter version 2). The operator set is left open, so
     /// that a test can add a dispute contract; a test of the sealed set seals it itself.
     function deploy(address treasury, uint256 minStake, uint256 unbondingDelay) internal returns (Deployment memory d) {
-        d = _deploy(treasury, minStake, unbondingDelay, 0, IWorkerRoster.Params(0, 0, 0));
+        IAuditManager.Params memory none;
+        d = _deploy(treasury, minStake, unbondingDelay, 0, IWorkerRoster.Params(0, 0, 0), none, 0);
+    }
+
+    /// @notice Claims assigned by a roster and results audited by an {AuditManager} (owned by the
+    /// caller, bound to the escrow, a Staking operator), with `auditFeeBps` of each fee to its pool,
+    /// as Ignition's Protocol wires them (ignition/modules/Audits.ts, Jobs.ts, Protocol.ts).
+    function deployAudited(
+        address treasury,
+        uint256 minStake,
+        uint256 unbondingDelay,
+        uint256 epochBlocks,
+        IWorkerRoster.Params memory rosterParams,
+        IAuditManager.Params memory auditParams,
+        uint16 auditFeeBps
+    ) internal returns (Deployment memory d) {
+        d = _deploy(treasury, minStake, unbondingDelay, epochBlocks, rosterParams, auditParams, auditFeeBps);
     }
 
     /// @notice The same, with claims assigned by a {WorkerRoster} of `epochBlocks` blocks per epoch
@@ -225,7 +245,8 @@ library Deployer {
         uint256 epochBlocks,
         IWorkerRoster.Params memory rosterParams
     ) internal returns (Deployment memory d) {
-        d = _deploy(treasury, minStake, unbondingDelay, epochBlocks, rosterParams);
+        IAuditManager.Params memory none;
+        d = _deploy(treasury, minStake, unbondingDelay, epochBlocks, rosterParams, none, 0);
     }
 
     function _deploy(
@@ -233,14 +254,24 @@ library Deployer {
         uint256 minStake,
         uint256 unbondingDelay,
         uint256 epochBlocks,
-        IWorkerRoster.Params memory rosterParams
+        IWorkerRoster.Params memory rosterParams,
+        IAuditManager.Params memory auditParams,
+        uint16 auditFeeBps
     ) private returns (Deployment memory d) {
         d.token = new VeritensorToken(address(this), SUPPLY);
         d.registry = new ModelRegistry();
         d.staking = new Staking(d.token, address(this), minStake, unbondingDelay);
         if (epochBlocks != 0) d.roster = new WorkerRoster(d.staking, epochBlocks, address(this), rosterParams);
-        d.jobs = new JobManager(d.token, d.registry, d.staking, address(this), MIN_CHALLENGE_WINDOW, defaultParams(treasury), d.roster, address(0));
+        bool audited = auditParams.auditSlots != 0;
+        if (audited) d.audits = new AuditManager(d.token, d.staking, address(this), auditParams);
+        IJobManager.Params memory params_ = defaultParams(treasury);
+        params_.auditFeeBps = auditFeeBps;
+        d.jobs = new JobManager(d.token, d.registry, d.staking, address(this), MIN_CHALLENGE_WINDOW, params_, d.roster, address(d.audits));
         if (epochBlocks != 0) d.roster.bindEscrow(address(d.jobs));
         d.staking.setOperator(address(d.jobs), true);
+        if (audited) {
+            d.audits.bindEscrow(d.jobs);
+            d.staking.setOperator(address(d.audits), true);
+        }
     }
 }

@@ -26,6 +26,7 @@ interface Vm {
     function expectRevert(bytes4 revertData) external;
     function expectRevert(bytes calldata revertData) external;
     function label(address account, string calldata name) external;
+    function expectEmit(address emitter) external;
 }
 
 /// @dev address(uint160(uint256(keccak256("hevm cheat code")))).
