@@ -15,6 +15,8 @@ import { openDatabaseFile } from "./sqlite.js";
  * 2: the lazy trace (a job keeps the verifier's dispute root, a dispute its side's claim).
  * 3: a job keeps its claim's result due time (a schema-2 file is migrated in place: one column).
  * 4: a job keeps its batch size (schema-2 and -3 files are migrated in place: one column each).
+ * The `audits` table (a worker's audits of others' results) is created in any file when it is
+ * opened: a table added, nothing changed, so the version stays.
  */
 export const SCHEMA_VERSION = 4;
 
@@ -67,6 +69,20 @@ CREATE TABLE IF NOT EXISTS intents (
   updated_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS intents_state ON intents(state);
+CREATE TABLE IF NOT EXISTS audits (
+  job_id INTEGER PRIMARY KEY,
+  model_id INTEGER NOT NULL,
+  stage TEXT NOT NULL,
+  worker TEXT NOT NULL,
+  worker_output TEXT NOT NULL,
+  submitted_block INTEGER NOT NULL,
+  challenge_end INTEGER NOT NULL,
+  our_output TEXT,
+  slot_end INTEGER,
+  note TEXT,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audits_stage ON audits(stage);
 `;
 
 /** Where a job stands for this node. */
@@ -97,6 +113,32 @@ export interface JobRow {
    * single job. A batch's input and output are its items', concatenated.
    */
   readonly batchSize?: number;
+  readonly note?: string;
+}
+
+/**
+ * Where an audit of another worker's result stands for a worker (offchain/nodes/auditor.ts):
+ * `pending` until its draw is read (after its seed block), then `unaudited`, `other` (drawn for
+ * another auditor, until its slot ends), `theirs` (another auditor committed, or the slots passed), or ours: `computed` (our output written ahead of the
+ * commitment), `committed`, then `passed` or `disputed` once revealed, `settled` once the job is;
+ * `skipped` when we could not audit it in time (note says why).
+ */
+export type AuditStage = "pending" | "unaudited" | "other" | "theirs" | "computed" | "committed" | "passed" | "disputed" | "settled" | "skipped";
+
+export interface AuditRow {
+  readonly jobId: bigint;
+  readonly modelId: bigint;
+  readonly stage: AuditStage;
+  /** The job's worker and its submitted output commitment (from ResultSubmitted). */
+  readonly worker: string;
+  readonly workerOutput: string;
+  /** The block the result was submitted in (the draw's seed is the next block's hash). */
+  readonly submittedBlock: bigint;
+  readonly challengeEnd: bigint;
+  /** Our own output commitment (written ahead of the audit commitment, which hides it). */
+  readonly ourOutput?: string;
+  /** `other`: the last block of the drawn auditor's slot (the draw is read again if it let it pass). */
+  readonly slotEnd?: bigint;
   readonly note?: string;
 }
 
@@ -169,6 +211,21 @@ function disputeRow(r: Row): DisputeRow {
     moves: Number(r.moves),
     gas: BigInt(r.gas as string),
     outcome: str(r.outcome),
+  };
+}
+
+function auditRow(r: Row): AuditRow {
+  return {
+    jobId: BigInt(r.job_id as number),
+    modelId: BigInt(r.model_id as number),
+    stage: r.stage as AuditStage,
+    worker: r.worker as string,
+    workerOutput: r.worker_output as string,
+    submittedBlock: BigInt(r.submitted_block as number),
+    challengeEnd: BigInt(r.challenge_end as number),
+    ourOutput: str(r.our_output),
+    slotEnd: big(r.slot_end),
+    note: str(r.note),
   };
 }
 
@@ -384,6 +441,51 @@ export class NodeStore {
 
   endDispute(game: string, status: DisputeStatus, outcome: string): void {
     this.stmt("UPDATE disputes SET status = ?, outcome = ?, updated_at = ? WHERE game = ?").run(status, outcome, now(), game.toLowerCase());
+  }
+
+  // ---------------------------------------------------------------- audits (of other workers' results)
+
+  audit(jobId: bigint): AuditRow | undefined {
+    const r = this.stmt("SELECT * FROM audits WHERE job_id = ?").get(jobId) as Row | undefined;
+    return r && auditRow(r);
+  }
+
+  auditsAt(...stages: AuditStage[]): AuditRow[] {
+    const q = `SELECT * FROM audits WHERE stage IN (${stages.map(() => "?").join(",")}) ORDER BY job_id`;
+    return (this.stmt(q).all(...stages) as Row[]).map(auditRow);
+  }
+
+  allAudits(): AuditRow[] {
+    return (this.stmt("SELECT * FROM audits ORDER BY job_id").all() as Row[]).map(auditRow);
+  }
+
+  /** Adds a submitted result to audit if it is new (its last submission wins, e.g. after a reorganization); returns whether it was. */
+  addAudit(a: Omit<AuditRow, "stage" | "ourOutput" | "slotEnd" | "note">): boolean {
+    const r = this.stmt(
+      `INSERT INTO audits(job_id, model_id, stage, worker, worker_output, submitted_block, challenge_end, updated_at) VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)
+       ON CONFLICT(job_id) DO NOTHING`,
+    ).run(a.jobId, a.modelId, a.worker, a.workerOutput, a.submittedBlock, a.challengeEnd, now());
+    return Number(r.changes) > 0;
+  }
+
+  /** Updates the given fields of an audit; our output is written ahead of the commitment that hides it (fsync). */
+  updateAudit(jobId: bigint, fields: Partial<Pick<AuditRow, "stage" | "ourOutput" | "slotEnd" | "note">>): void {
+    const cols: string[] = [];
+    const vals: (string | number | bigint | null)[] = [];
+    const set = (col: string, v: string | bigint | undefined) => {
+      if (v === undefined) return;
+      cols.push(`${col} = ?`);
+      vals.push(v);
+    };
+    set("stage", fields.stage);
+    set("our_output", fields.ourOutput);
+    set("slot_end", fields.slotEnd);
+    set("note", fields.note);
+    cols.push("updated_at = ?");
+    vals.push(now());
+    const write = () => this.stmt(`UPDATE audits SET ${cols.join(", ")} WHERE job_id = ?`).run(...vals, jobId);
+    if (fields.ourOutput !== undefined) this.durably(write);
+    else write();
   }
 
   // ---------------------------------------------------------------- intents (write-ahead log)

@@ -45,6 +45,8 @@ import type { CheatChoice, CheatSpec } from "../runtime/cheat.js";
 import { cheatOfItem, chooseCheat } from "../runtime/cheat.js";
 import { countSaturated } from "../runtime/saturation.js";
 import { SubscriptionKeeper } from "./subscriptions.js";
+import type { AuditMode, SubmittedEvent } from "./auditor.js";
+import { Auditor } from "./auditor.js";
 
 /** Seconds before a claim's result is due when the worker reads its submission back (time to send it again). */
 const DUE_CHECK_LEAD_S = 60n;
@@ -84,6 +86,12 @@ export interface WorkerOptions extends NodeOptions {
   readonly withdrawAt?: bigint | null;
   /** Trigger the due runs of subscriptions to the models served (default true; offchain/nodes/subscriptions.ts). */
   readonly keepSubscriptions?: boolean;
+  /**
+   * Audit the results of others drawn for us, when the deployment has audits (default `on`;
+   * offchain/nodes/auditor.ts). `off` lets our drawn slots pass (each charged the miss penalty);
+   * `commit-only` is a lazy auditor for tests and demos (commits, never reveals).
+   */
+  readonly audits?: AuditMode;
 }
 
 /**
@@ -117,6 +125,8 @@ export class Worker extends ProtocolNode {
 
   /** Triggers due subscription runs worth serving; their jobs are then claimed like any other. */
   private readonly keeper: SubscriptionKeeper | undefined;
+  /** Audits the results of others drawn for us (a no-op on a deployment without audits). */
+  readonly auditor: Auditor;
 
   private constructor(ctx: NodeContext, o: WorkerOptions) {
     super(ctx, o);
@@ -133,6 +143,16 @@ export class Worker extends ProtocolNode {
             rule: { minFee: o.minFee, maxCallbackGas: o.maxCallbackGas ?? DEFAULT_MAX_CALLBACK_GAS, callbackGasPrice: o.callbackGasPrice },
             withdrawAt: o.withdrawAt === undefined ? 1n : o.withdrawAt,
           });
+    this.auditor = new Auditor({
+      ctx,
+      mode: o.audits ?? "on",
+      now: () => this.nextBlockTime(),
+      headBlock: () => this.head?.number,
+      serves: (modelId) => this.serves(modelId),
+      perform: (key, label, fn) => this.perform(key, label, fn),
+      inputOf: (job) => this.inputOf(job),
+      trackDispute: (d, player) => this.trackDispute(d, player),
+    });
   }
 
   static async create(o: WorkerOptions): Promise<Worker> {
@@ -237,14 +257,27 @@ export class Worker extends ProtocolNode {
     const reopened = jm.getEvent("JobReopened")!;
     const opened = f.getEvent("DisputeOpened")!;
     const itemDisputed = f.getEvent("BatchItemDisputed")!;
+    const submitted = jm.getEvent("ResultSubmitted")!;
     // The five kinds, from both contracts, in one call and in chain order (with the subscriptions
-    // the keeper watches for, in the same call).
+    // the keeper watches for, and with audits the results to audit and the audit commitments, in
+    // the same call).
     const keeper = this.keeper?.events;
+    const audits = this.options.audits === "off" ? undefined : await this.auditor.events();
     const logs = await this.p.connection.ethers.provider.getLogs({
-      address: [this.p.addresses.jobManager, this.p.addresses.disputeFactory, ...(keeper ? [keeper.address] : [])],
+      address: [this.p.addresses.jobManager, this.p.addresses.disputeFactory, ...(keeper ? [keeper.address] : []), ...(audits ? [audits.address] : [])],
       fromBlock: from,
       toBlock: to,
-      topics: [[requested.topicHash, batch.topicHash, reopened.topicHash, opened.topicHash, itemDisputed.topicHash, ...(keeper ? [keeper.topic] : [])]],
+      topics: [
+        [
+          requested.topicHash,
+          batch.topicHash,
+          reopened.topicHash,
+          opened.topicHash,
+          itemDisputed.topicHash,
+          ...(keeper ? [keeper.topic] : []),
+          ...(audits ? [submitted.topicHash, audits.committed] : []),
+        ],
+      ],
     });
     // The item each game on a batch is about: its BatchItemDisputed follows its DisputeOpened in the
     // same transaction, so in these same logs.
@@ -256,7 +289,19 @@ export class Worker extends ProtocolNode {
     }
     for (const log of logs) {
       if (this.keeper?.onLog(log)) continue;
+      if (audits && log.address.toLowerCase() === audits.address.toLowerCase()) {
+        if (log.topics[0] !== audits.committed) continue;
+        const m = (await this.auditor.managerOf())!;
+        const e = m.interface.parseLog(log)!;
+        this.auditor.onCommitted(e.args.jobId as bigint, e.args.auditor as string, e.args.slot as bigint);
+        continue;
+      }
       const escrow = log.address.toLowerCase() === this.p.addresses.jobManager.toLowerCase();
+      if (escrow && log.topics[0] === submitted.topicHash) {
+        const e = jm.decodeEventLog(submitted, log.data, log.topics) as unknown as SubmittedEvent;
+        await this.auditor.onResultSubmitted(e, log.blockNumber);
+        continue;
+      }
       if (escrow && log.topics[0] === requested.topicHash) {
         const e = jm.decodeEventLog(requested, log.data, log.topics) as unknown as RequestedJob;
         if (!(await this.serves(e.modelId))) continue;
@@ -330,6 +375,8 @@ export class Worker extends ProtocolNode {
     await Promise.all(submits);
     // Finalizations go out together too.
     await Promise.all(this.store.jobsAt("submitted").map((job) => this.attempt(`job ${job.jobId}`, () => this.settle(job))));
+    // Audits of others' results drawn for us: after our own work, which has deadlines of its own.
+    await this.auditor.tick((what, fn) => this.attempt(what, fn));
   }
 
   private claimedCount(): number {
@@ -663,5 +710,6 @@ export class Worker extends ProtocolNode {
       }
     }
     await this.collectFromFactory();
+    await this.attempt("audit rewards", () => this.auditor.collect());
   }
 }
