@@ -20,6 +20,8 @@ import { VeritensorError } from "./errors.js";
 import { formatBps, formatVtn } from "./format.js";
 import type { Protocol } from "./protocol.js";
 import { read, send } from "./protocol.js";
+import { newestEvents } from "./job-events.js";
+import { JobStatus } from "./job-reads.js";
 import type { JobTerms } from "./terms.js";
 
 /** The escrow's audit manager, read once per protocol object (the escrow's binding is immutable). */
@@ -247,13 +249,36 @@ function auditEvents(m: AuditManager, receipt: ContractTransactionReceipt, name:
     .filter((e): e is NonNullable<typeof e> => e !== null && e.name === name);
 }
 
+/** The settlement of `jobId`'s audit, from its `AuditSettled` event (undefined before it is settled). */
+export async function auditSettlement(p: Protocol, jobId: bigint): Promise<{ reward: bigint; slashed: bigint } | undefined> {
+  const m = await requireAudits(p);
+  const events = await newestEvents(p, (from, to) => m.queryFilter(m.filters.AuditSettled(jobId), from, to));
+  const e = events[events.length - 1];
+  return e ? { reward: e.args.reward, slashed: e.args.slashed } : undefined;
+}
+
+/**
+ * A job's audit in one line for `job show` (undefined when the deployment has no audits, or the job
+ * has no result yet): drawn or not, rate, auditor, status, reward or penalty, game. A few reads.
+ */
+export async function auditSummary(p: Protocol, job: { jobId: bigint; status: bigint; terms: JobTerms }): Promise<string | undefined> {
+  if ((await auditManagerOf(p)) === undefined) return undefined;
+  if (job.status !== JobStatus.Submitted && job.status !== JobStatus.Finalized && job.status !== JobStatus.Rejected) return undefined;
+  const [record, rate] = await Promise.all([auditOf(p, job.jobId), auditRate(p, job.terms)]);
+  const draw = record.status === AuditStatus.None ? await auditDraw(p, job.jobId, job.terms).catch(() => undefined) : undefined;
+  const settled = record.status !== AuditStatus.None ? await auditSettlement(p, job.jobId) : undefined;
+  return describeAudit(draw, record, rate, settled);
+}
+
 /** A job's audit in words, for `job show`: drawn or not, rate, auditor, status, reward or penalty, game. */
-export function describeAudit(d: AuditDraw | undefined, a: AuditRecord, rateBps: bigint): string {
+export function describeAudit(d: AuditDraw | undefined, a: AuditRecord, rateBps: bigint, settled?: { reward: bigint; slashed: bigint }): string {
   const rate = `rate ${formatBps(rateBps)}`;
   if (a.status !== AuditStatus.None) {
-    const money = a.status === AuditStatus.Settled ? "" : `, ${formatVtn(a.lock)} of its stake locked, reward ${formatVtn(a.reward)} if it ends well`;
+    const money = settled
+      ? `; settled: ${settled.reward > 0n ? `${formatVtn(settled.reward)} reward paid from the pool` : "no reward"}${settled.slashed > 0n ? `, ${formatVtn(settled.slashed)} of its lock slashed` : ""}`
+      : `, ${formatVtn(a.lock)} of its stake locked, reward ${formatVtn(a.reward)} if it ends well`;
     const game = a.game !== ZeroAddress ? `, dispute game ${a.game}` : "";
-    return `audited (${rate}) by ${a.auditor}: ${auditStatusName(a.status)}${money}${game}`;
+    return `audited (${rate}) by ${a.auditor}: ${auditStatusName(a.status)}${game}${money}`;
   }
   if (d === undefined) return `${rate}; drawn once the block after the submission is mined`;
   if (d.auditor === ZeroAddress && !d.over && d.atBlock <= d.seedBlock) return `${rate}; drawn by the hash of block ${d.seedBlock}, not mined yet`;

@@ -21,3 +21,4 @@ export * from "./disputes.js";
 export * from "./governance.js";
 export * from "./subscriptions.js";
 export * from "./roster.js";
+export * from "./audits.js";

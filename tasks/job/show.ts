@@ -4,6 +4,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { splitItems } from "../../offchain/commitments/batch.js";
 import {
   action,
+  auditSummary,
   bytesToInts,
   dequantizeWad,
   describeAssignment,
@@ -74,6 +75,7 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
   // With a worker roster, an Open job may be claimed only by the worker drawn for the current slot.
   const assignment =
     j.status === JobStatus.Open && (await rosterOf(p)) !== undefined ? describeAssignment(await jobAssignee(p, j.modelId, jobId, j.timer)) : undefined;
+  const audit = await auditSummary(p, { jobId, status: j.status, terms: j.terms });
   const timerLabel = j.status === JobStatus.Claimed ? "result due" : j.status === JobStatus.Submitted ? "challenge window ends" : undefined;
   report(`Job ${jobId}: ${jobStatusName(j.status)}${j.openDisputes > 0n ? ` (${j.openDisputes} open disputes)` : ""}`, [
     ["model", j.modelId],
@@ -98,6 +100,7 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
     // What the escrow stores of the job: the hash of its terms, then of terms and result.
     [d.outputCommitment ? "result hash" : "terms hash", j.commitment],
     ...outputLines(d.output, n, outputScaleWad),
+    ["audit", audit],
     ["paid", d.payout ? `worker ${formatVtn(d.payout.workerFee)}, model ${formatVtn(d.payout.modelFee)}, treasury ${formatVtn(d.payout.protocolFee)}` : undefined],
   ]);
   return d;

@@ -1,0 +1,281 @@
+/**
+ * Issue 18's audits, end to end: workers on a deployment with a worker roster and an audit manager
+ * (LocalAssignedProtocol), on an in-process chain mined every second, every result drawn for audit
+ * (auditRateBps raised to 100% by the manager's owner). Honest results are audited, pass, and their
+ * auditors are paid from the pool; a lazy auditor (commits, never reveals) is penalized at
+ * settlement; a cheating worker is caught by an audit with no verifier running: the mismatch opens a
+ * game, the nodes play it, the result is rejected and the cheater slashed. Balances are exact.
+ */
+import { expect } from "chai";
+import type { Signer } from "ethers";
+import hre from "hardhat";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import type { Protocol } from "../../offchain/cli/index.js";
+import {
+  AuditStatus,
+  addStake,
+  auditManagerOf,
+  auditOf,
+  auditSummary,
+  deployProtocol,
+  getJob,
+  JobStatus,
+  modelFileFacts,
+  registerModel,
+  requestInference,
+  settleAudit,
+} from "../../offchain/cli/index.js";
+import type { CheatChoice } from "../../offchain/cli/index.js";
+import type { AuditMode } from "../../offchain/nodes/auditor.js";
+import { Worker } from "../../offchain/nodes/worker.js";
+import type { AuditManager } from "../../types/ethers-contracts/index.js";
+import { digitInputs } from "./inprocess.js";
+
+const VTN = 10n ** 18n;
+const EPOCH_BLOCKS = 20;
+/** Epochs of 20 blocks, 3 claim slots of 4; a challenge window of 25 s (the audit commits and reveals in a few blocks). */
+const PARAMETERS = {
+  Assignment: { epochBlocks: EPOCH_BLOCKS, slotBlocks: 4, drawnSlots: 3 },
+  Jobs: { challengeWindow: 25 },
+};
+
+interface WorkerSpec {
+  readonly name: string;
+  readonly stake: bigint;
+  readonly audits?: AuditMode;
+  /** Lie at one node of every trace (`{}`: a random one; see offchain/runtime/cheat.ts). */
+  readonly cheat?: CheatChoice;
+}
+
+interface Run {
+  readonly p: Protocol;
+  readonly manager: AuditManager;
+  readonly workers: Worker[];
+  readonly addresses: string[];
+  readonly jobs: bigint[];
+  readonly logs: string[][];
+  readonly signers: Signer[];
+}
+
+/** Runs `fn` as the audit manager's owner (the timelock on this deployment: impersonated). */
+async function asOwner(p: Protocol, manager: AuditManager, fn: (owner: Signer) => Promise<unknown>): Promise<void> {
+  const owner = await manager.owner();
+  const provider = p.connection.provider;
+  await provider.request({ method: "hardhat_impersonateAccount", params: [owner] });
+  await provider.request({ method: "hardhat_setBalance", params: [owner, "0x56BC75E2D63100000"] });
+  await fn(await p.connection.ethers.getSigner(owner));
+  await provider.request({ method: "hardhat_stopImpersonatingAccount", params: [owner] });
+}
+
+async function setUp(specs: readonly WorkerSpec[], jobCount: number, stride: number): Promise<Run> {
+  const conn = await hre.network.create({ override: { initialDate: new Date() } });
+  const p = (await deployProtocol(conn, hre.config.paths.ignition, { assignment: true, parameters: PARAMETERS })).protocol;
+  const manager = (await auditManagerOf(p))!;
+  expect(manager, "LocalAssignedProtocol deploys an audit manager").to.not.equal(undefined);
+  // Every result audited: the floor raised to 100% by the manager's owner.
+  await asOwner(p, manager, async (owner) => {
+    const params = await manager.params();
+    await (await manager.connect(owner).setParams({ ...params.toObject(), auditRateBps: 10_000n })).wait();
+  });
+  const signers = (await conn.ethers.getSigners()) as Signer[];
+  const [deployer, developer, requester] = [signers[0]!, signers[1]!, signers[3]!];
+  // The pool pays rewards from what it holds: seeded by a donor (the deployer).
+  await (await p.token.connect(deployer).approve(await manager.getAddress(), 20n * VTN)).wait();
+  await (await manager.connect(deployer).fund(20n * VTN)).wait();
+  const facts = await modelFileFacts(join(hre.config.paths.root, "models/mnist-cnn.canonical.onnx"));
+  const modelId = (await registerModel(p, developer, { ...facts, price: VTN / 10n, contributors: [] })).modelId;
+  const workers: Worker[] = [];
+  const addresses: string[] = [];
+  const logs: string[][] = [];
+  for (const [i, spec] of specs.entries()) {
+    const signer = signers[6 + i]!;
+    // Stake, and tokens for a dispute bond (an auditor's mismatch posts one).
+    await (await p.token.connect(deployer).transfer(await signer.getAddress(), spec.stake + 50n * VTN)).wait();
+    await addStake(p, signer, spec.stake, { serveModels: [modelId] });
+    const lines: string[] = [];
+    logs.push(lines);
+    addresses.push((await signer.getAddress()).toLowerCase());
+    workers.push(
+      await Worker.create({
+        protocol: p,
+        signer,
+        db: ":memory:",
+        cacheDir: join(tmpdir(), "veritensor-audits-models"),
+        log: (l) => lines.push(l),
+        pollMs: 100,
+        models: [modelId],
+        withdrawAt: null,
+        keepSubscriptions: false,
+        name: spec.name,
+        ...(spec.audits ? { audits: spec.audits } : {}),
+        ...(spec.cheat ? { cheat: spec.cheat } : {}),
+      }),
+    );
+  }
+  for (const w of workers) await w.tick(); // each joins the roster (its weight counts from the next epoch)
+  const fee = (await p.jobManager.minimumFee(VTN / 10n)) + VTN / 5n;
+  await (await p.token.connect(requester).approve(p.addresses.jobManager, fee * BigInt(jobCount))).wait();
+  const input = digitInputs(stride);
+  const jobs: bigint[] = [];
+  for (let i = 0; i < jobCount; i++) jobs.push((await requestInference(p, requester, { modelId, input: input(), fee, deadlineIn: 3600 })).jobId);
+  // Start at an epoch's first block (every job drawn afresh, all weights in force), then a block a second.
+  const head = await conn.ethers.provider.getBlockNumber();
+  const target = (Math.floor(head / EPOCH_BLOCKS) + 1) * EPOCH_BLOCKS;
+  await conn.provider.request({ method: "hardhat_mine", params: [`0x${(target - head).toString(16)}`] });
+  await conn.provider.request({ method: "evm_setAutomine", params: [false] });
+  await conn.provider.request({ method: "evm_setIntervalMining", params: [1000] });
+  return { p, manager, workers, addresses, jobs, logs, signers };
+}
+
+/** Runs the workers until `done` holds (checked every 500 ms) or `limitMs` passes; then stops them and mines on demand again. */
+async function runUntil(r: Run, what: string, done: () => Promise<boolean>, limitMs: number): Promise<void> {
+  const stop = new AbortController();
+  const running = r.workers.map((w) => w.run(stop.signal));
+  const started = Date.now();
+  try {
+    while (!(await done())) {
+      if (Date.now() - started > limitMs) {
+        throw new Error(`${what}: not done after ${limitMs} ms\n${r.logs.map((l) => l.slice(-25).join("\n")).join("\n---\n")}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  } finally {
+    stop.abort();
+    await Promise.allSettled(running);
+    await r.p.connection.provider.request({ method: "evm_setIntervalMining", params: [0] });
+    await r.p.connection.provider.request({ method: "evm_setAutomine", params: [true] });
+  }
+}
+
+const statuses = async (r: Run) => Promise.all(r.jobs.map(async (id) => (await getJob(r.p, id)).status));
+
+describe("nodes: audits drawn after submission, run by the workers (issue 18)", function () {
+  this.timeout(240_000);
+
+  it("honest results are audited, pass and are paid from the pool; a lazy auditor is penalized at settlement", async function () {
+    const r = await setUp(
+      [
+        { name: "honest1", stake: 2_000n * VTN },
+        { name: "honest2", stake: 2_000n * VTN },
+        { name: "lazy", stake: 1_000n * VTN, audits: "commit-only" },
+      ],
+      6,
+      13,
+    );
+    const [, , lazy] = r.addresses;
+    const tokensBefore = await Promise.all(r.addresses.map((a) => r.p.token.balanceOf(a)));
+    const stakesBefore = await Promise.all(r.addresses.map((a) => r.p.staking.stakeOf(a)));
+    const poolBefore = await r.manager.pool();
+    const params = await r.manager.params();
+    // Done when every job is finalized and every audit an honest auditor committed is settled and withdrawn.
+    await runUntil(
+      r,
+      "6 jobs finalized, their honest audits settled",
+      async () => {
+        if (!(await statuses(r)).every((s) => s === JobStatus.Finalized)) return false;
+        const audits = await Promise.all(r.jobs.map((id) => auditOf(r.p, id)));
+        const honestOpen = audits.filter((a) => a.auditor.toLowerCase() !== lazy && a.status !== AuditStatus.Settled);
+        const owed = await Promise.all(r.addresses.slice(0, 2).map((a) => r.manager.balanceOf(a)));
+        return honestOpen.length === 0 && owed.every((o) => o === 0n);
+      },
+      150_000,
+    );
+    // The lazy auditor's commitments are settled by anyone once the job is: its penalty.
+    const lazyJobs: bigint[] = [];
+    for (const id of r.jobs) {
+      const a = await auditOf(r.p, id);
+      if (a.auditor.toLowerCase() === lazy) {
+        expect(a.status, `job ${id}: the lazy auditor committed and never revealed`).to.equal(AuditStatus.Committed);
+        lazyJobs.push(id);
+        await settleAudit(r.p, r.signers[0]!, id);
+      }
+    }
+    const audits = await Promise.all(r.jobs.map((id) => auditOf(r.p, id)));
+    // Every job was audited, by a worker other than its own.
+    for (const [i, id] of r.jobs.entries()) {
+      const job = await getJob(r.p, id);
+      expect(audits[i]!.auditor.toLowerCase(), `job ${id} audited`).to.not.equal("0x0000000000000000000000000000000000000000");
+      expect(audits[i]!.auditor.toLowerCase(), `job ${id}: never its own worker`).to.not.equal(job.worker.toLowerCase());
+      expect(audits[i]!.status).to.equal(AuditStatus.Settled);
+    }
+    const passedBy = r.addresses.map((a) => audits.filter((x) => x.auditor.toLowerCase() === a).length);
+    const lock = (await getJob(r.p, r.jobs[0]!)).lock;
+    const penalty = (lock * params.auditMissPenaltyBps) / 10_000n;
+    // The pool: the audit share of each fee in, a reward out per honest audit, the lazy penalties in.
+    const funded = (await r.manager.queryFilter(r.manager.filters.PoolFunded(), 0)).map((e) => e.args.amount);
+    const feeShares = funded.slice(1).reduce((a, b) => a + b, 0n); // the first is the test's seed
+    expect(funded.length - 1, "one audit share per finalized job").to.equal(r.jobs.length);
+    const honestAudits = passedBy[0]! + passedBy[1]!;
+    expect(await r.manager.pool()).to.equal(poolBefore + feeShares - params.auditReward * BigInt(honestAudits) + penalty * BigInt(lazyJobs.length));
+    // Each honest auditor got exactly its rewards (withdrawn to its wallet: escrow earnings are not withdrawn here).
+    for (const i of [0, 1]) {
+      expect((await r.p.token.balanceOf(r.addresses[i]!)) - tokensBefore[i]!, `${r.addresses[i]}'s audit rewards`).to.equal(params.auditReward * BigInt(passedBy[i]!));
+      expect((await r.p.staking.stakeOf(r.addresses[i]!)).staked).to.equal(stakesBefore[i]!.staked);
+    }
+    // The lazy auditor lost the miss penalty per unrevealed audit, and got nothing.
+    expect((await r.p.staking.stakeOf(lazy!)).staked).to.equal(stakesBefore[2]!.staked - penalty * BigInt(lazyJobs.length));
+    expect(await r.p.token.balanceOf(lazy!)).to.equal(tokensBefore[2]!);
+    console.log(`      audits: ${passedBy.join(", ")} by honest1, honest2, lazy; ${lazyJobs.length} unrevealed, penalty ${penalty} wei each`);
+    // The nodes said so in words, and `job show` has an audit line.
+    const said = r.logs.flat().join("\n");
+    expect(said).to.match(/audited by us \(slot \d\): ran model/);
+    expect(said).to.match(/audited by us, our output agrees, revealed/);
+    expect(said).to.match(/audit drawn for 0x[0-9a-fA-F]{4}…[0-9a-fA-F]{4} \(slot \d, until block \d+\), not us|not us/);
+    expect(await auditSummary(r.p, { jobId: r.jobs[0]!, ...(await getJob(r.p, r.jobs[0]!)) })).to.match(/^audited \(rate 100(\.00)?%\) by 0x/);
+    // Reads: one audit draw per result seen by a worker that was not its own, whatever the number of workers.
+    for (const w of r.workers) expect(w.auditor.counters.drawReads).to.be.at.most(w.auditor.counters.results);
+  });
+
+  it("a cheating worker is caught by an audit with no verifier running: the game is played, the result rejected and slashed", async function () {
+    // The cheater holds most of the stake, so it is drawn for (almost) every job; the honest
+    // worker is the only other member, so it audits every job of the cheater.
+    const r = await setUp(
+      [
+        { name: "cheater", stake: 3_000n * VTN, cheat: {} },
+        { name: "auditor", stake: 300n * VTN },
+      ],
+      2,
+      17,
+    );
+    const [cheater, honest] = r.addresses as [string, string];
+    const cheaterStake = (await r.p.staking.stakeOf(cheater)).staked;
+    const honestTokens = await r.p.token.balanceOf(honest);
+    const params = await r.manager.params();
+    const dparams = await r.p.disputes.params();
+    await runUntil(
+      r,
+      "every job rejected or finalized, its audit settled",
+      async () => {
+        const s = await statuses(r);
+        if (!s.every((x) => x === JobStatus.Rejected || x === JobStatus.Finalized)) return false;
+        const audits = await Promise.all(r.jobs.map((id) => auditOf(r.p, id)));
+        return audits.every((a) => a.status === AuditStatus.Settled) && (await r.manager.balanceOf(honest)) === 0n && (await r.p.disputes.balanceOf(honest)) === 0n;
+      },
+      200_000,
+    );
+    let cheated = 0n;
+    let slashed = 0n;
+    for (const id of r.jobs) {
+      const job = await getJob(r.p, id);
+      const a = await auditOf(r.p, id);
+      if (job.worker.toLowerCase() !== cheater) continue;
+      cheated++;
+      expect(job.status, `job ${id}: the cheater's result is rejected`).to.equal(JobStatus.Rejected);
+      expect(a.auditor.toLowerCase()).to.equal(honest);
+      expect(a.game, `job ${id}: the mismatch opened a game`).to.not.equal("0x0000000000000000000000000000000000000000");
+      slashed += job.lock;
+    }
+    expect(cheated, "the cheater (91% of the stake) was drawn for at least one job").to.be.greaterThan(0n);
+    expect((await r.p.staking.stakeOf(cheater)).staked).to.equal(cheaterStake - slashed);
+    // The auditor: its bond back, the challenger's share of each slashed lock, and the audit reward for each.
+    const challengerShare = (slashed * dparams.challengerRewardBps) / 10_000n;
+    const honestJobs = BigInt(r.jobs.length) - cheated; // the cheater audits these honestly: nothing paid to the honest worker
+    void honestJobs;
+    expect((await r.p.token.balanceOf(honest)) - honestTokens).to.equal(challengerShare + params.auditReward * cheated);
+    const said = r.logs.flat().join("\n");
+    expect(said).to.match(/audited by us, our output DIFFERS from the worker's: revealed as a mismatch, dispute opened/);
+    expect(said).to.match(/WON \(challenger wins\)/);
+  });
+});
