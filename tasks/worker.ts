@@ -14,6 +14,7 @@ export const workerTasks = [
       .addOption({ name: "maxJobs", type: ArgumentType.INT, description: "Claim at most this many jobs (0: no limit)", defaultValue: 0 })
       .addOption(text("cheat", "Demos and tests: submit a wrong output for every job, from a lie at `random` or LAYER[:ELEMENT[:DELTA]] (parts left out are drawn at random) that reaches the output; in a batch, in one input: @ITEM, or one drawn at random"))
       .addFlag({ name: "noWithdraw", description: "Leave earnings in the escrow instead of withdrawing them" })
+      .addOption(text("audits", "Audits of others' results drawn for this worker, on a deployment with audits: on (default), off (its drawn slots are charged the miss penalty), or commit-only (tests and demos: a lazy auditor that never reveals)"))
       .addFlag({ name: "noKeeper", description: "Do not trigger the due runs of subscriptions to the models served (leave it to other keepers)" })
       .addOption(partyFromOption),
   )

@@ -10,6 +10,7 @@ function parseGas(s: string, option: string): bigint {
 import type { NodeTaskArgs } from "../../offchain/cli/nodes.js";
 import { nodeOptionsFromArgs, runUntilSignal } from "../../offchain/cli/nodes.js";
 import { Worker } from "../../offchain/nodes/worker.js";
+import type { AuditMode } from "../../offchain/nodes/auditor.js";
 
 interface Args extends NodeTaskArgs {
   minFee: string | undefined;
@@ -18,6 +19,16 @@ interface Args extends NodeTaskArgs {
   maxJobs: number;
   noWithdraw: boolean;
   noKeeper: boolean;
+  audits: string | undefined;
+}
+
+const AUDIT_MODES: readonly AuditMode[] = ["on", "off", "commit-only"];
+
+function parseAudits(s: string | undefined): AuditMode | undefined {
+  if (s === undefined) return undefined;
+  const mode = s.trim() as AuditMode;
+  if (!AUDIT_MODES.includes(mode)) throw new VeritensorError(`--audits ${s}: give on, off or commit-only`);
+  return mode;
 }
 
 export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
@@ -32,6 +43,7 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
     maxJobs: a.maxJobs > 0 ? a.maxJobs : undefined,
     withdrawAt: a.noWithdraw ? null : undefined,
     keepSubscriptions: !a.noKeeper,
+    audits: parseAudits(a.audits),
   });
   await runUntilSignal(worker);
 });
