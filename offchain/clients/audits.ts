@@ -47,9 +47,15 @@ async function requireAudits(p: Protocol): Promise<AuditManager> {
 }
 
 /** IAuditManager.AuditStatus, as the contract numbers it. */
-export const AuditStatus = { None: 0n, Committed: 1n, Passed: 2n, Mismatch: 3n, Settled: 4n } as const;
+export const AuditStatus = { None: 0n, Committed: 1n, Passed: 2n, Mismatch: 3n, Missed: 4n } as const;
 
-const AUDIT_STATUS = ["none", "committed", "passed (the auditor's output agrees)", "mismatch (the auditor disputes the result)", "settled"];
+const AUDIT_STATUS = [
+  "not committed",
+  "committed, not revealed",
+  "passed (the auditor's output agrees)",
+  "mismatch (the auditor's output differs: disputed)",
+  "missed (no drawn auditor committed)",
+];
 
 export function auditStatusName(status: bigint | number): string {
   return AUDIT_STATUS[Number(status)] ?? `status ${status}`;
@@ -78,7 +84,7 @@ export async function auditParams(p: Protocol): Promise<AuditParams> {
   };
 }
 
-/** Tokens in the audit pool (what rewards are paid from). */
+/** Tokens the audit pool can pay rewards from (held, and the escrow's credit not yet collected). */
 export async function auditPool(p: Protocol): Promise<bigint> {
   const m = await requireAudits(p);
   return read(p, "reading the audit pool", () => m.pool());
@@ -97,6 +103,8 @@ export interface AuditDraw {
   readonly slotEnd: bigint;
   /** Every slot has passed (or the seed is no longer readable). */
   readonly over: boolean;
+  /** The job's audit probability, in basis points. */
+  readonly rateBps: bigint;
   /** The block the draw was read at. */
   readonly atBlock: bigint;
 }
@@ -109,13 +117,18 @@ export async function auditDraw(p: Protocol, jobId: bigint, terms: JobTerms, atB
   const m = await requireAudits(p);
   const block = atBlock ?? (await p.connection.ethers.provider.getBlockNumber());
   const d = await read(p, `reading the audit draw of job ${jobId}`, () => m.auditDraw(jobId, terms, { blockTag: block }));
-  return { audited: d.audited, auditor: d.auditor, slot: d.slot, seedBlock: d.seedBlock, slotEnd: d.slotEnd, over: d.over, atBlock: BigInt(block) };
+  return { audited: d.audited, auditor: d.auditor, slot: d.slot, seedBlock: d.seedBlock, slotEnd: d.slotEnd, over: d.over, rateBps: d.rateBps, atBlock: BigInt(block) };
 }
 
 /** A job's audit as the manager records it (IAuditManager.auditOf). */
 export interface AuditRecord {
   readonly auditor: string;
   readonly status: bigint;
+  /** Whether {settleAudit} has paid it out. */
+  readonly settled: boolean;
+  /** The slot the auditor committed in. */
+  readonly slot: bigint;
+  /** What the commit bound (the auditor's commitment with the worker's output commitment). */
   readonly commitment: string;
   /** The auditor's stake locked for the audit (the job's lock). */
   readonly lock: bigint;
@@ -129,7 +142,17 @@ export interface AuditRecord {
 export async function auditOf(p: Protocol, jobId: bigint): Promise<AuditRecord> {
   const m = await requireAudits(p);
   const a = await read(p, `reading the audit of job ${jobId}`, () => m.auditOf(jobId));
-  return { auditor: a.auditor, status: a.status, commitment: a.commitment, lock: a.lock, reward: a.reward, committedBlock: a.committedBlock, game: a.game };
+  return {
+    auditor: a.auditor,
+    status: a.status,
+    settled: a.settled,
+    slot: a.slot,
+    commitment: a.commitment,
+    lock: a.lock,
+    reward: a.reward,
+    committedBlock: a.committedBlock,
+    game: a.game,
+  };
 }
 
 /** The audit rate of a job with `terms`, in basis points (the larger of the floor and the safety rule). */
@@ -178,7 +201,8 @@ export async function revealAudit(p: Protocol, auditor: Signer, jobId: bigint, o
 /**
  * Reveals an output that differs from the worker's, opening a dispute on the job at once with the
  * auditor as challenger (`a`: the dispute's claim, as a verifier would open it; its bond taken from
- * the auditor, approved to the dispute factory beforehand). Returns the game.
+ * the auditor, approved to the dispute factory beforehand). Returns the game, or undefined when the
+ * result was already rejected (the mismatch is recorded, there is nothing to dispute).
  */
 export async function revealMismatch(
   p: Protocol,
@@ -187,14 +211,14 @@ export async function revealMismatch(
   output: string,
   salt: string,
   a: OpenArgs,
-): Promise<{ game: DisputeGame; receipt: ContractTransactionReceipt }> {
+): Promise<{ game: DisputeGame | undefined; receipt: ContractTransactionReceipt }> {
   const m = await requireAudits(p);
   const receipt = await send(p, `revealing a mismatch in the audit of job ${jobId}`, () =>
     m.connect(auditor).revealMismatch(jobId, output, salt, openParams(a)),
   );
   const game = auditEvents(m, receipt, "AuditMismatch")[0]?.args.game as string | undefined;
   if (game === undefined) throw new VeritensorError(`revealing the mismatch of job ${jobId}: no AuditMismatch event in its receipt`);
-  return { game: attachGame(game, auditor), receipt };
+  return { game: game === ZeroAddress ? undefined : attachGame(game, auditor), receipt };
 }
 
 export interface AuditSettlement {
@@ -265,14 +289,15 @@ export async function auditSummary(p: Protocol, job: { jobId: bigint; status: bi
   if ((await auditManagerOf(p)) === undefined) return undefined;
   if (job.status !== JobStatus.Submitted && job.status !== JobStatus.Finalized && job.status !== JobStatus.Rejected) return undefined;
   const [record, rate] = await Promise.all([auditOf(p, job.jobId), auditRate(p, job.terms)]);
-  const draw = record.status === AuditStatus.None ? await auditDraw(p, job.jobId, job.terms).catch(() => undefined) : undefined;
-  const settled = record.status !== AuditStatus.None ? await auditSettlement(p, job.jobId) : undefined;
+  const draw = record.status === AuditStatus.None ? await auditDraw(p, job.jobId, job.terms) : undefined;
+  const settled = record.settled ? await auditSettlement(p, job.jobId) : undefined;
   return describeAudit(draw, record, rate, settled);
 }
 
 /** A job's audit in words, for `job show`: drawn or not, rate, auditor, status, reward or penalty, game. */
 export function describeAudit(d: AuditDraw | undefined, a: AuditRecord, rateBps: bigint, settled?: { reward: bigint; slashed: bigint }): string {
   const rate = `rate ${formatBps(rateBps)}`;
+  if (a.status === AuditStatus.Missed) return `drawn for audit (${rate}), but no drawn auditor committed in its slots (each charged the miss penalty)`;
   if (a.status !== AuditStatus.None) {
     const money = settled
       ? `; settled: ${settled.reward > 0n ? `${formatVtn(settled.reward)} reward paid from the pool` : "no reward"}${settled.slashed > 0n ? `, ${formatVtn(settled.slashed)} of its lock slashed` : ""}`
@@ -281,8 +306,8 @@ export function describeAudit(d: AuditDraw | undefined, a: AuditRecord, rateBps:
     return `audited (${rate}) by ${a.auditor}: ${auditStatusName(a.status)}${game}${money}`;
   }
   if (d === undefined) return `${rate}; drawn once the block after the submission is mined`;
-  if (d.auditor === ZeroAddress && !d.over && d.atBlock <= d.seedBlock) return `${rate}; drawn by the hash of block ${d.seedBlock}, not mined yet`;
-  if (!d.audited) return `not drawn for audit (${rate})`;
-  if (d.over) return `drawn for audit (${rate}), but no drawn auditor committed in its slot`;
+  if (!d.audited && !d.over && d.atBlock <= d.seedBlock) return `${rate}; drawn by the hash of block ${d.seedBlock}, not mined yet`;
+  if (!d.audited) return d.over ? `not audited (${rate}; its draw's seed is no longer readable)` : `not drawn for audit (${rate})`;
+  if (d.over) return `drawn for audit (${rate}), but no drawn auditor committed in its slots`;
   return `drawn for audit (${rate}): slot ${d.slot} is ${d.auditor}'s, until block ${d.slotEnd}; not committed yet`;
 }

@@ -378,8 +378,14 @@ export class Auditor {
     const { game, receipt } = await this.host.perform(key, `audit-reveal job ${id} (mismatch)`, () =>
       revealMismatch(this.ctx.p, this.ctx.signer, id, ours, salt, args),
     );
-    const address = await game.getAddress();
     this.counters.mismatches++;
+    if (game === undefined) {
+      // Already rejected (a verifier's game, say): the mismatch stands, settled with the job.
+      this.ctx.store.updateAudit(id, { stage: "disputed", note: "mismatch revealed; the result was already rejected" });
+      this.log.info(`job ${id}: audited by us, our output DIFFERS from the worker's: revealed as a mismatch (the result is already rejected: no game to open)`);
+      return;
+    }
+    const address = await game.getAddress();
     this.host.trackDispute({ game: address, jobId: id, side: Side.Challenger, modelId: job.modelId, input: itemInput, claim: t.root }, player);
     this.ctx.store.updateAudit(id, { stage: "disputed", note: `game ${address}` });
     this.log.info(
@@ -397,6 +403,10 @@ export class Auditor {
       return;
     }
     const r = await auditOf(this.ctx.p, id);
+    if (r.game === ZeroAddress) {
+      this.ctx.store.updateAudit(id, { stage: "disputed", note: "mismatch revealed; the result was already rejected" });
+      return;
+    }
     const job = await this.jobRow(id);
     const input = await this.host.inputOf(job);
     const { model } = await this.ctx.models.get(job.modelId);
@@ -425,7 +435,7 @@ export class Auditor {
     const job = await getJob(this.ctx.p, id);
     if (job.status !== JobStatus.Finalized && job.status !== JobStatus.Rejected) return;
     const record = await auditOf(this.ctx.p, id);
-    if (record.status === AuditStatus.Settled) {
+    if (record.settled) {
       this.ctx.store.updateAudit(id, { stage: "settled", note: "settled by another" });
       this.mayBeOwed = true;
       return;

@@ -176,7 +176,7 @@ describe("nodes: audits drawn after submission, run by the workers (issue 18)", 
       async () => {
         if (!(await statuses(r)).every((s) => s === JobStatus.Finalized)) return false;
         const audits = await Promise.all(r.jobs.map((id) => auditOf(r.p, id)));
-        const honestOpen = audits.filter((a) => a.auditor.toLowerCase() !== lazy && a.status !== AuditStatus.Settled);
+        const honestOpen = audits.filter((a) => a.auditor.toLowerCase() !== lazy && !a.settled);
         const owed = await Promise.all(r.addresses.slice(0, 2).map((a) => r.manager.balanceOf(a)));
         return honestOpen.length === 0 && owed.every((o) => o === 0n);
       },
@@ -198,15 +198,23 @@ describe("nodes: audits drawn after submission, run by the workers (issue 18)", 
       const job = await getJob(r.p, id);
       expect(audits[i]!.auditor.toLowerCase(), `job ${id} audited`).to.not.equal("0x0000000000000000000000000000000000000000");
       expect(audits[i]!.auditor.toLowerCase(), `job ${id}: never its own worker`).to.not.equal(job.worker.toLowerCase());
-      expect(audits[i]!.status).to.equal(AuditStatus.Settled);
+      expect(audits[i]!.settled, `job ${id}: audit settled`).to.equal(true);
+      expect(audits[i]!.status).to.equal(audits[i]!.auditor.toLowerCase() === lazy ? AuditStatus.Committed : AuditStatus.Passed);
     }
     const passedBy = r.addresses.map((a) => audits.filter((x) => x.auditor.toLowerCase() === a).length);
     const lock = (await getJob(r.p, r.jobs[0]!)).lock;
     const penalty = (lock * params.auditMissPenaltyBps) / 10_000n;
-    // The pool: the audit share of each fee in, a reward out per honest audit, the lazy penalties in.
-    const funded = (await r.manager.queryFilter(r.manager.filters.PoolFunded(), 0)).map((e) => e.args.amount);
-    const feeShares = funded.slice(1).reduce((a, b) => a + b, 0n); // the first is the test's seed
-    expect(funded.length - 1, "one audit share per finalized job").to.equal(r.jobs.length);
+    // The pool: the audit share of each fee in (fee × auditFeeBps, rounded down), a reward out per
+    // honest audit, the lazy penalties in.
+    const { auditFeeBps } = await r.p.jobManager.params();
+    expect(auditFeeBps, "the deployment takes an audit share of fees").to.be.greaterThan(0n);
+    let feeShares = 0n;
+    for (const id of r.jobs) {
+      const job = await getJob(r.p, id);
+      const share = (job.fee * auditFeeBps) / 10_000n;
+      expect((await r.p.jobManager.feeSplit(job.terms)).auditFee).to.equal(share);
+      feeShares += share;
+    }
     const honestAudits = passedBy[0]! + passedBy[1]!;
     expect(await r.manager.pool()).to.equal(poolBefore + feeShares - params.auditReward * BigInt(honestAudits) + penalty * BigInt(lazyJobs.length));
     // Each honest auditor got exactly its rewards (withdrawn to its wallet: escrow earnings are not withdrawn here).
@@ -251,7 +259,7 @@ describe("nodes: audits drawn after submission, run by the workers (issue 18)", 
         const s = await statuses(r);
         if (!s.every((x) => x === JobStatus.Rejected || x === JobStatus.Finalized)) return false;
         const audits = await Promise.all(r.jobs.map((id) => auditOf(r.p, id)));
-        return audits.every((a) => a.status === AuditStatus.Settled) && (await r.manager.balanceOf(honest)) === 0n && (await r.p.disputes.balanceOf(honest)) === 0n;
+        return audits.every((a) => a.settled) && (await r.manager.balanceOf(honest)) === 0n && (await r.p.disputes.balanceOf(honest)) === 0n;
       },
       200_000,
     );
