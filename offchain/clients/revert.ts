@@ -7,6 +7,7 @@ import type { ErrorDescription } from "ethers";
 import { Interface } from "ethers";
 
 import {
+  AuditManager__factory,
   DigitOracle__factory,
   DisputeGameFactory__factory,
   DisputeGame__factory,
@@ -48,6 +49,7 @@ export const PROTOCOL_ERRORS: Interface = (() => {
     SubscriptionManager__factory.abi,
     SignalFeed__factory.abi,
     WorkerRoster__factory.abi,
+    AuditManager__factory.abi,
   ] as readonly (readonly Fragment[])[];
   for (const abi of abis) {
     for (const f of abi) {
@@ -130,6 +132,29 @@ const PHRASES: Record<string, Phrase> = {
       : `job ${id} is assigned to another worker, ${who(drawn, c)}, until block ${end}: ${who(claimer, c)} may not claim it now`,
   WorkerRosterNotEscrow: ([caller], c) => `${who(caller, c)} is not the job escrow: only it checks claims against the roster`,
   WorkerRosterEscrowBound: ([escrow], c) => `the roster is already bound to the job escrow ${who(escrow, c)}`,
+  // audits
+  AuditManagerInvalidParameter: ([name]) => `audit parameter ${name} is out of its allowed range`,
+  AuditManagerEscrowBound: ([escrow], c) => `the audit manager is already bound to the job escrow ${who(escrow, c)}`,
+  AuditManagerNotBound: () => "the audit manager is not bound to a job escrow yet",
+  AuditManagerWrongJobStatus: ([id, status]) => `job ${id} is ${jobStatusName(status as bigint)}, which does not allow this audit step`,
+  AuditManagerResultMismatch: ([id]) => `the terms and output commitment given are not the result submitted for job ${id}`,
+  AuditManagerWindowClosed: ([id, end], c) => `the challenge window of job ${id}, which bounds its audit, closed at ${when(end, c)}`,
+  AuditManagerNotAudited: ([id]) => `job ${id} is not audited (or its seed block, the one after its submission, is not mined yet, or its hash is no longer readable)`,
+  AuditManagerSlotsOver: ([id]) => `every audit slot of job ${id} has passed`,
+  AuditManagerSlotsNotOver: ([id, last]) => `the audit slots of job ${id} have not all passed: the last ends at block ${last}`,
+  AuditManagerNotAuditor: ([id, caller, drawn, end], c) =>
+    BigInt(drawn as string) === 0n
+      ? `${who(caller, c)} may not audit job ${id} now: no auditor is drawn for the current slot (until block ${end})`
+      : `job ${id}'s audit is drawn for ${who(drawn, c)} until block ${end}, not for ${who(caller, c)}`,
+  AuditManagerAlreadyCommitted: ([id, auditor], c) => `job ${id}'s audit already has a commitment, by ${who(auditor, c)}, or is over`,
+  AuditManagerNotCommitted: ([id, caller], c) => `${who(caller, c)} has no committed, unrevealed audit of job ${id}`,
+  AuditManagerRevealTooEarly: ([id, block]) => `the audit of job ${id} was committed in block ${block}: it can be revealed from the next block on`,
+  AuditManagerCommitmentMismatch: ([id]) =>
+    `the reveal does not open the audit commitment of job ${id} (a wrong output or salt, or an output that differs from the worker's: reveal it as a mismatch)`,
+  AuditManagerOutputsAgree: ([id]) => `the output revealed for job ${id} is the worker's: reveal it as an agreement (revealAudit), not a mismatch`,
+  AuditManagerClaimMismatch: ([id, leaf, output]) => `the dispute's output leaf ${leaf} is not the revealed audit output ${output} of job ${id}`,
+  AuditManagerNothingToSettle: ([id]) => `job ${id}'s audit has nothing (more) to settle`,
+  AuditManagerZeroAmount: () => "the amount must be greater than zero",
   // jobs
   JobManagerUnknownJob: ([id]) => `unknown job ${id}: no job has that id`,
   JobManagerWrongStatus: ([id, status]) => `job ${id} is ${jobStatusName(status as bigint)}, which does not allow this`,
