@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 
 import { VeritensorError } from "../../clients/errors.js";
 import { writeOutput } from "../../cli/model/files.js";
+import { auditsSection } from "./audits.js";
 import { batchesSection } from "./batches.js";
 import { disputesSection } from "./disputes.js";
 import { economicsSection } from "./economics.js";
@@ -20,7 +21,7 @@ import type { BenchContext, BenchSection } from "./section.js";
 
 export type { BenchContext, BenchSection } from "./section.js";
 
-export const SECTIONS: readonly BenchSection[] = [gasSection, batchesSection, subscriptionsSection, inferenceSection, disputesSection, onestepSection, nodesSection, economicsSection, explorerSection];
+export const SECTIONS: readonly BenchSection[] = [gasSection, batchesSection, subscriptionsSection, inferenceSection, disputesSection, onestepSection, nodesSection, auditsSection, economicsSection, explorerSection];
 
 export interface BenchOptions {
   /** Run only this section (the others keep their previous text in the file). */
