@@ -76,8 +76,9 @@ async function setUp(specs: readonly WorkerSpec[], jobCount: number, stride: num
   expect(manager, "LocalAssignedProtocol deploys an audit manager").to.not.equal(undefined);
   // Every result audited: the floor raised to 100% by the manager's owner.
   await asOwner(p, manager, async (owner) => {
-    const params = await manager.params();
-    await (await manager.connect(owner).setParams({ ...params.toObject(), auditRateBps: 10_000n })).wait();
+    const q = await manager.params();
+    const params = { auditReward: q.auditReward, auditRateBps: 10_000n, auditSafetyBps: q.auditSafetyBps, auditMissPenaltyBps: q.auditMissPenaltyBps, auditSlotBlocks: q.auditSlotBlocks, auditSlots: q.auditSlots };
+    await (await manager.connect(owner).setParams(params)).wait();
   });
   const signers = (await conn.ethers.getSigners()) as Signer[];
   const [deployer, developer, requester] = [signers[0]!, signers[1]!, signers[3]!];
