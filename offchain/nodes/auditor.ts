@@ -207,8 +207,14 @@ export class Auditor {
       this.log.info(`job ${id}: not drawn for audit`);
       return;
     }
-    if (d.over || d.auditor === ZeroAddress) {
+    if (d.over) {
       this.ctx.store.updateAudit(id, { stage: "theirs", note: "every audit slot has passed" });
+      return;
+    }
+    if (d.auditor === ZeroAddress) {
+      // The slot's draw (and its redraw) fell on the job's worker: nobody audits in it; the next slot draws again.
+      this.ctx.store.updateAudit(id, { stage: "other", slotEnd: d.slotEnd });
+      this.sayOnce(`${id}:${d.slot}`, `job ${id}: drawn for audit, but slot ${d.slot} has no auditor (its draw fell on the worker); the next slot is drawn after block ${d.slotEnd}`);
       return;
     }
     if (d.auditor.toLowerCase() !== this.ctx.address.toLowerCase()) {
