@@ -238,7 +238,7 @@ describe("nodes: audits drawn after submission, run by the workers (issue 18)", 
     expect(said).to.match(/audited by us \(slot \d\): ran model/);
     expect(said).to.match(/audited by us, our output agrees, revealed/);
     expect(said).to.match(/audit drawn for 0x[0-9a-fA-F]{4}…[0-9a-fA-F]{4} \(slot \d, until block \d+\), not us|not us/);
-    expect(await auditSummary(r.p, { jobId: r.jobs[0]!, ...(await getJob(r.p, r.jobs[0]!)) })).to.match(/^audited \(rate 100(\.00)?%\) by 0x/);
+    expect(await auditSummary(r.p, { jobId: r.jobs[0]!, ...(await getJob(r.p, r.jobs[0]!)) })).to.match(/^audited \(rate 100% \(10000 bps\)\) by 0x[0-9a-fA-F]{40}: passed/);
     // Reads: one audit draw per result seen by a worker that was not its own, whatever the number of workers.
     for (const w of r.workers) expect(w.auditor.counters.drawReads).to.be.at.most(w.auditor.counters.results);
   });
