@@ -161,13 +161,15 @@ export const PRODUCTION: ProtocolDefaults = {
   // the economics' (docs/ECONOMICS.md): above 100,000 VTN more stake draws no more jobs.
   assignment: { epochBlocks: 300, weightCap: 100_000n * VTN, slotBlocks: 5, drawnSlots: 3 },
   // docs/ECONOMICS.md "Chosen defaults": twice each job's break-even, a 1% floor, 0.15 VTN per audit
-  // (about twice its gas), 1% of the lock for a silent auditor; 3 slots of 5 blocks (a minute each).
+  // (about twice its gas), 1% of the lock for a silent auditor; 3 slots of 10 blocks (2 minutes each on
+  // a 12-second-block chain, 20 s on a 2-second L2): a miss costs an honest auditor 1% of a lock, so a
+  // slot must outlast a busy node's pass (4-block slots lost 5 of 18 audits in the audits bench).
   audits: {
     auditReward: (15n * VTN) / 100n,
     auditRateBps: 100,
     auditSafetyBps: 20_000,
     auditMissPenaltyBps: 100,
-    auditSlotBlocks: 5,
+    auditSlotBlocks: 10,
     auditSlots: 3,
   },
 };
@@ -190,11 +192,11 @@ export const LOCAL_FUNDING: LocalDefaults = { fundedAccounts: 5, fundAmount: 100
 
 /**
  * LOCAL with a worker roster (epochs of 10 blocks, 3 slots of 3 blocks) and audits: 3 audit slots of
- * 4 blocks, so that on a 1-second-block chain the last slot ends 13 s after the submission, well
- * inside the 60 s challenge window the reveal (and a mismatch's dispute) must fit in.
+ * 6 blocks, so that on a 1-second-block chain the last slot ends 19 s after the submission, inside
+ * the 60 s challenge window the reveal (and a mismatch's dispute) must fit in.
  */
 export const LOCAL_ASSIGNMENT: ProtocolDefaults = {
   ...LOCAL,
   assignment: { epochBlocks: 10, weightCap: PRODUCTION.assignment!.weightCap, slotBlocks: 3, drawnSlots: 3 },
-  audits: { ...PRODUCTION.audits!, auditSlotBlocks: 4, auditSlots: 3 },
+  audits: { ...PRODUCTION.audits!, auditSlotBlocks: 6, auditSlots: 3 },
 };

@@ -373,10 +373,12 @@ export class Worker extends ProtocolNode {
       if (ready.send) submits.push(this.attempt(`job ${job.jobId}`, ready.send));
     }
     await Promise.all(submits);
+    // Audits of others' results drawn for us: after our own claims and results, which have deadlines
+    // of their own, and before finalizations, which have none (a slot lasts a few blocks, and a drawn
+    // auditor that lets it pass is charged the miss penalty).
+    await this.auditor.tick((what, fn) => this.attempt(what, fn));
     // Finalizations go out together too.
     await Promise.all(this.store.jobsAt("submitted").map((job) => this.attempt(`job ${job.jobId}`, () => this.settle(job))));
-    // Audits of others' results drawn for us: after our own work, which has deadlines of its own.
-    await this.auditor.tick((what, fn) => this.attempt(what, fn));
   }
 
   private claimedCount(): number {

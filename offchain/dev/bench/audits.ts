@@ -38,7 +38,7 @@ interface AuditRun {
 
 async function run(ctx: BenchContext, root: string): Promise<AuditRun> {
   const conn = await ctx.network.create({ network: "hardhat", override: { initialDate: new Date() } });
-  const parameters = { Assignment: { epochBlocks: EPOCH_BLOCKS, slotBlocks: 4, drawnSlots: 3 }, Jobs: { challengeWindow: 20 } };
+  const parameters = { Assignment: { epochBlocks: EPOCH_BLOCKS, slotBlocks: 4, drawnSlots: 3 }, Jobs: { challengeWindow: 40 } };
   const { protocol: p } = await deployProtocol(conn, join(root, "ignition"), { assignment: true, parameters });
   const manager = await auditManagerOf(p);
   if (manager === undefined) throw new Error("LocalAssignedProtocol has no audit manager");
