@@ -136,8 +136,9 @@ export const PRODUCTION: ProtocolDefaults = {
     // 10^-6 VTN per gas: a 100,000-gas callback pays its finalizer 0.1 VTN.
     callbackFeePerGas: 10n ** 12n,
     maxJobDuration: 24 * 3600,
-    // docs/ECONOMICS.md "Chosen defaults": the pool needs 1.59% at the rule's rates; 2% leaves a margin.
-    auditFeeBps: 200,
+    // docs/ECONOMICS.md "Chosen defaults": at the measured audit gas the pool needs 4.03% of every fee at
+    // the rule's rates and a 0.40 VTN reward; 5% leaves a margin.
+    auditFeeBps: 500,
   },
   governance: {
     timelockDelay: 2 * 24 * 3600,
@@ -160,12 +161,12 @@ export const PRODUCTION: ProtocolDefaults = {
   // An epoch of 300 blocks (an hour at 12 s); 3 slots of 5 blocks, then open to all. The cap is
   // the economics' (docs/ECONOMICS.md): above 100,000 VTN more stake draws no more jobs.
   assignment: { epochBlocks: 300, weightCap: 100_000n * VTN, slotBlocks: 5, drawnSlots: 3 },
-  // docs/ECONOMICS.md "Chosen defaults": twice each job's break-even, a 1% floor, 0.15 VTN per audit
-  // (about twice its gas), 1% of the lock for a silent auditor; 3 slots of 10 blocks (2 minutes each on
+  // docs/ECONOMICS.md "Chosen defaults": twice each job's break-even, a 1% floor, 0.40 VTN per audit
+  // (about twice its measured gas, 330,971), 1% of the lock for a silent auditor; 3 slots of 10 blocks (2 minutes each on
   // a 12-second-block chain, 20 s on a 2-second L2): a miss costs an honest auditor 1% of a lock, so a
   // slot must outlast a busy node's pass (4-block slots lost 5 of 18 audits in the audits bench).
   audits: {
-    auditReward: (15n * VTN) / 100n,
+    auditReward: (40n * VTN) / 100n,
     auditRateBps: 100,
     auditSafetyBps: 20_000,
     auditMissPenaltyBps: 100,

@@ -17,11 +17,14 @@ export interface GasTable {
   /** A claim that loses the race and reverts (issue 18: 27,370 each, measured). */
   readonly lostClaim: bigint;
   /**
-   * What the stake-weighted draw adds to a claim (assumed: WorkerRoster's draw reads 9 nodes of its
-   * sortition tree, about 19,000 gas cold; not yet measured in a claim, the escrow does not call it).
+   * What the stake-weighted draw adds to a claim: measured, a claim through a roster of 5 costs 91,440
+   * (test/nodes/assignment.test.ts, receipts), 36,763 more than the first-come claim above.
    */
   readonly drawExtra: bigint;
-  /** An audit's two transactions, commit and reveal (not built; `commitDispute` measured 53,043, the reveal assumed 60,000). */
+  /**
+   * An audit's three transactions, commit, reveal and settle: measured end to end, 330,971 (BENCHMARKS.md
+   * "Audits": receipts of 18 audits, cold storage, the commit locking the auditor's stake).
+   */
   readonly audit: bigint;
   /** The challenger's side of a dispute the cheater does not defend (commit, open, timeout: 919,631 measured). */
   readonly disputeUndefended: bigint;
@@ -36,8 +39,8 @@ export const GAS: GasTable = {
   submit: 47_425n,
   finalize: 64_998n,
   lostClaim: 27_370n,
-  drawExtra: 20_000n,
-  audit: 113_043n,
+  drawExtra: 36_763n,
+  audit: 330_971n,
   disputeUndefended: 919_631n,
   disputeChallenger: 2_000_000n,
   disputeDefender: 1_450_000n,

@@ -100,7 +100,7 @@ export const TODAY: MechanismParams = {
  * The defaults the simulation chose (docs/ECONOMICS.md, "Chosen defaults"), for the contracts to
  * take as governed parameters:
  * - audit at least 1% of jobs, and every job at least at twice its own break-even rate;
- * - 2% of every fee to the audit pool, 0.15 VTN per answered audit;
+ * - 5% of every fee to the audit pool, 0.40 VTN per answered audit (twice an audit's measured gas);
  * - 1% of the job's lock for a missed claim slot or an unanswered audit;
  * - weight = min(stake, 100,000 VTN) per account.
  * (Three drawn slots before a job is open to all is the roster's own parameter, as in its tests.)
@@ -111,10 +111,10 @@ export const ECONOMICS_DEFAULTS: MechanismParams = {
   weightCap: 100_000n * VTN,
   drawnSlots: 3,
   missPenaltyBps: 100,
-  auditFeeBps: 200,
+  auditFeeBps: 500,
   auditRateBps: 100,
   auditSafetyBps: 20_000,
-  auditReward: (15n * VTN) / 100n,
+  auditReward: (40n * VTN) / 100n,
   auditMissPenaltyBps: 100,
   outputVisibleToAuditor: true,
 };
@@ -131,8 +131,10 @@ export interface FeeSplit {
 }
 
 export function splitFee(fee: bigint, price: bigint, p: ProtocolParams, m: MechanismParams): FeeSplit {
-  const protocol = bpsOf(fee, p.protocolFeeBps);
+  // As the escrow cuts them (JobManager._feeSplit): both shares together with one rounding, the pool's
+  // rounded down, the treasury the rest (so the treasury takes the rounding remainder, at most 1 wei).
   const audit = bpsOf(fee, m.auditFeeBps);
+  const protocol = bpsOf(fee, p.protocolFeeBps + m.auditFeeBps) - audit;
   const worker = fee - protocol - audit - price;
   if (worker < 0n) throw new RangeError(`a fee of ${fee} wei does not cover the model's price ${price} after the protocol and audit shares`);
   return { fee, protocol, audit, model: price, worker };

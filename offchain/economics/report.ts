@@ -80,7 +80,7 @@ function assumptions(r: EconomicsReport): string {
       `${fmt(costs.gas.claim)}, ${fmt(costs.gas.submit)}, ${fmt(costs.gas.finalize)}; ${fmt(costs.gas.lostClaim)}`,
       "measured (BENCHMARKS.md \"Gas\"; issue 18)",
     ],
-    ["gas: the draw's extra per claim; an audit (commit + reveal)", `${fmt(costs.gas.drawExtra)}; ${fmt(costs.gas.audit)}`, "assumed (the draw not yet wired into claims; audits not built)"],
+    ["gas: the draw's extra per claim; an audit (commit + reveal + settle)", `${fmt(costs.gas.drawExtra)}; ${fmt(costs.gas.audit)}`, "measured (a roster claim in test/nodes/assignment.test.ts; BENCHMARKS.md \"Audits\")"],
     [
       "gas: challenger vs a silent cheater; challenger / defender played out",
       `${fmt(costs.gas.disputeUndefended)}; ${fmt(costs.gas.disputeChallenger)} / ${fmt(costs.gas.disputeDefender)}`,

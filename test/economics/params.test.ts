@@ -28,15 +28,16 @@ describe("economics/params: the parameters and the money of one job", function (
     expect(p.minJobLock).to.equal(10n * VTN);
   });
 
-  it("splits a fee to the wei: protocol and audit shares rounded down, the model's price, the rest to the worker", function () {
+  it("splits a fee to the wei as the escrow does: both shares cut together, the pool's rounded down, the model's price, the rest to the worker", function () {
     const s = splitFee(vtn("0.3"), vtn("0.1"), p, ECONOMICS_DEFAULTS);
     expect(s.protocol).to.equal(vtn("0.003"));
-    expect(s.audit).to.equal(vtn("0.006"));
-    expect(s.worker).to.equal(vtn("0.191"));
+    expect(s.audit).to.equal(vtn("0.015"));
+    expect(s.worker).to.equal(vtn("0.182"));
     expect(s.protocol + s.audit + s.model + s.worker).to.equal(s.fee);
     const odd = splitFee(1_234_567n, 1_000n, p, ECONOMICS_DEFAULTS);
-    expect(odd.protocol).to.equal(12_345n);
-    expect(odd.audit).to.equal(24_691n);
+    // 6% of 1,234,567 is 74,074.02: 61,728 (5%, rounded down) to the pool, 12,346 to the treasury.
+    expect(odd.protocol).to.equal(12_346n);
+    expect(odd.audit).to.equal(61_728n);
     expect(odd.protocol + odd.audit + odd.model + odd.worker).to.equal(odd.fee);
     expect(splitFee(vtn("0.3"), vtn("0.1"), p, TODAY).audit).to.equal(0n);
     expect(() => splitFee(vtn("0.1"), vtn("0.1"), p, ECONOMICS_DEFAULTS)).to.throw(RangeError);

@@ -49,7 +49,7 @@ describe("economics/report: the figures as Markdown, the task and the bench sect
   it("sums up the headline figures: the defaults, each model's break-even and EV, concentration, the network without verifier", function () {
     const lines = headline(report);
     expect(lines).to.have.length(2 + report.classes.length + 1);
-    expect(lines[0]).to.match(/^Mechanism: audit rate ≥ 1%, and each job at 2× its break-even; audit fee 2%; reward 0\.15 VTN/);
+    expect(lines[0]).to.match(/^Mechanism: audit rate ≥ 1%, and each job at 2× its break-even; audit fee 5%; reward 0\.40 VTN/);
     for (const c of report.classes) expect(c.evAtRule < 0n).to.equal(true);
   });
 

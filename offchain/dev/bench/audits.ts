@@ -142,7 +142,7 @@ export const auditsSection: BenchSection = {
     const sd = Math.sqrt((p * (1 - p)) / r.jobs);
     return [
       `${r.jobs} MNIST CNN jobs served by 3 honest workers of equal stake on LocalAssignedProtocol (an in-process chain`,
-      `mined every second, challenge window 20 s), each worker auditing the results drawn for it. The gas is the`,
+      `mined every second, challenge window 40 s, audit slots of 6 blocks), each worker auditing the results drawn for it. The gas is the`,
       `receipts' \`gasUsed\` of the auditors' own transactions (the base cost included), ${r.gas.commit.length} audits.`,
       "",
       "| what | value |",
