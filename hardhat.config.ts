@@ -66,11 +66,42 @@ export default defineConfig({
       // VERITENSOR_RPC_URL points `--network localhost` at another local node (the e2e tests' own).
       url: process.env.VERITENSOR_RPC_URL ?? "http://127.0.0.1:8545",
     },
+    // Public test networks (docs/DEPLOYING.md). Their URL and deployer key are configuration
+    // variables: `npx hardhat keystore set SEPOLIA_RPC_URL` (or an environment variable of that
+    // name). Hardhat reads them only when a command connects to the network, so every other command
+    // runs without them; `protocol deploy` names the ones missing (tasks/protocol/network-variables.ts).
     sepolia: {
       type: "http",
       chainType: "l1",
+      chainId: 11_155_111,
       url: configVariable("SEPOLIA_RPC_URL"),
       accounts: [configVariable("SEPOLIA_PRIVATE_KEY")],
     },
+    // The L2: Base Sepolia, an OP-stack rollup ("op": Hardhat then estimates the L1 data fee).
+    baseSepolia: {
+      type: "http",
+      chainType: "op",
+      chainId: 84_532,
+      url: configVariable("BASE_SEPOLIA_RPC_URL"),
+      accounts: [configVariable("BASE_SEPOLIA_PRIVATE_KEY")],
+    },
+  },
+  // Hardhat 3.18 already knows Base Sepolia; the descriptor is stated so that verification and the
+  // chain type do not depend on the installed Hardhat's built-in list. Etherscan's API (v2) serves
+  // Basescan with the same key as Etherscan.
+  chainDescriptors: {
+    84_532: {
+      name: "Base Sepolia",
+      chainType: "op",
+      blockExplorers: {
+        etherscan: { name: "Basescan", url: "https://sepolia.basescan.org", apiUrl: "https://api.etherscan.io/v2/api" },
+        blockscout: { url: "https://base-sepolia.blockscout.com", apiUrl: "https://base-sepolia.blockscout.com/api" },
+      },
+    },
+  },
+  // `npx hardhat ignition verify chain-<id> --network <name>`: Etherscan (one key for every chain it
+  // serves), Blockscout and Sourcify (no key). The key is read only when verifying on Etherscan.
+  verify: {
+    etherscan: { apiKey: configVariable("ETHERSCAN_API_KEY") },
   },
 });

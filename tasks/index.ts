@@ -6,6 +6,7 @@ import { demoTasks } from "./demo.js";
 import { disputeTasks } from "./dispute.js";
 import { econTasks } from "./econ.js";
 import { explorerTasks } from "./explorer.js";
+import { faucetTasks } from "./faucet.js";
 import { govTasks } from "./gov.js";
 import { jobTasks } from "./job.js";
 import { modelTasks } from "./model.js";
@@ -20,6 +21,7 @@ import { workerTasks } from "./worker.js";
 export const veritensorTasks: TaskDefinition[] = [
   ...protocolTasks,
   ...tokenTasks,
+  ...faucetTasks,
   ...modelTasks,
   ...stakeTasks,
   ...jobTasks,

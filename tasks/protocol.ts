@@ -9,10 +9,11 @@ export const protocolTasks = [
       name: "assignment",
       description: "Local chain: deploy with a worker roster (claims drawn by stake; workers join it) instead of first-come claims",
     })
+    .addFlag({ name: "noFaucet", description: "Test networks: do not deploy the test-VTN faucet (deployed by default there, never elsewhere)" })
     .addOption({
       name: "parameters",
       type: ArgumentType.FILE_WITHOUT_DEFAULT,
-      description: "JSON file of Ignition module parameters, e.g. {\"Jobs\": {\"challengeWindow\": 600}}",
+      description: "JSON file of Ignition module parameters, e.g. {\"Jobs\": {\"challengeWindow\": 600}} (every key is checked; ignition/parameters/testnet.example.json lists them all)",
       defaultValue: undefined,
     })
     .setAction(() => import("./protocol/deploy.js"))

@@ -1,6 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import type { ModelFileFacts } from "../../offchain/cli/index.js";
+import { requireReachableModelUri } from "./register-uri.js";
 import {
   action,
   firstModelByContentHash,
@@ -81,6 +82,8 @@ export default action(async (a: Args, hre: HardhatRuntimeEnvironment) => {
     price: parseVtn(a.price, "--price"),
     contributors: parseContributors(a.contributors),
   };
+
+  requireReachableModelUri(spec.uri, p, a.uri === undefined);
 
   // Registering a file again is allowed (a re-registration, a version), but should not go unnoticed.
   const earlier = await firstModelByContentHash(p, spec.contentHash);

@@ -3,30 +3,49 @@ import path from "node:path";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { action, deployProtocol, formatBps, formatDuration, formatVtn, report, VeritensorError } from "../../offchain/cli/index.js";
+import FaucetModule, { isTestChain } from "../../ignition/modules/Faucet.js";
+import LocalProtocol, { LocalAssignedProtocol } from "../../ignition/modules/LocalProtocol.js";
+import Protocol from "../../ignition/modules/Protocol.js";
+import type { ModuleParameters } from "../../ignition/parameters/validate.js";
+import { declaredParameters, parameterProblems, parseParameters } from "../../ignition/parameters/validate.js";
+import { action, chainIdOf, deployProtocol, formatBps, formatDuration, formatVtn, report, VeritensorError } from "../../offchain/cli/index.js";
+import { deployFaucet, requireTestChain } from "../faucet/faucet.js";
+import { requireNetworkVariables } from "./network-variables.js";
 
 interface Args {
   reset: boolean;
   assignment: boolean;
+  noFaucet: boolean;
   parameters: string | undefined;
 }
 
-async function readParameters(file: string | undefined): Promise<Record<string, Record<string, unknown>> | undefined> {
+/** The file's parameters, every key checked against what the modules `protocol deploy` may deploy read. */
+async function readParameters(file: string | undefined): Promise<ModuleParameters | undefined> {
   if (file === undefined) return undefined;
+  let parsed: ModuleParameters;
   try {
-    return JSON.parse(await readFile(file, "utf8")) as Record<string, Record<string, unknown>>;
+    parsed = parseParameters(await readFile(file, "utf8"));
   } catch (e) {
     throw new VeritensorError(`cannot read the parameters file ${file}: ${(e as Error).message}`, { cause: e });
   }
+  const problems = parameterProblems(parsed, declaredParameters(Protocol, LocalProtocol, LocalAssignedProtocol, FaucetModule));
+  if (parsed.Faucet?.token !== undefined) problems.push("Faucet.token: the faucet is always on the deployment's own token; remove it");
+  if (problems.length > 0) throw new VeritensorError(`the parameters file ${file} is not right:\n  ${problems.join("\n  ")}`);
+  return parsed;
 }
 
-export default action(async ({ reset, assignment, parameters }: Args, hre: HardhatRuntimeEnvironment) => {
+export default action(async ({ reset, assignment, noFaucet, parameters: file }: Args, hre: HardhatRuntimeEnvironment) => {
+  await requireNetworkVariables(hre);
+  const parameters = await readParameters(file);
   const connection = await hre.network.getOrCreate();
+  const chainId = await chainIdOf(connection);
+  // Before anything is sent: a faucet section means the file was meant for a test network.
+  if (parameters?.Faucet !== undefined && !noFaucet) requireTestChain(chainId, connection.networkName, `the parameters file ${file} configures a faucet`);
   console.log(`Deploying the protocol on network ${connection.networkName}…`);
   const result = await deployProtocol(connection, hre.config.paths.ignition, {
     reset,
     assignment,
-    parameters: await readParameters(parameters),
+    parameters,
   });
   for (const note of result.notes) console.log(`note: ${note}`);
   const { protocol: p } = result;
@@ -62,6 +81,16 @@ export default action(async ({ reset, assignment, parameters }: Args, hre: Hardh
         : "nothing: the in-process chain ends with this command, and the contracts with it",
     ],
   ]);
+  if (isTestChain(chainId) && !noFaucet) {
+    const faucet = await deployFaucet(connection, p.addresses.token, parameters?.Faucet);
+    report("Test-VTN faucet (`npx hardhat faucet drip`)", [
+      ["TestnetFaucet", faucet.address],
+      ["per drip", `${formatVtn(faucet.dripAmount)} per account every ${formatDuration(faucet.period)}`],
+      ["cap", `${formatVtn(faucet.cap)} in all, ${formatVtn(faucet.available)} left`],
+    ]);
+  } else {
+    console.log(noFaucet ? "No faucet (--no-faucet)." : `No faucet: chain ${chainId} is not a test network.`);
+  }
   if (result.module !== "Protocol") {
     const signers = await connection.ethers.getSigners();
     const funded = await Promise.all(signers.slice(1, 6).map(async (s) => [s.address, await p.token.balanceOf(s.address)] as const));
