@@ -47,6 +47,7 @@ import { countSaturated } from "../runtime/saturation.js";
 import { SubscriptionKeeper } from "./subscriptions.js";
 import type { AuditMode, SubmittedEvent } from "./auditor.js";
 import { Auditor } from "./auditor.js";
+import { WorkerReadiness } from "./readiness.js";
 
 /** Seconds before a claim's result is due when the worker reads its submission back (time to send it again). */
 const DUE_CHECK_LEAD_S = 60n;
@@ -127,10 +128,13 @@ export class Worker extends ProtocolNode {
   private readonly keeper: SubscriptionKeeper | undefined;
   /** Audits the results of others drawn for us (a no-op on a deployment without audits). */
   readonly auditor: Auditor;
+  /** Says at start-up, and every 5 minutes while it lasts, when the worker is not staked or serves no model. */
+  readonly readiness: WorkerReadiness;
 
   private constructor(ctx: NodeContext, o: WorkerOptions) {
     super(ctx, o);
     this.options = o;
+    this.readiness = new WorkerReadiness({ p: ctx.p, address: ctx.address, models: o.models, log: ctx.log });
     this.keeper =
       o.keepSubscriptions === false
         ? undefined
@@ -236,6 +240,7 @@ export class Worker extends ProtocolNode {
 
   override async tick(): Promise<void> {
     this.servesCache.clear();
+    await this.attempt("checking the stake and served models", async () => void (await this.readiness.check()));
     await super.tick();
   }
 
