@@ -21,7 +21,9 @@ import { deployProtocol, modelFileFacts } from "../../offchain/cli/index.js";
 import type { DripResult } from "../../tasks/faucet/faucet.js";
 import type { WorkerRoster } from "../../types/ethers-contracts/index.js";
 import { deployFaucet, drip, openFaucet } from "../../tasks/faucet/faucet.js";
+import dripAction from "../../tasks/faucet/drip.js";
 import registerAction from "../../tasks/model/register.js";
+import deployAction from "../../tasks/protocol/deploy.js";
 import { isLocalNetwork, requireReachableModelUri } from "../../tasks/model/register-uri.js";
 import { missingNetworkVariables, requireNetworkVariables } from "../../tasks/protocol/network-variables.js";
 import { dir, rejection, writeJson, writeTinyModel } from "./helpers.js";
@@ -29,7 +31,6 @@ import { dir, rejection, writeJson, writeTinyModel } from "./helpers.js";
 const VTN = 10n ** 18n;
 const EXAMPLE = path.join(hre.config.paths.root, "ignition/parameters/testnet.example.json");
 
-const run = (name: string | string[], args: Record<string, unknown> = {}) => hre.tasks.getTask(name).run(args);
 /** Runs `fn` with console.log captured: its result and the lines it printed. */
 async function captured<T>(fn: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
   const log = console.log;
@@ -96,7 +97,7 @@ describe("testnets", function () {
       for (const [moduleId, names] of declared) {
         for (const name of names.keys()) {
           if (moduleId === "Faucet" && name === "token") continue;
-          expect(example[moduleId]?.[name], `${moduleId}.${name} missing from the example`).to.not.equal(undefined);
+          expect(example[moduleId]?.[name] !== undefined, `${moduleId}.${name} missing from the example`).to.equal(true);
         }
       }
       expect(typeof example.Token!.supply).to.equal("bigint");
@@ -134,8 +135,10 @@ describe("testnets", function () {
   });
 
   describe("the faucet", function () {
+    // The tasks' actions on a network of their own (the tasks' default network is shared with other test files).
     it("is deployed by protocol deploy on the local chain and dripped by faucet drip, once a period per account", async function () {
-      const { result, lines } = await captured(() => run(["protocol", "deploy"], { reset: false, assignment: false, noFaucet: false, parameters: undefined }) as Promise<DeployResult>);
+      const on = hreOn(await hre.network.create());
+      const { result, lines } = await captured(() => deployAction({ reset: false, assignment: false, noFaucet: false, parameters: undefined }, on) as Promise<DeployResult>);
       const text = lines.join("\n");
       expect(text).to.match(/^Test-VTN faucet \(`npx hardhat faucet drip`\)$/m);
       expect(text).to.match(/^  per drip: +1,000\.0 VTN per account every 1 d$/m);
@@ -145,17 +148,17 @@ describe("testnets", function () {
 
       const account = (await p.connection.ethers.getSigners())[7]!.address;
       const before = await p.token.balanceOf(account);
-      const first = await captured(() => run(["faucet", "drip"], { from: "7" }) as Promise<DripResult>);
+      const first = await captured(() => dripAction({ from: "7" }, on) as Promise<DripResult>);
       expect(first.result.amount).to.equal(FAUCET_DEFAULTS.dripAmount);
       expect(await p.token.balanceOf(account)).to.equal(before + FAUCET_DEFAULTS.dripAmount);
       expect(first.lines[0]).to.equal(`Dripped 1,000.0 VTN to ${account}`);
       expect(first.lines.join("\n")).to.match(/faucet: +0x[0-9a-fA-F]{40}: 1,000\.0 VTN of 10,000,000\.0 VTN handed out, 9,999,000\.0 VTN left/);
 
-      const again = await rejection(() => run(["faucet", "drip"], { from: "7" }));
+      const again = await rejection(() => dripAction({ from: "7" }, on));
       expect(again).to.match(new RegExp(`${account} had its 1,000.0 VTN from the faucet less than 1 d ago: it may drip again at .* UTC`));
       expect(await p.token.balanceOf(account)).to.equal(before + FAUCET_DEFAULTS.dripAmount);
       await p.connection.networkHelpers.time.increase(24 * 3600);
-      await captured(() => run(["faucet", "drip"], { from: "7" }));
+      await captured(() => dripAction({ from: "7" }, on));
       expect(await p.token.balanceOf(account)).to.equal(before + 2n * FAUCET_DEFAULTS.dripAmount);
     });
 
@@ -188,7 +191,9 @@ describe("testnets", function () {
 
     it("protocol deploy refuses a parameters file with a misspelt key before deploying", async function () {
       const file = writeJson("typo.json", { Faucet: { dripAmmount: "1n" } });
-      const message = await rejection(() => captured(() => run(["protocol", "deploy"], { reset: false, assignment: false, noFaucet: false, parameters: file })));
+      const connection = await hre.network.create();
+      const message = await rejection(() => captured(() => deployAction({ reset: false, assignment: false, noFaucet: false, parameters: file }, hreOn(connection))));
+      expect(await connection.ethers.provider.getBlockNumber()).to.equal(0);
       expect(message).to.include(`the parameters file ${file} is not right:`);
       expect(message).to.include("Faucet.dripAmmount is not a parameter of module Faucet (it has: cap, dripAmount, funding, period, token)");
     });
