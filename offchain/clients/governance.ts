@@ -12,6 +12,7 @@ import type { ContractTransactionReceipt, Signer } from "ethers";
 import { Interface, getAddress, id as keccakText, isAddress } from "ethers";
 
 import {
+  AuditManager__factory,
   DisputeGameFactory__factory,
   JobManager__factory,
   ProtocolTimelock__factory,
@@ -51,7 +52,7 @@ type Kind = "duration" | "bps" | "vtn" | "int" | "bool" | "address" | "blocks" |
 
 /** One parameter governance can set, by `<contract>.<name>`. */
 interface ParamSpec {
-  readonly contract: "jobs" | "disputes" | "staking" | "governor" | "timelock";
+  readonly contract: "jobs" | "disputes" | "audits" | "roster" | "staking" | "governor" | "timelock";
   readonly name: string;
   readonly kind: Kind;
   /** The bound the contract enforces, in words (docs/GOVERNANCE.md lists the same). */
@@ -71,6 +72,22 @@ const JOB_FIELDS: readonly [string, Kind, string][] = [
   ["treasury", "address", "not the zero address"],
   ["maxCallbackGasLimit", "int", "any (24 bits)"],
   ["callbackFeePerGas", "vtn", "at most 1 VTN per gas"],
+  ["auditFeeBps", "bps", "at most 2000 (20%); 0 on an escrow without audit manager"],
+];
+/** Fields of AuditManager's Params, each an `audits.<field>` (deployments with audits only). */
+const AUDIT_FIELDS: readonly [string, Kind, string][] = [
+  ["auditReward", "vtn", "at most 1,000 VTN"],
+  ["auditRateBps", "bps", "at most 10000 (100%)"],
+  ["auditSafetyBps", "bps", "at most 1,000,000 (100 times the break-even)"],
+  ["auditMissPenaltyBps", "bps", "at most 10000 (100% of the lock)"],
+  ["auditSlotBlocks", "blocks", "more than 0, with auditSlots × auditSlotBlocks + 1 at most 256"],
+  ["auditSlots", "int", "1 to 16, with auditSlots × auditSlotBlocks + 1 at most 256"],
+];
+/** Fields of WorkerRoster's Params, each a `roster.<field>` (deployments with a roster only). */
+const ROSTER_FIELDS: readonly [string, Kind, string][] = [
+  ["weightCap", "vtn", "more than 0"],
+  ["slotBlocks", "blocks", "more than 0, with slotBlocks × drawnSlots at most 255"],
+  ["drawnSlots", "int", "slotBlocks × drawnSlots at most 255"],
 ];
 /** Fields of DisputeGameFactory's Params, each a `disputes.<field>`. */
 const DISPUTE_FIELDS: readonly [string, Kind, string][] = [
@@ -85,6 +102,8 @@ const DISPUTE_FIELDS: readonly [string, Kind, string][] = [
 export const GOVERNED_PARAMS: readonly ParamSpec[] = [
   ...JOB_FIELDS.map(([name, kind, bound]) => ({ contract: "jobs" as const, name, kind, bound })),
   ...DISPUTE_FIELDS.map(([name, kind, bound]) => ({ contract: "disputes" as const, name, kind, bound })),
+  ...AUDIT_FIELDS.map(([name, kind, bound]) => ({ contract: "audits" as const, name, kind, bound })),
+  ...ROSTER_FIELDS.map(([name, kind, bound]) => ({ contract: "roster" as const, name, kind, bound })),
   { contract: "staking", name: "minStake", kind: "vtn", bound: "at most 1,000,000 VTN" },
   { contract: "staking", name: "unbondingDelay", kind: "duration", bound: "at most 90 days" },
   { contract: "governor", name: "votingDelay", kind: "blocks", bound: "any (48 bits)" },
@@ -156,11 +175,16 @@ export interface GovernedValue {
   readonly bound: string;
 }
 
-/** Every parameter governance can set (GOVERNED_PARAMS), with the value in force now. */
+/** Whether the deployment has the contract a parameter belongs to (an audit manager, a roster). */
+const deployed = (p: Protocol, s: ParamSpec) => (s.contract === "audits" ? p.audits !== undefined : s.contract === "roster" ? p.roster !== undefined : true);
+
+/** Every parameter governance can set on this deployment (GOVERNED_PARAMS), with the value in force now. */
 export async function governedValues(p: Protocol): Promise<GovernedValue[]> {
-  const [jobs, disputes, minStake, unbonding, votingDelay, votingPeriod, threshold, quorum, delay] = await Promise.all([
+  const [jobs, disputes, audits, roster, minStake, unbonding, votingDelay, votingPeriod, threshold, quorum, delay] = await Promise.all([
     p.jobManager.params(),
     p.disputes.params(),
+    p.audits?.params(),
+    p.roster?.params(),
     p.staking.minStake(),
     p.staking.unbondingDelay(),
     p.governor.votingDelay(),
@@ -178,9 +202,10 @@ export async function governedValues(p: Protocol): Promise<GovernedValue[]> {
     "governor.quorumPercent": quorum,
     "timelock.delay": delay,
   };
-  return GOVERNED_PARAMS.map((s) => {
+  const structs: Record<string, unknown> = { jobs, disputes, audits, roster };
+  return GOVERNED_PARAMS.filter((s) => deployed(p, s)).map((s) => {
     const name = `${s.contract}.${s.name}`;
-    const struct = s.contract === "jobs" ? jobs : s.contract === "disputes" ? disputes : undefined;
+    const struct = structs[s.contract];
     const value = name in single ? single[name] : (struct as unknown as Record<string, unknown> | undefined)?.[s.name];
     return { name, value: showValue(s.kind, value), bound: s.bound };
   });
@@ -234,23 +259,28 @@ export async function buildParamChange(p: Protocol, settings: readonly ParamSett
   const note = (s: ParamSetting, before: unknown) =>
     changes.push(`${s.spec.contract}.${s.spec.name}: ${showValue(s.spec.kind, before)} -> ${showValue(s.spec.kind, s.value)}`);
 
-  const structChange = async (contract: "jobs" | "disputes") => {
+  const structChange = async (contract: "jobs" | "disputes" | "audits" | "roster") => {
     const mine = settings.filter((s) => s.spec.contract === contract);
     if (mine.length === 0) return;
-    const current = contract === "jobs" ? await p.jobManager.params() : await p.disputes.params();
-    const fields = (contract === "jobs" ? JOB_FIELDS : DISPUTE_FIELDS).map(([n]) => n);
+    const owner = { jobs: p.jobManager, disputes: p.disputes, audits: p.audits, roster: p.roster }[contract];
+    if (owner === undefined) {
+      throw new VeritensorError(`this deployment has no ${contract === "audits" ? "audit manager" : "worker roster"}: ${mine.map((s) => `${contract}.${s.spec.name}`).join(", ")} cannot be set`);
+    }
+    const current = await owner.params();
+    const fields = { jobs: JOB_FIELDS, disputes: DISPUTE_FIELDS, audits: AUDIT_FIELDS, roster: ROSTER_FIELDS }[contract].map(([n]) => n);
     const next: Record<string, unknown> = {};
     for (const f of fields) next[f] = (current as unknown as Record<string, unknown>)[f];
     for (const s of mine) {
       note(s, next[s.spec.name]);
       next[s.spec.name] = s.value;
     }
-    const target = contract === "jobs" ? p.addresses.jobManager : p.addresses.disputeFactory;
-    const iface = contract === "jobs" ? p.jobManager.interface : p.disputes.interface;
-    actions.push({ target, value: 0n, calldata: encode(iface, "setParams", [next], `${contract}.setParams`) });
+    const target = await owner.getAddress();
+    actions.push({ target, value: 0n, calldata: encode(owner.interface, "setParams", [next], `${contract}.setParams`) });
   };
   await structChange("jobs");
   await structChange("disputes");
+  await structChange("audits");
+  await structChange("roster");
 
   for (const s of settings) {
     const single = async (target: string, iface: Interface, fn: string, before: unknown, arg: unknown = s.value) => {
@@ -307,7 +337,15 @@ const DECODERS: readonly [keyof Protocol["addresses"], string, Interface][] = [
   ["timelock", "Timelock", new Interface(ProtocolTimelock__factory.abi)],
   ["token", "VTN", new Interface(VeritensorToken__factory.abi)],
   ["roster", "WorkerRoster", new Interface(WorkerRoster__factory.abi)],
+  ["auditManager", "AuditManager", new Interface(AuditManager__factory.abi)],
 ];
+/** The fields of each contract's `setParams` struct, by the name DECODERS gives it. */
+const STRUCT_FIELDS: Record<string, readonly [string, Kind, string][]> = {
+  JobManager: JOB_FIELDS,
+  DisputeGameFactory: DISPUTE_FIELDS,
+  AuditManager: AUDIT_FIELDS,
+  WorkerRoster: ROSTER_FIELDS,
+};
 
 /** An action in words: `JobManager.setParams(challengeWindow: 2 h (7200 s))`, the fields that differ from `current` when given. */
 export function describeAction(p: Protocol, a: ProposalAction, current?: Record<string, unknown>): string {
@@ -322,8 +360,8 @@ export function describeAction(p: Protocol, a: ProposalAction, current?: Record<
     parsed = null;
   }
   if (!parsed) return `${name} at ${a.target}: unknown call ${a.calldata.slice(0, 10)}${value}`;
-  if (parsed.name === "setParams") {
-    const fields = name === "JobManager" ? JOB_FIELDS : DISPUTE_FIELDS;
+  const fields = STRUCT_FIELDS[name];
+  if (parsed.name === "setParams" && fields !== undefined) {
     const given = parsed.args[0] as Record<string, unknown>;
     const parts = fields
       .filter(([f]) => current === undefined || String(current[f]) !== String(given[f]))
@@ -341,10 +379,13 @@ export function describeAction(p: Protocol, a: ProposalAction, current?: Record<
 async function currentStructs(p: Protocol): Promise<Map<string, Record<string, unknown>>> {
   const asRecord = (r: object, fields: readonly [string, Kind, string][]) =>
     Object.fromEntries(fields.map(([f]) => [f, (r as Record<string, unknown>)[f]]));
-  return new Map([
+  const structs = new Map([
     [p.addresses.jobManager.toLowerCase(), asRecord(await p.jobManager.params(), JOB_FIELDS)],
     [p.addresses.disputeFactory.toLowerCase(), asRecord(await p.disputes.params(), DISPUTE_FIELDS)],
   ]);
+  if (p.audits !== undefined) structs.set((await p.audits.getAddress()).toLowerCase(), asRecord(await p.audits.params(), AUDIT_FIELDS));
+  if (p.roster !== undefined) structs.set((await p.roster.getAddress()).toLowerCase(), asRecord(await p.roster.params(), ROSTER_FIELDS));
+  return structs;
 }
 
 // ------------------------------------------------------------------ reading proposals

@@ -14,6 +14,7 @@ import LocalProtocol, { LocalAssignedProtocol } from "../../ignition/modules/Loc
 import ProtocolModule from "../../ignition/modules/Protocol.js";
 import { deployProtocol } from "../../offchain/cli/index.js";
 import { feeSplitOf } from "../../offchain/clients/fees.js";
+import { buildParamChange, describeAction, governedValues, parseSetting } from "../../offchain/clients/governance.js";
 import { AuditManager__factory } from "../../types/ethers-contracts/index.js";
 
 describe("AuditManager: deployment and wiring", function () {
@@ -70,6 +71,40 @@ describe("AuditManager: deployment and wiring", function () {
     const demo = await deployProtocol(demoConn, hre.config.paths.ignition, {});
     expect(demo.protocol.audits).to.equal(undefined);
     expect(demo.protocol.addresses.auditManager).to.equal(undefined);
+  });
+
+  it("governance sets the audit and roster parameters by name: the proposal's calls, executed by the timelock, change only what was named", async function () {
+    const conn = await hre.network.create();
+    const { protocol: p } = await deployProtocol(conn, hre.config.paths.ignition, { assignment: true });
+    const audits = p.audits!;
+    const before = await audits.params();
+    const rosterBefore = await p.roster!.params();
+    const settings = ["audits.auditRateBps=5%", "audits.auditReward=0.5", "roster.slotBlocks=8", "jobs.auditFeeBps=300"].map(parseSetting);
+    const change = await buildParamChange(p, settings);
+    expect(change.changes).to.include.members(["audits.auditRateBps: 1% (100 bps) -> 5% (500 bps)", "audits.auditReward: 0.4 VTN -> 0.5 VTN", "roster.slotBlocks: 3 blocks -> 8 blocks", "jobs.auditFeeBps: 5% (500 bps) -> 3% (300 bps)"]);
+    const described = change.actions.map((a) => describeAction(p, a));
+    expect(described.some((d) => d.startsWith("AuditManager.setParams(") && d.includes("auditRateBps: 5% (500 bps)"))).to.equal(true);
+    expect(described.some((d) => d.startsWith("WorkerRoster.setParams(") && d.includes("slotBlocks: 8 blocks"))).to.equal(true);
+    // What the timelock would do after the vote: each call, from the timelock.
+    const timelock = await audits.owner();
+    await conn.provider.request({ method: "hardhat_impersonateAccount", params: [timelock] });
+    await conn.provider.request({ method: "hardhat_setBalance", params: [timelock, "0x56BC75E2D63100000"] });
+    const signer = await conn.ethers.getSigner(timelock);
+    for (const a of change.actions) await (await signer.sendTransaction({ to: a.target, data: a.calldata })).wait();
+    const after = await audits.params();
+    expect([after.auditRateBps, after.auditReward]).to.deep.equal([500n, 5n * 10n ** 17n]);
+    expect([after.auditSafetyBps, after.auditMissPenaltyBps, after.auditSlotBlocks, after.auditSlots]).to.deep.equal([
+      before.auditSafetyBps,
+      before.auditMissPenaltyBps,
+      before.auditSlotBlocks,
+      before.auditSlots,
+    ]);
+    const rosterAfter = await p.roster!.params();
+    expect([rosterAfter.slotBlocks, rosterAfter.weightCap, rosterAfter.drawnSlots]).to.deep.equal([8n, rosterBefore.weightCap, rosterBefore.drawnSlots]);
+    expect((await p.jobManager.params()).auditFeeBps).to.equal(300n);
+    // And the values in force, as `gov params` and the explorer list them.
+    const values = await governedValues(p);
+    expect(values.find((v) => v.name === "audits.auditRateBps")?.value).to.equal("5% (500 bps)");
   });
 
   it("a fee quote counts the audit share, and the client's split is the escrow's", async function () {

@@ -104,7 +104,7 @@ describe("dev/bench: the benchmark report and its sections", function () {
       await writeFile(out, "as it was");
       const message = await rejection(() => runBenchmarks({ network: hre.network, log: () => {} }, { out, only: "gass" }));
       expect(message).to.equal(`no benchmark section "gass"; sections: ${SECTIONS.map((s) => s.id).join(", ")}`);
-      expect(SECTIONS.map((s) => s.id)).to.deep.equal(["gas", "batches", "subscriptions", "inference", "disputes", "onestep", "nodes", "economics", "explorer"]);
+      expect(SECTIONS.map((s) => s.id)).to.deep.equal(["gas", "batches", "subscriptions", "inference", "disputes", "onestep", "nodes", "audits", "economics", "explorer"]);
       expect(await readFile(out, "utf8")).to.equal("as it was");
     });
   });

@@ -113,6 +113,9 @@ describe("tasks: governance from proposal to execution", function () {
     );
     expect(await fails("propose", { set: "jobs.nope=1", from: "4" })).to.include("unknown parameter jobs.nope; governance sets jobs.minJobLock");
     expect(await fails("propose", { set: "jobs.challengeWindow=soon", from: "4" })).to.include('jobs.challengeWindow "soon" is not a duration');
+    // This deployment (LocalProtocol) has neither audits nor a roster: their parameters are named, and refused.
+    expect(await fails("propose", { set: "audits.auditRateBps=5%", from: "4" })).to.include("this deployment has no audit manager: audits.auditRateBps cannot be set");
+    expect(await fails("propose", { set: "roster.slotBlocks=8", from: "4" })).to.include("this deployment has no worker roster: roster.slotBlocks cannot be set");
   });
 
   let jobBefore: bigint;
