@@ -173,6 +173,12 @@ contract AuditManager is IAuditManager, Ownable, PullPayments {
         Record storage r = _records[jobId];
         if (r.status != AuditStatus.None) revert AuditManagerAlreadyCommitted(jobId, r.auditor);
         IJobManager.Job memory job = _result(jobId, t, outputCommitment);
+        // Only auditors that could have committed are charged. A commit needs the job submitted and
+        // inside its window; both only ever end, so if they hold now they held in every slot before.
+        // Once either ended (possibly before the last slots began) nobody is charged: a drawn auditor
+        // must not pay for a slot in which committing was impossible.
+        if (job.status != IJobManager.JobStatus.Submitted) revert AuditManagerWrongJobStatus(jobId, job.status);
+        if (block.timestamp >= job.timer) revert AuditManagerWindowClosed(jobId, job.timer);
         (Draw memory d, bytes32 seedHash) = _draw(jobId, t, job.worker);
         if (!d.audited) revert AuditManagerNotAudited(jobId);
         Params memory p = _params;

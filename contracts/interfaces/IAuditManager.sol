@@ -192,7 +192,9 @@ interface IAuditManager is IPullPayments {
     ) external returns (address game);
 
     /// @notice Anyone, once every slot of audited job `jobId` has passed without a commit, while its
-    /// seed hash is readable: charges each drawn auditor the miss penalty. The audit is then Missed.
+    /// seed hash is readable and the job is still submitted and inside its challenge window (so that
+    /// every drawn auditor could have committed): charges each drawn auditor the miss penalty. The
+    /// audit is then Missed.
     function reportMissedAudit(uint256 jobId, IJobManager.JobTerms calldata terms, bytes32 outputCommitment) external;
 
     /// @notice Anyone, once job `jobId` is Finalized or Rejected: settles its audit (see the contract's

@@ -205,6 +205,29 @@ contract AuditManagerTest is AuditFixture {
         d.audits.reportMissedAudit(c.id, c.terms, c.output);
     }
 
+    /// @notice Nobody is charged for a slot in which committing was impossible: once the job's window
+    /// has closed (here during the first slot, so the later slots' auditors never could commit) or the
+    /// job is over, a report is refused and every stake stays whole.
+    function test_noReportOnceCommittingWasImpossible() public {
+        Case memory c = _submitted(TRUE_OUTPUT);
+        IAuditManager.Draw memory dr = _draw(c);
+        assertTrue(dr.audited && dr.slot == 0, "in the first slot");
+        uint256[] memory before = new uint256[](auditors.length);
+        for (uint256 i = 0; i < auditors.length; ++i) before[i] = d.staking.stakeOf(auditors[i]).staked;
+        _afterWindow(c);
+        uint256 end = d.jobs.getJob(c.id).timer;
+        vm.roll(dr.seedBlock + uint256(SLOTS) * SLOT_BLOCKS + 1);
+        vm.expectRevert(abi.encodeWithSelector(IAuditManager.AuditManagerWindowClosed.selector, c.id, end));
+        d.audits.reportMissedAudit(c.id, c.terms, c.output);
+        d.jobs.finalize(c.id, c.terms, c.output);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAuditManager.AuditManagerWrongJobStatus.selector, c.id, IJobManager.JobStatus.Finalized)
+        );
+        d.audits.reportMissedAudit(c.id, c.terms, c.output);
+        for (uint256 i = 0; i < auditors.length; ++i) assertEq(d.staking.stakeOf(auditors[i]).staked, before[i], "charged");
+        assertEq(uint256(d.audits.auditOf(c.id).status), uint256(IAuditManager.AuditStatus.None), "recorded missed");
+    }
+
     /// @notice A silent auditor's penalty is capped at its free stake (here: none free, nothing taken).
     function test_theMissPenaltyIsCappedAtTheFreeStake() public {
         (Case memory c, address first, address second) = _jobWithDistinctSlots();

@@ -394,7 +394,8 @@ contract AuditHandler {
 
     /// @notice Anyone reports the silent drawn auditors of a job nobody audited, once every slot has
     /// passed: each distinct drawn auditor pays the miss penalty once. Refused before the slots are
-    /// over, and for a job that is not audited.
+    /// over, for a job that is not audited, and once committing was impossible in some slot (the job
+    /// over, or its window closed).
     function reportMissed(uint256 jobSeed, uint256 wait) external burnsNothing {
         uint256 jobId = _pickUnreported(jobSeed);
         if (jobId == 0) return;
@@ -403,7 +404,8 @@ contract AuditHandler {
         uint256 seedBlock = uint256(g.submittedBlock) + 1;
         uint256 lastBlock = seedBlock + uint256(p.auditSlots) * p.auditSlotBlocks;
         if (block.number <= lastBlock) {
-            if (block.number > seedBlock) {
+            IJobManager.Job memory early = d.jobs.getJob(jobId);
+            if (block.number > seedBlock && early.status == IJobManager.JobStatus.Submitted && block.timestamp < early.timer) {
                 _expectRevert(
                     address(this),
                     abi.encodeCall(IAuditManager.reportMissedAudit, (jobId, g.t, g.output)),
@@ -412,6 +414,16 @@ contract AuditHandler {
                 );
             }
             _roll(lastBlock + 1 - block.number + (wait % 4));
+        }
+        IJobManager.Job memory job = d.jobs.getJob(jobId);
+        if (job.status != IJobManager.JobStatus.Submitted || block.timestamp >= job.timer) {
+            // Committing was impossible in some slot (the job over, or its window closed): nobody pays.
+            bytes memory err = job.status != IJobManager.JobStatus.Submitted
+                ? abi.encodeWithSelector(IAuditManager.AuditManagerWrongJobStatus.selector, jobId, job.status)
+                : abi.encodeWithSelector(IAuditManager.AuditManagerWindowClosed.selector, jobId, job.timer);
+            _expectRevert(address(this), abi.encodeCall(IAuditManager.reportMissedAudit, (jobId, g.t, g.output)), err, "reported too late");
+            calls["reportTooLate"]++;
+            return;
         }
         Expected memory e = _expected(jobId);
         if (!e.audited) {
