@@ -71,8 +71,16 @@ export interface JobDetails {
     readonly fee: bigint;
     readonly status: "pending" | "delivered" | "failed";
   };
-  /** The protocol fee: of the fee as paid (finalized), or as it would be. */
+  /**
+   * The protocol fee (the treasury's part): of the fee as paid (finalized), or as it would be. On an
+   * escrow with audits, the escrow's `feeSplit` of the job's terms (cut together with the audit share).
+   */
   readonly protocolFee: bigint;
+  /**
+   * The audit pool's share of the fee (credited to the audit manager at finalization), as the
+   * escrow's `feeSplit` of the job's terms computes it; absent on an escrow without audits.
+   */
+  readonly auditFee?: bigint;
   /** The input's tensor commitment (from JobRequested). */
   readonly inputCommitment?: string;
   /** Inline input bytes (from JobRequested), or the input URI. */
@@ -81,7 +89,12 @@ export interface JobDetails {
   /** Output bytes and output commitment (from ResultSubmitted), once submitted. */
   readonly output?: Uint8Array;
   readonly outputCommitment?: string;
-  readonly payout?: { workerFee: bigint; modelFee: bigint; protocolFee: bigint };
+  /**
+   * What finalization paid (from JobFinalized); on an escrow with audits also the audit pool's share,
+   * which that event leaves out (its `workerFee` is net of it): worker + model + protocol + audit
+   * (+ the callback fee of a consumer job) is the fee.
+   */
+  readonly payout?: { workerFee: bigint; modelFee: bigint; protocolFee: bigint; auditFee?: bigint };
   /** For a rejected job: the worker's stake slashed and the fee refunded (from JobRejected). */
   readonly rejection?: { slashed: bigint; refund: bigint };
 }
@@ -90,13 +103,14 @@ export interface JobDetails {
 export async function jobDetails(p: Protocol, jobId: bigint): Promise<JobDetails> {
   const job = await getJob(p, jobId);
   const jm = p.jobManager;
-  const [requested, submitted, finalized, rejected, now, callbackFee] = await Promise.all([
+  const [requested, submitted, finalized, rejected, now, callbackFee, split] = await Promise.all([
     newestEvents(p, (from, to) => jm.queryFilter(jm.filters.JobRequested(jobId), from, to)),
     newestEvents(p, (from, to) => jm.queryFilter(jm.filters.ResultSubmitted(jobId), from, to)),
     job.status === JobStatus.Finalized ? newestEvents(p, (from, to) => jm.queryFilter(jm.filters.JobFinalized(jobId), from, to)) : [],
     job.status === JobStatus.Rejected ? newestEvents(p, (from, to) => jm.queryFilter(jm.filters.JobRejected(jobId), from, to)) : [],
     nextBlockTime(p),
     job.hasConsumer ? read(p, `reading the callback fee of job ${jobId}`, () => jm.callbackFee(job.terms)) : 0n,
+    feeSplitOfJob(p, job.terms),
   ]);
   const req = requested[0]?.args;
   const sub = submitted[submitted.length - 1]?.args;
@@ -107,13 +121,47 @@ export async function jobDetails(p: Protocol, jobId: bigint): Promise<JobDetails
     callback: job.hasConsumer
       ? { consumer: job.consumer, gasLimit: job.callbackGasLimit, fee: callbackFee, status: CALLBACK_STATUS[Number(job.callback)] ?? "pending" }
       : undefined,
-    protocolFee: protocolFeeOf(job.fee, job.protocolFeeBps),
+    protocolFee: split.protocolFee,
+    ...(split.auditFee === undefined ? {} : { auditFee: split.auditFee }),
     inputCommitment: job.inputCommitment,
     input: req && req.input !== "0x" ? getBytes(req.input) : undefined,
     inputUri: req && req.inputURI !== "" ? req.inputURI : undefined,
     output: sub ? getBytes(sub.output) : undefined,
     outputCommitment: sub?.outputCommitment,
-    payout: fin ? { workerFee: fin.workerFee, modelFee: fin.modelFee, protocolFee: fin.protocolFee } : undefined,
+    payout: fin
+      ? {
+          workerFee: fin.workerFee,
+          modelFee: fin.modelFee,
+          protocolFee: fin.protocolFee,
+          ...(split.auditFee === undefined ? {} : { auditFee: split.auditFee }),
+        }
+      : undefined,
     rejection: rejected[0] ? { slashed: rejected[0].args.slashed, refund: rejected[0].args.refunded } : undefined,
   };
+}
+
+/** Whether each protocol's escrow has an audit manager (immutable in the escrow: read once). */
+const escrowAudited = new WeakMap<Protocol, Promise<boolean>>();
+
+/** Whether `p`'s escrow has an audit manager: its address book says so, or else the escrow itself. */
+function hasAudits(p: Protocol): Promise<boolean> {
+  if (p.audits !== undefined) return Promise.resolve(true);
+  let known = escrowAudited.get(p);
+  if (known === undefined) {
+    known = read(p, "reading the escrow's audit manager", () => p.jobManager.auditManager()).then((a) => a !== ZeroAddress);
+    escrowAudited.set(p, known);
+  }
+  return known;
+}
+
+/**
+ * Job `terms`' treasury and audit pool parts of the fee. On an escrow without audits, the mirror of
+ * the treasury's share ({@link protocolFeeOf}) and no audit part, as before audits existed; with
+ * audits, the escrow's own `feeSplit` view, since the audit rate is fixed by the job's parameter
+ * version (not in its terms) and the two parts are cut together.
+ */
+async function feeSplitOfJob(p: Protocol, terms: JobTerms): Promise<{ protocolFee: bigint; auditFee?: bigint }> {
+  if (!(await hasAudits(p))) return { protocolFee: protocolFeeOf(terms.fee, terms.protocolFeeBps) };
+  const [protocolFee, auditFee] = await read(p, "reading the job's fee split", () => p.jobManager.feeSplit(terms));
+  return { protocolFee, auditFee };
 }

@@ -6,6 +6,8 @@
  */
 import type { ContractTransactionReceipt, Signer } from "ethers";
 import { id } from "ethers";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 
 import { DigitOracle__factory } from "../../../types/ethers-contracts/index.js";
 import type { Protocol } from "../../cli/index.js";
@@ -58,6 +60,47 @@ export interface GasMeasurements {
   readonly consumer?: readonly Row[];
   /** Gas the consumer's callback itself used (inside finalizeWithCallback). */
   readonly callbackGas?: bigint;
+  /** What the contracts were compiled for and the hardfork the network ran them on (see {@link evmOf}). */
+  readonly evm?: EvmFacts;
+}
+
+/**
+ * The EVM behind the figures. The two can differ: solc compiles for the `evmVersion` of the build
+ * (hardhat.config.ts), while the in-process network (EDR) runs its own hardfork, by default the
+ * latest (a later one than the compile target: the opcodes are the target's, the gas schedule the
+ * network's).
+ */
+export interface EvmFacts {
+  /** The build's `evmVersion` (solc's default when the build names none). */
+  readonly compiledFor: string;
+  /** Optimizer runs of the build (undefined: optimizer off). */
+  readonly optimizerRuns?: number;
+  /** The hardfork the in-process network runs. */
+  readonly runOn: string;
+}
+
+/**
+ * The compile target and optimizer of the deployed escrow's build (from its artifact's build info,
+ * under `artifactsDir`) and the hardfork of `networkConfig`.
+ */
+export async function evmOf(networkConfig: { type: string; hardfork?: string }, artifactsDir = "artifacts"): Promise<EvmFacts> {
+  const artifact = JSON.parse(await readFile(join(artifactsDir, "contracts/jobs/JobManager.sol/JobManager.json"), "utf8")) as { buildInfoId: string };
+  const info = JSON.parse(await readFile(join(artifactsDir, "build-info", `${artifact.buildInfoId}.json`), "utf8")) as {
+    input: { settings: { evmVersion?: string; optimizer?: { enabled?: boolean; runs?: number } } };
+  };
+  const { evmVersion, optimizer } = info.input.settings;
+  return {
+    compiledFor: evmVersion ?? "solc's default",
+    optimizerRuns: optimizer?.enabled === true ? (optimizer.runs ?? 200) : undefined,
+    runOn: networkConfig.type === "edr-simulated" && networkConfig.hardfork !== undefined ? networkConfig.hardfork : "unknown",
+  };
+}
+
+/** "(EDR running `osaka`; contracts compiled for `cancun`, optimizer 1000 runs)", or the plain label without facts. */
+function evmLabel(evm: EvmFacts | undefined): string {
+  if (evm === undefined) return "(EDR)";
+  const optimizer = evm.optimizerRuns === undefined ? "optimizer off" : `optimizer ${evm.optimizerRuns} runs`;
+  return `(EDR running the \`${evm.runOn}\` hardfork; contracts compiled for \`${evm.compiledFor}\`, ${optimizer})`;
 }
 
 interface StructLog {
@@ -234,6 +277,7 @@ export async function measureGas(ctx: BenchContext): Promise<GasMeasurements> {
       gas: r!.gasUsed,
     })),
     callbackGas,
+    evm: await evmOf(connection.networkConfig),
   };
 }
 
@@ -275,7 +319,7 @@ export function gasMarkdown(m: GasMeasurements): string {
   const consumerLines = m.consumer && m.callbackGas !== undefined ? consumerMarkdown(m.consumer, m.callbackGas) : [];
   const dominant = [...m.happyFirst].sort((a, b) => Number(b.gas - a.gas))[0]!;
   const lines = [
-    "Every transaction of a job's life, measured on the in-process network (EDR, `cancun`, optimizer 1000 runs)",
+    `Every transaction of a job's life, measured on the in-process network ${evmLabel(m.evm)}`,
     "against the Ignition deployment (`LocalProtocol`), sent by the same client functions as the tasks.",
     "Gas is the transaction's total (`gasUsed`, including the 21,000 base and calldata).",
     "",
