@@ -25,8 +25,8 @@ import {AuditHandler} from "./AuditHandler.sol";
  *    auditor's lock is released or slashed when its audit is settled;
  *  - nobody but the auditor the handler itself drew for the slot and block ever committed.
  */
-/// forge-config: default.invariant.runs = 24
-/// forge-config: default.invariant.depth = 64
+/// forge-config: default.invariant.runs = 64
+/// forge-config: default.invariant.depth = 128
 contract AuditInvariants is AuditFixture {
     AuditHandler private handler;
     address[] private outside;
