@@ -59,7 +59,8 @@ async function finalizedJob(assignment: boolean): Promise<Finalized & { pending:
   const pending = (await requestInference(p, requester, { modelId, input, fee, deadlineIn: 3600 })).jobId;
   await sendClaim(p, worker, pending);
   await sendSubmit(p, worker, pending, output);
-  await finalizeJob(p, signers[4]!, jobId, { wait: true });
+  await conn.networkHelpers.time.increase(Number((await p.jobManager.params()).challengeWindow));
+  await finalizeJob(p, signers[4]!, jobId);
   return { p, jobId, fee, pending };
 }
 
