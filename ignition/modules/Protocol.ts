@@ -9,6 +9,7 @@ import { buildDisputesModule } from "./Disputes.js";
 import type { GovernanceModule } from "./Governance.js";
 import { DEFAULT_ADMIN_ROLE, buildGovernanceModule } from "./Governance.js";
 import { buildJobsModule } from "./Jobs.js";
+import { buildRedundancyModule } from "./Redundancy.js";
 import Registry from "./Registry.js";
 import { buildStakingModule } from "./Staking.js";
 import { buildSubscriptionsModule } from "./Subscriptions.js";
@@ -64,7 +65,7 @@ export function handOverToTimelock(
 
 /**
  * The whole protocol, wired: the job escrow is Staking's one operator and the operator set is
- * sealed, the subscription manager (no owner) requests its runs from the escrow, protocol fees go to the timelock, the timelock owns Staking and JobManager, and the
+ * sealed, the subscription manager and the redundancy contract (no owner) request their jobs from the escrow, protocol fees go to the timelock, the timelock owns Staking and JobManager, and the
  * deployer gives up its admin role on the timelock. With `d.assignment`, a worker roster draws who
  * may claim each job (bound to the escrow, owned by the timelock); without it claims are first-come.
  * With `d.audits` too, an audit manager (a Staking operator, bound to the escrow, owned by the
@@ -89,6 +90,7 @@ export function buildProtocolModule(d: ProtocolDefaults) {
   });
   const disputes = buildDisputesModule(d.disputes, { token, registry: Registry, staking, jobs, owner: governance });
   const subscriptions = buildSubscriptionsModule(jobs);
+  const redundancy = buildRedundancyModule(jobs);
 
   return buildModule("Protocol", (m) => {
     const t = m.useModule(token);
@@ -98,6 +100,7 @@ export function buildProtocolModule(d: ProtocolDefaults) {
     const j = m.useModule(jobs);
     const x = m.useModule(disputes);
     const u = m.useModule(subscriptions);
+    const rd = m.useModule(redundancy);
     const a = assignment !== undefined ? m.useModule(assignment) : {};
     const au = audits !== undefined ? m.useModule(audits) : {};
 
@@ -107,7 +110,7 @@ export function buildProtocolModule(d: ProtocolDefaults) {
     // The factory becomes the escrow's dispute manager (in Disputes) while the deployer owns it.
     handOverToTimelock(m, escrow, governance, { staking: [sealed], jobManager: [disputes] });
 
-    return { ...t, ...r, ...s, ...g, ...j, ...x, ...u, ...a, ...au };
+    return { ...t, ...r, ...s, ...g, ...j, ...x, ...u, ...rd, ...a, ...au };
   });
 }
 

@@ -101,6 +101,7 @@ export async function deployProtocol(
     subscriptions: await contracts.subscriptionManager.getAddress(),
     ...("workerRoster" in contracts ? { roster: await (contracts.workerRoster as { getAddress(): Promise<string> }).getAddress() } : {}),
     ...("auditManager" in contracts ? { auditManager: await (contracts.auditManager as { getAddress(): Promise<string> }).getAddress() } : {}),
+    redundancy: await contracts.redundantRequests.getAddress(),
   };
   rememberDeployment(connection, addresses);
   return {

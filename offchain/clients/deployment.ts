@@ -22,10 +22,12 @@ export interface ProtocolAddresses {
   readonly roster?: string;
   /** The audit manager (random audits paid from the audit pool); absent when results are not audited. */
   readonly auditManager?: string;
+  /** The redundancy contract (k jobs of one input, final early when they agree); absent in older deployments. */
+  readonly redundancy?: string;
 }
 
-/** Contracts every deployment has (the roster and the audit manager are optional). */
-type RequiredRole = Exclude<keyof ProtocolAddresses, "roster" | "auditManager">;
+/** Contracts every deployment has (the roster, the audit manager and the redundancy contract are optional). */
+type RequiredRole = Exclude<keyof ProtocolAddresses, "roster" | "auditManager" | "redundancy">;
 
 /** Ignition future id of each contract (module id # contract name), as in ignition/modules/. */
 export const FUTURE_IDS: Readonly<Record<RequiredRole, string>> = {
@@ -44,6 +46,9 @@ export const ROSTER_FUTURE_ID = "Assignment#WorkerRoster";
 
 /** Ignition future id of the audit manager, when the deployment has one. */
 export const AUDIT_MANAGER_FUTURE_ID = "Audits#AuditManager";
+
+/** Ignition future id of the redundancy contract, when the deployment has one. */
+export const REDUNDANCY_FUTURE_ID = "Redundancy#RedundantRequests";
 
 export const LOCAL_CHAIN_ID = 31337n;
 
@@ -76,9 +81,11 @@ export async function readDeployment(ignitionDir: string, chainId: bigint): Prom
   if (entries.some(([, address]) => address === undefined)) return undefined;
   const roster = recorded[ROSTER_FUTURE_ID];
   const auditManager = recorded[AUDIT_MANAGER_FUTURE_ID];
+  const redundancy = recorded[REDUNDANCY_FUTURE_ID];
   return {
     ...(Object.fromEntries(entries) as unknown as ProtocolAddresses),
     ...(roster !== undefined ? { roster } : {}),
     ...(auditManager !== undefined ? { auditManager } : {}),
+    ...(redundancy !== undefined ? { redundancy } : {}),
   };
 }

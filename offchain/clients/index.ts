@@ -22,3 +22,4 @@ export * from "./governance.js";
 export * from "./subscriptions.js";
 export * from "./roster.js";
 export * from "./audits.js";
+export * from "./redundancy.js";

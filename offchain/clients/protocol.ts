@@ -16,6 +16,7 @@ import type {
   JobManager,
   ModelRegistry,
   ProtocolTimelock,
+  RedundantRequests,
   Staking,
   SubscriptionManager,
   VeritensorGovernor,
@@ -28,6 +29,7 @@ import {
   JobManager__factory,
   ModelRegistry__factory,
   ProtocolTimelock__factory,
+  RedundantRequests__factory,
   Staking__factory,
   SubscriptionManager__factory,
   VeritensorGovernor__factory,
@@ -58,6 +60,8 @@ export interface Protocol {
   readonly roster: WorkerRoster | undefined;
   /** The audit manager, per the address book (undefined: results are not audited). */
   readonly audits: AuditManager | undefined;
+  /** The redundancy contract, per the address book (undefined: not deployed). */
+  readonly redundancy: RedundantRequests | undefined;
 }
 
 /**
@@ -96,6 +100,10 @@ export function attachProtocol(connection: NetworkConnection, chainId: bigint, a
     audits:
       addresses.auditManager !== undefined && addresses.auditManager !== ZeroAddress
         ? AuditManager__factory.connect(addresses.auditManager, runner)
+        : undefined,
+    redundancy:
+      addresses.redundancy !== undefined && addresses.redundancy !== ZeroAddress
+        ? RedundantRequests__factory.connect(addresses.redundancy, runner)
         : undefined,
   };
 }
@@ -174,6 +182,7 @@ export function addressNames(p: Protocol): Map<string, string> {
     [p.addresses.governor.toLowerCase(), "the governor"],
     [p.addresses.disputeFactory.toLowerCase(), "the dispute factory"],
     [p.addresses.subscriptions.toLowerCase(), "the subscription manager"],
+    ...(p.addresses.redundancy !== undefined ? [[p.addresses.redundancy.toLowerCase(), "the redundancy contract"] as [string, string]] : []),
   ]);
 }
 

@@ -5,6 +5,7 @@ import { buildDisputesModule } from "../Disputes.js";
 import Governance from "../Governance.js";
 import { buildJobsModule } from "../Jobs.js";
 import { escrowIsStakingOperator, handOverToTimelock } from "../Protocol.js";
+import { buildRedundancyModule } from "../Redundancy.js";
 import Registry from "../Registry.js";
 import Staking from "../Staking.js";
 import { buildSubscriptionsModule } from "../Subscriptions.js";
@@ -27,18 +28,20 @@ function testJobs(disputeManagerParameter: boolean) {
 
 /**
  * Token, registry, staking and the escrow as Staking's operator, all owned by the deployer, and the
- * subscription manager on that escrow.
+ * subscription manager and the redundancy contract on that escrow.
  */
 function testProtocol(jobs: ReturnType<typeof testJobs>) {
   const subscriptions = buildSubscriptionsModule(jobs);
+  const redundancy = buildRedundancyModule(jobs);
   return buildModule("TestProtocol", (m) => {
     const t = m.useModule(Token);
     const r = m.useModule(Registry);
     const s = m.useModule(Staking);
     const j = m.useModule(jobs);
     const u = m.useModule(subscriptions);
+    const rd = m.useModule(redundancy);
     escrowIsStakingOperator(m, { ...s, ...j });
-    return { ...t, ...r, ...s, ...j, ...u };
+    return { ...t, ...r, ...s, ...j, ...u, ...rd };
   });
 }
 
