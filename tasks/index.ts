@@ -11,6 +11,7 @@ import { govTasks } from "./gov.js";
 import { jobTasks } from "./job.js";
 import { modelTasks } from "./model.js";
 import { protocolTasks } from "./protocol.js";
+import { redundancyTasks } from "./redundancy.js";
 import { stakeTasks } from "./stake.js";
 import { subTasks } from "./sub.js";
 import { tokenTasks } from "./token.js";
@@ -25,6 +26,7 @@ export const veritensorTasks: TaskDefinition[] = [
   ...modelTasks,
   ...stakeTasks,
   ...jobTasks,
+  ...redundancyTasks,
   ...balanceTasks,
   ...disputeTasks,
   ...govTasks,
