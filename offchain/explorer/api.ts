@@ -123,10 +123,62 @@ export interface Tensor {
   readonly argmax?: number;
 }
 
+/** What became of a job's audit (audit manager's events, and the draw read from the chain once). */
+export interface JobAudit {
+  /** Whether the job was drawn for audit, when known (undefined: its seed block is not mined, or its state is pruned). */
+  readonly drawn?: boolean;
+  /** The job's audit probability in basis points, when read. */
+  readonly rateBps?: number;
+  /** "not committed" | "committed" | "passed" | "mismatch" | "missed". */
+  readonly status: string;
+  readonly auditor?: string;
+  readonly slot?: number;
+  /** The auditor's stake locked (the job's lock). */
+  readonly lock?: Amount;
+  /** The game a mismatch opened. */
+  readonly game?: string;
+  readonly settled: boolean;
+  /** At settlement: what the pool paid the auditor, and what of its lock was slashed to the pool. */
+  readonly reward?: Amount;
+  readonly slashed?: Amount;
+  /** Drawn auditors that let their slot pass, with the penalty each lost to the pool. */
+  readonly missed: readonly { readonly auditor: string; readonly slot: number; readonly penalty: Amount; readonly at: At }[];
+  /** The audit in words. */
+  readonly text: string;
+  readonly committed?: At;
+}
+
+/** A redundancy group: k jobs of one input, final early when k distinct workers agree. */
+export interface GroupView {
+  readonly id: number;
+  readonly requester: string;
+  readonly k: number;
+  readonly fee: Amount;
+  readonly lock: Amount;
+  readonly value: Amount;
+  /** "pending" | "confirmed" (early, all k agreed) | "resolved" (after the windows). */
+  readonly status: string;
+  readonly output?: string;
+  /** For a resolved group: how many of its jobs finalized. */
+  readonly finalizedJobs?: number;
+  readonly requested: At;
+  readonly decided?: At;
+  readonly jobs: readonly { readonly id: number; readonly status: JobStatusName; readonly worker?: string; readonly outputCommitment?: string }[];
+  /** Jobs settled back to the requester (refunds and timeout slashes). */
+  readonly settled: readonly { readonly job: number; readonly refund: Amount; readonly slashes: Amount }[];
+}
+
 export interface JobDetail extends JobSummary {
   readonly modelFee: Amount;
+  /** The treasury's part (paid, once finalized; else as the escrow would cut it). */
   readonly protocolFee: Amount;
   readonly protocolFeeBps: number;
+  /** The audit pool's part, on a deployment with audits: cut with the protocol fee (the escrow's `feeSplit`). */
+  readonly auditFee?: Amount;
+  readonly auditFeeBps?: number;
+  /** A consumer job's callback fee (to whoever finalizes it). */
+  readonly callbackFee?: Amount;
+  /** fee − model − protocol − audit − callback fee. */
   readonly workerPart: Amount;
   readonly lock: Amount;
   readonly deadline: number;
@@ -144,11 +196,61 @@ export interface JobDetail extends JobSummary {
   readonly items?: readonly { readonly input?: Tensor; readonly output?: Tensor }[];
   /** For a subscription's run: which run of which subscription the job is. */
   readonly subscription?: { readonly id: number; readonly run: number; readonly runs: number; readonly consumer: string; readonly keeper: string };
-  readonly payout?: { readonly worker: Amount; readonly model: Amount; readonly protocol: Amount };
+  readonly payout?: { readonly worker: Amount; readonly model: Amount; readonly protocol: Amount; readonly audit?: Amount };
   readonly rejection?: { readonly slashed: Amount; readonly refunded: Amount };
   readonly timeline: readonly TimelineEntry[];
   readonly gasTotal: string;
   readonly disputes: readonly GameSummary[];
+  /** Its audit, on a deployment with audits, once a result was submitted. */
+  readonly audit?: JobAudit;
+  /** The redundancy group it belongs to, if any. */
+  readonly group?: GroupView;
+}
+
+/** One audit, as the audits page and an auditor's page list them. */
+export interface AuditRow {
+  readonly job: number;
+  readonly auditor: string;
+  readonly slot: number;
+  readonly status: string;
+  readonly game?: string;
+  readonly settled: boolean;
+  readonly reward?: Amount;
+  readonly slashed?: Amount;
+  readonly committed: At;
+}
+
+export interface MissedSlot {
+  readonly job: number;
+  readonly auditor: string;
+  readonly slot: number;
+  readonly penalty: Amount;
+  readonly at: At;
+}
+
+/** The audits page: the pool, the parameters, recent audits, missed slots; and the redundancy groups. */
+export interface AuditsView {
+  /** False on a deployment without an audit manager (the rest is then empty). */
+  readonly enabled: boolean;
+  readonly manager?: string;
+  readonly pool?: {
+    /** Fee shares the escrow credited the manager (finalized jobs), and what of them is not collected yet. */
+    readonly feeShares: Amount;
+    readonly uncollected: Amount;
+    /** PoolFunded: collected fee shares, slashes, miss penalties and gifts. */
+    readonly funded: Amount;
+    readonly penalties: Amount;
+    readonly slashes: Amount;
+    /** Rewards the pool credited auditors. */
+    readonly rewards: Amount;
+    /** What the pool can pay: funded − rewards + uncollected (the manager's `pool()`). */
+    readonly balance: Amount;
+  };
+  readonly params?: readonly { readonly name: string; readonly value: string }[];
+  readonly counts?: { readonly committed: number; readonly passed: number; readonly mismatch: number; readonly unrevealed: number; readonly missedSlots: number };
+  readonly audits: readonly AuditRow[];
+  readonly missed: readonly MissedSlot[];
+  readonly groups: readonly GroupView[];
 }
 
 export interface SubscriptionSummary {
@@ -197,7 +299,10 @@ export interface AccountDetail extends AccountSummary {
   readonly jobs: { readonly claimed: number; readonly finalized: number; readonly rejected: number; readonly timedOut: number };
   readonly slashes: readonly { readonly amount: Amount; readonly at: At; readonly job?: number; readonly why: string }[];
   readonly disputes: readonly (GameSummary & { readonly side: "defender" | "challenger"; readonly won: boolean | undefined })[];
-  readonly credits: { readonly escrow: Amount; readonly disputes: Amount; readonly withdrawn: Amount };
+  readonly credits: { readonly escrow: Amount; readonly disputes: Amount; readonly audits: Amount; readonly withdrawn: Amount };
+  /** Audits it made (committed), and the slots it let pass. */
+  readonly audits: readonly AuditRow[];
+  readonly missedAudits: readonly MissedSlot[];
   readonly requested: number;
   readonly serves: readonly number[];
   readonly recentJobs: readonly JobSummary[];

@@ -11,11 +11,13 @@ import type { LogDescription, ParamType } from "ethers";
 import { Interface } from "ethers";
 
 import {
+  AuditManager__factory,
   DisputeGameFactory__factory,
   DisputeGame__factory,
   JobManager__factory,
   ModelRegistry__factory,
   ProtocolTimelock__factory,
+  RedundantRequests__factory,
   Staking__factory,
   SubscriptionManager__factory,
   VeritensorGovernor__factory,
@@ -23,8 +25,23 @@ import {
 } from "../../types/ethers-contracts/index.js";
 import type { ProtocolAddresses } from "../clients/deployment.js";
 
-/** Where an event comes from: a protocol contract by role, or a dispute game clone. */
-export type Source = "token" | "registry" | "staking" | "jobManager" | "timelock" | "governor" | "disputes" | "game" | "subscriptions";
+/**
+ * Where an event comes from: a protocol contract by role, or a dispute game clone. `audits` (the
+ * audit manager) and `redundancy` (the redundancy contract) are optional: a deployment without them
+ * has no such source.
+ */
+export type Source =
+  | "token"
+  | "registry"
+  | "staking"
+  | "jobManager"
+  | "timelock"
+  | "governor"
+  | "disputes"
+  | "game"
+  | "subscriptions"
+  | "audits"
+  | "redundancy";
 
 /** JSON of an event's named arguments: numbers as decimal strings, bytes and addresses as hex. */
 export type Json = string | boolean | Json[] | { [key: string]: Json };
@@ -38,6 +55,8 @@ export interface Keys {
   readonly game?: string;
   /** A governor proposal id (decimal). */
   readonly proposal?: string;
+  /** A redundancy group's id. */
+  readonly group?: bigint;
   /** Accounts it names (lower case). */
   readonly accounts?: readonly string[];
 }
@@ -140,6 +159,27 @@ export const CATALOG: Readonly<Record<Source, Readonly<Record<string, KeysOf>>>>
     FeePerRunSet: none,
     KeeperRewardSet: none,
   },
+  // An audit's events belong to its job and name its auditor; the pool's have no entity.
+  audits: {
+    AuditCommitted: (a) => ({ job: job(a), accounts: acct(a.auditor) }),
+    AuditPassed: (a) => ({ job: job(a), accounts: acct(a.auditor) }),
+    AuditMismatch: (a) => ({ job: job(a), accounts: acct(a.auditor) }),
+    AuditMissed: (a) => ({ job: job(a), accounts: acct(a.auditor) }),
+    AuditSettled: (a) => ({ job: job(a), accounts: acct(a.auditor) }),
+    PoolFunded: none,
+    ParamsSet: none,
+    EscrowBound: none,
+    BalanceCredited: (a) => ({ ...(num(a.jobId) !== 0n ? { job: job(a) } : {}), accounts: acct(a.account) }),
+    BalanceWithdrawn: (a) => ({ accounts: acct(a.account) }),
+  },
+  // A group's events carry its id; its jobs are found from the request's transaction (database.ts).
+  redundancy: {
+    GroupRequested: (a) => ({ group: num(a.groupId), accounts: acct(a.requester) }),
+    GroupConfirmed: (a) => ({ group: num(a.groupId) }),
+    GroupResolved: (a) => ({ group: num(a.groupId) }),
+    JobSettled: (a) => ({ group: num(a.groupId), job: job(a), accounts: acct(a.requester) }),
+    BalanceWithdrawn: (a) => ({ accounts: acct(a.account) }),
+  },
 };
 
 /** Each source's ABI. */
@@ -153,10 +193,19 @@ export const INTERFACES: Readonly<Record<Source, Interface>> = {
   disputes: new Interface(DisputeGameFactory__factory.abi),
   game: new Interface(DisputeGame__factory.abi),
   subscriptions: new Interface(SubscriptionManager__factory.abi),
+  audits: new Interface(AuditManager__factory.abi),
+  redundancy: new Interface(RedundantRequests__factory.abi),
 };
 
-/** The protocol contracts' addresses (lower case) by source; games are found from `DisputeOpened`. */
+/**
+ * The protocol contracts' addresses (lower case) by source; games are found from `DisputeOpened`.
+ * The audit manager and the redundancy contract are in only when the address book names them.
+ */
 export function sourceAddresses(a: ProtocolAddresses): Map<string, Source> {
+  const optional: [string | undefined, Source][] = [
+    [a.auditManager, "audits"],
+    [a.redundancy, "redundancy"],
+  ];
   return new Map<string, Source>([
     [a.token.toLowerCase(), "token"],
     [a.registry.toLowerCase(), "registry"],
@@ -166,6 +215,7 @@ export function sourceAddresses(a: ProtocolAddresses): Map<string, Source> {
     [a.governor.toLowerCase(), "governor"],
     [a.disputeFactory.toLowerCase(), "disputes"],
     [a.subscriptions.toLowerCase(), "subscriptions"],
+    ...optional.filter(([address]) => address !== undefined && BigInt(address) !== 0n).map(([address, source]) => [address!.toLowerCase(), source] as [string, Source]),
   ]);
 }
 

@@ -19,12 +19,13 @@ import type { Args, DecodedEvent, Source } from "./catalog.js";
 
 /**
  * 1: the first schema. 2: batches (`jobs.batch_size`, `games.item`, from BatchRequested and
- * BatchItemDisputed) and the subscription manager's events.
+ * BatchItemDisputed) and the subscription manager's events. 3: the audit manager's and the
+ * redundancy contract's events (`events.grp`, a redundancy group's id; `jobs.group_id`).
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** Schemas an index is dropped and rebuilt from (their events are a subset of this version's). */
-const REBUILT: readonly string[] = ["1"];
+const REBUILT: readonly string[] = ["1", "2"];
 const TABLES = ["meta", "blocks", "events", "event_accounts", "jobs", "games", "tx_cache"] as const;
 
 const SCHEMA = `
@@ -42,9 +43,11 @@ CREATE TABLE IF NOT EXISTS events (
   model_id INTEGER,
   game TEXT,
   proposal TEXT,
+  grp INTEGER,
   args TEXT NOT NULL,
   PRIMARY KEY (block, log_index)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS events_group ON events(grp) WHERE grp IS NOT NULL;
 CREATE INDEX IF NOT EXISTS events_job ON events(job_id) WHERE job_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS events_model ON events(model_id) WHERE model_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS events_game ON events(game) WHERE game IS NOT NULL;
@@ -80,12 +83,14 @@ CREATE TABLE IF NOT EXISTS jobs (
   games INTEGER NOT NULL DEFAULT 0,
   open_disputes INTEGER NOT NULL DEFAULT 0,
   last_block INTEGER NOT NULL,
-  batch_size INTEGER NOT NULL DEFAULT 1
+  batch_size INTEGER NOT NULL DEFAULT 1,
+  group_id INTEGER
 );
 CREATE INDEX IF NOT EXISTS jobs_model ON jobs(model_id, status);
 CREATE INDEX IF NOT EXISTS jobs_worker ON jobs(worker, status);
 CREATE INDEX IF NOT EXISTS jobs_requester ON jobs(requester);
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status);
+CREATE INDEX IF NOT EXISTS jobs_group ON jobs(group_id) WHERE group_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS games (
   game TEXT PRIMARY KEY,
   job_id INTEGER NOT NULL,
@@ -125,6 +130,8 @@ export interface EventRow {
   readonly jobId?: bigint;
   readonly modelId?: bigint;
   readonly game?: string;
+  /** A redundancy group's id. */
+  readonly group?: bigint;
   readonly args: Args;
   /** The block's timestamp (seconds), when known. */
   readonly time?: number;
@@ -160,6 +167,7 @@ const eventRow = (r: Row): EventRow => ({
   ...(r.job_id === null || r.job_id === undefined ? {} : { jobId: BigInt(r.job_id as number) }),
   ...(r.model_id === null || r.model_id === undefined ? {} : { modelId: BigInt(r.model_id as number) }),
   ...(r.game === null || r.game === undefined ? {} : { game: r.game as string }),
+  ...(r.grp === null || r.grp === undefined ? {} : { group: BigInt(r.grp as number) }),
   args: JSON.parse(r.args as string) as Args,
   ...(r.time === null || r.time === undefined ? {} : { time: Number(r.time) }),
 });
@@ -291,9 +299,9 @@ export class ExplorerDb {
   addEvent(e: DecodedEvent, touched: Touched): void {
     const k = e.keys;
     this.stmt(
-      `INSERT INTO events(block, log_index, tx_hash, tx_index, address, source, name, job_id, model_id, game, proposal, args)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-    ).run(e.block, e.logIndex, e.txHash, e.txIndex, e.address, e.source, e.name, k.job ?? null, k.model ?? null, k.game ?? null, k.proposal ?? null, JSON.stringify(e.args));
+      `INSERT INTO events(block, log_index, tx_hash, tx_index, address, source, name, job_id, model_id, game, proposal, grp, args)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    ).run(e.block, e.logIndex, e.txHash, e.txIndex, e.address, e.source, e.name, k.job ?? null, k.model ?? null, k.game ?? null, k.proposal ?? null, k.group ?? null, JSON.stringify(e.args));
     for (const a of new Set(k.accounts ?? [])) {
       this.stmt("INSERT INTO event_accounts(account, block, log_index) VALUES (?, ?, ?) ON CONFLICT DO NOTHING").run(a, e.block, e.logIndex);
       touched.accounts.add(a);
@@ -332,6 +340,15 @@ export class ExplorerDb {
     return this.all(
       `SELECT e.*, b.time FROM events e LEFT JOIN blocks b ON b.number = e.block WHERE ${where} ORDER BY e.block, e.log_index`,
       ...params,
+    ).map(eventRow);
+  }
+
+  /** The newest `limit` events matching `where` (as for {@link events}), newest first. */
+  latestEvents(where: string, limit: number, ...params: SqlValue[]): EventRow[] {
+    return this.all(
+      `SELECT e.*, b.time FROM events e LEFT JOIN blocks b ON b.number = e.block WHERE ${where} ORDER BY e.block DESC, e.log_index DESC LIMIT ?`,
+      ...params,
+      limit,
     ).map(eventRow);
   }
 
@@ -453,16 +470,19 @@ export class ExplorerDb {
       }
     }
     const last = evs[evs.length - 1]!;
+    // A redundancy group's jobs are requested in the transaction that emits its GroupRequested.
+    const group = this.get("SELECT grp FROM events WHERE tx_hash = ? AND source = 'redundancy' AND name = 'GroupRequested'", req.txHash)?.grp;
     this.stmt(
       `INSERT INTO jobs(job_id, model_id, requester, worker, status, fee, model_fee, worker_fee, lock, deadline, consumer, callback,
-         requested_block, requested_at, claimed_at, submitted_at, challenge_end, settled_at, games, open_disputes, last_block, batch_size)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         requested_block, requested_at, claimed_at, submitted_at, challenge_end, settled_at, games, open_disputes, last_block, batch_size, group_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(job_id) DO UPDATE SET model_id = excluded.model_id, requester = excluded.requester, worker = excluded.worker,
          status = excluded.status, fee = excluded.fee, model_fee = excluded.model_fee, worker_fee = excluded.worker_fee,
          lock = excluded.lock, deadline = excluded.deadline, consumer = excluded.consumer, callback = excluded.callback,
          requested_block = excluded.requested_block, requested_at = excluded.requested_at, claimed_at = excluded.claimed_at,
          submitted_at = excluded.submitted_at, challenge_end = excluded.challenge_end, settled_at = excluded.settled_at,
-         games = excluded.games, open_disputes = excluded.open_disputes, last_block = excluded.last_block, batch_size = excluded.batch_size`,
+         games = excluded.games, open_disputes = excluded.open_disputes, last_block = excluded.last_block, batch_size = excluded.batch_size,
+         group_id = excluded.group_id`,
     ).run(
       jobId,
       BigInt(terms.modelId as string),
@@ -486,6 +506,7 @@ export class ExplorerDb {
       open,
       last.block,
       batchSize,
+      group === undefined || group === null ? null : (group as number),
     );
   }
 

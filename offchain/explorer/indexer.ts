@@ -110,7 +110,21 @@ export class Indexer {
     return next;
   }
 
+  private optionalChecked = false;
+
+  /**
+   * The escrow names its audit manager (immutable): its events are read even when the address book
+   * does not name it. Once per indexer, before the first window.
+   */
+  private async addEscrowAuditManager(): Promise<void> {
+    if (this.optionalChecked) return;
+    const a = (await this.p.jobManager.auditManager()).toLowerCase();
+    if (BigInt(a) !== 0n && !this.sources.has(a)) this.sources.set(a, "audits");
+    this.optionalChecked = true;
+  }
+
   private async pass(): Promise<SyncResult> {
+    await this.addEscrowAuditManager();
     const head = Number(await this.rpc<string>("eth_blockNumber", []));
     const target = head - (this.confirmations - 1);
     let cursor = this.db.cursor();

@@ -17,11 +17,12 @@ import type { Protocol } from "../clients/protocol.js";
 import { share } from "../cli/governance.js";
 import { formatWad } from "../model/scales.js";
 import type {
-  AccountDetail, AccountSummary, ConcentrationView, GovernanceView, JobDetail, JobPage, JobStatusName, JobSummary, ModelDetail, ModelSummary,
+  AccountDetail, AccountSummary, AuditsView, ConcentrationView, GovernanceView, JobDetail, JobPage, JobStatusName, JobSummary, ModelDetail, ModelSummary,
   Payee, ProposalRow, QueuedCall, Stake, Status, SubscriptionSummary, Tensor, TimelineEntry,
 } from "./api.js";
 import type { Args } from "./catalog.js";
 import type { EventRow, ExplorerDb } from "./database.js";
+import { auditManagerAddress, auditorRecord, auditsView, feePartsOf, groupView, jobAudit, splitFee } from "./audits.js";
 import { gameDetail, gameSummary } from "./games.js";
 import { amount, at, contractLabels, lower, receipts, sum } from "./view.js";
 
@@ -251,7 +252,8 @@ export class ExplorerQueries {
     const fee = BigInt(terms.fee as string);
     const modelFee = BigInt(terms.modelFee as string);
     const bps = BigInt(terms.protocolFeeBps as string);
-    const protocolFee = (fee * bps) / 10_000n;
+    const parts = await feePartsOf(this.p, this.db, terms);
+    const audited = (await auditManagerAddress(this.p)) !== undefined || parts.auditFeeBps > 0n;
     const submitted = [...evs].reverse().find((e) => e.name === "ResultSubmitted");
     const claimed = [...evs].reverse().find((e) => e.name === "JobClaimed");
     const fin = evs.find((e) => e.name === "JobFinalized");
@@ -285,16 +287,30 @@ export class ExplorerQueries {
           keeper: lower(triggered.args.keeper as string),
         }
       : undefined;
-    const txs = new Map(evs.map((e) => [e.txHash, e.block] as const));
+    const groupId = row.group_id !== null && row.group_id !== undefined ? Number(row.group_id) : undefined;
+    // A group's request, confirmation and resolution belong to each of its jobs' timelines.
+    const groupEvents = groupId === undefined ? [] : this.db.events("e.grp = ? AND e.name IN ('GroupRequested', 'GroupConfirmed', 'GroupResolved')", groupId);
+    const txs = new Map([...evs, ...groupEvents].map((e) => [e.txHash, e.block] as const));
     const facts = await receipts(this.p, this.db, txs);
-    const timeline = this.timeline(evs, facts);
+    const timeline = this.timeline([...evs, ...groupEvents].sort((x, y) => x.block - y.block || x.logIndex - y.logIndex), facts, parts);
     const games = this.db.all("SELECT * FROM games WHERE job_id = ? ORDER BY opened_block", id).map(gameSummary);
+    // Once finalized, the parts as paid: the treasury's from JobFinalized, the pool's from the escrow's credit to the manager.
+    const manager = await auditManagerAddress(this.p);
+    const paidAudit = fin && manager
+      ? evs.find((e) => e.source === "jobManager" && e.name === "BalanceCredited" && lower(e.args.account as string) === manager)
+      : undefined;
+    const protocolFee = fin ? BigInt(fin.args.protocolFee as string) : parts.protocolFee;
+    const auditFee = fin ? BigInt((paidAudit?.args.amount as string | undefined) ?? "0") : parts.auditFee;
+    const audit = await jobAudit(this.p, this.db, id, evs, terms, submitted);
+    const group = groupId === undefined ? undefined : groupView(this.db, groupId);
     return {
       ...jobSummary(row),
       modelFee: amount(modelFee),
       protocolFee: amount(protocolFee),
       protocolFeeBps: Number(bps),
-      workerPart: amount(fee - modelFee - protocolFee),
+      ...(audited ? { auditFee: amount(auditFee), auditFeeBps: Number(parts.auditFeeBps) } : {}),
+      ...(parts.callbackFee > 0n ? { callbackFee: amount(parts.callbackFee) } : {}),
+      workerPart: amount(fee - modelFee - protocolFee - auditFee - parts.callbackFee),
       lock: amount(terms.lock as string),
       deadline: Number(terms.deadline),
       paramsVersion: Number(terms.paramsVersion),
@@ -313,15 +329,26 @@ export class ExplorerQueries {
       ...(output ? { output } : {}),
       ...(items ? { items } : {}),
       ...(subscription ? { subscription } : {}),
-      ...(fin ? { payout: { worker: amount(fin.args.workerFee as string), model: amount(fin.args.modelFee as string), protocol: amount(fin.args.protocolFee as string) } } : {}),
+      ...(fin
+        ? {
+            payout: {
+              worker: amount(fin.args.workerFee as string),
+              model: amount(fin.args.modelFee as string),
+              protocol: amount(fin.args.protocolFee as string),
+              ...(audited ? { audit: amount(auditFee) } : {}),
+            },
+          }
+        : {}),
       ...(rej ? { rejection: { slashed: amount(rej.args.slashed as string), refunded: amount(rej.args.refunded as string) } } : {}),
       timeline,
       gasTotal: sum([...facts.values()].map((f) => f.gasUsed)).toString(),
       disputes: games,
+      ...(audit ? { audit } : {}),
+      ...(group ? { group } : {}),
     };
   }
 
-  private timeline(evs: readonly EventRow[], facts: Map<string, { gasUsed: string; from: string }>): TimelineEntry[] {
+  private timeline(evs: readonly EventRow[], facts: Map<string, { gasUsed: string; from: string }>, parts: { auditFeeBps: bigint; callbackFee: bigint }): TimelineEntry[] {
     const out: TimelineEntry[] = [];
     const name = (a: string) => this.labels.get(lower(a)) ?? lower(a);
     const seenTx = new Set<string>();
@@ -332,10 +359,41 @@ export class ExplorerQueries {
         case "jobManager.JobRequested": {
           const t = a.terms as Args;
           const fee = BigInt(t.fee as string);
-          const pf = (fee * BigInt(t.protocolFeeBps as string)) / 10_000n;
-          text = `requested by ${name(a.requester as string)} on model ${t.modelId}: fee ${formatVtn(fee)} escrowed (model ${formatVtn(BigInt(t.modelFee as string))}, protocol ${formatVtn(pf)}, worker ${formatVtn(fee - pf - BigInt(t.modelFee as string))}), input ${(a.input as string) !== "0x" ? `inline (${((a.input as string).length - 2) / 8} elements)` : `by URI ${a.inputURI}`}`;
+          const { protocolFee: pf, auditFee: af } = splitFee(fee, BigInt(t.protocolFeeBps as string), parts.auditFeeBps);
+          const audit = af > 0n || parts.auditFeeBps > 0n ? `, audit pool ${formatVtn(af)}` : "";
+          text = `requested by ${name(a.requester as string)} on model ${t.modelId}: fee ${formatVtn(fee)} escrowed (model ${formatVtn(BigInt(t.modelFee as string))}, protocol ${formatVtn(pf)}${audit}, worker ${formatVtn(fee - pf - af - parts.callbackFee - BigInt(t.modelFee as string))}), input ${(a.input as string) !== "0x" ? `inline (${((a.input as string).length - 2) / 8} elements)` : `by URI ${a.inputURI}`}`;
           break;
         }
+        case "redundancy.GroupRequested":
+          text = `one of the ${a.k} jobs of redundancy group ${a.groupId} (jobs ${a.firstJobId} to ${BigInt(a.firstJobId as string) + BigInt(a.k as string) - 1n}), requested by ${name(a.requester as string)}`;
+          break;
+        case "audits.AuditCommitted":
+          text = `audit committed by ${name(a.auditor as string)} (slot ${a.slot}): ${formatVtn(BigInt(a.lock as string))} of its stake locked`;
+          break;
+        case "audits.AuditPassed":
+          text = `audit revealed by ${name(a.auditor as string)}: its output agrees with the worker's`;
+          break;
+        case "audits.AuditMismatch":
+          text = `audit revealed by ${name(a.auditor as string)}: its output DIFFERS from the worker's${BigInt(a.game as string) !== 0n ? `; dispute game ${lower(a.game as string)} opened` : ""}`;
+          break;
+        case "audits.AuditMissed":
+          text = `${name(a.auditor as string)}, drawn to audit in slot ${a.slot}, let it pass: ${formatVtn(BigInt(a.penalty as string))} of its stake to the audit pool`;
+          break;
+        case "audits.AuditSettled":
+          text = `audit settled: ${formatVtn(BigInt(a.reward as string))} reward to ${name(a.auditor as string)} from the pool, ${formatVtn(BigInt(a.slashed as string))} of its lock slashed`;
+          break;
+        case "redundancy.GroupConfirmed":
+          text = `redundancy group ${a.groupId} confirmed early: all its jobs agree on output ${a.outputCommitment}, from distinct workers`;
+          break;
+        case "redundancy.GroupResolved":
+          text = `redundancy group ${a.groupId} resolved after the windows: its ${a.finalizedJobs} finalized job(s) agree on output ${a.outputCommitment}`;
+          break;
+        case "audits.BalanceCredited":
+          text = `${formatVtn(BigInt(a.amount as string))} credited to ${name(a.account as string)} (pull balance in the audit manager)`;
+          break;
+        case "redundancy.JobSettled":
+          text = `settled for group ${a.groupId}: ${formatVtn(BigInt(a.refund as string))} refunded and ${formatVtn(BigInt(a.slashes as string))} of timeout slashes credited to ${name(a.requester as string)}`;
+          break;
         case "jobManager.BatchRequested":
           text = `a batch of ${a.batchSize} inputs: its input and output are the items' tensors concatenated, claimed, disputed and settled as one job`;
           break;
@@ -498,6 +556,7 @@ export class ExplorerQueries {
     const roles: string[] = [];
     if (this.db.get("SELECT 1 FROM jobs WHERE worker = ? LIMIT 1", address) || served > 0) roles.push("worker");
     if (this.db.get("SELECT 1 FROM games WHERE challenger = ? LIMIT 1", address)) roles.push("challenger");
+    if (this.db.get("SELECT 1 FROM event_accounts a JOIN events e ON e.block = a.block AND e.log_index = a.log_index WHERE a.account = ? AND e.source = 'audits' AND e.name = 'AuditCommitted' LIMIT 1", address)) roles.push("auditor");
     if (roles.length === 0 && BigInt(stake.staked.wei) + BigInt(stake.unbonding.wei) > 0n) roles.push("staker");
     return {
       address,
@@ -553,6 +612,7 @@ export class ExplorerQueries {
           .map((r) => r.amount as string),
       );
     const withdrawn = sum(this.db.all("SELECT json_extract(args, '$.amount') AS amount FROM events WHERE name = 'BalanceWithdrawn' AND json_extract(args, '$.account') = ?", address).map((r) => r.amount as string));
+    const auditor = auditorRecord(this.db, address);
     const serves = new Map<number, boolean>();
     for (const e of this.eventsOf("staking", ["ModelServed"], "staker", address)) serves.set(Number(e.args.modelId), e.args.served as boolean);
     return {
@@ -565,7 +625,9 @@ export class ExplorerQueries {
       },
       slashes,
       disputes: games,
-      credits: { escrow: amount(credits("jobManager")), disputes: amount(credits("disputes")), withdrawn: amount(withdrawn) },
+      credits: { escrow: amount(credits("jobManager")), disputes: amount(credits("disputes")), audits: amount(auditor.credited), withdrawn: amount(withdrawn) },
+      audits: auditor.audits,
+      missedAudits: auditor.missed,
       requested: Number(this.db.get("SELECT COUNT(*) AS n FROM jobs WHERE requester = ?", address)!.n),
       serves: [...serves].filter(([, s]) => s).map(([m]) => m),
       recentJobs: this.db.all("SELECT * FROM jobs WHERE worker = ? OR requester = ? ORDER BY job_id DESC LIMIT 20", address, address).map(jobSummary),
@@ -605,6 +667,13 @@ export class ExplorerQueries {
         triggered,
       }))
       .reverse();
+  }
+
+  // ---------------------------------------------------------------- audits and redundancy
+
+  /** The audit pool, parameters, recent audits and missed slots (empty without audits), and the redundancy groups. */
+  audits(): Promise<AuditsView> {
+    return auditsView(this.p, this.db);
   }
 
   // ---------------------------------------------------------------- disputes

@@ -36,7 +36,7 @@ const TYPES: Readonly<Record<string, string>> = { ".js": "text/javascript; chars
 
 /** Page paths whose second part names an entity: /jobs/3, /models/1, /disputes/0x…, /accounts/0x…. */
 const ENTITY_PAGES = new Set(["jobs", "models", "disputes", "accounts"]);
-const PAGES = new Set(["", "models", "jobs", "accounts", "disputes", "subscriptions", "governance"]);
+const PAGES = new Set(["", "models", "jobs", "accounts", "disputes", "subscriptions", "audits", "governance"]);
 
 export interface ServerOptions {
   readonly queries: ExplorerQueries;
@@ -152,6 +152,9 @@ export class ExplorerServer {
         return this.json(res, 200, id === undefined ? x.disputes() : await x.dispute(id));
       case "subscriptions":
         if (id === undefined) return this.json(res, 200, x.subscriptions());
+        break;
+      case "audits":
+        if (id === undefined) return this.json(res, 200, await x.audits());
         break;
       case "governance":
         if (id === undefined) return this.json(res, 200, await x.governance());

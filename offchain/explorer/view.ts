@@ -81,5 +81,7 @@ export function contractLabels(p: Protocol): Map<string, string> {
     [lower(a.timelock), "timelock (treasury)"],
     [lower(a.governor), "governor"],
     [lower(a.disputeFactory), "dispute factory"],
+    ...(a.auditManager !== undefined ? [[lower(a.auditManager), "audit manager (pool)"] as [string, string]] : []),
+    ...(a.redundancy !== undefined ? [[lower(a.redundancy), "redundancy contract"] as [string, string]] : []),
   ]);
 }
