@@ -1,5 +1,6 @@
 /** Workers and challengers: stake, jobs served, earnings, slashes, disputes won and lost. */
 import type { AccountDetail, AccountSummary } from "../api.js";
+import { AuditsTable, MissedTable } from "./audits.js";
 import { GamesTable } from "./disputes.js";
 import { JobsTable } from "./jobs.js";
 import { Addr, Link, Page, Place, Rows, Time, Vtn, useApi } from "./util.js";
@@ -64,7 +65,8 @@ export function AccountView({ address }: { address: string }) {
                 rows={[
                   ["jobs served", <span data-field="served">{a.jobsServed} (claimed {a.jobs.claimed}, finalized {a.jobs.finalized}, rejected {a.jobs.rejected}, timed out {a.jobs.timedOut})</span>],
                   ["earned", <span data-field="earned"><Vtn v={a.earned} /> (worker fees of finalized jobs)</span>],
-                  ["credited", <span>escrow <Vtn v={a.credits.escrow} />, dispute factory <Vtn v={a.credits.disputes} />; withdrawn <Vtn v={a.credits.withdrawn} /></span>],
+                  ["credited", <span>escrow <Vtn v={a.credits.escrow} />, dispute factory <Vtn v={a.credits.disputes} />, audit rewards <Vtn v={a.credits.audits} />; withdrawn <Vtn v={a.credits.withdrawn} /></span>],
+                  ["audits", <span data-field="audits">{a.audits.length} made ({a.audits.filter((x) => x.status === "passed").length} passed, {a.audits.filter((x) => x.status === "mismatch").length} mismatch, {a.audits.filter((x) => x.status === "committed").length} unrevealed); {a.missedAudits.length} slot(s) missed</span>],
                   ["slashed", <span data-field="slashed"><Vtn v={a.slashed} /> in {a.slashes.length} slash(es)</span>],
                   ["disputes", <span data-field="disputes">won {a.disputesWon}, lost {a.disputesLost}</span>],
                   ["jobs requested", String(a.requested)],
@@ -76,6 +78,18 @@ export function AccountView({ address }: { address: string }) {
             <>
               <h2>Slashes</h2>
               <ul data-list="slashes">{a.slashes.map((s, i) => <li key={i}><Vtn v={s.amount} /> {s.job !== undefined ? <Link href={`/jobs/${s.job}`}>job {s.job}</Link> : null}: {s.why}, <Place at={s.at} /></li>)}</ul>
+            </>
+          ) : null}
+          {a.audits.length > 0 ? (
+            <>
+              <h2>Audits</h2>
+              <AuditsTable audits={a.audits} />
+            </>
+          ) : null}
+          {a.missedAudits.length > 0 ? (
+            <>
+              <h2>Missed audit slots</h2>
+              <MissedTable missed={a.missedAudits} />
             </>
           ) : null}
           {a.disputes.length > 0 ? (

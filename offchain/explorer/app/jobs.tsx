@@ -1,7 +1,7 @@
 /** Jobs: the list (filter by status, model, worker) and one job from request to settlement. */
 import { useEffect, useRef } from "preact/hooks";
 
-import type { JobDetail, JobPage, JobSummary, Tensor } from "../api.js";
+import type { GroupView, JobAudit, JobDetail, JobPage, JobSummary, Tensor } from "../api.js";
 import { Addr, Hash, Link, Page, Place, Rows, StatusTag, Time, Vtn, duration, navigate, short, useApi, utc } from "./util.js";
 import { GamesTable } from "./disputes.js";
 
@@ -143,7 +143,7 @@ export function JobView({ id }: { id: string }) {
                     ? [["subscription", <span data-field="subscription">run <b>{j.subscription.run}</b> of <Link href="/subscriptions">subscription {j.subscription.id}</Link> ({j.subscription.runs} run(s); consumer <Addr a={j.subscription.consumer} />, triggered by <Addr a={j.subscription.keeper} />)</span>] as [string, preact.ComponentChildren]]
                     : []),
                   ["worker", <Addr a={j.worker} />],
-                  ["fee", <span><Vtn v={j.fee} /> (model <Vtn v={j.modelFee} />, protocol <Vtn v={j.protocolFee} /> at {(j.protocolFeeBps / 100).toFixed(2)}%, worker <Vtn v={j.workerPart} />)</span>],
+                  ["fee", <span data-field="fee-split"><Vtn v={j.fee} /> (model <Vtn v={j.modelFee} />, protocol <Vtn v={j.protocolFee} /> at {(j.protocolFeeBps / 100).toFixed(2)}%{j.auditFee ? <span>, audit pool <Vtn v={j.auditFee} /> at {((j.auditFeeBps ?? 0) / 100).toFixed(2)}%</span> : null}{j.callbackFee ? <span>, callback <Vtn v={j.callbackFee} /></span> : null}, worker <b data-field="worker-part"><Vtn v={j.workerPart} /></b>)</span>],
                   ["stake locked", <Vtn v={j.lock} />],
                   ["deadline", <Time t={j.deadline} />],
                   ["result due", <Time t={j.resultDue} />],
@@ -156,7 +156,9 @@ export function JobView({ id }: { id: string }) {
                         ["callback", <span data-field="callback">{j.callback?.status}{j.callback?.reason ? ` (revert data ${short(j.callback.reason, 18)})` : ""}, {j.callbackGasLimit} gas</span>],
                       ] as [string, preact.ComponentChildren][])
                     : [["callback", <span data-field="callback">none (no consumer)</span>] as [string, preact.ComponentChildren]]),
-                  ...(j.payout ? [["paid", <span>worker <Vtn v={j.payout.worker} />, model <Vtn v={j.payout.model} />, protocol <Vtn v={j.payout.protocol} /></span>] as [string, preact.ComponentChildren]] : []),
+                  ...(j.payout ? [["paid", <span>worker <Vtn v={j.payout.worker} />, model <Vtn v={j.payout.model} />, protocol <Vtn v={j.payout.protocol} />{j.payout.audit ? <span>, audit pool <Vtn v={j.payout.audit} /></span> : null}</span>] as [string, preact.ComponentChildren]] : []),
+                  ...(j.audit ? [["audit", <AuditLine a={j.audit} />] as [string, preact.ComponentChildren]] : []),
+                  ...(j.group ? [["redundancy group", <span data-field="group">group {j.group.id}: {j.group.k} jobs, {j.group.status}</span>] as [string, preact.ComponentChildren]] : []),
                   ...(j.rejection ? [["rejected", <span><Vtn v={j.rejection.slashed} /> of the worker's stake slashed, <Vtn v={j.rejection.refunded} /> refunded</span>] as [string, preact.ComponentChildren]] : []),
                   ["gas", <span data-field="gas">{Number(j.gasTotal).toLocaleString("en-US")} in all its transactions</span>],
                 ]}
@@ -186,6 +188,7 @@ export function JobView({ id }: { id: string }) {
               )}
             </div>
           </div>
+          {j.group ? <GroupSection g={j.group} current={j.id} /> : null}
           <h2>Timeline</h2>
           <ol class="timeline" data-list="timeline">
             {j.timeline.map((e, i) => (
@@ -206,5 +209,64 @@ export function JobView({ id }: { id: string }) {
         </>
       )}
     </Page>
+  );
+}
+
+/** A job's audit in one line: drawn or not, auditor and slot, status, reward or penalty, the game a mismatch opened. */
+function AuditLine({ a }: { a: JobAudit }) {
+  return (
+    <span data-field="audit" data-audit-status={a.status}>
+      {a.auditor ? (
+        <span>
+          audited by <Addr a={a.auditor} /> in slot {a.slot}: <b>{a.status}</b>
+          {a.game ? <span> — <Link href={`/disputes/${a.game}`}>dispute game {short(a.game)}</Link></span> : null}
+          {a.settled ? <span>; settled: reward <Vtn v={a.reward} />, slashed <Vtn v={a.slashed} /></span> : <span>; <Vtn v={a.lock} /> of its stake locked</span>}
+          {a.rateBps !== undefined ? <span class="muted"> (rate {(a.rateBps / 100).toFixed(2)}%)</span> : null}
+        </span>
+      ) : (
+        <span>{a.text}</span>
+      )}
+      {a.missed.length > 0 ? (
+        <span class="muted" data-field="audit-missed">
+          {" "}missed slots: {a.missed.map((m, i) => <span key={i}>{i > 0 ? ", " : ""}slot {m.slot} <Addr a={m.auditor} /> −<Vtn v={m.penalty} /></span>)}
+        </span>
+      ) : null}
+    </span>
+  );
+}
+
+/** The redundancy group a job belongs to: its sibling jobs, their workers and outputs, and its answer. */
+export function GroupSection({ g, current }: { g: GroupView; current?: number }) {
+  const how =
+    g.status === "confirmed"
+      ? "confirmed early: all its jobs agree, from distinct workers"
+      : g.status === "resolved"
+        ? `resolved after the windows (${g.finalizedJobs} job(s) finalized)`
+        : "pending: no answer yet";
+  return (
+    <div data-group={g.id}>
+      <h2>Redundancy group {g.id}</h2>
+      <p>
+        <span data-field="group-status">{how}</span>. {g.k} jobs of one input requested by <Addr a={g.requester} />, fee <Vtn v={g.fee} /> each, lock <Vtn v={g.lock} /> each
+        (value covered <Vtn v={g.value} />){g.output ? <span>; output <Hash h={g.output} /></span> : null}.
+      </p>
+      <table class="list" data-list="group-jobs">
+        <thead><tr><th>job</th><th>status</th><th>worker</th><th>output commitment</th><th>settled</th></tr></thead>
+        <tbody>
+          {g.jobs.map((x) => {
+            const s = g.settled.find((y) => y.job === x.id);
+            return (
+              <tr key={x.id} data-group-job={x.id} class={x.id === current ? "best" : ""}>
+                <td><Link href={`/jobs/${x.id}`}>job {x.id}</Link></td>
+                <td><StatusTag s={x.status} /></td>
+                <td><Addr a={x.worker} /></td>
+                <td><Hash h={x.outputCommitment} />{g.output && x.outputCommitment ? (x.outputCommitment === g.output ? " ✓" : " ✗") : ""}</td>
+                <td>{s ? <span>refund <Vtn v={s.refund} />, slashes <Vtn v={s.slashes} /></span> : <span class="muted">-</span>}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
   );
 }

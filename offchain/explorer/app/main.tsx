@@ -8,6 +8,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { ChangeMessage, Status } from "../api.js";
 import "./style.css";
 import { AccountView, AccountsPage } from "./accounts.js";
+import { AuditsPage } from "./audits.js";
 import { DisputeView, DisputesPage, GamesTable } from "./disputes.js";
 import { SubscriptionsPage } from "./subscriptions.js";
 import { GovernancePage } from "./governance.js";
@@ -73,6 +74,8 @@ function Route({ path, query }: { path: string; query: URLSearchParams }) {
       return b === undefined ? <DisputesPage /> : <DisputeView game={b} />;
     case "subscriptions":
       return b === undefined ? <SubscriptionsPage /> : <NotFound path={path} />;
+    case "audits":
+      return b === undefined ? <AuditsPage /> : <NotFound path={path} />;
     case "governance":
       return b === undefined ? <GovernancePage /> : <NotFound path={path} />;
     default:
@@ -80,7 +83,7 @@ function Route({ path, query }: { path: string; query: URLSearchParams }) {
   }
 }
 
-const NAV: [string, string][] = [["/", "Overview"], ["/models", "Models"], ["/jobs", "Jobs"], ["/accounts", "Workers & challengers"], ["/disputes", "Disputes"], ["/subscriptions", "Subscriptions"], ["/governance", "Governance"]];
+const NAV: [string, string][] = [["/", "Overview"], ["/models", "Models"], ["/jobs", "Jobs"], ["/accounts", "Workers & challengers"], ["/disputes", "Disputes"], ["/subscriptions", "Subscriptions"], ["/audits", "Audits"], ["/governance", "Governance"]];
 
 function App() {
   const [where, setWhere] = useState({ path: location.pathname, search: location.search });
