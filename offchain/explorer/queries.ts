@@ -153,7 +153,12 @@ export class ExplorerQueries {
     for (const r of this.db.all("SELECT status, COUNT(*) AS n FROM jobs WHERE model_id = ? GROUP BY status", id)) byStatus[r.status as string] = Number(r.n);
     const finalized = this.db.all("SELECT fee, model_fee, worker_fee FROM jobs WHERE model_id = ? AND status = 'finalized'", id);
     const total = sum(finalized.map((r) => r.model_fee as string));
-    const protocolFees = sum(finalized.map((r) => BigInt(r.fee as string) - BigInt(r.model_fee as string) - BigInt((r.worker_fee as string | null) ?? 0)));
+    // The treasury's part as paid (JobFinalized): not the audit pool's share or a callback fee, which the fee also carried.
+    const protocolFees = sum(
+      this.db
+        .all("SELECT json_extract(e.args, '$.protocolFee') AS v FROM jobs j JOIN events e ON e.job_id = j.job_id WHERE j.model_id = ? AND j.status = 'finalized' AND e.source = 'jobManager' AND e.name = 'JobFinalized'", id)
+        .map((r) => r.v as string),
+    );
     // Distributions: each ModelEarningsDistributed is followed, in its transaction, by one credit per payee.
     const distributions = this.db.events("e.model_id = ? AND e.source = 'jobManager' AND e.name = 'ModelEarningsDistributed'", id);
     const earned = new Map<string, bigint>();

@@ -251,6 +251,11 @@ describe("explorer: audits and redundancy groups", function () {
       expect(job.audit!.rateBps).to.equal(10_000);
     }
 
+    // The model's protocol fees are the treasury's parts alone, not the audit pool's shares.
+    let treasury = 0n;
+    for (const id of [ids.a, ids.c, ...ids.g1, ...ids.g2]) treasury += (await p.jobManager.feeSplit((await getJob(p, id)).terms))[0];
+    expect((await q.model(String(modelId))).earnings.protocolFees.wei).to.equal(treasury.toString());
+
     const a = (await q.job(String(ids.a))).audit!;
     const recA = await manager.auditOf(ids.a);
     const [settledA] = await manager.queryFilter(manager.filters.AuditSettled(ids.a), 0);
