@@ -8,32 +8,16 @@
  */
 import { expect } from "chai";
 import type { Signer } from "ethers";
-import hre from "hardhat";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 
 import type { Protocol } from "../../offchain/cli/index.js";
-import {
-  AuditStatus,
-  addStake,
-  auditManagerOf,
-  auditOf,
-  auditSummary,
-  deployProtocol,
-  getJob,
-  JobStatus,
-  modelFileFacts,
-  registerModel,
-  requestInference,
-  settleAudit,
-} from "../../offchain/cli/index.js";
+import { AuditStatus, auditOf, auditSummary, getJob, JobStatus, requestInference, settleAudit } from "../../offchain/cli/index.js";
 import type { CheatChoice } from "../../offchain/cli/index.js";
 import type { AuditMode } from "../../offchain/nodes/auditor.js";
-import { Worker } from "../../offchain/nodes/worker.js";
+import type { Worker } from "../../offchain/nodes/worker.js";
 import type { AuditManager } from "../../types/ethers-contracts/index.js";
+import { VTN, auditedChain, mineToEpoch, runUntil as runNodesUntil, stakedWorker } from "./audits-setup.js";
 import { digitInputs } from "./inprocess.js";
 
-const VTN = 10n ** 18n;
 const EPOCH_BLOCKS = 20;
 /**
  * Epochs of 20 blocks, 3 claim slots of 4; a challenge window of 40 s (the audit slots, 3 of 6 blocks,
@@ -62,95 +46,39 @@ interface Run {
   readonly signers: Signer[];
 }
 
-/** Runs `fn` as the audit manager's owner (the timelock on this deployment: impersonated). */
-async function asOwner(p: Protocol, manager: AuditManager, fn: (owner: Signer) => Promise<unknown>): Promise<void> {
-  const owner = await manager.owner();
-  const provider = p.connection.provider;
-  await provider.request({ method: "hardhat_impersonateAccount", params: [owner] });
-  await provider.request({ method: "hardhat_setBalance", params: [owner, "0x56BC75E2D63100000"] });
-  await fn(await p.connection.ethers.getSigner(owner));
-  await provider.request({ method: "hardhat_stopImpersonatingAccount", params: [owner] });
-}
-
 async function setUp(specs: readonly WorkerSpec[], jobCount: number, stride: number): Promise<Run> {
-  const conn = await hre.network.create({ override: { initialDate: new Date() } });
-  const p = (await deployProtocol(conn, hre.config.paths.ignition, { assignment: true, parameters: PARAMETERS })).protocol;
-  const manager = (await auditManagerOf(p))!;
-  expect(manager, "LocalAssignedProtocol deploys an audit manager").to.not.equal(undefined);
-  // Every result audited: the floor raised to 100% by the manager's owner.
-  await asOwner(p, manager, async (owner) => {
-    const q = await manager.params();
-    const params = { auditReward: q.auditReward, auditRateBps: 10_000n, auditSafetyBps: q.auditSafetyBps, auditMissPenaltyBps: q.auditMissPenaltyBps, auditSlotBlocks: q.auditSlotBlocks, auditSlots: q.auditSlots };
-    await (await manager.connect(owner).setParams(params)).wait();
-  });
-  const signers = (await conn.ethers.getSigners()) as Signer[];
-  const [deployer, developer, requester] = [signers[0]!, signers[1]!, signers[3]!];
-  // The pool pays rewards from what it holds: seeded by a donor (the deployer).
-  await (await p.token.connect(deployer).approve(await manager.getAddress(), 20n * VTN)).wait();
-  await (await manager.connect(deployer).fund(20n * VTN)).wait();
-  const facts = await modelFileFacts(join(hre.config.paths.root, "models/mnist-cnn.canonical.onnx"));
-  const modelId = (await registerModel(p, developer, { ...facts, price: VTN / 10n, contributors: [] })).modelId;
+  const c = await auditedChain(PARAMETERS);
+  const { p, manager, signers, requester, modelId, fee } = c;
   const workers: Worker[] = [];
   const addresses: string[] = [];
   const logs: string[][] = [];
   for (const [i, spec] of specs.entries()) {
     const signer = signers[6 + i]!;
-    // Stake, and tokens for a dispute bond (an auditor's mismatch posts one).
-    await (await p.token.connect(deployer).transfer(await signer.getAddress(), spec.stake + 50n * VTN)).wait();
-    await addStake(p, signer, spec.stake, { serveModels: [modelId] });
     const lines: string[] = [];
     logs.push(lines);
     addresses.push((await signer.getAddress()).toLowerCase());
     workers.push(
-      await Worker.create({
-        protocol: p,
-        signer,
-        db: ":memory:",
-        cacheDir: join(tmpdir(), "veritensor-audits-models"),
-        log: (l) => lines.push(l),
-        pollMs: 100,
-        models: [modelId],
-        withdrawAt: null,
-        keepSubscriptions: false,
+      await stakedWorker(c, signer, spec.stake, {
         name: spec.name,
+        log: (l) => lines.push(l),
         ...(spec.audits ? { audits: spec.audits } : {}),
         ...(spec.cheat ? { cheat: spec.cheat } : {}),
       }),
     );
   }
   for (const w of workers) await w.tick(); // each joins the roster (its weight counts from the next epoch)
-  const fee = (await p.jobManager.minimumFee(VTN / 10n)) + VTN / 5n;
   await (await p.token.connect(requester).approve(p.addresses.jobManager, fee * BigInt(jobCount))).wait();
   const input = digitInputs(stride);
   const jobs: bigint[] = [];
   for (let i = 0; i < jobCount; i++) jobs.push((await requestInference(p, requester, { modelId, input: input(), fee, deadlineIn: 3600 })).jobId);
   // Start at an epoch's first block (every job drawn afresh, all weights in force), then a block a second.
-  const head = await conn.ethers.provider.getBlockNumber();
-  const target = (Math.floor(head / EPOCH_BLOCKS) + 1) * EPOCH_BLOCKS;
-  await conn.provider.request({ method: "hardhat_mine", params: [`0x${(target - head).toString(16)}`] });
-  await conn.provider.request({ method: "evm_setAutomine", params: [false] });
-  await conn.provider.request({ method: "evm_setIntervalMining", params: [1000] });
+  await mineToEpoch(p, EPOCH_BLOCKS);
   return { p, manager, workers, addresses, jobs, logs, signers };
 }
 
-/** Runs the workers until `done` holds (checked every 500 ms) or `limitMs` passes; then stops them and mines on demand again. */
-async function runUntil(r: Run, what: string, done: () => Promise<boolean>, limitMs: number): Promise<void> {
-  const stop = new AbortController();
-  const running = r.workers.map((w) => w.run(stop.signal));
-  const started = Date.now();
-  try {
-    while (!(await done())) {
-      if (Date.now() - started > limitMs) {
-        throw new Error(`${what}: not done after ${limitMs} ms\n${r.logs.map((l) => l.slice(-25).join("\n")).join("\n---\n")}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-  } finally {
-    stop.abort();
-    await Promise.allSettled(running);
-    await r.p.connection.provider.request({ method: "evm_setIntervalMining", params: [0] });
-    await r.p.connection.provider.request({ method: "evm_setAutomine", params: [true] });
-  }
+/** Runs the workers until `done` holds or `limitMs` passes, on a chain mined every second. */
+function runUntil(r: Run, what: string, done: () => Promise<boolean>, limitMs: number): Promise<void> {
+  return runNodesUntil(r.p, r.workers, r.logs, what, done, limitMs);
 }
 
 const statuses = async (r: Run) => Promise.all(r.jobs.map(async (id) => (await getJob(r.p, id)).status));

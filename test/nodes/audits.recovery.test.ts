@@ -1,0 +1,298 @@
+/**
+ * Two moments of issue 18's audits that lose money if mishandled, with the nodes driven pass by
+ * pass (`tick()`) on a chain that mines each transaction in its own block (every result drawn for
+ * audit, as in audits.test.ts):
+ *
+ *  - an auditor stopped (its endpoint cut off, as a crash stops it) around its audit commitment or
+ *    its reveal, and restarted on the same SQLite file: it finds its commitment (its output from
+ *    the store, its salt from its own signature), commits once and never twice, reveals in time,
+ *    and is settled and paid, never charged the unrevealed audit's penalty;
+ *  - a verifier and an auditor disputing the same wrong result: two games (the verifier's, opened
+ *    by commit-reveal through the factory, and the audit's, opened by `revealMismatch`), both played
+ *    by the nodes; the result rejected once and the lock slashed once; the challenger's reward to
+ *    the game committed first (the factory's rank rule), whichever that is; the auditor paid its
+ *    audit reward and its bond back; every balance exact.
+ *
+ * The draws are random (block hashes): the auditor holds 3/4 of the model's stake and claims
+ * nothing, so every job goes to the other worker and its audit falls to the auditor in some slot
+ * but with probability 1/4^6; a job that misses is finished and the next one tried (at most 3).
+ */
+import { expect } from "chai";
+import type { Signer } from "ethers";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import type { Protocol } from "../../offchain/cli/index.js";
+import { AuditStatus, JobStatus, addStake, auditOf, getJob, requestInference } from "../../offchain/cli/index.js";
+import { attachGame, readGame } from "../../offchain/clients/disputes.js";
+import { GameStatus } from "../../offchain/clients/game-types.js";
+import type { ProtocolNode } from "../../offchain/nodes/node.js";
+import { canonicalRunners } from "../../offchain/nodes/runner-pool.js";
+import { Verifier } from "../../offchain/nodes/verifier.js";
+import type { Worker } from "../../offchain/nodes/worker.js";
+import type { AuditedChain } from "./audits-setup.js";
+import { VTN, auditedChain, mineToEpoch, stakedWorker, workerNode } from "./audits-setup.js";
+import { digitInputs } from "./inprocess.js";
+
+const EPOCH_BLOCKS = 100;
+/**
+ * Epochs of 100 blocks (a job's claim and audit fit in one, where the auditor's weight, taken out
+ * for the claim slots it lets pass, is in force), claim slots of 2 blocks; a challenge window of
+ * 5 minutes that the tests move past rather than wait out.
+ */
+const PARAMETERS = {
+  Assignment: { epochBlocks: EPOCH_BLOCKS, slotBlocks: 2, drawnSlots: 3 },
+  Jobs: { challengeWindow: 300 },
+};
+/** Jobs tried before a test gives up on the draw it needs. */
+const MAX_JOBS = 3;
+
+type Request = { method: string; params?: unknown[] };
+type Eip1193 = { request(a: Request): Promise<unknown> };
+
+/**
+ * Cuts the chain off at `from`'s first transaction calling `selector`: `before` (instead of
+ * sending it) or `after` (once it is sent and mined). From then on every request fails as an
+ * unreachable endpoint's would, until `restore()`: the node stops where it was, with its store as
+ * written so far, as a crash would leave it.
+ */
+function cutOffAt(p: Protocol, from: string, selector: string, when: "before" | "after") {
+  const provider = p.connection.provider as unknown as Eip1193;
+  const inner = provider.request.bind(provider);
+  const state = { down: false };
+  const unreachable = () => new Error("connect ECONNREFUSED 127.0.0.1:8545 (cut off by the test)");
+  provider.request = async (args: Request) => {
+    if (state.down) throw unreachable();
+    const tx = args.method === "eth_sendTransaction" ? (args.params?.[0] as { from?: string; data?: string }) : undefined;
+    if (tx?.from?.toLowerCase() === from.toLowerCase() && tx.data?.startsWith(selector)) {
+      // The send itself goes through (when it does) before the cut: the provider's own requests for it pass.
+      const sent = when === "after" ? await inner(args) : undefined;
+      state.down = true;
+      if (when === "before") throw unreachable();
+      return sent;
+    }
+    return inner(args);
+  };
+  return {
+    state,
+    restore: () => {
+      provider.request = inner;
+    },
+  };
+}
+
+/** The transactions `from` sent to `to` calling `selector` in blocks `fromBlock..` (mined, whatever their status). */
+async function sentTxs(p: Protocol, fromBlock: number, from: string, to: string, selector: string): Promise<number> {
+  const provider = p.connection.ethers.provider;
+  const head = await provider.getBlockNumber();
+  let n = 0;
+  for (let b = fromBlock; b <= head; b++) {
+    const block = await provider.getBlock(b, true);
+    for (const tx of block?.prefetchedTransactions ?? []) {
+      if (tx.from.toLowerCase() === from.toLowerCase() && tx.to?.toLowerCase() === to.toLowerCase() && tx.data.startsWith(selector)) n++;
+    }
+  }
+  return n;
+}
+
+/**
+ * Passes by hand: `nodes()` tick in turn, round after round, until `done` holds (at most `max`
+ * rounds); a round in which nobody sent anything mines a block, so that slots and draws move on.
+ */
+async function roundsUntil(p: Protocol, nodes: () => readonly ProtocolNode[], what: string, done: () => Promise<boolean>, logs: () => string, max = 300): Promise<void> {
+  const provider = p.connection.ethers.provider;
+  for (let i = 0; i < max; i++) {
+    if (await done()) return;
+    const before = await provider.getBlockNumber();
+    for (const n of nodes()) await n.tick();
+    if ((await provider.getBlockNumber()) === before) await p.connection.provider.request({ method: "hardhat_mine", params: ["0x1"] });
+  }
+  if (await done()) return;
+  throw new Error(`${what}: not done after ${max} rounds\n${logs()}`);
+}
+
+/** Moves the chain's clock `seconds` on (a challenge window passed without waiting for it). */
+async function moveTime(p: Protocol, seconds: number): Promise<void> {
+  await p.connection.provider.request({ method: "evm_increaseTime", params: [seconds] });
+  await p.connection.provider.request({ method: "hardhat_mine", params: ["0x1"] });
+}
+
+/** Starts the next job at an epoch's first half (its claim and audit in the same epoch). */
+async function requestJob(c: AuditedChain, input: () => Uint8Array): Promise<{ id: bigint; block: number }> {
+  const head = await c.p.connection.ethers.provider.getBlockNumber();
+  if (head % EPOCH_BLOCKS > EPOCH_BLOCKS / 2) await mineToEpoch(c.p, EPOCH_BLOCKS);
+  await (await c.p.token.connect(c.requester).approve(c.p.addresses.jobManager, c.fee)).wait();
+  const r = await requestInference(c.p, c.requester, { modelId: c.modelId, input: input(), fee: c.fee, deadlineIn: 3600 });
+  return { id: r.jobId, block: r.receipt.blockNumber };
+}
+
+/** Whether the auditor's store says the audit of `id` will not be its own (not drawn, another's, or too late). */
+function notOurs(w: Worker, id: bigint): boolean {
+  const a = w.store.audit(id);
+  return a !== undefined && ["unaudited", "theirs", "skipped"].includes(a.stage);
+}
+
+describe("nodes: an auditor restarted around its commitment and reveal (issue 18)", function () {
+  this.timeout(180_000);
+
+  let dir: string;
+  let c: AuditedChain;
+  let db: string;
+  let worker: Worker;
+  let auditor: Worker;
+  let auditorSigner: Signer;
+  let me: string;
+  let managerAddress: string;
+  const input = digitInputs(23);
+  let logs: string[] = [];
+  const recent = () => logs.slice(-40).join("\n");
+  const log = (l: string) => logs.push(l);
+  let restartLog: string[] = [];
+
+  /** The auditor's node on its store file: it audits, and claims nothing (so every job is the worker's). */
+  const openAuditor = () =>
+    workerNode(c, auditorSigner, {
+      name: "auditor",
+      db,
+      maxJobs: 0,
+      log: (l) => {
+        log(l);
+        restartLog.push(l);
+      },
+    });
+
+  before(async function () {
+    dir = await mkdtemp(join(tmpdir(), "veritensor-audit-recovery-"));
+    db = join(dir, "auditor.sqlite");
+    c = await auditedChain(PARAMETERS, { auditSlotBlocks: 6n });
+    managerAddress = await c.manager.getAddress();
+    worker = await stakedWorker(c, c.signers[6]!, 1_000n * VTN, { name: "worker", log });
+    auditorSigner = c.signers[7]!;
+    me = (await auditorSigner.getAddress()).toLowerCase();
+    await (await c.p.token.connect(c.deployer).transfer(me, 3_050n * VTN)).wait();
+    await addStake(c.p, auditorSigner, 3_000n * VTN, { serveModels: [c.modelId] });
+    auditor = await openAuditor();
+    for (const n of [worker, auditor]) await n.tick(); // each joins the roster (weights from the next epoch)
+    await mineToEpoch(c.p, EPOCH_BLOCKS);
+  });
+  beforeEach(function () {
+    logs = [];
+    restartLog = [];
+  });
+  after(async function () {
+    worker?.close();
+    auditor?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /**
+   * Runs jobs until the auditor is stopped at its first `fn` transaction (`when`), restarts it on
+   * its store, and plays the audit to its settlement and the reward's withdrawal. Returns the job,
+   * the first block of the test and the restarted node's log.
+   */
+  async function crashAndRestart(fn: "commitAudit" | "revealAudit", when: "before" | "after", inspect: (id: bigint, store: Worker["store"]) => Promise<void>) {
+    const selector = c.manager.interface.getFunction(fn)!.selector;
+    const startBlock = (await c.p.connection.ethers.provider.getBlockNumber()) + 1;
+    const tokens = await c.p.token.balanceOf(me);
+    const stake = await c.p.staking.stakeOf(me);
+    const reward = (await c.manager.params()).auditReward;
+    let id: bigint | undefined;
+    for (let tries = 0; tries < MAX_JOBS && id === undefined; tries++) {
+      const job = await requestJob(c, input);
+      const cut = cutOffAt(c.p, me, selector, when);
+      try {
+        await roundsUntil(
+          c.p,
+          () => [worker, auditor],
+          `job ${job.id}: the auditor reaching ${fn}`,
+          async () => cut.state.down || notOurs(auditor, job.id),
+          recent,
+          60,
+        );
+      } catch (e) {
+        // The cut-off stops the auditor's pass (and the round) with an endpoint failure.
+        if (!cut.state.down) throw e;
+      } finally {
+        cut.restore();
+      }
+      if (cut.state.down) id = job.id;
+      else console.log(`      job ${job.id}: not audited by the auditor (${auditor.store.audit(job.id)?.stage}); trying another`);
+    }
+    if (id === undefined) expect.fail(`the auditor was drawn for none of ${MAX_JOBS} jobs:\n${recent()}`);
+    auditor.close();
+    restartLog = [];
+    auditor = await openAuditor();
+    // What the stopped node left in its file (read before the new one's first pass).
+    await inspect(id!, auditor.store);
+    // The restarted node reveals (in time: the window is still open) ...
+    await roundsUntil(c.p, () => [worker, auditor], `job ${id}: revealed after the restart`, async () => (await auditOf(c.p, id!)).status === AuditStatus.Passed, recent, 20);
+    // ... and once the window has passed the job is finalized, the audit settled and its reward withdrawn.
+    await moveTime(c.p, PARAMETERS.Jobs.challengeWindow);
+    await roundsUntil(
+      c.p,
+      () => [worker, auditor],
+      `job ${id}: finalized, its audit settled and paid`,
+      async () => (await getJob(c.p, id!)).status === JobStatus.Finalized && (await auditOf(c.p, id!)).settled && (await c.manager.balanceOf(me)) === 0n,
+      recent,
+      20,
+    );
+    const a = await auditOf(c.p, id!);
+    expect(a.auditor.toLowerCase()).to.equal(me);
+    expect(a.status, "passed, not left unrevealed").to.equal(AuditStatus.Passed);
+    const settled = (await c.manager.queryFilter(c.manager.filters.AuditSettled(id!))).map((e) => e.args);
+    expect(settled.length).to.equal(1);
+    expect(settled[0]!.reward, "the audit's reward").to.equal(reward);
+    expect(settled[0]!.slashed, "no penalty").to.equal(0n);
+    // Exactly the reward in its wallet; its stake whole and unlocked again; never charged as a silent auditor.
+    expect((await c.p.token.balanceOf(me)) - tokens).to.equal(reward);
+    const after = await c.p.staking.stakeOf(me);
+    expect(after.staked).to.equal(stake.staked);
+    expect(after.locked).to.equal(stake.locked);
+    expect(await c.manager.queryFilter(c.manager.filters.AuditMissed(undefined, me), startBlock)).to.have.length(0);
+    // One commitment and one reveal, each sent once.
+    for (const f of ["commitAudit", "revealAudit"] as const) {
+      expect(await sentTxs(c.p, startBlock, me, managerAddress, c.manager.interface.getFunction(f)!.selector), `${f} transactions`).to.equal(1);
+    }
+    // Nothing run again: the output came from the store, the salt from our signature; no pass failed.
+    const said = restartLog.join("\n");
+    expect(said).to.not.match(/audited by us \(slot/);
+    expect(said).to.not.match(new RegExp(`audit of job ${id}: `));
+    expect(said).to.match(new RegExp(`job ${id}: finalized; our audit settled \\(passed`));
+    return { id: id!, said };
+  }
+
+  it("stopped after computing, before its commitment left: on restart it commits once, reveals, is settled and paid", async function () {
+    const { id, said } = await crashAndRestart("commitAudit", "before", async (id, store) => {
+      const a = store.audit(id)!;
+      expect(a.stage, "the output was written ahead of the commitment").to.equal("computed");
+      expect(a.ourOutput).to.equal(a.workerOutput);
+      expect(store.intent(`audit-commit:${id}`)?.txHash, "the commitment never left").to.equal(undefined);
+      expect((await auditOf(c.p, id)).status, "nothing on chain yet").to.equal(AuditStatus.None);
+    });
+    expect(said).to.match(new RegExp(`recovered audit-commit job ${id}: it never reached the chain`));
+    expect(said).to.match(new RegExp(`job ${id}: committed to our audit output`));
+  });
+
+  it("stopped after its commitment was mined, before recording it or revealing: on restart it finds it, reveals, is settled and paid", async function () {
+    const { id, said } = await crashAndRestart("commitAudit", "after", async (id, store) => {
+      const a = store.audit(id)!;
+      expect(a.stage).to.equal("computed");
+      expect(store.intent(`audit-commit:${id}`)?.state, "sent, its receipt not recorded").to.be.oneOf(["pending", "sent"]);
+      expect((await auditOf(c.p, id)).status, "the commitment is on chain").to.equal(AuditStatus.Committed);
+    });
+    expect(said).to.match(new RegExp(`recovered audit-commit job ${id}: it reached the chain`));
+    expect(said).to.match(new RegExp(`job ${id}: our audit commitment is on chain \\(recovered\\)`));
+    expect(said).to.match(new RegExp(`job ${id}: audited by us, our output agrees, revealed`));
+  });
+
+  it("stopped after its reveal was mined, before recording it: on restart it finds it, is settled and paid", async function () {
+    const { id, said } = await crashAndRestart("revealAudit", "after", async (id, store) => {
+      const a = store.audit(id)!;
+      expect(a.stage).to.equal("committed");
+      expect(store.intent(`audit-reveal:${id}`)?.state, "sent, its receipt not recorded").to.be.oneOf(["pending", "sent"]);
+      expect((await auditOf(c.p, id)).status, "the reveal is on chain").to.equal(AuditStatus.Passed);
+    });
+    expect(said).to.match(new RegExp(`job ${id}: our audit reveal is on chain \\(recovered\\)`));
+  });
+});
