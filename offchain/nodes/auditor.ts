@@ -252,6 +252,12 @@ export class Auditor {
       this.log.warn(`job ${id}: audit drawn for us (slot ${d.slot}), but it locks ${formatVtn(terms.lock)} and only ${formatVtn(free)} of our stake is free; not committing`);
       return;
     }
+    if (a.ourOutput !== undefined) {
+      // Computed in an earlier slot of ours whose commitment never went out (a restart after it ended): the same output.
+      this.ctx.store.updateAudit(id, { stage: "computed" });
+      this.log.info(`job ${id}: audited by us again (slot ${d.slot}), with the output computed before (${short(a.ourOutput)})`);
+      return this.commit(this.ctx.store.audit(id)!, { draw: d, terms });
+    }
     const job = await this.jobRow(id);
     const input = await this.host.inputOf(job);
     const { model } = await this.ctx.models.get(job.modelId);
@@ -264,7 +270,7 @@ export class Auditor {
       `job ${id}: audited by us (slot ${d.slot}): ran model ${job.modelId} in ${t.ms.toFixed(1)} ms, output ${short(t.outputCommitment)}, ` +
         (agrees ? "agrees with the worker's" : `DIFFERS from the worker's ${short(a.workerOutput)}`),
     );
-    await this.commit(this.ctx.store.audit(id)!);
+    await this.commit(this.ctx.store.audit(id)!, { draw: d, terms });
   }
 
   /** The job's row in our store (a job requested before our first block is read back from its events). */
@@ -289,7 +295,13 @@ export class Auditor {
     return r.auditor.toLowerCase() === this.ctx.address.toLowerCase() ? r.status : undefined;
   }
 
-  private async commit(a: AuditRow): Promise<void> {
+  /**
+   * Commits to our output of `a` (or finds the commitment on chain). `fresh` is the draw that
+   * found the slot ours in this pass; without it (the commitment was decided in an earlier pass:
+   * before a restart, or its sending failed) the draw is read again, and a slot that has passed
+   * meanwhile is given up rather than sent for in vain every pass.
+   */
+  private async commit(a: AuditRow, fresh?: { draw: AuditDraw; terms: JobTerms }): Promise<void> {
     const id = a.jobId;
     const key = `audit-commit:${id}`;
     if (this.ctx.journal.inFlight(key)) return;
@@ -308,14 +320,36 @@ export class Auditor {
     const mismatch = ours.toLowerCase() !== a.workerOutput.toLowerCase();
     // A mismatch is revealed by opening a dispute, whose bond the factory takes from us: make sure it can.
     if (mismatch && !(await this.bondReady(id))) return;
+    const terms = fresh?.terms ?? (await jobTerms(this.ctx.p, id));
+    if (fresh === undefined && !(await this.stillOurs(a, terms))) return;
     const salt = await this.salt(id, ours);
     const commitment = auditCommitment(id, this.ctx.address, ours, salt);
-    const terms = await jobTerms(this.ctx.p, id);
     const receipt = await this.host.perform(key, `audit-commit job ${id}`, () => commitAudit(this.ctx.p, this.ctx.signer, id, terms, a.workerOutput, commitment));
     this.counters.committed++;
     this.ctx.store.updateAudit(id, { stage: "committed" });
     this.log.info(`job ${id}: committed to our audit output (${formatVtn(terms.lock)} of stake locked, block ${receipt.blockNumber}); revealing in the next block`);
     await this.reveal(this.ctx.store.audit(id)!);
+  }
+
+  /**
+   * Whether the current audit slot of `a` is still ours, long enough for a commitment to be mined
+   * in it (read again for a commitment decided in an earlier pass). If not, says so once: the audit
+   * waits for the end of the current slot (a later one may be ours again: the output is kept), or
+   * is given up once every slot has passed (a commit would only revert).
+   */
+  private async stillOurs(a: AuditRow, terms: JobTerms): Promise<boolean> {
+    const id = a.jobId;
+    const d = await auditDraw(this.ctx.p, id, terms, this.host.headBlock());
+    this.counters.drawReads++;
+    if (d.over) {
+      this.ctx.store.updateAudit(id, { stage: "skipped", note: "every audit slot passed before our commitment was sent" });
+      this.log.warn(`job ${id}: every audit slot has passed before our commitment was sent (a restart?): not committing`);
+      return false;
+    }
+    if (d.auditor.toLowerCase() === this.ctx.address.toLowerCase() && d.slotEnd > d.atBlock + SLOT_MARGIN_BLOCKS) return true;
+    this.ctx.store.updateAudit(id, { stage: "other", slotEnd: d.slotEnd, note: "our slot passed before our commitment was sent" });
+    this.log.warn(`job ${id}: our audit slot passed before our commitment was sent (a restart?); slot ${d.slot} lasts until block ${d.slotEnd}, the draw is read again after it`);
+    return false;
   }
 
   /** Whether the dispute factory can take a challenge bond from us (approving it if needed); says why not. */

@@ -6,7 +6,9 @@
  *  - an auditor stopped (its endpoint cut off, as a crash stops it) around its audit commitment or
  *    its reveal, and restarted on the same SQLite file: it finds its commitment (its output from
  *    the store, its salt from its own signature), commits once and never twice, reveals in time,
- *    and is settled and paid, never charged the unrevealed audit's penalty;
+ *    and is settled and paid, never charged the unrevealed audit's penalty; restarted once every
+ *    slot has passed, it gives the audit up instead of sending, every pass, a commitment that can
+ *    only fail; stopped after revealing a mismatch, it finds its game and plays it to the win;
  *  - a verifier and an auditor disputing the same wrong result: two games (the verifier's, opened
  *    by commit-reveal through the factory, and the audit's, opened by `revealMismatch`), both played
  *    by the nodes; the result rejected once and the lock slashed once; the challenger's reward to
@@ -14,8 +16,9 @@
  *    audit reward and its bond back; every balance exact.
  *
  * The draws are random (block hashes): the auditor holds 3/4 of the model's stake and claims
- * nothing, so every job goes to the other worker and its audit falls to the auditor in some slot
- * but with probability 1/4^6; a job that misses is finished and the next one tried (at most 3).
+ * nothing, so every job goes to the other worker, and each slot's draw (redrawn once if it falls on
+ * that worker) is the auditor's with probability 15/16: a job the auditor audits in no slot (about
+ * 1 in 4,000) is finished and the next one tried (at most 3).
  */
 import { expect } from "chai";
 import type { Signer } from "ethers";
@@ -274,6 +277,44 @@ describe("nodes: an auditor restarted around its commitment and reveal (issue 18
     expect(said).to.match(new RegExp(`job ${id}: committed to our audit output`));
   });
 
+  it("stopped after computing, restarted once every audit slot has passed: it sends nothing and lets the audit go", async function () {
+    const selector = c.manager.interface.getFunction("commitAudit")!.selector;
+    const startBlock = (await c.p.connection.ethers.provider.getBlockNumber()) + 1;
+    const stake = await c.p.staking.stakeOf(me);
+    let id: bigint | undefined;
+    for (let tries = 0; tries < MAX_JOBS && id === undefined; tries++) {
+      const job = await requestJob(c, input);
+      const cut = cutOffAt(c.p, me, selector, "before");
+      try {
+        await roundsUntil(c.p, () => [worker, auditor], `job ${job.id}: the auditor reaching commitAudit`, async () => cut.state.down || notOurs(auditor, job.id), recent, 60);
+      } catch (e) {
+        if (!cut.state.down) throw e;
+      } finally {
+        cut.restore();
+      }
+      if (cut.state.down) id = job.id;
+    }
+    if (id === undefined) expect.fail(`the auditor was drawn for none of ${MAX_JOBS} jobs:\n${recent()}`);
+    auditor.close();
+    // Down for longer than the audit slots last (3 of 6 blocks).
+    const { auditSlots, auditSlotBlocks } = await c.manager.params();
+    await c.p.connection.provider.request({ method: "hardhat_mine", params: [`0x${(auditSlots * auditSlotBlocks + 1n).toString(16)}`] });
+    expect((await c.manager.auditDraw(id!, (await getJob(c.p, id!)).terms)).over).to.equal(true);
+    restartLog = [];
+    auditor = await openAuditor();
+    for (let i = 0; i < 5; i++) {
+      await worker.tick();
+      await auditor.tick();
+    }
+    expect(auditor.store.audit(id!)!.stage, restartLog.join("\n")).to.be.oneOf(["theirs", "skipped"]);
+    expect(await sentTxs(c.p, startBlock, me, managerAddress, selector), "no commitment sent").to.equal(0);
+    // It used to send the commitment again every pass (each failing: "every audit slot of job N has passed") until the window closed.
+    expect(restartLog.join("\n"), "no failing pass").to.not.match(new RegExp(`audit of job ${id}: `));
+    expect(restartLog.join("\n")).to.match(new RegExp(`job ${id}: every audit slot has passed before our commitment was sent`));
+    expect((await auditOf(c.p, id!)).status).to.equal(AuditStatus.None);
+    expect((await c.p.staking.stakeOf(me)).locked).to.equal(stake.locked);
+  });
+
   it("stopped after its commitment was mined, before recording it or revealing: on restart it finds it, reveals, is settled and paid", async function () {
     const { id, said } = await crashAndRestart("commitAudit", "after", async (id, store) => {
       const a = store.audit(id)!;
@@ -294,5 +335,235 @@ describe("nodes: an auditor restarted around its commitment and reveal (issue 18
       expect((await auditOf(c.p, id)).status, "the reveal is on chain").to.equal(AuditStatus.Passed);
     });
     expect(said).to.match(new RegExp(`job ${id}: our audit reveal is on chain \\(recovered\\)`));
+  });
+});
+
+describe("nodes: a verifier and an auditor disputing the same wrong result (issue 18)", function () {
+  this.timeout(240_000);
+
+  let dir: string;
+  let c: AuditedChain;
+  let cheater: Worker;
+  let auditor: Worker;
+  let auditorDb: string;
+  let verifierSigner: Signer;
+  const input = digitInputs(29);
+  let logs: string[] = [];
+  const recent = () => logs.slice(-60).join("\n");
+  const log = (l: string) => logs.push(l);
+  let who: { cheater: string; auditor: string; verifier: string; requester: string };
+
+  before(async function () {
+    dir = await mkdtemp(join(tmpdir(), "veritensor-audit-disputes-"));
+    auditorDb = join(dir, "auditor.sqlite");
+    c = await auditedChain(PARAMETERS, { auditSlotBlocks: 6n });
+    cheater = await stakedWorker(c, c.signers[6]!, 1_000n * VTN, { name: "cheater", cheat: {}, log });
+    // The auditor claims nothing: every job is the cheater's, and the auditor (3/4 of the stake) audits it.
+    auditor = await stakedWorker(c, c.signers[7]!, 3_000n * VTN, { name: "auditor", maxJobs: 0, db: auditorDb, log });
+    verifierSigner = c.signers[8]!;
+    await (await c.p.token.connect(c.deployer).transfer(await verifierSigner.getAddress(), 250n * VTN)).wait();
+    await addStake(c.p, verifierSigner, 200n * VTN);
+    who = {
+      cheater: cheater.address.toLowerCase(),
+      auditor: auditor.address.toLowerCase(),
+      verifier: (await verifierSigner.getAddress()).toLowerCase(),
+      requester: (await c.requester.getAddress()).toLowerCase(),
+    };
+    for (const n of [cheater, auditor]) await n.tick(); // each joins the roster (weights from the next epoch)
+    await mineToEpoch(c.p, EPOCH_BLOCKS);
+  });
+  beforeEach(function () {
+    logs = [];
+  });
+  after(async function () {
+    cheater?.close();
+    auditor?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A verifier node watching from block `from` (in this thread, one runner). */
+  const verifierFrom = (from: number) =>
+    Verifier.create({ protocol: c.p, signer: verifierSigner, db: ":memory:", cacheDir: join(tmpdir(), "veritensor-audits-models"), log, pollMs: 0, fromBlock: from, parallel: 1, runners: canonicalRunners, name: "verifier" });
+
+  /** Every balance the two games and the audit can move. */
+  async function balances() {
+    const p = c.p;
+    const of = async (a: string) => ({
+      tokens: await p.token.balanceOf(a),
+      escrow: await p.jobManager.balanceOf(a),
+      factory: await p.disputes.balanceOf(a),
+      audits: await c.manager.balanceOf(a),
+      stake: await p.staking.stakeOf(a),
+    });
+    return {
+      cheater: await of(who.cheater),
+      auditor: await of(who.auditor),
+      verifier: await of(who.verifier),
+      requester: await of(who.requester),
+      pool: await c.manager.pool(),
+      supply: await p.token.totalSupply(),
+    };
+  }
+
+  /** Whether job `id`'s games have all ended and paid out, and the verifier and the auditor withdrew what they were owed. */
+  async function allSettled(id: bigint, games: number): Promise<boolean> {
+    const p = c.p;
+    if ((await getJob(p, id)).status !== JobStatus.Rejected) return false;
+    const opened = await p.disputes.gamesOf(id);
+    if (opened.length !== games || !(await p.disputes.jobDisputes(id)).closed) return false;
+    const a = await auditOf(p, id);
+    if (a.status !== AuditStatus.None && a.status !== AuditStatus.Missed && !a.settled) return false;
+    for (const x of [who.auditor, who.verifier]) {
+      if ((await p.disputes.balanceOf(x)) !== 0n || (await c.manager.balanceOf(x)) !== 0n) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Runs cheated jobs until one is audited by the auditor, with the verifier running from the
+   * submission (`verifierStarts` "at once") or started only once the audit's game is open; plays
+   * both games out and checks every rule and balance.
+   */
+  async function disputedByBoth(verifierStarts: "at once" | "after the audit's game") {
+    const p = c.p;
+    let verifier: Verifier | undefined;
+    const nodes = () => [cheater, auditor, ...(verifier ? [verifier] : [])];
+    try {
+      for (let tries = 0; tries < MAX_JOBS; tries++) {
+        const before = await balances();
+        const job = await requestJob(c, input);
+        const id = job.id;
+        if (verifierStarts === "at once") verifier = await verifierFrom(job.block);
+        await roundsUntil(p, nodes, `job ${id}: audited`, async () => (await auditOf(p, id)).status === AuditStatus.Mismatch || notOurs(auditor, id), recent, 60);
+        if ((await auditOf(p, id)).status !== AuditStatus.Mismatch) {
+          // Not audited by the auditor in any slot: the verifier alone disputes it; finish it and try another.
+          console.log(`      job ${id}: not audited by the auditor (${auditor.store.audit(id)?.stage}); trying another`);
+          verifier ??= await verifierFrom(job.block);
+          await roundsUntil(p, nodes, `job ${id}: disputed by the verifier alone`, () => allSettled(id, 1), recent);
+          verifier.close();
+          verifier = undefined;
+          continue;
+        }
+        verifier ??= await verifierFrom(job.block);
+        await roundsUntil(p, nodes, `job ${id}: both games played out and paid`, () => allSettled(id, 2), recent);
+        await check(id, before);
+        return;
+      }
+      expect.fail(`the auditor audited none of ${MAX_JOBS} cheated jobs:\n${recent()}`);
+    } finally {
+      verifier?.close();
+    }
+  }
+
+  async function check(id: bigint, before: Awaited<ReturnType<typeof balances>>): Promise<void> {
+    const p = c.p;
+    const after = await balances();
+    const job = await getJob(p, id);
+    const lock = job.lock;
+    const audit = await auditOf(p, id);
+    const { auditReward } = await c.manager.params();
+    const { challengerRewardBps } = await p.disputes.params();
+    // Two games, one each, both won by their challenger.
+    const games = await p.disputes.gamesOf(id);
+    const records = await Promise.all(games.map((g) => p.disputes.gameRecord(g)));
+    const challengers = records.map((r) => r.challenger.toLowerCase());
+    expect(challengers).to.have.members([who.verifier, who.auditor]);
+    expect(audit.auditor.toLowerCase()).to.equal(who.auditor);
+    expect(audit.status).to.equal(AuditStatus.Mismatch);
+    expect(audit.game.toLowerCase(), "the audit's game is the auditor's").to.equal(games[challengers.indexOf(who.auditor)]!.toLowerCase());
+    for (const g of games) expect((await readGame(attachGame(g, c.deployer))).status, `game ${g}`).to.equal(GameStatus.ChallengerWins);
+    // Rejected once, slashed once (the second game to end slashes nothing).
+    const from = Number((await p.jobManager.queryFilter(p.jobManager.filters.JobRequested(id)))[0]!.blockNumber);
+    expect(await p.jobManager.queryFilter(p.jobManager.filters.JobRejected(id), from)).to.have.length(1);
+    const slashes = await p.staking.queryFilter(p.staking.filters.StakeSlashed(who.cheater), from);
+    expect(slashes.map((e) => e.args.amount)).to.deep.equal([lock]);
+    // The reward goes to the game committed first (the lowest rank), whichever it is.
+    const first = records[0]!.rank < records[1]!.rank ? 0 : 1;
+    const winner = challengers[first]!;
+    const closed = (await p.disputes.queryFilter(p.disputes.filters.DisputesClosed(id), from)).map((e) => e.args);
+    expect(closed).to.have.length(1);
+    expect(closed[0]!.winnerGame.toLowerCase(), "the first-committed game earns the reward").to.equal(games[first]!.toLowerCase());
+    const reward = (lock * challengerRewardBps) / 10_000n;
+    expect(closed[0]!.challengerReward).to.equal(reward);
+    expect(closed[0]!.burned, "the rest of the slash is burned").to.equal(lock - reward);
+    // Exact balances. The auditor: its bond back, the audit's reward, the challenger's reward if first; its stake whole.
+    const rewardOf = (x: string) => (winner === x ? reward : 0n);
+    expect(after.auditor.tokens - before.auditor.tokens, "the auditor's wallet").to.equal(auditReward + rewardOf(who.auditor));
+    expect(after.auditor.stake.staked).to.equal(before.auditor.stake.staked);
+    expect(after.auditor.stake.locked).to.equal(before.auditor.stake.locked);
+    // The verifier: its bond back, and the challenger's reward if first.
+    expect(after.verifier.tokens - before.verifier.tokens, "the verifier's wallet").to.equal(rewardOf(who.verifier));
+    expect(after.verifier.stake.staked).to.equal(before.verifier.stake.staked);
+    // The cheater: its lock slashed, once; nothing earned.
+    expect(before.cheater.stake.staked - after.cheater.stake.staked).to.equal(lock);
+    expect(after.cheater.stake.locked).to.equal(before.cheater.stake.locked);
+    expect(after.cheater.tokens).to.equal(before.cheater.tokens);
+    expect(after.cheater.escrow).to.equal(before.cheater.escrow);
+    // The requester: its fee refunded in the escrow.
+    expect(before.requester.tokens - after.requester.tokens).to.equal(job.fee);
+    expect(after.requester.escrow - before.requester.escrow).to.equal(job.fee);
+    // The pool paid the audit's reward (a rejected fee funds nothing); the rest of the slash is burned.
+    expect(before.pool - after.pool).to.equal(auditReward);
+    expect(before.supply - after.supply).to.equal(lock - reward);
+    for (const x of [after.auditor, after.verifier]) expect(x.factory + x.audits, "everything withdrawn").to.equal(0n);
+    const said = logs.join("\n");
+    expect(said).to.match(new RegExp(`job ${id}: audited by us, our output DIFFERS from the worker's: revealed as a mismatch, dispute opened`));
+    expect(said).to.match(new RegExp(`job ${id}: dispute opened, game`));
+    expect(said).to.match(new RegExp(`job ${id}: rejected; our audit settled \\(mismatch`));
+    console.log(`      job ${id}: ranks ${records.map((r, i) => `${challengers[i] === who.auditor ? "auditor" : "verifier"} ${r.rank}`).join(", ")}; reward ${reward} wei to the ${winner === who.auditor ? "auditor" : "verifier"}`);
+  }
+
+  it("the verifier running from the submission: two games, rejected and slashed once, the reward to the first committed, the audit paid", async function () {
+    await disputedByBoth("at once");
+  });
+
+  it("the verifier started once the audit's game is open: the same rules, whoever ranks first", async function () {
+    await disputedByBoth("after the audit's game");
+  });
+
+  it("the auditor stopped after its mismatch was revealed (the game opened), restarted on its file: it finds its game, plays it and is paid", async function () {
+    const p = c.p;
+    const selector = c.manager.interface.getFunction("revealMismatch")!.selector;
+    const { auditReward } = await c.manager.params();
+    const { challengerRewardBps } = await p.disputes.params();
+    for (let tries = 0; tries < MAX_JOBS; tries++) {
+      const before = await balances();
+      const job = await requestJob(c, input);
+      const id = job.id;
+      const cut = cutOffAt(p, who.auditor, selector, "after");
+      try {
+        await roundsUntil(p, () => [cheater, auditor], `job ${id}: the auditor revealing a mismatch`, async () => cut.state.down || notOurs(auditor, id), recent, 60);
+      } catch (e) {
+        if (!cut.state.down) throw e;
+      } finally {
+        cut.restore();
+      }
+      if (!cut.state.down) {
+        // Not audited by the auditor, and no verifier runs: the wrong result stands (audits deter, they do not prevent).
+        console.log(`      job ${id}: not audited by the auditor (${auditor.store.audit(id)?.stage}); trying another`);
+        continue;
+      }
+      auditor.close();
+      auditor = await workerNode(c, c.signers[7]!, { name: "auditor", maxJobs: 0, db: auditorDb, log });
+      expect(auditor.store.audit(id)!.stage, "stopped before recording its reveal").to.equal("committed");
+      const audit = await auditOf(p, id);
+      expect(audit.status).to.equal(AuditStatus.Mismatch);
+      expect(audit.game, "the mismatch opened a game").to.not.equal("0x0000000000000000000000000000000000000000");
+      const restarted = logs.length;
+      await roundsUntil(p, () => [cheater, auditor], `job ${id}: the audit's game played out and paid`, () => allSettled(id, 1), recent);
+      const said = logs.slice(restarted).join("\n");
+      expect(said).to.match(new RegExp(`job ${id}: our audit's dispute \\(game 0x[0-9a-fA-F]{6}…[0-9a-fA-F]{4}\\) is on chain \\(recovered\\)`));
+      expect(said).to.match(/WON \(challenger wins\)/);
+      expect((await readGame(attachGame(audit.game, c.deployer))).status).to.equal(GameStatus.ChallengerWins);
+      const after = await balances();
+      const lock = (await getJob(p, id)).lock;
+      // Its bond back, the challenger's reward (the only game) and the audit's reward; its stake whole.
+      expect(after.auditor.tokens - before.auditor.tokens).to.equal(auditReward + (lock * challengerRewardBps) / 10_000n);
+      expect(after.auditor.stake.staked).to.equal(before.auditor.stake.staked);
+      expect(after.auditor.stake.locked).to.equal(before.auditor.stake.locked);
+      expect(before.cheater.stake.staked - after.cheater.stake.staked).to.equal(lock);
+      return;
+    }
+    expect.fail(`the auditor audited none of ${MAX_JOBS} cheated jobs:\n${recent()}`);
   });
 });
