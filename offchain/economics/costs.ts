@@ -26,7 +26,7 @@ export interface GasTable {
    * "Audits": receipts of 18 audits, cold storage, the commit locking the auditor's stake).
    */
   readonly audit: bigint;
-  /** The challenger's side of a dispute the cheater does not defend (commit, open, timeout: 919,631 measured). */
+  /** The challenger's side of a dispute the cheater does not defend (commit, open, timeout: 990,301 measured). */
   readonly disputeUndefended: bigint;
   /** The challenger's side of a dispute played to the step (about 2,000,000 of the costliest MNIST CNN dispute's 3,423,270). */
   readonly disputeChallenger: bigint;
@@ -41,7 +41,7 @@ export const GAS: GasTable = {
   lostClaim: 27_370n,
   drawExtra: 36_763n,
   audit: 330_971n,
-  disputeUndefended: 919_631n,
+  disputeUndefended: 990_301n,
   disputeChallenger: 2_000_000n,
   disputeDefender: 1_450_000n,
 };
