@@ -6,6 +6,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 
+import { FUTURE_IDS as SDK_FUTURE_IDS } from "../../packages/sdk/src/deployment.js";
 import { VeritensorError } from "./errors.js";
 
 /** The protocol's contracts, by role. */
@@ -29,26 +30,30 @@ export interface ProtocolAddresses {
 /** Contracts every deployment has (the roster, the audit manager and the redundancy contract are optional). */
 type RequiredRole = Exclude<keyof ProtocolAddresses, "roster" | "auditManager" | "redundancy">;
 
-/** Ignition future id of each contract (module id # contract name), as in ignition/modules/. */
+/**
+ * Ignition future id of each contract every deployment has (module id # contract name), as in
+ * ignition/modules/; the one list is the SDK's (packages/sdk/src/deployment.ts), which integrators'
+ * backends read deployments with.
+ */
 export const FUTURE_IDS: Readonly<Record<RequiredRole, string>> = {
-  token: "Token#VeritensorToken",
-  registry: "Registry#ModelRegistry",
-  staking: "Staking#Staking",
-  jobManager: "Jobs#JobManager",
-  timelock: "Governance#ProtocolTimelock",
-  governor: "Governance#VeritensorGovernor",
-  disputeFactory: "Disputes#DisputeGameFactory",
-  subscriptions: "Subscriptions#SubscriptionManager",
+  token: SDK_FUTURE_IDS.token,
+  registry: SDK_FUTURE_IDS.registry,
+  staking: SDK_FUTURE_IDS.staking,
+  jobManager: SDK_FUTURE_IDS.jobManager,
+  timelock: SDK_FUTURE_IDS.timelock,
+  governor: SDK_FUTURE_IDS.governor,
+  disputeFactory: SDK_FUTURE_IDS.disputeFactory,
+  subscriptions: SDK_FUTURE_IDS.subscriptions,
 };
 
 /** Ignition future id of the worker roster, when the deployment has one. */
-export const ROSTER_FUTURE_ID = "Assignment#WorkerRoster";
+export const ROSTER_FUTURE_ID = SDK_FUTURE_IDS.roster;
 
 /** Ignition future id of the audit manager, when the deployment has one. */
-export const AUDIT_MANAGER_FUTURE_ID = "Audits#AuditManager";
+export const AUDIT_MANAGER_FUTURE_ID = SDK_FUTURE_IDS.auditManager;
 
 /** Ignition future id of the redundancy contract, when the deployment has one. */
-export const REDUNDANCY_FUTURE_ID = "Redundancy#RedundantRequests";
+export const REDUNDANCY_FUTURE_ID = SDK_FUTURE_IDS.redundancy;
 
 export const LOCAL_CHAIN_ID = 31337n;
 

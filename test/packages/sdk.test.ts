@@ -14,7 +14,6 @@ import { expect } from "chai";
 import type { Signer } from "ethers";
 import { BrowserProvider, Wallet, ZeroAddress, ZeroHash, parseEther } from "ethers";
 
-import { FUTURE_IDS as CLIENT_FUTURE_IDS, ROSTER_FUTURE_ID } from "../../offchain/clients/deployment.js";
 import { bytesToInts } from "../../offchain/clients/tensors.js";
 import { Worker } from "../../offchain/nodes/worker.js";
 import type { InProcessChain } from "../nodes/inprocess.js";
@@ -203,6 +202,20 @@ describe("packages: @veritensor/sdk (sources, in-process chain)", function () {
     expect(e.message).not.to.match(RAW_BYTES);
     expect(e.message).to.contain("(3000 bytes)");
     // The SDK reads Ignition's deployed_addresses.json by the same keys as the repository's clients.
-    expect(sdk.FUTURE_IDS).to.deep.equal({ ...CLIENT_FUTURE_IDS, roster: ROSTER_FUTURE_ID });
+    // (offchain/clients/deployment.ts takes its keys from the SDK's list: one home.) They are the
+    // module ids # contract names of ignition/modules/, the keys Ignition writes.
+    expect(sdk.FUTURE_IDS).to.deep.equal({
+      token: "Token#VeritensorToken",
+      registry: "Registry#ModelRegistry",
+      staking: "Staking#Staking",
+      jobManager: "Jobs#JobManager",
+      timelock: "Governance#ProtocolTimelock",
+      governor: "Governance#VeritensorGovernor",
+      disputeFactory: "Disputes#DisputeGameFactory",
+      subscriptions: "Subscriptions#SubscriptionManager",
+      roster: "Assignment#WorkerRoster",
+      auditManager: "Audits#AuditManager",
+      redundancy: "Redundancy#RedundantRequests",
+    });
   });
 });

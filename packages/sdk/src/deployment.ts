@@ -19,6 +19,10 @@ export interface ProtocolAddresses {
   readonly disputeFactory?: string;
   readonly subscriptions?: string;
   readonly roster?: string;
+  /** The audit manager, on a deployment with audits. */
+  readonly auditManager?: string;
+  /** The redundancy contract (k jobs of one input). */
+  readonly redundancy?: string;
 }
 
 /** One official deployment, as in @veritensor/contracts' deployments/<chainId>.json. */
@@ -33,8 +37,8 @@ export interface AddressBookEntry {
 
 /**
  * Ignition future id (module id # contract name) of each role, as the repository's ignition/modules
- * name them: the keys of `deployed_addresses.json`. test/packages/sdk.test.ts holds them equal to
- * offchain/clients/deployment.ts's.
+ * name them: the keys of `deployed_addresses.json`. The one list: offchain/clients/deployment.ts
+ * takes its keys from here.
  */
 export const FUTURE_IDS: Readonly<Record<keyof ProtocolAddresses, string>> = {
   token: "Token#VeritensorToken",
@@ -46,6 +50,8 @@ export const FUTURE_IDS: Readonly<Record<keyof ProtocolAddresses, string>> = {
   disputeFactory: "Disputes#DisputeGameFactory",
   subscriptions: "Subscriptions#SubscriptionManager",
   roster: "Assignment#WorkerRoster",
+  auditManager: "Audits#AuditManager",
+  redundancy: "Redundancy#RedundantRequests",
 };
 
 /** Roles from the contents of an Ignition `deployed_addresses.json`. */
