@@ -105,13 +105,7 @@ contract AuditManager is IAuditManager, Ownable, PullPayments {
         bytes32 outputCommitment,
         bytes32 commitment
     ) external nonReentrant {
-        Record storage r = _records[jobId];
-        if (r.status != AuditStatus.None) revert AuditManagerAlreadyCommitted(jobId, r.auditor);
-        IJobManager.Job memory job = _result(jobId, t, outputCommitment);
-        if (job.status != IJobManager.JobStatus.Submitted) revert AuditManagerWrongJobStatus(jobId, job.status);
-        if (block.timestamp >= job.timer) revert AuditManagerWindowClosed(jobId, job.timer);
-        (Draw memory d, bytes32 seedHash) = _draw(jobId, t, job.worker);
-        if (!d.audited) revert AuditManagerNotAudited(jobId);
+        (Record storage r, address worker, Draw memory d, bytes32 seedHash) = _uncommitted(jobId, t, outputCommitment);
         if (d.over) revert AuditManagerSlotsOver(jobId);
         // INVARIANT: only the auditor drawn for the current slot commits (never the worker).
         if (msg.sender != d.auditor) revert AuditManagerNotAuditor(jobId, msg.sender, d.auditor, d.slotEnd);
@@ -129,7 +123,7 @@ contract AuditManager is IAuditManager, Ownable, PullPayments {
         emit AuditCommitted(jobId, msg.sender, d.slot, t.lock);
 
         staking.lock(msg.sender, t.lock);
-        if (d.slot != 0) _chargeMissed(jobId, t, job.worker, seedHash, d.slot, msg.sender, p.auditMissPenaltyBps);
+        if (d.slot != 0) _chargeMissed(jobId, t, worker, seedHash, d.slot, msg.sender, p.auditMissPenaltyBps);
     }
 
     /// @inheritdoc IAuditManager
@@ -170,21 +164,15 @@ contract AuditManager is IAuditManager, Ownable, PullPayments {
 
     /// @inheritdoc IAuditManager
     function reportMissedAudit(uint256 jobId, IJobManager.JobTerms calldata t, bytes32 outputCommitment) external nonReentrant {
-        Record storage r = _records[jobId];
-        if (r.status != AuditStatus.None) revert AuditManagerAlreadyCommitted(jobId, r.auditor);
-        IJobManager.Job memory job = _result(jobId, t, outputCommitment);
-        // Only auditors that could have committed are charged. A commit needs the job submitted and
-        // inside its window; both only ever end, so if they hold now they held in every slot before.
-        // Once either ended (possibly before the last slots began) nobody is charged: a drawn auditor
-        // must not pay for a slot in which committing was impossible.
-        if (job.status != IJobManager.JobStatus.Submitted) revert AuditManagerWrongJobStatus(jobId, job.status);
-        if (block.timestamp >= job.timer) revert AuditManagerWindowClosed(jobId, job.timer);
-        (Draw memory d, bytes32 seedHash) = _draw(jobId, t, job.worker);
-        if (!d.audited) revert AuditManagerNotAudited(jobId);
+        // Only auditors that could have committed are charged: the same checks as a commit's. A commit
+        // needs the job submitted and inside its window; both only ever end, so if they hold now they
+        // held in every slot before. Once either ended (possibly before the last slots began) nobody
+        // is charged: a drawn auditor must not pay for a slot in which committing was impossible.
+        (Record storage r, address worker, Draw memory d, bytes32 seedHash) = _uncommitted(jobId, t, outputCommitment);
         Params memory p = _params;
         if (!d.over) revert AuditManagerSlotsNotOver(jobId, d.seedBlock + uint256(p.auditSlots) * p.auditSlotBlocks);
         r.status = AuditStatus.Missed;
-        _chargeMissed(jobId, t, job.worker, seedHash, p.auditSlots, address(0), p.auditMissPenaltyBps);
+        _chargeMissed(jobId, t, worker, seedHash, p.auditSlots, address(0), p.auditMissPenaltyBps);
     }
 
     // ---------------------------------------------------------------- settlement
@@ -321,6 +309,24 @@ contract AuditManager is IAuditManager, Ownable, PullPayments {
             revert AuditManagerWrongJobStatus(jobId, s);
         }
         if (j.resultHash(t, outputCommitment) != job.commitment) revert AuditManagerResultMismatch(jobId);
+    }
+
+    /// @dev Job `jobId`'s audit record, still uncommitted, with the job's worker and its draw now, after
+    /// checking what a commit (or a report of a commit that never came) needs: `t` and
+    /// `outputCommitment` are its submitted result, still inside its challenge window, and drawn for audit.
+    function _uncommitted(
+        uint256 jobId,
+        IJobManager.JobTerms calldata t,
+        bytes32 outputCommitment
+    ) private view returns (Record storage r, address worker, Draw memory d, bytes32 seedHash) {
+        r = _records[jobId];
+        if (r.status != AuditStatus.None) revert AuditManagerAlreadyCommitted(jobId, r.auditor);
+        IJobManager.Job memory job = _result(jobId, t, outputCommitment);
+        if (job.status != IJobManager.JobStatus.Submitted) revert AuditManagerWrongJobStatus(jobId, job.status);
+        if (block.timestamp >= job.timer) revert AuditManagerWindowClosed(jobId, job.timer);
+        worker = job.worker;
+        (d, seedHash) = _draw(jobId, t, worker);
+        if (!d.audited) revert AuditManagerNotAudited(jobId);
     }
 
     /// @dev The caller's committed, unrevealed audit of job `jobId`, in its reveal window: from the block
