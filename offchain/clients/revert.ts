@@ -411,6 +411,17 @@ export function decodeRevert(error: unknown, context: RevertContext = {}): strin
   return `the transaction reverted with unknown error data ${data.slice(0, 74)}${data.length > 74 ? "…" : ""}`;
 }
 
+/** The protocol's custom error a failed call reverted with (its name and arguments), or undefined. */
+export function protocolRevert(error: unknown): ErrorDescription | undefined {
+  const data = revertData(error);
+  if (data === undefined) return undefined;
+  try {
+    return PROTOCOL_ERRORS.parseError(data) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The SDK's stable code of a revert (UNKNOWN_MODEL, FEE_TOO_LOW…; REVERTED or UNKNOWN_REVERT otherwise). */
 function revertCode(error: unknown): VeritensorErrorCode {
   const data = revertData(error);

@@ -45,6 +45,7 @@ import {
   withdrawAuditBalance,
 } from "../clients/index.js";
 import { attachGame, itemOfBatch, readGame } from "../clients/disputes.js";
+import { protocolRevert } from "../clients/revert.js";
 import { Side } from "../clients/game-types.js";
 import { itemCommitments, splitItems } from "../commitments/batch.js";
 import type { Hex } from "../commitments/merkle.js";
@@ -113,6 +114,8 @@ export interface AuditCounters {
 export class Auditor {
   private readonly host: AuditorHost;
   readonly counters: AuditCounters = { drawReads: 0, results: 0, committed: 0, passed: 0, mismatches: 0, settled: 0 };
+  /** Draw reads per job (tests: at most one per slot, and one more to learn that the last has passed). */
+  readonly drawReadsOf = new Map<bigint, number>();
   /** The manager, read once (undefined: the deployment has no audits). */
   private manager: Promise<AuditManager | undefined> | undefined;
   /** Whether the manager may owe us a reward (read once at start, then after each settlement). */
@@ -172,7 +175,9 @@ export class Auditor {
   onCommitted(jobId: bigint, auditor: string, slot: bigint): void {
     const a = this.ctx.store.audit(jobId);
     if (a === undefined || auditor.toLowerCase() === this.ctx.address.toLowerCase()) return;
-    if (a.stage === "pending" || a.stage === "other") {
+    // Also once we have computed ours: an audit takes one commitment, so ours (too late for our slot:
+    // a slow run, a restart) can no longer be accepted, and sending it would fail every pass.
+    if (a.stage === "pending" || a.stage === "other" || a.stage === "computed") {
       this.ctx.store.updateAudit(jobId, { stage: "theirs", note: `audited by ${auditor} (slot ${slot})` });
     }
   }
@@ -201,7 +206,7 @@ export class Auditor {
     }
     const terms = await jobTerms(this.ctx.p, id);
     const d = await auditDraw(this.ctx.p, id, terms, Number(head));
-    this.counters.drawReads++;
+    this.countDrawRead(id);
     if (!d.audited) {
       this.ctx.store.updateAudit(id, { stage: "unaudited" });
       this.log.info(`job ${id}: not drawn for audit`);
@@ -223,6 +228,11 @@ export class Auditor {
       return;
     }
     await this.ours(a, terms, d);
+  }
+
+  private countDrawRead(id: bigint): void {
+    this.counters.drawReads++;
+    this.drawReadsOf.set(id, (this.drawReadsOf.get(id) ?? 0) + 1);
   }
 
   private sayOnce(key: string, line: string): void {
@@ -324,11 +334,39 @@ export class Auditor {
     if (fresh === undefined && !(await this.stillOurs(a, terms))) return;
     const salt = await this.salt(id, ours);
     const commitment = auditCommitment(id, this.ctx.address, ours, salt);
-    const receipt = await this.host.perform(key, `audit-commit job ${id}`, () => commitAudit(this.ctx.p, this.ctx.signer, id, terms, a.workerOutput, commitment));
+    let receipt;
+    try {
+      receipt = await this.host.perform(key, `audit-commit job ${id}`, () => commitAudit(this.ctx.p, this.ctx.signer, id, terms, a.workerOutput, commitment));
+    } catch (e) {
+      if (!this.committedBefore(id, e)) throw e;
+      return;
+    }
     this.counters.committed++;
     this.ctx.store.updateAudit(id, { stage: "committed" });
     this.log.info(`job ${id}: committed to our audit output (${formatVtn(terms.lock)} of stake locked, block ${receipt.blockNumber}); revealing in the next block`);
     await this.reveal(this.ctx.store.audit(id)!);
+  }
+
+  /**
+   * Whether our commitment to the audit of `id` failed because the audit already had one (the
+   * manager's `AuditManagerAlreadyCommitted`): another auditor's, committed in its own slot while
+   * ours passed (our output took longer than our slot), and not yet in our event scan; or every
+   * slot was reported missed. Then the audit is given up, once, rather than sent for again every
+   * pass. A commitment of our own (sent by an earlier run that did not record it) is revealed.
+   */
+  private committedBefore(id: bigint, error: unknown): boolean {
+    const r = protocolRevert(error);
+    if (r?.name !== "AuditManagerAlreadyCommitted") return false;
+    const by = String(r.args[1]);
+    if (by.toLowerCase() === this.ctx.address.toLowerCase()) {
+      this.ctx.store.updateAudit(id, { stage: "committed" });
+      this.log.info(`job ${id}: our audit commitment is on chain (found when sending it again)`);
+      return true;
+    }
+    const whose = by === ZeroAddress ? "every slot was reported missed" : `${short(by)} committed first, in its own slot`;
+    this.ctx.store.updateAudit(id, { stage: "theirs", note: `not ours: ${whose}` });
+    this.log.warn(`job ${id}: our audit commitment came too late: ${whose}; letting the audit go`);
+    return true;
   }
 
   /**
@@ -340,7 +378,7 @@ export class Auditor {
   private async stillOurs(a: AuditRow, terms: JobTerms): Promise<boolean> {
     const id = a.jobId;
     const d = await auditDraw(this.ctx.p, id, terms, this.host.headBlock());
-    this.counters.drawReads++;
+    this.countDrawRead(id);
     if (d.over) {
       this.ctx.store.updateAudit(id, { stage: "skipped", note: "every audit slot passed before our commitment was sent" });
       this.log.warn(`job ${id}: every audit slot has passed before our commitment was sent (a restart?): not committing`);

@@ -22,12 +22,13 @@
  */
 import { expect } from "chai";
 import type { Signer } from "ethers";
+import { hexlify, randomBytes } from "ethers";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import type { Protocol } from "../../offchain/cli/index.js";
-import { AuditStatus, JobStatus, addStake, auditOf, getJob, requestInference } from "../../offchain/cli/index.js";
+import { AuditStatus, JobStatus, addStake, auditCommitment, auditOf, commitAudit, getJob, requestInference } from "../../offchain/cli/index.js";
 import { attachGame, readGame } from "../../offchain/clients/disputes.js";
 import { GameStatus } from "../../offchain/clients/game-types.js";
 import type { ProtocolNode } from "../../offchain/nodes/node.js";
@@ -565,5 +566,191 @@ describe("nodes: a verifier and an auditor disputing the same wrong result (issu
       return;
     }
     expect.fail(`the auditor audited none of ${MAX_JOBS} cheated jobs:\n${recent()}`);
+  });
+});
+
+/**
+ * An auditor whose commitment comes after another auditor's: drawn for a slot, it computes its
+ * output, but before its commitment reaches the chain the slot passes and the auditor drawn for a
+ * later slot commits (a slow run on a busy machine; in CI it took longer than a 6-block slot). An
+ * audit takes one commitment, so the late one can only fail: the node lets the audit go, once,
+ * whether it learns of the other commitment from its send (the manager's AuditManagerAlreadyCommitted)
+ * or from its event scan after a restart. It used to keep the output "computed" and send the
+ * commitment again every pass, reading the draw each time, until its slots ran out.
+ *
+ * The draws are random: the auditor and the rival hold equal stakes, so a later slot is the
+ * rival's about half the time; jobs are tried until one is (at most 12: all failing about 1 run
+ * in 4,000).
+ */
+describe("nodes: an auditor whose commitment comes after another auditor's (issue 18)", function () {
+  this.timeout(180_000);
+  const TRIES = 12;
+
+  let dir: string;
+  let c: AuditedChain;
+  let db: string;
+  let worker: Worker;
+  let auditor: Worker;
+  let rival: Worker;
+  let auditorSigner: Signer;
+  let rivalSigner: Signer;
+  let me: string;
+  let managerAddress: string;
+  const input = digitInputs(31);
+  let logs: string[] = [];
+  const recent = () => logs.slice(-40).join("\n");
+  const log = (l: string) => logs.push(l);
+  let restartLog: string[] = [];
+
+  const openAuditor = () =>
+    workerNode(c, auditorSigner, {
+      name: "auditor",
+      db,
+      maxJobs: 0,
+      log: (l) => {
+        log(l);
+        restartLog.push(l);
+      },
+    });
+
+  before(async function () {
+    dir = await mkdtemp(join(tmpdir(), "veritensor-audit-late-"));
+    db = join(dir, "auditor.sqlite");
+    c = await auditedChain(PARAMETERS, { auditSlotBlocks: 6n });
+    managerAddress = await c.manager.getAddress();
+    // The worker claims every job; the auditor and the rival claim nothing and are drawn for its audits.
+    worker = await stakedWorker(c, c.signers[6]!, 1_000n * VTN, { name: "worker", log });
+    auditorSigner = c.signers[7]!;
+    me = (await auditorSigner.getAddress()).toLowerCase();
+    await (await c.p.token.connect(c.deployer).transfer(me, 2_050n * VTN)).wait();
+    await addStake(c.p, auditorSigner, 2_000n * VTN, { serveModels: [c.modelId] });
+    auditor = await openAuditor();
+    // The rival's node keeps its roster place; its commitments are sent by the test (below).
+    rivalSigner = c.signers[8]!;
+    rival = await stakedWorker(c, rivalSigner, 2_000n * VTN, { name: "rival", maxJobs: 0, audits: "off", log });
+    for (const n of [worker, auditor, rival]) await n.tick(); // each joins the roster (weights from the next epoch)
+    await mineToEpoch(c.p, EPOCH_BLOCKS);
+  });
+  beforeEach(function () {
+    logs = [];
+    restartLog = [];
+  });
+  after(async function () {
+    for (const n of [worker, auditor, rival]) n?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /**
+   * Holds the auditor's first commitment (its gas estimate or its send, whichever comes first) and,
+   * meanwhile, mines on to the first later slot drawn for the rival, whose commitment is then mined.
+   * Then the held request goes on (`send`) or fails as an unreachable endpoint (`crash`, and always
+   * when no later slot is the rival's).
+   */
+  function overtake(mode: "send" | "crash") {
+    const provider = c.p.connection.provider as unknown as Eip1193;
+    const inner = provider.request.bind(provider);
+    const selector = c.manager.interface.getFunction("commitAudit")!.selector;
+    const state = { fired: false, overtaken: undefined as bigint | undefined, down: false };
+    const unreachable = () => new Error("connect ECONNREFUSED 127.0.0.1:8545 (cut off by the test)");
+    const mine = (blocks: bigint) => inner({ method: "hardhat_mine", params: [`0x${blocks.toString(16)}`] });
+    const rivalCommits = async (data: string): Promise<boolean> => {
+      const [id, , workerOutput] = c.manager.interface.decodeFunctionData("commitAudit", data) as unknown as [bigint, unknown, string];
+      const { terms } = await getJob(c.p, id);
+      const rivalAddress = (await rivalSigner.getAddress()).toLowerCase();
+      for (;;) {
+        const head = BigInt(await c.p.connection.ethers.provider.getBlockNumber());
+        const d = await c.manager.auditDraw(id, terms);
+        if (d.over) return false;
+        if (d.auditor.toLowerCase() === rivalAddress && d.slotEnd > head) {
+          const salt = hexlify(randomBytes(32));
+          await commitAudit(c.p, rivalSigner, id, terms, workerOutput, auditCommitment(id, rivalAddress, workerOutput, salt));
+          state.overtaken = id;
+          return true;
+        }
+        await mine(d.slotEnd - head + 1n);
+      }
+    };
+    provider.request = async (args: Request) => {
+      if (state.down) throw unreachable();
+      const tx = args.method === "eth_sendTransaction" || args.method === "eth_estimateGas" ? (args.params?.[0] as { from?: string; data?: string }) : undefined;
+      if (!state.fired && tx?.from?.toLowerCase() === me && tx.data?.startsWith(selector)) {
+        state.fired = true;
+        const overtaken = await rivalCommits(tx.data);
+        if (mode === "crash" || !overtaken) {
+          state.down = true;
+          throw unreachable();
+        }
+      }
+      return inner(args);
+    };
+    return {
+      state,
+      restore: () => {
+        provider.request = inner;
+      },
+    };
+  }
+
+  /** Runs jobs until the rival's commitment overtakes the auditor's; returns the job and the first block of the test. */
+  async function overtaken(mode: "send" | "crash"): Promise<{ id: bigint; startBlock: number }> {
+    const startBlock = (await c.p.connection.ethers.provider.getBlockNumber()) + 1;
+    for (let tries = 0; tries < TRIES; tries++) {
+      const job = await requestJob(c, input);
+      const hook = overtake(mode);
+      try {
+        await roundsUntil(c.p, () => [worker, auditor, rival], `job ${job.id}: the auditor reaching commitAudit`, async () => hook.state.fired || notOurs(auditor, job.id), recent, 60);
+      } catch (e) {
+        if (!hook.state.down) throw e;
+      } finally {
+        hook.restore();
+      }
+      if (hook.state.overtaken === job.id) return { id: job.id, startBlock };
+      if (hook.state.down) {
+        // No later slot was the rival's: the auditor stopped at its commitment; it restarts and the next job is tried.
+        auditor.close();
+        auditor = await openAuditor();
+      }
+      // Its audit is left to end however it ends; the next job starts from a quiet auditor.
+      await moveTime(c.p, PARAMETERS.Jobs.challengeWindow);
+      await roundsUntil(c.p, () => [worker, auditor, rival], `job ${job.id}: finalized`, async () => (await getJob(c.p, job.id)).status === JobStatus.Finalized, recent, 20);
+    }
+    return expect.fail(`no later audit slot was the rival's in ${TRIES} jobs:\n${recent()}`);
+  }
+
+  /** After a few more passes: the audit let go for good, no commitment of ours ever sent, no failing pass. */
+  async function lettingGo(id: bigint, startBlock: number, said: () => string): Promise<void> {
+    const reads = auditor.auditor.drawReadsOf.get(id) ?? 0;
+    for (let i = 0; i < 5; i++) {
+      for (const n of [worker, auditor, rival]) await n.tick();
+      await c.p.connection.provider.request({ method: "hardhat_mine", params: ["0x1"] });
+    }
+    const a = auditor.store.audit(id)!;
+    expect(a.stage, said()).to.equal("theirs");
+    expect(a.note?.toLowerCase()).to.include((await rivalSigner.getAddress()).toLowerCase().slice(0, 6));
+    expect(auditor.auditor.drawReadsOf.get(id) ?? 0, "no draw read once it is let go").to.equal(reads);
+    const selector = c.manager.interface.getFunction("commitAudit")!.selector;
+    expect(await sentTxs(c.p, startBlock, me, managerAddress, selector), "no commitment of ours sent").to.equal(0);
+    expect(said(), "no failing pass").to.not.match(new RegExp(`audit of job ${id}: `));
+    expect(said(), "never a commitment sent for an audit that had one").to.not.match(/audit already has a commitment/);
+    const record = await auditOf(c.p, id);
+    expect(record.auditor.toLowerCase()).to.equal((await rivalSigner.getAddress()).toLowerCase());
+    expect(record.status).to.equal(AuditStatus.Committed);
+  }
+
+  it("told by its send (the audit already has a commitment): it lets the audit go, once", async function () {
+    const { id, startBlock } = await overtaken("send");
+    const said = () => logs.join("\n");
+    expect(said(), recent()).to.match(new RegExp(`job ${id}: our audit commitment came too late: 0x[0-9a-fA-F]{6}…[0-9a-fA-F]{4} committed first, in its own slot; letting the audit go`));
+    await lettingGo(id, startBlock, said);
+  });
+
+  it("restarted after the other commitment was mined: its event scan lets the audit go, with nothing sent", async function () {
+    const { id, startBlock } = await overtaken("crash");
+    auditor.close();
+    restartLog = [];
+    auditor = await openAuditor();
+    expect(auditor.store.audit(id)!.stage, "stopped with its output computed").to.equal("computed");
+    await lettingGo(id, startBlock, () => restartLog.join("\n"));
+    expect(auditor.auditor.drawReadsOf.get(id) ?? 0, "the draw not even read: the scan told it").to.equal(0);
   });
 });
