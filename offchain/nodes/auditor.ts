@@ -190,7 +190,7 @@ export class Auditor {
     for (const a of this.ctx.store.auditsAt("pending", "other", "computed", "committed")) {
       await attempt(`audit of job ${a.jobId}`, () => this.step(a, BigInt(head)));
     }
-    for (const a of this.ctx.store.auditsAt("passed", "disputed")) await attempt(`audit of job ${a.jobId}`, () => this.settle(a));
+    for (const a of this.ctx.store.auditsAt("passed", "disputed", "unrevealed")) await attempt(`audit of job ${a.jobId}`, () => this.settle(a));
   }
 
   private async step(a: AuditRow, head: bigint): Promise<void> {
@@ -425,6 +425,13 @@ export class Auditor {
     if (this.ctx.journal.inFlight(key)) return;
     const status = await this.recovered(id, key);
     if (status === AuditStatus.Passed || status === AuditStatus.Mismatch) return this.revealed(a, status);
+    if (this.host.now() >= a.challengeEnd) {
+      // Down through the whole reveal window: a reveal can only fail now. The commitment still
+      // locks our stake until the audit is settled (its miss penalty), which we do once the job is.
+      this.ctx.store.updateAudit(id, { stage: "unrevealed", note: "the challenge window closed before our reveal" });
+      this.log.warn(`job ${id}: the challenge window closed before our audit was revealed (was the node down?): its miss penalty applies; settling it once the job is`);
+      return;
+    }
     const ours = a.ourOutput!;
     const salt = await this.salt(id, ours);
     if (ours.toLowerCase() === a.workerOutput.toLowerCase()) {

@@ -120,10 +120,11 @@ export interface JobRow {
  * Where an audit of another worker's result stands for a worker (offchain/nodes/auditor.ts):
  * `pending` until its draw is read (after its seed block), then `unaudited`, `other` (drawn for
  * another auditor, until its slot ends), `theirs` (another auditor committed, or the slots passed), or ours: `computed` (our output written ahead of the
- * commitment), `committed`, then `passed` or `disputed` once revealed, `settled` once the job is;
- * `skipped` when we could not audit it in time (note says why).
+ * commitment), `committed`, then `passed` or `disputed` once revealed (`unrevealed` when the
+ * challenge window closed first), `settled` once the job is; `skipped` when we could not audit it
+ * in time (note says why).
  */
-export type AuditStage = "pending" | "unaudited" | "other" | "theirs" | "computed" | "committed" | "passed" | "disputed" | "settled" | "skipped";
+export type AuditStage = "pending" | "unaudited" | "other" | "theirs" | "computed" | "committed" | "passed" | "disputed" | "unrevealed" | "settled" | "skipped";
 
 export interface AuditRow {
   readonly jobId: bigint;

@@ -8,7 +8,9 @@
  *    the store, its salt from its own signature), commits once and never twice, reveals in time,
  *    and is settled and paid, never charged the unrevealed audit's penalty; restarted once every
  *    slot has passed, it gives the audit up instead of sending, every pass, a commitment that can
- *    only fail; stopped after revealing a mismatch, it finds its game and plays it to the win;
+ *    only fail; restarted once the challenge window has closed on its commitment, it sends no
+ *    reveal, settles the audit (its miss penalty) and gets its lock back; stopped after revealing a
+ *    mismatch, it finds its game and plays it to the win;
  *  - a verifier and an auditor disputing the same wrong result: two games (the verifier's, opened
  *    by commit-reveal through the factory, and the audit's, opened by `revealMismatch`), both played
  *    by the nodes; the result rejected once and the lock slashed once; the challenger's reward to
@@ -314,6 +316,48 @@ describe("nodes: an auditor restarted around its commitment and reveal (issue 18
     expect(restartLog.join("\n")).to.match(new RegExp(`job ${id}: every audit slot has passed before our commitment was sent`));
     expect((await auditOf(c.p, id!)).status).to.equal(AuditStatus.None);
     expect((await c.p.staking.stakeOf(me)).locked).to.equal(stake.locked);
+  });
+
+  it("stopped after its commitment was mined, restarted once the challenge window has closed: it sends no reveal, settles its penalty and its lock is released", async function () {
+    const selector = c.manager.interface.getFunction("commitAudit")!.selector;
+    const reveal = c.manager.interface.getFunction("revealAudit")!.selector;
+    const startBlock = (await c.p.connection.ethers.provider.getBlockNumber()) + 1;
+    const stake = await c.p.staking.stakeOf(me);
+    let id: bigint | undefined;
+    for (let tries = 0; tries < MAX_JOBS && id === undefined; tries++) {
+      const job = await requestJob(c, input);
+      const cut = cutOffAt(c.p, me, selector, "after");
+      try {
+        await roundsUntil(c.p, () => [worker, auditor], `job ${job.id}: the auditor reaching commitAudit`, async () => cut.state.down || notOurs(auditor, job.id), recent, 60);
+      } catch (e) {
+        if (!cut.state.down) throw e;
+      } finally {
+        cut.restore();
+      }
+      if (cut.state.down) id = job.id;
+    }
+    if (id === undefined) expect.fail(`the auditor was drawn for none of ${MAX_JOBS} jobs:\n${recent()}`);
+    auditor.close();
+    expect((await auditOf(c.p, id!)).status, "the commitment is on chain").to.equal(AuditStatus.Committed);
+    // Down until the job's challenge window has closed.
+    await moveTime(c.p, PARAMETERS.Jobs.challengeWindow);
+    restartLog = [];
+    auditor = await openAuditor();
+    await roundsUntil(c.p, () => [worker, auditor], `job ${id}: finalized, its audit settled`, async () => (await auditOf(c.p, id!)).settled, recent, 20);
+    const said = restartLog.join("\n");
+    expect(said).to.match(new RegExp(`job ${id}: the challenge window closed before our audit was revealed`));
+    expect(said).to.match(new RegExp(`job ${id}: finalized; our audit settled \\(committed, not revealed\\): [0-9.]+ VTN of our lock SLASHED`));
+    // It used to send the reveal again every pass, each failing, and leave its lock locked.
+    expect(said, "no failing pass").to.not.match(new RegExp(`audit of job ${id}: `));
+    expect(await sentTxs(c.p, startBlock, me, managerAddress, reveal), "no reveal sent").to.equal(0);
+    const lock = (await getJob(c.p, id!)).lock;
+    const penalty = (lock * (await c.manager.params()).auditMissPenaltyBps) / 10_000n;
+    const settled = (await c.manager.queryFilter(c.manager.filters.AuditSettled(id!))).map((e) => e.args);
+    expect(settled.length).to.equal(1);
+    expect(settled[0]!.slashed, "the unrevealed commitment's penalty").to.equal(penalty);
+    const after = await c.p.staking.stakeOf(me);
+    expect(after.locked, "its lock released").to.equal(stake.locked);
+    expect(after.staked).to.equal(stake.staked - penalty);
   });
 
   it("stopped after its commitment was mined, before recording it or revealing: on restart it finds it, reveals, is settled and paid", async function () {
