@@ -94,9 +94,9 @@ describe("nodes: audits drawn after submission, run by the workers (issue 18)", 
         { name: "lazy", stake: 3_000n * VTN, audits: "commit-only" },
       ],
       // The lazy auditor audits a job with probability about 0.31 (the job is an honest worker's,
-      // 4/7, and the draw, redrawn once off the worker, is the lazy one's, 0.55): with 14 jobs it
-      // audits none in about 1 run of 200.
-      14,
+      // 4/7, and the draw, redrawn once off the worker, is the lazy one's, 0.55): with 20 jobs it
+      // audits none in about 1 run of 1,900 (with 14, 1 of 200).
+      20,
       13,
     );
     const [, , lazy] = r.addresses;
@@ -107,7 +107,7 @@ describe("nodes: audits drawn after submission, run by the workers (issue 18)", 
     // Done when every job is finalized and every audit an honest auditor committed is settled and withdrawn.
     await runUntil(
       r,
-      "14 jobs finalized, their honest audits settled",
+      "20 jobs finalized, their honest audits settled",
       async () => {
         if (!(await statuses(r)).every((s) => s === JobStatus.Finalized)) return false;
         const audits = await Promise.all(r.jobs.map((id) => auditOf(r.p, id)));
