@@ -29,4 +29,17 @@ export const stakeTasks = [
     .addOption(partyFromOption)
     .setAction(() => import("./stake/withdraw.js"))
     .build(),
+  task(["stake", "serve"], "Declare the models you serve (or, with --stop, no longer serve)")
+    .addOption({ name: "models", type: ArgumentType.STRING_WITHOUT_DEFAULT, description: "Model ids, e.g. 1,2 (required)", defaultValue: undefined })
+    .addFlag({ name: "stop", description: "Declare that you no longer serve them" })
+    .addOption(partyFromOption)
+    .setAction(() => import("./stake/serve.js"))
+    .build(),
+  task(["stake", "roster"], "Show your place in a model's worker roster, or join or leave its draws (from the next epoch)")
+    .addOption({ name: "model", type: ArgumentType.STRING_WITHOUT_DEFAULT, description: "Model id (required)", defaultValue: undefined })
+    .addFlag({ name: "join", description: "Join the roster, or set your weight there to your stake now" })
+    .addFlag({ name: "leave", description: "Leave the draws (stop your worker first: a running worker joins again)" })
+    .addOption(partyFromOption)
+    .setAction(() => import("./stake/roster.js"))
+    .build(),
 ];

@@ -120,7 +120,7 @@ const PHRASES: Record<string, Phrase> = {
   StakingInvalidParameter: ([name]) => `staking parameter ${name} is out of its allowed range`,
   StakingOperatorsSealed: () => "the staking operators were fixed at deployment: none can be added or removed",
   // worker roster
-  WorkerRosterNotServing: ([worker, id], c) => `${who(worker, c)} does not serve model ${id} (declare it with \`stake serve\`), so it cannot join its roster`,
+  WorkerRosterNotServing: ([worker, id], c) => `${who(worker, c)} does not serve model ${id} (declare it with \`npx hardhat stake serve --models ${id}\`), so it cannot join its roster`,
   WorkerRosterInsufficientStake: ([worker, staked, min], c) =>
     `${who(worker, c)} has ${vtn(staked)} staked, below the minimum of ${vtn(min)}: its weight in the roster would be zero`,
   WorkerRosterFull: ([id]) => `model ${id}'s roster has no free position (positions of members whose weight is zero can be reclaimed)`,

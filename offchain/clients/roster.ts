@@ -53,6 +53,38 @@ export async function rosterMember(p: Protocol, modelId: bigint, worker: string)
   return { position, current, next };
 }
 
+/** A worker's place in a model's roster, with what it is measured against. */
+export interface RosterStatus {
+  readonly member: RosterMember;
+  /** The model's total weight in the current epoch. */
+  readonly totalWeight: bigint;
+  readonly epoch: bigint;
+  readonly epochBlocks: bigint;
+  /** The highest weight of one account (weights are `min(staked, weightCap)`). */
+  readonly weightCap: bigint;
+  /** Whether the worker serves the model in Staking, and what it has staked (its weight from a join). */
+  readonly serves: boolean;
+  readonly staked: bigint;
+  readonly minStake: bigint;
+}
+
+/** `worker`'s place in `modelId`'s roster, the model's total weight and the roster's epoch (model checked to exist). */
+export async function rosterStatus(p: Protocol, modelId: bigint, worker: string): Promise<RosterStatus> {
+  const roster = await requireRoster(p);
+  await read(p, `reading model ${modelId}`, () => p.registry.getModel(modelId)); // unknown model N: …
+  const [member, totalWeight, epoch, epochBlocks, params, serves, stake, minStake] = await Promise.all([
+    rosterMember(p, modelId, worker),
+    read(p, `reading model ${modelId}'s roster weight`, () => roster.totalWeight(modelId)),
+    read(p, "reading the roster's epoch", () => roster.epoch()),
+    read(p, "reading the roster's epoch length", () => roster.epochBlocks()),
+    read(p, "reading the roster's parameters", () => roster.params()),
+    read(p, `reading whether ${worker} serves model ${modelId}`, () => p.staking.servesModel(worker, modelId)),
+    read(p, `reading ${worker}'s stake`, () => p.staking.stakeOf(worker)),
+    read(p, "reading the minimum stake", () => p.staking.minStake()),
+  ]);
+  return { member, totalWeight, epoch, epochBlocks, weightCap: params.weightCap, serves, staked: stake.staked, minStake };
+}
+
 export interface RosterChange {
   readonly receipt: ContractTransactionReceipt;
   /** The member's weights after the change (the new one counts from `fromEpoch`). */
@@ -74,7 +106,7 @@ export async function joinRoster(p: Protocol, worker: Signer, modelId: bigint): 
   const roster = await requireRoster(p);
   const address = await worker.getAddress();
   const [serves, stake, minStake] = await Promise.all([p.staking.servesModel(address, modelId), p.staking.stakeOf(address), p.staking.minStake()]);
-  if (!serves) throw new VeritensorError(`${address} does not serve model ${modelId} (declare it with \`stake serve\`) and cannot join its roster`);
+  if (!serves) throw new VeritensorError(`${address} does not serve model ${modelId} (declare it with \`npx hardhat stake serve --models ${modelId}\`) and cannot join its roster`);
   if (stake.staked < minStake) {
     throw new VeritensorError(`${address} has ${formatVtn(stake.staked)} staked, below the minimum of ${formatVtn(minStake)}: it cannot join model ${modelId}'s roster`);
   }

@@ -5,7 +5,7 @@ import { ensureFunds } from "./allowance.js";
 import { VeritensorError } from "./errors.js";
 import { formatTime, formatVtn } from "./format.js";
 import type { Protocol } from "./protocol.js";
-import { nextBlockTime, send } from "./protocol.js";
+import { nextBlockTime, read, send } from "./protocol.js";
 
 export interface StakePosition {
   readonly staked: bigint;
@@ -51,6 +51,33 @@ export async function addStake(
     await send(p, `declaring that you serve model ${modelId}`, () => p.staking.connect(staker).setModelServed(modelId, true));
   }
   return { receipt, approval, position: await stakePosition(p, await staker.getAddress()) };
+}
+
+export interface ServeResult {
+  /** The models whose flag this call changed (a model already as asked is left alone). */
+  readonly changed: readonly bigint[];
+  readonly receipts: readonly ContractTransactionReceipt[];
+}
+
+/**
+ * Declares that the signer serves (`served`) or no longer serves each of `modelIds` in Staking: a
+ * hint for requesters, and what a worker roster requires of its members. One transaction per
+ * model whose flag changes; an unknown model is refused before anything is sent.
+ */
+export async function setModelsServed(p: Protocol, staker: Signer, modelIds: readonly bigint[], served: boolean): Promise<ServeResult> {
+  if (modelIds.length === 0) throw new VeritensorError("no model given: name the models with --models, e.g. --models 1,2");
+  const address = await staker.getAddress();
+  const todo: bigint[] = [];
+  for (const modelId of new Set(modelIds)) {
+    await read(p, `reading model ${modelId}`, () => p.registry.getModel(modelId)); // unknown model N: …
+    if ((await read(p, `reading whether ${address} serves model ${modelId}`, () => p.staking.servesModel(address, modelId))) !== served) todo.push(modelId);
+  }
+  const receipts: ContractTransactionReceipt[] = [];
+  for (const modelId of todo) {
+    const what = served ? `declaring that you serve model ${modelId}` : `declaring that you no longer serve model ${modelId}`;
+    receipts.push(await send(p, what, () => p.staking.connect(staker).setModelServed(modelId, served)));
+  }
+  return { changed: todo, receipts };
 }
 
 export interface UnstakeResult {

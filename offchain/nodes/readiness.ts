@@ -94,7 +94,10 @@ export class WorkerReadiness {
         (given
           ? `none of the models given with --models (${models.join(", ")}) is declared served by this account in Staking`
           : "this account serves no model (none declared in Staking)") +
-          `: \`npx hardhat stake add ${network} --amount <VTN> --serves ${given ? models[0] : "<model id>"}\``,
+          // Under the minimum, one command stakes and declares; staked, declaring alone is enough.
+          (stake.staked < minStake
+            ? `: \`npx hardhat stake add ${network} --amount <VTN> --serves ${given ? models[0] : "<model id>"}\``
+            : `: \`npx hardhat stake serve ${network} --models ${given ? models.join(",") : "<model id>"}\``),
       );
     }
     return { staked: stake.staked, minStake, served, problems };

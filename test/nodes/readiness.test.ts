@@ -74,14 +74,14 @@ describe("worker readiness: not staked, or serving no model", function () {
     expect(lines).to.have.length(5);
   });
 
-  it("with --models, names the given models that the account does not serve", async function () {
+  it("with --models, names the given models that the account does not serve (staked: declaring them is the whole fix)", async function () {
     const lines: string[] = [];
     const readiness = new WorkerReadiness({ p, address, models: [otherModel], log: createLogger("worker", (l) => lines.push(l), { timestamps: false }) });
     const state = await readiness.check();
     expect(state!.served).to.deep.equal([]);
     expect(lines).to.deep.equal([
       `worker   ! cannot claim jobs: none of the models given with --models (${otherModel}) is declared served by this account in Staking: ` +
-        `\`npx hardhat stake add --network ${p.networkName} --from ${address} --amount <VTN> --serves ${otherModel}\``,
+        `\`npx hardhat stake serve --network ${p.networkName} --from ${address} --models ${otherModel}\``,
     ]);
   });
 

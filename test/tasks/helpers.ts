@@ -1,7 +1,14 @@
-/** Files the task tests feed to the tasks: a tiny canonical model and tensors, in a temp dir. */
+/**
+ * What the task tests share: the files they feed to the tasks (a tiny canonical model and tensors,
+ * in a temp dir), the tasks' printed lines, and a task `hre` on a network of a test's own.
+ */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+
+import hre from "hardhat";
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+import type { NetworkConnection } from "hardhat/types/network";
 
 import { CanonicalModelBuilder } from "../../offchain/model/build.js";
 
@@ -31,4 +38,24 @@ export async function rejection(fn: () => Promise<unknown>): Promise<string> {
     return (e as Error).message;
   }
   throw new Error("expected a rejection");
+}
+
+/** Runs `fn` with console.log captured: its result and the lines it printed. */
+export async function captured<T>(fn: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
+  const log = console.log;
+  const lines: string[] = [];
+  console.log = (...a: unknown[]) => void lines.push(a.join(" "));
+  try {
+    return { result: await fn(), lines };
+  } finally {
+    console.log = log;
+  }
+}
+
+/**
+ * A stand-in for a task's `hre` whose network is `connection` (the tasks call
+ * `hre.network.getOrCreate()`): the tasks' default network is shared with other test files.
+ */
+export function hreOn(connection: NetworkConnection, network?: string): HardhatRuntimeEnvironment {
+  return { ...hre, config: hre.config, globalOptions: { ...hre.globalOptions, network }, network: { ...hre.network, getOrCreate: async () => connection } } as HardhatRuntimeEnvironment;
 }

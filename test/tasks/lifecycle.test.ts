@@ -12,21 +12,10 @@ import hre from "hardhat";
 import type { DeployResult, DistributeResult, FinalizeResult, JobDetails, RegisterResult, RequestResult } from "../../offchain/cli/index.js";
 import { bytesToInts, resultHash } from "../../offchain/cli/index.js";
 import { bytes, npy } from "../cli/npy.js";
-import { dir, rejection, writeJson, writeTinyModel } from "./helpers.js";
+import { captured, dir, rejection, writeJson, writeTinyModel } from "./helpers.js";
 
 const run = (name: string | string[], args: Record<string, unknown> = {}) => hre.tasks.getTask(name).run(args);
 const quiet = async <T>(fn: () => Promise<T>): Promise<T> => (await captured(fn)).result;
-/** Runs `fn` with console.log captured: its result and the lines it printed. */
-const captured = async <T>(fn: () => Promise<T>): Promise<{ result: T; lines: string[] }> => {
-  const log = console.log;
-  const lines: string[] = [];
-  console.log = (...a: unknown[]) => void lines.push(a.join(" "));
-  try {
-    return { result: await fn(), lines };
-  } finally {
-    console.log = log;
-  }
-};
 
 const connection = await hre.network.getOrCreate();
 const { ethers, networkHelpers } = connection;

@@ -10,8 +10,6 @@ import path from "node:path";
 
 import { expect } from "chai";
 import hre from "hardhat";
-import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
-import type { NetworkConnection } from "hardhat/types/network";
 
 import FaucetModule, { FAUCET_DEFAULTS, TEST_CHAINS } from "../../ignition/modules/Faucet.js";
 import Protocol from "../../ignition/modules/Protocol.js";
@@ -26,27 +24,10 @@ import registerAction from "../../tasks/model/register.js";
 import deployAction from "../../tasks/protocol/deploy.js";
 import { isLocalNetwork, requireReachableModelUri } from "../../tasks/model/register-uri.js";
 import { missingNetworkVariables, requireNetworkVariables } from "../../tasks/protocol/network-variables.js";
-import { dir, rejection, writeJson, writeTinyModel } from "./helpers.js";
+import { captured, dir, hreOn, rejection, writeJson, writeTinyModel } from "./helpers.js";
 
 const VTN = 10n ** 18n;
 const EXAMPLE = path.join(hre.config.paths.root, "ignition/parameters/testnet.example.json");
-
-/** Runs `fn` with console.log captured: its result and the lines it printed. */
-async function captured<T>(fn: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
-  const log = console.log;
-  const lines: string[] = [];
-  console.log = (...a: unknown[]) => void lines.push(a.join(" "));
-  try {
-    return { result: await fn(), lines };
-  } finally {
-    console.log = log;
-  }
-}
-
-/** A stand-in for the task's `hre`, whose network is `connection` (the tasks call `hre.network.getOrCreate()`). */
-function hreOn(connection: NetworkConnection, network?: string): HardhatRuntimeEnvironment {
-  return { ...hre, config: hre.config, globalOptions: { ...hre.globalOptions, network }, network: { ...hre.network, getOrCreate: async () => connection } } as HardhatRuntimeEnvironment;
-}
 
 describe("testnets", function () {
   describe("network configuration", function () {
