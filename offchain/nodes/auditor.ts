@@ -69,6 +69,8 @@ const SLOT_MARGIN_BLOCKS = 1n;
  * before the window closes): a few blocks' time on any chain.
  */
 export const REVEAL_MARGIN_S = 10n;
+/** Jobs whose draw reads are counted (see {@link Auditor.drawReadsOf}). */
+const DRAW_READS_KEPT = 1024;
 
 /** The fields of the escrow's `ResultSubmitted` an auditor reads. */
 export interface SubmittedEvent {
@@ -114,7 +116,10 @@ export interface AuditCounters {
 export class Auditor {
   private readonly host: AuditorHost;
   readonly counters: AuditCounters = { drawReads: 0, results: 0, committed: 0, passed: 0, mismatches: 0, settled: 0 };
-  /** Draw reads per job (tests: at most one per slot, and one more to learn that the last has passed). */
+  /**
+   * Draw reads per job, for the most recent {@link DRAW_READS_KEPT} jobs (tests: at most one per
+   * slot, and one more to learn that the last has passed; bounded, as a node runs for months).
+   */
   readonly drawReadsOf = new Map<bigint, number>();
   /** The manager, read once (undefined: the deployment has no audits). */
   private manager: Promise<AuditManager | undefined> | undefined;
@@ -232,7 +237,10 @@ export class Auditor {
 
   private countDrawRead(id: bigint): void {
     this.counters.drawReads++;
-    this.drawReadsOf.set(id, (this.drawReadsOf.get(id) ?? 0) + 1);
+    const n = (this.drawReadsOf.get(id) ?? 0) + 1;
+    this.drawReadsOf.delete(id); // re-inserted last: the map's order is the order of the latest reads
+    this.drawReadsOf.set(id, n);
+    if (this.drawReadsOf.size > DRAW_READS_KEPT) this.drawReadsOf.delete(this.drawReadsOf.keys().next().value!);
   }
 
   private sayOnce(key: string, line: string): void {

@@ -17,7 +17,7 @@ export interface RosterResult {
 
 /** `part` of `whole` as a percentage with two decimals (exact integer arithmetic). */
 function share(part: bigint, whole: bigint): string {
-  if (whole === 0n) return "none (nobody is drawn: the model's jobs are open to every staked worker)";
+  if (whole === 0n) return "the model has no weight this epoch: its jobs are open to every staked worker";
   const hundredths = (part * 10_000n) / whole;
   return `${hundredths / 100n}.${(hundredths % 100n).toString().padStart(2, "0")}% of the model's weight`;
 }

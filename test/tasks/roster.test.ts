@@ -103,7 +103,7 @@ describe("tasks: stake serve and stake roster", function () {
     const out = await roster({});
     expect(out.result.status.member.current).to.equal(0n);
     expect(out.result.status.member.position, "the position is kept").to.equal(1n);
-    expect(out.lines.join("\n")).to.match(/weight now: +0\.0 VTN \(none \(nobody is drawn/);
+    expect(out.lines.join("\n")).to.match(/weight now: +0\.0 VTN \(the model has no weight this epoch: its jobs are open to every staked worker\)/);
   });
 
   it("names a contradiction, a missing --from, an unknown model, and a deployment without a roster", async function () {
