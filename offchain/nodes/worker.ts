@@ -109,6 +109,8 @@ export interface ClaimCounters {
   claimsSent: number;
   /** Claims that failed (reverted, or lost to another worker). */
   claimsFailed: number;
+  /** Claims decided in our slot but not sent: the slot was ending by the time they were ready. */
+  claimsLate: number;
 }
 
 /** What the claims decided in one pass have taken so far. */
@@ -175,7 +177,7 @@ export class Worker extends ProtocolNode {
   private readonly ownState = new Map<bigint, "claimed" | "submitted">();
   /** Submitted jobs read back once shortly before their claim's result was due. */
   private readonly dueChecked = new Set<bigint>();
-  readonly claimCounters: ClaimCounters = { jobReads: 0, assignmentReads: 0, claimsSent: 0, claimsFailed: 0 };
+  readonly claimCounters: ClaimCounters = { jobReads: 0, assignmentReads: 0, claimsSent: 0, claimsFailed: 0, claimsLate: 0 };
   /** The escrow's worker roster (undefined: first-come claims), read once. */
   private roster: Promise<{ roster: WorkerRoster; epochBlocks: bigint } | undefined> | undefined;
   /** Our stake, the minimum and the roster's cap, read once per epoch. */
@@ -453,7 +455,8 @@ export class Worker extends ProtocolNode {
     }
     // With a roster, claim only in our own slot (with a block of it left for the claim to be mined
     // in), or once the job is open to all: a claim outside it would revert.
-    if (!(await this.assignedToUs(job, rec.timer))) return;
+    const window = await this.assignedToUs(job, rec.timer);
+    if (window === undefined) return;
     // A worker must be able to serve a job before it locks stake for it: get and check the input first.
     const input = await this.usableInput(job, "claiming", "trying again each pass until its deadline");
     if (input === undefined) return;
@@ -477,17 +480,18 @@ export class Worker extends ProtocolNode {
     }
     pass.free -= lock;
     pass.claiming++;
-    return () => this.sendClaim(id);
+    return () => this.sendClaim(id, window.last);
   }
 
   /**
    * Whether we may claim `job` (requested or reopened in block `requestBlock`) now: always without
    * a roster; with one, when the job is open to all or the current slot is ours and lasts
    * {@link SLOT_MARGIN_BLOCKS} blocks beyond the next. One read, at the head this pass knows.
+   * Undefined when we may not; else the last block the claim may be mined in (none without a roster).
    */
-  private async assignedToUs(job: JobRow, requestBlock: bigint): Promise<boolean> {
+  private async assignedToUs(job: JobRow, requestBlock: bigint): Promise<{ last?: bigint } | undefined> {
     const info = await this.rosterInfo();
-    if (info === undefined) return true;
+    if (info === undefined) return {};
     const head = this.head?.number;
     const a = await jobAssignee(this.p, job.modelId, job.jobId, requestBlock, head);
     this.claimCounters.assignmentReads++;
@@ -496,7 +500,7 @@ export class Worker extends ProtocolNode {
     const epochEnd = (a.atBlock / info.epochBlocks + 1n) * info.epochBlocks - 1n;
     const ours = a.open || a.worker.toLowerCase() === this.address.toLowerCase();
     const last = a.open || a.slotEnd > epochEnd ? epochEnd : a.slotEnd;
-    if (ours && last > a.atBlock + SLOT_MARGIN_BLOCKS) return true;
+    if (ours && last > a.atBlock + SLOT_MARGIN_BLOCKS) return { last };
     const key = `${job.jobId}:${a.seedBlock}:${a.slot}:${a.open ? "open" : a.worker === ZeroAddress ? "seed" : "drawn"}`;
     if (!this.assignedLogged.has(key)) {
       this.assignedLogged.add(key);
@@ -510,7 +514,7 @@ export class Worker extends ProtocolNode {
         this.log.info(`job ${job.jobId}: assigned to another worker ${a.worker} (slot ${a.slot}, until block ${a.slotEnd})`);
       }
     }
-    return false;
+    return undefined;
   }
 
   /** Checks each input of a batch (or the one input of a job) against the model's shape and range. */
@@ -536,7 +540,21 @@ export class Worker extends ProtocolNode {
     return v;
   }
 
-  private async sendClaim(id: bigint): Promise<void> {
+  /**
+   * Sends the claim of job `id`. With a roster, `last` is the last block of our slot: a pass takes a
+   * while (inputs fetched and checked, the model loaded, other claims decided), more on a busy
+   * machine, so the head is read again first (one read per claim), and a claim that could no longer
+   * be mined in the slot is not sent (it would revert; the job is decided again next pass).
+   */
+  private async sendClaim(id: bigint, last?: bigint): Promise<void> {
+    if (last !== undefined) {
+      const head = BigInt(await this.p.connection.ethers.provider.getBlockNumber());
+      if (last <= head + SLOT_MARGIN_BLOCKS) {
+        this.claimCounters.claimsLate++;
+        this.log.info(`job ${id}: our claim slot ends at block ${last}, and the head is already ${head}: not sending a claim that would be mined too late`);
+        return;
+      }
+    }
     this.claimCounters.claimsSent++;
     try {
       const r = await this.perform(`claim:${id}`, `claim job ${id}`, () => sendClaim(this.p, this.ctx.signer, id));
