@@ -50,7 +50,7 @@ export const confirmationsOption = int(
 );
 export const maxFeeGweiOption = text("maxFeeGwei", "Cap on the fee per gas, in gwei (default: the node's suggestion)");
 export const priorityFeeGweiOption = text("priorityFeeGwei", "Priority fee per gas, in gwei");
-export const gasMultiplierOption = text("gasMultiplier", "Multiply each estimated gas limit by this (e.g. 1.2)");
+export const gasMultiplierOption = text("gasMultiplier", "Multiply each estimated gas limit by this (default 1.5; 1: the estimate as is)");
 export const replaceAfterOption = int(
   "replaceAfter",
   "Seconds before a transaction not yet mined is sent again with 12.5% higher fees (0: never)",

@@ -1,9 +1,10 @@
 /**
  * A claim that would be mined after its slot is not sent (issue 18's "no claim is ever sent to
  * lose"). The worker decides a claim at the head its pass began with; by the time the claim is ready
- * (input fetched and checked, model loaded, stake read) a busy machine may have let the slot end,
- * and a claim mined then reverts. Under two busy-looping processes on a 2-core machine, the
- * 100-job assignment test saw one such revert. Here the chain is moved past the slot's end while
+ * (input fetched and checked, model loaded, stake read) a busy machine may have let the slot end:
+ * sent then, the claim fails its gas estimate (a failed pass) or, mined, reverts. Under two
+ * busy-looping processes on a 2-core machine the 100-job assignment test saw workers hold back such
+ * claims. Here the chain is moved past the slot's end while
  * the drawn worker prepares its claim (at its free-stake read): it reads the head again, says so
  * and sends nothing; the job is claimed in a later slot, with no reverted claim.
  */

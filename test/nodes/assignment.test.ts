@@ -177,7 +177,15 @@ describe("nodes: stake-weighted assignment of claims (worker roster)", function 
     const { claimers, receipts, reads: perJob } = await runUntilSubmitted(r, 150_000);
 
     const reverted = receipts.filter((x) => x.status !== 1);
-    expect(reverted, "claim transactions that reverted").to.have.length(0);
+    // On a failure, what each reverted claim was and what the workers said of its job.
+    const why: string[] = [];
+    for (const x of reverted) {
+      const tx = (await r.p.connection.ethers.provider.getTransaction(x.hash))!;
+      const [id] = r.p.jobManager.interface.decodeFunctionData("claim", tx.data);
+      why.push(`claim of job ${id} by ${tx.from} reverted in block ${x.blockNumber} (gas limit ${tx.gasLimit}, used ${x.gasUsed})`);
+      for (const l of r.logs) why.push(...l.filter((line) => line.includes(`job ${id}:`)));
+    }
+    expect(reverted, `claim transactions that reverted\n${why.join("\n")}`).to.have.length(0);
     expect(r.workers.map((w) => w.claimCounters.claimsFailed), "the nodes' failed claims").to.deep.equal([0, 0, 0, 0, 0]);
     expect(claimers.size, "every job claimed").to.equal(100);
 
