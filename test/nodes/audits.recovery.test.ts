@@ -139,6 +139,9 @@ function notOurs(w: Worker, id: bigint): boolean {
   return a !== undefined && ["unaudited", "theirs", "skipped"].includes(a.stage);
 }
 
+/** The auditor's node options: on its store file `db` (reopened as after a crash), claiming nothing, so every job is the worker's. */
+const auditorOn = (db: string, log: (line: string) => void) => ({ name: "auditor", db, maxJobs: 0, log });
+
 describe("nodes: an auditor restarted around its commitment and reveal (issue 18)", function () {
   this.timeout(180_000);
 
@@ -156,17 +159,12 @@ describe("nodes: an auditor restarted around its commitment and reveal (issue 18
   const log = (l: string) => logs.push(l);
   let restartLog: string[] = [];
 
-  /** The auditor's node on its store file: it audits, and claims nothing (so every job is the worker's). */
-  const openAuditor = () =>
-    workerNode(c, auditorSigner, {
-      name: "auditor",
-      db,
-      maxJobs: 0,
-      log: (l) => {
-        log(l);
-        restartLog.push(l);
-      },
-    });
+  const logBoth = (l: string) => {
+    log(l);
+    restartLog.push(l);
+  };
+  /** The auditor's node on its store file, opened again (as after a crash). */
+  const openAuditor = () => workerNode(c, auditorSigner, auditorOn(db, logBoth));
 
   before(async function () {
     dir = await mkdtemp(join(tmpdir(), "veritensor-audit-recovery-"));
@@ -176,9 +174,7 @@ describe("nodes: an auditor restarted around its commitment and reveal (issue 18
     worker = await stakedWorker(c, c.signers[6]!, 1_000n * VTN, { name: "worker", log });
     auditorSigner = c.signers[7]!;
     me = (await auditorSigner.getAddress()).toLowerCase();
-    await (await c.p.token.connect(c.deployer).transfer(me, 3_050n * VTN)).wait();
-    await addStake(c.p, auditorSigner, 3_000n * VTN, { serveModels: [c.modelId] });
-    auditor = await openAuditor();
+    auditor = await stakedWorker(c, auditorSigner, 3_000n * VTN, auditorOn(db, logBoth));
     for (const n of [worker, auditor]) await n.tick(); // each joins the roster (weights from the next epoch)
     await mineToEpoch(c.p, EPOCH_BLOCKS);
   });
@@ -193,60 +189,60 @@ describe("nodes: an auditor restarted around its commitment and reveal (issue 18
   });
 
   /**
-   * Runs jobs until the auditor is stopped at its first `fn` transaction (`when`), restarts it on
-   * its store, and plays the audit to its settlement and the reward's withdrawal. Returns the job,
-   * the first block of the test and the restarted node's log.
+   * Runs jobs (at most {@link MAX_JOBS}) until the auditor is stopped at its first `fn` transaction
+   * (`when`), as a crash stops it; returns that job. The node is left stopped, its store as written.
    */
-  async function crashAndRestart(fn: "commitAudit" | "revealAudit", when: "before" | "after", inspect: (id: bigint, store: Worker["store"]) => Promise<void>) {
+  async function stoppedAt(fn: "commitAudit" | "revealAudit", when: "before" | "after"): Promise<bigint> {
     const selector = c.manager.interface.getFunction(fn)!.selector;
-    const startBlock = (await c.p.connection.ethers.provider.getBlockNumber()) + 1;
-    const tokens = await c.p.token.balanceOf(me);
-    const stake = await c.p.staking.stakeOf(me);
-    const reward = (await c.manager.params()).auditReward;
-    let id: bigint | undefined;
-    for (let tries = 0; tries < MAX_JOBS && id === undefined; tries++) {
+    for (let tries = 0; tries < MAX_JOBS; tries++) {
       const job = await requestJob(c, input);
       const cut = cutOffAt(c.p, me, selector, when);
       try {
-        await roundsUntil(
-          c.p,
-          () => [worker, auditor],
-          `job ${job.id}: the auditor reaching ${fn}`,
-          async () => cut.state.down || notOurs(auditor, job.id),
-          recent,
-          60,
-        );
+        await roundsUntil(c.p, () => [worker, auditor], `job ${job.id}: the auditor reaching ${fn}`, async () => cut.state.down || notOurs(auditor, job.id), recent, 60);
       } catch (e) {
         // The cut-off stops the auditor's pass (and the round) with an endpoint failure.
         if (!cut.state.down) throw e;
       } finally {
         cut.restore();
       }
-      if (cut.state.down) id = job.id;
-      else console.log(`      job ${job.id}: not audited by the auditor (${auditor.store.audit(job.id)?.stage}); trying another`);
+      if (cut.state.down) return job.id;
+      console.log(`      job ${job.id}: not audited by the auditor (${auditor.store.audit(job.id)?.stage}); trying another`);
     }
-    if (id === undefined) expect.fail(`the auditor was drawn for none of ${MAX_JOBS} jobs:\n${recent()}`);
+    return expect.fail(`the auditor was drawn for none of ${MAX_JOBS} jobs:\n${recent()}`);
+  }
+
+  /**
+   * Runs jobs until the auditor is stopped at its first `fn` transaction (`when`), restarts it on
+   * its store, and plays the audit to its settlement and the reward's withdrawal. Returns the job,
+   * the first block of the test and the restarted node's log.
+   */
+  async function crashAndRestart(fn: "commitAudit" | "revealAudit", when: "before" | "after", inspect: (id: bigint, store: Worker["store"]) => Promise<void>) {
+    const startBlock = (await c.p.connection.ethers.provider.getBlockNumber()) + 1;
+    const tokens = await c.p.token.balanceOf(me);
+    const stake = await c.p.staking.stakeOf(me);
+    const reward = (await c.manager.params()).auditReward;
+    const id = await stoppedAt(fn, when);
     auditor.close();
     restartLog = [];
     auditor = await openAuditor();
     // What the stopped node left in its file (read before the new one's first pass).
-    await inspect(id!, auditor.store);
+    await inspect(id, auditor.store);
     // The restarted node reveals (in time: the window is still open) ...
-    await roundsUntil(c.p, () => [worker, auditor], `job ${id}: revealed after the restart`, async () => (await auditOf(c.p, id!)).status === AuditStatus.Passed, recent, 20);
+    await roundsUntil(c.p, () => [worker, auditor], `job ${id}: revealed after the restart`, async () => (await auditOf(c.p, id)).status === AuditStatus.Passed, recent, 20);
     // ... and once the window has passed the job is finalized, the audit settled and its reward withdrawn.
     await moveTime(c.p, PARAMETERS.Jobs.challengeWindow);
     await roundsUntil(
       c.p,
       () => [worker, auditor],
       `job ${id}: finalized, its audit settled and paid`,
-      async () => (await getJob(c.p, id!)).status === JobStatus.Finalized && (await auditOf(c.p, id!)).settled && (await c.manager.balanceOf(me)) === 0n,
+      async () => (await getJob(c.p, id)).status === JobStatus.Finalized && (await auditOf(c.p, id)).settled && (await c.manager.balanceOf(me)) === 0n,
       recent,
       20,
     );
-    const a = await auditOf(c.p, id!);
+    const a = await auditOf(c.p, id);
     expect(a.auditor.toLowerCase()).to.equal(me);
     expect(a.status, "passed, not left unrevealed").to.equal(AuditStatus.Passed);
-    const settled = (await c.manager.queryFilter(c.manager.filters.AuditSettled(id!))).map((e) => e.args);
+    const settled = (await c.manager.queryFilter(c.manager.filters.AuditSettled(id))).map((e) => e.args);
     expect(settled.length).to.equal(1);
     expect(settled[0]!.reward, "the audit's reward").to.equal(reward);
     expect(settled[0]!.slashed, "no penalty").to.equal(0n);
@@ -265,7 +261,7 @@ describe("nodes: an auditor restarted around its commitment and reveal (issue 18
     expect(said).to.not.match(/audited by us \(slot/);
     expect(said).to.not.match(new RegExp(`audit of job ${id}: `));
     expect(said).to.match(new RegExp(`job ${id}: finalized; our audit settled \\(passed`));
-    return { id: id!, said };
+    return { id: id, said };
   }
 
   it("stopped after computing, before its commitment left: on restart it commits once, reveals, is settled and paid", async function () {
@@ -284,75 +280,48 @@ describe("nodes: an auditor restarted around its commitment and reveal (issue 18
     const selector = c.manager.interface.getFunction("commitAudit")!.selector;
     const startBlock = (await c.p.connection.ethers.provider.getBlockNumber()) + 1;
     const stake = await c.p.staking.stakeOf(me);
-    let id: bigint | undefined;
-    for (let tries = 0; tries < MAX_JOBS && id === undefined; tries++) {
-      const job = await requestJob(c, input);
-      const cut = cutOffAt(c.p, me, selector, "before");
-      try {
-        await roundsUntil(c.p, () => [worker, auditor], `job ${job.id}: the auditor reaching commitAudit`, async () => cut.state.down || notOurs(auditor, job.id), recent, 60);
-      } catch (e) {
-        if (!cut.state.down) throw e;
-      } finally {
-        cut.restore();
-      }
-      if (cut.state.down) id = job.id;
-    }
-    if (id === undefined) expect.fail(`the auditor was drawn for none of ${MAX_JOBS} jobs:\n${recent()}`);
+    const id = await stoppedAt("commitAudit", "before");
     auditor.close();
     // Down for longer than the audit slots last (3 of 6 blocks).
     const { auditSlots, auditSlotBlocks } = await c.manager.params();
     await c.p.connection.provider.request({ method: "hardhat_mine", params: [`0x${(auditSlots * auditSlotBlocks + 1n).toString(16)}`] });
-    expect((await c.manager.auditDraw(id!, (await getJob(c.p, id!)).terms)).over).to.equal(true);
+    expect((await c.manager.auditDraw(id, (await getJob(c.p, id)).terms)).over).to.equal(true);
     restartLog = [];
     auditor = await openAuditor();
     for (let i = 0; i < 5; i++) {
       await worker.tick();
       await auditor.tick();
     }
-    expect(auditor.store.audit(id!)!.stage, restartLog.join("\n")).to.be.oneOf(["theirs", "skipped"]);
+    expect(auditor.store.audit(id)!.stage, restartLog.join("\n")).to.be.oneOf(["theirs", "skipped"]);
     expect(await sentTxs(c.p, startBlock, me, managerAddress, selector), "no commitment sent").to.equal(0);
     // It used to send the commitment again every pass (each failing: "every audit slot of job N has passed") until the window closed.
     expect(restartLog.join("\n"), "no failing pass").to.not.match(new RegExp(`audit of job ${id}: `));
     expect(restartLog.join("\n")).to.match(new RegExp(`job ${id}: every audit slot has passed before our commitment was sent`));
-    expect((await auditOf(c.p, id!)).status).to.equal(AuditStatus.None);
+    expect((await auditOf(c.p, id)).status).to.equal(AuditStatus.None);
     expect((await c.p.staking.stakeOf(me)).locked).to.equal(stake.locked);
   });
 
   it("stopped after its commitment was mined, restarted once the challenge window has closed: it sends no reveal, settles its penalty and its lock is released", async function () {
-    const selector = c.manager.interface.getFunction("commitAudit")!.selector;
     const reveal = c.manager.interface.getFunction("revealAudit")!.selector;
     const startBlock = (await c.p.connection.ethers.provider.getBlockNumber()) + 1;
     const stake = await c.p.staking.stakeOf(me);
-    let id: bigint | undefined;
-    for (let tries = 0; tries < MAX_JOBS && id === undefined; tries++) {
-      const job = await requestJob(c, input);
-      const cut = cutOffAt(c.p, me, selector, "after");
-      try {
-        await roundsUntil(c.p, () => [worker, auditor], `job ${job.id}: the auditor reaching commitAudit`, async () => cut.state.down || notOurs(auditor, job.id), recent, 60);
-      } catch (e) {
-        if (!cut.state.down) throw e;
-      } finally {
-        cut.restore();
-      }
-      if (cut.state.down) id = job.id;
-    }
-    if (id === undefined) expect.fail(`the auditor was drawn for none of ${MAX_JOBS} jobs:\n${recent()}`);
+    const id = await stoppedAt("commitAudit", "after");
     auditor.close();
-    expect((await auditOf(c.p, id!)).status, "the commitment is on chain").to.equal(AuditStatus.Committed);
+    expect((await auditOf(c.p, id)).status, "the commitment is on chain").to.equal(AuditStatus.Committed);
     // Down until the job's challenge window has closed.
     await moveTime(c.p, PARAMETERS.Jobs.challengeWindow);
     restartLog = [];
     auditor = await openAuditor();
-    await roundsUntil(c.p, () => [worker, auditor], `job ${id}: finalized, its audit settled`, async () => (await auditOf(c.p, id!)).settled, recent, 20);
+    await roundsUntil(c.p, () => [worker, auditor], `job ${id}: finalized, its audit settled`, async () => (await auditOf(c.p, id)).settled, recent, 20);
     const said = restartLog.join("\n");
     expect(said).to.match(new RegExp(`job ${id}: the challenge window closed before our audit was revealed`));
     expect(said).to.match(new RegExp(`job ${id}: finalized; our audit settled \\(committed, not revealed\\): [0-9.]+ VTN of our lock SLASHED`));
     // It used to send the reveal again every pass, each failing, and leave its lock locked.
     expect(said, "no failing pass").to.not.match(new RegExp(`audit of job ${id}: `));
     expect(await sentTxs(c.p, startBlock, me, managerAddress, reveal), "no reveal sent").to.equal(0);
-    const lock = (await getJob(c.p, id!)).lock;
+    const lock = (await getJob(c.p, id)).lock;
     const penalty = (lock * (await c.manager.params()).auditMissPenaltyBps) / 10_000n;
-    const settled = (await c.manager.queryFilter(c.manager.filters.AuditSettled(id!))).map((e) => e.args);
+    const settled = (await c.manager.queryFilter(c.manager.filters.AuditSettled(id))).map((e) => e.args);
     expect(settled.length).to.equal(1);
     expect(settled[0]!.slashed, "the unrevealed commitment's penalty").to.equal(penalty);
     const after = await c.p.staking.stakeOf(me);
@@ -646,16 +615,12 @@ describe("nodes: an auditor whose commitment comes after another auditor's (issu
   const log = (l: string) => logs.push(l);
   let restartLog: string[] = [];
 
-  const openAuditor = () =>
-    workerNode(c, auditorSigner, {
-      name: "auditor",
-      db,
-      maxJobs: 0,
-      log: (l) => {
-        log(l);
-        restartLog.push(l);
-      },
-    });
+  const logBoth = (l: string) => {
+    log(l);
+    restartLog.push(l);
+  };
+  /** The auditor's node on its store file, opened again (as after a crash). */
+  const openAuditor = () => workerNode(c, auditorSigner, auditorOn(db, logBoth));
 
   before(async function () {
     dir = await mkdtemp(join(tmpdir(), "veritensor-audit-late-"));
@@ -666,9 +631,7 @@ describe("nodes: an auditor whose commitment comes after another auditor's (issu
     worker = await stakedWorker(c, c.signers[6]!, 1_000n * VTN, { name: "worker", log });
     auditorSigner = c.signers[7]!;
     me = (await auditorSigner.getAddress()).toLowerCase();
-    await (await c.p.token.connect(c.deployer).transfer(me, 2_050n * VTN)).wait();
-    await addStake(c.p, auditorSigner, 2_000n * VTN, { serveModels: [c.modelId] });
-    auditor = await openAuditor();
+    auditor = await stakedWorker(c, auditorSigner, 2_000n * VTN, auditorOn(db, logBoth));
     // The rival's node keeps its roster place; its commitments are sent by the test (below).
     rivalSigner = c.signers[8]!;
     rival = await stakedWorker(c, rivalSigner, 2_000n * VTN, { name: "rival", maxJobs: 0, audits: "off", log });
